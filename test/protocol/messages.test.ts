@@ -1,0 +1,272 @@
+import t from 'tap'
+import fc from 'fast-check'
+import * as arb from '../helpers/arbitraries'
+import { ProtocolError } from '../../protocol/errors'
+import { nodeEd25519 } from '../../protocol/signature/node'
+import type { MessageCodec, SignedMessageCodec } from '../../protocol/messages/define'
+import { voucherCodec } from '../../protocol/messages/voucher'
+import { paymentRequestCodec } from '../../protocol/messages/payment-request'
+import { authorizationCodec, transferIdOf } from '../../protocol/messages/authorization'
+import { paymentResponseCodec } from '../../protocol/messages/payment-response'
+import { transferRecordCodec, GENESIS_HASH, PaymentMode } from '../../protocol/messages/transfer-record'
+import { chainHeadCodec } from '../../protocol/messages/chain-head'
+import { recordBatchCodec, BATCH_RECORDS_MAX } from '../../protocol/messages/record-batch'
+import { ackCodec } from '../../protocol/messages/ack'
+import { revocationListCodec } from '../../protocol/messages/revocation-list'
+import { riskConfigCodec } from '../../protocol/messages/risk-config'
+import { commitmentFrameCodec, LORA_PAYLOAD_BYTES_MAX } from '../../protocol/messages/commitment-frame'
+import {
+  onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec,
+} from '../../protocol/messages/online-authorization'
+import { appendRecord, CHAIN_START } from '../../protocol/chain'
+import type { TransferRecord } from '../../protocol/messages/transfer-record'
+
+const ed = nodeEd25519
+const hubKeys = ed.keyPairFromSeed(new Uint8Array(32).fill(7))
+const phoneKeys = ed.keyPairFromSeed(new Uint8Array(32).fill(9))
+const gatewayKeys = ed.keyPairFromSeed(new Uint8Array(32).fill(11))
+const SEED = 20261127
+
+function signedArbitrary<T>(codec: SignedMessageCodec<T>, body: fc.Arbitrary<T>, secretKey: Uint8Array) {
+  return body.map(value => codec.sign(value, secretKey, ed))
+}
+
+const voucher = signedArbitrary(voucherCodec, arb.voucherBody, hubKeys.secretKey)
+const authorization = signedArbitrary(authorizationCodec, arb.authorizationBody, phoneKeys.secretKey)
+const record = fc
+  .record({ mode: arb.paymentMode, gatewaySeq: fc.integer({ min: 1, max: 0xffffffff }), previousHash: arb.bytes(32), authorization })
+
+/** A well-formed batch: consecutive linked records for one gateway, closed by a signed head. */
+function buildBatch(gatewayEui: string, authorizations: Array<ReturnType<typeof authorizationCodec.sign>>) {
+  let position = CHAIN_START
+  const records: TransferRecord[] = []
+  for (const auth of authorizations) {
+    const signed = authorizationCodec.sign({ ...auth, gatewayEui }, phoneKeys.secretKey, ed)
+    const next = appendRecord(position, signed, PaymentMode.Offline)
+    records.push(next.record)
+    position = next.position
+  }
+  const head = chainHeadCodec.sign(
+    { gatewayEui, gatewaySeq: position.gatewaySeq, headHash: position.hash, timeMs: 1_700_000_000_000 },
+    gatewayKeys.secretKey,
+    ed,
+  )
+  return { gatewayEui, records, head }
+}
+
+const batch = fc
+  .tuple(arb.eui, fc.array(authorization, { minLength: 1, maxLength: 4 }))
+  .map(([gatewayEui, auths]) => buildBatch(gatewayEui, auths))
+
+interface Case {
+  codec: MessageCodec<any>
+  value: fc.Arbitrary<any>
+  publicKey?: Uint8Array
+}
+
+const cases: Case[] = [
+  { codec: voucherCodec, value: voucher, publicKey: hubKeys.publicKey },
+  { codec: paymentRequestCodec, value: arb.paymentRequest },
+  { codec: authorizationCodec, value: authorization, publicKey: phoneKeys.publicKey },
+  { codec: paymentResponseCodec, value: fc.record({ voucher, authorization }) },
+  { codec: transferRecordCodec, value: record },
+  {
+    codec: chainHeadCodec,
+    value: signedArbitrary(chainHeadCodec, arb.chainHeadBody, gatewayKeys.secretKey),
+    publicKey: gatewayKeys.publicKey,
+  },
+  { codec: recordBatchCodec, value: batch },
+  { codec: ackCodec, value: signedArbitrary(ackCodec, arb.ackBody, hubKeys.secretKey), publicKey: hubKeys.publicKey },
+  {
+    codec: revocationListCodec,
+    value: signedArbitrary(revocationListCodec, arb.revocationListBody, hubKeys.secretKey),
+    publicKey: hubKeys.publicKey,
+  },
+  {
+    codec: riskConfigCodec,
+    value: signedArbitrary(riskConfigCodec, arb.riskConfigBody, hubKeys.secretKey),
+    publicKey: hubKeys.publicKey,
+  },
+  { codec: commitmentFrameCodec, value: arb.commitmentFrame },
+  { codec: onlineAuthorizationRequestCodec, value: fc.record({ correlationId: arb.bytes(16), authorization }) },
+  {
+    codec: onlineAuthorizationResponseCodec,
+    value: signedArbitrary(
+      onlineAuthorizationResponseCodec,
+      fc.record({
+        correlationId: arb.bytes(16),
+        transferId: arb.bytes(32),
+        approved: fc.boolean(),
+        reason: arb.reason,
+        timeMs: arb.timeMs,
+      }),
+      hubKeys.secretKey,
+    ),
+    publicKey: hubKeys.publicKey,
+  },
+]
+
+function expectOnlyProtocolErrors(codec: MessageCodec<unknown>, input: Uint8Array): void {
+  let decoded: unknown
+  try {
+    decoded = codec.decode(input)
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error
+    return
+  }
+  // Whatever decodes is canonical: encoding it again gives back the very same bytes.
+  const again = codec.encode(decoded)
+  if (Buffer.compare(again, input) !== 0) throw new Error(`${codec.name}: non-canonical input was accepted`)
+}
+
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('append' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+)
+
+function mutate(input: Uint8Array, m: fc.Arbitrary<any> extends fc.Arbitrary<infer M> ? M : never): Uint8Array {
+  const at = input.length === 0 ? 0 : m.at % input.length
+  switch (m.kind) {
+    case 'flip': {
+      const out = Uint8Array.from(input)
+      out[at] = out[at]! ^ (1 << m.bit)
+      return out
+    }
+    case 'truncate':
+      return input.slice(0, at)
+    case 'append':
+      return Uint8Array.from([...input, ...m.extra])
+    case 'insert':
+      return Uint8Array.from([...input.slice(0, at), m.byte, ...input.slice(at)])
+  }
+  throw new Error('unreachable')
+}
+
+for (const { codec, value, publicKey } of cases) {
+  t.test(codec.name, async t => {
+    t.test('round-trips every value and encodes it canonically', async t => {
+      fc.assert(
+        fc.property(value, message => {
+          const encoded = codec.encode(message)
+          if (encoded.length > codec.size_max) throw new Error('encoding exceeds size_max')
+          const decoded = codec.decode(encoded)
+          t.same(decoded, message)
+          const again = codec.encode(decoded)
+          if (Buffer.compare(again, encoded) !== 0) throw new Error('re-encoding differs')
+        }),
+        { seed: SEED, numRuns: 100 },
+      )
+    })
+
+    t.test('decoding random bytes throws only ProtocolError', async () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 400 }), input => expectOnlyProtocolErrors(codec, input)),
+        { seed: SEED, numRuns: 300 },
+      )
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 200 }), input =>
+          expectOnlyProtocolErrors(codec, Uint8Array.from([codec.type, 1, ...input]))),
+        { seed: SEED, numRuns: 300 },
+      )
+    })
+
+    t.test('decoding mutated messages throws only ProtocolError or yields a canonical message', async () => {
+      fc.assert(
+        fc.property(value, fc.array(mutation, { minLength: 1, maxLength: 3 }), (message, mutations) => {
+          let input = codec.encode(message)
+          for (const m of mutations) input = mutate(input, m)
+          expectOnlyProtocolErrors(codec, input)
+        }),
+        { seed: SEED, numRuns: 300 },
+      )
+    })
+
+    t.test('rejects truncation, trailing bytes, other types and versions with typed codes', async t => {
+      const [message] = fc.sample(value, { seed: SEED, numRuns: 1 })
+      const encoded = codec.encode(message)
+      t.throws(() => codec.decode(encoded.slice(0, -1)), { code: 'TRUNCATED' })
+      t.throws(() => codec.decode(Uint8Array.from([...encoded, 0])), { code: 'TRAILING_BYTES' })
+      t.throws(() => codec.decode(Uint8Array.from([0x7f, ...encoded.slice(1)])), { code: 'UNKNOWN_TYPE' })
+      t.throws(() => codec.decode(Uint8Array.from([encoded[0]!, 2, ...encoded.slice(2)])), { code: 'UNKNOWN_VERSION' })
+      t.throws(() => codec.decode(new Uint8Array()), { code: 'TRUNCATED' })
+    })
+
+    if (publicKey !== undefined) {
+      const signedCodec = codec as SignedMessageCodec<unknown>
+      t.test('a flipped bit anywhere fails decoding or verification', async t => {
+        const [message] = fc.sample(value, { seed: SEED, numRuns: 1 })
+        t.ok(signedCodec.verify(message, publicKey, ed), 'the original verifies')
+        const encoded = codec.encode(message)
+        let checked = 0
+        for (let bit = 0; bit < encoded.length * 8; bit++) {
+          const flipped = Uint8Array.from(encoded)
+          flipped[bit >> 3] = flipped[bit >> 3]! ^ (1 << (bit & 7))
+          let decoded: any
+          try {
+            decoded = codec.decode(flipped)
+          } catch (error) {
+            if (!(error instanceof ProtocolError)) throw error
+            continue
+          }
+          checked++
+          if (signedCodec.verify(decoded, publicKey, ed)) t.fail(`bit ${bit} flipped and still verified`)
+        }
+        t.ok(checked > 0, `${checked} decodable flips all failed verification`)
+        t.notOk(signedCodec.verify(message, gatewayKeys.publicKey === publicKey ? hubKeys.publicKey : gatewayKeys.publicKey, ed),
+          'another key does not verify')
+      })
+    }
+  })
+}
+
+t.test('size budgets', async t => {
+  const [auth] = fc.sample(authorization, { seed: SEED, numRuns: 1 })
+  const recordBytes = transferRecordCodec.encode({
+    mode: PaymentMode.Offline, gatewaySeq: 1, previousHash: GENESIS_HASH, authorization: auth!,
+  })
+  t.ok(recordBytes.length <= 200, `a signed TransferRecord is ${recordBytes.length} bytes (budget 200)`)
+  t.equal(transferRecordCodec.size_max, recordBytes.length, 'records have one fixed size')
+  t.ok(commitmentFrameCodec.size_max <= LORA_PAYLOAD_BYTES_MAX,
+    `a CommitmentFrame is at most ${commitmentFrameCodec.size_max} bytes (budget ${LORA_PAYLOAD_BYTES_MAX})`)
+})
+
+t.test('a transfer id names the payment, not its signature or chain position', async t => {
+  const [auth] = fc.sample(arb.authorizationBody, { seed: SEED, numRuns: 1 })
+  const a = authorizationCodec.sign(auth!, phoneKeys.secretKey, ed)
+  const id = transferIdOf(a)
+  t.equal(id.length, 32)
+  t.same(transferIdOf({ ...a, signature: new Uint8Array(64) }), id, 'independent of the signature bytes')
+  t.notSame(transferIdOf({ ...a, amountMinor: a.amountMinor + 1 > a.cumulativeMinor ? a.amountMinor : a.amountMinor + 1, seq: a.seq ^ 1 }), id)
+})
+
+t.test('a batch refuses records that do not chain', async t => {
+  const auths = fc.sample(authorization, { seed: SEED, numRuns: 3 })
+  const good = buildBatch('0011223344556677', auths)
+  t.ok(recordBatchCodec.decode(recordBatchCodec.encode(good)))
+  const gap = { ...good, records: [good.records[0]!, good.records[2]!] }
+  t.throws(() => recordBatchCodec.encode(gap), { code: 'CHAIN_GAP' })
+  const edited = {
+    ...good,
+    records: [{ ...good.records[0]!, mode: PaymentMode.Online }, ...good.records.slice(1)],
+  }
+  t.throws(() => recordBatchCodec.encode(edited), { code: 'CHAIN_TAMPERED' })
+  const wrongHead = { ...good, head: { ...good.head, gatewaySeq: 2 } }
+  t.throws(() => recordBatchCodec.encode(wrongHead), { code: 'CHAIN_TAMPERED' })
+  t.throws(() => recordBatchCodec.encode({ ...good, records: [] }), { code: 'TOO_MANY' })
+  const tooMany = { ...good, records: new Array(BATCH_RECORDS_MAX + 1).fill(good.records[0]) }
+  t.throws(() => recordBatchCodec.encode(tooMany), { code: 'TOO_MANY' })
+})
+
+t.test('encoders refuse values outside their fields', async t => {
+  const [body] = fc.sample(arb.voucherBody, { seed: SEED, numRuns: 1 })
+  t.throws(() => voucherCodec.encodeUnsigned({ ...body!, limitMinor: 1.5 }), { code: 'MONEY_NOT_INTEGER' })
+  t.throws(() => voucherCodec.encodeUnsigned({ ...body!, limitMinor: 0 }), { code: 'OUT_OF_RANGE' })
+  t.throws(() => voucherCodec.encodeUnsigned({ ...body!, limitMinor: 2 ** 53 }), { code: 'MONEY_OVERFLOW' })
+  t.throws(() => voucherCodec.encodeUnsigned({ ...body!, currency: 'XXX' }), { code: 'UNKNOWN_CURRENCY' })
+  t.throws(() => voucherCodec.encodeUnsigned({ ...body!, voucherId: new Uint8Array(15) }), { code: 'BAD_LENGTH' })
+  t.throws(() => voucherCodec.encodeUnsigned({ ...body!, issuedAtMs: -1 }), { code: 'OUT_OF_RANGE' })
+  const [auth] = fc.sample(arb.authorizationBody, { seed: SEED, numRuns: 1 })
+  t.throws(() => authorizationCodec.encodeUnsigned({ ...auth!, cumulativeMinor: auth!.amountMinor - 1 || 0 }))
+})
