@@ -1,0 +1,137 @@
+// Ed25519 over node:crypto (OpenSSL): the fast path the hub verifies with. Raw keys become
+// KeyObjects through fixed DER prefixes, and KeyObjects are kept in bounded LRU caches because
+// the hub verifies many signatures from the same few thousand terminal keys.
+
+import {
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto'
+import { assert } from '../errors'
+import { concatBytes, equalBytes, fromHex, sha256, toHex } from '../bytes'
+import {
+  PUBLIC_KEY_BYTES,
+  SECRET_KEY_BYTES,
+  SIGNATURE_BYTES,
+  isCanonicalSignature,
+  requireKeyLength,
+  type Ed25519,
+  type KeyPair,
+} from './ed25519'
+
+// PKCS#8 PrivateKeyInfo and SubjectPublicKeyInfo for id-Ed25519 (1.3.101.112), RFC 8410:
+// everything but the trailing 32 raw bytes is constant.
+const PKCS8_PREFIX = fromHex('302e020100300506032b657004220420')
+const SPKI_PREFIX = fromHex('302a300506032b6570032100')
+
+export const PUBLIC_KEY_CACHE_ENTRIES_MAX = 4096
+export const PRIVATE_KEY_CACHE_ENTRIES_MAX = 256
+
+export interface NodeEd25519Options {
+  publicKeyCacheEntriesMax?: number
+  privateKeyCacheEntriesMax?: number
+}
+
+/** A Map kept in least-recently-used order that never holds more than `entriesMax` entries. */
+class BoundedLruCache<Value> {
+  private readonly entries = new Map<string, Value>()
+
+  constructor(private readonly entriesMax: number) {
+    assert(Number.isSafeInteger(entriesMax) && entriesMax > 0, 'cache bound is a positive integer')
+  }
+
+  get(key: string): Value | undefined {
+    const value = this.entries.get(key)
+    if (value === undefined) return undefined
+    // Map iterates in insertion order, so re-inserting marks the entry most recently used.
+    this.entries.delete(key)
+    this.entries.set(key, value)
+    return value
+  }
+
+  set(key: string, value: Value): void {
+    this.entries.delete(key)
+    this.entries.set(key, value)
+    if (this.entries.size > this.entriesMax) {
+      const leastRecentlyUsed = this.entries.keys().next().value as string
+      this.entries.delete(leastRecentlyUsed)
+    }
+    assert(this.entries.size <= this.entriesMax, 'cache stays within its bound')
+  }
+}
+
+export function createNodeEd25519(options: NodeEd25519Options = {}): Ed25519 {
+  const publicKeys = new BoundedLruCache<KeyObject>(options.publicKeyCacheEntriesMax ?? PUBLIC_KEY_CACHE_ENTRIES_MAX)
+  const privateKeys = new BoundedLruCache<KeyObject>(options.privateKeyCacheEntriesMax ?? PRIVATE_KEY_CACHE_ENTRIES_MAX)
+
+  function privateKeyObject(seed: Uint8Array): KeyObject {
+    // Keyed by a hash so the cache holds no copy of the seed as an unwipeable string.
+    const cacheKey = toHex(sha256(seed))
+    let keyObject = privateKeys.get(cacheKey)
+    if (keyObject === undefined) {
+      keyObject = createPrivateKey({ key: Buffer.from(concatBytes(PKCS8_PREFIX, seed)), format: 'der', type: 'pkcs8' })
+      privateKeys.set(cacheKey, keyObject)
+    }
+    return keyObject
+  }
+
+  /** Undefined when OpenSSL refuses the bytes; OpenSSL 3 accepts any 32 bytes and fails in verify instead. */
+  function publicKeyObject(publicKey: Uint8Array): KeyObject | undefined {
+    const cacheKey = toHex(publicKey)
+    let keyObject = publicKeys.get(cacheKey)
+    if (keyObject === undefined) {
+      try {
+        keyObject = createPublicKey({ key: Buffer.from(concatBytes(SPKI_PREFIX, publicKey)), format: 'der', type: 'spki' })
+      } catch {
+        return undefined
+      }
+      publicKeys.set(cacheKey, keyObject)
+    }
+    return keyObject
+  }
+
+  function keyPairFromSeed(seed: Uint8Array): KeyPair {
+    requireKeyLength(seed, SECRET_KEY_BYTES, 'Ed25519 seed')
+    const spki = createPublicKey(privateKeyObject(seed)).export({ format: 'der', type: 'spki' })
+    assert(spki.length === SPKI_PREFIX.length + PUBLIC_KEY_BYTES, 'Ed25519 SPKI has the expected length')
+    assert(equalBytes(spki.subarray(0, SPKI_PREFIX.length), SPKI_PREFIX), 'Ed25519 SPKI has the expected prefix')
+    return { publicKey: Uint8Array.from(spki.subarray(SPKI_PREFIX.length)), secretKey: Uint8Array.from(seed) }
+  }
+
+  return {
+    name: 'node',
+
+    keyPairFromSeed,
+
+    generateKeyPair(random: (length: number) => Uint8Array = randomBytes): KeyPair {
+      return keyPairFromSeed(random(SECRET_KEY_BYTES))
+    },
+
+    sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+      requireKeyLength(secretKey, SECRET_KEY_BYTES, 'Ed25519 secret key')
+      const signature = Uint8Array.from(cryptoSign(null, message, privateKeyObject(secretKey)))
+      assert(signature.length === SIGNATURE_BYTES, 'Ed25519 signature is 64 bytes')
+      return signature
+    },
+
+    verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+      requireKeyLength(publicKey, PUBLIC_KEY_BYTES, 'Ed25519 public key')
+      if (signature.length !== SIGNATURE_BYTES) return false
+      // OpenSSL rejects S >= L itself; checking here too keeps the rule independent of the linked OpenSSL.
+      if (!isCanonicalSignature(signature)) return false
+      const keyObject = publicKeyObject(publicKey)
+      if (keyObject === undefined) return false
+      try {
+        return cryptoVerify(null, message, keyObject, signature)
+      } catch {
+        return false
+      }
+    },
+  }
+}
+
+/** The process-wide instance, sharing one pair of key caches. */
+export const nodeEd25519: Ed25519 = createNodeEd25519()
