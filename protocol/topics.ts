@@ -1,0 +1,131 @@
+// MQTT topics between gateways and the hub: one versioned tree per gateway plus the global
+// revocations topic, a strict parser, and the broker ACL that keeps each gateway under its own EUI.
+
+import { isEui, parseEui } from './eui'
+import { ProtocolError, isProtocolError } from './errors'
+
+export const TOPIC_PREFIX = 'payall/v1'
+export const TOPIC_MAX_CHARS = 256
+
+/** Retained, hub → every gateway. */
+export const REVOCATIONS_TOPIC = `${TOPIC_PREFIX}/revocations`
+
+const GATEWAY_ROOT = `${TOPIC_PREFIX}/gw`
+
+export const GATEWAY_TOPIC_KINDS = [
+  'records', // gateway → hub: record batches
+  'acks', // hub → gateway
+  'config', // hub → gateway, retained: signed RiskConfig
+  'online/request', // gateway → hub: real-time authorization (correlation id in the payload)
+  'online/response', // hub → gateway
+  'commitments', // gateway → hub: LoRa commitment frames relayed
+  'proofs', // hub → gateway: Merkle proofs
+  'status', // gateway → hub: online/offline, also the MQTT last will
+] as const
+
+export type GatewayTopicKind = (typeof GATEWAY_TOPIC_KINDS)[number]
+export type TopicKind = GatewayTopicKind | 'revocations'
+
+export type ParsedTopic =
+  | { readonly kind: 'revocations' }
+  | { readonly kind: GatewayTopicKind; readonly eui: string }
+
+/** What a gateway publishes under its own EUI (and so what the hub subscribes to). */
+export const GATEWAY_PUBLISH_KINDS: readonly GatewayTopicKind[] = Object.freeze([
+  'records',
+  'online/request',
+  'commitments',
+  'status',
+] as const)
+
+/** What the hub publishes to one gateway, besides the global revocations. */
+export const GATEWAY_SUBSCRIBE_KINDS: readonly GatewayTopicKind[] = Object.freeze([
+  'acks',
+  'config',
+  'online/response',
+  'proofs',
+] as const)
+
+export function isGatewayTopicKind(value: unknown): value is GatewayTopicKind {
+  return typeof value === 'string' && (GATEWAY_TOPIC_KINDS as readonly string[]).includes(value)
+}
+
+/** The topic of one kind for one gateway; the EUI may be in any form parseEui accepts. */
+export function gatewayTopic(eui: string, kind: GatewayTopicKind): string {
+  const canonical = parseEui(eui)
+  if (!isGatewayTopicKind(kind)) throw new ProtocolError('BAD_TOPIC', `unknown topic kind ${JSON.stringify(kind)}`)
+  return `${GATEWAY_ROOT}/${canonical}/${kind}`
+}
+
+/** Parses a topic name (not a filter): exact prefix, version, canonical EUI and known kind, nothing else. */
+export function parseTopic(topic: string): ParsedTopic {
+  if (typeof topic !== 'string') throw new ProtocolError('BAD_TOPIC', 'a topic must be a string')
+  if (topic.length === 0 || topic.length > TOPIC_MAX_CHARS) {
+    throw new ProtocolError('BAD_TOPIC', `a topic is 1..${TOPIC_MAX_CHARS} characters, got ${topic.length}`)
+  }
+  const quoted = JSON.stringify(topic.slice(0, 80))
+  if (/[+#\u0000]/.test(topic)) {
+    throw new ProtocolError('BAD_TOPIC', `wildcards and NUL are not allowed in a topic name: ${quoted}`)
+  }
+  if (topic === REVOCATIONS_TOPIC) return { kind: 'revocations' }
+  if (!topic.startsWith(`${GATEWAY_ROOT}/`)) {
+    throw new ProtocolError('BAD_TOPIC', `not a ${TOPIC_PREFIX} topic: ${quoted}`)
+  }
+  const rest = topic.slice(GATEWAY_ROOT.length + 1)
+  const slash = rest.indexOf('/')
+  if (slash < 0) throw new ProtocolError('BAD_TOPIC', `no kind after the gateway EUI: ${quoted}`)
+  const eui = rest.slice(0, slash)
+  const kind = rest.slice(slash + 1)
+  if (!isEui(eui)) throw new ProtocolError('BAD_TOPIC', `not a canonical uppercase EUI-64: ${quoted}`)
+  if (!isGatewayTopicKind(kind)) throw new ProtocolError('BAD_TOPIC', `unknown topic kind: ${quoted}`)
+  return { kind, eui }
+}
+
+/** Broker ACL: a gateway publishes only its own records, online requests, commitments and status. */
+export function gatewayMayPublish(eui: string, topic: string): boolean {
+  const own = canonicalOrUndefined(eui)
+  if (own === undefined) return false
+  let parsed: ParsedTopic
+  try {
+    parsed = parseTopic(topic)
+  } catch (error) {
+    if (isProtocolError(error)) return false
+    throw error
+  }
+  return parsed.kind !== 'revocations' && parsed.eui === own && GATEWAY_PUBLISH_KINDS.includes(parsed.kind)
+}
+
+/**
+ * Broker ACL: a gateway subscribes only to its own acks, config, online responses and proofs,
+ * and to the global revocations. Any wildcard matches topics outside that finite allow-list
+ * (another EUI, or a kind the gateway must not read), so only these exact filters pass.
+ */
+export function gatewayMaySubscribe(eui: string, topicFilter: string): boolean {
+  if (typeof topicFilter !== 'string') return false
+  const own = canonicalOrUndefined(eui)
+  if (own === undefined) return false
+  return gatewaySubscriptionTopics(own).includes(topicFilter)
+}
+
+/** The exact filters a gateway subscribes to: everything the hub sends it. */
+export function gatewaySubscriptionTopics(eui: string): string[] {
+  return [...GATEWAY_SUBSCRIBE_KINDS.map((kind) => gatewayTopic(eui, kind)), REVOCATIONS_TOPIC]
+}
+
+/** The hub's filter for one kind across all gateways, e.g. `payall/v1/gw/+/records`. */
+export function hubTopicFilter(kind: GatewayTopicKind): string {
+  if (!isGatewayTopicKind(kind)) throw new ProtocolError('BAD_TOPIC', `unknown topic kind ${JSON.stringify(kind)}`)
+  return `${GATEWAY_ROOT}/+/${kind}`
+}
+
+/** Everything the hub subscribes to: what gateways publish. */
+export const HUB_SUBSCRIPTION_FILTERS: readonly string[] = Object.freeze(GATEWAY_PUBLISH_KINDS.map(hubTopicFilter))
+
+function canonicalOrUndefined(eui: string): string | undefined {
+  try {
+    return parseEui(eui)
+  } catch (error) {
+    if (isProtocolError(error)) return undefined
+    throw error
+  }
+}
