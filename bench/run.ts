@@ -1,0 +1,25 @@
+// `npm run bench`: runs every suite in one process and prints one JSON object per line.
+// Figures that are compared (ratios) are measured in the same run, on the same noisy machine.
+
+import { benchMerkle } from './merkle'
+import type { Metric, Suite } from './metric'
+import { benchProtocol } from './protocol'
+
+const SUITES: ReadonlyArray<readonly [string, Suite]> = [
+  ['protocol', benchProtocol],
+  ['merkle', benchMerkle],
+]
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2)
+  for (const [name, suite] of SUITES) {
+    if (only.length > 0 && !only.includes(name)) continue
+    const metrics: Metric[] = await suite()
+    for (const metric of metrics) process.stdout.write(JSON.stringify(metric) + '\n')
+  }
+}
+
+main().catch(error => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.exitCode = 1
+})
