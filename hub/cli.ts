@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// payall-hub: starts the hub from flags and PAYALL_* variables, prints where it serves, and stops
+// gracefully on SIGINT/SIGTERM. Exit 0 after a clean stop, 2 for a bad option, 1 if it cannot start.
+
+import { ConfigError, helpText, parseConfig } from './config'
+import { APP_VERSION } from './http/health'
+import { startHub, type RunningHub } from './server'
+
+const PROGRAM = 'payall-hub'
+
+export interface CliIo {
+  stdout: { write(text: string): unknown }
+  stderr: { write(text: string): unknown }
+  /** Resolves, with a reason, once the hub should stop: by default on SIGINT or SIGTERM. */
+  untilStopRequested(): Promise<string>
+}
+
+const processIo: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  untilStopRequested: untilSignal,
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo = processIo): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(helpText(PROGRAM))
+    return 0
+  }
+  let hub: RunningHub
+  try {
+    hub = await startHub(parseConfig(argv, env))
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`${PROGRAM}: ${error.message}\n`)
+      return 2
+    }
+    io.stderr.write(`${PROGRAM}: cannot start: ${(error as Error).message}\n`)
+    return 1
+  }
+  io.stdout.write(banner(hub))
+  const reason = await io.untilStopRequested()
+  io.stdout.write(`${PROGRAM}: ${reason}, stopping\n`)
+  await hub.stop()
+  return 0
+}
+
+function banner(hub: RunningHub): string {
+  const lines = [
+    `${PROGRAM} ${APP_VERSION} is running`,
+    `  HTTP API  ${hub.httpUrl}`,
+    `  API docs  ${hub.docsUrl}`,
+    `  MQTT      ${hub.mqttUrl ?? 'not running: this version has no MQTT side yet'}`,
+  ]
+  const { operator } = hub
+  if (operator.created && operator.generatedPassword !== undefined) {
+    lines.push(
+      '',
+      `First start: created the operator account ${operator.email}`,
+      `  password: ${operator.generatedPassword}`,
+      '  It is shown only this once: keep it in a password manager.',
+    )
+  } else if (operator.created) {
+    lines.push('', `First start: created the operator account ${operator.email} with PAYALL_OPERATOR_PASSWORD`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one finds no handler and ends the process at once. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      resolve(signal)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), process.env).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (error: unknown) => {
+      process.stderr.write(`${PROGRAM}: ${(error as Error).stack ?? String(error)}\n`)
+      process.exitCode = 1
+    },
+  )
+}

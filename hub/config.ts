@@ -1,0 +1,277 @@
+// The hub's configuration, read from command-line flags and PAYALL_* environment variables.
+// One option table drives parsing, validation and --help, so the three cannot drift apart.
+
+import { parseArgs } from 'node:util'
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+export interface HubConfig {
+  /** Holds the SQLite file, the hub key and the JWT secret. */
+  readonly dataDir: string
+  readonly httpPort: number
+  readonly httpHost: string
+  /** The embedded MQTT broker's port and interface; unused when mqttUrl names an external broker. */
+  readonly mqttPort: number
+  readonly mqttHost: string
+  readonly mqttUrl: string | undefined
+  /** Used once, when the hub starts with no operator account. */
+  readonly operatorEmail: string | undefined
+  readonly operatorPassword: string | undefined
+  /** Overrides <dataDir>/jwt-secret. */
+  readonly jwtSecret: string | undefined
+  readonly logLevel: LogLevel
+  /** Origins allowed to call the API from a browser; empty means no CORS headers at all. */
+  readonly corsOrigins: readonly string[]
+  readonly chainRpcUrl: string | undefined
+  readonly chainKey: string | undefined
+  readonly anchorAddress: string | undefined
+}
+
+/** A bad flag or environment variable; `field` is the name the user typed (flag or variable). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  readonly field: string
+
+  constructor(field: string, message: string) {
+    super(message)
+    this.field = field
+  }
+}
+
+export interface ConfigOption {
+  /** Without the leading dashes; absent for secrets, which only the environment may carry. */
+  readonly flag?: string
+  readonly env: string
+  readonly field: keyof HubConfig
+  /** Shown in --help and used when neither the flag nor the variable is set. */
+  readonly defaultText?: string
+  readonly valueName: string
+  readonly description: string
+  /** `name` is the flag or variable the text came from, so an error names what the user typed. */
+  readonly parse: (text: string, name: string) => HubConfig[keyof HubConfig]
+}
+
+const PORT_MAX = 65_535
+const OPERATOR_PASSWORD_LENGTH_MIN = 12
+const JWT_SECRET_LENGTH_MIN = 32
+
+export const CONFIG_OPTIONS: readonly ConfigOption[] = [
+  {
+    flag: 'data-dir', env: 'PAYALL_DATA_DIR', field: 'dataDir', defaultText: './data', valueName: 'DIR',
+    description: 'directory for the SQLite database, the hub key and the JWT secret',
+    parse: nonEmpty,
+  },
+  {
+    flag: 'http-port', env: 'PAYALL_HTTP_PORT', field: 'httpPort', defaultText: '3001', valueName: 'PORT',
+    description: 'REST API port (0 picks a free one)',
+    parse: port,
+  },
+  {
+    flag: 'http-host', env: 'PAYALL_HTTP_HOST', field: 'httpHost', defaultText: '0.0.0.0', valueName: 'HOST',
+    description: 'interface the REST API listens on',
+    parse: nonEmpty,
+  },
+  {
+    flag: 'mqtt-port', env: 'PAYALL_MQTT_PORT', field: 'mqttPort', defaultText: '1883', valueName: 'PORT',
+    description: 'embedded MQTT broker port (0 picks a free one)',
+    parse: port,
+  },
+  {
+    flag: 'mqtt-host', env: 'PAYALL_MQTT_HOST', field: 'mqttHost', defaultText: '0.0.0.0', valueName: 'HOST',
+    description: 'interface the embedded MQTT broker listens on',
+    parse: nonEmpty,
+  },
+  {
+    flag: 'mqtt-url', env: 'PAYALL_MQTT_URL', field: 'mqttUrl', valueName: 'URL',
+    description: 'external broker (mqtt://, mqtts://, ws://, wss://) to use instead of the embedded one',
+    parse: (text, name) => url(text, name, ['mqtt:', 'mqtts:', 'ws:', 'wss:']),
+  },
+  {
+    env: 'PAYALL_OPERATOR_EMAIL', field: 'operatorEmail', valueName: 'EMAIL',
+    description: 'first operator account, created only when none exists yet (else operator@payall.local)',
+    parse: email,
+  },
+  {
+    env: 'PAYALL_OPERATOR_PASSWORD', field: 'operatorPassword', valueName: 'PASSWORD',
+    description: `its password, ${OPERATOR_PASSWORD_LENGTH_MIN}+ characters (else one is generated and printed once)`,
+    parse: (text, name) => minLength(text, name, OPERATOR_PASSWORD_LENGTH_MIN),
+  },
+  {
+    env: 'PAYALL_JWT_SECRET', field: 'jwtSecret', valueName: 'SECRET',
+    description: `secret signing access tokens, ${JWT_SECRET_LENGTH_MIN}+ characters (else <data-dir>/jwt-secret)`,
+    parse: (text, name) => minLength(text, name, JWT_SECRET_LENGTH_MIN),
+  },
+  {
+    flag: 'log-level', env: 'PAYALL_LOG_LEVEL', field: 'logLevel', defaultText: 'info', valueName: 'LEVEL',
+    description: LOG_LEVELS.join(' | '),
+    parse: logLevel,
+  },
+  {
+    flag: 'cors-origin', env: 'PAYALL_CORS_ORIGIN', field: 'corsOrigins', valueName: 'ORIGINS',
+    description: 'comma-separated origins allowed to call the API from a browser, or * (default: none)',
+    parse: corsOrigins,
+  },
+  {
+    flag: 'chain-rpc', env: 'PAYALL_CHAIN_RPC', field: 'chainRpcUrl', valueName: 'URL',
+    description: 'EVM JSON-RPC endpoint for anchoring (recorded; anchoring is not in this version)',
+    parse: (text, name) => url(text, name, ['http:', 'https:', 'ws:', 'wss:']),
+  },
+  {
+    env: 'PAYALL_CHAIN_KEY', field: 'chainKey', valueName: 'HEX',
+    description: 'private key (0x + 64 hex) paying for anchor transactions (recorded, not used yet)',
+    parse: (text, name) => hex(text, name, 32),
+  },
+  {
+    flag: 'anchor-address', env: 'PAYALL_ANCHOR_ADDRESS', field: 'anchorAddress', valueName: 'ADDRESS',
+    description: 'address (0x + 40 hex) of the Anchor contract (recorded, not used yet)',
+    parse: (text, name) => hex(text, name, 20),
+  },
+]
+
+const DEFAULTS: HubConfig = {
+  dataDir: './data',
+  httpPort: 3001,
+  httpHost: '0.0.0.0',
+  mqttPort: 1883,
+  mqttHost: '0.0.0.0',
+  mqttUrl: undefined,
+  operatorEmail: undefined,
+  operatorPassword: undefined,
+  jwtSecret: undefined,
+  logLevel: 'info',
+  corsOrigins: [],
+  chainRpcUrl: undefined,
+  chainKey: undefined,
+  anchorAddress: undefined,
+}
+
+/**
+ * Builds the configuration from flags and environment; a flag wins over its variable, and an
+ * empty variable counts as unset. Throws ConfigError naming the flag or variable at fault.
+ */
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): HubConfig {
+  const flags = parseFlags(argv)
+  const config: Record<string, unknown> = { ...DEFAULTS }
+  for (const option of CONFIG_OPTIONS) {
+    const flagText = option.flag === undefined ? undefined : flags[option.flag]
+    const envText = env[option.env]
+    if (flagText !== undefined) config[option.field] = option.parse(flagText, `--${option.flag}`)
+    else if (envText !== undefined && envText !== '') config[option.field] = option.parse(envText, option.env)
+  }
+  return config as unknown as HubConfig
+}
+
+/** The --help text, generated from CONFIG_OPTIONS. */
+export function helpText(programName: string): string {
+  const options = CONFIG_OPTIONS.flatMap((option) => {
+    const source = option.flag === undefined
+      ? `${option.env}=${option.valueName}  (environment only`
+      : `--${option.flag} ${option.valueName}  (${option.env}`
+    const defaultText = option.defaultText === undefined ? '' : `, default ${option.defaultText}`
+    return [`  ${source}${defaultText})`, `      ${option.description}`]
+  })
+  return [
+    `${programName} — the PayAll hub: REST API (with OpenAPI docs at /docs) and the MQTT side that settles`,
+    'what the terminals took.',
+    '',
+    `Usage: ${programName} [options]`,
+    '',
+    'Each option is a flag or the environment variable beside it; a flag wins. Secrets are',
+    'environment only, so they never show in a process list.',
+    '',
+    ...options,
+    '  -h, --help',
+    '      show this help',
+    '',
+  ].join('\n')
+}
+
+function parseFlags(argv: readonly string[]): Record<string, string | undefined> {
+  const options: Record<string, { type: 'string' }> = {}
+  for (const option of CONFIG_OPTIONS) if (option.flag !== undefined) options[option.flag] = { type: 'string' }
+  try {
+    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false })
+    return values as Record<string, string | undefined>
+  } catch (error) {
+    // parseArgs names the offending argument in its message ("Unknown option '--x'").
+    const message = (error as Error).message
+    const offender = /'(-{1,2}[^' ]+|[^']*)/.exec(message)?.[1] ?? 'arguments'
+    throw new ConfigError(offender, `${message} (see --help)`)
+  }
+}
+
+function nonEmpty(text: string, name: string): string {
+  if (text.trim() === '') throw new ConfigError(name, `${name} must not be empty`)
+  return text
+}
+
+function port(text: string, name: string): number {
+  const value = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN
+  if (!(value >= 0 && value <= PORT_MAX)) {
+    throw new ConfigError(name, `${name} must be an integer 0–${PORT_MAX}, got '${text}'`)
+  }
+  return value
+}
+
+function url(text: string, name: string, protocols: readonly string[]): string {
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(text)
+  } catch {
+    parsed = undefined
+  }
+  if (parsed === undefined || !protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `${name} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL, got '${text}'`)
+  }
+  return text
+}
+
+function email(text: string, name: string): string {
+  const value = text.trim().toLowerCase()
+  if (!/^[^\s@]+@[^\s@]+$/.test(value)) throw new ConfigError(name, `${name} must be an email address, got '${text}'`)
+  return value
+}
+
+/** Never echoes the value: these options are secrets. */
+function minLength(text: string, name: string, lengthMin: number): string {
+  if (text.length < lengthMin) {
+    throw new ConfigError(name, `${name} must be at least ${lengthMin} characters, got ${text.length}`)
+  }
+  return text
+}
+
+function logLevel(text: string, name: string): LogLevel {
+  const level = LOG_LEVELS.find((candidate) => candidate === text)
+  if (level === undefined) throw new ConfigError(name, `${name} must be one of ${LOG_LEVELS.join(', ')}, got '${text}'`)
+  return level
+}
+
+function corsOrigins(text: string, name: string): readonly string[] {
+  const origins = text.split(',').map((part) => part.trim()).filter((part) => part !== '')
+  if (origins.length === 0) throw new ConfigError(name, `${name} must list at least one origin, got '${text}'`)
+  if (origins.includes('*')) {
+    if (origins.length > 1) throw new ConfigError(name, `${name} is either * or a list of origins, got '${text}'`)
+    return origins
+  }
+  for (const origin of origins) {
+    let canonical: string | undefined
+    try {
+      canonical = new URL(origin).origin
+    } catch {
+      canonical = undefined
+    }
+    if (canonical !== origin) {
+      throw new ConfigError(name, `${name} must list origins such as https://shop.example:8443, got '${origin}'`)
+    }
+  }
+  return origins
+}
+
+/** Never echoes the value: PAYALL_CHAIN_KEY is a secret. */
+function hex(text: string, name: string, lengthBytes: number): string {
+  if (!new RegExp(`^0x[0-9a-fA-F]{${lengthBytes * 2}}$`).test(text)) {
+    throw new ConfigError(name, `${name} must be 0x followed by ${lengthBytes * 2} hex digits`)
+  }
+  return text
+}

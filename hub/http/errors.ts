@@ -1,0 +1,140 @@
+// The one error shape on the wire, `{ "error": { "code", "message" } }`, and the Fastify error and
+// not-found handlers that map every failure onto it without leaking internals.
+
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { isProtocolError, type ProtocolErrorCode } from '../../protocol/errors'
+import { isLedgerError, type LedgerErrorCode } from '../ledger/errors'
+
+export type HttpErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'TOO_MANY_REQUESTS'
+  | 'INTERNAL'
+  | ProtocolErrorCode
+  | LedgerErrorCode
+
+/** Thrown by a route or hook to answer with `status` and this code and message, as they are. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError'
+  readonly status: number
+  readonly code: HttpErrorCode
+
+  constructor(status: number, code: HttpErrorCode, message: string) {
+    super(message)
+    this.status = status
+    this.code = code
+  }
+}
+
+export interface ErrorReply {
+  error: { code: HttpErrorCode; message: string }
+}
+
+export const ERROR_REPLY_SCHEMA_ID = 'ErrorReply'
+
+/** Registered once with app.addSchema; routes refer to it through `errorReplies`. */
+export const ERROR_REPLY_SCHEMA = {
+  $id: ERROR_REPLY_SCHEMA_ID,
+  type: 'object',
+  required: ['error'],
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', description: 'stable, upper snake case: switch on this' },
+        message: { type: 'string', description: 'for people; may change between versions' },
+      },
+    },
+  },
+} as const
+
+/** The reply schemas of the error statuses a route can answer, for its `schema.response`. */
+export function errorReplies(...statuses: number[]): Record<number, { $ref: string }> {
+  const replies: Record<number, { $ref: string }> = {}
+  for (const status of statuses) replies[status] = { $ref: `${ERROR_REPLY_SCHEMA_ID}#` }
+  return replies
+}
+
+// A ledger refusal is the caller's to fix; which status says what kind of refusal it is.
+const LEDGER_STATUS: Record<LedgerErrorCode, number> = {
+  INSUFFICIENT_FUNDS: 409,
+  TRANSFER_CONFLICT: 409,
+  ACCOUNT_CONFLICT: 409,
+  FEE_SCHEDULE_CONFLICT: 409,
+  HOLD_NOT_DUE: 409,
+  BALANCE_OVERFLOW: 409,
+  UNKNOWN_ACCOUNT: 404,
+  UNKNOWN_FEE_SCHEDULE: 404,
+  HOLD_NOT_FOUND: 404,
+  WRONG_ACCOUNT_KIND: 400,
+  CURRENCY_MISMATCH: 400,
+  INVALID_TRANSFER: 400,
+  INVALID_ACCOUNT: 400,
+  INVALID_FEE_SCHEDULE: 400,
+  INVALID_HOLD: 400,
+  INVALID_QUERY: 400,
+  UNBALANCED_TRANSFER: 400,
+  BATCH_TOO_LARGE: 400,
+}
+
+// Fastify's own client errors (bad JSON, too large, wrong media type...) carry a status and a
+// message written for the client; the status picks our code.
+const CODE_BY_CLIENT_STATUS: Record<number, HttpErrorCode> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+}
+
+const INTERNAL_MESSAGE = 'internal error; the hub logged the details'
+const PATH_IN_MESSAGE_LENGTH_MAX = 200
+
+/** Status and wire body for any thrown value. Pure, so every mapping is testable on its own. */
+export function errorToReply(error: unknown): { status: number; body: ErrorReply } {
+  const reply = (status: number, code: HttpErrorCode, message: string) => ({ status, body: { error: { code, message } } })
+  if (error instanceof HttpError) return reply(error.status, error.code, error.message)
+  if (isProtocolError(error)) return reply(400, error.code, error.message)
+  if (isLedgerError(error)) return reply(LEDGER_STATUS[error.code], error.code, error.message)
+  if (isFastifyError(error)) {
+    if (error.validation !== undefined) return reply(400, 'BAD_REQUEST', error.message)
+    // @fastify/jwt answers a malformed Authorization header with 400; to a client it is one more bad token.
+    if (error.code.startsWith('FST_JWT_') || error.code.startsWith('FAST_JWT_')) {
+      return reply(401, 'UNAUTHORIZED', error.message)
+    }
+    const status = error.statusCode ?? 500
+    const code = CODE_BY_CLIENT_STATUS[status]
+    if (code !== undefined) return reply(status, code, error.message)
+  }
+  return reply(500, 'INTERNAL', INTERNAL_MESSAGE)
+}
+
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body } = errorToReply(error)
+  if (status >= 500) request.log.error({ err: error }, 'request failed')
+  else request.log.info({ code: body.error.code, message: body.error.message }, 'request refused')
+  return reply.code(status).type('application/json; charset=utf-8').send(body)
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = request.url.split('?')[0]!.slice(0, PATH_IN_MESSAGE_LENGTH_MAX)
+  const body: ErrorReply = { error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path}` } }
+  return reply.code(404).type('application/json; charset=utf-8').send(body)
+}
+
+function isFastifyError(error: unknown): error is FastifyError {
+  return error instanceof Error && typeof (error as Partial<FastifyError>).code === 'string'
+}

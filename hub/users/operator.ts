@@ -1,0 +1,45 @@
+// The first operator account, created on the hub's first start so someone can log in at all:
+// from PAYALL_OPERATOR_EMAIL/PASSWORD, else with a generated password handed back to print once.
+
+import type { HubContext } from '../context'
+import { UserStore, newUserId } from './store'
+
+export const OPERATOR_EMAIL_DEFAULT = 'operator@payall.local'
+/** 18 random bytes: 144 bits, 24 characters of base64url. */
+const GENERATED_PASSWORD_BYTES = 18
+
+export type OperatorBootstrap =
+  | { created: false }
+  | {
+      created: true
+      email: string
+      /** Set when the password was generated: the only time anyone sees it. */
+      generatedPassword: string | undefined
+    }
+
+/** Creates the first operator unless one exists; an existing operator is never changed. */
+export async function ensureOperator(context: HubContext): Promise<OperatorBootstrap> {
+  const users = new UserStore(context.db)
+  if (users.countWithRole('operator') > 0) return { created: false }
+
+  const email = context.config.operatorEmail ?? OPERATOR_EMAIL_DEFAULT
+  const generatedPassword = context.config.operatorPassword === undefined
+    ? Buffer.from(context.random(GENERATED_PASSWORD_BYTES)).toString('base64url')
+    : undefined
+  const passwordHash = await context.passwords.hash(context.config.operatorPassword ?? generatedPassword!)
+  const insert = context.db.transaction(() => {
+    // Another hub process on the same file may have created one while we hashed.
+    if (users.countWithRole('operator') > 0) return false
+    users.insert({
+      id: newUserId(context.random),
+      email,
+      phone: null,
+      fullName: 'Hub operator',
+      role: 'operator',
+      passwordHash,
+      createdAtMs: context.clock.nowMs(),
+    })
+    return true
+  })
+  return insert.immediate() ? { created: true, email, generatedPassword } : { created: false }
+}

@@ -1,0 +1,78 @@
+import t from 'tap'
+import { main, type CliIo } from '../../../hub/cli'
+import { CONFIG_OPTIONS } from '../../../hub/config'
+
+interface CapturedIo extends CliIo {
+  out: string
+  err: string
+}
+
+/** `whileRunning` sees what was printed before the stop is requested. */
+function capturedIo(whileRunning: (out: string) => Promise<void> = async () => {}): CapturedIo {
+  const io: CapturedIo = {
+    out: '',
+    err: '',
+    stdout: { write: (text: string) => (io.out += text) },
+    stderr: { write: (text: string) => (io.err += text) },
+    untilStopRequested: async () => {
+      await whileRunning(io.out)
+      return 'SIGTERM'
+    },
+  }
+  return io
+}
+
+const QUIET = { PAYALL_LOG_LEVEL: 'silent', PAYALL_HTTP_HOST: '127.0.0.1', PAYALL_HTTP_PORT: '0' }
+
+t.test('--help lists every option and exits 0 without starting anything', async (t) => {
+  const io = capturedIo(async () => {
+    throw new Error('--help must not start the hub')
+  })
+  t.equal(await main(['--help'], {}, io), 0)
+  for (const option of CONFIG_OPTIONS) {
+    t.match(io.out, option.env)
+    if (option.flag !== undefined) t.match(io.out, `--${option.flag}`)
+  }
+  t.equal(io.err, '')
+})
+
+t.test('a bad option exits 2 with a message naming it', async (t) => {
+  const io = capturedIo()
+  t.equal(await main(['--data-dir', t.testdir()], { ...QUIET, PAYALL_MQTT_PORT: 'abc' }, io), 2)
+  t.equal(io.err, "payall-hub: PAYALL_MQTT_PORT must be an integer 0–65535, got 'abc'\n")
+  t.equal(io.out, '')
+
+  const unknown = capturedIo()
+  t.equal(await main(['--http-prot', '80'], {}, unknown), 2)
+  t.match(unknown.err, /--http-prot/)
+})
+
+t.test('the hub prints its URLs and the generated operator password once, then stops with 0', async (t) => {
+  const dataDir = t.testdir()
+  let healthStatus = 0
+  const first = capturedIo(async (out) => {
+    const httpUrl = /HTTP API +(\S+)/.exec(out)![1]!
+    healthStatus = (await fetch(`${httpUrl}/health`)).status
+  })
+  t.equal(await main(['--data-dir', dataDir], QUIET, first), 0)
+  t.equal(healthStatus, 200, 'the printed URL serves')
+  t.match(first.out, /HTTP API +http:\/\/127\.0\.0\.1:\d+\n/)
+  t.match(first.out, /API docs +http:\/\/127\.0\.0\.1:\d+\/docs\n/)
+  t.match(first.out, /MQTT +not running/)
+  const password = /password: (\S+)/.exec(first.out)?.[1]
+  t.match(password, /^[A-Za-z0-9_-]{24}$/)
+  t.match(first.out, /operator@payall\.local/)
+  t.match(first.out, /SIGTERM, stopping/)
+  t.equal(first.err, '')
+
+  const second = capturedIo()
+  t.equal(await main(['--data-dir', dataDir], QUIET, second), 0)
+  t.notMatch(second.out, /password/, 'the password is shown on the first start only')
+})
+
+t.test('a hub that cannot start exits 1 with the reason', async (t) => {
+  const dataDir = t.testdir({ 'hub.sqlite': 'this is not a database' })
+  const io = capturedIo()
+  t.equal(await main(['--data-dir', dataDir], QUIET, io), 1)
+  t.match(io.err, /^payall-hub: cannot start: /)
+})

@@ -1,0 +1,142 @@
+import t from 'tap'
+import { CONFIG_OPTIONS, ConfigError, helpText, parseConfig } from '../../../hub/config'
+
+function configErrorOf(run: () => unknown): ConfigError {
+  try {
+    run()
+  } catch (error) {
+    if (error instanceof ConfigError) return error
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+t.test('defaults apply when neither flags nor environment say anything', async (t) => {
+  t.same(parseConfig([], {}), {
+    dataDir: './data',
+    httpPort: 3001,
+    httpHost: '0.0.0.0',
+    mqttPort: 1883,
+    mqttHost: '0.0.0.0',
+    mqttUrl: undefined,
+    operatorEmail: undefined,
+    operatorPassword: undefined,
+    jwtSecret: undefined,
+    logLevel: 'info',
+    corsOrigins: [],
+    chainRpcUrl: undefined,
+    chainKey: undefined,
+    anchorAddress: undefined,
+  })
+})
+
+t.test('every flag and its environment variable give the same configuration', async (t) => {
+  const pairs: Array<[string, string, string]> = [
+    ['data-dir', 'PAYALL_DATA_DIR', '/var/lib/payall'],
+    ['http-port', 'PAYALL_HTTP_PORT', '8080'],
+    ['http-host', 'PAYALL_HTTP_HOST', '127.0.0.1'],
+    ['mqtt-port', 'PAYALL_MQTT_PORT', '8883'],
+    ['mqtt-host', 'PAYALL_MQTT_HOST', '::'],
+    ['mqtt-url', 'PAYALL_MQTT_URL', 'mqtts://broker.example:8883'],
+    ['log-level', 'PAYALL_LOG_LEVEL', 'debug'],
+    ['cors-origin', 'PAYALL_CORS_ORIGIN', 'https://shop.example, http://localhost:5173'],
+    ['chain-rpc', 'PAYALL_CHAIN_RPC', 'http://127.0.0.1:8545'],
+    ['anchor-address', 'PAYALL_ANCHOR_ADDRESS', `0x${'ab'.repeat(20)}`],
+  ]
+  const fromFlags = parseConfig(pairs.flatMap(([flag, , value]) => [`--${flag}`, value]), {})
+  const fromEnv = parseConfig([], Object.fromEntries(pairs.map(([, env, value]) => [env, value])))
+  t.same(fromFlags, fromEnv)
+  t.equal(fromFlags.httpPort, 8080)
+  t.equal(fromFlags.logLevel, 'debug')
+  t.same(fromFlags.corsOrigins, ['https://shop.example', 'http://localhost:5173'])
+})
+
+t.test('a flag wins over its environment variable', async (t) => {
+  const config = parseConfig(['--http-port', '4000', '--data-dir=/flag/dir'], {
+    PAYALL_HTTP_PORT: '5000',
+    PAYALL_DATA_DIR: '/env/dir',
+    PAYALL_MQTT_PORT: '1884',
+  })
+  t.equal(config.httpPort, 4000)
+  t.equal(config.dataDir, '/flag/dir')
+  t.equal(config.mqttPort, 1884, 'the variable still applies where no flag is given')
+})
+
+t.test('secrets come from the environment only', async (t) => {
+  const config = parseConfig([], {
+    PAYALL_OPERATOR_EMAIL: ' Ops@Example.COM ',
+    PAYALL_OPERATOR_PASSWORD: 'correct horse battery staple',
+    PAYALL_JWT_SECRET: 'x'.repeat(40),
+    PAYALL_CHAIN_KEY: `0x${'11'.repeat(32)}`,
+  })
+  t.equal(config.operatorEmail, 'ops@example.com')
+  t.equal(config.operatorPassword, 'correct horse battery staple')
+  t.equal(config.jwtSecret, 'x'.repeat(40))
+  t.equal(config.chainKey, `0x${'11'.repeat(32)}`)
+  for (const flag of ['--operator-password', '--jwt-secret', '--chain-key']) {
+    t.equal(configErrorOf(() => parseConfig([flag, 'secret-value-123'], {})).field, flag)
+  }
+})
+
+t.test('an empty environment variable counts as unset', async (t) => {
+  t.equal(parseConfig([], { PAYALL_HTTP_PORT: '' }).httpPort, 3001)
+  t.equal(parseConfig([], { PAYALL_MQTT_URL: '' }).mqttUrl, undefined)
+})
+
+t.test('a bad value names the variable or flag it came from', async (t) => {
+  const fromEnv = configErrorOf(() => parseConfig([], { PAYALL_HTTP_PORT: 'abc' }))
+  t.equal(fromEnv.field, 'PAYALL_HTTP_PORT')
+  t.equal(fromEnv.message, "PAYALL_HTTP_PORT must be an integer 0–65535, got 'abc'")
+
+  const fromFlag = configErrorOf(() => parseConfig(['--http-port', '70000'], {}))
+  t.equal(fromFlag.field, '--http-port')
+  t.equal(fromFlag.message, "--http-port must be an integer 0–65535, got '70000'")
+
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ PAYALL_MQTT_PORT: '-1' }, 'PAYALL_MQTT_PORT'],
+    [{ PAYALL_MQTT_PORT: '1.5' }, 'PAYALL_MQTT_PORT'],
+    [{ PAYALL_MQTT_URL: 'http://broker' }, 'PAYALL_MQTT_URL'],
+    [{ PAYALL_LOG_LEVEL: 'loud' }, 'PAYALL_LOG_LEVEL'],
+    [{ PAYALL_CORS_ORIGIN: 'https://shop.example/path' }, 'PAYALL_CORS_ORIGIN'],
+    [{ PAYALL_CORS_ORIGIN: '*,https://shop.example' }, 'PAYALL_CORS_ORIGIN'],
+    [{ PAYALL_OPERATOR_EMAIL: 'not-an-email' }, 'PAYALL_OPERATOR_EMAIL'],
+    [{ PAYALL_OPERATOR_PASSWORD: 'short' }, 'PAYALL_OPERATOR_PASSWORD'],
+    [{ PAYALL_JWT_SECRET: 'too-short' }, 'PAYALL_JWT_SECRET'],
+    [{ PAYALL_CHAIN_RPC: 'ftp://node' }, 'PAYALL_CHAIN_RPC'],
+    [{ PAYALL_CHAIN_KEY: '0x1234' }, 'PAYALL_CHAIN_KEY'],
+    [{ PAYALL_ANCHOR_ADDRESS: '0xnothex' }, 'PAYALL_ANCHOR_ADDRESS'],
+    [{ PAYALL_HTTP_HOST: '  ' }, 'PAYALL_HTTP_HOST'],
+  ]
+  for (const [env, field] of cases) {
+    const error = configErrorOf(() => parseConfig([], env))
+    t.equal(error.field, field, `${JSON.stringify(env)} names ${field}`)
+    t.match(error.message, new RegExp(`^${field} `))
+  }
+})
+
+t.test('a secret with a bad value is not echoed in the error', async (t) => {
+  const password = configErrorOf(() => parseConfig([], { PAYALL_OPERATOR_PASSWORD: 'hunter2' }))
+  t.notMatch(password.message, /hunter2/)
+  const key = configErrorOf(() => parseConfig([], { PAYALL_CHAIN_KEY: '0xdeadbeef' }))
+  t.notMatch(key.message, /deadbeef/)
+})
+
+t.test('an unknown flag, a missing value or a positional argument is refused', async (t) => {
+  t.equal(configErrorOf(() => parseConfig(['--http-prot', '1'], {})).field, '--http-prot')
+  t.equal(configErrorOf(() => parseConfig(['--http-port'], {})).field, '--http-port')
+  t.equal(configErrorOf(() => parseConfig(['serve'], {})).field, 'serve')
+})
+
+t.test('help lists every option with its variable and default', async (t) => {
+  const help = helpText('payall-hub')
+  for (const option of CONFIG_OPTIONS) {
+    t.match(help, option.env, `${option.env} is listed`)
+    if (option.flag !== undefined) {
+      const line = help.split('\n').find((candidate) => candidate.includes(`--${option.flag} `))
+      t.ok(line, `--${option.flag} is listed`)
+      t.match(line!, option.env, `--${option.flag} sits beside ${option.env}`)
+      if (option.defaultText !== undefined) t.match(line!, `default ${option.defaultText})`)
+    }
+  }
+  t.match(help, '--help')
+})

@@ -1,0 +1,148 @@
+// Shared set-up for the hub HTTP tests: a HubContext over a real SQLite file in a temporary
+// directory, a hand-driven clock, seeded randomness, cheap password hashing and a captured log.
+
+import { SqliteLedgerStore } from '../../../hub/ledger/sqlite-store'
+import { recordingBus } from '../../../hub/bus'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import pino from 'pino'
+import type { FastifyInstance } from 'fastify'
+import { sha256 } from '../../../protocol/bytes'
+import { nodeEd25519 } from '../../../protocol/signature/node'
+import { buildApp } from '../../../hub/app'
+import { parseConfig, type HubConfig } from '../../../hub/config'
+import type { HubContext, RandomBytes } from '../../../hub/context'
+import { openDatabase } from '../../../hub/store/database'
+import { createPasswordHasher, type ScryptCost } from '../../../hub/users/passwords'
+import type { Role } from '../../../hub/users/roles'
+import { UserStore, newUserId } from '../../../hub/users/store'
+
+/** Enough to exercise scrypt without spending a test's time on it. */
+export const TEST_SCRYPT_COST: ScryptCost = { costLog2: 4, blockSize: 8, parallelization: 1 }
+
+export const START_MS = Date.UTC(2025, 0, 15, 9, 0, 0)
+
+export interface ManualClock {
+  nowMs(): number
+  advanceMs(durationMs: number): void
+}
+
+export function manualClock(startMs = START_MS): ManualClock {
+  let nowMs = startMs
+  return {
+    nowMs: () => nowMs,
+    advanceMs: (durationMs) => {
+      nowMs += durationMs
+    },
+  }
+}
+
+/** Deterministic bytes: SHA-256 of seed and a counter, block after block. */
+export function seededRandom(seed: string): RandomBytes {
+  let counter = 0
+  return (length) => {
+    const out = new Uint8Array(length)
+    for (let filled = 0; filled < length; filled += 32) {
+      out.set(sha256(Buffer.from(`${seed}:${counter++}`)).subarray(0, length - filled), filled)
+    }
+    return out
+  }
+}
+
+/** Log lines as parsed JSON objects. */
+export interface CapturedLog {
+  readonly lines: Array<Record<string, unknown>>
+}
+
+interface Tap {
+  testdir(): string
+  teardown(fn: () => unknown): void
+}
+
+export interface TestHub {
+  context: HubContext
+  clock: ManualClock
+  log: CapturedLog
+  app: FastifyInstance
+}
+
+export function testConfig(dataDir: string, overrides: Partial<HubConfig> = {}): HubConfig {
+  return { ...parseConfig([], {}), dataDir, ...overrides }
+}
+
+export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed?: string } = {}): {
+  context: HubContext
+  clock: ManualClock
+  log: CapturedLog
+} {
+  const dataDir = t.testdir()
+  const db = openDatabase(join(dataDir, 'hub.sqlite'))
+  t.teardown(() => db.close())
+  const random = seededRandom(options.seed ?? 'hub-http-test')
+  const clock = manualClock()
+  const log: CapturedLog = { lines: [] }
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') log.lines.push(JSON.parse(line))
+      callback()
+    },
+  })
+  const context: HubContext = {
+    config: testConfig(dataDir, options.config),
+    clock,
+    random,
+    db,
+    hubKeys: nodeEd25519.keyPairFromSeed(random(32)),
+    jwtSecret: random(32),
+    log: pino({ level: 'info' }, sink),
+    passwords: createPasswordHasher({ random, cost: TEST_SCRYPT_COST }),
+    ledger: new SqliteLedgerStore(db, { nowMs: () => clock.nowMs() }),
+    bus: recordingBus(),
+  }
+  return { context, clock, log }
+}
+
+export async function testHub(
+  t: Tap,
+  options: { config?: Partial<HubConfig>; seed?: string; beforeReady?: (app: FastifyInstance) => void } = {},
+): Promise<TestHub> {
+  const { context, clock, log } = testContext(t, options)
+  const app = await buildApp(context)
+  options.beforeReady?.(app)
+  t.teardown(() => app.close())
+  await app.ready()
+  return { context, clock, log, app }
+}
+
+export async function addUser(
+  context: HubContext,
+  user: { email: string; password?: string; passwordHash?: string; role: Role; fullName?: string },
+): Promise<string> {
+  const id = newUserId(context.random)
+  new UserStore(context.db).insert({
+    id,
+    email: user.email,
+    phone: null,
+    fullName: user.fullName ?? 'Test User',
+    role: user.role,
+    passwordHash: user.passwordHash ?? (await context.passwords.hash(user.password!)),
+    createdAtMs: context.clock.nowMs(),
+  })
+  return id
+}
+
+export async function login(app: FastifyInstance, email: string, password: string) {
+  return app.inject({ method: 'POST', url: '/users/login', payload: { email, password } })
+}
+
+/** Checks the one error shape and returns its code and message. */
+export function errorOf(response: { json(): unknown }): { code: string; message: string } {
+  const body = response.json() as { error?: { code?: unknown; message?: unknown } }
+  const keys = Object.keys(body as object)
+  if (keys.length !== 1 || body.error === undefined) throw new Error(`not the error shape: ${JSON.stringify(body)}`)
+  const { code, message } = body.error
+  if (typeof code !== 'string' || typeof message !== 'string' || Object.keys(body.error).length !== 2) {
+    throw new Error(`not the error shape: ${JSON.stringify(body)}`)
+  }
+  return { code, message }
+}
