@@ -1,0 +1,43 @@
+// Canonical JSON and the content hash of a request: how the ledger tells a retry ('exists')
+// from a different request that reuses an id ('conflict').
+
+import { sha256, toHex } from '../../protocol/bytes'
+import { LedgerError } from './errors'
+import type { JsonValue } from './model'
+
+export const METADATA_DEPTH_MAX = 8
+export const METADATA_LENGTH_MAX_CHARS = 4_096
+
+/** JSON with object keys sorted at every level; refuses what JSON cannot carry exactly. */
+export function canonicalJson(value: JsonValue): string {
+  return encode(value, 0)
+}
+
+export function contentSha256(request: JsonValue): string {
+  return toHex(sha256(new TextEncoder().encode(canonicalJson(request))))
+}
+
+function encode(value: JsonValue, depth: number): string {
+  if (depth > METADATA_DEPTH_MAX) throw new LedgerError('INVALID_TRANSFER', `JSON nests deeper than ${METADATA_DEPTH_MAX}`)
+  if (value === null) return 'null'
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false'
+    case 'number':
+      if (!Number.isFinite(value)) throw new LedgerError('INVALID_TRANSFER', `JSON cannot carry ${value}`)
+      return JSON.stringify(value)
+    case 'string':
+      return JSON.stringify(value)
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((item: JsonValue) => encode(item, depth + 1)).join(',')}]`
+      if (Object.getPrototypeOf(value) !== Object.prototype) {
+        throw new LedgerError('INVALID_TRANSFER', 'JSON objects must be plain objects')
+      }
+      const record = value as { readonly [key: string]: JsonValue }
+      const members = Object.keys(record).sort().map((key) => `${JSON.stringify(key)}:${encode(record[key]!, depth + 1)}`)
+      return `{${members.join(',')}}`
+    }
+    default:
+      throw new LedgerError('INVALID_TRANSFER', `JSON cannot carry a ${typeof value}`)
+  }
+}

@@ -1,0 +1,808 @@
+// LedgerStore over one better-sqlite3 connection: every call is one transaction (IMMEDIATE when it writes),
+// statements are prepared once, and each request in a batch runs in its own savepoint so a refusal writes nothing.
+// What to write is decided by the pure modules (transfer, balances, fees, settle); this file only reads and writes.
+
+import { assert } from '../../protocol/errors'
+import { isEui } from '../../protocol/eui'
+import { isCurrencyCode } from '../../protocol/money'
+import type { SqliteDatabase } from '../store/database'
+import { planBalances, type AccountState } from './balances'
+import { METADATA_LENGTH_MAX_CHARS, canonicalJson, contentSha256 } from './content'
+import { LedgerError, isLedgerError } from './errors'
+import { computeFee, feeScheduleProblem, type FeeSchedule } from './fees'
+import {
+  externalAccountId, holdAccountId, holdTransferId, isIdentifier, isTransferId, isWalletAccountId, platformAccountId,
+} from './ids'
+import {
+  holdRemainingMinor, type Account, type AccountKind, type HoldStatus, type Metadata, type PostingRole, type Transfer,
+  type TransferInput, type TransferKind, type VoucherHold,
+} from './model'
+import { holdPlacementPostings, holdReleasePostings, settlementPostings, splitAgainstHold } from './settle'
+import {
+  AUDIT_ROWS_PER_CHECK_MAX, FEE_SCHEDULES_LIST_MAX, TRANSFERS_PER_BATCH_MAX, type FeeScheduleFilter, type HoldOutcome,
+  type LedgerAudit, type LedgerStore, type OpenWalletInput, type OwnerRevenueRow, type OwnerRevenueSelection,
+  type PlaceHoldInput, type SettleFromHoldInput, type SystemAccounts, type TransferOutcome,
+} from './store'
+import { assertBalanced, transferAmountMinor, transferInputProblem, transferRequestSha256 } from './transfer'
+
+export interface SqliteLedgerStoreOptions {
+  /** The clock that stamps created_at and decides whether an upload deadline has passed. */
+  readonly nowMs: () => number
+}
+
+// Transfers that move a voucher's hold, so only the hold operations (which keep voucher_holds in step) make them.
+const HOLD_OPERATION_KINDS: readonly TransferKind[] = ['voucher_hold', 'voucher_release', 'offline_payment']
+
+type Settled = { readonly status: 'applied' | 'exists'; readonly hold: VoucherHold; readonly transferId: string | null }
+
+interface AccountRow {
+  id: string
+  user_id: string | null
+  kind: AccountKind
+  currency: string
+  wallet_account_id: string | null
+  balance_minor: number
+  created_at_ms: number
+}
+
+interface TransferRow {
+  id: string
+  kind: TransferKind
+  currency: string
+  amount_minor: number
+  gateway_eui: string | null
+  voucher_id: string | null
+  fee_schedule_id: string | null
+  metadata: string | null
+  content_sha256: string
+  created_at_ms: number
+}
+
+interface PostingRow {
+  transfer_id: string
+  posting_index: number
+  account_id: string
+  amount_minor: number
+  role: PostingRole
+}
+
+interface FeeScheduleRow {
+  id: string
+  gateway_type: string
+  currency: string
+  version: number
+  basis_points: number
+  fixed_minor: number
+  owner_share_basis_points: number
+  effective_from_ms: number
+}
+
+interface HoldRow {
+  voucher_id: string
+  wallet_account_id: string
+  hold_account_id: string
+  currency: string
+  limit_minor: number
+  settled_minor: number
+  released_minor: number
+  excess_minor: number
+  expires_at_ms: number
+  upload_deadline_at_ms: number
+  status: HoldStatus
+  created_at_ms: number
+  revoked_at_ms: number | null
+  released_at_ms: number | null
+}
+
+const ACCOUNT_COLUMNS = 'id, user_id, kind, currency, wallet_account_id, balance_minor, created_at_ms'
+const FEE_SCHEDULE_COLUMNS =
+  'id, gateway_type, currency, version, basis_points, fixed_minor, owner_share_basis_points, effective_from_ms'
+
+function prepareStatements(database: SqliteDatabase) {
+  return {
+    selectAccount: database.prepare<[string], AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`),
+    insertAccount: database.prepare<[string, string | null, AccountKind, string, string | null, number]>(
+      `INSERT INTO accounts (id, user_id, kind, currency, wallet_account_id, balance_minor, created_at_ms)
+       VALUES (?, ?, ?, ?, ?, 0, ?)`),
+    updateBalance: database.prepare<[number, string]>('UPDATE accounts SET balance_minor = ? WHERE id = ?'),
+
+    selectTransferContent: database.prepare<[string], string>('SELECT content_sha256 FROM transfers WHERE id = ?').pluck(),
+    selectTransfer: database.prepare<[string], TransferRow>(
+      `SELECT id, kind, currency, amount_minor, gateway_eui, voucher_id, fee_schedule_id, metadata, content_sha256,
+         created_at_ms FROM transfers WHERE id = ?`),
+    selectPostings: database.prepare<[string], PostingRow>(
+      `SELECT transfer_id, posting_index, account_id, amount_minor, role FROM postings
+       WHERE transfer_id = ? ORDER BY posting_index`),
+    insertTransfer: database.prepare<[
+      string, TransferKind, string, number, string | null, string | null, string | null, string | null, string, number,
+    ]>(`INSERT INTO transfers (id, kind, currency, amount_minor, gateway_eui, voucher_id, fee_schedule_id, metadata,
+          content_sha256, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertPosting: database.prepare<[string, number, string, number, PostingRole]>(
+      'INSERT INTO postings (transfer_id, posting_index, account_id, amount_minor, role) VALUES (?, ?, ?, ?, ?)'),
+
+    selectFeeSchedule: database.prepare<[string], FeeScheduleRow>(
+      `SELECT ${FEE_SCHEDULE_COLUMNS} FROM fee_schedules WHERE id = ?`),
+    selectFeeScheduleVersion: database.prepare<[string, string, number], FeeScheduleRow>(
+      `SELECT ${FEE_SCHEDULE_COLUMNS} FROM fee_schedules WHERE gateway_type = ? AND currency = ? AND version = ?`),
+    selectFeeSchedules: database.prepare<[{ gatewayType: string | null; currency: string | null; rowsMax: number }], FeeScheduleRow>(
+      `SELECT ${FEE_SCHEDULE_COLUMNS} FROM fee_schedules
+       WHERE (@gatewayType IS NULL OR gateway_type = @gatewayType) AND (@currency IS NULL OR currency = @currency)
+       ORDER BY gateway_type, currency, version LIMIT @rowsMax`),
+    insertFeeSchedule: database.prepare<[string, string, string, number, number, number, number, number, number]>(
+      `INSERT INTO fee_schedules (id, gateway_type, currency, version, basis_points, fixed_minor,
+         owner_share_basis_points, effective_from_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+
+    selectHold: database.prepare<[string], HoldRow>(
+      `SELECT voucher_id, wallet_account_id, hold_account_id, currency, limit_minor, settled_minor, released_minor,
+         excess_minor, expires_at_ms, upload_deadline_at_ms, status, created_at_ms, revoked_at_ms, released_at_ms
+       FROM voucher_holds WHERE voucher_id = ?`),
+    insertHold: database.prepare<[string, string, string, string, number, number, number, number]>(
+      `INSERT INTO voucher_holds (voucher_id, wallet_account_id, hold_account_id, currency, limit_minor, expires_at_ms,
+         upload_deadline_at_ms, status, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?)`),
+    updateHoldSettlement: database.prepare<[number, number, string]>(
+      'UPDATE voucher_holds SET settled_minor = ?, excess_minor = ? WHERE voucher_id = ?'),
+    updateHoldRelease: database.prepare<[number, number, string]>(
+      `UPDATE voucher_holds SET released_minor = ?, status = 'released', released_at_ms = ? WHERE voucher_id = ?`),
+    updateHoldRevoke: database.prepare<[number, string]>(
+      `UPDATE voucher_holds SET status = 'revoked', revoked_at_ms = ? WHERE voucher_id = ? AND status = 'active'`),
+
+    selectOwnerRevenue: database.prepare<[{
+      format: string; ownerUserId: string | null; gatewayEui: string | null; fromMs: number; toMs: number; rowsMax: number
+    }], {
+      owner_user_id: string | null; owner_account_id: string; gateway_eui: string; currency: string; period: string
+      revenue_minor: number; payment_count: number
+    }>(
+      `SELECT a.user_id AS owner_user_id, p.account_id AS owner_account_id, t.gateway_eui, t.currency,
+         strftime(@format, t.created_at_ms / 1000, 'unixepoch') AS period,
+         SUM(p.amount_minor) AS revenue_minor, COUNT(*) AS payment_count
+       FROM postings p
+       JOIN transfers t ON t.id = p.transfer_id
+       JOIN accounts a ON a.id = p.account_id
+       WHERE p.role = 'owner_share' AND t.kind IN ('offline_payment', 'online_payment') AND t.gateway_eui IS NOT NULL
+         AND (@ownerUserId IS NULL OR a.user_id = @ownerUserId) AND (@gatewayEui IS NULL OR t.gateway_eui = @gatewayEui)
+         AND t.created_at_ms >= @fromMs AND t.created_at_ms < @toMs
+       GROUP BY period, p.account_id, t.gateway_eui, t.currency
+       ORDER BY period, p.account_id, t.gateway_eui, t.currency
+       LIMIT @rowsMax`),
+
+    ...prepareAuditStatements(database),
+  }
+}
+
+// Audit reads return BigInt, so sums are exact whatever they add up to.
+function prepareAuditStatements(database: SqliteDatabase) {
+  const audit = (sql: string) => database.prepare<[number], Record<string, bigint | string>>(sql).safeIntegers(true)
+  return {
+    auditCurrencies: database.prepare<[], Record<string, bigint | string>>(
+      `SELECT a.currency, COUNT(*) AS account_count, SUM(a.balance_minor) AS balance_sum_minor,
+         (SELECT COALESCE(SUM(p.amount_minor), 0) FROM postings p JOIN accounts b ON b.id = p.account_id
+          WHERE b.currency = a.currency) AS posting_sum_minor
+       FROM accounts a GROUP BY a.currency ORDER BY a.currency`).safeIntegers(true),
+    auditAccountsOffPostings: audit(
+      `SELECT a.id AS account_id, a.balance_minor, COALESCE(s.posting_sum_minor, 0) AS posting_sum_minor
+       FROM accounts a
+       LEFT JOIN (SELECT account_id, SUM(amount_minor) AS posting_sum_minor FROM postings GROUP BY account_id) s
+         ON s.account_id = a.id
+       WHERE a.balance_minor <> COALESCE(s.posting_sum_minor, 0)
+       ORDER BY a.id LIMIT ?`),
+    auditAccountsBelowDebt: audit(
+      `SELECT a.id AS account_id, a.kind, a.balance_minor, COALESCE(d.debt_minor, 0) AS debt_minor
+       FROM accounts a
+       LEFT JOIN (SELECT account_id, SUM(amount_minor) AS debt_minor FROM postings WHERE role = 'excess'
+                  GROUP BY account_id) d ON d.account_id = a.id
+       WHERE a.kind <> 'external' AND a.balance_minor < COALESCE(d.debt_minor, 0)
+       ORDER BY a.id LIMIT ?`),
+    auditTransfers: audit(
+      `SELECT * FROM (
+         SELECT t.id AS transfer_id, t.amount_minor, COUNT(p.transfer_id) AS posting_count,
+           COALESCE(SUM(p.amount_minor), 0) AS posting_sum_minor,
+           COALESCE(SUM(CASE WHEN p.amount_minor > 0 THEN p.amount_minor ELSE 0 END), 0) AS credit_sum_minor,
+           COALESCE(SUM(CASE WHEN a.currency <> t.currency THEN 1 ELSE 0 END), 0) AS foreign_currency_posting_count
+         FROM transfers t
+         LEFT JOIN postings p ON p.transfer_id = t.id
+         LEFT JOIN accounts a ON a.id = p.account_id
+         GROUP BY t.id)
+       WHERE posting_sum_minor <> 0 OR posting_count < 2 OR credit_sum_minor <> amount_minor
+         OR foreign_currency_posting_count > 0
+       ORDER BY transfer_id LIMIT ?`),
+    auditHolds: audit(
+      `SELECT * FROM (
+         SELECT h.voucher_id, h.limit_minor, h.settled_minor, h.released_minor, h.excess_minor, h.status,
+           (SELECT COALESCE(SUM(p.amount_minor), 0) FROM transfers t JOIN postings p ON p.transfer_id = t.id
+            WHERE t.voucher_id = h.voucher_id AND p.account_id = h.hold_account_id) AS hold_posting_sum_minor,
+           (SELECT COALESCE(-SUM(p.amount_minor), 0) FROM transfers t JOIN postings p ON p.transfer_id = t.id
+            WHERE t.voucher_id = h.voucher_id AND t.kind = 'offline_payment' AND p.role = 'excess') AS excess_posting_sum_minor
+         FROM voucher_holds h)
+       WHERE settled_minor + released_minor > limit_minor
+         OR limit_minor - settled_minor - released_minor <> hold_posting_sum_minor
+         OR excess_minor <> excess_posting_sum_minor
+         OR (status = 'released' AND limit_minor - settled_minor - released_minor <> 0)
+       ORDER BY voucher_id LIMIT ?`),
+    auditHoldAccounts: audit(
+      `SELECT * FROM (
+         SELECT a.id AS account_id, a.balance_minor,
+           (SELECT COALESCE(SUM(h.limit_minor - h.settled_minor - h.released_minor), 0) FROM voucher_holds h
+            WHERE h.hold_account_id = a.id) AS open_remainder_minor
+         FROM accounts a WHERE a.kind = 'hold')
+       WHERE balance_minor <> open_remainder_minor
+       ORDER BY account_id LIMIT ?`),
+  }
+}
+
+export class SqliteLedgerStore implements LedgerStore {
+  private readonly statements: ReturnType<typeof prepareStatements>
+  private readonly nowMsFromClock: () => number
+  // Transaction wrappers made once; called inside another transaction, better-sqlite3 turns them into savepoints.
+  private readonly inTransaction: (work: () => unknown) => unknown
+  private readonly inImmediateTransaction: (work: () => unknown) => unknown
+
+  constructor(database: SqliteDatabase, options: SqliteLedgerStoreOptions) {
+    assert(typeof options.nowMs === 'function', 'the ledger needs a clock')
+    this.nowMsFromClock = options.nowMs
+    this.statements = prepareStatements(database)
+    const transaction = database.transaction((work: () => unknown) => work())
+    this.inTransaction = transaction
+    this.inImmediateTransaction = transaction.immediate
+  }
+
+  async openWallet(input: OpenWalletInput): Promise<Account> {
+    if (typeof input !== 'object' || input === null || !isWalletAccountId(input.id)) {
+      throw new LedgerError('INVALID_ACCOUNT', 'a wallet id is an identifier outside the reserved prefixes')
+    }
+    if (input.userId !== null && !isIdentifier(input.userId)) throw new LedgerError('INVALID_ACCOUNT', 'bad user id')
+    if (!isCurrencyCode(input.currency)) throw new LedgerError('INVALID_ACCOUNT', `unknown currency ${input.currency}`)
+    return this.writing(() => {
+      const existing = this.readAccount(input.id)
+      if (existing !== undefined) {
+        if (existing.kind === 'wallet' && existing.userId === input.userId && existing.currency === input.currency) {
+          return existing
+        }
+        throw new LedgerError('ACCOUNT_CONFLICT', `account ${input.id} exists with other fields`)
+      }
+      this.statements.insertAccount.run(input.id, input.userId, 'wallet', input.currency, null, this.nowMs())
+      return this.readAccount(input.id)!
+    })
+  }
+
+  async systemAccounts(currency: string): Promise<SystemAccounts> {
+    if (!isCurrencyCode(currency)) throw new LedgerError('INVALID_ACCOUNT', `unknown currency ${String(currency)}`)
+    return this.writing(() => this.ensureSystemAccounts(currency))
+  }
+
+  async holdAccount(walletAccountId: string): Promise<Account> {
+    return this.writing(() => this.ensureHoldAccount(this.requireWallet(walletAccountId)))
+  }
+
+  async account(id: string): Promise<Account | undefined> {
+    return this.readAccount(id)
+  }
+
+  async applyTransfers(inputs: readonly TransferInput[]): Promise<TransferOutcome[]> {
+    assertBatch(inputs)
+    return this.writing(() => inputs.map((input) => {
+      const transferId = String(input?.id)
+      const result = this.attempt(() => this.applyTransfer(input))
+      if (result instanceof LedgerError) return { status: statusOf(result), transferId, error: result }
+      return { status: result, transferId }
+    }))
+  }
+
+  async transfer(id: string): Promise<Transfer | undefined> {
+    return this.reading(() => {
+      const row = this.statements.selectTransfer.get(id)
+      if (row === undefined) return undefined
+      return transferFromRows(row, this.statements.selectPostings.all(id))
+    })
+  }
+
+  async addFeeSchedule(schedule: FeeSchedule): Promise<'applied' | 'exists'> {
+    const problem = feeScheduleProblem(schedule)
+    if (problem !== undefined) throw problem
+    return this.writing(() => {
+      const existing = this.readFeeSchedule(schedule.id)
+      if (existing !== undefined) {
+        if (sameFeeSchedule(existing, schedule)) return 'exists'
+        throw new LedgerError('FEE_SCHEDULE_CONFLICT', `fee schedule ${schedule.id} exists with other terms`)
+      }
+      const sameVersion = this.statements.selectFeeScheduleVersion.get(schedule.gatewayType, schedule.currency, schedule.version)
+      if (sameVersion !== undefined) {
+        throw new LedgerError('FEE_SCHEDULE_CONFLICT',
+          `${schedule.gatewayType} ${schedule.currency} version ${schedule.version} is schedule ${sameVersion.id}`)
+      }
+      this.statements.insertFeeSchedule.run(schedule.id, schedule.gatewayType, schedule.currency, schedule.version,
+        schedule.basisPoints, schedule.fixedMinor, schedule.ownerShareBasisPoints, schedule.effectiveFromMs, this.nowMs())
+      return 'applied'
+    })
+  }
+
+  async feeSchedule(id: string): Promise<FeeSchedule | undefined> {
+    return this.readFeeSchedule(id)
+  }
+
+  async feeSchedules(filter: FeeScheduleFilter): Promise<FeeSchedule[]> {
+    return this.statements.selectFeeSchedules
+      .all({ gatewayType: filter.gatewayType ?? null, currency: filter.currency ?? null, rowsMax: FEE_SCHEDULES_LIST_MAX })
+      .map(feeScheduleFromRow)
+  }
+
+  async placeHold(input: PlaceHoldInput): Promise<HoldOutcome> {
+    const transferId = isIdentifier(input?.voucherId) ? holdTransferId('place', input.voucherId) : null
+    return holdOutcome(transferId, () => this.writing(() => this.placeHoldNow(input)))
+  }
+
+  async settleFromHolds(inputs: readonly SettleFromHoldInput[]): Promise<HoldOutcome[]> {
+    assertBatch(inputs)
+    return this.writing(() => inputs.map((input) => {
+      const transferId = isTransferId(input?.transferId) ? input.transferId : null
+      return holdOutcome(transferId, () => this.inTransaction(() => this.settleFromHoldNow(input)) as Settled)
+    }))
+  }
+
+  async releaseHold(voucherId: string): Promise<HoldOutcome> {
+    const transferId = isIdentifier(voucherId) ? holdTransferId('release', voucherId) : null
+    return holdOutcome(transferId, () => this.writing(() => this.releaseHoldNow(voucherId)))
+  }
+
+  async revokeHold(voucherId: string): Promise<HoldOutcome> {
+    return holdOutcome(null, () => this.writing((): Settled => {
+      const hold = this.requireHold(voucherId)
+      if (hold.status !== 'active') return { status: 'exists', hold, transferId: null }
+      const changes = this.statements.updateHoldRevoke.run(this.nowMs(), voucherId).changes
+      assert(changes === 1, 'an active hold is revoked once')
+      return { status: 'applied', hold: this.readHold(voucherId)!, transferId: null }
+    }))
+  }
+
+  async hold(voucherId: string): Promise<VoucherHold | undefined> {
+    return this.readHold(voucherId)
+  }
+
+  async ownerRevenue(selection: OwnerRevenueSelection): Promise<OwnerRevenueRow[]> {
+    const rows = this.statements.selectOwnerRevenue.all({
+      format: selection.period === 'day' ? '%Y-%m-%d' : '%Y-%m',
+      ownerUserId: selection.ownerUserId,
+      gatewayEui: selection.gatewayEui,
+      fromMs: selection.fromMs,
+      toMs: selection.toMs,
+      rowsMax: selection.rowsMax,
+    })
+    return rows.map((row) => ({
+      ownerUserId: row.owner_user_id,
+      ownerAccountId: row.owner_account_id,
+      gatewayEui: row.gateway_eui,
+      currency: row.currency,
+      period: row.period,
+      revenueMinor: row.revenue_minor,
+      paymentCount: row.payment_count,
+    }))
+  }
+
+  async audit(): Promise<LedgerAudit> {
+    return this.reading((): LedgerAudit => {
+      const rowsMax = AUDIT_ROWS_PER_CHECK_MAX
+      const s = this.statements
+      return {
+        currencies: s.auditCurrencies.all().map((row) => ({
+          currency: String(row.currency),
+          accountCount: Number(row.account_count),
+          balanceSumMinor: big(row.balance_sum_minor),
+          postingSumMinor: big(row.posting_sum_minor),
+        })),
+        accountsOffPostings: s.auditAccountsOffPostings.all(rowsMax).map((row) => ({
+          accountId: String(row.account_id), balanceMinor: big(row.balance_minor), postingSumMinor: big(row.posting_sum_minor),
+        })),
+        accountsBelowDebt: s.auditAccountsBelowDebt.all(rowsMax).map((row) => ({
+          accountId: String(row.account_id),
+          kind: String(row.kind) as AccountKind,
+          balanceMinor: big(row.balance_minor),
+          debtMinor: big(row.debt_minor),
+        })),
+        transfersMisrecorded: s.auditTransfers.all(rowsMax).map((row) => ({
+          transferId: String(row.transfer_id),
+          amountMinor: big(row.amount_minor),
+          postingCount: Number(row.posting_count),
+          postingSumMinor: big(row.posting_sum_minor),
+          creditSumMinor: big(row.credit_sum_minor),
+          foreignCurrencyPostingCount: Number(row.foreign_currency_posting_count),
+        })),
+        holdsMisrecorded: s.auditHolds.all(rowsMax).map((row) => ({
+          voucherId: String(row.voucher_id),
+          limitMinor: big(row.limit_minor),
+          settledMinor: big(row.settled_minor),
+          releasedMinor: big(row.released_minor),
+          excessMinor: big(row.excess_minor),
+          status: String(row.status) as HoldStatus,
+          holdPostingSumMinor: big(row.hold_posting_sum_minor),
+          excessPostingSumMinor: big(row.excess_posting_sum_minor),
+        })),
+        holdAccountsOffRemainders: s.auditHoldAccounts.all(rowsMax).map((row) => ({
+          accountId: String(row.account_id),
+          balanceMinor: big(row.balance_minor),
+          openRemainderMinor: big(row.open_remainder_minor),
+        })),
+      }
+    })
+  }
+
+  // --- money operations, each run inside a transaction or savepoint; a LedgerError thrown here rolls it back ---
+
+  private applyTransfer(input: TransferInput): 'applied' | 'exists' {
+    const problem = transferInputProblem(input)
+    if (problem !== undefined) throw problem
+    if (HOLD_OPERATION_KINDS.includes(input.kind)) {
+      throw new LedgerError('INVALID_TRANSFER', `${input.kind} transfers are made by the hold operations`)
+    }
+    const requestSha256 = transferRequestSha256(input)
+    if (this.isRepeat(input.id, requestSha256)) return 'exists'
+    this.writeTransfer(input, requestSha256, false)
+    return 'applied'
+  }
+
+  private placeHoldNow(input: PlaceHoldInput): Settled {
+    const problem = placeHoldProblem(input)
+    if (problem !== undefined) throw problem
+    const transferId = holdTransferId('place', input.voucherId)
+    const requestSha256 = contentSha256({
+      operation: 'place_hold',
+      voucherId: input.voucherId,
+      walletAccountId: input.walletAccountId,
+      limitMinor: input.limitMinor,
+      expiresAtMs: input.expiresAtMs,
+      uploadDeadlineAtMs: input.uploadDeadlineAtMs,
+    })
+    if (this.isRepeat(transferId, requestSha256)) {
+      return { status: 'exists', hold: this.readHold(input.voucherId)!, transferId }
+    }
+    assert(this.readHold(input.voucherId) === undefined, 'a hold exists only with the transfer that placed it')
+    const wallet = this.requireWallet(input.walletAccountId)
+    const holdAccount = this.ensureHoldAccount(wallet)
+    this.writeTransfer({
+      id: transferId,
+      kind: 'voucher_hold',
+      currency: wallet.currency,
+      voucherId: input.voucherId,
+      postings: holdPlacementPostings({
+        walletAccountId: wallet.id, holdAccountId: holdAccount.id, limitMinor: input.limitMinor,
+      }),
+    }, requestSha256, true)
+    this.statements.insertHold.run(input.voucherId, wallet.id, holdAccount.id, wallet.currency, input.limitMinor,
+      input.expiresAtMs, input.uploadDeadlineAtMs, this.nowMs())
+    return { status: 'applied', hold: this.readHold(input.voucherId)!, transferId }
+  }
+
+  private settleFromHoldNow(input: SettleFromHoldInput): Settled {
+    const problem = settleFromHoldProblem(input)
+    if (problem !== undefined) throw problem
+    const requestSha256 = contentSha256({
+      operation: 'settle_from_hold',
+      voucherId: input.voucherId,
+      amountMinor: input.amountMinor,
+      merchantAccountId: input.merchantAccountId,
+      ownerAccountId: input.ownerAccountId,
+      feeScheduleId: input.feeScheduleId,
+      gatewayEui: input.gatewayEui,
+      metadata: input.metadata ?? null,
+    })
+    const hold = this.readHold(input.voucherId)
+    if (this.isRepeat(input.transferId, requestSha256)) {
+      assert(hold !== undefined, 'a settled voucher has its hold')
+      return { status: 'exists', hold, transferId: input.transferId }
+    }
+    if (hold === undefined) throw new LedgerError('HOLD_NOT_FOUND', `no hold for voucher ${input.voucherId}`)
+    const schedule = this.readFeeSchedule(input.feeScheduleId)
+    if (schedule === undefined) throw new LedgerError('UNKNOWN_FEE_SCHEDULE', `no fee schedule ${input.feeScheduleId}`)
+    if (schedule.currency !== hold.currency) {
+      throw new LedgerError('CURRENCY_MISMATCH', `fee schedule ${schedule.id} is for ${schedule.currency}, the voucher ${hold.currency}`)
+    }
+    // Both wallets are checked even when a zero share leaves one without a posting.
+    this.requireWallet(input.merchantAccountId, hold.currency)
+    this.requireWallet(input.ownerAccountId, hold.currency)
+    const platform = this.ensureSystemAccounts(hold.currency).platform
+    const split = splitAgainstHold(input.amountMinor, holdRemainingMinor(hold))
+    this.writeTransfer({
+      id: input.transferId,
+      kind: 'offline_payment',
+      currency: hold.currency,
+      gatewayEui: input.gatewayEui,
+      voucherId: input.voucherId,
+      feeScheduleId: schedule.id,
+      ...(input.metadata === undefined ? {} : { metadata: input.metadata }),
+      postings: settlementPostings({
+        amountMinor: input.amountMinor,
+        holdAccountId: hold.holdAccountId,
+        holdRemainingMinor: holdRemainingMinor(hold),
+        customerAccountId: hold.walletAccountId,
+        merchantAccountId: input.merchantAccountId,
+        ownerAccountId: input.ownerAccountId,
+        platformAccountId: platform.id,
+        fee: computeFee(input.amountMinor, schedule),
+      }),
+    }, requestSha256, true)
+    this.statements.updateHoldSettlement.run(hold.settledMinor + split.fromHoldMinor,
+      hold.excessMinor + split.excessMinor, hold.voucherId)
+    return { status: 'applied', hold: this.readHold(hold.voucherId)!, transferId: input.transferId }
+  }
+
+  private releaseHoldNow(voucherId: string): Settled {
+    const hold = this.requireHold(voucherId)
+    const transferId = holdTransferId('release', voucherId)
+    const transferExists = this.statements.selectTransferContent.get(transferId) !== undefined
+    if (hold.status === 'released') return { status: 'exists', hold, transferId: transferExists ? transferId : null }
+    assert(!transferExists, 'a hold is released by one transfer, written with its release')
+    const nowMs = this.nowMs()
+    if (nowMs < hold.uploadDeadlineAtMs) {
+      throw new LedgerError('HOLD_NOT_DUE', `voucher ${voucherId} may still upload records until ${hold.uploadDeadlineAtMs}`)
+    }
+    const remainingMinor = holdRemainingMinor(hold)
+    if (remainingMinor > 0) {
+      this.writeTransfer({
+        id: transferId,
+        kind: 'voucher_release',
+        currency: hold.currency,
+        voucherId,
+        postings: holdReleasePostings({ holdAccountId: hold.holdAccountId, walletAccountId: hold.walletAccountId, remainingMinor }),
+      }, contentSha256({ operation: 'release_hold', voucherId }), true)
+    }
+    this.statements.updateHoldRelease.run(hold.releasedMinor + remainingMinor, nowMs, voucherId)
+    return { status: 'applied', hold: this.readHold(voucherId)!, transferId: remainingMinor > 0 ? transferId : null }
+  }
+
+  /** True if this exact request was applied before; a different request under the same id is a conflict. */
+  private isRepeat(transferId: string, requestSha256: string): boolean {
+    const storedSha256 = this.statements.selectTransferContent.get(transferId)
+    if (storedSha256 === undefined) return false
+    if (storedSha256 === requestSha256) return true
+    throw new LedgerError('TRANSFER_CONFLICT', `transfer ${transferId} exists with different content`)
+  }
+
+  private writeTransfer(input: TransferInput, requestSha256: string, holdAccountsAllowed: boolean): void {
+    const accounts = new Map<string, AccountState>()
+    for (const posting of input.postings) {
+      if (accounts.has(posting.accountId)) continue
+      const account = this.readAccount(posting.accountId)
+      if (account !== undefined) accounts.set(account.id, account)
+    }
+    if (input.feeScheduleId !== undefined) {
+      const schedule = this.readFeeSchedule(input.feeScheduleId)
+      if (schedule === undefined) throw new LedgerError('UNKNOWN_FEE_SCHEDULE', `no fee schedule ${input.feeScheduleId}`)
+      if (schedule.currency !== input.currency) {
+        throw new LedgerError('CURRENCY_MISMATCH', `fee schedule ${schedule.id} is for ${schedule.currency}`)
+      }
+    }
+    const plan = planBalances(input.currency, input.postings, accounts, { holdAccountsAllowed })
+    if (!plan.ok) throw plan.error
+
+    assertBalanced(input.postings)
+    const s = this.statements
+    s.insertTransfer.run(input.id, input.kind, input.currency, transferAmountMinor(input.postings),
+      input.gatewayEui ?? null, input.voucherId ?? null, input.feeScheduleId ?? null,
+      input.metadata === undefined ? null : canonicalJson(input.metadata), requestSha256, this.nowMs())
+    input.postings.forEach((posting, index) => {
+      s.insertPosting.run(input.id, index, posting.accountId, posting.amountMinor, posting.role)
+    })
+    for (const [accountId, balanceMinor] of plan.balancesMinor) {
+      assert(s.updateBalance.run(balanceMinor, accountId).changes === 1, `account ${accountId} is updated once`)
+    }
+  }
+
+  // --- accounts, fee schedules, holds ---
+
+  private ensureSystemAccounts(currency: string): SystemAccounts {
+    return {
+      external: this.ensureSystemAccount(externalAccountId(currency), 'external', currency),
+      platform: this.ensureSystemAccount(platformAccountId(currency), 'platform', currency),
+    }
+  }
+
+  private ensureSystemAccount(id: string, kind: 'external' | 'platform', currency: string): Account {
+    const existing = this.readAccount(id)
+    if (existing !== undefined) {
+      assert(existing.kind === kind && existing.currency === currency, `account ${id} is the ${currency} ${kind} account`)
+      return existing
+    }
+    this.statements.insertAccount.run(id, null, kind, currency, null, this.nowMs())
+    return this.readAccount(id)!
+  }
+
+  private ensureHoldAccount(wallet: Account): Account {
+    const id = holdAccountId(wallet.id)
+    const existing = this.readAccount(id)
+    if (existing !== undefined) {
+      assert(existing.kind === 'hold' && existing.walletAccountId === wallet.id, `account ${id} is the hold of ${wallet.id}`)
+      return existing
+    }
+    this.statements.insertAccount.run(id, wallet.userId, 'hold', wallet.currency, wallet.id, this.nowMs())
+    return this.readAccount(id)!
+  }
+
+  private requireWallet(accountId: string, currency?: string): Account {
+    const account = this.readAccount(accountId)
+    if (account === undefined) throw new LedgerError('UNKNOWN_ACCOUNT', `no account ${String(accountId)}`)
+    if (account.kind !== 'wallet') throw new LedgerError('WRONG_ACCOUNT_KIND', `account ${accountId} is not a wallet`)
+    if (currency !== undefined && account.currency !== currency) {
+      throw new LedgerError('CURRENCY_MISMATCH', `wallet ${accountId} is in ${account.currency}, not ${currency}`)
+    }
+    return account
+  }
+
+  private requireHold(voucherId: string): VoucherHold {
+    if (!isIdentifier(voucherId)) throw new LedgerError('INVALID_HOLD', 'a voucher id is an identifier')
+    const hold = this.readHold(voucherId)
+    if (hold === undefined) throw new LedgerError('HOLD_NOT_FOUND', `no hold for voucher ${voucherId}`)
+    return hold
+  }
+
+  private readAccount(id: string): Account | undefined {
+    if (typeof id !== 'string') return undefined
+    const row = this.statements.selectAccount.get(id)
+    return row === undefined ? undefined : accountFromRow(row)
+  }
+
+  private readFeeSchedule(id: string): FeeSchedule | undefined {
+    if (typeof id !== 'string') return undefined
+    const row = this.statements.selectFeeSchedule.get(id)
+    return row === undefined ? undefined : feeScheduleFromRow(row)
+  }
+
+  private readHold(voucherId: string): VoucherHold | undefined {
+    if (typeof voucherId !== 'string') return undefined
+    const row = this.statements.selectHold.get(voucherId)
+    return row === undefined ? undefined : holdFromRow(row)
+  }
+
+  // --- transactions and the clock ---
+
+  private writing<T>(work: () => T): T {
+    return this.inImmediateTransaction(work) as T
+  }
+
+  private reading<T>(work: () => T): T {
+    return this.inTransaction(work) as T
+  }
+
+  /** Runs one request of a batch in a savepoint: a refusal rolls back only that request and is returned. */
+  private attempt<T>(work: () => T): T | LedgerError {
+    try {
+      return this.inTransaction(work) as T
+    } catch (error) {
+      if (isLedgerError(error)) return error
+      throw error
+    }
+  }
+
+  private nowMs(): number {
+    const nowMs = this.nowMsFromClock()
+    assert(Number.isSafeInteger(nowMs) && nowMs >= 0, 'the clock reads whole milliseconds since 1970')
+    return nowMs
+  }
+}
+
+function assertBatch(inputs: readonly unknown[]): void {
+  if (!Array.isArray(inputs)) throw new LedgerError('INVALID_TRANSFER', 'a batch is an array')
+  if (inputs.length > TRANSFERS_PER_BATCH_MAX) {
+    throw new LedgerError('BATCH_TOO_LARGE', `a batch holds at most ${TRANSFERS_PER_BATCH_MAX} requests, got ${inputs.length}`)
+  }
+}
+
+function statusOf(error: LedgerError): 'conflict' | 'refused' {
+  return error.code === 'TRANSFER_CONFLICT' ? 'conflict' : 'refused'
+}
+
+function holdOutcome(transferId: string | null, work: () => Settled): HoldOutcome {
+  try {
+    return work()
+  } catch (error) {
+    if (isLedgerError(error)) return { status: statusOf(error), error, transferId }
+    throw error
+  }
+}
+
+function placeHoldProblem(input: PlaceHoldInput): LedgerError | undefined {
+  const invalid = (message: string) => new LedgerError('INVALID_HOLD', message)
+  if (typeof input !== 'object' || input === null) return invalid('a hold request must be an object')
+  if (!isIdentifier(input.voucherId)) return invalid('a voucher id is an identifier')
+  if (!isWalletAccountId(input.walletAccountId)) return invalid('a hold is placed on a wallet')
+  if (!Number.isSafeInteger(input.limitMinor) || input.limitMinor <= 0) return invalid('a hold limit is a positive amount')
+  if (!Number.isSafeInteger(input.expiresAtMs) || !Number.isSafeInteger(input.uploadDeadlineAtMs)) {
+    return invalid('expiry and upload deadline are times in milliseconds')
+  }
+  if (input.uploadDeadlineAtMs < input.expiresAtMs) return invalid('the upload deadline is not before the expiry')
+  return undefined
+}
+
+function settleFromHoldProblem(input: SettleFromHoldInput): LedgerError | undefined {
+  const invalid = (message: string) => new LedgerError('INVALID_TRANSFER', message)
+  if (typeof input !== 'object' || input === null) return invalid('a settlement must be an object')
+  if (!isTransferId(input.transferId)) return invalid('a transfer id is 32 bytes of lowercase hex')
+  if (!isIdentifier(input.voucherId)) return invalid('a voucher id is an identifier')
+  if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0) return invalid('a payment is a positive amount')
+  if (!isIdentifier(input.merchantAccountId) || !isIdentifier(input.ownerAccountId)) return invalid('bad wallet id')
+  if (!isIdentifier(input.feeScheduleId)) return invalid('bad fee schedule id')
+  if (!isEui(input.gatewayEui)) return invalid('a gateway EUI is 16 uppercase hex digits')
+  if (input.metadata !== undefined) {
+    if (typeof input.metadata !== 'object' || input.metadata === null || Array.isArray(input.metadata)) {
+      return invalid('metadata must be a JSON object')
+    }
+    if (canonicalJson(input.metadata).length > METADATA_LENGTH_MAX_CHARS) {
+      return invalid(`metadata exceeds ${METADATA_LENGTH_MAX_CHARS} characters`)
+    }
+  }
+  return undefined
+}
+
+function sameFeeSchedule(a: FeeSchedule, b: FeeSchedule): boolean {
+  return a.id === b.id && a.gatewayType === b.gatewayType && a.currency === b.currency && a.version === b.version
+    && a.basisPoints === b.basisPoints && a.fixedMinor === b.fixedMinor
+    && a.ownerShareBasisPoints === b.ownerShareBasisPoints && a.effectiveFromMs === b.effectiveFromMs
+}
+
+function big(value: bigint | string | undefined): bigint {
+  assert(typeof value === 'bigint', 'audit sums are read as BigInt')
+  return value
+}
+
+function accountFromRow(row: AccountRow): Account {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    kind: row.kind,
+    currency: row.currency,
+    walletAccountId: row.wallet_account_id,
+    balanceMinor: row.balance_minor,
+    createdAtMs: row.created_at_ms,
+  }
+}
+
+function transferFromRows(row: TransferRow, postings: readonly PostingRow[]): Transfer {
+  return {
+    id: row.id,
+    kind: row.kind,
+    currency: row.currency,
+    amountMinor: row.amount_minor,
+    gatewayEui: row.gateway_eui,
+    voucherId: row.voucher_id,
+    feeScheduleId: row.fee_schedule_id,
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Metadata),
+    contentSha256: row.content_sha256,
+    createdAtMs: row.created_at_ms,
+    postings: postings.map((posting) => ({
+      transferId: posting.transfer_id,
+      postingIndex: posting.posting_index,
+      accountId: posting.account_id,
+      amountMinor: posting.amount_minor,
+      role: posting.role,
+    })),
+  }
+}
+
+function feeScheduleFromRow(row: FeeScheduleRow): FeeSchedule {
+  return {
+    id: row.id,
+    gatewayType: row.gateway_type,
+    currency: row.currency,
+    version: row.version,
+    basisPoints: row.basis_points,
+    fixedMinor: row.fixed_minor,
+    ownerShareBasisPoints: row.owner_share_basis_points,
+    effectiveFromMs: row.effective_from_ms,
+  }
+}
+
+function holdFromRow(row: HoldRow): VoucherHold {
+  return {
+    voucherId: row.voucher_id,
+    walletAccountId: row.wallet_account_id,
+    holdAccountId: row.hold_account_id,
+    currency: row.currency,
+    limitMinor: row.limit_minor,
+    settledMinor: row.settled_minor,
+    releasedMinor: row.released_minor,
+    excessMinor: row.excess_minor,
+    expiresAtMs: row.expires_at_ms,
+    uploadDeadlineAtMs: row.upload_deadline_at_ms,
+    status: row.status,
+    createdAtMs: row.created_at_ms,
+    revokedAtMs: row.revoked_at_ms,
+    releasedAtMs: row.released_at_ms,
+  }
+}

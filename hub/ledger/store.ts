@@ -1,0 +1,170 @@
+// The ledger's storage boundary: coarse, asynchronous calls, each one atomic. SQLite implements it today
+// (sqlite-store.ts); a PostgreSQL adapter implements the same interface when the hub scales out.
+
+import type { LedgerError } from './errors'
+import type { FeeSchedule } from './fees'
+import type { Account, AccountKind, Metadata, Transfer, TransferInput, VoucherHold } from './model'
+
+/** Most transfers (or settlements) in one batch call: one transaction, bounded. */
+export const TRANSFERS_PER_BATCH_MAX = 8_192
+/** Most rows of each kind of anomaly an audit reports. */
+export const AUDIT_ROWS_PER_CHECK_MAX = 100
+export const FEE_SCHEDULES_LIST_MAX = 1_000
+
+/**
+ * applied: written now. exists: the same request was applied before; nothing changed.
+ * conflict: the id exists with different content; nothing changed. refused: nothing written, `error.code` says why.
+ */
+export type TransferOutcome =
+  | { readonly status: 'applied' | 'exists'; readonly transferId: string }
+  | { readonly status: 'conflict' | 'refused'; readonly transferId: string; readonly error: LedgerError }
+
+/** As TransferOutcome, for a hold operation; transferId is null when no money moved (a revocation, an empty release). */
+export type HoldOutcome =
+  | { readonly status: 'applied' | 'exists'; readonly hold: VoucherHold; readonly transferId: string | null }
+  | { readonly status: 'conflict' | 'refused'; readonly error: LedgerError; readonly transferId: string | null }
+
+export interface OpenWalletInput {
+  readonly id: string
+  readonly userId: string | null
+  readonly currency: string
+}
+
+export interface SystemAccounts {
+  readonly external: Account
+  readonly platform: Account
+}
+
+export interface PlaceHoldInput {
+  readonly voucherId: string
+  readonly walletAccountId: string
+  readonly limitMinor: number
+  readonly expiresAtMs: number
+  /** Records may be uploaded until then; the hold is released only after it. */
+  readonly uploadDeadlineAtMs: number
+}
+
+export interface SettleFromHoldInput {
+  /** Deterministic id of the payment, e.g. the hash of the gateway's record. */
+  readonly transferId: string
+  readonly voucherId: string
+  readonly amountMinor: number
+  readonly merchantAccountId: string
+  /** The wallet of the gateway's owner, credited the owner share of the fee. */
+  readonly ownerAccountId: string
+  readonly feeScheduleId: string
+  readonly gatewayEui: string
+  readonly metadata?: Metadata
+}
+
+export interface FeeScheduleFilter {
+  readonly gatewayType?: string
+  readonly currency?: string
+}
+
+export type RevenuePeriod = 'day' | 'month'
+
+export interface OwnerRevenueSelection {
+  readonly ownerUserId: string | null
+  readonly gatewayEui: string | null
+  /** Inclusive. */
+  readonly fromMs: number
+  /** Exclusive. */
+  readonly toMs: number
+  readonly period: RevenuePeriod
+  readonly rowsMax: number
+}
+
+export interface OwnerRevenueRow {
+  readonly ownerUserId: string | null
+  readonly ownerAccountId: string
+  readonly gatewayEui: string
+  readonly currency: string
+  /** UTC: 'YYYY-MM-DD' by day, 'YYYY-MM' by month. */
+  readonly period: string
+  readonly revenueMinor: number
+  /** Payments that earned the owner a share (a zero share leaves no posting to count). */
+  readonly paymentCount: number
+}
+
+/** Aggregates of the whole ledger read in one snapshot, and the rows that break an invariant. Sums are exact. */
+export interface LedgerAudit {
+  readonly currencies: readonly {
+    readonly currency: string
+    readonly accountCount: number
+    readonly balanceSumMinor: bigint
+    readonly postingSumMinor: bigint
+  }[]
+  /** Accounts whose stored balance is not the sum of their postings. */
+  readonly accountsOffPostings: readonly { readonly accountId: string; readonly balanceMinor: bigint; readonly postingSumMinor: bigint }[]
+  /** Accounts other than external below their recorded debt (the sum of their excess postings, ≤ 0). */
+  readonly accountsBelowDebt: readonly {
+    readonly accountId: string; readonly kind: AccountKind; readonly balanceMinor: bigint; readonly debtMinor: bigint
+  }[]
+  /** Transfers whose postings do not sum to zero, are fewer than two, credit other than the amount, or cross currencies. */
+  readonly transfersMisrecorded: readonly {
+    readonly transferId: string
+    readonly amountMinor: bigint
+    readonly postingCount: number
+    readonly postingSumMinor: bigint
+    readonly creditSumMinor: bigint
+    readonly foreignCurrencyPostingCount: number
+  }[]
+  /** Holds over their limit, or whose remainder is not what their hold-account postings left, or whose excess is not recorded. */
+  readonly holdsMisrecorded: readonly {
+    readonly voucherId: string
+    readonly limitMinor: bigint
+    readonly settledMinor: bigint
+    readonly releasedMinor: bigint
+    readonly excessMinor: bigint
+    readonly status: VoucherHold['status']
+    readonly holdPostingSumMinor: bigint
+    readonly excessPostingSumMinor: bigint
+  }[]
+  /** Hold accounts whose balance is not the sum of their vouchers' open remainders. */
+  readonly holdAccountsOffRemainders: readonly {
+    readonly accountId: string; readonly balanceMinor: bigint; readonly openRemainderMinor: bigint
+  }[]
+}
+
+/**
+ * Account operations throw a LedgerError on a bad or conflicting request; money operations never throw for
+ * a refusal but answer with an outcome per request. An exception from a money operation is a broken
+ * invariant or an I/O failure, and then nothing of the call was written.
+ */
+export interface LedgerStore {
+  /** Creates a wallet, or returns it unchanged if it exists with the same fields. */
+  openWallet(input: OpenWalletInput): Promise<Account>
+  /** The currency's external and platform accounts, created on first use. */
+  systemAccounts(currency: string): Promise<SystemAccounts>
+  /** The wallet's hold account, created on first use. */
+  holdAccount(walletAccountId: string): Promise<Account>
+  account(id: string): Promise<Account | undefined>
+
+  /**
+   * Applies up to TRANSFERS_PER_BATCH_MAX transfers in one transaction, in order; one outcome each.
+   * Hold transfers and offline payments are refused here: they go through the hold operations below.
+   */
+  applyTransfers(inputs: readonly TransferInput[]): Promise<TransferOutcome[]>
+  transfer(id: string): Promise<Transfer | undefined>
+
+  /** Adds a schedule (a new version is a new schedule); 'exists' if the same one is there already. */
+  addFeeSchedule(schedule: FeeSchedule): Promise<'applied' | 'exists'>
+  feeSchedule(id: string): Promise<FeeSchedule | undefined>
+  feeSchedules(filter: FeeScheduleFilter): Promise<FeeSchedule[]>
+
+  /** Sets the voucher's limit aside from its wallet; refused with INSUFFICIENT_FUNDS if the wallet cannot cover it. */
+  placeHold(input: PlaceHoldInput): Promise<HoldOutcome>
+  /** Settles offline payments from their vouchers' holds (beyond a hold: the customer's debt), in one transaction. */
+  settleFromHolds(inputs: readonly SettleFromHoldInput[]): Promise<HoldOutcome[]>
+  /** Once the upload deadline has passed, gives what is left of the hold back to the wallet. Idempotent. */
+  releaseHold(voucherId: string): Promise<HoldOutcome>
+  /** Marks the voucher revoked; its hold still pays records taken before, until released. Idempotent. */
+  revokeHold(voucherId: string): Promise<HoldOutcome>
+  hold(voucherId: string): Promise<VoucherHold | undefined>
+
+  /** Owner-share postings summed per owner account, gateway, currency and UTC period, oldest period first. */
+  ownerRevenue(selection: OwnerRevenueSelection): Promise<OwnerRevenueRow[]>
+  /** Reads the aggregates verifyLedger checks, in one consistent snapshot. */
+  audit(): Promise<LedgerAudit>
+}

@@ -1,0 +1,97 @@
+// Opens the hub's SQLite file with the durability the ledger relies on, then migrates its schema.
+// WAL with synchronous=FULL: once a transaction has committed (and been acked), power loss cannot undo it.
+
+import Database from 'better-sqlite3'
+import { assert } from '../../protocol/errors'
+import { StoreError } from './errors'
+import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations'
+
+export { SCHEMA_VERSION }
+
+export type SqliteDatabase = Database.Database
+
+export const BUSY_TIMEOUT_DEFAULT_MS = 5_000
+const BUSY_TIMEOUT_MAX_MS = 60_000
+const SYNCHRONOUS_FULL = 2
+
+export interface OpenDatabaseOptions {
+  /** How long a writer waits for another process's write lock before SQLITE_BUSY. */
+  readonly busyTimeoutMs?: number
+  /** The schema to migrate to; the hub's own list unless a test brings another. */
+  readonly migrations?: readonly Migration[]
+}
+
+/** Opens (creating if needed) a database file, configures it and applies the missing migrations. */
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
+  const migrations = options.migrations ?? MIGRATIONS
+  const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_DEFAULT_MS
+  assert(Number.isInteger(busyTimeoutMs) && busyTimeoutMs >= 0 && busyTimeoutMs <= BUSY_TIMEOUT_MAX_MS,
+    `busy timeout must be 0..${BUSY_TIMEOUT_MAX_MS} ms`)
+  assertMigrationsOrdered(migrations)
+
+  const database = new Database(path)
+  try {
+    configure(database, path, busyTimeoutMs)
+    migrate(database, migrations)
+    return database
+  } catch (error) {
+    database.close()
+    throw error
+  }
+}
+
+export function schemaVersionOf(database: SqliteDatabase): number {
+  const version = database.pragma('user_version', { simple: true })
+  assert(typeof version === 'number' && Number.isInteger(version) && version >= 0, 'user_version is a whole number')
+  return version
+}
+
+function configure(database: SqliteDatabase, path: string, busyTimeoutMs: number): void {
+  // busy_timeout first: switching to WAL itself needs the lock another process may hold.
+  database.pragma(`busy_timeout = ${busyTimeoutMs}`)
+  const journalMode = database.pragma('journal_mode = WAL', { simple: true })
+  const inMemory = path === ':memory:' || path === ''
+  if (journalMode !== 'wal' && !(inMemory && journalMode === 'memory')) {
+    throw new StoreError('PRAGMA_REFUSED', `journal_mode is ${String(journalMode)}, not wal`)
+  }
+  database.pragma('synchronous = FULL')
+  if (database.pragma('synchronous', { simple: true }) !== SYNCHRONOUS_FULL) {
+    throw new StoreError('PRAGMA_REFUSED', 'synchronous=FULL was not accepted')
+  }
+  database.pragma('foreign_keys = ON')
+  if (database.pragma('foreign_keys', { simple: true }) !== 1) {
+    throw new StoreError('PRAGMA_REFUSED', 'foreign_keys=ON was not accepted')
+  }
+}
+
+function migrate(database: SqliteDatabase, migrations: readonly Migration[]): void {
+  const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version
+  const found = schemaVersionOf(database)
+  if (found > latest) {
+    throw new StoreError('SCHEMA_TOO_NEW',
+      `the database is at schema version ${found}; this build knows versions up to ${latest}`)
+  }
+  for (const migration of migrations) {
+    if (migration.version <= found) continue
+    const apply = database.transaction(() => {
+      // Another process may have migrated between our read and this write lock.
+      if (schemaVersionOf(database) >= migration.version) return
+      database.exec(migration.sql)
+      database.pragma(`user_version = ${migration.version}`)
+    })
+    try {
+      apply.immediate()
+    } catch (error) {
+      throw new StoreError('MIGRATION_FAILED',
+        `migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error })
+    }
+  }
+  assert(schemaVersionOf(database) === latest, 'the database is at the latest schema version after migrating')
+}
+
+function assertMigrationsOrdered(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    assert(migration.version === index + 1, `migration ${migration.name} must have version ${index + 1}`)
+    assert(migration.name.length > 0 && migration.sql.trim().length > 0, `migration ${index + 1} has a name and SQL`)
+  })
+}

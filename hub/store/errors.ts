@@ -1,0 +1,23 @@
+// Typed errors of the hub's SQLite store: opening, configuring and migrating a database file.
+
+export type StoreErrorCode =
+  /** The file was written by a newer hub: its schema version is beyond what this build knows. */
+  | 'SCHEMA_TOO_NEW'
+  /** SQLite refused a setting the store depends on (WAL, synchronous=FULL, foreign keys). */
+  | 'PRAGMA_REFUSED'
+  /** A migration failed; its transaction was rolled back and the file keeps the previous version. */
+  | 'MIGRATION_FAILED'
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError'
+  readonly code: StoreErrorCode
+
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options)
+    this.code = code
+  }
+}
+
+export function isStoreError(value: unknown, code?: StoreErrorCode): value is StoreError {
+  return value instanceof StoreError && (code === undefined || value.code === code)
+}

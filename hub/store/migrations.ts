@@ -1,0 +1,129 @@
+// The hub's schema as an ordered list of migrations, tracked with PRAGMA user_version.
+// To change the schema, append a migration with the next version; never edit one that has shipped.
+
+import { GATEWAYS_SQL } from '../gateways/schema'
+import { INGEST_SQL } from '../ingest/schema'
+import { USERS_SQL } from '../users/schema'
+import { VOUCHERS_SQL } from '../vouchers/schema'
+
+export interface Migration {
+  /** 1, 2, 3, …: the user_version the database has once this migration is applied. */
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+// Ledger: accounts with their running balance, immutable transfers and postings, fee schedules
+// (a new version is a new row) and the hold state of each voucher. Times are Unix milliseconds.
+const LEDGER = `
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 160),
+  user_id TEXT,
+  kind TEXT NOT NULL CHECK (kind IN ('wallet', 'hold', 'external', 'platform')),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  wallet_account_id TEXT REFERENCES accounts (id),
+  balance_minor INTEGER NOT NULL DEFAULT 0,
+  created_at_ms INTEGER NOT NULL,
+  CHECK ((kind = 'hold') = (wallet_account_id IS NOT NULL)),
+  CHECK (kind IN ('wallet', 'external') OR balance_minor >= 0)
+) STRICT;
+CREATE UNIQUE INDEX accounts_one_hold_per_wallet ON accounts (wallet_account_id) WHERE kind = 'hold';
+CREATE UNIQUE INDEX accounts_one_system_account_per_currency ON accounts (kind, currency)
+  WHERE kind IN ('external', 'platform');
+CREATE INDEX accounts_by_user ON accounts (user_id) WHERE user_id IS NOT NULL;
+
+CREATE TABLE fee_schedules (
+  id TEXT PRIMARY KEY,
+  gateway_type TEXT NOT NULL,
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  version INTEGER NOT NULL CHECK (version >= 1),
+  basis_points INTEGER NOT NULL CHECK (basis_points BETWEEN 0 AND 10000),
+  fixed_minor INTEGER NOT NULL CHECK (fixed_minor >= 0),
+  owner_share_basis_points INTEGER NOT NULL CHECK (owner_share_basis_points BETWEEN 0 AND 10000),
+  effective_from_ms INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  UNIQUE (gateway_type, currency, version)
+) STRICT;
+
+CREATE TABLE transfers (
+  id TEXT PRIMARY KEY CHECK (length(id) = 64),
+  kind TEXT NOT NULL CHECK (kind IN ('cash_in', 'cash_out', 'voucher_hold', 'voucher_release', 'offline_payment',
+    'online_payment', 'p2p', 'refund', 'reversal', 'double_spend_excess')),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  gateway_eui TEXT,
+  voucher_id TEXT,
+  fee_schedule_id TEXT REFERENCES fee_schedules (id),
+  metadata TEXT,
+  content_sha256 TEXT NOT NULL CHECK (length(content_sha256) = 64),
+  created_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX transfers_by_gateway ON transfers (gateway_eui, created_at_ms) WHERE gateway_eui IS NOT NULL;
+CREATE INDEX transfers_by_voucher ON transfers (voucher_id) WHERE voucher_id IS NOT NULL;
+
+CREATE TABLE postings (
+  transfer_id TEXT NOT NULL REFERENCES transfers (id),
+  posting_index INTEGER NOT NULL CHECK (posting_index >= 0),
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  amount_minor INTEGER NOT NULL CHECK (amount_minor <> 0),
+  role TEXT NOT NULL CHECK (role IN ('payer', 'payee', 'hold', 'excess', 'merchant', 'owner_share', 'platform_share')),
+  PRIMARY KEY (transfer_id, posting_index)
+) STRICT;
+CREATE INDEX postings_by_account ON postings (account_id, role);
+
+CREATE TABLE voucher_holds (
+  voucher_id TEXT PRIMARY KEY,
+  wallet_account_id TEXT NOT NULL REFERENCES accounts (id),
+  hold_account_id TEXT NOT NULL REFERENCES accounts (id),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  limit_minor INTEGER NOT NULL CHECK (limit_minor > 0),
+  settled_minor INTEGER NOT NULL DEFAULT 0 CHECK (settled_minor >= 0),
+  released_minor INTEGER NOT NULL DEFAULT 0 CHECK (released_minor >= 0),
+  excess_minor INTEGER NOT NULL DEFAULT 0 CHECK (excess_minor >= 0),
+  expires_at_ms INTEGER NOT NULL,
+  upload_deadline_at_ms INTEGER NOT NULL CHECK (upload_deadline_at_ms >= expires_at_ms),
+  status TEXT NOT NULL CHECK (status IN ('active', 'revoked', 'released')),
+  created_at_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER,
+  released_at_ms INTEGER,
+  CHECK (settled_minor + released_minor <= limit_minor),
+  CHECK ((status = 'released') = (released_at_ms IS NOT NULL))
+) STRICT;
+CREATE INDEX voucher_holds_by_hold_account ON voucher_holds (hold_account_id);
+
+-- Money rows are history: a mistake is corrected by a new transfer, never by editing one.
+CREATE TRIGGER transfers_refuse_update BEFORE UPDATE ON transfers
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: transfers cannot be updated'); END;
+CREATE TRIGGER transfers_refuse_delete BEFORE DELETE ON transfers
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: transfers cannot be deleted'); END;
+CREATE TRIGGER postings_refuse_update BEFORE UPDATE ON postings
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: postings cannot be updated'); END;
+CREATE TRIGGER postings_refuse_delete BEFORE DELETE ON postings
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: postings cannot be deleted'); END;
+CREATE TRIGGER fee_schedules_refuse_update BEFORE UPDATE ON fee_schedules
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: a fee schedule changes by a new version, not by an update'); END;
+CREATE TRIGGER fee_schedules_refuse_delete BEFORE DELETE ON fee_schedules
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: fee schedules cannot be deleted'); END;
+CREATE TRIGGER accounts_refuse_delete BEFORE DELETE ON accounts
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: accounts cannot be deleted'); END;
+CREATE TRIGGER accounts_refuse_identity_update
+BEFORE UPDATE OF id, user_id, kind, currency, wallet_account_id, created_at_ms ON accounts
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: only the balance of an account changes'); END;
+CREATE TRIGGER voucher_holds_refuse_delete BEFORE DELETE ON voucher_holds
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: voucher holds cannot be deleted'); END;
+CREATE TRIGGER voucher_holds_refuse_terms_update
+BEFORE UPDATE OF voucher_id, wallet_account_id, hold_account_id, currency, limit_minor, expires_at_ms,
+  upload_deadline_at_ms, created_at_ms ON voucher_holds
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: the terms of a voucher hold cannot change'); END;
+`
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'ledger', sql: LEDGER },
+  { version: 2, name: 'users', sql: USERS_SQL },
+  { version: 3, name: 'gateways', sql: GATEWAYS_SQL },
+  { version: 4, name: 'devices and vouchers', sql: VOUCHERS_SQL },
+  { version: 5, name: 'ingest', sql: INGEST_SQL },
+]
+
+/** The schema version this build writes; a database beyond it is refused. */
+export const SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]!.version

@@ -1,0 +1,414 @@
+import t from 'tap'
+import { sha256, toHex } from '../../../protocol/bytes'
+import { cashTransferId, holdTransferId } from '../../../hub/ledger/ids'
+import type { TransferInput } from '../../../hub/ledger/model'
+import { cashInPostings, cashOutPostings, walletTransferPostings } from '../../../hub/ledger/settle'
+import {
+  TRANSFERS_PER_BATCH_MAX, type HoldOutcome, type SettleFromHoldInput, type TransferOutcome,
+} from '../../../hub/ledger/store'
+import { verifyLedger } from '../../../hub/ledger/verify'
+import { openLedger, type OpenLedger, type Teardown } from '../helpers/ledger'
+
+const GATEWAY_EUI = '00112233AABBCCDD'
+const HOUR_MS = 3_600_000
+
+function codeOf(outcome: TransferOutcome | HoldOutcome | undefined): string | undefined {
+  return outcome?.status === 'refused' || outcome?.status === 'conflict' ? outcome.error.code : undefined
+}
+
+function idOf(text: string): string {
+  return toHex(sha256(new TextEncoder().encode(text)))
+}
+
+function cashIn(walletAccountId: string, amountMinor: number, key: string, currency = 'XOF'): TransferInput {
+  return {
+    id: cashTransferId('cash_in', walletAccountId, key), kind: 'cash_in', currency,
+    postings: cashInPostings({ externalAccountId: `external:${currency}`, walletAccountId, amountMinor }),
+  }
+}
+
+function cashOut(walletAccountId: string, amountMinor: number, key: string): TransferInput {
+  return {
+    id: cashTransferId('cash_out', walletAccountId, key), kind: 'cash_out', currency: 'XOF',
+    postings: cashOutPostings({ walletAccountId, externalAccountId: 'external:XOF', amountMinor }),
+  }
+}
+
+function p2p(payerAccountId: string, payeeAccountId: string, amountMinor: number, key: string): TransferInput {
+  return {
+    id: idOf(`p2p ${key}`), kind: 'p2p', currency: 'XOF',
+    postings: walletTransferPostings({ payerAccountId, payeeAccountId, amountMinor }),
+  }
+}
+
+async function ledgerWithWallets(t: Teardown): Promise<OpenLedger> {
+  const ledger = openLedger(t)
+  const { store } = ledger
+  await store.systemAccounts('XOF')
+  await store.systemAccounts('EUR')
+  for (const [id, userId] of [['alice', 'user-alice'], ['bob', 'user-bob'], ['shop', 'user-shop'], ['owner', 'user-owner']]) {
+    await store.openWallet({ id: id!, userId: userId!, currency: 'XOF' })
+  }
+  await store.openWallet({ id: 'eve-eur', userId: 'user-eve', currency: 'EUR' })
+  await store.addFeeSchedule({
+    id: 'pos-xof-1', gatewayType: 'pos', currency: 'XOF', version: 1,
+    basisPoints: 200, fixedMinor: 10, ownerShareBasisPoints: 2_500, effectiveFromMs: 0,
+  })
+  return ledger
+}
+
+async function balances(ledger: OpenLedger): Promise<Record<string, number>> {
+  const rows = ledger.database.prepare('SELECT id, balance_minor FROM accounts ORDER BY id').all() as
+    Array<{ id: string; balance_minor: number }>
+  return Object.fromEntries(rows.map(row => [row.id, row.balance_minor]))
+}
+
+function rowCounts(ledger: OpenLedger): Record<string, number> {
+  const count = (table: string) => ledger.database.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number
+  return {
+    accounts: count('accounts'), transfers: count('transfers'), postings: count('postings'), holds: count('voucher_holds'),
+  }
+}
+
+async function assertVerified(t: tap.Test, ledger: OpenLedger): Promise<void> {
+  const verification = await verifyLedger(ledger.store)
+  t.same(verification.violations, [], 'the ledger verifies')
+}
+
+function settlement(transferId: string, voucherId: string, amountMinor: number): SettleFromHoldInput {
+  return {
+    transferId, voucherId, amountMinor, merchantAccountId: 'shop', ownerAccountId: 'owner',
+    feeScheduleId: 'pos-xof-1', gatewayEui: GATEWAY_EUI,
+  }
+}
+
+t.test('a cash-in moves money from the external account into the wallet, stamped by the injected clock', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const input = cashIn('alice', 5_000, 'receipt-1')
+  t.same(await ledger.store.applyTransfers([input]), [{ status: 'applied', transferId: input.id }])
+  t.equal((await ledger.store.account('alice'))?.balanceMinor, 5_000)
+  t.equal((await ledger.store.account('external:XOF'))?.balanceMinor, -5_000)
+  const transfer = await ledger.store.transfer(input.id)
+  t.equal(transfer?.amountMinor, 5_000)
+  t.equal(transfer?.createdAtMs, ledger.clock.nowMs)
+  t.same(transfer?.postings.map(posting => [posting.accountId, posting.amountMinor, posting.role]),
+    [['external:XOF', -5_000, 'payer'], ['alice', 5_000, 'payee']])
+  await assertVerified(t, ledger)
+})
+
+t.test('an overdraft is refused with INSUFFICIENT_FUNDS and changes nothing', async t => {
+  const ledger = await ledgerWithWallets(t)
+  await ledger.store.applyTransfers([cashIn('alice', 1_000, 'receipt-1')])
+  const before = { balances: await balances(ledger), rows: rowCounts(ledger) }
+
+  const [cashOutOutcome] = await ledger.store.applyTransfers([cashOut('alice', 1_001, 'counter-1')])
+  t.equal(cashOutOutcome?.status, 'refused')
+  t.equal(codeOf(cashOutOutcome), 'INSUFFICIENT_FUNDS')
+  const [p2pOutcome] = await ledger.store.applyTransfers([p2p('bob', 'alice', 1, 'empty wallet')])
+  t.equal(codeOf(p2pOutcome), 'INSUFFICIENT_FUNDS')
+
+  t.same(await balances(ledger), before.balances)
+  t.same(rowCounts(ledger), before.rows)
+  t.equal(await ledger.store.transfer(cashOut('alice', 1_001, 'counter-1').id), undefined)
+  await assertVerified(t, ledger)
+})
+
+t.test('a batch applies in order, in one transaction, with one outcome per transfer', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const batch = [
+    cashIn('alice', 1_000, 'receipt-1'),
+    p2p('alice', 'bob', 600, 'lunch'),
+    p2p('alice', 'bob', 600, 'dinner'), // only 400 left
+    cashIn('alice', 1_000, 'receipt-1'), // the same cash-in again
+    cashOut('bob', 600, 'counter-1'),
+  ]
+  const outcomes = await ledger.store.applyTransfers(batch)
+  t.same(outcomes.map(outcome => outcome.status), ['applied', 'applied', 'refused', 'exists', 'applied'])
+  t.same(outcomes.map(outcome => outcome.transferId), batch.map(input => input.id))
+  t.equal((await ledger.store.account('alice'))?.balanceMinor, 400)
+  t.equal((await ledger.store.account('bob'))?.balanceMinor, 0)
+  t.equal((await ledger.store.account('external:XOF'))?.balanceMinor, -400)
+  await assertVerified(t, ledger)
+})
+
+t.test('the same transfer again is "exists"; the same id with other content is "conflict"; neither writes', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const original = cashIn('alice', 1_000, 'receipt-1')
+  await ledger.store.applyTransfers([original])
+  const before = { balances: await balances(ledger), rows: rowCounts(ledger) }
+
+  t.same(await ledger.store.applyTransfers([original]), [{ status: 'exists', transferId: original.id }])
+  const changed = cashIn('alice', 9_999, 'receipt-1')
+  t.equal(changed.id, original.id, 'same idempotency key, same id')
+  const [conflict] = await ledger.store.applyTransfers([changed])
+  t.equal(conflict?.status, 'conflict')
+  t.equal(codeOf(conflict), 'TRANSFER_CONFLICT')
+  const [metadataConflict] = await ledger.store.applyTransfers([{ ...original, metadata: { note: 'other' } }])
+  t.equal(metadataConflict?.status, 'conflict')
+
+  t.same(await balances(ledger), before.balances)
+  t.same(rowCounts(ledger), before.rows)
+})
+
+t.test('refuses malformed, unbalanced, foreign-currency and unknown-account transfers without writing', async t => {
+  const ledger = await ledgerWithWallets(t)
+  await ledger.store.applyTransfers([cashIn('alice', 1_000, 'receipt-1')])
+  await ledger.store.holdAccount('alice')
+  const before = { balances: await balances(ledger), rows: rowCounts(ledger) }
+  const good = p2p('alice', 'bob', 10, 'good')
+  const cases: Array<[string, TransferInput, string]> = [
+    ['unbalanced', { ...good, postings: [{ ...good.postings[0]!, amountMinor: -11 }, good.postings[1]!] }, 'UNBALANCED_TRANSFER'],
+    ['one posting', { ...good, postings: [good.postings[0]!] }, 'INVALID_TRANSFER'],
+    ['bad id', { ...good, id: 'ABC' }, 'INVALID_TRANSFER'],
+    ['float amount', { ...good, postings: [{ ...good.postings[0]!, amountMinor: -0.5 }, { ...good.postings[1]!, amountMinor: 0.5 }] },
+      'INVALID_TRANSFER'],
+    ['unknown account', p2p('alice', 'nobody', 10, 'unknown'), 'UNKNOWN_ACCOUNT'],
+    ['foreign currency', p2p('alice', 'eve-eur', 10, 'foreign'), 'CURRENCY_MISMATCH'],
+    ['excess credited', { ...good, kind: 'double_spend_excess', postings: [good.postings[0]!, { ...good.postings[1]!, role: 'excess' }] },
+      'INVALID_TRANSFER'],
+    ['debt outside a double spend', { ...good, postings: [{ ...good.postings[0]!, role: 'excess' }, good.postings[1]!] },
+      'INVALID_TRANSFER'],
+    ['hold account', { ...good, id: idOf('hold'), postings: [{ accountId: 'alice', amountMinor: -5, role: 'payer' },
+      { accountId: 'hold:alice', amountMinor: 5, role: 'hold' }] }, 'WRONG_ACCOUNT_KIND'],
+    ['hold kind', { ...good, id: idOf('hold kind'), kind: 'voucher_hold' }, 'INVALID_TRANSFER'],
+    ['offline payment without a hold', { ...good, id: idOf('offline'), kind: 'offline_payment' }, 'INVALID_TRANSFER'],
+    ['bad gateway', { ...good, gatewayEui: 'not an eui' }, 'INVALID_TRANSFER'],
+    ['unknown fee schedule', { ...good, feeScheduleId: 'nope' }, 'UNKNOWN_FEE_SCHEDULE'],
+  ]
+  const outcomes = await ledger.store.applyTransfers(cases.map(([, input]) => input))
+  cases.forEach(([name, , code], index) => {
+    const outcome = outcomes[index]!
+    t.equal(codeOf(outcome), code, name)
+  })
+  t.same(await balances(ledger), before.balances)
+  t.same(rowCounts(ledger), before.rows)
+  await assertVerified(t, ledger)
+})
+
+t.test('refuses a batch beyond the bound before touching the database', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const batch = Array.from({ length: TRANSFERS_PER_BATCH_MAX + 1 }, (_, index) => cashIn('alice', 1, `receipt-${index}`))
+  await t.rejects(ledger.store.applyTransfers(batch), { code: 'BATCH_TOO_LARGE' })
+  t.equal(rowCounts(ledger).transfers, 0)
+})
+
+t.test('the database refuses to update or delete postings and transfers', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const input = cashIn('alice', 1_000, 'receipt-1')
+  await ledger.store.applyTransfers([input])
+  const { database } = ledger
+  t.throws(() => database.prepare('UPDATE postings SET amount_minor = 1').run(), /LEDGER_IMMUTABLE/)
+  t.throws(() => database.prepare('DELETE FROM postings').run(), /LEDGER_IMMUTABLE/)
+  t.throws(() => database.prepare('UPDATE transfers SET amount_minor = 1').run(), /LEDGER_IMMUTABLE/)
+  t.throws(() => database.prepare('DELETE FROM transfers').run(), /LEDGER_IMMUTABLE/)
+  t.throws(() => database.prepare("UPDATE fee_schedules SET basis_points = 0").run(), /LEDGER_IMMUTABLE/)
+  t.throws(() => database.prepare("DELETE FROM accounts WHERE id = 'bob'").run(), /LEDGER_IMMUTABLE/)
+  t.throws(() => database.prepare("UPDATE accounts SET currency = 'EUR' WHERE id = 'bob'").run(), /LEDGER_IMMUTABLE/)
+  t.equal((await ledger.store.transfer(input.id))?.postings.length, 2)
+  await assertVerified(t, ledger)
+})
+
+t.test('reopening the file keeps every balance, transfer and hold, and retries stay idempotent', async t => {
+  const first = await ledgerWithWallets(t)
+  await first.store.applyTransfers([cashIn('alice', 10_000, 'receipt-1'), p2p('alice', 'bob', 2_500, 'rent')])
+  await first.store.placeHold({
+    voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 3_000,
+    expiresAtMs: first.clock.nowMs + HOUR_MS, uploadDeadlineAtMs: first.clock.nowMs + 2 * HOUR_MS,
+  })
+  await first.store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 1_000)])
+  const before = { balances: await balances(first), rows: rowCounts(first), hold: await first.store.hold('voucher-1') }
+  first.database.close()
+
+  const second = openLedger(t, { path: first.path, clock: first.clock })
+  t.same(await balances(second), before.balances)
+  t.same(rowCounts(second), before.rows)
+  t.same(await second.store.hold('voucher-1'), before.hold)
+  t.same((await second.store.applyTransfers([cashIn('alice', 10_000, 'receipt-1')]))[0]?.status, 'exists')
+  t.same((await second.store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 1_000)]))[0]?.status, 'exists')
+  t.same(await balances(second), before.balances)
+  await assertVerified(t, second)
+})
+
+t.test('a hold sets the limit aside; payments settle from it, beyond it as recorded debt', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const { store, clock } = ledger
+  await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
+  const placed = await store.placeHold({
+    voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 2_000,
+    expiresAtMs: clock.nowMs + HOUR_MS, uploadDeadlineAtMs: clock.nowMs + 2 * HOUR_MS,
+  })
+  t.equal(placed.status, 'applied')
+  t.equal(placed.transferId, holdTransferId('place', 'voucher-1'))
+  t.equal((await store.account('alice'))?.balanceMinor, 3_000)
+  t.equal((await store.account('hold:alice'))?.balanceMinor, 2_000)
+
+  // 1500 from the hold: fee 40 (owner 10, platform 30).
+  const [within] = await store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 1_500)])
+  t.equal(within?.status, 'applied')
+  t.equal((await store.account('shop'))?.balanceMinor, 1_460)
+  t.equal((await store.account('owner'))?.balanceMinor, 10)
+  t.equal((await store.account('platform:XOF'))?.balanceMinor, 30)
+  t.equal((await store.account('hold:alice'))?.balanceMinor, 500)
+  t.equal((await store.transfer(idOf('record-1')))?.feeScheduleId, 'pos-xof-1')
+
+  // A double spend: 4000 more against 500 left; 3500 comes out of alice's 3000, leaving her 500 in debt.
+  const [beyond] = await store.settleFromHolds([settlement(idOf('record-2'), 'voucher-1', 4_000)])
+  t.equal(beyond?.status, 'applied')
+  t.equal((await store.account('hold:alice'))?.balanceMinor, 0)
+  t.equal((await store.account('alice'))?.balanceMinor, -500)
+  t.match(await store.hold('voucher-1'), { settledMinor: 2_000, excessMinor: 3_500, releasedMinor: 0, status: 'active' })
+  await assertVerified(t, ledger)
+
+  // In debt, alice may be credited but not spend.
+  const [spend] = await store.applyTransfers([cashOut('alice', 1, 'counter-1')])
+  t.equal(codeOf(spend), 'INSUFFICIENT_FUNDS')
+  await store.applyTransfers([cashIn('alice', 300, 'receipt-2')])
+  t.equal((await store.account('alice'))?.balanceMinor, -200)
+  await assertVerified(t, ledger)
+})
+
+t.test('a double-spend excess charged on its own is the one plain transfer that may leave debt', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const { store, clock } = ledger
+  await store.applyTransfers([cashIn('alice', 100, 'receipt-1'), cashIn('alice', 900, 'receipt-2')])
+  await store.placeHold({ voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 900, expiresAtMs: clock.nowMs, uploadDeadlineAtMs: clock.nowMs })
+  const charge: TransferInput = {
+    id: idOf('excess of voucher-1'), kind: 'double_spend_excess', currency: 'XOF', voucherId: 'voucher-1',
+    postings: [{ accountId: 'alice', amountMinor: -300, role: 'excess' }, { accountId: 'shop', amountMinor: 300, role: 'payee' }],
+  }
+  t.same((await store.applyTransfers([charge])).map(outcome => outcome.status), ['applied'])
+  t.equal((await store.account('alice'))?.balanceMinor, -200)
+  t.match(await store.hold('voucher-1'), { settledMinor: 0, excessMinor: 0 }, 'the hold is not touched')
+  await assertVerified(t, ledger)
+})
+
+t.test('settling the same record again is "exists"; another record under its id is "conflict"', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const { store, clock } = ledger
+  await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
+  await store.placeHold({
+    voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 2_000,
+    expiresAtMs: clock.nowMs + HOUR_MS, uploadDeadlineAtMs: clock.nowMs + 2 * HOUR_MS,
+  })
+  const record = settlement(idOf('record-1'), 'voucher-1', 1_500)
+  await store.settleFromHolds([record])
+  const before = { balances: await balances(ledger), rows: rowCounts(ledger) }
+
+  // The second settlement of the same record would now exceed the hold: still 'exists', nothing charged.
+  const outcomes = await store.settleFromHolds([record, { ...record, amountMinor: 1_501 }, { ...record, voucherId: 'voucher-2' }])
+  t.same(outcomes.map(outcome => outcome.status), ['exists', 'conflict', 'conflict'])
+  t.same(await balances(ledger), before.balances)
+  t.same(rowCounts(ledger), before.rows)
+
+  const [unknown] = await store.settleFromHolds([settlement(idOf('record-9'), 'voucher-9', 1)])
+  t.equal(codeOf(unknown), 'HOLD_NOT_FOUND')
+  const [foreignMerchant] = await store.settleFromHolds([{ ...settlement(idOf('record-8'), 'voucher-1', 1), merchantAccountId: 'eve-eur' }])
+  t.equal(codeOf(foreignMerchant), 'CURRENCY_MISMATCH')
+  t.same(rowCounts(ledger), before.rows)
+  await assertVerified(t, ledger)
+})
+
+t.test('a hold the wallet cannot cover is refused and leaves no hold account or hold behind', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const before = { balances: await balances(ledger), rows: rowCounts(ledger) }
+  const outcome = await ledger.store.placeHold({
+    voucherId: 'voucher-1', walletAccountId: 'bob', limitMinor: 1, expiresAtMs: 1, uploadDeadlineAtMs: 2,
+  })
+  t.equal(codeOf(outcome), 'INSUFFICIENT_FUNDS')
+  t.same(await balances(ledger), before.balances)
+  t.same(rowCounts(ledger), before.rows)
+  t.equal(await ledger.store.account('hold:bob'), undefined)
+})
+
+t.test('placing the same voucher again is "exists"; other terms under its id are "conflict"', async t => {
+  const ledger = await ledgerWithWallets(t)
+  await ledger.store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
+  const terms = { voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 1_000, expiresAtMs: 10, uploadDeadlineAtMs: 20 }
+  t.equal((await ledger.store.placeHold(terms)).status, 'applied')
+  t.equal((await ledger.store.placeHold(terms)).status, 'exists')
+  t.equal((await ledger.store.placeHold({ ...terms, limitMinor: 1_001 })).status, 'conflict')
+  t.equal((await ledger.store.account('alice'))?.balanceMinor, 4_000)
+  await assertVerified(t, ledger)
+})
+
+t.test('a hold is released only after its upload deadline, once, and later payments become debt', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const { store, clock } = ledger
+  await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
+  await store.placeHold({
+    voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 2_000,
+    expiresAtMs: clock.nowMs + HOUR_MS, uploadDeadlineAtMs: clock.nowMs + 2 * HOUR_MS,
+  })
+  await store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 500)])
+
+  const early = await store.releaseHold('voucher-1')
+  t.equal(codeOf(early), 'HOLD_NOT_DUE')
+  t.equal((await store.revokeHold('voucher-1')).status, 'applied')
+  t.equal((await store.revokeHold('voucher-1')).status, 'exists')
+
+  clock.advance(2 * HOUR_MS)
+  const released = await store.releaseHold('voucher-1')
+  t.equal(released.status, 'applied')
+  t.equal(released.transferId, holdTransferId('release', 'voucher-1'))
+  t.match(await store.hold('voucher-1'), { status: 'released', settledMinor: 500, releasedMinor: 1_500 })
+  t.equal((await store.account('alice'))?.balanceMinor, 4_500)
+  t.equal((await store.account('hold:alice'))?.balanceMinor, 0)
+  t.equal((await store.releaseHold('voucher-1')).status, 'exists')
+  t.equal((await store.account('alice'))?.balanceMinor, 4_500)
+
+  // A record taken before the deadline but uploaded after the release is charged to the wallet.
+  await store.settleFromHolds([settlement(idOf('record-2'), 'voucher-1', 700)])
+  t.equal((await store.account('alice'))?.balanceMinor, 3_800)
+  t.match(await store.hold('voucher-1'), { status: 'released', excessMinor: 700 })
+  await assertVerified(t, ledger)
+})
+
+t.test('an exhausted hold is released without a transfer', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const { store, clock } = ledger
+  await store.applyTransfers([cashIn('alice', 1_000, 'receipt-1')])
+  await store.placeHold({ voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 1_000, expiresAtMs: 0, uploadDeadlineAtMs: 0 })
+  await store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 1_000)])
+  clock.advance(1)
+  const released = await store.releaseHold('voucher-1')
+  t.equal(released.status, 'applied')
+  t.equal(released.transferId, null)
+  t.equal(await store.transfer(holdTransferId('release', 'voucher-1')), undefined)
+  t.equal((await store.releaseHold('voucher-1')).transferId, null)
+  await assertVerified(t, ledger)
+})
+
+t.test('wallets and fee schedules are idempotent by id and refuse conflicting reuse', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const { store } = ledger
+  t.match(await store.openWallet({ id: 'alice', userId: 'user-alice', currency: 'XOF' }), { id: 'alice', kind: 'wallet' })
+  await t.rejects(store.openWallet({ id: 'alice', userId: 'user-bob', currency: 'XOF' }), { code: 'ACCOUNT_CONFLICT' })
+  await t.rejects(store.openWallet({ id: 'hold:mallory', userId: null, currency: 'XOF' }), { code: 'INVALID_ACCOUNT' })
+  await t.rejects(store.openWallet({ id: 'zed', userId: null, currency: 'ZZZ' }), { code: 'INVALID_ACCOUNT' })
+  t.match(await store.holdAccount('alice'), { id: 'hold:alice', kind: 'hold', walletAccountId: 'alice', userId: 'user-alice' })
+  await t.rejects(store.holdAccount('external:XOF'), { code: 'WRONG_ACCOUNT_KIND' })
+
+  const version1 = (await store.feeSchedule('pos-xof-1'))!
+  t.equal(await store.addFeeSchedule(version1), 'exists')
+  await t.rejects(store.addFeeSchedule({ ...version1, basisPoints: 1 }), { code: 'FEE_SCHEDULE_CONFLICT' })
+  await t.rejects(store.addFeeSchedule({ ...version1, id: 'pos-xof-other' }), { code: 'FEE_SCHEDULE_CONFLICT' })
+  t.equal(await store.addFeeSchedule({ ...version1, id: 'pos-xof-2', version: 2, basisPoints: 100 }), 'applied')
+  t.same((await store.feeSchedules({ gatewayType: 'pos', currency: 'XOF' })).map(schedule => schedule.id), ['pos-xof-1', 'pos-xof-2'])
+})
+
+t.test('a transfer keeps the fee schedule it settled under after a new version', async t => {
+  const ledger = await ledgerWithWallets(t)
+  const { store, clock } = ledger
+  await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
+  await store.placeHold({ voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 5_000, expiresAtMs: 0, uploadDeadlineAtMs: 0 })
+  await store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 1_000)])
+  await store.addFeeSchedule({
+    id: 'pos-xof-2', gatewayType: 'pos', currency: 'XOF', version: 2,
+    basisPoints: 0, fixedMinor: 0, ownerShareBasisPoints: 0, effectiveFromMs: clock.nowMs,
+  })
+  await store.settleFromHolds([{ ...settlement(idOf('record-2'), 'voucher-1', 1_000), feeScheduleId: 'pos-xof-2' }])
+  t.equal((await store.transfer(idOf('record-1')))?.feeScheduleId, 'pos-xof-1')
+  t.equal((await store.transfer(idOf('record-2')))?.feeScheduleId, 'pos-xof-2')
+  t.equal((await store.account('shop'))?.balanceMinor, 970 + 1_000)
+  await assertVerified(t, ledger)
+})
