@@ -8,8 +8,10 @@ import { authPlugin } from './http/auth'
 import { docs } from './http/docs'
 import { ERROR_REPLY_SCHEMA, handleError, handleNotFound } from './http/errors'
 import { healthRoutes } from './http/health'
+import { moneyRoutes } from './money/routes'
 import { securityHeaders } from './http/security-headers'
 import { usersRoutes } from './users/routes'
+import { voucherRoutes } from './vouchers/routes'
 
 /** Bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024
@@ -46,8 +48,10 @@ export async function buildApp(context: HubContext): Promise<FastifyInstance> {
   // Routes.
   await app.register(healthRoutes, { context })
   await app.register(usersRoutes, { context })
+  await app.register(voucherRoutes, { context })
   // ── Route plugins of later issues register here, each with { context }: ──
   //    ledger (accounts, transfers, proofs), gateways, vouchers.
+  await app.register(moneyRoutes, { context })
 
   return app
 }

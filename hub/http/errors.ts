@@ -16,6 +16,9 @@ export type HttpErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'TOO_MANY_REQUESTS'
   | 'INTERNAL'
+  | 'DEVICE_NOT_BOUND'
+  | 'DEVICE_ALREADY_BOUND'
+  | 'NO_WALLET'
   | ProtocolErrorCode
   | LedgerErrorCode
 

@@ -1,0 +1,26 @@
+// The gateways table: the catalog entry a customer orders, the owner it belongs to, the merchant
+// account it pays into, and, once provisioned, its Ed25519 key and signed risk config.
+
+export const GATEWAYS_SQL = `
+CREATE TABLE gateways (
+  id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+  eui TEXT NOT NULL UNIQUE CHECK (length(eui) = 16),
+  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 120),
+  type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 40),
+  price_minor INTEGER NOT NULL DEFAULT 0 CHECK (price_minor >= 0),
+  price_currency TEXT NOT NULL DEFAULT 'XOF' CHECK (length(price_currency) = 3),
+  status TEXT NOT NULL CHECK (status IN ('available', 'assigned', 'provisioned', 'retired')),
+  owner_user_id TEXT REFERENCES users (id),
+  merchant_account_id TEXT REFERENCES accounts (id),
+  public_key BLOB CHECK (public_key IS NULL OR length(public_key) = 32),
+  provisioning_token_sha256 TEXT CHECK (provisioning_token_sha256 IS NULL OR length(provisioning_token_sha256) = 64),
+  provisioning_token_expires_at_ms INTEGER,
+  risk_config BLOB,
+  risk_config_serial INTEGER NOT NULL DEFAULT 0,
+  created_at_ms INTEGER NOT NULL,
+  provisioned_at_ms INTEGER,
+  retired_at_ms INTEGER,
+  CHECK (status <> 'provisioned' OR (public_key IS NOT NULL AND merchant_account_id IS NOT NULL AND owner_user_id IS NOT NULL))
+) STRICT;
+CREATE INDEX gateways_by_owner ON gateways (owner_user_id) WHERE owner_user_id IS NOT NULL;
+`

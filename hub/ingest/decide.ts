@@ -1,0 +1,89 @@
+// What happens to one customer-signed payment record at the hub: a pure decision over the
+// voucher and the payments already known under it. Settling, storing and acking are elsewhere.
+
+import type { AuthorizationBody } from '../../protocol/messages/authorization'
+import { Reason } from '../../protocol/reasons'
+
+export interface VoucherState {
+  voucherIdHex: string
+  devicePublicKey: Uint8Array
+  currency: string
+  limitMinor: number
+  issuedAtMs: number
+  expiresAtMs: number
+  /** When the hub revoked it; payments made before then (plus the propagation grace) still settle. */
+  revokedAtMs: number | null
+}
+
+/** A payment already accepted under the same voucher (from any gateway). */
+export interface KnownPayment {
+  seq: number
+  cumulativeMinor: number
+  amountMinor: number
+  transferIdHex: string
+}
+
+export type DoubleSpendKind = 'same_seq' | 'cumulative'
+
+export type RecordDecision =
+  | { kind: 'duplicate' }
+  | { kind: 'reject'; reason: Reason }
+  | { kind: 'settle'; doubleSpend: null | { kind: DoubleSpendKind; conflictingTransferIdHex: string } }
+
+export interface DecisionInput {
+  authorization: AuthorizationBody
+  transferIdHex: string
+  signatureValid: boolean
+  voucher: VoucherState | undefined
+  /** Every payment known under the voucher, in any order. */
+  known: readonly KnownPayment[]
+  /** How long a revocation may take to reach every gateway. */
+  revocationGrace_ms: number
+  clockSkewMax_ms: number
+}
+
+export function decideRecord(input: DecisionInput): RecordDecision {
+  const { authorization, voucher, known } = input
+  if (known.some(payment => payment.transferIdHex === input.transferIdHex)) return { kind: 'duplicate' }
+  if (voucher === undefined) return { kind: 'reject', reason: Reason.VoucherUnknown }
+  if (!input.signatureValid) return { kind: 'reject', reason: Reason.BadCustomerSignature }
+  if (authorization.currency !== voucher.currency) return { kind: 'reject', reason: Reason.CurrencyMismatch }
+  if (authorization.timeMs + input.clockSkewMax_ms < voucher.issuedAtMs) {
+    return { kind: 'reject', reason: Reason.VoucherNotYetValid }
+  }
+  if (authorization.timeMs > voucher.expiresAtMs) return { kind: 'reject', reason: Reason.VoucherExpired }
+  if (voucher.revokedAtMs !== null && authorization.timeMs > voucher.revokedAtMs + input.revocationGrace_ms) {
+    return { kind: 'reject', reason: Reason.VoucherRevoked }
+  }
+  // A gateway must refuse a cumulative beyond the limit offline; one that did not is at fault,
+  // so the payment is refused rather than charged to the customer.
+  if (authorization.cumulativeMinor > voucher.limitMinor) return { kind: 'reject', reason: Reason.OverVoucherLimit }
+  return { kind: 'settle', doubleSpend: findDoubleSpend(authorization, known) }
+}
+
+/**
+ * Two different payments with one seq, or cumulative amounts that cannot both be true, are
+ * signed by the customer's own key: proof of a double spend. Honest phones never produce them.
+ */
+export function findDoubleSpend(
+  authorization: AuthorizationBody,
+  known: readonly KnownPayment[],
+): { kind: DoubleSpendKind; conflictingTransferIdHex: string } | null {
+  let previous: KnownPayment | undefined
+  let next: KnownPayment | undefined
+  for (const payment of known) {
+    if (payment.seq === authorization.seq) {
+      return { kind: 'same_seq', conflictingTransferIdHex: payment.transferIdHex }
+    }
+    if (payment.seq < authorization.seq && (previous === undefined || payment.seq > previous.seq)) previous = payment
+    if (payment.seq > authorization.seq && (next === undefined || payment.seq < next.seq)) next = payment
+  }
+  const spentBefore = authorization.cumulativeMinor - authorization.amountMinor
+  if (previous !== undefined && spentBefore < previous.cumulativeMinor) {
+    return { kind: 'cumulative', conflictingTransferIdHex: previous.transferIdHex }
+  }
+  if (next !== undefined && next.cumulativeMinor - next.amountMinor < authorization.cumulativeMinor) {
+    return { kind: 'cumulative', conflictingTransferIdHex: next.transferIdHex }
+  }
+  return null
+}

@@ -1,0 +1,214 @@
+// SQLite reads and writes of the ingest: received records, chain positions, gaps, forks, the
+// payments known under each voucher, and double spends. Each write call is one transaction.
+
+import { authorizationCodec } from '../../protocol/messages/authorization'
+import { transferRecordCodec } from '../../protocol/messages/transfer-record'
+import type { SqliteDatabase } from '../store/database'
+import type { KnownPayment, VoucherState } from './decide'
+
+export const RECORD_OUTCOMES = ['settled', 'flagged', 'rejected'] as const
+export type RecordOutcome = (typeof RECORD_OUTCOMES)[number]
+
+export interface StoredRecord {
+  gatewaySeq: number
+  recordHash: Uint8Array
+  outcome: RecordOutcome
+  reason: number
+}
+
+export interface ChainState {
+  contiguousSeq: number
+  contiguousHash: Uint8Array
+  highestSeq: number
+}
+
+export interface RecordRow {
+  eui: string
+  gatewaySeq: number
+  recordHash: Uint8Array
+  transferIdHex: string
+  voucherIdHex: string
+  voucherSeq: number
+  cumulativeMinor: number
+  amountMinor: number
+  currency: string
+  mode: number
+  timeMs: number
+  record: Uint8Array
+  outcome: RecordOutcome
+  reason: number
+}
+
+export interface DoubleSpendRow {
+  voucherIdHex: string
+  kind: 'same_seq' | 'cumulative'
+  firstTransferIdHex: string
+  secondTransferIdHex: string
+  /** Both customer-signed authorizations: the proof. */
+  firstAuthorization: Uint8Array
+  secondAuthorization: Uint8Array
+}
+
+export interface IngestWrite {
+  eui: string
+  records: RecordRow[]
+  chain: ChainState
+  head: Uint8Array
+  gap: { fromSeq: number; toSeq: number } | null
+  forks: Array<{ gatewaySeq: number; knownHash: Uint8Array; otherRecord: Uint8Array }>
+  doubleSpends: DoubleSpendRow[]
+  nowMs: number
+}
+
+/** Rows of gateway_records whose payments count under their voucher (rejected ones do not). */
+const COUNTED = `outcome IN ('settled', 'flagged')`
+
+export class IngestStore {
+  private readonly statements
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.statements = {
+      record: db.prepare<[string, number], { record_hash: Buffer; outcome: RecordOutcome; reason: number }>(
+        'SELECT record_hash, outcome, reason FROM gateway_records WHERE eui = ? AND gateway_seq = ?'),
+      chain: db.prepare<[string], { contiguous_seq: number; contiguous_hash: Buffer; highest_seq: number }>(
+        'SELECT contiguous_seq, contiguous_hash, highest_seq FROM gateway_chains WHERE eui = ?'),
+      voucher: db.prepare<[string], {
+        voucher_id: string; device_public_key: Buffer; currency: string; limit_minor: number; issued_at_ms: number
+        expires_at_ms: number; revoked_at_ms: number | null
+      }>(`SELECT voucher_id, device_public_key, currency, limit_minor, issued_at_ms, expires_at_ms, revoked_at_ms
+          FROM vouchers WHERE voucher_id = ?`),
+      known: db.prepare<{ voucherId: string }, { voucher_seq: number; cumulative_minor: number; amount_minor: number; transfer_id: string }>(
+        `SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM gateway_records
+         WHERE voucher_id = @voucherId AND ${COUNTED}
+         UNION
+         SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM online_payments WHERE voucher_id = @voucherId`),
+      recordByTransfer: db.prepare<{ transferId: string }, { record: Buffer; source: 'record' | 'online' }>(
+        `SELECT record, 'record' AS source FROM gateway_records WHERE transfer_id = @transferId AND ${COUNTED}
+         UNION ALL
+         SELECT authorization AS record, 'online' AS source FROM online_payments WHERE transfer_id = @transferId
+         LIMIT 1`),
+      hasRecordOf: db.prepare<[string], { found: number }>(
+        `SELECT 1 AS found FROM gateway_records WHERE transfer_id = ? AND ${COUNTED} LIMIT 1`),
+      insertRecord: db.prepare(
+        `INSERT INTO gateway_records (eui, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
+           cumulative_minor, amount_minor, currency, mode, time_ms, record, outcome, reason, received_at_ms)
+         VALUES (@eui, @gatewaySeq, @recordHash, @transferIdHex, @voucherIdHex, @voucherSeq, @cumulativeMinor,
+           @amountMinor, @currency, @mode, @timeMs, @record, @outcome, @reason, @nowMs)`),
+      upsertChain: db.prepare(
+        `INSERT INTO gateway_chains (eui, contiguous_seq, contiguous_hash, highest_seq, head, updated_at_ms)
+         VALUES (@eui, @contiguousSeq, @contiguousHash, @highestSeq, @head, @nowMs)
+         ON CONFLICT (eui) DO UPDATE SET contiguous_seq = excluded.contiguous_seq,
+           contiguous_hash = excluded.contiguous_hash, highest_seq = excluded.highest_seq,
+           head = excluded.head, updated_at_ms = excluded.updated_at_ms`),
+      insertGap: db.prepare(
+        `INSERT OR IGNORE INTO chain_gaps (eui, from_seq, to_seq, detected_at_ms) VALUES (?, ?, ?, ?)`),
+      resolveGaps: db.prepare(
+        `UPDATE chain_gaps SET resolved_at_ms = ? WHERE eui = ? AND resolved_at_ms IS NULL AND to_seq <= ?`),
+      insertFork: db.prepare(
+        `INSERT OR IGNORE INTO chain_forks (eui, gateway_seq, known_hash, other_record, detected_at_ms) VALUES (?, ?, ?, ?, ?)`),
+      insertDoubleSpend: db.prepare(
+        `INSERT OR IGNORE INTO double_spends (voucher_id, kind, first_transfer_id, second_transfer_id, first_authorization,
+           second_authorization, detected_at_ms)
+         VALUES (@voucherIdHex, @kind, @firstTransferIdHex, @secondTransferIdHex, @firstAuthorization, @secondAuthorization, @nowMs)`),
+      seqsAfter: db.prepare<[string, number, number], { gateway_seq: number; record_hash: Buffer }>(
+        `SELECT gateway_seq, record_hash FROM gateway_records WHERE eui = ? AND gateway_seq > ? ORDER BY gateway_seq LIMIT ?`),
+      insertOnline: db.prepare(
+        `INSERT OR IGNORE INTO online_payments (transfer_id, eui, voucher_id, voucher_seq, cumulative_minor, amount_minor,
+           authorization, approved_at_ms)
+         VALUES (@transferIdHex, @eui, @voucherIdHex, @voucherSeq, @cumulativeMinor, @amountMinor, @authorization, @nowMs)`),
+      insertRejectedBatch: db.prepare(
+        `INSERT INTO rejected_batches (eui, reason, payload, received_at_ms) VALUES (?, ?, ?, ?)`),
+      pruneRejectedBatches: db.prepare(
+        `DELETE FROM rejected_batches WHERE id <= (SELECT MAX(id) FROM rejected_batches) - ?`),
+    }
+  }
+
+  storedRecord(eui: string, gatewaySeq: number): StoredRecord | undefined {
+    const row = this.statements.record.get(eui, gatewaySeq)
+    if (row === undefined) return undefined
+    return { gatewaySeq, recordHash: new Uint8Array(row.record_hash), outcome: row.outcome, reason: row.reason }
+  }
+
+  chain(eui: string): ChainState | undefined {
+    const row = this.statements.chain.get(eui)
+    if (row === undefined) return undefined
+    return { contiguousSeq: row.contiguous_seq, contiguousHash: new Uint8Array(row.contiguous_hash), highestSeq: row.highest_seq }
+  }
+
+  voucher(voucherIdHex: string): VoucherState | undefined {
+    const row = this.statements.voucher.get(voucherIdHex)
+    if (row === undefined) return undefined
+    return {
+      voucherIdHex: row.voucher_id,
+      devicePublicKey: new Uint8Array(row.device_public_key),
+      currency: row.currency,
+      limitMinor: row.limit_minor,
+      issuedAtMs: row.issued_at_ms,
+      expiresAtMs: row.expires_at_ms,
+      revokedAtMs: row.revoked_at_ms,
+    }
+  }
+
+  knownPayments(voucherIdHex: string): KnownPayment[] {
+    return this.statements.known.all({ voucherId: voucherIdHex }).map(row => ({
+      seq: row.voucher_seq,
+      cumulativeMinor: row.cumulative_minor,
+      amountMinor: row.amount_minor,
+      transferIdHex: row.transfer_id,
+    }))
+  }
+
+  /** True when a gateway's record (not only an online approval) carried this payment. */
+  hasRecordOf(transferIdHex: string): boolean {
+    return this.statements.hasRecordOf.get(transferIdHex) !== undefined
+  }
+
+  /** The customer-signed authorization that settled a transfer: one half of a double spend's proof. */
+  evidenceOf(transferIdHex: string): Uint8Array | undefined {
+    const row = this.statements.recordByTransfer.get({ transferId: transferIdHex })
+    if (row === undefined) return undefined
+    const bytes = new Uint8Array(row.record)
+    return row.source === 'online' ? bytes : authorizationCodec.encode(transferRecordCodec.decode(bytes).authorization)
+  }
+
+  write(change: IngestWrite): void {
+    const s = this.statements
+    this.db.transaction(() => {
+      for (const record of change.records) s.insertRecord.run({ ...record, nowMs: change.nowMs })
+      if (change.gap !== null) s.insertGap.run(change.eui, change.gap.fromSeq, change.gap.toSeq, change.nowMs)
+      s.resolveGaps.run(change.nowMs, change.eui, change.chain.contiguousSeq)
+      for (const fork of change.forks) {
+        s.insertFork.run(change.eui, fork.gatewaySeq, fork.knownHash, fork.otherRecord, change.nowMs)
+      }
+      for (const doubleSpend of change.doubleSpends) s.insertDoubleSpend.run({ ...doubleSpend, nowMs: change.nowMs })
+      s.upsertChain.run({ eui: change.eui, ...change.chain, head: change.head, nowMs: change.nowMs })
+    })()
+  }
+
+  recordOnlinePayment(payment: {
+    transferIdHex: string; eui: string; voucherIdHex: string; voucherSeq: number; cumulativeMinor: number
+    amountMinor: number; authorization: Uint8Array; nowMs: number
+  }): void {
+    this.statements.insertOnline.run(payment)
+  }
+
+  /** Moves the contiguous position forward over records that arrived after a gap that is now filled. */
+  advanceContiguous(eui: string, chain: ChainState): ChainState {
+    let { contiguousSeq, contiguousHash } = chain
+    const rows = this.statements.seqsAfter.all(eui, contiguousSeq, 100_000)
+    for (const row of rows) {
+      if (row.gateway_seq !== contiguousSeq + 1) break
+      contiguousSeq = row.gateway_seq
+      contiguousHash = new Uint8Array(row.record_hash)
+    }
+    return { contiguousSeq, contiguousHash, highestSeq: chain.highestSeq }
+  }
+
+  /** Keeps the raw bytes of a batch refused as a whole, for audit; bounded to the newest ones. */
+  keepRejectedBatch(eui: string | null, reason: string, payload: Uint8Array, nowMs: number, keep_max: number): void {
+    this.db.transaction(() => {
+      this.statements.insertRejectedBatch.run(eui, reason, payload.subarray(0, 1 << 20), nowMs)
+      this.statements.pruneRejectedBatches.run(keep_max)
+    })()
+  }
+}

@@ -1,0 +1,115 @@
+// Ed25519 verification spread over worker threads, so the main thread keeps ingesting and
+// settling while signatures are checked (the hub's hottest work: one per payment).
+
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { assert } from '../../protocol/errors'
+import type { VerifyJob, VerifyResult } from './verify-worker'
+import { verifyPacked } from './verify-worker'
+
+export interface SignatureCheck {
+  message: Uint8Array
+  signature: Uint8Array
+  publicKey: Uint8Array
+}
+
+/** Below this many checks a job is verified inline: posting it would cost more than it saves. */
+const INLINE_CHECKS_MAX = 4
+const MESSAGE_BYTES_MAX = 0xffff
+
+interface Pending {
+  resolve: (valid: Uint8Array) => void
+  reject: (error: Error) => void
+}
+
+export class VerifyPool {
+  private readonly workers: Worker[] = []
+  private readonly pending = new Map<number, Pending>()
+  private nextJobId = 1
+  private nextWorker = 0
+  private closed = false
+
+  constructor(readonly size: number = Math.max(1, os.availableParallelism())) {
+    const entry = path.join(__dirname, `verify-worker${path.extname(__filename)}`)
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(entry)
+      worker.on('message', (result: VerifyResult) => this.settle(result))
+      worker.on('error', error => this.failAll(error))
+      worker.unref()
+      this.workers.push(worker)
+    }
+  }
+
+  /** Checks every signature; the answer is in input order, true where valid. */
+  async verifyAll(checks: readonly SignatureCheck[]): Promise<boolean[]> {
+    assert(!this.closed, 'verify pool is closed')
+    if (checks.length === 0) return []
+    if (checks.length <= INLINE_CHECKS_MAX) return [...verifyPacked(pack(checks), checks.length)].map(v => v === 1)
+    const share = Math.ceil(checks.length / this.workers.length)
+    const parts: Array<Promise<Uint8Array>> = []
+    for (let start = 0; start < checks.length; start += share) {
+      parts.push(this.post(checks.slice(start, start + share)))
+    }
+    const results = await Promise.all(parts)
+    const valid: boolean[] = []
+    for (const part of results) for (const bit of part) valid.push(bit === 1)
+    assert(valid.length === checks.length, 'one answer per signature')
+    return valid
+  }
+
+  private post(checks: readonly SignatureCheck[]): Promise<Uint8Array> {
+    const id = this.nextJobId++
+    const worker = this.workers[this.nextWorker++ % this.workers.length]!
+    const packed = pack(checks)
+    const job: VerifyJob = { id, packed, count: checks.length }
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      worker.ref()
+      worker.postMessage(job, [packed.buffer as ArrayBuffer])
+    })
+  }
+
+  private settle(result: VerifyResult): void {
+    const pending = this.pending.get(result.id)
+    if (pending === undefined) return
+    this.pending.delete(result.id)
+    if (this.pending.size === 0) for (const worker of this.workers) worker.unref()
+    pending.resolve(result.valid)
+  }
+
+  private failAll(error: Error): void {
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id)
+      pending.reject(error)
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.failAll(new Error('verify pool closed'))
+    await Promise.all(this.workers.map(worker => worker.terminate()))
+  }
+}
+
+function pack(checks: readonly SignatureCheck[]): Uint8Array {
+  let length = 0
+  for (const check of checks) {
+    assert(check.message.length <= MESSAGE_BYTES_MAX, 'signed message too long to pack')
+    length += 2 + check.message.length + 64 + 32
+  }
+  const packed = new Uint8Array(length)
+  let offset = 0
+  for (const { message, signature, publicKey } of checks) {
+    packed[offset] = message.length >> 8
+    packed[offset + 1] = message.length & 0xff
+    packed.set(message, offset + 2)
+    offset += 2 + message.length
+    // A signature or key of the wrong length is packed zero-padded; verification then fails.
+    packed.set(signature.subarray(0, 64), offset)
+    offset += 64
+    packed.set(publicKey.subarray(0, 32), offset)
+    offset += 32
+  }
+  return packed
+}

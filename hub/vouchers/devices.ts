@@ -1,0 +1,84 @@
+// Customer devices bound to users: a phone (or card) and the Ed25519 public key it signs
+// payments with. A key or an IMEI is bound to at most one user at a time.
+
+import type { SqliteDatabase } from '../store/database'
+
+export interface Device {
+  id: string
+  userId: string
+  imei: string
+  publicKey: Uint8Array
+  model: string | null
+  brand: string | null
+  status: 'bound' | 'unbound'
+  boundAtMs: number
+  unboundAtMs: number | null
+}
+
+interface DeviceRow {
+  id: string
+  user_id: string
+  imei: string
+  public_key: Buffer
+  model: string | null
+  brand: string | null
+  status: 'bound' | 'unbound'
+  bound_at_ms: number
+  unbound_at_ms: number | null
+}
+
+/** Most devices one user may have bound at once. */
+export const DEVICES_PER_USER_MAX = 20
+
+export class DeviceStore {
+  private readonly statements
+
+  constructor(db: SqliteDatabase) {
+    this.statements = {
+      insert: db.prepare(
+        `INSERT INTO devices (id, user_id, imei, public_key, model, brand, status, bound_at_ms)
+         VALUES (@id, @userId, @imei, @publicKey, @model, @brand, 'bound', @boundAtMs)`),
+      boundByImei: db.prepare<[string], DeviceRow>(`SELECT * FROM devices WHERE imei = ? AND status = 'bound'`),
+      boundByKey: db.prepare<[Buffer], DeviceRow>(`SELECT * FROM devices WHERE public_key = ? AND status = 'bound'`),
+      byUser: db.prepare<[string, number], DeviceRow>(
+        `SELECT * FROM devices WHERE user_id = ? AND status = 'bound' ORDER BY bound_at_ms LIMIT ?`),
+      unbind: db.prepare<[number, string]>(`UPDATE devices SET status = 'unbound', unbound_at_ms = ? WHERE id = ? AND status = 'bound'`),
+    }
+  }
+
+  insert(device: Omit<Device, 'status' | 'unboundAtMs'>): void {
+    this.statements.insert.run({ ...device, publicKey: Buffer.from(device.publicKey) })
+  }
+
+  boundByImei(imei: string): Device | undefined {
+    const row = this.statements.boundByImei.get(imei)
+    return row === undefined ? undefined : toDevice(row)
+  }
+
+  boundByPublicKey(publicKey: Uint8Array): Device | undefined {
+    const row = this.statements.boundByKey.get(Buffer.from(publicKey))
+    return row === undefined ? undefined : toDevice(row)
+  }
+
+  boundToUser(userId: string): Device[] {
+    return this.statements.byUser.all(userId, DEVICES_PER_USER_MAX).map(toDevice)
+  }
+
+  unbind(id: string, nowMs: number): boolean {
+    return this.statements.unbind.run(nowMs, id).changes === 1
+  }
+}
+
+function toDevice(row: DeviceRow): Device {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    imei: row.imei,
+    publicKey: new Uint8Array(row.public_key),
+    model: row.model,
+    brand: row.brand,
+    status: row.status,
+    boundAtMs: row.bound_at_ms,
+    unboundAtMs: row.unbound_at_ms,
+  }
+}

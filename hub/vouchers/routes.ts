@@ -1,0 +1,190 @@
+// The phone's routes of the mobile API (seed paths under /api/auth/device): bind a device and
+// its Ed25519 key, list and unbind devices, and ask for an offline allowance (a voucher).
+
+import type { FastifyPluginAsync } from 'fastify'
+import { fromBase64, toBase64 } from '../../protocol/bytes'
+import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
+import { nodeEd25519 } from '../../protocol/signature/node'
+import type { HubContext } from '../context'
+import type { AccessClaims } from '../http/auth'
+import { requireRole } from '../http/auth'
+import { errorReplies, HttpError } from '../http/errors'
+import { DeviceStore, type Device } from './devices'
+import { Revocations } from './revocations'
+import { VoucherService } from './vouchers'
+
+/** Revoked vouchers stay listed this long past their expiry. */
+export const REVOCATION_LISTED_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000
+
+const DEVICE_REPLY = {
+  type: 'object',
+  required: ['id', 'imei', 'publicKey', 'model', 'brand', 'boundAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    imei: { type: 'string' },
+    publicKey: { type: 'string', description: 'Ed25519 public key, base64' },
+    model: { type: ['string', 'null'] },
+    brand: { type: ['string', 'null'] },
+    boundAt: { type: 'string', format: 'date-time' },
+  },
+} as const
+
+const IMEI = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z-]+$' } as const
+
+function deviceReply(device: Device) {
+  return {
+    id: device.id,
+    imei: device.imei,
+    publicKey: toBase64(device.publicKey),
+    model: device.model,
+    brand: device.brand,
+    boundAt: new Date(device.boundAtMs).toISOString(),
+  }
+}
+
+export function voucherServices(context: HubContext) {
+  const revocations = new Revocations(
+    context.db, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock,
+    REVOCATION_LISTED_AFTER_EXPIRY_MS, context.log,
+  )
+  const vouchers = new VoucherService(context.db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random)
+  return { devices: new DeviceStore(context.db), vouchers, revocations }
+}
+
+export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+  const { devices, vouchers, revocations } = voucherServices(context)
+  const customer = [app.authenticate, requireRole('customer')]
+
+  function ownDevice(request: { user: AccessClaims }, imei: string): Device {
+    const device = devices.boundByImei(imei)
+    // Another user's device is answered as if it did not exist: IMEIs are not secrets, but
+    // whose phone is whose is.
+    if (device === undefined || device.userId !== request.user.sub) {
+      throw new HttpError(404, 'DEVICE_NOT_BOUND', `no device with IMEI ${imei} is bound to you`)
+    }
+    return device
+  }
+
+  app.post<{ Body: { imei: string; publicKey: string; model?: string; brand?: string } }>('/api/auth/device/binding', {
+    preHandler: customer,
+    schema: {
+      summary: 'Bind this phone and its Ed25519 public key to the signed-in customer',
+      tags: ['devices'],
+      body: {
+        type: 'object',
+        required: ['imei', 'publicKey'],
+        additionalProperties: false,
+        properties: {
+          imei: IMEI,
+          publicKey: { type: 'string', minLength: 44, maxLength: 44, description: '32 bytes, base64' },
+          model: { type: 'string', maxLength: 80 },
+          brand: { type: 'string', maxLength: 80 },
+        },
+      },
+      response: { 201: DEVICE_REPLY, ...errorReplies(400, 401, 403, 409) },
+    },
+  }, async (request, reply) => {
+    const publicKey = fromBase64(request.body.publicKey)
+    if (publicKey.length !== 32) throw new HttpError(400, 'BAD_KEY', 'publicKey must be 32 bytes')
+    if (devices.boundByImei(request.body.imei) !== undefined || devices.boundByPublicKey(publicKey) !== undefined) {
+      throw new HttpError(409, 'DEVICE_ALREADY_BOUND', 'this device or key is already bound; unbind it first')
+    }
+    const device: Omit<Device, 'status' | 'unboundAtMs'> = {
+      id: `dev_${Buffer.from(context.random(12)).toString('hex')}`,
+      userId: request.user.sub,
+      imei: request.body.imei,
+      publicKey,
+      model: request.body.model ?? null,
+      brand: request.body.brand ?? null,
+      boundAtMs: context.clock.nowMs(),
+    }
+    devices.insert(device)
+    return reply.code(201).send(deviceReply({ ...device, status: 'bound', unboundAtMs: null }))
+  })
+
+  app.get('/api/auth/device/user', {
+    preHandler: [app.authenticate],
+    schema: {
+      summary: 'The devices bound to the signed-in user',
+      tags: ['devices'],
+      response: {
+        200: { type: 'object', required: ['devices'], additionalProperties: false, properties: { devices: { type: 'array', items: DEVICE_REPLY } } },
+        ...errorReplies(401),
+      },
+    },
+  }, async request => ({ devices: devices.boundToUser(request.user.sub).map(deviceReply) }))
+
+  app.post<{ Body: { imei: string } }>('/api/auth/device/user-unbind', {
+    preHandler: customer,
+    schema: {
+      summary: 'Unbind a device; its open vouchers are revoked at once',
+      tags: ['devices'],
+      body: { type: 'object', required: ['imei'], additionalProperties: false, properties: { imei: IMEI } },
+      response: {
+        200: {
+          type: 'object', required: ['imei', 'revokedVouchers'], additionalProperties: false,
+          properties: { imei: { type: 'string' }, revokedVouchers: { type: 'integer' } },
+        },
+        ...errorReplies(400, 401, 403, 404),
+      },
+    },
+  }, async request => {
+    const device = ownDevice(request, request.body.imei)
+    const open = vouchers.openVouchers(device.id)
+    if (open.length > 0) await revocations.revoke(open, 'device unbound')
+    devices.unbind(device.id, context.clock.nowMs())
+    return { imei: device.imei, revokedVouchers: open.length }
+  })
+
+  app.post<{ Body: { imei: string; amount: string; currency: string } }>('/api/auth/device/voucher', {
+    preHandler: customer,
+    schema: {
+      summary: 'Issue an offline allowance: a hub-signed voucher backed by a hold on the wallet',
+      tags: ['devices'],
+      body: {
+        type: 'object',
+        required: ['imei', 'amount', 'currency'],
+        additionalProperties: false,
+        properties: {
+          imei: IMEI,
+          amount: { type: 'string', maxLength: 24, description: 'the allowance in major units, e.g. "50.00"' },
+          currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+        },
+      },
+      response: {
+        201: {
+          type: 'object',
+          required: ['voucher', 'voucherId', 'limitMinor', 'limit', 'currency', 'expiresAt', 'uploadDeadlineAt', 'hubPublicKey'],
+          additionalProperties: false,
+          properties: {
+            voucher: { type: 'string', description: 'the signed Voucher, base64 of its canonical encoding' },
+            voucherId: { type: 'string' },
+            limitMinor: { type: 'integer' },
+            limit: { type: 'string' },
+            currency: { type: 'string' },
+            expiresAt: { type: 'string', format: 'date-time' },
+            uploadDeadlineAt: { type: 'string', format: 'date-time' },
+            hubPublicKey: { type: 'string' },
+          },
+        },
+        ...errorReplies(400, 401, 403, 404, 409),
+      },
+    },
+  }, async (request, reply) => {
+    const device = ownDevice(request, request.body.imei)
+    const currency = currencyByCode(request.body.currency).code
+    const limitMinor = parseAmount(request.body.amount, currency, { allowZero: false })
+    const issued = await vouchers.issue(device, limitMinor, currency)
+    return reply.code(201).send({
+      voucher: toBase64(issued.encoded),
+      voucherId: issued.voucherIdHex,
+      limitMinor,
+      limit: formatAmount(limitMinor, currency),
+      currency,
+      expiresAt: new Date(issued.voucher.expiresAtMs).toISOString(),
+      uploadDeadlineAt: new Date(issued.uploadDeadlineAtMs).toISOString(),
+      hubPublicKey: toBase64(context.hubKeys.publicKey),
+    })
+  })
+}

@@ -1,0 +1,68 @@
+// A virtual customer phone: holds its Ed25519 key and its vouchers, and answers payment requests
+// the way the PayAll wallet app does, keeping `seq` and `cumulative` per voucher. A phone told to
+// `forget` its spending state is how the simulator produces double spends.
+
+import { authorizationCodec, type Authorization } from '../protocol/messages/authorization'
+import type { PaymentRequest } from '../protocol/messages/payment-request'
+import type { Voucher } from '../protocol/messages/voucher'
+import type { Ed25519, KeyPair } from '../protocol/signature/ed25519'
+import { toHex } from '../protocol/bytes'
+
+interface SpendingState {
+  seq: number
+  cumulativeMinor: number
+}
+
+export class PhoneDeclined extends Error {
+  override readonly name = 'PhoneDeclined'
+  constructor(readonly code: 'NO_VOUCHER' | 'CURRENCY' | 'OVER_LIMIT' | 'EXPIRED', message: string) {
+    super(message)
+  }
+}
+
+export class VirtualPhone {
+  private readonly vouchers: Voucher[] = []
+  private readonly spending = new Map<string, SpendingState>()
+
+  constructor(readonly keys: KeyPair, private readonly ed25519: Ed25519) {}
+
+  addVoucher(voucher: Voucher): void {
+    this.vouchers.push(voucher)
+  }
+
+  /** The voucher the phone pays with for this currency at this time, if any. */
+  voucherFor(currency: string, nowMs: number, amountMinor: number): Voucher | undefined {
+    return this.vouchers.find(voucher => {
+      const spent = this.spending.get(toHex(voucher.voucherId))?.cumulativeMinor ?? 0
+      return voucher.currency === currency && voucher.expiresAtMs > nowMs && spent + amountMinor <= voucher.limitMinor
+    })
+  }
+
+  /** Signs an authorization for the request, advancing seq and cumulative under the voucher. */
+  authorize(request: PaymentRequest): { voucher: Voucher; authorization: Authorization } {
+    const candidates = this.vouchers.filter(v => v.currency === request.currency)
+    if (candidates.length === 0) throw new PhoneDeclined('NO_VOUCHER', `no ${request.currency} voucher on this phone`)
+    const voucher = this.voucherFor(request.currency, request.timeMs, request.amountMinor)
+    if (voucher === undefined) throw new PhoneDeclined('OVER_LIMIT', 'no voucher covers this amount')
+    const key = toHex(voucher.voucherId)
+    const state = this.spending.get(key) ?? { seq: 0, cumulativeMinor: 0 }
+    const next = { seq: state.seq + 1, cumulativeMinor: state.cumulativeMinor + request.amountMinor }
+    const authorization = authorizationCodec.sign({
+      voucherId: voucher.voucherId,
+      seq: next.seq,
+      cumulativeMinor: next.cumulativeMinor,
+      amountMinor: request.amountMinor,
+      currency: request.currency,
+      gatewayEui: request.gatewayEui,
+      nonce: request.nonce,
+      timeMs: request.timeMs,
+    }, this.keys.secretKey, this.ed25519)
+    this.spending.set(key, next)
+    return { voucher, authorization }
+  }
+
+  /** Rolls the spending state of a voucher back (a cloned or restored phone): the next payment double-spends. */
+  forget(voucher: Voucher, state: SpendingState = { seq: 0, cumulativeMinor: 0 }): void {
+    this.spending.set(toHex(voucher.voucherId), { ...state })
+  }
+}

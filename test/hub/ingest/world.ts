@@ -1,0 +1,144 @@
+// A small world for ingest tests: a hub context on a real SQLite file, gateways with their own
+// keys and record chains, customers with wallets, bound phones and vouchers.
+
+import type { Tap } from 'tap'
+import { randomBytes } from 'node:crypto'
+import { toHex } from '../../../protocol/bytes'
+import { appendRecord, CHAIN_START, type ChainPosition } from '../../../protocol/chain'
+import type { Authorization } from '../../../protocol/messages/authorization'
+import { chainHeadCodec } from '../../../protocol/messages/chain-head'
+import { recordBatchCodec } from '../../../protocol/messages/record-batch'
+import { PaymentMode, type TransferRecord } from '../../../protocol/messages/transfer-record'
+import { nodeEd25519 } from '../../../protocol/signature/node'
+import type { KeyPair } from '../../../protocol/signature/ed25519'
+import { walletAccountId } from '../../../hub/accounts'
+import type { PublishedMessage } from '../../../hub/bus'
+import { feeScheduleResolver } from '../../../hub/ingest/fees'
+import { RecordIngest, type IngestGateway } from '../../../hub/ingest/ingest'
+import { IngestStore } from '../../../hub/ingest/store'
+import { VerifyPool } from '../../../hub/ingest/verify-pool'
+import { cashTransferId } from '../../../hub/ledger/ids'
+import { verifyLedger } from '../../../hub/ledger/verify'
+import { DeviceStore } from '../../../hub/vouchers/devices'
+import { Revocations } from '../../../hub/vouchers/revocations'
+import { VoucherService } from '../../../hub/vouchers/vouchers'
+import { VirtualPhone } from '../../../simulator/phone'
+import { addUser, testContext } from '../http/fixtures'
+
+export const CURRENCY = 'XOF'
+export const DAY_MS = 24 * 60 * 60 * 1000
+
+export class TestGateway {
+  position: ChainPosition = CHAIN_START
+  readonly records: TransferRecord[] = []
+
+  constructor(readonly eui: string, readonly keys: KeyPair, readonly ownerUserId: string, readonly merchantAccountId: string) {}
+
+  append(authorization: Authorization, mode: (typeof PaymentMode)[keyof typeof PaymentMode] = PaymentMode.Offline): TransferRecord {
+    const next = appendRecord(this.position, authorization, mode)
+    this.records.push(next.record)
+    this.position = next.position
+    return next.record
+  }
+
+  /** The encoded batch of records fromSeq..toSeq, closed by a head this gateway signs. */
+  batch(fromSeq = 1, toSeq = this.position.gatewaySeq, timeMs = 0): Uint8Array {
+    const records = this.records.slice(fromSeq - 1, toSeq)
+    const last = records[records.length - 1]!
+    const headHash = toSeq === this.position.gatewaySeq ? this.position.hash : hashAfter(this.records, toSeq)
+    const head = chainHeadCodec.sign(
+      { gatewayEui: this.eui, gatewaySeq: last.gatewaySeq, headHash, timeMs }, this.keys.secretKey, nodeEd25519,
+    )
+    return recordBatchCodec.encode({ gatewayEui: this.eui, records, head })
+  }
+}
+
+function hashAfter(records: readonly TransferRecord[], seq: number): Uint8Array {
+  return records[seq]!.previousHash
+}
+
+export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
+  const { context, clock } = testContext(t, { seed: options.seed ?? 'ingest' })
+  const { db, ledger } = context
+  const published = (context.bus as unknown as { published: PublishedMessage[] }).published
+  const pool = new VerifyPool(1)
+  t.teardown(() => pool.close())
+  const revocations = new Revocations(db, ledger, context.bus, context.hubKeys, nodeEd25519, clock, DAY_MS, context.log)
+  const vouchers = new VoucherService(db, ledger, context.hubKeys, nodeEd25519, clock, context.random)
+  const devices = new DeviceStore(db)
+  const store = new IngestStore(db)
+  const gatewayRow = db.prepare<[string], { eui: string; type: string; status: string; public_key: Buffer | null;
+    owner_user_id: string | null; merchant_account_id: string | null }>(
+    'SELECT eui, type, status, public_key, owner_user_id, merchant_account_id FROM gateways WHERE eui = ?')
+  const lookup = (eui: string): IngestGateway | undefined => {
+    const row = gatewayRow.get(eui)
+    return row === undefined ? undefined : {
+      eui: row.eui, type: row.type, status: row.status, publicKey: row.public_key === null ? null : new Uint8Array(row.public_key),
+      ownerUserId: row.owner_user_id, merchantAccountId: row.merchant_account_id,
+    }
+  }
+  const ingest = new RecordIngest({
+    store, ledger, pool, clock, hubKeys: context.hubKeys, ed25519: nodeEd25519,
+    fees: feeScheduleResolver(ledger, clock),
+    gateway: lookup,
+    revoke: async (ids, reason) => { await revocations.revoke(ids, reason) },
+    settings: { revocationGrace_ms: 10 * 60 * 1000, clockSkewMax_ms: 5 * 60 * 1000, rejectedBatchesKept_max: 100 },
+  })
+  let users = 0
+
+  async function cashIn(wallet: string, amountMinor: number): Promise<void> {
+    const { external } = await ledger.systemAccounts(CURRENCY)
+    const [outcome] = await ledger.applyTransfers([{
+      id: cashTransferId('cash_in', wallet, `seed-${wallet}-${amountMinor}-${users}`),
+      kind: 'cash_in',
+      currency: CURRENCY,
+      postings: [
+        { accountId: external.id, amountMinor: -amountMinor, role: 'payer' },
+        { accountId: wallet, amountMinor, role: 'payee' },
+      ],
+    }])
+    if (outcome!.status !== 'applied') throw new Error(`cash-in ${outcome!.status}`)
+  }
+
+  async function addGateway(eui: string, type = 'counter'): Promise<TestGateway> {
+    const ownerUserId = await addUser(context, { email: `owner${++users}@example.com`, passwordHash: 'x', role: 'owner' })
+    const merchant = await ledger.openWallet({ id: walletAccountId(ownerUserId, CURRENCY), userId: ownerUserId, currency: CURRENCY })
+    const keys = nodeEd25519.keyPairFromSeed(context.random(32))
+    db.prepare(
+      `INSERT INTO gateways (id, eui, name, type, status, owner_user_id, merchant_account_id, public_key, created_at_ms)
+       VALUES (?, ?, ?, ?, 'provisioned', ?, ?, ?, ?)`,
+    ).run(`gw_${eui}`, eui, `Gateway ${eui}`, type, ownerUserId, merchant.id, Buffer.from(keys.publicKey), clock.nowMs())
+    return new TestGateway(eui, keys, ownerUserId, merchant.id)
+  }
+
+  async function addCustomer(balanceMinor: number, voucherLimitMinor: number) {
+    const userId = await addUser(context, { email: `customer${++users}@example.com`, passwordHash: 'x', role: 'customer' })
+    const wallet = await ledger.openWallet({ id: walletAccountId(userId, CURRENCY), userId, currency: CURRENCY })
+    if (balanceMinor > 0) await cashIn(wallet.id, balanceMinor)
+    const keys = nodeEd25519.keyPairFromSeed(context.random(32))
+    const device = { id: `dev_${users}`, userId, imei: `IMEI${users}`, publicKey: keys.publicKey, model: null, brand: null, boundAtMs: clock.nowMs() }
+    devices.insert(device)
+    const phone = new VirtualPhone(keys, nodeEd25519)
+    const issued = await vouchers.issue({ ...device, status: 'bound', unboundAtMs: null }, voucherLimitMinor, CURRENCY)
+    phone.addVoucher(issued.voucher)
+    return { userId, wallet: wallet.id, phone, voucher: issued.voucher, voucherIdHex: issued.voucherIdHex, device }
+  }
+
+  function pay(phone: VirtualPhone, gateway: TestGateway, amountMinor: number) {
+    return phone.authorize({
+      gatewayEui: gateway.eui, amountMinor, currency: CURRENCY, nonce: randomBytes(16), timeMs: clock.nowMs(),
+      merchantName: 'Test shop',
+    }).authorization
+  }
+
+  async function balance(accountId: string): Promise<number> {
+    return (await ledger.account(accountId))!.balanceMinor
+  }
+
+  async function assertLedgerOk(t: Tap): Promise<void> {
+    const verification = await verifyLedger(ledger)
+    t.same(verification.violations, [], 'the ledger keeps every invariant')
+  }
+
+  return { context, clock, db, ledger, ingest, store, published, revocations, vouchers, addGateway, addCustomer, pay, balance, assertLedgerOk, cashIn }
+}
