@@ -54,7 +54,7 @@ export interface CapturedLog {
   readonly lines: Array<Record<string, unknown>>
 }
 
-interface Tap {
+export interface Tap {
   testdir(): string
   teardown(fn: () => unknown): void
 }

@@ -1,7 +1,6 @@
 // A small world for ingest tests: a hub context on a real SQLite file, gateways with their own
 // keys and record chains, customers with wallets, bound phones and vouchers.
 
-import type { Tap } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { toHex } from '../../../protocol/bytes'
 import { appendRecord, CHAIN_START, type ChainPosition } from '../../../protocol/chain'
@@ -23,7 +22,7 @@ import { DeviceStore } from '../../../hub/vouchers/devices'
 import { Revocations } from '../../../hub/vouchers/revocations'
 import { VoucherService } from '../../../hub/vouchers/vouchers'
 import { VirtualPhone } from '../../../simulator/phone'
-import { addUser, testContext } from '../http/fixtures'
+import { addUser, testContext, type Tap } from '../http/fixtures'
 
 export const CURRENCY = 'XOF'
 export const DAY_MS = 24 * 60 * 60 * 1000
@@ -135,7 +134,7 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
     return (await ledger.account(accountId))!.balanceMinor
   }
 
-  async function assertLedgerOk(t: Tap): Promise<void> {
+  async function assertLedgerOk(t: { same(found: unknown, wanted: unknown, message?: string): unknown }): Promise<void> {
     const verification = await verifyLedger(ledger)
     t.same(verification.violations, [], 'the ledger keeps every invariant')
   }

@@ -1,0 +1,96 @@
+import t from 'tap'
+import { errorOf, login, testHub } from '../http/fixtures'
+import { oversizedBody } from './fixtures'
+
+const SIGN_UP = { fullName: 'Awa Diop', email: 'Awa@Example.com', password: 'mango tree 2025', phone: '+221771234567' }
+
+function signUp(app: Awaited<ReturnType<typeof testHub>>['app'], payload: object) {
+  return app.inject({ method: 'POST', url: '/users/sign-up', payload })
+}
+
+t.test('signing up creates a customer who can log in, and the reply carries no password hash', async (t) => {
+  const { app, context, clock } = await testHub(t)
+  const response = await signUp(app, SIGN_UP)
+  t.equal(response.statusCode, 201)
+  const user = response.json()
+  t.same(Object.keys(user).sort(), ['createdAt', 'email', 'fullName', 'id', 'phone', 'role'])
+  t.match(user, {
+    email: 'awa@example.com', phone: '+221771234567', fullName: 'Awa Diop', role: 'customer',
+    createdAt: new Date(clock.nowMs()).toISOString(),
+  })
+  t.notMatch(response.body, /scrypt|password/i)
+  const stored = context.db.prepare('SELECT password_hash, role FROM users WHERE id = ?').get(user.id) as Record<string, string>
+  t.match(stored.password_hash, /^\$scrypt\$/, 'the password is stored hashed')
+  t.equal(stored.role, 'customer')
+  const loggedIn = await login(app, 'awa@example.com', SIGN_UP.password)
+  t.equal(loggedIn.statusCode, 200)
+  t.equal(loggedIn.json().user.id, user.id)
+})
+
+t.test('a phone is optional', async (t) => {
+  const { app } = await testHub(t)
+  const { phone: _phone, ...withoutPhone } = SIGN_UP
+  const response = await signUp(app, withoutPhone)
+  t.equal(response.statusCode, 201)
+  t.equal(response.json().phone, null)
+})
+
+t.test('a role in the body is refused: sign-up makes customers only', async (t) => {
+  const { app } = await testHub(t)
+  const response = await signUp(app, { ...SIGN_UP, role: 'operator' })
+  t.equal(response.statusCode, 400)
+  t.equal(errorOf(response).code, 'BAD_REQUEST')
+})
+
+for (const [password, why] of [
+  ['short1a', 'fewer than 10 characters'],
+  ['onlyletterspassword', 'no digit'],
+  ['12345678901234', 'no letter'],
+] as const) {
+  t.test(`a password with ${why} is a 400 WEAK_PASSWORD and creates nobody`, async (t) => {
+    const { app, context } = await testHub(t)
+    const response = await signUp(app, { ...SIGN_UP, password })
+    t.equal(response.statusCode, 400)
+    t.equal(errorOf(response).code, 'WEAK_PASSWORD')
+    t.equal((context.db.prepare('SELECT count(*) AS count FROM users').get() as { count: number }).count, 0)
+  })
+}
+
+t.test('an email already registered, in any case, is a 409 EMAIL_TAKEN', async (t) => {
+  const { app } = await testHub(t)
+  t.equal((await signUp(app, SIGN_UP)).statusCode, 201)
+  const again = await signUp(app, { ...SIGN_UP, email: 'AWA@example.COM', phone: '+221770000000' })
+  t.equal(again.statusCode, 409)
+  t.equal(errorOf(again).code, 'EMAIL_TAKEN')
+})
+
+t.test('a phone already registered is a 409 PHONE_TAKEN', async (t) => {
+  const { app } = await testHub(t)
+  t.equal((await signUp(app, SIGN_UP)).statusCode, 201)
+  const again = await signUp(app, { ...SIGN_UP, email: 'other@example.com' })
+  t.equal(again.statusCode, 409)
+  t.equal(errorOf(again).code, 'PHONE_TAKEN')
+})
+
+t.test('missing or malformed fields are 400s naming the field', async (t) => {
+  const { app } = await testHub(t)
+  for (const [payload, field] of [
+    [{ email: SIGN_UP.email, password: SIGN_UP.password }, 'fullName'],
+    [{ ...SIGN_UP, email: 'not an email' }, 'email'],
+    [{ ...SIGN_UP, phone: 'call me' }, 'phone'],
+    [{ ...SIGN_UP, fullName: '' }, 'fullName'],
+  ] as const) {
+    const response = await signUp(app, payload)
+    t.equal(response.statusCode, 400, field)
+    t.match(errorOf(response).message, field)
+  }
+})
+
+t.test('a body over the size limit is a 413', async (t) => {
+  const { app } = await testHub(t)
+  const response = await app.inject({
+    method: 'POST', url: '/users/sign-up', headers: { 'content-type': 'application/json' }, payload: oversizedBody(SIGN_UP),
+  })
+  t.equal(response.statusCode, 413)
+  t.equal(errorOf(response).code, 'PAYLOAD_TOO_LARGE')
+})

@@ -1,0 +1,253 @@
+import t from 'tap'
+import { connect as connectTcp, type Socket } from 'node:net'
+import type { MqttClient } from 'mqtt'
+import { REVOCATIONS_TOPIC, gatewayTopic, hubTopicFilter } from '../../../protocol/topics'
+import { GATEWAY_PASSWORD_WINDOW_MS_DEFAULT } from '../../../hub/mqtt/gateway-password'
+import {
+  GATEWAY_A,
+  GATEWAY_B,
+  GATEWAY_UNKNOWN,
+  HUB_CREDENTIALS,
+  closed,
+  nextMessage,
+  refusalCode,
+  startTestBroker,
+  type TestBroker,
+} from './fixtures'
+
+const A_RECORDS = gatewayTopic(GATEWAY_A.eui, 'records')
+const B_RECORDS = gatewayTopic(GATEWAY_B.eui, 'records')
+const A_ACKS = gatewayTopic(GATEWAY_A.eui, 'acks')
+const B_ACKS = gatewayTopic(GATEWAY_B.eui, 'acks')
+
+/** Starts a broker for one test and closes it, and every client opened through `track`, afterwards. */
+async function setup(t: { teardown(fn: () => unknown): void }, overrides: Parameters<typeof startTestBroker>[0] = {}) {
+  const harness = await startTestBroker(overrides)
+  const clients: MqttClient[] = []
+  const track = async (connecting: Promise<MqttClient>): Promise<MqttClient> => {
+    const client = await connecting
+    clients.push(client)
+    return client
+  }
+  t.teardown(async () => {
+    await Promise.all(clients.map((client) => client.endAsync(true)))
+    await harness.broker.close()
+  })
+  return { ...harness, track }
+}
+
+/** A raw TCP socket to the broker, and a promise of its close. */
+async function rawSocket(harness: TestBroker): Promise<{ socket: Socket; closed: Promise<void> }> {
+  const socket = connectTcp(harness.broker.port, '127.0.0.1')
+  socket.on('error', () => {})
+  const socketClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+  return { socket, closed: socketClosed }
+}
+
+t.test('a provisioned gateway with a fresh password connects', async (t) => {
+  const harness = await setup(t)
+  const gateway = await harness.track(harness.connectGateway(GATEWAY_A))
+  t.ok(gateway.connected)
+  t.match(await harness.nextEvent('connected', (event) => event.clientId === GATEWAY_A.eui), {
+    identity: { kind: 'gateway', eui: GATEWAY_A.eui },
+  })
+})
+
+t.test('a replayed password is refused with CONNACK 4 (bad username or password)', async (t) => {
+  const harness = await setup(t)
+  const password = harness.password(GATEWAY_A)
+  const first = await harness.connectGateway(GATEWAY_A, { password })
+  await first.endAsync()
+  t.equal(await refusalCode(harness.connectGateway(GATEWAY_A, { password })), 4)
+  t.match(await harness.nextEvent('connect-refused'), { clientId: GATEWAY_A.eui, reason: 'REPLAYED', returnCode: 4 })
+})
+
+t.test('a password signed outside the time window is refused', async (t) => {
+  const harness = await setup(t)
+  const stale = harness.password(GATEWAY_A, harness.clock.now() - GATEWAY_PASSWORD_WINDOW_MS_DEFAULT - 1)
+  t.equal(await refusalCode(harness.connectGateway(GATEWAY_A, { password: stale })), 4)
+  const early = harness.password(GATEWAY_A, harness.clock.now() + GATEWAY_PASSWORD_WINDOW_MS_DEFAULT + 1)
+  t.equal(await refusalCode(harness.connectGateway(GATEWAY_A, { password: early })), 4)
+  t.same(
+    harness.events.flatMap((event) => (event.kind === 'connect-refused' ? [event.reason] : [])),
+    ['EXPIRED', 'EXPIRED'],
+  )
+})
+
+t.test('a password captured and replayed later is refused as expired once the fake clock moves on', async (t) => {
+  const harness = await setup(t)
+  const captured = harness.password(GATEWAY_A)
+  harness.clock.advance(GATEWAY_PASSWORD_WINDOW_MS_DEFAULT + 1)
+  t.equal(await refusalCode(harness.connectGateway(GATEWAY_A, { password: captured })), 4)
+  t.match(await harness.nextEvent('connect-refused'), { reason: 'EXPIRED' })
+})
+
+t.test('a password signed with another key is refused', async (t) => {
+  const harness = await setup(t)
+  const forged = harness.password({ eui: GATEWAY_A.eui, keys: GATEWAY_B.keys })
+  t.equal(await refusalCode(harness.connectGateway(GATEWAY_A, { password: forged })), 4)
+  t.match(await harness.nextEvent('connect-refused'), { reason: 'BAD_SIGNATURE' })
+})
+
+t.test('an unknown EUI is refused', async (t) => {
+  const harness = await setup(t)
+  t.equal(await refusalCode(harness.connectGateway(GATEWAY_UNKNOWN)), 4)
+  t.match(await harness.nextEvent('connect-refused'), { clientId: GATEWAY_UNKNOWN.eui, reason: 'UNKNOWN_GATEWAY' })
+})
+
+t.test('a gateway whose client id is not its EUI is refused with CONNACK 2 (identifier rejected)', async (t) => {
+  const harness = await setup(t)
+  t.equal(await refusalCode(harness.connectGateway(GATEWAY_A, { clientId: `${GATEWAY_A.eui}-x` })), 2)
+  t.equal(await refusalCode(harness.connectGateway(GATEWAY_A, { clientId: GATEWAY_B.eui })), 2, 'cannot take over another session')
+})
+
+t.test('anyone else is refused: no credentials, unknown username, wrong hub password', async (t) => {
+  const harness = await setup(t)
+  t.equal(await refusalCode(harness.connectHubMqtt({ username: undefined, password: undefined })), 4)
+  t.equal(await refusalCode(harness.connectHubMqtt({ username: 'guest', password: 'guest' })), 4)
+  t.equal(await refusalCode(harness.connectHubMqtt({ password: `${HUB_CREDENTIALS.password}!` })), 4)
+  const hub = await harness.track(harness.connectHubMqtt())
+  t.ok(hub.connected, 'the right hub credentials still work')
+})
+
+t.test('a gateway cannot publish to another gateway\'s records: it is disconnected and nothing reaches the hub', async (t) => {
+  const harness = await setup(t)
+  const hub = await harness.track(harness.connectHubMqtt())
+  await hub.subscribeAsync(hubTopicFilter('records'), { qos: 1 })
+  const received: string[] = []
+  hub.on('message', (_topic, payload) => received.push(payload.toString()))
+
+  const intruder = await harness.track(harness.connectGateway(GATEWAY_A))
+  const intruderClosed = closed(intruder)
+  intruder.publish(B_RECORDS, 'forged', { qos: 1 }, () => {})
+  await intruderClosed
+  t.match(await harness.nextEvent('publish-refused'), { clientId: GATEWAY_A.eui, topic: B_RECORDS })
+
+  // The refusal happened before the intruder's connection closed, so a message published after
+  // that close arriving means the forged one, had it been routed, would already be here.
+  const honest = await harness.track(harness.connectGateway(GATEWAY_B))
+  const sentinel = nextMessage(hub, B_RECORDS)
+  await honest.publishAsync(B_RECORDS, 'sentinel', { qos: 1 })
+  await sentinel
+  t.same(received, ['sentinel'])
+})
+
+t.test('a gateway cannot publish retained, not even to its own records', async (t) => {
+  const harness = await setup(t)
+  const gateway = await harness.track(harness.connectGateway(GATEWAY_A))
+  const gatewayClosed = closed(gateway)
+  gateway.publish(A_RECORDS, 'sticky', { qos: 1, retain: true }, () => {})
+  await gatewayClosed
+  t.match(await harness.nextEvent('publish-refused'), { topic: A_RECORDS, retain: true })
+})
+
+t.test('a gateway cannot subscribe to another gateway\'s acks: SUBACK 0x80, stays connected, receives nothing', async (t) => {
+  const harness = await setup(t)
+  const hub = await harness.track(harness.connectHubMqtt())
+  const gateway = await harness.track(harness.connectGateway(GATEWAY_A))
+  await t.rejects(gateway.subscribeAsync(B_ACKS, { qos: 1 }), { packet: { granted: [128] } })
+  t.match(await harness.nextEvent('subscribe-refused'), { clientId: GATEWAY_A.eui, filter: B_ACKS })
+  await gateway.subscribeAsync(A_ACKS, { qos: 1 })
+  const received: string[] = []
+  gateway.on('message', (topic) => received.push(topic))
+
+  await hub.publishAsync(B_ACKS, 'for B only', { qos: 1 })
+  const sentinel = nextMessage(gateway, A_ACKS)
+  await hub.publishAsync(A_ACKS, 'sentinel', { qos: 1 })
+  await sentinel
+  t.same(received, [A_ACKS])
+  t.ok(gateway.connected)
+})
+
+t.test("'#' and '+' filters that cover other gateways are refused", async (t) => {
+  const harness = await setup(t)
+  const gateway = await harness.track(harness.connectGateway(GATEWAY_A))
+  const filters = ['#', '+/#', 'payall/v1/#', 'payall/v1/gw/+/acks', `payall/v1/gw/${GATEWAY_A.eui}/#`, '$SYS/#']
+  for (const filter of filters) {
+    await t.rejects(gateway.subscribeAsync(filter, { qos: 1 }), { packet: { granted: [128] } }, filter)
+  }
+  t.ok(gateway.connected)
+})
+
+t.test('a gateway may subscribe to the global revocations and gets the retained list', async (t) => {
+  const harness = await setup(t)
+  const hub = await harness.track(harness.connectHubMqtt())
+  await hub.publishAsync(REVOCATIONS_TOPIC, 'revocation list v1', { qos: 1, retain: true })
+  const gateway = await harness.track(harness.connectGateway(GATEWAY_A))
+  const retained = nextMessage(gateway, REVOCATIONS_TOPIC)
+  const granted = await gateway.subscribeAsync(REVOCATIONS_TOPIC, { qos: 1 })
+  t.same(granted.map((grant) => grant.qos), [1])
+  const { payload, packet } = await retained
+  t.equal(payload.toString(), 'revocation list v1')
+  t.equal(packet.retain, true)
+})
+
+t.test('raw garbage on a socket is dropped and the broker keeps serving', async (t) => {
+  const harness = await setup(t)
+  const { socket, closed: garbageClosed } = await rawSocket(harness)
+  socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: hub\r\n\r\n'))
+  socket.write(Buffer.alloc(64, 0xff))
+  await garbageClosed
+  const gateway = await harness.track(harness.connectGateway(GATEWAY_A))
+  t.ok(gateway.connected)
+})
+
+t.test('a packet header announcing more than packetBytesMax closes that connection at once', async (t) => {
+  const harness = await setup(t)
+  const { socket, closed: socketClosed } = await rawSocket(harness)
+  // A PUBLISH announcing 268,435,455 bytes (the protocol maximum); no body follows.
+  socket.write(Uint8Array.of(0x30, 0xff, 0xff, 0xff, 0x7f))
+  await socketClosed
+  t.match(await harness.nextEvent('client-error'), { code: 'PACKET_TOO_LARGE' })
+  t.ok((await harness.track(harness.connectGateway(GATEWAY_A))).connected)
+})
+
+t.test('an authenticated gateway publishing an oversized payload is cut off and nothing is routed', async (t) => {
+  const harness = await setup(t, { packetBytesMax: 4096 })
+  const hub = await harness.track(harness.connectHubMqtt())
+  await hub.subscribeAsync(hubTopicFilter('records'), { qos: 1 })
+  const received: number[] = []
+  hub.on('message', (_topic, payload) => received.push(payload.length))
+
+  const gateway = await harness.track(harness.connectGateway(GATEWAY_A))
+  const gatewayClosed = closed(gateway)
+  gateway.publish(A_RECORDS, Buffer.alloc(5000), { qos: 1 }, () => {})
+  await gatewayClosed
+  t.match(await harness.nextEvent('client-error', (event) => event.clientId === GATEWAY_A.eui), { code: 'PACKET_TOO_LARGE' })
+
+  const honest = await harness.track(harness.connectGateway(GATEWAY_B))
+  const sentinel = nextMessage(hub, B_RECORDS)
+  await honest.publishAsync(B_RECORDS, Buffer.alloc(100), { qos: 1 })
+  await sentinel
+  t.same(received, [100])
+})
+
+t.test('a remaining length longer than four bytes is malformed and closes the connection', async (t) => {
+  const harness = await setup(t)
+  const { socket, closed: socketClosed } = await rawSocket(harness)
+  socket.write(Uint8Array.of(0x10, 0x80, 0x80, 0x80, 0x80, 0x01))
+  await socketClosed
+  t.match(await harness.nextEvent('client-error'), { code: 'MALFORMED_PACKET' })
+})
+
+t.test('connections beyond connectionsMax are dropped', async (t) => {
+  const harness = await setup(t, { connectionsMax: 1 })
+  const first = await harness.track(harness.connectGateway(GATEWAY_A))
+  const { closed: secondClosed } = await rawSocket(harness)
+  await secondClosed
+  await harness.nextEvent('connection-dropped')
+  t.ok(first.connected, 'the connection within the cap is untouched')
+})
+
+t.test('close() disconnects connected and half-open clients and stops listening', async (t) => {
+  const harness = await startTestBroker()
+  const gateway = await harness.connectGateway(GATEWAY_A)
+  const gatewayClosed = closed(gateway)
+  const { closed: halfOpenClosed } = await rawSocket(harness)
+  await harness.broker.close()
+  await Promise.all([gatewayClosed, halfOpenClosed])
+  await harness.broker.close()
+  t.equal(await refusalCode(harness.connectGateway(GATEWAY_A)), 'ECONNREFUSED')
+  await gateway.endAsync(true)
+})

@@ -1,0 +1,158 @@
+import t from 'tap'
+import { fromBase64, toBase64 } from '../../../protocol/bytes'
+import { nodeEd25519 } from '../../../protocol/signature/node'
+import { tweetnaclEd25519 } from '../../../protocol/signature/tweetnacl'
+import {
+  GATEWAY_PASSWORD_CHARS,
+  GATEWAY_PASSWORD_WINDOW_MS_DEFAULT,
+  GatewayPasswordVerifier,
+  makeGatewayPassword,
+} from '../../../hub/mqtt/gateway-password'
+import { GATEWAY_A, GATEWAY_B, START_MS, fakeClock, seededRandom } from './fixtures'
+
+const WINDOW_MS = GATEWAY_PASSWORD_WINDOW_MS_DEFAULT
+
+function setup(options: { replayCacheEntriesMax?: number } = {}) {
+  const clock = fakeClock()
+  const random = seededRandom(1)
+  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: clock.now, ...options })
+  const password = (nowMs = clock.now(), gateway = GATEWAY_A) =>
+    makeGatewayPassword(gateway.eui, gateway.keys.secretKey, nowMs, random, nodeEd25519)
+  const verify = (value: string, gateway = GATEWAY_A, publicKey = gateway.keys.publicKey) =>
+    verifier.verify(gateway.eui, value, publicKey)
+  return { clock, verifier, password, verify }
+}
+
+t.test('accepts a fresh password once and refuses its replay', async (t) => {
+  const { password, verify } = setup()
+  const fresh = password()
+  t.equal(fresh.length, GATEWAY_PASSWORD_CHARS)
+  t.same(verify(fresh), { ok: true })
+  t.same(verify(fresh), { ok: false, reason: 'REPLAYED' })
+  t.same(verify(password()), { ok: true }, 'a new nonce is a new password')
+})
+
+t.test('the same nonce is independent per gateway', async (t) => {
+  const { verifier, clock } = setup()
+  const nonce = new Uint8Array(16).fill(9)
+  for (const gateway of [GATEWAY_A, GATEWAY_B]) {
+    const value = makeGatewayPassword(gateway.eui, gateway.keys.secretKey, clock.now(), () => nonce, nodeEd25519)
+    t.same(verifier.verify(gateway.eui, value, gateway.keys.publicKey), { ok: true }, gateway.eui)
+  }
+})
+
+t.test('accepts a signed time at exactly ±window and refuses one millisecond beyond', async (t) => {
+  const { password, verify } = setup()
+  t.same(verify(password(START_MS - WINDOW_MS)), { ok: true })
+  t.same(verify(password(START_MS + WINDOW_MS)), { ok: true })
+  t.same(verify(password(START_MS - WINDOW_MS - 1)), { ok: false, reason: 'EXPIRED' })
+  t.same(verify(password(START_MS + WINDOW_MS + 1)), { ok: false, reason: 'EXPIRED' })
+})
+
+t.test('a password captured on the wire is refused once the window has passed', async (t) => {
+  const { clock, password, verify } = setup()
+  const captured = password()
+  clock.advance(WINDOW_MS + 1)
+  t.same(verify(captured), { ok: false, reason: 'EXPIRED' })
+})
+
+t.test('refuses a time beyond the safe integer range as expired', async (t) => {
+  const { password, verify } = setup()
+  const bytes = fromBase64(password())
+  bytes.fill(0xff, 0, 8)
+  t.same(verify(toBase64(bytes)), { ok: false, reason: 'EXPIRED' })
+})
+
+t.test('refuses a signature by another key, for another EUI, or over altered fields', async (t) => {
+  const { clock, password, verify, verifier } = setup()
+  t.same(verify(password(), GATEWAY_A, GATEWAY_B.keys.publicKey), { ok: false, reason: 'BAD_SIGNATURE' }, 'wrong key')
+  const signedForB = makeGatewayPassword(GATEWAY_B.eui, GATEWAY_A.keys.secretKey, clock.now(), seededRandom(2), nodeEd25519)
+  t.same(verifier.verify(GATEWAY_A.eui, signedForB, GATEWAY_A.keys.publicKey), { ok: false, reason: 'BAD_SIGNATURE' }, 'other EUI')
+  for (const [what, offset] of [
+    ['time', 7],
+    ['nonce', 8],
+    ['signature', 40],
+  ] as const) {
+    const bytes = fromBase64(password())
+    bytes[offset]! ^= 0x01
+    t.same(verify(toBase64(bytes)), { ok: false, reason: 'BAD_SIGNATURE' }, what)
+  }
+})
+
+t.test('refuses malformed passwords and non-canonical usernames', async (t) => {
+  const { password, verifier } = setup()
+  const good = password()
+  const malformed = [
+    '',
+    good.slice(0, -4),
+    `${good}AAAA`,
+    `${good.slice(0, -2)}!!`,
+    good.replace(/[A-Za-z]/, '*'),
+    'x'.repeat(GATEWAY_PASSWORD_CHARS),
+  ]
+  for (const value of malformed) {
+    t.same(verifier.verify(GATEWAY_A.eui, value, GATEWAY_A.keys.publicKey), { ok: false, reason: 'MALFORMED' }, JSON.stringify(value.slice(0, 12)))
+  }
+  t.same(
+    verifier.verify(GATEWAY_A.eui.toLowerCase(), good, GATEWAY_A.keys.publicKey),
+    { ok: false, reason: 'MALFORMED' },
+    'the username must be the canonical EUI',
+  )
+})
+
+t.test('a password made with tweetnacl verifies with node:crypto', async (t) => {
+  const { clock, verifier } = setup()
+  const value = makeGatewayPassword(GATEWAY_A.eui, GATEWAY_A.keys.secretKey, clock.now(), seededRandom(3), tweetnaclEd25519)
+  t.same(verifier.verify(GATEWAY_A.eui, value, GATEWAY_A.keys.publicKey), { ok: true })
+})
+
+t.test('forgets nonces once they are out of the window, so the cache stays bounded', async (t) => {
+  const { clock, password, verify, verifier } = setup({ replayCacheEntriesMax: 3 })
+  for (let index = 0; index < 3; index++) t.same(verify(password()), { ok: true })
+  t.equal(verifier.rememberedNonces, 3)
+  t.same(verify(password()), { ok: false, reason: 'OVERLOADED' }, 'a full cache of live nonces refuses rather than forgets')
+  clock.advance(WINDOW_MS + 1)
+  t.same(verify(password()), { ok: true }, 'expired nonces made room')
+  t.equal(verifier.rememberedNonces, 1)
+})
+
+t.test('keeps a nonce signed in the future until that time has left the window', async (t) => {
+  const { clock, password, verify } = setup()
+  const early = password(START_MS + WINDOW_MS)
+  t.same(verify(early), { ok: true })
+  clock.advance(2 * WINDOW_MS)
+  t.same(verify(early), { ok: false, reason: 'REPLAYED' }, 'still inside the window at its far edge')
+  clock.advance(1)
+  t.same(verify(early), { ok: false, reason: 'EXPIRED' })
+})
+
+t.test('a clock stepping back does not reopen a forgotten nonce', async (t) => {
+  const { clock, password, verify, verifier } = setup()
+  const captured = password()
+  t.same(verify(captured), { ok: true })
+  clock.advance(WINDOW_MS + 1)
+  t.same(verify(password()), { ok: true }, 'this verification evicts the captured nonce')
+  t.equal(verifier.rememberedNonces, 1)
+  clock.set(START_MS)
+  t.same(verify(captured), { ok: false, reason: 'EXPIRED' })
+})
+
+t.test('makeGatewayPassword refuses a bad time or a short nonce', async (t) => {
+  const sign = (nowMs: number, random: (length: number) => Uint8Array) => () =>
+    makeGatewayPassword(GATEWAY_A.eui, GATEWAY_A.keys.secretKey, nowMs, random, nodeEd25519)
+  for (const nowMs of [-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1]) {
+    t.throws(sign(nowMs, seededRandom(1)), { name: 'MqttError', code: 'INVALID_OPTIONS' }, String(nowMs))
+  }
+  t.throws(sign(START_MS, () => new Uint8Array(15)), { name: 'MqttError', code: 'INVALID_OPTIONS' })
+})
+
+t.test('the verifier refuses a non-positive window or cache bound', async (t) => {
+  const clock = fakeClock()
+  for (const options of [{ window_ms: 0 }, { window_ms: 1.5 }, { replayCacheEntriesMax: 0 }]) {
+    t.throws(
+      () => new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: clock.now, ...options }),
+      { name: 'MqttError', code: 'INVALID_OPTIONS' },
+      JSON.stringify(options),
+    )
+  }
+})
