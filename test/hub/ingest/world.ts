@@ -1,6 +1,7 @@
 // A small world for ingest tests: a hub context on a real SQLite file, gateways with their own
 // keys and record chains, customers with wallets, bound phones and vouchers.
 
+import type { Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { toHex } from '../../../protocol/bytes'
 import { appendRecord, CHAIN_START, type ChainPosition } from '../../../protocol/chain'
@@ -134,7 +135,7 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
     return (await ledger.account(accountId))!.balanceMinor
   }
 
-  async function assertLedgerOk(t: { same(found: unknown, wanted: unknown, message?: string): unknown }): Promise<void> {
+  async function assertLedgerOk(t: Test): Promise<void> {
     const verification = await verifyLedger(ledger)
     t.same(verification.violations, [], 'the ledger keeps every invariant')
   }
