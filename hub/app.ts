@@ -7,6 +7,7 @@ import type { HubContext } from './context'
 import { authPlugin } from './http/auth'
 import { docs } from './http/docs'
 import { ERROR_REPLY_SCHEMA, handleError, handleNotFound } from './http/errors'
+import { gatewayRoutes } from './gateways/routes'
 import { healthRoutes } from './http/health'
 import { moneyRoutes } from './money/routes'
 import { securityHeaders } from './http/security-headers'
@@ -51,6 +52,7 @@ export async function buildApp(context: HubContext): Promise<FastifyInstance> {
   await app.register(voucherRoutes, { context })
   // ── Route plugins of later issues register here, each with { context }: ──
   //    ledger (accounts, transfers, proofs), gateways, vouchers.
+  await app.register(gatewayRoutes, { context })
   await app.register(moneyRoutes, { context })
 
   return app
