@@ -11,6 +11,7 @@ import { gatewayRoutes } from './gateways/routes'
 import { healthRoutes } from './http/health'
 import { moneyRoutes } from './money/routes'
 import { securityHeaders } from './http/security-headers'
+import { validatorCompiler } from './http/validation'
 import { usersRoutes } from './users/routes'
 import { voucherRoutes } from './vouchers/routes'
 
@@ -27,6 +28,7 @@ export async function buildApp(context: HubContext): Promise<FastifyInstance> {
   })
 
   // Errors: one shape on the wire for every failure, including unknown routes.
+  app.setValidatorCompiler(validatorCompiler())
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
   app.addSchema(ERROR_REPLY_SCHEMA)

@@ -49,7 +49,7 @@ function banner(hub: RunningHub): string {
     `${PROGRAM} ${APP_VERSION} is running`,
     `  HTTP API  ${hub.httpUrl}`,
     `  API docs  ${hub.docsUrl}`,
-    `  MQTT      ${hub.mqttUrl ?? 'not running: this version has no MQTT side yet'}`,
+    `  MQTT      ${hub.mqttUrl}`,
   ]
   const { operator } = hub
   if (operator.created && operator.generatedPassword !== undefined) {

@@ -4,7 +4,17 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { nodeEd25519 } from '../protocol/signature/node'
 import { buildApp } from './app'
+import { GatewayStore } from './gateways/store'
+import { republishConfigs } from './gateways/config'
+import { feeScheduleResolver } from './ingest/fees'
+import { RecordIngest, type IngestSettings } from './ingest/ingest'
+import { startMqttSide, type MqttSide } from './ingest/mqtt'
+import { IngestStore } from './ingest/store'
+import { VerifyPool } from './ingest/verify-pool'
+import { voucherServices } from './vouchers/routes'
+import type { VoucherService } from './vouchers/vouchers'
 import { LateBoundBus } from './bus'
 import { SqliteLedgerStore } from './ledger/sqlite-store'
 import type { HubConfig } from './config'
@@ -43,6 +53,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
 
   const db = openDatabase(join(dataDir, DATABASE_FILE))
   let app: FastifyInstance | undefined
+  let sweeper: NodeJS.Timeout | undefined
   try {
     const clock = overrides.clock ?? systemClock
     const bus = new LateBoundBus()
@@ -63,9 +74,41 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     await app.listen({ port: config.httpPort, host: config.httpHost })
     const listening = app
 
-    // ── The MQTT side starts here (embedded aedes broker, or config.mqttUrl, and the ingest),
-    //    over the same context; its stop joins stop() below, before the database closes. ──
-    const mqttUrl = config.mqttUrl
+    // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state.
+    const pool = new VerifyPool()
+    const { revocations } = voucherServices(context)
+    const gateways = new GatewayStore(db)
+    const ingest = new RecordIngest({
+      store: new IngestStore(db),
+      ledger: context.ledger,
+      pool,
+      clock,
+      hubKeys: context.hubKeys,
+      ed25519: nodeEd25519,
+      fees: feeScheduleResolver(context.ledger, clock),
+      gateway: eui => gateways.ingestView(eui),
+      revoke: async (voucherIds, reason) => {
+        await revocations.revoke(voucherIds, reason)
+      },
+      settings: INGEST_SETTINGS,
+    })
+    let mqtt: MqttSide
+    try {
+      mqtt = await startMqttSide(context, {
+        ingest,
+        revocations,
+        gatewayView: eui => gateways.ingestView(eui),
+        republishConfigs: async () => {
+          await republishConfigs(context)
+        },
+        bus,
+      })
+    } catch (error) {
+      await pool.close()
+      throw error
+    }
+    const mqttUrl = mqtt.url
+    sweeper = startHoldSweeper(context, voucherServices(context).vouchers)
 
     const address = listening.server.address()
     if (address === null || typeof address === 'string') throw new Error('the HTTP server has no TCP address')
@@ -80,7 +123,12 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       stop: () => {
         stopping ??= (async () => {
           try {
+            // New work stops first (HTTP, then MQTT: the message in hand is finished and acked),
+            // then the verifiers, then the database, which holds everything acked.
+            clearInterval(sweeper)
             await listening.close()
+            await mqtt.stop()
+            await pool.close()
           } finally {
             db.close()
           }
@@ -89,10 +137,39 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       },
     }
   } catch (error) {
+    clearInterval(sweeper)
     await app?.close()
     db.close()
     throw error
   }
+}
+
+/** Offline-payment settings of the ingest; exported for the tests and the simulator. */
+export const INGEST_SETTINGS: IngestSettings = {
+  revocationGrace_ms: 10 * 60 * 1000,
+  clockSkewMax_ms: 5 * 60 * 1000,
+  rejectedBatchesKept_max: 10_000,
+}
+
+const HOLD_SWEEP_INTERVAL_MS = 60 * 1000
+
+/** Gives back what is left of each hold once its voucher's upload deadline has passed. */
+function startHoldSweeper(context: HubContext, vouchers: VoucherService): NodeJS.Timeout {
+  let running = false
+  const timer = setInterval(() => {
+    if (running) return
+    running = true
+    vouchers.releaseDue()
+      .then(released => {
+        if (released > 0) context.log.info({ released }, 'released the holds of expired vouchers')
+      })
+      .catch(error => context.log.error({ err: error }, 'releasing expired holds failed'))
+      .finally(() => {
+        running = false
+      })
+  }, HOLD_SWEEP_INTERVAL_MS)
+  timer.unref()
+  return timer
 }
 
 /** A host a client on this machine can connect to, for the URLs the hub prints. */

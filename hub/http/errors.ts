@@ -17,6 +17,12 @@ export type HttpErrorCode =
   | 'TOO_MANY_REQUESTS'
   | 'INTERNAL'
   | 'DEVICE_NOT_BOUND'
+  | 'TOKEN_EXPIRED'
+  | 'WEAK_PASSWORD'
+  | 'EMAIL_TAKEN'
+  | 'PHONE_TAKEN'
+  | 'ACCOUNT_EXISTS'
+  | 'IDEMPOTENCY_CONFLICT'
   | 'DEVICE_ALREADY_BOUND'
   | 'NO_WALLET'
   | ProtocolErrorCode

@@ -3,7 +3,7 @@
 
 import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
 import type { AccessClaims } from '../http/auth'
-import { HttpError, type HttpErrorCode } from '../http/errors'
+import { HttpError } from '../http/errors'
 
 /** The money routes take small JSON bodies; anything bigger is refused with 413 before it is parsed. */
 export const MONEY_BODY_LIMIT_BYTES = 16 * 1024
@@ -38,8 +38,7 @@ export type MoneyRouteErrorCode =
   | 'IDEMPOTENCY_CONFLICT'
 
 export function moneyRouteError(status: number, code: MoneyRouteErrorCode, message: string): HttpError {
-  // HttpErrorCode (hub/http/errors.ts) does not list these codes yet; once it does, this cast goes.
-  return new HttpError(status, code as string as HttpErrorCode, message)
+  return new HttpError(status, code, message)
 }
 
 export interface Caller {

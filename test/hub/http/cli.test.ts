@@ -22,7 +22,7 @@ function capturedIo(whileRunning: (out: string) => Promise<void> = async () => {
   return io
 }
 
-const QUIET = { PAYALL_LOG_LEVEL: 'silent', PAYALL_HTTP_HOST: '127.0.0.1', PAYALL_HTTP_PORT: '0' }
+const QUIET = { PAYALL_LOG_LEVEL: 'silent', PAYALL_HTTP_HOST: '127.0.0.1', PAYALL_HTTP_PORT: '0', PAYALL_MQTT_HOST: '127.0.0.1', PAYALL_MQTT_PORT: '0' }
 
 t.test('--help lists every option and exits 0 without starting anything', async (t) => {
   const io = capturedIo(async () => {
@@ -58,7 +58,7 @@ t.test('the hub prints its URLs and the generated operator password once, then s
   t.equal(healthStatus, 200, 'the printed URL serves')
   t.match(first.out, /HTTP API +http:\/\/127\.0\.0\.1:\d+\n/)
   t.match(first.out, /API docs +http:\/\/127\.0\.0\.1:\d+\/docs\n/)
-  t.match(first.out, /MQTT +not running/)
+  t.match(first.out, /MQTT +mqtt:\/\/127\.0\.0\.1:\d+\n/)
   const password = /password: (\S+)/.exec(first.out)?.[1]
   t.match(password, /^[A-Za-z0-9_-]{24}$/)
   t.match(first.out, /operator@payall\.local/)

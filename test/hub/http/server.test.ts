@@ -3,7 +3,7 @@ import { startHub } from '../../../hub/server'
 import { testConfig } from './fixtures'
 
 function config(dataDir: string) {
-  return testConfig(dataDir, { httpPort: 0, httpHost: '127.0.0.1', logLevel: 'silent' })
+  return testConfig(dataDir, { httpPort: 0, httpHost: '127.0.0.1', mqttPort: 0, mqttHost: '127.0.0.1', logLevel: 'silent' })
 }
 
 async function postJson(url: string, body: unknown, token?: string): Promise<Response> {
@@ -19,7 +19,7 @@ t.test('a started hub serves health, docs and login over a real socket', async (
   t.teardown(() => hub.stop())
   t.match(hub.httpUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
   t.equal(hub.docsUrl, `${hub.httpUrl}/docs`)
-  t.equal(hub.mqttUrl, undefined, 'no MQTT side in this version')
+  t.match(hub.mqttUrl, /^mqtt:\/\/127\.0\.0\.1:\d+$/, 'the embedded broker listens')
 
   const health = await fetch(`${hub.httpUrl}/health`)
   t.equal(health.status, 200)

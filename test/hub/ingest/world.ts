@@ -3,7 +3,6 @@
 
 import type { Test } from 'tap'
 import { randomBytes } from 'node:crypto'
-import { toHex } from '../../../protocol/bytes'
 import { appendRecord, CHAIN_START, type ChainPosition } from '../../../protocol/chain'
 import type { Authorization } from '../../../protocol/messages/authorization'
 import { chainHeadCodec } from '../../../protocol/messages/chain-head'

@@ -35,11 +35,14 @@ t.test('a phone is optional', async (t) => {
   t.equal(response.json().phone, null)
 })
 
-t.test('a role in the body is dropped: sign-up makes customers only', async (t) => {
-  const { app } = await testHub(t)
+t.test('a role in the body is refused: sign-up makes customers only, and nobody', async (t) => {
+  const { app, context } = await testHub(t)
   const response = await signUp(app, { ...SIGN_UP, role: 'operator' })
-  t.equal(response.statusCode, 201)
-  t.equal(response.json().role, 'customer')
+  t.equal(response.statusCode, 400)
+  t.equal(errorOf(response).code, 'BAD_REQUEST')
+  t.equal((context.db.prepare('SELECT count(*) AS count FROM users').get() as { count: number }).count, 0)
+  const customer = await signUp(app, SIGN_UP)
+  t.equal(customer.json().role, 'customer')
 })
 
 for (const [password, why] of [

@@ -1,0 +1,88 @@
+// The operator's side of the catalog: adding gateways, changing their name, type and price, and
+// taking them out: deleted if they never took a payment, otherwise retired and kept for audit.
+
+import { parseEui } from '../../protocol/eui'
+import { assertAmountMinor, currencyByCode, parseAmount } from '../../protocol/money'
+import type { HubContext } from '../context'
+import { HttpError } from '../http/errors'
+import { newGatewayId, type Gateway, type GatewayStore } from './store'
+
+export const DEFAULT_PRICE_CURRENCY = 'XOF'
+
+/** A price as a client may give it: a decimal string in major units or an integer of minor units, not both. */
+export interface PriceInput {
+  readonly price?: string
+  readonly priceMinor?: number
+  readonly currency?: string
+}
+
+export interface NewGatewayInput extends PriceInput {
+  readonly name: string
+  readonly type: string
+  /** In any form parseEui accepts. */
+  readonly eui: string
+}
+
+export interface GatewayChanges extends PriceInput {
+  readonly name?: string
+  readonly type?: string
+}
+
+export type Removal = { readonly outcome: 'deleted' } | { readonly outcome: 'retired'; readonly gateway: Gateway }
+
+/** Minor units and currency of a price; `currency` falls back to `currencyDefault`. Pure. */
+export function resolvePrice(input: PriceInput, currencyDefault: string): { priceMinor: number; priceCurrency: string } {
+  const priceCurrency = currencyByCode(input.currency ?? currencyDefault).code
+  if (input.price !== undefined && input.priceMinor !== undefined) {
+    throw new HttpError(400, 'BAD_REQUEST', 'give the price either as price (decimal text) or as priceMinor, not both')
+  }
+  if (input.price !== undefined) return { priceMinor: parseAmount(input.price, priceCurrency, { allowZero: true }), priceCurrency }
+  if (input.priceMinor !== undefined) return { priceMinor: assertAmountMinor(input.priceMinor), priceCurrency }
+  throw new HttpError(400, 'BAD_REQUEST', 'a price is needed: price (decimal text, e.g. "25000") or priceMinor')
+}
+
+/** Adds an available gateway; 409 if its EUI is taken, by a retired gateway too. */
+export function createGateway(context: HubContext, store: GatewayStore, input: NewGatewayInput): Gateway {
+  const eui = parseEui(input.eui)
+  const id = newGatewayId(context.random)
+  const inserted = store.insert({
+    id, eui, name: input.name, type: input.type, ...resolvePrice(input, DEFAULT_PRICE_CURRENCY), createdAtMs: context.clock.nowMs(),
+  })
+  if (!inserted) throw new HttpError(409, 'CONFLICT', `a gateway with EUI ${eui} exists already`)
+  return store.byId(id)!
+}
+
+/** Changes name, type or price of a gateway that is not retired. A new currency needs a price in it. */
+export function updateGateway(store: GatewayStore, gatewayId: string, changes: GatewayChanges): Gateway {
+  const gateway = store.byId(gatewayId)
+  if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
+  if (gateway.status === 'retired') throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} is retired`)
+  const priceChanges = changes.price !== undefined || changes.priceMinor !== undefined
+  if (!priceChanges && changes.currency !== undefined && changes.currency !== gateway.priceCurrency) {
+    throw new HttpError(400, 'BAD_REQUEST', 'a new currency needs the price in it (price or priceMinor)')
+  }
+  const price = priceChanges
+    ? resolvePrice(changes, gateway.priceCurrency)
+    : { priceMinor: gateway.priceMinor, priceCurrency: gateway.priceCurrency }
+  const updated = store.updateDetails(gateway.id, { name: changes.name ?? gateway.name, type: changes.type ?? gateway.type, ...price })
+  if (!updated) throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} changed meanwhile; try again`)
+  return store.byId(gateway.id)!
+}
+
+/**
+ * Deletes a gateway that never took a payment; retires one that did, or that is provisioned (its
+ * key may have signed records not uploaded yet). Retiring a retired gateway changes nothing.
+ */
+export function removeGateway(context: HubContext, store: GatewayStore, gatewayId: string): Removal {
+  return store.transaction((): Removal => {
+    const gateway = store.byId(gatewayId)
+    if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
+    const keep = gateway.status === 'retired' || gateway.status === 'provisioned' || store.hasProcessedPayments(gateway.eui)
+    if (!keep) {
+      store.delete(gateway.id)
+      return { outcome: 'deleted' }
+    }
+    store.retire(gateway.id, context.clock.nowMs())
+    return { outcome: 'retired', gateway: store.byId(gateway.id)! }
+  })
+}

@@ -1,0 +1,152 @@
+// Provisioning: the operator issues a one-time token for an assigned gateway; the gateway presents
+// it with its EUI and its new Ed25519 public key, and gets the hub's key, the MQTT settings and
+// its signed RiskConfig. Only the token's SHA-256 is stored, so a leaked database provisions nothing.
+//
+// A provisioned gateway may be provisioned again with a fresh token (a re-imaged device): its new
+// key replaces the old one, which from then on can neither connect nor sign batches the hub accepts.
+
+import { timingSafeEqual } from 'node:crypto'
+import { sha256, toHex } from '../../protocol/bytes'
+import { PUBLIC_KEY_BYTES } from '../../protocol/signature/ed25519'
+import { REVOCATIONS_TOPIC, gatewayTopic } from '../../protocol/topics'
+import type { HubConfig } from '../config'
+import type { HubContext } from '../context'
+import { HttpError, type HttpErrorCode } from '../http/errors'
+import { currentRiskLimits, publishRiskConfig, signRiskConfig } from './config'
+import { nextRiskConfigBody } from './risk'
+import type { Gateway, GatewayStore } from './store'
+
+export const PROVISIONING_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
+export const PROVISIONING_TOKEN_BYTES = 32
+
+/** The one answer to an unknown EUI, a wrong token and a token already used, so none can be told apart. */
+export const BAD_PROVISIONING_MESSAGE = 'unknown gateway or wrong provisioning token'
+
+/** The code of a right token presented too late: the operator issues a new one. */
+export const TOKEN_EXPIRED: HttpErrorCode = 'TOKEN_EXPIRED'
+
+export interface IssuedProvisioningToken {
+  readonly gateway: Gateway
+  /** base64url, shown once: the hub keeps only its hash. */
+  readonly token: string
+  readonly expiresAtMs: number
+}
+
+export interface ProvisioningRequest {
+  /** Canonical. */
+  readonly eui: string
+  readonly token: string
+  readonly publicKey: Uint8Array
+}
+
+export interface ProvisionedGateway {
+  readonly gateway: Gateway
+  /** The signed, encoded RiskConfig, also published retained on the gateway's config topic. */
+  readonly riskConfig: Uint8Array
+}
+
+export interface GatewayTopics {
+  readonly records: string
+  readonly acks: string
+  readonly config: string
+  readonly revocations: string
+  readonly onlineRequest: string
+  readonly onlineResponse: string
+}
+
+/** A fresh token for an assigned (or provisioned, to re-image) gateway; it replaces any earlier one. */
+export function issueProvisioningToken(context: HubContext, store: GatewayStore, gatewayId: string): IssuedProvisioningToken {
+  const gateway = store.byId(gatewayId)
+  if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
+  if (gateway.status !== 'assigned' && gateway.status !== 'provisioned') {
+    throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} is ${gateway.status}: only an assigned gateway is provisioned`)
+  }
+  const token = Buffer.from(context.random(PROVISIONING_TOKEN_BYTES)).toString('base64url')
+  const expiresAtMs = context.clock.nowMs() + PROVISIONING_TOKEN_LIFETIME_MS
+  if (!store.setProvisioningToken(gateway.id, { sha256Hex: tokenSha256Hex(token), expiresAtMs })) {
+    throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} changed meanwhile; try again`)
+  }
+  return { gateway, token, expiresAtMs }
+}
+
+/**
+ * Checks the token (constant time, single use), stores the gateway's key and its config, and
+ * publishes the config. The stored config is kept if it is in the gateway's payment currency;
+ * otherwise the currency's defaults are issued with the next serial.
+ */
+export async function provisionGateway(
+  context: HubContext, store: GatewayStore, request: ProvisioningRequest,
+): Promise<ProvisionedGateway> {
+  if (request.publicKey.length !== PUBLIC_KEY_BYTES) {
+    throw new HttpError(400, 'BAD_KEY', `publicKey must be ${PUBLIC_KEY_BYTES} bytes, got ${request.publicKey.length}`)
+  }
+  const presented = sha256(Buffer.from(request.token, 'utf8'))
+  const gateway = store.byEui(request.eui)
+  const stored = gateway === undefined ? undefined : store.provisioningToken(gateway.id)
+  // Compared even when there is nothing to compare with, so an unknown EUI costs the same time.
+  const expected = stored === undefined ? new Uint8Array(presented.length) : Buffer.from(stored.sha256Hex, 'hex')
+  const matches = timingSafeEqual(presented, expected) && stored !== undefined
+  if (gateway === undefined || stored === undefined || !matches) {
+    throw new HttpError(401, 'UNAUTHORIZED', BAD_PROVISIONING_MESSAGE)
+  }
+  const nowMs = context.clock.nowMs()
+  if (nowMs >= stored.expiresAtMs) {
+    throw new HttpError(401, TOKEN_EXPIRED, 'the provisioning token has expired; ask the operator for a new one')
+  }
+
+  const { limits, issued } = await currentRiskLimits(context, gateway)
+  let riskConfig: Uint8Array
+  let riskConfigSerial: number
+  if (issued !== null) {
+    riskConfig = gateway.riskConfig!
+    riskConfigSerial = issued.serial
+  } else {
+    const body = nextRiskConfigBody(gateway.eui, limits, gateway.riskConfigSerial, nowMs)
+    riskConfig = signRiskConfig(context, body)
+    riskConfigSerial = body.serial
+  }
+  const provisioned = store.provision({
+    id: gateway.id,
+    tokenSha256Hex: stored.sha256Hex,
+    publicKey: request.publicKey,
+    riskConfig,
+    riskConfigSerial,
+    provisionedAtMs: nowMs,
+  })
+  // Another request used the token while the config was being prepared.
+  if (!provisioned) throw new HttpError(401, 'UNAUTHORIZED', BAD_PROVISIONING_MESSAGE)
+  void publishRiskConfig(context, gateway.eui, riskConfig)
+  return { gateway: store.byId(gateway.id)!, riskConfig }
+}
+
+/** The topics a gateway uses, named as the provisioning reply gives them. */
+export function gatewayTopics(eui: string): GatewayTopics {
+  return {
+    records: gatewayTopic(eui, 'records'),
+    acks: gatewayTopic(eui, 'acks'),
+    config: gatewayTopic(eui, 'config'),
+    revocations: REVOCATIONS_TOPIC,
+    onlineRequest: gatewayTopic(eui, 'online/request'),
+    onlineResponse: gatewayTopic(eui, 'online/response'),
+  }
+}
+
+/**
+ * The broker URL a gateway should use: the external broker's (without any credentials in it), or
+ * the embedded one's; an embedded broker on every interface is reached at the host the gateway
+ * reached the hub by.
+ */
+export function gatewayMqttUrl(config: HubConfig, requestHostname: string): string {
+  if (config.mqttUrl !== undefined) {
+    const url = new URL(config.mqttUrl)
+    url.username = ''
+    url.password = ''
+    return url.toString()
+  }
+  const host = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? requestHostname : config.mqttHost
+  return `mqtt://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${config.mqttPort}`
+}
+
+function tokenSha256Hex(token: string): string {
+  return toHex(sha256(Buffer.from(token, 'utf8')))
+}

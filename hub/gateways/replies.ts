@@ -1,0 +1,277 @@
+// Gateways on the wire: the JSON schemas of the replies and the functions that build them, so a
+// reply never carries more than its schema names (never a token hash, never another owner's data).
+
+import { toBase64 } from '../../protocol/bytes'
+import type { RiskConfigBody } from '../../protocol/messages/risk-config'
+import { formatAmount } from '../../protocol/money'
+import { ONLINE_POLICY_NAMES, onlinePolicyName, type OnlinePolicyName, type RiskLimits } from './risk'
+import { GATEWAY_STATUSES, type ChainStatus, type Gateway, type GatewayStatus } from './store'
+
+const NULLABLE_STRING = { type: ['string', 'null'] } as const
+const NULLABLE_DATE_TIME = { type: ['string', 'null'], format: 'date-time' } as const
+
+export const CATALOG_ENTRY_SCHEMA = {
+  type: 'object',
+  required: ['id', 'name', 'type', 'eui', 'price', 'currency', 'available'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    type: { type: 'string' },
+    eui: { type: 'string', description: 'EUI-64, 16 uppercase hex digits' },
+    price: { type: 'string', description: 'decimal, in major units of currency' },
+    currency: { type: 'string', description: 'ISO 4217' },
+    available: { type: 'boolean', description: 'not yet assigned to an owner' },
+  },
+} as const
+
+export interface CatalogEntryReply {
+  id: string
+  name: string
+  type: string
+  eui: string
+  price: string
+  currency: string
+  available: boolean
+}
+
+export function catalogEntryReply(gateway: Gateway): CatalogEntryReply {
+  return {
+    id: gateway.id,
+    name: gateway.name,
+    type: gateway.type,
+    eui: gateway.eui,
+    price: formatAmount(gateway.priceMinor, gateway.priceCurrency),
+    currency: gateway.priceCurrency,
+    available: gateway.status === 'available',
+  }
+}
+
+/** A gateway as its operator and its owner see it. */
+export const GATEWAY_REPLY_SCHEMA = {
+  type: 'object',
+  required: [
+    'id', 'eui', 'name', 'type', 'price', 'priceMinor', 'currency', 'status', 'ownerUserId', 'merchantAccountId',
+    'publicKey', 'riskConfigSerial', 'createdAt', 'provisionedAt', 'retiredAt',
+  ],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    eui: { type: 'string' },
+    name: { type: 'string' },
+    type: { type: 'string' },
+    price: { type: 'string' },
+    priceMinor: { type: 'integer' },
+    currency: { type: 'string' },
+    status: { type: 'string', enum: [...GATEWAY_STATUSES] },
+    ownerUserId: NULLABLE_STRING,
+    merchantAccountId: NULLABLE_STRING,
+    publicKey: { type: ['string', 'null'], description: 'base64 Ed25519 public key, once provisioned' },
+    riskConfigSerial: { type: 'integer', description: '0 until a risk config is issued' },
+    createdAt: { type: 'string', format: 'date-time' },
+    provisionedAt: NULLABLE_DATE_TIME,
+    retiredAt: NULLABLE_DATE_TIME,
+  },
+} as const
+
+export interface GatewayReply {
+  id: string
+  eui: string
+  name: string
+  type: string
+  price: string
+  priceMinor: number
+  currency: string
+  status: GatewayStatus
+  ownerUserId: string | null
+  merchantAccountId: string | null
+  publicKey: string | null
+  riskConfigSerial: number
+  createdAt: string
+  provisionedAt: string | null
+  retiredAt: string | null
+}
+
+export function gatewayReply(gateway: Gateway): GatewayReply {
+  return {
+    id: gateway.id,
+    eui: gateway.eui,
+    name: gateway.name,
+    type: gateway.type,
+    price: formatAmount(gateway.priceMinor, gateway.priceCurrency),
+    priceMinor: gateway.priceMinor,
+    currency: gateway.priceCurrency,
+    status: gateway.status,
+    ownerUserId: gateway.ownerUserId,
+    merchantAccountId: gateway.merchantAccountId,
+    publicKey: gateway.publicKey === null ? null : toBase64(gateway.publicKey),
+    riskConfigSerial: gateway.riskConfigSerial,
+    createdAt: isoTime(gateway.createdAtMs),
+    provisionedAt: isoTimeOrNull(gateway.provisionedAtMs),
+    retiredAt: isoTimeOrNull(gateway.retiredAtMs),
+  }
+}
+
+export interface PageReply<Item> {
+  items: Item[]
+  page: number
+  pageSize: number
+  total: number
+}
+
+export function pageReplySchema<ItemSchema extends object>(itemSchema: ItemSchema) {
+  return {
+    type: 'object',
+    required: ['items', 'page', 'pageSize', 'total'],
+    additionalProperties: false,
+    properties: {
+      items: { type: 'array', items: itemSchema },
+      page: { type: 'integer' },
+      pageSize: { type: 'integer' },
+      total: { type: 'integer', description: 'of all pages' },
+    },
+  } as const
+}
+
+export const RISK_REPLY_SCHEMA = {
+  type: 'object',
+  required: [
+    'gatewayId', 'eui', 'serial', 'issuedAt', 'currency', 'floorLimitMinor', 'floorLimit', 'unsyncedTotalMaxMinor',
+    'unsyncedTotalMax', 'unsyncedCountMax', 'consecutiveOfflineMax', 'uploadDeadlineMs', 'clockSkewMaxMs', 'defaultPolicy',
+  ],
+  additionalProperties: false,
+  properties: {
+    gatewayId: { type: 'string' },
+    eui: { type: 'string' },
+    serial: { type: 'integer', description: 'of the signed config in force; 0: none issued yet, these are the defaults' },
+    issuedAt: NULLABLE_DATE_TIME,
+    currency: { type: 'string' },
+    floorLimitMinor: { type: 'integer', description: 'the largest single offline payment' },
+    floorLimit: { type: 'string', description: 'the same, decimal in major units' },
+    unsyncedTotalMaxMinor: { type: 'integer', description: 'the most the gateway may hold unsynced' },
+    unsyncedTotalMax: { type: 'string' },
+    unsyncedCountMax: { type: 'integer' },
+    consecutiveOfflineMax: { type: 'integer', description: 'offline payments in a row per voucher' },
+    uploadDeadlineMs: { type: 'integer' },
+    clockSkewMaxMs: { type: 'integer' },
+    defaultPolicy: { type: 'string', enum: [...ONLINE_POLICY_NAMES] },
+  },
+} as const
+
+export interface RiskReply {
+  gatewayId: string
+  eui: string
+  serial: number
+  issuedAt: string | null
+  currency: string
+  floorLimitMinor: number
+  floorLimit: string
+  unsyncedTotalMaxMinor: number
+  unsyncedTotalMax: string
+  unsyncedCountMax: number
+  consecutiveOfflineMax: number
+  uploadDeadlineMs: number
+  clockSkewMaxMs: number
+  defaultPolicy: OnlinePolicyName
+}
+
+/** `issued` is null for the defaults a gateway will get at provisioning. */
+export function riskReply(gateway: Gateway, limits: RiskLimits, issued: RiskConfigBody | null): RiskReply {
+  return {
+    gatewayId: gateway.id,
+    eui: gateway.eui,
+    serial: issued?.serial ?? 0,
+    issuedAt: issued === null ? null : isoTime(issued.issuedAtMs),
+    currency: limits.currency,
+    floorLimitMinor: limits.floorLimitMinor,
+    floorLimit: formatAmount(limits.floorLimitMinor, limits.currency),
+    unsyncedTotalMaxMinor: limits.unsyncedTotalMaxMinor,
+    unsyncedTotalMax: formatAmount(limits.unsyncedTotalMaxMinor, limits.currency),
+    unsyncedCountMax: limits.unsyncedCountMax,
+    consecutiveOfflineMax: limits.consecutiveOfflineMax,
+    uploadDeadlineMs: limits.uploadDeadlineMs,
+    clockSkewMaxMs: limits.clockSkewMaxMs,
+    defaultPolicy: onlinePolicyName(limits.defaultPolicy),
+  }
+}
+
+export const STATUS_REPLY_SCHEMA = {
+  type: 'object',
+  required: ['gatewayId', 'eui', 'status', 'provisionedAt', 'retiredAt', 'riskConfigSerial', 'chain', 'openGaps',
+    'openGapCount', 'forkCount'],
+  additionalProperties: false,
+  properties: {
+    gatewayId: { type: 'string' },
+    eui: { type: 'string' },
+    status: { type: 'string', enum: [...GATEWAY_STATUSES] },
+    provisionedAt: NULLABLE_DATE_TIME,
+    retiredAt: NULLABLE_DATE_TIME,
+    riskConfigSerial: { type: 'integer' },
+    chain: {
+      type: ['object', 'null'],
+      description: 'how far the hub holds the gateway\'s record chain; null before its first upload',
+      required: ['contiguousSeq', 'highestSeq', 'updatedAt'],
+      additionalProperties: false,
+      properties: {
+        contiguousSeq: { type: 'integer', description: 'every record up to this one has arrived' },
+        highestSeq: { type: 'integer' },
+        updatedAt: { type: 'string', format: 'date-time' },
+      },
+    },
+    openGaps: {
+      type: 'array',
+      description: 'the first open gaps, lowest first',
+      items: {
+        type: 'object',
+        required: ['fromSeq', 'toSeq', 'detectedAt'],
+        additionalProperties: false,
+        properties: {
+          fromSeq: { type: 'integer' },
+          toSeq: { type: 'integer' },
+          detectedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+    openGapCount: { type: 'integer' },
+    forkCount: { type: 'integer', description: 'records the hub saw that contradict its copy of the chain' },
+  },
+} as const
+
+export interface StatusReply {
+  gatewayId: string
+  eui: string
+  status: GatewayStatus
+  provisionedAt: string | null
+  retiredAt: string | null
+  riskConfigSerial: number
+  chain: { contiguousSeq: number; highestSeq: number; updatedAt: string } | null
+  openGaps: Array<{ fromSeq: number; toSeq: number; detectedAt: string }>
+  openGapCount: number
+  forkCount: number
+}
+
+export function statusReply(gateway: Gateway, chainStatus: ChainStatus): StatusReply {
+  const { chain } = chainStatus
+  return {
+    gatewayId: gateway.id,
+    eui: gateway.eui,
+    status: gateway.status,
+    provisionedAt: isoTimeOrNull(gateway.provisionedAtMs),
+    retiredAt: isoTimeOrNull(gateway.retiredAtMs),
+    riskConfigSerial: gateway.riskConfigSerial,
+    chain: chain === null
+      ? null
+      : { contiguousSeq: chain.contiguousSeq, highestSeq: chain.highestSeq, updatedAt: isoTime(chain.updatedAtMs) },
+    openGaps: chainStatus.openGaps.map((gap) => ({ fromSeq: gap.fromSeq, toSeq: gap.toSeq, detectedAt: isoTime(gap.detectedAtMs) })),
+    openGapCount: chainStatus.openGapCount,
+    forkCount: chainStatus.forkCount,
+  }
+}
+
+function isoTime(timeMs: number): string {
+  return new Date(timeMs).toISOString()
+}
+
+function isoTimeOrNull(timeMs: number | null): string | null {
+  return timeMs === null ? null : isoTime(timeMs)
+}

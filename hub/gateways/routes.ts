@@ -1,0 +1,429 @@
+// REST routes of gateways: the public catalog, the operator's management (create, change, assign,
+// provisioning tokens, risk limits, retire), the gateway's own POST /provision, and the owner's view.
+
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { fromBase64, toBase64 } from '../../protocol/bytes'
+import { parseEui } from '../../protocol/eui'
+import { AMOUNT_MAX_MINOR } from '../../protocol/money'
+import type { HubContext } from '../context'
+import { requireRole, type AccessClaims } from '../http/auth'
+import { HttpError, errorReplies } from '../http/errors'
+import { assignGateway } from './assign'
+import { createGateway, removeGateway, updateGateway } from './catalog'
+import { changeRiskLimits, currentRiskLimits } from './config'
+import { gatewayMqttUrl, gatewayTopics, issueProvisioningToken, provisionGateway, type GatewayTopics } from './provisioning'
+import {
+  CATALOG_ENTRY_SCHEMA, GATEWAY_REPLY_SCHEMA, RISK_REPLY_SCHEMA, STATUS_REPLY_SCHEMA, catalogEntryReply, gatewayReply,
+  pageReplySchema, riskReply, statusReply, type CatalogEntryReply, type GatewayReply, type PageReply, type RiskReply,
+  type StatusReply,
+} from './replies'
+import {
+  CLOCK_SKEW_MAX_MS_LIMIT, CONSECUTIVE_OFFLINE_MAX_LIMIT, ONLINE_POLICY_NAMES, UNSYNCED_COUNT_MAX_LIMIT,
+  UPLOAD_DEADLINE_MS_LIMIT, onlinePolicyByName, type OnlinePolicyName,
+} from './risk'
+import { GATEWAY_PAGE_SIZE_MAX, GatewayStore, type Gateway } from './store'
+
+export const PAGE_SIZE_DEFAULT = 20
+const PAGE_MAX = 100_000
+const EUI_TEXT_LENGTH_MAX = 23
+const PUBLIC_KEY_TEXT_LENGTH_MAX = 128
+const TOKEN_TEXT_LENGTH_MAX = 128
+const PRICE_TEXT_LENGTH_MAX = 32
+
+const BEARER = [{ bearerAuth: [] }]
+
+const ID_PARAMS = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const
+
+const PAGE_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    page: { type: 'integer', minimum: 1, maximum: PAGE_MAX, default: 1 },
+    pageSize: { type: 'integer', minimum: 1, maximum: GATEWAY_PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT },
+  },
+} as const
+
+const NAME = { type: 'string', minLength: 1, maxLength: 120, pattern: '\\S' } as const
+const TYPE = { type: 'string', minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' } as const
+const PRICE_PROPERTIES = {
+  price: { type: 'string', minLength: 1, maxLength: PRICE_TEXT_LENGTH_MAX, description: 'decimal in major units, e.g. "25000" XOF or "49.90" EUR' },
+  priceMinor: { type: 'integer', minimum: 0, maximum: AMOUNT_MAX_MINOR, description: 'instead of price: integer minor units' },
+  currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 of the price; XOF if absent' },
+} as const
+
+interface IdParams {
+  id: string
+}
+
+interface PageQuery {
+  page: number
+  pageSize: number
+}
+
+interface CreateBody {
+  name: string
+  type: string
+  eui: string
+  price?: string
+  priceMinor?: number
+  currency?: string
+}
+
+interface UpdateBody {
+  name?: string
+  type?: string
+  price?: string
+  priceMinor?: number
+  currency?: string
+}
+
+interface AssignBody {
+  ownerUserId: string
+  merchantAccountId?: string
+}
+
+interface TokenReply {
+  gatewayId: string
+  eui: string
+  token: string
+  expiresAt: string
+}
+
+interface ProvisionBody {
+  eui: string
+  token: string
+  publicKey: string
+}
+
+interface ProvisionReply {
+  gatewayId: string
+  eui: string
+  hubPublicKey: string
+  mqtt: { url: string; usernameScheme: 'eui'; passwordScheme: 'ed25519-signature-v1'; topics: GatewayTopics }
+  riskConfig: string
+}
+
+interface RiskBody {
+  floorLimitMinor?: number
+  unsyncedTotalMaxMinor?: number
+  unsyncedCountMax?: number
+  consecutiveOfflineMax?: number
+  uploadDeadlineMs?: number
+  clockSkewMaxMs?: number
+  defaultPolicy?: OnlinePolicyName
+}
+
+const catalogSchema = {
+  summary: 'The gateway catalog: every gateway that is not retired, oldest first',
+  tags: ['gateways'],
+  querystring: PAGE_QUERY,
+  response: { 200: pageReplySchema(CATALOG_ENTRY_SCHEMA), ...errorReplies(400) },
+} as const
+
+const catalogEntrySchema = {
+  summary: 'One gateway of the catalog; a retired one is not in it (404)',
+  tags: ['gateways'],
+  params: ID_PARAMS,
+  response: { 200: CATALOG_ENTRY_SCHEMA, ...errorReplies(400, 404) },
+} as const
+
+const createSchema = {
+  summary: 'Add a gateway to the catalog (operator)',
+  tags: ['gateways'],
+  security: BEARER,
+  body: {
+    type: 'object',
+    required: ['name', 'type', 'eui'],
+    additionalProperties: false,
+    properties: {
+      name: NAME,
+      type: TYPE,
+      eui: { type: 'string', minLength: 1, maxLength: EUI_TEXT_LENGTH_MAX, description: 'EUI-64: 16 hex digits, - or : between bytes allowed' },
+      ...PRICE_PROPERTIES,
+    },
+  },
+  response: { 201: GATEWAY_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 409) },
+} as const
+
+const updateSchema = {
+  summary: 'Change the name, type or price of a gateway (operator)',
+  tags: ['gateways'],
+  security: BEARER,
+  params: ID_PARAMS,
+  body: {
+    type: 'object',
+    minProperties: 1,
+    additionalProperties: false,
+    properties: { name: NAME, type: TYPE, ...PRICE_PROPERTIES },
+  },
+  response: { 200: GATEWAY_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404, 409) },
+} as const
+
+const removeSchema = {
+  summary: 'Delete a gateway that never took a payment, or retire one that did (operator)',
+  tags: ['gateways'],
+  security: BEARER,
+  params: ID_PARAMS,
+  response: {
+    200: { ...GATEWAY_REPLY_SCHEMA, description: 'retired: kept, with its records, for audit' },
+    204: { type: 'null', description: 'deleted' },
+    ...errorReplies(400, 401, 403, 404),
+  },
+} as const
+
+const assignSchema = {
+  summary: 'Assign a gateway to its owner and merchant account (operator)',
+  tags: ['gateways'],
+  security: BEARER,
+  params: ID_PARAMS,
+  body: {
+    type: 'object',
+    required: ['ownerUserId'],
+    additionalProperties: false,
+    properties: {
+      ownerUserId: { type: 'string', minLength: 1, maxLength: 64 },
+      merchantAccountId: {
+        type: 'string', minLength: 1, maxLength: 160,
+        description: "a wallet of the owner; by default the owner's wallet in the price currency",
+      },
+    },
+  },
+  response: { 200: GATEWAY_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404, 409) },
+} as const
+
+const tokenSchema = {
+  summary: 'Issue a one-time provisioning token for an assigned gateway (operator); it replaces any earlier one',
+  tags: ['gateways'],
+  security: BEARER,
+  params: ID_PARAMS,
+  response: {
+    201: {
+      type: 'object',
+      required: ['gatewayId', 'eui', 'token', 'expiresAt'],
+      additionalProperties: false,
+      properties: {
+        gatewayId: { type: 'string' },
+        eui: { type: 'string' },
+        token: { type: 'string', description: 'base64url; shown once, the hub keeps only its hash' },
+        expiresAt: { type: 'string', format: 'date-time' },
+      },
+    },
+    ...errorReplies(400, 401, 403, 404, 409),
+  },
+} as const
+
+const provisionSchema = {
+  summary: 'A gateway registers its Ed25519 public key with a provisioning token',
+  description: 'No access token: the provisioning token is the credential, and it works once. '
+    + 'Provisioning again with a new token (a re-imaged gateway) replaces the key.',
+  tags: ['gateways'],
+  body: {
+    type: 'object',
+    required: ['eui', 'token', 'publicKey'],
+    additionalProperties: false,
+    properties: {
+      eui: { type: 'string', minLength: 1, maxLength: EUI_TEXT_LENGTH_MAX },
+      token: { type: 'string', minLength: 1, maxLength: TOKEN_TEXT_LENGTH_MAX },
+      publicKey: { type: 'string', minLength: 1, maxLength: PUBLIC_KEY_TEXT_LENGTH_MAX, description: 'base64, 32 bytes' },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['gatewayId', 'eui', 'hubPublicKey', 'mqtt', 'riskConfig'],
+      additionalProperties: false,
+      properties: {
+        gatewayId: { type: 'string' },
+        eui: { type: 'string' },
+        hubPublicKey: { type: 'string', description: 'base64 Ed25519 key to pin: it signs acks, vouchers, revocations and config' },
+        mqtt: {
+          type: 'object',
+          required: ['url', 'usernameScheme', 'passwordScheme', 'topics'],
+          additionalProperties: false,
+          properties: {
+            url: { type: 'string' },
+            usernameScheme: { type: 'string', enum: ['eui'] },
+            passwordScheme: { type: 'string', enum: ['ed25519-signature-v1'] },
+            topics: {
+              type: 'object',
+              required: ['records', 'acks', 'config', 'revocations', 'onlineRequest', 'onlineResponse'],
+              additionalProperties: false,
+              properties: {
+                records: { type: 'string' },
+                acks: { type: 'string' },
+                config: { type: 'string' },
+                revocations: { type: 'string' },
+                onlineRequest: { type: 'string' },
+                onlineResponse: { type: 'string' },
+              },
+            },
+          },
+        },
+        riskConfig: { type: 'string', description: 'base64 of the signed RiskConfig' },
+      },
+    },
+    ...errorReplies(400, 401),
+  },
+} as const
+
+const riskSchema = {
+  summary: 'The offline risk limits of a gateway (operator, or its owner)',
+  tags: ['gateways'],
+  security: BEARER,
+  params: ID_PARAMS,
+  response: { 200: RISK_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404) },
+} as const
+
+const changeRiskSchema = {
+  summary: 'Change some offline risk limits of a gateway: a new signed config, published to it (operator)',
+  tags: ['gateways'],
+  security: BEARER,
+  params: ID_PARAMS,
+  body: {
+    type: 'object',
+    minProperties: 1,
+    additionalProperties: false,
+    properties: {
+      floorLimitMinor: { type: 'integer', minimum: 1, maximum: AMOUNT_MAX_MINOR },
+      unsyncedTotalMaxMinor: { type: 'integer', minimum: 1, maximum: AMOUNT_MAX_MINOR },
+      unsyncedCountMax: { type: 'integer', minimum: 1, maximum: UNSYNCED_COUNT_MAX_LIMIT },
+      consecutiveOfflineMax: { type: 'integer', minimum: 1, maximum: CONSECUTIVE_OFFLINE_MAX_LIMIT },
+      uploadDeadlineMs: { type: 'integer', minimum: 1, maximum: UPLOAD_DEADLINE_MS_LIMIT },
+      clockSkewMaxMs: { type: 'integer', minimum: 1, maximum: CLOCK_SKEW_MAX_MS_LIMIT },
+      defaultPolicy: { type: 'string', enum: [...ONLINE_POLICY_NAMES] },
+    },
+  },
+  response: { 200: RISK_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404, 409) },
+} as const
+
+const statusSchema = {
+  summary: 'Status of a gateway and of its record chain at the hub (operator, or its owner)',
+  tags: ['gateways'],
+  security: BEARER,
+  params: ID_PARAMS,
+  response: { 200: STATUS_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404) },
+} as const
+
+const ownerGatewaysSchema = {
+  summary: "The caller's gateways, retired ones included (owner)",
+  tags: ['gateways'],
+  security: BEARER,
+  querystring: PAGE_QUERY,
+  response: { 200: pageReplySchema(GATEWAY_REPLY_SCHEMA), ...errorReplies(400, 401, 403) },
+} as const
+
+export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+  const store = new GatewayStore(context.db)
+  const operatorOnly = [app.authenticate, requireRole('operator')]
+  const operatorOrOwner = [app.authenticate, requireRole('operator', 'owner')]
+
+  app.get<{ Querystring: PageQuery; Reply: PageReply<CatalogEntryReply> }>(
+    '/gateways', { schema: catalogSchema }, async (request) => {
+      const { page, pageSize } = request.query
+      const { gateways, total } = store.catalogPage((page - 1) * pageSize, pageSize)
+      return { items: gateways.map(catalogEntryReply), page, pageSize, total }
+    })
+
+  app.get<{ Params: IdParams; Reply: CatalogEntryReply }>(
+    '/gateways/:id', { schema: catalogEntrySchema }, async (request) => {
+      const gateway = store.byId(request.params.id)
+      if (gateway === undefined || gateway.status === 'retired') {
+        throw new HttpError(404, 'NOT_FOUND', `no gateway ${request.params.id} in the catalog`)
+      }
+      return catalogEntryReply(gateway)
+    })
+
+  app.post<{ Body: CreateBody; Reply: GatewayReply }>(
+    '/gateways', { schema: createSchema, preHandler: operatorOnly }, async (request, reply) => {
+      return reply.code(201).send(gatewayReply(createGateway(context, store, request.body)))
+    })
+
+  app.patch<{ Params: IdParams; Body: UpdateBody; Reply: GatewayReply }>(
+    '/gateways/:id', { schema: updateSchema, preHandler: operatorOnly }, async (request) => {
+      return gatewayReply(updateGateway(store, request.params.id, request.body))
+    })
+
+  app.delete<{ Params: IdParams; Reply: GatewayReply | null }>(
+    '/gateways/:id', { schema: removeSchema, preHandler: operatorOnly }, async (request, reply) => {
+      const removal = removeGateway(context, store, request.params.id)
+      if (removal.outcome === 'deleted') return reply.code(204).send(null)
+      return gatewayReply(removal.gateway)
+    })
+
+  app.post<{ Params: IdParams; Body: AssignBody; Reply: GatewayReply }>(
+    '/gateways/:id/assign', { schema: assignSchema, preHandler: operatorOnly }, async (request) => {
+      return gatewayReply(await assignGateway(context, store, request.params.id, request.body))
+    })
+
+  app.post<{ Params: IdParams; Reply: TokenReply }>(
+    '/gateways/:id/provisioning-token', { schema: tokenSchema, preHandler: operatorOnly }, async (request, reply) => {
+      const { gateway, token, expiresAtMs } = issueProvisioningToken(context, store, request.params.id)
+      return reply.code(201).send({ gatewayId: gateway.id, eui: gateway.eui, token, expiresAt: new Date(expiresAtMs).toISOString() })
+    })
+
+  app.post<{ Body: ProvisionBody; Reply: ProvisionReply }>(
+    '/provision', { schema: provisionSchema }, async (request) => {
+      const { gateway, riskConfig } = await provisionGateway(context, store, {
+        eui: parseEui(request.body.eui),
+        token: request.body.token,
+        publicKey: fromBase64(request.body.publicKey),
+      })
+      return {
+        gatewayId: gateway.id,
+        eui: gateway.eui,
+        hubPublicKey: toBase64(context.hubKeys.publicKey),
+        mqtt: {
+          url: gatewayMqttUrl(context.config, request.hostname),
+          usernameScheme: 'eui',
+          passwordScheme: 'ed25519-signature-v1',
+          topics: gatewayTopics(gateway.eui),
+        },
+        riskConfig: toBase64(riskConfig),
+      }
+    })
+
+  app.get<{ Params: IdParams; Reply: RiskReply }>(
+    '/gateways/:id/risk', { schema: riskSchema, preHandler: operatorOrOwner }, async (request) => {
+      const gateway = visibleGateway(store, request, request.params.id)
+      const { limits, issued } = await currentRiskLimits(context, gateway)
+      return riskReply(gateway, limits, issued)
+    })
+
+  app.put<{ Params: IdParams; Body: RiskBody; Reply: RiskReply }>(
+    '/gateways/:id/risk', { schema: changeRiskSchema, preHandler: operatorOnly }, async (request) => {
+      const { defaultPolicy, ...limits } = request.body
+      const patch = defaultPolicy === undefined ? limits : { ...limits, defaultPolicy: onlinePolicyByName(defaultPolicy) }
+      const { gateway, body } = await changeRiskLimits(context, store, request.params.id, patch)
+      return riskReply(gateway, body, body)
+    })
+
+  app.get<{ Params: IdParams; Reply: StatusReply }>(
+    '/gateways/:id/status', { schema: statusSchema, preHandler: operatorOrOwner }, async (request) => {
+      const gateway = visibleGateway(store, request, request.params.id)
+      return statusReply(gateway, store.chainStatus(gateway.eui))
+    })
+
+  app.get<{ Querystring: PageQuery; Reply: PageReply<GatewayReply> }>(
+    '/owner/gateways', { schema: ownerGatewaysSchema, preHandler: [app.authenticate, requireRole('owner')] },
+    async (request) => {
+      const { page, pageSize } = request.query
+      const { gateways, total } = store.ownerPage(request.user.sub, (page - 1) * pageSize, pageSize)
+      return { items: gateways.map(gatewayReply), page, pageSize, total }
+    })
+}
+
+/** The gateway, if the caller may see it: an operator sees every gateway, an owner only their own. */
+function visibleGateway(store: GatewayStore, request: FastifyRequest, gatewayId: string): Gateway {
+  const gateway = store.byId(gatewayId)
+  if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
+  const user = request.user as AccessClaims
+  if (user.role !== 'operator' && gateway.ownerUserId !== user.sub) {
+    throw new HttpError(403, 'FORBIDDEN', `gateway ${gatewayId} is not one of yours`)
+  }
+  return gateway
+}

@@ -1,0 +1,127 @@
+// The hub's MQTT side: the embedded broker (or an external one by URL), the hub's own client,
+// and the routes from gateway topics to the ingest: record batches answered by signed acks,
+// online authorization requests answered in one round trip. Retained state (revocations,
+// each gateway's config) is published again on every start, so nothing stored goes unsent.
+
+import { toHex } from '../../protocol/bytes'
+import { ackCodec } from '../../protocol/messages/ack'
+import { onlineAuthorizationResponseCodec } from '../../protocol/messages/online-authorization'
+import { nodeEd25519 } from '../../protocol/signature/node'
+import { gatewayTopic, hubTopicFilter, parseTopic } from '../../protocol/topics'
+import type { LateBoundBus } from '../bus'
+import type { HubContext } from '../context'
+import { startBroker, type RunningBroker } from '../mqtt/broker'
+import { GatewayPasswordVerifier } from '../mqtt/gateway-password'
+import { connectHubClient, type HubClient } from '../mqtt/hub-client'
+import type { Revocations } from '../vouchers/revocations'
+import type { IngestGateway, RecordIngest } from './ingest'
+
+export const HUB_CLIENT_ID = 'payall-hub'
+const HUB_USERNAME = 'payall-hub'
+
+export interface MqttSideDependencies {
+  ingest: RecordIngest
+  revocations: Revocations
+  gatewayView(eui: string): IngestGateway | undefined
+  /** Publishes every provisioned gateway's stored RiskConfig, retained. */
+  republishConfigs(): Promise<void>
+  bus: LateBoundBus
+}
+
+export interface MqttSide {
+  /** The broker URL gateways connect to. */
+  readonly url: string
+  /** The hub client: stops taking messages, finishes the one in hand, then the broker closes. */
+  stop(): Promise<void>
+}
+
+export async function startMqttSide(context: HubContext, deps: MqttSideDependencies): Promise<MqttSide> {
+  const { config, log } = context
+  let broker: RunningBroker | undefined
+  let clientUrl: string
+  let username: string
+  let password: string
+  let publicUrl: string
+  if (config.mqttUrl !== undefined) {
+    const external = new URL(config.mqttUrl)
+    username = decodeURIComponent(external.username) || HUB_USERNAME
+    password = decodeURIComponent(external.password)
+    external.username = ''
+    external.password = ''
+    clientUrl = external.toString()
+    publicUrl = clientUrl
+  } else {
+    username = HUB_USERNAME
+    // A fresh secret per process: only this hub's own client can log in as the hub.
+    password = toHex(context.random(24))
+    broker = await startBroker({
+      host: config.mqttHost,
+      port: config.mqttPort,
+      lookupGatewayKey: eui => {
+        const gateway = deps.gatewayView(eui)
+        return gateway?.status === 'provisioned' && gateway.publicKey !== null ? gateway.publicKey : undefined
+      },
+      verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: () => context.clock.nowMs() }),
+      hubCredentials: { username, password },
+      log: event => {
+        if (event.kind === 'connect-refused' || event.kind === 'publish-refused' || event.kind === 'subscribe-refused') {
+          log.warn({ mqtt: event }, `mqtt: ${event.kind}`)
+        } else if (event.kind === 'client-error' || event.kind === 'broker-error') {
+          log.warn({ mqtt: event }, `mqtt: ${event.kind}`)
+        } else {
+          log.debug({ mqtt: event }, `mqtt: ${event.kind}`)
+        }
+      },
+    })
+    clientUrl = `mqtt://127.0.0.1:${broker.port}`
+    publicUrl = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? clientUrl : broker.url
+  }
+
+  let client: HubClient
+  try {
+    client = await connectHubClient({
+      url: clientUrl,
+      username,
+      password,
+      clientId: HUB_CLIENT_ID,
+      log: event => log.debug({ mqtt: event }, `hub client: ${event.kind}`),
+    })
+  } catch (error) {
+    await broker?.close()
+    throw error
+  }
+  deps.bus.attach(client)
+
+  await client.subscribe(hubTopicFilter('records'), async (topic, payload) => {
+    const { eui } = gatewayOf(topic)
+    const ack = await deps.ingest.ingest(eui, new Uint8Array(payload))
+    if (ack !== null) await client.publish(gatewayTopic(eui, 'acks'), ackCodec.encode(ack))
+  })
+  await client.subscribe(hubTopicFilter('online/request'), async (topic, payload) => {
+    const { eui } = gatewayOf(topic)
+    const answer = await deps.ingest.authorizeOnline(eui, new Uint8Array(payload))
+    if (answer !== null) {
+      await client.publish(gatewayTopic(eui, 'online/response'), onlineAuthorizationResponseCodec.encode(answer), { qos: 1 })
+    }
+  })
+
+  await deps.revocations.publishLatest()
+  await deps.republishConfigs()
+
+  return {
+    url: publicUrl,
+    async stop() {
+      try {
+        await client.close()
+      } finally {
+        await broker?.close()
+      }
+    },
+  }
+}
+
+function gatewayOf(topic: string): { eui: string } {
+  const parsed = parseTopic(topic)
+  if (parsed.kind === 'revocations') throw new Error(`not a gateway topic: ${topic}`)
+  return { eui: parsed.eui }
+}
