@@ -203,3 +203,23 @@ t.test('authorizes online from the live balance, and the later record settles no
   t.equal(await w.balance(walletAccountId(customer.userId, CURRENCY)), 1_000, 'the wallet keeps what the hold did not set aside')
   await w.assertLedgerOk(t)
 })
+
+t.test('a crash between settling and recording a batch loses nothing and settles nothing twice on re-send', async t => {
+  const w = await ingestWorld(t)
+  const gateway = await w.addGateway('00000000000000F2')
+  const customer = await w.addCustomer(10_000, 9_000)
+  for (const amount of [100, 200, 300]) gateway.append(w.pay(customer.phone, gateway, amount))
+  const write = w.store.write.bind(w.store)
+  w.store.write = () => {
+    throw new Error('power lost')
+  }
+  await t.rejects(w.ingest.ingest(gateway.eui, gateway.batch()), /power lost/, 'no ack goes out')
+  t.equal(await w.balance(gateway.merchantAccountId), 600, 'the ledger committed its own transaction')
+  w.store.write = write
+  const ack = await w.ingest.ingest(gateway.eui, gateway.batch())
+  t.same(outcomes(ack), [AckOutcome.Duplicate, AckOutcome.Duplicate, AckOutcome.Duplicate], 'the re-sent batch finds them settled')
+  t.equal(await w.balance(gateway.merchantAccountId), 600, 'and pays nothing twice')
+  const rows = w.db.prepare(`SELECT count(*) AS n FROM gateway_records WHERE outcome = 'settled'`).get() as { n: number }
+  t.equal(rows.n, 3, 'the records are on file now')
+  await w.assertLedgerOk(t)
+})
