@@ -25,7 +25,7 @@ t.test('a provisioned gateway syncs over the embedded broker and gets signed ack
   t.teardown(() => hub.stop())
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const provisioned = await provisionGateway(hub, operator, '70B3D57ED0000001', 'awa@shop.example')
-  const customer = await customerWithVoucher(hub, operator, 'fatou@phone.example', 100_000, '20000')
+  const customer = await customerWithVoucher(operator, 'fatou@phone.example', 100_000, '20000')
   const gateway = new TestGateway(provisioned.eui, provisioned.keys, provisioned.ownerId, '')
 
   const client = await connectGateway(hub.mqttUrl!, gateway.eui, gateway.keys)
@@ -85,12 +85,12 @@ t.test('the broker refuses bad credentials and keeps gateways to their own topic
   t.same(await subscribe(other, gatewayTopic(b.eui, 'acks')), [1])
   let forgedAcks = 0
   other.on('message', () => { forgedAcks++ })
-  const dropped = new Promise(resolve => first.once('close', resolve))
+  const dropped = new Promise<void>(resolve => first.once('close', () => resolve()))
   first.publish(gatewayTopic(b.eui, 'records'), Buffer.from([6, 1, 0]), { qos: 1 })
   await dropped
   t.pass('the broker drops a gateway that publishes on another gateway\'s topic')
   const gateway = new TestGateway(b.eui, b.keys, b.ownerId, '')
-  const customer = await customerWithVoucher(hub, operator, 'c@phone.example', 10_000, '5000')
+  const customer = await customerWithVoucher(operator, 'c@phone.example', 10_000, '5000')
   gateway.append(pay(customer, gateway, 100))
   const answered = nextMessage(other, gatewayTopic(b.eui, 'acks'))
   await other.publishAsync(gatewayTopic(b.eui, 'records'), Buffer.from(gateway.batch()), { qos: 1 })
@@ -103,7 +103,7 @@ t.test('a hub stopped and restarted mid-stream loses no acked record and settles
   let hub = await startHub(hubConfig(dataDir))
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const provisioned = await provisionGateway(hub, operator, '70B3D57ED0000004', 'd@shop.example')
-  const customer = await customerWithVoucher(hub, operator, 'e@phone.example', 100_000, '50000')
+  const customer = await customerWithVoucher(operator, 'e@phone.example', 100_000, '50000')
   const gateway = new TestGateway(provisioned.eui, provisioned.keys, provisioned.ownerId, '')
   for (let i = 0; i < 20; i++) gateway.append(pay(customer, gateway, 100 + i))
 
@@ -141,7 +141,7 @@ t.test('a double spend across two gateways is revoked on the retained revocation
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const a = await provisionGateway(hub, operator, '70B3D57ED0000005', 'f@shop.example')
   const b = await provisionGateway(hub, operator, '70B3D57ED0000006', 'g@shop.example')
-  const customer = await customerWithVoucher(hub, operator, 'h@phone.example', 10_000, '5000')
+  const customer = await customerWithVoucher(operator, 'h@phone.example', 10_000, '5000')
   const first = new TestGateway(a.eui, a.keys, a.ownerId, '')
   const second = new TestGateway(b.eui, b.keys, b.ownerId, '')
   first.append(pay(customer, first, 4_000))

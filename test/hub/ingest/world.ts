@@ -3,11 +3,6 @@
 
 import type { Test } from 'tap'
 import { randomBytes } from 'node:crypto'
-import { appendRecord, CHAIN_START, type ChainPosition } from '../../../protocol/chain'
-import type { Authorization } from '../../../protocol/messages/authorization'
-import { chainHeadCodec } from '../../../protocol/messages/chain-head'
-import { recordBatchCodec } from '../../../protocol/messages/record-batch'
-import { PaymentMode, type TransferRecord } from '../../../protocol/messages/transfer-record'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import type { KeyPair } from '../../../protocol/signature/ed25519'
 import { walletAccountId } from '../../../hub/accounts'
@@ -22,38 +17,17 @@ import { DeviceStore } from '../../../hub/vouchers/devices'
 import { Revocations } from '../../../hub/vouchers/revocations'
 import { VoucherService } from '../../../hub/vouchers/vouchers'
 import { VirtualPhone } from '../../../simulator/phone'
+import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import { addUser, testContext, type Tap } from '../http/fixtures'
 
 export const CURRENCY = 'XOF'
 export const DAY_MS = 24 * 60 * 60 * 1000
 
-export class TestGateway {
-  position: ChainPosition = CHAIN_START
-  readonly records: TransferRecord[] = []
-
-  constructor(readonly eui: string, readonly keys: KeyPair, readonly ownerUserId: string, readonly merchantAccountId: string) {}
-
-  append(authorization: Authorization, mode: (typeof PaymentMode)[keyof typeof PaymentMode] = PaymentMode.Offline): TransferRecord {
-    const next = appendRecord(this.position, authorization, mode)
-    this.records.push(next.record)
-    this.position = next.position
-    return next.record
+/** A gateway in the world: its chain, and the owner and merchant account the hub knows it by. */
+export class TestGateway extends SimulatedGatewayChain {
+  constructor(eui: string, keys: KeyPair, readonly ownerUserId: string, readonly merchantAccountId: string) {
+    super(eui, keys)
   }
-
-  /** The encoded batch of records fromSeq..toSeq, closed by a head this gateway signs. */
-  batch(fromSeq = 1, toSeq = this.position.gatewaySeq, timeMs = 0): Uint8Array {
-    const records = this.records.slice(fromSeq - 1, toSeq)
-    const last = records[records.length - 1]!
-    const headHash = toSeq === this.position.gatewaySeq ? this.position.hash : hashAfter(this.records, toSeq)
-    const head = chainHeadCodec.sign(
-      { gatewayEui: this.eui, gatewaySeq: last.gatewaySeq, headHash, timeMs }, this.keys.secretKey, nodeEd25519,
-    )
-    return recordBatchCodec.encode({ gatewayEui: this.eui, records, head })
-  }
-}
-
-function hashAfter(records: readonly TransferRecord[], seq: number): Uint8Array {
-  return records[seq]!.previousHash
 }
 
 export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {

@@ -1,0 +1,91 @@
+// The hub's REST API as the simulator (and the tests) drive it: a small fetch client and the
+// steps that bring a gateway and a customer to life, the way operators, owners and phones do.
+
+import { randomBytes } from 'node:crypto'
+import { fromBase64, toBase64 } from '../protocol/bytes'
+import { voucherCodec, type Voucher } from '../protocol/messages/voucher'
+import type { KeyPair } from '../protocol/signature/ed25519'
+import { nodeEd25519 } from '../protocol/signature/node'
+import { VirtualPhone } from './phone'
+
+export class HubApiError extends Error {
+  override readonly name = 'HubApiError'
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message)
+  }
+}
+
+export class HubApi {
+  constructor(readonly baseUrl: string, private readonly token?: string) {}
+
+  async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, json: text === '' ? null : JSON.parse(text) }
+  }
+
+  /** Like call, but a status of 300 or more throws a HubApiError with the hub's error code. */
+  async ok(method: string, path: string, body?: unknown): Promise<any> {
+    const { status, json } = await this.call(method, path, body)
+    if (status >= 300) {
+      throw new HubApiError(status, json?.error?.code ?? 'UNKNOWN', `${method} ${path} → ${status} ${JSON.stringify(json)}`)
+    }
+    return json
+  }
+
+  async as(email: string, password: string): Promise<HubApi> {
+    const { token } = await this.ok('POST', '/users/login', { email, password })
+    return new HubApi(this.baseUrl, token)
+  }
+}
+
+export interface ProvisionedGateway {
+  id: string
+  eui: string
+  keys: KeyPair
+  hubPublicKey: Uint8Array
+  mqttUrl: string
+}
+
+/** Operator steps for one gateway: catalog entry, assignment to its owner, token; then the gateway provisions itself. */
+export async function provisionGateway(operator: HubApi, eui: string, ownerUserId: string, keys: KeyPair = nodeEd25519.keyPairFromSeed(randomBytes(32))): Promise<ProvisionedGateway> {
+  const gateway = await operator.ok('POST', '/gateways', { name: `Counter ${eui}`, type: 'pi-nfc', eui, price: '25000' })
+  await operator.ok('POST', `/gateways/${gateway.id}/assign`, { ownerUserId })
+  const { token } = await operator.ok('POST', `/gateways/${gateway.id}/provisioning-token`)
+  const provisioned = await new HubApi(operator.baseUrl).ok('POST', '/provision', { eui, token, publicKey: toBase64(keys.publicKey) })
+  return { id: gateway.id, eui, keys, hubPublicKey: fromBase64(provisioned.hubPublicKey), mqttUrl: provisioned.mqtt.url }
+}
+
+export interface SimulatedCustomer {
+  api: HubApi
+  phone: VirtualPhone
+  voucher: Voucher
+  wallet: string
+}
+
+/** A customer signs up, opens a wallet, is cashed in by the operator, binds a phone and takes a voucher. */
+export async function customerWithVoucher(
+  operator: HubApi, email: string, currency: string, cashIn: string, voucherAmount: string,
+): Promise<SimulatedCustomer> {
+  const anonymous = new HubApi(operator.baseUrl)
+  const password = 'customer password 1'
+  await anonymous.ok('POST', '/users/sign-up', { fullName: 'Simulated Customer', email, password })
+  const api = await anonymous.as(email, password)
+  const wallet = await api.ok('POST', '/users/create-account', { currency })
+  await operator.ok('POST', '/ledger/cash-in', { accountId: wallet.id, amount: cashIn, currency, idempotencyKey: `seed-${email}` })
+  const keys = nodeEd25519.keyPairFromSeed(randomBytes(32))
+  const imei = `35${randomBytes(6).toString('hex')}`
+  await api.ok('POST', '/api/auth/device/binding', { imei, publicKey: toBase64(keys.publicKey), model: 'Simulated' })
+  const issued = await api.ok('POST', '/api/auth/device/voucher', { imei, amount: voucherAmount, currency })
+  const phone = new VirtualPhone(keys, nodeEd25519)
+  const voucher = voucherCodec.decode(fromBase64(issued.voucher))
+  phone.addVoucher(voucher)
+  return { api, phone, voucher, wallet: wallet.id }
+}
