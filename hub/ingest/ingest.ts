@@ -106,12 +106,17 @@ export class RecordIngest {
         publicKey: vouchers.get(voucherIdHex)?.devicePublicKey ?? NO_KEY,
       })
     }
-    const valid = await deps.pool.verifyAll(checks)
-    if (!valid[0]) {
-      this.keepRejected(topicEui, 'bad gateway signature on the chain head', payload)
-      return this.rejectAll(batch, Reason.BadGatewaySignature)
-    }
-    const run = this.serial.then(() => this.settle(batch, gateway, vouchers, valid.slice(1)))
+    // Verification starts now, overlapping the settlement of earlier batches; settlement itself
+    // runs one batch at a time, in arrival order, so each gateway's chain grows in order.
+    const verified = deps.pool.verifyAll(checks)
+    const run = this.serial.then(async () => {
+      const valid = await verified
+      if (!valid[0]) {
+        this.keepRejected(topicEui, 'bad gateway signature on the chain head', payload)
+        return this.rejectAll(batch, Reason.BadGatewaySignature)
+      }
+      return this.settle(batch, gateway, vouchers, valid.slice(1))
+    })
     this.serial = run.catch(() => undefined)
     return run
   }

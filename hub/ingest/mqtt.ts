@@ -18,6 +18,8 @@ import type { IngestGateway, RecordIngest } from './ingest'
 
 export const HUB_CLIENT_ID = 'payall-hub'
 const HUB_USERNAME = 'payall-hub'
+/** Record batches being verified or settled at once: bounds memory and the work lost to a crash. */
+export const INGESTS_IN_FLIGHT_MAX = 8
 
 export interface MqttSideDependencies {
   ingest: RecordIngest
@@ -92,10 +94,20 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
   }
   deps.bus.attach(client)
 
+  // Batches are taken in arrival order but not awaited one by one: up to INGESTS_IN_FLIGHT_MAX
+  // are verified while earlier ones settle. A batch is safe once it is in the database and
+  // answered by a signed ack; until then its gateway keeps it and sends it again.
+  const inFlight = new Set<Promise<void>>()
   await client.subscribe(hubTopicFilter('records'), async (topic, payload) => {
     const { eui } = gatewayOf(topic)
-    const ack = await deps.ingest.ingest(eui, new Uint8Array(payload))
-    if (ack !== null) await client.publish(gatewayTopic(eui, 'acks'), ackCodec.encode(ack))
+    const job = deps.ingest.ingest(eui, new Uint8Array(payload))
+      .then(async ack => {
+        if (ack !== null) await client.publish(gatewayTopic(eui, 'acks'), ackCodec.encode(ack))
+      })
+      .catch(error => log.error({ err: error, eui }, 'a record batch was not settled; the gateway will send it again'))
+      .finally(() => inFlight.delete(job))
+    inFlight.add(job)
+    while (inFlight.size >= INGESTS_IN_FLIGHT_MAX) await Promise.race(inFlight)
   })
   await client.subscribe(hubTopicFilter('online/request'), async (topic, payload) => {
     const { eui } = gatewayOf(topic)
@@ -113,6 +125,7 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
     async stop() {
       try {
         await client.close()
+        await Promise.all(inFlight)
       } finally {
         await broker?.close()
       }
