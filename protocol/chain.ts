@@ -39,6 +39,8 @@ export function appendRecord(
 export function verifyChainSegment(
   from: ChainPosition,
   records: readonly TransferRecord[],
+  /** The records' hashes when the caller has them already (from the bytes it received). */
+  knownHashes?: readonly Uint8Array[],
 ): { position: ChainPosition; hashes: Uint8Array[] } {
   let position = from
   const hashes: Uint8Array[] = []
@@ -53,7 +55,7 @@ export function verifyChainSegment(
       }
       throw new ProtocolError('CHAIN_TAMPERED', `record ${record.gatewaySeq - 1} was changed after record ${record.gatewaySeq} linked to it`)
     }
-    const hash = recordHash(record)
+    const hash = knownHashes?.[i] ?? recordHash(record)
     hashes.push(hash)
     position = { gatewaySeq: record.gatewaySeq, hash }
   }

@@ -2,7 +2,7 @@
 // is decided and settled once, everything received is stored for audit, and a signed Ack
 // answers with one outcome per record. Double spends are flagged with proof and revoked.
 
-import { equalBytes, toHex } from '../../protocol/bytes'
+import { equalBytes, sha256, toHex } from '../../protocol/bytes'
 import { ProtocolError, assert } from '../../protocol/errors'
 import { ackCodec, AckOutcome, type Ack, type AckEntry } from '../../protocol/messages/ack'
 import { authorizationCodec, transferIdOf } from '../../protocol/messages/authorization'
@@ -11,8 +11,8 @@ import {
   onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec, type OnlineAuthorizationRequest,
   type OnlineAuthorizationResponse,
 } from '../../protocol/messages/online-authorization'
-import { recordBatchCodec, type RecordBatch } from '../../protocol/messages/record-batch'
-import { GENESIS_HASH, recordHash, transferRecordCodec, type TransferRecord } from '../../protocol/messages/transfer-record'
+import { decodeRecordBatchFrames, type RecordBatch, type RecordFrame } from '../../protocol/messages/record-batch'
+import { GENESIS_HASH, type TransferRecord } from '../../protocol/messages/transfer-record'
 import { Reason } from '../../protocol/reasons'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
 import { walletAccountId } from '../accounts'
@@ -76,8 +76,9 @@ export class RecordIngest {
   async ingest(topicEui: string, payload: Uint8Array): Promise<Ack | null> {
     const { deps } = this
     let batch: RecordBatch
+    let frames: RecordFrame[]
     try {
-      batch = recordBatchCodec.decode(payload)
+      ({ batch, frames } = decodeRecordBatchFrames(payload))
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error
       this.keepRejected(topicEui, `malformed batch: ${error.code}`, payload)
@@ -97,15 +98,15 @@ export class RecordIngest {
       signature: batch.head.signature,
       publicKey: gateway.publicKey,
     }]
-    for (const record of batch.records) {
+    batch.records.forEach((record, index) => {
       const voucherIdHex = toHex(record.authorization.voucherId)
       if (!vouchers.has(voucherIdHex)) vouchers.set(voucherIdHex, deps.store.voucher(voucherIdHex))
       checks.push({
-        message: authorizationCodec.encodeUnsigned(record.authorization),
+        message: frames[index]!.authorizationUnsigned,
         signature: record.authorization.signature,
         publicKey: vouchers.get(voucherIdHex)?.devicePublicKey ?? NO_KEY,
       })
-    }
+    })
     // Verification starts now, overlapping the settlement of earlier batches; settlement itself
     // runs one batch at a time, in arrival order, so each gateway's chain grows in order.
     const verified = deps.pool.verifyAll(checks)
@@ -115,7 +116,7 @@ export class RecordIngest {
         this.keepRejected(topicEui, 'bad gateway signature on the chain head', payload)
         return this.rejectAll(batch, Reason.BadGatewaySignature)
       }
-      return this.settle(batch, gateway, vouchers, valid.slice(1))
+      return this.settle(batch, frames, gateway, vouchers, valid.slice(1))
     })
     this.serial = run.catch(() => undefined)
     return run
@@ -221,6 +222,7 @@ export class RecordIngest {
 
   private async settle(
     batch: RecordBatch,
+    frames: readonly RecordFrame[],
     gateway: IngestGateway,
     vouchers: ReadonlyMap<string, VoucherState | undefined>,
     signatureValid: readonly boolean[],
@@ -253,7 +255,8 @@ export class RecordIngest {
 
     for (let index = 0; index < records.length; index++) {
       const record = records[index]!
-      const hash = recordHash(record)
+      const frame = frames[index]!
+      const hash = frame.hash
       const stored = store.storedRecord(eui, record.gatewaySeq)
       if (stored !== undefined) {
         if (equalBytes(stored.recordHash, hash)) {
@@ -261,22 +264,21 @@ export class RecordIngest {
             ? { gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Rejected, reason: stored.reason as Reason }
             : { gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Duplicate, reason: Reason.None }
         } else {
-          forks.push({ gatewaySeq: record.gatewaySeq, knownHash: stored.recordHash, otherRecord: transferRecordCodec.encode(record) })
+          forks.push({ gatewaySeq: record.gatewaySeq, knownHash: stored.recordHash, otherRecord: frame.bytes })
           entries[index] = { gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Rejected, reason: Reason.ChainFork }
         }
         continue
       }
       if (forkedAtStart) {
-        forks.push({
-          gatewaySeq: record.gatewaySeq, knownHash: before!.recordHash, otherRecord: transferRecordCodec.encode(record),
-        })
+        forks.push({ gatewaySeq: record.gatewaySeq, knownHash: before!.recordHash, otherRecord: frame.bytes })
         entries[index] = { gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Rejected, reason: Reason.ChainFork }
         continue
       }
 
       const authorization = record.authorization
       const voucherIdHex = toHex(authorization.voucherId)
-      const transferIdHex = toHex(transferIdOf(authorization))
+      // The transfer id: SHA-256 of the bytes the customer signed (protocol transferIdOf).
+      const transferIdHex = toHex(sha256(frame.authorizationUnsigned))
       const voucher = vouchers.get(voucherIdHex)
       let payments = known.get(voucherIdHex)
       if (payments === undefined) {
@@ -339,7 +341,7 @@ export class RecordIngest {
           })
         }
       }
-      rows[index] = toRow(eui, record, hash, transferIdHex, voucherIdHex, outcome, reason)
+      rows[index] = toRow(eui, record, frame, transferIdHex, voucherIdHex, outcome, reason)
       entries[index] = {
         gatewaySeq: record.gatewaySeq,
         outcome: outcome === 'rejected'
@@ -424,14 +426,14 @@ export class RecordIngest {
 }
 
 function toRow(
-  eui: string, record: TransferRecord, hash: Uint8Array, transferIdHex: string, voucherIdHex: string,
+  eui: string, record: TransferRecord, frame: RecordFrame, transferIdHex: string, voucherIdHex: string,
   outcome: RecordOutcome, reason: Reason,
 ): RecordRow {
   const a = record.authorization
   return {
-    eui, gatewaySeq: record.gatewaySeq, recordHash: hash, transferIdHex, voucherIdHex, voucherSeq: a.seq,
+    eui, gatewaySeq: record.gatewaySeq, recordHash: frame.hash, transferIdHex, voucherIdHex, voucherSeq: a.seq,
     cumulativeMinor: a.cumulativeMinor, amountMinor: a.amountMinor, currency: a.currency, mode: record.mode,
-    timeMs: a.timeMs, record: transferRecordCodec.encode(record), outcome, reason,
+    timeMs: a.timeMs, record: frame.bytes, outcome, reason,
   }
 }
 

@@ -1,12 +1,13 @@
 // RecordBatch: consecutive records going up to the hub, closed by a signed ChainHead whose
 // sequence and hash are those of the batch's last record (DESIGN step 6).
 
-import { equalBytes } from '../bytes'
+import { equalBytes, sha256 } from '../bytes'
 import { verifyChainSegment } from '../chain'
-import { MessageType } from '../codec'
-import { ProtocolError } from '../errors'
+import { MessageType, Reader } from '../codec'
+import { ProtocolError, assert } from '../errors'
+import { authorizationCodec } from './authorization'
 import { chainHeadCodec, type ChainHead } from './chain-head'
-import { defineMessage } from './define'
+import { defineMessage, SIGNATURE_BYTES } from './define'
 import { EUI_BYTES, readEui, writeEui } from './fields'
 import { transferRecordCodec, type TransferRecord } from './transfer-record'
 
@@ -31,25 +32,63 @@ export const recordBatchCodec = defineMessage<RecordBatch>({
     chainHeadCodec.write(writer, value.head)
   },
   readBody(reader) {
-    const gatewayEui = readEui(reader, 'gatewayEui')
-    const count = reader.u16('record count')
-    if (count === 0 || count > BATCH_RECORDS_MAX) {
-      throw new ProtocolError('TOO_MANY', `a batch holds 1 to ${BATCH_RECORDS_MAX} records, not ${count}`)
-    }
-    const records: TransferRecord[] = []
-    for (let i = 0; i < count; i++) records.push(transferRecordCodec.read(reader))
-    const batch = { gatewayEui, records, head: chainHeadCodec.read(reader) }
-    checkBatchShape(batch)
-    return batch
+    return readFramedBody(reader).batch
   },
 })
+
+/** A record as it arrived: its exact bytes, their hash (the chain link) and the bytes its customer signed. */
+export interface RecordFrame {
+  bytes: Uint8Array
+  hash: Uint8Array
+  authorizationUnsigned: Uint8Array
+}
+
+// Fixed in version 1: mode, sequence and previous hash precede the embedded authorization.
+const RECORD_PREFIX_BYTES = 2 + 1 + 4 + 32
+const AUTHORIZATION_UNSIGNED_BYTES = authorizationCodec.size_max - SIGNATURE_BYTES
+
+function readFramedBody(reader: Reader): { batch: RecordBatch; frames: RecordFrame[] } {
+  const gatewayEui = readEui(reader, 'gatewayEui')
+  const count = reader.u16('record count')
+  if (count === 0 || count > BATCH_RECORDS_MAX) {
+    throw new ProtocolError('TOO_MANY', `a batch holds 1 to ${BATCH_RECORDS_MAX} records, not ${count}`)
+  }
+  const records: TransferRecord[] = []
+  const frames: RecordFrame[] = []
+  for (let i = 0; i < count; i++) {
+    const start = reader.position
+    records.push(transferRecordCodec.read(reader))
+    const bytes = reader.slice(start)
+    assert(bytes.length === transferRecordCodec.size_max, 'version 1 records have one size')
+    frames.push({
+      bytes,
+      hash: sha256(bytes),
+      authorizationUnsigned: bytes.subarray(RECORD_PREFIX_BYTES, RECORD_PREFIX_BYTES + AUTHORIZATION_UNSIGNED_BYTES),
+    })
+  }
+  const batch = { gatewayEui, records, head: chainHeadCodec.read(reader) }
+  checkBatchShape(batch, frames.map(frame => frame.hash))
+  return { batch, frames }
+}
+
+/**
+ * Decodes a batch keeping each record's received bytes, so the hub hashes, verifies and stores
+ * exactly what the gateway sent without encoding anything again.
+ */
+export function decodeRecordBatchFrames(payload: Uint8Array): { batch: RecordBatch; frames: RecordFrame[] } {
+  const reader = new Reader(payload)
+  reader.header(MessageType.RecordBatch, 'RecordBatch')
+  const framed = readFramedBody(reader)
+  reader.end()
+  return framed
+}
 
 /**
  * Structure a batch must have before any signature is checked: one gateway throughout,
  * consecutive sequence numbers, each record linked to the one before, the head naming the
  * last record. Returns the record hashes.
  */
-export function checkBatchShape(batch: RecordBatch): Uint8Array[] {
+export function checkBatchShape(batch: RecordBatch, knownHashes?: readonly Uint8Array[]): Uint8Array[] {
   const { records, head } = batch
   if (records.length === 0 || records.length > BATCH_RECORDS_MAX) {
     throw new ProtocolError('TOO_MANY', `a batch holds 1 to ${BATCH_RECORDS_MAX} records`)
@@ -64,6 +103,7 @@ export function checkBatchShape(batch: RecordBatch): Uint8Array[] {
   const { position, hashes } = verifyChainSegment(
     { gatewaySeq: first.gatewaySeq - 1, hash: first.previousHash },
     records,
+    knownHashes,
   )
   if (head.gatewaySeq !== position.gatewaySeq || !equalBytes(head.headHash, position.hash)) {
     throw new ProtocolError('CHAIN_TAMPERED', 'chain head does not match the last record of the batch')

@@ -8,9 +8,9 @@ import { voucherCodec } from '../../protocol/messages/voucher'
 import { paymentRequestCodec } from '../../protocol/messages/payment-request'
 import { authorizationCodec, transferIdOf } from '../../protocol/messages/authorization'
 import { paymentResponseCodec } from '../../protocol/messages/payment-response'
-import { transferRecordCodec, GENESIS_HASH, PaymentMode } from '../../protocol/messages/transfer-record'
+import { transferRecordCodec, GENESIS_HASH, PaymentMode, recordHash } from '../../protocol/messages/transfer-record'
 import { chainHeadCodec } from '../../protocol/messages/chain-head'
-import { recordBatchCodec, BATCH_RECORDS_MAX } from '../../protocol/messages/record-batch'
+import { recordBatchCodec, BATCH_RECORDS_MAX, decodeRecordBatchFrames } from '../../protocol/messages/record-batch'
 import { ackCodec } from '../../protocol/messages/ack'
 import { revocationListCodec } from '../../protocol/messages/revocation-list'
 import { riskConfigCodec } from '../../protocol/messages/risk-config'
@@ -270,4 +270,18 @@ t.test('encoders refuse values outside their fields', async t => {
   t.throws(() => voucherCodec.encodeUnsigned({ ...body!, issuedAtMs: -1 }), { code: 'OUT_OF_RANGE' })
   const [auth] = fc.sample(arb.authorizationBody, { seed: SEED, numRuns: 1 })
   t.throws(() => authorizationCodec.encodeUnsigned({ ...auth!, cumulativeMinor: auth!.amountMinor - 1 || 0 }))
+})
+
+t.test('decoding a batch with its frames keeps the exact bytes of each record', async t => {
+  const [good] = fc.sample(batch, { seed: SEED, numRuns: 1 })
+  const encoded = recordBatchCodec.encode(good!)
+  const { batch: decoded, frames } = decodeRecordBatchFrames(encoded)
+  t.same(decoded, recordBatchCodec.decode(encoded))
+  decoded.records.forEach((record, i) => {
+    t.same(frames[i]!.bytes, transferRecordCodec.encode(record))
+    t.same(frames[i]!.hash, recordHash(record))
+    t.same(frames[i]!.authorizationUnsigned, authorizationCodec.encodeUnsigned(record.authorization))
+  })
+  t.throws(() => decodeRecordBatchFrames(encoded.slice(0, -1)), { code: 'TRUNCATED' })
+  t.throws(() => decodeRecordBatchFrames(Uint8Array.from([...encoded, 0])), { code: 'TRAILING_BYTES' })
 })
