@@ -1,0 +1,236 @@
+// The MQTT broker embedded in the hub: aedes on a TCP server, with the CONNECT check
+// (authenticate.ts), the ACL (authorize.ts), a packet size bound and a connection cap.
+// Nothing a client sends may crash the process: every refusal is logged and ends only that client.
+
+import type { EventEmitter } from 'node:events'
+import { createServer, type Server, type Socket } from 'node:net'
+// aedes is an ES module: types come in with resolution-mode, the code by a dynamic import.
+import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes' with { 'resolution-mode': 'import' }
+import {
+  CONNACK_SERVER_UNAVAILABLE,
+  createConnectAuthenticator,
+  type BrokerIdentity,
+  type ConnackRefusalCode,
+  type ConnectRefusalReason,
+  type HubCredentials,
+} from './authenticate'
+import { mayPublish, maySubscribe } from './authorize'
+import { MqttError, isMqttError } from './errors'
+import type { GatewayPasswordVerifier } from './gateway-password'
+import { PacketSizeGuard } from './packet-size-guard'
+
+export const PACKET_BYTES_MAX_DEFAULT = 512 * 1024
+export const CONNECTIONS_MAX_DEFAULT = 10_000
+export const BROKER_CONNECT_TIMEOUT_MS_DEFAULT = 10_000
+
+export type BrokerEvent =
+  | { readonly kind: 'listening'; readonly url: string }
+  | {
+      readonly kind: 'connect-refused'
+      readonly clientId: string
+      readonly username: string | undefined
+      readonly reason: ConnectRefusalReason | 'LOOKUP_FAILED'
+      readonly returnCode: ConnackRefusalCode
+    }
+  | { readonly kind: 'connected'; readonly clientId: string; readonly identity: BrokerIdentity }
+  | { readonly kind: 'publish-refused'; readonly clientId: string | undefined; readonly topic: string; readonly retain: boolean }
+  | { readonly kind: 'subscribe-refused'; readonly clientId: string; readonly filter: string }
+  /** A connection ended on an error: a malformed or oversized packet, a refused publish, a socket error. */
+  | { readonly kind: 'client-error'; readonly clientId: string | undefined; readonly code: string; readonly message: string }
+  /** The connection cap was reached and a new TCP connection was dropped. */
+  | { readonly kind: 'connection-dropped'; readonly remoteAddress: string | undefined }
+  | { readonly kind: 'broker-error'; readonly message: string }
+
+export interface BrokerOptions {
+  /** Interface to listen on, e.g. '127.0.0.1'. */
+  host: string
+  /** 0 picks a free port; RunningBroker.port says which. */
+  port: number
+  /** The public key of a provisioned gateway, undefined for any other EUI. */
+  lookupGatewayKey(eui: string): Uint8Array | undefined
+  verifier: GatewayPasswordVerifier
+  /** The hub's own client; its username may not look like an EUI. */
+  hubCredentials: HubCredentials
+  log?: (event: BrokerEvent) => void
+  packetBytesMax?: number
+  /** TCP connections, authenticated or not. */
+  connectionsMax?: number
+  /** How long a new connection may take to send CONNECT. */
+  connectTimeout_ms?: number
+}
+
+export interface RunningBroker {
+  /** `mqtt://host:port`, for the hub client. */
+  readonly url: string
+  readonly port: number
+  readonly aedes: Aedes
+  /** Stops accepting, disconnects every client, closes aedes. Idempotent. */
+  close(): Promise<void>
+}
+
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const packetBytesMax = options.packetBytesMax ?? PACKET_BYTES_MAX_DEFAULT
+  const connectionsMax = options.connectionsMax ?? CONNECTIONS_MAX_DEFAULT
+  const connectTimeout_ms = options.connectTimeout_ms ?? BROKER_CONNECT_TIMEOUT_MS_DEFAULT
+  if (!Number.isSafeInteger(packetBytesMax) || packetBytesMax < 2) {
+    throw new MqttError('INVALID_OPTIONS', `packetBytesMax must be an integer >= 2, got ${packetBytesMax}`)
+  }
+  requirePositiveInteger(connectionsMax, 'connectionsMax')
+  requirePositiveInteger(connectTimeout_ms, 'connectTimeout_ms')
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65_535) {
+    throw new MqttError('INVALID_OPTIONS', `port must be 0..65535, got ${options.port}`)
+  }
+  const authenticateConnect = createConnectAuthenticator(options)
+  const userLog = options.log ?? noop
+  // A throwing logger must not turn into a crash inside an aedes callback.
+  const log = (event: BrokerEvent): void => {
+    try {
+      userLog(event)
+    } catch {
+      // Logging is best effort.
+    }
+  }
+
+  // Keyed by aedes' Client object, which lives exactly as long as one connection.
+  const identities = new WeakMap<Client, BrokerIdentity>()
+
+  const { Aedes } = await import('aedes')
+  const aedes = new Aedes({
+    connectTimeout: connectTimeout_ms,
+
+    authenticate(client, username, password, done) {
+      let decision
+      try {
+        decision = authenticateConnect({ clientId: client.id, username, password })
+      } catch (error) {
+        // lookupGatewayKey or a provisioned key of the wrong length: a fault on our side.
+        log({ kind: 'broker-error', message: `authenticate failed: ${describe(error)}` })
+        decision = { ok: false, reason: 'LOOKUP_FAILED', returnCode: CONNACK_SERVER_UNAVAILABLE } as const
+      }
+      if (decision.ok) {
+        identities.set(client, decision.identity)
+        log({ kind: 'connected', clientId: client.id, identity: decision.identity })
+        done(null, true)
+        return
+      }
+      log({ kind: 'connect-refused', clientId: client.id, username, reason: decision.reason, returnCode: decision.returnCode })
+      const error = new MqttError('CONNECT_REFUSED', decision.reason) as MqttError & Pick<AuthenticateError, 'returnCode'>
+      error.returnCode = decision.returnCode as AuthenticateError['returnCode']
+      done(error as AuthenticateError, false)
+    },
+
+    authorizePublish(client: Client | null, packet: PublishPacket, done) {
+      const identity = client === null ? undefined : identities.get(client)
+      // client is null only for an old will published after a broker restart: nobody vouches for it.
+      if (identity !== undefined && mayPublish(identity, packet.topic, packet.retain)) {
+        done(null)
+        return
+      }
+      log({ kind: 'publish-refused', clientId: client?.id, topic: packet.topic, retain: packet.retain })
+      // aedes closes the connection on this error: MQTT 3.1.1 has no way to refuse a PUBLISH in-band.
+      done(new MqttError('PUBLISH_REFUSED', `may not publish to ${JSON.stringify(packet.topic)}`))
+    },
+
+    authorizeSubscribe(client: Client, subscription: Subscription, done) {
+      const identity = identities.get(client)
+      if (identity !== undefined && maySubscribe(identity, subscription.topic)) {
+        done(null, subscription)
+        return
+      }
+      log({ kind: 'subscribe-refused', clientId: client.id, filter: subscription.topic })
+      // A null subscription makes aedes answer 0x80 in the SUBACK and keep the connection.
+      done(null, null)
+    },
+  })
+
+  // aedes emits 'error' when its periodic will sweep fails; unhandled, that would throw. Its
+  // typings omit the event, hence the view as a plain EventEmitter.
+  const aedesEvents: EventEmitter = aedes
+  aedesEvents.on('error', (error: unknown) => log({ kind: 'broker-error', message: describe(error) }))
+  const logClientError = (client: Client | undefined, error: Error): void => {
+    // Refusals are logged where they are decided.
+    if (isMqttError(error, 'CONNECT_REFUSED') || isMqttError(error, 'PUBLISH_REFUSED')) return
+    log({ kind: 'client-error', clientId: client?.id ?? undefined, code: errorCode(error), message: error.message })
+  }
+  aedes.on('clientError', logClientError)
+  aedes.on('connectionError', logClientError)
+  await aedes.listen()
+
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    try {
+      aedes.handle(new PacketSizeGuard(socket, packetBytesMax))
+    } catch (error) {
+      log({ kind: 'broker-error', message: `could not take a connection: ${describe(error)}` })
+      socket.destroy()
+    }
+  })
+  server.maxConnections = connectionsMax
+  server.on('drop', (dropped) => log({ kind: 'connection-dropped', remoteAddress: dropped?.remoteAddress }))
+  server.on('error', (error) => log({ kind: 'broker-error', message: describe(error) }))
+
+  try {
+    await listen(server, options.port, options.host)
+  } catch (error) {
+    await closeAedes(aedes)
+    throw error
+  }
+  const address = server.address()
+  if (address === null || typeof address === 'string') {
+    throw new MqttError('INVALID_OPTIONS', 'the broker must listen on a TCP port')
+  }
+  const port = address.port
+  const url = `mqtt://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
+  log({ kind: 'listening', url })
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    port,
+    aedes,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
+        await closeAedes(aedes)
+        // aedes closes only clients that completed CONNECT; the rest are cut here.
+        for (const socket of sockets) socket.destroy()
+        await serverClosed
+      })()
+      return closing
+    },
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error)
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+function closeAedes(aedes: Aedes): Promise<void> {
+  return new Promise((resolve) => aedes.close(() => resolve()))
+}
+
+function requirePositiveInteger(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new MqttError('INVALID_OPTIONS', `${name} must be a positive integer, got ${value}`)
+  }
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : 'ERROR'
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function noop(): void {}

@@ -1,0 +1,36 @@
+// Typed errors of the hub's MQTT edge (broker, hub client, gateway passwords): a caller
+// switches on `code`, never on the message.
+
+export type MqttErrorCode =
+  /** An option or argument is out of range or of the wrong shape. */
+  | 'INVALID_OPTIONS'
+  /** A packet announced more bytes than the broker accepts; the connection was dropped. */
+  | 'PACKET_TOO_LARGE'
+  /** The fixed header's remaining length is not a valid MQTT variable byte integer. */
+  | 'MALFORMED_PACKET'
+  /** The broker refused a CONNECT (bad credentials, unknown gateway, wrong client id, overloaded). */
+  | 'CONNECT_REFUSED'
+  /** The broker's ACL refused a PUBLISH; MQTT 3.1.1 lets it only close the connection. */
+  | 'PUBLISH_REFUSED'
+  /** The broker granted no QoS (0x80) for a subscription. */
+  | 'SUBSCRIBE_REFUSED'
+  /** Too many publishes are waiting for the broker's acknowledgement. */
+  | 'PUBLISH_QUEUE_FULL'
+  /** The hub client was closed. */
+  | 'CLIENT_CLOSED'
+  /** No CONNACK arrived within the connect timeout. */
+  | 'CONNECT_TIMEOUT'
+
+export class MqttError extends Error {
+  override readonly name = 'MqttError'
+  readonly code: MqttErrorCode
+
+  constructor(code: MqttErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options)
+    this.code = code
+  }
+}
+
+export function isMqttError(value: unknown, code?: MqttErrorCode): value is MqttError {
+  return value instanceof MqttError && (code === undefined || value.code === code)
+}
