@@ -1,0 +1,83 @@
+import t, { type Test } from 'tap'
+import { spawn } from 'node:child_process'
+import { existsSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import mqtt from 'mqtt'
+import { ackCodec, AckOutcome } from '../../../protocol/messages/ack'
+import { Reason } from '../../../protocol/reasons'
+import { startHub } from '../../../hub/server'
+import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
+import { nodeEd25519 } from '../../../protocol/signature/node'
+import { customerWithVoucher, gatewayTopic, hubConfig, nextMessage, OPERATOR, provisionGateway, Rest, CURRENCY } from './running-hub'
+
+// PAYALL_MQTT_URL: the hub uses an external broker (Mosquitto from Debian, installed by .ci/run)
+// instead of its own. Such a broker authenticates nobody for the hub: every payload is signed
+// end to end, so a forged batch is refused by the hub itself.
+
+const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find(path => existsSync(path))
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
+  const port = (server.address() as { port: number }).port
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+async function startMosquitto(t: Test, dir: string): Promise<string> {
+  const port = await freePort()
+  const config = join(dir, 'mosquitto.conf')
+  writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`)
+  const broker = spawn(MOSQUITTO!, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] })
+  t.teardown(() => { broker.kill('SIGTERM') })
+  const url = `mqtt://127.0.0.1:${port}`
+  // Await readiness: connect until the broker answers (bounded tries, each one a real connect).
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const ok = await new Promise<boolean>(resolve => {
+      const probe = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 1000 })
+      probe.once('connect', () => { probe.end(true); resolve(true) })
+      probe.once('error', () => { probe.end(true); resolve(false) })
+      probe.once('close', () => resolve(false))
+    })
+    if (ok) return url
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  throw new Error('mosquitto did not start')
+}
+
+t.test('the hub settles through an external Mosquitto broker and still refuses what is forged', {
+  skip: MOSQUITTO === undefined && process.env.CI !== 'true' ? 'mosquitto is not installed (.ci/run installs it)' : false,
+}, async t => {
+  const dir = t.testdir()
+  const brokerUrl = await startMosquitto(t, dir)
+  const hub = await startHub(hubConfig(join(dir, 'hub'), { mqttUrl: brokerUrl }))
+  t.teardown(() => hub.stop())
+  t.equal(hub.mqttUrl, `${brokerUrl}`, 'gateways are sent to the external broker')
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  const provisioned = await provisionGateway(hub, operator, '70B3D57ED00000E1', 'ext@shop.example')
+  t.equal(provisioned.mqttUrl, brokerUrl)
+  const customer = await customerWithVoucher(operator, 'ext@phone.example', 10_000, '5000')
+  const chain = new SimulatedGatewayChain(provisioned.eui, provisioned.keys)
+  chain.append(customer.phone.authorize({
+    gatewayEui: chain.eui, amountMinor: 700, currency: CURRENCY, nonce: randomBytes(16), timeMs: Date.now(), merchantName: 'Shop',
+  }).authorization)
+
+  const client = mqtt.connect(brokerUrl, { clientId: chain.eui, reconnectPeriod: 0 })
+  await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject) })
+  t.teardown(() => client.endAsync(true))
+  await client.subscribeAsync(gatewayTopic(chain.eui, 'acks'), { qos: 1 })
+
+  const forger = new SimulatedGatewayChain(chain.eui, nodeEd25519.keyPairFromSeed(randomBytes(32)))
+  forger.append(chain.records[0]!.authorization)
+  const refused = nextMessage(client, gatewayTopic(chain.eui, 'acks'))
+  await client.publishAsync(gatewayTopic(chain.eui, 'records'), Buffer.from(forger.batch()), { qos: 1 })
+  t.same(ackCodec.decode(new Uint8Array(await refused)).entries.map(e => [e.outcome, e.reason]),
+    [[AckOutcome.Rejected, Reason.BadGatewaySignature]], 'a batch the gateway did not sign moves no money')
+
+  const settled = nextMessage(client, gatewayTopic(chain.eui, 'acks'))
+  await client.publishAsync(gatewayTopic(chain.eui, 'records'), Buffer.from(chain.batch()), { qos: 1 })
+  t.same(ackCodec.decode(new Uint8Array(await settled)).entries.map(e => e.outcome), [AckOutcome.Settled])
+  t.equal((await operator.ok('GET', '/ledger/verify')).ok, true)
+})
