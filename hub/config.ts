@@ -84,7 +84,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   },
   {
     flag: 'mqtt-url', env: 'PAYALL_MQTT_URL', field: 'mqttUrl', valueName: 'URL',
-    description: 'external broker (mqtt://, mqtts://, ws://, wss://) to use instead of the embedded one',
+    description: "external broker (mqtt://, mqtts://, ws://, wss://) instead of the embedded one; user:password@ in it are the hub's own login there",
     parse: (text, name) => url(text, name, ['mqtt:', 'mqtts:', 'ws:', 'wss:']),
   },
   {
