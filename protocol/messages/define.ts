@@ -75,27 +75,19 @@ export function defineMessage<T>(layout: MessageLayout<T>): MessageCodec<T> {
 }
 
 export function defineSignedMessage<T>(layout: MessageLayout<T>): SignedMessageCodec<T> {
-  const unsigned_max = HEADER_BYTES + layout.body_bytes_max
-  const size_max = unsigned_max + SIGNATURE_BYTES
-  const writeUnsigned = (writer: Writer, value: T): void => {
-    header(writer, layout.type)
-    layout.writeBody(writer, value)
-  }
-  const encodeUnsigned = (value: T): Uint8Array => {
-    const writer = new Writer(unsigned_max)
-    writeUnsigned(writer, value)
-    return writer.finish()
-  }
+  // The signed bytes are the message as it would be without a signature.
+  const unsigned = defineMessage(layout)
+  const size_max = unsigned.size_max + SIGNATURE_BYTES
   const write = (writer: Writer, value: Signed<T>): void => {
-    writeUnsigned(writer, value)
+    unsigned.write(writer, value)
     writer.fixed(value.signature, SIGNATURE_BYTES, `${layout.name} signature`)
   }
   const read = (reader: Reader): Signed<T> => {
-    reader.header(layout.type, layout.name)
-    const body = layout.readBody(reader)
+    const body = unsigned.read(reader)
     const signature = reader.fixed(SIGNATURE_BYTES, `${layout.name} signature`)
     return { ...body, signature }
   }
+  const encodeUnsigned = unsigned.encode
   return {
     type: layout.type,
     name: layout.name,
