@@ -1,5 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
+import { ProtocolError } from '../../protocol/errors'
 import {
   parseAmount, formatAmount, formatMoney, assertAmountMinor, currencyByCode, currencyByNumeric, allCurrencies,
   addAmounts, AMOUNT_MAX_MINOR,
@@ -61,4 +62,19 @@ t.test('knows currencies by code and ISO numeric code', async t => {
   t.throws(() => currencyByCode('eur'), { code: 'UNKNOWN_CURRENCY' })
   const numerics = new Set(allCurrencies().map(c => c.numeric))
   t.equal(numerics.size, allCurrencies().length, 'numeric codes are unique')
+})
+
+t.test('parsing any text as an amount gives an amount or a typed error, nothing else', async t => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string(), fc.stringMatching(/^-?\d{0,20}(\.\d{0,4})?$/)), fc.constantFrom('EUR', 'XOF', 'KWD', 'NOPE'), (text, code) => {
+      try {
+        const value = parseAmount(text, code, { allowNegative: true })
+        if (!Number.isSafeInteger(value)) throw new Error(`unsafe result ${value}`)
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error
+      }
+    }),
+    { seed: 978, numRuns: 2000 },
+  )
+  t.pass('2000 inputs')
 })
