@@ -110,13 +110,15 @@ export class RecordIngest {
     // Verification starts now, overlapping the settlement of earlier batches; settlement itself
     // runs one batch at a time, in arrival order, so each gateway's chain grows in order.
     const verified = deps.pool.verifyAll(checks)
+    // Awaited in turn below; a failure meanwhile must not count as unhandled.
+    verified.catch(() => undefined)
     const run = this.serial.then(async () => {
       const valid = await verified
       if (!valid[0]) {
         this.keepRejected(topicEui, 'bad gateway signature on the chain head', payload)
         return this.rejectAll(batch, Reason.BadGatewaySignature)
       }
-      return this.settle(batch, frames, gateway, vouchers, valid.slice(1))
+      return this.settle(batch, frames, gateway, valid.slice(1))
     })
     this.serial = run.catch(() => undefined)
     return run
@@ -224,7 +226,6 @@ export class RecordIngest {
     batch: RecordBatch,
     frames: readonly RecordFrame[],
     gateway: IngestGateway,
-    vouchers: ReadonlyMap<string, VoucherState | undefined>,
     signatureValid: readonly boolean[],
   ): Promise<Ack> {
     const { store, ledger, clock, settings } = this.deps
@@ -247,6 +248,7 @@ export class RecordIngest {
     const rows: Array<RecordRow | null> = new Array(records.length).fill(null)
     const forks: Array<{ gatewaySeq: number; knownHash: Uint8Array; otherRecord: Uint8Array }> = []
     const known = new Map<string, KnownPayment[]>()
+    const vouchers = new Map<string, VoucherState | undefined>()
     const doubleSpends: Array<DoubleSpendRow & { index: number }> = []
     const settles: Array<{ index: number; input: SettleFromHoldInput; flagged: boolean }> = []
     const merchantCurrency = await this.merchantCurrency(gateway)
@@ -279,6 +281,8 @@ export class RecordIngest {
       const voucherIdHex = toHex(authorization.voucherId)
       // The transfer id: SHA-256 of the bytes the customer signed (protocol transferIdOf).
       const transferIdHex = toHex(sha256(frame.authorizationUnsigned))
+      // Read again here, in turn: an earlier batch may have revoked it since this one arrived.
+      if (!vouchers.has(voucherIdHex)) vouchers.set(voucherIdHex, store.voucher(voucherIdHex))
       const voucher = vouchers.get(voucherIdHex)
       let payments = known.get(voucherIdHex)
       if (payments === undefined) {
