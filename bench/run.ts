@@ -1,6 +1,7 @@
 // `npm run bench`: runs every suite in one process and prints one JSON object per line.
 // Figures that are compared (ratios) are measured in the same run, on the same noisy machine.
 
+import { benchAnchor } from './anchor'
 import { benchHub } from './hub'
 import { benchMerkle } from './merkle'
 import type { Metric, Suite } from './metric'
@@ -10,6 +11,7 @@ const SUITES: ReadonlyArray<readonly [string, Suite]> = [
   ['protocol', benchProtocol],
   ['merkle', benchMerkle],
   ['hub', benchHub],
+  ['anchor', benchAnchor],
 ]
 
 async function main(): Promise<void> {

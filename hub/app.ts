@@ -4,6 +4,7 @@
 import fastifyCors from '@fastify/cors'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { HubContext } from './context'
+import { anchorRoutes } from './anchor/routes'
 import { authPlugin } from './http/auth'
 import { docs } from './http/docs'
 import { ERROR_REPLY_SCHEMA, handleError, handleNotFound } from './http/errors'
@@ -56,6 +57,7 @@ export async function buildApp(context: HubContext): Promise<FastifyInstance> {
   //    ledger (accounts, transfers, proofs), gateways, vouchers.
   await app.register(gatewayRoutes, { context })
   await app.register(moneyRoutes, { context })
+  await app.register(anchorRoutes, { context })
 
   return app
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // payall-hub: starts the hub from flags and PAYALL_* variables, prints where it serves, and stops
 // gracefully on SIGINT/SIGTERM. Exit 0 after a clean stop, 2 for a bad option, 1 if it cannot start.
+// `payall-hub deploy-anchor` and `payall-hub verify-proof` are the anchoring commands (hub/anchor/commands.ts).
 
+import { ANCHOR_COMMANDS_HELP, deployAnchorCommand, verifyProofCommand } from './anchor/commands'
 import { ConfigError, helpText, parseConfig } from './config'
 import { APP_VERSION } from './http/health'
 import { startHub, type RunningHub } from './server'
@@ -22,8 +24,10 @@ const processIo: CliIo = {
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo = processIo): Promise<number> {
+  if (argv[0] === 'deploy-anchor') return deployAnchorCommand(argv.slice(1), env, io)
+  if (argv[0] === 'verify-proof') return verifyProofCommand(argv.slice(1), env, io)
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(helpText(PROGRAM))
+    io.stdout.write(`${helpText(PROGRAM)}\n${ANCHOR_COMMANDS_HELP}`)
     return 0
   }
   let hub: RunningHub

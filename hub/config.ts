@@ -26,6 +26,10 @@ export interface HubConfig {
   readonly chainRpcUrl: string | undefined
   readonly chainKey: string | undefined
   readonly anchorAddress: string | undefined
+  readonly anchorBatchMax: number
+  readonly anchorBatchAge_ms: number
+  readonly anchorConfirmations: number
+  readonly anchorMaxFeeGwei: number
 }
 
 /** A bad flag or environment variable; `field` is the name the user typed (flag or variable). */
@@ -114,18 +118,38 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   },
   {
     flag: 'chain-rpc', env: 'PAYALL_CHAIN_RPC', field: 'chainRpcUrl', valueName: 'URL',
-    description: 'EVM JSON-RPC endpoint for anchoring (recorded; anchoring is not in this version)',
-    parse: (text, name) => url(text, name, ['http:', 'https:', 'ws:', 'wss:']),
+    description: 'EVM JSON-RPC endpoint (http or https) batches are anchored on; without it they are sealed and queued',
+    parse: (text, name) => url(text, name, ['http:', 'https:']),
   },
   {
     env: 'PAYALL_CHAIN_KEY', field: 'chainKey', valueName: 'HEX',
-    description: 'private key (0x + 64 hex) paying for anchor transactions (recorded, not used yet)',
+    description: 'private key (0x + 64 hex) that owns the Anchor contract and pays for anchor transactions',
     parse: (text, name) => hex(text, name, 32),
   },
   {
     flag: 'anchor-address', env: 'PAYALL_ANCHOR_ADDRESS', field: 'anchorAddress', valueName: 'ADDRESS',
-    description: 'address (0x + 40 hex) of the Anchor contract (recorded, not used yet)',
+    description: 'address (0x + 40 hex) of the Anchor contract (payall-hub deploy-anchor prints one)',
     parse: (text, name) => hex(text, name, 20),
+  },
+  {
+    flag: 'anchor-batch-max', env: 'PAYALL_ANCHOR_BATCH_MAX', field: 'anchorBatchMax', defaultText: '1000', valueName: 'N',
+    description: 'a batch is sealed once it holds this many settled transfers',
+    parse: (text, name) => integerIn(text, name, 1, 1_048_576),
+  },
+  {
+    flag: 'anchor-batch-age-ms', env: 'PAYALL_ANCHOR_BATCH_AGE_MS', field: 'anchorBatchAge_ms', defaultText: '60000', valueName: 'MS',
+    description: 'or once its oldest transfer has waited this long',
+    parse: (text, name) => integerIn(text, name, 0, 7 * 24 * 60 * 60 * 1000),
+  },
+  {
+    flag: 'anchor-confirmations', env: 'PAYALL_ANCHOR_CONFIRMATIONS', field: 'anchorConfirmations', defaultText: '1', valueName: 'N',
+    description: 'blocks (the anchoring one included) before a batch counts as anchored',
+    parse: (text, name) => integerIn(text, name, 1, 1000),
+  },
+  {
+    flag: 'anchor-max-fee-gwei', env: 'PAYALL_ANCHOR_MAX_FEE_GWEI', field: 'anchorMaxFeeGwei', defaultText: '200', valueName: 'GWEI',
+    description: 'the most paid per gas unit; above it anchoring waits for cheaper blocks',
+    parse: (text, name) => integerIn(text, name, 1, 1_000_000),
   },
 ]
 
@@ -141,6 +165,10 @@ const DEFAULTS: HubConfig = {
   jwtSecret: undefined,
   logLevel: 'info',
   corsOrigins: [],
+  anchorBatchMax: 1_000,
+  anchorBatchAge_ms: 60_000,
+  anchorConfirmations: 1,
+  anchorMaxFeeGwei: 200,
   chainRpcUrl: undefined,
   chainKey: undefined,
   anchorAddress: undefined,
@@ -204,6 +232,14 @@ function parseFlags(argv: readonly string[]): Record<string, string | undefined>
 function nonEmpty(text: string, name: string): string {
   if (text.trim() === '') throw new ConfigError(name, `${name} must not be empty`)
   return text
+}
+
+function integerIn(text: string, name: string, min: number, max: number): number {
+  const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `${name} must be an integer ${min}–${max}, got '${text}'`)
+  }
+  return value
 }
 
 function port(text: string, name: string): number {

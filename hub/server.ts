@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { buildApp } from './app'
+import { startAnchoring, type AnchorService } from './anchor/service'
+import type { AnchorSettings } from './anchor/settings'
 import { GatewayStore } from './gateways/store'
 import { republishConfigs } from './gateways/config'
 import { feeScheduleResolver } from './ingest/fees'
@@ -32,6 +34,8 @@ export interface HubOverrides {
   clock?: Clock
   random?: RandomBytes
   log?: FastifyBaseLogger
+  /** Batch size and age, confirmations, fee cap…: ANCHOR_SETTINGS_DEFAULT where not given. */
+  anchor?: Partial<AnchorSettings>
 }
 
 export interface RunningHub {
@@ -54,6 +58,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   const db = openDatabase(join(dataDir, DATABASE_FILE))
   let app: FastifyInstance | undefined
   let sweeper: NodeJS.Timeout | undefined
+  let anchoring: AnchorService | undefined
   try {
     const clock = overrides.clock ?? systemClock
     const bus = new LateBoundBus()
@@ -109,6 +114,13 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     }
     const mqttUrl = mqtt.url
     sweeper = startHoldSweeper(context, voucherServices(context).vouchers)
+    anchoring = startAnchoring(context, {
+      batchMax: config.anchorBatchMax,
+      batchAge_ms: config.anchorBatchAge_ms,
+      confirmations: config.anchorConfirmations,
+      maxFeePerGas_wei: BigInt(config.anchorMaxFeeGwei) * 1_000_000_000n,
+      ...overrides.anchor,
+    })
 
     const address = listening.server.address()
     if (address === null || typeof address === 'string') throw new Error('the HTTP server has no TCP address')
@@ -124,10 +136,11 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
         stopping ??= (async () => {
           try {
             // New work stops first (HTTP, then MQTT: the message in hand is finished and acked),
-            // then the verifiers, then the database, which holds everything acked.
+            // then the verifiers and the anchoring, then the database, which holds everything acked.
             clearInterval(sweeper)
             await listening.close()
             await mqtt.stop()
+            await anchoring?.stop()
             await pool.close()
           } finally {
             db.close()
@@ -138,6 +151,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     }
   } catch (error) {
     clearInterval(sweeper)
+    await anchoring?.stop()
     await app?.close()
     db.close()
     throw error

@@ -1,6 +1,7 @@
 // The hub's schema as an ordered list of migrations, tracked with PRAGMA user_version.
 // To change the schema, append a migration with the next version; never edit one that has shipped.
 
+import { ANCHOR_SQL } from '../anchor/schema'
 import { GATEWAYS_SQL } from '../gateways/schema'
 import { INGEST_SQL } from '../ingest/schema'
 import { USERS_SQL } from '../users/schema'
@@ -123,6 +124,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'gateways', sql: GATEWAYS_SQL },
   { version: 4, name: 'devices and vouchers', sql: VOUCHERS_SQL },
   { version: 5, name: 'ingest', sql: INGEST_SQL },
+  { version: 6, name: 'anchoring', sql: ANCHOR_SQL },
 ]
 
 /** The schema version this build writes; a database beyond it is refused. */

@@ -27,6 +27,10 @@ t.test('defaults apply when neither flags nor environment say anything', async (
     chainRpcUrl: undefined,
     chainKey: undefined,
     anchorAddress: undefined,
+    anchorBatchMax: 1000,
+    anchorBatchAge_ms: 60000,
+    anchorConfirmations: 1,
+    anchorMaxFeeGwei: 200,
   })
 })
 
@@ -38,6 +42,10 @@ t.test('every flag and its environment variable give the same configuration', as
     ['mqtt-port', 'PAYALL_MQTT_PORT', '8883'],
     ['mqtt-host', 'PAYALL_MQTT_HOST', '::'],
     ['mqtt-url', 'PAYALL_MQTT_URL', 'mqtts://broker.example:8883'],
+    ['anchor-batch-max', 'PAYALL_ANCHOR_BATCH_MAX', '5000'],
+    ['anchor-batch-age-ms', 'PAYALL_ANCHOR_BATCH_AGE_MS', '1000'],
+    ['anchor-confirmations', 'PAYALL_ANCHOR_CONFIRMATIONS', '3'],
+    ['anchor-max-fee-gwei', 'PAYALL_ANCHOR_MAX_FEE_GWEI', '50'],
     ['log-level', 'PAYALL_LOG_LEVEL', 'debug'],
     ['cors-origin', 'PAYALL_CORS_ORIGIN', 'https://shop.example, http://localhost:5173'],
     ['chain-rpc', 'PAYALL_CHAIN_RPC', 'http://127.0.0.1:8545'],

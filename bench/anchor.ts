@@ -1,0 +1,117 @@
+// Anchoring figures: gas of one anchor transaction (per batch and per transfer) at 1,000 and 100,000 transfers,
+// the size of a proof at those sizes, and the time to seal 100,000 settled transfers. The chain is a real local
+// anvil node. Alone: `node dist/bench/run.js anchor`.
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { nodeEd25519 } from '../protocol/signature/node'
+import { AnchorService } from '../hub/anchor/service'
+import { connectAnchorChain, deployAnchor } from '../hub/anchor/chain'
+import { ProofService } from '../hub/anchor/proofs'
+import { proofReply } from '../hub/anchor/replies'
+import { Sealer } from '../hub/anchor/seal'
+import { anchorSettings } from '../hub/anchor/settings'
+import { AnchorStore } from '../hub/anchor/store'
+import { cashTransferId } from '../hub/ledger/ids'
+import { SqliteLedgerStore } from '../hub/ledger/sqlite-store'
+import { TRANSFERS_PER_BATCH_MAX, type LedgerStore } from '../hub/ledger/store'
+import { openDatabase } from '../hub/store/database'
+import { ANVIL_KEYS, startAnvil } from '../test/hub/anchor/anvil'
+import { round, type Metric } from './metric'
+
+const SMALL_BATCH = 1_000
+const LARGE_BATCH = 100_000
+const CURRENCY = 'XOF'
+const CHAIN_KEY = ANVIL_KEYS[0]
+const PROOF_SAMPLE_COUNT = 256
+
+/** Settles `count` cash-ins in ledger batches of TRANSFERS_PER_BATCH_MAX. */
+async function settleCashIns(ledger: LedgerStore, count: number, tag: string): Promise<void> {
+  const wallet = await ledger.openWallet({ id: 'bench-wallet', userId: null, currency: CURRENCY })
+  const { external } = await ledger.systemAccounts(CURRENCY)
+  for (let from = 0; from < count; from += TRANSFERS_PER_BATCH_MAX) {
+    const inputs = []
+    for (let index = from; index < Math.min(count, from + TRANSFERS_PER_BATCH_MAX); index++) {
+      inputs.push({
+        id: cashTransferId('cash_in', wallet.id, `${tag}-${index}`),
+        kind: 'cash_in' as const,
+        currency: CURRENCY,
+        postings: [
+          { accountId: external.id, amountMinor: -1, role: 'payer' as const },
+          { accountId: wallet.id, amountMinor: 1, role: 'payee' as const },
+        ],
+      })
+    }
+    const outcomes = await ledger.applyTransfers(inputs)
+    if (!outcomes.every(outcome => outcome.status === 'applied')) throw new Error('a bench cash-in was not applied')
+  }
+}
+
+export async function benchAnchor(): Promise<Metric[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'payall-bench-anchor-'))
+  const db = openDatabase(join(dataDir, 'hub.sqlite'))
+  const anvil = await startAnvil()
+  try {
+    const clock = { nowMs: () => Date.now() }
+    const ledger = new SqliteLedgerStore(db, { nowMs: clock.nowMs })
+    const store = new AnchorStore(db)
+    const hubKeys = nodeEd25519.generateKeyPair()
+    const sealerFor = (batchMax: number) => new Sealer(store, hubKeys, nodeEd25519, clock, anchorSettings({ batchMax }))
+
+    await settleCashIns(ledger, SMALL_BATCH, 'small')
+    const small = sealerFor(SMALL_BATCH).sealOne()!.batch
+    await settleCashIns(ledger, LARGE_BATCH, 'large')
+    const sealStart = performance.now()
+    const large = sealerFor(LARGE_BATCH).sealOne()!.batch
+    const sealMs = performance.now() - sealStart
+    if (small.count !== SMALL_BATCH || large.count !== LARGE_BATCH) throw new Error('the batches are not the sizes measured')
+
+    const { address } = await deployAnchor({ rpcUrl: anvil.rpcUrl, privateKey: CHAIN_KEY, rpcTimeout_ms: 10_000 })
+    const settings = anchorSettings({ batchMax: LARGE_BATCH })
+    const service = new AnchorService({
+      store, clock, settings,
+      sealer: sealerFor(LARGE_BATCH),
+      log: pino({ level: 'silent' }),
+      connect: () => connectAnchorChain({
+        rpcUrl: anvil.rpcUrl, privateKey: CHAIN_KEY, contractAddress: address,
+        maxFeePerGas_wei: settings.maxFeePerGas_wei, gasLimit_max: settings.gasLimit_max, rpcTimeout_ms: settings.rpcTimeout_ms,
+      }),
+    })
+    await service.tick()
+    await service.tick()
+    await service.stop()
+
+    const proofs = new ProofService(store)
+    const metrics: Metric[] = []
+    for (const [label, batch] of [['1k', small], ['100k', large]] as const) {
+      const anchored = store.batch(batch.batchId)!
+      if (anchored.status !== 'anchored') throw new Error(`batch ${batch.batchId} is ${anchored.status}, not anchored`)
+      const receipt = await anvil.rpc('eth_getTransactionReceipt', [anchored.txHash]) as { gasUsed: string }
+      const gas = Number(BigInt(receipt.gasUsed))
+      // Most leaves sit on the deepest level (976 of 1,000; 68,928 of 100,000), so a sample finds the longest proof.
+      let proofLength_max = 0
+      let replyBytes = 0
+      for (const transferId of store.batchTransferIds(batch.batchId).slice(0, PROOF_SAMPLE_COUNT)) {
+        const lookup = proofs.lookup(transferId)
+        if (lookup.kind !== 'proof') throw new Error(`no proof for ${transferId}`)
+        if (lookup.proof.proof.length <= proofLength_max) continue
+        proofLength_max = lookup.proof.proof.length
+        replyBytes = JSON.stringify(proofReply(lookup.proof, hubKeys.publicKey)).length
+      }
+      metrics.push(
+        { name: `anchor_gas_per_batch_${label}`, value: gas, unit: 'gas' },
+        { name: `anchor_gas_per_transfer_${label}`, value: round(gas / batch.count, 3), unit: 'gas' },
+        { name: `anchor_proof_bytes_${label}`, value: proofLength_max * 32, unit: 'bytes' },
+        { name: `anchor_proof_reply_bytes_${label}`, value: replyBytes, unit: 'bytes' },
+      )
+    }
+    metrics.push({ name: 'anchor_seal_100k_ms', value: round(sealMs, 1), unit: 'ms' })
+    return metrics
+  } finally {
+    await anvil.stop()
+    db.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}

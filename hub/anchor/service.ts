@@ -1,0 +1,183 @@
+// The anchoring service a running hub keeps: on every tick it seals what is due, then moves each unanchored
+// batch one step on the chain. Failures back off exponentially (bounded); nothing sealed is ever dropped.
+
+import type { FastifyBaseLogger } from 'fastify'
+import { nodeEd25519 } from '../../protocol/signature/node'
+import type { HubConfig } from '../config'
+import type { Clock, HubContext } from '../context'
+import { Anchorer, type StepOutcome } from './anchorer'
+import { backoffDelayMs, type AnchorBatch } from './batch'
+import { connectAnchorChain, isAnchorError, type AnchorChain, type AnchorErrorCode } from './chain'
+import { Sealer } from './seal'
+import { anchorSettings, type AnchorSettings } from './settings'
+import { AnchorStore } from './store'
+
+/** Most batches one tick looks at; a backlog is worked off over several ticks. */
+export const BATCHES_PER_TICK_MAX = 64
+
+export interface TickReport {
+  /** Ids of the batches sealed in this tick. */
+  readonly sealed: number[]
+  /** 'deferred': the batch needs a first transaction, but inFlight_max transactions are out already. */
+  readonly steps: Array<{ readonly batchId: number; readonly outcome: StepOutcome | 'deferred' }>
+  /** Why no chain work was done: none configured, or backing off after failures. */
+  readonly idle?: 'no_chain' | 'backing_off'
+  /** What failed, when the tick ended in a failure. */
+  readonly error?: AnchorErrorCode | 'INTERNAL'
+}
+
+export interface AnchorServiceOptions {
+  readonly store: AnchorStore
+  readonly sealer: Sealer
+  readonly clock: Clock
+  readonly log: FastifyBaseLogger
+  readonly settings: AnchorSettings
+  /** Opens the chain; undefined when none is configured, and then batches are sealed and wait. */
+  readonly connect: (() => Promise<AnchorChain>) | undefined
+}
+
+export class AnchorService {
+  private readonly anchorer: Anchorer
+  private chain: AnchorChain | undefined
+  private failures = 0
+  private retryAtMs = 0
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+  private stopped = false
+
+  constructor(private readonly options: AnchorServiceOptions) {
+    this.anchorer = new Anchorer(options.store, options.clock, options.log, options.settings.confirmations)
+  }
+
+  /** One round: seal what is due, then one step for each unanchored batch. Never throws for a chain failure. */
+  async tick(): Promise<TickReport> {
+    const { store, sealer, clock, log, settings, connect } = this.options
+    const sealed = sealer.sealDue().map(({ batch }) => {
+      log.info({ batchId: batch.batchId, count: batch.count }, 'batch sealed')
+      return batch.batchId
+    })
+    const steps: TickReport['steps'] = []
+    if (connect === undefined) return { sealed, steps, idle: 'no_chain' }
+    if (clock.nowMs() < this.retryAtMs) return { sealed, steps, idle: 'backing_off' }
+
+    // The batch the failure is recorded on: the one in hand, or else the first one waiting.
+    let current: AnchorBatch | undefined
+    try {
+      this.chain ??= await connect()
+      const chain = this.chain
+      const batches = store.unanchored(chain.target, BATCHES_PER_TICK_MAX)
+      current = batches[0]
+      if (batches.length > 0) {
+        const headBlock = await chain.blockNumber()
+        const isInFlight = (batch: AnchorBatch) => batch.status === 'sent' && this.anchorer.sentTo(batch, chain)
+        let inFlight = batches.filter(isInFlight).length
+        for (const batch of batches) {
+          if (this.stopped) break
+          // A batch without a transaction out cannot be on chain yet: while the bound is reached it is not even looked up.
+          if (!isInFlight(batch) && inFlight >= settings.inFlight_max) {
+            steps.push({ batchId: batch.batchId, outcome: 'deferred' })
+            continue
+          }
+          current = batch
+          const outcome = await this.anchorer.step(batch, chain, headBlock)
+          if (outcome === 'sent' && !isInFlight(batch)) inFlight++
+          if ((outcome === 'anchored' || outcome === 'conflict') && isInFlight(batch)) inFlight--
+          steps.push({ batchId: batch.batchId, outcome })
+        }
+      }
+      this.failures = 0
+      return { sealed, steps }
+    } catch (error) {
+      const code = isAnchorError(error) ? error.code : 'INTERNAL'
+      this.failures++
+      const retryIn_ms = backoffDelayMs(this.failures, settings)
+      this.retryAtMs = clock.nowMs() + retryIn_ms
+      // Reconnect next time: the node may have come back as another chain, or the contract may have moved.
+      this.chain?.close()
+      this.chain = undefined
+      if (current !== undefined && !this.stopped) store.recordError(current.batchId, code)
+      if (code === 'INTERNAL') log.error({ err: error, retryIn_ms }, 'anchoring failed')
+      else log.warn({ code, reason: (error as Error).message, failures: this.failures, retryIn_ms }, 'anchoring failed; will retry')
+      return { sealed, steps, error: code }
+    }
+  }
+
+  /** Ticks every tickInterval_ms until stop(); one tick at a time. */
+  start(): void {
+    const schedule = (): void => {
+      if (this.stopped) return
+      this.timer = setTimeout(() => {
+        this.running = this.tick()
+          .then(() => undefined, (error: unknown) => this.options.log.error({ err: error }, 'sealing failed'))
+          .finally(() => {
+            this.running = undefined
+            schedule()
+          })
+      }, this.options.settings.tickInterval_ms)
+      this.timer.unref()
+    }
+    schedule()
+  }
+
+  /** Lets the tick in progress finish its current step (each RPC call is bounded by rpcTimeout_ms), then stops. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    await this.running
+    this.chain?.close()
+    this.chain = undefined
+  }
+}
+
+/** The service over a hub context: the chain from PAYALL_CHAIN_RPC, PAYALL_CHAIN_KEY and PAYALL_ANCHOR_ADDRESS. */
+export function createAnchorService(
+  context: HubContext,
+  settings: AnchorSettings,
+  connect: (() => Promise<AnchorChain>) | undefined = chainConnector(context.config, settings, context.log),
+): AnchorService {
+  const store = new AnchorStore(context.db)
+  return new AnchorService({
+    store,
+    sealer: new Sealer(store, context.hubKeys, nodeEd25519, context.clock, settings),
+    clock: context.clock,
+    log: context.log,
+    settings,
+    connect,
+  })
+}
+
+/** Creates and starts the service; settings are ANCHOR_SETTINGS_DEFAULT with `overrides`. */
+export function startAnchoring(context: HubContext, overrides: Partial<AnchorSettings> = {}): AnchorService {
+  const service = createAnchorService(context, anchorSettings(overrides))
+  service.start()
+  return service
+}
+
+function chainConnector(
+  config: HubConfig,
+  settings: AnchorSettings,
+  log: FastifyBaseLogger,
+): (() => Promise<AnchorChain>) | undefined {
+  const { chainRpcUrl, chainKey, anchorAddress } = config
+  if (chainRpcUrl === undefined && chainKey === undefined && anchorAddress === undefined) {
+    log.info('no chain configured: batches are sealed and wait to be anchored')
+    return undefined
+  }
+  if (chainRpcUrl === undefined || chainKey === undefined || anchorAddress === undefined) {
+    const missing = [
+      chainRpcUrl === undefined ? 'PAYALL_CHAIN_RPC' : undefined,
+      chainKey === undefined ? 'PAYALL_CHAIN_KEY' : undefined,
+      anchorAddress === undefined ? 'PAYALL_ANCHOR_ADDRESS (payall-hub deploy-anchor prints one)' : undefined,
+    ].filter(name => name !== undefined)
+    log.warn({ missing }, 'anchoring needs all three chain settings: batches are sealed and wait to be anchored')
+    return undefined
+  }
+  return () => connectAnchorChain({
+    rpcUrl: chainRpcUrl,
+    privateKey: chainKey,
+    contractAddress: anchorAddress,
+    maxFeePerGas_wei: settings.maxFeePerGas_wei,
+    gasLimit_max: settings.gasLimit_max,
+    rpcTimeout_ms: settings.rpcTimeout_ms,
+  })
+}

@@ -1,0 +1,119 @@
+import t from 'tap'
+import { join } from 'node:path'
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
+import { toHex } from '../../../protocol/bytes'
+import { nodeEd25519 } from '../../../protocol/signature/node'
+import { sealedBatchMessage } from '../../../hub/anchor/batch'
+import { Sealer } from '../../../hub/anchor/seal'
+import { anchorSettings } from '../../../hub/anchor/settings'
+import { AnchorStore } from '../../../hub/anchor/store'
+import { SqliteLedgerStore } from '../../../hub/ledger/sqlite-store'
+import { openDatabase } from '../../../hub/store/database'
+import { MIGRATIONS } from '../../../hub/store/migrations'
+import { cashTransferId } from '../../../hub/ledger/ids'
+import { anchorWorld } from './world'
+
+t.test('with no chain configured, batches are sealed by count and wait as sealed', async t => {
+  const w = anchorWorld(t)
+  const ids = await w.settle(25)
+  const service = w.service({ batchMax: 10, batchAge_ms: 60_000 })
+  const report = await service.tick()
+  t.same(report.sealed, [1, 2], 'two full batches of 10; the last 5 are younger than the age limit')
+  t.equal(report.idle, 'no_chain')
+  t.same(w.store.queueState().queuedCount, 5)
+  for (const batchId of [1, 2]) {
+    const batch = w.store.batch(batchId)!
+    t.equal(batch.status, 'sealed')
+    t.equal(batch.count, 10)
+    t.same(w.store.batchTransferIds(batchId), ids.slice((batchId - 1) * 10, batchId * 10), 'oldest transfers first, in order')
+  }
+  t.same((await service.tick()).sealed, [], 'sealing again changes nothing while nothing more is due')
+})
+
+t.test('seals what waits once the oldest transfer is older than the batch age', async t => {
+  const w = anchorWorld(t)
+  await w.settle(3)
+  const service = w.service({ batchMax: 1_000, batchAge_ms: 60_000 })
+  t.same((await service.tick()).sealed, [], 'three transfers, just settled: not due')
+  w.clock.advanceMs(59_999)
+  t.same((await service.tick()).sealed, [])
+  w.clock.advanceMs(1)
+  t.same((await service.tick()).sealed, [1], 'due at exactly the age')
+  t.equal(w.store.batch(1)!.count, 3)
+  t.equal(w.store.queueState().queuedCount, 0)
+})
+
+t.test('the root is OpenZeppelin’s over the transfer ids and the hub signs (batchId, root, count, sealedAtMs)', async t => {
+  const w = anchorWorld(t)
+  const ids = await w.settle(7)
+  await w.service().tick()
+  const batch = w.store.batch(1)!
+  const expected = StandardMerkleTree.of(ids.map(id => [`0x${id}`]), ['bytes32'])
+  t.equal(`0x${toHex(batch.root)}`, expected.root)
+  t.ok(nodeEd25519.verify(sealedBatchMessage(batch), batch.hubSignature, w.context.hubKeys.publicKey), 'hub-signed')
+  t.notOk(nodeEd25519.verify(sealedBatchMessage({ ...batch, count: 8 }), batch.hubSignature, w.context.hubKeys.publicKey),
+    'the signature covers the count')
+  t.equal(batch.sealedAtMs, w.clock.nowMs())
+})
+
+t.test('every settled transfer lands in exactly one batch, at its own leaf index', async t => {
+  const w = anchorWorld(t)
+  const ids = [...await w.settle(12), ...await w.settle(9)]
+  const service = w.service({ batchMax: 5 })
+  await service.tick()
+  const leaves = ids.map(id => w.store.leafOf(id))
+  t.ok(leaves.every(leaf => leaf !== undefined), 'none is left out')
+  t.same(new Set(leaves.map(leaf => `${leaf!.batchId}/${leaf!.leafIndex}`)).size, ids.length, 'no two share a leaf')
+  const rows = w.context.db.prepare('SELECT count(*) AS n FROM anchor_leaves').get() as { n: number }
+  t.equal(rows.n, ids.length, 'and none is in two batches')
+  t.same([1, 2, 3, 4, 5].map(batchId => w.store.batch(batchId)!.count), [5, 5, 5, 5, 1])
+})
+
+t.test('a seal that fails midway writes nothing: its transfers stay queued for the next one', async t => {
+  const w = anchorWorld(t)
+  await w.settle(4)
+  const policy = anchorSettings({ batchMax: 10, batchAge_ms: 0 })
+  const failing = new Sealer(w.store, w.context.hubKeys, {
+    ...nodeEd25519,
+    sign: () => {
+      throw new Error('power loss while signing')
+    },
+  }, w.clock, policy)
+  t.throws(() => failing.sealOne(), /power loss/)
+  t.equal(w.store.queueState().queuedCount, 4)
+  t.equal(w.store.batch(1), undefined)
+
+  const sealer = new Sealer(w.store, w.context.hubKeys, nodeEd25519, w.clock, policy)
+  t.equal(sealer.sealOne()!.batch.batchId, 1, 'the next seal takes the same transfers as batch 1')
+  t.equal(w.store.batch(1)!.count, 4)
+  t.equal(sealer.sealOne(), undefined, 'and then there is nothing left to seal')
+})
+
+t.test('a sealed batch and its leaves cannot be rewritten', async t => {
+  const w = anchorWorld(t)
+  const [id] = await w.settle(1)
+  await w.service().tick()
+  t.throws(() => w.context.db.prepare('UPDATE anchor_batches SET root = ? WHERE id = 1').run(Buffer.alloc(32)), /ANCHOR_IMMUTABLE/)
+  t.throws(() => w.context.db.prepare('DELETE FROM anchor_leaves WHERE transfer_id = ?').run(id), /ANCHOR_IMMUTABLE/)
+  t.throws(() => w.context.db.prepare('DELETE FROM anchor_batches').run(), /ANCHOR_IMMUTABLE/)
+})
+
+t.test('transfers settled before anchoring existed are queued by the migration, oldest first', async t => {
+  const path = join(t.testdir(), 'hub.sqlite')
+  const before = openDatabase(path, { migrations: MIGRATIONS.slice(0, MIGRATIONS.findIndex(migration => migration.name === 'anchoring')) })
+  const ledger = new SqliteLedgerStore(before, { nowMs: () => 1_000 })
+  const wallet = await ledger.openWallet({ id: 'early', userId: null, currency: 'XOF' })
+  const ids = ['a', 'b', 'c'].map(key => cashTransferId('cash_in', wallet.id, key))
+  const { external } = await ledger.systemAccounts('XOF')
+  const outcomes = await ledger.applyTransfers(ids.map(id => ({
+    id, kind: 'cash_in', currency: 'XOF',
+    postings: [{ accountId: external.id, amountMinor: -1, role: 'payer' }, { accountId: wallet.id, amountMinor: 1, role: 'payee' }],
+  })))
+  t.same(outcomes.map(outcome => outcome.status), ['applied', 'applied', 'applied'])
+  before.close()
+
+  const after = openDatabase(path)
+  t.teardown(() => after.close())
+  const store = new AnchorStore(after)
+  t.same(store.queueHead(10).map(queued => queued.transferId), ids)
+})
