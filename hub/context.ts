@@ -33,6 +33,8 @@ export interface HubContext {
   readonly ledger: LedgerStore
   /** Publishes to gateways over MQTT. */
   readonly bus: MessageBus
+  /** Where the embedded broker listens once it does: the port it bound (config may say 0). */
+  readonly broker: { boundPort: number | undefined }
 }
 
 export const systemClock: Clock = { nowMs: () => Date.now() }

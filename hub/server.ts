@@ -73,6 +73,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       passwords: createPasswordHasher({ random }),
       ledger: new SqliteLedgerStore(db, { nowMs: () => clock.nowMs() }),
       bus,
+      broker: { boundPort: undefined },
     }
     const operator = await ensureOperator(context)
     app = await buildApp(context)

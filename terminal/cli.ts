@@ -1,30 +1,344 @@
 #!/usr/bin/env node
-// payall-terminal: the gateway runtime. Its payment loop, store and sync land with the
-// issue "Terminal: offline payments, the SQLite store and MQTT sync"; until then it says so.
+// payall-terminal: the gateway runtime's command line. init, provision, status, sync and export
+// work on the data directory; run keeps the link to the hub (uploads, acks, config, revocations)
+// while the payment loop waits for the device drivers.
 
-const HELP = `payall-terminal — the PayAll gateway runtime (offline payment terminal)
+import { parseArgs } from 'node:util'
+import { toBase64, toHex } from '../protocol/bytes'
+import { formatMoney } from '../protocol/money'
+import { reasonName, type Reason } from '../protocol/reasons'
+import { ProtocolError } from '../protocol/errors'
+import { nodeEd25519 } from '../protocol/signature/node'
+import { loadTerminalConfig } from './config'
+import { systemClock, systemRandom, type Clock, type RandomBytes } from './environment'
+import { TerminalError } from './errors'
+import { TerminalEmitter } from './events'
+import { initTerminal } from './init'
+import { provision, type Fetch } from './provision'
+import { limitsLeft } from './risk'
+import { TerminalStore, type StoredRecord } from './store/store'
+import { TerminalSync, type SyncOptions } from './sync'
+
+export const DATA_DIR_DEFAULT = 'payall-terminal-data'
+const SYNC_CONNECT_TIMEOUT_MS_DEFAULT = 15_000
+/** Records read per page when exporting: memory stays flat whatever the chain's length. */
+const EXPORT_PAGE_RECORDS = 1_000
+
+export const HELP = `payall-terminal — the PayAll gateway runtime (offline payment terminal)
 
 Usage: payall-terminal <command> [options]
 
-Planned commands (not implemented yet in this version):
-  init        create the data directory, the gateway's Ed25519 key and database
-  provision   register with a hub: payall-terminal provision --hub URL --token T
-  run         start the payment loop (--simulate for simulated devices)
-  status      online/offline, unsynced count and amount, limits left
-  sync        sync now and report what happened
-  export      records as JSON lines, for audits
+Commands:
+  init [--eui EUI]                    create the data directory, the gateway's Ed25519 key
+                                      (file mode 0600) and its database; without --eui a
+                                      locally administered EUI-64 is generated
+  provision --hub URL --token T       register with a hub: pin its key, store the MQTT
+                                      settings and the signed RiskConfig
+  status [--json]                     link as last seen, unsynced count and amount, limits
+                                      left, time left before the upload deadline, last sync
+                                      and last ack
+  sync [--timeout-ms N]               connect, upload every unacked record, apply the acks,
+                                      config and revocations received, report, disconnect
+                                      (not while run is running: the broker takes one
+                                      connection per gateway)
+  export [--from-seq N]               records as JSON lines, for audits
+  run [--config FILE]                 keep the link to the hub: upload records, apply acks,
+                                      RiskConfig and revocations as they come, until stopped
+
+Not in this version:
+  run --simulate and the payment loop at the counter (keypad, NFC phone, display, printer)
+  need the device drivers, which come with their own issue; the payment flow itself is in
+  terminal/payment.ts and runs in the tests against the real hub.
 
 Options:
-  -h, --help  show this help
+  --data-dir DIR   the gateway's data directory (default: $PAYALL_TERMINAL_DATA or ./${DATA_DIR_DEFAULT})
+  -h, --help       show this help
 `
 
-function main(argv: string[]): number {
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(HELP)
-    return 0
-  }
-  process.stderr.write(`payall-terminal: "${argv[0]}" is not implemented in this version (see --help)\n`)
-  return 2
+export interface CliIo {
+  out(text: string): void
+  err(text: string): void
+  env: Record<string, string | undefined>
+  clock: Clock
+  random: RandomBytes
+  fetch: Fetch
+  /** Resolves when the process is asked to stop (run). */
+  stopSignal(): Promise<void>
+  /** Sync tuning for tests (reconnect delays, a broker address override). */
+  syncOptions?: Partial<SyncOptions>
 }
 
-process.exitCode = main(process.argv.slice(2))
+type Options = Record<string, string | boolean | undefined>
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
+    io.out(HELP)
+    return 0
+  }
+  let options: Options
+  try {
+    options = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        'data-dir': { type: 'string' }, eui: { type: 'string' }, hub: { type: 'string' }, token: { type: 'string' },
+        json: { type: 'boolean' }, 'timeout-ms': { type: 'string' }, 'from-seq': { type: 'string' },
+        config: { type: 'string' }, simulate: { type: 'boolean' },
+      },
+    }).values
+  } catch (error) {
+    io.err(`payall-terminal: ${(error as Error).message} (see --help)\n`)
+    return 2
+  }
+  const dataDir = (options['data-dir'] as string | undefined) ?? io.env.PAYALL_TERMINAL_DATA ?? DATA_DIR_DEFAULT
+  try {
+    switch (command) {
+      case 'init': return init(dataDir, options, io)
+      case 'provision': return await provisionCommand(dataDir, options, io)
+      case 'status': return status(dataDir, options, io)
+      case 'sync': return await syncCommand(dataDir, options, io)
+      case 'export': return exportCommand(dataDir, options, io)
+      case 'run': return await run(dataDir, options, io)
+      default:
+        io.err(`payall-terminal: unknown command "${command}" (see --help)\n`)
+        return 2
+    }
+  } catch (error) {
+    if (error instanceof TerminalError || error instanceof ProtocolError) {
+      io.err(`payall-terminal ${command}: ${error.message} [${error.code}]\n`)
+      return 1
+    }
+    throw error
+  }
+}
+
+function init(dataDir: string, options: Options, io: CliIo): number {
+  const store = initTerminal(dataDir, options.eui as string | undefined, io)
+  try {
+    const { eui, publicKey } = store.identity()
+    io.out(`initialized gateway ${eui} in ${dataDir}\npublic key ${toBase64(publicKey)}\n`)
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
+async function provisionCommand(dataDir: string, options: Options, io: CliIo): Promise<number> {
+  const hub = options.hub as string | undefined
+  const token = options.token as string | undefined
+  if (hub === undefined || token === undefined) throw new TerminalError('BAD_ARGUMENT', 'provision needs --hub URL and --token T')
+  const store = TerminalStore.open(dataDir)
+  try {
+    const result = await provision(store, hub, token, { fetch: io.fetch, clock: io.clock, ed25519: nodeEd25519 })
+    io.out(`provisioned ${store.identity().eui} as gateway ${result.gatewayId}\n`
+      + `hub key pinned: ${toHex(store.requireHubPin().publicKey)}\nmqtt: ${result.mqttUrl}\nrisk config serial ${result.riskConfigSerial}\n`)
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
+function when(ms: number | null): string {
+  return ms === null ? 'never' : new Date(ms).toISOString()
+}
+
+function duration(ms: number): string {
+  const minutes = Math.floor(ms / 60_000)
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`
+}
+
+function status(dataDir: string, options: Options, io: CliIo): number {
+  const store = TerminalStore.open(dataDir)
+  try {
+    const nowMs = io.clock.nowMs()
+    const { eui } = store.identity()
+    const pin = store.hubPin()
+    const config = store.riskConfig()
+    const revocations = store.revocationList()
+    const sync = store.syncState()
+    const pending = store.pendingTotals()
+    const exposure = config === undefined ? undefined : store.exposure(config.currency)
+    const left = config === undefined || exposure === undefined ? undefined : limitsLeft(config, exposure, nowMs)
+    const report = {
+      eui,
+      provisioned: pin !== undefined,
+      hubUrl: pin?.url ?? null,
+      link: sync.link,
+      linkChangedAt: sync.linkChangedAtMs === null ? null : when(sync.linkChangedAtMs),
+      chainHeadSeq: store.chainHead().gatewaySeq,
+      unsynced: pending.map(line => ({ ...line, total: formatMoney(line.totalMinor, line.currency) })),
+      limits: config === undefined ? null : {
+        currency: config.currency,
+        floorLimitMinor: config.floorLimitMinor,
+        unsyncedTotalMaxMinor: config.unsyncedTotalMaxMinor,
+        unsyncedCountMax: config.unsyncedCountMax,
+        consecutiveOfflineMax: config.consecutiveOfflineMax,
+        uploadDeadlineMs: config.uploadDeadlineMs,
+        ...left,
+      },
+      riskConfigSerial: config?.serial ?? null,
+      revocationsSerial: revocations?.serial ?? null,
+      revokedVouchers: revocations?.voucherIds.length ?? 0,
+      lastSync: sync.lastSyncAtMs === null ? null : when(sync.lastSyncAtMs),
+      lastAck: sync.lastAckAtMs === null ? null : when(sync.lastAckAtMs),
+      lastError: sync.lastError,
+    }
+    if (options.json === true) {
+      io.out(JSON.stringify(report) + '\n')
+      return 0
+    }
+    const lines = [
+      `gateway    ${eui}${pin === undefined ? ' (not provisioned)' : ` at ${pin.url}`}`,
+      `link       ${sync.link}${sync.linkChangedAtMs === null ? '' : ` since ${when(sync.linkChangedAtMs)}`} (as last seen by this terminal)`,
+      `chain      head #${report.chainHeadSeq}`,
+      `unsynced   ${pending.length === 0 ? 'nothing' : pending.map(l => `${l.count} ${l.mode} (${formatMoney(l.totalMinor, l.currency)})`).join(', ')}`,
+    ]
+    if (config !== undefined && left !== undefined) {
+      lines.push(
+        `limits     floor ${formatMoney(config.floorLimitMinor, config.currency)}; unsynced total left ${formatMoney(left.unsyncedTotalLeftMinor, config.currency)}`
+          + ` of ${formatMoney(config.unsyncedTotalMaxMinor, config.currency)}; count left ${left.unsyncedCountLeft} of ${config.unsyncedCountMax};`
+          + ` ${config.consecutiveOfflineMax} offline in a row per voucher`,
+        `deadline   ${left.uploadDeadlineLeftMs === null ? 'no offline record waiting' : `${duration(left.uploadDeadlineLeftMs)} left to sync`}`,
+        `config     risk serial ${config.serial}; revocations serial ${report.revocationsSerial ?? 'none'} (${report.revokedVouchers} vouchers)`,
+      )
+    }
+    lines.push(`last sync  ${when(sync.lastSyncAtMs)}${sync.lastError === null ? '' : ` (${sync.lastError})`}`, `last ack   ${when(sync.lastAckAtMs)}`)
+    io.out(lines.join('\n') + '\n')
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
+function startSync(store: TerminalStore, io: CliIo, events: TerminalEmitter, autoSync: boolean): TerminalSync {
+  const sync = new TerminalSync({
+    store, events, clock: io.clock, random: io.random, ed25519: nodeEd25519, autoSync, ...io.syncOptions,
+  })
+  sync.start()
+  return sync
+}
+
+async function syncCommand(dataDir: string, options: Options, io: CliIo): Promise<number> {
+  const timeoutMs = positiveInteger(options['timeout-ms'], '--timeout-ms') ?? SYNC_CONNECT_TIMEOUT_MS_DEFAULT
+  const store = TerminalStore.open(dataDir)
+  const events = new TerminalEmitter()
+  const heard: string[] = []
+  events.on('risk-config', ({ serial }) => heard.push(`risk config serial ${serial} applied`))
+  events.on('revocations', ({ serial, count }) => heard.push(`revocation list serial ${serial} applied (${count} vouchers)`))
+  try {
+    const sync = startSync(store, io, events, false)
+    try {
+      if (!(await sync.waitOnline(timeoutMs))) {
+        io.err(`payall-terminal sync: the broker at ${store.mqttSettings()?.url} was not reachable within ${timeoutMs} ms; records stay stored\n`)
+        return 1
+      }
+      const report = await sync.syncNow()
+      io.out([
+        `uploaded   ${report.recordsSent} records in ${report.batches} batches`,
+        `acks       settled ${report.settled}, duplicate ${report.duplicate}, rejected ${report.rejected}, flagged ${report.flagged}`,
+        `unsynced   ${report.pendingLeft} left`,
+        ...heard,
+        ...(report.error === null ? [] : [`error      ${report.error.message} [${report.error.code}]`]),
+      ].join('\n') + '\n')
+      return report.error === null ? 0 : 1
+    } finally {
+      await sync.stop()
+    }
+  } finally {
+    store.close()
+  }
+}
+
+export function exportLine(record: StoredRecord): string {
+  return JSON.stringify({
+    gatewaySeq: record.gatewaySeq,
+    transferId: toHex(record.transferId),
+    voucherId: toHex(record.voucherId),
+    voucherSeq: record.voucherSeq,
+    amountMinor: record.amountMinor,
+    amount: formatMoney(record.amountMinor, record.currency),
+    currency: record.currency,
+    mode: record.mode,
+    time: new Date(record.timeMs).toISOString(),
+    status: record.status,
+    ackOutcome: record.ackOutcome,
+    ackReason: record.ackReason === null ? null : reasonName(record.ackReason as Reason),
+    ackedAt: record.ackedAtMs === null ? null : new Date(record.ackedAtMs).toISOString(),
+    previousHash: toHex(record.previousHash),
+    recordHash: toHex(record.recordHash),
+    record: toBase64(record.record),
+  })
+}
+
+function exportCommand(dataDir: string, options: Options, io: CliIo): number {
+  let fromSeq = positiveInteger(options['from-seq'], '--from-seq') ?? 1
+  const store = TerminalStore.open(dataDir)
+  try {
+    const lastSeq = store.chainHead().gatewaySeq
+    // One page per pass, at most lastSeq / EXPORT_PAGE_RECORDS + 1 passes.
+    while (fromSeq <= lastSeq) {
+      const page = store.recordsFrom(fromSeq, EXPORT_PAGE_RECORDS)
+      if (page.length === 0) break
+      io.out(page.map(exportLine).join('\n') + '\n')
+      fromSeq = page[page.length - 1]!.gatewaySeq + 1
+    }
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
+async function run(dataDir: string, options: Options, io: CliIo): Promise<number> {
+  if (options.simulate === true) {
+    io.err('payall-terminal run --simulate: simulated devices come with the device drivers issue; not in this version\n')
+    return 2
+  }
+  if (typeof options.config === 'string') loadTerminalConfig(options.config)
+  const store = TerminalStore.open(dataDir)
+  const events = new TerminalEmitter()
+  events.on('link', ({ online }) => io.out(`link ${online ? 'up' : 'down'}\n`))
+  events.on('records-acked', ({ headSeq, updated }) => io.out(`ack up to #${headSeq}: ${updated} records settled or answered\n`))
+  events.on('sync-error', ({ code, message }) => io.err(`sync: ${message} [${code}]\n`))
+  events.on('risk-config', ({ serial }) => io.out(`risk config serial ${serial} applied\n`))
+  events.on('revocations', ({ serial, count }) => io.out(`revocation list serial ${serial} applied (${count} vouchers)\n`))
+  try {
+    const sync = startSync(store, io, events, true)
+    io.out(`payall-terminal ${store.identity().eui}: keeping the link to the hub; the payment loop needs the device drivers (not in this version)\n`)
+    await io.stopSignal()
+    await sync.stop()
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
+function positiveInteger(value: string | boolean | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined
+  const number = Number(value)
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+    throw new TerminalError('BAD_ARGUMENT', `${flag} must be a positive whole number`)
+  }
+  return number
+}
+
+if (require.main === module) {
+  const io: CliIo = {
+    out: text => process.stdout.write(text),
+    err: text => process.stderr.write(text),
+    env: process.env,
+    clock: systemClock,
+    random: systemRandom,
+    fetch: (url, init) => fetch(url, init),
+    stopSignal: () => new Promise(resolve => {
+      process.once('SIGINT', () => resolve())
+      process.once('SIGTERM', () => resolve())
+    }),
+  }
+  main(process.argv.slice(2), io).then(code => {
+    process.exitCode = code
+  }, error => {
+    process.stderr.write(`payall-terminal: ${(error as Error).stack ?? String(error)}\n`)
+    process.exitCode = 1
+  })
+}

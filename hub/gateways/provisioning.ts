@@ -136,7 +136,7 @@ export function gatewayTopics(eui: string): GatewayTopics {
  * the embedded one's; an embedded broker on every interface is reached at the host the gateway
  * reached the hub by.
  */
-export function gatewayMqttUrl(config: HubConfig, requestHostname: string): string {
+export function gatewayMqttUrl(config: HubConfig, requestHostname: string, boundPort?: number): string {
   if (config.mqttUrl !== undefined) {
     const url = new URL(config.mqttUrl)
     url.username = ''
@@ -144,7 +144,7 @@ export function gatewayMqttUrl(config: HubConfig, requestHostname: string): stri
     return url.toString()
   }
   const host = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? requestHostname : config.mqttHost
-  return `mqtt://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${config.mqttPort}`
+  return `mqtt://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${boundPort ?? config.mqttPort}`
 }
 
 function tokenSha256Hex(token: string): string {

@@ -378,7 +378,7 @@ export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
         eui: gateway.eui,
         hubPublicKey: toBase64(context.hubKeys.publicKey),
         mqtt: {
-          url: gatewayMqttUrl(context.config, request.hostname),
+          url: gatewayMqttUrl(context.config, request.hostname, context.broker.boundPort),
           usernameScheme: 'eui',
           passwordScheme: 'ed25519-signature-v1',
           topics: gatewayTopics(gateway.eui),

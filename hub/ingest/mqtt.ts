@@ -76,6 +76,7 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
       },
     })
     clientUrl = `mqtt://127.0.0.1:${broker.port}`
+    context.broker.boundPort = broker.port
     publicUrl = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? clientUrl : broker.url
   }
 

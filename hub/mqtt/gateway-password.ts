@@ -1,26 +1,17 @@
-// The MQTT password a gateway connects with: a fresh Ed25519 signature over its EUI, the time and
-// a random nonce, so a password seen on the wire is worthless a few minutes later or a second time.
-// Layout: base64(timeMs u64 BE ‖ nonce 16 ‖ signature 64), signature over
-// 'payall/v1/mqtt-auth' ‖ EUI 8 bytes ‖ timeMs ‖ nonce.
+// The broker's check of gateway passwords (layout in protocol/mqtt-password.ts): a time within the
+// window, a signature by the gateway's provisioned key, and a nonce never accepted before.
 
-import { concatBytes, fromBase64, toBase64, toHex } from '../../protocol/bytes'
+import { toHex } from '../../protocol/bytes'
 import { assert } from '../../protocol/errors'
-import { euiToBytes, isEui } from '../../protocol/eui'
-import { SIGNATURE_BYTES, type Ed25519 } from '../../protocol/signature/ed25519'
+import { gatewayPasswordSignedBytes, parseGatewayPassword } from '../../protocol/mqtt-password'
+import type { Ed25519 } from '../../protocol/signature/ed25519'
 import { MqttError } from './errors'
 import { ReplayCache } from './replay-cache'
 
-export const GATEWAY_PASSWORD_DOMAIN = 'payall/v1/mqtt-auth'
-export const GATEWAY_PASSWORD_TIME_BYTES = 8
-export const GATEWAY_PASSWORD_NONCE_BYTES = 16
-export const GATEWAY_PASSWORD_BYTES = GATEWAY_PASSWORD_TIME_BYTES + GATEWAY_PASSWORD_NONCE_BYTES + SIGNATURE_BYTES
-/** Base64 with padding: 4 characters per started 3 bytes. */
-export const GATEWAY_PASSWORD_CHARS = Math.ceil(GATEWAY_PASSWORD_BYTES / 3) * 4
+export { makeGatewayPassword } from '../../protocol/mqtt-password'
 
 export const GATEWAY_PASSWORD_WINDOW_MS_DEFAULT = 5 * 60_000
 export const REPLAY_CACHE_ENTRIES_MAX_DEFAULT = 100_000
-
-const DOMAIN_BYTES = new TextEncoder().encode(GATEWAY_PASSWORD_DOMAIN)
 
 /** Milliseconds since the Unix epoch; injected so tests and the simulator control time. */
 export type Clock = () => number
@@ -40,28 +31,6 @@ export type GatewayPasswordRefusal =
   | 'OVERLOADED'
 
 export type GatewayPasswordVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: GatewayPasswordRefusal }
-
-/** A fresh password for `eui`; call it for every CONNECT, a password is accepted only once. */
-export function makeGatewayPassword(
-  eui: string,
-  secretKey: Uint8Array,
-  nowMs: number,
-  random: (length: number) => Uint8Array,
-  ed25519: Ed25519,
-): string {
-  if (!Number.isSafeInteger(nowMs) || nowMs < 0) {
-    throw new MqttError('INVALID_OPTIONS', `nowMs must be a non-negative safe integer, got ${nowMs}`)
-  }
-  const nonce = random(GATEWAY_PASSWORD_NONCE_BYTES)
-  if (!(nonce instanceof Uint8Array) || nonce.length !== GATEWAY_PASSWORD_NONCE_BYTES) {
-    throw new MqttError('INVALID_OPTIONS', `random(${GATEWAY_PASSWORD_NONCE_BYTES}) must return that many bytes`)
-  }
-  const time = encodeTime(nowMs)
-  const signature = ed25519.sign(signedMessage(euiToBytes(eui), time, nonce), secretKey)
-  const password = toBase64(concatBytes(time, nonce, signature))
-  assert(password.length === GATEWAY_PASSWORD_CHARS, 'gateway password has its fixed length')
-  return password
-}
 
 export interface GatewayPasswordVerifierOptions {
   ed25519: Ed25519
@@ -97,31 +66,21 @@ export class GatewayPasswordVerifier {
 
   /** `eui` is the MQTT username, which must already be canonical; `publicKey` is that gateway's provisioned key. */
   verify(eui: string, password: string, publicKey: Uint8Array): GatewayPasswordVerdict {
-    if (!isEui(eui) || typeof password !== 'string' || password.length !== GATEWAY_PASSWORD_CHARS) {
-      return refuse('MALFORMED')
-    }
-    let bytes: Uint8Array
-    try {
-      bytes = fromBase64(password)
-    } catch {
-      return refuse('MALFORMED')
-    }
-    if (bytes.length !== GATEWAY_PASSWORD_BYTES) return refuse('MALFORMED')
-    const time = bytes.subarray(0, GATEWAY_PASSWORD_TIME_BYTES)
-    const nonce = bytes.subarray(GATEWAY_PASSWORD_TIME_BYTES, GATEWAY_PASSWORD_TIME_BYTES + GATEWAY_PASSWORD_NONCE_BYTES)
-    const signature = bytes.subarray(GATEWAY_PASSWORD_TIME_BYTES + GATEWAY_PASSWORD_NONCE_BYTES)
+    const parsed = parseGatewayPassword(eui, password)
+    if (parsed === null) return refuse('MALFORMED')
+    const { time, nonce, signature } = parsed
 
     const nowMs = this.clock()
     assert(Number.isSafeInteger(nowMs), 'the clock returns integer milliseconds')
     // Nonces are forgotten once the latest clock reading puts them out of the window; measuring
     // the lower bound from that same high-water mark keeps a clock stepping back from reopening them.
     this.highestNowMs = Math.max(this.highestNowMs, nowMs)
-    const timeMs = decodeTime(time)
+    const timeMs = parsed.timeMs
     if (timeMs === undefined || timeMs > nowMs + this.window_ms || timeMs < this.highestNowMs - this.window_ms) {
       return refuse('EXPIRED')
     }
 
-    if (!this.ed25519.verify(signedMessage(euiToBytes(eui), time, nonce), signature, publicKey)) {
+    if (!this.ed25519.verify(gatewayPasswordSignedBytes(eui, time, nonce), signature, publicKey)) {
       return refuse('BAD_SIGNATURE')
     }
 
@@ -136,20 +95,4 @@ export class GatewayPasswordVerifier {
 
 function refuse(reason: GatewayPasswordRefusal): GatewayPasswordVerdict {
   return { ok: false, reason }
-}
-
-function signedMessage(eui: Uint8Array, time: Uint8Array, nonce: Uint8Array): Uint8Array {
-  return concatBytes(DOMAIN_BYTES, eui, time, nonce)
-}
-
-function encodeTime(timeMs: number): Uint8Array {
-  const bytes = new Uint8Array(GATEWAY_PASSWORD_TIME_BYTES)
-  new DataView(bytes.buffer).setBigUint64(0, BigInt(timeMs), false)
-  return bytes
-}
-
-/** Undefined past Number.MAX_SAFE_INTEGER: such a time is outside any window anyway. */
-function decodeTime(bytes: Uint8Array): number | undefined {
-  const value = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, false)
-  return value > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(value)
 }

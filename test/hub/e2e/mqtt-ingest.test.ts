@@ -27,8 +27,9 @@ t.test('a provisioned gateway syncs over the embedded broker and gets signed ack
   const provisioned = await provisionGateway(hub, operator, '70B3D57ED0000001', 'awa@shop.example')
   const customer = await customerWithVoucher(operator, 'fatou@phone.example', 100_000, '20000')
   const gateway = new TestGateway(provisioned.eui, provisioned.keys, provisioned.ownerId, '')
+  t.equal(provisioned.mqttUrl, hub.mqttUrl, 'provisioning names the port the broker really bound')
 
-  const client = await connectGateway(hub.mqttUrl!, gateway.eui, gateway.keys)
+  const client = await connectGateway(provisioned.mqttUrl, gateway.eui, gateway.keys)
   t.teardown(() => client.endAsync())
   t.same(await subscribe(client, gatewayTopic(gateway.eui, 'acks')), [1])
   const config = nextMessage(client, gatewayTopic(gateway.eui, 'config'))

@@ -98,6 +98,7 @@ export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed
     passwords: createPasswordHasher({ random, cost: TEST_SCRYPT_COST }),
     ledger: new SqliteLedgerStore(db, { nowMs: () => clock.nowMs() }),
     bus: recordingBus(),
+    broker: { boundPort: undefined },
   }
   return { context, clock, log }
 }

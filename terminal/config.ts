@@ -1,0 +1,84 @@
+// The terminal's own settings file (`run --config FILE`): the merchant's language and name, the
+// payment policy, the local day for reports. Validated field by field; an error names the field.
+
+import { readFileSync } from 'node:fs'
+import { MERCHANT_NAME_BYTES_MAX } from '../protocol/messages/payment-request'
+import { TerminalError } from './errors'
+import { PAYMENT_POLICIES, type PaymentPolicy } from './payment'
+import { LANGUAGES, type Language } from './texts'
+
+export interface TerminalConfig {
+  readonly language: Language
+  readonly merchantName: string
+  /** Undefined: the hub's RiskConfig default policy. */
+  readonly policy: PaymentPolicy | undefined
+  readonly utcOffsetMinutes: number
+  readonly printReceipts: boolean
+}
+
+export const DEFAULT_CONFIG: TerminalConfig = Object.freeze({
+  language: 'en', merchantName: 'PayAll merchant', policy: undefined, utcOffsetMinutes: 0, printReceipts: true,
+})
+
+const FIELDS = ['language', 'merchantName', 'policy', 'utcOffsetMinutes', 'printReceipts'] as const
+// UTC−12:00 to UTC+14:00, the zones in use.
+const UTC_OFFSET_MINUTES_MIN = -12 * 60
+const UTC_OFFSET_MINUTES_MAX = 14 * 60
+
+function bad(field: string, message: string): never {
+  throw new TerminalError('BAD_CONFIG', `config field "${field}" ${message}`)
+}
+
+/** Checks a parsed JSON value; unknown fields are refused so a typo does not go unnoticed. */
+export function parseTerminalConfig(value: unknown): TerminalConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TerminalError('BAD_CONFIG', 'the config must be a JSON object')
+  }
+  const input = value as Record<string, unknown>
+  for (const key of Object.keys(input)) {
+    if (!(FIELDS as readonly string[]).includes(key)) bad(key, `is not known (known: ${FIELDS.join(', ')})`)
+  }
+  const config = { ...DEFAULT_CONFIG }
+  if (input.language !== undefined) {
+    if (!(LANGUAGES as readonly unknown[]).includes(input.language)) bad('language', `must be one of ${LANGUAGES.join(', ')}`)
+    config.language = input.language as Language
+  }
+  if (input.merchantName !== undefined) {
+    const name = input.merchantName
+    if (typeof name !== 'string' || name.trim() === '') bad('merchantName', 'must be a non-empty string')
+    if (Buffer.byteLength(name) > MERCHANT_NAME_BYTES_MAX) bad('merchantName', `must be at most ${MERCHANT_NAME_BYTES_MAX} bytes of UTF-8`)
+    config.merchantName = name
+  }
+  if (input.policy !== undefined) {
+    if (!(PAYMENT_POLICIES as readonly unknown[]).includes(input.policy)) bad('policy', `must be one of ${PAYMENT_POLICIES.join(', ')}`)
+    config.policy = input.policy as PaymentPolicy
+  }
+  if (input.utcOffsetMinutes !== undefined) {
+    const offset = input.utcOffsetMinutes
+    if (!Number.isInteger(offset) || (offset as number) < UTC_OFFSET_MINUTES_MIN || (offset as number) > UTC_OFFSET_MINUTES_MAX) {
+      bad('utcOffsetMinutes', `must be a whole number of minutes from ${UTC_OFFSET_MINUTES_MIN} to ${UTC_OFFSET_MINUTES_MAX}`)
+    }
+    config.utcOffsetMinutes = offset as number
+  }
+  if (input.printReceipts !== undefined) {
+    if (typeof input.printReceipts !== 'boolean') bad('printReceipts', 'must be true or false')
+    config.printReceipts = input.printReceipts
+  }
+  return config
+}
+
+export function loadTerminalConfig(path: string): TerminalConfig {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new TerminalError('BAD_CONFIG', `cannot read ${path}: ${(error as Error).message}`)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw new TerminalError('BAD_CONFIG', `${path} is not JSON: ${(error as Error).message}`)
+  }
+  return parseTerminalConfig(value)
+}

@@ -1,0 +1,49 @@
+// The day report the merchant prints at closing: how many payments and how much, by mode
+// (online, offline) and currency, from the records of the day.
+
+import { addAmounts, formatMoney } from '../protocol/money'
+import type { DayTotal } from './store/store'
+import { screenText, type Language } from './texts'
+
+export const DAY_MS = 24 * 60 * 60 * 1000
+
+export interface DayReport {
+  readonly fromMs: number
+  readonly toMs: number
+  readonly lines: readonly DayTotal[]
+  /** Per currency, both modes together. */
+  readonly totals: ReadonlyArray<{ currency: string; count: number; totalMinor: number }>
+}
+
+/**
+ * The day that contains `nowMs`, starting at midnight in a zone `utcOffsetMinutes` from UTC
+ * (the terminal's configured local time; no time zone database on the money path).
+ */
+export function dayBounds(nowMs: number, utcOffsetMinutes: number): { fromMs: number; toMs: number } {
+  const offsetMs = utcOffsetMinutes * 60_000
+  const fromMs = Math.floor((nowMs + offsetMs) / DAY_MS) * DAY_MS - offsetMs
+  return { fromMs, toMs: fromMs + DAY_MS }
+}
+
+export function dayReportOf(lines: readonly DayTotal[], fromMs: number, toMs: number): DayReport {
+  const byCurrency = new Map<string, { currency: string; count: number; totalMinor: number }>()
+  for (const line of lines) {
+    const total = byCurrency.get(line.currency) ?? { currency: line.currency, count: 0, totalMinor: 0 }
+    total.count += line.count
+    total.totalMinor = addAmounts(total.totalMinor, line.totalMinor)
+    byCurrency.set(line.currency, total)
+  }
+  return { fromMs, toMs, lines, totals: [...byCurrency.values()] }
+}
+
+export function dayReportText(report: DayReport, language: Language): string {
+  const out = [`${screenText('dayReport', language)} ${new Date(report.fromMs).toISOString().slice(0, 10)}`]
+  for (const line of report.lines) {
+    const mode = screenText(line.mode, language)
+    out.push(`${mode}: ${line.count} ${screenText('payments', language)}, ${formatMoney(line.totalMinor, line.currency)}`)
+  }
+  for (const total of report.totals) {
+    out.push(`${screenText('total', language)}: ${total.count} ${screenText('payments', language)}, ${formatMoney(total.totalMinor, total.currency)}`)
+  }
+  return out.join('\n') + '\n'
+}

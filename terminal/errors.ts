@@ -1,0 +1,41 @@
+// Typed errors of the terminal runtime: a caller (the CLI, an app, a test) switches on `code`,
+// never on the message text. Payment declines are not errors: they are Reason codes (risk.ts).
+
+export type TerminalErrorCode =
+  // store
+  | 'NOT_INITIALIZED'
+  | 'ALREADY_INITIALIZED'
+  | 'NOT_PROVISIONED'
+  | 'KEY_FILE_EXPOSED'
+  | 'KEY_FILE_CORRUPT'
+  | 'KEY_MISMATCH'
+  | 'SCHEMA_TOO_NEW'
+  | 'PRAGMA_REFUSED'
+  | 'CHAIN_POSITION'
+  | 'NONCE_NOT_OPEN'
+  // provisioning
+  | 'PROVISION_REFUSED'
+  | 'PROVISION_BAD_REPLY'
+  | 'HUB_KEY_CHANGED'
+  // sync
+  | 'LINK_DOWN'
+  | 'ACK_TIMEOUT'
+  | 'SYNC_STOPPED'
+  // payment flow and configuration
+  | 'PAYMENT_IN_PROGRESS'
+  | 'BAD_CONFIG'
+  | 'BAD_ARGUMENT'
+
+export class TerminalError extends Error {
+  override readonly name = 'TerminalError'
+  readonly code: TerminalErrorCode
+
+  constructor(code: TerminalErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+export function isTerminalError(value: unknown, code?: TerminalErrorCode): value is TerminalError {
+  return value instanceof TerminalError && (code === undefined || value.code === code)
+}

@@ -1,0 +1,65 @@
+// The events an app (a dashboard, a LED, a logger) hooks into, on one typed emitter shared by
+// the payment flow and the sync. Listeners cannot break the money path: their errors are contained.
+
+import { EventEmitter } from 'node:events'
+import type { Reason } from '../protocol/reasons'
+import type { AckApplied, ModeName } from './store/store'
+
+export interface TerminalEvents {
+  /** The link to the hub went up or down. */
+  link: [{ online: boolean; atMs: number }]
+  /** A batch of records was handed to the broker (QoS 1). */
+  'records-forwarded': [{ fromSeq: number; toSeq: number; count: number }]
+  /** A signed ack of this gateway was applied. */
+  'records-acked': [{ headSeq: number } & AckApplied]
+  /** Something stopped a sync round or a message from the hub was refused. */
+  'sync-error': [{ code: string; message: string }]
+  /** An offline payment was refused because a risk limit is reached (the merchant should connect). */
+  'limit-reached': [{ reason: Reason }]
+  'payment-approved': [{ gatewaySeq: number; transferIdHex: string; amountMinor: number; currency: string; mode: ModeName }]
+  'payment-declined': [{ reason: Reason; amountMinor: number; currency: string }]
+  'risk-config': [{ serial: number }]
+  revocations: [{ serial: number; count: number }]
+}
+
+export class TerminalEmitter {
+  private readonly emitter = new EventEmitter()
+
+  on<K extends keyof TerminalEvents>(event: K, listener: (...args: TerminalEvents[K]) => void): this {
+    this.emitter.on(event, listener as (...args: unknown[]) => void)
+    return this
+  }
+
+  off<K extends keyof TerminalEvents>(event: K, listener: (...args: TerminalEvents[K]) => void): this {
+    this.emitter.off(event, listener as (...args: unknown[]) => void)
+    return this
+  }
+
+  once<K extends keyof TerminalEvents>(event: K, listener: (...args: TerminalEvents[K]) => void): this {
+    this.emitter.once(event, listener as (...args: unknown[]) => void)
+    return this
+  }
+
+  /** Resolves with the next event of this kind that satisfies `matches`. */
+  next<K extends keyof TerminalEvents>(event: K, matches: (...args: TerminalEvents[K]) => boolean = () => true): Promise<TerminalEvents[K]> {
+    return new Promise(resolve => {
+      const listener = (...args: TerminalEvents[K]): void => {
+        if (!matches(...args)) return
+        this.off(event, listener)
+        resolve(args)
+      }
+      this.on(event, listener)
+    })
+  }
+
+  emit<K extends keyof TerminalEvents>(event: K, ...args: TerminalEvents[K]): void {
+    // rawListeners: a once() wrapper removes itself when called.
+    for (const listener of this.emitter.rawListeners(event)) {
+      try {
+        (listener as (...a: TerminalEvents[K]) => void)(...args)
+      } catch {
+        // An app's listener failing must not undo or block a payment or a sync.
+      }
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// What the hub sends a gateway (acks, RiskConfig, revocation lists, online answers), decoded and
+// judged as pure functions: accepted only when signed by the pinned hub key, addressed to this
+// gateway, and (for config and revocations) newer than what the gateway holds.
+
+import { ProtocolError } from '../protocol/errors'
+import { ackCodec, type Ack } from '../protocol/messages/ack'
+import { revocationListCodec, type RevocationList } from '../protocol/messages/revocation-list'
+import { riskConfigCodec, type RiskConfig } from '../protocol/messages/risk-config'
+import type { Ed25519 } from '../protocol/signature/ed25519'
+
+export type Refusal =
+  /** Not a message of the expected type, or not decodable. */
+  | 'malformed'
+  /** Not signed by the pinned hub key. */
+  | 'bad-signature'
+  /** Signed, but for another gateway. */
+  | 'foreign'
+  /** Not newer than what the gateway holds (same or lower serial). */
+  | 'stale'
+
+export type Judged<T> = { readonly accepted: true; readonly value: T } | { readonly accepted: false; readonly refusal: Refusal }
+
+export interface Trust {
+  readonly hubPublicKey: Uint8Array
+  readonly eui: string
+  readonly ed25519: Ed25519
+}
+
+function decodeOrUndefined<T>(decode: (bytes: Uint8Array) => T, bytes: Uint8Array): T | undefined {
+  try {
+    return decode(bytes)
+  } catch (error) {
+    if (error instanceof ProtocolError) return undefined
+    throw error
+  }
+}
+
+const refuse = <T>(refusal: Refusal): Judged<T> => ({ accepted: false, refusal })
+
+export function judgeRiskConfig(bytes: Uint8Array, trust: Trust, currentSerial: number | undefined): Judged<RiskConfig> {
+  const config = decodeOrUndefined(b => riskConfigCodec.decode(b), bytes)
+  if (config === undefined) return refuse('malformed')
+  if (!riskConfigCodec.verify(config, trust.hubPublicKey, trust.ed25519)) return refuse('bad-signature')
+  if (config.gatewayEui !== trust.eui) return refuse('foreign')
+  if (currentSerial !== undefined && config.serial <= currentSerial) return refuse('stale')
+  return { accepted: true, value: config }
+}
+
+export function judgeRevocationList(bytes: Uint8Array, trust: Trust, currentSerial: number | undefined): Judged<RevocationList> {
+  const list = decodeOrUndefined(b => revocationListCodec.decode(b), bytes)
+  if (list === undefined) return refuse('malformed')
+  if (!revocationListCodec.verify(list, trust.hubPublicKey, trust.ed25519)) return refuse('bad-signature')
+  if (currentSerial !== undefined && list.serial <= currentSerial) return refuse('stale')
+  return { accepted: true, value: list }
+}
+
+export function judgeAck(bytes: Uint8Array, trust: Trust): Judged<Ack> {
+  const ack = decodeOrUndefined(b => ackCodec.decode(b), bytes)
+  if (ack === undefined) return refuse('malformed')
+  if (!ackCodec.verify(ack, trust.hubPublicKey, trust.ed25519)) return refuse('bad-signature')
+  if (ack.gatewayEui !== trust.eui) return refuse('foreign')
+  return { accepted: true, value: ack }
+}

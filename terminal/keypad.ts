@@ -1,0 +1,58 @@
+// Amount entry on the keypad as a pure reducer: digits are typed in minor units (on an EUR
+// terminal "1", "2", "5", "0" reads 12.50; on an XOF one 1 250), with backspace, clear, enter and cancel.
+
+import { formatMoney } from '../protocol/money'
+
+export const DIGIT_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const
+export type DigitKey = (typeof DIGIT_KEYS)[number]
+export type Key = DigitKey | 'backspace' | 'clear' | 'enter' | 'cancel'
+
+/** Twelve digits: 999 999 999 999 minor units, far above any floor limit and exact as a number. */
+export const AMOUNT_DIGITS_MAX = 12
+
+export interface AmountEntry {
+  /** Typed digits without leading zeros; '' is zero. */
+  readonly digits: string
+}
+
+export const EMPTY_ENTRY: AmountEntry = Object.freeze({ digits: '' })
+
+export type KeypadStep =
+  | { readonly kind: 'editing'; readonly entry: AmountEntry }
+  | { readonly kind: 'entered'; readonly amountMinor: number }
+  | { readonly kind: 'cancelled' }
+
+export function isKey(value: unknown): value is Key {
+  return typeof value === 'string'
+    && ((DIGIT_KEYS as readonly string[]).includes(value) || ['backspace', 'clear', 'enter', 'cancel'].includes(value))
+}
+
+export function pressKey(entry: AmountEntry, key: Key): KeypadStep {
+  switch (key) {
+    case 'cancel':
+      return { kind: 'cancelled' }
+    case 'clear':
+      return { kind: 'editing', entry: EMPTY_ENTRY }
+    case 'backspace':
+      return { kind: 'editing', entry: { digits: entry.digits.slice(0, -1) } }
+    case 'enter': {
+      const amountMinor = amountOf(entry)
+      // Enter on zero does nothing: a payment is never of nothing.
+      return amountMinor === 0 ? { kind: 'editing', entry } : { kind: 'entered', amountMinor }
+    }
+    default: {
+      if (entry.digits.length >= AMOUNT_DIGITS_MAX) return { kind: 'editing', entry }
+      const digits = (entry.digits + key).replace(/^0+/, '')
+      return { kind: 'editing', entry: { digits } }
+    }
+  }
+}
+
+export function amountOf(entry: AmountEntry): number {
+  return entry.digits === '' ? 0 : Number(entry.digits)
+}
+
+/** What the display shows while the merchant types: "12.50 EUR", "1 250 XOF". */
+export function entryText(entry: AmountEntry, currency: string): string {
+  return formatMoney(amountOf(entry), currency)
+}

@@ -1,0 +1,47 @@
+// The terminal assembled: one store, one sync, one payment flow and the events between them, so
+// an app (and `run`, once the device drivers exist) starts a whole gateway with one call.
+
+import { nodeEd25519 } from '../protocol/signature/node'
+import type { Ed25519 } from '../protocol/signature/ed25519'
+import type { TerminalConfig } from './config'
+import type { Clock, RandomBytes } from './environment'
+import { TerminalEmitter } from './events'
+import { PaymentTerminal, type Display, type PhoneLink, type Printer } from './payment'
+import type { TerminalStore } from './store/store'
+import { TerminalSync, type SyncOptions } from './sync'
+
+export interface RuntimeDevices {
+  readonly phone: PhoneLink
+  readonly display: Display
+  readonly printer: Printer
+}
+
+export interface TerminalRuntime {
+  readonly store: TerminalStore
+  readonly events: TerminalEmitter
+  readonly sync: TerminalSync
+  readonly payments: PaymentTerminal
+  /** Stops the sync; the caller closes the store it opened. */
+  stop(): Promise<void>
+}
+
+export function startRuntime(
+  store: TerminalStore,
+  devices: RuntimeDevices,
+  config: TerminalConfig,
+  environment: { clock: Clock; random: RandomBytes; ed25519?: Ed25519 },
+  syncOptions: Partial<SyncOptions> = {},
+): TerminalRuntime {
+  const events = new TerminalEmitter()
+  const ed25519 = environment.ed25519 ?? nodeEd25519
+  const sync = new TerminalSync({ store, events, clock: environment.clock, random: environment.random, ed25519, ...syncOptions })
+  const payments = new PaymentTerminal({
+    store, ...devices, online: sync, events, clock: environment.clock, random: environment.random, ed25519,
+    language: config.language, merchantName: config.merchantName, policy: config.policy,
+    printReceipts: config.printReceipts, utcOffsetMinutes: config.utcOffsetMinutes,
+  })
+  // A recorded payment goes up as soon as the link allows.
+  events.on('payment-approved', () => sync.kick())
+  sync.start()
+  return { store, events, sync, payments, stop: () => sync.stop() }
+}

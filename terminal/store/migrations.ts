@@ -1,0 +1,140 @@
+// The terminal's schema as an ordered list of migrations, tracked with PRAGMA user_version.
+// To change it, append a migration with the next version; never edit one that has shipped.
+
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+// Singleton tables carry `id INTEGER PRIMARY KEY CHECK (id = 1)`. Times are Unix milliseconds,
+// amounts integer minor units, keys, hashes and ids raw bytes.
+const INITIAL = `
+CREATE TABLE identity (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  eui TEXT NOT NULL CHECK (length(eui) = 16 AND eui = upper(eui)),
+  -- The seed is in the key file (mode 0600) next to the database; this is its public half.
+  public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+  created_at_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE hub (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  url TEXT NOT NULL,
+  gateway_id TEXT NOT NULL,
+  -- Pinned at provisioning: it must sign every voucher, ack, config and revocation list accepted.
+  public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+  provisioned_at_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE mqtt_settings (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  url TEXT NOT NULL,
+  topics_json TEXT NOT NULL CHECK (json_valid(topics_json))
+) STRICT;
+
+CREATE TABLE risk_config (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  serial INTEGER NOT NULL CHECK (serial >= 0),
+  config BLOB NOT NULL,
+  received_at_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE revocation_list (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  serial INTEGER NOT NULL CHECK (serial >= 0),
+  list BLOB NOT NULL,
+  received_at_ms INTEGER NOT NULL
+) STRICT;
+
+-- The ids of the current list, for lookups during a payment; replaced whole with the list.
+CREATE TABLE revoked_vouchers (
+  voucher_id BLOB PRIMARY KEY CHECK (length(voucher_id) = 16)
+) STRICT, WITHOUT ROWID;
+
+-- Where the chain ends; survives pruning, so the next record always has something to link to.
+CREATE TABLE chain_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  gateway_seq INTEGER NOT NULL CHECK (gateway_seq >= 0),
+  head_hash BLOB NOT NULL CHECK (length(head_hash) = 32)
+) STRICT;
+INSERT INTO chain_head (id, gateway_seq, head_hash) VALUES (1, 0, zeroblob(32));
+
+CREATE TABLE records (
+  gateway_seq INTEGER PRIMARY KEY CHECK (gateway_seq >= 1),
+  previous_hash BLOB NOT NULL CHECK (length(previous_hash) = 32),
+  record_hash BLOB NOT NULL CHECK (length(record_hash) = 32),
+  record BLOB NOT NULL,
+  transfer_id BLOB NOT NULL UNIQUE CHECK (length(transfer_id) = 32),
+  voucher_id BLOB NOT NULL CHECK (length(voucher_id) = 16),
+  voucher_seq INTEGER NOT NULL CHECK (voucher_seq >= 1),
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  mode TEXT NOT NULL CHECK (mode IN ('offline', 'online')),
+  time_ms INTEGER NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'acked', 'rejected')),
+  ack_outcome TEXT CHECK (ack_outcome IN ('settled', 'duplicate', 'rejected', 'flagged')),
+  ack_reason INTEGER,
+  acked_at_ms INTEGER,
+  -- The Merkle inclusion proof of the anchored batch, once the hub serves it (not synced yet).
+  anchor_proof BLOB,
+  CHECK ((status = 'pending') = (ack_outcome IS NULL)),
+  CHECK ((status = 'pending') = (acked_at_ms IS NULL))
+) STRICT;
+CREATE INDEX records_pending ON records (gateway_seq) WHERE status = 'pending';
+CREATE INDEX records_by_time ON records (time_ms);
+
+-- A record continues the chain exactly where it ends: no gap, no fork, whoever writes it.
+CREATE TRIGGER records_continue_the_chain BEFORE INSERT ON records
+WHEN NEW.gateway_seq <> (SELECT gateway_seq + 1 FROM chain_head WHERE id = 1)
+  OR NEW.previous_hash <> (SELECT head_hash FROM chain_head WHERE id = 1)
+BEGIN
+  SELECT RAISE(ABORT, 'CHAIN_POSITION: a record must continue the chain head');
+END;
+
+-- What was recorded is never edited: only the sync columns change, once, from pending.
+CREATE TRIGGER records_are_immutable BEFORE UPDATE OF
+  gateway_seq, previous_hash, record_hash, record, transfer_id, voucher_id, voucher_seq, amount_minor, currency, mode, time_ms
+ON records
+BEGIN
+  SELECT RAISE(ABORT, 'records are immutable');
+END;
+
+-- A record leaves the store only once the hub acked it and its anchoring proof is kept.
+CREATE TRIGGER records_leave_only_when_prunable BEFORE DELETE ON records
+WHEN OLD.status = 'pending' OR OLD.anchor_proof IS NULL
+BEGIN
+  SELECT RAISE(ABORT, 'a record is deleted only after its ack and its anchoring proof');
+END;
+
+CREATE TABLE voucher_state (
+  voucher_id BLOB PRIMARY KEY CHECK (length(voucher_id) = 16),
+  highest_seq INTEGER NOT NULL CHECK (highest_seq >= 1),
+  cumulative_minor INTEGER NOT NULL CHECK (cumulative_minor > 0),
+  consecutive_offline INTEGER NOT NULL CHECK (consecutive_offline >= 0),
+  expires_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- Payment requests sent to a phone and not answered yet; an answer is recorded only against one.
+CREATE TABLE open_requests (
+  nonce BLOB PRIMARY KEY CHECK (length(nonce) = 16),
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  time_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE sync_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  link TEXT NOT NULL CHECK (link IN ('online', 'offline')),
+  link_changed_at_ms INTEGER,
+  last_sync_at_ms INTEGER,
+  last_ack_at_ms INTEGER,
+  last_error TEXT
+) STRICT;
+INSERT INTO sync_state (id, link) VALUES (1, 'offline');
+`
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: INITIAL }]
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

@@ -1,0 +1,451 @@
+// Sync with the hub over MQTT (DESIGN "Sync over MQTT"): one mqtt.js connection with a fresh
+// signed password per CONNECT and bounded exponential backoff; unacked records go up in signed
+// batches at QoS 1, from the first unacked one (so a restart resumes exactly there); the hub's
+// acks, RiskConfig and revocation lists are applied once verified; online authorizations are
+// asked and answered by correlation id.
+
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import { equalBytes, toHex } from '../protocol/bytes'
+import { ProtocolError, assert } from '../protocol/errors'
+import { transferIdOf, type Authorization } from '../protocol/messages/authorization'
+import { chainHeadCodec } from '../protocol/messages/chain-head'
+import { ID_BYTES } from '../protocol/messages/fields'
+import {
+  onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec,
+} from '../protocol/messages/online-authorization'
+import { BATCH_RECORDS_MAX, recordBatchCodec } from '../protocol/messages/record-batch'
+import { transferRecordCodec } from '../protocol/messages/transfer-record'
+import type { Ed25519 } from '../protocol/signature/ed25519'
+import type { Clock, RandomBytes } from './environment'
+import { TerminalError, type TerminalErrorCode } from './errors'
+import type { TerminalEmitter } from './events'
+import { judgeAck, judgeRevocationList, judgeRiskConfig, type Trust } from './hub-messages'
+import { makeGatewayPassword } from '../protocol/mqtt-password'
+import type { OnlineAnswer, OnlineAuthorizer } from './payment'
+import type { AckApplied, MqttSettings, StoredRecord, TerminalStore } from './store/store'
+
+export const RECONNECT_INITIAL_MS_DEFAULT = 1_000
+export const RECONNECT_MAX_MS_DEFAULT = 60_000
+export const ACK_TIMEOUT_MS_DEFAULT = 20_000
+export const ONLINE_TIMEOUT_MS_DEFAULT = 5_000
+export const RETRY_AFTER_ERROR_MS_DEFAULT = 30_000
+/** Batches published and not yet acked: bounds memory and what one ack timeout re-sends. */
+export const BATCHES_IN_FLIGHT_MAX_DEFAULT = 4
+export const ONLINE_REQUESTS_MAX = 16
+export const KEEPALIVE_S = 30
+
+export interface SyncOptions {
+  readonly store: TerminalStore
+  readonly events: TerminalEmitter
+  readonly clock: Clock
+  readonly random: RandomBytes
+  readonly ed25519: Ed25519
+  readonly reconnectInitialMs?: number
+  readonly reconnectMaxMs?: number
+  readonly ackTimeoutMs?: number
+  readonly onlineTimeoutMs?: number
+  /** After a round that ended in an error while the link stayed up, the next one starts this much later. */
+  readonly retryAfterErrorMs?: number
+  readonly batchesInFlightMax?: number
+  /** Records per batch, at most BATCH_RECORDS_MAX. */
+  readonly batchRecordsMax?: number
+  /** Start a round on every (re)connect and after each kick(). True unless a caller syncs by hand. */
+  readonly autoSync?: boolean
+  /** mqtt.connect, or a stand-in. */
+  readonly connect?: (url: string, options: IClientOptions) => MqttClient
+}
+
+export interface SyncReport {
+  readonly batches: number
+  readonly recordsSent: number
+  readonly settled: number
+  readonly duplicate: number
+  readonly rejected: number
+  readonly flagged: number
+  /** Unacked records left after the round. */
+  readonly pendingLeft: number
+  readonly error: { readonly code: TerminalErrorCode; readonly message: string } | null
+}
+
+/** Delay before reconnect attempt number `failures + 1`: doubling from `initialMs`, never above `maxMs`. */
+export function reconnectDelayMs(failures: number, initialMs: number, maxMs: number): number {
+  return Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(failures, 0), 30))
+}
+
+interface AckWaiter {
+  resolve(applied: AckApplied): void
+  reject(error: TerminalError): void
+}
+
+interface OnlineWaiter {
+  readonly transferId: Uint8Array
+  resolve(answer: OnlineAnswer | 'unreachable'): void
+}
+
+export class TerminalSync implements OnlineAuthorizer {
+  private readonly store: TerminalStore
+  private readonly events: TerminalEmitter
+  private readonly clock: Clock
+  private readonly ed25519: Ed25519
+  private readonly reconnectInitialMs: number
+  private readonly reconnectMaxMs: number
+  private readonly ackTimeoutMs: number
+  private readonly onlineTimeoutMs: number
+  private readonly retryAfterErrorMs: number
+  private readonly batchesInFlightMax: number
+  private readonly batchRecordsMax: number
+  private readonly autoSync: boolean
+  private readonly eui: string
+  private readonly settings: MqttSettings
+  private readonly trust: Trust
+
+  private client: MqttClient | undefined
+  private linkUp = false
+  private failures = 0
+  private stopped = false
+  private readonly ackWaiters = new Map<number, AckWaiter>()
+  private readonly onlineWaiters = new Map<string, OnlineWaiter>()
+  private rounds: Promise<unknown> = Promise.resolve()
+  private queuedRound: Promise<SyncReport> | undefined
+  private retryTimer: NodeJS.Timeout | undefined
+  private linkWaiters: Array<() => void> = []
+
+  constructor(private readonly options: SyncOptions) {
+    this.store = options.store
+    this.events = options.events
+    this.clock = options.clock
+    this.ed25519 = options.ed25519
+    this.reconnectInitialMs = options.reconnectInitialMs ?? RECONNECT_INITIAL_MS_DEFAULT
+    this.reconnectMaxMs = options.reconnectMaxMs ?? RECONNECT_MAX_MS_DEFAULT
+    this.ackTimeoutMs = options.ackTimeoutMs ?? ACK_TIMEOUT_MS_DEFAULT
+    this.onlineTimeoutMs = options.onlineTimeoutMs ?? ONLINE_TIMEOUT_MS_DEFAULT
+    this.retryAfterErrorMs = options.retryAfterErrorMs ?? RETRY_AFTER_ERROR_MS_DEFAULT
+    this.batchesInFlightMax = options.batchesInFlightMax ?? BATCHES_IN_FLIGHT_MAX_DEFAULT
+    this.batchRecordsMax = options.batchRecordsMax ?? BATCH_RECORDS_MAX
+    this.autoSync = options.autoSync ?? true
+    for (const [name, value] of Object.entries({
+      reconnectInitialMs: this.reconnectInitialMs, reconnectMaxMs: this.reconnectMaxMs, ackTimeoutMs: this.ackTimeoutMs,
+      onlineTimeoutMs: this.onlineTimeoutMs, retryAfterErrorMs: this.retryAfterErrorMs,
+      batchesInFlightMax: this.batchesInFlightMax, batchRecordsMax: this.batchRecordsMax,
+    })) {
+      if (!Number.isSafeInteger(value) || value <= 0) throw new TerminalError('BAD_ARGUMENT', `${name} must be a positive integer, got ${value}`)
+    }
+    if (this.batchRecordsMax > BATCH_RECORDS_MAX) {
+      throw new TerminalError('BAD_ARGUMENT', `batchRecordsMax is at most ${BATCH_RECORDS_MAX}`)
+    }
+    if (this.reconnectMaxMs < this.reconnectInitialMs) {
+      throw new TerminalError('BAD_ARGUMENT', 'reconnectMaxMs must be at least reconnectInitialMs')
+    }
+    this.eui = this.store.identity().eui
+    const pin = this.store.requireHubPin()
+    const settings = this.store.mqttSettings()
+    if (settings === undefined) throw new TerminalError('NOT_PROVISIONED', 'no MQTT settings: provision the gateway first')
+    this.settings = settings
+    this.trust = { hubPublicKey: pin.publicKey, eui: this.eui, ed25519: this.ed25519 }
+  }
+
+  /** Whether the link to the hub is up now. */
+  get online(): boolean {
+    return this.linkUp
+  }
+
+  /** Connects, and keeps reconnecting with backoff until stop(). */
+  start(): void {
+    assert(this.client === undefined && !this.stopped, 'a sync starts once')
+    const password = (): string => makeGatewayPassword(this.eui, this.store.keys.secretKey, this.clock.nowMs(), this.options.random, this.ed25519)
+    const connect = this.options.connect ?? mqtt.connect
+    const client = connect(this.settings.url, {
+      clientId: this.eui,
+      username: this.eui,
+      password: password(),
+      // The broker keeps the session, so acks sent while the link was down arrive on reconnect.
+      clean: false,
+      keepalive: KEEPALIVE_S,
+      reconnectPeriod: this.reconnectInitialMs,
+      reconnectOnConnackError: true,
+      connectTimeout: Math.min(30_000, this.reconnectMaxMs),
+      // Subscriptions are made on every connect (below), in one place.
+      resubscribe: false,
+    })
+    this.client = client
+    // Prepended so the delay is set before mqtt.js's own 'close' listener schedules the reconnect.
+    client.prependListener('close', () => {
+      client.options.reconnectPeriod = this.stopped ? 0 : reconnectDelayMs(this.failures, this.reconnectInitialMs, this.reconnectMaxMs)
+      this.failures++
+    })
+    // A password opens one connection: each reconnect signs a new one.
+    client.on('reconnect', () => {
+      client.options.password = password()
+    })
+    client.on('connect', () => {
+      this.failures = 0
+      void this.onConnect(client)
+    })
+    client.on('close', () => this.onLinkDown())
+    client.on('error', (error: Error & { code?: string | number }) => {
+      this.events.emit('sync-error', { code: `MQTT_${String(error.code ?? 'ERROR')}`, message: error.message })
+    })
+    client.on('message', (topic, payload) => this.onMessage(topic, new Uint8Array(payload)))
+  }
+
+  /** Resolves true once the link is up, false if it is not within `timeoutMs`. */
+  waitOnline(timeoutMs: number): Promise<boolean> {
+    if (this.linkUp) return Promise.resolve(true)
+    return new Promise(resolve => {
+      const timer = setTimeout(() => {
+        this.linkWaiters = this.linkWaiters.filter(waiter => waiter !== wake)
+        resolve(false)
+      }, timeoutMs)
+      const wake = (): void => {
+        clearTimeout(timer)
+        resolve(true)
+      }
+      this.linkWaiters.push(wake)
+    })
+  }
+
+  /** Starts a round soon, without waiting for it (after a payment, on reconnect). */
+  kick(): void {
+    if (!this.autoSync || this.stopped || !this.linkUp) return
+    this.syncNow().catch(() => undefined)
+  }
+
+  /**
+   * Uploads every record unacked when the round starts and waits for the acks. Rounds run one at a
+   * time; a call while one waits to start joins that one.
+   */
+  syncNow(): Promise<SyncReport> {
+    if (this.queuedRound !== undefined) return this.queuedRound
+    const round = this.rounds.then(() => {
+      this.queuedRound = undefined
+      return this.runRound()
+    })
+    this.queuedRound = round
+    this.rounds = round.catch(() => undefined)
+    return round
+  }
+
+  /** Asks the hub to approve a payment now; 'unreachable' when the link is down or no answer comes in time. */
+  async authorize(authorization: Authorization): Promise<OnlineAnswer | 'unreachable'> {
+    const client = this.client
+    if (client === undefined || !this.linkUp || this.onlineWaiters.size >= ONLINE_REQUESTS_MAX) return 'unreachable'
+    const correlationId = this.options.random(ID_BYTES)
+    const key = toHex(correlationId)
+    const answer = new Promise<OnlineAnswer | 'unreachable'>(resolve => {
+      const timer = setTimeout(() => finish('unreachable'), this.onlineTimeoutMs)
+      const finish = (value: OnlineAnswer | 'unreachable'): void => {
+        clearTimeout(timer)
+        this.onlineWaiters.delete(key)
+        resolve(value)
+      }
+      this.onlineWaiters.set(key, { transferId: transferIdOf(authorization), resolve: finish })
+    })
+    const payload = onlineAuthorizationRequestCodec.encode({ correlationId, authorization })
+    client.publish(this.settings.topics.onlineRequest, Buffer.from(payload), { qos: 1 }, error => {
+      if (error !== undefined && error !== null) this.onlineWaiters.get(key)?.resolve('unreachable')
+    })
+    return answer
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    clearTimeout(this.retryTimer)
+    this.failWaiters('SYNC_STOPPED', 'the sync was stopped')
+    const client = this.client
+    if (client !== undefined) {
+      client.options.reconnectPeriod = 0
+      await client.endAsync(true)
+    }
+    await this.rounds
+    this.onLinkDown()
+  }
+
+  private async onConnect(client: MqttClient): Promise<void> {
+    const { topics } = this.settings
+    try {
+      await client.subscribeAsync([topics.acks, topics.config, topics.onlineResponse, topics.revocations], { qos: 1 })
+    } catch (error) {
+      // A dropped connection reconnects by itself; a refusal by the broker's ACL stays reported.
+      this.events.emit('sync-error', { code: 'SUBSCRIBE_REFUSED', message: (error as Error).message })
+      return
+    }
+    if (!client.connected || this.stopped) return
+    this.linkUp = true
+    const nowMs = this.clock.nowMs()
+    this.store.setLink('online', nowMs)
+    this.events.emit('link', { online: true, atMs: nowMs })
+    const waiters = this.linkWaiters
+    this.linkWaiters = []
+    for (const wake of waiters) wake()
+    this.kick()
+  }
+
+  private onLinkDown(): void {
+    this.failWaiters('LINK_DOWN', 'the link to the hub went down')
+    if (!this.linkUp) return
+    this.linkUp = false
+    const nowMs = this.clock.nowMs()
+    this.store.setLink('offline', nowMs)
+    this.events.emit('link', { online: false, atMs: nowMs })
+  }
+
+  private failWaiters(code: TerminalErrorCode, message: string): void {
+    for (const waiter of [...this.ackWaiters.values()]) waiter.reject(new TerminalError(code, message))
+    this.ackWaiters.clear()
+    for (const waiter of [...this.onlineWaiters.values()]) waiter.resolve('unreachable')
+  }
+
+  private onMessage(topic: string, payload: Uint8Array): void {
+    const { topics } = this.settings
+    try {
+      if (topic === topics.acks) this.onAck(payload)
+      else if (topic === topics.config) this.onRiskConfig(payload)
+      else if (topic === topics.revocations) this.onRevocations(payload)
+      else if (topic === topics.onlineResponse) this.onOnlineResponse(payload)
+    } catch (error) {
+      // A message the store could not take stays unapplied; the hub sends acks and lists again.
+      this.events.emit('sync-error', { code: 'APPLY_FAILED', message: `${topic}: ${(error as Error).message}` })
+    }
+  }
+
+  private onAck(payload: Uint8Array): void {
+    const judged = judgeAck(payload, this.trust)
+    if (!judged.accepted) {
+      this.events.emit('sync-error', { code: 'ACK_REFUSED', message: `an ack was ignored: ${judged.refusal}` })
+      return
+    }
+    const ack = judged.value
+    const applied = this.store.applyAck(ack, this.clock.nowMs())
+    this.events.emit('records-acked', { headSeq: ack.headSeq, ...applied })
+    const waiter = this.ackWaiters.get(ack.headSeq)
+    if (waiter !== undefined) {
+      this.ackWaiters.delete(ack.headSeq)
+      waiter.resolve(applied)
+    }
+  }
+
+  private onRiskConfig(payload: Uint8Array): void {
+    const judged = judgeRiskConfig(payload, this.trust, this.store.riskConfig()?.serial)
+    if (!judged.accepted) {
+      // The retained config comes again on every connect: an old one is normal, not an error.
+      if (judged.refusal !== 'stale') this.events.emit('sync-error', { code: 'CONFIG_REFUSED', message: `a RiskConfig was ignored: ${judged.refusal}` })
+      return
+    }
+    if (this.store.saveRiskConfig(judged.value, this.clock.nowMs())) this.events.emit('risk-config', { serial: judged.value.serial })
+  }
+
+  private onRevocations(payload: Uint8Array): void {
+    const judged = judgeRevocationList(payload, this.trust, this.store.revocationList()?.serial)
+    if (!judged.accepted) {
+      if (judged.refusal !== 'stale') this.events.emit('sync-error', { code: 'REVOCATIONS_REFUSED', message: `a revocation list was ignored: ${judged.refusal}` })
+      return
+    }
+    const list = judged.value
+    if (this.store.saveRevocationList(list, this.clock.nowMs())) {
+      this.events.emit('revocations', { serial: list.serial, count: list.voucherIds.length })
+    }
+  }
+
+  private onOnlineResponse(payload: Uint8Array): void {
+    let response
+    try {
+      response = onlineAuthorizationResponseCodec.decode(payload)
+    } catch (error) {
+      if (error instanceof ProtocolError) return
+      throw error
+    }
+    if (!onlineAuthorizationResponseCodec.verify(response, this.trust.hubPublicKey, this.ed25519)) {
+      this.events.emit('sync-error', { code: 'ONLINE_ANSWER_REFUSED', message: 'an online answer not signed by the pinned hub key was ignored' })
+      return
+    }
+    const waiter = this.onlineWaiters.get(toHex(response.correlationId))
+    // An answer about another payment than the one asked under this id is no answer.
+    if (waiter === undefined || !equalBytes(waiter.transferId, response.transferId)) return
+    waiter.resolve({ approved: response.approved, reason: response.reason })
+  }
+
+  private async runRound(): Promise<SyncReport> {
+    const totals = { batches: 0, recordsSent: 0, settled: 0, duplicate: 0, rejected: 0, flagged: 0 }
+    let error: SyncReport['error'] = null
+    try {
+      await this.upload(totals)
+    } catch (caught) {
+      if (!(caught instanceof TerminalError)) throw caught
+      error = { code: caught.code, message: caught.message }
+    }
+    const nowMs = this.clock.nowMs()
+    this.store.noteSync(nowMs, error === null ? null : `${error.code}: ${error.message}`)
+    if (error !== null) {
+      this.events.emit('sync-error', error)
+      if (this.linkUp && !this.stopped && this.autoSync) {
+        clearTimeout(this.retryTimer)
+        this.retryTimer = setTimeout(() => this.kick(), this.retryAfterErrorMs)
+        this.retryTimer.unref()
+      }
+    }
+    const pendingLeft = this.store.pendingTotals().reduce((sum, line) => sum + line.count, 0)
+    return { ...totals, pendingLeft, error }
+  }
+
+  /** Publishes batches, at most batchesInFlightMax unacked at once, and applies their acks. */
+  private async upload(totals: { batches: number; recordsSent: number; settled: number; duplicate: number; rejected: number; flagged: number }): Promise<void> {
+    const client = this.client
+    if (client === undefined || !this.linkUp) throw new TerminalError('LINK_DOWN', 'the link to the hub is down')
+    // Bounded: what is unacked when the round starts; records added meanwhile go in the next round.
+    const lastSeq = this.store.chainHead().gatewaySeq
+    const first = this.store.firstPendingSeq()
+    if (first === undefined) return
+    let afterSeq = first - 1
+    const inFlight: Array<Promise<AckApplied>> = []
+    for (;;) {
+      while (inFlight.length < this.batchesInFlightMax && afterSeq < lastSeq) {
+        const run = this.store.pendingRun(afterSeq, Math.min(this.batchRecordsMax, lastSeq - afterSeq)).filter(r => r.gatewaySeq <= lastSeq)
+        if (run.length === 0) {
+          afterSeq = lastSeq
+          break
+        }
+        inFlight.push(this.publishBatch(client, run))
+        totals.batches++
+        totals.recordsSent += run.length
+        afterSeq = run[run.length - 1]!.gatewaySeq
+      }
+      const oldest = inFlight.shift()
+      if (oldest === undefined) return
+      const applied = await oldest
+      totals.settled += applied.settled
+      totals.duplicate += applied.duplicate
+      totals.rejected += applied.rejected
+      totals.flagged += applied.flagged
+    }
+  }
+
+  /** Resolves with what the batch's ack changed; rejects when no ack comes in time or the link drops. */
+  private publishBatch(client: MqttClient, run: readonly StoredRecord[]): Promise<AckApplied> {
+    const last = run[run.length - 1]!
+    const head = chainHeadCodec.sign(
+      { gatewayEui: this.eui, gatewaySeq: last.gatewaySeq, headHash: last.recordHash, timeMs: this.clock.nowMs() },
+      this.store.keys.secretKey, this.ed25519,
+    )
+    const batch = recordBatchCodec.encode({
+      gatewayEui: this.eui, records: run.map(record => transferRecordCodec.decode(record.record)), head,
+    })
+    const acked = new Promise<AckApplied>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.ackWaiters.delete(last.gatewaySeq)
+        reject(new TerminalError('ACK_TIMEOUT', `no ack for records ${run[0]!.gatewaySeq}..${last.gatewaySeq} within ${this.ackTimeoutMs} ms`))
+      }, this.ackTimeoutMs)
+      this.ackWaiters.set(last.gatewaySeq, {
+        resolve: applied => { clearTimeout(timer); resolve(applied) },
+        reject: error => { clearTimeout(timer); reject(error) },
+      })
+    })
+    // Rejections surface where the round awaits this batch; until then they must not go unhandled.
+    acked.catch(() => undefined)
+    client.publish(this.settings.topics.records, Buffer.from(batch), { qos: 1 }, error => {
+      if (error !== undefined && error !== null) return
+      this.events.emit('records-forwarded', { fromSeq: run[0]!.gatewaySeq, toSeq: last.gatewaySeq, count: run.length })
+    })
+    return acked
+  }
+}

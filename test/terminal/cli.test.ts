@@ -1,0 +1,152 @@
+import t from 'tap'
+import { createServer } from 'node:net'
+import { statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { nodeEd25519 } from '../../protocol/signature/node'
+import { startHub } from '../../hub/server'
+import { main, type CliIo } from '../../terminal/cli'
+import { parseTerminalConfig } from '../../terminal/config'
+import { systemClock, systemRandom } from '../../terminal/environment'
+import { TerminalEmitter } from '../../terminal/events'
+import { PaymentTerminal } from '../../terminal/payment'
+import { dataFiles, TerminalStore } from '../../terminal/store/store'
+import { hubConfig, OPERATOR, Rest, customerWithVoucher } from '../hub/e2e/running-hub'
+import { addUser } from '../hub/http/fixtures'
+import { FixedAuthorizer, RecordingDisplay, RecordingPrinter, phoneLink } from './fixtures'
+
+function cli(overrides: Partial<CliIo> = {}) {
+  const out: string[] = []
+  const err: string[] = []
+  const io: CliIo = {
+    out: text => { out.push(text) },
+    err: text => { err.push(text) },
+    env: {},
+    clock: systemClock,
+    random: systemRandom,
+    fetch: (url, init) => fetch(url, init),
+    stopSignal: () => Promise.resolve(),
+    syncOptions: { reconnectInitialMs: 20, reconnectMaxMs: 200 },
+    ...overrides,
+  }
+  return {
+    io,
+    async run(...argv: string[]) {
+      out.length = 0
+      err.length = 0
+      const code = await main(argv, io)
+      return { code, out: out.join(''), err: err.join('') }
+    },
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
+  const address = server.address()
+  await new Promise<void>(resolve => server.close(() => resolve()))
+  return typeof address === 'object' && address !== null ? address.port : 0
+}
+
+t.test('--help says truthfully what this version does not do yet', async t => {
+  const { code, out } = await cli().run('--help')
+  t.equal(code, 0)
+  t.match(out, /init \[--eui EUI\]/)
+  t.match(out, /need the device drivers/)
+  t.equal((await cli().run('dance')).code, 2)
+  t.equal((await cli().run('run', '--simulate', '--data-dir', t.testdir())).code, 2)
+})
+
+t.test('init creates the key file (0600) and the database, and refuses a second init or a bad EUI', async t => {
+  const dir = join(t.testdir(), 'gw')
+  const terminal = cli()
+  const first = await terminal.run('init', '--data-dir', dir, '--eui', '70-b3-d5-7e-d0-00-0b-01')
+  t.equal(first.code, 0)
+  t.match(first.out, /initialized gateway 70B3D57ED0000B01/)
+  t.equal(statSync(dataFiles(dir).keyFile).mode & 0o777, 0o600)
+  const again = await terminal.run('init', '--data-dir', dir)
+  t.equal(again.code, 1)
+  t.match(again.err, /ALREADY_INITIALIZED/)
+  const badEui = await terminal.run('init', '--data-dir', join(dir, 'other'), '--eui', 'nope')
+  t.equal(badEui.code, 1)
+  t.match(badEui.err, /--eui/)
+  const generated = await terminal.run('init', '--data-dir', join(dir, 'generated'))
+  t.match(generated.out, /initialized gateway [0-9A-F]{16}/)
+  const status = await terminal.run('status', '--data-dir', dir)
+  t.match(status.out, /not provisioned/)
+})
+
+t.test('a config file is validated and a wrong one is refused naming the field', async t => {
+  t.same(parseTerminalConfig({ language: 'fr', merchantName: 'Chez Awa', policy: 'force-offline' }), {
+    language: 'fr', merchantName: 'Chez Awa', policy: 'force-offline', utcOffsetMinutes: 0, printReceipts: true,
+  })
+  t.throws(() => parseTerminalConfig({ language: 'de' }), { code: 'BAD_CONFIG', message: /"language"/ })
+  t.throws(() => parseTerminalConfig({ policy: 'sometimes' }), { message: /"policy"/ })
+  t.throws(() => parseTerminalConfig({ utcOffsetMinutes: 1e6 }), { message: /"utcOffsetMinutes"/ })
+  t.throws(() => parseTerminalConfig({ merchantNme: 'typo' }), { message: /"merchantNme" is not known/ })
+  const base = t.testdir()
+  const file = join(base, 'terminal.json')
+  writeFileSync(file, '{"printReceipts": "yes"}')
+  const dir = join(base, 'gw')
+  const terminal = cli()
+  await terminal.run('init', '--data-dir', dir)
+  const run = await terminal.run('run', '--data-dir', dir, '--config', file)
+  t.equal(run.code, 1)
+  t.match(run.err, /config field "printReceipts" must be true or false/)
+})
+
+t.test('init → provision → offline payments → status → sync → export, against the real hub', async t => {
+  const base = t.testdir()
+  const hub = await startHub(hubConfig(join(base, 'hub'), { mqttPort: await freePort() }))
+  t.teardown(() => hub.stop())
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  const ownerId = await addUser(hub.context, { email: 'fanta@shop.example', password: 'owner password 1', role: 'owner' })
+  const eui = '70B3D57ED0000B02'
+  const gateway = await operator.ok('POST', '/gateways', { name: 'Counter', type: 'pi-nfc', eui, price: '25000' })
+  await operator.ok('POST', `/gateways/${gateway.id}/assign`, { ownerUserId: ownerId })
+  const { token } = await operator.ok('POST', `/gateways/${gateway.id}/provisioning-token`)
+
+  const dir = join(base, 'gw')
+  const terminal = cli()
+  t.equal((await terminal.run('init', '--data-dir', dir, '--eui', eui)).code, 0)
+  const provisioned = await terminal.run('provision', '--data-dir', dir, '--hub', hub.httpUrl, '--token', token)
+  t.equal(provisioned.code, 0, provisioned.err)
+  t.match(provisioned.out, new RegExp(`mqtt: ${hub.mqttUrl}`))
+  const reused = await terminal.run('provision', '--data-dir', dir, '--hub', hub.httpUrl, '--token', token)
+  t.equal(reused.code, 1, 'a provisioning token works once')
+  t.match(reused.err, /PROVISION_REFUSED/)
+
+  // Two payments at the counter with no link (no sync runs), as the payment loop takes them.
+  const customer = await customerWithVoucher(operator, 'khady@phone.example', 50_000, '20000')
+  const store = TerminalStore.open(dir)
+  const counter = new PaymentTerminal({
+    store, phone: phoneLink(customer.phone), display: new RecordingDisplay(), printer: new RecordingPrinter(),
+    online: new FixedAuthorizer(false), events: new TerminalEmitter(), clock: systemClock, random: systemRandom,
+    ed25519: nodeEd25519, language: 'en', merchantName: 'Fanta',
+  })
+  t.equal((await counter.take(1_500)).kind, 'approved')
+  t.equal((await counter.take(2_500)).kind, 'approved')
+  store.close()
+
+  const before = await terminal.run('status', '--data-dir', dir)
+  t.match(before.out, /unsynced   2 offline \(4\u202f000 XOF\)/)
+  t.match(before.out, /count left 198 of 200/)
+  t.match(before.out, /23 h 59 min left to sync/)
+
+  const synced = await terminal.run('sync', '--data-dir', dir)
+  t.equal(synced.code, 0, synced.err)
+  t.match(synced.out, /uploaded   2 records in 1 batches/)
+  t.match(synced.out, /settled 2, duplicate 0, rejected 0, flagged 0/)
+  t.match(synced.out, /0 left/)
+
+  const after = JSON.parse((await terminal.run('status', '--data-dir', dir, '--json')).out)
+  t.match(after, { eui, provisioned: true, chainHeadSeq: 2, unsynced: [], riskConfigSerial: 1, lastError: null })
+  t.ok(after.lastAck !== null)
+
+  const lines = (await terminal.run('export', '--data-dir', dir)).out.trim().split('\n').map(line => JSON.parse(line))
+  t.same(lines.map(line => [line.gatewaySeq, line.amountMinor, line.status, line.ackOutcome]), [[1, 1_500, 'acked', 'settled'], [2, 2_500, 'acked', 'settled']])
+  t.equal(lines[1].previousHash, lines[0].recordHash, 'the export shows the chain links')
+  t.equal((await terminal.run('export', '--data-dir', dir, '--from-seq', '2')).out.trim().split('\n').length, 1)
+
+  const resynced = await terminal.run('sync', '--data-dir', dir)
+  t.match(resynced.out, /uploaded   0 records in 0 batches/, 'nothing new to send')
+})

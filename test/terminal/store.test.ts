@@ -1,0 +1,182 @@
+import t from 'tap'
+import { chmodSync, statSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { equalBytes } from '../../protocol/bytes'
+import { CHAIN_START, verifyChainSegment } from '../../protocol/chain'
+import { AckOutcome } from '../../protocol/messages/ack'
+import { authorizationCodec, transferIdOf } from '../../protocol/messages/authorization'
+import { revocationListCodec } from '../../protocol/messages/revocation-list'
+import { riskConfigCodec, type RiskConfig } from '../../protocol/messages/risk-config'
+import { PaymentMode, transferRecordCodec } from '../../protocol/messages/transfer-record'
+import { Reason } from '../../protocol/reasons'
+import { nodeEd25519 } from '../../protocol/signature/node'
+import { judgeRevocationList, judgeRiskConfig } from '../../terminal/hub-messages'
+import { dataFiles, TerminalStore } from '../../terminal/store/store'
+import {
+  CURRENCY, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisionedStore, signedConfig, signedRevocations,
+} from './fixtures'
+
+/** Opens a request and has the phone answer it; the caller appends (or not). */
+function answered(store: TerminalStore, phone: ReturnType<typeof phoneWithVoucher>['phone'], amountMinor: number, timeMs = T0) {
+  const request = { gatewayEui: EUI, amountMinor, currency: CURRENCY, nonce: new Uint8Array(randomBytes(16)), timeMs, merchantName: 'Shop' }
+  store.openRequest(request)
+  return phone.authorize(request)
+}
+
+function pay(store: TerminalStore, phone: ReturnType<typeof phoneWithVoucher>['phone'], amountMinor: number) {
+  const { voucher, authorization } = answered(store, phone, amountMinor)
+  return store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: T0 })
+}
+
+function chainOf(store: TerminalStore) {
+  return store.recordsFrom(1, 10_000).map(record => transferRecordCodec.decode(record.record))
+}
+
+t.test('a record survives closing and reopening the store, byte for byte', async t => {
+  const dir = t.testdir()
+  const { phone } = phoneWithVoucher()
+  let store = provisionedStore(dir)
+  const first = pay(store, phone, 1_000)
+  const second = pay(store, phone, 2_500)
+  const head = store.chainHead()
+  store.close()
+
+  store = TerminalStore.open(dir)
+  t.teardown(() => store.close())
+  t.same(store.record(1), first)
+  t.same(store.record(2), second)
+  t.same(store.chainHead(), head)
+  t.equal(second.status, 'pending')
+  t.ok(equalBytes(second.transferId, transferIdOf(transferRecordCodec.decode(second.record).authorization)))
+  t.same(store.voucherSeen(second.voucherId), { highestSeq: 2, cumulativeMinor: 3_500, consecutiveOffline: 2 })
+  const { position } = verifyChainSegment(CHAIN_START, chainOf(store))
+  t.same(position, head, 'the stored chain verifies up to the stored head')
+})
+
+t.test('a power loss inside the append transaction leaves no half record and a gapless chain', async t => {
+  const dir = t.testdir()
+  const { phone } = phoneWithVoucher()
+  let store = provisionedStore(dir)
+  pay(store, phone, 1_000)
+  const headBefore = store.chainHead()
+
+  // The power fails after the record row is written and before the chain head moves.
+  store.db.exec(`CREATE TEMP TRIGGER power_loss BEFORE UPDATE ON chain_head BEGIN SELECT RAISE(ABORT, 'power loss'); END`)
+  const { voucher, authorization } = answered(store, phone, 2_000)
+  t.throws(() => store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: T0 }), /power loss/)
+  store.close()
+
+  store = TerminalStore.open(dir)
+  t.teardown(() => store.close())
+  t.equal(store.record(2), undefined, 'no record 2')
+  t.same(store.chainHead(), headBefore, 'the head did not move')
+  t.same(store.voucherSeen(voucher.voucherId), { highestSeq: 1, cumulativeMinor: 1_000, consecutiveOffline: 1 }, 'nor the voucher state')
+  t.ok(store.isRequestOpen(authorization.nonce), 'the request is still open: the payment was never approved')
+
+  const retried = store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: T0 })
+  t.equal(retried.gatewaySeq, 2, 'the next record takes the next sequence number')
+  pay(store, phone, 500)
+  const chain = chainOf(store)
+  t.same(chain.map(record => record.gatewaySeq), [1, 2, 3])
+  t.same(verifyChainSegment(CHAIN_START, chain).position, store.chainHead())
+})
+
+t.test('the database itself refuses a record that does not continue the chain head', async t => {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const { phone } = phoneWithVoucher()
+  const record = pay(store, phone, 1_000)
+  const insert = store.db.prepare(`INSERT INTO records (gateway_seq, previous_hash, record_hash, record, transfer_id, voucher_id,
+    voucher_seq, amount_minor, currency, mode, time_ms) VALUES (?, ?, ?, ?, ?, ?, 1, 1, 'XOF', 'offline', 0)`)
+  const bytes = (n: number) => Buffer.alloc(n, 7)
+  t.throws(() => insert.run(3, Buffer.from(record.recordHash), bytes(32), bytes(10), bytes(32), bytes(16)), /CHAIN_POSITION/, 'a gap')
+  t.throws(() => insert.run(2, bytes(32), bytes(32), bytes(10), bytes(32), bytes(16)), /CHAIN_POSITION/, 'a fork')
+  t.throws(() => store.db.prepare('UPDATE records SET amount_minor = 1 WHERE gateway_seq = 1').run(), /immutable/)
+  t.throws(() => store.db.prepare('DELETE FROM records WHERE gateway_seq = 1').run(), /only after its ack/, 'a pending record stays')
+})
+
+t.test('an answer is recorded once: its request nonce is consumed with the record', async t => {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const { phone } = phoneWithVoucher()
+  const { voucher, authorization } = answered(store, phone, 1_000)
+  store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: T0 })
+  t.throws(() => store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: T0 }),
+    { name: 'TerminalError', code: 'NONCE_NOT_OPEN' })
+  t.equal(store.chainHead().gatewaySeq, 1)
+})
+
+t.test('acks move pending records once; exposure counts only unacked offline records', async t => {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const { phone } = phoneWithVoucher()
+  for (const amount of [1_000, 2_000, 3_000]) pay(store, phone, amount)
+  t.same(store.exposure(CURRENCY), { unsyncedCount: 3, unsyncedTotalMinor: 6_000, oldestUnsyncedTimeMs: T0 })
+  const ack = {
+    gatewayEui: EUI, headSeq: 3, timeMs: T0, entries: [
+      { gatewaySeq: 1, outcome: AckOutcome.Settled, reason: Reason.None },
+      { gatewaySeq: 2, outcome: AckOutcome.Rejected, reason: Reason.InsufficientFunds },
+    ],
+  }
+  t.match(store.applyAck(ack, T0 + 1), { updated: 2, settled: 1, rejected: 1, ignored: 0 })
+  t.match(store.applyAck(ack, T0 + 2), { updated: 0, ignored: 2 }, 'a redelivered ack changes nothing')
+  t.match(store.record(1), { status: 'acked', ackOutcome: 'settled', ackedAtMs: T0 + 1, prunable: false })
+  t.match(store.record(2), { status: 'rejected', ackOutcome: 'rejected', ackReason: Reason.InsufficientFunds })
+  t.equal(store.firstPendingSeq(), 3)
+  t.same(store.exposure(CURRENCY), { unsyncedCount: 1, unsyncedTotalMinor: 3_000, oldestUnsyncedTimeMs: T0 })
+  t.equal(store.syncState().lastAckAtMs, T0 + 1)
+})
+
+t.test('only a higher serial, signed by the pinned hub for this gateway, replaces the RiskConfig', async t => {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const trust = { hubPublicKey: HUB.publicKey, eui: EUI, ed25519: nodeEd25519 }
+  const encode = (config: RiskConfig) => riskConfigCodec.encode(config)
+  t.match(judgeRiskConfig(encode(signedConfig({ serial: 2 }, OTHER_HUB)), trust, 1), { accepted: false, refusal: 'bad-signature' })
+  t.match(judgeRiskConfig(encode(signedConfig({ serial: 2, gatewayEui: '70B3D57ED00000A2' })), trust, 1), { accepted: false, refusal: 'foreign' })
+  t.match(judgeRiskConfig(encode(signedConfig({ serial: 1 })), trust, 1), { accepted: false, refusal: 'stale' })
+  t.match(judgeRiskConfig(new Uint8Array([9, 1, 0]), trust, 1), { accepted: false, refusal: 'malformed' })
+  const newer = judgeRiskConfig(encode(signedConfig({ serial: 2, floorLimitMinor: 10_000 })), trust, 1)
+  t.ok(newer.accepted)
+  if (newer.accepted) t.ok(store.saveRiskConfig(newer.value, T0))
+  t.notOk(store.saveRiskConfig(signedConfig({ serial: 1, floorLimitMinor: 99 }), T0), 'the store refuses an older one too')
+  t.equal(store.riskConfig()!.floorLimitMinor, 10_000)
+})
+
+t.test('a newer signed revocation list replaces the revoked vouchers; an older one does not', async t => {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const trust = { hubPublicKey: HUB.publicKey, eui: EUI, ed25519: nodeEd25519 }
+  const a = new Uint8Array(16).fill(1)
+  const b = new Uint8Array(16).fill(2)
+  t.ok(store.saveRevocationList(signedRevocations(2, [a, b]), T0))
+  t.ok(store.isRevoked(a) && store.isRevoked(b))
+  t.notOk(store.saveRevocationList(signedRevocations(1, []), T0), 'an older list is ignored')
+  t.ok(store.isRevoked(a))
+  t.match(judgeRevocationList(revocationListCodec.encode(signedRevocations(3, [], OTHER_HUB)), trust, 2), { refusal: 'bad-signature' })
+  t.ok(store.saveRevocationList(signedRevocations(3, [b]), T0))
+  t.notOk(store.isRevoked(a), 'a voucher left the list')
+  t.ok(store.isRevoked(b))
+})
+
+t.test('the key file is the owner\'s alone, and a store will not open with an exposed or foreign key', async t => {
+  const dir = t.testdir()
+  const store = provisionedStore(dir)
+  store.close()
+  const { keyFile } = dataFiles(dir)
+  t.equal(statSync(keyFile).mode & 0o777, 0o600)
+  chmodSync(keyFile, 0o644)
+  t.throws(() => TerminalStore.open(dir), { name: 'TerminalError', code: 'KEY_FILE_EXPOSED' })
+  chmodSync(keyFile, 0o600)
+  TerminalStore.open(dir).close()
+  t.throws(() => TerminalStore.init(dir, EUI, randomBytes(32), T0), { name: 'TerminalError', code: 'ALREADY_INITIALIZED' })
+  t.throws(() => TerminalStore.open(t.testdir()), { name: 'TerminalError', code: 'NOT_INITIALIZED' })
+})
+
+t.test('the authorization a record carries is the phone\'s, signature included', async t => {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const { phone, voucher } = phoneWithVoucher()
+  const record = transferRecordCodec.decode(pay(store, phone, 1_234).record)
+  t.ok(authorizationCodec.verify(record.authorization, voucher.devicePublicKey, nodeEd25519))
+})

@@ -1,0 +1,223 @@
+import t from 'tap'
+import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import type { IClientOptions, MqttClient } from 'mqtt'
+import { equalBytes, toHex } from '../../protocol/bytes'
+import { ackCodec, AckOutcome } from '../../protocol/messages/ack'
+import { transferIdOf } from '../../protocol/messages/authorization'
+import { chainHeadCodec } from '../../protocol/messages/chain-head'
+import {
+  onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec,
+} from '../../protocol/messages/online-authorization'
+import { checkBatchShape, recordBatchCodec, type RecordBatch } from '../../protocol/messages/record-batch'
+import { riskConfigCodec } from '../../protocol/messages/risk-config'
+import { PaymentMode } from '../../protocol/messages/transfer-record'
+import { Reason } from '../../protocol/reasons'
+import type { KeyPair } from '../../protocol/signature/ed25519'
+import { nodeEd25519 } from '../../protocol/signature/node'
+import { GatewayPasswordVerifier } from '../../hub/mqtt/gateway-password'
+import { TerminalEmitter } from '../../terminal/events'
+import type { TerminalStore } from '../../terminal/store/store'
+import { reconnectDelayMs, TerminalSync } from '../../terminal/sync'
+import { CURRENCY, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisionedStore, signedConfig } from './fixtures'
+
+/** An mqtt.js client stand-in: the test plays the broker and the hub. */
+class FakeClient extends EventEmitter {
+  connected = false
+  readonly published: Array<{ topic: string; payload: Uint8Array }> = []
+  readonly passwords: string[] = []
+  constructor(readonly options: IClientOptions) {
+    super()
+    this.passwords.push(String(options.password))
+  }
+  connectNow(): void {
+    this.connected = true
+    this.emit('connect', { sessionPresent: false })
+  }
+  reconnectNow(): void {
+    this.emit('reconnect')
+    this.passwords.push(String(this.options.password))
+  }
+  drop(): void {
+    this.connected = false
+    this.emit('close')
+  }
+  async subscribeAsync(): Promise<unknown[]> {
+    return []
+  }
+  publish(topic: string, payload: Buffer, _options: unknown, callback: (error?: Error) => void): void {
+    this.published.push({ topic, payload: new Uint8Array(payload) })
+    queueMicrotask(() => callback())
+  }
+  deliver(topic: string, payload: Uint8Array): void {
+    this.emit('message', topic, Buffer.from(payload))
+  }
+  async endAsync(): Promise<void> {
+    this.connected = false
+  }
+  end(): void {
+    this.connected = false
+  }
+}
+
+function fakeSync(store: TerminalStore, options: Partial<ConstructorParameters<typeof TerminalSync>[0]> = {}) {
+  const events = new TerminalEmitter()
+  let client: FakeClient | undefined
+  const sync = new TerminalSync({
+    store, events, clock: { nowMs: () => T0 }, random: n => new Uint8Array(randomBytes(n)), ed25519: nodeEd25519,
+    reconnectInitialMs: 20, reconnectMaxMs: 160, ackTimeoutMs: 2_000, onlineTimeoutMs: 200,
+    connect: (_url, clientOptions) => {
+      client = new FakeClient(clientOptions)
+      return client as unknown as MqttClient
+    },
+    ...options,
+  })
+  sync.start()
+  const errors: string[] = []
+  events.on('sync-error', ({ code }) => errors.push(code))
+  return { sync, events, client: client!, errors }
+}
+
+function payMany(store: TerminalStore, count: number): void {
+  const { phone } = phoneWithVoucher({ limitMinor: 10_000_000 })
+  for (let i = 0; i < count; i++) {
+    const request = { gatewayEui: EUI, amountMinor: 100 + i, currency: CURRENCY, nonce: new Uint8Array(randomBytes(16)), timeMs: T0, merchantName: 'Shop' }
+    store.openRequest(request)
+    const { voucher, authorization } = phone.authorize(request)
+    store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: T0 })
+  }
+}
+
+function signedAck(batch: RecordBatch, outcome: AckOutcome = AckOutcome.Settled, hub: KeyPair = HUB, eui = EUI): Uint8Array {
+  return ackCodec.encode(ackCodec.sign({
+    gatewayEui: eui, headSeq: batch.head.gatewaySeq, timeMs: T0,
+    entries: batch.records.map(record => ({ gatewaySeq: record.gatewaySeq, outcome, reason: Reason.None })),
+  }, hub.secretKey, nodeEd25519))
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  // Bounded: the fake answers within a few turns of the event loop.
+  for (let turn = 0; turn < 1_000 && !condition(); turn++) await new Promise(resolve => setImmediate(resolve))
+  if (!condition()) throw new Error('condition not reached')
+}
+
+t.test('every connect, reconnects included, presents a fresh password the hub\'s broker accepts once', async t => {
+  const store = provisionedStore(t.testdir())
+  const { sync, client } = fakeSync(store)
+  t.teardown(async () => { await sync.stop(); store.close() })
+  client.reconnectNow()
+  client.reconnectNow()
+  t.equal(new Set(client.passwords).size, 3, 'three connects, three passwords')
+  t.equal(client.options.username, EUI)
+  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: () => T0 })
+  for (const password of client.passwords) t.same(verifier.verify(EUI, password, store.keys.publicKey), { ok: true })
+  t.same(verifier.verify(EUI, client.passwords[0]!, store.keys.publicKey), { ok: false, reason: 'REPLAYED' })
+})
+
+t.test('reconnects back off exponentially up to the bound, and start over once connected', async t => {
+  t.same([0, 1, 2, 3, 4, 10].map(failures => reconnectDelayMs(failures, 20, 160)), [20, 40, 80, 160, 160, 160])
+  const store = provisionedStore(t.testdir())
+  const { sync, client } = fakeSync(store)
+  t.teardown(async () => { await sync.stop(); store.close() })
+  const delays: number[] = []
+  for (let i = 0; i < 5; i++) {
+    client.drop()
+    delays.push(client.options.reconnectPeriod!)
+  }
+  t.same(delays, [20, 40, 80, 160, 160])
+  client.connectNow()
+  client.drop()
+  t.equal(client.options.reconnectPeriod, 20)
+})
+
+t.test('uploads bounded batches closed by a chain head the gateway signed over the batch\'s last record', async t => {
+  const store = provisionedStore(t.testdir())
+  payMany(store, 12)
+  const { sync, client, events } = fakeSync(store, { batchRecordsMax: 5, batchesInFlightMax: 2, autoSync: false })
+  t.teardown(async () => { await sync.stop(); store.close() })
+  client.connectNow()
+  await sync.waitOnline(1_000)
+  const forwarded: string[] = []
+  events.on('records-forwarded', ({ fromSeq, toSeq }) => forwarded.push(`${fromSeq}-${toSeq}`))
+  const round = sync.syncNow()
+  await until(() => client.published.length === 2)
+  t.equal(client.published.length, 2, 'no more than two batches wait for an ack')
+  const batches: RecordBatch[] = []
+  for (let answered = 0; answered < 3; answered++) {
+    await until(() => client.published.length > answered)
+    const batch = recordBatchCodec.decode(client.published[answered]!.payload)
+    const hashes = checkBatchShape(batch)
+    t.ok(chainHeadCodec.verify(batch.head, store.keys.publicKey, nodeEd25519), 'the head is signed by the gateway key')
+    t.ok(equalBytes(batch.head.headHash, hashes[hashes.length - 1]!), 'over the hash of the batch\'s last record')
+    batches.push(batch)
+    client.deliver(store.mqttSettings()!.topics.acks, signedAck(batch))
+  }
+  const report = await round
+  t.same(batches.map(batch => batch.records.map(record => record.gatewaySeq)), [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]])
+  t.same(forwarded, ['1-5', '6-10', '11-12'])
+  t.match(report, { batches: 3, recordsSent: 12, settled: 12, pendingLeft: 0, error: null })
+})
+
+t.test('acks signed by another hub, for another gateway or unreadable are ignored', async t => {
+  const store = provisionedStore(t.testdir())
+  payMany(store, 2)
+  const { sync, client, errors } = fakeSync(store, { autoSync: false, ackTimeoutMs: 300 })
+  t.teardown(async () => { await sync.stop(); store.close() })
+  client.connectNow()
+  await sync.waitOnline(1_000)
+  const round = sync.syncNow()
+  await until(() => client.published.length === 1)
+  const batch = recordBatchCodec.decode(client.published[0]!.payload)
+  const acks = store.mqttSettings()!.topics.acks
+  client.deliver(acks, signedAck(batch, AckOutcome.Settled, OTHER_HUB))
+  client.deliver(acks, signedAck(batch, AckOutcome.Settled, HUB, '70B3D57ED00000A2'))
+  client.deliver(acks, new Uint8Array([7, 1, 2, 3]))
+  const report = await round
+  t.equal(report.error?.code, 'ACK_TIMEOUT', 'no acceptable ack came')
+  t.same(errors.filter(code => code === 'ACK_REFUSED').length, 3)
+  t.equal(store.firstPendingSeq(), 1, 'every record is still pending')
+})
+
+t.test('a newer signed RiskConfig and revocation list are applied; older or foreign ones are not', async t => {
+  const store = provisionedStore(t.testdir())
+  const { sync, client, errors, events } = fakeSync(store)
+  t.teardown(async () => { await sync.stop(); store.close() })
+  const applied: number[] = []
+  events.on('risk-config', ({ serial }) => applied.push(serial))
+  const topics = store.mqttSettings()!.topics
+  client.deliver(topics.config, riskConfigCodec.encode(signedConfig({ serial: 5, floorLimitMinor: 9_000 }, OTHER_HUB)))
+  client.deliver(topics.config, riskConfigCodec.encode(signedConfig({ serial: 3, floorLimitMinor: 7_000 })))
+  client.deliver(topics.config, riskConfigCodec.encode(signedConfig({ serial: 2, floorLimitMinor: 8_000 })))
+  t.same(applied, [3])
+  t.equal(store.riskConfig()!.floorLimitMinor, 7_000)
+  t.same(errors, ['CONFIG_REFUSED'], 'the forged one is reported, the stale one silently skipped')
+})
+
+t.test('an online authorization is answered only by a hub-signed response about the same payment', async t => {
+  const store = provisionedStore(t.testdir())
+  const { sync, client } = fakeSync(store, { autoSync: false })
+  t.teardown(async () => { await sync.stop(); store.close() })
+  const { phone } = phoneWithVoucher()
+  const { authorization } = phone.authorize({ gatewayEui: EUI, amountMinor: 500, currency: CURRENCY, nonce: new Uint8Array(16), timeMs: T0, merchantName: 'S' })
+  t.equal(await sync.authorize(authorization), 'unreachable', 'with the link down, at once')
+  client.connectNow()
+  await sync.waitOnline(1_000)
+  const topics = store.mqttSettings()!.topics
+  const answer = (transferId: Uint8Array, hub: KeyPair, correlationId: Uint8Array) => onlineAuthorizationResponseCodec.encode(
+    onlineAuthorizationResponseCodec.sign({ correlationId, transferId, approved: true, reason: Reason.None, timeMs: T0 }, hub.secretKey, nodeEd25519))
+
+  const first = sync.authorize(authorization)
+  await until(() => client.published.length === 1)
+  const request = onlineAuthorizationRequestCodec.decode(client.published[0]!.payload)
+  t.equal(client.published[0]!.topic, topics.onlineRequest)
+  client.deliver(topics.onlineResponse, answer(new Uint8Array(32), HUB, request.correlationId))
+  client.deliver(topics.onlineResponse, answer(transferIdOf(authorization), OTHER_HUB, request.correlationId))
+  t.equal(await first, 'unreachable', 'a response about another payment or from another key is no answer')
+
+  const second = sync.authorize(authorization)
+  await until(() => client.published.length === 2)
+  const asked = onlineAuthorizationRequestCodec.decode(client.published[1]!.payload)
+  t.not(toHex(asked.correlationId), toHex(request.correlationId), 'each question has its own correlation id')
+  client.deliver(topics.onlineResponse, answer(transferIdOf(authorization), HUB, asked.correlationId))
+  t.same(await second, { approved: true, reason: Reason.None })
+})
