@@ -3,6 +3,7 @@
 
 import { benchAnchor } from './anchor'
 import { benchHub } from './hub'
+import { benchLedger } from './ledger'
 import { benchMerkle } from './merkle'
 import type { Metric, Suite } from './metric'
 import { benchProtocol } from './protocol'
@@ -10,6 +11,7 @@ import { benchProtocol } from './protocol'
 const SUITES: ReadonlyArray<readonly [string, Suite]> = [
   ['protocol', benchProtocol],
   ['merkle', benchMerkle],
+  ['ledger', benchLedger],
   ['hub', benchHub],
   ['anchor', benchAnchor],
 ]

@@ -1,7 +1,7 @@
 // Canonical JSON and the content hash of a request: how the ledger tells a retry ('exists')
 // from a different request that reuses an id ('conflict').
 
-import { sha256, toHex } from '../../protocol/bytes'
+import { createHash } from 'node:crypto'
 import { LedgerError } from './errors'
 import type { JsonValue } from './model'
 
@@ -13,8 +13,9 @@ export function canonicalJson(value: JsonValue): string {
   return encode(value, 0)
 }
 
+/** SHA-256 of the request's canonical JSON as UTF-8, in lowercase hex. Stored with every transfer: it must never change. */
 export function contentSha256(request: JsonValue): string {
-  return toHex(sha256(new TextEncoder().encode(canonicalJson(request))))
+  return createHash('sha256').update(canonicalJson(request), 'utf8').digest('hex')
 }
 
 function encode(value: JsonValue, depth: number): string {

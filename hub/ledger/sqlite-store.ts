@@ -1,5 +1,6 @@
-// LedgerStore over one better-sqlite3 connection: every call is one transaction (IMMEDIATE when it writes),
-// statements are prepared once, and each request in a batch runs in its own savepoint so a refusal writes nothing.
+// LedgerStore over one better-sqlite3 connection: every call is one transaction (IMMEDIATE when it writes) and
+// statements are prepared once. A request of a batch is decided in full against the call's view (batch-view.ts) before
+// it writes anything, so a refusal writes nothing without a savepoint; balances and holds are written once per call.
 // What to write is decided by the pure modules (transfer, balances, fees, settle); this file only reads and writes.
 
 import { assert } from '../../protocol/errors'
@@ -7,6 +8,7 @@ import { isEui } from '../../protocol/eui'
 import { isCurrencyCode } from '../../protocol/money'
 import type { SqliteDatabase } from '../store/database'
 import { planBalances, type AccountState } from './balances'
+import { BatchView, type LedgerReader } from './batch-view'
 import { METADATA_LENGTH_MAX_CHARS, canonicalJson, contentSha256 } from './content'
 import { LedgerError, isLedgerError } from './errors'
 import { computeFee, feeScheduleProblem, type FeeSchedule } from './fees'
@@ -104,7 +106,9 @@ function prepareStatements(database: SqliteDatabase) {
     insertAccount: database.prepare<[string, string | null, AccountKind, string, string | null, number]>(
       `INSERT INTO accounts (id, user_id, kind, currency, wallet_account_id, balance_minor, created_at_ms)
        VALUES (?, ?, ?, ?, ?, 0, ?)`),
-    updateBalance: database.prepare<[number, string]>('UPDATE accounts SET balance_minor = ? WHERE id = ?'),
+    // Guarded by the balance read at the start of the call: nothing else writes inside its transaction.
+    updateBalance: database.prepare<[number, string, number]>(
+      'UPDATE accounts SET balance_minor = ? WHERE id = ? AND balance_minor = ?'),
 
     selectTransferContent: database.prepare<[string], string>('SELECT content_sha256 FROM transfers WHERE id = ?').pluck(),
     selectTransfer: database.prepare<[string], TransferRow>(
@@ -139,8 +143,9 @@ function prepareStatements(database: SqliteDatabase) {
     insertHold: database.prepare<[string, string, string, string, number, number, number, number]>(
       `INSERT INTO voucher_holds (voucher_id, wallet_account_id, hold_account_id, currency, limit_minor, expires_at_ms,
          upload_deadline_at_ms, status, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?)`),
-    updateHoldSettlement: database.prepare<[number, number, string]>(
-      'UPDATE voucher_holds SET settled_minor = ?, excess_minor = ? WHERE voucher_id = ?'),
+    updateHoldSettlement: database.prepare<[number, number, string, number, number]>(
+      `UPDATE voucher_holds SET settled_minor = ?, excess_minor = ?
+       WHERE voucher_id = ? AND settled_minor = ? AND excess_minor = ?`),
     updateHoldRelease: database.prepare<[number, number, string]>(
       `UPDATE voucher_holds SET released_minor = ?, status = 'released', released_at_ms = ? WHERE voucher_id = ?`),
     updateHoldRevoke: database.prepare<[number, string]>(
@@ -232,9 +237,10 @@ function prepareAuditStatements(database: SqliteDatabase) {
 export class SqliteLedgerStore implements LedgerStore {
   private readonly statements: ReturnType<typeof prepareStatements>
   private readonly nowMsFromClock: () => number
-  // Transaction wrappers made once; called inside another transaction, better-sqlite3 turns them into savepoints.
+  // Transaction wrappers made once.
   private readonly inTransaction: (work: () => unknown) => unknown
   private readonly inImmediateTransaction: (work: () => unknown) => unknown
+  private readonly reader: LedgerReader
 
   constructor(database: SqliteDatabase, options: SqliteLedgerStoreOptions) {
     assert(typeof options.nowMs === 'function', 'the ledger needs a clock')
@@ -243,6 +249,11 @@ export class SqliteLedgerStore implements LedgerStore {
     const transaction = database.transaction((work: () => unknown) => work())
     this.inTransaction = transaction
     this.inImmediateTransaction = transaction.immediate
+    this.reader = {
+      account: (id) => this.readAccount(id),
+      hold: (voucherId) => this.readHold(voucherId),
+      feeSchedule: (id) => this.readFeeSchedule(id),
+    }
   }
 
   async openWallet(input: OpenWalletInput): Promise<Account> {
@@ -266,11 +277,14 @@ export class SqliteLedgerStore implements LedgerStore {
 
   async systemAccounts(currency: string): Promise<SystemAccounts> {
     if (!isCurrencyCode(currency)) throw new LedgerError('INVALID_ACCOUNT', `unknown currency ${String(currency)}`)
-    return this.writing(() => this.ensureSystemAccounts(currency))
+    return this.writing(() => this.ensureSystemAccounts(new BatchView(this.reader), currency))
   }
 
   async holdAccount(walletAccountId: string): Promise<Account> {
-    return this.writing(() => this.ensureHoldAccount(this.requireWallet(walletAccountId)))
+    return this.writing(() => {
+      const view = new BatchView(this.reader)
+      return this.ensureHoldAccount(view, requireWallet(view.account(walletAccountId), walletAccountId))
+    })
   }
 
   async account(id: string): Promise<Account | undefined> {
@@ -279,12 +293,20 @@ export class SqliteLedgerStore implements LedgerStore {
 
   async applyTransfers(inputs: readonly TransferInput[]): Promise<TransferOutcome[]> {
     assertBatch(inputs)
-    return this.writing(() => inputs.map((input) => {
-      const transferId = String(input?.id)
-      const result = this.attempt(() => this.applyTransfer(input))
-      if (result instanceof LedgerError) return { status: statusOf(result), transferId, error: result }
-      return { status: result, transferId }
-    }))
+    return this.writing(() => {
+      const view = new BatchView(this.reader)
+      const outcomes = inputs.map((input): TransferOutcome => {
+        const transferId = String(input?.id)
+        try {
+          return { status: this.applyTransfer(view, input), transferId }
+        } catch (error) {
+          if (isLedgerError(error)) return { status: statusOf(error), transferId, error }
+          throw error
+        }
+      })
+      this.writeChanges(view)
+      return outcomes
+    })
   }
 
   async transfer(id: string): Promise<Transfer | undefined> {
@@ -332,10 +354,15 @@ export class SqliteLedgerStore implements LedgerStore {
 
   async settleFromHolds(inputs: readonly SettleFromHoldInput[]): Promise<HoldOutcome[]> {
     assertBatch(inputs)
-    return this.writing(() => inputs.map((input) => {
-      const transferId = isTransferId(input?.transferId) ? input.transferId : null
-      return holdOutcome(transferId, () => this.inTransaction(() => this.settleFromHoldNow(input)) as Settled)
-    }))
+    return this.writing(() => {
+      const view = new BatchView(this.reader)
+      const outcomes = inputs.map((input) => {
+        const transferId = isTransferId(input?.transferId) ? input.transferId : null
+        return holdOutcome(transferId, () => this.settleFromHold(view, input))
+      })
+      this.writeChanges(view)
+      return outcomes
+    })
   }
 
   async releaseHold(voucherId: string): Promise<HoldOutcome> {
@@ -424,9 +451,10 @@ export class SqliteLedgerStore implements LedgerStore {
     })
   }
 
-  // --- money operations, each run inside a transaction or savepoint; a LedgerError thrown here rolls it back ---
+  // --- money operations, inside the call's transaction. A request of a batch is decided against the call's view and
+  // throws its LedgerError (its refusal) before its first write, so a refusal leaves nothing of that request behind ---
 
-  private applyTransfer(input: TransferInput): 'applied' | 'exists' {
+  private applyTransfer(view: BatchView, input: TransferInput): 'applied' | 'exists' {
     const problem = transferInputProblem(input)
     if (problem !== undefined) throw problem
     if (HOLD_OPERATION_KINDS.includes(input.kind)) {
@@ -434,10 +462,14 @@ export class SqliteLedgerStore implements LedgerStore {
     }
     const requestSha256 = transferRequestSha256(input)
     if (this.isRepeat(input.id, requestSha256)) return 'exists'
-    this.writeTransfer(input, requestSha256, false)
-    return 'applied'
+    const balancesMinor = planTransfer(view, input, false)
+    return decided(() => {
+      this.writeTransfer(view, input, requestSha256, balancesMinor)
+      return 'applied'
+    })
   }
 
+  // One request per call: a refusal after the hold account is created rolls back the whole call.
   private placeHoldNow(input: PlaceHoldInput): Settled {
     const problem = placeHoldProblem(input)
     if (problem !== undefined) throw problem
@@ -454,9 +486,10 @@ export class SqliteLedgerStore implements LedgerStore {
       return { status: 'exists', hold: this.readHold(input.voucherId)!, transferId }
     }
     assert(this.readHold(input.voucherId) === undefined, 'a hold exists only with the transfer that placed it')
-    const wallet = this.requireWallet(input.walletAccountId)
-    const holdAccount = this.ensureHoldAccount(wallet)
-    this.writeTransfer({
+    const view = new BatchView(this.reader)
+    const wallet = requireWallet(view.account(input.walletAccountId), input.walletAccountId)
+    const holdAccount = this.ensureHoldAccount(view, wallet)
+    const transfer: TransferInput = {
       id: transferId,
       kind: 'voucher_hold',
       currency: wallet.currency,
@@ -464,13 +497,15 @@ export class SqliteLedgerStore implements LedgerStore {
       postings: holdPlacementPostings({
         walletAccountId: wallet.id, holdAccountId: holdAccount.id, limitMinor: input.limitMinor,
       }),
-    }, requestSha256, true)
+    }
+    this.writeTransfer(view, transfer, requestSha256, planTransfer(view, transfer, true))
     this.statements.insertHold.run(input.voucherId, wallet.id, holdAccount.id, wallet.currency, input.limitMinor,
       input.expiresAtMs, input.uploadDeadlineAtMs, this.nowMs())
+    this.writeChanges(view)
     return { status: 'applied', hold: this.readHold(input.voucherId)!, transferId }
   }
 
-  private settleFromHoldNow(input: SettleFromHoldInput): Settled {
+  private settleFromHold(view: BatchView, input: SettleFromHoldInput): Settled {
     const problem = settleFromHoldProblem(input)
     if (problem !== undefined) throw problem
     const requestSha256 = contentSha256({
@@ -483,23 +518,24 @@ export class SqliteLedgerStore implements LedgerStore {
       gatewayEui: input.gatewayEui,
       metadata: input.metadata ?? null,
     })
-    const hold = this.readHold(input.voucherId)
+    const hold = view.hold(input.voucherId)
     if (this.isRepeat(input.transferId, requestSha256)) {
       assert(hold !== undefined, 'a settled voucher has its hold')
       return { status: 'exists', hold, transferId: input.transferId }
     }
     if (hold === undefined) throw new LedgerError('HOLD_NOT_FOUND', `no hold for voucher ${input.voucherId}`)
-    const schedule = this.readFeeSchedule(input.feeScheduleId)
+    const schedule = view.feeSchedule(input.feeScheduleId)
     if (schedule === undefined) throw new LedgerError('UNKNOWN_FEE_SCHEDULE', `no fee schedule ${input.feeScheduleId}`)
     if (schedule.currency !== hold.currency) {
       throw new LedgerError('CURRENCY_MISMATCH', `fee schedule ${schedule.id} is for ${schedule.currency}, the voucher ${hold.currency}`)
     }
     // Both wallets are checked even when a zero share leaves one without a posting.
-    this.requireWallet(input.merchantAccountId, hold.currency)
-    this.requireWallet(input.ownerAccountId, hold.currency)
-    const platform = this.ensureSystemAccounts(hold.currency).platform
-    const split = splitAgainstHold(input.amountMinor, holdRemainingMinor(hold))
-    this.writeTransfer({
+    requireWallet(view.account(input.merchantAccountId), input.merchantAccountId, hold.currency)
+    requireWallet(view.account(input.ownerAccountId), input.ownerAccountId, hold.currency)
+    const remainingMinor = holdRemainingMinor(hold)
+    const platform: AccountState = view.account(platformAccountId(hold.currency))
+      ?? { id: platformAccountId(hold.currency), kind: 'platform', currency: hold.currency, balanceMinor: 0 }
+    const transfer: TransferInput = {
       id: input.transferId,
       kind: 'offline_payment',
       currency: hold.currency,
@@ -510,17 +546,22 @@ export class SqliteLedgerStore implements LedgerStore {
       postings: settlementPostings({
         amountMinor: input.amountMinor,
         holdAccountId: hold.holdAccountId,
-        holdRemainingMinor: holdRemainingMinor(hold),
+        holdRemainingMinor: remainingMinor,
         customerAccountId: hold.walletAccountId,
         merchantAccountId: input.merchantAccountId,
         ownerAccountId: input.ownerAccountId,
         platformAccountId: platform.id,
         fee: computeFee(input.amountMinor, schedule),
       }),
-    }, requestSha256, true)
-    this.statements.updateHoldSettlement.run(hold.settledMinor + split.fromHoldMinor,
-      hold.excessMinor + split.excessMinor, hold.voucherId)
-    return { status: 'applied', hold: this.readHold(hold.voucherId)!, transferId: input.transferId }
+    }
+    // Planned against a platform account yet to be created (at zero), so a refusal creates no account.
+    const balancesMinor = planTransfer(view, transfer, true, platform)
+    return decided(() => {
+      this.ensureSystemAccounts(view, hold.currency)
+      this.writeTransfer(view, transfer, requestSha256, balancesMinor)
+      const settled = view.settle(hold.voucherId, splitAgainstHold(input.amountMinor, remainingMinor))
+      return { status: 'applied', hold: settled, transferId: input.transferId }
+    })
   }
 
   private releaseHoldNow(voucherId: string): Settled {
@@ -535,13 +576,16 @@ export class SqliteLedgerStore implements LedgerStore {
     }
     const remainingMinor = holdRemainingMinor(hold)
     if (remainingMinor > 0) {
-      this.writeTransfer({
+      const view = new BatchView(this.reader)
+      const transfer: TransferInput = {
         id: transferId,
         kind: 'voucher_release',
         currency: hold.currency,
         voucherId,
         postings: holdReleasePostings({ holdAccountId: hold.holdAccountId, walletAccountId: hold.walletAccountId, remainingMinor }),
-      }, contentSha256({ operation: 'release_hold', voucherId }), true)
+      }
+      this.writeTransfer(view, transfer, contentSha256({ operation: 'release_hold', voucherId }), planTransfer(view, transfer, true))
+      this.writeChanges(view)
     }
     this.statements.updateHoldRelease.run(hold.releasedMinor + remainingMinor, nowMs, voucherId)
     return { status: 'applied', hold: this.readHold(voucherId)!, transferId: remainingMinor > 0 ? transferId : null }
@@ -555,73 +599,70 @@ export class SqliteLedgerStore implements LedgerStore {
     throw new LedgerError('TRANSFER_CONFLICT', `transfer ${transferId} exists with different content`)
   }
 
-  private writeTransfer(input: TransferInput, requestSha256: string, holdAccountsAllowed: boolean): void {
-    const accounts = new Map<string, AccountState>()
-    for (const posting of input.postings) {
-      if (accounts.has(posting.accountId)) continue
-      const account = this.readAccount(posting.accountId)
-      if (account !== undefined) accounts.set(account.id, account)
-    }
-    if (input.feeScheduleId !== undefined) {
-      const schedule = this.readFeeSchedule(input.feeScheduleId)
-      if (schedule === undefined) throw new LedgerError('UNKNOWN_FEE_SCHEDULE', `no fee schedule ${input.feeScheduleId}`)
-      if (schedule.currency !== input.currency) {
-        throw new LedgerError('CURRENCY_MISMATCH', `fee schedule ${schedule.id} is for ${schedule.currency}`)
-      }
-    }
-    const plan = planBalances(input.currency, input.postings, accounts, { holdAccountsAllowed })
-    if (!plan.ok) throw plan.error
-
+  /** Writes a planned transfer and its postings, and moves the view's balances; the balances are written by writeChanges. */
+  private writeTransfer(
+    view: BatchView, input: TransferInput, requestSha256: string, balancesMinor: ReadonlyMap<string, number>,
+  ): void {
     assertBalanced(input.postings)
+    const amountMinor = transferAmountMinor(input.postings)
+    const metadata = input.metadata === undefined ? null : canonicalJson(input.metadata)
     const s = this.statements
-    s.insertTransfer.run(input.id, input.kind, input.currency, transferAmountMinor(input.postings),
-      input.gatewayEui ?? null, input.voucherId ?? null, input.feeScheduleId ?? null,
-      input.metadata === undefined ? null : canonicalJson(input.metadata), requestSha256, this.nowMs())
+    s.insertTransfer.run(input.id, input.kind, input.currency, amountMinor, input.gatewayEui ?? null,
+      input.voucherId ?? null, input.feeScheduleId ?? null, metadata, requestSha256, this.nowMs())
     input.postings.forEach((posting, index) => {
       s.insertPosting.run(input.id, index, posting.accountId, posting.amountMinor, posting.role)
     })
-    for (const [accountId, balanceMinor] of plan.balancesMinor) {
-      assert(s.updateBalance.run(balanceMinor, accountId).changes === 1, `account ${accountId} is updated once`)
+    view.applyBalances(balancesMinor)
+  }
+
+  /** Writes each balance and hold the call changed, once, guarded by the value it was read with. */
+  private writeChanges(view: BatchView): void {
+    const s = this.statements
+    for (const { accountId, storedMinor, balanceMinor } of view.balanceChanges()) {
+      assert(s.updateBalance.run(balanceMinor, accountId, storedMinor).changes === 1,
+        `account ${accountId} still holds the ${storedMinor} the call read when its balance is written`)
+    }
+    for (const { stored, hold } of view.holdChanges()) {
+      const changes = s.updateHoldSettlement.run(hold.settledMinor, hold.excessMinor, hold.voucherId,
+        stored.settledMinor, stored.excessMinor).changes
+      assert(changes === 1, `hold ${hold.voucherId} still has the totals the call read when they are written`)
     }
   }
 
   // --- accounts, fee schedules, holds ---
 
-  private ensureSystemAccounts(currency: string): SystemAccounts {
+  private ensureSystemAccounts(view: BatchView, currency: string): SystemAccounts {
     return {
-      external: this.ensureSystemAccount(externalAccountId(currency), 'external', currency),
-      platform: this.ensureSystemAccount(platformAccountId(currency), 'platform', currency),
+      external: this.ensureSystemAccount(view, externalAccountId(currency), 'external', currency),
+      platform: this.ensureSystemAccount(view, platformAccountId(currency), 'platform', currency),
     }
   }
 
-  private ensureSystemAccount(id: string, kind: 'external' | 'platform', currency: string): Account {
-    const existing = this.readAccount(id)
+  private ensureSystemAccount(view: BatchView, id: string, kind: 'external' | 'platform', currency: string): Account {
+    const existing = view.account(id)
     if (existing !== undefined) {
       assert(existing.kind === kind && existing.currency === currency, `account ${id} is the ${currency} ${kind} account`)
       return existing
     }
     this.statements.insertAccount.run(id, null, kind, currency, null, this.nowMs())
-    return this.readAccount(id)!
+    return this.created(view, id)
   }
 
-  private ensureHoldAccount(wallet: Account): Account {
+  private ensureHoldAccount(view: BatchView, wallet: Account): Account {
     const id = holdAccountId(wallet.id)
-    const existing = this.readAccount(id)
+    const existing = view.account(id)
     if (existing !== undefined) {
       assert(existing.kind === 'hold' && existing.walletAccountId === wallet.id, `account ${id} is the hold of ${wallet.id}`)
       return existing
     }
     this.statements.insertAccount.run(id, wallet.userId, 'hold', wallet.currency, wallet.id, this.nowMs())
-    return this.readAccount(id)!
+    return this.created(view, id)
   }
 
-  private requireWallet(accountId: string, currency?: string): Account {
-    const account = this.readAccount(accountId)
-    if (account === undefined) throw new LedgerError('UNKNOWN_ACCOUNT', `no account ${String(accountId)}`)
-    if (account.kind !== 'wallet') throw new LedgerError('WRONG_ACCOUNT_KIND', `account ${accountId} is not a wallet`)
-    if (currency !== undefined && account.currency !== currency) {
-      throw new LedgerError('CURRENCY_MISMATCH', `wallet ${accountId} is in ${account.currency}, not ${currency}`)
-    }
+  private created(view: BatchView, id: string): Account {
+    const account = this.readAccount(id)
+    assert(account !== undefined, `account ${id} was just inserted`)
+    view.created(account)
     return account
   }
 
@@ -658,16 +699,6 @@ export class SqliteLedgerStore implements LedgerStore {
 
   private reading<T>(work: () => T): T {
     return this.inTransaction(work) as T
-  }
-
-  /** Runs one request of a batch in a savepoint: a refusal rolls back only that request and is returned. */
-  private attempt<T>(work: () => T): T | LedgerError {
-    try {
-      return this.inTransaction(work) as T
-    } catch (error) {
-      if (isLedgerError(error)) return error
-      throw error
-    }
   }
 
   private nowMs(): number {
@@ -708,6 +739,53 @@ function placeHoldProblem(input: PlaceHoldInput): LedgerError | undefined {
   }
   if (input.uploadDeadlineAtMs < input.expiresAtMs) return invalid('the upload deadline is not before the expiry')
   return undefined
+}
+
+/**
+ * Runs the writes of a request that has been decided. A refusal from here on would leave part of the request written
+ * (there is no savepoint to roll back), so it is a broken invariant and aborts the whole call instead.
+ */
+function decided<T>(writes: () => T): T {
+  try {
+    return writes()
+  } catch (error) {
+    assert(!isLedgerError(error), `a request was refused after it began to write: ${String(error)}`)
+    throw error
+  }
+}
+
+/**
+ * The balances a transfer leaves its accounts, decided against the view; throws why it must not apply.
+ * `provisional` stands for an account the request will create just before it writes (a currency's platform account).
+ */
+function planTransfer(
+  view: BatchView, input: TransferInput, holdAccountsAllowed: boolean, provisional?: AccountState,
+): ReadonlyMap<string, number> {
+  const accounts = new Map<string, AccountState>()
+  for (const posting of input.postings) {
+    if (accounts.has(posting.accountId)) continue
+    const account = view.account(posting.accountId) ?? (provisional?.id === posting.accountId ? provisional : undefined)
+    if (account !== undefined) accounts.set(account.id, account)
+  }
+  if (input.feeScheduleId !== undefined) {
+    const schedule = view.feeSchedule(input.feeScheduleId)
+    if (schedule === undefined) throw new LedgerError('UNKNOWN_FEE_SCHEDULE', `no fee schedule ${input.feeScheduleId}`)
+    if (schedule.currency !== input.currency) {
+      throw new LedgerError('CURRENCY_MISMATCH', `fee schedule ${schedule.id} is for ${schedule.currency}`)
+    }
+  }
+  const plan = planBalances(input.currency, input.postings, accounts, { holdAccountsAllowed })
+  if (!plan.ok) throw plan.error
+  return plan.balancesMinor
+}
+
+function requireWallet(account: Account | undefined, accountId: string, currency?: string): Account {
+  if (account === undefined) throw new LedgerError('UNKNOWN_ACCOUNT', `no account ${String(accountId)}`)
+  if (account.kind !== 'wallet') throw new LedgerError('WRONG_ACCOUNT_KIND', `account ${accountId} is not a wallet`)
+  if (currency !== undefined && account.currency !== currency) {
+    throw new LedgerError('CURRENCY_MISMATCH', `wallet ${accountId} is in ${account.currency}, not ${currency}`)
+  }
+  return account
 }
 
 function settleFromHoldProblem(input: SettleFromHoldInput): LedgerError | undefined {
