@@ -10,8 +10,18 @@ import { docs } from './http/docs'
 import { ERROR_REPLY_SCHEMA, handleError, handleNotFound } from './http/errors'
 import { gatewayRoutes } from './gateways/routes'
 import { healthRoutes } from './http/health'
+import { kycRoutes } from './kyc/routes'
+import { mobileAuthRoutes } from './mobile/routes'
+import { mobileDeviceRoutes } from './mobile/device-routes'
 import { moneyRoutes } from './money/routes'
+import { notifyPlugin } from './notify/plugin'
+import { orderRoutes } from './orders/routes'
 import { securityHeaders } from './http/security-headers'
+import { transactionRoutes } from './transactions/routes'
+import { dashboardRoutes } from './users/dashboard'
+import { passwordRoutes } from './users/password-routes'
+import { profileRoutes } from './users/profile'
+import { authRateLimits } from './users/rate-limits'
 import { validatorCompiler } from './http/validation'
 import { usersRoutes } from './users/routes'
 import { voucherRoutes } from './vouchers/routes'
@@ -48,6 +58,9 @@ export async function buildApp(context: HubContext): Promise<FastifyInstance> {
   // Before any route, so the OpenAPI document sees them all.
   await app.register(docs)
   await app.register(authPlugin, { context })
+  // Before any route: the outbox every route may write to, and the rate limits of the auth routes.
+  await app.register(notifyPlugin, { context })
+  await app.register(authRateLimits, { context })
 
   // Routes.
   await app.register(healthRoutes, { context })
@@ -57,6 +70,14 @@ export async function buildApp(context: HubContext): Promise<FastifyInstance> {
   //    ledger (accounts, transfers, proofs), gateways, vouchers.
   await app.register(gatewayRoutes, { context })
   await app.register(moneyRoutes, { context })
+  await app.register(passwordRoutes, { context })
+  await app.register(profileRoutes, { context })
+  await app.register(dashboardRoutes, { context })
+  await app.register(kycRoutes, { context })
+  await app.register(orderRoutes, { context })
+  await app.register(transactionRoutes, { context })
+  await app.register(mobileAuthRoutes, { context })
+  await app.register(mobileDeviceRoutes, { context })
   await app.register(anchorRoutes, { context })
 
   return app

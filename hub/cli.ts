@@ -3,6 +3,7 @@
 // gracefully on SIGINT/SIGTERM. Exit 0 after a clean stop, 2 for a bad option, 1 if it cannot start.
 // `payall-hub deploy-anchor` and `payall-hub verify-proof` are the anchoring commands (hub/anchor/commands.ts).
 
+import { parseNotifyConfig, NOTIFY_HELP } from './notify/config'
 import { ANCHOR_COMMANDS_HELP, deployAnchorCommand, verifyProofCommand } from './anchor/commands'
 import { ConfigError, helpText, parseConfig } from './config'
 import { APP_VERSION } from './http/health'
@@ -27,12 +28,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   if (argv[0] === 'deploy-anchor') return deployAnchorCommand(argv.slice(1), env, io)
   if (argv[0] === 'verify-proof') return verifyProofCommand(argv.slice(1), env, io)
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(`${helpText(PROGRAM)}\n${ANCHOR_COMMANDS_HELP}`)
+    io.stdout.write(`${helpText(PROGRAM)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}`)
     return 0
   }
   let hub: RunningHub
   try {
-    hub = await startHub(parseConfig(argv, env))
+    hub = await startHub({ ...parseConfig(argv, env), notify: parseNotifyConfig(env) })
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr.write(`${PROGRAM}: ${error.message}\n`)

@@ -1,5 +1,5 @@
-// Access tokens: HS256 JWTs from @fastify/jwt, checked against the injected clock and the
-// revoked_tokens table. Adds app.authenticate, app.issueAccessToken and app.revokeAccessToken.
+// Access tokens: HS256 JWTs from @fastify/jwt, checked against the injected clock, the revoked_tokens
+// table and the user's session generation. Adds app.authenticate, app.issueAccessToken and app.revokeAccessToken.
 
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
@@ -23,6 +23,8 @@ export interface AccessTokenSubject {
 
 export interface AccessClaims extends AccessTokenSubject {
   jti: string
+  /** The user's session generation when the token was issued; a password change or reset moves it on. */
+  gen?: number
   iss: string
   aud: string
   /** Seconds since the epoch, as JWT has them. */
@@ -38,7 +40,7 @@ export interface AccessToken {
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: AccessTokenSubject & { jti: string }
+    payload: AccessTokenSubject & { jti: string; gen?: number }
     user: AccessClaims
   }
 }
@@ -67,11 +69,14 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
     'INSERT OR IGNORE INTO revoked_tokens (jti, expires_at_ms, revoked_at_ms) VALUES (?, ?, ?)')
   // Past its expiry a token fails verification anyway, so its row has done its work.
   const deleteExpired = db.prepare<[number]>('DELETE FROM revoked_tokens WHERE expires_at_ms < ?')
+  const sessionGeneration = db.prepare<[string], { session_generation: number }>(
+    'SELECT session_generation FROM users WHERE id = ?')
 
   app.decorate('issueAccessToken', (subject: AccessTokenSubject): AccessToken => {
     const nowMs = clock.nowMs()
     const jti = toHex(context.random(JTI_BYTES))
-    const token = app.jwt.sign({ sub: subject.sub, role: subject.role, jti }, { clockTimestamp: nowMs })
+    const gen = sessionGeneration.get(subject.sub)?.session_generation ?? 0
+    const token = app.jwt.sign({ sub: subject.sub, role: subject.role, jti, gen }, { clockTimestamp: nowMs })
     const claims = app.jwt.decode<AccessClaims>(token)
     if (claims === null) throw new Error('a token the hub just signed does not decode')
     return { token, jti, expiresAtMs: claims.exp * 1000 }
@@ -97,6 +102,11 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
     }
     if (isRevoked.get(claims.jti) !== undefined) {
       throw new HttpError(401, 'UNAUTHORIZED', 'the access token has been revoked')
+    }
+    // Tokens from before the generation existed carry none: generation 0.
+    const current = sessionGeneration.get(claims.sub)?.session_generation
+    if (current === undefined || (claims.gen ?? 0) !== current) {
+      throw new HttpError(401, 'UNAUTHORIZED', 'the session has ended (password changed or reset, or user gone); log in again')
     }
   })
 })

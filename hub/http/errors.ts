@@ -18,6 +18,7 @@ export type HttpErrorCode =
   | 'INTERNAL'
   | 'DEVICE_NOT_BOUND'
   | 'TOKEN_EXPIRED'
+  | 'LOCKED'
   | 'WEAK_PASSWORD'
   | 'EMAIL_TAKEN'
   | 'PHONE_TAKEN'
@@ -25,6 +26,18 @@ export type HttpErrorCode =
   | 'IDEMPOTENCY_CONFLICT'
   | 'DEVICE_ALREADY_BOUND'
   | 'NO_WALLET'
+  | 'INVALID_RESET_TOKEN'
+  | 'WRONG_PASSWORD'
+  | 'DOCUMENT_REVIEWED'
+  | 'TOO_MANY_DOCUMENTS'
+  | 'ORDER_NOT_PENDING'
+  | 'GATEWAY_UNAVAILABLE'
+  | 'UNKNOWN_PAYEE'
+  | 'WRONG_CODE'
+  | 'PAYMENT_EXPIRED'
+  | 'PAYMENT_CANCELLED'
+  | 'PAYMENT_CLOSED'
+  | 'ACCOUNT_LINKED'
   | ProtocolErrorCode
   | LedgerErrorCode
 

@@ -4,7 +4,11 @@
 import { ANCHOR_SQL } from '../anchor/schema'
 import { GATEWAYS_SQL } from '../gateways/schema'
 import { INGEST_SQL } from '../ingest/schema'
-import { USERS_SQL } from '../users/schema'
+import { KYC_SQL } from '../kyc/schema'
+import { MOBILE_SQL } from '../mobile/schema'
+import { NOTIFY_SQL } from '../notify/schema'
+import { ORDERS_SQL } from '../orders/schema'
+import { USERS_SESSIONS_SQL, USERS_SQL } from '../users/schema'
 import { VOUCHERS_SQL } from '../vouchers/schema'
 
 export interface Migration {
@@ -125,6 +129,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'devices and vouchers', sql: VOUCHERS_SQL },
   { version: 5, name: 'ingest', sql: INGEST_SQL },
   { version: 6, name: 'anchoring', sql: ANCHOR_SQL },
+  { version: 7, name: 'rest api', sql: [USERS_SESSIONS_SQL, NOTIFY_SQL, KYC_SQL, ORDERS_SQL, MOBILE_SQL].join('\n') },
 ]
 
 /** The schema version this build writes; a database beyond it is refused. */

@@ -1,60 +1,29 @@
-// REST routes of users, at the seed's paths: POST /users/login for now; registration, profiles
-// and refresh come with the issue that builds the rest of the hub's REST.
+// Sessions over REST at the seed's paths: POST /users/login and /users/refresh. Passwords, the profile
+// and the dashboard have plugins of their own (password-routes.ts, profile.ts, dashboard.ts).
 
 import type { FastifyPluginAsync } from 'fastify'
 import type { HubContext } from '../context'
 import { errorReplies } from '../http/errors'
-import { checkPasswordLogin, issueRefreshToken } from './login'
-import { ROLES } from './roles'
-import { UserStore, type User } from './store'
+import { checkPasswordLogin } from './login'
+import { SESSION_REPLY_SCHEMA } from './replies'
+import { refreshSession, startSession, type SessionReply } from './sessions'
+import { UserStore } from './store'
 
-const EMAIL_LENGTH_MAX = 254
-const PASSWORD_LENGTH_MAX = 1024
+export { USER_REPLY_SCHEMA, userReply, type UserReply } from './replies'
 
-/** A user on the wire: never the password hash, nor the lockout state. */
-export const USER_REPLY_SCHEMA = {
-  type: 'object',
-  required: ['id', 'email', 'phone', 'fullName', 'role', 'createdAt'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string' },
-    email: { type: ['string', 'null'] },
-    phone: { type: ['string', 'null'] },
-    fullName: { type: 'string' },
-    role: { type: 'string', enum: [...ROLES] },
-    createdAt: { type: 'string', format: 'date-time' },
-  },
-} as const
+export const EMAIL_LENGTH_MAX = 254
+export const PASSWORD_LENGTH_MAX = 1024
+/** Refresh and reset tokens are 43 characters of base64url; anything far longer is not one. */
+const OPAQUE_TOKEN_LENGTH_MAX = 256
+/** Auth routes take tiny bodies. */
+export const AUTH_BODY_LIMIT_BYTES = 8 * 1024
 
-export interface UserReply {
-  id: string
-  email: string | null
-  phone: string | null
-  fullName: string
-  role: User['role']
-  createdAt: string
-}
-
-export function userReply(user: User): UserReply {
-  return {
-    id: user.id,
-    email: user.email,
-    phone: user.phone,
-    fullName: user.fullName,
-    role: user.role,
-    createdAt: new Date(user.createdAtMs).toISOString(),
-  }
-}
+export const PASSWORD_SCHEMA = { type: 'string', minLength: 1, maxLength: PASSWORD_LENGTH_MAX } as const
+export const OPAQUE_TOKEN_SCHEMA = { type: 'string', minLength: 1, maxLength: OPAQUE_TOKEN_LENGTH_MAX } as const
 
 interface LoginBody {
   email: string
   password: string
-}
-
-interface LoginReply {
-  token: string
-  refreshToken: string
-  user: UserReply
 }
 
 const loginSchema = {
@@ -64,34 +33,35 @@ const loginSchema = {
     type: 'object',
     required: ['email', 'password'],
     additionalProperties: false,
-    properties: {
-      email: { type: 'string', minLength: 1, maxLength: EMAIL_LENGTH_MAX },
-      password: { type: 'string', minLength: 1, maxLength: PASSWORD_LENGTH_MAX },
-    },
+    properties: { email: { type: 'string', minLength: 1, maxLength: EMAIL_LENGTH_MAX }, password: PASSWORD_SCHEMA },
   },
-  response: {
-    200: {
-      type: 'object',
-      required: ['token', 'refreshToken', 'user'],
-      additionalProperties: false,
-      properties: {
-        token: { type: 'string', description: 'access token (JWT, HS256) for the Authorization: Bearer header, valid 24 h' },
-        refreshToken: { type: 'string', description: 'opaque, valid 7 days' },
-        user: USER_REPLY_SCHEMA,
-      },
-    },
-    ...errorReplies(400, 401),
+  response: { 200: SESSION_REPLY_SCHEMA, ...errorReplies(400, 401, 413, 423, 429) },
+} as const
+
+const refreshSchema = {
+  summary: 'Trade a refresh token for a new token pair; the old refresh token dies',
+  description: 'A refresh token used a second time is taken for a stolen one: every session of its user ends.',
+  tags: ['users'],
+  body: {
+    type: 'object',
+    required: ['refreshToken'],
+    additionalProperties: false,
+    properties: { refreshToken: OPAQUE_TOKEN_SCHEMA },
   },
+  response: { 200: SESSION_REPLY_SCHEMA, ...errorReplies(400, 401, 413, 423, 429) },
 } as const
 
 export const usersRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
   const users = new UserStore(context.db)
+  const sessions = { app, users, clock: context.clock, random: context.random, log: context.log }
+  const small = { bodyLimit: AUTH_BODY_LIMIT_BYTES }
 
-  app.post<{ Body: LoginBody; Reply: LoginReply }>('/users/login', { schema: loginSchema }, async (request) => {
+  app.post<{ Body: LoginBody; Reply: SessionReply }>('/users/login', { schema: loginSchema, ...small }, async (request) => {
     const user = await checkPasswordLogin({ users, passwords: context.passwords, clock: context.clock },
       request.body.email, request.body.password)
-    const { token } = app.issueAccessToken({ sub: user.id, role: user.role })
-    const refreshToken = issueRefreshToken(users, context.clock, context.random, user.id)
-    return { token, refreshToken, user: userReply(user) }
+    return startSession(sessions, user)
   })
+
+  app.post<{ Body: { refreshToken: string }; Reply: SessionReply }>('/users/refresh', { schema: refreshSchema, ...small },
+    async (request) => refreshSession(sessions, request.body.refreshToken))
 }

@@ -35,3 +35,20 @@ CREATE TABLE revoked_tokens (
 ) STRICT;
 CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_at_ms);
 `
+
+// Added with the rest of the REST API. session_generation ends every session at once: access tokens
+// carry the generation they were issued under, and a password change or reset moves it on.
+// Password reset tokens, like refresh tokens, are kept only as SHA-256 hashes.
+export const USERS_SESSIONS_SQL = `
+ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0 CHECK (session_generation >= 0);
+
+CREATE TABLE password_resets (
+  token_sha256 TEXT PRIMARY KEY CHECK (length(token_sha256) = 64),
+  user_id TEXT NOT NULL REFERENCES users (id),
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms),
+  used_at_ms INTEGER
+) STRICT;
+CREATE INDEX password_resets_by_user ON password_resets (user_id, expires_at_ms);
+CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens (expires_at_ms);
+`

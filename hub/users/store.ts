@@ -1,9 +1,10 @@
-// The users and refresh_tokens tables behind prepared statements; rows come out as typed objects,
-// and the password hash only in the one shape that login needs.
+// The users, refresh_tokens and password_resets tables behind prepared statements; rows come out as
+// typed objects, and the password hash only in the one shape that login needs.
 
 import { toHex } from '../../protocol/bytes'
 import type { RandomBytes } from '../context'
 import type { SqliteDatabase } from '../store/database'
+import { HttpError } from '../http/errors'
 import type { Role } from './roles'
 
 export interface User {
@@ -32,6 +33,18 @@ export interface NewUser {
   createdAtMs: number
 }
 
+export interface ProfileChanges {
+  fullName?: string
+  /** As normalizePhone leaves it. */
+  phone?: string
+}
+
+/** What consuming a refresh token found: a live token (now dead), a token used before, or nothing. */
+export type RefreshTokenUse =
+  | { status: 'consumed'; userId: string }
+  | { status: 'reused'; userId: string }
+  | { status: 'unknown' }
+
 interface UserRow {
   id: string
   email: string | null
@@ -51,8 +64,9 @@ export class UserStore {
   private readonly updateFailures
   private readonly updateSuccess
   private readonly insertRefreshToken
+  private readonly statements
 
-  constructor(db: SqliteDatabase) {
+  constructor(private readonly db: SqliteDatabase) {
     this.byEmail = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?')
     this.countOfRole = db.prepare<[Role], { count: number }>('SELECT count(*) AS count FROM users WHERE role = ?')
     this.insertUser = db.prepare<[string, string | null, string | null, string, string, Role, number]>(
@@ -68,6 +82,40 @@ export class UserStore {
       'UPDATE users SET failed_logins = 0, locked_until_ms = NULL, password_hash = ? WHERE id = ?')
     this.insertRefreshToken = db.prepare<[string, string, number, number]>(
       'INSERT INTO refresh_tokens (token_sha256, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)')
+    this.statements = {
+      byId: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+      byPhone: db.prepare<[string], UserRow>('SELECT * FROM users WHERE phone = ?'),
+      countsByRole: db.prepare<[], { role: Role; count: number }>('SELECT role, count(*) AS count FROM users GROUP BY role'),
+      updateProfile: db.prepare<{ id: string; fullName: string; phone: string | null }>(
+        'UPDATE users SET full_name = :fullName, phone = :phone WHERE id = :id'),
+      updatePassword: db.prepare<[string, string]>(
+        'UPDATE users SET password_hash = ?, failed_logins = 0, locked_until_ms = NULL WHERE id = ?'),
+      setRole: db.prepare<[Role, string, Role]>('UPDATE users SET role = ? WHERE id = ? AND role = ?'),
+      nextSessionGeneration: db.prepare<[string]>(
+        'UPDATE users SET session_generation = session_generation + 1 WHERE id = ?'),
+      // Single use: the UPDATE that kills the token is the check, so two concurrent uses cannot both win.
+      consumeRefreshToken: db.prepare<[number, string, number], { user_id: string }>(
+        `UPDATE refresh_tokens SET revoked_at_ms = ?
+         WHERE token_sha256 = ? AND revoked_at_ms IS NULL AND expires_at_ms > ? RETURNING user_id`),
+      refreshTokenOwner: db.prepare<[string], { user_id: string; revoked_at_ms: number | null }>(
+        'SELECT user_id, revoked_at_ms FROM refresh_tokens WHERE token_sha256 = ?'),
+      revokeRefreshToken: db.prepare<[number, string, string]>(
+        'UPDATE refresh_tokens SET revoked_at_ms = ? WHERE token_sha256 = ? AND user_id = ? AND revoked_at_ms IS NULL'),
+      revokeRefreshTokens: db.prepare<[number, string]>(
+        'UPDATE refresh_tokens SET revoked_at_ms = ? WHERE user_id = ? AND revoked_at_ms IS NULL'),
+      deleteExpiredRefreshTokens: db.prepare<[string, number]>(
+        'DELETE FROM refresh_tokens WHERE user_id = ? AND expires_at_ms < ?'),
+      insertPasswordReset: db.prepare<[string, string, number, number]>(
+        'INSERT INTO password_resets (token_sha256, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)'),
+      livePasswordResets: db.prepare<[string, number], { count: number }>(
+        `SELECT count(*) AS count FROM password_resets WHERE user_id = ? AND used_at_ms IS NULL AND expires_at_ms > ?`),
+      deleteExpiredPasswordResets: db.prepare<[number]>('DELETE FROM password_resets WHERE expires_at_ms < ?'),
+      consumePasswordReset: db.prepare<[number, string, number], { user_id: string }>(
+        `UPDATE password_resets SET used_at_ms = ?
+         WHERE token_sha256 = ? AND used_at_ms IS NULL AND expires_at_ms > ? RETURNING user_id`),
+      retirePasswordResets: db.prepare<[number, string]>(
+        'UPDATE password_resets SET used_at_ms = ? WHERE user_id = ? AND used_at_ms IS NULL'),
+    }
   }
 
   /** `email` as stored: trimmed and lower case (see normalizeEmail). */
@@ -95,8 +143,117 @@ export class UserStore {
   }
 
   addRefreshToken(tokenSha256Hex: string, userId: string, createdAtMs: number, expiresAtMs: number): void {
+    // The user's expired tokens go on the way, so the table does not grow with every login.
+    this.statements.deleteExpiredRefreshTokens.run(userId, createdAtMs)
     this.insertRefreshToken.run(tokenSha256Hex, userId, createdAtMs, expiresAtMs)
   }
+
+  byId(id: string): User | undefined {
+    const row = this.statements.byId.get(id)
+    return row === undefined ? undefined : publicUser(credentialsFromRow(row))
+  }
+
+  credentialsById(id: string): UserCredentials | undefined {
+    const row = this.statements.byId.get(id)
+    return row === undefined ? undefined : credentialsFromRow(row)
+  }
+
+  /** `phone` as stored: see normalizePhone. */
+  credentialsByPhone(phone: string): UserCredentials | undefined {
+    const row = this.statements.byPhone.get(phone)
+    return row === undefined ? undefined : credentialsFromRow(row)
+  }
+
+  countsByRole(): Record<Role, number> {
+    const counts: Record<Role, number> = { operator: 0, owner: 0, customer: 0 }
+    for (const row of this.statements.countsByRole.all()) counts[row.role] = row.count
+    return counts
+  }
+
+  /** Throws HttpError 409 PHONE_TAKEN when the phone belongs to someone else. */
+  updateProfile(id: string, changes: ProfileChanges): User | undefined {
+    const user = this.byId(id)
+    if (user === undefined) return undefined
+    const next = { id, fullName: changes.fullName ?? user.fullName, phone: changes.phone ?? user.phone }
+    try {
+      this.statements.updateProfile.run(next)
+    } catch (error) {
+      throw userUniquenessError(error) ?? error
+    }
+    return this.byId(id)
+  }
+
+  /** Stores a new hash and lifts any lockout. */
+  updatePasswordHash(id: string, passwordHash: string): void {
+    this.statements.updatePassword.run(passwordHash, id)
+  }
+
+  /** A new password hash, and every session that the old password opened ended, at once. */
+  changePassword(id: string, passwordHash: string, nowMs: number): void {
+    this.db.transaction(() => {
+      this.updatePasswordHash(id, passwordHash)
+      this.endSessions(id, nowMs)
+    })()
+  }
+
+  /** Compare-and-set: false when the user no longer has role `from`. */
+  changeRole(id: string, from: Role, to: Role): boolean {
+    return this.statements.setRole.run(to, id, from).changes === 1
+  }
+
+  /** Ends every session of the user: refresh tokens revoked, access tokens of earlier generations refused. */
+  endSessions(id: string, nowMs: number): void {
+    this.db.transaction(() => {
+      this.statements.revokeRefreshTokens.run(nowMs, id)
+      this.statements.nextSessionGeneration.run(id)
+    })()
+  }
+
+  /** Kills the refresh token whose hash this is, if it is live; tells a reuse of a dead one apart. */
+  consumeRefreshToken(tokenSha256Hex: string, nowMs: number): RefreshTokenUse {
+    const consumed = this.statements.consumeRefreshToken.get(nowMs, tokenSha256Hex, nowMs)
+    if (consumed !== undefined) return { status: 'consumed', userId: consumed.user_id }
+    const row = this.statements.refreshTokenOwner.get(tokenSha256Hex)
+    if (row !== undefined && row.revoked_at_ms !== null) return { status: 'reused', userId: row.user_id }
+    return { status: 'unknown' }
+  }
+
+  /** Kills one of the user's refresh tokens (logout); another user's token is left alone. */
+  revokeRefreshToken(tokenSha256Hex: string, userId: string, nowMs: number): boolean {
+    return this.statements.revokeRefreshToken.run(nowMs, tokenSha256Hex, userId).changes === 1
+  }
+
+  /** False, and nothing stored, when the user already has `liveMax` unused, unexpired reset tokens. */
+  addPasswordReset(tokenSha256Hex: string, userId: string, createdAtMs: number, expiresAtMs: number, liveMax: number): boolean {
+    return this.db.transaction(() => {
+      this.statements.deleteExpiredPasswordResets.run(createdAtMs)
+      if (this.statements.livePasswordResets.get(userId, createdAtMs)!.count >= liveMax) return false
+      this.statements.insertPasswordReset.run(tokenSha256Hex, userId, createdAtMs, expiresAtMs)
+      return true
+    })()
+  }
+
+  /**
+   * Uses up a live reset token (and every other outstanding for the account), stores the new password hash
+   * and ends every session, all at once. The account's id, or undefined for any other token (nothing changes).
+   */
+  resetPassword(tokenSha256Hex: string, passwordHash: string, nowMs: number): string | undefined {
+    return this.db.transaction(() => {
+      const userId = this.statements.consumePasswordReset.get(nowMs, tokenSha256Hex, nowMs)?.user_id
+      if (userId === undefined) return undefined
+      this.statements.retirePasswordResets.run(nowMs, userId)
+      this.changePassword(userId, passwordHash, nowMs)
+      return userId
+    })()
+  }
+}
+
+/** 409 EMAIL_TAKEN or PHONE_TAKEN for a unique-constraint failure on users; undefined for any other error. */
+export function userUniquenessError(error: unknown): HttpError | undefined {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') return undefined
+  if (error.message.includes('users.email')) return new HttpError(409, 'EMAIL_TAKEN', 'a user with this email exists')
+  if (error.message.includes('users.phone')) return new HttpError(409, 'PHONE_TAKEN', 'a user with this phone exists')
+  return undefined
 }
 
 /** A random (version 4) UUID from the injected randomness. */
@@ -111,6 +268,14 @@ export function newUserId(random: RandomBytes): string {
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase()
 }
+
+/** A phone as stored: digits with an optional leading +, the spaces, dots, dashes and brackets people type removed. */
+export function normalizePhone(phone: string): string {
+  return phone.trim().replace(/[\s().-]/g, '')
+}
+
+/** What normalizePhone must leave: 3 to 31 digits, optionally after a +. */
+export const PHONE_PATTERN = /^\+?[0-9]{3,31}$/
 
 /** The user without credentials: the only shape that goes on the wire. */
 export function publicUser(user: User): User {

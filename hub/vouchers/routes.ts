@@ -12,6 +12,7 @@ import { errorReplies, HttpError } from '../http/errors'
 import { DeviceStore, type Device } from './devices'
 import { Revocations } from './revocations'
 import { VoucherService } from './vouchers'
+import { AccountLinks, MOBILE_ACCOUNTS_SCHEMA, mobileAccountsOf } from '../mobile/accounts'
 
 /** Revoked vouchers stay listed this long past their expiry. */
 export const REVOCATION_LISTED_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000
@@ -55,6 +56,7 @@ export function voucherServices(context: HubContext) {
 export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
   const { devices, vouchers, revocations } = voucherServices(context)
   const customer = [app.authenticate, requireRole('customer')]
+  const links = new AccountLinks(context.db)
 
   function ownDevice(request: { user: AccessClaims }, imei: string): Device {
     const device = devices.boundByImei(imei)
@@ -106,14 +108,20 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
   app.get('/api/auth/device/user', {
     preHandler: [app.authenticate],
     schema: {
-      summary: 'The devices bound to the signed-in user',
+      summary: 'The devices bound to the signed-in user, and their wallets and linked accounts',
       tags: ['devices'],
       response: {
-        200: { type: 'object', required: ['devices'], additionalProperties: false, properties: { devices: { type: 'array', items: DEVICE_REPLY } } },
+        200: {
+          type: 'object', required: ['devices', 'wallets', 'linkedAccounts'], additionalProperties: false,
+          properties: { devices: { type: 'array', items: DEVICE_REPLY }, ...MOBILE_ACCOUNTS_SCHEMA },
+        },
         ...errorReplies(401),
       },
     },
-  }, async request => ({ devices: devices.boundToUser(request.user.sub).map(deviceReply) }))
+  }, async request => ({
+    devices: devices.boundToUser(request.user.sub).map(deviceReply),
+    ...(await mobileAccountsOf(context.ledger, links, request.user.sub)),
+  }))
 
   app.post<{ Body: { imei: string } }>('/api/auth/device/user-unbind', {
     preHandler: customer,

@@ -62,8 +62,9 @@ t.test('repeated failures lock the account, the right password included, until t
     t.equal((await login(app, EMAIL, `guess ${attempt}`)).statusCode, 401)
   }
   const whileLocked = await login(app, EMAIL, PASSWORD)
-  t.equal(whileLocked.statusCode, 401)
-  t.equal(errorOf(whileLocked).message, BAD_CREDENTIALS_MESSAGE, 'a lock looks like any other failure')
+  t.equal(whileLocked.statusCode, 423, 'locked: the right password is refused too')
+  t.equal(errorOf(whileLocked).code, 'LOCKED')
+  t.equal((await login(app, EMAIL, 'another guess')).statusCode, 423, 'a wrong one gets the same answer')
 
   clock.advanceMs(LOCKOUT_MS)
   t.equal((await login(app, EMAIL, PASSWORD)).statusCode, 200)

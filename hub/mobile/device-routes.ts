@@ -1,0 +1,280 @@
+// The phone's money routes at the legacy paths under /api/auth/device: pay a phone number (confirmed by a
+// code sent to the payer), balances behind a bound device (its own user only), and the caller's history.
+
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { toHex } from '../../protocol/bytes'
+import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
+import { walletAccountId } from '../accounts'
+import type { HubContext } from '../context'
+import { requireRole } from '../http/auth'
+import { errorReplies, HttpError } from '../http/errors'
+import { AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, amountsAsStrings, callerOf } from '../money/wire'
+import { paymentCodeMessage } from '../notify/message'
+import { TRANSACTION_STATUSES, TransactionHistory } from '../transactions/history'
+import { mobilePaymentTransferId } from '../transactions/ids'
+import {
+  HISTORY_QUERY_PROPERTIES, USER_TRANSACTION_SCHEMA, historyWindowMs, pageSchema, userTransactionReply, type HistoryQuery,
+} from '../transactions/routes'
+import { settleWalletTransfer } from '../transactions/transfer'
+import { ROLES } from '../users/roles'
+import { PHONE_SCHEMA, phoneOf } from '../users/profile'
+import { AUTH_BODY_LIMIT_BYTES } from '../users/routes'
+import { UserStore } from '../users/store'
+import { DeviceStore, type Device } from '../vouchers/devices'
+import { WALLET_REPLY_SCHEMA, walletReply, walletsOf, type WalletReply } from './accounts'
+import {
+  PAYMENT_CODE_DIGITS, PAYMENT_CODE_LIFETIME_MS, WRONG_CODES_MAX, codeMatches, judgeConfirmation, newPaymentCode, paymentCodeHash,
+} from './payment-code'
+import { MobilePayments, OPEN_PAYMENTS_PER_PAYER_MAX, type MobilePayment } from './payments'
+
+const PAYMENT_ID_BYTES = 12
+const IMEI_SCHEMA = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z-]+$' } as const
+
+interface PayBody {
+  toPhone: string
+  amount: string
+  currency?: string
+}
+
+const paySchema = {
+  summary: 'Pay a phone number; a 6-digit code goes to the payer, and /pay/confirm settles',
+  tags: ['mobile'],
+  security: BEARER_SECURITY,
+  body: {
+    type: 'object',
+    required: ['toPhone', 'amount'],
+    additionalProperties: false,
+    properties: {
+      toPhone: PHONE_SCHEMA,
+      amount: AMOUNT_SCHEMA,
+      currency: { ...CURRENCY_SCHEMA, description: 'default: the payer’s only wallet’s currency' },
+    },
+  },
+  response: {
+    202: {
+      type: 'object',
+      required: ['paymentId', 'status', 'expiresAt'],
+      additionalProperties: false,
+      properties: {
+        paymentId: { type: 'string' },
+        status: { type: 'string', enum: ['awaiting_confirmation'] },
+        expiresAt: { type: 'string', format: 'date-time' },
+      },
+    },
+    ...errorReplies(400, 401, 403, 404, 409, 413),
+  },
+} as const
+
+interface ConfirmReply {
+  paymentId: string
+  status: 'settled'
+  transferId: string
+  fromAccountId: string
+  toAccountId: string
+  currency: string
+  amountMinor: number
+  amount: string
+}
+
+const confirmSchema = {
+  summary: `Confirm a payment with its code: it settles; the code expires in 5 minutes, the ${WRONG_CODES_MAX}rd wrong one cancels`,
+  tags: ['mobile'],
+  security: BEARER_SECURITY,
+  body: {
+    type: 'object',
+    required: ['paymentId', 'code'],
+    additionalProperties: false,
+    properties: {
+      paymentId: { type: 'string', minLength: 1, maxLength: 64 },
+      code: { type: 'string', pattern: `^[0-9]{${PAYMENT_CODE_DIGITS}}$` },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['paymentId', 'status', 'transferId', 'fromAccountId', 'toAccountId', 'currency', 'amountMinor', 'amount'],
+      additionalProperties: false,
+      properties: {
+        paymentId: { type: 'string' },
+        status: { type: 'string', enum: ['settled'] },
+        transferId: { type: 'string' },
+        fromAccountId: { type: 'string' },
+        toAccountId: { type: 'string' },
+        currency: { type: 'string' },
+        amountMinor: { type: 'integer' },
+        amount: { type: 'string' },
+      },
+    },
+    ...errorReplies(400, 401, 403, 404, 409, 413, 429),
+  },
+} as const
+
+const BALANCE_REPLY_SCHEMA = {
+  type: 'object',
+  required: ['imei', 'accounts'],
+  additionalProperties: false,
+  properties: { imei: { type: 'string' }, accounts: { type: 'array', items: WALLET_REPLY_SCHEMA } },
+} as const
+
+const balanceSchema = {
+  summary: 'Balances of the wallets behind a device bound to the caller',
+  tags: ['mobile'],
+  security: BEARER_SECURITY,
+  params: { type: 'object', required: ['imei'], additionalProperties: false, properties: { imei: IMEI_SCHEMA } },
+  response: { 200: BALANCE_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404) },
+} as const
+
+const balanceCheckSchema = {
+  summary: 'Balances of the wallets behind a device bound to the caller (IMEI in the body)',
+  tags: ['mobile'],
+  security: BEARER_SECURITY,
+  body: { type: 'object', required: ['imei'], additionalProperties: false, properties: { imei: IMEI_SCHEMA } },
+  response: { 200: BALANCE_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404, 413) },
+} as const
+
+const historySchema = {
+  summary: 'The caller’s transactions, newest first',
+  tags: ['mobile'],
+  security: BEARER_SECURITY,
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { ...HISTORY_QUERY_PROPERTIES, status: { type: 'string', enum: [...TRANSACTION_STATUSES] } },
+  },
+  response: { 200: pageSchema(USER_TRANSACTION_SCHEMA), ...errorReplies(400, 401) },
+} as const
+
+export const mobileDeviceRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+  const { ledger, clock } = context
+  const users = new UserStore(context.db)
+  const devices = new DeviceStore(context.db)
+  const payments = new MobilePayments(context.db)
+  const history = new TransactionHistory(context.db)
+  const customer = [app.authenticate, requireRole('customer')]
+
+  /** The payer's currency: as named, or the only one they hold a wallet in. */
+  async function payerCurrency(userId: string, named: string | undefined): Promise<string> {
+    if (named !== undefined) return currencyByCode(named).code
+    const wallets = await walletsOf(ledger, userId)
+    if (wallets.length === 1) return wallets[0]!.currency
+    if (wallets.length === 0) throw new HttpError(409, 'NO_WALLET', 'you have no wallet to pay from')
+    throw new HttpError(400, 'BAD_REQUEST', `you have wallets in ${wallets.map((wallet) => wallet.currency).join(', ')}: name the currency`)
+  }
+
+  app.post<{ Body: PayBody }>('/api/auth/device/pay', {
+    schema: paySchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: [...customer, amountsAsStrings('amount')],
+  }, async (request, reply) => {
+    const { userId } = callerOf(request)
+    const payer = users.byId(userId)!
+    const currency = await payerCurrency(userId, request.body.currency)
+    const amountMinor = parseAmount(request.body.amount, currency, { allowZero: false })
+    const payerAccount = await ledger.account(walletAccountId(userId, currency))
+    if (payerAccount === undefined) throw new HttpError(409, 'NO_WALLET', `you have no ${currency} wallet`)
+    if (payerAccount.balanceMinor < amountMinor) {
+      throw new HttpError(409, 'INSUFFICIENT_FUNDS', `your ${currency} wallet holds ${formatAmount(payerAccount.balanceMinor, currency)}`)
+    }
+    const payee = users.credentialsByPhone(phoneOf(request.body.toPhone))
+    if (payee === undefined) throw new HttpError(404, 'UNKNOWN_PAYEE', 'no PayAll user has this phone number')
+    if (payee.id === userId) throw new HttpError(400, 'BAD_REQUEST', 'you cannot pay yourself')
+
+    const id = `pay_${toHex(context.random(PAYMENT_ID_BYTES))}`
+    const code = newPaymentCode(context.random)
+    const nowMs = clock.nowMs()
+    const stored = payments.insert({
+      id, payerUserId: userId, payeeUserId: payee.id, payerAccountId: payerAccount.id, payeeAccountId: walletAccountId(payee.id, currency),
+      currency, amountMinor, codeSha256: paymentCodeHash(id, code), createdAtMs: nowMs, expiresAtMs: nowMs + PAYMENT_CODE_LIFETIME_MS,
+    })
+    if (!stored) {
+      throw new HttpError(409, 'CONFLICT', `you have ${OPEN_PAYMENTS_PER_PAYER_MAX} payments waiting for their code; confirm or let them expire`)
+    }
+    app.notifier.send(paymentCodeMessage(payer, code, {
+      amountMinor, currency, payeeName: payee.fullName, validMinutes: PAYMENT_CODE_LIFETIME_MS / 60_000,
+    }))
+    return reply.code(202).send({ paymentId: id, status: 'awaiting_confirmation', expiresAt: new Date(nowMs + PAYMENT_CODE_LIFETIME_MS).toISOString() })
+  })
+
+  app.post<{ Body: { paymentId: string; code: string }; Reply: ConfirmReply }>('/api/auth/device/pay/confirm', {
+    schema: confirmSchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: customer,
+  }, async (request) => {
+    const { userId } = callerOf(request)
+    const payment = payments.byId(request.body.paymentId)
+    // Someone else's payment answers as a missing one: payment ids are not to be probed.
+    if (payment === undefined || payment.payerUserId !== userId) {
+      throw new HttpError(404, 'NOT_FOUND', `you have no payment ${request.body.paymentId}`)
+    }
+    const verdict = judgeConfirmation(payment, codeMatches(payment.id, request.body.code, payment.codeSha256), clock.nowMs())
+    switch (verdict.kind) {
+      case 'settled':
+        return confirmReply(payment, payment.transferId!)
+      case 'closed':
+        throw new HttpError(409, 'PAYMENT_CLOSED', `payment ${payment.id} is ${verdict.status} already`)
+      case 'expired':
+        throw new HttpError(409, 'PAYMENT_EXPIRED', `the code of payment ${payment.id} has expired; start the payment again`)
+      case 'wrong_code': {
+        const counted = payments.recordWrongCode(payment.id, WRONG_CODES_MAX, clock.nowMs())
+        if (counted === undefined) throw new HttpError(409, 'PAYMENT_CLOSED', `payment ${payment.id} is no longer waiting`)
+        if (counted.status === 'cancelled') {
+          throw new HttpError(409, 'PAYMENT_CANCELLED', `${WRONG_CODES_MAX} wrong codes: payment ${payment.id} is cancelled`)
+        }
+        throw new HttpError(400, 'WRONG_CODE', `wrong code; ${WRONG_CODES_MAX - counted.wrongCodes} attempt(s) left`)
+      }
+      case 'settle': {
+        const transferId = mobilePaymentTransferId(payment.id)
+        await ledger.openWallet({ id: payment.payeeAccountId, userId: payment.payeeUserId, currency: payment.currency })
+        await settleWalletTransfer(ledger, {
+          id: transferId, payerAccountId: payment.payerAccountId, payeeAccountId: payment.payeeAccountId,
+          currency: payment.currency, amountMinor: payment.amountMinor,
+          metadata: { channel: 'mobile', paymentId: payment.id, payerUserId: payment.payerUserId },
+        })
+        payments.markSettled(payment.id, transferId, clock.nowMs())
+        return confirmReply(payment, transferId)
+      }
+    }
+  })
+
+  async function balanceBehind(request: FastifyRequest, imei: string): Promise<{ imei: string; accounts: WalletReply[] }> {
+    const device = ownDevice(devices, callerOf(request).userId, imei)
+    const wallets = await walletsOf(ledger, device.userId)
+    return { imei: device.imei, accounts: await Promise.all(wallets.map((wallet) => walletReply(ledger, wallet))) }
+  }
+
+  app.get<{ Params: { imei: string } }>('/api/auth/device/balance/:imei', { schema: balanceSchema, preValidation: customer },
+    async (request) => balanceBehind(request, request.params.imei))
+
+  app.post<{ Body: { imei: string } }>('/api/auth/device/balancecheck', {
+    schema: balanceCheckSchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: customer,
+  }, async (request) => balanceBehind(request, request.body.imei))
+
+  app.get<{ Querystring: HistoryQuery }>('/api/auth/device/transaction', {
+    schema: historySchema, preValidation: [app.authenticate, requireRole(...ROLES)],
+  }, async (request) => {
+    const { page, pageSize, status } = request.query
+    const { transactions, total } = history.ofUser({
+      userId: callerOf(request).userId, ...historyWindowMs(request.query), status,
+      offset: (page - 1) * pageSize, limit: pageSize, nowMs: clock.nowMs(),
+    })
+    return { items: transactions.map(userTransactionReply), page, pageSize, total }
+  })
+}
+
+/** The device bound under this IMEI, if it is the caller's; anyone else's is answered as unbound, like in hub/vouchers. */
+function ownDevice(devices: DeviceStore, userId: string, imei: string): Device {
+  const device = devices.boundByImei(imei)
+  if (device === undefined || device.userId !== userId) {
+    throw new HttpError(404, 'DEVICE_NOT_BOUND', `no device with IMEI ${imei} is bound to you`)
+  }
+  return device
+}
+
+function confirmReply(payment: MobilePayment, transferId: string): ConfirmReply {
+  return {
+    paymentId: payment.id,
+    status: 'settled',
+    transferId,
+    fromAccountId: payment.payerAccountId,
+    toAccountId: payment.payeeAccountId,
+    currency: payment.currency,
+    amountMinor: payment.amountMinor,
+    amount: formatAmount(payment.amountMinor, payment.currency),
+  }
+}

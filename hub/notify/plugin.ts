@@ -1,0 +1,83 @@
+// The notifier every route shares (app.notifier): a message is written to the outbox inside the request
+// that causes it, and delivered in the background by the adapters the configuration names.
+
+import type { FastifyBaseLogger } from 'fastify'
+import { toHex } from '../../protocol/bytes'
+import type { HubContext } from '../context'
+import { sharedPlugin } from '../http/plugin'
+import { consoleAdapter } from './adapters/console'
+import { smtpAdapter } from './adapters/smtp'
+import { twilioAdapter } from './adapters/twilio'
+import type { DeliveryAdapter } from './adapters/adapter'
+import { NOTIFY_CONFIG_DEFAULT, type NotifyConfig } from './config'
+import { Dispatcher, type DeliveryReport } from './delivery'
+import type { Channel, OutgoingMessage } from './message'
+import { Outbox } from './outbox'
+
+const MESSAGE_ID_BYTES = 12
+
+export interface Notifier {
+  /** Writes the message to the outbox and returns its id; delivery happens after the reply. */
+  send(message: OutgoingMessage): string
+  /** Delivers what is due now; the background timer calls it, so can a test. */
+  deliverDue(): Promise<DeliveryReport>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    notifier: Notifier
+  }
+}
+
+function deliveryAdapters(config: NotifyConfig, log: FastifyBaseLogger): Record<Channel, DeliveryAdapter> {
+  const console = consoleAdapter(log)
+  const email = config.email === 'smtp'
+    ? smtpAdapter({ url: required(config.smtpUrl, 'smtpUrl'), from: config.emailFrom, timeoutMs: config.sendTimeoutMs })
+    : console
+  const sms = config.sms === 'twilio' ? twilioAdapter(required(config.twilio, 'twilio'), config.sendTimeoutMs) : console
+  return { email, sms }
+}
+
+export const notifyPlugin = sharedPlugin<{ context: HubContext }>('payall-notify', async (app, { context }) => {
+  const config = context.config.notify ?? NOTIFY_CONFIG_DEFAULT
+  const outbox = new Outbox(context.db)
+  const adapters = deliveryAdapters(config, context.log)
+  const dispatcher = new Dispatcher(outbox, adapters, context.clock, config, context.log)
+  const automatic = config.deliveryIntervalMs > 0
+  let timer: NodeJS.Timeout | undefined
+  let closing = false
+
+  const drainInBackground = (): void => {
+    if (closing) return
+    dispatcher.deliverDue().catch((error: unknown) => context.log.error({ err: error }, 'notification delivery failed'))
+  }
+
+  app.decorate('notifier', {
+    send(message: OutgoingMessage): string {
+      const id = `ntf_${toHex(context.random(MESSAGE_ID_BYTES))}`
+      outbox.enqueue(id, message, context.clock.nowMs())
+      if (automatic) setImmediate(drainInBackground)
+      return id
+    },
+    deliverDue: () => dispatcher.deliverDue(),
+  } satisfies Notifier)
+
+  app.addHook('onReady', async () => {
+    if (!automatic) return
+    timer = setInterval(drainInBackground, config.deliveryIntervalMs)
+    timer.unref()
+  })
+
+  app.addHook('onClose', async () => {
+    closing = true
+    if (timer !== undefined) clearInterval(timer)
+    // The database closes after the app: let the running attempt record its outcome first.
+    await dispatcher.idle()
+    await Promise.all([...new Set(Object.values(adapters))].map((adapter) => adapter.close()))
+  })
+})
+
+function required<Value>(value: Value | undefined, field: string): Value {
+  if (value === undefined) throw new Error(`notify config: ${field} is needed by the adapter it names`)
+  return value
+}

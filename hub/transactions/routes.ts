@@ -1,0 +1,285 @@
+// Transactions over REST at the seed's paths: POST /transactions pays another wallet online, GET
+// /user/transactions is the caller's history, GET /transactions/{gatewayId}/gateway what one gateway took.
+
+import type { FastifyPluginAsync } from 'fastify'
+import { toHex } from '../../protocol/bytes'
+import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
+import { walletAccountId } from '../accounts'
+import type { HubContext } from '../context'
+import { GatewayStore } from '../gateways/store'
+import { requireRole } from '../http/auth'
+import { errorReplies, HttpError } from '../http/errors'
+import {
+  AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, IDENTIFIER_SCHEMA, MONEY_BODY_LIMIT_BYTES, amountsAsStrings, callerOf,
+} from '../money/wire'
+import { ROLES } from '../users/roles'
+import {
+  HISTORY_PAGE_SIZE_MAX, TRANSACTION_STATUSES, TransactionHistory, type GatewayTransaction, type TransactionStatus, type UserTransaction,
+} from './history'
+import { onlineTransferId } from './ids'
+import { payeeWallet, settleWalletTransfer } from './transfer'
+
+const RANDOM_TRANSFER_ID_BYTES = 32
+const REFERENCE_LENGTH_MAX = 200
+const PAGE_MAX = 100_000
+const PAGE_SIZE_DEFAULT = 20
+/** Far enough in the future to mean "no upper bound" and still be a valid Date. */
+const END_OF_TIME_MS = Date.UTC(9999, 0, 1)
+
+export const INSTANT_SCHEMA = {
+  type: 'string', maxLength: 40, anyOf: [{ format: 'date' }, { format: 'date-time' }],
+  description: 'ISO 8601 date-time, or a day (its UTC midnight)',
+} as const
+
+export const HISTORY_QUERY_PROPERTIES = {
+  page: { type: 'integer', minimum: 1, maximum: PAGE_MAX, default: 1 },
+  pageSize: { type: 'integer', minimum: 1, maximum: HISTORY_PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT },
+  from: { ...INSTANT_SCHEMA, description: 'inclusive; ' + INSTANT_SCHEMA.description },
+  to: { ...INSTANT_SCHEMA, description: 'exclusive; ' + INSTANT_SCHEMA.description },
+} as const
+
+export interface HistoryQuery {
+  page: number
+  pageSize: number
+  from?: string
+  to?: string
+  status?: TransactionStatus
+}
+
+export interface UserTransactionReply {
+  id: string
+  kind: string
+  status: TransactionStatus
+  direction: 'in' | 'out'
+  amountMinor: number
+  amount: string
+  currency: string
+  gatewayEui: string | null
+  reference: string | null
+  createdAt: string
+}
+
+export const USER_TRANSACTION_SCHEMA = {
+  type: 'object',
+  required: ['id', 'kind', 'status', 'direction', 'amountMinor', 'amount', 'currency', 'gatewayEui', 'reference', 'createdAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', description: 'the ledger transfer, or the pending mobile payment' },
+    kind: { type: 'string' },
+    status: { type: 'string', enum: [...TRANSACTION_STATUSES] },
+    direction: { type: 'string', enum: ['in', 'out'] },
+    amountMinor: { type: 'integer', minimum: 0 },
+    amount: { type: 'string' },
+    currency: { type: 'string' },
+    gatewayEui: { type: ['string', 'null'] },
+    reference: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const
+
+export function pageSchema(item: object) {
+  return {
+    type: 'object',
+    required: ['items', 'page', 'pageSize', 'total'],
+    additionalProperties: false,
+    properties: { items: { type: 'array', items: item }, page: { type: 'integer' }, pageSize: { type: 'integer' }, total: { type: 'integer' } },
+  } as const
+}
+
+interface TransferBody {
+  toWalletAddress: string
+  amount: string
+  currency: string
+  reference?: string
+  idempotencyKey?: string
+}
+
+interface TransferReply {
+  transferId: string
+  status: 'applied' | 'exists'
+  fromAccountId: string
+  toAccountId: string
+  currency: string
+  amountMinor: number
+  amount: string
+  reference: string | null
+}
+
+const transferSchema = {
+  summary: 'Pay another wallet from the caller’s wallet in that currency',
+  description: 'Settled at once through the ledger. With an idempotency key, a retry is answered 200 and moves nothing.',
+  tags: ['transactions'],
+  security: BEARER_SECURITY,
+  body: {
+    type: 'object',
+    required: ['toWalletAddress', 'amount', 'currency'],
+    additionalProperties: false,
+    properties: {
+      toWalletAddress: { ...IDENTIFIER_SCHEMA, description: 'the payee’s wallet account id' },
+      amount: AMOUNT_SCHEMA,
+      currency: CURRENCY_SCHEMA,
+      reference: { type: 'string', minLength: 1, maxLength: REFERENCE_LENGTH_MAX },
+      idempotencyKey: { type: 'string', pattern: '^[!-~]{1,128}$', description: 'printable ASCII; the same key is the same payment' },
+    },
+  },
+  response: {
+    ...Object.fromEntries([200, 201].map((status) => [status, {
+      type: 'object',
+      required: ['transferId', 'status', 'fromAccountId', 'toAccountId', 'currency', 'amountMinor', 'amount', 'reference'],
+      additionalProperties: false,
+      properties: {
+        transferId: { type: 'string' },
+        status: { type: 'string', enum: ['applied', 'exists'] },
+        fromAccountId: { type: 'string' },
+        toAccountId: { type: 'string' },
+        currency: { type: 'string' },
+        amountMinor: { type: 'integer' },
+        amount: { type: 'string' },
+        reference: { type: ['string', 'null'] },
+      },
+    }])),
+    ...errorReplies(400, 401, 404, 409, 413),
+  },
+} as const
+
+const userHistorySchema = {
+  summary: 'The caller’s transactions, newest first',
+  tags: ['transactions'],
+  security: BEARER_SECURITY,
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { ...HISTORY_QUERY_PROPERTIES, status: { type: 'string', enum: [...TRANSACTION_STATUSES] } },
+  },
+  response: { 200: pageSchema(USER_TRANSACTION_SCHEMA), ...errorReplies(400, 401) },
+} as const
+
+interface GatewayTransactionReply {
+  id: string
+  kind: string
+  currency: string
+  amountMinor: number
+  amount: string
+  voucherId: string | null
+  createdAt: string
+}
+
+const gatewayHistorySchema = {
+  summary: 'Transactions a gateway processed, newest first (its owner, or an operator)',
+  tags: ['transactions'],
+  security: BEARER_SECURITY,
+  params: {
+    type: 'object', required: ['gatewayId'], additionalProperties: false,
+    properties: { gatewayId: { type: 'string', minLength: 1, maxLength: 64 } },
+  },
+  querystring: { type: 'object', additionalProperties: false, properties: HISTORY_QUERY_PROPERTIES },
+  response: {
+    200: pageSchema({
+      type: 'object',
+      required: ['id', 'kind', 'currency', 'amountMinor', 'amount', 'voucherId', 'createdAt'],
+      additionalProperties: false,
+      properties: {
+        id: { type: 'string' },
+        kind: { type: 'string' },
+        currency: { type: 'string' },
+        amountMinor: { type: 'integer' },
+        amount: { type: 'string' },
+        voucherId: { type: ['string', 'null'] },
+        createdAt: { type: 'string', format: 'date-time' },
+      },
+    }),
+    ...errorReplies(400, 401, 403, 404),
+  },
+} as const
+
+/** The [from, to) window of a history query, in ms; 400 when from is not before to. */
+export function historyWindowMs(query: { from?: string; to?: string }): { fromMs: number; toMs: number } {
+  const fromMs = query.from === undefined ? 0 : Date.parse(query.from)
+  const toMs = query.to === undefined ? END_OF_TIME_MS : Date.parse(query.to)
+  if (!Number.isSafeInteger(fromMs) || !Number.isSafeInteger(toMs)) throw new HttpError(400, 'BAD_REQUEST', 'from and to must be times')
+  if (fromMs >= toMs) throw new HttpError(400, 'BAD_REQUEST', 'from must be before to')
+  return { fromMs, toMs }
+}
+
+export function userTransactionReply(transaction: UserTransaction): UserTransactionReply {
+  return {
+    id: transaction.id,
+    kind: transaction.kind,
+    status: transaction.status,
+    direction: transaction.direction,
+    amountMinor: transaction.amountMinor,
+    amount: formatAmount(transaction.amountMinor, transaction.currency),
+    currency: transaction.currency,
+    gatewayEui: transaction.gatewayEui,
+    reference: transaction.reference,
+    createdAt: new Date(transaction.createdAtMs).toISOString(),
+  }
+}
+
+function gatewayTransactionReply(transaction: GatewayTransaction): GatewayTransactionReply {
+  return {
+    id: transaction.id,
+    kind: transaction.kind,
+    currency: transaction.currency,
+    amountMinor: transaction.amountMinor,
+    amount: formatAmount(transaction.amountMinor, transaction.currency),
+    voucherId: transaction.voucherId,
+    createdAt: new Date(transaction.createdAtMs).toISOString(),
+  }
+}
+
+export const transactionRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+  const { ledger } = context
+  const history = new TransactionHistory(context.db)
+  const gateways = new GatewayStore(context.db)
+  const signedIn = [app.authenticate, requireRole(...ROLES)]
+
+  app.post<{ Body: TransferBody; Reply: TransferReply }>('/transactions', {
+    schema: transferSchema, bodyLimit: MONEY_BODY_LIMIT_BYTES, preValidation: [...signedIn, amountsAsStrings('amount')],
+  }, async (request, reply) => {
+    const { userId } = callerOf(request)
+    const { toWalletAddress, idempotencyKey, reference } = request.body
+    const currency = currencyByCode(request.body.currency).code
+    const amountMinor = parseAmount(request.body.amount, currency, { allowZero: false })
+    const payerAccountId = walletAccountId(userId, currency)
+    if (await ledger.account(payerAccountId) === undefined) {
+      throw new HttpError(409, 'NO_WALLET', `you have no ${currency} wallet; open one with POST /users/create-account`)
+    }
+    const payeeAccountId = await payeeWallet(ledger, toWalletAddress, currency, payerAccountId)
+    const transferId = idempotencyKey === undefined
+      ? toHex(context.random(RANDOM_TRANSFER_ID_BYTES))
+      : onlineTransferId(payerAccountId, idempotencyKey)
+    const status = await settleWalletTransfer(ledger, {
+      id: transferId, payerAccountId, payeeAccountId, currency, amountMinor,
+      metadata: { channel: 'web', payerUserId: userId, ...(reference === undefined ? {} : { reference }) },
+    })
+    request.log.info({ transferId, status }, 'online transfer')
+    return reply.code(status === 'applied' ? 201 : 200).send({
+      transferId, status, fromAccountId: payerAccountId, toAccountId: payeeAccountId, currency, amountMinor,
+      amount: formatAmount(amountMinor, currency), reference: reference ?? null,
+    })
+  })
+
+  app.get<{ Querystring: HistoryQuery }>('/user/transactions', { schema: userHistorySchema, preValidation: signedIn }, async (request) => {
+    const { page, pageSize, status } = request.query
+    const { transactions, total } = history.ofUser({
+      userId: callerOf(request).userId, ...historyWindowMs(request.query), status,
+      offset: (page - 1) * pageSize, limit: pageSize, nowMs: context.clock.nowMs(),
+    })
+    return { items: transactions.map(userTransactionReply), page, pageSize, total }
+  })
+
+  app.get<{ Params: { gatewayId: string }; Querystring: HistoryQuery }>('/transactions/:gatewayId/gateway',
+    { schema: gatewayHistorySchema, preValidation: [app.authenticate, requireRole('operator', 'owner')] }, async (request) => {
+      const caller = callerOf(request)
+      const gateway = gateways.byId(request.params.gatewayId)
+      if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${request.params.gatewayId}`)
+      if (caller.role !== 'operator' && gateway.ownerUserId !== caller.userId) {
+        throw new HttpError(403, 'FORBIDDEN', `gateway ${request.params.gatewayId} is not one of yours`)
+      }
+      const { page, pageSize } = request.query
+      const { fromMs, toMs } = historyWindowMs(request.query)
+      const { transactions, total } = history.ofGateway(gateway.eui, fromMs, toMs, (page - 1) * pageSize, pageSize)
+      return { items: transactions.map(gatewayTransactionReply), page, pageSize, total }
+    })
+}

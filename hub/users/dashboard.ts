@@ -1,0 +1,204 @@
+// GET /users/dashboard-infos: counts and sums for the caller's role. A customer sees their wallets and recent
+// payments; an owner their gateways, revenue and orders; an operator the hub's totals and what needs attention.
+
+import type { FastifyPluginAsync } from 'fastify'
+import { formatAmount } from '../../protocol/money'
+import type { HubContext } from '../context'
+import { GATEWAY_STATUSES, type GatewayStatus } from '../gateways/store'
+import { requireRole } from '../http/auth'
+import { errorReplies } from '../http/errors'
+import { KycStore } from '../kyc/store'
+import type { LedgerStore } from '../ledger/store'
+import { BEARER_SECURITY, callerOf } from '../money/wire'
+import { AccountLinks, MOBILE_ACCOUNTS_SCHEMA, WALLET_REPLY_SCHEMA, mobileAccountsOf, walletReply, walletsOf } from '../mobile/accounts'
+import { MobilePayments } from '../mobile/payments'
+import { Outbox } from '../notify/outbox'
+import { OrderStore } from '../orders/store'
+import { TransactionHistory } from '../transactions/history'
+import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/routes'
+import type { SqliteDatabase } from '../store/database'
+import { ROLES } from './roles'
+import { UserStore } from './store'
+
+export const RECENT_TRANSACTIONS_MAX = 5
+export const REVENUE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000
+const REVENUE_ROWS_MAX = 1_000
+const END_OF_TIME_MS = Date.UTC(9999, 0, 1)
+
+const COUNT = { type: 'integer', minimum: 0 } as const
+const countsOf = (keys: readonly string[]) => ({
+  type: 'object', required: [...keys], additionalProperties: false, properties: Object.fromEntries(keys.map((key) => [key, COUNT])),
+}) as const
+const DOCUMENT_COUNTS = countsOf(['pending', 'approved', 'rejected'])
+const GATEWAY_COUNTS = countsOf([...GATEWAY_STATUSES])
+
+const dashboardSchema = {
+  summary: 'Counts and sums for the caller’s role',
+  tags: ['users'],
+  security: BEARER_SECURITY,
+  response: {
+    200: {
+      type: 'object',
+      required: ['role'],
+      additionalProperties: false,
+      properties: {
+        role: { type: 'string', enum: [...ROLES] },
+        customer: {
+          type: 'object',
+          required: ['wallets', 'linkedAccounts', 'recentTransactions', 'paymentsAwaitingConfirmation', 'devices', 'documents'],
+          additionalProperties: false,
+          properties: {
+            ...MOBILE_ACCOUNTS_SCHEMA,
+            recentTransactions: { type: 'array', maxItems: RECENT_TRANSACTIONS_MAX, items: USER_TRANSACTION_SCHEMA },
+            paymentsAwaitingConfirmation: COUNT,
+            devices: COUNT,
+            documents: DOCUMENT_COUNTS,
+          },
+        },
+        owner: {
+          type: 'object',
+          required: ['gateways', 'revenueLast30Days', 'wallets', 'pendingOrders', 'documents'],
+          additionalProperties: false,
+          properties: {
+            gateways: GATEWAY_COUNTS,
+            revenueLast30Days: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['currency', 'revenueMinor', 'revenue', 'paymentCount'],
+                additionalProperties: false,
+                properties: { currency: { type: 'string' }, revenueMinor: COUNT, revenue: { type: 'string' }, paymentCount: COUNT },
+              },
+            },
+            wallets: { type: 'array', items: WALLET_REPLY_SCHEMA },
+            pendingOrders: COUNT,
+            documents: DOCUMENT_COUNTS,
+          },
+        },
+        operator: {
+          type: 'object',
+          required: ['users', 'gateways', 'pendingOrders', 'documents', 'notifications', 'flags'],
+          additionalProperties: false,
+          properties: {
+            users: countsOf([...ROLES]),
+            gateways: GATEWAY_COUNTS,
+            pendingOrders: COUNT,
+            documents: DOCUMENT_COUNTS,
+            notifications: countsOf(['pending', 'sent', 'failed']),
+            flags: countsOf(['openChainGaps', 'chainForks', 'doubleSpends', 'failedNotifications', 'pendingDocuments']),
+          },
+        },
+      },
+    },
+    ...errorReplies(401),
+  },
+} as const
+
+/** Counts over tables other parts of the hub own, read-only. */
+class HubCounts {
+  private readonly statements
+
+  constructor(db: SqliteDatabase) {
+    this.statements = {
+      gatewaysByStatus: db.prepare<{ ownerUserId: string | null }, { status: GatewayStatus; count: number }>(
+        `SELECT status, count(*) AS count FROM gateways WHERE :ownerUserId IS NULL OR owner_user_id = :ownerUserId GROUP BY status`),
+      devicesOfUser: db.prepare<[string], { count: number }>(
+        `SELECT count(*) AS count FROM devices WHERE user_id = ? AND status = 'bound'`),
+      openChainGaps: db.prepare<[], { count: number }>('SELECT count(*) AS count FROM chain_gaps WHERE resolved_at_ms IS NULL'),
+      chainForks: db.prepare<[], { count: number }>('SELECT count(*) AS count FROM chain_forks'),
+      doubleSpends: db.prepare<[], { count: number }>('SELECT count(*) AS count FROM double_spends'),
+    }
+  }
+
+  gateways(ownerUserId: string | null): Record<GatewayStatus, number> {
+    const counts: Record<GatewayStatus, number> = { available: 0, assigned: 0, provisioned: 0, retired: 0 }
+    for (const row of this.statements.gatewaysByStatus.all({ ownerUserId })) counts[row.status] = row.count
+    return counts
+  }
+
+  devices(userId: string): number {
+    return this.statements.devicesOfUser.get(userId)!.count
+  }
+
+  ingestFlags(): { openChainGaps: number; chainForks: number; doubleSpends: number } {
+    return {
+      openChainGaps: this.statements.openChainGaps.get()!.count,
+      chainForks: this.statements.chainForks.get()!.count,
+      doubleSpends: this.statements.doubleSpends.get()!.count,
+    }
+  }
+}
+
+export const dashboardRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+  const { ledger, clock } = context
+  const users = new UserStore(context.db)
+  const orders = new OrderStore(context.db)
+  const documents = new KycStore(context.db)
+  const outbox = new Outbox(context.db)
+  const payments = new MobilePayments(context.db)
+  const history = new TransactionHistory(context.db)
+  const counts = new HubCounts(context.db)
+  const links = new AccountLinks(context.db)
+
+  app.get('/users/dashboard-infos', { schema: dashboardSchema, preValidation: [app.authenticate, requireRole(...ROLES)] },
+    async (request) => {
+      const { userId, role } = callerOf(request)
+      const nowMs = clock.nowMs()
+      if (role === 'customer') {
+        const recent = history.ofUser({
+          userId, fromMs: 0, toMs: END_OF_TIME_MS, status: undefined, offset: 0, limit: RECENT_TRANSACTIONS_MAX, nowMs,
+        })
+        return {
+          role,
+          customer: {
+            ...(await mobileAccountsOf(ledger, links, userId)),
+            recentTransactions: recent.transactions.map(userTransactionReply),
+            paymentsAwaitingConfirmation: payments.openCount(userId, nowMs),
+            devices: counts.devices(userId),
+            documents: documents.countsByStatus(userId),
+          },
+        }
+      }
+      if (role === 'owner') {
+        return {
+          role,
+          owner: {
+            gateways: counts.gateways(userId),
+            revenueLast30Days: await revenueByCurrency(ledger, userId, nowMs),
+            wallets: await walletsWithHolds(ledger, userId),
+            pendingOrders: orders.count({ userId, status: 'pending' }),
+            documents: documents.countsByStatus(userId),
+          },
+        }
+      }
+      const notifications = outbox.counts()
+      const documentCounts = documents.countsByStatus()
+      return {
+        role,
+        operator: {
+          users: users.countsByRole(),
+          gateways: counts.gateways(null),
+          pendingOrders: orders.count({ status: 'pending' }),
+          documents: documentCounts,
+          notifications,
+          flags: { ...counts.ingestFlags(), failedNotifications: notifications.failed, pendingDocuments: documentCounts.pending },
+        },
+      }
+    })
+}
+
+async function walletsWithHolds(ledger: LedgerStore, userId: string) {
+  return Promise.all((await walletsOf(ledger, userId)).map((wallet) => walletReply(ledger, wallet)))
+}
+
+async function revenueByCurrency(ledger: LedgerStore, ownerUserId: string, nowMs: number) {
+  const rows = await ledger.ownerRevenue({
+    ownerUserId, gatewayEui: null, fromMs: nowMs - REVENUE_WINDOW_MS, toMs: nowMs + 1, period: 'month', rowsMax: REVENUE_ROWS_MAX,
+  })
+  const totals = new Map<string, { revenueMinor: number; paymentCount: number }>()
+  for (const row of rows) {
+    const total = totals.get(row.currency) ?? { revenueMinor: 0, paymentCount: 0 }
+    totals.set(row.currency, { revenueMinor: total.revenueMinor + row.revenueMinor, paymentCount: total.paymentCount + row.paymentCount })
+  }
+  return [...totals].map(([currency, total]) => ({ currency, ...total, revenue: formatAmount(total.revenueMinor, currency) }))
+}

@@ -1,0 +1,50 @@
+// Forgotten passwords: a single-use token, valid one hour and stored only as its hash, goes to the
+// account's email through the notifier; using it sets the new password and ends every session.
+
+import { sha256, toHex } from '../../protocol/bytes'
+import type { Clock, RandomBytes } from '../context'
+import { HttpError } from '../http/errors'
+import { passwordWeakness } from '../money/sign-up'
+import { passwordResetMessage } from '../notify/message'
+import type { Notifier } from '../notify/plugin'
+import type { PasswordHasher } from './passwords'
+import { normalizeEmail, type UserStore } from './store'
+
+export const PASSWORD_RESET_LIFETIME_MS = 60 * 60 * 1000
+/** Unused tokens one account may have at once; more requests send nothing (and still answer 202). */
+export const PASSWORD_RESETS_LIVE_MAX = 3
+const RESET_TOKEN_BYTES = 32
+
+export interface PasswordResetDependencies {
+  readonly users: UserStore
+  readonly clock: Clock
+  readonly random: RandomBytes
+  readonly notifier: Notifier
+  readonly passwords: PasswordHasher
+}
+
+/** Sends a reset token if an account has this email; says nothing either way. */
+export function startPasswordReset(dependencies: PasswordResetDependencies, email: string): void {
+  const { users, clock, random, notifier } = dependencies
+  const user = users.credentialsByEmail(normalizeEmail(email))
+  if (user === undefined) return
+  const token = Buffer.from(random(RESET_TOKEN_BYTES)).toString('base64url')
+  const nowMs = clock.nowMs()
+  if (!users.addPasswordReset(resetTokenHash(token), user.id, nowMs, nowMs + PASSWORD_RESET_LIFETIME_MS, PASSWORD_RESETS_LIVE_MAX)) return
+  notifier.send(passwordResetMessage(user, token, PASSWORD_RESET_LIFETIME_MS / 60_000))
+}
+
+/** Sets the password of the token's account; the token, and any other outstanding for it, is used up. */
+export async function finishPasswordReset(dependencies: PasswordResetDependencies, token: string, password: string): Promise<void> {
+  const { users, clock, passwords } = dependencies
+  // Checked first, so a weak password does not burn the token.
+  const weakness = passwordWeakness(password)
+  if (weakness !== undefined) throw new HttpError(400, 'WEAK_PASSWORD', weakness)
+  const passwordHash = await passwords.hash(password)
+  const userId = users.resetPassword(resetTokenHash(token), passwordHash, clock.nowMs())
+  if (userId === undefined) throw new HttpError(400, 'INVALID_RESET_TOKEN', 'the reset token is unknown, expired or already used')
+}
+
+function resetTokenHash(token: string): string {
+  return toHex(sha256(Buffer.from(token, 'utf8')))
+}

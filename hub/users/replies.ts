@@ -1,0 +1,50 @@
+// Users on the wire: the one reply shape of a user (never the password hash, nor the lockout state)
+// and of a session, shared by the web and the mobile API.
+
+import { ROLES } from './roles'
+import type { User } from './store'
+
+export const USER_REPLY_SCHEMA = {
+  type: 'object',
+  required: ['id', 'email', 'phone', 'fullName', 'role', 'createdAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    email: { type: ['string', 'null'] },
+    phone: { type: ['string', 'null'] },
+    fullName: { type: 'string' },
+    role: { type: 'string', enum: [...ROLES] },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const
+
+export interface UserReply {
+  id: string
+  email: string | null
+  phone: string | null
+  fullName: string
+  role: User['role']
+  createdAt: string
+}
+
+export function userReply(user: User): UserReply {
+  return {
+    id: user.id,
+    email: user.email,
+    phone: user.phone,
+    fullName: user.fullName,
+    role: user.role,
+    createdAt: new Date(user.createdAtMs).toISOString(),
+  }
+}
+
+export const SESSION_REPLY_SCHEMA = {
+  type: 'object',
+  required: ['token', 'refreshToken', 'user'],
+  additionalProperties: false,
+  properties: {
+    token: { type: 'string', description: 'access token (JWT, HS256) for the Authorization: Bearer header, valid 24 h' },
+    refreshToken: { type: 'string', description: 'opaque, valid 7 days, single use: POST /users/refresh trades it for a new pair' },
+    user: USER_REPLY_SCHEMA,
+  },
+} as const

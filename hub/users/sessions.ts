@@ -1,0 +1,49 @@
+// Sessions: an access token and a single-use refresh token, handed out at login and traded in at
+// refresh. A refresh token presented after it was used is taken for a stolen one: every session ends.
+
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { sha256, toHex } from '../../protocol/bytes'
+import type { Clock, RandomBytes } from '../context'
+import { HttpError } from '../http/errors'
+import { issueRefreshToken } from './login'
+import { userReply, type UserReply } from './replies'
+import type { User, UserStore } from './store'
+
+export interface SessionReply {
+  token: string
+  refreshToken: string
+  user: UserReply
+}
+
+export interface SessionDependencies {
+  readonly app: FastifyInstance
+  readonly users: UserStore
+  readonly clock: Clock
+  readonly random: RandomBytes
+  readonly log: FastifyBaseLogger
+}
+
+const REFRESH_REFUSED_MESSAGE = 'the refresh token is unknown, expired or already used; log in again'
+
+export function startSession(dependencies: SessionDependencies, user: User): SessionReply {
+  const { token } = dependencies.app.issueAccessToken({ sub: user.id, role: user.role })
+  const refreshToken = issueRefreshToken(dependencies.users, dependencies.clock, dependencies.random, user.id)
+  return { token, refreshToken, user: userReply(user) }
+}
+
+/** A new token pair for a live refresh token, which dies; the role is read afresh (an order may have made an owner). */
+export function refreshSession(dependencies: SessionDependencies, refreshToken: string): SessionReply {
+  const { users, clock, log } = dependencies
+  const use = users.consumeRefreshToken(refreshTokenHash(refreshToken), clock.nowMs())
+  if (use.status === 'reused') {
+    users.endSessions(use.userId, clock.nowMs())
+    log.warn({ userId: use.userId }, 'a used refresh token came back: every session of the user is ended')
+  }
+  const user = use.status === 'consumed' ? users.byId(use.userId) : undefined
+  if (user === undefined) throw new HttpError(401, 'UNAUTHORIZED', REFRESH_REFUSED_MESSAGE)
+  return startSession(dependencies, user)
+}
+
+export function refreshTokenHash(refreshToken: string): string {
+  return toHex(sha256(Buffer.from(refreshToken, 'utf8')))
+}

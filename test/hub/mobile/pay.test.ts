@@ -1,0 +1,155 @@
+import t from 'tap'
+import { PAYMENT_CODE_LIFETIME_MS, WRONG_CODES_MAX } from '../../../hub/mobile/payment-code'
+import { OPEN_PAYMENTS_PER_PAYER_MAX } from '../../../hub/mobile/payments'
+import { errorOf } from '../http/fixtures'
+import { balanceOf, call, fundedWallet, mobileUser, outbox, restHub, secretIn, type MobileUser, type RestHub } from '../users/fixtures'
+
+interface PayWorld extends RestHub {
+  payer: MobileUser
+  payee: MobileUser
+  payerWallet: string
+}
+
+async function payWorld(t: Parameters<typeof restHub>[0]): Promise<PayWorld> {
+  const hub = await restHub(t)
+  const payer = await mobileUser(hub.app, { name: 'Fatou' })
+  const payee = await mobileUser(hub.app, { name: 'Moussa' })
+  const payerWallet = await fundedWallet(hub.app, hub.operator, payer, 'XOF', '10000')
+  return { ...hub, payer, payee, payerWallet }
+}
+
+function pay(hub: PayWorld, payload: object, as: MobileUser | undefined = hub.payer) {
+  return call(hub.app, as, { method: 'POST', url: '/api/auth/device/pay', payload })
+}
+
+function confirm(hub: PayWorld, paymentId: string, code: string, as: MobileUser | undefined = hub.payer) {
+  return call(hub.app, as, { method: 'POST', url: '/api/auth/device/pay/confirm', payload: { paymentId, code } })
+}
+
+t.test('pay sends a 6-digit code to the payer; the right code settles through the ledger', async (t) => {
+  const hub = await payWorld(t)
+  const started = await pay(hub, { toPhone: hub.payee.phone, amount: '2500' })
+  t.equal(started.statusCode, 202)
+  const { paymentId } = started.json()
+  t.match(started.json(), { status: 'awaiting_confirmation', expiresAt: new Date(hub.clock.nowMs() + PAYMENT_CODE_LIFETIME_MS).toISOString() })
+  t.equal(balanceOf(hub, hub.payerWallet), 10000, 'nothing moves before the code')
+  const [message] = outbox(hub, 'payment_code')
+  t.match(message, { channel: 'sms', recipient: hub.payer.phone, user_id: hub.payer.userId })
+  t.match(message!.body, /2\u202f500 XOF to Moussa Ndiaye/)
+  const stored = hub.context.db.prepare('SELECT code_sha256 FROM mobile_payments WHERE id = ?').get(paymentId) as { code_sha256: string }
+  const code = secretIn(hub, 'payment_code')
+  t.notMatch(stored.code_sha256, code, 'the code is stored hashed')
+
+  const confirmed = await confirm(hub, paymentId, code)
+  t.equal(confirmed.statusCode, 200)
+  t.match(confirmed.json(), {
+    paymentId, status: 'settled', fromAccountId: hub.payerWallet, toAccountId: `${hub.payee.userId}.XOF`, amountMinor: 2500, amount: '2500',
+  })
+  t.equal(balanceOf(hub, hub.payerWallet), 7500)
+  t.equal(balanceOf(hub, `${hub.payee.userId}.XOF`), 2500, 'the payee’s wallet was opened for them')
+  t.match(await hub.context.ledger.transfer(confirmed.json().transferId), { kind: 'p2p', metadata: { channel: 'mobile', paymentId } })
+
+  const retried = await confirm(hub, paymentId, code)
+  t.equal(retried.statusCode, 200, 'a retried confirmation answers as before')
+  t.equal(retried.json().transferId, confirmed.json().transferId)
+  t.equal(balanceOf(hub, hub.payerWallet), 7500, 'and moves nothing')
+})
+
+t.test(`wrong codes count; the ${WRONG_CODES_MAX}rd cancels the payment for good`, async (t) => {
+  const hub = await payWorld(t)
+  const { paymentId } = (await pay(hub, { toPhone: hub.payee.phone, amount: '100' })).json()
+  const code = secretIn(hub, 'payment_code')
+  const wrong = code === '000000' ? '000001' : '000000'
+  const first = await confirm(hub, paymentId, wrong)
+  t.equal(first.statusCode, 400)
+  t.match(errorOf(first), { code: 'WRONG_CODE', message: /2 attempt/ })
+  t.equal(errorOf(await confirm(hub, paymentId, wrong)).code, 'WRONG_CODE')
+  const third = await confirm(hub, paymentId, wrong)
+  t.equal(third.statusCode, 409)
+  t.equal(errorOf(third).code, 'PAYMENT_CANCELLED')
+  const late = await confirm(hub, paymentId, code)
+  t.equal(late.statusCode, 409)
+  t.equal(errorOf(late).code, 'PAYMENT_CLOSED', 'the right code no longer helps')
+  t.equal(balanceOf(hub, hub.payerWallet), 10000)
+  const history = await call(hub.app, hub.payer, { method: 'GET', url: '/api/auth/device/transaction?status=cancelled' })
+  t.match(history.json(), { total: 1, items: [{ id: paymentId, status: 'cancelled', direction: 'out', amountMinor: 100 }] })
+})
+
+t.test('a code expires after 5 minutes', async (t) => {
+  const hub = await payWorld(t)
+  const { paymentId } = (await pay(hub, { toPhone: hub.payee.phone, amount: '100' })).json()
+  const code = secretIn(hub, 'payment_code')
+  hub.clock.advanceMs(PAYMENT_CODE_LIFETIME_MS)
+  const expired = await confirm(hub, paymentId, code)
+  t.equal(expired.statusCode, 409)
+  t.equal(errorOf(expired).code, 'PAYMENT_EXPIRED')
+  t.equal(balanceOf(hub, hub.payerWallet), 10000)
+  const history = await call(hub.app, hub.payer, { method: 'GET', url: '/api/auth/device/transaction' })
+  t.match(history.json().items[0], { id: paymentId, status: 'expired' })
+})
+
+t.test('another customer’s payment answers as a missing one, and their guesses do not count', async (t) => {
+  const hub = await payWorld(t)
+  const { paymentId } = (await pay(hub, { toPhone: hub.payee.phone, amount: '100' })).json()
+  const code = secretIn(hub, 'payment_code')
+  for (let guess = 0; guess < WRONG_CODES_MAX; guess++) {
+    const stolen = await confirm(hub, paymentId, code, hub.payee)
+    t.equal(stolen.statusCode, 404)
+  }
+  t.equal((await confirm(hub, paymentId, code)).statusCode, 200, 'the payer still confirms')
+})
+
+t.test('pay refuses an unknown payee, oneself, more than the balance, and wallets that do not exist', async (t) => {
+  const hub = await payWorld(t)
+  const unknown = await pay(hub, { toPhone: '+221700000999', amount: '1' })
+  t.equal(unknown.statusCode, 404)
+  t.equal(errorOf(unknown).code, 'UNKNOWN_PAYEE')
+  t.equal((await pay(hub, { toPhone: hub.payer.phone, amount: '1' })).statusCode, 400)
+  const tooMuch = await pay(hub, { toPhone: hub.payee.phone, amount: '10001' })
+  t.equal(tooMuch.statusCode, 409)
+  t.equal(errorOf(tooMuch).code, 'INSUFFICIENT_FUNDS')
+  t.equal(errorOf(await pay(hub, { toPhone: hub.payer.phone, amount: '1' }, hub.payee)).code, 'NO_WALLET')
+  t.equal(errorOf(await pay(hub, { toPhone: hub.payee.phone, amount: '1', currency: 'EUR' })).code, 'NO_WALLET')
+  await fundedWallet(hub.app, hub.operator, hub.payer, 'EUR', '0')
+  t.match(errorOf(await pay(hub, { toPhone: hub.payee.phone, amount: '1' })).message, /name the currency/)
+  t.equal(outbox(hub, 'payment_code').length, 0, 'no code went out')
+})
+
+t.test('a payment settles only if the money is still there when confirmed', async (t) => {
+  const hub = await payWorld(t)
+  const { paymentId } = (await pay(hub, { toPhone: hub.payee.phone, amount: '8000' })).json()
+  const code = secretIn(hub, 'payment_code')
+  await call(hub.app, hub.operator, {
+    method: 'POST', url: '/ledger/cash-out', payload: { accountId: hub.payerWallet, amount: '5000', currency: 'XOF', idempotencyKey: 'atm' },
+  })
+  const refused = await confirm(hub, paymentId, code)
+  t.equal(refused.statusCode, 409)
+  t.equal(errorOf(refused).code, 'INSUFFICIENT_FUNDS')
+  t.equal(balanceOf(hub, hub.payerWallet), 5000)
+})
+
+t.test(`a payer has at most ${OPEN_PAYMENTS_PER_PAYER_MAX} payments waiting for their code`, async (t) => {
+  const hub = await payWorld(t)
+  for (let payment = 0; payment < OPEN_PAYMENTS_PER_PAYER_MAX; payment++) {
+    t.equal((await pay(hub, { toPhone: hub.payee.phone, amount: '1' })).statusCode, 202)
+  }
+  t.equal((await pay(hub, { toPhone: hub.payee.phone, amount: '1' })).statusCode, 409)
+  hub.clock.advanceMs(PAYMENT_CODE_LIFETIME_MS)
+  t.equal((await pay(hub, { toPhone: hub.payee.phone, amount: '1' })).statusCode, 202, 'expired ones no longer count')
+})
+
+t.test('pay and confirm are for customers with a token, with well-formed, bounded bodies', async (t) => {
+  const hub = await payWorld(t)
+  t.equal((await pay(hub, { toPhone: hub.payee.phone, amount: '1' }, undefined)).statusCode, 202, 'the default caller is the payer')
+  t.equal((await call(hub.app, undefined, { method: 'POST', url: '/api/auth/device/pay', payload: { toPhone: hub.payee.phone, amount: '1' } })).statusCode, 401)
+  t.equal((await call(hub.app, hub.owner, { method: 'POST', url: '/api/auth/device/pay', payload: { toPhone: hub.payee.phone, amount: '1' } })).statusCode, 403)
+  t.equal((await call(hub.app, hub.operator, { method: 'POST', url: '/api/auth/device/pay/confirm', payload: { paymentId: 'p', code: '123456' } })).statusCode, 403)
+  t.equal((await pay(hub, { toPhone: hub.payee.phone, amount: 1 })).statusCode, 400)
+  t.equal((await pay(hub, { toPhone: hub.payee.phone })).statusCode, 400)
+  t.equal((await pay(hub, { amount: '1' })).statusCode, 400)
+  t.equal((await pay(hub, { toPhone: hub.payee.phone, amount: '1', fromPhone: hub.payee.phone })).statusCode, 400)
+  t.equal((await pay(hub, { toPhone: hub.payee.phone, amount: '1'.repeat(9000) })).statusCode, 413)
+  t.equal((await confirm(hub, 'pay_x', '12345')).statusCode, 400, 'six digits')
+  t.equal((await confirm(hub, 'pay_x', 'abcdef')).statusCode, 400)
+  t.equal((await confirm(hub, 'pay_x', '123456')).statusCode, 404)
+})

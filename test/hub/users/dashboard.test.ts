@@ -1,0 +1,81 @@
+import t from 'tap'
+import { toBase64 } from '../../../protocol/bytes'
+import { addGateway, fundVoucher, settle } from '../money/fixtures'
+import { seededRandom } from '../http/fixtures'
+import { call, fundedWallet, mobileUser, restHub } from './fixtures'
+
+function dashboard(hub: Awaited<ReturnType<typeof restHub>>, as: Parameters<typeof call>[1]) {
+  return call(hub.app, as, { method: 'GET', url: '/users/dashboard-infos' })
+}
+
+t.test('a customer’s dashboard: wallets, linked accounts, recent payments, waiting payments, devices, documents — their own only', async (t) => {
+  const hub = await restHub(t)
+  const fatou = await mobileUser(hub.app)
+  const moussa = await mobileUser(hub.app)
+  const wallet = await fundedWallet(hub.app, hub.operator, fatou, 'XOF', '5000')
+  await fundedWallet(hub.app, hub.operator, moussa, 'XOF', '424242')
+  await call(hub.app, fatou, { method: 'POST', url: '/api/auth/device/pay', payload: { toPhone: moussa.phone, amount: '100' } })
+  await call(hub.app, fatou, { method: 'POST', url: '/api/auth/binding', payload: { accountNo: 'SN08 0001' } })
+  await call(hub.app, fatou, {
+    method: 'POST', url: '/api/auth/device/binding', payload: { imei: '356938035643809', publicKey: toBase64(seededRandom('d')(32)) },
+  })
+
+  const response = await dashboard(hub, fatou)
+  t.equal(response.statusCode, 200)
+  t.same(Object.keys(response.json()).sort(), ['customer', 'role'])
+  t.match(response.json(), {
+    role: 'customer',
+    customer: {
+      wallets: [{ id: wallet, balanceMinor: 5000, holdMinor: 0 }],
+      linkedAccounts: [{ accountNo: 'SN08 0001', kind: 'bank' }],
+      paymentsAwaitingConfirmation: 1,
+      devices: 1,
+      documents: { pending: 0, approved: 0, rejected: 0 },
+    },
+  })
+  t.match(response.json().customer.recentTransactions, [{ status: 'awaiting_confirmation', amountMinor: 100 }, { kind: 'cash_in', amountMinor: 5000 }])
+  t.notMatch(response.body, /424242/, 'nothing of another customer')
+})
+
+t.test('an owner’s dashboard: their gateways by status and their revenue share over 30 days', async (t) => {
+  const hub = await restHub(t)
+  const shop = await fundedWallet(hub.app, hub.operator, hub.owner, 'XOF', '0')
+  const customerWallet = await fundedWallet(hub.app, hub.operator, hub.customer, 'XOF', '0')
+  addGateway(hub, { eui: '00000000000000A1', ownerUserId: hub.owner.userId, merchantAccountId: shop })
+  const fee = await call(hub.app, hub.operator, {
+    method: 'POST', url: '/fees', payload: { gatewayType: 'pos', currency: 'XOF', basisPoints: 100, fixedMinor: 0, ownerShareBasisPoints: 5_000 },
+  })
+  await fundVoucher(hub, customerWallet, 'voucher-1', '100000', 50_000)
+  await settle(hub, {
+    record: 'r1', voucherId: 'voucher-1', amountMinor: 20_000, gatewayEui: '00000000000000A1',
+    merchantAccountId: shop, ownerAccountId: shop, feeScheduleId: fee.json().id,
+  })
+  const response = await dashboard(hub, hub.owner)
+  t.equal(response.statusCode, 200)
+  t.match(response.json(), {
+    role: 'owner',
+    owner: {
+      gateways: { available: 0, assigned: 1, provisioned: 0, retired: 0 },
+      revenueLast30Days: [{ currency: 'XOF', revenueMinor: 100, revenue: '100', paymentCount: 1 }],
+      pendingOrders: 0,
+    },
+  })
+  t.equal(response.json().owner.wallets[0].balanceMinor, 19_800 + 100, 'the merchant part and the owner share: the platform keeps the other half of the 1 % fee')
+})
+
+t.test('an operator’s dashboard: the hub’s totals and what needs attention', async (t) => {
+  const hub = await restHub(t)
+  await hub.app.inject({ method: 'POST', url: '/users/reset-password-init', payload: { email: hub.customer.email } })
+  hub.context.db.prepare("UPDATE notification_outbox SET status = 'failed', done_at_ms = 1").run()
+  const response = await dashboard(hub, hub.operator)
+  t.match(response.json(), {
+    role: 'operator',
+    operator: {
+      users: { operator: 1, owner: 1, customer: 1 },
+      pendingOrders: 0,
+      notifications: { pending: 0, sent: 0, failed: 1 },
+      flags: { openChainGaps: 0, chainForks: 0, doubleSpends: 0, failedNotifications: 1, pendingDocuments: 0 },
+    },
+  })
+  t.equal((await dashboard(hub, undefined)).statusCode, 401)
+})
