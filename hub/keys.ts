@@ -42,7 +42,8 @@ export function loadOrCreateJwtSecret(dataDir: string, random: RandomBytes, conf
   return loadOrCreateSecretFile(join(dataDir, JWT_SECRET_FILE), JWT_SECRET_BYTES, random)
 }
 
-function loadOrCreateSecretFile(path: string, lengthBytes: number, random: RandomBytes): Uint8Array {
+/** `lengthBytes` secret bytes kept in `path` (mode 0600), created whole on first use; refused if others can read it. */
+export function loadOrCreateSecretFile(path: string, lengthBytes: number, random: RandomBytes): Uint8Array {
   let bytes: Buffer
   try {
     assertOwnerOnly(path)

@@ -53,8 +53,8 @@ export function holdTransferId(action: 'place' | 'release', voucherId: string): 
   return hashParts([HOLD_DOMAIN, action, voucherId])
 }
 
-// Each part is length-prefixed (u32 big-endian), so ('ab', 'c') and ('a', 'bc') hash differently.
-function hashParts(parts: readonly string[]): string {
+/** SHA-256 over length-prefixed parts (u32 big-endian), so ('ab', 'c') and ('a', 'bc') hash differently. */
+export function hashParts(parts: readonly string[]): string {
   const chunks: Uint8Array[] = []
   for (const part of parts) {
     const bytes = new TextEncoder().encode(part)
