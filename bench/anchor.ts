@@ -18,7 +18,7 @@ import { cashTransferId } from '../hub/ledger/ids'
 import { SqliteLedgerStore } from '../hub/ledger/sqlite-store'
 import { TRANSFERS_PER_BATCH_MAX, type LedgerStore } from '../hub/ledger/store'
 import { openDatabase } from '../hub/store/database'
-import { ANVIL_KEYS, startAnvil } from '../test/hub/anchor/anvil'
+import { ANVIL_KEYS, startAnvil } from '../simulator/anvil'
 import { round, type Metric } from './metric'
 
 const SMALL_BATCH = 1_000

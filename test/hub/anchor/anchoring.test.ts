@@ -5,7 +5,7 @@ import { Contract, Interface, JsonRpcProvider, Wallet } from 'ethers'
 import { ANCHOR_ABI, deployAnchor, type AnchorChain } from '../../../hub/anchor/chain'
 import { ProofService } from '../../../hub/anchor/proofs'
 import { HUB_CHAIN_KEY, OTHER_CHAIN_KEY, anchorWorld, chainAt, testChain, type TestChain } from './world'
-import { startAnvil, type Anvil } from './anvil'
+import { startAnvil, type Anvil } from '../../../simulator/anvil'
 
 const ANCHOR_INTERFACE = new Interface(ANCHOR_ABI)
 const HUB_ADDRESS = new Wallet(HUB_CHAIN_KEY).address

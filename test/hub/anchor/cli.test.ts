@@ -7,7 +7,7 @@ import { main, type CliIo } from '../../../hub/cli'
 import { ProofService } from '../../../hub/anchor/proofs'
 import { proofReply, type ProofReply } from '../../../hub/anchor/replies'
 import { addUser } from '../http/fixtures'
-import { startAnvil } from './anvil'
+import { startAnvil } from '../../../simulator/anvil'
 import { HUB_CHAIN_KEY, anchorWorld, testChain } from './world'
 
 interface CapturedIo extends CliIo {

@@ -9,7 +9,7 @@ import { cashTransferId } from '../../../hub/ledger/ids'
 import { TRANSFERS_PER_BATCH_MAX } from '../../../hub/ledger/store'
 import type { HubContext } from '../../../hub/context'
 import { testContext, type ManualClock, type Tap } from '../http/fixtures'
-import { ANVIL_KEYS, startAnvil, type Anvil } from './anvil'
+import { ANVIL_KEYS, startAnvil, type Anvil } from '../../../simulator/anvil'
 
 export const CURRENCY = 'XOF'
 export const HUB_CHAIN_KEY = ANVIL_KEYS[0]

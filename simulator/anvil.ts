@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 /** anvil's default accounts (its well-known test mnemonic): never hold real money with these. */
 export const ANVIL_KEYS = [
@@ -15,7 +15,6 @@ export const ANVIL_KEYS = [
 ] as const
 
 const STARTUP_TIMEOUT_MS = 30_000
-const ROOT = join(__dirname, '..', '..', '..')
 
 export interface AnvilOptions {
   /** Mine only on evm_mine, so a transaction can sit in the mempool. */
@@ -36,11 +35,20 @@ export interface Anvil {
   stop(): Promise<void>
 }
 
-/** The platform binary itself: its npm wrapper would stand between our signals and the node. */
+/**
+ * The platform binary itself (its npm wrapper would stand between our signals and the node),
+ * found through module resolution, so it works from the sources and from dist/ alike.
+ */
 function anvilBinary(): string {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch
-  const direct = join(ROOT, 'node_modules', '@foundry-rs', `anvil-${process.platform}-${arch}`, 'bin', 'anvil')
-  return existsSync(direct) ? direct : join(ROOT, 'node_modules', '.bin', 'anvil')
+  const platformPackage = `@foundry-rs/anvil-${process.platform}-${arch}`
+  try {
+    const direct = join(dirname(require.resolve(`${platformPackage}/package.json`)), 'bin', 'anvil')
+    if (existsSync(direct)) return direct
+  } catch {
+    // not installed for this platform: fall back to the npm wrapper
+  }
+  return join(dirname(require.resolve('@foundry-rs/anvil/package.json')), '..', '..', '.bin', 'anvil')
 }
 
 export async function freePort(): Promise<number> {
@@ -120,6 +128,10 @@ function listening(child: ChildProcess): Promise<void> {
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
       reject(new Error(`anvil exited (${code ?? signal}) before listening:\n${output}`))
+    })
+    child.once('error', error => {
+      clearTimeout(timer)
+      reject(new Error(`anvil could not be started: ${error.message}`))
     })
   })
 }
