@@ -82,7 +82,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
 
     // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state.
     const pool = new VerifyPool()
-    const { revocations } = voucherServices(context)
+    const { revocations, vouchers } = voucherServices(context)
     const gateways = new GatewayStore(db)
     const ingest = new RecordIngest({
       store: new IngestStore(db),
@@ -114,7 +114,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       throw error
     }
     const mqttUrl = mqtt.url
-    sweeper = startHoldSweeper(context, voucherServices(context).vouchers)
+    sweeper = startHoldSweeper(context, vouchers)
     anchoring = startAnchoring(context, {
       batchMax: config.anchorBatchMax,
       batchAge_ms: config.anchorBatchAge_ms,

@@ -30,14 +30,21 @@ export type ProtocolErrorCode =
   | 'BAD_APDU'
   | 'BAD_PROOF'
 
-export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError'
-  readonly code: ProtocolErrorCode
+/**
+ * An error with a stable code a caller switches on; the message leads with the code for logs.
+ * Each part of the system narrows `Code` to its own union (ProtocolError, LedgerError, …).
+ */
+export class CodedError<Code extends string> extends Error {
+  readonly code: Code
 
-  constructor(code: ProtocolErrorCode, message: string) {
-    super(`${code}: ${message}`)
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options)
     this.code = code
   }
+}
+
+export class ProtocolError extends CodedError<ProtocolErrorCode> {
+  override readonly name = 'ProtocolError'
 }
 
 export function isProtocolError(value: unknown, code?: ProtocolErrorCode): value is ProtocolError {

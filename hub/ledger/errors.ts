@@ -1,6 +1,8 @@
 // Typed refusals of the ledger: a caller switches on `code`, never on the message.
 // Broken invariants are not refusals: they fail an `assert` and abort the whole transaction.
 
+import { CodedError } from '../../protocol/errors'
+
 export type LedgerErrorCode =
   /** A debit would take an account below zero (and the posting does not allow debt). Nothing was written. */
   | 'INSUFFICIENT_FUNDS'
@@ -30,14 +32,8 @@ export type LedgerErrorCode =
   | 'HOLD_NOT_DUE'
   | 'BATCH_TOO_LARGE'
 
-export class LedgerError extends Error {
+export class LedgerError extends CodedError<LedgerErrorCode> {
   override readonly name = 'LedgerError'
-  readonly code: LedgerErrorCode
-
-  constructor(code: LedgerErrorCode, message: string) {
-    super(`${code}: ${message}`)
-    this.code = code
-  }
 }
 
 export function isLedgerError(value: unknown, code?: LedgerErrorCode): value is LedgerError {

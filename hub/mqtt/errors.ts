@@ -1,6 +1,8 @@
 // Typed errors of the hub's MQTT edge (broker, hub client, gateway passwords): a caller
 // switches on `code`, never on the message.
 
+import { CodedError } from '../../protocol/errors'
+
 export type MqttErrorCode =
   /** An option or argument is out of range or of the wrong shape. */
   | 'INVALID_OPTIONS'
@@ -21,14 +23,8 @@ export type MqttErrorCode =
   /** No CONNACK arrived within the connect timeout. */
   | 'CONNECT_TIMEOUT'
 
-export class MqttError extends Error {
+export class MqttError extends CodedError<MqttErrorCode> {
   override readonly name = 'MqttError'
-  readonly code: MqttErrorCode
-
-  constructor(code: MqttErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options)
-    this.code = code
-  }
 }
 
 export function isMqttError(value: unknown, code?: MqttErrorCode): value is MqttError {

@@ -1,5 +1,7 @@
 // Typed errors of the hub's SQLite store: opening, configuring and migrating a database file.
 
+import { CodedError } from '../../protocol/errors'
+
 export type StoreErrorCode =
   /** The file was written by a newer hub: its schema version is beyond what this build knows. */
   | 'SCHEMA_TOO_NEW'
@@ -8,14 +10,8 @@ export type StoreErrorCode =
   /** A migration failed; its transaction was rolled back and the file keeps the previous version. */
   | 'MIGRATION_FAILED'
 
-export class StoreError extends Error {
+export class StoreError extends CodedError<StoreErrorCode> {
   override readonly name = 'StoreError'
-  readonly code: StoreErrorCode
-
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options)
-    this.code = code
-  }
 }
 
 export function isStoreError(value: unknown, code?: StoreErrorCode): value is StoreError {

@@ -7,13 +7,13 @@ import { nodeEd25519 } from '../../../protocol/signature/node'
 import { toHex } from '../../../protocol/bytes'
 import { makeGatewayPassword } from '../../../hub/mqtt/gateway-password'
 import { startHub } from '../../../hub/server'
-import { TestGateway } from '../ingest/world'
+import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import {
   connectGateway, customerWithVoucher, gatewayTopic, hubConfig, nextMessage, OPERATOR, provisionGateway, Rest,
   REVOCATIONS_TOPIC, subscribe, CURRENCY,
 } from './running-hub'
 
-function pay(customer: { phone: { authorize: Function } }, gateway: TestGateway, amountMinor: number) {
+function pay(customer: { phone: { authorize: Function } }, gateway: SimulatedGatewayChain, amountMinor: number) {
   return customer.phone.authorize({
     gatewayEui: gateway.eui, amountMinor, currency: CURRENCY, nonce: randomBytes(16), timeMs: Date.now(), merchantName: 'Shop',
   }).authorization
@@ -26,7 +26,7 @@ t.test('a provisioned gateway syncs over the embedded broker and gets signed ack
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const provisioned = await provisionGateway(hub, operator, '70B3D57ED0000001', 'awa@shop.example')
   const customer = await customerWithVoucher(operator, 'fatou@phone.example', 100_000, '20000')
-  const gateway = new TestGateway(provisioned.eui, provisioned.keys, provisioned.ownerId, '')
+  const gateway = new SimulatedGatewayChain(provisioned.eui, provisioned.keys)
   t.equal(provisioned.mqttUrl, hub.mqttUrl, 'provisioning names the port the broker really bound')
 
   const client = await connectGateway(provisioned.mqttUrl, gateway.eui, gateway.keys)
@@ -90,7 +90,7 @@ t.test('the broker refuses bad credentials and keeps gateways to their own topic
   first.publish(gatewayTopic(b.eui, 'records'), Buffer.from([6, 1, 0]), { qos: 1 })
   await dropped
   t.pass('the broker drops a gateway that publishes on another gateway\'s topic')
-  const gateway = new TestGateway(b.eui, b.keys, b.ownerId, '')
+  const gateway = new SimulatedGatewayChain(b.eui, b.keys)
   const customer = await customerWithVoucher(operator, 'c@phone.example', 10_000, '5000')
   gateway.append(pay(customer, gateway, 100))
   const answered = nextMessage(other, gatewayTopic(b.eui, 'acks'))
@@ -105,7 +105,7 @@ t.test('a hub stopped and restarted mid-stream loses no acked record and settles
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const provisioned = await provisionGateway(hub, operator, '70B3D57ED0000004', 'd@shop.example')
   const customer = await customerWithVoucher(operator, 'e@phone.example', 100_000, '50000')
-  const gateway = new TestGateway(provisioned.eui, provisioned.keys, provisioned.ownerId, '')
+  const gateway = new SimulatedGatewayChain(provisioned.eui, provisioned.keys)
   for (let i = 0; i < 20; i++) gateway.append(pay(customer, gateway, 100 + i))
 
   let client = await connectGateway(hub.mqttUrl!, gateway.eui, gateway.keys)
@@ -143,8 +143,8 @@ t.test('a double spend across two gateways is revoked on the retained revocation
   const a = await provisionGateway(hub, operator, '70B3D57ED0000005', 'f@shop.example')
   const b = await provisionGateway(hub, operator, '70B3D57ED0000006', 'g@shop.example')
   const customer = await customerWithVoucher(operator, 'h@phone.example', 10_000, '5000')
-  const first = new TestGateway(a.eui, a.keys, a.ownerId, '')
-  const second = new TestGateway(b.eui, b.keys, b.ownerId, '')
+  const first = new SimulatedGatewayChain(a.eui, a.keys)
+  const second = new SimulatedGatewayChain(b.eui, b.keys)
   first.append(pay(customer, first, 4_000))
   customer.phone.forget(customer.voucher)
   second.append(pay(customer, second, 4_000))
