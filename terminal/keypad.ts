@@ -3,9 +3,9 @@
 
 import { formatMoney } from '../protocol/money'
 
-export const DIGIT_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const
-export type DigitKey = (typeof DIGIT_KEYS)[number]
-export type Key = DigitKey | 'backspace' | 'clear' | 'enter' | 'cancel'
+import { DIGIT_KEYS, isKey, type DigitKey, type Key } from '../hardware/devices'
+
+export { DIGIT_KEYS, isKey, type DigitKey, type Key }
 
 /** Twelve digits: 999 999 999 999 minor units, far above any floor limit and exact as a number. */
 export const AMOUNT_DIGITS_MAX = 12
@@ -21,11 +21,6 @@ export type KeypadStep =
   | { readonly kind: 'editing'; readonly entry: AmountEntry }
   | { readonly kind: 'entered'; readonly amountMinor: number }
   | { readonly kind: 'cancelled' }
-
-export function isKey(value: unknown): value is Key {
-  return typeof value === 'string'
-    && ((DIGIT_KEYS as readonly string[]).includes(value) || ['backspace', 'clear', 'enter', 'cancel'].includes(value))
-}
 
 export function pressKey(entry: AmountEntry, key: Key): KeypadStep {
   switch (key) {

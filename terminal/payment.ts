@@ -24,32 +24,9 @@ import { checkAnswer, checkOfflineLimits, checkOfflineTaking, GATEWAY_LIMIT_REAS
 import type { StoredRecord, TerminalStore } from './store/store'
 import { reasonText, screenText, type Language } from './texts'
 
-// The devices, as the drivers of the device issue will implement them.
+import type { Display, Keypad, PhoneLink, Printer, Screen, ScreenKind } from '../hardware/devices'
 
-export interface Keypad {
-  /** The next key the merchant presses. */
-  nextKey(): Promise<Key>
-}
-
-export interface PhoneLink {
-  /** Sends an encoded PaymentRequest to the tapped phone and resolves with its encoded PaymentResponse. */
-  exchange(request: Uint8Array): Promise<Uint8Array>
-}
-
-export type ScreenKind = 'amount' | 'tap' | 'checking' | 'online' | 'approved' | 'declined' | 'cancelled' | 'report'
-
-export interface Screen {
-  readonly kind: ScreenKind
-  readonly lines: readonly string[]
-}
-
-export interface Display {
-  show(screen: Screen): void
-}
-
-export interface Printer {
-  print(text: string): Promise<void>
-}
+export type { Display, Keypad, PhoneLink, Printer, Screen, ScreenKind }
 
 export type OnlineAnswer = { readonly approved: boolean; readonly reason: Reason }
 

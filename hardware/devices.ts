@@ -1,0 +1,37 @@
+// The devices a terminal uses, as small interfaces: each driver in hardware/ implements one, the
+// simulator's emulators sit behind the same drivers, and the terminal depends only on these.
+
+export const DIGIT_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const
+export type DigitKey = (typeof DIGIT_KEYS)[number]
+/** What a merchant can press: digits and the four function keys. */
+export type Key = DigitKey | 'backspace' | 'clear' | 'enter' | 'cancel'
+
+export function isKey(value: unknown): value is Key {
+  return typeof value === 'string'
+    && ((DIGIT_KEYS as readonly string[]).includes(value) || ['backspace', 'clear', 'enter', 'cancel'].includes(value))
+}
+
+export interface Keypad {
+  /** The next key the merchant presses. */
+  nextKey(): Promise<Key>
+}
+
+export interface PhoneLink {
+  /** Sends an encoded PaymentRequest to the tapped phone and resolves with its encoded PaymentResponse. */
+  exchange(request: Uint8Array): Promise<Uint8Array>
+}
+
+export type ScreenKind = 'amount' | 'tap' | 'checking' | 'online' | 'approved' | 'declined' | 'cancelled' | 'report'
+
+export interface Screen {
+  readonly kind: ScreenKind
+  readonly lines: readonly string[]
+}
+
+export interface Display {
+  show(screen: Screen): void
+}
+
+export interface Printer {
+  print(text: string): Promise<void>
+}
