@@ -18,6 +18,8 @@ export const MessageType = {
   PaymentResponse: 0x0b,
   OnlineAuthorizationRequest: 0x0c,
   OnlineAuthorizationResponse: 0x0d,
+  RefundRequest: 0x0f,
+  RefundResponse: 0x10,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 

@@ -33,6 +33,9 @@ export const Reason = {
   VoucherNotYetValid: 28,
   ReplayedAuthorization: 29,
   AmountMismatch: 30,
+  PaymentNotFound: 31,
+  RefundExceedsPayment: 32,
+  RefundIdReused: 33,
 } as const
 export type Reason = (typeof Reason)[keyof typeof Reason]
 

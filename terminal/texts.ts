@@ -40,6 +40,9 @@ const REASON_TEXTS: Record<Reason, Texts> = {
   [Reason.VoucherNotYetValid]: { en: 'The customer\'s allowance is not valid yet. Check the terminal\'s clock.', fr: 'L\'allocation du client n\'est pas encore valable. Vérifiez l\'heure du terminal.' },
   [Reason.ReplayedAuthorization]: { en: 'This payment was already recorded. Payment refused.', fr: 'Ce paiement a déjà été enregistré. Paiement refusé.' },
   [Reason.AmountMismatch]: { en: 'The phone approved another amount than the one keyed. Ask the customer to tap again.', fr: 'Le téléphone a validé un autre montant que celui saisi. Demandez au client de présenter à nouveau.' },
+  [Reason.PaymentNotFound]: { en: 'PayAll has no settled payment of this terminal with that number.', fr: 'PayAll n\'a aucun paiement réglé de ce terminal avec ce numéro.' },
+  [Reason.RefundExceedsPayment]: { en: 'The refund is more than what is left of the payment.', fr: 'Le remboursement dépasse ce qui reste du paiement.' },
+  [Reason.RefundIdReused]: { en: 'This refund was already asked with other details. Start a new refund.', fr: 'Ce remboursement a déjà été demandé avec d\'autres détails. Recommencez un nouveau remboursement.' },
 }
 
 /** The merchant's sentence for a reason code. */

@@ -18,6 +18,7 @@ import { commitmentFrameCodec, LORA_PAYLOAD_BYTES_MAX } from '../../protocol/mes
 import {
   onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec,
 } from '../../protocol/messages/online-authorization'
+import { refundRequestCodec, refundResponseCodec } from '../../protocol/messages/refund'
 import { appendRecord, CHAIN_START } from '../../protocol/chain'
 import type { TransferRecord } from '../../protocol/messages/transfer-record'
 
@@ -98,6 +99,39 @@ const cases: Case[] = [
         transferId: arb.bytes(32),
         approved: fc.boolean(),
         reason: arb.reason,
+        timeMs: arb.timeMs,
+      }),
+      hubKeys.secretKey,
+    ),
+    publicKey: hubKeys.publicKey,
+  },
+  {
+    codec: refundRequestCodec,
+    value: signedArbitrary(
+      refundRequestCodec,
+      fc.record({
+        refundId: arb.bytes(16),
+        transferId: arb.bytes(32),
+        gatewayEui: arb.eui,
+        amountMinor: arb.amountMinor,
+        currency: arb.currency,
+        timeMs: arb.timeMs,
+      }),
+      gatewayKeys.secretKey,
+    ),
+    publicKey: gatewayKeys.publicKey,
+  },
+  {
+    codec: refundResponseCodec,
+    value: signedArbitrary(
+      refundResponseCodec,
+      fc.record({
+        refundId: arb.bytes(16),
+        transferId: arb.bytes(32),
+        approved: fc.boolean(),
+        reason: arb.reason,
+        amountMinor: fc.nat(),
+        refundedMinor: fc.nat(),
         timeMs: arb.timeMs,
       }),
       hubKeys.secretKey,
