@@ -20,6 +20,7 @@ export const MessageType = {
   OnlineAuthorizationResponse: 0x0d,
   RefundRequest: 0x0f,
   RefundResponse: 0x10,
+  LoraRevocation: 0x11,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 
