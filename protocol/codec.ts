@@ -18,9 +18,11 @@ export const MessageType = {
   PaymentResponse: 0x0b,
   OnlineAuthorizationRequest: 0x0c,
   OnlineAuthorizationResponse: 0x0d,
+  ProofBundle: 0x0e,
   RefundRequest: 0x0f,
   RefundResponse: 0x10,
   LoraRevocation: 0x11,
+  ProofRequest: 0x12,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 

@@ -20,6 +20,7 @@ export const GATEWAY_TOPIC_KINDS = [
   'online/response', // hub → gateway
   'commitments', // gateway → hub: LoRa commitment frames relayed
   'proofs', // hub → gateway: Merkle proofs
+  'proofs/request', // gateway → hub: the proofs of given transfers, answered on `proofs`
   'status', // gateway → hub: online/offline, also the MQTT last will
 ] as const
 
@@ -36,6 +37,7 @@ export const GATEWAY_PUBLISH_KINDS: readonly GatewayTopicKind[] = Object.freeze(
   'online/request',
   'commitments',
   'status',
+  'proofs/request',
 ] as const)
 
 /** What the hub publishes to one gateway, besides the global revocations. */
@@ -81,7 +83,7 @@ export function parseTopic(topic: string): ParsedTopic {
   return { kind, eui }
 }
 
-/** Broker ACL: a gateway publishes only its own records, online requests, commitments and status. */
+/** Broker ACL: a gateway publishes only its own records, online requests, commitments, status and proof requests. */
 export function gatewayMayPublish(eui: string, topic: string): boolean {
   const own = canonicalOrUndefined(eui)
   if (own === undefined) return false

@@ -126,13 +126,13 @@ t.test('rejects malformed topics with BAD_TOPIC', async (t) => {
   t.throws(() => parseTopic(undefined as unknown as string), { code: 'BAD_TOPIC' })
 })
 
-t.test('lets a gateway publish only its own records, online requests, commitments and status', async (t) => {
+t.test('lets a gateway publish only its own records, online requests, commitments, status and proof requests', async (t) => {
   for (const topicKind of GATEWAY_TOPIC_KINDS) {
     const allowed = (GATEWAY_PUBLISH_KINDS as readonly string[]).includes(topicKind)
     t.equal(gatewayMayPublish(EUI, gatewayTopic(EUI, topicKind)), allowed, `own ${topicKind}`)
     t.equal(gatewayMayPublish(EUI, gatewayTopic(OTHER, topicKind)), false, `other's ${topicKind}`)
   }
-  t.same([...GATEWAY_PUBLISH_KINDS].sort(), ['commitments', 'online/request', 'records', 'status'])
+  t.same([...GATEWAY_PUBLISH_KINDS].sort(), ['commitments', 'online/request', 'proofs/request', 'records', 'status'])
   t.equal(gatewayMayPublish(EUI, REVOCATIONS_TOPIC), false)
   t.equal(gatewayMayPublish('00:11:22:33:44:aa:bb:cc', gatewayTopic(EUI, 'records')), true)
 })
@@ -190,6 +190,7 @@ t.test('gives the hub one filter per kind gateways publish', async (t) => {
     'payall/v1/gw/+/online/request',
     'payall/v1/gw/+/commitments',
     'payall/v1/gw/+/status',
+    'payall/v1/gw/+/proofs/request',
   ])
   t.equal(hubTopicFilter('acks'), 'payall/v1/gw/+/acks')
   t.throws(() => hubTopicFilter('nope' as GatewayTopicKind), { code: 'BAD_TOPIC' })
