@@ -5,6 +5,7 @@ import { ANCHOR_SQL } from '../anchor/schema'
 import { GATEWAYS_SQL } from '../gateways/schema'
 import { INGEST_SQL } from '../ingest/schema'
 import { KYC_SQL } from '../kyc/schema'
+import { LORA_SQL } from '../lora/schema'
 import { MOBILE_SQL } from '../mobile/schema'
 import { NOTIFY_SQL } from '../notify/schema'
 import { ORDERS_SQL } from '../orders/schema'
@@ -130,6 +131,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'ingest', sql: INGEST_SQL },
   { version: 6, name: 'anchoring', sql: ANCHOR_SQL },
   { version: 7, name: 'rest api', sql: [USERS_SESSIONS_SQL, NOTIFY_SQL, KYC_SQL, ORDERS_SQL, MOBILE_SQL].join('\n') },
+  { version: 8, name: 'lora reports', sql: LORA_SQL },
 ]
 
 /** The schema version this build writes; a database beyond it is refused. */
