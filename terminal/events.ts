@@ -20,6 +20,10 @@ export interface TerminalEvents {
   'payment-declined': [{ reason: Reason; amountMinor: number; currency: string }]
   'risk-config': [{ serial: number }]
   revocations: [{ serial: number; count: number }]
+  /** Verified Merkle proofs of this gateway's records were kept (some may have been kept before). */
+  'proofs-kept': [{ batchId: number; stored: number; alreadyKept: number }]
+  /** Records acked, proved and past the retention window were deleted, with their proofs. */
+  'records-pruned': [{ count: number; throughSeq: number }]
 }
 
 export class TerminalEmitter {

@@ -135,6 +135,75 @@ CREATE TABLE sync_state (
 INSERT INTO sync_state (id, link) VALUES (1, 'offline');
 `
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: INITIAL }]
+// Anchoring proofs (issue 7): a record's Merkle inclusion proof, checked against its anchored batch root before
+// it is stored, lives in its own table; a record leaves only once acked and proved, never as the chain head
+// (chain_head keeps the link either way), and takes its proof with it, so storage stays bounded.
+const ANCHOR_PROOFS = `
+DROP TRIGGER records_leave_only_when_prunable;
+ALTER TABLE records DROP COLUMN anchor_proof;
+-- When the hub was last asked for this record's proof: requests rotate through what is still missing.
+ALTER TABLE records ADD COLUMN proof_asked_at_ms INTEGER;
+CREATE INDEX records_acked ON records (gateway_seq) WHERE status = 'acked';
+
+CREATE TABLE anchor_proofs (
+  transfer_id BLOB PRIMARY KEY CHECK (length(transfer_id) = 32),
+  batch_id INTEGER NOT NULL CHECK (batch_id >= 1),
+  root BLOB NOT NULL CHECK (length(root) = 32),
+  leaf_count INTEGER NOT NULL CHECK (leaf_count >= 1),
+  leaf_index INTEGER NOT NULL CHECK (leaf_index >= 0 AND leaf_index < leaf_count),
+  -- The sibling hashes, leaf to root, 32 bytes each (at most 20).
+  proof BLOB NOT NULL CHECK (length(proof) % 32 = 0 AND length(proof) <= 640),
+  chain_id INTEGER NOT NULL CHECK (chain_id >= 1),
+  contract_address BLOB NOT NULL CHECK (length(contract_address) = 20),
+  tx_hash BLOB CHECK (tx_hash IS NULL OR length(tx_hash) = 32),
+  block_number INTEGER NOT NULL CHECK (block_number >= 0),
+  received_at_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- A proof is kept only for a record this gateway holds.
+CREATE TRIGGER anchor_proofs_of_held_records BEFORE INSERT ON anchor_proofs
+WHEN NOT EXISTS (SELECT 1 FROM records WHERE transfer_id = NEW.transfer_id)
+BEGIN
+  SELECT RAISE(ABORT, 'a proof is stored only for a record this gateway holds');
+END;
+
+CREATE TRIGGER anchor_proofs_are_immutable BEFORE UPDATE ON anchor_proofs
+BEGIN
+  SELECT RAISE(ABORT, 'anchor proofs are immutable');
+END;
+
+-- A proof goes only with its record.
+CREATE TRIGGER anchor_proofs_leave_with_their_record BEFORE DELETE ON anchor_proofs
+WHEN EXISTS (SELECT 1 FROM records WHERE transfer_id = OLD.transfer_id)
+BEGIN
+  SELECT RAISE(ABORT, 'a proof is deleted only with its record');
+END;
+
+CREATE TRIGGER records_leave_only_when_proved BEFORE DELETE ON records
+WHEN OLD.status <> 'acked'
+  OR NOT EXISTS (SELECT 1 FROM anchor_proofs WHERE transfer_id = OLD.transfer_id)
+  OR OLD.gateway_seq >= (SELECT gateway_seq FROM chain_head WHERE id = 1)
+BEGIN
+  SELECT RAISE(ABORT, 'a record is deleted only after its ack and its anchoring proof, and never as the chain head');
+END;
+
+CREATE TRIGGER records_take_their_proof AFTER DELETE ON records
+BEGIN
+  DELETE FROM anchor_proofs WHERE transfer_id = OLD.transfer_id;
+END;
+
+CREATE TABLE prune_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  records_pruned INTEGER NOT NULL CHECK (records_pruned >= 0),
+  pruned_through_seq INTEGER NOT NULL CHECK (pruned_through_seq >= 0),
+  last_pruned_at_ms INTEGER
+) STRICT;
+INSERT INTO prune_state (id, records_pruned, pruned_through_seq) VALUES (1, 0, 0);
+`
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: INITIAL },
+  { version: 2, name: 'anchor proofs', sql: ANCHOR_PROOFS },
+]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

@@ -23,6 +23,7 @@ import { TerminalError } from '../errors'
 import type { Exposure, VoucherSeen } from '../risk'
 import { openDatabase, type SqliteDatabase } from './database'
 import { createKeyFile, readKeyFile } from './key-file'
+import { ProofStore } from './proof-store'
 
 export const DATABASE_FILE = 'terminal.sqlite'
 export const KEY_FILE = 'gateway-key'
@@ -78,7 +79,7 @@ export interface StoredRecord {
   readonly ackOutcome: AckOutcomeName | null
   readonly ackReason: Reason | null
   readonly ackedAtMs: number | null
-  /** Acked and its anchoring proof kept: the only records that may ever be deleted (not done yet). */
+  /** Acked and its anchoring proof kept: the only records pruning may delete (see proof-store.ts). */
   readonly prunable: boolean
 }
 
@@ -138,8 +139,11 @@ interface RecordRow {
   ack_outcome: AckOutcomeName | null
   ack_reason: number | null
   acked_at_ms: number | null
-  anchor_proof: Buffer | null
+  proved: number
 }
+
+const RECORD_COLUMNS = `records.*,
+  EXISTS (SELECT 1 FROM anchor_proofs p WHERE p.transfer_id = records.transfer_id) AS proved`
 
 const OUTCOME_NAMES: Record<AckOutcome, AckOutcomeName> = {
   [AckOutcome.Settled]: 'settled',
@@ -168,7 +172,7 @@ function toStoredRecord(row: RecordRow): StoredRecord {
     ackOutcome: row.ack_outcome,
     ackReason: row.ack_reason as Reason | null,
     ackedAtMs: row.acked_at_ms,
-    prunable: row.status !== 'pending' && row.anchor_proof !== null,
+    prunable: row.status === 'acked' && row.proved === 1,
   }
 }
 
@@ -180,6 +184,8 @@ export function dataFiles(dataDir: string): { database: string; keyFile: string 
 
 export class TerminalStore {
   private readonly statements
+  /** Anchoring proofs of acked records, and pruning. */
+  readonly proofs: ProofStore
   private readonly appendTransaction: Transaction<(input: AppendPayment) => StoredRecord>
   private readonly ackTransaction: Transaction<(ack: AckBody, nowMs: number) => AckApplied>
   private cachedIdentity: Identity | undefined
@@ -216,6 +222,7 @@ export class TerminalStore {
   }
 
   private constructor(readonly db: SqliteDatabase, readonly keys: KeyPair) {
+    this.proofs = new ProofStore(db)
     this.statements = {
       identity: db.prepare<[], { eui: string; public_key: Buffer; created_at_ms: number }>(
         'SELECT eui, public_key, created_at_ms FROM identity WHERE id = 1'),
@@ -249,11 +256,11 @@ export class TerminalStore {
       insertRecord: db.prepare<[number, Buffer, Buffer, Buffer, Buffer, Buffer, number, number, string, ModeName, number]>(
         `INSERT INTO records (gateway_seq, previous_hash, record_hash, record, transfer_id, voucher_id, voucher_seq,
            amount_minor, currency, mode, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      record: db.prepare<[number], RecordRow>('SELECT * FROM records WHERE gateway_seq = ?'),
+      record: db.prepare<[number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE gateway_seq = ?`),
       recordsFrom: db.prepare<[number, number], RecordRow>(
-        'SELECT * FROM records WHERE gateway_seq >= ? ORDER BY gateway_seq LIMIT ?'),
+        `SELECT ${RECORD_COLUMNS} FROM records WHERE gateway_seq >= ? ORDER BY gateway_seq LIMIT ?`),
       pendingFrom: db.prepare<[number, number], RecordRow>(
-        `SELECT * FROM records WHERE status = 'pending' AND gateway_seq > ? ORDER BY gateway_seq LIMIT ?`),
+        `SELECT ${RECORD_COLUMNS} FROM records WHERE status = 'pending' AND gateway_seq > ? ORDER BY gateway_seq LIMIT ?`),
       firstPending: db.prepare<[], { gateway_seq: number }>(
         `SELECT gateway_seq FROM records WHERE status = 'pending' ORDER BY gateway_seq LIMIT 1`),
       pendingTotals: db.prepare<[], { mode: ModeName; currency: string; count: number; total: number }>(

@@ -1,0 +1,141 @@
+// Anchoring proofs on the gateway (issue 7): a ProofBundle is kept only when the pinned hub key signed it,
+// it is addressed to this gateway and every proof leads from its transfer id to the batch root; then the
+// records that are acked, proved and past the retention window are pruned. The requests for proofs still
+// missing are built here too; terminal/sync.ts carries both over MQTT.
+
+import { toHex } from '../protocol/bytes'
+import { ProtocolError } from '../protocol/errors'
+import { verifyProof } from '../protocol/merkle'
+import {
+  PROOF_REQUEST_IDS_MAX, proofBundleCodec, proofRequestCodec, type ProofBundle,
+} from '../protocol/messages/proof-bundle'
+import type { Clock } from './environment'
+import { TerminalError } from './errors'
+import type { TerminalEmitter } from './events'
+import type { Refusal, Trust } from './hub-messages'
+import { PRUNE_RECORDS_PER_TRANSACTION_MAX } from './store/proof-store'
+import type { TerminalStore } from './store/store'
+
+export const DAY_MS = 24 * 60 * 60 * 1000
+/** How long an acked, proved record stays for audits and receipts before it is pruned. */
+export const RECORD_RETENTION_MS_DEFAULT = 30 * DAY_MS
+/** How often a connected gateway asks for the proofs it still misses (and prunes). */
+export const PROOF_REQUEST_INTERVAL_MS_DEFAULT = 5 * 60 * 1000
+/** Requests one round sends at most: PROOF_REQUEST_IDS_MAX ids each. */
+export const PROOF_REQUESTS_PER_ROUND_MAX = 4
+/** Pruning transactions one call runs at most; what is left goes the next time. */
+export const PRUNE_TRANSACTIONS_PER_CALL_MAX = 16
+
+export type ProofRefusal =
+  | Refusal
+  /** Signed by the hub, yet a proof does not lead to the root: a hub fault, nothing is kept. */
+  | 'bad-proof'
+  /** A proof for a transfer this gateway does not hold. */
+  | 'not-held'
+
+export type JudgedBundle =
+  | { readonly accepted: true; readonly value: ProofBundle }
+  | { readonly accepted: false; readonly refusal: ProofRefusal; readonly detail?: string }
+
+/** Decodes and checks a bundle without trusting any of it: signature, addressee, every proof against the root. */
+export function judgeProofBundle(bytes: Uint8Array, trust: Trust): JudgedBundle {
+  let bundle: ProofBundle
+  try {
+    bundle = proofBundleCodec.decode(bytes)
+  } catch (error) {
+    if (error instanceof ProtocolError) return { accepted: false, refusal: 'malformed', detail: error.message }
+    throw error
+  }
+  if (!proofBundleCodec.verify(bundle, trust.hubPublicKey, trust.ed25519)) return { accepted: false, refusal: 'bad-signature' }
+  if (bundle.gatewayEui !== trust.eui) return { accepted: false, refusal: 'foreign' }
+  for (const entry of bundle.entries) {
+    if (!verifyProof(bundle.batch!.root, entry.transferId, entry.proof)) {
+      return { accepted: false, refusal: 'bad-proof', detail: `transfer ${toHex(entry.transferId)}` }
+    }
+  }
+  return { accepted: true, value: bundle }
+}
+
+export interface ProofKeeperOptions {
+  readonly store: TerminalStore
+  readonly events: TerminalEmitter
+  readonly clock: Clock
+  readonly trust: Trust
+  /** 0: prune as soon as a record is acked and proved. */
+  readonly retentionMs?: number
+  /** A missing proof is asked for again at most this often. */
+  readonly requestIntervalMs?: number
+}
+
+export class ProofKeeper {
+  readonly retentionMs: number
+  readonly requestIntervalMs: number
+
+  constructor(private readonly options: ProofKeeperOptions) {
+    this.retentionMs = options.retentionMs ?? RECORD_RETENTION_MS_DEFAULT
+    this.requestIntervalMs = options.requestIntervalMs ?? PROOF_REQUEST_INTERVAL_MS_DEFAULT
+    if (!Number.isSafeInteger(this.retentionMs) || this.retentionMs < 0) {
+      throw new TerminalError('BAD_ARGUMENT', `retentionMs must be a whole number of milliseconds >= 0, got ${this.retentionMs}`)
+    }
+    if (!Number.isSafeInteger(this.requestIntervalMs) || this.requestIntervalMs <= 0) {
+      throw new TerminalError('BAD_ARGUMENT', `requestIntervalMs must be a positive integer, got ${this.requestIntervalMs}`)
+    }
+  }
+
+  /** Applies a bundle from the hub: kept whole once judged sound, refused whole otherwise; then prunes. */
+  onBundle(payload: Uint8Array): JudgedBundle {
+    const { store, events, clock, trust } = this.options
+    const judged = judgeProofBundle(payload, trust)
+    if (!judged.accepted) {
+      events.emit('sync-error', { code: 'PROOFS_REFUSED', message: `a proof bundle was ignored: ${judged.refusal}${judged.detail === undefined ? '' : ` (${judged.detail})`}` })
+      return judged
+    }
+    const bundle = judged.value
+    const saved = store.proofs.saveBundle(bundle, clock.nowMs())
+    if (saved.kind === 'not-held') {
+      events.emit('sync-error', { code: 'PROOFS_REFUSED', message: `a proof bundle was ignored: not-held (transfer ${saved.transferIdHex})` })
+      return { accepted: false, refusal: 'not-held', detail: `transfer ${saved.transferIdHex}` }
+    }
+    if (bundle.batch !== null) {
+      events.emit('proofs-kept', { batchId: bundle.batch.batchId, stored: saved.stored, alreadyKept: saved.alreadyKept })
+    }
+    if (bundle.unknown.length > 0) {
+      // Acked as settled, yet unknown to the hub's anchoring: worth an operator's look, never a reason to prune.
+      events.emit('sync-error', { code: 'PROOFS_UNKNOWN', message: `the hub knows no settled payment for ${bundle.unknown.length} transfer(s) asked about, e.g. ${toHex(bundle.unknown[0]!)}` })
+    }
+    this.prune()
+    return judged
+  }
+
+  /**
+   * Encoded ProofRequests for acked records still without a proof and not asked about within
+   * requestIntervalMs: at most PROOF_REQUESTS_PER_ROUND_MAX of PROOF_REQUEST_IDS_MAX ids. The ids are marked
+   * asked, so the next round asks for the next ones.
+   */
+  takeRequests(): Uint8Array[] {
+    const { store, clock } = this.options
+    const nowMs = clock.nowMs()
+    const ids = store.proofs.takeMissing(PROOF_REQUESTS_PER_ROUND_MAX * PROOF_REQUEST_IDS_MAX, nowMs - this.requestIntervalMs, nowMs)
+    const gatewayEui = this.options.trust.eui
+    const requests: Uint8Array[] = []
+    for (let from = 0; from < ids.length; from += PROOF_REQUEST_IDS_MAX) {
+      const transferIds = [...ids.slice(from, from + PROOF_REQUEST_IDS_MAX)].sort(Buffer.compare)
+      requests.push(proofRequestCodec.encode({ gatewayEui, transferIds }))
+    }
+    return requests
+  }
+
+  /** Deletes records acked, proved and older than the retention window, in bounded transactions. How many went. */
+  prune(): number {
+    const { store, events, clock } = this.options
+    const nowMs = clock.nowMs()
+    let pruned = 0
+    for (let transaction = 0; transaction < PRUNE_TRANSACTIONS_PER_CALL_MAX; transaction++) {
+      const count = store.proofs.pruneSome(nowMs - this.retentionMs, PRUNE_RECORDS_PER_TRANSACTION_MAX, nowMs)
+      pruned += count
+      if (count < PRUNE_RECORDS_PER_TRANSACTION_MAX) break
+    }
+    if (pruned > 0) events.emit('records-pruned', { count: pruned, throughSeq: store.proofs.counts().prunedThroughSeq })
+    return pruned
+  }
+}
