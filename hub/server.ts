@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { buildApp } from './app'
+import { ProofPublisher } from './anchor/proof-publisher'
 import { startAnchoring, type AnchorService } from './anchor/service'
 import type { AnchorSettings } from './anchor/settings'
 import { GatewayStore } from './gateways/store'
@@ -98,10 +99,13 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       },
       settings: INGEST_SETTINGS,
     })
+    // Proofs go out on the bus, which the MQTT side attaches; anchored batches and gateways' requests feed it.
+    const proofs = new ProofPublisher({ db, hubKeys: context.hubKeys, ed25519: nodeEd25519, bus, log: context.log })
     let mqtt: MqttSide
     try {
       mqtt = await startMqttSide(context, {
         ingest,
+        proofs,
         revocations,
         gatewayView: eui => gateways.ingestView(eui),
         republishConfigs: async () => {
@@ -121,7 +125,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       confirmations: config.anchorConfirmations,
       maxFeePerGas_wei: BigInt(config.anchorMaxFeeGwei) * 1_000_000_000n,
       ...overrides.anchor,
-    })
+    }, batchId => proofs.batchAnchored(batchId))
 
     const address = listening.server.address()
     if (address === null || typeof address === 'string') throw new Error('the HTTP server has no TCP address')
@@ -140,6 +144,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
             // then the verifiers and the anchoring, then the database, which holds everything acked.
             clearInterval(sweeper)
             await listening.close()
+            await proofs.stop()
             await mqtt.stop()
             await anchoring?.stop()
             await pool.close()

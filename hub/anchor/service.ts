@@ -34,6 +34,8 @@ export interface AnchorServiceOptions {
   readonly settings: AnchorSettings
   /** Opens the chain; undefined when none is configured, and then batches are sealed and wait. */
   readonly connect: (() => Promise<AnchorChain>) | undefined
+  /** Told of each batch this service saw anchored (e.g. to push its proofs to gateways); must not throw. */
+  readonly onAnchored?: (batchId: number) => void
 }
 
 export class AnchorService {
@@ -83,6 +85,7 @@ export class AnchorService {
           if (outcome === 'sent' && !isInFlight(batch)) inFlight++
           if ((outcome === 'anchored' || outcome === 'conflict') && isInFlight(batch)) inFlight--
           steps.push({ batchId: batch.batchId, outcome })
+          if (outcome === 'anchored') this.options.onAnchored?.(batch.batchId)
         }
       }
       this.failures = 0
@@ -134,6 +137,7 @@ export function createAnchorService(
   context: HubContext,
   settings: AnchorSettings,
   connect: (() => Promise<AnchorChain>) | undefined = chainConnector(context.config, settings, context.log),
+  onAnchored?: (batchId: number) => void,
 ): AnchorService {
   const store = new AnchorStore(context.db)
   return new AnchorService({
@@ -143,12 +147,15 @@ export function createAnchorService(
     log: context.log,
     settings,
     connect,
+    onAnchored,
   })
 }
 
 /** Creates and starts the service; settings are ANCHOR_SETTINGS_DEFAULT with `overrides`. */
-export function startAnchoring(context: HubContext, overrides: Partial<AnchorSettings> = {}): AnchorService {
-  const service = createAnchorService(context, anchorSettings(overrides))
+export function startAnchoring(
+  context: HubContext, overrides: Partial<AnchorSettings> = {}, onAnchored?: (batchId: number) => void,
+): AnchorService {
+  const service = createAnchorService(context, anchorSettings(overrides), undefined, onAnchored)
   service.start()
   return service
 }

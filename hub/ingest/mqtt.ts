@@ -8,6 +8,7 @@ import { ackCodec } from '../../protocol/messages/ack'
 import { onlineAuthorizationResponseCodec } from '../../protocol/messages/online-authorization'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { gatewayTopic, hubTopicFilter, parseTopic } from '../../protocol/topics'
+import type { ProofPublisher } from '../anchor/proof-publisher'
 import type { LateBoundBus } from '../bus'
 import type { HubContext } from '../context'
 import { startBroker, type RunningBroker } from '../mqtt/broker'
@@ -23,6 +24,8 @@ export const INGESTS_IN_FLIGHT_MAX = 8
 
 export interface MqttSideDependencies {
   ingest: RecordIngest
+  /** Answers gateways' ProofRequests with ProofBundles on their proofs topic. */
+  proofs: Pick<ProofPublisher, 'answer'>
   revocations: Revocations
   gatewayView(eui: string): IngestGateway | undefined
   /** Publishes every provisioned gateway's stored RiskConfig, retained. */
@@ -116,6 +119,10 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
     if (answer !== null) {
       await client.publish(gatewayTopic(eui, 'online/response'), onlineAuthorizationResponseCodec.encode(answer), { qos: 1 })
     }
+  })
+
+  await client.subscribe(hubTopicFilter('proofs/request'), async (topic, payload) => {
+    await deps.proofs.answer(gatewayOf(topic).eui, new Uint8Array(payload))
   })
 
   await deps.revocations.publishLatest()
