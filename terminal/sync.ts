@@ -21,6 +21,8 @@ import { TerminalError, type TerminalErrorCode } from './errors'
 import type { TerminalEmitter } from './events'
 import { judgeAck, judgeRevocationList, judgeRiskConfig, type Trust } from './hub-messages'
 import { makeGatewayPassword } from '../protocol/mqtt-password'
+import { gatewayTopic } from '../protocol/topics'
+import { ProofKeeper } from './proofs'
 import type { OnlineAnswer, OnlineAuthorizer } from './payment'
 import type { AckApplied, MqttSettings, StoredRecord, TerminalStore } from './store/store'
 
@@ -51,6 +53,10 @@ export interface SyncOptions {
   readonly batchRecordsMax?: number
   /** Start a round on every (re)connect and after each kick(). True unless a caller syncs by hand. */
   readonly autoSync?: boolean
+  /** How long an acked record whose anchoring proof is kept stays before it is pruned; 0: at once. */
+  readonly recordRetentionMs?: number
+  /** While the link is up, missing proofs are asked for (and records pruned) this often. */
+  readonly proofRequestIntervalMs?: number
   /** mqtt.connect, or a stand-in. */
   readonly connect?: (url: string, options: IClientOptions) => MqttClient
 }
@@ -98,6 +104,10 @@ export class TerminalSync implements OnlineAuthorizer {
   private readonly eui: string
   private readonly settings: MqttSettings
   private readonly trust: Trust
+  /** Proofs travel on topics every hub derives from the EUI (protocol/topics.ts), not on provisioned ones. */
+  private readonly proofTopics: { readonly bundles: string; readonly requests: string }
+  private readonly proofs: ProofKeeper
+  private proofTimer: NodeJS.Timeout | undefined
 
   private client: MqttClient | undefined
   private linkUp = false
@@ -142,6 +152,11 @@ export class TerminalSync implements OnlineAuthorizer {
     if (settings === undefined) throw new TerminalError('NOT_PROVISIONED', 'no MQTT settings: provision the gateway first')
     this.settings = settings
     this.trust = { hubPublicKey: pin.publicKey, eui: this.eui, ed25519: this.ed25519 }
+    this.proofTopics = { bundles: gatewayTopic(this.eui, 'proofs'), requests: gatewayTopic(this.eui, 'proofs/request') }
+    this.proofs = new ProofKeeper({
+      store: this.store, events: this.events, clock: this.clock, trust: this.trust,
+      retentionMs: options.recordRetentionMs, requestIntervalMs: options.proofRequestIntervalMs,
+    })
   }
 
   /** Whether the link to the hub is up now. */
@@ -251,6 +266,7 @@ export class TerminalSync implements OnlineAuthorizer {
     if (this.stopped) return
     this.stopped = true
     clearTimeout(this.retryTimer)
+    clearInterval(this.proofTimer)
     this.failWaiters('SYNC_STOPPED', 'the sync was stopped')
     const client = this.client
     if (client !== undefined) {
@@ -264,7 +280,7 @@ export class TerminalSync implements OnlineAuthorizer {
   private async onConnect(client: MqttClient): Promise<void> {
     const { topics } = this.settings
     try {
-      await client.subscribeAsync([topics.acks, topics.config, topics.onlineResponse, topics.revocations], { qos: 1 })
+      await client.subscribeAsync([topics.acks, topics.config, topics.onlineResponse, topics.revocations, this.proofTopics.bundles], { qos: 1 })
     } catch (error) {
       // A dropped connection reconnects by itself; a refusal by the broker's ACL stays reported.
       this.events.emit('sync-error', { code: 'SUBSCRIBE_REFUSED', message: (error as Error).message })
@@ -279,10 +295,27 @@ export class TerminalSync implements OnlineAuthorizer {
     this.linkWaiters = []
     for (const wake of waiters) wake()
     this.kick()
+    // A gateway that was offline when its batches were anchored catches up; then it keeps asking now and then.
+    this.askForProofs(client)
+    clearInterval(this.proofTimer)
+    this.proofTimer = setInterval(() => this.askForProofs(client), this.proofs.requestIntervalMs)
+    this.proofTimer.unref()
+  }
+
+  /** Asks the hub for the proofs still missing (bounded), then prunes what is proved and old enough. */
+  private askForProofs(client: MqttClient): void {
+    if (!this.linkUp || this.stopped) return
+    try {
+      for (const request of this.proofs.takeRequests()) client.publish(this.proofTopics.requests, Buffer.from(request), { qos: 1 })
+      this.proofs.prune()
+    } catch (error) {
+      this.events.emit('sync-error', { code: 'PROOFS_FAILED', message: (error as Error).message })
+    }
   }
 
   private onLinkDown(): void {
     this.failWaiters('LINK_DOWN', 'the link to the hub went down')
+    clearInterval(this.proofTimer)
     if (!this.linkUp) return
     this.linkUp = false
     const nowMs = this.clock.nowMs()
@@ -303,6 +336,7 @@ export class TerminalSync implements OnlineAuthorizer {
       else if (topic === topics.config) this.onRiskConfig(payload)
       else if (topic === topics.revocations) this.onRevocations(payload)
       else if (topic === topics.onlineResponse) this.onOnlineResponse(payload)
+      else if (topic === this.proofTopics.bundles) this.proofs.onBundle(payload)
     } catch (error) {
       // A message the store could not take stays unapplied; the hub sends acks and lists again.
       this.events.emit('sync-error', { code: 'APPLY_FAILED', message: `${topic}: ${(error as Error).message}` })
