@@ -9,13 +9,15 @@ import { formatMoney } from '../protocol/money'
 import { reasonName, type Reason } from '../protocol/reasons'
 import { ProtocolError } from '../protocol/errors'
 import { nodeEd25519 } from '../protocol/signature/node'
-import { loadTerminalConfig } from './config'
+import { DEFAULT_CONFIG, loadTerminalConfig } from './config'
 import { systemClock, systemRandom, type Clock, type RandomBytes } from './environment'
 import { TerminalError } from './errors'
 import { TerminalEmitter } from './events'
 import { initTerminal } from './init'
+import { DAY_MS } from './proofs'
 import { provision, type Fetch } from './provision'
 import { limitsLeft } from './risk'
+import type { StoredProof } from './store/proof-store'
 import { TerminalStore, type StoredRecord } from './store/store'
 import { TerminalSync, type SyncOptions } from './sync'
 
@@ -36,14 +38,22 @@ Commands:
                                       settings and the signed RiskConfig
   status [--json]                     link as last seen, unsynced count and amount, limits
                                       left, time left before the upload deadline, last sync
-                                      and last ack
+                                      and last ack, anchoring proofs kept and awaited,
+                                      records pruned
   sync [--timeout-ms N]               connect, upload every unacked record, apply the acks,
                                       config and revocations received, report, disconnect
                                       (not while run is running: the broker takes one
                                       connection per gateway)
-  export [--from-seq N]               records as JSON lines, for audits
+  export [--from-seq N]               records as JSON lines, for audits, each with its
+                                      anchoring proof once kept. Pruned records are not
+                                      there: a record acked by the hub and proved anchored
+                                      is deleted, with its proof, once older than
+                                      recordRetentionDays (config, default 30; 0: at once),
+                                      so storage stays bounded. Its proof stays available
+                                      from the hub: GET /transactions/{id}/proof
   run [--config FILE]                 keep the link to the hub: upload records, apply acks,
-                                      RiskConfig and revocations as they come, until stopped
+                                      RiskConfig, revocations and anchoring proofs as they
+                                      come, prune proved records, until stopped
 
 Not in this version:
   run --simulate and the payment loop at the counter (keypad, NFC phone, display, printer)
@@ -158,6 +168,7 @@ function status(dataDir: string, options: Options, io: CliIo): number {
     const revocations = store.revocationList()
     const sync = store.syncState()
     const pending = store.pendingTotals()
+    const proofs = store.proofs.counts()
     const exposure = config === undefined ? undefined : store.exposure(config.currency)
     const left = config === undefined || exposure === undefined ? undefined : limitsLeft(config, exposure, nowMs)
     const report = {
@@ -183,6 +194,13 @@ function status(dataDir: string, options: Options, io: CliIo): number {
       lastSync: sync.lastSyncAtMs === null ? null : when(sync.lastSyncAtMs),
       lastAck: sync.lastAckAtMs === null ? null : when(sync.lastAckAtMs),
       lastError: sync.lastError,
+      proofs: {
+        kept: proofs.proofsKept,
+        awaited: proofs.proofsAwaited,
+        recordsPruned: proofs.recordsPruned,
+        prunedThroughSeq: proofs.prunedThroughSeq,
+        lastPrunedAt: proofs.lastPrunedAtMs === null ? null : when(proofs.lastPrunedAtMs),
+      },
     }
     if (options.json === true) {
       io.out(JSON.stringify(report) + '\n')
@@ -203,7 +221,12 @@ function status(dataDir: string, options: Options, io: CliIo): number {
         `config     risk serial ${config.serial}; revocations serial ${report.revocationsSerial ?? 'none'} (${report.revokedVouchers} vouchers)`,
       )
     }
-    lines.push(`last sync  ${when(sync.lastSyncAtMs)}${sync.lastError === null ? '' : ` (${sync.lastError})`}`, `last ack   ${when(sync.lastAckAtMs)}`)
+    lines.push(
+      `last sync  ${when(sync.lastSyncAtMs)}${sync.lastError === null ? '' : ` (${sync.lastError})`}`,
+      `last ack   ${when(sync.lastAckAtMs)}`,
+      `proofs     ${proofs.proofsKept} kept, ${proofs.proofsAwaited} awaited; ${proofs.recordsPruned} records pruned`
+        + (proofs.recordsPruned === 0 ? '' : ` (up to #${proofs.prunedThroughSeq}, last ${when(proofs.lastPrunedAtMs)})`),
+    )
     io.out(lines.join('\n') + '\n')
     return 0
   } finally {
@@ -211,9 +234,12 @@ function status(dataDir: string, options: Options, io: CliIo): number {
   }
 }
 
-function startSync(store: TerminalStore, io: CliIo, events: TerminalEmitter, autoSync: boolean): TerminalSync {
+function startSync(
+  store: TerminalStore, io: CliIo, events: TerminalEmitter, autoSync: boolean,
+  recordRetentionMs: number = DEFAULT_CONFIG.recordRetentionDays * DAY_MS,
+): TerminalSync {
   const sync = new TerminalSync({
-    store, events, clock: io.clock, random: io.random, ed25519: nodeEd25519, autoSync, ...io.syncOptions,
+    store, events, clock: io.clock, random: io.random, ed25519: nodeEd25519, autoSync, recordRetentionMs, ...io.syncOptions,
   })
   sync.start()
   return sync
@@ -250,7 +276,7 @@ async function syncCommand(dataDir: string, options: Options, io: CliIo): Promis
   }
 }
 
-export function exportLine(record: StoredRecord): string {
+export function exportLine(record: StoredRecord, proof?: StoredProof): string {
   return JSON.stringify({
     gatewaySeq: record.gatewaySeq,
     transferId: toHex(record.transferId),
@@ -268,6 +294,17 @@ export function exportLine(record: StoredRecord): string {
     previousHash: toHex(record.previousHash),
     recordHash: toHex(record.recordHash),
     record: toBase64(record.record),
+    anchor: proof === undefined ? null : {
+      batchId: proof.batchId,
+      root: `0x${toHex(proof.root)}`,
+      leafIndex: proof.leafIndex,
+      leafCount: proof.leafCount,
+      proof: proof.proof.map(node => `0x${toHex(node)}`),
+      chainId: proof.chainId,
+      contract: `0x${toHex(proof.contractAddress)}`,
+      txHash: proof.txHash === null ? null : `0x${toHex(proof.txHash)}`,
+      blockNumber: proof.blockNumber,
+    },
   })
 }
 
@@ -280,7 +317,7 @@ function exportCommand(dataDir: string, options: Options, io: CliIo): number {
     while (fromSeq <= lastSeq) {
       const page = store.recordsFrom(fromSeq, EXPORT_PAGE_RECORDS)
       if (page.length === 0) break
-      io.out(page.map(exportLine).join('\n') + '\n')
+      io.out(page.map(record => exportLine(record, record.prunable ? store.proofs.proofOf(record.transferId) : undefined)).join('\n') + '\n')
       fromSeq = page[page.length - 1]!.gatewaySeq + 1
     }
     return 0
@@ -294,7 +331,7 @@ async function run(dataDir: string, options: Options, io: CliIo): Promise<number
     io.err('payall-terminal run --simulate: simulated devices come with the device drivers issue; not in this version\n')
     return 2
   }
-  if (typeof options.config === 'string') loadTerminalConfig(options.config)
+  const config = typeof options.config === 'string' ? loadTerminalConfig(options.config) : DEFAULT_CONFIG
   const store = TerminalStore.open(dataDir)
   const events = new TerminalEmitter()
   events.on('link', ({ online }) => io.out(`link ${online ? 'up' : 'down'}\n`))
@@ -302,8 +339,10 @@ async function run(dataDir: string, options: Options, io: CliIo): Promise<number
   events.on('sync-error', ({ code, message }) => io.err(`sync: ${message} [${code}]\n`))
   events.on('risk-config', ({ serial }) => io.out(`risk config serial ${serial} applied\n`))
   events.on('revocations', ({ serial, count }) => io.out(`revocation list serial ${serial} applied (${count} vouchers)\n`))
+  events.on('proofs-kept', ({ batchId, stored }) => io.out(`anchoring proofs of batch ${batchId} kept (${stored} new)\n`))
+  events.on('records-pruned', ({ count, throughSeq }) => io.out(`${count} proved records pruned (up to #${throughSeq})\n`))
   try {
-    const sync = startSync(store, io, events, true)
+    const sync = startSync(store, io, events, true, config.recordRetentionDays * DAY_MS)
     io.out(`payall-terminal ${store.identity().eui}: keeping the link to the hub; the payment loop needs the device drivers (not in this version)\n`)
     await io.stopSignal()
     await sync.stop()

@@ -1,5 +1,5 @@
 // The terminal's own settings file (`run --config FILE`): the merchant's language and name, the
-// payment policy, the local day for reports. Validated field by field; an error names the field.
+// payment policy, the local day for reports, how long proved records are kept. Validated field by field; an error names the field.
 
 import { readFileSync } from 'node:fs'
 import { MERCHANT_NAME_BYTES_MAX } from '../protocol/messages/payment-request'
@@ -14,16 +14,21 @@ export interface TerminalConfig {
   readonly policy: PaymentPolicy | undefined
   readonly utcOffsetMinutes: number
   readonly printReceipts: boolean
+  /** Days an acked record with its anchoring proof stays before it is pruned; 0: as soon as it is proved. */
+  readonly recordRetentionDays: number
 }
 
 export const DEFAULT_CONFIG: TerminalConfig = Object.freeze({
   language: 'en', merchantName: 'PayAll merchant', policy: undefined, utcOffsetMinutes: 0, printReceipts: true,
+  recordRetentionDays: 30,
 })
 
-const FIELDS = ['language', 'merchantName', 'policy', 'utcOffsetMinutes', 'printReceipts'] as const
+const FIELDS = ['language', 'merchantName', 'policy', 'utcOffsetMinutes', 'printReceipts', 'recordRetentionDays'] as const
 // UTC−12:00 to UTC+14:00, the zones in use.
 const UTC_OFFSET_MINUTES_MIN = -12 * 60
 const UTC_OFFSET_MINUTES_MAX = 14 * 60
+/** Ten years: beyond that, keeping records is an archive's job, not a gateway's. */
+const RECORD_RETENTION_DAYS_MAX = 3_650
 
 function bad(field: string, message: string): never {
   throw new TerminalError('BAD_CONFIG', `config field "${field}" ${message}`)
@@ -63,6 +68,13 @@ export function parseTerminalConfig(value: unknown): TerminalConfig {
   if (input.printReceipts !== undefined) {
     if (typeof input.printReceipts !== 'boolean') bad('printReceipts', 'must be true or false')
     config.printReceipts = input.printReceipts
+  }
+  if (input.recordRetentionDays !== undefined) {
+    const days = input.recordRetentionDays
+    if (!Number.isInteger(days) || (days as number) < 0 || (days as number) > RECORD_RETENTION_DAYS_MAX) {
+      bad('recordRetentionDays', `must be a whole number of days from 0 to ${RECORD_RETENTION_DAYS_MAX}`)
+    }
+    config.recordRetentionDays = days as number
   }
   return config
 }

@@ -6,6 +6,7 @@ import type { Ed25519 } from '../protocol/signature/ed25519'
 import type { TerminalConfig } from './config'
 import type { Clock, RandomBytes } from './environment'
 import { TerminalEmitter } from './events'
+import { DAY_MS } from './proofs'
 import { PaymentTerminal, type Display, type PhoneLink, type Printer } from './payment'
 import type { TerminalStore } from './store/store'
 import { TerminalSync, type SyncOptions } from './sync'
@@ -34,7 +35,10 @@ export function startRuntime(
 ): TerminalRuntime {
   const events = new TerminalEmitter()
   const ed25519 = environment.ed25519 ?? nodeEd25519
-  const sync = new TerminalSync({ store, events, clock: environment.clock, random: environment.random, ed25519, ...syncOptions })
+  const sync = new TerminalSync({
+    store, events, clock: environment.clock, random: environment.random, ed25519,
+    recordRetentionMs: config.recordRetentionDays * DAY_MS, ...syncOptions,
+  })
   const payments = new PaymentTerminal({
     store, ...devices, online: sync, events, clock: environment.clock, random: environment.random, ed25519,
     language: config.language, merchantName: config.merchantName, policy: config.policy,

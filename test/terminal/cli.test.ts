@@ -78,7 +78,11 @@ t.test('init creates the key file (0600) and the database, and refuses a second 
 t.test('a config file is validated and a wrong one is refused naming the field', async t => {
   t.same(parseTerminalConfig({ language: 'fr', merchantName: 'Chez Awa', policy: 'force-offline' }), {
     language: 'fr', merchantName: 'Chez Awa', policy: 'force-offline', utcOffsetMinutes: 0, printReceipts: true,
+    recordRetentionDays: 30,
   })
+  t.equal(parseTerminalConfig({ recordRetentionDays: 0 }).recordRetentionDays, 0, 'prune as soon as proved')
+  t.throws(() => parseTerminalConfig({ recordRetentionDays: 1.5 }), { message: /"recordRetentionDays"/ })
+  t.throws(() => parseTerminalConfig({ recordRetentionDays: -1 }), { message: /"recordRetentionDays"/ })
   t.throws(() => parseTerminalConfig({ language: 'de' }), { code: 'BAD_CONFIG', message: /"language"/ })
   t.throws(() => parseTerminalConfig({ policy: 'sometimes' }), { message: /"policy"/ })
   t.throws(() => parseTerminalConfig({ utcOffsetMinutes: 1e6 }), { message: /"utcOffsetMinutes"/ })
