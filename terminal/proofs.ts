@@ -7,7 +7,7 @@ import { toHex } from '../protocol/bytes'
 import { ProtocolError } from '../protocol/errors'
 import { verifyProof } from '../protocol/merkle'
 import {
-  PROOF_REQUEST_IDS_MAX, proofBundleCodec, proofRequestCodec, type ProofBundle,
+  PROOF_REQUEST_IDS_MAX, canonicalTransferIds, proofBundleCodec, proofRequestCodec, type ProofBundle,
 } from '../protocol/messages/proof-bundle'
 import type { Clock } from './environment'
 import { TerminalError } from './errors'
@@ -119,7 +119,7 @@ export class ProofKeeper {
     const gatewayEui = this.options.trust.eui
     const requests: Uint8Array[] = []
     for (let from = 0; from < ids.length; from += PROOF_REQUEST_IDS_MAX) {
-      const transferIds = [...ids.slice(from, from + PROOF_REQUEST_IDS_MAX)].sort(Buffer.compare)
+      const transferIds = canonicalTransferIds(ids.slice(from, from + PROOF_REQUEST_IDS_MAX))
       requests.push(proofRequestCodec.encode({ gatewayEui, transferIds }))
     }
     return requests
