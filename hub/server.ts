@@ -16,6 +16,8 @@ import { RecordIngest, type IngestSettings } from './ingest/ingest'
 import { startMqttSide, type MqttSide } from './ingest/mqtt'
 import { IngestStore } from './ingest/store'
 import { VerifyPool } from './ingest/verify-pool'
+import { Refunds } from './refunds/refunds'
+import { RefundStore } from './refunds/store'
 import { voucherServices } from './vouchers/routes'
 import type { VoucherService } from './vouchers/vouchers'
 import { LateBoundBus } from './bus'
@@ -106,6 +108,10 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       mqtt = await startMqttSide(context, {
         ingest,
         proofs,
+        refunds: new Refunds({
+          store: new RefundStore(db), ledger: context.ledger, clock, hubKeys: context.hubKeys, ed25519: nodeEd25519,
+          gateway: eui => gateways.ingestView(eui),
+        }),
         revocations,
         gatewayView: eui => gateways.ingestView(eui),
         republishConfigs: async () => {

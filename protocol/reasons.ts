@@ -36,6 +36,7 @@ export const Reason = {
   PaymentNotFound: 31,
   RefundExceedsPayment: 32,
   RefundIdReused: 33,
+  RefundFundsInsufficient: 34,
 } as const
 export type Reason = (typeof Reason)[keyof typeof Reason]
 

@@ -2,6 +2,7 @@
 // (online, offline) and currency, from the records of the day.
 
 import { addAmounts, formatMoney } from '../protocol/money'
+import type { RefundDayTotal } from './refunds'
 import type { DayTotal } from './store/store'
 import { screenText, type Language } from './texts'
 
@@ -13,6 +14,8 @@ export interface DayReport {
   readonly lines: readonly DayTotal[]
   /** Per currency, both modes together. */
   readonly totals: ReadonlyArray<{ currency: string; count: number; totalMinor: number }>
+  /** Refunds approved during the day, per currency. */
+  readonly refunds: readonly RefundDayTotal[]
 }
 
 /**
@@ -25,7 +28,7 @@ export function dayBounds(nowMs: number, utcOffsetMinutes: number): { fromMs: nu
   return { fromMs, toMs: fromMs + DAY_MS }
 }
 
-export function dayReportOf(lines: readonly DayTotal[], fromMs: number, toMs: number): DayReport {
+export function dayReportOf(lines: readonly DayTotal[], fromMs: number, toMs: number, refunds: readonly RefundDayTotal[] = []): DayReport {
   const byCurrency = new Map<string, { currency: string; count: number; totalMinor: number }>()
   for (const line of lines) {
     const total = byCurrency.get(line.currency) ?? { currency: line.currency, count: 0, totalMinor: 0 }
@@ -33,7 +36,7 @@ export function dayReportOf(lines: readonly DayTotal[], fromMs: number, toMs: nu
     total.totalMinor = addAmounts(total.totalMinor, line.totalMinor)
     byCurrency.set(line.currency, total)
   }
-  return { fromMs, toMs, lines, totals: [...byCurrency.values()] }
+  return { fromMs, toMs, lines, totals: [...byCurrency.values()], refunds }
 }
 
 export function dayReportText(report: DayReport, language: Language): string {
@@ -44,6 +47,12 @@ export function dayReportText(report: DayReport, language: Language): string {
   }
   for (const total of report.totals) {
     out.push(`${screenText('total', language)}: ${total.count} ${screenText('payments', language)}, ${formatMoney(total.totalMinor, total.currency)}`)
+  }
+  for (const refund of report.refunds) {
+    const taken = report.totals.find(total => total.currency === refund.currency)?.totalMinor ?? 0
+    out.push(`${screenText('refund', language)}: ${refund.count} ${screenText('refunds', language)}, -${formatMoney(refund.totalMinor, refund.currency)}`)
+    const net = taken - refund.totalMinor
+    out.push(`${screenText('net', language)}: ${net < 0 ? '-' : ''}${formatMoney(Math.abs(net), refund.currency)}`)
   }
   return out.join('\n') + '\n'
 }

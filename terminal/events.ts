@@ -18,6 +18,10 @@ export interface TerminalEvents {
   'limit-reached': [{ reason: Reason }]
   'payment-approved': [{ gatewaySeq: number; transferIdHex: string; amountMinor: number; currency: string; mode: ModeName }]
   'payment-declined': [{ reason: Reason; amountMinor: number; currency: string }]
+  'refund-approved': [{ refundIdHex: string; transferIdHex: string; amountMinor: number; currency: string }]
+  'refund-declined': [{ reason: Reason; amountMinor: number; currency: string }]
+  /** A refund got no answer: it stays pending and must be sent again (it is never made twice). */
+  'refund-unconfirmed': [{ refundIdHex: string; amountMinor: number; currency: string }]
   'risk-config': [{ serial: number }]
   revocations: [{ serial: number; count: number }]
   /** Verified Merkle proofs of this gateway's records were kept (some may have been kept before). */

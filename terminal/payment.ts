@@ -6,9 +6,10 @@
 import { toHex } from '../protocol/bytes'
 import { ProtocolError, assert } from '../protocol/errors'
 import type { Authorization } from '../protocol/messages/authorization'
-import { NONCE_BYTES } from '../protocol/messages/fields'
+import { ID_BYTES, NONCE_BYTES } from '../protocol/messages/fields'
 import { paymentRequestCodec, type PaymentRequest } from '../protocol/messages/payment-request'
 import { paymentResponseCodec, type PaymentResponse } from '../protocol/messages/payment-response'
+import type { RefundResponseBody } from '../protocol/messages/refund'
 import { OnlinePolicy } from '../protocol/messages/risk-config'
 import { PaymentMode } from '../protocol/messages/transfer-record'
 import { formatMoney } from '../protocol/money'
@@ -19,7 +20,8 @@ import type { Clock, RandomBytes } from './environment'
 import { TerminalError } from './errors'
 import type { TerminalEmitter } from './events'
 import { EMPTY_ENTRY, entryText, pressKey, type AmountEntry, type Key } from './keypad'
-import { modeNoteText, receiptOf, type ModeNote, type Receipt } from './receipt'
+import { modeNoteText, receiptOf, refundReceiptOf, type ModeNote, type Receipt } from './receipt'
+import { RefundBook, type StoredRefund } from './refunds'
 import { checkAnswer, checkOfflineLimits, checkOfflineTaking, GATEWAY_LIMIT_REASONS, type Verdict } from './risk'
 import type { StoredRecord, TerminalStore } from './store/store'
 import { reasonText, screenText, type Language } from './texts'
@@ -36,6 +38,26 @@ export interface OnlineAuthorizer {
   /** The hub's answer, or 'unreachable' when none came in time (the hub may still have settled it). */
   authorize(authorization: Authorization): Promise<OnlineAnswer | 'unreachable'>
 }
+
+/** The hub's verified answer to a refund, with its bytes as received (kept with the refund). */
+export interface RefundAnswer {
+  readonly response: RefundResponseBody
+  readonly bytes: Uint8Array
+}
+
+export interface OnlineRefunder {
+  /** Sends a stored, signed RefundRequest; 'unreachable' when no verified answer came in time. */
+  refund(request: Uint8Array): Promise<RefundAnswer | 'unreachable'>
+}
+
+/** Which payment to refund: by its place in this terminal's chain, or by its transfer id. */
+export type RefundTarget = { readonly gatewaySeq: number } | { readonly transferId: Uint8Array }
+
+export type RefundOutcome =
+  | { readonly kind: 'approved'; readonly refund: StoredRefund; readonly refundedMinor: number; readonly receipt: string }
+  | { readonly kind: 'declined'; readonly reason: Reason; readonly message: string; readonly detail: string; readonly refund?: StoredRefund }
+  /** No answer: the refund stays pending and is sent again, unchanged, by the next attempt. */
+  | { readonly kind: 'unconfirmed'; readonly refund: StoredRefund; readonly message: string }
 
 export type PaymentPolicy = 'prefer-online' | 'require-online' | 'force-offline'
 export const PAYMENT_POLICIES: readonly PaymentPolicy[] = ['prefer-online', 'require-online', 'force-offline']
@@ -67,14 +89,16 @@ export function planMode(policy: PaymentPolicy, linkOnline: boolean): ModePlan {
 
 export type PaymentState =
   | 'idle' | 'amount' | 'requesting' | 'checking' | 'authorizing' | 'recording' | 'approved' | 'declined' | 'cancelled'
+  | 'refunding'
 
 const TRANSITIONS: Record<PaymentState, readonly PaymentState[]> = {
-  idle: ['amount', 'requesting', 'declined'],
+  idle: ['amount', 'requesting', 'declined', 'refunding'],
   amount: ['requesting', 'declined', 'cancelled'],
   requesting: ['checking', 'declined', 'cancelled'],
   checking: ['authorizing', 'recording', 'declined'],
   authorizing: ['recording', 'declined'],
   recording: ['approved', 'declined'],
+  refunding: ['approved', 'declined', 'idle'],
   approved: ['idle'],
   declined: ['idle'],
   cancelled: ['idle'],
@@ -91,6 +115,8 @@ export interface PaymentTerminalOptions {
   readonly display: Display
   readonly printer: Printer
   readonly online: OnlineAuthorizer
+  /** Where refunds go; without one, the terminal takes payments but cannot refund. */
+  readonly refunder?: OnlineRefunder
   readonly events: TerminalEmitter
   readonly clock: Clock
   readonly random: RandomBytes
@@ -107,6 +133,7 @@ export interface PaymentTerminalOptions {
 
 export class PaymentTerminal {
   private currentState: PaymentState = 'idle'
+  private book: RefundBook | undefined
 
   constructor(private readonly options: PaymentTerminalOptions) {}
 
@@ -142,6 +169,91 @@ export class PaymentTerminal {
     return this.settleState(() => this.run(amountMinor, policy))
   }
 
+  /**
+   * Gives back `amountMinor` (by default all that is left) of an earlier payment, online only:
+   * the signed request is stored before it is sent, and a refund the hub did not answer is sent
+   * again unchanged by the next call for the same payment and amount, so it is never made twice.
+   */
+  async refund(target: RefundTarget, amountMinor?: number): Promise<RefundOutcome> {
+    this.requireIdle()
+    if (amountMinor !== undefined && (!Number.isSafeInteger(amountMinor) || amountMinor <= 0)) {
+      throw new TerminalError('BAD_ARGUMENT', `a refund is a positive integer of minor units, got ${amountMinor}`)
+    }
+    const { store, clock, random, ed25519, online, language } = this.options
+    const refunder = this.options.refunder
+    if (refunder === undefined) throw new TerminalError('BAD_ARGUMENT', 'this terminal has no refund link')
+    const book = this.refundBook()
+    const record = 'gatewaySeq' in target ? store.record(target.gatewaySeq) : book.recordOf(target.transferId)
+    if (record === undefined && 'gatewaySeq' in target) {
+      throw new TerminalError('BAD_ARGUMENT', `this terminal holds no payment #${target.gatewaySeq}`)
+    }
+    const transferId = record?.transferId ?? (target as { transferId: Uint8Array }).transferId
+    const currency = record?.currency ?? this.currency()
+    const earlier = book.ofTransfer(transferId)
+    const refunded = earlier.filter(r => r.status === 'approved').reduce((sum, r) => sum + r.amountMinor, 0)
+    const amount = amountMinor ?? (record === undefined ? undefined : record.amountMinor - refunded)
+    if (amount === undefined) throw new TerminalError('BAD_ARGUMENT', 'give the amount to refund of a payment this terminal no longer holds')
+
+    this.currentState = 'refunding'
+    const finish = <T extends RefundOutcome>(outcome: T): T => {
+      this.currentState = 'idle'
+      return outcome
+    }
+    try {
+      if (amount <= 0 || (record !== undefined && refunded + amount > record.amountMinor)) {
+        return finish(this.declineRefund(Reason.RefundExceedsPayment, `refunded ${refunded} of ${record?.amountMinor}`, amount, currency))
+      }
+      // A refund that went unanswered is sent again as it was: the hub knows it by its id.
+      const refund = earlier.find(r => r.status === 'pending' && r.amountMinor === amount)
+        ?? (online.online
+          ? book.open({ refundId: random(ID_BYTES), transferId, gatewaySeq: record?.gatewaySeq ?? null, amountMinor: amount, currency, nowMs: clock.nowMs(), ed25519 })
+          : undefined)
+      if (refund === undefined) {
+        return finish(this.declineRefund(Reason.OnlineRequired, 'refunds are made online only', amount, currency, screenText('refundOnlineOnly', language)))
+      }
+      this.options.display.show({ kind: 'online', lines: [screenText('refund', language), formatMoney(amount, currency), screenText('askingHub', language)] })
+      const answer = await refunder.refund(refund.request)
+      if (answer === 'unreachable') {
+        const message = screenText('refundUnconfirmed', language)
+        this.options.display.show({ kind: 'declined', lines: [screenText('refund', language), formatMoney(amount, currency), message] })
+        this.options.events.emit('refund-unconfirmed', { refundIdHex: toHex(refund.refundId), amountMinor: amount, currency })
+        return finish({ kind: 'unconfirmed', refund, message })
+      }
+      const stored = book.answer(answer.response, answer.bytes, clock.nowMs()) ?? refund
+      if (!answer.response.approved) {
+        return finish({ ...this.declineRefund(answer.response.reason, 'declined by the hub', amount, currency), refund: stored })
+      }
+      const receipt = refundReceiptOf(stored, {
+        merchantName: this.options.merchantName, eui: store.identity().eui, language, nowMs: clock.nowMs(),
+      })
+      this.options.display.show({ kind: 'approved', lines: [screenText('refunded', language), formatMoney(amount, currency), ...receipt.trimEnd().split('\n')] })
+      this.options.events.emit('refund-approved', { refundIdHex: toHex(stored.refundId), transferIdHex: toHex(transferId), amountMinor: amount, currency })
+      if (this.options.printReceipts ?? true) await this.options.printer.print(receipt).catch(() => undefined)
+      return finish({ kind: 'approved', refund: stored, refundedMinor: answer.response.refundedMinor, receipt })
+    } catch (error) {
+      this.currentState = 'idle'
+      throw error
+    }
+  }
+
+  /** Refunds sent and not answered yet (the hub may have made them): send them again with `refund`. */
+  pendingRefunds(): StoredRefund[] {
+    return this.refundBook().pending()
+  }
+
+  private refundBook(): RefundBook {
+    this.book ??= new RefundBook(this.options.store)
+    return this.book
+  }
+
+  private declineRefund(reason: Reason, detail: string, amountMinor: number, currency: string, message?: string) {
+    const { display, events, language } = this.options
+    const text = message ?? reasonText(reason, language)
+    display.show({ kind: 'declined', lines: [screenText('refund', language), screenText('declined', language), formatMoney(amountMinor, currency), text] })
+    events.emit('refund-declined', { reason, amountMinor, currency })
+    return { kind: 'declined' as const, reason, message: text, detail }
+  }
+
   /** Back to idle once a payment ends; after an error (the record was not written) without ceremony. */
   private async settleState(payment: () => Promise<PaymentOutcome>): Promise<PaymentOutcome> {
     try {
@@ -158,7 +270,7 @@ export class PaymentTerminal {
   async dayReport(print = true): Promise<DayReport> {
     const { store, clock, display, printer, language } = this.options
     const { fromMs, toMs } = dayBounds(clock.nowMs(), this.options.utcOffsetMinutes ?? 0)
-    const report = dayReportOf(store.dayTotals(fromMs, toMs), fromMs, toMs)
+    const report = dayReportOf(store.dayTotals(fromMs, toMs), fromMs, toMs, this.refundBook().dayTotals(fromMs, toMs))
     const text = dayReportText(report, language)
     display.show({ kind: 'report', lines: text.trimEnd().split('\n') })
     if (print) await printer.print(text)

@@ -3,6 +3,7 @@
 
 import { toHex } from '../protocol/bytes'
 import { formatMoney } from '../protocol/money'
+import type { StoredRefund } from './refunds'
 import type { StoredRecord } from './store/store'
 import { screenText, type Language, type ScreenText } from './texts'
 
@@ -56,4 +57,20 @@ export function receiptOf(record: StoredRecord, context: ReceiptContext): Receip
     ...(transferIdHex.match(/.{16}/g) ?? [transferIdHex]),
   ]
   return { transferIdHex, text: lines.join('\n') + '\n', qrPayload: qrPayloadOf(record, context.eui) }
+}
+
+/** The refund slip: what was given back, of which payment, and the refund's id at the hub. */
+export function refundReceiptOf(refund: StoredRefund, context: { merchantName: string; eui: string; language: Language; nowMs: number }): string {
+  const { language } = context
+  const transferIdHex = toHex(refund.transferId)
+  return [
+    `${screenText('refund', language)}`,
+    context.merchantName,
+    `${screenText('date', language)}: ${new Date(refund.answeredAtMs ?? context.nowMs).toISOString()}`,
+    `${screenText('amount', language)}: -${formatMoney(refund.amountMinor, refund.currency)}`,
+    `${screenText('terminal', language)}: ${context.eui}${refund.gatewaySeq === null ? '' : ` #${refund.gatewaySeq}`}`,
+    `${screenText('refundOf', language)}:`,
+    ...(transferIdHex.match(/.{16}/g) ?? [transferIdHex]),
+    `Ref: ${toHex(refund.refundId)}`,
+  ].join('\n') + '\n'
 }

@@ -9,11 +9,13 @@ import { equalBytes, toHex } from '../protocol/bytes'
 import { ProtocolError, assert } from '../protocol/errors'
 import { transferIdOf, type Authorization } from '../protocol/messages/authorization'
 import { chainHeadCodec } from '../protocol/messages/chain-head'
+import { MessageType } from '../protocol/codec'
 import { ID_BYTES } from '../protocol/messages/fields'
 import {
   onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec,
 } from '../protocol/messages/online-authorization'
 import { BATCH_RECORDS_MAX, recordBatchCodec } from '../protocol/messages/record-batch'
+import { refundRequestCodec, refundResponseCodec } from '../protocol/messages/refund'
 import { transferRecordCodec } from '../protocol/messages/transfer-record'
 import type { Ed25519 } from '../protocol/signature/ed25519'
 import type { Clock, RandomBytes } from './environment'
@@ -23,7 +25,7 @@ import { judgeAck, judgeRevocationList, judgeRiskConfig, type Trust } from './hu
 import { makeGatewayPassword } from '../protocol/mqtt-password'
 import { gatewayTopic } from '../protocol/topics'
 import { ProofKeeper } from './proofs'
-import type { OnlineAnswer, OnlineAuthorizer } from './payment'
+import type { OnlineAnswer, OnlineAuthorizer, OnlineRefunder, RefundAnswer } from './payment'
 import type { AckApplied, MqttSettings, StoredRecord, TerminalStore } from './store/store'
 
 export const RECONNECT_INITIAL_MS_DEFAULT = 1_000
@@ -83,12 +85,17 @@ interface AckWaiter {
   reject(error: TerminalError): void
 }
 
+interface RefundWaiter {
+  readonly transferId: Uint8Array
+  resolve(answer: RefundAnswer | 'unreachable'): void
+}
+
 interface OnlineWaiter {
   readonly transferId: Uint8Array
   resolve(answer: OnlineAnswer | 'unreachable'): void
 }
 
-export class TerminalSync implements OnlineAuthorizer {
+export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   private readonly store: TerminalStore
   private readonly events: TerminalEmitter
   private readonly clock: Clock
@@ -115,6 +122,7 @@ export class TerminalSync implements OnlineAuthorizer {
   private stopped = false
   private readonly ackWaiters = new Map<number, AckWaiter>()
   private readonly onlineWaiters = new Map<string, OnlineWaiter>()
+  private readonly refundWaiters = new Map<string, RefundWaiter>()
   private rounds: Promise<unknown> = Promise.resolve()
   private queuedRound: Promise<SyncReport> | undefined
   private retryTimer: NodeJS.Timeout | undefined
@@ -262,6 +270,32 @@ export class TerminalSync implements OnlineAuthorizer {
     return answer
   }
 
+  /**
+   * Sends a signed RefundRequest (as stored, byte for byte) and waits for the hub's verified
+   * answer; 'unreachable' when the link is down or no answer comes in time. The refund may still
+   * have been made: the caller keeps it pending and sends the same bytes again.
+   */
+  async refund(request: Uint8Array): Promise<RefundAnswer | 'unreachable'> {
+    const client = this.client
+    if (client === undefined || !this.linkUp || this.refundWaiters.size >= ONLINE_REQUESTS_MAX) return 'unreachable'
+    const { refundId, transferId } = refundRequestCodec.decode(request)
+    const key = toHex(refundId)
+    if (this.refundWaiters.has(key)) return 'unreachable'
+    const answer = new Promise<RefundAnswer | 'unreachable'>(resolve => {
+      const timer = setTimeout(() => finish('unreachable'), this.onlineTimeoutMs)
+      const finish = (value: RefundAnswer | 'unreachable'): void => {
+        clearTimeout(timer)
+        this.refundWaiters.delete(key)
+        resolve(value)
+      }
+      this.refundWaiters.set(key, { transferId, resolve: finish })
+    })
+    client.publish(this.settings.topics.onlineRequest, Buffer.from(request), { qos: 1 }, error => {
+      if (error !== undefined && error !== null) this.refundWaiters.get(key)?.resolve('unreachable')
+    })
+    return answer
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
@@ -327,6 +361,7 @@ export class TerminalSync implements OnlineAuthorizer {
     for (const waiter of [...this.ackWaiters.values()]) waiter.reject(new TerminalError(code, message))
     this.ackWaiters.clear()
     for (const waiter of [...this.onlineWaiters.values()]) waiter.resolve('unreachable')
+    for (const waiter of [...this.refundWaiters.values()]) waiter.resolve('unreachable')
   }
 
   private onMessage(topic: string, payload: Uint8Array): void {
@@ -382,6 +417,10 @@ export class TerminalSync implements OnlineAuthorizer {
   }
 
   private onOnlineResponse(payload: Uint8Array): void {
+    if (payload[0] === MessageType.RefundResponse) {
+      this.onRefundResponse(payload)
+      return
+    }
     let response
     try {
       response = onlineAuthorizationResponseCodec.decode(payload)
@@ -397,6 +436,23 @@ export class TerminalSync implements OnlineAuthorizer {
     // An answer about another payment than the one asked under this id is no answer.
     if (waiter === undefined || !equalBytes(waiter.transferId, response.transferId)) return
     waiter.resolve({ approved: response.approved, reason: response.reason })
+  }
+
+  private onRefundResponse(payload: Uint8Array): void {
+    let response
+    try {
+      response = refundResponseCodec.decode(payload)
+    } catch (error) {
+      if (error instanceof ProtocolError) return
+      throw error
+    }
+    if (!refundResponseCodec.verify(response, this.trust.hubPublicKey, this.ed25519)) {
+      this.events.emit('sync-error', { code: 'ONLINE_ANSWER_REFUSED', message: 'a refund answer not signed by the pinned hub key was ignored' })
+      return
+    }
+    const waiter = this.refundWaiters.get(toHex(response.refundId))
+    if (waiter === undefined || !equalBytes(waiter.transferId, response.transferId)) return
+    waiter.resolve({ response, bytes: Uint8Array.from(payload) })
   }
 
   private async runRound(): Promise<SyncReport> {

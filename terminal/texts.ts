@@ -43,6 +43,7 @@ const REASON_TEXTS: Record<Reason, Texts> = {
   [Reason.PaymentNotFound]: { en: 'PayAll has no settled payment of this terminal with that number.', fr: 'PayAll n\'a aucun paiement réglé de ce terminal avec ce numéro.' },
   [Reason.RefundExceedsPayment]: { en: 'The refund is more than what is left of the payment.', fr: 'Le remboursement dépasse ce qui reste du paiement.' },
   [Reason.RefundIdReused]: { en: 'This refund was already asked with other details. Start a new refund.', fr: 'Ce remboursement a déjà été demandé avec d\'autres détails. Recommencez un nouveau remboursement.' },
+  [Reason.RefundFundsInsufficient]: { en: 'Your PayAll balance does not cover this refund.', fr: 'Votre solde PayAll ne couvre pas ce remboursement.' },
 }
 
 /** The merchant's sentence for a reason code. */
@@ -71,6 +72,13 @@ const SCREEN_TEXTS = {
   dayReport: { en: 'DAY REPORT', fr: 'RAPPORT DU JOUR' },
   total: { en: 'Total', fr: 'Total' },
   payments: { en: 'payments', fr: 'paiements' },
+  refund: { en: 'REFUND', fr: 'REMBOURSEMENT' },
+  refunded: { en: 'REFUNDED', fr: 'REMBOURSÉ' },
+  refundOf: { en: 'Refund of', fr: 'Remboursement de' },
+  refunds: { en: 'refunds', fr: 'remboursements' },
+  net: { en: 'Net', fr: 'Net' },
+  refundOnlineOnly: { en: 'Refunds are made online only, and the terminal is offline.', fr: 'Les remboursements se font en ligne uniquement, et le terminal est hors ligne.' },
+  refundUnconfirmed: { en: 'No answer from PayAll: the refund is not confirmed. Try again; it will not be made twice.', fr: 'Pas de réponse de PayAll : le remboursement n\'est pas confirmé. Réessayez ; il ne sera pas fait deux fois.' },
   phoneFailed: { en: 'No answer from the phone. Ask the customer to tap again.', fr: 'Pas de réponse du téléphone. Demandez au client de présenter à nouveau.' },
 } as const satisfies Record<string, Texts>
 

@@ -5,7 +5,9 @@
 
 import { toHex } from '../../protocol/bytes'
 import { ackCodec } from '../../protocol/messages/ack'
+import { MessageType } from '../../protocol/codec'
 import { onlineAuthorizationResponseCodec } from '../../protocol/messages/online-authorization'
+import { refundResponseCodec } from '../../protocol/messages/refund'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { gatewayTopic, hubTopicFilter, parseTopic } from '../../protocol/topics'
 import type { ProofPublisher } from '../anchor/proof-publisher'
@@ -14,6 +16,7 @@ import type { HubContext } from '../context'
 import { startBroker, type RunningBroker } from '../mqtt/broker'
 import { GatewayPasswordVerifier } from '../mqtt/gateway-password'
 import { connectHubClient, type HubClient } from '../mqtt/hub-client'
+import type { Refunds } from '../refunds/refunds'
 import type { Revocations } from '../vouchers/revocations'
 import type { IngestGateway, RecordIngest } from './ingest'
 
@@ -26,6 +29,7 @@ export interface MqttSideDependencies {
   ingest: RecordIngest
   /** Answers gateways' ProofRequests with ProofBundles on their proofs topic. */
   proofs: Pick<ProofPublisher, 'answer'>
+  refunds: Refunds
   revocations: Revocations
   gatewayView(eui: string): IngestGateway | undefined
   /** Publishes every provisioned gateway's stored RiskConfig, retained. */
@@ -113,12 +117,14 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
     inFlight.add(job)
     while (inFlight.size >= INGESTS_IN_FLIGHT_MAX) await Promise.race(inFlight)
   })
+  // Online requests share one topic pair; the message type (the first byte) tells them apart.
   await client.subscribe(hubTopicFilter('online/request'), async (topic, payload) => {
     const { eui } = gatewayOf(topic)
-    const answer = await deps.ingest.authorizeOnline(eui, new Uint8Array(payload))
-    if (answer !== null) {
-      await client.publish(gatewayTopic(eui, 'online/response'), onlineAuthorizationResponseCodec.encode(answer), { qos: 1 })
-    }
+    const bytes = new Uint8Array(payload)
+    const reply = bytes[0] === MessageType.RefundRequest
+      ? await deps.refunds.handle(eui, bytes).then(answer => answer === null ? null : refundResponseCodec.encode(answer))
+      : await deps.ingest.authorizeOnline(eui, bytes).then(answer => answer === null ? null : onlineAuthorizationResponseCodec.encode(answer))
+    if (reply !== null) await client.publish(gatewayTopic(eui, 'online/response'), reply, { qos: 1 })
   })
 
   await client.subscribe(hubTopicFilter('proofs/request'), async (topic, payload) => {

@@ -9,6 +9,7 @@ import { LORA_SQL } from '../lora/schema'
 import { MOBILE_SQL } from '../mobile/schema'
 import { NOTIFY_SQL } from '../notify/schema'
 import { ORDERS_SQL } from '../orders/schema'
+import { REFUNDS_SQL } from '../refunds/schema'
 import { USERS_SESSIONS_SQL, USERS_SQL } from '../users/schema'
 import { VOUCHERS_SQL } from '../vouchers/schema'
 
@@ -132,6 +133,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'anchoring', sql: ANCHOR_SQL },
   { version: 7, name: 'rest api', sql: [USERS_SESSIONS_SQL, NOTIFY_SQL, KYC_SQL, ORDERS_SQL, MOBILE_SQL].join('\n') },
   { version: 8, name: 'lora reports', sql: LORA_SQL },
+  { version: 9, name: 'refunds', sql: REFUNDS_SQL },
+  // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 
 /** The schema version this build writes; a database beyond it is refused. */

@@ -201,9 +201,31 @@ CREATE TABLE prune_state (
 INSERT INTO prune_state (id, records_pruned, pruned_through_seq) VALUES (1, 0, 0);
 `
 
+// Refunds asked of the hub: the signed request is kept and sent again unchanged until answered.
+const REFUNDS = `
+CREATE TABLE refunds (
+  refund_id BLOB PRIMARY KEY CHECK (length(refund_id) = 16),
+  transfer_id BLOB NOT NULL CHECK (length(transfer_id) = 32),
+  gateway_seq INTEGER,
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'declined')),
+  reason INTEGER,
+  requested_at_ms INTEGER NOT NULL,
+  answered_at_ms INTEGER,
+  request BLOB NOT NULL,
+  response BLOB,
+  CHECK ((status = 'pending') = (answered_at_ms IS NULL))
+) STRICT;
+CREATE INDEX refunds_by_transfer ON refunds (transfer_id);
+CREATE INDEX refunds_pending ON refunds (requested_at_ms) WHERE status = 'pending';
+`
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: INITIAL },
   { version: 2, name: 'anchor proofs', sql: ANCHOR_PROOFS },
+  { version: 3, name: 'refunds', sql: REFUNDS },
+  // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

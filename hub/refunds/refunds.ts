@@ -1,0 +1,124 @@
+// Refunds at the counter (online only): a gateway asks the hub to give back all or part of a
+// payment it took. The request is signed with the gateway's key; the hub checks that the payment
+// was settled at this gateway, that what was refunded so far plus this refund does not exceed
+// it, and moves the money from the merchant's wallet back to the customer's wallet through the
+// ledger. The fee already taken stays where it went (as card schemes do by default).
+//
+// One refund id is one refund: a request sent again (the answer was lost) gets the same answer
+// and moves nothing more. Refunds run one at a time, so two refunds of one payment cannot both
+// pass the "not more than what is left" check.
+
+import { toHex } from '../../protocol/bytes'
+import { ProtocolError } from '../../protocol/errors'
+import {
+  refundRequestCodec, refundResponseCodec, type RefundRequest, type RefundResponse,
+} from '../../protocol/messages/refund'
+import { Reason } from '../../protocol/reasons'
+import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
+import type { Clock } from '../context'
+import type { IngestGateway } from '../ingest/ingest'
+import { hashParts } from '../ledger/ids'
+import type { LedgerStore } from '../ledger/store'
+import type { TransferKind } from '../ledger/model'
+import { refundPostings } from '../ledger/settle'
+import type { RefundStore } from './store'
+
+const REFUND_DOMAIN = 'payall/refund/v1'
+const REFUNDABLE_KINDS: ReadonlySet<TransferKind> = new Set(['offline_payment', 'online_payment'])
+
+/** The ledger transfer of a refund: one per refund id, whoever asks how often. */
+export function refundTransferId(refundIdHex: string): string {
+  return hashParts([REFUND_DOMAIN, refundIdHex])
+}
+
+export interface RefundDependencies {
+  store: RefundStore
+  ledger: LedgerStore
+  clock: Clock
+  hubKeys: KeyPair
+  ed25519: Ed25519
+  gateway(eui: string): IngestGateway | undefined
+}
+
+export class Refunds {
+  private serial: Promise<unknown> = Promise.resolve()
+
+  constructor(private readonly deps: RefundDependencies) {
+    // A crash between the ledger write and the refunds row leaves the ledger ahead: catch up.
+    deps.store.restoreOrphans()
+  }
+
+  /**
+   * Answers a RefundRequest published on `payall/v1/gw/{eui}/online/request`. Returns the signed
+   * answer, or null when the payload is not a readable request (nothing changes).
+   */
+  async handle(topicEui: string, payload: Uint8Array): Promise<RefundResponse | null> {
+    let request: RefundRequest
+    try {
+      request = refundRequestCodec.decode(payload)
+    } catch (error) {
+      if (error instanceof ProtocolError) return null
+      throw error
+    }
+    const run = this.serial.then(() => this.decide(topicEui, request))
+    this.serial = run.catch(() => undefined)
+    return run
+  }
+
+  private async decide(eui: string, request: RefundRequest): Promise<RefundResponse> {
+    const { store, ledger, clock, ed25519 } = this.deps
+    const refundIdHex = toHex(request.refundId)
+    const transferIdHex = toHex(request.transferId)
+    const answer = (approved: boolean, reason: Reason, amountMinor = 0) => refundResponseCodec.sign({
+      refundId: request.refundId, transferId: request.transferId, approved, reason, amountMinor,
+      refundedMinor: store.refundedMinor(transferIdHex), timeMs: clock.nowMs(),
+    }, this.deps.hubKeys.secretKey, ed25519)
+
+    const gateway = this.deps.gateway(eui)
+    if (gateway === undefined || gateway.status !== 'provisioned' || gateway.publicKey === null) {
+      return answer(false, Reason.GatewayUnknown)
+    }
+    if (request.gatewayEui !== eui) return answer(false, Reason.WrongGateway)
+    if (!refundRequestCodec.verify(request, gateway.publicKey, ed25519)) return answer(false, Reason.BadGatewaySignature)
+
+    const earlier = store.byId(refundIdHex)
+    if (earlier !== undefined) {
+      const same = earlier.transferId === transferIdHex && earlier.amountMinor === request.amountMinor
+        && earlier.currency === request.currency && earlier.gatewayEui === eui
+      return same ? answer(true, Reason.None, earlier.amountMinor) : answer(false, Reason.RefundIdReused)
+    }
+
+    const payment = await ledger.transfer(transferIdHex)
+    if (payment === undefined || !REFUNDABLE_KINDS.has(payment.kind) || payment.gatewayEui !== eui) {
+      return answer(false, Reason.PaymentNotFound)
+    }
+    if (payment.currency !== request.currency) return answer(false, Reason.CurrencyMismatch)
+    if (store.refundedMinor(transferIdHex) + request.amountMinor > payment.amountMinor) {
+      return answer(false, Reason.RefundExceedsPayment)
+    }
+    const merchant = payment.postings.find(posting => posting.role === 'merchant')
+    const hold = payment.voucherId === null ? undefined : await ledger.hold(payment.voucherId)
+    if (merchant === undefined || hold === undefined) return answer(false, Reason.PaymentNotFound)
+
+    const ledgerTransferId = refundTransferId(refundIdHex)
+    const [outcome] = await ledger.applyTransfers([{
+      id: ledgerTransferId,
+      kind: 'refund',
+      currency: payment.currency,
+      postings: refundPostings({
+        merchantAccountId: merchant.accountId, customerAccountId: hold.walletAccountId, amountMinor: request.amountMinor,
+      }),
+      gatewayEui: eui,
+      voucherId: payment.voucherId ?? undefined,
+      metadata: { refundId: refundIdHex, refundOf: transferIdHex, requestedAtMs: request.timeMs },
+    }])
+    if (outcome!.status === 'refused' || outcome!.status === 'conflict') {
+      return answer(false, outcome!.error.code === 'INSUFFICIENT_FUNDS' ? Reason.RefundFundsInsufficient : Reason.BadFormat)
+    }
+    store.insert({
+      refundId: refundIdHex, transferId: transferIdHex, ledgerTransferId, gatewayEui: eui,
+      amountMinor: request.amountMinor, currency: payment.currency, requestedAtMs: request.timeMs, createdAtMs: clock.nowMs(),
+    })
+    return answer(true, Reason.None, request.amountMinor)
+  }
+}
