@@ -32,6 +32,11 @@ export interface Display {
   show(screen: Screen): void
 }
 
+/** What a printer adds to the text when it can: the receipt's QR payload printed as a QR code. */
+export interface PrintExtras {
+  readonly qrPayload?: string
+}
+
 export interface Printer {
-  print(text: string): Promise<void>
+  print(text: string, extras?: PrintExtras): Promise<void>
 }
