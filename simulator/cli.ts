@@ -1,24 +1,114 @@
 #!/usr/bin/env node
-// payall-sim: fleets of virtual gateways and phones against a real hub. The fleet runner lands
-// with the terminal issue; until then it says so.
+// payall-sim: fleets of virtual gateways and phones against a real hub. `run` plays a seeded
+// fleet and checks the invariants; the exit code says whether they held.
 
-const HELP = `payall-sim — run fleets of virtual PayAll gateways, phones and radios against a hub
+import { CodedError } from '../protocol/errors'
+import { TerminalError } from '../terminal/errors'
+import { FleetError } from './fleet/errors'
+import { HubApiError } from './hub-api'
+import { FLEET_DEFAULTS, FleetArgumentError, parseFleetOptions, TERMINALS_MAX, CUSTOMERS_MAX, PAYMENTS_MAX } from './fleet/options'
+import { ProgressBar, type ProgressStream } from './fleet/progress'
+import { runFleet, type FleetHooks } from './fleet/run'
+import { fleetSummary } from './fleet/summary'
 
-Usage: payall-sim run --terminals N --customers M --payments P --offline-ratio R --seed S [--json]
+export const EXIT_OK = 0
+export const EXIT_INVARIANT_FAILED = 1
+export const EXIT_BAD_ARGUMENTS = 2
+export const EXIT_RUN_FAILED = 3
 
-Not implemented yet in this version: the fleet runner arrives with the terminal runtime.
+export const HELP = `payall-sim — run fleets of virtual PayAll gateways and phones against a hub
+
+Usage: payall-sim run [options]
+
+Starts a hub (embedded defaults, data in a temporary directory), provisions the terminals, binds
+the customers' phones with vouchers, plays the payments from a seeded plan (a share of them with
+the terminal's link cut, then restored), waits until every terminal has synced, and checks: money
+conserved (the hub's ledger verify), every approved payment settled exactly once, every chain
+gapless, every double spend flagged. The same seed gives the same outcome.
 
 Options:
-  -h, --help  show this help
+  --terminals N            gateways, 1 to ${TERMINALS_MAX} (default ${FLEET_DEFAULTS.terminals})
+  --customers M            phones, each with a voucher covering its planned spending, 1 to ${CUSTOMERS_MAX}
+                           (default ${FLEET_DEFAULTS.customers}; the hub takes 60 sign-ups per 10 minutes from one address)
+  --payments P             payments, 0 to ${PAYMENTS_MAX} (default ${FLEET_DEFAULTS.payments})
+  --offline-ratio R        share of the payments taken with the terminal's link down, 0 to 1 (default ${FLEET_DEFAULTS.offlineRatio})
+  --double-spend-ratio D   share paid by a clone of the customer's phone, re-signing its last payment's
+                           place under the voucher, 0 to 1 (default ${FLEET_DEFAULTS.doubleSpendRatio}); flagged ones are expected
+  --seed S                 the seed: letters, digits, ".", "_", "-" (default ${FLEET_DEFAULTS.seed})
+  --json                   print one JSON object instead of the summary (and no progress bar)
+  --data DIR               keep the hub's and the terminals' data in DIR instead of a temporary directory
+  --hub URL                run against a hub already running, as the operator named by
+                           PAYALL_OPERATOR_EMAIL and PAYALL_OPERATOR_PASSWORD; the terminals find its
+                           broker in their provisioning reply
+  -h, --help               show this help
+
+Exit codes: 0 invariants held, 1 an invariant failed, 2 bad arguments, 3 the run could not be carried out.
 `
 
-function main(argv: string[]): number {
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(HELP)
-    return 0
-  }
-  process.stderr.write(`payall-sim: "${argv[0]}" is not implemented in this version (see --help)\n`)
-  return 2
+export interface SimIo {
+  out(text: string): void
+  err(text: string): void
+  /** Where a progress bar goes, when stderr is a terminal. */
+  readonly progress: ProgressStream | undefined
+  readonly env: Record<string, string | undefined>
+  /** Test hooks, passed on to the fleet run. */
+  readonly hooks?: Pick<FleetHooks, 'beforeCheck'>
 }
 
-process.exitCode = main(process.argv.slice(2))
+export async function main(argv: readonly string[], io: SimIo): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
+    io.out(HELP)
+    return EXIT_OK
+  }
+  if (command !== 'run') {
+    io.err(`payall-sim: unknown command "${command}" (see --help)\n`)
+    return EXIT_BAD_ARGUMENTS
+  }
+  let options
+  try {
+    options = parseFleetOptions(rest)
+  } catch (error) {
+    if (!(error instanceof FleetArgumentError)) throw error
+    for (const problem of error.problems) io.err(`payall-sim run: ${problem.flag}: ${problem.message}\n`)
+    io.err('(see payall-sim --help)\n')
+    return EXIT_BAD_ARGUMENTS
+  }
+
+  const bar = options.json || io.progress === undefined ? undefined : new ProgressBar(io.progress, 'payments')
+  try {
+    const report = await runFleet(options, io.env, {
+      onProgress: (done, total) => bar?.update(done, total),
+      ...(io.hooks?.beforeCheck === undefined ? {} : { beforeCheck: io.hooks.beforeCheck }),
+    })
+    bar?.finish()
+    io.out(options.json ? `${JSON.stringify(report)}\n` : fleetSummary(report))
+    return report.invariants.ok ? EXIT_OK : EXIT_INVARIANT_FAILED
+  } catch (error) {
+    bar?.finish()
+    if (error instanceof FleetError && error.code === 'NO_OPERATOR_CREDENTIALS') {
+      io.err(`payall-sim run: ${error.message}\n`)
+      return EXIT_BAD_ARGUMENTS
+    }
+    if (error instanceof CodedError || error instanceof TerminalError || error instanceof HubApiError) {
+      io.err(`payall-sim run: the run could not be carried out: ${error.message}\n`)
+      return EXIT_RUN_FAILED
+    }
+    throw error
+  }
+}
+
+if (require.main === module) {
+  const io: SimIo = {
+    out: text => process.stdout.write(text),
+    err: text => process.stderr.write(text),
+    progress: process.stderr.isTTY ? process.stderr : undefined,
+    env: process.env,
+  }
+  main(process.argv.slice(2), io).then(code => {
+    process.exitCode = code
+  }, error => {
+    process.stderr.write(`payall-sim: ${(error as Error).stack ?? String(error)}\n`)
+    process.exitCode = EXIT_RUN_FAILED
+  })
+}

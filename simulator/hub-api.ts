@@ -70,9 +70,13 @@ export interface SimulatedCustomer {
   wallet: string
 }
 
-/** A customer signs up, opens a wallet, is cashed in by the operator, binds a phone and takes a voucher. */
+/**
+ * A customer signs up, opens a wallet, is cashed in by the operator, binds a phone and takes a
+ * voucher. `random` makes the phone's key and IMEI (a seeded stream makes them reproducible).
+ */
 export async function customerWithVoucher(
   operator: HubApi, email: string, currency: string, cashIn: string, voucherAmount: string,
+  random: (length: number) => Uint8Array = length => randomBytes(length),
 ): Promise<SimulatedCustomer> {
   const anonymous = new HubApi(operator.baseUrl)
   const password = 'customer password 1'
@@ -80,8 +84,8 @@ export async function customerWithVoucher(
   const api = await anonymous.as(email, password)
   const wallet = await api.ok('POST', '/users/create-account', { currency })
   await operator.ok('POST', '/ledger/cash-in', { accountId: wallet.id, amount: cashIn, currency, idempotencyKey: `seed-${email}` })
-  const keys = nodeEd25519.keyPairFromSeed(randomBytes(32))
-  const imei = `35${randomBytes(6).toString('hex')}`
+  const keys = nodeEd25519.keyPairFromSeed(random(32))
+  const imei = `35${Buffer.from(random(6)).toString('hex')}`
   await api.ok('POST', '/api/auth/device/binding', { imei, publicKey: toBase64(keys.publicKey), model: 'Simulated' })
   const issued = await api.ok('POST', '/api/auth/device/voucher', { imei, amount: voucherAmount, currency })
   const phone = new VirtualPhone(keys, nodeEd25519)

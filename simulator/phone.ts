@@ -8,7 +8,7 @@ import type { Voucher } from '../protocol/messages/voucher'
 import type { Ed25519, KeyPair } from '../protocol/signature/ed25519'
 import { toHex } from '../protocol/bytes'
 
-interface SpendingState {
+export interface SpendingState {
   seq: number
   cumulativeMinor: number
 }
@@ -59,6 +59,11 @@ export class VirtualPhone {
     }, this.keys.secretKey, this.ed25519)
     this.spending.set(key, next)
     return { voucher, authorization }
+  }
+
+  /** What the phone has signed under a voucher so far: its last seq and the cumulative amount. */
+  spent(voucher: Voucher): SpendingState {
+    return { ...(this.spending.get(toHex(voucher.voucherId)) ?? { seq: 0, cumulativeMinor: 0 }) }
   }
 
   /** Rolls the spending state of a voucher back (a cloned or restored phone): the next payment double-spends. */

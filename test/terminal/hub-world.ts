@@ -3,25 +3,22 @@
 // the broker through a relay the test can cut.
 
 import { join } from 'node:path'
-import mqtt from 'mqtt'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { startHub, type RunningHub } from '../../hub/server'
 import type { VirtualPhone } from '../../simulator/phone'
+import { attachTerminal as attachSimulatedTerminal, type Counter } from '../../simulator/fleet/terminal'
 import { systemClock, systemRandom } from '../../terminal/environment'
 import { DEFAULT_CONFIG } from '../../terminal/config'
 import type { TerminalEmitter } from '../../terminal/events'
 import { initTerminal } from '../../terminal/init'
-import type { PaymentTerminal, PaymentPolicy, PhoneLink } from '../../terminal/payment'
+import type { PaymentTerminal, PaymentPolicy } from '../../terminal/payment'
 import { provision } from '../../terminal/provision'
 import type { TerminalStore } from '../../terminal/store/store'
-import { startRuntime } from '../../terminal/runtime'
 import type { SyncOptions, TerminalSync } from '../../terminal/sync'
 import { addUser } from '../hub/http/fixtures'
 import { hubConfig, OPERATOR, Rest } from '../hub/e2e/running-hub'
-import { paymentRequestCodec } from '../../protocol/messages/payment-request'
-import { paymentResponseCodec } from '../../protocol/messages/payment-response'
 import { RecordingDisplay, RecordingPrinter } from './fixtures'
-import { LinkProxy } from './tcp-proxy'
+import type { LinkProxy } from '../../simulator/link-proxy'
 
 export { customerWithVoucher, OPERATOR, Rest } from '../hub/e2e/running-hub'
 
@@ -36,15 +33,6 @@ export async function startTestHub(t: Tap): Promise<{ hub: RunningHub; operator:
   t.teardown(() => hub.stop())
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   return { hub, operator, dir }
-}
-
-/** The phone the customer holds to the terminal: whoever taps next. */
-export class Counter implements PhoneLink {
-  tapped: VirtualPhone | undefined
-  async exchange(request: Uint8Array): Promise<Uint8Array> {
-    if (this.tapped === undefined) throw new Error('nobody tapped')
-    return paymentResponseCodec.encode(this.tapped.authorize(paymentRequestCodec.decode(request)))
-  }
 }
 
 export interface WorldTerminal {
@@ -76,38 +64,17 @@ export async function provisionedTerminal(
   return attachTerminal(store, dataDir, ownerEmail, hub.mqttUrl!, syncOptions)
 }
 
-/**
- * Runtime around an open store: a relay to the broker (down until `proxy.up()`), the sync and the
- * counter. The relay targets the broker's real address: a hub started on port 0 tells gateways
- * `mqtt://…:0` at provisioning (gatewayMqttUrl reads the configured port, not the bound one).
- */
+/** The simulator's terminal around an open store (its relay to the broker down until `proxy.up()`), recording what it shows. */
 export async function attachTerminal(
   store: TerminalStore, dataDir: string, ownerEmail: string, brokerUrl: string, syncOptions: Partial<SyncOptions> = {},
 ): Promise<WorldTerminal> {
-  const relay = LinkProxy.forUrl(brokerUrl)
-  // Reserve a port, then cut: the terminal starts with its link down.
-  await relay.up()
-  await relay.down()
-  const counter = new Counter()
   const display = new RecordingDisplay()
-  const { events, sync, payments: terminal } = startRuntime(
-    store,
-    { phone: counter, display, printer: new RecordingPrinter() },
-    { ...DEFAULT_CONFIG, merchantName: 'Boutique' },
-    { clock: systemClock, random: systemRandom },
-    {
-      reconnectInitialMs: 20, reconnectMaxMs: 200, ackTimeoutMs: 10_000, onlineTimeoutMs: 3_000,
-      connect: (_url, options) => mqtt.connect(relay.url, options),
-      ...syncOptions,
-    },
-  )
-  return {
-    eui: store.identity().eui, ownerEmail, dataDir, store, sync, events, proxy: relay, counter, terminal, display,
-    pay(phone, amountMinor, policy) {
-      counter.tapped = phone
-      return terminal.take(amountMinor, policy)
-    },
-  }
+  const simulated = await attachSimulatedTerminal(store, dataDir, {
+    display, printer: new RecordingPrinter(), config: { ...DEFAULT_CONFIG, merchantName: 'Boutique' }, brokerUrl,
+    syncOptions: { ackTimeoutMs: 10_000, onlineTimeoutMs: 3_000, ...syncOptions },
+  })
+  const { eui, sync, events, relay, counter, payments } = simulated
+  return { eui, ownerEmail, dataDir, store, sync, events, proxy: relay, counter, terminal: payments, display, pay: simulated.pay }
 }
 
 /** Stops the sync and closes the store (what a shutdown does). */

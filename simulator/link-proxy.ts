@@ -1,5 +1,5 @@
-// A TCP relay between a terminal and the broker that a test can cut and restore: the terminal's
-// link goes down the way a network does (connections drop, new ones are refused).
+// A TCP relay between a terminal and its broker that the simulator (or a test) can cut and
+// restore: the terminal's link goes down the way a network does (connections drop, new ones are refused).
 
 import { createServer, connect, type Server, type Socket } from 'node:net'
 
@@ -13,6 +13,11 @@ export class LinkProxy {
   static forUrl(url: string): LinkProxy {
     const target = new URL(url)
     return new LinkProxy(target.hostname, Number(target.port))
+  }
+
+  /** Whether the relay accepts connections now. */
+  get isUp(): boolean {
+    return this.server !== undefined
   }
 
   get url(): string {

@@ -1,0 +1,87 @@
+// Bringing a fleet to life over the hub's REST API, the way a deployment does it: the merchant
+// signs up and orders the gateways, the operator validates the order and issues provisioning
+// tokens, each gateway runs its own init and provision; customers sign up, are cashed in, bind a
+// phone and take a voucher.
+
+import { join } from 'node:path'
+import { formatAmount } from '../../protocol/money'
+import { nodeEd25519 } from '../../protocol/signature/node'
+import { systemClock, systemRandom } from '../../terminal/environment'
+import { generateEui, initTerminal } from '../../terminal/init'
+import { provision } from '../../terminal/provision'
+import { customerWithVoucher, HubApi, type SimulatedCustomer } from '../hub-api'
+import type { SeededRandom } from './seeded-random'
+import { attachTerminal, type SimulatedTerminal } from './terminal'
+
+const MERCHANT_PASSWORD = 'merchant password 1'
+const GATEWAY_PRICE = '25000'
+/** Sync timeouts far above any loopback round trip, so a loaded machine never turns an online payment into an offline one. */
+const ACK_TIMEOUT_MS = 60_000
+const ONLINE_TIMEOUT_MS = 60_000
+
+export interface EnrollNames {
+  /** Makes e-mail addresses unique on a hub that already holds other runs; empty on a fresh hub. */
+  readonly tag: string
+}
+
+/**
+ * The fleet's merchant (one shop, `count` counters): signs up, orders the gateways, the operator
+ * validates; then each gateway is initialized in `terminalsDir` and provisioned with its token.
+ */
+export async function enrollTerminals(
+  operator: HubApi, count: number, terminalsDir: string, identities: SeededRandom, names: EnrollNames,
+  nonces: (terminal: number) => SeededRandom,
+): Promise<SimulatedTerminal[]> {
+  const anonymous = new HubApi(operator.baseUrl)
+  const email = `merchant${names.tag}@sim.payall.example`
+  await anonymous.ok('POST', '/users/sign-up', { fullName: 'Simulated Merchant', email, password: MERCHANT_PASSWORD })
+  const merchant = await anonymous.as(email, MERCHANT_PASSWORD)
+
+  const euis: string[] = []
+  const gatewayIds: string[] = []
+  for (let index = 0; index < count; index++) {
+    const eui = generateEui(length => identities.bytes(length))
+    const gateway = await operator.ok('POST', '/gateways', { name: `Simulated counter ${index + 1}`, type: 'pi-nfc', eui, price: GATEWAY_PRICE })
+    euis.push(eui)
+    gatewayIds.push(gateway.id)
+  }
+  const order = await merchant.ok('POST', '/orders', {
+    items: gatewayIds.map(gatewayId => ({ gatewayId, quantity: 1 })), shippingAddress: 'Simulated shop, loopback street',
+  })
+  await operator.ok('POST', `/orders/${order.id}/validate`)
+
+  const terminals: SimulatedTerminal[] = []
+  try {
+    for (const [index, eui] of euis.entries()) {
+      const { token } = await operator.ok('POST', `/gateways/${gatewayIds[index]}/provisioning-token`)
+      const dataDir = join(terminalsDir, eui)
+      const store = initTerminal(dataDir, eui, { clock: systemClock, random: length => identities.bytes(length) })
+      try {
+        await provision(store, operator.baseUrl, token, { fetch, clock: systemClock, ed25519: nodeEd25519 })
+      } catch (error) {
+        store.close()
+        throw error
+      }
+      const stream = nonces(index)
+      terminals.push(await attachTerminal(store, dataDir, {
+        random: length => stream.bytes(length),
+        // MQTT passwords and correlation ids are not part of any outcome: they stay truly random.
+        syncOptions: { random: systemRandom, ackTimeoutMs: ACK_TIMEOUT_MS, onlineTimeoutMs: ONLINE_TIMEOUT_MS },
+      }))
+    }
+  } catch (error) {
+    await Promise.all(terminals.map(terminal => terminal.shutDown()))
+    throw error
+  }
+  return terminals
+}
+
+/** Customer `index`, cashed in with exactly `voucherMinor` and holding a voucher of that much. */
+export function enrollCustomer(
+  operator: HubApi, index: number, currency: string, voucherMinor: number, identities: SeededRandom, names: EnrollNames,
+): Promise<SimulatedCustomer> {
+  const amount = formatAmount(voucherMinor, currency)
+  return customerWithVoucher(
+    operator, `customer${index + 1}${names.tag}@sim.payall.example`, currency, amount, amount, length => identities.bytes(length),
+  )
+}

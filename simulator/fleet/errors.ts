@@ -1,0 +1,16 @@
+// Typed errors of a fleet run that could not be carried out (as opposed to an invariant that
+// failed, which is a finding of the run, reported in its summary).
+
+import { CodedError } from '../../protocol/errors'
+
+export type FleetErrorCode =
+  | 'NOT_PROVISIONED'
+  | 'LINK_TIMEOUT'
+  | 'SYNC_INCOMPLETE'
+  | 'REVOCATION_NOT_DELIVERED'
+  | 'NO_OPERATOR_CREDENTIALS'
+  | 'HUB_UNREACHABLE'
+
+export class FleetError extends CodedError<FleetErrorCode> {
+  override readonly name = 'FleetError'
+}

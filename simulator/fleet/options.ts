@@ -1,0 +1,132 @@
+// What a fleet run is asked to do, and the parsing of `payall-sim run` flags into it. Every bad
+// flag is reported at once, each with its name, so a developer fixes a command line in one go.
+
+import { parseArgs } from 'node:util'
+
+export interface FleetOptions {
+  readonly terminals: number
+  readonly customers: number
+  readonly payments: number
+  /** Share of the payments taken with the terminal's link down, in [0, 1]. */
+  readonly offlineRatio: number
+  /** Share of the payments made by a cloned phone (its spending state rolled back), in [0, 1]. */
+  readonly doubleSpendRatio: number
+  readonly seed: string
+  /** Keep the hub's data here instead of a temporary directory (embedded hub only). */
+  readonly dataDir: string | undefined
+  /** A hub already running; the fleet acts as its operator. */
+  readonly hubUrl: string | undefined
+  readonly json: boolean
+}
+
+export const FLEET_DEFAULTS = {
+  terminals: 3,
+  customers: 10,
+  payments: 100,
+  offlineRatio: 0.3,
+  doubleSpendRatio: 0,
+  seed: '1',
+} as const
+
+/** One merchant orders every gateway, and one order holds at most 50 (hub ORDER_ITEMS_MAX). */
+export const TERMINALS_MAX = 50
+/**
+ * The hub takes 60 sign-ups per 10 minutes from one address (hub/users/rate-limits.ts): the
+ * merchant and the customers must fit, with room for a second run against the same hub.
+ */
+export const CUSTOMERS_MAX = 50
+export const PAYMENTS_MAX = 1_000_000
+
+export interface FlagProblem {
+  /** The flag as typed, e.g. `--terminals`. */
+  readonly flag: string
+  readonly message: string
+}
+
+/** Bad command-line input; `problems` names each flag at fault. */
+export class FleetArgumentError extends Error {
+  override readonly name = 'FleetArgumentError'
+  readonly code = 'BAD_ARGUMENT'
+
+  constructor(readonly problems: readonly FlagProblem[]) {
+    super(problems.map(problem => `${problem.flag}: ${problem.message}`).join('; '))
+  }
+}
+
+const FLAGS = {
+  terminals: { type: 'string' },
+  customers: { type: 'string' },
+  payments: { type: 'string' },
+  'offline-ratio': { type: 'string' },
+  'double-spend-ratio': { type: 'string' },
+  seed: { type: 'string' },
+  data: { type: 'string' },
+  hub: { type: 'string' },
+  json: { type: 'boolean' },
+} as const
+
+/** Parses the flags after `run`; throws FleetArgumentError naming every bad one. */
+export function parseFleetOptions(args: readonly string[]): FleetOptions {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({ args: [...args], options: FLAGS, strict: true, allowPositionals: false }).values
+  } catch (error) {
+    // node:util names the unknown or malformed flag in its message ("Unknown option '--x'").
+    const flag = /'(-[^']*)'/.exec((error as Error).message)?.[1] ?? 'arguments'
+    throw new FleetArgumentError([{ flag, message: (error as Error).message }])
+  }
+  const problems: FlagProblem[] = []
+  const text = (name: keyof typeof FLAGS): string | undefined => values[name] as string | undefined
+
+  const count = (name: 'terminals' | 'customers' | 'payments', fallback: number, min: number, max: number): number => {
+    const raw = text(name)
+    if (raw === undefined) return fallback
+    const value = Number(raw)
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push({ flag: `--${name}`, message: `must be a whole number from ${min} to ${max}, got "${raw}"` })
+      return fallback
+    }
+    return value
+  }
+  const ratio = (name: 'offline-ratio' | 'double-spend-ratio', fallback: number): number => {
+    const raw = text(name)
+    if (raw === undefined) return fallback
+    const value = Number(raw)
+    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(raw) || !(value >= 0 && value <= 1)) {
+      problems.push({ flag: `--${name}`, message: `must be a number from 0 to 1, got "${raw}"` })
+      return fallback
+    }
+    return value
+  }
+
+  const terminals = count('terminals', FLEET_DEFAULTS.terminals, 1, TERMINALS_MAX)
+  const customers = count('customers', FLEET_DEFAULTS.customers, 1, CUSTOMERS_MAX)
+  const payments = count('payments', FLEET_DEFAULTS.payments, 0, PAYMENTS_MAX)
+  const offlineRatio = ratio('offline-ratio', FLEET_DEFAULTS.offlineRatio)
+  const doubleSpendRatio = ratio('double-spend-ratio', FLEET_DEFAULTS.doubleSpendRatio)
+
+  const seed = text('seed') ?? FLEET_DEFAULTS.seed
+  if (!/^[0-9A-Za-z._-]{1,64}$/.test(seed)) {
+    problems.push({ flag: '--seed', message: `must be 1 to 64 letters, digits, ".", "_" or "-", got "${seed}"` })
+  }
+  const dataDir = text('data')
+  if (dataDir !== undefined && dataDir.trim() === '') problems.push({ flag: '--data', message: 'must name a directory' })
+  const hubUrl = text('hub')
+  if (hubUrl !== undefined) {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(hubUrl)
+    } catch {
+      parsed = undefined
+    }
+    if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      problems.push({ flag: '--hub', message: `must be an http(s) URL of a running hub, got "${hubUrl}"` })
+    }
+    if (dataDir !== undefined) problems.push({ flag: '--data', message: 'keeps an embedded hub\'s data; it cannot be used with --hub' })
+  }
+  if (problems.length > 0) throw new FleetArgumentError(problems)
+  return {
+    terminals, customers, payments, offlineRatio, doubleSpendRatio, seed,
+    dataDir, hubUrl: hubUrl?.replace(/\/+$/, ''), json: values.json === true,
+  }
+}

@@ -1,0 +1,33 @@
+// A one-line progress bar for a terminal (TTY) on stderr, redrawn at a bounded rate.
+
+export interface ProgressStream {
+  write(text: string): unknown
+  readonly columns?: number
+}
+
+const REDRAW_INTERVAL_MS = 100
+const BAR_WIDTH_MAX = 40
+
+export class ProgressBar {
+  private lastDrawMs = -Infinity
+  private drawn = false
+
+  constructor(private readonly stream: ProgressStream, private readonly label: string, private readonly nowMs: () => number = () => performance.now()) {}
+
+  update(done: number, total: number): void {
+    const nowMs = this.nowMs()
+    if (done < total && nowMs - this.lastDrawMs < REDRAW_INTERVAL_MS) return
+    this.lastDrawMs = nowMs
+    const counts = ` ${done}/${total} ${this.label}`
+    const width = Math.max(10, Math.min(BAR_WIDTH_MAX, (this.stream.columns ?? 80) - counts.length - 3))
+    const filled = total === 0 ? width : Math.round((done / total) * width)
+    this.stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]${counts}`)
+    this.drawn = true
+  }
+
+  /** Clears the line, so what is printed next starts clean. */
+  finish(): void {
+    if (this.drawn) this.stream.write('\r\x1b[2K')
+    this.drawn = false
+  }
+}
