@@ -79,6 +79,14 @@ const SCREEN_TEXTS = {
   net: { en: 'Net', fr: 'Net' },
   refundOnlineOnly: { en: 'Refunds are made online only, and the terminal is offline.', fr: 'Les remboursements se font en ligne uniquement, et le terminal est hors ligne.' },
   refundUnconfirmed: { en: 'No answer from PayAll: the refund is not confirmed. Try again; it will not be made twice.', fr: 'Pas de réponse de PayAll : le remboursement n\'est pas confirmé. Réessayez ; il ne sera pas fait deux fois.' },
+  menu: { en: 'MENU', fr: 'MENU' },
+  menuRefund: { en: '1: refund a payment', fr: '1 : rembourser un paiement' },
+  menuReport: { en: '2: day report', fr: '2 : rapport du jour' },
+  menuBack: { en: 'Cancel: back', fr: 'Annuler : retour' },
+  refundWhich: { en: 'Refund payment number', fr: 'Rembourser le paiement numéro' },
+  refundHowMuch: { en: 'Amount to refund (Enter: all)', fr: 'Montant à rembourser (Entrée : tout)' },
+  pressAnyKey: { en: 'Press a key', fr: 'Appuyez sur une touche' },
+  error: { en: 'ERROR', fr: 'ERREUR' },
   phoneFailed: { en: 'No answer from the phone. Ask the customer to tap again.', fr: 'Pas de réponse du téléphone. Demandez au client de présenter à nouveau.' },
 } as const satisfies Record<string, Texts>
 

@@ -1,0 +1,117 @@
+// The loop at the counter: the merchant keys an amount and Enter to take a payment; Enter on an
+// empty amount opens the menu (1: refund a payment by its number, 2: the day report). It runs
+// until its signal aborts; a failure of one payment is shown and the loop goes on.
+
+import type { Display, Keypad, Key } from '../hardware/devices'
+import { TerminalError } from './errors'
+import { EMPTY_ENTRY, amountOf, entryText, pressKey, type AmountEntry } from './keypad'
+import type { PaymentTerminal } from './payment'
+import { screenText, type Language } from './texts'
+
+export interface CounterOptions {
+  readonly payments: PaymentTerminal
+  readonly keypad: Keypad
+  readonly display: Display
+  readonly language: Language
+  /** The currency amounts are keyed in (the gateway's, from its RiskConfig). */
+  currency(): string
+  /** Told of each payment error that is not a decline (a store failure, a missing config). */
+  onError?(error: Error): void
+}
+
+class Stopped extends Error {}
+
+export class Counter {
+  private readonly aborted: Promise<never>
+
+  constructor(private readonly options: CounterOptions, private readonly signal: AbortSignal) {
+    this.aborted = new Promise<never>((_resolve, reject) => {
+      if (signal.aborted) reject(new Stopped())
+      signal.addEventListener('abort', () => reject(new Stopped()), { once: true })
+    })
+    this.aborted.catch(() => undefined)
+  }
+
+  /** Runs until the signal aborts; resolves then, between two keys or after the payment in hand. */
+  async run(): Promise<void> {
+    let first: Key | undefined
+    try {
+      for (;;) {
+        // A result stays on the display until the next key; a digit there starts the next amount.
+        const shown = await this.oneRound(first)
+        first = undefined
+        if (!shown) continue
+        const key = await this.key()
+        if (/^\d$/.test(key)) first = key
+      }
+    } catch (error) {
+      if (error instanceof Stopped) return
+      throw error
+    }
+  }
+
+  /** One amount (or one menu choice); true when a result is on the display. */
+  private async oneRound(first: Key | undefined): Promise<boolean> {
+    const { payments, language } = this.options
+    const entered = await this.readNumber(screenText('enterAmount', language), amount => entryText(amount, this.options.currency()), first)
+    try {
+      if (entered === 'cancelled') return false
+      if (entered === 0) return await this.menu()
+      await payments.take(entered)
+    } catch (error) {
+      if (error instanceof Stopped) throw error
+      this.showError(error as Error)
+    }
+    return true
+  }
+
+  private async menu(): Promise<boolean> {
+    const { language, payments } = this.options
+    this.options.display.show({
+      kind: 'report',
+      lines: [screenText('menu', language), screenText('menuRefund', language), screenText('menuReport', language), screenText('menuBack', language)],
+    })
+    for (;;) {
+      const key = await this.key()
+      if (key === 'cancel') return false
+      if (key === '2') {
+        await payments.dayReport()
+        return true
+      }
+      if (key === '1') {
+        const seq = await this.readNumber(screenText('refundWhich', language), entry => `#${entry.digits}`)
+        if (seq === 'cancelled' || seq === 0) return false
+        const amount = await this.readNumber(screenText('refundHowMuch', language), entry => entryText(entry, this.options.currency()))
+        if (amount === 'cancelled') return false
+        await payments.refund({ gatewaySeq: seq }, amount === 0 ? undefined : amount)
+        return true
+      }
+    }
+  }
+
+  /** Digits until Enter (0 when nothing was keyed) or Cancel. */
+  private async readNumber(title: string, render: (entry: AmountEntry) => string, first?: Key): Promise<number | 'cancelled'> {
+    let entry: AmountEntry = EMPTY_ENTRY
+    let pending = first
+    for (;;) {
+      this.options.display.show({ kind: 'amount', lines: [title, render(entry)] })
+      const key = pending ?? await this.key()
+      pending = undefined
+      if (key === 'enter') return amountOf(entry)
+      const step = pressKey(entry, key)
+      if (step.kind === 'cancelled') return 'cancelled'
+      if (step.kind === 'editing') entry = step.entry
+    }
+  }
+
+  private key(): Promise<Key> {
+    return Promise.race([this.options.keypad.nextKey(), this.aborted])
+  }
+
+  private showError(error: Error): void {
+    const { language } = this.options
+    const message = error instanceof TerminalError ? error.message : `${error.name}: ${error.message}`
+    this.options.display.show({ kind: 'declined', lines: [screenText('error', language), message, screenText('pressAnyKey', language)] })
+    this.options.onError?.(error)
+  }
+}

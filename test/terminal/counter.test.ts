@@ -1,0 +1,76 @@
+import t from 'tap'
+import type { Key, Keypad } from '../../hardware/devices'
+import { Counter } from '../../terminal/counter'
+import { TerminalError } from '../../terminal/errors'
+import type { OnlineRefunder, RefundAnswer } from '../../terminal/payment'
+import { CURRENCY, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore } from './fixtures'
+
+/** Keys pressed one after another; when they run out, the counter is stopped. */
+class ScriptedKeypad implements Keypad {
+  private readonly keys: Key[]
+  constructor(keys: string, private readonly controller: AbortController) {
+    this.keys = [...keys].map(char => ({ E: 'enter', C: 'cancel', B: 'backspace', X: 'clear' } as Record<string, Key>)[char] ?? char as Key)
+  }
+  async nextKey(): Promise<Key> {
+    const key = this.keys.shift()
+    if (key === undefined) {
+      this.controller.abort()
+      return new Promise<Key>(() => undefined)
+    }
+    return key
+  }
+}
+
+function counterWith(t: Tap, keys: string, refunder?: OnlineRefunder) {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const { phone } = phoneWithVoucher()
+  const world = counterTerminal(store, phoneLink(phone), refunder === undefined ? {} : { refunder })
+  const controller = new AbortController()
+  const errors: Error[] = []
+  const counter = new Counter({
+    payments: world.terminal, keypad: new ScriptedKeypad(keys, controller), display: world.display, language: 'en',
+    currency: () => CURRENCY, onError: error => errors.push(error),
+  }, controller.signal)
+  return { ...world, store, counter, errors }
+}
+
+type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
+
+t.test('amounts keyed and entered are taken one after another, with corrections', async t => {
+  const { counter, store, display } = counterWith(t, '1500E' + '9' + '25B0E' + 'C')
+  await counter.run()
+  t.same(store.recordsFrom(1, 10).map(record => record.amountMinor), [1_500, 920],
+    'a digit after a result starts the next amount; backspace takes the last digit back')
+  t.match(display.screens.filter(screen => screen.kind === 'approved').length, 2)
+})
+
+t.test('Enter on an empty amount opens the menu: the day report, or back', async t => {
+  const { counter, store, display, printer } = counterWith(t, '700E' + 'E' + 'E2' + 'E' + 'EC' + '4')
+  await counter.run()
+  t.equal(store.recordsFrom(1, 10).length, 1)
+  t.ok(display.screens.some(screen => screen.kind === 'report' && screen.lines.includes('1: refund a payment')), 'the menu was shown')
+  t.match(display.last, { kind: 'amount', lines: ['Enter amount', /^4/] }, 'Cancel in the menu goes straight back to the amount')
+  t.ok(printer.printed.some(text => text.startsWith('DAY REPORT')), 'the day report was printed')
+})
+
+t.test('the menu refunds a payment by its number; a refund without a refund link is an error shown, and the loop goes on', async t => {
+  const answers: Uint8Array[] = []
+  const refunder: OnlineRefunder = {
+    async refund(request): Promise<RefundAnswer | 'unreachable'> {
+      answers.push(request)
+      return 'unreachable'
+    },
+  }
+  const withLink = counterWith(t, '1200E' + 'E' + 'E1' + '1E' + '500E', refunder)
+  ;(withLink.terminal as unknown as { options: { online: { online: boolean } } }).options.online.online = true
+  await withLink.counter.run()
+  t.equal(answers.length, 1, 'the refund of #1 went to the hub')
+  t.match(withLink.display.last, { kind: 'declined', lines: ['REFUND', /500/, /not confirmed/] })
+
+  const without = counterWith(t, '1200E' + 'E' + 'E1' + '1EE' + 'E' + '300E')
+  await without.counter.run()
+  t.equal(without.errors.length, 1)
+  t.ok(without.errors[0] instanceof TerminalError)
+  t.same(without.store.recordsFrom(1, 10).map(record => record.amountMinor), [1_200, 300], 'the loop went on after the error')
+})
