@@ -21,6 +21,11 @@ class ScriptedKeypad implements Keypad {
   }
 }
 
+interface Tap {
+  testdir(): string
+  teardown(fn: () => unknown): void
+}
+
 function counterWith(t: Tap, keys: string, refunder?: OnlineRefunder) {
   const store = provisionedStore(t.testdir())
   t.teardown(() => store.close())
@@ -35,7 +40,6 @@ function counterWith(t: Tap, keys: string, refunder?: OnlineRefunder) {
   return { ...world, store, counter, errors }
 }
 
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
 t.test('amounts keyed and entered are taken one after another, with corrections', async t => {
   const { counter, store, display } = counterWith(t, '1500E' + '9' + '25B0E' + 'C')
