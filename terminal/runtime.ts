@@ -40,7 +40,7 @@ export function startRuntime(
     recordRetentionMs: config.recordRetentionDays * DAY_MS, ...syncOptions,
   })
   const payments = new PaymentTerminal({
-    store, ...devices, online: sync, events, clock: environment.clock, random: environment.random, ed25519,
+    store, ...devices, online: sync, refunder: sync, events, clock: environment.clock, random: environment.random, ed25519,
     language: config.language, merchantName: config.merchantName, policy: config.policy,
     printReceipts: config.printReceipts, utcOffsetMinutes: config.utcOffsetMinutes,
   })
