@@ -12,7 +12,9 @@ export type LoraErrorCode =
   | 'JOIN_FAILED'
   | 'SEND_FAILED' // a confirmed uplink got no confirmation, or mac_err
   | 'PAYLOAD_TOO_LARGE'
+  | 'BAD_PAYLOAD' // not bytes, or empty
   | 'BAD_PORT'
+  | 'BAD_SETTINGS' // keys, region or data rate the driver will not send to the modem
   | 'CLOSED'
 
 export class LoraError extends CodedError<LoraErrorCode> {
@@ -22,17 +24,20 @@ export class LoraError extends CodedError<LoraErrorCode> {
 export type LoraRegion = 'EU868' | 'US915'
 export const LORA_REGIONS: readonly LoraRegion[] = ['EU868', 'US915']
 
-/** Largest application payload per data rate (LoRa Alliance RP002), without MAC commands in FOpts. */
+/**
+ * Largest application payload per uplink data rate (LoRa Alliance RP002-1.0.1), without MAC
+ * commands in FOpts: EU868 DR6 is SF7/250 kHz and DR7 FSK; US915 DR4 is SF8/500 kHz.
+ */
 export const MAX_PAYLOAD_BYTES: Readonly<Record<LoraRegion, readonly number[]>> = Object.freeze({
-  EU868: [51, 51, 51, 115, 242, 242],
-  US915: [11, 53, 125, 242],
+  EU868: Object.freeze([51, 51, 51, 115, 242, 242, 242, 242]),
+  US915: Object.freeze([11, 53, 125, 242, 242]),
 })
 
 export function maxPayloadBytes(region: LoraRegion, dataRate: number): number {
   const table = MAX_PAYLOAD_BYTES[region]
   const bytes = table[dataRate]
   if (!Number.isInteger(dataRate) || bytes === undefined) {
-    throw new LoraError('REFUSED', `${region} has no data rate DR${dataRate} (DR0–DR${table.length - 1})`)
+    throw new LoraError('BAD_SETTINGS', `${region} has no data rate DR${dataRate} (DR0–DR${table.length - 1})`)
   }
   return bytes
 }
