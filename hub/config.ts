@@ -30,6 +30,15 @@ export interface HubConfig {
   readonly anchorBatchAge_ms: number
   readonly anchorConfirmations: number
   readonly anchorMaxFeeGwei: number
+  /** A LoRaWAN network server's MQTT integration; no LoRa path without it. */
+  readonly loraMqttUrl: string | undefined
+  readonly loraFormat: 'chirpstack' | 'tts'
+  /** ChirpStack's application id, or The Things Stack's {app}@{tenant}. */
+  readonly loraApplication: string | undefined
+  readonly loraUsername: string | undefined
+  readonly loraPassword: string | undefined
+  readonly loraUplinkPort: number
+  readonly loraDownlinkPort: number
 }
 
 /** A bad flag or environment variable; `field` is the name the user typed (flag or variable). */
@@ -151,6 +160,41 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     description: 'the most paid per gas unit; above it anchoring waits for cheaper blocks',
     parse: (text, name) => integerIn(text, name, 1, 1_000_000),
   },
+  {
+    flag: 'lora-mqtt-url', env: 'PAYALL_LORA_MQTT_URL', field: 'loraMqttUrl', valueName: 'URL',
+    description: "a LoRaWAN network server's MQTT integration (mqtt://, mqtts://): gateways' LoRa reports in, revocation downlinks out",
+    parse: (text, name) => url(text, name, ['mqtt:', 'mqtts:', 'ws:', 'wss:']),
+  },
+  {
+    flag: 'lora-format', env: 'PAYALL_LORA_FORMAT', field: 'loraFormat', defaultText: 'chirpstack', valueName: 'FORMAT',
+    description: 'chirpstack (ChirpStack v4) | tts (The Things Stack v3)',
+    parse: (text, name) => oneOf(text, name, ['chirpstack', 'tts'] as const),
+  },
+  {
+    flag: 'lora-application', env: 'PAYALL_LORA_APPLICATION', field: 'loraApplication', valueName: 'ID',
+    description: "the network server's application of the gateways' modems: ChirpStack's application id, or {app}@{tenant} for The Things Stack",
+    parse: nonEmpty,
+  },
+  {
+    flag: 'lora-username', env: 'PAYALL_LORA_USERNAME', field: 'loraUsername', valueName: 'USER',
+    description: "the hub's login at the network server's broker ({app}@{tenant} for The Things Stack)",
+    parse: nonEmpty,
+  },
+  {
+    env: 'PAYALL_LORA_PASSWORD', field: 'loraPassword', valueName: 'SECRET',
+    description: "its password (The Things Stack: an API key allowed to read uplinks and write downlinks)",
+    parse: nonEmpty,
+  },
+  {
+    flag: 'lora-uplink-port', env: 'PAYALL_LORA_UPLINK_PORT', field: 'loraUplinkPort', defaultText: '10', valueName: 'FPORT',
+    description: "the LoRaWAN application port (1–223) of the gateways' commitment frames; a gateway's modem DevEUI is its EUI",
+    parse: (text, name) => integerIn(text, name, 1, 223),
+  },
+  {
+    flag: 'lora-downlink-port', env: 'PAYALL_LORA_DOWNLINK_PORT', field: 'loraDownlinkPort', defaultText: '11', valueName: 'FPORT',
+    description: 'the application port (1–223) of the revocation downlinks',
+    parse: (text, name) => integerIn(text, name, 1, 223),
+  },
 ]
 
 const DEFAULTS: HubConfig = {
@@ -172,6 +216,13 @@ const DEFAULTS: HubConfig = {
   chainRpcUrl: undefined,
   chainKey: undefined,
   anchorAddress: undefined,
+  loraMqttUrl: undefined,
+  loraFormat: 'chirpstack',
+  loraApplication: undefined,
+  loraUsername: undefined,
+  loraPassword: undefined,
+  loraUplinkPort: 10,
+  loraDownlinkPort: 11,
 }
 
 /**
@@ -275,6 +326,12 @@ function minLength(text: string, name: string, lengthMin: number): string {
     throw new ConfigError(name, `${name} must be at least ${lengthMin} characters, got ${text.length}`)
   }
   return text
+}
+
+function oneOf<T extends string>(text: string, name: string, values: readonly T[]): T {
+  const value = values.find((candidate) => candidate === text)
+  if (value === undefined) throw new ConfigError(name, `${name} must be one of ${values.join(', ')}, got '${text}'`)
+  return value
 }
 
 function logLevel(text: string, name: string): LogLevel {

@@ -16,6 +16,8 @@ import { RecordIngest, type IngestSettings } from './ingest/ingest'
 import { startMqttSide, type MqttSide } from './ingest/mqtt'
 import { IngestStore } from './ingest/store'
 import { VerifyPool } from './ingest/verify-pool'
+import { startLoraPath, type LoraPath } from './lora/service'
+import { loraSettings } from './lora/settings'
 import { Refunds } from './refunds/refunds'
 import { RefundStore } from './refunds/store'
 import { voucherServices } from './vouchers/routes'
@@ -49,6 +51,8 @@ export interface RunningHub {
   readonly mqttUrl: string | undefined
   readonly operator: OperatorBootstrap
   readonly context: HubContext
+  /** The LoRa path, when a network server is configured (PAYALL_LORA_MQTT_URL). */
+  readonly lora: LoraPath | undefined
   /** Stops accepting, lets in-flight requests finish, then closes the database. Safe to call twice. */
   stop(): Promise<void>
 }
@@ -86,6 +90,8 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state.
     const pool = new VerifyPool()
     const { revocations, vouchers } = voucherServices(context)
+    const loraConfig = loraSettings(config)
+    let lora: LoraPath | undefined
     const gateways = new GatewayStore(db)
     const ingest = new RecordIngest({
       store: new IngestStore(db),
@@ -100,6 +106,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
         await revocations.revoke(voucherIds, reason)
       },
       settings: INGEST_SETTINGS,
+      recordsStored: eui => lora?.reports.recheck(eui),
     })
     // Proofs go out on the bus, which the MQTT side attaches; anchored batches and gateways' requests feed it.
     const proofs = new ProofPublisher({ db, hubKeys: context.hubKeys, ed25519: nodeEd25519, bus, log: context.log })
@@ -123,6 +130,17 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       await pool.close()
       throw error
     }
+    if (loraConfig !== undefined) {
+      try {
+        lora = await startLoraPath(context, {
+          settings: loraConfig, revocations, gateway: eui => gateways.ingestView(eui), ed25519: nodeEd25519,
+        })
+      } catch (error) {
+        await mqtt.stop()
+        await pool.close()
+        throw error
+      }
+    }
     const mqttUrl = mqtt.url
     sweeper = startHoldSweeper(context, vouchers)
     anchoring = startAnchoring(context, {
@@ -143,6 +161,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       mqttUrl,
       operator,
       context,
+      lora,
       stop: () => {
         stopping ??= (async () => {
           try {
@@ -152,6 +171,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
             await listening.close()
             await proofs.stop()
             await mqtt.stop()
+            await lora?.stop()
             await anchoring?.stop()
             await pool.close()
           } finally {

@@ -6,6 +6,8 @@ import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { parseEui } from '../../protocol/eui'
 import { AMOUNT_MAX_MINOR } from '../../protocol/money'
 import type { HubContext } from '../context'
+import { LORA_REPLY_SCHEMA, LORA_REPORTS_LISTED_MAX, loraReply, type LoraReply } from '../lora/replies'
+import { LoraStore } from '../lora/store'
 import { requireRole, type AccessClaims } from '../http/auth'
 import { HttpError, errorReplies } from '../http/errors'
 import { assignGateway } from './assign'
@@ -309,6 +311,14 @@ const statusSchema = {
   response: { 200: STATUS_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404) },
 } as const
 
+const loraSchema = {
+  summary: "A gateway's LoRa reports, sent while its IP link was down, and their checks against its records (operator, or its owner)",
+  tags: ['gateways'],
+  security: BEARER,
+  params: ID_PARAMS,
+  response: { 200: LORA_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404) },
+} as const
+
 const ownerGatewaysSchema = {
   summary: "The caller's gateways, retired ones included (owner)",
   tags: ['gateways'],
@@ -406,6 +416,13 @@ export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
     '/gateways/:id/status', { schema: statusSchema, preHandler: operatorOrOwner }, async (request) => {
       const gateway = visibleGateway(store, request, request.params.id)
       return statusReply(gateway, store.chainStatus(gateway.eui))
+    })
+
+  const lora = new LoraStore(context.db)
+  app.get<{ Params: IdParams; Reply: LoraReply }>(
+    '/gateways/:id/lora', { schema: loraSchema, preHandler: operatorOrOwner }, async (request) => {
+      const gateway = visibleGateway(store, request, request.params.id)
+      return loraReply(gateway.id, gateway.eui, lora.reports(gateway.eui, LORA_REPORTS_LISTED_MAX), lora.mismatchCount(gateway.eui))
     })
 
   app.get<{ Querystring: PageQuery; Reply: PageReply<GatewayReply> }>(

@@ -53,6 +53,8 @@ export interface IngestDependencies {
   /** Revokes vouchers proven double-spent and publishes the new revocation list. */
   revoke(voucherIdsHex: readonly string[], reason: string): Promise<void>
   settings: IngestSettings
+  /** Told after a batch's records are stored (the LoRa path checks its reports against them). */
+  recordsStored?(eui: string): void
 }
 
 const NO_KEY = new Uint8Array(32)
@@ -383,6 +385,7 @@ export class RecordIngest {
       doubleSpends: doubleSpends.map(({ index: _index, ...row }) => row),
       nowMs,
     })
+    this.deps.recordsStored?.(eui)
     if (doubleSpends.length > 0) {
       await this.deps.revoke([...new Set(doubleSpends.map(d => d.voucherIdHex))], 'double spend')
     }

@@ -30,6 +30,7 @@ CREATE TABLE lora_reports (
   -- pending until the records up to gateway_seq have arrived over IP.
   check_state TEXT NOT NULL CHECK (check_state IN ('pending', 'consistent', 'mismatch')),
   mismatch TEXT CHECK ((check_state = 'mismatch') = (mismatch IS NOT NULL)),
+  mismatch_detail TEXT,
   checked_at_ms INTEGER
 ) STRICT;
 CREATE INDEX lora_reports_by_gateway ON lora_reports (eui, id);

@@ -1,5 +1,5 @@
 // Revoking vouchers and publishing the signed revocation list every gateway holds (retained on
-// payall/v1/revocations, and as LoRa downlinks once that path exists). A revoked voucher stays
+// payall/v1/revocations, and by its listeners as LoRa downlinks: hub/lora). A revoked voucher stays
 // on the list until it has expired and the grace for late records has passed.
 
 import type { FastifyBaseLogger } from 'fastify'
@@ -12,8 +12,12 @@ import type { Clock } from '../context'
 import type { LedgerStore } from '../ledger/store'
 import type { SqliteDatabase } from '../store/database'
 
+/** Told of each list once it is stored, with the one it replaces (the LoRa path sends what was added). */
+export type RevocationListener = (list: RevocationList, previous: RevocationList | undefined) => Promise<void>
+
 export class Revocations {
   private readonly statements
+  private readonly listeners = new Set<RevocationListener>()
 
   constructor(
     db: SqliteDatabase,
@@ -37,6 +41,12 @@ export class Revocations {
       insert: db.prepare<[number, Buffer, number]>(
         'INSERT INTO revocation_lists (serial, list, issued_at_ms) VALUES (?, ?, ?)'),
     }
+  }
+
+  /** Returns the unsubscribe. A listener's failure is logged; the list stays issued. */
+  onIssued(listener: RevocationListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
   }
 
   latest(): RevocationList | undefined {
@@ -73,7 +83,8 @@ export class Revocations {
     const ids = this.statements.listed
       .all(nowMs - this.listedAfterExpiry_ms, REVOCATIONS_MAX)
       .map(row => fromHex(row.voucher_id, 16))
-    const serial = (this.statements.latest.get()?.serial ?? 0) + 1
+    const previous = this.latest()
+    const serial = (previous?.serial ?? 0) + 1
     const list = revocationListCodec.sign(
       { serial, issuedAtMs: nowMs, voucherIds: canonicalVoucherIds(ids) }, this.hubKeys.secretKey, this.ed25519,
     )
@@ -83,6 +94,9 @@ export class Revocations {
       await this.publishLatest()
     } catch (error) {
       this.log.warn({ err: error, serial }, 'revocation list stored; it is published when MQTT reconnects')
+    }
+    for (const listener of this.listeners) {
+      await listener(list, previous).catch(error => this.log.warn({ err: error, serial }, 'a revocation list listener failed'))
     }
     return list
   }

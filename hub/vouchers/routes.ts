@@ -44,13 +44,27 @@ function deviceReply(device: Device) {
   }
 }
 
-export function voucherServices(context: HubContext) {
-  const revocations = new Revocations(
-    context.db, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock,
-    REVOCATION_LISTED_AFTER_EXPIRY_MS, context.log,
-  )
-  const vouchers = new VoucherService(context.db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random)
-  return { devices: new DeviceStore(context.db), vouchers, revocations }
+export interface VoucherServices {
+  devices: DeviceStore
+  vouchers: VoucherService
+  revocations: Revocations
+}
+
+const servicesOfContext = new WeakMap<HubContext, VoucherServices>()
+
+/** One set per hub: the REST routes and the MQTT side share it, so a revocation's listeners hear every list. */
+export function voucherServices(context: HubContext): VoucherServices {
+  let services = servicesOfContext.get(context)
+  if (services === undefined) {
+    const revocations = new Revocations(
+      context.db, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock,
+      REVOCATION_LISTED_AFTER_EXPIRY_MS, context.log,
+    )
+    const vouchers = new VoucherService(context.db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random)
+    services = { devices: new DeviceStore(context.db), vouchers, revocations }
+    servicesOfContext.set(context, services)
+  }
+  return services
 }
 
 export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {

@@ -31,6 +31,13 @@ t.test('defaults apply when neither flags nor environment say anything', async (
     anchorBatchAge_ms: 60000,
     anchorConfirmations: 1,
     anchorMaxFeeGwei: 200,
+    loraMqttUrl: undefined,
+    loraFormat: 'chirpstack',
+    loraApplication: undefined,
+    loraUsername: undefined,
+    loraPassword: undefined,
+    loraUplinkPort: 10,
+    loraDownlinkPort: 11,
   })
 })
 
@@ -50,6 +57,12 @@ t.test('every flag and its environment variable give the same configuration', as
     ['cors-origin', 'PAYALL_CORS_ORIGIN', 'https://shop.example, http://localhost:5173'],
     ['chain-rpc', 'PAYALL_CHAIN_RPC', 'http://127.0.0.1:8545'],
     ['anchor-address', 'PAYALL_ANCHOR_ADDRESS', `0x${'ab'.repeat(20)}`],
+    ['lora-mqtt-url', 'PAYALL_LORA_MQTT_URL', 'mqtts://eu1.cloud.thethings.network:8883'],
+    ['lora-format', 'PAYALL_LORA_FORMAT', 'tts'],
+    ['lora-application', 'PAYALL_LORA_APPLICATION', 'payall@ttn'],
+    ['lora-username', 'PAYALL_LORA_USERNAME', 'payall@ttn'],
+    ['lora-uplink-port', 'PAYALL_LORA_UPLINK_PORT', '20'],
+    ['lora-downlink-port', 'PAYALL_LORA_DOWNLINK_PORT', '21'],
   ]
   const fromFlags = parseConfig(pairs.flatMap(([flag, , value]) => [`--${flag}`, value]), {})
   const fromEnv = parseConfig([], Object.fromEntries(pairs.map(([, env, value]) => [env, value])))

@@ -1,0 +1,106 @@
+// Takes gateways' CommitmentFrames from a network server's uplinks: decoded defensively (any bad
+// input is a typed LoraPathError, counted, and changes nothing), stored with their radio
+// metadata, and checked against the records that came over IP — now, and again whenever more
+// records of that gateway arrive. A gateway's LoRa modem uses the gateway's EUI as its DevEUI.
+
+import { ProtocolError } from '../../protocol/errors'
+import { commitmentFrameCodec, type CommitmentFrame } from '../../protocol/messages/commitment-frame'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Clock } from '../context'
+import type { IngestGateway } from '../ingest/ingest'
+import { checkFrame, type FrameCheck } from './check'
+import { LoraPathError, type LoraPathErrorCode } from './errors'
+import type { NetworkServerFormat } from './format'
+import type { LoraStore } from './store'
+
+export interface LoraReportsDependencies {
+  store: LoraStore
+  format: NetworkServerFormat
+  uplinkPort: number
+  gateway(eui: string): IngestGateway | undefined
+  clock: Clock
+  log: FastifyBaseLogger
+}
+
+export type UplinkCounters = { taken: number } & Record<LoraPathErrorCode, number>
+
+export type UplinkOutcome = { readonly taken: true; readonly check: FrameCheck } | { readonly taken: false; readonly error: LoraPathError }
+
+export class LoraReports {
+  private readonly listeners = new Set<(outcome: UplinkOutcome) => void>()
+
+  readonly counters: UplinkCounters = {
+    taken: 0, BAD_JSON: 0, BAD_UPLINK: 0, FOREIGN_APPLICATION: 0, UNKNOWN_DEVICE: 0, WRONG_PORT: 0, BAD_FRAME: 0,
+    OLD_FRAME_COUNTER: 0, BAD_SETTINGS: 0,
+  }
+
+  constructor(private readonly deps: LoraReportsDependencies) {}
+
+  /** Handles one uplink message; never throws for bad input (only for a failing database). */
+  handle(topic: string, payload: Uint8Array): UplinkOutcome {
+    let outcome: UplinkOutcome
+    try {
+      outcome = { taken: true, check: this.take(topic, payload) }
+      this.counters.taken++
+    } catch (error) {
+      if (!(error instanceof LoraPathError)) throw error
+      this.counters[error.code]++
+      this.deps.log.warn({ lora: { topic, code: error.code } }, `lora: uplink ignored: ${error.message}`)
+      outcome = { taken: false, error }
+    }
+    for (const listener of this.listeners) listener(outcome)
+    return outcome
+  }
+
+  /** Resolves with the outcome of the next uplink handled (for tests and the simulator). */
+  next(): Promise<UplinkOutcome> {
+    return new Promise(resolve => {
+      const listener = (outcome: UplinkOutcome): void => {
+        this.listeners.delete(listener)
+        resolve(outcome)
+      }
+      this.listeners.add(listener)
+    })
+  }
+
+  /** Checks the gateway's reports still waiting for records; called once records of it are stored. */
+  recheck(eui: string): void {
+    const { store, clock } = this.deps
+    for (const report of store.pendingReports(eui)) {
+      const check = checkFrame(report.frame, store.chainAtHub(eui, report.frame))
+      if (check.state === 'pending') continue
+      store.setCheck(report.id, check, clock.nowMs())
+      if (check.state === 'mismatch') this.flag(eui, report.fCnt, check)
+    }
+  }
+
+  private take(topic: string, payload: Uint8Array): FrameCheck {
+    const { store, format, uplinkPort, clock } = this.deps
+    const uplink = format.parseUplink(topic, payload)
+    if (uplink.fPort !== uplinkPort) throw new LoraPathError('WRONG_PORT', `fPort ${uplink.fPort}, commitment frames use ${uplinkPort}`)
+    const gateway = this.deps.gateway(uplink.eui)
+    if (gateway === undefined || gateway.status !== 'provisioned') {
+      throw new LoraPathError('UNKNOWN_DEVICE', `${uplink.eui} is not a provisioned gateway`)
+    }
+    let frame: CommitmentFrame
+    try {
+      frame = commitmentFrameCodec.decode(uplink.payload)
+    } catch (error) {
+      if (error instanceof ProtocolError) throw new LoraPathError('BAD_FRAME', `not a CommitmentFrame: ${error.message}`)
+      throw error
+    }
+    const device = store.device(uplink.eui)
+    // A lower counter with a later frame time is a new LoRaWAN session (the modem joined again).
+    if (device !== undefined && uplink.fCnt <= device.lastFCnt && !(uplink.fCnt < device.lastFCnt && frame.timeS > device.lastFrameTimeS)) {
+      throw new LoraPathError('OLD_FRAME_COUNTER', `fCnt ${uplink.fCnt} of ${uplink.eui} is not beyond ${device.lastFCnt}`)
+    }
+    const check = checkFrame(frame, store.chainAtHub(uplink.eui, frame))
+    store.addReport(uplink, frame, check, clock.nowMs())
+    if (check.state === 'mismatch') this.flag(uplink.eui, uplink.fCnt, check)
+    return check
+  }
+
+  private flag(eui: string, fCnt: number, check: Extract<FrameCheck, { state: 'mismatch' }>): void {
+    this.deps.log.warn({ lora: { eui, fCnt, mismatch: check.mismatch } }, `lora: ${eui}'s report contradicts its records: ${check.detail}`)
+  }
+}

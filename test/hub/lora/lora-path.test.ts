@@ -1,0 +1,260 @@
+import t, { type Test } from 'tap'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { fromBase64 } from '../../../protocol/bytes'
+import { ackCodec } from '../../../protocol/messages/ack'
+import { commitmentFrameCodec, type CommitmentFrame } from '../../../protocol/messages/commitment-frame'
+import { FragmentReassembler, loraRevocationCodec } from '../../../protocol/messages/lora-revocation'
+import { nodeEd25519 } from '../../../protocol/signature/node'
+import type { HubConfig } from '../../../hub/config'
+import { startHub, type RunningHub } from '../../../hub/server'
+import { voucherServices } from '../../../hub/vouchers/routes'
+import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
+import {
+  connectGateway, CURRENCY, customerWithVoucher, gatewayTopic, hubConfig, nextMessage, OPERATOR, provisionGateway, Rest,
+} from '../e2e/running-hub'
+import {
+  CHIRPSTACK_APPLICATION, chirpstackUplink, LNS_CREDENTIALS, startTestNetworkServer, TTS_APPLICATION, ttsUplink,
+  type TestNetworkServer,
+} from './network-server'
+
+const EUI = '70B3D57ED0004C01'
+
+interface LoraWorld {
+  hub: RunningHub
+  lns: TestNetworkServer
+  operator: Rest
+  gateway: { id: string; eui: string; keys: ReturnType<typeof nodeEd25519.keyPairFromSeed>; hubPublicKey: Uint8Array }
+}
+
+async function loraWorld(t: Test, format: HubConfig['loraFormat']): Promise<LoraWorld> {
+  const lns = await startTestNetworkServer()
+  t.teardown(() => lns.close())
+  const hub = await startHub(hubConfig(join(t.testdir(), 'hub'), {
+    loraMqttUrl: lns.broker.url,
+    loraFormat: format,
+    loraApplication: format === 'tts' ? TTS_APPLICATION : CHIRPSTACK_APPLICATION,
+    loraUsername: LNS_CREDENTIALS.username,
+    loraPassword: LNS_CREDENTIALS.password,
+  }))
+  t.teardown(() => hub.stop())
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  const gateway = await provisionGateway(hub, operator, EUI, `owner-${format}@shop.example`)
+  return { hub, lns, operator, gateway }
+}
+
+function frame(fields: Partial<CommitmentFrame> = {}): Uint8Array {
+  return commitmentFrameCodec.encode({
+    gatewaySeq: 0, unsyncedCount: 0, unsyncedAmountMinor: 0, currency: CURRENCY, headPrefix: new Uint8Array(16),
+    timeS: 1_795_000_000, ...fields,
+  })
+}
+
+/** Publishes as the network server does and resolves with what the hub made of it. */
+async function deliver(world: LoraWorld, uplink: { topic: string; json: unknown } | { topic: string; raw: Buffer }) {
+  const outcome = world.hub.lora!.reports.next()
+  const payload = 'raw' in uplink ? uplink.raw : JSON.stringify(uplink.json)
+  await world.lns.client.publishAsync(uplink.topic, payload, { qos: 1 })
+  return outcome
+}
+
+async function loraView(world: LoraWorld) {
+  return world.operator.ok('GET', `/gateways/${world.gateway.id}/lora`)
+}
+
+t.test('ChirpStack v4: a commitment frame shows in the gateway view with its radio metadata', async t => {
+  const world = await loraWorld(t, 'chirpstack')
+  t.same(await loraView(world), { gatewayId: world.gateway.id, eui: EUI, lastReport: null, mismatchCount: 0, reports: [] })
+  const headPrefix = Uint8Array.from({ length: 16 }, (_, i) => i + 1)
+  const outcome = await deliver(world, chirpstackUplink({
+    devEui: EUI, fCnt: 7, payload: frame({ gatewaySeq: 3, unsyncedCount: 2, unsyncedAmountMinor: 4_500, headPrefix }),
+    rssi: [-118, -97], snr: [-7.5, 3.25],
+  }))
+  t.match(outcome, { taken: true, check: { state: 'pending' } }, 'records 1–3 have not come over IP yet')
+  const view = await loraView(world)
+  t.match(view.lastReport, {
+    fCnt: 7, gatewaySeq: 3, unsyncedCount: 2, unsyncedAmountMinor: 4_500, unsyncedAmount: '4500', currency: CURRENCY,
+    headPrefix: '0102030405060708090a0b0c0d0e0f10', frameTime: new Date(1_795_000_000_000).toISOString(),
+    rssi: -97, snr: 3.25, check: 'pending', mismatch: null,
+  })
+  t.equal(view.reports.length, 1)
+
+  // Fields at their default are absent in ChirpStack's JSON: fCnt 0, no rxInfo.
+  const other = '70B3D57ED0004C02'
+  await provisionGateway(world.hub, world.operator, other, 'second@shop.example')
+  const first = chirpstackUplink({ devEui: other, fCnt: 0, payload: frame() })
+  delete first.json.rxInfo
+  t.match(await deliver(world, first), { taken: true, check: { state: 'consistent' } }, 'an empty chain has the genesis head')
+})
+
+t.test('ChirpStack v4: every bad uplink is refused with its code and changes nothing', async t => {
+  const world = await loraWorld(t, 'chirpstack')
+  const good = () => chirpstackUplink({ devEui: EUI, fCnt: 5, payload: frame() })
+  const cases: Array<[string, { topic: string; json: unknown } | { topic: string; raw: Buffer }, string]> = [
+    ['not JSON', { topic: good().topic, raw: Buffer.from('{"deviceInfo": ') }, 'BAD_JSON'],
+    ['a JSON array', { topic: good().topic, json: [1, 2] }, 'BAD_JSON'],
+    ['no deviceInfo', { topic: good().topic, json: { ...good().json, deviceInfo: undefined } }, 'BAD_UPLINK'],
+    ['a DevEUI that is no EUI', (() => {
+      const u = good()
+      return { topic: u.topic, json: { ...u.json, deviceInfo: { devEui: 'not-an-eui' } } }
+    })(), 'BAD_UPLINK'],
+    ['a DevEUI other than the topic\'s', (() => {
+      const u = good()
+      return { topic: u.topic.replace(EUI.toLowerCase(), '70b3d57ed0004c99'), json: u.json }
+    })(), 'BAD_UPLINK'],
+    ['another application in the payload', (() => {
+      const u = good()
+      return { topic: u.topic, json: { ...u.json, deviceInfo: { ...(u.json.deviceInfo as object), applicationId: 'other' } } }
+    })(), 'FOREIGN_APPLICATION'],
+    ['a device that is no provisioned gateway', chirpstackUplink({ devEui: '70B3D57ED0004C99', fCnt: 5, payload: frame() }), 'UNKNOWN_DEVICE'],
+    ['another fPort', chirpstackUplink({ devEui: EUI, fCnt: 5, fPort: 2, payload: frame() }), 'WRONG_PORT'],
+    ['fPort 0 (absent): MAC commands only', chirpstackUplink({ devEui: EUI, fCnt: 5, fPort: 0, payload: frame() }), 'WRONG_PORT'],
+    ['an fCnt that is not an integer', { topic: good().topic, json: { ...good().json, fCnt: '5' } }, 'BAD_UPLINK'],
+    ['data that is not base64', { topic: good().topic, json: { ...good().json, data: '***' } }, 'BAD_UPLINK'],
+    ['an rssi that is not a number', { topic: good().topic, json: { ...good().json, rxInfo: [{ rssi: 'loud' }] } }, 'BAD_UPLINK'],
+    ['a payload that is no frame', chirpstackUplink({ devEui: EUI, fCnt: 5, payload: randomBytes(20) }), 'BAD_FRAME'],
+    ['a frame cut short', chirpstackUplink({ devEui: EUI, fCnt: 5, payload: frame().subarray(0, 30) }), 'BAD_FRAME'],
+  ]
+  for (const [name, uplink, code] of cases) {
+    const outcome = await deliver(world, uplink)
+    t.match(outcome, { taken: false, error: { code } }, name)
+  }
+  t.equal((await loraView(world)).reports.length, 0, 'nothing was stored')
+
+  t.match(await deliver(world, good()), { taken: true }, 'the hub still takes a good uplink')
+  t.match(await deliver(world, good()), { taken: false, error: { code: 'OLD_FRAME_COUNTER' } }, 'a duplicate is ignored')
+  t.match(await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 4, payload: frame() })),
+    { taken: false, error: { code: 'OLD_FRAME_COUNTER' } }, 'an older frame is ignored')
+  t.match(await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 1, payload: frame({ timeS: 1_795_000_600 }) })),
+    { taken: true }, 'a lower counter with a later frame time is a new session after a rejoin')
+  t.equal((await loraView(world)).reports.length, 2)
+  t.equal(world.hub.lora!.reports.counters.OLD_FRAME_COUNTER, 2)
+  t.equal(world.hub.lora!.reports.counters.BAD_JSON, 2)
+})
+
+t.test('The Things Stack v3: uplinks by device id, and its bad input refused', async t => {
+  const world = await loraWorld(t, 'tts')
+  const uplink = ttsUplink({ deviceId: 'counter-1', devEui: EUI, fCnt: 3, payload: frame(), rssi: [-101], snr: [-2] })
+  t.match(await deliver(world, uplink), { taken: true, check: { state: 'consistent' } })
+  t.match((await loraView(world)).lastReport, { fCnt: 3, rssi: -101, snr: -2, check: 'consistent' })
+
+  const noMessage = ttsUplink({ deviceId: 'counter-1', devEui: EUI, fCnt: 4, payload: frame() })
+  delete noMessage.json.uplink_message
+  t.match(await deliver(world, noMessage), { taken: false, error: { code: 'BAD_UPLINK' } })
+  const otherDevice = ttsUplink({ deviceId: 'counter-1', devEui: EUI, fCnt: 4, payload: frame() })
+  t.match(await deliver(world, { topic: otherDevice.topic.replace('counter-1', 'counter-2'), json: otherDevice.json }),
+    { taken: false, error: { code: 'BAD_UPLINK' } }, 'the topic and the payload name the same device')
+  const foreign = ttsUplink({ deviceId: 'counter-1', devEui: EUI, fCnt: 4, payload: frame() })
+  ;(foreign.json.end_device_ids as { application_ids: object }).application_ids = { application_id: 'someone-else' }
+  t.match(await deliver(world, foreign), { taken: false, error: { code: 'FOREIGN_APPLICATION' } })
+  t.match(await deliver(world, ttsUplink({ deviceId: 'counter-1', devEui: EUI, fCnt: 4, fPort: 99, payload: frame() })),
+    { taken: false, error: { code: 'WRONG_PORT' } })
+  t.equal((await loraView(world)).reports.length, 1)
+})
+
+/** Pays `amounts` offline at the simulated gateway and uploads them over IP; resolves on the hub's ack. */
+async function uploadOverIp(world: LoraWorld, chain: SimulatedGatewayChain, fromSeq: number, toSeq: number) {
+  const client = await connectGateway(world.hub.mqttUrl!, chain.eui, chain.keys)
+  try {
+    await client.subscribeAsync(gatewayTopic(chain.eui, 'acks'), { qos: 1 })
+    const ack = nextMessage(client, gatewayTopic(chain.eui, 'acks'))
+    await client.publishAsync(gatewayTopic(chain.eui, 'records'), Buffer.from(chain.batch(fromSeq, toSeq)), { qos: 1 })
+    return ackCodec.decode(new Uint8Array(await ack))
+  } finally {
+    await client.endAsync()
+  }
+}
+
+function hashAt(chain: SimulatedGatewayChain, seq: number): Uint8Array {
+  return seq === chain.position.gatewaySeq ? chain.position.hash : chain.records[seq]!.previousHash
+}
+
+t.test('frames are checked against the records that come over IP, before and after they arrive', async t => {
+  const world = await loraWorld(t, 'chirpstack')
+  const customer = await customerWithVoucher(world.operator, 'payer@phone.example', 100_000, '50000')
+  const chain = new SimulatedGatewayChain(EUI, world.gateway.keys)
+  for (const amountMinor of [1_000, 2_500, 700]) {
+    chain.append(customer.phone.authorize({
+      gatewayEui: EUI, amountMinor, currency: CURRENCY, nonce: randomBytes(16), timeMs: Date.now(), merchantName: 'Shop',
+    }).authorization)
+  }
+  const prefix = (seq: number) => hashAt(chain, seq).slice(0, 16)
+  // Sent over LoRa while the IP link was down: two honest frames and one that lies about its head.
+  await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 1, payload: frame({ gatewaySeq: 2, unsyncedCount: 2, unsyncedAmountMinor: 3_500, headPrefix: prefix(2) }) }))
+  await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 2, payload: frame({ gatewaySeq: 3, unsyncedCount: 3, unsyncedAmountMinor: 4_200, headPrefix: prefix(2) }) }))
+  await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 3, payload: frame({ gatewaySeq: 3, unsyncedCount: 3, unsyncedAmountMinor: 4_200, headPrefix: prefix(3) }) }))
+  t.same((await loraView(world)).reports.map((r: { check: string }) => r.check), ['pending', 'pending', 'pending'])
+
+  await uploadOverIp(world, chain, 1, 1)
+  t.same((await loraView(world)).reports.map((r: { check: string }) => r.check), ['pending', 'pending', 'pending'],
+    'a frame waits until every record up to its sequence is in')
+  await uploadOverIp(world, chain, 2, 3)
+  const view = await loraView(world)
+  t.same(view.reports.map((r: { fCnt: number; check: string; mismatch: string | null }) => [r.fCnt, r.check, r.mismatch]), [
+    [3, 'consistent', null],
+    [2, 'mismatch', 'HEAD_MISMATCH'],
+    [1, 'consistent', null],
+  ])
+  t.equal(view.mismatchCount, 1, 'the mismatch is flagged in the gateway view')
+
+  // After the records: a frame whose amounts do not add up is flagged at once.
+  const wrongAmount = await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 4, payload: frame({ gatewaySeq: 3, unsyncedCount: 1, unsyncedAmountMinor: 701, headPrefix: prefix(3) }) }))
+  t.match(wrongAmount, { taken: true, check: { state: 'mismatch', mismatch: 'UNSYNCED_AMOUNT' } })
+  const tooMany = await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 5, payload: frame({ gatewaySeq: 1, unsyncedCount: 2, unsyncedAmountMinor: 3_000, headPrefix: prefix(1) }) }))
+  t.match(tooMany, { taken: true, check: { state: 'mismatch', mismatch: 'UNSYNCED_COUNT' } })
+  const acked = await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 6, payload: frame({ gatewaySeq: 3, unsyncedCount: 0, unsyncedAmountMinor: 0, headPrefix: prefix(3) }) }))
+  t.match(acked, { taken: true, check: { state: 'consistent' } }, 'nothing unsynced once the hub acked')
+  t.equal((await loraView(world)).mismatchCount, 3)
+})
+
+async function collectDownlinks(lns: TestNetworkServer, filter: string, count: number): Promise<Array<{ topic: string; json: any }>> {
+  const received: Array<{ topic: string; json: any }> = []
+  await lns.client.subscribeAsync(filter, { qos: 1 })
+  return new Promise(resolve => {
+    lns.client.on('message', (topic, payload) => {
+      received.push({ topic, json: JSON.parse(payload.toString('utf8')) })
+      if (received.length === count) resolve(received)
+    })
+  })
+}
+
+for (const format of ['chirpstack', 'tts'] as const) {
+  t.test(`${format}: a revocation goes as signed downlink fragments to every gateway that reported over LoRa`, async t => {
+    const world = await loraWorld(t, format)
+    const silent = '70B3D57ED0004C03'
+    await provisionGateway(world.hub, world.operator, silent, `silent-${format}@shop.example`)
+    const uplink = format === 'tts'
+      ? ttsUplink({ deviceId: 'counter-1', devEui: EUI, fCnt: 1, payload: frame() })
+      : chirpstackUplink({ devEui: EUI, fCnt: 1, payload: frame() })
+    await deliver(world, uplink)
+    const customer = await customerWithVoucher(world.operator, `revoked-${format}@phone.example`, 10_000, '5000')
+
+    const filter = format === 'tts' ? `v3/${TTS_APPLICATION}/devices/+/down/push` : `application/${CHIRPSTACK_APPLICATION}/device/+/command/down`
+    // One voucher id: a 75-byte signed message, two fragments of at most 51 bytes.
+    const downlinks = collectDownlinks(world.lns, filter, 2)
+    const { revocations } = voucherServices(world.hub.context)
+    const list = await revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'test')
+    await world.hub.lora!.idle()
+    const received = await downlinks
+
+    const reassembler = new FragmentReassembler()
+    let message: Uint8Array | undefined
+    for (const { topic, json } of received) {
+      let payload: Uint8Array
+      if (format === 'tts') {
+        t.equal(topic, `v3/${TTS_APPLICATION}/devices/counter-1/down/push`)
+        t.match(json, { downlinks: [{ f_port: 11, priority: 'NORMAL', confirmed: false }] })
+        payload = fromBase64(json.downlinks[0].frm_payload)
+      } else {
+        t.equal(topic, `application/${CHIRPSTACK_APPLICATION}/device/${EUI.toLowerCase()}/command/down`)
+        t.match(json, { devEui: EUI.toLowerCase(), confirmed: false, fPort: 11 })
+        payload = fromBase64(json.data)
+      }
+      t.ok(payload.length <= 51, `a fragment of ${payload.length} bytes fits EU868 DR0`)
+      message = reassembler.accept(payload) ?? message
+    }
+    const revocation = loraRevocationCodec.decode(message!)
+    t.ok(loraRevocationCodec.verify(revocation, world.gateway.hubPublicKey, nodeEd25519), 'signed by the hub key gateways pin')
+    t.same(revocation, { ...revocation, serial: list.serial, part: 0, parts: 1, voucherIds: [customer.voucher.voucherId] })
+  })
+}
