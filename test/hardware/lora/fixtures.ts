@@ -43,6 +43,8 @@ export interface ScheduledTimer {
 /** Timers that fire only when the test says so. */
 export class ManualTimers implements Timers {
   private readonly pending = new Map<number, ScheduledTimer>()
+  /** Set and not yet handed to the test, oldest first. */
+  private readonly unseen: number[] = []
   private readonly waiting: Array<(timer: ScheduledTimer) => void> = []
   private nextId = 1
 
@@ -55,20 +57,26 @@ export class ManualTimers implements Timers {
       },
     }
     this.pending.set(id, timer)
-    this.waiting.shift()?.(timer)
+    const waiter = this.waiting.shift()
+    if (waiter !== undefined) waiter(timer)
+    else this.unseen.push(id)
     return id
   }
 
   clearTimeout(handle: unknown): void {
     this.pending.delete(handle as number)
+    const index = this.unseen.indexOf(handle as number)
+    if (index >= 0) this.unseen.splice(index, 1)
   }
 
   get pendingCount(): number {
     return this.pending.size
   }
 
-  /** The next timer set from now on. */
+  /** The oldest live timer the test has not been handed yet, waiting for one to be set if need be. */
   next(): Promise<ScheduledTimer> {
+    const id = this.unseen.shift()
+    if (id !== undefined) return Promise.resolve(this.pending.get(id)!)
     return new Promise((resolve) => this.waiting.push(resolve))
   }
 }
