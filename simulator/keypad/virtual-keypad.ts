@@ -1,6 +1,7 @@
-// An MPR121 capacitive keypad on a mock-firmata Board's I2C bus. j5's Keypad reads the touch
-// status registers (0x00-0x01) continuously; pressing a key here answers that read with the
-// electrode's bit set, so the press goes through j5's own decoding, debounce and events.
+// Keypad chips on a mock-firmata Board's I2C bus: an MPR121 capacitive pad (j5 reads its touch
+// status registers 0x00-0x01, low byte first) or an I2C nano backpack (j5 reads two bytes, high
+// byte first, one bit per key). Pressing a key answers j5's continuous read with the key's bit
+// set, so the press goes through j5's own decoding, debounce and events.
 
 import { once } from 'node:events'
 import type { EventEmitter } from 'node:events'
@@ -8,30 +9,42 @@ import { MPR121_3X4_LABELS } from '../../hardware/keypad/johnny-five-keypad'
 import type { MockFirmataBoard } from './mock-firmata-board'
 
 export const MPR121_ADDRESS_DEFAULT = 0x5a
+export const NANO_BACKPACK_ADDRESS_DEFAULT = 0x0a
 const TOUCH_STATUS_REGISTER = 0x00
+
+/** j5's key order on the 4x4 nano backpack (its bit order). */
+export const NANO_BACKPACK_4X4_LABELS: readonly string[] = ['1', '2', '3', 'A', '4', '5', '6', 'B', '7', '8', '9', 'C', '*', '0', '#', 'D']
+
+export type VirtualKeypadChip = 'MPR121' | '4X4_I2C_NANO_BACKPACK'
 
 type ReadHandler = (bytes: number[]) => void
 
-export interface VirtualMpr121Options {
+export interface VirtualKeypadOptions {
+  readonly chip?: VirtualKeypadChip
   readonly address?: number
-  /** Labels by electrode, as the driver was told (the 3x4 phone layout by default). */
+  /** Labels by bit, as the driver was told (the 3x4 phone layout on an MPR121, j5's order on a backpack). */
   readonly labels?: readonly string[]
 }
 
-export class VirtualMpr121 {
+/** Attach before the keypad driver is built: j5 starts its continuous read in the Keypad constructor. */
+export class VirtualKeypad {
+  private readonly chip: VirtualKeypadChip
   private readonly address: number
   private readonly labels: readonly string[]
   private handler: ReadHandler | undefined
-  private touched = 0
 
-  constructor(private readonly board: MockFirmataBoard, options: VirtualMpr121Options = {}) {
-    this.address = options.address ?? MPR121_ADDRESS_DEFAULT
-    this.labels = options.labels ?? MPR121_3X4_LABELS
+  constructor(private readonly board: MockFirmataBoard, options: VirtualKeypadOptions = {}) {
+    this.chip = options.chip ?? 'MPR121'
+    const mpr121 = this.chip === 'MPR121'
+    this.address = options.address ?? (mpr121 ? MPR121_ADDRESS_DEFAULT : NANO_BACKPACK_ADDRESS_DEFAULT)
+    this.labels = options.labels ?? (mpr121 ? MPR121_3X4_LABELS : NANO_BACKPACK_4X4_LABELS)
     const io = board.io
     const i2cRead = io.i2cRead.bind(io)
     io.i2cRead = (address: number, ...rest: unknown[]) => {
-      const [register, , handler] = rest
-      if (address === this.address && register === TOUCH_STATUS_REGISTER && typeof handler === 'function') {
+      // MPR121: (address, register, length, handler); backpack: (address, length, handler).
+      const handler = rest[rest.length - 1]
+      const ours = address === this.address && typeof handler === 'function' && (!mpr121 || rest[0] === TOUCH_STATUS_REGISTER)
+      if (ours) {
         this.handler = handler as ReadHandler
         return
       }
@@ -46,15 +59,16 @@ export class VirtualMpr121 {
 
   /** Touches and releases the key with this label, as a finger does: j5 reports the touch, then the release. */
   async press(label: string): Promise<void> {
-    const electrode = this.labels.indexOf(label)
-    if (electrode === -1) throw new Error(`no electrode is labelled ${JSON.stringify(label)}`)
-    await this.touch(1 << electrode, 'down')
-    await this.touch(0, 'up')
+    await this.pressTogether([label])
   }
 
-  /** Touches several electrodes at once (a palm on the pad), then releases them. */
+  /** Touches several keys at once (a palm on the pad), then releases them. */
   async pressTogether(labels: readonly string[]): Promise<void> {
-    const mask = labels.reduce((bits, label) => bits | (1 << this.labels.indexOf(label)), 0)
+    const mask = labels.reduce((bits, label) => {
+      const bit = this.labels.indexOf(label)
+      if (bit === -1) throw new Error(`no key is labelled ${JSON.stringify(label)}`)
+      return bits | (1 << bit)
+    }, 0)
     await this.touch(mask, 'down')
     await this.touch(0, 'up')
   }
@@ -64,8 +78,7 @@ export class VirtualMpr121 {
     if (handler === undefined) throw new Error('no keypad is reading the MPR121 yet')
     // j5 debounces its events: the finger stays until j5 has reported the change.
     const reported = once(this.keypadComponent(), event)
-    this.touched = mask
-    handler([this.touched & 0xff, this.touched >> 8])
+    handler(this.chip === 'MPR121' ? [mask & 0xff, mask >> 8] : [mask >> 8, mask & 0xff])
     await reported
   }
 

@@ -3,12 +3,12 @@ import type { Key } from '../../../hardware/devices'
 import { JohnnyFiveKeypad, parseKeyMap } from '../../../hardware/keypad/johnny-five-keypad'
 import { KeyQueue } from '../../../hardware/keypad/key-queue'
 import { openMockFirmataBoard } from '../../../simulator/keypad/mock-firmata-board'
-import { VirtualMpr121 } from '../../../simulator/keypad/virtual-keypad'
+import { VirtualKeypad } from '../../../simulator/keypad/virtual-keypad'
 import { counterTerminal, phoneLink, phoneWithVoucher, provisionedStore } from '../../terminal/fixtures'
 
 function padOnBoard(options: { queueCapacity?: number } = {}) {
   const board = openMockFirmataBoard()
-  const mpr121 = new VirtualMpr121(board)
+  const mpr121 = new VirtualKeypad(board)
   const keypad = new JohnnyFiveKeypad(board, { controller: 'MPR121', ...options })
   return { board, mpr121, keypad }
 }
@@ -33,6 +33,17 @@ t.test('two electrodes touched together give both keys', async t => {
   const { mpr121, keypad } = padOnBoard()
   await mpr121.pressTogether(['4', '6'])
   t.same([await keypad.nextKey(), await keypad.nextKey()], ['4', '6'])
+})
+
+t.test('a 4x4 I2C nano backpack: A erases, B clears, D enters', async t => {
+  const board = openMockFirmataBoard()
+  const pad = new VirtualKeypad(board, { chip: '4X4_I2C_NANO_BACKPACK' })
+  const keypad = new JohnnyFiveKeypad(board, { controller: '4X4_I2C_NANO_BACKPACK' })
+  t.ok(pad.polled)
+  for (const label of ['9', 'A', 'B', '0', 'C', 'D']) await pad.press(label)
+  const keys: Key[] = []
+  for (let i = 0; i < 6; i++) keys.push(await keypad.nextKey())
+  t.same(keys, ['9', 'backspace', 'clear', '0', 'cancel', 'enter'])
 })
 
 t.test('a whole amount keyed on the pad is the payment the terminal takes', async t => {
@@ -76,7 +87,7 @@ t.test('a keymap from config: labels to keys, anything else is BAD_KEYMAP', asyn
 
 t.test('a custom keymap: * clears instead of cancelling; an unmapped label is counted, not queued', async t => {
   const board = openMockFirmataBoard()
-  const mpr121 = new VirtualMpr121(board)
+  const mpr121 = new VirtualKeypad(board)
   const keymap = { 1: '1', '*': 'clear', '#': 'enter' } as const
   const keypad = new JohnnyFiveKeypad(board, { controller: 'MPR121', keymap })
   await mpr121.press('*')
