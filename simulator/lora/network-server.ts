@@ -22,7 +22,7 @@ import {
   type TtsJoinEvent,
   type TtsUplinkEvent,
 } from './lns-messages'
-import { loraModulation, uplinkFrequency_hz, type JoinAnswer, type JoinRequest, type LoraRadio, type RadioDownlink, type Uplink, type UplinkAnswer } from './radio'
+import { loraModulation, uplinkChannel, type JoinAnswer, type JoinRequest, type LoraRadio, type RadioDownlink, type Uplink, type UplinkAnswer } from './radio'
 
 export type LnsErrorCode =
   | 'BAD_OPTIONS'
@@ -315,7 +315,7 @@ export class SimulatedNetworkServer implements LoraRadio {
     const time = this.isoTime()
     const signal = this.options.uplinkSignal ?? { rssi: -60, snr: 8.5 }
     const modulation = loraModulation(this.options.region, frame.dataRate)
-    const frequency_hz = uplinkFrequency_hz(this.options.region, fCnt)
+    const channel = uplinkChannel(this.options.region, fCnt)
     const gatewayId = this.options.gatewayId ?? '0016c001f153a14c'
     if (this.flavour === 'chirpstack-v4') {
       // Protobuf JSON leaves default values out; so does ChirpStack.
@@ -329,9 +329,9 @@ export class SimulatedNetworkServer implements LoraRadio {
         fPort: frame.port,
         ...(frame.confirmed ? { confirmed: true } : {}),
         ...(frame.payload.length > 0 ? { data: toBase64(frame.payload) } : {}),
-        rxInfo: [{ gatewayId, rssi: signal.rssi, snr: signal.snr, channel: fCnt % 3, context: toBase64(this.options.randomBytes(4)) }],
+        rxInfo: [{ gatewayId, rssi: signal.rssi, snr: signal.snr, channel: channel.index, context: toBase64(this.options.randomBytes(4)) }],
         txInfo: {
-          frequency: frequency_hz,
+          frequency: channel.frequency_hz,
           modulation: { lora: { bandwidth: modulation.bandwidth, spreadingFactor: modulation.spreadingFactor, codeRate: 'CR_4_5' } },
         },
       }
@@ -348,10 +348,19 @@ export class SimulatedNetworkServer implements LoraRadio {
         f_port: frame.port,
         ...(fCnt !== 0 ? { f_cnt: fCnt } : {}),
         ...(frame.payload.length > 0 ? { frm_payload: toBase64(frame.payload) } : {}),
-        rx_metadata: [{ gateway_ids: { gateway_id: `eui-${gatewayId}`, eui: gatewayId.toUpperCase() }, time, rssi: signal.rssi, channel_rssi: signal.rssi, snr: signal.snr }],
+        rx_metadata: [
+          {
+            gateway_ids: { gateway_id: `eui-${gatewayId}`, eui: gatewayId.toUpperCase() },
+            time,
+            rssi: signal.rssi,
+            channel_rssi: signal.rssi,
+            snr: signal.snr,
+            channel_index: channel.index,
+          },
+        ],
         settings: {
           data_rate: { lora: { bandwidth: modulation.bandwidth, spreading_factor: modulation.spreadingFactor, coding_rate: '4/5' } },
-          frequency: String(frequency_hz),
+          frequency: String(channel.frequency_hz),
         },
         received_at: time,
         ...(frame.confirmed ? { confirmed: true } : {}),

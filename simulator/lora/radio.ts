@@ -58,7 +58,11 @@ export function loraModulation(region: LoraRegion, dataRate: number): { spreadin
 }
 
 /** The uplink channel a frame goes out on, rotating as devices do: EU868's 3 default channels, US915 sub-band 2. */
-export function uplinkFrequency_hz(region: LoraRegion, frameCounter: number): number {
-  if (region === 'EU868') return [868_100_000, 868_300_000, 868_500_000][frameCounter % 3]!
-  return 903_900_000 + (frameCounter % 8) * 200_000
+export function uplinkChannel(region: LoraRegion, frameCounter: number): { index: number; frequency_hz: number } {
+  if (region === 'EU868') {
+    const index = frameCounter % 3
+    return { index, frequency_hz: 868_100_000 + index * 200_000 }
+  }
+  const index = 8 + (frameCounter % 8)
+  return { index, frequency_hz: 902_300_000 + index * 200_000 }
 }

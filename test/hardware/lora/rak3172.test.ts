@@ -1,4 +1,5 @@
 import t from 'tap'
+import fc from 'fast-check'
 import { once } from 'node:events'
 import { Rak3172, parseRui3Line, RAK3172_BAUD_RATE } from '../../../hardware/lora/rak3172'
 import { LoraError, MAX_PAYLOAD_BYTES, type LoraDownlink, type LoraRegion } from '../../../hardware/lora/modem'
@@ -228,4 +229,15 @@ t.test('close fails the command in progress and every later one with CLOSED', as
   await modem.close()
   await t.rejects(version, { code: 'CLOSED' })
   await t.rejects(modem.version(), { code: 'CLOSED' })
+})
+
+t.test('any line at all parses to a reply without throwing', async (t) => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ maxLength: 60 }).map((tail) => `+EVT:RX_1:${tail}`)), (line) => {
+      const reply = parseRui3Line(line)
+      if (reply.kind === 'rx' && reply.hex !== undefined && !/^(?:[0-9A-Fa-f]{2})*$/.test(reply.hex)) throw new Error(`bad hex ${reply.hex}`)
+    }),
+    { seed: 3172, numRuns: 2_000 },
+  )
+  t.pass('2000 lines')
 })

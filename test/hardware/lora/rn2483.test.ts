@@ -1,4 +1,5 @@
 import t from 'tap'
+import fc from 'fast-check'
 import { once } from 'node:events'
 import { Rn2483, RN2483_BAUD_RATE, parseRn2483Line, type Rn2483ErrorWord } from '../../../hardware/lora/rn2483'
 import { MAX_PAYLOAD_BYTES, type LoraDownlink, type LoraErrorCode } from '../../../hardware/lora/modem'
@@ -168,4 +169,15 @@ t.test('faults: a reply cut short and a silent modem give NO_ANSWER; the next co
   const sending = modem.send(2, Uint8Array.of(1))
   ;(await timers.next()).fire()
   await t.rejects(sending, { code: 'NO_ANSWER' })
+})
+
+t.test('any line at all parses to a reply without throwing', async (t) => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ maxLength: 60 }).map((tail) => `mac_rx ${tail}`)), (line) => {
+      const reply = parseRn2483Line(line)
+      if (reply.kind === 'rx' && (reply.port > 999 || !/^(?:[0-9a-f]{2})*$/.test(reply.hex))) throw new Error(JSON.stringify(reply))
+    }),
+    { seed: 2483, numRuns: 2_000 },
+  )
+  t.pass('2000 lines')
 })
