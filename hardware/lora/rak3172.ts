@@ -173,6 +173,9 @@ export class Rak3172 implements LoraModem {
     const confirmed = options.confirmed === true
     const hex = Buffer.from(payload).toString('hex').toUpperCase()
     return this.line.exclusive(async (session) => {
+      // An uplink ahead of this one may have moved the data rate (ADR) or lost the session.
+      checkPayload(payload, this.maxPayloadBytes())
+      if (!this.joinedNow) throw new LoraError('NOT_JOINED', 'the session ended before this uplink')
       if (this.confirmedUplinks !== confirmed) {
         await this.command(session, `AT+CFM=${confirmed ? 1 : 0}`)
         this.confirmedUplinks = confirmed

@@ -136,6 +136,9 @@ export class Rn2483 implements LoraModem {
     if (!this.joinedNow) throw new LoraError('NOT_JOINED', 'join before sending')
     const hex = Buffer.from(payload).toString('hex').toUpperCase()
     return this.line.exclusive(async (session) => {
+      // An uplink ahead of this one may have moved the data rate (ADR) or lost the session.
+      checkPayload(payload, this.maxPayloadBytes())
+      if (!this.joinedNow) throw new LoraError('NOT_JOINED', 'the session ended before this uplink')
       await this.command(session, `mac tx ${options.confirmed === true ? 'cnf' : 'uncnf'} ${port} ${hex}`)
       await session.expect(this.send_timeout_ms, (text) => {
         const reply = parseRn2483Line(text)

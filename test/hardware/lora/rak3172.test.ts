@@ -241,3 +241,15 @@ t.test('any line at all parses to a reply without throwing', async (t) => {
   )
   t.pass('2000 lines')
 })
+
+t.test('an uplink queued behind one after which ADR lowered the data rate is refused before it is written', async (t) => {
+  const { port, emulator, modem } = await setup(t, { dataRate: 5 })
+  await modem.join(SETTINGS)
+  const first = modem.send(2, Uint8Array.of(1))
+  const second = modem.send(2, new Uint8Array(200))
+  emulator.setDataRate(0)
+  await first
+  await t.rejects(second, { code: 'PAYLOAD_TOO_LARGE' })
+  t.equal(modem.dataRate, 0)
+  t.equal(written(port).match(/AT\+SEND/g)?.length, 1)
+})
