@@ -1,0 +1,110 @@
+// The PhoneLink over a PN532: waits for a phone to be tapped, SELECTs the PayAll AID, sends the
+// payment request (chained over as many APDUs as it takes) and returns the wallet's answer,
+// fetched with GET RESPONSE when it is long. Whatever the phone does wrong is a typed error, which
+// the terminal's payment flow turns into a decline.
+
+import type { PhoneLink } from '../devices'
+import {
+  SW_FILE_NOT_FOUND, SW_OK, decodeResponseApdu, describeStatusWord, encodeCommandApdu, exchangeChained,
+  paymentRequestCommand, selectPayAll, type ExchangeOptions,
+} from '../../protocol/apdu'
+import { ProtocolError } from '../../protocol/errors'
+import { NfcLinkError, Pn532Error } from './errors'
+import type { PassiveTarget, Pn532 } from './pn532'
+import { systemTimers, type Timers } from './timers'
+
+export interface NfcPhoneLinkOptions {
+  readonly timers?: Timers
+  /** Pause between two polls of an empty field. */
+  readonly pollIntervalMs?: number
+  /** How long a payment waits for a tap before NO_PHONE. */
+  readonly tapWaitMaxMs?: number
+  /** APDU chaining bounds (data bytes per command link, response size, GET RESPONSE rounds). */
+  readonly exchange?: ExchangeOptions
+}
+
+const DEFAULT_POLL_INTERVAL_MS = 150
+const DEFAULT_TAP_WAIT_MAX_MS = 30_000
+
+export class NfcPhoneLink implements PhoneLink {
+  readonly #reader: Pn532
+  readonly #timers: Timers
+  readonly #pollIntervalMs: number
+  readonly #pollsMax: number
+  readonly #exchangeOptions: ExchangeOptions
+
+  constructor(reader: Pn532, options: NfcPhoneLinkOptions = {}) {
+    this.#reader = reader
+    this.#timers = options.timers ?? systemTimers
+    this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS
+    const waitMaxMs = options.tapWaitMaxMs ?? DEFAULT_TAP_WAIT_MAX_MS
+    if (!Number.isSafeInteger(this.#pollIntervalMs) || this.#pollIntervalMs < 1) {
+      throw new Pn532Error('BAD_ARGUMENT', `pollIntervalMs must be a positive integer, got ${this.#pollIntervalMs}`)
+    }
+    if (!Number.isSafeInteger(waitMaxMs) || waitMaxMs < 0) {
+      throw new Pn532Error('BAD_ARGUMENT', `tapWaitMaxMs must be a non-negative integer, got ${waitMaxMs}`)
+    }
+    this.#pollsMax = 1 + Math.floor(waitMaxMs / this.#pollIntervalMs)
+    this.#exchangeOptions = options.exchange ?? {}
+  }
+
+  /** The PayAll exchange with the next phone tapped; `signal` ends the wait for a tap. */
+  async exchange(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    const command = paymentRequestCommand(request)
+    const target = await this.waitForPhone(signal)
+    try {
+      return await this.#pay(target, command)
+    } finally {
+      // The phone may be gone already: releasing it is courtesy, not part of the answer.
+      await this.#reader.release(target.targetNumber).catch(() => undefined)
+    }
+  }
+
+  /** Polls the field until an ISO 14443-4 target (a phone, not a plain card) is there. */
+  async waitForPhone(signal?: AbortSignal): Promise<PassiveTarget> {
+    // Bounded: pollsMax polls, tapWaitMaxMs apart in all.
+    for (let poll = 1; ; poll++) {
+      if (signal?.aborted) throw new NfcLinkError('ABORTED', 'the wait for a phone was aborted')
+      const target = await this.#reader.listPassiveTarget()
+      if (target !== undefined && target.ats !== undefined) return target
+      // A card that cannot carry APDUs (a transit card, a badge) is left in the field.
+      if (poll >= this.#pollsMax) throw new NfcLinkError('NO_PHONE', `no phone tapped after ${poll} polls`)
+      await this.#pause(signal)
+    }
+  }
+
+  async #pay(target: PassiveTarget, command: ReturnType<typeof paymentRequestCommand>): Promise<Uint8Array> {
+    const transmit = (apdu: Uint8Array) => this.#reader.dataExchange(target.targetNumber, apdu)
+    try {
+      const selected = decodeResponseApdu(await transmit(encodeCommandApdu(selectPayAll())))
+      if (selected.sw === SW_FILE_NOT_FOUND) {
+        throw new NfcLinkError('NO_PAYALL_APP', 'the phone has no PayAll service (6A82)', { sw: selected.sw })
+      }
+      if (selected.sw !== SW_OK) {
+        throw new NfcLinkError('SELECT_REFUSED', `the phone refused SELECT: ${describeStatusWord(selected.sw)}`, { sw: selected.sw })
+      }
+      const answer = await exchangeChained(transmit, command, this.#exchangeOptions)
+      if (answer.sw !== SW_OK) {
+        throw new NfcLinkError('PHONE_DECLINED', `the wallet refused the payment: ${describeStatusWord(answer.sw)}`, { sw: answer.sw })
+      }
+      return answer.data
+    } catch (error) {
+      if (error instanceof ProtocolError) throw new NfcLinkError('BAD_ANSWER', error.message, { cause: error })
+      throw error
+    }
+  }
+
+  #pause(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#timers.clearTimeout(handle)
+        reject(new NfcLinkError('ABORTED', 'the wait for a phone was aborted'))
+      }
+      const handle = this.#timers.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }, this.#pollIntervalMs)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+}
