@@ -69,10 +69,10 @@ const FLAGS = {
 export function parseFleetOptions(args: readonly string[]): FleetOptions {
   let values: Record<string, string | boolean | undefined>
   try {
-    values = parseArgs({ args: [...args], options: FLAGS, strict: true, allowPositionals: false }).values
+    values = parseArgs({ args: withValuesAttached(args), options: FLAGS, strict: true, allowPositionals: false }).values
   } catch (error) {
     // node:util names the unknown or malformed flag in its message ("Unknown option '--x'").
-    const flag = /'(-[^']*)'/.exec((error as Error).message)?.[1] ?? 'arguments'
+    const flag = /'(--?[A-Za-z0-9-]+)/.exec((error as Error).message)?.[1] ?? 'arguments'
     throw new FleetArgumentError([{ flag, message: (error as Error).message }])
   }
   const problems: FlagProblem[] = []
@@ -129,4 +129,20 @@ export function parseFleetOptions(args: readonly string[]): FleetOptions {
     terminals, customers, payments, offlineRatio, doubleSpendRatio, seed,
     dataDir, hubUrl: hubUrl?.replace(/\/+$/, ''), json: values.json === true,
   }
+}
+
+/**
+ * `--flag value` as `--flag=value` for the flags that take one, so a value that looks like a flag
+ * (`--payments -3`) reaches the range check, which names the flag, instead of node:util's refusal.
+ */
+function withValuesAttached(args: readonly string[]): string[] {
+  const out: string[] = []
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined
+    const takesValue = name !== undefined && Object.hasOwn(FLAGS, name) && FLAGS[name as keyof typeof FLAGS].type === 'string'
+    if (takesValue && index + 1 < args.length) out.push(`${arg}=${args[++index]!}`)
+    else out.push(arg)
+  }
+  return out
 }

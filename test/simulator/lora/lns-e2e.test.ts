@@ -4,12 +4,8 @@
 import t from 'tap'
 import { connectAsync } from 'mqtt'
 import { MockBinding } from '@serialport/binding-mock'
-import { SerialPortMock } from 'serialport'
-import { Rak3172, RAK3172_BAUD_RATE } from '../../../hardware/lora/rak3172'
-import { Rn2483, RN2483_BAUD_RATE } from '../../../hardware/lora/rn2483'
 import type { LoraDownlink, LoraModem } from '../../../hardware/lora/modem'
-import { Rak3172Emulator } from '../../../simulator/lora/rak3172-emulator'
-import { Rn2483Emulator } from '../../../simulator/lora/rn2483-emulator'
+import { openEmulatedModem } from '../../../simulator/lora/emulated-modem'
 import type { SimulatedNetworkServer } from '../../../simulator/lora/network-server'
 import {
   chirpstackCommandDownTopic,
@@ -25,20 +21,13 @@ import { APPLICATION_ID, DEVICE, TENANT_ID, startLnsWorld } from './world'
 const SETTINGS = { region: 'EU868', ...DEVICE } as const
 const COMMITMENT = Uint8Array.from({ length: 51 }, (_, index) => index * 5)
 
-async function modemOn(t: { teardown(fn: () => unknown): void }, model: 'rak3172' | 'rn2483', server: SimulatedNetworkServer): Promise<LoraModem> {
-  const path = `/dev/ttyE2E-${model}`
-  MockBinding.createPort(path, { echo: false, record: true })
-  const port = new SerialPortMock({ path, baudRate: model === 'rak3172' ? RAK3172_BAUD_RATE : RN2483_BAUD_RATE })
-  if (model === 'rak3172') new Rak3172Emulator(port, { radio: server })
-  else new Rn2483Emulator(port, { radio: server })
-  await new Promise<void>((resolve) => port.once('open', () => resolve()))
-  const modem = model === 'rak3172' ? new Rak3172(port) : new Rn2483(port)
+async function modemOn(t: { teardown(fn: () => unknown): void }, model: LoraModem['model'], server: SimulatedNetworkServer): Promise<LoraModem> {
+  const emulated = await openEmulatedModem({ model, radio: server, path: `/dev/ttyE2E-${model}` })
   t.teardown(async () => {
-    await modem.close()
-    await new Promise<void>((resolve) => port.close(() => resolve()))
+    await emulated.close()
     MockBinding.reset()
   })
-  return modem
+  return emulated.modem
 }
 
 function nextDownlink(modem: LoraModem): Promise<LoraDownlink> {
