@@ -91,14 +91,16 @@ export class BlePhoneLink implements PhoneLink {
 
   /** Resolves once the adapter is powered on; NOT_POWERED when it is not in time. */
   async waitForPoweredOn(): Promise<void> {
-    // Reading `state` initializes noble's bindings.
-    if (this.noble.state === 'poweredOn') return
     let listener: ((state: string) => void) | undefined
-    const powered = new Promise<void>(resolve => {
+    const powered = new Promise<void>((resolve, reject) => {
       listener = state => {
         if (state === 'poweredOn') resolve()
+        // No waiting changes these: there is no adapter, or the process may not use it.
+        else if (state === 'unsupported' || state === 'unauthorized') reject(new BleError('NOT_POWERED', `the Bluetooth adapter is ${state}`))
       }
       this.noble.on('stateChange', listener)
+      // Reading `state` initializes noble's bindings, which then report their state.
+      listener(this.noble.state)
     })
     try {
       await this.within(powered, this.timeouts_ms.poweredOnTimeout_ms, () => new BleError('NOT_POWERED', `the Bluetooth adapter is ${this.noble.state}, not poweredOn`))

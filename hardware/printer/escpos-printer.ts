@@ -136,21 +136,23 @@ export class EscPosPrinter implements Printer {
   }
 
   private async query(which: number): Promise<number> {
+    let cancelTimer: () => void = () => undefined
     const answer = new Promise<number>((resolve, reject) => {
-      const cancel = this.setTimer(() => {
+      cancelTimer = this.setTimer(() => {
         this.waitingForStatus = undefined
         reject(new PrinterError('NO_ANSWER', `no answer to DLE EOT ${which} within ${this.statusTimeout_ms} ms`))
       }, this.statusTimeout_ms)
       this.waitingForStatus = byte => {
-        cancel()
+        cancelTimer()
         resolve(byte)
       }
     })
     try {
       await this.write(statusRequest(which))
     } catch (error) {
+      cancelTimer()
       this.waitingForStatus = undefined
-      answer.catch(() => undefined)
+      answer.catch(() => undefined) // its timer may have fired while the write hung
       throw error
     }
     return answer

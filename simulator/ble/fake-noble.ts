@@ -58,8 +58,8 @@ class BlePhone implements HostedBlePhone {
 const HCI_REMOTE_USER_TERMINATED = 0x13
 
 export class FakeBleAdapter extends EventEmitter {
-  /** False: the adapter stays poweredOff (switched off, rfkill, no controller). */
-  powersOn = true
+  /** What the adapter reports at init: anything but poweredOn is a fault (switched off, rfkill, no controller). */
+  adapterState: 'poweredOn' | 'poweredOff' | 'unsupported' | 'unauthorized' = 'poweredOn'
   /** The ATT MTU each link negotiates. */
   mtu = ATT_MTU_DEFAULT
   private readonly phones = new Map<string, BlePhone>()
@@ -81,7 +81,7 @@ export class FakeBleAdapter extends EventEmitter {
   // The bindings interface noble calls.
 
   init(): void {
-    this.later(() => this.emit('stateChange', this.powersOn ? 'poweredOn' : 'poweredOff'))
+    this.later(() => this.emit('stateChange', this.adapterState))
   }
 
   setScanParameters(): void {

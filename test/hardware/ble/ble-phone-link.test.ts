@@ -86,7 +86,7 @@ t.test('a larger MTU carries the request in fewer writes, and the answer decodes
 
 t.test('an adapter that never powers on: NOT_POWERED, no scan', async t => {
   const adapter = new FakeBleAdapter()
-  adapter.powersOn = false
+  adapter.adapterState = 'poweredOff'
   const timers = new ManualTimers()
   let scans = 0
   const startScanning = adapter.startScanning.bind(adapter)
@@ -100,6 +100,15 @@ t.test('an adapter that never powers on: NOT_POWERED, no scan', async t => {
   timers.fire(TIMEOUTS.poweredOnTimeout_ms)
   await t.rejects(exchange, { name: 'BleError', code: 'NOT_POWERED' })
   t.equal(scans, 0)
+})
+
+t.test('an adapter that is unsupported: NOT_POWERED at once, without waiting for the timeout', async t => {
+  const adapter = new FakeBleAdapter()
+  adapter.adapterState = 'unsupported'
+  const timers = new ManualTimers()
+  const link = new BlePhoneLink(adapter.noble(), { ...TIMEOUTS, setTimer: timers.set })
+  await t.rejects(link.exchange(request()), { code: 'NOT_POWERED', message: /unsupported/ })
+  t.notOk(timers.has(TIMEOUTS.poweredOnTimeout_ms), 'its timer was cancelled')
 })
 
 t.test('no phone in range: NO_PHONE, and the scan stops', async t => {
