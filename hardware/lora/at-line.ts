@@ -18,8 +18,10 @@ export const SYSTEM_TIMERS: Timers = {
 export interface SerialLink {
   readonly isOpen: boolean
   write(chunk: Buffer, callback: (error?: Error | null) => void): boolean
-  on(event: 'data' | 'close', listener: (...args: any[]) => void): unknown
-  removeListener(event: 'data' | 'close', listener: (...args: any[]) => void): unknown
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown
+  on(event: 'close', listener: () => void): unknown
+  removeListener(event: 'data', listener: (chunk: Buffer) => void): unknown
+  removeListener(event: 'close', listener: () => void): unknown
 }
 
 export type LineNoise =

@@ -76,6 +76,11 @@ export class Rak3172Emulator {
     this.device.emitRaw(bytes)
   }
 
+  /** The module lost its session (a power cycle the host did not see). */
+  forgetSession(): void {
+    this.joined = false
+  }
+
   /** ADR moved the data rate. */
   setDataRate(dataRate: number): void {
     this.dataRate = dataRate

@@ -216,8 +216,7 @@ t.test('faults: busy, and a confirmed uplink nobody confirms', async (t) => {
 t.test('the modem forgetting its session answers AT_NO_NETWORK_JOINED: NOT_JOINED, and joined is false', async (t) => {
   const { emulator, modem } = await setup(t)
   await modem.join(SETTINGS)
-  // A modem reset behind the driver's back.
-  ;(emulator as unknown as { joined: boolean }).joined = false
+  emulator.forgetSession()
   await t.rejects(modem.send(2, Uint8Array.of(1)), { code: 'NOT_JOINED' })
   t.equal(modem.joined, false)
 })
