@@ -16,19 +16,29 @@ export interface TerminalConfig {
   readonly printReceipts: boolean
   /** Days an acked record with its anchoring proof stays before it is pruned; 0: as soon as it is proved. */
   readonly recordRetentionDays: number
+  /** How often a CommitmentFrame goes out over LoRa while the IP link is down (when a modem is configured). */
+  readonly loraIntervalMinutes: number
+  /** LoRaWAN application ports; the hub's PAYALL_LORA_UPLINK_PORT and PAYALL_LORA_DOWNLINK_PORT. */
+  readonly loraUplinkPort: number
+  readonly loraDownlinkPort: number
 }
 
 export const DEFAULT_CONFIG: TerminalConfig = Object.freeze({
   language: 'en', merchantName: 'PayAll merchant', policy: undefined, utcOffsetMinutes: 0, printReceipts: true,
-  recordRetentionDays: 30,
+  recordRetentionDays: 30, loraIntervalMinutes: 15, loraUplinkPort: 10, loraDownlinkPort: 11,
 })
 
-const FIELDS = ['language', 'merchantName', 'policy', 'utcOffsetMinutes', 'printReceipts', 'recordRetentionDays'] as const
+const FIELDS = [
+  'language', 'merchantName', 'policy', 'utcOffsetMinutes', 'printReceipts', 'recordRetentionDays', 'loraIntervalMinutes',
+  'loraUplinkPort', 'loraDownlinkPort',
+] as const
 // UTC−12:00 to UTC+14:00, the zones in use.
 const UTC_OFFSET_MINUTES_MIN = -12 * 60
 const UTC_OFFSET_MINUTES_MAX = 14 * 60
 /** Ten years: beyond that, keeping records is an archive's job, not a gateway's. */
 const RECORD_RETENTION_DAYS_MAX = 3_650
+/** A day: a report rarer than that tells the hub little. */
+const LORA_INTERVAL_MINUTES_MAX = 24 * 60
 
 function bad(field: string, message: string): never {
   throw new TerminalError('BAD_CONFIG', `config field "${field}" ${message}`)
@@ -76,7 +86,19 @@ export function parseTerminalConfig(value: unknown): TerminalConfig {
     }
     config.recordRetentionDays = days as number
   }
+  if (input.loraIntervalMinutes !== undefined) {
+    config.loraIntervalMinutes = wholeNumber(input.loraIntervalMinutes, 'loraIntervalMinutes', 1, LORA_INTERVAL_MINUTES_MAX)
+  }
+  // Application ports 1–223: 0 is for MAC commands, 224 and up are reserved.
+  if (input.loraUplinkPort !== undefined) config.loraUplinkPort = wholeNumber(input.loraUplinkPort, 'loraUplinkPort', 1, 223)
+  if (input.loraDownlinkPort !== undefined) config.loraDownlinkPort = wholeNumber(input.loraDownlinkPort, 'loraDownlinkPort', 1, 223)
+  if (config.loraUplinkPort === config.loraDownlinkPort) bad('loraDownlinkPort', 'must differ from loraUplinkPort')
   return config
+}
+
+function wholeNumber(value: unknown, field: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) bad(field, `must be a whole number from ${min} to ${max}`)
+  return value as number
 }
 
 export function loadTerminalConfig(path: string): TerminalConfig {

@@ -24,6 +24,10 @@ export interface TerminalEvents {
   'refund-unconfirmed': [{ refundIdHex: string; amountMinor: number; currency: string }]
   'risk-config': [{ serial: number }]
   revocations: [{ serial: number; count: number }]
+  /** A CommitmentFrame went out over LoRa (the IP link being down). */
+  'lora-report': [{ gatewaySeq: number; unsyncedCount: number; unsyncedAmountMinor: number }]
+  /** Vouchers a hub-signed LoRa downlink revoked were added to the revoked ones. */
+  'lora-revocations': [{ serial: number; part: number; parts: number; count: number }]
   /** Verified Merkle proofs of this gateway's records were kept (some may have been kept before). */
   'proofs-kept': [{ batchId: number; stored: number; alreadyKept: number }]
   /** Records acked, proved and past the retention window were deleted, with their proofs. */

@@ -6,6 +6,8 @@ import type { Ed25519 } from '../protocol/signature/ed25519'
 import type { TerminalConfig } from './config'
 import type { Clock, RandomBytes } from './environment'
 import { TerminalEmitter } from './events'
+import type { LoraModem } from '../hardware/lora/modem'
+import { LoraReporter, systemTimers, type IntervalTimers } from './lora'
 import { DAY_MS } from './proofs'
 import { PaymentTerminal, type Display, type PhoneLink, type Printer } from './payment'
 import type { TerminalStore } from './store/store'
@@ -15,6 +17,8 @@ export interface RuntimeDevices {
   readonly phone: PhoneLink
   readonly display: Display
   readonly printer: Printer
+  /** A joined LoRaWAN modem: reports go out through it while the IP link is down, revocations come in. */
+  readonly lora?: LoraModem
 }
 
 export interface TerminalRuntime {
@@ -22,7 +26,8 @@ export interface TerminalRuntime {
   readonly events: TerminalEmitter
   readonly sync: TerminalSync
   readonly payments: PaymentTerminal
-  /** Stops the sync; the caller closes the store it opened. */
+  readonly lora: LoraReporter | undefined
+  /** Stops the sync and the LoRa reporter; the caller closes the store it opened. */
   stop(): Promise<void>
 }
 
@@ -30,7 +35,7 @@ export function startRuntime(
   store: TerminalStore,
   devices: RuntimeDevices,
   config: TerminalConfig,
-  environment: { clock: Clock; random: RandomBytes; ed25519?: Ed25519 },
+  environment: { clock: Clock; random: RandomBytes; ed25519?: Ed25519; timers?: IntervalTimers },
   syncOptions: Partial<SyncOptions> = {},
 ): TerminalRuntime {
   const events = new TerminalEmitter()
@@ -47,5 +52,17 @@ export function startRuntime(
   // A recorded payment goes up as soon as the link allows.
   events.on('payment-approved', () => sync.kick())
   sync.start()
-  return { store, events, sync, payments, stop: () => sync.stop() }
+  const lora = devices.lora === undefined ? undefined : new LoraReporter({
+    store, events, modem: devices.lora, clock: environment.clock, timers: environment.timers ?? systemTimers, ed25519,
+    online: sync.online,
+    settings: { interval_ms: config.loraIntervalMinutes * 60_000, uplinkPort: config.loraUplinkPort, downlinkPort: config.loraDownlinkPort },
+  })
+  lora?.start()
+  return {
+    store, events, sync, payments, lora,
+    stop: async () => {
+      await lora?.stop()
+      await sync.stop()
+    },
+  }
 }

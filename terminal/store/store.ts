@@ -249,6 +249,8 @@ export class TerminalStore {
            received_at_ms = excluded.received_at_ms WHERE revocation_list.serial < ?`),
       clearRevoked: db.prepare('DELETE FROM revoked_vouchers'),
       addRevoked: db.prepare<[Buffer]>('INSERT INTO revoked_vouchers (voucher_id) VALUES (?)'),
+      addRevokedIfAbsent: db.prepare<[Buffer]>('INSERT OR IGNORE INTO revoked_vouchers (voucher_id) VALUES (?)'),
+      revocationSerial: db.prepare<[], { serial: number }>('SELECT serial FROM revocation_list WHERE id = 1'),
       isRevoked: db.prepare<[Buffer], { one: number }>('SELECT 1 AS one FROM revoked_vouchers WHERE voucher_id = ?'),
       chainHead: db.prepare<[], { gateway_seq: number; head_hash: Buffer }>(
         'SELECT gateway_seq, head_hash FROM chain_head WHERE id = 1'),
@@ -375,6 +377,19 @@ export class TerminalStore {
       if (result.changes !== 1) return false
       this.statements.clearRevoked.run()
       for (const id of list.voucherIds) this.statements.addRevoked.run(blob(id))
+      return true
+    }).immediate()
+  }
+
+  /**
+   * Adds vouchers a verified LoRa revocation of list `serial` revoked, unless the full list held is
+   * that one or newer (it has them, or they expired). The full list stays as it is: the next one
+   * over IP replaces the ids. True if they were added.
+   */
+  addRevokedVouchers(voucherIds: readonly Uint8Array[], serial: number): boolean {
+    return this.db.transaction(() => {
+      if (serial <= (this.statements.revocationSerial.get()?.serial ?? 0)) return false
+      for (const id of voucherIds) this.statements.addRevokedIfAbsent.run(blob(id))
       return true
     }).immediate()
   }

@@ -78,8 +78,11 @@ t.test('init creates the key file (0600) and the database, and refuses a second 
 t.test('a config file is validated and a wrong one is refused naming the field', async t => {
   t.same(parseTerminalConfig({ language: 'fr', merchantName: 'Chez Awa', policy: 'force-offline' }), {
     language: 'fr', merchantName: 'Chez Awa', policy: 'force-offline', utcOffsetMinutes: 0, printReceipts: true,
-    recordRetentionDays: 30,
+    recordRetentionDays: 30, loraIntervalMinutes: 15, loraUplinkPort: 10, loraDownlinkPort: 11,
   })
+  t.throws(() => parseTerminalConfig({ loraIntervalMinutes: 0 }), { message: /"loraIntervalMinutes"/ })
+  t.throws(() => parseTerminalConfig({ loraUplinkPort: 224 }), { message: /"loraUplinkPort"/ })
+  t.throws(() => parseTerminalConfig({ loraDownlinkPort: 10 }), { message: /"loraDownlinkPort" must differ/ })
   t.equal(parseTerminalConfig({ recordRetentionDays: 0 }).recordRetentionDays, 0, 'prune as soon as proved')
   t.throws(() => parseTerminalConfig({ recordRetentionDays: 1.5 }), { message: /"recordRetentionDays"/ })
   t.throws(() => parseTerminalConfig({ recordRetentionDays: -1 }), { message: /"recordRetentionDays"/ })

@@ -1,0 +1,199 @@
+// The terminal's LoRa side: while the IP link is down, a CommitmentFrame every interval tells the
+// hub what the gateway holds (chain head, unsynced offline count and amount); the revocation
+// downlinks the hub queues for it are put together, verified against the pinned hub key and
+// applied to the store. The modem is the LoraModem interface (hardware/lora/modem.ts); the
+// gateway's EUI is the modem's DevEUI. Clock and timers are injected.
+
+import { LoraError, type LoraDownlink, type LoraModem } from '../hardware/lora/modem'
+import { ProtocolError } from '../protocol/errors'
+import { COMMITMENT_HEAD_BYTES, commitmentFrameCodec, type CommitmentFrame } from '../protocol/messages/commitment-frame'
+import { FragmentReassembler, loraRevocationCodec, type LoraRevocation } from '../protocol/messages/lora-revocation'
+import type { Ed25519 } from '../protocol/signature/ed25519'
+import type { Clock } from './environment'
+import type { TerminalEmitter } from './events'
+import type { TerminalStore } from './store/store'
+
+export const LORA_INTERVAL_MS_DEFAULT = 15 * 60 * 1000
+export const LORA_UPLINK_PORT_DEFAULT = 10
+export const LORA_DOWNLINK_PORT_DEFAULT = 11
+/** LoRa revocation parts remembered, to refuse replays and to apply again over an older full list. */
+const APPLIED_PARTS_KEPT_MAX = 64
+const U16_MAX = 0xffff
+const U48_MAX = 2 ** 48 - 1
+
+export interface LoraSettings {
+  readonly interval_ms: number
+  readonly uplinkPort: number
+  readonly downlinkPort: number
+}
+
+export const LORA_SETTINGS_DEFAULT: LoraSettings = Object.freeze({
+  interval_ms: LORA_INTERVAL_MS_DEFAULT, uplinkPort: LORA_UPLINK_PORT_DEFAULT, downlinkPort: LORA_DOWNLINK_PORT_DEFAULT,
+})
+
+export interface IntervalTimers {
+  setInterval(callback: () => void, interval_ms: number): unknown
+  clearInterval(handle: unknown): void
+}
+
+export const systemTimers: IntervalTimers = {
+  setInterval: (callback, interval_ms) => setInterval(callback, interval_ms),
+  clearInterval: handle => clearInterval(handle as NodeJS.Timeout),
+}
+
+export interface LoraReporterOptions {
+  store: TerminalStore
+  events: TerminalEmitter
+  modem: LoraModem
+  clock: Clock
+  timers: IntervalTimers
+  ed25519: Ed25519
+  settings: LoraSettings
+  /** The link's state when the reporter starts (TerminalSync.online); 'link' events follow it after. */
+  online: boolean
+}
+
+export type RevocationRefusal = 'malformed' | 'bad-signature' | 'stale' | 'not-provisioned'
+
+export class LoraReporter {
+  private online: boolean
+  private timer: unknown
+  private sending: Promise<void> | undefined
+  private stopDownlinks: (() => void) | undefined
+  private readonly reassembler = new FragmentReassembler()
+  /** `${serial}/${part}` of applied LoraRevocations, with their ids, oldest first. */
+  private readonly applied = new Map<string, { serial: number; voucherIds: Uint8Array[] }>()
+
+  private readonly onLink = ({ online }: { online: boolean }): void => {
+    this.online = online
+    if (online) this.stopTimer()
+    else this.startTimer()
+  }
+
+  /** A full list over IP replaces the revoked ids: what LoRa added beyond its serial stays revoked. */
+  private readonly onFullList = ({ serial }: { serial: number }): void => {
+    const newer = [...this.applied.values()].filter(part => part.serial > serial)
+    for (const part of newer) this.options.store.addRevokedVouchers(part.voucherIds, part.serial)
+  }
+
+  constructor(private readonly options: LoraReporterOptions) {
+    this.online = options.online
+  }
+
+  start(): void {
+    this.options.events.on('link', this.onLink)
+    this.options.events.on('revocations', this.onFullList)
+    this.stopDownlinks = this.options.modem.onDownlink(downlink => this.onDownlink(downlink))
+    if (!this.online) this.startTimer()
+  }
+
+  /** Stops the interval and the listeners, and waits for an uplink in flight. */
+  async stop(): Promise<void> {
+    this.stopTimer()
+    this.options.events.off('link', this.onLink)
+    this.options.events.off('revocations', this.onFullList)
+    this.stopDownlinks?.()
+    await this.sending
+  }
+
+  /** Settles once the uplink in flight, if any, is done. */
+  async idle(): Promise<void> {
+    await this.sending
+  }
+
+  /** What the gateway holds now, as the hub will read it. */
+  frame(): CommitmentFrame | undefined {
+    const { store, clock } = this.options
+    const currency = store.riskConfig()?.currency
+    if (currency === undefined) return undefined
+    const head = store.chainHead()
+    const exposure = store.exposure(currency)
+    return {
+      gatewaySeq: head.gatewaySeq,
+      // The risk limits keep both far below these bounds; saturating keeps a frame sendable.
+      unsyncedCount: Math.min(exposure.unsyncedCount, U16_MAX),
+      unsyncedAmountMinor: Math.min(exposure.unsyncedTotalMinor, U48_MAX),
+      currency,
+      headPrefix: head.hash.slice(0, COMMITMENT_HEAD_BYTES),
+      timeS: Math.floor(clock.nowMs() / 1000),
+    }
+  }
+
+  /** Sends one frame; a modem error is reported as a 'sync-error' event, never thrown. */
+  async report(): Promise<void> {
+    const frame = this.frame()
+    if (frame === undefined) return
+    const { modem, settings, events } = this.options
+    try {
+      await modem.send(settings.uplinkPort, commitmentFrameCodec.encode(frame))
+      events.emit('lora-report', { gatewaySeq: frame.gatewaySeq, unsyncedCount: frame.unsyncedCount, unsyncedAmountMinor: frame.unsyncedAmountMinor })
+    } catch (error) {
+      if (!(error instanceof LoraError)) throw error
+      events.emit('sync-error', { code: `LORA_${error.code}`, message: `the LoRa report was not sent: ${error.message}` })
+    }
+  }
+
+  private startTimer(): void {
+    if (this.timer !== undefined) return
+    this.timer = this.options.timers.setInterval(() => this.tick(), this.options.settings.interval_ms)
+  }
+
+  private stopTimer(): void {
+    if (this.timer === undefined) return
+    this.options.timers.clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  private tick(): void {
+    // One uplink at a time: a modem still busy with the last one skips this turn.
+    if (this.online || this.sending !== undefined) return
+    this.sending = this.report()
+      .catch(error => this.options.events.emit('sync-error', { code: 'LORA_REPORT_FAILED', message: String(error) }))
+      .finally(() => {
+        this.sending = undefined
+      })
+  }
+
+  private onDownlink(downlink: LoraDownlink): void {
+    if (downlink.port !== this.options.settings.downlinkPort) return
+    let message: Uint8Array | undefined
+    try {
+      message = this.reassembler.accept(downlink.payload)
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error
+      this.refuse('malformed')
+      return
+    }
+    if (message !== undefined) this.applyRevocation(message)
+  }
+
+  /** Verifies a whole LoraRevocation and adds its vouchers to the revoked ones; returns the refusal, if any. */
+  applyRevocation(bytes: Uint8Array): RevocationRefusal | undefined {
+    const { store, ed25519, events } = this.options
+    let revocation: LoraRevocation
+    try {
+      revocation = loraRevocationCodec.decode(bytes)
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error
+      return this.refuse('malformed')
+    }
+    const pin = store.hubPin()
+    if (pin === undefined) return this.refuse('not-provisioned')
+    if (!loraRevocationCodec.verify(revocation, pin.publicKey, ed25519)) return this.refuse('bad-signature')
+    const key = `${revocation.serial}/${revocation.part}`
+    const fullListSerial = store.revocationList()?.serial ?? 0
+    if (revocation.serial <= fullListSerial || this.applied.has(key)) return this.refuse('stale')
+    store.addRevokedVouchers(revocation.voucherIds, revocation.serial)
+    this.applied.set(key, { serial: revocation.serial, voucherIds: revocation.voucherIds })
+    if (this.applied.size > APPLIED_PARTS_KEPT_MAX) this.applied.delete(this.applied.keys().next().value!)
+    events.emit('lora-revocations', { serial: revocation.serial, part: revocation.part, parts: revocation.parts, count: revocation.voucherIds.length })
+    return undefined
+  }
+
+  private refuse(refusal: RevocationRefusal): RevocationRefusal {
+    if (refusal !== 'stale') {
+      this.options.events.emit('sync-error', { code: 'LORA_REVOCATION_REFUSED', message: `a LoRa revocation was ignored: ${refusal}` })
+    }
+    return refusal
+  }
+}

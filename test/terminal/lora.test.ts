@@ -1,0 +1,196 @@
+import t, { type Test } from 'tap'
+import { LoraError, type LoraDownlink, type LoraModem } from '../../hardware/lora/modem'
+import { commitmentFrameCodec } from '../../protocol/messages/commitment-frame'
+import { fragmentMessage, loraRevocationCodec } from '../../protocol/messages/lora-revocation'
+import type { RevocationList } from '../../protocol/messages/revocation-list'
+import { nodeEd25519 } from '../../protocol/signature/node'
+import { revocationFragments } from '../../hub/lora/downlinks'
+import { TerminalEmitter } from '../../terminal/events'
+import { LoraReporter, type IntervalTimers } from '../../terminal/lora'
+import {
+  CURRENCY, HUB, ManualClock, OTHER_HUB, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, signedRevocations, T0,
+} from './fixtures'
+
+const INTERVAL_MS = 10 * 60_000
+
+class FakeModem implements LoraModem {
+  readonly model = 'rak3172' as const
+  readonly joined = true
+  readonly sent: Array<{ port: number; payload: Uint8Array }> = []
+  failNext: LoraError | undefined
+  private readonly listeners = new Set<(downlink: LoraDownlink) => void>()
+
+  async version(): Promise<string> {
+    return 'RUI_4.0.6_RAK3172-E'
+  }
+  async join(): Promise<void> {}
+  maxPayloadBytes(): number {
+    return 51
+  }
+  async send(port: number, payload: Uint8Array): Promise<void> {
+    const failure = this.failNext
+    this.failNext = undefined
+    if (failure !== undefined) throw failure
+    if (payload.length > 51) throw new LoraError('PAYLOAD_TOO_LARGE', `${payload.length} bytes`)
+    this.sent.push({ port, payload })
+  }
+  onDownlink(listener: (downlink: LoraDownlink) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+  deliver(port: number, payload: Uint8Array): void {
+    for (const listener of this.listeners) listener({ port, payload, rssi: -110, snr: -4 })
+  }
+  get listening(): number {
+    return this.listeners.size
+  }
+  async close(): Promise<void> {}
+}
+
+/** setInterval stand-in: the test fires the ticks. */
+class ManualTimers implements IntervalTimers {
+  private next = 1
+  readonly active = new Map<number, { callback: () => void; interval_ms: number }>()
+  setInterval(callback: () => void, interval_ms: number): unknown {
+    const handle = this.next++
+    this.active.set(handle, { callback, interval_ms })
+    return handle
+  }
+  clearInterval(handle: unknown): void {
+    this.active.delete(handle as number)
+  }
+  tick(): void {
+    for (const { callback } of [...this.active.values()]) callback()
+  }
+}
+
+function world(t: Test, online = false) {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const events = new TerminalEmitter()
+  const modem = new FakeModem()
+  const timers = new ManualTimers()
+  const clock = new ManualClock()
+  const reporter = new LoraReporter({
+    store, events, modem, clock, timers, ed25519: nodeEd25519, online,
+    settings: { interval_ms: INTERVAL_MS, uplinkPort: 10, downlinkPort: 11 },
+  })
+  reporter.start()
+  t.teardown(() => reporter.stop())
+  const errors: string[] = []
+  events.on('sync-error', ({ code }) => errors.push(code))
+  return { store, events, modem, timers, clock, reporter, errors }
+}
+
+t.test('sends a commitment frame at the interval only while the IP link is down', async t => {
+  const w = world(t, true)
+  t.equal(w.timers.active.size, 0, 'online: no LoRa reports')
+  w.events.emit('link', { online: false, atMs: T0 })
+  t.same([...w.timers.active.values()].map(timer => timer.interval_ms), [INTERVAL_MS], 'offline: one timer at the configured interval')
+  t.equal(w.modem.sent.length, 0, 'nothing before the first interval has passed')
+
+  const reported = w.events.next('lora-report')
+  w.timers.tick()
+  await reported
+  t.equal(w.modem.sent.length, 1)
+  t.equal(w.modem.sent[0]!.port, 10)
+  t.ok(w.modem.sent[0]!.payload.length <= 51, 'fits EU868 DR0')
+
+  w.events.emit('link', { online: true, atMs: T0 + 1 })
+  t.equal(w.timers.active.size, 0, 'back online: the timer is gone')
+  w.timers.tick()
+  w.events.emit('link', { online: false, atMs: T0 + 2 })
+  w.events.emit('link', { online: false, atMs: T0 + 3 })
+  t.equal(w.timers.active.size, 1, 'one timer however many times the link is reported down')
+  await w.reporter.stop()
+  t.equal(w.timers.active.size, 0)
+  t.equal(w.modem.listening, 0, 'stop lets go of the modem')
+})
+
+t.test('the frame says what the gateway holds: head, unsynced offline count and amount', async t => {
+  const w = world(t)
+  const { phone } = phoneWithVoucher()
+  const counter = counterTerminal(w.store, phoneLink(phone), { clock: w.clock })
+  for (const amount of [1_200, 800]) t.equal((await counter.terminal.take(amount)).kind, 'approved')
+  w.clock.advance(90_500)
+  const reported = w.events.next('lora-report')
+  w.timers.tick()
+  t.same((await reported)[0], { gatewaySeq: 2, unsyncedCount: 2, unsyncedAmountMinor: 2_000 })
+  const frame = commitmentFrameCodec.decode(w.modem.sent[0]!.payload)
+  const head = w.store.chainHead()
+  t.same(frame, {
+    gatewaySeq: 2, unsyncedCount: 2, unsyncedAmountMinor: 2_000, currency: CURRENCY, headPrefix: head.hash.slice(0, 16),
+    timeS: Math.floor((T0 + 90_500) / 1000),
+  })
+})
+
+t.test('a modem error is reported as a sync error, and the next interval tries again', async t => {
+  const w = world(t)
+  w.modem.failNext = new LoraError('NOT_JOINED', 'AT_NO_NETWORK_JOINED')
+  w.timers.tick()
+  await w.reporter.idle()
+  t.same(w.errors, ['LORA_NOT_JOINED'])
+  t.equal(w.modem.sent.length, 0)
+  w.timers.tick()
+  await w.reporter.idle()
+  t.equal(w.modem.sent.length, 1)
+})
+
+function revocationList(serial: number, ids: Uint8Array[]): RevocationList {
+  return signedRevocations(serial, ids)
+}
+
+t.test('revocation downlinks from the hub are reassembled, verified and applied', async t => {
+  const w = world(t)
+  const ids = Array.from({ length: 20 }, (_, i) => new Uint8Array(16).fill(i + 1))
+  const previous = revocationList(3, ids.slice(0, 2))
+  const list = revocationList(4, ids)
+  // What the hub's LoRa path queues: 18 new ids, two signed parts, in fragments of at most 51 bytes.
+  const fragments = revocationFragments(list, previous, HUB, nodeEd25519)
+  t.ok(fragments.every(fragment => fragment.length <= 51))
+  const applied: number[] = []
+  w.events.on('lora-revocations', ({ part }) => applied.push(part))
+  for (const fragment of [...fragments].reverse()) w.modem.deliver(11, fragment)
+  t.same(applied.sort(), [0, 1], 'both parts applied, fragments arriving in reverse')
+  t.ok(ids.slice(2).every(id => w.store.isRevoked(id)), 'every newly revoked voucher is refused from now on')
+  t.notOk(w.store.isRevoked(ids[0]!), 'ids of the older list are not the downlink\'s to add')
+  t.same(w.errors, [])
+
+  for (const fragment of fragments) w.modem.deliver(11, fragment)
+  t.same(applied, [0, 1], 'a replay changes nothing')
+  t.same(w.errors, [], 'a replay is stale, not an error')
+
+  // A full list over IP with an older serial keeps what LoRa added.
+  w.store.saveRevocationList(revocationList(3, ids.slice(0, 2)), T0)
+  w.events.emit('revocations', { serial: 3, count: 2 })
+  t.ok(w.store.isRevoked(ids[19]!), 'the LoRa revocation survives an older full list')
+  t.ok(w.store.isRevoked(ids[0]!))
+})
+
+t.test('a bad signature, a stale serial, garbage or another port change nothing', async t => {
+  const w = world(t)
+  const voucherId = new Uint8Array(16).fill(0x42)
+  const forged = revocationFragments(revocationList(5, [voucherId]), undefined, OTHER_HUB, nodeEd25519)
+  for (const fragment of forged) w.modem.deliver(11, fragment)
+  t.notOk(w.store.isRevoked(voucherId), 'signed by another hub')
+  t.same(w.errors, ['LORA_REVOCATION_REFUSED'])
+
+  w.store.saveRevocationList(revocationList(7, []), T0)
+  for (const fragment of revocationFragments(revocationList(7, [voucherId]), undefined, HUB, nodeEd25519)) w.modem.deliver(11, fragment)
+  t.notOk(w.store.isRevoked(voucherId), 'the full list held is as new: stale')
+
+  const good = revocationFragments(revocationList(8, [voucherId]), undefined, HUB, nodeEd25519)
+  for (const fragment of good) w.modem.deliver(12, fragment)
+  t.notOk(w.store.isRevoked(voucherId), 'another port is not revocations')
+  w.modem.deliver(11, Uint8Array.from([0, 1, 9, 2, 0xff]))
+  t.same(w.errors, ['LORA_REVOCATION_REFUSED', 'LORA_REVOCATION_REFUSED'], 'a malformed fragment is refused')
+  const tampered = loraRevocationCodec.encode({
+    ...loraRevocationCodec.sign({ serial: 8, part: 0, parts: 1, voucherIds: [voucherId] }, HUB.secretKey, nodeEd25519),
+    serial: 9,
+  })
+  for (const fragment of fragmentMessage(tampered, 99)) w.modem.deliver(11, fragment)
+  t.notOk(w.store.isRevoked(voucherId), 'a serial changed after signing fails verification')
+
+  for (const fragment of good) w.modem.deliver(11, fragment)
+  t.ok(w.store.isRevoked(voucherId), 'the genuine one is applied')
+})
