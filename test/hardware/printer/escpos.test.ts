@@ -1,6 +1,7 @@
 import t from 'tap'
 import { toHex } from '../../../protocol/bytes'
 import { encodeCodePage858 } from '../../../hardware/printer/code-page-858'
+import { parseOfflineCause, parsePaperStatus, PrinterError } from '../../../hardware/printer/escpos-printer'
 import {
   align, bold, cut, doubleHeight, EscPosError, feedLines, initialize, qrCode, QR_DATA_MAX_BYTES, receiptBytes, selectCodePage, statusRequest,
 } from '../../../hardware/printer/escpos'
@@ -53,4 +54,21 @@ t.test('a receipt starts with ESC @ and the code page and ends with a cut', asyn
   t.equal(hex(bytes.subarray(bytes.length - 4)), '1d 56 42 00')
   t.ok(bytes.includes(Buffer.of(0x52, 0x45, 0x80, 0x55, 0x0a)), 'REÇU with Ç as 0x80')
   t.ok(bytes.includes(Buffer.from('1d286b0b00315030', 'hex')), 'QR store header for 8 bytes of data')
+})
+
+t.test('every status byte is read or refused with BAD_STATUS, none crashes', async t => {
+  let read = 0
+  for (let byte = 0; byte < 256; byte++) {
+    try {
+      parsePaperStatus(byte)
+      parseOfflineCause(byte)
+      read++
+    } catch (error) {
+      if (!(error instanceof PrinterError) || error.code !== 'BAD_STATUS') throw error
+    }
+  }
+  t.equal(read, 16, 'the 16 bytes with bits 1 and 4 set and bits 0 and 7 clear')
+  t.equal(parsePaperStatus(0x12), 'present')
+  t.equal(parsePaperStatus(0x1e), 'near-end')
+  t.equal(parsePaperStatus(0x72), 'out')
 })
