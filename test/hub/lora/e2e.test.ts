@@ -1,0 +1,120 @@
+// The LoRa path end to end: a terminal's LoraReporter through the real RAK3172 driver, its
+// byte-level emulator and the simulated ChirpStack v4 network server, over a loopback broker,
+// to the hub's gateway view; and a revocation back down the same way while IP is down.
+
+import t from 'tap'
+import { MockBinding } from '@serialport/binding-mock'
+import { nodeEd25519 } from '../../../protocol/signature/node'
+import { systemClock } from '../../../terminal/environment'
+import { LoraReporter, type IntervalTimers } from '../../../terminal/lora'
+import { openEmulatedModem } from '../../../simulator/lora/emulated-modem'
+import { SimulatedNetworkServer } from '../../../simulator/lora/network-server'
+import { startHub } from '../../../hub/server'
+import { voucherServices } from '../../../hub/vouchers/routes'
+import { hubConfig, OPERATOR, Rest } from '../e2e/running-hub'
+import { customerWithVoucher, provisionedTerminal } from '../../terminal/hub-world'
+import { startLoopbackBroker } from '../../simulator/lora/broker'
+import { countingBytes, eventLog } from '../../simulator/lora/world'
+import { join } from 'node:path'
+
+const EUI = '70B3D57ED0051A2B'
+const APP_KEY = '2B7E151628AED2A6ABF7158809CF4F3C'
+const APPLICATION_ID = '17c82e96-be03-4f38-aef3-f83d48582d97'
+
+class ManualTimers implements IntervalTimers {
+  private readonly active = new Map<number, () => void>()
+  private next = 1
+  setInterval(callback: () => void): unknown {
+    this.active.set(this.next, callback)
+    return this.next++
+  }
+  clearInterval(handle: unknown): void {
+    this.active.delete(handle as number)
+  }
+  get running(): number {
+    return this.active.size
+  }
+  tick(): void {
+    for (const callback of [...this.active.values()]) callback()
+  }
+}
+
+t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hears a revocation back', async t => {
+  const dir = t.testdir()
+  const broker = await startLoopbackBroker()
+  t.teardown(() => broker.close())
+  const lnsEvents = eventLog()
+  const lns = new SimulatedNetworkServer({
+    flavour: 'chirpstack-v4', region: 'EU868', tenantId: '52f14cd4-c6f1-4fbd-8f87-4025e1d49242', applicationId: APPLICATION_ID,
+    now: () => Date.now(), randomBytes: countingBytes(), log: lnsEvents.log, uplinkSignal: { rssi: -112, snr: -6.5 },
+  })
+  lns.register({ devEui: EUI, appKey: APP_KEY })
+  await lns.connect(broker.url, { clientId: 'lns' })
+  t.teardown(() => lns.close())
+
+  const hub = await startHub(hubConfig(join(dir, 'hub'), {
+    loraMqttUrl: broker.url, loraFormat: 'chirpstack', loraApplication: APPLICATION_ID,
+  }))
+  t.teardown(() => hub.stop())
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  const terminal = await provisionedTerminal(hub, operator, dir, EUI, 'lora@shop.example')
+  t.teardown(async () => {
+    await terminal.sync.stop()
+    await terminal.proxy.down()
+    terminal.store.close()
+  })
+  const customer = await customerWithVoucher(operator, 'lora@phone.example', 50_000, '20000')
+  for (const amount of [1_500, 2_250]) t.equal((await terminal.pay(customer.phone, amount, 'force-offline')).kind, 'approved')
+
+  const emulated = await openEmulatedModem({ model: 'rak3172', radio: lns, path: '/dev/ttyLoraE2E' })
+  t.teardown(async () => {
+    await emulated.close()
+    MockBinding.reset()
+  })
+  await emulated.modem.join({ region: 'EU868', devEui: EUI, appEui: '0000000000000001', appKey: APP_KEY })
+  const timers = new ManualTimers()
+  const reporter = new LoraReporter({
+    store: terminal.store, events: terminal.events, modem: emulated.modem, clock: systemClock, timers, ed25519: nodeEd25519,
+    online: terminal.sync.online, settings: { interval_ms: 60_000, uplinkPort: 10, downlinkPort: 11 },
+  })
+  reporter.start()
+  t.teardown(() => reporter.stop())
+  t.equal(timers.running, 1, 'the IP link is down: the reporter runs')
+
+  const heard = hub.lora!.reports.next()
+  timers.tick()
+  await reporter.idle()
+  t.match(await heard, { taken: true, check: { state: 'pending' } })
+  const url = `/gateways/${(await operator.ok('GET', '/gateways?pageSize=100')).items.find((g: { eui: string }) => g.eui === EUI).id}/lora`
+  t.match((await operator.ok('GET', url)).lastReport, {
+    gatewaySeq: 2, unsyncedCount: 2, unsyncedAmountMinor: 3_750, currency: 'XOF', rssi: -112, snr: -6.5, check: 'pending',
+    headPrefix: Buffer.from(terminal.store.chainHead().hash.slice(0, 16)).toString('hex'),
+  })
+
+  // IP comes back: the records arrive, the report is found consistent, the reporter stops.
+  const acked = terminal.events.next('records-acked')
+  await terminal.proxy.up()
+  await acked
+  t.equal(timers.running, 0, 'online: no more LoRa reports')
+  t.match((await operator.ok('GET', url)).lastReport, { check: 'consistent' })
+
+  // IP goes down again; the hub revokes the voucher; the terminal learns it over LoRa only.
+  const offline = terminal.events.next('link', ({ online }) => !online)
+  await terminal.proxy.down()
+  await offline
+  t.equal(timers.running, 1)
+  await voucherServices(hub.context).revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'lost phone')
+  await hub.lora!.idle()
+  await lnsEvents.next('downlink-queued')
+  await lnsEvents.next('downlink-queued')
+  t.notOk(terminal.store.isRevoked(customer.voucher.voucherId))
+  const applied = terminal.events.next('lora-revocations')
+  // Class A: each uplink opens the receive windows for one queued downlink, one fragment each.
+  for (let i = 0; i < 2; i++) {
+    timers.tick()
+    await reporter.idle()
+  }
+  t.match((await applied)[0], { parts: 1, count: 1 })
+  t.ok(terminal.store.isRevoked(customer.voucher.voucherId), 'the revoked voucher is refused at the counter')
+  t.equal((await terminal.pay(customer.phone, 100, 'force-offline')).kind, 'declined')
+})
