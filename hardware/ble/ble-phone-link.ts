@@ -26,6 +26,7 @@ export interface NoblePeripheral extends EventEmitter {
   readonly mtu: number | null | undefined
   readonly advertisement: { readonly serviceUuids?: readonly string[]; readonly localName?: string }
   connectAsync(): Promise<void>
+  cancelConnect(): void
   disconnectAsync(): Promise<void>
   discoverSomeServicesAndCharacteristicsAsync(
     serviceUuids: string[], characteristicUuids: string[],
@@ -195,6 +196,11 @@ export class BlePhoneLink implements PhoneLink {
   /** Always leaves the phone disconnected; a phone already gone is not an error here. */
   private async disconnect(peripheral: NoblePeripheral): Promise<void> {
     if (peripheral.state === 'disconnected') return
+    // A pending LE connection holds the controller: no other phone could connect until it is cancelled.
+    if (peripheral.state === 'connecting') {
+      peripheral.cancelConnect()
+      return
+    }
     await this.within(peripheral.disconnectAsync(), this.timeouts_ms.disconnectTimeout_ms, () => new BleError('TIMEOUT', 'disconnect'))
       .catch(() => undefined)
   }

@@ -26,6 +26,8 @@ export interface BlePhoneFaults {
   readonly notifyInstead?: readonly Uint8Array[]
   /** Takes the request and never answers. */
   readonly silent?: boolean
+  /** Never completes a connection (out of range by the time the terminal connects, a busy phone). */
+  readonly neverConnects?: boolean
 }
 
 export interface HostedBlePhone {
@@ -62,6 +64,8 @@ export class FakeBleAdapter extends EventEmitter {
   adapterState: 'poweredOn' | 'poweredOff' | 'unsupported' | 'unauthorized' = 'poweredOn'
   /** The ATT MTU each link negotiates. */
   mtu = ATT_MTU_DEFAULT
+  /** Connections the central cancelled before they completed, by phone id. */
+  readonly cancelledConnects: string[] = []
   private readonly phones = new Map<string, BlePhone>()
   private scanning = false
 
@@ -110,6 +114,7 @@ export class FakeBleAdapter extends EventEmitter {
         this.emit('connect', id, new Error('connection failed: peer not in range'))
         return
       }
+      if (phone.faults.neverConnects === true) return
       phone.connections++
       phone.connected = true
       phone.assembler = new FrameAssembler(REQUEST_MAX_BYTES)
@@ -119,7 +124,9 @@ export class FakeBleAdapter extends EventEmitter {
     })
   }
 
-  cancelConnect(): void {}
+  cancelConnect(id: string): void {
+    this.cancelledConnects.push(id)
+  }
 
   disconnect(id: string): void {
     const phone = this.phones.get(id)

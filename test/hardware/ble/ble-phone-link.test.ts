@@ -128,6 +128,18 @@ t.test('no phone in range: NO_PHONE, and the scan stops', async t => {
   t.equal(hosted.connections, 0)
 })
 
+t.test('a phone that never completes the connection: TIMEOUT, and the pending connection is cancelled', async t => {
+  const adapter = new FakeBleAdapter()
+  const hosted = adapter.addPhone(phoneWithVoucher().phone, { neverConnects: true })
+  const timers = new ManualTimers()
+  const link = new BlePhoneLink(adapter.noble(), { ...TIMEOUTS, setTimer: timers.set })
+  const exchange = link.exchange(request())
+  await until(() => timers.has(TIMEOUTS.connectTimeout_ms))
+  timers.fire(TIMEOUTS.connectTimeout_ms)
+  await t.rejects(exchange, { code: 'TIMEOUT', message: /connection/ })
+  t.same(adapter.cancelledConnects, [hosted.id])
+})
+
 t.test('a phone pulled away mid-exchange: DISCONNECTED, at once, not after a timeout', async t => {
   const adapter = new FakeBleAdapter()
   const { phone } = phoneWithVoucher()
