@@ -3,6 +3,7 @@
 // time, ACK within a timeout or resend, NACK answered by a resend, a corrupted response asked for
 // again with NACK, a silent chip aborted with ACK. Every wait and every retry is bounded.
 
+import { concatBytes } from '../../protocol/bytes'
 import { Pn532Error } from './errors'
 import {
   FrameParser, ackFrame, nackFrame, TFI_PN532_TO_HOST, encodeCommandFrame, hexByte, type ParseEvent,
@@ -176,7 +177,7 @@ export class Pn532 {
         if (answer.length < 1) throw new Pn532Error('BAD_RESPONSE', 'InDataExchange answered no status byte')
         checkStatus(answer[0]!, 'InDataExchange')
         parts.push(answer.subarray(1))
-        if ((answer[0]! & STATUS_MORE_INFORMATION) === 0) return Buffer.concat(parts)
+        if ((answer[0]! & STATUS_MORE_INFORMATION) === 0) return concatBytes(...parts)
         if (round >= this.#options.moreInformationRoundsMax) {
           throw new Pn532Error('BAD_RESPONSE', `more than ${this.#options.moreInformationRoundsMax} "more information" rounds`)
         }

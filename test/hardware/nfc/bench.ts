@@ -2,10 +2,11 @@
 // side, the driver on its application side, and timers that run in virtual time.
 
 import { MockBinding } from '@serialport/binding-mock'
-import { SerialPortMock } from 'serialport'
-import { Pn532, type Pn532Options } from '../../../hardware/nfc/pn532'
+import type { SerialPortMock } from 'serialport'
+import type { Pn532, Pn532Options } from '../../../hardware/nfc/pn532'
 import type { Timers } from '../../../hardware/nfc/timers'
-import { Pn532Emulator, type Pn532EmulatorOptions } from '../../../simulator/nfc/pn532-emulator'
+import type { Pn532Emulator, Pn532EmulatorOptions } from '../../../simulator/nfc/pn532-emulator'
+import { openSimulatedReader } from '../../../simulator/nfc/simulated-reader'
 import { seededRandom } from '../../hub/mqtt/fixtures'
 
 /**
@@ -86,19 +87,15 @@ export async function openBench(
   t: Tap,
   options: { emulator?: Partial<Pn532EmulatorOptions>; reader?: Pn532Options; seed?: number } = {},
 ): Promise<Bench> {
-  const path = `/dev/PN532-${++portCount}`
-  MockBinding.createPort(path, { echo: false, record: true })
-  const port = await new Promise<SerialPortMock>((resolve, reject) => {
-    const opened: SerialPortMock = new SerialPortMock({ path, baudRate: 115200 }, error => (error ? reject(error) : resolve(opened)))
-  })
-  const emulator = Pn532Emulator.attach(port, { random: seededRandom(options.seed ?? 532), ...options.emulator })
   const timers = new VirtualTimers()
-  const reader = new Pn532(port, { timers, ...options.reader })
+  const simulated = await openSimulatedReader(`/dev/PN532-${++portCount}`, {
+    emulator: { random: seededRandom(options.seed ?? 532), ...options.emulator },
+    reader: { timers, ...options.reader },
+  })
   t.teardown(async () => {
-    reader.close()
-    emulator.detach()
-    if (port.isOpen) await new Promise<void>(resolve => port.close(() => resolve()))
+    await simulated.close()
     MockBinding.reset()
   })
+  const { port, emulator, reader } = simulated
   return { port, emulator, reader, timers, written: () => port.port!.recording.toString('hex') }
 }

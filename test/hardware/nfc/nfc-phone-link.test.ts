@@ -118,6 +118,14 @@ t.test('a phone without PayAll answers SELECT with 6A82: NO_PAYALL_APP', async t
   t.equal(phone.received.length, 1, 'nothing after the refused SELECT')
 })
 
+t.test('a phone answering bytes that are no response APDU is BAD_ANSWER', async t => {
+  const bench = await linkBench(t)
+  let deactivations = 0
+  bench.emulator.tap({ processCommandApdu: () => Uint8Array.of(0x90), onDeactivated: () => { deactivations += 1 } })
+  t.equal((await failure(settle(bench.timers, bench.link.exchange(request())))).code, 'BAD_ANSWER')
+  t.equal(deactivations, 1, 'the phone was still released')
+})
+
 t.test('a wallet that will not pay answers a status word the link reports as PHONE_DECLINED', async t => {
   const bench = await linkBench(t)
   const { phone: wallet } = phoneWithVoucher()

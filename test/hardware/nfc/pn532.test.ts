@@ -200,6 +200,15 @@ t.test('a status other than success or a departed target is STATUS; bad argument
   t.throws(() => new Pn532({ write: () => true, on: () => undefined, removeListener: () => undefined }, { ackTimeoutMs: 0 }), { code: 'BAD_ARGUMENT' })
 })
 
+t.test('closing the driver fails the command waiting for the chip with IO, and every later one', async t => {
+  const bench = await awake(t)
+  bench.emulator.inject({ kind: 'silent', commands: 1 })
+  bench.timers.setTimeout(() => bench.reader.close(), 10)
+  t.equal((await failure(settle(bench.timers, bench.reader.firmwareVersion()))).code, 'IO')
+  t.equal(bench.timers.nowMs, 10, 'at once, not at the ACK timeout')
+  t.equal((await failure(bench.reader.firmwareVersion())).code, 'IO')
+})
+
 t.test('a malformed InListPassiveTarget answer is BAD_RESPONSE, never a crash', async t => {
   const bad = ['', '0000', '02', '01', '0101000420', '010100042005080102', '0101000420040801020304', '01010004200408010203040578', '01010004000408010203' + '0400', '01010004000308010203']
   for (const answer of bad) {
