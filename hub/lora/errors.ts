@@ -1,5 +1,5 @@
 // Typed errors of the hub's LoRa path: what is wrong with an uplink the network server
-// delivered, or with the LoRa settings. An uplink refused with one of these changes nothing.
+// delivered. An uplink refused with one of these changes nothing. (Bad settings are ConfigErrors.)
 
 import { CodedError } from '../../protocol/errors'
 
@@ -18,8 +18,6 @@ export type LoraPathErrorCode =
   | 'BAD_FRAME'
   /** The frame counter is not beyond the last one taken: a duplicate or an old frame. */
   | 'OLD_FRAME_COUNTER'
-  /** A LoRa setting is missing or out of range. */
-  | 'BAD_SETTINGS'
 
 export class LoraPathError extends CodedError<LoraPathErrorCode> {
   override readonly name = 'LoraPathError'

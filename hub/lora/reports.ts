@@ -31,7 +31,7 @@ export class LoraReports {
 
   readonly counters: UplinkCounters = {
     taken: 0, BAD_JSON: 0, BAD_UPLINK: 0, FOREIGN_APPLICATION: 0, UNKNOWN_DEVICE: 0, WRONG_PORT: 0, BAD_FRAME: 0,
-    OLD_FRAME_COUNTER: 0, BAD_SETTINGS: 0,
+    OLD_FRAME_COUNTER: 0,
   }
 
   constructor(private readonly deps: LoraReportsDependencies) {}
