@@ -76,7 +76,7 @@ export interface Pn532Options {
   readonly ackTimeoutMs?: number
   /** How long the chip has to answer an ACKed command before it is aborted. */
   readonly responseTimeoutMs?: number
-  /** Resends of a command that got no ACK. */
+  /** Resends of a command that got no ACK; never for InDataExchange, which carries an APDU once. */
   readonly ackRetriesMax?: number
   /** Resends of a command the chip NACKed. */
   readonly nackResendsMax?: number
@@ -218,6 +218,10 @@ export class Pn532 {
   async #command(code: number, parameters: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
     const frame = encodeCommandFrame(code, parameters)
     const name = commandName(code)
+    // A NACK means the chip dropped the frame, so a resend is always safe. Silence is not: the
+    // chip may have taken the command and lost only its ACK, and an APDU sent twice could make
+    // the phone sign a payment twice. Only commands that change nothing are resent on silence.
+    const ackRetriesMax = code === Command.InDataExchange ? 0 : this.#options.ackRetriesMax
     // Whatever arrived before this command belongs to an earlier, finished one.
     this.#inbox.length = 0
     let sends = 0
@@ -232,7 +236,7 @@ export class Pn532 {
       else if (verdict === 'nack') {
         nacks += 1
         if (nacks > this.#options.nackResendsMax) throw new Pn532Error('NACKED', `the chip NACKed ${name} ${nacks} times`)
-      } else if (sends - nacks > this.#options.ackRetriesMax) {
+      } else if (sends - nacks > ackRetriesMax) {
         throw new Pn532Error('NO_ACK', `no ACK to ${name} after ${sends} sends`)
       }
     }

@@ -152,6 +152,21 @@ t.test('a chip silent for one command is reached by the resend; silent for good 
   t.equal((await failure(settle(bench.timers, bench.reader.firmwareVersion()))).code, 'NO_ACK')
 })
 
+t.test('an InDataExchange without ACK is not resent: the phone must never get an APDU twice', async t => {
+  const bench = await awake(t)
+  const target = new EchoTarget()
+  bench.emulator.tap(target)
+  await settle(bench.timers, bench.reader.listPassiveTarget())
+  bench.emulator.inject({ kind: 'silent', commands: 1 })
+  const before = bench.written().length
+  t.equal((await failure(settle(bench.timers, bench.reader.dataExchange(1, fromHex('80500000'))))).code, 'NO_ACK')
+  t.equal(bench.written().slice(before), hex('00 00 FF 07 F9 D4 40 01 80 50 00 00 1B 00'), 'sent once')
+  t.same(target.apdus, [])
+  bench.emulator.inject({ kind: 'nack-storm', count: 1 })
+  t.equal(toHex(await settle(bench.timers, bench.reader.dataExchange(1, fromHex('80500000')))), '9000', 'a NACKed one is resent: the chip dropped it')
+  t.same(target.apdus, ['80500000'])
+})
+
 t.test('a NACK storm is ridden out by resends up to the bound, then NACKED', async t => {
   const bench = await awake(t, { reader: { nackResendsMax: 3 } })
   bench.emulator.inject({ kind: 'nack-storm', count: 3 })
