@@ -1,8 +1,9 @@
 // A Screen fitted to a character display of `rows` x `cols` cells, as pages: lines are wrapped at
 // word boundaries, an amount is right-aligned and never cut (its thousands separators go first,
 // then the space before the currency, then the currency moves to its own row), and when the
-// screen needs more rows than the display has, the first line stays on top of every page while
-// the rest pages beneath it.
+// screen needs more rows than the display has, the amount stays on every page (on top when it
+// is the first line, at the bottom otherwise; the first line when there is no amount) while the
+// other rows page past it.
 
 import type { Screen } from '../devices'
 import { toRomA00 } from './hd44780-rom'
@@ -56,20 +57,26 @@ export function wrapLine(line: string, cols: number): string[] {
 export function pagesOf(screen: Screen, size: DisplaySize): string[][] {
   const { rows, cols } = size
   const pad = (row: string) => row.padEnd(cols)
+  const blank = (count: number) => Array.from({ length: count }, () => pad(''))
   const blocks = screen.lines.map(line => {
     const rom = toRomA00(line)
-    return (fitAmount(rom, cols) ?? wrapLine(rom, cols)).map(pad)
+    const amount = fitAmount(rom, cols)
+    return { amount: amount !== undefined, rows: (amount ?? wrapLine(rom, cols)).map(pad) }
   })
-  const all = blocks.flat()
-  if (all.length <= rows) return [[...all, ...Array.from({ length: rows - all.length }, () => pad(''))]]
-  const header = blocks[0] ?? []
-  const pinned = header.length < rows ? header : []
-  const rest = all.slice(pinned.length)
+  const all = blocks.flatMap(block => block.rows)
+  if (all.length <= rows) return [[...all, ...blank(rows - all.length)]]
+  // The amount stays on every page (the first amount of the screen); without one, the first line does.
+  const amountIndex = blocks.findIndex(block => block.amount)
+  const pinnedIndex = amountIndex === -1 ? 0 : amountIndex
+  const pinned = blocks[pinnedIndex]!.rows.length < rows ? blocks[pinnedIndex]!.rows : []
+  const rest = blocks.flatMap((block, index) => (index === pinnedIndex && pinned.length > 0 ? [] : block.rows))
   const perPage = rows - pinned.length
   const pages: string[][] = []
   for (let offset = 0; offset < rest.length; offset += perPage) {
     const body = rest.slice(offset, offset + perPage)
-    pages.push([...pinned, ...body, ...Array.from({ length: perPage - body.length }, () => pad(''))])
+    const filled = [...body, ...blank(perPage - body.length)]
+    // A pinned first line stays on top; a pinned amount further down stays at the bottom.
+    pages.push(pinnedIndex === 0 ? [...pinned, ...filled] : [...filled, ...pinned])
   }
   return pages
 }

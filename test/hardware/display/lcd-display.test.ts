@@ -85,6 +85,14 @@ t.test('an amount is never cut: separators go, then the space, then the currency
   t.same(pagesOf(screen('99\u202f999\u202f999\u202f999.99 EUR'), { rows: 2, cols: 16 })[0], ['  99999999999.99', '             EUR'])
 })
 
+t.test('a declined screen on 16x2: the amount stays at the bottom while the title and the reason page above it', async t => {
+  const pages = pagesOf({ kind: 'declined', lines: ['REFUSÉ', '12\u202f500 XOF', 'Plafond dépassé'] }, { rows: 2, cols: 16 })
+  t.same(pages.map(page => page.map(row => row.trimEnd())), [
+    ['REFUSE', '      12 500 XOF'],
+    ['Plafond depasse', '      12 500 XOF'],
+  ])
+})
+
 t.test('ROM A00: ASCII stays, ä ö ü ñ ° have glyphs, \\ and ~ do not draw as themselves', async t => {
   t.equal(toRomA00('Grüße ça'), 'Gr\u00f5sse ca')
   t.equal([...toRomA00('ä°\\~')].map(c => c.charCodeAt(0)).join(','), '225,223,47,45')
