@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // payall-terminal: the gateway runtime's command line. init, provision, status, sync and export
-// work on the data directory; run keeps the link to the hub (uploads, acks, config, revocations)
-// while the payment loop waits for the device drivers.
+// work on the data directory; run is the counter (devices, payment loop, link to the hub, LoRa);
+// doctor checks the devices.
 
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { toBase64, toHex } from '../protocol/bytes'
 import { formatMoney } from '../protocol/money'
@@ -13,7 +15,13 @@ import { DEFAULT_CONFIG, loadTerminalConfig } from './config'
 import { systemClock, systemRandom, type Clock, type RandomBytes } from './environment'
 import { TerminalError } from './errors'
 import { TerminalEmitter } from './events'
+import { checkDevices, doctorText } from './doctor'
+import type { DeviceHost } from './devices'
+import { loadHardwareConfig } from './hardware-config'
 import { initTerminal } from './init'
+import { logEvents, runCounter } from './run'
+import { systemHost } from './system-host'
+import { simulatedCounter } from '../simulator/counter/session'
 import { DAY_MS } from './proofs'
 import { provision, type Fetch } from './provision'
 import { limitsLeft } from './risk'
@@ -22,6 +30,7 @@ import { TerminalStore, type StoredRecord } from './store/store'
 import { TerminalSync, type SyncOptions } from './sync'
 
 export const DATA_DIR_DEFAULT = 'payall-terminal-data'
+export const HARDWARE_FILE = 'hardware.json'
 const SYNC_CONNECT_TIMEOUT_MS_DEFAULT = 15_000
 /** Records read per page when exporting: memory stays flat whatever the chain's length. */
 const EXPORT_PAGE_RECORDS = 1_000
@@ -51,14 +60,23 @@ Commands:
                                       recordRetentionDays (config, default 30; 0: at once),
                                       so storage stays bounded. Its proof stays available
                                       from the hub: GET /transactions/{id}/proof
-  run [--config FILE]                 keep the link to the hub: upload records, apply acks,
-                                      RiskConfig, revocations and anchoring proofs as they
-                                      come, prune proved records, until stopped
+  run [--config FILE] [--hardware FILE]
+                                      the counter: opens the devices of the hardware file,
+                                      keeps the link to the hub, takes payments keyed on the
+                                      keypad (Enter on an empty amount: the menu, to refund a
+                                      payment or print the day report), joins LoRa and sends
+                                      commitment frames while IP is down, until stopped
+  run --simulate [--config FILE]      the same with emulated devices (PN532 with a virtual
+                                      phone, ESC/POS printer) and the console as keypad and
+                                      display: t taps the phone; the phone's voucher comes from
+                                      the hub with PAYALL_OPERATOR_EMAIL/PASSWORD
+  run --link-only [--config FILE]     keep the link to the hub without a counter
+  doctor [--hardware FILE] [--json]   open each configured device and say what answered
+                                      (PN532 firmware, modem version, BLE state, printer
+                                      paper); exit 1 if one is missing
 
-Not in this version:
-  run --simulate and the payment loop at the counter (keypad, NFC phone, display, printer)
-  need the device drivers, which come with their own issue; the payment flow itself is in
-  terminal/payment.ts and runs in the tests against the real hub.
+The hardware file (JSON) names a driver and a port for each device; see terminal/hardware-config.ts.
+It is --hardware FILE, else $PAYALL_TERMINAL_HARDWARE, else hardware.json in the data directory.
 
 Options:
   --data-dir DIR   the gateway's data directory (default: $PAYALL_TERMINAL_DATA or ./${DATA_DIR_DEFAULT})
@@ -76,6 +94,10 @@ export interface CliIo {
   stopSignal(): Promise<void>
   /** Sync tuning for tests (reconnect delays, a broker address override). */
   syncOptions?: Partial<SyncOptions>
+  /** Where devices come from; the machine's own unless a test brings emulators. */
+  deviceHost?(): DeviceHost
+  /** The console of the simulated counter (keys in, screens out); the process's own by default. */
+  console?: { input: DeviceHost['input']; output: NodeJS.WritableStream }
 }
 
 type Options = Record<string, string | boolean | undefined>
@@ -94,7 +116,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       options: {
         'data-dir': { type: 'string' }, eui: { type: 'string' }, hub: { type: 'string' }, token: { type: 'string' },
         json: { type: 'boolean' }, 'timeout-ms': { type: 'string' }, 'from-seq': { type: 'string' },
-        config: { type: 'string' }, simulate: { type: 'boolean' },
+        config: { type: 'string' }, simulate: { type: 'boolean' }, hardware: { type: 'string' }, 'link-only': { type: 'boolean' },
       },
     }).values
   } catch (error) {
@@ -110,6 +132,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'sync': return await syncCommand(dataDir, options, io)
       case 'export': return exportCommand(dataDir, options, io)
       case 'run': return await run(dataDir, options, io)
+      case 'doctor': return await doctor(dataDir, options, io)
       default:
         io.err(`payall-terminal: unknown command "${command}" (see --help)\n`)
         return 2
@@ -326,27 +349,53 @@ function exportCommand(dataDir: string, options: Options, io: CliIo): number {
   }
 }
 
-async function run(dataDir: string, options: Options, io: CliIo): Promise<number> {
-  if (options.simulate === true) {
-    io.err('payall-terminal run --simulate: simulated devices come with the device drivers issue; not in this version\n')
-    return 2
+/** The hardware file: --hardware, else $PAYALL_TERMINAL_HARDWARE, else hardware.json in the data directory. */
+function hardwareFile(dataDir: string, options: Options, io: CliIo): string | undefined {
+  const given = (options.hardware as string | undefined) ?? io.env.PAYALL_TERMINAL_HARDWARE
+  if (given !== undefined) return given
+  const inDataDir = join(dataDir, HARDWARE_FILE)
+  return existsSync(inDataDir) ? inDataDir : undefined
+}
+
+async function doctor(dataDir: string, options: Options, io: CliIo): Promise<number> {
+  const file = hardwareFile(dataDir, options, io)
+  if (file === undefined) {
+    io.err(`payall-terminal doctor: no hardware file (--hardware FILE, $PAYALL_TERMINAL_HARDWARE or ${join(dataDir, HARDWARE_FILE)})\n`)
+    return 1
   }
+  const checks = await checkDevices(loadHardwareConfig(file), io.deviceHost?.() ?? systemHost())
+  if (options.json === true) io.out(JSON.stringify({ ok: checks.every(check => check.ok), devices: checks }) + '\n')
+  else io.out(doctorText(checks))
+  return checks.every(check => check.ok) ? 0 : 1
+}
+
+async function run(dataDir: string, options: Options, io: CliIo): Promise<number> {
   const config = typeof options.config === 'string' ? loadTerminalConfig(options.config) : DEFAULT_CONFIG
+  if (options.simulate === true && options['link-only'] === true) throw new TerminalError('BAD_ARGUMENT', '--simulate and --link-only do not go together')
+  const file = options.simulate === true || options['link-only'] === true ? undefined : hardwareFile(dataDir, options, io)
+  const hardware = file === undefined ? undefined : loadHardwareConfig(file)
+  if (hardware === undefined && options.simulate !== true && options['link-only'] !== true) {
+    throw new TerminalError('DEVICE_MISSING', `no hardware file (--hardware FILE, $PAYALL_TERMINAL_HARDWARE or ${join(dataDir, HARDWARE_FILE)}): `
+      + 'name the reader, keypad, display and printer, or use --simulate for emulated devices, or --link-only to sync without a counter')
+  }
   const store = TerminalStore.open(dataDir)
-  const events = new TerminalEmitter()
-  events.on('link', ({ online }) => io.out(`link ${online ? 'up' : 'down'}\n`))
-  events.on('records-acked', ({ headSeq, updated }) => io.out(`ack up to #${headSeq}: ${updated} records settled or answered\n`))
-  events.on('sync-error', ({ code, message }) => io.err(`sync: ${message} [${code}]\n`))
-  events.on('risk-config', ({ serial }) => io.out(`risk config serial ${serial} applied\n`))
-  events.on('revocations', ({ serial, count }) => io.out(`revocation list serial ${serial} applied (${count} vouchers)\n`))
-  events.on('proofs-kept', ({ batchId, stored }) => io.out(`anchoring proofs of batch ${batchId} kept (${stored} new)\n`))
-  events.on('records-pruned', ({ count, throughSeq }) => io.out(`${count} proved records pruned (up to #${throughSeq})\n`))
   try {
-    const sync = startSync(store, io, events, true, config.recordRetentionDays * DAY_MS)
-    io.out(`payall-terminal ${store.identity().eui}: keeping the link to the hub; the payment loop needs the device drivers (not in this version)\n`)
-    await io.stopSignal()
-    await sync.stop()
-    return 0
+    if (options['link-only'] === true) {
+      const events = new TerminalEmitter()
+      logEvents(events, io)
+      const sync = startSync(store, io, events, true, config.recordRetentionDays * DAY_MS)
+      io.out(`payall-terminal ${store.identity().eui}: keeping the link to the hub (no counter)\n`)
+      await io.stopSignal()
+      await sync.stop()
+      return 0
+    }
+    if (options.simulate === true) {
+      const simulated = await simulatedCounter(store, {
+        input: io.console?.input ?? process.stdin, output: io.console?.output ?? process.stdout, env: io.env, random: io.random,
+      })
+      return await runCounter(store, config, simulated.hardware, simulated.host, io, simulated.decorations)
+    }
+    return await runCounter(store, config, hardware!, io.deviceHost?.() ?? systemHost(), io)
   } finally {
     store.close()
   }

@@ -25,6 +25,8 @@ export type TerminalErrorCode =
   | 'PAYMENT_IN_PROGRESS'
   | 'BAD_CONFIG'
   | 'BAD_ARGUMENT'
+  // devices
+  | 'DEVICE_MISSING'
 
 export class TerminalError extends Error {
   override readonly name = 'TerminalError'

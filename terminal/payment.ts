@@ -375,7 +375,7 @@ export class PaymentTerminal {
     })
     if (this.options.printReceipts ?? true) {
       // The payment is recorded: a jammed printer is the merchant's problem to see, not a decline.
-      await printer.print(receipt.text).catch(() => undefined)
+      await printer.print(receipt.text, { qrPayload: receipt.qrPayload }).catch(() => undefined)
     }
     return { kind: 'approved', record, modeNote: note, receipt }
   }

@@ -47,13 +47,22 @@ async function freePort(): Promise<number> {
   return typeof address === 'object' && address !== null ? address.port : 0
 }
 
-t.test('--help says truthfully what this version does not do yet', async t => {
+t.test('--help lists the commands; unknown commands and a run without devices are refused', async t => {
   const { code, out } = await cli().run('--help')
   t.equal(code, 0)
   t.match(out, /init \[--eui EUI\]/)
-  t.match(out, /need the device drivers/)
+  t.match(out, /run --simulate/)
+  t.match(out, /doctor \[--hardware FILE\]/)
   t.equal((await cli().run('dance')).code, 2)
-  t.equal((await cli().run('run', '--simulate', '--data-dir', t.testdir())).code, 2)
+  const empty = await cli().run('run', '--simulate', '--data-dir', t.testdir())
+  t.equal(empty.code, 1)
+  t.match(empty.err, /NOT_INITIALIZED/)
+  const dir = join(t.testdir(), 'gw')
+  await cli().run('init', '--data-dir', dir)
+  const headless = await cli().run('run', '--data-dir', dir)
+  t.equal(headless.code, 1)
+  t.match(headless.err, /no hardware file[\s\S]*--simulate[\s\S]*DEVICE_MISSING/)
+  t.equal((await cli().run('run', '--simulate', '--link-only', '--data-dir', dir)).code, 1, 'one or the other')
 })
 
 t.test('init creates the key file (0600) and the database, and refuses a second init or a bad EUI', async t => {

@@ -1,0 +1,79 @@
+// `payall-terminal run --simulate`: the full driver stack against emulated devices, with a built-in
+// virtual phone. The phone gets its voucher from the gateway's own hub, as a customer would, with
+// the operator's login from PAYALL_OPERATOR_EMAIL / PAYALL_OPERATOR_PASSWORD. At the console,
+// digits, Backspace, c (clear), Enter and q/Esc (cancel) are the keypad; t taps the phone on the
+// reader; what the printer prints is shown as it comes out.
+
+import { formatAmount } from '../../protocol/money'
+import type { Printer } from '../../hardware/devices'
+import type { RunDecorations } from '../../terminal/run'
+import { afterPrint } from '../../terminal/run'
+import type { RandomBytes } from '../../terminal/environment'
+import type { TerminalStore } from '../../terminal/store/store'
+import { customerWithVoucher, HubApi } from '../hub-api'
+import type { VirtualPhone } from '../phone'
+import { SimulatedCounterHost, SIMULATED_HARDWARE } from './host'
+
+const TAP_KEYS = new Set([0x74, 0x54]) // t, T
+
+export interface SimulatedCounter {
+  readonly host: SimulatedCounterHost
+  readonly hardware: typeof SIMULATED_HARDWARE
+  readonly phone: VirtualPhone | undefined
+  readonly decorations: RunDecorations
+}
+
+export interface SimulatedCounterIo {
+  readonly input: SimulatedCounterHost['input']
+  readonly output: NodeJS.WritableStream
+  readonly env: Record<string, string | undefined>
+  readonly random: RandomBytes
+  /** Cash-in and voucher for the built-in phone, in minor units of the gateway's currency. */
+  readonly phoneAllowanceMinor?: number
+}
+
+/** A customer with a phone and a voucher, from the hub the gateway was provisioned with. */
+async function builtInPhone(store: TerminalStore, io: SimulatedCounterIo): Promise<VirtualPhone | string> {
+  const email = io.env.PAYALL_OPERATOR_EMAIL
+  const password = io.env.PAYALL_OPERATOR_PASSWORD
+  if (email === undefined || password === undefined) {
+    return 'no built-in phone: set PAYALL_OPERATOR_EMAIL and PAYALL_OPERATOR_PASSWORD so the simulator can enrol a customer at the hub'
+  }
+  const pin = store.requireHubPin()
+  const currency = store.riskConfig()?.currency
+  if (currency === undefined) return 'no built-in phone: the gateway holds no RiskConfig yet'
+  const operator = await new HubApi(pin.url).as(email, password)
+  const amount = formatAmount(io.phoneAllowanceMinor ?? 100_000, currency)
+  const customer = await customerWithVoucher(operator, `counter-${store.identity().eui.toLowerCase()}-${Buffer.from(io.random(4)).toString('hex')}@sim.payall.example`, currency, amount, amount)
+  return customer.phone
+}
+
+export async function simulatedCounter(store: TerminalStore, io: SimulatedCounterIo): Promise<SimulatedCounter> {
+  const host = new SimulatedCounterHost({ random: io.random, input: io.input, output: io.output })
+  const phone = await builtInPhone(store, io)
+  const say = (text: string) => io.output.write(`${text}\n`)
+  if (typeof phone === 'string') say(phone)
+  const onInput = (chunk: Buffer | string): void => {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    if (!bytes.some(byte => TAP_KEYS.has(byte))) return
+    if (typeof phone === 'string') say('(no phone to tap)')
+    else say(host.tap(phone) ? '(phone held to the reader)' : '(no reader)')
+  }
+  const echoReceipts = (): void => {
+    for (const receipt of host.newReceipts()) {
+      say(['--- printed ---', ...receipt.lines, ...receipt.qrCodes.map(data => `[QR] ${data}`), '---------------'].join('\n'))
+    }
+  }
+  const decorations: RunDecorations = {
+    printer: (inner: Printer) => afterPrint(inner, echoReceipts),
+    started: () => {
+      io.input.on('data', onInput)
+      say('simulated counter: type an amount and Enter, then t to tap the phone; Enter on an empty amount opens the menu; q cancels; Ctrl-C stops')
+    },
+    stop: async () => {
+      io.input.removeListener('data', onInput)
+      SimulatedCounterHost.reset()
+    },
+  }
+  return { host, hardware: SIMULATED_HARDWARE, phone: typeof phone === 'string' ? undefined : phone, decorations }
+}

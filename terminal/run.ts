@@ -1,0 +1,124 @@
+// `payall-terminal run`: the gateway at work. It opens the devices the hardware file names (or the
+// simulator's, with --simulate), keeps the link to the hub, joins the LoRa network when a modem is
+// there, and runs the counter loop until it is told to stop; then it finishes the payment in hand,
+// stops the sync and closes every device and the store.
+
+import type { Printer, PrintExtras } from '../hardware/devices'
+import type { LoraJoinSettings } from '../hardware/lora/modem'
+import type { TerminalConfig } from './config'
+import { Counter } from './counter'
+import { openDevices, type DeviceHost, type TerminalDevices } from './devices'
+import type { Clock, RandomBytes } from './environment'
+import { TerminalError } from './errors'
+import type { TerminalEmitter } from './events'
+import type { HardwareConfig } from './hardware-config'
+import { startRuntime } from './runtime'
+import type { TerminalStore } from './store/store'
+import type { SyncOptions } from './sync'
+
+/** Pause before joining again after a failed LoRa join. */
+const LORA_REJOIN_MS = 60_000
+
+export interface RunIo {
+  out(text: string): void
+  err(text: string): void
+  clock: Clock
+  random: RandomBytes
+  stopSignal(): Promise<void>
+  syncOptions?: Partial<SyncOptions>
+}
+
+/** What --simulate adds around the devices: its own printer echo and its phone's tap key. */
+export interface RunDecorations {
+  printer?(inner: Printer): Printer
+  /** Called once the runtime is up (the simulator's console hooks). */
+  started?(devices: TerminalDevices): void
+  stop?(): Promise<void>
+}
+
+export function logEvents(events: TerminalEmitter, io: Pick<RunIo, 'out' | 'err'>): void {
+  events.on('link', ({ online }) => io.out(`link ${online ? 'up' : 'down'}\n`))
+  events.on('records-acked', ({ headSeq, updated }) => io.out(`ack up to #${headSeq}: ${updated} records settled or answered\n`))
+  events.on('sync-error', ({ code, message }) => io.err(`sync: ${message} [${code}]\n`))
+  events.on('risk-config', ({ serial }) => io.out(`risk config serial ${serial} applied\n`))
+  events.on('revocations', ({ serial, count }) => io.out(`revocation list serial ${serial} applied (${count} vouchers)\n`))
+  events.on('proofs-kept', ({ batchId, stored }) => io.out(`anchoring proofs of batch ${batchId} kept (${stored} new)\n`))
+  events.on('records-pruned', ({ count, throughSeq }) => io.out(`${count} proved records pruned (up to #${throughSeq})\n`))
+}
+
+export async function runCounter(
+  store: TerminalStore, config: TerminalConfig, hardware: HardwareConfig, host: DeviceHost, io: RunIo, decorations: RunDecorations = {},
+): Promise<number> {
+  if (hardware.nfc === undefined && hardware.ble === undefined) {
+    throw new TerminalError('DEVICE_MISSING', 'the hardware file names no NFC reader and no BLE: no phone can pay (see payall-terminal doctor, or run --simulate)')
+  }
+  const currency = store.riskConfig()?.currency
+  if (currency === undefined) throw new TerminalError('NOT_PROVISIONED', 'no RiskConfig: provision the gateway first')
+  const devices = await openDevices(hardware, host)
+  try {
+    const printer = decorations.printer?.(devices.printer) ?? devices.printer
+    const runtime = startRuntime(
+      store,
+      { phone: devices.phone!, display: devices.display, printer, ...(devices.lora !== undefined && { lora: devices.lora }) },
+      config,
+      { clock: io.clock, random: io.random },
+      io.syncOptions,
+    )
+    logEvents(runtime.events, io)
+    const controller = new AbortController()
+    // Not awaited: a join in flight ends when the modem is closed below, and the loop with the signal.
+    if (devices.lora !== undefined && hardware.lora !== undefined) {
+      void keepJoined(devices, {
+        region: hardware.lora.region, devEui: store.identity().eui, appEui: hardware.lora.appEui, appKey: hardware.lora.appKey,
+      }, controller.signal, io)
+    }
+    const counter = new Counter({
+      payments: runtime.payments, keypad: devices.keypad, display: devices.display, language: config.language,
+      currency: () => store.riskConfig()?.currency ?? currency,
+      onError: error => io.err(`payment: ${error.message}\n`),
+    }, controller.signal)
+    decorations.started?.(devices)
+    const loop = counter.run()
+    await Promise.race([io.stopSignal(), loop])
+    controller.abort()
+    await loop
+    await runtime.stop()
+    return 0
+  } finally {
+    await decorations.stop?.()
+    await devices.close()
+  }
+}
+
+/** Joins the LoRa network, again after each failure, until stopped: payments never wait for it. */
+async function keepJoined(devices: TerminalDevices, settings: LoraJoinSettings, signal: AbortSignal, io: Pick<RunIo, 'out' | 'err'>): Promise<void> {
+  const modem = devices.lora!
+  while (!signal.aborted && !modem.joined) {
+    try {
+      await modem.join(settings)
+      io.out(`lora joined (${modem.model}, ${settings.region})\n`)
+    } catch (error) {
+      io.err(`lora: join failed: ${(error as Error).message}; trying again in ${LORA_REJOIN_MS / 1000} s\n`)
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, LORA_REJOIN_MS)
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer)
+          resolve()
+        }, { once: true })
+      })
+    }
+  }
+}
+
+/** A printer that also tells: for the simulator's echo of what came out on paper. */
+export function afterPrint(inner: Printer, then: () => void): Printer {
+  return {
+    async print(text: string, extras?: PrintExtras) {
+      try {
+        await inner.print(text, extras)
+      } finally {
+        then()
+      }
+    },
+  }
+}
