@@ -56,4 +56,5 @@ t.test('keyed on the pad, shown on the LCD, paid over BLE, printed on paper', as
   const [receipt] = paper.receipts()
   t.same(receipt?.lines, result.receipt.text.trimEnd().split('\n').map(line => line.replace(/\u202f/g, ' ')))
   t.ok(receipt?.lines.includes('Épicerie Aïcha'), 'the accents are on paper')
+  t.same(receipt?.qrCodes, [result.receipt.qrPayload], 'the terminal printed its QR payload as a QR code')
 })
