@@ -7,6 +7,7 @@ import { benchLedger } from './ledger'
 import { benchMerkle } from './merkle'
 import type { Metric, Suite } from './metric'
 import { benchProtocol } from './protocol'
+import { benchTerminal } from './terminal'
 
 const SUITES: ReadonlyArray<readonly [string, Suite]> = [
   ['protocol', benchProtocol],
@@ -14,6 +15,7 @@ const SUITES: ReadonlyArray<readonly [string, Suite]> = [
   ['ledger', benchLedger],
   ['hub', benchHub],
   ['anchor', benchAnchor],
+  ['terminal', benchTerminal],
 ]
 
 async function main(): Promise<void> {

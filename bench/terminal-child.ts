@@ -1,0 +1,56 @@
+// The terminal process of the terminal bench: a gateway runtime (store, sync, payment flow, as
+// `payall-terminal` starts it) over a data directory the parent prepared, its link through the
+// parent's relay. It answers RSS questions over IPC and says when every stored record is acked.
+
+import mqtt from 'mqtt'
+import { DEFAULT_CONFIG } from '../terminal/config'
+import { systemClock, systemRandom } from '../terminal/environment'
+import { startRuntime } from '../terminal/runtime'
+import { TerminalStore } from '../terminal/store/store'
+import { Counter, LastScreen, NO_PRINTER } from '../simulator/fleet/terminal'
+
+/** `collect`: run a full garbage collection first (the child runs with --expose-gc), to tell live memory from garbage. */
+export type ChildRequest = { kind: 'memory'; collect: boolean } | { kind: 'stop' }
+export type ChildMessage =
+  | { kind: 'ready' }
+  | { kind: 'memory'; rssBytes: number; heapUsedBytes: number; maxRssBytes: number }
+  | { kind: 'synced'; records: number }
+
+function send(message: ChildMessage): void {
+  process.send!(message)
+}
+
+function main(): void {
+  const [dataDir, relayUrl] = process.argv.slice(2)
+  if (dataDir === undefined || relayUrl === undefined || process.send === undefined) {
+    throw new Error('usage: terminal-child DATA_DIR RELAY_URL (forked, with an IPC channel)')
+  }
+  const store = TerminalStore.open(dataDir)
+  const pendingAtStart = store.pendingTotals().reduce((sum, line) => sum + line.count, 0)
+  const runtime = startRuntime(
+    store, { phone: new Counter(), display: new LastScreen(), printer: NO_PRINTER }, DEFAULT_CONFIG,
+    { clock: systemClock, random: systemRandom },
+    { reconnectInitialMs: 20, reconnectMaxMs: 200, ackTimeoutMs: 60_000, connect: (_url, options) => mqtt.connect(relayUrl, options) },
+  )
+  let synced = false
+  runtime.events.on('records-acked', () => {
+    if (synced || store.firstPendingSeq() !== undefined) return
+    synced = true
+    send({ kind: 'synced', records: pendingAtStart })
+  })
+  process.on('message', (request: ChildRequest) => {
+    if (request.kind === 'memory') {
+      if (request.collect) (globalThis as { gc?: () => void }).gc?.()
+      const usage = process.memoryUsage()
+      send({ kind: 'memory', rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, maxRssBytes: process.resourceUsage().maxRSS * 1024 })
+    } else {
+      void runtime.stop().then(() => {
+        store.close()
+        process.disconnect()
+      })
+    }
+  })
+  send({ kind: 'ready' })
+}
+
+main()

@@ -1,0 +1,160 @@
+// Terminal budgets (DESIGN "Budgets"): authorization received → durably approved (the record
+// committed in SQLite, WAL, synchronous=FULL), p50 and p99 over offline payments through the real
+// payment flow; 10,000 stored records synced to a real hub over loopback MQTT until all are acked;
+// the RSS of a terminal runtime in its own process, idle with those records and after syncing them.
+
+import { fork, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { NONCE_BYTES } from '../protocol/messages/fields'
+import { PaymentMode } from '../protocol/messages/transfer-record'
+import { paymentResponseCodec } from '../protocol/messages/payment-response'
+import { paymentRequestCodec } from '../protocol/messages/payment-request'
+import { TerminalStore } from '../terminal/store/store'
+import type { SimulatedCustomer } from '../simulator/hub-api'
+import { enrollCustomer, enrollTerminals } from '../simulator/fleet/enroll'
+import { startEmbeddedHub } from '../simulator/fleet/hub'
+import { SeededRandom } from '../simulator/fleet/seeded-random'
+import { LinkProxy } from '../simulator/link-proxy'
+import type { ChildMessage, ChildRequest } from './terminal-child'
+import { round, type Metric } from './metric'
+
+const APPROVALS = 2_000
+const STORED_RECORDS = 10_000
+const CUSTOMERS = 10
+const AMOUNT_MINOR = 100
+const LINK_TIMEOUT_MS = 30_000
+const MB = 1024 * 1024
+
+export async function benchTerminal(): Promise<Metric[]> {
+  const workDir = mkdtempSync(join(tmpdir(), 'payall-bench-terminal-'))
+  const hub = await startEmbeddedHub(join(workDir, 'hub'), {})
+  let child: ChildProcess | undefined
+  try {
+    const random = new SeededRandom('bench-terminal')
+    const [terminal] = await enrollTerminals(hub.operator, 1, join(workDir, 'terminals'), random.fork('identities'), { tag: '' }, () => random.fork('nonces'))
+    const gatewayId = terminal!.store.requireHubPin().gatewayId
+    // Limits wide enough for every record of the bench to be taken offline and held unsynced.
+    const limitsArrive = terminal!.events.next('risk-config')
+    await terminal!.restore(LINK_TIMEOUT_MS)
+    await hub.operator.ok('PUT', `/gateways/${gatewayId}/risk`, {
+      unsyncedCountMax: STORED_RECORDS, unsyncedTotalMaxMinor: STORED_RECORDS * AMOUNT_MINOR,
+      consecutiveOfflineMax: STORED_RECORDS, floorLimitMinor: AMOUNT_MINOR,
+    })
+    await limitsArrive
+    await terminal!.cut()
+    const customers: SimulatedCustomer[] = []
+    for (let index = 0; index < CUSTOMERS; index++) {
+      customers.push(await enrollCustomer(hub.operator, index, 'XOF', (STORED_RECORDS / CUSTOMERS) * AMOUNT_MINOR, random.fork(`customer/${index}`), { tag: '' }))
+    }
+
+    // (a) The phone's answer leaves the counter's link at `answeredMs`; the flow approves once the record is committed.
+    let answeredMs = 0
+    const latenciesMs: number[] = []
+    const counter = terminal!.counter
+    const exchange = counter.exchange.bind(counter)
+    counter.exchange = async request => {
+      const response = await exchange(request)
+      answeredMs = performance.now()
+      return response
+    }
+    terminal!.events.on('payment-approved', () => latenciesMs.push(performance.now() - answeredMs))
+    for (let index = 0; index < APPROVALS; index++) {
+      const outcome = await terminal!.pay(customers[index % CUSTOMERS]!.phone, AMOUNT_MINOR, 'force-offline')
+      if (outcome.kind !== 'approved') throw new Error(`bench payment ${index + 1} was declined: ${JSON.stringify(outcome)}`)
+    }
+    latenciesMs.sort((a, b) => a - b)
+    const brokerUrl = terminal!.store.mqttSettings()!.url
+    await terminal!.shutDown()
+
+    // The rest of the 10,000 records, written as the flow writes them but without an fsync each: setup, not measured.
+    const dataDir = terminal!.dataDir
+    const store = TerminalStore.open(dataDir)
+    store.db.pragma('synchronous = OFF')
+    const nonces = random.fork('fill')
+    for (let index = APPROVALS; index < STORED_RECORDS; index++) {
+      const customer = customers[index % CUSTOMERS]!
+      const request = {
+        gatewayEui: terminal!.eui, amountMinor: AMOUNT_MINOR, currency: 'XOF', nonce: nonces.bytes(NONCE_BYTES), timeMs: Date.now(), merchantName: 'Bench',
+      }
+      store.openRequest(request)
+      const { authorization, voucher } = paymentResponseCodec.decode(
+        paymentResponseCodec.encode(customer.phone.authorize(paymentRequestCodec.decode(paymentRequestCodec.encode(request)))),
+      )
+      store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: Date.now() })
+    }
+    store.close()
+
+    // (b) and (c): a terminal process over those records; its link comes up and it syncs them all.
+    const relay = LinkProxy.forUrl(brokerUrl)
+    await relay.up()
+    await relay.down()
+    child = fork(join(__dirname, 'terminal-child.js'), [dataDir, relay.url], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc'],
+    })
+    const messages = childMessages(child)
+    await messages.next('ready')
+    const idle = await memory(child, messages, false)
+    const startMs = performance.now()
+    await relay.up()
+    const synced = await messages.next('synced')
+    const syncMs = performance.now() - startMs
+    if (synced.kind !== 'synced' || synced.records !== STORED_RECORDS) throw new Error(`the child synced ${JSON.stringify(synced)}, not ${STORED_RECORDS} records`)
+    const after = await memory(child, messages, false)
+    const afterCollected = await memory(child, messages, true)
+    child.send({ kind: 'stop' } satisfies ChildRequest)
+    await new Promise(resolve => child!.once('exit', resolve))
+    await relay.down()
+
+    const verification = await hub.operator.ok('GET', '/ledger/verify')
+    if (verification.ok !== true) throw new Error('ledger invariants broken after the terminal bench')
+    return [
+      { name: 'terminal_approvals_measured', value: APPROVALS, unit: 'payments' },
+      { name: 'terminal_authorization_to_durable_approval_p50', value: round(percentile(latenciesMs, 0.5), 3), unit: 'ms' },
+      { name: 'terminal_authorization_to_durable_approval_p99', value: round(percentile(latenciesMs, 0.99), 3), unit: 'ms' },
+      { name: 'terminal_sync_10k_records_to_hub', value: round(syncMs / 1000, 3), unit: 's' },
+      { name: 'terminal_rss_idle_with_10k_records', value: round(idle.rssBytes / MB, 1), unit: 'MB' },
+      { name: 'terminal_rss_after_10k_sync', value: round(after.rssBytes / MB, 1), unit: 'MB' },
+      { name: 'terminal_rss_after_10k_sync_and_gc', value: round(afterCollected.rssBytes / MB, 1), unit: 'MB' },
+      { name: 'terminal_heap_used_idle', value: round(idle.heapUsedBytes / MB, 1), unit: 'MB' },
+      { name: 'terminal_heap_used_after_10k_sync_and_gc', value: round(afterCollected.heapUsedBytes / MB, 1), unit: 'MB' },
+      { name: 'terminal_rss_peak', value: round(after.maxRssBytes / MB, 1), unit: 'MB' },
+    ]
+  } finally {
+    if (child !== undefined && child.exitCode === null) child.kill('SIGKILL')
+    await hub.stop()
+    rmSync(workDir, { recursive: true, force: true })
+  }
+}
+
+/** The value below which `share` of the sorted samples fall (nearest rank). */
+function percentile(sortedMs: readonly number[], share: number): number {
+  return sortedMs[Math.min(sortedMs.length - 1, Math.ceil(share * sortedMs.length) - 1)]!
+}
+
+function childMessages(child: ChildProcess) {
+  const waiting: Array<{ kind: ChildMessage['kind']; resolve(message: ChildMessage): void; reject(error: Error): void }> = []
+  child.on('message', (message: ChildMessage) => {
+    const index = waiting.findIndex(waiter => waiter.kind === message.kind)
+    if (index >= 0) waiting.splice(index, 1)[0]!.resolve(message)
+  })
+  child.on('exit', code => {
+    for (const waiter of waiting.splice(0)) waiter.reject(new Error(`the terminal process exited (${code}) before "${waiter.kind}"`))
+  })
+  return {
+    next(kind: ChildMessage['kind']): Promise<ChildMessage> {
+      return new Promise((resolve, reject) => waiting.push({ kind, resolve, reject }))
+    },
+  }
+}
+
+async function memory(
+  child: ChildProcess, messages: ReturnType<typeof childMessages>, collect: boolean,
+): Promise<{ rssBytes: number; heapUsedBytes: number; maxRssBytes: number }> {
+  const reply = messages.next('memory')
+  child.send({ kind: 'memory', collect } satisfies ChildRequest)
+  const message = await reply
+  if (message.kind !== 'memory') throw new Error('the terminal process answered something else than its memory')
+  return message
+}
