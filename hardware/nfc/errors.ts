@@ -10,7 +10,7 @@ export type Pn532ErrorCode =
   | 'TIMEOUT'
   /** Bytes that do not make a frame: bad LCS or DCS, a length past the bound, a wrong TFI. */
   | 'BAD_FRAME'
-  /** The chip kept answering NACK to a command. */
+  /** NACK frames kept coming instead of the ACK (a line fault: UM0701 has only the host send NACK). */
   | 'NACKED'
   /** The chip answered its syntax-error frame. */
   | 'SYNTAX_ERROR'

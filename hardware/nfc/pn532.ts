@@ -1,7 +1,8 @@
 // PN532 driver over its UART (HSU, 115200 8N1), on an open port it is handed: wake-up, the
 // commands a reader terminal needs, and the link discipline of UM0701-02 §6.2 — one command at a
-// time, ACK within a timeout or resend, NACK answered by a resend, a corrupted response asked for
-// again with NACK, a silent chip aborted with ACK. Every wait and every retry is bounded.
+// time, ACK within a timeout or resend, a corrupted response asked for again with NACK, a silent
+// chip aborted with ACK, and a NACK off a noisy line answered by a resend. Every wait and every
+// retry is bounded.
 
 import { concatBytes } from '../../protocol/bytes'
 import { Pn532Error } from './errors'

@@ -34,13 +34,16 @@ export type Pn532Fault =
   | { readonly kind: 'garbage'; readonly bytes: Uint8Array }
   /** The next response frame stops after `keepBytes` bytes. */
   | { readonly kind: 'cut'; readonly keepBytes: number }
-  /** The next response frame has a wrong DCS (a NACK from the host gets the right one). */
-  | { readonly kind: 'corrupt' }
+  /** The next `count` response frames, resends included, arrive with a wrong DCS. */
+  | { readonly kind: 'corrupt'; readonly count: number }
   /** No answer at all, not even an ACK, to the next `commands` commands. */
   | { readonly kind: 'silent'; readonly commands: number }
   /** ACK, then never a response, to the next command. */
   | { readonly kind: 'stall' }
-  /** NACK instead of ACK to the next `count` commands. */
+  /**
+   * A NACK frame instead of the ACK to the next `count` commands. UM0701 has only the host send
+   * NACK; this is a line fault (noise, a miswired loopback) that the driver must survive.
+   */
   | { readonly kind: 'nack-storm'; readonly count: number }
   /** The phone leaves the field after `afterExchanges` more InDataExchanges; the next answers `status`. */
   | { readonly kind: 'pull-away'; readonly afterExchanges: number; readonly status: typeof STATUS_TIMEOUT | typeof STATUS_CARD_DISAPPEARED }
@@ -78,6 +81,7 @@ export class Pn532Emulator {
   #pullAway: { remaining: number; status: number } | undefined
   #silentCommands = 0
   #nackStorm = 0
+  #corruptResponses = 0
   /** Every well-formed frame the host sent, in order. */
   readonly received: Pn532Frame[] = []
   /** Frames that failed their checksums (the chip ignores them). */
@@ -139,6 +143,7 @@ export class Pn532Emulator {
     switch (fault.kind) {
       case 'silent': this.#silentCommands += fault.commands; break
       case 'nack-storm': this.#nackStorm += fault.count; break
+      case 'corrupt': this.#corruptResponses += fault.count; break
       case 'pull-away': this.#pullAway = { remaining: fault.afterExchanges, status: fault.status }; break
       default: this.#faults.push(fault)
     }
@@ -168,7 +173,7 @@ export class Pn532Emulator {
         // The host aborts a running command; every command here has already answered.
         return
       case 'nack':
-        if (this.#lastResponse !== undefined) this.#emit(this.#lastResponse)
+        if (this.#lastResponse !== undefined) this.#send(this.#lastResponse, false)
         return
       case 'syntax-error':
         return
@@ -257,16 +262,17 @@ export class Pn532Emulator {
     target.onDeactivated()
   }
 
-  /** Sends a response frame through the armed faults. */
-  #send(frame: Uint8Array): void {
+  /** Sends a response frame through the armed faults; a resend after NACK is only corrupted. */
+  #send(frame: Uint8Array, first = true): void {
     let bytes = frame
-    const garbage = this.#takeFault('garbage')
+    const garbage = first ? this.#takeFault('garbage') : undefined
     if (garbage !== undefined) this.#emit(garbage.bytes)
-    if (this.#takeFault('corrupt') !== undefined) {
+    if (this.#corruptResponses > 0) {
+      this.#corruptResponses -= 1
       bytes = frame.slice()
       bytes[bytes.length - 2] = (bytes[bytes.length - 2]! + 1) & 0xff
     }
-    const cut = this.#takeFault('cut')
+    const cut = first ? this.#takeFault('cut') : undefined
     if (cut !== undefined) bytes = bytes.subarray(0, cut.keepBytes)
     this.#emit(bytes)
   }

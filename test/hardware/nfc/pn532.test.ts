@@ -117,12 +117,17 @@ t.test('garbage before a response is skipped', async t => {
   t.equal(bench.timers.fired, 0)
 })
 
-t.test('a corrupted response is asked for again with NACK', async t => {
-  const bench = await awake(t)
-  bench.emulator.inject({ kind: 'corrupt' })
-  const before = bench.written().length
+t.test('a corrupted response is asked for again with NACK, up to the bound, then BAD_FRAME', async t => {
+  const bench = await awake(t, { reader: { responseNacksMax: 2 } })
+  bench.emulator.inject({ kind: 'corrupt', count: 2 })
+  let before = bench.written().length
   t.same(await settle(bench.timers, bench.reader.firmwareVersion()), { ic: 0x32, version: 1, revision: 6, support: 7 })
-  t.equal(bench.written().slice(before), GET_FIRMWARE_VERSION + NACK)
+  t.equal(bench.written().slice(before), GET_FIRMWARE_VERSION + NACK + NACK, 'two NACKs, and the third copy was good')
+  bench.emulator.inject({ kind: 'corrupt', count: 3 })
+  before = bench.written().length
+  t.equal((await failure(settle(bench.timers, bench.reader.firmwareVersion()))).code, 'BAD_FRAME')
+  t.equal(bench.written().slice(before), GET_FIRMWARE_VERSION + NACK + NACK)
+  t.same(await settle(bench.timers, bench.reader.firmwareVersion()), { ic: 0x32, version: 1, revision: 6, support: 7 }, 'the next command works')
 })
 
 t.test('a response cut short times out, is aborted with ACK, and the next command works', async t => {
@@ -167,7 +172,7 @@ t.test('an InDataExchange without ACK is not resent: the phone must never get an
   t.same(target.apdus, ['80500000'])
 })
 
-t.test('a NACK storm is ridden out by resends up to the bound, then NACKED', async t => {
+t.test('a NACK storm on the line is ridden out by resends up to the bound, then NACKED', async t => {
   const bench = await awake(t, { reader: { nackResendsMax: 3 } })
   bench.emulator.inject({ kind: 'nack-storm', count: 3 })
   t.same(await settle(bench.timers, bench.reader.firmwareVersion()), { ic: 0x32, version: 1, revision: 6, support: 7 })
