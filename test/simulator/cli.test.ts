@@ -67,6 +67,11 @@ t.test('--hub runs the fleet against a hub already running, as its operator', as
   t.equal(again.code, 0, `a second run on the same hub gets names of its own: ${again.err}`)
   t.same(outcome(JSON.parse(again.out) as FleetReport), outcome(report), 'and the same outcome')
 
+  const nobody = await sim(env).run('run', '--hub', 'http://127.0.0.1:9', '--json')
+  t.equal(nobody.code, 3, 'no hub at the address: the run could not be carried out')
+  t.match(nobody.err, /no hub answers at http:\/\/127\.0\.0\.1:9/)
+  t.equal(nobody.out, '')
+
   const anonymous = await sim({}).run(...args)
   t.equal(anonymous.code, 2)
   t.match(anonymous.err, /PAYALL_OPERATOR_EMAIL and PAYALL_OPERATOR_PASSWORD/)
