@@ -85,14 +85,10 @@ interface AckWaiter {
   reject(error: TerminalError): void
 }
 
-interface RefundWaiter {
+/** A question to the hub waiting for its answer, which must be about the same payment. */
+interface Waiter<Answer> {
   readonly transferId: Uint8Array
-  resolve(answer: RefundAnswer | 'unreachable'): void
-}
-
-interface OnlineWaiter {
-  readonly transferId: Uint8Array
-  resolve(answer: OnlineAnswer | 'unreachable'): void
+  resolve(answer: Answer | 'unreachable'): void
 }
 
 export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
@@ -121,8 +117,8 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   private failures = 0
   private stopped = false
   private readonly ackWaiters = new Map<number, AckWaiter>()
-  private readonly onlineWaiters = new Map<string, OnlineWaiter>()
-  private readonly refundWaiters = new Map<string, RefundWaiter>()
+  private readonly onlineWaiters = new Map<string, Waiter<OnlineAnswer>>()
+  private readonly refundWaiters = new Map<string, Waiter<RefundAnswer>>()
   private rounds: Promise<unknown> = Promise.resolve()
   private queuedRound: Promise<SyncReport> | undefined
   private retryTimer: NodeJS.Timeout | undefined
@@ -250,24 +246,9 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
 
   /** Asks the hub to approve a payment now; 'unreachable' when the link is down or no answer comes in time. */
   async authorize(authorization: Authorization): Promise<OnlineAnswer | 'unreachable'> {
-    const client = this.client
-    if (client === undefined || !this.linkUp || this.onlineWaiters.size >= ONLINE_REQUESTS_MAX) return 'unreachable'
     const correlationId = this.options.random(ID_BYTES)
-    const key = toHex(correlationId)
-    const answer = new Promise<OnlineAnswer | 'unreachable'>(resolve => {
-      const timer = setTimeout(() => finish('unreachable'), this.onlineTimeoutMs)
-      const finish = (value: OnlineAnswer | 'unreachable'): void => {
-        clearTimeout(timer)
-        this.onlineWaiters.delete(key)
-        resolve(value)
-      }
-      this.onlineWaiters.set(key, { transferId: transferIdOf(authorization), resolve: finish })
-    })
     const payload = onlineAuthorizationRequestCodec.encode({ correlationId, authorization })
-    client.publish(this.settings.topics.onlineRequest, Buffer.from(payload), { qos: 1 }, error => {
-      if (error !== undefined && error !== null) this.onlineWaiters.get(key)?.resolve('unreachable')
-    })
-    return answer
+    return this.ask(this.onlineWaiters, toHex(correlationId), transferIdOf(authorization), payload)
   }
 
   /**
@@ -276,22 +257,27 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
    * have been made: the caller keeps it pending and sends the same bytes again.
    */
   async refund(request: Uint8Array): Promise<RefundAnswer | 'unreachable'> {
-    const client = this.client
-    if (client === undefined || !this.linkUp || this.refundWaiters.size >= ONLINE_REQUESTS_MAX) return 'unreachable'
     const { refundId, transferId } = refundRequestCodec.decode(request)
-    const key = toHex(refundId)
-    if (this.refundWaiters.has(key)) return 'unreachable'
-    const answer = new Promise<RefundAnswer | 'unreachable'>(resolve => {
+    return this.ask(this.refundWaiters, toHex(refundId), transferId, request)
+  }
+
+  /** Publishes a question on the online request topic and waits for its answer, at most the online timeout. */
+  private ask<Answer>(waiters: Map<string, Waiter<Answer>>, key: string, transferId: Uint8Array, payload: Uint8Array): Promise<Answer | 'unreachable'> {
+    const client = this.client
+    if (client === undefined || !this.linkUp || waiters.size >= ONLINE_REQUESTS_MAX || waiters.has(key)) {
+      return Promise.resolve('unreachable')
+    }
+    const answer = new Promise<Answer | 'unreachable'>(resolve => {
       const timer = setTimeout(() => finish('unreachable'), this.onlineTimeoutMs)
-      const finish = (value: RefundAnswer | 'unreachable'): void => {
+      const finish = (value: Answer | 'unreachable'): void => {
         clearTimeout(timer)
-        this.refundWaiters.delete(key)
+        waiters.delete(key)
         resolve(value)
       }
-      this.refundWaiters.set(key, { transferId, resolve: finish })
+      waiters.set(key, { transferId, resolve: finish })
     })
-    client.publish(this.settings.topics.onlineRequest, Buffer.from(request), { qos: 1 }, error => {
-      if (error !== undefined && error !== null) this.refundWaiters.get(key)?.resolve('unreachable')
+    client.publish(this.settings.topics.onlineRequest, Buffer.from(payload), { qos: 1 }, error => {
+      if (error !== undefined && error !== null) waiters.get(key)?.resolve('unreachable')
     })
     return answer
   }
