@@ -23,7 +23,8 @@ export class KeyQueue {
   private readonly keys: Key[] = []
   private readonly readers: Reader[] = []
   private overflowed = false
-  private closed = false
+  /** No key will come any more: the keypad was closed or its input ended. */
+  private ended = false
 
   constructor(readonly capacity: number = KEY_QUEUE_CAPACITY_DEFAULT) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new KeypadError('BAD_OPTIONS', `queue capacity must be a positive integer, got ${capacity}`)
@@ -34,7 +35,7 @@ export class KeyQueue {
   }
 
   push(key: Key): void {
-    if (this.closed) return
+    if (this.ended) return
     const reader = this.readers.shift()
     if (reader !== undefined) {
       reader.resolve(key)
@@ -50,20 +51,26 @@ export class KeyQueue {
   }
 
   next(): Promise<Key> {
-    if (this.closed) return Promise.reject(new KeypadError('CLOSED', 'the keypad is closed'))
     if (this.overflowed) {
       this.overflowed = false
       return Promise.reject(new KeypadError('OVERFLOW', `more than ${this.capacity} keys were pressed before any was read; they were discarded`))
     }
     const key = this.keys.shift()
     if (key !== undefined) return Promise.resolve(key)
+    if (this.ended) return Promise.reject(new KeypadError('CLOSED', 'the keypad is closed'))
     return new Promise((resolve, reject) => this.readers.push({ resolve, reject }))
   }
 
-  /** Rejects every waiting read with CLOSED; later presses are ignored. */
+  /** The input ended: keys already pressed can still be read, then reads fail with CLOSED. */
+  end(): void {
+    this.ended = true
+    for (const reader of this.readers.splice(0)) reader.reject(new KeypadError('CLOSED', 'the keypad input ended'))
+  }
+
+  /** Discards the keys held and fails every read with CLOSED; later presses are ignored. */
   close(): void {
-    this.closed = true
     this.keys.length = 0
-    for (const reader of this.readers.splice(0)) reader.reject(new KeypadError('CLOSED', 'the keypad was closed'))
+    this.overflowed = false
+    this.end()
   }
 }

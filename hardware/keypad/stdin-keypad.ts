@@ -71,6 +71,8 @@ export class StdinKeypad implements Keypad {
     for (const key of keysOfInput(bytes, this.onInterrupt)) this.queue.push(key)
   }
   private readonly onInterrupt: () => void
+  /** A piped input that runs out, or a terminal that hangs up: no key will come. */
+  private readonly onEnd = (): void => this.queue.end()
 
   constructor(private readonly input: RawModeStream, options: StdinKeypadOptions = {}) {
     this.queue = new KeyQueue(options.queueCapacity)
@@ -80,6 +82,7 @@ export class StdinKeypad implements Keypad {
       input.setRawMode(true)
     }
     input.on('data', this.onData)
+    input.on('end', this.onEnd)
     input.resume()
   }
 
@@ -90,6 +93,7 @@ export class StdinKeypad implements Keypad {
   /** Stops reading, restores the terminal's mode, and fails waiting reads with CLOSED. */
   close(): void {
     this.input.off('data', this.onData)
+    this.input.off('end', this.onEnd)
     this.input.pause()
     if (this.rawModeBefore !== undefined) this.input.setRawMode!(this.rawModeBefore)
     this.queue.close()

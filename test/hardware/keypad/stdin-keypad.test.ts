@@ -22,6 +22,14 @@ t.test('digits, Backspace, Delete, c, Enter, Esc and q from a stream', async t =
   keypad.close()
 })
 
+t.test('input that ends: the keys already typed are read, then CLOSED instead of waiting forever', async t => {
+  const input = new PassThrough()
+  const keypad = new StdinKeypad(input)
+  input.end('4\r')
+  t.same(await read(keypad, 2), ['4', 'enter'])
+  await t.rejects(keypad.nextKey(), { name: 'KeypadError', code: 'CLOSED' })
+})
+
 t.test('arrows and other escape sequences are no keys; CR LF is one Enter', async t => {
   t.same(keysOfInput(Buffer.from('\x1b[A\x1b[1;5C\x1bOP4\r\n')), ['4', 'enter'])
   t.same(keysOfInput(Buffer.from('x!é\t')), [], 'letters and symbols are ignored')
