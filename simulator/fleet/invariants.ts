@@ -4,6 +4,7 @@
 // sees it), every double spend detected. All through REST, so they hold for any hub.
 
 import { equalBytes, sha256, toHex } from '../../protocol/bytes'
+import { Reason } from '../../protocol/reasons'
 import type { StoredRecord, TerminalStore } from '../../terminal/store/store'
 import type { HubApi } from '../hub-api'
 
@@ -56,6 +57,7 @@ export async function checkInvariants(input: {
   const failures = new FailureList()
   const totals: AckTotals = { settled: 0, duplicates: 0, flagged: 0, rejected: 0, pending: 0 }
   const outcomes = new Map<string, StoredRecord['ackOutcome']>()
+  const refusedByDesign = new Set<string>()
 
   const verify = await input.operator.ok('GET', '/ledger/verify')
   if (verify.ok !== true) {
@@ -75,7 +77,10 @@ export async function checkInvariants(input: {
         failures.add('settled-exactly-once', `${eui} record ${record.gatewaySeq} was never acked`)
       } else if (record.ackOutcome === 'rejected') {
         totals.rejected++
-        failures.add('settled-exactly-once', `${eui} record ${record.gatewaySeq} was approved at the counter and rejected by the hub (reason ${record.ackReason})`)
+        // Taken offline by a terminal that had not heard of the revocation, past the hub's grace:
+        // refused by design (the merchant's risk). Any other refusal of an approved payment is a fault.
+        if (record.ackReason === Reason.VoucherRevoked) refusedByDesign.add(toHex(record.transferId))
+        else failures.add('settled-exactly-once', `${eui} record ${record.gatewaySeq} was approved at the counter and rejected by the hub (reason ${record.ackReason})`)
       } else if (record.ackOutcome === 'settled') totals.settled++
       else if (record.ackOutcome === 'duplicate') totals.duplicates++
       else if (record.ackOutcome === 'flagged') totals.flagged++
@@ -102,9 +107,10 @@ export async function checkInvariants(input: {
     const approvedIds = new Map(approvals.map(approval => [approval.transferIdHex, approval]))
     for (const approval of approvals) {
       const found = settled.get(approval.transferIdHex) ?? []
-      if (found.length !== 1) {
-        failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} is settled ${found.length} times at the hub`)
-      } else if (found[0] !== approval.amountMinor) {
+      const expected = refusedByDesign.has(approval.transferIdHex) ? 0 : 1
+      if (found.length !== expected) {
+        failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} is settled ${found.length} times at the hub, not ${expected}`)
+      } else if (expected === 1 && found[0] !== approval.amountMinor) {
         failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} of ${approval.amountMinor} settled as ${found[0]}`)
       }
     }

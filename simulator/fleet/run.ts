@@ -43,6 +43,10 @@ export interface FleetReport {
   readonly duplicates: number
   /** Settled and flagged as one side of a double spend (an expected outcome, not a failure). */
   readonly flagged: number
+  /**
+   * Approved at a counter and refused by the hub. Only one refusal is by design (an offline payment
+   * under a voucher revoked longer ago than the hub's grace); any other is an invariant failure.
+   */
   readonly rejected: number
   /** Approved payments by the mode recorded, and by what the display said. */
   readonly approvedByMode: { readonly online: number; readonly offline: number }
