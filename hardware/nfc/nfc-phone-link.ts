@@ -6,7 +6,7 @@
 import type { PhoneLink } from '../devices'
 import {
   SW_FILE_NOT_FOUND, SW_OK, decodeResponseApdu, describeStatusWord, encodeCommandApdu, exchangeChained,
-  paymentRequestCommand, selectPayAll, type ExchangeOptions,
+  paymentRequestCommand, selectPayAll, type CommandApdu, type ExchangeOptions,
 } from '../../protocol/apdu'
 import { ProtocolError } from '../../protocol/errors'
 import { NfcLinkError, Pn532Error } from './errors'
@@ -48,7 +48,10 @@ export class NfcPhoneLink implements PhoneLink {
     this.#exchangeOptions = options.exchange ?? {}
   }
 
-  /** The PayAll exchange with the next phone tapped; `signal` ends the wait for a tap. */
+  /**
+   * The PayAll exchange with the next phone tapped. `signal` ends the wait for a tap; an exchange
+   * already under way runs to its end, since the phone may be signing.
+   */
   async exchange(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     const command = paymentRequestCommand(request)
     const target = await this.waitForPhone(signal)
@@ -62,7 +65,7 @@ export class NfcPhoneLink implements PhoneLink {
 
   /** Polls the field until an ISO 14443-4 target (a phone, not a plain card) is there. */
   async waitForPhone(signal?: AbortSignal): Promise<PassiveTarget> {
-    // Bounded: pollsMax polls, tapWaitMaxMs apart in all.
+    // Bounded: at most pollsMax polls, pollIntervalMs apart.
     for (let poll = 1; ; poll++) {
       if (signal?.aborted) throw new NfcLinkError('ABORTED', 'the wait for a phone was aborted')
       const target = await this.#reader.listPassiveTarget()
@@ -73,7 +76,7 @@ export class NfcPhoneLink implements PhoneLink {
     }
   }
 
-  async #pay(target: PassiveTarget, command: ReturnType<typeof paymentRequestCommand>): Promise<Uint8Array> {
+  async #pay(target: PassiveTarget, command: CommandApdu): Promise<Uint8Array> {
     const transmit = (apdu: Uint8Array) => this.#reader.dataExchange(target.targetNumber, apdu)
     try {
       const selected = decodeResponseApdu(await transmit(encodeCommandApdu(selectPayAll())))

@@ -60,6 +60,7 @@ const WAKE_UP_BYTE = 0x55
 /** PN532 error code: improper command in the current context. */
 const STATUS_WRONG_CONTEXT = 0x27
 const MORE_INFORMATION = 0x40
+const RECEIVED_MAX = 256
 
 interface Activation {
   readonly target: FieldTarget
@@ -82,7 +83,7 @@ export class Pn532Emulator {
   #silentCommands = 0
   #nackStorm = 0
   #corruptResponses = 0
-  /** Every well-formed frame the host sent, in order. */
+  /** The last RECEIVED_MAX well-formed frames the host sent, in order (a simulated run is long). */
   readonly received: Pn532Frame[] = []
   /** Frames that failed their checksums (the chip ignores them). */
   ignoredFrames = 0
@@ -163,6 +164,7 @@ export class Pn532Emulator {
         continue
       }
       this.received.push(event.frame)
+      if (this.received.length > RECEIVED_MAX) this.received.shift()
       this.#onFrame(event.frame)
     }
   }
