@@ -1,17 +1,15 @@
 import t from 'tap'
-import { createServer } from 'node:net'
 import { statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeEd25519 } from '../../protocol/signature/node'
-import { startHub } from '../../hub/server'
 import { main, type CliIo } from '../../terminal/cli'
 import { parseTerminalConfig } from '../../terminal/config'
 import { systemClock, systemRandom } from '../../terminal/environment'
 import { TerminalEmitter } from '../../terminal/events'
 import { PaymentTerminal } from '../../terminal/payment'
 import { dataFiles, TerminalStore } from '../../terminal/store/store'
-import { hubConfig, OPERATOR, Rest, customerWithVoucher } from '../hub/e2e/running-hub'
-import { addUser } from '../hub/http/fixtures'
+import { customerWithVoucher } from '../hub/e2e/running-hub'
+import { hubWithGatewayToken } from './cli-world'
 import { FixedAuthorizer, RecordingDisplay, RecordingPrinter, phoneLink } from './fixtures'
 
 function cli(overrides: Partial<CliIo> = {}) {
@@ -37,14 +35,6 @@ function cli(overrides: Partial<CliIo> = {}) {
       return { code, out: out.join(''), err: err.join('') }
     },
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
-  const address = server.address()
-  await new Promise<void>(resolve => server.close(() => resolve()))
-  return typeof address === 'object' && address !== null ? address.port : 0
 }
 
 t.test('--help lists the commands; unknown commands and a run without devices are refused', async t => {
@@ -112,14 +102,8 @@ t.test('a config file is validated and a wrong one is refused naming the field',
 
 t.test('init → provision → offline payments → status → sync → export, against the real hub', async t => {
   const base = t.testdir()
-  const hub = await startHub(hubConfig(join(base, 'hub'), { mqttPort: await freePort() }))
-  t.teardown(() => hub.stop())
-  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
-  const ownerId = await addUser(hub.context, { email: 'fanta@shop.example', password: 'owner password 1', role: 'owner' })
   const eui = '70B3D57ED0000B02'
-  const gateway = await operator.ok('POST', '/gateways', { name: 'Counter', type: 'pi-nfc', eui, price: '25000' })
-  await operator.ok('POST', `/gateways/${gateway.id}/assign`, { ownerUserId: ownerId })
-  const { token } = await operator.ok('POST', `/gateways/${gateway.id}/provisioning-token`)
+  const { hub, operator, token } = await hubWithGatewayToken(t, base, eui, 'fanta@shop.example')
 
   const dir = join(base, 'gw')
   const terminal = cli()

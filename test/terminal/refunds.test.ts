@@ -27,6 +27,14 @@ function kindOf(outcome: RefundOutcome): string {
   return outcome.kind === 'declined' ? `declined ${reasonName(outcome.reason)}` : outcome.kind
 }
 
+/** A refund written down and signed, not sent: what the terminal holds between asking and hearing. */
+function openRefund(world: WorldTerminal, seq: number, amountMinor: number) {
+  return new RefundBook(world.store).open({
+    refundId: randomBytes(16), transferId: world.store.record(seq)!.transferId, gatewaySeq: seq, amountMinor,
+    currency: 'XOF', nowMs: Date.now(), ed25519: nodeEd25519,
+  })
+}
+
 async function online(world: WorldTerminal): Promise<void> {
   const up = world.events.next('link', ({ online }) => online)
   await world.proxy.up()
@@ -63,10 +71,7 @@ t.test('a refund gives money back once per refund id, never more than the paymen
 
   // Beyond what is left: refused by the terminal, and by the hub when a request gets there anyway.
   t.equal(kindOf(await world.terminal.refund({ gatewaySeq: seq }, 6_001)), 'declined RefundExceedsPayment')
-  const forced = book.open({
-    refundId: randomBytes(16), transferId: stored.transferId, gatewaySeq: seq, amountMinor: 6_001, currency: 'XOF',
-    nowMs: Date.now(), ed25519: nodeEd25519,
-  })
+  const forced = openRefund(world, seq, 6_001)
   const refused = await world.sync.refund(forced.request)
   t.equal(refused !== 'unreachable' && refused.response.reason, Reason.RefundExceedsPayment, 'the hub refuses it too')
 
@@ -93,11 +98,7 @@ t.test('a refund whose answer was lost is sent again unchanged and made once', a
   const customerBefore = await walletBalance(customer.api, customer.wallet)
 
   // Written down and sent, but the answer never written: as if the link fell right after sending.
-  const book = new RefundBook(world.store)
-  const pending = book.open({
-    refundId: randomBytes(16), transferId: world.store.record(seq)!.transferId, gatewaySeq: seq, amountMinor: 2_000,
-    currency: 'XOF', nowMs: Date.now(), ed25519: nodeEd25519,
-  })
+  const pending = openRefund(world, seq, 2_000)
   t.not(await world.sync.refund(pending.request), 'unreachable')
   t.same(world.terminal.pendingRefunds().map(r => toHex(r.refundId)), [toHex(pending.refundId)], 'still pending here')
 
@@ -132,8 +133,7 @@ t.test('refunds are refused offline, for unknown payments, with a wrong signatur
   const answer = await world.sync.refund(forged)
   t.equal(answer !== 'unreachable' && answer.response.reason, Reason.BadGatewaySignature, 'only the gateway\'s own key asks')
 
-  const book = new RefundBook(world.store)
-  const made = book.open({ refundId: randomBytes(16), transferId, gatewaySeq: seq, amountMinor: 1_000, currency: 'XOF', nowMs: Date.now(), ed25519: nodeEd25519 })
+  const made = openRefund(world, seq, 1_000)
   t.not(await world.sync.refund(made.request), 'unreachable')
   const reused = refundRequestCodec.encode(refundRequestCodec.sign({
     refundId: made.refundId, transferId, gatewayEui: world.eui, amountMinor: 1_500, currency: 'XOF', timeMs: Date.now(),

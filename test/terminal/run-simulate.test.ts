@@ -5,24 +5,14 @@
 
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { startHub } from '../../hub/server'
 import { main, type CliIo } from '../../terminal/cli'
 import { systemClock, systemRandom } from '../../terminal/environment'
 import { TerminalStore } from '../../terminal/store/store'
 import { SimulatedCounterHost, SIMULATED_PORTS } from '../../simulator/counter/host'
-import { hubConfig, OPERATOR, Rest } from '../hub/e2e/running-hub'
-import { addUser } from '../hub/http/fixtures'
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
-  const address = server.address()
-  await new Promise<void>(resolve => server.close(() => resolve()))
-  return typeof address === 'object' && address !== null ? address.port : 0
-}
+import { OPERATOR } from '../hub/e2e/running-hub'
+import { hubWithGatewayToken } from './cli-world'
 
 /** Text written to a stream, and promises of what it will show. */
 class Transcript {
@@ -66,14 +56,8 @@ function cliIo(overrides: Partial<CliIo>): { io: CliIo; out: Transcript; err: Tr
 
 t.test('run --simulate: keys at the console, a phone tapped on the emulated PN532, a printed receipt, a refund from the menu', async t => {
   const base = t.testdir()
-  const hub = await startHub(hubConfig(join(base, 'hub'), { mqttPort: await freePort() }))
-  t.teardown(() => hub.stop())
-  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
-  const ownerId = await addUser(hub.context, { email: 'khady@shop.example', password: 'owner password 1', role: 'owner' })
   const eui = '70B3D57ED0000D01'
-  const gateway = await operator.ok('POST', '/gateways', { name: 'Simulated counter', type: 'pi-nfc', eui, price: '25000' })
-  await operator.ok('POST', `/gateways/${gateway.id}/assign`, { ownerUserId: ownerId })
-  const { token } = await operator.ok('POST', `/gateways/${gateway.id}/provisioning-token`)
+  const { hub, operator, token } = await hubWithGatewayToken(t, base, eui, 'khady@shop.example')
   const dir = join(base, 'gw')
   t.equal(await main(['init', '--data-dir', dir, '--eui', eui], cliIo({}).io), 0)
   t.equal(await main(['provision', '--data-dir', dir, '--hub', hub.httpUrl, '--token', token], cliIo({}).io), 0)
