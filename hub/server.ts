@@ -66,6 +66,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   let app: FastifyInstance | undefined
   let sweeper: NodeJS.Timeout | undefined
   let anchoring: AnchorService | undefined
+  let lora: LoraPath | undefined
   try {
     const clock = overrides.clock ?? systemClock
     const bus = new LateBoundBus()
@@ -91,7 +92,6 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     const pool = new VerifyPool()
     const { revocations, vouchers } = voucherServices(context)
     const loraConfig = loraSettings(config)
-    let lora: LoraPath | undefined
     const gateways = new GatewayStore(db)
     const ingest = new RecordIngest({
       store: new IngestStore(db),
@@ -131,15 +131,9 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       throw error
     }
     if (loraConfig !== undefined) {
-      try {
-        lora = await startLoraPath(context, {
-          settings: loraConfig, revocations, gateway: eui => gateways.ingestView(eui), ed25519: nodeEd25519,
-        })
-      } catch (error) {
-        await mqtt.stop()
-        await pool.close()
-        throw error
-      }
+      lora = startLoraPath(context, {
+        settings: loraConfig, revocations, gateway: eui => gateways.ingestView(eui), ed25519: nodeEd25519,
+      })
     }
     const mqttUrl = mqtt.url
     sweeper = startHoldSweeper(context, vouchers)
@@ -183,6 +177,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     }
   } catch (error) {
     clearInterval(sweeper)
+    await lora?.stop()
     await anchoring?.stop()
     await app?.close()
     db.close()

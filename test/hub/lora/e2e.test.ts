@@ -56,6 +56,7 @@ t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hea
     loraMqttUrl: broker.url, loraFormat: 'chirpstack', loraApplication: APPLICATION_ID,
   }))
   t.teardown(() => hub.stop())
+  await hub.lora!.connected()
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const terminal = await provisionedTerminal(hub, operator, dir, EUI, 'lora@shop.example')
   t.teardown(async () => {

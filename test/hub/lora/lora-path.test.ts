@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
+import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fromBase64 } from '../../../protocol/bytes'
 import { ackCodec } from '../../../protocol/messages/ack'
@@ -38,6 +39,7 @@ async function loraWorld(t: Test, format: HubConfig['loraFormat']): Promise<Lora
     loraPassword: LNS_CREDENTIALS.password,
   }))
   t.teardown(() => hub.stop())
+  await hub.lora!.connected()
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const gateway = await provisionGateway(hub, operator, EUI, `owner-${format}@shop.example`)
   return { hub, lns, operator, gateway }
@@ -258,3 +260,36 @@ for (const format of ['chirpstack', 'tts'] as const) {
     t.same(revocation, { ...revocation, serial: list.serial, part: 0, parts: 1, voucherIds: [customer.voucher.voucherId] })
   })
 }
+
+t.test('a network server that cannot be reached does not keep the hub from starting; the hub connects once it can', async t => {
+  const probe = createServer()
+  await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', () => resolve()))
+  const port = (probe.address() as AddressInfo).port
+  await new Promise(resolve => probe.close(resolve))
+  const hub = await startHub(hubConfig(join(t.testdir(), 'hub'), {
+    loraMqttUrl: `mqtt://127.0.0.1:${port}`, loraApplication: CHIRPSTACK_APPLICATION,
+    loraUsername: LNS_CREDENTIALS.username, loraPassword: LNS_CREDENTIALS.password,
+  }))
+  t.teardown(() => hub.stop())
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  t.ok(operator, 'the hub serves while the network server is down')
+
+  const lns = await startTestNetworkServer(port)
+  t.teardown(() => lns.close())
+  await hub.lora!.connected()
+  const gateway = await provisionGateway(hub, operator, EUI, 'late@shop.example')
+  const world = { hub, lns, operator, gateway }
+  t.match(await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 1, payload: frame() })), { taken: true })
+})
+
+t.test('a hub whose network server never answers still stops', async t => {
+  const probe = createServer()
+  await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', () => resolve()))
+  const port = (probe.address() as AddressInfo).port
+  await new Promise(resolve => probe.close(resolve))
+  const hub = await startHub(hubConfig(join(t.testdir(), 'hub'), {
+    loraMqttUrl: `mqtt://127.0.0.1:${port}`, loraApplication: CHIRPSTACK_APPLICATION,
+  }))
+  await hub.stop()
+  t.pass('stopped while the first connection was still being attempted')
+})

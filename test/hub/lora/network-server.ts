@@ -16,7 +16,7 @@ export interface TestNetworkServer {
   close(): Promise<void>
 }
 
-export async function startTestNetworkServer(): Promise<TestNetworkServer> {
+export async function startTestNetworkServer(port = 0): Promise<TestNetworkServer> {
   // aedes is an ES module: loaded the way hub/mqtt/broker.ts loads it.
   const { Aedes } = await import('aedes')
   // Like a network server's broker: only its integration's credentials get in.
@@ -27,7 +27,7 @@ export async function startTestNetworkServer(): Promise<TestNetworkServer> {
   })
   await aedes.listen()
   const server = createServer(aedes.handle)
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
+  await new Promise<void>(resolve => server.listen(port, '127.0.0.1', () => resolve()))
   const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`
   const client = await connectAsync(url, { ...LNS_CREDENTIALS, clientId: 'network-server', reconnectPeriod: 0 })
   return {
