@@ -14,7 +14,7 @@ export type Pn532ErrorCode =
   | 'NACKED'
   /** The chip answered its syntax-error frame. */
   | 'SYNTAX_ERROR'
-  /** A well-formed frame that is not the answer to the command sent. */
+  /** A response frame whose content breaks its command's format. */
   | 'BAD_RESPONSE'
   /** The target left the field: InDataExchange status 01 (timeout) or 2B (card disappeared). */
   | 'TARGET_GONE'

@@ -238,6 +238,8 @@ export class Pn532 {
         nacks += 1
         if (nacks > this.#options.nackResendsMax) throw new Pn532Error('NACKED', `the chip NACKed ${name} ${nacks} times`)
       } else if (sends - nacks > ackRetriesMax) {
+        // Should the chip have taken it after all, an ACK aborts it: no late answer to mistake.
+        await this.#abort()
         throw new Pn532Error('NO_ACK', `no ACK to ${name} after ${sends} sends`)
       }
     }
@@ -273,9 +275,7 @@ export class Pn532 {
         const event = await this.#next(deadline)
         if (event === 'timeout') {
           if (this.#closed) throw new Pn532Error('IO', `the driver closed while ${name} ran`)
-          // An ACK from the host aborts the command on the chip; its partial frame is not coming.
-          this.#parser.reset()
-          await this.#write(ackFrame())
+          await this.#abort()
           throw new Pn532Error('TIMEOUT', `no response to ${name} within ${this.#options.responseTimeoutMs} ms`)
         }
         if (event.kind === 'invalid') {
@@ -289,14 +289,20 @@ export class Pn532 {
         const frame = event.frame
         if (frame.kind === 'ack' || frame.kind === 'nack') continue
         if (frame.kind === 'syntax-error') throw new Pn532Error('SYNTAX_ERROR', `the chip answered ${name} with its syntax-error frame`)
-        if (frame.tfi !== TFI_PN532_TO_HOST || frame.data[0] !== ((code + 1) & 0xff)) {
-          throw new Pn532Error('BAD_RESPONSE', `expected D5 ${hexByte(code + 1)}, got ${hexByte(frame.tfi)} ${hexByte(frame.data[0]!)}`)
-        }
+        // Our own frame echoed by the line, or a late answer to an aborted command: not ours.
+        if (frame.tfi !== TFI_PN532_TO_HOST || frame.data[0] !== ((code + 1) & 0xff)) continue
         return frame.data.subarray(1)
       }
     } finally {
       deadline.cancel()
     }
+  }
+
+  /** An ACK from the host aborts the chip's current command; a partial frame of it is not coming. */
+  async #abort(): Promise<void> {
+    this.#parser.reset()
+    this.#inbox.length = 0
+    if (!this.#closed) await this.#write(ackFrame())
   }
 
   #deadline(delayMs: number): { expired: boolean; cancel(): void } {

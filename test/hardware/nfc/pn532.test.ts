@@ -56,7 +56,7 @@ t.test('begin wakes the chip with 55 55 and zeros, then SAMConfiguration; the fi
 t.test('a chip never woken up gives NO_ACK after every resend', async t => {
   const bench = await openBench(t, { reader: { ackRetriesMax: 2 } })
   t.equal((await failure(settle(bench.timers, bench.reader.firmwareVersion()))).code, 'NO_ACK')
-  t.equal(bench.written(), GET_FIRMWARE_VERSION.repeat(3), 'sent once and resent twice')
+  t.equal(bench.written(), GET_FIRMWARE_VERSION.repeat(3) + ACK, 'sent once, resent twice, then aborted with an ACK')
   t.equal(bench.timers.nowMs, 150, 'three ACK timeouts of 50 ms')
 })
 
@@ -117,6 +117,15 @@ t.test('garbage before a response is skipped', async t => {
   t.equal(bench.timers.fired, 0)
 })
 
+t.test('a late answer to another command, or the host\'s own frame echoed, is not taken for the response', async t => {
+  const bench = await awake(t)
+  bench.emulator.inject({ kind: 'garbage', bytes: fromHex(hex('00 00 FF 03 FD D5 4B 00 E0 00') + GET_FIRMWARE_VERSION) })
+  const before = bench.written().length
+  t.same(await settle(bench.timers, bench.reader.firmwareVersion()), { ic: 0x32, version: 1, revision: 6, support: 7 })
+  t.equal(bench.written().slice(before), GET_FIRMWARE_VERSION, 'both well-formed, so no NACK')
+  t.equal(bench.timers.fired, 0)
+})
+
 t.test('a corrupted response is asked for again with NACK, up to the bound, then BAD_FRAME', async t => {
   const bench = await awake(t, { reader: { responseNacksMax: 2 } })
   bench.emulator.inject({ kind: 'corrupt', count: 2 })
@@ -165,7 +174,7 @@ t.test('an InDataExchange without ACK is not resent: the phone must never get an
   bench.emulator.inject({ kind: 'silent', commands: 1 })
   const before = bench.written().length
   t.equal((await failure(settle(bench.timers, bench.reader.dataExchange(1, fromHex('80500000'))))).code, 'NO_ACK')
-  t.equal(bench.written().slice(before), hex('00 00 FF 07 F9 D4 40 01 80 50 00 00 1B 00'), 'sent once')
+  t.equal(bench.written().slice(before), hex('00 00 FF 07 F9 D4 40 01 80 50 00 00 1B 00') + ACK, 'sent once, then aborted')
   t.same(target.apdus, [])
   bench.emulator.inject({ kind: 'nack-storm', count: 1 })
   t.equal(toHex(await settle(bench.timers, bench.reader.dataExchange(1, fromHex('80500000')))), '9000', 'a NACKed one is resent: the chip dropped it')
