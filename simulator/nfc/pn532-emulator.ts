@@ -61,6 +61,7 @@ const WAKE_UP_BYTE = 0x55
 const STATUS_WRONG_CONTEXT = 0x27
 const MORE_INFORMATION = 0x40
 const RECEIVED_MAX = 256
+const FAULTS_MAX = 16
 
 interface Activation {
   readonly target: FieldTarget
@@ -140,7 +141,14 @@ export class Pn532Emulator {
     return this.#inField?.uid.slice()
   }
 
+  /** Arms a fault; one-shot faults wait in order, at most FAULTS_MAX of them. */
   inject(fault: Pn532Fault): void {
+    const count = fault.kind === 'silent' ? fault.commands
+      : fault.kind === 'nack-storm' || fault.kind === 'corrupt' ? fault.count
+        : fault.kind === 'pull-away' ? fault.afterExchanges
+          : fault.kind === 'cut' ? fault.keepBytes : 0
+    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`a ${fault.kind} fault takes a non-negative integer, got ${count}`)
+    if (this.#faults.length >= FAULTS_MAX) throw new RangeError(`at most ${FAULTS_MAX} one-shot faults wait at a time`)
     switch (fault.kind) {
       case 'silent': this.#silentCommands += fault.commands; break
       case 'nack-storm': this.#nackStorm += fault.count; break
