@@ -10,7 +10,7 @@ import {
 } from '../../protocol/messages/lora-revocation'
 import type { RevocationList } from '../../protocol/messages/revocation-list'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
-import type { Downlink, NetworkServerFormat } from './format'
+import type { Downlink, LoraDevice, NetworkServerFormat } from './format'
 import type { LoraStore } from './store'
 
 /** Devices read per page when addressing every gateway. */
@@ -48,22 +48,33 @@ export function revocationFragments(
   })
 }
 
-/** Queues a list's fragments for every gateway that reported over LoRa; returns how many downlinks went. */
+/**
+ * Queues a list's fragments for the gateways that reported over LoRa — every one, or only
+ * `onlyEui` — and returns how many downlinks went. With no `previous`, the whole list goes.
+ */
 export async function sendRevocationDownlinks(
-  deps: RevocationDownlinkDependencies, list: RevocationList, previous: RevocationList | undefined,
+  deps: RevocationDownlinkDependencies, list: RevocationList, previous: RevocationList | undefined, onlyEui?: string,
 ): Promise<number> {
   const fragments = revocationFragments(list, previous, deps.hubKeys, deps.ed25519, deps.downlinkBytes_max)
   if (fragments.length === 0) return 0
   let sent = 0
-  let after = ''
-  for (;;) {
-    const devices = deps.store.devicesAfter(after, DEVICES_PAGE)
+  const sendTo = async (devices: readonly LoraDevice[]): Promise<void> => {
     for (const device of devices) {
       for (const fragment of fragments) {
         await deps.publish(deps.format.downlink(device, deps.downlinkPort, fragment, false))
         sent++
       }
     }
+  }
+  if (onlyEui !== undefined) {
+    const device = deps.store.device(onlyEui)
+    if (device !== undefined) await sendTo([device])
+    return sent
+  }
+  let after = ''
+  for (;;) {
+    const devices = deps.store.devicesAfter(after, DEVICES_PAGE)
+    await sendTo(devices)
     if (devices.length < DEVICES_PAGE) return sent
     after = devices[devices.length - 1]!.eui
   }

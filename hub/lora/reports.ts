@@ -20,6 +20,8 @@ export interface LoraReportsDependencies {
   gateway(eui: string): IngestGateway | undefined
   clock: Clock
   log: FastifyBaseLogger
+  /** Told when a gateway reports over LoRa for the first time (it may have missed revocations). */
+  firstReport?(eui: string): void
 }
 
 export type UplinkCounters = { taken: number } & Record<LoraPathErrorCode, number>
@@ -97,6 +99,7 @@ export class LoraReports {
     const check = checkFrame(frame, store.chainAtHub(uplink.eui, frame))
     store.addReport(uplink, frame, check, clock.nowMs())
     if (check.state === 'mismatch') this.flag(uplink.eui, uplink.fCnt, check)
+    if (device === undefined) this.deps.firstReport?.(uplink.eui)
     return check
   }
 

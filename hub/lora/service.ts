@@ -45,6 +45,11 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
   const store = new LoraStore(context.db)
   const reports = new LoraReports({
     store, format: settings.format, uplinkPort: settings.uplinkPort, gateway: deps.gateway, clock, log,
+    // A gateway new to LoRa may have missed lists issued while it had no IP: it gets the latest whole.
+    firstReport: eui => {
+      const latest = deps.revocations.latest()
+      if (latest !== undefined) send(latest, undefined, eui)
+    },
   })
   const retryInitial_ms = deps.client?.reconnectInitial_ms ?? RECONNECT_INITIAL_MS_DEFAULT
   const retryMax_ms = deps.client?.reconnectMax_ms ?? RECONNECT_MAX_MS_DEFAULT
@@ -93,7 +98,7 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
   // Lists go out one after the other, in serial order, without holding up the revocation itself.
   // Without a connection they are not queued: gateways get the full list over IP when they can.
   let sending: Promise<void> = Promise.resolve()
-  const send = (list: RevocationList, previous: RevocationList | undefined): Promise<void> => {
+  const send = (list: RevocationList, previous: RevocationList | undefined, onlyEui?: string): Promise<void> => {
     sending = sending.then(async () => {
       const connection = client
       if (connection === undefined) {
@@ -103,12 +108,12 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
       const sent = await sendRevocationDownlinks({
         store, format: settings.format, downlinkPort: settings.downlinkPort, hubKeys: context.hubKeys, ed25519: deps.ed25519,
         publish: downlink => connection.publish(downlink.topic, downlink.payload, { qos: settings.format.name === 'tts' ? 0 : 1 }),
-      }, list, previous)
+      }, list, previous, onlyEui)
       if (sent > 0) log.info({ lora: { serial: list.serial, downlinks: sent } }, 'lora: revocations queued as downlinks')
     }).catch(error => log.warn({ err: error, serial: list.serial }, 'lora: revocation downlinks not all queued'))
     return Promise.resolve()
   }
-  const unsubscribe = deps.revocations.onIssued(send)
+  const unsubscribe = deps.revocations.onIssued((list, previous) => send(list, previous))
 
   return {
     reports,

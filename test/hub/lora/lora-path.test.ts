@@ -293,3 +293,24 @@ t.test('a hub whose network server never answers still stops', async t => {
   await hub.stop()
   t.pass('stopped while the first connection was still being attempted')
 })
+
+t.test('a gateway reporting over LoRa for the first time gets the latest revocation list whole', async t => {
+  const world = await loraWorld(t, 'chirpstack')
+  const customer = await customerWithVoucher(world.operator, 'early@phone.example', 10_000, '5000')
+  const { revocations } = voucherServices(world.hub.context)
+  const list = await revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'before any LoRa report')
+  await world.hub.lora!.idle()
+
+  const downlinks = collectDownlinks(world.lns, `application/${CHIRPSTACK_APPLICATION}/device/+/command/down`, 2)
+  await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 1, payload: frame() }))
+  await world.hub.lora!.idle()
+  const reassembler = new FragmentReassembler()
+  let message: Uint8Array | undefined
+  for (const { topic, json } of await downlinks) {
+    t.equal(topic, `application/${CHIRPSTACK_APPLICATION}/device/${EUI.toLowerCase()}/command/down`)
+    message = reassembler.accept(fromBase64(json.data)) ?? message
+  }
+  const revocation = loraRevocationCodec.decode(message!)
+  t.ok(loraRevocationCodec.verify(revocation, world.gateway.hubPublicKey, nodeEd25519))
+  t.same([revocation.serial, revocation.voucherIds], [list.serial, [customer.voucher.voucherId]])
+})
