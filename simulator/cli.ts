@@ -7,6 +7,7 @@ import { TerminalError } from '../terminal/errors'
 import { FleetError } from './fleet/errors'
 import { HubApiError } from './hub-api'
 import { FLEET_DEFAULTS, FleetArgumentError, parseFleetOptions, TERMINALS_MAX, CUSTOMERS_MAX, PAYMENTS_MAX } from './fleet/options'
+import { SIM_OPERATOR } from './fleet/hub'
 import { ProgressBar, type ProgressStream } from './fleet/progress'
 import { runFleet, type FleetHooks } from './fleet/run'
 import { fleetSummary } from './fleet/summary'
@@ -37,6 +38,8 @@ Options:
   --seed S                 the seed: letters, digits, ".", "_", "-" (default ${FLEET_DEFAULTS.seed})
   --json                   print one JSON object instead of the summary (and no progress bar)
   --data DIR               keep the hub's and the terminals' data in DIR instead of a temporary directory
+                           (its operator: PAYALL_OPERATOR_EMAIL and PAYALL_OPERATOR_PASSWORD if set,
+                           else ${SIM_OPERATOR.email} / "${SIM_OPERATOR.password}")
   --hub URL                run against a hub already running, as the operator named by
                            PAYALL_OPERATOR_EMAIL and PAYALL_OPERATOR_PASSWORD; the terminals find its
                            broker in their provisioning reply

@@ -18,7 +18,7 @@ import { FleetError } from './errors'
 import { connectToHub, startEmbeddedHub, type FleetHub, type OperatorEnv } from './hub'
 import { checkInvariants, type Approval, type DoubleSpend, type InvariantFailure } from './invariants'
 import type { FleetOptions } from './options'
-import { planFleet } from './plan'
+import { planFleet, type PlannedPayment } from './plan'
 import { SeededRandom } from './seeded-random'
 import type { SimulatedTerminal } from './terminal'
 
@@ -151,7 +151,7 @@ class FleetPlayer {
 
   constructor(private readonly terminals: readonly SimulatedTerminal[]) {}
 
-  async play(payment: { terminal: number; amountMinor: number; linkDown: boolean; clone: boolean }, tracked: TrackedCustomer): Promise<void> {
+  async play(payment: PlannedPayment, tracked: TrackedCustomer): Promise<void> {
     const terminal = this.terminals[payment.terminal]!
     if (payment.linkDown) {
       if (terminal.relay.isUp) {
