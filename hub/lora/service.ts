@@ -43,6 +43,24 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
   const { settings } = deps
   const { log, clock } = context
   const store = new LoraStore(context.db)
+  let client: HubClient | undefined
+  // Lists go out one after the other, in serial order, without holding up the revocation itself.
+  // Without a connection they are not queued: gateways get the full list over IP when they can.
+  let sending: Promise<void> = Promise.resolve()
+  const send = (list: RevocationList, previous: RevocationList | undefined, onlyEui?: string): void => {
+    sending = sending.then(async () => {
+      const connection = client
+      if (connection === undefined) {
+        log.warn({ serial: list.serial }, 'lora: no network server connection; revocation downlinks not queued')
+        return
+      }
+      const sent = await sendRevocationDownlinks({
+        store, format: settings.format, downlinkPort: settings.downlinkPort, hubKeys: context.hubKeys, ed25519: deps.ed25519,
+        publish: downlink => connection.publish(downlink.topic, downlink.payload, { qos: settings.format.name === 'tts' ? 0 : 1 }),
+      }, list, previous, onlyEui)
+      if (sent > 0) log.info({ lora: { serial: list.serial, downlinks: sent } }, 'lora: revocations queued as downlinks')
+    }).catch(error => log.warn({ err: error, serial: list.serial }, 'lora: revocation downlinks not all queued'))
+  }
   const reports = new LoraReports({
     store, format: settings.format, uplinkPort: settings.uplinkPort, gateway: deps.gateway, clock, log,
     // A gateway new to LoRa may have missed lists issued while it had no IP: it gets the latest whole.
@@ -54,7 +72,6 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
   const retryInitial_ms = deps.client?.reconnectInitial_ms ?? RECONNECT_INITIAL_MS_DEFAULT
   const retryMax_ms = deps.client?.reconnectMax_ms ?? RECONNECT_MAX_MS_DEFAULT
 
-  let client: HubClient | undefined
   let stopping = false
   let wakeRetry: (() => void) | undefined
   const connecting = (async () => {
@@ -95,25 +112,9 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
     }
   })()
 
-  // Lists go out one after the other, in serial order, without holding up the revocation itself.
-  // Without a connection they are not queued: gateways get the full list over IP when they can.
-  let sending: Promise<void> = Promise.resolve()
-  const send = (list: RevocationList, previous: RevocationList | undefined, onlyEui?: string): Promise<void> => {
-    sending = sending.then(async () => {
-      const connection = client
-      if (connection === undefined) {
-        log.warn({ serial: list.serial }, 'lora: no network server connection; revocation downlinks not queued')
-        return
-      }
-      const sent = await sendRevocationDownlinks({
-        store, format: settings.format, downlinkPort: settings.downlinkPort, hubKeys: context.hubKeys, ed25519: deps.ed25519,
-        publish: downlink => connection.publish(downlink.topic, downlink.payload, { qos: settings.format.name === 'tts' ? 0 : 1 }),
-      }, list, previous, onlyEui)
-      if (sent > 0) log.info({ lora: { serial: list.serial, downlinks: sent } }, 'lora: revocations queued as downlinks')
-    }).catch(error => log.warn({ err: error, serial: list.serial }, 'lora: revocation downlinks not all queued'))
-    return Promise.resolve()
-  }
-  const unsubscribe = deps.revocations.onIssued((list, previous) => send(list, previous))
+  const unsubscribe = deps.revocations.onIssued(async (list, previous) => {
+    send(list, previous)
+  })
 
   return {
     reports,
