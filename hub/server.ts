@@ -162,6 +162,8 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
             // New work stops first (HTTP, then MQTT: the message in hand is finished and acked),
             // then the verifiers and the anchoring, then the database, which holds everything acked.
             clearInterval(sweeper)
+            // A request in flight is answered, then its connection ends instead of idling out the keep-alive.
+            listening.server.keepAliveTimeout = 1
             await listening.close()
             await proofs.stop()
             await mqtt.stop()
