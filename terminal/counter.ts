@@ -24,7 +24,7 @@ class Stopped extends Error {}
 export class Counter {
   private readonly aborted: Promise<never>
 
-  constructor(private readonly options: CounterOptions, private readonly signal: AbortSignal) {
+  constructor(private readonly options: CounterOptions, signal: AbortSignal) {
     this.aborted = new Promise<never>((_resolve, reject) => {
       if (signal.aborted) reject(new Stopped())
       signal.addEventListener('abort', () => reject(new Stopped()), { once: true })

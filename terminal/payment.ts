@@ -19,7 +19,7 @@ import { dayBounds, dayReportOf, dayReportText, type DayReport } from './day-rep
 import type { Clock, RandomBytes } from './environment'
 import { TerminalError } from './errors'
 import type { TerminalEmitter } from './events'
-import { EMPTY_ENTRY, entryText, pressKey, type AmountEntry, type Key } from './keypad'
+import { EMPTY_ENTRY, entryText, pressKey, type AmountEntry } from './keypad'
 import { modeNoteText, receiptOf, refundReceiptOf, type ModeNote, type Receipt } from './receipt'
 import { RefundBook, type StoredRefund } from './refunds'
 import { checkAnswer, checkOfflineLimits, checkOfflineTaking, GATEWAY_LIMIT_REASONS, type Verdict } from './risk'

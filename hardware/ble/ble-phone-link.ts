@@ -9,6 +9,9 @@ import {
   ATT_MTU_DEFAULT, BleError, FrameAssembler, frameChunks, PAYALL_REQUEST_CHARACTERISTIC_UUID, PAYALL_RESPONSE_CHARACTERISTIC_UUID,
   PAYALL_SERVICE_UUID, REQUEST_MAX_BYTES, RESPONSE_MAX_BYTES,
 } from './payall-service'
+import { systemTimer, type SetTimer } from '../timers'
+
+export type { SetTimer }
 
 export { BleError, type BleErrorCode } from './payall-service'
 
@@ -43,14 +46,6 @@ export interface NobleCentral extends EventEmitter {
 /** Loads the system's noble; its HCI bindings throw on a machine without Bluetooth, so only on demand. */
 export function loadSystemNoble(): NobleCentral {
   return require('@abandonware/noble') as NobleCentral
-}
-
-/** Starts a timer and returns its cancel function; injected so tests decide when time runs out. */
-export type SetTimer = (callback: () => void, delay_ms: number) => () => void
-
-const systemTimer: SetTimer = (callback, delay_ms) => {
-  const timer = setTimeout(callback, delay_ms)
-  return () => clearTimeout(timer)
 }
 
 export interface BlePhoneLinkOptions {

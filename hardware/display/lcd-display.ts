@@ -7,6 +7,9 @@ import { CodedError } from '../../protocol/errors'
 import type { Display, Screen } from '../devices'
 import type { JohnnyFiveBoard } from '../keypad/johnny-five-keypad'
 import { pagesOf, type DisplaySize } from './screen-layout'
+import { systemTimer, type SetTimer } from '../timers'
+
+export type { SetTimer }
 
 export type DisplayErrorCode = 'BAD_OPTIONS'
 
@@ -19,14 +22,6 @@ export const LCD_CONTROLLERS = ['PCF8574', 'PCF8574T', 'PCF8574A', 'PCF8574AT', 
 export type LcdController = (typeof LCD_CONTROLLERS)[number]
 
 export const LCD_SIZES: readonly DisplaySize[] = [{ rows: 2, cols: 16 }, { rows: 4, cols: 20 }]
-
-/** Starts a timer and returns its cancel function; injected so tests turn the pages. */
-export type SetTimer = (callback: () => void, delay_ms: number) => () => void
-
-const systemTimer: SetTimer = (callback, delay_ms) => {
-  const timer = setTimeout(callback, delay_ms)
-  return () => clearTimeout(timer)
-}
 
 export interface LcdDisplayOptions extends DisplaySize {
   readonly controller?: LcdController

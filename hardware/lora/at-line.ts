@@ -2,17 +2,10 @@
 // are bounded in length, and survive garbage and bytes that are not UTF-8. Commands run one at a
 // time; each waits for its replies under a timeout from injectable timers.
 
+import { systemTimers, type Timers } from '../timers'
 import { LoraError } from './modem'
 
-export interface Timers {
-  setTimeout(callback: () => void, delay_ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-export const SYSTEM_TIMERS: Timers = {
-  setTimeout: (callback, delay_ms) => setTimeout(callback, delay_ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-}
+export type { Timers }
 
 /** What a driver needs of an open port: a serialport SerialPort or SerialPortMock fits. */
 export interface SerialLink {
@@ -79,7 +72,7 @@ export class AtLine {
   constructor(link: SerialLink, options: AtLineOptions) {
     this.link = link
     this.options = options
-    this.timers = options.timers ?? SYSTEM_TIMERS
+    this.timers = options.timers ?? systemTimers
     this.lineMax_chars = options.lineMax_chars ?? LINE_MAX_CHARS_DEFAULT
     if (!Number.isSafeInteger(this.lineMax_chars) || this.lineMax_chars < 16) {
       throw new LoraError('BAD_SETTINGS', `lineMax_chars must be an integer >= 16, got ${this.lineMax_chars}`)

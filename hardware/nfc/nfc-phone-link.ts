@@ -11,7 +11,7 @@ import {
 import { ProtocolError } from '../../protocol/errors'
 import { NfcLinkError, Pn532Error } from './errors'
 import type { PassiveTarget, Pn532 } from './pn532'
-import { systemTimers, type Timers } from './timers'
+import { systemTimers, type Timers } from '../timers'
 
 export interface NfcPhoneLinkOptions {
   readonly timers?: Timers

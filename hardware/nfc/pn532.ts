@@ -9,7 +9,7 @@ import { Pn532Error } from './errors'
 import {
   FrameParser, ackFrame, nackFrame, TFI_PN532_TO_HOST, encodeCommandFrame, hexByte, type ParseEvent,
 } from './pn532-frame'
-import { systemTimers, type Timers } from './timers'
+import { systemTimers, type Timers } from '../timers'
 
 /** What the driver needs of a serial port: serialport's SerialPort and SerialPortMock both fit. */
 export interface Pn532Port {

@@ -6,6 +6,9 @@ import type { SerialPortStream } from '@serialport/stream'
 import { CodedError } from '../../protocol/errors'
 import type { PrintExtras, Printer } from '../devices'
 import { EscPosError, receiptBytes, statusRequest, STATUS_REQUEST } from './escpos'
+import { systemTimer, type SetTimer } from '../timers'
+
+export type { SetTimer }
 
 export type PrinterErrorCode =
   | 'PAPER_OUT'
@@ -20,14 +23,6 @@ export type PrinterErrorCode =
 
 export class PrinterError extends CodedError<PrinterErrorCode> {
   override readonly name = 'PrinterError'
-}
-
-/** Starts a timer and returns its cancel function; injected so tests decide when time runs out. */
-export type SetTimer = (callback: () => void, delay_ms: number) => () => void
-
-export const systemTimer: SetTimer = (callback, delay_ms) => {
-  const timer = setTimeout(callback, delay_ms)
-  return () => clearTimeout(timer)
 }
 
 export type PaperState = 'present' | 'near-end' | 'out'

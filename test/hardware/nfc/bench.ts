@@ -4,7 +4,7 @@
 import { MockBinding } from '@serialport/binding-mock'
 import type { SerialPortMock } from 'serialport'
 import type { Pn532, Pn532Options } from '../../../hardware/nfc/pn532'
-import type { Timers } from '../../../hardware/nfc/timers'
+import type { Timers } from '../../../hardware/timers'
 import type { Pn532Emulator, Pn532EmulatorOptions } from '../../../simulator/nfc/pn532-emulator'
 import { openSimulatedReader } from '../../../simulator/nfc/simulated-reader'
 import { seededRandom } from '../../hub/mqtt/fixtures'
