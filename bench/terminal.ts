@@ -11,6 +11,7 @@ import { NONCE_BYTES } from '../protocol/messages/fields'
 import { PaymentMode } from '../protocol/messages/transfer-record'
 import { paymentResponseCodec } from '../protocol/messages/payment-response'
 import { paymentRequestCodec } from '../protocol/messages/payment-request'
+import { TERMINAL_NODE_FLAGS } from '../terminal/node-flags'
 import { TerminalStore } from '../terminal/store/store'
 import type { SimulatedCustomer } from '../simulator/hub-api'
 import { enrollCustomer, enrollTerminals } from '../simulator/fleet/enroll'
@@ -91,7 +92,7 @@ export async function benchTerminal(): Promise<Metric[]> {
     await relay.up()
     await relay.down()
     child = fork(join(__dirname, 'terminal-child.js'), [dataDir, relay.url], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc', ...TERMINAL_NODE_FLAGS],
     })
     const messages = childMessages(child)
     await messages.next('ready')

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --optimize-for-size
 // payall-terminal: the gateway runtime's command line. init, provision, status, sync and export
 // work on the data directory; run is the counter (devices, payment loop, link to the hub, LoRa);
 // doctor checks the devices.

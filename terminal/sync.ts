@@ -185,6 +185,9 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
       connectTimeout: Math.min(30_000, this.reconnectMaxMs),
       // Subscriptions are made on every connect (below), in one place.
       resubscribe: false,
+      // mqtt-packet's default is a table of 65,536 prebuilt two-byte buffers (about 9 MB of RSS,
+      // measured by `npm run bench`) to save an allocation per packet id: not worth it on a Pi.
+      writeCache: false,
     })
     this.client = client
     // Prepended so the delay is set before mqtt.js's own 'close' listener schedules the reconnect.

@@ -1,9 +1,12 @@
 import t from 'tap'
-import { statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { execFile } from 'node:child_process'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { main, type CliIo } from '../../terminal/cli'
 import { parseTerminalConfig } from '../../terminal/config'
+import { TERMINAL_NODE_FLAGS, TERMINAL_SHEBANG } from '../../terminal/node-flags'
 import { systemClock, systemRandom } from '../../terminal/environment'
 import { TerminalEmitter } from '../../terminal/events'
 import { PaymentTerminal } from '../../terminal/payment'
@@ -149,4 +152,15 @@ t.test('init → provision → offline payments → status → sync → export, 
 
   const resynced = await terminal.run('sync', '--data-dir', dir)
   t.match(resynced.out, /uploaded   0 records in 0 batches/, 'nothing new to send')
+})
+
+t.test('the launcher runs Node with the gateway flags the bench measured, and Node takes them', async t => {
+  const firstLine = readFileSync(join(__dirname, '../../terminal/cli.ts'), 'utf8').split('\n')[0]
+  t.equal(firstLine, TERMINAL_SHEBANG)
+  // The same first line on a script of its own: the kernel and env(1) hand Node exactly these flags.
+  const dir = t.testdir()
+  const script = join(dir, 'launcher')
+  writeFileSync(script, `${TERMINAL_SHEBANG}\nprocess.stdout.write(JSON.stringify(process.execArgv))\n`, { mode: 0o755 })
+  const { stdout } = await promisify(execFile)(script, [], { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } })
+  t.same(JSON.parse(stdout), TERMINAL_NODE_FLAGS)
 })

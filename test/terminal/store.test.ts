@@ -180,3 +180,11 @@ t.test('the authorization a record carries is the phone\'s, signature included',
   const record = transferRecordCodec.decode(pay(store, phone, 1_234).record)
   t.ok(authorizationCodec.verify(record.authorization, voucher.devicePublicKey, nodeEd25519))
 })
+
+t.test('the file is opened durable (WAL, synchronous=FULL) with a page cache sized for a Pi', async t => {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  t.equal(store.db.pragma('journal_mode', { simple: true }), 'wal')
+  t.equal(store.db.pragma('synchronous', { simple: true }), 2)
+  t.equal(store.db.pragma('cache_size', { simple: true }), -512, '512 KiB, not the default 2 MiB')
+})
