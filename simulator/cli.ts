@@ -2,7 +2,10 @@
 // payall-sim: fleets of virtual gateways and phones against a real hub. `run` plays a seeded
 // fleet and checks the invariants; the exit code says whether they held.
 
+import { parseArgs } from 'node:util'
 import { CodedError } from '../protocol/errors'
+import { processCliIo, type CliIo } from '../terminal/cli'
+import { playCounter } from './counter/play'
 import { TerminalError } from '../terminal/errors'
 import { FleetError } from './fleet/errors'
 import { HubApiError } from './hub-api'
@@ -20,14 +23,21 @@ export const EXIT_RUN_FAILED = 3
 export const HELP = `payall-sim — run fleets of virtual PayAll gateways and phones against a hub
 
 Usage: payall-sim run [options]
+       payall-sim counter [--data DIR] [--hub URL]
 
-Starts a hub (embedded defaults, data in a temporary directory), provisions the terminals, binds
+counter: one counter at this console. Starts a hub (as run does, or uses --hub), has a merchant
+order a gateway and the operator validate and provision it, then runs payall-terminal run
+--simulate on it: the real NFC and printer drivers against their emulators, a virtual phone with
+a voucher. Type an amount and Enter, then t to tap; Enter on an empty amount opens the menu
+(refunds, the day report); Ctrl-C stops and, without --data, removes what it made.
+
+run: starts a hub (embedded defaults, data in a temporary directory), provisions the terminals, binds
 the customers' phones with vouchers, plays the payments from a seeded plan (a share of them with
 the terminal's link cut, then restored), waits until every terminal has synced, and checks: money
 conserved (the hub's ledger verify), every approved payment settled exactly once, every chain
 gapless, every double spend flagged. The same seed gives the same outcome.
 
-Options:
+Options of run:
   --terminals N            gateways, 1 to ${TERMINALS_MAX} (default ${FLEET_DEFAULTS.terminals})
   --customers M            phones, each with a voucher covering its planned spending, 1 to ${CUSTOMERS_MAX}
                            (default ${FLEET_DEFAULTS.customers}; the hub takes 60 sign-ups per 10 minutes from one address)
@@ -45,10 +55,13 @@ Options:
                            broker in their provisioning reply
   -h, --help               show this help
 
-Exit codes: 0 invariants held, 1 an invariant failed, 2 bad arguments, 3 the run could not be carried out.
+Exit codes of run: 0 invariants held, 1 an invariant failed, 2 bad arguments, 3 the run could not be carried out.
+Exit codes of counter: 0 after a clean stop, 1 if the counter failed, 2 bad arguments, 3 no hub or gateway.
 `
 
 export interface SimIo {
+  /** For `counter`: the terminal's io (console, stop signal); the process's own by default. */
+  readonly terminal?: CliIo
   out(text: string): void
   err(text: string): void
   /** Where a progress bar goes, when stderr is a terminal. */
@@ -64,6 +77,7 @@ export async function main(argv: readonly string[], io: SimIo): Promise<number> 
     io.out(HELP)
     return EXIT_OK
   }
+  if (command === 'counter') return counter(rest, io)
   if (command !== 'run') {
     io.err(`payall-sim: unknown command "${command}" (see --help)\n`)
     return EXIT_BAD_ARGUMENTS
@@ -95,6 +109,33 @@ export async function main(argv: readonly string[], io: SimIo): Promise<number> 
     }
     if (error instanceof CodedError || error instanceof TerminalError || error instanceof HubApiError) {
       io.err(`payall-sim run: the run could not be carried out: ${error.message}\n`)
+      return EXIT_RUN_FAILED
+    }
+    throw error
+  }
+}
+
+async function counter(argv: readonly string[], io: SimIo): Promise<number> {
+  let values
+  try {
+    values = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { data: { type: 'string' }, hub: { type: 'string' } } }).values
+  } catch (error) {
+    io.err(`payall-sim counter: ${(error as Error).message} (see payall-sim --help)\n`)
+    return EXIT_BAD_ARGUMENTS
+  }
+  if (values.data !== undefined && values.hub !== undefined) {
+    io.err('payall-sim counter: --data keeps the embedded hub\'s data; with --hub the data is that hub\'s\n')
+    return EXIT_BAD_ARGUMENTS
+  }
+  try {
+    return await playCounter({ dataDir: values.data, hubUrl: values.hub }, io.env, io.terminal ?? { ...processCliIo(), out: io.out, err: io.err })
+  } catch (error) {
+    if (error instanceof FleetError && error.code === 'NO_OPERATOR_CREDENTIALS') {
+      io.err(`payall-sim counter: ${error.message}\n`)
+      return EXIT_BAD_ARGUMENTS
+    }
+    if (error instanceof CodedError || error instanceof TerminalError || error instanceof HubApiError || error instanceof FleetError) {
+      io.err(`payall-sim counter: ${error.message}\n`)
       return EXIT_RUN_FAILED
     }
     throw error

@@ -410,8 +410,9 @@ function positiveInteger(value: string | boolean | undefined, flag: string): num
   return number
 }
 
-if (require.main === module) {
-  const io: CliIo = {
+/** The io of the process itself: its stdout and stderr, environment, clock, randomness, SIGINT/SIGTERM. */
+export function processCliIo(): CliIo {
+  return {
     out: text => process.stdout.write(text),
     err: text => process.stderr.write(text),
     env: process.env,
@@ -423,6 +424,10 @@ if (require.main === module) {
       process.once('SIGTERM', () => resolve())
     }),
   }
+}
+
+if (require.main === module) {
+  const io = processCliIo()
   main(process.argv.slice(2), io).then(code => {
     process.exitCode = code
   }, error => {

@@ -9,6 +9,7 @@ import { nodeEd25519 } from '../../protocol/signature/node'
 import { systemClock, systemRandom } from '../../terminal/environment'
 import { generateEui, initTerminal } from '../../terminal/init'
 import { provision } from '../../terminal/provision'
+import type { TerminalStore } from '../../terminal/store/store'
 import { customerWithVoucher, HubApi, type SimulatedCustomer } from '../hub-api'
 import type { SeededRandom } from './seeded-random'
 import { attachTerminal, type SimulatedTerminal } from './terminal'
@@ -24,14 +25,20 @@ export interface EnrollNames {
   readonly tag: string
 }
 
+/** A gateway initialized in its own data directory and provisioned at the hub; the caller closes the store. */
+export interface ProvisionedGateway {
+  readonly eui: string
+  readonly dataDir: string
+  readonly store: TerminalStore
+}
+
 /**
  * The fleet's merchant (one shop, `count` counters): signs up, orders the gateways, the operator
  * validates; then each gateway is initialized in `terminalsDir` and provisioned with its token.
  */
-export async function enrollTerminals(
+export async function orderAndProvision(
   operator: HubApi, count: number, terminalsDir: string, identities: SeededRandom, names: EnrollNames,
-  nonces: (terminal: number) => SeededRandom,
-): Promise<SimulatedTerminal[]> {
+): Promise<ProvisionedGateway[]> {
   const anonymous = new HubApi(operator.baseUrl)
   const email = `merchant${names.tag}@sim.payall.example`
   await anonymous.ok('POST', '/users/sign-up', { fullName: 'Simulated Merchant', email, password: MERCHANT_PASSWORD })
@@ -50,18 +57,31 @@ export async function enrollTerminals(
   })
   await operator.ok('POST', `/orders/${order.id}/validate`)
 
-  const terminals: SimulatedTerminal[] = []
+  const gateways: ProvisionedGateway[] = []
   try {
     for (const [index, eui] of euis.entries()) {
       const { token } = await operator.ok('POST', `/gateways/${gatewayIds[index]}/provisioning-token`)
       const dataDir = join(terminalsDir, eui)
       const store = initTerminal(dataDir, eui, { clock: systemClock, random: length => identities.bytes(length) })
-      try {
-        await provision(store, operator.baseUrl, token, { fetch, clock: systemClock, ed25519: nodeEd25519 })
-      } catch (error) {
-        store.close()
-        throw error
-      }
+      gateways.push({ eui, dataDir, store })
+      await provision(store, operator.baseUrl, token, { fetch, clock: systemClock, ed25519: nodeEd25519 })
+    }
+  } catch (error) {
+    for (const gateway of gateways) gateway.store.close()
+    throw error
+  }
+  return gateways
+}
+
+/** `orderAndProvision`, then each gateway's runtime, with its link through a relay the fleet cuts and restores. */
+export async function enrollTerminals(
+  operator: HubApi, count: number, terminalsDir: string, identities: SeededRandom, names: EnrollNames,
+  nonces: (terminal: number) => SeededRandom,
+): Promise<SimulatedTerminal[]> {
+  const gateways = await orderAndProvision(operator, count, terminalsDir, identities, names)
+  const terminals: SimulatedTerminal[] = []
+  try {
+    for (const [index, { store, dataDir }] of gateways.entries()) {
       const stream = nonces(index)
       terminals.push(await attachTerminal(store, dataDir, {
         random: length => stream.bytes(length),
@@ -71,6 +91,7 @@ export async function enrollTerminals(
     }
   } catch (error) {
     await Promise.all(terminals.map(terminal => terminal.shutDown()))
+    for (const { store } of gateways.slice(terminals.length)) store.close()
     throw error
   }
   return terminals

@@ -13,29 +13,7 @@ import { TerminalStore } from '../../terminal/store/store'
 import { SimulatedCounterHost, SIMULATED_PORTS } from '../../simulator/counter/host'
 import { OPERATOR } from '../hub/e2e/running-hub'
 import { hubWithGatewayToken } from './cli-world'
-
-/** Text written to a stream, and promises of what it will show. */
-class Transcript {
-  text = ''
-  private waiters: Array<() => void> = []
-  constructor(stream?: NodeJS.ReadableStream) {
-    stream?.on('data', chunk => this.add(String(chunk)))
-  }
-  add(text: string): void {
-    this.text += text
-    for (const wake of this.waiters.splice(0)) wake()
-  }
-  /** Resolves once `pattern` appears after position `from`; returns the position after it. */
-  async next(pattern: RegExp, from = 0): Promise<number> {
-    for (;;) {
-      const match = new RegExp(pattern.source, pattern.flags.replace('g', '') + 'g')
-      match.lastIndex = from
-      const found = match.exec(this.text)
-      if (found !== null) return found.index + found[0].length
-      await new Promise<void>(resolve => this.waiters.push(resolve))
-    }
-  }
-}
+import { Transcript } from '../helpers/transcript'
 
 function cliIo(overrides: Partial<CliIo>): { io: CliIo; out: Transcript; err: Transcript } {
   const out = new Transcript()

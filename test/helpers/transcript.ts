@@ -1,0 +1,24 @@
+// Text written to a stream (or added by hand), and promises of what it will show: a test awaits
+// what a person would see at the console instead of waiting on time.
+
+export class Transcript {
+  text = ''
+  private waiters: Array<() => void> = []
+  constructor(stream?: NodeJS.ReadableStream) {
+    stream?.on('data', chunk => this.add(String(chunk)))
+  }
+  add(text: string): void {
+    this.text += text
+    for (const wake of this.waiters.splice(0)) wake()
+  }
+  /** Resolves once `pattern` appears after position `from`; returns the position after it. */
+  async next(pattern: RegExp, from = 0): Promise<number> {
+    for (;;) {
+      const match = new RegExp(pattern.source, pattern.flags.replace('g', '') + 'g')
+      match.lastIndex = from
+      const found = match.exec(this.text)
+      if (found !== null) return found.index + found[0].length
+      await new Promise<void>(resolve => this.waiters.push(resolve))
+    }
+  }
+}

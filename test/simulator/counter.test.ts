@@ -1,0 +1,77 @@
+// `payall-sim counter`: one command brings up a hub, a gateway provisioned the way a shop gets one
+// and the simulated counter at the console; a payment keyed and tapped there is settled at the hub.
+// Each step awaits what the console shows.
+
+import t from 'tap'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import type { CliIo } from '../../terminal/cli'
+import { systemClock, systemRandom } from '../../terminal/environment'
+import { TerminalStore } from '../../terminal/store/store'
+import { Transcript } from '../helpers/transcript'
+import { sim } from './sim-cli'
+import { main, type SimIo } from '../../simulator/cli'
+
+function counterConsole() {
+  const input = new PassThrough()
+  const output = new PassThrough()
+  const screen = new Transcript(output)
+  const out = new Transcript()
+  let stop!: () => void
+  const stopped = new Promise<void>(resolve => { stop = resolve })
+  const terminal: CliIo = {
+    out: text => out.add(text), err: text => out.add(text), env: {}, clock: systemClock, random: systemRandom,
+    fetch: (url, init) => fetch(url, init), stopSignal: () => stopped, console: { input, output },
+    syncOptions: { reconnectInitialMs: 20, reconnectMaxMs: 200 },
+  }
+  const io: SimIo = { out: text => out.add(text), err: text => out.add(text), progress: undefined, env: {}, terminal }
+  return { io, input, screen, out, stop }
+}
+
+t.test('counter: a hub, a provisioned gateway and a phone; a payment keyed and tapped is approved, printed and settled', async t => {
+  const data = t.testdir()
+  const { io, input, screen, out, stop } = counterConsole()
+  const running = main(['counter', '--data', data], io)
+  t.teardown(() => stop())
+
+  const header = await out.next(/gateway +([0-9A-F]{16}) in (\S+)/)
+  const [, eui, dir] = /gateway +([0-9A-F]{16}) in (\S+)/.exec(out.text.slice(0, header))!
+  t.equal(dir, join(data, 'counters', eui!))
+  let at = await screen.next(/simulated counter:/)
+  await out.next(/link up/)
+  input.write('1500\r')
+  at = await screen.next(/tap your phone/, at)
+  input.write('t')
+  at = await screen.next(/─ approved[\s\S]*APPROVED[\s\S]*1\u202f500 XOF/, at)
+  await screen.next(/--- printed ---[\s\S]*RECEIPT/, at)
+  await out.next(/ack up to #1/)
+  stop()
+  t.equal(await running, 0, 'Ctrl-C stops it cleanly')
+
+  t.ok(existsSync(join(data, 'hub')), '--data keeps the hub\'s data')
+  const store = TerminalStore.open(dir!)
+  t.teardown(() => store.close())
+  t.match(store.record(1), { gatewaySeq: 1, amountMinor: 1_500, currency: 'XOF' }, 'the payment is in the gateway\'s store')
+  t.equal(store.firstPendingSeq(), undefined, 'and acked by the hub')
+})
+
+t.test('counter without --data removes what it made; bad flags exit 2', async t => {
+  const { io, screen, out, stop } = counterConsole()
+  const running = main(['counter'], io)
+  await out.next(/removed on exit/)
+  const dir = /gateway +[0-9A-F]{16} in (\S+)/.exec(out.text)![1]!
+  await screen.next(/simulated counter:/)
+  t.ok(existsSync(dir))
+  stop()
+  t.equal(await running, 0)
+  t.notOk(existsSync(dir), 'the temporary directory is gone')
+
+  const unknown = await sim().run('counter', '--terminals', '2')
+  t.equal(unknown.code, 2)
+  t.match(unknown.err, /payall-sim counter: .*--terminals/)
+  t.equal((await sim().run('counter', '--data', 'x', '--hub', 'http://127.0.0.1:9')).code, 2)
+  const noLogin = await sim().run('counter', '--hub', 'http://127.0.0.1:9')
+  t.equal(noLogin.code, 2)
+  t.match(noLogin.err, /PAYALL_OPERATOR_EMAIL/)
+})
