@@ -2,6 +2,7 @@
 // `payall-terminal` starts it) over a data directory the parent prepared, its link through the
 // parent's relay. It answers RSS questions over IPC and says when every stored record is acked.
 
+import { readFileSync } from 'node:fs'
 import mqtt from 'mqtt'
 import { DEFAULT_CONFIG } from '../terminal/config'
 import { systemClock, systemRandom } from '../terminal/environment'
@@ -15,6 +16,18 @@ export type ChildMessage =
   | { kind: 'ready' }
   | { kind: 'memory'; rssBytes: number; heapUsedBytes: number; maxRssBytes: number }
   | { kind: 'synced'; records: number }
+
+/**
+ * The highest RSS of this process since it started: VmHWM, the high-water mark of its own memory
+ * map. Not getrusage's maxRSS, which Linux carries across exec, so that a forked child reports
+ * the larger of its own peak and its parent's RSS when it was forked.
+ */
+function peakRssBytes(): number {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find(text => text.startsWith('VmHWM:'))
+  const kib = line === undefined ? NaN : Number(/(\d+) kB/.exec(line)?.[1])
+  if (!Number.isSafeInteger(kib)) throw new Error('no VmHWM in /proc/self/status: the peak RSS is measured on Linux')
+  return kib * 1024
+}
 
 function send(message: ChildMessage): void {
   process.send!(message)
@@ -42,7 +55,7 @@ function main(): void {
     if (request.kind === 'memory') {
       if (request.collect) (globalThis as { gc?: () => void }).gc?.()
       const usage = process.memoryUsage()
-      send({ kind: 'memory', rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, maxRssBytes: process.resourceUsage().maxRSS * 1024 })
+      send({ kind: 'memory', rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, maxRssBytes: peakRssBytes() })
     } else {
       void runtime.stop().then(() => {
         store.close()
