@@ -16,14 +16,14 @@ import { NfcPhoneLink } from '../hardware/nfc/nfc-phone-link'
 import { Pn532 } from '../hardware/nfc/pn532'
 import { EscPosPrinter } from '../hardware/printer/escpos-printer'
 import { TerminalError } from './errors'
-import type { HardwareConfig } from './hardware-config'
+import type { BoardConfig, HardwareConfig } from './hardware-config'
 
 /** Where devices come from: the machine's own, or the simulator's. */
 export interface DeviceHost {
   /** Opens a serial port (8N1) and resolves once it is open. */
   openPort(path: string, baudRate: number): Promise<SerialPortStream>
-  /** A johnny-five Board over Firmata on `port`, resolved once it is ready. */
-  openBoard(port: string): Promise<JohnnyFiveBoard>
+  /** A johnny-five Board (Firmata on a port, or an IO plugin), resolved once it is ready. */
+  openBoard(board: BoardConfig): Promise<JohnnyFiveBoard>
   noble(): NobleCentral
   /** The console, for the keyboard keypad and the console display. */
   readonly input: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(mode: boolean): unknown }
@@ -88,7 +88,7 @@ export async function openDevices(config: HardwareConfig, host: DeviceHost): Pro
       closers.push(() => printer.detach())
       escpos = printer
     }
-    const board = config.board === undefined ? undefined : await host.openBoard(config.board.port)
+    const board = config.board === undefined ? undefined : await host.openBoard(config.board)
     let keypad: Keypad
     if (config.keypad.driver === 'johnny-five') {
       const j5 = new JohnnyFiveKeypad(board!, {

@@ -90,12 +90,13 @@ export async function checkDevices(config: HardwareConfig, host: DeviceHost): Pr
     })))
   }
   if (config.board !== undefined) {
-    const where = config.board.port
+    const board = config.board
+    const where = 'port' in board ? board.port : board.io
     checks.push(await attempt('board', 'johnny-five', where, async () => {
-      await host.openBoard(where)
+      await host.openBoard(board)
       const parts = [config.keypad.driver === 'johnny-five' ? `keypad ${config.keypad.controller}` : undefined,
         config.display.driver === 'lcd' ? `LCD ${config.display.cols}×${config.display.rows}` : undefined].filter(Boolean)
-      return `Firmata board ready${parts.length === 0 ? '' : ` for the ${parts.join(' and the ')}`}`
+      return `${'port' in board ? 'Firmata board' : 'IO plugin board'} ready${parts.length === 0 ? '' : ` for the ${parts.join(' and the ')}`}`
     }))
   }
   if (config.nfc === undefined && config.ble === undefined) {

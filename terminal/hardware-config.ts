@@ -8,15 +8,18 @@
 //   "ble":     { "driver": "noble" },
 //   "lora":    { "driver": "rak3172", "port": "/dev/ttyUSB0", "baudRate": 115200, "region": "EU868",
 //                "appEui": "0000000000000000", "appKey": "…32 hex…" },
-//   "board":   { "port": "/dev/ttyACM0" },
+//   "board":   { "port": "/dev/ttyACM0" },            (or { "io": "raspi-io" }: see below)
 //   "keypad":  { "driver": "johnny-five", "controller": "MPR121", "address": 90 },
 //   "display": { "driver": "lcd", "rows": 2, "cols": 16, "address": 39 },
 //   "printer": { "driver": "escpos", "port": "/dev/ttyUSB1", "baudRate": 9600 }
 // }
 //
-// The LoRa modem's DevEUI is the gateway's EUI. "board" is the Firmata board (an Arduino on USB)
-// johnny-five drives the keypad and the LCD through; "keypad": {"driver": "keyboard"} and
-// "display": {"driver": "console"} are the development stand-ins.
+// The LoRa modem's DevEUI is the gateway's EUI. "board" is what johnny-five drives the keypad and
+// the LCD through: a Firmata board (an Arduino on USB) on "port", or the gateway's own pins through
+// a johnny-five IO plugin, { "io": "raspi-io", "export": "RaspiIO", "options": {…} } (the module
+// as `require` finds it from the working directory, the class it exports, what its constructor
+// takes). "keypad": {"driver": "keyboard"} and "display": {"driver": "console"} are the
+// development stand-ins.
 
 import { readFileSync } from 'node:fs'
 import { LORA_REGIONS, type LoraRegion } from '../hardware/lora/modem'
@@ -30,7 +33,10 @@ export interface SerialDeviceConfig {
 export type NfcConfig = { readonly driver: 'pn532' } & SerialDeviceConfig
 export interface BleConfig { readonly driver: 'noble' }
 export type LoraConfig = { readonly driver: 'rak3172' | 'rn2483'; readonly region: LoraRegion; readonly appEui: string; readonly appKey: string } & SerialDeviceConfig
-export interface BoardConfig { readonly port: string }
+/** A Firmata board on a serial port, or a johnny-five IO plugin (e.g. raspi-io for the Pi's own I2C). */
+export type BoardConfig =
+  | { readonly port: string }
+  | { readonly io: string; readonly export: string | undefined; readonly options: Readonly<Record<string, unknown>> }
 export type KeypadConfig =
   | { readonly driver: 'keyboard' }
   | { readonly driver: 'johnny-five'; readonly controller: JohnnyFiveKeypadController; readonly address: number | undefined }
@@ -126,8 +132,18 @@ export function parseHardwareConfig(value: unknown): HardwareConfig {
   }
   if (input.board !== undefined) {
     const board = objectAt(input.board, 'board')
-    onlyKeys(board, 'board', ['port'])
-    config.board = { port: portAt(board.port, 'board.port') }
+    if (board.io === undefined) {
+      onlyKeys(board, 'board', ['port'])
+      config.board = { port: portAt(board.port, 'board.port') }
+    } else {
+      onlyKeys(board, 'board', ['io', 'export', 'options'])
+      if (typeof board.io !== 'string' || board.io.trim() === '') bad('board.io', 'must name a johnny-five IO plugin module, e.g. "raspi-io"')
+      if (board.export !== undefined && (typeof board.export !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(board.export))) {
+        bad('board.export', 'must be the name of the class the module exports, e.g. "RaspiIO"')
+      }
+      const options = board.options === undefined ? {} : objectAt(board.options, 'board.options')
+      config.board = { io: board.io, export: board.export as string | undefined, options }
+    }
   }
   if (input.keypad !== undefined) {
     const keypad = objectAt(input.keypad, 'keypad')
@@ -164,7 +180,7 @@ export function parseHardwareConfig(value: unknown): HardwareConfig {
     config.printer = { driver: oneOf(printer.driver, 'printer.driver', ['escpos'] as const), ...serial(printer, 'printer', 9600) }
   }
   const usesBoard = config.keypad.driver === 'johnny-five' || config.display.driver === 'lcd'
-  if (usesBoard && config.board === undefined) bad('board', 'is needed by a johnny-five keypad or an LCD: give its port')
+  if (usesBoard && config.board === undefined) bad('board', 'is needed by a johnny-five keypad or an LCD: give its port, or an IO plugin as "io"')
   return config
 }
 

@@ -1,5 +1,5 @@
 // The machine's own devices: serial ports through serialport, johnny-five boards over Firmata on
-// one of those ports, the Bluetooth adapter through noble (loaded only when BLE is configured:
+// one of those ports or through an IO plugin the operator installed (raspi-io on a Pi), the Bluetooth adapter through noble (loaded only when BLE is configured:
 // its HCI bindings throw at load on a machine without Bluetooth), and the process's console.
 
 import { SerialPort } from 'serialport'
@@ -7,6 +7,8 @@ import type { SerialPortStream } from '@serialport/stream'
 import { loadSystemNoble } from '../hardware/ble/ble-phone-link'
 import type { JohnnyFiveBoard } from '../hardware/keypad/johnny-five-keypad'
 import type { DeviceHost } from './devices'
+import { TerminalError } from './errors'
+import type { BoardConfig } from './hardware-config'
 
 /** Firmata's default speed (StandardFirmata on an Arduino). */
 const FIRMATA_BAUD_RATE = 57_600
@@ -19,32 +21,87 @@ export function openSerialPort(path: string, baudRate: number): Promise<SerialPo
   })
 }
 
-/**
- * A johnny-five Board over Firmata on a port opened with serialport 13: johnny-five's own
- * serialport 8 is not used (its native bindings are not built here).
- */
-export async function openFirmataBoard(path: string, openPort = openSerialPort): Promise<JohnnyFiveBoard> {
-  const port = await openPort(path, FIRMATA_BAUD_RATE)
-  const { Board } = require('johnny-five') as { Board: new (options: object) => JohnnyFiveBoard & NodeJS.EventEmitter }
-  const board = new Board({ port, repl: false, debug: false, timeout: BOARD_READY_TIMEOUT_MS })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no Firmata board answered on ${path} within ${BOARD_READY_TIMEOUT_MS} ms`)), BOARD_READY_TIMEOUT_MS)
+type J5Board = JohnnyFiveBoard & NodeJS.EventEmitter
+
+function johnnyFiveBoard(options: object): J5Board {
+  const { Board } = require('johnny-five') as { Board: new (options: object) => J5Board }
+  return new Board({ repl: false, debug: false, sigint: false, timeout: BOARD_READY_TIMEOUT_MS, ...options })
+}
+
+/** Resolves once j5 says the board is ready; rejects on its error or after BOARD_READY_TIMEOUT_MS. */
+function boardReady(board: J5Board, what: string): Promise<J5Board> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TerminalError('DEVICE_MISSING', `${what} was not ready within ${BOARD_READY_TIMEOUT_MS} ms`)), BOARD_READY_TIMEOUT_MS)
     board.once('ready', () => {
       clearTimeout(timer)
-      resolve()
+      resolve(board)
     })
     board.once('error', (error: Error) => {
       clearTimeout(timer)
       reject(error)
     })
   })
-  return board
+}
+
+/**
+ * A johnny-five Board over Firmata on a port opened with serialport 13: johnny-five's own
+ * serialport 8 is not used (its native bindings are not built here).
+ */
+export async function openFirmataBoard(path: string, openPort = openSerialPort): Promise<JohnnyFiveBoard> {
+  const port = await openPort(path, FIRMATA_BAUD_RATE)
+  return boardReady(johnnyFiveBoard({ port }), `the Firmata board on ${path}`)
+}
+
+/**
+ * A johnny-five Board through an IO plugin (raspi-io on a Raspberry Pi drives its own I2C pins):
+ * the module as `require` finds it from `fromDir` (the working directory) or from PayAll's own
+ * modules, its class `export` (or the one class it exports), constructed with `options`.
+ */
+export async function openIoPluginBoard(
+  plugin: { readonly io: string; readonly export: string | undefined; readonly options: Readonly<Record<string, unknown>> },
+  fromDir = process.cwd(),
+): Promise<JohnnyFiveBoard> {
+  let path: string
+  try {
+    path = require.resolve(plugin.io, { paths: [fromDir, __dirname] })
+  } catch {
+    throw new TerminalError('DEVICE_MISSING', `the johnny-five IO plugin "${plugin.io}" is not installed (npm install ${plugin.io})`)
+  }
+  const exported = require(path) as unknown
+  const IoClass = ioClassOf(exported, plugin)
+  let io: unknown
+  try {
+    io = new IoClass(plugin.options)
+  } catch (error) {
+    throw new TerminalError('DEVICE_MISSING', `the IO plugin "${plugin.io}" did not start: ${(error as Error).message}`, { cause: error })
+  }
+  return boardReady(johnnyFiveBoard({ io }), `the IO plugin "${plugin.io}"`)
+}
+
+type Constructor = new (options: object) => unknown
+
+function ioClassOf(exported: unknown, plugin: { readonly io: string; readonly export: string | undefined }): Constructor {
+  const members = typeof exported === 'object' && exported !== null ? exported as Record<string, unknown> : {}
+  if (plugin.export !== undefined) {
+    const named = members[plugin.export] ?? (exported as Record<string, unknown> | undefined)?.[plugin.export]
+    if (typeof named !== 'function') throw new TerminalError('BAD_CONFIG', `the IO plugin "${plugin.io}" exports no class "${plugin.export}"`)
+    return named as Constructor
+  }
+  if (typeof exported === 'function') return exported as Constructor
+  const classes = Object.entries(members).filter(([, value]) => typeof value === 'function')
+  if (classes.length === 1) return classes[0]![1] as Constructor
+  throw new TerminalError('BAD_CONFIG', `the IO plugin "${plugin.io}" exports ${classes.length === 0 ? 'no class' : `several (${classes.map(([name]) => name).join(', ')})`}: name one in board.export`)
+}
+
+/** The board a hardware file names. */
+export function openBoard(board: BoardConfig): Promise<JohnnyFiveBoard> {
+  return 'port' in board ? openFirmataBoard(board.port) : openIoPluginBoard(board)
 }
 
 export function systemHost(): DeviceHost {
   return {
     openPort: openSerialPort,
-    openBoard: path => openFirmataBoard(path),
+    openBoard,
     noble: loadSystemNoble,
     input: process.stdin,
     output: process.stdout,
