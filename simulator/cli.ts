@@ -28,7 +28,8 @@ Usage: payall-sim run [options]
 counter: one counter at this console. Starts a hub (as run does, or uses --hub), has a merchant
 order a gateway and the operator validate and provision it, then runs payall-terminal run
 --simulate on it: the real NFC and printer drivers against their emulators, a virtual phone with
-a voucher. Type an amount and Enter, then t to tap; Enter on an empty amount opens the menu
+a voucher. Type an amount and Enter, then t to tap; x cuts or restores the network (payments go
+offline, then sync); Enter on an empty amount opens the menu
 (refunds, the day report); Ctrl-C stops and, without --data, removes what it made.
 
 run: starts a hub (embedded defaults, data in a temporary directory), provisions the terminals, binds

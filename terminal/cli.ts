@@ -68,7 +68,8 @@ Commands:
                                       commitment frames while IP is down, until stopped
   run --simulate [--config FILE]      the same with emulated devices (PN532 with a virtual
                                       phone, ESC/POS printer) and the console as keypad and
-                                      display: t taps the phone; the phone's voucher comes from
+                                      display: t taps the phone, x cuts or restores the
+                                      network; the phone's voucher comes from
                                       the hub with PAYALL_OPERATOR_EMAIL/PASSWORD
   run --link-only [--config FILE]     keep the link to the hub without a counter
   doctor [--hardware FILE] [--json]   open each configured device and say what answered
@@ -393,7 +394,9 @@ async function run(dataDir: string, options: Options, io: CliIo): Promise<number
       const simulated = await simulatedCounter(store, {
         input: io.console?.input ?? process.stdin, output: io.console?.output ?? process.stdout, env: io.env, random: io.random,
       })
-      return await runCounter(store, config, simulated.hardware, simulated.host, io, simulated.decorations)
+      // Reconnect delays a test sets win over the simulator's; the link goes through its relay.
+      const syncOptions = { ...simulated.syncOptions, ...io.syncOptions, ...(simulated.syncOptions.connect !== undefined && { connect: simulated.syncOptions.connect }) }
+      return await runCounter(store, config, simulated.hardware, simulated.host, { ...io, syncOptions }, simulated.decorations)
     }
     return await runCounter(store, config, hardware!, io.deviceHost?.() ?? systemHost(), io)
   } finally {

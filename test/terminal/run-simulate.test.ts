@@ -74,7 +74,26 @@ t.test('run --simulate: keys at the console, a phone tapped on the emulated PN53
   at = await screen.next(/Amount to refund/, at)
   input.write('\r')
   at = await screen.next(/REFUNDED[\s\S]*1\u202f500 XOF/, at)
-  await screen.next(/--- printed ---[\s\S]*REFUND[\s\S]*-1.500 XOF/, at)
+  at = await screen.next(/--- printed ---[\s\S]*REFUND[\s\S]*-1.500 XOF/, at)
+
+  // x cuts the network: the next payment is taken offline, and synced once x restores it.
+  input.write('\r')
+  at = await screen.next(/Enter amount/, at)
+  const beforeCut = out.text.length
+  input.write('x')
+  at = await screen.next(/network cut/, at)
+  await out.next(/link down/, beforeCut)
+  input.write('700\r')
+  at = await screen.next(/tap your phone/, at)
+  input.write('t')
+  at = await screen.next(/─ approved[\s\S]*APPROVED[\s\S]*700 XOF[\s\S]*Offline/, at)
+  const reader = TerminalStore.open(dir)
+  t.equal(reader.firstPendingSeq(), 2, 'the offline payment waits in the store')
+  reader.close()
+  const beforeRestore = out.text.length
+  input.write('x')
+  at = await screen.next(/network restored/, at)
+  await out.next(/link up[\s\S]*ack up to #2/, beforeRestore)
 
   stop()
   t.equal(await running, 0, 'run stops cleanly')
