@@ -36,10 +36,30 @@ export interface RunDecorations {
   stop?(): Promise<void>
 }
 
+/**
+ * The events as log lines. A sync error that repeats (every reconnect attempt while the network
+ * is out) is written once, then counted, and the count is written when something else happens.
+ */
 export function logEvents(events: TerminalEmitter, io: Pick<RunIo, 'out' | 'err'>): void {
-  events.on('link', ({ online }) => io.out(`link ${online ? 'up' : 'down'}\n`))
+  let repeating: { code: string; more: number } | undefined
+  const endRepeats = (): void => {
+    if (repeating !== undefined && repeating.more > 0) io.err(`sync: the same ${repeating.more} more time${repeating.more === 1 ? '' : 's'} [${repeating.code}]\n`)
+    repeating = undefined
+  }
+  events.on('link', ({ online }) => {
+    endRepeats()
+    io.out(`link ${online ? 'up' : 'down'}\n`)
+  })
   events.on('records-acked', ({ headSeq, updated }) => io.out(`ack up to #${headSeq}: ${updated} records settled or answered\n`))
-  events.on('sync-error', ({ code, message }) => io.err(`sync: ${message} [${code}]\n`))
+  events.on('sync-error', ({ code, message }) => {
+    if (repeating?.code === code) {
+      repeating.more++
+      return
+    }
+    endRepeats()
+    repeating = { code, more: 0 }
+    io.err(`sync: ${message} [${code}]\n`)
+  })
   events.on('risk-config', ({ serial }) => io.out(`risk config serial ${serial} applied\n`))
   events.on('revocations', ({ serial, count }) => io.out(`revocation list serial ${serial} applied (${count} vouchers)\n`))
   events.on('proofs-kept', ({ batchId, stored }) => io.out(`anchoring proofs of batch ${batchId} kept (${stored} new)\n`))
