@@ -30,7 +30,7 @@ order a gateway and the operator validate and provision it, then runs payall-ter
 --simulate on it: the real NFC and printer drivers against their emulators, a virtual phone with
 a voucher. Type an amount and Enter, then t to tap; x cuts or restores the network (payments go
 offline, then sync); Enter on an empty amount opens the menu
-(refunds, the day report); Ctrl-C stops and, without --data, removes what it made.
+(refunds, the day report, the next payment's mode); Ctrl-C stops and, without --data, removes what it made.
 
 run: starts a hub (embedded defaults, data in a temporary directory), provisions the terminals, binds
 the customers' phones with vouchers, plays the payments from a seeded plan (a share of them with

@@ -64,7 +64,8 @@ Commands:
                                       the counter: opens the devices of the hardware file,
                                       keeps the link to the hub, takes payments keyed on the
                                       keypad (Enter on an empty amount: the menu, to refund a
-                                      payment or print the day report), joins LoRa and sends
+                                      payment, print the day report or set the next payment's
+                                      mode), joins LoRa and sends
                                       commitment frames while IP is down, until stopped
   run --simulate [--config FILE]      the same with emulated devices (PN532 with a virtual
                                       phone, ESC/POS printer) and the console as keypad and

@@ -1,12 +1,19 @@
 // The loop at the counter: the merchant keys an amount and Enter to take a payment; Enter on an
-// empty amount opens the menu (1: refund a payment by its number, 2: the day report). It runs
-// until its signal aborts; a failure of one payment is shown and the loop goes on.
+// empty amount opens the menu (1: refund a payment by its number, 2: the day report, 3: the mode
+// of the next payment — online if possible, online only, offline — instead of the terminal's).
+// It runs until its signal aborts; a failure of one payment is shown and the loop goes on.
 
 import type { Display, Keypad, Key } from '../hardware/devices'
 import { TerminalError } from './errors'
 import { EMPTY_ENTRY, amountOf, entryText, pressKey, type AmountEntry } from './keypad'
-import type { PaymentTerminal } from './payment'
-import { screenText, type Language } from './texts'
+import type { PaymentPolicy, PaymentTerminal } from './payment'
+import { screenText, type Language, type ScreenText } from './texts'
+
+/** Menu 3's choices, by key. */
+const MODE_KEYS: Readonly<Record<string, PaymentPolicy>> = { 1: 'prefer-online', 2: 'require-online', 3: 'force-offline' }
+const MODE_SHOWN: Readonly<Record<PaymentPolicy, ScreenText>> = {
+  'prefer-online': 'nextPreferOnline', 'require-online': 'nextRequireOnline', 'force-offline': 'nextForceOffline',
+}
 
 export interface CounterOptions {
   readonly payments: PaymentTerminal
@@ -23,6 +30,8 @@ class Stopped extends Error {}
 
 export class Counter {
   private readonly aborted: Promise<never>
+  /** Chosen in the menu for the next payment only; undefined: the terminal's policy. */
+  private nextPolicy: PaymentPolicy | undefined
 
   constructor(private readonly options: CounterOptions, signal: AbortSignal) {
     this.aborted = new Promise<never>((_resolve, reject) => {
@@ -53,11 +62,17 @@ export class Counter {
   /** One amount (or one menu choice); true when a result is on the display. */
   private async oneRound(first: Key | undefined): Promise<boolean> {
     const { payments, language } = this.options
-    const entered = await this.readNumber(screenText('enterAmount', language), amount => entryText(amount, this.options.currency()), first)
+    const policy = this.nextPolicy
+    const entered = await this.readNumber(
+      screenText('enterAmount', language), amount => entryText(amount, this.options.currency()), first,
+      policy === undefined ? undefined : screenText(MODE_SHOWN[policy], language),
+    )
     try {
       if (entered === 'cancelled') return false
       if (entered === 0) return await this.menu()
-      await payments.take(entered)
+      // Once taken, the payment's mode is spent: the one after follows the terminal's policy again.
+      this.nextPolicy = undefined
+      await payments.take(entered, policy)
     } catch (error) {
       if (error instanceof Stopped) throw error
       this.showError(error as Error)
@@ -69,11 +84,15 @@ export class Counter {
     const { language, payments } = this.options
     this.options.display.show({
       kind: 'report',
-      lines: [screenText('menu', language), screenText('menuRefund', language), screenText('menuReport', language), screenText('menuBack', language)],
+      lines: [
+        screenText('menu', language), screenText('menuRefund', language), screenText('menuReport', language),
+        screenText('menuMode', language), screenText('menuBack', language),
+      ],
     })
     for (;;) {
       const key = await this.key()
       if (key === 'cancel') return false
+      if (key === '3') return this.chooseMode()
       if (key === '2') {
         await payments.dayReport()
         return true
@@ -89,12 +108,32 @@ export class Counter {
     }
   }
 
-  /** Digits until Enter (0 when nothing was keyed) or Cancel. */
-  private async readNumber(title: string, render: (entry: AmountEntry) => string, first?: Key): Promise<number | 'cancelled'> {
+  /** Menu 3: the mode of the next payment; Cancel leaves it as it was. Nothing stays on the display. */
+  private async chooseMode(): Promise<false> {
+    const { language } = this.options
+    this.options.display.show({
+      kind: 'report',
+      lines: [
+        screenText('modeTitle', language), screenText('modePreferOnline', language), screenText('modeRequireOnline', language),
+        screenText('modeForceOffline', language), screenText('menuBack', language),
+      ],
+    })
+    for (;;) {
+      const key = await this.key()
+      if (key === 'cancel') return false
+      const policy = MODE_KEYS[key]
+      if (policy === undefined) continue
+      this.nextPolicy = policy
+      return false
+    }
+  }
+
+  /** Digits until Enter (0 when nothing was keyed) or Cancel; `note`, if any, under the number. */
+  private async readNumber(title: string, render: (entry: AmountEntry) => string, first?: Key, note?: string): Promise<number | 'cancelled'> {
     let entry: AmountEntry = EMPTY_ENTRY
     let pending = first
     for (;;) {
-      this.options.display.show({ kind: 'amount', lines: [title, render(entry)] })
+      this.options.display.show({ kind: 'amount', lines: note === undefined ? [title, render(entry)] : [title, render(entry), note] })
       const key = pending ?? await this.key()
       pending = undefined
       if (key === 'enter') return amountOf(entry)

@@ -2,8 +2,8 @@ import t from 'tap'
 import type { Key, Keypad } from '../../hardware/devices'
 import { Counter } from '../../terminal/counter'
 import { TerminalError } from '../../terminal/errors'
-import type { OnlineRefunder, RefundAnswer } from '../../terminal/payment'
-import { CURRENCY, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore } from './fixtures'
+import type { OnlineRefunder, PaymentTerminalOptions, RefundAnswer } from '../../terminal/payment'
+import { CURRENCY, FixedAuthorizer, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore } from './fixtures'
 
 /** Keys pressed one after another; when they run out, the counter is stopped. */
 class ScriptedKeypad implements Keypad {
@@ -26,11 +26,11 @@ interface Tap {
   teardown(fn: () => unknown): void
 }
 
-function counterWith(t: Tap, keys: string, refunder?: OnlineRefunder) {
+function counterWith(t: Tap, keys: string, overrides: Partial<PaymentTerminalOptions> = {}) {
   const store = provisionedStore(t.testdir())
   t.teardown(() => store.close())
   const { phone } = phoneWithVoucher()
-  const world = counterTerminal(store, phoneLink(phone), refunder === undefined ? {} : { refunder })
+  const world = counterTerminal(store, phoneLink(phone), overrides)
   const controller = new AbortController()
   const errors: Error[] = []
   const counter = new Counter({
@@ -66,7 +66,7 @@ t.test('the menu refunds a payment by its number; a refund without a refund link
       return 'unreachable'
     },
   }
-  const withLink = counterWith(t, '1200E' + 'E' + 'E1' + '1E' + '500E', refunder)
+  const withLink = counterWith(t, '1200E' + 'E' + 'E1' + '1E' + '500E', { refunder })
   ;(withLink.terminal as unknown as { options: { online: { online: boolean } } }).options.online.online = true
   await withLink.counter.run()
   t.equal(answers.length, 1, 'the refund of #1 went to the hub')
@@ -77,4 +77,24 @@ t.test('the menu refunds a payment by its number; a refund without a refund link
   t.equal(without.errors.length, 1)
   t.ok(without.errors[0] instanceof TerminalError)
   t.same(without.store.recordsFrom(1, 10).map(record => record.amountMinor), [1_200, 300], 'the loop went on after the error')
+})
+
+t.test('menu 3 sets the mode of the next payment only, shown under the amount; Cancel keeps it as it was', async t => {
+  // Online link: the terminal's own policy (online if possible) takes payments online.
+  const keys = 'E3' + '3' + '500E' + 'E' + '600E' + 'E' + 'E3' + 'C' + '700E' + 'E' + 'E32' + '800E' + 'C'
+  const online = new FixedAuthorizer(true)
+  const { counter, store, display } = counterWith(t, keys, { online })
+  await counter.run()
+  t.same(store.recordsFrom(1, 10).map(record => `${record.amountMinor}:${record.mode}`), ['500:offline', '600:online', '700:online', '800:online'])
+  t.ok(display.screens.some(screen => screen.kind === 'report' && screen.lines.includes('3: offline')), 'the choices were shown')
+  t.ok(display.screens.some(screen => screen.kind === 'amount' && screen.lines[2] === 'Offline'), 'the amount screen says the chosen mode')
+  t.ok(display.screens.some(screen => screen.kind === 'amount' && screen.lines[2] === 'Online only'))
+  t.equal(online.asked.length, 3, 'the offline payment never asked the hub')
+})
+
+t.test('online only, chosen for one payment with the link down, is declined and says why', async t => {
+  const { counter, store, display } = counterWith(t, 'E32' + '900E' + 'C', { online: new FixedAuthorizer(false) })
+  await counter.run()
+  t.equal(store.recordsFrom(1, 10).length, 0, 'nothing recorded')
+  t.match(display.screens.find(screen => screen.kind === 'declined'), { lines: ['DECLINED', /900/] })
 })
