@@ -23,7 +23,7 @@ export const EXIT_RUN_FAILED = 3
 export const HELP = `payall-sim — run fleets of virtual PayAll gateways and phones against a hub
 
 Usage: payall-sim run [options]
-       payall-sim counter [--data DIR] [--hub URL]
+       payall-sim counter [--data DIR] [--hub URL | --lora]
 
 counter: one counter at this console. Starts a hub (as run does, or uses --hub), has a merchant
 order a gateway and the operator validate and provision it, then runs payall-terminal run
@@ -31,6 +31,8 @@ order a gateway and the operator validate and provision it, then runs payall-ter
 a voucher. Type an amount and Enter, then t to tap; x cuts or restores the network (payments go
 offline, then sync); Enter on an empty amount opens the menu
 (refunds, the day report, the next payment's mode); Ctrl-C stops and, without --data, removes what it made.
+With --lora, a simulated ChirpStack v4 network server too: the hub listens to it, the counter's
+RAK3172 emulator joins it, and while the network is cut the counter reports over LoRa every minute.
 
 run: starts a hub (embedded defaults, data in a temporary directory), provisions the terminals, binds
 the customers' phones with vouchers, plays the payments from a seeded plan (a share of them with
@@ -119,7 +121,9 @@ export async function main(argv: readonly string[], io: SimIo): Promise<number> 
 async function counter(argv: readonly string[], io: SimIo): Promise<number> {
   let values
   try {
-    values = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { data: { type: 'string' }, hub: { type: 'string' } } }).values
+    values = parseArgs({
+      args: [...argv], strict: true, allowPositionals: false, options: { data: { type: 'string' }, hub: { type: 'string' }, lora: { type: 'boolean' } },
+    }).values
   } catch (error) {
     io.err(`payall-sim counter: ${(error as Error).message} (see payall-sim --help)\n`)
     return EXIT_BAD_ARGUMENTS
@@ -128,8 +132,12 @@ async function counter(argv: readonly string[], io: SimIo): Promise<number> {
     io.err('payall-sim counter: --data keeps the embedded hub\'s data; with --hub the data is that hub\'s\n')
     return EXIT_BAD_ARGUMENTS
   }
+  if (values.lora === true && values.hub !== undefined) {
+    io.err('payall-sim counter: --lora starts a simulated network server for the embedded hub to listen to; a running hub (--hub) has its own\n')
+    return EXIT_BAD_ARGUMENTS
+  }
   try {
-    return await playCounter({ dataDir: values.data, hubUrl: values.hub }, io.env, io.terminal ?? { ...processCliIo(), out: io.out, err: io.err })
+    return await playCounter({ dataDir: values.data, hubUrl: values.hub, lora: values.lora === true }, io.env, io.terminal ?? { ...processCliIo(), out: io.out, err: io.err })
   } catch (error) {
     if (error instanceof FleetError && error.code === 'NO_OPERATOR_CREDENTIALS') {
       io.err(`payall-sim counter: ${error.message}\n`)

@@ -20,8 +20,10 @@ import type { DeviceHost } from './devices'
 import { loadHardwareConfig } from './hardware-config'
 import { initTerminal } from './init'
 import { logEvents, runCounter } from './run'
+import type { IntervalTimers } from './lora'
 import { systemHost } from './system-host'
 import { simulatedCounter } from '../simulator/counter/session'
+import type { SimulatedLoraNetwork } from '../simulator/counter/lora-network'
 import { DAY_MS } from './proofs'
 import { provision, type Fetch } from './provision'
 import { limitsLeft } from './risk'
@@ -100,6 +102,10 @@ export interface CliIo {
   deviceHost?(): DeviceHost
   /** The console of the simulated counter (keys in, screens out); the process's own by default. */
   console?: { input: DeviceHost['input']; output: NodeJS.WritableStream }
+  /** run --simulate: a simulated LoRaWAN network for its emulated modem to join (payall-sim counter --lora). */
+  loraNetwork?: SimulatedLoraNetwork
+  /** run: the LoRa report interval's timers, for a test to tick; the system's by default. */
+  loraTimers?: IntervalTimers
 }
 
 type Options = Record<string, string | boolean | undefined>
@@ -394,6 +400,7 @@ async function run(dataDir: string, options: Options, io: CliIo): Promise<number
     if (options.simulate === true) {
       const simulated = await simulatedCounter(store, {
         input: io.console?.input ?? process.stdin, output: io.console?.output ?? process.stdout, env: io.env, random: io.random,
+        ...(io.loraNetwork !== undefined && { lora: io.loraNetwork }),
       })
       // Reconnect delays a test sets win over the simulator's; the link goes through its relay.
       const syncOptions = { ...simulated.syncOptions, ...io.syncOptions, ...(simulated.syncOptions.connect !== undefined && { connect: simulated.syncOptions.connect }) }

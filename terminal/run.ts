@@ -5,6 +5,7 @@
 
 import type { Printer, PrintExtras } from '../hardware/devices'
 import type { LoraJoinSettings } from '../hardware/lora/modem'
+import type { IntervalTimers } from './lora'
 import type { TerminalConfig } from './config'
 import { Counter } from './counter'
 import { openDevices, type DeviceHost, type TerminalDevices } from './devices'
@@ -26,6 +27,8 @@ export interface RunIo {
   random: RandomBytes
   stopSignal(): Promise<void>
   syncOptions?: Partial<SyncOptions>
+  /** The LoRa report interval's timers; the system's unless a test ticks them. */
+  loraTimers?: IntervalTimers
 }
 
 /** What --simulate adds around the devices: its own printer echo and its phone's tap key. */
@@ -64,6 +67,8 @@ export function logEvents(events: TerminalEmitter, io: Pick<RunIo, 'out' | 'err'
   events.on('revocations', ({ serial, count }) => io.out(`revocation list serial ${serial} applied (${count} vouchers)\n`))
   events.on('proofs-kept', ({ batchId, stored }) => io.out(`anchoring proofs of batch ${batchId} kept (${stored} new)\n`))
   events.on('records-pruned', ({ count, throughSeq }) => io.out(`${count} proved records pruned (up to #${throughSeq})\n`))
+  events.on('lora-report', ({ gatewaySeq, unsyncedCount }) => io.out(`lora report sent: head #${gatewaySeq}, ${unsyncedCount} offline payments unsynced\n`))
+  events.on('lora-revocations', ({ serial, part, parts, count }) => io.out(`lora revocations of list ${serial} (part ${part + 1} of ${parts}): ${count} vouchers refused from now on\n`))
 }
 
 export async function runCounter(
@@ -81,7 +86,7 @@ export async function runCounter(
       store,
       { phone: devices.phone!, display: devices.display, printer, ...(devices.lora !== undefined && { lora: devices.lora }) },
       config,
-      { clock: io.clock, random: io.random },
+      { clock: io.clock, random: io.random, ...(io.loraTimers !== undefined && { timers: io.loraTimers }) },
       io.syncOptions,
     )
     logEvents(runtime.events, io)

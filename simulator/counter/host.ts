@@ -1,6 +1,6 @@
 // The devices of a simulated counter, at the byte level: a PN532 emulator and an ESC/POS printer
-// behind serialport's MockBinding ports, a johnny-five board on mock-firmata, a fake Bluetooth
-// adapter. The terminal opens them through the same drivers as real ones (terminal/devices.ts);
+// behind serialport's MockBinding ports (and, given a simulated LoRaWAN network, a RAK3172
+// emulator joined to it), a johnny-five board on mock-firmata, a fake Bluetooth adapter. The terminal opens them through the same drivers as real ones (terminal/devices.ts);
 // a virtual phone is tapped on the reader with `tap`, and the paper that comes out of the printer
 // can be read back.
 
@@ -15,10 +15,13 @@ import { HcePhone } from '../nfc/hce-phone'
 import { Pn532Emulator, type FieldTarget, type RandomBytes } from '../nfc/pn532-emulator'
 import type { VirtualPhone } from '../phone'
 import { VirtualPrinter, type PrintedReceipt } from '../printer/virtual-printer'
+import type { LoraRadio } from '../lora/radio'
+import { Rak3172Emulator } from '../lora/rak3172-emulator'
 
 export const SIMULATED_PORTS = Object.freeze({
   nfc: '/dev/payall-sim/pn532',
   printer: '/dev/payall-sim/printer',
+  lora: '/dev/payall-sim/rak3172',
 })
 
 /** What `run --simulate` plugs in: the NFC reader, the printer, and the console for keys and screens. */
@@ -45,6 +48,8 @@ export interface SimulatedHostOptions {
   readonly random: RandomBytes
   readonly input: DeviceHost['input']
   readonly output: NodeJS.WritableStream
+  /** The simulated network a RAK3172 at SIMULATED_PORTS.lora is joined to; no modem without it. */
+  readonly loraRadio?: LoraRadio
 }
 
 export class SimulatedCounterHost implements DeviceHost {
@@ -61,12 +66,16 @@ export class SimulatedCounterHost implements DeviceHost {
   }
 
   async openPort(path: string, baudRate: number): Promise<SerialPortStream> {
-    if (path !== SIMULATED_PORTS.nfc && path !== SIMULATED_PORTS.printer) throw new Error(`no simulated device at ${path}`)
+    const radio = this.options.loraRadio
+    const known = path === SIMULATED_PORTS.nfc || path === SIMULATED_PORTS.printer || (path === SIMULATED_PORTS.lora && radio !== undefined)
+    if (!known) throw new Error(`no simulated device at ${path}`)
     MockBinding.createPort(path, { echo: false, record: false })
     const port = new SerialPortMock({ path, baudRate, autoOpen: false })
+    // The modem's emulator listens before the port opens, so it sees the driver's first byte.
+    if (path === SIMULATED_PORTS.lora) new Rak3172Emulator(port, { radio: radio! })
     await new Promise<void>((resolve, reject) => port.open(error => (error ? reject(error) : resolve())))
     if (path === SIMULATED_PORTS.nfc) this.reader = Pn532Emulator.attach(port, { random: this.options.random })
-    else this.paper = new VirtualPrinter(port)
+    else if (path === SIMULATED_PORTS.printer) this.paper = new VirtualPrinter(port)
     return port
   }
 

@@ -1,22 +1,30 @@
 // `payall-sim counter`: a whole counter on one laptop in one command. A hub on embedded defaults
 // (or one already running), a gateway ordered, validated and provisioned the way a shop gets
 // one, then `payall-terminal run --simulate` on it: the real drivers against the emulated PN532
-// and printer, the console as keypad and display, a virtual phone to tap.
+// and printer, the console as keypad and display, a virtual phone to tap. With `lora`, a
+// simulated ChirpStack network too: the hub listens to it, the counter's RAK3172 emulator joins
+// it and reports every minute while the network is cut, and what the hub heard is shown.
 
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { main as terminalMain, type CliIo } from '../../terminal/cli'
 import { orderAndProvision } from '../fleet/enroll'
 import { connectToHub, SIM_OPERATOR, startEmbeddedHub, type FleetHub, type OperatorEnv } from '../fleet/hub'
 import { SeededRandom } from '../fleet/seeded-random'
+import { SimulatedLoraNetwork } from './lora-network'
+
+/** With LoRa, a report a minute while the network is cut (the terminal's shortest interval). */
+const LORA_INTERVAL_MINUTES = 1
 
 export interface CounterOptions {
   /** Keep the embedded hub's data and the gateway's here instead of a temporary directory. */
   readonly dataDir: string | undefined
   /** A hub already running; the counter's gateway is ordered there, as its operator. */
   readonly hubUrl: string | undefined
+  /** A simulated LoRaWAN network the embedded hub listens to and the counter's modem joins. */
+  readonly lora: boolean
 }
 
 /**
@@ -27,12 +35,20 @@ export async function playCounter(options: CounterOptions, env: OperatorEnv, ter
   const keepData = options.dataDir !== undefined
   const workDir = keepData ? resolve(options.dataDir!) : mkdtempSync(join(tmpdir(), 'payall-counter-'))
   let hub: FleetHub | undefined
+  let network: SimulatedLoraNetwork | undefined
+  let listening = true
   try {
-    hub = options.hubUrl === undefined ? await startEmbeddedHub(join(workDir, 'hub'), env) : await connectToHub(options.hubUrl, env)
+    if (options.lora) network = await SimulatedLoraNetwork.start()
+    hub = options.hubUrl === undefined
+      ? await startEmbeddedHub(join(workDir, 'hub'), env, network === undefined ? {} : {
+        loraMqttUrl: network.brokerUrl, loraFormat: 'chirpstack', loraApplication: network.applicationId,
+      })
+      : await connectToHub(options.hubUrl, env)
     // A new gateway each time: an embedded hub takes new ports on every start, and a gateway pins
     // the addresses it was provisioned with. On a hub that holds earlier runs, names get a tag.
     const tag = hub.hadData ? `-${randomBytes(4).toString('hex')}` : ''
     const [gateway] = await orderAndProvision(hub.operator, 1, join(workDir, 'counters'), new SeededRandom(randomBytes(16).toString('hex')), { tag })
+    const gatewayId = gateway!.store.requireHubPin().gatewayId
     gateway!.store.close()
     const operator = {
       PAYALL_OPERATOR_EMAIL: env.PAYALL_OPERATOR_EMAIL ?? SIM_OPERATOR.email,
@@ -41,11 +57,37 @@ export async function playCounter(options: CounterOptions, env: OperatorEnv, ter
     terminal.out([
       `hub      ${hub.url}${hub.embedded === undefined ? '' : ` (operator ${operator.PAYALL_OPERATOR_EMAIL} / "${operator.PAYALL_OPERATOR_PASSWORD}")`}`,
       `gateway  ${gateway!.eui} in ${gateway!.dataDir}${keepData ? '' : ' (removed on exit)'}`,
+      ...(network === undefined ? [] : [`lora     ChirpStack v4 (simulated) at ${network.brokerUrl}, application ${network.applicationId}`]),
       '',
     ].join('\n'))
-    return await terminalMain(['run', '--simulate', '--data-dir', gateway!.dataDir], { ...terminal, env: { ...terminal.env, ...operator } })
+    const argv = ['run', '--simulate', '--data-dir', gateway!.dataDir]
+    const lora = hub.embedded?.lora
+    if (network !== undefined && lora !== undefined) {
+      const configFile = join(workDir, `terminal-${gateway!.eui}.json`)
+      writeFileSync(configFile, JSON.stringify({ loraIntervalMinutes: LORA_INTERVAL_MINUTES }))
+      argv.push('--config', configFile)
+      void (async () => {
+        await lora.connected()
+        while (listening) {
+          const outcome = await lora.reports.next()
+          if (!listening) return
+          if (!outcome.taken) {
+            terminal.out(`hub: a LoRa uplink was refused: ${outcome.error.message}\n`)
+            continue
+          }
+          const { lastReport } = await hub!.operator.ok('GET', `/gateways/${gatewayId}/lora`)
+          terminal.out(`hub: LoRa report heard (head #${lastReport.gatewaySeq}, ${lastReport.unsyncedCount} unsynced, `
+            + `RSSI ${lastReport.rssi} dBm; records over IP: ${outcome.check.state})\n`)
+        }
+      })().catch(error => terminal.err(`hub: LoRa reports: ${(error as Error).message}\n`))
+    }
+    return await terminalMain(argv, {
+      ...terminal, env: { ...terminal.env, ...operator }, ...(network !== undefined && { loraNetwork: network }),
+    })
   } finally {
+    listening = false
     await hub?.stop()
+    await network?.close()
     if (!keepData) rmSync(workDir, { recursive: true, force: true })
   }
 }

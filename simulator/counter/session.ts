@@ -17,6 +17,8 @@ import mqtt, { type IClientOptions } from 'mqtt'
 import type { SyncOptions } from '../../terminal/sync'
 import { customerWithVoucher, HubApi } from '../hub-api'
 import { LinkProxy } from '../link-proxy'
+import type { HardwareConfig } from '../../terminal/hardware-config'
+import type { SimulatedLoraNetwork } from './lora-network'
 import type { VirtualPhone } from '../phone'
 import { SimulatedCounterHost, SIMULATED_HARDWARE } from './host'
 
@@ -28,7 +30,7 @@ const RECONNECT_MAX_MS = 2_000
 
 export interface SimulatedCounter {
   readonly host: SimulatedCounterHost
-  readonly hardware: typeof SIMULATED_HARDWARE
+  readonly hardware: HardwareConfig
   readonly phone: VirtualPhone | undefined
   readonly decorations: RunDecorations
   /** The link to the broker through the relay `x` cuts and restores (plain MQTT brokers only). */
@@ -42,6 +44,8 @@ export interface SimulatedCounterIo {
   readonly random: RandomBytes
   /** Cash-in and voucher for the built-in phone, in minor units of the gateway's currency. */
   readonly phoneAllowanceMinor?: number
+  /** A simulated LoRaWAN network: the counter gets a RAK3172 emulator joined to it. */
+  readonly lora?: SimulatedLoraNetwork
 }
 
 /** A customer with a phone and a voucher, from the hub the gateway was provisioned with. */
@@ -66,7 +70,10 @@ export async function simulatedCounter(store: TerminalStore, io: SimulatedCounte
   // A TCP relay would break TLS's host name check: a broker over mqtts:// is reached directly.
   const relay = new URL(brokerUrl).protocol === 'mqtt:' ? LinkProxy.forUrl(brokerUrl) : undefined
   await relay?.up()
-  const host = new SimulatedCounterHost({ random: io.random, input: io.input, output: io.output })
+  const host = new SimulatedCounterHost({
+    random: io.random, input: io.input, output: io.output, ...(io.lora !== undefined && { loraRadio: io.lora.server }),
+  })
+  const hardware: HardwareConfig = io.lora === undefined ? SIMULATED_HARDWARE : { ...SIMULATED_HARDWARE, lora: io.lora.register(store.identity().eui) }
   const phone = await builtInPhone(store, io).catch(async (error: unknown) => {
     await relay?.down()
     throw error
@@ -116,7 +123,7 @@ export async function simulatedCounter(store: TerminalStore, io: SimulatedCounte
     },
   }
   return {
-    host, hardware: SIMULATED_HARDWARE, phone: typeof phone === 'string' ? undefined : phone, decorations,
+    host, hardware, phone: typeof phone === 'string' ? undefined : phone, decorations,
     syncOptions: {
       reconnectInitialMs: RECONNECT_INITIAL_MS, reconnectMaxMs: RECONNECT_MAX_MS,
       ...(relay !== undefined && { connect: (_url: string, options: IClientOptions) => mqtt.connect(relay.url, options) }),

@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseConfig } from '../../hub/config'
+import { parseConfig, type HubConfig } from '../../hub/config'
 import { DATABASE_FILE, startHub, type RunningHub } from '../../hub/server'
 import { HubApi } from '../hub-api'
 import { FleetError } from './errors'
@@ -27,14 +27,14 @@ export interface OperatorEnv {
   readonly PAYALL_OPERATOR_PASSWORD?: string | undefined
 }
 
-/** Starts a hub on embedded defaults with its data in `dataDir`, HTTP and MQTT on free loopback ports. */
-export async function startEmbeddedHub(dataDir: string, env: OperatorEnv): Promise<FleetHub> {
+/** Starts a hub on embedded defaults with its data in `dataDir`, HTTP and MQTT on free loopback ports; `extra` config on top. */
+export async function startEmbeddedHub(dataDir: string, env: OperatorEnv, extra: Partial<HubConfig> = {}): Promise<FleetHub> {
   const hadData = existsSync(join(dataDir, DATABASE_FILE))
   const email = env.PAYALL_OPERATOR_EMAIL ?? SIM_OPERATOR.email
   const password = env.PAYALL_OPERATOR_PASSWORD ?? SIM_OPERATOR.password
   const hub = await startHub({
     ...parseConfig([], { PAYALL_OPERATOR_EMAIL: email, PAYALL_OPERATOR_PASSWORD: password }),
-    dataDir, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, logLevel: 'silent',
+    dataDir, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, logLevel: 'silent', ...extra,
   })
   try {
     const operator = await new HubApi(hub.httpUrl).as(email, password)

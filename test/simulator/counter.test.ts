@@ -12,8 +12,9 @@ import { TerminalStore } from '../../terminal/store/store'
 import { Transcript } from '../helpers/transcript'
 import { sim } from './sim-cli'
 import { main, type SimIo } from '../../simulator/cli'
+import { ManualIntervalTimers } from '../helpers/interval-timers'
 
-function counterConsole() {
+function counterConsole(extra: Partial<CliIo> = {}) {
   const input = new PassThrough()
   const output = new PassThrough()
   const screen = new Transcript(output)
@@ -23,7 +24,7 @@ function counterConsole() {
   const terminal: CliIo = {
     out: text => out.add(text), err: text => out.add(text), env: {}, clock: systemClock, random: systemRandom,
     fetch: (url, init) => fetch(url, init), stopSignal: () => stopped, console: { input, output },
-    syncOptions: { reconnectInitialMs: 20, reconnectMaxMs: 200 },
+    syncOptions: { reconnectInitialMs: 20, reconnectMaxMs: 200 }, ...extra,
   }
   const io: SimIo = { out: text => out.add(text), err: text => out.add(text), progress: undefined, env: {}, terminal }
   return { io, input, screen, out, stop }
@@ -74,4 +75,30 @@ t.test('counter without --data removes what it made; bad flags exit 2', async t 
   const noLogin = await sim().run('counter', '--hub', 'http://127.0.0.1:9')
   t.equal(noLogin.code, 2)
   t.match(noLogin.err, /PAYALL_OPERATOR_EMAIL/)
+})
+
+t.test('counter --lora: the modem joins the simulated network; cut off, the counter reports over LoRa and the hub hears it', async t => {
+  const timers = new ManualIntervalTimers()
+  const { io, input, screen, out, stop } = counterConsole({ loraTimers: timers })
+  const running = main(['counter', '--lora'], io)
+  t.teardown(() => stop())
+  await out.next(/lora +ChirpStack v4 \(simulated\) at mqtt:\/\/127\.0\.0\.1:\d+/)
+  await out.next(/lora joined \(rak3172, EU868\)/)
+  let at = await out.next(/link up/)
+  input.write('x')
+  at = await out.next(/link down/, at)
+  t.equal(timers.running, 1, 'cut off: the LoRa reports run')
+  input.write('450\r')
+  let shown = await screen.next(/tap your phone/)
+  input.write('t')
+  shown = await screen.next(/APPROVED[\s\S]*450 XOF[\s\S]*Offline/, shown)
+  timers.tick()
+  at = await out.next(/lora report sent: head #1, 1 offline payments unsynced/, at)
+  at = await out.next(/hub: LoRa report heard \(head #1, 1 unsynced, RSSI -105 dBm; records over IP: pending\)/, at)
+  input.write('x')
+  await out.next(/ack up to #1/, at)
+  t.equal(timers.running, 0, 'back online: no more LoRa reports')
+  stop()
+  t.equal(await running, 0)
+  t.equal((await sim().run('counter', '--lora', '--hub', 'http://127.0.0.1:9')).code, 2, '--lora is for the embedded hub')
 })

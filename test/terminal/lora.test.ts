@@ -6,7 +6,8 @@ import type { RevocationList } from '../../protocol/messages/revocation-list'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { revocationFragments } from '../../hub/lora/downlinks'
 import { TerminalEmitter } from '../../terminal/events'
-import { LoraReporter, type IntervalTimers } from '../../terminal/lora'
+import { LoraReporter } from '../../terminal/lora'
+import { ManualIntervalTimers } from '../helpers/interval-timers'
 import {
   CURRENCY, HUB, ManualClock, OTHER_HUB, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, signedRevocations, T0,
 } from './fixtures'
@@ -47,29 +48,12 @@ class FakeModem implements LoraModem {
   async close(): Promise<void> {}
 }
 
-/** setInterval stand-in: the test fires the ticks. */
-class ManualTimers implements IntervalTimers {
-  private next = 1
-  readonly active = new Map<number, { callback: () => void; interval_ms: number }>()
-  setInterval(callback: () => void, interval_ms: number): unknown {
-    const handle = this.next++
-    this.active.set(handle, { callback, interval_ms })
-    return handle
-  }
-  clearInterval(handle: unknown): void {
-    this.active.delete(handle as number)
-  }
-  tick(): void {
-    for (const { callback } of [...this.active.values()]) callback()
-  }
-}
-
 function world(t: Test, online = false) {
   const store = provisionedStore(t.testdir())
   t.teardown(() => store.close())
   const events = new TerminalEmitter()
   const modem = new FakeModem()
-  const timers = new ManualTimers()
+  const timers = new ManualIntervalTimers()
   const clock = new ManualClock()
   const reporter = new LoraReporter({
     store, events, modem, clock, timers, ed25519: nodeEd25519, online,

@@ -3,10 +3,11 @@
 // to the hub's gateway view; and a revocation back down the same way while IP is down.
 
 import t from 'tap'
+import { ManualIntervalTimers } from '../../helpers/interval-timers'
 import { MockBinding } from '@serialport/binding-mock'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { systemClock } from '../../../terminal/environment'
-import { LoraReporter, type IntervalTimers } from '../../../terminal/lora'
+import { LoraReporter } from '../../../terminal/lora'
 import { openEmulatedModem } from '../../../simulator/lora/emulated-modem'
 import { SimulatedNetworkServer } from '../../../simulator/lora/network-server'
 import { startHub } from '../../../hub/server'
@@ -20,24 +21,6 @@ import { join } from 'node:path'
 const EUI = '70B3D57ED0051A2B'
 const APP_KEY = '2B7E151628AED2A6ABF7158809CF4F3C'
 const APPLICATION_ID = '17c82e96-be03-4f38-aef3-f83d48582d97'
-
-class ManualTimers implements IntervalTimers {
-  private readonly active = new Map<number, () => void>()
-  private next = 1
-  setInterval(callback: () => void): unknown {
-    this.active.set(this.next, callback)
-    return this.next++
-  }
-  clearInterval(handle: unknown): void {
-    this.active.delete(handle as number)
-  }
-  get running(): number {
-    return this.active.size
-  }
-  tick(): void {
-    for (const callback of [...this.active.values()]) callback()
-  }
-}
 
 t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hears a revocation back', async t => {
   const dir = t.testdir()
@@ -73,7 +56,7 @@ t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hea
     MockBinding.reset()
   })
   await emulated.modem.join({ region: 'EU868', devEui: EUI, appEui: '0000000000000001', appKey: APP_KEY })
-  const timers = new ManualTimers()
+  const timers = new ManualIntervalTimers()
   const reporter = new LoraReporter({
     store: terminal.store, events: terminal.events, modem: emulated.modem, clock: systemClock, timers, ed25519: nodeEd25519,
     online: terminal.sync.online, settings: { interval_ms: 60_000, uplinkPort: 10, downlinkPort: 11 },

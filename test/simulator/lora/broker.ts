@@ -1,38 +1,9 @@
-// A plain aedes broker on a loopback port for the LoRa tests (no PayAll ACL: a LoRaWAN network
-// server's broker is not the hub's), and a subscriber that lets a test await the next message.
+// The LoRa tests' broker (a plain aedes on a loopback port, as the simulator starts one for its
+// network server), and a subscriber that lets a test await the next message.
 
-import { createServer, type Socket } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { connectAsync, type MqttClient } from 'mqtt'
 
-export interface LoopbackBroker {
-  readonly url: string
-  close(): Promise<void>
-}
-
-export async function startLoopbackBroker(): Promise<LoopbackBroker> {
-  const { Aedes } = await import('aedes')
-  const aedes = await Aedes.createBroker()
-  const sockets = new Set<Socket>()
-  const server = createServer((socket) => {
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-    aedes.handle(socket)
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    async close() {
-      for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-      await new Promise<void>((resolve) => aedes.close(() => resolve()))
-    },
-  }
-}
+export { startLoopbackBroker, type LoopbackBroker } from '../../../simulator/lora/loopback-broker'
 
 export interface ReceivedMessage {
   readonly topic: string
