@@ -82,49 +82,37 @@ export class Counter {
 
   private async menu(): Promise<boolean> {
     const { language, payments } = this.options
-    this.options.display.show({
-      kind: 'report',
-      lines: [
-        screenText('menu', language), screenText('menuRefund', language), screenText('menuReport', language),
-        screenText('menuMode', language), screenText('menuBack', language),
-      ],
-    })
-    for (;;) {
-      const key = await this.key()
-      if (key === 'cancel') return false
-      if (key === '3') return this.chooseMode()
-      if (key === '2') {
-        await payments.dayReport()
-        return true
-      }
-      if (key === '1') {
-        const seq = await this.readNumber(screenText('refundWhich', language), entry => `#${entry.digits}`)
-        if (seq === 'cancelled' || seq === 0) return false
-        const amount = await this.readNumber(screenText('refundHowMuch', language), entry => entryText(entry, this.options.currency()))
-        if (amount === 'cancelled') return false
-        await payments.refund({ gatewaySeq: seq }, amount === 0 ? undefined : amount)
-        return true
-      }
+    const key = await this.choose(['menu', 'menuRefund', 'menuReport', 'menuMode', 'menuBack'], ['1', '2', '3'])
+    if (key === '3') return this.chooseMode()
+    if (key === '2') {
+      await payments.dayReport()
+      return true
     }
+    if (key === '1') {
+      const seq = await this.readNumber(screenText('refundWhich', language), entry => `#${entry.digits}`)
+      if (seq === 'cancelled' || seq === 0) return false
+      const amount = await this.readNumber(screenText('refundHowMuch', language), entry => entryText(entry, this.options.currency()))
+      if (amount === 'cancelled') return false
+      await payments.refund({ gatewaySeq: seq }, amount === 0 ? undefined : amount)
+      return true
+    }
+    return false
   }
 
   /** Menu 3: the mode of the next payment; Cancel leaves it as it was. Nothing stays on the display. */
   private async chooseMode(): Promise<false> {
+    const key = await this.choose(['modeTitle', 'modePreferOnline', 'modeRequireOnline', 'modeForceOffline', 'menuBack'], Object.keys(MODE_KEYS))
+    if (key !== 'cancel') this.nextPolicy = MODE_KEYS[key]
+    return false
+  }
+
+  /** Shows a list of choices and waits for one of `keys`, or Cancel; other keys are ignored. */
+  private async choose(lines: readonly ScreenText[], keys: readonly string[]): Promise<Key> {
     const { language } = this.options
-    this.options.display.show({
-      kind: 'report',
-      lines: [
-        screenText('modeTitle', language), screenText('modePreferOnline', language), screenText('modeRequireOnline', language),
-        screenText('modeForceOffline', language), screenText('menuBack', language),
-      ],
-    })
+    this.options.display.show({ kind: 'report', lines: lines.map(line => screenText(line, language)) })
     for (;;) {
       const key = await this.key()
-      if (key === 'cancel') return false
-      const policy = MODE_KEYS[key]
-      if (policy === undefined) continue
-      this.nextPolicy = policy
-      return false
+      if (key === 'cancel' || keys.includes(key)) return key
     }
   }
 
