@@ -10,8 +10,8 @@ import {
 } from '../../protocol/messages/lora-revocation'
 import type { RevocationList } from '../../protocol/messages/revocation-list'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
-import type { Downlink, LoraDevice, NetworkServerFormat } from './format'
-import type { LoraStore } from './store'
+import type { Downlink, NetworkServerFormat } from './format'
+import type { LoraStore, StoredDevice } from './store'
 
 /** Devices read per page when addressing every gateway. */
 const DEVICES_PAGE = 500
@@ -50,20 +50,21 @@ export function revocationFragments(
 
 /**
  * Queues a list's fragments for the gateways that reported over LoRa — every one, or only
- * `onlyEui` — and returns how many downlinks went. With no `previous`, the whole list goes.
+ * `onlyEui` — and returns how many downlinks went. With no `previous`, the whole list goes. Each
+ * gateway whose fragments the broker all took is marked as having list `list.serial` queued.
  */
 export async function sendRevocationDownlinks(
   deps: RevocationDownlinkDependencies, list: RevocationList, previous: RevocationList | undefined, onlyEui?: string,
 ): Promise<number> {
   const fragments = revocationFragments(list, previous, deps.hubKeys, deps.ed25519, deps.downlinkBytes_max)
-  if (fragments.length === 0) return 0
   let sent = 0
-  const sendTo = async (devices: readonly LoraDevice[]): Promise<void> => {
+  const sendTo = async (devices: readonly StoredDevice[]): Promise<void> => {
     for (const device of devices) {
       for (const fragment of fragments) {
         await deps.publish(deps.format.downlink(device, deps.downlinkPort, fragment, false))
         sent++
       }
+      deps.store.markRevocationsQueued(device.eui, list.serial)
     }
   }
   if (onlyEui !== undefined) {

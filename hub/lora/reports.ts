@@ -20,8 +20,8 @@ export interface LoraReportsDependencies {
   gateway(eui: string): IngestGateway | undefined
   clock: Clock
   log: FastifyBaseLogger
-  /** Told when a gateway reports over LoRa for the first time (it may have missed revocations). */
-  firstReport?(eui: string): void
+  /** Told of each report taken: the gateway's receive windows are open for downlinks it may lack. */
+  reported?(eui: string): void
 }
 
 export type UplinkCounters = { taken: number } & Record<LoraPathErrorCode, number>
@@ -99,7 +99,7 @@ export class LoraReports {
     const check = checkFrame(frame, store.chainAtHub(uplink.eui, frame))
     store.addReport(uplink, frame, check, clock.nowMs())
     if (check.state === 'mismatch') this.flag(uplink.eui, uplink.fCnt, check)
-    if (device === undefined) this.deps.firstReport?.(uplink.eui)
+    this.deps.reported?.(uplink.eui)
     return check
   }
 

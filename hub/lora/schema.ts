@@ -36,3 +36,13 @@ CREATE TABLE lora_reports (
 CREATE INDEX lora_reports_by_gateway ON lora_reports (eui, id);
 CREATE INDEX lora_reports_pending ON lora_reports (eui, gateway_seq) WHERE check_state = 'pending';
 `
+
+/**
+ * The serial of the latest revocation list whose downlinks were queued at the network server for
+ * each gateway (acknowledged by its broker). A gateway behind it gets the latest list whole at its
+ * next report: lists issued while the network server could not be reached, or whose downlinks a
+ * hub stop cut short, are not lost.
+ */
+export const LORA_REVOCATIONS_QUEUED_SQL = `
+ALTER TABLE lora_devices ADD COLUMN revocation_serial_queued INTEGER NOT NULL DEFAULT 0 CHECK (revocation_serial_queued >= 0);
+`

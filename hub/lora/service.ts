@@ -45,29 +45,46 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
   const store = new LoraStore(context.db)
   let client: HubClient | undefined
   // Lists go out one after the other, in serial order, without holding up the revocation itself.
-  // Without a connection they are not queued: gateways get the full list over IP when they can.
+  // Without a connection they are not queued now; each gateway marked behind gets the latest list
+  // whole at its next report (and the full list over IP whenever it has IP).
   let sending: Promise<void> = Promise.resolve()
-  const send = (list: RevocationList, previous: RevocationList | undefined, onlyEui?: string): void => {
-    sending = sending.then(async () => {
-      const connection = client
-      if (connection === undefined) {
-        log.warn({ serial: list.serial }, 'lora: no network server connection; revocation downlinks not queued')
-        return
-      }
+  const queue = async (list: RevocationList, previous: RevocationList | undefined, onlyEui?: string): Promise<void> => {
+    const connection = client
+    if (connection === undefined) {
+      log.warn({ serial: list.serial }, 'lora: no network server connection; revocation downlinks wait for each gateway\'s next report')
+      return
+    }
+    try {
       const sent = await sendRevocationDownlinks({
         store, format: settings.format, downlinkPort: settings.downlinkPort, hubKeys: context.hubKeys, ed25519: deps.ed25519,
         publish: downlink => connection.publish(downlink.topic, downlink.payload, { qos: settings.format.name === 'tts' ? 0 : 1 }),
       }, list, previous, onlyEui)
       if (sent > 0) log.info({ lora: { serial: list.serial, downlinks: sent } }, 'lora: revocations queued as downlinks')
-    }).catch(error => log.warn({ err: error, serial: list.serial }, 'lora: revocation downlinks not all queued'))
+    } catch (error) {
+      log.warn({ err: error, serial: list.serial }, 'lora: revocation downlinks not all queued; the gateways left go at their next report')
+    }
+  }
+  const send = (list: RevocationList, previous: RevocationList | undefined): void => {
+    sending = sending.then(() => queue(list, previous))
+  }
+  /** The latest list, whole, to a gateway whose queued serial is behind it (checked again in turn). */
+  const catchUp = (eui: string): void => {
+    const behind = (): RevocationList | undefined => {
+      const latest = deps.revocations.latest()
+      const device = store.device(eui)
+      return latest !== undefined && device !== undefined && device.revocationSerialQueued < latest.serial ? latest : undefined
+    }
+    if (behind() === undefined) return
+    sending = sending.then(async () => {
+      const latest = behind()
+      if (latest !== undefined) await queue(latest, undefined, eui)
+    })
   }
   const reports = new LoraReports({
     store, format: settings.format, uplinkPort: settings.uplinkPort, gateway: deps.gateway, clock, log,
-    // A gateway new to LoRa may have missed lists issued while it had no IP: it gets the latest whole.
-    firstReport: eui => {
-      const latest = deps.revocations.latest()
-      if (latest !== undefined) send(latest, undefined, eui)
-    },
+    // A gateway new to LoRa may have missed lists issued while it had no IP, and any gateway may
+    // have missed lists whose downlinks never reached the network server: it gets the latest whole.
+    reported: eui => catchUp(eui),
   })
   const retryInitial_ms = deps.client?.reconnectInitial_ms ?? RECONNECT_INITIAL_MS_DEFAULT
   const retryMax_ms = deps.client?.reconnectMax_ms ?? RECONNECT_MAX_MS_DEFAULT
@@ -125,8 +142,10 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
       wakeRetry?.()
       unsubscribe()
       await connecting
-      await sending
+      // Closed first: a publish waiting for a broker that went away then fails (its gateways are
+      // left marked behind) instead of holding the hub's stop forever.
       await client?.close()
+      await sending
     },
   }
 }

@@ -19,6 +19,8 @@ export interface StoredDevice extends LoraDevice {
   readonly eui: string
   readonly lastFCnt: number
   readonly lastFrameTimeS: number
+  /** The latest revocation list whose downlinks the network server's broker took for this gateway (0: none). */
+  readonly revocationSerialQueued: number
 }
 
 export interface LoraReport {
@@ -52,15 +54,26 @@ interface ReportRow {
   checked_at_ms: number | null
 }
 
+const DEVICE_COLUMNS = 'eui, dev_eui, device_id, last_f_cnt, last_frame_time_s, revocation_serial_queued'
+
+interface DeviceRow {
+  eui: string
+  dev_eui: string
+  device_id: string
+  last_f_cnt: number
+  last_frame_time_s: number
+  revocation_serial_queued: number
+}
+
 export class LoraStore {
   private readonly statements
 
   constructor(private readonly db: SqliteDatabase) {
     this.statements = {
-      device: db.prepare<[string], { eui: string; dev_eui: string; device_id: string; last_f_cnt: number; last_frame_time_s: number }>(
-        'SELECT eui, dev_eui, device_id, last_f_cnt, last_frame_time_s FROM lora_devices WHERE eui = ?'),
-      devicesAfter: db.prepare<[string, number], { eui: string; dev_eui: string; device_id: string; last_f_cnt: number; last_frame_time_s: number }>(
-        'SELECT eui, dev_eui, device_id, last_f_cnt, last_frame_time_s FROM lora_devices WHERE eui > ? ORDER BY eui LIMIT ?'),
+      device: db.prepare<[string], DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM lora_devices WHERE eui = ?`),
+      devicesAfter: db.prepare<[string, number], DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM lora_devices WHERE eui > ? ORDER BY eui LIMIT ?`),
+      markQueued: db.prepare<[number, string]>(
+        'UPDATE lora_devices SET revocation_serial_queued = MAX(revocation_serial_queued, ?) WHERE eui = ?'),
       upsertDevice: db.prepare(
         `INSERT INTO lora_devices (eui, dev_eui, device_id, last_f_cnt, last_frame_time_s, last_report_at_ms)
          VALUES (@eui, @devEui, @deviceId, @fCnt, @timeS, @nowMs)
@@ -103,6 +116,11 @@ export class LoraStore {
   /** Devices in EUI order after `afterEui` (start with ''): the gateways a downlink goes to. */
   devicesAfter(afterEui: string, limit: number): StoredDevice[] {
     return this.statements.devicesAfter.all(afterEui, limit).map(deviceOf)
+  }
+
+  /** Records that the downlinks of revocation list `serial` were queued for the gateway (never goes back). */
+  markRevocationsQueued(eui: string, serial: number): void {
+    this.statements.markQueued.run(serial, eui)
   }
 
   /** Stores a report and the device's new frame counter in one transaction, and trims the history. */
@@ -161,8 +179,11 @@ function checkColumns(check: FrameCheck): { state: FrameCheck['state']; mismatch
     : { state: check.state, mismatch: null, detail: null }
 }
 
-function deviceOf(row: { eui: string; dev_eui: string; device_id: string; last_f_cnt: number; last_frame_time_s: number }): StoredDevice {
-  return { eui: row.eui, devEui: row.dev_eui, deviceId: row.device_id, lastFCnt: row.last_f_cnt, lastFrameTimeS: row.last_frame_time_s }
+function deviceOf(row: DeviceRow): StoredDevice {
+  return {
+    eui: row.eui, devEui: row.dev_eui, deviceId: row.device_id, lastFCnt: row.last_f_cnt, lastFrameTimeS: row.last_frame_time_s,
+    revocationSerialQueued: row.revocation_serial_queued,
+  }
 }
 
 function reportOf(row: ReportRow): LoraReport {

@@ -316,6 +316,8 @@ export async function connectHubClient(options: HubClientOptions): Promise<HubCl
 
   let publishesInFlight = 0
   let publishesIdleWaiters: Array<() => void> = []
+  /** Rejects each publish still waiting for its PUBACK, when the client closes. */
+  const abandoners = new Set<(error: Error) => void>()
 
   await firstConnack(client, connectTimeout_ms, () => {
     closing = true
@@ -362,7 +364,12 @@ export async function connectHubClient(options: HubClientOptions): Promise<HubCl
       publishesInFlight++
       try {
         const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload)
-        await client.publishAsync(topic, bytes, { qos, retain: publishOptions.retain ?? false })
+        await new Promise<void>((resolve, reject) => {
+          abandoners.add(reject)
+          client.publishAsync(topic, bytes, { qos, retain: publishOptions.retain ?? false })
+            .then(() => resolve(), reject)
+            .finally(() => abandoners.delete(reject))
+        })
       } finally {
         publishesInFlight--
         if (publishesInFlight === 0) {
@@ -383,6 +390,9 @@ export async function connectHubClient(options: HubClientOptions): Promise<HubCl
         }
         // A graceful end sends DISCONNECT but first waits for every unacked publish; force past those.
         await client.endAsync(!client.connected || publishesInFlight > 0)
+        // mqtt.js keeps a persistent session's unacked publishes for the next connection and never
+        // settles them: their callers are told here, so nothing waits on a closed client forever.
+        for (const abandon of [...abandoners]) abandon(new MqttError('CLIENT_CLOSED', 'the hub client closed before the broker took this publish'))
       })()
       return closed
     },

@@ -5,7 +5,7 @@ import { ANCHOR_SQL } from '../anchor/schema'
 import { GATEWAYS_SQL } from '../gateways/schema'
 import { INGEST_SQL } from '../ingest/schema'
 import { KYC_SQL } from '../kyc/schema'
-import { LORA_SQL } from '../lora/schema'
+import { LORA_REVOCATIONS_QUEUED_SQL, LORA_SQL } from '../lora/schema'
 import { MOBILE_SQL } from '../mobile/schema'
 import { NOTIFY_SQL } from '../notify/schema'
 import { ORDERS_SQL } from '../orders/schema'
@@ -134,6 +134,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'rest api', sql: [USERS_SESSIONS_SQL, NOTIFY_SQL, KYC_SQL, ORDERS_SQL, MOBILE_SQL].join('\n') },
   { version: 8, name: 'lora reports', sql: LORA_SQL },
   { version: 9, name: 'refunds', sql: REFUNDS_SQL },
+  { version: 10, name: 'lora revocations queued per gateway', sql: LORA_REVOCATIONS_QUEUED_SQL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

@@ -10,6 +10,7 @@ import { nodeEd25519 } from '../../../protocol/signature/node'
 import type { HubConfig } from '../../../hub/config'
 import { startHub, type RunningHub } from '../../../hub/server'
 import { voucherServices } from '../../../hub/vouchers/routes'
+import { LoraStore } from '../../../hub/lora/store'
 import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import {
   connectGateway, CURRENCY, customerWithVoucher, gatewayTopic, hubConfig, nextMessage, OPERATOR, provisionGateway, Rest,
@@ -313,4 +314,44 @@ t.test('a gateway reporting over LoRa for the first time gets the latest revocat
   const revocation = loraRevocationCodec.decode(message!)
   t.ok(loraRevocationCodec.verify(revocation, world.gateway.hubPublicKey, nodeEd25519))
   t.same([revocation.serial, revocation.voucherIds], [list.serial, [customer.voucher.voucherId]])
+})
+
+t.test('a hub stops while its network server is gone with downlinks pending; after the restart the gateway gets the latest list at its next report', async t => {
+  const dir = t.testdir()
+  let lns = await startTestNetworkServer()
+  const port = Number(new URL(lns.broker.url).port)
+  const config = hubConfig(join(dir, 'hub'), {
+    loraMqttUrl: lns.broker.url, loraFormat: 'chirpstack', loraApplication: CHIRPSTACK_APPLICATION,
+    loraUsername: LNS_CREDENTIALS.username, loraPassword: LNS_CREDENTIALS.password,
+  })
+  let hub = await startHub(config)
+  await hub.lora!.connected()
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  const gateway = await provisionGateway(hub, operator, EUI, 'restart@shop.example')
+  t.match(await deliver({ hub, lns, operator, gateway }, chirpstackUplink({ devEui: EUI, fCnt: 1, payload: frame() })), { taken: true })
+  await hub.lora!.idle()
+
+  await lns.close()
+  const customer = await customerWithVoucher(operator, 'gone@phone.example', 10_000, '5000')
+  const list = await voucherServices(hub.context).revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'while the LNS is away')
+  const stopped = await Promise.race([hub.stop().then(() => 'stopped'), new Promise(resolve => setTimeout(() => resolve('still stopping'), 30_000))])
+  t.equal(stopped, 'stopped', 'a publish the broker never took does not hold the stop')
+
+  lns = await startTestNetworkServer(port)
+  t.teardown(() => lns.close())
+  hub = await startHub(config)
+  t.teardown(() => hub.stop())
+  await hub.lora!.connected()
+  t.equal(new LoraStore(hub.context.db).device(EUI)!.revocationSerialQueued, 0, 'the list never reached the network server for this gateway')
+  const world = { hub, lns, operator: await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password), gateway }
+  const downlinks = collectDownlinks(lns, `application/${CHIRPSTACK_APPLICATION}/device/+/command/down`, 2)
+  await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 2, payload: frame() }))
+  await hub.lora!.idle()
+  const reassembler = new FragmentReassembler()
+  let message: Uint8Array | undefined
+  for (const { json } of await downlinks) message = reassembler.accept(fromBase64(json.data)) ?? message
+  const revocation = loraRevocationCodec.decode(message!)
+  t.ok(loraRevocationCodec.verify(revocation, gateway.hubPublicKey, nodeEd25519))
+  t.same([revocation.serial, revocation.voucherIds], [list.serial, [customer.voucher.voucherId]])
+  t.equal(new LoraStore(hub.context.db).device(EUI)!.revocationSerialQueued, list.serial, 'marked: the next report brings nothing again')
 })

@@ -276,3 +276,15 @@ t.test('an inbound queue overflow cycles the connection and every message is sti
   await log.until(sent.length)
   t.same(log.seen, sent)
 })
+
+t.test('a publish the broker never took is rejected when the client closes, not left waiting forever', async (t) => {
+  const { harness, hub, nextHubEvent } = await setup(t)
+  const client = await hub({ closeTimeout_ms: 50 })
+  const offline = nextHubEvent('disconnected')
+  await harness.broker.close()
+  await offline
+  // mqtt.js keeps a persistent session's QoS 1 publish for the next connection.
+  const pending = client.publish(A_ACKS, 'while the broker is away')
+  await client.close()
+  await t.rejects(pending, { code: 'CLIENT_CLOSED' })
+})
