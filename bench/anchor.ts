@@ -26,6 +26,9 @@ const LARGE_BATCH = 100_000
 const CURRENCY = 'XOF'
 const CHAIN_KEY = ANVIL_KEYS[0]
 const PROOF_SAMPLE_COUNT = 256
+/** How long the bench lets the anchor service send and confirm both batches. */
+const ANCHOR_WAIT_MS = 60_000
+const BACKOFF_POLL_MS = 200
 
 /** Settles `count` cash-ins in ledger batches of TRANSFERS_PER_BATCH_MAX. */
 async function settleCashIns(ledger: LedgerStore, count: number, tag: string): Promise<void> {
@@ -79,9 +82,17 @@ export async function benchAnchor(): Promise<Metric[]> {
         maxFeePerGas_wei: settings.maxFeePerGas_wei, gasLimit_max: settings.gasLimit_max, rpcTimeout_ms: settings.rpcTimeout_ms,
       }),
     })
-    await service.tick()
-    await service.tick()
+    // Each tick sends what is sealed and confirms what was sent. On a loaded machine a receipt may
+    // take more ticks to be seen, and an RPC call that timed out puts the service in its backoff.
+    const anchored = () => [small, large].every(batch => store.batch(batch.batchId)?.status === 'anchored')
+    const reports: unknown[] = []
+    for (const deadline = Date.now() + ANCHOR_WAIT_MS; !anchored() && Date.now() < deadline;) {
+      const report = await service.tick()
+      reports.push(report)
+      if (report.idle === 'backing_off') await new Promise(resolve => setTimeout(resolve, BACKOFF_POLL_MS))
+    }
     await service.stop()
+    if (!anchored()) throw new Error(`the batches were not anchored within ${ANCHOR_WAIT_MS} ms: ${JSON.stringify(reports.slice(-3))}`)
 
     const proofs = new ProofService(store)
     const metrics: Metric[] = []
