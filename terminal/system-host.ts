@@ -1,6 +1,7 @@
 // The machine's own devices: serial ports through serialport, johnny-five boards over Firmata on
-// one of those ports or through an IO plugin the operator installed (raspi-io on a Pi), the Bluetooth adapter through noble (loaded only when BLE is configured:
-// its HCI bindings throw at load on a machine without Bluetooth), and the process's console.
+// one of those ports or through an IO plugin the operator installed (raspi-io on a Pi), the
+// Bluetooth adapter through noble (loaded only when BLE is configured: its HCI bindings throw at
+// load on a machine without Bluetooth), and the process's console.
 
 import { SerialPort } from 'serialport'
 import type { SerialPortStream } from '@serialport/stream'
@@ -81,9 +82,9 @@ export async function openIoPluginBoard(
 type Constructor = new (options: object) => unknown
 
 function ioClassOf(exported: unknown, plugin: { readonly io: string; readonly export: string | undefined }): Constructor {
-  const members = typeof exported === 'object' && exported !== null ? exported as Record<string, unknown> : {}
+  const members = exported !== null && (typeof exported === 'object' || typeof exported === 'function') ? exported as Record<string, unknown> : {}
   if (plugin.export !== undefined) {
-    const named = members[plugin.export] ?? (exported as Record<string, unknown> | undefined)?.[plugin.export]
+    const named = members[plugin.export]
     if (typeof named !== 'function') throw new TerminalError('BAD_CONFIG', `the IO plugin "${plugin.io}" exports no class "${plugin.export}"`)
     return named as Constructor
   }

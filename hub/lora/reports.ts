@@ -54,14 +54,19 @@ export class LoraReports {
     return outcome
   }
 
-  /** Resolves with the outcome of the next uplink handled (for tests and the simulator). */
+  /** Calls `listener` with the outcome of every uplink handled from now on, until the returned function is called. */
+  subscribe(listener: (outcome: UplinkOutcome) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Resolves with the outcome of the next uplink handled (for tests). */
   next(): Promise<UplinkOutcome> {
     return new Promise(resolve => {
-      const listener = (outcome: UplinkOutcome): void => {
-        this.listeners.delete(listener)
+      const unsubscribe = this.subscribe(outcome => {
+        unsubscribe()
         resolve(outcome)
-      }
-      this.listeners.add(listener)
+      })
     })
   }
 

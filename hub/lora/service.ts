@@ -67,17 +67,12 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
   const send = (list: RevocationList, previous: RevocationList | undefined): void => {
     sending = sending.then(() => queue(list, previous))
   }
-  /** The latest list, whole, to a gateway whose queued serial is behind it (checked again in turn). */
+  /** The latest list, whole, to a gateway whose queued serial is behind it, checked when its turn comes. */
   const catchUp = (eui: string): void => {
-    const behind = (): RevocationList | undefined => {
-      const latest = deps.revocations.latest()
-      const device = store.device(eui)
-      return latest !== undefined && device !== undefined && device.revocationSerialQueued < latest.serial ? latest : undefined
-    }
-    if (behind() === undefined) return
     sending = sending.then(async () => {
-      const latest = behind()
-      if (latest !== undefined) await queue(latest, undefined, eui)
+      const latest = deps.revocations.latest()
+      const queued = store.device(eui)?.revocationSerialQueued
+      if (latest !== undefined && queued !== undefined && queued < latest.serial) await queue(latest, undefined, eui)
     })
   }
   const reports = new LoraReports({

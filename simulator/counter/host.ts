@@ -1,8 +1,9 @@
 // The devices of a simulated counter, at the byte level: a PN532 emulator and an ESC/POS printer
 // behind serialport's MockBinding ports (and, given a simulated LoRaWAN network, a RAK3172
-// emulator joined to it), a johnny-five board on mock-firmata, a fake Bluetooth adapter. The terminal opens them through the same drivers as real ones (terminal/devices.ts);
-// a virtual phone is tapped on the reader with `tap`, and the paper that comes out of the printer
-// can be read back.
+// emulator joined to it), a johnny-five board on mock-firmata, a fake Bluetooth adapter. The
+// terminal opens them through the same drivers as real ones (terminal/devices.ts); a virtual
+// phone is tapped on the reader with `tap`, and the paper that comes out of the printer can be
+// read back.
 
 import { MockBinding } from '@serialport/binding-mock'
 import type { SerialPortStream } from '@serialport/stream'
@@ -66,13 +67,12 @@ export class SimulatedCounterHost implements DeviceHost {
   }
 
   async openPort(path: string, baudRate: number): Promise<SerialPortStream> {
-    const radio = this.options.loraRadio
-    const known = path === SIMULATED_PORTS.nfc || path === SIMULATED_PORTS.printer || (path === SIMULATED_PORTS.lora && radio !== undefined)
-    if (!known) throw new Error(`no simulated device at ${path}`)
+    const radio = path === SIMULATED_PORTS.lora ? this.options.loraRadio : undefined
+    if (path !== SIMULATED_PORTS.nfc && path !== SIMULATED_PORTS.printer && radio === undefined) throw new Error(`no simulated device at ${path}`)
     MockBinding.createPort(path, { echo: false, record: false })
     const port = new SerialPortMock({ path, baudRate, autoOpen: false })
     // The modem's emulator listens before the port opens, so it sees the driver's first byte.
-    if (path === SIMULATED_PORTS.lora) new Rak3172Emulator(port, { radio: radio! })
+    if (radio !== undefined) new Rak3172Emulator(port, { radio })
     await new Promise<void>((resolve, reject) => port.open(error => (error ? reject(error) : resolve())))
     if (path === SIMULATED_PORTS.nfc) this.reader = Pn532Emulator.attach(port, { random: this.options.random })
     else if (path === SIMULATED_PORTS.printer) this.paper = new VirtualPrinter(port)

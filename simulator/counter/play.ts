@@ -36,7 +36,7 @@ export async function playCounter(options: CounterOptions, env: OperatorEnv, ter
   const workDir = keepData ? resolve(options.dataDir!) : mkdtempSync(join(tmpdir(), 'payall-counter-'))
   let hub: FleetHub | undefined
   let network: SimulatedLoraNetwork | undefined
-  let listening = true
+  let unsubscribe: (() => void) | undefined
   try {
     if (options.lora) network = await SimulatedLoraNetwork.start()
     hub = options.hubUrl === undefined
@@ -66,26 +66,24 @@ export async function playCounter(options: CounterOptions, env: OperatorEnv, ter
       const configFile = join(workDir, `terminal-${gateway!.eui}.json`)
       writeFileSync(configFile, JSON.stringify({ loraIntervalMinutes: LORA_INTERVAL_MINUTES }))
       argv.push('--config', configFile)
-      void (async () => {
-        await lora.connected()
-        while (listening) {
-          const outcome = await lora.reports.next()
-          if (!listening) return
-          if (!outcome.taken) {
-            terminal.out(`hub: a LoRa uplink was refused: ${outcome.error.message}\n`)
-            continue
-          }
-          const { lastReport } = await hub!.operator.ok('GET', `/gateways/${gatewayId}/lora`)
-          terminal.out(`hub: LoRa report heard (head #${lastReport.gatewaySeq}, ${lastReport.unsyncedCount} unsynced, `
-            + `RSSI ${lastReport.rssi} dBm; records over IP: ${outcome.check.state})\n`)
+      const operatorApi = hub.operator
+      unsubscribe = lora.reports.subscribe(outcome => {
+        if (!outcome.taken) {
+          terminal.out(`hub: a LoRa uplink was refused: ${outcome.error.message}\n`)
+          return
         }
-      })().catch(error => terminal.err(`hub: LoRa reports: ${(error as Error).message}\n`))
+        // What the operator's gateway view shows of it.
+        operatorApi.ok('GET', `/gateways/${gatewayId}/lora`).then(({ lastReport }) => terminal.out(
+          `hub: LoRa report heard (head #${lastReport.gatewaySeq}, ${lastReport.unsyncedCount} unsynced, `
+            + `RSSI ${lastReport.rssi} dBm; records over IP: ${outcome.check.state})\n`,
+        ), (error: Error) => terminal.err(`hub: LoRa reports: ${error.message}\n`))
+      })
     }
     return await terminalMain(argv, {
       ...terminal, env: { ...terminal.env, ...operator }, ...(network !== undefined && { loraNetwork: network }),
     })
   } finally {
-    listening = false
+    unsubscribe?.()
     await hub?.stop()
     await network?.close()
     if (!keepData) rmSync(workDir, { recursive: true, force: true })

@@ -22,3 +22,14 @@ export class Transcript {
     }
   }
 }
+
+/**
+ * At a simulated counter's console: keys `amount` and Enter, taps the phone once the screen asks
+ * for it, and resolves with the position after `approved` on the screen.
+ */
+export async function keyAndTap(input: NodeJS.WritableStream, screen: Transcript, amount: string, approved: RegExp, from = 0): Promise<number> {
+  input.write(`${amount}\r`)
+  const asked = await screen.next(/tap your phone/, from)
+  input.write('t')
+  return screen.next(approved, asked)
+}

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream'
 import type { CliIo } from '../../terminal/cli'
 import { systemClock, systemRandom } from '../../terminal/environment'
 import { TerminalStore } from '../../terminal/store/store'
-import { Transcript } from '../helpers/transcript'
+import { keyAndTap, Transcript } from '../helpers/transcript'
 import { sim } from './sim-cli'
 import { main, type SimIo } from '../../simulator/cli'
 import { ManualIntervalTimers } from '../helpers/interval-timers'
@@ -41,10 +41,7 @@ t.test('counter: a hub, a provisioned gateway and a phone; a payment keyed and t
   t.equal(dir, join(data, 'counters', eui!))
   let at = await screen.next(/simulated counter:/)
   await out.next(/link up/)
-  input.write('1500\r')
-  at = await screen.next(/tap your phone/, at)
-  input.write('t')
-  at = await screen.next(/─ approved[\s\S]*APPROVED[\s\S]*1\u202f500 XOF/, at)
+  at = await keyAndTap(input, screen, '1500', /─ approved[\s\S]*APPROVED[\s\S]*1\u202f500 XOF/, at)
   await screen.next(/--- printed ---[\s\S]*RECEIPT/, at)
   await out.next(/ack up to #1/)
   stop()
@@ -88,10 +85,7 @@ t.test('counter --lora: the modem joins the simulated network; cut off, the coun
   input.write('x')
   at = await out.next(/link down/, at)
   t.equal(timers.running, 1, 'cut off: the LoRa reports run')
-  input.write('450\r')
-  let shown = await screen.next(/tap your phone/)
-  input.write('t')
-  shown = await screen.next(/APPROVED[\s\S]*450 XOF[\s\S]*Offline/, shown)
+  await keyAndTap(input, screen, '450', /APPROVED[\s\S]*450 XOF[\s\S]*Offline/)
   timers.tick()
   at = await out.next(/lora report sent: head #1, 1 offline payments unsynced/, at)
   at = await out.next(/hub: LoRa report heard \(head #1, 1 unsynced, RSSI -105 dBm; records over IP: pending\)/, at)

@@ -13,7 +13,7 @@ import { TerminalStore } from '../../terminal/store/store'
 import { SimulatedCounterHost, SIMULATED_PORTS } from '../../simulator/counter/host'
 import { OPERATOR } from '../hub/e2e/running-hub'
 import { hubWithGatewayToken } from './cli-world'
-import { Transcript } from '../helpers/transcript'
+import { keyAndTap, Transcript } from '../helpers/transcript'
 
 function cliIo(overrides: Partial<CliIo>): { io: CliIo; out: Transcript; err: Transcript } {
   const out = new Transcript()
@@ -55,10 +55,7 @@ t.test('run --simulate: keys at the console, a phone tapped on the emulated PN53
 
   let at = await screen.next(/simulated counter:/)
   await out.next(/link up/)
-  input.write('1500\r')
-  at = await screen.next(/tap your phone/, at)
-  input.write('t')
-  at = await screen.next(/─ approved[\s\S]*APPROVED[\s\S]*1\u202f500 XOF/, at)
+  at = await keyAndTap(input, screen, '1500', /─ approved[\s\S]*APPROVED[\s\S]*1\u202f500 XOF/, at)
   at = await screen.next(/--- printed ---[\s\S]*RECEIPT[\s\S]*\[QR\] payall:transfer\/[0-9a-f]{64}\?gw=70B3D57ED0000D01&seq=1/, at)
   // The payment reaches the hub and is acked.
   await out.next(/ack up to #1/)
@@ -83,10 +80,7 @@ t.test('run --simulate: keys at the console, a phone tapped on the emulated PN53
   input.write('x')
   at = await screen.next(/network cut/, at)
   await out.next(/link down/, beforeCut)
-  input.write('700\r')
-  at = await screen.next(/tap your phone/, at)
-  input.write('t')
-  at = await screen.next(/─ approved[\s\S]*APPROVED[\s\S]*700 XOF[\s\S]*Offline/, at)
+  at = await keyAndTap(input, screen, '700', /─ approved[\s\S]*APPROVED[\s\S]*700 XOF[\s\S]*Offline/, at)
   const reader = TerminalStore.open(dir)
   t.equal(reader.firstPendingSeq(), 2, 'the offline payment waits in the store')
   reader.close()
