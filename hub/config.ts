@@ -2,6 +2,7 @@
 // One option table drives parsing, validation and --help, so the three cannot drift apart.
 
 import { parseArgs } from 'node:util'
+import { isPhoneRegion, PHONE_REGION_DEFAULT, type PhoneRegion } from './users/phone'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -39,6 +40,8 @@ export interface HubConfig {
   readonly loraPassword: string | undefined
   readonly loraUplinkPort: number
   readonly loraDownlinkPort: number
+  /** The region of phone numbers written without a country code (ISO 3166 alpha-2). */
+  readonly phoneRegion: PhoneRegion
 }
 
 /** A bad flag or environment variable; `field` is the name the user typed (flag or variable). */
@@ -195,6 +198,12 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     description: 'the application port (1–223) of the revocation downlinks',
     parse: (text, name) => integerIn(text, name, 1, 223),
   },
+  {
+    flag: 'phone-region', env: 'PAYALL_PHONE_REGION', field: 'phoneRegion', defaultText: PHONE_REGION_DEFAULT, valueName: 'REGION',
+    description: 'ISO 3166 code of the region whose numbers people type without +country code; SN (Senegal, +221), ' +
+      'where the legacy system ran, unless the hub serves another country',
+    parse: phoneRegion,
+  },
 ]
 
 const DEFAULTS: HubConfig = {
@@ -223,6 +232,7 @@ const DEFAULTS: HubConfig = {
   loraPassword: undefined,
   loraUplinkPort: 10,
   loraDownlinkPort: 11,
+  phoneRegion: PHONE_REGION_DEFAULT,
 }
 
 /**
@@ -332,6 +342,12 @@ function oneOf<T extends string>(text: string, name: string, values: readonly T[
   const value = values.find((candidate) => candidate === text)
   if (value === undefined) throw new ConfigError(name, `${name} must be one of ${values.join(', ')}, got '${text}'`)
   return value
+}
+
+function phoneRegion(text: string, name: string): PhoneRegion {
+  const region = text.trim().toUpperCase()
+  if (!isPhoneRegion(region)) throw new ConfigError(name, `${name} must be an ISO 3166 region code such as SN or FR, got '${text}'`)
+  return region
 }
 
 function logLevel(text: string, name: string): LogLevel {

@@ -123,7 +123,6 @@ export async function addUser(
   new UserStore(context.db).insert({
     id,
     email: user.email,
-    phone: null,
     fullName: user.fullName ?? 'Test User',
     role: user.role,
     passwordHash: user.passwordHash ?? (await context.passwords.hash(user.password!)),

@@ -93,8 +93,8 @@ t.test('a hub configured for twilio texts the payment code to the payer, retryin
     },
   })
   const operator = await signIn(hub, 'operator')
-  const payer = await mobileUser(hub.app)
-  const payee = await mobileUser(hub.app)
+  const payer = await mobileUser(hub)
+  const payee = await mobileUser(hub)
   await fundedWallet(hub.app, operator, payer, 'XOF', '5000')
   const pay = await call(hub.app, payer, { method: 'POST', url: '/api/auth/device/pay', payload: { toPhone: payee.phone, amount: '1500' } })
   t.equal(pay.statusCode, 202)
