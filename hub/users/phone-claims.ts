@@ -62,11 +62,11 @@ export class PhoneClaims {
       deleteOfPhone: db.prepare<[string]>('DELETE FROM phone_claims WHERE phone = ?'),
       deleteExpired: db.prepare<[number]>('DELETE FROM phone_claims WHERE expires_at_ms <= ?'),
       insertSend: db.prepare<[string, string, number]>('INSERT INTO phone_code_sends (phone, claimant, sent_at_ms) VALUES (?, ?, ?)'),
-      deleteSendsBefore: db.prepare<[number]>('DELETE FROM phone_code_sends WHERE sent_at_ms < ?'),
+      deleteSendsBefore: db.prepare<[number]>('DELETE FROM phone_code_sends WHERE sent_at_ms <= ?'),
       sendsToPhone: db.prepare<[string, number], { count: number; first_ms: number | null }>(
-        'SELECT count(*) AS count, min(sent_at_ms) AS first_ms FROM phone_code_sends WHERE phone = ? AND sent_at_ms >= ?'),
+        'SELECT count(*) AS count, min(sent_at_ms) AS first_ms FROM phone_code_sends WHERE phone = ? AND sent_at_ms > ?'),
       sendsByClaimant: db.prepare<[string, number], { count: number; first_ms: number | null }>(
-        'SELECT count(*) AS count, min(sent_at_ms) AS first_ms FROM phone_code_sends WHERE claimant = ? AND sent_at_ms >= ?'),
+        'SELECT count(*) AS count, min(sent_at_ms) AS first_ms FROM phone_code_sends WHERE claimant = ? AND sent_at_ms > ?'),
     }
   }
 
@@ -119,20 +119,20 @@ export class PhoneClaims {
     this.statements.deleteExpired.run(nowMs)
   }
 
-  /** Records a code sent; sends older than `keptFromMs` are dropped, so the log holds one window of sends. */
-  recordSend(phone: string, claimant: string, nowMs: number, keptFromMs: number): void {
-    this.statements.deleteSendsBefore.run(keptFromMs)
+  /** Records a code sent; sends at or before `windowStartMs` are dropped, so the log holds one window of sends. */
+  recordSend(phone: string, claimant: string, nowMs: number, windowStartMs: number): void {
+    this.statements.deleteSendsBefore.run(windowStartMs)
     this.statements.insertSend.run(phone, claimant, nowMs)
   }
 
-  /** Codes sent to the number since `sinceMs`, and when the first of them went. */
-  sendsToPhone(phone: string, sinceMs: number): { count: number; firstMs: number | null } {
-    const row = this.statements.sendsToPhone.get(phone, sinceMs)!
+  /** Codes sent to the number after `windowStartMs`, and when the first of them went. */
+  sendsToPhone(phone: string, windowStartMs: number): { count: number; firstMs: number | null } {
+    const row = this.statements.sendsToPhone.get(phone, windowStartMs)!
     return { count: row.count, firstMs: row.first_ms }
   }
 
-  sendsByClaimant(claimant: string, sinceMs: number): { count: number; firstMs: number | null } {
-    const row = this.statements.sendsByClaimant.get(claimant, sinceMs)!
+  sendsByClaimant(claimant: string, windowStartMs: number): { count: number; firstMs: number | null } {
+    const row = this.statements.sendsByClaimant.get(claimant, windowStartMs)!
     return { count: row.count, firstMs: row.first_ms }
   }
 }

@@ -25,7 +25,7 @@ export const PHONE_TEXT_SCHEMA = {
 } as const
 
 // What a typed number may hold besides digits: the separators people use, a leading + or the 00 prefix.
-const TYPED_NUMBER = /^\+?[0-9 ().\/-]+$/
+const TYPED_NUMBER = /^\(?\+?[0-9 ().\/-]+$/
 // Types whose numbers never receive an SMS: no code could prove them, and no one pays a landline from a phone.
 const NO_SMS_TYPES = new Set(['FIXED_LINE', 'TOLL_FREE', 'PREMIUM_RATE', 'SHARED_COST', 'VOICEMAIL', 'UAN', 'PAGER'])
 

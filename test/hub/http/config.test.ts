@@ -38,6 +38,7 @@ t.test('defaults apply when neither flags nor environment say anything', async (
     loraPassword: undefined,
     loraUplinkPort: 10,
     loraDownlinkPort: 11,
+    phoneRegion: 'SN',
   })
 })
 
@@ -63,6 +64,7 @@ t.test('every flag and its environment variable give the same configuration', as
     ['lora-username', 'PAYALL_LORA_USERNAME', 'payall@ttn'],
     ['lora-uplink-port', 'PAYALL_LORA_UPLINK_PORT', '20'],
     ['lora-downlink-port', 'PAYALL_LORA_DOWNLINK_PORT', '21'],
+    ['phone-region', 'PAYALL_PHONE_REGION', 'ci'],
   ]
   const fromFlags = parseConfig(pairs.flatMap(([flag, , value]) => [`--${flag}`, value]), {})
   const fromEnv = parseConfig([], Object.fromEntries(pairs.map(([, env, value]) => [env, value])))
@@ -70,6 +72,7 @@ t.test('every flag and its environment variable give the same configuration', as
   t.equal(fromFlags.httpPort, 8080)
   t.equal(fromFlags.logLevel, 'debug')
   t.same(fromFlags.corsOrigins, ['https://shop.example', 'http://localhost:5173'])
+  t.equal(fromFlags.phoneRegion, 'CI', 'a region code in any case')
 })
 
 t.test('a flag wins over its environment variable', async (t) => {
@@ -127,6 +130,8 @@ t.test('a bad value names the variable or flag it came from', async (t) => {
     [{ PAYALL_CHAIN_KEY: '0x1234' }, 'PAYALL_CHAIN_KEY'],
     [{ PAYALL_ANCHOR_ADDRESS: '0xnothex' }, 'PAYALL_ANCHOR_ADDRESS'],
     [{ PAYALL_HTTP_HOST: '  ' }, 'PAYALL_HTTP_HOST'],
+    [{ PAYALL_PHONE_REGION: 'XX' }, 'PAYALL_PHONE_REGION'],
+    [{ PAYALL_PHONE_REGION: 'Senegal' }, 'PAYALL_PHONE_REGION'],
   ]
   for (const [env, field] of cases) {
     const error = configErrorOf(() => parseConfig([], env))
@@ -160,4 +165,5 @@ t.test('help lists every option with its variable and default', async (t) => {
     }
   }
   t.match(help, '--help')
+  t.match(help, /--phone-region REGION {2}\(PAYALL_PHONE_REGION, default SN\)\n.*SN \(Senegal, \+221\)/, 'says why the default is SN')
 })
