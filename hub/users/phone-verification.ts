@@ -12,6 +12,7 @@ import { phoneCodeMessage } from '../notify/message'
 import type { Notifier } from '../notify/plugin'
 import type { SqliteDatabase } from '../store/database'
 import { newDigitCode } from './one-time-code'
+import { isE164 } from './phone'
 import { PhoneClaims, type PhoneClaim, type PhoneSignUp } from './phone-claims'
 import { userUniquenessError, type User, type UserStore } from './store'
 
@@ -114,14 +115,17 @@ export class PhoneVerification {
     }).immediate()
   }
 
-  /** A new code for the number the user is proving, or for a number they kept from before codes were asked. */
+  /**
+   * A new code for the number the user is proving, or for a number they kept from before codes were asked (unless
+   * the start-up step could not write it in E.164: then they give their number again).
+   */
   resendForUser(userId: string): CodeSent {
     const { db, users } = this.dependencies
     return db.transaction(() => {
       const claim = this.claims.ofUser(userId)
       if (claim !== undefined) return this.newCode(`user:${userId}`, claim)
       const user = users.byId(userId)
-      if (user?.phone !== null && user?.phoneVerifiedAtMs === null) return this.claimForUser(userId, user.phone)!
+      if (user !== undefined && user.phone !== null && user.phoneVerifiedAtMs === null && isE164(user.phone)) return this.claimForUser(userId, user.phone)!
       throw noPendingPhone()
     }).immediate()
   }

@@ -36,6 +36,11 @@ const PARSE_PROBLEMS: Record<string, string> = {
   TOO_LONG: 'is too long to be a phone number',
 }
 
+/** As phoneNumberOf leaves a number (and the users table takes it): + and 3 to 15 digits, the first not 0. */
+export function isE164(text: string): boolean {
+  return /^\+[1-9][0-9]{2,14}$/.test(text)
+}
+
 export function isPhoneRegion(text: string): text is PhoneRegion {
   return isSupportedCountry(text)
 }

@@ -7,7 +7,8 @@ import { openDatabase } from '../../../hub/store/database'
 import { MIGRATIONS } from '../../../hub/store/migrations'
 import { createPasswordHasher } from '../../../hub/users/passwords'
 import { normalizeStoredPhones } from '../../../hub/users/stored-phones'
-import { TEST_SCRYPT_COST, seededRandom, testConfig } from '../http/fixtures'
+import { TEST_SCRYPT_COST, errorOf, login, seededRandom, testConfig, testHub } from '../http/fixtures'
+import { MANUAL_NOTIFY, provePhone } from './fixtures'
 
 // Users as a hub before migration 11 stored them: numbers as typed, one number possibly three accounts.
 const STORED: Array<[id: string, email: string | null, phone: string]> = [
@@ -106,4 +107,26 @@ t.test('the hub rewrites stored numbers when it starts, so the old spellings log
     t.equal(login.status, 200, phone)
     t.match(await login.json(), { user: { id: 'moussa', phone: '+221771234567', phoneVerified: false } })
   }
+})
+
+t.test('an account whose stored number is shared gives it again; proving it settles whose it is', async (t) => {
+  const dataDir = t.testdir()
+  const before = openDatabase(databaseBeforePhoneProofs(dataDir), { migrations: MIGRATIONS.filter((migration) => migration.version <= 10) })
+  const hasher = createPasswordHasher({ random: seededRandom('stored-phones'), cost: TEST_SCRYPT_COST })
+  before.prepare("UPDATE users SET password_hash = ? WHERE id = 'awa-thrice'").run(await hasher.hash('awa password 1'))
+  before.close()
+  const hub = await testHub(t, { dataDir, config: { notify: MANUAL_NOTIFY } })
+  normalizeStoredPhones(hub.context.db, 'SN', hub.context.log)
+  const session = await login(hub.app, 'awa3@payall.example', 'awa password 1')
+  t.equal(session.statusCode, 200, session.body)
+  const awa = { userId: 'awa-thrice', email: 'awa3@payall.example', token: session.json().token }
+  const init = await hub.app.inject({ method: 'POST', url: '/users/verify-phone-init', headers: { authorization: `Bearer ${awa.token}` } })
+  t.equal(init.statusCode, 409, 'the number as stored cannot be proved')
+  t.equal(errorOf(init).code, 'NO_PENDING_PHONE')
+  t.match((await provePhone(hub, awa, '786365771')).json(), { id: 'awa-thrice', phone: '+221786365771', phoneVerified: true })
+  t.same(hub.context.db.prepare("SELECT id, phone FROM users WHERE id LIKE 'awa%' ORDER BY id").all(), [
+    { id: 'awa', phone: '221786365771' }, { id: 'awa-again', phone: '00221786365771' }, { id: 'awa-thrice', phone: '+221786365771' },
+  ], 'the others keep what they had, which no lookup finds')
+  t.match(normalizeStoredPhones(hub.context.db, 'SN', hub.context.log).collisions, [{ phone: '+221786365771', userIds: ['awa', 'awa-again', 'awa-thrice'] }],
+    'and stay reported until an operator clears them')
 })
