@@ -31,7 +31,8 @@ export const EMAIL_QUOTE_LENGTH_MAX = 120
 
 // Scripts written right to left: text in them is isolated (U+2068 … U+2069) so that it cannot reorder the hub's
 // own words around it.
-const RIGHT_TO_LEFT = /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Adlam}\p{Script=Samaritan}\p{Script=Mandaic}]/u
+const RIGHT_TO_LEFT =
+  /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Adlam}\p{Script=Samaritan}\p{Script=Mandaic}]/u
 const DOUBLE_QUOTES = /["\u201C\u201D\u201E\u201F\u00AB\u00BB]/g
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
 

@@ -8,7 +8,9 @@ import { errorReplies, HttpError } from '../http/errors'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { absentBodyAsEmpty } from './optional-body'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from './phone'
-import { PHONE_CODE_DIGITS, PHONE_CODE_LIFETIME_MS, PHONE_CODE_SENDS, PHONE_CODE_WRONG_MAX, PhoneVerification, type CodeSent } from './phone-verification'
+import {
+  PHONE_CODE_DIGITS, PHONE_CODE_LIFETIME_MS, PHONE_CODE_SENDS, PHONE_CODE_WRONG_MAX, PhoneVerification, type CodeSent,
+} from './phone-verification'
 import { USER_REPLY_SCHEMA, userReply, type UserReply } from './replies'
 import { ROLES } from './roles'
 import { AUTH_BODY_LIMIT_BYTES } from './routes'

@@ -57,7 +57,9 @@ export type PhoneCodeVerdict =
   | { readonly kind: 'exhausted' }
 
 /** What an attempt does, from the claim's code state, whether the code is right, and the time. Pure. */
-export function judgePhoneCode(claim: { readonly codeExpiresAtMs: number; readonly wrongCodes: number }, codeIsRight: boolean, nowMs: number): PhoneCodeVerdict {
+export function judgePhoneCode(
+  claim: { readonly codeExpiresAtMs: number; readonly wrongCodes: number }, codeIsRight: boolean, nowMs: number,
+): PhoneCodeVerdict {
   if (claim.wrongCodes >= PHONE_CODE_WRONG_MAX) return { kind: 'exhausted' }
   if (nowMs >= claim.codeExpiresAtMs) return { kind: 'expired' }
   return codeIsRight ? { kind: 'prove' } : { kind: 'wrong' }
@@ -125,7 +127,8 @@ export class PhoneVerification {
       const claim = this.claims.ofUser(userId)
       if (claim !== undefined) return this.newCode(`user:${userId}`, claim)
       const user = users.byId(userId)
-      if (user !== undefined && user.phone !== null && user.phoneVerifiedAtMs === null && isE164(user.phone)) return this.claimForUser(userId, user.phone)!
+      const kept = user !== undefined && user.phoneVerifiedAtMs === null ? user.phone : null
+      if (kept !== null && isE164(kept)) return this.claimForUser(userId, kept)!
       throw noPendingPhone()
     }).immediate()
   }

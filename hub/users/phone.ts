@@ -4,10 +4,10 @@
 import { getCountryCallingCode, isSupportedCountry, parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/max'
 import { HttpError } from '../http/errors'
 
-// The `max` metadata, not `min`: min (about half the size) only checks a number's length, so it takes
-// +221 07 86 36 57 71 or an unassigned mobile prefix for a number; max knows each region's numbering plan and
-// the type of each range, so a number that cannot exist, or cannot receive the SMS code, is refused here. The
-// hub is a server: the extra 100 KB of metadata costs nothing that matters.
+// The `max` metadata, not `min`: min (83 KB against 157 KB) checks little more than a number's length, so it would
+// take an unassigned range for a number; max knows each region's numbering plan and the type of each range, so a
+// number that cannot exist, or cannot receive the SMS code (a landline), is refused here, before a code is paid
+// for. The hub is a server, where 74 KB more metadata costs nothing that matters.
 
 export type PhoneRegion = CountryCode
 

@@ -38,7 +38,9 @@ async function entryPoints(hub: RestHub): Promise<EntryPoint[]> {
   const eui = () => `70B3D57EBE${(++serial).toString(16).padStart(6, '0').toUpperCase()}`
   // A number per registration: each sends a code, and one number gets only so many.
   const phone = () => `+22176${1_000_000 + ++serial}`
-  const gateway = (await call(app, operator, { method: 'POST', url: '/gateways', payload: { name: 'Counter', type: 'pi-nfc', eui: eui(), price: '25000' } })).json().id
+  const gateway = (await call(app, operator, {
+    method: 'POST', url: '/gateways', payload: { name: 'Counter', type: 'pi-nfc', eui: eui(), price: '25000' },
+  })).json().id
   const order = (await call(app, customer, {
     method: 'POST', url: '/orders', payload: { items: [{ gatewayId: gateway, quantity: 1 }], shippingAddress: '12 rue Carnot, Dakar' },
   })).json().id
@@ -55,21 +57,29 @@ async function entryPoints(hub: RestHub): Promise<EntryPoint[]> {
   const from = await fundedWallet(app, operator, customer, 'XOF', '1000')
   const to = await fundedWallet(app, operator, owner, 'XOF', '0')
   const key = toBase64(gatewayKeys('a customer phone').publicKey)
+  const send = (as: typeof operator | undefined, method: string, url: string, payload?: object) =>
+    call(app, as, { method, url, ...(payload === undefined ? {} : { payload }) })
+  const signUp = (fullName: string) => ({ fullName, email: `new${++serial}@payall.example`, password: PASSWORD })
+  const registration = (name: string, surname: string) => ({ name, surname, phone: phone(), password: PASSWORD })
+  const newGateway = (name: string) => ({ name, type: 'pi-nfc', eui: eui(), price: '25000' })
+  const binding = (field: 'model' | 'brand', text: string) => ({ imei: '356938035643809', publicKey: key, [field]: text })
+  const cashIn = (reference: string) => ({ accountId: from, amount: '1', currency: 'XOF', idempotencyKey: `k${++serial}`, reference })
+  const items = [{ gatewayId: gateway, quantity: 1 }]
   return [
-    { name: 'sign-up fullName', send: (text) => call(app, undefined, { method: 'POST', url: '/users/sign-up', payload: { fullName: text, email: `new${++serial}@payall.example`, password: PASSWORD } }) },
-    { name: 'update-account fullName', send: (text) => call(app, customer, { method: 'PATCH', url: '/users/update-account', payload: { fullName: text } }) },
-    { name: 'register name', send: (text) => call(app, undefined, { method: 'POST', url: '/api/auth/register', payload: { name: text, surname: 'Diop', phone: phone(), password: PASSWORD } }) },
-    { name: 'register surname', send: (text) => call(app, undefined, { method: 'POST', url: '/api/auth/register', payload: { name: 'Awa', surname: text, phone: phone(), password: PASSWORD } }) },
-    { name: 'gateway name', send: (text) => call(app, operator, { method: 'POST', url: '/gateways', payload: { name: text, type: 'pi-nfc', eui: eui(), price: '25000' } }) },
-    { name: 'gateway rename', send: (text) => call(app, operator, { method: 'PATCH', url: `/gateways/${gateway}`, payload: { name: text } }) },
-    { name: 'shipping address', send: (text) => call(app, owner, { method: 'POST', url: '/orders', payload: { items: [{ gatewayId: gateway, quantity: 1 }], shippingAddress: text } }) },
-    { name: 'order rejection reason', send: (text) => call(app, operator, { method: 'POST', url: `/orders/${order}/reject`, payload: { reason: text } }) },
-    { name: 'order rejection reason (query)', send: (text) => call(app, operator, { method: 'GET', url: `/orders/${order}/reject?reason=${encodeURIComponent(text)}` }) },
-    { name: 'KYC rejection reason', send: (text) => call(app, operator, { method: 'POST', url: `/users/${customer.userId}/documents/${document}/reject`, payload: { reason: text } }) },
-    { name: 'device model', send: (text) => call(app, customer, { method: 'POST', url: '/api/auth/device/binding', payload: { imei: '356938035643809', publicKey: key, model: text } }) },
-    { name: 'device brand', send: (text) => call(app, customer, { method: 'POST', url: '/api/auth/device/binding', payload: { imei: '356938035643809', publicKey: key, brand: text } }) },
-    { name: 'cash-in reference', send: (text) => call(app, operator, { method: 'POST', url: '/ledger/cash-in', payload: { accountId: from, amount: '1', currency: 'XOF', idempotencyKey: `k${++serial}`, reference: text } }) },
-    { name: 'transfer reference', send: (text) => call(app, customer, { method: 'POST', url: '/transactions', payload: { toWalletAddress: to, amount: '1', currency: 'XOF', reference: text } }) },
+    { name: 'sign-up fullName', send: (text) => send(undefined, 'POST', '/users/sign-up', signUp(text)) },
+    { name: 'update-account fullName', send: (text) => send(customer, 'PATCH', '/users/update-account', { fullName: text }) },
+    { name: 'register name', send: (text) => send(undefined, 'POST', '/api/auth/register', registration(text, 'Diop')) },
+    { name: 'register surname', send: (text) => send(undefined, 'POST', '/api/auth/register', registration('Awa', text)) },
+    { name: 'gateway name', send: (text) => send(operator, 'POST', '/gateways', newGateway(text)) },
+    { name: 'gateway rename', send: (text) => send(operator, 'PATCH', `/gateways/${gateway}`, { name: text }) },
+    { name: 'shipping address', send: (text) => send(owner, 'POST', '/orders', { items, shippingAddress: text }) },
+    { name: 'order rejection reason', send: (text) => send(operator, 'POST', `/orders/${order}/reject`, { reason: text }) },
+    { name: 'order rejection reason (query)', send: (text) => send(operator, 'GET', `/orders/${order}/reject?reason=${encodeURIComponent(text)}`) },
+    { name: 'KYC rejection reason', send: (text) => send(operator, 'POST', `/users/${customer.userId}/documents/${document}/reject`, { reason: text }) },
+    { name: 'device model', send: (text) => send(customer, 'POST', '/api/auth/device/binding', binding('model', text)) },
+    { name: 'device brand', send: (text) => send(customer, 'POST', '/api/auth/device/binding', binding('brand', text)) },
+    { name: 'cash-in reference', send: (text) => send(operator, 'POST', '/ledger/cash-in', cashIn(text)) },
+    { name: 'transfer reference', send: (text) => send(customer, 'POST', '/transactions', { toWalletAddress: to, amount: '1', currency: 'XOF', reference: text }) },
   ]
 }
 

@@ -34,6 +34,7 @@ t.test('what is not a number that can receive an SMS gets 400 BAD_PHONE saying w
   t.match(refusal('12'), /not a valid phone number in SN/)
   t.match(refusal('+2217863657711234567'), /not a valid phone number in SN/)
   t.match(refusal('+22177000001'), /not a valid phone number in SN/, 'a Senegalese mobile number has nine digits')
+  t.match(refusal('+221 31 000 00 00'), /not a valid phone number in SN/, 'an unassigned range (the max metadata knows; min would take it)')
   t.match(refusal('+221 33 820 00 00'), /fixed-line number: it cannot receive the SMS that proves it/)
   t.match(refusal(`+221${'7'.repeat(60)}`), /^"\+2217{36}" /, 'the message quotes a bounded part of what was typed')
 })
