@@ -21,6 +21,7 @@ import { voucherServices } from '../../../hub/vouchers/routes'
 import { judgeRevocationDelta, judgeRevocationList, type Trust } from '../../../terminal/hub-messages'
 import { TerminalStore } from '../../../terminal/store/store'
 import { addUser, errorOf, login, testContext, testHub, type Tap, type TestHub } from '../http/fixtures'
+import { insertVouchers } from '../helpers/vouchers'
 
 const PASSWORD = 'customer password 1'
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -147,22 +148,7 @@ t.test('the attack: a stolen phone\'s revoked voucher stays on every gateway\'s 
   t.ok(list.flatMap(part => part.voucherIds).some(id => toHex(id) === stolen), 'and so does the hub\'s whole list')
 })
 
-/** `count` revoked-to-be vouchers of one customer, written straight to the table (issuing 4,000 through the ledger is slow). */
-async function manyVouchers(hub: TestHub, count: number, expiresAtMs: number): Promise<string[]> {
-  const userId = await addUser(hub.context, { email: `many${count}@phone.example`, passwordHash: 'x', role: 'customer' })
-  const wallet = await hub.context.ledger.openWallet({ id: walletAccountId(userId, 'XOF'), userId, currency: 'XOF' })
-  const deviceId = `dev_many_${count}`
-  hub.context.db.prepare(`INSERT INTO devices (id, user_id, imei, public_key, status, bound_at_ms) VALUES (?, ?, ?, ?, 'bound', 0)`)
-    .run(deviceId, userId, deviceId, randomBytes(32))
-  const insert = hub.context.db.prepare(
-    `INSERT INTO vouchers (voucher_id, device_id, user_id, wallet_account_id, device_public_key, currency, limit_minor,
-       issued_at_ms, expires_at_ms, upload_deadline_at_ms, voucher) VALUES (?, ?, ?, ?, ?, 'XOF', 100, 0, ?, ?, x'00')`)
-  const ids = Array.from({ length: count }, () => toHex(randomBytes(16)))
-  hub.context.db.transaction(() => {
-    for (const id of ids) insert.run(id, deviceId, userId, wallet.id, randomBytes(32), expiresAtMs, expiresAtMs + DAY_MS)
-  })()
-  return ids
-}
+const manyVouchers = (hub: TestHub, count: number, expiresAtMs: number) => insertVouchers(hub.context, count, expiresAtMs)
 
 t.test('more revocations than one message holds go in several deltas, and the whole list in parts: none is left out', async t => {
   const hub = await testHub(t)
