@@ -41,6 +41,8 @@ export interface HubConfig {
   readonly loraPassword: string | undefined
   readonly loraUplinkPort: number
   readonly loraDownlinkPort: number
+  /** Downlinks of the whole revocation list queued at each report of a gateway behind. */
+  readonly loraCatchUpDownlinksPerReport: number
   /** The bounds on offline allowances that keep the revocation list bounded (hub/vouchers/policy.ts). */
   readonly voucherLimitMin_minor: number
   readonly vouchersOpenPerDeviceMax: number
@@ -208,6 +210,12 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     parse: (text, name) => integerIn(text, name, 1, 223),
   },
   {
+    flag: 'lora-catch-up-downlinks-per-report', env: 'PAYALL_LORA_CATCH_UP_DOWNLINKS_PER_REPORT', field: 'loraCatchUpDownlinksPerReport',
+    defaultText: '1', valueName: 'N',
+    description: 'downlinks of the whole revocation list queued at each LoRa report of a gateway behind (class A takes one per uplink)',
+    parse: (text, name) => integerIn(text, name, 1, 64),
+  },
+  {
     flag: 'voucher-limit-min-minor', env: 'PAYALL_VOUCHER_LIMIT_MIN_MINOR', field: 'voucherLimitMin_minor',
     defaultText: String(policy.limitMin_minor), valueName: 'MINOR',
     description: 'the smallest offline allowance, in minor units (100: 100 XOF, 1.00 EUR)',
@@ -277,6 +285,7 @@ const DEFAULTS: HubConfig = {
   loraPassword: undefined,
   loraUplinkPort: 10,
   loraDownlinkPort: 11,
+  loraCatchUpDownlinksPerReport: 1,
   voucherLimitMin_minor: policy.limitMin_minor,
   vouchersOpenPerDeviceMax: policy.openPerDeviceMax,
   vouchersOpenPerCustomerMax: policy.openPerCustomerMax,
