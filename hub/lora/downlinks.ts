@@ -18,11 +18,6 @@ import type { LoraStore, StoredDevice } from './store'
 
 /** Devices read per page when addressing every gateway. */
 const DEVICES_PAGE = 500
-/**
- * Catch-up downlinks queued per report of a gateway behind: a class A device takes one downlink
- * after each uplink, so more would only grow the network server's queue.
- */
-export const LORA_CATCH_UP_DOWNLINKS_PER_REPORT_DEFAULT = 1
 const CHUNK_INDEX_MODULO = 0x10000
 
 export interface RevocationDownlinkDependencies {
@@ -76,10 +71,12 @@ export async function sendDeltaDownlinks(deps: RevocationDownlinkDependencies, d
  * The next step of a gateway's catch-up, at one of its reports: if it is behind the list's serial,
  * queues up to `downlinks_max` fragments of the whole list from where its walk got to (starting
  * one if none is under way): the rest of the chunk being sent, then new chunks of the ids after
- * the last one sent. The walk ends once no listed id is left after it. Returns how many downlinks went.
+ * the last one sent. The walk ends once no listed id is left after it. Returns how many downlinks
+ * went. A class A modem takes one downlink after each of its uplinks: more than one per report
+ * only grows the network server's queue (settings.ts, catchUpDownlinksPerReport).
  */
 export async function sendCatchUpDownlinks(
-  deps: RevocationDownlinkDependencies, list: ListedVouchers, eui: string, downlinks_max = LORA_CATCH_UP_DOWNLINKS_PER_REPORT_DEFAULT,
+  deps: RevocationDownlinkDependencies, list: ListedVouchers, eui: string, downlinks_max: number,
 ): Promise<number> {
   const serial = list.serial()
   let device = deps.store.device(eui)

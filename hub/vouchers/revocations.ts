@@ -25,6 +25,11 @@ export const REVOCATION_DELTAS_KEPT = 256
 export const REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX = 256
 /** Deltas one expiry sweep issues (each takes off up to REVOCATION_DELTA_IDS_MAX); the rest wait for the next sweep. */
 export const EXPIRY_DELTAS_PER_SWEEP_MAX = 8
+/**
+ * A sweep takes vouchers off only once the first of them has been due this long, so expiries
+ * make at most about one delta an hour for every gateway to hear, not one a minute.
+ */
+export const EXPIRY_BATCH_WAIT_MS = 60 * 60 * 1000
 
 /** Told of each delta once it is stored, in serial order. */
 export type DeltaListener = (delta: RevocationDelta) => Promise<void>
@@ -62,11 +67,6 @@ export class Revocations {
     return this.store.serial()
   }
 
-  /** The delta that made serial `serial`, if it is kept. */
-  delta(serial: number): RevocationDelta | undefined {
-    return this.store.delta(serial)
-  }
-
   /**
    * Revokes each voucher once (its hold still pays what was taken before) and lists the ones not
    * expired past the grace, in as many deltas as they need, which go out before this resolves.
@@ -96,13 +96,16 @@ export class Revocations {
   }
 
   /**
-   * Takes off the list the vouchers expired past the grace, at most EXPIRY_DELTAS_PER_SWEEP_MAX
-   * deltas' worth (the rest at the next sweep); returns how many went.
+   * Takes off the list the vouchers expired past the grace, once the first of them has waited
+   * EXPIRY_BATCH_WAIT_MS, at most EXPIRY_DELTAS_PER_SWEEP_MAX deltas' worth (the rest at the next
+   * sweep); returns how many went.
    */
   async expire(): Promise<number> {
     const nowMs = this.clock.nowMs()
+    const dueBeforeMs = nowMs - this.listedAfterExpiry_ms
     const deltas = this.store.db.transaction(() => {
-      const removed = this.store.expired(nowMs - this.listedAfterExpiry_ms, REVOCATION_DELTA_IDS_MAX * EXPIRY_DELTAS_PER_SWEEP_MAX)
+      if (this.store.expired(dueBeforeMs - EXPIRY_BATCH_WAIT_MS, 1).length === 0) return []
+      const removed = this.store.expired(dueBeforeMs, REVOCATION_DELTA_IDS_MAX * EXPIRY_DELTAS_PER_SWEEP_MAX)
       return this.issueInTransaction(revocationDeltaBodies(this.store.serial(), nowMs, [], removed.map(hexId)))
     }).immediate()
     await this.deliver(deltas)
@@ -122,15 +125,13 @@ export class Revocations {
   async publishLatest(): Promise<void> {
     const serial = this.serial()
     if (serial === 0) return
-    let latest = this.store.delta(serial)
-    if (latest === undefined) {
-      const nowMs = this.clock.nowMs()
-      const body: RevocationDeltaBody = { serial: serial + 1, follows: serial, issuedAtMs: nowMs, added: [], removed: [] }
-      const deltas = this.store.db.transaction(() => this.issueInTransaction([body])).immediate()
-      for (const listener of this.listeners) await listener(deltas[0]!).catch(error => this.logListenerFailure(error, body.serial))
-      latest = deltas[0]!
+    const latest = this.store.delta(serial)
+    if (latest !== undefined) {
+      await this.bus.publish(REVOCATIONS_TOPIC, revocationDeltaCodec.encode(latest), { retain: true })
+      return
     }
-    await this.bus.publish(REVOCATIONS_TOPIC, revocationDeltaCodec.encode(latest), { retain: true })
+    const body: RevocationDeltaBody = { serial: serial + 1, follows: serial, issuedAtMs: this.clock.nowMs(), added: [], removed: [] }
+    await this.deliver(this.store.db.transaction(() => this.issueInTransaction([body])).immediate())
   }
 
   /**

@@ -49,12 +49,12 @@ export class VoucherService {
       remove: db.prepare<[string]>('DELETE FROM vouchers WHERE voucher_id = ?'),
       openForDevice: db.prepare<[string, number], { voucher_id: string }>(
         `SELECT voucher_id FROM vouchers WHERE device_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?`),
-      openOfDevice: countOf('device_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?'),
-      openOfCustomer: countOf('user_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?'),
-      issuedToCustomerSince: countOf('user_id = ? AND issued_at_ms > ?'),
-      revokedOfCustomerSince: countOf('user_id = ? AND revoked_at_ms > ?'),
+      openCountOfDevice: countOf('device_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?'),
+      openCountOfCustomer: countOf('user_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?'),
+      issuedCountSince: countOf('user_id = ? AND issued_at_ms > ?'),
+      revokedCountSince: countOf('user_id = ? AND revoked_at_ms > ?'),
       // A voucher past its expiry + grace still counts until the expiry sweep has taken it off the list.
-      revocable: db.prepare<[number, number], { count: number }>(
+      revocableCount: db.prepare<[number, number], { count: number }>(
         `SELECT (SELECT count(*) FROM vouchers WHERE expires_at_ms > ?)
               + (SELECT count(*) FROM vouchers WHERE listed_serial IS NOT NULL AND unlisted_serial IS NULL AND expires_at_ms <= ?)
            AS count`),
@@ -118,11 +118,11 @@ export class VoucherService {
     const s = this.statements
     const windowStartMs = nowMs - this.policy.window_ms
     return {
-      openOfDevice: s.openOfDevice.get(device.id, nowMs)!.count,
-      openOfCustomer: s.openOfCustomer.get(device.userId, nowMs)!.count,
-      issuedInWindow: s.issuedToCustomerSince.get(device.userId, windowStartMs)!.count,
-      revokedInWindow: s.revokedOfCustomerSince.get(device.userId, windowStartMs)!.count,
-      revocable: s.revocable.get(nowMs - this.policy.listedAfterExpiry_ms, nowMs - this.policy.listedAfterExpiry_ms)!.count,
+      openOfDevice: s.openCountOfDevice.get(device.id, nowMs)!.count,
+      openOfCustomer: s.openCountOfCustomer.get(device.userId, nowMs)!.count,
+      issuedInWindow: s.issuedCountSince.get(device.userId, windowStartMs)!.count,
+      revokedInWindow: s.revokedCountSince.get(device.userId, windowStartMs)!.count,
+      revocable: s.revocableCount.get(nowMs - this.policy.listedAfterExpiry_ms, nowMs - this.policy.listedAfterExpiry_ms)!.count,
     }
   }
 

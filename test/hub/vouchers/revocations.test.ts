@@ -16,7 +16,9 @@ import { cashTransferId } from '../../../hub/ledger/ids'
 import { openDatabase } from '../../../hub/store/database'
 import { MIGRATIONS } from '../../../hub/store/migrations'
 import { CATCH_UP_ANSWER_INTERVAL_MS, planCatchUp } from '../../../hub/vouchers/revocation-catch-up'
-import { REVOCATION_DELTAS_KEPT, REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX, Revocations } from '../../../hub/vouchers/revocations'
+import {
+  EXPIRY_BATCH_WAIT_MS, REVOCATION_DELTAS_KEPT, REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX, Revocations,
+} from '../../../hub/vouchers/revocations'
 import { voucherServices } from '../../../hub/vouchers/routes'
 import { judgeRevocationDelta, judgeRevocationList, type Trust } from '../../../terminal/hub-messages'
 import { TerminalStore } from '../../../terminal/store/store'
@@ -150,6 +152,21 @@ t.test('the attack: a stolen phone\'s revoked voucher stays on every gateway\'s 
 
 const manyVouchers = (hub: TestHub, count: number, expiresAtMs: number) => insertVouchers(hub.context, count, expiresAtMs)
 
+t.test('a revoked voucher is never pushed off the list by the 4,097 revoked after it that expire later', async t => {
+  const hub = await testHub(t)
+  const { revocations } = voucherServices(hub.context)
+  const [stolen] = await manyVouchers(hub, 1, hub.clock.nowMs() + DAY_MS)
+  await revocations.revoke([stolen!], 'stolen phone')
+  await revocations.revoke(await manyVouchers(hub, 4_097, hub.clock.nowMs() + 2 * DAY_MS), 'one-franc vouchers')
+  const listed = revocations.fullList().flatMap(part => part.voucherIds).map(toHex)
+  t.equal(listed.length, 4_098)
+  t.ok(listed.includes(stolen!), 'the stolen phone\'s voucher is still listed')
+  const gateway = gatewayOf(t, hub, '70B3D57ED0000B08')
+  hub.context.db.prepare('DELETE FROM revocation_deltas').run()
+  t.equal(await gateway.catchUp(publishedOf(hub)), 'list', 'a gateway catching up with the whole list')
+  t.ok(gateway.store.isRevoked(fromHex(stolen!, 16)), 'refuses it')
+})
+
 t.test('more revocations than one message holds go in several deltas, and the whole list in parts: none is left out', async t => {
   const hub = await testHub(t)
   const { revocations } = voucherServices(hub.context)
@@ -197,6 +214,8 @@ t.test('a voucher leaves the list only once expired past the grace, in a delta; 
   await revocations.revoke([...soon!, ...later!], 'lost phones')
   hub.clock.advanceMs(2 * DAY_MS - 1)
   t.equal(await revocations.expire(), 0, 'expired, but not past the 24 h grace')
+  hub.clock.advanceMs(EXPIRY_BATCH_WAIT_MS)
+  t.equal(await revocations.expire(), 0, 'past it, but the sweep waits an hour to gather expiries in one delta')
   hub.clock.advanceMs(2)
   const before = publishedOf(hub).length
   t.equal(await revocations.expire(), 1)
