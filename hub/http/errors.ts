@@ -38,6 +38,11 @@ export type HttpErrorCode =
   | 'PAYMENT_CANCELLED'
   | 'PAYMENT_CLOSED'
   | 'ACCOUNT_LINKED'
+  | 'ALLOWANCE_TOO_SMALL'
+  | 'TOO_MANY_OPEN_VOUCHERS'
+  | 'VOUCHER_RATE_LIMITED'
+  | 'REVOCATION_RATE_LIMITED'
+  | 'ISSUANCE_SUSPENDED'
   | ProtocolErrorCode
   | LedgerErrorCode
 

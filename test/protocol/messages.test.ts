@@ -14,6 +14,8 @@ import { chainHeadCodec } from '../../protocol/messages/chain-head'
 import { recordBatchCodec, BATCH_RECORDS_MAX, decodeRecordBatchFrames } from '../../protocol/messages/record-batch'
 import { ackCodec } from '../../protocol/messages/ack'
 import { revocationListCodec } from '../../protocol/messages/revocation-list'
+import { revocationDeltaCodec } from '../../protocol/messages/revocation-delta'
+import { revocationCatchUpRequestCodec } from '../../protocol/messages/revocation-catch-up'
 import { riskConfigCodec } from '../../protocol/messages/risk-config'
 import { commitmentFrameCodec, LORA_PAYLOAD_BYTES_MAX } from '../../protocol/messages/commitment-frame'
 import {
@@ -84,6 +86,12 @@ const cases: Case[] = [
     value: signedArbitrary(revocationListCodec, arb.revocationListBody, hubKeys.secretKey),
     publicKey: hubKeys.publicKey,
   },
+  {
+    codec: revocationDeltaCodec,
+    value: signedArbitrary(revocationDeltaCodec, arb.revocationDeltaBody, hubKeys.secretKey),
+    publicKey: hubKeys.publicKey,
+  },
+  { codec: revocationCatchUpRequestCodec, value: fc.record({ gatewayEui: arb.eui, serial: arb.u32 }) },
   {
     codec: riskConfigCodec,
     value: signedArbitrary(riskConfigCodec, arb.riskConfigBody, hubKeys.secretKey),
