@@ -2,7 +2,9 @@
 // One option table drives parsing, validation and --help, so the three cannot drift apart.
 
 import { parseArgs } from 'node:util'
+import { REVOKED_VOUCHERS_MAX } from '../protocol/messages/revocation-list'
 import { isPhoneRegion, PHONE_REGION_DEFAULT, type PhoneRegion } from './users/phone'
+import { DEFAULT_VOUCHER_POLICY } from './vouchers/policy'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -40,6 +42,16 @@ export interface HubConfig {
   readonly loraPassword: string | undefined
   readonly loraUplinkPort: number
   readonly loraDownlinkPort: number
+  /** Downlinks of the whole revocation list queued at each report of a gateway behind. */
+  readonly loraCatchUpDownlinksPerReport: number
+  /** The bounds on offline allowances that keep the revocation list bounded (hub/vouchers/policy.ts). */
+  readonly voucherLimitMin_minor: number
+  readonly vouchersOpenPerDeviceMax: number
+  readonly vouchersOpenPerCustomerMax: number
+  readonly vouchersIssuedPerWindowMax: number
+  readonly voucherRevocationsPerWindowMax: number
+  readonly voucherWindow_ms: number
+  readonly revocableVouchersMax: number
   /** The region of phone numbers written without a country code (ISO 3166 alpha-2). */
   readonly phoneRegion: PhoneRegion
 }
@@ -69,6 +81,8 @@ export interface ConfigOption {
 }
 
 const PORT_MAX = 65_535
+const DAY_MS = 24 * 60 * 60 * 1000
+const policy = DEFAULT_VOUCHER_POLICY
 const OPERATOR_PASSWORD_LENGTH_MIN = 12
 const JWT_SECRET_LENGTH_MIN = 32
 
@@ -199,6 +213,54 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     parse: (text, name) => integerIn(text, name, 1, 223),
   },
   {
+    flag: 'lora-catch-up-downlinks-per-report', env: 'PAYALL_LORA_CATCH_UP_DOWNLINKS_PER_REPORT', field: 'loraCatchUpDownlinksPerReport',
+    defaultText: '1', valueName: 'N',
+    description: 'downlinks of the whole revocation list queued at each LoRa report of a gateway behind (class A takes one per uplink)',
+    parse: (text, name) => integerIn(text, name, 1, 64),
+  },
+  {
+    flag: 'voucher-limit-min-minor', env: 'PAYALL_VOUCHER_LIMIT_MIN_MINOR', field: 'voucherLimitMin_minor',
+    defaultText: String(policy.limitMin_minor), valueName: 'MINOR',
+    description: 'the smallest offline allowance, in minor units (100: 100 XOF, 1.00 EUR)',
+    parse: (text, name) => integerIn(text, name, 1, policy.limitMax_minor),
+  },
+  {
+    flag: 'vouchers-open-per-device-max', env: 'PAYALL_VOUCHERS_OPEN_PER_DEVICE_MAX', field: 'vouchersOpenPerDeviceMax',
+    defaultText: String(policy.openPerDeviceMax), valueName: 'N',
+    description: 'unexpired, unrevoked vouchers one device may hold (a voucher and its renewal)',
+    parse: (text, name) => integerIn(text, name, 1, 64),
+  },
+  {
+    flag: 'vouchers-open-per-customer-max', env: 'PAYALL_VOUCHERS_OPEN_PER_CUSTOMER_MAX', field: 'vouchersOpenPerCustomerMax',
+    defaultText: String(policy.openPerCustomerMax), valueName: 'N',
+    description: 'and one customer over all their devices',
+    parse: (text, name) => integerIn(text, name, 1, 256),
+  },
+  {
+    flag: 'vouchers-issued-per-window-max', env: 'PAYALL_VOUCHERS_ISSUED_PER_WINDOW_MAX', field: 'vouchersIssuedPerWindowMax',
+    defaultText: String(policy.issuedPerWindowMax), valueName: 'N',
+    description: 'vouchers one customer may be issued within any --voucher-window-ms; the next is answered 429',
+    parse: (text, name) => integerIn(text, name, 1, 1024),
+  },
+  {
+    flag: 'voucher-revocations-per-window-max', env: 'PAYALL_VOUCHER_REVOCATIONS_PER_WINDOW_MAX', field: 'voucherRevocationsPerWindowMax',
+    defaultText: String(policy.revokedPerWindowMax), valueName: 'N',
+    description: "once this many of a customer's vouchers were revoked within the window, no new one until it has passed (429); revoking itself is never refused",
+    parse: (text, name) => integerIn(text, name, 1, 1024),
+  },
+  {
+    flag: 'voucher-window-ms', env: 'PAYALL_VOUCHER_WINDOW_MS', field: 'voucherWindow_ms',
+    defaultText: String(policy.window_ms), valueName: 'MS',
+    description: 'the rolling window of the two rates above',
+    parse: (text, name) => integerIn(text, name, 60_000, 30 * DAY_MS),
+  },
+  {
+    flag: 'revocable-vouchers-max', env: 'PAYALL_REVOCABLE_VOUCHERS_MAX', field: 'revocableVouchersMax',
+    defaultText: String(policy.revocableMax), valueName: 'N',
+    description: `vouchers not yet past expiry + ${policy.listedAfterExpiry_ms / 3_600_000} h the whole hub may have: the revocation list never outgrows it; at the bound no voucher is issued (503) until some expire (at most ${REVOKED_VOUCHERS_MAX})`,
+    parse: (text, name) => integerIn(text, name, 1, REVOKED_VOUCHERS_MAX),
+  },
+  {
     flag: 'phone-region', env: 'PAYALL_PHONE_REGION', field: 'phoneRegion', defaultText: PHONE_REGION_DEFAULT, valueName: 'REGION',
     description: 'ISO 3166 code of the region whose numbers people type without +country code; SN (Senegal, +221), ' +
       'where the legacy system ran, unless the hub serves another country',
@@ -232,6 +294,14 @@ const DEFAULTS: HubConfig = {
   loraPassword: undefined,
   loraUplinkPort: 10,
   loraDownlinkPort: 11,
+  loraCatchUpDownlinksPerReport: 1,
+  voucherLimitMin_minor: policy.limitMin_minor,
+  vouchersOpenPerDeviceMax: policy.openPerDeviceMax,
+  vouchersOpenPerCustomerMax: policy.openPerCustomerMax,
+  vouchersIssuedPerWindowMax: policy.issuedPerWindowMax,
+  voucherRevocationsPerWindowMax: policy.revokedPerWindowMax,
+  voucherWindow_ms: policy.window_ms,
+  revocableVouchersMax: policy.revocableMax,
   phoneRegion: PHONE_REGION_DEFAULT,
 }
 

@@ -21,6 +21,7 @@ import { loraSettings } from './lora/settings'
 import { Refunds } from './refunds/refunds'
 import { RefundStore } from './refunds/store'
 import { voucherServices } from './vouchers/routes'
+import type { Revocations } from './vouchers/revocations'
 import type { VoucherService } from './vouchers/vouchers'
 import { LateBoundBus } from './bus'
 import { SqliteLedgerStore } from './ledger/sqlite-store'
@@ -92,7 +93,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
 
     // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state.
     const pool = new VerifyPool()
-    const { revocations, vouchers } = voucherServices(context)
+    const { revocations, vouchers, catchUp } = voucherServices(context)
     const loraConfig = loraSettings(config)
     const gateways = new GatewayStore(db)
     const ingest = new RecordIngest({
@@ -122,6 +123,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
           gateway: eui => gateways.ingestView(eui),
         }),
         revocations,
+        revocationCatchUp: catchUp,
         gatewayView: eui => gateways.ingestView(eui),
         republishConfigs: async () => {
           await republishConfigs(context)
@@ -138,7 +140,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       })
     }
     const mqttUrl = mqtt.url
-    sweeper = startHoldSweeper(context, vouchers)
+    sweeper = startVoucherSweeper(context, vouchers, revocations)
     anchoring = startAnchoring(context, {
       batchMax: config.anchorBatchMax,
       batchAge_ms: config.anchorBatchAge_ms,
@@ -196,23 +198,32 @@ export const INGEST_SETTINGS: IngestSettings = {
   rejectedBatchesKept_max: 10_000,
 }
 
-const HOLD_SWEEP_INTERVAL_MS = 60 * 1000
+const VOUCHER_SWEEP_INTERVAL_MS = 60 * 1000
 
-/** Gives back what is left of each hold once its voucher's upload deadline has passed. */
-function startHoldSweeper(context: HubContext, vouchers: VoucherService): NodeJS.Timeout {
+/**
+ * Gives back what is left of each hold once its voucher's upload deadline has passed, takes
+ * vouchers expired past the grace off the revocation list, and deletes the deltas no catch-up
+ * uses any more; each step bounded per sweep.
+ */
+function startVoucherSweeper(context: HubContext, vouchers: VoucherService, revocations: Revocations): NodeJS.Timeout {
   let running = false
+  const sweep = async (): Promise<void> => {
+    const released = await vouchers.releaseDue()
+    if (released > 0) context.log.info({ released }, 'released the holds of expired vouchers')
+    const unlisted = await revocations.expire()
+    if (unlisted > 0) context.log.info({ unlisted }, 'took vouchers expired past the grace off the revocation list')
+    const pruned = revocations.prune()
+    if (pruned > 0) context.log.debug({ pruned }, 'deleted revocation deltas no catch-up needs')
+  }
   const timer = setInterval(() => {
     if (running) return
     running = true
-    vouchers.releaseDue()
-      .then(released => {
-        if (released > 0) context.log.info({ released }, 'released the holds of expired vouchers')
-      })
-      .catch(error => context.log.error({ err: error }, 'releasing expired holds failed'))
+    sweep()
+      .catch(error => context.log.error({ err: error }, 'the voucher sweep failed; the next one tries again'))
       .finally(() => {
         running = false
       })
-  }, HOLD_SWEEP_INTERVAL_MS)
+  }, VOUCHER_SWEEP_INTERVAL_MS)
   timer.unref()
   return timer
 }

@@ -23,6 +23,8 @@ export const MessageType = {
   RefundResponse: 0x10,
   LoraRevocation: 0x11,
   ProofRequest: 0x12,
+  RevocationDelta: 0x13,
+  RevocationCatchUpRequest: 0x14,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 

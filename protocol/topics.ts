@@ -7,7 +7,7 @@ import { ProtocolError, isProtocolError } from './errors'
 export const TOPIC_PREFIX = 'payall/v1'
 export const TOPIC_MAX_CHARS = 256
 
-/** Retained, hub → every gateway. */
+/** Hub → every gateway: each RevocationDelta (QoS 1), the latest one retained. */
 export const REVOCATIONS_TOPIC = `${TOPIC_PREFIX}/revocations`
 
 const GATEWAY_ROOT = `${TOPIC_PREFIX}/gw`
@@ -22,6 +22,8 @@ export const GATEWAY_TOPIC_KINDS = [
   'proofs', // hub → gateway: Merkle proofs
   'proofs/request', // gateway → hub: the proofs of given transfers, answered on `proofs`
   'status', // gateway → hub: online/offline, also the MQTT last will
+  'revocations/request', // gateway → hub: the revocations missed since a serial, answered on `revocations/catch-up`
+  'revocations/catch-up', // hub → gateway: the deltas since that serial, or the whole list
 ] as const
 
 export type GatewayTopicKind = (typeof GATEWAY_TOPIC_KINDS)[number]
@@ -38,6 +40,7 @@ export const GATEWAY_PUBLISH_KINDS: readonly GatewayTopicKind[] = Object.freeze(
   'commitments',
   'status',
   'proofs/request',
+  'revocations/request',
 ] as const)
 
 /** What the hub publishes to one gateway, besides the global revocations. */
@@ -46,6 +49,7 @@ export const GATEWAY_SUBSCRIBE_KINDS: readonly GatewayTopicKind[] = Object.freez
   'config',
   'online/response',
   'proofs',
+  'revocations/catch-up',
 ] as const)
 
 export function isGatewayTopicKind(value: unknown): value is GatewayTopicKind {
@@ -83,7 +87,7 @@ export function parseTopic(topic: string): ParsedTopic {
   return { kind, eui }
 }
 
-/** Broker ACL: a gateway publishes only its own records, online requests, commitments, status and proof requests. */
+/** Broker ACL: a gateway publishes only its own records, online requests, commitments, status, proof and revocation requests. */
 export function gatewayMayPublish(eui: string, topic: string): boolean {
   const own = canonicalOrUndefined(eui)
   if (own === undefined) return false
@@ -98,8 +102,8 @@ export function gatewayMayPublish(eui: string, topic: string): boolean {
 }
 
 /**
- * Broker ACL: a gateway subscribes only to its own acks, config, online responses and proofs,
- * and to the global revocations. Any wildcard matches topics outside that finite allow-list
+ * Broker ACL: a gateway subscribes only to its own acks, config, online responses, proofs and
+ * revocation catch-ups, and to the global revocations. Any wildcard matches topics outside that finite allow-list
  * (another EUI, or a kind the gateway must not read), so only these exact filters pass.
  */
 export function gatewayMaySubscribe(eui: string, topicFilter: string): boolean {

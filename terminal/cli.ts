@@ -196,7 +196,7 @@ function status(dataDir: string, options: Options, io: CliIo): number {
     const { eui } = store.identity()
     const pin = store.hubPin()
     const config = store.riskConfig()
-    const revocations = store.revocationList()
+    const revocations = store.revocations.state()
     const sync = store.syncState()
     const pending = store.pendingTotals()
     const proofs = store.proofs.counts()
@@ -220,8 +220,8 @@ function status(dataDir: string, options: Options, io: CliIo): number {
         ...left,
       },
       riskConfigSerial: config?.serial ?? null,
-      revocationsSerial: revocations?.serial ?? null,
-      revokedVouchers: revocations?.voucherIds.length ?? 0,
+      revocationsSerial: revocations.serial === 0 ? null : revocations.serial,
+      revokedVouchers: revocations.revoked,
       lastSync: sync.lastSyncAtMs === null ? null : when(sync.lastSyncAtMs),
       lastAck: sync.lastAckAtMs === null ? null : when(sync.lastAckAtMs),
       lastError: sync.lastError,
@@ -282,7 +282,7 @@ async function syncCommand(dataDir: string, options: Options, io: CliIo): Promis
   const events = new TerminalEmitter()
   const heard: string[] = []
   events.on('risk-config', ({ serial }) => heard.push(`risk config serial ${serial} applied`))
-  events.on('revocations', ({ serial, count }) => heard.push(`revocation list serial ${serial} applied (${count} vouchers)`))
+  events.on('revocations', ({ serial, count }) => heard.push(`revocations at serial ${serial} (${count} vouchers refused)`))
   try {
     const sync = startSync(store, io, events, false)
     try {

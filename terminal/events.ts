@@ -23,11 +23,12 @@ export interface TerminalEvents {
   /** A refund got no answer: it stays pending and must be sent again (it is never made twice). */
   'refund-unconfirmed': [{ refundIdHex: string; amountMinor: number; currency: string }]
   'risk-config': [{ serial: number }]
+  /** The revoked vouchers reached a new serial of the hub's list (a delta, or a whole list); count: how many are refused. */
   revocations: [{ serial: number; count: number }]
   /** A CommitmentFrame went out over LoRa (the IP link being down). */
   'lora-report': [{ gatewaySeq: number; unsyncedCount: number; unsyncedAmountMinor: number }]
-  /** Vouchers a hub-signed LoRa downlink revoked were added to the revoked ones. */
-  'lora-revocations': [{ serial: number; part: number; parts: number; count: number }]
+  /** Vouchers a hub-signed LoRa downlink named (what delta `serial` added, or a chunk of the whole list) were added to the revoked ones. */
+  'lora-revocations': [{ kind: 'added' | 'listed'; serial: number; index: number; count: number }]
   /** Verified Merkle proofs of this gateway's records were kept (some may have been kept before). */
   'proofs-kept': [{ batchId: number; stored: number; alreadyKept: number }]
   /** Records acked, proved and past the retention window were deleted, with their proofs. */

@@ -1,9 +1,10 @@
-// What the hub sends a gateway (acks, RiskConfig, revocation lists, online answers), decoded and
-// judged as pure functions: accepted only when signed by the pinned hub key, addressed to this
-// gateway, and (for config and revocations) newer than what the gateway holds.
+// What the hub sends a gateway (acks, RiskConfig, revocation deltas and lists, online answers),
+// decoded and judged as pure functions: accepted only when signed by the pinned hub key, addressed
+// to this gateway, and (for config and revocations) newer than what the gateway holds.
 
 import { ProtocolError } from '../protocol/errors'
 import { ackCodec, type Ack } from '../protocol/messages/ack'
+import { revocationDeltaCodec, type RevocationDelta } from '../protocol/messages/revocation-delta'
 import { revocationListCodec, type RevocationList } from '../protocol/messages/revocation-list'
 import { riskConfigCodec, type RiskConfig } from '../protocol/messages/risk-config'
 import type { Ed25519 } from '../protocol/signature/ed25519'
@@ -46,12 +47,22 @@ export function judgeRiskConfig(bytes: Uint8Array, trust: Trust, currentSerial: 
   return { accepted: true, value: config }
 }
 
-export function judgeRevocationList(bytes: Uint8Array, trust: Trust, currentSerial: number | undefined): Judged<RevocationList> {
+/** A part of the hub's whole list, newer than the serial the gateway holds. */
+export function judgeRevocationList(bytes: Uint8Array, trust: Trust, currentSerial: number): Judged<RevocationList> {
   const list = decodeOrUndefined(b => revocationListCodec.decode(b), bytes)
   if (list === undefined) return refuse('malformed')
   if (!revocationListCodec.verify(list, trust.hubPublicKey, trust.ed25519)) return refuse('bad-signature')
-  if (currentSerial !== undefined && list.serial <= currentSerial) return refuse('stale')
+  if (list.serial <= currentSerial) return refuse('stale')
   return { accepted: true, value: list }
+}
+
+/** A delta newer than the serial the gateway holds; whether it follows that serial is the store's to say. */
+export function judgeRevocationDelta(bytes: Uint8Array, trust: Trust, currentSerial: number): Judged<RevocationDelta> {
+  const delta = decodeOrUndefined(b => revocationDeltaCodec.decode(b), bytes)
+  if (delta === undefined) return refuse('malformed')
+  if (!revocationDeltaCodec.verify(delta, trust.hubPublicKey, trust.ed25519)) return refuse('bad-signature')
+  if (delta.serial <= currentSerial) return refuse('stale')
+  return { accepted: true, value: delta }
 }
 
 export function judgeAck(bytes: Uint8Array, trust: Trust): Judged<Ack> {

@@ -1,13 +1,13 @@
 // The terminal's LoRa side: while the IP link is down, a CommitmentFrame every interval tells the
 // hub what the gateway holds (chain head, unsynced offline count and amount); the revocation
 // downlinks the hub queues for it are put together, verified against the pinned hub key and
-// applied to the store. The modem is the LoraModem interface (hardware/lora/modem.ts); the
+// applied to the store, which remembers them so a replay is refused after a restart too. The modem is the LoraModem interface (hardware/lora/modem.ts); the
 // gateway's EUI is the modem's DevEUI. Clock and timers are injected.
 
 import { LoraError, type LoraDownlink, type LoraModem } from '../hardware/lora/modem'
 import { ProtocolError } from '../protocol/errors'
 import { COMMITMENT_HEAD_BYTES, commitmentFrameCodec, type CommitmentFrame } from '../protocol/messages/commitment-frame'
-import { FragmentReassembler, loraRevocationCodec, type LoraRevocation } from '../protocol/messages/lora-revocation'
+import { FragmentReassembler, LoraRevocationKind, loraRevocationCodec, type LoraRevocation } from '../protocol/messages/lora-revocation'
 import type { Ed25519 } from '../protocol/signature/ed25519'
 import type { Clock } from './environment'
 import type { TerminalEmitter } from './events'
@@ -16,8 +16,6 @@ import type { TerminalStore } from './store/store'
 export const LORA_INTERVAL_MS_DEFAULT = 15 * 60 * 1000
 export const LORA_UPLINK_PORT_DEFAULT = 10
 export const LORA_DOWNLINK_PORT_DEFAULT = 11
-/** LoRa revocation parts remembered, to refuse replays and to apply again over an older full list. */
-const APPLIED_PARTS_KEPT_MAX = 64
 const U16_MAX = 0xffff
 const U48_MAX = 2 ** 48 - 1
 
@@ -53,7 +51,7 @@ export interface LoraReporterOptions {
   online: boolean
 }
 
-export type RevocationRefusal = 'malformed' | 'bad-signature' | 'stale' | 'not-provisioned'
+export type RevocationRefusal = 'malformed' | 'bad-signature' | 'stale' | 'replayed' | 'not-provisioned'
 
 export class LoraReporter {
   private online: boolean
@@ -61,19 +59,11 @@ export class LoraReporter {
   private sending: Promise<void> | undefined
   private stopDownlinks: (() => void) | undefined
   private readonly reassembler = new FragmentReassembler()
-  /** `${serial}/${part}` of applied LoraRevocations, with their ids, oldest first. */
-  private readonly applied = new Map<string, { serial: number; voucherIds: Uint8Array[] }>()
 
   private readonly onLink = ({ online }: { online: boolean }): void => {
     this.online = online
     if (online) this.stopTimer()
     else this.startTimer()
-  }
-
-  /** A full list over IP replaces the revoked ids: what LoRa added beyond its serial stays revoked. */
-  private readonly onFullList = ({ serial }: { serial: number }): void => {
-    const newer = [...this.applied.values()].filter(part => part.serial > serial)
-    for (const part of newer) this.options.store.addRevokedVouchers(part.voucherIds, part.serial)
   }
 
   constructor(private readonly options: LoraReporterOptions) {
@@ -82,7 +72,6 @@ export class LoraReporter {
 
   start(): void {
     this.options.events.on('link', this.onLink)
-    this.options.events.on('revocations', this.onFullList)
     this.stopDownlinks = this.options.modem.onDownlink(downlink => this.onDownlink(downlink))
     if (!this.online) this.startTimer()
   }
@@ -91,7 +80,6 @@ export class LoraReporter {
   async stop(): Promise<void> {
     this.stopTimer()
     this.options.events.off('link', this.onLink)
-    this.options.events.off('revocations', this.onFullList)
     this.stopDownlinks?.()
     await this.sending
   }
@@ -169,7 +157,7 @@ export class LoraReporter {
 
   /** Verifies a whole LoraRevocation and adds its vouchers to the revoked ones; returns the refusal, if any. */
   applyRevocation(bytes: Uint8Array): RevocationRefusal | undefined {
-    const { store, ed25519, events } = this.options
+    const { store, ed25519, events, clock } = this.options
     let revocation: LoraRevocation
     try {
       revocation = loraRevocationCodec.decode(bytes)
@@ -180,18 +168,18 @@ export class LoraReporter {
     const pin = store.hubPin()
     if (pin === undefined) return this.refuse('not-provisioned')
     if (!loraRevocationCodec.verify(revocation, pin.publicKey, ed25519)) return this.refuse('bad-signature')
-    const key = `${revocation.serial}/${revocation.part}`
-    const fullListSerial = store.revocationList()?.serial ?? 0
-    if (revocation.serial <= fullListSerial || this.applied.has(key)) return this.refuse('stale')
-    store.addRevokedVouchers(revocation.voucherIds, revocation.serial)
-    this.applied.set(key, { serial: revocation.serial, voucherIds: revocation.voucherIds })
-    if (this.applied.size > APPLIED_PARTS_KEPT_MAX) this.applied.delete(this.applied.keys().next().value!)
-    events.emit('lora-revocations', { serial: revocation.serial, part: revocation.part, parts: revocation.parts, count: revocation.voucherIds.length })
+    const applied = store.revocations.applyLora(revocation, clock.nowMs())
+    if (applied !== 'applied') return this.refuse(applied)
+    events.emit('lora-revocations', {
+      kind: revocation.kind === LoraRevocationKind.Added ? 'added' : 'listed', serial: revocation.serial, index: revocation.index,
+      count: revocation.voucherIds.length,
+    })
     return undefined
   }
 
   private refuse(refusal: RevocationRefusal): RevocationRefusal {
-    if (refusal !== 'stale') {
+    // Old or repeated downlinks are normal over LoRa (a list the gateway got over IP since, a duplicate): not errors.
+    if (refusal !== 'stale' && refusal !== 'replayed') {
       this.options.events.emit('sync-error', { code: 'LORA_REVOCATION_REFUSED', message: `a LoRa revocation was ignored: ${refusal}` })
     }
     return refusal

@@ -64,11 +64,11 @@ export function logEvents(events: TerminalEmitter, io: Pick<RunIo, 'out' | 'err'
     io.err(`sync: ${message} [${code}]\n`)
   })
   events.on('risk-config', ({ serial }) => io.out(`risk config serial ${serial} applied\n`))
-  events.on('revocations', ({ serial, count }) => io.out(`revocation list serial ${serial} applied (${count} vouchers)\n`))
+  events.on('revocations', ({ serial, count }) => io.out(`revocations at serial ${serial} (${count} vouchers refused)\n`))
   events.on('proofs-kept', ({ batchId, stored }) => io.out(`anchoring proofs of batch ${batchId} kept (${stored} new)\n`))
   events.on('records-pruned', ({ count, throughSeq }) => io.out(`${count} proved records pruned (up to #${throughSeq})\n`))
   events.on('lora-report', ({ gatewaySeq, unsyncedCount }) => io.out(`lora report sent: head #${gatewaySeq}, ${unsyncedCount} offline payments unsynced\n`))
-  events.on('lora-revocations', ({ serial, part, parts, count }) => io.out(`lora revocations of list ${serial} (part ${part + 1} of ${parts}): ${count} vouchers refused from now on\n`))
+  events.on('lora-revocations', ({ kind, serial, count }) => io.out(`lora revocations (${kind} at serial ${serial}): ${count} vouchers refused from now on\n`))
 }
 
 export async function runCounter(

@@ -1,8 +1,9 @@
 // Sync with the hub over MQTT (DESIGN "Sync over MQTT"): one mqtt.js connection with a fresh
 // signed password per CONNECT and bounded exponential backoff; unacked records go up in signed
 // batches at QoS 1, from the first unacked one (so a restart resumes exactly there); the hub's
-// acks, RiskConfig and revocation lists are applied once verified; online authorizations are
-// asked and answered by correlation id.
+// acks, RiskConfig and revocation deltas are applied once verified, and a gateway that missed a
+// delta asks for a catch-up (the deltas since its serial, or the whole list); online
+// authorizations are asked and answered by correlation id.
 
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { equalBytes, toHex } from '../protocol/bytes'
@@ -16,12 +17,13 @@ import {
 } from '../protocol/messages/online-authorization'
 import { BATCH_RECORDS_MAX, recordBatchCodec } from '../protocol/messages/record-batch'
 import { refundRequestCodec, refundResponseCodec } from '../protocol/messages/refund'
+import { revocationCatchUpRequestCodec } from '../protocol/messages/revocation-catch-up'
 import { transferRecordCodec } from '../protocol/messages/transfer-record'
 import type { Ed25519 } from '../protocol/signature/ed25519'
 import type { Clock, RandomBytes } from './environment'
 import { TerminalError, type TerminalErrorCode } from './errors'
 import type { TerminalEmitter } from './events'
-import { judgeAck, judgeRevocationList, judgeRiskConfig, type Trust } from './hub-messages'
+import { judgeAck, judgeRevocationDelta, judgeRevocationList, judgeRiskConfig, type Refusal, type Trust } from './hub-messages'
 import { makeGatewayPassword } from '../protocol/mqtt-password'
 import { gatewayTopic } from '../protocol/topics'
 import { ProofKeeper } from './proofs'
@@ -43,6 +45,8 @@ export const BATCHES_IN_FLIGHT_MAX_DEFAULT = 4
 export const BATCH_RECORDS_DEFAULT = 256
 export const ONLINE_REQUESTS_MAX = 16
 export const KEEPALIVE_S = 30
+/** While the link is up and the gateway is behind the hub's revocation serial, it asks for a catch-up this often. */
+export const REVOCATION_CATCH_UP_INTERVAL_MS_DEFAULT = 30_000
 
 export interface SyncOptions {
   readonly store: TerminalStore
@@ -65,6 +69,8 @@ export interface SyncOptions {
   readonly recordRetentionMs?: number
   /** While the link is up, missing proofs are asked for (and records pruned) this often. */
   readonly proofRequestIntervalMs?: number
+  /** While the link is up and revocation deltas are missing, a catch-up is asked for at most once per this interval. */
+  readonly revocationCatchUpIntervalMs?: number
   /** mqtt.connect, or a stand-in. */
   readonly connect?: (url: string, options: IClientOptions) => MqttClient
 }
@@ -117,6 +123,14 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   private readonly proofTopics: { readonly bundles: string; readonly requests: string }
   private readonly proofs: ProofKeeper
   private proofTimer: NodeJS.Timeout | undefined
+  /** A gateway's own revocation topics, derived from its EUI like the proof topics. */
+  private readonly revocationTopics: { readonly catchUp: string; readonly requests: string }
+  private readonly revocationCatchUpIntervalMs: number
+  private revocationTimer: NodeJS.Timeout | undefined
+  /** The highest revocation serial the hub was heard at (in memory: the retained delta says it again on every connect). */
+  private revocationSerialHeard = 0
+  /** A catch-up was asked for in this interval: at most one is outstanding. */
+  private catchUpAsked = false
 
   private client: MqttClient | undefined
   private linkUp = false
@@ -143,10 +157,12 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     this.batchesInFlightMax = options.batchesInFlightMax ?? BATCHES_IN_FLIGHT_MAX_DEFAULT
     this.batchRecordsMax = options.batchRecordsMax ?? BATCH_RECORDS_DEFAULT
     this.autoSync = options.autoSync ?? true
+    this.revocationCatchUpIntervalMs = options.revocationCatchUpIntervalMs ?? REVOCATION_CATCH_UP_INTERVAL_MS_DEFAULT
     for (const [name, value] of Object.entries({
       reconnectInitialMs: this.reconnectInitialMs, reconnectMaxMs: this.reconnectMaxMs, ackTimeoutMs: this.ackTimeoutMs,
       onlineTimeoutMs: this.onlineTimeoutMs, retryAfterErrorMs: this.retryAfterErrorMs,
       batchesInFlightMax: this.batchesInFlightMax, batchRecordsMax: this.batchRecordsMax,
+      revocationCatchUpIntervalMs: this.revocationCatchUpIntervalMs,
     })) {
       if (!Number.isSafeInteger(value) || value <= 0) throw new TerminalError('BAD_ARGUMENT', `${name} must be a positive integer, got ${value}`)
     }
@@ -163,6 +179,9 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     this.settings = settings
     this.trust = { hubPublicKey: pin.publicKey, eui: this.eui, ed25519: this.ed25519 }
     this.proofTopics = { bundles: gatewayTopic(this.eui, 'proofs'), requests: gatewayTopic(this.eui, 'proofs/request') }
+    this.revocationTopics = {
+      catchUp: gatewayTopic(this.eui, 'revocations/catch-up'), requests: gatewayTopic(this.eui, 'revocations/request'),
+    }
     this.proofs = new ProofKeeper({
       store: this.store, events: this.events, clock: this.clock, trust: this.trust,
       retentionMs: options.recordRetentionMs, requestIntervalMs: options.proofRequestIntervalMs,
@@ -296,6 +315,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     this.stopped = true
     clearTimeout(this.retryTimer)
     clearInterval(this.proofTimer)
+    clearInterval(this.revocationTimer)
     this.failWaiters('SYNC_STOPPED', 'the sync was stopped')
     const client = this.client
     if (client !== undefined) {
@@ -309,7 +329,9 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   private async onConnect(client: MqttClient): Promise<void> {
     const { topics } = this.settings
     try {
-      await client.subscribeAsync([topics.acks, topics.config, topics.onlineResponse, topics.revocations, this.proofTopics.bundles], { qos: 1 })
+      await client.subscribeAsync([
+        topics.acks, topics.config, topics.onlineResponse, topics.revocations, this.proofTopics.bundles, this.revocationTopics.catchUp,
+      ], { qos: 1 })
     } catch (error) {
       // A dropped connection reconnects by itself; a refusal by the broker's ACL stays reported.
       this.events.emit('sync-error', { code: 'SUBSCRIBE_REFUSED', message: (error as Error).message })
@@ -329,6 +351,23 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     clearInterval(this.proofTimer)
     this.proofTimer = setInterval(() => this.askForProofs(client), this.proofs.requestIntervalMs)
     this.proofTimer.unref()
+    // The retained delta tells where the hub is; a gateway still behind after an interval asks again.
+    this.catchUpAsked = false
+    clearInterval(this.revocationTimer)
+    this.revocationTimer = setInterval(() => {
+      this.catchUpAsked = false
+      if (this.revocationSerialHeard > this.store.revocations.state().serial) this.askForRevocations()
+    }, this.revocationCatchUpIntervalMs)
+    this.revocationTimer.unref()
+  }
+
+  /** Asks the hub for the revocations missed since the serial held, unless asked already in this interval. */
+  private askForRevocations(): void {
+    const client = this.client
+    if (client === undefined || !this.linkUp || this.stopped || this.catchUpAsked) return
+    this.catchUpAsked = true
+    const request = revocationCatchUpRequestCodec.encode({ gatewayEui: this.eui, serial: this.store.revocations.state().serial })
+    client.publish(this.revocationTopics.requests, Buffer.from(request), { qos: 1 })
   }
 
   /** Asks the hub for the proofs still missing (bounded), then prunes what is proved and old enough. */
@@ -345,6 +384,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   private onLinkDown(): void {
     this.failWaiters('LINK_DOWN', 'the link to the hub went down')
     clearInterval(this.proofTimer)
+    clearInterval(this.revocationTimer)
     if (!this.linkUp) return
     this.linkUp = false
     const nowMs = this.clock.nowMs()
@@ -364,7 +404,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     try {
       if (topic === topics.acks) this.onAck(payload)
       else if (topic === topics.config) this.onRiskConfig(payload)
-      else if (topic === topics.revocations) this.onRevocations(payload)
+      else if (topic === topics.revocations || topic === this.revocationTopics.catchUp) this.onRevocations(payload)
       else if (topic === topics.onlineResponse) this.onOnlineResponse(payload)
       else if (topic === this.proofTopics.bundles) this.proofs.onBundle(payload)
     } catch (error) {
@@ -399,15 +439,35 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     if (this.store.saveRiskConfig(judged.value, this.clock.nowMs())) this.events.emit('risk-config', { serial: judged.value.serial })
   }
 
+  /** A delta (on the global topic or a catch-up) or a part of the whole list (a catch-up), told apart by type. */
   private onRevocations(payload: Uint8Array): void {
-    const judged = judgeRevocationList(payload, this.trust, this.store.revocationList()?.serial)
-    if (!judged.accepted) {
-      if (judged.refusal !== 'stale') this.events.emit('sync-error', { code: 'REVOCATIONS_REFUSED', message: `a revocation list was ignored: ${judged.refusal}` })
+    const held = this.store.revocations.state().serial
+    const nowMs = this.clock.nowMs()
+    if (payload[0] === MessageType.RevocationList) {
+      const judged = judgeRevocationList(payload, this.trust, held)
+      if (!judged.accepted) return this.refuseRevocations(judged.refusal)
+      this.revocationSerialHeard = Math.max(this.revocationSerialHeard, judged.value.serial)
+      if (this.store.revocations.applyListPart(judged.value, nowMs) === 'applied') this.revocationsApplied()
       return
     }
-    const list = judged.value
-    if (this.store.saveRevocationList(list, this.clock.nowMs())) {
-      this.events.emit('revocations', { serial: list.serial, count: list.voucherIds.length })
+    const judged = judgeRevocationDelta(payload, this.trust, held)
+    if (!judged.accepted) return this.refuseRevocations(judged.refusal)
+    this.revocationSerialHeard = Math.max(this.revocationSerialHeard, judged.value.serial)
+    const applied = this.store.revocations.applyDelta(judged.value, nowMs)
+    if (applied === 'applied') this.revocationsApplied()
+    else if (applied === 'gap') this.askForRevocations()
+  }
+
+  private revocationsApplied(): void {
+    const { serial, revoked } = this.store.revocations.state()
+    this.events.emit('revocations', { serial, count: revoked })
+    if (serial >= this.revocationSerialHeard) this.catchUpAsked = false
+  }
+
+  /** A stale delta or part is normal (the retained one comes again on every connect); anything else is reported. */
+  private refuseRevocations(refusal: Refusal): void {
+    if (refusal !== 'stale') {
+      this.events.emit('sync-error', { code: 'REVOCATIONS_REFUSED', message: `a revocation message was ignored: ${refusal}` })
     }
   }
 

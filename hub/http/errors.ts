@@ -44,6 +44,11 @@ export type HttpErrorCode =
   | 'NO_PENDING_PHONE'
   | 'CODE_EXPIRED'
   | 'CODE_ATTEMPTS_EXHAUSTED'
+  | 'ALLOWANCE_TOO_SMALL'
+  | 'TOO_MANY_OPEN_VOUCHERS'
+  | 'VOUCHER_RATE_LIMITED'
+  | 'REVOCATION_RATE_LIMITED'
+  | 'ISSUANCE_SUSPENDED'
   | ProtocolErrorCode
   | LedgerErrorCode
 

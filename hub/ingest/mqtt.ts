@@ -1,7 +1,8 @@
 // The hub's MQTT side: the embedded broker (or an external one by URL), the hub's own client,
 // and the routes from gateway topics to the ingest: record batches answered by signed acks,
-// online authorization requests answered in one round trip. Retained state (revocations,
-// each gateway's config) is published again on every start, so nothing stored goes unsent.
+// online authorization requests answered in one round trip, proof and revocation catch-up requests.
+// Retained state (the latest revocation delta, each gateway's config) is published again on every
+// start, so nothing stored goes unsent.
 
 import { toHex } from '../../protocol/bytes'
 import { ackCodec } from '../../protocol/messages/ack'
@@ -17,6 +18,7 @@ import { startBroker, type RunningBroker } from '../mqtt/broker'
 import { GatewayPasswordVerifier } from '../mqtt/gateway-password'
 import { connectHubClient, type HubClient } from '../mqtt/hub-client'
 import type { Refunds } from '../refunds/refunds'
+import type { RevocationCatchUp } from '../vouchers/revocation-catch-up'
 import type { Revocations } from '../vouchers/revocations'
 import type { IngestGateway, RecordIngest } from './ingest'
 
@@ -31,6 +33,8 @@ export interface MqttSideDependencies {
   proofs: Pick<ProofPublisher, 'answer'>
   refunds: Refunds
   revocations: Revocations
+  /** Answers gateways' RevocationCatchUpRequests on their revocations/catch-up topic. */
+  revocationCatchUp: Pick<RevocationCatchUp, 'answer'>
   gatewayView(eui: string): IngestGateway | undefined
   /** Publishes every provisioned gateway's stored RiskConfig, retained. */
   republishConfigs(): Promise<void>
@@ -129,6 +133,12 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
 
   await client.subscribe(hubTopicFilter('proofs/request'), async (topic, payload) => {
     await deps.proofs.answer(gatewayOf(topic).eui, new Uint8Array(payload))
+  })
+
+  await client.subscribe(hubTopicFilter('revocations/request'), async (topic, payload) => {
+    const { eui } = gatewayOf(topic)
+    await deps.revocationCatchUp.answer(eui, new Uint8Array(payload))
+      .catch(error => log.error({ err: error, eui }, 'a revocation catch-up was not answered; the gateway asks again'))
   })
 
   await deps.revocations.publishLatest()

@@ -46,3 +46,20 @@ CREATE INDEX lora_reports_pending ON lora_reports (eui, gateway_seq) WHERE check
 export const LORA_REVOCATIONS_QUEUED_SQL = `
 ALTER TABLE lora_devices ADD COLUMN revocation_serial_queued INTEGER NOT NULL DEFAULT 0 CHECK (revocation_serial_queued >= 0);
 `
+
+/**
+ * How far each gateway got in a catch-up of the whole revocation list over LoRa. The list is walked
+ * in voucher id order, one signed chunk of ids at a time (catch_up_message, the chunk being sent,
+ * catch_up_fragment its next fragment), a bounded number of downlinks per report, the next chunk
+ * starting after catch_up_after_id; catch_up_serial is the serial whose every listed voucher will
+ * have been queued once the walk ends (the one it started at, moved on by the deltas queued for
+ * the gateway meanwhile). lora_chunk_next numbers the chunks a gateway is sent, so a chunk is never
+ * mistaken for a replay of an earlier one.
+ */
+export const LORA_CATCH_UP_SQL = `
+ALTER TABLE lora_devices ADD COLUMN catch_up_serial INTEGER CHECK (catch_up_serial IS NULL OR catch_up_serial >= 1);
+ALTER TABLE lora_devices ADD COLUMN catch_up_after_id TEXT CHECK ((catch_up_serial IS NULL) = (catch_up_after_id IS NULL));
+ALTER TABLE lora_devices ADD COLUMN catch_up_message BLOB CHECK (catch_up_message IS NULL OR catch_up_serial IS NOT NULL);
+ALTER TABLE lora_devices ADD COLUMN catch_up_fragment INTEGER NOT NULL DEFAULT 0 CHECK (catch_up_fragment >= 0);
+ALTER TABLE lora_devices ADD COLUMN lora_chunk_next INTEGER NOT NULL DEFAULT 0 CHECK (lora_chunk_next >= 0);
+`

@@ -1,10 +1,11 @@
 // The hub's LoRa path, started with the hub when a network server is configured: one MQTT
 // client at the network server's broker (persistent session, reconnects with backoff), the
-// uplinks to LoraReports, and each new revocation list out as downlinks to the gateways that
-// reported over LoRa. A network server that cannot be reached never keeps the hub from
-// starting: the first connection is retried in the background, with backoff, until it is made.
+// uplinks to LoraReports, what each revocation delta adds out as downlinks to the gateways that
+// reported over LoRa, and the whole list, a step at each report, to a gateway that is behind. A
+// network server that cannot be reached never keeps the hub from starting: the first connection
+// is retried in the background, with backoff, until it is made.
 
-import type { RevocationList } from '../../protocol/messages/revocation-list'
+import type { RevocationDelta } from '../../protocol/messages/revocation-delta'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
 import type { HubContext } from '../context'
 import type { IngestGateway } from '../ingest/ingest'
@@ -12,7 +13,7 @@ import {
   connectHubClient, RECONNECT_INITIAL_MS_DEFAULT, RECONNECT_MAX_MS_DEFAULT, type HubClient, type HubClientOptions,
 } from '../mqtt/hub-client'
 import type { Revocations } from '../vouchers/revocations'
-import { sendRevocationDownlinks } from './downlinks'
+import { sendCatchUpDownlinks, sendDeltaDownlinks, type ListedVouchers, type RevocationDownlinkDependencies } from './downlinks'
 import { LoraReports } from './reports'
 import type { LoraSettings } from './settings'
 import { LoraStore } from './store'
@@ -34,7 +35,7 @@ export interface LoraPath {
   readonly reports: LoraReports
   /** Resolves once subscribed at the network server's broker (at once when it is). */
   connected(): Promise<void>
-  /** Settles once the downlinks of every list issued so far are queued at the broker (or failed, logged). */
+  /** Settles once the downlinks of every delta and report so far are queued at the broker (or failed, logged). */
   idle(): Promise<void>
   stop(): Promise<void>
 }
@@ -44,41 +45,50 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
   const { log, clock } = context
   const store = new LoraStore(context.db)
   let client: HubClient | undefined
-  // Lists go out one after the other, in serial order, without holding up the revocation itself.
-  // Without a connection they are not queued now; each gateway marked behind gets the latest list
-  // whole at its next report (and the full list over IP whenever it has IP).
+  // Downlinks go out one step after the other, in order, without holding up the revocation itself.
+  // Without a connection nothing is queued: the gateways are left behind, and each is walked
+  // through the whole list from its next report on (and gets it over IP whenever it has IP).
   let sending: Promise<void> = Promise.resolve()
-  const queue = async (list: RevocationList, previous: RevocationList | undefined, onlyEui?: string): Promise<void> => {
-    const connection = client
-    if (connection === undefined) {
-      log.warn({ serial: list.serial }, 'lora: no network server connection; revocation downlinks wait for each gateway\'s next report')
-      return
-    }
-    try {
-      const sent = await sendRevocationDownlinks({
-        store, format: settings.format, downlinkPort: settings.downlinkPort, hubKeys: context.hubKeys, ed25519: deps.ed25519,
-        publish: downlink => connection.publish(downlink.topic, downlink.payload, { qos: settings.format.name === 'tts' ? 0 : 1 }),
-      }, list, previous, onlyEui)
-      if (sent > 0) log.info({ lora: { serial: list.serial, downlinks: sent } }, 'lora: revocations queued as downlinks')
-    } catch (error) {
-      log.warn({ err: error, serial: list.serial }, 'lora: revocation downlinks not all queued; the gateways left go at their next report')
-    }
+  const downlinks = (connection: HubClient): RevocationDownlinkDependencies => ({
+    store, format: settings.format, downlinkPort: settings.downlinkPort, hubKeys: context.hubKeys, ed25519: deps.ed25519,
+    publish: downlink => connection.publish(downlink.topic, downlink.payload, { qos: settings.format.name === 'tts' ? 0 : 1 }),
+  })
+  const send = (delta: RevocationDelta): void => {
+    sending = sending.then(async () => {
+      const connection = client
+      if (connection === undefined) {
+        log.warn({ serial: delta.serial }, 'lora: no network server connection; the gateways catch up from their next report')
+        return
+      }
+      try {
+        const sent = await sendDeltaDownlinks(downlinks(connection), delta)
+        if (sent > 0) log.info({ lora: { serial: delta.serial, downlinks: sent } }, 'lora: revocations queued as downlinks')
+      } catch (error) {
+        log.warn({ err: error, serial: delta.serial }, 'lora: revocation downlinks not all queued; the gateways left catch up from their next report')
+      }
+    })
   }
-  const send = (list: RevocationList, previous: RevocationList | undefined): void => {
-    sending = sending.then(() => queue(list, previous))
+  const listed: ListedVouchers = {
+    serial: () => deps.revocations.serial(),
+    listedAfter: (afterIdHex, count_max) => deps.revocations.store.listedAfter(afterIdHex, count_max),
   }
-  /** The latest list, whole, to a gateway whose queued serial is behind it, checked when its turn comes. */
+  /** The next step of the whole list to a gateway behind, decided when its turn comes. */
   const catchUp = (eui: string): void => {
     sending = sending.then(async () => {
-      const latest = deps.revocations.latest()
-      const queued = store.device(eui)?.revocationSerialQueued
-      if (latest !== undefined && queued !== undefined && queued < latest.serial) await queue(latest, undefined, eui)
+      const connection = client
+      if (connection === undefined) return
+      try {
+        const sent = await sendCatchUpDownlinks(downlinks(connection), listed, eui, settings.catchUpDownlinksPerReport)
+        if (sent > 0) log.info({ lora: { eui, downlinks: sent } }, 'lora: the next part of the revocation list queued for a gateway behind')
+      } catch (error) {
+        log.warn({ err: error, eui }, 'lora: a catch-up step was not queued; it is tried again at the gateway\'s next report')
+      }
     })
   }
   const reports = new LoraReports({
     store, format: settings.format, uplinkPort: settings.uplinkPort, gateway: deps.gateway, clock, log,
-    // A gateway new to LoRa may have missed lists issued while it had no IP, and any gateway may
-    // have missed lists whose downlinks never reached the network server: it gets the latest whole.
+    // A gateway new to LoRa may have missed deltas issued while it had no IP, and any gateway may
+    // have missed deltas whose downlinks never reached the network server: it is walked through the list.
     reported: eui => catchUp(eui),
   })
   const retryInitial_ms = deps.client?.reconnectInitial_ms ?? RECONNECT_INITIAL_MS_DEFAULT
@@ -124,8 +134,8 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
     }
   })()
 
-  const unsubscribe = deps.revocations.onIssued(async (list, previous) => {
-    send(list, previous)
+  const unsubscribe = deps.revocations.onDelta(async delta => {
+    send(delta)
   })
 
   return {

@@ -18,6 +18,8 @@ export interface LoraSettings {
   readonly uplinkPort: number
   /** LoraRevocation fragments go out on this fPort. */
   readonly downlinkPort: number
+  /** Whole-list downlinks queued at each report of a gateway behind. */
+  readonly catchUpDownlinksPerReport: number
 }
 
 /** Undefined when no LoRa network server is configured; ConfigError when the settings do not fit together. */
@@ -43,5 +45,6 @@ export function loraSettings(config: HubConfig): LoraSettings | undefined {
     format: config.loraFormat === 'tts' ? ttsFormat(application) : chirpstackFormat(application),
     uplinkPort: config.loraUplinkPort,
     downlinkPort: config.loraDownlinkPort,
+    catchUpDownlinksPerReport: config.loraCatchUpDownlinksPerReport,
   }
 }

@@ -1,5 +1,6 @@
 // SQLite reads and writes of the LoRa path: each gateway's device as the network server names
-// it, its reports (bounded history) and their checks, and the IP side's records to check against.
+// it, how far its revocations got, its reports (bounded history) and their checks, and the IP
+// side's records to check against.
 
 import { PaymentMode } from '../../protocol/messages/transfer-record'
 import type { CommitmentFrame } from '../../protocol/messages/commitment-frame'
@@ -19,8 +20,20 @@ export interface StoredDevice extends LoraDevice {
   readonly eui: string
   readonly lastFCnt: number
   readonly lastFrameTimeS: number
-  /** The latest revocation list whose downlinks the network server's broker took for this gateway (0: none). */
+  /** Every voucher listed at this revocation serial was queued for this gateway at the network server's broker (0: none). */
   readonly revocationSerialQueued: number
+  /** A whole-list catch-up under way (schema.ts LORA_CATCH_UP_SQL), or undefined. */
+  readonly catchUp: CatchUpProgress | undefined
+  /** The number of the next whole-list chunk sent to this gateway. */
+  readonly chunkNext: number
+}
+
+export interface CatchUpProgress {
+  readonly serial: number
+  /** The last voucher id of the chunks made so far ('' before the first). */
+  readonly afterIdHex: string
+  /** The signed chunk being sent, and its next fragment; undefined between chunks. */
+  readonly message: { readonly bytes: Uint8Array; readonly fragment: number } | undefined
 }
 
 export interface LoraReport {
@@ -54,7 +67,8 @@ interface ReportRow {
   checked_at_ms: number | null
 }
 
-const DEVICE_COLUMNS = 'eui, dev_eui, device_id, last_f_cnt, last_frame_time_s, revocation_serial_queued'
+const DEVICE_COLUMNS = `eui, dev_eui, device_id, last_f_cnt, last_frame_time_s, revocation_serial_queued, catch_up_serial,
+  catch_up_after_id, catch_up_message, catch_up_fragment, lora_chunk_next`
 
 interface DeviceRow {
   eui: string
@@ -63,6 +77,11 @@ interface DeviceRow {
   last_f_cnt: number
   last_frame_time_s: number
   revocation_serial_queued: number
+  catch_up_serial: number | null
+  catch_up_after_id: string | null
+  catch_up_message: Buffer | null
+  catch_up_fragment: number
+  lora_chunk_next: number
 }
 
 export class LoraStore {
@@ -72,8 +91,25 @@ export class LoraStore {
     this.statements = {
       device: db.prepare<[string], DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM lora_devices WHERE eui = ?`),
       devicesAfter: db.prepare<[string, number], DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM lora_devices WHERE eui > ? ORDER BY eui LIMIT ?`),
-      markQueued: db.prepare<[number, string]>(
-        'UPDATE lora_devices SET revocation_serial_queued = MAX(revocation_serial_queued, ?) WHERE eui = ?'),
+      // A delta queued moves on whichever chain it continues: the serial complete, or the catch-up's.
+      deltaQueued: db.prepare<{ eui: string; serial: number; follows: number }>(
+        `UPDATE lora_devices SET
+           revocation_serial_queued = CASE WHEN revocation_serial_queued = @follows THEN @serial ELSE revocation_serial_queued END,
+           catch_up_serial = CASE WHEN catch_up_serial = @follows THEN @serial ELSE catch_up_serial END
+         WHERE eui = @eui`),
+      startCatchUp: db.prepare<[number, string]>(
+        `UPDATE lora_devices SET catch_up_serial = ?, catch_up_after_id = '' WHERE eui = ? AND catch_up_serial IS NULL`),
+      nextChunk: db.prepare<[Buffer, string, string]>(
+        `UPDATE lora_devices SET catch_up_message = ?, catch_up_fragment = 0, catch_up_after_id = ?,
+           lora_chunk_next = lora_chunk_next + 1 WHERE eui = ? AND catch_up_serial IS NOT NULL`),
+      fragmentsSent: db.prepare<[number, string]>(
+        'UPDATE lora_devices SET catch_up_fragment = ? WHERE eui = ? AND catch_up_message IS NOT NULL'),
+      chunkSent: db.prepare<[string]>(
+        'UPDATE lora_devices SET catch_up_message = NULL, catch_up_fragment = 0 WHERE eui = ?'),
+      finishCatchUp: db.prepare<[string]>(
+        `UPDATE lora_devices SET revocation_serial_queued = MAX(revocation_serial_queued, catch_up_serial),
+           catch_up_serial = NULL, catch_up_after_id = NULL, catch_up_message = NULL, catch_up_fragment = 0
+         WHERE eui = ? AND catch_up_serial IS NOT NULL`),
       upsertDevice: db.prepare(
         `INSERT INTO lora_devices (eui, dev_eui, device_id, last_f_cnt, last_frame_time_s, last_report_at_ms)
          VALUES (@eui, @devEui, @deviceId, @fCnt, @timeS, @nowMs)
@@ -118,9 +154,34 @@ export class LoraStore {
     return this.statements.devicesAfter.all(afterEui, limit).map(deviceOf)
   }
 
-  /** Records that the downlinks of revocation list `serial` were queued for the gateway (never goes back). */
-  markRevocationsQueued(eui: string, serial: number): void {
-    this.statements.markQueued.run(serial, eui)
+  /** Records that what delta `serial` (following `follows`) added was queued for the gateway. */
+  markDeltaQueued(eui: string, serial: number, follows: number): void {
+    this.statements.deltaQueued.run({ eui, serial, follows })
+  }
+
+  /** Starts a whole-list catch-up at `serial` from the first voucher id, unless one is under way. */
+  startCatchUp(eui: string, serial: number): void {
+    this.statements.startCatchUp.run(serial, eui)
+  }
+
+  /** The catch-up's next chunk, its ids up to `lastIdHex`, signed: its fragments go from the first. */
+  setCatchUpChunk(eui: string, message: Uint8Array, lastIdHex: string): void {
+    this.statements.nextChunk.run(Buffer.from(message), lastIdHex, eui)
+  }
+
+  /** The chunk's fragments before `fragment` were queued. */
+  markCatchUpFragments(eui: string, fragment: number): void {
+    this.statements.fragmentsSent.run(fragment, eui)
+  }
+
+  /** Every fragment of the chunk was queued. */
+  markCatchUpChunkSent(eui: string): void {
+    this.statements.chunkSent.run(eui)
+  }
+
+  /** The walk reached the end of the list: every voucher listed at its serial was queued. */
+  finishCatchUp(eui: string): void {
+    this.statements.finishCatchUp.run(eui)
   }
 
   /** Stores a report and the device's new frame counter in one transaction, and trims the history. */
@@ -183,6 +244,12 @@ function deviceOf(row: DeviceRow): StoredDevice {
   return {
     eui: row.eui, devEui: row.dev_eui, deviceId: row.device_id, lastFCnt: row.last_f_cnt, lastFrameTimeS: row.last_frame_time_s,
     revocationSerialQueued: row.revocation_serial_queued,
+    catchUp: row.catch_up_serial === null ? undefined : {
+      serial: row.catch_up_serial,
+      afterIdHex: row.catch_up_after_id ?? '',
+      message: row.catch_up_message === null ? undefined : { bytes: new Uint8Array(row.catch_up_message), fragment: row.catch_up_fragment },
+    },
+    chunkNext: row.lora_chunk_next,
   }
 }
 

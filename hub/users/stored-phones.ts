@@ -1,4 +1,4 @@
-// A start-up step for numbers stored before the hub asked for proof (migration 11): they were kept as typed
+// A start-up step for numbers stored before the hub asked for proof (PHONE_VERIFICATION_SQL): they were kept as typed
 // ("786365771", "00221 78 636 57 71"), so one number could be three accounts. Each is rewritten in E.164, still
 // unproved. Numbers that turn out to be the same are not merged: every account involved keeps what it had, and the
 // log names them for an operator; so does a number that is not a valid one.

@@ -1,23 +1,46 @@
-// Revoking vouchers and publishing the signed revocation list every gateway holds (retained on
-// payall/v1/revocations, and by its listeners as LoRa downlinks: hub/lora). A revoked voucher stays
-// on the list until it has expired and the grace for late records has passed.
+// Revoking vouchers and telling every gateway (DESIGN "Revocations stay complete"): each change is a
+// hub-signed RevocationDelta with the next serial, stored with the listing it describes and published
+// QoS 1 on payall/v1/revocations (the latest one retained, so a gateway that connects learns the
+// serial to be at), and told to listeners (the LoRa path). A revoked voucher stays listed until it
+// has expired and the grace has passed; then an expiry sweep takes it off, in a delta too. Nothing
+// is ever dropped to make room: the list is bounded by what the hub issues (policy.ts).
 
 import type { FastifyBaseLogger } from 'fastify'
 import { fromHex } from '../../protocol/bytes'
-import { canonicalVoucherIds, revocationListCodec, REVOCATIONS_MAX, type RevocationList } from '../../protocol/messages/revocation-list'
+import {
+  REVOCATION_DELTA_IDS_MAX, revocationDeltaBodies, revocationDeltaCodec, type RevocationDelta, type RevocationDeltaBody,
+} from '../../protocol/messages/revocation-delta'
+import { REVOKED_VOUCHERS_MAX, revocationListBodies, revocationListCodec, type RevocationList } from '../../protocol/messages/revocation-list'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
 import { REVOCATIONS_TOPIC } from '../../protocol/topics'
 import type { MessageBus } from '../bus'
 import type { Clock } from '../context'
 import type { LedgerStore } from '../ledger/store'
 import type { SqliteDatabase } from '../store/database'
+import { RevocationStore } from './revocation-store'
 
-/** Told of each list once it is stored, with the one it replaces (the LoRa path sends what was added). */
-export type RevocationListener = (list: RevocationList, previous: RevocationList | undefined) => Promise<void>
+/** Deltas kept for catch-ups: a gateway further behind gets the whole list. */
+export const REVOCATION_DELTAS_KEPT = 256
+/** Deltas deleted per sweep, so a sweep is one short write. */
+export const REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX = 256
+/** Deltas one expiry sweep issues (each takes off up to REVOCATION_DELTA_IDS_MAX); the rest wait for the next sweep. */
+export const EXPIRY_DELTAS_PER_SWEEP_MAX = 8
+/**
+ * A sweep takes vouchers off only once the first of them has been due this long, so expiries
+ * make at most about one delta an hour for every gateway to hear, not one a minute.
+ */
+export const EXPIRY_BATCH_WAIT_MS = 60 * 60 * 1000
+
+/** Told of each delta once it is stored, in serial order. */
+export type DeltaListener = (delta: RevocationDelta) => Promise<void>
 
 export class Revocations {
-  private readonly statements
-  private readonly listeners = new Set<RevocationListener>()
+  readonly store: RevocationStore
+  private readonly listeners = new Set<DeltaListener>()
+  /** Deltas go out one after the other, in serial order, whoever issued them. */
+  private delivering: Promise<void> = Promise.resolve()
+  /** The whole list of one serial, signed: built once per serial for all the gateways that catch up. */
+  private cachedList: { serial: number; parts: RevocationList[] } | undefined
 
   constructor(
     db: SqliteDatabase,
@@ -30,74 +53,134 @@ export class Revocations {
     private readonly listedAfterExpiry_ms: number,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.statements = {
-      revoke: db.prepare<[number, string, string]>(
-        'UPDATE vouchers SET revoked_at_ms = ?, revoked_reason = ? WHERE voucher_id = ? AND revoked_at_ms IS NULL'),
-      listed: db.prepare<[number, number], { voucher_id: string }>(
-        `SELECT voucher_id FROM vouchers WHERE revoked_at_ms IS NOT NULL AND expires_at_ms > ?
-         ORDER BY expires_at_ms DESC LIMIT ?`),
-      latest: db.prepare<[], { serial: number; list: Buffer }>(
-        'SELECT serial, list FROM revocation_lists ORDER BY serial DESC LIMIT 1'),
-      insert: db.prepare<[number, Buffer, number]>(
-        'INSERT INTO revocation_lists (serial, list, issued_at_ms) VALUES (?, ?, ?)'),
-    }
+    this.store = new RevocationStore(db)
   }
 
-  /** Returns the unsubscribe. A listener's failure is logged; the list stays issued. */
-  onIssued(listener: RevocationListener): () => void {
+  /** Returns the unsubscribe. A listener's failure is logged; the delta stays issued. */
+  onDelta(listener: DeltaListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
 
-  latest(): RevocationList | undefined {
-    const row = this.statements.latest.get()
-    return row === undefined ? undefined : revocationListCodec.decode(new Uint8Array(row.list))
+  /** The serial of the list as it stands (0: nothing was ever revoked). */
+  serial(): number {
+    return this.store.serial()
   }
 
   /**
-   * Publishes the newest list, retained. The list is stored before it is published, so one that
-   * could not be sent (no broker connection) goes out when the MQTT side (re)connects.
+   * Revokes each voucher once (its hold still pays what was taken before) and lists the ones not
+   * expired past the grace, in as many deltas as they need, which go out before this resolves.
+   * Never refused for the list's size: issuance is what bounds it. Returns the serial after.
+   */
+  async revoke(voucherIdsHex: readonly string[], reason: string): Promise<number> {
+    const nowMs = this.clock.nowMs()
+    const deltas = this.store.db.transaction(() => {
+      const added = voucherIdsHex.filter(id => this.store.revoke(id, reason, nowMs))
+        .filter(id => this.store.listable(id, nowMs - this.listedAfterExpiry_ms))
+      // The expired ones due now ride along, up to one delta's worth; the sweep takes the rest.
+      const removed = this.store.expired(nowMs - this.listedAfterExpiry_ms, REVOCATION_DELTA_IDS_MAX)
+      return this.issueInTransaction(revocationDeltaBodies(this.store.serial(), nowMs, added.map(hexId), removed.map(hexId)))
+    }).immediate()
+    const delivered = this.deliver(deltas)
+    try {
+      for (const voucherIdHex of voucherIdsHex) {
+        const outcome = await this.ledger.revokeHold(voucherIdHex)
+        if (outcome.status === 'conflict' || (outcome.status === 'refused' && outcome.error.code !== 'HOLD_NOT_FOUND')) {
+          throw outcome.error
+        }
+      }
+    } finally {
+      await delivered
+    }
+    return deltas.at(-1)?.serial ?? this.serial()
+  }
+
+  /**
+   * Takes off the list the vouchers expired past the grace, once the first of them has waited
+   * EXPIRY_BATCH_WAIT_MS, at most EXPIRY_DELTAS_PER_SWEEP_MAX deltas' worth (the rest at the next
+   * sweep); returns how many went.
+   */
+  async expire(): Promise<number> {
+    const nowMs = this.clock.nowMs()
+    const dueBeforeMs = nowMs - this.listedAfterExpiry_ms
+    const deltas = this.store.db.transaction(() => {
+      if (this.store.expired(dueBeforeMs - EXPIRY_BATCH_WAIT_MS, 1).length === 0) return []
+      const removed = this.store.expired(dueBeforeMs, REVOCATION_DELTA_IDS_MAX * EXPIRY_DELTAS_PER_SWEEP_MAX)
+      return this.issueInTransaction(revocationDeltaBodies(this.store.serial(), nowMs, [], removed.map(hexId)))
+    }).immediate()
+    await this.deliver(deltas)
+    return deltas.reduce((sum, delta) => sum + delta.removed.length, 0)
+  }
+
+  /** Deletes deltas no catch-up will use (all but the last REVOCATION_DELTAS_KEPT), bounded per call. */
+  prune(): number {
+    return this.store.pruneDeltas(this.serial() - REVOCATION_DELTAS_KEPT, REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX)
+  }
+
+  /**
+   * Publishes the latest delta, retained, when the MQTT side (re)connects: a gateway that connects
+   * compares its serial with it. A hub that has a serial but no delta for it (its lists were
+   * stored whole before) issues an empty one first, so gateways at the old serial catch up.
    */
   async publishLatest(): Promise<void> {
-    const row = this.statements.latest.get()
-    if (row === undefined) return
-    await this.bus.publish(REVOCATIONS_TOPIC, new Uint8Array(row.list), { retain: true })
+    const serial = this.serial()
+    if (serial === 0) return
+    const latest = this.store.delta(serial)
+    if (latest !== undefined) {
+      await this.bus.publish(REVOCATIONS_TOPIC, revocationDeltaCodec.encode(latest), { retain: true })
+      return
+    }
+    const body: RevocationDeltaBody = { serial: serial + 1, follows: serial, issuedAtMs: this.clock.nowMs(), added: [], removed: [] }
+    await this.deliver(this.store.db.transaction(() => this.issueInTransaction([body])).immediate())
   }
 
-  /** Revokes each voucher once (its hold still pays what was taken before), then publishes. */
-  async revoke(voucherIdsHex: readonly string[], reason: string): Promise<RevocationList> {
-    const nowMs = this.clock.nowMs()
-    for (const voucherIdHex of voucherIdsHex) {
-      this.statements.revoke.run(nowMs, reason, voucherIdHex)
-      const outcome = await this.ledger.revokeHold(voucherIdHex)
-      if (outcome.status === 'conflict' || (outcome.status === 'refused' && outcome.error.code !== 'HOLD_NOT_FOUND')) {
-        throw outcome.error
+  /**
+   * The whole list at the current serial, in signed parts: every listed voucher. Throws (an
+   * invariant failure, logged by the caller) rather than leave one out if there were ever more than
+   * a list holds, which the issuance bound prevents.
+   */
+  fullList(): RevocationList[] {
+    const { serial, ids } = this.store.db.transaction(() => ({
+      serial: this.serial(), ids: this.store.listed(REVOKED_VOUCHERS_MAX + 1),
+    }))()
+    if (this.cachedList?.serial !== serial) {
+      const issuedAtMs = this.clock.nowMs()
+      const parts = revocationListBodies(serial, issuedAtMs, ids)
+        .map(body => revocationListCodec.sign(body, this.hubKeys.secretKey, this.ed25519))
+      this.cachedList = { serial, parts }
+    }
+    return this.cachedList.parts
+  }
+
+  private issueInTransaction(bodies: readonly RevocationDeltaBody[]): RevocationDelta[] {
+    return bodies.map(body => {
+      const delta = revocationDeltaCodec.sign(body, this.hubKeys.secretKey, this.ed25519)
+      this.store.storeDelta(delta)
+      return delta
+    })
+  }
+
+  /** Publishes (retained: the last one stays) and tells listeners, in serial order after what is already going out. */
+  private deliver(deltas: readonly RevocationDelta[]): Promise<void> {
+    if (deltas.length === 0) return this.delivering
+    this.delivering = this.delivering.then(async () => {
+      for (const delta of deltas) {
+        try {
+          await this.bus.publish(REVOCATIONS_TOPIC, revocationDeltaCodec.encode(delta), { retain: true })
+        } catch (error) {
+          this.log.warn({ err: error, serial: delta.serial }, 'revocation delta stored; gateways get it by catch-up once MQTT is back')
+        }
+        for (const listener of this.listeners) await listener(delta).catch(error => this.logListenerFailure(error, delta.serial))
       }
-    }
-    return this.issue()
+    })
+    return this.delivering
   }
 
-  /** Signs and stores a new list of every revoked voucher still worth refusing, and publishes it. */
-  async issue(): Promise<RevocationList> {
-    const nowMs = this.clock.nowMs()
-    const ids = this.statements.listed
-      .all(nowMs - this.listedAfterExpiry_ms, REVOCATIONS_MAX)
-      .map(row => fromHex(row.voucher_id, 16))
-    const previous = this.latest()
-    const serial = (previous?.serial ?? 0) + 1
-    const list = revocationListCodec.sign(
-      { serial, issuedAtMs: nowMs, voucherIds: canonicalVoucherIds(ids) }, this.hubKeys.secretKey, this.ed25519,
-    )
-    const encoded = revocationListCodec.encode(list)
-    this.statements.insert.run(serial, Buffer.from(encoded), nowMs)
-    try {
-      await this.publishLatest()
-    } catch (error) {
-      this.log.warn({ err: error, serial }, 'revocation list stored; it is published when MQTT reconnects')
-    }
-    for (const listener of this.listeners) {
-      await listener(list, previous).catch(error => this.log.warn({ err: error, serial }, 'a revocation list listener failed'))
-    }
-    return list
+  private logListenerFailure(error: unknown, serial: number): void {
+    this.log.warn({ err: error, serial }, 'a revocation delta listener failed')
   }
+}
+
+function hexId(voucherIdHex: string): Uint8Array {
+  return fromHex(voucherIdHex, 16)
 }

@@ -11,12 +11,11 @@ import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import { DeviceStore, type Device } from './devices'
+import { voucherPolicy } from './policy'
+import { RevocationCatchUp } from './revocation-catch-up'
 import { Revocations } from './revocations'
 import { VoucherService } from './vouchers'
 import { AccountLinks, MOBILE_ACCOUNTS_SCHEMA, mobileAccountsOf } from '../mobile/accounts'
-
-/** Revoked vouchers stay listed this long past their expiry. */
-export const REVOCATION_LISTED_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000
 
 const DEVICE_REPLY = {
   type: 'object',
@@ -49,6 +48,8 @@ export interface VoucherServices {
   devices: DeviceStore
   vouchers: VoucherService
   revocations: Revocations
+  /** Answers gateways that missed revocation deltas. */
+  catchUp: RevocationCatchUp
 }
 
 const servicesOfContext = new WeakMap<HubContext, VoucherServices>()
@@ -57,12 +58,16 @@ const servicesOfContext = new WeakMap<HubContext, VoucherServices>()
 export function voucherServices(context: HubContext): VoucherServices {
   let services = servicesOfContext.get(context)
   if (services === undefined) {
+    const policy = voucherPolicy(context.config)
     const revocations = new Revocations(
       context.db, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock,
-      REVOCATION_LISTED_AFTER_EXPIRY_MS, context.log,
+      policy.listedAfterExpiry_ms, context.log,
     )
-    const vouchers = new VoucherService(context.db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random)
-    services = { devices: new DeviceStore(context.db), vouchers, revocations }
+    const vouchers = new VoucherService(
+      context.db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy,
+    )
+    const catchUp = new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log })
+    services = { devices: new DeviceStore(context.db), vouchers, revocations, catchUp }
     servicesOfContext.set(context, services)
   }
   return services
@@ -164,6 +169,9 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
     preHandler: customer,
     schema: {
       summary: 'Issue an offline allowance: a hub-signed voucher backed by a hold on the wallet',
+      description: 'Within caps that keep the revocation list bounded: open vouchers per device and per customer (409), '
+        + 'vouchers issued and revoked per customer in a rolling window (429), a smallest allowance (400), and a bound on '
+        + 'the vouchers the whole hub may have to list as revoked (503, until some expire).',
       tags: ['devices'],
       body: {
         type: 'object',
@@ -191,7 +199,7 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
             hubPublicKey: { type: 'string' },
           },
         },
-        ...errorReplies(400, 401, 403, 404, 409),
+        ...errorReplies(400, 401, 403, 404, 409, 429, 503),
       },
     },
   }, async (request, reply) => {

@@ -1,6 +1,8 @@
 // Bound customer devices (phones and cards, each with its Ed25519 key) and the vouchers the hub
 // issued them. The money behind a voucher is its hold in the ledger (voucher_holds).
 
+import { REVOCATION_LISTED_AFTER_EXPIRY_MS } from './policy'
+
 export const VOUCHERS_SQL = `
 CREATE TABLE devices (
   id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
@@ -34,4 +36,45 @@ CREATE TABLE vouchers (
 ) STRICT;
 CREATE INDEX vouchers_by_device ON vouchers (device_id);
 CREATE INDEX vouchers_open_by_deadline ON vouchers (upload_deadline_at_ms);
+`
+
+/**
+ * The counts behind the issuance caps (policy.ts), per customer in a window and over the whole hub;
+ * and the revocation list kept as rows with deltas by serial instead of a 65 KB list per change.
+ * A voucher is listed from the serial that revoked it (listed_serial) until the serial that took it
+ * off once expired past the grace (unlisted_serial); the list at the current serial is every voucher
+ * listed and not unlisted. revocation_deltas keeps the signed deltas recent catch-ups need.
+ *
+ * The full lists stored until now go. What the last of them named stays listed (and every revoked
+ * voucher it may have left out past 4,096), under a new serial that has no delta: a gateway holding
+ * that list finds no delta following it and catches up with the whole list.
+ */
+export const VOUCHER_CAPS_AND_REVOCATION_DELTAS_SQL = `
+CREATE INDEX vouchers_by_user_expiry ON vouchers (user_id, expires_at_ms);
+CREATE INDEX vouchers_by_user_issued ON vouchers (user_id, issued_at_ms);
+CREATE INDEX vouchers_by_user_revoked ON vouchers (user_id, revoked_at_ms) WHERE revoked_at_ms IS NOT NULL;
+CREATE INDEX vouchers_by_expiry ON vouchers (expires_at_ms);
+
+ALTER TABLE vouchers ADD COLUMN listed_serial INTEGER CHECK (listed_serial IS NULL OR listed_serial >= 1);
+ALTER TABLE vouchers ADD COLUMN unlisted_serial INTEGER
+  CHECK (unlisted_serial IS NULL OR (listed_serial IS NOT NULL AND unlisted_serial > listed_serial));
+CREATE INDEX vouchers_listed ON vouchers (voucher_id) WHERE listed_serial IS NOT NULL AND unlisted_serial IS NULL;
+CREATE INDEX vouchers_listed_by_expiry ON vouchers (expires_at_ms) WHERE listed_serial IS NOT NULL AND unlisted_serial IS NULL;
+
+CREATE TABLE revocation_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  serial INTEGER NOT NULL CHECK (serial >= 0)
+) STRICT;
+
+CREATE TABLE revocation_deltas (
+  serial INTEGER PRIMARY KEY CHECK (serial >= 1),
+  delta BLOB NOT NULL,
+  issued_at_ms INTEGER NOT NULL
+) STRICT;
+
+INSERT INTO revocation_state (id, serial) SELECT 1, COALESCE(MAX(serial) + 1, 0) FROM revocation_lists;
+UPDATE vouchers SET listed_serial = (SELECT serial FROM revocation_state WHERE id = 1)
+WHERE revoked_at_ms IS NOT NULL
+  AND expires_at_ms > (SELECT MAX(issued_at_ms) FROM revocation_lists) - ${REVOCATION_LISTED_AFTER_EXPIRY_MS};
+DROP TABLE revocation_lists;
 `

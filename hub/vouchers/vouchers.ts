@@ -1,7 +1,8 @@
 // Issuing offline allowances (DESIGN step 1): a hub-signed Voucher for a bound device, backed by
-// a hold of its limit on the customer's wallet; and giving back what is left of each hold once
-// its voucher's upload deadline has passed.
+// a hold of its limit on the customer's wallet, within the caps of policy.ts; and giving back what
+// is left of each hold once its voucher's upload deadline has passed.
 
+import type { FastifyBaseLogger } from 'fastify'
 import { sha256, toHex } from '../../protocol/bytes'
 import { assert } from '../../protocol/errors'
 import { voucherCodec, type Voucher } from '../../protocol/messages/voucher'
@@ -12,21 +13,7 @@ import { HttpError } from '../http/errors'
 import type { LedgerStore } from '../ledger/store'
 import type { SqliteDatabase } from '../store/database'
 import type { Device } from './devices'
-
-export interface VoucherPolicy {
-  /** How long a phone may spend offline under one voucher. */
-  validity_ms: number
-  /** After expiry, how long gateways have to upload what was spent before the hold is released. */
-  uploadGrace_ms: number
-  /** The largest allowance, per currency exponent: a bound on what one lost phone can cost. */
-  limitMax_minor: number
-}
-
-export const DEFAULT_VOUCHER_POLICY: VoucherPolicy = {
-  validity_ms: 72 * 60 * 60 * 1000,
-  uploadGrace_ms: 24 * 60 * 60 * 1000,
-  limitMax_minor: 100_000_000,
-}
+import { DEFAULT_VOUCHER_POLICY, judgeIssuance, type IssuanceCounts, type VoucherPolicy } from './policy'
 
 /** Holds released per sweep: bounded so one sweep is one short transaction burst. */
 export const RELEASES_PER_SWEEP_MAX = 500
@@ -43,14 +30,16 @@ export class VoucherService {
   private readonly statements
 
   constructor(
-    db: SqliteDatabase,
+    private readonly db: SqliteDatabase,
     private readonly ledger: LedgerStore,
     private readonly hubKeys: KeyPair,
     private readonly ed25519: Ed25519,
     private readonly clock: Clock,
     private readonly random: RandomBytes,
+    private readonly log: FastifyBaseLogger,
     private readonly policy: VoucherPolicy = DEFAULT_VOUCHER_POLICY,
   ) {
+    const countOf = (sql: string) => db.prepare<[string, number], { count: number }>(`SELECT count(*) AS count FROM vouchers WHERE ${sql}`)
     this.statements = {
       insert: db.prepare(
         `INSERT INTO vouchers (voucher_id, device_id, user_id, wallet_account_id, device_public_key, currency,
@@ -60,6 +49,15 @@ export class VoucherService {
       remove: db.prepare<[string]>('DELETE FROM vouchers WHERE voucher_id = ?'),
       openForDevice: db.prepare<[string, number], { voucher_id: string }>(
         `SELECT voucher_id FROM vouchers WHERE device_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?`),
+      openCountOfDevice: countOf('device_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?'),
+      openCountOfCustomer: countOf('user_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?'),
+      issuedCountSince: countOf('user_id = ? AND issued_at_ms > ?'),
+      revokedCountSince: countOf('user_id = ? AND revoked_at_ms > ?'),
+      // A voucher past its expiry + grace still counts until the expiry sweep has taken it off the list.
+      revocableCount: db.prepare<[number, number], { count: number }>(
+        `SELECT (SELECT count(*) FROM vouchers WHERE expires_at_ms > ?)
+              + (SELECT count(*) FROM vouchers WHERE listed_serial IS NOT NULL AND unlisted_serial IS NULL AND expires_at_ms <= ?)
+           AS count`),
       due: db.prepare<[number, number], { voucher_id: string }>(
         `SELECT v.voucher_id FROM vouchers v JOIN voucher_holds h ON h.voucher_id = v.voucher_id
          WHERE v.upload_deadline_at_ms < ? AND h.status <> 'released' ORDER BY v.upload_deadline_at_ms LIMIT ?`),
@@ -67,14 +65,13 @@ export class VoucherService {
   }
 
   /**
-   * Signs a voucher for `device` after placing its hold. The voucher row is written first: a crash
-   * between the two leaves a voucher nobody received and no hold, never a hold nobody can release.
+   * Signs a voucher for `device` after placing its hold. The voucher row is written first, in the
+   * transaction that counts it against the caps (so requests at once cannot pass them together):
+   * a crash between the two leaves a voucher nobody received and no hold, never a hold nobody can
+   * release. A refusal (policy.ts) is a typed HttpError and changes nothing.
    */
   async issue(device: Device, limitMinor: number, currency: string): Promise<IssuedVoucher> {
     if (device.status !== 'bound') throw new HttpError(409, 'DEVICE_NOT_BOUND', 'the device is not bound')
-    if (limitMinor > this.policy.limitMax_minor) {
-      throw new HttpError(400, 'BAD_REQUEST', `an offline allowance is at most ${this.policy.limitMax_minor} minor units`)
-    }
     const wallet = walletAccountId(device.userId, currency)
     if ((await this.ledger.account(wallet)) === undefined) {
       throw new HttpError(409, 'NO_WALLET', `the customer has no ${currency} wallet`)
@@ -94,11 +91,19 @@ export class VoucherService {
       expiresAtMs,
     }, this.hubKeys.secretKey, this.ed25519)
     const encoded = voucherCodec.encode(voucher)
-    this.statements.insert.run({
-      voucherId: voucherIdHex, deviceId: device.id, userId: device.userId, walletAccountId: wallet,
-      devicePublicKey: Buffer.from(device.publicKey), currency, limitMinor, issuedAtMs, expiresAtMs,
-      uploadDeadlineAtMs, voucher: Buffer.from(encoded),
-    })
+    this.db.transaction(() => {
+      const refusal = judgeIssuance(limitMinor, this.counts(device, issuedAtMs), this.policy)
+      if (refusal?.code === 'ISSUANCE_SUSPENDED') {
+        this.log.warn({ revocableMax: this.policy.revocableMax, userId: device.userId },
+          'voucher refused: the vouchers the revocation list may have to hold are at their bound')
+      }
+      if (refusal !== undefined) throw refusal
+      this.statements.insert.run({
+        voucherId: voucherIdHex, deviceId: device.id, userId: device.userId, walletAccountId: wallet,
+        devicePublicKey: Buffer.from(device.publicKey), currency, limitMinor, issuedAtMs, expiresAtMs,
+        uploadDeadlineAtMs, voucher: Buffer.from(encoded),
+      })
+    }).immediate()
     const outcome = await this.ledger.placeHold({
       voucherId: voucherIdHex, walletAccountId: wallet, limitMinor, expiresAtMs, uploadDeadlineAtMs,
     })
@@ -107,6 +112,18 @@ export class VoucherService {
       throw outcome.error
     }
     return { voucher, encoded, voucherIdHex, walletAccountId: wallet, uploadDeadlineAtMs }
+  }
+
+  private counts(device: Device, nowMs: number): IssuanceCounts {
+    const s = this.statements
+    const windowStartMs = nowMs - this.policy.window_ms
+    return {
+      openOfDevice: s.openCountOfDevice.get(device.id, nowMs)!.count,
+      openOfCustomer: s.openCountOfCustomer.get(device.userId, nowMs)!.count,
+      issuedInWindow: s.issuedCountSince.get(device.userId, windowStartMs)!.count,
+      revokedInWindow: s.revokedCountSince.get(device.userId, windowStartMs)!.count,
+      revocable: s.revocableCount.get(nowMs - this.policy.listedAfterExpiry_ms, nowMs - this.policy.listedAfterExpiry_ms)!.count,
+    }
   }
 
   /** Vouchers of a device that gateways may still accept (to revoke when it is unbound). */

@@ -1,7 +1,7 @@
 // One way to describe a message: its header, its body layout and (when signed) the Ed25519
 // signature over everything before the signature. Each message file only writes its fields.
 
-import { MessageType, Reader, Writer } from '../codec'
+import { MessageType, PROTOCOL_VERSION, Reader, Writer } from '../codec'
 import { ProtocolError } from '../errors'
 import type { Ed25519 } from '../signature/ed25519'
 
@@ -39,7 +39,7 @@ export interface MessageLayout<T> {
 }
 
 function header(writer: Writer, type: MessageType): void {
-  writer.u8(type).u8(1)
+  writer.u8(type).u8(PROTOCOL_VERSION)
 }
 
 function decodeWhole<T>(bytes: Uint8Array, read: (reader: Reader) => T): T {

@@ -1,9 +1,10 @@
-// LoraRevocation: the vouchers a revocation list added, as hub-signed LoRaWAN downlinks, so a
-// gateway with LoRa but no IP still learns of them (DESIGN "LoRa"). The full RevocationList is
-// far too large for a downlink: this carries only what list `serial` revoked anew, split in
-// `parts` signed messages when many vouchers were revoked at once. A signed message is cut into
-// fragments of a downlink's size (51 bytes at EU868 DR0), each with a 4-byte header
-// (message id u16, index u8, count u8), and put together again on the gateway, within bounds.
+// LoraRevocation: revoked vouchers as hub-signed LoRaWAN downlinks, so a gateway with LoRa but no
+// IP still learns of them (DESIGN "LoRa"). Whole lists and deltas are far too large for downlinks:
+// one message carries at most 16 ids, either what delta `serial` revoked (Added, chunk `index` of
+// the delta's ids) or a run of the list as it stood at `serial` (Listed: the hub walks the whole
+// list for a gateway that is behind, a chunk per report). A gateway only ever adds these ids.
+// A signed message is cut into fragments of a downlink's size (51 bytes at EU868 DR0), each with a
+// 4-byte header (message id u16, index u8, count u8), and put together again on the gateway, within bounds.
 
 import { compareBytes, concatBytes } from '../bytes'
 import { MessageType, Reader, Writer } from '../codec'
@@ -14,17 +15,23 @@ import { ID_BYTES } from './fields'
 
 /** Voucher ids per signed message: 16 keep one message within 8 downlinks at DR0. */
 export const LORA_REVOCATION_IDS_MAX = 16
-/** Signed messages per revocation list: at most 16 × 16 = 256 vouchers revoked at once go by LoRa. */
-export const LORA_REVOCATION_PARTS_MAX = 16
 export const LORA_FRAGMENT_HEADER_BYTES = 4
 export const LORA_FRAGMENTS_MAX = 16
+const INDEX_MAX = 0xffff
+
+export const LoraRevocationKind = {
+  /** Revoked by delta `serial`. */
+  Added: 0,
+  /** On the list at `serial`: a chunk of a catch-up. */
+  Listed: 1,
+} as const
+export type LoraRevocationKind = (typeof LoraRevocationKind)[keyof typeof LoraRevocationKind]
 
 export interface LoraRevocationBody {
-  /** The serial of the RevocationList that revoked these vouchers. */
+  kind: LoraRevocationKind
   serial: number
-  /** 0 … parts-1. */
-  part: number
-  parts: number
+  /** Which chunk of the delta's ids (Added) or of the catch-up (Listed): with kind and serial, the message's identity. */
+  index: number
   /** Sorted and unique, so the message has one encoding. */
   voucherIds: Uint8Array[]
 }
@@ -39,48 +46,60 @@ function checkIds(ids: readonly Uint8Array[]): void {
   }
 }
 
-function checkPart(part: number, parts: number): void {
-  if (parts < 1 || parts > LORA_REVOCATION_PARTS_MAX || part >= parts) {
-    throw new ProtocolError('BAD_VALUE', `part ${part} of ${parts} (1–${LORA_REVOCATION_PARTS_MAX} parts)`)
+function checkKind(kind: number): LoraRevocationKind {
+  if (kind !== LoraRevocationKind.Added && kind !== LoraRevocationKind.Listed) {
+    throw new ProtocolError('BAD_VALUE', `unknown LoraRevocation kind ${kind}`)
   }
+  return kind
 }
 
 export const loraRevocationCodec = defineSignedMessage<LoraRevocationBody>({
   type: MessageType.LoraRevocation,
   name: 'LoraRevocation',
-  body_bytes_max: 4 + 1 + 1 + 1 + LORA_REVOCATION_IDS_MAX * ID_BYTES,
+  body_bytes_max: 1 + 4 + 2 + 1 + LORA_REVOCATION_IDS_MAX * ID_BYTES,
   writeBody(writer, value) {
-    checkPart(value.part, value.parts)
+    checkKind(value.kind)
     checkIds(value.voucherIds)
-    writer.u32(value.serial).u8(value.part).u8(value.parts).u8(value.voucherIds.length)
+    writer.u8(value.kind).u32(value.serial).u16(value.index).u8(value.voucherIds.length)
     for (const id of value.voucherIds) writer.fixed(id, ID_BYTES, 'voucherId')
   },
   readBody(reader) {
+    const kind = checkKind(reader.u8('kind'))
     const serial = reader.u32('serial')
-    const part = reader.u8('part')
-    const parts = reader.u8('parts')
-    checkPart(part, parts)
+    const index = reader.u16('index')
     const count = reader.u8('count')
     if (count > LORA_REVOCATION_IDS_MAX) throw new ProtocolError('TOO_MANY', `at most ${LORA_REVOCATION_IDS_MAX} voucher ids`)
     const voucherIds: Uint8Array[] = []
     for (let i = 0; i < count; i++) voucherIds.push(reader.fixed(ID_BYTES, 'voucherId'))
     checkIds(voucherIds)
-    return { serial, part, parts, voucherIds }
+    return { kind, serial, index, voucherIds }
   },
 })
 
-/** Splits sorted, unique ids into the bodies of one list's messages (one empty part if there are none). */
-export function loraRevocationBodies(serial: number, voucherIds: readonly Uint8Array[]): LoraRevocationBody[] {
-  const parts = Math.max(1, Math.ceil(voucherIds.length / LORA_REVOCATION_IDS_MAX))
-  if (parts > LORA_REVOCATION_PARTS_MAX) {
-    throw new ProtocolError('TOO_MANY', `${voucherIds.length} vouchers need ${parts} parts, at most ${LORA_REVOCATION_PARTS_MAX}`)
-  }
-  return Array.from({ length: parts }, (_, part) => ({
+/**
+ * Splits sorted, unique ids into messages of `kind` and `serial`, numbered from `firstIndex`
+ * (nothing for no ids).
+ */
+export function loraRevocationBodies(
+  kind: LoraRevocationKind, serial: number, voucherIds: readonly Uint8Array[], firstIndex = 0,
+): LoraRevocationBody[] {
+  const count = Math.ceil(voucherIds.length / LORA_REVOCATION_IDS_MAX)
+  if (firstIndex + count - 1 > INDEX_MAX) throw new ProtocolError('TOO_MANY', `chunk ${firstIndex + count - 1} is past ${INDEX_MAX}`)
+  return Array.from({ length: count }, (_, i) => ({
+    kind,
     serial,
-    part,
-    parts,
-    voucherIds: voucherIds.slice(part * LORA_REVOCATION_IDS_MAX, (part + 1) * LORA_REVOCATION_IDS_MAX),
+    index: firstIndex + i,
+    voucherIds: voucherIds.slice(i * LORA_REVOCATION_IDS_MAX, (i + 1) * LORA_REVOCATION_IDS_MAX),
   }))
+}
+
+/**
+ * The fragments' message id of a LoraRevocation: the same for every gateway, and distinct for two
+ * messages whose serials differ by less than 128 and indexes by less than 256, which covers what
+ * can be in flight to one gateway at once (the reassembler holds 4).
+ */
+export function loraMessageId(body: Pick<LoraRevocationBody, 'kind' | 'serial' | 'index'>): number {
+  return ((body.serial & 0x7f) << 9) | ((body.index & 0xff) << 1) | body.kind
 }
 
 export interface LoraFragment {

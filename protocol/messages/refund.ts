@@ -7,8 +7,8 @@ import { MessageType } from '../codec'
 import { REASONS, type Reason } from '../reasons'
 import { defineSignedMessage, type Signed } from './define'
 import {
-  EUI_BYTES, HASH_BYTES, ID_BYTES, readCurrency, readEnum, readEui, readPositiveAmount, writeCurrency, writeEui,
-  writePositiveAmount,
+  EUI_BYTES, HASH_BYTES, ID_BYTES, readAmount, readCurrency, readEnum, readEui, readPositiveAmount, writeAmount,
+  writeCurrency, writeEui, writePositiveAmount,
 } from './fields'
 
 export interface RefundRequestBody {
@@ -69,9 +69,9 @@ export const refundResponseCodec = defineSignedMessage<RefundResponseBody>({
       .fixed(value.transferId, HASH_BYTES, 'transferId')
       .u8(value.approved ? 1 : 0)
       .u8(value.reason)
-      .u64(value.amountMinor)
-      .u64(value.refundedMinor)
-      .u64(value.timeMs)
+    writeAmount(writer, value.amountMinor)
+    writeAmount(writer, value.refundedMinor)
+    writer.u64(value.timeMs)
   },
   readBody(reader) {
     return {
@@ -79,8 +79,8 @@ export const refundResponseCodec = defineSignedMessage<RefundResponseBody>({
       transferId: reader.fixed(HASH_BYTES, 'transferId'),
       approved: readEnum(reader, [0, 1], 'approved') === 1,
       reason: readEnum(reader, REASONS, 'reason'),
-      amountMinor: reader.u64('amountMinor'),
-      refundedMinor: reader.u64('refundedMinor'),
+      amountMinor: readAmount(reader, 'amountMinor'),
+      refundedMinor: readAmount(reader, 'refundedMinor'),
       timeMs: reader.u64('timeMs'),
     }
   },

@@ -221,10 +221,49 @@ CREATE INDEX refunds_by_transfer ON refunds (transfer_id);
 CREATE INDEX refunds_pending ON refunds (requested_at_ms) WHERE status = 'pending';
 `
 
+// Revocations by serial (DESIGN "Revocations stay complete"): the revoked vouchers are rows, each with the serial
+// of the hub's list that named it, changed by signed deltas instead of replaced whole; the serial the rows are
+// complete through is kept apart. What was held stays: the ids, and the serial of the list they came from. A
+// whole list arrives in parts, recorded until every part is in; LoRa revocations applied are remembered, so a
+// downlink replayed after a restart is refused.
+const REVOCATIONS_BY_SERIAL = `
+CREATE TABLE revocation_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  -- Every voucher the hub's list named at this serial is in revoked_vouchers; deltas apply on top of exactly it.
+  serial INTEGER NOT NULL CHECK (serial >= 0),
+  updated_at_ms INTEGER
+) STRICT;
+INSERT INTO revocation_state (id, serial, updated_at_ms)
+  SELECT 1, COALESCE((SELECT serial FROM revocation_list WHERE id = 1), 0), (SELECT received_at_ms FROM revocation_list WHERE id = 1);
+
+ALTER TABLE revoked_vouchers ADD COLUMN serial INTEGER NOT NULL DEFAULT 0 CHECK (serial >= 0);
+UPDATE revoked_vouchers SET serial = (SELECT serial FROM revocation_state WHERE id = 1);
+CREATE INDEX revoked_vouchers_by_serial ON revoked_vouchers (serial);
+DROP TABLE revocation_list;
+
+CREATE TABLE revocation_list_parts (
+  serial INTEGER NOT NULL CHECK (serial >= 1),
+  part INTEGER NOT NULL CHECK (part >= 0 AND part < parts),
+  parts INTEGER NOT NULL CHECK (parts >= 1),
+  received_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (serial, part)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE lora_revocations_applied (
+  kind INTEGER NOT NULL CHECK (kind IN (0, 1)),
+  serial INTEGER NOT NULL CHECK (serial >= 0),
+  chunk INTEGER NOT NULL CHECK (chunk >= 0),
+  applied_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (kind, serial, chunk)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX lora_revocations_applied_by_serial ON lora_revocations_applied (serial);
+`
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: INITIAL },
   { version: 2, name: 'anchor proofs', sql: ANCHOR_PROOFS },
   { version: 3, name: 'refunds', sql: REFUNDS },
+  { version: 4, name: 'revocations by serial', sql: REVOCATIONS_BY_SERIAL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

@@ -1,5 +1,5 @@
 // The terminal's durable state in one SQLite file: its identity, the pinned hub key, the MQTT
-// settings, the signed RiskConfig and revocation list, the record chain, what it has seen of each
+// settings, the signed RiskConfig, the revoked vouchers, the record chain, what it has seen of each
 // voucher, open payment requests and the sync bookkeeping. Appending a record is one transaction
 // that commits durably before the caller may say "approved".
 
@@ -12,7 +12,6 @@ import { assert } from '../../protocol/errors'
 import { AckOutcome, type AckBody } from '../../protocol/messages/ack'
 import type { Authorization } from '../../protocol/messages/authorization'
 import { transferIdOf } from '../../protocol/messages/authorization'
-import { revocationListCodec, type RevocationList } from '../../protocol/messages/revocation-list'
 import { riskConfigCodec, type RiskConfig } from '../../protocol/messages/risk-config'
 import { PaymentMode, transferRecordCodec } from '../../protocol/messages/transfer-record'
 import type { Voucher } from '../../protocol/messages/voucher'
@@ -24,6 +23,7 @@ import type { Exposure, VoucherSeen } from '../risk'
 import { openDatabase, type SqliteDatabase } from './database'
 import { createKeyFile, readKeyFile } from './key-file'
 import { ProofStore } from './proof-store'
+import { RevocationStore } from './revocation-store'
 
 export const DATABASE_FILE = 'terminal.sqlite'
 export const KEY_FILE = 'gateway-key'
@@ -186,6 +186,8 @@ export class TerminalStore {
   private readonly statements
   /** Anchoring proofs of acked records, and pruning. */
   readonly proofs: ProofStore
+  /** The revoked vouchers, by the hub's list serial. */
+  readonly revocations: RevocationStore
   private readonly appendTransaction: Transaction<(input: AppendPayment) => StoredRecord>
   private readonly ackTransaction: Transaction<(ack: AckBody, nowMs: number) => AckApplied>
   private cachedIdentity: Identity | undefined
@@ -223,6 +225,7 @@ export class TerminalStore {
 
   private constructor(readonly db: SqliteDatabase, readonly keys: KeyPair) {
     this.proofs = new ProofStore(db)
+    this.revocations = new RevocationStore(db)
     this.statements = {
       identity: db.prepare<[], { eui: string; public_key: Buffer; created_at_ms: number }>(
         'SELECT eui, public_key, created_at_ms FROM identity WHERE id = 1'),
@@ -242,16 +245,6 @@ export class TerminalStore {
         `INSERT INTO risk_config (id, serial, config, received_at_ms) VALUES (1, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET serial = excluded.serial, config = excluded.config,
            received_at_ms = excluded.received_at_ms WHERE risk_config.serial < ?`),
-      revocationList: db.prepare<[], { list: Buffer }>('SELECT list FROM revocation_list WHERE id = 1'),
-      setRevocationList: db.prepare<[number, Buffer, number, number]>(
-        `INSERT INTO revocation_list (id, serial, list, received_at_ms) VALUES (1, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET serial = excluded.serial, list = excluded.list,
-           received_at_ms = excluded.received_at_ms WHERE revocation_list.serial < ?`),
-      clearRevoked: db.prepare('DELETE FROM revoked_vouchers'),
-      addRevoked: db.prepare<[Buffer]>('INSERT INTO revoked_vouchers (voucher_id) VALUES (?)'),
-      addRevokedIfAbsent: db.prepare<[Buffer]>('INSERT OR IGNORE INTO revoked_vouchers (voucher_id) VALUES (?)'),
-      revocationSerial: db.prepare<[], { serial: number }>('SELECT serial FROM revocation_list WHERE id = 1'),
-      isRevoked: db.prepare<[Buffer], { one: number }>('SELECT 1 AS one FROM revoked_vouchers WHERE voucher_id = ?'),
       chainHead: db.prepare<[], { gateway_seq: number; head_hash: Buffer }>(
         'SELECT gateway_seq, head_hash FROM chain_head WHERE id = 1'),
       setChainHead: db.prepare<[number, Buffer]>('UPDATE chain_head SET gateway_seq = ?, head_hash = ? WHERE id = 1'),
@@ -365,37 +358,8 @@ export class TerminalStore {
     return result.changes === 1
   }
 
-  revocationList(): RevocationList | undefined {
-    const row = this.statements.revocationList.get()
-    return row === undefined ? undefined : revocationListCodec.decode(bytes(row.list))
-  }
-
-  /** Stores a list the caller verified and replaces the revoked ids with its own; true if it was newer. */
-  saveRevocationList(list: RevocationList, nowMs: number): boolean {
-    return this.db.transaction(() => {
-      const result = this.statements.setRevocationList.run(list.serial, blob(revocationListCodec.encode(list)), nowMs, list.serial)
-      if (result.changes !== 1) return false
-      this.statements.clearRevoked.run()
-      for (const id of list.voucherIds) this.statements.addRevoked.run(blob(id))
-      return true
-    }).immediate()
-  }
-
-  /**
-   * Adds vouchers a verified LoRa revocation of list `serial` revoked, unless the full list held is
-   * that one or newer (it has them, or they expired). The full list stays as it is: the next one
-   * over IP replaces the ids. True if they were added.
-   */
-  addRevokedVouchers(voucherIds: readonly Uint8Array[], serial: number): boolean {
-    return this.db.transaction(() => {
-      if (serial <= (this.statements.revocationSerial.get()?.serial ?? 0)) return false
-      for (const id of voucherIds) this.statements.addRevokedIfAbsent.run(blob(id))
-      return true
-    }).immediate()
-  }
-
   isRevoked(voucherId: Uint8Array): boolean {
-    return this.statements.isRevoked.get(blob(voucherId)) !== undefined
+    return this.revocations.isRevoked(voucherId)
   }
 
   chainHead(): ChainPosition {

@@ -69,11 +69,26 @@ export const ackBody = fc.record({
   ),
 })
 
+/** A list of one part (a part other than the last holds 4,096 ids: test/protocol/revocations.test.ts). */
 export const revocationListBody = fc.record({
   serial: u32,
   issuedAtMs: timeMs,
+  part: fc.constant(0),
+  parts: fc.constant(1),
   voucherIds: fc.array(bytes(16), { maxLength: 20 }).map(canonicalVoucherIds),
 })
+
+const voucherIdSet = fc.array(bytes(16), { maxLength: 20 }).map(canonicalVoucherIds)
+
+export const revocationDeltaBody = fc
+  .record({ follows: fc.integer({ min: 0, max: 0xfffffffe }), step: fc.integer({ min: 1, max: 5 }), issuedAtMs: timeMs, added: voucherIdSet, removed: voucherIdSet })
+  .map(({ follows, step, issuedAtMs, added, removed }) => {
+    const addedHex = new Set(added.map(id => Buffer.from(id).toString('hex')))
+    return {
+      serial: Math.min(0xffffffff, follows + step), follows, issuedAtMs, added,
+      removed: removed.filter(id => !addedHex.has(Buffer.from(id).toString('hex'))),
+    }
+  })
 
 export const riskConfigBody = fc
   .record({

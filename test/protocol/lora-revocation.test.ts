@@ -6,8 +6,8 @@ import { nodeEd25519 } from '../../protocol/signature/node'
 import { canonicalVoucherIds } from '../../protocol/messages/revocation-list'
 import { LORA_PAYLOAD_BYTES_MAX } from '../../protocol/messages/commitment-frame'
 import {
-  FragmentReassembler, LORA_FRAGMENTS_MAX, LORA_REVOCATION_IDS_MAX, LORA_REVOCATION_PARTS_MAX, decodeFragment,
-  fragmentMessage, loraRevocationBodies, loraRevocationCodec, type LoraRevocation,
+  FragmentReassembler, LORA_FRAGMENTS_MAX, LORA_REVOCATION_IDS_MAX, LoraRevocationKind, decodeFragment,
+  fragmentMessage, loraMessageId, loraRevocationBodies, loraRevocationCodec, type LoraRevocation,
 } from '../../protocol/messages/lora-revocation'
 
 const ed = nodeEd25519
@@ -15,14 +15,12 @@ const hubKeys = ed.keyPairFromSeed(new Uint8Array(32).fill(7))
 const otherKeys = ed.keyPairFromSeed(new Uint8Array(32).fill(8))
 const SEED = 20261128
 
-const body = fc
-  .record({
-    serial: arb.u32,
-    parts: fc.integer({ min: 1, max: LORA_REVOCATION_PARTS_MAX }),
-    part: fc.nat(),
-    voucherIds: fc.array(arb.bytes(16), { maxLength: LORA_REVOCATION_IDS_MAX }).map(canonicalVoucherIds),
-  })
-  .map(value => ({ ...value, part: value.part % value.parts }))
+const body = fc.record({
+  kind: fc.constantFrom(LoraRevocationKind.Added, LoraRevocationKind.Listed),
+  serial: arb.u32,
+  index: fc.integer({ min: 0, max: 0xffff }),
+  voucherIds: fc.array(arb.bytes(16), { maxLength: LORA_REVOCATION_IDS_MAX }).map(canonicalVoucherIds),
+})
 const signed = body.map(value => loraRevocationCodec.sign(value, hubKeys.secretKey, ed))
 
 function decodesOrProtocolError(decode: () => unknown): unknown {
@@ -65,15 +63,18 @@ t.test('decoding random or mutated bytes throws only ProtocolError, and what dec
   t.pass('no other error escaped')
 })
 
-t.test('refuses unsorted ids, bad parts and too many ids with typed codes', async t => {
+t.test('refuses unsorted ids, an unknown kind and too many ids with typed codes', async t => {
   const id = (byte: number) => new Uint8Array(16).fill(byte)
   const sign = (value: Parameters<typeof loraRevocationCodec.sign>[0]) => loraRevocationCodec.sign(value, hubKeys.secretKey, ed)
-  t.throws(() => sign({ serial: 1, part: 0, parts: 1, voucherIds: [id(2), id(1)] }), { code: 'BAD_VALUE' })
-  t.throws(() => sign({ serial: 1, part: 0, parts: 1, voucherIds: [id(1), id(1)] }), { code: 'BAD_VALUE' })
-  t.throws(() => sign({ serial: 1, part: 1, parts: 1, voucherIds: [] }), { code: 'BAD_VALUE' })
-  t.throws(() => sign({ serial: 1, part: 0, parts: 0, voucherIds: [] }), { code: 'BAD_VALUE' })
-  t.throws(() => sign({ serial: 1, part: 0, parts: 1, voucherIds: Array.from({ length: 17 }, (_, i) => id(i)) }), { code: 'TOO_MANY' })
-  const good = loraRevocationCodec.encode(sign({ serial: 1, part: 0, parts: 1, voucherIds: [id(1)] }))
+  const added = { kind: LoraRevocationKind.Added, serial: 1, index: 0 }
+  t.throws(() => sign({ ...added, voucherIds: [id(2), id(1)] }), { code: 'BAD_VALUE' })
+  t.throws(() => sign({ ...added, voucherIds: [id(1), id(1)] }), { code: 'BAD_VALUE' })
+  t.throws(() => sign({ ...added, kind: 2 as LoraRevocationKind, voucherIds: [] }), { code: 'BAD_VALUE' })
+  t.throws(() => sign({ ...added, voucherIds: Array.from({ length: 17 }, (_, i) => id(i)) }), { code: 'TOO_MANY' })
+  const good = loraRevocationCodec.encode(sign({ ...added, voucherIds: [id(1)] }))
+  const unknownKind = Uint8Array.from(good)
+  unknownKind[2] = 2
+  t.throws(() => loraRevocationCodec.decode(unknownKind), { code: 'BAD_VALUE' })
   t.throws(() => loraRevocationCodec.decode(good.slice(0, -1)), { code: 'TRUNCATED' })
   t.throws(() => loraRevocationCodec.decode(Uint8Array.from([...good, 0])), { code: 'TRAILING_BYTES' })
   t.throws(() => loraRevocationCodec.decode(Uint8Array.from([0x08, ...good.slice(1)])), { code: 'UNKNOWN_TYPE' })
@@ -96,19 +97,34 @@ t.test('a flipped bit anywhere fails decoding or verification; another key never
   t.ok(checked > 0, `${checked} decodable flips all failed verification`)
 })
 
-t.test('splits many revoked vouchers into signed parts of one serial', async t => {
+t.test('splits many revoked vouchers into numbered messages of one serial, however many', async t => {
   const ids = canonicalVoucherIds(Array.from({ length: 40 }, (_, i) => new Uint8Array(16).fill(i)))
-  const bodies = loraRevocationBodies(9, ids)
-  t.same(bodies.map(b => [b.part, b.parts, b.voucherIds.length]), [[0, 3, 16], [1, 3, 16], [2, 3, 8]])
+  const bodies = loraRevocationBodies(LoraRevocationKind.Added, 9, ids)
+  t.same(bodies.map(b => [b.kind, b.serial, b.index, b.voucherIds.length]), [[0, 9, 0, 16], [0, 9, 1, 16], [0, 9, 2, 8]])
   t.same(bodies.flatMap(b => b.voucherIds), ids)
-  t.same(loraRevocationBodies(10, []), [{ serial: 10, part: 0, parts: 1, voucherIds: [] }])
-  const tooMany = Array.from({ length: LORA_REVOCATION_IDS_MAX * LORA_REVOCATION_PARTS_MAX + 1 }, (_, i) => {
+  t.same(loraRevocationBodies(LoraRevocationKind.Added, 10, []), [], 'no ids, no message')
+  const many = Array.from({ length: 300 * LORA_REVOCATION_IDS_MAX }, (_, i) => {
     const id = new Uint8Array(16)
     id[0] = i >> 8
     id[1] = i & 0xff
     return id
   })
-  t.throws(() => loraRevocationBodies(11, tooMany), { code: 'TOO_MANY' })
+  const listed = loraRevocationBodies(LoraRevocationKind.Listed, 11, many, 7)
+  t.equal(listed.length, 300, 'past the 256 vouchers a list once stopped at')
+  t.same([listed[0]!.index, listed.at(-1)!.index], [7, 306])
+  t.equal(listed.reduce((sum, b) => sum + b.voucherIds.length, 0), many.length, 'every id goes')
+  t.throws(() => loraRevocationBodies(LoraRevocationKind.Listed, 11, many, 0xffff), { code: 'TOO_MANY' })
+})
+
+t.test('messages that can be in flight together get distinct fragment message ids', async t => {
+  const ids = new Set<number>()
+  for (const kind of [LoraRevocationKind.Added, LoraRevocationKind.Listed]) {
+    for (let serial = 1000; serial < 1128; serial++) {
+      for (let index = 0; index < 4; index++) ids.add(loraMessageId({ kind, serial, index }))
+    }
+  }
+  t.equal(ids.size, 2 * 128 * 4)
+  t.ok([...ids].every(id => id >= 0 && id <= 0xffff), 'each fits the fragment header')
 })
 
 t.test('fragments fit one EU868 DR0 downlink and reassemble in any order, duplicates included', async t => {

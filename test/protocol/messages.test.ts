@@ -2,6 +2,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import * as arb from '../helpers/arbitraries'
 import { ProtocolError } from '../../protocol/errors'
+import { REASONS } from '../../protocol/reasons'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import type { MessageCodec, SignedMessageCodec } from '../../protocol/messages/define'
 import { voucherCodec } from '../../protocol/messages/voucher'
@@ -13,6 +14,8 @@ import { chainHeadCodec } from '../../protocol/messages/chain-head'
 import { recordBatchCodec, BATCH_RECORDS_MAX, decodeRecordBatchFrames } from '../../protocol/messages/record-batch'
 import { ackCodec } from '../../protocol/messages/ack'
 import { revocationListCodec } from '../../protocol/messages/revocation-list'
+import { revocationDeltaCodec } from '../../protocol/messages/revocation-delta'
+import { revocationCatchUpRequestCodec } from '../../protocol/messages/revocation-catch-up'
 import { riskConfigCodec } from '../../protocol/messages/risk-config'
 import { commitmentFrameCodec, LORA_PAYLOAD_BYTES_MAX } from '../../protocol/messages/commitment-frame'
 import {
@@ -83,6 +86,12 @@ const cases: Case[] = [
     value: signedArbitrary(revocationListCodec, arb.revocationListBody, hubKeys.secretKey),
     publicKey: hubKeys.publicKey,
   },
+  {
+    codec: revocationDeltaCodec,
+    value: signedArbitrary(revocationDeltaCodec, arb.revocationDeltaBody, hubKeys.secretKey),
+    publicKey: hubKeys.publicKey,
+  },
+  { codec: revocationCatchUpRequestCodec, value: fc.record({ gatewayEui: arb.eui, serial: arb.u32 }) },
   {
     codec: riskConfigCodec,
     value: signedArbitrary(riskConfigCodec, arb.riskConfigBody, hubKeys.secretKey),
@@ -304,6 +313,12 @@ t.test('encoders refuse values outside their fields', async t => {
   t.throws(() => voucherCodec.encodeUnsigned({ ...body!, issuedAtMs: -1 }), { code: 'OUT_OF_RANGE' })
   const [auth] = fc.sample(arb.authorizationBody, { seed: SEED, numRuns: 1 })
   t.throws(() => authorizationCodec.encodeUnsigned({ ...auth!, cumulativeMinor: auth!.amountMinor - 1 || 0 }))
+  const refund = {
+    refundId: new Uint8Array(16), transferId: new Uint8Array(32), approved: true, reason: REASONS[0]!,
+    amountMinor: 500, refundedMinor: 500, timeMs: 0,
+  }
+  t.throws(() => refundResponseCodec.encodeUnsigned({ ...refund, amountMinor: 1.5 }), { code: 'MONEY_NOT_INTEGER' })
+  t.throws(() => refundResponseCodec.encodeUnsigned({ ...refund, refundedMinor: -500 }), { code: 'MONEY_NEGATIVE' })
 })
 
 t.test('decoding a batch with its frames keeps the exact bytes of each record', async t => {

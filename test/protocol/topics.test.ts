@@ -132,7 +132,7 @@ t.test('lets a gateway publish only its own records, online requests, commitment
     t.equal(gatewayMayPublish(EUI, gatewayTopic(EUI, topicKind)), allowed, `own ${topicKind}`)
     t.equal(gatewayMayPublish(EUI, gatewayTopic(OTHER, topicKind)), false, `other's ${topicKind}`)
   }
-  t.same([...GATEWAY_PUBLISH_KINDS].sort(), ['commitments', 'online/request', 'proofs/request', 'records', 'status'])
+  t.same([...GATEWAY_PUBLISH_KINDS].sort(), ['commitments', 'online/request', 'proofs/request', 'records', 'revocations/request', 'status'])
   t.equal(gatewayMayPublish(EUI, REVOCATIONS_TOPIC), false)
   t.equal(gatewayMayPublish('00:11:22:33:44:aa:bb:cc', gatewayTopic(EUI, 'records')), true)
 })
@@ -145,19 +145,20 @@ t.test('refuses publishing to malformed topics and from a malformed identity', a
   t.equal(gatewayMayPublish('', ''), false)
 })
 
-t.test('lets a gateway subscribe only to its own acks, config, online responses, proofs and revocations', async (t) => {
+t.test('lets a gateway subscribe only to its own acks, config, online responses, proofs, revocation catch-ups and the revocations', async (t) => {
   for (const topicKind of GATEWAY_TOPIC_KINDS) {
     const allowed = (GATEWAY_SUBSCRIBE_KINDS as readonly string[]).includes(topicKind)
     t.equal(gatewayMaySubscribe(EUI, gatewayTopic(EUI, topicKind)), allowed, `own ${topicKind}`)
     t.equal(gatewayMaySubscribe(EUI, gatewayTopic(OTHER, topicKind)), false, `other's ${topicKind}`)
   }
-  t.same([...GATEWAY_SUBSCRIBE_KINDS].sort(), ['acks', 'config', 'online/response', 'proofs'])
+  t.same([...GATEWAY_SUBSCRIBE_KINDS].sort(), ['acks', 'config', 'online/response', 'proofs', 'revocations/catch-up'])
   t.equal(gatewayMaySubscribe(EUI, REVOCATIONS_TOPIC), true)
   t.same(gatewaySubscriptionTopics(EUI), [
     'payall/v1/gw/0011223344AABBCC/acks',
     'payall/v1/gw/0011223344AABBCC/config',
     'payall/v1/gw/0011223344AABBCC/online/response',
     'payall/v1/gw/0011223344AABBCC/proofs',
+    'payall/v1/gw/0011223344AABBCC/revocations/catch-up',
     'payall/v1/revocations',
   ])
 })
@@ -191,6 +192,7 @@ t.test('gives the hub one filter per kind gateways publish', async (t) => {
     'payall/v1/gw/+/commitments',
     'payall/v1/gw/+/status',
     'payall/v1/gw/+/proofs/request',
+    'payall/v1/gw/+/revocations/request',
   ])
   t.equal(hubTopicFilter('acks'), 'payall/v1/gw/+/acks')
   t.throws(() => hubTopicFilter('nope' as GatewayTopicKind), { code: 'BAD_TOPIC' })

@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto'
 import { canonicalVoucherIds, revocationListCodec } from '../../protocol/messages/revocation-list'
+import { revocationDeltaCodec } from '../../protocol/messages/revocation-delta'
 import { OnlinePolicy, riskConfigCodec, type RiskConfig, type RiskConfigBody } from '../../protocol/messages/risk-config'
 import { voucherCodec, type Voucher } from '../../protocol/messages/voucher'
 import type { KeyPair } from '../../protocol/signature/ed25519'
@@ -52,8 +53,16 @@ export function signedConfig(overrides: Partial<RiskConfigBody> = {}, hub: KeyPa
   return riskConfigCodec.sign(limits(overrides), hub.secretKey, nodeEd25519)
 }
 
+/** A whole revocation list of one part. */
 export function signedRevocations(serial: number, ids: Uint8Array[], hub: KeyPair = HUB) {
-  return revocationListCodec.sign({ serial, issuedAtMs: T0, voucherIds: canonicalVoucherIds(ids) }, hub.secretKey, nodeEd25519)
+  return revocationListCodec.sign({ serial, issuedAtMs: T0, part: 0, parts: 1, voucherIds: canonicalVoucherIds(ids) }, hub.secretKey, nodeEd25519)
+}
+
+/** A revocation delta: serial `serial` on top of `serial - 1`. */
+export function signedDelta(serial: number, added: Uint8Array[], removed: Uint8Array[] = [], hub: KeyPair = HUB) {
+  return revocationDeltaCodec.sign({
+    serial, follows: serial - 1, issuedAtMs: T0, added: canonicalVoucherIds(added), removed: canonicalVoucherIds(removed),
+  }, hub.secretKey, nodeEd25519)
 }
 
 /** A voucher the hub signs for a phone key. */

@@ -1,12 +1,15 @@
 import t, { type Test } from 'tap'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { LoraError, type LoraDownlink, type LoraModem } from '../../hardware/lora/modem'
 import { commitmentFrameCodec } from '../../protocol/messages/commitment-frame'
-import { fragmentMessage, loraRevocationCodec } from '../../protocol/messages/lora-revocation'
-import type { RevocationList } from '../../protocol/messages/revocation-list'
+import { LoraRevocationKind, fragmentMessage, loraRevocationBodies, loraRevocationCodec } from '../../protocol/messages/lora-revocation'
+import { canonicalVoucherIds } from '../../protocol/messages/revocation-list'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { revocationFragments } from '../../hub/lora/downlinks'
 import { TerminalEmitter } from '../../terminal/events'
 import { LoraReporter } from '../../terminal/lora'
+import { DATABASE_FILE, TerminalStore } from '../../terminal/store/store'
 import { ManualIntervalTimers } from '../helpers/interval-timers'
 import {
   CURRENCY, HUB, ManualClock, OTHER_HUB, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, signedRevocations, T0,
@@ -48,8 +51,9 @@ class FakeModem implements LoraModem {
   async close(): Promise<void> {}
 }
 
-function world(t: Test, online = false) {
-  const store = provisionedStore(t.testdir())
+/** A reporter on a provisioned store; given `dir`, the store there (made if none is). */
+function world(t: Test, online = false, dir?: string) {
+  const store = dir !== undefined && existsSync(join(dir, DATABASE_FILE)) ? TerminalStore.open(dir) : provisionedStore(dir ?? t.testdir())
   t.teardown(() => store.close())
   const events = new TerminalEmitter()
   const modem = new FakeModem()
@@ -120,56 +124,71 @@ t.test('a modem error is reported as a sync error, and the next interval tries a
   t.equal(w.modem.sent.length, 1)
 })
 
-function revocationList(serial: number, ids: Uint8Array[]): RevocationList {
-  return signedRevocations(serial, ids)
+/** What the hub's LoRa path queues for what delta `serial` added: signed messages of 16 ids, in fragments of at most 51 bytes. */
+function addedFragments(serial: number, ids: Uint8Array[], hub = HUB): Uint8Array[] {
+  return loraRevocationBodies(LoraRevocationKind.Added, serial, canonicalVoucherIds(ids))
+    .flatMap(body => revocationFragments(body, hub, nodeEd25519))
 }
 
 t.test('revocation downlinks from the hub are reassembled, verified and applied', async t => {
   const w = world(t)
   const ids = Array.from({ length: 20 }, (_, i) => new Uint8Array(16).fill(i + 1))
-  const previous = revocationList(3, ids.slice(0, 2))
-  const list = revocationList(4, ids)
-  // What the hub's LoRa path queues: 18 new ids, two signed parts, in fragments of at most 51 bytes.
-  const fragments = revocationFragments(list, previous, HUB, nodeEd25519)
+  const fragments = addedFragments(4, ids)
   t.ok(fragments.every(fragment => fragment.length <= 51))
   const applied: number[] = []
-  w.events.on('lora-revocations', ({ part }) => applied.push(part))
+  w.events.on('lora-revocations', ({ index }) => applied.push(index))
   for (const fragment of [...fragments].reverse()) w.modem.deliver(11, fragment)
-  t.same(applied.sort(), [0, 1], 'both parts applied, fragments arriving in reverse')
-  t.ok(ids.slice(2).every(id => w.store.isRevoked(id)), 'every newly revoked voucher is refused from now on')
-  t.notOk(w.store.isRevoked(ids[0]!), 'ids of the older list are not the downlink\'s to add')
+  t.same(applied.sort(), [0, 1], 'both messages applied, fragments arriving in reverse')
+  t.ok(ids.every(id => w.store.isRevoked(id)), 'every newly revoked voucher is refused from now on')
   t.same(w.errors, [])
 
   for (const fragment of fragments) w.modem.deliver(11, fragment)
   t.same(applied, [0, 1], 'a replay changes nothing')
-  t.same(w.errors, [], 'a replay is stale, not an error')
+  t.same(w.errors, [], 'a replay is no error')
 
-  // A full list over IP with an older serial keeps what LoRa added.
-  w.store.saveRevocationList(revocationList(3, ids.slice(0, 2)), T0)
-  w.events.emit('revocations', { serial: 3, count: 2 })
-  t.ok(w.store.isRevoked(ids[19]!), 'the LoRa revocation survives an older full list')
+  // A whole list over IP with an older serial keeps what LoRa added.
+  t.equal(w.store.revocations.applyListPart(signedRevocations(3, ids.slice(0, 2)), T0), 'applied')
+  t.ok(w.store.isRevoked(ids[19]!), 'the LoRa revocation survives an older whole list')
   t.ok(w.store.isRevoked(ids[0]!))
+})
+
+t.test('the LoRa revocations applied survive a restart: a replayed downlink is refused and what it revoked stays', async t => {
+  const dir = t.testdir()
+  const first = world(t, false, dir)
+  const voucherId = new Uint8Array(16).fill(0x51)
+  const fragments = addedFragments(6, [voucherId])
+  for (const fragment of fragments) first.modem.deliver(11, fragment)
+  t.ok(first.store.isRevoked(voucherId))
+  await first.reporter.stop()
+  first.store.close()
+
+  const second = world(t, false, dir)
+  t.ok(second.store.isRevoked(voucherId), 'still refused after the restart')
+  const applied: number[] = []
+  second.events.on('lora-revocations', ({ serial }) => applied.push(serial))
+  for (const fragment of fragments) second.modem.deliver(11, fragment)
+  t.same(applied, [], 'the replayed downlink is refused')
+  t.same(second.errors, [])
 })
 
 t.test('a bad signature, a stale serial, garbage or another port change nothing', async t => {
   const w = world(t)
   const voucherId = new Uint8Array(16).fill(0x42)
-  const forged = revocationFragments(revocationList(5, [voucherId]), undefined, OTHER_HUB, nodeEd25519)
-  for (const fragment of forged) w.modem.deliver(11, fragment)
+  for (const fragment of addedFragments(5, [voucherId], OTHER_HUB)) w.modem.deliver(11, fragment)
   t.notOk(w.store.isRevoked(voucherId), 'signed by another hub')
   t.same(w.errors, ['LORA_REVOCATION_REFUSED'])
 
-  w.store.saveRevocationList(revocationList(7, []), T0)
-  for (const fragment of revocationFragments(revocationList(7, [voucherId]), undefined, HUB, nodeEd25519)) w.modem.deliver(11, fragment)
-  t.notOk(w.store.isRevoked(voucherId), 'the full list held is as new: stale')
+  w.store.revocations.applyListPart(signedRevocations(7, []), T0)
+  for (const fragment of addedFragments(7, [voucherId])) w.modem.deliver(11, fragment)
+  t.notOk(w.store.isRevoked(voucherId), 'the list held is as new: stale')
 
-  const good = revocationFragments(revocationList(8, [voucherId]), undefined, HUB, nodeEd25519)
+  const good = addedFragments(8, [voucherId])
   for (const fragment of good) w.modem.deliver(12, fragment)
   t.notOk(w.store.isRevoked(voucherId), 'another port is not revocations')
   w.modem.deliver(11, Uint8Array.from([0, 1, 9, 2, 0xff]))
   t.same(w.errors, ['LORA_REVOCATION_REFUSED', 'LORA_REVOCATION_REFUSED'], 'a malformed fragment is refused')
   const tampered = loraRevocationCodec.encode({
-    ...loraRevocationCodec.sign({ serial: 8, part: 0, parts: 1, voucherIds: [voucherId] }, HUB.secretKey, nodeEd25519),
+    ...loraRevocationCodec.sign({ kind: LoraRevocationKind.Added, serial: 8, index: 0, voucherIds: [voucherId] }, HUB.secretKey, nodeEd25519),
     serial: 9,
   })
   for (const fragment of fragmentMessage(tampered, 99)) w.modem.deliver(11, fragment)

@@ -5,15 +5,14 @@ import { equalBytes } from '../../protocol/bytes'
 import { CHAIN_START, verifyChainSegment } from '../../protocol/chain'
 import { AckOutcome } from '../../protocol/messages/ack'
 import { authorizationCodec, transferIdOf } from '../../protocol/messages/authorization'
-import { revocationListCodec } from '../../protocol/messages/revocation-list'
 import { riskConfigCodec, type RiskConfig } from '../../protocol/messages/risk-config'
 import { PaymentMode, transferRecordCodec } from '../../protocol/messages/transfer-record'
 import { Reason } from '../../protocol/reasons'
 import { nodeEd25519 } from '../../protocol/signature/node'
-import { judgeRevocationList, judgeRiskConfig } from '../../terminal/hub-messages'
+import { judgeRiskConfig } from '../../terminal/hub-messages'
 import { dataFiles, TerminalStore } from '../../terminal/store/store'
 import {
-  CURRENCY, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisionedStore, signedConfig, signedRevocations,
+  CURRENCY, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisionedStore, signedConfig,
 } from './fixtures'
 
 /** Opens a request and has the phone answer it; the caller appends (or not). */
@@ -141,22 +140,6 @@ t.test('only a higher serial, signed by the pinned hub for this gateway, replace
   if (newer.accepted) t.ok(store.saveRiskConfig(newer.value, T0))
   t.notOk(store.saveRiskConfig(signedConfig({ serial: 1, floorLimitMinor: 99 }), T0), 'the store refuses an older one too')
   t.equal(store.riskConfig()!.floorLimitMinor, 10_000)
-})
-
-t.test('a newer signed revocation list replaces the revoked vouchers; an older one does not', async t => {
-  const store = provisionedStore(t.testdir())
-  t.teardown(() => store.close())
-  const trust = { hubPublicKey: HUB.publicKey, eui: EUI, ed25519: nodeEd25519 }
-  const a = new Uint8Array(16).fill(1)
-  const b = new Uint8Array(16).fill(2)
-  t.ok(store.saveRevocationList(signedRevocations(2, [a, b]), T0))
-  t.ok(store.isRevoked(a) && store.isRevoked(b))
-  t.notOk(store.saveRevocationList(signedRevocations(1, []), T0), 'an older list is ignored')
-  t.ok(store.isRevoked(a))
-  t.match(judgeRevocationList(revocationListCodec.encode(signedRevocations(3, [], OTHER_HUB)), trust, 2), { refusal: 'bad-signature' })
-  t.ok(store.saveRevocationList(signedRevocations(3, [b]), T0))
-  t.notOk(store.isRevoked(a), 'a voucher left the list')
-  t.ok(store.isRevoked(b))
 })
 
 t.test('the key file is the owner\'s alone, and a store will not open with an exposed or foreign key', async t => {

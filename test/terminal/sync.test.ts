@@ -19,7 +19,13 @@ import { GatewayPasswordVerifier } from '../../hub/mqtt/gateway-password'
 import { TerminalEmitter } from '../../terminal/events'
 import type { TerminalStore } from '../../terminal/store/store'
 import { reconnectDelayMs, TerminalSync } from '../../terminal/sync'
-import { CURRENCY, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisionedStore, signedConfig } from './fixtures'
+import { revocationCatchUpRequestCodec } from '../../protocol/messages/revocation-catch-up'
+import { revocationDeltaCodec } from '../../protocol/messages/revocation-delta'
+import { revocationListCodec } from '../../protocol/messages/revocation-list'
+import { gatewayTopic } from '../../protocol/topics'
+import {
+  CURRENCY, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisionedStore, signedConfig, signedDelta, signedRevocations,
+} from './fixtures'
 
 /** An mqtt.js client stand-in: the test plays the broker and the hub. */
 class FakeClient extends EventEmitter {
@@ -45,9 +51,18 @@ class FakeClient extends EventEmitter {
   async subscribeAsync(): Promise<unknown[]> {
     return []
   }
-  publish(topic: string, payload: Buffer, _options: unknown, callback: (error?: Error) => void): void {
+  private readonly publishWaiters: Array<{ topic: string; resolve: (payload: Uint8Array) => void }> = []
+  publish(topic: string, payload: Buffer, _options: unknown, callback?: (error?: Error) => void): void {
     this.published.push({ topic, payload: new Uint8Array(payload) })
-    queueMicrotask(() => callback())
+    for (const waiter of this.publishWaiters.filter(w => w.topic === topic)) {
+      this.publishWaiters.splice(this.publishWaiters.indexOf(waiter), 1)
+      waiter.resolve(new Uint8Array(payload))
+    }
+    queueMicrotask(() => callback?.())
+  }
+  /** Resolves with the next payload published on `topic`. */
+  nextPublish(topic: string): Promise<Uint8Array> {
+    return new Promise(resolve => this.publishWaiters.push({ topic, resolve }))
   }
   deliver(topic: string, payload: Uint8Array): void {
     this.emit('message', topic, Buffer.from(payload))
@@ -191,6 +206,84 @@ t.test('a newer signed RiskConfig and revocation list are applied; older or fore
   t.same(applied, [3])
   t.equal(store.riskConfig()!.floorLimitMinor, 7_000)
   t.same(errors, ['CONFIG_REFUSED'], 'the forged one is reported, the stale one silently skipped')
+})
+
+const voucherId = (n: number) => new Uint8Array(16).fill(n)
+const delta = (serial: number, added: number[], removed: number[] = []) =>
+  revocationDeltaCodec.encode(signedDelta(serial, added.map(voucherId), removed.map(voucherId)))
+
+t.test('revocation deltas apply in order; after a gap the gateway asks on its own topic, and the answer completes the set', async t => {
+  const store = provisionedStore(t.testdir())
+  const { sync, client, errors, events } = fakeSync(store, { autoSync: false })
+  t.teardown(async () => { await sync.stop(); store.close() })
+  client.connectNow()
+  await sync.waitOnline(1_000)
+  const heard: Array<[number, number]> = []
+  events.on('revocations', ({ serial, count }) => heard.push([serial, count]))
+  const topics = store.mqttSettings()!.topics
+  const catchUp = gatewayTopic(EUI, 'revocations/catch-up')
+
+  client.deliver(topics.revocations, delta(1, [1, 2]))
+  t.same(heard, [[1, 2]])
+  const asked = client.nextPublish(gatewayTopic(EUI, 'revocations/request'))
+  client.deliver(topics.revocations, delta(3, [3]))
+  t.same(revocationCatchUpRequestCodec.decode(await asked), { gatewayEui: EUI, serial: 1 }, 'serial 3 follows 2: the gateway asks from 1')
+  t.notOk(store.isRevoked(voucherId(3)), 'a delta after a gap is not applied')
+  client.deliver(topics.revocations, delta(4, [4]))
+  t.equal(client.published.filter(p => p.topic === gatewayTopic(EUI, 'revocations/request')).length, 1, 'one catch-up outstanding at a time')
+
+  // The hub answers with the deltas since serial 1.
+  for (const serial of [2, 3, 4]) client.deliver(catchUp, delta(serial, [serial + 10], serial === 2 ? [1] : []))
+  t.same(heard.map(([serial]) => serial), [1, 2, 3, 4])
+  t.same(store.revocations.state().serial, 4)
+  t.same([1, 2, 12, 13, 14].map(n => store.isRevoked(voucherId(n))), [false, true, true, true, true])
+  t.same(errors, [])
+})
+
+t.test('a gateway far behind takes the whole list from a catch-up, and asks again at the next interval while still behind', async t => {
+  const store = provisionedStore(t.testdir())
+  const { sync, client, events } = fakeSync(store, { autoSync: false, revocationCatchUpIntervalMs: 10 })
+  t.teardown(async () => { await sync.stop(); store.close() })
+  client.connectNow()
+  await sync.waitOnline(1_000)
+  const requests = gatewayTopic(EUI, 'revocations/request')
+  const first = client.nextPublish(requests)
+  client.deliver(store.mqttSettings()!.topics.revocations, delta(40, [7]))
+  t.equal(revocationCatchUpRequestCodec.decode(await first).serial, 0)
+  // No answer came (a hub away): the next interval asks again. The sync's timers are unref'd and the fake
+  // client holds no socket, so a timer of the test's own keeps the event loop alive meanwhile.
+  const alive = setTimeout(() => undefined, 10_000)
+  t.equal(revocationCatchUpRequestCodec.decode(await client.nextPublish(requests)).serial, 0)
+  clearTimeout(alive)
+
+  const applied = events.next('revocations')
+  client.deliver(gatewayTopic(EUI, 'revocations/catch-up'), revocationListCodec.encode(signedRevocations(40, [voucherId(5), voucherId(7)])))
+  t.same((await applied)[0], { serial: 40, count: 2 })
+  t.ok(store.isRevoked(voucherId(5)) && store.isRevoked(voucherId(7)))
+})
+
+t.test('a forged, malformed or replayed revocation message changes nothing', async t => {
+  const store = provisionedStore(t.testdir())
+  const { sync, client, errors } = fakeSync(store, { autoSync: false })
+  t.teardown(async () => { await sync.stop(); store.close() })
+  client.connectNow()
+  await sync.waitOnline(1_000)
+  const topic = store.mqttSettings()!.topics.revocations
+  client.deliver(topic, revocationDeltaCodec.encode(signedDelta(1, [voucherId(1)], [], OTHER_HUB)))
+  client.deliver(topic, revocationListCodec.encode(signedRevocations(1, [voucherId(1)], OTHER_HUB)))
+  client.deliver(topic, Uint8Array.from([0x13, 1, 0, 0]))
+  t.notOk(store.isRevoked(voucherId(1)))
+  t.same(errors, ['REVOCATIONS_REFUSED', 'REVOCATIONS_REFUSED', 'REVOCATIONS_REFUSED'], 'each is reported')
+  const tampered = signedDelta(1, [voucherId(1)])
+  client.deliver(topic, revocationDeltaCodec.encode({ ...tampered, removed: [voucherId(2)] }))
+  t.equal(store.revocations.state().serial, 0, 'a delta changed after signing is refused')
+  client.deliver(topic, delta(1, [1]))
+  client.deliver(topic, delta(1, [1]))
+  client.deliver(topic, delta(2, [2], [1]))
+  client.deliver(topic, delta(1, [1]))
+  t.equal(errors.length, 4, 'a replay of an older delta is stale: silently skipped')
+  t.notOk(store.isRevoked(voucherId(1)), 'a replayed delta does not bring back what a later one removed')
+  t.equal(store.revocations.state().serial, 2)
 })
 
 t.test('an online authorization is answered only by a hub-signed response about the same payment', async t => {

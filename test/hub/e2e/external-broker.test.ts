@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -10,13 +10,14 @@ import { Reason } from '../../../protocol/reasons'
 import { startHub } from '../../../hub/server'
 import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import { nodeEd25519 } from '../../../protocol/signature/node'
+import { requiredProgram } from '../../helpers/required-program'
 import { customerWithVoucher, gatewayTopic, hubConfig, nextMessage, OPERATOR, provisionGateway, Rest, CURRENCY } from './running-hub'
 
 // PAYALL_MQTT_URL: the hub uses an external broker (Mosquitto from Debian, installed by .ci/run)
 // instead of its own. Such a broker authenticates nobody for the hub: every payload is signed
 // end to end, so a forged batch is refused by the hub itself.
 
-const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find(path => existsSync(path))
+const mosquitto = requiredProgram('mosquitto', ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'], 'apt-get install mosquitto; .ci/run does')
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -30,7 +31,8 @@ async function startMosquitto(t: Test, dir: string): Promise<string> {
   const port = await freePort()
   const config = join(dir, 'mosquitto.conf')
   writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`)
-  const broker = spawn(MOSQUITTO!, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] })
+  if (mosquitto.path === undefined) throw new Error('mosquitto is not installed, and .ci/run should have installed it')
+  const broker = spawn(mosquitto.path, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] })
   t.teardown(() => { broker.kill('SIGTERM') })
   const url = `mqtt://127.0.0.1:${port}`
   // Await readiness: connect until the broker answers (bounded tries, each one a real connect).
@@ -47,9 +49,7 @@ async function startMosquitto(t: Test, dir: string): Promise<string> {
   throw new Error('mosquitto did not start')
 }
 
-t.test('the hub settles through an external Mosquitto broker and still refuses what is forged', {
-  skip: MOSQUITTO === undefined && process.env.CI !== 'true' ? 'mosquitto is not installed (.ci/run installs it)' : false,
-}, async t => {
+t.test('the hub settles through an external Mosquitto broker and still refuses what is forged', { skip: mosquitto.skip }, async t => {
   const dir = t.testdir()
   const brokerUrl = await startMosquitto(t, dir)
   const hub = await startHub(hubConfig(join(dir, 'hub'), { mqttUrl: brokerUrl }))

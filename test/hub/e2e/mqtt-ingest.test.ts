@@ -1,7 +1,8 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { ackCodec, AckOutcome } from '../../../protocol/messages/ack'
-import { revocationListCodec } from '../../../protocol/messages/revocation-list'
+import { revocationCatchUpRequestCodec } from '../../../protocol/messages/revocation-catch-up'
+import { revocationDeltaCodec } from '../../../protocol/messages/revocation-delta'
 import { riskConfigCodec } from '../../../protocol/messages/risk-config'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { toHex } from '../../../protocol/bytes'
@@ -79,7 +80,7 @@ t.test('the broker refuses bad credentials and keeps gateways to their own topic
   t.teardown(() => other.endAsync())
   t.same(await subscribe(first, gatewayTopic(b.eui, 'acks')), [128], 'another gateway\'s acks are not granted')
   t.same(await subscribe(first, 'payall/v1/gw/+/acks'), [128], 'nor a wildcard over every gateway')
-  t.same(await subscribe(first, REVOCATIONS_TOPIC), [1], 'the revocation list is for everyone')
+  t.same(await subscribe(first, REVOCATIONS_TOPIC), [1], 'the revocation deltas are for everyone')
 
   // A publish on another gateway's records topic never reaches the hub: b's ack topic stays silent
   // while a sentinel batch of b's own arrives and is answered.
@@ -163,7 +164,16 @@ t.test('a double spend across two gateways is revoked on the retained revocation
 
   const listed = nextMessage(clientA, REVOCATIONS_TOPIC)
   await subscribe(clientA, REVOCATIONS_TOPIC)
-  const list = revocationListCodec.decode(new Uint8Array(await listed))
-  t.ok(revocationListCodec.verify(list, a.hubPublicKey, nodeEd25519))
-  t.same(list.voucherIds.map(toHex), [toHex(customer.voucher.voucherId)], 'the retained list reaches the other gateway')
+  const delta = revocationDeltaCodec.decode(new Uint8Array(await listed))
+  t.ok(revocationDeltaCodec.verify(delta, a.hubPublicKey, nodeEd25519))
+  t.same([delta.serial, delta.follows], [1, 0])
+  t.same(delta.added.map(toHex), [toHex(customer.voucher.voucherId)], 'the retained delta reaches the other gateway')
+
+  // A gateway that missed deltas asks on its own request topic and is answered on its own catch-up topic.
+  t.same(await subscribe(clientA, gatewayTopic(a.eui, 'revocations/catch-up')), [1])
+  t.same(await subscribe(clientA, gatewayTopic(b.eui, 'revocations/catch-up')), [128], 'not on another gateway\'s')
+  const answered = nextMessage(clientA, gatewayTopic(a.eui, 'revocations/catch-up'))
+  await clientA.publishAsync(gatewayTopic(a.eui, 'revocations/request'),
+    Buffer.from(revocationCatchUpRequestCodec.encode({ gatewayEui: a.eui, serial: 0 })), { qos: 1 })
+  t.same(revocationDeltaCodec.decode(new Uint8Array(await answered)).added.map(toHex), [toHex(customer.voucher.voucherId)])
 })

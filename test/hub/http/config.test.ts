@@ -38,6 +38,14 @@ t.test('defaults apply when neither flags nor environment say anything', async (
     loraPassword: undefined,
     loraUplinkPort: 10,
     loraDownlinkPort: 11,
+    loraCatchUpDownlinksPerReport: 1,
+    voucherLimitMin_minor: 100,
+    vouchersOpenPerDeviceMax: 2,
+    vouchersOpenPerCustomerMax: 4,
+    vouchersIssuedPerWindowMax: 8,
+    voucherRevocationsPerWindowMax: 4,
+    voucherWindow_ms: 86_400_000,
+    revocableVouchersMax: 65_536,
     phoneRegion: 'SN',
   })
 })
@@ -65,6 +73,14 @@ t.test('every flag and its environment variable give the same configuration', as
     ['lora-uplink-port', 'PAYALL_LORA_UPLINK_PORT', '20'],
     ['lora-downlink-port', 'PAYALL_LORA_DOWNLINK_PORT', '21'],
     ['phone-region', 'PAYALL_PHONE_REGION', 'ci'],
+    ['lora-catch-up-downlinks-per-report', 'PAYALL_LORA_CATCH_UP_DOWNLINKS_PER_REPORT', '4'],
+    ['voucher-limit-min-minor', 'PAYALL_VOUCHER_LIMIT_MIN_MINOR', '500'],
+    ['vouchers-open-per-device-max', 'PAYALL_VOUCHERS_OPEN_PER_DEVICE_MAX', '3'],
+    ['vouchers-open-per-customer-max', 'PAYALL_VOUCHERS_OPEN_PER_CUSTOMER_MAX', '6'],
+    ['vouchers-issued-per-window-max', 'PAYALL_VOUCHERS_ISSUED_PER_WINDOW_MAX', '12'],
+    ['voucher-revocations-per-window-max', 'PAYALL_VOUCHER_REVOCATIONS_PER_WINDOW_MAX', '5'],
+    ['voucher-window-ms', 'PAYALL_VOUCHER_WINDOW_MS', '3600000'],
+    ['revocable-vouchers-max', 'PAYALL_REVOCABLE_VOUCHERS_MAX', '10000'],
   ]
   const fromFlags = parseConfig(pairs.flatMap(([flag, , value]) => [`--${flag}`, value]), {})
   const fromEnv = parseConfig([], Object.fromEntries(pairs.map(([, env, value]) => [env, value])))
@@ -132,6 +148,9 @@ t.test('a bad value names the variable or flag it came from', async (t) => {
     [{ PAYALL_HTTP_HOST: '  ' }, 'PAYALL_HTTP_HOST'],
     [{ PAYALL_PHONE_REGION: 'XX' }, 'PAYALL_PHONE_REGION'],
     [{ PAYALL_PHONE_REGION: 'Senegal' }, 'PAYALL_PHONE_REGION'],
+    [{ PAYALL_VOUCHER_LIMIT_MIN_MINOR: '0' }, 'PAYALL_VOUCHER_LIMIT_MIN_MINOR'],
+    [{ PAYALL_VOUCHER_WINDOW_MS: '1000' }, 'PAYALL_VOUCHER_WINDOW_MS'],
+    [{ PAYALL_REVOCABLE_VOUCHERS_MAX: '65537' }, 'PAYALL_REVOCABLE_VOUCHERS_MAX'],
   ]
   for (const [env, field] of cases) {
     const error = configErrorOf(() => parseConfig([], env))

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { ackCodec, AckOutcome } from '../../../protocol/messages/ack'
 import { authorizationCodec, transferIdOf } from '../../../protocol/messages/authorization'
 import { onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec } from '../../../protocol/messages/online-authorization'
-import { revocationListCodec } from '../../../protocol/messages/revocation-list'
+import { revocationDeltaCodec } from '../../../protocol/messages/revocation-delta'
 import { PaymentMode } from '../../../protocol/messages/transfer-record'
 import { Reason } from '../../../protocol/reasons'
 import { nodeEd25519 } from '../../../protocol/signature/node'
@@ -78,10 +78,10 @@ t.test('flags a double spend at two gateways with both signed authorizations, ch
     t.ok(authorizationCodec.verify(authorization, customer.phone.keys.publicKey, nodeEd25519), 'the proof is customer-signed')
   }
   const revocation = w.published.filter(m => m.topic === REVOCATIONS_TOPIC).at(-1)
-  t.ok(revocation?.retain, 'the revocation list is published retained')
-  const list = revocationListCodec.decode(revocation!.payload)
-  t.ok(revocationListCodec.verify(list, w.context.hubKeys.publicKey, nodeEd25519))
-  t.same(list.voucherIds.map(toHex), [customer.voucherIdHex])
+  t.ok(revocation?.retain, 'the revocation delta is published retained')
+  const delta = revocationDeltaCodec.decode(revocation!.payload)
+  t.ok(revocationDeltaCodec.verify(delta, w.context.hubKeys.publicKey, nodeEd25519))
+  t.same(delta.added.map(toHex), [customer.voucherIdHex])
   await w.assertLedgerOk(t)
 })
 

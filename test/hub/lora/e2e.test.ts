@@ -12,6 +12,8 @@ import { openEmulatedModem } from '../../../simulator/lora/emulated-modem'
 import { SimulatedNetworkServer } from '../../../simulator/lora/network-server'
 import { startHub } from '../../../hub/server'
 import { voucherServices } from '../../../hub/vouchers/routes'
+import { fromHex } from '../../../protocol/bytes'
+import { insertVouchers } from '../helpers/vouchers'
 import { hubConfig, OPERATOR, Rest } from '../e2e/running-hub'
 import { customerWithVoucher, provisionedTerminal } from '../../terminal/hub-world'
 import { startLoopbackBroker } from '../../simulator/lora/broker'
@@ -98,7 +100,61 @@ t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hea
     timers.tick()
     await reporter.idle()
   }
-  t.match((await applied)[0], { parts: 1, count: 1 })
+  t.match((await applied)[0], { kind: 'added', count: 1 })
   t.ok(terminal.store.isRevoked(customer.voucher.voucherId), 'the revoked voucher is refused at the counter')
   t.equal((await terminal.pay(customer.phone, 100, 'force-offline')).kind, 'declined')
+})
+
+t.test('a terminal behind hears the whole revocation list over LoRa, every voucher past 256, one downlink a report', async t => {
+  const dir = t.testdir()
+  const broker = await startLoopbackBroker()
+  t.teardown(() => broker.close())
+  const lns = new SimulatedNetworkServer({
+    flavour: 'chirpstack-v4', region: 'EU868', tenantId: '52f14cd4-c6f1-4fbd-8f87-4025e1d49242', applicationId: APPLICATION_ID,
+    now: () => Date.now(), randomBytes: countingBytes(), log: eventLog().log,
+  })
+  lns.register({ devEui: EUI, appKey: APP_KEY })
+  await lns.connect(broker.url, { clientId: 'lns' })
+  t.teardown(() => lns.close())
+  const hub = await startHub(hubConfig(join(dir, 'hub'), { loraMqttUrl: broker.url, loraFormat: 'chirpstack', loraApplication: APPLICATION_ID }))
+  t.teardown(() => hub.stop())
+  await hub.lora!.connected()
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  const terminal = await provisionedTerminal(hub, operator, dir, EUI, 'behind@shop.example')
+  t.teardown(async () => {
+    await terminal.sync.stop()
+    terminal.store.close()
+  })
+  // Revoked while the terminal has neither IP nor a LoRa report yet: it is behind from its first report.
+  const ids = await insertVouchers(hub.context, 300, Date.now() + 24 * 60 * 60 * 1000)
+  await voucherServices(hub.context).revocations.revoke(ids, 'revoked before the terminal reported')
+
+  const emulated = await openEmulatedModem({ model: 'rak3172', radio: lns, path: '/dev/ttyLoraBehind' })
+  t.teardown(async () => {
+    await emulated.close()
+    MockBinding.reset()
+  })
+  await emulated.modem.join({ region: 'EU868', devEui: EUI, appEui: '0000000000000001', appKey: APP_KEY })
+  const timers = new ManualIntervalTimers()
+  const reporter = new LoraReporter({
+    store: terminal.store, events: terminal.events, modem: emulated.modem, clock: systemClock, timers, ed25519: nodeEd25519,
+    online: false, settings: { interval_ms: 60_000, uplinkPort: 10, downlinkPort: 11 },
+  })
+  reporter.start()
+  t.teardown(() => reporter.stop())
+
+  const held = () => ids.filter(id => terminal.store.isRevoked(fromHex(id, 16))).length
+  let reports = 0
+  let queuedMax = 0
+  // 19 chunks of 16 ids, 8 fragments each at DR0: about 150 reports; bounded well past that.
+  for (; reports < 400 && held() < ids.length; reports++) {
+    const taken = hub.lora!.reports.next()
+    timers.tick()
+    await reporter.idle()
+    await taken
+    await hub.lora!.idle()
+    queuedMax = Math.max(queuedMax, lns.queued(EUI).length)
+  }
+  t.equal(held(), ids.length, `all ${ids.length} revoked vouchers are refused at the counter, after ${reports} reports`)
+  t.ok(queuedMax <= 2, `the network server's queue never grew past ${queuedMax}: one downlink queued per report, one delivered`)
 })

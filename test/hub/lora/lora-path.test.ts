@@ -2,10 +2,10 @@ import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { fromBase64 } from '../../../protocol/bytes'
+import { fromBase64, toHex } from '../../../protocol/bytes'
 import { ackCodec } from '../../../protocol/messages/ack'
 import { commitmentFrameCodec, type CommitmentFrame } from '../../../protocol/messages/commitment-frame'
-import { FragmentReassembler, loraRevocationCodec } from '../../../protocol/messages/lora-revocation'
+import { FragmentReassembler, LoraRevocationKind, loraRevocationCodec } from '../../../protocol/messages/lora-revocation'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import type { HubConfig } from '../../../hub/config'
 import { startHub, type RunningHub } from '../../../hub/server'
@@ -19,6 +19,7 @@ import {
   CHIRPSTACK_APPLICATION, chirpstackUplink, LNS_CREDENTIALS, startTestNetworkServer, TTS_APPLICATION, ttsUplink,
   type TestNetworkServer,
 } from './network-server'
+import { insertVouchers } from '../helpers/vouchers'
 
 const EUI = '70B3D57ED0004C01'
 
@@ -29,7 +30,7 @@ interface LoraWorld {
   gateway: { id: string; eui: string; keys: ReturnType<typeof nodeEd25519.keyPairFromSeed>; hubPublicKey: Uint8Array }
 }
 
-async function loraWorld(t: Test, format: HubConfig['loraFormat']): Promise<LoraWorld> {
+async function loraWorld(t: Test, format: HubConfig['loraFormat'], config: Partial<HubConfig> = {}): Promise<LoraWorld> {
   const lns = await startTestNetworkServer()
   t.teardown(() => lns.close())
   const hub = await startHub(hubConfig(join(t.testdir(), 'hub'), {
@@ -38,6 +39,7 @@ async function loraWorld(t: Test, format: HubConfig['loraFormat']): Promise<Lora
     loraApplication: format === 'tts' ? TTS_APPLICATION : CHIRPSTACK_APPLICATION,
     loraUsername: LNS_CREDENTIALS.username,
     loraPassword: LNS_CREDENTIALS.password,
+    ...config,
   }))
   t.teardown(() => hub.stop())
   await hub.lora!.connected()
@@ -233,10 +235,10 @@ for (const format of ['chirpstack', 'tts'] as const) {
     const customer = await customerWithVoucher(world.operator, `revoked-${format}@phone.example`, 10_000, '5000')
 
     const filter = format === 'tts' ? `v3/${TTS_APPLICATION}/devices/+/down/push` : `application/${CHIRPSTACK_APPLICATION}/device/+/command/down`
-    // One voucher id: a 75-byte signed message, two fragments of at most 51 bytes.
+    // One voucher id: a 90-byte signed message, two fragments of at most 51 bytes.
     const downlinks = collectDownlinks(world.lns, filter, 2)
     const { revocations } = voucherServices(world.hub.context)
-    const list = await revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'test')
+    const serial = await revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'test')
     await world.hub.lora!.idle()
     const received = await downlinks
 
@@ -258,7 +260,7 @@ for (const format of ['chirpstack', 'tts'] as const) {
     }
     const revocation = loraRevocationCodec.decode(message!)
     t.ok(loraRevocationCodec.verify(revocation, world.gateway.hubPublicKey, nodeEd25519), 'signed by the hub key gateways pin')
-    t.same(revocation, { ...revocation, serial: list.serial, part: 0, parts: 1, voucherIds: [customer.voucher.voucherId] })
+    t.same(revocation, { ...revocation, kind: LoraRevocationKind.Added, serial, index: 0, voucherIds: [customer.voucher.voucherId] })
   })
 }
 
@@ -295,11 +297,11 @@ t.test('a hub whose network server never answers still stops', async t => {
   t.pass('stopped while the first connection was still being attempted')
 })
 
-t.test('a gateway reporting over LoRa for the first time gets the latest revocation list whole', async t => {
-  const world = await loraWorld(t, 'chirpstack')
+t.test('a gateway reporting over LoRa for the first time is sent the whole revocation list', async t => {
+  const world = await loraWorld(t, 'chirpstack', { loraCatchUpDownlinksPerReport: 2 })
   const customer = await customerWithVoucher(world.operator, 'early@phone.example', 10_000, '5000')
   const { revocations } = voucherServices(world.hub.context)
-  const list = await revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'before any LoRa report')
+  const serial = await revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'before any LoRa report')
   await world.hub.lora!.idle()
 
   const downlinks = collectDownlinks(world.lns, `application/${CHIRPSTACK_APPLICATION}/device/+/command/down`, 2)
@@ -313,16 +315,16 @@ t.test('a gateway reporting over LoRa for the first time gets the latest revocat
   }
   const revocation = loraRevocationCodec.decode(message!)
   t.ok(loraRevocationCodec.verify(revocation, world.gateway.hubPublicKey, nodeEd25519))
-  t.same([revocation.serial, revocation.voucherIds], [list.serial, [customer.voucher.voucherId]])
+  t.same([revocation.kind, revocation.serial, revocation.voucherIds], [LoraRevocationKind.Listed, serial, [customer.voucher.voucherId]])
 })
 
-t.test('a hub stops while its network server is gone with downlinks pending; after the restart the gateway gets the latest list at its next report', async t => {
+t.test('a hub stops while its network server is gone with downlinks pending; after the restart the gateway is sent the list from its next report', async t => {
   const dir = t.testdir()
   let lns = await startTestNetworkServer()
   const port = Number(new URL(lns.broker.url).port)
   const config = hubConfig(join(dir, 'hub'), {
     loraMqttUrl: lns.broker.url, loraFormat: 'chirpstack', loraApplication: CHIRPSTACK_APPLICATION,
-    loraUsername: LNS_CREDENTIALS.username, loraPassword: LNS_CREDENTIALS.password,
+    loraUsername: LNS_CREDENTIALS.username, loraPassword: LNS_CREDENTIALS.password, loraCatchUpDownlinksPerReport: 2,
   })
   let hub = await startHub(config)
   await hub.lora!.connected()
@@ -333,7 +335,7 @@ t.test('a hub stops while its network server is gone with downlinks pending; aft
 
   await lns.close()
   const customer = await customerWithVoucher(operator, 'gone@phone.example', 10_000, '5000')
-  const list = await voucherServices(hub.context).revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'while the LNS is away')
+  const serial = await voucherServices(hub.context).revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'while the LNS is away')
   const stopped = await Promise.race([hub.stop().then(() => 'stopped'), new Promise(resolve => setTimeout(() => resolve('still stopping'), 30_000))])
   t.equal(stopped, 'stopped', 'a publish the broker never took does not hold the stop')
 
@@ -352,6 +354,64 @@ t.test('a hub stops while its network server is gone with downlinks pending; aft
   for (const { json } of await downlinks) message = reassembler.accept(fromBase64(json.data)) ?? message
   const revocation = loraRevocationCodec.decode(message!)
   t.ok(loraRevocationCodec.verify(revocation, gateway.hubPublicKey, nodeEd25519))
-  t.same([revocation.serial, revocation.voucherIds], [list.serial, [customer.voucher.voucherId]])
-  t.equal(new LoraStore(hub.context.db).device(EUI)!.revocationSerialQueued, list.serial, 'marked: the next report brings nothing again')
+  t.same([revocation.serial, revocation.voucherIds], [serial, [customer.voucher.voucherId]])
+  t.equal(new LoraStore(hub.context.db).device(EUI)!.revocationSerialQueued, 0, 'every fragment queued; the walk ends at the next report')
+  await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 3, payload: frame() }))
+  await hub.lora!.idle()
+  t.equal(new LoraStore(hub.context.db).device(EUI)!.revocationSerialQueued, serial, 'marked: the next report brings nothing again')
+})
+
+t.test('a gateway behind is walked through the whole list past 256 vouchers, a bounded number of downlinks per report, across a hub restart', async t => {
+  const dir = t.testdir()
+  const lns = await startTestNetworkServer()
+  t.teardown(() => lns.close())
+  const config = hubConfig(join(dir, 'hub'), {
+    loraMqttUrl: lns.broker.url, loraFormat: 'chirpstack', loraApplication: CHIRPSTACK_APPLICATION,
+    loraUsername: LNS_CREDENTIALS.username, loraPassword: LNS_CREDENTIALS.password, loraCatchUpDownlinksPerReport: 8,
+  })
+  let hub = await startHub(config)
+  await hub.lora!.connected()
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  const gateway = await provisionGateway(hub, operator, EUI, 'behind@shop.example')
+  const ids = await insertVouchers(hub.context, 300, Date.now() + 24 * 60 * 60 * 1000)
+  const serial = await voucherServices(hub.context).revocations.revoke(ids, 'before the gateway reported over LoRa')
+
+  // Every downlink the network server is handed, put together and checked as the terminal does.
+  const reassembler = new FragmentReassembler()
+  const heard = new Set<string>()
+  let downlinks = 0
+  let allHeard: () => void = () => undefined
+  const complete = new Promise<void>(resolve => { allHeard = resolve })
+  await lns.client.subscribeAsync(`application/${CHIRPSTACK_APPLICATION}/device/+/command/down`, { qos: 1 })
+  lns.client.on('message', (_topic, payload) => {
+    downlinks++
+    const message = reassembler.accept(fromBase64(JSON.parse(payload.toString('utf8')).data))
+    if (message === undefined) return
+    const revocation = loraRevocationCodec.decode(message)
+    if (!loraRevocationCodec.verify(revocation, gateway.hubPublicKey, nodeEd25519)) return
+    for (const id of revocation.voucherIds) heard.add(toHex(id))
+    if (heard.size === ids.length) allHeard()
+  })
+
+  let reports = 0
+  const store = () => new LoraStore(hub.context.db).device(EUI)
+  for (let fCnt = 1; fCnt <= 200; fCnt++) {
+    await deliver({ hub, lns, operator, gateway }, chirpstackUplink({ devEui: EUI, fCnt, payload: frame() }))
+    await hub.lora!.idle()
+    reports++
+    if (reports === 5) {
+      const progress = store()!.catchUp!
+      t.ok(progress.afterIdHex > '', 'the hub records how far the walk got')
+      await hub.stop()
+      hub = await startHub(config)
+      await hub.lora!.connected()
+      t.same(store()!.catchUp!.afterIdHex, progress.afterIdHex, 'and still knows after a restart')
+    }
+    if (store()!.catchUp === undefined) break
+  }
+  t.teardown(() => hub.stop())
+  await complete
+  t.same([...heard].sort(), [...ids].sort(), 'every listed voucher reached the gateway, not the first 256')
+  t.equal(store()!.revocationSerialQueued, serial, 'the walk ended at the list\'s serial')
+  t.ok(reports >= Math.ceil(downlinks / 8), `${downlinks} downlinks over ${reports} reports: at most 8 at each`)
 })

@@ -6,11 +6,13 @@ import { DATABASE_FILE, startHub } from '../../../hub/server'
 import { openDatabase } from '../../../hub/store/database'
 import { MIGRATIONS } from '../../../hub/store/migrations'
 import { createPasswordHasher } from '../../../hub/users/passwords'
+import { PHONE_VERIFICATION_SQL } from '../../../hub/users/schema'
 import { normalizeStoredPhones } from '../../../hub/users/stored-phones'
 import { TEST_SCRYPT_COST, errorOf, login, seededRandom, testConfig, testHub } from '../http/fixtures'
 import { MANUAL_NOTIFY, provePhone } from './fixtures'
 
-// Users as a hub before migration 11 stored them: numbers as typed, one number possibly three accounts.
+// Users as a hub stored them before the migration that asks for proof: numbers as typed, one number possibly
+// three accounts.
 const STORED: Array<[id: string, email: string | null, phone: string]> = [
   ['awa', 'awa@payall.example', '221786365771'],
   ['awa-again', null, '00221786365771'],
@@ -20,10 +22,13 @@ const STORED: Array<[id: string, email: string | null, phone: string]> = [
   ['typo', null, '+22177000001'],
 ]
 
-/** A database file at schema version 10 holding STORED. */
+/** Every migration before the one that asks for proof, whatever its number once branches are merged. */
+const BEFORE_PHONE_PROOFS = MIGRATIONS.slice(0, MIGRATIONS.findIndex((migration) => migration.sql === PHONE_VERIFICATION_SQL))
+
+/** A database file at the schema before phone proofs, holding STORED. */
 function databaseBeforePhoneProofs(dataDir: string): string {
   const path = join(dataDir, DATABASE_FILE)
-  const db = openDatabase(path, { migrations: MIGRATIONS.filter((migration) => migration.version <= 10) })
+  const db = openDatabase(path, { migrations: BEFORE_PHONE_PROOFS })
   const insert = db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, role, created_at_ms)
     VALUES (?, ?, ?, 'Stored User', 'hash', 'customer', 0)`)
   for (const [id, email, phone] of STORED) insert.run(id, email, phone)
@@ -93,7 +98,7 @@ t.test('a new phone is written in E.164 only: the schema refuses anything else',
 t.test('the hub rewrites stored numbers when it starts, so the old spellings log in', async (t) => {
   const dataDir = t.testdir()
   const path = databaseBeforePhoneProofs(dataDir)
-  const before = openDatabase(path, { migrations: MIGRATIONS.filter((migration) => migration.version <= 10) })
+  const before = openDatabase(path, { migrations: BEFORE_PHONE_PROOFS })
   const hasher = createPasswordHasher({ random: seededRandom('stored-phones'), cost: TEST_SCRYPT_COST })
   before.prepare("UPDATE users SET password_hash = ? WHERE id = 'moussa'").run(await hasher.hash('moussa password 1'))
   before.close()
@@ -111,7 +116,7 @@ t.test('the hub rewrites stored numbers when it starts, so the old spellings log
 
 t.test('an account whose stored number is shared gives it again; proving it settles whose it is', async (t) => {
   const dataDir = t.testdir()
-  const before = openDatabase(databaseBeforePhoneProofs(dataDir), { migrations: MIGRATIONS.filter((migration) => migration.version <= 10) })
+  const before = openDatabase(databaseBeforePhoneProofs(dataDir), { migrations: BEFORE_PHONE_PROOFS })
   const hasher = createPasswordHasher({ random: seededRandom('stored-phones'), cost: TEST_SCRYPT_COST })
   before.prepare("UPDATE users SET password_hash = ? WHERE id = 'awa-thrice'").run(await hasher.hash('awa password 1'))
   before.close()

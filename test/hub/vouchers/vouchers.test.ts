@@ -2,7 +2,7 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { fromBase64, toBase64, toHex } from '../../../protocol/bytes'
 import { AckOutcome } from '../../../protocol/messages/ack'
-import { revocationListCodec } from '../../../protocol/messages/revocation-list'
+import { revocationDeltaCodec } from '../../../protocol/messages/revocation-delta'
 import { voucherCodec } from '../../../protocol/messages/voucher'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { REVOCATIONS_TOPIC } from '../../../protocol/topics'
@@ -98,8 +98,8 @@ t.test('unbinding a device revokes its open vouchers at once', async t => {
   const unbound = await hub.app.inject({ method: 'POST', url: '/api/auth/device/user-unbind', headers: hub.headers, payload: { imei: '222' } })
   t.same(unbound.json(), { imei: '222', revokedVouchers: 1 })
   const published = (hub.context.bus as unknown as { published: PublishedMessage[] }).published
-  const list = revocationListCodec.decode(published.filter(m => m.topic === REVOCATIONS_TOPIC).at(-1)!.payload)
-  t.same(list.voucherIds.map(toHex), [issued.json().voucherId])
+  const delta = revocationDeltaCodec.decode(published.filter(m => m.topic === REVOCATIONS_TOPIC).at(-1)!.payload)
+  t.same(delta.added.map(toHex), [issued.json().voucherId], 'a delta adds it to every gateway\'s list')
 })
 
 t.test('after the upload deadline the rest of a hold goes back; a later record is the customer\'s debt', async t => {
