@@ -41,7 +41,7 @@ export async function benchHub(): Promise<Metric[]> {
     for (let g = 0; g < GATEWAYS; g++) {
       const ownerId = `bench-owner-${g}`
       users.insert({
-        id: ownerId, email: `owner${g}@bench.example`, phone: null, fullName: 'Bench Owner', role: 'owner',
+        id: ownerId, email: `owner${g}@bench.example`, fullName: 'Bench Owner', role: 'owner',
         passwordHash: 'unused', createdAtMs: Date.now(),
       })
       const eui = `70B3D57EBE0000${g.toString(16).padStart(2, '0').toUpperCase()}`

@@ -20,6 +20,7 @@ import { securityHeaders } from './http/security-headers'
 import { transactionRoutes } from './transactions/routes'
 import { dashboardRoutes } from './users/dashboard'
 import { passwordRoutes } from './users/password-routes'
+import { phoneRoutes } from './users/phone-routes'
 import { profileRoutes } from './users/profile'
 import { authRateLimits } from './users/rate-limits'
 import { validatorCompiler } from './http/validation'
@@ -72,6 +73,7 @@ export async function buildApp(context: HubContext): Promise<FastifyInstance> {
   await app.register(moneyRoutes, { context })
   await app.register(passwordRoutes, { context })
   await app.register(profileRoutes, { context })
+  await app.register(phoneRoutes, { context })
   await app.register(dashboardRoutes, { context })
   await app.register(kycRoutes, { context })
   await app.register(orderRoutes, { context })

@@ -3,6 +3,7 @@
 
 import { parseArgs } from 'node:util'
 import { REVOKED_VOUCHERS_MAX } from '../protocol/messages/revocation-list'
+import { isPhoneRegion, PHONE_REGION_DEFAULT, type PhoneRegion } from './users/phone'
 import { DEFAULT_VOUCHER_POLICY } from './vouchers/policy'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -51,6 +52,8 @@ export interface HubConfig {
   readonly voucherRevocationsPerWindowMax: number
   readonly voucherWindow_ms: number
   readonly revocableVouchersMax: number
+  /** The region of phone numbers written without a country code (ISO 3166 alpha-2). */
+  readonly phoneRegion: PhoneRegion
 }
 
 /** A bad flag or environment variable; `field` is the name the user typed (flag or variable). */
@@ -257,6 +260,12 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     description: `vouchers not yet past expiry + ${policy.listedAfterExpiry_ms / 3_600_000} h the whole hub may have: the revocation list never outgrows it; at the bound no voucher is issued (503) until some expire (at most ${REVOKED_VOUCHERS_MAX})`,
     parse: (text, name) => integerIn(text, name, 1, REVOKED_VOUCHERS_MAX),
   },
+  {
+    flag: 'phone-region', env: 'PAYALL_PHONE_REGION', field: 'phoneRegion', defaultText: PHONE_REGION_DEFAULT, valueName: 'REGION',
+    description: 'ISO 3166 code of the region whose numbers people type without +country code; SN (Senegal, +221), ' +
+      'where the legacy system ran, unless the hub serves another country',
+    parse: phoneRegion,
+  },
 ]
 
 const DEFAULTS: HubConfig = {
@@ -293,6 +302,7 @@ const DEFAULTS: HubConfig = {
   voucherRevocationsPerWindowMax: policy.revokedPerWindowMax,
   voucherWindow_ms: policy.window_ms,
   revocableVouchersMax: policy.revocableMax,
+  phoneRegion: PHONE_REGION_DEFAULT,
 }
 
 /**
@@ -402,6 +412,12 @@ function oneOf<T extends string>(text: string, name: string, values: readonly T[
   const value = values.find((candidate) => candidate === text)
   if (value === undefined) throw new ConfigError(name, `${name} must be one of ${values.join(', ')}, got '${text}'`)
   return value
+}
+
+function phoneRegion(text: string, name: string): PhoneRegion {
+  const region = text.trim().toUpperCase()
+  if (!isPhoneRegion(region)) throw new ConfigError(name, `${name} must be an ISO 3166 region code such as SN or FR, got '${text}'`)
+  return region
 }
 
 function logLevel(text: string, name: string): LogLevel {

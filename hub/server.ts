@@ -33,6 +33,7 @@ import { createLog } from './log'
 import { openDatabase } from './store/database'
 import { ensureOperator, type OperatorBootstrap } from './users/operator'
 import { createPasswordHasher } from './users/passwords'
+import { normalizeStoredPhones } from './users/stored-phones'
 
 export const DATABASE_FILE = 'hub.sqlite'
 
@@ -85,6 +86,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       broker: { boundPort: undefined },
     }
     const operator = await ensureOperator(context)
+    normalizeStoredPhones(db, config.phoneRegion, context.log)
     app = await buildApp(context)
     await app.listen({ port: config.httpPort, host: config.httpHost })
     const listening = app

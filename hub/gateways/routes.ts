@@ -10,6 +10,7 @@ import { LORA_REPLY_SCHEMA, LORA_REPORTS_LISTED_MAX, loraReply, type LoraReply }
 import { LoraStore } from '../lora/store'
 import { requireRole, type AccessClaims } from '../http/auth'
 import { HttpError, errorReplies } from '../http/errors'
+import { printableLine } from '../http/text'
 import { assignGateway } from './assign'
 import { createGateway, removeGateway, updateGateway } from './catalog'
 import { changeRiskLimits, currentRiskLimits } from './config'
@@ -50,7 +51,7 @@ const PAGE_QUERY = {
   },
 } as const
 
-const NAME = { type: 'string', minLength: 1, maxLength: 120, pattern: '\\S' } as const
+const NAME = printableLine(120)
 const TYPE = { type: 'string', minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' } as const
 const PRICE_PROPERTIES = {
   price: { type: 'string', minLength: 1, maxLength: PRICE_TEXT_LENGTH_MAX, description: 'decimal in major units, e.g. "25000" XOF or "49.90" EUR' },

@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { isProtocolError, type ProtocolErrorCode } from '../../protocol/errors'
 import { isLedgerError, type LedgerErrorCode } from '../ledger/errors'
+import { PRINTABLE_LINE_FORMAT, PRINTABLE_LINE_RULE } from './text'
 
 export type HttpErrorCode =
   | 'BAD_REQUEST'
@@ -38,6 +39,11 @@ export type HttpErrorCode =
   | 'PAYMENT_CANCELLED'
   | 'PAYMENT_CLOSED'
   | 'ACCOUNT_LINKED'
+  | 'BAD_PHONE'
+  | 'BAD_TEXT'
+  | 'NO_PENDING_PHONE'
+  | 'CODE_EXPIRED'
+  | 'CODE_ATTEMPTS_EXHAUSTED'
   | 'ALLOWANCE_TOO_SMALL'
   | 'TOO_MANY_OPEN_VOUCHERS'
   | 'VOUCHER_RATE_LIMITED'
@@ -137,7 +143,11 @@ export function errorToReply(error: unknown): { status: number; body: ErrorReply
   if (isProtocolError(error)) return reply(400, error.code, error.message)
   if (isLedgerError(error)) return reply(LEDGER_STATUS[error.code], error.code, error.message)
   if (isFastifyError(error)) {
-    if (error.validation !== undefined) return reply(400, 'BAD_REQUEST', error.message)
+    if (error.validation !== undefined) {
+      const text = error.validation.find((failure) => failure.keyword === 'format' && failure.params['format'] === PRINTABLE_LINE_FORMAT)
+      if (text !== undefined) return reply(400, 'BAD_TEXT', `${error.validationContext ?? 'body'}${text.instancePath} must be ${PRINTABLE_LINE_RULE}`)
+      return reply(400, 'BAD_REQUEST', error.message)
+    }
     // @fastify/jwt answers a malformed Authorization header with 400; to a client it is one more bad token.
     if (error.code.startsWith('FST_JWT_') || error.code.startsWith('FAST_JWT_')) {
       return reply(401, 'UNAUTHORIZED', error.message)

@@ -7,6 +7,7 @@ import { toHex } from '../../protocol/bytes'
 import type { HubContext } from '../context'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
+import { printableLine } from '../http/text'
 import { BEARER_SECURITY, callerOf, IDENTIFIER_SCHEMA } from '../money/wire'
 import { documentReviewedMessage } from '../notify/message'
 import { absentBodyAsEmpty } from '../users/optional-body'
@@ -126,7 +127,7 @@ function reviewSchema(decision: 'approve' | 'reject') {
     body: {
       type: 'object',
       additionalProperties: false,
-      properties: { reason: { type: 'string', minLength: 1, maxLength: REASON_LENGTH_MAX } },
+      properties: { reason: printableLine(REASON_LENGTH_MAX) },
     },
     response: { 200: DOCUMENT_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404, 409, 413) },
   } as const

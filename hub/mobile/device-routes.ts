@@ -17,7 +17,7 @@ import {
 } from '../transactions/routes'
 import { settleWalletTransfer } from '../transactions/transfer'
 import { ROLES } from '../users/roles'
-import { PHONE_SCHEMA, phoneOf } from '../users/profile'
+import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
 import { AUTH_BODY_LIMIT_BYTES } from '../users/routes'
 import { UserStore } from '../users/store'
 import { DeviceStore, type Device } from '../vouchers/devices'
@@ -38,6 +38,8 @@ interface PayBody {
 
 const paySchema = {
   summary: 'Pay a phone number; a 6-digit code goes to the payer, and /pay/confirm settles',
+  description: 'Only a number its holder proved with a code can be paid: an unknown number and one not yet proved ' +
+    'get the same 404 UNKNOWN_PAYEE.',
   tags: ['mobile'],
   security: BEARER_SECURITY,
   body: {
@@ -45,7 +47,7 @@ const paySchema = {
     required: ['toPhone', 'amount'],
     additionalProperties: false,
     properties: {
-      toPhone: PHONE_SCHEMA,
+      toPhone: PHONE_TEXT_SCHEMA,
       amount: AMOUNT_SCHEMA,
       currency: { ...CURRENCY_SCHEMA, description: 'default: the payer’s only wallet’s currency' },
     },
@@ -173,8 +175,9 @@ export const mobileDeviceRoutes: FastifyPluginAsync<{ context: HubContext }> = a
     if (payerAccount.balanceMinor < amountMinor) {
       throw new HttpError(409, 'INSUFFICIENT_FUNDS', `your ${currency} wallet holds ${formatAmount(payerAccount.balanceMinor, currency)}`)
     }
-    const payee = users.credentialsByPhone(phoneOf(request.body.toPhone))
-    if (payee === undefined) throw new HttpError(404, 'UNKNOWN_PAYEE', 'no PayAll user has this phone number')
+    // Only a proved number: a number anyone could type into their profile must not draw someone else's money.
+    const payee = users.byProvedPhone(phoneNumberOf(request.body.toPhone, context.config.phoneRegion))
+    if (payee === undefined) throw new HttpError(404, 'UNKNOWN_PAYEE', 'no PayAll user can be paid at this number')
     if (payee.id === userId) throw new HttpError(400, 'BAD_REQUEST', 'you cannot pay yourself')
 
     const id = `pay_${toHex(context.random(PAYMENT_ID_BYTES))}`

@@ -3,27 +3,16 @@
 
 import { timingSafeEqual } from 'node:crypto'
 import { sha256, toHex } from '../../protocol/bytes'
-import { assert } from '../../protocol/errors'
 import type { RandomBytes } from '../context'
+import { newDigitCode } from '../users/one-time-code'
 
 export const PAYMENT_CODE_DIGITS = 6
 export const PAYMENT_CODE_LIFETIME_MS = 5 * 60 * 1000
 /** The third wrong code cancels the payment. */
 export const WRONG_CODES_MAX = 3
 
-const CODE_SPACE = 10 ** PAYMENT_CODE_DIGITS
-// The largest multiple of CODE_SPACE below 2^32: values at or above it would favour the low codes.
-const UNBIASED_LIMIT = Math.floor(2 ** 32 / CODE_SPACE) * CODE_SPACE
-const DRAWS_MAX = 64
-
 export function newPaymentCode(random: RandomBytes): string {
-  for (let draw = 0; draw < DRAWS_MAX; draw++) {
-    const bytes = random(4)
-    const value = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0)
-    if (value < UNBIASED_LIMIT) return String(value % CODE_SPACE).padStart(PAYMENT_CODE_DIGITS, '0')
-  }
-  // 64 draws each rejected with probability < 0.0003: only a broken random source gets here.
-  assert(false, 'the random source keeps returning values past the unbiased range')
+  return newDigitCode(random, PAYMENT_CODE_DIGITS)
 }
 
 /** Bound to the payment, so one code's hash says nothing about another payment's. */

@@ -1,4 +1,5 @@
-// The mobile API's account routes at the legacy paths: POST /api/auth/register, /login (by phone), /logout
+// The mobile API's account routes at the legacy paths: POST /api/auth/register (with /register/confirm and
+// /register/resend: the account exists once its number is proved by the code sent to it), /login (by phone), /logout
 // and /binding. Same users table and sessions as the web API; a phone or an email identifies a user.
 
 import type { FastifyPluginAsync } from 'fastify'
@@ -7,18 +8,23 @@ import { requireRole, type AccessClaims } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { passwordWeakness } from '../money/sign-up'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
+import { printableLine } from '../http/text'
 import { checkPhoneLogin } from '../users/login'
-import { FULL_NAME_LENGTH_MAX, PHONE_SCHEMA, phoneOf } from '../users/profile'
+import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
+import { CODE_SENT_REPLY_SCHEMA, PHONE_CODE_SCHEMA, codeSentReply, type CodeSentReply } from '../users/phone-routes'
+import { PHONE_SIGN_UP_LIFETIME_MS, PhoneVerification, type CodeSent } from '../users/phone-verification'
+import { FULL_NAME_LENGTH_MAX } from '../users/profile'
 import { SESSION_REPLY_SCHEMA, USER_REPLY_SCHEMA, userReply, type UserReply } from '../users/replies'
 import { absentBodyAsEmpty } from '../users/optional-body'
 import { ROLES } from '../users/roles'
 import { AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA } from '../users/routes'
 import { refreshTokenHash, startSession, type SessionReply } from '../users/sessions'
-import { UserStore, newUserId, normalizeEmail, publicUser, userUniquenessError, type NewUser } from '../users/store'
+import { UserStore, newUserId, normalizeEmail } from '../users/store'
 import { ACCOUNT_LINK_REPLY_SCHEMA, AccountLinks, accountLinkReply } from './accounts'
 
 const NAME_LENGTH_MAX = 99
 const ACCOUNT_NO_LENGTH_MAX = 64
+const REGISTRATION_ID_SCHEMA = { type: 'string', minLength: 1, maxLength: 64 } as const
 
 interface RegisterBody {
   name: string
@@ -28,10 +34,25 @@ interface RegisterBody {
   password: string
 }
 
-const NAME = { type: 'string', minLength: 1, maxLength: NAME_LENGTH_MAX, pattern: '\\S' } as const
+interface RegistrationReply extends CodeSentReply {
+  registrationId: string
+}
+
+const NAME = printableLine(NAME_LENGTH_MAX)
+
+const REGISTRATION_REPLY_SCHEMA = {
+  ...CODE_SENT_REPLY_SCHEMA,
+  required: ['registrationId', ...CODE_SENT_REPLY_SCHEMA.required],
+  properties: {
+    registrationId: { type: 'string', description: 'for /register/confirm and /register/resend' },
+    ...CODE_SENT_REPLY_SCHEMA.properties,
+  },
+} as const
 
 const registerSchema = {
-  summary: 'Register a mobile customer (phone and password; email optional)',
+  summary: 'Register a mobile customer (phone and password; email optional): a code goes to the phone by SMS',
+  description: 'The account is created by /api/auth/register/confirm with that code, within ' +
+    `${PHONE_SIGN_UP_LIFETIME_MS / 60_000} minutes; until then nobody can log in with the number or be paid at it.`,
   tags: ['mobile'],
   body: {
     type: 'object',
@@ -40,12 +61,32 @@ const registerSchema = {
     properties: {
       name: NAME,
       surname: NAME,
-      phone: PHONE_SCHEMA,
+      phone: PHONE_TEXT_SCHEMA,
       email: { type: 'string', format: 'email', maxLength: EMAIL_LENGTH_MAX },
       password: { ...PASSWORD_SCHEMA, description: 'at least 10 characters, with a letter and a digit' },
     },
   },
-  response: { 201: USER_REPLY_SCHEMA, ...errorReplies(400, 409, 413, 429) },
+  response: { 202: REGISTRATION_REPLY_SCHEMA, ...errorReplies(400, 409, 413, 429) },
+} as const
+
+const confirmSchema = {
+  summary: 'Confirm a registration with the code sent to its phone: the customer account is created, its phone proved',
+  description: 'Whoever proves a number first gets it: a number proved meanwhile by another account answers 409 PHONE_TAKEN.',
+  tags: ['mobile'],
+  body: {
+    type: 'object',
+    required: ['registrationId', 'code'],
+    additionalProperties: false,
+    properties: { registrationId: REGISTRATION_ID_SCHEMA, code: PHONE_CODE_SCHEMA },
+  },
+  response: { 201: USER_REPLY_SCHEMA, ...errorReplies(400, 404, 409, 413, 429) },
+} as const
+
+const resendSchema = {
+  summary: 'Send a registration’s phone a new code; the one before stops working',
+  tags: ['mobile'],
+  body: { type: 'object', required: ['registrationId'], additionalProperties: false, properties: { registrationId: REGISTRATION_ID_SCHEMA } },
+  response: { 202: REGISTRATION_REPLY_SCHEMA, ...errorReplies(400, 404, 413, 429) },
 } as const
 
 const loginSchema = {
@@ -55,7 +96,7 @@ const loginSchema = {
     type: 'object',
     required: ['phone', 'password'],
     additionalProperties: false,
-    properties: { phone: PHONE_SCHEMA, password: PASSWORD_SCHEMA },
+    properties: { phone: PHONE_TEXT_SCHEMA, password: PASSWORD_SCHEMA },
   },
   response: { 200: SESSION_REPLY_SCHEMA, ...errorReplies(400, 401, 413, 423, 429) },
 } as const
@@ -94,37 +135,40 @@ const bindingSchema = {
 export const mobileAuthRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
   const users = new UserStore(context.db)
   const links = new AccountLinks(context.db)
+  const phones = new PhoneVerification({ ...context, users, notifier: app.notifier })
   const sessions = { app, users, clock: context.clock, random: context.random, log: context.log }
   const small = { bodyLimit: AUTH_BODY_LIMIT_BYTES }
 
-  app.post<{ Body: RegisterBody; Reply: UserReply }>('/api/auth/register', { schema: registerSchema, ...small },
+  app.post<{ Body: RegisterBody; Reply: RegistrationReply }>('/api/auth/register', { schema: registerSchema, ...small },
     async (request, reply) => {
-      const { name, surname, email, password } = request.body
+      const { name, surname, password } = request.body
       const weakness = passwordWeakness(password)
       if (weakness !== undefined) throw new HttpError(400, 'WEAK_PASSWORD', weakness)
       const fullName = `${name.trim()} ${surname.trim()}`
       if (fullName.length > FULL_NAME_LENGTH_MAX) throw new HttpError(400, 'BAD_REQUEST', 'name and surname are too long together')
-      const user: NewUser = {
-        id: newUserId(context.random),
-        email: email === undefined ? null : normalizeEmail(email),
-        phone: phoneOf(request.body.phone),
-        fullName,
-        role: 'customer',
-        passwordHash: await context.passwords.hash(password),
-        createdAtMs: context.clock.nowMs(),
-      }
-      try {
-        users.insert(user)
-      } catch (error) {
-        throw userUniquenessError(error) ?? error
-      }
-      return reply.code(201).send(userReply(publicUser(user)))
+      const phone = phoneNumberOf(request.body.phone, context.config.phoneRegion)
+      const email = request.body.email === undefined ? null : normalizeEmail(request.body.email)
+      // Asked again when the code comes back: whoever takes the email first keeps it.
+      if (email !== null && users.credentialsByEmail(email) !== undefined) throw new HttpError(409, 'EMAIL_TAKEN', 'a user with this email exists')
+      const signUp = { userId: newUserId(context.random), fullName, email, passwordHash: await context.passwords.hash(password) }
+      return reply.code(202).send(registrationReply(phones.claimForSignUp(signUp, phone)))
     })
+
+  app.post<{ Body: { registrationId: string; code: string }; Reply: UserReply }>('/api/auth/register/confirm', {
+    schema: confirmSchema, ...small,
+  }, async (request, reply) => {
+    const user = phones.finishSignUp(request.body.registrationId, request.body.code)
+    return reply.code(201).send(userReply(user))
+  })
+
+  app.post<{ Body: { registrationId: string }; Reply: RegistrationReply }>('/api/auth/register/resend', {
+    schema: resendSchema, ...small,
+  }, async (request, reply) => reply.code(202).send(registrationReply(phones.resendForSignUp(request.body.registrationId))))
 
   app.post<{ Body: { phone: string; password: string }; Reply: SessionReply }>('/api/auth/login', { schema: loginSchema, ...small },
     async (request) => {
       const user = await checkPhoneLogin({ users, passwords: context.passwords, clock: context.clock },
-        request.body.phone, request.body.password)
+        phoneNumberOf(request.body.phone, context.config.phoneRegion), request.body.password)
       return startSession(sessions, user)
     })
 
@@ -151,4 +195,8 @@ export const mobileAuthRoutes: FastifyPluginAsync<{ context: HubContext }> = asy
     if (outcome === 'full') throw new HttpError(409, 'CONFLICT', 'you have linked as many accounts as a user may')
     return reply.code(outcome === 'linked' ? 201 : 200).send(accountLinkReply(links.byAccountNo(accountNo)!))
   })
+}
+
+function registrationReply(sent: CodeSent): RegistrationReply {
+  return { registrationId: sent.claimId, ...codeSentReply(sent) }
 }

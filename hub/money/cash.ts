@@ -7,6 +7,7 @@ import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import type { HubContext } from '../context'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
+import { printableLine } from '../http/text'
 import { cashTransferId } from '../ledger/ids'
 import type { TransferInput } from '../ledger/model'
 import { cashInPostings, cashOutPostings } from '../ledger/settle'
@@ -68,7 +69,7 @@ function cashSchema(kind: CashKind) {
           type: 'string', pattern: '^[!-~]{1,128}$',
           description: 'printable ASCII; the same key on the same wallet is the same transfer',
         },
-        reference: { type: 'string', maxLength: REFERENCE_LENGTH_MAX, description: 'receipt or slip number, kept with the transfer' },
+        reference: { ...printableLine(REFERENCE_LENGTH_MAX), description: 'receipt or slip number, kept with the transfer: one line of printable text' },
       },
     },
     response: { 200: CASH_REPLY_SCHEMA, 201: CASH_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404, 409, 413) },

@@ -1,17 +1,20 @@
 // POST /users/sign-up: anyone may register as a customer; the password is hashed with the hub's
-// hasher and never leaves it. Owners and operators are made by an operator, not here.
+// hasher and never leaves it. Owners and operators are made by an operator, not here. A phone number given
+// here is the account's once proved with the code sent to it (hub/users/phone-verification.ts).
 
 import type { FastifyPluginAsync } from 'fastify'
 import type { HubContext } from '../context'
 import { errorReplies, HttpError } from '../http/errors'
+import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
+import { PhoneVerification } from '../users/phone-verification'
+import { FULL_NAME_SCHEMA } from '../users/profile'
 import { USER_REPLY_SCHEMA, userReply, type UserReply } from '../users/routes'
-import { UserStore, newUserId, normalizeEmail, publicUser, type NewUser } from '../users/store'
+import { UserStore, newUserId, normalizeEmail, userUniquenessError, type NewUser } from '../users/store'
 import { MONEY_BODY_LIMIT_BYTES, moneyRouteError } from './wire'
 
 export const PASSWORD_LENGTH_MIN = 10
 const PASSWORD_LENGTH_MAX = 1024
 const EMAIL_LENGTH_MAX = 254
-const FULL_NAME_LENGTH_MAX = 200
 
 interface SignUpBody {
   fullName: string
@@ -28,16 +31,16 @@ const signUpSchema = {
     required: ['fullName', 'email', 'password'],
     additionalProperties: false,
     properties: {
-      fullName: { type: 'string', minLength: 1, maxLength: FULL_NAME_LENGTH_MAX },
+      fullName: FULL_NAME_SCHEMA,
       email: { type: 'string', format: 'email', maxLength: EMAIL_LENGTH_MAX },
       password: {
         type: 'string', maxLength: PASSWORD_LENGTH_MAX,
         description: `at least ${PASSWORD_LENGTH_MIN} characters, with a letter and a digit`,
       },
-      phone: { type: 'string', pattern: '^\\+?[0-9]{3,31}$', description: 'digits, optionally after a +' },
+      phone: { ...PHONE_TEXT_SCHEMA, description: `${PHONE_TEXT_SCHEMA.description}; it gets a code, and is the account's once proved` },
     },
   },
-  response: { 201: USER_REPLY_SCHEMA, ...errorReplies(400, 409, 413) },
+  response: { 201: USER_REPLY_SCHEMA, ...errorReplies(400, 409, 413, 429) },
 } as const
 
 /** Why a password is too weak to accept, or undefined when it is strong enough. */
@@ -50,40 +53,38 @@ export function passwordWeakness(password: string): string | undefined {
 
 export const signUpRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
   const users = new UserStore(context.db)
+  const phones = new PhoneVerification({ ...context, users, notifier: app.notifier })
 
   app.post<{ Body: SignUpBody; Reply: UserReply }>('/users/sign-up',
     { schema: signUpSchema, bodyLimit: MONEY_BODY_LIMIT_BYTES }, async (request, reply) => {
       const weakness = passwordWeakness(request.body.password)
       if (weakness !== undefined) throw moneyRouteError(400, 'WEAK_PASSWORD', weakness)
       const email = normalizeEmail(request.body.email)
+      const phone = request.body.phone === undefined ? undefined : phoneNumberOf(request.body.phone, context.config.phoneRegion)
       // Checked before hashing so a taken email costs no scrypt; the unique index still decides a race.
       if (users.credentialsByEmail(email) !== undefined) throw emailTaken()
 
       const user: NewUser = {
         id: newUserId(context.random),
         email,
-        phone: request.body.phone ?? null,
-        fullName: request.body.fullName,
+        fullName: request.body.fullName.trim(),
         role: 'customer',
         passwordHash: await context.passwords.hash(request.body.password),
         createdAtMs: context.clock.nowMs(),
       }
-      try {
-        users.insert(user)
-      } catch (error) {
-        throw uniquenessError(error) ?? error
-      }
-      return reply.code(201).send(userReply(publicUser(user)))
+      // One transaction: a number refused (taken, too many codes) creates no account either.
+      context.db.transaction(() => {
+        try {
+          users.insert(user)
+        } catch (error) {
+          throw userUniquenessError(error) ?? error
+        }
+        if (phone !== undefined) phones.claimForUser(user.id, phone)
+      })()
+      return reply.code(201).send(userReply(users.byId(user.id)!))
     })
 }
 
 function emailTaken(): HttpError {
   return moneyRouteError(409, 'EMAIL_TAKEN', 'a user with this email exists')
-}
-
-function uniquenessError(error: unknown): HttpError | undefined {
-  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') return undefined
-  if (error.message.includes('users.email')) return emailTaken()
-  if (error.message.includes('users.phone')) return moneyRouteError(409, 'PHONE_TAKEN', 'a user with this phone exists')
-  return undefined
 }

@@ -33,7 +33,6 @@ export const DAY_MS = 24 * 60 * 60 * 1000
 export type MoneyRouteErrorCode =
   | 'WEAK_PASSWORD'
   | 'EMAIL_TAKEN'
-  | 'PHONE_TAKEN'
   | 'ACCOUNT_EXISTS'
   | 'IDEMPOTENCY_CONFLICT'
 

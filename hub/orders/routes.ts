@@ -8,6 +8,7 @@ import type { HubContext } from '../context'
 import { GatewayStore } from '../gateways/store'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
+import { printableLine } from '../http/text'
 import { BEARER_SECURITY, callerOf, IDENTIFIER_SCHEMA } from '../money/wire'
 import { orderDecidedMessage, orderPlacedMessage } from '../notify/message'
 import { absentBodyAsEmpty } from '../users/optional-body'
@@ -100,7 +101,7 @@ const createSchema = {
           },
         },
       },
-      shippingAddress: { type: 'string', minLength: 1, maxLength: ADDRESS_LENGTH_MAX, pattern: '\\S' },
+      shippingAddress: printableLine(ADDRESS_LENGTH_MAX),
     },
   },
   response: { 201: ORDER_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 409, 413) },
@@ -151,7 +152,7 @@ const getSchema = {
   response: { 200: ORDER_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404) },
 } as const
 
-const REASON_SCHEMA = { type: 'string', minLength: 1, maxLength: REASON_LENGTH_MAX } as const
+const REASON_SCHEMA = printableLine(REASON_LENGTH_MAX)
 
 function decisionSchema(decision: 'validate' | 'reject', method: 'GET' | 'POST') {
   const reason = { type: 'object', additionalProperties: false, properties: { reason: REASON_SCHEMA } } as const

@@ -9,6 +9,7 @@ import type { HubContext } from '../context'
 import { GatewayStore } from '../gateways/store'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
+import { printableLine } from '../http/text'
 import {
   AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, IDENTIFIER_SCHEMA, MONEY_BODY_LIMIT_BYTES, amountsAsStrings, callerOf,
 } from '../money/wire'
@@ -118,7 +119,7 @@ const transferSchema = {
       toWalletAddress: { ...IDENTIFIER_SCHEMA, description: 'the payee’s wallet account id' },
       amount: AMOUNT_SCHEMA,
       currency: CURRENCY_SCHEMA,
-      reference: { type: 'string', minLength: 1, maxLength: REFERENCE_LENGTH_MAX },
+      reference: { ...printableLine(REFERENCE_LENGTH_MAX), description: 'shown to the payee: one line of printable text' },
       idempotencyKey: { type: 'string', pattern: '^[!-~]{1,128}$', description: 'printable ASCII; the same key is the same payment' },
     },
   },

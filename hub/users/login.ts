@@ -5,7 +5,7 @@ import { sha256, toHex } from '../../protocol/bytes'
 import type { Clock, RandomBytes } from '../context'
 import { HttpError } from '../http/errors'
 import type { PasswordHasher } from './passwords'
-import { normalizeEmail, normalizePhone, publicUser, type User, type UserCredentials, type UserStore } from './store'
+import { normalizeEmail, publicUser, type User, type UserCredentials, type UserStore } from './store'
 
 export const LOGIN_FAILURES_MAX = 5
 export const LOCKOUT_MS = 15 * 60 * 1000
@@ -30,9 +30,9 @@ export async function checkPasswordLogin(dependencies: LoginDependencies, email:
   return checkPassword(dependencies, user, password, BAD_CREDENTIALS_MESSAGE)
 }
 
-/** As checkPasswordLogin, for the mobile API's phone logins. */
+/** As checkPasswordLogin, for the mobile API's phone logins; `phone` in E.164 (phoneNumberOf). */
 export async function checkPhoneLogin(dependencies: LoginDependencies, phone: string, password: string): Promise<User> {
-  const user = dependencies.users.credentialsByPhone(normalizePhone(phone))
+  const user = dependencies.users.credentialsByPhone(phone)
   return checkPassword(dependencies, user, password, BAD_PHONE_CREDENTIALS_MESSAGE)
 }
 

@@ -33,7 +33,6 @@ export async function ensureOperator(context: HubContext): Promise<OperatorBoots
     users.insert({
       id: newUserId(context.random),
       email,
-      phone: null,
       fullName: 'Hub operator',
       role: 'operator',
       passwordHash,

@@ -25,6 +25,11 @@ export const AUTH_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
   'POST /users/reset-password-finish': { max: 10, windowMs: 15 * MINUTE_MS },
   'PATCH /users/update-password': { max: 10, windowMs: 15 * MINUTE_MS },
   'POST /api/auth/device/pay/confirm': { max: 30, windowMs: 5 * MINUTE_MS },
+  // Phone codes: each address's tries are bounded here, each number's and account's sends in phone-verification.ts.
+  'POST /api/auth/register/confirm': { max: 30, windowMs: 15 * MINUTE_MS },
+  'POST /api/auth/register/resend': { max: 10, windowMs: 15 * MINUTE_MS },
+  'POST /users/verify-phone-init': { max: 10, windowMs: 15 * MINUTE_MS },
+  'POST /users/verify-phone-finish': { max: 30, windowMs: 15 * MINUTE_MS },
 }
 
 /** Client IPs remembered per route; past this the least recently seen is forgotten. */

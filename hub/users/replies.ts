@@ -6,12 +6,17 @@ import type { User } from './store'
 
 export const USER_REPLY_SCHEMA = {
   type: 'object',
-  required: ['id', 'email', 'phone', 'fullName', 'role', 'createdAt'],
+  required: ['id', 'email', 'phone', 'phoneVerified', 'phonePending', 'fullName', 'role', 'createdAt'],
   additionalProperties: false,
   properties: {
     id: { type: 'string' },
     email: { type: ['string', 'null'] },
-    phone: { type: ['string', 'null'] },
+    phone: { type: ['string', 'null'], description: 'E.164' },
+    phoneVerified: {
+      type: 'boolean',
+      description: 'the phone was proved with a code sent to it; only a proved phone receives money sent to a number',
+    },
+    phonePending: { type: ['string', 'null'], description: 'a number given and not yet proved with its code (E.164)' },
     fullName: { type: 'string' },
     role: { type: 'string', enum: [...ROLES] },
     createdAt: { type: 'string', format: 'date-time' },
@@ -22,6 +27,8 @@ export interface UserReply {
   id: string
   email: string | null
   phone: string | null
+  phoneVerified: boolean
+  phonePending: string | null
   fullName: string
   role: User['role']
   createdAt: string
@@ -32,6 +39,8 @@ export function userReply(user: User): UserReply {
     id: user.id,
     email: user.email,
     phone: user.phone,
+    phoneVerified: user.phoneVerifiedAtMs !== null,
+    phonePending: user.phonePending,
     fullName: user.fullName,
     role: user.role,
     createdAt: new Date(user.createdAtMs).toISOString(),

@@ -52,3 +52,56 @@ CREATE TABLE password_resets (
 CREATE INDEX password_resets_by_user ON password_resets (user_id, expires_at_ms);
 CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens (expires_at_ms);
 `
+
+// Phone numbers proved by a one-time code (hub/users/phone-verification.ts). users.phone holds a number only once
+// its owner proved it, in E.164; a row whose number has no phone_verified_at_ms kept it from before this migration
+// (hub/users/stored-phones.ts rewrites those in E.164 at start). A number wanted but not yet proved is a claim:
+// a signed-in user's change of number (one per user), or a phone sign-up whose account the proof creates. Claims
+// are not unique per number: whoever proves the number first gets it, and the other claims on it end. Codes are
+// kept as SHA-256 hashes only; phone_code_sends counts the codes sent, per number and per claimant, for the limits.
+export const PHONE_VERIFICATION_SQL = `
+ALTER TABLE users ADD COLUMN phone_verified_at_ms INTEGER CHECK (phone_verified_at_ms IS NULL OR phone IS NOT NULL);
+CREATE TRIGGER users_new_phones_are_e164 BEFORE UPDATE OF phone ON users
+WHEN NEW.phone IS NOT NULL AND NEW.phone IS NOT OLD.phone
+  AND NOT (NEW.phone GLOB '+[1-9]*' AND NOT substr(NEW.phone, 2) GLOB '*[^0-9]*' AND length(NEW.phone) BETWEEN 4 AND 16)
+BEGIN SELECT RAISE(ABORT, 'users.phone takes E.164 numbers only'); END;
+CREATE TRIGGER users_inserted_phones_are_e164 BEFORE INSERT ON users
+WHEN NEW.phone IS NOT NULL
+  AND NOT (NEW.phone GLOB '+[1-9]*' AND NOT substr(NEW.phone, 2) GLOB '*[^0-9]*' AND length(NEW.phone) BETWEEN 4 AND 16)
+BEGIN SELECT RAISE(ABORT, 'users.phone takes E.164 numbers only'); END;
+
+CREATE TABLE phone_claims (
+  id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+  phone TEXT NOT NULL CHECK (phone GLOB '+[1-9]*' AND length(phone) BETWEEN 4 AND 16),
+  -- The signed-in user who wants the number; NULL for a sign-up, whose account does not exist yet.
+  user_id TEXT REFERENCES users (id),
+  sign_up_user_id TEXT CHECK (sign_up_user_id IS NULL OR length(sign_up_user_id) BETWEEN 1 AND 64),
+  sign_up_full_name TEXT CHECK (sign_up_full_name IS NULL OR length(sign_up_full_name) <= 200),
+  sign_up_email TEXT CHECK (sign_up_email IS NULL OR (length(sign_up_email) BETWEEN 3 AND 254 AND sign_up_email = lower(sign_up_email))),
+  sign_up_password_hash TEXT CHECK (sign_up_password_hash IS NULL OR length(sign_up_password_hash) BETWEEN 1 AND 255),
+  code_sha256 TEXT NOT NULL CHECK (length(code_sha256) = 64),
+  code_expires_at_ms INTEGER NOT NULL,
+  wrong_codes INTEGER NOT NULL DEFAULT 0 CHECK (wrong_codes >= 0),
+  created_at_ms INTEGER NOT NULL,
+  -- Sign-ups only: an account nobody proved in time is forgotten. A user's claim lasts until replaced or proved.
+  expires_at_ms INTEGER,
+  CHECK ((user_id IS NULL) = (sign_up_user_id IS NOT NULL)),
+  CHECK ((sign_up_user_id IS NULL) = (sign_up_full_name IS NULL)),
+  CHECK ((sign_up_user_id IS NULL) = (sign_up_password_hash IS NULL)),
+  CHECK ((sign_up_user_id IS NULL) = (expires_at_ms IS NULL)),
+  CHECK (sign_up_user_id IS NOT NULL OR sign_up_email IS NULL)
+) STRICT;
+CREATE UNIQUE INDEX phone_claims_one_per_user ON phone_claims (user_id) WHERE user_id IS NOT NULL;
+CREATE INDEX phone_claims_by_phone ON phone_claims (phone);
+CREATE INDEX phone_claims_by_expiry ON phone_claims (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
+
+CREATE TABLE phone_code_sends (
+  phone TEXT NOT NULL,
+  -- 'user:<id>' or 'sign-up:<claim id>'.
+  claimant TEXT NOT NULL CHECK (length(claimant) BETWEEN 1 AND 100),
+  sent_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX phone_code_sends_by_phone ON phone_code_sends (phone, sent_at_ms);
+CREATE INDEX phone_code_sends_by_claimant ON phone_code_sends (claimant, sent_at_ms);
+CREATE INDEX phone_code_sends_by_time ON phone_code_sends (sent_at_ms);
+`

@@ -10,7 +10,11 @@ import type { Role } from './roles'
 export interface User {
   id: string
   email: string | null
+  /** E.164. Proved by a code when phoneVerifiedAtMs is set; else a number kept from before codes were asked. */
   phone: string | null
+  phoneVerifiedAtMs: number | null
+  /** A number the user asked for and has not proved yet (hub/users/phone-verification.ts). */
+  phonePending: string | null
   fullName: string
   role: Role
   createdAtMs: number
@@ -23,20 +27,14 @@ export interface UserCredentials extends User {
   lockedUntilMs: number | null
 }
 
+/** A new account has no phone: a number enters users only once proved (UserStore.insertWithProvedPhone). */
 export interface NewUser {
   id: string
   email: string | null
-  phone: string | null
   fullName: string
   role: Role
   passwordHash: string
   createdAtMs: number
-}
-
-export interface ProfileChanges {
-  fullName?: string
-  /** As normalizePhone leaves it. */
-  phone?: string
 }
 
 /** What consuming a refresh token found: a live token (now dead), a token used before, or nothing. */
@@ -49,6 +47,8 @@ interface UserRow {
   id: string
   email: string | null
   phone: string | null
+  phone_verified_at_ms: number | null
+  phone_pending: string | null
   full_name: string
   password_hash: string
   role: Role
@@ -56,6 +56,9 @@ interface UserRow {
   locked_until_ms: number | null
   created_at_ms: number
 }
+
+// Every read of a user carries the number it is waiting to prove, if any (at most one claim per user).
+const USER_SELECT = `SELECT users.*, (SELECT phone FROM phone_claims WHERE phone_claims.user_id = users.id) AS phone_pending FROM users`
 
 export class UserStore {
   private readonly byEmail
@@ -67,11 +70,11 @@ export class UserStore {
   private readonly statements
 
   constructor(private readonly db: SqliteDatabase) {
-    this.byEmail = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?')
+    this.byEmail = db.prepare<[string], UserRow>(`${USER_SELECT} WHERE email = ?`)
     this.countOfRole = db.prepare<[Role], { count: number }>('SELECT count(*) AS count FROM users WHERE role = ?')
-    this.insertUser = db.prepare<[string, string | null, string | null, string, string, Role, number]>(
-      `INSERT INTO users (id, email, phone, full_name, password_hash, role, created_at_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`)
+    this.insertUser = db.prepare<[string, string | null, string | null, number | null, string, string, Role, number]>(
+      `INSERT INTO users (id, email, phone, phone_verified_at_ms, full_name, password_hash, role, created_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
     // Counted in SQL, so concurrent failed logins cannot overwrite each other's count.
     this.updateFailures = db.prepare<{ id: string; failuresMax: number; lockedUntilMs: number }>(
       `UPDATE users SET
@@ -83,11 +86,13 @@ export class UserStore {
     this.insertRefreshToken = db.prepare<[string, string, number, number]>(
       'INSERT INTO refresh_tokens (token_sha256, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)')
     this.statements = {
-      byId: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
-      byPhone: db.prepare<[string], UserRow>('SELECT * FROM users WHERE phone = ?'),
+      byId: db.prepare<[string], UserRow>(`${USER_SELECT} WHERE id = ?`),
+      byPhone: db.prepare<[string], UserRow>(`${USER_SELECT} WHERE phone = ?`),
       countsByRole: db.prepare<[], { role: Role; count: number }>('SELECT role, count(*) AS count FROM users GROUP BY role'),
-      updateProfile: db.prepare<{ id: string; fullName: string; phone: string | null }>(
-        'UPDATE users SET full_name = :fullName, phone = :phone WHERE id = :id'),
+      updateFullName: db.prepare<[string, string]>('UPDATE users SET full_name = ? WHERE id = ?'),
+      setProvedPhone: db.prepare<[string, number, string]>('UPDATE users SET phone = ?, phone_verified_at_ms = ? WHERE id = ?'),
+      releaseUnprovedPhone: db.prepare<[string]>(
+        'UPDATE users SET phone = NULL WHERE id = ? AND phone_verified_at_ms IS NULL AND email IS NOT NULL'),
       updatePassword: db.prepare<[string, string]>(
         'UPDATE users SET password_hash = ?, failed_logins = 0, locked_until_ms = NULL WHERE id = ?'),
       setRole: db.prepare<[Role, string, Role]>('UPDATE users SET role = ? WHERE id = ? AND role = ?'),
@@ -129,7 +134,12 @@ export class UserStore {
   }
 
   insert(user: NewUser): void {
-    this.insertUser.run(user.id, user.email, user.phone, user.fullName, user.passwordHash, user.role, user.createdAtMs)
+    this.insertUser.run(user.id, user.email, null, null, user.fullName, user.passwordHash, user.role, user.createdAtMs)
+  }
+
+  /** A phone sign-up's account, created once its number is proved. Throws the unique-constraint error of a taken email. */
+  insertWithProvedPhone(user: NewUser, phone: string, provedAtMs: number): void {
+    this.insertUser.run(user.id, user.email, phone, provedAtMs, user.fullName, user.passwordHash, user.role, user.createdAtMs)
   }
 
   /** Counts a failed login; the `failuresMax`th in a row locks the account until `lockedUntilMs`. */
@@ -158,10 +168,16 @@ export class UserStore {
     return row === undefined ? undefined : credentialsFromRow(row)
   }
 
-  /** `phone` as stored: see normalizePhone. */
+  /** The account whose number this is (E.164, see phoneNumberOf), proved or kept from before codes were asked. */
   credentialsByPhone(phone: string): UserCredentials | undefined {
     const row = this.statements.byPhone.get(phone)
     return row === undefined ? undefined : credentialsFromRow(row)
+  }
+
+  /** The account that proved this number: the only one money sent to the number may reach. */
+  byProvedPhone(phone: string): User | undefined {
+    const row = this.statements.byPhone.get(phone)
+    return row === undefined || row.phone_verified_at_ms === null ? undefined : publicUser(credentialsFromRow(row))
   }
 
   countsByRole(): Record<Role, number> {
@@ -170,17 +186,21 @@ export class UserStore {
     return counts
   }
 
-  /** Throws HttpError 409 PHONE_TAKEN when the phone belongs to someone else. */
-  updateProfile(id: string, changes: ProfileChanges): User | undefined {
-    const user = this.byId(id)
-    if (user === undefined) return undefined
-    const next = { id, fullName: changes.fullName ?? user.fullName, phone: changes.phone ?? user.phone }
-    try {
-      this.statements.updateProfile.run(next)
-    } catch (error) {
-      throw userUniquenessError(error) ?? error
-    }
-    return this.byId(id)
+  updateFullName(id: string, fullName: string): void {
+    this.statements.updateFullName.run(fullName, id)
+  }
+
+  /** The number is the user's, proved now; whatever number they had before is let go. */
+  setProvedPhone(id: string, phone: string, provedAtMs: number): void {
+    this.statements.setProvedPhone.run(phone, provedAtMs, id)
+  }
+
+  /**
+   * Takes a number the user never proved away from them, for the account that just proved it. Only an account that
+   * can still log in by email loses it (the users table wants an email or a phone): false, and nothing changed, else.
+   */
+  releaseUnprovedPhone(id: string): boolean {
+    return this.statements.releaseUnprovedPhone.run(id).changes === 1
   }
 
   /** Stores a new hash and lifts any lockout. */
@@ -269,20 +289,14 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase()
 }
 
-/** A phone as stored: digits with an optional leading +, the spaces, dots, dashes and brackets people type removed. */
-export function normalizePhone(phone: string): string {
-  return phone.trim().replace(/[\s().-]/g, '')
-}
-
-/** What normalizePhone must leave: 3 to 31 digits, optionally after a +. */
-export const PHONE_PATTERN = /^\+?[0-9]{3,31}$/
-
 /** The user without credentials: the only shape that goes on the wire. */
 export function publicUser(user: User): User {
   return {
     id: user.id,
     email: user.email,
     phone: user.phone,
+    phoneVerifiedAtMs: user.phoneVerifiedAtMs,
+    phonePending: user.phonePending,
     fullName: user.fullName,
     role: user.role,
     createdAtMs: user.createdAtMs,
@@ -294,6 +308,8 @@ function credentialsFromRow(row: UserRow): UserCredentials {
     id: row.id,
     email: row.email,
     phone: row.phone,
+    phoneVerifiedAtMs: row.phone_verified_at_ms,
+    phonePending: row.phone_pending,
     fullName: row.full_name,
     role: row.role,
     createdAtMs: row.created_at_ms,

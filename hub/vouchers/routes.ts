@@ -9,6 +9,7 @@ import type { HubContext } from '../context'
 import type { AccessClaims } from '../http/auth'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
+import { printableLine } from '../http/text'
 import { DeviceStore, type Device } from './devices'
 import { voucherPolicy } from './policy'
 import { RevocationCatchUp } from './revocation-catch-up'
@@ -99,8 +100,8 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
         properties: {
           imei: IMEI,
           publicKey: { type: 'string', minLength: 44, maxLength: 44, description: '32 bytes, base64' },
-          model: { type: 'string', maxLength: 80 },
-          brand: { type: 'string', maxLength: 80 },
+          model: printableLine(80),
+          brand: printableLine(80),
         },
       },
       response: { 201: DEVICE_REPLY, ...errorReplies(400, 401, 403, 409) },

@@ -69,7 +69,7 @@ t.test('missing or malformed fields of a new gateway are 400s', async (t) => {
     [{ type: 'pi', eui: EUI, price: '1' }, 'BAD_REQUEST', /name/],
     [{ name: 'x', eui: EUI, price: '1' }, 'BAD_REQUEST', /type/],
     [{ name: 'x', type: 'pi', price: '1' }, 'BAD_REQUEST', /eui/],
-    [{ name: '   ', type: 'pi', eui: EUI, price: '1' }, 'BAD_REQUEST', /name/],
+    [{ name: '   ', type: 'pi', eui: EUI, price: '1' }, 'BAD_TEXT', /name/],
     [{ name: 'x', type: 'pi', eui: EUI }, 'BAD_REQUEST', /price/],
     [{ name: 'x', type: 'pi', eui: EUI, price: '1', priceMinor: 1 }, 'BAD_REQUEST', /not both/],
     [{ name: 'x', type: 'pi', eui: EUI, price: '10.5' }, 'MONEY_PRECISION', /XOF/],

@@ -46,6 +46,7 @@ t.test('defaults apply when neither flags nor environment say anything', async (
     voucherRevocationsPerWindowMax: 4,
     voucherWindow_ms: 86_400_000,
     revocableVouchersMax: 65_536,
+    phoneRegion: 'SN',
   })
 })
 
@@ -71,6 +72,7 @@ t.test('every flag and its environment variable give the same configuration', as
     ['lora-username', 'PAYALL_LORA_USERNAME', 'payall@ttn'],
     ['lora-uplink-port', 'PAYALL_LORA_UPLINK_PORT', '20'],
     ['lora-downlink-port', 'PAYALL_LORA_DOWNLINK_PORT', '21'],
+    ['phone-region', 'PAYALL_PHONE_REGION', 'ci'],
     ['lora-catch-up-downlinks-per-report', 'PAYALL_LORA_CATCH_UP_DOWNLINKS_PER_REPORT', '4'],
     ['voucher-limit-min-minor', 'PAYALL_VOUCHER_LIMIT_MIN_MINOR', '500'],
     ['vouchers-open-per-device-max', 'PAYALL_VOUCHERS_OPEN_PER_DEVICE_MAX', '3'],
@@ -86,6 +88,7 @@ t.test('every flag and its environment variable give the same configuration', as
   t.equal(fromFlags.httpPort, 8080)
   t.equal(fromFlags.logLevel, 'debug')
   t.same(fromFlags.corsOrigins, ['https://shop.example', 'http://localhost:5173'])
+  t.equal(fromFlags.phoneRegion, 'CI', 'a region code in any case')
 })
 
 t.test('a flag wins over its environment variable', async (t) => {
@@ -143,6 +146,8 @@ t.test('a bad value names the variable or flag it came from', async (t) => {
     [{ PAYALL_CHAIN_KEY: '0x1234' }, 'PAYALL_CHAIN_KEY'],
     [{ PAYALL_ANCHOR_ADDRESS: '0xnothex' }, 'PAYALL_ANCHOR_ADDRESS'],
     [{ PAYALL_HTTP_HOST: '  ' }, 'PAYALL_HTTP_HOST'],
+    [{ PAYALL_PHONE_REGION: 'XX' }, 'PAYALL_PHONE_REGION'],
+    [{ PAYALL_PHONE_REGION: 'Senegal' }, 'PAYALL_PHONE_REGION'],
     [{ PAYALL_VOUCHER_LIMIT_MIN_MINOR: '0' }, 'PAYALL_VOUCHER_LIMIT_MIN_MINOR'],
     [{ PAYALL_VOUCHER_WINDOW_MS: '1000' }, 'PAYALL_VOUCHER_WINDOW_MS'],
     [{ PAYALL_REVOCABLE_VOUCHERS_MAX: '65537' }, 'PAYALL_REVOCABLE_VOUCHERS_MAX'],
@@ -179,4 +184,5 @@ t.test('help lists every option with its variable and default', async (t) => {
     }
   }
   t.match(help, '--help')
+  t.match(help, /--phone-region REGION {2}\(PAYALL_PHONE_REGION, default SN\)\n.*SN \(Senegal, \+221\)/, 'says why the default is SN')
 })

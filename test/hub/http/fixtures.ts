@@ -70,12 +70,13 @@ export function testConfig(dataDir: string, overrides: Partial<HubConfig> = {}):
   return { ...parseConfig([], {}), dataDir, ...overrides }
 }
 
-export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed?: string } = {}): {
+/** `dataDir`: a directory holding a database already (t.testdir() empties its directory). */
+export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed?: string; dataDir?: string } = {}): {
   context: HubContext
   clock: ManualClock
   log: CapturedLog
 } {
-  const dataDir = t.testdir()
+  const dataDir = options.dataDir ?? t.testdir()
   const db = openDatabase(join(dataDir, 'hub.sqlite'))
   t.teardown(() => db.close())
   const random = seededRandom(options.seed ?? 'hub-http-test')
@@ -105,7 +106,7 @@ export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed
 
 export async function testHub(
   t: Tap,
-  options: { config?: Partial<HubConfig>; seed?: string; beforeReady?: (app: FastifyInstance) => void } = {},
+  options: { config?: Partial<HubConfig>; seed?: string; dataDir?: string; beforeReady?: (app: FastifyInstance) => void } = {},
 ): Promise<TestHub> {
   const { context, clock, log } = testContext(t, options)
   const app = await buildApp(context)
@@ -123,7 +124,6 @@ export async function addUser(
   new UserStore(context.db).insert({
     id,
     email: user.email,
-    phone: null,
     fullName: user.fullName ?? 'Test User',
     role: user.role,
     passwordHash: user.passwordHash ?? (await context.passwords.hash(user.password!)),

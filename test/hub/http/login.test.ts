@@ -22,7 +22,7 @@ t.test('a good login returns an access token, a refresh token and the user witho
   const body = response.json()
   t.same(Object.keys(body).sort(), ['refreshToken', 'token', 'user'])
   t.same(body.user, {
-    id, email: EMAIL, phone: null, fullName: 'Awa Diop', role: 'owner', createdAt: new Date(clock.nowMs()).toISOString(),
+    id, email: EMAIL, phone: null, phoneVerified: false, phonePending: null, fullName: 'Awa Diop', role: 'owner', createdAt: new Date(clock.nowMs()).toISOString(),
   })
   t.notMatch(response.body, /scrypt|password/i, 'nothing about the password goes out')
 

@@ -156,7 +156,7 @@ t.test('an operator approves or rejects a pending document once; the user is tol
   t.equal(twice.statusCode, 409)
   t.equal(errorOf(twice).code, 'DOCUMENT_REVIEWED')
   t.same(outbox(hub, 'document_reviewed').map((message) => message.recipient), [hub.customer.email, hub.customer.email])
-  t.match(outbox(hub, 'document_reviewed')[1]!.body, /rejected: blurred/)
+  t.match(outbox(hub, 'document_reviewed')[1]!.body, /rejected: “blurred”\./)
 })
 
 t.test('only an operator reviews, and only a document of the user named', async (t) => {

@@ -14,8 +14,8 @@ async function bindDevice(hub: RestHub, user: MobileUser, imei: string): Promise
 
 t.test('the balance behind a device is for the device’s own user, by path or by body', async (t) => {
   const hub = await restHub(t)
-  const fatou = await mobileUser(hub.app)
-  const moussa = await mobileUser(hub.app)
+  const fatou = await mobileUser(hub)
+  const moussa = await mobileUser(hub)
   const wallet = await fundedWallet(hub.app, hub.operator, fatou, 'XOF', '4200')
   await fundedWallet(hub.app, hub.operator, moussa, 'XOF', '999999')
   await bindDevice(hub, fatou, '356938035643809')
@@ -41,7 +41,7 @@ t.test('the balance behind a device is for the device’s own user, by path or b
 
 t.test('balance routes refuse other roles, no token, malformed IMEIs and oversized bodies', async (t) => {
   const hub = await restHub(t)
-  const fatou = await mobileUser(hub.app)
+  const fatou = await mobileUser(hub)
   t.equal((await call(hub.app, undefined, { method: 'GET', url: '/api/auth/device/balance/356938035643809' })).statusCode, 401)
   t.equal((await call(hub.app, hub.operator, { method: 'GET', url: '/api/auth/device/balance/356938035643809' })).statusCode, 403)
   t.equal((await call(hub.app, hub.owner, { method: 'POST', url: '/api/auth/device/balancecheck', payload: { imei: '1' } })).statusCode, 403)
@@ -54,8 +54,8 @@ t.test('balance routes refuse other roles, no token, malformed IMEIs and oversiz
 
 t.test('the device history is the caller’s own, paged', async (t) => {
   const hub = await restHub(t)
-  const fatou = await mobileUser(hub.app)
-  const moussa = await mobileUser(hub.app)
+  const fatou = await mobileUser(hub)
+  const moussa = await mobileUser(hub)
   await fundedWallet(hub.app, hub.operator, fatou, 'XOF', '100')
   await fundedWallet(hub.app, hub.operator, moussa, 'XOF', '31337')
   const own = await call(hub.app, fatou, { method: 'GET', url: '/api/auth/device/transaction?pageSize=10' })

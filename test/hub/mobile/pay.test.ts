@@ -2,7 +2,7 @@ import t from 'tap'
 import { PAYMENT_CODE_LIFETIME_MS, WRONG_CODES_MAX } from '../../../hub/mobile/payment-code'
 import { OPEN_PAYMENTS_PER_PAYER_MAX } from '../../../hub/mobile/payments'
 import { errorOf } from '../http/fixtures'
-import { balanceOf, call, fundedWallet, mobileUser, outbox, restHub, secretIn, type MobileUser, type RestHub } from '../users/fixtures'
+import { balanceOf, call, fundedWallet, mobileUser, outbox, provePhone, restHub, secretIn, type MobileUser, type RestHub } from '../users/fixtures'
 
 interface PayWorld extends RestHub {
   payer: MobileUser
@@ -12,8 +12,8 @@ interface PayWorld extends RestHub {
 
 async function payWorld(t: Parameters<typeof restHub>[0]): Promise<PayWorld> {
   const hub = await restHub(t)
-  const payer = await mobileUser(hub.app, { name: 'Fatou' })
-  const payee = await mobileUser(hub.app, { name: 'Moussa' })
+  const payer = await mobileUser(hub, { name: 'Fatou' })
+  const payee = await mobileUser(hub, { name: 'Moussa' })
   const payerWallet = await fundedWallet(hub.app, hub.operator, payer, 'XOF', '10000')
   return { ...hub, payer, payee, payerWallet }
 }
@@ -35,7 +35,7 @@ t.test('pay sends a 6-digit code to the payer; the right code settles through th
   t.equal(balanceOf(hub, hub.payerWallet), 10000, 'nothing moves before the code')
   const [message] = outbox(hub, 'payment_code')
   t.match(message, { channel: 'sms', recipient: hub.payer.phone, user_id: hub.payer.userId })
-  t.match(message!.body, /2\u202f500 XOF to Moussa Ndiaye/)
+  t.match(message!.body, /2\u202f500 XOF to \u201CMoussa Ndiaye\u201D\. Valid 5 min/, 'the payee’s name in quotes of its own')
   const stored = hub.context.db.prepare('SELECT code_sha256 FROM mobile_payments WHERE id = ?').get(paymentId) as { code_sha256: string }
   const code = secretIn(hub, 'payment_code')
   t.notMatch(stored.code_sha256, code, 'the code is stored hashed')
@@ -152,4 +152,36 @@ t.test('pay and confirm are for customers with a token, with well-formed, bounde
   t.equal((await confirm(hub, 'pay_x', '12345')).statusCode, 400, 'six digits')
   t.equal((await confirm(hub, 'pay_x', 'abcdef')).statusCode, 400)
   t.equal((await confirm(hub, 'pay_x', '123456')).statusCode, 404)
+})
+
+t.test('a squatter’s update-account to the owner’s number does not draw a payment sent to that number', async (t) => {
+  const hub = await payWorld(t)
+  const squatter = await mobileUser(hub, { name: 'Squatter' })
+  const owner = hub.payee
+  const squat = await call(hub.app, squatter, { method: 'PATCH', url: '/users/update-account', payload: { phone: owner.phone.slice(4) } })
+  t.equal(squat.statusCode, 409, 'a number its owner proved cannot be claimed')
+  t.equal(errorOf(squat).code, 'PHONE_TAKEN')
+  const { paymentId } = (await pay(hub, { toPhone: owner.phone, amount: '700' })).json()
+  t.equal((await confirm(hub, paymentId, secretIn(hub, 'payment_code'))).statusCode, 200)
+  t.equal(balanceOf(hub, `${owner.userId}.XOF`), 700, 'the owner is paid')
+  t.equal(balanceOf(hub, `${squatter.userId}.XOF`), undefined, 'the squatter is not')
+})
+
+t.test('a number only claimed, not proved, cannot be paid: the same 404 as an unknown number', async (t) => {
+  const hub = await payWorld(t)
+  const claimed = await call(hub.app, hub.payee, { method: 'PATCH', url: '/users/update-account', payload: { phone: '+221 76 111 22 33' } })
+  t.equal(claimed.json().phonePending, '+221761112233')
+  const pending = await pay(hub, { toPhone: '+221761112233', amount: '100' })
+  const unknown = await pay(hub, { toPhone: '+221761112234', amount: '100' })
+  t.equal(pending.statusCode, 404)
+  t.equal(errorOf(pending).code, 'UNKNOWN_PAYEE')
+  t.equal(pending.body, unknown.body, 'the answer does not tell a pending number from an unknown one')
+  t.equal(outbox(hub, 'payment_code').length, 0)
+
+  t.equal((await provePhone(hub, hub.payee)).statusCode, 200)
+  const { paymentId } = (await pay(hub, { toPhone: '761112233', amount: '100' })).json()
+  t.equal((await confirm(hub, paymentId, secretIn(hub, 'payment_code'))).statusCode, 200, 'once proved, the number is paid')
+  t.equal(balanceOf(hub, `${hub.payee.userId}.XOF`), 100)
+  const former = await pay(hub, { toPhone: hub.payee.phone, amount: '100' })
+  t.equal(former.statusCode, 404, 'the number the payee left is no longer theirs')
 })

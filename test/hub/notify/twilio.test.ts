@@ -82,8 +82,8 @@ t.test('a 4xx from twilio is permanent; a 429 or 5xx, or no answer, is worth ret
   t.equal((unreachable as DeliveryError).permanent, false)
 })
 
-t.test('a hub configured for twilio texts the payment code to the payer, retrying after a 503', async (t) => {
-  const twilio = await fakeTwilio(t, [503])
+t.test('a hub configured for twilio texts the codes that prove numbers, and the payment code to the payer, retrying after a 503', async (t) => {
+  const twilio = await fakeTwilio(t, [201, 201, 503])
   const hub = await testHub(t, {
     config: {
       notify: {
@@ -93,8 +93,10 @@ t.test('a hub configured for twilio texts the payment code to the payer, retryin
     },
   })
   const operator = await signIn(hub, 'operator')
-  const payer = await mobileUser(hub.app)
-  const payee = await mobileUser(hub.app)
+  const payer = await mobileUser(hub)
+  const payee = await mobileUser(hub)
+  t.same(await hub.app.notifier.deliverDue(), { sent: 2, retried: 0, failed: 0 }, 'each registration’s code went by SMS')
+  t.same(twilio.requests.map((request) => request.form.To).sort(), [payer.phone, payee.phone].sort())
   await fundedWallet(hub.app, operator, payer, 'XOF', '5000')
   const pay = await call(hub.app, payer, { method: 'POST', url: '/api/auth/device/pay', payload: { toPhone: payee.phone, amount: '1500' } })
   t.equal(pay.statusCode, 202)
@@ -102,9 +104,9 @@ t.test('a hub configured for twilio texts the payment code to the payer, retryin
   t.same(await hub.app.notifier.deliverDue(), { sent: 0, retried: 1, failed: 0 })
   hub.clock.advanceMs(NOTIFY_CONFIG_DEFAULT.backoffBaseMs)
   t.same(await hub.app.notifier.deliverDue(), { sent: 1, retried: 0, failed: 0 })
-  t.equal(twilio.requests.length, 2)
-  expectTwilioShape(t, twilio.requests[1]!, payer.phone)
-  const code = /PayAll: (\d{6}) /.exec(twilio.requests[1]!.form.Body!)![1]!
+  t.equal(twilio.requests.length, 4)
+  expectTwilioShape(t, twilio.requests[3]!, payer.phone)
+  const code = /PayAll: (\d{6}) /.exec(twilio.requests[3]!.form.Body!)![1]!
   t.match(outbox(hub, 'payment_code')[0], { status: 'sent', channel: 'sms', recipient: payer.phone })
 
   const confirmed = await call(hub.app, payer, {

@@ -139,7 +139,7 @@ t.test('reject records the reason, from the body of a POST or the query of a GET
   t.match(got.json(), { status: 'rejected', decisionReason: 'address unknown' })
   const bare = (await order(hub, hub.customer, [await catalogGateway(hub)])).json()
   t.match((await call(hub.app, hub.operator, { method: 'POST', url: `/orders/${bare.id}/reject` })).json(), { decisionReason: null })
-  t.match(outbox(hub, 'order_decided')[0]!.body, /rejected: out of stock/)
+  t.match(outbox(hub, 'order_decided')[0]!.body, /rejected: “out of stock”\./)
   const row = hub.context.db.prepare("SELECT count(*) AS count FROM gateways WHERE status = 'available'").get() as { count: number }
   t.equal(row.count, 3, 'no gateway changed hands')
 })

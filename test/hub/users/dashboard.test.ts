@@ -10,8 +10,8 @@ function dashboard(hub: Awaited<ReturnType<typeof restHub>>, as: Parameters<type
 
 t.test('a customer’s dashboard: wallets, linked accounts, recent payments, waiting payments, devices, documents — their own only', async (t) => {
   const hub = await restHub(t)
-  const fatou = await mobileUser(hub.app)
-  const moussa = await mobileUser(hub.app)
+  const fatou = await mobileUser(hub)
+  const moussa = await mobileUser(hub)
   const wallet = await fundedWallet(hub.app, hub.operator, fatou, 'XOF', '5000')
   await fundedWallet(hub.app, hub.operator, moussa, 'XOF', '424242')
   await call(hub.app, fatou, { method: 'POST', url: '/api/auth/device/pay', payload: { toPhone: moussa.phone, amount: '100' } })

@@ -39,8 +39,8 @@ export function outbox(hub: TestHub, kind?: MessageKind): OutboxRow[] {
   return kind === undefined ? rows : rows.filter((row) => row.kind === kind)
 }
 
-/** The one-time secret (reset token or payment code) in the newest message of `kind`. */
-export function secretIn(hub: TestHub, kind: 'password_reset' | 'payment_code'): string {
+/** The one-time secret (reset token, payment or phone code) in the newest message of `kind`. */
+export function secretIn(hub: TestHub, kind: 'password_reset' | 'payment_code' | 'phone_code'): string {
   const messages = outbox(hub, kind)
   const body = messages[messages.length - 1]?.body
   if (body === undefined) throw new Error(`no ${kind} message in the outbox`)
@@ -56,14 +56,23 @@ export interface MobileUser extends SignedIn {
   readonly refreshToken: string
 }
 
-/** Registers through POST /api/auth/register and logs in through POST /api/auth/login. */
-export async function mobileUser(app: FastifyInstance, fields: { phone?: string; name?: string } = {}): Promise<MobileUser> {
-  const phone = fields.phone ?? `+22177${String(1_000_000 + ++phones).slice(1)}`
+/**
+ * Registers through POST /api/auth/register, proves the number with the code from the outbox through
+ * /api/auth/register/confirm, and logs in through POST /api/auth/login.
+ */
+export async function mobileUser(hub: TestHub, fields: { phone?: string; name?: string } = {}): Promise<MobileUser> {
+  const { app } = hub
+  const phone = fields.phone ?? `+22177${String(10_000_000 + ++phones).slice(1)}`
   const registered = await app.inject({
     method: 'POST', url: '/api/auth/register',
     payload: { name: fields.name ?? 'Fatou', surname: 'Ndiaye', phone, password: PASSWORD },
   })
-  if (registered.statusCode !== 201) throw new Error(`register: ${registered.body}`)
+  if (registered.statusCode !== 202) throw new Error(`register: ${registered.body}`)
+  const confirmed = await app.inject({
+    method: 'POST', url: '/api/auth/register/confirm',
+    payload: { registrationId: registered.json().registrationId, code: secretIn(hub, 'phone_code') },
+  })
+  if (confirmed.statusCode !== 201) throw new Error(`register/confirm: ${confirmed.body}`)
   const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { phone, password: PASSWORD } })
   if (login.statusCode !== 200) throw new Error(`login: ${login.body}`)
   const { token, refreshToken, user } = login.json()
@@ -82,6 +91,18 @@ export async function fundedWallet(app: FastifyInstance, operator: SignedIn, use
     if (cashIn.statusCode !== 201) throw new Error(`cash-in: ${cashIn.body}`)
   }
   return wallet
+}
+
+/**
+ * Proves a number for a signed-in user with the newest code in the outbox: the one sent for `phone` through
+ * verify-phone-init, or, without `phone`, the one already sent for the number waiting (update-account, sign-up).
+ */
+export async function provePhone(hub: TestHub, user: SignedIn, phone?: string): Promise<Awaited<ReturnType<typeof call>>> {
+  if (phone !== undefined) {
+    const started = await call(hub.app, user, { method: 'POST', url: '/users/verify-phone-init', payload: { phone } })
+    if (started.statusCode !== 202) throw new Error(`verify-phone-init: ${started.body}`)
+  }
+  return call(hub.app, user, { method: 'POST', url: '/users/verify-phone-finish', payload: { code: secretIn(hub, 'phone_code') } })
 }
 
 export function balanceOf(hub: TestHub, accountId: string): number | undefined {

@@ -29,14 +29,22 @@ async function socketHub(t: Test) {
     const text = await response.text()
     return { status: response.status, headers: response.headers, json: text === '' ? undefined : JSON.parse(text) }
   }
-  return { hub, request }
+  /** POST /api/auth/register, then /register/confirm with the code the outbox holds for the number. */
+  const register = async (name: string, surname: string, phone: string) => {
+    const registered = await request('POST', '/api/auth/register', { name, surname, phone, password: PASSWORD })
+    const message = hub.context.db.prepare(
+      "SELECT body FROM notification_outbox WHERE kind = 'phone_code' AND recipient = ? ORDER BY rowid DESC").get(registered.json.phone) as { body: string }
+    const code = /PayAll: (\d{6}) /.exec(message.body)![1]!
+    return request('POST', '/api/auth/register/confirm', { registrationId: registered.json.registrationId, code })
+  }
+  return { hub, request, register }
 }
 
 t.test('over a real socket: register, log in by phone, get paid, pay with a code, check the balance, log out', async (t) => {
-  const { hub, request } = await socketHub(t)
+  const { hub, request, register } = await socketHub(t)
   const operator = (await request('POST', '/users/login', OPERATOR)).json.token as string
-  for (const [name, phone] of [['Fatou', '+221770000001'], ['Moussa', '+221770000002']]) {
-    const registered = await request('POST', '/api/auth/register', { name, surname: 'Ndiaye', phone, password: PASSWORD })
+  for (const [name, phone] of [['Fatou', '+221770000001'], ['Moussa', '+221770000002']] as const) {
+    const registered = await register(name, 'Ndiaye', phone)
     t.equal(registered.status, 201)
   }
   const fatou = (await request('POST', '/api/auth/login', { phone: '+221 77 000 00 01', password: PASSWORD })).json
@@ -66,8 +74,8 @@ t.test('over a real socket: register, log in by phone, get paid, pay with a code
 })
 
 t.test('over a real socket: a KYC document streams in as multipart, an oversized one is cut off with 413', async (t) => {
-  const { hub, request } = await socketHub(t)
-  await request('POST', '/api/auth/register', { name: 'Awa', surname: 'Diop', phone: '+221770000003', password: PASSWORD })
+  const { hub, request, register } = await socketHub(t)
+  await register('Awa', 'Diop', '+221770000003')
   const { token, user } = (await request('POST', '/api/auth/login', { phone: '+221770000003', password: PASSWORD })).json
   const upload = (content: Uint8Array) => {
     const form = new FormData()
