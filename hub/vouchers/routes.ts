@@ -9,7 +9,7 @@ import type { HubContext } from '../context'
 import type { AccessClaims } from '../http/auth'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
-import { DeviceStore, type Device } from './devices'
+import { DEVICES_PER_USER_MAX, DeviceStore, type Device } from './devices'
 import { Revocations } from './revocations'
 import { VoucherService } from './vouchers'
 import { AccountLinks, MOBILE_ACCOUNTS_SCHEMA, mobileAccountsOf } from '../mobile/accounts'
@@ -86,6 +86,7 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
     preHandler: customer,
     schema: {
       summary: 'Bind this phone and its Ed25519 public key to the signed-in customer',
+      description: `A customer may have ${DEVICES_PER_USER_MAX} devices bound at once; one more is refused with 409 DEVICE_LIMIT.`,
       tags: ['devices'],
       body: {
         type: 'object',
@@ -103,9 +104,6 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
   }, async (request, reply) => {
     const publicKey = fromBase64(request.body.publicKey)
     if (publicKey.length !== 32) throw new HttpError(400, 'BAD_KEY', 'publicKey must be 32 bytes')
-    if (devices.boundByImei(request.body.imei) !== undefined || devices.boundByPublicKey(publicKey) !== undefined) {
-      throw new HttpError(409, 'DEVICE_ALREADY_BOUND', 'this device or key is already bound; unbind it first')
-    }
     const device: Omit<Device, 'status' | 'unboundAtMs'> = {
       id: `dev_${Buffer.from(context.random(12)).toString('hex')}`,
       userId: request.user.sub,
@@ -115,7 +113,11 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
       brand: request.body.brand ?? null,
       boundAtMs: context.clock.nowMs(),
     }
-    devices.insert(device)
+    const outcome = devices.bind(device, DEVICES_PER_USER_MAX)
+    if (outcome === 'taken') throw new HttpError(409, 'DEVICE_ALREADY_BOUND', 'this device or key is already bound; unbind it first')
+    if (outcome === 'full') {
+      throw new HttpError(409, 'DEVICE_LIMIT', `you have ${DEVICES_PER_USER_MAX} devices bound, the most a user may; unbind one first`)
+    }
     return reply.code(201).send(deviceReply({ ...device, status: 'bound', unboundAtMs: null }))
   })
 
