@@ -18,6 +18,7 @@ export type HttpErrorCode =
   | 'INTERNAL'
   | 'DEVICE_NOT_BOUND'
   | 'TOKEN_EXPIRED'
+  | 'ACCOUNT_SUSPENDED'
   | 'LOCKED'
   | 'WEAK_PASSWORD'
   | 'EMAIL_TAKEN'

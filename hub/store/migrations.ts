@@ -10,7 +10,7 @@ import { MOBILE_SQL } from '../mobile/schema'
 import { NOTIFY_SQL } from '../notify/schema'
 import { ORDERS_SQL } from '../orders/schema'
 import { REFUNDS_SQL } from '../refunds/schema'
-import { USERS_SESSIONS_SQL, USERS_SQL } from '../users/schema'
+import { USERS_SESSIONS_SQL, USERS_SQL, USERS_SUSPENSION_SQL } from '../users/schema'
 import { VOUCHERS_SQL } from '../vouchers/schema'
 
 export interface Migration {
@@ -135,6 +135,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'lora reports', sql: LORA_SQL },
   { version: 9, name: 'refunds', sql: REFUNDS_SQL },
   { version: 10, name: 'lora revocations queued per gateway', sql: LORA_REVOCATIONS_QUEUED_SQL },
+  { version: 11, name: 'user suspension', sql: USERS_SUSPENSION_SQL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

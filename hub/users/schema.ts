@@ -52,3 +52,9 @@ CREATE TABLE password_resets (
 CREATE INDEX password_resets_by_user ON password_resets (user_id, expires_at_ms);
 CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens (expires_at_ms);
 `
+
+// An operator suspends an account by stamping suspended_at_ms (NULL: active). A suspended user gets no new
+// token, and authenticate refuses the ones they hold from the next request on.
+export const USERS_SUSPENSION_SQL = `
+ALTER TABLE users ADD COLUMN suspended_at_ms INTEGER;
+`
