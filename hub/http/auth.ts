@@ -3,7 +3,7 @@
 // app.issueAccessToken and app.revokeAccessToken.
 
 import fastifyJwt from '@fastify/jwt'
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import type { HubContext } from '../context'
 import type { Role } from '../users/roles'
@@ -55,7 +55,7 @@ declare module 'fastify' {
      * preValidation (or onRequest) hook, so an anonymous request is refused before its body is looked at: admits
      * a valid, unrevoked access token of an active user and sets request.user, with the user's current role.
      */
-    authenticate: preHandlerAsyncHookHandler
+    authenticate: preValidationAsyncHookHandler
     /** Throws 401 ACCOUNT_SUSPENDED for a suspended user: no new session. */
     issueAccessToken(subject: AccessTokenSubject): AccessToken
     /** Refuses the token from now until it would have expired anyway (logout). */
@@ -123,14 +123,29 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
     // A demoted operator loses operator routes now, not when the token expires; a promoted user gains at once.
     request.user = { ...claims, role: state.role }
   })
+
+  // Checked as each route registers, so a route that gets either wrong stops the hub from starting: a route that
+  // takes a token declares bearer security in its OpenAPI schema (and no other route does), and checks the token
+  // before the body is validated (an anonymous caller learns nothing from the validation errors).
+  app.addHook('onRoute', (route) => {
+    const where = `${[route.method].flat().join(',')} ${route.url}`
+    if ([route.preHandler].flat().includes(app.authenticate)) {
+      throw new Error(`${where}: app.authenticate belongs in onRequest or preValidation, before the body is validated`)
+    }
+    const authenticates = [route.onRequest, route.preValidation].flat().includes(app.authenticate)
+    const declaresSecurity = (route.schema as { security?: unknown } | undefined)?.security !== undefined
+    if (authenticates !== declaresSecurity) {
+      throw new Error(`${where}: a route declares security in its schema exactly when it runs app.authenticate`)
+    }
+  })
 })
 
 function suspended(): HttpError {
   return new HttpError(401, 'ACCOUNT_SUSPENDED', 'this account is suspended; ask the hub operator')
 }
 
-/** preHandler, after app.authenticate: admits only users with one of `roles`. */
-export function requireRole(...roles: Role[]): preHandlerAsyncHookHandler {
+/** Hook to run after app.authenticate (in the same list): admits only users with one of `roles`. */
+export function requireRole(...roles: Role[]): preValidationAsyncHookHandler {
   return async (request: FastifyRequest): Promise<void> => {
     // request.user is null until authenticate has run, whatever its static type says.
     const user = request.user as AccessClaims | null

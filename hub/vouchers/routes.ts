@@ -9,6 +9,7 @@ import type { HubContext } from '../context'
 import type { AccessClaims } from '../http/auth'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
+import { BEARER_SECURITY } from '../money/wire'
 import { DEVICES_PER_USER_MAX, DeviceStore, type Device } from './devices'
 import { Revocations } from './revocations'
 import { VoucherService } from './vouchers'
@@ -83,11 +84,12 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
   }
 
   app.post<{ Body: { imei: string; publicKey: string; model?: string; brand?: string } }>('/api/auth/device/binding', {
-    preHandler: customer,
+    preValidation: customer,
     schema: {
       summary: 'Bind this phone and its Ed25519 public key to the signed-in customer',
       description: `A customer may have ${DEVICES_PER_USER_MAX} devices bound at once; one more is refused with 409 DEVICE_LIMIT.`,
       tags: ['devices'],
+      security: BEARER_SECURITY,
       body: {
         type: 'object',
         required: ['imei', 'publicKey'],
@@ -122,10 +124,11 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
   })
 
   app.get('/api/auth/device/user', {
-    preHandler: [app.authenticate],
+    preValidation: [app.authenticate],
     schema: {
       summary: 'The devices bound to the signed-in user, and their wallets and linked accounts',
       tags: ['devices'],
+      security: BEARER_SECURITY,
       response: {
         200: {
           type: 'object', required: ['devices', 'wallets', 'linkedAccounts'], additionalProperties: false,
@@ -140,10 +143,11 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
   }))
 
   app.post<{ Body: { imei: string } }>('/api/auth/device/user-unbind', {
-    preHandler: customer,
+    preValidation: customer,
     schema: {
       summary: 'Unbind a device; its open vouchers are revoked at once',
       tags: ['devices'],
+      security: BEARER_SECURITY,
       body: { type: 'object', required: ['imei'], additionalProperties: false, properties: { imei: IMEI } },
       response: {
         200: {
@@ -162,10 +166,11 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
   })
 
   app.post<{ Body: { imei: string; amount: string; currency: string } }>('/api/auth/device/voucher', {
-    preHandler: customer,
+    preValidation: customer,
     schema: {
       summary: 'Issue an offline allowance: a hub-signed voucher backed by a hold on the wallet',
       tags: ['devices'],
+      security: BEARER_SECURITY,
       body: {
         type: 'object',
         required: ['imei', 'amount', 'currency'],

@@ -92,8 +92,8 @@ t.test('an access token for the wrong role gets 403 on an operator-only route', 
   const { app, context } = await testHub(t, {
     beforeReady: (app) => {
       app.get('/test/operator-only', {
-        schema: { response: { 200: { type: 'object', properties: { sub: { type: 'string' } } } } },
-        preHandler: [app.authenticate, requireRole('operator')],
+        schema: { security: [{ bearerAuth: [] }], response: { 200: { type: 'object', properties: { sub: { type: 'string' } } } } },
+        preValidation: [app.authenticate, requireRole('operator')],
       }, async (request) => ({ sub: request.user.sub }))
     },
   })
@@ -116,7 +116,7 @@ t.test('a missing, malformed, foreign, expired or revoked token gets 401', async
   let captured: unknown
   const { app, context, clock } = await testHub(t, {
     beforeReady: (app) => {
-      app.get('/test/me', { preHandler: app.authenticate, schema: { response: { 204: { type: 'null' } } } },
+      app.get('/test/me', { preValidation: app.authenticate, schema: { security: [{ bearerAuth: [] }], response: { 204: { type: 'null' } } } },
         async (request, reply) => {
           captured = request.user
           return reply.code(204).send()
