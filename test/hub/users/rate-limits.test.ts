@@ -1,6 +1,6 @@
 import t from 'tap'
 import { AUTH_RATE_LIMITS, clockRateLimitStore } from '../../../hub/users/rate-limits'
-import { errorOf, manualClock } from '../http/fixtures'
+import { errorOf, manualClock, testHub } from '../http/fixtures'
 import { restHub } from './fixtures'
 
 t.test('the clock store counts fixed windows on the injected clock and forgets the least recently seen key', async (t) => {
@@ -56,4 +56,19 @@ t.test('every auth route of the table is limited; routes outside it are not', as
     const [method, url] = route.split(' ') as [string, string]
     t.ok(hub.app.hasRoute({ method: method as 'POST', url }), `${route} exists`)
   }
+})
+
+t.test('behind a trusted proxy, limits count per forwarded client; an X-Forwarded-For from anyone else is ignored', async (t) => {
+  const { app } = await testHub(t, { config: { trustProxy: ['10.0.0.2'] } })
+  const { max } = AUTH_RATE_LIMITS['POST /users/reset-password-init']!
+  const resetFrom = (remoteAddress: string, forwardedFor: string) => app.inject({
+    method: 'POST', url: '/users/reset-password-init', remoteAddress, headers: { 'x-forwarded-for': forwardedFor },
+    payload: { email: 'x@y.example' },
+  })
+  for (let request = 0; request < max; request++) t.equal((await resetFrom('10.0.0.2', '203.0.113.7')).statusCode, 202)
+  t.equal((await resetFrom('10.0.0.2', '203.0.113.7')).statusCode, 429, 'the forwarded client is limited')
+  t.equal((await resetFrom('10.0.0.2', '198.51.100.9')).statusCode, 202, 'another client behind the same proxy has its own count')
+
+  for (let request = 0; request < max; request++) await resetFrom('192.0.2.50', `192.0.2.${request}`)
+  t.equal((await resetFrom('192.0.2.50', '192.0.2.200')).statusCode, 429, 'a client naming itself anew in X-Forwarded-For is still itself')
 })
