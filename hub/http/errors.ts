@@ -52,11 +52,14 @@ export class HttpError extends Error {
   override readonly name = 'HttpError'
   readonly status: number
   readonly code: HttpErrorCode
+  /** Sent as Retry-After: when a refusal for now (429, 423, 503) is worth trying again. */
+  readonly retryAfterSeconds: number | undefined
 
-  constructor(status: number, code: HttpErrorCode, message: string) {
+  constructor(status: number, code: HttpErrorCode, message: string, options: { retryAfterSeconds?: number } = {}) {
     super(message)
     this.status = status
     this.code = code
+    this.retryAfterSeconds = options.retryAfterSeconds
   }
 }
 
@@ -154,6 +157,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   const { status, body } = errorToReply(error)
   if (status >= 500) request.log.error({ err: error }, 'request failed')
   else request.log.info({ code: body.error.code, message: body.error.message }, 'request refused')
+  if (error instanceof HttpError && error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds))
   return reply.code(status).type('application/json; charset=utf-8').send(body)
 }
 

@@ -123,8 +123,8 @@ export const mobileAuthRoutes: FastifyPluginAsync<{ context: HubContext }> = asy
 
   app.post<{ Body: { phone: string; password: string }; Reply: SessionReply }>('/api/auth/login', { schema: loginSchema, ...small },
     async (request) => {
-      const user = await checkPhoneLogin({ users, passwords: context.passwords, clock: context.clock },
-        request.body.phone, request.body.password)
+      const user = await checkPhoneLogin({ users, passwords: context.passwords, throttle: app.loginThrottle },
+        request.ip, request.body.phone, request.body.password)
       return startSession(sessions, user)
     })
 

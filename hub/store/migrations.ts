@@ -135,7 +135,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'lora reports', sql: LORA_SQL },
   { version: 9, name: 'refunds', sql: REFUNDS_SQL },
   { version: 10, name: 'lora revocations queued per gateway', sql: LORA_REVOCATIONS_QUEUED_SQL },
-  { version: 11, name: 'user suspension', sql: USERS_SUSPENSION_SQL },
+  { version: 11, name: 'user suspension; login failures leave the users table', sql: USERS_SUSPENSION_SQL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { AUTH_RATE_LIMITS, clockRateLimitStore } from '../../../hub/users/rate-limits'
 import { errorOf, manualClock, testHub } from '../http/fixtures'
-import { restHub } from './fixtures'
+import { PASSWORD, restHub } from './fixtures'
 
 t.test('the clock store counts fixed windows on the injected clock and forgets the least recently seen key', async (t) => {
   const clock = manualClock()
@@ -20,20 +20,21 @@ t.test('the clock store counts fixed windows on the injected clock and forgets t
   t.same(await incr('a'), { current: 1, ttl: 1000 }, 'a was forgotten when c came, as the third key')
 })
 
-t.test('login is limited per client address: the next request gets 429 in the one error shape, until the window passes', async (t) => {
+t.test('login is limited per client address, good logins included: the next request gets 429 in the one error shape, until the window passes', async (t) => {
   const hub = await restHub(t)
   const { max, windowMs } = AUTH_RATE_LIMITS['POST /users/login']!
+  // Good logins: failed ones meet the login throttle long before the rate limit.
   const attempt = (remoteAddress: string) => hub.app.inject({
-    method: 'POST', url: '/users/login', remoteAddress, payload: { email: 'nobody@payall.example', password: 'wrong' },
+    method: 'POST', url: '/users/login', remoteAddress, payload: { email: hub.customer.email, password: PASSWORD },
   })
-  for (let request = 0; request < max; request++) t.equal((await attempt('203.0.113.7')).statusCode, 401)
+  for (let request = 0; request < max; request++) t.equal((await attempt('203.0.113.7')).statusCode, 200)
   const limited = await attempt('203.0.113.7')
   t.equal(limited.statusCode, 429)
   t.equal(errorOf(limited).code, 'TOO_MANY_REQUESTS')
   t.ok(Number(limited.headers['retry-after']) > 0, 'says when to come back')
-  t.equal((await attempt('198.51.100.9')).statusCode, 401, 'another address has its own count')
+  t.equal((await attempt('198.51.100.9')).statusCode, 200, 'another address has its own count')
   hub.clock.advanceMs(windowMs)
-  t.equal((await attempt('203.0.113.7')).statusCode, 401, 'a new window')
+  t.equal((await attempt('203.0.113.7')).statusCode, 200, 'a new window')
 })
 
 t.test('every auth route of the table is limited; routes outside it are not', async (t) => {
