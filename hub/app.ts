@@ -29,7 +29,10 @@ import { voucherRoutes } from './vouchers/routes'
 /** Bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024
 const CORS_PREFLIGHT_CACHE_SECONDS = 600
-/** Node checks the header and request timeouts on an interval; this many checks per timeout cut a slow client off within a quarter of it. */
+/**
+ * Node checks the header and request timeouts on an interval: this many checks per timeout cut a slow client off
+ * at most a quarter of the timeout late.
+ */
 const TIMEOUT_CHECKS_PER_TIMEOUT = 4
 /** Node's own interval, which also bounds ours. */
 const TIMEOUT_CHECK_INTERVAL_MAX_MS = 30_000

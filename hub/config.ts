@@ -79,7 +79,7 @@ export interface ConfigOption {
 }
 
 const PORT_MAX = 65_535
-// Shorter would cut off honest clients on a slow link; longer than an hour is no timeout at all.
+// Under 100 ms is a slip of the keyboard that would refuse every client; over an hour is no timeout at all.
 const TIMEOUT_MIN_MS = 100
 const TIMEOUT_MAX_MS = 60 * 60 * 1000
 const OPERATOR_PASSWORD_LENGTH_MIN = 12

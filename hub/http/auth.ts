@@ -151,7 +151,7 @@ export function requireRole(...roles: Role[]): preValidationAsyncHookHandler {
     const user = request.user as AccessClaims | null
     if (user === null) throw new HttpError(401, 'UNAUTHORIZED', 'this route needs an access token')
     if (!roles.includes(user.role)) {
-      throw new HttpError(403, 'FORBIDDEN', `this route is for ${roles.join(' or ')}; the token is for ${user.role}`)
+      throw new HttpError(403, 'FORBIDDEN', `this route is for ${roles.join(' or ')}; your role is ${user.role}`)
     }
   }
 }

@@ -1,5 +1,5 @@
-// The one error shape on the wire, `{ "error": { "code", "message" } }`, and the Fastify error and
-// not-found handlers that map every failure onto it without leaking internals.
+// The one error shape on the wire, `{ "error": { "code", "message" } }`, and the Fastify error, not-found
+// and client-error handlers that map every failure onto it without leaking internals.
 
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'

@@ -45,7 +45,7 @@ t.test('the role comes from the database on every request: a demoted operator lo
 
   const refused = await verify()
   t.equal(refused.statusCode, 403, 'the unexpired token no longer opens operator routes')
-  t.same(errorOf(refused), { code: 'FORBIDDEN', message: 'this route is for operator; the token is for owner' })
+  t.same(errorOf(refused), { code: 'FORBIDDEN', message: 'this route is for operator; your role is owner' })
   t.equal((await ownGateways()).statusCode, 200, 'and the new role\'s routes open at once')
 })
 
