@@ -7,7 +7,7 @@ import type { HubContext } from './context'
 import { anchorRoutes } from './anchor/routes'
 import { authPlugin } from './http/auth'
 import { docs } from './http/docs'
-import { ERROR_REPLY_SCHEMA, handleError, handleNotFound } from './http/errors'
+import { ERROR_REPLY_SCHEMA, handleClientError, handleError, handleNotFound } from './http/errors'
 import { gatewayRoutes } from './gateways/routes'
 import { healthRoutes } from './http/health'
 import { kycRoutes } from './kyc/routes'
@@ -30,14 +30,38 @@ import { voucherRoutes } from './vouchers/routes'
 /** Bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024
 const CORS_PREFLIGHT_CACHE_SECONDS = 600
+/**
+ * Node checks the header and request timeouts on an interval: this many checks per timeout cut a slow client off
+ * at most a quarter of the timeout late.
+ */
+const TIMEOUT_CHECKS_PER_TIMEOUT = 4
+/** Node's own interval, which also bounds ours. */
+const TIMEOUT_CHECK_INTERVAL_MAX_MS = 30_000
 
 export async function buildApp(context: HubContext): Promise<FastifyInstance> {
+  const { config } = context
+  // Headers are part of the request: a request timeout shorter than the header timeout governs both (Node insists).
+  const headersTimeout = Math.min(config.httpHeadersTimeout_ms, config.httpRequestTimeout_ms)
   const app = Fastify({
     loggerInstance: context.log,
     bodyLimit: BODY_LIMIT_BYTES,
     // Stop waiting for idle keep-alive connections on close, so a graceful stop is also a quick one.
     forceCloseConnections: 'idle',
+    // A client that trickles its headers or body (slow loris), or goes quiet, loses its connection.
+    requestTimeout: config.httpRequestTimeout_ms,
+    connectionTimeout: config.httpConnectionTimeout_ms,
+    keepAliveTimeout: config.httpKeepAliveTimeout_ms,
+    http: {
+      requestTimeout: config.httpRequestTimeout_ms,
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(Math.ceil(headersTimeout / TIMEOUT_CHECKS_PER_TIMEOUT), TIMEOUT_CHECK_INTERVAL_MAX_MS),
+    },
+    clientErrorHandler: handleClientError,
+    // Rate limits key on request.ip: the socket's peer, or what a trusted proxy says the client was.
+    ...(config.trustProxy.length > 0 ? { trustProxy: [...config.trustProxy] } : {}),
   })
+  // Past the cap Node closes a new connection at once, unanswered, so the connections held stay bounded.
+  app.server.maxConnections = config.httpConnectionsMax
 
   // Errors: one shape on the wire for every failure, including unknown routes.
   app.setValidatorCompiler(validatorCompiler())
@@ -47,9 +71,9 @@ export async function buildApp(context: HubContext): Promise<FastifyInstance> {
 
   // Cross-cutting: headers on every reply, CORS only for the configured origins.
   await app.register(securityHeaders)
-  if (context.config.corsOrigins.length > 0) {
+  if (config.corsOrigins.length > 0) {
     await app.register(fastifyCors, {
-      origin: context.config.corsOrigins.includes('*') ? '*' : [...context.config.corsOrigins],
+      origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type'],
       maxAge: CORS_PREFLIGHT_CACHE_SECONDS,

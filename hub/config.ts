@@ -1,6 +1,7 @@
 // The hub's configuration, read from command-line flags and PAYALL_* environment variables.
 // One option table drives parsing, validation and --help, so the three cannot drift apart.
 
+import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
 import { REVOKED_VOUCHERS_MAX } from '../protocol/messages/revocation-list'
 import { isPhoneRegion, PHONE_REGION_DEFAULT, type PhoneRegion } from './users/phone'
@@ -14,6 +15,18 @@ export interface HubConfig {
   readonly dataDir: string
   readonly httpPort: number
   readonly httpHost: string
+  /** A request's headers must all arrive within this long of its first byte, or the connection is cut (408). */
+  readonly httpHeadersTimeout_ms: number
+  /** A whole request, body included, must arrive within this long, or the connection is cut (408). */
+  readonly httpRequestTimeout_ms: number
+  /** A connection with no traffic either way for this long is closed, whatever it is doing. */
+  readonly httpConnectionTimeout_ms: number
+  /** An idle keep-alive connection is closed after this long without a new request. */
+  readonly httpKeepAliveTimeout_ms: number
+  /** Open connections the REST API holds at once; past this a new connection is closed at once. */
+  readonly httpConnectionsMax: number
+  /** Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client; empty: the socket's peer is the client. */
+  readonly trustProxy: readonly string[]
   /** The embedded MQTT broker's port and interface; unused when mqttUrl names an external broker. */
   readonly mqttPort: number
   readonly mqttHost: string
@@ -83,6 +96,9 @@ export interface ConfigOption {
 const PORT_MAX = 65_535
 const DAY_MS = 24 * 60 * 60 * 1000
 const policy = DEFAULT_VOUCHER_POLICY
+// Under 100 ms is a slip of the keyboard that would refuse every client; over an hour is no timeout at all.
+const TIMEOUT_MIN_MS = 100
+const TIMEOUT_MAX_MS = 60 * 60 * 1000
 const OPERATOR_PASSWORD_LENGTH_MIN = 12
 const JWT_SECRET_LENGTH_MIN = 32
 
@@ -101,6 +117,36 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     flag: 'http-host', env: 'PAYALL_HTTP_HOST', field: 'httpHost', defaultText: '0.0.0.0', valueName: 'HOST',
     description: 'interface the REST API listens on',
     parse: nonEmpty,
+  },
+  {
+    flag: 'http-headers-timeout-ms', env: 'PAYALL_HTTP_HEADERS_TIMEOUT_MS', field: 'httpHeadersTimeout_ms', defaultText: '10000',
+    valueName: 'MS', description: 'a request whose headers take longer to arrive is cut off with 408 (at most the request timeout)',
+    parse: timeoutMs,
+  },
+  {
+    flag: 'http-request-timeout-ms', env: 'PAYALL_HTTP_REQUEST_TIMEOUT_MS', field: 'httpRequestTimeout_ms', defaultText: '60000',
+    valueName: 'MS', description: 'a request whose body has not all arrived after this long is cut off with 408',
+    parse: timeoutMs,
+  },
+  {
+    flag: 'http-connection-timeout-ms', env: 'PAYALL_HTTP_CONNECTION_TIMEOUT_MS', field: 'httpConnectionTimeout_ms', defaultText: '60000',
+    valueName: 'MS', description: 'a connection with no traffic either way for this long is closed',
+    parse: timeoutMs,
+  },
+  {
+    flag: 'http-keep-alive-timeout-ms', env: 'PAYALL_HTTP_KEEP_ALIVE_TIMEOUT_MS', field: 'httpKeepAliveTimeout_ms', defaultText: '10000',
+    valueName: 'MS', description: 'an idle keep-alive connection is closed after this long (behind a proxy: longer than its idle timeout)',
+    parse: timeoutMs,
+  },
+  {
+    flag: 'http-connections-max', env: 'PAYALL_HTTP_CONNECTIONS_MAX', field: 'httpConnectionsMax', defaultText: '1000', valueName: 'N',
+    description: 'open REST API connections at once; past this a new connection is closed unanswered',
+    parse: (text, name) => integerIn(text, name, 1, 1_000_000),
+  },
+  {
+    flag: 'trust-proxy', env: 'PAYALL_TRUST_PROXY', field: 'trustProxy', valueName: 'ADDRESSES',
+    description: 'comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client, for rate limits (default: none)',
+    parse: proxyAddresses,
   },
   {
     flag: 'mqtt-port', env: 'PAYALL_MQTT_PORT', field: 'mqttPort', defaultText: '1883', valueName: 'PORT',
@@ -272,6 +318,12 @@ const DEFAULTS: HubConfig = {
   dataDir: './data',
   httpPort: 3001,
   httpHost: '0.0.0.0',
+  httpHeadersTimeout_ms: 10_000,
+  httpRequestTimeout_ms: 60_000,
+  httpConnectionTimeout_ms: 60_000,
+  httpKeepAliveTimeout_ms: 10_000,
+  httpConnectionsMax: 1_000,
+  trustProxy: [],
   mqttPort: 1883,
   mqttHost: '0.0.0.0',
   mqttUrl: undefined,
@@ -373,6 +425,10 @@ function integerIn(text: string, name: string, min: number, max: number): number
   return value
 }
 
+function timeoutMs(text: string, name: string): number {
+  return integerIn(text, name, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS)
+}
+
 function port(text: string, name: string): number {
   const value = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN
   if (!(value >= 0 && value <= PORT_MAX)) {
@@ -445,6 +501,22 @@ function corsOrigins(text: string, name: string): readonly string[] {
     }
   }
   return origins
+}
+
+/** IPv4 or IPv6 addresses, each optionally with a /prefix length. */
+function proxyAddresses(text: string, name: string): readonly string[] {
+  const entries = text.split(',').map((part) => part.trim()).filter((part) => part !== '')
+  if (entries.length === 0) throw new ConfigError(name, `${name} must list at least one address, got '${text}'`)
+  for (const entry of entries) {
+    const [address = '', prefix, ...rest] = entry.split('/')
+    const version = isIP(address)
+    const prefixMax = version === 4 ? 32 : 128
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= prefixMax)
+    if (version === 0 || !prefixOk || rest.length > 0) {
+      throw new ConfigError(name, `${name} must list IP addresses or CIDRs such as 10.0.0.0/8, got '${entry}'`)
+    }
+  }
+  return entries
 }
 
 /** Never echoes the value: PAYALL_CHAIN_KEY is a secret. */

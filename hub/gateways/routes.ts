@@ -350,29 +350,29 @@ export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
     })
 
   app.post<{ Body: CreateBody; Reply: GatewayReply }>(
-    '/gateways', { schema: createSchema, preHandler: operatorOnly }, async (request, reply) => {
+    '/gateways', { schema: createSchema, preValidation: operatorOnly }, async (request, reply) => {
       return reply.code(201).send(gatewayReply(createGateway(context, store, request.body)))
     })
 
   app.patch<{ Params: IdParams; Body: UpdateBody; Reply: GatewayReply }>(
-    '/gateways/:id', { schema: updateSchema, preHandler: operatorOnly }, async (request) => {
+    '/gateways/:id', { schema: updateSchema, preValidation: operatorOnly }, async (request) => {
       return gatewayReply(updateGateway(store, request.params.id, request.body))
     })
 
   app.delete<{ Params: IdParams; Reply: GatewayReply | null }>(
-    '/gateways/:id', { schema: removeSchema, preHandler: operatorOnly }, async (request, reply) => {
+    '/gateways/:id', { schema: removeSchema, preValidation: operatorOnly }, async (request, reply) => {
       const removal = removeGateway(context, store, request.params.id)
       if (removal.outcome === 'deleted') return reply.code(204).send(null)
       return gatewayReply(removal.gateway)
     })
 
   app.post<{ Params: IdParams; Body: AssignBody; Reply: GatewayReply }>(
-    '/gateways/:id/assign', { schema: assignSchema, preHandler: operatorOnly }, async (request) => {
+    '/gateways/:id/assign', { schema: assignSchema, preValidation: operatorOnly }, async (request) => {
       return gatewayReply(await assignGateway(context, store, request.params.id, request.body))
     })
 
   app.post<{ Params: IdParams; Reply: TokenReply }>(
-    '/gateways/:id/provisioning-token', { schema: tokenSchema, preHandler: operatorOnly }, async (request, reply) => {
+    '/gateways/:id/provisioning-token', { schema: tokenSchema, preValidation: operatorOnly }, async (request, reply) => {
       const { gateway, token, expiresAtMs } = issueProvisioningToken(context, store, request.params.id)
       return reply.code(201).send({ gatewayId: gateway.id, eui: gateway.eui, token, expiresAt: new Date(expiresAtMs).toISOString() })
     })
@@ -399,14 +399,14 @@ export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
     })
 
   app.get<{ Params: IdParams; Reply: RiskReply }>(
-    '/gateways/:id/risk', { schema: riskSchema, preHandler: operatorOrOwner }, async (request) => {
+    '/gateways/:id/risk', { schema: riskSchema, preValidation: operatorOrOwner }, async (request) => {
       const gateway = visibleGateway(store, request, request.params.id)
       const { limits, issued } = await currentRiskLimits(context, gateway)
       return riskReply(gateway, limits, issued)
     })
 
   app.put<{ Params: IdParams; Body: RiskBody; Reply: RiskReply }>(
-    '/gateways/:id/risk', { schema: changeRiskSchema, preHandler: operatorOnly }, async (request) => {
+    '/gateways/:id/risk', { schema: changeRiskSchema, preValidation: operatorOnly }, async (request) => {
       const { defaultPolicy, ...limits } = request.body
       const patch = defaultPolicy === undefined ? limits : { ...limits, defaultPolicy: onlinePolicyByName(defaultPolicy) }
       const { gateway, body } = await changeRiskLimits(context, store, request.params.id, patch)
@@ -414,20 +414,20 @@ export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
     })
 
   app.get<{ Params: IdParams; Reply: StatusReply }>(
-    '/gateways/:id/status', { schema: statusSchema, preHandler: operatorOrOwner }, async (request) => {
+    '/gateways/:id/status', { schema: statusSchema, preValidation: operatorOrOwner }, async (request) => {
       const gateway = visibleGateway(store, request, request.params.id)
       return statusReply(gateway, store.chainStatus(gateway.eui))
     })
 
   const lora = new LoraStore(context.db)
   app.get<{ Params: IdParams; Reply: LoraReply }>(
-    '/gateways/:id/lora', { schema: loraSchema, preHandler: operatorOrOwner }, async (request) => {
+    '/gateways/:id/lora', { schema: loraSchema, preValidation: operatorOrOwner }, async (request) => {
       const gateway = visibleGateway(store, request, request.params.id)
       return loraReply(gateway.id, gateway.eui, lora.reports(gateway.eui, LORA_REPORTS_LISTED_MAX), lora.mismatchCount(gateway.eui))
     })
 
   app.get<{ Querystring: PageQuery; Reply: PageReply<GatewayReply> }>(
-    '/owner/gateways', { schema: ownerGatewaysSchema, preHandler: [app.authenticate, requireRole('owner')] },
+    '/owner/gateways', { schema: ownerGatewaysSchema, preValidation: [app.authenticate, requireRole('owner')] },
     async (request) => {
       const { page, pageSize } = request.query
       const { gateways, total } = store.ownerPage(request.user.sub, (page - 1) * pageSize, pageSize)

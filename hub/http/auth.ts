@@ -1,11 +1,12 @@
 // Access tokens: HS256 JWTs from @fastify/jwt, checked against the injected clock, the revoked_tokens
-// table and the user's session generation. Adds app.authenticate, app.issueAccessToken and app.revokeAccessToken.
+// table and the user's row (session generation, suspension, current role). Adds app.authenticate,
+// app.issueAccessToken and app.revokeAccessToken.
 
 import fastifyJwt from '@fastify/jwt'
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import type { HubContext } from '../context'
-import { isRole, type Role } from '../users/roles'
+import type { Role } from '../users/roles'
 import { HttpError } from './errors'
 import { sharedPlugin } from './plugin'
 
@@ -13,11 +14,14 @@ export const TOKEN_ISSUER = 'payall-hub'
 export const TOKEN_AUDIENCE = 'payall'
 export const ACCESS_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
 const JTI_BYTES = 16
+/** A token lacking any of these is refused, whoever signed it: the verifier only checks the claims a token has. */
+export const REQUIRED_CLAIMS = ['exp', 'iat', 'aud', 'iss', 'sub', 'jti'] as const
 
 /** What the hub puts in an access token besides iss, aud, iat and exp. */
 export interface AccessTokenSubject {
   /** The user id. */
   sub: string
+  /** The role when the token was issued, for clients to read; authenticate replaces it with the current one. */
   role: Role
 }
 
@@ -47,8 +51,12 @@ declare module '@fastify/jwt' {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler: admits a request with a valid, unrevoked access token and sets request.user. */
-    authenticate: preHandlerAsyncHookHandler
+    /**
+     * preValidation (or onRequest) hook, so an anonymous request is refused before its body is looked at: admits
+     * a valid, unrevoked access token of an active user and sets request.user, with the user's current role.
+     */
+    authenticate: preValidationAsyncHookHandler
+    /** Throws 401 ACCOUNT_SUSPENDED for a suspended user: no new session. */
     issueAccessToken(subject: AccessTokenSubject): AccessToken
     /** Refuses the token from now until it would have expired anyway (logout). */
     revokeAccessToken(claims: AccessClaims): void
@@ -61,7 +69,7 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
     secret: Buffer.from(context.jwtSecret),
     // @fastify/jwt reads a number here as seconds.
     sign: { algorithm: 'HS256', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, expiresIn: ACCESS_TOKEN_LIFETIME_MS / 1000 },
-    verify: { algorithms: ['HS256'], allowedIss: TOKEN_ISSUER, allowedAud: TOKEN_AUDIENCE },
+    verify: { algorithms: ['HS256'], allowedIss: TOKEN_ISSUER, allowedAud: TOKEN_AUDIENCE, requiredClaims: [...REQUIRED_CLAIMS] },
   })
 
   const isRevoked = db.prepare<[string], { jti: string }>('SELECT jti FROM revoked_tokens WHERE jti = ?')
@@ -69,13 +77,16 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
     'INSERT OR IGNORE INTO revoked_tokens (jti, expires_at_ms, revoked_at_ms) VALUES (?, ?, ?)')
   // Past its expiry a token fails verification anyway, so its row has done its work.
   const deleteExpired = db.prepare<[number]>('DELETE FROM revoked_tokens WHERE expires_at_ms < ?')
-  const sessionGeneration = db.prepare<[string], { session_generation: number }>(
-    'SELECT session_generation FROM users WHERE id = ?')
+  // Read on every request: what the token says about the user holds only while the row still says it.
+  const userState = db.prepare<[string], { session_generation: number; role: Role; suspended_at_ms: number | null }>(
+    'SELECT session_generation, role, suspended_at_ms FROM users WHERE id = ?')
 
   app.decorate('issueAccessToken', (subject: AccessTokenSubject): AccessToken => {
     const nowMs = clock.nowMs()
     const jti = toHex(context.random(JTI_BYTES))
-    const gen = sessionGeneration.get(subject.sub)?.session_generation ?? 0
+    const state = userState.get(subject.sub)
+    if (state !== undefined && state.suspended_at_ms !== null) throw suspended()
+    const gen = state?.session_generation ?? 0
     const token = app.jwt.sign({ sub: subject.sub, role: subject.role, jti, gen }, { clockTimestamp: nowMs })
     const claims = app.jwt.decode<AccessClaims>(token)
     if (claims === null) throw new Error('a token the hub just signed does not decode')
@@ -97,28 +108,50 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
     } catch (error) {
       throw new HttpError(401, 'UNAUTHORIZED', (error as Error).message)
     }
-    if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string' || !isRole(claims.role)) {
-      throw new HttpError(401, 'UNAUTHORIZED', 'the access token lacks its subject, id or role')
+    if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string') {
+      throw new HttpError(401, 'UNAUTHORIZED', 'the access token lacks its subject or id')
     }
     if (isRevoked.get(claims.jti) !== undefined) {
       throw new HttpError(401, 'UNAUTHORIZED', 'the access token has been revoked')
     }
+    const state = userState.get(claims.sub)
     // Tokens from before the generation existed carry none: generation 0.
-    const current = sessionGeneration.get(claims.sub)?.session_generation
-    if (current === undefined || (claims.gen ?? 0) !== current) {
+    if (state === undefined || (claims.gen ?? 0) !== state.session_generation) {
       throw new HttpError(401, 'UNAUTHORIZED', 'the session has ended (password changed or reset, or user gone); log in again')
+    }
+    if (state.suspended_at_ms !== null) throw suspended()
+    // A demoted operator loses operator routes now, not when the token expires; a promoted user gains at once.
+    request.user = { ...claims, role: state.role }
+  })
+
+  // Checked as each route registers, so a route that gets either wrong stops the hub from starting: a route that
+  // takes a token declares bearer security in its OpenAPI schema (and no other route does), and checks the token
+  // before the body is validated (an anonymous caller learns nothing from the validation errors).
+  app.addHook('onRoute', (route) => {
+    const where = `${[route.method].flat().join(',')} ${route.url}`
+    if ([route.preHandler].flat().includes(app.authenticate)) {
+      throw new Error(`${where}: app.authenticate belongs in onRequest or preValidation, before the body is validated`)
+    }
+    const authenticates = [route.onRequest, route.preValidation].flat().includes(app.authenticate)
+    const declaresSecurity = (route.schema as { security?: unknown } | undefined)?.security !== undefined
+    if (authenticates !== declaresSecurity) {
+      throw new Error(`${where}: a route declares security in its schema exactly when it runs app.authenticate`)
     }
   })
 })
 
-/** preHandler, after app.authenticate: admits only users with one of `roles`. */
-export function requireRole(...roles: Role[]): preHandlerAsyncHookHandler {
+function suspended(): HttpError {
+  return new HttpError(401, 'ACCOUNT_SUSPENDED', 'this account is suspended; ask the hub operator')
+}
+
+/** Hook to run after app.authenticate (in the same list): admits only users with one of `roles`. */
+export function requireRole(...roles: Role[]): preValidationAsyncHookHandler {
   return async (request: FastifyRequest): Promise<void> => {
     // request.user is null until authenticate has run, whatever its static type says.
     const user = request.user as AccessClaims | null
     if (user === null) throw new HttpError(401, 'UNAUTHORIZED', 'this route needs an access token')
     if (!roles.includes(user.role)) {
-      throw new HttpError(403, 'FORBIDDEN', `this route is for ${roles.join(' or ')}; the token is for ${user.role}`)
+      throw new HttpError(403, 'FORBIDDEN', `this route is for ${roles.join(' or ')}; your role is ${user.role}`)
     }
   }
 }

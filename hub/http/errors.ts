@@ -1,6 +1,8 @@
-// The one error shape on the wire, `{ "error": { "code", "message" } }`, and the Fastify error and
-// not-found handlers that map every failure onto it without leaking internals.
+// The one error shape on the wire, `{ "error": { "code", "message" } }`, and the Fastify error, not-found
+// and client-error handlers that map every failure onto it without leaking internals.
 
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { isProtocolError, type ProtocolErrorCode } from '../../protocol/errors'
 import { isLedgerError, type LedgerErrorCode } from '../ledger/errors'
@@ -16,9 +18,12 @@ export type HttpErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'TOO_MANY_REQUESTS'
+  | 'REQUEST_TIMEOUT'
+  | 'HEADERS_TOO_LARGE'
   | 'INTERNAL'
   | 'DEVICE_NOT_BOUND'
   | 'TOKEN_EXPIRED'
+  | 'ACCOUNT_SUSPENDED'
   | 'LOCKED'
   | 'WEAK_PASSWORD'
   | 'EMAIL_TAKEN'
@@ -26,6 +31,7 @@ export type HttpErrorCode =
   | 'ACCOUNT_EXISTS'
   | 'IDEMPOTENCY_CONFLICT'
   | 'DEVICE_ALREADY_BOUND'
+  | 'DEVICE_LIMIT'
   | 'NO_WALLET'
   | 'INVALID_RESET_TOKEN'
   | 'WRONG_PASSWORD'
@@ -57,11 +63,14 @@ export class HttpError extends Error {
   override readonly name = 'HttpError'
   readonly status: number
   readonly code: HttpErrorCode
+  /** Sent as Retry-After: when a refusal for now (429, 423, 503) is worth trying again. */
+  readonly retryAfterSeconds: number | undefined
 
-  constructor(status: number, code: HttpErrorCode, message: string) {
+  constructor(status: number, code: HttpErrorCode, message: string, options: { retryAfterSeconds?: number } = {}) {
     super(message)
     this.status = status
     this.code = code
+    this.retryAfterSeconds = options.retryAfterSeconds
   }
 }
 
@@ -163,6 +172,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   const { status, body } = errorToReply(error)
   if (status >= 500) request.log.error({ err: error }, 'request failed')
   else request.log.info({ code: body.error.code, message: body.error.message }, 'request refused')
+  if (error instanceof HttpError && error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds))
   return reply.code(status).type('application/json; charset=utf-8').send(body)
 }
 
@@ -170,6 +180,30 @@ export function handleNotFound(request: FastifyRequest, reply: FastifyReply): Fa
   const path = request.url.split('?')[0]!.slice(0, PATH_IN_MESSAGE_LENGTH_MAX)
   const body: ErrorReply = { error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path}` } }
   return reply.code(404).type('application/json; charset=utf-8').send(body)
+}
+
+/**
+ * Status and body for an error Node meets before a request reaches Fastify's routing (a request or header
+ * timeout, oversized headers, unparseable HTTP), by Node's error code.
+ */
+export function clientErrorToReply(nodeCode: string | undefined): { status: number; body: ErrorReply } {
+  const reply = (status: number, code: HttpErrorCode, message: string) => ({ status, body: { error: { code, message } } })
+  if (nodeCode === 'ERR_HTTP_REQUEST_TIMEOUT') return reply(408, 'REQUEST_TIMEOUT', 'the request did not arrive in time; the connection is closed')
+  if (nodeCode === 'HPE_HEADER_OVERFLOW') return reply(431, 'HEADERS_TOO_LARGE', 'the request headers are too large')
+  return reply(400, 'BAD_REQUEST', 'not a well-formed HTTP request')
+}
+
+/** Fastify's clientErrorHandler: the one error shape, then the connection closes (nothing after it can be trusted). */
+export function handleClientError(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const { status, body } = clientErrorToReply(error.code)
+  const json = JSON.stringify(body)
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`)
+  }
+  socket.destroy(error)
 }
 
 function isFastifyError(error: unknown): error is FastifyError {

@@ -167,8 +167,8 @@ export const mobileAuthRoutes: FastifyPluginAsync<{ context: HubContext }> = asy
 
   app.post<{ Body: { phone: string; password: string }; Reply: SessionReply }>('/api/auth/login', { schema: loginSchema, ...small },
     async (request) => {
-      const user = await checkPhoneLogin({ users, passwords: context.passwords, clock: context.clock },
-        phoneNumberOf(request.body.phone, context.config.phoneRegion), request.body.password)
+      const user = await checkPhoneLogin({ users, passwords: context.passwords, throttle: app.loginThrottle },
+        request.ip, phoneNumberOf(request.body.phone, context.config.phoneRegion), request.body.password)
       return startSession(sessions, user)
     })
 

@@ -10,7 +10,7 @@ import { MOBILE_SQL } from '../mobile/schema'
 import { NOTIFY_SQL } from '../notify/schema'
 import { ORDERS_SQL } from '../orders/schema'
 import { REFUNDS_SQL } from '../refunds/schema'
-import { PHONE_VERIFICATION_SQL, USERS_SESSIONS_SQL, USERS_SQL } from '../users/schema'
+import { PHONE_VERIFICATION_SQL, USERS_SESSIONS_SQL, USERS_SQL, USERS_SUSPENSION_SQL } from '../users/schema'
 import { VOUCHER_CAPS_AND_REVOCATION_DELTAS_SQL, VOUCHERS_SQL } from '../vouchers/schema'
 
 export interface Migration {
@@ -137,6 +137,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'lora revocations queued per gateway', sql: LORA_REVOCATIONS_QUEUED_SQL },
   { version: 11, name: 'voucher caps, revocation deltas, LoRa catch-up progress', sql: [VOUCHER_CAPS_AND_REVOCATION_DELTAS_SQL, LORA_CATCH_UP_SQL].join('\n') },
   { version: 12, name: 'phone numbers proved by a code', sql: PHONE_VERIFICATION_SQL },
+  { version: 13, name: 'user suspension; login failures leave the users table', sql: USERS_SUSPENSION_SQL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

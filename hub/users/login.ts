@@ -1,14 +1,14 @@
-// Checking a password login, by email (web) or phone (mobile): one answer for every failure (so a caller
-// cannot learn which accounts exist), a lockout after repeated failures, legacy or weaker hashes upgraded.
+// Checking a password login, by email (web) or phone (mobile): one answer for every wrong credential, and the
+// same answers, after the same work, for known and unknown accounts (so a caller cannot learn which exist);
+// failures slowed by the LoginThrottle; legacy or weaker hashes upgraded.
 
 import { sha256, toHex } from '../../protocol/bytes'
 import type { Clock, RandomBytes } from '../context'
 import { HttpError } from '../http/errors'
+import { identifierKey, type LoginThrottle } from './login-throttle'
 import type { PasswordHasher } from './passwords'
 import { normalizeEmail, publicUser, type User, type UserCredentials, type UserStore } from './store'
 
-export const LOGIN_FAILURES_MAX = 5
-export const LOCKOUT_MS = 15 * 60 * 1000
 export const REFRESH_TOKEN_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000
 const REFRESH_TOKEN_BYTES = 32
 
@@ -18,43 +18,53 @@ export const BAD_PHONE_CREDENTIALS_MESSAGE = 'wrong phone or password'
 export interface LoginDependencies {
   readonly users: UserStore
   readonly passwords: PasswordHasher
-  readonly clock: Clock
+  readonly throttle: LoginThrottle
 }
 
 /**
- * The user whose email and password these are, or HttpError 401 with the same message whether the
- * email is unknown or the password wrong, 423 while the account is locked; each path spends one hash's time.
+ * The user whose email and password these are, or HttpError 401 with the same message whether the email is
+ * unknown or the password wrong, after one hash either way; 429 or 423 (and no hash) while the throttle holds
+ * the caller's address or the email back.
  */
-export async function checkPasswordLogin(dependencies: LoginDependencies, email: string, password: string): Promise<User> {
-  const user = dependencies.users.credentialsByEmail(normalizeEmail(email))
-  return checkPassword(dependencies, user, password, BAD_CREDENTIALS_MESSAGE)
+export async function checkPasswordLogin(
+  dependencies: LoginDependencies, clientAddress: string, email: string, password: string,
+): Promise<User> {
+  const normalized = normalizeEmail(email)
+  const lookUp = () => dependencies.users.credentialsByEmail(normalized)
+  return checkPassword(dependencies, clientAddress, identifierKey('email', normalized), lookUp, password, BAD_CREDENTIALS_MESSAGE)
 }
 
 /** As checkPasswordLogin, for the mobile API's phone logins; `phone` in E.164 (phoneNumberOf). */
-export async function checkPhoneLogin(dependencies: LoginDependencies, phone: string, password: string): Promise<User> {
-  const user = dependencies.users.credentialsByPhone(phone)
-  return checkPassword(dependencies, user, password, BAD_PHONE_CREDENTIALS_MESSAGE)
+export async function checkPhoneLogin(
+  dependencies: LoginDependencies, clientAddress: string, phone: string, password: string,
+): Promise<User> {
+  const lookUp = () => dependencies.users.credentialsByPhone(phone)
+  return checkPassword(dependencies, clientAddress, identifierKey('phone', phone), lookUp, password, BAD_PHONE_CREDENTIALS_MESSAGE)
+}
+
+/** The keys the throttle counts a user's failures under: each identifier they can log in with. */
+export function identifierKeysOf(user: User): string[] {
+  return [
+    ...(user.email === null ? [] : [identifierKey('email', user.email)]),
+    ...(user.phone === null ? [] : [identifierKey('phone', user.phone)]),
+  ]
 }
 
 async function checkPassword(
-  dependencies: LoginDependencies, user: UserCredentials | undefined, password: string, failureMessage: string,
+  dependencies: LoginDependencies, clientAddress: string, identifier: string, lookUp: () => UserCredentials | undefined,
+  password: string, failureMessage: string,
 ): Promise<User> {
-  const { users, passwords, clock } = dependencies
-  if (user === undefined) {
-    await passwords.verifyNothing(password)
-    throw new HttpError(401, 'UNAUTHORIZED', failureMessage)
-  }
-  if (user.lockedUntilMs !== null && clock.nowMs() < user.lockedUntilMs) {
-    // 423, as the legacy API answered: the password is not even checked, so a lock confirms no guess.
-    await passwords.verifyNothing(password)
-    throw new HttpError(423, 'LOCKED', `too many failed logins: locked until ${new Date(user.lockedUntilMs).toISOString()}`)
-  }
-  if (!(await passwords.verify(password, user.passwordHash))) {
-    users.recordFailedLogin(user.id, LOGIN_FAILURES_MAX, clock.nowMs() + LOCKOUT_MS)
-    throw new HttpError(401, 'UNAUTHORIZED', failureMessage)
-  }
-  const passwordHash = passwords.needsRehash(user.passwordHash) ? await passwords.hash(password) : user.passwordHash
-  users.recordSuccessfulLogin(user.id, passwordHash)
+  const { users, passwords, throttle } = dependencies
+  const user = await throttle.attempt(clientAddress, [identifier], async () => {
+    const found = lookUp()
+    if (found === undefined) {
+      await passwords.verifyNothing(password)
+      return undefined
+    }
+    return (await passwords.verify(password, found.passwordHash)) ? found : undefined
+  })
+  if (user === undefined) throw new HttpError(401, 'UNAUTHORIZED', failureMessage)
+  if (passwords.needsRehash(user.passwordHash)) users.updatePasswordHash(user.id, await passwords.hash(password))
   return publicUser(user)
 }
 

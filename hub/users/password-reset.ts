@@ -7,6 +7,7 @@ import { HttpError } from '../http/errors'
 import { passwordWeakness } from '../money/sign-up'
 import { passwordResetMessage } from '../notify/message'
 import type { Notifier } from '../notify/plugin'
+import type { LoginThrottle } from './login-throttle'
 import type { PasswordHasher } from './passwords'
 import { normalizeEmail, type UserStore } from './store'
 
@@ -21,6 +22,7 @@ export interface PasswordResetDependencies {
   readonly random: RandomBytes
   readonly notifier: Notifier
   readonly passwords: PasswordHasher
+  readonly throttle: LoginThrottle
 }
 
 /** Sends a reset token if an account has this email; says nothing either way. */
@@ -34,14 +36,21 @@ export function startPasswordReset(dependencies: PasswordResetDependencies, emai
   notifier.send(passwordResetMessage(user, token, PASSWORD_RESET_LIFETIME_MS / 60_000))
 }
 
-/** Sets the password of the token's account; the token, and any other outstanding for it, is used up. */
-export async function finishPasswordReset(dependencies: PasswordResetDependencies, token: string, password: string): Promise<void> {
-  const { users, clock, passwords } = dependencies
+/**
+ * Sets the password of the token's account; the token, and any other outstanding for it, is used up. A wrong
+ * token counts as a failure of the caller's address, which the LoginThrottle slows down like a wrong password.
+ */
+export async function finishPasswordReset(
+  dependencies: PasswordResetDependencies, clientAddress: string, token: string, password: string,
+): Promise<void> {
+  const { users, clock, passwords, throttle } = dependencies
   // Checked first, so a weak password does not burn the token.
   const weakness = passwordWeakness(password)
   if (weakness !== undefined) throw new HttpError(400, 'WEAK_PASSWORD', weakness)
-  const passwordHash = await passwords.hash(password)
-  const userId = users.resetPassword(resetTokenHash(token), passwordHash, clock.nowMs())
+  const userId = await throttle.attempt(clientAddress, [], async () => {
+    const passwordHash = await passwords.hash(password)
+    return users.resetPassword(resetTokenHash(token), passwordHash, clock.nowMs())
+  })
   if (userId === undefined) throw new HttpError(400, 'INVALID_RESET_TOKEN', 'the reset token is unknown, expired or already used')
 }
 

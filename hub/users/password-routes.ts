@@ -7,7 +7,7 @@ import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { passwordWeakness } from '../money/sign-up'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
-import { LOCKOUT_MS, LOGIN_FAILURES_MAX } from './login'
+import { identifierKeysOf } from './login'
 import { finishPasswordReset, startPasswordReset } from './password-reset'
 import { ROLES } from './roles'
 import { AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA } from './routes'
@@ -53,12 +53,15 @@ const updatePasswordSchema = {
     additionalProperties: false,
     properties: { currentPassword: PASSWORD_SCHEMA, newPassword: PASSWORD_SCHEMA },
   },
-  response: { 204: { type: 'null' }, ...errorReplies(400, 401, 403, 413, 429) },
+  response: { 204: { type: 'null' }, ...errorReplies(400, 401, 403, 413, 423, 429) },
 } as const
 
 export const passwordRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
   const users = new UserStore(context.db)
-  const resets = { users, clock: context.clock, random: context.random, notifier: app.notifier, passwords: context.passwords }
+  const resets = {
+    users, clock: context.clock, random: context.random, notifier: app.notifier, passwords: context.passwords,
+    throttle: app.loginThrottle,
+  }
   const small = { bodyLimit: AUTH_BODY_LIMIT_BYTES }
 
   app.post<{ Body: { email: string } }>('/users/reset-password-init', { schema: resetInitSchema, ...small },
@@ -69,7 +72,7 @@ export const passwordRoutes: FastifyPluginAsync<{ context: HubContext }> = async
 
   app.post<{ Body: { token: string; password: string } }>('/users/reset-password-finish', { schema: resetFinishSchema, ...small },
     async (request, reply) => {
-      await finishPasswordReset(resets, request.body.token, request.body.password)
+      await finishPasswordReset(resets, request.ip, request.body.token, request.body.password)
       return reply.code(204).send()
     })
 
@@ -79,11 +82,11 @@ export const passwordRoutes: FastifyPluginAsync<{ context: HubContext }> = async
     const { userId } = callerOf(request)
     const user = users.credentialsById(userId)
     if (user === undefined) throw new HttpError(401, 'UNAUTHORIZED', 'the token’s user no longer exists')
-    // A stolen access token must not be enough to take the account over: wrong guesses count as failed logins.
-    if (!(await context.passwords.verify(request.body.currentPassword, user.passwordHash))) {
-      users.recordFailedLogin(userId, LOGIN_FAILURES_MAX, context.clock.nowMs() + LOCKOUT_MS)
-      throw new HttpError(403, 'WRONG_PASSWORD', 'the current password is wrong')
-    }
+    // A stolen access token must not be enough to take the account over: wrong guesses count as failed logins,
+    // of this address and of the account's email and phone.
+    const verified = await app.loginThrottle.attempt(request.ip, identifierKeysOf(user),
+      async () => ((await context.passwords.verify(request.body.currentPassword, user.passwordHash)) ? user : undefined))
+    if (verified === undefined) throw new HttpError(403, 'WRONG_PASSWORD', 'the current password is wrong')
     const weakness = passwordWeakness(request.body.newPassword)
     if (weakness !== undefined) throw new HttpError(400, 'WEAK_PASSWORD', weakness)
     users.changePassword(userId, await context.passwords.hash(request.body.newPassword), context.clock.nowMs())

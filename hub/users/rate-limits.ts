@@ -1,10 +1,19 @@
 // Per-IP rate limits on the routes that take credentials or send secrets (@fastify/rate-limit), in one
-// table. Windows run on the hub's injected clock, so a test can step through them deterministically.
+// table, and the hub's one LoginThrottle (app.loginThrottle), which slows failing clients and identifiers.
+// Both run on the hub's injected clock, so a test can step through them deterministically.
 
 import fastifyRateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { Clock, HubContext } from '../context'
 import { HttpError } from '../http/errors'
 import { sharedPlugin } from '../http/plugin'
+import { LoginThrottle } from './login-throttle'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Shared by every route that checks a password or a reset token. */
+    loginThrottle: LoginThrottle
+  }
+}
 
 export interface RateLimit {
   /** Requests one client IP may make in a window; the next is answered 429. */
@@ -60,6 +69,7 @@ export function clockRateLimitStore(clock: Clock, keysMax = RATE_LIMIT_KEYS_MAX)
 }
 
 export const authRateLimits = sharedPlugin<{ context: HubContext }>('payall-auth-rate-limits', async (app, { context }) => {
+  app.decorate('loginThrottle', new LoginThrottle(context.clock))
   // Runs before @fastify/rate-limit's own onRoute hook, which reads the config this one sets.
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method]

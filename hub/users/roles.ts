@@ -4,7 +4,3 @@ export const ROLES = ['operator', 'owner', 'customer'] as const
 
 /** operator: runs the hub; owner: owns gateways (a merchant); customer: pays with a phone or card. */
 export type Role = (typeof ROLES)[number]
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value)
-}

@@ -57,8 +57,8 @@ export const usersRoutes: FastifyPluginAsync<{ context: HubContext }> = async (a
   const small = { bodyLimit: AUTH_BODY_LIMIT_BYTES }
 
   app.post<{ Body: LoginBody; Reply: SessionReply }>('/users/login', { schema: loginSchema, ...small }, async (request) => {
-    const user = await checkPasswordLogin({ users, passwords: context.passwords, clock: context.clock },
-      request.body.email, request.body.password)
+    const user = await checkPasswordLogin({ users, passwords: context.passwords, throttle: app.loginThrottle },
+      request.ip, request.body.email, request.body.password)
     return startSession(sessions, user)
   })
 

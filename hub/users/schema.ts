@@ -105,3 +105,13 @@ CREATE INDEX phone_code_sends_by_phone ON phone_code_sends (phone, sent_at_ms);
 CREATE INDEX phone_code_sends_by_claimant ON phone_code_sends (claimant, sent_at_ms);
 CREATE INDEX phone_code_sends_by_time ON phone_code_sends (sent_at_ms);
 `
+
+// An operator suspends an account by stamping suspended_at_ms (NULL: active). A suspended user gets no new
+// token, and authenticate refuses the ones they hold from the next request on. Failed logins are no longer
+// counted per account row (which only known accounts have, so a lock told them apart): the LoginThrottle
+// (hub/users/login-throttle.ts) counts them by address and by identifier hash.
+export const USERS_SUSPENSION_SQL = `
+ALTER TABLE users ADD COLUMN suspended_at_ms INTEGER;
+ALTER TABLE users DROP COLUMN failed_logins;
+ALTER TABLE users DROP COLUMN locked_until_ms;
+`

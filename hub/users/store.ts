@@ -20,11 +20,9 @@ export interface User {
   createdAtMs: number
 }
 
-/** A user as login sees it: with the hash and the lockout state. Never leaves the hub. */
+/** A user as login sees it: with the password hash. Never leaves the hub. */
 export interface UserCredentials extends User {
   passwordHash: string
-  failedLogins: number
-  lockedUntilMs: number | null
 }
 
 /** A new account has no phone: a number enters users only once proved (UserStore.insertWithProvedPhone). */
@@ -52,8 +50,6 @@ interface UserRow {
   full_name: string
   password_hash: string
   role: Role
-  failed_logins: number
-  locked_until_ms: number | null
   created_at_ms: number
 }
 
@@ -64,8 +60,6 @@ export class UserStore {
   private readonly byEmail
   private readonly countOfRole
   private readonly insertUser
-  private readonly updateFailures
-  private readonly updateSuccess
   private readonly insertRefreshToken
   private readonly statements
 
@@ -75,14 +69,6 @@ export class UserStore {
     this.insertUser = db.prepare<[string, string | null, string | null, number | null, string, string, Role, number]>(
       `INSERT INTO users (id, email, phone, phone_verified_at_ms, full_name, password_hash, role, created_at_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-    // Counted in SQL, so concurrent failed logins cannot overwrite each other's count.
-    this.updateFailures = db.prepare<{ id: string; failuresMax: number; lockedUntilMs: number }>(
-      `UPDATE users SET
-         failed_logins = CASE WHEN failed_logins + 1 >= :failuresMax THEN 0 ELSE failed_logins + 1 END,
-         locked_until_ms = CASE WHEN failed_logins + 1 >= :failuresMax THEN :lockedUntilMs ELSE locked_until_ms END
-       WHERE id = :id`)
-    this.updateSuccess = db.prepare<[string, string]>(
-      'UPDATE users SET failed_logins = 0, locked_until_ms = NULL, password_hash = ? WHERE id = ?')
     this.insertRefreshToken = db.prepare<[string, string, number, number]>(
       'INSERT INTO refresh_tokens (token_sha256, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)')
     this.statements = {
@@ -93,8 +79,7 @@ export class UserStore {
       setProvedPhone: db.prepare<[string, number, string]>('UPDATE users SET phone = ?, phone_verified_at_ms = ? WHERE id = ?'),
       releaseUnprovedPhone: db.prepare<[string]>(
         'UPDATE users SET phone = NULL WHERE id = ? AND phone_verified_at_ms IS NULL AND email IS NOT NULL'),
-      updatePassword: db.prepare<[string, string]>(
-        'UPDATE users SET password_hash = ?, failed_logins = 0, locked_until_ms = NULL WHERE id = ?'),
+      updatePassword: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE id = ?'),
       setRole: db.prepare<[Role, string, Role]>('UPDATE users SET role = ? WHERE id = ? AND role = ?'),
       nextSessionGeneration: db.prepare<[string]>(
         'UPDATE users SET session_generation = session_generation + 1 WHERE id = ?'),
@@ -140,16 +125,6 @@ export class UserStore {
   /** A phone sign-up's account, created once its number is proved. Throws the unique-constraint error of a taken email. */
   insertWithProvedPhone(user: NewUser, phone: string, provedAtMs: number): void {
     this.insertUser.run(user.id, user.email, phone, provedAtMs, user.fullName, user.passwordHash, user.role, user.createdAtMs)
-  }
-
-  /** Counts a failed login; the `failuresMax`th in a row locks the account until `lockedUntilMs`. */
-  recordFailedLogin(id: string, failuresMax: number, lockedUntilMs: number): void {
-    this.updateFailures.run({ id, failuresMax, lockedUntilMs })
-  }
-
-  /** Clears the failure count and lock, and stores the (possibly rehashed) password hash. */
-  recordSuccessfulLogin(id: string, passwordHash: string): void {
-    this.updateSuccess.run(passwordHash, id)
   }
 
   addRefreshToken(tokenSha256Hex: string, userId: string, createdAtMs: number, expiresAtMs: number): void {
@@ -203,7 +178,7 @@ export class UserStore {
     return this.statements.releaseUnprovedPhone.run(id).changes === 1
   }
 
-  /** Stores a new hash and lifts any lockout. */
+  /** Stores a new hash (a rehash at login; changePassword when sessions must end too). */
   updatePasswordHash(id: string, passwordHash: string): void {
     this.statements.updatePassword.run(passwordHash, id)
   }
@@ -314,7 +289,5 @@ function credentialsFromRow(row: UserRow): UserCredentials {
     role: row.role,
     createdAtMs: row.created_at_ms,
     passwordHash: row.password_hash,
-    failedLogins: row.failed_logins,
-    lockedUntilMs: row.locked_until_ms,
   }
 }

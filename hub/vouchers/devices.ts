@@ -27,23 +27,40 @@ interface DeviceRow {
   unbound_at_ms: number | null
 }
 
-/** Most devices one user may have bound at once. */
+/** Most devices one user may have bound at once; binding one more is refused until one is unbound. */
 export const DEVICES_PER_USER_MAX = 20
+
+/** What binding did: bound, or refused because the IMEI or key is bound already, or the user has the most devices. */
+export type BindOutcome = 'bound' | 'taken' | 'full'
 
 export class DeviceStore {
   private readonly statements
 
-  constructor(db: SqliteDatabase) {
+  constructor(private readonly db: SqliteDatabase) {
     this.statements = {
       insert: db.prepare(
         `INSERT INTO devices (id, user_id, imei, public_key, model, brand, status, bound_at_ms)
          VALUES (@id, @userId, @imei, @publicKey, @model, @brand, 'bound', @boundAtMs)`),
       boundByImei: db.prepare<[string], DeviceRow>(`SELECT * FROM devices WHERE imei = ? AND status = 'bound'`),
       boundByKey: db.prepare<[Buffer], DeviceRow>(`SELECT * FROM devices WHERE public_key = ? AND status = 'bound'`),
+      countByUser: db.prepare<[string], { count: number }>(`SELECT count(*) AS count FROM devices WHERE user_id = ? AND status = 'bound'`),
       byUser: db.prepare<[string, number], DeviceRow>(
         `SELECT * FROM devices WHERE user_id = ? AND status = 'bound' ORDER BY bound_at_ms LIMIT ?`),
       unbind: db.prepare<[number, string]>(`UPDATE devices SET status = 'unbound', unbound_at_ms = ? WHERE id = ? AND status = 'bound'`),
     }
+  }
+
+  /**
+   * Binds the device unless its IMEI or key is bound already or its user has `devicesMax` bound. The checks and
+   * the insert are one immediate transaction, so concurrent binds (from any process on the file) cannot both pass.
+   */
+  bind(device: Omit<Device, 'status' | 'unboundAtMs'>, devicesMax: number): BindOutcome {
+    return this.db.transaction((): BindOutcome => {
+      if (this.boundByImei(device.imei) !== undefined || this.boundByPublicKey(device.publicKey) !== undefined) return 'taken'
+      if (this.statements.countByUser.get(device.userId)!.count >= devicesMax) return 'full'
+      this.insert(device)
+      return 'bound'
+    }).immediate()
   }
 
   insert(device: Omit<Device, 'status' | 'unboundAtMs'>): void {

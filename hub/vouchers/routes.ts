@@ -10,7 +10,8 @@ import type { AccessClaims } from '../http/auth'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
-import { DeviceStore, type Device } from './devices'
+import { BEARER_SECURITY } from '../money/wire'
+import { DEVICES_PER_USER_MAX, DeviceStore, type Device } from './devices'
 import { voucherPolicy } from './policy'
 import { RevocationCatchUp } from './revocation-catch-up'
 import { Revocations } from './revocations'
@@ -89,10 +90,12 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
   }
 
   app.post<{ Body: { imei: string; publicKey: string; model?: string; brand?: string } }>('/api/auth/device/binding', {
-    preHandler: customer,
+    preValidation: customer,
     schema: {
       summary: 'Bind this phone and its Ed25519 public key to the signed-in customer',
+      description: `A customer may have ${DEVICES_PER_USER_MAX} devices bound at once; one more is refused with 409 DEVICE_LIMIT.`,
       tags: ['devices'],
+      security: BEARER_SECURITY,
       body: {
         type: 'object',
         required: ['imei', 'publicKey'],
@@ -109,9 +112,6 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
   }, async (request, reply) => {
     const publicKey = fromBase64(request.body.publicKey)
     if (publicKey.length !== 32) throw new HttpError(400, 'BAD_KEY', 'publicKey must be 32 bytes')
-    if (devices.boundByImei(request.body.imei) !== undefined || devices.boundByPublicKey(publicKey) !== undefined) {
-      throw new HttpError(409, 'DEVICE_ALREADY_BOUND', 'this device or key is already bound; unbind it first')
-    }
     const device: Omit<Device, 'status' | 'unboundAtMs'> = {
       id: `dev_${Buffer.from(context.random(12)).toString('hex')}`,
       userId: request.user.sub,
@@ -121,15 +121,20 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
       brand: request.body.brand ?? null,
       boundAtMs: context.clock.nowMs(),
     }
-    devices.insert(device)
+    const outcome = devices.bind(device, DEVICES_PER_USER_MAX)
+    if (outcome === 'taken') throw new HttpError(409, 'DEVICE_ALREADY_BOUND', 'this device or key is already bound; unbind it first')
+    if (outcome === 'full') {
+      throw new HttpError(409, 'DEVICE_LIMIT', `you have ${DEVICES_PER_USER_MAX} devices bound, the most a user may; unbind one first`)
+    }
     return reply.code(201).send(deviceReply({ ...device, status: 'bound', unboundAtMs: null }))
   })
 
   app.get('/api/auth/device/user', {
-    preHandler: [app.authenticate],
+    preValidation: [app.authenticate],
     schema: {
       summary: 'The devices bound to the signed-in user, and their wallets and linked accounts',
       tags: ['devices'],
+      security: BEARER_SECURITY,
       response: {
         200: {
           type: 'object', required: ['devices', 'wallets', 'linkedAccounts'], additionalProperties: false,
@@ -144,10 +149,11 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
   }))
 
   app.post<{ Body: { imei: string } }>('/api/auth/device/user-unbind', {
-    preHandler: customer,
+    preValidation: customer,
     schema: {
       summary: 'Unbind a device; its open vouchers are revoked at once',
       tags: ['devices'],
+      security: BEARER_SECURITY,
       body: { type: 'object', required: ['imei'], additionalProperties: false, properties: { imei: IMEI } },
       response: {
         200: {
@@ -166,13 +172,14 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
   })
 
   app.post<{ Body: { imei: string; amount: string; currency: string } }>('/api/auth/device/voucher', {
-    preHandler: customer,
+    preValidation: customer,
     schema: {
       summary: 'Issue an offline allowance: a hub-signed voucher backed by a hold on the wallet',
       description: 'Within caps that keep the revocation list bounded: open vouchers per device and per customer (409), '
         + 'vouchers issued and revoked per customer in a rolling window (429), a smallest allowance (400), and a bound on '
         + 'the vouchers the whole hub may have to list as revoked (503, until some expire).',
       tags: ['devices'],
+      security: BEARER_SECURITY,
       body: {
         type: 'object',
         required: ['imei', 'amount', 'currency'],

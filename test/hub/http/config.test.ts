@@ -16,6 +16,12 @@ t.test('defaults apply when neither flags nor environment say anything', async (
     dataDir: './data',
     httpPort: 3001,
     httpHost: '0.0.0.0',
+    httpHeadersTimeout_ms: 10_000,
+    httpRequestTimeout_ms: 60_000,
+    httpConnectionTimeout_ms: 60_000,
+    httpKeepAliveTimeout_ms: 10_000,
+    httpConnectionsMax: 1_000,
+    trustProxy: [],
     mqttPort: 1883,
     mqttHost: '0.0.0.0',
     mqttUrl: undefined,
@@ -55,6 +61,12 @@ t.test('every flag and its environment variable give the same configuration', as
     ['data-dir', 'PAYALL_DATA_DIR', '/var/lib/payall'],
     ['http-port', 'PAYALL_HTTP_PORT', '8080'],
     ['http-host', 'PAYALL_HTTP_HOST', '127.0.0.1'],
+    ['http-headers-timeout-ms', 'PAYALL_HTTP_HEADERS_TIMEOUT_MS', '5000'],
+    ['http-request-timeout-ms', 'PAYALL_HTTP_REQUEST_TIMEOUT_MS', '120000'],
+    ['http-connection-timeout-ms', 'PAYALL_HTTP_CONNECTION_TIMEOUT_MS', '90000'],
+    ['http-keep-alive-timeout-ms', 'PAYALL_HTTP_KEEP_ALIVE_TIMEOUT_MS', '75000'],
+    ['http-connections-max', 'PAYALL_HTTP_CONNECTIONS_MAX', '4096'],
+    ['trust-proxy', 'PAYALL_TRUST_PROXY', '127.0.0.1, 10.0.0.0/8, ::1, fd00::/8'],
     ['mqtt-port', 'PAYALL_MQTT_PORT', '8883'],
     ['mqtt-host', 'PAYALL_MQTT_HOST', '::'],
     ['mqtt-url', 'PAYALL_MQTT_URL', 'mqtts://broker.example:8883'],
@@ -89,6 +101,8 @@ t.test('every flag and its environment variable give the same configuration', as
   t.equal(fromFlags.logLevel, 'debug')
   t.same(fromFlags.corsOrigins, ['https://shop.example', 'http://localhost:5173'])
   t.equal(fromFlags.phoneRegion, 'CI', 'a region code in any case')
+  t.same(fromFlags.trustProxy, ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8'])
+  t.equal(fromFlags.httpRequestTimeout_ms, 120_000)
 })
 
 t.test('a flag wins over its environment variable', async (t) => {
@@ -151,6 +165,15 @@ t.test('a bad value names the variable or flag it came from', async (t) => {
     [{ PAYALL_VOUCHER_LIMIT_MIN_MINOR: '0' }, 'PAYALL_VOUCHER_LIMIT_MIN_MINOR'],
     [{ PAYALL_VOUCHER_WINDOW_MS: '1000' }, 'PAYALL_VOUCHER_WINDOW_MS'],
     [{ PAYALL_REVOCABLE_VOUCHERS_MAX: '65537' }, 'PAYALL_REVOCABLE_VOUCHERS_MAX'],
+    [{ PAYALL_HTTP_REQUEST_TIMEOUT_MS: '0' }, 'PAYALL_HTTP_REQUEST_TIMEOUT_MS'],
+    [{ PAYALL_HTTP_HEADERS_TIMEOUT_MS: '99' }, 'PAYALL_HTTP_HEADERS_TIMEOUT_MS'],
+    [{ PAYALL_HTTP_CONNECTION_TIMEOUT_MS: '3600001' }, 'PAYALL_HTTP_CONNECTION_TIMEOUT_MS'],
+    [{ PAYALL_HTTP_KEEP_ALIVE_TIMEOUT_MS: '1e4' }, 'PAYALL_HTTP_KEEP_ALIVE_TIMEOUT_MS'],
+    [{ PAYALL_HTTP_CONNECTIONS_MAX: '0' }, 'PAYALL_HTTP_CONNECTIONS_MAX'],
+    [{ PAYALL_TRUST_PROXY: 'proxy.example' }, 'PAYALL_TRUST_PROXY'],
+    [{ PAYALL_TRUST_PROXY: '10.0.0.0/33' }, 'PAYALL_TRUST_PROXY'],
+    [{ PAYALL_TRUST_PROXY: '10.0.0.0/8/8' }, 'PAYALL_TRUST_PROXY'],
+    [{ PAYALL_TRUST_PROXY: ' , ' }, 'PAYALL_TRUST_PROXY'],
   ]
   for (const [env, field] of cases) {
     const error = configErrorOf(() => parseConfig([], env))

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { ProtocolError } from '../../../protocol/errors'
 import { parseEui } from '../../../protocol/eui'
 import { BODY_LIMIT_BYTES } from '../../../hub/app'
-import { HttpError, errorReplies, errorToReply } from '../../../hub/http/errors'
+import { HttpError, clientErrorToReply, errorReplies, errorToReply } from '../../../hub/http/errors'
 import { LedgerError } from '../../../hub/ledger/errors'
 import { errorOf, testHub } from './fixtures'
 
@@ -114,4 +114,16 @@ t.test('errorToReply maps thrown values without a running app', async (t) => {
   t.same(errorToReply('a thrown string').body.error.code, 'INTERNAL')
   t.same(errorToReply(Object.assign(new Error('boom'), { code: 'ENOENT' })).status, 500)
   t.same(errorToReply(Object.assign(new Error('upstream'), { code: 'FST_X', statusCode: 502 })).status, 500)
+})
+
+t.test('errors Node meets before routing get the one error shape, by Node\'s code', async (t) => {
+  t.same(clientErrorToReply('ERR_HTTP_REQUEST_TIMEOUT'), {
+    status: 408, body: { error: { code: 'REQUEST_TIMEOUT', message: 'the request did not arrive in time; the connection is closed' } },
+  })
+  t.same(clientErrorToReply('HPE_HEADER_OVERFLOW'), {
+    status: 431, body: { error: { code: 'HEADERS_TOO_LARGE', message: 'the request headers are too large' } },
+  })
+  for (const code of ['HPE_INVALID_METHOD', undefined]) {
+    t.same(clientErrorToReply(code), { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'not a well-formed HTTP request' } } })
+  }
 })

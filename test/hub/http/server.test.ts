@@ -1,4 +1,6 @@
 import t from 'tap'
+import { connect, type Socket } from 'node:net'
+import type { HubConfig } from '../../../hub/config'
 import { startHub } from '../../../hub/server'
 import { testConfig } from './fixtures'
 
@@ -82,4 +84,101 @@ t.test('a port already taken fails the start and leaves nothing open', async (t)
   t.teardown(() => first.stop())
   const port = Number(new URL(first.httpUrl).port)
   await t.rejects(startHub({ ...config(t.testdir()), httpPort: port }), { code: 'EADDRINUSE' })
+})
+
+/** A raw TCP connection to the hub: what it received, and a promise settled when the hub closes it. */
+function rawConnection(url: string) {
+  const { hostname, port } = new URL(url)
+  const socket = connect({ host: hostname, port: Number(port) })
+  let received = ''
+  socket.setEncoding('utf8')
+  socket.on('data', (chunk: string) => {
+    received += chunk
+  })
+  // A connection the hub refuses or cuts off may end in a reset: what matters is that it ends.
+  socket.on('error', () => {})
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+  const connected = new Promise<void>((resolve) => socket.on('connect', () => resolve()))
+  return { socket, connected, closed, received: () => received }
+}
+
+/** Writes `byte` every `everyMs` until the socket closes, so the connection is never idle while it stays incomplete. */
+function trickle(socket: Socket, byte: string, everyMs: number): void {
+  const timer = setInterval(() => {
+    if (!socket.destroyed) socket.write(byte)
+  }, everyMs)
+  socket.on('close', () => clearInterval(timer))
+}
+
+function quickTimeouts(dataDir: string, overrides: Partial<HubConfig> = {}): HubConfig {
+  return {
+    ...config(dataDir),
+    httpHeadersTimeout_ms: 300,
+    httpRequestTimeout_ms: 600,
+    // Far longer than the test: an idle-connection timeout must not be what cuts the slow clients off.
+    httpConnectionTimeout_ms: 3_600_000,
+    ...overrides,
+  }
+}
+
+t.test('a request body that trickles in (slow loris) is cut off with 408 in the one error shape, then closed', async (t) => {
+  const hub = await startHub(quickTimeouts(t.testdir()))
+  t.teardown(() => hub.stop())
+  const loris = rawConnection(hub.httpUrl)
+  await loris.connected
+  loris.socket.write('POST /users/login HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{')
+  trickle(loris.socket, ' ', 50)
+  await loris.closed
+  t.match(loris.received(), /^HTTP\/1\.1 408 Request Timeout\r\n/)
+  t.same(JSON.parse(loris.received().split('\r\n\r\n')[1]!), {
+    error: { code: 'REQUEST_TIMEOUT', message: 'the request did not arrive in time; the connection is closed' },
+  })
+})
+
+t.test('headers that trickle in are cut off with 408', async (t) => {
+  const hub = await startHub(quickTimeouts(t.testdir()))
+  t.teardown(() => hub.stop())
+  const loris = rawConnection(hub.httpUrl)
+  await loris.connected
+  loris.socket.write('GET /health HTTP/1.1\r\nHost: hub\r\n')
+  trickle(loris.socket, 'X-Slow: a\r\n', 50)
+  await loris.closed
+  t.match(loris.received(), /^HTTP\/1\.1 408 /)
+})
+
+t.test('connections past the cap are closed unanswered, while those within it are served', async (t) => {
+  const hub = await startHub(quickTimeouts(t.testdir(), { httpConnectionsMax: 3, httpHeadersTimeout_ms: 3_600_000, httpRequestTimeout_ms: 3_600_000 }))
+  t.teardown(() => hub.stop())
+  const held = [rawConnection(hub.httpUrl), rawConnection(hub.httpUrl), rawConnection(hub.httpUrl)]
+  await Promise.all(held.map((connection) => connection.connected))
+  const refused = rawConnection(hub.httpUrl)
+  refused.socket.write('GET /health HTTP/1.1\r\nHost: hub\r\n\r\n')
+  await refused.closed
+  t.equal(refused.received(), '', 'no answer past the cap')
+
+  const [first] = held
+  first!.socket.write('GET /health HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n')
+  await first!.closed
+  t.match(first!.received(), /^HTTP\/1\.1 200 OK\r\n/, 'a connection within the cap is served')
+  for (const connection of held) connection.socket.destroy()
+})
+
+t.test('an idle keep-alive connection is closed after the keep-alive timeout', async (t) => {
+  const hub = await startHub(quickTimeouts(t.testdir(), { httpKeepAliveTimeout_ms: 200 }))
+  t.teardown(() => hub.stop())
+  const client = rawConnection(hub.httpUrl)
+  client.socket.write('GET /health HTTP/1.1\r\nHost: hub\r\n\r\n')
+  await client.closed
+  t.match(client.received(), /^HTTP\/1\.1 200 OK\r\n/)
+  t.notMatch(client.received(), /\r\nConnection: close\r\n/i, 'the hub offered to keep it open, and closed it once idle')
+})
+
+t.test('a request that is not HTTP gets 400 in the one error shape, then the connection closes', async (t) => {
+  const hub = await startHub(config(t.testdir()))
+  t.teardown(() => hub.stop())
+  const client = rawConnection(hub.httpUrl)
+  client.socket.write('NOT AN HTTP REQUEST\r\n\r\n')
+  await client.closed
+  t.match(client.received(), /^HTTP\/1\.1 400 Bad Request\r\n/)
+  t.same(JSON.parse(client.received().split('\r\n\r\n')[1]!), { error: { code: 'BAD_REQUEST', message: 'not a well-formed HTTP request' } })
 })

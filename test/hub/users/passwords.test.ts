@@ -1,6 +1,7 @@
 import t from 'tap'
 import { sha256, toHex } from '../../../protocol/bytes'
 import { PASSWORD_RESET_LIFETIME_MS, PASSWORD_RESETS_LIVE_MAX } from '../../../hub/users/password-reset'
+import { LOGIN_THROTTLE_DEFAULTS } from '../../../hub/users/login-throttle'
 import { RESET_ACCEPTED_MESSAGE } from '../../../hub/users/password-routes'
 import { errorOf, login } from '../http/fixtures'
 import { PASSWORD, call, outbox, restHub, secretIn, type RestHub } from './fixtures'
@@ -137,12 +138,17 @@ t.test('update-password wants the right current password, a strong new one and a
   t.equal((await login(hub.app, hub.customer.email, PASSWORD)).statusCode, 200, 'nothing changed')
 })
 
-t.test('wrong current passwords count as failed logins and lock the account', async (t) => {
+t.test('wrong current passwords count as failed logins: the address that made them is slowed down, and only it', async (t) => {
   const hub = await restHub(t)
-  for (let attempt = 0; attempt < 5; attempt++) {
-    await call(hub.app, hub.customer, {
-      method: 'PATCH', url: '/users/update-password', payload: { currentPassword: `guess number ${attempt}`, newPassword: NEW_PASSWORD },
-    })
-  }
-  t.equal((await login(hub.app, hub.customer.email, PASSWORD)).statusCode, 423, 'locked, the right password included')
+  const guess = (attempt: number) => call(hub.app, hub.customer, {
+    method: 'PATCH', url: '/users/update-password', remoteAddress: '203.0.113.5',
+    payload: { currentPassword: `guess number ${attempt}`, newPassword: NEW_PASSWORD },
+  })
+  for (let attempt = 0; attempt < LOGIN_THROTTLE_DEFAULTS.clientFailuresFree; attempt++) t.equal((await guess(attempt)).statusCode, 403)
+  t.equal((await guess(99)).statusCode, 429)
+  const sameAddress = await hub.app.inject({
+    method: 'POST', url: '/users/login', remoteAddress: '203.0.113.5', payload: { email: hub.customer.email, password: PASSWORD },
+  })
+  t.equal(sameAddress.statusCode, 429, 'its logins wait too')
+  t.equal((await login(hub.app, hub.customer.email, PASSWORD)).statusCode, 200, 'the owner, elsewhere, is not locked out')
 })

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { startHub } from '../../../hub/server'
-import { AUTH_RATE_LIMITS } from '../../../hub/users/rate-limits'
+import { LOGIN_THROTTLE_DEFAULTS } from '../../../hub/users/login-throttle'
 import { testConfig } from '../http/fixtures'
 import { MANUAL_NOTIFY } from './fixtures'
 
@@ -98,11 +98,10 @@ t.test('over a real socket: a KYC document streams in as multipart, an oversized
   t.match(await refused.json(), { error: { code: 'PAYLOAD_TOO_LARGE' } })
 })
 
-t.test('over a real socket: the login rate limit answers 429 with Retry-After', async (t) => {
+t.test('over a real socket: failed logins from one address are slowed down with 429 and Retry-After', async (t) => {
   const { request } = await socketHub(t)
-  const { max } = AUTH_RATE_LIMITS['POST /api/auth/login']!
   const statuses: number[] = []
-  for (let attempt = 0; attempt < max; attempt++) {
+  for (let attempt = 0; attempt < LOGIN_THROTTLE_DEFAULTS.clientFailuresFree; attempt++) {
     statuses.push((await request('POST', '/api/auth/login', { phone: '+221700000000', password: 'wrong password 1' })).status)
   }
   t.same(new Set(statuses), new Set([401]))

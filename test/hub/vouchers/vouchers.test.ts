@@ -9,6 +9,7 @@ import { REVOCATIONS_TOPIC } from '../../../protocol/topics'
 import { walletAccountId } from '../../../hub/accounts'
 import type { PublishedMessage } from '../../../hub/bus'
 import { cashTransferId } from '../../../hub/ledger/ids'
+import { DEVICES_PER_USER_MAX } from '../../../hub/vouchers/devices'
 import { addUser, errorOf, login, testHub } from '../http/fixtures'
 import { ingestWorld } from '../ingest/world'
 
@@ -119,4 +120,29 @@ t.test('after the upload deadline the rest of a hold goes back; a later record i
   t.same(ack!.entries.map(e => e.outcome), [AckOutcome.Settled], 'the merchant who approved it is still paid')
   t.equal(await w.balance(customer.wallet), 8_500)
   await w.assertLedgerOk(t)
+})
+
+t.test('a customer binds at most DEVICES_PER_USER_MAX devices: one more is refused with 409 DEVICE_LIMIT until one is unbound', async t => {
+  const hub = await customerHub(t)
+  const bind = (imei: string) => hub.app.inject({
+    method: 'POST', url: '/api/auth/device/binding', headers: hub.headers,
+    payload: { imei, publicKey: toBase64(nodeEd25519.keyPairFromSeed(randomBytes(32)).publicKey) },
+  })
+  for (let device = 1; device < DEVICES_PER_USER_MAX; device++) t.equal((await bind(`imei-${device}`)).statusCode, 201)
+
+  // Requests in flight together for the last slot: exactly one gets it.
+  const racing = await Promise.all(['race-a', 'race-b', 'race-c'].map(bind))
+  t.same(racing.map(response => response.statusCode).sort(), [201, 409, 409])
+  for (const refused of racing.filter(response => response.statusCode === 409)) {
+    t.same(errorOf(refused), { code: 'DEVICE_LIMIT', message: `you have ${DEVICES_PER_USER_MAX} devices bound, the most a user may; unbind one first` })
+  }
+  const count = () => (hub.context.db.prepare(`SELECT count(*) AS n FROM devices WHERE status = 'bound'`).get() as { n: number }).n
+  t.equal(count(), DEVICES_PER_USER_MAX, 'a refused binding stores nothing')
+  t.equal((await bind('one-more')).statusCode, 409)
+
+  const unbound = await hub.app.inject({ method: 'POST', url: '/api/auth/device/user-unbind', headers: hub.headers, payload: { imei: 'imei-1' } })
+  t.equal(unbound.statusCode, 200)
+  t.equal((await bind('one-more')).statusCode, 201, 'an unbound device frees its slot')
+  const listed = await hub.app.inject({ method: 'GET', url: '/api/auth/device/user', headers: hub.headers })
+  t.equal(listed.json().devices.length, DEVICES_PER_USER_MAX, 'the listing shows every bound device')
 })
