@@ -29,7 +29,8 @@ export type BrokerEvent =
       readonly kind: 'connect-refused'
       readonly clientId: string
       readonly username: string | undefined
-      readonly reason: ConnectRefusalReason | 'LOOKUP_FAILED'
+      /** NONCE_NOT_STORED: the password was good but its nonce could not be saved, so it could be replayed after a restart. */
+      readonly reason: ConnectRefusalReason | 'LOOKUP_FAILED' | 'NONCE_NOT_STORED'
       readonly returnCode: ConnackRefusalCode
     }
   | { readonly kind: 'connected'; readonly clientId: string; readonly identity: BrokerIdentity }
@@ -99,24 +100,42 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     connectTimeout: connectTimeout_ms,
 
     authenticate(client, username, password, done) {
+      const refuse = (reason: ConnectRefusalReason | 'LOOKUP_FAILED' | 'NONCE_NOT_STORED', returnCode: ConnackRefusalCode): void => {
+        log({ kind: 'connect-refused', clientId: client.id, username, reason, returnCode })
+        const error = new MqttError('CONNECT_REFUSED', reason) as MqttError & Pick<AuthenticateError, 'returnCode'>
+        error.returnCode = returnCode as AuthenticateError['returnCode']
+        done(error as AuthenticateError, false)
+      }
       let decision
       try {
         decision = authenticateConnect({ clientId: client.id, username, password })
       } catch (error) {
-        // lookupGatewayKey or a provisioned key of the wrong length: a fault on our side.
+        // lookupGatewayKey, a provisioned key of the wrong length, the database: a fault on our side.
         log({ kind: 'broker-error', message: `authenticate failed: ${describe(error)}` })
         decision = { ok: false, reason: 'LOOKUP_FAILED', returnCode: CONNACK_SERVER_UNAVAILABLE } as const
       }
-      if (decision.ok) {
-        identities.set(client, decision.identity)
-        log({ kind: 'connected', clientId: client.id, identity: decision.identity })
-        done(null, true)
+      if (!decision.ok) {
+        refuse(decision.reason, decision.returnCode)
         return
       }
-      log({ kind: 'connect-refused', clientId: client.id, username, reason: decision.reason, returnCode: decision.returnCode })
-      const error = new MqttError('CONNECT_REFUSED', decision.reason) as MqttError & Pick<AuthenticateError, 'returnCode'>
-      error.returnCode = decision.returnCode as AuthenticateError['returnCode']
-      done(error as AuthenticateError, false)
+      const identity = decision.identity
+      const accept = (): void => {
+        identities.set(client, identity)
+        log({ kind: 'connected', clientId: client.id, identity })
+        done(null, true)
+      }
+      if (identity.kind === 'hub') {
+        accept()
+        return
+      }
+      options.verifier.whenRemembered((error) => {
+        if (error === undefined) {
+          accept()
+          return
+        }
+        log({ kind: 'broker-error', message: `a password nonce was not stored: ${describe(error)}` })
+        refuse('NONCE_NOT_STORED', CONNACK_SERVER_UNAVAILABLE)
+      })
     },
 
     authorizePublish(client: Client | null, packet: PublishPacket, done) {
