@@ -80,7 +80,8 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
       }),
       hubCredentials: { username, password },
       log: event => {
-        if (event.kind === 'connect-refused' || event.kind === 'publish-refused' || event.kind === 'subscribe-refused') {
+        if (event.kind === 'connect-refused' || event.kind === 'publish-refused' || event.kind === 'subscribe-refused'
+          || event.kind === 'queue-dropped' || event.kind === 'retained-refused') {
           log.warn({ mqtt: event }, `mqtt: ${event.kind}`)
         } else if (event.kind === 'client-error' || event.kind === 'broker-error') {
           log.warn({ mqtt: event }, `mqtt: ${event.kind}`)
