@@ -6,6 +6,7 @@ import { fromBase64, toBase64 } from '../protocol/bytes'
 import { voucherCodec, type Voucher } from '../protocol/messages/voucher'
 import type { KeyPair } from '../protocol/signature/ed25519'
 import { nodeEd25519 } from '../protocol/signature/node'
+import { requireAcceptablePublicKey } from '../protocol/signature/public-key'
 import { VirtualPhone } from './phone'
 
 export class HubApiError extends Error {
@@ -60,7 +61,9 @@ export async function provisionGateway(operator: HubApi, eui: string, ownerUserI
   await operator.ok('POST', `/gateways/${gateway.id}/assign`, { ownerUserId })
   const { token } = await operator.ok('POST', `/gateways/${gateway.id}/provisioning-token`)
   const provisioned = await new HubApi(operator.baseUrl).ok('POST', '/provision', { eui, token, publicKey: toBase64(keys.publicKey) })
-  return { id: gateway.id, eui, keys, hubPublicKey: fromBase64(provisioned.hubPublicKey), mqttUrl: provisioned.mqtt.url }
+  const hubPublicKey = fromBase64(provisioned.hubPublicKey)
+  requireAcceptablePublicKey(hubPublicKey, 'the hub key in the provisioning reply')
+  return { id: gateway.id, eui, keys, hubPublicKey, mqttUrl: provisioned.mqtt.url }
 }
 
 export interface SimulatedCustomer {

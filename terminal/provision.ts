@@ -4,7 +4,8 @@
 
 import { fromBase64, toBase64 } from '../protocol/bytes'
 import { ProtocolError } from '../protocol/errors'
-import { PUBLIC_KEY_BYTES, type Ed25519 } from '../protocol/signature/ed25519'
+import type { Ed25519 } from '../protocol/signature/ed25519'
+import { isAcceptablePublicKey } from '../protocol/signature/public-key'
 import type { Clock } from './environment'
 import { TerminalError } from './errors'
 import { judgeRiskConfig } from './hub-messages'
@@ -95,7 +96,8 @@ function parseReply(body: unknown): ProvisionReply {
   const topicsIn = object(mqtt.topics) ?? bad('mqtt.topics')
   const topics = Object.fromEntries(TOPIC_NAMES.map(name => [name, string(topicsIn[name], `mqtt.topics.${name}`)])) as unknown as MqttTopics
   const hubPublicKey = base64(reply.hubPublicKey, 'hubPublicKey')
-  if (hubPublicKey.length !== PUBLIC_KEY_BYTES) bad('hubPublicKey')
+  // Pinned for good: a small-order key would make anyone's signature pass as the hub's.
+  if (!isAcceptablePublicKey(hubPublicKey)) bad('hubPublicKey')
   const url = string(mqtt.url, 'mqtt.url')
   try {
     new URL(url)

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { isAddress } from 'ethers'
 import { fromHex } from '../../protocol/bytes'
 import { nodeEd25519 } from '../../protocol/signature/node'
+import { publicKeyProblem } from '../../protocol/signature/public-key'
 import { ConfigError, parseConfig } from '../config'
 import { deployAnchor, isAnchorError } from './chain'
 import { ANCHOR_SETTINGS_DEFAULT } from './settings'
@@ -113,6 +114,9 @@ export async function verifyProofCommand(argv: readonly string[], env: NodeJS.Pr
   const address = values.address ?? nonEmpty(env.PAYALL_ANCHOR_ADDRESS)
   if (address !== undefined && !isAddress(address)) return usage(`not an address: ${address}`)
   if (values['hub-key'] !== undefined && !/^[0-9a-fA-F]{64}$/.test(values['hub-key'])) return usage('--hub-key is 64 hex digits')
+  // A small-order key would make a forged batch signature check out.
+  const hubKeyProblem = values['hub-key'] === undefined ? undefined : publicKeyProblem(fromHex(values['hub-key']))
+  if (hubKeyProblem !== undefined) return usage(`--hub-key is not an Ed25519 public key: ${hubKeyProblem}`)
 
   let json: unknown
   try {

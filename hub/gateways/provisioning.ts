@@ -7,7 +7,7 @@
 
 import { timingSafeEqual } from 'node:crypto'
 import { sha256, toHex } from '../../protocol/bytes'
-import { PUBLIC_KEY_BYTES } from '../../protocol/signature/ed25519'
+import { requireAcceptablePublicKey } from '../../protocol/signature/public-key'
 import { REVOCATIONS_TOPIC, gatewayTopic } from '../../protocol/topics'
 import type { HubConfig } from '../config'
 import type { HubContext } from '../context'
@@ -77,9 +77,8 @@ export function issueProvisioningToken(context: HubContext, store: GatewayStore,
 export async function provisionGateway(
   context: HubContext, store: GatewayStore, request: ProvisioningRequest,
 ): Promise<ProvisionedGateway> {
-  if (request.publicKey.length !== PUBLIC_KEY_BYTES) {
-    throw new HttpError(400, 'BAD_KEY', `publicKey must be ${PUBLIC_KEY_BYTES} bytes, got ${request.publicKey.length}`)
-  }
+  // Before the token is spent: a small-order key would let anyone sign as this gateway, with no secret.
+  requireAcceptablePublicKey(request.publicKey, 'publicKey')
   const presented = sha256(Buffer.from(request.token, 'utf8'))
   const gateway = store.byEui(request.eui)
   const stored = gateway === undefined ? undefined : store.provisioningToken(gateway.id)

@@ -16,6 +16,7 @@ import type { LateBoundBus } from '../bus'
 import type { HubContext } from '../context'
 import { startBroker, type RunningBroker } from '../mqtt/broker'
 import { GatewayPasswordVerifier } from '../mqtt/gateway-password'
+import { SeenNonces } from '../mqtt/seen-nonces'
 import { connectHubClient, type HubClient } from '../mqtt/hub-client'
 import type { Refunds } from '../refunds/refunds'
 import type { RevocationCatchUp } from '../vouchers/revocation-catch-up'
@@ -74,10 +75,13 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
         const gateway = deps.gatewayView(eui)
         return gateway?.status === 'provisioned' && gateway.publicKey !== null ? gateway.publicKey : undefined
       },
-      verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: () => context.clock.nowMs() }),
+      verifier: new GatewayPasswordVerifier({
+        ed25519: nodeEd25519, clock: () => context.clock.nowMs(), seenNonces: new SeenNonces(context.db),
+      }),
       hubCredentials: { username, password },
       log: event => {
-        if (event.kind === 'connect-refused' || event.kind === 'publish-refused' || event.kind === 'subscribe-refused') {
+        if (event.kind === 'connect-refused' || event.kind === 'publish-refused' || event.kind === 'subscribe-refused'
+          || event.kind === 'queue-dropped' || event.kind === 'retained-refused') {
           log.warn({ mqtt: event }, `mqtt: ${event.kind}`)
         } else if (event.kind === 'client-error' || event.kind === 'broker-error') {
           log.warn({ mqtt: event }, `mqtt: ${event.kind}`)

@@ -1,6 +1,7 @@
 // The MQTT broker embedded in the hub: aedes on a TCP server, with the CONNECT check
-// (authenticate.ts), the ACL (authorize.ts), a packet size bound and a connection cap.
-// Nothing a client sends may crash the process: every refusal is logged and ends only that client.
+// (authenticate.ts), the ACL (authorize.ts), a packet size bound, a connection cap, and bounded
+// queues and retained messages (bounded-persistence.ts). Nothing a client sends may crash the
+// process: every refusal is logged and ends only that client.
 
 import type { EventEmitter } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
@@ -15,6 +16,14 @@ import {
   type HubCredentials,
 } from './authenticate'
 import { mayPublish, maySubscribe } from './authorize'
+import {
+  BoundedPersistence,
+  type PersistenceEvent,
+  type PersistenceStats,
+  type QueueBounds,
+  type QueueStats,
+  type RetainedBounds,
+} from './bounded-persistence'
 import { MqttError, isMqttError } from './errors'
 import type { GatewayPasswordVerifier } from './gateway-password'
 import { PacketSizeGuard } from './packet-size-guard'
@@ -29,7 +38,8 @@ export type BrokerEvent =
       readonly kind: 'connect-refused'
       readonly clientId: string
       readonly username: string | undefined
-      readonly reason: ConnectRefusalReason | 'LOOKUP_FAILED'
+      /** NONCE_NOT_STORED: the password was good but its nonce could not be saved, so it could be replayed after a restart. */
+      readonly reason: ConnectRefusalReason | 'LOOKUP_FAILED' | 'NONCE_NOT_STORED'
       readonly returnCode: ConnackRefusalCode
     }
   | { readonly kind: 'connected'; readonly clientId: string; readonly identity: BrokerIdentity }
@@ -40,6 +50,7 @@ export type BrokerEvent =
   /** The connection cap was reached and a new TCP connection was dropped. */
   | { readonly kind: 'connection-dropped'; readonly remoteAddress: string | undefined }
   | { readonly kind: 'broker-error'; readonly message: string }
+  | PersistenceEvent
 
 export interface BrokerOptions {
   /** Interface to listen on, e.g. '127.0.0.1'. */
@@ -57,6 +68,10 @@ export interface BrokerOptions {
   connectionsMax?: number
   /** How long a new connection may take to send CONNECT. */
   connectTimeout_ms?: number
+  /** Bounds on the messages queued for persistent sessions; QUEUE_BOUNDS_DEFAULT where not given. */
+  queueBounds?: Partial<QueueBounds>
+  /** Bounds on retained messages; RETAINED_BOUNDS_DEFAULT where not given. */
+  retainedBounds?: Partial<RetainedBounds>
 }
 
 export interface RunningBroker {
@@ -64,6 +79,9 @@ export interface RunningBroker {
   readonly url: string
   readonly port: number
   readonly aedes: Aedes
+  /** What the queues and retained messages hold now, and what the bounds have dropped. */
+  stats(): PersistenceStats
+  clientStats(clientId: string): QueueStats
   /** Stops accepting, disconnects every client, closes aedes. Idempotent. */
   close(): Promise<void>
 }
@@ -94,29 +112,55 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   // Keyed by aedes' Client object, which lives exactly as long as one connection.
   const identities = new WeakMap<Client, BrokerIdentity>()
 
+  const persistence = new BoundedPersistence({ queue: options.queueBounds, retained: options.retainedBounds, onEvent: log })
+  // A message as large as a packet may be must fit a queue and the retained store on its own.
+  const { bytesPerGateway_max, hubBytes_max } = persistence.queueBounds
+  if (Math.min(bytesPerGateway_max, hubBytes_max, persistence.retainedBounds.bytes_max) < packetBytesMax) {
+    throw new MqttError('INVALID_OPTIONS', `queue and retained byte bounds must be at least packetBytesMax (${packetBytesMax})`)
+  }
+
   const { Aedes } = await import('aedes')
   const aedes = new Aedes({
     connectTimeout: connectTimeout_ms,
+    persistence,
 
     authenticate(client, username, password, done) {
+      const refuse = (reason: ConnectRefusalReason | 'LOOKUP_FAILED' | 'NONCE_NOT_STORED', returnCode: ConnackRefusalCode): void => {
+        log({ kind: 'connect-refused', clientId: client.id, username, reason, returnCode })
+        const error = new MqttError('CONNECT_REFUSED', reason) as MqttError & Pick<AuthenticateError, 'returnCode'>
+        error.returnCode = returnCode as AuthenticateError['returnCode']
+        done(error as AuthenticateError, false)
+      }
       let decision
       try {
         decision = authenticateConnect({ clientId: client.id, username, password })
       } catch (error) {
-        // lookupGatewayKey or a provisioned key of the wrong length: a fault on our side.
+        // lookupGatewayKey, a provisioned key of the wrong length, the database: a fault on our side.
         log({ kind: 'broker-error', message: `authenticate failed: ${describe(error)}` })
         decision = { ok: false, reason: 'LOOKUP_FAILED', returnCode: CONNACK_SERVER_UNAVAILABLE } as const
       }
-      if (decision.ok) {
-        identities.set(client, decision.identity)
-        log({ kind: 'connected', clientId: client.id, identity: decision.identity })
-        done(null, true)
+      if (!decision.ok) {
+        refuse(decision.reason, decision.returnCode)
         return
       }
-      log({ kind: 'connect-refused', clientId: client.id, username, reason: decision.reason, returnCode: decision.returnCode })
-      const error = new MqttError('CONNECT_REFUSED', decision.reason) as MqttError & Pick<AuthenticateError, 'returnCode'>
-      error.returnCode = decision.returnCode as AuthenticateError['returnCode']
-      done(error as AuthenticateError, false)
+      const identity = decision.identity
+      const accept = (): void => {
+        identities.set(client, identity)
+        log({ kind: 'connected', clientId: client.id, identity })
+        done(null, true)
+      }
+      if (identity.kind === 'hub') {
+        accept()
+        return
+      }
+      options.verifier.whenRemembered((error) => {
+        if (error === undefined) {
+          accept()
+          return
+        }
+        log({ kind: 'broker-error', message: `a password nonce was not stored: ${describe(error)}` })
+        refuse('NONCE_NOT_STORED', CONNACK_SERVER_UNAVAILABLE)
+      })
     },
 
     authorizePublish(client: Client | null, packet: PublishPacket, done) {
@@ -190,6 +234,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     url,
     port,
     aedes,
+    stats: () => persistence.stats(),
+    clientStats: clientId => persistence.clientStats(clientId),
     close(): Promise<void> {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))

@@ -1,17 +1,16 @@
 // The broker's check of gateway passwords (layout in protocol/mqtt-password.ts): a time within the
-// window, a signature by the gateway's provisioned key, and a nonce never accepted before.
+// window, a signature by the gateway's provisioned key, and a nonce never accepted before, by
+// this hub process or an earlier one (seen-nonces.ts keeps them in the hub's database).
 
-import { toHex } from '../../protocol/bytes'
 import { assert } from '../../protocol/errors'
 import { gatewayPasswordSignedBytes, parseGatewayPassword } from '../../protocol/mqtt-password'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
 import { MqttError } from './errors'
-import { ReplayCache } from './replay-cache'
+import type { SeenNonces } from './seen-nonces'
 
 export { makeGatewayPassword } from '../../protocol/mqtt-password'
 
 export const GATEWAY_PASSWORD_WINDOW_MS_DEFAULT = 5 * 60_000
-export const REPLAY_CACHE_ENTRIES_MAX_DEFAULT = 100_000
 
 /** Milliseconds since the Unix epoch; injected so tests and the simulator control time. */
 export type Clock = () => number
@@ -25,8 +24,8 @@ export type GatewayPasswordRefusal =
   | 'REPLAYED'
   | 'BAD_SIGNATURE'
   /**
-   * The replay cache is full of nonces that are still live. Forgetting one would allow its
-   * replay, so the connection is refused instead (the gateway retries later).
+   * The seen nonces are at their bound, all still live. Forgetting one would allow its replay,
+   * so the connection is refused instead (the gateway retries later).
    */
   | 'OVERLOADED'
 
@@ -37,7 +36,8 @@ export interface GatewayPasswordVerifierOptions {
   clock: Clock
   /** How far the signed time may be from the hub's clock, either way. */
   window_ms?: number
-  replayCacheEntriesMax?: number
+  /** Where accepted nonces are remembered: the hub's database, so a restart forgets none. */
+  seenNonces: SeenNonces
 }
 
 /** Checks gateway passwords and remembers their nonces for as long as they could be accepted. */
@@ -45,9 +45,7 @@ export class GatewayPasswordVerifier {
   readonly window_ms: number
   private readonly ed25519: Ed25519
   private readonly clock: Clock
-  private readonly seenNonces: ReplayCache
-  /** The latest time the clock has reported; see verify. */
-  private highestNowMs = Number.NEGATIVE_INFINITY
+  private readonly seenNonces: SeenNonces
 
   constructor(options: GatewayPasswordVerifierOptions) {
     this.ed25519 = options.ed25519
@@ -56,7 +54,7 @@ export class GatewayPasswordVerifier {
     if (!Number.isSafeInteger(this.window_ms) || this.window_ms <= 0) {
       throw new MqttError('INVALID_OPTIONS', `window_ms must be a positive integer, got ${this.window_ms}`)
     }
-    this.seenNonces = new ReplayCache(options.replayCacheEntriesMax ?? REPLAY_CACHE_ENTRIES_MAX_DEFAULT)
+    this.seenNonces = options.seenNonces
   }
 
   /** How many nonces are remembered now (for metrics and tests). */
@@ -74,9 +72,9 @@ export class GatewayPasswordVerifier {
     assert(Number.isSafeInteger(nowMs), 'the clock returns integer milliseconds')
     // Nonces are forgotten once the latest clock reading puts them out of the window; measuring
     // the lower bound from that same high-water mark keeps a clock stepping back from reopening them.
-    this.highestNowMs = Math.max(this.highestNowMs, nowMs)
+    const highestNowMs = this.seenNonces.observeClock(nowMs)
     const timeMs = parsed.timeMs
-    if (timeMs === undefined || timeMs > nowMs + this.window_ms || timeMs < this.highestNowMs - this.window_ms) {
+    if (timeMs === undefined || timeMs > nowMs + this.window_ms || timeMs < highestNowMs - this.window_ms) {
       return refuse('EXPIRED')
     }
 
@@ -84,12 +82,18 @@ export class GatewayPasswordVerifier {
       return refuse('BAD_SIGNATURE')
     }
 
-    // Only signed nonces are remembered, so nobody without a gateway key can fill the cache.
-    this.seenNonces.evictExpired(this.highestNowMs)
-    const key = `${eui}:${toHex(nonce)}`
-    if (this.seenNonces.has(key)) return refuse('REPLAYED')
-    if (!this.seenNonces.add(key, timeMs + this.window_ms)) return refuse('OVERLOADED')
+    // Only signed nonces are remembered, so nobody without a gateway key can fill the store.
+    if (this.seenNonces.has(eui, nonce)) return refuse('REPLAYED')
+    if (!this.seenNonces.add(eui, nonce, timeMs + this.window_ms)) return refuse('OVERLOADED')
     return { ok: true }
+  }
+
+  /**
+   * Calls back once the nonces of the passwords accepted so far are in the database, or with the
+   * error that kept them out: the broker lets a gateway in only then, so no restart can forget them.
+   */
+  whenRemembered(callback: (error: Error | undefined) => void): void {
+    this.seenNonces.whenStored(callback)
   }
 }
 

@@ -7,6 +7,7 @@ import { INGEST_SQL } from '../ingest/schema'
 import { KYC_SQL } from '../kyc/schema'
 import { LORA_CATCH_UP_SQL, LORA_REVOCATIONS_QUEUED_SQL, LORA_SQL } from '../lora/schema'
 import { MOBILE_SQL } from '../mobile/schema'
+import { MQTT_PASSWORD_NONCES_SQL } from '../mqtt/schema'
 import { NOTIFY_SQL } from '../notify/schema'
 import { ORDERS_SQL } from '../orders/schema'
 import { REFUNDS_SQL } from '../refunds/schema'
@@ -138,6 +139,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: 'voucher caps, revocation deltas, LoRa catch-up progress', sql: [VOUCHER_CAPS_AND_REVOCATION_DELTAS_SQL, LORA_CATCH_UP_SQL].join('\n') },
   { version: 12, name: 'phone numbers proved by a code', sql: PHONE_VERIFICATION_SQL },
   { version: 13, name: 'user suspension; login failures leave the users table', sql: USERS_SUSPENSION_SQL },
+  { version: 14, name: 'mqtt password nonces', sql: MQTT_PASSWORD_NONCES_SQL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { nodeEd25519 } from '../../protocol/signature/node'
+import { requireAcceptablePublicKey } from '../../protocol/signature/public-key'
 import type { HubContext } from '../context'
 import type { AccessClaims } from '../http/auth'
 import { requireRole } from '../http/auth'
@@ -111,7 +112,8 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
     },
   }, async (request, reply) => {
     const publicKey = fromBase64(request.body.publicKey)
-    if (publicKey.length !== 32) throw new HttpError(400, 'BAD_KEY', 'publicKey must be 32 bytes')
+    // A small-order key would let anyone sign this device's payments, with no secret.
+    requireAcceptablePublicKey(publicKey, 'publicKey')
     const device: Omit<Device, 'status' | 'unboundAtMs'> = {
       id: `dev_${Buffer.from(context.random(12)).toString('hex')}`,
       userId: request.user.sub,

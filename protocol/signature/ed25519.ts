@@ -25,7 +25,10 @@ export interface Ed25519 {
   /**
    * Throws ProtocolError 'BAD_KEY' only for a public key that is not PUBLIC_KEY_BYTES long.
    * Anything else that is not a valid signature returns false, never throws: a signature of the
-   * wrong length, a non-canonical S (S >= L), or a public key that is not a point on the curve.
+   * wrong length, a non-canonical S (S >= L), or a public key isAcceptablePublicKey refuses
+   * (small order, non-canonical, not on the curve). Verification is RFC 8032's cofactorless
+   * [S]B = R + [k]A, in both implementations: R is compared as bytes with the canonical encoding
+   * of [S]B − [k]A, so a non-canonical R fails and R = identity passes only with S = k·a.
    */
   verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean
 }

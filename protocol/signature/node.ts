@@ -21,6 +21,7 @@ import {
   type Ed25519,
   type KeyPair,
 } from './ed25519'
+import { isAcceptablePublicKey } from './public-key'
 
 // PKCS#8 PrivateKeyInfo and SubjectPublicKeyInfo for id-Ed25519 (1.3.101.112), RFC 8410:
 // everything but the trailing 32 raw bytes is constant.
@@ -78,11 +79,16 @@ export function createNodeEd25519(options: NodeEd25519Options = {}): Ed25519 {
     return keyObject
   }
 
-  /** Undefined when OpenSSL refuses the bytes; OpenSSL 3 accepts any 32 bytes and fails in verify instead. */
+  /**
+   * Undefined for a key PayAll does not accept (OpenSSL takes small-order keys, under which a
+   * signature needs no secret) or one OpenSSL refuses. Only accepted keys are cached, so the
+   * check runs once per key while it stays in the cache.
+   */
   function publicKeyObject(publicKey: Uint8Array): KeyObject | undefined {
     const cacheKey = toHex(publicKey)
     let keyObject = publicKeys.get(cacheKey)
     if (keyObject === undefined) {
+      if (!isAcceptablePublicKey(publicKey)) return undefined
       try {
         keyObject = createPublicKey({ key: Buffer.from(concatBytes(SPKI_PREFIX, publicKey)), format: 'der', type: 'spki' })
       } catch {

@@ -11,6 +11,7 @@ import {
   type Ed25519,
   type KeyPair,
 } from './ed25519'
+import { isAcceptablePublicKey } from './public-key'
 
 function keyPairFromSeed(seed: Uint8Array): KeyPair {
   requireKeyLength(seed, SECRET_KEY_BYTES, 'Ed25519 seed')
@@ -38,6 +39,8 @@ export const tweetnaclEd25519: Ed25519 = {
     if (signature.length !== SIGNATURE_BYTES) return false
     // tweetnacl multiplies by S without reducing it, so S + L would verify as well as S.
     if (!isCanonicalSignature(signature)) return false
+    // tweetnacl takes small-order and non-canonical keys, under which a signature needs no secret.
+    if (!isAcceptablePublicKey(publicKey)) return false
     return nacl.sign.detached.verify(message, signature, publicKey)
   },
 }

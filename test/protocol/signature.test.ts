@@ -1,9 +1,11 @@
 // Pins both Ed25519 implementations to RFC 8032 and to each other: same keys, same signatures,
-// and the same verdict on every signature, including tampered and non-canonical ones.
+// and the same verdict on every signature, including tampered and non-canonical ones and those
+// under small-order keys or with a small-order R.
 
 import t from 'tap'
 import fc from 'fast-check'
 import nacl from 'tweetnacl'
+import { createHash } from 'node:crypto'
 import { fromHex, toHex } from '../../protocol/bytes'
 import {
   GROUP_ORDER,
@@ -17,6 +19,14 @@ import {
 import { createNodeEd25519, nodeEd25519 } from '../../protocol/signature/node'
 import { tweetnaclEd25519 } from '../../protocol/signature/tweetnacl'
 import { measureVerifyRate } from '../../protocol/signature/verify-rate'
+import {
+  IDENTITY_KEY,
+  NO_SECRET_SIGNATURE,
+  ORDER_8_KEY,
+  SMALL_ORDER_ENCODINGS,
+  rawNodeVerify,
+  signatureOf,
+} from '../helpers/small-order'
 
 const implementations: readonly Ed25519[] = [tweetnaclEd25519, nodeEd25519]
 const FAST_CHECK = { seed: 8032, numRuns: 100 }
@@ -289,6 +299,59 @@ t.test('a public key that is not a curve point verifies as false in both, withou
   const vector = RFC_8032_VECTORS[0]!
   for (const impl of implementations) {
     t.equal(impl.verify(fromHex(vector.message), fromHex(vector.signature), notAPoint), false, impl.name)
+  }
+})
+
+/** S = k·a mod L for the given R: the signature with that R only the holder of the seed can make. */
+function holderSignatureWithR(seed: Uint8Array, message: Uint8Array, r: Uint8Array): Uint8Array {
+  const expanded = createHash('sha512').update(seed).digest()
+  expanded[0]! &= 248
+  expanded[31]! &= 127
+  expanded[31]! |= 64
+  const a = littleEndianToBigInt(expanded.subarray(0, 32))
+  const publicKey = nodeEd25519.keyPairFromSeed(seed).publicKey
+  const k = littleEndianToBigInt(createHash('sha512').update(r).update(publicKey).update(message).digest()) % GROUP_ORDER
+  return signatureOf(r, bigIntToLittleEndian((k * a) % GROUP_ORDER, 32))
+}
+
+const MESSAGES = Array.from({ length: 32 }, (_, index) => new TextEncoder().encode(`pay ${index} XOF`))
+
+t.test('a signature made with no secret verifies under small-order keys in raw node:crypto and tweetnacl, and in neither verifier', async (t) => {
+  // The attack: any message "signed" under the identity key, and one in two to eight under the others.
+  t.ok(MESSAGES.every((message) => rawNodeVerify(message, NO_SECRET_SIGNATURE, IDENTITY_KEY)), 'raw node:crypto accepts every message under the identity key')
+  t.ok(MESSAGES.every((message) => nacl.sign.detached.verify(message, NO_SECRET_SIGNATURE, IDENTITY_KEY)), 'raw tweetnacl too')
+  t.ok(MESSAGES.some((message) => rawNodeVerify(message, NO_SECRET_SIGNATURE, ORDER_8_KEY)), 'raw node:crypto accepts some messages under a point of order 8')
+  for (const impl of implementations) {
+    const accepted: string[] = []
+    for (const key of SMALL_ORDER_ENCODINGS) {
+      for (const message of MESSAGES) {
+        for (const r of SMALL_ORDER_ENCODINGS.slice(0, 8)) {
+          if (impl.verify(message, signatureOf(r, new Uint8Array(32)), key)) accepted.push(`${toHex(key)} R=${toHex(r)}`)
+        }
+      }
+    }
+    t.same(accepted, [], `${impl.name} accepts no signature under a small-order key`)
+  }
+})
+
+t.test('R = identity with S = k·a, which only the key holder can make, verifies in both (RFC 8032 cofactorless)', async (t) => {
+  const seed = new Uint8Array(SECRET_KEY_BYTES).fill(5)
+  const { publicKey } = nodeEd25519.keyPairFromSeed(seed)
+  for (const message of MESSAGES.slice(0, 4)) {
+    const signature = holderSignatureWithR(seed, message, IDENTITY_KEY)
+    for (const impl of implementations) t.equal(impl.verify(message, signature, publicKey), true, impl.name)
+  }
+})
+
+t.test('an R of small order other than the identity, or a non-canonical R, fails in both, even with S = k·a', async (t) => {
+  const seed = new Uint8Array(SECRET_KEY_BYTES).fill(5)
+  const { publicKey } = nodeEd25519.keyPairFromSeed(seed)
+  const message = MESSAGES[0]!
+  for (const r of SMALL_ORDER_ENCODINGS.slice(1)) {
+    for (const signature of [holderSignatureWithR(seed, message, r), signatureOf(r, new Uint8Array(32))]) {
+      const verdicts = implementations.map((impl) => impl.verify(message, signature, publicKey))
+      t.same(verdicts, [false, false], `R = ${toHex(r)}`)
+    }
   }
 })
 

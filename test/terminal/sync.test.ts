@@ -16,6 +16,7 @@ import { Reason } from '../../protocol/reasons'
 import type { KeyPair } from '../../protocol/signature/ed25519'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { GatewayPasswordVerifier } from '../../hub/mqtt/gateway-password'
+import { freshSeenNonces } from '../hub/mqtt/fixtures'
 import { TerminalEmitter } from '../../terminal/events'
 import type { TerminalStore } from '../../terminal/store/store'
 import { reconnectDelayMs, TerminalSync } from '../../terminal/sync'
@@ -124,7 +125,7 @@ t.test('every connect, reconnects included, presents a fresh password the hub\'s
   client.reconnectNow()
   t.equal(new Set(client.passwords).size, 3, 'three connects, three passwords')
   t.equal(client.options.username, EUI)
-  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: () => T0 })
+  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: () => T0, seenNonces: freshSeenNonces() })
   for (const password of client.passwords) t.same(verifier.verify(EUI, password, store.keys.publicKey), { ok: true })
   t.same(verifier.verify(EUI, client.passwords[0]!, store.keys.publicKey), { ok: false, reason: 'REPLAYED' })
 })

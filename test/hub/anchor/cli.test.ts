@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { toHex } from '../../../protocol/bytes'
+import { nodeEd25519 } from '../../../protocol/signature/node'
 import { buildApp } from '../../../hub/app'
 import { main, type CliIo } from '../../../hub/cli'
 import { ProofService } from '../../../hub/anchor/proofs'
@@ -80,7 +81,7 @@ t.test('verify-proof checks a proof file off chain and against the contract, hub
 })
 
 t.test('verify-proof fails a tampered proof, a foreign leaf, another hub’s key and another contract', async t => {
-  const { chain, reply, write, hubKey } = await anchoredProof(t)
+  const { chain, reply, write } = await anchoredProof(t)
   const onChain = ['--rpc', chain.anvil.rpcUrl, '--address', chain.contractAddress]
   const flipped = reply.proof[0]!.slice(0, -1) + (reply.proof[0]!.endsWith('0') ? '1' : '0')
 
@@ -88,7 +89,7 @@ t.test('verify-proof fails a tampered proof, a foreign leaf, another hub’s key
     ['a flipped proof bit', { ...reply, proof: [flipped, ...reply.proof.slice(1)] }, onChain],
     ['a leaf that is not the transfer', { ...reply, leaf: `0x${'cd'.repeat(32)}` }, onChain],
     ['a root the contract does not hold', { ...reply, root: `0x${'ee'.repeat(32)}`, batch: { ...reply.batch, root: `0x${'ee'.repeat(32)}` } }, onChain],
-    ['another hub’s key', reply, ['--hub-key', hubKey.replace(/^../, '00')]],
+    ['another hub’s key', reply, ['--hub-key', toHex(nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(9)).publicKey)]],
   ]
   for (const [what, proof, args] of cases) {
     const io = capturedIo()
@@ -128,6 +129,12 @@ t.test('verify-proof refuses bad usage with 2', async t => {
     const io = capturedIo()
     t.equal(await main(['verify-proof', ...argv], {}, io), 2, argv.join(' '))
     t.match(io.err, /Usage: payall-hub verify-proof/)
+  }
+  // Checked before the proof is read: under a small-order key a forged batch signature would pass.
+  for (const [hubKey, problem] of [[`01${'00'.repeat(31)}`, 'small-order'], [`ed${'ff'.repeat(30)}7f`, 'non-canonical']]) {
+    const io = capturedIo()
+    t.equal(await main(['verify-proof', 'a.json', '--hub-key', hubKey!], {}, io), 2, hubKey)
+    t.match(io.err, new RegExp(`--hub-key is not an Ed25519 public key: ${problem}`))
   }
   const help = capturedIo()
   t.equal(await main(['--help'], {}, help), 0)

@@ -1,5 +1,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
+import { Writable } from 'node:stream'
+import pino from 'pino'
 import { ackCodec, AckOutcome } from '../../../protocol/messages/ack'
 import { revocationCatchUpRequestCodec } from '../../../protocol/messages/revocation-catch-up'
 import { revocationDeltaCodec } from '../../../protocol/messages/revocation-delta'
@@ -98,6 +100,31 @@ t.test('the broker refuses bad credentials and keeps gateways to their own topic
   await other.publishAsync(gatewayTopic(b.eui, 'records'), Buffer.from(gateway.batch()), { qos: 1 })
   await answered
   t.equal(forgedAcks, 1, 'only the real batch was answered')
+})
+
+t.test('a password accepted before a hub restart is refused after it, as a replay', async t => {
+  const dataDir = t.testdir()
+  let hub = await startHub(hubConfig(dataDir))
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  const gateway = await provisionGateway(hub, operator, '70B3D57ED0000005', 'r@shop.example')
+  const password = makeGatewayPassword(gateway.eui, gateway.keys.secretKey, Date.now(), n => randomBytes(n), nodeEd25519)
+  await (await connectGateway(hub.mqttUrl!, gateway.eui, gateway.keys, password)).endAsync(true)
+  await hub.stop()
+
+  const refusals: Array<{ mqtt?: { kind?: string; reason?: string } }> = []
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') refusals.push(JSON.parse(line))
+      callback()
+    },
+  })
+  hub = await startHub(hubConfig(dataDir), { log: pino({ level: 'warn' }, sink) })
+  t.teardown(() => hub.stop())
+  await t.rejects(connectGateway(hub.mqttUrl!, gateway.eui, gateway.keys, password), 'the same CONNECT, to the restarted hub')
+  t.match(refusals.filter(line => line.mqtt?.kind === 'connect-refused'), [{ mqtt: { reason: 'REPLAYED' } }])
+  const fresh = await connectGateway(hub.mqttUrl!, gateway.eui, gateway.keys)
+  t.ok(fresh.connected, 'a fresh password gets in')
+  await fresh.endAsync(true)
 })
 
 t.test('a hub stopped and restarted mid-stream loses no acked record and settles none twice', async t => {

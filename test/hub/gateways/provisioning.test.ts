@@ -12,6 +12,7 @@ import {
 import { defaultRiskLimits } from '../../../hub/gateways/risk'
 import { GatewayStore } from '../../../hub/gateways/store'
 import { addUser, errorOf, login, testConfig, testContext } from '../http/fixtures'
+import { SMALL_ORDER_ENCODINGS } from '../../helpers/small-order'
 import {
   EUI, PASSWORD, addGateway, assignedGateway, expectStatus, gatewayHub, gatewayKeys, provision, provisioningToken,
 } from './fixtures'
@@ -137,6 +138,19 @@ t.test('a public key that is not 32 bytes of base64 is a 400 and does not use th
     t.equal(response.statusCode, 400, code)
     t.equal(errorOf(response).code, code)
   }
+  expectStatus(await provision(hub.app, EUI, token), 200)
+})
+
+t.test('a small-order or non-canonical public key is a 400 BAD_KEY and does not use the token up', async (t) => {
+  const hub = await gatewayHub(t)
+  const gateway = await assignedGateway(hub)
+  const token = await provisioningToken(hub, gateway.id)
+  for (const publicKey of SMALL_ORDER_ENCODINGS) {
+    const response = await hub.app.inject({ method: 'POST', url: '/provision', payload: { eui: EUI, token, publicKey: toBase64(publicKey) } })
+    t.equal(response.statusCode, 400, toHex(publicKey))
+    t.equal(errorOf(response).code, 'BAD_KEY')
+  }
+  t.equal(hub.context.db.prepare('SELECT public_key FROM gateways WHERE id = ?').pluck().get(gateway.id), null, 'no key was stored')
   expectStatus(await provision(hub.app, EUI, token), 200)
 })
 

@@ -1,12 +1,12 @@
 import t from 'tap'
-import { fromBase64 } from '../../../protocol/bytes'
+import { fromBase64, toBase64 } from '../../../protocol/bytes'
 import { OnlinePolicy, riskConfigCodec } from '../../../protocol/messages/risk-config'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { gatewayTopic } from '../../../protocol/topics'
 import type { PublishedMessage } from '../../../hub/bus'
 import { GatewayStore } from '../../../hub/gateways/store'
 import { errorOf } from '../http/fixtures'
-import { EUI, addGateway, assignedGateway, gatewayHub, provisionedGateway, type GatewayHub } from './fixtures'
+import { EUI, addGateway, assignedGateway, gatewayHub, gatewayKeys, provisionedGateway, type GatewayHub } from './fixtures'
 
 function published(hub: GatewayHub): PublishedMessage[] {
   return (hub.context.bus as unknown as { published: PublishedMessage[] }).published
@@ -73,7 +73,7 @@ t.test('limits set before provisioning are the ones the gateway receives', async
   t.equal(riskConfigCodec.decode(fromBase64(reply.riskConfig)).consecutiveOfflineMax, 10, 'another gateway keeps the defaults')
   const token = (await hub.app.inject({ method: 'POST', url: `/gateways/${gateway.id}/provisioning-token`, headers: hub.operator.headers })).json().token
   const provisioned = await hub.app.inject({
-    method: 'POST', url: '/provision', payload: { eui: EUI, token, publicKey: Buffer.alloc(32, 9).toString('base64') },
+    method: 'POST', url: '/provision', payload: { eui: EUI, token, publicKey: toBase64(gatewayKeys().publicKey) },
   })
   t.match(riskConfigCodec.decode(fromBase64(provisioned.json().riskConfig)), { serial: 1, consecutiveOfflineMax: 3 })
 })

@@ -1,7 +1,9 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { ackCodec, AckOutcome } from '../../../protocol/messages/ack'
-import { authorizationCodec, transferIdOf } from '../../../protocol/messages/authorization'
+import { authorizationCodec, transferIdOf, type Authorization } from '../../../protocol/messages/authorization'
+import { chainHeadCodec } from '../../../protocol/messages/chain-head'
+import { recordBatchCodec } from '../../../protocol/messages/record-batch'
 import { onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec } from '../../../protocol/messages/online-authorization'
 import { revocationDeltaCodec } from '../../../protocol/messages/revocation-delta'
 import { PaymentMode } from '../../../protocol/messages/transfer-record'
@@ -10,6 +12,7 @@ import { nodeEd25519 } from '../../../protocol/signature/node'
 import { REVOCATIONS_TOPIC } from '../../../protocol/topics'
 import { toHex } from '../../../protocol/bytes'
 import { walletAccountId } from '../../../hub/accounts'
+import { IDENTITY_KEY, NO_SECRET_SIGNATURE, rawNodeVerify } from '../../helpers/small-order'
 import { ingestWorld, CURRENCY } from './world'
 
 const outcomes = (ack: { entries: Array<{ outcome: number }> } | null) => ack?.entries.map(e => e.outcome)
@@ -125,6 +128,51 @@ t.test('rejects what it must, keeps it for audit, and moves no money', async t =
   t.same(again!.entries.map(e => e.outcome), [AckOutcome.Duplicate, ...new Array(5).fill(AckOutcome.Rejected)],
     'a re-sent batch gets the same answers')
   await w.assertLedgerOk(t)
+})
+
+t.test('payments and double-spend evidence signed with no secret under a small-order device key settle and prove nothing', async t => {
+  const w = await ingestWorld(t)
+  const gateway = await w.addGateway('00000000000000C3')
+  // Bound before the hub checked keys: the voucher names the identity point as the device key.
+  const customer = await w.addCustomer(10_000, 5_000, { devicePublicKey: IDENTITY_KEY })
+  const forge = (authorization: Authorization): Authorization => ({ ...authorization, signature: NO_SECRET_SIGNATURE })
+  const first = forge(w.pay(customer.phone, gateway, 4_000))
+  customer.phone.forget(customer.voucher)
+  const second = forge(w.pay(customer.phone, gateway, 5_000))
+  t.equal(first.seq, second.seq, 'two payments under one seq would be proof of a double spend')
+  for (const authorization of [first, second]) {
+    t.ok(rawNodeVerify(authorizationCodec.encodeUnsigned(authorization), authorization.signature, IDENTITY_KEY),
+      'premise: node:crypto alone takes the forged authorization')
+  }
+  gateway.append(first)
+  gateway.append(second)
+  const ack = await w.ingest.ingest(gateway.eui, gateway.batch())
+  t.same(ack!.entries.map(e => [e.outcome, e.reason]), [
+    [AckOutcome.Rejected, Reason.BadCustomerSignature],
+    [AckOutcome.Rejected, Reason.BadCustomerSignature],
+  ])
+  t.equal(await w.balance(gateway.merchantAccountId), 0, 'nothing settled')
+  t.equal(w.db.prepare('SELECT count(*) FROM double_spends').pluck().get(), 0, 'no double spend recorded on forged evidence')
+  t.notOk(w.published.some(m => m.topic === REVOCATIONS_TOPIC), 'and no voucher revoked for it')
+
+  const online = forge({ ...first, seq: 2, nonce: randomBytes(16) })
+  const answer = await w.ingest.authorizeOnline(gateway.eui, onlineAuthorizationRequestCodec.encode({ correlationId: randomBytes(16), authorization: online }))
+  t.same([answer!.approved, answer!.reason], [false, Reason.BadCustomerSignature], 'online, too')
+  await w.assertLedgerOk(t)
+})
+
+t.test('a batch whose head is signed with no secret under a small-order gateway key is refused', async t => {
+  const w = await ingestWorld(t)
+  // Provisioned before the hub checked keys.
+  const gateway = await w.addGateway('00000000000000C4', 'counter', { publicKey: IDENTITY_KEY })
+  const customer = await w.addCustomer(10_000, 5_000)
+  gateway.append(w.pay(customer.phone, gateway, 1_000))
+  const batch = recordBatchCodec.decode(gateway.batch())
+  const head = { ...batch.head, signature: NO_SECRET_SIGNATURE }
+  t.ok(rawNodeVerify(chainHeadCodec.encodeUnsigned(head), head.signature, IDENTITY_KEY), 'premise: node:crypto alone takes the forged head')
+  const ack = await w.ingest.ingest(gateway.eui, recordBatchCodec.encode({ ...batch, head }))
+  t.same(ack!.entries.map(e => [e.outcome, e.reason]), [[AckOutcome.Rejected, Reason.BadGatewaySignature]])
+  t.equal(await w.balance(gateway.merchantAccountId), 0)
 })
 
 t.test('refuses a batch whose head another key signed, or that is not a batch of that gateway', async t => {

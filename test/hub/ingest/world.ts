@@ -73,23 +73,28 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
     if (outcome!.status !== 'applied') throw new Error(`cash-in ${outcome!.status}`)
   }
 
-  async function addGateway(eui: string, type = 'counter'): Promise<TestGateway> {
+  /** `publicKey` stands for a key stored before the hub checked keys; the gateway's own keys sign regardless. */
+  async function addGateway(eui: string, type = 'counter', options: { publicKey?: Uint8Array } = {}): Promise<TestGateway> {
     const ownerUserId = await addUser(context, { email: `owner${++users}@example.com`, passwordHash: 'x', role: 'owner' })
     const merchant = await ledger.openWallet({ id: walletAccountId(ownerUserId, CURRENCY), userId: ownerUserId, currency: CURRENCY })
     const keys = nodeEd25519.keyPairFromSeed(context.random(32))
     db.prepare(
       `INSERT INTO gateways (id, eui, name, type, status, owner_user_id, merchant_account_id, public_key, created_at_ms)
        VALUES (?, ?, ?, ?, 'provisioned', ?, ?, ?, ?)`,
-    ).run(`gw_${eui}`, eui, `Gateway ${eui}`, type, ownerUserId, merchant.id, Buffer.from(keys.publicKey), clock.nowMs())
+    ).run(`gw_${eui}`, eui, `Gateway ${eui}`, type, ownerUserId, merchant.id, Buffer.from(options.publicKey ?? keys.publicKey), clock.nowMs())
     return new TestGateway(eui, keys, ownerUserId, merchant.id)
   }
 
-  async function addCustomer(balanceMinor: number, voucherLimitMinor: number) {
+  /** `devicePublicKey` stands for a device bound before the hub checked keys; the phone's own keys sign regardless. */
+  async function addCustomer(balanceMinor: number, voucherLimitMinor: number, options: { devicePublicKey?: Uint8Array } = {}) {
     const userId = await addUser(context, { email: `customer${++users}@example.com`, passwordHash: 'x', role: 'customer' })
     const wallet = await ledger.openWallet({ id: walletAccountId(userId, CURRENCY), userId, currency: CURRENCY })
     if (balanceMinor > 0) await cashIn(wallet.id, balanceMinor)
     const keys = nodeEd25519.keyPairFromSeed(context.random(32))
-    const device = { id: `dev_${users}`, userId, imei: `IMEI${users}`, publicKey: keys.publicKey, model: null, brand: null, boundAtMs: clock.nowMs() }
+    const device = {
+      id: `dev_${users}`, userId, imei: `IMEI${users}`, publicKey: options.devicePublicKey ?? keys.publicKey, model: null, brand: null,
+      boundAtMs: clock.nowMs(),
+    }
     devices.insert(device)
     const phone = new VirtualPhone(keys, nodeEd25519)
     const issued = await vouchers.issue({ ...device, status: 'bound', unboundAtMs: null }, voucherLimitMinor, CURRENCY)

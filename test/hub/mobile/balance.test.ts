@@ -1,5 +1,6 @@
 import t from 'tap'
 import { toBase64 } from '../../../protocol/bytes'
+import { nodeEd25519 } from '../../../protocol/signature/node'
 import { errorOf, seededRandom } from '../http/fixtures'
 import { call, fundedWallet, mobileUser, restHub, type MobileUser, type RestHub } from '../users/fixtures'
 
@@ -7,7 +8,7 @@ const random = seededRandom('devices')
 
 async function bindDevice(hub: RestHub, user: MobileUser, imei: string): Promise<void> {
   const response = await call(hub.app, user, {
-    method: 'POST', url: '/api/auth/device/binding', payload: { imei, publicKey: toBase64(random(32)), model: 'Tecno' },
+    method: 'POST', url: '/api/auth/device/binding', payload: { imei, publicKey: toBase64(nodeEd25519.keyPairFromSeed(random(32)).publicKey), model: 'Tecno' },
   })
   if (response.statusCode !== 201) throw new Error(response.body)
 }

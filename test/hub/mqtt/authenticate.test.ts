@@ -2,7 +2,7 @@ import t from 'tap'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { createConnectAuthenticator } from '../../../hub/mqtt/authenticate'
 import { GatewayPasswordVerifier, makeGatewayPassword } from '../../../hub/mqtt/gateway-password'
-import { GATEWAY_A, GATEWAY_B, GATEWAY_UNKNOWN, HUB_CREDENTIALS, fakeClock, seededRandom, type TestGateway } from './fixtures'
+import { GATEWAY_A, GATEWAY_B, GATEWAY_UNKNOWN, HUB_CREDENTIALS, fakeClock, freshSeenNonces, seededRandom, type TestGateway } from './fixtures'
 
 function setup() {
   const clock = fakeClock()
@@ -10,7 +10,7 @@ function setup() {
   const keys = new Map([GATEWAY_A, GATEWAY_B].map((gateway) => [gateway.eui, gateway.keys.publicKey]))
   const authenticate = createConnectAuthenticator({
     lookupGatewayKey: (eui) => keys.get(eui),
-    verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: clock.now }),
+    verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: clock.now, seenNonces: freshSeenNonces() }),
     hubCredentials: HUB_CREDENTIALS,
   })
   const password = (gateway: TestGateway) =>
@@ -83,7 +83,7 @@ t.test('a client without a username or password is refused with CONNACK 4', asyn
 })
 
 t.test('refuses hub credentials that are empty or whose username is an EUI', async (t) => {
-  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: fakeClock().now })
+  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: fakeClock().now, seenNonces: freshSeenNonces() })
   for (const hubCredentials of [
     { username: '', password: 'p' },
     { username: 'hub', password: '' },

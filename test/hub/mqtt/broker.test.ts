@@ -1,7 +1,10 @@
 import t from 'tap'
 import { connect as connectTcp, type Socket } from 'node:net'
 import type { MqttClient } from 'mqtt'
+import { concatBytes, toBase64 } from '../../../protocol/bytes'
+import { gatewayPasswordSignedBytes } from '../../../protocol/mqtt-password'
 import { REVOCATIONS_TOPIC, gatewayTopic, hubTopicFilter } from '../../../protocol/topics'
+import { IDENTITY_KEY, NO_SECRET_SIGNATURE, rawNodeVerify } from '../../helpers/small-order'
 import { GATEWAY_PASSWORD_WINDOW_MS_DEFAULT } from '../../../hub/mqtt/gateway-password'
 import {
   GATEWAY_A,
@@ -97,6 +100,19 @@ t.test('a password signed with another key is refused', async (t) => {
   const forged = harness.password({ eui: GATEWAY_A.eui, keys: GATEWAY_B.keys })
   t.equal(await refusalCode(harness.connectGateway(GATEWAY_A, { password: forged })), 4)
   t.match(await harness.nextEvent('connect-refused'), { reason: 'BAD_SIGNATURE' })
+})
+
+t.test('a gateway holding a small-order key cannot get in with a password signed with no secret', async (t) => {
+  // A key provisioned before keys were checked: the broker still has it on record.
+  const harness = await setup(t, { lookupGatewayKey: (eui) => (eui === GATEWAY_A.eui ? IDENTITY_KEY : undefined) })
+  const time = new Uint8Array(8)
+  new DataView(time.buffer).setBigUint64(0, BigInt(harness.clock.now()))
+  const nonce = harness.random(16)
+  t.ok(rawNodeVerify(gatewayPasswordSignedBytes(GATEWAY_A.eui, time, nonce), NO_SECRET_SIGNATURE, IDENTITY_KEY),
+    'premise: node:crypto alone takes this password')
+  const password = toBase64(concatBytes(time, nonce, NO_SECRET_SIGNATURE))
+  t.equal(await refusalCode(harness.connectGateway(GATEWAY_A, { password })), 4)
+  t.match(await harness.nextEvent('connect-refused'), { clientId: GATEWAY_A.eui, reason: 'BAD_SIGNATURE' })
 })
 
 t.test('an unknown EUI is refused', async (t) => {

@@ -7,6 +7,8 @@ import { nodeEd25519 } from '../../../protocol/signature/node'
 import type { KeyPair } from '../../../protocol/signature/ed25519'
 import { startBroker, type BrokerEvent, type BrokerOptions, type RunningBroker } from '../../../hub/mqtt/broker'
 import { GatewayPasswordVerifier, makeGatewayPassword } from '../../../hub/mqtt/gateway-password'
+import { SeenNonces, type SeenNoncesOptions } from '../../../hub/mqtt/seen-nonces'
+import { openDatabase } from '../../../hub/store/database'
 
 export const START_MS = Date.UTC(2025, 0, 1)
 export const HUB_CREDENTIALS = Object.freeze({ username: 'payall-hub', password: 'correct horse battery staple' })
@@ -41,6 +43,11 @@ export function seededRandom(seed: number): (length: number) => Uint8Array {
     }
     return out
   }
+}
+
+/** Seen nonces in a fresh in-memory hub database: what a hub's first start has. */
+export function freshSeenNonces(options: SeenNoncesOptions = {}): SeenNonces {
+  return new SeenNonces(openDatabase(':memory:'), options)
 }
 
 export interface TestGateway {
@@ -84,7 +91,7 @@ export async function startTestBroker(overrides: Partial<BrokerOptions> = {}): P
     host: '127.0.0.1',
     port: 0,
     lookupGatewayKey: (eui) => provisioned.get(eui),
-    verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: clock.now }),
+    verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: clock.now, seenNonces: freshSeenNonces() }),
     hubCredentials: HUB_CREDENTIALS,
     log: (event) => {
       events.push(event)

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { toBase64 } from '../../../protocol/bytes'
+import { nodeEd25519 } from '../../../protocol/signature/node'
 import { addGateway, fundVoucher, settle } from '../money/fixtures'
 import { seededRandom } from '../http/fixtures'
 import { call, fundedWallet, mobileUser, restHub } from './fixtures'
@@ -17,7 +18,7 @@ t.test('a customer’s dashboard: wallets, linked accounts, recent payments, wai
   await call(hub.app, fatou, { method: 'POST', url: '/api/auth/device/pay', payload: { toPhone: moussa.phone, amount: '100' } })
   await call(hub.app, fatou, { method: 'POST', url: '/api/auth/binding', payload: { accountNo: 'SN08 0001' } })
   await call(hub.app, fatou, {
-    method: 'POST', url: '/api/auth/device/binding', payload: { imei: '356938035643809', publicKey: toBase64(seededRandom('d')(32)) },
+    method: 'POST', url: '/api/auth/device/binding', payload: { imei: '356938035643809', publicKey: toBase64(nodeEd25519.keyPairFromSeed(seededRandom('d')(32)).publicKey) },
   })
 
   const response = await dashboard(hub, fatou)

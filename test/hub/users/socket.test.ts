@@ -1,4 +1,6 @@
 import t, { type Test } from 'tap'
+import { toBase64 } from '../../../protocol/bytes'
+import { nodeEd25519 } from '../../../protocol/signature/node'
 import { startHub } from '../../../hub/server'
 import { LOGIN_THROTTLE_DEFAULTS } from '../../../hub/users/login-throttle'
 import { testConfig } from '../http/fixtures'
@@ -61,7 +63,7 @@ t.test('over a real socket: register, log in by phone, get paid, pay with a code
   t.equal(confirmed.json.status, 'settled')
 
   const imei = '356938035643809'
-  const publicKey = Buffer.alloc(32, 7).toString('base64')
+  const publicKey = toBase64(nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(7)).publicKey)
   t.equal((await request('POST', '/api/auth/device/binding', { imei, publicKey }, fatou.token)).status, 201)
   const balance = await request('GET', `/api/auth/device/balance/${imei}`, undefined, fatou.token)
   t.match(balance.json, { imei, accounts: [{ id: wallet, balanceMinor: 7000 }] })

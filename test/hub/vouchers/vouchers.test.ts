@@ -12,6 +12,7 @@ import { cashTransferId } from '../../../hub/ledger/ids'
 import { DEVICES_PER_USER_MAX } from '../../../hub/vouchers/devices'
 import { addUser, errorOf, login, testHub } from '../http/fixtures'
 import { ingestWorld } from '../ingest/world'
+import { IDENTITY_KEY, NO_SECRET_SIGNATURE, SMALL_ORDER_ENCODINGS, rawNodeVerify } from '../../helpers/small-order'
 
 const PASSWORD = 'customer password 1'
 
@@ -64,6 +65,21 @@ t.test('a bound phone gets a hub-signed voucher backed by a hold on its wallet',
   t.equal((await hub.context.ledger.account(hub.wallet))!.balanceMinor, 6_000, 'a refused voucher changes nothing')
   const vouchers = hub.context.db.prepare('SELECT count(*) AS n FROM vouchers').get() as { n: number }
   t.equal(vouchers.n, 1)
+})
+
+t.test('binding a small-order or non-canonical key is a 400 BAD_KEY and binds nothing', async t => {
+  const hub = await customerHub(t)
+  const message = new TextEncoder().encode('pay 40000 XOF')
+  t.ok(rawNodeVerify(message, NO_SECRET_SIGNATURE, IDENTITY_KEY), 'premise: under this key node:crypto takes a signature made with no secret')
+  for (const [index, publicKey] of SMALL_ORDER_ENCODINGS.entries()) {
+    const response = await hub.app.inject({
+      method: 'POST', url: '/api/auth/device/binding', headers: hub.headers,
+      payload: { imei: `35693803564380${index % 10}`, publicKey: toBase64(publicKey) },
+    })
+    t.equal(response.statusCode, 400, toHex(publicKey))
+    t.equal(errorOf(response).code, 'BAD_KEY')
+  }
+  t.equal(hub.context.db.prepare('SELECT count(*) FROM devices').pluck().get(), 0, 'no device was bound')
 })
 
 t.test('nobody can use or see another customer\'s device', async t => {
