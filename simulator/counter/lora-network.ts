@@ -3,8 +3,9 @@
 // RAK3172 emulator is registered here with a fresh AppKey and joins over the simulated radio;
 // the hub subscribes to the broker (PAYALL_LORA_MQTT_URL) to hear the gateway's reports.
 
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { toHex } from '../../protocol/bytes'
+import { systemClock, systemRandom } from '../../protocol/clock'
 import type { LoraRegion } from '../../hardware/lora/modem'
 import type { LoraConfig } from '../../terminal/hardware-config'
 import { startLoopbackBroker, type LoopbackBroker } from '../lora/loopback-broker'
@@ -23,7 +24,7 @@ export class SimulatedLoraNetwork {
     const applicationId = randomUUID()
     const server = new SimulatedNetworkServer({
       flavour: 'chirpstack-v4', region: REGION, tenantId: randomUUID(), applicationId,
-      now: () => Date.now(), randomBytes: length => new Uint8Array(randomBytes(length)),
+      clock: systemClock, randomBytes: systemRandom,
       // A gateway a few kilometres away, heard well enough for DR0.
       uplinkSignal: { rssi: -105, snr: -4.5 },
     })
@@ -43,7 +44,7 @@ export class SimulatedLoraNetwork {
 
   /** Registers the gateway's modem (its DevEUI is the gateway's EUI) and says how the terminal reaches it. */
   register(eui: string): LoraConfig {
-    const appKey = toHex(randomBytes(16)).toUpperCase()
+    const appKey = toHex(systemRandom(16)).toUpperCase()
     this.server.register({ devEui: eui, appKey })
     return { driver: 'rak3172', port: SIMULATED_PORTS.lora, baudRate: 115_200, region: REGION, appEui: APP_EUI, appKey }
   }
