@@ -56,6 +56,8 @@ export interface RunningHub {
   readonly context: HubContext
   /** The LoRa path, when a network server is configured (PAYALL_LORA_MQTT_URL). */
   readonly lora: LoraPath | undefined
+  /** Seals and anchors on the hub's clock: a test moves a manual clock, then awaits its idle(). */
+  readonly anchoring: AnchorService
   /** Stops accepting, lets in-flight requests finish, then closes the database. Safe to call twice. */
   stop(): Promise<void>
 }
@@ -142,13 +144,14 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     }
     const mqttUrl = mqtt.url
     stopSweeper = startVoucherSweeper(context, vouchers, revocations)
-    anchoring = startAnchoring(context, {
+    const anchorService = startAnchoring(context, {
       batchMax: config.anchorBatchMax,
       batchAge_ms: config.anchorBatchAge_ms,
       confirmations: config.anchorConfirmations,
       maxFeePerGas_wei: BigInt(config.anchorMaxFeeGwei) * 1_000_000_000n,
       ...overrides.anchor,
     }, batchId => proofs.batchAnchored(batchId))
+    anchoring = anchorService
 
     const address = listening.server.address()
     if (address === null || typeof address === 'string') throw new Error('the HTTP server has no TCP address')
@@ -161,6 +164,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       operator,
       context,
       lora,
+      anchoring: anchorService,
       stop: () => {
         stopping ??= (async () => {
           try {
