@@ -65,7 +65,7 @@ t.test('stop lets an in-flight request finish, then refuses new connections', as
     // Login reads the clock once the password has verified: the request is then inside its handler.
     clock: { ...systemClock, nowMs: () => {
       if (started) inHandler?.()
-      return Date.now()
+      return systemClock.nowMs()
     } },
   })
   started = true
