@@ -126,7 +126,7 @@ t.test('a terminal behind hears the whole revocation list over LoRa, every vouch
     terminal.store.close()
   })
   // Revoked while the terminal has neither IP nor a LoRa report yet: it is behind from its first report.
-  const ids = await insertVouchers(hub.context, 300, Date.now() + 24 * 60 * 60 * 1000)
+  const ids = await insertVouchers(hub.context, 300, hub.context.clock.nowMs() + 24 * 60 * 60 * 1000)
   await voucherServices(hub.context).revocations.revoke(ids, 'revoked before the terminal reported')
 
   const emulated = await openEmulatedModem({ model: 'rak3172', radio: lns, path: '/dev/ttyLoraBehind' })

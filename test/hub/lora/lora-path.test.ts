@@ -381,7 +381,7 @@ t.test('a gateway behind is walked through the whole list past 256 vouchers, a b
   await hub.lora!.connected()
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const gateway = await provisionGateway(hub, operator, EUI, 'behind@shop.example')
-  const ids = await insertVouchers(hub.context, 300, Date.now() + 24 * 60 * 60 * 1000)
+  const ids = await insertVouchers(hub.context, 300, hub.context.clock.nowMs() + 24 * 60 * 60 * 1000)
   const serial = await voucherServices(hub.context).revocations.revoke(ids, 'before the gateway reported over LoRa')
 
   // Every downlink the network server is handed, put together and checked as the terminal does.
