@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
+import { systemClock } from '../protocol/clock'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { AnchorService } from '../hub/anchor/service'
 import { connectAnchorChain, deployAnchor } from '../hub/anchor/chain'
@@ -57,8 +58,9 @@ export async function benchAnchor(): Promise<Metric[]> {
   const db = openDatabase(join(dataDir, 'hub.sqlite'))
   const anvil = await startAnvil()
   try {
-    const clock = { nowMs: () => Date.now() }
-    const ledger = new SqliteLedgerStore(db, { nowMs: clock.nowMs })
+    // The chain is a real node: the bench runs on the system's clock, and waits out the service's backoff on it.
+    const clock = systemClock
+    const ledger = new SqliteLedgerStore(db, { clock })
     const store = new AnchorStore(db)
     const hubKeys = nodeEd25519.generateKeyPair()
     const sealerFor = (batchMax: number) => new Sealer(store, hubKeys, nodeEd25519, clock, anchorSettings({ batchMax }))
@@ -86,10 +88,10 @@ export async function benchAnchor(): Promise<Metric[]> {
     // take more ticks to be seen, and an RPC call that timed out puts the service in its backoff.
     const anchored = () => [small, large].every(batch => store.batch(batch.batchId)?.status === 'anchored')
     const reports: unknown[] = []
-    for (const deadline = Date.now() + ANCHOR_WAIT_MS; !anchored() && Date.now() < deadline;) {
+    for (const deadline = clock.nowMs() + ANCHOR_WAIT_MS; !anchored() && clock.nowMs() < deadline;) {
       const report = await service.tick()
       reports.push(report)
-      if (report.idle === 'backing_off') await new Promise(resolve => setTimeout(resolve, BACKOFF_POLL_MS))
+      if (report.idle === 'backing_off') await new Promise<void>(resolve => clock.setTimer(resolve, BACKOFF_POLL_MS))
     }
     await service.stop()
     if (!anchored()) throw new Error(`the batches were not anchored within ${ANCHOR_WAIT_MS} ms: ${JSON.stringify(reports.slice(-3))}`)

@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import mqtt, { type MqttClient } from 'mqtt'
 import { ackCodec, AckOutcome } from '../protocol/messages/ack'
 import { BATCH_RECORDS_MAX } from '../protocol/messages/record-batch'
@@ -33,6 +32,8 @@ export async function benchHub(): Promise<Metric[]> {
     ...parseConfig([], { PAYALL_OPERATOR_EMAIL: OPERATOR.email, PAYALL_OPERATOR_PASSWORD: OPERATOR.password }),
     dataDir, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, logLevel: 'silent',
   })
+  // The hub's own clock and randomness (the system's here): the records and passwords it checks are made with them.
+  const { clock, random } = hub.context
   const clients: MqttClient[] = []
   try {
     const operator = await new HubApi(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
@@ -42,7 +43,7 @@ export async function benchHub(): Promise<Metric[]> {
       const ownerId = `bench-owner-${g}`
       users.insert({
         id: ownerId, email: `owner${g}@bench.example`, fullName: 'Bench Owner', role: 'owner',
-        passwordHash: 'unused', createdAtMs: Date.now(),
+        passwordHash: 'unused', createdAtMs: clock.nowMs(),
       })
       const eui = `70B3D57EBE0000${g.toString(16).padStart(2, '0').toUpperCase()}`
       const gateway = await provisionGateway(operator, eui, ownerId)
@@ -58,8 +59,8 @@ export async function benchHub(): Promise<Metric[]> {
       for (let i = 0; i < perGateway; i++) {
         const customer = customers[i % customers.length]!
         chain.append(customer.phone.authorize({
-          gatewayEui: chain.eui, amountMinor: 100 + (i % 50), currency: CURRENCY, nonce: randomBytes(16),
-          timeMs: Date.now(), merchantName: 'Bench',
+          gatewayEui: chain.eui, amountMinor: 100 + (i % 50), currency: CURRENCY, nonce: random(16),
+          timeMs: clock.nowMs(), merchantName: 'Bench',
         }).authorization)
       }
     }
@@ -74,7 +75,7 @@ export async function benchHub(): Promise<Metric[]> {
     for (const chain of chains) {
       const client = mqtt.connect(hub.mqttUrl!, {
         clientId: chain.eui, username: chain.eui, reconnectPeriod: 0,
-        password: makeGatewayPassword(chain.eui, chain.keys.secretKey, Date.now(), n => randomBytes(n), nodeEd25519),
+        password: makeGatewayPassword(chain.eui, chain.keys.secretKey, clock.nowMs(), random, nodeEd25519),
       })
       await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject) })
       await client.subscribeAsync(gatewayTopic(chain.eui, 'acks'), { qos: 1 })

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sha256, toHex } from '../protocol/bytes'
+import { ManualClock } from '../protocol/clock'
 import { BATCH_RECORDS_MAX } from '../protocol/messages/record-batch'
 import { PaymentMode } from '../protocol/messages/transfer-record'
 import { cashTransferId } from '../hub/ledger/ids'
@@ -59,8 +60,8 @@ function gatewayEuiOf(gateway: number): string {
 async function openBenchLedger(): Promise<BenchLedger> {
   const directory = mkdtempSync(join(tmpdir(), 'payall-bench-ledger-'))
   const database = openDatabase(join(directory, 'ledger.sqlite'))
-  let nowMs = START_MS
-  const store = new SqliteLedgerStore(database, { nowMs: () => nowMs++ })
+  // Time stands still at START_MS, well before every hold's expiry and upload deadline: the ledger is measured, not the clock.
+  const store = new SqliteLedgerStore(database, { clock: new ManualClock(START_MS) })
   await store.systemAccounts(CURRENCY)
   await store.addFeeSchedule({
     id: FEE_SCHEDULE_ID, gatewayType: 'pos', currency: CURRENCY, version: 1,

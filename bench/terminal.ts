@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { systemClock } from '../protocol/clock'
 import { NONCE_BYTES } from '../protocol/messages/fields'
 import { PaymentMode } from '../protocol/messages/transfer-record'
 import { paymentResponseCodec } from '../protocol/messages/payment-response'
@@ -29,6 +30,8 @@ const LINK_TIMEOUT_MS = 30_000
 const MB = 1024 * 1024
 
 export async function benchTerminal(): Promise<Metric[]> {
+  // Dates the records written straight into the store, as the terminal's flow would have: the machine's time.
+  const clock = systemClock
   const workDir = mkdtempSync(join(tmpdir(), 'payall-bench-terminal-'))
   const hub = await startEmbeddedHub(join(workDir, 'hub'), {})
   let child: ChildProcess | undefined
@@ -77,13 +80,13 @@ export async function benchTerminal(): Promise<Metric[]> {
     for (let index = APPROVALS; index < STORED_RECORDS; index++) {
       const customer = customers[index % CUSTOMERS]!
       const request = {
-        gatewayEui: terminal!.eui, amountMinor: AMOUNT_MINOR, currency: 'XOF', nonce: nonces.bytes(NONCE_BYTES), timeMs: Date.now(), merchantName: 'Bench',
+        gatewayEui: terminal!.eui, amountMinor: AMOUNT_MINOR, currency: 'XOF', nonce: nonces.bytes(NONCE_BYTES), timeMs: clock.nowMs(), merchantName: 'Bench',
       }
       store.openRequest(request)
       const { authorization, voucher } = paymentResponseCodec.decode(
         paymentResponseCodec.encode(customer.phone.authorize(paymentRequestCodec.decode(paymentRequestCodec.encode(request)))),
       )
-      store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: Date.now() })
+      store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: clock.nowMs() })
     }
     store.close()
 

@@ -1,7 +1,6 @@
 // What every part of the running hub shares: configuration, the database, its keys, the log,
 // and the clock and randomness, injected so tests and the simulator can run deterministically.
 
-import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { SqliteDatabase } from './store/database'
 import type { KeyPair } from '../protocol/signature/ed25519'
@@ -9,17 +8,11 @@ import type { HubConfig } from './config'
 import type { PasswordHasher } from './users/passwords'
 import type { MessageBus } from './bus'
 import type { LedgerStore } from './ledger/store'
-
-export interface Clock {
-  /** Unix time in milliseconds. */
-  nowMs(): number
-}
-
-/** Cryptographically strong random bytes, `length` of them. */
-export type RandomBytes = (length: number) => Uint8Array
+import type { Clock, RandomBytes } from '../protocol/clock'
 
 export interface HubContext {
   readonly config: HubConfig
+  /** The time and the hub's timers (sweepers, retries): the system's, or a ManualClock in tests. */
   readonly clock: Clock
   readonly random: RandomBytes
   readonly db: SqliteDatabase
@@ -36,7 +29,3 @@ export interface HubContext {
   /** Where the embedded broker listens once it does: the port it bound (config may say 0). */
   readonly broker: { boundPort: number | undefined }
 }
-
-export const systemClock: Clock = { nowMs: () => Date.now() }
-
-export const systemRandom: RandomBytes = (length) => new Uint8Array(randomBytes(length))

@@ -5,7 +5,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, wri
 import { dirname, join } from 'node:path'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { SECRET_KEY_BYTES, type KeyPair } from '../protocol/signature/ed25519'
-import type { RandomBytes } from './context'
+import type { RandomBytes } from '../protocol/clock'
 
 export const HUB_KEY_FILE = 'hub-key'
 export const JWT_SECRET_FILE = 'jwt-secret'

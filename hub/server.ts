@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { repeat, systemClock, systemRandom, type Cancel, type Clock, type RandomBytes } from '../protocol/clock'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { buildApp } from './app'
 import { ProofPublisher } from './anchor/proof-publisher'
@@ -26,7 +27,7 @@ import type { VoucherService } from './vouchers/vouchers'
 import { LateBoundBus } from './bus'
 import { SqliteLedgerStore } from './ledger/sqlite-store'
 import type { HubConfig } from './config'
-import { systemClock, systemRandom, type Clock, type HubContext, type RandomBytes } from './context'
+import type { HubContext } from './context'
 import { DOCS_PREFIX } from './http/docs'
 import { loadOrCreateHubKeys, loadOrCreateJwtSecret } from './keys'
 import { createLog } from './log'
@@ -55,6 +56,8 @@ export interface RunningHub {
   readonly context: HubContext
   /** The LoRa path, when a network server is configured (PAYALL_LORA_MQTT_URL). */
   readonly lora: LoraPath | undefined
+  /** Seals and anchors on the hub's clock: a test moves a manual clock, then awaits its idle(). */
+  readonly anchoring: AnchorService
   /** Stops accepting, lets in-flight requests finish, then closes the database. Safe to call twice. */
   stop(): Promise<void>
 }
@@ -66,7 +69,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
 
   const db = openDatabase(join(dataDir, DATABASE_FILE))
   let app: FastifyInstance | undefined
-  let sweeper: NodeJS.Timeout | undefined
+  let stopSweeper: Cancel | undefined
   let anchoring: AnchorService | undefined
   let lora: LoraPath | undefined
   try {
@@ -81,7 +84,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       jwtSecret: loadOrCreateJwtSecret(dataDir, random, config.jwtSecret),
       log: overrides.log ?? createLog(config.logLevel),
       passwords: createPasswordHasher({ random }),
-      ledger: new SqliteLedgerStore(db, { nowMs: () => clock.nowMs() }),
+      ledger: new SqliteLedgerStore(db, { clock }),
       bus,
       broker: { boundPort: undefined },
     }
@@ -140,14 +143,15 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       })
     }
     const mqttUrl = mqtt.url
-    sweeper = startVoucherSweeper(context, vouchers, revocations)
-    anchoring = startAnchoring(context, {
+    stopSweeper = startVoucherSweeper(context, vouchers, revocations)
+    const anchorService = startAnchoring(context, {
       batchMax: config.anchorBatchMax,
       batchAge_ms: config.anchorBatchAge_ms,
       confirmations: config.anchorConfirmations,
       maxFeePerGas_wei: BigInt(config.anchorMaxFeeGwei) * 1_000_000_000n,
       ...overrides.anchor,
     }, batchId => proofs.batchAnchored(batchId))
+    anchoring = anchorService
 
     const address = listening.server.address()
     if (address === null || typeof address === 'string') throw new Error('the HTTP server has no TCP address')
@@ -160,12 +164,13 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       operator,
       context,
       lora,
+      anchoring: anchorService,
       stop: () => {
         stopping ??= (async () => {
           try {
             // New work stops first (HTTP, then MQTT: the message in hand is finished and acked),
             // then the verifiers and the anchoring, then the database, which holds everything acked.
-            clearInterval(sweeper)
+            stopSweeper?.()
             // A request in flight is answered, then its connection ends instead of idling out the keep-alive.
             listening.server.keepAliveTimeout = 1
             await listening.close()
@@ -182,7 +187,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       },
     }
   } catch (error) {
-    clearInterval(sweeper)
+    stopSweeper?.()
     await lora?.stop()
     await anchoring?.stop()
     await app?.close()
@@ -205,8 +210,7 @@ const VOUCHER_SWEEP_INTERVAL_MS = 60 * 1000
  * vouchers expired past the grace off the revocation list, and deletes the deltas no catch-up
  * uses any more; each step bounded per sweep.
  */
-function startVoucherSweeper(context: HubContext, vouchers: VoucherService, revocations: Revocations): NodeJS.Timeout {
-  let running = false
+function startVoucherSweeper(context: HubContext, vouchers: VoucherService, revocations: Revocations): Cancel {
   const sweep = async (): Promise<void> => {
     const released = await vouchers.releaseDue()
     if (released > 0) context.log.info({ released }, 'released the holds of expired vouchers')
@@ -215,17 +219,10 @@ function startVoucherSweeper(context: HubContext, vouchers: VoucherService, revo
     const pruned = revocations.prune()
     if (pruned > 0) context.log.debug({ pruned }, 'deleted revocation deltas no catch-up needs')
   }
-  const timer = setInterval(() => {
-    if (running) return
-    running = true
-    sweep()
-      .catch(error => context.log.error({ err: error }, 'the voucher sweep failed; the next one tries again'))
-      .finally(() => {
-        running = false
-      })
-  }, VOUCHER_SWEEP_INTERVAL_MS)
-  timer.unref()
-  return timer
+  // repeat() waits for a sweep to finish before it counts the next interval: sweeps never overlap.
+  return repeat(context.clock, () => sweep()
+    .catch(error => context.log.error({ err: error }, 'the voucher sweep failed; the next one tries again')),
+  VOUCHER_SWEEP_INTERVAL_MS, { background: true })
 }
 
 /** A host a client on this machine can connect to, for the URLs the hub prints. */

@@ -1,8 +1,8 @@
 // The hub's REST API as the simulator (and the tests) drive it: a small fetch client and the
 // steps that bring a gateway and a customer to life, the way operators, owners and phones do.
 
-import { randomBytes } from 'node:crypto'
 import { fromBase64, toBase64 } from '../protocol/bytes'
+import { systemRandom, type RandomBytes } from '../protocol/clock'
 import { voucherCodec, type Voucher } from '../protocol/messages/voucher'
 import type { KeyPair } from '../protocol/signature/ed25519'
 import { nodeEd25519 } from '../protocol/signature/node'
@@ -56,7 +56,7 @@ export interface ProvisionedGateway {
 }
 
 /** Operator steps for one gateway: catalog entry, assignment to its owner, token; then the gateway provisions itself. */
-export async function provisionGateway(operator: HubApi, eui: string, ownerUserId: string, keys: KeyPair = nodeEd25519.keyPairFromSeed(randomBytes(32))): Promise<ProvisionedGateway> {
+export async function provisionGateway(operator: HubApi, eui: string, ownerUserId: string, keys: KeyPair = nodeEd25519.keyPairFromSeed(systemRandom(32))): Promise<ProvisionedGateway> {
   const gateway = await operator.ok('POST', '/gateways', { name: `Counter ${eui}`, type: 'pi-nfc', eui, price: '25000' })
   await operator.ok('POST', `/gateways/${gateway.id}/assign`, { ownerUserId })
   const { token } = await operator.ok('POST', `/gateways/${gateway.id}/provisioning-token`)
@@ -79,7 +79,7 @@ export interface SimulatedCustomer {
  */
 export async function customerWithVoucher(
   operator: HubApi, email: string, currency: string, cashIn: string, voucherAmount: string,
-  random: (length: number) => Uint8Array = length => randomBytes(length),
+  random: RandomBytes = systemRandom,
 ): Promise<SimulatedCustomer> {
   const anonymous = new HubApi(operator.baseUrl)
   const password = 'customer password 1'

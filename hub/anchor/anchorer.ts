@@ -3,7 +3,7 @@
 
 import type { FastifyBaseLogger } from 'fastify'
 import { toHex } from '../../protocol/bytes'
-import type { Clock } from '../context'
+import type { Clock } from '../../protocol/clock'
 import type { AnchorBatch } from './batch'
 import type { AnchorChain } from './chain'
 import { judgeOnChain, judgeSentTransaction } from './reconcile'

@@ -5,7 +5,7 @@ import { fromHex } from '../../protocol/bytes'
 import { assert } from '../../protocol/errors'
 import { MERKLE_WORD_BYTES, MerkleTree } from '../../protocol/merkle'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
-import type { Clock } from '../context'
+import type { Clock } from '../../protocol/clock'
 import { sealIsDue, sealedBatchMessage, type AnchorBatch, type SealPolicy } from './batch'
 import type { AnchorStore } from './store'
 

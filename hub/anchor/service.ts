@@ -2,9 +2,10 @@
 // batch one step on the chain. Failures back off exponentially (bounded); nothing sealed is ever dropped.
 
 import type { FastifyBaseLogger } from 'fastify'
+import { repeat, type Cancel, type Clock } from '../../protocol/clock'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import type { HubConfig } from '../config'
-import type { Clock, HubContext } from '../context'
+import type { HubContext } from '../context'
 import { Anchorer, type StepOutcome } from './anchorer'
 import { backoffDelayMs, type AnchorBatch } from './batch'
 import { connectAnchorChain, isAnchorError, type AnchorChain, type AnchorErrorCode } from './chain'
@@ -43,7 +44,7 @@ export class AnchorService {
   private chain: AnchorChain | undefined
   private failures = 0
   private retryAtMs = 0
-  private timer: NodeJS.Timeout | undefined
+  private stopTicking: Cancel | undefined
   private running: Promise<void> | undefined
   private stopped = false
 
@@ -105,27 +106,28 @@ export class AnchorService {
     }
   }
 
-  /** Ticks every tickInterval_ms until stop(); one tick at a time. */
+  /** Ticks every tickInterval_ms on the clock until stop(); one tick at a time, the next interval counted from its end. */
   start(): void {
-    const schedule = (): void => {
-      if (this.stopped) return
-      this.timer = setTimeout(() => {
-        this.running = this.tick()
-          .then(() => undefined, (error: unknown) => this.options.log.error({ err: error }, 'sealing failed'))
-          .finally(() => {
-            this.running = undefined
-            schedule()
-          })
-      }, this.options.settings.tickInterval_ms)
-      this.timer.unref()
-    }
-    schedule()
+    if (this.stopped) return
+    this.stopTicking = repeat(this.options.clock, () => {
+      this.running = this.tick()
+        .then(() => undefined, (error: unknown) => this.options.log.error({ err: error }, 'sealing failed'))
+        .finally(() => {
+          this.running = undefined
+        })
+      return this.running
+    }, this.options.settings.tickInterval_ms, { background: true })
+  }
+
+  /** Resolves once no tick is running (at once when none is). */
+  async idle(): Promise<void> {
+    await this.running
   }
 
   /** Lets the tick in progress finish its current step (each RPC call is bounded by rpcTimeout_ms), then stops. */
   async stop(): Promise<void> {
     this.stopped = true
-    clearTimeout(this.timer)
+    this.stopTicking?.()
     await this.running
     this.chain?.close()
     this.chain = undefined

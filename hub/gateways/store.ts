@@ -2,7 +2,7 @@
 // ingest tables a gateway's status needs. Rows come out as typed objects; nothing here decides.
 
 import { toHex } from '../../protocol/bytes'
-import type { RandomBytes } from '../context'
+import type { RandomBytes } from '../../protocol/clock'
 import type { SqliteDatabase } from '../store/database'
 import type { Role } from '../users/roles'
 

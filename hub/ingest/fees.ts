@@ -2,7 +2,7 @@
 // type and currency. With none configured, a zero-fee schedule is created so that settlement
 // never waits on configuration; operators add versions with real fees.
 
-import type { Clock } from '../context'
+import type { Clock } from '../../protocol/clock'
 import { LedgerError } from '../ledger/errors'
 import type { LedgerStore } from '../ledger/store'
 

@@ -16,7 +16,7 @@ import { GENESIS_HASH, type TransferRecord } from '../../protocol/messages/trans
 import { Reason } from '../../protocol/reasons'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
 import { walletAccountId } from '../accounts'
-import type { Clock } from '../context'
+import type { Clock } from '../../protocol/clock'
 import type { LedgerStore, SettleFromHoldInput } from '../ledger/store'
 import type { LedgerErrorCode } from '../ledger/errors'
 import type { FeeScheduleResolver } from './fees'

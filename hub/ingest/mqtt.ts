@@ -76,7 +76,7 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
         return gateway?.status === 'provisioned' && gateway.publicKey !== null ? gateway.publicKey : undefined
       },
       verifier: new GatewayPasswordVerifier({
-        ed25519: nodeEd25519, clock: () => context.clock.nowMs(), seenNonces: new SeenNonces(context.db),
+        ed25519: nodeEd25519, clock: context.clock, seenNonces: new SeenNonces(context.db),
       }),
       hubCredentials: { username, password },
       log: event => {

@@ -2,7 +2,7 @@
 // created on first use, kept like the hub's other secrets (hub/keys.ts).
 
 import { join } from 'node:path'
-import type { RandomBytes } from '../context'
+import type { RandomBytes } from '../../protocol/clock'
 import { loadOrCreateSecretFile } from '../keys'
 
 export const KYC_MASTER_KEY_FILE = 'kyc-master-key'

@@ -4,7 +4,7 @@
 import { hkdfSync } from 'node:crypto'
 import nacl from 'tweetnacl'
 import { sha256, toHex } from '../../protocol/bytes'
-import type { RandomBytes } from '../context'
+import type { RandomBytes } from '../../protocol/clock'
 
 const KEY_INFO = 'payall/kyc-document/v1'
 

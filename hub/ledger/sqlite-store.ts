@@ -3,6 +3,7 @@
 // it writes anything, so a refusal writes nothing without a savepoint; balances and holds are written once per call.
 // What to write is decided by the pure modules (transfer, balances, fees, settle); this file only reads and writes.
 
+import type { Clock } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
 import { isEui } from '../../protocol/eui'
 import { isCurrencyCode } from '../../protocol/money'
@@ -29,7 +30,7 @@ import { assertBalanced, transferAmountMinor, transferInputProblem, transferRequ
 
 export interface SqliteLedgerStoreOptions {
   /** The clock that stamps created_at and decides whether an upload deadline has passed. */
-  readonly nowMs: () => number
+  readonly clock: Clock
 }
 
 // Transfers that move a voucher's hold, so only the hold operations (which keep voucher_holds in step) make them.
@@ -236,15 +237,15 @@ function prepareAuditStatements(database: SqliteDatabase) {
 
 export class SqliteLedgerStore implements LedgerStore {
   private readonly statements: ReturnType<typeof prepareStatements>
-  private readonly nowMsFromClock: () => number
+  private readonly clock: Clock
   // Transaction wrappers made once.
   private readonly inTransaction: (work: () => unknown) => unknown
   private readonly inImmediateTransaction: (work: () => unknown) => unknown
   private readonly reader: LedgerReader
 
   constructor(database: SqliteDatabase, options: SqliteLedgerStoreOptions) {
-    assert(typeof options.nowMs === 'function', 'the ledger needs a clock')
-    this.nowMsFromClock = options.nowMs
+    assert(typeof options.clock?.nowMs === 'function', 'the ledger needs a clock')
+    this.clock = options.clock
     this.statements = prepareStatements(database)
     const transaction = database.transaction((work: () => unknown) => work())
     this.inTransaction = transaction
@@ -702,7 +703,7 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   private nowMs(): number {
-    const nowMs = this.nowMsFromClock()
+    const nowMs = this.clock.nowMs()
     assert(Number.isSafeInteger(nowMs) && nowMs >= 0, 'the clock reads whole milliseconds since 1970')
     return nowMs
   }

@@ -6,7 +6,7 @@
 import { ProtocolError } from '../../protocol/errors'
 import { commitmentFrameCodec, type CommitmentFrame } from '../../protocol/messages/commitment-frame'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Clock } from '../context'
+import type { Clock } from '../../protocol/clock'
 import type { IngestGateway } from '../ingest/ingest'
 import { checkFrame, type FrameCheck } from './check'
 import { LoraPathError, type LoraPathErrorCode } from './errors'

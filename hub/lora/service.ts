@@ -124,9 +124,9 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
         const delay_ms = Math.min(retryMax_ms, retryInitial_ms * 2 ** Math.min(attempt, 30))
         log.warn({ err: error, delay_ms }, 'lora: the network server cannot be reached; trying again')
         await new Promise<void>(resolve => {
-          const timer = setTimeout(resolve, delay_ms)
+          const cancel = clock.setTimer(resolve, delay_ms)
           wakeRetry = () => {
-            clearTimeout(timer)
+            cancel()
             resolve()
           }
         })

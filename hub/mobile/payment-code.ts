@@ -3,7 +3,7 @@
 
 import { timingSafeEqual } from 'node:crypto'
 import { sha256, toHex } from '../../protocol/bytes'
-import type { RandomBytes } from '../context'
+import type { RandomBytes } from '../../protocol/clock'
 import { newDigitCode } from '../users/one-time-code'
 
 export const PAYMENT_CODE_DIGITS = 6

@@ -2,6 +2,7 @@
 // window, a signature by the gateway's provisioned key, and a nonce never accepted before, by
 // this hub process or an earlier one (seen-nonces.ts keeps them in the hub's database).
 
+import type { Clock } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
 import { gatewayPasswordSignedBytes, parseGatewayPassword } from '../../protocol/mqtt-password'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
@@ -11,9 +12,6 @@ import type { SeenNonces } from './seen-nonces'
 export { makeGatewayPassword } from '../../protocol/mqtt-password'
 
 export const GATEWAY_PASSWORD_WINDOW_MS_DEFAULT = 5 * 60_000
-
-/** Milliseconds since the Unix epoch; injected so tests and the simulator control time. */
-export type Clock = () => number
 
 export type GatewayPasswordRefusal =
   /** Not canonical base64, wrong length, or the EUI is not canonical. */
@@ -68,7 +66,7 @@ export class GatewayPasswordVerifier {
     if (parsed === null) return refuse('MALFORMED')
     const { time, nonce, signature } = parsed
 
-    const nowMs = this.clock()
+    const nowMs = this.clock.nowMs()
     assert(Number.isSafeInteger(nowMs), 'the clock returns integer milliseconds')
     // Nonces are forgotten once the latest clock reading puts them out of the window; measuring
     // the lower bound from that same high-water mark keeps a clock stepping back from reopening them.

@@ -41,6 +41,7 @@ export class SeenNonces {
     if (!Number.isSafeInteger(this.entriesMax) || this.entriesMax <= 0) {
       throw new MqttError('INVALID_OPTIONS', `entriesMax must be a positive integer, got ${this.entriesMax}`)
     }
+    // A turn of the event loop, not a time: kept off the hub's Clock, so nonces are committed whatever a manual clock does.
     this.schedule = options.schedule ?? (commit => setImmediate(commit))
     this.statements = prepareStatements(db)
     this.storedCount = db.prepare<[], number>('SELECT count(*) FROM mqtt_password_nonces').pluck().get()!

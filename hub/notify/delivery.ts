@@ -2,7 +2,7 @@
 // sent, retried later with backoff, or failed and kept. One drain runs at a time.
 
 import type { FastifyBaseLogger } from 'fastify'
-import type { Clock } from '../context'
+import type { Clock } from '../../protocol/clock'
 import { afterFailure, type RetryPolicy } from './backoff'
 import type { Channel } from './message'
 import type { Outbox } from './outbox'

@@ -3,6 +3,7 @@
 
 import type { FastifyBaseLogger } from 'fastify'
 import { toHex } from '../../protocol/bytes'
+import { repeat, type Cancel } from '../../protocol/clock'
 import type { HubContext } from '../context'
 import { sharedPlugin } from '../http/plugin'
 import { consoleAdapter } from './adapters/console'
@@ -44,19 +45,27 @@ export const notifyPlugin = sharedPlugin<{ context: HubContext }>('payall-notify
   const adapters = deliveryAdapters(config, context.log)
   const dispatcher = new Dispatcher(outbox, adapters, context.clock, config, context.log)
   const automatic = config.deliveryIntervalMs > 0
-  let timer: NodeJS.Timeout | undefined
+  let stopInterval: Cancel | undefined
+  /** Set while a drain is due right after the current reply: the sends before it fires share it. */
+  let cancelDrainSoon: Cancel | undefined
   let closing = false
 
-  const drainInBackground = (): void => {
+  const drainInBackground = async (): Promise<void> => {
     if (closing) return
-    dispatcher.deliverDue().catch((error: unknown) => context.log.error({ err: error }, 'notification delivery failed'))
+    await dispatcher.deliverDue().then(() => undefined, (error: unknown) => context.log.error({ err: error }, 'notification delivery failed'))
   }
 
   app.decorate('notifier', {
     send(message: OutgoingMessage): string {
       const id = `ntf_${toHex(context.random(MESSAGE_ID_BYTES))}`
       outbox.enqueue(id, message, context.clock.nowMs())
-      if (automatic) setImmediate(drainInBackground)
+      if (automatic && cancelDrainSoon === undefined) {
+        // Due now on the hub's clock, so it runs after the reply (and, on a manual clock, when the test moves it).
+        cancelDrainSoon = context.clock.setTimer(() => {
+          cancelDrainSoon = undefined
+          void drainInBackground()
+        }, 0, { background: true })
+      }
       return id
     },
     deliverDue: () => dispatcher.deliverDue(),
@@ -64,13 +73,13 @@ export const notifyPlugin = sharedPlugin<{ context: HubContext }>('payall-notify
 
   app.addHook('onReady', async () => {
     if (!automatic) return
-    timer = setInterval(drainInBackground, config.deliveryIntervalMs)
-    timer.unref()
+    stopInterval = repeat(context.clock, drainInBackground, config.deliveryIntervalMs, { background: true })
   })
 
   app.addHook('onClose', async () => {
     closing = true
-    if (timer !== undefined) clearInterval(timer)
+    stopInterval?.()
+    cancelDrainSoon?.()
     // The database closes after the app: let the running attempt record its outcome first.
     await dispatcher.idle()
     await Promise.all([...new Set(Object.values(adapters))].map((adapter) => adapter.close()))

@@ -15,7 +15,7 @@ import {
 } from '../../protocol/messages/refund'
 import { Reason } from '../../protocol/reasons'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
-import type { Clock } from '../context'
+import type { Clock } from '../../protocol/clock'
 import type { IngestGateway } from '../ingest/ingest'
 import { hashParts } from '../ledger/ids'
 import type { LedgerStore } from '../ledger/store'

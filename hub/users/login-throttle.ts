@@ -6,7 +6,7 @@
 
 import { isIP } from 'node:net'
 import { sha256, toHex } from '../../protocol/bytes'
-import type { Clock } from '../context'
+import type { Clock } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 
 const SECOND_MS = 1_000

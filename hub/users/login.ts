@@ -3,7 +3,7 @@
 // failures slowed by the LoginThrottle; legacy or weaker hashes upgraded.
 
 import { sha256, toHex } from '../../protocol/bytes'
-import type { Clock, RandomBytes } from '../context'
+import type { Clock, RandomBytes } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 import { identifierKey, type LoginThrottle } from './login-throttle'
 import type { PasswordHasher } from './passwords'

@@ -2,7 +2,7 @@
 // from the injected randomness, without the bias of a plain modulo.
 
 import { assert } from '../../protocol/errors'
-import type { RandomBytes } from '../context'
+import type { RandomBytes } from '../../protocol/clock'
 
 const DRAWS_MAX = 64
 /** Nine digits is the most a 32-bit draw can carry without bias worth the name. */

@@ -2,7 +2,7 @@
 // account's email through the notifier; using it sets the new password and ends every session.
 
 import { sha256, toHex } from '../../protocol/bytes'
-import type { Clock, RandomBytes } from '../context'
+import type { Clock, RandomBytes } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 import { passwordWeakness } from '../money/sign-up'
 import { passwordResetMessage } from '../notify/message'

@@ -3,7 +3,7 @@
 
 import { scrypt as scryptCallback, timingSafeEqual } from 'node:crypto'
 import bcrypt from 'bcryptjs'
-import type { RandomBytes } from '../context'
+import type { RandomBytes } from '../../protocol/clock'
 
 export interface ScryptCost {
   /** log2 of N, the CPU/memory cost. */

@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { sha256, toHex } from '../../protocol/bytes'
-import type { Clock, RandomBytes } from '../context'
+import type { Clock, RandomBytes } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 import { phoneCodeMessage } from '../notify/message'
 import type { Notifier } from '../notify/plugin'

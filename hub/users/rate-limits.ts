@@ -3,7 +3,8 @@
 // Both run on the hub's injected clock, so a test can step through them deterministically.
 
 import fastifyRateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
-import type { Clock, HubContext } from '../context'
+import type { HubContext } from '../context'
+import type { Clock } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 import { sharedPlugin } from '../http/plugin'
 import { LoginThrottle } from './login-throttle'

@@ -3,7 +3,7 @@
 
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { sha256, toHex } from '../../protocol/bytes'
-import type { Clock, RandomBytes } from '../context'
+import type { Clock, RandomBytes } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 import { issueRefreshToken } from './login'
 import { userReply, type UserReply } from './replies'

@@ -2,7 +2,7 @@
 // typed objects, and the password hash only in the one shape that login needs.
 
 import { toHex } from '../../protocol/bytes'
-import type { RandomBytes } from '../context'
+import type { RandomBytes } from '../../protocol/clock'
 import type { SqliteDatabase } from '../store/database'
 import { HttpError } from '../http/errors'
 import type { Role } from './roles'

@@ -10,7 +10,7 @@ import { revocationDeltaCodec } from '../../protocol/messages/revocation-delta'
 import { revocationListCodec } from '../../protocol/messages/revocation-list'
 import { gatewayTopic } from '../../protocol/topics'
 import type { MessageBus } from '../bus'
-import type { Clock } from '../context'
+import type { Clock } from '../../protocol/clock'
 import { REVOCATION_DELTAS_KEPT, type Revocations } from './revocations'
 
 /** A gateway further behind than this many deltas gets the whole list: fewer, larger messages. */

@@ -14,7 +14,7 @@ import { REVOKED_VOUCHERS_MAX, revocationListBodies, revocationListCodec, type R
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
 import { REVOCATIONS_TOPIC } from '../../protocol/topics'
 import type { MessageBus } from '../bus'
-import type { Clock } from '../context'
+import type { Clock } from '../../protocol/clock'
 import type { LedgerStore } from '../ledger/store'
 import type { SqliteDatabase } from '../store/database'
 import { RevocationStore } from './revocation-store'

@@ -231,6 +231,7 @@ export class FakeBleAdapter extends EventEmitter {
 
   /** Adapters answer asynchronously; so does this one. */
   private later(action: () => void): void {
+    // The next turn of the event loop, not a time: a manual clock must not hold the adapter's answers back.
     setImmediate(action)
   }
 }

@@ -5,10 +5,11 @@
 // simulated ChirpStack network too: the hub listens to it, the counter's RAK3172 emulator joins
 // it and reports every minute while the network is cut, and what the hub heard is shown.
 
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { toHex } from '../../protocol/bytes'
+import { systemClock, systemRandom } from '../../protocol/clock'
 import { main as terminalMain, type CliIo } from '../../terminal/cli'
 import { orderAndProvision } from '../fleet/enroll'
 import { connectToHub, SIM_OPERATOR, startEmbeddedHub, type FleetHub, type OperatorEnv } from '../fleet/hub'
@@ -38,7 +39,7 @@ export async function playCounter(options: CounterOptions, env: OperatorEnv, ter
   let network: SimulatedLoraNetwork | undefined
   let unsubscribe: (() => void) | undefined
   try {
-    if (options.lora) network = await SimulatedLoraNetwork.start()
+    if (options.lora) network = await SimulatedLoraNetwork.start(systemClock, systemRandom)
     hub = options.hubUrl === undefined
       ? await startEmbeddedHub(join(workDir, 'hub'), env, network === undefined ? {} : {
         loraMqttUrl: network.brokerUrl, loraFormat: 'chirpstack', loraApplication: network.applicationId,
@@ -46,8 +47,8 @@ export async function playCounter(options: CounterOptions, env: OperatorEnv, ter
       : await connectToHub(options.hubUrl, env)
     // A new gateway each time: an embedded hub takes new ports on every start, and a gateway pins
     // the addresses it was provisioned with. On a hub that holds earlier runs, names get a tag.
-    const tag = hub.hadData ? `-${randomBytes(4).toString('hex')}` : ''
-    const [gateway] = await orderAndProvision(hub.operator, 1, join(workDir, 'counters'), new SeededRandom(randomBytes(16).toString('hex')), { tag })
+    const tag = hub.hadData ? `-${toHex(systemRandom(4))}` : ''
+    const [gateway] = await orderAndProvision(hub.operator, 1, join(workDir, 'counters'), new SeededRandom(toHex(systemRandom(16))), { tag })
     const gatewayId = gateway!.store.requireHubPin().gatewayId
     gateway!.store.close()
     const operator = {

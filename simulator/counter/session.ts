@@ -6,11 +6,11 @@
 // payments are taken offline and synced once it is back; what the printer prints is shown as it
 // comes out.
 
+import type { RandomBytes } from '../../protocol/clock'
 import { formatAmount } from '../../protocol/money'
 import type { Printer } from '../../hardware/devices'
 import type { RunDecorations } from '../../terminal/run'
 import { afterPrint } from '../../terminal/run'
-import type { RandomBytes } from '../../terminal/environment'
 import { TerminalError } from '../../terminal/errors'
 import type { TerminalStore } from '../../terminal/store/store'
 import mqtt, { type IClientOptions } from 'mqtt'

@@ -4,9 +4,9 @@
 // phone and take a voucher.
 
 import { join } from 'node:path'
+import { systemClock, systemRandom } from '../../protocol/clock'
 import { formatAmount } from '../../protocol/money'
 import { nodeEd25519 } from '../../protocol/signature/node'
-import { systemClock, systemRandom } from '../../terminal/environment'
 import { generateEui, initTerminal } from '../../terminal/init'
 import { provision } from '../../terminal/provision'
 import type { TerminalStore } from '../../terminal/store/store'

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { toHex } from '../../protocol/bytes'
+import { systemClock, type Clock } from '../../protocol/clock'
 import { reasonName, Reason } from '../../protocol/reasons'
 import type { SimulatedCustomer } from '../hub-api'
 import { enrollCustomer, enrollTerminals } from './enroll'
@@ -105,7 +106,8 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
       customers.push({ customer, last: undefined })
     }
 
-    const fleet = new FleetPlayer(terminals)
+    // The fleet talks to its hub over real sockets: its deadlines are on the system's clock.
+    const fleet = new FleetPlayer(terminals, systemClock)
     for (const payment of plan.payments) {
       await fleet.play(payment, customers[payment.customer]!)
       hooks.onProgress?.(payment.index + 1, plan.payments.length)
@@ -149,7 +151,7 @@ class FleetPlayer {
   /** Per terminal, the first record not yet looked at for flags. */
   private readonly scannedSeq = new Map<SimulatedTerminal, number>()
 
-  constructor(private readonly terminals: readonly SimulatedTerminal[]) {}
+  constructor(private readonly terminals: readonly SimulatedTerminal[], private readonly clock: Clock) {}
 
   async play(payment: PlannedPayment, tracked: TrackedCustomer): Promise<void> {
     const terminal = this.terminals[payment.terminal]!
@@ -240,13 +242,13 @@ class FleetPlayer {
     const missing = (): boolean => [...this.revoked.values()].some(voucherId => !terminal.store.isRevoked(voucherId))
     if (!missing()) return Promise.resolve()
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancelTimeout = this.clock.setTimer(() => {
         terminal.events.off('revocations', check)
         reject(new FleetError('REVOCATION_NOT_DELIVERED', `${terminal.eui} did not receive the hub's revocations within ${REVOCATION_TIMEOUT_MS} ms`))
       }, REVOCATION_TIMEOUT_MS)
       const check = (): void => {
         if (missing()) return
-        clearTimeout(timer)
+        cancelTimeout()
         terminal.events.off('revocations', check)
         resolve()
       }

@@ -2,11 +2,11 @@
 // counter where virtual phones tap, and a relay to the broker that can be cut and restored.
 
 import mqtt from 'mqtt'
+import { systemClock, systemRandom, type Clock, type RandomBytes } from '../../protocol/clock'
 import { paymentRequestCodec } from '../../protocol/messages/payment-request'
 import { paymentResponseCodec } from '../../protocol/messages/payment-response'
 import type { Display, Printer, Screen } from '../../hardware/devices'
 import { DEFAULT_CONFIG, type TerminalConfig } from '../../terminal/config'
-import { systemClock, systemRandom, type Clock, type RandomBytes } from '../../terminal/environment'
 import type { TerminalEmitter } from '../../terminal/events'
 import type { PaymentOutcome, PaymentPolicy, PaymentTerminal, PhoneLink } from '../../terminal/payment'
 import { startRuntime } from '../../terminal/runtime'

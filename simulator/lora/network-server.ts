@@ -4,6 +4,7 @@
 
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt'
 import { fromBase64, toBase64, toHex } from '../../protocol/bytes'
+import type { Clock, RandomBytes } from '../../protocol/clock'
 import { CodedError } from '../../protocol/errors'
 import { MAX_PAYLOAD_BYTES, type LoraRegion } from '../../hardware/lora/modem'
 import {
@@ -66,8 +67,8 @@ export interface NetworkServerOptions {
   /** ChirpStack: the application's UUID; TTS: the application id. */
   readonly applicationId: string
   readonly gatewayId?: string
-  readonly now: () => number
-  readonly randomBytes: (length: number) => Uint8Array
+  readonly clock: Clock
+  readonly randomBytes: RandomBytes
   readonly log?: (event: LnsEvent) => void
   readonly downlinkQueueMax?: number
   /** What the gateway hears of the device and the device of the gateway. */
@@ -401,7 +402,7 @@ export class SimulatedNetworkServer implements LoraRadio {
   }
 
   private isoTime(): string {
-    return new Date(this.options.now()).toISOString()
+    return new Date(this.options.clock.nowMs()).toISOString()
   }
 
   private uuid(): string {

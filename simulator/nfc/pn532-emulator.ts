@@ -4,6 +4,7 @@
 // InDataExchange. Faults are armed one at a time and fire on the next command or response.
 
 import type { MockPortBinding } from '@serialport/binding-mock'
+import type { RandomBytes } from '../../protocol/clock'
 import {
   FrameParser, TFI_HOST_TO_PN532, ackFrame, nackFrame, syntaxErrorFrame, encodeResponseFrame, type Pn532Frame,
 } from '../../hardware/nfc/pn532-frame'
@@ -17,8 +18,6 @@ export interface FieldTarget {
   /** The reader released it or it left the field. */
   onDeactivated(): void
 }
-
-export type RandomBytes = (length: number) => Uint8Array
 
 export interface Pn532EmulatorOptions {
   /** Draws each tap's random UID, as Android HCE shows a new one on every tap. Seed it in tests. */

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import { join } from 'node:path'
 import type { PaymentRequest } from '../../protocol/messages/payment-request'
 import type { Voucher } from '../../protocol/messages/voucher'
+import { systemClock } from '../../protocol/clock'
 import { formatMoney } from '../../protocol/money'
 import { Reason, reasonName } from '../../protocol/reasons'
 import { nodeEd25519 } from '../../protocol/signature/node'
@@ -64,7 +65,7 @@ function carelessCopy(phone: VirtualPhone, voucher: Voucher): CarelessPhone {
 
 /** A hub whose clock a test can set back, one terminal behind a gate (then its own link), an honest customer. */
 async function counterAtHub(t: Test) {
-  const clock = { offsetMs: 0, nowMs: () => Date.now() + clock.offsetMs }
+  const clock = { ...systemClock, offsetMs: 0, nowMs: () => Date.now() + clock.offsetMs }
   const dir = t.testdir()
   const hub = await startHub(hubConfig(join(dir, 'hub')), { clock })
   t.teardown(() => hub.stop())

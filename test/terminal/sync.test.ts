@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import type { IClientOptions, MqttClient } from 'mqtt'
 import { equalBytes, toHex } from '../../protocol/bytes'
+import { ManualClock } from '../../protocol/clock'
 import { ackCodec, AckOutcome } from '../../protocol/messages/ack'
 import { transferIdOf } from '../../protocol/messages/authorization'
 import { chainHeadCodec } from '../../protocol/messages/chain-head'
@@ -125,7 +126,7 @@ t.test('every connect, reconnects included, presents a fresh password the hub\'s
   client.reconnectNow()
   t.equal(new Set(client.passwords).size, 3, 'three connects, three passwords')
   t.equal(client.options.username, EUI)
-  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: () => T0, seenNonces: freshSeenNonces() })
+  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: new ManualClock(T0), seenNonces: freshSeenNonces() })
   for (const password of client.passwords) t.same(verifier.verify(EUI, password, store.keys.publicKey), { ok: true })
   t.same(verifier.verify(EUI, client.passwords[0]!, store.keys.publicKey), { ok: false, reason: 'REPLAYED' })
 })

@@ -154,9 +154,9 @@ t.test('the node going away after the send and coming back without its mempool: 
   t.equal(w.store.batch(1)!.status, 'sent', 'nothing is dropped while the node is away')
   t.equal(w.store.batch(1)!.lastError, 'CHAIN_UNREACHABLE')
   t.equal((await service.tick()).idle, 'backing_off', 'the next try waits')
-  w.clock.advanceMs(1_000)
+  w.clock.advance(1_000)
   t.equal((await service.tick()).error, 'CHAIN_UNREACHABLE', 'tried again after 1 s')
-  w.clock.advanceMs(1_000)
+  w.clock.advance(1_000)
   t.equal((await service.tick()).idle, 'backing_off', 'then waits 2 s')
 
   // The same chain comes back at the same address, from its saved state: blocks kept, mempool gone.
@@ -164,7 +164,7 @@ t.test('the node going away after the send and coming back without its mempool: 
   t.teardown(() => anvil.stop())
   const chain = chainAt(anvil, first.contractAddress)
   t.equal(await pendingTransactions(anvil), 0, 'the node lost the transaction')
-  w.clock.advanceMs(1_000)
+  w.clock.advance(1_000)
   t.same((await service.tick()).steps, [{ batchId: 1, outcome: 'sent' }], 'signed again')
   t.equal(w.store.batch(1)!.txNonce, sent.txNonce, 'on the nonce that is still free')
   t.same((await service.tick()).steps, [{ batchId: 1, outcome: 'anchored' }])
@@ -192,7 +192,7 @@ t.test('a transaction mined while the hub could not see the node is found, not s
 
   const anvil = await startAnvil({ port: first.anvil.port, statePath })
   t.teardown(() => anvil.stop())
-  w.clock.advanceMs(1_000)
+  w.clock.advance(1_000)
   t.same((await service.tick()).steps, [{ batchId: 1, outcome: 'anchored' }], 'the contract holds the root: nothing to send')
   t.equal(w.store.batch(1)!.sendCount, 1)
   t.equal(await anchorTransactionsMined(anvil), 1)
@@ -239,7 +239,7 @@ t.test('a key that does not own the contract sends nothing: batches wait as seal
   t.equal(report.error, 'NOT_OWNER')
   t.equal(w.store.batch(1)!.status, 'sealed')
   t.equal((await service.tick()).idle, 'backing_off')
-  w.clock.advanceMs(1_000)
+  w.clock.advance(1_000)
   t.equal((await service.tick()).error, 'NOT_OWNER')
   t.equal(await anchorTransactionsMined(chain.anvil), 0)
 })

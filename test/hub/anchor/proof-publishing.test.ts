@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
 import { toHex } from '../../../protocol/bytes'
+import { ManualClock } from '../../../protocol/clock'
 import { verifyProof } from '../../../protocol/merkle'
 import { ackCodec } from '../../../protocol/messages/ack'
 import { transferIdOf } from '../../../protocol/messages/authorization'
@@ -10,6 +11,9 @@ import {
 } from '../../../protocol/messages/proof-bundle'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { gatewayTopic } from '../../../protocol/topics'
+import type { HubConfig } from '../../../hub/config'
+import { ANCHOR_SETTINGS_DEFAULT } from '../../../hub/anchor/settings'
+import { AnchorStore } from '../../../hub/anchor/store'
 import { startHub, type RunningHub } from '../../../hub/server'
 import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import {
@@ -69,15 +73,29 @@ async function onlineGateway(t: Test, hub: RunningHub, operator: Rest, eui: stri
   }
 }
 
+/**
+ * A hub whose clock moves only when the test says: tick() moves it one anchoring interval and waits for that
+ * tick to finish. Started at the machine's time, as the gateways sign their passwords and payments with it.
+ */
+async function hubOnManualClock(t: Test, config: Partial<HubConfig> = {}) {
+  const clock = new ManualClock(Date.now())
+  const hub = await startHub(hubConfig(t.testdir(), config), { clock, anchor: { batchAge_ms: 0 } })
+  t.teardown(() => hub.stop())
+  const tick = async () => {
+    await clock.run(ANCHOR_SETTINGS_DEFAULT.tickInterval_ms)
+    await hub.anchoring.idle()
+  }
+  return { hub, tick }
+}
+
 const request = (eui: string, idsHex: string[]) =>
   proofRequestCodec.encode({ gatewayEui: eui, transferIds: canonicalTransferIds(idsHex.map(id => Buffer.from(id, 'hex'))) })
 
 t.test('an anchored batch sends each gateway the proofs of its own payments, hub-signed, at QoS 1', async t => {
   const chain = await testChain(t)
-  const hub = await startHub(hubConfig(t.testdir(), {
+  const { hub, tick } = await hubOnManualClock(t, {
     chainRpcUrl: chain.anvil.rpcUrl, chainKey: HUB_CHAIN_KEY, anchorAddress: chain.contractAddress,
-  }), { anchor: { batchAge_ms: 0, tickInterval_ms: 20 } })
-  t.teardown(() => hub.stop())
+  })
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const customer = await customerWithVoucher(operator, 'fatou@phone.example', 100_000, '50000')
   const a = await onlineGateway(t, hub, operator, '70B3D57ED0000B01', 'a@shop.example')
@@ -85,6 +103,10 @@ t.test('an anchored batch sends each gateway the proofs of its own payments, hub
 
   const idsA = await a.payAndSync(customer, [1_000, 2_000, 3_000])
   const idsB = await b.payAndSync(customer, [4_000])
+  // One tick seals the payments and sends the batch's transaction, the next sees it mined.
+  await tick()
+  t.same(a.bundles, [], 'nothing is pushed before the batch is anchored')
+  await tick()
   await Promise.all([a.proofsFor(idsA), b.proofsFor(idsB)])
 
   const onChain = await chain.connect()
@@ -119,12 +141,13 @@ t.test('an anchored batch sends each gateway the proofs of its own payments, hub
 
 t.test('proofs of payments not anchored yet are answered as pending; bad requests are dropped', async t => {
   // No chain configured: batches are sealed and wait, so every settled payment stays pending.
-  const hub = await startHub(hubConfig(t.testdir()), { anchor: { batchAge_ms: 0, tickInterval_ms: 20 } })
-  t.teardown(() => hub.stop())
+  const { hub, tick } = await hubOnManualClock(t)
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const customer = await customerWithVoucher(operator, 'moussa@phone.example', 100_000, '50000')
   const gateway = await onlineGateway(t, hub, operator, '70B3D57ED0000B03', 'c@shop.example')
   const ids = await gateway.payAndSync(customer, [500, 700])
+  await tick()
+  t.ok(ids.every(id => new AnchorStore(hub.context.db).leafOf(id) !== undefined), 'the payments are sealed')
   const never = toHex(randomBytes(32))
 
   const dropped = [

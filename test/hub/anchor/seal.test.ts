@@ -2,6 +2,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
 import { toHex } from '../../../protocol/bytes'
+import { ManualClock } from '../../../protocol/clock'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { sealedBatchMessage } from '../../../hub/anchor/batch'
 import { Sealer } from '../../../hub/anchor/seal'
@@ -35,9 +36,9 @@ t.test('seals what waits once the oldest transfer is older than the batch age', 
   await w.settle(3)
   const service = w.service({ batchMax: 1_000, batchAge_ms: 60_000 })
   t.same((await service.tick()).sealed, [], 'three transfers, just settled: not due')
-  w.clock.advanceMs(59_999)
+  w.clock.advance(59_999)
   t.same((await service.tick()).sealed, [])
-  w.clock.advanceMs(1)
+  w.clock.advance(1)
   t.same((await service.tick()).sealed, [1], 'due at exactly the age')
   t.equal(w.store.batch(1)!.count, 3)
   t.equal(w.store.queueState().queuedCount, 0)
@@ -101,7 +102,7 @@ t.test('a sealed batch and its leaves cannot be rewritten', async t => {
 t.test('transfers settled before anchoring existed are queued by the migration, oldest first', async t => {
   const path = join(t.testdir(), 'hub.sqlite')
   const before = openDatabase(path, { migrations: MIGRATIONS.slice(0, MIGRATIONS.findIndex(migration => migration.name === 'anchoring')) })
-  const ledger = new SqliteLedgerStore(before, { nowMs: () => 1_000 })
+  const ledger = new SqliteLedgerStore(before, { clock: new ManualClock(1_000) })
   const wallet = await ledger.openWallet({ id: 'early', userId: null, currency: 'XOF' })
   const ids = ['a', 'b', 'c'].map(key => cashTransferId('cash_in', wallet.id, key))
   const { external } = await ledger.systemAccounts('XOF')

@@ -90,7 +90,7 @@ t.test('the catalog pages, bounded, and an unknown id is a 404', async (t) => {
   const ids: string[] = []
   for (const eui of ['0000000000000001', '0000000000000002', '0000000000000003']) {
     ids.push((await addGateway(hub, { eui })).id)
-    hub.clock.advanceMs(1)
+    hub.clock.advance(1)
   }
   const first = (await hub.app.inject({ method: 'GET', url: '/gateways?page=1&pageSize=2' })).json()
   t.same(first.items.map((item: { id: string }) => item.id), ids.slice(0, 2))
@@ -158,7 +158,7 @@ t.test('a gateway that never took a payment is deleted', async (t) => {
 t.test('a provisioned gateway is retired, not deleted, and leaves the catalog', async (t) => {
   const hub = await gatewayHub(t)
   const { id } = await provisionedGateway(hub)
-  hub.clock.advanceMs(60_000)
+  hub.clock.advance(60_000)
   const response = await hub.app.inject({ method: 'DELETE', url: `/gateways/${id}`, headers: hub.operator.headers })
   t.equal(response.statusCode, 200)
   t.match(response.json(), { id, status: 'retired', retiredAt: new Date(hub.clock.nowMs()).toISOString() })

@@ -92,7 +92,7 @@ t.test('an expired token is refused with TOKEN_EXPIRED', async (t) => {
   const hub = await gatewayHub(t)
   const gateway = await assignedGateway(hub)
   const token = await provisioningToken(hub, gateway.id)
-  hub.clock.advanceMs(PROVISIONING_TOKEN_LIFETIME_MS)
+  hub.clock.advance(PROVISIONING_TOKEN_LIFETIME_MS)
   const response = await provision(hub.app, EUI, token)
   t.equal(response.statusCode, 401)
   t.equal(errorOf(response).code, 'TOKEN_EXPIRED')
@@ -183,7 +183,7 @@ t.test('provisioning again (a re-imaged gateway) replaces the key and keeps the 
   const hub = await gatewayHub(t)
   const gateway = await assignedGateway(hub)
   const first = expectStatus(await provision(hub.app, EUI, await provisioningToken(hub, gateway.id), gatewayKeys('old')), 200).json()
-  hub.clock.advanceMs(60_000)
+  hub.clock.advance(60_000)
   const second = expectStatus(await provision(hub.app, EUI, await provisioningToken(hub, gateway.id), gatewayKeys('new')), 200).json()
   t.equal(second.riskConfig, first.riskConfig, 'same signed config, same serial')
   const stored = new GatewayStore(hub.context.db).byId(gateway.id)!

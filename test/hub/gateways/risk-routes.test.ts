@@ -42,7 +42,7 @@ t.test('before provisioning the limits are the defaults of the payment currency,
 t.test('a risk change issues the next serial, signed, and publishes it retained on the config topic', async (t) => {
   const hub = await gatewayHub(t)
   const { id } = await provisionedGateway(hub)
-  hub.clock.advanceMs(1_000)
+  hub.clock.advance(1_000)
   const response = await putRisk(hub, id, { floorLimitMinor: 20_000, defaultPolicy: 'RequireOnline' })
   t.equal(response.statusCode, 200)
   t.match(response.json(), {

@@ -62,7 +62,7 @@ t.test("an owner sees the status of their own gateways, never another owner's", 
 t.test("an owner's gateway list holds their gateways only, retired ones included", async (t) => {
   const hub = await gatewayHub(t)
   const first = await provisionedGateway(hub)
-  hub.clock.advanceMs(1)
+  hub.clock.advance(1)
   const second = await assignedGateway(hub, { eui: '0000000000000001' })
   await addGateway(hub, { eui: '0000000000000002' })
   await hub.app.inject({ method: 'DELETE', url: `/gateways/${first.id}`, headers: hub.operator.headers })

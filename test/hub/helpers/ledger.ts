@@ -1,9 +1,10 @@
-// Test scaffolding for the ledger: a temporary directory removed at teardown, a hand-driven clock,
+// Test scaffolding for the ledger: a temporary directory removed at teardown, a manual clock,
 // and a real SQLite ledger file opened through the hub's own openDatabase.
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ManualClock } from '../../../protocol/clock'
 import { openDatabase, type SqliteDatabase } from '../../../hub/store/database'
 import { SqliteLedgerStore } from '../../../hub/ledger/sqlite-store'
 
@@ -15,14 +16,6 @@ export function temporaryDirectory(t: Teardown): string {
   const directory = mkdtempSync(join(tmpdir(), 'payall-ledger-'))
   t.teardown(() => rmSync(directory, { recursive: true, force: true }))
   return directory
-}
-
-export class ManualClock {
-  constructor(public nowMs: number) {}
-  readonly read = (): number => this.nowMs
-  advance(durationMs: number): void {
-    this.nowMs += durationMs
-  }
 }
 
 export interface OpenLedger {
@@ -42,5 +35,5 @@ export function openLedger(t: Teardown, options: { path?: string; clock?: Manual
     if (database.open) database.close()
     if (directory !== undefined) rmSync(directory, { recursive: true, force: true })
   })
-  return { path, database, store: new SqliteLedgerStore(database, { nowMs: clock.read }), clock }
+  return { path, database, store: new SqliteLedgerStore(database, { clock }), clock }
 }

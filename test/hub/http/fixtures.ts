@@ -8,10 +8,11 @@ import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { FastifyInstance } from 'fastify'
 import { sha256 } from '../../../protocol/bytes'
+import { ManualClock, type RandomBytes } from '../../../protocol/clock'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { buildApp } from '../../../hub/app'
 import { parseConfig, type HubConfig } from '../../../hub/config'
-import type { HubContext, RandomBytes } from '../../../hub/context'
+import type { HubContext } from '../../../hub/context'
 import { openDatabase } from '../../../hub/store/database'
 import { createPasswordHasher, type ScryptCost } from '../../../hub/users/passwords'
 import type { Role } from '../../../hub/users/roles'
@@ -21,21 +22,6 @@ import { UserStore, newUserId } from '../../../hub/users/store'
 export const TEST_SCRYPT_COST: ScryptCost = { costLog2: 4, blockSize: 8, parallelization: 1 }
 
 export const START_MS = Date.UTC(2025, 0, 15, 9, 0, 0)
-
-export interface ManualClock {
-  nowMs(): number
-  advanceMs(durationMs: number): void
-}
-
-export function manualClock(startMs = START_MS): ManualClock {
-  let nowMs = startMs
-  return {
-    nowMs: () => nowMs,
-    advanceMs: (durationMs) => {
-      nowMs += durationMs
-    },
-  }
-}
 
 /** Deterministic bytes: SHA-256 of seed and a counter, block after block. */
 export function seededRandom(seed: string): RandomBytes {
@@ -80,7 +66,7 @@ export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed
   const db = openDatabase(join(dataDir, 'hub.sqlite'))
   t.teardown(() => db.close())
   const random = seededRandom(options.seed ?? 'hub-http-test')
-  const clock = manualClock()
+  const clock = new ManualClock(START_MS)
   const log: CapturedLog = { lines: [] }
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -97,7 +83,7 @@ export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed
     jwtSecret: random(32),
     log: pino({ level: 'info' }, sink),
     passwords: createPasswordHasher({ random, cost: TEST_SCRYPT_COST }),
-    ledger: new SqliteLedgerStore(db, { nowMs: () => clock.nowMs() }),
+    ledger: new SqliteLedgerStore(db, { clock }),
     bus: recordingBus(),
     broker: { boundPort: undefined },
   }

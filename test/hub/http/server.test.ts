@@ -1,5 +1,6 @@
 import t from 'tap'
 import { connect, type Socket } from 'node:net'
+import { systemClock } from '../../../protocol/clock'
 import type { HubConfig } from '../../../hub/config'
 import { startHub } from '../../../hub/server'
 import { testConfig } from './fixtures'
@@ -62,9 +63,9 @@ t.test('stop lets an in-flight request finish, then refuses new connections', as
   let started = false
   const hub = await startHub(config(t.testdir()), {
     // Login reads the clock once the password has verified: the request is then inside its handler.
-    clock: { nowMs: () => {
+    clock: { ...systemClock, nowMs: () => {
       if (started) inHandler?.()
-      return Date.now()
+      return systemClock.nowMs()
     } },
   })
   started = true

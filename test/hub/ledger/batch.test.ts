@@ -62,7 +62,7 @@ async function ledgerWithHolds(t: Teardown): Promise<OpenLedger> {
   await store.applyTransfers([cashIn('alice', 5_000, 'seed'), cashIn('bob', 8_000, 'seed'), cashIn('rich', RICH_MINOR, 'seed')])
   for (const [voucherId, walletAccountId, limitMinor] of [['voucher-a', 'alice', 2_000], ['voucher-b', 'bob', 5_000]] as const) {
     await store.placeHold({
-      voucherId, walletAccountId, limitMinor, expiresAtMs: clock.nowMs + HOUR_MS, uploadDeadlineAtMs: clock.nowMs + 2 * HOUR_MS,
+      voucherId, walletAccountId, limitMinor, expiresAtMs: clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
     })
   }
   return ledger

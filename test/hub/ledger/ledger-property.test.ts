@@ -17,7 +17,7 @@ import { SqliteLedgerStore } from '../../../hub/ledger/sqlite-store'
 import type { HoldOutcome, PlaceHoldInput, SettleFromHoldInput, TransferOutcome } from '../../../hub/ledger/store'
 import { verifyLedger } from '../../../hub/ledger/verify'
 import { openDatabase, type SqliteDatabase } from '../../../hub/store/database'
-import { ManualClock } from '../helpers/ledger'
+import { ManualClock } from '../../../protocol/clock'
 
 const SEED = 20250115
 const RUNS = 100
@@ -272,8 +272,8 @@ function resolve(command: Command, model: Model, clock: ManualClock, history: re
           voucherId: affordable ? `voucher-${command.voucher}` : `voucher-unaffordable-${step}`,
           walletAccountId,
           limitMinor: affordable ? Math.max(1, Math.floor(balanceMinor * command.permille / 1_000)) : OVERDRAFT_MINOR,
-          expiresAtMs: clock.nowMs + HOUR_MS,
-          uploadDeadlineAtMs: clock.nowMs + 2 * HOUR_MS,
+          expiresAtMs: clock.nowMs() + HOUR_MS,
+          uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
         },
       }]
     }
@@ -290,7 +290,7 @@ function resolve(command: Command, model: Model, clock: ManualClock, history: re
       }]
     }
     case 'release': {
-      const due = placed.filter(voucherId => model.holds.get(voucherId)!.uploadDeadlineAtMs <= clock.nowMs)
+      const due = placed.filter(voucherId => model.holds.get(voucherId)!.uploadDeadlineAtMs <= clock.nowMs())
       return due.length === 0 ? [] : [{ op: 'release', voucherId: due[command.pick % due.length]! }]
     }
     case 'revoke':
@@ -307,7 +307,7 @@ function resolve(command: Command, model: Model, clock: ManualClock, history: re
       })
       return command.items.map((item, index) => {
         const request: Request = { op: 'transfer', input: resolveSimple(item, scratch, `${step}.${index}`) }
-        scratch.apply(request, clock.nowMs)
+        scratch.apply(request, clock.nowMs())
         return request
       })
     }
@@ -367,7 +367,7 @@ async function runSequence(commands: readonly Command[], tally: Tally): Promise<
   const database = openDatabase(join(directory, 'ledger.sqlite'))
   try {
     const clock = new ManualClock(Date.UTC(2025, 0, 15, 8))
-    const store = new SqliteLedgerStore(database, { nowMs: clock.read })
+    const store = new SqliteLedgerStore(database, { clock })
     const model = new Model()
     for (const currency of ['XOF', 'EUR']) await store.systemAccounts(currency)
     for (const id of WALLETS) await store.openWallet({ id, userId: `user-${id}`, currency: 'XOF' })
@@ -377,7 +377,7 @@ async function runSequence(commands: readonly Command[], tally: Tally): Promise<
     const history: Request[] = []
     for (const [step, command] of commands.entries()) {
       const requests = resolve(command, model, clock, history, step)
-      const expected = requests.map(request => model.apply(request, clock.nowMs))
+      const expected = requests.map(request => model.apply(request, clock.nowMs()))
       const actual = await execute(store, requests, command.type === 'batch')
       assertEqual(actual, expected, `step ${step} (${command.type}) outcomes`)
       requests.forEach((request, index) => count(tally, `${request.op} ${actual[index]!.status} ${actual[index]!.code ?? ''}`.trim()))
@@ -399,7 +399,7 @@ async function runSequence(commands: readonly Command[], tally: Tally): Promise<
     const rowsBefore = storedRowCounts(database)
     const replayed = await execute(store, history, false)
     replayed.forEach((result, index) => {
-      const expected = model.apply(history[index]!, clock.nowMs)
+      const expected = model.apply(history[index]!, clock.nowMs())
       assertEqual(result, expected, `replay of request ${index}`)
       if (result.status === 'applied') throw new Error(`replay of request ${index} applied it again`)
     })

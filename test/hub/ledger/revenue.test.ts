@@ -5,7 +5,8 @@ import { cashTransferId } from '../../../hub/ledger/ids'
 import { ownerRevenue } from '../../../hub/ledger/revenue'
 import { cashInPostings, paymentPostings } from '../../../hub/ledger/settle'
 import { verifyLedger } from '../../../hub/ledger/verify'
-import { ManualClock, openLedger, type OpenLedger, type Teardown } from '../helpers/ledger'
+import { ManualClock } from '../../../protocol/clock'
+import { openLedger, type OpenLedger, type Teardown } from '../helpers/ledger'
 
 const GATEWAY_1 = '00000000000000A1'
 const GATEWAY_2 = '00000000000000B2'
@@ -41,10 +42,10 @@ async function ledgerWithPayments(t: Teardown): Promise<OpenLedger> {
     }])
 
   await settle('a', 10_000, 'owner-1', GATEWAY_1) // 2025-01-31 23:00, owner 50
-  clock.nowMs = Date.UTC(2025, 1, 1, 0, 30)
+  clock.set(Date.UTC(2025, 1, 1, 0, 30))
   await settle('b', 20_000, 'owner-1', GATEWAY_1) // 2025-02-01, owner 100
   await settle('c', 10_000, 'owner-2', GATEWAY_2) // 2025-02-01, owner 50
-  clock.nowMs = Date.UTC(2025, 1, 2, 9)
+  clock.set(Date.UTC(2025, 1, 2, 9))
   await store.applyTransfers([{ // an online payment, 2025-02-02, owner 20
     id: idOf('online-d'), kind: 'online_payment', currency: 'XOF', gatewayEui: GATEWAY_1, feeScheduleId: SCHEDULE.id,
     postings: paymentPostings({

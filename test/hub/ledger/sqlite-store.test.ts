@@ -90,7 +90,7 @@ t.test('a cash-in moves money from the external account into the wallet, stamped
   t.equal((await ledger.store.account('external:XOF'))?.balanceMinor, -5_000)
   const transfer = await ledger.store.transfer(input.id)
   t.equal(transfer?.amountMinor, 5_000)
-  t.equal(transfer?.createdAtMs, ledger.clock.nowMs)
+  t.equal(transfer?.createdAtMs, ledger.clock.nowMs())
   t.same(transfer?.postings.map(posting => [posting.accountId, posting.amountMinor, posting.role]),
     [['external:XOF', -5_000, 'payer'], ['alice', 5_000, 'payee']])
   await assertVerified(t, ledger)
@@ -213,7 +213,7 @@ t.test('reopening the file keeps every balance, transfer and hold, and retries s
   await first.store.applyTransfers([cashIn('alice', 10_000, 'receipt-1'), p2p('alice', 'bob', 2_500, 'rent')])
   await first.store.placeHold({
     voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 3_000,
-    expiresAtMs: first.clock.nowMs + HOUR_MS, uploadDeadlineAtMs: first.clock.nowMs + 2 * HOUR_MS,
+    expiresAtMs: first.clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: first.clock.nowMs() + 2 * HOUR_MS,
   })
   await first.store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 1_000)])
   const before = { balances: await balances(first), rows: rowCounts(first), hold: await first.store.hold('voucher-1') }
@@ -235,7 +235,7 @@ t.test('a hold sets the limit aside; payments settle from it, beyond it as recor
   await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
   const placed = await store.placeHold({
     voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 2_000,
-    expiresAtMs: clock.nowMs + HOUR_MS, uploadDeadlineAtMs: clock.nowMs + 2 * HOUR_MS,
+    expiresAtMs: clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
   })
   t.equal(placed.status, 'applied')
   t.equal(placed.transferId, holdTransferId('place', 'voucher-1'))
@@ -271,7 +271,7 @@ t.test('a double-spend excess charged on its own is the one plain transfer that 
   const ledger = await ledgerWithWallets(t)
   const { store, clock } = ledger
   await store.applyTransfers([cashIn('alice', 100, 'receipt-1'), cashIn('alice', 900, 'receipt-2')])
-  await store.placeHold({ voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 900, expiresAtMs: clock.nowMs, uploadDeadlineAtMs: clock.nowMs })
+  await store.placeHold({ voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 900, expiresAtMs: clock.nowMs(), uploadDeadlineAtMs: clock.nowMs() })
   const charge: TransferInput = {
     id: idOf('excess of voucher-1'), kind: 'double_spend_excess', currency: 'XOF', voucherId: 'voucher-1',
     postings: [{ accountId: 'alice', amountMinor: -300, role: 'excess' }, { accountId: 'shop', amountMinor: 300, role: 'payee' }],
@@ -288,7 +288,7 @@ t.test('settling the same record again is "exists"; another record under its id 
   await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
   await store.placeHold({
     voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 2_000,
-    expiresAtMs: clock.nowMs + HOUR_MS, uploadDeadlineAtMs: clock.nowMs + 2 * HOUR_MS,
+    expiresAtMs: clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
   })
   const record = settlement(idOf('record-1'), 'voucher-1', 1_500)
   await store.settleFromHolds([record])
@@ -337,7 +337,7 @@ t.test('a hold is released only after its upload deadline, once, and later payme
   await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
   await store.placeHold({
     voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 2_000,
-    expiresAtMs: clock.nowMs + HOUR_MS, uploadDeadlineAtMs: clock.nowMs + 2 * HOUR_MS,
+    expiresAtMs: clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
   })
   await store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 500)])
 
@@ -404,7 +404,7 @@ t.test('a transfer keeps the fee schedule it settled under after a new version',
   await store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 1_000)])
   await store.addFeeSchedule({
     id: 'pos-xof-2', gatewayType: 'pos', currency: 'XOF', version: 2,
-    basisPoints: 0, fixedMinor: 0, ownerShareBasisPoints: 0, effectiveFromMs: clock.nowMs,
+    basisPoints: 0, fixedMinor: 0, ownerShareBasisPoints: 0, effectiveFromMs: clock.nowMs(),
   })
   await store.settleFromHolds([{ ...settlement(idOf('record-2'), 'voucher-1', 1_000), feeScheduleId: 'pos-xof-2' }])
   t.equal((await store.transfer(idOf('record-1')))?.feeScheduleId, 'pos-xof-1')

@@ -6,7 +6,7 @@ import t from 'tap'
 import { ManualIntervalTimers } from '../../helpers/interval-timers'
 import { MockBinding } from '@serialport/binding-mock'
 import { nodeEd25519 } from '../../../protocol/signature/node'
-import { systemClock } from '../../../terminal/environment'
+import { systemClock } from '../../../protocol/clock'
 import { LoraReporter } from '../../../terminal/lora'
 import { openEmulatedModem } from '../../../simulator/lora/emulated-modem'
 import { SimulatedNetworkServer } from '../../../simulator/lora/network-server'
@@ -31,7 +31,7 @@ t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hea
   const lnsEvents = eventLog()
   const lns = new SimulatedNetworkServer({
     flavour: 'chirpstack-v4', region: 'EU868', tenantId: '52f14cd4-c6f1-4fbd-8f87-4025e1d49242', applicationId: APPLICATION_ID,
-    now: () => Date.now(), randomBytes: countingBytes(), log: lnsEvents.log, uplinkSignal: { rssi: -112, snr: -6.5 },
+    clock: systemClock, randomBytes: countingBytes(), log: lnsEvents.log, uplinkSignal: { rssi: -112, snr: -6.5 },
   })
   lns.register({ devEui: EUI, appKey: APP_KEY })
   await lns.connect(broker.url, { clientId: 'lns' })
@@ -111,7 +111,7 @@ t.test('a terminal behind hears the whole revocation list over LoRa, every vouch
   t.teardown(() => broker.close())
   const lns = new SimulatedNetworkServer({
     flavour: 'chirpstack-v4', region: 'EU868', tenantId: '52f14cd4-c6f1-4fbd-8f87-4025e1d49242', applicationId: APPLICATION_ID,
-    now: () => Date.now(), randomBytes: countingBytes(), log: eventLog().log,
+    clock: systemClock, randomBytes: countingBytes(), log: eventLog().log,
   })
   lns.register({ devEui: EUI, appKey: APP_KEY })
   await lns.connect(broker.url, { clientId: 'lns' })
@@ -126,7 +126,7 @@ t.test('a terminal behind hears the whole revocation list over LoRa, every vouch
     terminal.store.close()
   })
   // Revoked while the terminal has neither IP nor a LoRa report yet: it is behind from its first report.
-  const ids = await insertVouchers(hub.context, 300, Date.now() + 24 * 60 * 60 * 1000)
+  const ids = await insertVouchers(hub.context, 300, hub.context.clock.nowMs() + 24 * 60 * 60 * 1000)
   await voucherServices(hub.context).revocations.revoke(ids, 'revoked before the terminal reported')
 
   const emulated = await openEmulatedModem({ model: 'rak3172', radio: lns, path: '/dev/ttyLoraBehind' })

@@ -3,11 +3,13 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fromBase64, toHex } from '../../../protocol/bytes'
+import { ManualClock } from '../../../protocol/clock'
 import { ackCodec } from '../../../protocol/messages/ack'
 import { commitmentFrameCodec, type CommitmentFrame } from '../../../protocol/messages/commitment-frame'
 import { FragmentReassembler, LoraRevocationKind, loraRevocationCodec } from '../../../protocol/messages/lora-revocation'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import type { HubConfig } from '../../../hub/config'
+import { RECONNECT_INITIAL_MS_DEFAULT } from '../../../hub/mqtt/hub-client'
 import { startHub, type RunningHub } from '../../../hub/server'
 import { voucherServices } from '../../../hub/vouchers/routes'
 import { LoraStore } from '../../../hub/lora/store'
@@ -20,6 +22,7 @@ import {
   type TestNetworkServer,
 } from './network-server'
 import { insertVouchers } from '../helpers/vouchers'
+import { watchedLog } from '../helpers/watched-log'
 
 const EUI = '70B3D57ED0004C01'
 
@@ -269,16 +272,21 @@ t.test('a network server that cannot be reached does not keep the hub from start
   await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', () => resolve()))
   const port = (probe.address() as AddressInfo).port
   await new Promise(resolve => probe.close(resolve))
+  const clock = new ManualClock(Date.now())
+  const { log, seen } = watchedLog()
   const hub = await startHub(hubConfig(join(t.testdir(), 'hub'), {
     loraMqttUrl: `mqtt://127.0.0.1:${port}`, loraApplication: CHIRPSTACK_APPLICATION,
     loraUsername: LNS_CREDENTIALS.username, loraPassword: LNS_CREDENTIALS.password,
-  }))
+  }), { clock, log })
   t.teardown(() => hub.stop())
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   t.ok(operator, 'the hub serves while the network server is down')
+  // The first attempt failed and its retry waits on the hub's clock, which moves only when the test says.
+  await seen('lora: the network server cannot be reached; trying again')
 
   const lns = await startTestNetworkServer(port)
   t.teardown(() => lns.close())
+  await clock.run(RECONNECT_INITIAL_MS_DEFAULT)
   await hub.lora!.connected()
   const gateway = await provisionGateway(hub, operator, EUI, 'late@shop.example')
   const world = { hub, lns, operator, gateway }
@@ -373,7 +381,7 @@ t.test('a gateway behind is walked through the whole list past 256 vouchers, a b
   await hub.lora!.connected()
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const gateway = await provisionGateway(hub, operator, EUI, 'behind@shop.example')
-  const ids = await insertVouchers(hub.context, 300, Date.now() + 24 * 60 * 60 * 1000)
+  const ids = await insertVouchers(hub.context, 300, hub.context.clock.nowMs() + 24 * 60 * 60 * 1000)
   const serial = await voucherServices(hub.context).revocations.revoke(ids, 'before the gateway reported over LoRa')
 
   // Every downlink the network server is handed, put together and checked as the terminal does.

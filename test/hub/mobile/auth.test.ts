@@ -88,7 +88,7 @@ t.test('a registration not confirmed within its lifetime is forgotten; resend se
   const newCode = secretIn(hub, 'phone_code')
   t.not(newCode, oldCode)
   t.equal(errorOf(await confirm(hub, registrationId, oldCode)).code, 'WRONG_CODE')
-  hub.clock.advanceMs(PHONE_SIGN_UP_LIFETIME_MS)
+  hub.clock.advance(PHONE_SIGN_UP_LIFETIME_MS)
   t.equal((await confirm(hub, registrationId, newCode)).statusCode, 404)
   t.equal((await hub.app.inject({ method: 'POST', url: '/api/auth/register/resend', payload: { registrationId } })).statusCode, 404)
   t.equal((await hub.app.inject({ method: 'POST', url: '/api/auth/register/resend', payload: { registrationId: 'phc_nope' } })).statusCode, 404)

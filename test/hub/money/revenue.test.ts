@@ -35,9 +35,9 @@ async function revenueWorld(t: Parameters<typeof moneyHub>[0]): Promise<RevenueW
   })
   await pay('a', 10_000, GATEWAY_A, ownerAWallet)
   await pay('b', 20_000, GATEWAY_B, ownerBWallet)
-  hub.clock.advanceMs(DAY_MS)
+  hub.clock.advance(DAY_MS)
   await pay('c', 4_000, GATEWAY_A, ownerAWallet)
-  hub.clock.advanceMs(18 * DAY_MS)
+  hub.clock.advance(18 * DAY_MS)
   await pay('d', 6_000, GATEWAY_A, ownerAWallet)
   return {
     ...hub,

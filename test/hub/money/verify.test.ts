@@ -6,7 +6,7 @@ t.test('an operator verifies a sound ledger: ok, no violations, every currency s
   const hub = await moneyHub(t)
   const wallet = await openWallet(hub.app, hub.customer, 'EUR')
   await cash(hub.app, hub.operator, 'in', { accountId: wallet, amount: '10.00', currency: 'EUR', idempotencyKey: 'r1' })
-  hub.clock.advanceMs(1_000)
+  hub.clock.advance(1_000)
   const response = await call(hub.app, hub.operator, { method: 'GET', url: '/ledger/verify' })
   t.equal(response.statusCode, 200)
   t.same(response.json(), {

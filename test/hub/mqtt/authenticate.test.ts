@@ -1,20 +1,21 @@
 import t from 'tap'
+import { ManualClock } from '../../../protocol/clock'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { createConnectAuthenticator } from '../../../hub/mqtt/authenticate'
 import { GatewayPasswordVerifier, makeGatewayPassword } from '../../../hub/mqtt/gateway-password'
-import { GATEWAY_A, GATEWAY_B, GATEWAY_UNKNOWN, HUB_CREDENTIALS, fakeClock, freshSeenNonces, seededRandom, type TestGateway } from './fixtures'
+import { GATEWAY_A, GATEWAY_B, GATEWAY_UNKNOWN, HUB_CREDENTIALS, START_MS, freshSeenNonces, seededRandom, type TestGateway } from './fixtures'
 
 function setup() {
-  const clock = fakeClock()
+  const clock = new ManualClock(START_MS)
   const random = seededRandom(5)
   const keys = new Map([GATEWAY_A, GATEWAY_B].map((gateway) => [gateway.eui, gateway.keys.publicKey]))
   const authenticate = createConnectAuthenticator({
     lookupGatewayKey: (eui) => keys.get(eui),
-    verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: clock.now, seenNonces: freshSeenNonces() }),
+    verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock, seenNonces: freshSeenNonces() }),
     hubCredentials: HUB_CREDENTIALS,
   })
   const password = (gateway: TestGateway) =>
-    Buffer.from(makeGatewayPassword(gateway.eui, gateway.keys.secretKey, clock.now(), random, nodeEd25519))
+    Buffer.from(makeGatewayPassword(gateway.eui, gateway.keys.secretKey, clock.nowMs(), random, nodeEd25519))
   return { authenticate, password }
 }
 
@@ -83,7 +84,7 @@ t.test('a client without a username or password is refused with CONNACK 4', asyn
 })
 
 t.test('refuses hub credentials that are empty or whose username is an EUI', async (t) => {
-  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: fakeClock().now, seenNonces: freshSeenNonces() })
+  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: new ManualClock(START_MS), seenNonces: freshSeenNonces() })
   for (const hubCredentials of [
     { username: '', password: 'p' },
     { username: 'hub', password: '' },

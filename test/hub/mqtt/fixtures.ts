@@ -1,8 +1,9 @@
-// Shared set-up for the MQTT tests: a controllable clock, deterministic randomness, provisioned
+// Shared set-up for the MQTT tests: a manual clock, deterministic randomness, provisioned
 // gateways, an embedded broker on 127.0.0.1:0 and real mqtt.js clients.
 
 import { connectAsync, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import { sha256 } from '../../../protocol/bytes'
+import { ManualClock } from '../../../protocol/clock'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import type { KeyPair } from '../../../protocol/signature/ed25519'
 import { startBroker, type BrokerEvent, type BrokerOptions, type RunningBroker } from '../../../hub/mqtt/broker'
@@ -12,25 +13,6 @@ import { openDatabase } from '../../../hub/store/database'
 
 export const START_MS = Date.UTC(2025, 0, 1)
 export const HUB_CREDENTIALS = Object.freeze({ username: 'payall-hub', password: 'correct horse battery staple' })
-
-export interface FakeClock {
-  now: () => number
-  advance(delta_ms: number): void
-  set(nowMs: number): void
-}
-
-export function fakeClock(startMs = START_MS): FakeClock {
-  let nowMs = startMs
-  return {
-    now: () => nowMs,
-    advance(delta_ms) {
-      nowMs += delta_ms
-    },
-    set(value) {
-      nowMs = value
-    },
-  }
-}
 
 /** Deterministic bytes: SHA-256 of (seed, counter), as many as asked. */
 export function seededRandom(seed: number): (length: number) => Uint8Array {
@@ -66,7 +48,7 @@ export const GATEWAY_UNKNOWN = testGateway('00112233445566C3', 3)
 
 export interface TestBroker {
   broker: RunningBroker
-  clock: FakeClock
+  clock: ManualClock
   random: (length: number) => Uint8Array
   events: BrokerEvent[]
   /** Resolves with the first logged event (past or future) that satisfies `predicate`. */
@@ -82,7 +64,7 @@ export interface TestBroker {
 }
 
 export async function startTestBroker(overrides: Partial<BrokerOptions> = {}): Promise<TestBroker> {
-  const clock = fakeClock()
+  const clock = new ManualClock(START_MS)
   const random = seededRandom(7)
   const events: BrokerEvent[] = []
   const waiters: Array<(event: BrokerEvent) => boolean> = []
@@ -91,7 +73,7 @@ export async function startTestBroker(overrides: Partial<BrokerOptions> = {}): P
     host: '127.0.0.1',
     port: 0,
     lookupGatewayKey: (eui) => provisioned.get(eui),
-    verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: clock.now, seenNonces: freshSeenNonces() }),
+    verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock, seenNonces: freshSeenNonces() }),
     hubCredentials: HUB_CREDENTIALS,
     log: (event) => {
       events.push(event)
@@ -100,7 +82,7 @@ export async function startTestBroker(overrides: Partial<BrokerOptions> = {}): P
     ...overrides,
   })
 
-  const password = (gateway: TestGateway, nowMs = clock.now()): string =>
+  const password = (gateway: TestGateway, nowMs = clock.nowMs()): string =>
     makeGatewayPassword(gateway.eui, gateway.keys.secretKey, nowMs, random, nodeEd25519)
 
   return {

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { fromBase64, toBase64 } from '../../../protocol/bytes'
+import { ManualClock } from '../../../protocol/clock'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { tweetnaclEd25519 } from '../../../protocol/signature/tweetnacl'
 import { GATEWAY_PASSWORD_CHARS } from '../../../protocol/mqtt-password'
@@ -8,15 +9,15 @@ import {
   GatewayPasswordVerifier,
   makeGatewayPassword,
 } from '../../../hub/mqtt/gateway-password'
-import { GATEWAY_A, GATEWAY_B, START_MS, fakeClock, freshSeenNonces, seededRandom } from './fixtures'
+import { GATEWAY_A, GATEWAY_B, START_MS, freshSeenNonces, seededRandom } from './fixtures'
 
 const WINDOW_MS = GATEWAY_PASSWORD_WINDOW_MS_DEFAULT
 
 function setup(options: { entriesMax?: number } = {}) {
-  const clock = fakeClock()
+  const clock = new ManualClock(START_MS)
   const random = seededRandom(1)
-  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: clock.now, seenNonces: freshSeenNonces(options) })
-  const password = (nowMs = clock.now(), gateway = GATEWAY_A) =>
+  const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock, seenNonces: freshSeenNonces(options) })
+  const password = (nowMs = clock.nowMs(), gateway = GATEWAY_A) =>
     makeGatewayPassword(gateway.eui, gateway.keys.secretKey, nowMs, random, nodeEd25519)
   const verify = (value: string, gateway = GATEWAY_A, publicKey = gateway.keys.publicKey) =>
     verifier.verify(gateway.eui, value, publicKey)
@@ -41,7 +42,7 @@ t.test('the same nonce is independent per gateway', async (t) => {
   const { verifier, clock } = setup()
   const nonce = new Uint8Array(16).fill(9)
   for (const gateway of [GATEWAY_A, GATEWAY_B]) {
-    const value = makeGatewayPassword(gateway.eui, gateway.keys.secretKey, clock.now(), () => nonce, nodeEd25519)
+    const value = makeGatewayPassword(gateway.eui, gateway.keys.secretKey, clock.nowMs(), () => nonce, nodeEd25519)
     t.same(verifier.verify(gateway.eui, value, gateway.keys.publicKey), { ok: true }, gateway.eui)
   }
 })
@@ -71,7 +72,7 @@ t.test('refuses a time beyond the safe integer range as expired', async (t) => {
 t.test('refuses a signature by another key, for another EUI, or over altered fields', async (t) => {
   const { clock, password, verify, verifier } = setup()
   t.same(verify(password(), GATEWAY_A, GATEWAY_B.keys.publicKey), { ok: false, reason: 'BAD_SIGNATURE' }, 'wrong key')
-  const signedForB = makeGatewayPassword(GATEWAY_B.eui, GATEWAY_A.keys.secretKey, clock.now(), seededRandom(2), nodeEd25519)
+  const signedForB = makeGatewayPassword(GATEWAY_B.eui, GATEWAY_A.keys.secretKey, clock.nowMs(), seededRandom(2), nodeEd25519)
   t.same(verifier.verify(GATEWAY_A.eui, signedForB, GATEWAY_A.keys.publicKey), { ok: false, reason: 'BAD_SIGNATURE' }, 'other EUI')
   for (const [what, offset] of [
     ['time', 7],
@@ -107,7 +108,7 @@ t.test('refuses malformed passwords and non-canonical usernames', async (t) => {
 
 t.test('a password made with tweetnacl verifies with node:crypto', async (t) => {
   const { clock, verifier } = setup()
-  const value = makeGatewayPassword(GATEWAY_A.eui, GATEWAY_A.keys.secretKey, clock.now(), seededRandom(3), tweetnaclEd25519)
+  const value = makeGatewayPassword(GATEWAY_A.eui, GATEWAY_A.keys.secretKey, clock.nowMs(), seededRandom(3), tweetnaclEd25519)
   t.same(verifier.verify(GATEWAY_A.eui, value, GATEWAY_A.keys.publicKey), { ok: true })
 })
 
@@ -153,10 +154,10 @@ t.test('makeGatewayPassword refuses a bad time or a short nonce', async (t) => {
 })
 
 t.test('the verifier refuses a non-positive window, and the seen nonces a non-positive bound', async (t) => {
-  const clock = fakeClock()
+  const clock = new ManualClock(START_MS)
   for (const window_ms of [0, 1.5]) {
     t.throws(
-      () => new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: clock.now, window_ms, seenNonces: freshSeenNonces() }),
+      () => new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock, window_ms, seenNonces: freshSeenNonces() }),
       { name: 'MqttError', code: 'INVALID_OPTIONS' },
       String(window_ms),
     )

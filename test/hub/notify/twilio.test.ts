@@ -102,7 +102,7 @@ t.test('a hub configured for twilio texts the codes that prove numbers, and the 
   t.equal(pay.statusCode, 202)
 
   t.same(await hub.app.notifier.deliverDue(), { sent: 0, retried: 1, failed: 0 })
-  hub.clock.advanceMs(NOTIFY_CONFIG_DEFAULT.backoffBaseMs)
+  hub.clock.advance(NOTIFY_CONFIG_DEFAULT.backoffBaseMs)
   t.same(await hub.app.notifier.deliverDue(), { sent: 1, retried: 0, failed: 0 })
   t.equal(twilio.requests.length, 4)
   expectTwilioShape(t, twilio.requests[3]!, payer.phone)

@@ -83,7 +83,7 @@ t.test('an order refuses missing, malformed and oversized input', async (t) => {
 t.test('buyers list and read their own orders; an operator reads all; nobody reads another buyer’s', async (t) => {
   const hub = await restHub(t)
   const mine = (await order(hub, hub.customer, [await catalogGateway(hub)])).json()
-  hub.clock.advanceMs(1000)
+  hub.clock.advance(1000)
   const theirs = (await order(hub, hub.owner, [await catalogGateway(hub)])).json()
 
   const own = await call(hub.app, hub.customer, { method: 'GET', url: '/orders' })

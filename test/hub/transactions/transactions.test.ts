@@ -87,9 +87,9 @@ t.test('a transfer refuses bad, missing and oversized input, and callers without
 t.test('the caller’s history: newest first, paged, filtered by time and status, and nobody else’s', async (t) => {
   const hub = await restHub(t)
   const { to } = await twoWallets(hub)
-  hub.clock.advanceMs(60_000)
+  hub.clock.advance(60_000)
   await pay(hub, hub.customer, { toWalletAddress: to, amount: '100', currency: 'XOF', reference: 'first' })
-  hub.clock.advanceMs(60_000)
+  hub.clock.advance(60_000)
   await pay(hub, hub.customer, { toWalletAddress: to, amount: '200', currency: 'XOF', reference: 'second' })
   const stranger = await signIn(hub, 'customer')
   await fundedWallet(hub.app, hub.operator, stranger, 'XOF', '777')

@@ -7,7 +7,8 @@ import {
 import { BAD_CREDENTIALS_MESSAGE, BAD_PHONE_CREDENTIALS_MESSAGE } from '../../../hub/users/login'
 import type { PasswordHasher } from '../../../hub/users/passwords'
 import { UserStore, newUserId } from '../../../hub/users/store'
-import { manualClock, testContext, type Tap } from '../http/fixtures'
+import { ManualClock } from '../../../protocol/clock'
+import { START_MS, testContext, type Tap } from '../http/fixtures'
 
 const PASSWORD = 'the owner password 1'
 const OWNER_EMAIL = 'owner@shop.example'
@@ -80,7 +81,7 @@ t.test('the same sequence of logins against a known and an unknown email gets th
     const hub = await throttledHub(t)
     const answers: Answer[] = []
     for (const step of script) {
-      hub.clock.advanceMs(step.afterMs)
+      hub.clock.advance(step.afterMs)
       answers.push(await loginFrom(hub, step.from, email))
     }
     return answers
@@ -127,9 +128,9 @@ t.test('an address that keeps failing waits longer and longer (429 with Retry-Af
     t.same(JSON.parse(refused.body), { error: { code: 'TOO_MANY_REQUESTS', message: CLIENT_WAIT_MESSAGE } })
     t.equal(refused.retryAfter, String(waitMs / 1000), `waits ${waitMs} ms`)
     t.equal(refused.hashes, 0, 'a refusal checks nothing')
-    hub.clock.advanceMs(waitMs - 1)
+    hub.clock.advance(waitMs - 1)
     t.equal((await loginFrom(hub, ATTACKER, `next-${step}@shop.example`)).status, 429, 'not a millisecond early')
-    hub.clock.advanceMs(1)
+    hub.clock.advance(1)
     t.equal((await loginFrom(hub, ATTACKER, `next-${step}@shop.example`)).status, 401, 'then one more guess')
     waitMs *= 2
   }
@@ -137,28 +138,28 @@ t.test('an address that keeps failing waits longer and longer (429 with Retry-Af
 })
 
 t.test('an address\'s waits stop growing at the maximum, and its failures leak away', async (t) => {
-  const clock = manualClock()
+  const clock = new ManualClock(START_MS)
   const throttle = new LoginThrottle(clock)
   const fail = () => throttle.attempt(ATTACKER, [], async () => undefined)
   const waits: number[] = []
   for (let attempt = 0; attempt < 80; attempt++) {
     await fail().catch((error: { status: number; retryAfterSeconds: number }) => {
       waits.push(error.retryAfterSeconds)
-      clock.advanceMs(error.retryAfterSeconds * 1000)
+      clock.advance(error.retryAfterSeconds * 1000)
     })
   }
   t.same(waits.slice(0, 9), [1, 2, 4, 8, 16, 32, 64, 128, 256], 'each failure doubles the wait')
   t.ok(waits.every((wait) => wait <= clientDelayMax_ms / 1000), 'never past the maximum')
   t.same(waits.slice(-10), Array<number>(10).fill(clientDelayMax_ms / 1000), 'then one guess per 15 minutes, as fast as failures leak away')
 
-  const fresh = manualClock()
+  const fresh = new ManualClock(START_MS)
   const forgetting = new LoginThrottle(fresh)
   const failFresh = () => forgetting.attempt(ATTACKER, [], async () => undefined)
   for (let attempt = 0; attempt < clientFailuresFree; attempt++) await failFresh()
-  fresh.advanceMs(clientDelayBase_ms)
+  fresh.advance(clientDelayBase_ms)
   await failFresh()
   await t.rejects(failFresh(), { message: CLIENT_WAIT_MESSAGE })
-  fresh.advanceMs(2 * clientLeak_ms)
+  fresh.advance(2 * clientLeak_ms)
   t.equal(await failFresh(), undefined, 'two failures have leaked away: a free attempt again')
   await t.rejects(failFresh(), { message: CLIENT_WAIT_MESSAGE }, 'and only one')
 })
@@ -170,7 +171,7 @@ t.test('50 guesses from an attacker\'s address do not stop the owner logging in 
     const answer = await loginFrom(hub, ATTACKER, OWNER_EMAIL)
     answers.push(answer.status)
     // The attacker waits out the address's waits, so every guess that can be checked before the lock is.
-    if (answer.status === 429) hub.clock.advanceMs(Number(answer.retryAfter) * 1000)
+    if (answer.status === 429) hub.clock.advance(Number(answer.retryAfter) * 1000)
   }
   t.equal(answers.filter((status) => status === 401).length, identifierFailuresMax, 'ten guesses checked, then the email locked')
   t.equal(answers.at(-1), 423)
@@ -184,18 +185,18 @@ t.test('a lock of an identifier expires, and the next one lasts twice as long', 
   const addresses = ['192.0.2.10', '192.0.2.11', '192.0.2.12']
   for (let guess = 0; guess < identifierFailuresMax; guess++) {
     t.equal((await loginFrom(hub, addresses[guess % 3]!, OWNER_EMAIL)).status, 401)
-    if (guess % 3 === 2) hub.clock.advanceMs(clientDelayMax_ms)
+    if (guess % 3 === 2) hub.clock.advance(clientDelayMax_ms)
   }
   const locked = await loginFrom(hub, '192.0.2.10', OWNER_EMAIL, PASSWORD)
   t.equal(locked.status, 423)
   t.same(JSON.parse(locked.body), { error: { code: 'LOCKED', message: IDENTIFIER_LOCKED_MESSAGE } })
   t.equal(locked.retryAfter, String(identifierLockBase_ms / 1000))
-  hub.clock.advanceMs(identifierLockBase_ms)
+  hub.clock.advance(identifierLockBase_ms)
   t.equal((await loginFrom(hub, '192.0.2.10', OWNER_EMAIL, PASSWORD)).status, 200, 'the lock has passed')
 
   for (let guess = 0; guess < identifierFailuresMax; guess++) {
     await loginFrom(hub, addresses[guess % 3]!, OWNER_EMAIL)
-    if (guess % 3 === 2) hub.clock.advanceMs(clientDelayMax_ms)
+    if (guess % 3 === 2) hub.clock.advance(clientDelayMax_ms)
   }
   t.equal((await loginFrom(hub, '192.0.2.11', OWNER_EMAIL)).retryAfter, String((2 * identifierLockBase_ms) / 1000), 'twice as long')
 })
@@ -221,7 +222,7 @@ t.test('wrong current passwords at update-password count against the address and
   for (let guess = 0; guess < identifierFailuresMax; guess++) {
     t.equal((await change(thief[guess % 2]!, `guess ${guess}`)).statusCode, 403)
   }
-  hub.clock.advanceMs(clientDelayBase_ms)
+  hub.clock.advance(clientDelayBase_ms)
   t.equal((await change(thief[0]!, PASSWORD)).statusCode, 423, 'the thief\'s addresses are locked out of the account')
   const byPhone = await hub.app.inject({
     method: 'POST', url: '/api/auth/login', remoteAddress: thief[1]!, payload: { phone: OWNER_PHONE, password: PASSWORD },
@@ -256,7 +257,7 @@ t.test('clients are counted by IPv4 address, or by the /64 of an IPv6 one', asyn
 })
 
 t.test('the throttle keeps at most its bound of clients and identifiers, forgetting the least recently used', async (t) => {
-  const clock = manualClock()
+  const clock = new ManualClock(START_MS)
   const throttle = new LoginThrottle(clock, { ...LOGIN_THROTTLE_DEFAULTS, clientsMax: 2, identifiersMax: 2 })
   const fail = (address: string) => throttle.attempt(address, [identifierKey('email', address)], async () => undefined)
   for (let attempt = 0; attempt < clientFailuresFree; attempt++) await fail('192.0.2.1')

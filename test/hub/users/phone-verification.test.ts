@@ -86,8 +86,8 @@ t.test('a code expires on the hub’s clock; a new one can be asked for', async 
   const hub = await restHub(t)
   await claim(hub, hub.customer, NUMBER)
   const code = secretIn(hub, 'phone_code')
-  hub.clock.advanceMs(PHONE_CODE_LIFETIME_MS - 1)
-  hub.clock.advanceMs(1)
+  hub.clock.advance(PHONE_CODE_LIFETIME_MS - 1)
+  hub.clock.advance(1)
   const expired = await finish(hub, hub.customer, code)
   t.equal(expired.statusCode, 409)
   t.equal(errorOf(expired).code, 'CODE_EXPIRED')
@@ -99,7 +99,7 @@ t.test(`at most ${PHONE_CODE_SENDS.perClaimantMax} codes per account in a window
   const hub = await restHub(t)
   await claim(hub, hub.customer, NUMBER)
   for (let send = 1; send < PHONE_CODE_SENDS.perClaimantMax; send++) {
-    hub.clock.advanceMs(60_000)
+    hub.clock.advance(60_000)
     t.equal((await init(hub, hub.customer)).statusCode, 202)
   }
   const limited = await init(hub, hub.customer)
@@ -110,7 +110,7 @@ t.test(`at most ${PHONE_CODE_SENDS.perClaimantMax} codes per account in a window
   t.equal(changed.statusCode, 429, 'another number does not reset the account’s count')
   t.equal(changed.json().phonePending, undefined)
   t.equal(outbox(hub, 'phone_code').length, PHONE_CODE_SENDS.perClaimantMax)
-  hub.clock.advanceMs(PHONE_CODE_SENDS.windowMs - 4 * 60_000)
+  hub.clock.advance(PHONE_CODE_SENDS.windowMs - 4 * 60_000)
   t.equal((await init(hub, hub.customer)).statusCode, 202, 'the first send left the window')
 })
 
@@ -124,7 +124,7 @@ t.test(`at most ${PHONE_CODE_SENDS.perNumberMax} codes per number in a window, w
   t.match(errorOf(limited).message, `too many codes were sent to ${NUMBER} lately`)
   t.equal(outbox(hub, 'phone_code').filter((message) => message.recipient === NUMBER).length, PHONE_CODE_SENDS.perNumberMax)
   t.same(hub.context.db.prepare('SELECT count(*) AS count FROM phone_claims WHERE user_id = ?').get(askers[PHONE_CODE_SENDS.perNumberMax]!.userId), { count: 0 })
-  hub.clock.advanceMs(PHONE_CODE_SENDS.windowMs)
+  hub.clock.advance(PHONE_CODE_SENDS.windowMs)
   t.equal((await claim(hub, askers[PHONE_CODE_SENDS.perNumberMax]!, NUMBER)).statusCode, 200)
   t.same(hub.context.db.prepare('SELECT count(*) AS count FROM phone_code_sends').get(), { count: 1 }, 'the log keeps one window of sends')
 })

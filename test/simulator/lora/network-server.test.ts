@@ -2,6 +2,7 @@ import t from 'tap'
 import { connectAsync } from 'mqtt'
 import { APPLICATION_ID, DEVICE, START_MS, TENANT_ID, countingBytes, startLnsWorld } from './world'
 import { subscribe } from './broker'
+import { ManualClock } from '../../../protocol/clock'
 import { LnsError, SimulatedNetworkServer } from '../../../simulator/lora/network-server'
 import {
   chirpstackCommandDownTopic,
@@ -180,7 +181,7 @@ t.test('joins: an unknown device, a wrong key and a wrong region are denied; a d
 })
 
 t.test('bad options and registrations are refused', async (t) => {
-  const base = { flavour: 'chirpstack-v4', region: 'EU868', tenantId: TENANT_ID, applicationId: APPLICATION_ID, now: () => START_MS, randomBytes: countingBytes() } as const
+  const base = { flavour: 'chirpstack-v4', region: 'EU868', tenantId: TENANT_ID, applicationId: APPLICATION_ID, clock: new ManualClock(START_MS), randomBytes: countingBytes() } as const
   t.throws(() => new SimulatedNetworkServer({ ...base, flavour: 'loriot' as never }), { code: 'BAD_OPTIONS' })
   t.throws(() => new SimulatedNetworkServer({ ...base, applicationId: 'a/b' }), { code: 'BAD_OPTIONS' })
   t.throws(() => new SimulatedNetworkServer({ ...base, downlinkQueueMax: 0 }), { code: 'BAD_OPTIONS' })

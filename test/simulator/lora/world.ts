@@ -1,6 +1,7 @@
 // Shared set-up for the LoRa simulator tests: deterministic time and randomness, a network server
 // on a loopback aedes broker, and a way to await the server's log events.
 
+import { ManualClock, type RandomBytes } from '../../../protocol/clock'
 import { startLoopbackBroker, type LoopbackBroker } from './broker'
 import { SimulatedNetworkServer, type LnsEvent, type NetworkServerOptions } from '../../../simulator/lora/network-server'
 import type { LnsFlavour } from '../../../simulator/lora/lns-messages'
@@ -11,7 +12,7 @@ export const APPLICATION_ID = '17c82e96-be03-4f38-aef3-f83d48582d97'
 export const DEVICE = Object.freeze({ devEui: '70B3D57ED0051A2B', appEui: '0000000000000001', appKey: '2B7E151628AED2A6ABF7158809CF4F3C' })
 
 /** Bytes from a counter: 00 01 02 …, continuing across calls. */
-export function countingBytes(): (length: number) => Uint8Array {
+export function countingBytes(): RandomBytes {
   let next = 0
   return (length) => Uint8Array.from({ length }, () => next++ & 0xff)
 }
@@ -66,7 +67,7 @@ export async function startLnsWorld(
     region: 'EU868',
     tenantId: flavour === 'chirpstack-v4' ? TENANT_ID : 'payall',
     applicationId: flavour === 'chirpstack-v4' ? APPLICATION_ID : 'payall-terminals',
-    now: () => START_MS,
+    clock: new ManualClock(START_MS),
     randomBytes: countingBytes(),
     log: events.log,
     ...overrides,
