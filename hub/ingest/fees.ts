@@ -2,7 +2,7 @@
 // type and currency. With none configured, a zero-fee schedule is created so that settlement
 // never waits on configuration; operators add versions with real fees.
 
-import type { Clock } from '../context'
+import type { Clock } from '../../protocol/clock'
 import { LedgerError } from '../ledger/errors'
 import type { LedgerStore } from '../ledger/store'
 
@@ -10,7 +10,7 @@ export interface FeeScheduleResolver {
   current(gatewayType: string, currency: string): Promise<string>
 }
 
-export function feeScheduleResolver(ledger: LedgerStore, clock: Clock): FeeScheduleResolver {
+export function feeScheduleResolver(ledger: LedgerStore, clock: Pick<Clock, 'nowMs'>): FeeScheduleResolver {
   return {
     async current(gatewayType, currency) {
       const nowMs = clock.nowMs()

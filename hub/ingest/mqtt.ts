@@ -21,7 +21,8 @@ import { connectHubClient, type HubClient } from '../mqtt/hub-client'
 import type { Refunds } from '../refunds/refunds'
 import type { RevocationCatchUp } from '../vouchers/revocation-catch-up'
 import type { Revocations } from '../vouchers/revocations'
-import type { IngestGateway, RecordIngest } from './ingest'
+import type { GatewayView } from '../gateways/view'
+import type { RecordIngest } from './ingest'
 
 export const HUB_CLIENT_ID = 'payall-hub'
 const HUB_USERNAME = 'payall-hub'
@@ -36,7 +37,7 @@ export interface MqttSideDependencies {
   revocations: Revocations
   /** Answers gateways' RevocationCatchUpRequests on their revocations/catch-up topic. */
   revocationCatchUp: Pick<RevocationCatchUp, 'answer'>
-  gatewayView(eui: string): IngestGateway | undefined
+  gatewayView(eui: string): GatewayView | undefined
   /** Publishes every provisioned gateway's stored RiskConfig, retained. */
   republishConfigs(): Promise<void>
   bus: LateBoundBus

@@ -8,7 +8,7 @@
 import type { RevocationDelta } from '../../protocol/messages/revocation-delta'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
 import type { HubContext } from '../context'
-import type { IngestGateway } from '../ingest/ingest'
+import type { GatewayView } from '../gateways/view'
 import {
   connectHubClient, RECONNECT_INITIAL_MS_DEFAULT, RECONNECT_MAX_MS_DEFAULT, type HubClient, type HubClientOptions,
 } from '../mqtt/hub-client'
@@ -25,7 +25,7 @@ export const LORA_CONNECT_TIMEOUT_MS_DEFAULT = 5_000
 export interface LoraPathDependencies {
   settings: LoraSettings
   revocations: Revocations
-  gateway(eui: string): IngestGateway | undefined
+  gateway(eui: string): GatewayView | undefined
   ed25519: Ed25519
   /** Test hooks: faster reconnects and timeouts. */
   client?: Partial<Pick<HubClientOptions, 'reconnectInitial_ms' | 'reconnectMax_ms' | 'connectTimeout_ms' | 'closeTimeout_ms'>>

@@ -16,7 +16,7 @@ import {
 import { Reason } from '../../protocol/reasons'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
 import type { Clock } from '../context'
-import type { IngestGateway } from '../ingest/ingest'
+import type { GatewayView } from '../gateways/view'
 import { hashParts } from '../ledger/ids'
 import type { LedgerStore } from '../ledger/store'
 import type { TransferKind } from '../ledger/model'
@@ -37,7 +37,7 @@ export interface RefundDependencies {
   clock: Clock
   hubKeys: KeyPair
   ed25519: Ed25519
-  gateway(eui: string): IngestGateway | undefined
+  gateway(eui: string): GatewayView | undefined
 }
 
 export class Refunds {
