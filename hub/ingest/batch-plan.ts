@@ -177,7 +177,8 @@ function decidePayment(plan: BatchPlan, input: BatchInput, index: number, known:
     // Known under its voucher already. Either the payment was approved online and this record is
     // its place in the chain, or the gateway put one authorization in its chain twice: a replay,
     // never paid twice.
-    const replayed = plan.rows.some(row => row?.transferIdHex === transferIdHex) || reads.hasRecordOf(transferIdHex)
+    const replayed = plan.rows.some(row => counted(row) && row.transferIdHex === transferIdHex)
+      || reads.hasRecordOf(transferIdHex)
     if (replayed) reason = Reason.ReplayedAuthorization
     else {
       outcome = 'settled'
@@ -211,9 +212,21 @@ function ackOutcome(outcome: RecordOutcome, echo: boolean): AckOutcome {
   return echo ? AckOutcome.Duplicate : AckOutcome.Settled
 }
 
-function evidenceInBatch(transferIdHex: string, rows: ReadonlyArray<RecordRow | null>, records: readonly TransferRecord[]): Uint8Array | undefined {
-  const index = rows.findIndex(row => row?.transferIdHex === transferIdHex)
+/**
+ * The authorization of a payment this batch settled (or flagged): the first half of a proof. Only
+ * a record whose payment counts will do: a refused copy under the same transfer id (the same
+ * signed bytes with a corrupted signature) proves nothing.
+ */
+function evidenceInBatch(
+  transferIdHex: string, rows: ReadonlyArray<RecordRow | null>, records: readonly TransferRecord[],
+): Uint8Array | undefined {
+  const index = rows.findIndex(row => counted(row) && row.transferIdHex === transferIdHex)
   return index < 0 ? undefined : authorizationCodec.encode(records[index]!.authorization)
+}
+
+/** A record of this batch whose payment counts (settled or flagged), as the store's COUNTED does for stored ones. */
+function counted(row: RecordRow | null): row is RecordRow {
+  return row !== null && row.outcome !== 'rejected'
 }
 
 function toRow(
