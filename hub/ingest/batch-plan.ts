@@ -191,7 +191,8 @@ function decidePayment(plan: BatchPlan, input: BatchInput, index: number, known:
     outcome = flagged ? 'flagged' : 'settled'
     const metadata = { gatewaySeq: record.gatewaySeq, voucherSeq: authorization.seq, mode: record.mode }
     plan.settlements.push({ index, flagged, payment: { authorization, transferIdHex, metadata } })
-    payments.push({ seq: authorization.seq, cumulativeMinor: authorization.cumulativeMinor, amountMinor: authorization.amountMinor, transferIdHex })
+    const { seq, cumulativeMinor, amountMinor } = authorization
+    payments.push({ seq, cumulativeMinor, amountMinor, transferIdHex })
     if (decision.doubleSpend !== null) {
       const conflicting = decision.doubleSpend.conflictingTransferIdHex
       const firstAuthorization = evidenceInBatch(conflicting, plan.rows, input.batch.records) ?? reads.evidenceOf(conflicting)

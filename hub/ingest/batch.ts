@@ -69,17 +69,25 @@ export class BatchIngest {
   /** The gateway's signature on the chain head, then the customer's on each record. */
   private signatureChecks(batch: RecordBatch, frames: readonly RecordFrame[], gatewayKey: Uint8Array): SignatureCheck[] {
     const deviceKeys = new Map<string, Uint8Array>()
-    const checks: SignatureCheck[] = [{ message: chainHeadCodec.encodeUnsigned(batch.head), signature: batch.head.signature, publicKey: gatewayKey }]
+    const checks: SignatureCheck[] = [
+      { message: chainHeadCodec.encodeUnsigned(batch.head), signature: batch.head.signature, publicKey: gatewayKey },
+    ]
     batch.records.forEach((record, index) => {
       const voucherIdHex = toHex(record.authorization.voucherId)
-      if (!deviceKeys.has(voucherIdHex)) deviceKeys.set(voucherIdHex, this.deps.store.voucher(voucherIdHex)?.devicePublicKey ?? NO_KEY)
-      checks.push({ message: frames[index]!.authorizationUnsigned, signature: record.authorization.signature, publicKey: deviceKeys.get(voucherIdHex)! })
+      let publicKey = deviceKeys.get(voucherIdHex)
+      if (publicKey === undefined) {
+        publicKey = this.deps.store.voucher(voucherIdHex)?.devicePublicKey ?? NO_KEY
+        deviceKeys.set(voucherIdHex, publicKey)
+      }
+      checks.push({ message: frames[index]!.authorizationUnsigned, signature: record.authorization.signature, publicKey })
     })
     return checks
   }
 
   /** Decide (no writes), apply (the ledger, one call for the batch), write (the ingest store, then the ack). */
-  private async settle(batch: RecordBatch, frames: readonly RecordFrame[], gateway: GatewayView, signatureValid: readonly boolean[]): Promise<Ack> {
+  private async settle(
+    batch: RecordBatch, frames: readonly RecordFrame[], gateway: GatewayView, signatureValid: readonly boolean[],
+  ): Promise<Ack> {
     const { settings } = this.deps
     const nowMs = this.deps.clock.nowMs()
     const plan = decideBatch({

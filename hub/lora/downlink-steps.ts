@@ -42,7 +42,8 @@ export class RevocationDownlinks {
         const sent = await sendDeltaDownlinks(this.downlinkDependencies(connection), delta)
         if (sent > 0) log.info({ lora: { serial: delta.serial, downlinks: sent } }, 'lora: revocations queued as downlinks')
       } catch (error) {
-        log.warn({ err: error, serial: delta.serial }, 'lora: revocation downlinks not all queued; the gateways left catch up from their next report')
+        log.warn({ err: error, serial: delta.serial },
+          'lora: revocation downlinks not all queued; the gateways left catch up from their next report')
       }
     }, { serial: delta.serial })
   }

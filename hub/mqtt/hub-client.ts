@@ -319,7 +319,10 @@ export class MqttHubClient implements HubClient {
           fail(new MqttError('CONNECT_REFUSED', `the broker refused the hub (code ${error.code}): ${error.message}`, { cause: error }))
         }
       }
-      const cancelTimeout = clock.setTimer(() => fail(new MqttError('CONNECT_TIMEOUT', `no CONNACK within ${connectTimeout_ms} ms`)), connectTimeout_ms)
+      const cancelTimeout = clock.setTimer(
+        () => fail(new MqttError('CONNECT_TIMEOUT', `no CONNACK within ${connectTimeout_ms} ms`)),
+        connectTimeout_ms,
+      )
       function cleanUp(): void {
         cancelTimeout()
         client.off('connect', onConnect)
