@@ -44,7 +44,11 @@ export interface DecisionInput {
 
 export function decideRecord(input: DecisionInput): RecordDecision {
   const { authorization, voucher, known } = input
-  if (known.some(payment => payment.transferIdHex === input.transferIdHex)) return { kind: 'duplicate' }
+  // Only the customer's signature makes a copy the payment already known: one with a corrupted
+  // signature carries the same transfer id, but stands in for nothing.
+  if (input.signatureValid && known.some(payment => payment.transferIdHex === input.transferIdHex)) {
+    return { kind: 'duplicate' }
+  }
   if (voucher === undefined) return { kind: 'reject', reason: Reason.VoucherUnknown }
   if (!input.signatureValid) return { kind: 'reject', reason: Reason.BadCustomerSignature }
   if (authorization.currency !== voucher.currency) return { kind: 'reject', reason: Reason.CurrencyMismatch }

@@ -10,7 +10,7 @@ export interface FeeScheduleResolver {
   current(gatewayType: string, currency: string): Promise<string>
 }
 
-export function feeScheduleResolver(ledger: LedgerStore, clock: Clock): FeeScheduleResolver {
+export function feeScheduleResolver(ledger: LedgerStore, clock: Pick<Clock, 'nowMs'>): FeeScheduleResolver {
   return {
     async current(gatewayType, currency) {
       const nowMs = clock.nowMs()

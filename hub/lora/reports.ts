@@ -7,7 +7,7 @@ import { ProtocolError } from '../../protocol/errors'
 import { commitmentFrameCodec, type CommitmentFrame } from '../../protocol/messages/commitment-frame'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../../protocol/clock'
-import type { IngestGateway } from '../ingest/ingest'
+import type { GatewayView } from '../gateways/view'
 import { checkFrame, type FrameCheck } from './check'
 import { LoraPathError, type LoraPathErrorCode } from './errors'
 import type { NetworkServerFormat } from './format'
@@ -17,7 +17,7 @@ export interface LoraReportsDependencies {
   store: LoraStore
   format: NetworkServerFormat
   uplinkPort: number
-  gateway(eui: string): IngestGateway | undefined
+  gateway(eui: string): GatewayView | undefined
   clock: Clock
   log: FastifyBaseLogger
   /** Told of each report taken: the gateway's receive windows are open for downlinks it may lack. */

@@ -5,15 +5,14 @@
 // network server that cannot be reached never keeps the hub from starting: the first connection
 // is retried in the background, with backoff, until it is made.
 
-import type { RevocationDelta } from '../../protocol/messages/revocation-delta'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
 import type { HubContext } from '../context'
-import type { IngestGateway } from '../ingest/ingest'
+import type { GatewayView } from '../gateways/view'
 import {
   connectHubClient, RECONNECT_INITIAL_MS_DEFAULT, RECONNECT_MAX_MS_DEFAULT, type HubClient, type HubClientOptions,
 } from '../mqtt/hub-client'
 import type { Revocations } from '../vouchers/revocations'
-import { sendCatchUpDownlinks, sendDeltaDownlinks, type ListedVouchers, type RevocationDownlinkDependencies } from './downlinks'
+import { RevocationDownlinks } from './downlink-steps'
 import { LoraReports } from './reports'
 import type { LoraSettings } from './settings'
 import { LoraStore } from './store'
@@ -25,7 +24,7 @@ export const LORA_CONNECT_TIMEOUT_MS_DEFAULT = 5_000
 export interface LoraPathDependencies {
   settings: LoraSettings
   revocations: Revocations
-  gateway(eui: string): IngestGateway | undefined
+  gateway(eui: string): GatewayView | undefined
   ed25519: Ed25519
   /** Test hooks: faster reconnects and timeouts. */
   client?: Partial<Pick<HubClientOptions, 'reconnectInitial_ms' | 'reconnectMax_ms' | 'connectTimeout_ms' | 'closeTimeout_ms'>>
@@ -45,51 +44,18 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
   const { log, clock } = context
   const store = new LoraStore(context.db)
   let client: HubClient | undefined
-  // Downlinks go out one step after the other, in order, without holding up the revocation itself.
-  // Without a connection nothing is queued: the gateways are left behind, and each is walked
-  // through the whole list from its next report on (and gets it over IP whenever it has IP).
-  let sending: Promise<void> = Promise.resolve()
-  const downlinks = (connection: HubClient): RevocationDownlinkDependencies => ({
-    store, format: settings.format, downlinkPort: settings.downlinkPort, hubKeys: context.hubKeys, ed25519: deps.ed25519,
-    publish: downlink => connection.publish(downlink.topic, downlink.payload, { qos: settings.format.name === 'tts' ? 0 : 1 }),
+  const downlinks = new RevocationDownlinks({
+    store, settings, hubKeys: context.hubKeys, ed25519: deps.ed25519, log,
+    listed: {
+      serial: () => deps.revocations.serial(),
+      listedAfter: (afterIdHex, count_max) => deps.revocations.store.listedAfter(afterIdHex, count_max),
+    },
   })
-  const send = (delta: RevocationDelta): void => {
-    sending = sending.then(async () => {
-      const connection = client
-      if (connection === undefined) {
-        log.warn({ serial: delta.serial }, 'lora: no network server connection; the gateways catch up from their next report')
-        return
-      }
-      try {
-        const sent = await sendDeltaDownlinks(downlinks(connection), delta)
-        if (sent > 0) log.info({ lora: { serial: delta.serial, downlinks: sent } }, 'lora: revocations queued as downlinks')
-      } catch (error) {
-        log.warn({ err: error, serial: delta.serial }, 'lora: revocation downlinks not all queued; the gateways left catch up from their next report')
-      }
-    })
-  }
-  const listed: ListedVouchers = {
-    serial: () => deps.revocations.serial(),
-    listedAfter: (afterIdHex, count_max) => deps.revocations.store.listedAfter(afterIdHex, count_max),
-  }
-  /** The next step of the whole list to a gateway behind, decided when its turn comes. */
-  const catchUp = (eui: string): void => {
-    sending = sending.then(async () => {
-      const connection = client
-      if (connection === undefined) return
-      try {
-        const sent = await sendCatchUpDownlinks(downlinks(connection), listed, eui, settings.catchUpDownlinksPerReport)
-        if (sent > 0) log.info({ lora: { eui, downlinks: sent } }, 'lora: the next part of the revocation list queued for a gateway behind')
-      } catch (error) {
-        log.warn({ err: error, eui }, 'lora: a catch-up step was not queued; it is tried again at the gateway\'s next report')
-      }
-    })
-  }
   const reports = new LoraReports({
     store, format: settings.format, uplinkPort: settings.uplinkPort, gateway: deps.gateway, clock, log,
     // A gateway new to LoRa may have missed deltas issued while it had no IP, and any gateway may
     // have missed deltas whose downlinks never reached the network server: it is walked through the list.
-    reported: eui => catchUp(eui),
+    reported: eui => downlinks.catchUp(eui),
   })
   const retryInitial_ms = deps.client?.reconnectInitial_ms ?? RECONNECT_INITIAL_MS_DEFAULT
   const retryMax_ms = deps.client?.reconnectMax_ms ?? RECONNECT_MAX_MS_DEFAULT
@@ -117,6 +83,7 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
           return
         }
         client = candidate
+        downlinks.connection = candidate
         log.info({ lora: { format: settings.format.name } }, 'lora: subscribed to the network server')
         return
       } catch (error) {
@@ -135,13 +102,13 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
   })()
 
   const unsubscribe = deps.revocations.onDelta(async delta => {
-    send(delta)
+    downlinks.send(delta)
   })
 
   return {
     reports,
     connected: () => connecting,
-    idle: () => sending,
+    idle: () => downlinks.idle(),
     async stop() {
       stopping = true
       wakeRetry?.()
@@ -150,7 +117,7 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
       // Closed first: a publish waiting for a broker that went away then fails (its gateways are
       // left marked behind) instead of holding the hub's stop forever.
       await client?.close()
-      await sending
+      await downlinks.idle()
     },
   }
 }

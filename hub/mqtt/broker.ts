@@ -6,7 +6,9 @@
 import type { EventEmitter } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
 // aedes is an ES module: types come in with resolution-mode, the code by a dynamic import.
-import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes' with { 'resolution-mode': 'import' }
+import type {
+  Aedes, AedesOptions, AuthenticateError, Client, PublishPacket, Subscription,
+} from 'aedes' with { 'resolution-mode': 'import' }
 import {
   CONNACK_SERVER_UNAVAILABLE,
   createConnectAuthenticator,
@@ -87,27 +89,8 @@ export interface RunningBroker {
 }
 
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
-  const packetBytesMax = options.packetBytesMax ?? PACKET_BYTES_MAX_DEFAULT
-  const connectionsMax = options.connectionsMax ?? CONNECTIONS_MAX_DEFAULT
-  const connectTimeout_ms = options.connectTimeout_ms ?? BROKER_CONNECT_TIMEOUT_MS_DEFAULT
-  if (!Number.isSafeInteger(packetBytesMax) || packetBytesMax < 2) {
-    throw new MqttError('INVALID_OPTIONS', `packetBytesMax must be an integer >= 2, got ${packetBytesMax}`)
-  }
-  requirePositiveInteger(connectionsMax, 'connectionsMax')
-  requirePositiveInteger(connectTimeout_ms, 'connectTimeout_ms')
-  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65_535) {
-    throw new MqttError('INVALID_OPTIONS', `port must be 0..65535, got ${options.port}`)
-  }
-  const authenticateConnect = createConnectAuthenticator(options)
-  const userLog = options.log ?? noop
-  // A throwing logger must not turn into a crash inside an aedes callback.
-  const log = (event: BrokerEvent): void => {
-    try {
-      userLog(event)
-    } catch {
-      // Logging is best effort.
-    }
-  }
+  const { packetBytesMax, connectionsMax, connectTimeout_ms } = checkedLimits(options)
+  const log = bestEffort(options.log ?? noop)
 
   // Keyed by aedes' Client object, which lives exactly as long as one connection.
   const identities = new WeakMap<Client, BrokerIdentity>()
@@ -123,7 +106,98 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const aedes = new Aedes({
     connectTimeout: connectTimeout_ms,
     persistence,
+    ...accessHooks(options, log, identities),
+  })
 
+  logErrors(aedes, log)
+  await aedes.listen()
+
+  const sockets = new Set<Socket>()
+  const server = tcpServer(aedes, sockets, packetBytesMax, connectionsMax, log)
+  try {
+    await listen(server, options.port, options.host)
+  } catch (error) {
+    await closeAedes(aedes)
+    throw error
+  }
+  const address = server.address()
+  if (address === null || typeof address === 'string') {
+    throw new MqttError('INVALID_OPTIONS', 'the broker must listen on a TCP port')
+  }
+  const port = address.port
+  const url = `mqtt://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
+  log({ kind: 'listening', url })
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    port,
+    aedes,
+    stats: () => persistence.stats(),
+    clientStats: clientId => persistence.clientStats(clientId),
+    close(): Promise<void> {
+      closing ??= (async () => {
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
+        await closeAedes(aedes)
+        // aedes closes only clients that completed CONNECT; the rest are cut here.
+        for (const socket of sockets) socket.destroy()
+        await serverClosed
+      })()
+      return closing
+    },
+  }
+}
+
+/** A throwing logger must not turn into a crash inside an aedes callback. */
+function bestEffort(log: (event: BrokerEvent) => void): (event: BrokerEvent) => void {
+  return (event) => {
+    try {
+      log(event)
+    } catch {
+      // Logging is best effort.
+    }
+  }
+}
+
+/** aedes' errors, logged: its own and each client's, but for the refusals, which are logged where they are decided. */
+function logErrors(aedes: Aedes, log: (event: BrokerEvent) => void): void {
+  // aedes emits 'error' when its periodic will sweep fails; unhandled, that would throw. Its
+  // typings omit the event, hence the view as a plain EventEmitter.
+  const aedesEvents: EventEmitter = aedes
+  aedesEvents.on('error', (error: unknown) => log({ kind: 'broker-error', message: describe(error) }))
+  const logClientError = (client: Client | undefined, error: Error): void => {
+    if (isMqttError(error, 'CONNECT_REFUSED') || isMqttError(error, 'PUBLISH_REFUSED')) return
+    log({ kind: 'client-error', clientId: client?.id ?? undefined, code: errorCode(error), message: error.message })
+  }
+  aedes.on('clientError', logClientError)
+  aedes.on('connectionError', logClientError)
+}
+
+/** The options' limits, defaulted and checked: INVALID_OPTIONS for one out of range. */
+function checkedLimits(options: BrokerOptions): { packetBytesMax: number; connectionsMax: number; connectTimeout_ms: number } {
+  const packetBytesMax = options.packetBytesMax ?? PACKET_BYTES_MAX_DEFAULT
+  const connectionsMax = options.connectionsMax ?? CONNECTIONS_MAX_DEFAULT
+  const connectTimeout_ms = options.connectTimeout_ms ?? BROKER_CONNECT_TIMEOUT_MS_DEFAULT
+  if (!Number.isSafeInteger(packetBytesMax) || packetBytesMax < 2) {
+    throw new MqttError('INVALID_OPTIONS', `packetBytesMax must be an integer >= 2, got ${packetBytesMax}`)
+  }
+  requirePositiveInteger(connectionsMax, 'connectionsMax')
+  requirePositiveInteger(connectTimeout_ms, 'connectTimeout_ms')
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65_535) {
+    throw new MqttError('INVALID_OPTIONS', `port must be 0..65535, got ${options.port}`)
+  }
+  return { packetBytesMax, connectionsMax, connectTimeout_ms }
+}
+
+/**
+ * Who may connect (the CONNECT check, then the nonce stored before the CONNACK), publish and
+ * subscribe; `identities` keeps who each accepted connection is.
+ */
+function accessHooks(
+  options: BrokerOptions, log: (event: BrokerEvent) => void, identities: WeakMap<Client, BrokerIdentity>,
+): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
+  const authenticateConnect = createConnectAuthenticator(options)
+  return {
     authenticate(client, username, password, done) {
       const refuse = (reason: ConnectRefusalReason | 'LOOKUP_FAILED' | 'NONCE_NOT_STORED', returnCode: ConnackRefusalCode): void => {
         log({ kind: 'connect-refused', clientId: client.id, username, reason, returnCode })
@@ -184,24 +258,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       log({ kind: 'subscribe-refused', clientId: client.id, filter: subscription.topic })
       // A null subscription makes aedes answer 0x80 in the SUBACK and keep the connection.
       done(null, null)
-    },
-  })
-
-  // aedes emits 'error' when its periodic will sweep fails; unhandled, that would throw. Its
-  // typings omit the event, hence the view as a plain EventEmitter.
-  const aedesEvents: EventEmitter = aedes
-  aedesEvents.on('error', (error: unknown) => log({ kind: 'broker-error', message: describe(error) }))
-  const logClientError = (client: Client | undefined, error: Error): void => {
-    // Refusals are logged where they are decided.
-    if (isMqttError(error, 'CONNECT_REFUSED') || isMqttError(error, 'PUBLISH_REFUSED')) return
-    log({ kind: 'client-error', clientId: client?.id ?? undefined, code: errorCode(error), message: error.message })
+    }
   }
-  aedes.on('clientError', logClientError)
-  aedes.on('connectionError', logClientError)
-  await aedes.listen()
+}
 
-  const sockets = new Set<Socket>()
-  const server: Server = createServer((socket) => {
+/** The TCP side: each connection behind a packet size guard, at most connectionsMax at once, all kept in `sockets`. */
+function tcpServer(
+  aedes: Aedes, sockets: Set<Socket>, packetBytesMax: number, connectionsMax: number, log: (event: BrokerEvent) => void,
+): Server {
+  const server = createServer((socket) => {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
     try {
@@ -214,39 +279,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   server.maxConnections = connectionsMax
   server.on('drop', (dropped) => log({ kind: 'connection-dropped', remoteAddress: dropped?.remoteAddress }))
   server.on('error', (error) => log({ kind: 'broker-error', message: describe(error) }))
-
-  try {
-    await listen(server, options.port, options.host)
-  } catch (error) {
-    await closeAedes(aedes)
-    throw error
-  }
-  const address = server.address()
-  if (address === null || typeof address === 'string') {
-    throw new MqttError('INVALID_OPTIONS', 'the broker must listen on a TCP port')
-  }
-  const port = address.port
-  const url = `mqtt://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
-  log({ kind: 'listening', url })
-
-  let closing: Promise<void> | undefined
-  return {
-    url,
-    port,
-    aedes,
-    stats: () => persistence.stats(),
-    clientStats: clientId => persistence.clientStats(clientId),
-    close(): Promise<void> {
-      closing ??= (async () => {
-        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
-        await closeAedes(aedes)
-        // aedes closes only clients that completed CONNECT; the rest are cut here.
-        for (const socket of sockets) socket.destroy()
-        await serverClosed
-      })()
-      return closing
-    },
-  }
+  return server
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

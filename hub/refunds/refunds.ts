@@ -5,18 +5,19 @@
 // ledger. The fee already taken stays where it went (as card schemes do by default).
 //
 // One refund id is one refund: a request sent again (the answer was lost) gets the same answer
-// and moves nothing more. Refunds run one at a time, so two refunds of one payment cannot both
-// pass the "not more than what is left" check.
+// and moves nothing more. Refunds run one at a time, in a bounded queue, so two refunds of one
+// payment cannot both pass the "not more than what is left" check.
 
 import { toHex } from '../../protocol/bytes'
+import type { Clock } from '../../protocol/clock'
 import { ProtocolError } from '../../protocol/errors'
 import {
   refundRequestCodec, refundResponseCodec, type RefundRequest, type RefundResponse,
 } from '../../protocol/messages/refund'
 import { Reason } from '../../protocol/reasons'
+import { SerialQueue } from '../../protocol/serial-queue'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
-import type { Clock } from '../../protocol/clock'
-import type { IngestGateway } from '../ingest/ingest'
+import { signingKeyOf, type GatewayView } from '../gateways/view'
 import { hashParts } from '../ledger/ids'
 import type { LedgerStore } from '../ledger/store'
 import type { TransferKind } from '../ledger/model'
@@ -25,6 +26,12 @@ import type { RefundStore } from './store'
 
 const REFUND_DOMAIN = 'payall/refund/v1'
 const REFUNDABLE_KINDS: ReadonlySet<TransferKind> = new Set(['offline_payment', 'online_payment'])
+/**
+ * Refund requests queued or running at once; past it a request is refused with QUEUE_FULL and
+ * changes nothing (the gateway's wait for the answer times out, and asking again with the same
+ * refund id is safe). The MQTT side hands over one request at a time.
+ */
+export const REFUND_JOBS_MAX = 16
 
 /** The ledger transfer of a refund: one per refund id, whoever asks how often. */
 export function refundTransferId(refundIdHex: string): string {
@@ -34,14 +41,15 @@ export function refundTransferId(refundIdHex: string): string {
 export interface RefundDependencies {
   store: RefundStore
   ledger: LedgerStore
-  clock: Clock
+  /** Refunds read the time; they set no timers. */
+  clock: Pick<Clock, 'nowMs'>
   hubKeys: KeyPair
   ed25519: Ed25519
-  gateway(eui: string): IngestGateway | undefined
+  gateway(eui: string): GatewayView | undefined
 }
 
 export class Refunds {
-  private serial: Promise<unknown> = Promise.resolve()
+  private readonly queue = new SerialQueue(REFUND_JOBS_MAX, 'the refunds')
 
   constructor(private readonly deps: RefundDependencies) {
     // A crash between the ledger write and the refunds row leaves the ledger ahead: catch up.
@@ -50,7 +58,8 @@ export class Refunds {
 
   /**
    * Answers a RefundRequest published on `payall/v1/gw/{eui}/online/request`. Returns the signed
-   * answer, or null when the payload is not a readable request (nothing changes).
+   * answer, or null when the payload is not a readable request (nothing changes). Rejects with
+   * QUEUE_FULL, having changed nothing, when REFUND_JOBS_MAX requests are queued already.
    */
   async handle(topicEui: string, payload: Uint8Array): Promise<RefundResponse | null> {
     let request: RefundRequest
@@ -60,9 +69,7 @@ export class Refunds {
       if (error instanceof ProtocolError) return null
       throw error
     }
-    const run = this.serial.then(() => this.decide(topicEui, request))
-    this.serial = run.catch(() => undefined)
-    return run
+    return this.queue.run(() => this.decide(topicEui, request))
   }
 
   private async decide(eui: string, request: RefundRequest): Promise<RefundResponse> {
@@ -74,12 +81,10 @@ export class Refunds {
       refundedMinor: store.refundedMinor(transferIdHex), timeMs: clock.nowMs(),
     }, this.deps.hubKeys.secretKey, ed25519)
 
-    const gateway = this.deps.gateway(eui)
-    if (gateway === undefined || gateway.status !== 'provisioned' || gateway.publicKey === null) {
-      return answer(false, Reason.GatewayUnknown)
-    }
+    const gatewayKey = signingKeyOf(this.deps.gateway(eui))
+    if (gatewayKey === undefined) return answer(false, Reason.GatewayUnknown)
     if (request.gatewayEui !== eui) return answer(false, Reason.WrongGateway)
-    if (!refundRequestCodec.verify(request, gateway.publicKey, ed25519)) return answer(false, Reason.BadGatewaySignature)
+    if (!refundRequestCodec.verify(request, gatewayKey, ed25519)) return answer(false, Reason.BadGatewaySignature)
 
     const earlier = store.byId(refundIdHex)
     if (earlier !== undefined) {

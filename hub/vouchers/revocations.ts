@@ -7,14 +7,15 @@
 
 import type { FastifyBaseLogger } from 'fastify'
 import { fromHex } from '../../protocol/bytes'
+import type { Clock } from '../../protocol/clock'
 import {
   REVOCATION_DELTA_IDS_MAX, revocationDeltaBodies, revocationDeltaCodec, type RevocationDelta, type RevocationDeltaBody,
 } from '../../protocol/messages/revocation-delta'
 import { REVOKED_VOUCHERS_MAX, revocationListBodies, revocationListCodec, type RevocationList } from '../../protocol/messages/revocation-list'
+import { QueueFullError, SerialQueue } from '../../protocol/serial-queue'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
 import { REVOCATIONS_TOPIC } from '../../protocol/topics'
 import type { MessageBus } from '../bus'
-import type { Clock } from '../../protocol/clock'
 import type { LedgerStore } from '../ledger/store'
 import type { SqliteDatabase } from '../store/database'
 import { RevocationStore } from './revocation-store'
@@ -30,6 +31,12 @@ export const EXPIRY_DELTAS_PER_SWEEP_MAX = 8
  * make at most about one delta an hour for every gateway to hear, not one a minute.
  */
 export const EXPIRY_BATCH_WAIT_MS = 60 * 60 * 1000
+/**
+ * Deliveries (the deltas of one revoke, expiry or publishLatest) queued or going out at once: they
+ * pile up only while the broker takes no publish. Past it the deltas, stored already, are not
+ * published now, as when a publish fails: gateways get them by catch-up.
+ */
+export const REVOCATION_DELIVERIES_MAX = 1_024
 
 /** Told of each delta once it is stored, in serial order. */
 export type DeltaListener = (delta: RevocationDelta) => Promise<void>
@@ -38,7 +45,9 @@ export class Revocations {
   readonly store: RevocationStore
   private readonly listeners = new Set<DeltaListener>()
   /** Deltas go out one after the other, in serial order, whoever issued them. */
-  private delivering: Promise<void> = Promise.resolve()
+  private readonly deliveries = new SerialQueue(REVOCATION_DELIVERIES_MAX, 'the revocation deliveries')
+  /** Settles once the last delivery queued has gone out (or failed, logged). */
+  private lastDelivery: Promise<void> = Promise.resolve()
   /** The whole list of one serial, signed: built once per serial for all the gateways that catch up. */
   private cachedList: { serial: number; parts: RevocationList[] } | undefined
 
@@ -48,7 +57,8 @@ export class Revocations {
     private readonly bus: MessageBus,
     private readonly hubKeys: KeyPair,
     private readonly ed25519: Ed25519,
-    private readonly clock: Clock,
+    /** Revocations read the time; they set no timers. */
+    private readonly clock: Pick<Clock, 'nowMs'>,
     /** How long after its expiry a revoked voucher stays listed (records may still arrive). */
     private readonly listedAfterExpiry_ms: number,
     private readonly log: FastifyBaseLogger,
@@ -160,20 +170,32 @@ export class Revocations {
     })
   }
 
-  /** Publishes (retained: the last one stays) and tells listeners, in serial order after what is already going out. */
+  /**
+   * Publishes (retained: the last one stays) and tells listeners, in serial order after what is
+   * already going out; settles once they went out. Past REVOCATION_DELIVERIES_MAX they do not go
+   * out now (logged), and this settles once what is already going out went, as it does for no deltas.
+   */
   private deliver(deltas: readonly RevocationDelta[]): Promise<void> {
-    if (deltas.length === 0) return this.delivering
-    this.delivering = this.delivering.then(async () => {
-      for (const delta of deltas) {
-        try {
-          await this.bus.publish(REVOCATIONS_TOPIC, revocationDeltaCodec.encode(delta), { retain: true })
-        } catch (error) {
-          this.log.warn({ err: error, serial: delta.serial }, 'revocation delta stored; gateways get it by catch-up once MQTT is back')
-        }
-        for (const listener of this.listeners) await listener(delta).catch(error => this.logListenerFailure(error, delta.serial))
-      }
+    if (deltas.length === 0) return this.lastDelivery
+    const before = this.lastDelivery
+    this.lastDelivery = this.deliveries.run(() => this.publishAndTell(deltas)).catch(error => {
+      if (!(error instanceof QueueFullError)) throw error
+      this.log.warn({ err: error, serials: deltas.map(delta => delta.serial) },
+        'revocation deltas stored, not published now: too many deliveries wait for MQTT; gateways get them by catch-up')
+      return before
     })
-    return this.delivering
+    return this.lastDelivery
+  }
+
+  private async publishAndTell(deltas: readonly RevocationDelta[]): Promise<void> {
+    for (const delta of deltas) {
+      try {
+        await this.bus.publish(REVOCATIONS_TOPIC, revocationDeltaCodec.encode(delta), { retain: true })
+      } catch (error) {
+        this.log.warn({ err: error, serial: delta.serial }, 'revocation delta stored; gateways get it by catch-up once MQTT is back')
+      }
+      for (const listener of this.listeners) await listener(delta).catch(error => this.logListenerFailure(error, delta.serial))
+    }
   }
 
   private logListenerFailure(error: unknown, serial: number): void {

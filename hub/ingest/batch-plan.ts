@@ -1,0 +1,243 @@
+// What the hub does with a gateway's batch, decided before anything is written: which records
+// settle, which are flagged as double spends (with both authorizations as proof), which are
+// refused and why, what the chain looks like after, and the ack entry of every record. Reads what
+// the hub knows through a read-only view; the ledger's answers are folded in afterwards.
+
+import { equalBytes, sha256, toHex } from '../../protocol/bytes'
+import { assert } from '../../protocol/errors'
+import { AckOutcome, type AckEntry } from '../../protocol/messages/ack'
+import { authorizationCodec } from '../../protocol/messages/authorization'
+import type { RecordBatch, RecordFrame } from '../../protocol/messages/record-batch'
+import { GENESIS_HASH, type TransferRecord } from '../../protocol/messages/transfer-record'
+import { Reason } from '../../protocol/reasons'
+import type { HoldOutcome } from '../ledger/store'
+import { decideRecord, type KnownPayment, type VoucherState } from './decide'
+import { ledgerRefusalReason, type PaymentToSettle } from './settlement'
+import type { ChainState, DoubleSpendRow, IngestStore, IngestWrite, RecordOutcome, RecordRow } from './store'
+
+/** What deciding a batch reads of the hub's state, and nothing more: no call here writes. */
+export type IngestReads = Pick<IngestStore, 'chain' | 'storedRecord' | 'voucher' | 'knownPayments' | 'hasRecordOf' | 'evidenceOf'>
+
+export interface BatchInput {
+  readonly batch: RecordBatch
+  readonly frames: readonly RecordFrame[]
+  /** The customer's signature on each record, checked: true where valid. */
+  readonly signatureValid: readonly boolean[]
+  /** The currency of the gateway's merchant account; a payment in another is refused. */
+  readonly merchantCurrency: string | undefined
+  readonly revocationGrace_ms: number
+  readonly clockSkewMax_ms: number
+}
+
+/** A payment of the batch to settle, at `index` among its records. */
+export interface PlannedSettlement {
+  readonly index: number
+  readonly payment: PaymentToSettle
+  /** A double spend: settled (the merchant is paid), flagged, and its voucher revoked. */
+  readonly flagged: boolean
+}
+
+export interface BatchPlan {
+  /** The chain as the hub knew it before the batch. */
+  readonly chain: ChainState
+  readonly gap: IngestWrite['gap']
+  /** One per record: the answer. */
+  readonly entries: AckEntry[]
+  /** One per record: what is stored of it, or null where the hub already holds its sequence number. */
+  readonly rows: Array<RecordRow | null>
+  readonly forks: IngestWrite['forks']
+  readonly doubleSpends: Array<DoubleSpendRow & { readonly index: number }>
+  /** In record order: what the ledger is asked to settle, in one call. */
+  readonly settlements: PlannedSettlement[]
+}
+
+/** Decides every record of the batch, in order; later records see the payments of earlier ones. */
+export function decideBatch(input: BatchInput, reads: IngestReads): BatchPlan {
+  const { batch, frames } = input
+  const eui = batch.gatewayEui
+  const records = batch.records
+  const chain = reads.chain(eui) ?? { contiguousSeq: 0, contiguousHash: GENESIS_HASH, highestSeq: 0 }
+  const first = records[0]!
+  const before = first.gatewaySeq === 1 ? { recordHash: GENESIS_HASH } : reads.storedRecord(eui, first.gatewaySeq - 1)
+  // The batch must continue the history the hub knows; another history is a fork, not money.
+  const forkedFrom = before !== undefined && !equalBytes(before.recordHash, first.previousHash) ? before.recordHash : undefined
+  const gap = before === undefined
+    ? { fromSeq: (chain.highestSeq < first.gatewaySeq ? chain.highestSeq : chain.contiguousSeq) + 1, toSeq: first.gatewaySeq - 1 }
+    : null
+  const plan: BatchPlan = {
+    chain,
+    gap: gap !== null && gap.toSeq >= gap.fromSeq ? gap : null,
+    entries: new Array<AckEntry>(records.length),
+    rows: new Array<RecordRow | null>(records.length).fill(null),
+    forks: [],
+    doubleSpends: [],
+    settlements: [],
+  }
+  const known = new KnownUnderVouchers(reads)
+  records.forEach((record, index) => {
+    const frame = frames[index]!
+    const stored = reads.storedRecord(eui, record.gatewaySeq)
+    if (stored !== undefined) {
+      if (equalBytes(stored.recordHash, frame.hash)) {
+        plan.entries[index] = stored.outcome === 'rejected'
+          ? { gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Rejected, reason: stored.reason as Reason }
+          : { gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Duplicate, reason: Reason.None }
+      } else {
+        refuseFork(plan, index, record, frame, stored.recordHash)
+      }
+    } else if (forkedFrom !== undefined) {
+      refuseFork(plan, index, record, frame, forkedFrom)
+    } else {
+      decidePayment(plan, input, index, known, reads)
+    }
+  })
+  return plan
+}
+
+/**
+ * Folds the ledger's outcome of each planned settlement into the plan: a payment the ledger had
+ * settled already is a duplicate, one it refused is rejected (and proves no double spend).
+ */
+export function foldLedgerOutcomes(plan: BatchPlan, outcomes: readonly HoldOutcome[]): void {
+  assert(outcomes.length === plan.settlements.length, 'one ledger outcome per planned settlement')
+  outcomes.forEach((result, i) => {
+    const { index, flagged } = plan.settlements[i]!
+    if (result.status === 'exists' && !flagged) plan.entries[index] = { ...plan.entries[index]!, outcome: AckOutcome.Duplicate }
+    if (result.status !== 'conflict' && result.status !== 'refused') return
+    const reason = ledgerRefusalReason(result.error.code)
+    plan.rows[index] = { ...plan.rows[index]!, outcome: 'rejected', reason }
+    plan.entries[index] = { gatewaySeq: plan.entries[index]!.gatewaySeq, outcome: AckOutcome.Rejected, reason }
+    const proof = plan.doubleSpends.findIndex(d => d.index === index)
+    if (proof >= 0) plan.doubleSpends.splice(proof, 1)
+  })
+}
+
+/** The chain position after the batch's stored records, as far as they continue the contiguous chain. */
+export function chainAfter(chain: ChainState, records: readonly TransferRecord[], rows: ReadonlyArray<RecordRow | null>): ChainState {
+  let { contiguousSeq, contiguousHash, highestSeq } = chain
+  records.forEach((record, index) => {
+    const row = rows[index]
+    if (row === null || row === undefined) return
+    highestSeq = Math.max(highestSeq, record.gatewaySeq)
+    if (record.gatewaySeq === contiguousSeq + 1) {
+      contiguousSeq = record.gatewaySeq
+      contiguousHash = row.recordHash
+    }
+  })
+  return { contiguousSeq, contiguousHash, highestSeq }
+}
+
+/** The vouchers and the payments known under them, each read once per batch and grown as records settle. */
+class KnownUnderVouchers {
+  private readonly vouchers = new Map<string, VoucherState | undefined>()
+  private readonly payments = new Map<string, KnownPayment[]>()
+
+  constructor(private readonly reads: IngestReads) {}
+
+  voucher(voucherIdHex: string): VoucherState | undefined {
+    // Read in turn, not when the batch arrived: an earlier batch may have revoked it since.
+    if (!this.vouchers.has(voucherIdHex)) this.vouchers.set(voucherIdHex, this.reads.voucher(voucherIdHex))
+    return this.vouchers.get(voucherIdHex)
+  }
+
+  paymentsUnder(voucherIdHex: string): KnownPayment[] {
+    let payments = this.payments.get(voucherIdHex)
+    if (payments === undefined) {
+      payments = this.reads.knownPayments(voucherIdHex)
+      this.payments.set(voucherIdHex, payments)
+    }
+    return payments
+  }
+}
+
+function refuseFork(plan: BatchPlan, index: number, record: TransferRecord, frame: RecordFrame, knownHash: Uint8Array): void {
+  plan.forks.push({ gatewaySeq: record.gatewaySeq, knownHash, otherRecord: frame.bytes })
+  plan.entries[index] = { gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Rejected, reason: Reason.ChainFork }
+}
+
+/** A record at a sequence number new to the hub: its payment settles, is flagged, or is refused. */
+function decidePayment(plan: BatchPlan, input: BatchInput, index: number, known: KnownUnderVouchers, reads: IngestReads): void {
+  const record = input.batch.records[index]!
+  const frame = input.frames[index]!
+  const authorization = record.authorization
+  const voucherIdHex = toHex(authorization.voucherId)
+  // The transfer id: SHA-256 of the bytes the customer signed (protocol transferIdOf).
+  const transferIdHex = toHex(sha256(frame.authorizationUnsigned))
+  const payments = known.paymentsUnder(voucherIdHex)
+  const decision = decideRecord({
+    authorization, transferIdHex, signatureValid: input.signatureValid[index]!, voucher: known.voucher(voucherIdHex),
+    known: payments, revocationGrace_ms: input.revocationGrace_ms, clockSkewMax_ms: input.clockSkewMax_ms,
+  })
+  let outcome: RecordOutcome = 'rejected'
+  let reason: Reason = Reason.None
+  let echo = false
+  if (decision.kind === 'reject') {
+    reason = decision.reason
+  } else if (decision.kind === 'duplicate') {
+    // Known under its voucher already. Either the payment was approved online and this record is
+    // its place in the chain, or the gateway put one authorization in its chain twice: a replay,
+    // never paid twice.
+    const replayed = plan.rows.some(row => counted(row) && row.transferIdHex === transferIdHex)
+      || reads.hasRecordOf(transferIdHex)
+    if (replayed) reason = Reason.ReplayedAuthorization
+    else {
+      outcome = 'settled'
+      echo = true
+    }
+  } else if (authorization.currency !== input.merchantCurrency) {
+    reason = Reason.CurrencyMismatch
+  } else {
+    const flagged = decision.doubleSpend !== null
+    outcome = flagged ? 'flagged' : 'settled'
+    const metadata = { gatewaySeq: record.gatewaySeq, voucherSeq: authorization.seq, mode: record.mode }
+    plan.settlements.push({ index, flagged, payment: { authorization, transferIdHex, metadata } })
+    const { seq, cumulativeMinor, amountMinor } = authorization
+    payments.push({ seq, cumulativeMinor, amountMinor, transferIdHex })
+    if (decision.doubleSpend !== null) {
+      const conflicting = decision.doubleSpend.conflictingTransferIdHex
+      const firstAuthorization = evidenceInBatch(conflicting, plan.rows, input.batch.records) ?? reads.evidenceOf(conflicting)
+      assert(firstAuthorization !== undefined, 'a conflicting payment is known with its authorization')
+      plan.doubleSpends.push({
+        index, voucherIdHex, kind: decision.doubleSpend.kind, firstTransferIdHex: conflicting, secondTransferIdHex: transferIdHex,
+        firstAuthorization, secondAuthorization: authorizationCodec.encode(authorization),
+      })
+    }
+  }
+  plan.rows[index] = toRow(input.batch.gatewayEui, record, frame, transferIdHex, voucherIdHex, outcome, reason)
+  plan.entries[index] = { gatewaySeq: record.gatewaySeq, outcome: ackOutcome(outcome, echo), reason }
+}
+
+function ackOutcome(outcome: RecordOutcome, echo: boolean): AckOutcome {
+  if (outcome === 'rejected') return AckOutcome.Rejected
+  if (outcome === 'flagged') return AckOutcome.Flagged
+  return echo ? AckOutcome.Duplicate : AckOutcome.Settled
+}
+
+/**
+ * The authorization of a payment this batch settled (or flagged): the first half of a proof. Only
+ * a record whose payment counts will do: a refused copy under the same transfer id (the same
+ * signed bytes with a corrupted signature) proves nothing.
+ */
+function evidenceInBatch(
+  transferIdHex: string, rows: ReadonlyArray<RecordRow | null>, records: readonly TransferRecord[],
+): Uint8Array | undefined {
+  const index = rows.findIndex(row => counted(row) && row.transferIdHex === transferIdHex)
+  return index < 0 ? undefined : authorizationCodec.encode(records[index]!.authorization)
+}
+
+/** A record of this batch whose payment counts (settled or flagged), as the store's COUNTED does for stored ones. */
+function counted(row: RecordRow | null): row is RecordRow {
+  return row !== null && row.outcome !== 'rejected'
+}
+
+function toRow(
+  eui: string, record: TransferRecord, frame: RecordFrame, transferIdHex: string, voucherIdHex: string,
+  outcome: RecordOutcome, reason: Reason,
+): RecordRow {
+  const a = record.authorization
+  return {
+    eui, gatewaySeq: record.gatewaySeq, recordHash: frame.hash, transferIdHex, voucherIdHex, voucherSeq: a.seq,
+    cumulativeMinor: a.cumulativeMinor, amountMinor: a.amountMinor, currency: a.currency, mode: record.mode,
+    timeMs: a.timeMs, record: frame.bytes, outcome, reason,
+  }
+}

@@ -1,0 +1,142 @@
+// A gateway's RecordBatch at the hub (DESIGN steps 6-7): its signatures are checked, then, in its
+// turn, each payment is decided (batch-plan.ts), settled through the ledger in one call, everything
+// received is stored for audit, and a signed Ack answers with one outcome per record. Double
+// spends are flagged with proof and their vouchers revoked.
+
+import { toHex } from '../../protocol/bytes'
+import { ProtocolError } from '../../protocol/errors'
+import { ackCodec, AckOutcome, type Ack, type AckEntry } from '../../protocol/messages/ack'
+import { chainHeadCodec } from '../../protocol/messages/chain-head'
+import { decodeRecordBatchFrames, type RecordBatch, type RecordFrame } from '../../protocol/messages/record-batch'
+import { Reason } from '../../protocol/reasons'
+import type { SerialQueue } from '../../protocol/serial-queue'
+import { signingKeyOf, type GatewayView } from '../gateways/view'
+import type { HoldOutcome } from '../ledger/store'
+import { chainAfter, decideBatch, foldLedgerOutcomes, type BatchPlan } from './batch-plan'
+import type { IngestDependencies } from './dependencies'
+import type { Settlement } from './settlement'
+import type { RecordRow } from './store'
+import type { SignatureCheck } from './verify-pool'
+
+/** Stands in for the key of a voucher the hub does not know: no signature verifies under it. */
+const NO_KEY = new Uint8Array(32)
+
+export class BatchIngest {
+  constructor(
+    private readonly deps: IngestDependencies,
+    /** Shared with online authorization: decisions and settlement run one at a time, in arrival order. */
+    private readonly queue: SerialQueue,
+    private readonly settlement: Settlement,
+  ) {}
+
+  /**
+   * Processes one payload from `payall/v1/gw/{eui}/records`. Returns the signed Ack to publish,
+   * or null when the payload is not a batch of that gateway (kept for audit, nothing changed).
+   * Rejects with QUEUE_FULL, having changed nothing, when the queue is full.
+   */
+  async ingest(topicEui: string, payload: Uint8Array): Promise<Ack | null> {
+    let batch: RecordBatch
+    let frames: RecordFrame[]
+    try {
+      ({ batch, frames } = decodeRecordBatchFrames(payload))
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error
+      this.keepRejected(topicEui, `malformed batch: ${error.code}`, payload)
+      return null
+    }
+    if (batch.gatewayEui !== topicEui) {
+      this.keepRejected(topicEui, `batch of ${batch.gatewayEui} published on the topic of ${topicEui}`, payload)
+      return null
+    }
+    const gateway = this.deps.gateway(topicEui)
+    const gatewayKey = signingKeyOf(gateway)
+    if (gateway === undefined || gatewayKey === undefined) return this.rejectAll(batch, Reason.GatewayUnknown)
+    // Verification starts now, overlapping the settlement of earlier batches; settlement itself
+    // runs one batch at a time, in arrival order, so each gateway's chain grows in order.
+    const verified = this.deps.pool.verifyAll(this.signatureChecks(batch, frames, gatewayKey))
+    // Awaited in turn below; a failure meanwhile must not count as unhandled.
+    verified.catch(() => undefined)
+    return this.queue.run(async () => {
+      const valid = await verified
+      if (!valid[0]) {
+        this.keepRejected(topicEui, 'bad gateway signature on the chain head', payload)
+        return this.rejectAll(batch, Reason.BadGatewaySignature)
+      }
+      return this.settle(batch, frames, gateway, valid.slice(1))
+    })
+  }
+
+  /** The gateway's signature on the chain head, then the customer's on each record. */
+  private signatureChecks(batch: RecordBatch, frames: readonly RecordFrame[], gatewayKey: Uint8Array): SignatureCheck[] {
+    const deviceKeys = new Map<string, Uint8Array>()
+    const checks: SignatureCheck[] = [
+      { message: chainHeadCodec.encodeUnsigned(batch.head), signature: batch.head.signature, publicKey: gatewayKey },
+    ]
+    batch.records.forEach((record, index) => {
+      const voucherIdHex = toHex(record.authorization.voucherId)
+      let publicKey = deviceKeys.get(voucherIdHex)
+      if (publicKey === undefined) {
+        publicKey = this.deps.store.voucher(voucherIdHex)?.devicePublicKey ?? NO_KEY
+        deviceKeys.set(voucherIdHex, publicKey)
+      }
+      checks.push({ message: frames[index]!.authorizationUnsigned, signature: record.authorization.signature, publicKey })
+    })
+    return checks
+  }
+
+  /** Decide (no writes), apply (the ledger, one call for the batch), write (the ingest store, then the ack). */
+  private async settle(
+    batch: RecordBatch, frames: readonly RecordFrame[], gateway: GatewayView, signatureValid: readonly boolean[],
+  ): Promise<Ack> {
+    const { settings } = this.deps
+    const nowMs = this.deps.clock.nowMs()
+    const plan = decideBatch({
+      batch, frames, signatureValid, merchantCurrency: await this.settlement.merchantCurrency(gateway),
+      revocationGrace_ms: settings.revocationGrace_ms, clockSkewMax_ms: settings.clockSkewMax_ms,
+    }, this.deps.store)
+    foldLedgerOutcomes(plan, await this.apply(gateway, plan))
+    await this.write(batch, plan, nowMs)
+    return this.signAck(batch, plan.entries)
+  }
+
+  private apply(gateway: GatewayView, plan: BatchPlan): Promise<HoldOutcome[]> {
+    return this.settlement.settle(gateway, plan.settlements.map(settlement => settlement.payment))
+  }
+
+  private async write(batch: RecordBatch, plan: BatchPlan, nowMs: number): Promise<void> {
+    const { store } = this.deps
+    const eui = batch.gatewayEui
+    store.write({
+      eui,
+      records: plan.rows.filter((row): row is RecordRow => row !== null),
+      chain: store.advanceContiguous(eui, chainAfter(plan.chain, batch.records, plan.rows)),
+      head: chainHeadCodec.encode(batch.head),
+      gap: plan.gap,
+      forks: plan.forks,
+      doubleSpends: plan.doubleSpends.map(({ index: _index, ...row }) => row),
+      nowMs,
+    })
+    this.deps.recordsStored?.(eui)
+    if (plan.doubleSpends.length > 0) {
+      await this.deps.revoke([...new Set(plan.doubleSpends.map(d => d.voucherIdHex))], 'double spend')
+    }
+  }
+
+  private keepRejected(eui: string, reason: string, payload: Uint8Array): void {
+    const { store, clock, settings } = this.deps
+    store.keepRejectedBatch(eui, reason, payload, clock.nowMs(), settings.rejectedBatchesKept_max)
+  }
+
+  private rejectAll(batch: RecordBatch, reason: Reason): Ack {
+    return this.signAck(batch, batch.records.map(record => ({ gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Rejected, reason })))
+  }
+
+  private signAck(batch: RecordBatch, entries: AckEntry[]): Ack {
+    const { hubKeys, ed25519, clock } = this.deps
+    return ackCodec.sign(
+      { gatewayEui: batch.gatewayEui, headSeq: batch.head.gatewaySeq, timeMs: clock.nowMs(), entries },
+      hubKeys.secretKey,
+      ed25519,
+    )
+  }
+}

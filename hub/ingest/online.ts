@@ -1,0 +1,91 @@
+// A gateway's real-time authorization request (DESIGN step 8), answered from the live balance:
+// the hold left on the voucher plus the wallet. An approved payment settles at once under the
+// transfer id its record will carry later, so the record settles nothing twice.
+
+import { toHex } from '../../protocol/bytes'
+import { ProtocolError } from '../../protocol/errors'
+import { authorizationCodec, transferIdOf, type Authorization } from '../../protocol/messages/authorization'
+import {
+  onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec, type OnlineAuthorizationRequest,
+  type OnlineAuthorizationResponse,
+} from '../../protocol/messages/online-authorization'
+import { Reason } from '../../protocol/reasons'
+import type { SerialQueue } from '../../protocol/serial-queue'
+import { decideRecord } from './decide'
+import type { IngestDependencies } from './dependencies'
+import { ledgerRefusalReason, type Settlement } from './settlement'
+
+export class OnlineAuthorization {
+  constructor(
+    private readonly deps: IngestDependencies,
+    /** Shared with batch ingest: decisions and settlement run one at a time, in arrival order. */
+    private readonly queue: SerialQueue,
+    private readonly settlement: Settlement,
+  ) {}
+
+  /**
+   * Answers one payload from `payall/v1/gw/{eui}/online/request`, or returns null for a payload
+   * that is not a request. Rejects with QUEUE_FULL, having changed nothing, when the queue is full.
+   */
+  async authorize(topicEui: string, payload: Uint8Array): Promise<OnlineAuthorizationResponse | null> {
+    let request: OnlineAuthorizationRequest
+    try {
+      request = onlineAuthorizationRequestCodec.decode(payload)
+    } catch (error) {
+      if (error instanceof ProtocolError) return null
+      throw error
+    }
+    return this.queue.run(async () => {
+      const [approved, reason] = await this.decide(topicEui, request.authorization)
+      return onlineAuthorizationResponseCodec.sign({
+        correlationId: request.correlationId, transferId: transferIdOf(request.authorization), approved, reason,
+        timeMs: this.deps.clock.nowMs(),
+      }, this.deps.hubKeys.secretKey, this.deps.ed25519)
+    })
+  }
+
+  /** Approved, or declined and why; an approved payment is settled and on file when this returns. */
+  private async decide(eui: string, authorization: Authorization): Promise<[boolean, Reason]> {
+    const { store, clock, settings, ed25519 } = this.deps
+    const transferIdHex = toHex(transferIdOf(authorization))
+    const gateway = this.deps.gateway(eui)
+    if (gateway === undefined || gateway.status !== 'provisioned') return [false, Reason.GatewayUnknown]
+    if (authorization.gatewayEui !== eui) return [false, Reason.WrongGateway]
+    const voucherIdHex = toHex(authorization.voucherId)
+    const voucher = store.voucher(voucherIdHex)
+    const signatureValid = voucher !== undefined && ed25519.verify(
+      authorizationCodec.encodeUnsigned(authorization), authorization.signature, voucher.devicePublicKey,
+    )
+    const decision = decideRecord({
+      authorization, transferIdHex, signatureValid, voucher, known: store.knownPayments(voucherIdHex),
+      revocationGrace_ms: 0, clockSkewMax_ms: settings.clockSkewMax_ms,
+    })
+    if (decision.kind === 'duplicate') return [true, Reason.None]
+    if (decision.kind === 'reject') return [false, decision.reason]
+    if (decision.doubleSpend !== null) {
+      // Online, a conflict is caught before any money moves: refuse it, and stop the voucher.
+      await this.deps.revoke([voucherIdHex], 'double spend attempted online')
+      return [false, Reason.DoubleSpend]
+    }
+    if (authorization.currency !== (await this.settlement.merchantCurrency(gateway))) return [false, Reason.CurrencyMismatch]
+    if (await this.availableMinor(voucherIdHex) < authorization.amountMinor) return [false, Reason.InsufficientFunds]
+
+    const metadata = { voucherSeq: authorization.seq, mode: 'online' }
+    const [outcome] = await this.settlement.settle(gateway, [{ authorization, transferIdHex, metadata }])
+    if (outcome!.status === 'refused' || outcome!.status === 'conflict') return [false, ledgerRefusalReason(outcome!.error.code)]
+    store.recordOnlinePayment({
+      transferIdHex, eui, voucherIdHex, voucherSeq: authorization.seq, cumulativeMinor: authorization.cumulativeMinor,
+      amountMinor: authorization.amountMinor, authorization: authorizationCodec.encode(authorization), nowMs: clock.nowMs(),
+    })
+    return [true, Reason.None]
+  }
+
+  /** What the customer can pay now: what is left of the voucher's hold, plus a wallet in credit. */
+  private async availableMinor(voucherIdHex: string): Promise<number> {
+    const { ledger } = this.deps
+    const hold = await ledger.hold(voucherIdHex)
+    const wallet = hold === undefined ? undefined : await ledger.account(hold.walletAccountId)
+    const left = hold === undefined || hold.status === 'released' ? 0 : hold.limitMinor - hold.settledMinor - hold.releasedMinor
+    return left + Math.max(0, wallet?.balanceMinor ?? 0)
+  }
+}

@@ -1,0 +1,105 @@
+// How the ingest settles payments through the ledger, for a batch's records and for online
+// approvals alike: one settle input per payment, built in one place, with what the ledger needs
+// first (the fee schedule in force, the owner's wallet in the payment's currency).
+
+import { toHex } from '../../protocol/bytes'
+import type { AuthorizationBody } from '../../protocol/messages/authorization'
+import { Reason } from '../../protocol/reasons'
+import { walletAccountId } from '../accounts'
+import type { GatewayView } from '../gateways/view'
+import type { LedgerErrorCode } from '../ledger/errors'
+import type { Metadata } from '../ledger/model'
+import type { HoldOutcome, LedgerStore, SettleFromHoldInput } from '../ledger/store'
+import type { FeeScheduleResolver } from './fees'
+
+/**
+ * Merchant currencies and opened owner wallets remembered, each; past it the memory starts over
+ * (both are only shortcuts: a currency is read again, opening a wallet twice changes nothing).
+ */
+export const ACCOUNTS_REMEMBERED_MAX = 10_000
+
+/** One customer-signed payment the ingest decided to settle. */
+export interface PaymentToSettle {
+  readonly authorization: AuthorizationBody
+  /** SHA-256 of the bytes the customer signed (protocol transferIdOf). */
+  readonly transferIdHex: string
+  /** Where the payment came from: the record's place in its chain, or an online approval. */
+  readonly metadata: Metadata
+}
+
+const LEDGER_REASONS: Partial<Record<LedgerErrorCode, Reason>> = {
+  HOLD_NOT_FOUND: Reason.VoucherUnknown,
+  CURRENCY_MISMATCH: Reason.CurrencyMismatch,
+  INSUFFICIENT_FUNDS: Reason.InsufficientFunds,
+}
+
+/** The reason a gateway is told when the ledger refused a payment. */
+export function ledgerRefusalReason(code: LedgerErrorCode): Reason {
+  return LEDGER_REASONS[code] ?? Reason.BadFormat
+}
+
+/** The ledger's settle input for a payment taken at `gateway` under the fee schedule `feeScheduleId`. */
+export function settleInput(gateway: GatewayView, payment: PaymentToSettle, feeScheduleId: string): SettleFromHoldInput {
+  const { authorization } = payment
+  return {
+    transferId: payment.transferIdHex,
+    voucherId: toHex(authorization.voucherId),
+    amountMinor: authorization.amountMinor,
+    merchantAccountId: gateway.merchantAccountId!,
+    ownerAccountId: walletAccountId(gateway.ownerUserId!, authorization.currency),
+    feeScheduleId,
+    gatewayEui: gateway.eui,
+    metadata: payment.metadata,
+  }
+}
+
+export class Settlement {
+  private readonly merchantCurrencies = new Map<string, string>()
+  private readonly openedWallets = new Set<string>()
+
+  constructor(private readonly ledger: LedgerStore, private readonly fees: FeeScheduleResolver) {}
+
+  /** The currency of the gateway's merchant account, which every payment it takes must be in. */
+  async merchantCurrency(gateway: GatewayView): Promise<string | undefined> {
+    const id = gateway.merchantAccountId
+    if (id === null) return undefined
+    let currency = this.merchantCurrencies.get(id)
+    if (currency === undefined) {
+      currency = (await this.ledger.account(id))?.currency
+      if (currency === undefined) return undefined
+      if (this.merchantCurrencies.size >= ACCOUNTS_REMEMBERED_MAX) this.merchantCurrencies.clear()
+      this.merchantCurrencies.set(id, currency)
+    }
+    return currency
+  }
+
+  /**
+   * Settles the payments, all taken at `gateway`, in one ledger call: one outcome per payment, in
+   * order. Each settles under the fee schedule in force (looked up once per currency) and pays the
+   * owner share into the owner's wallet in its currency, opened on first use.
+   */
+  async settle(gateway: GatewayView, payments: readonly PaymentToSettle[]): Promise<HoldOutcome[]> {
+    if (payments.length === 0) return []
+    const feeSchedules = new Map<string, string>()
+    const inputs: SettleFromHoldInput[] = []
+    for (const payment of payments) {
+      const currency = payment.authorization.currency
+      let feeScheduleId = feeSchedules.get(currency)
+      if (feeScheduleId === undefined) {
+        feeScheduleId = await this.fees.current(gateway.type, currency)
+        feeSchedules.set(currency, feeScheduleId)
+      }
+      inputs.push(settleInput(gateway, payment, feeScheduleId))
+    }
+    for (const currency of feeSchedules.keys()) await this.openOwnerWallet(gateway, currency)
+    return this.ledger.settleFromHolds(inputs)
+  }
+
+  private async openOwnerWallet(gateway: GatewayView, currency: string): Promise<void> {
+    const id = walletAccountId(gateway.ownerUserId!, currency)
+    if (this.openedWallets.has(id)) return
+    await this.ledger.openWallet({ id, userId: gateway.ownerUserId, currency })
+    if (this.openedWallets.size >= ACCOUNTS_REMEMBERED_MAX) this.openedWallets.clear()
+    this.openedWallets.add(id)
+  }
+}

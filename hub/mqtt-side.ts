@@ -1,0 +1,214 @@
+// The hub's MQTT side: the embedded broker (or an external one by URL), the hub's own client, and
+// what the hub does with each topic gateways publish to, one handler per message kind: record
+// batches answered by signed acks, online authorization and refund requests answered in one round
+// trip, proof and revocation catch-up requests. Retained state (the latest revocation delta, each
+// gateway's config) is published again on every start, so nothing stored goes unsent.
+
+import type { FastifyBaseLogger } from 'fastify'
+import { toHex } from '../protocol/bytes'
+import type { Clock } from '../protocol/clock'
+import { MessageType } from '../protocol/codec'
+import { ackCodec } from '../protocol/messages/ack'
+import { onlineAuthorizationResponseCodec } from '../protocol/messages/online-authorization'
+import { refundResponseCodec } from '../protocol/messages/refund'
+import { QueueFullError } from '../protocol/serial-queue'
+import { nodeEd25519 } from '../protocol/signature/node'
+import { gatewayTopic, hubTopicFilter, parseTopic, type GatewayTopicKind } from '../protocol/topics'
+import type { ProofPublisher } from './anchor/proof-publisher'
+import type { LateBoundBus } from './bus'
+import type { HubContext } from './context'
+import { signingKeyOf, type GatewayView } from './gateways/view'
+import type { RecordIngest } from './ingest/ingest'
+import { startBroker, type RunningBroker } from './mqtt/broker'
+import { GatewayPasswordVerifier } from './mqtt/gateway-password'
+import { connectHubClient, type HubClient } from './mqtt/hub-client'
+import { SeenNonces } from './mqtt/seen-nonces'
+import type { Refunds } from './refunds/refunds'
+import type { RevocationCatchUp } from './vouchers/revocation-catch-up'
+import type { Revocations } from './vouchers/revocations'
+
+export const HUB_CLIENT_ID = 'payall-hub'
+const HUB_USERNAME = 'payall-hub'
+/** Record batches being verified or settled at once: bounds memory and the work lost to a crash. */
+export const INGESTS_IN_FLIGHT_MAX = 8
+
+export interface MqttSideDependencies {
+  ingest: RecordIngest
+  /** Answers gateways' ProofRequests with ProofBundles on their proofs topic. */
+  proofs: Pick<ProofPublisher, 'answer'>
+  refunds: Refunds
+  revocations: Revocations
+  /** Answers gateways' RevocationCatchUpRequests on their revocations/catch-up topic. */
+  revocationCatchUp: Pick<RevocationCatchUp, 'answer'>
+  gatewayView(eui: string): GatewayView | undefined
+  /** Publishes every provisioned gateway's stored RiskConfig, retained. */
+  republishConfigs(): Promise<void>
+  bus: LateBoundBus
+  /** Times the hub client's reconnects and timeouts: the system's where not given. */
+  clock?: Clock
+}
+
+export interface MqttSide {
+  /** The broker URL gateways connect to. */
+  readonly url: string
+  /** The hub client: stops taking messages, finishes the one in hand, then the broker closes. */
+  stop(): Promise<void>
+}
+
+type Publish = HubClient['publish']
+/** What the hub does with one message a gateway published under its EUI. */
+type GatewayMessageHandler = (eui: string, payload: Uint8Array) => Promise<void>
+
+export async function startMqttSide(context: HubContext, deps: MqttSideDependencies): Promise<MqttSide> {
+  const { log } = context
+  const { broker, login, publicUrl } = await brokerToUse(context, deps)
+  let client: HubClient
+  try {
+    client = await connectHubClient({
+      ...login,
+      clientId: HUB_CLIENT_ID,
+      log: event => log.debug({ mqtt: event }, `hub client: ${event.kind}`),
+      ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+    })
+  } catch (error) {
+    await broker?.close()
+    throw error
+  }
+  deps.bus.attach(client)
+
+  const batches = new RecordBatchRoute(deps.ingest, (...args) => client.publish(...args), log)
+  const routes: ReadonlyArray<readonly [GatewayTopicKind, GatewayMessageHandler]> = [
+    ['records', (eui, payload) => batches.take(eui, payload)],
+    ['online/request', onlineRequestRoute(deps, (...args) => client.publish(...args), log)],
+    ['proofs/request', (eui, payload) => deps.proofs.answer(eui, payload)],
+    ['revocations/request', async (eui, payload) => {
+      await deps.revocationCatchUp.answer(eui, payload)
+        .catch(error => log.error({ err: error, eui }, 'a revocation catch-up was not answered; the gateway asks again'))
+    }],
+  ]
+  for (const [kind, handle] of routes) {
+    await client.subscribe(hubTopicFilter(kind), (topic, payload) => handle(gatewayOf(topic), new Uint8Array(payload)))
+  }
+
+  await deps.revocations.publishLatest()
+  await deps.republishConfigs()
+
+  return {
+    url: publicUrl,
+    async stop() {
+      try {
+        await client.close()
+        await batches.settled()
+      } finally {
+        await broker?.close()
+      }
+    },
+  }
+}
+
+/**
+ * Record batches are taken in arrival order but not awaited one by one: up to INGESTS_IN_FLIGHT_MAX
+ * are verified while earlier ones settle (the next batch waits, unacknowledged at the broker). A batch
+ * is safe once it is in the database and answered by a signed ack; until then its gateway keeps it
+ * and sends it again after its ack timeout. So a batch the ingest refuses (QUEUE_FULL: its queue is
+ * full) or fails on is logged and left unanswered, and comes again.
+ */
+export class RecordBatchRoute {
+  private readonly inFlight = new Set<Promise<void>>()
+
+  constructor(
+    private readonly ingest: Pick<RecordIngest, 'ingest'>,
+    private readonly publish: Publish,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** Resolves once the batch is taken, as soon as fewer than INGESTS_IN_FLIGHT_MAX are in flight. */
+  async take(eui: string, payload: Uint8Array): Promise<void> {
+    const job = this.ingest.ingest(eui, payload)
+      .then(async ack => {
+        if (ack !== null) await this.publish(gatewayTopic(eui, 'acks'), ackCodec.encode(ack))
+      })
+      .catch(error => this.log.error({ err: error, eui }, 'a record batch was not settled; the gateway will send it again'))
+      .finally(() => this.inFlight.delete(job))
+    this.inFlight.add(job)
+    while (this.inFlight.size >= INGESTS_IN_FLIGHT_MAX) await Promise.race(this.inFlight)
+  }
+
+  /** Settles once every batch taken so far is answered or given up. */
+  async settled(): Promise<void> {
+    await Promise.all(this.inFlight)
+  }
+}
+
+/**
+ * Online authorization and refund requests share one topic pair; the message type (the first byte)
+ * tells them apart. A request refused because its queue is full (QUEUE_FULL) gets no answer: the
+ * gateway's wait for it times out, as when the hub is unreachable.
+ */
+export function onlineRequestRoute(
+  deps: Pick<MqttSideDependencies, 'ingest' | 'refunds'>, publish: Publish, log: FastifyBaseLogger,
+): GatewayMessageHandler {
+  return async (eui, bytes) => {
+    let reply: Uint8Array | null
+    try {
+      reply = bytes[0] === MessageType.RefundRequest
+        ? await deps.refunds.handle(eui, bytes).then(answer => answer === null ? null : refundResponseCodec.encode(answer))
+        : await deps.ingest.authorizeOnline(eui, bytes).then(answer => answer === null ? null : onlineAuthorizationResponseCodec.encode(answer))
+    } catch (error) {
+      if (!(error instanceof QueueFullError)) throw error
+      log.warn({ err: error, eui }, 'an online request was not answered: the hub is busy; the gateway times out')
+      return
+    }
+    if (reply !== null) await publish(gatewayTopic(eui, 'online/response'), reply, { qos: 1 })
+  }
+}
+
+interface BrokerToUse {
+  /** The embedded broker, when no external one is configured. */
+  readonly broker: RunningBroker | undefined
+  /** Where and as whom the hub's own client logs in. */
+  readonly login: { readonly url: string; readonly username: string; readonly password: string }
+  readonly publicUrl: string
+}
+
+/** The external broker of config.mqttUrl, or the embedded one, started now with a fresh hub password. */
+async function brokerToUse(context: HubContext, deps: MqttSideDependencies): Promise<BrokerToUse> {
+  const { config, log } = context
+  if (config.mqttUrl !== undefined) {
+    const external = new URL(config.mqttUrl)
+    const username = decodeURIComponent(external.username) || HUB_USERNAME
+    const password = decodeURIComponent(external.password)
+    external.username = ''
+    external.password = ''
+    return { broker: undefined, login: { url: external.toString(), username, password }, publicUrl: external.toString() }
+  }
+  // A fresh secret per process: only this hub's own client can log in as the hub.
+  const login = { username: HUB_USERNAME, password: toHex(context.random(24)) }
+  const broker = await startBroker({
+    host: config.mqttHost,
+    port: config.mqttPort,
+    lookupGatewayKey: eui => signingKeyOf(deps.gatewayView(eui)),
+    verifier: new GatewayPasswordVerifier({
+      ed25519: nodeEd25519, clock: context.clock, seenNonces: new SeenNonces(context.db),
+    }),
+    hubCredentials: login,
+    log: event => {
+      if (event.kind === 'connect-refused' || event.kind === 'publish-refused' || event.kind === 'subscribe-refused'
+        || event.kind === 'queue-dropped' || event.kind === 'retained-refused'
+        || event.kind === 'client-error' || event.kind === 'broker-error') {
+        log.warn({ mqtt: event }, `mqtt: ${event.kind}`)
+      } else {
+        log.debug({ mqtt: event }, `mqtt: ${event.kind}`)
+      }
+    },
+  })
+  context.broker.boundPort = broker.port
+  const url = `mqtt://127.0.0.1:${broker.port}`
+  return { broker, login: { url, ...login }, publicUrl: config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? url : broker.url }
+}
+
+function gatewayOf(topic: string): string {
+  const parsed = parseTopic(topic)
+  if (parsed.kind === 'revocations') throw new Error(`not a gateway topic: ${topic}`)
+  return parsed.eui
+}

@@ -1,0 +1,44 @@
+// An ingest over an ingest world with a small queue, and a ledger whose settlements wait for the
+// test to let them through: how a test fills the queue without timing anything.
+
+import { nodeEd25519 } from '../../../protocol/signature/node'
+import { GatewayStore } from '../../../hub/gateways/store'
+import { feeScheduleResolver } from '../../../hub/ingest/fees'
+import { RecordIngest } from '../../../hub/ingest/ingest'
+import { VerifyPool } from '../../../hub/ingest/verify-pool'
+import type { Tap } from '../http/fixtures'
+import type { ingestWorld } from './world'
+
+type World = Awaited<ReturnType<typeof ingestWorld>>
+
+export function boundedIngest(t: Tap, w: World, jobsQueued_max: number): RecordIngest {
+  const pool = new VerifyPool(1)
+  t.teardown(() => pool.close())
+  const gateways = new GatewayStore(w.db)
+  return new RecordIngest({
+    store: w.store, ledger: w.ledger, pool, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
+    fees: feeScheduleResolver(w.ledger, w.clock),
+    gateway: eui => gateways.ingestView(eui),
+    revoke: async (ids, reason) => { await w.revocations.revoke(ids, reason) },
+    settings: { revocationGrace_ms: 10 * 60 * 1000, clockSkewMax_ms: 5 * 60 * 1000, rejectedBatchesKept_max: 100, jobsQueued_max },
+  })
+}
+
+/** Holds every settlement at the ledger until release(); entered() resolves once one is held. */
+export function holdSettlements(w: World): { entered(): Promise<void>; release(): void } {
+  const settle = w.ledger.settleFromHolds.bind(w.ledger)
+  let release!: () => void
+  const released = new Promise<void>(resolve => {
+    release = resolve
+  })
+  let enter!: () => void
+  const entered = new Promise<void>(resolve => {
+    enter = resolve
+  })
+  w.ledger.settleFromHolds = async inputs => {
+    enter()
+    await released
+    return settle(inputs)
+  }
+  return { entered: () => entered, release }
+}

@@ -1,0 +1,88 @@
+import t from 'tap'
+import { randomBytes } from 'node:crypto'
+import { Writable } from 'node:stream'
+import pino from 'pino'
+import { ackCodec, AckOutcome } from '../../protocol/messages/ack'
+import { onlineAuthorizationRequestCodec } from '../../protocol/messages/online-authorization'
+import { nodeEd25519 } from '../../protocol/signature/node'
+import { gatewayTopic } from '../../protocol/topics'
+import { GatewayStore } from '../../hub/gateways/store'
+import { onlineRequestRoute, RecordBatchRoute } from '../../hub/mqtt-side'
+import { Refunds } from '../../hub/refunds/refunds'
+import { RefundStore } from '../../hub/refunds/store'
+import { boundedIngest, holdSettlements } from './ingest/bounded-ingest'
+import { ingestWorld } from './ingest/world'
+
+function capturedLog() {
+  const lines: Array<{ level: number; msg: string; err?: { code?: string } }> = []
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line))
+      callback()
+    },
+  })
+  return { lines, log: pino({ level: 'debug' }, sink) }
+}
+
+function recordingPublish() {
+  const published: Array<{ topic: string; payload: Uint8Array }> = []
+  return { published, publish: async (topic: string, payload: Uint8Array | string) => {
+    published.push({ topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload })
+  } }
+}
+
+t.test('a batch the ingest refuses as QUEUE_FULL is logged and left unacked; sent again, it is acked', async t => {
+  const w = await ingestWorld(t)
+  const ingest = boundedIngest(t, w, 1)
+  const first = await w.addGateway('00000000000000C1')
+  const second = await w.addGateway('00000000000000C2')
+  const customer = await w.addCustomer(10_000, 9_000)
+  first.append(w.pay(customer.phone, first, 100))
+  second.append(w.pay(customer.phone, second, 200))
+  const { lines, log } = capturedLog()
+  const { published, publish } = recordingPublish()
+  const route = new RecordBatchRoute(ingest, publish, log)
+  const held = holdSettlements(w)
+
+  await route.take(first.eui, first.batch())
+  await held.entered()
+  await route.take(second.eui, second.batch())
+  held.release()
+  await route.settled()
+  t.same(published.map(message => message.topic), [gatewayTopic(first.eui, 'acks')], 'only the batch that had room is acked')
+  t.match(lines.find(line => line.msg.includes('will send it again')), { err: { code: 'QUEUE_FULL' } })
+
+  await route.take(second.eui, second.batch())
+  await route.settled()
+  t.equal(published.at(-1)!.topic, gatewayTopic(second.eui, 'acks'))
+  t.same(ackCodec.decode(published.at(-1)!.payload).entries.map(entry => entry.outcome), [AckOutcome.Settled])
+})
+
+t.test('an online request refused as QUEUE_FULL gets no answer and leaves the MQTT message handled', async t => {
+  const w = await ingestWorld(t)
+  const ingest = boundedIngest(t, w, 1)
+  const gateway = await w.addGateway('00000000000000C3')
+  const customer = await w.addCustomer(10_000, 9_000)
+  gateway.append(w.pay(customer.phone, gateway, 100))
+  const { lines, log } = capturedLog()
+  const { published, publish } = recordingPublish()
+  const gateways = new GatewayStore(w.db)
+  const refunds = new Refunds({
+    store: new RefundStore(w.db), ledger: w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
+    gateway: eui => gateways.ingestView(eui),
+  })
+  const route = onlineRequestRoute({ ingest, refunds }, publish, log)
+  const held = holdSettlements(w)
+
+  const running = ingest.ingest(gateway.eui, gateway.batch())
+  await held.entered()
+  const request = onlineAuthorizationRequestCodec.encode({ correlationId: randomBytes(16), authorization: w.pay(customer.phone, gateway, 50) })
+  await route(gateway.eui, request)
+  t.same(published, [], 'no answer: the gateway times out as if the hub were unreachable')
+  t.match(lines.find(line => line.msg.includes('not answered')), { err: { code: 'QUEUE_FULL' } })
+  held.release()
+  await running
+
+  await route(gateway.eui, request)
+  t.same(published.map(message => message.topic), [gatewayTopic(gateway.eui, 'online/response')], 'asked again, it is answered')
+})
