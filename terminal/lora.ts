@@ -13,9 +13,6 @@ import type { Clock } from './environment'
 import type { TerminalEmitter } from './events'
 import type { TerminalStore } from './store/store'
 
-export const LORA_INTERVAL_MS_DEFAULT = 15 * 60 * 1000
-export const LORA_UPLINK_PORT_DEFAULT = 10
-export const LORA_DOWNLINK_PORT_DEFAULT = 11
 const U16_MAX = 0xffff
 const U48_MAX = 2 ** 48 - 1
 
@@ -24,10 +21,6 @@ export interface LoraSettings {
   readonly uplinkPort: number
   readonly downlinkPort: number
 }
-
-export const LORA_SETTINGS_DEFAULT: LoraSettings = Object.freeze({
-  interval_ms: LORA_INTERVAL_MS_DEFAULT, uplinkPort: LORA_UPLINK_PORT_DEFAULT, downlinkPort: LORA_DOWNLINK_PORT_DEFAULT,
-})
 
 export interface IntervalTimers {
   setInterval(callback: () => void, interval_ms: number): unknown
