@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import mqtt from 'mqtt'
 import { DEFAULT_CONFIG } from '../terminal/config'
-import { systemClock, systemRandom } from '../terminal/environment'
+import { systemClock, systemRandom } from '../protocol/clock'
 import { startRuntime } from '../terminal/runtime'
 import { TerminalStore } from '../terminal/store/store'
 import { Counter, LastScreen, NO_PRINTER } from '../simulator/fleet/terminal'

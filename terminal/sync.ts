@@ -20,7 +20,7 @@ import { refundRequestCodec, refundResponseCodec } from '../protocol/messages/re
 import { revocationCatchUpRequestCodec } from '../protocol/messages/revocation-catch-up'
 import { transferRecordCodec } from '../protocol/messages/transfer-record'
 import type { Ed25519 } from '../protocol/signature/ed25519'
-import type { Clock, RandomBytes } from './environment'
+import { repeat, type Cancel, type Clock, type RandomBytes } from '../protocol/clock'
 import { TerminalError, type TerminalErrorCode } from './errors'
 import type { TerminalEmitter } from './events'
 import { judgeAck, judgeRevocationDelta, judgeRevocationList, judgeRiskConfig, type Refusal, type Trust } from './hub-messages'
@@ -122,11 +122,11 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   /** Proofs travel on topics every hub derives from the EUI (protocol/topics.ts), not on provisioned ones. */
   private readonly proofTopics: { readonly bundles: string; readonly requests: string }
   private readonly proofs: ProofKeeper
-  private proofTimer: NodeJS.Timeout | undefined
+  private stopProofRequests: Cancel = () => undefined
   /** A gateway's own revocation topics, derived from its EUI like the proof topics. */
   private readonly revocationTopics: { readonly catchUp: string; readonly requests: string }
   private readonly revocationCatchUpIntervalMs: number
-  private revocationTimer: NodeJS.Timeout | undefined
+  private stopCatchUps: Cancel = () => undefined
   /** The highest revocation serial the hub was heard at (in memory: the retained delta says it again on every connect). */
   private revocationSerialHeard = 0
   /** A catch-up was asked for in this interval: at most one is outstanding. */
@@ -141,7 +141,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   private readonly refundWaiters = new Map<string, Waiter<RefundAnswer>>()
   private rounds: Promise<unknown> = Promise.resolve()
   private queuedRound: Promise<SyncReport> | undefined
-  private retryTimer: NodeJS.Timeout | undefined
+  private cancelRetry: Cancel = () => undefined
   private linkWaiters: Array<() => void> = []
 
   constructor(private readonly options: SyncOptions) {
@@ -239,12 +239,12 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   waitOnline(timeoutMs: number): Promise<boolean> {
     if (this.linkUp) return Promise.resolve(true)
     return new Promise(resolve => {
-      const timer = setTimeout(() => {
+      const cancel = this.clock.setTimer(() => {
         this.linkWaiters = this.linkWaiters.filter(waiter => waiter !== wake)
         resolve(false)
       }, timeoutMs)
       const wake = (): void => {
-        clearTimeout(timer)
+        cancel()
         resolve(true)
       }
       this.linkWaiters.push(wake)
@@ -296,9 +296,9 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
       return Promise.resolve('unreachable')
     }
     const answer = new Promise<Answer | 'unreachable'>(resolve => {
-      const timer = setTimeout(() => finish('unreachable'), this.onlineTimeoutMs)
+      const cancel = this.clock.setTimer(() => finish('unreachable'), this.onlineTimeoutMs)
       const finish = (value: Answer | 'unreachable'): void => {
-        clearTimeout(timer)
+        cancel()
         waiters.delete(key)
         resolve(value)
       }
@@ -313,9 +313,9 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    clearTimeout(this.retryTimer)
-    clearInterval(this.proofTimer)
-    clearInterval(this.revocationTimer)
+    this.cancelRetry()
+    this.stopProofRequests()
+    this.stopCatchUps()
     this.failWaiters('SYNC_STOPPED', 'the sync was stopped')
     const client = this.client
     if (client !== undefined) {
@@ -348,17 +348,15 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     this.kick()
     // A gateway that was offline when its batches were anchored catches up; then it keeps asking now and then.
     this.askForProofs(client)
-    clearInterval(this.proofTimer)
-    this.proofTimer = setInterval(() => this.askForProofs(client), this.proofs.requestIntervalMs)
-    this.proofTimer.unref()
+    this.stopProofRequests()
+    this.stopProofRequests = repeat(this.clock, () => this.askForProofs(client), this.proofs.requestIntervalMs, { background: true })
     // The retained delta tells where the hub is; a gateway still behind after an interval asks again.
     this.catchUpAsked = false
-    clearInterval(this.revocationTimer)
-    this.revocationTimer = setInterval(() => {
+    this.stopCatchUps()
+    this.stopCatchUps = repeat(this.clock, () => {
       this.catchUpAsked = false
       if (this.revocationSerialHeard > this.store.revocations.state().serial) this.askForRevocations()
-    }, this.revocationCatchUpIntervalMs)
-    this.revocationTimer.unref()
+    }, this.revocationCatchUpIntervalMs, { background: true })
   }
 
   /** Asks the hub for the revocations missed since the serial held, unless asked already in this interval. */
@@ -383,8 +381,8 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
 
   private onLinkDown(): void {
     this.failWaiters('LINK_DOWN', 'the link to the hub went down')
-    clearInterval(this.proofTimer)
-    clearInterval(this.revocationTimer)
+    this.stopProofRequests()
+    this.stopCatchUps()
     if (!this.linkUp) return
     this.linkUp = false
     const nowMs = this.clock.nowMs()
@@ -524,9 +522,8 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     if (error !== null) {
       this.events.emit('sync-error', error)
       if (this.linkUp && !this.stopped && this.autoSync) {
-        clearTimeout(this.retryTimer)
-        this.retryTimer = setTimeout(() => this.kick(), this.retryAfterErrorMs)
-        this.retryTimer.unref()
+        this.cancelRetry()
+        this.cancelRetry = this.clock.setTimer(() => this.kick(), this.retryAfterErrorMs, { background: true })
       }
     }
     const pendingLeft = this.store.pendingTotals().reduce((sum, line) => sum + line.count, 0)
@@ -576,13 +573,13 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
       gatewayEui: this.eui, records: run.map(record => transferRecordCodec.decode(record.record)), head,
     })
     const acked = new Promise<AckApplied>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancel = this.clock.setTimer(() => {
         this.ackWaiters.delete(last.gatewaySeq)
         reject(new TerminalError('ACK_TIMEOUT', `no ack for records ${run[0]!.gatewaySeq}..${last.gatewaySeq} within ${this.ackTimeoutMs} ms`))
       }, this.ackTimeoutMs)
       this.ackWaiters.set(last.gatewaySeq, {
-        resolve: applied => { clearTimeout(timer); resolve(applied) },
-        reject: error => { clearTimeout(timer); reject(error) },
+        resolve: applied => { cancel(); resolve(applied) },
+        reject: error => { cancel(); reject(error) },
       })
     })
     // Rejections surface where the round awaits this batch; until then they must not go unhandled.

@@ -4,14 +4,12 @@
 // loads the real one (and its HCI bindings) only when a terminal is configured for BLE.
 
 import type { EventEmitter } from 'node:events'
+import type { Clock } from '../../protocol/clock'
 import type { PhoneLink } from '../devices'
 import {
   ATT_MTU_DEFAULT, BleError, FrameAssembler, frameChunks, PAYALL_REQUEST_CHARACTERISTIC_UUID, PAYALL_RESPONSE_CHARACTERISTIC_UUID,
   PAYALL_SERVICE_UUID, REQUEST_MAX_BYTES, RESPONSE_MAX_BYTES,
 } from './payall-service'
-import { systemTimer, type SetTimer } from '../timers'
-
-export type { SetTimer }
 
 export { BleError, type BleErrorCode } from './payall-service'
 
@@ -56,16 +54,14 @@ export interface BlePhoneLinkOptions {
   /** Discovery, subscription, the writes and the phone's answer together. */
   readonly exchangeTimeout_ms?: number
   readonly disconnectTimeout_ms?: number
-  readonly setTimer?: SetTimer
 }
 
 export class BlePhoneLink implements PhoneLink {
-  private readonly setTimer: SetTimer
-  private readonly timeouts_ms: Required<Omit<BlePhoneLinkOptions, 'setTimer'>>
+  private readonly timeouts_ms: Required<BlePhoneLinkOptions>
   private tail: Promise<unknown> = Promise.resolve()
 
-  constructor(private readonly noble: NobleCentral, options: BlePhoneLinkOptions = {}) {
-    this.setTimer = options.setTimer ?? systemTimer
+  /** Takes noble and the clock its timeouts run on. */
+  constructor(private readonly noble: NobleCentral, private readonly clock: Clock, options: BlePhoneLinkOptions = {}) {
     this.timeouts_ms = {
       poweredOnTimeout_ms: options.poweredOnTimeout_ms ?? 5_000,
       scanTimeout_ms: options.scanTimeout_ms ?? 30_000,
@@ -202,7 +198,7 @@ export class BlePhoneLink implements PhoneLink {
 
   private within<T>(promise: Promise<T>, timeout_ms: number, error: () => BleError): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const cancel = this.setTimer(() => reject(error()), timeout_ms)
+      const cancel = this.clock.setTimer(() => reject(error()), timeout_ms)
       promise.then(
         value => {
           cancel()

@@ -1,11 +1,9 @@
 // Text lines over an open serial port for the AT-command modems: lines end in CR LF or a bare LF,
 // are bounded in length, and survive garbage and bytes that are not UTF-8. Commands run one at a
-// time; each waits for its replies under a timeout from injectable timers.
+// time; each waits for its replies under a timeout on the injected clock.
 
-import { systemTimers, type Timers } from '../timers'
+import type { Cancel, Clock } from '../../protocol/clock'
 import { LoraError } from './modem'
-
-export type { Timers }
 
 /** What a driver needs of an open port: a serialport SerialPort or SerialPortMock fits. */
 export interface SerialLink {
@@ -26,7 +24,6 @@ export interface AtLineOptions {
   /** Every line no command claimed: events, late replies, garbage. */
   readonly onUnsolicited: (line: string) => void
   readonly onNoise?: (noise: LineNoise) => void
-  readonly timers?: Timers
   readonly lineMax_chars?: number
 }
 
@@ -56,7 +53,7 @@ interface Waiter {
 export class AtLine {
   private readonly link: SerialLink
   private readonly options: AtLineOptions
-  private readonly timers: Timers
+  private readonly clock: Clock
   private readonly lineMax_chars: number
   private partial = ''
   private discarding = false
@@ -69,10 +66,10 @@ export class AtLine {
   private readonly onData = (chunk: Buffer) => this.receive(chunk)
   private readonly onClose = () => this.close('the port closed')
 
-  constructor(link: SerialLink, options: AtLineOptions) {
+  constructor(link: SerialLink, clock: Clock, options: AtLineOptions) {
     this.link = link
     this.options = options
-    this.timers = options.timers ?? systemTimers
+    this.clock = clock
     this.lineMax_chars = options.lineMax_chars ?? LINE_MAX_CHARS_DEFAULT
     if (!Number.isSafeInteger(this.lineMax_chars) || this.lineMax_chars < 16) {
       throw new LoraError('BAD_SETTINGS', `lineMax_chars must be an integer >= 16, got ${this.lineMax_chars}`)
@@ -136,9 +133,9 @@ export class AtLine {
     if (this.waiter !== undefined) throw new Error('assertion failed: one expect at a time')
     if (this.closedReason !== undefined) return Promise.reject(new LoraError('CLOSED', this.closedReason))
     return new Promise<Value>((resolve, reject) => {
-      let timer: unknown
+      let cancel: Cancel = () => undefined
       const finish = () => {
-        this.timers.clearTimeout(timer)
+        cancel()
         this.waiter = undefined
       }
       const waiter: Waiter = {
@@ -165,7 +162,7 @@ export class AtLine {
         },
       }
       this.waiter = waiter
-      timer = this.timers.setTimeout(() => {
+      cancel = this.clock.setTimer(() => {
         if (this.waiter !== waiter) return
         // After a quiet timeout, a partial line is a reply cut short: it must not prefix the next one.
         if (this.partial !== '') this.noise({ kind: 'partial-dropped', text: this.partial })

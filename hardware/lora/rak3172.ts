@@ -2,7 +2,8 @@
 // OTAA, join, send, hear `+EVT:RX_*` downlinks. Replies are read leniently: firmware versions
 // differ in case, in spaces or underscores inside event names, and in extra or split RX fields.
 
-import { AtLine, type AtSession, type LineNoise, type SerialLink, type Timers } from './at-line'
+import type { Clock } from '../../protocol/clock'
+import { AtLine, type AtSession, type LineNoise, type SerialLink } from './at-line'
 import { LoraError, assertApplicationPort, maxPayloadBytes, type LoraDownlink, type LoraJoinSettings, type LoraModem, type LoraRegion } from './modem'
 import { DownlinkListeners, checkJoinSettings, checkPayload, downlinkPayload } from './modem-common'
 
@@ -74,7 +75,6 @@ function parseRx(window: string, body: string): Rui3Reply {
 }
 
 export interface Rak3172Options {
-  readonly timers?: Timers
   /** For a command's OK or error. */
   readonly reply_timeout_ms?: number
   /** For `+EVT:JOINED` after `AT+JOIN`: the modem tries `joinAttempts` times, 10 s apart. */
@@ -103,15 +103,14 @@ export class Rak3172 implements LoraModem {
   private joinedNow = false
   private splitRx: { rssi?: number; snr?: number } | undefined
 
-  /** Takes an open port at 115200 baud; close() leaves it open for its owner. */
-  constructor(port: SerialLink, options: Rak3172Options = {}) {
+  /** Takes an open port at 115200 baud and the clock its timeouts run on; close() leaves the port open for its owner. */
+  constructor(port: SerialLink, clock: Clock, options: Rak3172Options = {}) {
     this.reply_timeout_ms = options.reply_timeout_ms ?? 2_000
     this.joinAttempts = options.joinAttempts ?? 8
     this.join_timeout_ms = options.join_timeout_ms ?? (this.joinAttempts + 1) * 12_000
     this.send_timeout_ms = options.send_timeout_ms ?? 30_000
-    this.line = new AtLine(port, {
+    this.line = new AtLine(port, clock, {
       onUnsolicited: (text) => this.unsolicited(text),
-      ...(options.timers !== undefined ? { timers: options.timers } : {}),
       ...(options.onNoise !== undefined ? { onNoise: options.onNoise } : {}),
     })
   }

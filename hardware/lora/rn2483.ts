@@ -2,7 +2,8 @@
 // join and uplinks. Every command gets a first reply (`ok` or an error word); join and tx then
 // get a second one (`accepted`/`denied`, `mac_tx_ok`/`mac_rx`/`mac_err`).
 
-import { AtLine, type AtSession, type LineNoise, type SerialLink, type Timers } from './at-line'
+import type { Clock } from '../../protocol/clock'
+import { AtLine, type AtSession, type LineNoise, type SerialLink } from './at-line'
 import { LoraError, assertApplicationPort, maxPayloadBytes, type LoraDownlink, type LoraJoinSettings, type LoraModem, type LoraRegion } from './modem'
 import { DownlinkListeners, checkJoinSettings, checkPayload, downlinkPayload } from './modem-common'
 
@@ -45,7 +46,6 @@ export function parseRn2483Line(line: string): Rn2483Reply {
 }
 
 export interface Rn2483Options {
-  readonly timers?: Timers
   readonly reply_timeout_ms?: number
   /** For `accepted`/`denied`: one join request and its two receive windows. */
   readonly join_timeout_ms?: number
@@ -67,15 +67,14 @@ export class Rn2483 implements LoraModem {
   private dataRateNow = 0
   private joinedNow = false
 
-  /** Takes an open port at 57600 baud; close() leaves it open for its owner. */
-  constructor(port: SerialLink, options: Rn2483Options = {}) {
+  /** Takes an open port at 57600 baud and the clock its timeouts run on; close() leaves the port open for its owner. */
+  constructor(port: SerialLink, clock: Clock, options: Rn2483Options = {}) {
     this.reply_timeout_ms = options.reply_timeout_ms ?? 2_000
     this.join_timeout_ms = options.join_timeout_ms ?? 20_000
     this.send_timeout_ms = options.send_timeout_ms ?? 30_000
-    this.line = new AtLine(port, {
+    this.line = new AtLine(port, clock, {
       // The RN2483 speaks only when spoken to, but prints its version line after a reset.
       onUnsolicited: () => undefined,
-      ...(options.timers !== undefined ? { timers: options.timers } : {}),
       ...(options.onNoise !== undefined ? { onNoise: options.onNoise } : {}),
     })
   }

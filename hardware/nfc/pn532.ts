@@ -5,11 +5,11 @@
 // retry is bounded.
 
 import { concatBytes } from '../../protocol/bytes'
+import type { Cancel, Clock } from '../../protocol/clock'
 import { Pn532Error } from './errors'
 import {
   FrameParser, ackFrame, nackFrame, TFI_PN532_TO_HOST, encodeCommandFrame, hexByte, type ParseEvent,
 } from './pn532-frame'
-import { systemTimers, type Timers } from '../timers'
 
 /** What the driver needs of a serial port: serialport's SerialPort and SerialPortMock both fit. */
 export interface Pn532Port {
@@ -72,7 +72,6 @@ export interface PassiveTarget {
 }
 
 export interface Pn532Options {
-  readonly timers?: Timers
   /** How long the chip has to ACK a command before it is sent again. */
   readonly ackTimeoutMs?: number
   /** How long the chip has to answer an ACKed command before it is aborted. */
@@ -107,8 +106,8 @@ type Waiter = (event: ParseEvent | 'timeout') => void
 
 export class Pn532 {
   readonly #port: Pn532Port
-  readonly #timers: Timers
-  readonly #options: Required<Omit<Pn532Options, 'timers'>>
+  readonly #clock: Clock
+  readonly #options: Required<Pn532Options>
   readonly #parser = new FrameParser()
   readonly #inbox: ParseEvent[] = []
   readonly #onData = (chunk: Buffer): void => this.#receive(chunk)
@@ -117,9 +116,10 @@ export class Pn532 {
   #queued = 0
   #closed = false
 
-  constructor(port: Pn532Port, options: Pn532Options = {}) {
+  /** Takes an open port and the clock its ACK and response timeouts run on. */
+  constructor(port: Pn532Port, clock: Clock, options: Pn532Options = {}) {
     this.#port = port
-    this.#timers = options.timers ?? systemTimers
+    this.#clock = clock
     this.#options = {
       ackTimeoutMs: checkCount(options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs, 'ackTimeoutMs', 1),
       responseTimeoutMs: checkCount(options.responseTimeoutMs ?? DEFAULTS.responseTimeoutMs, 'responseTimeoutMs', 1),
@@ -305,12 +305,9 @@ export class Pn532 {
     if (!this.#closed) await this.#write(ackFrame())
   }
 
-  #deadline(delayMs: number): { expired: boolean; cancel(): void } {
-    const deadline = {
-      expired: false,
-      cancel: () => this.#timers.clearTimeout(handle),
-    }
-    const handle = this.#timers.setTimeout(() => {
+  #deadline(delayMs: number): { expired: boolean; cancel: Cancel } {
+    const deadline: { expired: boolean; cancel: Cancel } = { expired: false, cancel: () => undefined }
+    deadline.cancel = this.#clock.setTimer(() => {
       deadline.expired = true
       this.#waiter?.('timeout')
     }, delayMs)

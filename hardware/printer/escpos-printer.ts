@@ -3,12 +3,10 @@
 // typed error before any byte of the receipt is sent, then writes the job within a time limit.
 
 import type { SerialPortStream } from '@serialport/stream'
+import type { Cancel, Clock } from '../../protocol/clock'
 import { CodedError } from '../../protocol/errors'
 import type { PrintExtras, Printer } from '../devices'
 import { EscPosError, receiptBytes, statusRequest, STATUS_REQUEST } from './escpos'
-import { systemTimer, type SetTimer } from '../timers'
-
-export type { SetTimer }
 
 export type PrinterErrorCode =
   | 'PAPER_OUT'
@@ -65,13 +63,12 @@ export interface EscPosPrinterOptions {
   /** Time for a job to leave the port (flow control can hold it back forever). */
   readonly writeTimeout_ms?: number
   readonly qrModuleSize?: number
-  readonly setTimer?: SetTimer
 }
 
 export class EscPosPrinter implements Printer {
   private readonly statusTimeout_ms: number
   private readonly writeTimeout_ms: number
-  private readonly setTimer: SetTimer
+  private readonly clock: Clock
   private waitingForStatus: ((byte: number) => void) | undefined
   /** One job or status query at a time: their bytes and answers never interleave. */
   private tail: Promise<unknown> = Promise.resolve()
@@ -85,10 +82,11 @@ export class EscPosPrinter implements Printer {
   /** Each write reports its own error to its job; without a listener the stream's 'error' event would crash the process. */
   private readonly onError = (): void => undefined
 
-  constructor(private readonly port: SerialPortStream, private readonly options: EscPosPrinterOptions = {}) {
+  /** Takes an open port and the clock its status and write timeouts run on. */
+  constructor(private readonly port: SerialPortStream, clock: Clock, private readonly options: EscPosPrinterOptions = {}) {
     this.statusTimeout_ms = options.statusTimeout_ms ?? 1_000
     this.writeTimeout_ms = options.writeTimeout_ms ?? 10_000
-    this.setTimer = options.setTimer ?? systemTimer
+    this.clock = clock
     port.on('data', this.onData)
     port.on('error', this.onError)
   }
@@ -131,9 +129,9 @@ export class EscPosPrinter implements Printer {
   }
 
   private async query(which: number): Promise<number> {
-    let cancelTimer: () => void = () => undefined
+    let cancelTimer: Cancel = () => undefined
     const answer = new Promise<number>((resolve, reject) => {
-      cancelTimer = this.setTimer(() => {
+      cancelTimer = this.clock.setTimer(() => {
         this.waitingForStatus = undefined
         reject(new PrinterError('NO_ANSWER', `no answer to DLE EOT ${which} within ${this.statusTimeout_ms} ms`))
       }, this.statusTimeout_ms)
@@ -167,7 +165,7 @@ export class EscPosPrinter implements Printer {
         if (error === undefined) resolve()
         else reject(error)
       }
-      const cancel = this.setTimer(
+      const cancel = this.clock.setTimer(
         () => finish(new PrinterError('WRITE_TIMEOUT', `${bytes.length} bytes not sent within ${this.writeTimeout_ms} ms`)),
         this.writeTimeout_ms,
       )

@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import { formatAmount } from '../../protocol/money'
 import { nodeEd25519 } from '../../protocol/signature/node'
-import { systemClock, systemRandom } from '../../terminal/environment'
+import { systemClock, systemRandom } from '../../protocol/clock'
 import { generateEui, initTerminal } from '../../terminal/init'
 import { provision } from '../../terminal/provision'
 import type { TerminalStore } from '../../terminal/store/store'
