@@ -5,6 +5,7 @@
 
 import type { EventEmitter } from 'node:events'
 import type { Clock } from '../../protocol/clock'
+import { SerialQueue } from '../../protocol/serial-queue'
 import type { PhoneLink } from '../devices'
 import {
   ATT_MTU_DEFAULT, BleError, FrameAssembler, frameChunks, PAYALL_REQUEST_CHARACTERISTIC_UUID, PAYALL_RESPONSE_CHARACTERISTIC_UUID,
@@ -56,9 +57,12 @@ export interface BlePhoneLinkOptions {
   readonly disconnectTimeout_ms?: number
 }
 
+/** Exchanges queued, the running one included; the next is refused QUEUE_FULL (a counter takes one payment at a time). */
+export const BLE_EXCHANGES_MAX = 4
+
 export class BlePhoneLink implements PhoneLink {
   private readonly timeouts_ms: Required<BlePhoneLinkOptions>
-  private tail: Promise<unknown> = Promise.resolve()
+  private readonly exchanges = new SerialQueue(BLE_EXCHANGES_MAX, 'the BLE link')
 
   /** Takes noble and the clock its timeouts run on. */
   constructor(private readonly noble: NobleCentral, private readonly clock: Clock, options: BlePhoneLinkOptions = {}) {
@@ -71,14 +75,15 @@ export class BlePhoneLink implements PhoneLink {
     }
   }
 
-  /** Sends the request to the next phone in range and resolves with its answer; one exchange at a time. */
+  /**
+   * Sends the request to the next phone in range and resolves with its answer; one exchange at a
+   * time, QUEUE_FULL (QueueFullError) past BLE_EXCHANGES_MAX queued.
+   */
   exchange(request: Uint8Array): Promise<Uint8Array> {
     if (request.length > REQUEST_MAX_BYTES) {
       return Promise.reject(new BleError('TOO_LARGE', `a ${request.length}-byte request exceeds ${REQUEST_MAX_BYTES}`))
     }
-    const run = this.tail.then(() => this.exchangeOnce(request))
-    this.tail = run.catch(() => undefined)
-    return run
+    return this.exchanges.run(() => this.exchangeOnce(request))
   }
 
   /** Resolves once the adapter is powered on; NOT_POWERED when it is not in time. */

@@ -3,6 +3,7 @@
 // time; each waits for its replies under a timeout on the injected clock.
 
 import type { Cancel, Clock } from '../../protocol/clock'
+import { QueueFullError, SerialQueue } from '../../protocol/serial-queue'
 import { LoraError } from './modem'
 
 /** What a driver needs of an open port: a serialport SerialPort or SerialPortMock fits. */
@@ -41,7 +42,8 @@ export interface AtSession {
 export const LINE_MAX_CHARS_DEFAULT = 1024
 /** Lines held for a command between two reads; a modem sending more is misbehaving. */
 const INBOX_LINES_MAX = 64
-const WAITING_COMMANDS_MAX = 16
+/** Commands queued for the port, the running one included; the next is refused BUSY at once. */
+const COMMANDS_MAX = 16
 // Printable ASCII: what both modems send; anything else at a line's ends is line noise.
 const EDGE_NOISE = /^[^\x21-\x7e]+|[^\x21-\x7e]+$/g
 
@@ -59,8 +61,7 @@ export class AtLine {
   private discarding = false
   private inbox: string[] | undefined
   private waiter: Waiter | undefined
-  private queueTail: Promise<unknown> = Promise.resolve()
-  private waitingCommands = 0
+  private readonly commands = new SerialQueue(COMMANDS_MAX, 'the modem line')
   private closedReason: string | undefined
 
   private readonly onData = (chunk: Buffer) => this.receive(chunk)
@@ -83,29 +84,29 @@ export class AtLine {
     return this.closedReason !== undefined
   }
 
-  /** Runs `work` when every command before it has finished; at most WAITING_COMMANDS_MAX wait. */
+  /**
+   * Runs `work` when every command before it has finished. At most COMMANDS_MAX are queued, the
+   * running one included: past that the command is refused BUSY, the modem's word for it, at once.
+   */
   exclusive<Value>(work: (session: AtSession) => Promise<Value>): Promise<Value> {
     if (this.closedReason !== undefined) return Promise.reject(new LoraError('CLOSED', this.closedReason))
-    if (this.waitingCommands >= WAITING_COMMANDS_MAX) {
-      return Promise.reject(new LoraError('BUSY', `${this.waitingCommands} commands already wait for the modem`))
+    return this.commands.run(() => this.session(work)).catch((error: unknown) => {
+      if (error instanceof QueueFullError) throw new LoraError('BUSY', `${COMMANDS_MAX} commands already wait for the modem`, { cause: error })
+      throw error
+    })
+  }
+
+  private async session<Value>(work: (session: AtSession) => Promise<Value>): Promise<Value> {
+    if (this.closedReason !== undefined) throw new LoraError('CLOSED', this.closedReason)
+    this.inbox = []
+    try {
+      return await work({ write: (line) => this.write(line), expect: (timeout_ms, read) => this.expect(timeout_ms, read) })
+    } finally {
+      const leftover = this.inbox ?? []
+      this.inbox = undefined
+      this.waiter = undefined
+      for (const line of leftover) this.unsolicited(line)
     }
-    this.waitingCommands++
-    const run = async (): Promise<Value> => {
-      this.waitingCommands--
-      if (this.closedReason !== undefined) throw new LoraError('CLOSED', this.closedReason)
-      this.inbox = []
-      try {
-        return await work({ write: (line) => this.write(line), expect: (timeout_ms, read) => this.expect(timeout_ms, read) })
-      } finally {
-        const leftover = this.inbox ?? []
-        this.inbox = undefined
-        this.waiter = undefined
-        for (const line of leftover) this.unsolicited(line)
-      }
-    }
-    const result = this.queueTail.then(run, run)
-    this.queueTail = result.catch(() => undefined)
-    return result
   }
 
   /** Stops listening and fails the command in progress; the port stays open for its owner to close. */

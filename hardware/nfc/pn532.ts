@@ -6,6 +6,7 @@
 
 import { concatBytes } from '../../protocol/bytes'
 import type { Cancel, Clock } from '../../protocol/clock'
+import { QueueFullError, SerialQueue } from '../../protocol/serial-queue'
 import { Pn532Error } from './errors'
 import {
   FrameParser, ackFrame, nackFrame, TFI_PN532_TO_HOST, encodeCommandFrame, hexByte, type ParseEvent,
@@ -88,7 +89,7 @@ export interface Pn532Options {
   readonly passiveActivationRetries?: number
 }
 
-/** Commands waiting for the chip, the running one included. */
+/** Commands waiting for the chip, the running one included; the next is refused BUSY at once. */
 const QUEUE_MAX = 8
 /** Parse events held while nobody waits for them; older ones are dropped. */
 const INBOX_MAX = 16
@@ -112,8 +113,7 @@ export class Pn532 {
   readonly #inbox: ParseEvent[] = []
   readonly #onData = (chunk: Buffer): void => this.#receive(chunk)
   #waiter: Waiter | undefined
-  #tail: Promise<unknown> = Promise.resolve()
-  #queued = 0
+  readonly #commands = new SerialQueue(QUEUE_MAX, 'the PN532')
   #closed = false
 
   /** Takes an open port and the clock its ACK and response timeouts run on. */
@@ -205,14 +205,10 @@ export class Pn532 {
 
   #serialised<T>(run: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Pn532Error('IO', 'the driver is closed'))
-    if (this.#queued >= QUEUE_MAX) return Promise.reject(new Pn532Error('BUSY', `${QUEUE_MAX} commands already wait for the chip`))
-    this.#queued += 1
-    const result = this.#tail.then(run)
-    this.#tail = result.then(
-      () => { this.#queued -= 1 },
-      () => { this.#queued -= 1 },
-    )
-    return result
+    return this.#commands.run(run).catch((error: unknown) => {
+      if (error instanceof QueueFullError) throw new Pn532Error('BUSY', `${QUEUE_MAX} commands already wait for the chip`, { cause: error })
+      throw error
+    })
   }
 
   /** One command: send, wait for ACK (resending), wait for the response (NACKing bad frames). */

@@ -5,6 +5,7 @@
 import type { SerialPortStream } from '@serialport/stream'
 import type { Cancel, Clock } from '../../protocol/clock'
 import { CodedError } from '../../protocol/errors'
+import { SerialQueue } from '../../protocol/serial-queue'
 import type { PrintExtras, Printer } from '../devices'
 import { EscPosError, receiptBytes, statusRequest, STATUS_REQUEST } from './escpos'
 
@@ -57,6 +58,9 @@ function assertFixedBits(byte: number, what: string): void {
   }
 }
 
+/** Jobs and status queries queued, the running one included: more means the printer is stuck, and the next is refused QUEUE_FULL. */
+export const PRINTER_JOBS_MAX = 4
+
 export interface EscPosPrinterOptions {
   /** Time for a status byte to come back. */
   readonly statusTimeout_ms?: number
@@ -71,7 +75,7 @@ export class EscPosPrinter implements Printer {
   private readonly clock: Clock
   private waitingForStatus: ((byte: number) => void) | undefined
   /** One job or status query at a time: their bytes and answers never interleave. */
-  private tail: Promise<unknown> = Promise.resolve()
+  private readonly jobs = new SerialQueue(PRINTER_JOBS_MAX, 'the printer')
   private readonly onData = (chunk: Buffer): void => {
     const waiter = this.waitingForStatus
     // Bytes nobody asked for (a status answered after its timeout, noise) are dropped.
@@ -181,9 +185,8 @@ export class EscPosPrinter implements Printer {
     })
   }
 
+  /** Runs `job` after the ones before it; QUEUE_FULL (QueueFullError) past PRINTER_JOBS_MAX. */
   private serially<T>(job: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(job, job)
-    this.tail = run.catch(() => undefined)
-    return run
+    return this.jobs.run(job)
   }
 }

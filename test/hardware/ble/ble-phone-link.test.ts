@@ -98,6 +98,16 @@ t.test('an adapter that is unsupported: NOT_POWERED at once, without waiting for
   t.equal(clock.pendingTimers, 0, 'its timer was cancelled')
 })
 
+t.test('at most four exchanges wait for the link; a fifth is refused QUEUE_FULL at once', async t => {
+  const adapter = new FakeBleAdapter()
+  adapter.adapterState = 'unsupported'
+  const link = new BlePhoneLink(adapter.noble(), new ManualClock(0))
+  const queued = Array.from({ length: 4 }, () => link.exchange(request()))
+  await t.rejects(link.exchange(request()), { name: 'QueueFullError', code: 'QUEUE_FULL' })
+  for (const exchange of queued) await t.rejects(exchange, { code: 'NOT_POWERED' })
+  await t.rejects(link.exchange(request()), { code: 'NOT_POWERED' }, 'room again once they ended')
+})
+
 t.test('no phone in range: NO_PHONE, and the scan stops', async t => {
   const adapter = new FakeBleAdapter()
   const { phone } = phoneWithVoucher()

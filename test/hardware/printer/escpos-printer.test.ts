@@ -88,6 +88,17 @@ t.test('an open cover and a printer fault are their own errors', async t => {
   t.same(device.paperItems, [])
 })
 
+t.test('at most four jobs wait for the printer; a fifth is refused QUEUE_FULL at once', async t => {
+  const { port, device } = await openPrinterPort(t)
+  const printer = new EscPosPrinter(port, new ManualClock(0))
+  const jobs = ['a', 'b', 'c', 'd'].map(text => printer.print(`${text}\n`))
+  await t.rejects(printer.print('e\n'), { name: 'QueueFullError', code: 'QUEUE_FULL' })
+  await Promise.all(jobs)
+  t.same(device.receipts().map(receipt => receipt.lines), [['a'], ['b'], ['c'], ['d']], 'the four queued came out in order')
+  await printer.print('f\n')
+  t.equal(device.receipts().length, 5, 'room again once they were printed')
+})
+
 t.test('a printer that never answers the status request: NO_ANSWER, and the next job works', async t => {
   const { port, device } = await openPrinterPort(t)
   const clock = new ManualClock(0)
