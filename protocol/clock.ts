@@ -101,6 +101,14 @@ export class ManualClock implements Clock {
     return this.pending.size
   }
 
+  /**
+   * When the earliest pending timer is due; undefined when none is. A test that waits on I/O moves the
+   * clock to it only once the I/O has nothing left to do, so a timeout fires exactly when it would matter.
+   */
+  nextDueMs(): number | undefined {
+    return this.nextDue(Number.MAX_SAFE_INTEGER)?.dueAtMs
+  }
+
   /** Sets the time without firing anything: a clock that jumps (forward or back), as a skewed one does. */
   set(nowMs: number): void {
     assert(Number.isSafeInteger(nowMs), 'the time is an integer millisecond')

@@ -52,6 +52,25 @@ export const GATEWAY_SUBSCRIBE_KINDS: readonly GatewayTopicKind[] = Object.freez
   'revocations/catch-up',
 ] as const)
 
+/**
+ * The topics a gateway is given at provisioning, by name: the hub's provisioning reply carries them
+ * and the gateway keeps them in its store. They are topics of this tree (the hub builds them with
+ * gatewayTopic() and REVOCATIONS_TOPIC), named for what the gateway does with each.
+ */
+export interface GatewayTopics {
+  readonly records: string
+  readonly acks: string
+  readonly config: string
+  readonly revocations: string
+  readonly onlineRequest: string
+  readonly onlineResponse: string
+}
+
+/** The names of a GatewayTopics, in the order the provisioning reply lists them. */
+export const GATEWAY_TOPIC_NAMES: ReadonlyArray<keyof GatewayTopics> = Object.freeze([
+  'records', 'acks', 'config', 'revocations', 'onlineRequest', 'onlineResponse',
+] as const)
+
 export function isGatewayTopicKind(value: unknown): value is GatewayTopicKind {
   return typeof value === 'string' && (GATEWAY_TOPIC_KINDS as readonly string[]).includes(value)
 }

@@ -12,7 +12,7 @@ import { reasonName, type Reason } from '../protocol/reasons'
 import { ProtocolError } from '../protocol/errors'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { DEFAULT_CONFIG, loadTerminalConfig } from './config'
-import { systemClock, systemRandom, type Clock, type RandomBytes } from './environment'
+import { systemClock, systemRandom, type Clock, type RandomBytes } from '../protocol/clock'
 import { TerminalError } from './errors'
 import { TerminalEmitter } from './events'
 import { checkDevices, doctorText } from './doctor'
@@ -20,7 +20,6 @@ import type { DeviceHost } from './devices'
 import { loadHardwareConfig } from './hardware-config'
 import { initTerminal } from './init'
 import { logEvents, runCounter } from './run'
-import type { IntervalTimers } from './lora'
 import { systemHost } from './system-host'
 import { simulatedCounter } from '../simulator/counter/session'
 import type { SimulatedLoraNetwork } from '../simulator/counter/lora-network'
@@ -104,8 +103,8 @@ export interface CliIo {
   console?: { input: DeviceHost['input']; output: NodeJS.WritableStream }
   /** run --simulate: a simulated LoRaWAN network for its emulated modem to join (payall-sim counter --lora). */
   loraNetwork?: SimulatedLoraNetwork
-  /** run: the LoRa report interval's timers, for a test to tick; the system's by default. */
-  loraTimers?: IntervalTimers
+  /** run: the LoRa reporter's clock, for a test to move the report interval by hand; `clock` by default. */
+  loraClock?: Clock
 }
 
 type Options = Record<string, string | boolean | undefined>
@@ -371,7 +370,7 @@ async function doctor(dataDir: string, options: Options, io: CliIo): Promise<num
     io.err(`payall-terminal doctor: no hardware file (--hardware FILE, $PAYALL_TERMINAL_HARDWARE or ${join(dataDir, HARDWARE_FILE)})\n`)
     return 1
   }
-  const checks = await checkDevices(loadHardwareConfig(file), io.deviceHost?.() ?? systemHost())
+  const checks = await checkDevices(loadHardwareConfig(file), io.deviceHost?.() ?? systemHost(io.clock), io.clock)
   if (options.json === true) io.out(JSON.stringify({ ok: checks.every(check => check.ok), devices: checks }) + '\n')
   else io.out(doctorText(checks))
   return checks.every(check => check.ok) ? 0 : 1
@@ -406,7 +405,7 @@ async function run(dataDir: string, options: Options, io: CliIo): Promise<number
       const syncOptions = { ...simulated.syncOptions, ...io.syncOptions, ...(simulated.syncOptions.connect !== undefined && { connect: simulated.syncOptions.connect }) }
       return await runCounter(store, config, simulated.hardware, simulated.host, { ...io, syncOptions }, simulated.decorations)
     }
-    return await runCounter(store, config, hardware!, io.deviceHost?.() ?? systemHost(), io)
+    return await runCounter(store, config, hardware!, io.deviceHost?.() ?? systemHost(io.clock), io)
   } finally {
     store.close()
   }

@@ -2,6 +2,7 @@
 // payment policy, the local day for reports, how long proved records are kept. Validated field by field; an error names the field.
 
 import { readFileSync } from 'node:fs'
+import { LORA_DOWNLINK_PORT_DEFAULT, LORA_UPLINK_PORT_DEFAULT } from '../protocol/lora-ports'
 import { MERCHANT_NAME_BYTES_MAX } from '../protocol/messages/payment-request'
 import { TerminalError } from './errors'
 import { PAYMENT_POLICIES, type PaymentPolicy } from './payment'
@@ -25,7 +26,7 @@ export interface TerminalConfig {
 
 export const DEFAULT_CONFIG: TerminalConfig = Object.freeze({
   language: 'en', merchantName: 'PayAll merchant', policy: undefined, utcOffsetMinutes: 0, printReceipts: true,
-  recordRetentionDays: 30, loraIntervalMinutes: 15, loraUplinkPort: 10, loraDownlinkPort: 11,
+  recordRetentionDays: 30, loraIntervalMinutes: 15, loraUplinkPort: LORA_UPLINK_PORT_DEFAULT, loraDownlinkPort: LORA_DOWNLINK_PORT_DEFAULT,
 })
 
 const FIELDS = [

@@ -15,6 +15,7 @@ import { Rn2483 } from '../hardware/lora/rn2483'
 import { NfcPhoneLink } from '../hardware/nfc/nfc-phone-link'
 import { Pn532 } from '../hardware/nfc/pn532'
 import { EscPosPrinter } from '../hardware/printer/escpos-printer'
+import type { Clock } from '../protocol/clock'
 import { TerminalError } from './errors'
 import type { BoardConfig, HardwareConfig } from './hardware-config'
 
@@ -45,78 +46,97 @@ export interface TerminalDevices {
 
 const NO_PRINTER: Printer = { print: async () => undefined }
 
-/** Opens every configured device; on a failure, what was opened is closed again. */
-export async function openDevices(config: HardwareConfig, host: DeviceHost): Promise<TerminalDevices> {
-  const closers: Array<() => unknown> = []
-  const closeAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await Promise.resolve().then(close).catch(() => undefined)
-    closers.length = 0
+/** Closes what was opened, last first; a close that fails does not stop the others. */
+class Closers {
+  private readonly closers: Array<() => unknown> = []
+
+  add(close: () => unknown): void {
+    this.closers.push(close)
   }
-  const port = async (path: string, baudRate: number, device: string): Promise<SerialPortStream> => {
-    try {
-      const opened = await host.openPort(path, baudRate)
-      closers.push(() => new Promise<void>(resolve => opened.isOpen ? opened.close(() => resolve()) : resolve()))
-      return opened
-    } catch (error) {
-      throw new TerminalError('DEVICE_MISSING', `${device}: cannot open ${path}: ${(error as Error).message}`, { cause: error })
-    }
+
+  async closeAll(): Promise<void> {
+    for (const close of this.closers.reverse()) await Promise.resolve().then(close).catch(() => undefined)
+    this.closers.length = 0
   }
+}
+
+/** Opens a serial port through the host, to be closed with the rest; DEVICE_MISSING when it cannot be opened. */
+async function openPort(host: DeviceHost, closers: Closers, path: string, baudRate: number, device: string): Promise<SerialPortStream> {
   try {
-    let nfcReader: Pn532 | undefined
-    let phone: PhoneLink | undefined
-    if (config.nfc !== undefined) {
-      nfcReader = new Pn532(await port(config.nfc.port, config.nfc.baudRate, 'nfc'))
-      await nfcReader.begin()
-      phone = new NfcPhoneLink(nfcReader)
-    }
-    let ble: BlePhoneLink | undefined
-    if (config.ble !== undefined) {
-      ble = new BlePhoneLink(host.noble())
-      // NFC first when both are there: a tap is what customers do at a counter.
-      phone ??= ble
-    }
-    let lora: LoraModem | undefined
-    if (config.lora !== undefined) {
-      const opened = await port(config.lora.port, config.lora.baudRate, 'lora')
-      lora = config.lora.driver === 'rak3172' ? new Rak3172(opened) : new Rn2483(opened)
-      const modem = lora
-      closers.push(() => modem.close())
-    }
-    let escpos: EscPosPrinter | undefined
-    if (config.printer !== undefined) {
-      const printer = new EscPosPrinter(await port(config.printer.port, config.printer.baudRate, 'printer'))
-      closers.push(() => printer.detach())
-      escpos = printer
-    }
+    const opened = await host.openPort(path, baudRate)
+    closers.add(() => new Promise<void>(resolve => opened.isOpen ? opened.close(() => resolve()) : resolve()))
+    return opened
+  } catch (error) {
+    throw new TerminalError('DEVICE_MISSING', `${device}: cannot open ${path}: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+/** Opens every configured device, each driver on `clock`; on a failure, what was opened is closed again. */
+export async function openDevices(config: HardwareConfig, host: DeviceHost, clock: Clock): Promise<TerminalDevices> {
+  const closers = new Closers()
+  try {
+    const phones = await openPhoneLinks(config, host, clock, closers)
+    const lora = await openLora(config, host, clock, closers)
+    const escpos = config.printer === undefined ? undefined : new EscPosPrinter(
+      await openPort(host, closers, config.printer.port, config.printer.baudRate, 'printer'), clock,
+    )
+    if (escpos !== undefined) closers.add(() => escpos.detach())
     const board = config.board === undefined ? undefined : await host.openBoard(config.board)
-    let keypad: Keypad
-    if (config.keypad.driver === 'johnny-five') {
-      const j5 = new JohnnyFiveKeypad(board!, {
-        controller: config.keypad.controller, ...(config.keypad.address !== undefined && { address: config.keypad.address }),
-      })
-      closers.push(() => j5.close())
-      keypad = j5
-    } else {
-      const stdin = new StdinKeypad(host.input as ConstructorParameters<typeof StdinKeypad>[0])
-      closers.push(() => stdin.close())
-      keypad = stdin
-    }
-    let display: Display
-    if (config.display.driver === 'lcd') {
-      const lcd = new LcdDisplay(board!, {
-        rows: config.display.rows, cols: config.display.cols, ...(config.display.address !== undefined && { address: config.display.address }),
-      })
-      closers.push(() => lcd.close())
-      display = lcd
-    } else {
-      display = new ConsoleDisplay(host.output as ConstructorParameters<typeof ConsoleDisplay>[0])
-    }
+    const keypad = openKeypad(config, host, board, closers)
+    const display = openDisplay(config, host, board, clock, closers)
     return {
-      phone, keypad, display, printer: escpos ?? NO_PRINTER, lora, nfcReader, ble, escpos,
-      close: closeAll,
+      ...phones, keypad, display, printer: escpos ?? NO_PRINTER, lora, escpos,
+      close: () => closers.closeAll(),
     }
   } catch (error) {
-    await closeAll()
+    await closers.closeAll()
     throw error
   }
+}
+
+async function openPhoneLinks(
+  config: HardwareConfig, host: DeviceHost, clock: Clock, closers: Closers,
+): Promise<Pick<TerminalDevices, 'phone' | 'nfcReader' | 'ble'>> {
+  let nfcReader: Pn532 | undefined
+  let phone: PhoneLink | undefined
+  if (config.nfc !== undefined) {
+    nfcReader = new Pn532(await openPort(host, closers, config.nfc.port, config.nfc.baudRate, 'nfc'), clock)
+    await nfcReader.begin()
+    phone = new NfcPhoneLink(nfcReader, clock)
+  }
+  const ble = config.ble === undefined ? undefined : new BlePhoneLink(host.noble(), clock)
+  // NFC first when both are there: a tap is what customers do at a counter.
+  return { phone: phone ?? ble, nfcReader, ble }
+}
+
+async function openLora(config: HardwareConfig, host: DeviceHost, clock: Clock, closers: Closers): Promise<LoraModem | undefined> {
+  if (config.lora === undefined) return undefined
+  const opened = await openPort(host, closers, config.lora.port, config.lora.baudRate, 'lora')
+  const modem = config.lora.driver === 'rak3172' ? new Rak3172(opened, clock) : new Rn2483(opened, clock)
+  closers.add(() => modem.close())
+  return modem
+}
+
+function openKeypad(config: HardwareConfig, host: DeviceHost, board: JohnnyFiveBoard | undefined, closers: Closers): Keypad {
+  if (config.keypad.driver === 'johnny-five') {
+    const j5 = new JohnnyFiveKeypad(board!, {
+      controller: config.keypad.controller, ...(config.keypad.address !== undefined && { address: config.keypad.address }),
+    })
+    closers.add(() => j5.close())
+    return j5
+  }
+  const stdin = new StdinKeypad(host.input as ConstructorParameters<typeof StdinKeypad>[0])
+  closers.add(() => stdin.close())
+  return stdin
+}
+
+function openDisplay(
+  config: HardwareConfig, host: DeviceHost, board: JohnnyFiveBoard | undefined, clock: Clock, closers: Closers,
+): Display {
+  if (config.display.driver !== 'lcd') return new ConsoleDisplay(host.output as ConstructorParameters<typeof ConsoleDisplay>[0])
+  const lcd = new LcdDisplay(board!, clock, {
+    rows: config.display.rows, cols: config.display.cols, ...(config.display.address !== undefined && { address: config.display.address }),
+  })
+  closers.add(() => lcd.close())
+  return lcd
 }

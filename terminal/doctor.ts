@@ -9,6 +9,7 @@ import { Rak3172 } from '../hardware/lora/rak3172'
 import { Rn2483 } from '../hardware/lora/rn2483'
 import { Pn532 } from '../hardware/nfc/pn532'
 import { EscPosPrinter } from '../hardware/printer/escpos-printer'
+import type { Clock } from '../protocol/clock'
 import type { DeviceHost } from './devices'
 import type { HardwareConfig } from './hardware-config'
 
@@ -40,12 +41,13 @@ async function attempt(
   }
 }
 
-export async function checkDevices(config: HardwareConfig, host: DeviceHost): Promise<DeviceCheck[]> {
+/** Each device the file names, opened with its driver on `clock` and asked who it is. */
+export async function checkDevices(config: HardwareConfig, host: DeviceHost, clock: Clock): Promise<DeviceCheck[]> {
   const checks: DeviceCheck[] = []
   if (config.nfc !== undefined) {
     const { port, baudRate } = config.nfc
     checks.push(await attempt('nfc', 'pn532', port, () => withPort(host, port, baudRate, async opened => {
-      const reader = new Pn532(opened)
+      const reader = new Pn532(opened, clock)
       try {
         await reader.begin()
         const firmware = await reader.firmwareVersion()
@@ -59,14 +61,14 @@ export async function checkDevices(config: HardwareConfig, host: DeviceHost): Pr
   if (config.ble !== undefined) {
     checks.push(await attempt('ble', 'noble', 'HCI adapter', async () => {
       const noble = host.noble()
-      await new BlePhoneLink(noble).waitForPoweredOn()
+      await new BlePhoneLink(noble, clock).waitForPoweredOn()
       return `adapter ${noble.state}`
     }))
   }
   if (config.lora !== undefined) {
     const { driver, port, baudRate, region } = config.lora
     checks.push(await attempt('lora', driver, port, () => withPort(host, port, baudRate, async opened => {
-      const modem = driver === 'rak3172' ? new Rak3172(opened) : new Rn2483(opened)
+      const modem = driver === 'rak3172' ? new Rak3172(opened, clock) : new Rn2483(opened, clock)
       try {
         const version = await modem.version()
         return `${version}; ${region}; ${modem.joined ? 'joined' : 'not joined (run joins the network)'}`
@@ -78,7 +80,7 @@ export async function checkDevices(config: HardwareConfig, host: DeviceHost): Pr
   if (config.printer !== undefined) {
     const { port, baudRate } = config.printer
     checks.push(await attempt('printer', 'escpos', port, () => withPort(host, port, baudRate, async opened => {
-      const printer = new EscPosPrinter(opened)
+      const printer = new EscPosPrinter(opened, clock)
       try {
         const status = await printer.status()
         if (status.paper === 'out') throw new Error('the printer has no paper')

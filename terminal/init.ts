@@ -4,7 +4,7 @@
 import { SECRET_KEY_BYTES } from '../protocol/signature/ed25519'
 import { euiFromBytes, parseEui } from '../protocol/eui'
 import { isProtocolError } from '../protocol/errors'
-import type { Clock, RandomBytes } from './environment'
+import type { Clock, RandomBytes } from '../protocol/clock'
 import { TerminalError } from './errors'
 import { TerminalStore } from './store/store'
 

@@ -2,20 +2,17 @@
 // hub what the gateway holds (chain head, unsynced offline count and amount); the revocation
 // downlinks the hub queues for it are put together, verified against the pinned hub key and
 // applied to the store, which remembers them so a replay is refused after a restart too. The modem is the LoraModem interface (hardware/lora/modem.ts); the
-// gateway's EUI is the modem's DevEUI. Clock and timers are injected.
+// gateway's EUI is the modem's DevEUI. The clock is injected.
 
 import { LoraError, type LoraDownlink, type LoraModem } from '../hardware/lora/modem'
+import { repeat, type Cancel, type Clock } from '../protocol/clock'
 import { ProtocolError } from '../protocol/errors'
 import { COMMITMENT_HEAD_BYTES, commitmentFrameCodec, type CommitmentFrame } from '../protocol/messages/commitment-frame'
 import { FragmentReassembler, LoraRevocationKind, loraRevocationCodec, type LoraRevocation } from '../protocol/messages/lora-revocation'
 import type { Ed25519 } from '../protocol/signature/ed25519'
-import type { Clock } from './environment'
 import type { TerminalEmitter } from './events'
 import type { TerminalStore } from './store/store'
 
-export const LORA_INTERVAL_MS_DEFAULT = 15 * 60 * 1000
-export const LORA_UPLINK_PORT_DEFAULT = 10
-export const LORA_DOWNLINK_PORT_DEFAULT = 11
 const U16_MAX = 0xffff
 const U48_MAX = 2 ** 48 - 1
 
@@ -25,26 +22,12 @@ export interface LoraSettings {
   readonly downlinkPort: number
 }
 
-export const LORA_SETTINGS_DEFAULT: LoraSettings = Object.freeze({
-  interval_ms: LORA_INTERVAL_MS_DEFAULT, uplinkPort: LORA_UPLINK_PORT_DEFAULT, downlinkPort: LORA_DOWNLINK_PORT_DEFAULT,
-})
-
-export interface IntervalTimers {
-  setInterval(callback: () => void, interval_ms: number): unknown
-  clearInterval(handle: unknown): void
-}
-
-export const systemTimers: IntervalTimers = {
-  setInterval: (callback, interval_ms) => setInterval(callback, interval_ms),
-  clearInterval: handle => clearInterval(handle as NodeJS.Timeout),
-}
-
 export interface LoraReporterOptions {
   store: TerminalStore
   events: TerminalEmitter
   modem: LoraModem
+  /** The time in each frame, and the report interval. */
   clock: Clock
-  timers: IntervalTimers
   ed25519: Ed25519
   settings: LoraSettings
   /** The link's state when the reporter starts (TerminalSync.online); 'link' events follow it after. */
@@ -55,7 +38,7 @@ export type RevocationRefusal = 'malformed' | 'bad-signature' | 'stale' | 'repla
 
 export class LoraReporter {
   private online: boolean
-  private timer: unknown
+  private stopReports: Cancel | undefined
   private sending: Promise<void> | undefined
   private stopDownlinks: (() => void) | undefined
   private readonly reassembler = new FragmentReassembler()
@@ -122,14 +105,13 @@ export class LoraReporter {
   }
 
   private startTimer(): void {
-    if (this.timer !== undefined) return
-    this.timer = this.options.timers.setInterval(() => this.tick(), this.options.settings.interval_ms)
+    if (this.stopReports !== undefined) return
+    this.stopReports = repeat(this.options.clock, () => this.tick(), this.options.settings.interval_ms)
   }
 
   private stopTimer(): void {
-    if (this.timer === undefined) return
-    this.options.timers.clearInterval(this.timer)
-    this.timer = undefined
+    this.stopReports?.()
+    this.stopReports = undefined
   }
 
   private tick(): void {

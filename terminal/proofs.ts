@@ -9,7 +9,7 @@ import { verifyProof } from '../protocol/merkle'
 import {
   PROOF_REQUEST_IDS_MAX, canonicalTransferIds, proofBundleCodec, proofRequestCodec, type ProofBundle,
 } from '../protocol/messages/proof-bundle'
-import type { Clock } from './environment'
+import type { Clock } from '../protocol/clock'
 import { TerminalError } from './errors'
 import type { TerminalEmitter } from './events'
 import type { Refusal, Trust } from './hub-messages'

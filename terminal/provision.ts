@@ -6,10 +6,11 @@ import { fromBase64, toBase64 } from '../protocol/bytes'
 import { ProtocolError } from '../protocol/errors'
 import type { Ed25519 } from '../protocol/signature/ed25519'
 import { isAcceptablePublicKey } from '../protocol/signature/public-key'
-import type { Clock } from './environment'
+import { GATEWAY_TOPIC_NAMES, type GatewayTopics } from '../protocol/topics'
+import type { Clock } from '../protocol/clock'
 import { TerminalError } from './errors'
 import { judgeRiskConfig } from './hub-messages'
-import type { MqttSettings, MqttTopics, TerminalStore } from './store/store'
+import type { MqttSettings, TerminalStore } from './store/store'
 
 /** fetch, or a stand-in in tests. */
 export type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{
@@ -22,8 +23,6 @@ export interface ProvisionResult {
   readonly mqttUrl: string
   readonly riskConfigSerial: number
 }
-
-const TOPIC_NAMES: ReadonlyArray<keyof MqttTopics> = ['records', 'acks', 'config', 'revocations', 'onlineRequest', 'onlineResponse']
 
 export async function provision(
   store: TerminalStore, hubUrl: string, token: string,
@@ -94,7 +93,7 @@ function parseReply(body: unknown): ProvisionReply {
   const reply = object(body) ?? bad('body')
   const mqtt = object(reply.mqtt) ?? bad('mqtt')
   const topicsIn = object(mqtt.topics) ?? bad('mqtt.topics')
-  const topics = Object.fromEntries(TOPIC_NAMES.map(name => [name, string(topicsIn[name], `mqtt.topics.${name}`)])) as unknown as MqttTopics
+  const topics = Object.fromEntries(GATEWAY_TOPIC_NAMES.map(name => [name, string(topicsIn[name], `mqtt.topics.${name}`)])) as unknown as GatewayTopics
   const hubPublicKey = base64(reply.hubPublicKey, 'hubPublicKey')
   // Pinned for good: a small-order key would make anyone's signature pass as the hub's.
   if (!isAcceptablePublicKey(hubPublicKey)) bad('hubPublicKey')

@@ -5,11 +5,10 @@
 
 import type { Printer, PrintExtras } from '../hardware/devices'
 import type { LoraJoinSettings } from '../hardware/lora/modem'
-import type { IntervalTimers } from './lora'
 import type { TerminalConfig } from './config'
 import { Counter } from './counter'
 import { openDevices, type DeviceHost, type TerminalDevices } from './devices'
-import type { Clock, RandomBytes } from './environment'
+import type { Clock, RandomBytes } from '../protocol/clock'
 import { TerminalError } from './errors'
 import type { TerminalEmitter } from './events'
 import type { HardwareConfig } from './hardware-config'
@@ -27,8 +26,8 @@ export interface RunIo {
   random: RandomBytes
   stopSignal(): Promise<void>
   syncOptions?: Partial<SyncOptions>
-  /** The LoRa report interval's timers; the system's unless a test ticks them. */
-  loraTimers?: IntervalTimers
+  /** The LoRa reporter's clock; `clock` unless a test moves the report interval by hand. */
+  loraClock?: Clock
 }
 
 /** What --simulate adds around the devices: its own printer echo and its phone's tap key. */
@@ -79,14 +78,14 @@ export async function runCounter(
   }
   const currency = store.riskConfig()?.currency
   if (currency === undefined) throw new TerminalError('NOT_PROVISIONED', 'no RiskConfig: provision the gateway first')
-  const devices = await openDevices(hardware, host)
+  const devices = await openDevices(hardware, host, io.clock)
   try {
     const printer = decorations.printer?.(devices.printer) ?? devices.printer
     const runtime = startRuntime(
       store,
       { phone: devices.phone!, display: devices.display, printer, ...(devices.lora !== undefined && { lora: devices.lora }) },
       config,
-      { clock: io.clock, random: io.random, ...(io.loraTimers !== undefined && { timers: io.loraTimers }) },
+      { clock: io.clock, random: io.random, ...(io.loraClock !== undefined && { loraClock: io.loraClock }) },
       io.syncOptions,
     )
     logEvents(runtime.events, io)
@@ -116,7 +115,9 @@ export async function runCounter(
 }
 
 /** Joins the LoRa network, again after each failure, until stopped: payments never wait for it. */
-async function keepJoined(devices: TerminalDevices, settings: LoraJoinSettings, signal: AbortSignal, io: Pick<RunIo, 'out' | 'err'>): Promise<void> {
+async function keepJoined(
+  devices: TerminalDevices, settings: LoraJoinSettings, signal: AbortSignal, io: Pick<RunIo, 'out' | 'err' | 'clock'>,
+): Promise<void> {
   const modem = devices.lora!
   while (!signal.aborted && !modem.joined) {
     try {
@@ -125,9 +126,9 @@ async function keepJoined(devices: TerminalDevices, settings: LoraJoinSettings, 
     } catch (error) {
       io.err(`lora: join failed: ${(error as Error).message}; trying again in ${LORA_REJOIN_MS / 1000} s\n`)
       await new Promise<void>(resolve => {
-        const timer = setTimeout(resolve, LORA_REJOIN_MS)
+        const cancel = io.clock.setTimer(resolve, LORA_REJOIN_MS)
         signal.addEventListener('abort', () => {
-          clearTimeout(timer)
+          cancel()
           resolve()
         }, { once: true })
       })

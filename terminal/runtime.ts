@@ -4,10 +4,10 @@
 import { nodeEd25519 } from '../protocol/signature/node'
 import type { Ed25519 } from '../protocol/signature/ed25519'
 import type { TerminalConfig } from './config'
-import type { Clock, RandomBytes } from './environment'
+import type { Clock, RandomBytes } from '../protocol/clock'
 import { TerminalEmitter } from './events'
 import type { LoraModem } from '../hardware/lora/modem'
-import { LoraReporter, systemTimers, type IntervalTimers } from './lora'
+import { LoraReporter } from './lora'
 import { DAY_MS } from './proofs'
 import { PaymentTerminal, type Display, type PhoneLink, type Printer } from './payment'
 import type { TerminalStore } from './store/store'
@@ -31,11 +31,19 @@ export interface TerminalRuntime {
   stop(): Promise<void>
 }
 
+export interface TerminalEnvironment {
+  readonly clock: Clock
+  readonly random: RandomBytes
+  readonly ed25519?: Ed25519
+  /** The LoRa reporter's clock when a test moves its interval apart from the rest; `clock` otherwise. */
+  readonly loraClock?: Clock
+}
+
 export function startRuntime(
   store: TerminalStore,
   devices: RuntimeDevices,
   config: TerminalConfig,
-  environment: { clock: Clock; random: RandomBytes; ed25519?: Ed25519; timers?: IntervalTimers },
+  environment: TerminalEnvironment,
   syncOptions: Partial<SyncOptions> = {},
 ): TerminalRuntime {
   const events = new TerminalEmitter()
@@ -53,7 +61,7 @@ export function startRuntime(
   events.on('payment-approved', () => sync.kick())
   sync.start()
   const lora = devices.lora === undefined ? undefined : new LoraReporter({
-    store, events, modem: devices.lora, clock: environment.clock, timers: environment.timers ?? systemTimers, ed25519,
+    store, events, modem: devices.lora, clock: environment.loraClock ?? environment.clock, ed25519,
     online: sync.online,
     settings: { interval_ms: config.loraIntervalMinutes * 60_000, uplinkPort: config.loraUplinkPort, downlinkPort: config.loraDownlinkPort },
   })

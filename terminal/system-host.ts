@@ -6,6 +6,7 @@
 import { SerialPort } from 'serialport'
 import type { SerialPortStream } from '@serialport/stream'
 import { loadSystemNoble } from '../hardware/ble/ble-phone-link'
+import type { Clock } from '../protocol/clock'
 import type { JohnnyFiveBoard } from '../hardware/keypad/johnny-five-keypad'
 import type { DeviceHost } from './devices'
 import { TerminalError } from './errors'
@@ -30,15 +31,15 @@ function johnnyFiveBoard(options: object): J5Board {
 }
 
 /** Resolves once j5 says the board is ready; rejects on its error or after BOARD_READY_TIMEOUT_MS. */
-function boardReady(board: J5Board, what: string): Promise<J5Board> {
+function boardReady(board: J5Board, what: string, clock: Clock): Promise<J5Board> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TerminalError('DEVICE_MISSING', `${what} was not ready within ${BOARD_READY_TIMEOUT_MS} ms`)), BOARD_READY_TIMEOUT_MS)
+    const cancel = clock.setTimer(() => reject(new TerminalError('DEVICE_MISSING', `${what} was not ready within ${BOARD_READY_TIMEOUT_MS} ms`)), BOARD_READY_TIMEOUT_MS)
     board.once('ready', () => {
-      clearTimeout(timer)
+      cancel()
       resolve(board)
     })
     board.once('error', (error: Error) => {
-      clearTimeout(timer)
+      cancel()
       reject(error)
     })
   })
@@ -48,9 +49,9 @@ function boardReady(board: J5Board, what: string): Promise<J5Board> {
  * A johnny-five Board over Firmata on a port opened with serialport 13: johnny-five's own
  * serialport 8 is not used (its native bindings are not built here).
  */
-export async function openFirmataBoard(path: string, openPort = openSerialPort): Promise<JohnnyFiveBoard> {
+export async function openFirmataBoard(path: string, clock: Clock, openPort = openSerialPort): Promise<JohnnyFiveBoard> {
   const port = await openPort(path, FIRMATA_BAUD_RATE)
-  return boardReady(johnnyFiveBoard({ port }), `the Firmata board on ${path}`)
+  return boardReady(johnnyFiveBoard({ port }), `the Firmata board on ${path}`, clock)
 }
 
 /**
@@ -60,6 +61,7 @@ export async function openFirmataBoard(path: string, openPort = openSerialPort):
  */
 export async function openIoPluginBoard(
   plugin: { readonly io: string; readonly export: string | undefined; readonly options: Readonly<Record<string, unknown>> },
+  clock: Clock,
   fromDir = process.cwd(),
 ): Promise<JohnnyFiveBoard> {
   let path: string
@@ -76,7 +78,7 @@ export async function openIoPluginBoard(
   } catch (error) {
     throw new TerminalError('DEVICE_MISSING', `the IO plugin "${plugin.io}" did not start: ${(error as Error).message}`, { cause: error })
   }
-  return boardReady(johnnyFiveBoard({ io }), `the IO plugin "${plugin.io}"`)
+  return boardReady(johnnyFiveBoard({ io }), `the IO plugin "${plugin.io}"`, clock)
 }
 
 type Constructor = new (options: object) => unknown
@@ -94,15 +96,15 @@ function ioClassOf(exported: unknown, plugin: { readonly io: string; readonly ex
   throw new TerminalError('BAD_CONFIG', `the IO plugin "${plugin.io}" exports ${classes.length === 0 ? 'no class' : `several (${classes.map(([name]) => name).join(', ')})`}: name one in board.export`)
 }
 
-/** The board a hardware file names. */
-export function openBoard(board: BoardConfig): Promise<JohnnyFiveBoard> {
-  return 'port' in board ? openFirmataBoard(board.port) : openIoPluginBoard(board)
+/** The board a hardware file names; `clock` times its wait for the board to be ready. */
+export function openBoard(board: BoardConfig, clock: Clock): Promise<JohnnyFiveBoard> {
+  return 'port' in board ? openFirmataBoard(board.port, clock) : openIoPluginBoard(board, clock)
 }
 
-export function systemHost(): DeviceHost {
+export function systemHost(clock: Clock): DeviceHost {
   return {
     openPort: openSerialPort,
-    openBoard,
+    openBoard: board => openBoard(board, clock),
     noble: loadSystemNoble,
     input: process.stdin,
     output: process.stdout,

@@ -4,14 +4,13 @@
 // loads the real one (and its HCI bindings) only when a terminal is configured for BLE.
 
 import type { EventEmitter } from 'node:events'
+import type { Clock } from '../../protocol/clock'
+import { SerialQueue } from '../../protocol/serial-queue'
 import type { PhoneLink } from '../devices'
 import {
   ATT_MTU_DEFAULT, BleError, FrameAssembler, frameChunks, PAYALL_REQUEST_CHARACTERISTIC_UUID, PAYALL_RESPONSE_CHARACTERISTIC_UUID,
   PAYALL_SERVICE_UUID, REQUEST_MAX_BYTES, RESPONSE_MAX_BYTES,
 } from './payall-service'
-import { systemTimer, type SetTimer } from '../timers'
-
-export type { SetTimer }
 
 export { BleError, type BleErrorCode } from './payall-service'
 
@@ -56,16 +55,17 @@ export interface BlePhoneLinkOptions {
   /** Discovery, subscription, the writes and the phone's answer together. */
   readonly exchangeTimeout_ms?: number
   readonly disconnectTimeout_ms?: number
-  readonly setTimer?: SetTimer
 }
 
-export class BlePhoneLink implements PhoneLink {
-  private readonly setTimer: SetTimer
-  private readonly timeouts_ms: Required<Omit<BlePhoneLinkOptions, 'setTimer'>>
-  private tail: Promise<unknown> = Promise.resolve()
+/** Exchanges queued, the running one included; the next is refused QUEUE_FULL (a counter takes one payment at a time). */
+export const BLE_EXCHANGES_MAX = 4
 
-  constructor(private readonly noble: NobleCentral, options: BlePhoneLinkOptions = {}) {
-    this.setTimer = options.setTimer ?? systemTimer
+export class BlePhoneLink implements PhoneLink {
+  private readonly timeouts_ms: Required<BlePhoneLinkOptions>
+  private readonly exchanges = new SerialQueue(BLE_EXCHANGES_MAX, 'the BLE link')
+
+  /** Takes noble and the clock its timeouts run on. */
+  constructor(private readonly noble: NobleCentral, private readonly clock: Clock, options: BlePhoneLinkOptions = {}) {
     this.timeouts_ms = {
       poweredOnTimeout_ms: options.poweredOnTimeout_ms ?? 5_000,
       scanTimeout_ms: options.scanTimeout_ms ?? 30_000,
@@ -75,14 +75,15 @@ export class BlePhoneLink implements PhoneLink {
     }
   }
 
-  /** Sends the request to the next phone in range and resolves with its answer; one exchange at a time. */
+  /**
+   * Sends the request to the next phone in range and resolves with its answer; one exchange at a
+   * time, QUEUE_FULL (QueueFullError) past BLE_EXCHANGES_MAX queued.
+   */
   exchange(request: Uint8Array): Promise<Uint8Array> {
     if (request.length > REQUEST_MAX_BYTES) {
       return Promise.reject(new BleError('TOO_LARGE', `a ${request.length}-byte request exceeds ${REQUEST_MAX_BYTES}`))
     }
-    const run = this.tail.then(() => this.exchangeOnce(request))
-    this.tail = run.catch(() => undefined)
-    return run
+    return this.exchanges.run(() => this.exchangeOnce(request))
   }
 
   /** Resolves once the adapter is powered on; NOT_POWERED when it is not in time. */
@@ -202,7 +203,7 @@ export class BlePhoneLink implements PhoneLink {
 
   private within<T>(promise: Promise<T>, timeout_ms: number, error: () => BleError): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const cancel = this.setTimer(() => reject(error()), timeout_ms)
+      const cancel = this.clock.setTimer(() => reject(error()), timeout_ms)
       promise.then(
         value => {
           cancel()

@@ -3,13 +3,11 @@
 // screen-layout (amounts right-aligned and never cut, French text in what ROM A00 can draw);
 // a screen longer than the display pages on a timer, and only changed rows are rewritten.
 
+import type { Cancel, Clock } from '../../protocol/clock'
 import { CodedError } from '../../protocol/errors'
 import type { Display, Screen } from '../devices'
 import type { JohnnyFiveBoard } from '../keypad/johnny-five-keypad'
 import { pagesOf, type DisplaySize } from './screen-layout'
-import { systemTimer, type SetTimer } from '../timers'
-
-export type { SetTimer }
 
 export type DisplayErrorCode = 'BAD_OPTIONS'
 
@@ -28,7 +26,6 @@ export interface LcdDisplayOptions extends DisplaySize {
   readonly address?: number
   /** How long each page of a long screen stays up. */
   readonly page_ms?: number
-  readonly setTimer?: SetTimer
 }
 
 /** What the driver uses of johnny-five's LCD. */
@@ -41,11 +38,12 @@ export class LcdDisplay implements Display {
   readonly size: DisplaySize
   private readonly lcd: JohnnyFiveLcd
   private readonly page_ms: number
-  private readonly setTimer: SetTimer
+  private readonly clock: Clock
   private drawn: string[]
-  private cancelPaging: (() => void) | undefined
+  private cancelPaging: Cancel | undefined
 
-  constructor(board: JohnnyFiveBoard, options: LcdDisplayOptions) {
+  /** Takes the open board and the clock its pages turn on. */
+  constructor(board: JohnnyFiveBoard, clock: Clock, options: LcdDisplayOptions) {
     const { rows, cols } = options
     if (!LCD_SIZES.some(size => size.rows === rows && size.cols === cols)) {
       throw new DisplayError('BAD_OPTIONS', `an HD44780 LCD here is 16x2 or 20x4, not ${cols}x${rows}`)
@@ -56,7 +54,7 @@ export class LcdDisplay implements Display {
     }
     this.size = { rows, cols }
     this.page_ms = options.page_ms ?? 2_500
-    this.setTimer = options.setTimer ?? systemTimer
+    this.clock = clock
     // johnny-five ships no type declarations.
     const { LCD } = require('johnny-five') as { LCD: new (options: object) => JohnnyFiveLcd }
     this.lcd = new LCD({ controller, board, rows, cols, ...(options.address !== undefined && { address: options.address }) })
@@ -77,7 +75,7 @@ export class LcdDisplay implements Display {
   }
 
   private turnPage(pages: string[][], next: number): void {
-    this.cancelPaging = this.setTimer(() => {
+    this.cancelPaging = this.clock.setTimer(() => {
       this.draw(pages[next]!)
       this.turnPage(pages, (next + 1) % pages.length)
     }, this.page_ms)

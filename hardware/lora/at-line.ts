@@ -1,11 +1,10 @@
 // Text lines over an open serial port for the AT-command modems: lines end in CR LF or a bare LF,
 // are bounded in length, and survive garbage and bytes that are not UTF-8. Commands run one at a
-// time; each waits for its replies under a timeout from injectable timers.
+// time; each waits for its replies under a timeout on the injected clock.
 
-import { systemTimers, type Timers } from '../timers'
+import type { Cancel, Clock } from '../../protocol/clock'
+import { QueueFullError, SerialQueue } from '../../protocol/serial-queue'
 import { LoraError } from './modem'
-
-export type { Timers }
 
 /** What a driver needs of an open port: a serialport SerialPort or SerialPortMock fits. */
 export interface SerialLink {
@@ -26,7 +25,6 @@ export interface AtLineOptions {
   /** Every line no command claimed: events, late replies, garbage. */
   readonly onUnsolicited: (line: string) => void
   readonly onNoise?: (noise: LineNoise) => void
-  readonly timers?: Timers
   readonly lineMax_chars?: number
 }
 
@@ -44,7 +42,8 @@ export interface AtSession {
 export const LINE_MAX_CHARS_DEFAULT = 1024
 /** Lines held for a command between two reads; a modem sending more is misbehaving. */
 const INBOX_LINES_MAX = 64
-const WAITING_COMMANDS_MAX = 16
+/** Commands queued for the port, the running one included; the next is refused BUSY at once. */
+const COMMANDS_MAX = 16
 // Printable ASCII: what both modems send; anything else at a line's ends is line noise.
 const EDGE_NOISE = /^[^\x21-\x7e]+|[^\x21-\x7e]+$/g
 
@@ -56,23 +55,22 @@ interface Waiter {
 export class AtLine {
   private readonly link: SerialLink
   private readonly options: AtLineOptions
-  private readonly timers: Timers
+  private readonly clock: Clock
   private readonly lineMax_chars: number
   private partial = ''
   private discarding = false
   private inbox: string[] | undefined
   private waiter: Waiter | undefined
-  private queueTail: Promise<unknown> = Promise.resolve()
-  private waitingCommands = 0
+  private readonly commands = new SerialQueue(COMMANDS_MAX, 'the modem line')
   private closedReason: string | undefined
 
   private readonly onData = (chunk: Buffer) => this.receive(chunk)
   private readonly onClose = () => this.close('the port closed')
 
-  constructor(link: SerialLink, options: AtLineOptions) {
+  constructor(link: SerialLink, clock: Clock, options: AtLineOptions) {
     this.link = link
     this.options = options
-    this.timers = options.timers ?? systemTimers
+    this.clock = clock
     this.lineMax_chars = options.lineMax_chars ?? LINE_MAX_CHARS_DEFAULT
     if (!Number.isSafeInteger(this.lineMax_chars) || this.lineMax_chars < 16) {
       throw new LoraError('BAD_SETTINGS', `lineMax_chars must be an integer >= 16, got ${this.lineMax_chars}`)
@@ -86,29 +84,29 @@ export class AtLine {
     return this.closedReason !== undefined
   }
 
-  /** Runs `work` when every command before it has finished; at most WAITING_COMMANDS_MAX wait. */
+  /**
+   * Runs `work` when every command before it has finished. At most COMMANDS_MAX are queued, the
+   * running one included: past that the command is refused BUSY, the modem's word for it, at once.
+   */
   exclusive<Value>(work: (session: AtSession) => Promise<Value>): Promise<Value> {
     if (this.closedReason !== undefined) return Promise.reject(new LoraError('CLOSED', this.closedReason))
-    if (this.waitingCommands >= WAITING_COMMANDS_MAX) {
-      return Promise.reject(new LoraError('BUSY', `${this.waitingCommands} commands already wait for the modem`))
+    return this.commands.run(() => this.session(work)).catch((error: unknown) => {
+      if (error instanceof QueueFullError) throw new LoraError('BUSY', `${COMMANDS_MAX} commands already wait for the modem`, { cause: error })
+      throw error
+    })
+  }
+
+  private async session<Value>(work: (session: AtSession) => Promise<Value>): Promise<Value> {
+    if (this.closedReason !== undefined) throw new LoraError('CLOSED', this.closedReason)
+    this.inbox = []
+    try {
+      return await work({ write: (line) => this.write(line), expect: (timeout_ms, read) => this.expect(timeout_ms, read) })
+    } finally {
+      const leftover = this.inbox ?? []
+      this.inbox = undefined
+      this.waiter = undefined
+      for (const line of leftover) this.unsolicited(line)
     }
-    this.waitingCommands++
-    const run = async (): Promise<Value> => {
-      this.waitingCommands--
-      if (this.closedReason !== undefined) throw new LoraError('CLOSED', this.closedReason)
-      this.inbox = []
-      try {
-        return await work({ write: (line) => this.write(line), expect: (timeout_ms, read) => this.expect(timeout_ms, read) })
-      } finally {
-        const leftover = this.inbox ?? []
-        this.inbox = undefined
-        this.waiter = undefined
-        for (const line of leftover) this.unsolicited(line)
-      }
-    }
-    const result = this.queueTail.then(run, run)
-    this.queueTail = result.catch(() => undefined)
-    return result
   }
 
   /** Stops listening and fails the command in progress; the port stays open for its owner to close. */
@@ -136,9 +134,9 @@ export class AtLine {
     if (this.waiter !== undefined) throw new Error('assertion failed: one expect at a time')
     if (this.closedReason !== undefined) return Promise.reject(new LoraError('CLOSED', this.closedReason))
     return new Promise<Value>((resolve, reject) => {
-      let timer: unknown
+      let cancel: Cancel = () => undefined
       const finish = () => {
-        this.timers.clearTimeout(timer)
+        cancel()
         this.waiter = undefined
       }
       const waiter: Waiter = {
@@ -165,7 +163,7 @@ export class AtLine {
         },
       }
       this.waiter = waiter
-      timer = this.timers.setTimeout(() => {
+      cancel = this.clock.setTimer(() => {
         if (this.waiter !== waiter) return
         // After a quiet timeout, a partial line is a reply cut short: it must not prefix the next one.
         if (this.partial !== '') this.noise({ kind: 'partial-dropped', text: this.partial })

@@ -2,9 +2,10 @@
 // OTAA, join, send, hear `+EVT:RX_*` downlinks. Replies are read leniently: firmware versions
 // differ in case, in spaces or underscores inside event names, and in extra or split RX fields.
 
-import { AtLine, type AtSession, type LineNoise, type SerialLink, type Timers } from './at-line'
-import { LoraError, assertApplicationPort, maxPayloadBytes, type LoraDownlink, type LoraJoinSettings, type LoraModem, type LoraRegion } from './modem'
-import { DownlinkListeners, checkJoinSettings, checkPayload, downlinkPayload } from './modem-common'
+import type { Clock } from '../../protocol/clock'
+import type { AtSession, LineNoise, SerialLink } from './at-line'
+import { LORA_REGIONS, LoraError, type LoraRegion } from './modem'
+import { AtModem, type JoinKeys } from './modem-common'
 
 export type Rui3Reply =
   | { readonly kind: 'ok' }
@@ -74,7 +75,6 @@ function parseRx(window: string, body: string): Rui3Reply {
 }
 
 export interface Rak3172Options {
-  readonly timers?: Timers
   /** For a command's OK or error. */
   readonly reply_timeout_ms?: number
   /** For `+EVT:JOINED` after `AT+JOIN`: the modem tries `joinAttempts` times, 10 s apart. */
@@ -89,125 +89,86 @@ export const RAK3172_BAUD_RATE = 115_200
 
 const BANDS: Readonly<Record<LoraRegion, number>> = { EU868: 4, US915: 5 }
 
-export class Rak3172 implements LoraModem {
+export class Rak3172 extends AtModem {
   readonly model = 'rak3172'
-  private readonly line: AtLine
-  private readonly reply_timeout_ms: number
-  private readonly join_timeout_ms: number
-  private readonly send_timeout_ms: number
+  protected readonly regions = LORA_REGIONS
   private readonly joinAttempts: number
-  private readonly downlinks = new DownlinkListeners()
-  private region: LoraRegion = 'EU868'
-  private dataRateNow = 0
   private confirmedUplinks: boolean | undefined
-  private joinedNow = false
   private splitRx: { rssi?: number; snr?: number } | undefined
 
-  /** Takes an open port at 115200 baud; close() leaves it open for its owner. */
-  constructor(port: SerialLink, options: Rak3172Options = {}) {
-    this.reply_timeout_ms = options.reply_timeout_ms ?? 2_000
-    this.joinAttempts = options.joinAttempts ?? 8
-    this.join_timeout_ms = options.join_timeout_ms ?? (this.joinAttempts + 1) * 12_000
-    this.send_timeout_ms = options.send_timeout_ms ?? 30_000
-    this.line = new AtLine(port, {
-      onUnsolicited: (text) => this.unsolicited(text),
-      ...(options.timers !== undefined ? { timers: options.timers } : {}),
-      ...(options.onNoise !== undefined ? { onNoise: options.onNoise } : {}),
-    })
+  /** Takes an open port at 115200 baud and the clock its timeouts run on; close() leaves the port open for its owner. */
+  constructor(port: SerialLink, clock: Clock, options: Rak3172Options = {}) {
+    const joinAttempts = options.joinAttempts ?? 8
+    super(port, clock, {
+      reply_timeout_ms: options.reply_timeout_ms ?? 2_000,
+      join_timeout_ms: options.join_timeout_ms ?? (joinAttempts + 1) * 12_000,
+      send_timeout_ms: options.send_timeout_ms ?? 30_000,
+    }, options.onNoise)
+    this.joinAttempts = joinAttempts
   }
 
-  get joined(): boolean {
-    return this.joinedNow
+  protected readVersion(session: AtSession): Promise<string> {
+    return this.query(session, 'VER')
   }
 
-  /** The data rate the modem reported last (ADR may change it after any uplink). */
-  get dataRate(): number {
-    return this.dataRateNow
+  protected regionCommands(region: LoraRegion): readonly string[] {
+    return ['AT+NWM=1', 'AT+NJM=1', `AT+BAND=${BANDS[region]}`]
   }
 
-  maxPayloadBytes(): number {
-    return maxPayloadBytes(this.region, this.dataRateNow)
+  protected keyCommands(keys: JoinKeys): readonly string[] {
+    return [`AT+DEVEUI=${keys.devEui}`, `AT+APPEUI=${keys.appEui}`, `AT+APPKEY=${keys.appKey}`]
   }
 
-  version(): Promise<string> {
-    return this.line.exclusive((session) => this.query(session, 'VER'))
+  protected joinCommand(): string {
+    return `AT+JOIN=1:0:10:${this.joinAttempts}`
   }
 
-  async join(settings: LoraJoinSettings): Promise<void> {
-    const keys = checkJoinSettings(settings)
-    return this.line.exclusive(async (session) => {
-      this.joinedNow = false
-      await this.command(session, 'AT+NWM=1')
-      await this.command(session, 'AT+NJM=1')
-      await this.command(session, `AT+BAND=${BANDS[settings.region]}`)
-      this.region = settings.region
-      this.dataRateNow = 0
-      await this.command(session, `AT+DEVEUI=${keys.devEui}`)
-      await this.command(session, `AT+APPEUI=${keys.appEui}`)
-      await this.command(session, `AT+APPKEY=${keys.appKey}`)
-      await this.command(session, `AT+JOIN=1:0:10:${this.joinAttempts}`)
-      await session.expect(this.join_timeout_ms, (text) => {
-        const reply = parseRui3Line(text)
-        if (reply.kind === 'joined') return true
-        if (reply.kind === 'join-failed') throw new LoraError('JOIN_FAILED', `the network did not accept the join (${reply.reason})`)
-        return undefined
-      })
-      this.joinedNow = true
-      await this.readDataRate(session)
-    })
+  protected joinAnswer(text: string): true | undefined {
+    const reply = parseRui3Line(text)
+    if (reply.kind === 'joined') return true
+    if (reply.kind === 'join-failed') throw new LoraError('JOIN_FAILED', `the network did not accept the join (${reply.reason})`)
+    return undefined
   }
 
-  /** Sets the uplink data rate (AT+DR); the modem's ADR may change it again. */
-  async setDataRate(dataRate: number): Promise<void> {
-    maxPayloadBytes(this.region, dataRate)
-    return this.line.exclusive(async (session) => {
-      await this.command(session, `AT+DR=${dataRate}`)
-      this.dataRateNow = dataRate
-    })
+  protected dataRateCommand(dataRate: number): string {
+    return `AT+DR=${dataRate}`
   }
 
-  async send(port: number, payload: Uint8Array, options: { readonly confirmed?: boolean } = {}): Promise<void> {
-    assertApplicationPort(port)
-    checkPayload(payload, this.maxPayloadBytes())
-    if (!this.joinedNow) throw new LoraError('NOT_JOINED', 'join before sending')
-    const confirmed = options.confirmed === true
-    const hex = Buffer.from(payload).toString('hex').toUpperCase()
-    return this.line.exclusive(async (session) => {
-      // An uplink ahead of this one may have moved the data rate (ADR) or lost the session.
-      checkPayload(payload, this.maxPayloadBytes())
-      if (!this.joinedNow) throw new LoraError('NOT_JOINED', 'the session ended before this uplink')
-      if (this.confirmedUplinks !== confirmed) {
-        await this.command(session, `AT+CFM=${confirmed ? 1 : 0}`)
-        this.confirmedUplinks = confirmed
-      }
-      await this.command(session, `AT+SEND=${port}:${hex}`)
-      await session.expect(this.send_timeout_ms, (text) => {
-        const reply = parseRui3Line(text)
-        if (reply.kind === 'send-confirmed') {
-          if (reply.ok) return true
-          throw new LoraError('SEND_FAILED', 'the network did not confirm the uplink')
-        }
-        // A confirmed uplink is done only when its confirmation comes; some firmware says TX_DONE first.
-        if (reply.kind === 'tx-done' && !confirmed) return true
-        return undefined
-      })
-      await this.readDataRate(session)
-    })
+  protected async transmit(session: AtSession, port: number, hex: string, confirmed: boolean): Promise<void> {
+    if (this.confirmedUplinks !== confirmed) {
+      await this.command(session, `AT+CFM=${confirmed ? 1 : 0}`)
+      this.confirmedUplinks = confirmed
+    }
+    await this.command(session, `AT+SEND=${port}:${hex}`)
   }
 
-  onDownlink(listener: (downlink: LoraDownlink) => void): () => void {
-    return this.downlinks.add(listener)
+  protected sendAnswer(text: string, confirmed: boolean): true | undefined {
+    const reply = parseRui3Line(text)
+    if (reply.kind === 'send-confirmed') {
+      if (reply.ok) return true
+      throw new LoraError('SEND_FAILED', 'the network did not confirm the uplink')
+    }
+    // A confirmed uplink is done only when its confirmation comes; some firmware says TX_DONE first.
+    if (reply.kind === 'tx-done' && !confirmed) return true
+    return undefined
   }
 
-  async close(): Promise<void> {
-    this.line.close()
+  protected commandAnswer(text: string, command: string): true | undefined {
+    const reply = parseRui3Line(text)
+    if (reply.kind === 'ok') return true
+    if (reply.kind === 'error') {
+      const error = replyError(command, reply.code)
+      if (error.code === 'NOT_JOINED') this.joinedNow = false
+      throw error
+    }
+    return undefined
   }
 
-  private async readDataRate(session: AtSession): Promise<void> {
+  protected async readDataRate(session: AtSession): Promise<number> {
     const text = await this.query(session, 'DR')
     const dataRate = Number(text)
     if (!/^\d{1,2}$/.test(text) || MAX_DATA_RATE[this.region] < dataRate) throw new LoraError('BAD_REPLY', `data rate ${JSON.stringify(text)}`)
-    this.dataRateNow = dataRate
+    return dataRate
   }
 
   /** `AT+NAME=?`: the value line (with or without its `AT+NAME=` echo), then OK. */
@@ -216,7 +177,7 @@ export class Rak3172 implements LoraModem {
     await session.write(command)
     let named: string | undefined
     let bare: string | undefined
-    return session.expect(this.reply_timeout_ms, (text) => {
+    return session.expect(this.timeouts.reply_timeout_ms, (text) => {
       const reply = parseRui3Line(text)
       if (reply.kind === 'ok') {
         const value = named ?? bare
@@ -231,21 +192,7 @@ export class Rak3172 implements LoraModem {
     })
   }
 
-  private async command(session: AtSession, command: string): Promise<void> {
-    await session.write(command)
-    await session.expect(this.reply_timeout_ms, (text) => {
-      const reply = parseRui3Line(text)
-      if (reply.kind === 'ok') return true
-      if (reply.kind === 'error') {
-        const error = replyError(command, reply.code)
-        if (error.code === 'NOT_JOINED') this.joinedNow = false
-        throw error
-      }
-      return undefined
-    })
-  }
-
-  private unsolicited(text: string): void {
+  protected unsolicited(text: string): void {
     const reply = parseRui3Line(text)
     if (reply.kind === 'joined') {
       // A join attempt that outlived our wait succeeded after all.
@@ -262,12 +209,6 @@ export class Rak3172 implements LoraModem {
       this.splitRx = undefined
       this.deliver(reply.port, reply.hex, signal)
     }
-  }
-
-  private deliver(port: number, hex: string, signal: { rssi?: number; snr?: number }): void {
-    const payload = downlinkPayload(port, hex)
-    if (payload === undefined) return
-    this.downlinks.emit({ port, payload, ...(signal.rssi !== undefined ? { rssi: signal.rssi } : {}), ...(signal.snr !== undefined ? { snr: signal.snr } : {}) })
   }
 }
 

@@ -2,9 +2,10 @@
 // join and uplinks. Every command gets a first reply (`ok` or an error word); join and tx then
 // get a second one (`accepted`/`denied`, `mac_tx_ok`/`mac_rx`/`mac_err`).
 
-import { AtLine, type AtSession, type LineNoise, type SerialLink, type Timers } from './at-line'
-import { LoraError, assertApplicationPort, maxPayloadBytes, type LoraDownlink, type LoraJoinSettings, type LoraModem, type LoraRegion } from './modem'
-import { DownlinkListeners, checkJoinSettings, checkPayload, downlinkPayload } from './modem-common'
+import type { Clock } from '../../protocol/clock'
+import type { AtSession, LineNoise, SerialLink } from './at-line'
+import { LoraError, maxPayloadBytes, type LoraRegion } from './modem'
+import { AtModem, type JoinKeys } from './modem-common'
 
 export type Rn2483Reply =
   | { readonly kind: 'ok' }
@@ -45,7 +46,6 @@ export function parseRn2483Line(line: string): Rn2483Reply {
 }
 
 export interface Rn2483Options {
-  readonly timers?: Timers
   readonly reply_timeout_ms?: number
   /** For `accepted`/`denied`: one join request and its two receive windows. */
   readonly join_timeout_ms?: number
@@ -55,140 +55,86 @@ export interface Rn2483Options {
 }
 
 export const RN2483_BAUD_RATE = 57_600
-const REGION: LoraRegion = 'EU868'
 
-export class Rn2483 implements LoraModem {
+export class Rn2483 extends AtModem {
   readonly model = 'rn2483'
-  private readonly line: AtLine
-  private readonly reply_timeout_ms: number
-  private readonly join_timeout_ms: number
-  private readonly send_timeout_ms: number
-  private readonly downlinks = new DownlinkListeners()
-  private dataRateNow = 0
-  private joinedNow = false
+  // The RN2483 covers 433 and 868 MHz; US915 takes its sibling, the RN2903.
+  protected readonly regions: readonly LoraRegion[] = ['EU868']
 
-  /** Takes an open port at 57600 baud; close() leaves it open for its owner. */
-  constructor(port: SerialLink, options: Rn2483Options = {}) {
-    this.reply_timeout_ms = options.reply_timeout_ms ?? 2_000
-    this.join_timeout_ms = options.join_timeout_ms ?? 20_000
-    this.send_timeout_ms = options.send_timeout_ms ?? 30_000
-    this.line = new AtLine(port, {
-      // The RN2483 speaks only when spoken to, but prints its version line after a reset.
-      onUnsolicited: () => undefined,
-      ...(options.timers !== undefined ? { timers: options.timers } : {}),
-      ...(options.onNoise !== undefined ? { onNoise: options.onNoise } : {}),
-    })
+  /** Takes an open port at 57600 baud and the clock its timeouts run on; close() leaves the port open for its owner. */
+  constructor(port: SerialLink, clock: Clock, options: Rn2483Options = {}) {
+    super(port, clock, {
+      reply_timeout_ms: options.reply_timeout_ms ?? 2_000,
+      join_timeout_ms: options.join_timeout_ms ?? 20_000,
+      send_timeout_ms: options.send_timeout_ms ?? 30_000,
+    }, options.onNoise)
   }
 
-  get joined(): boolean {
-    return this.joinedNow
+  protected async readVersion(session: AtSession): Promise<string> {
+    await session.write('sys get ver')
+    return session.expect(this.timeouts.reply_timeout_ms, (text) => (/^RN\d{4}\b/i.test(text.trim()) ? text.trim() : undefined))
   }
 
-  get dataRate(): number {
-    return this.dataRateNow
+  protected regionCommands(): readonly string[] {
+    return ['mac reset 868']
   }
 
-  maxPayloadBytes(): number {
-    return maxPayloadBytes(REGION, this.dataRateNow)
+  protected keyCommands(keys: JoinKeys): readonly string[] {
+    return [`mac set deveui ${keys.devEui}`, `mac set appeui ${keys.appEui}`, `mac set appkey ${keys.appKey}`]
   }
 
-  version(): Promise<string> {
-    return this.line.exclusive(async (session) => {
-      await session.write('sys get ver')
-      return session.expect(this.reply_timeout_ms, (text) => (/^RN\d{4}\b/i.test(text.trim()) ? text.trim() : undefined))
-    })
+  protected joinCommand(): string {
+    return 'mac join otaa'
   }
 
-  async join(settings: LoraJoinSettings): Promise<void> {
-    const keys = checkJoinSettings(settings)
-    // The RN2483 covers 433 and 868 MHz; US915 takes its sibling, the RN2903.
-    if (settings.region !== REGION) throw new LoraError('BAD_SETTINGS', `the RN2483 has no ${settings.region} band`)
-    return this.line.exclusive(async (session) => {
-      this.joinedNow = false
-      await this.command(session, 'mac reset 868')
-      this.dataRateNow = 0
-      await this.command(session, `mac set deveui ${keys.devEui}`)
-      await this.command(session, `mac set appeui ${keys.appEui}`)
-      await this.command(session, `mac set appkey ${keys.appKey}`)
-      await this.command(session, 'mac join otaa')
-      await session.expect(this.join_timeout_ms, (text) => {
-        const reply = parseRn2483Line(text)
-        if (reply.kind === 'accepted') return true
-        if (reply.kind === 'denied') throw new LoraError('JOIN_FAILED', 'the network did not accept the join (denied)')
-        return undefined
-      })
-      this.joinedNow = true
-      await this.readDataRate(session)
-    })
+  protected joinAnswer(text: string): true | undefined {
+    const reply = parseRn2483Line(text)
+    if (reply.kind === 'accepted') return true
+    if (reply.kind === 'denied') throw new LoraError('JOIN_FAILED', 'the network did not accept the join (denied)')
+    return undefined
   }
 
-  async setDataRate(dataRate: number): Promise<void> {
-    maxPayloadBytes(REGION, dataRate)
-    return this.line.exclusive(async (session) => {
-      await this.command(session, `mac set dr ${dataRate}`)
-      this.dataRateNow = dataRate
-    })
+  protected dataRateCommand(dataRate: number): string {
+    return `mac set dr ${dataRate}`
   }
 
-  async send(port: number, payload: Uint8Array, options: { readonly confirmed?: boolean } = {}): Promise<void> {
-    assertApplicationPort(port)
-    checkPayload(payload, this.maxPayloadBytes())
-    if (!this.joinedNow) throw new LoraError('NOT_JOINED', 'join before sending')
-    const hex = Buffer.from(payload).toString('hex').toUpperCase()
-    return this.line.exclusive(async (session) => {
-      // An uplink ahead of this one may have moved the data rate (ADR) or lost the session.
-      checkPayload(payload, this.maxPayloadBytes())
-      if (!this.joinedNow) throw new LoraError('NOT_JOINED', 'the session ended before this uplink')
-      await this.command(session, `mac tx ${options.confirmed === true ? 'cnf' : 'uncnf'} ${port} ${hex}`)
-      await session.expect(this.send_timeout_ms, (text) => {
-        const reply = parseRn2483Line(text)
-        if (reply.kind === 'tx-ok') return true
-        if (reply.kind === 'rx') {
-          // mac_rx is the uplink's success and the downlink in one line.
-          this.deliver(reply.port, reply.hex)
-          return true
-        }
-        if (reply.kind === 'tx-error') throw new LoraError('SEND_FAILED', 'mac_err: the uplink was not confirmed or not sent')
-        if (reply.kind === 'error') throw this.replyError('mac tx', reply.word)
-        return undefined
-      })
-      await this.readDataRate(session)
-    })
+  protected async transmit(session: AtSession, port: number, hex: string, confirmed: boolean): Promise<void> {
+    await this.command(session, `mac tx ${confirmed ? 'cnf' : 'uncnf'} ${port} ${hex}`)
   }
 
-  onDownlink(listener: (downlink: LoraDownlink) => void): () => void {
-    return this.downlinks.add(listener)
+  protected sendAnswer(text: string): true | undefined {
+    const reply = parseRn2483Line(text)
+    if (reply.kind === 'tx-ok') return true
+    if (reply.kind === 'rx') {
+      // mac_rx is the uplink's success and the downlink in one line.
+      this.deliver(reply.port, reply.hex)
+      return true
+    }
+    if (reply.kind === 'tx-error') throw new LoraError('SEND_FAILED', 'mac_err: the uplink was not confirmed or not sent')
+    if (reply.kind === 'error') throw this.replyError('mac tx', reply.word)
+    return undefined
   }
 
-  async close(): Promise<void> {
-    this.line.close()
+  protected commandAnswer(text: string, command: string): true | undefined {
+    const reply = parseRn2483Line(text)
+    if (reply.kind === 'ok') return true
+    if (reply.kind === 'error') throw this.replyError(command.split(' ').slice(0, 2).join(' '), reply.word)
+    return undefined
   }
 
-  private async readDataRate(session: AtSession): Promise<void> {
+  protected async readDataRate(session: AtSession): Promise<number> {
     await session.write('mac get dr')
-    const dataRate = await session.expect(this.reply_timeout_ms, (text) => {
+    const dataRate = await session.expect(this.timeouts.reply_timeout_ms, (text) => {
       const reply = parseRn2483Line(text)
       if (reply.kind === 'error') throw this.replyError('mac get dr', reply.word)
       return /^\d$/.test(text.trim()) ? Number(text.trim()) : undefined
     })
-    maxPayloadBytes(REGION, dataRate)
-    this.dataRateNow = dataRate
+    maxPayloadBytes(this.region, dataRate)
+    return dataRate
   }
 
-  private async command(session: AtSession, command: string): Promise<void> {
-    await session.write(command)
-    await session.expect(this.reply_timeout_ms, (text) => {
-      const reply = parseRn2483Line(text)
-      if (reply.kind === 'ok') return true
-      if (reply.kind === 'error') throw this.replyError(command.split(' ').slice(0, 2).join(' '), reply.word)
-      return undefined
-    })
-  }
-
-  private deliver(port: number, hex: string): void {
-    const payload = downlinkPayload(port, hex)
-    if (payload !== undefined) this.downlinks.emit({ port, payload })
-  }
+  // The RN2483 speaks only when spoken to, but prints its version line after a reset.
+  protected unsolicited(): void {}
 
   private replyError(command: string, word: Rn2483ErrorWord): LoraError {
     switch (word) {

@@ -8,13 +8,12 @@ import {
   SW_FILE_NOT_FOUND, SW_OK, decodeResponseApdu, describeStatusWord, encodeCommandApdu, exchangeChained,
   paymentRequestCommand, selectPayAll, type CommandApdu, type ExchangeOptions,
 } from '../../protocol/apdu'
+import type { Clock } from '../../protocol/clock'
 import { ProtocolError } from '../../protocol/errors'
 import { NfcLinkError, Pn532Error } from './errors'
 import type { PassiveTarget, Pn532 } from './pn532'
-import { systemTimers, type Timers } from '../timers'
 
 export interface NfcPhoneLinkOptions {
-  readonly timers?: Timers
   /** Pause between two polls of an empty field. */
   readonly pollIntervalMs?: number
   /** How long a payment waits for a tap before NO_PHONE. */
@@ -28,14 +27,15 @@ const DEFAULT_TAP_WAIT_MAX_MS = 30_000
 
 export class NfcPhoneLink implements PhoneLink {
   readonly #reader: Pn532
-  readonly #timers: Timers
+  readonly #clock: Clock
   readonly #pollIntervalMs: number
   readonly #pollsMax: number
   readonly #exchangeOptions: ExchangeOptions
 
-  constructor(reader: Pn532, options: NfcPhoneLinkOptions = {}) {
+  /** Takes the reader and the clock its polls are paced by. */
+  constructor(reader: Pn532, clock: Clock, options: NfcPhoneLinkOptions = {}) {
     this.#reader = reader
-    this.#timers = options.timers ?? systemTimers
+    this.#clock = clock
     this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS
     const waitMaxMs = options.tapWaitMaxMs ?? DEFAULT_TAP_WAIT_MAX_MS
     if (!Number.isSafeInteger(this.#pollIntervalMs) || this.#pollIntervalMs < 1) {
@@ -100,10 +100,10 @@ export class NfcPhoneLink implements PhoneLink {
   #pause(signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
       const onAbort = () => {
-        this.#timers.clearTimeout(handle)
+        cancel()
         reject(new NfcLinkError('ABORTED', 'the wait for a phone was aborted'))
       }
-      const handle = this.#timers.setTimeout(() => {
+      const cancel = this.#clock.setTimer(() => {
         signal?.removeEventListener('abort', onAbort)
         resolve()
       }, this.#pollIntervalMs)

@@ -5,11 +5,12 @@
 // retry is bounded.
 
 import { concatBytes } from '../../protocol/bytes'
+import type { Cancel, Clock } from '../../protocol/clock'
+import { QueueFullError, SerialQueue } from '../../protocol/serial-queue'
 import { Pn532Error } from './errors'
 import {
   FrameParser, ackFrame, nackFrame, TFI_PN532_TO_HOST, encodeCommandFrame, hexByte, type ParseEvent,
 } from './pn532-frame'
-import { systemTimers, type Timers } from '../timers'
 
 /** What the driver needs of a serial port: serialport's SerialPort and SerialPortMock both fit. */
 export interface Pn532Port {
@@ -72,7 +73,6 @@ export interface PassiveTarget {
 }
 
 export interface Pn532Options {
-  readonly timers?: Timers
   /** How long the chip has to ACK a command before it is sent again. */
   readonly ackTimeoutMs?: number
   /** How long the chip has to answer an ACKed command before it is aborted. */
@@ -89,7 +89,7 @@ export interface Pn532Options {
   readonly passiveActivationRetries?: number
 }
 
-/** Commands waiting for the chip, the running one included. */
+/** Commands waiting for the chip, the running one included; the next is refused BUSY at once. */
 const QUEUE_MAX = 8
 /** Parse events held while nobody waits for them; older ones are dropped. */
 const INBOX_MAX = 16
@@ -107,19 +107,19 @@ type Waiter = (event: ParseEvent | 'timeout') => void
 
 export class Pn532 {
   readonly #port: Pn532Port
-  readonly #timers: Timers
-  readonly #options: Required<Omit<Pn532Options, 'timers'>>
+  readonly #clock: Clock
+  readonly #options: Required<Pn532Options>
   readonly #parser = new FrameParser()
   readonly #inbox: ParseEvent[] = []
   readonly #onData = (chunk: Buffer): void => this.#receive(chunk)
   #waiter: Waiter | undefined
-  #tail: Promise<unknown> = Promise.resolve()
-  #queued = 0
+  readonly #commands = new SerialQueue(QUEUE_MAX, 'the PN532')
   #closed = false
 
-  constructor(port: Pn532Port, options: Pn532Options = {}) {
+  /** Takes an open port and the clock its ACK and response timeouts run on. */
+  constructor(port: Pn532Port, clock: Clock, options: Pn532Options = {}) {
     this.#port = port
-    this.#timers = options.timers ?? systemTimers
+    this.#clock = clock
     this.#options = {
       ackTimeoutMs: checkCount(options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs, 'ackTimeoutMs', 1),
       responseTimeoutMs: checkCount(options.responseTimeoutMs ?? DEFAULTS.responseTimeoutMs, 'responseTimeoutMs', 1),
@@ -205,14 +205,10 @@ export class Pn532 {
 
   #serialised<T>(run: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Pn532Error('IO', 'the driver is closed'))
-    if (this.#queued >= QUEUE_MAX) return Promise.reject(new Pn532Error('BUSY', `${QUEUE_MAX} commands already wait for the chip`))
-    this.#queued += 1
-    const result = this.#tail.then(run)
-    this.#tail = result.then(
-      () => { this.#queued -= 1 },
-      () => { this.#queued -= 1 },
-    )
-    return result
+    return this.#commands.run(run).catch((error: unknown) => {
+      if (error instanceof QueueFullError) throw new Pn532Error('BUSY', `${QUEUE_MAX} commands already wait for the chip`, { cause: error })
+      throw error
+    })
   }
 
   /** One command: send, wait for ACK (resending), wait for the response (NACKing bad frames). */
@@ -305,12 +301,9 @@ export class Pn532 {
     if (!this.#closed) await this.#write(ackFrame())
   }
 
-  #deadline(delayMs: number): { expired: boolean; cancel(): void } {
-    const deadline = {
-      expired: false,
-      cancel: () => this.#timers.clearTimeout(handle),
-    }
-    const handle = this.#timers.setTimeout(() => {
+  #deadline(delayMs: number): { expired: boolean; cancel: Cancel } {
+    const deadline: { expired: boolean; cancel: Cancel } = { expired: false, cancel: () => undefined }
+    deadline.cancel = this.#clock.setTimer(() => {
       deadline.expired = true
       this.#waiter?.('timeout')
     }, delayMs)

@@ -3,12 +3,11 @@
 // typed error before any byte of the receipt is sent, then writes the job within a time limit.
 
 import type { SerialPortStream } from '@serialport/stream'
+import type { Cancel, Clock } from '../../protocol/clock'
 import { CodedError } from '../../protocol/errors'
+import { SerialQueue } from '../../protocol/serial-queue'
 import type { PrintExtras, Printer } from '../devices'
 import { EscPosError, receiptBytes, statusRequest, STATUS_REQUEST } from './escpos'
-import { systemTimer, type SetTimer } from '../timers'
-
-export type { SetTimer }
 
 export type PrinterErrorCode =
   | 'PAPER_OUT'
@@ -59,22 +58,24 @@ function assertFixedBits(byte: number, what: string): void {
   }
 }
 
+/** Jobs and status queries queued, the running one included: more means the printer is stuck, and the next is refused QUEUE_FULL. */
+export const PRINTER_JOBS_MAX = 4
+
 export interface EscPosPrinterOptions {
   /** Time for a status byte to come back. */
   readonly statusTimeout_ms?: number
   /** Time for a job to leave the port (flow control can hold it back forever). */
   readonly writeTimeout_ms?: number
   readonly qrModuleSize?: number
-  readonly setTimer?: SetTimer
 }
 
 export class EscPosPrinter implements Printer {
   private readonly statusTimeout_ms: number
   private readonly writeTimeout_ms: number
-  private readonly setTimer: SetTimer
+  private readonly clock: Clock
   private waitingForStatus: ((byte: number) => void) | undefined
   /** One job or status query at a time: their bytes and answers never interleave. */
-  private tail: Promise<unknown> = Promise.resolve()
+  private readonly jobs = new SerialQueue(PRINTER_JOBS_MAX, 'the printer')
   private readonly onData = (chunk: Buffer): void => {
     const waiter = this.waitingForStatus
     // Bytes nobody asked for (a status answered after its timeout, noise) are dropped.
@@ -85,10 +86,11 @@ export class EscPosPrinter implements Printer {
   /** Each write reports its own error to its job; without a listener the stream's 'error' event would crash the process. */
   private readonly onError = (): void => undefined
 
-  constructor(private readonly port: SerialPortStream, private readonly options: EscPosPrinterOptions = {}) {
+  /** Takes an open port and the clock its status and write timeouts run on. */
+  constructor(private readonly port: SerialPortStream, clock: Clock, private readonly options: EscPosPrinterOptions = {}) {
     this.statusTimeout_ms = options.statusTimeout_ms ?? 1_000
     this.writeTimeout_ms = options.writeTimeout_ms ?? 10_000
-    this.setTimer = options.setTimer ?? systemTimer
+    this.clock = clock
     port.on('data', this.onData)
     port.on('error', this.onError)
   }
@@ -131,9 +133,9 @@ export class EscPosPrinter implements Printer {
   }
 
   private async query(which: number): Promise<number> {
-    let cancelTimer: () => void = () => undefined
+    let cancelTimer: Cancel = () => undefined
     const answer = new Promise<number>((resolve, reject) => {
-      cancelTimer = this.setTimer(() => {
+      cancelTimer = this.clock.setTimer(() => {
         this.waitingForStatus = undefined
         reject(new PrinterError('NO_ANSWER', `no answer to DLE EOT ${which} within ${this.statusTimeout_ms} ms`))
       }, this.statusTimeout_ms)
@@ -167,7 +169,7 @@ export class EscPosPrinter implements Printer {
         if (error === undefined) resolve()
         else reject(error)
       }
-      const cancel = this.setTimer(
+      const cancel = this.clock.setTimer(
         () => finish(new PrinterError('WRITE_TIMEOUT', `${bytes.length} bytes not sent within ${this.writeTimeout_ms} ms`)),
         this.writeTimeout_ms,
       )
@@ -183,9 +185,8 @@ export class EscPosPrinter implements Printer {
     })
   }
 
+  /** Runs `job` after the ones before it; QUEUE_FULL (QueueFullError) past PRINTER_JOBS_MAX. */
   private serially<T>(job: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(job, job)
-    this.tail = run.catch(() => undefined)
-    return run
+    return this.jobs.run(job)
   }
 }

@@ -8,7 +8,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { sha256, toHex } from '../../protocol/bytes'
 import { requireAcceptablePublicKey } from '../../protocol/signature/public-key'
-import { REVOCATIONS_TOPIC, gatewayTopic } from '../../protocol/topics'
+import { REVOCATIONS_TOPIC, gatewayTopic, type GatewayTopics } from '../../protocol/topics'
 import type { HubConfig } from '../config'
 import type { HubContext } from '../context'
 import { HttpError, type HttpErrorCode } from '../http/errors'
@@ -45,14 +45,7 @@ export interface ProvisionedGateway {
   readonly riskConfig: Uint8Array
 }
 
-export interface GatewayTopics {
-  readonly records: string
-  readonly acks: string
-  readonly config: string
-  readonly revocations: string
-  readonly onlineRequest: string
-  readonly onlineResponse: string
-}
+export type { GatewayTopics } from '../../protocol/topics'
 
 /** A fresh token for an assigned (or provisioned, to re-image) gateway; it replaces any earlier one. */
 export function issueProvisioningToken(context: HubContext, store: GatewayStore, gatewayId: string): IssuedProvisioningToken {

@@ -3,9 +3,8 @@
 
 import { MessageType, PROTOCOL_VERSION, Reader, Writer } from '../codec'
 import { ProtocolError } from '../errors'
-import type { Ed25519 } from '../signature/ed25519'
+import { SIGNATURE_BYTES, type Ed25519 } from '../signature/ed25519'
 
-export const SIGNATURE_BYTES = 64
 const HEADER_BYTES = 2
 
 export type Signed<T> = T & { readonly signature: Uint8Array }

@@ -6,6 +6,7 @@ import { SerialPortMock } from 'serialport'
 import { Rak3172, RAK3172_BAUD_RATE, type Rak3172Options } from '../../hardware/lora/rak3172'
 import { Rn2483, RN2483_BAUD_RATE, type Rn2483Options } from '../../hardware/lora/rn2483'
 import type { LoraModem } from '../../hardware/lora/modem'
+import type { Clock } from '../../protocol/clock'
 import { Rak3172Emulator, type Rak3172EmulatorOptions } from './rak3172-emulator'
 import { Rn2483Emulator, type Rn2483EmulatorOptions } from './rn2483-emulator'
 import type { LoraRadio } from './radio'
@@ -19,6 +20,8 @@ export interface EmulatedModemOptions {
   readonly radio: LoraRadio
   /** A path of MockBinding's global registry; unique per modem. */
   readonly path: string
+  /** The clock the driver's timeouts run on. */
+  readonly clock: Clock
   readonly driver?: Rak3172Options & Rn2483Options
   readonly emulator?: Omit<Rak3172EmulatorOptions & Rn2483EmulatorOptions, 'radio'>
 }
@@ -39,9 +42,9 @@ export async function openEmulatedModem(options: EmulatedModemOptions): Promise<
     if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()))
   }
   if (emulator instanceof Rak3172Emulator) {
-    const modem = new Rak3172(port, options.driver)
+    const modem = new Rak3172(port, options.clock, options.driver)
     return { model: 'rak3172', modem, emulator, port, close: () => closePort(modem) }
   }
-  const modem = new Rn2483(port, options.driver)
+  const modem = new Rn2483(port, options.clock, options.driver)
   return { model: 'rn2483', modem, emulator, port, close: () => closePort(modem) }
 }

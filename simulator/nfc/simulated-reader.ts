@@ -4,6 +4,7 @@
 import { MockBinding } from '@serialport/binding-mock'
 import { SerialPortMock } from 'serialport'
 import { Pn532, type Pn532Options } from '../../hardware/nfc/pn532'
+import type { Clock } from '../../protocol/clock'
 import { Pn532Emulator, type Pn532EmulatorOptions } from './pn532-emulator'
 
 export interface SimulatedReader {
@@ -17,14 +18,14 @@ export interface SimulatedReader {
 /** Creates the mock port at `path` (which must be free in MockBinding's registry) and opens it. */
 export async function openSimulatedReader(
   path: string,
-  options: { readonly emulator: Pn532EmulatorOptions; readonly reader?: Pn532Options },
+  options: { readonly emulator: Pn532EmulatorOptions; readonly clock: Clock; readonly reader?: Pn532Options },
 ): Promise<SimulatedReader> {
   MockBinding.createPort(path, { echo: false, record: true })
   const port = await new Promise<SerialPortMock>((resolve, reject) => {
     const opened: SerialPortMock = new SerialPortMock({ path, baudRate: 115200 }, error => (error ? reject(error) : resolve(opened)))
   })
   const emulator = Pn532Emulator.attach(port, options.emulator)
-  const reader = new Pn532(port, options.reader)
+  const reader = new Pn532(port, options.clock, options.reader)
   return {
     port, emulator, reader,
     async close() {

@@ -15,6 +15,7 @@ import { transferIdOf } from '../../protocol/messages/authorization'
 import { riskConfigCodec, type RiskConfig } from '../../protocol/messages/risk-config'
 import { PaymentMode, transferRecordCodec } from '../../protocol/messages/transfer-record'
 import type { Voucher } from '../../protocol/messages/voucher'
+import type { GatewayTopics } from '../../protocol/topics'
 import type { Reason } from '../../protocol/reasons'
 import type { KeyPair } from '../../protocol/signature/ed25519'
 import { nodeEd25519 } from '../../protocol/signature/node'
@@ -48,18 +49,9 @@ export interface HubPin {
   readonly provisionedAtMs: number
 }
 
-export interface MqttTopics {
-  readonly records: string
-  readonly acks: string
-  readonly config: string
-  readonly revocations: string
-  readonly onlineRequest: string
-  readonly onlineResponse: string
-}
-
 export interface MqttSettings {
   readonly url: string
-  readonly topics: MqttTopics
+  readonly topics: GatewayTopics
 }
 
 export interface StoredRecord {
@@ -327,7 +319,7 @@ export class TerminalStore {
 
   mqttSettings(): MqttSettings | undefined {
     const row = this.statements.mqtt.get()
-    return row === undefined ? undefined : { url: row.url, topics: JSON.parse(row.topics_json) as MqttTopics }
+    return row === undefined ? undefined : { url: row.url, topics: JSON.parse(row.topics_json) as GatewayTopics }
   }
 
   /**

@@ -42,6 +42,18 @@ t.test('run() lets the promises a timer starts settle before the next timer is d
   t.same(seen, ['first settled', 'second fired'])
 })
 
+t.test('nextDueMs() tells when the earliest pending timer is due, and nothing once none is', async t => {
+  const clock = new ManualClock(T0)
+  t.equal(clock.nextDueMs(), undefined)
+  const cancelEarly = clock.setTimer(() => undefined, 40)
+  clock.setTimer(() => undefined, 70)
+  t.equal(clock.nextDueMs(), T0 + 40)
+  cancelEarly()
+  t.equal(clock.nextDueMs(), T0 + 70)
+  clock.advance(70)
+  t.equal(clock.nextDueMs(), undefined)
+})
+
 t.test('set() jumps the clock without firing timers', async t => {
   const clock = new ManualClock(T0)
   let fired = false

@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import type { CliIo } from '../../terminal/cli'
-import { systemClock, systemRandom } from '../../protocol/clock'
+import { ManualClock, systemClock, systemRandom } from '../../protocol/clock'
+import { DEFAULT_CONFIG } from '../../terminal/config'
 import { TerminalStore } from '../../terminal/store/store'
 import { keyAndTap, Transcript } from '../helpers/transcript'
 import { sim } from './sim-cli'
 import { main, type SimIo } from '../../simulator/cli'
-import { ManualIntervalTimers } from '../helpers/interval-timers'
 
 function counterConsole(extra: Partial<CliIo> = {}) {
   const input = new PassThrough()
@@ -75,8 +75,9 @@ t.test('counter without --data removes what it made; bad flags exit 2', async t 
 })
 
 t.test('counter --lora: the modem joins the simulated network; cut off, the counter reports over LoRa and the hub hears it', async t => {
-  const timers = new ManualIntervalTimers()
-  const { io, input, screen, out, stop } = counterConsole({ loraTimers: timers })
+  // The report interval moves by hand; everything else keeps the system's time.
+  const loraClock = new ManualClock(Date.now())
+  const { io, input, screen, out, stop } = counterConsole({ loraClock })
   const running = main(['counter', '--lora'], io)
   t.teardown(() => stop())
   await out.next(/lora +ChirpStack v4 \(simulated\) at mqtt:\/\/127\.0\.0\.1:\d+/)
@@ -84,14 +85,14 @@ t.test('counter --lora: the modem joins the simulated network; cut off, the coun
   let at = await out.next(/link up/)
   input.write('x')
   at = await out.next(/link down/, at)
-  t.equal(timers.running, 1, 'cut off: the LoRa reports run')
+  t.equal(loraClock.pendingTimers, 1, 'cut off: the LoRa reports run')
   await keyAndTap(input, screen, '450', /APPROVED[\s\S]*450 XOF[\s\S]*Offline/)
-  timers.tick()
+  await loraClock.run(DEFAULT_CONFIG.loraIntervalMinutes * 60_000)
   at = await out.next(/lora report sent: head #1, 1 offline payments unsynced/, at)
   at = await out.next(/hub: LoRa report heard \(head #1, 1 unsynced, RSSI -105 dBm; records over IP: pending\)/, at)
   input.write('x')
   await out.next(/ack up to #1/, at)
-  t.equal(timers.running, 0, 'back online: no more LoRa reports')
+  t.equal(loraClock.pendingTimers, 0, 'back online: no more LoRa reports')
   stop()
   t.equal(await running, 0)
   t.equal((await sim().run('counter', '--lora', '--hub', 'http://127.0.0.1:9')).code, 2, '--lora is for the embedded hub')

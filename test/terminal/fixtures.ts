@@ -11,7 +11,7 @@ import type { KeyPair } from '../../protocol/signature/ed25519'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { gatewayTopic, REVOCATIONS_TOPIC } from '../../protocol/topics'
 import { VirtualPhone } from '../../simulator/phone'
-import type { Clock } from '../../terminal/environment'
+import { ManualClock } from '../../protocol/clock'
 import { TerminalEmitter } from '../../terminal/events'
 import type { Display, OnlineAnswer, OnlineAuthorizer, PhoneLink, Printer, Screen } from '../../terminal/payment'
 import { PaymentTerminal, type PaymentTerminalOptions } from '../../terminal/payment'
@@ -29,16 +29,6 @@ export const DAY_MS = 24 * HOUR_MS
 export const keysOf = (seed: number): KeyPair => nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(seed))
 export const HUB = keysOf(7)
 export const OTHER_HUB = keysOf(8)
-
-export class ManualClock implements Clock {
-  constructor(public now: number = T0) {}
-  nowMs(): number {
-    return this.now
-  }
-  advance(ms: number): void {
-    this.now += ms
-  }
-}
 
 export function limits(overrides: Partial<RiskConfigBody> = {}): RiskConfigBody {
   return {
@@ -141,7 +131,7 @@ export function counterTerminal(store: TerminalStore, phone: PhoneLink, override
   const display = new RecordingDisplay()
   const printer = new RecordingPrinter()
   const events = new TerminalEmitter()
-  const clock = overrides.clock ?? new ManualClock()
+  const clock = overrides.clock ?? new ManualClock(T0)
   const online = overrides.online ?? new FixedAuthorizer(false)
   const terminal = new PaymentTerminal({
     store, phone, display, printer, online, events, clock, random: n => new Uint8Array(randomBytes(n)), ed25519: nodeEd25519,

@@ -10,9 +10,9 @@ import { revocationFragments } from '../../hub/lora/downlinks'
 import { TerminalEmitter } from '../../terminal/events'
 import { LoraReporter } from '../../terminal/lora'
 import { DATABASE_FILE, TerminalStore } from '../../terminal/store/store'
-import { ManualIntervalTimers } from '../helpers/interval-timers'
+import { ManualClock } from '../../protocol/clock'
 import {
-  CURRENCY, HUB, ManualClock, OTHER_HUB, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, signedRevocations, T0,
+  CURRENCY, HUB, OTHER_HUB, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, signedRevocations, T0,
 } from './fixtures'
 
 const INTERVAL_MS = 10 * 60_000
@@ -57,41 +57,42 @@ function world(t: Test, online = false, dir?: string) {
   t.teardown(() => store.close())
   const events = new TerminalEmitter()
   const modem = new FakeModem()
-  const timers = new ManualIntervalTimers()
-  const clock = new ManualClock()
+  const clock = new ManualClock(T0)
   const reporter = new LoraReporter({
-    store, events, modem, clock, timers, ed25519: nodeEd25519, online,
+    store, events, modem, clock, ed25519: nodeEd25519, online,
     settings: { interval_ms: INTERVAL_MS, uplinkPort: 10, downlinkPort: 11 },
   })
   reporter.start()
   t.teardown(() => reporter.stop())
   const errors: string[] = []
   events.on('sync-error', ({ code }) => errors.push(code))
-  return { store, events, modem, timers, clock, reporter, errors }
+  return { store, events, modem, clock, reporter, errors }
 }
 
 t.test('sends a commitment frame at the interval only while the IP link is down', async t => {
   const w = world(t, true)
-  t.equal(w.timers.active.size, 0, 'online: no LoRa reports')
+  t.equal(w.clock.pendingTimers, 0, 'online: no LoRa reports')
   w.events.emit('link', { online: false, atMs: T0 })
-  t.same([...w.timers.active.values()].map(timer => timer.interval_ms), [INTERVAL_MS], 'offline: one timer at the configured interval')
+  t.equal(w.clock.pendingTimers, 1, 'offline: one timer')
+  await w.clock.run(INTERVAL_MS - 1)
   t.equal(w.modem.sent.length, 0, 'nothing before the first interval has passed')
 
   const reported = w.events.next('lora-report')
-  w.timers.tick()
+  await w.clock.run(1)
   await reported
   t.equal(w.modem.sent.length, 1)
   t.equal(w.modem.sent[0]!.port, 10)
   t.ok(w.modem.sent[0]!.payload.length <= 51, 'fits EU868 DR0')
 
   w.events.emit('link', { online: true, atMs: T0 + 1 })
-  t.equal(w.timers.active.size, 0, 'back online: the timer is gone')
-  w.timers.tick()
+  t.equal(w.clock.pendingTimers, 0, 'back online: the timer is gone')
+  await w.clock.run(INTERVAL_MS)
+  t.equal(w.modem.sent.length, 1, 'no report while online')
   w.events.emit('link', { online: false, atMs: T0 + 2 })
   w.events.emit('link', { online: false, atMs: T0 + 3 })
-  t.equal(w.timers.active.size, 1, 'one timer however many times the link is reported down')
+  t.equal(w.clock.pendingTimers, 1, 'one timer however many times the link is reported down')
   await w.reporter.stop()
-  t.equal(w.timers.active.size, 0)
+  t.equal(w.clock.pendingTimers, 0)
   t.equal(w.modem.listening, 0, 'stop lets go of the modem')
 })
 
@@ -100,26 +101,25 @@ t.test('the frame says what the gateway holds: head, unsynced offline count and 
   const { phone } = phoneWithVoucher()
   const counter = counterTerminal(w.store, phoneLink(phone), { clock: w.clock })
   for (const amount of [1_200, 800]) t.equal((await counter.terminal.take(amount)).kind, 'approved')
-  w.clock.advance(90_500)
   const reported = w.events.next('lora-report')
-  w.timers.tick()
+  await w.clock.run(INTERVAL_MS)
   t.same((await reported)[0], { gatewaySeq: 2, unsyncedCount: 2, unsyncedAmountMinor: 2_000 })
   const frame = commitmentFrameCodec.decode(w.modem.sent[0]!.payload)
   const head = w.store.chainHead()
   t.same(frame, {
     gatewaySeq: 2, unsyncedCount: 2, unsyncedAmountMinor: 2_000, currency: CURRENCY, headPrefix: head.hash.slice(0, 16),
-    timeS: Math.floor((T0 + 90_500) / 1000),
+    timeS: (T0 + INTERVAL_MS) / 1000,
   })
 })
 
 t.test('a modem error is reported as a sync error, and the next interval tries again', async t => {
   const w = world(t)
   w.modem.failNext = new LoraError('NOT_JOINED', 'AT_NO_NETWORK_JOINED')
-  w.timers.tick()
+  await w.clock.run(INTERVAL_MS)
   await w.reporter.idle()
   t.same(w.errors, ['LORA_NOT_JOINED'])
   t.equal(w.modem.sent.length, 0)
-  w.timers.tick()
+  await w.clock.run(INTERVAL_MS)
   await w.reporter.idle()
   t.equal(w.modem.sent.length, 1)
 })

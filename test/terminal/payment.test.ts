@@ -7,8 +7,9 @@ import type { Key } from '../../terminal/keypad'
 import { pressKey, EMPTY_ENTRY, entryText } from '../../terminal/keypad'
 import { planMode, type Display, type PaymentOutcome, type Screen } from '../../terminal/payment'
 import { dayBounds } from '../../terminal/day-report'
+import { ManualClock } from '../../protocol/clock'
 import {
-  CURRENCY, FixedAuthorizer, HOUR_MS, ManualClock, T0, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, signedConfig,
+  CURRENCY, FixedAuthorizer, HOUR_MS, T0, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, signedConfig,
 } from './fixtures'
 
 function approved(outcome: PaymentOutcome) {
@@ -123,7 +124,7 @@ t.test('the upload deadline blocks offline payments once the oldest unsynced rec
   const store = provisionedStore(t.testdir(), signedConfig({ uploadDeadlineMs: HOUR_MS }))
   t.teardown(() => store.close())
   const { phone } = phoneWithVoucher()
-  const clock = new ManualClock()
+  const clock = new ManualClock(T0)
   const { terminal } = counterTerminal(store, phoneLink(phone), { clock })
   approved(await terminal.take(100))
   clock.advance(HOUR_MS + 1)

@@ -10,7 +10,8 @@ import { nodeEd25519 } from '../../protocol/signature/node'
 import { HELP, main, type CliIo } from '../../terminal/cli'
 import { TerminalEmitter } from '../../terminal/events'
 import { ProofKeeper } from '../../terminal/proofs'
-import { CURRENCY, EUI, HUB, ManualClock, T0, phoneWithVoucher, provisionedStore } from './fixtures'
+import { ManualClock } from '../../protocol/clock'
+import { CURRENCY, EUI, HUB, T0, phoneWithVoucher, provisionedStore } from './fixtures'
 
 async function run(clock: ManualClock, ...argv: string[]) {
   const out: string[] = []

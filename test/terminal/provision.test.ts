@@ -7,7 +7,8 @@ import { REVOCATIONS_TOPIC, gatewayTopic } from '../../protocol/topics'
 import { provision, type Fetch } from '../../terminal/provision'
 import { TerminalStore } from '../../terminal/store/store'
 import { IDENTITY_KEY, NO_SECRET_SIGNATURE, rawNodeVerify } from '../helpers/small-order'
-import { EUI, HUB, ManualClock, T0, limits, signedConfig } from './fixtures'
+import { ManualClock } from '../../protocol/clock'
+import { EUI, HUB, T0, limits, signedConfig } from './fixtures'
 
 /** A stand-in for POST /provision answering with this hub key and RiskConfig. */
 function hubAnswering(hubPublicKey: Uint8Array, riskConfig: Uint8Array): Fetch {

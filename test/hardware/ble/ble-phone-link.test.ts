@@ -1,32 +1,19 @@
 import t from 'tap'
-import { BlePhoneLink, BleError, type SetTimer } from '../../../hardware/ble/ble-phone-link'
+import { BlePhoneLink, BleError } from '../../../hardware/ble/ble-phone-link'
 import { FrameAssembler, frameChunks, REQUEST_MAX_BYTES } from '../../../hardware/ble/payall-service'
+import { ManualClock } from '../../../protocol/clock'
 import { paymentRequestCodec } from '../../../protocol/messages/payment-request'
 import { paymentResponseCodec } from '../../../protocol/messages/payment-response'
 import { FakeBleAdapter } from '../../../simulator/ble/fake-noble'
 import { counterTerminal, EUI, phoneWithVoucher, provisionedStore, T0 } from '../../terminal/fixtures'
 
-/** Timers that run only when the test says so. */
-class ManualTimers {
-  private readonly pending = new Map<() => void, number>()
-  readonly set: SetTimer = (callback, delay_ms) => {
-    this.pending.set(callback, delay_ms)
-    return () => this.pending.delete(callback)
-  }
-  /** Fires the pending timer of this delay (the step that waits with it). */
-  fire(delay_ms: number): void {
-    for (const [callback, delay] of [...this.pending]) {
-      if (delay !== delay_ms) continue
-      this.pending.delete(callback)
-      callback()
-    }
-  }
-  has(delay_ms: number): boolean {
-    return [...this.pending.values()].includes(delay_ms)
-  }
-}
-
+/** Each step waits under its own timeout, so the timer due next tells which step is waiting. */
 const TIMEOUTS = { poweredOnTimeout_ms: 101, scanTimeout_ms: 102, connectTimeout_ms: 103, exchangeTimeout_ms: 104, disconnectTimeout_ms: 105 }
+
+/** Whether the step that waits `delay_ms` is the one waiting now. */
+function waitingFor(clock: ManualClock, delay_ms: number): boolean {
+  return clock.nextDueMs() === clock.nowMs() + delay_ms
+}
 
 async function until(condition: () => boolean): Promise<void> {
   for (let turn = 0; !condition(); turn++) {
@@ -58,7 +45,7 @@ t.test('a whole payment over BLE: the terminal takes it through noble and a virt
   const adapter = new FakeBleAdapter()
   const { phone } = phoneWithVoucher()
   const hosted = adapter.addPhone(phone)
-  const link = new BlePhoneLink(adapter.noble())
+  const link = new BlePhoneLink(adapter.noble(), new ManualClock(0))
   const store = provisionedStore(t.testdir())
   t.teardown(() => store.close())
   const { terminal } = counterTerminal(store, link)
@@ -75,7 +62,7 @@ t.test('a larger MTU carries the request in fewer writes, and the answer decodes
   adapter.mtu = 185
   const { phone, voucher } = phoneWithVoucher()
   adapter.addPhone(phone)
-  const link = new BlePhoneLink(adapter.noble())
+  const link = new BlePhoneLink(adapter.noble(), new ManualClock(0))
   const writes: number[] = []
   adapter.on('write', () => writes.push(1))
   const answer = paymentResponseCodec.decode(await link.exchange(request()))
@@ -87,17 +74,17 @@ t.test('a larger MTU carries the request in fewer writes, and the answer decodes
 t.test('an adapter that never powers on: NOT_POWERED, no scan', async t => {
   const adapter = new FakeBleAdapter()
   adapter.adapterState = 'poweredOff'
-  const timers = new ManualTimers()
+  const clock = new ManualClock(0)
   let scans = 0
   const startScanning = adapter.startScanning.bind(adapter)
   adapter.startScanning = uuids => {
     scans++
     startScanning(uuids)
   }
-  const link = new BlePhoneLink(adapter.noble(), { ...TIMEOUTS, setTimer: timers.set })
+  const link = new BlePhoneLink(adapter.noble(), clock, TIMEOUTS)
   const exchange = link.exchange(request())
-  await until(() => timers.has(TIMEOUTS.poweredOnTimeout_ms))
-  timers.fire(TIMEOUTS.poweredOnTimeout_ms)
+  await until(() => waitingFor(clock, TIMEOUTS.poweredOnTimeout_ms))
+  clock.advance(TIMEOUTS.poweredOnTimeout_ms)
   await t.rejects(exchange, { name: 'BleError', code: 'NOT_POWERED' })
   t.equal(scans, 0)
 })
@@ -105,10 +92,20 @@ t.test('an adapter that never powers on: NOT_POWERED, no scan', async t => {
 t.test('an adapter that is unsupported: NOT_POWERED at once, without waiting for the timeout', async t => {
   const adapter = new FakeBleAdapter()
   adapter.adapterState = 'unsupported'
-  const timers = new ManualTimers()
-  const link = new BlePhoneLink(adapter.noble(), { ...TIMEOUTS, setTimer: timers.set })
+  const clock = new ManualClock(0)
+  const link = new BlePhoneLink(adapter.noble(), clock, TIMEOUTS)
   await t.rejects(link.exchange(request()), { code: 'NOT_POWERED', message: /unsupported/ })
-  t.notOk(timers.has(TIMEOUTS.poweredOnTimeout_ms), 'its timer was cancelled')
+  t.equal(clock.pendingTimers, 0, 'its timer was cancelled')
+})
+
+t.test('at most four exchanges wait for the link; a fifth is refused QUEUE_FULL at once', async t => {
+  const adapter = new FakeBleAdapter()
+  adapter.adapterState = 'unsupported'
+  const link = new BlePhoneLink(adapter.noble(), new ManualClock(0))
+  const queued = Array.from({ length: 4 }, () => link.exchange(request()))
+  await t.rejects(link.exchange(request()), { name: 'QueueFullError', code: 'QUEUE_FULL' })
+  for (const exchange of queued) await t.rejects(exchange, { code: 'NOT_POWERED' })
+  await t.rejects(link.exchange(request()), { code: 'NOT_POWERED' }, 'room again once they ended')
 })
 
 t.test('no phone in range: NO_PHONE, and the scan stops', async t => {
@@ -116,13 +113,13 @@ t.test('no phone in range: NO_PHONE, and the scan stops', async t => {
   const { phone } = phoneWithVoucher()
   const hosted = adapter.addPhone(phone)
   hosted.advertising = false
-  const timers = new ManualTimers()
+  const clock = new ManualClock(0)
   let stops = 0
   adapter.on('scanStop', () => stops++)
-  const link = new BlePhoneLink(adapter.noble(), { ...TIMEOUTS, setTimer: timers.set })
+  const link = new BlePhoneLink(adapter.noble(), clock, TIMEOUTS)
   const exchange = link.exchange(request())
-  await until(() => timers.has(TIMEOUTS.scanTimeout_ms))
-  timers.fire(TIMEOUTS.scanTimeout_ms)
+  await until(() => waitingFor(clock, TIMEOUTS.scanTimeout_ms))
+  clock.advance(TIMEOUTS.scanTimeout_ms)
   await t.rejects(exchange, { code: 'NO_PHONE' })
   await until(() => stops === 1)
   t.equal(hosted.connections, 0)
@@ -131,11 +128,11 @@ t.test('no phone in range: NO_PHONE, and the scan stops', async t => {
 t.test('a phone that never completes the connection: TIMEOUT, and the pending connection is cancelled', async t => {
   const adapter = new FakeBleAdapter()
   const hosted = adapter.addPhone(phoneWithVoucher().phone, { neverConnects: true })
-  const timers = new ManualTimers()
-  const link = new BlePhoneLink(adapter.noble(), { ...TIMEOUTS, setTimer: timers.set })
+  const clock = new ManualClock(0)
+  const link = new BlePhoneLink(adapter.noble(), clock, TIMEOUTS)
   const exchange = link.exchange(request())
-  await until(() => timers.has(TIMEOUTS.connectTimeout_ms))
-  timers.fire(TIMEOUTS.connectTimeout_ms)
+  await until(() => waitingFor(clock, TIMEOUTS.connectTimeout_ms))
+  clock.advance(TIMEOUTS.connectTimeout_ms)
   await t.rejects(exchange, { code: 'TIMEOUT', message: /connection/ })
   t.same(adapter.cancelledConnects, [hosted.id])
 })
@@ -144,8 +141,8 @@ t.test('a phone pulled away mid-exchange: DISCONNECTED, at once, not after a tim
   const adapter = new FakeBleAdapter()
   const { phone } = phoneWithVoucher()
   const hosted = adapter.addPhone(phone, { disconnectAfterChunks: 2 })
-  const timers = new ManualTimers()
-  const link = new BlePhoneLink(adapter.noble(), { ...TIMEOUTS, setTimer: timers.set })
+  const clock = new ManualClock(0)
+  const link = new BlePhoneLink(adapter.noble(), clock, TIMEOUTS)
   await t.rejects(link.exchange(request()), { code: 'DISCONNECTED' })
   t.equal(hosted.connected, false)
   t.equal(hosted.disconnections, 1)
@@ -156,7 +153,7 @@ t.test('a garbage notification: BAD_FRAME, and the link is dropped', async t => 
   const { phone } = phoneWithVoucher()
   // Claims 3 bytes, sends 6.
   const hosted = adapter.addPhone(phone, { notifyInstead: [Uint8Array.of(0, 3, 1, 2, 3, 4, 5, 6)] })
-  const link = new BlePhoneLink(adapter.noble())
+  const link = new BlePhoneLink(adapter.noble(), new ManualClock(0))
   await t.rejects(link.exchange(request()), { code: 'BAD_FRAME' })
   await until(() => !hosted.connected)
   t.equal(hosted.disconnections, 1)
@@ -166,7 +163,7 @@ t.test('an answer announcing more than the bound: TOO_LARGE before it is buffere
   const adapter = new FakeBleAdapter()
   const { phone } = phoneWithVoucher()
   const hosted = adapter.addPhone(phone, { notifyInstead: [Uint8Array.of(0xff, 0xff, 1, 2)] })
-  const link = new BlePhoneLink(adapter.noble())
+  const link = new BlePhoneLink(adapter.noble(), new ManualClock(0))
   await t.rejects(link.exchange(request()), { code: 'TOO_LARGE' })
   await until(() => !hosted.connected)
   await t.rejects(link.exchange(new Uint8Array(REQUEST_MAX_BYTES + 1)), { code: 'TOO_LARGE' }, 'a request over the bound never leaves')
@@ -175,11 +172,11 @@ t.test('an answer announcing more than the bound: TOO_LARGE before it is buffere
 t.test('a phone that never answers: TIMEOUT, then disconnected; the next phone works', async t => {
   const adapter = new FakeBleAdapter()
   const silent = adapter.addPhone(phoneWithVoucher().phone, { silent: true })
-  const timers = new ManualTimers()
-  const link = new BlePhoneLink(adapter.noble(), { ...TIMEOUTS, setTimer: timers.set })
+  const clock = new ManualClock(0)
+  const link = new BlePhoneLink(adapter.noble(), clock, TIMEOUTS)
   const exchange = link.exchange(request())
-  await until(() => silent.connected && timers.has(TIMEOUTS.exchangeTimeout_ms))
-  timers.fire(TIMEOUTS.exchangeTimeout_ms)
+  await until(() => silent.connected && waitingFor(clock, TIMEOUTS.exchangeTimeout_ms))
+  clock.advance(TIMEOUTS.exchangeTimeout_ms)
   const error = await exchange.catch((caught: unknown) => caught)
   t.ok(error instanceof BleError && error.code === 'TIMEOUT', String(error))
   await until(() => !silent.connected)

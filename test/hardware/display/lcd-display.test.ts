@@ -1,37 +1,23 @@
 import t from 'tap'
 import { ConsoleDisplay, consoleScreenText } from '../../../hardware/display/console-display'
 import { fromRomA00, toRomA00 } from '../../../hardware/display/hd44780-rom'
-import { LcdDisplay, type SetTimer } from '../../../hardware/display/lcd-display'
+import { LcdDisplay } from '../../../hardware/display/lcd-display'
+import { ManualClock } from '../../../protocol/clock'
 import { pagesOf } from '../../../hardware/display/screen-layout'
 import type { Screen } from '../../../hardware/devices'
 import { openMockFirmataBoard } from '../../../simulator/keypad/mock-firmata-board'
 import { VirtualLcd } from '../../../simulator/display/virtual-lcd'
 import { PassThrough } from 'node:stream'
 
-class ManualTimers {
-  private pending: Array<() => void> = []
-  readonly set: SetTimer = callback => {
-    this.pending.push(callback)
-    return () => {
-      this.pending = this.pending.filter(pending => pending !== callback)
-    }
-  }
-  get count(): number {
-    return this.pending.length
-  }
-  fire(): void {
-    const due = this.pending
-    this.pending = []
-    for (const callback of due) callback()
-  }
-}
+/** How long a page stays up unless told otherwise. */
+const PAGE_MS = 2_500
 
 function lcdOnBoard(rows: number, cols: number) {
   const board = openMockFirmataBoard()
   const glass = new VirtualLcd(board, { rows, cols })
-  const timers = new ManualTimers()
-  const display = new LcdDisplay(board, { rows, cols, setTimer: timers.set })
-  return { glass, display, timers }
+  const clock = new ManualClock(0)
+  const display = new LcdDisplay(board, clock, { rows, cols })
+  return { glass, display, clock }
 }
 
 t.test('j5 initializes the LCD: display on, backlight on, blank rows', async t => {
@@ -48,23 +34,23 @@ t.test('16x2: the amount right-aligned under its title, decoded from the I2C nib
 })
 
 t.test('French on 16x2: accents fall back to base letters, the screen pages with the title kept', async t => {
-  const { glass, display, timers } = lcdOnBoard(2, 16)
+  const { glass, display, clock } = lcdOnBoard(2, 16)
   display.show({ kind: 'tap', lines: ['1\u202f250.00 EUR', 'Client : présentez votre téléphone'] })
   t.same(glass.text(), ['    1 250.00 EUR', 'Client :'])
-  t.equal(timers.count, 1, 'a page turn is due')
-  timers.fire()
+  t.equal(clock.pendingTimers, 1, 'a page turn is due')
+  clock.advance(PAGE_MS)
   t.same(glass.text(), ['    1 250.00 EUR', 'presentez votre'])
-  timers.fire()
+  clock.advance(PAGE_MS)
   t.same(glass.text(), ['    1 250.00 EUR', 'telephone'])
-  timers.fire()
+  clock.advance(PAGE_MS)
   t.same(glass.text(), ['    1 250.00 EUR', 'Client :'], 'and round again')
   display.show({ kind: 'approved', lines: ['ACCEPTÉ', '1\u202f250.00 €'] })
-  t.equal(timers.count, 0, 'a new screen stops the old paging')
+  t.equal(clock.pendingTimers, 0, 'a new screen stops the old paging')
   t.same(glass.text(), ['ACCEPTE', '    1 250.00 EUR'], 'the euro sign reads EUR, and then it is an amount like any')
 })
 
 t.test('20x4: rows 3 and 4 land at DDRAM 0x14 and 0x54, and the declined reason fits on one page', async t => {
-  const { glass, display, timers } = lcdOnBoard(4, 20)
+  const { glass, display, clock } = lcdOnBoard(4, 20)
   display.show({
     kind: 'declined',
     lines: ['REFUSÉ', '12\u202f500 XOF', 'Le montant dépasse le plafond'],
@@ -75,7 +61,7 @@ t.test('20x4: rows 3 and 4 land at DDRAM 0x14 and 0x54, and the declined reason 
     'Le montant depasse  ',
     'le plafond          ',
   ])
-  t.equal(timers.count, 0, 'no paging when it fits')
+  t.equal(clock.pendingTimers, 0, 'no paging when it fits')
 })
 
 t.test('an amount is never cut: separators go, then the space, then the currency wraps', async t => {
@@ -122,5 +108,5 @@ t.test('the console display writes each screen as a block', async t => {
 
 t.test('sizes other than 16x2 and 20x4 are refused', async t => {
   const board = openMockFirmataBoard()
-  t.throws(() => new LcdDisplay(board, { rows: 3, cols: 16 }), { name: 'DisplayError', code: 'BAD_OPTIONS' })
+  t.throws(() => new LcdDisplay(board, new ManualClock(0), { rows: 3, cols: 16 }), { name: 'DisplayError', code: 'BAD_OPTIONS' })
 })

@@ -7,6 +7,7 @@ import { BlePhoneLink } from '../../../hardware/ble/ble-phone-link'
 import { LcdDisplay } from '../../../hardware/display/lcd-display'
 import { JohnnyFiveKeypad } from '../../../hardware/keypad/johnny-five-keypad'
 import { EscPosPrinter } from '../../../hardware/printer/escpos-printer'
+import { ManualClock } from '../../../protocol/clock'
 import { FakeBleAdapter } from '../../../simulator/ble/fake-noble'
 import { VirtualLcd } from '../../../simulator/display/virtual-lcd'
 import { openMockFirmataBoard } from '../../../simulator/keypad/mock-firmata-board'
@@ -19,7 +20,9 @@ t.test('keyed on the pad, shown on the LCD, paid over BLE, printed on paper', as
   const pad = new VirtualKeypad(board)
   const glass = new VirtualLcd(board, { rows: 2, cols: 16 })
   const keypad = new JohnnyFiveKeypad(board, { controller: 'MPR121' })
-  const display = new LcdDisplay(board, { rows: 2, cols: 16, setTimer: () => () => undefined })
+  // The drivers' clock: it never moves here, so no page turns and no timeout fires under the test.
+  const clock = new ManualClock(0)
+  const display = new LcdDisplay(board, clock, { rows: 2, cols: 16 })
 
   const bluetooth = new FakeBleAdapter()
   const { phone } = phoneWithVoucher()
@@ -36,8 +39,8 @@ t.test('keyed on the pad, shown on the LCD, paid over BLE, printed on paper', as
 
   const store = provisionedStore(t.testdir())
   t.teardown(() => store.close())
-  const { terminal } = counterTerminal(store, new BlePhoneLink(bluetooth.noble()), {
-    display, printer: new EscPosPrinter(port), language: 'fr', merchantName: 'Épicerie Aïcha',
+  const { terminal } = counterTerminal(store, new BlePhoneLink(bluetooth.noble(), clock), {
+    display, printer: new EscPosPrinter(port, clock), language: 'fr', merchantName: 'Épicerie Aïcha',
   })
 
   const outcome = terminal.takeFromKeypad(keypad)

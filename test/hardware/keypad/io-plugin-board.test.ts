@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { JohnnyFiveKeypad } from '../../../hardware/keypad/johnny-five-keypad'
 import { checkDevices } from '../../../terminal/doctor'
+import { systemClock } from '../../../protocol/clock'
 import { openIoPluginBoard, systemHost } from '../../../terminal/system-host'
 import type { MockFirmataBoard } from '../../../simulator/keypad/mock-firmata-board'
 import { VirtualKeypad } from '../../../simulator/keypad/virtual-keypad'
@@ -26,7 +27,7 @@ function plugin(dir: string, name: string, exports: string): string {
 t.test('the plugin named in the hardware file drives a j5 keypad', async t => {
   const dir = t.testdir()
   const path = plugin(dir, 'test-io', 'module.exports = { TestIO }')
-  const board = await openIoPluginBoard({ io: path, export: undefined, options: { pins: 'all' } }) as MockFirmataBoard
+  const board = await openIoPluginBoard({ io: path, export: undefined, options: { pins: 'all' } }, systemClock) as MockFirmataBoard
   t.same((board.io as unknown as { options: object }).options, { pins: 'all' }, 'the options reach the plugin')
   const pad = new VirtualKeypad(board)
   const keypad = new JohnnyFiveKeypad(board, { controller: 'MPR121' })
@@ -38,14 +39,14 @@ t.test('the plugin named in the hardware file drives a j5 keypad', async t => {
 
 t.test('a missing, ambiguous or failing plugin is a typed error', async t => {
   const dir = t.testdir()
-  await t.rejects(openIoPluginBoard({ io: 'payall-no-such-io', export: undefined, options: {} }, dir),
+  await t.rejects(openIoPluginBoard({ io: 'payall-no-such-io', export: undefined, options: {} }, systemClock, dir),
     { code: 'DEVICE_MISSING', message: /"payall-no-such-io" is not installed \(npm install payall-no-such-io\)/ })
   const two = plugin(dir, 'two', 'module.exports = { TestIO, OtherIO: class {} }')
-  await t.rejects(openIoPluginBoard({ io: two, export: undefined, options: {} }), { code: 'BAD_CONFIG', message: /several \(TestIO, OtherIO\): name one in board\.export/ })
-  await t.rejects(openIoPluginBoard({ io: two, export: 'RaspiIO', options: {} }), { code: 'BAD_CONFIG', message: /exports no class "RaspiIO"/ })
-  t.ok(await openIoPluginBoard({ io: two, export: 'TestIO', options: {} }), 'the named class is the one used')
+  await t.rejects(openIoPluginBoard({ io: two, export: undefined, options: {} }, systemClock), { code: 'BAD_CONFIG', message: /several \(TestIO, OtherIO\): name one in board\.export/ })
+  await t.rejects(openIoPluginBoard({ io: two, export: 'RaspiIO', options: {} }, systemClock), { code: 'BAD_CONFIG', message: /exports no class "RaspiIO"/ })
+  t.ok(await openIoPluginBoard({ io: two, export: 'TestIO', options: {} }, systemClock), 'the named class is the one used')
   const broken = plugin(dir, 'broken', 'module.exports = class { constructor() { throw new Error("not a Raspberry Pi") } }')
-  await t.rejects(openIoPluginBoard({ io: broken, export: undefined, options: {} }), { code: 'DEVICE_MISSING', message: /did not start: not a Raspberry Pi/ })
+  await t.rejects(openIoPluginBoard({ io: broken, export: undefined, options: {} }, systemClock), { code: 'DEVICE_MISSING', message: /did not start: not a Raspberry Pi/ })
 })
 
 t.test('doctor opens the plugin board and says so', async t => {
@@ -53,6 +54,6 @@ t.test('doctor opens the plugin board and says so', async t => {
   const checks = await checkDevices({
     board: { io: path, export: undefined, options: {} },
     keypad: { driver: 'johnny-five', controller: 'MPR121', address: undefined }, display: { driver: 'console' },
-  }, systemHost())
+  }, systemHost(systemClock), systemClock)
   t.match(checks.find(check => check.device === 'board'), { ok: true, where: path, detail: 'IO plugin board ready for the keypad MPR121' })
 })

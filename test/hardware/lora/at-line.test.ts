@@ -2,25 +2,26 @@ import t from 'tap'
 import fc from 'fast-check'
 import { AtLine, type LineNoise } from '../../../hardware/lora/at-line'
 import { LoraError } from '../../../hardware/lora/modem'
-import { ManualTimers, openMockPort, whenOpen, written } from './fixtures'
+import { ManualClock } from '../../../protocol/clock'
+import { timersSet } from '../../helpers/clock'
+import { openMockPort, whenOpen, written } from './fixtures'
 
 async function setup(t: { teardown(fn: () => unknown): void }, lineMax_chars?: number) {
   const port = await openMockPort(t, 115_200)
   await whenOpen(port)
   const unsolicited: string[] = []
   const noise: LineNoise[] = []
-  const timers = new ManualTimers()
-  const line = new AtLine(port, {
+  const clock = new ManualClock(0)
+  const line = new AtLine(port, clock, {
     onUnsolicited: (text) => unsolicited.push(text),
     onNoise: (event) => noise.push(event),
-    timers,
     ...(lineMax_chars !== undefined ? { lineMax_chars } : {}),
   })
   t.teardown(() => line.close())
   const device = (text: string | Buffer) => port.port!.emitData(typeof text === 'string' ? Buffer.from(text, 'latin1') : text)
   /** Lets the mock port's nextTick reads and the stream's data events run. */
   const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
-  return { port, line, unsolicited, noise, timers, device, settle }
+  return { port, line, unsolicited, noise, clock, device, settle }
 }
 
 t.test('splits CR LF and bare LF lines across chunks, trims noise at the ends, skips empty lines', async (t) => {
@@ -88,14 +89,15 @@ t.test('a reply read that throws fails the command with that error', async (t) =
 })
 
 t.test('the timeout fails the command with NO_ANSWER and later commands still run', async (t) => {
-  const { line, timers, device } = await setup(t)
+  const { line, clock, device } = await setup(t)
   const silent = line.exclusive(async (session) => {
     await session.write('AT')
     return session.expect(750, () => true)
   })
-  const timer = await timers.next()
-  t.equal(timer.delay_ms, 750)
-  timer.fire()
+  await timersSet(clock)
+  clock.advance(749)
+  t.equal(clock.pendingTimers, 1, 'still waiting at 749 ms')
+  clock.advance(1)
   await t.rejects(silent, { code: 'NO_ANSWER' })
   const next = line.exclusive(async (session) => {
     await session.write('AT')
@@ -106,11 +108,12 @@ t.test('the timeout fails the command with NO_ANSWER and later commands still ru
 })
 
 t.test('at most 16 commands queue, the running one included; more are refused BUSY at once', async (t) => {
-  const { line, timers } = await setup(t)
+  const { line, clock } = await setup(t)
   const running = line.exclusive(async (session) => session.expect(1_000, () => true))
   const waiting = Array.from({ length: 15 }, () => line.exclusive(async () => 'ran'))
   await t.rejects(line.exclusive(async () => 'ran'), { code: 'BUSY' })
-  ;(await timers.next()).fire()
+  await timersSet(clock)
+  clock.advance(1_000)
   await t.rejects(running, { code: 'NO_ANSWER' })
   t.same(await Promise.all(waiting), Array(15).fill('ran'))
   t.equal(await line.exclusive(async () => 'ran'), 'ran', 'room again once the queue drained')
@@ -129,7 +132,7 @@ t.test('refuses a port that is not open', async (t) => {
   const port = await openMockPort(t, 115_200)
   await whenOpen(port)
   await new Promise<void>((resolve) => port.close(() => resolve()))
-  t.throws(() => new AtLine(port, { onUnsolicited: () => undefined }), { code: 'CLOSED' })
+  t.throws(() => new AtLine(port, new ManualClock(0), { onUnsolicited: () => undefined }), { code: 'CLOSED' })
 })
 
 t.test('any bytes at all: no throw, and a clean OK afterwards is still read', async (t) => {

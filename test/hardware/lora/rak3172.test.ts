@@ -4,21 +4,23 @@ import { once } from 'node:events'
 import { Rak3172, parseRui3Line, RAK3172_BAUD_RATE } from '../../../hardware/lora/rak3172'
 import { LoraError, MAX_PAYLOAD_BYTES, type LoraDownlink, type LoraRegion } from '../../../hardware/lora/modem'
 import { Rak3172Emulator, type Rak3172Dialect } from '../../../simulator/lora/rak3172-emulator'
-import { ManualTimers, SETTINGS, ScriptedRadio, openMockPort, whenOpen, written } from './fixtures'
+import { ManualClock } from '../../../protocol/clock'
+import { timersSet } from '../../helpers/clock'
+import { SETTINGS, ScriptedRadio, openMockPort, whenOpen, written } from './fixtures'
 
 async function setup(t: { teardown(fn: () => unknown): void }, options: { dialect?: Partial<Rak3172Dialect>; dataRate?: number } = {}) {
   const port = await openMockPort(t, RAK3172_BAUD_RATE)
   const radio = new ScriptedRadio()
   const emulator = new Rak3172Emulator(port, { radio, ...options })
   await whenOpen(port)
-  const timers = new ManualTimers()
-  const modem = new Rak3172(port, { timers })
+  const clock = new ManualClock(0)
+  const modem = new Rak3172(port, clock)
   t.teardown(() => modem.close())
-  return { port, radio, emulator, timers, modem }
+  return { port, radio, emulator, clock, modem }
 }
 
 t.test('joins by OTAA with the RUI3 command sequence and reads the data rate', async (t) => {
-  const { port, radio, modem, timers } = await setup(t, { dataRate: 3 })
+  const { port, radio, modem, clock } = await setup(t, { dataRate: 3 })
   t.equal(await modem.version(), 'RUI_4.0.6_RAK3172-E')
   t.equal(modem.joined, false)
   await modem.join(SETTINGS)
@@ -41,7 +43,7 @@ t.test('joins by OTAA with the RUI3 command sequence and reads the data rate', a
     ].join('\r\n'),
   )
   t.same(radio.joins, [{ region: 'EU868', devEui: SETTINGS.devEui, appEui: SETTINGS.appEui, appKey: SETTINGS.appKey }])
-  t.equal(timers.pendingCount, 0, 'every reply timer was cleared')
+  t.equal(clock.pendingTimers, 0, 'every reply timer was cleared')
 })
 
 t.test('sends unconfirmed and confirmed uplinks and hears the downlink after one', async (t) => {
@@ -161,28 +163,31 @@ t.test('faults: garbage and non-UTF-8 bytes around the replies are read past', a
 })
 
 t.test('faults: a line cut short times out as NO_ANSWER and the next command is clean', async (t) => {
-  const { emulator, modem, timers, port } = await setup(t)
+  const { emulator, modem, clock, port } = await setup(t)
   emulator.faults.cutNextReply = true
   const fragment = once(port, 'data')
   const version = modem.version()
-  const timer = await timers.next()
+  await timersSet(clock)
   await fragment
-  t.equal(timer.delay_ms, 2_000)
-  timer.fire()
+  clock.advance(1_999)
+  t.equal(clock.pendingTimers, 1, 'still waiting at 1,999 ms')
+  clock.advance(1)
   await t.rejects(version, { code: 'NO_ANSWER' })
   t.equal(await modem.version(), 'RUI_4.0.6_RAK3172-E', 'the cut fragment did not prefix the next reply')
   t.match(written(port), /^AT\+VER=\?\r\nAT\+VER=\?\r\n$/)
 })
 
 t.test('faults: a modem that never answers gives NO_ANSWER for join and send', async (t) => {
-  const { emulator, modem, timers } = await setup(t)
+  const { emulator, modem, clock } = await setup(t)
   await modem.join(SETTINGS)
   emulator.faults.silent = true
   const sending = modem.send(2, Uint8Array.of(1))
-  ;(await timers.next()).fire()
+  await timersSet(clock)
+  clock.advance(2_000)
   await t.rejects(sending, { code: 'NO_ANSWER' })
   const joining = modem.join(SETTINGS)
-  ;(await timers.next()).fire()
+  await timersSet(clock)
+  clock.advance(2_000)
   await t.rejects(joining, { code: 'NO_ANSWER' })
   t.equal(modem.joined, false)
 })

@@ -4,21 +4,23 @@ import { once } from 'node:events'
 import { Rn2483, RN2483_BAUD_RATE, parseRn2483Line, type Rn2483ErrorWord } from '../../../hardware/lora/rn2483'
 import { MAX_PAYLOAD_BYTES, type LoraDownlink, type LoraErrorCode } from '../../../hardware/lora/modem'
 import { Rn2483Emulator } from '../../../simulator/lora/rn2483-emulator'
-import { ManualTimers, SETTINGS, ScriptedRadio, openMockPort, whenOpen, written } from './fixtures'
+import { ManualClock } from '../../../protocol/clock'
+import { timersSet } from '../../helpers/clock'
+import { SETTINGS, ScriptedRadio, openMockPort, whenOpen, written } from './fixtures'
 
 async function setup(t: { teardown(fn: () => unknown): void }, options: { dataRate?: number; lineEnding?: '\r\n' | '\n' } = {}) {
   const port = await openMockPort(t, RN2483_BAUD_RATE)
   const radio = new ScriptedRadio()
   const emulator = new Rn2483Emulator(port, { radio, ...options })
   await whenOpen(port)
-  const timers = new ManualTimers()
-  const modem = new Rn2483(port, { timers })
+  const clock = new ManualClock(0)
+  const modem = new Rn2483(port, clock)
   t.teardown(() => modem.close())
-  return { port, radio, emulator, timers, modem }
+  return { port, radio, emulator, clock, modem }
 }
 
 t.test('joins by OTAA with the mac commands and reads the data rate', async (t) => {
-  const { port, radio, modem, emulator, timers } = await setup(t)
+  const { port, radio, modem, emulator, clock } = await setup(t)
   t.equal(await modem.version(), 'RN2483 1.0.5 Oct 31 2018 15:06:52')
   await modem.join(SETTINGS)
   t.equal(modem.joined, true)
@@ -39,7 +41,7 @@ t.test('joins by OTAA with the mac commands and reads the data rate', async (t) 
   )
   t.same(emulator.commands.length, 7)
   t.equal(radio.joins.length, 1)
-  t.equal(timers.pendingCount, 0)
+  t.equal(clock.pendingTimers, 0)
 })
 
 t.test('sends uncnf and cnf uplinks; mac_rx brings the downlink', async (t) => {
@@ -155,19 +157,20 @@ t.test('faults: join denied, confirmed uplink lost (mac_err), session lost (not_
 })
 
 t.test('faults: a reply cut short and a silent modem give NO_ANSWER; the next command is clean', async (t) => {
-  const { port, emulator, modem, timers } = await setup(t)
+  const { port, emulator, modem, clock } = await setup(t)
   emulator.faults.cutNextReply = true
   const fragment = once(port, 'data')
   const version = modem.version()
-  const timer = await timers.next()
+  await timersSet(clock)
   await fragment
-  timer.fire()
+  clock.advance(2_000)
   await t.rejects(version, { code: 'NO_ANSWER' })
   t.equal(await modem.version(), 'RN2483 1.0.5 Oct 31 2018 15:06:52')
   await modem.join(SETTINGS)
   emulator.faults.silent = true
   const sending = modem.send(2, Uint8Array.of(1))
-  ;(await timers.next()).fire()
+  await timersSet(clock)
+  clock.advance(2_000)
   await t.rejects(sending, { code: 'NO_ANSWER' })
 })
 

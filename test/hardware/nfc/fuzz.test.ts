@@ -9,7 +9,8 @@ import { NfcPhoneLink } from '../../../hardware/nfc/nfc-phone-link'
 import { parsePassiveTarget } from '../../../hardware/nfc/pn532'
 import { encodeResponseFrame } from '../../../hardware/nfc/pn532-frame'
 import { CURRENCY, EUI, T0 } from '../../terminal/fixtures'
-import { openBench, settle } from './bench'
+import { settle } from '../../helpers/clock'
+import { openBench } from './bench'
 
 const request = paymentRequestCodec.encode({
   gatewayEui: EUI, amountMinor: 100, currency: CURRENCY, nonce: new Uint8Array(16), timeMs: T0, merchantName: 'Fuzz',
@@ -51,7 +52,7 @@ t.test('the driver: any bytes the line delivers after a command end in a result 
           for (const chunk of chunks) if (chunk.length > 0) binding.emitData(Buffer.from(chunk))
         }
         try {
-          const version = await settle(bench.timers, bench.reader.firmwareVersion())
+          const version = await settle(bench.clock, bench.reader.firmwareVersion())
           return typeof version.ic === 'number'
         } catch (error) {
           return isPn532Error(error)
@@ -67,12 +68,12 @@ t.test('the phone link: any answer from a phone ends in the wallet\'s bytes or a
   await fc.assert(
     fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 4 }), async answers => {
       const bench = await openBench(t)
-      await settle(bench.timers, bench.reader.begin())
+      await settle(bench.clock, bench.reader.begin())
       let next = 0
       bench.emulator.tap({ processCommandApdu: () => answers[next++ % answers.length]!, onDeactivated: () => undefined })
-      const link = new NfcPhoneLink(bench.reader, { timers: bench.timers, tapWaitMaxMs: 0 })
+      const link = new NfcPhoneLink(bench.reader, bench.clock, { tapWaitMaxMs: 0 })
       try {
-        await settle(bench.timers, link.exchange(request))
+        await settle(bench.clock, link.exchange(request))
         return true
       } catch (error) {
         return isNfcLinkError(error) || isPn532Error(error)

@@ -10,12 +10,13 @@ import { isNfcLinkError, isPn532Error } from '../../../hardware/nfc/errors'
 import { NfcPhoneLink, type NfcPhoneLinkOptions } from '../../../hardware/nfc/nfc-phone-link'
 import { HcePhone, SW_CONDITIONS_NOT_SATISFIED } from '../../../simulator/nfc/hce-phone'
 import { CURRENCY, EUI, T0, counterTerminal, phoneWithVoucher, provisionedStore } from '../../terminal/fixtures'
-import { openBench, settle, type Bench } from './bench'
+import { settle } from '../../helpers/clock'
+import { openBench, type Bench } from './bench'
 
 async function linkBench(t: Tap, options: { link?: NfcPhoneLinkOptions; emulator?: Parameters<typeof openBench>[1] } = {}) {
   const bench = await openBench(t, options.emulator)
-  await settle(bench.timers, bench.reader.begin())
-  const link = new NfcPhoneLink(bench.reader, { timers: bench.timers, pollIntervalMs: 100, tapWaitMaxMs: 1000, ...options.link })
+  await settle(bench.clock, bench.reader.begin())
+  const link = new NfcPhoneLink(bench.reader, bench.clock, { pollIntervalMs: 100, tapWaitMaxMs: 1000, ...options.link })
   return { ...bench, link }
 }
 type Tap = Parameters<typeof openBench>[0]
@@ -47,7 +48,7 @@ t.test('a whole payment: keypad, PN532, an HCE phone and back to an approved rec
     bench.emulator.tap(phone)
     const { terminal, display } = counterTerminal(store, bench.link)
 
-    const outcome = await settle(bench.timers, terminal.takeFromKeypad(keys('1', '5', '0', '0', 'enter')))
+    const outcome = await settle(bench.clock, terminal.takeFromKeypad(keys('1', '5', '0', '0', 'enter')))
 
     t.equal(outcome.kind, 'approved', shape)
     const record = store.record(1)
@@ -66,7 +67,7 @@ t.test('a whole payment: keypad, PN532, an HCE phone and back to an approved rec
       t.equal(getResponses.length, 1, 'the answer (voucher and authorization) is longer than 256 bytes: one GET RESPONSE')
     }
     t.equal(phone.deactivations, 1, 'the reader released the phone')
-    t.equal(bench.timers.fired, 0, 'no timeout, no retry')
+    t.equal(bench.clock.nowMs(), 0, 'no timeout, no retry')
   }
 })
 
@@ -79,7 +80,7 @@ t.test('a phone pulled away mid-exchange: declined, nothing recorded', async t =
     bench.emulator.tap(new HcePhone(wallet))
     bench.emulator.inject({ kind: 'pull-away', afterExchanges: 2, status })
     const { terminal } = counterTerminal(store, bench.link)
-    const outcome = await settle(bench.timers, terminal.take(1_500))
+    const outcome = await settle(bench.clock, terminal.take(1_500))
     t.equal(outcome.kind === 'declined' ? reasonName(outcome.reason) : outcome.kind, 'BadFormat', `status ${status}: declined as no readable answer`)
     t.equal(store.record(1), undefined, 'nothing recorded')
     t.equal(store.chainHead().gatewaySeq, 0, 'the chain is still empty')
@@ -92,7 +93,7 @@ t.test('the link alone: a phone pulled away is TARGET_GONE from the reader', asy
   const { phone: wallet } = phoneWithVoucher()
   bench.emulator.tap(new HcePhone(wallet))
   bench.emulator.inject({ kind: 'pull-away', afterExchanges: 1, status: 0x2b })
-  const { code, error } = await failure(settle(bench.timers, bench.link.exchange(request())))
+  const { code, error } = await failure(settle(bench.clock, bench.link.exchange(request())))
   t.equal(code, 'TARGET_GONE')
   t.equal(isPn532Error(error) ? error.status : undefined, 0x2b)
 })
@@ -101,7 +102,7 @@ t.test('the wallet\'s answer comes back as the PaymentResponse bytes it encoded'
   const bench = await linkBench(t)
   const { phone: wallet, voucher } = phoneWithVoucher()
   bench.emulator.tap(new HcePhone(wallet))
-  const answer = paymentResponseCodec.decode(await settle(bench.timers, bench.link.exchange(request(2_000))))
+  const answer = paymentResponseCodec.decode(await settle(bench.clock, bench.link.exchange(request(2_000))))
   t.equal(answer.authorization.amountMinor, 2_000)
   t.equal(answer.authorization.seq, 1)
   t.equal(toHex(answer.voucher.voucherId), toHex(voucher.voucherId))
@@ -112,7 +113,7 @@ t.test('a phone without PayAll answers SELECT with 6A82: NO_PAYALL_APP', async t
   const { phone: wallet } = phoneWithVoucher()
   const phone = new HcePhone(wallet, { payAllInstalled: false })
   bench.emulator.tap(phone)
-  const { code, error } = await failure(settle(bench.timers, bench.link.exchange(request())))
+  const { code, error } = await failure(settle(bench.clock, bench.link.exchange(request())))
   t.equal(code, 'NO_PAYALL_APP')
   t.equal(isNfcLinkError(error) ? error.sw : undefined, 0x6a82)
   t.equal(phone.received.length, 1, 'nothing after the refused SELECT')
@@ -122,7 +123,7 @@ t.test('a phone answering bytes that are no response APDU is BAD_ANSWER', async 
   const bench = await linkBench(t)
   let deactivations = 0
   bench.emulator.tap({ processCommandApdu: () => Uint8Array.of(0x90), onDeactivated: () => { deactivations += 1 } })
-  t.equal((await failure(settle(bench.timers, bench.link.exchange(request())))).code, 'BAD_ANSWER')
+  t.equal((await failure(settle(bench.clock, bench.link.exchange(request())))).code, 'BAD_ANSWER')
   t.equal(deactivations, 1, 'the phone was still released')
 })
 
@@ -130,7 +131,7 @@ t.test('a wallet that will not pay answers a status word the link reports as PHO
   const bench = await linkBench(t)
   const { phone: wallet } = phoneWithVoucher()
   bench.emulator.tap(new HcePhone(wallet))
-  const { code, error } = await failure(settle(bench.timers, bench.link.exchange(request(1_000, 'EUR'))))
+  const { code, error } = await failure(settle(bench.clock, bench.link.exchange(request(1_000, 'EUR'))))
   t.equal(code, 'PHONE_DECLINED')
   t.equal(isNfcLinkError(error) ? error.sw : undefined, SW_CONDITIONS_NOT_SATISFIED)
 })
@@ -138,21 +139,21 @@ t.test('a wallet that will not pay answers a status word the link reports as PHO
 t.test('the link polls until a phone is tapped, and gives up after tapWaitMaxMs', async t => {
   const bench = await linkBench(t)
   const { phone: wallet } = phoneWithVoucher()
-  bench.timers.setTimeout(() => bench.emulator.tap(new HcePhone(wallet)), 350)
-  await settle(bench.timers, bench.link.exchange(request()))
-  t.equal(bench.timers.nowMs, 400, 'found on the poll after the tap')
+  bench.clock.setTimer(() => bench.emulator.tap(new HcePhone(wallet)), 350)
+  await settle(bench.clock, bench.link.exchange(request()))
+  t.equal(bench.clock.nowMs(), 400, 'found on the poll after the tap')
 
   const empty = await linkBench(t)
-  t.equal((await failure(settle(empty.timers, empty.link.exchange(request())))).code, 'NO_PHONE')
-  t.equal(empty.timers.nowMs, 1000, 'eleven polls 100 ms apart')
+  t.equal((await failure(settle(empty.clock, empty.link.exchange(request())))).code, 'NO_PHONE')
+  t.equal(empty.clock.nowMs(), 1000, 'eleven polls 100 ms apart')
 })
 
 t.test('an AbortSignal ends the wait for a tap', async t => {
   const bench = await linkBench(t)
   const controller = new AbortController()
-  bench.timers.setTimeout(() => controller.abort(), 250)
-  t.equal((await failure(settle(bench.timers, bench.link.exchange(request(), controller.signal)))).code, 'ABORTED')
-  t.equal(bench.timers.nowMs, 250, 'at once, not at the next poll')
+  bench.clock.setTimer(() => controller.abort(), 250)
+  t.equal((await failure(settle(bench.clock, bench.link.exchange(request(), controller.signal)))).code, 'ABORTED')
+  t.equal(bench.clock.nowMs(), 250, 'at once, not at the next poll')
   t.equal((await failure(bench.link.exchange(request(), controller.signal))).code, 'ABORTED', 'an aborted signal does not poll at all')
 })
 

@@ -1,27 +1,12 @@
 import t from 'tap'
 import { SerialPortMock } from 'serialport'
-import { EscPosPrinter, PrinterError, type SetTimer } from '../../../hardware/printer/escpos-printer'
+import { EscPosPrinter, PrinterError } from '../../../hardware/printer/escpos-printer'
+import { ManualClock } from '../../../protocol/clock'
+import { timersSet } from '../../helpers/clock'
 import { VirtualPrinter } from '../../../simulator/printer/virtual-printer'
 import { counterTerminal, phoneLink, phoneWithVoucher, provisionedStore } from '../../terminal/fixtures'
 
 const PATH = '/dev/ttyPRINTER'
-
-/** Timers that run only when the test says so. */
-class ManualTimers {
-  private readonly pending = new Set<() => void>()
-  readonly set: SetTimer = callback => {
-    this.pending.add(callback)
-    return () => this.pending.delete(callback)
-  }
-  get count(): number {
-    return this.pending.size
-  }
-  fireAll(): void {
-    const due = [...this.pending]
-    this.pending.clear()
-    for (const callback of due) callback()
-  }
-}
 
 async function openPrinterPort(t: { teardown(fn: () => unknown): void }): Promise<{ port: SerialPortMock; device: VirtualPrinter }> {
   SerialPortMock.binding.createPort(PATH, { echo: false, record: true })
@@ -48,7 +33,7 @@ function written(port: SerialPortMock, tail: Buffer): Promise<void> {
 
 t.test('a real terminal receipt comes out as its text lines and its QR code', async t => {
   const { port, device } = await openPrinterPort(t)
-  const printer = new EscPosPrinter(port)
+  const printer = new EscPosPrinter(port, new ManualClock(0))
   const store = provisionedStore(t.testdir())
   t.teardown(() => store.close())
   const { phone } = phoneWithVoucher()
@@ -74,14 +59,14 @@ t.test('a real terminal receipt comes out as its text lines and its QR code', as
 
 t.test('plain print(text) still prints and cuts, without a QR code', async t => {
   const { port, device } = await openPrinterPort(t)
-  const printer = new EscPosPrinter(port)
+  const printer = new EscPosPrinter(port, new ManualClock(0))
   await printer.print('RAPPORT DU JOUR\nTotal: 1\u202f250 XOF\n')
   t.same(device.receipts(), [{ lines: ['RAPPORT DU JOUR', 'Total: 1 250 XOF'], qrCodes: [] }])
 })
 
 t.test('no paper: PAPER_OUT before a byte of the receipt is sent', async t => {
   const { port, device } = await openPrinterPort(t)
-  const printer = new EscPosPrinter(port)
+  const printer = new EscPosPrinter(port, new ManualClock(0))
   device.paper = 'out'
   await t.rejects(printer.print('REÇU\n'), { name: 'PrinterError', code: 'PAPER_OUT' })
   t.equal(port.port!.recording.toString('hex'), '100404' + '100402', 'only the two status requests went out')
@@ -94,7 +79,7 @@ t.test('no paper: PAPER_OUT before a byte of the receipt is sent', async t => {
 
 t.test('an open cover and a printer fault are their own errors', async t => {
   const { port, device } = await openPrinterPort(t)
-  const printer = new EscPosPrinter(port)
+  const printer = new EscPosPrinter(port, new ManualClock(0))
   device.coverOpen = true
   await t.rejects(printer.print('x\n'), { code: 'COVER_OPEN' })
   device.coverOpen = false
@@ -103,14 +88,25 @@ t.test('an open cover and a printer fault are their own errors', async t => {
   t.same(device.paperItems, [])
 })
 
+t.test('at most four jobs wait for the printer; a fifth is refused QUEUE_FULL at once', async t => {
+  const { port, device } = await openPrinterPort(t)
+  const printer = new EscPosPrinter(port, new ManualClock(0))
+  const jobs = ['a', 'b', 'c', 'd'].map(text => printer.print(`${text}\n`))
+  await t.rejects(printer.print('e\n'), { name: 'QueueFullError', code: 'QUEUE_FULL' })
+  await Promise.all(jobs)
+  t.same(device.receipts().map(receipt => receipt.lines), [['a'], ['b'], ['c'], ['d']], 'the four queued came out in order')
+  await printer.print('f\n')
+  t.equal(device.receipts().length, 5, 'room again once they were printed')
+})
+
 t.test('a printer that never answers the status request: NO_ANSWER, and the next job works', async t => {
   const { port, device } = await openPrinterPort(t)
-  const timers = new ManualTimers()
-  const printer = new EscPosPrinter(port, { setTimer: timers.set })
+  const clock = new ManualClock(0)
+  const printer = new EscPosPrinter(port, clock)
   device.answersStatus = false
   const job = printer.print('x\n')
   await written(port, Buffer.from('100404', 'hex'))
-  timers.fireAll()
+  clock.advance(1_000)
   await t.rejects(job, { code: 'NO_ANSWER' })
   t.same(device.paperItems, [])
   device.answersStatus = true
@@ -120,7 +116,7 @@ t.test('a printer that never answers the status request: NO_ANSWER, and the next
 
 t.test('a status byte with the wrong fixed bits is BAD_STATUS', async t => {
   const { port, device } = await openPrinterPort(t)
-  const printer = new EscPosPrinter(port)
+  const printer = new EscPosPrinter(port, new ManualClock(0))
   device.answersStatus = false
   const binding = port.port!
   const write = binding.write.bind(binding)
@@ -133,13 +129,13 @@ t.test('a status byte with the wrong fixed bits is BAD_STATUS', async t => {
 
 t.test('a port held busy by flow control: WRITE_TIMEOUT', async t => {
   const { port, device } = await openPrinterPort(t)
-  const timers = new ManualTimers()
-  const printer = new EscPosPrinter(port, { setTimer: timers.set })
+  const clock = new ManualClock(0)
+  const printer = new EscPosPrinter(port, clock)
   device.holdWrites()
   const job = printer.print('x\n')
   // The status request's answer timer and its write timer are both waiting.
-  while (timers.count < 2) await new Promise(setImmediate)
-  timers.fireAll()
+  await timersSet(clock, 2)
+  clock.advance(10_000)
   const error = await job.catch((caught: unknown) => caught)
   t.ok(error instanceof PrinterError)
   t.equal((error as PrinterError).code, 'WRITE_TIMEOUT')
@@ -149,7 +145,7 @@ t.test('a port held busy by flow control: WRITE_TIMEOUT', async t => {
 
 t.test('a closed port is PORT_CLOSED, and a QR payload too large is BAD_CONTENT', async t => {
   const { port } = await openPrinterPort(t)
-  const printer = new EscPosPrinter(port)
+  const printer = new EscPosPrinter(port, new ManualClock(0))
   await t.rejects(printer.print('x', { qrPayload: 'x'.repeat(5000) }), { code: 'BAD_CONTENT' })
   await new Promise(resolve => port.close(resolve))
   await t.rejects(printer.print('x\n'), { code: 'PORT_CLOSED' })

@@ -3,10 +3,9 @@
 // to the hub's gateway view; and a revocation back down the same way while IP is down.
 
 import t from 'tap'
-import { ManualIntervalTimers } from '../../helpers/interval-timers'
 import { MockBinding } from '@serialport/binding-mock'
 import { nodeEd25519 } from '../../../protocol/signature/node'
-import { systemClock } from '../../../protocol/clock'
+import { ManualClock, systemClock } from '../../../protocol/clock'
 import { LoraReporter } from '../../../terminal/lora'
 import { openEmulatedModem } from '../../../simulator/lora/emulated-modem'
 import { SimulatedNetworkServer } from '../../../simulator/lora/network-server'
@@ -52,23 +51,24 @@ t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hea
   const customer = await customerWithVoucher(operator, 'lora@phone.example', 50_000, '20000')
   for (const amount of [1_500, 2_250]) t.equal((await terminal.pay(customer.phone, amount, 'force-offline')).kind, 'approved')
 
-  const emulated = await openEmulatedModem({ model: 'rak3172', radio: lns, path: '/dev/ttyLoraE2E' })
+  const emulated = await openEmulatedModem({ model: 'rak3172', radio: lns, path: '/dev/ttyLoraE2E', clock: systemClock })
   t.teardown(async () => {
     await emulated.close()
     MockBinding.reset()
   })
   await emulated.modem.join({ region: 'EU868', devEui: EUI, appEui: '0000000000000001', appKey: APP_KEY })
-  const timers = new ManualIntervalTimers()
+  // The report interval moves by hand; the modem's replies keep the system's time.
+  const clock = new ManualClock(Date.now())
   const reporter = new LoraReporter({
-    store: terminal.store, events: terminal.events, modem: emulated.modem, clock: systemClock, timers, ed25519: nodeEd25519,
+    store: terminal.store, events: terminal.events, modem: emulated.modem, clock, ed25519: nodeEd25519,
     online: terminal.sync.online, settings: { interval_ms: 60_000, uplinkPort: 10, downlinkPort: 11 },
   })
   reporter.start()
   t.teardown(() => reporter.stop())
-  t.equal(timers.running, 1, 'the IP link is down: the reporter runs')
+  t.equal(clock.pendingTimers, 1, 'the IP link is down: the reporter runs')
 
   const heard = hub.lora!.reports.next()
-  timers.tick()
+  await clock.run(60_000)
   await reporter.idle()
   t.match(await heard, { taken: true, check: { state: 'pending' } })
   const url = `/gateways/${(await operator.ok('GET', '/gateways?pageSize=100')).items.find((g: { eui: string }) => g.eui === EUI).id}/lora`
@@ -81,14 +81,14 @@ t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hea
   const acked = terminal.events.next('records-acked')
   await terminal.proxy.up()
   await acked
-  t.equal(timers.running, 0, 'online: no more LoRa reports')
+  t.equal(clock.pendingTimers, 0, 'online: no more LoRa reports')
   t.match((await operator.ok('GET', url)).lastReport, { check: 'consistent' })
 
   // IP goes down again; the hub revokes the voucher; the terminal learns it over LoRa only.
   const offline = terminal.events.next('link', ({ online }) => !online)
   await terminal.proxy.down()
   await offline
-  t.equal(timers.running, 1)
+  t.equal(clock.pendingTimers, 1)
   await voucherServices(hub.context).revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'lost phone')
   await hub.lora!.idle()
   await lnsEvents.next('downlink-queued')
@@ -97,7 +97,7 @@ t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hea
   const applied = terminal.events.next('lora-revocations')
   // Class A: each uplink opens the receive windows for one queued downlink, one fragment each.
   for (let i = 0; i < 2; i++) {
-    timers.tick()
+    await clock.run(60_000)
     await reporter.idle()
   }
   t.match((await applied)[0], { kind: 'added', count: 1 })
@@ -129,15 +129,16 @@ t.test('a terminal behind hears the whole revocation list over LoRa, every vouch
   const ids = await insertVouchers(hub.context, 300, hub.context.clock.nowMs() + 24 * 60 * 60 * 1000)
   await voucherServices(hub.context).revocations.revoke(ids, 'revoked before the terminal reported')
 
-  const emulated = await openEmulatedModem({ model: 'rak3172', radio: lns, path: '/dev/ttyLoraBehind' })
+  const emulated = await openEmulatedModem({ model: 'rak3172', radio: lns, path: '/dev/ttyLoraBehind', clock: systemClock })
   t.teardown(async () => {
     await emulated.close()
     MockBinding.reset()
   })
   await emulated.modem.join({ region: 'EU868', devEui: EUI, appEui: '0000000000000001', appKey: APP_KEY })
-  const timers = new ManualIntervalTimers()
+  // The report interval moves by hand; the modem's replies keep the system's time.
+  const clock = new ManualClock(Date.now())
   const reporter = new LoraReporter({
-    store: terminal.store, events: terminal.events, modem: emulated.modem, clock: systemClock, timers, ed25519: nodeEd25519,
+    store: terminal.store, events: terminal.events, modem: emulated.modem, clock, ed25519: nodeEd25519,
     online: false, settings: { interval_ms: 60_000, uplinkPort: 10, downlinkPort: 11 },
   })
   reporter.start()
@@ -149,7 +150,7 @@ t.test('a terminal behind hears the whole revocation list over LoRa, every vouch
   // 19 chunks of 16 ids, 8 fragments each at DR0: about 150 reports; bounded well past that.
   for (; reports < 400 && held() < ids.length; reports++) {
     const taken = hub.lora!.reports.next()
-    timers.tick()
+    await clock.run(60_000)
     await reporter.idle()
     await taken
     await hub.lora!.idle()

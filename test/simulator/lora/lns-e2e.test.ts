@@ -5,6 +5,7 @@ import t from 'tap'
 import { connectAsync } from 'mqtt'
 import { MockBinding } from '@serialport/binding-mock'
 import type { LoraDownlink, LoraModem } from '../../../hardware/lora/modem'
+import { systemClock } from '../../../protocol/clock'
 import { openEmulatedModem } from '../../../simulator/lora/emulated-modem'
 import type { SimulatedNetworkServer } from '../../../simulator/lora/network-server'
 import {
@@ -22,7 +23,7 @@ const SETTINGS = { region: 'EU868', ...DEVICE } as const
 const COMMITMENT = Uint8Array.from({ length: 51 }, (_, index) => index * 5)
 
 async function modemOn(t: { teardown(fn: () => unknown): void }, model: LoraModem['model'], server: SimulatedNetworkServer): Promise<LoraModem> {
-  const emulated = await openEmulatedModem({ model, radio: server, path: `/dev/ttyE2E-${model}` })
+  const emulated = await openEmulatedModem({ model, radio: server, path: `/dev/ttyE2E-${model}`, clock: systemClock })
   t.teardown(async () => {
     await emulated.close()
     MockBinding.reset()

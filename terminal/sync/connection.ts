@@ -1,0 +1,168 @@
+// The gateway's one MQTT connection to the hub's broker: an mqtt.js client with a fresh signed
+// password per CONNECT, the broker keeping its session, bounded exponential backoff between
+// attempts, and its subscriptions made again on every connect. It says when the link is up or
+// down (the store, the 'link' event and whoever waits for it) and hands every message on.
+
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import type { Clock, RandomBytes } from '../../protocol/clock'
+import { assert } from '../../protocol/errors'
+import { makeGatewayPassword } from '../../protocol/mqtt-password'
+import type { Ed25519 } from '../../protocol/signature/ed25519'
+import type { TerminalEmitter } from '../events'
+import type { TerminalStore } from '../store/store'
+
+const KEEPALIVE_S = 30
+
+/** Delay before reconnect attempt number `failures + 1`: doubling from `initialMs`, never above `maxMs`. */
+export function reconnectDelayMs(failures: number, initialMs: number, maxMs: number): number {
+  return Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(failures, 0), 30))
+}
+
+export interface HubConnectionOptions {
+  readonly url: string
+  readonly store: TerminalStore
+  readonly events: TerminalEmitter
+  readonly clock: Clock
+  readonly random: RandomBytes
+  readonly ed25519: Ed25519
+  readonly reconnectInitialMs: number
+  readonly reconnectMaxMs: number
+  /** Every topic the gateway listens to, subscribed at QoS 1 on each connect. */
+  readonly subscriptions: readonly string[]
+  readonly connect?: (url: string, options: IClientOptions) => MqttClient
+  readonly onMessage: (topic: string, payload: Uint8Array) => void
+  /** The link came up: subscribed, and the 'link' event emitted. */
+  readonly onUp: () => void
+  /** Called on every close, whether or not the link was up. */
+  readonly onDown: () => void
+}
+
+export class HubConnection {
+  private client: MqttClient | undefined
+  private linkUp = false
+  private failures = 0
+  private stopped = false
+  private linkWaiters: Array<() => void> = []
+
+  constructor(private readonly options: HubConnectionOptions) {}
+
+  /** Whether the link to the hub is up now. */
+  get online(): boolean {
+    return this.linkUp
+  }
+
+  /** Connects, and keeps reconnecting with backoff until stop(). */
+  start(): void {
+    assert(this.client === undefined && !this.stopped, 'a sync starts once')
+    const { store, clock, random, ed25519, reconnectInitialMs, reconnectMaxMs } = this.options
+    const eui = store.identity().eui
+    const password = (): string => makeGatewayPassword(eui, store.keys.secretKey, clock.nowMs(), random, ed25519)
+    const client = (this.options.connect ?? mqtt.connect)(this.options.url, {
+      clientId: eui,
+      username: eui,
+      password: password(),
+      // The broker keeps the session, so acks sent while the link was down arrive on reconnect.
+      clean: false,
+      keepalive: KEEPALIVE_S,
+      reconnectPeriod: reconnectInitialMs,
+      reconnectOnConnackError: true,
+      connectTimeout: Math.min(30_000, reconnectMaxMs),
+      // Subscriptions are made on every connect (below), in one place.
+      resubscribe: false,
+      // mqtt-packet's default is a table of 65,536 prebuilt two-byte buffers (about 9 MB of RSS,
+      // measured by `npm run bench`) to save an allocation per packet id: not worth it on a Pi.
+      writeCache: false,
+    })
+    this.client = client
+    this.listen(client, password)
+  }
+
+  /** Resolves true once the link is up, false if it is not within `timeoutMs`. */
+  waitOnline(timeoutMs: number): Promise<boolean> {
+    if (this.linkUp) return Promise.resolve(true)
+    return new Promise(resolve => {
+      const cancel = this.options.clock.setTimer(() => {
+        this.linkWaiters = this.linkWaiters.filter(waiter => waiter !== wake)
+        resolve(false)
+      }, timeoutMs)
+      const wake = (): void => {
+        cancel()
+        resolve(true)
+      }
+      this.linkWaiters.push(wake)
+    })
+  }
+
+  /** Publishes at QoS 1; `done` says whether the broker failed to take it. Nothing goes out with the link down. */
+  publish(topic: string, payload: Uint8Array, done?: (failed: boolean) => void): void {
+    const client = this.client
+    if (client === undefined || !this.linkUp) {
+      done?.(true)
+      return
+    }
+    client.publish(topic, Buffer.from(payload), { qos: 1 }, error => done?.(error !== undefined && error !== null))
+  }
+
+  /** Closes the connection for good; the link is down when this resolves. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    const client = this.client
+    if (client !== undefined) {
+      client.options.reconnectPeriod = 0
+      await client.endAsync(true)
+    }
+  }
+
+  /** The link is down for good (after stop()), or for now: says so once, if it was up. */
+  down(): void {
+    this.options.onDown()
+    if (!this.linkUp) return
+    this.linkUp = false
+    this.changed(false)
+  }
+
+  private listen(client: MqttClient, password: () => string): void {
+    const { reconnectInitialMs, reconnectMaxMs, events } = this.options
+    // Prepended so the delay is set before mqtt.js's own 'close' listener schedules the reconnect.
+    client.prependListener('close', () => {
+      client.options.reconnectPeriod = this.stopped ? 0 : reconnectDelayMs(this.failures, reconnectInitialMs, reconnectMaxMs)
+      this.failures++
+    })
+    // A password opens one connection: each reconnect signs a new one.
+    client.on('reconnect', () => {
+      client.options.password = password()
+    })
+    client.on('connect', () => {
+      this.failures = 0
+      void this.subscribe(client)
+    })
+    client.on('close', () => this.down())
+    client.on('error', (error: Error & { code?: string | number }) => {
+      events.emit('sync-error', { code: `MQTT_${String(error.code ?? 'ERROR')}`, message: error.message })
+    })
+    client.on('message', (topic, payload) => this.options.onMessage(topic, new Uint8Array(payload)))
+  }
+
+  private async subscribe(client: MqttClient): Promise<void> {
+    try {
+      await client.subscribeAsync([...this.options.subscriptions], { qos: 1 })
+    } catch (error) {
+      // A dropped connection reconnects by itself; a refusal by the broker's ACL stays reported.
+      this.options.events.emit('sync-error', { code: 'SUBSCRIBE_REFUSED', message: (error as Error).message })
+      return
+    }
+    if (!client.connected || this.stopped) return
+    this.linkUp = true
+    this.changed(true)
+    const waiters = this.linkWaiters
+    this.linkWaiters = []
+    for (const wake of waiters) wake()
+    this.options.onUp()
+  }
+
+  private changed(online: boolean): void {
+    const nowMs = this.options.clock.nowMs()
+    this.options.store.setLink(online ? 'online' : 'offline', nowMs)
+    this.options.events.emit('link', { online, atMs: nowMs })
+  }
+}
