@@ -15,6 +15,7 @@ import { Rn2483 } from '../hardware/lora/rn2483'
 import { NfcPhoneLink } from '../hardware/nfc/nfc-phone-link'
 import { Pn532 } from '../hardware/nfc/pn532'
 import { EscPosPrinter } from '../hardware/printer/escpos-printer'
+import { errorText } from '../protocol/errors'
 import { TerminalError } from './errors'
 import type { BoardConfig, HardwareConfig } from './hardware-config'
 
@@ -58,7 +59,7 @@ export async function openDevices(config: HardwareConfig, host: DeviceHost): Pro
       closers.push(() => new Promise<void>(resolve => opened.isOpen ? opened.close(() => resolve()) : resolve()))
       return opened
     } catch (error) {
-      throw new TerminalError('DEVICE_MISSING', `${device}: cannot open ${path}: ${(error as Error).message}`, { cause: error })
+      throw new TerminalError('DEVICE_MISSING', `${device}: cannot open ${path}: ${errorText(error)}`, { cause: error })
     }
   }
   try {

@@ -7,7 +7,7 @@
 
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { equalBytes, toHex } from '../protocol/bytes'
-import { ProtocolError, assert } from '../protocol/errors'
+import { ProtocolError, assert, errorText } from '../protocol/errors'
 import { transferIdOf, type Authorization } from '../protocol/messages/authorization'
 import { chainHeadCodec } from '../protocol/messages/chain-head'
 import { MessageType } from '../protocol/codec'
@@ -409,7 +409,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
       else if (topic === this.proofTopics.bundles) this.proofs.onBundle(payload)
     } catch (error) {
       // A message the store could not take stays unapplied; the hub sends acks and lists again.
-      this.events.emit('sync-error', { code: 'APPLY_FAILED', message: `${topic}: ${(error as Error).message}` })
+      this.events.emit('sync-error', { code: 'APPLY_FAILED', message: `${topic}: ${errorText(error)}` })
     }
   }
 
