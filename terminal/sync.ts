@@ -7,7 +7,7 @@
 
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { equalBytes, toHex } from '../protocol/bytes'
-import { ProtocolError, assert, errorText } from '../protocol/errors'
+import { ProtocolError, assert, codedText, errorText } from '../protocol/errors'
 import { transferIdOf, type Authorization } from '../protocol/messages/authorization'
 import { chainHeadCodec } from '../protocol/messages/chain-head'
 import { MessageType } from '../protocol/codec'
@@ -520,7 +520,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
       error = { code: caught.code, message: caught.message }
     }
     const nowMs = this.clock.nowMs()
-    this.store.noteSync(nowMs, error === null ? null : `${error.code}: ${error.message}`)
+    this.store.noteSync(nowMs, error === null ? null : codedText(error.code, error.message))
     if (error !== null) {
       this.events.emit('sync-error', error)
       if (this.linkUp && !this.stopped && this.autoSync) {
