@@ -5,6 +5,7 @@
 
 import { parseNotifyConfig, NOTIFY_HELP } from './notify/config'
 import { ANCHOR_COMMANDS_HELP, deployAnchorCommand, verifyProofCommand } from './anchor/commands'
+import { errorText } from '../protocol/errors'
 import { ConfigError, helpText, parseConfig } from './config'
 import { APP_VERSION } from './http/health'
 import { startHub, type RunningHub } from './server'
@@ -33,13 +34,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   }
   let hub: RunningHub
   try {
-    hub = await startHub({ ...parseConfig(argv, env), notify: parseNotifyConfig(env) })
+    // Every option is checked, alone and against the others, before anything starts.
+    const config = Object.freeze({ ...parseConfig(argv, env), notify: parseNotifyConfig(env) })
+    hub = await startHub(config)
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.stderr.write(`${PROGRAM}: ${error.message}\n`)
+      io.stderr.write(`${PROGRAM}: ${errorText(error)}\n`)
       return 2
     }
-    io.stderr.write(`${PROGRAM}: cannot start: ${(error as Error).message}\n`)
+    io.stderr.write(`${PROGRAM}: cannot start: ${errorText(error)}\n`)
     return 1
   }
   io.stdout.write(banner(hub))

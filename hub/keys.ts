@@ -3,6 +3,7 @@
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { CodedError } from '../protocol/errors'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { SECRET_KEY_BYTES, type KeyPair } from '../protocol/signature/ed25519'
 import type { RandomBytes } from '../protocol/clock'
@@ -18,14 +19,12 @@ export type KeyFileErrorCode =
   /** The file is not the expected number of bytes. */
   | 'KEY_FILE_CORRUPT'
 
-export class KeyFileError extends Error {
+export class KeyFileError extends CodedError<KeyFileErrorCode> {
   override readonly name = 'KeyFileError'
-  readonly code: KeyFileErrorCode
   readonly path: string
 
   constructor(code: KeyFileErrorCode, path: string, message: string) {
-    super(message)
-    this.code = code
+    super(code, message)
     this.path = path
   }
 }

@@ -9,7 +9,7 @@ import { nodeEd25519 } from '../protocol/signature/node'
 import { buildApp } from './app'
 import { ProofPublisher } from './anchor/proof-publisher'
 import { startAnchoring, type AnchorService } from './anchor/service'
-import type { AnchorSettings } from './anchor/settings'
+import { WEI_PER_GWEI, type AnchorSettings } from './anchor/settings'
 import { GatewayStore } from './gateways/store'
 import { republishConfigs } from './gateways/config'
 import { feeScheduleResolver } from './ingest/fees'
@@ -27,7 +27,7 @@ import type { Revocations } from './vouchers/revocations'
 import type { VoucherService } from './vouchers/vouchers'
 import { LateBoundBus } from './bus'
 import { SqliteLedgerStore } from './ledger/sqlite-store'
-import type { HubConfig } from './config'
+import { checkConfig, type HubConfig } from './config'
 import type { HubContext } from './context'
 import { DOCS_PREFIX } from './http/docs'
 import { loadOrCreateHubKeys, loadOrCreateJwtSecret } from './keys'
@@ -64,6 +64,9 @@ export interface RunningHub {
 }
 
 export async function startHub(config: HubConfig, overrides: HubOverrides = {}): Promise<RunningHub> {
+  // parseConfig has checked a configuration from the command line; one built by hand meets the same rules.
+  checkConfig(config)
+  const loraConfig = loraSettings(config)
   const random = overrides.random ?? systemRandom
   const dataDir = resolve(config.dataDir)
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
@@ -98,7 +101,6 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state.
     const pool = new VerifyPool()
     const { revocations, vouchers, catchUp } = voucherServices(context)
-    const loraConfig = loraSettings(config)
     const gateways = new GatewayStore(db)
     const ingest = new RecordIngest({
       store: new IngestStore(db),
@@ -149,7 +151,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       batchMax: config.anchorBatchMax,
       batchAge_ms: config.anchorBatchAge_ms,
       confirmations: config.anchorConfirmations,
-      maxFeePerGas_wei: BigInt(config.anchorMaxFeeGwei) * 1_000_000_000n,
+      maxFeePerGas_wei: BigInt(config.anchorMaxFeeGwei) * WEI_PER_GWEI,
       ...overrides.anchor,
     }, batchId => proofs.batchAnchored(batchId))
     anchoring = anchorService

@@ -31,16 +31,32 @@ export type ProtocolErrorCode =
   | 'BAD_PROOF'
 
 /**
- * An error with a stable code a caller switches on; the message leads with the code for logs.
+ * An error with a stable code a caller switches on, and a plain message for people that does not
+ * repeat the code: a person reads both once through errorText, a log carries `code` as a field.
  * Each part of the system narrows `Code` to its own union (ProtocolError, LedgerError, …).
  */
 export class CodedError<Code extends string> extends Error {
   readonly code: Code
 
   constructor(code: Code, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options)
+    super(message, options)
     this.code = code
   }
+}
+
+/** How a person reads a code with its message, once each, wherever they are shown together (CLIs, the terminal's log). */
+export function codedText(code: string, message: string): string {
+  return `${code}: ${message}`
+}
+
+/** A thrown value as a person reads it, on one line: codedText when it has a code, else the message. */
+export function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  const { code } = error as { code?: unknown }
+  if (typeof code !== 'string' || code === '') return error.message
+  // Node's own errors (ENOENT, EADDRINUSE…) already name their code in the message.
+  if (!(error instanceof CodedError) && error.message.includes(code)) return error.message
+  return codedText(code, error.message)
 }
 
 export class ProtocolError extends CodedError<ProtocolErrorCode> {

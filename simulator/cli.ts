@@ -3,12 +3,10 @@
 // fleet and checks the invariants; the exit code says whether they held.
 
 import { parseArgs } from 'node:util'
-import { CodedError } from '../protocol/errors'
+import { CodedError, errorText } from '../protocol/errors'
 import { processCliIo, type CliIo } from '../terminal/cli'
 import { playCounter } from './counter/play'
-import { TerminalError } from '../terminal/errors'
 import { FleetError } from './fleet/errors'
-import { HubApiError } from './hub-api'
 import { FLEET_DEFAULTS, FleetArgumentError, parseFleetOptions, TERMINALS_MAX, CUSTOMERS_MAX, PAYMENTS_MAX } from './fleet/options'
 import { SIM_OPERATOR } from './fleet/hub'
 import { ProgressBar, type ProgressStream } from './fleet/progress'
@@ -107,11 +105,11 @@ export async function main(argv: readonly string[], io: SimIo): Promise<number> 
   } catch (error) {
     bar?.finish()
     if (error instanceof FleetError && error.code === 'NO_OPERATOR_CREDENTIALS') {
-      io.err(`payall-sim run: ${error.message}\n`)
+      io.err(`payall-sim run: ${errorText(error)}\n`)
       return EXIT_BAD_ARGUMENTS
     }
-    if (error instanceof CodedError || error instanceof TerminalError || error instanceof HubApiError) {
-      io.err(`payall-sim run: the run could not be carried out: ${error.message}\n`)
+    if (error instanceof CodedError) {
+      io.err(`payall-sim run: the run could not be carried out: ${errorText(error)}\n`)
       return EXIT_RUN_FAILED
     }
     throw error
@@ -140,11 +138,11 @@ async function counter(argv: readonly string[], io: SimIo): Promise<number> {
     return await playCounter({ dataDir: values.data, hubUrl: values.hub, lora: values.lora === true }, io.env, io.terminal ?? { ...processCliIo(), out: io.out, err: io.err })
   } catch (error) {
     if (error instanceof FleetError && error.code === 'NO_OPERATOR_CREDENTIALS') {
-      io.err(`payall-sim counter: ${error.message}\n`)
+      io.err(`payall-sim counter: ${errorText(error)}\n`)
       return EXIT_BAD_ARGUMENTS
     }
-    if (error instanceof CodedError || error instanceof TerminalError || error instanceof HubApiError || error instanceof FleetError) {
-      io.err(`payall-sim counter: ${error.message}\n`)
+    if (error instanceof CodedError) {
+      io.err(`payall-sim counter: ${errorText(error)}\n`)
       return EXIT_RUN_FAILED
     }
     throw error

@@ -3,16 +3,18 @@
 
 import { fromBase64, toBase64 } from '../protocol/bytes'
 import { systemRandom, type RandomBytes } from '../protocol/clock'
+import { CodedError } from '../protocol/errors'
 import { voucherCodec, type Voucher } from '../protocol/messages/voucher'
 import type { KeyPair } from '../protocol/signature/ed25519'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { requireAcceptablePublicKey } from '../protocol/signature/public-key'
 import { VirtualPhone } from './phone'
 
-export class HubApiError extends Error {
+/** The hub answered with an error; `code` is the one in its reply, whatever the hub's version calls it. */
+export class HubApiError extends CodedError<string> {
   override readonly name = 'HubApiError'
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message)
+  constructor(readonly status: number, code: string, message: string) {
+    super(code, message)
   }
 }
 

@@ -7,17 +7,15 @@ import type { PaymentRequest } from '../protocol/messages/payment-request'
 import type { Voucher } from '../protocol/messages/voucher'
 import type { Ed25519, KeyPair } from '../protocol/signature/ed25519'
 import { toHex } from '../protocol/bytes'
+import { CodedError } from '../protocol/errors'
 
 export interface SpendingState {
   seq: number
   cumulativeMinor: number
 }
 
-export class PhoneDeclined extends Error {
+export class PhoneDeclined extends CodedError<'NO_VOUCHER' | 'CURRENCY' | 'OVER_LIMIT' | 'EXPIRED'> {
   override readonly name = 'PhoneDeclined'
-  constructor(readonly code: 'NO_VOUCHER' | 'CURRENCY' | 'OVER_LIMIT' | 'EXPIRED', message: string) {
-    super(message)
-  }
 }
 
 export class VirtualPhone {

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util'
 import { toBase64, toHex } from '../protocol/bytes'
 import { formatMoney } from '../protocol/money'
 import { reasonName, type Reason } from '../protocol/reasons'
-import { ProtocolError } from '../protocol/errors'
+import { codedText, errorText, ProtocolError } from '../protocol/errors'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { DEFAULT_CONFIG, loadTerminalConfig } from './config'
 import { systemClock, systemRandom, type Clock, type RandomBytes } from '../protocol/clock'
@@ -58,7 +58,7 @@ Commands:
                                       anchoring proof once kept. Pruned records are not
                                       there: a record acked by the hub and proved anchored
                                       is deleted, with its proof, once older than
-                                      recordRetentionDays (config, default 30; 0: at once),
+                                      recordRetentionDays (config, default ${DEFAULT_CONFIG.recordRetentionDays}; 0: at once),
                                       so storage stays bounded. Its proof stays available
                                       from the hub: GET /transactions/{id}/proof
   run [--config FILE] [--hardware FILE]
@@ -146,7 +146,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
   } catch (error) {
     if (error instanceof TerminalError || error instanceof ProtocolError) {
-      io.err(`payall-terminal ${command}: ${error.message} [${error.code}]\n`)
+      io.err(`payall-terminal ${command}: ${errorText(error)}\n`)
       return 1
     }
     throw error
@@ -295,7 +295,7 @@ async function syncCommand(dataDir: string, options: Options, io: CliIo): Promis
         `acks       settled ${report.settled}, duplicate ${report.duplicate}, rejected ${report.rejected}, flagged ${report.flagged}`,
         `unsynced   ${report.pendingLeft} left`,
         ...heard,
-        ...(report.error === null ? [] : [`error      ${report.error.message} [${report.error.code}]`]),
+        ...(report.error === null ? [] : [`error      ${codedText(report.error.code, report.error.message)}`]),
       ].join('\n') + '\n')
       return report.error === null ? 0 : 1
     } finally {

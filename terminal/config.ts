@@ -1,11 +1,14 @@
 // The terminal's own settings file (`run --config FILE`): the merchant's language and name, the
 // payment policy, the local day for reports, how long proved records are kept. Validated field by field; an error names the field.
+// The result is frozen; the defaults of retention and LoRa are those of proofs.ts and lora.ts.
 
 import { readFileSync } from 'node:fs'
 import { LORA_DOWNLINK_PORT_DEFAULT, LORA_UPLINK_PORT_DEFAULT } from '../protocol/lora-ports'
 import { MERCHANT_NAME_BYTES_MAX } from '../protocol/messages/payment-request'
 import { TerminalError } from './errors'
+import { LORA_INTERVAL_MS_DEFAULT } from './lora'
 import { PAYMENT_POLICIES, type PaymentPolicy } from './payment'
+import { DAY_MS, RECORD_RETENTION_MS_DEFAULT } from './proofs'
 import { LANGUAGES, type Language } from './texts'
 
 export interface TerminalConfig {
@@ -24,9 +27,12 @@ export interface TerminalConfig {
   readonly loraDownlinkPort: number
 }
 
+const MINUTE_MS = 60_000
+
 export const DEFAULT_CONFIG: TerminalConfig = Object.freeze({
   language: 'en', merchantName: 'PayAll merchant', policy: undefined, utcOffsetMinutes: 0, printReceipts: true,
-  recordRetentionDays: 30, loraIntervalMinutes: 15, loraUplinkPort: LORA_UPLINK_PORT_DEFAULT, loraDownlinkPort: LORA_DOWNLINK_PORT_DEFAULT,
+  recordRetentionDays: RECORD_RETENTION_MS_DEFAULT / DAY_MS, loraIntervalMinutes: LORA_INTERVAL_MS_DEFAULT / MINUTE_MS,
+  loraUplinkPort: LORA_UPLINK_PORT_DEFAULT, loraDownlinkPort: LORA_DOWNLINK_PORT_DEFAULT,
 })
 
 const FIELDS = [
@@ -45,7 +51,7 @@ function bad(field: string, message: string): never {
   throw new TerminalError('BAD_CONFIG', `config field "${field}" ${message}`)
 }
 
-/** Checks a parsed JSON value; unknown fields are refused so a typo does not go unnoticed. */
+/** Checks a parsed JSON value; unknown fields are refused so a typo does not go unnoticed. The result is frozen. */
 export function parseTerminalConfig(value: unknown): TerminalConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TerminalError('BAD_CONFIG', 'the config must be a JSON object')
@@ -94,7 +100,7 @@ export function parseTerminalConfig(value: unknown): TerminalConfig {
   if (input.loraUplinkPort !== undefined) config.loraUplinkPort = wholeNumber(input.loraUplinkPort, 'loraUplinkPort', 1, 223)
   if (input.loraDownlinkPort !== undefined) config.loraDownlinkPort = wholeNumber(input.loraDownlinkPort, 'loraDownlinkPort', 1, 223)
   if (config.loraUplinkPort === config.loraDownlinkPort) bad('loraDownlinkPort', 'must differ from loraUplinkPort')
-  return config
+  return Object.freeze(config)
 }
 
 function wholeNumber(value: unknown, field: string, min: number, max: number): number {

@@ -4,6 +4,7 @@
 // It runs until its signal aborts; a failure of one payment is shown and the loop goes on.
 
 import type { Display, Keypad, Key } from '../hardware/devices'
+import { CodedError, errorText } from '../protocol/errors'
 import { TerminalError } from './errors'
 import { EMPTY_ENTRY, amountOf, entryText, pressKey, type AmountEntry } from './keypad'
 import type { PaymentPolicy, PaymentTerminal } from './payment'
@@ -137,7 +138,8 @@ export class Counter {
 
   private showError(error: Error): void {
     const { language } = this.options
-    const message = error instanceof TerminalError ? error.message : `${error.name}: ${error.message}`
+    // A device's coded error shows its code, another its kind: the merchant reads it out to support.
+    const message = error instanceof TerminalError ? error.message : error instanceof CodedError ? errorText(error) : `${error.name}: ${error.message}`
     this.options.display.show({ kind: 'declined', lines: [screenText('error', language), message, screenText('pressAnyKey', language)] })
     this.options.onError?.(error)
   }

@@ -16,6 +16,7 @@ import { NfcPhoneLink } from '../hardware/nfc/nfc-phone-link'
 import { Pn532 } from '../hardware/nfc/pn532'
 import { EscPosPrinter } from '../hardware/printer/escpos-printer'
 import type { Clock } from '../protocol/clock'
+import { errorText } from '../protocol/errors'
 import { TerminalError } from './errors'
 import type { BoardConfig, HardwareConfig } from './hardware-config'
 
@@ -67,7 +68,7 @@ async function openPort(host: DeviceHost, closers: Closers, path: string, baudRa
     closers.add(() => new Promise<void>(resolve => opened.isOpen ? opened.close(() => resolve()) : resolve()))
     return opened
   } catch (error) {
-    throw new TerminalError('DEVICE_MISSING', `${device}: cannot open ${path}: ${(error as Error).message}`, { cause: error })
+    throw new TerminalError('DEVICE_MISSING', `${device}: cannot open ${path}: ${errorText(error)}`, { cause: error })
   }
 }
 

@@ -10,6 +10,7 @@ import { Rn2483 } from '../hardware/lora/rn2483'
 import { Pn532 } from '../hardware/nfc/pn532'
 import { EscPosPrinter } from '../hardware/printer/escpos-printer'
 import type { Clock } from '../protocol/clock'
+import { errorText } from '../protocol/errors'
 import type { DeviceHost } from './devices'
 import type { HardwareConfig } from './hardware-config'
 
@@ -36,8 +37,7 @@ async function attempt(
   try {
     return { device, driver, where, ok: true, detail: await probe() }
   } catch (error) {
-    const { code } = error as { code?: unknown }
-    return { device, driver, where, ok: false, detail: `${(error as Error).message}${typeof code === 'string' && !(error as Error).message.includes(code) ? ` [${code}]` : ''}` }
+    return { device, driver, where, ok: false, detail: errorText(error) }
   }
 }
 

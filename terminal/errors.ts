@@ -1,6 +1,8 @@
 // Typed errors of the terminal runtime: a caller (the CLI, an app, a test) switches on `code`,
 // never on the message text. Payment declines are not errors: they are Reason codes (risk.ts).
 
+import { CodedError } from '../protocol/errors'
+
 export type TerminalErrorCode =
   // store
   | 'NOT_INITIALIZED'
@@ -28,14 +30,8 @@ export type TerminalErrorCode =
   // devices
   | 'DEVICE_MISSING'
 
-export class TerminalError extends Error {
+export class TerminalError extends CodedError<TerminalErrorCode> {
   override readonly name = 'TerminalError'
-  readonly code: TerminalErrorCode
-
-  constructor(code: TerminalErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
 }
 
 export function isTerminalError(value: unknown, code?: TerminalErrorCode): value is TerminalError {

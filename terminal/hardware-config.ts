@@ -106,7 +106,7 @@ function i2cAddress(value: unknown, field: string): number | undefined {
   return value as number
 }
 
-/** Checks a parsed JSON value; unknown devices and fields are refused so a typo does not go unnoticed. */
+/** Checks a parsed JSON value; unknown devices and fields are refused so a typo does not go unnoticed. The result is frozen. */
 export function parseHardwareConfig(value: unknown): HardwareConfig {
   const input = objectAt(value, '(top level)')
   onlyKeys(input, '(top level)', DEVICES)
@@ -181,7 +181,9 @@ export function parseHardwareConfig(value: unknown): HardwareConfig {
   }
   const usesBoard = config.keypad.driver === 'johnny-five' || config.display.driver === 'lcd'
   if (usesBoard && config.board === undefined) bad('board', 'is needed by a johnny-five keypad or an LCD: give its port, or an IO plugin as "io"')
-  return config
+  // Frozen down to each device; an IO plugin's options are handed to its constructor as given.
+  for (const device of Object.values(config)) Object.freeze(device)
+  return Object.freeze(config)
 }
 
 export function loadHardwareConfig(path: string): HardwareConfig {

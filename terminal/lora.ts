@@ -13,6 +13,8 @@ import type { Ed25519 } from '../protocol/signature/ed25519'
 import type { TerminalEmitter } from './events'
 import type { TerminalStore } from './store/store'
 
+/** How often a CommitmentFrame goes out while the IP link is down. */
+export const LORA_INTERVAL_MS_DEFAULT = 15 * 60 * 1000
 const U16_MAX = 0xffff
 const U48_MAX = 2 ** 48 - 1
 

@@ -4,7 +4,7 @@
 // missing are built here too; terminal/sync.ts carries both over MQTT.
 
 import { toHex } from '../protocol/bytes'
-import { ProtocolError } from '../protocol/errors'
+import { errorText, ProtocolError } from '../protocol/errors'
 import { verifyProof } from '../protocol/merkle'
 import {
   PROOF_REQUEST_IDS_MAX, canonicalTransferIds, proofBundleCodec, proofRequestCodec, type ProofBundle,
@@ -43,7 +43,7 @@ export function judgeProofBundle(bytes: Uint8Array, trust: Trust): JudgedBundle 
   try {
     bundle = proofBundleCodec.decode(bytes)
   } catch (error) {
-    if (error instanceof ProtocolError) return { accepted: false, refusal: 'malformed', detail: error.message }
+    if (error instanceof ProtocolError) return { accepted: false, refusal: 'malformed', detail: errorText(error) }
     throw error
   }
   if (!proofBundleCodec.verify(bundle, trust.hubPublicKey, trust.ed25519)) return { accepted: false, refusal: 'bad-signature' }

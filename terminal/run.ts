@@ -4,6 +4,7 @@
 // stops the sync and closes every device and the store.
 
 import type { Printer, PrintExtras } from '../hardware/devices'
+import { codedText, errorText } from '../protocol/errors'
 import type { LoraJoinSettings } from '../hardware/lora/modem'
 import type { TerminalConfig } from './config'
 import { Counter } from './counter'
@@ -45,7 +46,7 @@ export interface RunDecorations {
 export function logEvents(events: TerminalEmitter, io: Pick<RunIo, 'out' | 'err'>): void {
   let repeating: { code: string; more: number } | undefined
   const endRepeats = (): void => {
-    if (repeating !== undefined && repeating.more > 0) io.err(`sync: the same ${repeating.more} more time${repeating.more === 1 ? '' : 's'} [${repeating.code}]\n`)
+    if (repeating !== undefined && repeating.more > 0) io.err(`sync: the same ${repeating.code} ${repeating.more} more time${repeating.more === 1 ? '' : 's'}\n`)
     repeating = undefined
   }
   events.on('link', ({ online }) => {
@@ -60,7 +61,7 @@ export function logEvents(events: TerminalEmitter, io: Pick<RunIo, 'out' | 'err'
     }
     endRepeats()
     repeating = { code, more: 0 }
-    io.err(`sync: ${message} [${code}]\n`)
+    io.err(`sync: ${codedText(code, message)}\n`)
   })
   events.on('risk-config', ({ serial }) => io.out(`risk config serial ${serial} applied\n`))
   events.on('revocations', ({ serial, count }) => io.out(`revocations at serial ${serial} (${count} vouchers refused)\n`))
@@ -99,7 +100,7 @@ export async function runCounter(
     const counter = new Counter({
       payments: runtime.payments, keypad: devices.keypad, display: devices.display, language: config.language,
       currency: () => store.riskConfig()?.currency ?? currency,
-      onError: error => io.err(`payment: ${error.message}\n`),
+      onError: error => io.err(`payment: ${errorText(error)}\n`),
     }, controller.signal)
     decorations.started?.(devices)
     const loop = counter.run()
@@ -124,7 +125,7 @@ async function keepJoined(
       await modem.join(settings)
       io.out(`lora joined (${modem.model}, ${settings.region})\n`)
     } catch (error) {
-      io.err(`lora: join failed: ${(error as Error).message}; trying again in ${LORA_REJOIN_MS / 1000} s\n`)
+      io.err(`lora: join failed: ${errorText(error)}; trying again in ${LORA_REJOIN_MS / 1000} s\n`)
       await new Promise<void>(resolve => {
         const cancel = io.clock.setTimer(resolve, LORA_REJOIN_MS)
         signal.addEventListener('abort', () => {

@@ -8,6 +8,7 @@ import type { SerialPortStream } from '@serialport/stream'
 import { loadSystemNoble } from '../hardware/ble/ble-phone-link'
 import type { Clock } from '../protocol/clock'
 import type { JohnnyFiveBoard } from '../hardware/keypad/johnny-five-keypad'
+import { errorText } from '../protocol/errors'
 import type { DeviceHost } from './devices'
 import { TerminalError } from './errors'
 import type { BoardConfig } from './hardware-config'
@@ -76,7 +77,7 @@ export async function openIoPluginBoard(
   try {
     io = new IoClass(plugin.options)
   } catch (error) {
-    throw new TerminalError('DEVICE_MISSING', `the IO plugin "${plugin.io}" did not start: ${(error as Error).message}`, { cause: error })
+    throw new TerminalError('DEVICE_MISSING', `the IO plugin "${plugin.io}" did not start: ${errorText(error)}`, { cause: error })
   }
   return boardReady(johnnyFiveBoard({ io }), `the IO plugin "${plugin.io}"`, clock)
 }

@@ -7,6 +7,7 @@ import {
 } from 'ethers'
 import artifact from '../../contracts/Anchor.json'
 import { toHex } from '../../protocol/bytes'
+import { CodedError } from '../../protocol/errors'
 import type { ChainTarget } from './store'
 
 export const ANCHOR_ABI = artifact.abi
@@ -28,11 +29,8 @@ export type AnchorErrorCode =
   /** The node refused the signed transaction. */
   | 'BROADCAST_REFUSED'
 
-export class AnchorError extends Error {
+export class AnchorError extends CodedError<AnchorErrorCode> {
   override readonly name = 'AnchorError'
-  constructor(readonly code: AnchorErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-  }
 }
 
 export function isAnchorError(error: unknown): error is AnchorError {

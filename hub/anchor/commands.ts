@@ -7,7 +7,8 @@ import { isAddress } from 'ethers'
 import { fromHex } from '../../protocol/bytes'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { publicKeyProblem } from '../../protocol/signature/public-key'
-import { ConfigError, parseConfig } from '../config'
+import { errorText } from '../../protocol/errors'
+import { ConfigError, parseConfigFields } from '../config'
 import { deployAnchor, isAnchorError } from './chain'
 import { ANCHOR_SETTINGS_DEFAULT } from './settings'
 import { checkOffChain, checkOnChain, parseProofFile, type ProofCheck } from './verify-proof'
@@ -55,10 +56,11 @@ export async function deployAnchorCommand(argv: readonly string[], env: NodeJS.P
   let rpcUrl: string | undefined
   let privateKey: string | undefined
   try {
-    ({ chainRpcUrl: rpcUrl, chainKey: privateKey } = parseConfig(argv, env))
+    // Only these two: there is no contract address yet, and the hub's other options play no part here.
+    ({ chainRpcUrl: rpcUrl, chainKey: privateKey } = parseConfigFields(argv, env, ['chainRpcUrl', 'chainKey']))
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
-    io.stderr.write(`payall-hub deploy-anchor: ${error.message}\n`)
+    io.stderr.write(`payall-hub deploy-anchor: ${errorText(error)}\n`)
     return 2
   }
   if (rpcUrl === undefined || privateKey === undefined) {
@@ -78,7 +80,7 @@ export async function deployAnchorCommand(argv: readonly string[], env: NodeJS.P
     ].join('\n'))
     return 0
   } catch (error) {
-    io.stderr.write(`payall-hub deploy-anchor: ${isAnchorError(error) ? error.message : (error as Error).message.split('\n')[0]}\n`)
+    io.stderr.write(`payall-hub deploy-anchor: ${isAnchorError(error) ? errorText(error) : (error as Error).message.split('\n')[0]}\n`)
     return 1
   }
 }
@@ -124,7 +126,7 @@ export async function verifyProofCommand(argv: readonly string[], env: NodeJS.Pr
       ? JSON.parse(readProofFile(positionals[0]!))
       : await fetchProof(values.hub!, values.id, nonEmpty(env.PAYALL_ACCESS_TOKEN))
   } catch (error) {
-    io.stderr.write(`payall-hub verify-proof: cannot read the proof: ${(error as Error).message}\n`)
+    io.stderr.write(`payall-hub verify-proof: cannot read the proof: ${errorText(error)}\n`)
     return 1
   }
   const file = parseProofFile(json)

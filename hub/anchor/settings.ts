@@ -1,6 +1,6 @@
 // How the hub seals and anchors: batch size and age, confirmations, the fee cap and the retry schedule.
-// These are constants until the hub's option table (hub/config.ts) carries PAYALL_ANCHOR_* options; a running
-// hub takes them from startHub's overrides, tests and the bench from their own.
+// The first four are the hub's PAYALL_ANCHOR_* options (hub/config.ts), whose defaults are these; the rest are
+// constants, which startHub's overrides, the tests and the bench may change.
 
 import { assert } from '../../protocol/errors'
 import { MERKLE_LEAVES_MAX } from '../../protocol/merkle'
@@ -21,13 +21,13 @@ export interface AnchorSettings extends SealPolicy, Backoff {
   readonly rpcTimeout_ms: number
 }
 
-const GWEI = 1_000_000_000n
+export const WEI_PER_GWEI = 1_000_000_000n
 
 export const ANCHOR_SETTINGS_DEFAULT: AnchorSettings = {
   batchMax: 1_000,
   batchAge_ms: 60_000,
   confirmations: 1,
-  maxFeePerGas_wei: 200n * GWEI,
+  maxFeePerGas_wei: 200n * WEI_PER_GWEI,
   gasLimit_max: 200_000,
   inFlight_max: 4,
   backoffBase_ms: 1_000,
@@ -36,7 +36,7 @@ export const ANCHOR_SETTINGS_DEFAULT: AnchorSettings = {
   rpcTimeout_ms: 10_000,
 }
 
-const CONFIRMATIONS_MAX = 1_000
+export const CONFIRMATIONS_MAX = 1_000
 const IN_FLIGHT_MAX_LIMIT = 64
 
 /** The defaults with `overrides` applied, each checked against its bounds. */

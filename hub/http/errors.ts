@@ -4,7 +4,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { isProtocolError, type ProtocolErrorCode } from '../../protocol/errors'
+import { CodedError, isProtocolError, type ProtocolErrorCode } from '../../protocol/errors'
 import { isLedgerError, type LedgerErrorCode } from '../ledger/errors'
 import { PRINTABLE_LINE_FORMAT, PRINTABLE_LINE_RULE } from './text'
 
@@ -59,17 +59,15 @@ export type HttpErrorCode =
   | LedgerErrorCode
 
 /** Thrown by a route or hook to answer with `status` and this code and message, as they are. */
-export class HttpError extends Error {
+export class HttpError extends CodedError<HttpErrorCode> {
   override readonly name = 'HttpError'
   readonly status: number
-  readonly code: HttpErrorCode
   /** Sent as Retry-After: when a refusal for now (429, 423, 503) is worth trying again. */
   readonly retryAfterSeconds: number | undefined
 
   constructor(status: number, code: HttpErrorCode, message: string, options: { retryAfterSeconds?: number } = {}) {
-    super(message)
+    super(code, message)
     this.status = status
-    this.code = code
     this.retryAfterSeconds = options.retryAfterSeconds
   }
 }

@@ -3,7 +3,7 @@
 // metadata, and checked against the records that came over IP — now, and again whenever more
 // records of that gateway arrive. A gateway's LoRa modem uses the gateway's EUI as its DevEUI.
 
-import { ProtocolError } from '../../protocol/errors'
+import { errorText, ProtocolError } from '../../protocol/errors'
 import { commitmentFrameCodec, type CommitmentFrame } from '../../protocol/messages/commitment-frame'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../../protocol/clock'
@@ -93,7 +93,7 @@ export class LoraReports {
     try {
       frame = commitmentFrameCodec.decode(uplink.payload)
     } catch (error) {
-      if (error instanceof ProtocolError) throw new LoraPathError('BAD_FRAME', `not a CommitmentFrame: ${error.message}`)
+      if (error instanceof ProtocolError) throw new LoraPathError('BAD_FRAME', `not a CommitmentFrame: ${errorText(error)}`)
       throw error
     }
     const device = store.device(uplink.eui)

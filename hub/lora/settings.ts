@@ -1,9 +1,10 @@
 // The hub's LoRa settings, taken from its configuration: which network server integration to
 // subscribe to, as whom, and the application ports the gateways use.
 
-import { ConfigError, type HubConfig } from '../config'
+import { assert } from '../../protocol/errors'
+import type { HubConfig } from '../config'
 import { chirpstackFormat } from './chirpstack'
-import { isTopicLevel, type NetworkServerFormat } from './format'
+import type { NetworkServerFormat } from './format'
 import { ttsFormat } from './tts'
 
 export const LORA_UPLINK_PORT_DEFAULT = 10
@@ -22,22 +23,14 @@ export interface LoraSettings {
   readonly catchUpDownlinksPerReport: number
 }
 
-/** Undefined when no LoRa network server is configured; ConfigError when the settings do not fit together. */
+/**
+ * Undefined when no LoRa network server is configured. The settings fit together: parseConfig and
+ * startHub refuse a configuration where they do not (hub/config.ts, CONFIG_RULES).
+ */
 export function loraSettings(config: HubConfig): LoraSettings | undefined {
   if (config.loraMqttUrl === undefined) return undefined
   const application = config.loraApplication
-  if (application === undefined) {
-    throw new ConfigError('PAYALL_LORA_APPLICATION', 'PAYALL_LORA_APPLICATION is needed with PAYALL_LORA_MQTT_URL')
-  }
-  if (!isTopicLevel(application)) {
-    throw new ConfigError('PAYALL_LORA_APPLICATION', `PAYALL_LORA_APPLICATION must not contain / + or #, got '${application}'`)
-  }
-  if (config.loraFormat === 'tts' && !/^[^@]+@[^@]+$/.test(application)) {
-    throw new ConfigError('PAYALL_LORA_APPLICATION', `The Things Stack names an application {app}@{tenant}, got '${application}'`)
-  }
-  if (config.loraUplinkPort === config.loraDownlinkPort) {
-    throw new ConfigError('PAYALL_LORA_DOWNLINK_PORT', 'the uplink and downlink ports must differ')
-  }
+  assert(application !== undefined, 'a LoRa network server comes with an application (checkConfig)')
   return {
     url: config.loraMqttUrl,
     username: config.loraUsername,

@@ -42,7 +42,7 @@ declare module '../config' {
 
 export const TWILIO_BASE_URL_DEFAULT = 'https://api.twilio.com'
 
-export const NOTIFY_CONFIG_DEFAULT: NotifyConfig = {
+export const NOTIFY_CONFIG_DEFAULT: NotifyConfig = Object.freeze({
   email: 'console',
   sms: 'console',
   smtpUrl: undefined,
@@ -53,12 +53,12 @@ export const NOTIFY_CONFIG_DEFAULT: NotifyConfig = {
   backoffBaseMs: 30_000,
   backoffMaxMs: 60 * 60 * 1000,
   sendTimeoutMs: 15_000,
-}
+})
 
 /** The variables parseNotifyConfig reads, for --help and the README. */
 export const NOTIFY_ENVIRONMENT = {
-  PAYALL_NOTIFY_EMAIL: 'console | smtp (default console)',
-  PAYALL_NOTIFY_SMS: 'console | twilio (default console)',
+  PAYALL_NOTIFY_EMAIL: `console | smtp (default ${NOTIFY_CONFIG_DEFAULT.email})`,
+  PAYALL_NOTIFY_SMS: `console | twilio (default ${NOTIFY_CONFIG_DEFAULT.sms})`,
   PAYALL_SMTP_URL: 'smtp[s]://user:password@host:port, needed by smtp',
   PAYALL_EMAIL_FROM: `sender of emails (default ${NOTIFY_CONFIG_DEFAULT.emailFrom})`,
   PAYALL_TWILIO_ACCOUNT_SID: 'AC…, needed by twilio',
@@ -67,7 +67,7 @@ export const NOTIFY_ENVIRONMENT = {
   PAYALL_TWILIO_BASE_URL: `default ${TWILIO_BASE_URL_DEFAULT}`,
 } as const
 
-/** Throws ConfigError naming the variable at fault; an empty variable counts as unset. */
+/** Throws ConfigError naming the variable at fault; an empty variable counts as unset. The result is frozen. */
 export function parseNotifyConfig(env: NodeJS.ProcessEnv): NotifyConfig {
   const value = (name: keyof typeof NOTIFY_ENVIRONMENT): string | undefined => {
     const text = env[name]
@@ -75,26 +75,28 @@ export function parseNotifyConfig(env: NodeJS.ProcessEnv): NotifyConfig {
   }
   const required = (name: keyof typeof NOTIFY_ENVIRONMENT, adapter: string): string => {
     const text = value(name)
-    if (text === undefined) throw new ConfigError(name, `${name} is needed by the ${adapter} adapter`)
+    if (text === undefined) throw new ConfigError('MISSING_OPTION', name, `${name} is needed by the ${adapter} adapter`)
     return text
   }
   const email = oneOf(value('PAYALL_NOTIFY_EMAIL') ?? 'console', ['console', 'smtp'] as const, 'PAYALL_NOTIFY_EMAIL')
   const sms = oneOf(value('PAYALL_NOTIFY_SMS') ?? 'console', ['console', 'twilio'] as const, 'PAYALL_NOTIFY_SMS')
   const smtpUrl = email === 'smtp' ? urlOf(required('PAYALL_SMTP_URL', 'smtp'), 'PAYALL_SMTP_URL', ['smtp:', 'smtps:']) : undefined
   const twilio = sms === 'twilio'
-    ? {
+    ? Object.freeze({
         accountSid: required('PAYALL_TWILIO_ACCOUNT_SID', 'twilio'),
         authToken: required('PAYALL_TWILIO_AUTH_TOKEN', 'twilio'),
         from: required('PAYALL_TWILIO_FROM', 'twilio'),
         baseUrl: urlOf(value('PAYALL_TWILIO_BASE_URL') ?? TWILIO_BASE_URL_DEFAULT, 'PAYALL_TWILIO_BASE_URL', ['https:', 'http:']),
-      }
+      })
     : undefined
-  return { ...NOTIFY_CONFIG_DEFAULT, email, sms, smtpUrl, twilio, emailFrom: value('PAYALL_EMAIL_FROM') ?? NOTIFY_CONFIG_DEFAULT.emailFrom }
+  return Object.freeze({
+    ...NOTIFY_CONFIG_DEFAULT, email, sms, smtpUrl, twilio, emailFrom: value('PAYALL_EMAIL_FROM') ?? NOTIFY_CONFIG_DEFAULT.emailFrom,
+  })
 }
 
 function oneOf<Name extends string>(text: string, names: readonly Name[], variable: string): Name {
   const name = names.find((candidate) => candidate === text)
-  if (name === undefined) throw new ConfigError(variable, `${variable} must be one of ${names.join(', ')}, got '${text}'`)
+  if (name === undefined) throw new ConfigError('BAD_OPTION', variable, `${variable} must be one of ${names.join(', ')}, got '${text}'`)
   return name
 }
 
@@ -107,7 +109,7 @@ function urlOf(text: string, variable: string, protocols: readonly string[]): st
   }
   // Never echoes the value: an SMTP URL carries its password.
   if (protocol === undefined || !protocols.includes(protocol)) {
-    throw new ConfigError(variable, `${variable} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`)
+    throw new ConfigError('BAD_OPTION', variable, `${variable} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`)
   }
   return text
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { toHex } from '../../protocol/bytes'
 import { systemClock, systemRandom } from '../../protocol/clock'
+import { errorText } from '../../protocol/errors'
 import { main as terminalMain, type CliIo } from '../../terminal/cli'
 import { orderAndProvision } from '../fleet/enroll'
 import { connectToHub, SIM_OPERATOR, startEmbeddedHub, type FleetHub, type OperatorEnv } from '../fleet/hub'
@@ -70,14 +71,14 @@ export async function playCounter(options: CounterOptions, env: OperatorEnv, ter
       const operatorApi = hub.operator
       unsubscribe = lora.reports.subscribe(outcome => {
         if (!outcome.taken) {
-          terminal.out(`hub: a LoRa uplink was refused: ${outcome.error.message}\n`)
+          terminal.out(`hub: a LoRa uplink was refused: ${errorText(outcome.error)}\n`)
           return
         }
         // What the operator's gateway view shows of it.
         operatorApi.ok('GET', `/gateways/${gatewayId}/lora`).then(({ lastReport }) => terminal.out(
           `hub: LoRa report heard (head #${lastReport.gatewaySeq}, ${lastReport.unsyncedCount} unsynced, `
             + `RSSI ${lastReport.rssi} dBm; records over IP: ${outcome.check.state})\n`,
-        ), (error: Error) => terminal.err(`hub: LoRa reports: ${error.message}\n`))
+        ), (error: Error) => terminal.err(`hub: LoRa reports: ${errorText(error)}\n`))
       })
     }
     return await terminalMain(argv, {

@@ -2,6 +2,7 @@
 // flag is reported at once, each with its name, so a developer fixes a command line in one go.
 
 import { parseArgs } from 'node:util'
+import { CodedError } from '../../protocol/errors'
 
 export interface FleetOptions {
   readonly terminals: number
@@ -44,12 +45,11 @@ export interface FlagProblem {
 }
 
 /** Bad command-line input; `problems` names each flag at fault. */
-export class FleetArgumentError extends Error {
+export class FleetArgumentError extends CodedError<'BAD_ARGUMENT'> {
   override readonly name = 'FleetArgumentError'
-  readonly code = 'BAD_ARGUMENT'
 
   constructor(readonly problems: readonly FlagProblem[]) {
-    super(problems.map(problem => `${problem.flag}: ${problem.message}`).join('; '))
+    super('BAD_ARGUMENT', problems.map(problem => `${problem.flag}: ${problem.message}`).join('; '))
   }
 }
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { toHex } from '../../protocol/bytes'
 import { systemClock, type Clock } from '../../protocol/clock'
+import { codedText } from '../../protocol/errors'
 import { reasonName, Reason } from '../../protocol/reasons'
 import type { SimulatedCustomer } from '../hub-api'
 import { enrollCustomer, enrollTerminals } from './enroll'
@@ -221,7 +222,7 @@ class FleetPlayer {
       if (report.error === null && report.pendingLeft === 0) break
       if (round >= SYNC_ROUNDS_MAX) {
         throw new FleetError('SYNC_INCOMPLETE', `${terminal.eui} still holds ${report.pendingLeft} unacked records after ${round} sync rounds`
-          + (report.error === null ? '' : ` (last: ${report.error.code}: ${report.error.message})`))
+          + (report.error === null ? '' : ` (last: ${codedText(report.error.code, report.error.message)})`))
       }
       if (!terminal.sync.online) await terminal.restore(LINK_TIMEOUT_MS)
     }

@@ -3,6 +3,7 @@
 // waiting for their ack at once, and resolves with what the acks changed. Rounds run one at a time.
 
 import type { Cancel, Clock } from '../../protocol/clock'
+import { codedText } from '../../protocol/errors'
 import { chainHeadCodec } from '../../protocol/messages/chain-head'
 import { recordBatchCodec } from '../../protocol/messages/record-batch'
 import { transferRecordCodec } from '../../protocol/messages/transfer-record'
@@ -118,7 +119,7 @@ export class Uploader {
       error = { code: caught.code, message: caught.message }
     }
     const { store, events, clock } = this.options
-    store.noteSync(clock.nowMs(), error === null ? null : `${error.code}: ${error.message}`)
+    store.noteSync(clock.nowMs(), error === null ? null : codedText(error.code, error.message))
     if (error !== null) {
       events.emit('sync-error', error)
       if (this.options.linkUp() && !this.options.stopped() && this.options.autoSync) {

@@ -54,7 +54,7 @@ t.test('--help lists the commands; unknown commands and a run without devices ar
   await cli().run('init', '--data-dir', dir)
   const headless = await cli().run('run', '--data-dir', dir)
   t.equal(headless.code, 1)
-  t.match(headless.err, /no hardware file[\s\S]*--simulate[\s\S]*DEVICE_MISSING/)
+  t.match(headless.err, /DEVICE_MISSING: no hardware file[\s\S]*--simulate/)
   t.equal((await cli().run('run', '--simulate', '--link-only', '--data-dir', dir)).code, 1, 'one or the other')
 })
 
@@ -77,6 +77,15 @@ t.test('init creates the key file (0600) and the database, and refuses a second 
   t.match(status.out, /not provisioned/)
 })
 
+t.test('a coded error is printed once: the command, its code, the plain message', async t => {
+  const badEui = await cli().run('init', '--data-dir', join(t.testdir(), 'gw'), '--eui', 'nope')
+  t.equal(badEui.code, 1)
+  t.equal(badEui.err, 'payall-terminal init: BAD_ARGUMENT: --eui: not an EUI-64: "nope"\n', 'no code inside the message, none after it')
+  const notInitialized = await cli().run('status', '--data-dir', join(t.testdir(), 'none'))
+  t.equal(notInitialized.err.split('NOT_INITIALIZED').length - 1, 1, 'the code once')
+  t.match(notInitialized.err, /^payall-terminal status: NOT_INITIALIZED: /)
+})
+
 t.test('a config file is validated and a wrong one is refused naming the field', async t => {
   t.same(parseTerminalConfig({ language: 'fr', merchantName: 'Chez Awa', policy: 'force-offline' }), {
     language: 'fr', merchantName: 'Chez Awa', policy: 'force-offline', utcOffsetMinutes: 0, printReceipts: true,
@@ -86,6 +95,7 @@ t.test('a config file is validated and a wrong one is refused naming the field',
   t.throws(() => parseTerminalConfig({ loraUplinkPort: 224 }), { message: /"loraUplinkPort"/ })
   t.throws(() => parseTerminalConfig({ loraDownlinkPort: 10 }), { message: /"loraDownlinkPort" must differ/ })
   t.equal(parseTerminalConfig({ recordRetentionDays: 0 }).recordRetentionDays, 0, 'prune as soon as proved')
+  t.ok(Object.isFrozen(parseTerminalConfig({ language: 'fr' })), 'the parsed config is frozen')
   t.throws(() => parseTerminalConfig({ recordRetentionDays: 1.5 }), { message: /"recordRetentionDays"/ })
   t.throws(() => parseTerminalConfig({ recordRetentionDays: -1 }), { message: /"recordRetentionDays"/ })
   t.throws(() => parseTerminalConfig({ language: 'de' }), { code: 'BAD_CONFIG', message: /"language"/ })

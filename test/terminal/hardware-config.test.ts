@@ -23,3 +23,12 @@ t.test('a wrong board is refused naming the field', async t => {
   refused({}, /"board\.port"/)
   t.throws(() => parseHardwareConfig(PAD), { code: 'BAD_CONFIG', message: /"board" is needed .* IO plugin/ })
 })
+
+t.test('the hardware configuration is frozen down to each device, the IO plugin options left to the plugin', async t => {
+  const config = parseHardwareConfig({ board: { io: 'raspi-io', options: { enableSoftPwm: false } }, ...PAD, printer: { driver: 'escpos', port: '/dev/ttyUSB1' } })
+  t.ok(Object.isFrozen(config))
+  t.ok(Object.isFrozen(config.printer))
+  t.ok(Object.isFrozen(config.keypad))
+  t.ok(Object.isFrozen(config.board))
+  t.notOk(Object.isFrozen((config.board as { options: object }).options), 'the plugin may fill in its own defaults')
+})

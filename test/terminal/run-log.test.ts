@@ -14,11 +14,11 @@ t.test('a sync error repeated at every reconnect is written once, then counted',
   events.emit('link', { online: true, atMs: 2 })
   t.same(out, [
     'link down\n',
-    'sync: connect ECONNREFUSED 127.0.0.1:1883 [MQTT_ECONNREFUSED]\n',
-    'sync: the same 3 more times [MQTT_ECONNREFUSED]\n',
-    'sync: no ack for records 1..2 [ACK_TIMEOUT]\n',
-    'sync: connect ECONNREFUSED 127.0.0.1:1883 [MQTT_ECONNREFUSED]\n',
-    'sync: the same 1 more time [MQTT_ECONNREFUSED]\n',
+    'sync: MQTT_ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1883\n',
+    'sync: the same MQTT_ECONNREFUSED 3 more times\n',
+    'sync: ACK_TIMEOUT: no ack for records 1..2\n',
+    'sync: MQTT_ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1883\n',
+    'sync: the same MQTT_ECONNREFUSED 1 more time\n',
     'link up\n',
   ])
 })

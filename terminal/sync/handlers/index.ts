@@ -3,6 +3,7 @@
 // hands each to its own by the payload's type byte.
 
 import { MessageType } from '../../../protocol/codec'
+import { errorText } from '../../../protocol/errors'
 import type { GatewayTopics } from '../../../protocol/topics'
 import { onAck } from './ack'
 import type { Handler, SyncContext } from './context'
@@ -47,6 +48,6 @@ export function dispatch(table: ReadonlyMap<string, Handler>, context: SyncConte
     handler(context, payload)
   } catch (error) {
     // A message the store could not take stays unapplied; the hub sends acks and lists again.
-    context.events.emit('sync-error', { code: 'APPLY_FAILED', message: `${topic}: ${(error as Error).message}` })
+    context.events.emit('sync-error', { code: 'APPLY_FAILED', message: `${topic}: ${errorText(error)}` })
   }
 }

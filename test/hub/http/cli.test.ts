@@ -1,4 +1,6 @@
 import t from 'tap'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { main, type CliIo } from '../../../hub/cli'
 import { CONFIG_OPTIONS } from '../../../hub/config'
 
@@ -39,7 +41,7 @@ t.test('--help lists every option and exits 0 without starting anything', async 
 t.test('a bad option exits 2 with a message naming it', async (t) => {
   const io = capturedIo()
   t.equal(await main(['--data-dir', t.testdir()], { ...QUIET, PAYALL_MQTT_PORT: 'abc' }, io), 2)
-  t.equal(io.err, "payall-hub: PAYALL_MQTT_PORT must be an integer 0–65535, got 'abc'\n")
+  t.equal(io.err, "payall-hub: BAD_OPTION: PAYALL_MQTT_PORT must be an integer 0–65535, got 'abc'\n", 'the code once, then the message')
   t.equal(io.out, '')
 
   const unknown = capturedIo()
@@ -75,4 +77,32 @@ t.test('a hub that cannot start exits 1 with the reason', async (t) => {
   const io = capturedIo()
   t.equal(await main(['--data-dir', dataDir], QUIET, io), 1)
   t.match(io.err, /^payall-hub: cannot start: /)
+})
+
+t.test('options that do not fit together exit 2 before anything starts', async (t) => {
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['LoRa without its application', { PAYALL_LORA_MQTT_URL: 'mqtt://127.0.0.1:1' },
+      /^payall-hub: MISSING_OPTION: PAYALL_LORA_MQTT_URL needs --lora-application \(PAYALL_LORA_APPLICATION\)/],
+    ['anchoring without its key and contract', { PAYALL_CHAIN_RPC: 'http://127.0.0.1:1' },
+      /^payall-hub: MISSING_OPTION: PAYALL_CHAIN_RPC needs PAYALL_CHAIN_KEY and --anchor-address \(PAYALL_ANCHOR_ADDRESS\) too/],
+  ]
+  for (const [what, env, message] of cases) {
+    const dataDir = join(t.testdir(), 'hub')
+    const io = capturedIo(async () => {
+      throw new Error(`${what}: the hub must not start`)
+    })
+    t.equal(await main(['--data-dir', dataDir], { ...QUIET, ...env }, io), 2, what)
+    t.match(io.err, message, what)
+    t.equal(io.out, '', `${what}: no banner`)
+    t.notOk(existsSync(dataDir), `${what}: not even the data directory was made`)
+  }
+})
+
+t.test('a coded error that stops the start is printed once with its code', async (t) => {
+  const dataDir = t.testdir()
+  writeFileSync(join(dataDir, 'hub-key'), 'short', { mode: 0o644 })
+  const io = capturedIo()
+  t.equal(await main(['--data-dir', dataDir], QUIET, io), 1)
+  t.match(io.err, /^payall-hub: cannot start: KEY_FILE_EXPOSED: \S+hub-key has mode 0644; make it readable by its owner only \(chmod 600\)\n$/)
+  t.equal(io.err.split('KEY_FILE_EXPOSED').length - 1, 1, 'the code once')
 })

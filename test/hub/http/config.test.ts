@@ -1,5 +1,5 @@
 import t from 'tap'
-import { CONFIG_OPTIONS, ConfigError, helpText, parseConfig } from '../../../hub/config'
+import { CONFIG_OPTIONS, ConfigError, defaultText, helpText, parseConfig, parseConfigFields } from '../../../hub/config'
 
 function configErrorOf(run: () => unknown): ConfigError {
   try {
@@ -94,8 +94,10 @@ t.test('every flag and its environment variable give the same configuration', as
     ['voucher-window-ms', 'PAYALL_VOUCHER_WINDOW_MS', '3600000'],
     ['revocable-vouchers-max', 'PAYALL_REVOCABLE_VOUCHERS_MAX', '10000'],
   ]
-  const fromFlags = parseConfig(pairs.flatMap(([flag, , value]) => [`--${flag}`, value]), {})
-  const fromEnv = parseConfig([], Object.fromEntries(pairs.map(([, env, value]) => [env, value])))
+  // The secrets these options need beside them (anchoring takes its key, The Things Stack a password) are environment only.
+  const secrets = { PAYALL_CHAIN_KEY: `0x${'11'.repeat(32)}`, PAYALL_LORA_PASSWORD: 'NNSXS.KEY' }
+  const fromFlags = parseConfig(pairs.flatMap(([flag, , value]) => [`--${flag}`, value]), secrets)
+  const fromEnv = parseConfig([], { ...secrets, ...Object.fromEntries(pairs.map(([, env, value]) => [env, value])) })
   t.same(fromFlags, fromEnv)
   t.equal(fromFlags.httpPort, 8080)
   t.equal(fromFlags.logLevel, 'debug')
@@ -122,6 +124,8 @@ t.test('secrets come from the environment only', async (t) => {
     PAYALL_OPERATOR_PASSWORD: 'correct horse battery staple',
     PAYALL_JWT_SECRET: 'x'.repeat(40),
     PAYALL_CHAIN_KEY: `0x${'11'.repeat(32)}`,
+    PAYALL_CHAIN_RPC: 'http://127.0.0.1:8545',
+    PAYALL_ANCHOR_ADDRESS: `0x${'ab'.repeat(20)}`,
   })
   t.equal(config.operatorEmail, 'ops@example.com')
   t.equal(config.operatorPassword, 'correct horse battery staple')
@@ -203,9 +207,104 @@ t.test('help lists every option with its variable and default', async (t) => {
       const line = help.split('\n').find((candidate) => candidate.includes(`--${option.flag} `))
       t.ok(line, `--${option.flag} is listed`)
       t.match(line!, option.env, `--${option.flag} sits beside ${option.env}`)
-      if (option.defaultText !== undefined) t.match(line!, `default ${option.defaultText})`)
+      const shown = defaultText(option)
+      if (shown !== undefined) t.match(line!, `default ${shown})`)
     }
   }
   t.match(help, '--help')
   t.match(help, /--phone-region REGION {2}\(PAYALL_PHONE_REGION, default SN\)\n.*SN \(Senegal, \+221\)/, 'says why the default is SN')
+})
+
+t.test('help shows each default from the value parseConfig applies, lists as none', async (t) => {
+  const defaults = parseConfig([], {})
+  const help = helpText('payall-hub')
+  t.match(help, '--http-port PORT  (PAYALL_HTTP_PORT, default 3001)')
+  t.match(help, '--anchor-max-fee-gwei GWEI  (PAYALL_ANCHOR_MAX_FEE_GWEI, default 200)')
+  t.match(help, '--trust-proxy ADDRESSES  (PAYALL_TRUST_PROXY, default none)')
+  t.match(help, '--cors-origin ORIGINS  (PAYALL_CORS_ORIGIN, default none)')
+  t.match(help, '--lora-uplink-port FPORT  (PAYALL_LORA_UPLINK_PORT, default 10)')
+  for (const option of CONFIG_OPTIONS) {
+    const value: unknown = defaults[option.field]
+    const expected = value === undefined ? undefined : Array.isArray(value) ? (value.length === 0 ? 'none' : value.join(',')) : String(value)
+    t.equal(defaultText(option), expected, `${option.env}: help and parseConfig agree`)
+  }
+})
+
+t.test('the configuration is frozen, its lists too', async (t) => {
+  const config = parseConfig([], { PAYALL_CORS_ORIGIN: 'https://shop.example', PAYALL_TRUST_PROXY: '10.0.0.0/8' })
+  t.ok(Object.isFrozen(config))
+  t.ok(Object.isFrozen(config.corsOrigins))
+  t.ok(Object.isFrozen(config.trustProxy))
+  t.throws(() => {
+    (config as { httpPort: number }).httpPort = 1
+  }, TypeError)
+  t.throws(() => (config.corsOrigins as string[]).push('https://evil.example'), TypeError)
+  t.ok(Object.isFrozen(parseConfig([], {}).trustProxy), 'the default lists too')
+})
+
+const CHAIN = {
+  PAYALL_CHAIN_RPC: 'http://127.0.0.1:8545', PAYALL_CHAIN_KEY: `0x${'11'.repeat(32)}`, PAYALL_ANCHOR_ADDRESS: `0x${'ab'.repeat(20)}`,
+}
+const LORA = { PAYALL_LORA_MQTT_URL: 'mqtt://lns.local', PAYALL_LORA_APPLICATION: 'payall' }
+const TTS = {
+  PAYALL_LORA_MQTT_URL: 'mqtts://eu1.cloud.thethings.network:8883', PAYALL_LORA_FORMAT: 'tts', PAYALL_LORA_APPLICATION: 'payall@ttn',
+  PAYALL_LORA_USERNAME: 'payall@ttn', PAYALL_LORA_PASSWORD: 'NNSXS.KEY',
+}
+
+t.test('options that fit together are taken', async (t) => {
+  for (const env of [{}, CHAIN, LORA, TTS, { ...CHAIN, ...TTS }, { PAYALL_HTTP_PORT: '0', PAYALL_MQTT_PORT: '0' },
+    { PAYALL_HTTP_PORT: '8080', PAYALL_MQTT_PORT: '8080', PAYALL_MQTT_URL: 'mqtt://broker.example' },
+    { PAYALL_HTTP_PORT: '8080', PAYALL_MQTT_PORT: '8080', PAYALL_HTTP_HOST: '127.0.0.1', PAYALL_MQTT_HOST: '10.0.0.2' }]) {
+    t.doesNotThrow(() => parseConfig([], env), JSON.stringify(env))
+  }
+})
+
+t.test('options that do not fit together are refused before anything starts, naming each of them', async (t) => {
+  const { PAYALL_CHAIN_RPC, PAYALL_CHAIN_KEY, PAYALL_ANCHOR_ADDRESS } = CHAIN
+  const cases: Array<{ what: string; argv?: string[]; env: Record<string, string>; code: string; field: string; names: string[] }> = [
+    { what: 'an RPC endpoint alone', env: { PAYALL_CHAIN_RPC }, code: 'MISSING_OPTION', field: 'PAYALL_CHAIN_KEY',
+      names: ['PAYALL_CHAIN_RPC', 'PAYALL_CHAIN_KEY', '--anchor-address'] },
+    { what: 'a chain key without an RPC endpoint', env: { PAYALL_CHAIN_KEY }, code: 'MISSING_OPTION', field: 'PAYALL_CHAIN_RPC',
+      names: ['PAYALL_CHAIN_KEY', '--chain-rpc', 'PAYALL_ANCHOR_ADDRESS'] },
+    { what: 'an RPC endpoint and a key without the contract', env: { PAYALL_CHAIN_RPC, PAYALL_CHAIN_KEY }, code: 'MISSING_OPTION',
+      field: 'PAYALL_ANCHOR_ADDRESS', names: ['PAYALL_CHAIN_RPC', 'PAYALL_CHAIN_KEY', 'PAYALL_ANCHOR_ADDRESS'] },
+    { what: 'a contract and a key, the contract by flag, without the RPC endpoint', argv: ['--anchor-address', PAYALL_ANCHOR_ADDRESS],
+      env: { PAYALL_CHAIN_KEY }, code: 'MISSING_OPTION', field: 'PAYALL_CHAIN_RPC', names: ['--anchor-address', 'PAYALL_CHAIN_KEY'] },
+    { what: 'a LoRa application without the network server', env: { PAYALL_LORA_APPLICATION: 'payall' }, code: 'MISSING_OPTION',
+      field: 'PAYALL_LORA_MQTT_URL', names: ['PAYALL_LORA_APPLICATION', 'PAYALL_LORA_MQTT_URL'] },
+    { what: 'a LoRa login without the network server', env: { PAYALL_LORA_USERNAME: 'hub', PAYALL_LORA_PASSWORD: 'secret-1' },
+      code: 'MISSING_OPTION', field: 'PAYALL_LORA_MQTT_URL', names: ['PAYALL_LORA_USERNAME', 'PAYALL_LORA_PASSWORD', 'PAYALL_LORA_MQTT_URL'] },
+    { what: 'a network server without the application', env: { PAYALL_LORA_MQTT_URL: LORA.PAYALL_LORA_MQTT_URL }, code: 'MISSING_OPTION',
+      field: 'PAYALL_LORA_APPLICATION', names: ['PAYALL_LORA_MQTT_URL', 'PAYALL_LORA_APPLICATION'] },
+    { what: 'The Things Stack with an application not {app}@{tenant}', env: { ...TTS, PAYALL_LORA_APPLICATION: 'payall' },
+      code: 'CONFLICTING_OPTIONS', field: 'PAYALL_LORA_APPLICATION', names: ['PAYALL_LORA_FORMAT', 'PAYALL_LORA_APPLICATION'] },
+    { what: 'The Things Stack without a login', env: { ...TTS, PAYALL_LORA_USERNAME: '', PAYALL_LORA_PASSWORD: '' }, code: 'MISSING_OPTION',
+      field: 'PAYALL_LORA_USERNAME', names: ['PAYALL_LORA_FORMAT', 'PAYALL_LORA_USERNAME', 'PAYALL_LORA_PASSWORD'] },
+    { what: 'The Things Stack without a password', argv: ['--lora-format', 'tts'], env: { ...TTS, PAYALL_LORA_PASSWORD: '' },
+      code: 'MISSING_OPTION', field: 'PAYALL_LORA_PASSWORD', names: ['--lora-format', 'PAYALL_LORA_PASSWORD'] },
+    { what: 'one LoRa port for uplinks and downlinks', argv: ['--lora-uplink-port', '12', '--lora-downlink-port', '12'], env: LORA,
+      code: 'CONFLICTING_OPTIONS', field: '--lora-downlink-port', names: ['--lora-uplink-port', '--lora-downlink-port'] },
+    { what: 'the default downlink port as the uplink port', env: { ...LORA, PAYALL_LORA_UPLINK_PORT: '11' }, code: 'CONFLICTING_OPTIONS',
+      field: 'PAYALL_LORA_DOWNLINK_PORT', names: ['PAYALL_LORA_UPLINK_PORT', 'PAYALL_LORA_DOWNLINK_PORT'] },
+    { what: 'the REST API and the embedded broker on one port', env: { PAYALL_HTTP_PORT: '8080', PAYALL_MQTT_PORT: '8080' },
+      code: 'CONFLICTING_OPTIONS', field: 'PAYALL_MQTT_PORT', names: ['PAYALL_HTTP_PORT', 'PAYALL_MQTT_PORT'] },
+    { what: 'one port, the broker on every interface', argv: ['--mqtt-port', '3001'], env: { PAYALL_HTTP_HOST: '127.0.0.1' },
+      code: 'CONFLICTING_OPTIONS', field: '--mqtt-port', names: ['--http-port', '--mqtt-port'] },
+  ]
+  for (const { what, argv = [], env, code, field, names } of cases) {
+    const error = configErrorOf(() => parseConfig(argv, env))
+    t.equal(error.code, code, `${what}: ${code}`)
+    t.equal(error.field, field, `${what}: names ${field} as the one to fix`)
+    for (const name of names) t.match(error.message, name, `${what}: the message names ${name}`)
+    t.notMatch(error.message, code, `${what}: the message does not repeat the code`)
+  }
+})
+
+t.test('a command that needs a few options parses only those, without the rules of a whole hub', async (t) => {
+  const { PAYALL_CHAIN_KEY } = CHAIN
+  t.same(parseConfigFields(['--chain-rpc', 'http://node:8545'], { PAYALL_CHAIN_KEY, PAYALL_LORA_APPLICATION: 'set but not read' },
+    ['chainRpcUrl', 'chainKey']), { chainRpcUrl: 'http://node:8545', chainKey: PAYALL_CHAIN_KEY })
+  t.same(parseConfigFields([], {}, ['chainRpcUrl', 'anchorBatchMax']), { chainRpcUrl: undefined, anchorBatchMax: 1000 }, 'defaults apply')
+  t.equal(configErrorOf(() => parseConfigFields(['--data-dir', '/x'], {}, ['chainRpcUrl'])).field, '--data-dir', 'other flags are unknown')
+  t.equal(configErrorOf(() => parseConfigFields([], { PAYALL_CHAIN_KEY: '0x12' }, ['chainKey'])).code, 'BAD_OPTION')
 })

@@ -107,7 +107,7 @@ t.test('an HttpError answers with its own status, code and message', async (t) =
 
 t.test('errorToReply maps thrown values without a running app', async (t) => {
   t.same(errorToReply(new ProtocolError('BAD_SIGNATURE', 'nope')), {
-    status: 400, body: { error: { code: 'BAD_SIGNATURE', message: 'BAD_SIGNATURE: nope' } },
+    status: 400, body: { error: { code: 'BAD_SIGNATURE', message: 'nope' } },
   })
   t.equal(errorToReply(new LedgerError('UNKNOWN_ACCOUNT', 'a')).status, 404)
   t.equal(errorToReply(new LedgerError('INVALID_TRANSFER', 'a')).status, 400)

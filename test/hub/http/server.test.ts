@@ -1,7 +1,9 @@
 import t from 'tap'
+import { existsSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { systemClock } from '../../../protocol/clock'
-import type { HubConfig } from '../../../hub/config'
+import { join } from 'node:path'
+import { ConfigError, type HubConfig } from '../../../hub/config'
 import { startHub } from '../../../hub/server'
 import { testConfig } from './fixtures'
 
@@ -182,4 +184,13 @@ t.test('a request that is not HTTP gets 400 in the one error shape, then the con
   await client.closed
   t.match(client.received(), /^HTTP\/1\.1 400 Bad Request\r\n/)
   t.same(JSON.parse(client.received().split('\r\n\r\n')[1]!), { error: { code: 'BAD_REQUEST', message: 'not a well-formed HTTP request' } })
+})
+
+t.test('a configuration built by hand that breaks a rule between options is refused before anything starts', async (t) => {
+  const dataDir = join(t.testdir(), 'hub')
+  await t.rejects(startHub({ ...config(dataDir), loraMqttUrl: 'mqtt://lns.local' }), {
+    name: 'ConfigError', code: 'MISSING_OPTION', field: 'PAYALL_LORA_APPLICATION',
+  })
+  await t.rejects(startHub({ ...config(dataDir), chainRpcUrl: 'http://127.0.0.1:8545' }), ConfigError)
+  t.notOk(existsSync(dataDir), 'no data directory, no database, nothing listening')
 })
