@@ -45,6 +45,17 @@ export function expectOnlyProtocolErrors(codec: MessageCodec<unknown>, input: Ui
   if (Buffer.compare(again, input) !== 0) throw new Error(`${codec.name}: non-canonical input was accepted`)
 }
 
+/** A message cut short, with a byte after it, of an unknown type or version, or empty, is refused with its typed code. */
+export function expectFramingErrors(
+  t: { throws(fn: () => unknown, wanted: { code: string }): unknown }, codec: MessageCodec<unknown>, encoded: Uint8Array,
+): void {
+  t.throws(() => codec.decode(encoded.slice(0, -1)), { code: 'TRUNCATED' })
+  t.throws(() => codec.decode(Uint8Array.from([...encoded, 0])), { code: 'TRAILING_BYTES' })
+  t.throws(() => codec.decode(Uint8Array.from([0x7f, ...encoded.slice(1)])), { code: 'UNKNOWN_TYPE' })
+  t.throws(() => codec.decode(Uint8Array.from([encoded[0]!, 2, ...encoded.slice(2)])), { code: 'UNKNOWN_VERSION' })
+  t.throws(() => codec.decode(new Uint8Array()), { code: 'TRUNCATED' })
+}
+
 /** Runs `run`, letting through only a ProtocolError with `code`. */
 export function expectOnlyProtocolError(code: string, run: () => unknown): void {
   try {
