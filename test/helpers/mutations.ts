@@ -3,7 +3,8 @@
 
 import fc from 'fast-check'
 import { ProtocolError } from '../../protocol/errors'
-import type { MessageCodec } from '../../protocol/messages/define'
+import type { MessageCodec, SignedMessageCodec } from '../../protocol/messages/define'
+import type { Ed25519 } from '../../protocol/signature/ed25519'
 
 /** One edit to encoded bytes: a bit flipped, the tail cut, bytes appended or one inserted. */
 export const byteMutation = fc.oneof(
@@ -54,6 +55,30 @@ export function expectFramingErrors(
   t.throws(() => codec.decode(Uint8Array.from([0x7f, ...encoded.slice(1)])), { code: 'UNKNOWN_TYPE' })
   t.throws(() => codec.decode(Uint8Array.from([encoded[0]!, 2, ...encoded.slice(2)])), { code: 'UNKNOWN_VERSION' })
   t.throws(() => codec.decode(new Uint8Array()), { code: 'TRUNCATED' })
+}
+
+/**
+ * Flips each bit of a signed message in turn: every flip fails decoding with a ProtocolError or
+ * fails verification under `publicKey`. Returns how many flips decoded (and so were verified).
+ */
+export function expectEveryBitFlipRefused<T>(
+  t: { fail(message: string): unknown }, codec: SignedMessageCodec<T>, encoded: Uint8Array, publicKey: Uint8Array, ed: Ed25519,
+): number {
+  let checked = 0
+  for (let bit = 0; bit < encoded.length * 8; bit++) {
+    const flipped = Uint8Array.from(encoded)
+    flipped[bit >> 3] = flipped[bit >> 3]! ^ (1 << (bit & 7))
+    let decoded: ReturnType<typeof codec.decode>
+    try {
+      decoded = codec.decode(flipped)
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error
+      continue
+    }
+    checked++
+    if (codec.verify(decoded, publicKey, ed)) t.fail(`bit ${bit} flipped and still verified`)
+  }
+  return checked
 }
 
 /** Runs `run`, letting through only a ProtocolError with `code`. */
