@@ -25,6 +25,16 @@ export function boundedIngest(t: Tap, w: World, jobsQueued_max: number): RecordI
   })
 }
 
+/** Two gateways of the world, each with one payment of the same customer (100 and 200) in its chain. */
+export async function twoGatewaysWithAPayment(w: World, firstEui: string, secondEui: string) {
+  const first = await w.addGateway(firstEui)
+  const second = await w.addGateway(secondEui)
+  const customer = await w.addCustomer(10_000, 9_000)
+  first.append(w.pay(customer.phone, first, 100))
+  second.append(w.pay(customer.phone, second, 200))
+  return { first, second, customer }
+}
+
 /** Holds every settlement at the ledger until release(); entered() resolves once one is held. */
 export function holdSettlements(w: World): { entered(): Promise<void>; release(): void } {
   return holdCalls(w.ledger, 'settleFromHolds')
