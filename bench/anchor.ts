@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { systemClock } from '../protocol/clock'
+import { systemClock, type Clock } from '../protocol/clock'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { AnchorService } from '../hub/anchor/service'
 import { connectAnchorChain, deployAnchor } from '../hub/anchor/chain'
@@ -73,52 +73,11 @@ export async function benchAnchor(): Promise<Metric[]> {
     const sealMs = performance.now() - sealStart
     if (small.count !== SMALL_BATCH || large.count !== LARGE_BATCH) throw new Error('the batches are not the sizes measured')
 
-    const { address } = await deployAnchor({ rpcUrl: anvil.rpcUrl, privateKey: CHAIN_KEY, rpcTimeout_ms: 10_000 })
-    const settings = anchorSettings({ batchMax: LARGE_BATCH })
-    const service = new AnchorService({
-      store, clock, settings,
-      sealer: sealerFor(LARGE_BATCH),
-      log: pino({ level: 'silent' }),
-      connect: () => connectAnchorChain({
-        rpcUrl: anvil.rpcUrl, privateKey: CHAIN_KEY, contractAddress: address,
-        maxFeePerGas_wei: settings.maxFeePerGas_wei, gasLimit_max: settings.gasLimit_max, rpcTimeout_ms: settings.rpcTimeout_ms,
-      }),
-    })
-    // Each tick sends what is sealed and confirms what was sent. On a loaded machine a receipt may
-    // take more ticks to be seen, and an RPC call that timed out puts the service in its backoff.
-    const anchored = () => [small, large].every(batch => store.batch(batch.batchId)?.status === 'anchored')
-    const reports: unknown[] = []
-    for (const deadline = clock.nowMs() + ANCHOR_WAIT_MS; !anchored() && clock.nowMs() < deadline;) {
-      const report = await service.tick()
-      reports.push(report)
-      if (report.idle === 'backing_off') await new Promise<void>(resolve => clock.setTimer(resolve, BACKOFF_POLL_MS))
-    }
-    await service.stop()
-    if (!anchored()) throw new Error(`the batches were not anchored within ${ANCHOR_WAIT_MS} ms: ${JSON.stringify(reports.slice(-3))}`)
-
+    await anchorOnChain(anvil, store, sealerFor(LARGE_BATCH), clock, [small, large])
     const proofs = new ProofService(store)
     const metrics: Metric[] = []
     for (const [label, batch] of [['1k', small], ['100k', large]] as const) {
-      const anchored = store.batch(batch.batchId)!
-      if (anchored.status !== 'anchored') throw new Error(`batch ${batch.batchId} is ${anchored.status}, not anchored`)
-      const receipt = await anvil.rpc('eth_getTransactionReceipt', [anchored.txHash]) as { gasUsed: string }
-      const gas = Number(BigInt(receipt.gasUsed))
-      // Most leaves sit on the deepest level (976 of 1,000; 68,928 of 100,000), so a sample finds the longest proof.
-      let proofLength_max = 0
-      let replyBytes = 0
-      for (const transferId of store.batchTransferIds(batch.batchId).slice(0, PROOF_SAMPLE_COUNT)) {
-        const lookup = proofs.lookup(transferId)
-        if (lookup.kind !== 'proof') throw new Error(`no proof for ${transferId}`)
-        if (lookup.proof.proof.length <= proofLength_max) continue
-        proofLength_max = lookup.proof.proof.length
-        replyBytes = JSON.stringify(proofReply(lookup.proof, hubKeys.publicKey)).length
-      }
-      metrics.push(
-        { name: `anchor_gas_per_batch_${label}`, value: gas, unit: 'gas' },
-        { name: `anchor_gas_per_transfer_${label}`, value: round(gas / batch.count, 3), unit: 'gas' },
-        { name: `anchor_proof_bytes_${label}`, value: proofLength_max * 32, unit: 'bytes' },
-        { name: `anchor_proof_reply_bytes_${label}`, value: replyBytes, unit: 'bytes' },
-      )
+      metrics.push(...await batchMetrics(label, batch, { anvil, store, proofs, hubPublicKey: hubKeys.publicKey }))
     }
     metrics.push({ name: 'anchor_seal_100k_ms', value: round(sealMs, 1), unit: 'ms' })
     return metrics
@@ -127,4 +86,60 @@ export async function benchAnchor(): Promise<Metric[]> {
     db.close()
     rmSync(dataDir, { recursive: true, force: true })
   }
+}
+
+type Anvil = Awaited<ReturnType<typeof startAnvil>>
+type SealedBatch = NonNullable<ReturnType<Sealer['sealOne']>>['batch']
+
+/** Deploys the anchor contract and ticks an AnchorService until every batch is anchored, or ANCHOR_WAIT_MS pass. */
+async function anchorOnChain(anvil: Anvil, store: AnchorStore, sealer: Sealer, clock: Clock, batches: readonly SealedBatch[]): Promise<void> {
+  const { address } = await deployAnchor({ rpcUrl: anvil.rpcUrl, privateKey: CHAIN_KEY, rpcTimeout_ms: 10_000 })
+  const settings = anchorSettings({ batchMax: LARGE_BATCH })
+  const service = new AnchorService({
+    store, clock, settings,
+    sealer,
+    log: pino({ level: 'silent' }),
+    connect: () => connectAnchorChain({
+      rpcUrl: anvil.rpcUrl, privateKey: CHAIN_KEY, contractAddress: address,
+      maxFeePerGas_wei: settings.maxFeePerGas_wei, gasLimit_max: settings.gasLimit_max, rpcTimeout_ms: settings.rpcTimeout_ms,
+    }),
+  })
+  // Each tick sends what is sealed and confirms what was sent. On a loaded machine a receipt may
+  // take more ticks to be seen, and an RPC call that timed out puts the service in its backoff.
+  const anchored = () => batches.every(batch => store.batch(batch.batchId)?.status === 'anchored')
+  const reports: unknown[] = []
+  for (const deadline = clock.nowMs() + ANCHOR_WAIT_MS; !anchored() && clock.nowMs() < deadline;) {
+    const report = await service.tick()
+    reports.push(report)
+    if (report.idle === 'backing_off') await new Promise<void>(resolve => clock.setTimer(resolve, BACKOFF_POLL_MS))
+  }
+  await service.stop()
+  if (!anchored()) throw new Error(`the batches were not anchored within ${ANCHOR_WAIT_MS} ms: ${JSON.stringify(reports.slice(-3))}`)
+}
+
+/** Gas of an anchored batch's transaction, in all and per transfer, and the size of its longest proof. */
+async function batchMetrics(
+  label: string, batch: SealedBatch,
+  { anvil, store, proofs, hubPublicKey }: { anvil: Anvil; store: AnchorStore; proofs: ProofService; hubPublicKey: Uint8Array },
+): Promise<Metric[]> {
+  const anchored = store.batch(batch.batchId)!
+  if (anchored.status !== 'anchored') throw new Error(`batch ${batch.batchId} is ${anchored.status}, not anchored`)
+  const receipt = await anvil.rpc('eth_getTransactionReceipt', [anchored.txHash]) as { gasUsed: string }
+  const gas = Number(BigInt(receipt.gasUsed))
+  // Most leaves sit on the deepest level (976 of 1,000; 68,928 of 100,000), so a sample finds the longest proof.
+  let proofLength_max = 0
+  let replyBytes = 0
+  for (const transferId of store.batchTransferIds(batch.batchId).slice(0, PROOF_SAMPLE_COUNT)) {
+    const lookup = proofs.lookup(transferId)
+    if (lookup.kind !== 'proof') throw new Error(`no proof for ${transferId}`)
+    if (lookup.proof.proof.length <= proofLength_max) continue
+    proofLength_max = lookup.proof.proof.length
+    replyBytes = JSON.stringify(proofReply(lookup.proof, hubPublicKey)).length
+  }
+  return [
+    { name: `anchor_gas_per_batch_${label}`, value: gas, unit: 'gas' },
+    { name: `anchor_gas_per_transfer_${label}`, value: round(gas / batch.count, 3), unit: 'gas' },
+    { name: `anchor_proof_bytes_${label}`, value: proofLength_max * 32, unit: 'bytes' },
+    { name: `anchor_proof_reply_bytes_${label}`, value: replyBytes, unit: 'bytes' },
+  ]
 }

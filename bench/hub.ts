@@ -32,73 +32,19 @@ export async function benchHub(): Promise<Metric[]> {
     ...parseConfig([], { PAYALL_OPERATOR_EMAIL: OPERATOR.email, PAYALL_OPERATOR_PASSWORD: OPERATOR.password }),
     dataDir, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, logLevel: 'silent',
   })
-  // The hub's own clock and randomness (the system's here): the records and passwords it checks are made with them.
-  const { clock, random } = hub.context
   const clients: MqttClient[] = []
   try {
     const operator = await new HubApi(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
-    const users = new UserStore(hub.context.db)
-    const chains: SimulatedGatewayChain[] = []
-    for (let g = 0; g < GATEWAYS; g++) {
-      const ownerId = `bench-owner-${g}`
-      users.insert({
-        id: ownerId, email: `owner${g}@bench.example`, fullName: 'Bench Owner', role: 'owner',
-        passwordHash: 'unused', createdAtMs: clock.nowMs(),
-      })
-      const eui = `70B3D57EBE0000${g.toString(16).padStart(2, '0').toUpperCase()}`
-      const gateway = await provisionGateway(operator, eui, ownerId)
-      chains.push(new SimulatedGatewayChain(eui, gateway.keys))
-    }
-    // Each gateway's customers pay there: records of every gateway, every voucher, all valid.
-    const perGateway = RECORDS / GATEWAYS
-    for (const chain of chains) {
-      const customers = []
-      for (let c = 0; c < CUSTOMERS_PER_GATEWAY; c++) {
-        customers.push(await customerWithVoucher(operator, `c${c}-${chain.eui}@bench.example`, CURRENCY, '100000000', '10000000'))
-      }
-      for (let i = 0; i < perGateway; i++) {
-        const customer = customers[i % customers.length]!
-        chain.append(customer.phone.authorize({
-          gatewayEui: chain.eui, amountMinor: 100 + (i % 50), currency: CURRENCY, nonce: random(16),
-          timeMs: clock.nowMs(), merchantName: 'Bench',
-        }).authorization)
-      }
-    }
-    const batches = chains.map(chain => {
-      const encoded: Uint8Array[] = []
-      for (let from = 1; from <= chain.position.gatewaySeq; from += BATCH_RECORDS) {
-        encoded.push(chain.batch(from, Math.min(chain.position.gatewaySeq, from + BATCH_RECORDS - 1)))
-      }
-      return encoded
-    })
-
-    for (const chain of chains) {
-      const client = mqtt.connect(hub.mqttUrl!, {
-        clientId: chain.eui, username: chain.eui, reconnectPeriod: 0,
-        password: makeGatewayPassword(chain.eui, chain.keys.secretKey, clock.nowMs(), random, nodeEd25519),
-      })
-      await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject) })
-      await client.subscribeAsync(gatewayTopic(chain.eui, 'acks'), { qos: 1 })
-      clients.push(client)
-    }
+    const chains = await provisionChains(hub, operator)
+    await payAtEachGateway(operator, chains, hub.context)
+    const batches = chains.map(batchesOf)
+    for (const chain of chains) clients.push(await connectGateway(hub, chain))
 
     // Measured in the same run, on the same machine state, just before the load.
     const verifyRate = measureVerifyRate(nodeEd25519, 2000)
 
-    let settled = 0
     const startMs = performance.now()
-    await Promise.all(chains.map((chain, g) => new Promise<void>((resolve, reject) => {
-      const client = clients[g]!
-      let acked = 0
-      client.on('message', (_topic, payload) => {
-        const ack = ackCodec.decode(new Uint8Array(payload))
-        settled += ack.entries.filter(e => e.outcome === AckOutcome.Settled).length
-        if (++acked === batches[g]!.length) resolve()
-      })
-      for (const batch of batches[g]!) {
-        client.publishAsync(gatewayTopic(chain.eui, 'records'), Buffer.from(batch), { qos: 1 }).catch(reject)
-      }
-    })))
+    const settled = await publishUntilAcked(chains, clients, batches)
     const elapsedMs = performance.now() - startMs
     if (settled !== RECORDS) throw new Error(`only ${settled} of ${RECORDS} records settled`)
     const verification = await operator.ok('GET', '/ledger/verify')
@@ -115,4 +61,87 @@ export async function benchHub(): Promise<Metric[]> {
     await hub.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
+}
+
+type RunningHub = Awaited<ReturnType<typeof startHub>>
+
+/** One owner and one provisioned gateway chain per gateway of the bench. */
+async function provisionChains(hub: RunningHub, operator: HubApi): Promise<SimulatedGatewayChain[]> {
+  const users = new UserStore(hub.context.db)
+  const chains: SimulatedGatewayChain[] = []
+  for (let g = 0; g < GATEWAYS; g++) {
+    const ownerId = `bench-owner-${g}`
+    users.insert({
+      id: ownerId, email: `owner${g}@bench.example`, fullName: 'Bench Owner', role: 'owner',
+      passwordHash: 'unused', createdAtMs: hub.context.clock.nowMs(),
+    })
+    const eui = `70B3D57EBE0000${g.toString(16).padStart(2, '0').toUpperCase()}`
+    const gateway = await provisionGateway(operator, eui, ownerId)
+    chains.push(new SimulatedGatewayChain(eui, gateway.keys))
+  }
+  return chains
+}
+
+/**
+ * Each gateway's customers pay there: records of every gateway, every voucher, all valid. Made
+ * with the hub's own clock and randomness (the system's here), as the records it checks are.
+ */
+async function payAtEachGateway(
+  operator: HubApi, chains: readonly SimulatedGatewayChain[], { clock, random }: RunningHub['context'],
+): Promise<void> {
+  const perGateway = RECORDS / GATEWAYS
+  for (const chain of chains) {
+    const customers = []
+    for (let c = 0; c < CUSTOMERS_PER_GATEWAY; c++) {
+      customers.push(await customerWithVoucher(operator, `c${c}-${chain.eui}@bench.example`, CURRENCY, '100000000', '10000000'))
+    }
+    for (let i = 0; i < perGateway; i++) {
+      const customer = customers[i % customers.length]!
+      chain.append(customer.phone.authorize({
+        gatewayEui: chain.eui, amountMinor: 100 + (i % 50), currency: CURRENCY, nonce: random(16),
+        timeMs: clock.nowMs(), merchantName: 'Bench',
+      }).authorization)
+    }
+  }
+}
+
+/** A chain's records as encoded batches of at most BATCH_RECORDS, in order. */
+function batchesOf(chain: SimulatedGatewayChain): Uint8Array[] {
+  const encoded: Uint8Array[] = []
+  for (let from = 1; from <= chain.position.gatewaySeq; from += BATCH_RECORDS) {
+    encoded.push(chain.batch(from, Math.min(chain.position.gatewaySeq, from + BATCH_RECORDS - 1)))
+  }
+  return encoded
+}
+
+/** A load client for the gateway, connected with its password and subscribed to its acks. */
+async function connectGateway(hub: RunningHub, chain: SimulatedGatewayChain): Promise<MqttClient> {
+  const { clock, random } = hub.context
+  const client = mqtt.connect(hub.mqttUrl!, {
+    clientId: chain.eui, username: chain.eui, reconnectPeriod: 0,
+    password: makeGatewayPassword(chain.eui, chain.keys.secretKey, clock.nowMs(), random, nodeEd25519),
+  })
+  await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject) })
+  await client.subscribeAsync(gatewayTopic(chain.eui, 'acks'), { qos: 1 })
+  return client
+}
+
+/** Publishes every gateway's batches at once; resolves with the records settled once each has all its acks. */
+async function publishUntilAcked(
+  chains: readonly SimulatedGatewayChain[], clients: readonly MqttClient[], batches: readonly Uint8Array[][],
+): Promise<number> {
+  let settled = 0
+  await Promise.all(chains.map((chain, g) => new Promise<void>((resolve, reject) => {
+    const client = clients[g]!
+    let acked = 0
+    client.on('message', (_topic, payload) => {
+      const ack = ackCodec.decode(new Uint8Array(payload))
+      settled += ack.entries.filter(e => e.outcome === AckOutcome.Settled).length
+      if (++acked === batches[g]!.length) resolve()
+    })
+    for (const batch of batches[g]!) {
+      client.publishAsync(gatewayTopic(chain.eui, 'records'), Buffer.from(batch), { qos: 1 }).catch(reject)
+    }
+  })))
+  return settled
 }

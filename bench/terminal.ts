@@ -30,89 +30,21 @@ const LINK_TIMEOUT_MS = 30_000
 const MB = 1024 * 1024
 
 export async function benchTerminal(): Promise<Metric[]> {
-  // Dates the records written straight into the store, as the terminal's flow would have: the machine's time.
-  const clock = systemClock
   const workDir = mkdtempSync(join(tmpdir(), 'payall-bench-terminal-'))
   const hub = await startEmbeddedHub(join(workDir, 'hub'), {})
   let child: ChildProcess | undefined
   try {
     const random = new SeededRandom('bench-terminal')
-    const [terminal] = await enrollTerminals(hub.operator, 1, join(workDir, 'terminals'), random.fork('identities'), { tag: '' }, () => random.fork('nonces'))
-    const gatewayId = terminal!.store.requireHubPin().gatewayId
-    // Limits wide enough for every record of the bench to be taken offline and held unsynced.
-    const limitsArrive = terminal!.events.next('risk-config')
-    await terminal!.restore(LINK_TIMEOUT_MS)
-    await hub.operator.ok('PUT', `/gateways/${gatewayId}/risk`, {
-      unsyncedCountMax: STORED_RECORDS, unsyncedTotalMaxMinor: STORED_RECORDS * AMOUNT_MINOR,
-      consecutiveOfflineMax: STORED_RECORDS, floorLimitMinor: AMOUNT_MINOR,
-    })
-    await limitsArrive
-    await terminal!.cut()
-    const customers: SimulatedCustomer[] = []
-    for (let index = 0; index < CUSTOMERS; index++) {
-      customers.push(await enrollCustomer(hub.operator, index, 'XOF', (STORED_RECORDS / CUSTOMERS) * AMOUNT_MINOR, random.fork(`customer/${index}`), { tag: '' }))
-    }
-
-    // (a) The phone's answer leaves the counter's link at `answeredMs`; the flow approves once the record is committed.
-    let answeredMs = 0
-    const latenciesMs: number[] = []
-    const counter = terminal!.counter
-    const exchange = counter.exchange.bind(counter)
-    counter.exchange = async request => {
-      const response = await exchange(request)
-      answeredMs = performance.now()
-      return response
-    }
-    terminal!.events.on('payment-approved', () => latenciesMs.push(performance.now() - answeredMs))
-    for (let index = 0; index < APPROVALS; index++) {
-      const outcome = await terminal!.pay(customers[index % CUSTOMERS]!.phone, AMOUNT_MINOR, 'force-offline')
-      if (outcome.kind !== 'approved') throw new Error(`bench payment ${index + 1} was declined: ${JSON.stringify(outcome)}`)
-    }
-    latenciesMs.sort((a, b) => a - b)
-    const brokerUrl = terminal!.store.mqttSettings()!.url
-    await terminal!.shutDown()
-
-    // The rest of the 10,000 records, written as the flow writes them but without an fsync each: setup, not measured.
-    const dataDir = terminal!.dataDir
-    const store = TerminalStore.open(dataDir)
-    store.db.pragma('synchronous = OFF')
-    const nonces = random.fork('fill')
-    for (let index = APPROVALS; index < STORED_RECORDS; index++) {
-      const customer = customers[index % CUSTOMERS]!
-      const request = {
-        gatewayEui: terminal!.eui, amountMinor: AMOUNT_MINOR, currency: 'XOF', nonce: nonces.bytes(NONCE_BYTES), timeMs: clock.nowMs(), merchantName: 'Bench',
-      }
-      store.openRequest(request)
-      const { authorization, voucher } = paymentResponseCodec.decode(
-        paymentResponseCodec.encode(customer.phone.authorize(paymentRequestCodec.decode(paymentRequestCodec.encode(request)))),
-      )
-      store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: clock.nowMs() })
-    }
-    store.close()
-
-    // (b) and (c): a terminal process over those records; its link comes up and it syncs them all.
-    const relay = LinkProxy.forUrl(brokerUrl)
-    await relay.up()
-    await relay.down()
-    child = fork(join(__dirname, 'terminal-child.js'), [dataDir, relay.url], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc', ...TERMINAL_NODE_FLAGS],
-    })
-    const messages = childMessages(child)
-    await messages.next('ready')
-    const idle = await memory(child, messages, false)
-    const startMs = performance.now()
-    await relay.up()
-    const synced = await messages.next('synced')
-    const syncMs = performance.now() - startMs
-    if (synced.kind !== 'synced' || synced.records !== STORED_RECORDS) throw new Error(`the child synced ${JSON.stringify(synced)}, not ${STORED_RECORDS} records`)
-    const after = await memory(child, messages, false)
-    const afterCollected = await memory(child, messages, true)
-    child.send({ kind: 'stop' } satisfies ChildRequest)
-    await new Promise(resolve => child!.once('exit', resolve))
-    await relay.down()
+    const { terminal, customers } = await enrollOfflineTerminal(hub, workDir, random)
+    const latenciesMs = await measureApprovals(terminal, customers)
+    const brokerUrl = terminal.store.mqttSettings()!.url
+    await terminal.shutDown()
+    fillStore(terminal, customers, random.fork('fill'))
+    const sync = await measureSync(terminal.dataDir, brokerUrl, started => { child = started })
 
     const verification = await hub.operator.ok('GET', '/ledger/verify')
     if (verification.ok !== true) throw new Error('ledger invariants broken after the terminal bench')
+    const { syncMs, idle, after, afterCollected } = sync
     return [
       { name: 'terminal_approvals_measured', value: APPROVALS, unit: 'payments' },
       { name: 'terminal_authorization_to_durable_approval_p50', value: round(percentile(latenciesMs, 0.5), 3), unit: 'ms' },
@@ -130,6 +62,94 @@ export async function benchTerminal(): Promise<Metric[]> {
     await hub.stop()
     rmSync(workDir, { recursive: true, force: true })
   }
+}
+
+type EmbeddedHub = Awaited<ReturnType<typeof startEmbeddedHub>>
+type EnrolledTerminal = Awaited<ReturnType<typeof enrollTerminals>>[number]
+
+/** One terminal with limits wide enough for every record of the bench to be taken offline and held unsynced, its link cut, and the customers who pay it. */
+async function enrollOfflineTerminal(
+  hub: EmbeddedHub, workDir: string, random: SeededRandom,
+): Promise<{ terminal: EnrolledTerminal; customers: SimulatedCustomer[] }> {
+  const [terminal] = await enrollTerminals(hub.operator, 1, join(workDir, 'terminals'), random.fork('identities'), { tag: '' }, () => random.fork('nonces'))
+  const gatewayId = terminal!.store.requireHubPin().gatewayId
+  const limitsArrive = terminal!.events.next('risk-config')
+  await terminal!.restore(LINK_TIMEOUT_MS)
+  await hub.operator.ok('PUT', `/gateways/${gatewayId}/risk`, {
+    unsyncedCountMax: STORED_RECORDS, unsyncedTotalMaxMinor: STORED_RECORDS * AMOUNT_MINOR,
+    consecutiveOfflineMax: STORED_RECORDS, floorLimitMinor: AMOUNT_MINOR,
+  })
+  await limitsArrive
+  await terminal!.cut()
+  const customers: SimulatedCustomer[] = []
+  for (let index = 0; index < CUSTOMERS; index++) {
+    customers.push(await enrollCustomer(hub.operator, index, 'XOF', (STORED_RECORDS / CUSTOMERS) * AMOUNT_MINOR, random.fork(`customer/${index}`), { tag: '' }))
+  }
+  return { terminal: terminal!, customers }
+}
+
+/** (a) The phone's answer leaves the counter's link at `answeredMs`; the flow approves once the record is committed. Sorted. */
+async function measureApprovals(terminal: EnrolledTerminal, customers: readonly SimulatedCustomer[]): Promise<number[]> {
+  let answeredMs = 0
+  const latenciesMs: number[] = []
+  const counter = terminal.counter
+  const exchange = counter.exchange.bind(counter)
+  counter.exchange = async request => {
+    const response = await exchange(request)
+    answeredMs = performance.now()
+    return response
+  }
+  terminal.events.on('payment-approved', () => latenciesMs.push(performance.now() - answeredMs))
+  for (let index = 0; index < APPROVALS; index++) {
+    const outcome = await terminal.pay(customers[index % CUSTOMERS]!.phone, AMOUNT_MINOR, 'force-offline')
+    if (outcome.kind !== 'approved') throw new Error(`bench payment ${index + 1} was declined: ${JSON.stringify(outcome)}`)
+  }
+  return latenciesMs.sort((a, b) => a - b)
+}
+
+/** The rest of the 10,000 records, written as the flow writes them but without an fsync each: setup, not measured. */
+function fillStore(terminal: EnrolledTerminal, customers: readonly SimulatedCustomer[], nonces: SeededRandom): void {
+  // Dates the records written straight into the store, as the terminal's flow would have: the machine's time.
+  const clock = systemClock
+  const store = TerminalStore.open(terminal.dataDir)
+  store.db.pragma('synchronous = OFF')
+  for (let index = APPROVALS; index < STORED_RECORDS; index++) {
+    const customer = customers[index % CUSTOMERS]!
+    const request = {
+      gatewayEui: terminal.eui, amountMinor: AMOUNT_MINOR, currency: 'XOF', nonce: nonces.bytes(NONCE_BYTES), timeMs: clock.nowMs(), merchantName: 'Bench',
+    }
+    store.openRequest(request)
+    const { authorization, voucher } = paymentResponseCodec.decode(
+      paymentResponseCodec.encode(customer.phone.authorize(paymentRequestCodec.decode(paymentRequestCodec.encode(request)))),
+    )
+    store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: clock.nowMs() })
+  }
+  store.close()
+}
+
+/** (b) and (c): a terminal process over those records; its link comes up and it syncs them all. */
+async function measureSync(dataDir: string, brokerUrl: string, started: (child: ChildProcess) => void) {
+  const relay = LinkProxy.forUrl(brokerUrl)
+  await relay.up()
+  await relay.down()
+  const child = fork(join(__dirname, 'terminal-child.js'), [dataDir, relay.url], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc', ...TERMINAL_NODE_FLAGS],
+  })
+  started(child)
+  const messages = childMessages(child)
+  await messages.next('ready')
+  const idle = await memory(child, messages, false)
+  const startMs = performance.now()
+  await relay.up()
+  const synced = await messages.next('synced')
+  const syncMs = performance.now() - startMs
+  if (synced.kind !== 'synced' || synced.records !== STORED_RECORDS) throw new Error(`the child synced ${JSON.stringify(synced)}, not ${STORED_RECORDS} records`)
+  const after = await memory(child, messages, false)
+  const afterCollected = await memory(child, messages, true)
+  child.send({ kind: 'stop' } satisfies ChildRequest)
+  await new Promise(resolve => child.once('exit', resolve))
+  await relay.down()
+  return { syncMs, idle, after, afterCollected }
 }
 
 /** The value below which `share` of the sorted samples fall (nearest rank). */

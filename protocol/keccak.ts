@@ -33,6 +33,9 @@ function writeWord(bytes: Uint8Array, offset: number, word: number): void {
  * Writes keccak256(first[firstOffset..+32] ‖ second[secondOffset..+32]) to target[targetOffset..+32],
  * or keccak256 of the first word alone when `second` is null. Every input byte is read before any
  * output byte is written, so the target may overlap an input.
+ *
+ * Long because the permutation is unrolled over the 25 lanes as 50 local 32-bit variables: it runs on
+ * the Merkle hot path, and cutting it into calls would move the state back into arrays.
  */
 export function keccakWords(
   first: Uint8Array,

@@ -191,77 +191,92 @@ function duration(ms: number): string {
 function status(dataDir: string, options: Options, io: CliIo): number {
   const store = TerminalStore.open(dataDir)
   try {
-    const nowMs = io.clock.nowMs()
-    const { eui } = store.identity()
-    const pin = store.hubPin()
-    const config = store.riskConfig()
-    const revocations = store.revocations.state()
-    const sync = store.syncState()
-    const pending = store.pendingTotals()
-    const proofs = store.proofs.counts()
-    const exposure = config === undefined ? undefined : store.exposure(config.currency)
-    const left = config === undefined || exposure === undefined ? undefined : limitsLeft(config, exposure, nowMs)
-    const report = {
-      eui,
-      provisioned: pin !== undefined,
-      hubUrl: pin?.url ?? null,
-      link: sync.link,
-      linkChangedAt: sync.linkChangedAtMs === null ? null : when(sync.linkChangedAtMs),
-      chainHeadSeq: store.chainHead().gatewaySeq,
-      unsynced: pending.map(line => ({ ...line, total: formatMoney(line.totalMinor, line.currency) })),
-      limits: config === undefined ? null : {
-        currency: config.currency,
-        floorLimitMinor: config.floorLimitMinor,
-        unsyncedTotalMaxMinor: config.unsyncedTotalMaxMinor,
-        unsyncedCountMax: config.unsyncedCountMax,
-        consecutiveOfflineMax: config.consecutiveOfflineMax,
-        uploadDeadlineMs: config.uploadDeadlineMs,
-        ...left,
-      },
-      riskConfigSerial: config?.serial ?? null,
-      revocationsSerial: revocations.serial === 0 ? null : revocations.serial,
-      revokedVouchers: revocations.revoked,
-      lastSync: sync.lastSyncAtMs === null ? null : when(sync.lastSyncAtMs),
-      lastAck: sync.lastAckAtMs === null ? null : when(sync.lastAckAtMs),
-      lastError: sync.lastError,
-      proofs: {
-        kept: proofs.proofsKept,
-        awaited: proofs.proofsAwaited,
-        recordsPruned: proofs.recordsPruned,
-        prunedThroughSeq: proofs.prunedThroughSeq,
-        lastPrunedAt: proofs.lastPrunedAtMs === null ? null : when(proofs.lastPrunedAtMs),
-      },
-    }
-    if (options.json === true) {
-      io.out(JSON.stringify(report) + '\n')
-      return 0
-    }
-    const lines = [
-      `gateway    ${eui}${pin === undefined ? ' (not provisioned)' : ` at ${pin.url}`}`,
-      `link       ${sync.link}${sync.linkChangedAtMs === null ? '' : ` since ${when(sync.linkChangedAtMs)}`} (as last seen by this terminal)`,
-      `chain      head #${report.chainHeadSeq}`,
-      `unsynced   ${pending.length === 0 ? 'nothing' : pending.map(l => `${l.count} ${l.mode} (${formatMoney(l.totalMinor, l.currency)})`).join(', ')}`,
-    ]
-    if (config !== undefined && left !== undefined) {
-      lines.push(
-        `limits     floor ${formatMoney(config.floorLimitMinor, config.currency)}; unsynced total left ${formatMoney(left.unsyncedTotalLeftMinor, config.currency)}`
-          + ` of ${formatMoney(config.unsyncedTotalMaxMinor, config.currency)}; count left ${left.unsyncedCountLeft} of ${config.unsyncedCountMax};`
-          + ` ${config.consecutiveOfflineMax} offline in a row per voucher`,
-        `deadline   ${left.uploadDeadlineLeftMs === null ? 'no offline record waiting' : `${duration(left.uploadDeadlineLeftMs)} left to sync`}`,
-        `config     risk serial ${config.serial}; revocations serial ${report.revocationsSerial ?? 'none'} (${report.revokedVouchers} vouchers)`,
-      )
-    }
-    lines.push(
-      `last sync  ${when(sync.lastSyncAtMs)}${sync.lastError === null ? '' : ` (${sync.lastError})`}`,
-      `last ack   ${when(sync.lastAckAtMs)}`,
-      `proofs     ${proofs.proofsKept} kept, ${proofs.proofsAwaited} awaited; ${proofs.recordsPruned} records pruned`
-        + (proofs.recordsPruned === 0 ? '' : ` (up to #${proofs.prunedThroughSeq}, last ${when(proofs.lastPrunedAtMs)})`),
-    )
-    io.out(lines.join('\n') + '\n')
+    const facts = readStatus(store, io.clock.nowMs())
+    if (options.json === true) io.out(JSON.stringify(statusReport(facts)) + '\n')
+    else io.out(statusLines(facts).join('\n') + '\n')
     return 0
   } finally {
     store.close()
   }
+}
+
+type StatusFacts = ReturnType<typeof readStatus>
+
+function readStatus(store: TerminalStore, nowMs: number) {
+  const { eui } = store.identity()
+  const config = store.riskConfig()
+  const exposure = config === undefined ? undefined : store.exposure(config.currency)
+  return {
+    eui,
+    pin: store.hubPin(),
+    config,
+    left: config === undefined || exposure === undefined ? undefined : limitsLeft(config, exposure, nowMs),
+    revocations: store.revocations.state(),
+    sync: store.syncState(),
+    pending: store.pendingTotals(),
+    proofs: store.proofs.counts(),
+    chainHeadSeq: store.chainHead().gatewaySeq,
+  }
+}
+
+/** The status as `--json` prints it. */
+function statusReport({ eui, pin, config, left, revocations, sync, pending, proofs, chainHeadSeq }: StatusFacts) {
+  return {
+    eui,
+    provisioned: pin !== undefined,
+    hubUrl: pin?.url ?? null,
+    link: sync.link,
+    linkChangedAt: sync.linkChangedAtMs === null ? null : when(sync.linkChangedAtMs),
+    chainHeadSeq,
+    unsynced: pending.map(line => ({ ...line, total: formatMoney(line.totalMinor, line.currency) })),
+    limits: config === undefined ? null : {
+      currency: config.currency,
+      floorLimitMinor: config.floorLimitMinor,
+      unsyncedTotalMaxMinor: config.unsyncedTotalMaxMinor,
+      unsyncedCountMax: config.unsyncedCountMax,
+      consecutiveOfflineMax: config.consecutiveOfflineMax,
+      uploadDeadlineMs: config.uploadDeadlineMs,
+      ...left,
+    },
+    riskConfigSerial: config?.serial ?? null,
+    revocationsSerial: revocations.serial === 0 ? null : revocations.serial,
+    revokedVouchers: revocations.revoked,
+    lastSync: sync.lastSyncAtMs === null ? null : when(sync.lastSyncAtMs),
+    lastAck: sync.lastAckAtMs === null ? null : when(sync.lastAckAtMs),
+    lastError: sync.lastError,
+    proofs: {
+      kept: proofs.proofsKept,
+      awaited: proofs.proofsAwaited,
+      recordsPruned: proofs.recordsPruned,
+      prunedThroughSeq: proofs.prunedThroughSeq,
+      lastPrunedAt: proofs.lastPrunedAtMs === null ? null : when(proofs.lastPrunedAtMs),
+    },
+  }
+}
+
+function statusLines({ eui, pin, config, left, sync, pending, proofs, chainHeadSeq, revocations }: StatusFacts): string[] {
+  const lines = [
+    `gateway    ${eui}${pin === undefined ? ' (not provisioned)' : ` at ${pin.url}`}`,
+    `link       ${sync.link}${sync.linkChangedAtMs === null ? '' : ` since ${when(sync.linkChangedAtMs)}`} (as last seen by this terminal)`,
+    `chain      head #${chainHeadSeq}`,
+    `unsynced   ${pending.length === 0 ? 'nothing' : pending.map(l => `${l.count} ${l.mode} (${formatMoney(l.totalMinor, l.currency)})`).join(', ')}`,
+  ]
+  if (config !== undefined && left !== undefined) {
+    lines.push(
+      `limits     floor ${formatMoney(config.floorLimitMinor, config.currency)}; unsynced total left ${formatMoney(left.unsyncedTotalLeftMinor, config.currency)}`
+        + ` of ${formatMoney(config.unsyncedTotalMaxMinor, config.currency)}; count left ${left.unsyncedCountLeft} of ${config.unsyncedCountMax};`
+        + ` ${config.consecutiveOfflineMax} offline in a row per voucher`,
+      `deadline   ${left.uploadDeadlineLeftMs === null ? 'no offline record waiting' : `${duration(left.uploadDeadlineLeftMs)} left to sync`}`,
+      `config     risk serial ${config.serial}; revocations serial ${revocations.serial === 0 ? 'none' : revocations.serial} (${revocations.revoked} vouchers)`,
+    )
+  }
+  lines.push(
+    `last sync  ${when(sync.lastSyncAtMs)}${sync.lastError === null ? '' : ` (${sync.lastError})`}`,
+    `last ack   ${when(sync.lastAckAtMs)}`,
+    `proofs     ${proofs.proofsKept} kept, ${proofs.proofsAwaited} awaited; ${proofs.recordsPruned} records pruned`
+      + (proofs.recordsPruned === 0 ? '' : ` (up to #${proofs.prunedThroughSeq}, last ${when(proofs.lastPrunedAtMs)})`),
+  )
+  return lines
 }
 
 function startSync(

@@ -130,50 +130,9 @@ export function parseHardwareConfig(value: unknown): HardwareConfig {
       region: oneOf(lora.region, 'lora.region', LORA_REGIONS), appEui: hexAt(lora.appEui, 'lora.appEui', 8), appKey: hexAt(lora.appKey, 'lora.appKey', 16),
     }
   }
-  if (input.board !== undefined) {
-    const board = objectAt(input.board, 'board')
-    if (board.io === undefined) {
-      onlyKeys(board, 'board', ['port'])
-      config.board = { port: portAt(board.port, 'board.port') }
-    } else {
-      onlyKeys(board, 'board', ['io', 'export', 'options'])
-      if (typeof board.io !== 'string' || board.io.trim() === '') bad('board.io', 'must name a johnny-five IO plugin module, e.g. "raspi-io"')
-      if (board.export !== undefined && (typeof board.export !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(board.export))) {
-        bad('board.export', 'must be the name of the class the module exports, e.g. "RaspiIO"')
-      }
-      const options = board.options === undefined ? {} : objectAt(board.options, 'board.options')
-      config.board = { io: board.io, export: board.export as string | undefined, options }
-    }
-  }
-  if (input.keypad !== undefined) {
-    const keypad = objectAt(input.keypad, 'keypad')
-    const driver = oneOf(keypad.driver, 'keypad.driver', ['keyboard', 'johnny-five'] as const)
-    if (driver === 'keyboard') {
-      onlyKeys(keypad, 'keypad', ['driver'])
-      config.keypad = { driver }
-    } else {
-      onlyKeys(keypad, 'keypad', ['driver', 'controller', 'address'])
-      config.keypad = {
-        driver, controller: oneOf(keypad.controller, 'keypad.controller', JOHNNY_FIVE_KEYPAD_CONTROLLERS),
-        address: i2cAddress(keypad.address, 'keypad.address'),
-      }
-    }
-  }
-  if (input.display !== undefined) {
-    const display = objectAt(input.display, 'display')
-    const driver = oneOf(display.driver, 'display.driver', ['console', 'lcd'] as const)
-    if (driver === 'console') {
-      onlyKeys(display, 'display', ['driver'])
-      config.display = { driver }
-    } else {
-      onlyKeys(display, 'display', ['driver', 'rows', 'cols', 'address'])
-      const rows = display.rows ?? 2
-      const cols = display.cols ?? 16
-      if (rows !== 2 && rows !== 4) bad('display.rows', 'must be 2 or 4')
-      if (cols !== 16 && cols !== 20) bad('display.cols', 'must be 16 or 20')
-      config.display = { driver, rows, cols, address: i2cAddress(display.address, 'display.address') }
-    }
-  }
+  if (input.board !== undefined) config.board = parseBoard(input.board)
+  if (input.keypad !== undefined) config.keypad = parseKeypad(input.keypad)
+  if (input.display !== undefined) config.display = parseDisplay(input.display)
   if (input.printer !== undefined) {
     const printer = objectAt(input.printer, 'printer')
     onlyKeys(printer, 'printer', ['driver', 'port', 'baudRate'])
@@ -184,6 +143,51 @@ export function parseHardwareConfig(value: unknown): HardwareConfig {
   // Frozen down to each device; an IO plugin's options are handed to its constructor as given.
   for (const device of Object.values(config)) Object.freeze(device)
   return Object.freeze(config)
+}
+
+/** A johnny-five board: on a serial port (Firmata), or through an IO plugin module. */
+function parseBoard(value: unknown): NonNullable<HardwareConfig['board']> {
+  const board = objectAt(value, 'board')
+  if (board.io === undefined) {
+    onlyKeys(board, 'board', ['port'])
+    return { port: portAt(board.port, 'board.port') }
+  }
+  onlyKeys(board, 'board', ['io', 'export', 'options'])
+  if (typeof board.io !== 'string' || board.io.trim() === '') bad('board.io', 'must name a johnny-five IO plugin module, e.g. "raspi-io"')
+  if (board.export !== undefined && (typeof board.export !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(board.export))) {
+    bad('board.export', 'must be the name of the class the module exports, e.g. "RaspiIO"')
+  }
+  const options = board.options === undefined ? {} : objectAt(board.options, 'board.options')
+  return { io: board.io, export: board.export as string | undefined, options }
+}
+
+function parseKeypad(value: unknown): HardwareConfig['keypad'] {
+  const keypad = objectAt(value, 'keypad')
+  const driver = oneOf(keypad.driver, 'keypad.driver', ['keyboard', 'johnny-five'] as const)
+  if (driver === 'keyboard') {
+    onlyKeys(keypad, 'keypad', ['driver'])
+    return { driver }
+  }
+  onlyKeys(keypad, 'keypad', ['driver', 'controller', 'address'])
+  return {
+    driver, controller: oneOf(keypad.controller, 'keypad.controller', JOHNNY_FIVE_KEYPAD_CONTROLLERS),
+    address: i2cAddress(keypad.address, 'keypad.address'),
+  }
+}
+
+function parseDisplay(value: unknown): HardwareConfig['display'] {
+  const display = objectAt(value, 'display')
+  const driver = oneOf(display.driver, 'display.driver', ['console', 'lcd'] as const)
+  if (driver === 'console') {
+    onlyKeys(display, 'display', ['driver'])
+    return { driver }
+  }
+  onlyKeys(display, 'display', ['driver', 'rows', 'cols', 'address'])
+  const rows = display.rows ?? 2
+  const cols = display.cols ?? 16
+  if (rows !== 2 && rows !== 4) bad('display.rows', 'must be 2 or 4')
+  if (cols !== 16 && cols !== 20) bad('display.cols', 'must be 16 or 20')
+  return { driver, rows, cols, address: i2cAddress(display.address, 'display.address') }
 }
 
 export function loadHardwareConfig(path: string): HardwareConfig {

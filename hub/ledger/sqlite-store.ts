@@ -101,6 +101,8 @@ const ACCOUNT_COLUMNS = 'id, user_id, kind, currency, wallet_account_id, balance
 const FEE_SCHEDULE_COLUMNS =
   'id, gateway_type, currency, version, basis_points, fixed_minor, owner_share_basis_points, effective_from_ms'
 
+// Long because it is one flat table of the ledger's prepared statements, grouped by table: each
+// entry is a name and its SQL, and splitting it would only scatter the table across functions.
 function prepareStatements(database: SqliteDatabase) {
   return {
     selectAccount: database.prepare<[string], AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`),

@@ -37,6 +37,22 @@ export async function verifyLedger(store: Pick<LedgerStore, 'audit'>): Promise<L
 
 /** The violations an audit shows; pure, so a test can hand it a doctored audit. */
 export function checkAudit(audit: LedgerAudit): LedgerVerification {
+  const violations: Violation[] = [
+    ...balanceViolations(audit),
+    ...audit.transfersMisrecorded.flatMap(transferViolations),
+    ...audit.holdsMisrecorded.flatMap(holdViolations),
+  ]
+  for (const { accountId, balanceMinor, openRemainderMinor } of audit.holdAccountsOffRemainders) {
+    violations.push({
+      code: 'HOLD_ACCOUNT_MISMATCH', accountId,
+      message: `hold account ${accountId} holds ${balanceMinor}, its vouchers have ${openRemainderMinor} left`,
+    })
+  }
+  return { ok: violations.length === 0, violations }
+}
+
+/** Currencies that do not sum to zero, balances that are not their postings, accounts below their debt. */
+function balanceViolations(audit: LedgerAudit): Violation[] {
   const violations: Violation[] = []
   for (const { currency, balanceSumMinor, postingSumMinor } of audit.currencies) {
     if (balanceSumMinor !== 0n || postingSumMinor !== 0n) {
@@ -58,66 +74,66 @@ export function checkAudit(audit: LedgerAudit): LedgerVerification {
       message: `${kind} account ${accountId} is at ${balanceMinor}, below its recorded debt of ${-debtMinor}`,
     })
   }
-  for (const transfer of audit.transfersMisrecorded) {
-    const { transferId } = transfer
-    if (transfer.postingSumMinor !== 0n) {
-      violations.push({
-        code: 'TRANSFER_UNBALANCED', transferId,
-        message: `transfer ${transferId}: postings sum to ${transfer.postingSumMinor}`,
-      })
-    }
-    if (transfer.postingCount < 2) {
-      violations.push({
-        code: 'TRANSFER_TOO_FEW_POSTINGS', transferId,
-        message: `transfer ${transferId} has ${transfer.postingCount} posting(s)`,
-      })
-    }
-    if (transfer.creditSumMinor !== transfer.amountMinor) {
-      violations.push({
-        code: 'TRANSFER_AMOUNT_MISMATCH', transferId,
-        message: `transfer ${transferId} records ${transfer.amountMinor}, its postings credit ${transfer.creditSumMinor}`,
-      })
-    }
-    if (transfer.foreignCurrencyPostingCount > 0) {
-      violations.push({
-        code: 'TRANSFER_CURRENCY_MISMATCH', transferId,
-        message: `transfer ${transferId} posts to ${transfer.foreignCurrencyPostingCount} account(s) of another currency`,
-      })
-    }
-  }
-  for (const hold of audit.holdsMisrecorded) {
-    const { voucherId } = hold
-    const remainingMinor = hold.limitMinor - hold.settledMinor - hold.releasedMinor
-    if (remainingMinor < 0n) {
-      violations.push({
-        code: 'HOLD_OVER_LIMIT', voucherId,
-        message: `voucher ${voucherId}: settled ${hold.settledMinor} + released ${hold.releasedMinor} exceed the limit ${hold.limitMinor}`,
-      })
-    }
-    if (remainingMinor !== hold.holdPostingSumMinor) {
-      violations.push({
-        code: 'HOLD_REMAINDER_MISMATCH', voucherId,
-        message: `voucher ${voucherId}: ${remainingMinor} left by its terms, ${hold.holdPostingSumMinor} by its hold postings`,
-      })
-    }
-    if (hold.excessMinor !== hold.excessPostingSumMinor) {
-      violations.push({
-        code: 'HOLD_EXCESS_MISMATCH', voucherId,
-        message: `voucher ${voucherId}: excess ${hold.excessMinor} recorded, ${hold.excessPostingSumMinor} posted`,
-      })
-    }
-    if (hold.status === 'released' && remainingMinor !== 0n) {
-      violations.push({
-        code: 'HOLD_RELEASED_NOT_EMPTY', voucherId,
-        message: `voucher ${voucherId} is released with ${remainingMinor} still held`,
-      })
-    }
-  }
-  for (const { accountId, balanceMinor, openRemainderMinor } of audit.holdAccountsOffRemainders) {
+  return violations
+}
+
+function transferViolations(transfer: LedgerAudit['transfersMisrecorded'][number]): Violation[] {
+  const violations: Violation[] = []
+  const { transferId } = transfer
+  if (transfer.postingSumMinor !== 0n) {
     violations.push({
-      code: 'HOLD_ACCOUNT_MISMATCH', accountId,
-      message: `hold account ${accountId} holds ${balanceMinor}, its vouchers have ${openRemainderMinor} left`,
+      code: 'TRANSFER_UNBALANCED', transferId,
+      message: `transfer ${transferId}: postings sum to ${transfer.postingSumMinor}`,
     })
   }
-  return { ok: violations.length === 0, violations }
+  if (transfer.postingCount < 2) {
+    violations.push({
+      code: 'TRANSFER_TOO_FEW_POSTINGS', transferId,
+      message: `transfer ${transferId} has ${transfer.postingCount} posting(s)`,
+    })
+  }
+  if (transfer.creditSumMinor !== transfer.amountMinor) {
+    violations.push({
+      code: 'TRANSFER_AMOUNT_MISMATCH', transferId,
+      message: `transfer ${transferId} records ${transfer.amountMinor}, its postings credit ${transfer.creditSumMinor}`,
+    })
+  }
+  if (transfer.foreignCurrencyPostingCount > 0) {
+    violations.push({
+      code: 'TRANSFER_CURRENCY_MISMATCH', transferId,
+      message: `transfer ${transferId} posts to ${transfer.foreignCurrencyPostingCount} account(s) of another currency`,
+    })
+  }
+  return violations
+}
+
+function holdViolations(hold: LedgerAudit['holdsMisrecorded'][number]): Violation[] {
+  const violations: Violation[] = []
+  const { voucherId } = hold
+  const remainingMinor = hold.limitMinor - hold.settledMinor - hold.releasedMinor
+  if (remainingMinor < 0n) {
+    violations.push({
+      code: 'HOLD_OVER_LIMIT', voucherId,
+      message: `voucher ${voucherId}: settled ${hold.settledMinor} + released ${hold.releasedMinor} exceed the limit ${hold.limitMinor}`,
+    })
+  }
+  if (remainingMinor !== hold.holdPostingSumMinor) {
+    violations.push({
+      code: 'HOLD_REMAINDER_MISMATCH', voucherId,
+      message: `voucher ${voucherId}: ${remainingMinor} left by its terms, ${hold.holdPostingSumMinor} by its hold postings`,
+    })
+  }
+  if (hold.excessMinor !== hold.excessPostingSumMinor) {
+    violations.push({
+      code: 'HOLD_EXCESS_MISMATCH', voucherId,
+      message: `voucher ${voucherId}: excess ${hold.excessMinor} recorded, ${hold.excessPostingSumMinor} posted`,
+    })
+  }
+  if (hold.status === 'released' && remainingMinor !== 0n) {
+    violations.push({
+      code: 'HOLD_RELEASED_NOT_EMPTY', voucherId,
+      message: `voucher ${voucherId} is released with ${remainingMinor} still held`,
+    })
+  }
+  return violations
 }

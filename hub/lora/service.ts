@@ -57,12 +57,48 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
     // have missed deltas whose downlinks never reached the network server: it is walked through the list.
     reported: eui => downlinks.catchUp(eui),
   })
-  const retryInitial_ms = deps.client?.reconnectInitial_ms ?? RECONNECT_INITIAL_MS_DEFAULT
-  const retryMax_ms = deps.client?.reconnectMax_ms ?? RECONNECT_MAX_MS_DEFAULT
+  const subscribing = subscribeWithRetry(context, deps, {
+    uplink: (topic, payload) => reports.handle(topic, payload),
+    subscribed: (candidate) => {
+      client = candidate
+      downlinks.connection = candidate
+    },
+  })
 
+  const unsubscribe = deps.revocations.onDelta(async delta => {
+    downlinks.send(delta)
+  })
+
+  return {
+    reports,
+    connected: () => subscribing.done,
+    idle: () => downlinks.idle(),
+    async stop() {
+      subscribing.stop()
+      unsubscribe()
+      await subscribing.done
+      // Closed first: a publish waiting for a broker that went away then fails (its gateways are
+      // left marked behind) instead of holding the hub's stop forever.
+      await client?.close()
+      await downlinks.idle()
+    },
+  }
+}
+
+/**
+ * Connects to the network server's broker and subscribes to the uplinks, trying again with a
+ * doubling delay until it is made or stop() is called.
+ */
+function subscribeWithRetry(
+  { log, clock }: Pick<HubContext, 'log' | 'clock'>,
+  { settings, client: clientOptions }: Pick<LoraPathDependencies, 'settings' | 'client'>,
+  on: { uplink(topic: string, payload: Uint8Array): void; subscribed(client: HubClient): void },
+): { readonly done: Promise<void>; stop(): void } {
+  const retryInitial_ms = clientOptions?.reconnectInitial_ms ?? RECONNECT_INITIAL_MS_DEFAULT
+  const retryMax_ms = clientOptions?.reconnectMax_ms ?? RECONNECT_MAX_MS_DEFAULT
   let stopping = false
   let wakeRetry: (() => void) | undefined
-  const connecting = (async () => {
+  const done = (async () => {
     for (let attempt = 0; !stopping; attempt++) {
       let candidate: HubClient | undefined
       try {
@@ -73,17 +109,16 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
           clientId: LORA_CLIENT_ID,
           log: event => log.debug({ lora: event }, `lora client: ${event.kind}`),
           connectTimeout_ms: LORA_CONNECT_TIMEOUT_MS_DEFAULT,
-          ...deps.client,
+          ...clientOptions,
         })
         await candidate.subscribe(settings.format.uplinkFilter, (topic, payload) => {
-          reports.handle(topic, new Uint8Array(payload))
+          on.uplink(topic, new Uint8Array(payload))
         })
         if (stopping) {
           await candidate.close()
           return
         }
-        client = candidate
-        downlinks.connection = candidate
+        on.subscribed(candidate)
         log.info({ lora: { format: settings.format.name } }, 'lora: subscribed to the network server')
         return
       } catch (error) {
@@ -100,24 +135,11 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
       }
     }
   })()
-
-  const unsubscribe = deps.revocations.onDelta(async delta => {
-    downlinks.send(delta)
-  })
-
   return {
-    reports,
-    connected: () => connecting,
-    idle: () => downlinks.idle(),
-    async stop() {
+    done,
+    stop() {
       stopping = true
       wakeRetry?.()
-      unsubscribe()
-      await connecting
-      // Closed first: a publish waiting for a broker that went away then fails (its gateways are
-      // left marked behind) instead of holding the hub's stop forever.
-      await client?.close()
-      await downlinks.idle()
     },
   }
 }

@@ -64,17 +64,23 @@ class BoundedLruCache<Value> {
   }
 }
 
-export function createNodeEd25519(options: NodeEd25519Options = {}): Ed25519 {
-  const publicKeys = new BoundedLruCache<KeyObject>(options.publicKeyCacheEntriesMax ?? PUBLIC_KEY_CACHE_ENTRIES_MAX)
-  const privateKeys = new BoundedLruCache<KeyObject>(options.privateKeyCacheEntriesMax ?? PRIVATE_KEY_CACHE_ENTRIES_MAX)
+/** Raw keys to KeyObjects, kept in bounded LRU caches. */
+class KeyObjects {
+  private readonly publicKeys: BoundedLruCache<KeyObject>
+  private readonly privateKeys: BoundedLruCache<KeyObject>
 
-  function privateKeyObject(seed: Uint8Array): KeyObject {
+  constructor(options: NodeEd25519Options) {
+    this.publicKeys = new BoundedLruCache<KeyObject>(options.publicKeyCacheEntriesMax ?? PUBLIC_KEY_CACHE_ENTRIES_MAX)
+    this.privateKeys = new BoundedLruCache<KeyObject>(options.privateKeyCacheEntriesMax ?? PRIVATE_KEY_CACHE_ENTRIES_MAX)
+  }
+
+  forSeed(seed: Uint8Array): KeyObject {
     // Keyed by a hash so the cache holds no copy of the seed as an unwipeable string.
     const cacheKey = toHex(sha256(seed))
-    let keyObject = privateKeys.get(cacheKey)
+    let keyObject = this.privateKeys.get(cacheKey)
     if (keyObject === undefined) {
       keyObject = createPrivateKey({ key: Buffer.from(concatBytes(PKCS8_PREFIX, seed)), format: 'der', type: 'pkcs8' })
-      privateKeys.set(cacheKey, keyObject)
+      this.privateKeys.set(cacheKey, keyObject)
     }
     return keyObject
   }
@@ -84,9 +90,9 @@ export function createNodeEd25519(options: NodeEd25519Options = {}): Ed25519 {
    * signature needs no secret) or one OpenSSL refuses. Only accepted keys are cached, so the
    * check runs once per key while it stays in the cache.
    */
-  function publicKeyObject(publicKey: Uint8Array): KeyObject | undefined {
+  forPublicKey(publicKey: Uint8Array): KeyObject | undefined {
     const cacheKey = toHex(publicKey)
-    let keyObject = publicKeys.get(cacheKey)
+    let keyObject = this.publicKeys.get(cacheKey)
     if (keyObject === undefined) {
       if (!isAcceptablePublicKey(publicKey)) return undefined
       try {
@@ -94,14 +100,18 @@ export function createNodeEd25519(options: NodeEd25519Options = {}): Ed25519 {
       } catch {
         return undefined
       }
-      publicKeys.set(cacheKey, keyObject)
+      this.publicKeys.set(cacheKey, keyObject)
     }
     return keyObject
   }
+}
+
+export function createNodeEd25519(options: NodeEd25519Options = {}): Ed25519 {
+  const keyObjects = new KeyObjects(options)
 
   function keyPairFromSeed(seed: Uint8Array): KeyPair {
     requireKeyLength(seed, SECRET_KEY_BYTES, 'Ed25519 seed')
-    const spki = createPublicKey(privateKeyObject(seed)).export({ format: 'der', type: 'spki' })
+    const spki = createPublicKey(keyObjects.forSeed(seed)).export({ format: 'der', type: 'spki' })
     assert(spki.length === SPKI_PREFIX.length + PUBLIC_KEY_BYTES, 'Ed25519 SPKI has the expected length')
     assert(equalBytes(spki.subarray(0, SPKI_PREFIX.length), SPKI_PREFIX), 'Ed25519 SPKI has the expected prefix')
     return { publicKey: Uint8Array.from(spki.subarray(SPKI_PREFIX.length)), secretKey: Uint8Array.from(seed) }
@@ -118,7 +128,7 @@ export function createNodeEd25519(options: NodeEd25519Options = {}): Ed25519 {
 
     sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
       requireKeyLength(secretKey, SECRET_KEY_BYTES, 'Ed25519 secret key')
-      const signature = Uint8Array.from(cryptoSign(null, message, privateKeyObject(secretKey)))
+      const signature = Uint8Array.from(cryptoSign(null, message, keyObjects.forSeed(secretKey)))
       assert(signature.length === SIGNATURE_BYTES, 'Ed25519 signature is 64 bytes')
       return signature
     },
@@ -128,7 +138,7 @@ export function createNodeEd25519(options: NodeEd25519Options = {}): Ed25519 {
       if (signature.length !== SIGNATURE_BYTES) return false
       // OpenSSL rejects S >= L itself; checking here too keeps the rule independent of the linked OpenSSL.
       if (!isCanonicalSignature(signature)) return false
-      const keyObject = publicKeyObject(publicKey)
+      const keyObject = keyObjects.forPublicKey(publicKey)
       if (keyObject === undefined) return false
       try {
         return cryptoVerify(null, message, keyObject, signature)

@@ -55,79 +55,117 @@ export async function checkInvariants(input: {
   doubleSpends: readonly DoubleSpend[]
 }): Promise<{ failures: InvariantFailure[]; totals: AckTotals }> {
   const failures = new FailureList()
-  const totals: AckTotals = { settled: 0, duplicates: 0, flagged: 0, rejected: 0, pending: 0 }
-  const outcomes = new Map<string, StoredRecord['ackOutcome']>()
-  const refusedByDesign = new Set<string>()
-
-  const verify = await input.operator.ok('GET', '/ledger/verify')
-  if (verify.ok !== true) {
-    for (const violation of verify.violations as Array<{ code: string; message: string }>) {
-      failures.add('money-conserved', `ledger ${violation.code}: ${violation.message}`)
-    }
-    if (verify.violations.length === 0) failures.add('money-conserved', 'the hub\'s ledger verify answered ok: false')
+  const acks: AckTally = {
+    totals: { settled: 0, duplicates: 0, flagged: 0, rejected: 0, pending: 0 },
+    outcomes: new Map(),
+    refusedByDesign: new Set(),
   }
-
+  await checkLedgerVerifies(input.operator, failures)
   for (const [index, terminal] of input.terminals.entries()) {
     const { eui, store } = terminal
     const records = readChain(store, eui, failures)
-    for (const record of records) {
-      outcomes.set(toHex(record.transferId), record.ackOutcome)
-      if (record.status === 'pending') {
-        totals.pending++
-        failures.add('settled-exactly-once', `${eui} record ${record.gatewaySeq} was never acked`)
-      } else if (record.ackOutcome === 'rejected') {
-        totals.rejected++
-        // Taken offline by a terminal that had not heard of the revocation, past the hub's grace:
-        // refused by design (the merchant's risk). Any other refusal of an approved payment is a fault.
-        if (record.ackReason === Reason.VoucherRevoked) refusedByDesign.add(toHex(record.transferId))
-        else failures.add('settled-exactly-once', `${eui} record ${record.gatewaySeq} was approved at the counter and rejected by the hub (reason ${record.ackReason})`)
-      } else if (record.ackOutcome === 'settled') totals.settled++
-      else if (record.ackOutcome === 'duplicate') totals.duplicates++
-      else if (record.ackOutcome === 'flagged') totals.flagged++
-    }
-    const held = new Map(records.map(record => [record.gatewaySeq, record]))
-    const firstHeld = records[0]?.gatewaySeq ?? store.chainHead().gatewaySeq + 1
-
-    const gatewayId = store.requireHubPin().gatewayId
+    tallyAcks(eui, records, acks, failures)
     const approvals = input.approvals.filter(approval => approval.terminal === index)
-    for (const approval of approvals) {
-      const record = held.get(approval.gatewaySeq)
-      // Records before the first one held were pruned after their ack and proof: nothing to compare.
-      if (record === undefined && approval.gatewaySeq >= firstHeld) {
-        failures.add('settled-exactly-once', `${eui} approved payment ${approval.gatewaySeq} is not in its store`)
-      } else if (record !== undefined && toHex(record.transferId) !== approval.transferIdHex) {
-        failures.add('settled-exactly-once', `${eui} record ${approval.gatewaySeq} is not the payment approved under that number`)
-      }
-    }
-    if (approvals.length !== store.chainHead().gatewaySeq) {
-      failures.add('settled-exactly-once', `${eui} approved ${approvals.length} payments but its chain holds ${store.chainHead().gatewaySeq}`)
-    }
+    checkApprovalsHeld(terminal, records, approvals, failures)
+    const gatewayId = store.requireHubPin().gatewayId
+    await checkSettledAtHub(input.operator, eui, gatewayId, approvals, acks.refusedByDesign, failures)
+    await checkHubSeesChain(input.operator, terminal, gatewayId, failures)
+  }
+  checkDoubleSpendsFlagged(input.doubleSpends, acks.outcomes, failures)
+  return { failures: failures.list(), totals: acks.totals }
+}
 
-    const settled = await hubPayments(input.operator, gatewayId)
-    const approvedIds = new Map(approvals.map(approval => [approval.transferIdHex, approval]))
-    for (const approval of approvals) {
-      const found = settled.get(approval.transferIdHex) ?? []
-      const expected = refusedByDesign.has(approval.transferIdHex) ? 0 : 1
-      if (found.length !== expected) {
-        failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} is settled ${found.length} times at the hub, not ${expected}`)
-      } else if (expected === 1 && found[0] !== approval.amountMinor) {
-        failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} of ${approval.amountMinor} settled as ${found[0]}`)
-      }
-    }
-    for (const transferIdHex of settled.keys()) {
-      if (!approvedIds.has(transferIdHex)) failures.add('settled-exactly-once', `the hub settled ${transferIdHex} for ${eui}, which no counter approved`)
-    }
+/** What the terminals' records say about their acks, gathered across the fleet. */
+interface AckTally {
+  totals: AckTotals
+  outcomes: Map<string, StoredRecord['ackOutcome']>
+  /** Payments the hub refused by design: taken offline after their voucher was revoked. */
+  refusedByDesign: Set<string>
+}
 
-    const status = await input.operator.ok('GET', `/gateways/${gatewayId}/status`)
-    const headSeq = store.chainHead().gatewaySeq
-    const seen = status.chain === null ? { contiguousSeq: 0, highestSeq: 0 } : status.chain
-    if (seen.contiguousSeq !== headSeq || seen.highestSeq !== headSeq || status.openGapCount !== 0 || status.forkCount !== 0) {
-      failures.add('chains-gapless', `the hub sees ${eui}'s chain contiguous to ${seen.contiguousSeq} (highest ${seen.highestSeq}, `
-        + `${status.openGapCount} gaps, ${status.forkCount} forks); the terminal's head is ${headSeq}`)
+async function checkLedgerVerifies(operator: HubApi, failures: FailureList): Promise<void> {
+  const verify = await operator.ok('GET', '/ledger/verify')
+  if (verify.ok === true) return
+  for (const violation of verify.violations as Array<{ code: string; message: string }>) {
+    failures.add('money-conserved', `ledger ${violation.code}: ${violation.message}`)
+  }
+  if (verify.violations.length === 0) failures.add('money-conserved', 'the hub\'s ledger verify answered ok: false')
+}
+
+function tallyAcks(eui: string, records: readonly StoredRecord[], acks: AckTally, failures: FailureList): void {
+  const { totals } = acks
+  for (const record of records) {
+    acks.outcomes.set(toHex(record.transferId), record.ackOutcome)
+    if (record.status === 'pending') {
+      totals.pending++
+      failures.add('settled-exactly-once', `${eui} record ${record.gatewaySeq} was never acked`)
+    } else if (record.ackOutcome === 'rejected') {
+      totals.rejected++
+      // Taken offline by a terminal that had not heard of the revocation, past the hub's grace:
+      // refused by design (the merchant's risk). Any other refusal of an approved payment is a fault.
+      if (record.ackReason === Reason.VoucherRevoked) acks.refusedByDesign.add(toHex(record.transferId))
+      else failures.add('settled-exactly-once', `${eui} record ${record.gatewaySeq} was approved at the counter and rejected by the hub (reason ${record.ackReason})`)
+    } else if (record.ackOutcome === 'settled') totals.settled++
+    else if (record.ackOutcome === 'duplicate') totals.duplicates++
+    else if (record.ackOutcome === 'flagged') totals.flagged++
+  }
+}
+
+/** Every payment approved at a terminal's counter is the record its store holds under that number. */
+function checkApprovalsHeld(
+  { eui, store }: CheckedTerminal, records: readonly StoredRecord[], approvals: readonly Approval[], failures: FailureList,
+): void {
+  const held = new Map(records.map(record => [record.gatewaySeq, record]))
+  const firstHeld = records[0]?.gatewaySeq ?? store.chainHead().gatewaySeq + 1
+  for (const approval of approvals) {
+    const record = held.get(approval.gatewaySeq)
+    // Records before the first one held were pruned after their ack and proof: nothing to compare.
+    if (record === undefined && approval.gatewaySeq >= firstHeld) {
+      failures.add('settled-exactly-once', `${eui} approved payment ${approval.gatewaySeq} is not in its store`)
+    } else if (record !== undefined && toHex(record.transferId) !== approval.transferIdHex) {
+      failures.add('settled-exactly-once', `${eui} record ${approval.gatewaySeq} is not the payment approved under that number`)
     }
   }
+  if (approvals.length !== store.chainHead().gatewaySeq) {
+    failures.add('settled-exactly-once', `${eui} approved ${approvals.length} payments but its chain holds ${store.chainHead().gatewaySeq}`)
+  }
+}
 
-  for (const pair of input.doubleSpends) {
+/** The hub settled each approved payment once, for its amount (none if refused by design), and nothing else. */
+async function checkSettledAtHub(
+  operator: HubApi, eui: string, gatewayId: string, approvals: readonly Approval[],
+  refusedByDesign: ReadonlySet<string>, failures: FailureList,
+): Promise<void> {
+  const settled = await hubPayments(operator, gatewayId)
+  const approvedIds = new Map(approvals.map(approval => [approval.transferIdHex, approval]))
+  for (const approval of approvals) {
+    const found = settled.get(approval.transferIdHex) ?? []
+    const expected = refusedByDesign.has(approval.transferIdHex) ? 0 : 1
+    if (found.length !== expected) {
+      failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} is settled ${found.length} times at the hub, not ${expected}`)
+    } else if (expected === 1 && found[0] !== approval.amountMinor) {
+      failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} of ${approval.amountMinor} settled as ${found[0]}`)
+    }
+  }
+  for (const transferIdHex of settled.keys()) {
+    if (!approvedIds.has(transferIdHex)) failures.add('settled-exactly-once', `the hub settled ${transferIdHex} for ${eui}, which no counter approved`)
+  }
+}
+
+async function checkHubSeesChain(operator: HubApi, { eui, store }: CheckedTerminal, gatewayId: string, failures: FailureList): Promise<void> {
+  const status = await operator.ok('GET', `/gateways/${gatewayId}/status`)
+  const headSeq = store.chainHead().gatewaySeq
+  const seen = status.chain === null ? { contiguousSeq: 0, highestSeq: 0 } : status.chain
+  if (seen.contiguousSeq !== headSeq || seen.highestSeq !== headSeq || status.openGapCount !== 0 || status.forkCount !== 0) {
+    failures.add('chains-gapless', `the hub sees ${eui}'s chain contiguous to ${seen.contiguousSeq} (highest ${seen.highestSeq}, `
+      + `${status.openGapCount} gaps, ${status.forkCount} forks); the terminal's head is ${headSeq}`)
+  }
+}
+
+function checkDoubleSpendsFlagged(
+  doubleSpends: readonly DoubleSpend[], outcomes: ReadonlyMap<string, StoredRecord['ackOutcome']>, failures: FailureList,
+): void {
+  for (const pair of doubleSpends) {
     const original = outcomes.get(pair.originalTransferIdHex)
     const clone = outcomes.get(pair.cloneTransferIdHex)
     if (original === undefined || clone === undefined) continue
@@ -135,7 +173,6 @@ export async function checkInvariants(input: {
       failures.add('double-spends-detected', `the double spend ${pair.originalTransferIdHex} / ${pair.cloneTransferIdHex} was not flagged (${original}, ${clone})`)
     }
   }
-  return { failures: failures.list(), totals }
 }
 
 /** Every record a store holds, checked link by link: gapless numbers, previous hashes, record hashes, head. */

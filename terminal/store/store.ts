@@ -174,8 +174,80 @@ export function dataFiles(dataDir: string): { database: string; keyFile: string 
   return { database: join(dir, DATABASE_FILE), keyFile: join(dir, KEY_FILE) }
 }
 
+// Long because it is one flat table of the store's prepared statements: each entry is a name and
+// its SQL, and splitting it would only scatter the table across functions.
+function prepareStatements(db: SqliteDatabase) {
+  return {
+    identity: db.prepare<[], { eui: string; public_key: Buffer; created_at_ms: number }>(
+      'SELECT eui, public_key, created_at_ms FROM identity WHERE id = 1'),
+    hub: db.prepare<[], { url: string; gateway_id: string; public_key: Buffer; provisioned_at_ms: number }>(
+      'SELECT url, gateway_id, public_key, provisioned_at_ms FROM hub WHERE id = 1'),
+    setHub: db.prepare<[string, string, Buffer, number]>(
+      `INSERT INTO hub (id, url, gateway_id, public_key, provisioned_at_ms) VALUES (1, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET url = excluded.url, gateway_id = excluded.gateway_id,
+         public_key = excluded.public_key, provisioned_at_ms = excluded.provisioned_at_ms`),
+    mqtt: db.prepare<[], { url: string; topics_json: string }>('SELECT url, topics_json FROM mqtt_settings WHERE id = 1'),
+    setMqtt: db.prepare<[string, string]>(
+      `INSERT INTO mqtt_settings (id, url, topics_json) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET url = excluded.url, topics_json = excluded.topics_json`),
+    riskConfig: db.prepare<[], { config: Buffer }>('SELECT config FROM risk_config WHERE id = 1'),
+    // The serial guard is repeated in SQL: whatever the caller judged, an older config never wins.
+    setRiskConfig: db.prepare<[number, Buffer, number, number]>(
+      `INSERT INTO risk_config (id, serial, config, received_at_ms) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET serial = excluded.serial, config = excluded.config,
+         received_at_ms = excluded.received_at_ms WHERE risk_config.serial < ?`),
+    chainHead: db.prepare<[], { gateway_seq: number; head_hash: Buffer }>(
+      'SELECT gateway_seq, head_hash FROM chain_head WHERE id = 1'),
+    setChainHead: db.prepare<[number, Buffer]>('UPDATE chain_head SET gateway_seq = ?, head_hash = ? WHERE id = 1'),
+    insertRecord: db.prepare<[number, Buffer, Buffer, Buffer, Buffer, Buffer, number, number, string, ModeName, number]>(
+      `INSERT INTO records (gateway_seq, previous_hash, record_hash, record, transfer_id, voucher_id, voucher_seq,
+         amount_minor, currency, mode, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    record: db.prepare<[number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE gateway_seq = ?`),
+    recordsFrom: db.prepare<[number, number], RecordRow>(
+      `SELECT ${RECORD_COLUMNS} FROM records WHERE gateway_seq >= ? ORDER BY gateway_seq LIMIT ?`),
+    pendingFrom: db.prepare<[number, number], RecordRow>(
+      `SELECT ${RECORD_COLUMNS} FROM records WHERE status = 'pending' AND gateway_seq > ? ORDER BY gateway_seq LIMIT ?`),
+    firstPending: db.prepare<[], { gateway_seq: number }>(
+      `SELECT gateway_seq FROM records WHERE status = 'pending' ORDER BY gateway_seq LIMIT 1`),
+    pendingTotals: db.prepare<[], { mode: ModeName; currency: string; count: number; total: number }>(
+      `SELECT mode, currency, COUNT(*) AS count, SUM(amount_minor) AS total FROM records
+       WHERE status = 'pending' GROUP BY mode, currency`),
+    exposure: db.prepare<[string], { count: number; total: number | null; oldest: number | null }>(
+      `SELECT COUNT(*) AS count, SUM(amount_minor) AS total, MIN(time_ms) AS oldest FROM records
+       WHERE status = 'pending' AND mode = 'offline' AND currency = ?`),
+    settleRecord: db.prepare<[RecordStatus, AckOutcomeName, number, number, number]>(
+      `UPDATE records SET status = ?, ack_outcome = ?, ack_reason = ?, acked_at_ms = ?
+       WHERE gateway_seq = ? AND status = 'pending'`),
+    voucherSeen: db.prepare<[Buffer], { highest_seq: number; cumulative_minor: number; consecutive_offline: number }>(
+      'SELECT highest_seq, cumulative_minor, consecutive_offline FROM voucher_state WHERE voucher_id = ?'),
+    setVoucherSeen: db.prepare<[Buffer, number, number, number, number, number]>(
+      `INSERT INTO voucher_state (voucher_id, highest_seq, cumulative_minor, consecutive_offline, expires_at_ms, updated_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (voucher_id) DO UPDATE SET highest_seq = excluded.highest_seq,
+         cumulative_minor = excluded.cumulative_minor, consecutive_offline = excluded.consecutive_offline,
+         updated_at_ms = excluded.updated_at_ms`),
+    openRequest: db.prepare<[Buffer, number, string, number]>(
+      'INSERT INTO open_requests (nonce, amount_minor, currency, time_ms) VALUES (?, ?, ?, ?)'),
+    openRequestOf: db.prepare<[Buffer], { nonce: Buffer; amount_minor: number; currency: string; time_ms: number }>(
+      'SELECT nonce, amount_minor, currency, time_ms FROM open_requests WHERE nonce = ?'),
+    forgetOldRequests: db.prepare<[number]>(
+      `DELETE FROM open_requests WHERE nonce NOT IN
+         (SELECT nonce FROM open_requests ORDER BY time_ms DESC, nonce LIMIT ?)`),
+    closeRequest: db.prepare<[Buffer]>('DELETE FROM open_requests WHERE nonce = ?'),
+    dayTotals: db.prepare<[number, number], { mode: ModeName; currency: string; count: number; total: number }>(
+      `SELECT mode, currency, COUNT(*) AS count, SUM(amount_minor) AS total FROM records
+       WHERE time_ms >= ? AND time_ms < ? AND status <> 'rejected' GROUP BY mode, currency ORDER BY currency, mode`),
+    syncState: db.prepare<[], { link: LinkState; link_changed_at_ms: number | null; last_sync_at_ms: number | null;
+      last_ack_at_ms: number | null; last_error: string | null }>(
+      'SELECT link, link_changed_at_ms, last_sync_at_ms, last_ack_at_ms, last_error FROM sync_state WHERE id = 1'),
+    setLink: db.prepare<[LinkState, number]>('UPDATE sync_state SET link = ?, link_changed_at_ms = ? WHERE id = 1'),
+    noteSync: db.prepare<[number, string | null]>('UPDATE sync_state SET last_sync_at_ms = ?, last_error = ? WHERE id = 1'),
+    noteAck: db.prepare<[number]>('UPDATE sync_state SET last_ack_at_ms = ? WHERE id = 1'),
+  }
+}
+
 export class TerminalStore {
-  private readonly statements
+  private readonly statements: ReturnType<typeof prepareStatements>
   /** Anchoring proofs of acked records, and pruning. */
   readonly proofs: ProofStore
   /** The revoked vouchers, by the hub's list serial. */
@@ -218,73 +290,7 @@ export class TerminalStore {
   private constructor(readonly db: SqliteDatabase, readonly keys: KeyPair) {
     this.proofs = new ProofStore(db)
     this.revocations = new RevocationStore(db)
-    this.statements = {
-      identity: db.prepare<[], { eui: string; public_key: Buffer; created_at_ms: number }>(
-        'SELECT eui, public_key, created_at_ms FROM identity WHERE id = 1'),
-      hub: db.prepare<[], { url: string; gateway_id: string; public_key: Buffer; provisioned_at_ms: number }>(
-        'SELECT url, gateway_id, public_key, provisioned_at_ms FROM hub WHERE id = 1'),
-      setHub: db.prepare<[string, string, Buffer, number]>(
-        `INSERT INTO hub (id, url, gateway_id, public_key, provisioned_at_ms) VALUES (1, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET url = excluded.url, gateway_id = excluded.gateway_id,
-           public_key = excluded.public_key, provisioned_at_ms = excluded.provisioned_at_ms`),
-      mqtt: db.prepare<[], { url: string; topics_json: string }>('SELECT url, topics_json FROM mqtt_settings WHERE id = 1'),
-      setMqtt: db.prepare<[string, string]>(
-        `INSERT INTO mqtt_settings (id, url, topics_json) VALUES (1, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET url = excluded.url, topics_json = excluded.topics_json`),
-      riskConfig: db.prepare<[], { config: Buffer }>('SELECT config FROM risk_config WHERE id = 1'),
-      // The serial guard is repeated in SQL: whatever the caller judged, an older config never wins.
-      setRiskConfig: db.prepare<[number, Buffer, number, number]>(
-        `INSERT INTO risk_config (id, serial, config, received_at_ms) VALUES (1, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET serial = excluded.serial, config = excluded.config,
-           received_at_ms = excluded.received_at_ms WHERE risk_config.serial < ?`),
-      chainHead: db.prepare<[], { gateway_seq: number; head_hash: Buffer }>(
-        'SELECT gateway_seq, head_hash FROM chain_head WHERE id = 1'),
-      setChainHead: db.prepare<[number, Buffer]>('UPDATE chain_head SET gateway_seq = ?, head_hash = ? WHERE id = 1'),
-      insertRecord: db.prepare<[number, Buffer, Buffer, Buffer, Buffer, Buffer, number, number, string, ModeName, number]>(
-        `INSERT INTO records (gateway_seq, previous_hash, record_hash, record, transfer_id, voucher_id, voucher_seq,
-           amount_minor, currency, mode, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      record: db.prepare<[number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE gateway_seq = ?`),
-      recordsFrom: db.prepare<[number, number], RecordRow>(
-        `SELECT ${RECORD_COLUMNS} FROM records WHERE gateway_seq >= ? ORDER BY gateway_seq LIMIT ?`),
-      pendingFrom: db.prepare<[number, number], RecordRow>(
-        `SELECT ${RECORD_COLUMNS} FROM records WHERE status = 'pending' AND gateway_seq > ? ORDER BY gateway_seq LIMIT ?`),
-      firstPending: db.prepare<[], { gateway_seq: number }>(
-        `SELECT gateway_seq FROM records WHERE status = 'pending' ORDER BY gateway_seq LIMIT 1`),
-      pendingTotals: db.prepare<[], { mode: ModeName; currency: string; count: number; total: number }>(
-        `SELECT mode, currency, COUNT(*) AS count, SUM(amount_minor) AS total FROM records
-         WHERE status = 'pending' GROUP BY mode, currency`),
-      exposure: db.prepare<[string], { count: number; total: number | null; oldest: number | null }>(
-        `SELECT COUNT(*) AS count, SUM(amount_minor) AS total, MIN(time_ms) AS oldest FROM records
-         WHERE status = 'pending' AND mode = 'offline' AND currency = ?`),
-      settleRecord: db.prepare<[RecordStatus, AckOutcomeName, number, number, number]>(
-        `UPDATE records SET status = ?, ack_outcome = ?, ack_reason = ?, acked_at_ms = ?
-         WHERE gateway_seq = ? AND status = 'pending'`),
-      voucherSeen: db.prepare<[Buffer], { highest_seq: number; cumulative_minor: number; consecutive_offline: number }>(
-        'SELECT highest_seq, cumulative_minor, consecutive_offline FROM voucher_state WHERE voucher_id = ?'),
-      setVoucherSeen: db.prepare<[Buffer, number, number, number, number, number]>(
-        `INSERT INTO voucher_state (voucher_id, highest_seq, cumulative_minor, consecutive_offline, expires_at_ms, updated_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (voucher_id) DO UPDATE SET highest_seq = excluded.highest_seq,
-           cumulative_minor = excluded.cumulative_minor, consecutive_offline = excluded.consecutive_offline,
-           updated_at_ms = excluded.updated_at_ms`),
-      openRequest: db.prepare<[Buffer, number, string, number]>(
-        'INSERT INTO open_requests (nonce, amount_minor, currency, time_ms) VALUES (?, ?, ?, ?)'),
-      openRequestOf: db.prepare<[Buffer], { nonce: Buffer; amount_minor: number; currency: string; time_ms: number }>(
-        'SELECT nonce, amount_minor, currency, time_ms FROM open_requests WHERE nonce = ?'),
-      forgetOldRequests: db.prepare<[number]>(
-        `DELETE FROM open_requests WHERE nonce NOT IN
-           (SELECT nonce FROM open_requests ORDER BY time_ms DESC, nonce LIMIT ?)`),
-      closeRequest: db.prepare<[Buffer]>('DELETE FROM open_requests WHERE nonce = ?'),
-      dayTotals: db.prepare<[number, number], { mode: ModeName; currency: string; count: number; total: number }>(
-        `SELECT mode, currency, COUNT(*) AS count, SUM(amount_minor) AS total FROM records
-         WHERE time_ms >= ? AND time_ms < ? AND status <> 'rejected' GROUP BY mode, currency ORDER BY currency, mode`),
-      syncState: db.prepare<[], { link: LinkState; link_changed_at_ms: number | null; last_sync_at_ms: number | null;
-        last_ack_at_ms: number | null; last_error: string | null }>(
-        'SELECT link, link_changed_at_ms, last_sync_at_ms, last_ack_at_ms, last_error FROM sync_state WHERE id = 1'),
-      setLink: db.prepare<[LinkState, number]>('UPDATE sync_state SET link = ?, link_changed_at_ms = ? WHERE id = 1'),
-      noteSync: db.prepare<[number, string | null]>('UPDATE sync_state SET last_sync_at_ms = ?, last_error = ? WHERE id = 1'),
-      noteAck: db.prepare<[number]>('UPDATE sync_state SET last_ack_at_ms = ? WHERE id = 1'),
-    }
+    this.statements = prepareStatements(db)
 
     this.appendTransaction = db.transaction((input: AppendPayment) => this.appendInTransaction(input))
     this.ackTransaction = db.transaction((ack: AckBody, nowMs: number) => this.applyAckInTransaction(ack, nowMs))

@@ -10,7 +10,7 @@ import { GatewayStore } from '../../hub/gateways/store'
 import { onlineRequestRoute, RecordBatchRoute } from '../../hub/mqtt-side'
 import { Refunds } from '../../hub/refunds/refunds'
 import { RefundStore } from '../../hub/refunds/store'
-import { boundedIngest, holdSettlements } from './ingest/bounded-ingest'
+import { boundedIngest, holdSettlements, twoGatewaysWithAPayment } from './ingest/bounded-ingest'
 import { ingestWorld } from './ingest/world'
 
 function capturedLog() {
@@ -34,11 +34,7 @@ function recordingPublish() {
 t.test('a batch the ingest refuses as QUEUE_FULL is logged and left unacked; sent again, it is acked', async t => {
   const w = await ingestWorld(t)
   const ingest = boundedIngest(t, w, 1)
-  const first = await w.addGateway('00000000000000C1')
-  const second = await w.addGateway('00000000000000C2')
-  const customer = await w.addCustomer(10_000, 9_000)
-  first.append(w.pay(customer.phone, first, 100))
-  second.append(w.pay(customer.phone, second, 200))
+  const { first, second } = await twoGatewaysWithAPayment(w, '00000000000000C1', '00000000000000C2')
   const { lines, log } = capturedLog()
   const { published, publish } = recordingPublish()
   const route = new RecordBatchRoute(ingest, publish, log)

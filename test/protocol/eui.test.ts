@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { EUI_LENGTH_BYTES, euiFromBytes, euiToBytes, isEui, parseEui } from '../../protocol/eui'
-import { ProtocolError } from '../../protocol/errors'
+import { expectOnlyProtocolError, mutatedText } from '../helpers/mutations'
 
 const SEED = 20240607
 const CANONICAL = '0011223344AABBCC'
@@ -9,29 +9,8 @@ const CANONICAL = '0011223344AABBCC'
 const eightBytes = fc.uint8Array({ minLength: EUI_LENGTH_BYTES, maxLength: EUI_LENGTH_BYTES })
 const eui = eightBytes.map(euiFromBytes)
 
-function onlyProtocolErrors(run: () => unknown): void {
-  try {
-    run()
-  } catch (error) {
-    if (!(error instanceof ProtocolError) || error.code !== 'BAD_EUI') throw error
-  }
-}
-
-// Edits a valid spelling a few characters at a time, with characters likely to confuse a parser.
+// Characters likely to confuse a parser, for editing valid spellings.
 const confusing = fc.constantFrom('-', ':', '0', 'f', 'F', 'g', ' ', '\n', '/', '+', 'é', '\u0000', '--')
-const mutation = fc.record({ at: fc.nat(), kind: fc.constantFrom('replace', 'insert', 'delete'), text: confusing })
-function mutated(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
-  return fc.tuple(valid, fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([text, edits]) => {
-    let out = text
-    for (const edit of edits) {
-      const at = out.length === 0 ? 0 : edit.at % out.length
-      if (edit.kind === 'replace') out = out.slice(0, at) + edit.text + out.slice(at + 1)
-      else if (edit.kind === 'insert') out = out.slice(0, at) + edit.text + out.slice(at)
-      else out = out.slice(0, at) + out.slice(at + 1)
-    }
-    return out
-  })
-}
 const spelled = fc.tuple(eui, fc.constantFrom('', '-', ':'), fc.boolean()).map(([value, separator, lower]) => {
   const text = value.match(/../g)!.join(separator)
   return lower ? text.toLowerCase() : text
@@ -111,8 +90,8 @@ t.test('every accepted spelling parses to a canonical EUI', async (t) => {
 
 t.test('fuzzed input only ever raises ProtocolError BAD_EUI', async (t) => {
   fc.assert(
-    fc.property(fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), mutated(spelled)), (text) => {
-      onlyProtocolErrors(() => {
+    fc.property(fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), mutatedText(spelled, confusing)), (text) => {
+      expectOnlyProtocolError('BAD_EUI', () => {
         const parsed = parseEui(text)
         if (!isEui(parsed)) throw new Error(`parseEui returned a non-canonical ${parsed}`)
       })
@@ -121,14 +100,14 @@ t.test('fuzzed input only ever raises ProtocolError BAD_EUI', async (t) => {
   )
   fc.assert(
     fc.property(fc.anything(), (value) => {
-      onlyProtocolErrors(() => parseEui(value as string))
-      onlyProtocolErrors(() => euiToBytes(value as string))
-      onlyProtocolErrors(() => euiFromBytes(value as Uint8Array))
+      expectOnlyProtocolError('BAD_EUI', () => parseEui(value as string))
+      expectOnlyProtocolError('BAD_EUI', () => euiToBytes(value as string))
+      expectOnlyProtocolError('BAD_EUI', () => euiFromBytes(value as Uint8Array))
     }),
     { seed: SEED, numRuns: 2000 },
   )
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 20 }), (bytes) => onlyProtocolErrors(() => euiFromBytes(bytes))),
+    fc.property(fc.uint8Array({ maxLength: 20 }), (bytes) => expectOnlyProtocolError('BAD_EUI', () => euiFromBytes(bytes))),
     { seed: SEED, numRuns: 2000 },
   )
   t.pass('no other exception')

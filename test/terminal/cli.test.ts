@@ -12,23 +12,13 @@ import { TerminalEmitter } from '../../terminal/events'
 import { PaymentTerminal } from '../../terminal/payment'
 import { dataFiles, TerminalStore } from '../../terminal/store/store'
 import { customerWithVoucher } from '../hub/e2e/running-hub'
-import { hubWithGatewayToken } from './cli-world'
+import { hubWithGatewayToken, testCliIo } from './cli-world'
 import { FixedAuthorizer, RecordingDisplay, RecordingPrinter, phoneLink } from './fixtures'
 
 function cli(overrides: Partial<CliIo> = {}) {
   const out: string[] = []
   const err: string[] = []
-  const io: CliIo = {
-    out: text => { out.push(text) },
-    err: text => { err.push(text) },
-    env: {},
-    clock: systemClock,
-    random: systemRandom,
-    fetch: (url, init) => fetch(url, init),
-    stopSignal: () => Promise.resolve(),
-    syncOptions: { reconnectInitialMs: 20, reconnectMaxMs: 200 },
-    ...overrides,
-  }
+  const io = testCliIo({ out: text => { out.push(text) }, err: text => { err.push(text) } }, overrides)
   return {
     io,
     async run(...argv: string[]) {

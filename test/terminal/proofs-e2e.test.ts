@@ -1,5 +1,4 @@
 import t from 'tap'
-import { Writable } from 'node:stream'
 import { join } from 'node:path'
 import pino from 'pino'
 import { equalBytes } from '../../protocol/bytes'
@@ -8,33 +7,13 @@ import { startHub, type RunningHub } from '../../hub/server'
 import type { PaymentOutcome } from '../../terminal/payment'
 import { TerminalStore, type StoredRecord } from '../../terminal/store/store'
 import { hubConfig } from '../hub/e2e/running-hub'
+import { watchedLog } from '../hub/helpers/watched-log'
 import { HUB_CHAIN_KEY, testChain, type TestChain } from '../hub/anchor/world'
 import {
   attachTerminal, customerWithVoucher, merchantBalance, OPERATOR, provisionedTerminal, Rest, shutDown, type WorldTerminal,
 } from './hub-world'
 
 const ANCHOR_FAST = { batchAge_ms: 0, tickInterval_ms: 20 }
-
-/** A log that resolves `seen(message)` once a line with that message is written. */
-function watchedLog() {
-  const waiting = new Map<string, () => void>()
-  const lines: string[] = []
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line === '') continue
-        const { msg } = JSON.parse(line) as { msg: string }
-        lines.push(msg)
-        waiting.get(msg)?.()
-      }
-      callback()
-    },
-  })
-  return {
-    log: pino({ level: 'info' }, sink),
-    seen: (message: string) => lines.includes(message) ? Promise.resolve() : new Promise<void>(resolve => waiting.set(message, resolve)),
-  }
-}
 
 function startChainHub(dir: string, chain: TestChain | undefined, log?: pino.Logger): Promise<RunningHub> {
   const chainConfig = chain === undefined ? {} : {

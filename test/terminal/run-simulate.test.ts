@@ -8,27 +8,17 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { main, type CliIo } from '../../terminal/cli'
-import { systemClock, systemRandom } from '../../protocol/clock'
+import { systemRandom } from '../../protocol/clock'
 import { TerminalStore } from '../../terminal/store/store'
 import { SimulatedCounterHost, SIMULATED_PORTS } from '../../simulator/counter/host'
 import { OPERATOR } from '../hub/e2e/running-hub'
-import { hubWithGatewayToken } from './cli-world'
+import { hubWithGatewayToken, testCliIo } from './cli-world'
 import { keyAndTap, Transcript } from '../helpers/transcript'
 
 function cliIo(overrides: Partial<CliIo>): { io: CliIo; out: Transcript; err: Transcript } {
   const out = new Transcript()
   const err = new Transcript()
-  const io: CliIo = {
-    out: text => out.add(text),
-    err: text => err.add(text),
-    env: {},
-    clock: systemClock,
-    random: systemRandom,
-    fetch: (url, init) => fetch(url, init),
-    stopSignal: () => Promise.resolve(),
-    syncOptions: { reconnectInitialMs: 20, reconnectMaxMs: 200 },
-    ...overrides,
-  }
+  const io = testCliIo({ out: text => out.add(text), err: text => err.add(text) }, overrides)
   return { io, out, err }
 }
 

@@ -3,6 +3,7 @@
 
 import { MockBinding } from '@serialport/binding-mock'
 import { SerialPortMock } from 'serialport'
+import { ManualClock } from '../../../protocol/clock'
 import type { JoinAnswer, JoinRequest, LoraRadio, RadioDownlink, Uplink, UplinkAnswer } from '../../../simulator/lora/radio'
 
 export const SETTINGS = Object.freeze({ region: 'EU868', devEui: '70B3D57ED0051A2B', appEui: '0000000000000001', appKey: '2B7E151628AED2A6ABF7158809CF4F3C' } as const)
@@ -27,6 +28,22 @@ export function whenOpen(port: SerialPortMock): Promise<void> {
     port.once('open', () => resolve())
     port.once('error', reject)
   })
+}
+
+/** A modem driver and its emulator on one fresh MockBinding port, over a scripted radio and a manual clock. */
+export async function openModem<Emulator, Modem extends { close(): unknown }>(
+  t: { teardown(fn: () => unknown): void },
+  baudRate: number,
+  make: { emulator(port: SerialPortMock, radio: ScriptedRadio): Emulator; modem(port: SerialPortMock, clock: ManualClock): Modem },
+) {
+  const port = await openMockPort(t, baudRate)
+  const radio = new ScriptedRadio()
+  const emulator = make.emulator(port, radio)
+  await whenOpen(port)
+  const clock = new ManualClock(0)
+  const modem = make.modem(port, clock)
+  t.teardown(() => modem.close())
+  return { port, radio, emulator, clock, modem }
 }
 
 /** What the host has written so far, as text. */

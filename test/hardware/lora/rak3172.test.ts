@@ -4,19 +4,14 @@ import { once } from 'node:events'
 import { Rak3172, parseRui3Line, RAK3172_BAUD_RATE } from '../../../hardware/lora/rak3172'
 import { LoraError, MAX_PAYLOAD_BYTES, type LoraDownlink, type LoraRegion } from '../../../hardware/lora/modem'
 import { Rak3172Emulator, type Rak3172Dialect } from '../../../simulator/lora/rak3172-emulator'
-import { ManualClock } from '../../../protocol/clock'
 import { timersSet } from '../../helpers/clock'
-import { SETTINGS, ScriptedRadio, openMockPort, whenOpen, written } from './fixtures'
+import { SETTINGS, openModem, written } from './fixtures'
 
 async function setup(t: { teardown(fn: () => unknown): void }, options: { dialect?: Partial<Rak3172Dialect>; dataRate?: number } = {}) {
-  const port = await openMockPort(t, RAK3172_BAUD_RATE)
-  const radio = new ScriptedRadio()
-  const emulator = new Rak3172Emulator(port, { radio, ...options })
-  await whenOpen(port)
-  const clock = new ManualClock(0)
-  const modem = new Rak3172(port, clock)
-  t.teardown(() => modem.close())
-  return { port, radio, emulator, clock, modem }
+  return openModem(t, RAK3172_BAUD_RATE, {
+    emulator: (port, radio) => new Rak3172Emulator(port, { radio, ...options }),
+    modem: (port, clock) => new Rak3172(port, clock),
+  })
 }
 
 t.test('joins by OTAA with the RUI3 command sequence and reads the data rate', async (t) => {

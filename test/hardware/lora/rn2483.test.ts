@@ -4,19 +4,14 @@ import { once } from 'node:events'
 import { Rn2483, RN2483_BAUD_RATE, parseRn2483Line, type Rn2483ErrorWord } from '../../../hardware/lora/rn2483'
 import { MAX_PAYLOAD_BYTES, type LoraDownlink, type LoraErrorCode } from '../../../hardware/lora/modem'
 import { Rn2483Emulator } from '../../../simulator/lora/rn2483-emulator'
-import { ManualClock } from '../../../protocol/clock'
 import { timersSet } from '../../helpers/clock'
-import { SETTINGS, ScriptedRadio, openMockPort, whenOpen, written } from './fixtures'
+import { SETTINGS, openModem, written } from './fixtures'
 
 async function setup(t: { teardown(fn: () => unknown): void }, options: { dataRate?: number; lineEnding?: '\r\n' | '\n' } = {}) {
-  const port = await openMockPort(t, RN2483_BAUD_RATE)
-  const radio = new ScriptedRadio()
-  const emulator = new Rn2483Emulator(port, { radio, ...options })
-  await whenOpen(port)
-  const clock = new ManualClock(0)
-  const modem = new Rn2483(port, clock)
-  t.teardown(() => modem.close())
-  return { port, radio, emulator, clock, modem }
+  return openModem(t, RN2483_BAUD_RATE, {
+    emulator: (port, radio) => new Rn2483Emulator(port, { radio, ...options }),
+    modem: (port, clock) => new Rn2483(port, clock),
+  })
 }
 
 t.test('joins by OTAA with the mac commands and reads the data rate', async (t) => {

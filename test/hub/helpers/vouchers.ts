@@ -1,13 +1,29 @@
-// Vouchers written straight to a hub's table, many at once, for the revocation tests: issuing
-// thousands through the REST API and the ledger would be slow, and the caps would refuse them.
+// Customers for the voucher tests: one with a funded XOF wallet, or many vouchers written straight to
+// a hub's table (issuing thousands through the REST API and the ledger would be slow, and the caps
+// would refuse them).
 
 import { randomBytes } from 'node:crypto'
 import { toHex } from '../../../protocol/bytes'
 import { walletAccountId } from '../../../hub/accounts'
+import { cashTransferId } from '../../../hub/ledger/ids'
 import type { HubContext } from '../../../hub/context'
 import { addUser } from '../http/fixtures'
 
 let customers = 0
+
+/** A customer signing in with `email` and `password`, whose XOF wallet holds `balanceMinor` from one cash-in under `cashInKey`. */
+export async function addFundedCustomer(
+  context: HubContext, { email, password, balanceMinor, cashInKey = email }: { email: string; password: string; balanceMinor: number; cashInKey?: string },
+): Promise<{ userId: string; walletId: string }> {
+  const userId = await addUser(context, { email, password, role: 'customer' })
+  const wallet = await context.ledger.openWallet({ id: walletAccountId(userId, 'XOF'), userId, currency: 'XOF' })
+  const { external } = await context.ledger.systemAccounts('XOF')
+  await context.ledger.applyTransfers([{
+    id: cashTransferId('cash_in', wallet.id, cashInKey), kind: 'cash_in', currency: 'XOF',
+    postings: [{ accountId: external.id, amountMinor: -balanceMinor, role: 'payer' }, { accountId: wallet.id, amountMinor: balanceMinor, role: 'payee' }],
+  }])
+  return { userId, walletId: wallet.id }
+}
 
 /** `count` vouchers of a new customer expiring at `expiresAtMs`, with no hold; returns their ids (hex). */
 export async function insertVouchers(context: HubContext, count: number, expiresAtMs: number): Promise<string[]> {

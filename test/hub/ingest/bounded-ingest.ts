@@ -2,6 +2,7 @@
 // test to let them through: how a test fills the queue without timing anything.
 
 import { nodeEd25519 } from '../../../protocol/signature/node'
+import { holdCalls } from '../../helpers/gate'
 import { GatewayStore } from '../../../hub/gateways/store'
 import { feeScheduleResolver } from '../../../hub/ingest/fees'
 import { RecordIngest } from '../../../hub/ingest/ingest'
@@ -24,21 +25,17 @@ export function boundedIngest(t: Tap, w: World, jobsQueued_max: number): RecordI
   })
 }
 
+/** Two gateways of the world, each with one payment of the same customer (100 and 200) in its chain. */
+export async function twoGatewaysWithAPayment(w: World, firstEui: string, secondEui: string) {
+  const first = await w.addGateway(firstEui)
+  const second = await w.addGateway(secondEui)
+  const customer = await w.addCustomer(10_000, 9_000)
+  first.append(w.pay(customer.phone, first, 100))
+  second.append(w.pay(customer.phone, second, 200))
+  return { first, second, customer }
+}
+
 /** Holds every settlement at the ledger until release(); entered() resolves once one is held. */
 export function holdSettlements(w: World): { entered(): Promise<void>; release(): void } {
-  const settle = w.ledger.settleFromHolds.bind(w.ledger)
-  let release!: () => void
-  const released = new Promise<void>(resolve => {
-    release = resolve
-  })
-  let enter!: () => void
-  const entered = new Promise<void>(resolve => {
-    enter = resolve
-  })
-  w.ledger.settleFromHolds = async inputs => {
-    enter()
-    await released
-    return settle(inputs)
-  }
-  return { entered: () => entered, release }
+  return holdCalls(w.ledger, 'settleFromHolds')
 }

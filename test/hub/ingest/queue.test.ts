@@ -2,7 +2,7 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { AckOutcome } from '../../../protocol/messages/ack'
 import { onlineAuthorizationRequestCodec } from '../../../protocol/messages/online-authorization'
-import { boundedIngest, holdSettlements } from './bounded-ingest'
+import { boundedIngest, holdSettlements, twoGatewaysWithAPayment } from './bounded-ingest'
 import { ingestWorld } from './world'
 
 const outcomes = (ack: { entries: Array<{ outcome: number }> } | null) => ack?.entries.map(e => e.outcome)
@@ -10,11 +10,7 @@ const outcomes = (ack: { entries: Array<{ outcome: number }> } | null) => ack?.e
 t.test('past its bound the ingest refuses a batch with QUEUE_FULL, keeps nothing of it, and settles it when it comes again', async t => {
   const w = await ingestWorld(t)
   const ingest = boundedIngest(t, w, 1)
-  const first = await w.addGateway('00000000000000B1')
-  const second = await w.addGateway('00000000000000B2')
-  const customer = await w.addCustomer(10_000, 9_000)
-  first.append(w.pay(customer.phone, first, 100))
-  second.append(w.pay(customer.phone, second, 200))
+  const { first, second, customer } = await twoGatewaysWithAPayment(w, '00000000000000B1', '00000000000000B2')
   const held = holdSettlements(w)
 
   const running = ingest.ingest(first.eui, first.batch())

@@ -57,6 +57,15 @@ async function ledgerWithWallets(t: Teardown): Promise<OpenLedger> {
   return ledger
 }
 
+/** Alice cashes in 5,000 and places a hold of 2,000 on voucher-1, due an hour from now, to upload within two. */
+async function placeAliceHold({ store, clock }: OpenLedger): Promise<HoldOutcome> {
+  await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
+  return store.placeHold({
+    voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 2_000,
+    expiresAtMs: clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
+  })
+}
+
 async function balances(ledger: OpenLedger): Promise<Record<string, number>> {
   const rows = ledger.database.prepare('SELECT id, balance_minor FROM accounts ORDER BY id').all() as
     Array<{ id: string; balance_minor: number }>
@@ -231,12 +240,8 @@ t.test('reopening the file keeps every balance, transfer and hold, and retries s
 
 t.test('a hold sets the limit aside; payments settle from it, beyond it as recorded debt', async t => {
   const ledger = await ledgerWithWallets(t)
-  const { store, clock } = ledger
-  await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
-  const placed = await store.placeHold({
-    voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 2_000,
-    expiresAtMs: clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
-  })
+  const { store } = ledger
+  const placed = await placeAliceHold(ledger)
   t.equal(placed.status, 'applied')
   t.equal(placed.transferId, holdTransferId('place', 'voucher-1'))
   t.equal((await store.account('alice'))?.balanceMinor, 3_000)
@@ -284,12 +289,8 @@ t.test('a double-spend excess charged on its own is the one plain transfer that 
 
 t.test('settling the same record again is "exists"; another record under its id is "conflict"', async t => {
   const ledger = await ledgerWithWallets(t)
-  const { store, clock } = ledger
-  await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
-  await store.placeHold({
-    voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 2_000,
-    expiresAtMs: clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
-  })
+  const { store } = ledger
+  await placeAliceHold(ledger)
   const record = settlement(idOf('record-1'), 'voucher-1', 1_500)
   await store.settleFromHolds([record])
   const before = { balances: await balances(ledger), rows: rowCounts(ledger) }
@@ -334,11 +335,7 @@ t.test('placing the same voucher again is "exists"; other terms under its id are
 t.test('a hold is released only after its upload deadline, once, and later payments become debt', async t => {
   const ledger = await ledgerWithWallets(t)
   const { store, clock } = ledger
-  await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
-  await store.placeHold({
-    voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 2_000,
-    expiresAtMs: clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
-  })
+  await placeAliceHold(ledger)
   await store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 500)])
 
   const early = await store.releaseHold('voucher-1')

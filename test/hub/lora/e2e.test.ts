@@ -23,6 +23,26 @@ const EUI = '70B3D57ED0051A2B'
 const APP_KEY = '2B7E151628AED2A6ABF7158809CF4F3C'
 const APPLICATION_ID = '17c82e96-be03-4f38-aef3-f83d48582d97'
 
+/** The terminal's LoRa reporter over an emulated RAK3172 on `path`, joined to `lns`, its report interval on a manual clock. */
+async function joinedReporter(
+  t: { teardown(fn: () => unknown): void }, lns: SimulatedNetworkServer,
+  terminal: Awaited<ReturnType<typeof provisionedTerminal>>, path: string, online: boolean,
+) {
+  const emulated = await openEmulatedModem({ model: 'rak3172', radio: lns, path, clock: systemClock })
+  t.teardown(async () => {
+    await emulated.close()
+    MockBinding.reset()
+  })
+  await emulated.modem.join({ region: 'EU868', devEui: EUI, appEui: '0000000000000001', appKey: APP_KEY })
+  // The report interval moves by hand; the modem's replies keep the system's time.
+  const clock = new ManualClock(Date.now())
+  const reporter = new LoraReporter({
+    store: terminal.store, events: terminal.events, modem: emulated.modem, clock, ed25519: nodeEd25519,
+    online, settings: { interval_ms: 60_000, uplinkPort: 10, downlinkPort: 11 },
+  })
+  return { clock, reporter }
+}
+
 t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hears a revocation back', async t => {
   const dir = t.testdir()
   const broker = await startLoopbackBroker()
@@ -51,18 +71,7 @@ t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hea
   const customer = await customerWithVoucher(operator, 'lora@phone.example', 50_000, '20000')
   for (const amount of [1_500, 2_250]) t.equal((await terminal.pay(customer.phone, amount, 'force-offline')).kind, 'approved')
 
-  const emulated = await openEmulatedModem({ model: 'rak3172', radio: lns, path: '/dev/ttyLoraE2E', clock: systemClock })
-  t.teardown(async () => {
-    await emulated.close()
-    MockBinding.reset()
-  })
-  await emulated.modem.join({ region: 'EU868', devEui: EUI, appEui: '0000000000000001', appKey: APP_KEY })
-  // The report interval moves by hand; the modem's replies keep the system's time.
-  const clock = new ManualClock(Date.now())
-  const reporter = new LoraReporter({
-    store: terminal.store, events: terminal.events, modem: emulated.modem, clock, ed25519: nodeEd25519,
-    online: terminal.sync.online, settings: { interval_ms: 60_000, uplinkPort: 10, downlinkPort: 11 },
-  })
+  const { clock, reporter } = await joinedReporter(t, lns, terminal, '/dev/ttyLoraE2E', terminal.sync.online)
   reporter.start()
   t.teardown(() => reporter.stop())
   t.equal(clock.pendingTimers, 1, 'the IP link is down: the reporter runs')
@@ -129,18 +138,7 @@ t.test('a terminal behind hears the whole revocation list over LoRa, every vouch
   const ids = await insertVouchers(hub.context, 300, hub.context.clock.nowMs() + 24 * 60 * 60 * 1000)
   await voucherServices(hub.context).revocations.revoke(ids, 'revoked before the terminal reported')
 
-  const emulated = await openEmulatedModem({ model: 'rak3172', radio: lns, path: '/dev/ttyLoraBehind', clock: systemClock })
-  t.teardown(async () => {
-    await emulated.close()
-    MockBinding.reset()
-  })
-  await emulated.modem.join({ region: 'EU868', devEui: EUI, appEui: '0000000000000001', appKey: APP_KEY })
-  // The report interval moves by hand; the modem's replies keep the system's time.
-  const clock = new ManualClock(Date.now())
-  const reporter = new LoraReporter({
-    store: terminal.store, events: terminal.events, modem: emulated.modem, clock, ed25519: nodeEd25519,
-    online: false, settings: { interval_ms: 60_000, uplinkPort: 10, downlinkPort: 11 },
-  })
+  const { clock, reporter } = await joinedReporter(t, lns, terminal, '/dev/ttyLoraBehind', false)
   reporter.start()
   t.teardown(() => reporter.stop())
 

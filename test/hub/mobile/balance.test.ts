@@ -2,7 +2,7 @@ import t from 'tap'
 import { toBase64 } from '../../../protocol/bytes'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { errorOf, seededRandom } from '../http/fixtures'
-import { call, fundedWallet, mobileUser, restHub, type MobileUser, type RestHub } from '../users/fixtures'
+import { call, fatouAndMoussa, fundedWallet, mobileUser, restHub, type MobileUser, type RestHub } from '../users/fixtures'
 
 const random = seededRandom('devices')
 
@@ -14,11 +14,7 @@ async function bindDevice(hub: RestHub, user: MobileUser, imei: string): Promise
 }
 
 t.test('the balance behind a device is for the device’s own user, by path or by body', async (t) => {
-  const hub = await restHub(t)
-  const fatou = await mobileUser(hub)
-  const moussa = await mobileUser(hub)
-  const wallet = await fundedWallet(hub.app, hub.operator, fatou, 'XOF', '4200')
-  await fundedWallet(hub.app, hub.operator, moussa, 'XOF', '999999')
+  const { hub, fatou, moussa, wallet } = await fatouAndMoussa(t, '4200', '999999')
   await bindDevice(hub, fatou, '356938035643809')
   await bindDevice(hub, moussa, '490154203237518')
 

@@ -7,6 +7,7 @@ import { GatewayStore } from '../../../hub/gateways/store'
 import { REFUND_JOBS_MAX, Refunds } from '../../../hub/refunds/refunds'
 import { RefundStore } from '../../../hub/refunds/store'
 import { CURRENCY, ingestWorld } from '../ingest/world'
+import { holdCalls } from '../../helpers/gate'
 
 t.test('past REFUND_JOBS_MAX a refund request is refused with QUEUE_FULL and moves nothing; those queued are answered', async t => {
   const w = await ingestWorld(t)
@@ -26,22 +27,9 @@ t.test('past REFUND_JOBS_MAX a refund request is refused with QUEUE_FULL and mov
   }, gateway.keys.secretKey, nodeEd25519))
 
   // The first refund waits at the ledger, and the queue fills behind it.
-  const read = w.ledger.transfer.bind(w.ledger)
-  let release!: () => void
-  const released = new Promise<void>(resolve => {
-    release = resolve
-  })
-  let enter!: () => void
-  const entered = new Promise<void>(resolve => {
-    enter = resolve
-  })
-  w.ledger.transfer = async id => {
-    enter()
-    await released
-    return read(id)
-  }
+  const { entered, release } = holdCalls(w.ledger, 'transfer')
   const queued = Array.from({ length: REFUND_JOBS_MAX }, () => refunds.handle(gateway.eui, request()))
-  await entered
+  await entered()
   await t.rejects(refunds.handle(gateway.eui, request()), { code: 'QUEUE_FULL' })
   release()
   const answers = await Promise.all(queued)

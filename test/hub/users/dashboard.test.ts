@@ -3,18 +3,14 @@ import { toBase64 } from '../../../protocol/bytes'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { addGateway, fundVoucher, settle } from '../money/fixtures'
 import { seededRandom } from '../http/fixtures'
-import { call, fundedWallet, mobileUser, restHub } from './fixtures'
+import { call, fatouAndMoussa, fundedWallet, restHub } from './fixtures'
 
 function dashboard(hub: Awaited<ReturnType<typeof restHub>>, as: Parameters<typeof call>[1]) {
   return call(hub.app, as, { method: 'GET', url: '/users/dashboard-infos' })
 }
 
 t.test('a customer’s dashboard: wallets, linked accounts, recent payments, waiting payments, devices, documents — their own only', async (t) => {
-  const hub = await restHub(t)
-  const fatou = await mobileUser(hub)
-  const moussa = await mobileUser(hub)
-  const wallet = await fundedWallet(hub.app, hub.operator, fatou, 'XOF', '5000')
-  await fundedWallet(hub.app, hub.operator, moussa, 'XOF', '424242')
+  const { hub, fatou, moussa, wallet } = await fatouAndMoussa(t, '5000', '424242')
   await call(hub.app, fatou, { method: 'POST', url: '/api/auth/device/pay', payload: { toPhone: moussa.phone, amount: '100' } })
   await call(hub.app, fatou, { method: 'POST', url: '/api/auth/binding', payload: { accountNo: 'SN08 0001' } })
   await call(hub.app, fatou, {

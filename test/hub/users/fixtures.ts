@@ -79,6 +79,16 @@ export async function mobileUser(hub: TestHub, fields: { phone?: string; name?: 
   return { userId: user.id, email: '', token, refreshToken, phone }
 }
 
+/** Two mobile users of a new REST hub, each with an XOF wallet holding the amount given; `wallet` is fatou's. */
+export async function fatouAndMoussa(t: Parameters<typeof testHub>[0], fatouAmount: string, moussaAmount: string) {
+  const hub = await restHub(t)
+  const fatou = await mobileUser(hub)
+  const moussa = await mobileUser(hub)
+  const wallet = await fundedWallet(hub.app, hub.operator, fatou, 'XOF', fatouAmount)
+  await fundedWallet(hub.app, hub.operator, moussa, 'XOF', moussaAmount)
+  return { hub, fatou, moussa, wallet }
+}
+
 /** A wallet for the user with `amount` cashed in by the operator, through REST. */
 export async function fundedWallet(app: FastifyInstance, operator: SignedIn, user: SignedIn, currency: string, amount: string): Promise<string> {
   const opened = await call(app, user, { method: 'POST', url: '/users/create-account', payload: { currency } })

@@ -2,13 +2,12 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { toBase64 } from '../../../protocol/bytes'
 import { nodeEd25519 } from '../../../protocol/signature/node'
-import { walletAccountId } from '../../../hub/accounts'
 import type { HubConfig } from '../../../hub/config'
-import { cashTransferId } from '../../../hub/ledger/ids'
 import { DEFAULT_VOUCHER_POLICY, judgeIssuance, type IssuanceCounts } from '../../../hub/vouchers/policy'
 import { EXPIRY_BATCH_WAIT_MS } from '../../../hub/vouchers/revocations'
 import { voucherServices } from '../../../hub/vouchers/routes'
-import { addUser, errorOf, login, testHub, type TestHub } from '../http/fixtures'
+import { errorOf, login, testHub, type TestHub } from '../http/fixtures'
+import { addFundedCustomer } from '../helpers/vouchers'
 
 const PASSWORD = 'customer password 1'
 let imeis = 0
@@ -16,13 +15,7 @@ const HOUR_MS = 60 * 60 * 1000
 
 /** A customer of `hub` with `balanceMinor` XOF, and the REST calls a phone makes. */
 async function customerOf(hub: TestHub, email: string, balanceMinor: number) {
-  const userId = await addUser(hub.context, { email, password: PASSWORD, role: 'customer' })
-  const wallet = await hub.context.ledger.openWallet({ id: walletAccountId(userId, 'XOF'), userId, currency: 'XOF' })
-  const { external } = await hub.context.ledger.systemAccounts('XOF')
-  await hub.context.ledger.applyTransfers([{
-    id: cashTransferId('cash_in', wallet.id, email), kind: 'cash_in', currency: 'XOF',
-    postings: [{ accountId: external.id, amountMinor: -balanceMinor, role: 'payer' }, { accountId: wallet.id, amountMinor: balanceMinor, role: 'payee' }],
-  }])
+  const { userId, walletId } = await addFundedCustomer(hub.context, { email, password: PASSWORD, balanceMinor })
   // Signed in again once the token is half a day old: the tests step the clock past a token's life.
   let token: { value: string; atMs: number } | undefined
   const headers = async () => {
@@ -33,7 +26,7 @@ async function customerOf(hub: TestHub, email: string, balanceMinor: number) {
   }
   return {
     userId,
-    wallet: wallet.id,
+    wallet: walletId,
     async bind(): Promise<string> {
       const imei = String(++imeis).padStart(15, '35')
       const bound = await hub.app.inject({

@@ -9,10 +9,8 @@ import { revocationDeltaCodec } from '../../../protocol/messages/revocation-delt
 import { revocationListCodec } from '../../../protocol/messages/revocation-list'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { REVOCATIONS_TOPIC, gatewayTopic } from '../../../protocol/topics'
-import { walletAccountId } from '../../../hub/accounts'
 import type { PublishedMessage } from '../../../hub/bus'
 import type { HubConfig } from '../../../hub/config'
-import { cashTransferId } from '../../../hub/ledger/ids'
 import { openDatabase } from '../../../hub/store/database'
 import { MIGRATIONS } from '../../../hub/store/migrations'
 import { CATCH_UP_ANSWER_INTERVAL_MS, planCatchUp } from '../../../hub/vouchers/revocation-catch-up'
@@ -22,21 +20,15 @@ import {
 import { voucherServices } from '../../../hub/vouchers/routes'
 import { judgeRevocationDelta, judgeRevocationList, type Trust } from '../../../terminal/hub-messages'
 import { TerminalStore } from '../../../terminal/store/store'
-import { addUser, errorOf, login, testContext, testHub, type Tap, type TestHub } from '../http/fixtures'
-import { insertVouchers } from '../helpers/vouchers'
+import { errorOf, login, testContext, testHub, type Tap, type TestHub } from '../http/fixtures'
+import { addFundedCustomer, insertVouchers } from '../helpers/vouchers'
 
 const PASSWORD = 'customer password 1'
 const DAY_MS = 24 * 60 * 60 * 1000
 let devicesBound = 0
 
 async function customerOf(hub: TestHub, email: string, balanceMinor: number) {
-  const userId = await addUser(hub.context, { email, password: PASSWORD, role: 'customer' })
-  const wallet = await hub.context.ledger.openWallet({ id: walletAccountId(userId, 'XOF'), userId, currency: 'XOF' })
-  const { external } = await hub.context.ledger.systemAccounts('XOF')
-  await hub.context.ledger.applyTransfers([{
-    id: cashTransferId('cash_in', wallet.id, email), kind: 'cash_in', currency: 'XOF',
-    postings: [{ accountId: external.id, amountMinor: -balanceMinor, role: 'payer' }, { accountId: wallet.id, amountMinor: balanceMinor, role: 'payee' }],
-  }])
+  await addFundedCustomer(hub.context, { email, password: PASSWORD, balanceMinor })
   const headers = { authorization: `Bearer ${(await login(hub.app, email, PASSWORD)).json().token}` }
   return {
     async bind(): Promise<string> {

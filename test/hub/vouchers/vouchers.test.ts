@@ -6,29 +6,24 @@ import { revocationDeltaCodec } from '../../../protocol/messages/revocation-delt
 import { voucherCodec } from '../../../protocol/messages/voucher'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { REVOCATIONS_TOPIC } from '../../../protocol/topics'
-import { walletAccountId } from '../../../hub/accounts'
 import type { PublishedMessage } from '../../../hub/bus'
-import { cashTransferId } from '../../../hub/ledger/ids'
 import { DEVICES_PER_USER_MAX } from '../../../hub/vouchers/devices'
 import { addUser, errorOf, login, testHub } from '../http/fixtures'
 import { ingestWorld } from '../ingest/world'
 import { IDENTITY_KEY, NO_SECRET_SIGNATURE, SMALL_ORDER_ENCODINGS, rawNodeVerify } from '../../helpers/small-order'
+import { addFundedCustomer } from '../helpers/vouchers'
 
 const PASSWORD = 'customer password 1'
 
 async function customerHub(t: Parameters<typeof testHub>[0]) {
   const hub = await testHub(t)
-  const userId = await addUser(hub.context, { email: 'fatou@phone.example', password: PASSWORD, role: 'customer' })
+  const { userId, walletId } = await addFundedCustomer(hub.context, {
+    email: 'fatou@phone.example', password: PASSWORD, balanceMinor: 10_000, cashInKey: 'seed',
+  })
   const token: string = (await login(hub.app, 'fatou@phone.example', PASSWORD)).json().token
   const headers = { authorization: `Bearer ${token}` }
-  const wallet = await hub.context.ledger.openWallet({ id: walletAccountId(userId, 'XOF'), userId, currency: 'XOF' })
-  const { external } = await hub.context.ledger.systemAccounts('XOF')
-  await hub.context.ledger.applyTransfers([{
-    id: cashTransferId('cash_in', wallet.id, 'seed'), kind: 'cash_in', currency: 'XOF',
-    postings: [{ accountId: external.id, amountMinor: -10_000, role: 'payer' }, { accountId: wallet.id, amountMinor: 10_000, role: 'payee' }],
-  }])
   const keys = nodeEd25519.keyPairFromSeed(randomBytes(32))
-  return { ...hub, userId, headers, wallet: wallet.id, keys }
+  return { ...hub, userId, headers, wallet: walletId, keys }
 }
 
 t.test('a bound phone gets a hub-signed voucher backed by a hold on its wallet', async t => {
