@@ -4,7 +4,7 @@
 import { toHex } from '../../protocol/bytes'
 import type { RandomBytes } from '../../protocol/clock'
 import type { SqliteDatabase } from '../store/database'
-import type { Role } from '../users/roles'
+import type { Role } from '../http/roles'
 
 export const GATEWAY_STATUSES = ['available', 'assigned', 'provisioned', 'retired'] as const
 /** available: in the catalog; assigned: has an owner; provisioned: has its key; retired: kept for audit only. */

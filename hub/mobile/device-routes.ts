@@ -12,13 +12,12 @@ import { AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, amountsAsStrings, call
 import { paymentCodeMessage } from '../notify/message'
 import { TRANSACTION_STATUSES, TransactionHistory } from '../transactions/history'
 import { mobilePaymentTransferId } from '../transactions/ids'
-import {
-  HISTORY_QUERY_PROPERTIES, USER_TRANSACTION_SCHEMA, historyWindowMs, pageSchema, userTransactionReply, type HistoryQuery,
-} from '../transactions/routes'
+import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/replies'
+import { HISTORY_QUERY_PROPERTIES, historyWindowMs, pageSchema, type HistoryQuery } from '../transactions/schemas'
 import { settleWalletTransfer } from '../transactions/transfer'
-import { ROLES } from '../users/roles'
+import { ROLES } from '../http/roles'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
-import { AUTH_BODY_LIMIT_BYTES } from '../users/routes'
+import { AUTH_BODY_LIMIT_BYTES } from '../users/schemas'
 import { UserStore } from '../users/store'
 import { DeviceStore, type Device } from '../vouchers/devices'
 import { WALLET_REPLY_SCHEMA, walletReply, walletsOf, type WalletReply } from './accounts'

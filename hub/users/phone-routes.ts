@@ -9,34 +9,14 @@ import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { absentBodyAsEmpty } from './optional-body'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from './phone'
 import {
-  PHONE_CODE_DIGITS, PHONE_CODE_LIFETIME_MS, PHONE_CODE_SENDS, PHONE_CODE_WRONG_MAX, PhoneVerification, type CodeSent,
+  PHONE_CODE_LIFETIME_MS, PHONE_CODE_SENDS, PHONE_CODE_WRONG_MAX, PhoneVerification,
 } from './phone-verification'
-import { USER_REPLY_SCHEMA, userReply, type UserReply } from './replies'
-import { ROLES } from './roles'
-import { AUTH_BODY_LIMIT_BYTES } from './routes'
+import {
+  CODE_SENT_REPLY_SCHEMA, codeSentReply, USER_REPLY_SCHEMA, userReply, type CodeSentReply, type UserReply,
+} from './replies'
+import { ROLES } from '../http/roles'
+import { AUTH_BODY_LIMIT_BYTES, PHONE_CODE_SCHEMA } from './schemas'
 import { UserStore } from './store'
-
-/** The code as the SMS gives it. */
-export const PHONE_CODE_SCHEMA = { type: 'string', pattern: `^[0-9]{${PHONE_CODE_DIGITS}}$` } as const
-
-export const CODE_SENT_REPLY_SCHEMA = {
-  type: 'object',
-  required: ['phone', 'expiresAt'],
-  additionalProperties: false,
-  properties: {
-    phone: { type: 'string', description: 'the number the code went to, E.164' },
-    expiresAt: { type: 'string', format: 'date-time', description: 'the code works until then' },
-  },
-} as const
-
-export interface CodeSentReply {
-  phone: string
-  expiresAt: string
-}
-
-export function codeSentReply(sent: CodeSent): CodeSentReply {
-  return { phone: sent.phone, expiresAt: new Date(sent.codeExpiresAtMs).toISOString() }
-}
 
 const LIMITS_TEXT = `A code works ${PHONE_CODE_LIFETIME_MS / 60_000} minutes, and ${PHONE_CODE_WRONG_MAX} wrong tries end it; ` +
   `at most ${PHONE_CODE_SENDS.perNumberMax} codes go to one number, and ${PHONE_CODE_SENDS.perClaimantMax} for one account, ` +

@@ -15,7 +15,7 @@ import { parseConfig, type HubConfig } from '../../../hub/config'
 import type { HubContext } from '../../../hub/context'
 import { openDatabase } from '../../../hub/store/database'
 import { createPasswordHasher, type ScryptCost } from '../../../hub/users/passwords'
-import type { Role } from '../../../hub/users/roles'
+import type { Role } from '../../../hub/http/roles'
 import { UserStore, newUserId } from '../../../hub/users/store'
 
 /** Enough to exercise scrypt without spending a test's time on it. */

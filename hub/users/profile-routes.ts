@@ -6,19 +6,13 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { HubContext } from '../context'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
-import { printableLine } from '../http/text'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from './phone'
 import { PhoneVerification } from './phone-verification'
 import { USER_REPLY_SCHEMA, userReply, type UserReply } from './replies'
-import { ROLES } from './roles'
-import { AUTH_BODY_LIMIT_BYTES } from './routes'
+import { ROLES } from '../http/roles'
+import { AUTH_BODY_LIMIT_BYTES, FULL_NAME_SCHEMA } from './schemas'
 import { UserStore } from './store'
-
-export const FULL_NAME_LENGTH_MAX = 200
-
-/** A person's full name, as every route that takes one checks it. */
-export const FULL_NAME_SCHEMA = printableLine(FULL_NAME_LENGTH_MAX)
 
 interface UpdateAccountBody {
   fullName?: string

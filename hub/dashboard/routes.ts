@@ -15,10 +15,10 @@ import { MobilePayments } from '../mobile/payments'
 import { Outbox } from '../notify/outbox'
 import { OrderStore } from '../orders/store'
 import { TransactionHistory } from '../transactions/history'
-import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/routes'
+import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/replies'
 import type { SqliteDatabase } from '../store/database'
-import { ROLES } from './roles'
-import { UserStore } from './store'
+import { ROLES } from '../http/roles'
+import { UserStore } from '../users/store'
 
 export const RECENT_TRANSACTIONS_MAX = 5
 export const REVENUE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000
