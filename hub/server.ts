@@ -10,25 +10,22 @@ import { buildApp } from './app'
 import { ProofPublisher } from './anchor/proof-publisher'
 import { startAnchoring, type AnchorService } from './anchor/service'
 import { WEI_PER_GWEI, type AnchorSettings } from './anchor/settings'
-import { GatewayStore } from './gateways/store'
 import { republishConfigs } from './gateways/config'
 import { feeScheduleResolver } from './ingest/fees'
 import type { IngestSettings } from './ingest/dependencies'
 import { RecordIngest } from './ingest/ingest'
 import { startMqttSide, type MqttSide } from './mqtt-side'
-import { IngestStore } from './ingest/store'
 import { VerifyPool } from './ingest/verify-pool'
 import { startLoraPath, type LoraPath } from './lora/service'
 import { loraSettings } from './lora/settings'
 import { Refunds } from './refunds/refunds'
-import { RefundStore } from './refunds/store'
-import { voucherServices } from './vouchers/routes'
 import type { Revocations } from './vouchers/revocations'
 import type { VoucherService } from './vouchers/vouchers'
 import { LateBoundBus } from './bus'
 import { SqliteLedgerStore } from './ledger/sqlite-store'
 import { checkConfig, type HubConfig } from './config'
 import type { HubContext } from './context'
+import { buildServices, type HubServices } from './services'
 import { DOCS_PREFIX } from './http/docs'
 import { loadOrCreateHubKeys, loadOrCreateJwtSecret } from './keys'
 import { createLog } from './log'
@@ -55,6 +52,8 @@ export interface RunningHub {
   readonly mqttUrl: string | undefined
   readonly operator: OperatorBootstrap
   readonly context: HubContext
+  /** The stores and services the routes and the MQTT side share. */
+  readonly services: HubServices
   /** The LoRa path, when a network server is configured (PAYALL_LORA_MQTT_URL). */
   readonly lora: LoraPath | undefined
   /** Seals and anchors on the hub's clock: a test moves a manual clock, then awaits its idle(). */
@@ -94,16 +93,16 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     }
     const operator = await ensureOperator(context)
     normalizeStoredPhones(db, config.phoneRegion, context.log)
-    app = await buildApp(context)
+    const services = buildServices(context)
+    app = await buildApp(context, services)
     await app.listen({ port: config.httpPort, host: config.httpHost })
     const listening = app
 
     // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state.
     const pool = new VerifyPool()
-    const { revocations, vouchers, catchUp } = voucherServices(context)
-    const gateways = new GatewayStore(db)
+    const { revocations, vouchers, catchUp, gateways } = services
     const ingest = new RecordIngest({
-      store: new IngestStore(db),
+      store: services.ingest,
       ledger: context.ledger,
       pool,
       clock,
@@ -125,7 +124,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
         ingest,
         proofs,
         refunds: new Refunds({
-          store: new RefundStore(db), ledger: context.ledger, clock, hubKeys: context.hubKeys, ed25519: nodeEd25519,
+          store: services.refunds, ledger: context.ledger, clock, hubKeys: context.hubKeys, ed25519: nodeEd25519,
           gateway: eui => gateways.ingestView(eui),
         }),
         revocations,
@@ -166,6 +165,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       mqttUrl,
       operator,
       context,
+      services,
       lora,
       anchoring: anchorService,
       stop: () => {

@@ -5,9 +5,8 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { parseEui } from '../../protocol/eui'
 import { AMOUNT_MAX_MINOR } from '../../protocol/money'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { LORA_REPLY_SCHEMA, LORA_REPORTS_LISTED_MAX, loraReply, type LoraReply } from '../lora/replies'
-import { LoraStore } from '../lora/store'
 import { requireRole, type AccessClaims } from '../http/auth'
 import { HttpError, errorReplies } from '../http/errors'
 import { printableLine } from '../http/text'
@@ -328,8 +327,8 @@ const ownerGatewaysSchema = {
   response: { 200: pageReplySchema(GATEWAY_REPLY_SCHEMA), ...errorReplies(400, 401, 403) },
 } as const
 
-export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const store = new GatewayStore(context.db)
+export const gatewayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const store = services.gateways
   const operatorOnly = [app.authenticate, requireRole('operator')]
   const operatorOrOwner = [app.authenticate, requireRole('operator', 'owner')]
 
@@ -419,7 +418,7 @@ export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
       return statusReply(gateway, store.chainStatus(gateway.eui))
     })
 
-  const lora = new LoraStore(context.db)
+  const { lora } = services
   app.get<{ Params: IdParams; Reply: LoraReply }>(
     '/gateways/:id/lora', { schema: loraSchema, preValidation: operatorOrOwner }, async (request) => {
       const gateway = visibleGateway(store, request, request.params.id)

@@ -4,7 +4,7 @@
 import fastifyMultipart, { type MultipartFile, type MultipartValue } from '@fastify/multipart'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { toHex } from '../../protocol/bytes'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
@@ -12,11 +12,10 @@ import { BEARER_SECURITY, callerOf, IDENTIFIER_SCHEMA } from '../money/wire'
 import { documentReviewedMessage } from '../notify/message'
 import { absentBodyAsEmpty } from '../users/optional-body'
 import { ROLES } from '../http/roles'
-import { UserStore } from '../users/store'
 import { loadOrCreateKycMasterKey } from './master-key'
 import { openDocument, sealDocument } from './seal'
 import { DOCUMENT_MEDIA_TYPES, sniffDocumentType } from './sniff'
-import { DOCUMENT_STATUSES, KycStore, type KycDocument } from './store'
+import { DOCUMENT_STATUSES, type KycDocument } from './store'
 
 export const DOCUMENT_SIZE_MAX_BYTES = 5 * 1024 * 1024
 /** Documents one user may have, reviewed or not. */
@@ -133,9 +132,8 @@ function reviewSchema(decision: 'approve' | 'reject') {
   } as const
 }
 
-export const kycRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const documents = new KycStore(context.db)
-  const users = new UserStore(context.db)
+export const kycRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { documents, users } = services
   // Loaded on first use: a hub that never receives a document has no key file.
   let masterKeyLoaded: Uint8Array | undefined
   const masterKey = (): Uint8Array => (masterKeyLoaded ??= loadOrCreateKycMasterKey(context.config.dataDir, context.random))

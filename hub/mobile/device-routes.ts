@@ -5,12 +5,12 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { walletAccountId } from '../accounts'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, amountsAsStrings, callerOf } from '../money/wire'
 import { paymentCodeMessage } from '../notify/message'
-import { TRANSACTION_STATUSES, TransactionHistory } from '../transactions/history'
+import { TRANSACTION_STATUSES } from '../transactions/history'
 import { mobilePaymentTransferId } from '../transactions/ids'
 import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/replies'
 import { HISTORY_QUERY_PROPERTIES, historyWindowMs, pageSchema, type HistoryQuery } from '../transactions/schemas'
@@ -18,13 +18,12 @@ import { settleWalletTransfer } from '../transactions/transfer'
 import { ROLES } from '../http/roles'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
 import { AUTH_BODY_LIMIT_BYTES } from '../users/schemas'
-import { UserStore } from '../users/store'
 import { DeviceStore, type Device } from '../vouchers/devices'
 import { WALLET_REPLY_SCHEMA, walletReply, walletsOf, type WalletReply } from './accounts'
 import {
   PAYMENT_CODE_DIGITS, PAYMENT_CODE_LIFETIME_MS, WRONG_CODES_MAX, codeMatches, judgeConfirmation, newPaymentCode, paymentCodeHash,
 } from './payment-code'
-import { MobilePayments, OPEN_PAYMENTS_PER_PAYER_MAX, type MobilePayment } from './payments'
+import { OPEN_PAYMENTS_PER_PAYER_MAX, type MobilePayment } from './payments'
 
 const PAYMENT_ID_BYTES = 12
 const IMEI_SCHEMA = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z-]+$' } as const
@@ -145,12 +144,9 @@ const historySchema = {
   response: { 200: pageSchema(USER_TRANSACTION_SCHEMA), ...errorReplies(400, 401) },
 } as const
 
-export const mobileDeviceRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+export const mobileDeviceRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const { ledger, clock } = context
-  const users = new UserStore(context.db)
-  const devices = new DeviceStore(context.db)
-  const payments = new MobilePayments(context.db)
-  const history = new TransactionHistory(context.db)
+  const { users, devices, payments, history } = services
   const customer = [app.authenticate, requireRole('customer')]
 
   /** The payer's currency: as named, or the only one they hold a wallet in. */

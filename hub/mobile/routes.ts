@@ -3,7 +3,7 @@
 // and /binding. Same users table and sessions as the web API; a phone or an email identifies a user.
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole, type AccessClaims } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { passwordWeakness } from '../money/sign-up'
@@ -20,8 +20,8 @@ import {
   AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, FULL_NAME_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA, PHONE_CODE_SCHEMA,
 } from '../users/schemas'
 import { refreshTokenHash, startSession, type SessionReply } from '../users/sessions'
-import { UserStore, newUserId, normalizeEmail } from '../users/store'
-import { ACCOUNT_LINK_REPLY_SCHEMA, AccountLinks, accountLinkReply } from './accounts'
+import { newUserId, normalizeEmail } from '../users/store'
+import { ACCOUNT_LINK_REPLY_SCHEMA, accountLinkReply } from './accounts'
 
 const NAME_LENGTH_MAX = 99
 const ACCOUNT_NO_LENGTH_MAX = 64
@@ -133,9 +133,8 @@ const bindingSchema = {
   response: { 200: ACCOUNT_LINK_REPLY_SCHEMA, 201: ACCOUNT_LINK_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 409, 413) },
 } as const
 
-export const mobileAuthRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const users = new UserStore(context.db)
-  const links = new AccountLinks(context.db)
+export const mobileAuthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { users, links } = services
   const phones = new PhoneVerification({ ...context, users, notifier: app.notifier })
   const sessions = { app, users, clock: context.clock, random: context.random, log: context.log }
   const small = { bodyLimit: AUTH_BODY_LIMIT_BYTES }

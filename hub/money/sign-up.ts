@@ -3,13 +3,13 @@
 // here is the account's once proved with the code sent to it (hub/users/phone-verification.ts).
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { errorReplies, HttpError } from '../http/errors'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
 import { PhoneVerification } from '../users/phone-verification'
 import { USER_REPLY_SCHEMA, userReply, type UserReply } from '../users/replies'
 import { FULL_NAME_SCHEMA } from '../users/schemas'
-import { UserStore, newUserId, normalizeEmail, userUniquenessError, type NewUser } from '../users/store'
+import { newUserId, normalizeEmail, userUniquenessError, type NewUser } from '../users/store'
 import { MONEY_BODY_LIMIT_BYTES, moneyRouteError } from './wire'
 
 export const PASSWORD_LENGTH_MIN = 10
@@ -51,8 +51,8 @@ export function passwordWeakness(password: string): string | undefined {
   return undefined
 }
 
-export const signUpRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const users = new UserStore(context.db)
+export const signUpRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { users } = services
   const phones = new PhoneVerification({ ...context, users, notifier: app.notifier })
 
   app.post<{ Body: SignUpBody; Reply: UserReply }>('/users/sign-up',

@@ -4,8 +4,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import { formatAmount } from '../../protocol/money'
-import type { HubContext } from '../context'
-import { GatewayStore } from '../gateways/store'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
@@ -13,10 +12,9 @@ import { BEARER_SECURITY, callerOf, IDENTIFIER_SCHEMA } from '../money/wire'
 import { orderDecidedMessage, orderPlacedMessage } from '../notify/message'
 import { absentBodyAsEmpty } from '../users/optional-body'
 import { ROLES } from '../http/roles'
-import { UserStore } from '../users/store'
 import { rejectOrder, validateOrder } from './decide'
 import { priceOrder, type OrderItemInput } from './pricing'
-import { ORDER_ITEMS_MAX, ORDER_PAGE_SIZE_MAX, ORDER_STATUSES, OrderStore, type Order, type OrderStatus } from './store'
+import { ORDER_ITEMS_MAX, ORDER_PAGE_SIZE_MAX, ORDER_STATUSES, type Order, type OrderStatus } from './store'
 
 const ORDER_ID_BYTES = 12
 const ADDRESS_LENGTH_MAX = 500
@@ -168,10 +166,8 @@ function decisionSchema(decision: 'validate' | 'reject', method: 'GET' | 'POST')
   }
 }
 
-export const orderRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const orders = new OrderStore(context.db)
-  const gateways = new GatewayStore(context.db)
-  const users = new UserStore(context.db)
+export const orderRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { orders, gateways, users } = services
   const signedIn = [app.authenticate, requireRole(...ROLES)]
 
   function notifyBuyer(order: Order, decision?: { status: 'validated' | 'rejected'; reason: string | null }): void {

@@ -5,8 +5,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { walletAccountId } from '../accounts'
-import type { HubContext } from '../context'
-import { GatewayStore } from '../gateways/store'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
@@ -14,7 +13,7 @@ import {
   AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, IDENTIFIER_SCHEMA, MONEY_BODY_LIMIT_BYTES, amountsAsStrings, callerOf,
 } from '../money/wire'
 import { ROLES } from '../http/roles'
-import { TRANSACTION_STATUSES, TransactionHistory, type GatewayTransaction } from './history'
+import { TRANSACTION_STATUSES, type GatewayTransaction } from './history'
 import { USER_TRANSACTION_SCHEMA, userTransactionReply } from './replies'
 import { HISTORY_QUERY_PROPERTIES, historyWindowMs, pageSchema, type HistoryQuery } from './schemas'
 import { onlineTransferId } from './ids'
@@ -140,10 +139,9 @@ function gatewayTransactionReply(transaction: GatewayTransaction): GatewayTransa
   }
 }
 
-export const transactionRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const { ledger } = context
-  const history = new TransactionHistory(context.db)
-  const gateways = new GatewayStore(context.db)
+  const { history, gateways } = services
   const signedIn = [app.authenticate, requireRole(...ROLES)]
 
   app.post<{ Body: TransferBody; Reply: TransferReply }>('/transactions', {

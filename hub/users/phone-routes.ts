@@ -2,7 +2,7 @@
 // sends a code to the number (given here or by update-account), POST /users/verify-phone-finish proves it with the code.
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
@@ -16,7 +16,6 @@ import {
 } from './replies'
 import { ROLES } from '../http/roles'
 import { AUTH_BODY_LIMIT_BYTES, PHONE_CODE_SCHEMA } from './schemas'
-import { UserStore } from './store'
 
 const LIMITS_TEXT = `A code works ${PHONE_CODE_LIFETIME_MS / 60_000} minutes, and ${PHONE_CODE_WRONG_MAX} wrong tries end it; ` +
   `at most ${PHONE_CODE_SENDS.perNumberMax} codes go to one number, and ${PHONE_CODE_SENDS.perClaimantMax} for one account, ` +
@@ -40,8 +39,8 @@ const finishSchema = {
   response: { 200: USER_REPLY_SCHEMA, ...errorReplies(400, 401, 409, 413, 429) },
 } as const
 
-export const phoneRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const users = new UserStore(context.db)
+export const phoneRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { users } = services
   const phones = new PhoneVerification({ ...context, users, notifier: app.notifier })
   const signedIn = [app.authenticate, requireRole(...ROLES)]
 

@@ -3,7 +3,7 @@
 // account (email, role) changes here.
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
@@ -12,7 +12,6 @@ import { PhoneVerification } from './phone-verification'
 import { USER_REPLY_SCHEMA, userReply, type UserReply } from './replies'
 import { ROLES } from '../http/roles'
 import { AUTH_BODY_LIMIT_BYTES, FULL_NAME_SCHEMA } from './schemas'
-import { UserStore } from './store'
 
 interface UpdateAccountBody {
   fullName?: string
@@ -33,8 +32,8 @@ const updateAccountSchema = {
   response: { 200: USER_REPLY_SCHEMA, ...errorReplies(400, 401, 409, 413, 429) },
 } as const
 
-export const profileRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const users = new UserStore(context.db)
+export const profileRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { users } = services
   const phones = new PhoneVerification({ ...context, users, notifier: app.notifier })
 
   app.patch<{ Body: UpdateAccountBody; Reply: UserReply }>('/users/update-account', {

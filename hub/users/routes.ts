@@ -2,13 +2,12 @@
 // and the dashboard have plugins of their own (password-routes.ts, profile-routes.ts, hub/dashboard/routes.ts).
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { errorReplies } from '../http/errors'
 import { checkPasswordLogin } from './login'
 import { SESSION_REPLY_SCHEMA } from './replies'
 import { AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA } from './schemas'
 import { refreshSession, startSession, type SessionReply } from './sessions'
-import { UserStore } from './store'
 
 
 interface LoginBody {
@@ -41,8 +40,8 @@ const refreshSchema = {
   response: { 200: SESSION_REPLY_SCHEMA, ...errorReplies(400, 401, 413, 423, 429) },
 } as const
 
-export const usersRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const users = new UserStore(context.db)
+export const usersRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { users } = services
   const sessions = { app, users, clock: context.clock, random: context.random, log: context.log }
   const small = { bodyLimit: AUTH_BODY_LIMIT_BYTES }
 

@@ -4,20 +4,15 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
-import { nodeEd25519 } from '../../protocol/signature/node'
 import { requireAcceptablePublicKey } from '../../protocol/signature/public-key'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import type { AccessClaims } from '../http/auth'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY } from '../money/wire'
-import { DEVICES_PER_USER_MAX, DeviceStore, type Device } from './devices'
-import { voucherPolicy } from './policy'
-import { RevocationCatchUp } from './revocation-catch-up'
-import { Revocations } from './revocations'
-import { VoucherService } from './vouchers'
-import { AccountLinks, MOBILE_ACCOUNTS_SCHEMA, mobileAccountsOf } from '../mobile/accounts'
+import { DEVICES_PER_USER_MAX, type Device } from './devices'
+import { MOBILE_ACCOUNTS_SCHEMA, mobileAccountsOf } from '../mobile/accounts'
 
 const DEVICE_REPLY = {
   type: 'object',
@@ -46,39 +41,10 @@ function deviceReply(device: Device) {
   }
 }
 
-export interface VoucherServices {
-  devices: DeviceStore
-  vouchers: VoucherService
-  revocations: Revocations
-  /** Answers gateways that missed revocation deltas. */
-  catchUp: RevocationCatchUp
-}
-
-const servicesOfContext = new WeakMap<HubContext, VoucherServices>()
-
-/** One set per hub: the REST routes and the MQTT side share it, so a revocation's listeners hear every list. */
-export function voucherServices(context: HubContext): VoucherServices {
-  let services = servicesOfContext.get(context)
-  if (services === undefined) {
-    const policy = voucherPolicy(context.config)
-    const revocations = new Revocations(
-      context.db, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock,
-      policy.listedAfterExpiry_ms, context.log,
-    )
-    const vouchers = new VoucherService(
-      context.db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy,
-    )
-    const catchUp = new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log })
-    services = { devices: new DeviceStore(context.db), vouchers, revocations, catchUp }
-    servicesOfContext.set(context, services)
-  }
-  return services
-}
-
-export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const { devices, vouchers, revocations } = voucherServices(context)
+export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { devices, vouchers, revocations } = services
   const customer = [app.authenticate, requireRole('customer')]
-  const links = new AccountLinks(context.db)
+  const { links } = services
 
   function ownDevice(request: { user: AccessClaims }, imei: string): Device {
     const device = devices.boundByImei(imei)
