@@ -1,11 +1,13 @@
 // The phone's money routes at the legacy paths under /api/auth/device: pay a phone number (confirmed by a
 // code sent to the payer), balances behind a bound device (its own user only), and the caller's history.
 
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { walletAccountId } from '../accounts'
-import type { RouteOptions } from '../http/route-services'
+import type { HubContext } from '../context'
+import type { HubServices, RouteOptions } from '../http/route-services'
+import type { LedgerStore } from '../ledger/store'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, amountsAsStrings, callerOf } from '../money/wire'
@@ -145,25 +147,30 @@ const historySchema = {
 } as const
 
 export const mobileDeviceRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  payRoute(app, context, services)
+  confirmRoute(app, context, services)
+  accountRoutes(app, context, services)
+}
+
+/** The payer's currency: as named, or the only one they hold a wallet in. */
+async function payerCurrency(ledger: LedgerStore, userId: string, named: string | undefined): Promise<string> {
+  if (named !== undefined) return currencyByCode(named).code
+  const wallets = await walletsOf(ledger, userId)
+  if (wallets.length === 1) return wallets[0]!.currency
+  if (wallets.length === 0) throw new HttpError(409, 'NO_WALLET', 'you have no wallet to pay from')
+  throw new HttpError(400, 'BAD_REQUEST', `you have wallets in ${wallets.map((wallet) => wallet.currency).join(', ')}: name the currency`)
+}
+
+/** A customer starts a payment to a phone number; the code sent to them confirms it. */
+function payRoute(app: FastifyInstance, context: HubContext, { users, payments }: HubServices): void {
   const { ledger, clock } = context
-  const { users, devices, payments, history } = services
   const customer = [app.authenticate, requireRole('customer')]
-
-  /** The payer's currency: as named, or the only one they hold a wallet in. */
-  async function payerCurrency(userId: string, named: string | undefined): Promise<string> {
-    if (named !== undefined) return currencyByCode(named).code
-    const wallets = await walletsOf(ledger, userId)
-    if (wallets.length === 1) return wallets[0]!.currency
-    if (wallets.length === 0) throw new HttpError(409, 'NO_WALLET', 'you have no wallet to pay from')
-    throw new HttpError(400, 'BAD_REQUEST', `you have wallets in ${wallets.map((wallet) => wallet.currency).join(', ')}: name the currency`)
-  }
-
   app.post<{ Body: PayBody }>('/api/auth/device/pay', {
     schema: paySchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: [...customer, amountsAsStrings('amount')],
   }, async (request, reply) => {
     const { userId } = callerOf(request)
     const payer = users.byId(userId)!
-    const currency = await payerCurrency(userId, request.body.currency)
+    const currency = await payerCurrency(ledger, userId, request.body.currency)
     const amountMinor = parseAmount(request.body.amount, currency, { allowZero: false })
     const payerAccount = await ledger.account(walletAccountId(userId, currency))
     if (payerAccount === undefined) throw new HttpError(409, 'NO_WALLET', `you have no ${currency} wallet`)
@@ -190,7 +197,12 @@ export const mobileDeviceRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
     }))
     return reply.code(202).send({ paymentId: id, status: 'awaiting_confirmation', expiresAt: new Date(nowMs + PAYMENT_CODE_LIFETIME_MS).toISOString() })
   })
+}
 
+/** The code confirms a payment, which settles then; wrong codes count towards its cancellation. */
+function confirmRoute(app: FastifyInstance, context: HubContext, { payments }: HubServices): void {
+  const { ledger, clock } = context
+  const customer = [app.authenticate, requireRole('customer')]
   app.post<{ Body: { paymentId: string; code: string }; Reply: ConfirmReply }>('/api/auth/device/pay/confirm', {
     schema: confirmSchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: customer,
   }, async (request) => {
@@ -229,7 +241,12 @@ export const mobileDeviceRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
       }
     }
   })
+}
 
+/** The balances behind a customer's device, and the caller's transaction history. */
+function accountRoutes(app: FastifyInstance, context: HubContext, { devices, history }: HubServices): void {
+  const { ledger, clock } = context
+  const customer = [app.authenticate, requireRole('customer')]
   async function balanceBehind(request: FastifyRequest, imei: string): Promise<{ imei: string; accounts: WalletReply[] }> {
     const device = ownDevice(devices, callerOf(request).userId, imei)
     const wallets = await walletsOf(ledger, device.userId)
