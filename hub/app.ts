@@ -95,8 +95,6 @@ export async function buildApp(context: HubContext, services: HubServices = buil
   await app.register(healthRoutes, routeOptions)
   await app.register(usersRoutes, routeOptions)
   await app.register(voucherRoutes, routeOptions)
-  // ── Route plugins of later issues register here, each with routeOptions: ──
-  //    ledger (accounts, transfers, proofs), gateways, vouchers.
   await app.register(gatewayRoutes, routeOptions)
   await app.register(moneyRoutes, routeOptions)
   await app.register(passwordRoutes, routeOptions)
