@@ -7,13 +7,15 @@
 //                        reply mappers the routes use: **/replies.ts, **/schemas.ts
 //   2 services           everything else in a feature folder: services, decisions, formats
 //   3 stores             **/store.ts, **/*-store.ts, **/tables.ts, hub/store/**
-//   4 foundation         hub/context.ts, log.ts, bus.ts, config.ts, keys.ts, accounts.ts, **/errors.ts, **/model.ts,
-//                        **/ids.ts
+//   4 foundation         hub/context.ts, log.ts, bus.ts, config.ts, keys.ts, accounts.ts, http/roles.ts (the roles
+//                        every layer names, the stores included), **/errors.ts, **/model.ts, **/ids.ts
 // A file imports its own layer or the layers below it (`import type` included: a type names a dependency as well).
+// A route file is imported only by hub/app.ts, which registers the route plugins, or by the routes.ts of its own
+// folder when that one registers the folder's plugins as one (hub/money/routes.ts).
 import path from 'node:path'
 
 const ROOT = new Set(['cli.ts', 'server.ts', 'app.ts', 'services.ts'])
-const FOUNDATION = new Set(['context.ts', 'log.ts', 'bus.ts', 'config.ts', 'keys.ts', 'accounts.ts'])
+const FOUNDATION = new Set(['context.ts', 'log.ts', 'bus.ts', 'config.ts', 'keys.ts', 'accounts.ts', 'http/roles.ts'])
 /** The file that registers every route plugin: the one importer a route file has. */
 const ROUTE_REGISTRY = 'app.ts'
 const LAYER_NAMES = ['the composition root', 'the edges', 'services', 'stores', 'the foundation']
@@ -52,7 +54,7 @@ const hubLayers = {
     schema: [],
     messages: {
       upward: '{{from}} ({{fromLayer}}) imports {{to}} ({{toLayer}}), a higher layer: move the shared part down.',
-      routeFile: '{{from}} imports the route file {{to}}: only hub/app.ts registers routes; move what is shared into replies.ts or schemas.ts.',
+      routeFile: '{{from}} imports the route file {{to}}: only hub/app.ts (or its folder\'s routes.ts) registers routes; move what is shared into replies.ts or schemas.ts.',
     },
   },
   create(context) {
@@ -69,7 +71,9 @@ const hubLayers = {
       const to = hubRelative(hubDir, resolved.endsWith('.ts') ? resolved : `${resolved}.ts`)
       if (to === undefined) return
       const toLayer = layerOf(to)
-      if (isRouteFile(to) && from !== ROUTE_REGISTRY) {
+      const registers = from === ROUTE_REGISTRY
+        || (path.posix.basename(from) === 'routes.ts' && path.posix.dirname(from) === path.posix.dirname(to))
+      if (isRouteFile(to) && !registers) {
         context.report({ node, messageId: 'routeFile', data: { from, to } })
       } else if (toLayer < fromLayer) {
         context.report({

@@ -6,7 +6,7 @@ import type { RouteOptions } from '../http/route-services'
 import { cashRoutes } from './cash'
 import { feesRoutes } from './fees'
 import { revenueRoutes } from './revenue'
-import { signUpRoutes } from './sign-up'
+import { signUpRoutes } from './sign-up-routes'
 import { verifyRoutes } from './verify'
 import { walletRoutes } from './wallets'
 

@@ -4,7 +4,7 @@
 import { sha256, toHex } from '../../protocol/bytes'
 import type { Clock, RandomBytes } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
-import { passwordWeakness } from '../money/sign-up'
+import { passwordWeakness } from './passwords'
 import { passwordResetMessage } from '../notify/message'
 import type { Notifier } from '../notify/notifier'
 import type { LoginThrottle } from './login-throttle'

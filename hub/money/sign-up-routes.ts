@@ -8,11 +8,11 @@ import { errorReplies, HttpError } from '../http/errors'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
 import { PhoneVerification } from '../users/phone-verification'
 import { USER_REPLY_SCHEMA, userReply, type UserReply } from '../users/replies'
+import { PASSWORD_LENGTH_MIN, passwordWeakness } from '../users/passwords'
 import { FULL_NAME_SCHEMA } from '../users/schemas'
 import { newUserId, normalizeEmail, userUniquenessError, type NewUser } from '../users/store'
 import { MONEY_BODY_LIMIT_BYTES, moneyRouteError } from './wire'
 
-export const PASSWORD_LENGTH_MIN = 10
 const PASSWORD_LENGTH_MAX = 1024
 const EMAIL_LENGTH_MAX = 254
 
@@ -42,14 +42,6 @@ const signUpSchema = {
   },
   response: { 201: USER_REPLY_SCHEMA, ...errorReplies(400, 409, 413, 429) },
 } as const
-
-/** Why a password is too weak to accept, or undefined when it is strong enough. */
-export function passwordWeakness(password: string): string | undefined {
-  if ([...password].length < PASSWORD_LENGTH_MIN) return `a password has at least ${PASSWORD_LENGTH_MIN} characters`
-  if (!/\p{L}/u.test(password)) return 'a password has at least one letter'
-  if (!/\p{Nd}/u.test(password)) return 'a password has at least one digit'
-  return undefined
-}
 
 export const signUpRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const { users } = services
