@@ -1,4 +1,4 @@
-// The gateways table (schema.ts) behind prepared statements, plus the read-only views of the
+// The gateways table (tables.ts) behind prepared statements, plus the read-only views of the
 // ingest tables a gateway's status needs. Rows come out as typed objects; nothing here decides.
 
 import { toHex } from '../../protocol/bytes'
