@@ -2,6 +2,7 @@
 // clock, bounded functions with a reason when they are not, and typed promises on the money path.
 import comments from '@eslint-community/eslint-plugin-eslint-comments/configs'
 import tseslint from 'typescript-eslint'
+import payall from './eslint/hub-layers.mjs'
 
 /** A unit or qualifier spelled in camel case at the end of a name (`timeoutMs`, `rowsMax`). */
 const CAMEL_UNIT = '[a-z0-9](Ms|Seconds|Minor|Bytes|Max|Min)$'
@@ -43,6 +44,12 @@ export default tseslint.config(
         { object: 'Math', property: 'random', message: 'Take RandomBytes (protocol/clock.ts).' },
       ],
     },
+  },
+  {
+    // hub/ reads from the top down (the layer table is in eslint/hub-layers.mjs).
+    files: ['hub/**/*.ts'],
+    plugins: { payall },
+    rules: { 'payall/hub-layers': 'error' },
   },
   {
     // tap awaits the subtests it is handed, and a test forges bad input with `as any` on purpose.

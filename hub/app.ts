@@ -4,6 +4,8 @@
 import fastifyCors from '@fastify/cors'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { HubContext } from './context'
+import type { RouteOptions } from './http/route-services'
+import { buildServices, type HubServices } from './services'
 import { anchorRoutes } from './anchor/routes'
 import { authPlugin } from './http/auth'
 import { docs } from './http/docs'
@@ -18,10 +20,10 @@ import { notifyPlugin } from './notify/plugin'
 import { orderRoutes } from './orders/routes'
 import { securityHeaders } from './http/security-headers'
 import { transactionRoutes } from './transactions/routes'
-import { dashboardRoutes } from './users/dashboard'
+import { dashboardRoutes } from './dashboard/routes'
 import { passwordRoutes } from './users/password-routes'
 import { phoneRoutes } from './users/phone-routes'
-import { profileRoutes } from './users/profile'
+import { profileRoutes } from './users/profile-routes'
 import { authRateLimits } from './users/rate-limits'
 import { validatorCompiler } from './http/validation'
 import { usersRoutes } from './users/routes'
@@ -38,7 +40,8 @@ const TIMEOUT_CHECKS_PER_TIMEOUT = 4
 /** Node's own interval, which also bounds ours. */
 const TIMEOUT_CHECK_INTERVAL_MAX_MS = 30_000
 
-export async function buildApp(context: HubContext): Promise<FastifyInstance> {
+/** `services` are the hub's (hub/server.ts hands them over); a test that builds only the app gets its own. */
+export async function buildApp(context: HubContext, services: HubServices = buildServices(context)): Promise<FastifyInstance> {
   const { config } = context
   // Headers are part of the request: a request timeout shorter than the header timeout governs both (Node insists).
   const headersTimeout = Math.min(config.httpHeadersTimeout_ms, config.httpRequestTimeout_ms)
@@ -87,24 +90,23 @@ export async function buildApp(context: HubContext): Promise<FastifyInstance> {
   await app.register(notifyPlugin, { context })
   await app.register(authRateLimits, { context })
 
-  // Routes.
-  await app.register(healthRoutes, { context })
-  await app.register(usersRoutes, { context })
-  await app.register(voucherRoutes, { context })
-  // ── Route plugins of later issues register here, each with { context }: ──
-  //    ledger (accounts, transfers, proofs), gateways, vouchers.
-  await app.register(gatewayRoutes, { context })
-  await app.register(moneyRoutes, { context })
-  await app.register(passwordRoutes, { context })
-  await app.register(profileRoutes, { context })
-  await app.register(phoneRoutes, { context })
-  await app.register(dashboardRoutes, { context })
-  await app.register(kycRoutes, { context })
-  await app.register(orderRoutes, { context })
-  await app.register(transactionRoutes, { context })
-  await app.register(mobileAuthRoutes, { context })
-  await app.register(mobileDeviceRoutes, { context })
-  await app.register(anchorRoutes, { context })
+  // Routes, each handed the context and the hub's one set of services.
+  const routeOptions: RouteOptions = { context, services }
+  await app.register(healthRoutes, routeOptions)
+  await app.register(usersRoutes, routeOptions)
+  await app.register(voucherRoutes, routeOptions)
+  await app.register(gatewayRoutes, routeOptions)
+  await app.register(moneyRoutes, routeOptions)
+  await app.register(passwordRoutes, routeOptions)
+  await app.register(profileRoutes, routeOptions)
+  await app.register(phoneRoutes, routeOptions)
+  await app.register(dashboardRoutes, routeOptions)
+  await app.register(kycRoutes, routeOptions)
+  await app.register(orderRoutes, routeOptions)
+  await app.register(transactionRoutes, routeOptions)
+  await app.register(mobileAuthRoutes, routeOptions)
+  await app.register(mobileDeviceRoutes, routeOptions)
+  await app.register(anchorRoutes, routeOptions)
 
   return app
 }

@@ -10,29 +10,26 @@ import { buildApp } from './app'
 import { ProofPublisher } from './anchor/proof-publisher'
 import { startAnchoring, type AnchorService } from './anchor/service'
 import { WEI_PER_GWEI, type AnchorSettings } from './anchor/settings'
-import { GatewayStore } from './gateways/store'
 import { republishConfigs } from './gateways/config'
 import { feeScheduleResolver } from './ingest/fees'
 import type { IngestSettings } from './ingest/dependencies'
 import { RecordIngest } from './ingest/ingest'
 import { startMqttSide, type MqttSide } from './mqtt-side'
-import { IngestStore } from './ingest/store'
 import { VerifyPool } from './ingest/verify-pool'
 import { startLoraPath, type LoraPath } from './lora/service'
 import { loraSettings } from './lora/settings'
 import { Refunds } from './refunds/refunds'
-import { RefundStore } from './refunds/store'
-import { voucherServices } from './vouchers/routes'
 import type { Revocations } from './vouchers/revocations'
 import type { VoucherService } from './vouchers/vouchers'
 import { LateBoundBus } from './bus'
 import { SqliteLedgerStore } from './ledger/sqlite-store'
 import { checkConfig, type HubConfig } from './config'
 import type { HubContext } from './context'
+import { buildServices, type HubServices } from './services'
 import { DOCS_PREFIX } from './http/docs'
 import { loadOrCreateHubKeys, loadOrCreateJwtSecret } from './keys'
 import { createLog } from './log'
-import { openDatabase } from './store/database'
+import { openDatabase, type SqliteDatabase } from './store/database'
 import { ensureOperator, type OperatorBootstrap } from './users/operator'
 import { createPasswordHasher } from './users/passwords'
 import { normalizeStoredPhones } from './users/stored-phones'
@@ -55,6 +52,8 @@ export interface RunningHub {
   readonly mqttUrl: string | undefined
   readonly operator: OperatorBootstrap
   readonly context: HubContext
+  /** The stores and services the routes and the MQTT side share. */
+  readonly services: HubServices
   /** The LoRa path, when a network server is configured (PAYALL_LORA_MQTT_URL). */
   readonly lora: LoraPath | undefined
   /** Seals and anchors on the hub's clock: a test moves a manual clock, then awaits its idle(). */
@@ -77,76 +76,26 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   let anchoring: AnchorService | undefined
   let lora: LoraPath | undefined
   try {
-    const clock = overrides.clock ?? systemClock
     const bus = new LateBoundBus()
-    const context: HubContext = {
-      config,
-      clock,
-      random,
-      db,
-      hubKeys: loadOrCreateHubKeys(dataDir, random),
-      jwtSecret: loadOrCreateJwtSecret(dataDir, random, config.jwtSecret),
-      log: overrides.log ?? createLog(config.logLevel),
-      passwords: createPasswordHasher({ random }),
-      ledger: new SqliteLedgerStore(db, { clock }),
-      bus,
-      broker: { boundPort: undefined },
-    }
+    const context = hubContext(config, overrides, { db, dataDir, random, bus })
     const operator = await ensureOperator(context)
     normalizeStoredPhones(db, config.phoneRegion, context.log)
-    app = await buildApp(context)
+    const services = buildServices(context)
+    app = await buildApp(context, services)
     await app.listen({ port: config.httpPort, host: config.httpHost })
     const listening = app
 
     // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state.
-    const pool = new VerifyPool()
-    const { revocations, vouchers, catchUp } = voucherServices(context)
-    const gateways = new GatewayStore(db)
-    const ingest = new RecordIngest({
-      store: new IngestStore(db),
-      ledger: context.ledger,
-      pool,
-      clock,
-      hubKeys: context.hubKeys,
-      ed25519: nodeEd25519,
-      fees: feeScheduleResolver(context.ledger, clock),
-      gateway: eui => gateways.ingestView(eui),
-      revoke: async (voucherIds, reason) => {
-        await revocations.revoke(voucherIds, reason)
-      },
-      settings: INGEST_SETTINGS,
-      recordsStored: eui => lora?.reports.recheck(eui),
-    })
-    // Proofs go out on the bus, which the MQTT side attaches; anchored batches and gateways' requests feed it.
-    const proofs = new ProofPublisher({ db, hubKeys: context.hubKeys, ed25519: nodeEd25519, bus, log: context.log })
-    let mqtt: MqttSide
-    try {
-      mqtt = await startMqttSide(context, {
-        ingest,
-        proofs,
-        refunds: new Refunds({
-          store: new RefundStore(db), ledger: context.ledger, clock, hubKeys: context.hubKeys, ed25519: nodeEd25519,
-          gateway: eui => gateways.ingestView(eui),
-        }),
-        revocations,
-        revocationCatchUp: catchUp,
-        gatewayView: eui => gateways.ingestView(eui),
-        republishConfigs: async () => {
-          await republishConfigs(context)
-        },
-        bus,
-      })
-    } catch (error) {
-      await pool.close()
-      throw error
-    }
+    const { mqtt, proofs, pool } = await startHubMqtt(context, services, bus, eui => lora?.reports.recheck(eui))
+    const { revocations, vouchers, gateways } = services
     if (loraConfig !== undefined) {
       lora = startLoraPath(context, {
         settings: loraConfig, revocations, gateway: eui => gateways.ingestView(eui), ed25519: nodeEd25519,
       })
     }
     const mqttUrl = mqtt.url
-    stopSweeper = startVoucherSweeper(context, vouchers, revocations)
+    const sweeper = startVoucherSweeper(context, vouchers, revocations)
+    stopSweeper = sweeper
     const anchorService = startAnchoring(context, {
       batchMax: config.anchorBatchMax,
       batchAge_ms: config.anchorBatchAge_ms,
@@ -166,26 +115,11 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       mqttUrl,
       operator,
       context,
+      services,
       lora,
       anchoring: anchorService,
       stop: () => {
-        stopping ??= (async () => {
-          try {
-            // New work stops first (HTTP, then MQTT: the message in hand is finished and acked),
-            // then the verifiers and the anchoring, then the database, which holds everything acked.
-            stopSweeper?.()
-            // A request in flight is answered, then its connection ends instead of idling out the keep-alive.
-            listening.server.keepAliveTimeout = 1
-            await listening.close()
-            await proofs.stop()
-            await mqtt.stop()
-            await lora?.stop()
-            await anchoring?.stop()
-            await pool.close()
-          } finally {
-            db.close()
-          }
-        })()
+        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, proofs, mqtt, lora, anchoring: anchorService, pool, db })
         return stopping
       },
     }
@@ -196,6 +130,112 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     await app?.close()
     db.close()
     throw error
+  }
+}
+
+interface HubParts {
+  readonly stopSweeper: Cancel
+  readonly listening: FastifyInstance
+  readonly proofs: ProofPublisher
+  readonly mqtt: MqttSide
+  readonly lora: LoraPath | undefined
+  readonly anchoring: AnchorService
+  readonly pool: VerifyPool
+  readonly db: SqliteDatabase
+}
+
+/**
+ * New work stops first (HTTP, then MQTT: the message in hand is finished and acked), then the verifiers and the
+ * anchoring, then the database, which holds everything acked.
+ */
+async function stopInOrder(parts: HubParts): Promise<void> {
+  try {
+    parts.stopSweeper()
+    // A request in flight is answered, then its connection ends instead of idling out the keep-alive.
+    parts.listening.server.keepAliveTimeout = 1
+    await parts.listening.close()
+    await parts.proofs.stop()
+    await parts.mqtt.stop()
+    await parts.lora?.stop()
+    await parts.anchoring.stop()
+    await parts.pool.close()
+  } finally {
+    parts.db.close()
+  }
+}
+
+interface HubMqtt {
+  readonly mqtt: MqttSide
+  readonly proofs: ProofPublisher
+  /** The record verifiers: closed once the MQTT side has stopped. */
+  readonly pool: VerifyPool
+}
+
+/** Starts the MQTT side over the hub's services: the ingest, the refunds and the proofs it answers gateways with. */
+async function startHubMqtt(
+  context: HubContext, services: HubServices, bus: LateBoundBus, recordsStored: (eui: string) => void,
+): Promise<HubMqtt> {
+  const pool = new VerifyPool()
+  const { revocations, catchUp, gateways } = services
+  const { clock } = context
+  const ingest = new RecordIngest({
+    store: services.ingest,
+    ledger: context.ledger,
+    pool,
+    clock,
+    hubKeys: context.hubKeys,
+    ed25519: nodeEd25519,
+    fees: feeScheduleResolver(context.ledger, clock),
+    gateway: eui => gateways.ingestView(eui),
+    revoke: async (voucherIds, reason) => {
+      await revocations.revoke(voucherIds, reason)
+    },
+    settings: INGEST_SETTINGS,
+    recordsStored,
+  })
+  // Proofs go out on the bus, which the MQTT side attaches; anchored batches and gateways' requests feed it.
+  const proofs = new ProofPublisher({ db: context.db, hubKeys: context.hubKeys, ed25519: nodeEd25519, bus, log: context.log })
+  try {
+    const mqtt = await startMqttSide(context, {
+      ingest,
+      proofs,
+      refunds: new Refunds({
+        store: services.refunds, ledger: context.ledger, clock, hubKeys: context.hubKeys, ed25519: nodeEd25519,
+        gateway: eui => gateways.ingestView(eui),
+      }),
+      revocations,
+      revocationCatchUp: catchUp,
+      gatewayView: eui => gateways.ingestView(eui),
+      republishConfigs: async () => {
+        await republishConfigs(context)
+      },
+      bus,
+    })
+    return { mqtt, proofs, pool }
+  } catch (error) {
+    await pool.close()
+    throw error
+  }
+}
+
+/** The context of a hub over its open database: keys from the data directory, the clock and log overrides give. */
+function hubContext(
+  config: HubConfig, overrides: HubOverrides,
+  { db, dataDir, random, bus }: { db: SqliteDatabase; dataDir: string; random: RandomBytes; bus: LateBoundBus },
+): HubContext {
+  const clock = overrides.clock ?? systemClock
+  return {
+    config,
+    clock,
+    random,
+    db,
+    hubKeys: loadOrCreateHubKeys(dataDir, random),
+    jwtSecret: loadOrCreateJwtSecret(dataDir, random, config.jwtSecret),
+    log: overrides.log ?? createLog(config.logLevel),
+    passwords: createPasswordHasher({ random }),
+    ledger: new SqliteLedgerStore(db, { clock }),
+    bus,
+    broker: { boundPort: undefined },
   }
 }
 

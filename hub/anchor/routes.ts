@@ -2,14 +2,14 @@
 // proof for those it concerns (its parties, the owner of the gateway that took it) and the operator.
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { HttpError, errorReplies } from '../http/errors'
 import { pageReplySchema, type PageReply } from '../gateways/replies'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { ProofService } from './proofs'
 import { BATCH_REPLY_SCHEMA, PROOF_REPLY_SCHEMA, batchReply, proofReply, type BatchReply, type ProofReply } from './replies'
-import { BATCH_PAGE_SIZE_MAX, AnchorStore } from './store'
+import { BATCH_PAGE_SIZE_MAX } from './store'
 
 const PAGE_SIZE_DEFAULT = 20
 const PAGE_MAX = 100_000
@@ -73,8 +73,8 @@ const proofSchema = {
   response: { 200: PROOF_REPLY_SCHEMA, ...errorReplies(400, 401, 404, 409) },
 } as const
 
-export const anchorRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const store = new AnchorStore(context.db)
+export const anchorRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const store = services.anchors
   const proofs = new ProofService(store)
   const hubPublicKey = context.hubKeys.publicKey
 

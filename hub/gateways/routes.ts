@@ -1,13 +1,13 @@
 // REST routes of gateways: the public catalog, the operator's management (create, change, assign,
 // provisioning tokens, risk limits, retire), the gateway's own POST /provision, and the owner's view.
 
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { parseEui } from '../../protocol/eui'
 import { AMOUNT_MAX_MINOR } from '../../protocol/money'
 import type { HubContext } from '../context'
+import type { HubServices, RouteOptions } from '../http/route-services'
 import { LORA_REPLY_SCHEMA, LORA_REPORTS_LISTED_MAX, loraReply, type LoraReply } from '../lora/replies'
-import { LoraStore } from '../lora/store'
 import { requireRole, type AccessClaims } from '../http/auth'
 import { HttpError, errorReplies } from '../http/errors'
 import { printableLine } from '../http/text'
@@ -328,11 +328,15 @@ const ownerGatewaysSchema = {
   response: { 200: pageReplySchema(GATEWAY_REPLY_SCHEMA), ...errorReplies(400, 401, 403) },
 } as const
 
-export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const store = new GatewayStore(context.db)
-  const operatorOnly = [app.authenticate, requireRole('operator')]
-  const operatorOrOwner = [app.authenticate, requireRole('operator', 'owner')]
+export const gatewayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  catalogRoutes(app, services.gateways)
+  managementRoutes(app, context, services.gateways)
+  provisioningRoute(app, context, services.gateways)
+  oversightRoutes(app, context, services)
+}
 
+/** The public catalog of gateways. */
+function catalogRoutes(app: FastifyInstance, store: GatewayStore): void {
   app.get<{ Querystring: PageQuery; Reply: PageReply<CatalogEntryReply> }>(
     '/gateways', { schema: catalogSchema }, async (request) => {
       const { page, pageSize } = request.query
@@ -348,6 +352,11 @@ export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
       }
       return catalogEntryReply(gateway)
     })
+}
+
+/** What an operator does to a gateway: create, change, retire, assign to an owner, hand a provisioning token. */
+function managementRoutes(app: FastifyInstance, context: HubContext, store: GatewayStore): void {
+  const operatorOnly = [app.authenticate, requireRole('operator')]
 
   app.post<{ Body: CreateBody; Reply: GatewayReply }>(
     '/gateways', { schema: createSchema, preValidation: operatorOnly }, async (request, reply) => {
@@ -376,7 +385,10 @@ export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
       const { gateway, token, expiresAtMs } = issueProvisioningToken(context, store, request.params.id)
       return reply.code(201).send({ gatewayId: gateway.id, eui: gateway.eui, token, expiresAt: new Date(expiresAtMs).toISOString() })
     })
+}
 
+/** A gateway trades its provisioning token for its MQTT login and its first RiskConfig. */
+function provisioningRoute(app: FastifyInstance, context: HubContext, store: GatewayStore): void {
   app.post<{ Body: ProvisionBody; Reply: ProvisionReply }>(
     '/provision', { schema: provisionSchema }, async (request) => {
       const { gateway, riskConfig } = await provisionGateway(context, store, {
@@ -397,6 +409,14 @@ export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
         riskConfig: toBase64(riskConfig),
       }
     })
+}
+
+/** A gateway's risk limits, chain status and LoRa reports, for an operator or its owner; an owner's gateways. */
+function oversightRoutes(app: FastifyInstance, context: HubContext, services: HubServices): void {
+  const store = services.gateways
+  const { lora } = services
+  const operatorOnly = [app.authenticate, requireRole('operator')]
+  const operatorOrOwner = [app.authenticate, requireRole('operator', 'owner')]
 
   app.get<{ Params: IdParams; Reply: RiskReply }>(
     '/gateways/:id/risk', { schema: riskSchema, preValidation: operatorOrOwner }, async (request) => {
@@ -419,7 +439,6 @@ export const gatewayRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
       return statusReply(gateway, store.chainStatus(gateway.eui))
     })
 
-  const lora = new LoraStore(context.db)
   app.get<{ Params: IdParams; Reply: LoraReply }>(
     '/gateways/:id/lora', { schema: loraSchema, preValidation: operatorOrOwner }, async (request) => {
       const gateway = visibleGateway(store, request, request.params.id)

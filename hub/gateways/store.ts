@@ -1,10 +1,10 @@
-// The gateways table (schema.ts) behind prepared statements, plus the read-only views of the
+// The gateways table (tables.ts) behind prepared statements, plus the read-only views of the
 // ingest tables a gateway's status needs. Rows come out as typed objects; nothing here decides.
 
 import { toHex } from '../../protocol/bytes'
 import type { RandomBytes } from '../../protocol/clock'
 import type { SqliteDatabase } from '../store/database'
-import type { Role } from '../users/roles'
+import type { Role } from '../http/roles'
 
 export const GATEWAY_STATUSES = ['available', 'assigned', 'provisioned', 'retired'] as const
 /** available: in the catalog; assigned: has an owner; provisioned: has its key; retired: kept for audit only. */

@@ -3,12 +3,12 @@
 // app.issueAccessToken and app.revokeAccessToken.
 
 import fastifyJwt from '@fastify/jwt'
-import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import type { HubContext } from '../context'
-import type { Role } from '../users/roles'
+import type { Role } from './roles'
 import { HttpError } from './errors'
-import { sharedPlugin } from './plugin'
+import { sharedPlugin } from './shared-plugin'
 
 export const TOKEN_ISSUER = 'payall-hub'
 export const TOKEN_AUDIENCE = 'payall'
@@ -124,9 +124,15 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
     request.user = { ...claims, role: state.role }
   })
 
-  // Checked as each route registers, so a route that gets either wrong stops the hub from starting: a route that
-  // takes a token declares bearer security in its OpenAPI schema (and no other route does), and checks the token
-  // before the body is validated (an anonymous caller learns nothing from the validation errors).
+  requireDeclaredSecurity(app)
+})
+
+/**
+ * Checked as each route registers, so a route that gets either wrong stops the hub from starting: a route that
+ * takes a token declares bearer security in its OpenAPI schema (and no other route does), and checks the token
+ * before the body is validated (an anonymous caller learns nothing from the validation errors).
+ */
+function requireDeclaredSecurity(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     const where = `${[route.method].flat().join(',')} ${route.url}`
     if ([route.preHandler].flat().includes(app.authenticate)) {
@@ -138,7 +144,7 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
       throw new Error(`${where}: a route declares security in its schema exactly when it runs app.authenticate`)
     }
   })
-})
+}
 
 function suspended(): HttpError {
   return new HttpError(401, 'ACCOUNT_SUSPENDED', 'this account is suspended; ask the hub operator')

@@ -4,7 +4,7 @@
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import { APP_VERSION } from './health'
-import { sharedPlugin } from './plugin'
+import { sharedPlugin } from './shared-plugin'
 
 export const DOCS_PREFIX = '/docs'
 

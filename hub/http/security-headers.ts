@@ -1,7 +1,7 @@
 // Headers that keep a browser from sniffing, framing or leaking the API's answers. The API serves
 // only JSON, so its Content-Security-Policy allows nothing; /docs sets its own on its pages.
 
-import { sharedPlugin } from './plugin'
+import { sharedPlugin } from './shared-plugin'
 
 export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 

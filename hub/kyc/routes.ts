@@ -2,21 +2,21 @@
 // the operator's listings, the decrypted file for them only, and the operator's approve or reject.
 
 import fastifyMultipart, { type MultipartFile, type MultipartValue } from '@fastify/multipart'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import type { HubContext } from '../context'
+import type { HubServices, RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY, callerOf, IDENTIFIER_SCHEMA } from '../money/wire'
 import { documentReviewedMessage } from '../notify/message'
 import { absentBodyAsEmpty } from '../users/optional-body'
-import { ROLES } from '../users/roles'
-import { UserStore } from '../users/store'
+import { ROLES } from '../http/roles'
 import { loadOrCreateKycMasterKey } from './master-key'
 import { openDocument, sealDocument } from './seal'
 import { DOCUMENT_MEDIA_TYPES, sniffDocumentType } from './sniff'
-import { DOCUMENT_STATUSES, KycStore, type KycDocument } from './store'
+import { DOCUMENT_STATUSES, type KycDocument, type KycStore } from './store'
 
 export const DOCUMENT_SIZE_MAX_BYTES = 5 * 1024 * 1024
 /** Documents one user may have, reviewed or not. */
@@ -133,14 +133,10 @@ function reviewSchema(decision: 'approve' | 'reject') {
   } as const
 }
 
-export const kycRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const documents = new KycStore(context.db)
-  const users = new UserStore(context.db)
+export const kycRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   // Loaded on first use: a hub that never receives a document has no key file.
   let masterKeyLoaded: Uint8Array | undefined
   const masterKey = (): Uint8Array => (masterKeyLoaded ??= loadOrCreateKycMasterKey(context.config.dataDir, context.random))
-  const signedIn = [app.authenticate, requireRole(...ROLES)]
-  const operatorOnly = [app.authenticate, requireRole('operator')]
 
   // Only in this plugin's scope. Parts are read in preValidation, after the onRequest checks below,
   // so nobody streams 5 MB at the hub without a valid token.
@@ -149,19 +145,27 @@ export const kycRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app
     limits: { fileSize: DOCUMENT_SIZE_MAX_BYTES, files: 1, fields: 2, parts: 3, fieldSize: 64, headerPairs: 20 },
   })
 
-  /** The document, when the caller may see it: an operator any, a user their own. */
-  function visibleDocument(request: FastifyRequest, userId: string, documentId: string): KycDocument {
-    const caller = callerOf(request)
-    if (caller.role !== 'operator' && caller.userId !== userId) {
-      throw new HttpError(403, 'FORBIDDEN', 'these are another user’s documents')
-    }
-    const document = documents.byId(documentId)
-    if (document === undefined || document.userId !== userId) {
-      throw new HttpError(404, 'NOT_FOUND', `user ${userId} has no document ${documentId}`)
-    }
-    return document
-  }
+  uploadRoute(app, context, services.documents, masterKey)
+  readingRoutes(app, services, masterKey)
+  reviewRoutes(app, context, services)
+}
 
+/** The document, when the caller may see it: an operator any, a user their own. */
+function visibleDocument(documents: KycStore, request: FastifyRequest, userId: string, documentId: string): KycDocument {
+  const caller = callerOf(request)
+  if (caller.role !== 'operator' && caller.userId !== userId) {
+    throw new HttpError(403, 'FORBIDDEN', 'these are another user’s documents')
+  }
+  const document = documents.byId(documentId)
+  if (document === undefined || document.userId !== userId) {
+    throw new HttpError(404, 'NOT_FOUND', `user ${userId} has no document ${documentId}`)
+  }
+  return document
+}
+
+/** A user uploads a document, sealed under the master key before it is stored. */
+function uploadRoute(app: FastifyInstance, context: HubContext, documents: KycStore, masterKey: () => Uint8Array): void {
+  const signedIn = [app.authenticate, requireRole(...ROLES)]
   app.patch<{ Body: { file: MultipartFile; kind: MultipartValue<string> } }>('/users/update-document', {
     schema: uploadSchema,
     onRequest: [...signedIn, multipartOnly],
@@ -180,7 +184,11 @@ export const kycRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app
     if (!stored) throw new HttpError(409, 'TOO_MANY_DOCUMENTS', `a user keeps at most ${DOCUMENTS_PER_USER_MAX} documents`)
     return reply.code(201).send(documentReply(documents.byId(id)!))
   })
+}
 
+/** A user's documents listed, and one opened: a user their own, an operator anyone's. */
+function readingRoutes(app: FastifyInstance, { documents, users }: HubServices, masterKey: () => Uint8Array): void {
+  const signedIn = [app.authenticate, requireRole(...ROLES)]
   app.get<{ Reply: { documents: DocumentReply[] } }>('/users/documents', { schema: ownListSchema, preValidation: signedIn },
     async (request) => ({ documents: documents.ofUser(callerOf(request).userId, DOCUMENTS_PER_USER_MAX).map(documentReply) }))
 
@@ -196,7 +204,7 @@ export const kycRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app
 
   app.get<{ Params: { id: string; docId: string } }>('/users/:id/documents/:docId/file',
     { schema: fileSchema, preValidation: signedIn }, async (request, reply) => {
-      const document = visibleDocument(request, request.params.id, request.params.docId)
+      const document = visibleDocument(documents, request, request.params.id, request.params.docId)
       const content = openDocument(masterKey(), document.id, documents.sealedById(document.id)!)
       // Not the client's doing: the row was altered, or the master key is not the one it was sealed with.
       if (content === undefined) throw new Error(`document ${document.id} does not decrypt under the hub's master key`)
@@ -207,13 +215,17 @@ export const kycRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app
         .header('cache-control', 'no-store')
         .send(Buffer.from(content))
     })
+}
 
+/** An operator approves or rejects a document; its owner is told. */
+function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, users }: HubServices): void {
+  const operatorOnly = [app.authenticate, requireRole('operator')]
   for (const decision of ['approve', 'reject'] as const) {
     app.post<{ Params: { id: string; docId: string }; Body: { reason?: string }; Reply: DocumentReply }>(
       `/users/:id/documents/:docId/${decision}`,
       { schema: reviewSchema(decision), bodyLimit: REVIEW_BODY_LIMIT_BYTES, preValidation: [...operatorOnly, absentBodyAsEmpty] },
       async (request) => {
-        const document = visibleDocument(request, request.params.id, request.params.docId)
+        const document = visibleDocument(documents, request, request.params.id, request.params.docId)
         const status = decision === 'approve' ? 'approved' : 'rejected'
         const reason = request.body.reason ?? null
         const reviewed = documents.review(document.id, {

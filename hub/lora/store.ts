@@ -22,7 +22,7 @@ export interface StoredDevice extends LoraDevice {
   readonly lastFrameTimeS: number
   /** Every voucher listed at this revocation serial was queued for this gateway at the network server's broker (0: none). */
   readonly revocationSerialQueued: number
-  /** A whole-list catch-up under way (schema.ts LORA_CATCH_UP_SQL), or undefined. */
+  /** A whole-list catch-up under way (tables.ts LORA_CATCH_UP_SQL), or undefined. */
   readonly catchUp: CatchUpProgress | undefined
   /** The number of the next whole-list chunk sent to this gateway. */
   readonly chunkNext: number

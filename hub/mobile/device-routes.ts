@@ -1,31 +1,31 @@
 // The phone's money routes at the legacy paths under /api/auth/device: pay a phone number (confirmed by a
 // code sent to the payer), balances behind a bound device (its own user only), and the caller's history.
 
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { walletAccountId } from '../accounts'
 import type { HubContext } from '../context'
+import type { HubServices, RouteOptions } from '../http/route-services'
+import type { LedgerStore } from '../ledger/store'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, amountsAsStrings, callerOf } from '../money/wire'
 import { paymentCodeMessage } from '../notify/message'
-import { TRANSACTION_STATUSES, TransactionHistory } from '../transactions/history'
+import { TRANSACTION_STATUSES } from '../transactions/history'
 import { mobilePaymentTransferId } from '../transactions/ids'
-import {
-  HISTORY_QUERY_PROPERTIES, USER_TRANSACTION_SCHEMA, historyWindowMs, pageSchema, userTransactionReply, type HistoryQuery,
-} from '../transactions/routes'
+import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/replies'
+import { HISTORY_QUERY_PROPERTIES, historyWindowMs, pageSchema, type HistoryQuery } from '../transactions/schemas'
 import { settleWalletTransfer } from '../transactions/transfer'
-import { ROLES } from '../users/roles'
+import { ROLES } from '../http/roles'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
-import { AUTH_BODY_LIMIT_BYTES } from '../users/routes'
-import { UserStore } from '../users/store'
+import { AUTH_BODY_LIMIT_BYTES } from '../users/schemas'
 import { DeviceStore, type Device } from '../vouchers/devices'
 import { WALLET_REPLY_SCHEMA, walletReply, walletsOf, type WalletReply } from './accounts'
 import {
   PAYMENT_CODE_DIGITS, PAYMENT_CODE_LIFETIME_MS, WRONG_CODES_MAX, codeMatches, judgeConfirmation, newPaymentCode, paymentCodeHash,
 } from './payment-code'
-import { MobilePayments, OPEN_PAYMENTS_PER_PAYER_MAX, type MobilePayment } from './payments'
+import { OPEN_PAYMENTS_PER_PAYER_MAX, type MobilePayment } from './payments'
 
 const PAYMENT_ID_BYTES = 12
 const IMEI_SCHEMA = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z-]+$' } as const
@@ -146,29 +146,31 @@ const historySchema = {
   response: { 200: pageSchema(USER_TRANSACTION_SCHEMA), ...errorReplies(400, 401) },
 } as const
 
-export const mobileDeviceRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+export const mobileDeviceRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  payRoute(app, context, services)
+  confirmRoute(app, context, services)
+  accountRoutes(app, context, services)
+}
+
+/** The payer's currency: as named, or the only one they hold a wallet in. */
+async function payerCurrency(ledger: LedgerStore, userId: string, named: string | undefined): Promise<string> {
+  if (named !== undefined) return currencyByCode(named).code
+  const wallets = await walletsOf(ledger, userId)
+  if (wallets.length === 1) return wallets[0]!.currency
+  if (wallets.length === 0) throw new HttpError(409, 'NO_WALLET', 'you have no wallet to pay from')
+  throw new HttpError(400, 'BAD_REQUEST', `you have wallets in ${wallets.map((wallet) => wallet.currency).join(', ')}: name the currency`)
+}
+
+/** A customer starts a payment to a phone number; the code sent to them confirms it. */
+function payRoute(app: FastifyInstance, context: HubContext, { users, payments }: HubServices): void {
   const { ledger, clock } = context
-  const users = new UserStore(context.db)
-  const devices = new DeviceStore(context.db)
-  const payments = new MobilePayments(context.db)
-  const history = new TransactionHistory(context.db)
   const customer = [app.authenticate, requireRole('customer')]
-
-  /** The payer's currency: as named, or the only one they hold a wallet in. */
-  async function payerCurrency(userId: string, named: string | undefined): Promise<string> {
-    if (named !== undefined) return currencyByCode(named).code
-    const wallets = await walletsOf(ledger, userId)
-    if (wallets.length === 1) return wallets[0]!.currency
-    if (wallets.length === 0) throw new HttpError(409, 'NO_WALLET', 'you have no wallet to pay from')
-    throw new HttpError(400, 'BAD_REQUEST', `you have wallets in ${wallets.map((wallet) => wallet.currency).join(', ')}: name the currency`)
-  }
-
   app.post<{ Body: PayBody }>('/api/auth/device/pay', {
     schema: paySchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: [...customer, amountsAsStrings('amount')],
   }, async (request, reply) => {
     const { userId } = callerOf(request)
     const payer = users.byId(userId)!
-    const currency = await payerCurrency(userId, request.body.currency)
+    const currency = await payerCurrency(ledger, userId, request.body.currency)
     const amountMinor = parseAmount(request.body.amount, currency, { allowZero: false })
     const payerAccount = await ledger.account(walletAccountId(userId, currency))
     if (payerAccount === undefined) throw new HttpError(409, 'NO_WALLET', `you have no ${currency} wallet`)
@@ -195,7 +197,12 @@ export const mobileDeviceRoutes: FastifyPluginAsync<{ context: HubContext }> = a
     }))
     return reply.code(202).send({ paymentId: id, status: 'awaiting_confirmation', expiresAt: new Date(nowMs + PAYMENT_CODE_LIFETIME_MS).toISOString() })
   })
+}
 
+/** The code confirms a payment, which settles then; wrong codes count towards its cancellation. */
+function confirmRoute(app: FastifyInstance, context: HubContext, { payments }: HubServices): void {
+  const { ledger, clock } = context
+  const customer = [app.authenticate, requireRole('customer')]
   app.post<{ Body: { paymentId: string; code: string }; Reply: ConfirmReply }>('/api/auth/device/pay/confirm', {
     schema: confirmSchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: customer,
   }, async (request) => {
@@ -234,7 +241,12 @@ export const mobileDeviceRoutes: FastifyPluginAsync<{ context: HubContext }> = a
       }
     }
   })
+}
 
+/** The balances behind a customer's device, and the caller's transaction history. */
+function accountRoutes(app: FastifyInstance, context: HubContext, { devices, history }: HubServices): void {
+  const { ledger, clock } = context
+  const customer = [app.authenticate, requireRole('customer')]
   async function balanceBehind(request: FastifyRequest, imei: string): Promise<{ imei: string; accounts: WalletReply[] }> {
     const device = ownDevice(devices, callerOf(request).userId, imei)
     const wallets = await walletsOf(ledger, device.userId)

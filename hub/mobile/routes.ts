@@ -3,24 +3,25 @@
 // and /binding. Same users table and sessions as the web API; a phone or an email identifies a user.
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole, type AccessClaims } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
-import { passwordWeakness } from '../money/sign-up'
+import { passwordWeakness } from '../users/passwords'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { printableLine } from '../http/text'
 import { checkPhoneLogin } from '../users/login'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
-import { CODE_SENT_REPLY_SCHEMA, PHONE_CODE_SCHEMA, codeSentReply, type CodeSentReply } from '../users/phone-routes'
+import { CODE_SENT_REPLY_SCHEMA, codeSentReply, type CodeSentReply } from '../users/replies'
 import { PHONE_SIGN_UP_LIFETIME_MS, PhoneVerification, type CodeSent } from '../users/phone-verification'
-import { FULL_NAME_LENGTH_MAX } from '../users/profile'
 import { SESSION_REPLY_SCHEMA, USER_REPLY_SCHEMA, userReply, type UserReply } from '../users/replies'
 import { absentBodyAsEmpty } from '../users/optional-body'
-import { ROLES } from '../users/roles'
-import { AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA } from '../users/routes'
+import { ROLES } from '../http/roles'
+import {
+  AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, FULL_NAME_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA, PHONE_CODE_SCHEMA,
+} from '../users/schemas'
 import { refreshTokenHash, startSession, type SessionReply } from '../users/sessions'
-import { UserStore, newUserId, normalizeEmail } from '../users/store'
-import { ACCOUNT_LINK_REPLY_SCHEMA, AccountLinks, accountLinkReply } from './accounts'
+import { newUserId, normalizeEmail } from '../users/store'
+import { ACCOUNT_LINK_REPLY_SCHEMA, accountLinkReply } from './accounts'
 
 const NAME_LENGTH_MAX = 99
 const ACCOUNT_NO_LENGTH_MAX = 64
@@ -132,9 +133,8 @@ const bindingSchema = {
   response: { 200: ACCOUNT_LINK_REPLY_SCHEMA, 201: ACCOUNT_LINK_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 409, 413) },
 } as const
 
-export const mobileAuthRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const users = new UserStore(context.db)
-  const links = new AccountLinks(context.db)
+export const mobileAuthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { users, links } = services
   const phones = new PhoneVerification({ ...context, users, notifier: app.notifier })
   const sessions = { app, users, clock: context.clock, random: context.random, log: context.log }
   const small = { bodyLimit: AUTH_BODY_LIMIT_BYTES }

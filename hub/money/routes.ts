@@ -2,19 +2,19 @@
 // cash, ledger verification, owners' revenue and fee schedules, each a plugin of its own.
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { cashRoutes } from './cash'
 import { feesRoutes } from './fees'
 import { revenueRoutes } from './revenue'
-import { signUpRoutes } from './sign-up'
+import { signUpRoutes } from './sign-up-routes'
 import { verifyRoutes } from './verify'
 import { walletRoutes } from './wallets'
 
-export const moneyRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  await app.register(signUpRoutes, { context })
-  await app.register(walletRoutes, { context })
-  await app.register(cashRoutes, { context })
-  await app.register(verifyRoutes, { context })
-  await app.register(revenueRoutes, { context })
-  await app.register(feesRoutes, { context })
+export const moneyRoutes: FastifyPluginAsync<RouteOptions> = async (app, options) => {
+  await app.register(signUpRoutes, options)
+  await app.register(walletRoutes, options)
+  await app.register(cashRoutes, options)
+  await app.register(verifyRoutes, options)
+  await app.register(revenueRoutes, options)
+  await app.register(feesRoutes, options)
 }

@@ -10,7 +10,7 @@ import { errorReplies, HttpError } from '../http/errors'
 import { holdAccountId } from '../ledger/ids'
 import { ACCOUNT_KINDS, type Account, type AccountKind } from '../ledger/model'
 import type { LedgerStore } from '../ledger/store'
-import { ROLES } from '../users/roles'
+import { ROLES } from '../http/roles'
 import { BEARER_SECURITY, CURRENCY_SCHEMA, IDENTIFIER_SCHEMA, MONEY_BODY_LIMIT_BYTES, callerOf, moneyRouteError } from './wire'
 
 export interface AccountReply {

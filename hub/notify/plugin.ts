@@ -5,24 +5,18 @@ import type { FastifyBaseLogger } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import { repeat, type Cancel } from '../../protocol/clock'
 import type { HubContext } from '../context'
-import { sharedPlugin } from '../http/plugin'
+import { sharedPlugin } from '../http/shared-plugin'
 import { consoleAdapter } from './adapters/console'
 import { smtpAdapter } from './adapters/smtp'
 import { twilioAdapter } from './adapters/twilio'
 import type { DeliveryAdapter } from './adapters/adapter'
 import { NOTIFY_CONFIG_DEFAULT, type NotifyConfig } from './config'
-import { Dispatcher, type DeliveryReport } from './delivery'
+import { Dispatcher } from './delivery'
 import type { Channel, OutgoingMessage } from './message'
+import type { Notifier } from './notifier'
 import { Outbox } from './outbox'
 
 const MESSAGE_ID_BYTES = 12
-
-export interface Notifier {
-  /** Writes the message to the outbox and returns its id; delivery happens after the reply. */
-  send(message: OutgoingMessage): string
-  /** Delivers what is due now; the background timer calls it, so can a test. */
-  deliverDue(): Promise<DeliveryReport>
-}
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,22 +1,22 @@
 // Orders of gateways over REST at the seed's paths: POST/GET /orders, GET /orders/{id}, and the operator's
 // GET-or-POST /orders/{id}/validate and /reject. The buyer hears of each step through the notifier.
 
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import { formatAmount } from '../../protocol/money'
 import type { HubContext } from '../context'
-import { GatewayStore } from '../gateways/store'
+import type { HubServices, RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY, callerOf, IDENTIFIER_SCHEMA } from '../money/wire'
 import { orderDecidedMessage, orderPlacedMessage } from '../notify/message'
 import { absentBodyAsEmpty } from '../users/optional-body'
-import { ROLES } from '../users/roles'
-import { UserStore } from '../users/store'
+import { ROLES } from '../http/roles'
 import { rejectOrder, validateOrder } from './decide'
 import { priceOrder, type OrderItemInput } from './pricing'
-import { ORDER_ITEMS_MAX, ORDER_PAGE_SIZE_MAX, ORDER_STATUSES, OrderStore, type Order, type OrderStatus } from './store'
+import type { UserStore } from '../users/store'
+import { ORDER_ITEMS_MAX, ORDER_PAGE_SIZE_MAX, ORDER_STATUSES, type Order, type OrderStatus, type OrderStore } from './store'
 
 const ORDER_ID_BYTES = 12
 const ADDRESS_LENGTH_MAX = 500
@@ -168,20 +168,14 @@ function decisionSchema(decision: 'validate' | 'reject', method: 'GET' | 'POST')
   }
 }
 
-export const orderRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const orders = new OrderStore(context.db)
-  const gateways = new GatewayStore(context.db)
-  const users = new UserStore(context.db)
-  const signedIn = [app.authenticate, requireRole(...ROLES)]
+export const orderRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  placeRoute(app, context, services)
+  readingRoutes(app, services)
+  decisionRoutes(app, context, services)
+}
 
-  function notifyBuyer(order: Order, decision?: { status: 'validated' | 'rejected'; reason: string | null }): void {
-    const buyer = users.byId(order.userId)!
-    const summary = { id: order.id, itemCount: order.items.length, totalMinor: order.totalMinor, currency: order.currency }
-    app.notifier.send(decision === undefined
-      ? orderPlacedMessage(buyer, summary)
-      : orderDecidedMessage(buyer, summary, decision.status, decision.reason))
-  }
-
+/** A customer or an owner orders gateways; the order is priced from the catalog. */
+function placeRoute(app: FastifyInstance, context: HubContext, { orders, gateways, users }: HubServices): void {
   app.post<{ Body: CreateOrderBody; Reply: OrderReply }>('/orders', {
     schema: createSchema, bodyLimit: ORDER_BODY_LIMIT_BYTES, preValidation: [app.authenticate, requireRole('customer', 'owner')],
   }, async (request, reply) => {
@@ -197,9 +191,14 @@ export const orderRoutes: FastifyPluginAsync<{ context: HubContext }> = async (a
     }
     orders.insert(order)
     const stored = orders.byId(order.id)!
-    notifyBuyer(stored)
+    notifyBuyer(app, users, stored)
     return reply.code(201).send(orderReply(stored))
   })
+}
+
+/** Orders listed and read: a buyer their own, an operator anyone's. */
+function readingRoutes(app: FastifyInstance, { orders }: HubServices): void {
+  const signedIn = [app.authenticate, requireRole(...ROLES)]
 
   app.get<{ Querystring: ListQuery }>('/orders', { schema: listSchema, preValidation: signedIn }, async (request) => {
     const caller = callerOf(request)
@@ -215,15 +214,18 @@ export const orderRoutes: FastifyPluginAsync<{ context: HubContext }> = async (a
   })
 
   app.get<{ Params: { id: string }; Reply: OrderReply }>('/orders/:id', { schema: getSchema, preValidation: signedIn },
-    async (request) => orderReply(visibleOrder(request, request.params.id)))
+    async (request) => orderReply(visibleOrder(orders, request, request.params.id)))
+}
 
+/** An operator validates or rejects an order (GET or POST, as the seed has it); its buyer is told. */
+function decisionRoutes(app: FastifyInstance, context: HubContext, { orders, gateways, users }: HubServices): void {
   for (const method of ['GET', 'POST'] as const) {
     app.route<{ Params: { id: string }; Reply: OrderReply }>({
       method, url: '/orders/:id/validate', schema: decisionSchema('validate', method),
       bodyLimit: ORDER_BODY_LIMIT_BYTES, preValidation: [app.authenticate, requireRole('operator'), ...bodyOf(method)],
       handler: async (request) => {
         const order = await validateOrder(context, { orders, gateways, users }, request.params.id, callerOf(request).userId)
-        notifyBuyer(order, { status: 'validated', reason: null })
+        notifyBuyer(app, users, order, { status: 'validated', reason: null })
         return orderReply(order)
       },
     })
@@ -233,22 +235,32 @@ export const orderRoutes: FastifyPluginAsync<{ context: HubContext }> = async (a
       handler: async (request) => {
         const reason = (method === 'POST' ? request.body.reason : request.query.reason) ?? null
         const order = rejectOrder(context, orders, request.params.id, callerOf(request).userId, reason)
-        notifyBuyer(order, { status: 'rejected', reason })
+        notifyBuyer(app, users, order, { status: 'rejected', reason })
         return orderReply(order)
       },
     })
   }
+}
 
-  /** The order, when the caller may see it: its buyer, or an operator. */
-  function visibleOrder(request: FastifyRequest, orderId: string): Order {
-    const caller = callerOf(request)
-    const order = orders.byId(orderId)
-    if (order === undefined) throw new HttpError(404, 'NOT_FOUND', `no order ${orderId}`)
-    if (caller.role !== 'operator' && order.userId !== caller.userId) {
-      throw new HttpError(403, 'FORBIDDEN', `order ${orderId} is not yours`)
-    }
-    return order
+function notifyBuyer(
+  app: FastifyInstance, users: UserStore, order: Order, decision?: { status: 'validated' | 'rejected'; reason: string | null },
+): void {
+  const buyer = users.byId(order.userId)!
+  const summary = { id: order.id, itemCount: order.items.length, totalMinor: order.totalMinor, currency: order.currency }
+  app.notifier.send(decision === undefined
+    ? orderPlacedMessage(buyer, summary)
+    : orderDecidedMessage(buyer, summary, decision.status, decision.reason))
+}
+
+/** The order, when the caller may see it: its buyer, or an operator. */
+function visibleOrder(orders: OrderStore, request: FastifyRequest, orderId: string): Order {
+  const caller = callerOf(request)
+  const order = orders.byId(orderId)
+  if (order === undefined) throw new HttpError(404, 'NOT_FOUND', `no order ${orderId}`)
+  if (caller.role !== 'operator' && order.userId !== caller.userId) {
+    throw new HttpError(403, 'FORBIDDEN', `order ${orderId} is not yours`)
   }
+  return order
 }
 
 /** A POST's reason is optional, and so is its whole body. */

@@ -1,18 +1,18 @@
 // The hub's schema as an ordered list of migrations, tracked with PRAGMA user_version.
 // To change the schema, append a migration with the next version; never edit one that has shipped.
 
-import { ANCHOR_SQL } from '../anchor/schema'
-import { GATEWAYS_SQL } from '../gateways/schema'
-import { INGEST_SQL } from '../ingest/schema'
-import { KYC_SQL } from '../kyc/schema'
-import { LORA_CATCH_UP_SQL, LORA_REVOCATIONS_QUEUED_SQL, LORA_SQL } from '../lora/schema'
-import { MOBILE_SQL } from '../mobile/schema'
-import { MQTT_PASSWORD_NONCES_SQL } from '../mqtt/schema'
-import { NOTIFY_SQL } from '../notify/schema'
-import { ORDERS_SQL } from '../orders/schema'
-import { REFUNDS_SQL } from '../refunds/schema'
-import { PHONE_VERIFICATION_SQL, USERS_SESSIONS_SQL, USERS_SQL, USERS_SUSPENSION_SQL } from '../users/schema'
-import { VOUCHER_CAPS_AND_REVOCATION_DELTAS_SQL, VOUCHERS_SQL } from '../vouchers/schema'
+import { ANCHOR_SQL } from '../anchor/tables'
+import { GATEWAYS_SQL } from '../gateways/tables'
+import { INGEST_SQL } from '../ingest/tables'
+import { KYC_SQL } from '../kyc/tables'
+import { LORA_CATCH_UP_SQL, LORA_REVOCATIONS_QUEUED_SQL, LORA_SQL } from '../lora/tables'
+import { MOBILE_SQL } from '../mobile/tables'
+import { MQTT_PASSWORD_NONCES_SQL } from '../mqtt/tables'
+import { NOTIFY_SQL } from '../notify/tables'
+import { ORDERS_SQL } from '../orders/tables'
+import { REFUNDS_SQL } from '../refunds/tables'
+import { PHONE_VERIFICATION_SQL, USERS_SESSIONS_SQL, USERS_SQL, USERS_SUSPENSION_SQL } from '../users/tables'
+import { VOUCHER_CAPS_AND_REVOCATION_DELTAS_SQL, VOUCHERS_SQL } from '../vouchers/tables'
 
 export interface Migration {
   /** 1, 2, 3, …: the user_version the database has once this migration is applied. */

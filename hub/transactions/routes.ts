@@ -5,88 +5,22 @@ import type { FastifyPluginAsync } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { walletAccountId } from '../accounts'
-import type { HubContext } from '../context'
-import { GatewayStore } from '../gateways/store'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import {
   AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, IDENTIFIER_SCHEMA, MONEY_BODY_LIMIT_BYTES, amountsAsStrings, callerOf,
 } from '../money/wire'
-import { ROLES } from '../users/roles'
-import {
-  HISTORY_PAGE_SIZE_MAX, TRANSACTION_STATUSES, TransactionHistory, type GatewayTransaction, type TransactionStatus, type UserTransaction,
-} from './history'
+import { ROLES } from '../http/roles'
+import { TRANSACTION_STATUSES, type GatewayTransaction } from './history'
+import { USER_TRANSACTION_SCHEMA, userTransactionReply } from './replies'
+import { HISTORY_QUERY_PROPERTIES, historyWindowMs, pageSchema, type HistoryQuery } from './schemas'
 import { onlineTransferId } from './ids'
 import { payeeWallet, settleWalletTransfer } from './transfer'
 
 const RANDOM_TRANSFER_ID_BYTES = 32
 const REFERENCE_LENGTH_MAX = 200
-const PAGE_MAX = 100_000
-const PAGE_SIZE_DEFAULT = 20
-/** Far enough in the future to mean "no upper bound" and still be a valid Date. */
-const END_OF_TIME_MS = Date.UTC(9999, 0, 1)
-
-export const INSTANT_SCHEMA = {
-  type: 'string', maxLength: 40, anyOf: [{ format: 'date' }, { format: 'date-time' }],
-  description: 'ISO 8601 date-time, or a day (its UTC midnight)',
-} as const
-
-export const HISTORY_QUERY_PROPERTIES = {
-  page: { type: 'integer', minimum: 1, maximum: PAGE_MAX, default: 1 },
-  pageSize: { type: 'integer', minimum: 1, maximum: HISTORY_PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT },
-  from: { ...INSTANT_SCHEMA, description: 'inclusive; ' + INSTANT_SCHEMA.description },
-  to: { ...INSTANT_SCHEMA, description: 'exclusive; ' + INSTANT_SCHEMA.description },
-} as const
-
-export interface HistoryQuery {
-  page: number
-  pageSize: number
-  from?: string
-  to?: string
-  status?: TransactionStatus
-}
-
-export interface UserTransactionReply {
-  id: string
-  kind: string
-  status: TransactionStatus
-  direction: 'in' | 'out'
-  amountMinor: number
-  amount: string
-  currency: string
-  gatewayEui: string | null
-  reference: string | null
-  createdAt: string
-}
-
-export const USER_TRANSACTION_SCHEMA = {
-  type: 'object',
-  required: ['id', 'kind', 'status', 'direction', 'amountMinor', 'amount', 'currency', 'gatewayEui', 'reference', 'createdAt'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string', description: 'the ledger transfer, or the pending mobile payment' },
-    kind: { type: 'string' },
-    status: { type: 'string', enum: [...TRANSACTION_STATUSES] },
-    direction: { type: 'string', enum: ['in', 'out'] },
-    amountMinor: { type: 'integer', minimum: 0 },
-    amount: { type: 'string' },
-    currency: { type: 'string' },
-    gatewayEui: { type: ['string', 'null'] },
-    reference: { type: ['string', 'null'] },
-    createdAt: { type: 'string', format: 'date-time' },
-  },
-} as const
-
-export function pageSchema(item: object) {
-  return {
-    type: 'object',
-    required: ['items', 'page', 'pageSize', 'total'],
-    additionalProperties: false,
-    properties: { items: { type: 'array', items: item }, page: { type: 'integer' }, pageSize: { type: 'integer' }, total: { type: 'integer' } },
-  } as const
-}
-
 interface TransferBody {
   toWalletAddress: string
   amount: string
@@ -193,30 +127,6 @@ const gatewayHistorySchema = {
   },
 } as const
 
-/** The [from, to) window of a history query, in ms; 400 when from is not before to. */
-export function historyWindowMs(query: { from?: string; to?: string }): { fromMs: number; toMs: number } {
-  const fromMs = query.from === undefined ? 0 : Date.parse(query.from)
-  const toMs = query.to === undefined ? END_OF_TIME_MS : Date.parse(query.to)
-  if (!Number.isSafeInteger(fromMs) || !Number.isSafeInteger(toMs)) throw new HttpError(400, 'BAD_REQUEST', 'from and to must be times')
-  if (fromMs >= toMs) throw new HttpError(400, 'BAD_REQUEST', 'from must be before to')
-  return { fromMs, toMs }
-}
-
-export function userTransactionReply(transaction: UserTransaction): UserTransactionReply {
-  return {
-    id: transaction.id,
-    kind: transaction.kind,
-    status: transaction.status,
-    direction: transaction.direction,
-    amountMinor: transaction.amountMinor,
-    amount: formatAmount(transaction.amountMinor, transaction.currency),
-    currency: transaction.currency,
-    gatewayEui: transaction.gatewayEui,
-    reference: transaction.reference,
-    createdAt: new Date(transaction.createdAtMs).toISOString(),
-  }
-}
-
 function gatewayTransactionReply(transaction: GatewayTransaction): GatewayTransactionReply {
   return {
     id: transaction.id,
@@ -229,10 +139,9 @@ function gatewayTransactionReply(transaction: GatewayTransaction): GatewayTransa
   }
 }
 
-export const transactionRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const { ledger } = context
-  const history = new TransactionHistory(context.db)
-  const gateways = new GatewayStore(context.db)
+  const { history, gateways } = services
   const signedIn = [app.authenticate, requireRole(...ROLES)]
 
   app.post<{ Body: TransferBody; Reply: TransferReply }>('/transactions', {

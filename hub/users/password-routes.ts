@@ -2,16 +2,15 @@
 // and PATCH /users/update-password for a signed-in user. A new password ends every session of the account.
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
-import { passwordWeakness } from '../money/sign-up'
+import { passwordWeakness } from './passwords'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { identifierKeysOf } from './login'
 import { finishPasswordReset, startPasswordReset } from './password-reset'
-import { ROLES } from './roles'
-import { AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA } from './routes'
-import { UserStore } from './store'
+import { ROLES } from '../http/roles'
+import { AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA } from './schemas'
 
 export const RESET_ACCEPTED_MESSAGE = 'if an account has this email, a reset token is on its way'
 
@@ -56,8 +55,8 @@ const updatePasswordSchema = {
   response: { 204: { type: 'null' }, ...errorReplies(400, 401, 403, 413, 423, 429) },
 } as const
 
-export const passwordRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const users = new UserStore(context.db)
+export const passwordRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { users } = services
   const resets = {
     users, clock: context.clock, random: context.random, notifier: app.notifier, passwords: context.passwords,
     throttle: app.loginThrottle,

@@ -112,3 +112,13 @@ function assertCostWithinBounds(cost: ScryptCost): void {
 function unpaddedBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64').replace(/=+$/, '')
 }
+
+export const PASSWORD_LENGTH_MIN = 10
+
+/** Why a password is too weak to accept, or undefined when it is strong enough. */
+export function passwordWeakness(password: string): string | undefined {
+  if ([...password].length < PASSWORD_LENGTH_MIN) return `a password has at least ${PASSWORD_LENGTH_MIN} characters`
+  if (!/\p{L}/u.test(password)) return 'a password has at least one letter'
+  if (!/\p{Nd}/u.test(password)) return 'a password has at least one digit'
+  return undefined
+}

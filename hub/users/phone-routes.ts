@@ -2,41 +2,20 @@
 // sends a code to the number (given here or by update-account), POST /users/verify-phone-finish proves it with the code.
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { absentBodyAsEmpty } from './optional-body'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from './phone'
 import {
-  PHONE_CODE_DIGITS, PHONE_CODE_LIFETIME_MS, PHONE_CODE_SENDS, PHONE_CODE_WRONG_MAX, PhoneVerification, type CodeSent,
+  PHONE_CODE_LIFETIME_MS, PHONE_CODE_SENDS, PHONE_CODE_WRONG_MAX, PhoneVerification,
 } from './phone-verification'
-import { USER_REPLY_SCHEMA, userReply, type UserReply } from './replies'
-import { ROLES } from './roles'
-import { AUTH_BODY_LIMIT_BYTES } from './routes'
-import { UserStore } from './store'
-
-/** The code as the SMS gives it. */
-export const PHONE_CODE_SCHEMA = { type: 'string', pattern: `^[0-9]{${PHONE_CODE_DIGITS}}$` } as const
-
-export const CODE_SENT_REPLY_SCHEMA = {
-  type: 'object',
-  required: ['phone', 'expiresAt'],
-  additionalProperties: false,
-  properties: {
-    phone: { type: 'string', description: 'the number the code went to, E.164' },
-    expiresAt: { type: 'string', format: 'date-time', description: 'the code works until then' },
-  },
-} as const
-
-export interface CodeSentReply {
-  phone: string
-  expiresAt: string
-}
-
-export function codeSentReply(sent: CodeSent): CodeSentReply {
-  return { phone: sent.phone, expiresAt: new Date(sent.codeExpiresAtMs).toISOString() }
-}
+import {
+  CODE_SENT_REPLY_SCHEMA, codeSentReply, USER_REPLY_SCHEMA, userReply, type CodeSentReply, type UserReply,
+} from './replies'
+import { ROLES } from '../http/roles'
+import { AUTH_BODY_LIMIT_BYTES, PHONE_CODE_SCHEMA } from './schemas'
 
 const LIMITS_TEXT = `A code works ${PHONE_CODE_LIFETIME_MS / 60_000} minutes, and ${PHONE_CODE_WRONG_MAX} wrong tries end it; ` +
   `at most ${PHONE_CODE_SENDS.perNumberMax} codes go to one number, and ${PHONE_CODE_SENDS.perClaimantMax} for one account, ` +
@@ -60,8 +39,8 @@ const finishSchema = {
   response: { 200: USER_REPLY_SCHEMA, ...errorReplies(400, 401, 409, 413, 429) },
 } as const
 
-export const phoneRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const users = new UserStore(context.db)
+export const phoneRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { users } = services
   const phones = new PhoneVerification({ ...context, users, notifier: app.notifier })
   const signedIn = [app.authenticate, requireRole(...ROLES)]
 

@@ -6,7 +6,7 @@ import fastifyRateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStor
 import type { HubContext } from '../context'
 import type { Clock } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
-import { sharedPlugin } from '../http/plugin'
+import { sharedPlugin } from '../http/shared-plugin'
 import { LoginThrottle } from './login-throttle'
 
 declare module 'fastify' {

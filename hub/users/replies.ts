@@ -1,7 +1,8 @@
 // Users on the wire: the one reply shape of a user (never the password hash, nor the lockout state)
-// and of a session, shared by the web and the mobile API.
+// and of a session, and of a phone code sent, shared by the web and the mobile API.
 
-import { ROLES } from './roles'
+import { ROLES } from '../http/roles'
+import type { CodeSent } from './phone-verification'
 import type { User } from './store'
 
 export const USER_REPLY_SCHEMA = {
@@ -57,3 +58,22 @@ export const SESSION_REPLY_SCHEMA = {
     user: USER_REPLY_SCHEMA,
   },
 } as const
+
+export const CODE_SENT_REPLY_SCHEMA = {
+  type: 'object',
+  required: ['phone', 'expiresAt'],
+  additionalProperties: false,
+  properties: {
+    phone: { type: 'string', description: 'the number the code went to, E.164' },
+    expiresAt: { type: 'string', format: 'date-time', description: 'the code works until then' },
+  },
+} as const
+
+export interface CodeSentReply {
+  phone: string
+  expiresAt: string
+}
+
+export function codeSentReply(sent: CodeSent): CodeSentReply {
+  return { phone: sent.phone, expiresAt: new Date(sent.codeExpiresAtMs).toISOString() }
+}

@@ -1,25 +1,14 @@
 // Sessions over REST at the seed's paths: POST /users/login and /users/refresh. Passwords, the profile
-// and the dashboard have plugins of their own (password-routes.ts, profile.ts, dashboard.ts).
+// and the dashboard have plugins of their own (password-routes.ts, profile-routes.ts, hub/dashboard/routes.ts).
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { errorReplies } from '../http/errors'
 import { checkPasswordLogin } from './login'
 import { SESSION_REPLY_SCHEMA } from './replies'
+import { AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA } from './schemas'
 import { refreshSession, startSession, type SessionReply } from './sessions'
-import { UserStore } from './store'
 
-export { USER_REPLY_SCHEMA, userReply, type UserReply } from './replies'
-
-export const EMAIL_LENGTH_MAX = 254
-export const PASSWORD_LENGTH_MAX = 1024
-/** Refresh and reset tokens are 43 characters of base64url; anything far longer is not one. */
-const OPAQUE_TOKEN_LENGTH_MAX = 256
-/** Auth routes take tiny bodies. */
-export const AUTH_BODY_LIMIT_BYTES = 8 * 1024
-
-export const PASSWORD_SCHEMA = { type: 'string', minLength: 1, maxLength: PASSWORD_LENGTH_MAX } as const
-export const OPAQUE_TOKEN_SCHEMA = { type: 'string', minLength: 1, maxLength: OPAQUE_TOKEN_LENGTH_MAX } as const
 
 interface LoginBody {
   email: string
@@ -51,8 +40,8 @@ const refreshSchema = {
   response: { 200: SESSION_REPLY_SCHEMA, ...errorReplies(400, 401, 413, 423, 429) },
 } as const
 
-export const usersRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const users = new UserStore(context.db)
+export const usersRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { users } = services
   const sessions = { app, users, clock: context.clock, random: context.random, log: context.log }
   const small = { bodyLimit: AUTH_BODY_LIMIT_BYTES }
 

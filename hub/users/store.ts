@@ -5,7 +5,7 @@ import { toHex } from '../../protocol/bytes'
 import type { RandomBytes } from '../../protocol/clock'
 import type { SqliteDatabase } from '../store/database'
 import { HttpError } from '../http/errors'
-import type { Role } from './roles'
+import type { Role } from '../http/roles'
 
 export interface User {
   id: string

@@ -1,4 +1,4 @@
-// SQLite reads and writes of the revocation list (schema.ts): the current serial, which vouchers
+// SQLite reads and writes of the revocation list (tables.ts): the current serial, which vouchers
 // are listed, and the signed deltas kept for catch-ups. Callers group the writes of one change in
 // one transaction, so a delta and the listing it describes are stored together or not at all.
 

@@ -4,20 +4,15 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
-import { nodeEd25519 } from '../../protocol/signature/node'
 import { requireAcceptablePublicKey } from '../../protocol/signature/public-key'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import type { AccessClaims } from '../http/auth'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY } from '../money/wire'
-import { DEVICES_PER_USER_MAX, DeviceStore, type Device } from './devices'
-import { voucherPolicy } from './policy'
-import { RevocationCatchUp } from './revocation-catch-up'
-import { Revocations } from './revocations'
-import { VoucherService } from './vouchers'
-import { AccountLinks, MOBILE_ACCOUNTS_SCHEMA, mobileAccountsOf } from '../mobile/accounts'
+import { DEVICES_PER_USER_MAX, type Device, type DeviceStore } from './devices'
+import { MOBILE_ACCOUNTS_SCHEMA, mobileAccountsOf } from '../mobile/accounts'
 
 const DEVICE_REPLY = {
   type: 'object',
@@ -46,70 +41,108 @@ function deviceReply(device: Device) {
   }
 }
 
-export interface VoucherServices {
-  devices: DeviceStore
-  vouchers: VoucherService
-  revocations: Revocations
-  /** Answers gateways that missed revocation deltas. */
-  catchUp: RevocationCatchUp
-}
+const bindSchema = {
+  summary: 'Bind this phone and its Ed25519 public key to the signed-in customer',
+  description: `A customer may have ${DEVICES_PER_USER_MAX} devices bound at once; one more is refused with 409 DEVICE_LIMIT.`,
+  tags: ['devices'],
+  security: BEARER_SECURITY,
+  body: {
+    type: 'object',
+    required: ['imei', 'publicKey'],
+    additionalProperties: false,
+    properties: {
+      imei: IMEI,
+      publicKey: { type: 'string', minLength: 44, maxLength: 44, description: '32 bytes, base64' },
+      model: printableLine(80),
+      brand: printableLine(80),
+    },
+  },
+  response: { 201: DEVICE_REPLY, ...errorReplies(400, 401, 403, 409) },
+} as const
 
-const servicesOfContext = new WeakMap<HubContext, VoucherServices>()
+const devicesSchema = {
+  summary: 'The devices bound to the signed-in user, and their wallets and linked accounts',
+  tags: ['devices'],
+  security: BEARER_SECURITY,
+  response: {
+    200: {
+      type: 'object', required: ['devices', 'wallets', 'linkedAccounts'], additionalProperties: false,
+      properties: { devices: { type: 'array', items: DEVICE_REPLY }, ...MOBILE_ACCOUNTS_SCHEMA },
+    },
+    ...errorReplies(401),
+  },
+} as const
 
-/** One set per hub: the REST routes and the MQTT side share it, so a revocation's listeners hear every list. */
-export function voucherServices(context: HubContext): VoucherServices {
-  let services = servicesOfContext.get(context)
-  if (services === undefined) {
-    const policy = voucherPolicy(context.config)
-    const revocations = new Revocations(
-      context.db, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock,
-      policy.listedAfterExpiry_ms, context.log,
-    )
-    const vouchers = new VoucherService(
-      context.db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy,
-    )
-    const catchUp = new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log })
-    services = { devices: new DeviceStore(context.db), vouchers, revocations, catchUp }
-    servicesOfContext.set(context, services)
+const unbindSchema = {
+  summary: 'Unbind a device; its open vouchers are revoked at once',
+  tags: ['devices'],
+  security: BEARER_SECURITY,
+  body: { type: 'object', required: ['imei'], additionalProperties: false, properties: { imei: IMEI } },
+  response: {
+    200: {
+      type: 'object', required: ['imei', 'revokedVouchers'], additionalProperties: false,
+      properties: { imei: { type: 'string' }, revokedVouchers: { type: 'integer' } },
+    },
+    ...errorReplies(400, 401, 403, 404),
+  },
+} as const
+
+const voucherSchema = {
+  summary: 'Issue an offline allowance: a hub-signed voucher backed by a hold on the wallet',
+  description: 'Within caps that keep the revocation list bounded: open vouchers per device and per customer (409), '
+    + 'vouchers issued and revoked per customer in a rolling window (429), a smallest allowance (400), and a bound on '
+    + 'the vouchers the whole hub may have to list as revoked (503, until some expire).',
+  tags: ['devices'],
+  security: BEARER_SECURITY,
+  body: {
+    type: 'object',
+    required: ['imei', 'amount', 'currency'],
+    additionalProperties: false,
+    properties: {
+      imei: IMEI,
+      amount: { type: 'string', maxLength: 24, description: 'the allowance in major units, e.g. "50.00"' },
+      currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+    },
+  },
+  response: {
+    201: {
+      type: 'object',
+      required: ['voucher', 'voucherId', 'limitMinor', 'limit', 'currency', 'expiresAt', 'uploadDeadlineAt', 'hubPublicKey'],
+      additionalProperties: false,
+      properties: {
+        voucher: { type: 'string', description: 'the signed Voucher, base64 of its canonical encoding' },
+        voucherId: { type: 'string' },
+        limitMinor: { type: 'integer' },
+        limit: { type: 'string' },
+        currency: { type: 'string' },
+        expiresAt: { type: 'string', format: 'date-time' },
+        uploadDeadlineAt: { type: 'string', format: 'date-time' },
+        hubPublicKey: { type: 'string' },
+      },
+    },
+    ...errorReplies(400, 401, 403, 404, 409, 429, 503),
+  },
+} as const
+
+/** The caller's device bound under `imei`. */
+function ownDevice(devices: DeviceStore, request: { user: AccessClaims }, imei: string): Device {
+  const device = devices.boundByImei(imei)
+  // Another user's device is answered as if it did not exist: IMEIs are not secrets, but
+  // whose phone is whose is.
+  if (device === undefined || device.userId !== request.user.sub) {
+    throw new HttpError(404, 'DEVICE_NOT_BOUND', `no device with IMEI ${imei} is bound to you`)
   }
-  return services
+  return device
 }
 
-export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const { devices, vouchers, revocations } = voucherServices(context)
+export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { devices, vouchers, revocations } = services
   const customer = [app.authenticate, requireRole('customer')]
-  const links = new AccountLinks(context.db)
-
-  function ownDevice(request: { user: AccessClaims }, imei: string): Device {
-    const device = devices.boundByImei(imei)
-    // Another user's device is answered as if it did not exist: IMEIs are not secrets, but
-    // whose phone is whose is.
-    if (device === undefined || device.userId !== request.user.sub) {
-      throw new HttpError(404, 'DEVICE_NOT_BOUND', `no device with IMEI ${imei} is bound to you`)
-    }
-    return device
-  }
+  const { links } = services
 
   app.post<{ Body: { imei: string; publicKey: string; model?: string; brand?: string } }>('/api/auth/device/binding', {
     preValidation: customer,
-    schema: {
-      summary: 'Bind this phone and its Ed25519 public key to the signed-in customer',
-      description: `A customer may have ${DEVICES_PER_USER_MAX} devices bound at once; one more is refused with 409 DEVICE_LIMIT.`,
-      tags: ['devices'],
-      security: BEARER_SECURITY,
-      body: {
-        type: 'object',
-        required: ['imei', 'publicKey'],
-        additionalProperties: false,
-        properties: {
-          imei: IMEI,
-          publicKey: { type: 'string', minLength: 44, maxLength: 44, description: '32 bytes, base64' },
-          model: printableLine(80),
-          brand: printableLine(80),
-        },
-      },
-      response: { 201: DEVICE_REPLY, ...errorReplies(400, 401, 403, 409) },
-    },
+    schema: bindSchema,
   }, async (request, reply) => {
     const publicKey = fromBase64(request.body.publicKey)
     // A small-order key would let anyone sign this device's payments, with no secret.
@@ -133,18 +166,7 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
 
   app.get('/api/auth/device/user', {
     preValidation: [app.authenticate],
-    schema: {
-      summary: 'The devices bound to the signed-in user, and their wallets and linked accounts',
-      tags: ['devices'],
-      security: BEARER_SECURITY,
-      response: {
-        200: {
-          type: 'object', required: ['devices', 'wallets', 'linkedAccounts'], additionalProperties: false,
-          properties: { devices: { type: 'array', items: DEVICE_REPLY }, ...MOBILE_ACCOUNTS_SCHEMA },
-        },
-        ...errorReplies(401),
-      },
-    },
+    schema: devicesSchema,
   }, async request => ({
     devices: devices.boundToUser(request.user.sub).map(deviceReply),
     ...(await mobileAccountsOf(context.ledger, links, request.user.sub)),
@@ -152,21 +174,9 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
 
   app.post<{ Body: { imei: string } }>('/api/auth/device/user-unbind', {
     preValidation: customer,
-    schema: {
-      summary: 'Unbind a device; its open vouchers are revoked at once',
-      tags: ['devices'],
-      security: BEARER_SECURITY,
-      body: { type: 'object', required: ['imei'], additionalProperties: false, properties: { imei: IMEI } },
-      response: {
-        200: {
-          type: 'object', required: ['imei', 'revokedVouchers'], additionalProperties: false,
-          properties: { imei: { type: 'string' }, revokedVouchers: { type: 'integer' } },
-        },
-        ...errorReplies(400, 401, 403, 404),
-      },
-    },
+    schema: unbindSchema,
   }, async request => {
-    const device = ownDevice(request, request.body.imei)
+    const device = ownDevice(devices, request, request.body.imei)
     const open = vouchers.openVouchers(device.id)
     if (open.length > 0) await revocations.revoke(open, 'device unbound')
     devices.unbind(device.id, context.clock.nowMs())
@@ -175,44 +185,9 @@ export const voucherRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
 
   app.post<{ Body: { imei: string; amount: string; currency: string } }>('/api/auth/device/voucher', {
     preValidation: customer,
-    schema: {
-      summary: 'Issue an offline allowance: a hub-signed voucher backed by a hold on the wallet',
-      description: 'Within caps that keep the revocation list bounded: open vouchers per device and per customer (409), '
-        + 'vouchers issued and revoked per customer in a rolling window (429), a smallest allowance (400), and a bound on '
-        + 'the vouchers the whole hub may have to list as revoked (503, until some expire).',
-      tags: ['devices'],
-      security: BEARER_SECURITY,
-      body: {
-        type: 'object',
-        required: ['imei', 'amount', 'currency'],
-        additionalProperties: false,
-        properties: {
-          imei: IMEI,
-          amount: { type: 'string', maxLength: 24, description: 'the allowance in major units, e.g. "50.00"' },
-          currency: { type: 'string', pattern: '^[A-Z]{3}$' },
-        },
-      },
-      response: {
-        201: {
-          type: 'object',
-          required: ['voucher', 'voucherId', 'limitMinor', 'limit', 'currency', 'expiresAt', 'uploadDeadlineAt', 'hubPublicKey'],
-          additionalProperties: false,
-          properties: {
-            voucher: { type: 'string', description: 'the signed Voucher, base64 of its canonical encoding' },
-            voucherId: { type: 'string' },
-            limitMinor: { type: 'integer' },
-            limit: { type: 'string' },
-            currency: { type: 'string' },
-            expiresAt: { type: 'string', format: 'date-time' },
-            uploadDeadlineAt: { type: 'string', format: 'date-time' },
-            hubPublicKey: { type: 'string' },
-          },
-        },
-        ...errorReplies(400, 401, 403, 404, 409, 429, 503),
-      },
-    },
+    schema: voucherSchema,
   }, async (request, reply) => {
-    const device = ownDevice(request, request.body.imei)
+    const device = ownDevice(devices, request, request.body.imei)
     const currency = currencyByCode(request.body.currency).code
     const limitMinor = parseAmount(request.body.amount, currency, { allowZero: false })
     const issued = await vouchers.issue(device, limitMinor, currency)

@@ -9,7 +9,7 @@ import { sealedBatchMessage } from '../../../hub/anchor/batch'
 import type { ProofReply } from '../../../hub/anchor/replies'
 import { createAnchorService } from '../../../hub/anchor/service'
 import { anchorSettings } from '../../../hub/anchor/settings'
-import type { Role } from '../../../hub/users/roles'
+import type { Role } from '../../../hub/http/roles'
 import { addUser, errorOf } from '../http/fixtures'
 import { ingestWorld } from '../ingest/world'
 

@@ -5,7 +5,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { sha256, toBase64 } from '../../../protocol/bytes'
 import type { KeyPair } from '../../../protocol/signature/ed25519'
 import { nodeEd25519 } from '../../../protocol/signature/node'
-import type { Role } from '../../../hub/users/roles'
+import type { Role } from '../../../hub/http/roles'
 import { addUser, login, testHub, type TestHub } from '../http/fixtures'
 
 export const PASSWORD = 'a long and good password'

@@ -13,9 +13,10 @@ import { nodeEd25519 } from '../../../protocol/signature/node'
 import { buildApp } from '../../../hub/app'
 import { parseConfig, type HubConfig } from '../../../hub/config'
 import type { HubContext } from '../../../hub/context'
+import { buildServices, type HubServices } from '../../../hub/services'
 import { openDatabase } from '../../../hub/store/database'
 import { createPasswordHasher, type ScryptCost } from '../../../hub/users/passwords'
-import type { Role } from '../../../hub/users/roles'
+import type { Role } from '../../../hub/http/roles'
 import { UserStore, newUserId } from '../../../hub/users/store'
 
 /** Enough to exercise scrypt without spending a test's time on it. */
@@ -47,6 +48,8 @@ export interface Tap {
 
 export interface TestHub {
   context: HubContext
+  /** The stores and services the app's routes were handed. */
+  services: HubServices
   clock: ManualClock
   log: CapturedLog
   app: FastifyInstance
@@ -95,11 +98,12 @@ export async function testHub(
   options: { config?: Partial<HubConfig>; seed?: string; dataDir?: string; beforeReady?: (app: FastifyInstance) => void } = {},
 ): Promise<TestHub> {
   const { context, clock, log } = testContext(t, options)
-  const app = await buildApp(context)
+  const services = buildServices(context)
+  const app = await buildApp(context, services)
   options.beforeReady?.(app)
   t.teardown(() => app.close())
   await app.ready()
-  return { context, clock, log, app }
+  return { context, services, clock, log, app }
 }
 
 export async function addUser(

@@ -10,7 +10,6 @@ import { LoraReporter } from '../../../terminal/lora'
 import { openEmulatedModem } from '../../../simulator/lora/emulated-modem'
 import { SimulatedNetworkServer } from '../../../simulator/lora/network-server'
 import { startHub } from '../../../hub/server'
-import { voucherServices } from '../../../hub/vouchers/routes'
 import { fromHex } from '../../../protocol/bytes'
 import { insertVouchers } from '../helpers/vouchers'
 import { hubConfig, OPERATOR, Rest } from '../e2e/running-hub'
@@ -98,7 +97,7 @@ t.test('a terminal offline reports over LoRa to the hub\'s gateway view, and hea
   await terminal.proxy.down()
   await offline
   t.equal(clock.pendingTimers, 1)
-  await voucherServices(hub.context).revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'lost phone')
+  await hub.services.revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'lost phone')
   await hub.lora!.idle()
   await lnsEvents.next('downlink-queued')
   await lnsEvents.next('downlink-queued')
@@ -136,7 +135,7 @@ t.test('a terminal behind hears the whole revocation list over LoRa, every vouch
   })
   // Revoked while the terminal has neither IP nor a LoRa report yet: it is behind from its first report.
   const ids = await insertVouchers(hub.context, 300, hub.context.clock.nowMs() + 24 * 60 * 60 * 1000)
-  await voucherServices(hub.context).revocations.revoke(ids, 'revoked before the terminal reported')
+  await hub.services.revocations.revoke(ids, 'revoked before the terminal reported')
 
   const { clock, reporter } = await joinedReporter(t, lns, terminal, '/dev/ttyLoraBehind', false)
   reporter.start()

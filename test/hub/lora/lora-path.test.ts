@@ -11,7 +11,6 @@ import { nodeEd25519 } from '../../../protocol/signature/node'
 import type { HubConfig } from '../../../hub/config'
 import { RECONNECT_INITIAL_MS_DEFAULT } from '../../../hub/mqtt/hub-client'
 import { startHub, type RunningHub } from '../../../hub/server'
-import { voucherServices } from '../../../hub/vouchers/routes'
 import { LoraStore } from '../../../hub/lora/store'
 import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import {
@@ -240,7 +239,7 @@ for (const format of ['chirpstack', 'tts'] as const) {
     const filter = format === 'tts' ? `v3/${TTS_APPLICATION}/devices/+/down/push` : `application/${CHIRPSTACK_APPLICATION}/device/+/command/down`
     // One voucher id: a 90-byte signed message, two fragments of at most 51 bytes.
     const downlinks = collectDownlinks(world.lns, filter, 2)
-    const { revocations } = voucherServices(world.hub.context)
+    const { revocations } = world.hub.services
     const serial = await revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'test')
     await world.hub.lora!.idle()
     const received = await downlinks
@@ -308,7 +307,7 @@ t.test('a hub whose network server never answers still stops', async t => {
 t.test('a gateway reporting over LoRa for the first time is sent the whole revocation list', async t => {
   const world = await loraWorld(t, 'chirpstack', { loraCatchUpDownlinksPerReport: 2 })
   const customer = await customerWithVoucher(world.operator, 'early@phone.example', 10_000, '5000')
-  const { revocations } = voucherServices(world.hub.context)
+  const { revocations } = world.hub.services
   const serial = await revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'before any LoRa report')
   await world.hub.lora!.idle()
 
@@ -343,7 +342,7 @@ t.test('a hub stops while its network server is gone with downlinks pending; aft
 
   await lns.close()
   const customer = await customerWithVoucher(operator, 'gone@phone.example', 10_000, '5000')
-  const serial = await voucherServices(hub.context).revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'while the LNS is away')
+  const serial = await hub.services.revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'while the LNS is away')
   const stopped = await Promise.race([hub.stop().then(() => 'stopped'), new Promise(resolve => setTimeout(() => resolve('still stopping'), 30_000))])
   t.equal(stopped, 'stopped', 'a publish the broker never took does not hold the stop')
 
@@ -382,7 +381,7 @@ t.test('a gateway behind is walked through the whole list past 256 vouchers, a b
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const gateway = await provisionGateway(hub, operator, EUI, 'behind@shop.example')
   const ids = await insertVouchers(hub.context, 300, hub.context.clock.nowMs() + 24 * 60 * 60 * 1000)
-  const serial = await voucherServices(hub.context).revocations.revoke(ids, 'before the gateway reported over LoRa')
+  const serial = await hub.services.revocations.revoke(ids, 'before the gateway reported over LoRa')
 
   // Every downlink the network server is handed, put together and checked as the terminal does.
   const reassembler = new FragmentReassembler()

@@ -3,7 +3,7 @@
 
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { sha256, toHex } from '../../../protocol/bytes'
-import type { Role } from '../../../hub/users/roles'
+import type { Role } from '../../../hub/http/roles'
 import { addUser, login, testHub, type TestHub } from '../http/fixtures'
 
 export const PASSWORD = 'correct horse 42 battery'

@@ -5,7 +5,6 @@ import { nodeEd25519 } from '../../../protocol/signature/node'
 import type { HubConfig } from '../../../hub/config'
 import { DEFAULT_VOUCHER_POLICY, judgeIssuance, type IssuanceCounts } from '../../../hub/vouchers/policy'
 import { EXPIRY_BATCH_WAIT_MS } from '../../../hub/vouchers/revocations'
-import { voucherServices } from '../../../hub/vouchers/routes'
 import { errorOf, login, testHub, type TestHub } from '../http/fixtures'
 import { addFundedCustomer } from '../helpers/vouchers'
 
@@ -151,7 +150,7 @@ t.test('past the global bound the hub stops issuing, logged; revoking still work
   hub.clock.advance(DEFAULT_VOUCHER_POLICY.validity_ms + DEFAULT_VOUCHER_POLICY.listedAfterExpiry_ms + 1)
   t.equal(errorOf(await customers[1]!.issue(phones[1]!, '1000')).code, 'ISSUANCE_SUSPENDED', 'still listed: still counted')
   hub.clock.advance(EXPIRY_BATCH_WAIT_MS)
-  t.equal(await voucherServices(hub.context).revocations.expire(), 2, 'the sweep takes the two revoked vouchers off the list')
+  t.equal(await hub.services.revocations.expire(), 2, 'the sweep takes the two revoked vouchers off the list')
   t.equal((await customers[1]!.issue(phones[1]!, '1000')).statusCode, 201, 'issuance resumes once they have expired past the grace')
 })
 

@@ -17,7 +17,6 @@ import { CATCH_UP_ANSWER_INTERVAL_MS, planCatchUp } from '../../../hub/vouchers/
 import {
   EXPIRY_BATCH_WAIT_MS, REVOCATION_DELTAS_KEPT, REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX, Revocations,
 } from '../../../hub/vouchers/revocations'
-import { voucherServices } from '../../../hub/vouchers/routes'
 import { judgeRevocationDelta, judgeRevocationList, type Trust } from '../../../terminal/hub-messages'
 import { TerminalStore } from '../../../terminal/store/store'
 import { errorOf, login, testContext, testHub, type Tap, type TestHub } from '../http/fixtures'
@@ -48,7 +47,7 @@ async function customerOf(hub: TestHub, email: string, balanceMinor: number) {
  * A gateway's revocation side: its store fed the hub's messages as the sync does (verified
  * against the hub key), asking the hub for a catch-up after a gap. `deaf` ones miss what they are told to.
  */
-function gatewayOf(t: Tap, hub: { context: TestHub['context'] }, eui: string) {
+function gatewayOf(t: Tap, hub: Pick<TestHub, 'context' | 'services'>, eui: string) {
   const store = TerminalStore.init(t.testdir(), eui, randomBytes(32), Date.UTC(2025, 0, 1))
   t.teardown(() => store.close())
   const trust: Trust = { hubPublicKey: hub.context.hubKeys.publicKey, eui, ed25519: nodeEd25519 }
@@ -70,7 +69,7 @@ function gatewayOf(t: Tap, hub: { context: TestHub['context'] }, eui: string) {
     async catchUp(published: PublishedMessage[]): Promise<string> {
       const from = published.length
       const request = revocationCatchUpRequestCodec.encode({ gatewayEui: eui, serial: store.revocations.state().serial })
-      const answer = await voucherServices(hub.context).catchUp.answer(eui, request)
+      const answer = await hub.services.catchUp.answer(eui, request)
       for (const message of published.slice(from)) if (message.topic === gatewayTopic(eui, 'revocations/catch-up')) take(message.payload)
       return answer
     },
@@ -98,7 +97,7 @@ t.test('the attack: a stolen phone\'s revoked voucher stays on every gateway\'s 
       if (revocationDeltaCodec.decode(message.payload).serial % 2 === 0) deaf.take(message.payload)
     }
     delivered = published.length
-    if (deaf.store.revocations.state().serial < voucherServices(hub.context).revocations.serial()) {
+    if (deaf.store.revocations.state().serial < hub.services.revocations.serial()) {
       hub.clock.advance(CATCH_UP_ANSWER_INTERVAL_MS)
       t.equal(await deaf.catchUp(published), 'deltas', 'the gateway that missed a delta catches up')
     }
@@ -138,7 +137,7 @@ t.test('the attack: a stolen phone\'s revoked voucher stays on every gateway\'s 
     t.ok(gateway.store.isRevoked(fromHex(stolen, 16)), `${gateway.eui} refuses the stolen voucher`)
     t.equal(gateway.store.revocations.state().revoked, 24, `${gateway.eui} holds all 24 revocations`)
   }
-  const list = voucherServices(hub.context).revocations.fullList()
+  const list = hub.services.revocations.fullList()
   t.ok(list.flatMap(part => part.voucherIds).some(id => toHex(id) === stolen), 'and so does the hub\'s whole list')
 })
 
@@ -146,7 +145,7 @@ const manyVouchers = (hub: TestHub, count: number, expiresAtMs: number) => inser
 
 t.test('a revoked voucher is never pushed off the list by the 4,097 revoked after it that expire later', async t => {
   const hub = await testHub(t)
-  const { revocations } = voucherServices(hub.context)
+  const { revocations } = hub.services
   const [stolen] = await manyVouchers(hub, 1, hub.clock.nowMs() + DAY_MS)
   await revocations.revoke([stolen!], 'stolen phone')
   await revocations.revoke(await manyVouchers(hub, 4_097, hub.clock.nowMs() + 2 * DAY_MS), 'one-franc vouchers')
@@ -161,7 +160,7 @@ t.test('a revoked voucher is never pushed off the list by the 4,097 revoked afte
 
 t.test('more revocations than one message holds go in several deltas, and the whole list in parts: none is left out', async t => {
   const hub = await testHub(t)
-  const { revocations } = voucherServices(hub.context)
+  const { revocations } = hub.services
   const ids = await manyVouchers(hub, 4_300, hub.clock.nowMs() + 3 * DAY_MS)
   const before = publishedOf(hub).length
   t.equal(await revocations.revoke(ids, 'test'), 5, '4,300 ids: five deltas of at most 1,024')
@@ -181,7 +180,7 @@ t.test('more revocations than one message holds go in several deltas, and the wh
 
 t.test('deltas are pruned in bounded sweeps; a gateway behind what is kept gets the whole list', async t => {
   const hub = await testHub(t)
-  const { revocations } = voucherServices(hub.context)
+  const { revocations } = hub.services
   const ids = await manyVouchers(hub, REVOCATION_DELTAS_KEPT + REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX + 10, hub.clock.nowMs() + 3 * DAY_MS)
   for (const id of ids) await revocations.revoke([id], 'one at a time')
   const kept = () => (hub.context.db.prepare('SELECT count(*) AS n, min(serial) AS oldest FROM revocation_deltas').get() as { n: number; oldest: number })
@@ -201,7 +200,7 @@ t.test('deltas are pruned in bounded sweeps; a gateway behind what is kept gets 
 
 t.test('a voucher leaves the list only once expired past the grace, in a delta; until then it is listed', async t => {
   const hub = await testHub(t)
-  const { revocations } = voucherServices(hub.context)
+  const { revocations } = hub.services
   const [soon, later] = [await manyVouchers(hub, 1, hub.clock.nowMs() + DAY_MS), await manyVouchers(hub, 2, hub.clock.nowMs() + 5 * DAY_MS)]
   await revocations.revoke([...soon!, ...later!], 'lost phones')
   hub.clock.advance(2 * DAY_MS - 1)
@@ -228,7 +227,7 @@ t.test('catch-up answers: up to date, ahead, deltas while all are kept and few, 
 
 t.test('a catch-up request that is malformed, names another gateway or comes again at once is dropped', async t => {
   const hub = await testHub(t)
-  const { revocations, catchUp } = voucherServices(hub.context)
+  const { revocations, catchUp } = hub.services
   await revocations.revoke(await manyVouchers(hub, 1, hub.clock.nowMs() + DAY_MS), 'lost')
   const eui = '70B3D57ED0000B06'
   const request = (serial: number, named = eui) => revocationCatchUpRequestCodec.encode({ gatewayEui: named, serial })

@@ -3,16 +3,16 @@
 // here is the account's once proved with the code sent to it (hub/users/phone-verification.ts).
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { errorReplies, HttpError } from '../http/errors'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
 import { PhoneVerification } from '../users/phone-verification'
-import { FULL_NAME_SCHEMA } from '../users/profile'
-import { USER_REPLY_SCHEMA, userReply, type UserReply } from '../users/routes'
-import { UserStore, newUserId, normalizeEmail, userUniquenessError, type NewUser } from '../users/store'
+import { USER_REPLY_SCHEMA, userReply, type UserReply } from '../users/replies'
+import { PASSWORD_LENGTH_MIN, passwordWeakness } from '../users/passwords'
+import { FULL_NAME_SCHEMA } from '../users/schemas'
+import { newUserId, normalizeEmail, userUniquenessError, type NewUser } from '../users/store'
 import { MONEY_BODY_LIMIT_BYTES, moneyRouteError } from './wire'
 
-export const PASSWORD_LENGTH_MIN = 10
 const PASSWORD_LENGTH_MAX = 1024
 const EMAIL_LENGTH_MAX = 254
 
@@ -43,16 +43,8 @@ const signUpSchema = {
   response: { 201: USER_REPLY_SCHEMA, ...errorReplies(400, 409, 413, 429) },
 } as const
 
-/** Why a password is too weak to accept, or undefined when it is strong enough. */
-export function passwordWeakness(password: string): string | undefined {
-  if ([...password].length < PASSWORD_LENGTH_MIN) return `a password has at least ${PASSWORD_LENGTH_MIN} characters`
-  if (!/\p{L}/u.test(password)) return 'a password has at least one letter'
-  if (!/\p{Nd}/u.test(password)) return 'a password has at least one digit'
-  return undefined
-}
-
-export const signUpRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const users = new UserStore(context.db)
+export const signUpRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { users } = services
   const phones = new PhoneVerification({ ...context, users, notifier: app.notifier })
 
   app.post<{ Body: SignUpBody; Reply: UserReply }>('/users/sign-up',

@@ -3,22 +3,16 @@
 
 import type { FastifyPluginAsync } from 'fastify'
 import { formatAmount } from '../../protocol/money'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { GATEWAY_STATUSES, type GatewayStatus } from '../gateways/store'
 import { requireRole } from '../http/auth'
 import { errorReplies } from '../http/errors'
-import { KycStore } from '../kyc/store'
 import type { LedgerStore } from '../ledger/store'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
-import { AccountLinks, MOBILE_ACCOUNTS_SCHEMA, WALLET_REPLY_SCHEMA, mobileAccountsOf, walletReply, walletsOf } from '../mobile/accounts'
-import { MobilePayments } from '../mobile/payments'
-import { Outbox } from '../notify/outbox'
-import { OrderStore } from '../orders/store'
-import { TransactionHistory } from '../transactions/history'
-import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/routes'
+import { MOBILE_ACCOUNTS_SCHEMA, WALLET_REPLY_SCHEMA, mobileAccountsOf, walletReply, walletsOf } from '../mobile/accounts'
+import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/replies'
 import type { SqliteDatabase } from '../store/database'
-import { ROLES } from './roles'
-import { UserStore } from './store'
+import { ROLES } from '../http/roles'
 
 export const RECENT_TRANSACTIONS_MAX = 5
 export const REVENUE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000
@@ -129,16 +123,11 @@ class HubCounts {
   }
 }
 
-export const dashboardRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+export const dashboardRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const { ledger, clock } = context
-  const users = new UserStore(context.db)
-  const orders = new OrderStore(context.db)
-  const documents = new KycStore(context.db)
-  const outbox = new Outbox(context.db)
-  const payments = new MobilePayments(context.db)
-  const history = new TransactionHistory(context.db)
+  const { users, orders, documents, outbox, payments, history } = services
   const counts = new HubCounts(context.db)
-  const links = new AccountLinks(context.db)
+  const { links } = services
 
   app.get('/users/dashboard-infos', { schema: dashboardSchema, preValidation: [app.authenticate, requireRole(...ROLES)] },
     async (request) => {

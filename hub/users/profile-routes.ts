@@ -3,22 +3,15 @@
 // account (email, role) changes here.
 
 import type { FastifyPluginAsync } from 'fastify'
-import type { HubContext } from '../context'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
-import { printableLine } from '../http/text'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from './phone'
 import { PhoneVerification } from './phone-verification'
 import { USER_REPLY_SCHEMA, userReply, type UserReply } from './replies'
-import { ROLES } from './roles'
-import { AUTH_BODY_LIMIT_BYTES } from './routes'
-import { UserStore } from './store'
-
-export const FULL_NAME_LENGTH_MAX = 200
-
-/** A person's full name, as every route that takes one checks it. */
-export const FULL_NAME_SCHEMA = printableLine(FULL_NAME_LENGTH_MAX)
+import { ROLES } from '../http/roles'
+import { AUTH_BODY_LIMIT_BYTES, FULL_NAME_SCHEMA } from './schemas'
 
 interface UpdateAccountBody {
   fullName?: string
@@ -39,8 +32,8 @@ const updateAccountSchema = {
   response: { 200: USER_REPLY_SCHEMA, ...errorReplies(400, 401, 409, 413, 429) },
 } as const
 
-export const profileRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
-  const users = new UserStore(context.db)
+export const profileRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
+  const { users } = services
   const phones = new PhoneVerification({ ...context, users, notifier: app.notifier })
 
   app.patch<{ Body: UpdateAccountBody; Reply: UserReply }>('/users/update-account', {

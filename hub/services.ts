@@ -1,0 +1,51 @@
+// The hub's stores and services, built here once per hub over its context and handed to the routes
+// (hub/app.ts) and to the MQTT side (hub/server.ts): no route or handler builds a store of its own.
+
+import { nodeEd25519 } from '../protocol/signature/node'
+import { AnchorStore } from './anchor/store'
+import type { HubContext } from './context'
+import { GatewayStore } from './gateways/store'
+import { IngestStore } from './ingest/store'
+import type { HubServices } from './http/route-services'
+import { KycStore } from './kyc/store'
+import { LoraStore } from './lora/store'
+import { AccountLinks } from './mobile/accounts'
+import { MobilePayments } from './mobile/payments'
+import { Outbox } from './notify/outbox'
+import { OrderStore } from './orders/store'
+import { RefundStore } from './refunds/store'
+import { TransactionHistory } from './transactions/history'
+import { UserStore } from './users/store'
+import { DeviceStore } from './vouchers/devices'
+import { voucherPolicy } from './vouchers/policy'
+import { RevocationCatchUp } from './vouchers/revocation-catch-up'
+import { Revocations } from './vouchers/revocations'
+import { VoucherService } from './vouchers/vouchers'
+
+export type { HubServices } from './http/route-services'
+
+export function buildServices(context: HubContext): HubServices {
+  const { db } = context
+  const policy = voucherPolicy(context.config)
+  const revocations = new Revocations(
+    db, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock, policy.listedAfterExpiry_ms, context.log,
+  )
+  return {
+    users: new UserStore(db),
+    orders: new OrderStore(db),
+    documents: new KycStore(db),
+    gateways: new GatewayStore(db),
+    lora: new LoraStore(db),
+    anchors: new AnchorStore(db),
+    devices: new DeviceStore(db),
+    links: new AccountLinks(db),
+    payments: new MobilePayments(db),
+    history: new TransactionHistory(db),
+    outbox: new Outbox(db),
+    ingest: new IngestStore(db),
+    refunds: new RefundStore(db),
+    vouchers: new VoucherService(db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy),
+    revocations,
+    catchUp: new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log }),
+  }
+}
