@@ -5,8 +5,7 @@ import { assert } from '../../protocol/errors'
 import type { FeeSchedule } from './fees'
 import { holdRemainingMinor, type Account, type AccountKind, type VoucherHold } from './model'
 import type { HoldSplit } from './settle'
-import { TRANSFERS_PER_BATCH_MAX } from './store'
-import { POSTINGS_PER_TRANSFER_MAX } from './transfer'
+import { POSTINGS_PER_TRANSFER_MAX, TRANSFERS_PER_BATCH_MAX } from './transfer'
 
 /** A request reads its postings' accounts, and a settlement also its two payee wallets and its currency's two system accounts. */
 export const BATCH_ACCOUNTS_MAX = TRANSFERS_PER_BATCH_MAX * (POSTINGS_PER_TRANSFER_MAX + 4)

@@ -22,11 +22,11 @@ import {
 } from './model'
 import { holdPlacementPostings, holdReleasePostings, settlementPostings, splitAgainstHold } from './settle'
 import {
-  AUDIT_ROWS_PER_CHECK_MAX, FEE_SCHEDULES_LIST_MAX, TRANSFERS_PER_BATCH_MAX, type FeeScheduleFilter, type HoldOutcome,
+  AUDIT_ROWS_PER_CHECK_MAX, FEE_SCHEDULES_LIST_MAX, type FeeScheduleFilter, type HoldOutcome,
   type LedgerAudit, type LedgerStore, type OpenWalletInput, type OwnerRevenueRow, type OwnerRevenueSelection,
   type PlaceHoldInput, type SettleFromHoldInput, type SystemAccounts, type TransferOutcome,
 } from './store'
-import { assertBalanced, transferAmountMinor, transferInputProblem, transferRequestSha256 } from './transfer'
+import { TRANSFERS_PER_BATCH_MAX, assertBalanced, transferAmountMinor, transferInputProblem, transferRequestSha256 } from './transfer'
 
 export interface SqliteLedgerStoreOptions {
   /** The clock that stamps created_at and decides whether an upload deadline has passed. */

@@ -5,8 +5,6 @@ import type { LedgerError } from './errors'
 import type { FeeSchedule } from './fees'
 import type { Account, AccountKind, Metadata, Transfer, TransferInput, VoucherHold } from './model'
 
-/** Most transfers (or settlements) in one batch call: one transaction, bounded. */
-export const TRANSFERS_PER_BATCH_MAX = 8_192
 /** Most rows of each kind of anomaly an audit reports. */
 export const AUDIT_ROWS_PER_CHECK_MAX = 100
 export const FEE_SCHEDULES_LIST_MAX = 1_000

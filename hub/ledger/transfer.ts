@@ -9,6 +9,9 @@ import { LedgerError } from './errors'
 import { isIdentifier, isTransferId } from './ids'
 import { POSTING_ROLES, TRANSFER_KINDS, type PostingInput, type TransferInput, type TransferKind } from './model'
 
+/** Most transfers (or settlements) in one batch call: one transaction, bounded. */
+export const TRANSFERS_PER_BATCH_MAX = 8_192
+
 /** A payment settles to at most hold, excess, merchant, owner and platform; room to spare, but bounded. */
 export const POSTINGS_PER_TRANSFER_MAX = 16
 

@@ -11,15 +11,17 @@ import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { printableLine } from '../http/text'
 import { checkPhoneLogin } from '../users/login'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
-import { CODE_SENT_REPLY_SCHEMA, codeSentReply, type CodeSentReply } from '../users/replies'
 import { PHONE_SIGN_UP_LIFETIME_MS, PhoneVerification, type CodeSent } from '../users/phone-verification'
-import { SESSION_REPLY_SCHEMA, USER_REPLY_SCHEMA, userReply, type UserReply } from '../users/replies'
+import {
+  CODE_SENT_REPLY_SCHEMA, SESSION_REPLY_SCHEMA, USER_REPLY_SCHEMA, codeSentReply, sessionReply, userReply, type CodeSentReply,
+  type SessionReply, type UserReply,
+} from '../users/replies'
 import { absentBodyAsEmpty } from '../users/optional-body'
 import { ROLES } from '../http/roles'
 import {
   AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, FULL_NAME_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA, PHONE_CODE_SCHEMA,
 } from '../users/schemas'
-import { refreshTokenHash, startSession, type SessionReply } from '../users/sessions'
+import { refreshTokenHash, startSession } from '../users/sessions'
 import { newUserId, normalizeEmail } from '../users/store'
 import { ACCOUNT_LINK_REPLY_SCHEMA, accountLinkReply } from './accounts'
 
@@ -169,7 +171,7 @@ export const mobileAuthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     async (request) => {
       const user = await checkPhoneLogin({ users, passwords: context.passwords, throttle: app.loginThrottle },
         request.ip, phoneNumberOf(request.body.phone, context.config.phoneRegion), request.body.password)
-      return startSession(sessions, user)
+      return sessionReply(startSession(sessions, user))
     })
 
   app.post<{ Body: { refreshToken?: string } }>('/api/auth/logout', {

@@ -1,8 +1,14 @@
 // An order's lines and total at today's catalog prices. Pure: the catalog comes in as a lookup.
 
 import { addAmounts } from '../../protocol/money'
-import type { Gateway } from '../gateways/store'
 import { HttpError } from '../http/errors'
+
+/** What pricing reads of a gateway in the catalog. */
+export interface CatalogEntry {
+  readonly status: string
+  readonly priceCurrency: string
+  readonly priceMinor: number
+}
 
 export interface OrderItemInput {
   readonly gatewayId: string
@@ -25,7 +31,7 @@ export interface PricedOrder {
  * Prices the items against the catalog. Each catalog entry is one device, so an entry appears once
  * with quantity 1; every entry must be available and priced in the same currency.
  */
-export function priceOrder(items: readonly OrderItemInput[], catalog: (gatewayId: string) => Gateway | undefined): PricedOrder {
+export function priceOrder(items: readonly OrderItemInput[], catalog: (gatewayId: string) => CatalogEntry | undefined): PricedOrder {
   if (items.length === 0) throw new HttpError(400, 'BAD_REQUEST', 'an order has at least one item')
   const seen = new Set<string>()
   const lines: PricedLine[] = []

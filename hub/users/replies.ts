@@ -3,6 +3,7 @@
 
 import { ROLES } from '../http/roles'
 import type { CodeSent } from './phone-verification'
+import type { Session } from './sessions'
 import type { User } from './store'
 
 export const USER_REPLY_SCHEMA = {
@@ -58,6 +59,16 @@ export const SESSION_REPLY_SCHEMA = {
     user: USER_REPLY_SCHEMA,
   },
 } as const
+
+export interface SessionReply {
+  token: string
+  refreshToken: string
+  user: UserReply
+}
+
+export function sessionReply(session: Session): SessionReply {
+  return { token: session.token, refreshToken: session.refreshToken, user: userReply(session.user) }
+}
 
 export const CODE_SENT_REPLY_SCHEMA = {
   type: 'object',

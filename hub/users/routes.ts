@@ -5,9 +5,9 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { RouteOptions } from '../http/route-services'
 import { errorReplies } from '../http/errors'
 import { checkPasswordLogin } from './login'
-import { SESSION_REPLY_SCHEMA } from './replies'
+import { SESSION_REPLY_SCHEMA, sessionReply, type SessionReply } from './replies'
 import { AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA } from './schemas'
-import { refreshSession, startSession, type SessionReply } from './sessions'
+import { refreshSession, startSession } from './sessions'
 
 
 interface LoginBody {
@@ -48,9 +48,9 @@ export const usersRoutes: FastifyPluginAsync<RouteOptions> = async (app, { conte
   app.post<{ Body: LoginBody; Reply: SessionReply }>('/users/login', { schema: loginSchema, ...small }, async (request) => {
     const user = await checkPasswordLogin({ users, passwords: context.passwords, throttle: app.loginThrottle },
       request.ip, request.body.email, request.body.password)
-    return startSession(sessions, user)
+    return sessionReply(startSession(sessions, user))
   })
 
   app.post<{ Body: { refreshToken: string }; Reply: SessionReply }>('/users/refresh', { schema: refreshSchema, ...small },
-    async (request) => refreshSession(sessions, request.body.refreshToken))
+    async (request) => sessionReply(refreshSession(sessions, request.body.refreshToken)))
 }

@@ -6,13 +6,13 @@ import { sha256, toHex } from '../../protocol/bytes'
 import type { Clock, RandomBytes } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 import { issueRefreshToken } from './login'
-import { userReply, type UserReply } from './replies'
 import type { User, UserStore } from './store'
 
-export interface SessionReply {
+/** A session just started: the tokens, and whose they are (the routes reply with sessionReply). */
+export interface Session {
   token: string
   refreshToken: string
-  user: UserReply
+  user: User
 }
 
 export interface SessionDependencies {
@@ -25,14 +25,14 @@ export interface SessionDependencies {
 
 const REFRESH_REFUSED_MESSAGE = 'the refresh token is unknown, expired or already used; log in again'
 
-export function startSession(dependencies: SessionDependencies, user: User): SessionReply {
+export function startSession(dependencies: SessionDependencies, user: User): Session {
   const { token } = dependencies.app.issueAccessToken({ sub: user.id, role: user.role })
   const refreshToken = issueRefreshToken(dependencies.users, dependencies.clock, dependencies.random, user.id)
-  return { token, refreshToken, user: userReply(user) }
+  return { token, refreshToken, user }
 }
 
 /** A new token pair for a live refresh token, which dies; the role is read afresh (an order may have made an owner). */
-export function refreshSession(dependencies: SessionDependencies, refreshToken: string): SessionReply {
+export function refreshSession(dependencies: SessionDependencies, refreshToken: string): Session {
   const { users, clock, log } = dependencies
   const use = users.consumeRefreshToken(refreshTokenHash(refreshToken), clock.nowMs())
   if (use.status === 'reused') {

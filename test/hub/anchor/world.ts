@@ -6,7 +6,7 @@ import { connectAnchorChain, deployAnchor, type AnchorChain } from '../../../hub
 import { anchorSettings, type AnchorSettings } from '../../../hub/anchor/settings'
 import { AnchorStore } from '../../../hub/anchor/store'
 import { cashTransferId } from '../../../hub/ledger/ids'
-import { TRANSFERS_PER_BATCH_MAX } from '../../../hub/ledger/store'
+import { TRANSFERS_PER_BATCH_MAX } from '../../../hub/ledger/transfer'
 import type { HubContext } from '../../../hub/context'
 import type { ManualClock } from '../../../protocol/clock'
 import { testContext, type Tap } from '../http/fixtures'

@@ -3,9 +3,8 @@ import { sha256, toHex } from '../../../protocol/bytes'
 import { cashTransferId, holdTransferId } from '../../../hub/ledger/ids'
 import type { TransferInput } from '../../../hub/ledger/model'
 import { cashInPostings, cashOutPostings, walletTransferPostings } from '../../../hub/ledger/settle'
-import {
-  TRANSFERS_PER_BATCH_MAX, type HoldOutcome, type SettleFromHoldInput, type TransferOutcome,
-} from '../../../hub/ledger/store'
+import type { HoldOutcome, SettleFromHoldInput, TransferOutcome } from '../../../hub/ledger/store'
+import { TRANSFERS_PER_BATCH_MAX } from '../../../hub/ledger/transfer'
 import { verifyLedger } from '../../../hub/ledger/verify'
 import { openLedger, type OpenLedger, type Teardown } from '../helpers/ledger'
 
