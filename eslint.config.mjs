@@ -67,7 +67,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     rules: {
       '@typescript-eslint/naming-convention': ['error',
-        { selector: ['variable', 'parameter'], modifiers: ['destructured'], format: null },
+        { selector: ['variable', 'parameter'], modifiers: ['destructured'], types: ['number'], format: null },
         {
           selector: ['variable', 'parameter', 'parameterProperty', 'classProperty', 'accessor'], types: ['number'],
           format: null, custom: { regex: CAMEL_UNIT, match: false },

@@ -218,7 +218,7 @@ export class Pn532 {
     // A NACK means the chip dropped the frame, so a resend is always safe. Silence is not: the
     // chip may have taken the command and lost only its ACK, and an APDU sent twice could make
     // the phone sign a payment twice. Only commands that change nothing are resent on silence.
-    const ackRetriesMax = code === Command.InDataExchange ? 0 : this.#options.ackRetriesMax
+    const ackRetries_max = code === Command.InDataExchange ? 0 : this.#options.ackRetriesMax
     // Whatever arrived before this command belongs to an earlier, finished one.
     this.#inbox.length = 0
     let sends = 0
@@ -233,7 +233,7 @@ export class Pn532 {
       else if (verdict === 'nack') {
         nacks += 1
         if (nacks > this.#options.nackResendsMax) throw new Pn532Error('NACKED', `the chip NACKed ${name} ${nacks} times`)
-      } else if (sends - nacks > ackRetriesMax) {
+      } else if (sends - nacks > ackRetries_max) {
         // Should the chip have taken it after all, an ACK aborts it: no late answer to mistake.
         await this.#abort()
         throw new Pn532Error('NO_ACK', `no ACK to ${name} after ${sends} sends`)
@@ -301,12 +301,12 @@ export class Pn532 {
     if (!this.#closed) await this.#write(ackFrame())
   }
 
-  #deadline(delayMs: number): { expired: boolean; cancel: Cancel } {
+  #deadline(delay_ms: number): { expired: boolean; cancel: Cancel } {
     const deadline: { expired: boolean; cancel: Cancel } = { expired: false, cancel: () => undefined }
     deadline.cancel = this.#clock.setTimer(() => {
       deadline.expired = true
       this.#waiter?.('timeout')
-    }, delayMs)
+    }, delay_ms)
     return deadline
   }
 

@@ -46,7 +46,7 @@ export function createGateway(context: HubContext, store: GatewayStore, input: N
   const eui = parseEui(input.eui)
   const id = newGatewayId(context.random)
   const inserted = store.insert({
-    id, eui, name: input.name, type: input.type, ...resolvePrice(input, DEFAULT_PRICE_CURRENCY), createdAtMs: context.clock.nowMs(),
+    id, eui, name: input.name, type: input.type, ...resolvePrice(input, DEFAULT_PRICE_CURRENCY), createdAtMs: context.clock.now_ms(),
   })
   if (!inserted) throw new HttpError(409, 'CONFLICT', `a gateway with EUI ${eui} exists already`)
   return store.byId(id)!
@@ -82,7 +82,7 @@ export function removeGateway(context: HubContext, store: GatewayStore, gatewayI
       store.delete(gateway.id)
       return { outcome: 'deleted' }
     }
-    store.retire(gateway.id, context.clock.nowMs())
+    store.retire(gateway.id, context.clock.now_ms())
     return { outcome: 'retired', gateway: store.byId(gateway.id)! }
   })
 }

@@ -276,8 +276,8 @@ export class GatewayStore {
   }
 
   /** Keeps the row, key and config for audit; the gateway can no longer connect nor provision. */
-  retire(id: string, retiredAtMs: number): boolean {
-    return this.statements.retire.run(retiredAtMs, id).changes === 1
+  retire(id: string, retiredAt_ms: number): boolean {
+    return this.statements.retire.run(retiredAt_ms, id).changes === 1
   }
 
   delete(id: string): boolean {

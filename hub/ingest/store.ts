@@ -205,9 +205,9 @@ export class IngestStore {
   }
 
   /** Keeps the raw bytes of a batch refused as a whole, for audit; bounded to the newest ones. */
-  keepRejectedBatch(eui: string | null, reason: string, payload: Uint8Array, nowMs: number, keep_max: number): void {
+  keepRejectedBatch(eui: string | null, reason: string, payload: Uint8Array, now_ms: number, keep_max: number): void {
     this.db.transaction(() => {
-      this.statements.insertRejectedBatch.run(eui, reason, payload.subarray(0, 1 << 20), nowMs)
+      this.statements.insertRejectedBatch.run(eui, reason, payload.subarray(0, 1 << 20), now_ms)
       this.statements.pruneRejectedBatches.run(keep_max)
     })()
   }

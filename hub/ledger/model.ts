@@ -104,8 +104,8 @@ export interface VoucherHold {
 
 /** What is still set aside for a voucher: limit − settled − released. */
 export function holdRemainingMinor(hold: VoucherHold): number {
-  const remainingMinor = hold.limitMinor - hold.settledMinor - hold.releasedMinor
-  assert(Number.isSafeInteger(remainingMinor) && remainingMinor >= 0,
+  const remaining_minor = hold.limitMinor - hold.settledMinor - hold.releasedMinor
+  assert(Number.isSafeInteger(remaining_minor) && remaining_minor >= 0,
     `hold ${hold.voucherId}: settled + released must not exceed the limit`)
-  return remainingMinor
+  return remaining_minor
 }

@@ -63,11 +63,11 @@ export class RevocationCatchUp {
       log.warn({ eui, named: request.gatewayEui }, 'a revocation catch-up request naming another gateway was dropped')
       return 'refused'
     }
-    const nowMs = clock.nowMs()
+    const now_ms = clock.now_ms()
     const last = this.answeredAtMs.get(eui)
-    if (last !== undefined && nowMs - last < CATCH_UP_ANSWER_INTERVAL_MS) return 'throttled'
+    if (last !== undefined && now_ms - last < CATCH_UP_ANSWER_INTERVAL_MS) return 'throttled'
     this.answeredAtMs.delete(eui)
-    this.answeredAtMs.set(eui, nowMs)
+    this.answeredAtMs.set(eui, now_ms)
     if (this.answeredAtMs.size > CATCH_UP_GATEWAYS_TRACKED_MAX) this.answeredAtMs.delete(this.answeredAtMs.keys().next().value!)
 
     const hubSerial = revocations.serial()

@@ -41,9 +41,9 @@ export function planFleet(options: PlanOptions, random: SeededRandom): FleetPlan
   for (let index = 0; index < payments; index++) {
     const terminal = draws.integer(0, terminals - 1)
     const customer = draws.integer(0, customers - 1)
-    const amountMinor = draws.integer(AMOUNT_MIN_MINOR / 5, AMOUNT_MAX_MINOR / 5) * 5
-    spending[customer]! += amountMinor
-    planned.push({ index, terminal, customer, amountMinor, linkDown: linkDown.has(index), clone: clones.has(index) })
+    const amount_minor = draws.integer(AMOUNT_MIN_MINOR / 5, AMOUNT_MAX_MINOR / 5) * 5
+    spending[customer]! += amount_minor
+    planned.push({ index, terminal, customer, amountMinor: amount_minor, linkDown: linkDown.has(index), clone: clones.has(index) })
   }
   return { payments: planned, voucherMinor: spending.map(total => Math.max(VOUCHER_MIN_MINOR, total)) }
 }
