@@ -23,7 +23,7 @@ export interface ResponseApdu {
 }
 
 // Short APDUs only (ISO 7816-4 §5.1): Lc 1..255, Ne 1..256.
-export const COMMAND_DATA_MAX_BYTES = 255
+const COMMAND_DATA_MAX_BYTES = 255
 export const RESPONSE_DATA_MAX_BYTES = 256
 const COMMAND_MAX_BYTES = 4 + 1 + COMMAND_DATA_MAX_BYTES + 1
 const RESPONSE_MAX_BYTES = RESPONSE_DATA_MAX_BYTES + 2
@@ -45,9 +45,9 @@ export const SW_WRONG_LENGTH = 0x6700
 /** No precise diagnosis: what Android answers for other failures. */
 export const SW_UNKNOWN = 0x6f00
 /** SW1 of 61xx: xx more bytes available (00 = 256 or more), fetch them with GET RESPONSE. */
-export const SW1_MORE_DATA = 0x61
+const SW1_MORE_DATA = 0x61
 
-export const CLA_INTERINDUSTRY = 0x00
+const CLA_INTERINDUSTRY = 0x00
 export const CLA_PROPRIETARY = 0x80
 /** Set in CLA on every link of a command chain but the last. */
 export const CLA_CHAINING = 0x10
@@ -57,8 +57,8 @@ export const INS_GET_RESPONSE = 0xc0
 export const INS_PAYMENT_REQUEST = 0x50
 const P1_SELECT_BY_NAME = 0x04
 
-export const AID_MIN_BYTES = 5
-export const AID_MAX_BYTES = 16
+const AID_MIN_BYTES = 5
+const AID_MAX_BYTES = 16
 /** The PayAll proprietary AID: F0 then "PAYALL" in ASCII. */
 export const PAYALL_AID_HEX = 'F0504159414C4C'
 

@@ -8,10 +8,10 @@ import { assert, ProtocolError } from './errors'
 import { euiToBytes, isEui } from './eui'
 import { SIGNATURE_BYTES, type Ed25519 } from './signature/ed25519'
 
-export const GATEWAY_PASSWORD_DOMAIN = 'payall/v1/mqtt-auth'
-export const GATEWAY_PASSWORD_TIME_BYTES = 8
-export const GATEWAY_PASSWORD_NONCE_BYTES = 16
-export const GATEWAY_PASSWORD_BYTES = GATEWAY_PASSWORD_TIME_BYTES + GATEWAY_PASSWORD_NONCE_BYTES + SIGNATURE_BYTES
+const GATEWAY_PASSWORD_DOMAIN = 'payall/v1/mqtt-auth'
+const GATEWAY_PASSWORD_TIME_BYTES = 8
+const GATEWAY_PASSWORD_NONCE_BYTES = 16
+const GATEWAY_PASSWORD_BYTES = GATEWAY_PASSWORD_TIME_BYTES + GATEWAY_PASSWORD_NONCE_BYTES + SIGNATURE_BYTES
 /** Base64 with padding: 4 characters per started 3 bytes. */
 export const GATEWAY_PASSWORD_CHARS = Math.ceil(GATEWAY_PASSWORD_BYTES / 3) * 4
 

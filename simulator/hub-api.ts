@@ -11,7 +11,7 @@ import { requireAcceptablePublicKey } from '../protocol/signature/public-key'
 import { VirtualPhone } from './phone'
 
 /** The hub answered with an error; `code` is the one in its reply, whatever the hub's version calls it. */
-export class HubApiError extends CodedError<string> {
+class HubApiError extends CodedError<string> {
   override readonly name = 'HubApiError'
   constructor(readonly status: number, code: string, message: string) {
     super(code, message)

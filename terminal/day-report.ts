@@ -6,7 +6,7 @@ import type { RefundDayTotal } from './refunds'
 import type { DayTotal } from './store/store'
 import { screenText, type Language } from './texts'
 
-export const DAY_MS = 24 * 60 * 60 * 1000
+const DAY_MS = 24 * 60 * 60 * 1000
 
 export interface DayReport {
   readonly fromMs: number

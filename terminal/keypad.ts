@@ -3,12 +3,12 @@
 
 import { formatMoney } from '../protocol/money'
 
-import { DIGIT_KEYS, isKey, type DigitKey, type Key } from '../hardware/devices'
+import type { Key } from '../hardware/devices'
 
-export { DIGIT_KEYS, isKey, type DigitKey, type Key }
+export {    type Key }
 
 /** Twelve digits: 999 999 999 999 minor units, far above any floor limit and exact as a number. */
-export const AMOUNT_DIGITS_MAX = 12
+const AMOUNT_DIGITS_MAX = 12
 
 export interface AmountEntry {
   /** Typed digits without leading zeros; '' is zero. */

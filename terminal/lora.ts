@@ -18,7 +18,7 @@ export const LORA_INTERVAL_MS_DEFAULT = 15 * 60 * 1000
 const U16_MAX = 0xffff
 const U48_MAX = 2 ** 48 - 1
 
-export interface LoraSettings {
+interface LoraSettings {
   readonly interval_ms: number
   readonly uplinkPort: number
   readonly downlinkPort: number

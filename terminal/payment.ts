@@ -26,9 +26,9 @@ import { checkAnswer, checkOfflineLimits, checkOfflineTaking, GATEWAY_LIMIT_REAS
 import type { StoredRecord, TerminalStore } from './store/store'
 import { reasonText, screenText, type Language } from './texts'
 
-import type { Display, Keypad, PhoneLink, Printer, Screen, ScreenKind } from '../hardware/devices'
+import type { Display, Keypad, PhoneLink, Printer, Screen } from '../hardware/devices'
 
-export type { Display, Keypad, PhoneLink, Printer, Screen, ScreenKind }
+export type { Display, Keypad, PhoneLink, Printer, Screen,  }
 
 export type OnlineAnswer = { readonly approved: boolean; readonly reason: Reason }
 
@@ -62,7 +62,7 @@ export type RefundOutcome =
 export type PaymentPolicy = 'prefer-online' | 'require-online' | 'force-offline'
 export const PAYMENT_POLICIES: readonly PaymentPolicy[] = ['prefer-online', 'require-online', 'force-offline']
 
-export function policyOf(policy: OnlinePolicy): PaymentPolicy {
+function policyOf(policy: OnlinePolicy): PaymentPolicy {
   switch (policy) {
     case OnlinePolicy.RequireOnline: return 'require-online'
     case OnlinePolicy.ForceOffline: return 'force-offline'

@@ -20,13 +20,13 @@ export const DAY_MS = 24 * 60 * 60 * 1000
 /** How long an acked, proved record stays for audits and receipts before it is pruned. */
 export const RECORD_RETENTION_MS_DEFAULT = 30 * DAY_MS
 /** How often a connected gateway asks for the proofs it still misses (and prunes). */
-export const PROOF_REQUEST_INTERVAL_MS_DEFAULT = 5 * 60 * 1000
+const PROOF_REQUEST_INTERVAL_MS_DEFAULT = 5 * 60 * 1000
 /** Requests one round sends at most: PROOF_REQUEST_IDS_MAX ids each. */
-export const PROOF_REQUESTS_PER_ROUND_MAX = 4
+const PROOF_REQUESTS_PER_ROUND_MAX = 4
 /** Pruning transactions one call runs at most; what is left goes the next time. */
-export const PRUNE_TRANSACTIONS_PER_CALL_MAX = 16
+const PRUNE_TRANSACTIONS_PER_CALL_MAX = 16
 
-export type ProofRefusal =
+type ProofRefusal =
   | Refusal
   /** Signed by the hub, yet a proof does not lead to the root: a hub fault, nothing is kept. */
   | 'bad-proof'

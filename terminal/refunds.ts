@@ -8,7 +8,7 @@ import type { Ed25519 } from '../protocol/signature/ed25519'
 import type { SqliteDatabase } from './store/database'
 import type { StoredRecord, TerminalStore } from './store/store'
 
-export type RefundStatus = 'pending' | 'approved' | 'declined'
+type RefundStatus = 'pending' | 'approved' | 'declined'
 
 export interface StoredRefund {
   readonly refundId: Uint8Array

@@ -29,21 +29,21 @@ import { Uploader, type SyncReport } from './sync/uploader'
 export { reconnectDelay_ms as reconnectDelayMs } from './sync/connection'
 export type { SyncReport } from './sync/uploader'
 
-export const RECONNECT_INITIAL_MS_DEFAULT = 1_000
-export const RECONNECT_MAX_MS_DEFAULT = 60_000
-export const ACK_TIMEOUT_MS_DEFAULT = 20_000
-export const ONLINE_TIMEOUT_MS_DEFAULT = 5_000
-export const RETRY_AFTER_ERROR_MS_DEFAULT = 30_000
+const RECONNECT_INITIAL_MS_DEFAULT = 1_000
+const RECONNECT_MAX_MS_DEFAULT = 60_000
+const ACK_TIMEOUT_MS_DEFAULT = 20_000
+const ONLINE_TIMEOUT_MS_DEFAULT = 5_000
+const RETRY_AFTER_ERROR_MS_DEFAULT = 30_000
 /** Batches published and not yet acked: bounds memory and what one ack timeout re-sends. */
-export const BATCHES_IN_FLIGHT_MAX_DEFAULT = 4
+const BATCHES_IN_FLIGHT_MAX_DEFAULT = 4
 /**
  * Records per batch unless told otherwise: half the protocol's BATCH_RECORDS_MAX. Measured by
  * `npm run bench` (10,000 records, 4 batches in flight): 512 peaks near 81 MB of RSS, over the
  * gateway's 80 MB budget, 256 near 76 MB, for about 0.4 s more to sync them all.
  */
-export const BATCH_RECORDS_DEFAULT = 256
+const BATCH_RECORDS_DEFAULT = 256
 /** While the link is up and the gateway is behind the hub's revocation serial, it asks for a catch-up this often. */
-export const REVOCATION_CATCH_UP_INTERVAL_MS_DEFAULT = 30_000
+const REVOCATION_CATCH_UP_INTERVAL_MS_DEFAULT = 30_000
 
 export interface SyncOptions {
   readonly store: TerminalStore

@@ -12,7 +12,7 @@ export const TFI_PN532_TO_HOST = 0xd5
 const SYNTAX_ERROR_BODY = 0x7f
 
 /** A normal frame's LEN (TFI and data) is one byte; past it, the frame is extended. */
-export const NORMAL_BODY_MAX_BYTES = 0xff
+const NORMAL_BODY_MAX_BYTES = 0xff
 /**
  * The largest body the PN532 handles: TFI, command code, a target or status byte and 262 data
  * bytes (InDataExchange, both ways). Every parser and encoder here is bounded by it.

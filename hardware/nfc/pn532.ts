@@ -29,7 +29,7 @@ export const Command = {
 } as const
 
 /** HSU wake-up: `55 55` then zeros long enough for the chip's oscillator (libnfc sends 14). */
-export function wakeUpBytes(): Uint8Array {
+function wakeUpBytes(): Uint8Array {
   const bytes = new Uint8Array(16)
   bytes[0] = 0x55
   bytes[1] = 0x55
@@ -46,7 +46,7 @@ const STATUS_MORE_INFORMATION = 0x40
 const STATUS_ERROR_MASK = 0x3f
 export const STATUS_OK = 0x00
 export const STATUS_TIMEOUT = 0x01
-export const STATUS_TARGET_RELEASED = 0x29
+const STATUS_TARGET_RELEASED = 0x29
 export const STATUS_CARD_DISAPPEARED = 0x2b
 /** DataOut of InDataExchange, both ways (UM0701-02 §7.3.8). */
 export const DATA_EXCHANGE_MAX_BYTES = 262

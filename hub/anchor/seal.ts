@@ -10,7 +10,7 @@ import { sealIsDue, sealedBatchMessage, type AnchorBatch, type SealPolicy } from
 import type { AnchorStore } from './store'
 
 /** Most batches one sealDue() call seals, so a large backlog is worked off in bounded steps. */
-export const SEALS_PER_CALL_MAX = 64
+const SEALS_PER_CALL_MAX = 64
 
 export interface SealedTree {
   readonly batch: AnchorBatch

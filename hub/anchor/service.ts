@@ -14,7 +14,7 @@ import { anchorSettings, type AnchorSettings } from './settings'
 import { AnchorStore } from './store'
 
 /** Most batches one tick looks at; a backlog is worked off over several ticks. */
-export const BATCHES_PER_TICK_MAX = 64
+const BATCHES_PER_TICK_MAX = 64
 
 export interface TickReport {
   /** Ids of the batches sealed in this tick. */

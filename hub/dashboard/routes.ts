@@ -14,8 +14,8 @@ import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/r
 import type { SqliteDatabase } from '../store/database'
 import { ROLES } from '../http/roles'
 
-export const RECENT_TRANSACTIONS_MAX = 5
-export const REVENUE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000
+const RECENT_TRANSACTIONS_MAX = 5
+const REVENUE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000
 const REVENUE_ROWS_MAX = 1_000
 const END_OF_TIME_MS = Date.UTC(9999, 0, 1)
 

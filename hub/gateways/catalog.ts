@@ -7,10 +7,10 @@ import type { HubContext } from '../context'
 import { HttpError } from '../http/errors'
 import { newGatewayId, type Gateway, type GatewayStore } from './store'
 
-export const DEFAULT_PRICE_CURRENCY = 'XOF'
+const DEFAULT_PRICE_CURRENCY = 'XOF'
 
 /** A price as a client may give it: a decimal string in major units or an integer of minor units, not both. */
-export interface PriceInput {
+interface PriceInput {
   readonly price?: string
   readonly priceMinor?: number
   readonly currency?: string
@@ -31,7 +31,7 @@ export interface GatewayChanges extends PriceInput {
 export type Removal = { readonly outcome: 'deleted' } | { readonly outcome: 'retired'; readonly gateway: Gateway }
 
 /** Minor units and currency of a price; `currency` falls back to `currencyDefault`. Pure. */
-export function resolvePrice(input: PriceInput, currencyDefault: string): { priceMinor: number; priceCurrency: string } {
+function resolvePrice(input: PriceInput, currencyDefault: string): { priceMinor: number; priceCurrency: string } {
   const priceCurrency = currencyByCode(input.currency ?? currencyDefault).code
   if (input.price !== undefined && input.priceMinor !== undefined) {
     throw new HttpError(400, 'BAD_REQUEST', 'give the price either as price (decimal text) or as priceMinor, not both')

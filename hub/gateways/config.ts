@@ -22,7 +22,7 @@ export interface CurrentRiskLimits {
  * The currency a gateway takes payments in: its merchant account's, or before it has one, its
  * catalog price's (the currency its default merchant account will have).
  */
-export async function paymentCurrencyOf(context: HubContext, gateway: Gateway): Promise<string> {
+async function paymentCurrencyOf(context: HubContext, gateway: Gateway): Promise<string> {
   if (gateway.merchantAccountId === null) return gateway.priceCurrency
   const account = await context.ledger.account(gateway.merchantAccountId)
   // The column references accounts, and accounts are never deleted.

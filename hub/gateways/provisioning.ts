@@ -17,13 +17,13 @@ import { nextRiskConfigBody } from './risk'
 import type { Gateway, GatewayStore } from './store'
 
 export const PROVISIONING_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
-export const PROVISIONING_TOKEN_BYTES = 32
+const PROVISIONING_TOKEN_BYTES = 32
 
 /** The one answer to an unknown EUI, a wrong token and a token already used, so none can be told apart. */
 export const BAD_PROVISIONING_MESSAGE = 'unknown gateway or wrong provisioning token'
 
 /** The code of a right token presented too late: the operator issues a new one. */
-export const TOKEN_EXPIRED: HttpErrorCode = 'TOKEN_EXPIRED'
+const TOKEN_EXPIRED: HttpErrorCode = 'TOKEN_EXPIRED'
 
 export interface IssuedProvisioningToken {
   readonly gateway: Gateway

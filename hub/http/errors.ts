@@ -76,7 +76,7 @@ export interface ErrorReply {
   error: { code: HttpErrorCode; message: string }
 }
 
-export const ERROR_REPLY_SCHEMA_ID = 'ErrorReply'
+const ERROR_REPLY_SCHEMA_ID = 'ErrorReply'
 
 /** Registered once with app.addSchema; routes refer to it through `errorReplies`. */
 export const ERROR_REPLY_SCHEMA = {

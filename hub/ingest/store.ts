@@ -6,7 +6,7 @@ import { transferRecordCodec } from '../../protocol/messages/transfer-record'
 import type { SqliteDatabase } from '../store/database'
 import type { KnownPayment, VoucherState } from './decide'
 
-export const RECORD_OUTCOMES = ['settled', 'flagged', 'rejected'] as const
+const RECORD_OUTCOMES = ['settled', 'flagged', 'rejected'] as const
 export type RecordOutcome = (typeof RECORD_OUTCOMES)[number]
 
 export interface StoredRecord {

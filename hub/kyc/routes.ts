@@ -21,7 +21,7 @@ import { DOCUMENT_STATUSES, type KycDocument, type KycStore } from './store'
 export const DOCUMENT_SIZE_MAX_BYTES = 5 * 1024 * 1024
 /** Documents one user may have, reviewed or not. */
 export const DOCUMENTS_PER_USER_MAX = 20
-export const DOCUMENT_KINDS = ['national_id', 'passport', 'driving_licence', 'proof_of_address', 'business_registration'] as const
+const DOCUMENT_KINDS = ['national_id', 'passport', 'driving_licence', 'proof_of_address', 'business_registration'] as const
 const DOCUMENT_ID_BYTES = 12
 const REASON_LENGTH_MAX = 500
 const REVIEW_BODY_LIMIT_BYTES = 4 * 1024

@@ -8,9 +8,9 @@ import type { HoldSplit } from './settle'
 import { POSTINGS_PER_TRANSFER_MAX, TRANSFERS_PER_BATCH_MAX } from './transfer'
 
 /** A request reads its postings' accounts, and a settlement also its two payee wallets and its currency's two system accounts. */
-export const BATCH_ACCOUNTS_MAX = TRANSFERS_PER_BATCH_MAX * (POSTINGS_PER_TRANSFER_MAX + 4)
-export const BATCH_HOLDS_MAX = TRANSFERS_PER_BATCH_MAX
-export const BATCH_FEE_SCHEDULES_MAX = TRANSFERS_PER_BATCH_MAX
+const BATCH_ACCOUNTS_MAX = TRANSFERS_PER_BATCH_MAX * (POSTINGS_PER_TRANSFER_MAX + 4)
+const BATCH_HOLDS_MAX = TRANSFERS_PER_BATCH_MAX
+const BATCH_FEE_SCHEDULES_MAX = TRANSFERS_PER_BATCH_MAX
 
 /** The rows as stored when the call began; the view asks once per id. */
 export interface LedgerReader {

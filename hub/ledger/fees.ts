@@ -45,7 +45,7 @@ export function feeScheduleProblem(schedule: FeeSchedule): LedgerError | undefin
   return undefined
 }
 
-export function assertFeeSchedule(schedule: FeeSchedule): void {
+function assertFeeSchedule(schedule: FeeSchedule): void {
   const problem = feeScheduleProblem(schedule)
   if (problem !== undefined) throw problem
 }

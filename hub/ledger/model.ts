@@ -59,7 +59,7 @@ export interface TransferInput {
   readonly metadata?: Metadata
 }
 
-export interface Posting extends PostingInput {
+interface Posting extends PostingInput {
   readonly transferId: string
   readonly postingIndex: number
 }
@@ -79,7 +79,7 @@ export interface Transfer {
   readonly postings: readonly Posting[]
 }
 
-export const HOLD_STATUSES = ['active', 'revoked', 'released'] as const
+const HOLD_STATUSES = ['active', 'revoked', 'released'] as const
 export type HoldStatus = (typeof HOLD_STATUSES)[number]
 
 export interface VoucherHold {

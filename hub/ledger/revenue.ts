@@ -6,7 +6,7 @@ import { LedgerError } from './errors'
 import { isIdentifier } from './ids'
 import type { LedgerStore, OwnerRevenueRow, RevenuePeriod } from './store'
 
-export const REVENUE_ROWS_MAX = 10_000
+const REVENUE_ROWS_MAX = 10_000
 
 export interface OwnerRevenueQuery {
   readonly ownerUserId?: string

@@ -47,7 +47,7 @@ export function transferInputProblem(input: TransferInput): LedgerError | undefi
   return undefined
 }
 
-export function postingsProblem(postings: readonly PostingInput[]): LedgerError | undefined {
+function postingsProblem(postings: readonly PostingInput[]): LedgerError | undefined {
   if (!Array.isArray(postings)) return invalid('postings must be an array')
   if (postings.length < 2 || postings.length > POSTINGS_PER_TRANSFER_MAX) {
     return invalid(`a transfer has 2..${POSTINGS_PER_TRANSFER_MAX} postings, got ${postings.length}`)

@@ -3,7 +3,7 @@
 
 import type { LedgerAudit, LedgerStore } from './store'
 
-export type ViolationCode =
+type ViolationCode =
   | 'CURRENCY_NOT_ZERO'
   | 'BALANCE_NOT_POSTINGS'
   | 'BELOW_ZERO'

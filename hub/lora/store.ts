@@ -12,7 +12,7 @@ import type { LoraUplink } from './uplink'
 /** Reports kept per gateway; older ones go, except mismatches, which are flags. */
 export const LORA_REPORTS_KEPT_MAX = 100
 /** Mismatches kept per gateway: a misbehaving gateway cannot grow the table without bound. */
-export const LORA_MISMATCHES_KEPT_MAX = 1000
+const LORA_MISMATCHES_KEPT_MAX = 1000
 /** Reports rechecked at once when records arrive. */
 const PENDING_CHECKED_MAX = 1000
 
@@ -28,7 +28,7 @@ export interface StoredDevice extends LoraDevice {
   readonly chunkNext: number
 }
 
-export interface CatchUpProgress {
+interface CatchUpProgress {
   readonly serial: number
   /** The last voucher id of the chunks made so far ('' before the first). */
   readonly afterIdHex: string

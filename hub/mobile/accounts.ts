@@ -9,7 +9,7 @@ import type { LedgerStore } from '../ledger/store'
 import type { SqliteDatabase } from '../store/database'
 
 /** Account numbers one user may link. */
-export const LINKS_PER_USER_MAX = 10
+const LINKS_PER_USER_MAX = 10
 
 export type LinkKind = 'wallet' | 'bank'
 

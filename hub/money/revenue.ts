@@ -12,7 +12,7 @@ import type { RevenuePeriod } from '../ledger/store'
 import { BEARER_SECURITY, DAY_MS, DAY_SCHEMA, IDENTIFIER_SCHEMA, callerOf, dayStart_ms } from './wire'
 
 /** Most rows in one reply; `truncated` says when more matched. */
-export const REVENUE_ROWS_PER_REPLY_MAX = 1_000
+const REVENUE_ROWS_PER_REPLY_MAX = 1_000
 
 interface RevenueQuery {
   period: RevenuePeriod

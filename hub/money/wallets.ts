@@ -13,7 +13,7 @@ import type { LedgerStore } from '../ledger/store'
 import { ROLES } from '../http/roles'
 import { BEARER_SECURITY, CURRENCY_SCHEMA, IDENTIFIER_SCHEMA, MONEY_BODY_LIMIT_BYTES, callerOf, moneyRouteError } from './wire'
 
-export interface AccountReply {
+interface AccountReply {
   id: string
   kind: AccountKind
   userId: string | null

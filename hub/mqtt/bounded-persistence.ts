@@ -39,7 +39,7 @@ export interface RetainedBounds {
   bytes_max: number
 }
 
-export const QUEUE_BOUNDS_DEFAULT: QueueBounds = Object.freeze({
+const QUEUE_BOUNDS_DEFAULT: QueueBounds = Object.freeze({
   messagesPerGateway_max: 1_000,
   bytesPerGateway_max: 4 * 1024 * 1024,
   hubMessages_max: 10_000,
@@ -48,7 +48,7 @@ export const QUEUE_BOUNDS_DEFAULT: QueueBounds = Object.freeze({
   bytes_max: 128 * 1024 * 1024,
 })
 
-export const RETAINED_BOUNDS_DEFAULT: RetainedBounds = Object.freeze({
+const RETAINED_BOUNDS_DEFAULT: RetainedBounds = Object.freeze({
   messages_max: 100_000,
   bytes_max: 64 * 1024 * 1024,
 })

@@ -30,9 +30,9 @@ import { MqttError, isMqttError } from './errors'
 import type { GatewayPasswordVerifier } from './gateway-password'
 import { PacketSizeGuard } from './packet-size-guard'
 
-export const PACKET_BYTES_MAX_DEFAULT = 512 * 1024
-export const CONNECTIONS_MAX_DEFAULT = 10_000
-export const BROKER_CONNECT_TIMEOUT_MS_DEFAULT = 10_000
+const PACKET_BYTES_MAX_DEFAULT = 512 * 1024
+const CONNECTIONS_MAX_DEFAULT = 10_000
+const BROKER_CONNECT_TIMEOUT_MS_DEFAULT = 10_000
 
 export type BrokerEvent =
   | { readonly kind: 'listening'; readonly url: string }

@@ -10,7 +10,7 @@ import { assert } from '../../protocol/errors'
 import type { SqliteDatabase } from '../store/database'
 import { MqttError } from './errors'
 
-export const SEEN_NONCES_MAX_DEFAULT = 100_000
+const SEEN_NONCES_MAX_DEFAULT = 100_000
 
 export interface SeenNoncesOptions {
   /** Nonces remembered at most; past it, add() refuses. */

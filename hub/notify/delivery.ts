@@ -9,7 +9,7 @@ import type { Outbox } from './outbox'
 import { DeliveryError, type DeliveryAdapter } from './adapters/adapter'
 
 /** Most messages one drain looks at; the rest wait for the next. */
-export const DUE_PER_DRAIN_MAX = 100
+const DUE_PER_DRAIN_MAX = 100
 
 export interface DeliveryReport {
   sent: number

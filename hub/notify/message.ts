@@ -7,7 +7,7 @@ import type { User } from '../users/store'
 
 export type Channel = 'email' | 'sms'
 
-export const MESSAGE_KINDS = ['password_reset', 'order_placed', 'order_decided', 'payment_code', 'document_reviewed', 'phone_code'] as const
+const MESSAGE_KINDS = ['password_reset', 'order_placed', 'order_decided', 'payment_code', 'document_reviewed', 'phone_code'] as const
 export type MessageKind = (typeof MESSAGE_KINDS)[number]
 
 export interface OutgoingMessage {

@@ -34,7 +34,7 @@ const REFUNDABLE_KINDS: ReadonlySet<TransferKind> = new Set(['offline_payment', 
 export const REFUND_JOBS_MAX = 16
 
 /** The ledger transfer of a refund: one per refund id, whoever asks how often. */
-export function refundTransferId(refundIdHex: string): string {
+function refundTransferId(refundIdHex: string): string {
   return hashParts([REFUND_DOMAIN, refundIdHex])
 }
 

@@ -10,7 +10,7 @@ export { SCHEMA_VERSION }
 
 export type SqliteDatabase = Database.Database
 
-export const BUSY_TIMEOUT_DEFAULT_MS = 5_000
+const BUSY_TIMEOUT_DEFAULT_MS = 5_000
 const BUSY_TIMEOUT_MAX_MS = 60_000
 const SYNCHRONOUS_FULL = 2
 

@@ -9,7 +9,7 @@ const PAGE_SIZE_DEFAULT = 20
 /** Far enough in the future to mean "no upper bound" and still be a valid Date. */
 const END_OF_TIME_MS = Date.UTC(9999, 0, 1)
 
-export const INSTANT_SCHEMA = {
+const INSTANT_SCHEMA = {
   type: 'string', maxLength: 40, anyOf: [{ format: 'date' }, { format: 'date-time' }],
   description: 'ISO 8601 date-time, or a day (its UTC midnight)',
 } as const

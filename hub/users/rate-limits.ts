@@ -43,7 +43,7 @@ export const AUTH_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
 }
 
 /** Client IPs remembered per route; past this the least recently seen is forgotten. */
-export const RATE_LIMIT_KEYS_MAX = 10_000
+const RATE_LIMIT_KEYS_MAX = 10_000
 
 /** A @fastify/rate-limit store counting fixed windows on `clock`, bounded to `keysMax` keys. */
 export function clockRateLimitStore(clock: Clock, keys_max = RATE_LIMIT_KEYS_MAX): FastifyRateLimitStoreCtor {

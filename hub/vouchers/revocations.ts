@@ -25,7 +25,7 @@ export const REVOCATION_DELTAS_KEPT = 256
 /** Deltas deleted per sweep, so a sweep is one short write. */
 export const REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX = 256
 /** Deltas one expiry sweep issues (each takes off up to REVOCATION_DELTA_IDS_MAX); the rest wait for the next sweep. */
-export const EXPIRY_DELTAS_PER_SWEEP_MAX = 8
+const EXPIRY_DELTAS_PER_SWEEP_MAX = 8
 /**
  * A sweep takes vouchers off only once the first of them has been due this long, so expiries
  * make at most about one delta an hour for every gateway to hear, not one a minute.
@@ -36,7 +36,7 @@ export const EXPIRY_BATCH_WAIT_MS = 60 * 60 * 1000
  * pile up only while the broker takes no publish. Past it the deltas, stored already, are not
  * published now, as when a publish fails: gateways get them by catch-up.
  */
-export const REVOCATION_DELIVERIES_MAX = 1_024
+const REVOCATION_DELIVERIES_MAX = 1_024
 
 /** Told of each delta once it is stored, in serial order. */
 export type DeltaListener = (delta: RevocationDelta) => Promise<void>

@@ -16,7 +16,7 @@ import type { Device } from './devices'
 import { DEFAULT_VOUCHER_POLICY, judgeIssuance, type IssuanceCounts, type VoucherPolicy } from './policy'
 
 /** Holds released per sweep: bounded so one sweep is one short transaction burst. */
-export const RELEASES_PER_SWEEP_MAX = 500
+const RELEASES_PER_SWEEP_MAX = 500
 
 export interface IssuedVoucher {
   voucher: Voucher

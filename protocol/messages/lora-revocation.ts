@@ -15,7 +15,7 @@ import { ID_BYTES } from './fields'
 
 /** Voucher ids per signed message: 16 keep one message within 8 downlinks at DR0. */
 export const LORA_REVOCATION_IDS_MAX = 16
-export const LORA_FRAGMENT_HEADER_BYTES = 4
+const LORA_FRAGMENT_HEADER_BYTES = 4
 export const LORA_FRAGMENTS_MAX = 16
 const INDEX_MAX = 0xffff
 

@@ -12,7 +12,7 @@ import { ID_BYTES } from './fields'
 
 /** Voucher ids in one part: about 65 KB, one MQTT message. */
 export const REVOCATION_LIST_PART_IDS_MAX = 4096
-export const REVOCATION_LIST_PARTS_MAX = 16
+const REVOCATION_LIST_PARTS_MAX = 16
 /**
  * The most vouchers a list can name, and so what a gateway must be able to hold. The hub never
  * lists more: it stops issuing vouchers before the vouchers it could have to list pass its bound

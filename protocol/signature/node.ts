@@ -28,8 +28,8 @@ import { isAcceptablePublicKey } from './public-key'
 const PKCS8_PREFIX = fromHex('302e020100300506032b657004220420')
 const SPKI_PREFIX = fromHex('302a300506032b6570032100')
 
-export const PUBLIC_KEY_CACHE_ENTRIES_MAX = 4096
-export const PRIVATE_KEY_CACHE_ENTRIES_MAX = 256
+const PUBLIC_KEY_CACHE_ENTRIES_MAX = 4096
+const PRIVATE_KEY_CACHE_ENTRIES_MAX = 256
 
 export interface NodeEd25519Options {
   publicKeyCacheEntriesMax?: number

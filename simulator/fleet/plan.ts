@@ -9,7 +9,7 @@ import type { SeededRandom } from './seeded-random'
 export const AMOUNT_MIN_MINOR = 100
 export const AMOUNT_MAX_MINOR = 20_000
 /** A voucher is never smaller than this, whatever the customer's planned spending. */
-export const VOUCHER_MIN_MINOR = 1_000
+const VOUCHER_MIN_MINOR = 1_000
 
 export interface PlannedPayment {
   readonly index: number

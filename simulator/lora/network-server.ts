@@ -78,9 +78,9 @@ export interface NetworkServerOptions {
   readonly qos?: 0 | 1
 }
 
-export const DOWNLINK_QUEUE_MAX_DEFAULT = 16
+const DOWNLINK_QUEUE_MAX_DEFAULT = 16
 /** A downlink message larger than this is not read at all. */
-export const DOWNLINK_MESSAGE_BYTES_MAX = 16 * 1024
+const DOWNLINK_MESSAGE_BYTES_MAX = 16 * 1024
 const DOWNLINKS_PER_PUSH_MAX = DOWNLINK_QUEUE_MAX_DEFAULT
 const TTS_DEVICE_ID = /^[a-z0-9](?:-?[a-z0-9]){2,35}$/
 const HEX_EUI = /^[0-9A-Fa-f]{16}$/

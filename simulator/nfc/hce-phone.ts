@@ -18,7 +18,7 @@ import type { FieldTarget } from './pn532-emulator'
 /** ISO 7816-4 "conditions of use not satisfied": the wallet will not pay this request. */
 export const SW_CONDITIONS_NOT_SATISFIED = 0x6985
 /** ISO 7816-4 "incorrect parameters in the data field": the request did not decode. */
-export const SW_WRONG_DATA = 0x6a80
+const SW_WRONG_DATA = 0x6a80
 const P1_SELECT_BY_NAME = 0x04
 
 export interface HcePhoneOptions {

@@ -11,7 +11,7 @@ import { DLE, EOT, ESC, GS, LF, QR_FUNCTION } from '../../hardware/printer/escpo
 
 export type { PaperState }
 
-export interface PrintedLine {
+interface PrintedLine {
   readonly kind: 'line'
   readonly text: string
   readonly bold: boolean

@@ -18,7 +18,7 @@ import type { SqliteDatabase } from './database'
  * LoRa messages remembered beyond the held serial. Past this the oldest is forgotten: a replay of
  * it adds again vouchers the hub revoked, which only refuses what is refused already.
  */
-export const LORA_APPLIED_KEPT_MAX = 8_192
+const LORA_APPLIED_KEPT_MAX = 8_192
 
 export type DeltaApplied = 'applied' | 'stale' | 'gap'
 export type ListPartApplied = 'applied' | 'partial' | 'stale'

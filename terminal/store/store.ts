@@ -27,13 +27,13 @@ import { ProofStore } from './proof-store'
 import { RevocationStore } from './revocation-store'
 
 export const DATABASE_FILE = 'terminal.sqlite'
-export const KEY_FILE = 'gateway-key'
+const KEY_FILE = 'gateway-key'
 /** Requests sent to phones and not answered; the oldest is forgotten past this bound. */
-export const OPEN_REQUESTS_MAX = 8
+const OPEN_REQUESTS_MAX = 8
 
 export type ModeName = 'offline' | 'online'
-export type RecordStatus = 'pending' | 'acked' | 'rejected'
-export type AckOutcomeName = 'settled' | 'duplicate' | 'rejected' | 'flagged'
+type RecordStatus = 'pending' | 'acked' | 'rejected'
+type AckOutcomeName = 'settled' | 'duplicate' | 'rejected' | 'flagged'
 export type LinkState = 'online' | 'offline'
 
 export interface Identity {

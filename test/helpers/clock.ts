@@ -5,7 +5,7 @@
 import type { ManualClock } from '../../protocol/clock'
 
 /** Lets every queued tick, promise and MockBinding transfer run. */
-export async function ioSettled(): Promise<void> {
+async function ioSettled(): Promise<void> {
   for (let round = 0; round < 3; round++) await new Promise<void>(resolve => setImmediate(resolve))
 }
 

@@ -22,7 +22,7 @@ import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import { addUser, testContext, type Tap } from '../http/fixtures'
 
 export const CURRENCY = 'XOF'
-export const DAY_MS = 24 * 60 * 60 * 1000
+const DAY_MS = 24 * 60 * 60 * 1000
 
 /** A gateway in the world: its chain, and the owner and merchant account the hub knows it by. */
 export class TestGateway extends SimulatedGatewayChain {

@@ -37,7 +37,7 @@ export interface TestGateway {
   keys: KeyPair
 }
 
-export function testGateway(eui: string, seedByte: number): TestGateway {
+function testGateway(eui: string, seedByte: number): TestGateway {
   return { eui, keys: nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(seedByte)) }
 }
 

@@ -120,4 +120,4 @@ export function balanceOf(hub: TestHub, accountId: string): number | undefined {
   return row?.balance_minor
 }
 
-export { addUser }
+
