@@ -64,14 +64,14 @@ export async function benchAnchor(): Promise<Metric[]> {
     const ledger = new SqliteLedgerStore(db, { clock })
     const store = new AnchorStore(db)
     const hubKeys = nodeEd25519.generateKeyPair()
-    const sealerFor = (batchMax: number) => new Sealer(store, hubKeys, nodeEd25519, clock, anchorSettings({ batchMax }))
+    const sealerFor = (batch_max: number) => new Sealer(store, hubKeys, nodeEd25519, clock, anchorSettings({ batchMax: batch_max }))
 
     await settleCashIns(ledger, SMALL_BATCH, 'small')
     const small = sealerFor(SMALL_BATCH).sealOne()!.batch
     await settleCashIns(ledger, LARGE_BATCH, 'large')
     const sealStart = performance.now()
     const large = sealerFor(LARGE_BATCH).sealOne()!.batch
-    const sealMs = performance.now() - sealStart
+    const seal_ms = performance.now() - sealStart
     if (small.count !== SMALL_BATCH || large.count !== LARGE_BATCH) throw new Error('the batches are not the sizes measured')
 
     await anchorOnChain(anvil, store, sealerFor(LARGE_BATCH), clock, [small, large])
@@ -80,7 +80,7 @@ export async function benchAnchor(): Promise<Metric[]> {
     for (const [label, batch] of [['1k', small], ['100k', large]] as const) {
       metrics.push(...await batchMetrics(label, batch, { anvil, store, proofs, hubPublicKey: hubKeys.publicKey }))
     }
-    metrics.push({ name: 'anchor_seal_100k_ms', value: round(sealMs, 1), unit: 'ms' })
+    metrics.push({ name: 'anchor_seal_100k_ms', value: round(seal_ms, 1), unit: 'ms' })
     return metrics
   } finally {
     await anvil.stop()
@@ -109,7 +109,7 @@ async function anchorOnChain(anvil: Anvil, store: AnchorStore, sealer: Sealer, c
   // take more ticks to be seen, and an RPC call that timed out puts the service in its backoff.
   const anchored = () => batches.every(batch => store.batch(batch.batchId)?.status === 'anchored')
   const reports: unknown[] = []
-  for (const deadline = clock.nowMs() + ANCHOR_WAIT_MS; !anchored() && clock.nowMs() < deadline;) {
+  for (const deadline = clock.now_ms() + ANCHOR_WAIT_MS; !anchored() && clock.now_ms() < deadline;) {
     const report = await service.tick()
     reports.push(report)
     if (report.idle === 'backing_off') await new Promise<void>(resolve => clock.setTimer(resolve, BACKOFF_POLL_MS))
@@ -129,18 +129,18 @@ async function batchMetrics(
   const gas = Number(BigInt(receipt.gasUsed))
   // Most leaves sit on the deepest level (976 of 1,000; 68,928 of 100,000), so a sample finds the longest proof.
   let proofLength_max = 0
-  let replyBytes = 0
+  let reply_bytes = 0
   for (const transferId of store.batchTransferIds(batch.batchId).slice(0, PROOF_SAMPLE_COUNT)) {
     const lookup = proofs.lookup(transferId)
     if (lookup.kind !== 'proof') throw new Error(`no proof for ${transferId}`)
     if (lookup.proof.proof.length <= proofLength_max) continue
     proofLength_max = lookup.proof.proof.length
-    replyBytes = JSON.stringify(proofReply(lookup.proof, hubPublicKey)).length
+    reply_bytes = JSON.stringify(proofReply(lookup.proof, hubPublicKey)).length
   }
   return [
     { name: `anchor_gas_per_batch_${label}`, value: gas, unit: 'gas' },
     { name: `anchor_gas_per_transfer_${label}`, value: round(gas / batch.count, 3), unit: 'gas' },
     { name: `anchor_proof_bytes_${label}`, value: proofLength_max * 32, unit: 'bytes' },
-    { name: `anchor_proof_reply_bytes_${label}`, value: replyBytes, unit: 'bytes' },
+    { name: `anchor_proof_reply_bytes_${label}`, value: reply_bytes, unit: 'bytes' },
   ]
 }

@@ -43,13 +43,13 @@ export async function benchHub(): Promise<Metric[]> {
     // Measured in the same run, on the same machine state, just before the load.
     const verifyRate = measureVerifyRate(nodeEd25519, 2000)
 
-    const startMs = performance.now()
+    const start_ms = performance.now()
     const settled = await publishUntilAcked(chains, clients, batches)
-    const elapsedMs = performance.now() - startMs
+    const elapsed_ms = performance.now() - start_ms
     if (settled !== RECORDS) throw new Error(`only ${settled} of ${RECORDS} records settled`)
     const verification = await operator.ok('GET', '/ledger/verify')
     if (verification.ok !== true) throw new Error('ledger invariants broken after the load')
-    const settledPerSecond = RECORDS / (elapsedMs / 1000)
+    const settledPerSecond = RECORDS / (elapsed_ms / 1000)
     return [
       { name: 'hub_records_settled', value: RECORDS, unit: 'records' },
       { name: 'hub_settled_per_s_end_to_end', value: Math.round(settledPerSecond), unit: 'records/s' },
@@ -73,7 +73,7 @@ async function provisionChains(hub: RunningHub, operator: HubApi): Promise<Simul
     const ownerId = `bench-owner-${g}`
     users.insert({
       id: ownerId, email: `owner${g}@bench.example`, fullName: 'Bench Owner', role: 'owner',
-      passwordHash: 'unused', createdAtMs: hub.context.clock.nowMs(),
+      passwordHash: 'unused', createdAtMs: hub.context.clock.now_ms(),
     })
     const eui = `70B3D57EBE0000${g.toString(16).padStart(2, '0').toUpperCase()}`
     const gateway = await provisionGateway(operator, eui, ownerId)
@@ -99,7 +99,7 @@ async function payAtEachGateway(
       const customer = customers[i % customers.length]!
       chain.append(customer.phone.authorize({
         gatewayEui: chain.eui, amountMinor: 100 + (i % 50), currency: CURRENCY, nonce: random(16),
-        timeMs: clock.nowMs(), merchantName: 'Bench',
+        timeMs: clock.now_ms(), merchantName: 'Bench',
       }).authorization)
     }
   }
@@ -119,7 +119,7 @@ async function connectGateway(hub: RunningHub, chain: SimulatedGatewayChain): Pr
   const { clock, random } = hub.context
   const client = mqtt.connect(hub.mqttUrl!, {
     clientId: chain.eui, username: chain.eui, reconnectPeriod: 0,
-    password: makeGatewayPassword(chain.eui, chain.keys.secretKey, clock.nowMs(), random, nodeEd25519),
+    password: makeGatewayPassword(chain.eui, chain.keys.secretKey, clock.now_ms(), random, nodeEd25519),
   })
   await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject) })
   await client.subscribeAsync(gatewayTopic(chain.eui, 'acks'), { qos: 1 })

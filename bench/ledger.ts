@@ -176,15 +176,15 @@ async function timedRun<T>(
   try {
     let requests = 0
     const cpuStart = process.cpuUsage()
-    const startMs = performance.now()
+    const start_ms = performance.now()
     for (const batch of batches) {
       expectAllApplied(await apply(ledger.store, batch), what)
       requests += batch.length
     }
-    const elapsedMs = performance.now() - startMs
+    const elapsed_ms = performance.now() - start_ms
     const cpu = process.cpuUsage(cpuStart)
     await expectVerified(ledger, what)
-    return { perSecond: requests / (elapsedMs / 1000), cpuUsPerRequest: (cpu.user + cpu.system) / requests }
+    return { perSecond: requests / (elapsed_ms / 1000), cpuUsPerRequest: (cpu.user + cpu.system) / requests }
   } finally {
     ledger.close()
   }

@@ -48,26 +48,26 @@ export async function benchMerkle(): Promise<Metric[]> {
   const smallTree = MerkleTree.build(smallLeaves) // also warms up the JIT before timing
   const oursRuns = Array.from({ length: OURS_RUNS }, () => timed(() => MerkleTree.build(leaves)))
   const tree = oursRuns[0]!.result
-  const oursMs = median(oursRuns.map(run => run.elapsedMs))
-  const oursPerLeafUs = (oursMs * 1000) / LEAF_COUNT
+  const ours_ms = median(oursRuns.map(run => run.elapsedMs))
+  const oursPerLeafUs = (ours_ms * 1000) / LEAF_COUNT
 
   const smallValues = openZeppelinValues(smallLeaves)
   const theirsSmall = timed(() => StandardMerkleTree.of(smallValues, ['bytes32']))
   if (theirsSmall.result.root !== smallTree.rootHex) throw new Error('roots differ at 10k leaves')
 
   const metrics: Metric[] = [
-    { name: 'merkle_build_100k_ms', value: round(oursMs, 1), unit: 'ms' },
+    { name: 'merkle_build_100k_ms', value: round(ours_ms, 1), unit: 'ms' },
     { name: 'merkle_build_ours_per_leaf_us', value: round(oursPerLeafUs, 2), unit: 'us' },
     { name: 'merkle_build_oz_10k_ms', value: round(theirsSmall.elapsedMs, 1), unit: 'ms' },
   ]
   // OpenZeppelin sorts with BigInt comparisons, so its time grows a little faster than linearly.
-  const theirsFullProjectedMs =
+  const theirsFullProjected_ms =
     theirsSmall.elapsedMs *
     (LEAF_COUNT / OPENZEPPELIN_SMALL_LEAF_COUNT) *
     (Math.log2(LEAF_COUNT) / Math.log2(OPENZEPPELIN_SMALL_LEAF_COUNT))
   let theirsPerLeafUs = (theirsSmall.elapsedMs * 1000) / OPENZEPPELIN_SMALL_LEAF_COUNT
   let suffix = '_scaled_from_10k'
-  if (theirsFullProjectedMs <= OPENZEPPELIN_FULL_BUDGET_MS) {
+  if (theirsFullProjected_ms <= OPENZEPPELIN_FULL_BUDGET_MS) {
     const values = openZeppelinValues(leaves)
     const theirs = timed(() => StandardMerkleTree.of(values, ['bytes32']))
     if (theirs.result.root !== tree.rootHex) throw new Error('roots differ at 100k leaves')
@@ -88,10 +88,10 @@ export async function benchMerkle(): Promise<Metric[]> {
   // which includes proof() checking its own result against the root.
   const proofs = timed(() => Array.from({ length: PROOF_SAMPLE_COUNT }, (_, valueIndex) => tree.proof(valueIndex)))
   const proofBytes = proofs.result.map(proof => proof.length * MERKLE_WORD_BYTES)
-  const proofBytesMax = Math.max(...proofBytes)
-  if (proofBytesMax > Math.ceil(Math.log2(LEAF_COUNT)) * MERKLE_WORD_BYTES) throw new Error('a proof is too long')
+  const proof_bytes_max = Math.max(...proofBytes)
+  if (proof_bytes_max > Math.ceil(Math.log2(LEAF_COUNT)) * MERKLE_WORD_BYTES) throw new Error('a proof is too long')
   metrics.push(
-    { name: 'merkle_proof_100k_bytes_max', value: proofBytesMax, unit: 'bytes' },
+    { name: 'merkle_proof_100k_bytes_max', value: proof_bytes_max, unit: 'bytes' },
     {
       name: 'merkle_proof_100k_bytes_mean',
       value: round(proofBytes.reduce((sum, bytes) => sum + bytes, 0) / PROOF_SAMPLE_COUNT, 1),

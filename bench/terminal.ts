@@ -90,16 +90,16 @@ async function enrollOfflineTerminal(
 
 /** (a) The phone's answer leaves the counter's link at `answeredMs`; the flow approves once the record is committed. Sorted. */
 async function measureApprovals(terminal: EnrolledTerminal, customers: readonly SimulatedCustomer[]): Promise<number[]> {
-  let answeredMs = 0
+  let answered_ms = 0
   const latenciesMs: number[] = []
   const counter = terminal.counter
   const exchange = counter.exchange.bind(counter)
   counter.exchange = async request => {
     const response = await exchange(request)
-    answeredMs = performance.now()
+    answered_ms = performance.now()
     return response
   }
-  terminal.events.on('payment-approved', () => latenciesMs.push(performance.now() - answeredMs))
+  terminal.events.on('payment-approved', () => latenciesMs.push(performance.now() - answered_ms))
   for (let index = 0; index < APPROVALS; index++) {
     const outcome = await terminal.pay(customers[index % CUSTOMERS]!.phone, AMOUNT_MINOR, 'force-offline')
     if (outcome.kind !== 'approved') throw new Error(`bench payment ${index + 1} was declined: ${JSON.stringify(outcome)}`)
@@ -116,13 +116,13 @@ function fillStore(terminal: EnrolledTerminal, customers: readonly SimulatedCust
   for (let index = APPROVALS; index < STORED_RECORDS; index++) {
     const customer = customers[index % CUSTOMERS]!
     const request = {
-      gatewayEui: terminal.eui, amountMinor: AMOUNT_MINOR, currency: 'XOF', nonce: nonces.bytes(NONCE_BYTES), timeMs: clock.nowMs(), merchantName: 'Bench',
+      gatewayEui: terminal.eui, amountMinor: AMOUNT_MINOR, currency: 'XOF', nonce: nonces.bytes(NONCE_BYTES), timeMs: clock.now_ms(), merchantName: 'Bench',
     }
     store.openRequest(request)
     const { authorization, voucher } = paymentResponseCodec.decode(
       paymentResponseCodec.encode(customer.phone.authorize(paymentRequestCodec.decode(paymentRequestCodec.encode(request)))),
     )
-    store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: clock.nowMs() })
+    store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: clock.now_ms() })
   }
   store.close()
 }
@@ -139,17 +139,17 @@ async function measureSync(dataDir: string, brokerUrl: string, started: (child: 
   const messages = childMessages(child)
   await messages.next('ready')
   const idle = await memory(child, messages, false)
-  const startMs = performance.now()
+  const start_ms = performance.now()
   await relay.up()
   const synced = await messages.next('synced')
-  const syncMs = performance.now() - startMs
+  const sync_ms = performance.now() - start_ms
   if (synced.kind !== 'synced' || synced.records !== STORED_RECORDS) throw new Error(`the child synced ${JSON.stringify(synced)}, not ${STORED_RECORDS} records`)
   const after = await memory(child, messages, false)
   const afterCollected = await memory(child, messages, true)
   child.send({ kind: 'stop' } satisfies ChildRequest)
   await new Promise(resolve => child.once('exit', resolve))
   await relay.down()
-  return { syncMs, idle, after, afterCollected }
+  return { syncMs: sync_ms, idle, after, afterCollected }
 }
 
 /** The value below which `share` of the sorted samples fall (nearest rank). */

@@ -1,8 +1,8 @@
 // The devices a terminal uses, as small interfaces: each driver in hardware/ implements one, the
 // simulator's emulators sit behind the same drivers, and the terminal depends only on these.
 
-export const DIGIT_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const
-export type DigitKey = (typeof DIGIT_KEYS)[number]
+const DIGIT_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const
+type DigitKey = (typeof DIGIT_KEYS)[number]
 /** What a merchant can press: digits and the four function keys. */
 export type Key = DigitKey | 'backspace' | 'clear' | 'enter' | 'cancel'
 
@@ -21,7 +21,7 @@ export interface PhoneLink {
   exchange(request: Uint8Array): Promise<Uint8Array>
 }
 
-export type ScreenKind = 'amount' | 'tap' | 'checking' | 'online' | 'approved' | 'declined' | 'cancelled' | 'report'
+type ScreenKind = 'amount' | 'tap' | 'checking' | 'online' | 'approved' | 'declined' | 'cancelled' | 'report'
 
 export interface Screen {
   readonly kind: ScreenKind

@@ -140,22 +140,22 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   {
     flag: 'http-headers-timeout-ms', env: 'PAYALL_HTTP_HEADERS_TIMEOUT_MS', field: 'httpHeadersTimeout_ms', default: 10_000,
     valueName: 'MS', description: 'a request whose headers take longer to arrive is cut off with 408 (at most the request timeout)',
-    parse: timeoutMs,
+    parse: timeout_ms,
   },
   {
     flag: 'http-request-timeout-ms', env: 'PAYALL_HTTP_REQUEST_TIMEOUT_MS', field: 'httpRequestTimeout_ms', default: 60_000,
     valueName: 'MS', description: 'a request whose body has not all arrived after this long is cut off with 408',
-    parse: timeoutMs,
+    parse: timeout_ms,
   },
   {
     flag: 'http-connection-timeout-ms', env: 'PAYALL_HTTP_CONNECTION_TIMEOUT_MS', field: 'httpConnectionTimeout_ms', default: 60_000,
     valueName: 'MS', description: 'a connection with no traffic either way for this long is closed',
-    parse: timeoutMs,
+    parse: timeout_ms,
   },
   {
     flag: 'http-keep-alive-timeout-ms', env: 'PAYALL_HTTP_KEEP_ALIVE_TIMEOUT_MS', field: 'httpKeepAliveTimeout_ms', default: 10_000,
     valueName: 'MS', description: 'an idle keep-alive connection is closed after this long (behind a proxy: longer than its idle timeout)',
-    parse: timeoutMs,
+    parse: timeout_ms,
   },
   {
     flag: 'http-connections-max', env: 'PAYALL_HTTP_CONNECTIONS_MAX', field: 'httpConnectionsMax', default: 1_000, valueName: 'N',
@@ -564,7 +564,7 @@ function integerIn(text: string, name: string, min: number, max: number): number
   return value
 }
 
-function timeoutMs(text: string, name: string): number {
+function timeout_ms(text: string, name: string): number {
   return integerIn(text, name, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS)
 }
 
@@ -596,9 +596,9 @@ function email(text: string, name: string): string {
 }
 
 /** Never echoes the value: these options are secrets. */
-function minLength(text: string, name: string, lengthMin: number): string {
-  if (text.length < lengthMin) {
-    throw new ConfigError('BAD_OPTION', name, `${name} must be at least ${lengthMin} characters, got ${text.length}`)
+function minLength(text: string, name: string, length_min: number): string {
+  if (text.length < length_min) {
+    throw new ConfigError('BAD_OPTION', name, `${name} must be at least ${length_min} characters, got ${text.length}`)
   }
   return text
 }
@@ -649,8 +649,8 @@ function proxyAddresses(text: string, name: string): readonly string[] {
   for (const entry of entries) {
     const [address = '', prefix, ...rest] = entry.split('/')
     const version = isIP(address)
-    const prefixMax = version === 4 ? 32 : 128
-    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= prefixMax)
+    const prefix_max = version === 4 ? 32 : 128
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= prefix_max)
     if (version === 0 || !prefixOk || rest.length > 0) {
       throw new ConfigError('BAD_OPTION', name, `${name} must list IP addresses or CIDRs such as 10.0.0.0/8, got '${entry}'`)
     }
@@ -659,9 +659,9 @@ function proxyAddresses(text: string, name: string): readonly string[] {
 }
 
 /** Never echoes the value: PAYALL_CHAIN_KEY is a secret. */
-function hex(text: string, name: string, lengthBytes: number): string {
-  if (!new RegExp(`^0x[0-9a-fA-F]{${lengthBytes * 2}}$`).test(text)) {
-    throw new ConfigError('BAD_OPTION', name, `${name} must be 0x followed by ${lengthBytes * 2} hex digits`)
+function hex(text: string, name: string, length_bytes: number): string {
+  if (!new RegExp(`^0x[0-9a-fA-F]{${length_bytes * 2}}$`).test(text)) {
+    throw new ConfigError('BAD_OPTION', name, `${name} must be 0x followed by ${length_bytes * 2} hex digits`)
   }
   return text
 }

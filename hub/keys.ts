@@ -42,24 +42,24 @@ export function loadOrCreateJwtSecret(dataDir: string, random: RandomBytes, conf
 }
 
 /** `lengthBytes` secret bytes kept in `path` (mode 0600), created whole on first use; refused if others can read it. */
-export function loadOrCreateSecretFile(path: string, lengthBytes: number, random: RandomBytes): Uint8Array {
+export function loadOrCreateSecretFile(path: string, length_bytes: number, random: RandomBytes): Uint8Array {
   let bytes: Buffer
   try {
     assertOwnerOnly(path)
     bytes = readFileSync(path)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    return createSecretFile(path, lengthBytes, random)
+    return createSecretFile(path, length_bytes, random)
   }
-  if (bytes.length !== lengthBytes) {
-    throw new KeyFileError('KEY_FILE_CORRUPT', path, `${path} holds ${bytes.length} bytes, not ${lengthBytes}`)
+  if (bytes.length !== length_bytes) {
+    throw new KeyFileError('KEY_FILE_CORRUPT', path, `${path} holds ${bytes.length} bytes, not ${length_bytes}`)
   }
   return new Uint8Array(bytes)
 }
 
-function createSecretFile(path: string, lengthBytes: number, random: RandomBytes): Uint8Array {
-  const bytes = random(lengthBytes)
-  if (bytes.length !== lengthBytes) throw new RangeError(`random gave ${bytes.length} bytes, not ${lengthBytes}`)
+function createSecretFile(path: string, length_bytes: number, random: RandomBytes): Uint8Array {
+  const bytes = random(length_bytes)
+  if (bytes.length !== length_bytes) throw new RangeError(`random gave ${bytes.length} bytes, not ${length_bytes}`)
   // Written whole to a private temporary file, then renamed: a crash never leaves half a key,
   // and the key is never readable by others, not even for a moment.
   const temporaryPath = `${path}.${process.pid}.tmp`

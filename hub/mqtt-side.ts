@@ -27,10 +27,10 @@ import type { Refunds } from './refunds/refunds'
 import type { RevocationCatchUp } from './vouchers/revocation-catch-up'
 import type { Revocations } from './vouchers/revocations'
 
-export const HUB_CLIENT_ID = 'payall-hub'
+const HUB_CLIENT_ID = 'payall-hub'
 const HUB_USERNAME = 'payall-hub'
 /** Record batches being verified or settled at once: bounds memory and the work lost to a crash. */
-export const INGESTS_IN_FLIGHT_MAX = 8
+const INGESTS_IN_FLIGHT_MAX = 8
 
 export interface MqttSideDependencies {
   ingest: RecordIngest

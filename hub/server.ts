@@ -240,7 +240,7 @@ function hubContext(
 }
 
 /** Offline-payment settings of the ingest; exported for the tests and the simulator. */
-export const INGEST_SETTINGS: IngestSettings = {
+const INGEST_SETTINGS: IngestSettings = {
   revocationGrace_ms: 10 * 60 * 1000,
   clockSkewMax_ms: 5 * 60 * 1000,
   rejectedBatchesKept_max: 10_000,

@@ -23,7 +23,7 @@ export interface ResponseApdu {
 }
 
 // Short APDUs only (ISO 7816-4 §5.1): Lc 1..255, Ne 1..256.
-export const COMMAND_DATA_MAX_BYTES = 255
+const COMMAND_DATA_MAX_BYTES = 255
 export const RESPONSE_DATA_MAX_BYTES = 256
 const COMMAND_MAX_BYTES = 4 + 1 + COMMAND_DATA_MAX_BYTES + 1
 const RESPONSE_MAX_BYTES = RESPONSE_DATA_MAX_BYTES + 2
@@ -45,9 +45,9 @@ export const SW_WRONG_LENGTH = 0x6700
 /** No precise diagnosis: what Android answers for other failures. */
 export const SW_UNKNOWN = 0x6f00
 /** SW1 of 61xx: xx more bytes available (00 = 256 or more), fetch them with GET RESPONSE. */
-export const SW1_MORE_DATA = 0x61
+const SW1_MORE_DATA = 0x61
 
-export const CLA_INTERINDUSTRY = 0x00
+const CLA_INTERINDUSTRY = 0x00
 export const CLA_PROPRIETARY = 0x80
 /** Set in CLA on every link of a command chain but the last. */
 export const CLA_CHAINING = 0x10
@@ -57,8 +57,8 @@ export const INS_GET_RESPONSE = 0xc0
 export const INS_PAYMENT_REQUEST = 0x50
 const P1_SELECT_BY_NAME = 0x04
 
-export const AID_MIN_BYTES = 5
-export const AID_MAX_BYTES = 16
+const AID_MIN_BYTES = 5
+const AID_MAX_BYTES = 16
 /** The PayAll proprietary AID: F0 then "PAYALL" in ASCII. */
 export const PAYALL_AID_HEX = 'F0504159414C4C'
 
@@ -188,21 +188,21 @@ export function chainCommand(
   p1: number,
   p2: number,
   data: Uint8Array,
-  chunkMaxBytes = COMMAND_DATA_MAX_BYTES,
+  chunk_bytes_max = COMMAND_DATA_MAX_BYTES,
   le?: number,
 ): CommandApdu[] {
   checkHeader({ cla, ins, p1, p2 })
   if ((cla & CLA_CHAINING) !== 0) throw new ProtocolError('BAD_APDU', `CLA ${hexByte(cla)} already has the chaining bit`)
   checkMessage(data)
-  checkChunkMax(chunkMaxBytes, COMMAND_DATA_MAX_BYTES)
+  checkChunkMax(chunk_bytes_max, COMMAND_DATA_MAX_BYTES)
   if (le !== undefined) checkLe(le)
   const last = (part: Uint8Array): CommandApdu =>
     le === undefined ? { cla, ins, p1, p2, data: part } : { cla, ins, p1, p2, data: part, le }
   if (data.length === 0) return [last(new Uint8Array(0))]
   const links: CommandApdu[] = []
   // Bounded: data is at most MESSAGE_MAX_BYTES.
-  for (let offset = 0; offset < data.length; offset += chunkMaxBytes) {
-    const end = Math.min(offset + chunkMaxBytes, data.length)
+  for (let offset = 0; offset < data.length; offset += chunk_bytes_max) {
+    const end = Math.min(offset + chunk_bytes_max, data.length)
     const part = data.slice(offset, end)
     links.push(end === data.length ? last(part) : { cla: cla | CLA_CHAINING, ins, p1, p2, data: part })
   }
@@ -214,16 +214,16 @@ export function chainCommand(
  * (the phone answers 9000 to the links before). A bad link discards the open chain.
  */
 export class CommandAssembler {
-  readonly #messageMaxBytes: number
+  readonly #message_bytes_max: number
   #header: { cla: number; ins: number; p1: number; p2: number } | undefined
   #parts: Uint8Array[] = []
   #length = 0
 
-  constructor(messageMaxBytes = MESSAGE_MAX_BYTES) {
-    if (!Number.isInteger(messageMaxBytes) || messageMaxBytes < 1) {
-      throw new ProtocolError('OUT_OF_RANGE', `message bound must be a positive integer, got ${messageMaxBytes}`)
+  constructor(message_bytes_max = MESSAGE_MAX_BYTES) {
+    if (!Number.isInteger(message_bytes_max) || message_bytes_max < 1) {
+      throw new ProtocolError('OUT_OF_RANGE', `message bound must be a positive integer, got ${message_bytes_max}`)
     }
-    this.#messageMaxBytes = messageMaxBytes
+    this.#message_bytes_max = message_bytes_max
   }
 
   /** True while a chain is open: more links are expected. */
@@ -261,8 +261,8 @@ export class CommandAssembler {
     }
     if (chained && command.data.length === 0) throw new ProtocolError('BAD_APDU', 'an empty link in a command chain')
     this.#length += command.data.length
-    if (this.#length > this.#messageMaxBytes) {
-      throw new ProtocolError('BAD_LENGTH', `a chained command is at most ${this.#messageMaxBytes} bytes`)
+    if (this.#length > this.#message_bytes_max) {
+      throw new ProtocolError('BAD_LENGTH', `a chained command is at most ${this.#message_bytes_max} bytes`)
     }
     this.#parts.push(command.data)
     if (chained) {
@@ -279,16 +279,16 @@ export class CommandAssembler {
  * Phone side: splits a response into what the phone answers first and what each following
  * GET RESPONSE returns: every piece but the last ends with 61xx (xx = bytes still available).
  */
-export function chainResponse(data: Uint8Array, sw: number, chunkMaxBytes = RESPONSE_DATA_MAX_BYTES): ResponseApdu[] {
+export function chainResponse(data: Uint8Array, sw: number, chunk_bytes_max = RESPONSE_DATA_MAX_BYTES): ResponseApdu[] {
   checkMessage(data)
   checkStatusWord(sw)
   if (isMoreData(sw)) throw new ProtocolError('BAD_APDU', 'the final status word of a response cannot be 61xx')
-  checkChunkMax(chunkMaxBytes, RESPONSE_DATA_MAX_BYTES)
-  if (data.length <= chunkMaxBytes) return [{ data: data.slice(), sw }]
+  checkChunkMax(chunk_bytes_max, RESPONSE_DATA_MAX_BYTES)
+  if (data.length <= chunk_bytes_max) return [{ data: data.slice(), sw }]
   const responses: ResponseApdu[] = []
   // Bounded: data is at most MESSAGE_MAX_BYTES.
-  for (let offset = 0; offset < data.length; offset += chunkMaxBytes) {
-    const end = Math.min(offset + chunkMaxBytes, data.length)
+  for (let offset = 0; offset < data.length; offset += chunk_bytes_max) {
+    const end = Math.min(offset + chunk_bytes_max, data.length)
     const remaining = data.length - end
     const pieceSw = remaining === 0 ? sw : (SW1_MORE_DATA << 8) | (Math.min(remaining, LE_MAX) & 0xff)
     responses.push({ data: data.slice(offset, end), sw: pieceSw })
@@ -305,22 +305,22 @@ export type ResponseStep =
  * up to roundsMax; the total is bounded by messageMaxBytes. Ready for the next command once complete.
  */
 export class ResponseAssembler {
-  readonly #messageMaxBytes: number
-  readonly #roundsMax: number
+  readonly #message_bytes_max: number
+  readonly #rounds_max: number
   #parts: Uint8Array[] = []
   #length = 0
   #rounds = 0
-  #expectedMaxBytes = RESPONSE_DATA_MAX_BYTES
+  #expected_bytes_max = RESPONSE_DATA_MAX_BYTES
 
-  constructor(messageMaxBytes = MESSAGE_MAX_BYTES, roundsMax = GET_RESPONSE_ROUNDS_MAX) {
-    if (!Number.isInteger(messageMaxBytes) || messageMaxBytes < 1) {
-      throw new ProtocolError('OUT_OF_RANGE', `message bound must be a positive integer, got ${messageMaxBytes}`)
+  constructor(message_bytes_max = MESSAGE_MAX_BYTES, rounds_max = GET_RESPONSE_ROUNDS_MAX) {
+    if (!Number.isInteger(message_bytes_max) || message_bytes_max < 1) {
+      throw new ProtocolError('OUT_OF_RANGE', `message bound must be a positive integer, got ${message_bytes_max}`)
     }
-    if (!Number.isInteger(roundsMax) || roundsMax < 0) {
-      throw new ProtocolError('OUT_OF_RANGE', `rounds bound must be a non-negative integer, got ${roundsMax}`)
+    if (!Number.isInteger(rounds_max) || rounds_max < 0) {
+      throw new ProtocolError('OUT_OF_RANGE', `rounds bound must be a non-negative integer, got ${rounds_max}`)
     }
-    this.#messageMaxBytes = messageMaxBytes
-    this.#roundsMax = roundsMax
+    this.#message_bytes_max = message_bytes_max
+    this.#rounds_max = rounds_max
   }
 
   push(response: ResponseApdu): ResponseStep {
@@ -336,29 +336,29 @@ export class ResponseAssembler {
     this.#parts = []
     this.#length = 0
     this.#rounds = 0
-    this.#expectedMaxBytes = RESPONSE_DATA_MAX_BYTES
+    this.#expected_bytes_max = RESPONSE_DATA_MAX_BYTES
   }
 
   #push(response: ResponseApdu): ResponseStep {
     checkResponse(response)
-    if (response.data.length > this.#expectedMaxBytes) {
+    if (response.data.length > this.#expected_bytes_max) {
       throw new ProtocolError(
         'BAD_APDU',
-        `the phone sent ${response.data.length} bytes where GET RESPONSE asked for ${this.#expectedMaxBytes}`,
+        `the phone sent ${response.data.length} bytes where GET RESPONSE asked for ${this.#expected_bytes_max}`,
       )
     }
     this.#length += response.data.length
-    if (this.#length > this.#messageMaxBytes) {
-      throw new ProtocolError('BAD_LENGTH', `a chained response is at most ${this.#messageMaxBytes} bytes`)
+    if (this.#length > this.#message_bytes_max) {
+      throw new ProtocolError('BAD_LENGTH', `a chained response is at most ${this.#message_bytes_max} bytes`)
     }
     this.#parts.push(response.data)
     if (isMoreData(response.sw)) {
       this.#rounds += 1
-      if (this.#rounds > this.#roundsMax) {
-        throw new ProtocolError('TOO_MANY', `more than ${this.#roundsMax} GET RESPONSE rounds`)
+      if (this.#rounds > this.#rounds_max) {
+        throw new ProtocolError('TOO_MANY', `more than ${this.#rounds_max} GET RESPONSE rounds`)
       }
-      this.#expectedMaxBytes = moreDataLength(response.sw)
-      return { kind: 'more', getResponse: getResponseCommand(this.#expectedMaxBytes) }
+      this.#expected_bytes_max = moreDataLength(response.sw)
+      return { kind: 'more', getResponse: getResponseCommand(this.#expected_bytes_max) }
     }
     const whole = { data: concatBytes(...this.#parts), sw: response.sw }
     this.reset()

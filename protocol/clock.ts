@@ -18,7 +18,7 @@ export interface TimerOptions {
 
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
-  nowMs(): number
+  now_ms(): number
   /** Calls `callback` once, `delay_ms` from now (0 or more); the returned function cancels it. */
   setTimer(callback: () => void, delay_ms: number, options?: TimerOptions): Cancel
 }
@@ -27,7 +27,7 @@ export interface Clock {
 export type RandomBytes = (length: number) => Uint8Array
 
 export const systemClock: Clock = {
-  nowMs: () => Date.now(),
+  now_ms: () => Date.now(),
   setTimer(callback, delay_ms, options = {}) {
     requireDelay(delay_ms)
     const timer = setTimeout(callback, delay_ms)
@@ -74,23 +74,23 @@ interface PendingTimer {
  * order they are due, when advance() or run() passes their time.
  */
 export class ManualClock implements Clock {
-  private currentMs: number
+  private current_ms: number
   private nextSequence = 0
   private readonly pending = new Map<number, PendingTimer>()
 
-  constructor(startMs: number) {
-    assert(Number.isSafeInteger(startMs), 'a manual clock starts at an integer millisecond')
-    this.currentMs = startMs
+  constructor(start_ms: number) {
+    assert(Number.isSafeInteger(start_ms), 'a manual clock starts at an integer millisecond')
+    this.current_ms = start_ms
   }
 
-  nowMs(): number {
-    return this.currentMs
+  now_ms(): number {
+    return this.current_ms
   }
 
   setTimer(callback: () => void, delay_ms: number): Cancel {
     requireDelay(delay_ms)
     const sequence = this.nextSequence++
-    this.pending.set(sequence, { dueAtMs: this.currentMs + delay_ms, sequence, callback })
+    this.pending.set(sequence, { dueAtMs: this.current_ms + delay_ms, sequence, callback })
     return () => {
       this.pending.delete(sequence)
     }
@@ -105,14 +105,14 @@ export class ManualClock implements Clock {
    * When the earliest pending timer is due; undefined when none is. A test that waits on I/O moves the
    * clock to it only once the I/O has nothing left to do, so a timeout fires exactly when it would matter.
    */
-  nextDueMs(): number | undefined {
+  nextDue_ms(): number | undefined {
     return this.nextDue(Number.MAX_SAFE_INTEGER)?.dueAtMs
   }
 
   /** Sets the time without firing anything: a clock that jumps (forward or back), as a skewed one does. */
-  set(nowMs: number): void {
-    assert(Number.isSafeInteger(nowMs), 'the time is an integer millisecond')
-    this.currentMs = nowMs
+  set(now_ms: number): void {
+    assert(Number.isSafeInteger(now_ms), 'the time is an integer millisecond')
+    this.current_ms = now_ms
   }
 
   /**
@@ -122,13 +122,13 @@ export class ManualClock implements Clock {
    */
   advance(duration_ms: number): void {
     requireDelay(duration_ms)
-    const untilMs = this.currentMs + duration_ms
-    for (let next = this.nextDue(untilMs); next !== undefined; next = this.nextDue(untilMs)) {
+    const until_ms = this.current_ms + duration_ms
+    for (let next = this.nextDue(until_ms); next !== undefined; next = this.nextDue(until_ms)) {
       this.pending.delete(next.sequence)
-      this.currentMs = next.dueAtMs
+      this.current_ms = next.dueAtMs
       next.callback()
     }
-    this.currentMs = untilMs
+    this.current_ms = until_ms
   }
 
   /**
@@ -137,21 +137,21 @@ export class ManualClock implements Clock {
    */
   async run(duration_ms: number): Promise<void> {
     requireDelay(duration_ms)
-    const untilMs = this.currentMs + duration_ms
+    const until_ms = this.current_ms + duration_ms
     await turn()
-    for (let next = this.nextDue(untilMs); next !== undefined; next = this.nextDue(untilMs)) {
+    for (let next = this.nextDue(until_ms); next !== undefined; next = this.nextDue(until_ms)) {
       this.pending.delete(next.sequence)
-      this.currentMs = next.dueAtMs
+      this.current_ms = next.dueAtMs
       next.callback()
       await turn()
     }
-    this.currentMs = untilMs
+    this.current_ms = until_ms
   }
 
-  private nextDue(untilMs: number): PendingTimer | undefined {
+  private nextDue(until_ms: number): PendingTimer | undefined {
     let earliest: PendingTimer | undefined
     for (const timer of this.pending.values()) {
-      if (timer.dueAtMs > untilMs) continue
+      if (timer.dueAtMs > until_ms) continue
       if (earliest === undefined || timer.dueAtMs < earliest.dueAtMs ||
         (timer.dueAtMs === earliest.dueAtMs && timer.sequence < earliest.sequence)) earliest = timer
     }

@@ -37,6 +37,7 @@ function writeWord(bytes: Uint8Array, offset: number, word: number): void {
  * Long because the permutation is unrolled over the 25 lanes as 50 local 32-bit variables: it runs on
  * the Merkle hot path, and cutting it into calls would move the state back into arrays.
  */
+// eslint-disable-next-line max-lines-per-function -- the unrolled permutation, as said above
 export function keccakWords(
   first: Uint8Array,
   firstOffset: number,

@@ -125,11 +125,11 @@ export function parseAmount(text: string, currencyCode: string, options: AmountO
 }
 
 /** Formats minor units as a plain decimal string in major units: 1250 EUR → "12.50". */
-export function formatAmount(amountMinor: number, currencyCode: string): string {
+export function formatAmount(amount_minor: number, currencyCode: string): string {
   const currency = currencyByCode(currencyCode)
-  assertAmountMinor(amountMinor, { allowNegative: true })
-  const negative = amountMinor < 0
-  const digits = String(Math.abs(amountMinor))
+  assertAmountMinor(amount_minor, { allowNegative: true })
+  const negative = amount_minor < 0
+  const digits = String(Math.abs(amount_minor))
   if (currency.exponent === 0) return (negative ? '-' : '') + digits
   const padded = digits.padStart(currency.exponent + 1, '0')
   const whole = padded.slice(0, padded.length - currency.exponent)
@@ -138,8 +138,8 @@ export function formatAmount(amountMinor: number, currencyCode: string): string 
 }
 
 /** Formats for a person: "12.50 EUR", "1 500 XOF" (thin grouping, the code after the number). */
-export function formatMoney(amountMinor: number, currencyCode: string): string {
-  const plain = formatAmount(amountMinor, currencyCode)
+export function formatMoney(amount_minor: number, currencyCode: string): string {
+  const plain = formatAmount(amount_minor, currencyCode)
   const negative = plain.startsWith('-')
   const [whole, fraction] = (negative ? plain.slice(1) : plain).split('.')
   const grouped = whole!.replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f')

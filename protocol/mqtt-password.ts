@@ -8,10 +8,10 @@ import { assert, ProtocolError } from './errors'
 import { euiToBytes, isEui } from './eui'
 import { SIGNATURE_BYTES, type Ed25519 } from './signature/ed25519'
 
-export const GATEWAY_PASSWORD_DOMAIN = 'payall/v1/mqtt-auth'
-export const GATEWAY_PASSWORD_TIME_BYTES = 8
-export const GATEWAY_PASSWORD_NONCE_BYTES = 16
-export const GATEWAY_PASSWORD_BYTES = GATEWAY_PASSWORD_TIME_BYTES + GATEWAY_PASSWORD_NONCE_BYTES + SIGNATURE_BYTES
+const GATEWAY_PASSWORD_DOMAIN = 'payall/v1/mqtt-auth'
+const GATEWAY_PASSWORD_TIME_BYTES = 8
+const GATEWAY_PASSWORD_NONCE_BYTES = 16
+const GATEWAY_PASSWORD_BYTES = GATEWAY_PASSWORD_TIME_BYTES + GATEWAY_PASSWORD_NONCE_BYTES + SIGNATURE_BYTES
 /** Base64 with padding: 4 characters per started 3 bytes. */
 export const GATEWAY_PASSWORD_CHARS = Math.ceil(GATEWAY_PASSWORD_BYTES / 3) * 4
 
@@ -26,19 +26,19 @@ export function gatewayPasswordSignedBytes(eui: string, time: Uint8Array, nonce:
 export function makeGatewayPassword(
   eui: string,
   secretKey: Uint8Array,
-  nowMs: number,
+  now_ms: number,
   random: (length: number) => Uint8Array,
   ed25519: Ed25519,
 ): string {
-  if (!Number.isSafeInteger(nowMs) || nowMs < 0) {
-    throw new ProtocolError('OUT_OF_RANGE', `nowMs must be a non-negative safe integer, got ${nowMs}`)
+  if (!Number.isSafeInteger(now_ms) || now_ms < 0) {
+    throw new ProtocolError('OUT_OF_RANGE', `nowMs must be a non-negative safe integer, got ${now_ms}`)
   }
   const nonce = random(GATEWAY_PASSWORD_NONCE_BYTES)
   if (!(nonce instanceof Uint8Array) || nonce.length !== GATEWAY_PASSWORD_NONCE_BYTES) {
     throw new ProtocolError('BAD_LENGTH', `random(${GATEWAY_PASSWORD_NONCE_BYTES}) must return that many bytes`)
   }
   const time = new Uint8Array(GATEWAY_PASSWORD_TIME_BYTES)
-  new DataView(time.buffer).setBigUint64(0, BigInt(nowMs), false)
+  new DataView(time.buffer).setBigUint64(0, BigInt(now_ms), false)
   const signature = ed25519.sign(gatewayPasswordSignedBytes(eui, time, nonce), secretKey)
   const password = toBase64(concatBytes(time, nonce, signature))
   assert(password.length === GATEWAY_PASSWORD_CHARS, 'gateway password has its fixed length')

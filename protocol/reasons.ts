@@ -49,6 +49,3 @@ export function reasonName(reason: Reason): string {
   return NAMES.get(reason) ?? `Reason${reason}`
 }
 
-export function isReason(value: unknown): value is Reason {
-  return typeof value === 'number' && NAMES.has(value)
-}

@@ -13,8 +13,8 @@ export class SerialQueue {
   private waiting = 0
 
   /** `jobsMax`: jobs queued or running at once; the next one is refused. */
-  constructor(readonly jobsMax: number, private readonly what = 'the queue') {
-    assert(Number.isSafeInteger(jobsMax) && jobsMax > 0, 'a serial queue holds at least one job')
+  constructor(readonly jobs_max: number, private readonly what = 'the queue') {
+    assert(Number.isSafeInteger(jobs_max) && jobs_max > 0, 'a serial queue holds at least one job')
   }
 
   /** Jobs queued or running now. */
@@ -28,8 +28,8 @@ export class SerialQueue {
    * `jobsMax` jobs are already queued or running.
    */
   run<Result>(job: () => Result | Promise<Result>): Promise<Result> {
-    if (this.waiting >= this.jobsMax) {
-      return Promise.reject(new QueueFullError('QUEUE_FULL', `${this.what} already holds ${this.jobsMax} jobs`))
+    if (this.waiting >= this.jobs_max) {
+      return Promise.reject(new QueueFullError('QUEUE_FULL', `${this.what} already holds ${this.jobs_max} jobs`))
     }
     this.waiting++
     const result = this.tail.then(job)

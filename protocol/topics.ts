@@ -27,7 +27,6 @@ export const GATEWAY_TOPIC_KINDS = [
 ] as const
 
 export type GatewayTopicKind = (typeof GATEWAY_TOPIC_KINDS)[number]
-export type TopicKind = GatewayTopicKind | 'revocations'
 
 export type ParsedTopic =
   | { readonly kind: 'revocations' }
@@ -71,7 +70,7 @@ export const GATEWAY_TOPIC_NAMES: ReadonlyArray<keyof GatewayTopics> = Object.fr
   'records', 'acks', 'config', 'revocations', 'onlineRequest', 'onlineResponse',
 ] as const)
 
-export function isGatewayTopicKind(value: unknown): value is GatewayTopicKind {
+function isGatewayTopicKind(value: unknown): value is GatewayTopicKind {
   return typeof value === 'string' && (GATEWAY_TOPIC_KINDS as readonly string[]).includes(value)
 }
 

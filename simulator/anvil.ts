@@ -107,7 +107,7 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
 function listening(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = ''
-    // The child process's own startup deadline, in the machine's time: no simulated clock is involved.
+    // eslint-disable-next-line no-restricted-globals -- the child process's own startup deadline, in the machine's time: no simulated clock is involved
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`anvil did not start within ${STARTUP_TIMEOUT_MS} ms:\n${output}`))

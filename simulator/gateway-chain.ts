@@ -23,13 +23,13 @@ export class SimulatedGatewayChain {
   }
 
   /** The encoded batch of records fromSeq..toSeq, closed by a chain head this gateway signs. */
-  batch(fromSeq = 1, toSeq = this.position.gatewaySeq, timeMs = 0): Uint8Array {
+  batch(fromSeq = 1, toSeq = this.position.gatewaySeq, time_ms = 0): Uint8Array {
     const records = this.records.slice(fromSeq - 1, toSeq)
     const last = records[records.length - 1]!
     // The hash of record toSeq is what the record after it links to (or the chain head).
     const headHash = toSeq === this.position.gatewaySeq ? this.position.hash : this.records[toSeq]!.previousHash
     const head = chainHeadCodec.sign(
-      { gatewayEui: this.eui, gatewaySeq: last.gatewaySeq, headHash, timeMs }, this.keys.secretKey, nodeEd25519,
+      { gatewayEui: this.eui, gatewaySeq: last.gatewaySeq, headHash, timeMs: time_ms }, this.keys.secretKey, nodeEd25519,
     )
     return recordBatchCodec.encode({ gatewayEui: this.eui, records, head })
   }

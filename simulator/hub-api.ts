@@ -11,17 +11,24 @@ import { requireAcceptablePublicKey } from '../protocol/signature/public-key'
 import { VirtualPhone } from './phone'
 
 /** The hub answered with an error; `code` is the one in its reply, whatever the hub's version calls it. */
-export class HubApiError extends CodedError<string> {
+class HubApiError extends CodedError<string> {
   override readonly name = 'HubApiError'
   constructor(readonly status: number, code: string, message: string) {
     super(code, message)
   }
 }
 
+/**
+ * A reply body as the hub sent it. The hub's JSON schemas already fixed its shape; the simulator reads the
+ * fields it needs by name, as a script would.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type HubJson = any
+
 export class HubApi {
   constructor(readonly baseUrl: string, private readonly token?: string) {}
 
-  async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: HubJson }> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
@@ -35,7 +42,7 @@ export class HubApi {
   }
 
   /** Like call, but a status of 300 or more throws a HubApiError with the hub's error code. */
-  async ok(method: string, path: string, body?: unknown): Promise<any> {
+  async ok(method: string, path: string, body?: unknown): Promise<HubJson> {
     const { status, json } = await this.call(method, path, body)
     if (status >= 300) {
       throw new HubApiError(status, json?.error?.code ?? 'UNKNOWN', `${method} ${path} → ${status} ${JSON.stringify(json)}`)

@@ -29,10 +29,10 @@ export class VirtualPhone {
   }
 
   /** The voucher the phone pays with for this currency at this time, if any. */
-  voucherFor(currency: string, nowMs: number, amountMinor: number): Voucher | undefined {
+  voucherFor(currency: string, now_ms: number, amount_minor: number): Voucher | undefined {
     return this.vouchers.find(voucher => {
       const spent = this.spending.get(toHex(voucher.voucherId))?.cumulativeMinor ?? 0
-      return voucher.currency === currency && voucher.expiresAtMs > nowMs && spent + amountMinor <= voucher.limitMinor
+      return voucher.currency === currency && voucher.expiresAtMs > now_ms && spent + amount_minor <= voucher.limitMinor
     })
   }
 

@@ -191,7 +191,7 @@ function duration(ms: number): string {
 function status(dataDir: string, options: Options, io: CliIo): number {
   const store = TerminalStore.open(dataDir)
   try {
-    const facts = readStatus(store, io.clock.nowMs())
+    const facts = readStatus(store, io.clock.now_ms())
     if (options.json === true) io.out(JSON.stringify(statusReport(facts)) + '\n')
     else io.out(statusLines(facts).join('\n') + '\n')
     return 0
@@ -202,7 +202,7 @@ function status(dataDir: string, options: Options, io: CliIo): number {
 
 type StatusFacts = ReturnType<typeof readStatus>
 
-function readStatus(store: TerminalStore, nowMs: number) {
+function readStatus(store: TerminalStore, now_ms: number) {
   const { eui } = store.identity()
   const config = store.riskConfig()
   const exposure = config === undefined ? undefined : store.exposure(config.currency)
@@ -210,7 +210,7 @@ function readStatus(store: TerminalStore, nowMs: number) {
     eui,
     pin: store.hubPin(),
     config,
-    left: config === undefined || exposure === undefined ? undefined : limitsLeft(config, exposure, nowMs),
+    left: config === undefined || exposure === undefined ? undefined : limitsLeft(config, exposure, now_ms),
     revocations: store.revocations.state(),
     sync: store.syncState(),
     pending: store.pendingTotals(),
@@ -281,17 +281,17 @@ function statusLines({ eui, pin, config, left, sync, pending, proofs, chainHeadS
 
 function startSync(
   store: TerminalStore, io: CliIo, events: TerminalEmitter, autoSync: boolean,
-  recordRetentionMs: number = DEFAULT_CONFIG.recordRetentionDays * DAY_MS,
+  recordRetention_ms: number = DEFAULT_CONFIG.recordRetentionDays * DAY_MS,
 ): TerminalSync {
   const sync = new TerminalSync({
-    store, events, clock: io.clock, random: io.random, ed25519: nodeEd25519, autoSync, recordRetentionMs, ...io.syncOptions,
+    store, events, clock: io.clock, random: io.random, ed25519: nodeEd25519, autoSync, recordRetentionMs: recordRetention_ms, ...io.syncOptions,
   })
   sync.start()
   return sync
 }
 
 async function syncCommand(dataDir: string, options: Options, io: CliIo): Promise<number> {
-  const timeoutMs = positiveInteger(options['timeout-ms'], '--timeout-ms') ?? SYNC_CONNECT_TIMEOUT_MS_DEFAULT
+  const timeout_ms = positiveInteger(options['timeout-ms'], '--timeout-ms') ?? SYNC_CONNECT_TIMEOUT_MS_DEFAULT
   const store = TerminalStore.open(dataDir)
   const events = new TerminalEmitter()
   const heard: string[] = []
@@ -300,8 +300,8 @@ async function syncCommand(dataDir: string, options: Options, io: CliIo): Promis
   try {
     const sync = startSync(store, io, events, false)
     try {
-      if (!(await sync.waitOnline(timeoutMs))) {
-        io.err(`payall-terminal sync: the broker at ${store.mqttSettings()?.url} was not reachable within ${timeoutMs} ms; records stay stored\n`)
+      if (!(await sync.waitOnline(timeout_ms))) {
+        io.err(`payall-terminal sync: the broker at ${store.mqttSettings()?.url} was not reachable within ${timeout_ms} ms; records stay stored\n`)
         return 1
       }
       const report = await sync.syncNow()

@@ -6,7 +6,7 @@ import type { RefundDayTotal } from './refunds'
 import type { DayTotal } from './store/store'
 import { screenText, type Language } from './texts'
 
-export const DAY_MS = 24 * 60 * 60 * 1000
+const DAY_MS = 24 * 60 * 60 * 1000
 
 export interface DayReport {
   readonly fromMs: number
@@ -22,13 +22,13 @@ export interface DayReport {
  * The day that contains `nowMs`, starting at midnight in a zone `utcOffsetMinutes` from UTC
  * (the terminal's configured local time; no time zone database on the money path).
  */
-export function dayBounds(nowMs: number, utcOffsetMinutes: number): { fromMs: number; toMs: number } {
-  const offsetMs = utcOffsetMinutes * 60_000
-  const fromMs = Math.floor((nowMs + offsetMs) / DAY_MS) * DAY_MS - offsetMs
-  return { fromMs, toMs: fromMs + DAY_MS }
+export function dayBounds(now_ms: number, utcOffsetMinutes: number): { fromMs: number; toMs: number } {
+  const offset_ms = utcOffsetMinutes * 60_000
+  const from_ms = Math.floor((now_ms + offset_ms) / DAY_MS) * DAY_MS - offset_ms
+  return { fromMs: from_ms, toMs: from_ms + DAY_MS }
 }
 
-export function dayReportOf(lines: readonly DayTotal[], fromMs: number, toMs: number, refunds: readonly RefundDayTotal[] = []): DayReport {
+export function dayReportOf(lines: readonly DayTotal[], from_ms: number, to_ms: number, refunds: readonly RefundDayTotal[] = []): DayReport {
   const byCurrency = new Map<string, { currency: string; count: number; totalMinor: number }>()
   for (const line of lines) {
     const total = byCurrency.get(line.currency) ?? { currency: line.currency, count: 0, totalMinor: 0 }
@@ -36,7 +36,7 @@ export function dayReportOf(lines: readonly DayTotal[], fromMs: number, toMs: nu
     total.totalMinor = addAmounts(total.totalMinor, line.totalMinor)
     byCurrency.set(line.currency, total)
   }
-  return { fromMs, toMs, lines, totals: [...byCurrency.values()], refunds }
+  return { fromMs: from_ms, toMs: to_ms, lines, totals: [...byCurrency.values()], refunds }
 }
 
 export function dayReportText(report: DayReport, language: Language): string {

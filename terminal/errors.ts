@@ -34,6 +34,3 @@ export class TerminalError extends CodedError<TerminalErrorCode> {
   override readonly name = 'TerminalError'
 }
 
-export function isTerminalError(value: unknown, code?: TerminalErrorCode): value is TerminalError {
-  return value instanceof TerminalError && (code === undefined || value.code === code)
-}

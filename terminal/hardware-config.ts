@@ -25,28 +25,28 @@ import { readFileSync } from 'node:fs'
 import { LORA_REGIONS, type LoraRegion } from '../hardware/lora/modem'
 import { TerminalError } from './errors'
 
-export interface SerialDeviceConfig {
+interface SerialDeviceConfig {
   readonly port: string
   readonly baudRate: number
 }
 
-export type NfcConfig = { readonly driver: 'pn532' } & SerialDeviceConfig
-export interface BleConfig { readonly driver: 'noble' }
+type NfcConfig = { readonly driver: 'pn532' } & SerialDeviceConfig
+interface BleConfig { readonly driver: 'noble' }
 export type LoraConfig = { readonly driver: 'rak3172' | 'rn2483'; readonly region: LoraRegion; readonly appEui: string; readonly appKey: string } & SerialDeviceConfig
 /** A Firmata board on a serial port, or a johnny-five IO plugin (e.g. raspi-io for the Pi's own I2C). */
 export type BoardConfig =
   | { readonly port: string }
   | { readonly io: string; readonly export: string | undefined; readonly options: Readonly<Record<string, unknown>> }
-export type KeypadConfig =
+type KeypadConfig =
   | { readonly driver: 'keyboard' }
   | { readonly driver: 'johnny-five'; readonly controller: JohnnyFiveKeypadController; readonly address: number | undefined }
-export type DisplayConfig =
+type DisplayConfig =
   | { readonly driver: 'console' }
   | { readonly driver: 'lcd'; readonly rows: 2 | 4; readonly cols: 16 | 20; readonly address: number | undefined }
-export type PrinterConfig = { readonly driver: 'escpos' } & SerialDeviceConfig
+type PrinterConfig = { readonly driver: 'escpos' } & SerialDeviceConfig
 
-export const JOHNNY_FIVE_KEYPAD_CONTROLLERS = ['MPR121', 'MPR121QR2', '3X4_I2C_NANO_BACKPACK', '4X4_I2C_NANO_BACKPACK'] as const
-export type JohnnyFiveKeypadController = (typeof JOHNNY_FIVE_KEYPAD_CONTROLLERS)[number]
+const JOHNNY_FIVE_KEYPAD_CONTROLLERS = ['MPR121', 'MPR121QR2', '3X4_I2C_NANO_BACKPACK', '4X4_I2C_NANO_BACKPACK'] as const
+type JohnnyFiveKeypadController = (typeof JOHNNY_FIVE_KEYPAD_CONTROLLERS)[number]
 
 export interface HardwareConfig {
   readonly nfc?: NfcConfig
@@ -59,7 +59,7 @@ export interface HardwareConfig {
 }
 
 /** No device file: the console keypad and display, nothing else. */
-export const CONSOLE_HARDWARE: HardwareConfig = Object.freeze({ keypad: { driver: 'keyboard' as const }, display: { driver: 'console' as const } })
+const CONSOLE_HARDWARE: HardwareConfig = Object.freeze({ keypad: { driver: 'keyboard' as const }, display: { driver: 'console' as const } })
 
 const DEVICES = ['nfc', 'ble', 'lora', 'board', 'keypad', 'display', 'printer'] as const
 const BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400] as const

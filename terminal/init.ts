@@ -26,5 +26,5 @@ export function initTerminal(dataDir: string, eui: string | undefined, deps: { c
     if (isProtocolError(error)) throw new TerminalError('BAD_ARGUMENT', `--eui: ${error.message}`)
     throw error
   }
-  return TerminalStore.init(dataDir, canonical, deps.random(SECRET_KEY_BYTES), deps.clock.nowMs())
+  return TerminalStore.init(dataDir, canonical, deps.random(SECRET_KEY_BYTES), deps.clock.now_ms())
 }

@@ -3,12 +3,12 @@
 
 import { formatMoney } from '../protocol/money'
 
-import { DIGIT_KEYS, isKey, type DigitKey, type Key } from '../hardware/devices'
+import type { Key } from '../hardware/devices'
 
-export { DIGIT_KEYS, isKey, type DigitKey, type Key }
+export {    type Key }
 
 /** Twelve digits: 999 999 999 999 minor units, far above any floor limit and exact as a number. */
-export const AMOUNT_DIGITS_MAX = 12
+const AMOUNT_DIGITS_MAX = 12
 
 export interface AmountEntry {
   /** Typed digits without leading zeros; '' is zero. */
@@ -31,9 +31,9 @@ export function pressKey(entry: AmountEntry, key: Key): KeypadStep {
     case 'backspace':
       return { kind: 'editing', entry: { digits: entry.digits.slice(0, -1) } }
     case 'enter': {
-      const amountMinor = amountOf(entry)
+      const amount_minor = amountOf(entry)
       // Enter on zero does nothing: a payment is never of nothing.
-      return amountMinor === 0 ? { kind: 'editing', entry } : { kind: 'entered', amountMinor }
+      return amount_minor === 0 ? { kind: 'editing', entry } : { kind: 'entered', amountMinor: amount_minor }
     }
     default: {
       if (entry.digits.length >= AMOUNT_DIGITS_MAX) return { kind: 'editing', entry }

@@ -18,7 +18,7 @@ export const LORA_INTERVAL_MS_DEFAULT = 15 * 60 * 1000
 const U16_MAX = 0xffff
 const U48_MAX = 2 ** 48 - 1
 
-export interface LoraSettings {
+interface LoraSettings {
   readonly interval_ms: number
   readonly uplinkPort: number
   readonly downlinkPort: number
@@ -88,7 +88,7 @@ export class LoraReporter {
       unsyncedAmountMinor: Math.min(exposure.unsyncedTotalMinor, U48_MAX),
       currency,
       headPrefix: head.hash.slice(0, COMMITMENT_HEAD_BYTES),
-      timeS: Math.floor(clock.nowMs() / 1000),
+      timeS: Math.floor(clock.now_ms() / 1000),
     }
   }
 
@@ -152,7 +152,7 @@ export class LoraReporter {
     const pin = store.hubPin()
     if (pin === undefined) return this.refuse('not-provisioned')
     if (!loraRevocationCodec.verify(revocation, pin.publicKey, ed25519)) return this.refuse('bad-signature')
-    const applied = store.revocations.applyLora(revocation, clock.nowMs())
+    const applied = store.revocations.applyLora(revocation, clock.now_ms())
     if (applied !== 'applied') return this.refuse(applied)
     events.emit('lora-revocations', {
       kind: revocation.kind === LoraRevocationKind.Added ? 'added' : 'listed', serial: revocation.serial, index: revocation.index,

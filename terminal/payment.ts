@@ -26,9 +26,9 @@ import { checkAnswer, checkOfflineLimits, checkOfflineTaking, GATEWAY_LIMIT_REAS
 import type { StoredRecord, TerminalStore } from './store/store'
 import { reasonText, screenText, type Language } from './texts'
 
-import type { Display, Keypad, PhoneLink, Printer, Screen, ScreenKind } from '../hardware/devices'
+import type { Display, Keypad, PhoneLink, Printer, Screen } from '../hardware/devices'
 
-export type { Display, Keypad, PhoneLink, Printer, Screen, ScreenKind }
+export type { Display, Keypad, PhoneLink, Printer, Screen,  }
 
 export type OnlineAnswer = { readonly approved: boolean; readonly reason: Reason }
 
@@ -62,7 +62,7 @@ export type RefundOutcome =
 export type PaymentPolicy = 'prefer-online' | 'require-online' | 'force-offline'
 export const PAYMENT_POLICIES: readonly PaymentPolicy[] = ['prefer-online', 'require-online', 'force-offline']
 
-export function policyOf(policy: OnlinePolicy): PaymentPolicy {
+function policyOf(policy: OnlinePolicy): PaymentPolicy {
   switch (policy) {
     case OnlinePolicy.RequireOnline: return 'require-online'
     case OnlinePolicy.ForceOffline: return 'force-offline'
@@ -161,12 +161,12 @@ export class PaymentTerminal {
   }
 
   /** Takes a payment of `amountMinor` in the gateway's currency. */
-  async take(amountMinor: number, policy?: PaymentPolicy): Promise<PaymentOutcome> {
+  async take(amount_minor: number, policy?: PaymentPolicy): Promise<PaymentOutcome> {
     this.requireIdle()
-    if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) {
-      throw new TerminalError('BAD_ARGUMENT', `an amount is a positive integer of minor units, got ${amountMinor}`)
+    if (!Number.isSafeInteger(amount_minor) || amount_minor <= 0) {
+      throw new TerminalError('BAD_ARGUMENT', `an amount is a positive integer of minor units, got ${amount_minor}`)
     }
-    return this.settleState(() => this.run(amountMinor, policy))
+    return this.settleState(() => this.run(amount_minor, policy))
   }
 
   /**
@@ -174,10 +174,10 @@ export class PaymentTerminal {
    * the signed request is stored before it is sent, and a refund the hub did not answer is sent
    * again unchanged by the next call for the same payment and amount, so it is never made twice.
    */
-  async refund(target: RefundTarget, amountMinor?: number): Promise<RefundOutcome> {
+  async refund(target: RefundTarget, amount_minor?: number): Promise<RefundOutcome> {
     this.requireIdle()
-    if (amountMinor !== undefined && (!Number.isSafeInteger(amountMinor) || amountMinor <= 0)) {
-      throw new TerminalError('BAD_ARGUMENT', `a refund is a positive integer of minor units, got ${amountMinor}`)
+    if (amount_minor !== undefined && (!Number.isSafeInteger(amount_minor) || amount_minor <= 0)) {
+      throw new TerminalError('BAD_ARGUMENT', `a refund is a positive integer of minor units, got ${amount_minor}`)
     }
     const { store, clock, random, ed25519, online, language } = this.options
     const refunder = this.options.refunder
@@ -191,7 +191,7 @@ export class PaymentTerminal {
     const currency = record?.currency ?? this.currency()
     const earlier = book.ofTransfer(transferId)
     const refunded = earlier.filter(r => r.status === 'approved').reduce((sum, r) => sum + r.amountMinor, 0)
-    const amount = amountMinor ?? (record === undefined ? undefined : record.amountMinor - refunded)
+    const amount = amount_minor ?? (record === undefined ? undefined : record.amountMinor - refunded)
     if (amount === undefined) throw new TerminalError('BAD_ARGUMENT', 'give the amount to refund of a payment this terminal no longer holds')
 
     this.currentState = 'refunding'
@@ -206,7 +206,7 @@ export class PaymentTerminal {
       // A refund that went unanswered is sent again as it was: the hub knows it by its id.
       const refund = earlier.find(r => r.status === 'pending' && r.amountMinor === amount)
         ?? (online.online
-          ? book.open({ refundId: random(ID_BYTES), transferId, gatewaySeq: record?.gatewaySeq ?? null, amountMinor: amount, currency, nowMs: clock.nowMs(), ed25519 })
+          ? book.open({ refundId: random(ID_BYTES), transferId, gatewaySeq: record?.gatewaySeq ?? null, amountMinor: amount, currency, nowMs: clock.now_ms(), ed25519 })
           : undefined)
       if (refund === undefined) {
         return finish(this.declineRefund(Reason.OnlineRequired, 'refunds are made online only', amount, currency, screenText('refundOnlineOnly', language)))
@@ -219,12 +219,12 @@ export class PaymentTerminal {
         this.options.events.emit('refund-unconfirmed', { refundIdHex: toHex(refund.refundId), amountMinor: amount, currency })
         return finish({ kind: 'unconfirmed', refund, message })
       }
-      const stored = book.answer(answer.response, answer.bytes, clock.nowMs()) ?? refund
+      const stored = book.answer(answer.response, answer.bytes, clock.now_ms()) ?? refund
       if (!answer.response.approved) {
         return finish({ ...this.declineRefund(answer.response.reason, 'declined by the hub', amount, currency), refund: stored })
       }
       const receipt = refundReceiptOf(stored, {
-        merchantName: this.options.merchantName, eui: store.identity().eui, language, nowMs: clock.nowMs(),
+        merchantName: this.options.merchantName, eui: store.identity().eui, language, nowMs: clock.now_ms(),
       })
       this.options.display.show({ kind: 'approved', lines: [screenText('refunded', language), formatMoney(amount, currency), ...receipt.trimEnd().split('\n')] })
       this.options.events.emit('refund-approved', { refundIdHex: toHex(stored.refundId), transferIdHex: toHex(transferId), amountMinor: amount, currency })
@@ -246,11 +246,11 @@ export class PaymentTerminal {
     return this.book
   }
 
-  private declineRefund(reason: Reason, detail: string, amountMinor: number, currency: string, message?: string) {
+  private declineRefund(reason: Reason, detail: string, amount_minor: number, currency: string, message?: string) {
     const { display, events, language } = this.options
     const text = message ?? reasonText(reason, language)
-    display.show({ kind: 'declined', lines: [screenText('refund', language), screenText('declined', language), formatMoney(amountMinor, currency), text] })
-    events.emit('refund-declined', { reason, amountMinor, currency })
+    display.show({ kind: 'declined', lines: [screenText('refund', language), screenText('declined', language), formatMoney(amount_minor, currency), text] })
+    events.emit('refund-declined', { reason, amountMinor: amount_minor, currency })
     return { kind: 'declined' as const, reason, message: text, detail }
   }
 
@@ -269,7 +269,7 @@ export class PaymentTerminal {
   /** The day's takings (the day containing now, in the terminal's zone), shown and printed. */
   async dayReport(print = true): Promise<DayReport> {
     const { store, clock, display, printer, language } = this.options
-    const { fromMs, toMs } = dayBounds(clock.nowMs(), this.options.utcOffsetMinutes ?? 0)
+    const { fromMs, toMs } = dayBounds(clock.now_ms(), this.options.utcOffsetMinutes ?? 0)
     const report = dayReportOf(store.dayTotals(fromMs, toMs), fromMs, toMs, this.refundBook().dayTotals(fromMs, toMs))
     const text = dayReportText(report, language)
     display.show({ kind: 'report', lines: text.trimEnd().split('\n') })
@@ -277,7 +277,7 @@ export class PaymentTerminal {
     return report
   }
 
-  private async run(amountMinor: number, policyOverride: PaymentPolicy | undefined): Promise<PaymentOutcome> {
+  private async run(amount_minor: number, policyOverride: PaymentPolicy | undefined): Promise<PaymentOutcome> {
     const { store, clock, random, online, display, language } = this.options
     const eui = store.identity().eui
     const pin = store.requireHubPin()
@@ -287,40 +287,40 @@ export class PaymentTerminal {
     const policy = policyOverride ?? this.options.policy ?? policyOf(config.defaultPolicy)
 
     const plan = planMode(policy, online.online)
-    if (plan.kind === 'decline') return this.decline(plan.reason, `policy ${policy} with the link down`, amountMinor, currency)
+    if (plan.kind === 'decline') return this.decline(plan.reason, `policy ${policy} with the link down`, amount_minor, currency)
     if (plan.kind === 'offline') {
-      const early = checkOfflineLimits(amountMinor, currency, config, store.exposure(currency), clock.nowMs())
-      if (!early.ok) return this.decline(early.reason, early.detail, amountMinor, currency)
+      const early = checkOfflineLimits(amount_minor, currency, config, store.exposure(currency), clock.now_ms())
+      if (!early.ok) return this.decline(early.reason, early.detail, amount_minor, currency)
     }
 
     this.move('requesting')
     const request: PaymentRequest = {
-      gatewayEui: eui, amountMinor, currency, nonce: random(NONCE_BYTES), timeMs: clock.nowMs(),
+      gatewayEui: eui, amountMinor: amount_minor, currency, nonce: random(NONCE_BYTES), timeMs: clock.now_ms(),
       merchantName: this.options.merchantName,
     }
     assert(request.nonce.length === NONCE_BYTES, 'a request nonce is 16 random bytes')
     store.openRequest(request)
-    display.show({ kind: 'tap', lines: [formatMoney(amountMinor, currency), screenText('tapPhone', language)] })
+    display.show({ kind: 'tap', lines: [formatMoney(amount_minor, currency), screenText('tapPhone', language)] })
     const response = await this.exchange(request)
     if (response === undefined) {
       store.closeRequest(request.nonce)
-      return this.decline(Reason.BadFormat, 'no readable answer from the phone', amountMinor, currency, screenText('phoneFailed', language))
+      return this.decline(Reason.BadFormat, 'no readable answer from the phone', amount_minor, currency, screenText('phoneFailed', language))
     }
 
     this.move('checking')
-    display.show({ kind: 'checking', lines: [formatMoney(amountMinor, currency), screenText('checking', language)] })
+    display.show({ kind: 'checking', lines: [formatMoney(amount_minor, currency), screenText('checking', language)] })
     const seen = store.voucherSeen(response.authorization.voucherId)
     const answer = checkAnswer({
       request, requestOpen: store.isRequestOpen(request.nonce), response, hubPublicKey: pin.publicKey,
       clockSkewMaxMs: config.clockSkewMaxMs, revoked: store.isRevoked(response.voucher.voucherId), seen,
-      nowMs: clock.nowMs(), ed25519: this.options.ed25519,
+      nowMs: clock.now_ms(), ed25519: this.options.ed25519,
     })
     if (!answer.ok) return this.declineRequest(request, answer)
 
     let note: ModeNote
     if (plan.kind === 'online') {
       this.move('authorizing')
-      display.show({ kind: 'online', lines: [formatMoney(amountMinor, currency), screenText('askingHub', language)] })
+      display.show({ kind: 'online', lines: [formatMoney(amount_minor, currency), screenText('askingHub', language)] })
       const hub = await online.authorize(response.authorization)
       if (hub !== 'unreachable') {
         if (!hub.approved) return this.declineRequest(request, { ok: false, reason: hub.reason, detail: 'declined by the hub' })
@@ -336,7 +336,7 @@ export class PaymentTerminal {
       note = plan.note
     }
     const taking = checkOfflineTaking(
-      amountMinor, currency, config, store.exposure(currency), seen, clock.nowMs(),
+      amount_minor, currency, config, store.exposure(currency), seen, clock.now_ms(),
     )
     if (!taking.ok) return this.declineRequest(request, taking)
     return await this.record(request, response, PaymentMode.Offline, note)
@@ -362,7 +362,7 @@ export class PaymentTerminal {
     const { store, clock, display, printer, events, language } = this.options
     if (this.currentState !== 'recording') this.move('recording')
     // Durable before anything says approved: if this throws, nothing was written and nothing shown.
-    const record = store.appendPayment({ authorization: response.authorization, voucher: response.voucher, mode, nowMs: clock.nowMs() })
+    const record = store.appendPayment({ authorization: response.authorization, voucher: response.voucher, mode, nowMs: clock.now_ms() })
     this.move('approved')
     const receipt = receiptOf(record, { merchantName: this.options.merchantName, eui: request.gatewayEui, modeNote: note, language })
     display.show({
@@ -385,12 +385,12 @@ export class PaymentTerminal {
     return this.decline(verdict.reason, verdict.detail, request.amountMinor, request.currency)
   }
 
-  private decline(reason: Reason, detail: string, amountMinor: number, currency: string, message?: string): PaymentOutcome {
+  private decline(reason: Reason, detail: string, amount_minor: number, currency: string, message?: string): PaymentOutcome {
     const { display, events, language } = this.options
     this.move('declined')
     const text = message ?? reasonText(reason, language)
-    display.show({ kind: 'declined', lines: [screenText('declined', language), formatMoney(amountMinor, currency), text] })
-    events.emit('payment-declined', { reason, amountMinor, currency })
+    display.show({ kind: 'declined', lines: [screenText('declined', language), formatMoney(amount_minor, currency), text] })
+    events.emit('payment-declined', { reason, amountMinor: amount_minor, currency })
     if (GATEWAY_LIMIT_REASONS.has(reason)) events.emit('limit-reached', { reason })
     return { kind: 'declined', reason, message: text, detail }
   }

@@ -20,13 +20,13 @@ export const DAY_MS = 24 * 60 * 60 * 1000
 /** How long an acked, proved record stays for audits and receipts before it is pruned. */
 export const RECORD_RETENTION_MS_DEFAULT = 30 * DAY_MS
 /** How often a connected gateway asks for the proofs it still misses (and prunes). */
-export const PROOF_REQUEST_INTERVAL_MS_DEFAULT = 5 * 60 * 1000
+const PROOF_REQUEST_INTERVAL_MS_DEFAULT = 5 * 60 * 1000
 /** Requests one round sends at most: PROOF_REQUEST_IDS_MAX ids each. */
-export const PROOF_REQUESTS_PER_ROUND_MAX = 4
+const PROOF_REQUESTS_PER_ROUND_MAX = 4
 /** Pruning transactions one call runs at most; what is left goes the next time. */
-export const PRUNE_TRANSACTIONS_PER_CALL_MAX = 16
+const PRUNE_TRANSACTIONS_PER_CALL_MAX = 16
 
-export type ProofRefusal =
+type ProofRefusal =
   | Refusal
   /** Signed by the hub, yet a proof does not lead to the root: a hub fault, nothing is kept. */
   | 'bad-proof'
@@ -68,17 +68,17 @@ export interface ProofKeeperOptions {
 }
 
 export class ProofKeeper {
-  readonly retentionMs: number
-  readonly requestIntervalMs: number
+  readonly retention_ms: number
+  readonly requestInterval_ms: number
 
   constructor(private readonly options: ProofKeeperOptions) {
-    this.retentionMs = options.retentionMs ?? RECORD_RETENTION_MS_DEFAULT
-    this.requestIntervalMs = options.requestIntervalMs ?? PROOF_REQUEST_INTERVAL_MS_DEFAULT
-    if (!Number.isSafeInteger(this.retentionMs) || this.retentionMs < 0) {
-      throw new TerminalError('BAD_ARGUMENT', `retentionMs must be a whole number of milliseconds >= 0, got ${this.retentionMs}`)
+    this.retention_ms = options.retentionMs ?? RECORD_RETENTION_MS_DEFAULT
+    this.requestInterval_ms = options.requestIntervalMs ?? PROOF_REQUEST_INTERVAL_MS_DEFAULT
+    if (!Number.isSafeInteger(this.retention_ms) || this.retention_ms < 0) {
+      throw new TerminalError('BAD_ARGUMENT', `retentionMs must be a whole number of milliseconds >= 0, got ${this.retention_ms}`)
     }
-    if (!Number.isSafeInteger(this.requestIntervalMs) || this.requestIntervalMs <= 0) {
-      throw new TerminalError('BAD_ARGUMENT', `requestIntervalMs must be a positive integer, got ${this.requestIntervalMs}`)
+    if (!Number.isSafeInteger(this.requestInterval_ms) || this.requestInterval_ms <= 0) {
+      throw new TerminalError('BAD_ARGUMENT', `requestIntervalMs must be a positive integer, got ${this.requestInterval_ms}`)
     }
   }
 
@@ -91,7 +91,7 @@ export class ProofKeeper {
       return judged
     }
     const bundle = judged.value
-    const saved = store.proofs.saveBundle(bundle, clock.nowMs())
+    const saved = store.proofs.saveBundle(bundle, clock.now_ms())
     if (saved.kind === 'not-held') {
       events.emit('sync-error', { code: 'PROOFS_REFUSED', message: `a proof bundle was ignored: not-held (transfer ${saved.transferIdHex})` })
       return { accepted: false, refusal: 'not-held', detail: `transfer ${saved.transferIdHex}` }
@@ -114,8 +114,8 @@ export class ProofKeeper {
    */
   takeRequests(): Uint8Array[] {
     const { store, clock } = this.options
-    const nowMs = clock.nowMs()
-    const ids = store.proofs.takeMissing(PROOF_REQUESTS_PER_ROUND_MAX * PROOF_REQUEST_IDS_MAX, nowMs - this.requestIntervalMs, nowMs)
+    const now_ms = clock.now_ms()
+    const ids = store.proofs.takeMissing(PROOF_REQUESTS_PER_ROUND_MAX * PROOF_REQUEST_IDS_MAX, now_ms - this.requestInterval_ms, now_ms)
     const gatewayEui = this.options.trust.eui
     const requests: Uint8Array[] = []
     for (let from = 0; from < ids.length; from += PROOF_REQUEST_IDS_MAX) {
@@ -128,10 +128,10 @@ export class ProofKeeper {
   /** Deletes records acked, proved and older than the retention window, in bounded transactions. How many went. */
   prune(): number {
     const { store, events, clock } = this.options
-    const nowMs = clock.nowMs()
+    const now_ms = clock.now_ms()
     let pruned = 0
     for (let transaction = 0; transaction < PRUNE_TRANSACTIONS_PER_CALL_MAX; transaction++) {
-      const count = store.proofs.pruneSome(nowMs - this.retentionMs, PRUNE_RECORDS_PER_TRANSACTION_MAX, nowMs)
+      const count = store.proofs.pruneSome(now_ms - this.retention_ms, PRUNE_RECORDS_PER_TRANSACTION_MAX, now_ms)
       pruned += count
       if (count < PRUNE_RECORDS_PER_TRANSACTION_MAX) break
     }

@@ -57,12 +57,12 @@ export async function provision(
   const judged = judgeRiskConfig(reply.riskConfig, { hubPublicKey: reply.hubPublicKey, eui, ed25519: deps.ed25519 }, undefined)
   if (!judged.accepted) throw new TerminalError('PROVISION_BAD_REPLY', `the RiskConfig in the reply was refused: ${judged.refusal}`)
 
-  const nowMs = deps.clock.nowMs()
+  const now_ms = deps.clock.now_ms()
   store.saveProvisioning(
-    { url: base, gatewayId: reply.gatewayId, publicKey: reply.hubPublicKey, provisionedAtMs: nowMs },
+    { url: base, gatewayId: reply.gatewayId, publicKey: reply.hubPublicKey, provisionedAtMs: now_ms },
     reply.mqtt,
     judged.value,
-    nowMs,
+    now_ms,
   )
   return { gatewayId: reply.gatewayId, mqttUrl: reply.mqtt.url, riskConfigSerial: judged.value.serial }
 }

@@ -35,7 +35,7 @@ export interface ReceiptContext {
 }
 
 /** `payall:transfer/<id>?gw=<eui>&seq=<n>&amount=<minor>&currency=<code>`: enough to find and check it. */
-export function qrPayloadOf(record: StoredRecord, eui: string): string {
+function qrPayloadOf(record: StoredRecord, eui: string): string {
   const query = new URLSearchParams({
     gw: eui, seq: String(record.gatewaySeq), amount: String(record.amountMinor), currency: record.currency,
   })

@@ -8,7 +8,7 @@ import type { Ed25519 } from '../protocol/signature/ed25519'
 import type { SqliteDatabase } from './store/database'
 import type { StoredRecord, TerminalStore } from './store/store'
 
-export type RefundStatus = 'pending' | 'approved' | 'declined'
+type RefundStatus = 'pending' | 'approved' | 'declined'
 
 export interface StoredRefund {
   readonly refundId: Uint8Array
@@ -96,8 +96,8 @@ export class RefundBook {
   }
 
   /** Writes the hub's (verified) answer; an answer to a refund already answered changes nothing. */
-  answer(response: RefundResponseBody, responseBytes: Uint8Array, nowMs: number): StoredRefund | undefined {
-    this.statements.answer.run(response.approved ? 'approved' : 'declined', response.reason, nowMs, blob(responseBytes),
+  answer(response: RefundResponseBody, responseBytes: Uint8Array, now_ms: number): StoredRefund | undefined {
+    this.statements.answer.run(response.approved ? 'approved' : 'declined', response.reason, now_ms, blob(responseBytes),
       blob(response.refundId))
     return this.byId(response.refundId)
   }
@@ -116,7 +116,7 @@ export class RefundBook {
   }
 
   /** Approved refunds answered in [fromMs, toMs), per currency. */
-  dayTotals(fromMs: number, toMs: number): RefundDayTotal[] {
-    return this.statements.dayTotals.all(fromMs, toMs).map(row => ({ currency: row.currency, count: row.count, totalMinor: row.total }))
+  dayTotals(from_ms: number, to_ms: number): RefundDayTotal[] {
+    return this.statements.dayTotals.all(from_ms, to_ms).map(row => ({ currency: row.currency, count: row.count, totalMinor: row.total }))
   }
 }

@@ -51,23 +51,23 @@ export type OfflineLimits = Pick<RiskConfigBody,
  * The checks that need only the amount: run before the customer taps, so a payment the gateway
  * cannot take offline is refused before anyone signs anything. Also part of checkOffline.
  */
-export function checkOfflineLimits(amountMinor: number, currency: string, limits: OfflineLimits, exposure: Exposure, nowMs: number): Verdict {
+export function checkOfflineLimits(amount_minor: number, currency: string, limits: OfflineLimits, exposure: Exposure, now_ms: number): Verdict {
   if (currency !== limits.currency) {
     return decline(Reason.CurrencyMismatch, `this gateway takes ${limits.currency} offline, not ${currency}`)
   }
-  if (amountMinor > limits.floorLimitMinor) {
-    return decline(Reason.OverFloorLimit, `${amountMinor} is above the floor limit ${limits.floorLimitMinor}`)
+  if (amount_minor > limits.floorLimitMinor) {
+    return decline(Reason.OverFloorLimit, `${amount_minor} is above the floor limit ${limits.floorLimitMinor}`)
   }
-  if (exposure.oldestUnsyncedTimeMs !== null && nowMs - exposure.oldestUnsyncedTimeMs > limits.uploadDeadlineMs) {
+  if (exposure.oldestUnsyncedTimeMs !== null && now_ms - exposure.oldestUnsyncedTimeMs > limits.uploadDeadlineMs) {
     return decline(Reason.UploadDeadlinePassed,
-      `the oldest unsynced record is ${nowMs - exposure.oldestUnsyncedTimeMs} ms old; the deadline is ${limits.uploadDeadlineMs} ms`)
+      `the oldest unsynced record is ${now_ms - exposure.oldestUnsyncedTimeMs} ms old; the deadline is ${limits.uploadDeadlineMs} ms`)
   }
   if (exposure.unsyncedCount + 1 > limits.unsyncedCountMax) {
     return decline(Reason.UnsyncedCountExceeded, `${exposure.unsyncedCount} records wait for sync; the cap is ${limits.unsyncedCountMax}`)
   }
-  if (exposure.unsyncedTotalMinor + amountMinor > limits.unsyncedTotalMaxMinor) {
+  if (exposure.unsyncedTotalMinor + amount_minor > limits.unsyncedTotalMaxMinor) {
     return decline(Reason.UnsyncedTotalExceeded,
-      `${exposure.unsyncedTotalMinor} + ${amountMinor} unsynced would pass the cap ${limits.unsyncedTotalMaxMinor}`)
+      `${exposure.unsyncedTotalMinor} + ${amount_minor} unsynced would pass the cap ${limits.unsyncedTotalMaxMinor}`)
   }
   return APPROVE
 }
@@ -150,9 +150,9 @@ export interface OfflineCheckInput extends AnswerCheckInput {
  * and the voucher's run of offline payments here.
  */
 export function checkOfflineTaking(
-  amountMinor: number, currency: string, limits: OfflineLimits, exposure: Exposure, seen: VoucherSeen | undefined, nowMs: number,
+  amount_minor: number, currency: string, limits: OfflineLimits, exposure: Exposure, seen: VoucherSeen | undefined, now_ms: number,
 ): Verdict {
-  const gateway = checkOfflineLimits(amountMinor, currency, limits, exposure, nowMs)
+  const gateway = checkOfflineLimits(amount_minor, currency, limits, exposure, now_ms)
   if (!gateway.ok) return gateway
   const consecutive = seen?.consecutiveOffline ?? 0
   if (consecutive + 1 > limits.consecutiveOfflineMax) {
@@ -176,7 +176,7 @@ export const GATEWAY_LIMIT_REASONS: ReadonlySet<Reason> = new Set<Reason>([
 ])
 
 /** The limits still open to this gateway, for the status screen and the "limit reached" event. */
-export function limitsLeft(limits: OfflineLimits, exposure: Exposure, nowMs: number): {
+export function limitsLeft(limits: OfflineLimits, exposure: Exposure, now_ms: number): {
   unsyncedTotalLeftMinor: number
   unsyncedCountLeft: number
   uploadDeadlineLeftMs: number | null
@@ -186,6 +186,6 @@ export function limitsLeft(limits: OfflineLimits, exposure: Exposure, nowMs: num
     unsyncedCountLeft: Math.max(0, limits.unsyncedCountMax - exposure.unsyncedCount),
     uploadDeadlineLeftMs: exposure.oldestUnsyncedTimeMs === null
       ? null
-      : Math.max(0, exposure.oldestUnsyncedTimeMs + limits.uploadDeadlineMs - nowMs),
+      : Math.max(0, exposure.oldestUnsyncedTimeMs + limits.uploadDeadlineMs - now_ms),
   }
 }

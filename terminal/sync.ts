@@ -26,24 +26,24 @@ import { dispatch, handlerTable, type Handler, type SyncContext } from './sync/h
 import { HubRequests } from './sync/requests'
 import { Uploader, type SyncReport } from './sync/uploader'
 
-export { reconnectDelayMs } from './sync/connection'
+export { reconnectDelay_ms as reconnectDelayMs } from './sync/connection'
 export type { SyncReport } from './sync/uploader'
 
-export const RECONNECT_INITIAL_MS_DEFAULT = 1_000
-export const RECONNECT_MAX_MS_DEFAULT = 60_000
-export const ACK_TIMEOUT_MS_DEFAULT = 20_000
-export const ONLINE_TIMEOUT_MS_DEFAULT = 5_000
-export const RETRY_AFTER_ERROR_MS_DEFAULT = 30_000
+const RECONNECT_INITIAL_MS_DEFAULT = 1_000
+const RECONNECT_MAX_MS_DEFAULT = 60_000
+const ACK_TIMEOUT_MS_DEFAULT = 20_000
+const ONLINE_TIMEOUT_MS_DEFAULT = 5_000
+const RETRY_AFTER_ERROR_MS_DEFAULT = 30_000
 /** Batches published and not yet acked: bounds memory and what one ack timeout re-sends. */
-export const BATCHES_IN_FLIGHT_MAX_DEFAULT = 4
+const BATCHES_IN_FLIGHT_MAX_DEFAULT = 4
 /**
  * Records per batch unless told otherwise: half the protocol's BATCH_RECORDS_MAX. Measured by
  * `npm run bench` (10,000 records, 4 batches in flight): 512 peaks near 81 MB of RSS, over the
  * gateway's 80 MB budget, 256 near 76 MB, for about 0.4 s more to sync them all.
  */
-export const BATCH_RECORDS_DEFAULT = 256
+const BATCH_RECORDS_DEFAULT = 256
 /** While the link is up and the gateway is behind the hub's revocation serial, it asks for a catch-up this often. */
-export const REVOCATION_CATCH_UP_INTERVAL_MS_DEFAULT = 30_000
+const REVOCATION_CATCH_UP_INTERVAL_MS_DEFAULT = 30_000
 
 export interface SyncOptions {
   readonly store: TerminalStore
@@ -98,7 +98,7 @@ function timings(options: SyncOptions) {
 
 export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   private readonly settings: MqttSettings
-  private readonly onlineTimeoutMs: number
+  private readonly onlineTimeout_ms: number
   /** Proofs travel on topics every hub derives from the EUI (protocol/topics.ts), not on provisioned ones. */
   private readonly proofRequestsTopic: string
   private readonly connection: HubConnection
@@ -114,7 +114,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   constructor(private readonly options: SyncOptions) {
     const { store, events, clock, ed25519 } = options
     const values = timings(options)
-    this.onlineTimeoutMs = values.onlineTimeoutMs
+    this.onlineTimeout_ms = values.onlineTimeoutMs
     const eui = store.identity().eui
     const pin = store.requireHubPin()
     const settings = store.mqttSettings()
@@ -161,8 +161,8 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   }
 
   /** Resolves true once the link is up, false if it is not within `timeoutMs`. */
-  waitOnline(timeoutMs: number): Promise<boolean> {
-    return this.connection.waitOnline(timeoutMs)
+  waitOnline(timeout_ms: number): Promise<boolean> {
+    return this.connection.waitOnline(timeout_ms)
   }
 
   /** Starts a round soon, without waiting for it (after a payment, on reconnect). */
@@ -184,7 +184,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     const transferId = transferIdOf(authorization)
     const answer = await this.requests.ask<OnlineAuthorizationResponse>({
       kind: 'online-authorization', key: toHex(correlationId), topic: this.settings.topics.onlineRequest,
-      payload: onlineAuthorizationRequestCodec.encode({ correlationId, authorization }), timeout_ms: this.onlineTimeoutMs,
+      payload: onlineAuthorizationRequestCodec.encode({ correlationId, authorization }), timeout_ms: this.onlineTimeout_ms,
       // An answer about another payment than the one asked under this id is no answer.
       accepts: response => equalBytes(response.transferId, transferId),
     })
@@ -200,7 +200,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     const { refundId, transferId } = refundRequestCodec.decode(request)
     return this.requests.ask<RefundAnswer>({
       kind: 'refund', key: toHex(refundId), topic: this.settings.topics.onlineRequest, payload: request,
-      timeout_ms: this.onlineTimeoutMs, accepts: answer => equalBytes(answer.response.transferId, transferId),
+      timeout_ms: this.onlineTimeout_ms, accepts: answer => equalBytes(answer.response.transferId, transferId),
     })
   }
 
@@ -220,7 +220,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     // A gateway that was offline when its batches were anchored catches up; then it keeps asking now and then.
     this.askForProofs()
     this.stopProofRequests()
-    this.stopProofRequests = repeat(this.options.clock, () => this.askForProofs(), this.proofs.requestIntervalMs, { background: true })
+    this.stopProofRequests = repeat(this.options.clock, () => this.askForProofs(), this.proofs.requestInterval_ms, { background: true })
     // The retained delta tells where the hub is; a gateway still behind after an interval asks again.
     this.catchUp.linkUp()
   }

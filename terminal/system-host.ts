@@ -17,7 +17,7 @@ import type { BoardConfig } from './hardware-config'
 const FIRMATA_BAUD_RATE = 57_600
 const BOARD_READY_TIMEOUT_MS = 10_000
 
-export function openSerialPort(path: string, baudRate: number): Promise<SerialPortStream> {
+function openSerialPort(path: string, baudRate: number): Promise<SerialPortStream> {
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false })
     port.open(error => (error ? reject(error) : resolve(port)))
@@ -50,7 +50,7 @@ function boardReady(board: J5Board, what: string, clock: Clock): Promise<J5Board
  * A johnny-five Board over Firmata on a port opened with serialport 13: johnny-five's own
  * serialport 8 is not used (its native bindings are not built here).
  */
-export async function openFirmataBoard(path: string, clock: Clock, openPort = openSerialPort): Promise<JohnnyFiveBoard> {
+async function openFirmataBoard(path: string, clock: Clock, openPort = openSerialPort): Promise<JohnnyFiveBoard> {
   const port = await openPort(path, FIRMATA_BAUD_RATE)
   return boardReady(johnnyFiveBoard({ port }), `the Firmata board on ${path}`, clock)
 }
@@ -98,7 +98,7 @@ function ioClassOf(exported: unknown, plugin: { readonly io: string; readonly ex
 }
 
 /** The board a hardware file names; `clock` times its wait for the board to be ready. */
-export function openBoard(board: BoardConfig, clock: Clock): Promise<JohnnyFiveBoard> {
+function openBoard(board: BoardConfig, clock: Clock): Promise<JohnnyFiveBoard> {
   return 'port' in board ? openFirmataBoard(board.port, clock) : openIoPluginBoard(board, clock)
 }
 

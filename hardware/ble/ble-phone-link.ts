@@ -12,10 +12,10 @@ import {
   PAYALL_SERVICE_UUID, REQUEST_MAX_BYTES, RESPONSE_MAX_BYTES,
 } from './payall-service'
 
-export { BleError, type BleErrorCode } from './payall-service'
+export { BleError,  } from './payall-service'
 
 /** What the driver uses of a noble characteristic. */
-export interface NobleCharacteristic extends EventEmitter {
+interface NobleCharacteristic extends EventEmitter {
   readonly uuid: string
   writeAsync(data: Buffer, withoutResponse: boolean): Promise<void>
   subscribeAsync(): Promise<void>
@@ -58,7 +58,7 @@ export interface BlePhoneLinkOptions {
 }
 
 /** Exchanges queued, the running one included; the next is refused QUEUE_FULL (a counter takes one payment at a time). */
-export const BLE_EXCHANGES_MAX = 4
+const BLE_EXCHANGES_MAX = 4
 
 export class BlePhoneLink implements PhoneLink {
   private readonly timeouts_ms: Required<BlePhoneLinkOptions>

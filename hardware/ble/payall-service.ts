@@ -13,7 +13,7 @@ export const PAYALL_RESPONSE_CHARACTERISTIC_UUID = '506c5b5a000343e1aae1b6b4d1a6
 /** ATT's default MTU: every BLE link carries at least 23 - 3 = 20 bytes per write. */
 export const ATT_MTU_DEFAULT = 23
 /** ATT's largest MTU (Bluetooth Core 5.x, ATT_MTU max 517). */
-export const ATT_MTU_MAX = 517
+const ATT_MTU_MAX = 517
 const LENGTH_PREFIX_BYTES = 2
 
 /** A PaymentRequest is under 100 bytes; a PaymentResponse (voucher and authorization) under 400. */

@@ -9,17 +9,17 @@ import type { Display, Screen } from '../devices'
 import type { JohnnyFiveBoard } from '../keypad/johnny-five-keypad'
 import { pagesOf, type DisplaySize } from './screen-layout'
 
-export type DisplayErrorCode = 'BAD_OPTIONS'
+type DisplayErrorCode = 'BAD_OPTIONS'
 
-export class DisplayError extends CodedError<DisplayErrorCode> {
+class DisplayError extends CodedError<DisplayErrorCode> {
   override readonly name = 'DisplayError'
 }
 
 /** j5's names for the PCF8574 backpack: 0x27 (PCF8574/T) or 0x3F (PCF8574A/AT) by default. */
-export const LCD_CONTROLLERS = ['PCF8574', 'PCF8574T', 'PCF8574A', 'PCF8574AT', 'LCM1602', 'LCD2004'] as const
-export type LcdController = (typeof LCD_CONTROLLERS)[number]
+const LCD_CONTROLLERS = ['PCF8574', 'PCF8574T', 'PCF8574A', 'PCF8574AT', 'LCM1602', 'LCD2004'] as const
+type LcdController = (typeof LCD_CONTROLLERS)[number]
 
-export const LCD_SIZES: readonly DisplaySize[] = [{ rows: 2, cols: 16 }, { rows: 4, cols: 20 }]
+const LCD_SIZES: readonly DisplaySize[] = [{ rows: 2, cols: 16 }, { rows: 4, cols: 20 }]
 
 export interface LcdDisplayOptions extends DisplaySize {
   readonly controller?: LcdController

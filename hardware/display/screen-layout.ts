@@ -35,7 +35,7 @@ function wrapWord(word: string, cols: number): string[] {
 }
 
 /** Word wrap; a word longer than a row is cut across rows. */
-export function wrapLine(line: string, cols: number): string[] {
+function wrapLine(line: string, cols: number): string[] {
   const rows: string[] = []
   let current = ''
   for (const word of line.split(' ').filter(word => word !== '')) {

@@ -6,18 +6,18 @@ import type { EventEmitter } from 'node:events'
 import { isKey, type Key, type Keypad } from '../devices'
 import { KeypadError, KeyQueue } from './key-queue'
 
-export { KeypadError, type KeypadErrorCode } from './key-queue'
 
-export const KEYPAD_CONTROLLERS = [
+
+const KEYPAD_CONTROLLERS = [
   'MPR121', 'MPR121_KEYPAD', 'MPR121_SHIELD', 'MPR121QR2', '3X4_I2C_NANO_BACKPACK', '4X4_I2C_NANO_BACKPACK',
 ] as const
-export type KeypadController = (typeof KEYPAD_CONTROLLERS)[number]
+type KeypadController = (typeof KEYPAD_CONTROLLERS)[number]
 
 /** A j5 key label (as j5 reports it, stringified) to the terminal's key. */
 export type KeyMap = Readonly<Record<string, Key>>
 
 /** Phone-style pads: `*` cancels, `#` enters; on 4x4 pads A erases a digit, B clears, C cancels, D enters. */
-export const DEFAULT_KEYMAP: KeyMap = Object.freeze({
+const DEFAULT_KEYMAP: KeyMap = Object.freeze({
   0: '0', 1: '1', 2: '2', 3: '3', 4: '4', 5: '5', 6: '6', 7: '7', 8: '8', 9: '9',
   '*': 'cancel', '#': 'enter', A: 'backspace', B: 'clear', C: 'cancel', D: 'enter',
 })

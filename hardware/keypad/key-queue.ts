@@ -12,7 +12,7 @@ export class KeypadError extends CodedError<KeypadErrorCode> {
   override readonly name = 'KeypadError'
 }
 
-export const KEY_QUEUE_CAPACITY_DEFAULT = 32
+const KEY_QUEUE_CAPACITY_DEFAULT = 32
 
 interface Reader {
   resolve(key: Key): void

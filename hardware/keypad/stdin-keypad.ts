@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
 import type { Key, Keypad } from '../devices'
 import { KeyQueue } from './key-queue'
 
-export { KeypadError, type KeypadErrorCode } from './key-queue'
+
 
 /** The TTY side of stdin, when it is one. */
 interface RawModeStream extends Readable {

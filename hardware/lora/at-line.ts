@@ -39,7 +39,7 @@ export interface AtSession {
   expect<Value>(timeout_ms: number, read: (line: string) => Value | undefined): Promise<Value>
 }
 
-export const LINE_MAX_CHARS_DEFAULT = 1024
+const LINE_MAX_CHARS_DEFAULT = 1024
 /** Lines held for a command between two reads; a modem sending more is misbehaving. */
 const INBOX_LINES_MAX = 64
 /** Commands queued for the port, the running one included; the next is refused BUSY at once. */

@@ -17,7 +17,7 @@ export type Rn2483Reply =
   | { readonly kind: 'tx-error' }
   | { readonly kind: 'other'; readonly text: string }
 
-export const RN2483_ERROR_WORDS = [
+const RN2483_ERROR_WORDS = [
   'invalid_param',
   'keys_not_init',
   'no_free_ch',

@@ -28,23 +28,23 @@ const DEFAULT_TAP_WAIT_MAX_MS = 30_000
 export class NfcPhoneLink implements PhoneLink {
   readonly #reader: Pn532
   readonly #clock: Clock
-  readonly #pollIntervalMs: number
-  readonly #pollsMax: number
+  readonly #pollInterval_ms: number
+  readonly #polls_max: number
   readonly #exchangeOptions: ExchangeOptions
 
   /** Takes the reader and the clock its polls are paced by. */
   constructor(reader: Pn532, clock: Clock, options: NfcPhoneLinkOptions = {}) {
     this.#reader = reader
     this.#clock = clock
-    this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS
-    const waitMaxMs = options.tapWaitMaxMs ?? DEFAULT_TAP_WAIT_MAX_MS
-    if (!Number.isSafeInteger(this.#pollIntervalMs) || this.#pollIntervalMs < 1) {
-      throw new Pn532Error('BAD_ARGUMENT', `pollIntervalMs must be a positive integer, got ${this.#pollIntervalMs}`)
+    this.#pollInterval_ms = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS
+    const wait_ms_max = options.tapWaitMaxMs ?? DEFAULT_TAP_WAIT_MAX_MS
+    if (!Number.isSafeInteger(this.#pollInterval_ms) || this.#pollInterval_ms < 1) {
+      throw new Pn532Error('BAD_ARGUMENT', `pollIntervalMs must be a positive integer, got ${this.#pollInterval_ms}`)
     }
-    if (!Number.isSafeInteger(waitMaxMs) || waitMaxMs < 0) {
-      throw new Pn532Error('BAD_ARGUMENT', `tapWaitMaxMs must be a non-negative integer, got ${waitMaxMs}`)
+    if (!Number.isSafeInteger(wait_ms_max) || wait_ms_max < 0) {
+      throw new Pn532Error('BAD_ARGUMENT', `tapWaitMaxMs must be a non-negative integer, got ${wait_ms_max}`)
     }
-    this.#pollsMax = 1 + Math.floor(waitMaxMs / this.#pollIntervalMs)
+    this.#polls_max = 1 + Math.floor(wait_ms_max / this.#pollInterval_ms)
     this.#exchangeOptions = options.exchange ?? {}
   }
 
@@ -71,7 +71,7 @@ export class NfcPhoneLink implements PhoneLink {
       const target = await this.#reader.listPassiveTarget()
       if (target !== undefined && target.ats !== undefined) return target
       // A card that cannot carry APDUs (a transit card, a badge) is left in the field.
-      if (poll >= this.#pollsMax) throw new NfcLinkError('NO_PHONE', `no phone tapped after ${poll} polls`)
+      if (poll >= this.#polls_max) throw new NfcLinkError('NO_PHONE', `no phone tapped after ${poll} polls`)
       await this.#pause(signal)
     }
   }
@@ -106,7 +106,7 @@ export class NfcPhoneLink implements PhoneLink {
       const cancel = this.#clock.setTimer(() => {
         signal?.removeEventListener('abort', onAbort)
         resolve()
-      }, this.#pollIntervalMs)
+      }, this.#pollInterval_ms)
       signal?.addEventListener('abort', onAbort, { once: true })
     })
   }

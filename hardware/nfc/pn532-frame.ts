@@ -12,7 +12,7 @@ export const TFI_PN532_TO_HOST = 0xd5
 const SYNTAX_ERROR_BODY = 0x7f
 
 /** A normal frame's LEN (TFI and data) is one byte; past it, the frame is extended. */
-export const NORMAL_BODY_MAX_BYTES = 0xff
+const NORMAL_BODY_MAX_BYTES = 0xff
 /**
  * The largest body the PN532 handles: TFI, command code, a target or status byte and 262 data
  * bytes (InDataExchange, both ways). Every parser and encoder here is bounded by it.
@@ -116,18 +116,18 @@ const INCOMPLETE: FrameAt = { kind: 'incomplete' }
  * It holds at most one frame's worth of bytes between pushes.
  */
 export class FrameParser {
-  readonly #bodyMaxBytes: number
+  readonly #body_bytes_max: number
   #buffer: Uint8Array = new Uint8Array(0)
 
-  constructor(bodyMaxBytes = FRAME_BODY_MAX_BYTES) {
-    if (!Number.isInteger(bodyMaxBytes) || bodyMaxBytes < 1 || bodyMaxBytes > 0xffff) {
-      throw new Pn532Error('BAD_ARGUMENT', `the body bound is 1..65535 bytes, got ${bodyMaxBytes}`)
+  constructor(body_bytes_max = FRAME_BODY_MAX_BYTES) {
+    if (!Number.isInteger(body_bytes_max) || body_bytes_max < 1 || body_bytes_max > 0xffff) {
+      throw new Pn532Error('BAD_ARGUMENT', `the body bound is 1..65535 bytes, got ${body_bytes_max}`)
     }
-    this.#bodyMaxBytes = bodyMaxBytes
+    this.#body_bytes_max = body_bytes_max
   }
 
   /** Bytes held while waiting for the rest of a frame. */
-  get bufferedBytes(): number {
+  get buffered_bytes(): number {
     return this.#buffer.length
   }
 
@@ -163,7 +163,7 @@ export class FrameParser {
       offset = found.end
     }
     this.#buffer = buffer.slice(offset)
-    if (this.#buffer.length > this.#bodyMaxBytes + FRAME_OVERHEAD_MAX_BYTES) {
+    if (this.#buffer.length > this.#body_bytes_max + FRAME_OVERHEAD_MAX_BYTES) {
       throw new Error(`assertion failed: the PN532 parser holds ${this.#buffer.length} bytes`)
     }
     return events
@@ -192,7 +192,7 @@ export class FrameParser {
       bodyStart = at + 2
     }
     if (bodyLength === 0) return invalid('an information frame has no TFI')
-    if (bodyLength > this.#bodyMaxBytes) return invalid(`a ${bodyLength}-byte body is past the ${this.#bodyMaxBytes}-byte bound`)
+    if (bodyLength > this.#body_bytes_max) return invalid(`a ${bodyLength}-byte body is past the ${this.#body_bytes_max}-byte bound`)
     const dcsAt = bodyStart + bodyLength
     if (buffer.length < dcsAt + 1) return INCOMPLETE
     let sum = 0

@@ -29,7 +29,7 @@ export const Command = {
 } as const
 
 /** HSU wake-up: `55 55` then zeros long enough for the chip's oscillator (libnfc sends 14). */
-export function wakeUpBytes(): Uint8Array {
+function wakeUpBytes(): Uint8Array {
   const bytes = new Uint8Array(16)
   bytes[0] = 0x55
   bytes[1] = 0x55
@@ -46,7 +46,7 @@ const STATUS_MORE_INFORMATION = 0x40
 const STATUS_ERROR_MASK = 0x3f
 export const STATUS_OK = 0x00
 export const STATUS_TIMEOUT = 0x01
-export const STATUS_TARGET_RELEASED = 0x29
+const STATUS_TARGET_RELEASED = 0x29
 export const STATUS_CARD_DISAPPEARED = 0x2b
 /** DataOut of InDataExchange, both ways (UM0701-02 §7.3.8). */
 export const DATA_EXCHANGE_MAX_BYTES = 262
@@ -218,7 +218,7 @@ export class Pn532 {
     // A NACK means the chip dropped the frame, so a resend is always safe. Silence is not: the
     // chip may have taken the command and lost only its ACK, and an APDU sent twice could make
     // the phone sign a payment twice. Only commands that change nothing are resent on silence.
-    const ackRetriesMax = code === Command.InDataExchange ? 0 : this.#options.ackRetriesMax
+    const ackRetries_max = code === Command.InDataExchange ? 0 : this.#options.ackRetriesMax
     // Whatever arrived before this command belongs to an earlier, finished one.
     this.#inbox.length = 0
     let sends = 0
@@ -233,7 +233,7 @@ export class Pn532 {
       else if (verdict === 'nack') {
         nacks += 1
         if (nacks > this.#options.nackResendsMax) throw new Pn532Error('NACKED', `the chip NACKed ${name} ${nacks} times`)
-      } else if (sends - nacks > ackRetriesMax) {
+      } else if (sends - nacks > ackRetries_max) {
         // Should the chip have taken it after all, an ACK aborts it: no late answer to mistake.
         await this.#abort()
         throw new Pn532Error('NO_ACK', `no ACK to ${name} after ${sends} sends`)
@@ -301,12 +301,12 @@ export class Pn532 {
     if (!this.#closed) await this.#write(ackFrame())
   }
 
-  #deadline(delayMs: number): { expired: boolean; cancel: Cancel } {
+  #deadline(delay_ms: number): { expired: boolean; cancel: Cancel } {
     const deadline: { expired: boolean; cancel: Cancel } = { expired: false, cancel: () => undefined }
     deadline.cancel = this.#clock.setTimer(() => {
       deadline.expired = true
       this.#waiter?.('timeout')
-    }, delayMs)
+    }, delay_ms)
     return deadline
   }
 

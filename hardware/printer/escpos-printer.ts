@@ -59,7 +59,7 @@ function assertFixedBits(byte: number, what: string): void {
 }
 
 /** Jobs and status queries queued, the running one included: more means the printer is stuck, and the next is refused QUEUE_FULL. */
-export const PRINTER_JOBS_MAX = 4
+const PRINTER_JOBS_MAX = 4
 
 export interface EscPosPrinterOptions {
   /** Time for a status byte to come back. */

@@ -24,7 +24,7 @@ const ALIGNMENT: Record<Alignment, number> = { left: 0, center: 1, right: 2 }
 /** `GS ( k` QR functions (cn = 49): 065 model, 067 module size, 069 error correction, 080 store, 081 print. */
 export const QR_FUNCTION = { model: 0x41, moduleSize: 0x43, errorCorrection: 0x45, store: 0x50, print: 0x51 } as const
 /** `GS ( k` error correction levels L, M, Q, H. */
-export const QR_ERROR_CORRECTION = { L: 0x30, M: 0x31, Q: 0x32, H: 0x33 } as const
+const QR_ERROR_CORRECTION = { L: 0x30, M: 0x31, Q: 0x32, H: 0x33 } as const
 /** Byte-mode capacity of the largest QR symbol (version 40) at level M. */
 export const QR_DATA_MAX_BYTES = 2331
 
@@ -64,7 +64,7 @@ export function doubleHeight(on: boolean): Uint8Array {
 }
 
 /** Text in PC858 followed by a line feed. */
-export function line(text: string): Uint8Array {
+function line(text: string): Uint8Array {
   return concatBytes(encodeCodePage858(text.replace(/\n/g, ' ')), Uint8Array.of(LF))
 }
 

@@ -34,7 +34,7 @@ export class Anchorer {
       case 'anchored': {
         const ourTransaction = this.sentTo(batch, chain) ? batch.txHash : null
         const txHash = (await chain.anchoringTxHash(batch.batchId, verdict.blockNumber)) ?? ourTransaction
-        this.store.markAnchored(batch.batchId, target, { txHash, blockNumber: verdict.blockNumber, anchoredAtMs: this.clock.nowMs() })
+        this.store.markAnchored(batch.batchId, target, { txHash, blockNumber: verdict.blockNumber, anchoredAtMs: this.clock.now_ms() })
         this.log.info({ batchId: batch.batchId, txHash, blockNumber: verdict.blockNumber, chainId: target.chainId }, 'batch anchored')
         return 'anchored'
       }
@@ -70,15 +70,15 @@ export class Anchorer {
   /** Above both the node's pending count and every nonce of ours still out, so no two batches share one. */
   private async freshNonce(chain: AnchorChain): Promise<number> {
     const pending = await chain.pendingNonce()
-    const inFlightMax = this.store.nonceInFlightMax(chain.target.chainId, chain.target.senderAddress)
-    return Math.max(pending, inFlightMax === undefined ? 0 : inFlightMax + 1)
+    const inFlight_max = this.store.nonceInFlightMax(chain.target.chainId, chain.target.senderAddress)
+    return Math.max(pending, inFlight_max === undefined ? 0 : inFlight_max + 1)
   }
 
   private async send(batch: AnchorBatch, chain: AnchorChain, nonce: number): Promise<void> {
     const signed = await chain.signAnchor(batch, nonce)
     // Stored before it leaves: after a crash from here on, the restarted hub looks for this transaction
     // (and this nonce) before it signs anything else for the batch.
-    this.store.markSent(batch.batchId, chain.target, { txHash: signed.txHash, txNonce: nonce, sentAtMs: this.clock.nowMs() })
+    this.store.markSent(batch.batchId, chain.target, { txHash: signed.txHash, txNonce: nonce, sentAtMs: this.clock.now_ms() })
     this.log.info({ batchId: batch.batchId, txHash: signed.txHash, nonce, sendCount: batch.sendCount + 1 }, 'anchor transaction signed')
     await chain.broadcast(signed.rawTransaction)
   }

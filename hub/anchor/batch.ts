@@ -78,9 +78,9 @@ export interface SealPolicy {
 }
 
 /** Whether a batch should be sealed now. */
-export function sealIsDue(queue: QueueState, policy: SealPolicy, nowMs: number): boolean {
+export function sealIsDue(queue: QueueState, policy: SealPolicy, now_ms: number): boolean {
   if (queue.queuedCount === 0 || queue.oldestQueuedAtMs === undefined) return false
-  return queue.queuedCount >= policy.batchMax || nowMs - queue.oldestQueuedAtMs >= policy.batchAge_ms
+  return queue.queuedCount >= policy.batchMax || now_ms - queue.oldestQueuedAtMs >= policy.batchAge_ms
 }
 
 export interface Backoff {
@@ -89,7 +89,7 @@ export interface Backoff {
 }
 
 /** Delay before the next try after `failures` consecutive failures (1, 2, …): doubling from the base, capped. */
-export function backoffDelayMs(failures: number, backoff: Backoff): number {
+export function backoffDelay_ms(failures: number, backoff: Backoff): number {
   assert(Number.isInteger(failures) && failures >= 1, 'a backoff follows at least one failure')
   // 2^30 already exceeds any sensible cap; clamping the exponent keeps the arithmetic exact.
   const exponent = Math.min(failures - 1, 30)

@@ -11,7 +11,7 @@ import { CodedError } from '../../protocol/errors'
 import type { ChainTarget } from './store'
 
 export const ANCHOR_ABI = artifact.abi
-export const ANCHOR_BYTECODE = artifact.bytecode
+const ANCHOR_BYTECODE = artifact.bytecode
 
 export type AnchorErrorCode =
   /** The RPC endpoint did not answer, timed out, or answered with an error that is not the contract's. */
@@ -52,12 +52,12 @@ export interface TransactionState {
   readonly known: boolean
 }
 
-export interface SignedAnchor {
+interface SignedAnchor {
   readonly txHash: string
   readonly rawTransaction: string
 }
 
-export interface AnchorCall {
+interface AnchorCall {
   readonly batchId: number
   readonly root: Uint8Array
   readonly count: number

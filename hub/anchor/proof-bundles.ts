@@ -126,7 +126,7 @@ export class ProofBundler {
 }
 
 /** The chain facts of an anchored batch, as a bundle carries them. */
-export function anchoredBatchOf(batch: AnchorBatch): AnchoredBatch {
+function anchoredBatchOf(batch: AnchorBatch): AnchoredBatch {
   assert(batch.status === 'anchored' && batch.chainId !== null && batch.contractAddress !== null && batch.blockNumber !== null,
     `batch ${batch.batchId} is anchored with its chain, contract and block`)
   return {

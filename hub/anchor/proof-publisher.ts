@@ -13,7 +13,7 @@ import { ProofBundler } from './proof-bundles'
 import { AnchorStore } from './store'
 
 /** Anchored batches waiting to be pushed; past this a batch is left to the gateways' requests. */
-export const ANCHORED_BATCHES_QUEUED_MAX = 1_024
+const ANCHORED_BATCHES_QUEUED_MAX = 1_024
 
 export interface ProofPublisherOptions {
   readonly db: SqliteDatabase

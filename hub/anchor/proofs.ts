@@ -8,7 +8,7 @@ import type { AnchorBatch } from './batch'
 import type { AnchorStore } from './store'
 
 /** Leaves the cached trees may hold together (2 × 32 bytes of nodes each): about 17 MB. */
-export const TREE_CACHE_LEAVES_MAX = 262_144
+const TREE_CACHE_LEAVES_MAX = 262_144
 
 export interface TransferProof {
   /** As the ledger names it: 64 lowercase hex digits. */

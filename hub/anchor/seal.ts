@@ -10,7 +10,7 @@ import { sealIsDue, sealedBatchMessage, type AnchorBatch, type SealPolicy } from
 import type { AnchorStore } from './store'
 
 /** Most batches one sealDue() call seals, so a large backlog is worked off in bounded steps. */
-export const SEALS_PER_CALL_MAX = 64
+const SEALS_PER_CALL_MAX = 64
 
 export interface SealedTree {
   readonly batch: AnchorBatch
@@ -29,7 +29,7 @@ export class Sealer {
   /** Seals every batch that is due now (by count or by age), at most SEALS_PER_CALL_MAX. */
   sealDue(): SealedTree[] {
     const sealed: SealedTree[] = []
-    while (sealed.length < SEALS_PER_CALL_MAX && sealIsDue(this.store.queueState(), this.policy, this.clock.nowMs())) {
+    while (sealed.length < SEALS_PER_CALL_MAX && sealIsDue(this.store.queueState(), this.policy, this.clock.now_ms())) {
       const next = this.sealOne()
       if (next === undefined) break
       sealed.push(next)
@@ -50,7 +50,7 @@ export class Sealer {
         batchId: this.store.nextBatchId(),
         root: tree.root,
         count: transfers.length,
-        sealedAtMs: this.clock.nowMs(),
+        sealedAtMs: this.clock.now_ms(),
       }
       const hubSignature = this.ed25519.sign(sealedBatchMessage(fields), this.hubKeys.secretKey)
       this.store.insertSealedBatch(fields, hubSignature, transfers)

@@ -7,14 +7,14 @@ import { nodeEd25519 } from '../../protocol/signature/node'
 import type { HubConfig } from '../config'
 import type { HubContext } from '../context'
 import { Anchorer, type StepOutcome } from './anchorer'
-import { backoffDelayMs, type AnchorBatch } from './batch'
+import { backoffDelay_ms, type AnchorBatch } from './batch'
 import { connectAnchorChain, isAnchorError, type AnchorChain, type AnchorErrorCode } from './chain'
 import { Sealer } from './seal'
 import { anchorSettings, type AnchorSettings } from './settings'
 import { AnchorStore } from './store'
 
 /** Most batches one tick looks at; a backlog is worked off over several ticks. */
-export const BATCHES_PER_TICK_MAX = 64
+const BATCHES_PER_TICK_MAX = 64
 
 export interface TickReport {
   /** Ids of the batches sealed in this tick. */
@@ -43,7 +43,7 @@ export class AnchorService {
   private readonly anchorer: Anchorer
   private chain: AnchorChain | undefined
   private failures = 0
-  private retryAtMs = 0
+  private retryAt_ms = 0
   private stopTicking: Cancel | undefined
   private running: Promise<void> | undefined
   private stopped = false
@@ -61,7 +61,7 @@ export class AnchorService {
     })
     const steps: TickReport['steps'] = []
     if (connect === undefined) return { sealed, steps, idle: 'no_chain' }
-    if (clock.nowMs() < this.retryAtMs) return { sealed, steps, idle: 'backing_off' }
+    if (clock.now_ms() < this.retryAt_ms) return { sealed, steps, idle: 'backing_off' }
 
     // The batch the failure is recorded on: the one in hand, or else the first one waiting.
     let current: AnchorBatch | undefined
@@ -94,8 +94,8 @@ export class AnchorService {
     } catch (error) {
       const code = isAnchorError(error) ? error.code : 'INTERNAL'
       this.failures++
-      const retryIn_ms = backoffDelayMs(this.failures, settings)
-      this.retryAtMs = clock.nowMs() + retryIn_ms
+      const retryIn_ms = backoffDelay_ms(this.failures, settings)
+      this.retryAt_ms = clock.now_ms() + retryIn_ms
       // Reconnect next time: the node may have come back as another chain, or the contract may have moved.
       this.chain?.close()
       this.chain = undefined

@@ -14,8 +14,8 @@ import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/r
 import type { SqliteDatabase } from '../store/database'
 import { ROLES } from '../http/roles'
 
-export const RECENT_TRANSACTIONS_MAX = 5
-export const REVENUE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000
+const RECENT_TRANSACTIONS_MAX = 5
+const REVENUE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000
 const REVENUE_ROWS_MAX = 1_000
 const END_OF_TIME_MS = Date.UTC(9999, 0, 1)
 
@@ -132,17 +132,17 @@ export const dashboardRoutes: FastifyPluginAsync<RouteOptions> = async (app, { c
   app.get('/users/dashboard-infos', { schema: dashboardSchema, preValidation: [app.authenticate, requireRole(...ROLES)] },
     async (request) => {
       const { userId, role } = callerOf(request)
-      const nowMs = clock.nowMs()
+      const now_ms = clock.now_ms()
       if (role === 'customer') {
         const recent = history.ofUser({
-          userId, fromMs: 0, toMs: END_OF_TIME_MS, status: undefined, offset: 0, limit: RECENT_TRANSACTIONS_MAX, nowMs,
+          userId, fromMs: 0, toMs: END_OF_TIME_MS, status: undefined, offset: 0, limit: RECENT_TRANSACTIONS_MAX, nowMs: now_ms,
         })
         return {
           role,
           customer: {
             ...(await mobileAccountsOf(ledger, links, userId)),
             recentTransactions: recent.transactions.map(userTransactionReply),
-            paymentsAwaitingConfirmation: payments.openCount(userId, nowMs),
+            paymentsAwaitingConfirmation: payments.openCount(userId, now_ms),
             devices: counts.devices(userId),
             documents: documents.countsByStatus(userId),
           },
@@ -153,7 +153,7 @@ export const dashboardRoutes: FastifyPluginAsync<RouteOptions> = async (app, { c
           role,
           owner: {
             gateways: counts.gateways(userId),
-            revenueLast30Days: await revenueByCurrency(ledger, userId, nowMs),
+            revenueLast30Days: await revenueByCurrency(ledger, userId, now_ms),
             wallets: await walletsWithHolds(ledger, userId),
             pendingOrders: orders.count({ userId, status: 'pending' }),
             documents: documents.countsByStatus(userId),
@@ -180,9 +180,9 @@ async function walletsWithHolds(ledger: LedgerStore, userId: string) {
   return Promise.all((await walletsOf(ledger, userId)).map((wallet) => walletReply(ledger, wallet)))
 }
 
-async function revenueByCurrency(ledger: LedgerStore, ownerUserId: string, nowMs: number) {
+async function revenueByCurrency(ledger: LedgerStore, ownerUserId: string, now_ms: number) {
   const rows = await ledger.ownerRevenue({
-    ownerUserId, gatewayEui: null, fromMs: nowMs - REVENUE_WINDOW_MS, toMs: nowMs + 1, period: 'month', rowsMax: REVENUE_ROWS_MAX,
+    ownerUserId, gatewayEui: null, fromMs: now_ms - REVENUE_WINDOW_MS, toMs: now_ms + 1, period: 'month', rowsMax: REVENUE_ROWS_MAX,
   })
   const totals = new Map<string, { revenueMinor: number; paymentCount: number }>()
   for (const row of rows) {

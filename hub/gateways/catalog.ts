@@ -7,10 +7,10 @@ import type { HubContext } from '../context'
 import { HttpError } from '../http/errors'
 import { newGatewayId, type Gateway, type GatewayStore } from './store'
 
-export const DEFAULT_PRICE_CURRENCY = 'XOF'
+const DEFAULT_PRICE_CURRENCY = 'XOF'
 
 /** A price as a client may give it: a decimal string in major units or an integer of minor units, not both. */
-export interface PriceInput {
+interface PriceInput {
   readonly price?: string
   readonly priceMinor?: number
   readonly currency?: string
@@ -31,7 +31,7 @@ export interface GatewayChanges extends PriceInput {
 export type Removal = { readonly outcome: 'deleted' } | { readonly outcome: 'retired'; readonly gateway: Gateway }
 
 /** Minor units and currency of a price; `currency` falls back to `currencyDefault`. Pure. */
-export function resolvePrice(input: PriceInput, currencyDefault: string): { priceMinor: number; priceCurrency: string } {
+function resolvePrice(input: PriceInput, currencyDefault: string): { priceMinor: number; priceCurrency: string } {
   const priceCurrency = currencyByCode(input.currency ?? currencyDefault).code
   if (input.price !== undefined && input.priceMinor !== undefined) {
     throw new HttpError(400, 'BAD_REQUEST', 'give the price either as price (decimal text) or as priceMinor, not both')
@@ -46,7 +46,7 @@ export function createGateway(context: HubContext, store: GatewayStore, input: N
   const eui = parseEui(input.eui)
   const id = newGatewayId(context.random)
   const inserted = store.insert({
-    id, eui, name: input.name, type: input.type, ...resolvePrice(input, DEFAULT_PRICE_CURRENCY), createdAtMs: context.clock.nowMs(),
+    id, eui, name: input.name, type: input.type, ...resolvePrice(input, DEFAULT_PRICE_CURRENCY), createdAtMs: context.clock.now_ms(),
   })
   if (!inserted) throw new HttpError(409, 'CONFLICT', `a gateway with EUI ${eui} exists already`)
   return store.byId(id)!
@@ -82,7 +82,7 @@ export function removeGateway(context: HubContext, store: GatewayStore, gatewayI
       store.delete(gateway.id)
       return { outcome: 'deleted' }
     }
-    store.retire(gateway.id, context.clock.nowMs())
+    store.retire(gateway.id, context.clock.now_ms())
     return { outcome: 'retired', gateway: store.byId(gateway.id)! }
   })
 }

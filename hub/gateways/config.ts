@@ -22,7 +22,7 @@ export interface CurrentRiskLimits {
  * The currency a gateway takes payments in: its merchant account's, or before it has one, its
  * catalog price's (the currency its default merchant account will have).
  */
-export async function paymentCurrencyOf(context: HubContext, gateway: Gateway): Promise<string> {
+async function paymentCurrencyOf(context: HubContext, gateway: Gateway): Promise<string> {
   if (gateway.merchantAccountId === null) return gateway.priceCurrency
   const account = await context.ledger.account(gateway.merchantAccountId)
   // The column references accounts, and accounts are never deleted.
@@ -53,7 +53,7 @@ export async function changeRiskLimits(
   if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
   if (gateway.status === 'retired') throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} is retired`)
   const { limits } = await currentRiskLimits(context, gateway)
-  const body = nextRiskConfigBody(gateway.eui, applyRiskLimitsPatch(limits, patch), gateway.riskConfigSerial, context.clock.nowMs())
+  const body = nextRiskConfigBody(gateway.eui, applyRiskLimitsPatch(limits, patch), gateway.riskConfigSerial, context.clock.now_ms())
   const encoded = signRiskConfig(context, body)
   if (!store.setRiskConfig(gateway.id, encoded, body.serial, gateway.riskConfigSerial)) {
     throw new HttpError(409, 'CONFLICT', `the risk config of ${gateway.eui} changed meanwhile; read it and try again`)

@@ -17,13 +17,13 @@ import { nextRiskConfigBody } from './risk'
 import type { Gateway, GatewayStore } from './store'
 
 export const PROVISIONING_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
-export const PROVISIONING_TOKEN_BYTES = 32
+const PROVISIONING_TOKEN_BYTES = 32
 
 /** The one answer to an unknown EUI, a wrong token and a token already used, so none can be told apart. */
 export const BAD_PROVISIONING_MESSAGE = 'unknown gateway or wrong provisioning token'
 
 /** The code of a right token presented too late: the operator issues a new one. */
-export const TOKEN_EXPIRED: HttpErrorCode = 'TOKEN_EXPIRED'
+const TOKEN_EXPIRED: HttpErrorCode = 'TOKEN_EXPIRED'
 
 export interface IssuedProvisioningToken {
   readonly gateway: Gateway
@@ -55,11 +55,11 @@ export function issueProvisioningToken(context: HubContext, store: GatewayStore,
     throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} is ${gateway.status}: only an assigned gateway is provisioned`)
   }
   const token = Buffer.from(context.random(PROVISIONING_TOKEN_BYTES)).toString('base64url')
-  const expiresAtMs = context.clock.nowMs() + PROVISIONING_TOKEN_LIFETIME_MS
-  if (!store.setProvisioningToken(gateway.id, { sha256Hex: tokenSha256Hex(token), expiresAtMs })) {
+  const expiresAt_ms = context.clock.now_ms() + PROVISIONING_TOKEN_LIFETIME_MS
+  if (!store.setProvisioningToken(gateway.id, { sha256Hex: tokenSha256Hex(token), expiresAtMs: expiresAt_ms })) {
     throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} changed meanwhile; try again`)
   }
-  return { gateway, token, expiresAtMs }
+  return { gateway, token, expiresAtMs: expiresAt_ms }
 }
 
 /**
@@ -81,8 +81,8 @@ export async function provisionGateway(
   if (gateway === undefined || stored === undefined || !matches) {
     throw new HttpError(401, 'UNAUTHORIZED', BAD_PROVISIONING_MESSAGE)
   }
-  const nowMs = context.clock.nowMs()
-  if (nowMs >= stored.expiresAtMs) {
+  const now_ms = context.clock.now_ms()
+  if (now_ms >= stored.expiresAtMs) {
     throw new HttpError(401, TOKEN_EXPIRED, 'the provisioning token has expired; ask the operator for a new one')
   }
 
@@ -93,7 +93,7 @@ export async function provisionGateway(
     riskConfig = gateway.riskConfig!
     riskConfigSerial = issued.serial
   } else {
-    const body = nextRiskConfigBody(gateway.eui, limits, gateway.riskConfigSerial, nowMs)
+    const body = nextRiskConfigBody(gateway.eui, limits, gateway.riskConfigSerial, now_ms)
     riskConfig = signRiskConfig(context, body)
     riskConfigSerial = body.serial
   }
@@ -103,7 +103,7 @@ export async function provisionGateway(
     publicKey: request.publicKey,
     riskConfig,
     riskConfigSerial,
-    provisionedAtMs: nowMs,
+    provisionedAtMs: now_ms,
   })
   // Another request used the token while the config was being prepared.
   if (!provisioned) throw new HttpError(401, 'UNAUTHORIZED', BAD_PROVISIONING_MESSAGE)

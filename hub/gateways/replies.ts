@@ -268,10 +268,10 @@ export function statusReply(gateway: Gateway, chainStatus: ChainStatus): StatusR
   }
 }
 
-function isoTime(timeMs: number): string {
-  return new Date(timeMs).toISOString()
+function isoTime(time_ms: number): string {
+  return new Date(time_ms).toISOString()
 }
 
-function isoTimeOrNull(timeMs: number | null): string | null {
-  return timeMs === null ? null : isoTime(timeMs)
+function isoTimeOrNull(time_ms: number | null): string | null {
+  return time_ms === null ? null : isoTime(time_ms)
 }

@@ -85,7 +85,7 @@ export function checkRiskLimits(limits: RiskLimits): RiskLimits {
 
 /** The body of the next config of `gatewayEui`: `previousSerial` + 1, so the gateway takes it over any older one. */
 export function nextRiskConfigBody(
-  gatewayEui: string, limits: RiskLimits, previousSerial: number, issuedAtMs: number,
+  gatewayEui: string, limits: RiskLimits, previousSerial: number, issuedAt_ms: number,
 ): RiskConfigBody {
   checkRiskLimits(limits)
   assert(Number.isSafeInteger(previousSerial) && previousSerial >= 0, 'a config serial is a non-negative integer')
@@ -93,7 +93,7 @@ export function nextRiskConfigBody(
   if (serial > RISK_CONFIG_SERIAL_MAX) {
     throw new ProtocolError('OUT_OF_RANGE', `the config serial of ${gatewayEui} is exhausted`)
   }
-  return { gatewayEui, serial, issuedAtMs, ...limits }
+  return { gatewayEui, serial, issuedAtMs: issuedAt_ms, ...limits }
 }
 
 /** The limits a signed config carries. */
@@ -120,8 +120,8 @@ export function onlinePolicyByName(name: OnlinePolicyName): OnlinePolicy {
   return OnlinePolicy[name]
 }
 
-function requireInteger(field: string, value: number, valueMax: number): void {
-  if (!Number.isSafeInteger(value) || value < 1 || value > valueMax) {
-    throw new ProtocolError('OUT_OF_RANGE', `${field} must be an integer from 1 to ${valueMax}, got ${String(value)}`)
+function requireInteger(field: string, value: number, value_max: number): void {
+  if (!Number.isSafeInteger(value) || value < 1 || value > value_max) {
+    throw new ProtocolError('OUT_OF_RANGE', `${field} must be an integer from 1 to ${value_max}, got ${String(value)}`)
   }
 }

@@ -26,7 +26,7 @@ import {
 } from './risk'
 import { GATEWAY_PAGE_SIZE_MAX, GatewayStore, type Gateway } from './store'
 
-export const PAGE_SIZE_DEFAULT = 20
+const PAGE_SIZE_DEFAULT = 20
 const PAGE_MAX = 100_000
 const EUI_TEXT_LENGTH_MAX = 23
 const PUBLIC_KEY_TEXT_LENGTH_MAX = 128

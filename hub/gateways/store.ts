@@ -13,7 +13,7 @@ export type GatewayStatus = (typeof GATEWAY_STATUSES)[number]
 /** A page of gateways is at most this long. */
 export const GATEWAY_PAGE_SIZE_MAX = 100
 /** Open chain gaps listed in a status; the count covers them all. */
-export const OPEN_GAPS_LISTED_MAX = 50
+const OPEN_GAPS_LISTED_MAX = 50
 
 export interface Gateway {
   readonly id: string
@@ -276,8 +276,8 @@ export class GatewayStore {
   }
 
   /** Keeps the row, key and config for audit; the gateway can no longer connect nor provision. */
-  retire(id: string, retiredAtMs: number): boolean {
-    return this.statements.retire.run(retiredAtMs, id).changes === 1
+  retire(id: string, retiredAt_ms: number): boolean {
+    return this.statements.retire.run(retiredAt_ms, id).changes === 1
   }
 
   delete(id: string): boolean {

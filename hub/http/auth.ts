@@ -82,29 +82,29 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
     'SELECT session_generation, role, suspended_at_ms FROM users WHERE id = ?')
 
   app.decorate('issueAccessToken', (subject: AccessTokenSubject): AccessToken => {
-    const nowMs = clock.nowMs()
+    const now_ms = clock.now_ms()
     const jti = toHex(context.random(JTI_BYTES))
     const state = userState.get(subject.sub)
     if (state !== undefined && state.suspended_at_ms !== null) throw suspended()
     const gen = state?.session_generation ?? 0
-    const token = app.jwt.sign({ sub: subject.sub, role: subject.role, jti, gen }, { clockTimestamp: nowMs })
+    const token = app.jwt.sign({ sub: subject.sub, role: subject.role, jti, gen }, { clockTimestamp: now_ms })
     const claims = app.jwt.decode<AccessClaims>(token)
     if (claims === null) throw new Error('a token the hub just signed does not decode')
     return { token, jti, expiresAtMs: claims.exp * 1000 }
   })
 
   app.decorate('revokeAccessToken', (claims: AccessClaims): void => {
-    const nowMs = clock.nowMs()
+    const now_ms = clock.now_ms()
     db.transaction(() => {
-      deleteExpired.run(nowMs)
-      insertRevoked.run(claims.jti, claims.exp * 1000, nowMs)
+      deleteExpired.run(now_ms)
+      insertRevoked.run(claims.jti, claims.exp * 1000, now_ms)
     })()
   })
 
   app.decorate('authenticate', async (request: FastifyRequest): Promise<void> => {
     let claims: AccessClaims
     try {
-      claims = await request.jwtVerify<AccessClaims>({ clockTimestamp: clock.nowMs() })
+      claims = await request.jwtVerify<AccessClaims>({ clockTimestamp: clock.now_ms() })
     } catch (error) {
       throw new HttpError(401, 'UNAUTHORIZED', (error as Error).message)
     }

@@ -63,12 +63,12 @@ export class HttpError extends CodedError<HttpErrorCode> {
   override readonly name = 'HttpError'
   readonly status: number
   /** Sent as Retry-After: when a refusal for now (429, 423, 503) is worth trying again. */
-  readonly retryAfterSeconds: number | undefined
+  readonly retryAfter_seconds: number | undefined
 
   constructor(status: number, code: HttpErrorCode, message: string, options: { retryAfterSeconds?: number } = {}) {
     super(code, message)
     this.status = status
-    this.retryAfterSeconds = options.retryAfterSeconds
+    this.retryAfter_seconds = options.retryAfterSeconds
   }
 }
 
@@ -76,7 +76,7 @@ export interface ErrorReply {
   error: { code: HttpErrorCode; message: string }
 }
 
-export const ERROR_REPLY_SCHEMA_ID = 'ErrorReply'
+const ERROR_REPLY_SCHEMA_ID = 'ErrorReply'
 
 /** Registered once with app.addSchema; routes refer to it through `errorReplies`. */
 export const ERROR_REPLY_SCHEMA = {
@@ -170,7 +170,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   const { status, body } = errorToReply(error)
   if (status >= 500) request.log.error({ err: error }, 'request failed')
   else request.log.info({ code: body.error.code, message: body.error.message }, 'request refused')
-  if (error instanceof HttpError && error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds))
+  if (error instanceof HttpError && error.retryAfter_seconds !== undefined) reply.header('retry-after', String(error.retryAfter_seconds))
   return reply.code(status).type('application/json; charset=utf-8').send(body)
 }
 

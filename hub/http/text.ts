@@ -21,8 +21,8 @@ export function isPrintableLine(text: string): boolean {
 }
 
 /** The schema of such a field: `lengthMax` UTF-16 units at most, like every maxLength in the hub. */
-export function printableLine(lengthMax: number) {
-  return { type: 'string', minLength: 1, maxLength: lengthMax, format: PRINTABLE_LINE_FORMAT, description: PRINTABLE_LINE_RULE } as const
+export function printableLine(length_max: number) {
+  return { type: 'string', minLength: 1, maxLength: length_max, format: PRINTABLE_LINE_FORMAT, description: PRINTABLE_LINE_RULE } as const
 }
 
 /** The text with every character printableLine refuses replaced by U+FFFD: for text stored before the check. */

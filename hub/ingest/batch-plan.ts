@@ -30,7 +30,7 @@ export interface BatchInput {
 }
 
 /** A payment of the batch to settle, at `index` among its records. */
-export interface PlannedSettlement {
+interface PlannedSettlement {
   readonly index: number
   readonly payment: PaymentToSettle
   /** A double spend: settled (the merchant is paid), flagged, and its voucher revoked. */

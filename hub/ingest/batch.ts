@@ -89,13 +89,13 @@ export class BatchIngest {
     batch: RecordBatch, frames: readonly RecordFrame[], gateway: GatewayView, signatureValid: readonly boolean[],
   ): Promise<Ack> {
     const { settings } = this.deps
-    const nowMs = this.deps.clock.nowMs()
+    const now_ms = this.deps.clock.now_ms()
     const plan = decideBatch({
       batch, frames, signatureValid, merchantCurrency: await this.settlement.merchantCurrency(gateway),
       revocationGrace_ms: settings.revocationGrace_ms, clockSkewMax_ms: settings.clockSkewMax_ms,
     }, this.deps.store)
     foldLedgerOutcomes(plan, await this.apply(gateway, plan))
-    await this.write(batch, plan, nowMs)
+    await this.write(batch, plan, now_ms)
     return this.signAck(batch, plan.entries)
   }
 
@@ -103,7 +103,7 @@ export class BatchIngest {
     return this.settlement.settle(gateway, plan.settlements.map(settlement => settlement.payment))
   }
 
-  private async write(batch: RecordBatch, plan: BatchPlan, nowMs: number): Promise<void> {
+  private async write(batch: RecordBatch, plan: BatchPlan, now_ms: number): Promise<void> {
     const { store } = this.deps
     const eui = batch.gatewayEui
     store.write({
@@ -114,7 +114,7 @@ export class BatchIngest {
       gap: plan.gap,
       forks: plan.forks,
       doubleSpends: plan.doubleSpends.map(({ index: _index, ...row }) => row),
-      nowMs,
+      nowMs: now_ms,
     })
     this.deps.recordsStored?.(eui)
     if (plan.doubleSpends.length > 0) {
@@ -124,7 +124,7 @@ export class BatchIngest {
 
   private keepRejected(eui: string, reason: string, payload: Uint8Array): void {
     const { store, clock, settings } = this.deps
-    store.keepRejectedBatch(eui, reason, payload, clock.nowMs(), settings.rejectedBatchesKept_max)
+    store.keepRejectedBatch(eui, reason, payload, clock.now_ms(), settings.rejectedBatchesKept_max)
   }
 
   private rejectAll(batch: RecordBatch, reason: Reason): Ack {
@@ -134,7 +134,7 @@ export class BatchIngest {
   private signAck(batch: RecordBatch, entries: AckEntry[]): Ack {
     const { hubKeys, ed25519, clock } = this.deps
     return ackCodec.sign(
-      { gatewayEui: batch.gatewayEui, headSeq: batch.head.gatewaySeq, timeMs: clock.nowMs(), entries },
+      { gatewayEui: batch.gatewayEui, headSeq: batch.head.gatewaySeq, timeMs: clock.now_ms(), entries },
       hubKeys.secretKey,
       ed25519,
     )

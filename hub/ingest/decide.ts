@@ -23,7 +23,7 @@ export interface KnownPayment {
   transferIdHex: string
 }
 
-export type DoubleSpendKind = 'same_seq' | 'cumulative'
+type DoubleSpendKind = 'same_seq' | 'cumulative'
 
 export type RecordDecision =
   | { kind: 'duplicate' }
@@ -69,7 +69,7 @@ export function decideRecord(input: DecisionInput): RecordDecision {
  * Two different payments with one seq, or cumulative amounts that cannot both be true, are
  * signed by the customer's own key: proof of a double spend. Honest phones never produce them.
  */
-export function findDoubleSpend(
+function findDoubleSpend(
   authorization: AuthorizationBody,
   known: readonly KnownPayment[],
 ): { kind: DoubleSpendKind; conflictingTransferIdHex: string } | null {

@@ -24,7 +24,7 @@ export interface IngestDependencies {
   ledger: LedgerStore
   pool: VerifyPool
   /** The ingest reads the time; it sets no timers. */
-  clock: Pick<Clock, 'nowMs'>
+  clock: Pick<Clock, 'now_ms'>
   hubKeys: KeyPair
   ed25519: Ed25519
   fees: FeeScheduleResolver

@@ -10,14 +10,14 @@ export interface FeeScheduleResolver {
   current(gatewayType: string, currency: string): Promise<string>
 }
 
-export function feeScheduleResolver(ledger: LedgerStore, clock: Pick<Clock, 'nowMs'>): FeeScheduleResolver {
+export function feeScheduleResolver(ledger: LedgerStore, clock: Pick<Clock, 'now_ms'>): FeeScheduleResolver {
   return {
     async current(gatewayType, currency) {
-      const nowMs = clock.nowMs()
+      const now_ms = clock.now_ms()
       const schedules = await ledger.feeSchedules({ gatewayType, currency })
       let best: (typeof schedules)[number] | undefined
       for (const schedule of schedules) {
-        if (schedule.effectiveFromMs > nowMs) continue
+        if (schedule.effectiveFromMs > now_ms) continue
         if (best === undefined || schedule.version > best.version) best = schedule
       }
       if (best !== undefined) return best.id

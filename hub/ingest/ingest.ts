@@ -16,7 +16,7 @@ import { Settlement } from './settlement'
  * online request times out at the gateway). The MQTT side keeps at most INGESTS_IN_FLIGHT_MAX
  * batches and one online request in it.
  */
-export const INGEST_JOBS_MAX = 64
+const INGEST_JOBS_MAX = 64
 
 export class RecordIngest {
   private readonly batches: BatchIngest

@@ -39,7 +39,7 @@ export class OnlineAuthorization {
       const [approved, reason] = await this.decide(topicEui, request.authorization)
       return onlineAuthorizationResponseCodec.sign({
         correlationId: request.correlationId, transferId: transferIdOf(request.authorization), approved, reason,
-        timeMs: this.deps.clock.nowMs(),
+        timeMs: this.deps.clock.now_ms(),
       }, this.deps.hubKeys.secretKey, this.deps.ed25519)
     })
   }
@@ -75,7 +75,7 @@ export class OnlineAuthorization {
     if (outcome!.status === 'refused' || outcome!.status === 'conflict') return [false, ledgerRefusalReason(outcome!.error.code)]
     store.recordOnlinePayment({
       transferIdHex, eui, voucherIdHex, voucherSeq: authorization.seq, cumulativeMinor: authorization.cumulativeMinor,
-      amountMinor: authorization.amountMinor, authorization: authorizationCodec.encode(authorization), nowMs: clock.nowMs(),
+      amountMinor: authorization.amountMinor, authorization: authorizationCodec.encode(authorization), nowMs: clock.now_ms(),
     })
     return [true, Reason.None]
   }

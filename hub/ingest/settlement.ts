@@ -16,7 +16,7 @@ import type { FeeScheduleResolver } from './fees'
  * Merchant currencies and opened owner wallets remembered, each; past it the memory starts over
  * (both are only shortcuts: a currency is read again, opening a wallet twice changes nothing).
  */
-export const ACCOUNTS_REMEMBERED_MAX = 10_000
+const ACCOUNTS_REMEMBERED_MAX = 10_000
 
 /** One customer-signed payment the ingest decided to settle. */
 export interface PaymentToSettle {
@@ -39,7 +39,7 @@ export function ledgerRefusalReason(code: LedgerErrorCode): Reason {
 }
 
 /** The ledger's settle input for a payment taken at `gateway` under the fee schedule `feeScheduleId`. */
-export function settleInput(gateway: GatewayView, payment: PaymentToSettle, feeScheduleId: string): SettleFromHoldInput {
+function settleInput(gateway: GatewayView, payment: PaymentToSettle, feeScheduleId: string): SettleFromHoldInput {
   const { authorization } = payment
   return {
     transferId: payment.transferIdHex,

@@ -6,7 +6,7 @@ import { transferRecordCodec } from '../../protocol/messages/transfer-record'
 import type { SqliteDatabase } from '../store/database'
 import type { KnownPayment, VoucherState } from './decide'
 
-export const RECORD_OUTCOMES = ['settled', 'flagged', 'rejected'] as const
+const RECORD_OUTCOMES = ['settled', 'flagged', 'rejected'] as const
 export type RecordOutcome = (typeof RECORD_OUTCOMES)[number]
 
 export interface StoredRecord {
@@ -205,9 +205,9 @@ export class IngestStore {
   }
 
   /** Keeps the raw bytes of a batch refused as a whole, for audit; bounded to the newest ones. */
-  keepRejectedBatch(eui: string | null, reason: string, payload: Uint8Array, nowMs: number, keep_max: number): void {
+  keepRejectedBatch(eui: string | null, reason: string, payload: Uint8Array, now_ms: number, keep_max: number): void {
     this.db.transaction(() => {
-      this.statements.insertRejectedBatch.run(eui, reason, payload.subarray(0, 1 << 20), nowMs)
+      this.statements.insertRejectedBatch.run(eui, reason, payload.subarray(0, 1 << 20), now_ms)
       this.statements.pruneRejectedBatches.run(keep_max)
     })()
   }

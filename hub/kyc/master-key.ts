@@ -6,7 +6,7 @@ import type { RandomBytes } from '../../protocol/clock'
 import { loadOrCreateSecretFile } from '../keys'
 
 export const KYC_MASTER_KEY_FILE = 'kyc-master-key'
-export const MASTER_KEY_BYTES = 32
+const MASTER_KEY_BYTES = 32
 
 export function loadOrCreateKycMasterKey(dataDir: string, random: RandomBytes): Uint8Array {
   return loadOrCreateSecretFile(join(dataDir, KYC_MASTER_KEY_FILE), MASTER_KEY_BYTES, random)

@@ -21,7 +21,7 @@ import { DOCUMENT_STATUSES, type KycDocument, type KycStore } from './store'
 export const DOCUMENT_SIZE_MAX_BYTES = 5 * 1024 * 1024
 /** Documents one user may have, reviewed or not. */
 export const DOCUMENTS_PER_USER_MAX = 20
-export const DOCUMENT_KINDS = ['national_id', 'passport', 'driving_licence', 'proof_of_address', 'business_registration'] as const
+const DOCUMENT_KINDS = ['national_id', 'passport', 'driving_licence', 'proof_of_address', 'business_registration'] as const
 const DOCUMENT_ID_BYTES = 12
 const REASON_LENGTH_MAX = 500
 const REVIEW_BODY_LIMIT_BYTES = 4 * 1024
@@ -179,7 +179,7 @@ function uploadRoute(app: FastifyInstance, context: HubContext, documents: KycSt
     const id = `doc_${toHex(context.random(DOCUMENT_ID_BYTES))}`
     const sealed = sealDocument(masterKey(), id, content, context.random)
     const stored = documents.insert({
-      id, userId, kind: request.body.kind.value, mediaType, sizeBytes: content.length, uploadedAtMs: context.clock.nowMs(), ...sealed,
+      id, userId, kind: request.body.kind.value, mediaType, sizeBytes: content.length, uploadedAtMs: context.clock.now_ms(), ...sealed,
     }, DOCUMENTS_PER_USER_MAX)
     if (!stored) throw new HttpError(409, 'TOO_MANY_DOCUMENTS', `a user keeps at most ${DOCUMENTS_PER_USER_MAX} documents`)
     return reply.code(201).send(documentReply(documents.byId(id)!))
@@ -229,7 +229,7 @@ function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, us
         const status = decision === 'approve' ? 'approved' : 'rejected'
         const reason = request.body.reason ?? null
         const reviewed = documents.review(document.id, {
-          status, reason, reviewerUserId: callerOf(request).userId, reviewedAtMs: context.clock.nowMs(),
+          status, reason, reviewerUserId: callerOf(request).userId, reviewedAtMs: context.clock.now_ms(),
         })
         if (!reviewed) throw new HttpError(409, 'DOCUMENT_REVIEWED', `document ${document.id} was ${document.status} already`)
         const owner = users.byId(document.userId)!

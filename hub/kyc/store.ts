@@ -80,9 +80,9 @@ export class KycStore {
   }
 
   /** False, and nothing stored, when the user already has `documentsMax` documents. */
-  insert(document: NewKycDocument, documentsMax: number): boolean {
+  insert(document: NewKycDocument, documents_max: number): boolean {
     return this.db.transaction(() => {
-      if (this.statements.countOfUser.get(document.userId)!.count >= documentsMax) return false
+      if (this.statements.countOfUser.get(document.userId)!.count >= documents_max) return false
       this.statements.insert.run({ ...document, nonce: Buffer.from(document.nonce), ciphertext: Buffer.from(document.ciphertext) })
       return true
     })()

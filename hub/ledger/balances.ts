@@ -58,17 +58,17 @@ export function planBalances(
   const balancesMinor = new Map<string, number>()
   for (const [accountId, account] of accounts) {
     if (!ordinaryDeltaMinor.has(accountId) && !debtDeltaMinor.has(accountId)) continue
-    const ordinaryMinor = ordinaryDeltaMinor.get(accountId) ?? 0n
-    const afterOrdinaryMinor = BigInt(account.balanceMinor) + ordinaryMinor
-    const afterMinor = afterOrdinaryMinor + (debtDeltaMinor.get(accountId) ?? 0n)
-    if (account.kind !== 'external' && ordinaryMinor < 0n && afterOrdinaryMinor < 0n) {
+    const ordinary_minor = ordinaryDeltaMinor.get(accountId) ?? 0n
+    const afterOrdinary_minor = BigInt(account.balanceMinor) + ordinary_minor
+    const after_minor = afterOrdinary_minor + (debtDeltaMinor.get(accountId) ?? 0n)
+    if (account.kind !== 'external' && ordinary_minor < 0n && afterOrdinary_minor < 0n) {
       return refuse('INSUFFICIENT_FUNDS',
-        `account ${accountId} holds ${account.balanceMinor}, the transfer debits ${-ordinaryMinor}`)
+        `account ${accountId} holds ${account.balanceMinor}, the transfer debits ${-ordinary_minor}`)
     }
-    if (afterMinor > BigInt(Number.MAX_SAFE_INTEGER) || afterMinor < -BigInt(Number.MAX_SAFE_INTEGER)) {
+    if (after_minor > BigInt(Number.MAX_SAFE_INTEGER) || after_minor < -BigInt(Number.MAX_SAFE_INTEGER)) {
       return refuse('BALANCE_OVERFLOW', `account ${accountId} would leave the range of exact amounts`)
     }
-    balancesMinor.set(accountId, Number(afterMinor))
+    balancesMinor.set(accountId, Number(after_minor))
   }
   return { ok: true, balancesMinor }
 }

@@ -8,9 +8,9 @@ import type { HoldSplit } from './settle'
 import { POSTINGS_PER_TRANSFER_MAX, TRANSFERS_PER_BATCH_MAX } from './transfer'
 
 /** A request reads its postings' accounts, and a settlement also its two payee wallets and its currency's two system accounts. */
-export const BATCH_ACCOUNTS_MAX = TRANSFERS_PER_BATCH_MAX * (POSTINGS_PER_TRANSFER_MAX + 4)
-export const BATCH_HOLDS_MAX = TRANSFERS_PER_BATCH_MAX
-export const BATCH_FEE_SCHEDULES_MAX = TRANSFERS_PER_BATCH_MAX
+const BATCH_ACCOUNTS_MAX = TRANSFERS_PER_BATCH_MAX * (POSTINGS_PER_TRANSFER_MAX + 4)
+const BATCH_HOLDS_MAX = TRANSFERS_PER_BATCH_MAX
+const BATCH_FEE_SCHEDULES_MAX = TRANSFERS_PER_BATCH_MAX
 
 /** The rows as stored when the call began; the view asks once per id. */
 export interface LedgerReader {
@@ -66,14 +66,14 @@ export class BatchView {
 
   /** Moves the accounts to the balances a request's plan decided, checked against the schema's floor. */
   applyBalances(balancesMinor: ReadonlyMap<string, number>): void {
-    for (const [accountId, balanceMinor] of balancesMinor) {
+    for (const [accountId, balance_minor] of balancesMinor) {
       const account = this.accounts.get(accountId)
       assert(account != null, `account ${accountId} was read before its balance was planned`)
-      assert(Number.isSafeInteger(balanceMinor), `account ${accountId} keeps an exact balance`)
-      assert(balanceMinor >= 0 || KINDS_BELOW_ZERO.includes(account.kind),
+      assert(Number.isSafeInteger(balance_minor), `account ${accountId} keeps an exact balance`)
+      assert(balance_minor >= 0 || KINDS_BELOW_ZERO.includes(account.kind),
         `${account.kind} account ${accountId} does not go below zero`)
       if (!this.storedBalancesMinor.has(accountId)) this.storedBalancesMinor.set(accountId, account.balanceMinor)
-      this.accounts.set(accountId, { ...account, balanceMinor })
+      this.accounts.set(accountId, { ...account, balanceMinor: balance_minor })
     }
   }
 
@@ -91,8 +91,8 @@ export class BatchView {
   }
 
   balanceChanges(): BalanceChange[] {
-    return [...this.storedBalancesMinor].map(([accountId, storedMinor]) => ({
-      accountId, storedMinor, balanceMinor: this.accounts.get(accountId)!.balanceMinor,
+    return [...this.storedBalancesMinor].map(([accountId, stored_minor]) => ({
+      accountId, storedMinor: stored_minor, balanceMinor: this.accounts.get(accountId)!.balanceMinor,
     }))
   }
 
@@ -101,10 +101,10 @@ export class BatchView {
   }
 }
 
-function cached<T>(rows: Map<string, T | null>, id: string, rowsMax: number, read: () => T | undefined): T | undefined {
+function cached<T>(rows: Map<string, T | null>, id: string, rows_max: number, read: () => T | undefined): T | undefined {
   const known = rows.get(id)
   if (known !== undefined) return known ?? undefined
-  assert(rows.size < rowsMax, `a batch reads at most ${rowsMax} rows of a kind`)
+  assert(rows.size < rows_max, `a batch reads at most ${rows_max} rows of a kind`)
   const row = read() ?? null
   rows.set(id, row)
   return row ?? undefined

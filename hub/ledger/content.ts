@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { LedgerError } from './errors'
 import type { JsonValue } from './model'
 
-export const METADATA_DEPTH_MAX = 8
+const METADATA_DEPTH_MAX = 8
 export const METADATA_LENGTH_MAX_CHARS = 4_096
 
 /** JSON with object keys sorted at every level; refuses what JSON cannot carry exactly. */

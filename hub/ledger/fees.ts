@@ -45,7 +45,7 @@ export function feeScheduleProblem(schedule: FeeSchedule): LedgerError | undefin
   return undefined
 }
 
-export function assertFeeSchedule(schedule: FeeSchedule): void {
+function assertFeeSchedule(schedule: FeeSchedule): void {
   const problem = feeScheduleProblem(schedule)
   if (problem !== undefined) throw problem
 }
@@ -54,10 +54,10 @@ export function assertFeeSchedule(schedule: FeeSchedule): void {
  * fee = floor(amount × bps / 10000) + fixed, capped at the amount; owner = floor(fee × ownerBps / 10000);
  * platform = fee − owner; merchant = amount − fee. BigInt, because amount × 10000 overflows a double's exact range.
  */
-export function computeFee(amountMinor: number, schedule: FeeSchedule): FeeSplit {
-  assertAmountMinor(amountMinor)
+export function computeFee(amount_minor: number, schedule: FeeSchedule): FeeSplit {
+  assertAmountMinor(amount_minor)
   assertFeeSchedule(schedule)
-  const amount = BigInt(amountMinor)
+  const amount = BigInt(amount_minor)
   const whole = BigInt(BASIS_POINTS_WHOLE)
   const uncappedFee = (amount * BigInt(schedule.basisPoints)) / whole + BigInt(schedule.fixedMinor)
   const fee = uncappedFee < amount ? uncappedFee : amount
@@ -68,7 +68,7 @@ export function computeFee(amountMinor: number, schedule: FeeSchedule): FeeSplit
     platformShareMinor: Number(fee - ownerShare),
     merchantMinor: Number(amount - fee),
   }
-  assert(split.merchantMinor + split.ownerShareMinor + split.platformShareMinor === amountMinor,
+  assert(split.merchantMinor + split.ownerShareMinor + split.platformShareMinor === amount_minor,
     'the fee split adds up to the amount')
   assert(split.merchantMinor >= 0 && split.ownerShareMinor >= 0 && split.platformShareMinor >= 0,
     'no part of the fee split is negative')
@@ -80,12 +80,12 @@ export function feeScheduleInEffect(
   schedules: readonly FeeSchedule[],
   gatewayType: string,
   currency: string,
-  atMs: number,
+  at_ms: number,
 ): FeeSchedule | undefined {
   let chosen: FeeSchedule | undefined
   for (const schedule of schedules) {
     if (schedule.gatewayType !== gatewayType || schedule.currency !== currency) continue
-    if (schedule.effectiveFromMs > atMs) continue
+    if (schedule.effectiveFromMs > at_ms) continue
     if (chosen === undefined || schedule.version > chosen.version) chosen = schedule
   }
   return chosen

@@ -59,7 +59,7 @@ export interface TransferInput {
   readonly metadata?: Metadata
 }
 
-export interface Posting extends PostingInput {
+interface Posting extends PostingInput {
   readonly transferId: string
   readonly postingIndex: number
 }
@@ -79,7 +79,7 @@ export interface Transfer {
   readonly postings: readonly Posting[]
 }
 
-export const HOLD_STATUSES = ['active', 'revoked', 'released'] as const
+const HOLD_STATUSES = ['active', 'revoked', 'released'] as const
 export type HoldStatus = (typeof HOLD_STATUSES)[number]
 
 export interface VoucherHold {
@@ -104,8 +104,8 @@ export interface VoucherHold {
 
 /** What is still set aside for a voucher: limit − settled − released. */
 export function holdRemainingMinor(hold: VoucherHold): number {
-  const remainingMinor = hold.limitMinor - hold.settledMinor - hold.releasedMinor
-  assert(Number.isSafeInteger(remainingMinor) && remainingMinor >= 0,
+  const remaining_minor = hold.limitMinor - hold.settledMinor - hold.releasedMinor
+  assert(Number.isSafeInteger(remaining_minor) && remaining_minor >= 0,
     `hold ${hold.voucherId}: settled + released must not exceed the limit`)
-  return remainingMinor
+  return remaining_minor
 }

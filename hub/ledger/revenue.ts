@@ -6,7 +6,7 @@ import { LedgerError } from './errors'
 import { isIdentifier } from './ids'
 import type { LedgerStore, OwnerRevenueRow, RevenuePeriod } from './store'
 
-export const REVENUE_ROWS_MAX = 10_000
+const REVENUE_ROWS_MAX = 10_000
 
 export interface OwnerRevenueQuery {
   readonly ownerUserId?: string
@@ -30,7 +30,7 @@ export interface OwnerRevenueReport {
 export async function ownerRevenue(store: Pick<LedgerStore, 'ownerRevenue'>, query: OwnerRevenueQuery): Promise<OwnerRevenueReport> {
   const problem = revenueQueryProblem(query)
   if (problem !== undefined) throw new LedgerError('INVALID_QUERY', problem)
-  const rowsMax = query.rowsMax ?? REVENUE_ROWS_MAX
+  const rows_max = query.rowsMax ?? REVENUE_ROWS_MAX
   // One row more than asked tells whether the answer was cut short.
   const rows = await store.ownerRevenue({
     ownerUserId: query.ownerUserId ?? null,
@@ -38,9 +38,9 @@ export async function ownerRevenue(store: Pick<LedgerStore, 'ownerRevenue'>, que
     fromMs: query.fromMs,
     toMs: query.toMs,
     period: query.period,
-    rowsMax: rowsMax + 1,
+    rowsMax: rows_max + 1,
   })
-  return { rows: rows.slice(0, rowsMax), truncated: rows.length > rowsMax }
+  return { rows: rows.slice(0, rows_max), truncated: rows.length > rows_max }
 }
 
 function revenueQueryProblem(query: OwnerRevenueQuery): string | undefined {

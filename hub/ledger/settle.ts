@@ -25,11 +25,11 @@ export interface HoldSplit {
   readonly excessMinor: number
 }
 
-export function splitAgainstHold(amountMinor: number, holdRemainingMinor: number): HoldSplit {
-  assertAmountMinor(amountMinor, { allowZero: false })
-  assertAmountMinor(holdRemainingMinor)
-  const fromHoldMinor = Math.min(amountMinor, holdRemainingMinor)
-  return { fromHoldMinor, excessMinor: amountMinor - fromHoldMinor }
+export function splitAgainstHold(amount_minor: number, holdRemaining_minor: number): HoldSplit {
+  assertAmountMinor(amount_minor, { allowZero: false })
+  assertAmountMinor(holdRemaining_minor)
+  const fromHold_minor = Math.min(amount_minor, holdRemaining_minor)
+  return { fromHoldMinor: fromHold_minor, excessMinor: amount_minor - fromHold_minor }
 }
 
 /**
@@ -111,17 +111,17 @@ function feeCredits(input: {
   ]
 }
 
-function assertFeeSplit(amountMinor: number, fee: FeeSplit): void {
+function assertFeeSplit(amount_minor: number, fee: FeeSplit): void {
   assert(fee.merchantMinor >= 0 && fee.ownerShareMinor >= 0 && fee.platformShareMinor >= 0,
     'no part of a fee split is negative')
   assert(fee.ownerShareMinor + fee.platformShareMinor === fee.feeMinor, 'owner and platform shares make the fee')
-  assert(fee.merchantMinor + fee.feeMinor === amountMinor, 'the fee split is of this amount')
+  assert(fee.merchantMinor + fee.feeMinor === amount_minor, 'the fee split is of this amount')
 }
 
 function build(entries: ReadonlyArray<readonly [string, number, PostingRole]>): PostingInput[] {
   const postings: PostingInput[] = []
-  for (const [accountId, amountMinor, role] of entries) {
-    if (amountMinor !== 0) postings.push({ accountId, amountMinor, role })
+  for (const [accountId, amount_minor, role] of entries) {
+    if (amount_minor !== 0) postings.push({ accountId, amountMinor: amount_minor, role })
   }
   assertBalanced(postings)
   assert(postings.length >= 2, 'money moves between at least two accounts')

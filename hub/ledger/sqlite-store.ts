@@ -246,7 +246,7 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly reader: LedgerReader
 
   constructor(database: SqliteDatabase, options: SqliteLedgerStoreOptions) {
-    assert(typeof options.clock?.nowMs === 'function', 'the ledger needs a clock')
+    assert(typeof options.clock?.now_ms === 'function', 'the ledger needs a clock')
     this.clock = options.clock
     this.statements = prepareStatements(database)
     const transaction = database.transaction((work: () => unknown) => work())
@@ -273,7 +273,7 @@ export class SqliteLedgerStore implements LedgerStore {
         }
         throw new LedgerError('ACCOUNT_CONFLICT', `account ${input.id} exists with other fields`)
       }
-      this.statements.insertAccount.run(input.id, input.userId, 'wallet', input.currency, null, this.nowMs())
+      this.statements.insertAccount.run(input.id, input.userId, 'wallet', input.currency, null, this.now_ms())
       return this.readAccount(input.id)!
     })
   }
@@ -335,7 +335,7 @@ export class SqliteLedgerStore implements LedgerStore {
           `${schedule.gatewayType} ${schedule.currency} version ${schedule.version} is schedule ${sameVersion.id}`)
       }
       this.statements.insertFeeSchedule.run(schedule.id, schedule.gatewayType, schedule.currency, schedule.version,
-        schedule.basisPoints, schedule.fixedMinor, schedule.ownerShareBasisPoints, schedule.effectiveFromMs, this.nowMs())
+        schedule.basisPoints, schedule.fixedMinor, schedule.ownerShareBasisPoints, schedule.effectiveFromMs, this.now_ms())
       return 'applied'
     })
   }
@@ -377,7 +377,7 @@ export class SqliteLedgerStore implements LedgerStore {
     return holdOutcome(null, () => this.writing((): Settled => {
       const hold = this.requireHold(voucherId)
       if (hold.status !== 'active') return { status: 'exists', hold, transferId: null }
-      const changes = this.statements.updateHoldRevoke.run(this.nowMs(), voucherId).changes
+      const changes = this.statements.updateHoldRevoke.run(this.now_ms(), voucherId).changes
       assert(changes === 1, 'an active hold is revoked once')
       return { status: 'applied', hold: this.readHold(voucherId)!, transferId: null }
     }))
@@ -409,7 +409,7 @@ export class SqliteLedgerStore implements LedgerStore {
 
   async audit(): Promise<LedgerAudit> {
     return this.reading((): LedgerAudit => {
-      const rowsMax = AUDIT_ROWS_PER_CHECK_MAX
+      const rows_max = AUDIT_ROWS_PER_CHECK_MAX
       const s = this.statements
       return {
         currencies: s.auditCurrencies.all().map((row) => ({
@@ -418,16 +418,16 @@ export class SqliteLedgerStore implements LedgerStore {
           balanceSumMinor: big(row.balance_sum_minor),
           postingSumMinor: big(row.posting_sum_minor),
         })),
-        accountsOffPostings: s.auditAccountsOffPostings.all(rowsMax).map((row) => ({
+        accountsOffPostings: s.auditAccountsOffPostings.all(rows_max).map((row) => ({
           accountId: String(row.account_id), balanceMinor: big(row.balance_minor), postingSumMinor: big(row.posting_sum_minor),
         })),
-        accountsBelowDebt: s.auditAccountsBelowDebt.all(rowsMax).map((row) => ({
+        accountsBelowDebt: s.auditAccountsBelowDebt.all(rows_max).map((row) => ({
           accountId: String(row.account_id),
           kind: String(row.kind) as AccountKind,
           balanceMinor: big(row.balance_minor),
           debtMinor: big(row.debt_minor),
         })),
-        transfersMisrecorded: s.auditTransfers.all(rowsMax).map((row) => ({
+        transfersMisrecorded: s.auditTransfers.all(rows_max).map((row) => ({
           transferId: String(row.transfer_id),
           amountMinor: big(row.amount_minor),
           postingCount: Number(row.posting_count),
@@ -435,7 +435,7 @@ export class SqliteLedgerStore implements LedgerStore {
           creditSumMinor: big(row.credit_sum_minor),
           foreignCurrencyPostingCount: Number(row.foreign_currency_posting_count),
         })),
-        holdsMisrecorded: s.auditHolds.all(rowsMax).map((row) => ({
+        holdsMisrecorded: s.auditHolds.all(rows_max).map((row) => ({
           voucherId: String(row.voucher_id),
           limitMinor: big(row.limit_minor),
           settledMinor: big(row.settled_minor),
@@ -445,7 +445,7 @@ export class SqliteLedgerStore implements LedgerStore {
           holdPostingSumMinor: big(row.hold_posting_sum_minor),
           excessPostingSumMinor: big(row.excess_posting_sum_minor),
         })),
-        holdAccountsOffRemainders: s.auditHoldAccounts.all(rowsMax).map((row) => ({
+        holdAccountsOffRemainders: s.auditHoldAccounts.all(rows_max).map((row) => ({
           accountId: String(row.account_id),
           balanceMinor: big(row.balance_minor),
           openRemainderMinor: big(row.open_remainder_minor),
@@ -503,7 +503,7 @@ export class SqliteLedgerStore implements LedgerStore {
     }
     this.writeTransfer(view, transfer, requestSha256, planTransfer(view, transfer, true))
     this.statements.insertHold.run(input.voucherId, wallet.id, holdAccount.id, wallet.currency, input.limitMinor,
-      input.expiresAtMs, input.uploadDeadlineAtMs, this.nowMs())
+      input.expiresAtMs, input.uploadDeadlineAtMs, this.now_ms())
     this.writeChanges(view)
     return { status: 'applied', hold: this.readHold(input.voucherId)!, transferId }
   }
@@ -535,7 +535,7 @@ export class SqliteLedgerStore implements LedgerStore {
     // Both wallets are checked even when a zero share leaves one without a posting.
     requireWallet(view.account(input.merchantAccountId), input.merchantAccountId, hold.currency)
     requireWallet(view.account(input.ownerAccountId), input.ownerAccountId, hold.currency)
-    const remainingMinor = holdRemainingMinor(hold)
+    const remaining_minor = holdRemainingMinor(hold)
     const platform: AccountState = view.account(platformAccountId(hold.currency))
       ?? { id: platformAccountId(hold.currency), kind: 'platform', currency: hold.currency, balanceMinor: 0 }
     const transfer: TransferInput = {
@@ -549,7 +549,7 @@ export class SqliteLedgerStore implements LedgerStore {
       postings: settlementPostings({
         amountMinor: input.amountMinor,
         holdAccountId: hold.holdAccountId,
-        holdRemainingMinor: remainingMinor,
+        holdRemainingMinor: remaining_minor,
         customerAccountId: hold.walletAccountId,
         merchantAccountId: input.merchantAccountId,
         ownerAccountId: input.ownerAccountId,
@@ -562,7 +562,7 @@ export class SqliteLedgerStore implements LedgerStore {
     return decided(() => {
       this.ensureSystemAccounts(view, hold.currency)
       this.writeTransfer(view, transfer, requestSha256, balancesMinor)
-      const settled = view.settle(hold.voucherId, splitAgainstHold(input.amountMinor, remainingMinor))
+      const settled = view.settle(hold.voucherId, splitAgainstHold(input.amountMinor, remaining_minor))
       return { status: 'applied', hold: settled, transferId: input.transferId }
     })
   }
@@ -573,25 +573,25 @@ export class SqliteLedgerStore implements LedgerStore {
     const transferExists = this.statements.selectTransferContent.get(transferId) !== undefined
     if (hold.status === 'released') return { status: 'exists', hold, transferId: transferExists ? transferId : null }
     assert(!transferExists, 'a hold is released by one transfer, written with its release')
-    const nowMs = this.nowMs()
-    if (nowMs < hold.uploadDeadlineAtMs) {
+    const now_ms = this.now_ms()
+    if (now_ms < hold.uploadDeadlineAtMs) {
       throw new LedgerError('HOLD_NOT_DUE', `voucher ${voucherId} may still upload records until ${hold.uploadDeadlineAtMs}`)
     }
-    const remainingMinor = holdRemainingMinor(hold)
-    if (remainingMinor > 0) {
+    const remaining_minor = holdRemainingMinor(hold)
+    if (remaining_minor > 0) {
       const view = new BatchView(this.reader)
       const transfer: TransferInput = {
         id: transferId,
         kind: 'voucher_release',
         currency: hold.currency,
         voucherId,
-        postings: holdReleasePostings({ holdAccountId: hold.holdAccountId, walletAccountId: hold.walletAccountId, remainingMinor }),
+        postings: holdReleasePostings({ holdAccountId: hold.holdAccountId, walletAccountId: hold.walletAccountId, remainingMinor: remaining_minor }),
       }
       this.writeTransfer(view, transfer, contentSha256({ operation: 'release_hold', voucherId }), planTransfer(view, transfer, true))
       this.writeChanges(view)
     }
-    this.statements.updateHoldRelease.run(hold.releasedMinor + remainingMinor, nowMs, voucherId)
-    return { status: 'applied', hold: this.readHold(voucherId)!, transferId: remainingMinor > 0 ? transferId : null }
+    this.statements.updateHoldRelease.run(hold.releasedMinor + remaining_minor, now_ms, voucherId)
+    return { status: 'applied', hold: this.readHold(voucherId)!, transferId: remaining_minor > 0 ? transferId : null }
   }
 
   /** True if this exact request was applied before; a different request under the same id is a conflict. */
@@ -607,11 +607,11 @@ export class SqliteLedgerStore implements LedgerStore {
     view: BatchView, input: TransferInput, requestSha256: string, balancesMinor: ReadonlyMap<string, number>,
   ): void {
     assertBalanced(input.postings)
-    const amountMinor = transferAmountMinor(input.postings)
+    const amount_minor = transferAmountMinor(input.postings)
     const metadata = input.metadata === undefined ? null : canonicalJson(input.metadata)
     const s = this.statements
-    s.insertTransfer.run(input.id, input.kind, input.currency, amountMinor, input.gatewayEui ?? null,
-      input.voucherId ?? null, input.feeScheduleId ?? null, metadata, requestSha256, this.nowMs())
+    s.insertTransfer.run(input.id, input.kind, input.currency, amount_minor, input.gatewayEui ?? null,
+      input.voucherId ?? null, input.feeScheduleId ?? null, metadata, requestSha256, this.now_ms())
     input.postings.forEach((posting, index) => {
       s.insertPosting.run(input.id, index, posting.accountId, posting.amountMinor, posting.role)
     })
@@ -647,7 +647,7 @@ export class SqliteLedgerStore implements LedgerStore {
       assert(existing.kind === kind && existing.currency === currency, `account ${id} is the ${currency} ${kind} account`)
       return existing
     }
-    this.statements.insertAccount.run(id, null, kind, currency, null, this.nowMs())
+    this.statements.insertAccount.run(id, null, kind, currency, null, this.now_ms())
     return this.created(view, id)
   }
 
@@ -658,7 +658,7 @@ export class SqliteLedgerStore implements LedgerStore {
       assert(existing.kind === 'hold' && existing.walletAccountId === wallet.id, `account ${id} is the hold of ${wallet.id}`)
       return existing
     }
-    this.statements.insertAccount.run(id, wallet.userId, 'hold', wallet.currency, wallet.id, this.nowMs())
+    this.statements.insertAccount.run(id, wallet.userId, 'hold', wallet.currency, wallet.id, this.now_ms())
     return this.created(view, id)
   }
 
@@ -704,10 +704,10 @@ export class SqliteLedgerStore implements LedgerStore {
     return this.inTransaction(work) as T
   }
 
-  private nowMs(): number {
-    const nowMs = this.clock.nowMs()
-    assert(Number.isSafeInteger(nowMs) && nowMs >= 0, 'the clock reads whole milliseconds since 1970')
-    return nowMs
+  private now_ms(): number {
+    const now_ms = this.clock.now_ms()
+    assert(Number.isSafeInteger(now_ms) && now_ms >= 0, 'the clock reads whole milliseconds since 1970')
+    return now_ms
   }
 }
 

@@ -47,12 +47,12 @@ export function transferInputProblem(input: TransferInput): LedgerError | undefi
   return undefined
 }
 
-export function postingsProblem(postings: readonly PostingInput[]): LedgerError | undefined {
+function postingsProblem(postings: readonly PostingInput[]): LedgerError | undefined {
   if (!Array.isArray(postings)) return invalid('postings must be an array')
   if (postings.length < 2 || postings.length > POSTINGS_PER_TRANSFER_MAX) {
     return invalid(`a transfer has 2..${POSTINGS_PER_TRANSFER_MAX} postings, got ${postings.length}`)
   }
-  let sumMinor = 0n
+  let sum_minor = 0n
   for (const posting of postings) {
     if (typeof posting !== 'object' || posting === null) return invalid('a posting must be an object')
     if (!isIdentifier(posting.accountId)) return invalid(`bad account id ${JSON.stringify(posting.accountId)}`)
@@ -61,26 +61,26 @@ export function postingsProblem(postings: readonly PostingInput[]): LedgerError 
     }
     if (!POSTING_ROLES.includes(posting.role)) return invalid(`unknown posting role ${JSON.stringify(posting.role)}`)
     if (posting.role === 'excess' && posting.amountMinor > 0) return invalid('an excess posting debits the customer')
-    sumMinor += BigInt(posting.amountMinor)
+    sum_minor += BigInt(posting.amountMinor)
   }
-  if (sumMinor !== 0n) return new LedgerError('UNBALANCED_TRANSFER', `postings sum to ${sumMinor}, not zero`)
-  const amountMinor = creditsOf(postings)
-  if (amountMinor > BigInt(Number.MAX_SAFE_INTEGER)) return invalid('the transfer moves more than the largest exact amount')
+  if (sum_minor !== 0n) return new LedgerError('UNBALANCED_TRANSFER', `postings sum to ${sum_minor}, not zero`)
+  const amount_minor = creditsOf(postings)
+  if (amount_minor > BigInt(Number.MAX_SAFE_INTEGER)) return invalid('the transfer moves more than the largest exact amount')
   return undefined
 }
 
 /** The amount a transfer moves: the sum of its credits (equal to the sum of its debits). */
 export function transferAmountMinor(postings: readonly PostingInput[]): number {
-  const amountMinor = creditsOf(postings)
-  assert(amountMinor > 0n && amountMinor <= BigInt(Number.MAX_SAFE_INTEGER), 'a transfer moves a positive exact amount')
-  return Number(amountMinor)
+  const amount_minor = creditsOf(postings)
+  assert(amount_minor > 0n && amount_minor <= BigInt(Number.MAX_SAFE_INTEGER), 'a transfer moves a positive exact amount')
+  return Number(amount_minor)
 }
 
 /** Invariant kept on in production: the postings about to be written sum to zero. */
 export function assertBalanced(postings: readonly PostingInput[]): void {
-  let sumMinor = 0n
-  for (const posting of postings) sumMinor += BigInt(posting.amountMinor)
-  assert(sumMinor === 0n, `postings must sum to zero, got ${sumMinor}`)
+  let sum_minor = 0n
+  for (const posting of postings) sum_minor += BigInt(posting.amountMinor)
+  assert(sum_minor === 0n, `postings must sum to zero, got ${sum_minor}`)
 }
 
 /** What a retry of a plain transfer must repeat exactly. */
@@ -100,9 +100,9 @@ export function transferRequestSha256(input: TransferInput): string {
 }
 
 function creditsOf(postings: readonly PostingInput[]): bigint {
-  let creditsMinor = 0n
-  for (const posting of postings) if (posting.amountMinor > 0) creditsMinor += BigInt(posting.amountMinor)
-  return creditsMinor
+  let credits_minor = 0n
+  for (const posting of postings) if (posting.amountMinor > 0) credits_minor += BigInt(posting.amountMinor)
+  return credits_minor
 }
 
 function invalid(message: string): LedgerError {

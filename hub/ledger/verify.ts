@@ -3,7 +3,7 @@
 
 import type { LedgerAudit, LedgerStore } from './store'
 
-export type ViolationCode =
+type ViolationCode =
   | 'CURRENCY_NOT_ZERO'
   | 'BALANCE_NOT_POSTINGS'
   | 'BELOW_ZERO'
@@ -110,17 +110,17 @@ function transferViolations(transfer: LedgerAudit['transfersMisrecorded'][number
 function holdViolations(hold: LedgerAudit['holdsMisrecorded'][number]): Violation[] {
   const violations: Violation[] = []
   const { voucherId } = hold
-  const remainingMinor = hold.limitMinor - hold.settledMinor - hold.releasedMinor
-  if (remainingMinor < 0n) {
+  const remaining_minor = hold.limitMinor - hold.settledMinor - hold.releasedMinor
+  if (remaining_minor < 0n) {
     violations.push({
       code: 'HOLD_OVER_LIMIT', voucherId,
       message: `voucher ${voucherId}: settled ${hold.settledMinor} + released ${hold.releasedMinor} exceed the limit ${hold.limitMinor}`,
     })
   }
-  if (remainingMinor !== hold.holdPostingSumMinor) {
+  if (remaining_minor !== hold.holdPostingSumMinor) {
     violations.push({
       code: 'HOLD_REMAINDER_MISMATCH', voucherId,
-      message: `voucher ${voucherId}: ${remainingMinor} left by its terms, ${hold.holdPostingSumMinor} by its hold postings`,
+      message: `voucher ${voucherId}: ${remaining_minor} left by its terms, ${hold.holdPostingSumMinor} by its hold postings`,
     })
   }
   if (hold.excessMinor !== hold.excessPostingSumMinor) {
@@ -129,10 +129,10 @@ function holdViolations(hold: LedgerAudit['holdsMisrecorded'][number]): Violatio
       message: `voucher ${voucherId}: excess ${hold.excessMinor} recorded, ${hold.excessPostingSumMinor} posted`,
     })
   }
-  if (hold.status === 'released' && remainingMinor !== 0n) {
+  if (hold.status === 'released' && remaining_minor !== 0n) {
     violations.push({
       code: 'HOLD_RELEASED_NOT_EMPTY', voucherId,
-      message: `voucher ${voucherId} is released with ${remainingMinor} still held`,
+      message: `voucher ${voucherId} is released with ${remaining_minor} still held`,
     })
   }
   return violations

@@ -31,7 +31,7 @@ export interface ChainAtHub {
 }
 
 /** What can be judged from the frame alone, before any record arrived. */
-export function checkFrameAlone(frame: CommitmentFrame): FrameCheck | undefined {
+function checkFrameAlone(frame: CommitmentFrame): FrameCheck | undefined {
   if (frame.unsyncedCount > frame.gatewaySeq) {
     return mismatch('UNSYNCED_COUNT', `${frame.unsyncedCount} unsynced records in a chain of ${frame.gatewaySeq}`)
   }

@@ -14,7 +14,7 @@ import type { LoraSettings } from './settings'
  * Steps queued or going out at once. Past it a step is dropped and logged: its gateways are left
  * behind and walked through the list from their next report on, as when there is no connection.
  */
-export const LORA_DOWNLINK_STEPS_MAX = 1_024
+const LORA_DOWNLINK_STEPS_MAX = 1_024
 
 export interface RevocationDownlinksDependencies extends Pick<RevocationDownlinkDependencies, 'store' | 'hubKeys' | 'ed25519'> {
   readonly settings: Pick<LoraSettings, 'format' | 'downlinkPort' | 'catchUpDownlinksPerReport'>

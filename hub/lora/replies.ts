@@ -11,7 +11,7 @@ export const LORA_REPORTS_LISTED_MAX = 20
 
 const NULLABLE_NUMBER = { type: ['number', 'null'] } as const
 
-export const LORA_REPORT_SCHEMA = {
+const LORA_REPORT_SCHEMA = {
   type: 'object',
   required: ['receivedAt', 'fCnt', 'gatewaySeq', 'unsyncedCount', 'unsyncedAmountMinor', 'unsyncedAmount', 'currency',
     'headPrefix', 'frameTime', 'rssi', 'snr', 'check', 'mismatch', 'mismatchDetail', 'checkedAt'],
@@ -51,7 +51,7 @@ export const LORA_REPLY_SCHEMA = {
   },
 } as const
 
-export interface LoraReportReply {
+interface LoraReportReply {
   receivedAt: string
   fCnt: number
   gatewaySeq: number

@@ -76,7 +76,7 @@ export class LoraReports {
     for (const report of store.pendingReports(eui)) {
       const check = checkFrame(report.frame, store.chainAtHub(eui, report.frame))
       if (check.state === 'pending') continue
-      store.setCheck(report.id, check, clock.nowMs())
+      store.setCheck(report.id, check, clock.now_ms())
       if (check.state === 'mismatch') this.flag(eui, report.fCnt, check)
     }
   }
@@ -102,7 +102,7 @@ export class LoraReports {
       throw new LoraPathError('OLD_FRAME_COUNTER', `fCnt ${uplink.fCnt} of ${uplink.eui} is not beyond ${device.lastFCnt}`)
     }
     const check = checkFrame(frame, store.chainAtHub(uplink.eui, frame))
-    store.addReport(uplink, frame, check, clock.nowMs())
+    store.addReport(uplink, frame, check, clock.now_ms())
     if (check.state === 'mismatch') this.flag(uplink.eui, uplink.fCnt, check)
     this.deps.reported?.(uplink.eui)
     return check

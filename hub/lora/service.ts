@@ -17,9 +17,9 @@ import { LoraReports } from './reports'
 import type { LoraSettings } from './settings'
 import { LoraStore } from './store'
 
-export const LORA_CLIENT_ID = 'payall-hub-lora'
+const LORA_CLIENT_ID = 'payall-hub-lora'
 /** Each first-connection attempt; stop() waits at most this long for one in progress. */
-export const LORA_CONNECT_TIMEOUT_MS_DEFAULT = 5_000
+const LORA_CONNECT_TIMEOUT_MS_DEFAULT = 5_000
 
 export interface LoraPathDependencies {
   settings: LoraSettings

@@ -12,7 +12,7 @@ import type { LoraUplink } from './uplink'
 /** Reports kept per gateway; older ones go, except mismatches, which are flags. */
 export const LORA_REPORTS_KEPT_MAX = 100
 /** Mismatches kept per gateway: a misbehaving gateway cannot grow the table without bound. */
-export const LORA_MISMATCHES_KEPT_MAX = 1000
+const LORA_MISMATCHES_KEPT_MAX = 1000
 /** Reports rechecked at once when records arrive. */
 const PENDING_CHECKED_MAX = 1000
 
@@ -28,7 +28,7 @@ export interface StoredDevice extends LoraDevice {
   readonly chunkNext: number
 }
 
-export interface CatchUpProgress {
+interface CatchUpProgress {
   readonly serial: number
   /** The last voucher id of the chunks made so far ('' before the first). */
   readonly afterIdHex: string
@@ -185,15 +185,15 @@ export class LoraStore {
   }
 
   /** Stores a report and the device's new frame counter in one transaction, and trims the history. */
-  addReport(uplink: LoraUplink, frame: CommitmentFrame, check: FrameCheck, nowMs: number): number {
+  addReport(uplink: LoraUplink, frame: CommitmentFrame, check: FrameCheck, now_ms: number): number {
     const s = this.statements
     return this.db.transaction(() => {
-      s.upsertDevice.run({ eui: uplink.eui, devEui: uplink.devEui, deviceId: uplink.deviceId, fCnt: uplink.fCnt, timeS: frame.timeS, nowMs })
+      s.upsertDevice.run({ eui: uplink.eui, devEui: uplink.devEui, deviceId: uplink.deviceId, fCnt: uplink.fCnt, timeS: frame.timeS, nowMs: now_ms })
       const { lastInsertRowid } = s.insertReport.run({
         eui: uplink.eui, fCnt: uplink.fCnt, gatewaySeq: frame.gatewaySeq, unsyncedCount: frame.unsyncedCount,
         unsyncedAmountMinor: frame.unsyncedAmountMinor, currency: frame.currency, headPrefix: Buffer.from(frame.headPrefix),
-        timeS: frame.timeS, rssi: uplink.rssi ?? null, snr: uplink.snr ?? null, nowMs, ...checkColumns(check),
-        checkedAtMs: check.state === 'pending' ? null : nowMs,
+        timeS: frame.timeS, rssi: uplink.rssi ?? null, snr: uplink.snr ?? null, nowMs: now_ms, ...checkColumns(check),
+        checkedAtMs: check.state === 'pending' ? null : now_ms,
       })
       s.pruneReports.run(uplink.eui, uplink.eui, LORA_REPORTS_KEPT_MAX)
       s.pruneMismatches.run(uplink.eui, uplink.eui, LORA_MISMATCHES_KEPT_MAX)
@@ -216,8 +216,8 @@ export class LoraStore {
     return this.statements.pending.all(eui, contiguous, PENDING_CHECKED_MAX).map(reportOf)
   }
 
-  setCheck(id: number, check: FrameCheck, nowMs: number): void {
-    this.statements.setCheck.run({ id, nowMs, ...checkColumns(check) })
+  setCheck(id: number, check: FrameCheck, now_ms: number): void {
+    this.statements.setCheck.run({ id, nowMs: now_ms, ...checkColumns(check) })
   }
 
   /** What the IP side holds of a gateway's chain, as checkFrame needs it. */

@@ -21,7 +21,7 @@ export interface LoraUplink {
 }
 
 /** Uplink JSON is small; anything larger is refused unparsed. */
-export const UPLINK_JSON_BYTES_MAX = 64 * 1024
+const UPLINK_JSON_BYTES_MAX = 64 * 1024
 /** Radio gateways whose metadata is read per uplink. */
 const RX_INFO_MAX = 64
 
@@ -37,7 +37,7 @@ export function parseJsonObject(payload: Uint8Array): Record<string, unknown> {
   return value
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 

@@ -9,7 +9,7 @@ import type { LedgerStore } from '../ledger/store'
 import type { SqliteDatabase } from '../store/database'
 
 /** Account numbers one user may link. */
-export const LINKS_PER_USER_MAX = 10
+const LINKS_PER_USER_MAX = 10
 
 export type LinkKind = 'wallet' | 'bank'
 
@@ -37,12 +37,12 @@ export class AccountLinks {
   }
 
   /** An account number belongs to one user: 'taken' when it is someone else's. */
-  link(userId: string, accountNo: string, kind: LinkKind, nowMs: number): LinkOutcome {
+  link(userId: string, accountNo: string, kind: LinkKind, now_ms: number): LinkOutcome {
     return this.db.transaction((): LinkOutcome => {
       const existing = this.statements.byAccountNo.get(accountNo)
       if (existing !== undefined) return existing.user_id === userId ? 'exists' : 'taken'
       if (this.statements.countOfUser.get(userId)!.count >= LINKS_PER_USER_MAX) return 'full'
-      this.statements.insert.run(accountNo, userId, kind, nowMs)
+      this.statements.insert.run(accountNo, userId, kind, now_ms)
       return 'linked'
     })()
   }
@@ -111,14 +111,14 @@ export async function walletsOf(ledger: LedgerStore, userId: string): Promise<Ac
 
 export async function walletReply(ledger: LedgerStore, wallet: Account): Promise<WalletReply> {
   // Read, not ledger.holdAccount(): that one creates the hold account, and reading a balance writes nothing.
-  const holdMinor = (await ledger.account(holdAccountId(wallet.id)))?.balanceMinor ?? 0
+  const hold_minor = (await ledger.account(holdAccountId(wallet.id)))?.balanceMinor ?? 0
   return {
     id: wallet.id,
     currency: wallet.currency,
     balanceMinor: wallet.balanceMinor,
     balance: formatAmount(wallet.balanceMinor, wallet.currency),
-    holdMinor,
-    hold: formatAmount(holdMinor, wallet.currency),
+    holdMinor: hold_minor,
+    hold: formatAmount(hold_minor, wallet.currency),
   }
 }
 

@@ -15,7 +15,7 @@ import { paymentCodeMessage } from '../notify/message'
 import { TRANSACTION_STATUSES } from '../transactions/history'
 import { mobilePaymentTransferId } from '../transactions/ids'
 import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/replies'
-import { HISTORY_QUERY_PROPERTIES, historyWindowMs, pageSchema, type HistoryQuery } from '../transactions/schemas'
+import { HISTORY_QUERY_PROPERTIES, historyWindow_ms, pageSchema, type HistoryQuery } from '../transactions/schemas'
 import { settleWalletTransfer } from '../transactions/transfer'
 import { ROLES } from '../http/roles'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
@@ -171,10 +171,10 @@ function payRoute(app: FastifyInstance, context: HubContext, { users, payments }
     const { userId } = callerOf(request)
     const payer = users.byId(userId)!
     const currency = await payerCurrency(ledger, userId, request.body.currency)
-    const amountMinor = parseAmount(request.body.amount, currency, { allowZero: false })
+    const amount_minor = parseAmount(request.body.amount, currency, { allowZero: false })
     const payerAccount = await ledger.account(walletAccountId(userId, currency))
     if (payerAccount === undefined) throw new HttpError(409, 'NO_WALLET', `you have no ${currency} wallet`)
-    if (payerAccount.balanceMinor < amountMinor) {
+    if (payerAccount.balanceMinor < amount_minor) {
       throw new HttpError(409, 'INSUFFICIENT_FUNDS', `your ${currency} wallet holds ${formatAmount(payerAccount.balanceMinor, currency)}`)
     }
     // Only a proved number: a number anyone could type into their profile must not draw someone else's money.
@@ -184,18 +184,18 @@ function payRoute(app: FastifyInstance, context: HubContext, { users, payments }
 
     const id = `pay_${toHex(context.random(PAYMENT_ID_BYTES))}`
     const code = newPaymentCode(context.random)
-    const nowMs = clock.nowMs()
+    const now_ms = clock.now_ms()
     const stored = payments.insert({
       id, payerUserId: userId, payeeUserId: payee.id, payerAccountId: payerAccount.id, payeeAccountId: walletAccountId(payee.id, currency),
-      currency, amountMinor, codeSha256: paymentCodeHash(id, code), createdAtMs: nowMs, expiresAtMs: nowMs + PAYMENT_CODE_LIFETIME_MS,
+      currency, amountMinor: amount_minor, codeSha256: paymentCodeHash(id, code), createdAtMs: now_ms, expiresAtMs: now_ms + PAYMENT_CODE_LIFETIME_MS,
     })
     if (!stored) {
       throw new HttpError(409, 'CONFLICT', `you have ${OPEN_PAYMENTS_PER_PAYER_MAX} payments waiting for their code; confirm or let them expire`)
     }
     app.notifier.send(paymentCodeMessage(payer, code, {
-      amountMinor, currency, payeeName: payee.fullName, validMinutes: PAYMENT_CODE_LIFETIME_MS / 60_000,
+      amountMinor: amount_minor, currency, payeeName: payee.fullName, validMinutes: PAYMENT_CODE_LIFETIME_MS / 60_000,
     }))
-    return reply.code(202).send({ paymentId: id, status: 'awaiting_confirmation', expiresAt: new Date(nowMs + PAYMENT_CODE_LIFETIME_MS).toISOString() })
+    return reply.code(202).send({ paymentId: id, status: 'awaiting_confirmation', expiresAt: new Date(now_ms + PAYMENT_CODE_LIFETIME_MS).toISOString() })
   })
 }
 
@@ -212,7 +212,7 @@ function confirmRoute(app: FastifyInstance, context: HubContext, { payments }: H
     if (payment === undefined || payment.payerUserId !== userId) {
       throw new HttpError(404, 'NOT_FOUND', `you have no payment ${request.body.paymentId}`)
     }
-    const verdict = judgeConfirmation(payment, codeMatches(payment.id, request.body.code, payment.codeSha256), clock.nowMs())
+    const verdict = judgeConfirmation(payment, codeMatches(payment.id, request.body.code, payment.codeSha256), clock.now_ms())
     switch (verdict.kind) {
       case 'settled':
         return confirmReply(payment, payment.transferId!)
@@ -221,7 +221,7 @@ function confirmRoute(app: FastifyInstance, context: HubContext, { payments }: H
       case 'expired':
         throw new HttpError(409, 'PAYMENT_EXPIRED', `the code of payment ${payment.id} has expired; start the payment again`)
       case 'wrong_code': {
-        const counted = payments.recordWrongCode(payment.id, WRONG_CODES_MAX, clock.nowMs())
+        const counted = payments.recordWrongCode(payment.id, WRONG_CODES_MAX, clock.now_ms())
         if (counted === undefined) throw new HttpError(409, 'PAYMENT_CLOSED', `payment ${payment.id} is no longer waiting`)
         if (counted.status === 'cancelled') {
           throw new HttpError(409, 'PAYMENT_CANCELLED', `${WRONG_CODES_MAX} wrong codes: payment ${payment.id} is cancelled`)
@@ -236,7 +236,7 @@ function confirmRoute(app: FastifyInstance, context: HubContext, { payments }: H
           currency: payment.currency, amountMinor: payment.amountMinor,
           metadata: { channel: 'mobile', paymentId: payment.id, payerUserId: payment.payerUserId },
         })
-        payments.markSettled(payment.id, transferId, clock.nowMs())
+        payments.markSettled(payment.id, transferId, clock.now_ms())
         return confirmReply(payment, transferId)
       }
     }
@@ -265,8 +265,8 @@ function accountRoutes(app: FastifyInstance, context: HubContext, { devices, his
   }, async (request) => {
     const { page, pageSize, status } = request.query
     const { transactions, total } = history.ofUser({
-      userId: callerOf(request).userId, ...historyWindowMs(request.query), status,
-      offset: (page - 1) * pageSize, limit: pageSize, nowMs: clock.nowMs(),
+      userId: callerOf(request).userId, ...historyWindow_ms(request.query), status,
+      offset: (page - 1) * pageSize, limit: pageSize, nowMs: clock.now_ms(),
     })
     return { items: transactions.map(userTransactionReply), page, pageSize, total }
   })

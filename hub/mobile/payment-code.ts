@@ -38,10 +38,10 @@ export type ConfirmationVerdict =
 
 /** What a confirmation attempt does, from the payment's state, whether the code is right, and the time. Pure. */
 export function judgeConfirmation(
-  payment: { readonly status: PaymentStatus; readonly expiresAtMs: number }, codeIsRight: boolean, nowMs: number,
+  payment: { readonly status: PaymentStatus; readonly expiresAtMs: number }, codeIsRight: boolean, now_ms: number,
 ): ConfirmationVerdict {
   if (payment.status === 'settled') return codeIsRight ? { kind: 'settled' } : { kind: 'closed', status: 'settled' }
   if (payment.status === 'cancelled') return { kind: 'closed', status: 'cancelled' }
-  if (nowMs >= payment.expiresAtMs) return { kind: 'expired' }
+  if (now_ms >= payment.expiresAtMs) return { kind: 'expired' }
   return codeIsRight ? { kind: 'settle' } : { kind: 'wrong_code' }
 }

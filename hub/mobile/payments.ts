@@ -84,18 +84,18 @@ export class MobilePayments {
     return row === undefined ? undefined : fromRow(row)
   }
 
-  openCount(payerUserId: string, nowMs: number): number {
-    return this.statements.openOfPayer.get(payerUserId, nowMs)!.count
+  openCount(payerUserId: string, now_ms: number): number {
+    return this.statements.openOfPayer.get(payerUserId, now_ms)!.count
   }
 
   /** Counts a wrong code; undefined if the payment was no longer waiting. */
-  recordWrongCode(id: string, wrongCodesMax: number, nowMs: number): { wrongCodes: number; status: PaymentStatus } | undefined {
-    const row = this.statements.wrongCode.get({ id, wrongCodesMax, nowMs })
+  recordWrongCode(id: string, wrongCodes_max: number, now_ms: number): { wrongCodes: number; status: PaymentStatus } | undefined {
+    const row = this.statements.wrongCode.get({ id, wrongCodesMax: wrongCodes_max, nowMs: now_ms })
     return row === undefined ? undefined : { wrongCodes: row.wrong_codes, status: row.status }
   }
 
-  markSettled(id: string, transferId: string, nowMs: number): void {
-    this.statements.settled.run(transferId, nowMs, id)
+  markSettled(id: string, transferId: string, now_ms: number): void {
+    this.statements.settled.run(transferId, now_ms, id)
   }
 }
 

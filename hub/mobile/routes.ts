@@ -179,7 +179,7 @@ export const mobileAuthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
   }, async (request, reply) => {
     app.revokeAccessToken(request.user as AccessClaims)
     const refreshToken = request.body.refreshToken
-    if (refreshToken !== undefined) users.revokeRefreshToken(refreshTokenHash(refreshToken), callerOf(request).userId, context.clock.nowMs())
+    if (refreshToken !== undefined) users.revokeRefreshToken(refreshTokenHash(refreshToken), callerOf(request).userId, context.clock.now_ms())
     return reply.code(204).send()
   })
 
@@ -192,7 +192,7 @@ export const mobileAuthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     if (account !== undefined && (account.kind !== 'wallet' || account.userId !== userId)) {
       throw new HttpError(403, 'FORBIDDEN', `account ${accountNo} is not one of your wallets`)
     }
-    const outcome = links.link(userId, accountNo, account === undefined ? 'bank' : 'wallet', context.clock.nowMs())
+    const outcome = links.link(userId, accountNo, account === undefined ? 'bank' : 'wallet', context.clock.now_ms())
     if (outcome === 'taken') throw new HttpError(409, 'ACCOUNT_LINKED', `account ${accountNo} is linked to another user`)
     if (outcome === 'full') throw new HttpError(409, 'CONFLICT', 'you have linked as many accounts as a user may')
     return reply.code(outcome === 'linked' ? 201 : 200).send(accountLinkReply(links.byAccountNo(accountNo)!))

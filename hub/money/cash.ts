@@ -85,7 +85,7 @@ export const cashRoutes: FastifyPluginAsync<{ context: HubContext }> = async (ap
   async function moveCash(kind: CashKind, request: FastifyRequest<{ Body: CashBody }>, reply: FastifyReply) {
     const { accountId, idempotencyKey, reference } = request.body
     const currency = currencyByCode(request.body.currency).code
-    const amountMinor = parseAmount(request.body.amount, currency, { allowZero: false })
+    const amount_minor = parseAmount(request.body.amount, currency, { allowZero: false })
     const account = await ledger.account(accountId)
     if (account === undefined) throw new HttpError(404, 'UNKNOWN_ACCOUNT', `no account ${accountId}`)
     if (account.kind !== 'wallet') {
@@ -101,8 +101,8 @@ export const cashRoutes: FastifyPluginAsync<{ context: HubContext }> = async (ap
       kind,
       currency,
       postings: kind === 'cash_in'
-        ? cashInPostings({ externalAccountId, walletAccountId: accountId, amountMinor })
-        : cashOutPostings({ walletAccountId: accountId, externalAccountId, amountMinor }),
+        ? cashInPostings({ externalAccountId, walletAccountId: accountId, amountMinor: amount_minor })
+        : cashOutPostings({ walletAccountId: accountId, externalAccountId, amountMinor: amount_minor }),
       ...(reference === undefined ? {} : { metadata: { reference } }),
     }
     const [outcome] = await ledger.applyTransfers([transfer])
@@ -120,8 +120,8 @@ export const cashRoutes: FastifyPluginAsync<{ context: HubContext }> = async (ap
       kind,
       accountId,
       currency,
-      amountMinor,
-      amount: formatAmount(amountMinor, currency),
+      amountMinor: amount_minor,
+      amount: formatAmount(amount_minor, currency),
     }
     return reply.code(outcome.status === 'applied' ? 201 : 200).send(body)
   }

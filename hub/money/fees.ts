@@ -123,9 +123,9 @@ export const feesRoutes: FastifyPluginAsync<{ context: HubContext }> = async (ap
     if (body.fixedAmount !== undefined && body.fixedMinor !== undefined) {
       throw new HttpError(400, 'BAD_REQUEST', 'give the fixed fee as fixedAmount or as fixedMinor, not both')
     }
-    const fixedMinor = body.fixedAmount !== undefined ? parseAmount(body.fixedAmount, currency) : body.fixedMinor ?? 0
-    const effectiveFromMs = body.effectiveFrom === undefined ? context.clock.nowMs() : Date.parse(body.effectiveFrom)
-    if (!Number.isSafeInteger(effectiveFromMs)) {
+    const fixed_minor = body.fixedAmount !== undefined ? parseAmount(body.fixedAmount, currency) : body.fixedMinor ?? 0
+    const effectiveFrom_ms = body.effectiveFrom === undefined ? context.clock.now_ms() : Date.parse(body.effectiveFrom)
+    if (!Number.isSafeInteger(effectiveFrom_ms)) {
       throw new HttpError(400, 'BAD_REQUEST', `effectiveFrom is not a time: ${JSON.stringify(body.effectiveFrom)}`)
     }
 
@@ -138,9 +138,9 @@ export const feesRoutes: FastifyPluginAsync<{ context: HubContext }> = async (ap
       currency,
       version,
       basisPoints: body.basisPoints,
-      fixedMinor,
+      fixedMinor: fixed_minor,
       ownerShareBasisPoints: body.ownerShareBasisPoints,
-      effectiveFromMs,
+      effectiveFromMs: effectiveFrom_ms,
     }
     await ledger.addFeeSchedule(schedule)
     request.log.info({ feeScheduleId: schedule.id }, 'fee schedule added')

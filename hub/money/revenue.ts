@@ -9,10 +9,10 @@ import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { ownerRevenue } from '../ledger/revenue'
 import type { RevenuePeriod } from '../ledger/store'
-import { BEARER_SECURITY, DAY_MS, DAY_SCHEMA, IDENTIFIER_SCHEMA, callerOf, dayStartMs } from './wire'
+import { BEARER_SECURITY, DAY_MS, DAY_SCHEMA, IDENTIFIER_SCHEMA, callerOf, dayStart_ms } from './wire'
 
 /** Most rows in one reply; `truncated` says when more matched. */
-export const REVENUE_ROWS_PER_REPLY_MAX = 1_000
+const REVENUE_ROWS_PER_REPLY_MAX = 1_000
 
 interface RevenueQuery {
   period: RevenuePeriod
@@ -99,15 +99,15 @@ export const revenueRoutes: FastifyPluginAsync<{ context: HubContext }> = async 
         }
         ownerUserId = caller.userId
       }
-      const fromMs = dayStartMs(query.from, 'from')
-      const toMs = dayStartMs(query.to, 'to') + DAY_MS
-      if (fromMs >= toMs) throw new HttpError(400, 'BAD_REQUEST', 'from is a day no later than to')
+      const from_ms = dayStart_ms(query.from, 'from')
+      const to_ms = dayStart_ms(query.to, 'to') + DAY_MS
+      if (from_ms >= to_ms) throw new HttpError(400, 'BAD_REQUEST', 'from is a day no later than to')
 
       const report = await ownerRevenue(context.ledger, {
         ...(ownerUserId === undefined ? {} : { ownerUserId }),
         ...(query.gatewayEui === undefined ? {} : { gatewayEui: parseEui(query.gatewayEui) }),
-        fromMs,
-        toMs,
+        fromMs: from_ms,
+        toMs: to_ms,
         period: query.period,
         rowsMax: REVENUE_ROWS_PER_REPLY_MAX,
       })

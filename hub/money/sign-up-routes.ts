@@ -62,7 +62,7 @@ export const signUpRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cont
         fullName: request.body.fullName.trim(),
         role: 'customer',
         passwordHash: await context.passwords.hash(request.body.password),
-        createdAtMs: context.clock.nowMs(),
+        createdAtMs: context.clock.now_ms(),
       }
       // One transaction: a number refused (taken, too many codes) creates no account either.
       context.db.transaction(() => {

@@ -69,13 +69,13 @@ const verifySchema = {
 export const verifyRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
   app.get<{ Reply: VerifyReply }>('/ledger/verify',
     { schema: verifySchema, preValidation: [app.authenticate, requireRole('operator')] }, async () => {
-      const checkedAtMs = context.clock.nowMs()
+      const checkedAt_ms = context.clock.now_ms()
       // One audit serves both the verdict and the sums, so they describe the same snapshot.
       const audit = await context.ledger.audit()
       const { ok, violations } = checkAudit(audit)
       return {
         ok,
-        checkedAtMs,
+        checkedAtMs: checkedAt_ms,
         violations: [...violations],
         currencies: audit.currencies.map((row) => ({
           currency: row.currency,

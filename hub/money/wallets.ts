@@ -13,7 +13,7 @@ import type { LedgerStore } from '../ledger/store'
 import { ROLES } from '../http/roles'
 import { BEARER_SECURITY, CURRENCY_SCHEMA, IDENTIFIER_SCHEMA, MONEY_BODY_LIMIT_BYTES, callerOf, moneyRouteError } from './wire'
 
-export interface AccountReply {
+interface AccountReply {
   id: string
   kind: AccountKind
   userId: string | null
@@ -139,6 +139,6 @@ async function accountReply(ledger: LedgerStore, account: Account): Promise<Acco
   }
   if (account.kind !== 'wallet') return reply
   // Read, not ledger.holdAccount(): that one creates the hold account, and a GET writes nothing.
-  const holdMinor = (await ledger.account(holdAccountId(account.id)))?.balanceMinor ?? 0
-  return { ...reply, holdMinor, hold: formatAmount(holdMinor, account.currency) }
+  const hold_minor = (await ledger.account(holdAccountId(account.id)))?.balanceMinor ?? 0
+  return { ...reply, holdMinor: hold_minor, hold: formatAmount(hold_minor, account.currency) }
 }

@@ -53,13 +53,13 @@ export function callerOf(request: FastifyRequest): Caller {
 }
 
 /** Midnight UTC starting a 'YYYY-MM-DD' day, or 400 when no such day exists (2025-02-30). */
-export function dayStartMs(day: string, field: string): number {
+export function dayStart_ms(day: string, field: string): number {
   const [year, month, date] = day.split('-').map(Number) as [number, number, number]
-  const startMs = Date.UTC(year, month - 1, date)
-  if (!Number.isSafeInteger(startMs) || new Date(startMs).toISOString().slice(0, 10) !== day) {
+  const start_ms = Date.UTC(year, month - 1, date)
+  if (!Number.isSafeInteger(start_ms) || new Date(start_ms).toISOString().slice(0, 10) !== day) {
     throw new HttpError(400, 'BAD_REQUEST', `${field} is not a calendar day: ${JSON.stringify(day)}`)
   }
-  return startMs
+  return start_ms
 }
 
 /**

@@ -9,9 +9,9 @@ import type { GatewayPasswordRefusal, GatewayPasswordVerifier } from './gateway-
 export type BrokerIdentity = { readonly kind: 'hub' } | { readonly kind: 'gateway'; readonly eui: string }
 
 /** The CONNACK return codes (MQTT 3.1.1 §3.2.2.3) a refusal uses. */
-export const CONNACK_IDENTIFIER_REJECTED = 2
+const CONNACK_IDENTIFIER_REJECTED = 2
 export const CONNACK_SERVER_UNAVAILABLE = 3
-export const CONNACK_BAD_USERNAME_OR_PASSWORD = 4
+const CONNACK_BAD_USERNAME_OR_PASSWORD = 4
 export type ConnackRefusalCode =
   | typeof CONNACK_IDENTIFIER_REJECTED
   | typeof CONNACK_SERVER_UNAVAILABLE
@@ -29,7 +29,7 @@ export type ConnectRefusalReason =
   | 'BAD_HUB_PASSWORD'
   | GatewayPasswordRefusal
 
-export type ConnectDecision =
+type ConnectDecision =
   | { readonly ok: true; readonly identity: BrokerIdentity }
   | { readonly ok: false; readonly reason: ConnectRefusalReason; readonly returnCode: ConnackRefusalCode }
 
@@ -38,7 +38,7 @@ export interface HubCredentials {
   password: string
 }
 
-export interface ConnectAttempt {
+interface ConnectAttempt {
   clientId: string
   username: string | undefined
   password: Uint8Array | undefined

@@ -39,7 +39,7 @@ export interface RetainedBounds {
   bytes_max: number
 }
 
-export const QUEUE_BOUNDS_DEFAULT: QueueBounds = Object.freeze({
+const QUEUE_BOUNDS_DEFAULT: QueueBounds = Object.freeze({
   messagesPerGateway_max: 1_000,
   bytesPerGateway_max: 4 * 1024 * 1024,
   hubMessages_max: 10_000,
@@ -48,7 +48,7 @@ export const QUEUE_BOUNDS_DEFAULT: QueueBounds = Object.freeze({
   bytes_max: 128 * 1024 * 1024,
 })
 
-export const RETAINED_BOUNDS_DEFAULT: RetainedBounds = Object.freeze({
+const RETAINED_BOUNDS_DEFAULT: RetainedBounds = Object.freeze({
   messages_max: 100_000,
   bytes_max: 64 * 1024 * 1024,
 })
@@ -148,10 +148,10 @@ export class BoundedPersistence {
   private oldest: Entry | undefined
   private newest: Entry | undefined
   private queuedMessages = 0
-  private queuedBytes = 0
+  private queued_bytes = 0
   private droppedMessages = 0
   private readonly retainedBytesByTopic = new Map<string, number>()
-  private retainedBytes = 0
+  private retained_bytes = 0
 
   constructor(options: BoundedPersistenceOptions = {}) {
     this.queueBounds = { ...QUEUE_BOUNDS_DEFAULT, ...options.queue }
@@ -172,9 +172,9 @@ export class BoundedPersistence {
 
   stats(): PersistenceStats {
     return {
-      queued: { messages: this.queuedMessages, bytes: this.queuedBytes },
+      queued: { messages: this.queuedMessages, bytes: this.queued_bytes },
       dropped: this.droppedMessages,
-      retained: { messages: this.retainedBytesByTopic.size, bytes: this.retainedBytes },
+      retained: { messages: this.retainedBytesByTopic.size, bytes: this.retained_bytes },
     }
   }
 
@@ -191,24 +191,24 @@ export class BoundedPersistence {
 
   async storeRetained(packet: QueuedPacket): Promise<void> {
     const topic = packet.topic ?? ''
-    const previousBytes = this.retainedBytesByTopic.get(topic)
+    const previous_bytes = this.retainedBytesByTopic.get(topic)
     if (byteLength(packet.payload) === 0) {
-      if (previousBytes !== undefined) {
+      if (previous_bytes !== undefined) {
         this.retainedBytesByTopic.delete(topic)
-        this.retainedBytes -= previousBytes
+        this.retained_bytes -= previous_bytes
       }
       await this.delegate.storeRetained(packet)
       return
     }
     const bytes = packetBytes(packet)
-    const messages = this.retainedBytesByTopic.size + (previousBytes === undefined ? 1 : 0)
-    const total = this.retainedBytes - (previousBytes ?? 0) + bytes
+    const messages = this.retainedBytesByTopic.size + (previous_bytes === undefined ? 1 : 0)
+    const total = this.retained_bytes - (previous_bytes ?? 0) + bytes
     if (messages > this.retainedBounds.messages_max || total > this.retainedBounds.bytes_max) {
       this.onEvent({ kind: 'retained-refused', topic, bytes })
       return
     }
     this.retainedBytesByTopic.set(topic, bytes)
-    this.retainedBytes = total
+    this.retained_bytes = total
     await this.delegate.storeRetained(packet)
   }
 
@@ -346,7 +346,7 @@ export class BoundedPersistence {
         drop(queue.entries[0]!, 'client')
       }
     }
-    while (this.queuedMessages > this.queueBounds.messages_max || this.queuedBytes > this.queueBounds.bytes_max) {
+    while (this.queuedMessages > this.queueBounds.messages_max || this.queued_bytes > this.queueBounds.bytes_max) {
       drop(this.oldest!, 'total')
     }
     for (const bound of ['client', 'total'] as const) {
@@ -398,7 +398,7 @@ export class BoundedPersistence {
     else entry.newer.older = entry.older
     this.queuedMessages--
     this.reference(entry.packet.payload, -1)
-    assert(this.queuedMessages >= 0 && this.queuedBytes >= 0, 'queue totals stay whole')
+    assert(this.queuedMessages >= 0 && this.queued_bytes >= 0, 'queue totals stay whole')
   }
 
   private replacePacket(queue: ClientQueue, entry: Entry, packet: QueuedPacket): void {
@@ -417,9 +417,9 @@ export class BoundedPersistence {
     assert(references >= 0, 'a payload is released as often as it is held')
     if (references === 0) {
       this.payloadReferences.delete(payload)
-      this.queuedBytes -= byteLength(payload)
+      this.queued_bytes -= byteLength(payload)
     } else {
-      if (references === 1 && delta === 1) this.queuedBytes += byteLength(payload)
+      if (references === 1 && delta === 1) this.queued_bytes += byteLength(payload)
       this.payloadReferences.set(payload, references)
     }
   }

@@ -30,9 +30,9 @@ import { MqttError, isMqttError } from './errors'
 import type { GatewayPasswordVerifier } from './gateway-password'
 import { PacketSizeGuard } from './packet-size-guard'
 
-export const PACKET_BYTES_MAX_DEFAULT = 512 * 1024
-export const CONNECTIONS_MAX_DEFAULT = 10_000
-export const BROKER_CONNECT_TIMEOUT_MS_DEFAULT = 10_000
+const PACKET_BYTES_MAX_DEFAULT = 512 * 1024
+const CONNECTIONS_MAX_DEFAULT = 10_000
+const BROKER_CONNECT_TIMEOUT_MS_DEFAULT = 10_000
 
 export type BrokerEvent =
   | { readonly kind: 'listening'; readonly url: string }
@@ -175,18 +175,18 @@ function logErrors(aedes: Aedes, log: (event: BrokerEvent) => void): void {
 
 /** The options' limits, defaulted and checked: INVALID_OPTIONS for one out of range. */
 function checkedLimits(options: BrokerOptions): { packetBytesMax: number; connectionsMax: number; connectTimeout_ms: number } {
-  const packetBytesMax = options.packetBytesMax ?? PACKET_BYTES_MAX_DEFAULT
-  const connectionsMax = options.connectionsMax ?? CONNECTIONS_MAX_DEFAULT
+  const packet_bytes_max = options.packetBytesMax ?? PACKET_BYTES_MAX_DEFAULT
+  const connections_max = options.connectionsMax ?? CONNECTIONS_MAX_DEFAULT
   const connectTimeout_ms = options.connectTimeout_ms ?? BROKER_CONNECT_TIMEOUT_MS_DEFAULT
-  if (!Number.isSafeInteger(packetBytesMax) || packetBytesMax < 2) {
-    throw new MqttError('INVALID_OPTIONS', `packetBytesMax must be an integer >= 2, got ${packetBytesMax}`)
+  if (!Number.isSafeInteger(packet_bytes_max) || packet_bytes_max < 2) {
+    throw new MqttError('INVALID_OPTIONS', `packetBytesMax must be an integer >= 2, got ${packet_bytes_max}`)
   }
-  requirePositiveInteger(connectionsMax, 'connectionsMax')
+  requirePositiveInteger(connections_max, 'connectionsMax')
   requirePositiveInteger(connectTimeout_ms, 'connectTimeout_ms')
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65_535) {
     throw new MqttError('INVALID_OPTIONS', `port must be 0..65535, got ${options.port}`)
   }
-  return { packetBytesMax, connectionsMax, connectTimeout_ms }
+  return { packetBytesMax: packet_bytes_max, connectionsMax: connections_max, connectTimeout_ms }
 }
 
 /**
@@ -264,19 +264,19 @@ function accessHooks(
 
 /** The TCP side: each connection behind a packet size guard, at most connectionsMax at once, all kept in `sockets`. */
 function tcpServer(
-  aedes: Aedes, sockets: Set<Socket>, packetBytesMax: number, connectionsMax: number, log: (event: BrokerEvent) => void,
+  aedes: Aedes, sockets: Set<Socket>, packet_bytes_max: number, connections_max: number, log: (event: BrokerEvent) => void,
 ): Server {
   const server = createServer((socket) => {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
     try {
-      aedes.handle(new PacketSizeGuard(socket, packetBytesMax))
+      aedes.handle(new PacketSizeGuard(socket, packet_bytes_max))
     } catch (error) {
       log({ kind: 'broker-error', message: `could not take a connection: ${describe(error)}` })
       socket.destroy()
     }
   })
-  server.maxConnections = connectionsMax
+  server.maxConnections = connections_max
   server.on('drop', (dropped) => log({ kind: 'connection-dropped', remoteAddress: dropped?.remoteAddress }))
   server.on('error', (error) => log({ kind: 'broker-error', message: describe(error) }))
   return server

@@ -66,13 +66,13 @@ export class GatewayPasswordVerifier {
     if (parsed === null) return refuse('MALFORMED')
     const { time, nonce, signature } = parsed
 
-    const nowMs = this.clock.nowMs()
-    assert(Number.isSafeInteger(nowMs), 'the clock returns integer milliseconds')
+    const now_ms = this.clock.now_ms()
+    assert(Number.isSafeInteger(now_ms), 'the clock returns integer milliseconds')
     // Nonces are forgotten once the latest clock reading puts them out of the window; measuring
     // the lower bound from that same high-water mark keeps a clock stepping back from reopening them.
-    const highestNowMs = this.seenNonces.observeClock(nowMs)
-    const timeMs = parsed.timeMs
-    if (timeMs === undefined || timeMs > nowMs + this.window_ms || timeMs < highestNowMs - this.window_ms) {
+    const highestNow_ms = this.seenNonces.observeClock(now_ms)
+    const time_ms = parsed.timeMs
+    if (time_ms === undefined || time_ms > now_ms + this.window_ms || time_ms < highestNow_ms - this.window_ms) {
       return refuse('EXPIRED')
     }
 
@@ -82,7 +82,7 @@ export class GatewayPasswordVerifier {
 
     // Only signed nonces are remembered, so nobody without a gateway key can fill the store.
     if (this.seenNonces.has(eui, nonce)) return refuse('REPLAYED')
-    if (!this.seenNonces.add(eui, nonce, timeMs + this.window_ms)) return refuse('OVERLOADED')
+    if (!this.seenNonces.add(eui, nonce, time_ms + this.window_ms)) return refuse('OVERLOADED')
     return { ok: true }
   }
 

@@ -22,13 +22,13 @@ import { sharedSubscriptionFilter } from './topic-filter'
 
 export const RECONNECT_INITIAL_MS_DEFAULT = 1_000
 export const RECONNECT_MAX_MS_DEFAULT = 30_000
-export const CONNECT_TIMEOUT_MS_DEFAULT = 30_000
-export const HANDLER_WAIT_MS_DEFAULT = 10_000
-export const CLOSE_TIMEOUT_MS_DEFAULT = 5_000
-export const PUBLISHES_IN_FLIGHT_MAX_DEFAULT = 10_000
-export const INBOUND_QUEUE_MESSAGES_MAX_DEFAULT = 1_000
-export const INBOUND_QUEUE_BYTES_MAX_DEFAULT = 32 * 1024 * 1024
-export const KEEPALIVE_S_DEFAULT = 30
+const CONNECT_TIMEOUT_MS_DEFAULT = 30_000
+const HANDLER_WAIT_MS_DEFAULT = 10_000
+const CLOSE_TIMEOUT_MS_DEFAULT = 5_000
+const PUBLISHES_IN_FLIGHT_MAX_DEFAULT = 10_000
+const INBOUND_QUEUE_MESSAGES_MAX_DEFAULT = 1_000
+const INBOUND_QUEUE_BYTES_MAX_DEFAULT = 32 * 1024 * 1024
+const KEEPALIVE_S_DEFAULT = 30
 /**
  * mqtt.js's own reconnect interval, set beyond any backoff (the most a Node timer takes): the hub
  * client reconnects on its Clock first, and this only stands behind it.
@@ -82,7 +82,7 @@ export interface HubClientOptions {
   inboundQueueBytesMax?: number
 }
 
-export interface PublishOptions {
+interface PublishOptions {
   retain?: boolean
   qos?: 0 | 1
 }
@@ -114,7 +114,7 @@ interface Inbound {
   readonly stream: Stream
 }
 
-export class MqttHubClient implements HubClient {
+class MqttHubClient implements HubClient {
   private readonly client: MqttClient
   private readonly subscriptions: Subscriptions
   private readonly inbound: InboundQueue<Inbound>

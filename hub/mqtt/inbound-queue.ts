@@ -15,8 +15,8 @@ export class InboundQueue<Message> {
    * `messagesMax`: messages waiting or being handled at once (the broker's Receive Maximum under
    * MQTT 5); `bytesMax`: payload bytes waiting. `handle` settles each message itself: it must not reject.
    */
-  constructor(messagesMax: number, readonly bytesMax: number, private readonly handle: (message: Message) => Promise<void>) {
-    this.jobs = new SerialQueue(messagesMax, 'the inbound queue')
+  constructor(messages_max: number, readonly bytes_max: number, private readonly handle: (message: Message) => Promise<void>) {
+    this.jobs = new SerialQueue(messages_max, 'the inbound queue')
   }
 
   /** Messages waiting or being handled. */
@@ -33,7 +33,7 @@ export class InboundQueue<Message> {
    * Returns false, and queues nothing, when that would pass either bound.
    */
   offer(message: Message, bytes: number): boolean {
-    if (this.jobs.length >= this.jobs.jobsMax || this.bytesWaiting + bytes > this.bytesMax) return false
+    if (this.jobs.length >= this.jobs.jobs_max || this.bytesWaiting + bytes > this.bytes_max) return false
     this.bytesWaiting += bytes
     this.lastJob = this.jobs.run(() => {
       this.bytesWaiting -= bytes

@@ -21,14 +21,14 @@ export type FrameScanVerdict =
 export class MqttFrameScanner {
   private state: 'type' | 'length' | 'body' = 'type'
   private remainingLength = 0
-  private lengthBytes = 0
+  private length_bytes = 0
   private bodyBytesLeft = 0
   private verdict: FrameScanVerdict = { ok: true }
 
-  constructor(readonly packetBytesMax: number) {
+  constructor(readonly packet_bytes_max: number) {
     // The smallest useful bound still admits a 2-byte PINGREQ.
-    if (!Number.isSafeInteger(packetBytesMax) || packetBytesMax < 2) {
-      throw new MqttError('INVALID_OPTIONS', `packetBytesMax must be an integer >= 2, got ${packetBytesMax}`)
+    if (!Number.isSafeInteger(packet_bytes_max) || packet_bytes_max < 2) {
+      throw new MqttError('INVALID_OPTIONS', `packetBytesMax must be an integer >= 2, got ${packet_bytes_max}`)
     }
   }
 
@@ -40,19 +40,19 @@ export class MqttFrameScanner {
           index++
           this.state = 'length'
           this.remainingLength = 0
-          this.lengthBytes = 0
+          this.length_bytes = 0
           break
         case 'length': {
           const byte = chunk[index++]!
-          this.remainingLength += (byte & 0x7f) * 128 ** this.lengthBytes
-          this.lengthBytes++
+          this.remainingLength += (byte & 0x7f) * 128 ** this.length_bytes
+          this.length_bytes++
           if ((byte & 0x80) !== 0) {
-            if (this.lengthBytes === REMAINING_LENGTH_BYTES_MAX) this.verdict = { ok: false, code: 'MALFORMED_PACKET' }
+            if (this.length_bytes === REMAINING_LENGTH_BYTES_MAX) this.verdict = { ok: false, code: 'MALFORMED_PACKET' }
             break
           }
-          const packetBytes = 1 + this.lengthBytes + this.remainingLength
-          if (packetBytes > this.packetBytesMax) {
-            this.verdict = { ok: false, code: 'PACKET_TOO_LARGE', packetBytes }
+          const packet_bytes = 1 + this.length_bytes + this.remainingLength
+          if (packet_bytes > this.packet_bytes_max) {
+            this.verdict = { ok: false, code: 'PACKET_TOO_LARGE', packetBytes: packet_bytes }
             break
           }
           this.bodyBytesLeft = this.remainingLength
@@ -82,10 +82,10 @@ export class PacketSizeGuard extends Duplex {
 
   constructor(
     private readonly socket: Socket,
-    packetBytesMax: number,
+    packet_bytes_max: number,
   ) {
     super({ allowHalfOpen: false })
-    this.scanner = new MqttFrameScanner(packetBytesMax)
+    this.scanner = new MqttFrameScanner(packet_bytes_max)
     socket.on('data', (chunk: Buffer) => this.onSocketData(chunk))
     socket.on('end', () => this.push(null))
     socket.on('error', (error) => this.destroy(error))
@@ -115,7 +115,7 @@ export class PacketSizeGuard extends Duplex {
     if (!verdict.ok) {
       const message =
         verdict.code === 'PACKET_TOO_LARGE'
-          ? `a ${verdict.packetBytes}-byte packet exceeds the ${this.scanner.packetBytesMax}-byte limit`
+          ? `a ${verdict.packetBytes}-byte packet exceeds the ${this.scanner.packet_bytes_max}-byte limit`
           : 'the remaining length is longer than 4 bytes'
       this.destroy(new MqttError(verdict.code, message))
       return

@@ -10,7 +10,7 @@ import { assert } from '../../protocol/errors'
 import type { SqliteDatabase } from '../store/database'
 import { MqttError } from './errors'
 
-export const SEEN_NONCES_MAX_DEFAULT = 100_000
+const SEEN_NONCES_MAX_DEFAULT = 100_000
 
 export interface SeenNoncesOptions {
   /** Nonces remembered at most; past it, add() refuses. */
@@ -26,7 +26,7 @@ interface PendingNonce {
 }
 
 export class SeenNonces {
-  readonly entriesMax: number
+  readonly entries_max: number
   private readonly schedule: (commit: () => void) => void
   private readonly statements: ReturnType<typeof prepareStatements>
   private readonly commitTransaction: () => { inserted: number; evicted: number }
@@ -34,30 +34,30 @@ export class SeenNonces {
   private waiting: Array<(error: Error | undefined) => void> = []
   private commitScheduled = false
   private storedCount: number
-  private highestNowMs: number
+  private highestNow_ms: number
 
   constructor(db: SqliteDatabase, options: SeenNoncesOptions = {}) {
-    this.entriesMax = options.entriesMax ?? SEEN_NONCES_MAX_DEFAULT
-    if (!Number.isSafeInteger(this.entriesMax) || this.entriesMax <= 0) {
-      throw new MqttError('INVALID_OPTIONS', `entriesMax must be a positive integer, got ${this.entriesMax}`)
+    this.entries_max = options.entriesMax ?? SEEN_NONCES_MAX_DEFAULT
+    if (!Number.isSafeInteger(this.entries_max) || this.entries_max <= 0) {
+      throw new MqttError('INVALID_OPTIONS', `entriesMax must be a positive integer, got ${this.entries_max}`)
     }
     // A turn of the event loop, not a time: kept off the hub's Clock, so nonces are committed whatever a manual clock does.
     this.schedule = options.schedule ?? (commit => setImmediate(commit))
     this.statements = prepareStatements(db)
     this.storedCount = db.prepare<[], number>('SELECT count(*) FROM mqtt_password_nonces').pluck().get()!
-    this.highestNowMs = db.prepare<[], number>('SELECT highest_now_ms FROM mqtt_password_clock WHERE id = 1').pluck().get()
+    this.highestNow_ms = db.prepare<[], number>('SELECT highest_now_ms FROM mqtt_password_clock WHERE id = 1').pluck().get()
       ?? Number.NEGATIVE_INFINITY
     // Expired nonces out with the clock reading that expired them, and the pending ones that are
     // still live in, at once: a nonce is never forgotten without the reading that keeps it refused.
     this.commitTransaction = db.transaction((): { inserted: number; evicted: number } => {
       let evicted = 0
-      if (this.highestNowMs !== Number.NEGATIVE_INFINITY) {
-        this.statements.saveClock.run(this.highestNowMs)
-        evicted = this.statements.evict.run(this.highestNowMs).changes
+      if (this.highestNow_ms !== Number.NEGATIVE_INFINITY) {
+        this.statements.saveClock.run(this.highestNow_ms)
+        evicted = this.statements.evict.run(this.highestNow_ms).changes
       }
       let inserted = 0
       for (const { eui, nonce, expiresAtMs } of this.pending.values()) {
-        if (expiresAtMs < this.highestNowMs) continue
+        if (expiresAtMs < this.highestNow_ms) continue
         this.statements.insert.run(eui, nonce, expiresAtMs)
         inserted++
       }
@@ -75,29 +75,29 @@ export class SeenNonces {
    * Nonces are forgotten once it puts them out of the window, so the window's lower edge is
    * measured from it too: a clock set back does not reopen them.
    */
-  observeClock(nowMs: number): number {
-    this.highestNowMs = Math.max(this.highestNowMs, nowMs)
-    return this.highestNowMs
+  observeClock(now_ms: number): number {
+    this.highestNow_ms = Math.max(this.highestNow_ms, now_ms)
+    return this.highestNow_ms
   }
 
   /** Whether the nonce was added and has not expired by the high-water mark. */
   has(eui: string, nonce: Uint8Array): boolean {
     const pending = this.pending.get(pendingKey(eui, nonce))
-    if (pending !== undefined && pending.expiresAtMs >= this.highestNowMs) return true
-    const liveFromMs = Number.isFinite(this.highestNowMs) ? this.highestNowMs : Number.MIN_SAFE_INTEGER
-    return this.statements.has.get(eui, Buffer.from(nonce), liveFromMs) !== undefined
+    if (pending !== undefined && pending.expiresAtMs >= this.highestNow_ms) return true
+    const liveFrom_ms = Number.isFinite(this.highestNow_ms) ? this.highestNow_ms : Number.MIN_SAFE_INTEGER
+    return this.statements.has.get(eui, Buffer.from(nonce), liveFrom_ms) !== undefined
   }
 
   /**
    * Remembers a nonce not seen before until expiresAtMs. False, and nothing remembered, when full
    * of nonces that are still live: the caller refuses rather than forget one that could be replayed.
    */
-  add(eui: string, nonce: Uint8Array, expiresAtMs: number): boolean {
+  add(eui: string, nonce: Uint8Array, expiresAt_ms: number): boolean {
     assert(!this.has(eui, nonce), 'a nonce is added once')
     // Expired nonces leave at each commit; when full, commit now to make what room there is.
-    if (this.size >= this.entriesMax) this.commit()
-    if (this.size >= this.entriesMax) return false
-    this.pending.set(pendingKey(eui, nonce), { eui, nonce: Buffer.from(nonce), expiresAtMs })
+    if (this.size >= this.entries_max) this.commit()
+    if (this.size >= this.entries_max) return false
+    this.pending.set(pendingKey(eui, nonce), { eui, nonce: Buffer.from(nonce), expiresAtMs: expiresAt_ms })
     return true
   }
 

@@ -7,7 +7,7 @@ import type { Cancel, Clock } from '../../protocol/clock'
 import { MqttError } from './errors'
 import { topicMatchesFilter } from './topic-filter'
 
-export const SUBSCRIPTIONS_MAX = 64
+const SUBSCRIPTIONS_MAX = 64
 
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void | Promise<void>
 

@@ -3,8 +3,8 @@
 
 import { ConfigError } from '../config'
 
-export type EmailAdapterName = 'console' | 'smtp'
-export type SmsAdapterName = 'console' | 'twilio'
+type EmailAdapterName = 'console' | 'smtp'
+type SmsAdapterName = 'console' | 'twilio'
 
 export interface TwilioConfig {
   readonly accountSid: string
@@ -56,7 +56,7 @@ export const NOTIFY_CONFIG_DEFAULT: NotifyConfig = Object.freeze({
 })
 
 /** The variables parseNotifyConfig reads, for --help and the README. */
-export const NOTIFY_ENVIRONMENT = {
+const NOTIFY_ENVIRONMENT = {
   PAYALL_NOTIFY_EMAIL: `console | smtp (default ${NOTIFY_CONFIG_DEFAULT.email})`,
   PAYALL_NOTIFY_SMS: `console | twilio (default ${NOTIFY_CONFIG_DEFAULT.sms})`,
   PAYALL_SMTP_URL: 'smtp[s]://user:password@host:port, needed by smtp',

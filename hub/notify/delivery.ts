@@ -9,7 +9,7 @@ import type { Outbox } from './outbox'
 import { DeliveryError, type DeliveryAdapter } from './adapters/adapter'
 
 /** Most messages one drain looks at; the rest wait for the next. */
-export const DUE_PER_DRAIN_MAX = 100
+const DUE_PER_DRAIN_MAX = 100
 
 export interface DeliveryReport {
   sent: number
@@ -43,18 +43,18 @@ export class Dispatcher {
 
   private async drain(): Promise<DeliveryReport> {
     const report: DeliveryReport = { sent: 0, retried: 0, failed: 0 }
-    for (const message of this.outbox.due(this.clock.nowMs(), DUE_PER_DRAIN_MAX)) {
+    for (const message of this.outbox.due(this.clock.now_ms(), DUE_PER_DRAIN_MAX)) {
       const attempts = message.attempts + 1
       try {
         const { providerId } = await this.adapters[message.channel].send(message)
-        this.outbox.markSent(message.id, attempts, providerId, this.clock.nowMs())
+        this.outbox.markSent(message.id, attempts, providerId, this.clock.now_ms())
         report.sent++
       } catch (error) {
         const permanent = error instanceof DeliveryError && error.permanent
         const reason = (error as Error).message ?? String(error)
-        const next = afterFailure(attempts, permanent, this.clock.nowMs(), this.policy)
+        const next = afterFailure(attempts, permanent, this.clock.now_ms(), this.policy)
         if (next.status === 'failed') {
-          this.outbox.markFailed(message.id, attempts, this.clock.nowMs(), reason)
+          this.outbox.markFailed(message.id, attempts, this.clock.now_ms(), reason)
           report.failed++
           this.log.warn({ notificationId: message.id, kind: message.kind, attempts, reason }, 'notification failed; kept in the outbox')
         } else {

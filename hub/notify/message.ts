@@ -7,7 +7,7 @@ import type { User } from '../users/store'
 
 export type Channel = 'email' | 'sms'
 
-export const MESSAGE_KINDS = ['password_reset', 'order_placed', 'order_decided', 'payment_code', 'document_reviewed', 'phone_code'] as const
+const MESSAGE_KINDS = ['password_reset', 'order_placed', 'order_decided', 'payment_code', 'document_reviewed', 'phone_code'] as const
 export type MessageKind = (typeof MESSAGE_KINDS)[number]
 
 export interface OutgoingMessage {
@@ -41,10 +41,10 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
  * become single), cut to `lengthMax` characters. Whatever it holds reads as a quotation, never as the hub's words;
  * the routes refuse unprintable text, and any stored before they did is shown as U+FFFD.
  */
-export function quoted(text: string, lengthMax: number): string {
+export function quoted(text: string, length_max: number): string {
   const line = withUnprintableReplaced(text).replace(/\s+/gu, ' ').trim().replace(DOUBLE_QUOTES, "'")
   const characters = Array.from(graphemes.segment(line), (segment) => segment.segment)
-  const cut = characters.length > lengthMax ? `${characters.slice(0, lengthMax - 1).join('').trimEnd()}…` : line
+  const cut = characters.length > length_max ? `${characters.slice(0, length_max - 1).join('').trimEnd()}…` : line
   return `\u201C${RIGHT_TO_LEFT.test(cut) ? `\u2068${cut}\u2069` : cut}\u201D`
 }
 

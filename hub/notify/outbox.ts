@@ -67,13 +67,13 @@ export class Outbox {
     }
   }
 
-  enqueue(id: string, message: OutgoingMessage, nowMs: number): void {
+  enqueue(id: string, message: OutgoingMessage, now_ms: number): void {
     if (message.subject.length > SUBJECT_LENGTH_MAX || message.body.length > BODY_LENGTH_MAX) {
       throw new RangeError(`a ${message.kind} message is over ${SUBJECT_LENGTH_MAX}/${BODY_LENGTH_MAX} characters`)
     }
     this.statements.insert.run({
       id, channel: message.channel, recipient: message.recipient, kind: message.kind, subject: message.subject,
-      body: message.body, sensitive: message.sensitive ? 1 : 0, userId: message.userId, nowMs,
+      body: message.body, sensitive: message.sensitive ? 1 : 0, userId: message.userId, nowMs: now_ms,
     })
   }
 
@@ -83,20 +83,20 @@ export class Outbox {
   }
 
   /** Up to `limit` pending messages whose next attempt is due, the longest waiting first. */
-  due(nowMs: number, limit: number): OutboxMessage[] {
-    return this.statements.due.all(nowMs, limit).map(fromRow)
+  due(now_ms: number, limit: number): OutboxMessage[] {
+    return this.statements.due.all(now_ms, limit).map(fromRow)
   }
 
-  markSent(id: string, attempts: number, providerId: string | null, nowMs: number): void {
-    this.statements.sent.run(attempts, providerId, nowMs, id)
+  markSent(id: string, attempts: number, providerId: string | null, now_ms: number): void {
+    this.statements.sent.run(attempts, providerId, now_ms, id)
   }
 
-  markRetry(id: string, attempts: number, nextAttemptAtMs: number, error: string): void {
-    this.statements.retry.run(attempts, nextAttemptAtMs, error.slice(0, ERROR_LENGTH_MAX), id)
+  markRetry(id: string, attempts: number, nextAttemptAt_ms: number, error: string): void {
+    this.statements.retry.run(attempts, nextAttemptAt_ms, error.slice(0, ERROR_LENGTH_MAX), id)
   }
 
-  markFailed(id: string, attempts: number, nowMs: number, error: string): void {
-    this.statements.failed.run(attempts, nowMs, error.slice(0, ERROR_LENGTH_MAX), id)
+  markFailed(id: string, attempts: number, now_ms: number, error: string): void {
+    this.statements.failed.run(attempts, now_ms, error.slice(0, ERROR_LENGTH_MAX), id)
   }
 
   counts(): Record<OutboxStatus, number> {

@@ -52,7 +52,7 @@ export const notifyPlugin = sharedPlugin<{ context: HubContext }>('payall-notify
   app.decorate('notifier', {
     send(message: OutgoingMessage): string {
       const id = `ntf_${toHex(context.random(MESSAGE_ID_BYTES))}`
-      outbox.enqueue(id, message, context.clock.nowMs())
+      outbox.enqueue(id, message, context.clock.now_ms())
       if (automatic && cancelDrainSoon === undefined) {
         // Due now on the hub's clock, so it runs after the reply (and, on a manual clock, when the test moves it).
         cancelDrainSoon = context.clock.setTimer(() => {

@@ -29,7 +29,7 @@ export async function validateOrder(context: HubContext, stores: DecisionStores,
     }
   }
 
-  const decided = orders.decide(order.id, { status: 'validated', reason: null, deciderUserId: operatorUserId, decidedAtMs: context.clock.nowMs() })
+  const decided = orders.decide(order.id, { status: 'validated', reason: null, deciderUserId: operatorUserId, decidedAtMs: context.clock.now_ms() })
   if (!decided) throw notPending(orderId)
   const promoted = buyer.role === 'customer' && users.changeRole(buyer.id, 'customer', 'owner')
   try {
@@ -45,7 +45,7 @@ export async function validateOrder(context: HubContext, stores: DecisionStores,
 
 export function rejectOrder(context: HubContext, orders: OrderStore, orderId: string, operatorUserId: string, reason: string | null): Order {
   const order = pendingOrder(orders, orderId)
-  const decided = orders.decide(order.id, { status: 'rejected', reason, deciderUserId: operatorUserId, decidedAtMs: context.clock.nowMs() })
+  const decided = orders.decide(order.id, { status: 'rejected', reason, deciderUserId: operatorUserId, decidedAtMs: context.clock.now_ms() })
   if (!decided) throw notPending(orderId)
   return orders.byId(order.id)!
 }

@@ -36,7 +36,7 @@ export function priceOrder(items: readonly OrderItemInput[], catalog: (gatewayId
   const seen = new Set<string>()
   const lines: PricedLine[] = []
   let currency: string | undefined
-  let totalMinor = 0
+  let total_minor = 0
   for (const item of items) {
     if (seen.has(item.gatewayId)) throw new HttpError(400, 'BAD_REQUEST', `gateway ${item.gatewayId} is in the order twice`)
     seen.add(item.gatewayId)
@@ -54,8 +54,8 @@ export function priceOrder(items: readonly OrderItemInput[], catalog: (gatewayId
     if (gateway.priceCurrency !== currency) {
       throw new HttpError(400, 'BAD_REQUEST', `an order is paid in one currency; ${item.gatewayId} is priced in ${gateway.priceCurrency}, not ${currency}`)
     }
-    totalMinor = addAmounts(totalMinor, gateway.priceMinor * item.quantity)
+    total_minor = addAmounts(total_minor, gateway.priceMinor * item.quantity)
     lines.push({ gatewayId: item.gatewayId, quantity: item.quantity, unitPriceMinor: gateway.priceMinor })
   }
-  return { currency: currency!, totalMinor, lines }
+  return { currency: currency!, totalMinor: total_minor, lines }
 }

@@ -186,7 +186,7 @@ function placeRoute(app: FastifyInstance, context: HubContext, { orders, gateway
       currency: priced.currency,
       totalMinor: priced.totalMinor,
       shippingAddress: request.body.shippingAddress.trim(),
-      createdAtMs: context.clock.nowMs(),
+      createdAtMs: context.clock.now_ms(),
       items: priced.lines,
     }
     orders.insert(order)

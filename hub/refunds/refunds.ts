@@ -34,7 +34,7 @@ const REFUNDABLE_KINDS: ReadonlySet<TransferKind> = new Set(['offline_payment', 
 export const REFUND_JOBS_MAX = 16
 
 /** The ledger transfer of a refund: one per refund id, whoever asks how often. */
-export function refundTransferId(refundIdHex: string): string {
+function refundTransferId(refundIdHex: string): string {
   return hashParts([REFUND_DOMAIN, refundIdHex])
 }
 
@@ -42,7 +42,7 @@ export interface RefundDependencies {
   store: RefundStore
   ledger: LedgerStore
   /** Refunds read the time; they set no timers. */
-  clock: Pick<Clock, 'nowMs'>
+  clock: Pick<Clock, 'now_ms'>
   hubKeys: KeyPair
   ed25519: Ed25519
   gateway(eui: string): GatewayView | undefined
@@ -76,9 +76,9 @@ export class Refunds {
     const { store, ledger, clock, ed25519 } = this.deps
     const refundIdHex = toHex(request.refundId)
     const transferIdHex = toHex(request.transferId)
-    const answer = (approved: boolean, reason: Reason, amountMinor = 0) => refundResponseCodec.sign({
-      refundId: request.refundId, transferId: request.transferId, approved, reason, amountMinor,
-      refundedMinor: store.refundedMinor(transferIdHex), timeMs: clock.nowMs(),
+    const answer = (approved: boolean, reason: Reason, amount_minor = 0) => refundResponseCodec.sign({
+      refundId: request.refundId, transferId: request.transferId, approved, reason, amountMinor: amount_minor,
+      refundedMinor: store.refundedMinor(transferIdHex), timeMs: clock.now_ms(),
     }, this.deps.hubKeys.secretKey, ed25519)
 
     const gatewayKey = signingKeyOf(this.deps.gateway(eui))
@@ -122,7 +122,7 @@ export class Refunds {
     }
     store.insert({
       refundId: refundIdHex, transferId: transferIdHex, ledgerTransferId, gatewayEui: eui,
-      amountMinor: request.amountMinor, currency: payment.currency, requestedAtMs: request.timeMs, createdAtMs: clock.nowMs(),
+      amountMinor: request.amountMinor, currency: payment.currency, requestedAtMs: request.timeMs, createdAtMs: clock.now_ms(),
     })
     return answer(true, Reason.None, request.amountMinor)
   }

@@ -10,7 +10,7 @@ export { SCHEMA_VERSION }
 
 export type SqliteDatabase = Database.Database
 
-export const BUSY_TIMEOUT_DEFAULT_MS = 5_000
+const BUSY_TIMEOUT_DEFAULT_MS = 5_000
 const BUSY_TIMEOUT_MAX_MS = 60_000
 const SYNCHRONOUS_FULL = 2
 
@@ -24,14 +24,14 @@ export interface OpenDatabaseOptions {
 /** Opens (creating if needed) a database file, configures it and applies the missing migrations. */
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   const migrations = options.migrations ?? MIGRATIONS
-  const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_DEFAULT_MS
-  assert(Number.isInteger(busyTimeoutMs) && busyTimeoutMs >= 0 && busyTimeoutMs <= BUSY_TIMEOUT_MAX_MS,
+  const busyTimeout_ms = options.busyTimeoutMs ?? BUSY_TIMEOUT_DEFAULT_MS
+  assert(Number.isInteger(busyTimeout_ms) && busyTimeout_ms >= 0 && busyTimeout_ms <= BUSY_TIMEOUT_MAX_MS,
     `busy timeout must be 0..${BUSY_TIMEOUT_MAX_MS} ms`)
   assertMigrationsOrdered(migrations)
 
   const database = new Database(path)
   try {
-    configure(database, path, busyTimeoutMs)
+    configure(database, path, busyTimeout_ms)
     migrate(database, migrations)
     return database
   } catch (error) {
@@ -46,9 +46,9 @@ export function schemaVersionOf(database: SqliteDatabase): number {
   return version
 }
 
-function configure(database: SqliteDatabase, path: string, busyTimeoutMs: number): void {
+function configure(database: SqliteDatabase, path: string, busyTimeout_ms: number): void {
   // busy_timeout first: switching to WAL itself needs the lock another process may hold.
-  database.pragma(`busy_timeout = ${busyTimeoutMs}`)
+  database.pragma(`busy_timeout = ${busyTimeout_ms}`)
   const journalMode = database.pragma('journal_mode = WAL', { simple: true })
   const inMemory = path === ':memory:' || path === ''
   if (journalMode !== 'wal' && !(inMemory && journalMode === 'memory')) {

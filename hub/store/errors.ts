@@ -14,6 +14,3 @@ export class StoreError extends CodedError<StoreErrorCode> {
   override readonly name = 'StoreError'
 }
 
-export function isStoreError(value: unknown, code?: StoreErrorCode): value is StoreError {
-  return value instanceof StoreError && (code === undefined || value.code === code)
-}

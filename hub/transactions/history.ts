@@ -117,12 +117,12 @@ export class TransactionHistory {
   }
 
   /** `eui` canonical; newest first. */
-  ofGateway(eui: string, fromMs: number, toMs: number, offset: number, limit: number): { transactions: GatewayTransaction[]; total: number } {
+  ofGateway(eui: string, from_ms: number, to_ms: number, offset: number, limit: number): { transactions: GatewayTransaction[]; total: number } {
     return {
-      transactions: this.statements.gatewayPage.all({ eui, fromMs, toMs, limit, offset }).map((row) => ({
+      transactions: this.statements.gatewayPage.all({ eui, fromMs: from_ms, toMs: to_ms, limit, offset }).map((row) => ({
         id: row.id, kind: row.kind, currency: row.currency, amountMinor: row.amount_minor, voucherId: row.voucher_id, createdAtMs: row.created_at_ms,
       })),
-      total: this.statements.gatewayCount.get({ eui, fromMs, toMs })!.count,
+      total: this.statements.gatewayCount.get({ eui, fromMs: from_ms, toMs: to_ms })!.count,
     }
   }
 }

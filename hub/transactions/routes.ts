@@ -15,7 +15,7 @@ import {
 import { ROLES } from '../http/roles'
 import { TRANSACTION_STATUSES, type GatewayTransaction } from './history'
 import { USER_TRANSACTION_SCHEMA, userTransactionReply } from './replies'
-import { HISTORY_QUERY_PROPERTIES, historyWindowMs, pageSchema, type HistoryQuery } from './schemas'
+import { HISTORY_QUERY_PROPERTIES, historyWindow_ms, pageSchema, type HistoryQuery } from './schemas'
 import { onlineTransferId } from './ids'
 import { payeeWallet, settleWalletTransfer } from './transfer'
 
@@ -150,7 +150,7 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
     const { userId } = callerOf(request)
     const { toWalletAddress, idempotencyKey, reference } = request.body
     const currency = currencyByCode(request.body.currency).code
-    const amountMinor = parseAmount(request.body.amount, currency, { allowZero: false })
+    const amount_minor = parseAmount(request.body.amount, currency, { allowZero: false })
     const payerAccountId = walletAccountId(userId, currency)
     if (await ledger.account(payerAccountId) === undefined) {
       throw new HttpError(409, 'NO_WALLET', `you have no ${currency} wallet; open one with POST /users/create-account`)
@@ -160,21 +160,21 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
       ? toHex(context.random(RANDOM_TRANSFER_ID_BYTES))
       : onlineTransferId(payerAccountId, idempotencyKey)
     const status = await settleWalletTransfer(ledger, {
-      id: transferId, payerAccountId, payeeAccountId, currency, amountMinor,
+      id: transferId, payerAccountId, payeeAccountId, currency, amountMinor: amount_minor,
       metadata: { channel: 'web', payerUserId: userId, ...(reference === undefined ? {} : { reference }) },
     })
     request.log.info({ transferId, status }, 'online transfer')
     return reply.code(status === 'applied' ? 201 : 200).send({
-      transferId, status, fromAccountId: payerAccountId, toAccountId: payeeAccountId, currency, amountMinor,
-      amount: formatAmount(amountMinor, currency), reference: reference ?? null,
+      transferId, status, fromAccountId: payerAccountId, toAccountId: payeeAccountId, currency, amountMinor: amount_minor,
+      amount: formatAmount(amount_minor, currency), reference: reference ?? null,
     })
   })
 
   app.get<{ Querystring: HistoryQuery }>('/user/transactions', { schema: userHistorySchema, preValidation: signedIn }, async (request) => {
     const { page, pageSize, status } = request.query
     const { transactions, total } = history.ofUser({
-      userId: callerOf(request).userId, ...historyWindowMs(request.query), status,
-      offset: (page - 1) * pageSize, limit: pageSize, nowMs: context.clock.nowMs(),
+      userId: callerOf(request).userId, ...historyWindow_ms(request.query), status,
+      offset: (page - 1) * pageSize, limit: pageSize, nowMs: context.clock.now_ms(),
     })
     return { items: transactions.map(userTransactionReply), page, pageSize, total }
   })
@@ -188,7 +188,7 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         throw new HttpError(403, 'FORBIDDEN', `gateway ${request.params.gatewayId} is not one of yours`)
       }
       const { page, pageSize } = request.query
-      const { fromMs, toMs } = historyWindowMs(request.query)
+      const { fromMs, toMs } = historyWindow_ms(request.query)
       const { transactions, total } = history.ofGateway(gateway.eui, fromMs, toMs, (page - 1) * pageSize, pageSize)
       return { items: transactions.map(gatewayTransactionReply), page, pageSize, total }
     })

@@ -9,7 +9,7 @@ const PAGE_SIZE_DEFAULT = 20
 /** Far enough in the future to mean "no upper bound" and still be a valid Date. */
 const END_OF_TIME_MS = Date.UTC(9999, 0, 1)
 
-export const INSTANT_SCHEMA = {
+const INSTANT_SCHEMA = {
   type: 'string', maxLength: 40, anyOf: [{ format: 'date' }, { format: 'date-time' }],
   description: 'ISO 8601 date-time, or a day (its UTC midnight)',
 } as const
@@ -39,10 +39,10 @@ export function pageSchema(item: object) {
 }
 
 /** The [from, to) window of a history query, in ms; 400 when from is not before to. */
-export function historyWindowMs(query: { from?: string; to?: string }): { fromMs: number; toMs: number } {
-  const fromMs = query.from === undefined ? 0 : Date.parse(query.from)
-  const toMs = query.to === undefined ? END_OF_TIME_MS : Date.parse(query.to)
-  if (!Number.isSafeInteger(fromMs) || !Number.isSafeInteger(toMs)) throw new HttpError(400, 'BAD_REQUEST', 'from and to must be times')
-  if (fromMs >= toMs) throw new HttpError(400, 'BAD_REQUEST', 'from must be before to')
-  return { fromMs, toMs }
+export function historyWindow_ms(query: { from?: string; to?: string }): { fromMs: number; toMs: number } {
+  const from_ms = query.from === undefined ? 0 : Date.parse(query.from)
+  const to_ms = query.to === undefined ? END_OF_TIME_MS : Date.parse(query.to)
+  if (!Number.isSafeInteger(from_ms) || !Number.isSafeInteger(to_ms)) throw new HttpError(400, 'BAD_REQUEST', 'from and to must be times')
+  if (from_ms >= to_ms) throw new HttpError(400, 'BAD_REQUEST', 'from must be before to')
+  return { fromMs: from_ms, toMs: to_ms }
 }

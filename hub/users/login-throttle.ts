@@ -93,9 +93,9 @@ export function clientKey(address: string): string {
 }
 
 /** 429 or 423 saying when to come back, which the error handler sends as Retry-After. */
-function throttled(status: 429 | 423, message: string, retryAfterMs: number): HttpError {
+function throttled(status: 429 | 423, message: string, retryAfter_ms: number): HttpError {
   return new HttpError(status, status === 429 ? 'TOO_MANY_REQUESTS' : 'LOCKED', message, {
-    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / SECOND_MS)),
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfter_ms / SECOND_MS)),
   })
 }
 
@@ -114,14 +114,14 @@ export class LoginThrottle {
   async attempt<T>(
     clientAddress: string, identifierKeys: readonly string[], check: () => Promise<T | undefined>,
   ): Promise<T | undefined> {
-    const nowMs = this.clock.nowMs()
-    const clientState = this.client(clientKey(clientAddress), nowMs)
-    this.refuseIfWaiting(clientState, nowMs)
-    const failedRecently = clientState.lastFailureMs > nowMs - this.settings.clientRecent_ms
-    const identifierStates = identifierKeys.map((key) => this.identifier(key, nowMs))
+    const now_ms = this.clock.now_ms()
+    const clientState = this.client(clientKey(clientAddress), now_ms)
+    this.refuseIfWaiting(clientState, now_ms)
+    const failedRecently = clientState.lastFailureMs > now_ms - this.settings.clientRecent_ms
+    const identifierStates = identifierKeys.map((key) => this.identifier(key, now_ms))
     if (failedRecently) {
-      const lockedUntilMs = Math.max(0, ...identifierStates.map((state) => state.lockedUntilMs))
-      if (lockedUntilMs > nowMs) throw throttled(423, IDENTIFIER_LOCKED_MESSAGE, lockedUntilMs - nowMs)
+      const lockedUntil_ms = Math.max(0, ...identifierStates.map((state) => state.lockedUntilMs))
+      if (lockedUntil_ms > now_ms) throw throttled(423, IDENTIFIER_LOCKED_MESSAGE, lockedUntil_ms - now_ms)
     }
     clientState.inFlight++
     let opened: T | undefined
@@ -130,10 +130,10 @@ export class LoginThrottle {
     } finally {
       clientState.inFlight--
     }
-    const endMs = this.clock.nowMs()
+    const end_ms = this.clock.now_ms()
     if (opened === undefined) {
-      this.clientFailed(clientState, endMs)
-      for (const state of identifierStates) this.identifierFailed(state, endMs)
+      this.clientFailed(clientState, end_ms)
+      for (const state of identifierStates) this.identifierFailed(state, end_ms)
     } else {
       // The owner got in: earlier failures against the identifier were not theirs to answer for. A lock in
       // force stays, for the addresses that failed.
@@ -142,61 +142,61 @@ export class LoginThrottle {
     return opened
   }
 
-  private refuseIfWaiting(state: ClientState, nowMs: number): void {
+  private refuseIfWaiting(state: ClientState, now_ms: number): void {
     const { clientFailuresFree, clientDelayBase_ms } = this.settings
     if (state.failures + state.inFlight < clientFailuresFree) return
     // Out of free attempts, one at a time: wait for the attempt being checked.
     if (state.inFlight > 0) throw throttled(429, CLIENT_WAIT_MESSAGE, clientDelayBase_ms)
-    const waitUntilMs = state.lastFailureMs + this.clientDelayMs(state.failures)
-    if (nowMs < waitUntilMs) throw throttled(429, CLIENT_WAIT_MESSAGE, waitUntilMs - nowMs)
+    const waitUntil_ms = state.lastFailureMs + this.clientDelay_ms(state.failures)
+    if (now_ms < waitUntil_ms) throw throttled(429, CLIENT_WAIT_MESSAGE, waitUntil_ms - now_ms)
   }
 
-  private clientDelayMs(failures: number): number {
+  private clientDelay_ms(failures: number): number {
     const { clientFailuresFree, clientDelayBase_ms, clientDelayMax_ms } = this.settings
     const doublings = Math.min(failures - clientFailuresFree, 32)
     return Math.min(clientDelayBase_ms * 2 ** doublings, clientDelayMax_ms)
   }
 
-  private clientFailed(state: ClientState, nowMs: number): void {
-    this.leak(state, nowMs)
-    if (state.failures === 0) state.leakFromMs = nowMs
+  private clientFailed(state: ClientState, now_ms: number): void {
+    this.leak(state, now_ms)
+    if (state.failures === 0) state.leakFromMs = now_ms
     state.failures++
-    state.lastFailureMs = nowMs
+    state.lastFailureMs = now_ms
   }
 
-  private identifierFailed(state: IdentifierState, nowMs: number): void {
+  private identifierFailed(state: IdentifierState, now_ms: number): void {
     const { identifierFailuresMax, identifierLockBase_ms, identifierLockMax_ms } = this.settings
     state.failures++
-    state.lastFailureMs = nowMs
-    if (state.failures < identifierFailuresMax || state.lockedUntilMs > nowMs) return
-    state.lockedUntilMs = nowMs + Math.min(identifierLockBase_ms * 2 ** Math.min(state.locks, 32), identifierLockMax_ms)
+    state.lastFailureMs = now_ms
+    if (state.failures < identifierFailuresMax || state.lockedUntilMs > now_ms) return
+    state.lockedUntilMs = now_ms + Math.min(identifierLockBase_ms * 2 ** Math.min(state.locks, 32), identifierLockMax_ms)
     state.locks++
     state.failures = 0
   }
 
-  private leak(state: ClientState, nowMs: number): void {
-    const leaked = Math.floor((nowMs - state.leakFromMs) / this.settings.clientLeak_ms)
+  private leak(state: ClientState, now_ms: number): void {
+    const leaked = Math.floor((now_ms - state.leakFromMs) / this.settings.clientLeak_ms)
     if (leaked <= 0) return
     state.failures = Math.max(0, state.failures - leaked)
     state.leakFromMs += leaked * this.settings.clientLeak_ms
   }
 
   /** The client's state, leaked to now; a new one when it was never seen or is wholly forgotten. */
-  private client(key: string, nowMs: number): ClientState {
+  private client(key: string, now_ms: number): ClientState {
     let state = this.clients.get(key)
     if (state !== undefined) {
-      this.leak(state, nowMs)
+      this.leak(state, now_ms)
       const idle = state.failures === 0 && state.inFlight === 0
-      if (idle && state.lastFailureMs <= nowMs - this.settings.clientRecent_ms) state = undefined
+      if (idle && state.lastFailureMs <= now_ms - this.settings.clientRecent_ms) state = undefined
     }
-    state ??= { failures: 0, leakFromMs: nowMs, lastFailureMs: Number.NEGATIVE_INFINITY, inFlight: 0 }
+    state ??= { failures: 0, leakFromMs: now_ms, lastFailureMs: Number.NEGATIVE_INFINITY, inFlight: 0 }
     touch(this.clients, key, state, this.settings.clientsMax)
     return state
   }
 
-  private identifier(key: string, nowMs: number): IdentifierState {
+  private identifier(key: string, now_ms: number): IdentifierState {
     let state = this.identifiers.get(key)
-    if (state !== undefined && state.lockedUntilMs <= nowMs && state.lastFailureMs <= nowMs - this.settings.identifierForget_ms) {
+    if (state !== undefined && state.lockedUntilMs <= now_ms && state.lastFailureMs <= now_ms - this.settings.identifierForget_ms) {
       state = undefined
     }
     state ??= { failures: 0, lastFailureMs: Number.NEGATIVE_INFINITY, locks: 0, lockedUntilMs: 0 }
@@ -206,8 +206,8 @@ export class LoginThrottle {
 }
 
 /** Re-inserts, so the Map's order is least recently used first, and forgets the oldest past `entriesMax`. */
-function touch<V>(map: Map<string, V>, key: string, value: V, entriesMax: number): void {
+function touch<V>(map: Map<string, V>, key: string, value: V, entries_max: number): void {
   map.delete(key)
   map.set(key, value)
-  if (map.size > entriesMax) map.delete(map.keys().next().value!)
+  if (map.size > entries_max) map.delete(map.keys().next().value!)
 }

@@ -71,7 +71,7 @@ async function checkPassword(
 /** A new opaque refresh token for `userId`; only its SHA-256 is stored. */
 export function issueRefreshToken(users: UserStore, clock: Clock, random: RandomBytes, userId: string): string {
   const token = Buffer.from(random(REFRESH_TOKEN_BYTES)).toString('base64url')
-  const nowMs = clock.nowMs()
-  users.addRefreshToken(toHex(sha256(Buffer.from(token))), userId, nowMs, nowMs + REFRESH_TOKEN_LIFETIME_MS)
+  const now_ms = clock.now_ms()
+  users.addRefreshToken(toHex(sha256(Buffer.from(token))), userId, now_ms, now_ms + REFRESH_TOKEN_LIFETIME_MS)
   return token
 }

@@ -36,7 +36,7 @@ export async function ensureOperator(context: HubContext): Promise<OperatorBoots
       fullName: 'Hub operator',
       role: 'operator',
       passwordHash,
-      createdAtMs: context.clock.nowMs(),
+      createdAtMs: context.clock.now_ms(),
     })
     return true
   })

@@ -31,8 +31,8 @@ export function startPasswordReset(dependencies: PasswordResetDependencies, emai
   const user = users.credentialsByEmail(normalizeEmail(email))
   if (user === undefined) return
   const token = Buffer.from(random(RESET_TOKEN_BYTES)).toString('base64url')
-  const nowMs = clock.nowMs()
-  if (!users.addPasswordReset(resetTokenHash(token), user.id, nowMs, nowMs + PASSWORD_RESET_LIFETIME_MS, PASSWORD_RESETS_LIVE_MAX)) return
+  const now_ms = clock.now_ms()
+  if (!users.addPasswordReset(resetTokenHash(token), user.id, now_ms, now_ms + PASSWORD_RESET_LIFETIME_MS, PASSWORD_RESETS_LIVE_MAX)) return
   notifier.send(passwordResetMessage(user, token, PASSWORD_RESET_LIFETIME_MS / 60_000))
 }
 
@@ -49,7 +49,7 @@ export async function finishPasswordReset(
   if (weakness !== undefined) throw new HttpError(400, 'WEAK_PASSWORD', weakness)
   const userId = await throttle.attempt(clientAddress, [], async () => {
     const passwordHash = await passwords.hash(password)
-    return users.resetPassword(resetTokenHash(token), passwordHash, clock.nowMs())
+    return users.resetPassword(resetTokenHash(token), passwordHash, clock.now_ms())
   })
   if (userId === undefined) throw new HttpError(400, 'INVALID_RESET_TOKEN', 'the reset token is unknown, expired or already used')
 }

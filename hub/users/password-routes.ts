@@ -88,7 +88,7 @@ export const passwordRoutes: FastifyPluginAsync<RouteOptions> = async (app, { co
     if (verified === undefined) throw new HttpError(403, 'WRONG_PASSWORD', 'the current password is wrong')
     const weakness = passwordWeakness(request.body.newPassword)
     if (weakness !== undefined) throw new HttpError(400, 'WEAK_PASSWORD', weakness)
-    users.changePassword(userId, await context.passwords.hash(request.body.newPassword), context.clock.nowMs())
+    users.changePassword(userId, await context.passwords.hash(request.body.newPassword), context.clock.now_ms())
     return reply.code(204).send()
   })
 }

@@ -87,12 +87,12 @@ export function createPasswordHasher(options: { random: RandomBytes; cost?: Scry
   return { hash, verify, verifyNothing, needsRehash }
 }
 
-function scrypt(password: string, salt: Uint8Array, cost: ScryptCost, keyBytes = KEY_BYTES): Promise<Buffer> {
+function scrypt(password: string, salt: Uint8Array, cost: ScryptCost, key_bytes = KEY_BYTES): Promise<Buffer> {
   const N = 2 ** cost.costLog2
   // node refuses above maxmem (32 MiB by default), which N = 2^15, r = 8 reaches exactly.
   const maxmem = 2 * 128 * N * cost.blockSize * cost.parallelization
   return new Promise((resolve, reject) => {
-    scryptCallback(password.normalize('NFC'), salt, keyBytes,
+    scryptCallback(password.normalize('NFC'), salt, key_bytes,
       { N, r: cost.blockSize, p: cost.parallelization, maxmem },
       (error, key) => (error === null ? resolve(key) : reject(error)))
   })

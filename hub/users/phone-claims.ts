@@ -92,8 +92,8 @@ export class PhoneClaims {
   }
 
   /** A fresh code: the earlier one stops working and the wrong codes start again from zero. */
-  replaceCode(id: string, codeSha256: string, codeExpiresAtMs: number): void {
-    this.statements.newCode.run(codeSha256, codeExpiresAtMs, id)
+  replaceCode(id: string, codeSha256: string, codeExpiresAt_ms: number): void {
+    this.statements.newCode.run(codeSha256, codeExpiresAt_ms, id)
   }
 
   /** Counts a wrong code; the count so far. Call it in the transaction that read the claim. */
@@ -115,24 +115,24 @@ export class PhoneClaims {
   }
 
   /** Forgets the sign-ups nobody proved in time. */
-  deleteExpired(nowMs: number): void {
-    this.statements.deleteExpired.run(nowMs)
+  deleteExpired(now_ms: number): void {
+    this.statements.deleteExpired.run(now_ms)
   }
 
   /** Records a code sent; sends at or before `windowStartMs` are dropped, so the log holds one window of sends. */
-  recordSend(phone: string, claimant: string, nowMs: number, windowStartMs: number): void {
-    this.statements.deleteSendsBefore.run(windowStartMs)
-    this.statements.insertSend.run(phone, claimant, nowMs)
+  recordSend(phone: string, claimant: string, now_ms: number, windowStart_ms: number): void {
+    this.statements.deleteSendsBefore.run(windowStart_ms)
+    this.statements.insertSend.run(phone, claimant, now_ms)
   }
 
   /** Codes sent to the number after `windowStartMs`, and when the first of them went. */
-  sendsToPhone(phone: string, windowStartMs: number): { count: number; firstMs: number | null } {
-    const row = this.statements.sendsToPhone.get(phone, windowStartMs)!
+  sendsToPhone(phone: string, windowStart_ms: number): { count: number; firstMs: number | null } {
+    const row = this.statements.sendsToPhone.get(phone, windowStart_ms)!
     return { count: row.count, firstMs: row.first_ms }
   }
 
-  sendsByClaimant(claimant: string, windowStartMs: number): { count: number; firstMs: number | null } {
-    const row = this.statements.sendsByClaimant.get(claimant, windowStartMs)!
+  sendsByClaimant(claimant: string, windowStart_ms: number): { count: number; firstMs: number | null } {
+    const row = this.statements.sendsByClaimant.get(claimant, windowStart_ms)!
     return { count: row.count, firstMs: row.first_ms }
   }
 }

@@ -58,10 +58,10 @@ export type PhoneCodeVerdict =
 
 /** What an attempt does, from the claim's code state, whether the code is right, and the time. Pure. */
 export function judgePhoneCode(
-  claim: { readonly codeExpiresAtMs: number; readonly wrongCodes: number }, codeIsRight: boolean, nowMs: number,
+  claim: { readonly codeExpiresAtMs: number; readonly wrongCodes: number }, codeIsRight: boolean, now_ms: number,
 ): PhoneCodeVerdict {
   if (claim.wrongCodes >= PHONE_CODE_WRONG_MAX) return { kind: 'exhausted' }
-  if (nowMs >= claim.codeExpiresAtMs) return { kind: 'expired' }
+  if (now_ms >= claim.codeExpiresAtMs) return { kind: 'expired' }
   return codeIsRight ? { kind: 'prove' } : { kind: 'wrong' }
 }
 
@@ -96,8 +96,8 @@ export class PhoneVerification {
       }
       this.refuseIfTaken(phone, userId)
       const id = this.newClaimId()
-      return this.sendCode(`user:${userId}`, phone, id, userId, (codeSha256, codeExpiresAtMs, nowMs) => {
-        this.claims.insert({ id, phone, userId, signUp: null, codeSha256, codeExpiresAtMs, createdAtMs: nowMs, expiresAtMs: null })
+      return this.sendCode(`user:${userId}`, phone, id, userId, (codeSha256, codeExpiresAt_ms, now_ms) => {
+        this.claims.insert({ id, phone, userId, signUp: null, codeSha256, codeExpiresAtMs: codeExpiresAt_ms, createdAtMs: now_ms, expiresAtMs: null })
       })
     }).immediate()
   }
@@ -107,11 +107,11 @@ export class PhoneVerification {
     const { db, clock } = this.dependencies
     return db.transaction(() => {
       this.refuseIfTaken(phone, undefined)
-      this.claims.deleteExpired(clock.nowMs())
+      this.claims.deleteExpired(clock.now_ms())
       const id = this.newClaimId()
-      return this.sendCode(`sign-up:${id}`, phone, id, null, (codeSha256, codeExpiresAtMs, nowMs) => {
+      return this.sendCode(`sign-up:${id}`, phone, id, null, (codeSha256, codeExpiresAt_ms, now_ms) => {
         this.claims.insert({
-          id, phone, userId: null, signUp, codeSha256, codeExpiresAtMs, createdAtMs: nowMs, expiresAtMs: nowMs + PHONE_SIGN_UP_LIFETIME_MS,
+          id, phone, userId: null, signUp, codeSha256, codeExpiresAtMs: codeExpiresAt_ms, createdAtMs: now_ms, expiresAtMs: now_ms + PHONE_SIGN_UP_LIFETIME_MS,
         })
       })
     }).immediate()
@@ -157,8 +157,8 @@ export class PhoneVerification {
     // Decided and recorded in one transaction, so a wrong code is counted even though the answer is an error.
     const outcome = db.transaction((): FinishOutcome => {
       const claim = claimOf()
-      const nowMs = clock.nowMs()
-      const verdict = judgePhoneCode(claim, codeMatches(claim, code), nowMs)
+      const now_ms = clock.now_ms()
+      const verdict = judgePhoneCode(claim, codeMatches(claim, code), now_ms)
       switch (verdict.kind) {
         case 'exhausted':
           return { kind: 'refused', error: codeExhausted() }
@@ -170,14 +170,14 @@ export class PhoneVerification {
           return { kind: 'refused', error: new HttpError(400, 'WRONG_CODE', `wrong code; ${PHONE_CODE_WRONG_MAX - wrongCodes} attempt(s) left`) }
         }
         case 'prove':
-          return this.prove(claim, nowMs)
+          return this.prove(claim, now_ms)
       }
     }).immediate()
     if (outcome.kind === 'refused') throw outcome.error
     return users.byId(outcome.userId)!
   }
 
-  private prove(claim: PhoneClaim, nowMs: number): FinishOutcome {
+  private prove(claim: PhoneClaim, now_ms: number): FinishOutcome {
     const { users, log } = this.dependencies
     const claimantId = claim.userId ?? claim.signUp!.userId
     const holder = users.credentialsByPhone(claim.phone)
@@ -194,14 +194,14 @@ export class PhoneVerification {
       log.warn({ userId: holder.id, claimantId, phone: claim.phone }, 'an account lost a number it never proved to the account that proved it')
     }
     if (claim.signUp === null) {
-      users.setProvedPhone(claimantId, claim.phone, nowMs)
+      users.setProvedPhone(claimantId, claim.phone, now_ms)
     } else {
       const { signUp } = claim
       try {
         users.insertWithProvedPhone({
           id: signUp.userId, email: signUp.email, fullName: signUp.fullName, role: 'customer',
-          passwordHash: signUp.passwordHash, createdAtMs: nowMs,
-        }, claim.phone, nowMs)
+          passwordHash: signUp.passwordHash, createdAtMs: now_ms,
+        }, claim.phone, now_ms)
       } catch (error) {
         const taken = userUniquenessError(error)
         if (taken === undefined) throw error
@@ -223,36 +223,36 @@ export class PhoneVerification {
 
   private liveSignUp(claimId: string): PhoneClaim {
     const claim = this.claims.byId(claimId)
-    if (claim === undefined || claim.signUp === null || claim.expiresAtMs! <= this.dependencies.clock.nowMs()) {
+    if (claim === undefined || claim.signUp === null || claim.expiresAtMs! <= this.dependencies.clock.now_ms()) {
       throw new HttpError(404, 'NOT_FOUND', `no sign-up waits for a code under ${claimId}: it was proved, or expired; register again`)
     }
     return claim
   }
 
   private newCode(claimant: string, claim: PhoneClaim): CodeSent {
-    return this.sendCode(claimant, claim.phone, claim.id, claim.userId, (codeSha256, codeExpiresAtMs) => {
-      this.claims.replaceCode(claim.id, codeSha256, codeExpiresAtMs)
+    return this.sendCode(claimant, claim.phone, claim.id, claim.userId, (codeSha256, codeExpiresAt_ms) => {
+      this.claims.replaceCode(claim.id, codeSha256, codeExpiresAt_ms)
     })
   }
 
   /** Within the send limits (else 429, nothing stored): a fresh code, stored hashed by `store`, and its SMS queued. */
   private sendCode(
     claimant: string, phone: string, claimId: string, userId: string | null,
-    store: (codeSha256: string, codeExpiresAtMs: number, nowMs: number) => void,
+    store: (codeSha256: string, codeExpiresAt_ms: number, now_ms: number) => void,
   ): CodeSent {
     const { clock, random, notifier } = this.dependencies
-    const nowMs = clock.nowMs()
-    const windowStartMs = nowMs - PHONE_CODE_SENDS.windowMs
-    const toPhone = this.claims.sendsToPhone(phone, windowStartMs)
+    const now_ms = clock.now_ms()
+    const windowStart_ms = now_ms - PHONE_CODE_SENDS.windowMs
+    const toPhone = this.claims.sendsToPhone(phone, windowStart_ms)
     if (toPhone.count >= PHONE_CODE_SENDS.perNumberMax) throw tooManySends(`to ${phone}`, toPhone.firstMs!)
-    const byClaimant = this.claims.sendsByClaimant(claimant, windowStartMs)
+    const byClaimant = this.claims.sendsByClaimant(claimant, windowStart_ms)
     if (byClaimant.count >= PHONE_CODE_SENDS.perClaimantMax) throw tooManySends('for you', byClaimant.firstMs!)
     const code = newDigitCode(random, PHONE_CODE_DIGITS)
-    const codeExpiresAtMs = nowMs + PHONE_CODE_LIFETIME_MS
-    store(phoneCodeHash(claimId, code), codeExpiresAtMs, nowMs)
-    this.claims.recordSend(phone, claimant, nowMs, windowStartMs)
+    const codeExpiresAt_ms = now_ms + PHONE_CODE_LIFETIME_MS
+    store(phoneCodeHash(claimId, code), codeExpiresAt_ms, now_ms)
+    this.claims.recordSend(phone, claimant, now_ms, windowStart_ms)
     notifier.send(phoneCodeMessage(phone, userId, code, PHONE_CODE_LIFETIME_MS / 60_000))
-    return { claimId, phone, codeExpiresAtMs }
+    return { claimId, phone, codeExpiresAtMs: codeExpiresAt_ms }
   }
 
   private newClaimId(): string {
@@ -264,8 +264,8 @@ function codeMatches(claim: PhoneClaim, code: string): boolean {
   return timingSafeEqual(Buffer.from(phoneCodeHash(claim.id, code), 'hex'), Buffer.from(claim.codeSha256, 'hex'))
 }
 
-function tooManySends(where: string, firstSendMs: number): HttpError {
-  const again = new Date(firstSendMs + PHONE_CODE_SENDS.windowMs).toISOString()
+function tooManySends(where: string, firstSend_ms: number): HttpError {
+  const again = new Date(firstSend_ms + PHONE_CODE_SENDS.windowMs).toISOString()
   return new HttpError(429, 'TOO_MANY_REQUESTS', `too many codes were sent ${where} lately; ask again after ${again}`)
 }
 

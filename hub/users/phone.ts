@@ -15,7 +15,7 @@ export type PhoneRegion = CountryCode
 export const PHONE_REGION_DEFAULT: PhoneRegion = 'SN'
 
 /** Longer than any number with its spaces and brackets; the schema's bound on what a client sends. */
-export const PHONE_TEXT_LENGTH_MAX = 40
+const PHONE_TEXT_LENGTH_MAX = 40
 
 /** A number as people type it; phoneNumberOf decides whether it is one. */
 export const PHONE_TEXT_SCHEMA = {

@@ -43,23 +43,23 @@ export const AUTH_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
 }
 
 /** Client IPs remembered per route; past this the least recently seen is forgotten. */
-export const RATE_LIMIT_KEYS_MAX = 10_000
+const RATE_LIMIT_KEYS_MAX = 10_000
 
 /** A @fastify/rate-limit store counting fixed windows on `clock`, bounded to `keysMax` keys. */
-export function clockRateLimitStore(clock: Clock, keysMax = RATE_LIMIT_KEYS_MAX): FastifyRateLimitStoreCtor {
+export function clockRateLimitStore(clock: Clock, keys_max = RATE_LIMIT_KEYS_MAX): FastifyRateLimitStoreCtor {
   class ClockRateLimitStore implements FastifyRateLimitStore {
     private readonly windows = new Map<string, { count: number; startMs: number }>()
 
-    incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, windowMs: number): void {
-      const nowMs = clock.nowMs()
+    incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, window_ms: number): void {
+      const now_ms = clock.now_ms()
       let window = this.windows.get(key)
-      if (window === undefined || window.startMs + windowMs <= nowMs) window = { count: 0, startMs: nowMs }
+      if (window === undefined || window.startMs + window_ms <= now_ms) window = { count: 0, startMs: now_ms }
       window.count++
       // Re-inserted so the Map's order is least recently seen first.
       this.windows.delete(key)
       this.windows.set(key, window)
-      if (this.windows.size > keysMax) this.windows.delete(this.windows.keys().next().value!)
-      callback(null, { current: window.count, ttl: window.startMs + windowMs - nowMs })
+      if (this.windows.size > keys_max) this.windows.delete(this.windows.keys().next().value!)
+      callback(null, { current: window.count, ttl: window.startMs + window_ms - now_ms })
     }
 
     child(): FastifyRateLimitStore {

@@ -5,7 +5,7 @@ import { printableLine } from '../http/text'
 import { PHONE_CODE_DIGITS } from './phone-verification'
 
 export const EMAIL_LENGTH_MAX = 254
-export const PASSWORD_LENGTH_MAX = 1024
+const PASSWORD_LENGTH_MAX = 1024
 /** Refresh and reset tokens are 43 characters of base64url; anything far longer is not one. */
 const OPAQUE_TOKEN_LENGTH_MAX = 256
 /** Auth routes take tiny bodies. */

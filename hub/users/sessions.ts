@@ -34,9 +34,9 @@ export function startSession(dependencies: SessionDependencies, user: User): Ses
 /** A new token pair for a live refresh token, which dies; the role is read afresh (an order may have made an owner). */
 export function refreshSession(dependencies: SessionDependencies, refreshToken: string): Session {
   const { users, clock, log } = dependencies
-  const use = users.consumeRefreshToken(refreshTokenHash(refreshToken), clock.nowMs())
+  const use = users.consumeRefreshToken(refreshTokenHash(refreshToken), clock.now_ms())
   if (use.status === 'reused') {
-    users.endSessions(use.userId, clock.nowMs())
+    users.endSessions(use.userId, clock.now_ms())
     log.warn({ userId: use.userId }, 'a used refresh token came back: every session of the user is ended')
   }
   const user = use.status === 'consumed' ? users.byId(use.userId) : undefined

@@ -123,14 +123,14 @@ export class UserStore {
   }
 
   /** A phone sign-up's account, created once its number is proved. Throws the unique-constraint error of a taken email. */
-  insertWithProvedPhone(user: NewUser, phone: string, provedAtMs: number): void {
-    this.insertUser.run(user.id, user.email, phone, provedAtMs, user.fullName, user.passwordHash, user.role, user.createdAtMs)
+  insertWithProvedPhone(user: NewUser, phone: string, provedAt_ms: number): void {
+    this.insertUser.run(user.id, user.email, phone, provedAt_ms, user.fullName, user.passwordHash, user.role, user.createdAtMs)
   }
 
-  addRefreshToken(tokenSha256Hex: string, userId: string, createdAtMs: number, expiresAtMs: number): void {
+  addRefreshToken(tokenSha256Hex: string, userId: string, createdAt_ms: number, expiresAt_ms: number): void {
     // The user's expired tokens go on the way, so the table does not grow with every login.
-    this.statements.deleteExpiredRefreshTokens.run(userId, createdAtMs)
-    this.insertRefreshToken.run(tokenSha256Hex, userId, createdAtMs, expiresAtMs)
+    this.statements.deleteExpiredRefreshTokens.run(userId, createdAt_ms)
+    this.insertRefreshToken.run(tokenSha256Hex, userId, createdAt_ms, expiresAt_ms)
   }
 
   byId(id: string): User | undefined {
@@ -166,8 +166,8 @@ export class UserStore {
   }
 
   /** The number is the user's, proved now; whatever number they had before is let go. */
-  setProvedPhone(id: string, phone: string, provedAtMs: number): void {
-    this.statements.setProvedPhone.run(phone, provedAtMs, id)
+  setProvedPhone(id: string, phone: string, provedAt_ms: number): void {
+    this.statements.setProvedPhone.run(phone, provedAt_ms, id)
   }
 
   /**
@@ -184,10 +184,10 @@ export class UserStore {
   }
 
   /** A new password hash, and every session that the old password opened ended, at once. */
-  changePassword(id: string, passwordHash: string, nowMs: number): void {
+  changePassword(id: string, passwordHash: string, now_ms: number): void {
     this.db.transaction(() => {
       this.updatePasswordHash(id, passwordHash)
-      this.endSessions(id, nowMs)
+      this.endSessions(id, now_ms)
     })()
   }
 
@@ -197,16 +197,16 @@ export class UserStore {
   }
 
   /** Ends every session of the user: refresh tokens revoked, access tokens of earlier generations refused. */
-  endSessions(id: string, nowMs: number): void {
+  endSessions(id: string, now_ms: number): void {
     this.db.transaction(() => {
-      this.statements.revokeRefreshTokens.run(nowMs, id)
+      this.statements.revokeRefreshTokens.run(now_ms, id)
       this.statements.nextSessionGeneration.run(id)
     })()
   }
 
   /** Kills the refresh token whose hash this is, if it is live; tells a reuse of a dead one apart. */
-  consumeRefreshToken(tokenSha256Hex: string, nowMs: number): RefreshTokenUse {
-    const consumed = this.statements.consumeRefreshToken.get(nowMs, tokenSha256Hex, nowMs)
+  consumeRefreshToken(tokenSha256Hex: string, now_ms: number): RefreshTokenUse {
+    const consumed = this.statements.consumeRefreshToken.get(now_ms, tokenSha256Hex, now_ms)
     if (consumed !== undefined) return { status: 'consumed', userId: consumed.user_id }
     const row = this.statements.refreshTokenOwner.get(tokenSha256Hex)
     if (row !== undefined && row.revoked_at_ms !== null) return { status: 'reused', userId: row.user_id }
@@ -214,16 +214,16 @@ export class UserStore {
   }
 
   /** Kills one of the user's refresh tokens (logout); another user's token is left alone. */
-  revokeRefreshToken(tokenSha256Hex: string, userId: string, nowMs: number): boolean {
-    return this.statements.revokeRefreshToken.run(nowMs, tokenSha256Hex, userId).changes === 1
+  revokeRefreshToken(tokenSha256Hex: string, userId: string, now_ms: number): boolean {
+    return this.statements.revokeRefreshToken.run(now_ms, tokenSha256Hex, userId).changes === 1
   }
 
   /** False, and nothing stored, when the user already has `liveMax` unused, unexpired reset tokens. */
-  addPasswordReset(tokenSha256Hex: string, userId: string, createdAtMs: number, expiresAtMs: number, liveMax: number): boolean {
+  addPasswordReset(tokenSha256Hex: string, userId: string, createdAt_ms: number, expiresAt_ms: number, live_max: number): boolean {
     return this.db.transaction(() => {
-      this.statements.deleteExpiredPasswordResets.run(createdAtMs)
-      if (this.statements.livePasswordResets.get(userId, createdAtMs)!.count >= liveMax) return false
-      this.statements.insertPasswordReset.run(tokenSha256Hex, userId, createdAtMs, expiresAtMs)
+      this.statements.deleteExpiredPasswordResets.run(createdAt_ms)
+      if (this.statements.livePasswordResets.get(userId, createdAt_ms)!.count >= live_max) return false
+      this.statements.insertPasswordReset.run(tokenSha256Hex, userId, createdAt_ms, expiresAt_ms)
       return true
     })()
   }
@@ -232,12 +232,12 @@ export class UserStore {
    * Uses up a live reset token (and every other outstanding for the account), stores the new password hash
    * and ends every session, all at once. The account's id, or undefined for any other token (nothing changes).
    */
-  resetPassword(tokenSha256Hex: string, passwordHash: string, nowMs: number): string | undefined {
+  resetPassword(tokenSha256Hex: string, passwordHash: string, now_ms: number): string | undefined {
     return this.db.transaction(() => {
-      const userId = this.statements.consumePasswordReset.get(nowMs, tokenSha256Hex, nowMs)?.user_id
+      const userId = this.statements.consumePasswordReset.get(now_ms, tokenSha256Hex, now_ms)?.user_id
       if (userId === undefined) return undefined
-      this.statements.retirePasswordResets.run(nowMs, userId)
-      this.changePassword(userId, passwordHash, nowMs)
+      this.statements.retirePasswordResets.run(now_ms, userId)
+      this.changePassword(userId, passwordHash, now_ms)
       return userId
     })()
   }

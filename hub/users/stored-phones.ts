@@ -9,7 +9,7 @@ import type { SqliteDatabase } from '../store/database'
 import { phoneNumberOf, type PhoneRegion } from './phone'
 
 /** How many accounts one log line names; the counts are always whole. */
-export const LOGGED_ACCOUNTS_MAX = 50
+const LOGGED_ACCOUNTS_MAX = 50
 
 export interface StoredPhonesReport {
   /** Accounts whose number is now in E.164. */

@@ -54,10 +54,10 @@ export class DeviceStore {
    * Binds the device unless its IMEI or key is bound already or its user has `devicesMax` bound. The checks and
    * the insert are one immediate transaction, so concurrent binds (from any process on the file) cannot both pass.
    */
-  bind(device: Omit<Device, 'status' | 'unboundAtMs'>, devicesMax: number): BindOutcome {
+  bind(device: Omit<Device, 'status' | 'unboundAtMs'>, devices_max: number): BindOutcome {
     return this.db.transaction((): BindOutcome => {
       if (this.boundByImei(device.imei) !== undefined || this.boundByPublicKey(device.publicKey) !== undefined) return 'taken'
-      if (this.statements.countByUser.get(device.userId)!.count >= devicesMax) return 'full'
+      if (this.statements.countByUser.get(device.userId)!.count >= devices_max) return 'full'
       this.insert(device)
       return 'bound'
     }).immediate()
@@ -81,8 +81,8 @@ export class DeviceStore {
     return this.statements.byUser.all(userId, DEVICES_PER_USER_MAX).map(toDevice)
   }
 
-  unbind(id: string, nowMs: number): boolean {
-    return this.statements.unbind.run(nowMs, id).changes === 1
+  unbind(id: string, now_ms: number): boolean {
+    return this.statements.unbind.run(now_ms, id).changes === 1
   }
 }
 

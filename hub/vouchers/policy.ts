@@ -101,11 +101,11 @@ export interface IssuanceCounts {
 }
 
 /** The refusal of one more voucher of `limitMinor`, or undefined when it may be issued. */
-export function judgeIssuance(limitMinor: number, counts: IssuanceCounts, policy: VoucherPolicy): HttpError | undefined {
-  if (limitMinor > policy.limitMax_minor) {
+export function judgeIssuance(limit_minor: number, counts: IssuanceCounts, policy: VoucherPolicy): HttpError | undefined {
+  if (limit_minor > policy.limitMax_minor) {
     return new HttpError(400, 'BAD_REQUEST', `an offline allowance is at most ${policy.limitMax_minor} minor units`)
   }
-  if (limitMinor < policy.limitMin_minor) {
+  if (limit_minor < policy.limitMin_minor) {
     return new HttpError(400, 'ALLOWANCE_TOO_SMALL', `an offline allowance is at least ${policy.limitMin_minor} minor units`)
   }
   if (counts.openOfDevice >= policy.openPerDeviceMax) {

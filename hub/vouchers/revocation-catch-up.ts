@@ -14,11 +14,11 @@ import type { Clock } from '../../protocol/clock'
 import { REVOCATION_DELTAS_KEPT, type Revocations } from './revocations'
 
 /** A gateway further behind than this many deltas gets the whole list: fewer, larger messages. */
-export const CATCH_UP_DELTAS_MAX = REVOCATION_DELTAS_KEPT
+const CATCH_UP_DELTAS_MAX = REVOCATION_DELTAS_KEPT
 /** One answer per gateway per interval: a gateway asking in a loop cannot have the whole list sent in a loop. */
 export const CATCH_UP_ANSWER_INTERVAL_MS = 5_000
 /** Gateways whose last answer is remembered; past this the least recently answered is forgotten (it may be answered early once). */
-export const CATCH_UP_GATEWAYS_TRACKED_MAX = 4_096
+const CATCH_UP_GATEWAYS_TRACKED_MAX = 4_096
 
 export type CatchUpPlan =
   | { readonly kind: 'up-to-date' }
@@ -63,11 +63,11 @@ export class RevocationCatchUp {
       log.warn({ eui, named: request.gatewayEui }, 'a revocation catch-up request naming another gateway was dropped')
       return 'refused'
     }
-    const nowMs = clock.nowMs()
+    const now_ms = clock.now_ms()
     const last = this.answeredAtMs.get(eui)
-    if (last !== undefined && nowMs - last < CATCH_UP_ANSWER_INTERVAL_MS) return 'throttled'
+    if (last !== undefined && now_ms - last < CATCH_UP_ANSWER_INTERVAL_MS) return 'throttled'
     this.answeredAtMs.delete(eui)
-    this.answeredAtMs.set(eui, nowMs)
+    this.answeredAtMs.set(eui, now_ms)
     if (this.answeredAtMs.size > CATCH_UP_GATEWAYS_TRACKED_MAX) this.answeredAtMs.delete(this.answeredAtMs.keys().next().value!)
 
     const hubSerial = revocations.serial()

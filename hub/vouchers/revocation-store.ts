@@ -42,18 +42,18 @@ export class RevocationStore {
   }
 
   /** Marks a voucher revoked; false if it was already (or is unknown). */
-  revoke(voucherIdHex: string, reason: string, nowMs: number): boolean {
-    return this.statements.revoke.run(nowMs, reason, voucherIdHex).changes === 1
+  revoke(voucherIdHex: string, reason: string, now_ms: number): boolean {
+    return this.statements.revoke.run(now_ms, reason, voucherIdHex).changes === 1
   }
 
   /** Not listed yet and not past `expiredBeforeMs` (its expiry + the grace): worth listing. */
-  listable(voucherIdHex: string, expiredBeforeMs: number): boolean {
-    return this.statements.listable.get(voucherIdHex, expiredBeforeMs) !== undefined
+  listable(voucherIdHex: string, expiredBefore_ms: number): boolean {
+    return this.statements.listable.get(voucherIdHex, expiredBefore_ms) !== undefined
   }
 
   /** Listed vouchers that expired at or before `expiredAtOrBeforeMs`, soonest first, at most `count_max`. */
-  expired(expiredAtOrBeforeMs: number, count_max: number): string[] {
-    return this.statements.expired.all(expiredAtOrBeforeMs, count_max).map(row => row.voucher_id)
+  expired(expiredAtOrBefore_ms: number, count_max: number): string[] {
+    return this.statements.expired.all(expiredAtOrBefore_ms, count_max).map(row => row.voucher_id)
   }
 
   /** Listed voucher ids after `afterIdHex` in id order, at most `count_max` (a LoRa catch-up's walk). */

@@ -25,7 +25,7 @@ export const REVOCATION_DELTAS_KEPT = 256
 /** Deltas deleted per sweep, so a sweep is one short write. */
 export const REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX = 256
 /** Deltas one expiry sweep issues (each takes off up to REVOCATION_DELTA_IDS_MAX); the rest wait for the next sweep. */
-export const EXPIRY_DELTAS_PER_SWEEP_MAX = 8
+const EXPIRY_DELTAS_PER_SWEEP_MAX = 8
 /**
  * A sweep takes vouchers off only once the first of them has been due this long, so expiries
  * make at most about one delta an hour for every gateway to hear, not one a minute.
@@ -36,7 +36,7 @@ export const EXPIRY_BATCH_WAIT_MS = 60 * 60 * 1000
  * pile up only while the broker takes no publish. Past it the deltas, stored already, are not
  * published now, as when a publish fails: gateways get them by catch-up.
  */
-export const REVOCATION_DELIVERIES_MAX = 1_024
+const REVOCATION_DELIVERIES_MAX = 1_024
 
 /** Told of each delta once it is stored, in serial order. */
 export type DeltaListener = (delta: RevocationDelta) => Promise<void>
@@ -58,7 +58,7 @@ export class Revocations {
     private readonly hubKeys: KeyPair,
     private readonly ed25519: Ed25519,
     /** Revocations read the time; they set no timers. */
-    private readonly clock: Pick<Clock, 'nowMs'>,
+    private readonly clock: Pick<Clock, 'now_ms'>,
     /** How long after its expiry a revoked voucher stays listed (records may still arrive). */
     private readonly listedAfterExpiry_ms: number,
     private readonly log: FastifyBaseLogger,
@@ -83,13 +83,13 @@ export class Revocations {
    * Never refused for the list's size: issuance is what bounds it. Returns the serial after.
    */
   async revoke(voucherIdsHex: readonly string[], reason: string): Promise<number> {
-    const nowMs = this.clock.nowMs()
+    const now_ms = this.clock.now_ms()
     const deltas = this.store.db.transaction(() => {
-      const added = voucherIdsHex.filter(id => this.store.revoke(id, reason, nowMs))
-        .filter(id => this.store.listable(id, nowMs - this.listedAfterExpiry_ms))
+      const added = voucherIdsHex.filter(id => this.store.revoke(id, reason, now_ms))
+        .filter(id => this.store.listable(id, now_ms - this.listedAfterExpiry_ms))
       // The expired ones due now ride along, up to one delta's worth; the sweep takes the rest.
-      const removed = this.store.expired(nowMs - this.listedAfterExpiry_ms, REVOCATION_DELTA_IDS_MAX)
-      return this.issueInTransaction(revocationDeltaBodies(this.store.serial(), nowMs, added.map(hexId), removed.map(hexId)))
+      const removed = this.store.expired(now_ms - this.listedAfterExpiry_ms, REVOCATION_DELTA_IDS_MAX)
+      return this.issueInTransaction(revocationDeltaBodies(this.store.serial(), now_ms, added.map(hexId), removed.map(hexId)))
     }).immediate()
     const delivered = this.deliver(deltas)
     try {
@@ -111,12 +111,12 @@ export class Revocations {
    * sweep); returns how many went.
    */
   async expire(): Promise<number> {
-    const nowMs = this.clock.nowMs()
-    const dueBeforeMs = nowMs - this.listedAfterExpiry_ms
+    const now_ms = this.clock.now_ms()
+    const dueBefore_ms = now_ms - this.listedAfterExpiry_ms
     const deltas = this.store.db.transaction(() => {
-      if (this.store.expired(dueBeforeMs - EXPIRY_BATCH_WAIT_MS, 1).length === 0) return []
-      const removed = this.store.expired(dueBeforeMs, REVOCATION_DELTA_IDS_MAX * EXPIRY_DELTAS_PER_SWEEP_MAX)
-      return this.issueInTransaction(revocationDeltaBodies(this.store.serial(), nowMs, [], removed.map(hexId)))
+      if (this.store.expired(dueBefore_ms - EXPIRY_BATCH_WAIT_MS, 1).length === 0) return []
+      const removed = this.store.expired(dueBefore_ms, REVOCATION_DELTA_IDS_MAX * EXPIRY_DELTAS_PER_SWEEP_MAX)
+      return this.issueInTransaction(revocationDeltaBodies(this.store.serial(), now_ms, [], removed.map(hexId)))
     }).immediate()
     await this.deliver(deltas)
     return deltas.reduce((sum, delta) => sum + delta.removed.length, 0)
@@ -140,7 +140,7 @@ export class Revocations {
       await this.bus.publish(REVOCATIONS_TOPIC, revocationDeltaCodec.encode(latest), { retain: true })
       return
     }
-    const body: RevocationDeltaBody = { serial: serial + 1, follows: serial, issuedAtMs: this.clock.nowMs(), added: [], removed: [] }
+    const body: RevocationDeltaBody = { serial: serial + 1, follows: serial, issuedAtMs: this.clock.now_ms(), added: [], removed: [] }
     await this.deliver(this.store.db.transaction(() => this.issueInTransaction([body])).immediate())
   }
 
@@ -154,8 +154,8 @@ export class Revocations {
       serial: this.serial(), ids: this.store.listed(REVOKED_VOUCHERS_MAX + 1),
     }))()
     if (this.cachedList?.serial !== serial) {
-      const issuedAtMs = this.clock.nowMs()
-      const parts = revocationListBodies(serial, issuedAtMs, ids)
+      const issuedAt_ms = this.clock.now_ms()
+      const parts = revocationListBodies(serial, issuedAt_ms, ids)
         .map(body => revocationListCodec.sign(body, this.hubKeys.secretKey, this.ed25519))
       this.cachedList = { serial, parts }
     }

@@ -154,7 +154,7 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
       publicKey,
       model: request.body.model ?? null,
       brand: request.body.brand ?? null,
-      boundAtMs: context.clock.nowMs(),
+      boundAtMs: context.clock.now_ms(),
     }
     const outcome = devices.bind(device, DEVICES_PER_USER_MAX)
     if (outcome === 'taken') throw new HttpError(409, 'DEVICE_ALREADY_BOUND', 'this device or key is already bound; unbind it first')
@@ -179,7 +179,7 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
     const device = ownDevice(devices, request, request.body.imei)
     const open = vouchers.openVouchers(device.id)
     if (open.length > 0) await revocations.revoke(open, 'device unbound')
-    devices.unbind(device.id, context.clock.nowMs())
+    devices.unbind(device.id, context.clock.now_ms())
     return { imei: device.imei, revokedVouchers: open.length }
   })
 
@@ -189,13 +189,13 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
   }, async (request, reply) => {
     const device = ownDevice(devices, request, request.body.imei)
     const currency = currencyByCode(request.body.currency).code
-    const limitMinor = parseAmount(request.body.amount, currency, { allowZero: false })
-    const issued = await vouchers.issue(device, limitMinor, currency)
+    const limit_minor = parseAmount(request.body.amount, currency, { allowZero: false })
+    const issued = await vouchers.issue(device, limit_minor, currency)
     return reply.code(201).send({
       voucher: toBase64(issued.encoded),
       voucherId: issued.voucherIdHex,
-      limitMinor,
-      limit: formatAmount(limitMinor, currency),
+      limitMinor: limit_minor,
+      limit: formatAmount(limit_minor, currency),
       currency,
       expiresAt: new Date(issued.voucher.expiresAtMs).toISOString(),
       uploadDeadlineAt: new Date(issued.uploadDeadlineAtMs).toISOString(),

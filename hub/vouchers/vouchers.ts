@@ -16,7 +16,7 @@ import type { Device } from './devices'
 import { DEFAULT_VOUCHER_POLICY, judgeIssuance, type IssuanceCounts, type VoucherPolicy } from './policy'
 
 /** Holds released per sweep: bounded so one sweep is one short transaction burst. */
-export const RELEASES_PER_SWEEP_MAX = 500
+const RELEASES_PER_SWEEP_MAX = 500
 
 export interface IssuedVoucher {
   voucher: Voucher
@@ -70,15 +70,15 @@ export class VoucherService {
    * a crash between the two leaves a voucher nobody received and no hold, never a hold nobody can
    * release. A refusal (policy.ts) is a typed HttpError and changes nothing.
    */
-  async issue(device: Device, limitMinor: number, currency: string): Promise<IssuedVoucher> {
+  async issue(device: Device, limit_minor: number, currency: string): Promise<IssuedVoucher> {
     if (device.status !== 'bound') throw new HttpError(409, 'DEVICE_NOT_BOUND', 'the device is not bound')
     const wallet = walletAccountId(device.userId, currency)
     if ((await this.ledger.account(wallet)) === undefined) {
       throw new HttpError(409, 'NO_WALLET', `the customer has no ${currency} wallet`)
     }
-    const issuedAtMs = this.clock.nowMs()
-    const expiresAtMs = issuedAtMs + this.policy.validity_ms
-    const uploadDeadlineAtMs = expiresAtMs + this.policy.uploadGrace_ms
+    const issuedAt_ms = this.clock.now_ms()
+    const expiresAt_ms = issuedAt_ms + this.policy.validity_ms
+    const uploadDeadlineAt_ms = expiresAt_ms + this.policy.uploadGrace_ms
     const voucherId = this.random(16)
     const voucherIdHex = toHex(voucherId)
     const voucher = voucherCodec.sign({
@@ -86,13 +86,13 @@ export class VoucherService {
       accountRef: sha256(new TextEncoder().encode(wallet)).slice(0, 16),
       devicePublicKey: device.publicKey,
       currency,
-      limitMinor,
-      issuedAtMs,
-      expiresAtMs,
+      limitMinor: limit_minor,
+      issuedAtMs: issuedAt_ms,
+      expiresAtMs: expiresAt_ms,
     }, this.hubKeys.secretKey, this.ed25519)
     const encoded = voucherCodec.encode(voucher)
     this.db.transaction(() => {
-      const refusal = judgeIssuance(limitMinor, this.counts(device, issuedAtMs), this.policy)
+      const refusal = judgeIssuance(limit_minor, this.counts(device, issuedAt_ms), this.policy)
       if (refusal?.code === 'ISSUANCE_SUSPENDED') {
         this.log.warn({ revocableMax: this.policy.revocableMax, userId: device.userId },
           'voucher refused: the vouchers the revocation list may have to hold are at their bound')
@@ -100,40 +100,40 @@ export class VoucherService {
       if (refusal !== undefined) throw refusal
       this.statements.insert.run({
         voucherId: voucherIdHex, deviceId: device.id, userId: device.userId, walletAccountId: wallet,
-        devicePublicKey: Buffer.from(device.publicKey), currency, limitMinor, issuedAtMs, expiresAtMs,
-        uploadDeadlineAtMs, voucher: Buffer.from(encoded),
+        devicePublicKey: Buffer.from(device.publicKey), currency, limitMinor: limit_minor, issuedAtMs: issuedAt_ms, expiresAtMs: expiresAt_ms,
+        uploadDeadlineAtMs: uploadDeadlineAt_ms, voucher: Buffer.from(encoded),
       })
     }).immediate()
     const outcome = await this.ledger.placeHold({
-      voucherId: voucherIdHex, walletAccountId: wallet, limitMinor, expiresAtMs, uploadDeadlineAtMs,
+      voucherId: voucherIdHex, walletAccountId: wallet, limitMinor: limit_minor, expiresAtMs: expiresAt_ms, uploadDeadlineAtMs: uploadDeadlineAt_ms,
     })
     if (outcome.status === 'refused' || outcome.status === 'conflict') {
       this.statements.remove.run(voucherIdHex)
       throw outcome.error
     }
-    return { voucher, encoded, voucherIdHex, walletAccountId: wallet, uploadDeadlineAtMs }
+    return { voucher, encoded, voucherIdHex, walletAccountId: wallet, uploadDeadlineAtMs: uploadDeadlineAt_ms }
   }
 
-  private counts(device: Device, nowMs: number): IssuanceCounts {
+  private counts(device: Device, now_ms: number): IssuanceCounts {
     const s = this.statements
-    const windowStartMs = nowMs - this.policy.window_ms
+    const windowStart_ms = now_ms - this.policy.window_ms
     return {
-      openOfDevice: s.openCountOfDevice.get(device.id, nowMs)!.count,
-      openOfCustomer: s.openCountOfCustomer.get(device.userId, nowMs)!.count,
-      issuedInWindow: s.issuedCountSince.get(device.userId, windowStartMs)!.count,
-      revokedInWindow: s.revokedCountSince.get(device.userId, windowStartMs)!.count,
-      revocable: s.revocableCount.get(nowMs - this.policy.listedAfterExpiry_ms, nowMs - this.policy.listedAfterExpiry_ms)!.count,
+      openOfDevice: s.openCountOfDevice.get(device.id, now_ms)!.count,
+      openOfCustomer: s.openCountOfCustomer.get(device.userId, now_ms)!.count,
+      issuedInWindow: s.issuedCountSince.get(device.userId, windowStart_ms)!.count,
+      revokedInWindow: s.revokedCountSince.get(device.userId, windowStart_ms)!.count,
+      revocable: s.revocableCount.get(now_ms - this.policy.listedAfterExpiry_ms, now_ms - this.policy.listedAfterExpiry_ms)!.count,
     }
   }
 
   /** Vouchers of a device that gateways may still accept (to revoke when it is unbound). */
   openVouchers(deviceId: string): string[] {
-    return this.statements.openForDevice.all(deviceId, this.clock.nowMs()).map(row => row.voucher_id)
+    return this.statements.openForDevice.all(deviceId, this.clock.now_ms()).map(row => row.voucher_id)
   }
 
   /** Releases the holds whose upload deadline has passed; returns how many were released. */
   async releaseDue(): Promise<number> {
-    const due = this.statements.due.all(this.clock.nowMs(), RELEASES_PER_SWEEP_MAX)
+    const due = this.statements.due.all(this.clock.now_ms(), RELEASES_PER_SWEEP_MAX)
     for (const { voucher_id } of due) {
       const outcome = await this.ledger.releaseHold(voucher_id)
       assert(outcome.status === 'applied' || outcome.status === 'exists', `release of ${voucher_id} refused`)

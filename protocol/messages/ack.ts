@@ -51,7 +51,7 @@ export const ackCodec = defineSignedMessage<AckBody>({
   readBody(reader) {
     const gatewayEui = readEui(reader, 'gatewayEui')
     const headSeq = reader.u32('headSeq')
-    const timeMs = reader.u64('timeMs')
+    const time_ms = reader.u64('timeMs')
     const count = reader.u16('entry count')
     if (count > BATCH_RECORDS_MAX) throw new ProtocolError('TOO_MANY', `an ack holds at most ${BATCH_RECORDS_MAX} entries`)
     const entries: AckEntry[] = []
@@ -62,6 +62,6 @@ export const ackCodec = defineSignedMessage<AckBody>({
         reason: readEnum(reader, REASONS, 'reason'),
       })
     }
-    return { gatewayEui, headSeq, timeMs, entries }
+    return { gatewayEui, headSeq, timeMs: time_ms, entries }
   },
 })

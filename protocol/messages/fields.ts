@@ -28,8 +28,8 @@ export function readCurrency(reader: Reader): string {
 }
 
 /** A strictly positive amount in minor units (payments and limits are never zero). */
-export function writePositiveAmount(writer: Writer, amountMinor: number): void {
-  writer.u64(assertAmountMinor(amountMinor, { allowZero: false }))
+export function writePositiveAmount(writer: Writer, amount_minor: number): void {
+  writer.u64(assertAmountMinor(amount_minor, { allowZero: false }))
 }
 
 export function readPositiveAmount(reader: Reader, field: string): number {
@@ -38,8 +38,8 @@ export function readPositiveAmount(reader: Reader, field: string): number {
   return value
 }
 
-export function writeAmount(writer: Writer, amountMinor: number): void {
-  writer.u64(assertAmountMinor(amountMinor))
+export function writeAmount(writer: Writer, amount_minor: number): void {
+  writer.u64(assertAmountMinor(amount_minor))
 }
 
 export function readAmount(reader: Reader, field: string): number {

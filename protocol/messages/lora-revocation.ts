@@ -15,7 +15,7 @@ import { ID_BYTES } from './fields'
 
 /** Voucher ids per signed message: 16 keep one message within 8 downlinks at DR0. */
 export const LORA_REVOCATION_IDS_MAX = 16
-export const LORA_FRAGMENT_HEADER_BYTES = 4
+const LORA_FRAGMENT_HEADER_BYTES = 4
 export const LORA_FRAGMENTS_MAX = 16
 const INDEX_MAX = 0xffff
 
@@ -111,16 +111,16 @@ export interface LoraFragment {
 
 /** Cuts an encoded message into downlinks of at most `downlinkBytes_max` bytes. */
 export function fragmentMessage(message: Uint8Array, messageId: number, downlinkBytes_max = LORA_PAYLOAD_BYTES_MAX): Uint8Array[] {
-  const chunkBytes = downlinkBytes_max - LORA_FRAGMENT_HEADER_BYTES
-  if (!Number.isInteger(chunkBytes) || chunkBytes < 1 || downlinkBytes_max > 255) {
+  const chunk_bytes = downlinkBytes_max - LORA_FRAGMENT_HEADER_BYTES
+  if (!Number.isInteger(chunk_bytes) || chunk_bytes < 1 || downlinkBytes_max > 255) {
     throw new ProtocolError('OUT_OF_RANGE', `a downlink of ${downlinkBytes_max} bytes cannot carry fragments`)
   }
-  const count = Math.max(1, Math.ceil(message.length / chunkBytes))
+  const count = Math.max(1, Math.ceil(message.length / chunk_bytes))
   if (count > LORA_FRAGMENTS_MAX) {
     throw new ProtocolError('TOO_MANY', `${message.length} bytes need ${count} fragments, at most ${LORA_FRAGMENTS_MAX}`)
   }
   return Array.from({ length: count }, (_, index) => {
-    const chunk = message.subarray(index * chunkBytes, (index + 1) * chunkBytes)
+    const chunk = message.subarray(index * chunk_bytes, (index + 1) * chunk_bytes)
     const writer = new Writer(LORA_FRAGMENT_HEADER_BYTES + chunk.length)
     writer.u16(messageId).u8(index).u8(count).raw(chunk)
     return writer.finish()

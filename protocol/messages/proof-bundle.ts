@@ -15,7 +15,7 @@ import { EUI_BYTES, HASH_BYTES, readEui, writeEui } from './fields'
 export const PROOF_BUNDLE_ENTRIES_MAX = 256
 /** Transfer ids in one request, and in each of a bundle's pending and unknown lists. */
 export const PROOF_REQUEST_IDS_MAX = 256
-export const TRANSFER_ID_BYTES = 32
+const TRANSFER_ID_BYTES = 32
 export const CONTRACT_ADDRESS_BYTES = 20
 
 /** Where and how a batch root sits on chain: only batches anchored with enough confirmations travel. */

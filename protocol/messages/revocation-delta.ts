@@ -77,7 +77,7 @@ export const revocationDeltaCodec = defineSignedMessage<RevocationDeltaBody>({
  * their size needs (none when both are empty). Every id goes in exactly one of them.
  */
 export function revocationDeltaBodies(
-  after: number, issuedAtMs: number, added: readonly Uint8Array[], removed: readonly Uint8Array[],
+  after: number, issuedAt_ms: number, added: readonly Uint8Array[], removed: readonly Uint8Array[],
 ): RevocationDeltaBody[] {
   const adding = canonicalVoucherIds(added)
   const removing = canonicalVoucherIds(removed)
@@ -85,7 +85,7 @@ export function revocationDeltaBodies(
   return Array.from({ length: count }, (_, i) => ({
     serial: after + i + 1,
     follows: after + i,
-    issuedAtMs,
+    issuedAtMs: issuedAt_ms,
     added: adding.slice(i * REVOCATION_DELTA_IDS_MAX, (i + 1) * REVOCATION_DELTA_IDS_MAX),
     removed: removing.slice(i * REVOCATION_DELTA_IDS_MAX, (i + 1) * REVOCATION_DELTA_IDS_MAX),
   }))

@@ -12,7 +12,7 @@ import { ID_BYTES } from './fields'
 
 /** Voucher ids in one part: about 65 KB, one MQTT message. */
 export const REVOCATION_LIST_PART_IDS_MAX = 4096
-export const REVOCATION_LIST_PARTS_MAX = 16
+const REVOCATION_LIST_PARTS_MAX = 16
 /**
  * The most vouchers a list can name, and so what a gateway must be able to hold. The hub never
  * lists more: it stops issuing vouchers before the vouchers it could have to list pass its bound
@@ -68,7 +68,7 @@ export const revocationListCodec = defineSignedMessage<RevocationListBody>({
   },
   readBody(reader) {
     const serial = reader.u32('serial')
-    const issuedAtMs = reader.u64('issuedAtMs')
+    const issuedAt_ms = reader.u64('issuedAtMs')
     const part = reader.u8('part')
     const parts = reader.u8('parts')
     const count = reader.u16('count')
@@ -76,7 +76,7 @@ export const revocationListCodec = defineSignedMessage<RevocationListBody>({
     const voucherIds: Uint8Array[] = []
     for (let i = 0; i < count; i++) voucherIds.push(reader.fixed(ID_BYTES, 'voucherId'))
     checkSortedUnique(voucherIds)
-    return { serial, issuedAtMs, part, parts, voucherIds }
+    return { serial, issuedAtMs: issuedAt_ms, part, parts, voucherIds }
   },
 })
 
@@ -84,7 +84,7 @@ export const revocationListCodec = defineSignedMessage<RevocationListBody>({
  * The parts of list `serial`: every id, never fewer. Throws TOO_MANY past REVOKED_VOUCHERS_MAX
  * (the hub's issuance bound keeps it from getting there), never truncates.
  */
-export function revocationListBodies(serial: number, issuedAtMs: number, voucherIds: readonly Uint8Array[]): RevocationListBody[] {
+export function revocationListBodies(serial: number, issuedAt_ms: number, voucherIds: readonly Uint8Array[]): RevocationListBody[] {
   if (voucherIds.length > REVOKED_VOUCHERS_MAX) {
     throw new ProtocolError('TOO_MANY', `${voucherIds.length} revoked vouchers, a list holds at most ${REVOKED_VOUCHERS_MAX}`)
   }
@@ -92,7 +92,7 @@ export function revocationListBodies(serial: number, issuedAtMs: number, voucher
   const parts = Math.max(1, Math.ceil(ids.length / REVOCATION_LIST_PART_IDS_MAX))
   return Array.from({ length: parts }, (_, part) => ({
     serial,
-    issuedAtMs,
+    issuedAtMs: issuedAt_ms,
     part,
     parts,
     voucherIds: ids.slice(part * REVOCATION_LIST_PART_IDS_MAX, (part + 1) * REVOCATION_LIST_PART_IDS_MAX),

@@ -5,7 +5,7 @@
 import { sha256 } from '../bytes'
 import { MessageType } from '../codec'
 import { ProtocolError } from '../errors'
-import { authorizationCodec, transferIdOf, type Authorization } from './authorization'
+import { authorizationCodec, type Authorization } from './authorization'
 import { defineMessage } from './define'
 import { HASH_BYTES, readEnum } from './fields'
 
@@ -50,6 +50,3 @@ export function recordHash(record: TransferRecord): Uint8Array {
   return sha256(transferRecordCodec.encode(record))
 }
 
-export function recordTransferId(record: TransferRecord): Uint8Array {
-  return transferIdOf(record.authorization)
-}

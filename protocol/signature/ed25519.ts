@@ -53,17 +53,17 @@ export function isCanonicalSignature(signature: Uint8Array): boolean {
   return false
 }
 
-export function requireKeyLength(key: Uint8Array, lengthBytes: number, what: string): void {
-  if (!(key instanceof Uint8Array) || key.length !== lengthBytes) {
+export function requireKeyLength(key: Uint8Array, length_bytes: number, what: string): void {
+  if (!(key instanceof Uint8Array) || key.length !== length_bytes) {
     const actual = key instanceof Uint8Array ? `${key.length} bytes` : typeof key
-    throw new ProtocolError('BAD_KEY', `${what} must be ${lengthBytes} bytes, got ${actual}`)
+    throw new ProtocolError('BAD_KEY', `${what} must be ${length_bytes} bytes, got ${actual}`)
   }
 }
 
-function littleEndianBytes(value: bigint, lengthBytes: number): Uint8Array {
-  const bytes = new Uint8Array(lengthBytes)
+function littleEndianBytes(value: bigint, length_bytes: number): Uint8Array {
+  const bytes = new Uint8Array(length_bytes)
   let rest = value
-  for (let index = 0; index < lengthBytes; index++) {
+  for (let index = 0; index < length_bytes; index++) {
     bytes[index] = Number(rest & 0xffn)
     rest >>= 8n
   }

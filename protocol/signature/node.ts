@@ -28,8 +28,8 @@ import { isAcceptablePublicKey } from './public-key'
 const PKCS8_PREFIX = fromHex('302e020100300506032b657004220420')
 const SPKI_PREFIX = fromHex('302a300506032b6570032100')
 
-export const PUBLIC_KEY_CACHE_ENTRIES_MAX = 4096
-export const PRIVATE_KEY_CACHE_ENTRIES_MAX = 256
+const PUBLIC_KEY_CACHE_ENTRIES_MAX = 4096
+const PRIVATE_KEY_CACHE_ENTRIES_MAX = 256
 
 export interface NodeEd25519Options {
   publicKeyCacheEntriesMax?: number
@@ -40,8 +40,8 @@ export interface NodeEd25519Options {
 class BoundedLruCache<Value> {
   private readonly entries = new Map<string, Value>()
 
-  constructor(private readonly entriesMax: number) {
-    assert(Number.isSafeInteger(entriesMax) && entriesMax > 0, 'cache bound is a positive integer')
+  constructor(private readonly entries_max: number) {
+    assert(Number.isSafeInteger(entries_max) && entries_max > 0, 'cache bound is a positive integer')
   }
 
   get(key: string): Value | undefined {
@@ -56,11 +56,11 @@ class BoundedLruCache<Value> {
   set(key: string, value: Value): void {
     this.entries.delete(key)
     this.entries.set(key, value)
-    if (this.entries.size > this.entriesMax) {
+    if (this.entries.size > this.entries_max) {
       const leastRecentlyUsed = this.entries.keys().next().value as string
       this.entries.delete(leastRecentlyUsed)
     }
-    assert(this.entries.size <= this.entriesMax, 'cache stays within its bound')
+    assert(this.entries.size <= this.entries_max, 'cache stays within its bound')
   }
 }
 

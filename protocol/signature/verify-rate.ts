@@ -27,20 +27,20 @@ function fixedSignedMessages(impl: Ed25519): SignedMessage[] {
  * Verifications per second, measured for about `durationMs` (at least one verification).
  * The clock is read after every verification: a few tens of nanoseconds against tens of microseconds.
  */
-export function measureVerifyRate(impl: Ed25519, durationMs: number): number {
-  if (!Number.isFinite(durationMs) || durationMs <= 0) {
-    throw new ProtocolError('OUT_OF_RANGE', `durationMs must be a positive number, got ${durationMs}`)
+export function measureVerifyRate(impl: Ed25519, duration_ms: number): number {
+  if (!Number.isFinite(duration_ms) || duration_ms <= 0) {
+    throw new ProtocolError('OUT_OF_RANGE', `durationMs must be a positive number, got ${duration_ms}`)
   }
   const signed = fixedSignedMessages(impl)
   let verifications = 0
-  const startMs = performance.now()
-  let elapsedMs = 0
+  const start_ms = performance.now()
+  let elapsed_ms = 0
   do {
     const { message, signature, publicKey } = signed[verifications % KEY_COUNT]!
     // A rejected signature would mean the benchmark timed the wrong path.
     assert(impl.verify(message, signature, publicKey), `${impl.name} accepts its own signature`)
     verifications++
-    elapsedMs = performance.now() - startMs
-  } while (elapsedMs < durationMs)
-  return (verifications * 1000) / elapsedMs
+    elapsed_ms = performance.now() - start_ms
+  } while (elapsed_ms < duration_ms)
+  return (verifications * 1000) / elapsed_ms
 }

@@ -7,7 +7,7 @@ import { fromRomA00 } from '../../hardware/display/hd44780-rom'
 import type { DisplaySize } from '../../hardware/display/screen-layout'
 import type { MockFirmataBoard } from '../keypad/mock-firmata-board'
 
-export const PCF8574_ADDRESS_DEFAULT = 0x27
+const PCF8574_ADDRESS_DEFAULT = 0x27
 
 const RS = 0x01
 const EN = 0x04

@@ -99,9 +99,9 @@ export async function enrollTerminals(
 
 /** Customer `index`, cashed in with exactly `voucherMinor` and holding a voucher of that much. */
 export function enrollCustomer(
-  operator: HubApi, index: number, currency: string, voucherMinor: number, identities: SeededRandom, names: EnrollNames,
+  operator: HubApi, index: number, currency: string, voucher_minor: number, identities: SeededRandom, names: EnrollNames,
 ): Promise<SimulatedCustomer> {
-  const amount = formatAmount(voucherMinor, currency)
+  const amount = formatAmount(voucher_minor, currency)
   return customerWithVoucher(
     operator, `customer${index + 1}${names.tag}@sim.payall.example`, currency, amount, amount, length => identities.bytes(length),
   )

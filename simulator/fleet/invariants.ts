@@ -8,7 +8,7 @@ import { Reason } from '../../protocol/reasons'
 import type { StoredRecord, TerminalStore } from '../../terminal/store/store'
 import type { HubApi } from '../hub-api'
 
-export type InvariantName = 'money-conserved' | 'settled-exactly-once' | 'chains-gapless' | 'double-spends-detected'
+type InvariantName = 'money-conserved' | 'settled-exactly-once' | 'chains-gapless' | 'double-spends-detected'
 
 export interface InvariantFailure {
   readonly invariant: InvariantName
@@ -43,7 +43,7 @@ export interface AckTotals {
 }
 
 /** Failures listed in full up to this many per invariant; past it, one line says how many more. */
-export const FAILURES_LISTED_MAX = 20
+const FAILURES_LISTED_MAX = 20
 const STORE_PAGE_RECORDS = 1_000
 const HUB_PAGE_SIZE = 100
 const PAYMENT_TRANSFER_KIND = 'offline_payment'

@@ -9,7 +9,7 @@ import type { SeededRandom } from './seeded-random'
 export const AMOUNT_MIN_MINOR = 100
 export const AMOUNT_MAX_MINOR = 20_000
 /** A voucher is never smaller than this, whatever the customer's planned spending. */
-export const VOUCHER_MIN_MINOR = 1_000
+const VOUCHER_MIN_MINOR = 1_000
 
 export interface PlannedPayment {
   readonly index: number
@@ -41,9 +41,9 @@ export function planFleet(options: PlanOptions, random: SeededRandom): FleetPlan
   for (let index = 0; index < payments; index++) {
     const terminal = draws.integer(0, terminals - 1)
     const customer = draws.integer(0, customers - 1)
-    const amountMinor = draws.integer(AMOUNT_MIN_MINOR / 5, AMOUNT_MAX_MINOR / 5) * 5
-    spending[customer]! += amountMinor
-    planned.push({ index, terminal, customer, amountMinor, linkDown: linkDown.has(index), clone: clones.has(index) })
+    const amount_minor = draws.integer(AMOUNT_MIN_MINOR / 5, AMOUNT_MAX_MINOR / 5) * 5
+    spending[customer]! += amount_minor
+    planned.push({ index, terminal, customer, amountMinor: amount_minor, linkDown: linkDown.has(index), clone: clones.has(index) })
   }
   return { payments: planned, voucherMinor: spending.map(total => Math.max(VOUCHER_MIN_MINOR, total)) }
 }

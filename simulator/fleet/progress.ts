@@ -9,15 +9,15 @@ const REDRAW_INTERVAL_MS = 100
 const BAR_WIDTH_MAX = 40
 
 export class ProgressBar {
-  private lastDrawMs = -Infinity
+  private lastDraw_ms = -Infinity
   private drawn = false
 
   constructor(private readonly stream: ProgressStream, private readonly label: string, private readonly nowMs: () => number = () => performance.now()) {}
 
   update(done: number, total: number): void {
-    const nowMs = this.nowMs()
-    if (done < total && nowMs - this.lastDrawMs < REDRAW_INTERVAL_MS) return
-    this.lastDrawMs = nowMs
+    const now_ms = this.nowMs()
+    if (done < total && now_ms - this.lastDraw_ms < REDRAW_INTERVAL_MS) return
+    this.lastDraw_ms = now_ms
     const counts = ` ${done}/${total} ${this.label}`
     const width = Math.max(10, Math.min(BAR_WIDTH_MAX, (this.stream.columns ?? 80) - counts.length - 3))
     const filled = total === 0 ? width : Math.round((done / total) * width)

@@ -81,7 +81,7 @@ interface TrackedCustomer {
 }
 
 export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: FleetHooks = {}): Promise<FleetReport> {
-  const startedMs = performance.now()
+  const started_ms = performance.now()
   const random = new SeededRandom(options.seed)
   const plan = planFleet(options, random.fork('plan'))
 
@@ -130,7 +130,7 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
       doubleSpends: { attempted: tally.clonesAttempted, approvedBoth: fleet.doubleSpends.length },
       invariants: { ok: failures.length === 0, failures },
       hub: { url: hub.url, embedded: hub.embedded !== undefined, dataDir: keepData && hub.embedded !== undefined ? join(workDir, 'hub') : null },
-      seconds: Math.round((performance.now() - startedMs) / 10) / 100,
+      seconds: Math.round((performance.now() - started_ms) / 10) / 100,
     }
   } finally {
     await Promise.all(terminals.map(terminal => terminal.shutDown()))

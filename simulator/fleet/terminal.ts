@@ -48,11 +48,11 @@ export interface SimulatedTerminal {
   readonly counter: Counter
   readonly payments: PaymentTerminal
   /** `phone` taps, the merchant keys `amountMinor`. */
-  pay(phone: VirtualPhone, amountMinor: number, policy?: PaymentPolicy): Promise<PaymentOutcome>
+  pay(phone: VirtualPhone, amount_minor: number, policy?: PaymentPolicy): Promise<PaymentOutcome>
   /** Cuts the link and waits until the terminal knows it is offline. */
   cut(): Promise<void>
   /** Restores the link and waits until the terminal is online again (subscribed, ready to sync). */
-  restore(timeoutMs: number): Promise<void>
+  restore(timeout_ms: number): Promise<void>
   /** Stops the sync, cuts the relay and closes the store (what a shutdown does). */
   shutDown(): Promise<void>
 }
@@ -92,18 +92,18 @@ export async function attachTerminal(store: TerminalStore, dataDir: string, opti
   const eui = store.identity().eui
   return {
     eui, dataDir, store, sync, events, relay, counter, payments,
-    pay(phone, amountMinor, policy) {
+    pay(phone, amount_minor, policy) {
       counter.tapped = phone
-      return payments.take(amountMinor, policy)
+      return payments.take(amount_minor, policy)
     },
     async cut() {
       const down = sync.online ? events.next('link', ({ online }) => !online) : undefined
       await relay.down()
       await down
     },
-    async restore(timeoutMs) {
+    async restore(timeout_ms) {
       await relay.up()
-      if (!(await sync.waitOnline(timeoutMs))) throw new FleetError('LINK_TIMEOUT', `${eui} did not come back online within ${timeoutMs} ms`)
+      if (!(await sync.waitOnline(timeout_ms))) throw new FleetError('LINK_TIMEOUT', `${eui} did not come back online within ${timeout_ms} ms`)
     },
     async shutDown() {
       await sync.stop()

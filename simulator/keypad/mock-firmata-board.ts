@@ -4,7 +4,7 @@
 import type { JohnnyFiveBoard } from '../../hardware/keypad/johnny-five-keypad'
 
 /** The I2C calls j5 components make on a Firmata io, as the emulators hook them. */
-export interface MockFirmataIo {
+interface MockFirmataIo {
   i2cConfig(...args: unknown[]): void
   i2cWrite(address: number, ...rest: unknown[]): void
   i2cRead(address: number, ...rest: unknown[]): void

@@ -8,12 +8,12 @@ import type { EventEmitter } from 'node:events'
 import { MPR121_3X4_LABELS } from '../../hardware/keypad/johnny-five-keypad'
 import type { MockFirmataBoard } from './mock-firmata-board'
 
-export const MPR121_ADDRESS_DEFAULT = 0x5a
-export const NANO_BACKPACK_ADDRESS_DEFAULT = 0x0a
+const MPR121_ADDRESS_DEFAULT = 0x5a
+const NANO_BACKPACK_ADDRESS_DEFAULT = 0x0a
 const TOUCH_STATUS_REGISTER = 0x00
 
 /** j5's key order on the 4x4 nano backpack (its bit order). */
-export const NANO_BACKPACK_4X4_LABELS: readonly string[] = ['1', '2', '3', 'A', '4', '5', '6', 'B', '7', '8', '9', 'C', '*', '0', '#', 'D']
+const NANO_BACKPACK_4X4_LABELS: readonly string[] = ['1', '2', '3', 'A', '4', '5', '6', 'B', '7', '8', '9', 'C', '*', '0', '#', 'D']
 
 export type VirtualKeypadChip = 'MPR121' | '4X4_I2C_NANO_BACKPACK'
 

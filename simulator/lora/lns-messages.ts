@@ -3,7 +3,6 @@
 // server publishes exactly these; the hub's integration is tested against the same types.
 
 export type LnsFlavour = 'chirpstack-v4' | 'tts-v3'
-export const LNS_FLAVOURS: readonly LnsFlavour[] = ['chirpstack-v4', 'tts-v3']
 
 // ChirpStack v4 ----------------------------------------------------------------------------------
 
@@ -43,7 +42,7 @@ export interface ChirpstackDeviceInfo {
   tags?: Record<string, string>
 }
 
-export interface ChirpstackRxInfo {
+interface ChirpstackRxInfo {
   gatewayId: string
   uplinkId?: number
   rssi?: number
@@ -52,7 +51,7 @@ export interface ChirpstackRxInfo {
   context?: string
 }
 
-export interface ChirpstackTxInfo {
+interface ChirpstackTxInfo {
   frequency: number
   modulation: { lora: { bandwidth: number; spreadingFactor: number; codeRate: string } }
 }
@@ -84,14 +83,6 @@ export interface ChirpstackJoinEvent {
   time: string
   deviceInfo: ChirpstackDeviceInfo
   devAddr: string
-}
-
-/** What an application publishes to `…/command/down`; fPort > 0, data base64. */
-export interface ChirpstackDownlinkCommand {
-  devEui: string
-  confirmed?: boolean
-  fPort: number
-  data: string
 }
 
 // The Things Stack v3 ----------------------------------------------------------------------------
@@ -131,7 +122,7 @@ export interface TtsEndDeviceIds {
   dev_addr?: string
 }
 
-export interface TtsRxMetadata {
+interface TtsRxMetadata {
   gateway_ids: { gateway_id: string; eui?: string }
   time?: string
   timestamp?: number
@@ -141,7 +132,7 @@ export interface TtsRxMetadata {
   channel_index?: number
 }
 
-export interface TtsTxSettings {
+interface TtsTxSettings {
   data_rate: { lora: { bandwidth: number; spreading_factor: number; coding_rate?: string } }
   /** A decimal string, as TTS marshals uint64. */
   frequency: string
@@ -177,15 +168,3 @@ export interface TtsJoinEvent {
 export type TtsPriority = 'LOWEST' | 'LOW' | 'BELOW_NORMAL' | 'NORMAL' | 'ABOVE_NORMAL' | 'HIGH' | 'HIGHEST'
 export const TTS_PRIORITIES: readonly TtsPriority[] = ['LOWEST', 'LOW', 'BELOW_NORMAL', 'NORMAL', 'ABOVE_NORMAL', 'HIGH', 'HIGHEST']
 
-export interface TtsDownlink {
-  f_port: number
-  /** Base64 FRMPayload. */
-  frm_payload: string
-  priority?: TtsPriority
-  confirmed?: boolean
-}
-
-/** What an application publishes to `…/down/push` (appends) or `…/down/replace` (replaces the queue). */
-export interface TtsDownlinkPush {
-  downlinks: TtsDownlink[]
-}

@@ -78,9 +78,9 @@ export interface NetworkServerOptions {
   readonly qos?: 0 | 1
 }
 
-export const DOWNLINK_QUEUE_MAX_DEFAULT = 16
+const DOWNLINK_QUEUE_MAX_DEFAULT = 16
 /** A downlink message larger than this is not read at all. */
-export const DOWNLINK_MESSAGE_BYTES_MAX = 16 * 1024
+const DOWNLINK_MESSAGE_BYTES_MAX = 16 * 1024
 const DOWNLINKS_PER_PUSH_MAX = DOWNLINK_QUEUE_MAX_DEFAULT
 const TTS_DEVICE_ID = /^[a-z0-9](?:-?[a-z0-9]){2,35}$/
 const HEX_EUI = /^[0-9A-Fa-f]{16}$/
@@ -106,7 +106,7 @@ export class SimulatedNetworkServer implements LoraRadio {
   readonly flavour: LnsFlavour
   private readonly options: NetworkServerOptions
   private readonly devices = new Map<string, DeviceState>()
-  private readonly queueMax: number
+  private readonly queue_max: number
   private client: MqttClient | undefined
 
   constructor(options: NetworkServerOptions) {
@@ -118,8 +118,8 @@ export class SimulatedNetworkServer implements LoraRadio {
       throw new LnsError('BAD_OPTIONS', 'tenantId must be letters, digits and -')
     }
     if (options.flavour === 'tts-v3' && !/^[a-z0-9-]*$/.test(options.tenantId)) throw new LnsError('BAD_OPTIONS', 'tenantId must be a TTS id')
-    this.queueMax = options.downlinkQueueMax ?? DOWNLINK_QUEUE_MAX_DEFAULT
-    if (!Number.isSafeInteger(this.queueMax) || this.queueMax < 1) throw new LnsError('BAD_OPTIONS', 'downlinkQueueMax must be a positive integer')
+    this.queue_max = options.downlinkQueueMax ?? DOWNLINK_QUEUE_MAX_DEFAULT
+    if (!Number.isSafeInteger(this.queue_max) || this.queue_max < 1) throw new LnsError('BAD_OPTIONS', 'downlinkQueueMax must be a positive integer')
     this.flavour = options.flavour
     this.options = options
   }
@@ -274,7 +274,7 @@ export class SimulatedNetworkServer implements LoraRadio {
 
   private enqueue(device: DeviceState, items: Array<{ port: number; payload: Uint8Array; confirmed: boolean }>, replace: boolean): void {
     const kept = replace ? 0 : device.queue.length
-    if (kept + items.length > this.queueMax) throw new LnsError('QUEUE_FULL', `${device.devEui} already has ${kept} queued (max ${this.queueMax})`)
+    if (kept + items.length > this.queue_max) throw new LnsError('QUEUE_FULL', `${device.devEui} already has ${kept} queued (max ${this.queue_max})`)
     if (replace) device.queue.length = 0
     const signal = this.options.downlinkSignal ?? { rssi: -45, snr: 9 }
     for (const item of items) {
@@ -402,7 +402,7 @@ export class SimulatedNetworkServer implements LoraRadio {
   }
 
   private isoTime(): string {
-    return new Date(this.options.clock.nowMs()).toISOString()
+    return new Date(this.options.clock.now_ms()).toISOString()
   }
 
   private uuid(): string {

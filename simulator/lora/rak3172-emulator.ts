@@ -21,7 +21,7 @@ export interface Rak3172Dialect {
   readonly echo: boolean
 }
 
-export const RUI3_DIALECT: Rak3172Dialect = Object.freeze({
+const RUI3_DIALECT: Rak3172Dialect = Object.freeze({
   lineEnding: '\r\n',
   spacedEvents: false,
   lowerCaseEvents: false,

@@ -18,7 +18,7 @@ import type { FieldTarget } from './pn532-emulator'
 /** ISO 7816-4 "conditions of use not satisfied": the wallet will not pay this request. */
 export const SW_CONDITIONS_NOT_SATISFIED = 0x6985
 /** ISO 7816-4 "incorrect parameters in the data field": the request did not decode. */
-export const SW_WRONG_DATA = 0x6a80
+const SW_WRONG_DATA = 0x6a80
 const P1_SELECT_BY_NAME = 0x04
 
 export interface HcePhoneOptions {
@@ -30,7 +30,7 @@ export interface HcePhoneOptions {
 
 export class HcePhone implements FieldTarget {
   readonly #wallet: VirtualPhone
-  readonly #chunkMaxBytes: number
+  readonly #chunk_bytes_max: number
   readonly #installed: boolean
   readonly #assembler = new CommandAssembler()
   #selected = false
@@ -42,7 +42,7 @@ export class HcePhone implements FieldTarget {
 
   constructor(wallet: VirtualPhone, options: HcePhoneOptions = {}) {
     this.#wallet = wallet
-    this.#chunkMaxBytes = options.responseChunkMaxBytes ?? RESPONSE_DATA_MAX_BYTES
+    this.#chunk_bytes_max = options.responseChunkMaxBytes ?? RESPONSE_DATA_MAX_BYTES
     this.#installed = options.payAllInstalled ?? true
   }
 
@@ -101,7 +101,7 @@ export class HcePhone implements FieldTarget {
       if (error instanceof PhoneDeclined) return { data: new Uint8Array(0), sw: SW_CONDITIONS_NOT_SATISFIED }
       throw error
     }
-    const [first, ...rest] = chainResponse(encoded, SW_OK, this.#chunkMaxBytes)
+    const [first, ...rest] = chainResponse(encoded, SW_OK, this.#chunk_bytes_max)
     this.#pendingPieces = rest
     return first!
   }

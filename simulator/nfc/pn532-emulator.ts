@@ -72,7 +72,7 @@ export class Pn532Emulator {
   readonly #binding: MockPortBinding
   readonly #originalWrite: MockPortBinding['write']
   readonly #random: RandomBytes
-  readonly #chunkMaxBytes: number
+  readonly #chunk_bytes_max: number
   readonly #parser = new FrameParser()
   #awake: boolean
   #inField: { readonly target: FieldTarget; readonly uid: Uint8Array } | undefined
@@ -92,7 +92,7 @@ export class Pn532Emulator {
     this.#binding = binding
     this.#random = options.random
     this.#awake = !(options.asleep ?? true)
-    this.#chunkMaxBytes = options.dataExchangeChunkMaxBytes ?? DATA_EXCHANGE_MAX_BYTES
+    this.#chunk_bytes_max = options.dataExchangeChunkMaxBytes ?? DATA_EXCHANGE_MAX_BYTES
     this.#originalWrite = binding.write
     binding.write = async (buffer: Buffer): Promise<void> => {
       await this.#originalWrite.call(binding, buffer)
@@ -258,7 +258,7 @@ export class Pn532Emulator {
       if (apdu.length === 0) return Uint8Array.of(STATUS_WRONG_CONTEXT)
       activation.pending = activation.target.processCommandApdu(apdu.slice())
     }
-    const piece = activation.pending.subarray(0, this.#chunkMaxBytes)
+    const piece = activation.pending.subarray(0, this.#chunk_bytes_max)
     activation.pending = activation.pending.slice(piece.length)
     const status = activation.pending.length > 0 ? MORE_INFORMATION : STATUS_OK
     return Uint8Array.of(status, ...piece)

@@ -11,7 +11,7 @@ import { DLE, EOT, ESC, GS, LF, QR_FUNCTION } from '../../hardware/printer/escpo
 
 export type { PaperState }
 
-export interface PrintedLine {
+interface PrintedLine {
   readonly kind: 'line'
   readonly text: string
   readonly bold: boolean
@@ -48,7 +48,7 @@ export class VirtualPrinter {
   /** Command bytes the printer did not know, as hex: a test asserts there are none. */
   readonly unknownCommands: string[] = []
   /** Bytes received while the paper was out: a real printer goes offline and prints none of them. */
-  discardedBytes = 0
+  discarded_bytes = 0
   paper: PaperState = 'present'
   coverOpen = false
   fault = false
@@ -124,7 +124,7 @@ export class VirtualPrinter {
     if (this.paper === 'out' || this.coverOpen) {
       const next = buffer.indexOf(DLE)
       const skipped = next === -1 ? buffer.length : next
-      this.discardedBytes += skipped
+      this.discarded_bytes += skipped
       return skipped
     }
     if (first === ESC) return this.escape(buffer)

@@ -6,7 +6,7 @@ import { dirname } from 'node:path'
 import { SECRET_KEY_BYTES } from '../../protocol/signature/ed25519'
 import { TerminalError } from '../errors'
 
-export const KEY_FILE_MODE = 0o600
+const KEY_FILE_MODE = 0o600
 
 /** Writes a new key file; fails if one exists (O_EXCL), so a key is never replaced by accident. */
 export function createKeyFile(path: string, seed: Uint8Array): void {

@@ -267,4 +267,3 @@ export const MIGRATIONS: readonly Migration[] = [
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

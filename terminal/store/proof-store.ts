@@ -106,7 +106,7 @@ export class ProofStore {
    * Keeps the proofs of a bundle the caller verified (hub signature, addressee, every proof against the root),
    * all or none: a proof for a transfer this gateway does not hold refuses the whole bundle.
    */
-  saveBundle(bundle: ProofBundleBody, nowMs: number): ProofsSaved {
+  saveBundle(bundle: ProofBundleBody, now_ms: number): ProofsSaved {
     return this.db.transaction((): ProofsSaved => {
       const batch = bundle.batch
       if (batch === null) return { kind: 'saved', stored: 0, alreadyKept: 0 }
@@ -120,7 +120,7 @@ export class ProofStore {
         stored += this.statements.insertProof.run(
           blob(entry.transferId), batch.batchId, blob(batch.root), batch.leafCount, entry.leafIndex,
           Buffer.concat(entry.proof.map(blob)), batch.chainId, blob(batch.contractAddress),
-          batch.txHash === null ? null : blob(batch.txHash), batch.blockNumber, nowMs,
+          batch.txHash === null ? null : blob(batch.txHash), batch.blockNumber, now_ms,
         ).changes
       }
       return { kind: 'saved', stored, alreadyKept: bundle.entries.length - stored }
@@ -141,11 +141,11 @@ export class ProofStore {
    * Up to `count_max` acked records without a proof, not asked about since `askedBeforeMs`, oldest ask first;
    * they are marked asked at `nowMs`. Their transfer ids, in chain order.
    */
-  takeMissing(count_max: number, askedBeforeMs: number, nowMs: number): Uint8Array[] {
+  takeMissing(count_max: number, askedBefore_ms: number, now_ms: number): Uint8Array[] {
     assert(Number.isInteger(count_max) && count_max >= 1, 'a request asks for at least one proof')
     return this.db.transaction(() => {
-      const rows = this.statements.missing.all(askedBeforeMs, count_max)
-      for (const row of rows) this.statements.markAsked.run(nowMs, row.gateway_seq)
+      const rows = this.statements.missing.all(askedBefore_ms, count_max)
+      for (const row of rows) this.statements.markAsked.run(now_ms, row.gateway_seq)
       return rows.sort((a, b) => a.gateway_seq - b.gateway_seq).map(row => bytes(row.transfer_id))
     }).immediate()
   }
@@ -154,15 +154,15 @@ export class ProofStore {
    * Deletes, in one transaction, up to `count_max` records that are acked, proved, recorded at or before
    * `recordedBeforeMs` and not the chain head, with their proofs. Returns how many went.
    */
-  pruneSome(recordedBeforeMs: number, count_max: number, nowMs: number): number {
+  pruneSome(recordedBefore_ms: number, count_max: number, now_ms: number): number {
     assert(Number.isInteger(count_max) && count_max >= 1 && count_max <= PRUNE_RECORDS_PER_TRANSACTION_MAX,
       `a pruning transaction deletes 1..${PRUNE_RECORDS_PER_TRANSACTION_MAX} records`)
     return this.db.transaction(() => {
-      const rows = this.statements.prunable.all(recordedBeforeMs, count_max)
+      const rows = this.statements.prunable.all(recordedBefore_ms, count_max)
       for (const row of rows) {
         assert(this.statements.deleteRecord.run(row.gateway_seq).changes === 1, 'a prunable record is deleted once')
       }
-      if (rows.length > 0) this.statements.notePruned.run(rows.length, rows[rows.length - 1]!.gateway_seq, nowMs)
+      if (rows.length > 0) this.statements.notePruned.run(rows.length, rows[rows.length - 1]!.gateway_seq, now_ms)
       return rows.length
     }).immediate()
   }

@@ -18,7 +18,7 @@ import type { SqliteDatabase } from './database'
  * LoRa messages remembered beyond the held serial. Past this the oldest is forgotten: a replay of
  * it adds again vouchers the hub revoked, which only refuses what is refused already.
  */
-export const LORA_APPLIED_KEPT_MAX = 8_192
+const LORA_APPLIED_KEPT_MAX = 8_192
 
 export type DeltaApplied = 'applied' | 'stale' | 'gap'
 export type ListPartApplied = 'applied' | 'partial' | 'stale'
@@ -79,14 +79,14 @@ export class RevocationStore {
   }
 
   /** Applies a verified delta on top of exactly the serial held; 'gap' when it follows another one (ask for a catch-up). */
-  applyDelta(delta: RevocationDelta, nowMs: number): DeltaApplied {
+  applyDelta(delta: RevocationDelta, now_ms: number): DeltaApplied {
     return this.db.transaction((): DeltaApplied => {
       const { serial } = this.statements.state.get()!
       if (delta.serial <= serial) return 'stale'
       if (delta.follows !== serial) return 'gap'
       for (const id of delta.removed) this.statements.remove.run(blob(id))
       for (const id of delta.added) this.statements.add.run(blob(id), delta.serial)
-      this.advance(delta.serial, nowMs)
+      this.advance(delta.serial, now_ms)
       return 'applied'
     }).immediate()
   }
@@ -97,29 +97,29 @@ export class RevocationStore {
    * (expired past the grace) go and its serial is held. Parts of one list are recorded at a time: a
    * newer list's parts replace an older one's; an older list's parts still add their vouchers.
    */
-  applyListPart(part: RevocationList, nowMs: number): ListPartApplied {
+  applyListPart(part: RevocationList, now_ms: number): ListPartApplied {
     return this.db.transaction((): ListPartApplied => {
       const s = this.statements
       if (part.serial <= s.state.get()!.serial) return 'stale'
       for (const id of part.voucherIds) s.add.run(blob(id), part.serial)
       if (s.newerPartsThan.get(part.serial) !== undefined) return 'partial'
       s.forgetPartsBefore.run(part.serial)
-      s.recordPart.run(part.serial, part.part, part.parts, nowMs)
+      s.recordPart.run(part.serial, part.part, part.parts, now_ms)
       if (s.partsOf.get(part.serial, part.parts)!.count < part.parts) return 'partial'
       s.removeBefore.run(part.serial)
-      this.advance(part.serial, nowMs)
+      this.advance(part.serial, now_ms)
       return 'applied'
     }).immediate()
   }
 
   /** Adds the vouchers of a verified LoRa revocation newer than the serial held, once. */
-  applyLora(revocation: LoraRevocation, nowMs: number): LoraApplied {
+  applyLora(revocation: LoraRevocation, now_ms: number): LoraApplied {
     return this.db.transaction((): LoraApplied => {
       const s = this.statements
       if (revocation.serial <= s.state.get()!.serial) return 'stale'
       if (s.loraApplied.get(revocation.kind, revocation.serial, revocation.index) !== undefined) return 'replayed'
       for (const id of revocation.voucherIds) s.add.run(blob(id), revocation.serial)
-      s.recordLora.run(revocation.kind, revocation.serial, revocation.index, nowMs)
+      s.recordLora.run(revocation.kind, revocation.serial, revocation.index, now_ms)
       const over = s.loraCount.get()!.count - LORA_APPLIED_KEPT_MAX
       if (over > 0) s.forgetOldestLora.run(over)
       return 'applied'
@@ -127,8 +127,8 @@ export class RevocationStore {
   }
 
   /** Holds `serial`; what is remembered of older lists' parts and LoRa messages is refused as stale from now on anyway. */
-  private advance(serial: number, nowMs: number): void {
-    this.statements.setSerial.run(serial, nowMs)
+  private advance(serial: number, now_ms: number): void {
+    this.statements.setSerial.run(serial, now_ms)
     this.statements.forgetPartsThrough.run(serial)
     this.statements.forgetLoraThrough.run(serial)
   }

@@ -27,13 +27,13 @@ import { ProofStore } from './proof-store'
 import { RevocationStore } from './revocation-store'
 
 export const DATABASE_FILE = 'terminal.sqlite'
-export const KEY_FILE = 'gateway-key'
+const KEY_FILE = 'gateway-key'
 /** Requests sent to phones and not answered; the oldest is forgotten past this bound. */
-export const OPEN_REQUESTS_MAX = 8
+const OPEN_REQUESTS_MAX = 8
 
 export type ModeName = 'offline' | 'online'
-export type RecordStatus = 'pending' | 'acked' | 'rejected'
-export type AckOutcomeName = 'settled' | 'duplicate' | 'rejected' | 'flagged'
+type RecordStatus = 'pending' | 'acked' | 'rejected'
+type AckOutcomeName = 'settled' | 'duplicate' | 'rejected' | 'flagged'
 export type LinkState = 'online' | 'offline'
 
 export interface Identity {
@@ -253,11 +253,11 @@ export class TerminalStore {
   /** The revoked vouchers, by the hub's list serial. */
   readonly revocations: RevocationStore
   private readonly appendTransaction: Transaction<(input: AppendPayment) => StoredRecord>
-  private readonly ackTransaction: Transaction<(ack: AckBody, nowMs: number) => AckApplied>
+  private readonly ackTransaction: Transaction<(ack: AckBody, now_ms: number) => AckApplied>
   private cachedIdentity: Identity | undefined
 
   /** Creates the data directory, the key file (0600) and the database of a new gateway. */
-  static init(dataDir: string, eui: string, seed: Uint8Array, nowMs: number): TerminalStore {
+  static init(dataDir: string, eui: string, seed: Uint8Array, now_ms: number): TerminalStore {
     const files = dataFiles(dataDir)
     mkdirSync(resolve(dataDir), { recursive: true, mode: 0o700 })
     if (existsSync(files.keyFile) || existsSync(files.database)) {
@@ -267,7 +267,7 @@ export class TerminalStore {
     createKeyFile(files.keyFile, seed)
     const db = openDatabase(files.database)
     db.prepare('INSERT INTO identity (id, eui, public_key, created_at_ms) VALUES (1, ?, ?, ?)')
-      .run(eui, blob(keys.publicKey), nowMs)
+      .run(eui, blob(keys.publicKey), now_ms)
     return new TerminalStore(db, keys)
   }
 
@@ -293,7 +293,7 @@ export class TerminalStore {
     this.statements = prepareStatements(db)
 
     this.appendTransaction = db.transaction((input: AppendPayment) => this.appendInTransaction(input))
-    this.ackTransaction = db.transaction((ack: AckBody, nowMs: number) => this.applyAckInTransaction(ack, nowMs))
+    this.ackTransaction = db.transaction((ack: AckBody, now_ms: number) => this.applyAckInTransaction(ack, now_ms))
   }
 
   close(): void {
@@ -333,7 +333,7 @@ export class TerminalStore {
    * the first RiskConfig (already judged against that key by the caller). A different hub key than
    * the one pinned is refused: moving a gateway to another hub is a new init.
    */
-  saveProvisioning(hub: HubPin, mqtt: MqttSettings, riskConfig: RiskConfig, nowMs: number): void {
+  saveProvisioning(hub: HubPin, mqtt: MqttSettings, riskConfig: RiskConfig, now_ms: number): void {
     this.db.transaction(() => {
       const pinned = this.hubPin()
       if (pinned !== undefined && !equalBytes(pinned.publicKey, hub.publicKey)) {
@@ -341,7 +341,7 @@ export class TerminalStore {
       }
       this.statements.setHub.run(hub.url, hub.gatewayId, blob(hub.publicKey), hub.provisionedAtMs)
       this.statements.setMqtt.run(mqtt.url, JSON.stringify(mqtt.topics))
-      this.saveRiskConfig(riskConfig, nowMs)
+      this.saveRiskConfig(riskConfig, now_ms)
     }).immediate()
   }
 
@@ -351,8 +351,8 @@ export class TerminalStore {
   }
 
   /** Stores a config the caller verified; true if it replaced the one held (a higher serial). */
-  saveRiskConfig(config: RiskConfig, nowMs: number): boolean {
-    const result = this.statements.setRiskConfig.run(config.serial, blob(riskConfigCodec.encode(config)), nowMs, config.serial)
+  saveRiskConfig(config: RiskConfig, now_ms: number): boolean {
+    const result = this.statements.setRiskConfig.run(config.serial, blob(riskConfigCodec.encode(config)), now_ms, config.serial)
     return result.changes === 1
   }
 
@@ -480,17 +480,17 @@ export class TerminalStore {
   }
 
   /** Applies a verified ack of this gateway: each pending record it names leaves `pending`, once. */
-  applyAck(ack: AckBody, nowMs: number): AckApplied {
-    return this.ackTransaction.immediate(ack, nowMs)
+  applyAck(ack: AckBody, now_ms: number): AckApplied {
+    return this.ackTransaction.immediate(ack, now_ms)
   }
 
-  private applyAckInTransaction(ack: AckBody, nowMs: number): AckApplied {
+  private applyAckInTransaction(ack: AckBody, now_ms: number): AckApplied {
     assert(ack.gatewayEui === this.identity().eui, 'only this gateway\'s acks are applied')
     const counts = { updated: 0, settled: 0, duplicate: 0, rejected: 0, flagged: 0, ignored: 0 }
     for (const entry of ack.entries) {
       const outcome = OUTCOME_NAMES[entry.outcome]
       const status: RecordStatus = entry.outcome === AckOutcome.Rejected ? 'rejected' : 'acked'
-      const changed = this.statements.settleRecord.run(status, outcome, entry.reason, nowMs, entry.gatewaySeq).changes
+      const changed = this.statements.settleRecord.run(status, outcome, entry.reason, now_ms, entry.gatewaySeq).changes
       if (changed === 0) {
         counts.ignored++
         continue
@@ -498,13 +498,13 @@ export class TerminalStore {
       counts.updated++
       counts[outcome]++
     }
-    if (counts.updated > 0) this.statements.noteAck.run(nowMs)
+    if (counts.updated > 0) this.statements.noteAck.run(now_ms)
     return counts
   }
 
   /** Approved payments between two instants (the hub's rejections left out), by mode and currency. */
-  dayTotals(fromMs: number, toMs: number): DayTotal[] {
-    return this.statements.dayTotals.all(fromMs, toMs)
+  dayTotals(from_ms: number, to_ms: number): DayTotal[] {
+    return this.statements.dayTotals.all(from_ms, to_ms)
       .map(row => ({ mode: row.mode, currency: row.currency, count: row.count, totalMinor: row.total }))
   }
 
@@ -516,12 +516,12 @@ export class TerminalStore {
     }
   }
 
-  setLink(link: LinkState, nowMs: number): void {
-    this.statements.setLink.run(link, nowMs)
+  setLink(link: LinkState, now_ms: number): void {
+    this.statements.setLink.run(link, now_ms)
   }
 
   /** A sync round ended, with the error that ended it if any. */
-  noteSync(nowMs: number, error: string | null): void {
-    this.statements.noteSync.run(nowMs, error)
+  noteSync(now_ms: number, error: string | null): void {
+    this.statements.noteSync.run(now_ms, error)
   }
 }

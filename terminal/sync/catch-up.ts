@@ -57,13 +57,13 @@ export class RevocationCatchUp {
     const { store, eui, clock, requests, topic, interval_ms, active } = this.options
     if (!active() || requests.pending('revocation-catch-up')) return
     this.cancelNext()
-    const askedAtMs = clock.nowMs()
+    const askedAt_ms = clock.now_ms()
     const payload = revocationCatchUpRequestCodec.encode({ gatewayEui: eui, serial: store.revocations.state().serial })
     void requests.ask({ kind: 'revocation-catch-up', key: CATCH_UP_KEY, topic, payload, timeout_ms: interval_ms }).then(answer => {
       if (answer !== 'unreachable' || !this.behind() || !active()) return
       // Not caught up an interval after asking (or the broker did not take the question): ask again,
       // never sooner than an interval after the last question.
-      const wait_ms = askedAtMs + interval_ms - clock.nowMs()
+      const wait_ms = askedAt_ms + interval_ms - clock.now_ms()
       if (wait_ms <= 0) this.ask()
       else this.cancelNext = clock.setTimer(() => this.ask(), wait_ms, { background: true })
     })

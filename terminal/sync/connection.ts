@@ -14,8 +14,8 @@ import type { TerminalStore } from '../store/store'
 const KEEPALIVE_S = 30
 
 /** Delay before reconnect attempt number `failures + 1`: doubling from `initialMs`, never above `maxMs`. */
-export function reconnectDelayMs(failures: number, initialMs: number, maxMs: number): number {
-  return Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(failures, 0), 30))
+export function reconnectDelay_ms(failures: number, initial_ms: number, max_ms: number): number {
+  return Math.min(max_ms, initial_ms * 2 ** Math.min(Math.max(failures, 0), 30))
 }
 
 export interface HubConnectionOptions {
@@ -56,7 +56,7 @@ export class HubConnection {
     assert(this.client === undefined && !this.stopped, 'a sync starts once')
     const { store, clock, random, ed25519, reconnectInitialMs, reconnectMaxMs } = this.options
     const eui = store.identity().eui
-    const password = (): string => makeGatewayPassword(eui, store.keys.secretKey, clock.nowMs(), random, ed25519)
+    const password = (): string => makeGatewayPassword(eui, store.keys.secretKey, clock.now_ms(), random, ed25519)
     const client = (this.options.connect ?? mqtt.connect)(this.options.url, {
       clientId: eui,
       username: eui,
@@ -78,13 +78,13 @@ export class HubConnection {
   }
 
   /** Resolves true once the link is up, false if it is not within `timeoutMs`. */
-  waitOnline(timeoutMs: number): Promise<boolean> {
+  waitOnline(timeout_ms: number): Promise<boolean> {
     if (this.linkUp) return Promise.resolve(true)
     return new Promise(resolve => {
       const cancel = this.options.clock.setTimer(() => {
         this.linkWaiters = this.linkWaiters.filter(waiter => waiter !== wake)
         resolve(false)
-      }, timeoutMs)
+      }, timeout_ms)
       const wake = (): void => {
         cancel()
         resolve(true)
@@ -125,7 +125,7 @@ export class HubConnection {
     const { reconnectInitialMs, reconnectMaxMs, events } = this.options
     // Prepended so the delay is set before mqtt.js's own 'close' listener schedules the reconnect.
     client.prependListener('close', () => {
-      client.options.reconnectPeriod = this.stopped ? 0 : reconnectDelayMs(this.failures, reconnectInitialMs, reconnectMaxMs)
+      client.options.reconnectPeriod = this.stopped ? 0 : reconnectDelay_ms(this.failures, reconnectInitialMs, reconnectMaxMs)
       this.failures++
     })
     // A password opens one connection: each reconnect signs a new one.
@@ -161,8 +161,8 @@ export class HubConnection {
   }
 
   private changed(online: boolean): void {
-    const nowMs = this.options.clock.nowMs()
-    this.options.store.setLink(online ? 'online' : 'offline', nowMs)
-    this.options.events.emit('link', { online, atMs: nowMs })
+    const now_ms = this.options.clock.now_ms()
+    this.options.store.setLink(online ? 'online' : 'offline', now_ms)
+    this.options.events.emit('link', { online, atMs: now_ms })
   }
 }

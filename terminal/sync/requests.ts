@@ -7,7 +7,7 @@ import type { Clock } from '../../protocol/clock'
 export type RequestKind = 'online-authorization' | 'refund' | 'revocation-catch-up'
 
 /** Questions of each kind waiting for an answer; one more is 'unreachable' at once. */
-export const REQUESTS_MAX: Readonly<Record<RequestKind, number>> = Object.freeze({
+const REQUESTS_MAX: Readonly<Record<RequestKind, number>> = Object.freeze({
   'online-authorization': 16,
   refund: 16,
   // One catch-up outstanding at a time: the hub's answer to it covers everything missed.

@@ -119,7 +119,7 @@ export class Uploader {
       error = { code: caught.code, message: caught.message }
     }
     const { store, events, clock } = this.options
-    store.noteSync(clock.nowMs(), error === null ? null : codedText(error.code, error.message))
+    store.noteSync(clock.now_ms(), error === null ? null : codedText(error.code, error.message))
     if (error !== null) {
       events.emit('sync-error', error)
       if (this.options.linkUp() && !this.options.stopped() && this.options.autoSync) {
@@ -168,7 +168,7 @@ export class Uploader {
     const { store, eui, events, clock, ed25519, ackTimeoutMs } = this.options
     const last = run[run.length - 1]!
     const head = chainHeadCodec.sign(
-      { gatewayEui: eui, gatewaySeq: last.gatewaySeq, headHash: last.recordHash, timeMs: clock.nowMs() },
+      { gatewayEui: eui, gatewaySeq: last.gatewaySeq, headHash: last.recordHash, timeMs: clock.now_ms() },
       store.keys.secretKey, ed25519,
     )
     const batch = recordBatchCodec.encode({ gatewayEui: eui, records: run.map(record => transferRecordCodec.decode(record.record)), head })

@@ -5,7 +5,7 @@
 import type { ManualClock } from '../../protocol/clock'
 
 /** Lets every queued tick, promise and MockBinding transfer run. */
-export async function ioSettled(): Promise<void> {
+async function ioSettled(): Promise<void> {
   for (let round = 0; round < 3; round++) await new Promise<void>(resolve => setImmediate(resolve))
 }
 
@@ -19,20 +19,20 @@ export async function timersSet(clock: ManualClock, count = 1): Promise<void> {
  * Awaits `work`, moving the clock to its next timer whenever the I/O is idle and the work still
  * waits, so a timeout happens exactly when the real one would matter; bounded by `firesMax`.
  */
-export async function settle<T>(clock: ManualClock, work: Promise<T>, firesMax = 1000): Promise<T> {
+export async function settle<T>(clock: ManualClock, work: Promise<T>, fires_max = 1000): Promise<T> {
   let done = false
   const watched = work.finally(() => { done = true })
   watched.catch(() => undefined)
   for (let fires = 0; ; fires++) {
     await ioSettled()
     if (done) return watched
-    if (fires >= firesMax) throw new Error(`still running after ${firesMax} timers`)
-    const dueMs = clock.nextDueMs()
-    if (dueMs === undefined) {
+    if (fires >= fires_max) throw new Error(`still running after ${fires_max} timers`)
+    const due_ms = clock.nextDue_ms()
+    if (due_ms === undefined) {
       await ioSettled()
       if (done) return watched
       throw new Error('stuck: no timer left and the work has not ended')
     }
-    clock.advance(dueMs - clock.nowMs())
+    clock.advance(due_ms - clock.now_ms())
   }
 }

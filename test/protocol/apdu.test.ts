@@ -71,7 +71,7 @@ async function onlyProtocolErrorsAsync(run: () => Promise<unknown>): Promise<voi
 }
 
 /** A phone in the manner of an Android HCE service: reassembles chained commands and serves GET RESPONSE. */
-function fakePhone(answer: (command: CommandApdu) => ResponseApdu, responseChunkMaxBytes = 256) {
+function fakePhone(answer: (command: CommandApdu) => ResponseApdu, responseChunk_bytes_max = 256) {
   const assembler = new CommandAssembler()
   const received: CommandApdu[] = []
   const commands: CommandApdu[] = []
@@ -88,7 +88,7 @@ function fakePhone(answer: (command: CommandApdu) => ResponseApdu, responseChunk
     if (whole === undefined) return encodeResponseApdu({ data: EMPTY, sw: SW_OK })
     commands.push(whole)
     const response = answer(whole)
-    pending = chainResponse(response.data, response.sw, responseChunkMaxBytes)
+    pending = chainResponse(response.data, response.sw, responseChunk_bytes_max)
     return encodeResponseApdu(pending.shift()!)
   }
   return { transmit, received, commands }
@@ -319,18 +319,18 @@ t.test('chaining splits and rejoins any message without loss', async (t) => {
       fc.integer({ min: 1, max: 255 }),
       fc.integer({ min: 1, max: 256 }),
       finalStatusWord,
-      (data, commandChunkBytes, responseChunkBytes, sw) => {
-        const links = chainCommand(0x80, 0x50, 1, 2, data, commandChunkBytes)
+      (data, commandChunk_bytes, responseChunk_bytes, sw) => {
+        const links = chainCommand(0x80, 0x50, 1, 2, data, commandChunk_bytes)
         const assembler = new CommandAssembler()
         let whole: CommandApdu | undefined
         for (const [index, link] of links.entries()) {
           const last = index === links.length - 1
-          if (link.data.length > commandChunkBytes || ((link.cla & CLA_CHAINING) !== 0) === last) return false
+          if (link.data.length > commandChunk_bytes || ((link.cla & CLA_CHAINING) !== 0) === last) return false
           whole = assembler.push(decodeCommandApdu(encodeCommandApdu(link)))
           if ((whole === undefined) === last) return false
         }
         if (whole === undefined || !equalBytes(whole.data, data) || whole.cla !== 0x80) return false
-        const responses = chainResponse(data, sw, responseChunkBytes)
+        const responses = chainResponse(data, sw, responseChunk_bytes)
         const collector = new ResponseAssembler(MESSAGE_MAX_BYTES, MESSAGE_MAX_BYTES)
         for (const [index, response] of responses.entries()) {
           const step = collector.push(decodeResponseApdu(encodeResponseApdu(response)))
@@ -532,8 +532,8 @@ t.test('a fuzzed phone only ever makes the exchange raise ProtocolError', async 
       fc.integer({ min: 0, max: 1200 }),
       answerEdits,
       fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 5 }),
-      async (requestBytes, answerBytes, edits, garbage) => {
-        const honest = fakePhone(() => ({ data: pattern(answerBytes, 6), sw: SW_OK }), 128)
+      async (request_bytes, answer_bytes, edits, garbage) => {
+        const honest = fakePhone(() => ({ data: pattern(answer_bytes, 6), sw: SW_OK }), 128)
         let round = 0
         const transmit: Transmit = async (bytes) => {
           const index = round++
@@ -542,7 +542,7 @@ t.test('a fuzzed phone only ever makes the exchange raise ProtocolError', async 
           if (edit !== undefined) return applyEdits(answer, edit)
           return garbage[index] ?? answer
         }
-        await onlyProtocolErrorsAsync(() => exchangeChained(transmit, paymentRequestCommand(pattern(requestBytes, 5))))
+        await onlyProtocolErrorsAsync(() => exchangeChained(transmit, paymentRequestCommand(pattern(request_bytes, 5))))
       },
     ),
     { seed: SEED, numRuns: 500 },

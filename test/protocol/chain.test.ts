@@ -6,9 +6,9 @@ import { nodeEd25519 } from '../../protocol/signature/node'
 
 const phone = nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(3))
 
-function authorization(seq: number, amountMinor: number) {
+function authorization(seq: number, amount_minor: number) {
   return authorizationCodec.sign({
-    voucherId: new Uint8Array(16).fill(1), seq, cumulativeMinor: seq * 100, amountMinor,
+    voucherId: new Uint8Array(16).fill(1), seq, cumulativeMinor: seq * 100, amountMinor: amount_minor,
     currency: 'XOF', gatewayEui: '0011223344556677', nonce: new Uint8Array(16).fill(seq), timeMs: 1_000 + seq,
   }, phone.secretKey, nodeEd25519)
 }

@@ -52,14 +52,14 @@ function flipBit(bytes: Uint8Array, bitIndex: number): Uint8Array {
 function compareWithOpenZeppelin(values: readonly Uint8Array[]): { ours: string; theirs: string; failures: number } {
   const ours = MerkleTree.build(values)
   const theirs = openZeppelinTree(values)
-  const depthMax = Math.ceil(Math.log2(values.length))
+  const depth_max = Math.ceil(Math.log2(values.length))
   let failures = 0
   for (let index = 0; index < values.length; index++) {
     const proof = ours.proofHex(index)
     if (JSON.stringify(proof) !== JSON.stringify(theirs.getProof(index))) failures++
     if (!StandardMerkleTree.verify(theirs.root, ['bytes32'], [hex(values[index]!)], proof)) failures++
     if (!verifyProof(ours.root, values[index]!, ours.proof(index))) failures++
-    if (proof.length > depthMax) failures++
+    if (proof.length > depth_max) failures++
   }
   return { ours: ours.rootHex, theirs: theirs.root, failures }
 }

@@ -129,9 +129,9 @@ function littleEndianToBigInt(bytes: Uint8Array): bigint {
   return value
 }
 
-function bigIntToLittleEndian(value: bigint, lengthBytes: number): Uint8Array {
-  const bytes = new Uint8Array(lengthBytes)
-  for (let index = 0, rest = value; index < lengthBytes; index++, rest >>= 8n) bytes[index] = Number(rest & 0xffn)
+function bigIntToLittleEndian(value: bigint, length_bytes: number): Uint8Array {
+  const bytes = new Uint8Array(length_bytes)
+  for (let index = 0, rest = value; index < length_bytes; index++, rest >>= 8n) bytes[index] = Number(rest & 0xffn)
   return bytes
 }
 

@@ -72,14 +72,14 @@ t.test('every bad flag is named at once', async t => {
 
 t.test('the progress bar redraws at a bounded rate, always draws the end, and clears its line', async t => {
   const written: string[] = []
-  let nowMs = 0
-  const bar = new ProgressBar({ write: text => written.push(text), columns: 60 }, 'payments', () => nowMs)
+  let now_ms = 0
+  const bar = new ProgressBar({ write: text => written.push(text), columns: 60 }, 'payments', () => now_ms)
   bar.update(1, 100)
   bar.update(2, 100)
-  nowMs = 50
+  now_ms = 50
   bar.update(3, 100)
   t.equal(written.length, 1, 'no redraw within 100 ms')
-  nowMs = 150
+  now_ms = 150
   bar.update(4, 100)
   bar.update(100, 100)
   t.equal(written.length, 3, 'the last step is always drawn')

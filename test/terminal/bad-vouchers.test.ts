@@ -101,16 +101,16 @@ async function goOffline(world: WorldTerminal): Promise<void> {
  * sentence for it, the chain does not move, and (unless `hubAsked`) the hub was never asked.
  */
 async function declined(
-  t: Test, world: WorldTerminal, phone: VirtualPhone, amountMinor: number, reason: Reason,
+  t: Test, world: WorldTerminal, phone: VirtualPhone, amount_minor: number, reason: Reason,
   options: { policy?: PaymentPolicy; hubAsked?: boolean } = {},
 ): Promise<void> {
   const { policy, hubAsked = false } = options
   const headBefore = world.store.chainHead()
   const screensBefore = world.display.screens.length
-  const outcome = await world.pay(phone, amountMinor, policy)
+  const outcome = await world.pay(phone, amount_minor, policy)
   const message = reasonText(reason, 'en')
   t.match(outcome, { kind: 'declined', reason, message }, `declined: ${reasonName(reason)}`)
-  t.same(world.display.last, { kind: 'declined', lines: [screenText('declined', 'en'), formatMoney(amountMinor, CURRENCY), message] },
+  t.same(world.display.last, { kind: 'declined', lines: [screenText('declined', 'en'), formatMoney(amount_minor, CURRENCY), message] },
     'the merchant reads why')
   t.same(world.store.chainHead(), headBefore, 'no record was written')
   const askedHub = world.display.screens.slice(screensBefore).some(screen => screen.kind === 'online')
@@ -173,9 +173,9 @@ t.test('bad vouchers are each declined at the counter with their reason, offline
   })
 
   t.test('an amount over the floor limit, offline', async t => {
-    const floorLimitMinor = world.store.riskConfig()!.floorLimitMinor
+    const floorLimit_minor = world.store.riskConfig()!.floorLimitMinor
     const answersBefore = honest.phone.answers.length
-    await declined(t, world, honest.phone, floorLimitMinor + 1, Reason.OverFloorLimit)
+    await declined(t, world, honest.phone, floorLimit_minor + 1, Reason.OverFloorLimit)
     t.equal(honest.phone.answers.length, answersBefore, 'refused before the phone was asked to sign')
   })
 

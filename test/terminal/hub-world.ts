@@ -46,7 +46,7 @@ export interface WorldTerminal {
   counter: Counter
   terminal: PaymentTerminal
   display: RecordingDisplay
-  pay(phone: VirtualPhone, amountMinor: number, policy?: PaymentPolicy): ReturnType<PaymentTerminal['take']>
+  pay(phone: VirtualPhone, amount_minor: number, policy?: PaymentPolicy): ReturnType<PaymentTerminal['take']>
 }
 
 /** Operator REST steps for a gateway, then the terminal's own init and provision, with its link down. */

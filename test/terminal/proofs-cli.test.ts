@@ -29,8 +29,8 @@ t.test('status counts proofs kept and awaited and records pruned; export shows e
   const clock = new ManualClock(T0)
   const store = provisionedStore(dir)
   const { phone } = phoneWithVoucher()
-  const records = [100, 200, 300].map(amountMinor => {
-    const request = { gatewayEui: EUI, amountMinor, currency: CURRENCY, nonce: new Uint8Array(randomBytes(16)), timeMs: T0, merchantName: 'Shop' }
+  const records = [100, 200, 300].map(amount_minor => {
+    const request = { gatewayEui: EUI, amountMinor: amount_minor, currency: CURRENCY, nonce: new Uint8Array(randomBytes(16)), timeMs: T0, merchantName: 'Shop' }
     store.openRequest(request)
     const { voucher, authorization } = phone.authorize(request)
     return store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: T0 })

@@ -19,18 +19,18 @@ import { CURRENCY, DAY_MS, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisione
 
 type Phone = ReturnType<typeof phoneWithVoucher>['phone']
 
-function pay(store: TerminalStore, phone: Phone, amountMinor: number, timeMs = T0) {
-  const request = { gatewayEui: EUI, amountMinor, currency: CURRENCY, nonce: new Uint8Array(randomBytes(16)), timeMs, merchantName: 'Shop' }
+function pay(store: TerminalStore, phone: Phone, amount_minor: number, time_ms = T0) {
+  const request = { gatewayEui: EUI, amountMinor: amount_minor, currency: CURRENCY, nonce: new Uint8Array(randomBytes(16)), timeMs: time_ms, merchantName: 'Shop' }
   store.openRequest(request)
   const { voucher, authorization } = phone.authorize(request)
-  return store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: timeMs })
+  return store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: time_ms })
 }
 
-function ack(store: TerminalStore, seqs: number[], nowMs = T0) {
+function ack(store: TerminalStore, seqs: number[], now_ms = T0) {
   return store.applyAck({
-    gatewayEui: EUI, headSeq: Math.max(...seqs), timeMs: nowMs,
+    gatewayEui: EUI, headSeq: Math.max(...seqs), timeMs: now_ms,
     entries: seqs.map(gatewaySeq => ({ gatewaySeq, outcome: AckOutcome.Settled, reason: Reason.None })),
-  }, nowMs)
+  }, now_ms)
 }
 
 /** A batch tree over the given transfer ids and some of other gateways, and the hub's bundle for `proved`. */
@@ -53,7 +53,7 @@ function anchoredBundle(proved: Uint8Array[], options: { hub?: KeyPair; eui?: st
 
 const sign = (body: ProofBundleBody, hub: KeyPair = HUB) => proofBundleCodec.encode(proofBundleCodec.sign(body, hub.secretKey, nodeEd25519))
 
-function world(t: Tap, retentionMs = 0) {
+function world(t: Tap, retention_ms = 0) {
   const dir = t.testdir()
   const store = provisionedStore(dir)
   t.teardown(() => store.close())
@@ -62,7 +62,7 @@ function world(t: Tap, retentionMs = 0) {
   const errors: string[] = []
   events.on('sync-error', ({ code, message }) => errors.push(`${code}: ${message}`))
   const keeper = new ProofKeeper({
-    store, events, clock, retentionMs, trust: { hubPublicKey: HUB.publicKey, eui: EUI, ed25519: nodeEd25519 },
+    store, events, clock, retentionMs: retention_ms, trust: { hubPublicKey: HUB.publicKey, eui: EUI, ed25519: nodeEd25519 },
   })
   const { phone } = phoneWithVoucher()
   return { dir, store, clock, events, errors, keeper, phone }
@@ -154,7 +154,7 @@ t.test('the chain goes on after pruning and a restart', async t => {
   t.teardown(() => reopened.close())
   t.same(reopened.chainHead(), head, 'the head survives')
   clock.advance(1)
-  const next = pay(reopened, phone, 400, clock.nowMs())
+  const next = pay(reopened, phone, 400, clock.now_ms())
   t.equal(next.gatewaySeq, 4)
   t.ok(equalBytes(next.previousHash, records[2]!.recordHash), 'the new record links to the last one, pruned or not')
   const kept = reopened.recordsFrom(1, 10).map(r => transferRecordCodec.decode(r.record))
@@ -187,6 +187,6 @@ t.test('asks for the proofs of acked records only, in bounded requests that rota
   const expected = records.slice(1, 290).map(r => r.transferId)
   t.same(canonicalTransferIds(asked), canonicalTransferIds(expected), 'exactly the acked records without a proof')
   t.same(keeper.takeRequests(), [], 'nothing is asked again within the interval')
-  clock.advance(keeper.requestIntervalMs)
+  clock.advance(keeper.requestInterval_ms)
   t.equal(keeper.takeRequests().flatMap(bytes => proofRequestCodec.decode(bytes).transferIds).length, 289, 'then all of it again')
 })

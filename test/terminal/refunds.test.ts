@@ -28,9 +28,9 @@ function kindOf(outcome: RefundOutcome): string {
 }
 
 /** A refund written down and signed, not sent: what the terminal holds between asking and hearing. */
-function openRefund(world: WorldTerminal, seq: number, amountMinor: number) {
+function openRefund(world: WorldTerminal, seq: number, amount_minor: number) {
   return new RefundBook(world.store).open({
-    refundId: randomBytes(16), transferId: world.store.record(seq)!.transferId, gatewaySeq: seq, amountMinor,
+    refundId: randomBytes(16), transferId: world.store.record(seq)!.transferId, gatewaySeq: seq, amountMinor: amount_minor,
     currency: 'XOF', nowMs: Date.now(), ed25519: nodeEd25519,
   })
 }

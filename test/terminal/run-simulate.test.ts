@@ -76,7 +76,7 @@ t.test('run --simulate: keys at the console, a phone tapped on the emulated PN53
   reader.close()
   const beforeRestore = out.text.length
   input.write('x')
-  at = await screen.next(/network restored/, at)
+  await screen.next(/network restored/, at)
   await out.next(/link up[\s\S]*ack up to #2/, beforeRestore)
 
   stop()

@@ -16,14 +16,14 @@ import {
 } from './fixtures'
 
 /** Opens a request and has the phone answer it; the caller appends (or not). */
-function answered(store: TerminalStore, phone: ReturnType<typeof phoneWithVoucher>['phone'], amountMinor: number, timeMs = T0) {
-  const request = { gatewayEui: EUI, amountMinor, currency: CURRENCY, nonce: new Uint8Array(randomBytes(16)), timeMs, merchantName: 'Shop' }
+function answered(store: TerminalStore, phone: ReturnType<typeof phoneWithVoucher>['phone'], amount_minor: number, time_ms = T0) {
+  const request = { gatewayEui: EUI, amountMinor: amount_minor, currency: CURRENCY, nonce: new Uint8Array(randomBytes(16)), timeMs: time_ms, merchantName: 'Shop' }
   store.openRequest(request)
   return phone.authorize(request)
 }
 
-function pay(store: TerminalStore, phone: ReturnType<typeof phoneWithVoucher>['phone'], amountMinor: number) {
-  const { voucher, authorization } = answered(store, phone, amountMinor)
+function pay(store: TerminalStore, phone: ReturnType<typeof phoneWithVoucher>['phone'], amount_minor: number) {
+  const { voucher, authorization } = answered(store, phone, amount_minor)
   return store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: T0 })
 }
 

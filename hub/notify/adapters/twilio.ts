@@ -7,7 +7,7 @@ import { DeliveryError, type DeliveryAdapter } from './adapter'
 const HTTP_TOO_MANY_REQUESTS = 429
 const PROVIDER_TEXT_LENGTH_MAX = 300
 
-export function twilioAdapter(config: TwilioConfig, timeoutMs: number): DeliveryAdapter {
+export function twilioAdapter(config: TwilioConfig, timeout_ms: number): DeliveryAdapter {
   const url = `${config.baseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(config.accountSid)}/Messages.json`
   const authorization = `Basic ${Buffer.from(`${config.accountSid}:${config.authToken}`).toString('base64')}`
   return {
@@ -20,7 +20,7 @@ export function twilioAdapter(config: TwilioConfig, timeoutMs: number): Delivery
           method: 'POST',
           headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
           body: new URLSearchParams({ To: message.recipient, From: config.from, Body: message.body }).toString(),
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: AbortSignal.timeout(timeout_ms),
         })
       } catch (error) {
         throw new DeliveryError(`twilio: ${(error as Error).message}`, { permanent: false, cause: error })

@@ -11,7 +11,7 @@ export function onAck(context: SyncContext, payload: Uint8Array): void {
     return
   }
   const ack = judged.value
-  const applied = store.applyAck(ack, clock.nowMs())
+  const applied = store.applyAck(ack, clock.now_ms())
   events.emit('records-acked', { headSeq: ack.headSeq, ...applied })
   uploader.acked(ack.headSeq, applied)
 }

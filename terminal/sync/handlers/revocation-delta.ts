@@ -9,7 +9,7 @@ export function onRevocationDelta(context: SyncContext, payload: Uint8Array): vo
   const judged = judgeRevocationDelta(payload, trust, store.revocations.state().serial)
   if (!judged.accepted) return reportRefusal(context, judged.refusal, 'REVOCATIONS_REFUSED', 'a revocation message')
   catchUp.heard(judged.value.serial)
-  const applied = store.revocations.applyDelta(judged.value, clock.nowMs())
+  const applied = store.revocations.applyDelta(judged.value, clock.now_ms())
   if (applied === 'applied') revocationsApplied(context)
   else if (applied === 'gap') catchUp.ask()
 }

@@ -9,5 +9,5 @@ export function onRevocationList(context: SyncContext, payload: Uint8Array): voi
   const judged = judgeRevocationList(payload, trust, store.revocations.state().serial)
   if (!judged.accepted) return reportRefusal(context, judged.refusal, 'REVOCATIONS_REFUSED', 'a revocation message')
   catchUp.heard(judged.value.serial)
-  if (store.revocations.applyListPart(judged.value, clock.nowMs()) === 'applied') revocationsApplied(context)
+  if (store.revocations.applyListPart(judged.value, clock.now_ms()) === 'applied') revocationsApplied(context)
 }

@@ -7,5 +7,5 @@ export function onRiskConfig(context: SyncContext, payload: Uint8Array): void {
   const { store, events, clock, trust } = context
   const judged = judgeRiskConfig(payload, trust, store.riskConfig()?.serial)
   if (!judged.accepted) return reportRefusal(context, judged.refusal, 'CONFIG_REFUSED', 'a RiskConfig')
-  if (store.saveRiskConfig(judged.value, clock.nowMs())) events.emit('risk-config', { serial: judged.value.serial })
+  if (store.saveRiskConfig(judged.value, clock.now_ms())) events.emit('risk-config', { serial: judged.value.serial })
 }

@@ -12,7 +12,7 @@ const TIMEOUTS = { poweredOnTimeout_ms: 101, scanTimeout_ms: 102, connectTimeout
 
 /** Whether the step that waits `delay_ms` is the one waiting now. */
 function waitingFor(clock: ManualClock, delay_ms: number): boolean {
-  return clock.nextDueMs() === clock.nowMs() + delay_ms
+  return clock.nextDue_ms() === clock.now_ms() + delay_ms
 }
 
 async function until(condition: () => boolean): Promise<void> {

@@ -21,9 +21,9 @@ async function linkBench(t: Tap, options: { link?: NfcPhoneLinkOptions; emulator
 }
 type Tap = Parameters<typeof openBench>[0]
 
-function request(amountMinor = 1_500, currency = CURRENCY): Uint8Array {
+function request(amount_minor = 1_500, currency = CURRENCY): Uint8Array {
   return paymentRequestCodec.encode({
-    gatewayEui: EUI, amountMinor, currency, nonce: new Uint8Array(16).fill(9), timeMs: T0, merchantName: 'Boutique Awa',
+    gatewayEui: EUI, amountMinor: amount_minor, currency, nonce: new Uint8Array(16).fill(9), timeMs: T0, merchantName: 'Boutique Awa',
   })
 }
 
@@ -67,7 +67,7 @@ t.test('a whole payment: keypad, PN532, an HCE phone and back to an approved rec
       t.equal(getResponses.length, 1, 'the answer (voucher and authorization) is longer than 256 bytes: one GET RESPONSE')
     }
     t.equal(phone.deactivations, 1, 'the reader released the phone')
-    t.equal(bench.clock.nowMs(), 0, 'no timeout, no retry')
+    t.equal(bench.clock.now_ms(), 0, 'no timeout, no retry')
   }
 })
 
@@ -141,11 +141,11 @@ t.test('the link polls until a phone is tapped, and gives up after tapWaitMaxMs'
   const { phone: wallet } = phoneWithVoucher()
   bench.clock.setTimer(() => bench.emulator.tap(new HcePhone(wallet)), 350)
   await settle(bench.clock, bench.link.exchange(request()))
-  t.equal(bench.clock.nowMs(), 400, 'found on the poll after the tap')
+  t.equal(bench.clock.now_ms(), 400, 'found on the poll after the tap')
 
   const empty = await linkBench(t)
   t.equal((await failure(settle(empty.clock, empty.link.exchange(request())))).code, 'NO_PHONE')
-  t.equal(empty.clock.nowMs(), 1000, 'eleven polls 100 ms apart')
+  t.equal(empty.clock.now_ms(), 1000, 'eleven polls 100 ms apart')
 })
 
 t.test('an AbortSignal ends the wait for a tap', async t => {
@@ -153,7 +153,7 @@ t.test('an AbortSignal ends the wait for a tap', async t => {
   const controller = new AbortController()
   bench.clock.setTimer(() => controller.abort(), 250)
   t.equal((await failure(settle(bench.clock, bench.link.exchange(request(), controller.signal)))).code, 'ABORTED')
-  t.equal(bench.clock.nowMs(), 250, 'at once, not at the next poll')
+  t.equal(bench.clock.now_ms(), 250, 'at once, not at the next poll')
   t.equal((await failure(bench.link.exchange(request(), controller.signal))).code, 'ABORTED', 'an aborted signal does not poll at all')
 })
 

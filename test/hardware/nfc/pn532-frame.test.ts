@@ -33,7 +33,7 @@ t.test('parses the chip\'s answer to GetFirmwareVersion: ACK, then the response'
   const parser = new FrameParser()
   const events = parser.push(hex('00 00 FF 00 FF 00 00 00 FF 06 FA D5 03 32 01 06 07 E8 00'))
   t.same(frames(events).map(describe), ['ack', 'd5:0332010607:false'])
-  t.equal(parser.bufferedBytes, 1, 'only the postamble, a possible start code, is held')
+  t.equal(parser.buffered_bytes, 1, 'only the postamble, a possible start code, is held')
   t.same(frames(parser.push(hex('00 00 FF FF 00 00'))).map(describe), ['nack'])
   t.same(frames(parser.push(syntaxErrorFrame())).map(describe), ['syntax-error'])
 })
@@ -83,7 +83,7 @@ t.test('a length past the bound is refused at once, not waited for', async t => 
   const events = parser.push(hex('00 00 FF FF FF 01 00 FF D5'))
   t.equal(events.length, 1)
   t.ok(events[0]?.kind === 'invalid' && isPn532Error(events[0].error, 'BAD_FRAME'))
-  t.ok(parser.bufferedBytes < 8)
+  t.ok(parser.buffered_bytes < 8)
 })
 
 const informationFrame = fc
@@ -131,7 +131,7 @@ t.test('fuzz: arbitrary bytes in arbitrary chunks never throw and never grow the
           for (const event of parser.push(chunk)) {
             if (event.kind === 'invalid' && !isPn532Error(event.error, 'BAD_FRAME')) return false
           }
-          if (parser.bufferedBytes > FRAME_BODY_MAX_BYTES + 10) return false
+          if (parser.buffered_bytes > FRAME_BODY_MAX_BYTES + 10) return false
         }
         return true
       },

@@ -52,14 +52,14 @@ t.test('begin wakes the chip with 55 55 and zeros, then SAMConfiguration; the fi
   const version = await settle(bench.clock, bench.reader.firmwareVersion())
   t.same(version, { ic: 0x32, version: 1, revision: 6, support: 7 })
   t.equal(bench.written().slice(before), GET_FIRMWARE_VERSION, 'GetFirmwareVersion is 00 00 FF 02 FE D4 02 2A 00 on the wire')
-  t.equal(bench.clock.nowMs(), 0, 'no timeout was needed')
+  t.equal(bench.clock.now_ms(), 0, 'no timeout was needed')
 })
 
 t.test('a chip never woken up gives NO_ACK after every resend', async t => {
   const bench = await openBench(t, { reader: { ackRetriesMax: 2 } })
   t.equal((await failure(settle(bench.clock, bench.reader.firmwareVersion()))).code, 'NO_ACK')
   t.equal(bench.written(), GET_FIRMWARE_VERSION.repeat(3) + ACK, 'sent once, resent twice, then aborted with an ACK')
-  t.equal(bench.clock.nowMs(), 150, 'three ACK timeouts of 50 ms')
+  t.equal(bench.clock.now_ms(), 150, 'three ACK timeouts of 50 ms')
 })
 
 t.test('InListPassiveTarget: NbTg 0 on an empty field; a phone with ATS and a fresh random UID on each tap', async t => {
@@ -116,7 +116,7 @@ t.test('garbage before a response is skipped', async t => {
   const bench = await awake(t)
   bench.emulator.inject({ kind: 'garbage', bytes: fromHex('13370000ff0342ff55') })
   t.same(await settle(bench.clock, bench.reader.firmwareVersion()), { ic: 0x32, version: 1, revision: 6, support: 7 })
-  t.equal(bench.clock.nowMs(), 0)
+  t.equal(bench.clock.now_ms(), 0)
 })
 
 t.test('a late answer to another command, or the host\'s own frame echoed, is not taken for the response', async t => {
@@ -125,7 +125,7 @@ t.test('a late answer to another command, or the host\'s own frame echoed, is no
   const before = bench.written().length
   t.same(await settle(bench.clock, bench.reader.firmwareVersion()), { ic: 0x32, version: 1, revision: 6, support: 7 })
   t.equal(bench.written().slice(before), GET_FIRMWARE_VERSION, 'both well-formed, so no NACK')
-  t.equal(bench.clock.nowMs(), 0)
+  t.equal(bench.clock.now_ms(), 0)
 })
 
 t.test('a corrupted response is asked for again with NACK, up to the bound, then BAD_FRAME', async t => {
@@ -147,7 +147,7 @@ t.test('a response cut short times out, is aborted with ACK, and the next comman
   const before = bench.written().length
   t.equal((await failure(settle(bench.clock, bench.reader.firmwareVersion()))).code, 'TIMEOUT')
   t.equal(bench.written().slice(before), GET_FIRMWARE_VERSION + ACK, 'the host aborted with an ACK')
-  t.equal(bench.clock.nowMs(), 400)
+  t.equal(bench.clock.now_ms(), 400)
   t.same(await settle(bench.clock, bench.reader.firmwareVersion()), { ic: 0x32, version: 1, revision: 6, support: 7 })
 })
 
@@ -155,7 +155,7 @@ t.test('an ACK with no response after it is a TIMEOUT', async t => {
   const bench = await awake(t)
   bench.emulator.inject({ kind: 'stall' })
   t.equal((await failure(settle(bench.clock, bench.reader.firmwareVersion()))).code, 'TIMEOUT')
-  t.equal(bench.clock.nowMs(), 1000, 'the default response timeout')
+  t.equal(bench.clock.now_ms(), 1000, 'the default response timeout')
 })
 
 t.test('a chip silent for one command is reached by the resend; silent for good is NO_ACK', async t => {
@@ -185,14 +185,14 @@ t.test('an InDataExchange without ACK is not resent: the phone must never get an
 
 t.test('a NACK storm on the line is ridden out by resends up to the bound, then NACKED', async t => {
   const bench = await awake(t, { reader: { nackResendsMax: 3 } })
-  const startMs = bench.clock.nowMs()
+  const start_ms = bench.clock.now_ms()
   bench.emulator.inject({ kind: 'nack-storm', count: 3 })
   t.same(await settle(bench.clock, bench.reader.firmwareVersion()), { ic: 0x32, version: 1, revision: 6, support: 7 })
   bench.emulator.inject({ kind: 'nack-storm', count: 4 })
   const before = bench.written().length
   t.equal((await failure(settle(bench.clock, bench.reader.firmwareVersion()))).code, 'NACKED')
   t.equal(bench.written().slice(before), GET_FIRMWARE_VERSION.repeat(4))
-  t.equal(bench.clock.nowMs(), startMs, 'NACKs need no timeout')
+  t.equal(bench.clock.now_ms(), start_ms, 'NACKs need no timeout')
 })
 
 t.test('a phone pulled away mid-exchange is TARGET_GONE with the chip\'s status (01 or 2B)', async t => {
@@ -237,7 +237,7 @@ t.test('closing the driver fails the command waiting for the chip with IO, and e
   bench.emulator.inject({ kind: 'silent', commands: 1 })
   bench.clock.setTimer(() => bench.reader.close(), 10)
   t.equal((await failure(settle(bench.clock, bench.reader.firmwareVersion()))).code, 'IO')
-  t.equal(bench.clock.nowMs(), 10, 'at once, not at the ACK timeout')
+  t.equal(bench.clock.now_ms(), 10, 'at once, not at the ACK timeout')
   t.equal((await failure(bench.reader.firmwareVersion())).code, 'IO')
 })
 

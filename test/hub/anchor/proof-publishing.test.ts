@@ -42,9 +42,9 @@ async function onlineGateway(t: Test, hub: RunningHub, operator: Rest, eui: stri
     eui, chain, client, bundles, hubPublicKey: provisioned.hubPublicKey,
     /** Pays offline `amounts`, uploads the batch and waits for its ack; the transfer ids, hex. */
     async payAndSync(customer: Customer, amounts: number[]): Promise<string[]> {
-      const ids = amounts.map(amountMinor => {
+      const ids = amounts.map(amount_minor => {
         const { authorization } = customer.phone.authorize({
-          gatewayEui: eui, amountMinor, currency: CURRENCY, nonce: randomBytes(16), timeMs: Date.now(), merchantName: 'Shop',
+          gatewayEui: eui, amountMinor: amount_minor, currency: CURRENCY, nonce: randomBytes(16), timeMs: Date.now(), merchantName: 'Shop',
         })
         chain.append(authorization)
         return toHex(transferIdOf(authorization))

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { backoffDelayMs, sealIsDue, sealedBatchMessage } from '../../../hub/anchor/batch'
+import { backoffDelay_ms, sealIsDue, sealedBatchMessage } from '../../../hub/anchor/batch'
 import { judgeOnChain, judgeSentTransaction } from '../../../hub/anchor/reconcile'
 import { ANCHOR_SETTINGS_DEFAULT, anchorSettings } from '../../../hub/anchor/settings'
 
@@ -37,9 +37,9 @@ t.test('a batch is due by count or by the age of its oldest transfer, never when
 
 t.test('retries back off exponentially from the base and stop growing at the cap', async t => {
   const backoff = { backoffBase_ms: 1_000, backoffMax_ms: 300_000 }
-  t.same([1, 2, 3, 4, 9, 10, 1_000].map(failures => backoffDelayMs(failures, backoff)),
+  t.same([1, 2, 3, 4, 9, 10, 1_000].map(failures => backoffDelay_ms(failures, backoff)),
     [1_000, 2_000, 4_000, 8_000, 256_000, 300_000, 300_000])
-  t.throws(() => backoffDelayMs(0, backoff))
+  t.throws(() => backoffDelay_ms(0, backoff))
 })
 
 t.test('the signed bytes of a batch are fixed-length and change with every field', async t => {

@@ -54,7 +54,7 @@ t.test('the root is OpenZeppelin’s over the transfer ids and the hub signs (ba
   t.ok(nodeEd25519.verify(sealedBatchMessage(batch), batch.hubSignature, w.context.hubKeys.publicKey), 'hub-signed')
   t.notOk(nodeEd25519.verify(sealedBatchMessage({ ...batch, count: 8 }), batch.hubSignature, w.context.hubKeys.publicKey),
     'the signature covers the count')
-  t.equal(batch.sealedAtMs, w.clock.nowMs())
+  t.equal(batch.sealedAtMs, w.clock.now_ms())
 })
 
 t.test('every settled transfer lands in exactly one batch, at its own leaf index', async t => {

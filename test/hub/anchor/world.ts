@@ -12,12 +12,12 @@ import type { ManualClock } from '../../../protocol/clock'
 import { testContext, type Tap } from '../http/fixtures'
 import { ANVIL_KEYS, startAnvil, type Anvil } from '../../../simulator/anvil'
 
-export const CURRENCY = 'XOF'
+const CURRENCY = 'XOF'
 export const HUB_CHAIN_KEY = ANVIL_KEYS[0]
 export const OTHER_CHAIN_KEY = ANVIL_KEYS[1]
 
 /** Settings for tests: no age wait unless a test wants one, a tight retry schedule. */
-export const TEST_ANCHOR_SETTINGS: Partial<AnchorSettings> = {
+const TEST_ANCHOR_SETTINGS: Partial<AnchorSettings> = {
   batchMax: 1_000,
   batchAge_ms: 0,
   backoffBase_ms: 1_000,

@@ -49,12 +49,12 @@ t.test('a hub killed with SIGKILL mid-ingest keeps every acked payment and settl
   await setup.stop()
 
   const chain = new SimulatedGatewayChain(gateway.eui, gateway.keys)
-  let expectedMinor = 0
+  let expected_minor = 0
   for (let i = 0; i < BATCHES * RECORDS_PER_BATCH; i++) {
-    const amountMinor = 100 + i
-    expectedMinor += amountMinor
+    const amount_minor = 100 + i
+    expected_minor += amount_minor
     chain.append(customer.phone.authorize({
-      gatewayEui: chain.eui, amountMinor, currency: CURRENCY, nonce: randomBytes(16), timeMs: Date.now(), merchantName: 'Shop',
+      gatewayEui: chain.eui, amountMinor: amount_minor, currency: CURRENCY, nonce: randomBytes(16), timeMs: Date.now(), merchantName: 'Shop',
     }).authorization)
   }
 
@@ -91,6 +91,6 @@ t.test('a hub killed with SIGKILL mid-ingest keeps every acked payment and settl
 
   const rest = await new Rest(second.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const owner = await new Rest(second.httpUrl).as('kill@shop.example', 'owner password 1')
-  t.equal((await owner.ok('GET', '/accounts')).accounts[0].balanceMinor, expectedMinor, 'every payment settled exactly once')
+  t.equal((await owner.ok('GET', '/accounts')).accounts[0].balanceMinor, expected_minor, 'every payment settled exactly once')
   t.equal((await rest.ok('GET', '/ledger/verify')).ok, true)
 })

@@ -16,9 +16,9 @@ import {
   REVOCATIONS_TOPIC, subscribe, CURRENCY,
 } from './running-hub'
 
-function pay(customer: { phone: { authorize: Function } }, gateway: SimulatedGatewayChain, amountMinor: number) {
+function pay(customer: { phone: { authorize: Function } }, gateway: SimulatedGatewayChain, amount_minor: number) {
   return customer.phone.authorize({
-    gatewayEui: gateway.eui, amountMinor, currency: CURRENCY, nonce: randomBytes(16), timeMs: Date.now(), merchantName: 'Shop',
+    gatewayEui: gateway.eui, amountMinor: amount_minor, currency: CURRENCY, nonce: randomBytes(16), timeMs: Date.now(), merchantName: 'Shop',
   }).authorization
 }
 

@@ -36,8 +36,8 @@ export async function provisionGateway(hub: RunningHub, operator: HubApi, eui: s
   return { ...(await provisionSimulatedGateway(operator, eui, ownerId)), ownerId }
 }
 
-export async function customerWithVoucher(operator: HubApi, email: string, cashInMinor: number, voucherAmount: string) {
-  return simulatedCustomer(operator, email, CURRENCY, String(cashInMinor), voucherAmount)
+export async function customerWithVoucher(operator: HubApi, email: string, cashIn_minor: number, voucherAmount: string) {
+  return simulatedCustomer(operator, email, CURRENCY, String(cashIn_minor), voucherAmount)
 }
 
 /** A gateway's MQTT connection, authenticated the way a provisioned terminal does. */

@@ -8,7 +8,7 @@ t.test('an operator adds a gateway and anyone sees it in the catalog, price as d
   t.same(created, {
     id: created.id, eui: EUI, name: 'Counter 1', type: 'pi-nfc', price: '25000', priceMinor: 25_000, currency: 'XOF',
     status: 'available', ownerUserId: null, merchantAccountId: null, publicKey: null, riskConfigSerial: 0,
-    createdAt: new Date(hub.clock.nowMs()).toISOString(), provisionedAt: null, retiredAt: null,
+    createdAt: new Date(hub.clock.now_ms()).toISOString(), provisionedAt: null, retiredAt: null,
   })
   const entry = { id: created.id, name: 'Counter 1', type: 'pi-nfc', eui: EUI, price: '25000', currency: 'XOF', available: true }
 
@@ -161,7 +161,7 @@ t.test('a provisioned gateway is retired, not deleted, and leaves the catalog', 
   hub.clock.advance(60_000)
   const response = await hub.app.inject({ method: 'DELETE', url: `/gateways/${id}`, headers: hub.operator.headers })
   t.equal(response.statusCode, 200)
-  t.match(response.json(), { id, status: 'retired', retiredAt: new Date(hub.clock.nowMs()).toISOString() })
+  t.match(response.json(), { id, status: 'retired', retiredAt: new Date(hub.clock.now_ms()).toISOString() })
   t.ok(response.json().publicKey, 'the key is kept for audit')
   t.equal((await hub.app.inject({ method: 'GET', url: `/gateways/${id}` })).statusCode, 404)
   t.equal((await hub.app.inject({ method: 'GET', url: '/gateways' })).json().total, 0)

@@ -11,7 +11,7 @@ import { addUser, login, testHub, type TestHub } from '../http/fixtures'
 export const PASSWORD = 'a long and good password'
 export const EUI = '70B3D57ED0001A2B'
 
-export interface Caller {
+interface Caller {
   id: string
   token: string
   headers: { authorization: string }

@@ -30,7 +30,7 @@ t.test('an operator gets a one-time token valid 24 h; the hub keeps only its has
   t.equal(response.statusCode, 201)
   const body = response.json()
   t.same(Object.keys(body).sort(), ['eui', 'expiresAt', 'gatewayId', 'token'])
-  t.match(body, { gatewayId: gateway.id, eui: EUI, expiresAt: new Date(hub.clock.nowMs() + PROVISIONING_TOKEN_LIFETIME_MS).toISOString() })
+  t.match(body, { gatewayId: gateway.id, eui: EUI, expiresAt: new Date(hub.clock.now_ms() + PROVISIONING_TOKEN_LIFETIME_MS).toISOString() })
   t.equal(Buffer.from(body.token, 'base64url').length, 32)
   const row = hub.context.db.prepare('SELECT provisioning_token_sha256 AS hash FROM gateways WHERE id = ?').get(gateway.id) as { hash: string }
   t.equal(row.hash, toHex(sha256(Buffer.from(body.token))))
@@ -64,7 +64,7 @@ t.test('a gateway provisions with its token and gets the hub key, its MQTT setti
 
   const config = riskConfigCodec.decode(fromBase64(body.riskConfig))
   t.ok(riskConfigCodec.verify(config, hubPublicKey, nodeEd25519), 'the config verifies with the key the gateway pins')
-  t.match(config, { ...defaultRiskLimits('XOF'), gatewayEui: EUI, serial: 1, issuedAtMs: hub.clock.nowMs() })
+  t.match(config, { ...defaultRiskLimits('XOF'), gatewayEui: EUI, serial: 1, issuedAtMs: hub.clock.now_ms() })
 
   const stored = new GatewayStore(hub.context.db)
   t.same(stored.ingestView(EUI), {
@@ -73,7 +73,7 @@ t.test('a gateway provisions with its token and gets the hub key, its MQTT setti
   })
   t.same(published(hub), [{ topic: gatewayTopic(EUI, 'config'), payload: fromBase64(body.riskConfig), retain: true }])
   t.match((await hub.app.inject({ method: 'GET', url: `/gateways/${gateway.id}/status`, headers: hub.owner.headers })).json(), {
-    status: 'provisioned', provisionedAt: new Date(hub.clock.nowMs()).toISOString(),
+    status: 'provisioned', provisionedAt: new Date(hub.clock.now_ms()).toISOString(),
   })
 })
 
@@ -188,7 +188,7 @@ t.test('provisioning again (a re-imaged gateway) replaces the key and keeps the 
   t.equal(second.riskConfig, first.riskConfig, 'same signed config, same serial')
   const stored = new GatewayStore(hub.context.db).byId(gateway.id)!
   t.same(stored.publicKey, gatewayKeys('new').publicKey)
-  t.equal(stored.provisionedAtMs, hub.clock.nowMs())
+  t.equal(stored.provisionedAtMs, hub.clock.now_ms())
 })
 
 t.test('the MQTT URL is the configured broker: its host, or the host the gateway reached the hub by', async (t) => {

@@ -20,7 +20,7 @@ t.test('the operator and the owner read the limits in force, amounts in minor un
   const hub = await gatewayHub(t)
   const { id } = await provisionedGateway(hub)
   const expected = {
-    gatewayId: id, eui: EUI, serial: 1, issuedAt: new Date(hub.clock.nowMs()).toISOString(), currency: 'XOF',
+    gatewayId: id, eui: EUI, serial: 1, issuedAt: new Date(hub.clock.now_ms()).toISOString(), currency: 'XOF',
     floorLimitMinor: 50_000, floorLimit: '50000', unsyncedTotalMaxMinor: 500_000, unsyncedTotalMax: '500000',
     unsyncedCountMax: 200, consecutiveOfflineMax: 10, uploadDeadlineMs: 86_400_000, clockSkewMaxMs: 300_000,
     defaultPolicy: 'PreferOnline',
@@ -46,7 +46,7 @@ t.test('a risk change issues the next serial, signed, and publishes it retained 
   const response = await putRisk(hub, id, { floorLimitMinor: 20_000, defaultPolicy: 'RequireOnline' })
   t.equal(response.statusCode, 200)
   t.match(response.json(), {
-    serial: 2, issuedAt: new Date(hub.clock.nowMs()).toISOString(), floorLimitMinor: 20_000, floorLimit: '20000',
+    serial: 2, issuedAt: new Date(hub.clock.now_ms()).toISOString(), floorLimitMinor: 20_000, floorLimit: '20000',
     unsyncedTotalMaxMinor: 500_000, defaultPolicy: 'RequireOnline',
   })
 

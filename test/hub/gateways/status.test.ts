@@ -7,7 +7,7 @@ t.test('status reports the chain position, the open gaps and the forks the hub f
   const { id } = await provisionedGateway(hub)
   const db = hub.context.db
   db.prepare(`INSERT INTO gateway_chains (eui, contiguous_seq, contiguous_hash, highest_seq, head, updated_at_ms)
-    VALUES (?, 41, ?, 57, NULL, ?)`).run(EUI, Buffer.alloc(32), hub.clock.nowMs())
+    VALUES (?, 41, ?, 57, NULL, ?)`).run(EUI, Buffer.alloc(32), hub.clock.now_ms())
   const insertGap = db.prepare('INSERT INTO chain_gaps (eui, from_seq, to_seq, detected_at_ms, resolved_at_ms) VALUES (?, ?, ?, ?, ?)')
   insertGap.run(EUI, 10, 12, 1_000, 2_000)
   insertGap.run(EUI, 50, 51, 3_000, null)
@@ -22,10 +22,10 @@ t.test('status reports the chain position, the open gaps and the forks the hub f
     gatewayId: id,
     eui: EUI,
     status: 'provisioned',
-    provisionedAt: new Date(hub.clock.nowMs()).toISOString(),
+    provisionedAt: new Date(hub.clock.now_ms()).toISOString(),
     retiredAt: null,
     riskConfigSerial: 1,
-    chain: { contiguousSeq: 41, highestSeq: 57, updatedAt: new Date(hub.clock.nowMs()).toISOString() },
+    chain: { contiguousSeq: 41, highestSeq: 57, updatedAt: new Date(hub.clock.now_ms()).toISOString() },
     openGaps: [
       { fromSeq: 42, toSeq: 44, detectedAt: new Date(4_000).toISOString() },
       { fromSeq: 50, toSeq: 51, detectedAt: new Date(3_000).toISOString() },

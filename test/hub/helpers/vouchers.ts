@@ -26,7 +26,7 @@ export async function addFundedCustomer(
 }
 
 /** `count` vouchers of a new customer expiring at `expiresAtMs`, with no hold; returns their ids (hex). */
-export async function insertVouchers(context: HubContext, count: number, expiresAtMs: number): Promise<string[]> {
+export async function insertVouchers(context: HubContext, count: number, expiresAt_ms: number): Promise<string[]> {
   const n = ++customers
   const userId = await addUser(context, { email: `bulk${n}@phone.example`, passwordHash: 'x', role: 'customer' })
   const wallet = await context.ledger.openWallet({ id: walletAccountId(userId, 'XOF'), userId, currency: 'XOF' })
@@ -38,7 +38,7 @@ export async function insertVouchers(context: HubContext, count: number, expires
        issued_at_ms, expires_at_ms, upload_deadline_at_ms, voucher) VALUES (?, ?, ?, ?, ?, 'XOF', 100, 0, ?, ?, x'00')`)
   const ids = Array.from({ length: count }, () => toHex(randomBytes(16)))
   context.db.transaction(() => {
-    for (const id of ids) insert.run(id, deviceId, userId, wallet.id, randomBytes(32), expiresAtMs, expiresAtMs + 24 * 60 * 60 * 1000)
+    for (const id of ids) insert.run(id, deviceId, userId, wallet.id, randomBytes(32), expiresAt_ms, expiresAt_ms + 24 * 60 * 60 * 1000)
   })()
   return ids
 }

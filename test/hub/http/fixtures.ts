@@ -117,7 +117,7 @@ export async function addUser(
     fullName: user.fullName ?? 'Test User',
     role: user.role,
     passwordHash: user.passwordHash ?? (await context.passwords.hash(user.password!)),
-    createdAtMs: context.clock.nowMs(),
+    createdAtMs: context.clock.now_ms(),
   })
   return id
 }

@@ -65,9 +65,9 @@ t.test('stop lets an in-flight request finish, then refuses new connections', as
   let started = false
   const hub = await startHub(config(t.testdir()), {
     // Login reads the clock once the password has verified: the request is then inside its handler.
-    clock: { ...systemClock, nowMs: () => {
+    clock: { ...systemClock, now_ms: () => {
       if (started) inHandler?.()
-      return systemClock.nowMs()
+      return systemClock.now_ms()
     } },
   })
   started = true
@@ -106,10 +106,10 @@ function rawConnection(url: string) {
 }
 
 /** Writes `byte` every `everyMs` until the socket closes, so the connection is never idle while it stays incomplete. */
-function trickle(socket: Socket, byte: string, everyMs: number): void {
+function trickle(socket: Socket, byte: string, every_ms: number): void {
   const timer = setInterval(() => {
     if (!socket.destroyed) socket.write(byte)
-  }, everyMs)
+  }, every_ms)
   socket.on('close', () => clearInterval(timer))
 }
 

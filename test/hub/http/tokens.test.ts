@@ -13,9 +13,9 @@ t.test('a token signed with the hub\'s secret is refused 401 when it lacks exp, 
   // The signer adds an iat of its own to a payload without one, unless told not to.
   const signers = { withIat: createSigner({ key, algorithm: 'HS256' }), withoutIat: createSigner({ key, algorithm: 'HS256', noTimestamp: true }) }
   const sign = (claims: Record<string, unknown>) => ('iat' in claims ? signers.withIat : signers.withoutIat)(claims)
-  const nowSeconds = Math.floor(clock.nowMs() / 1000)
+  const now_seconds = Math.floor(clock.now_ms() / 1000)
   const complete: Record<string, unknown> = {
-    sub: id, role: 'operator', jti: 'hand-made', gen: 0, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat: nowSeconds, exp: nowSeconds + 60,
+    sub: id, role: 'operator', jti: 'hand-made', gen: 0, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat: now_seconds, exp: now_seconds + 60,
   }
   const verify = (claims: Record<string, unknown>) =>
     app.inject({ method: 'GET', url: '/ledger/verify', headers: { authorization: `Bearer ${sign(claims)}` } })
@@ -57,7 +57,7 @@ t.test('a suspended user\'s tokens stop working at once, and login and refresh g
   const devices = () => app.inject({ method: 'GET', url: '/api/auth/device/user', headers })
   t.equal((await devices()).statusCode, 200)
 
-  context.db.prepare('UPDATE users SET suspended_at_ms = ? WHERE id = ?').run(clock.nowMs(), id)
+  context.db.prepare('UPDATE users SET suspended_at_ms = ? WHERE id = ?').run(clock.now_ms(), id)
   const refused = await devices()
   t.equal(refused.statusCode, 401)
   t.equal(errorOf(refused).code, 'ACCOUNT_SUSPENDED')

@@ -22,7 +22,7 @@ import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import { addUser, testContext, type Tap } from '../http/fixtures'
 
 export const CURRENCY = 'XOF'
-export const DAY_MS = 24 * 60 * 60 * 1000
+const DAY_MS = 24 * 60 * 60 * 1000
 
 /** A gateway in the world: its chain, and the owner and merchant account the hub knows it by. */
 export class TestGateway extends SimulatedGatewayChain {
@@ -60,15 +60,15 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
   })
   let users = 0
 
-  async function cashIn(wallet: string, amountMinor: number): Promise<void> {
+  async function cashIn(wallet: string, amount_minor: number): Promise<void> {
     const { external } = await ledger.systemAccounts(CURRENCY)
     const [outcome] = await ledger.applyTransfers([{
-      id: cashTransferId('cash_in', wallet, `seed-${wallet}-${amountMinor}-${users}`),
+      id: cashTransferId('cash_in', wallet, `seed-${wallet}-${amount_minor}-${users}`),
       kind: 'cash_in',
       currency: CURRENCY,
       postings: [
-        { accountId: external.id, amountMinor: -amountMinor, role: 'payer' },
-        { accountId: wallet, amountMinor, role: 'payee' },
+        { accountId: external.id, amountMinor: -amount_minor, role: 'payer' },
+        { accountId: wallet, amountMinor: amount_minor, role: 'payee' },
       ],
     }])
     if (outcome!.status !== 'applied') throw new Error(`cash-in ${outcome!.status}`)
@@ -82,30 +82,30 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
     db.prepare(
       `INSERT INTO gateways (id, eui, name, type, status, owner_user_id, merchant_account_id, public_key, created_at_ms)
        VALUES (?, ?, ?, ?, 'provisioned', ?, ?, ?, ?)`,
-    ).run(`gw_${eui}`, eui, `Gateway ${eui}`, type, ownerUserId, merchant.id, Buffer.from(options.publicKey ?? keys.publicKey), clock.nowMs())
+    ).run(`gw_${eui}`, eui, `Gateway ${eui}`, type, ownerUserId, merchant.id, Buffer.from(options.publicKey ?? keys.publicKey), clock.now_ms())
     return new TestGateway(eui, keys, ownerUserId, merchant.id)
   }
 
   /** `devicePublicKey` stands for a device bound before the hub checked keys; the phone's own keys sign regardless. */
-  async function addCustomer(balanceMinor: number, voucherLimitMinor: number, options: { devicePublicKey?: Uint8Array } = {}) {
+  async function addCustomer(balance_minor: number, voucherLimit_minor: number, options: { devicePublicKey?: Uint8Array } = {}) {
     const userId = await addUser(context, { email: `customer${++users}@example.com`, passwordHash: 'x', role: 'customer' })
     const wallet = await ledger.openWallet({ id: walletAccountId(userId, CURRENCY), userId, currency: CURRENCY })
-    if (balanceMinor > 0) await cashIn(wallet.id, balanceMinor)
+    if (balance_minor > 0) await cashIn(wallet.id, balance_minor)
     const keys = nodeEd25519.keyPairFromSeed(context.random(32))
     const device = {
       id: `dev_${users}`, userId, imei: `IMEI${users}`, publicKey: options.devicePublicKey ?? keys.publicKey, model: null, brand: null,
-      boundAtMs: clock.nowMs(),
+      boundAtMs: clock.now_ms(),
     }
     devices.insert(device)
     const phone = new VirtualPhone(keys, nodeEd25519)
-    const issued = await vouchers.issue({ ...device, status: 'bound', unboundAtMs: null }, voucherLimitMinor, CURRENCY)
+    const issued = await vouchers.issue({ ...device, status: 'bound', unboundAtMs: null }, voucherLimit_minor, CURRENCY)
     phone.addVoucher(issued.voucher)
     return { userId, wallet: wallet.id, phone, voucher: issued.voucher, voucherIdHex: issued.voucherIdHex, device }
   }
 
-  function pay(phone: VirtualPhone, gateway: TestGateway, amountMinor: number) {
+  function pay(phone: VirtualPhone, gateway: TestGateway, amount_minor: number) {
     return phone.authorize({
-      gatewayEui: gateway.eui, amountMinor, currency: CURRENCY, nonce: randomBytes(16), timeMs: clock.nowMs(),
+      gatewayEui: gateway.eui, amountMinor: amount_minor, currency: CURRENCY, nonce: randomBytes(16), timeMs: clock.now_ms(),
       merchantName: 'Test shop',
     }).authorization
   }

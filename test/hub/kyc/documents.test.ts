@@ -148,7 +148,7 @@ t.test('an operator approves or rejects a pending document once; the user is tol
 
   const approved = await call(hub.app, hub.operator, { method: 'POST', url: `${base}/${first.id}/approve` })
   t.equal(approved.statusCode, 200)
-  t.match(approved.json(), { status: 'approved', reviewReason: null, reviewedAt: new Date(hub.clock.nowMs()).toISOString() })
+  t.match(approved.json(), { status: 'approved', reviewReason: null, reviewedAt: new Date(hub.clock.now_ms()).toISOString() })
   const rejected = await call(hub.app, hub.operator, { method: 'POST', url: `${base}/${second.id}/reject`, payload: { reason: 'blurred' } })
   t.match(rejected.json(), { status: 'rejected', reviewReason: 'blurred' })
 

@@ -26,23 +26,23 @@ function codeOf(outcome: TransferOutcome | HoldOutcome | undefined): string | un
   return outcome?.status === 'refused' || outcome?.status === 'conflict' ? outcome.error.code : undefined
 }
 
-function cashIn(walletAccountId: string, amountMinor: number, key: string, currency = 'XOF'): TransferInput {
+function cashIn(walletAccountId: string, amount_minor: number, key: string, currency = 'XOF'): TransferInput {
   return {
     id: cashTransferId('cash_in', walletAccountId, key), kind: 'cash_in', currency,
-    postings: cashInPostings({ externalAccountId: `external:${currency}`, walletAccountId, amountMinor }),
+    postings: cashInPostings({ externalAccountId: `external:${currency}`, walletAccountId, amountMinor: amount_minor }),
   }
 }
 
-function p2p(payerAccountId: string, payeeAccountId: string, amountMinor: number, key: string): TransferInput {
+function p2p(payerAccountId: string, payeeAccountId: string, amount_minor: number, key: string): TransferInput {
   return {
     id: idOf(`p2p ${key}`), kind: 'p2p', currency: 'XOF',
-    postings: walletTransferPostings({ payerAccountId, payeeAccountId, amountMinor }),
+    postings: walletTransferPostings({ payerAccountId, payeeAccountId, amountMinor: amount_minor }),
   }
 }
 
-function settlement(record: string, voucherId: string, amountMinor: number, merchantAccountId = 'shop'): SettleFromHoldInput {
+function settlement(record: string, voucherId: string, amount_minor: number, merchantAccountId = 'shop'): SettleFromHoldInput {
   return {
-    transferId: idOf(record), voucherId, amountMinor, merchantAccountId, ownerAccountId: 'owner',
+    transferId: idOf(record), voucherId, amountMinor: amount_minor, merchantAccountId, ownerAccountId: 'owner',
     feeScheduleId: 'pos-xof-1', gatewayEui: GATEWAY_EUI, metadata: { record },
   }
 }
@@ -60,9 +60,9 @@ async function ledgerWithHolds(t: Teardown): Promise<OpenLedger> {
     basisPoints: 200, fixedMinor: 10, ownerShareBasisPoints: 2_500, effectiveFromMs: 0,
   })
   await store.applyTransfers([cashIn('alice', 5_000, 'seed'), cashIn('bob', 8_000, 'seed'), cashIn('rich', RICH_MINOR, 'seed')])
-  for (const [voucherId, walletAccountId, limitMinor] of [['voucher-a', 'alice', 2_000], ['voucher-b', 'bob', 5_000]] as const) {
+  for (const [voucherId, walletAccountId, limit_minor] of [['voucher-a', 'alice', 2_000], ['voucher-b', 'bob', 5_000]] as const) {
     await store.placeHold({
-      voucherId, walletAccountId, limitMinor, expiresAtMs: clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
+      voucherId, walletAccountId, limitMinor: limit_minor, expiresAtMs: clock.now_ms() + HOUR_MS, uploadDeadlineAtMs: clock.now_ms() + 2 * HOUR_MS,
     })
   }
   return ledger

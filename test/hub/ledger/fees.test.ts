@@ -31,8 +31,8 @@ t.test('splits the fee by the table of cases, rounding every division down', asy
     ['near 2^53, where doubles round wrong', 9_006_455_798_384_167, { basisPoints: 9_682, ownerShareBasisPoints: 2_500 },
       [8_720_050_503_995_550, 2_180_012_625_998_887, 6_540_037_877_996_663, 286_405_294_388_617]],
   ]
-  for (const [name, amountMinor, terms, [feeMinor, ownerShareMinor, platformShareMinor, merchantMinor]] of cases) {
-    t.same(computeFee(amountMinor, schedule(terms)), { feeMinor, ownerShareMinor, platformShareMinor, merchantMinor }, name)
+  for (const [name, amount_minor, terms, [fee_minor, ownerShare_minor, platformShare_minor, merchant_minor]] of cases) {
+    t.same(computeFee(amount_minor, schedule(terms)), { feeMinor: fee_minor, ownerShareMinor: ownerShare_minor, platformShareMinor: platformShare_minor, merchantMinor: merchant_minor }, name)
   }
 })
 

@@ -119,12 +119,12 @@ class Model {
     return this.balances.get(accountId)!
   }
 
-  apply(request: Request, nowMs: number): Result {
+  apply(request: Request, now_ms: number): Result {
     switch (request.op) {
       case 'transfer': return this.transfer(request.input)
       case 'place': return this.place(request.input)
       case 'settle': return this.settle(request.input)
-      case 'release': return this.release(request.voucherId, nowMs)
+      case 'release': return this.release(request.voucherId, now_ms)
       case 'revoke': return this.revoke(request.voucherId)
     }
   }
@@ -168,27 +168,27 @@ class Model {
     if (repeat !== undefined) return repeat
     const hold = this.holds.get(input.voucherId)!
     const fee = computeFee(input.amountMinor, SCHEDULES.find(schedule => schedule.id === input.feeScheduleId)!)
-    const fromHoldMinor = Math.min(input.amountMinor, hold.limitMinor - hold.settledMinor - hold.releasedMinor)
-    const excessMinor = input.amountMinor - fromHoldMinor
-    this.add(`hold:${hold.walletAccountId}`, -fromHoldMinor)
-    this.add(hold.walletAccountId, -excessMinor)
+    const fromHold_minor = Math.min(input.amountMinor, hold.limitMinor - hold.settledMinor - hold.releasedMinor)
+    const excess_minor = input.amountMinor - fromHold_minor
+    this.add(`hold:${hold.walletAccountId}`, -fromHold_minor)
+    this.add(hold.walletAccountId, -excess_minor)
     this.add(input.merchantAccountId, fee.merchantMinor)
     this.add(input.ownerAccountId, fee.ownerShareMinor)
     this.add('platform:XOF', fee.platformShareMinor)
-    hold.settledMinor += fromHoldMinor
-    hold.excessMinor += excessMinor
+    hold.settledMinor += fromHold_minor
+    hold.excessMinor += excess_minor
     this.contents.set(input.transferId, JSON.stringify(input))
     return { status: 'applied' }
   }
 
-  private release(voucherId: string, nowMs: number): Result {
+  private release(voucherId: string, now_ms: number): Result {
     const hold = this.holds.get(voucherId)!
     if (hold.status === 'released') return { status: 'exists' }
-    if (nowMs < hold.uploadDeadlineAtMs) return { status: 'refused', code: 'HOLD_NOT_DUE' }
-    const remainingMinor = hold.limitMinor - hold.settledMinor - hold.releasedMinor
-    this.add(`hold:${hold.walletAccountId}`, -remainingMinor)
-    this.add(hold.walletAccountId, remainingMinor)
-    hold.releasedMinor += remainingMinor
+    if (now_ms < hold.uploadDeadlineAtMs) return { status: 'refused', code: 'HOLD_NOT_DUE' }
+    const remaining_minor = hold.limitMinor - hold.settledMinor - hold.releasedMinor
+    this.add(`hold:${hold.walletAccountId}`, -remaining_minor)
+    this.add(hold.walletAccountId, remaining_minor)
+    hold.releasedMinor += remaining_minor
     hold.status = 'released'
     return { status: 'applied' }
   }
@@ -211,8 +211,8 @@ class Model {
     this.currencies.set(accountId, currency)
   }
 
-  private add(accountId: string, amountMinor: number): void {
-    this.balances.set(accountId, this.balance(accountId) + amountMinor)
+  private add(accountId: string, amount_minor: number): void {
+    this.balances.set(accountId, this.balance(accountId) + amount_minor)
   }
 }
 
@@ -243,12 +243,12 @@ function resolveSimple(command: SimpleCommand, model: Model, step: string): Tran
     }
     case 'overdraft': {
       const walletAccountId = WALLETS[command.wallet]!
-      const amountMinor = OVERDRAFT_MINOR + Math.max(0, model.balance(walletAccountId))
+      const amount_minor = OVERDRAFT_MINOR + Math.max(0, model.balance(walletAccountId))
       return command.viaCashOut
         ? transfer(cashTransferId('cash_out', walletAccountId, `overdraft-${step}`), 'cash_out',
-          cashOutPostings({ walletAccountId, externalAccountId: 'external:XOF', amountMinor }))
+          cashOutPostings({ walletAccountId, externalAccountId: 'external:XOF', amountMinor: amount_minor }))
         : transfer(idOf(`overdraft:${step}`), 'p2p', walletTransferPostings({
-          payerAccountId: walletAccountId, payeeAccountId: walletAccountId === 'shop' ? 'owner' : 'shop', amountMinor,
+          payerAccountId: walletAccountId, payeeAccountId: walletAccountId === 'shop' ? 'owner' : 'shop', amountMinor: amount_minor,
         }))
     }
     case 'foreign':
@@ -264,16 +264,16 @@ function resolve(command: Command, model: Model, clock: ManualClock, history: re
   switch (command.type) {
     case 'placeHold': {
       const walletAccountId = CUSTOMERS[command.customer]!
-      const balanceMinor = model.balance(walletAccountId)
-      const affordable = balanceMinor >= 1
+      const balance_minor = model.balance(walletAccountId)
+      const affordable = balance_minor >= 1
       return [{
         op: 'place',
         input: {
           voucherId: affordable ? `voucher-${command.voucher}` : `voucher-unaffordable-${step}`,
           walletAccountId,
-          limitMinor: affordable ? Math.max(1, Math.floor(balanceMinor * command.permille / 1_000)) : OVERDRAFT_MINOR,
-          expiresAtMs: clock.nowMs() + HOUR_MS,
-          uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
+          limitMinor: affordable ? Math.max(1, Math.floor(balance_minor * command.permille / 1_000)) : OVERDRAFT_MINOR,
+          expiresAtMs: clock.now_ms() + HOUR_MS,
+          uploadDeadlineAtMs: clock.now_ms() + 2 * HOUR_MS,
         },
       }]
     }
@@ -290,7 +290,7 @@ function resolve(command: Command, model: Model, clock: ManualClock, history: re
       }]
     }
     case 'release': {
-      const due = placed.filter(voucherId => model.holds.get(voucherId)!.uploadDeadlineAtMs <= clock.nowMs())
+      const due = placed.filter(voucherId => model.holds.get(voucherId)!.uploadDeadlineAtMs <= clock.now_ms())
       return due.length === 0 ? [] : [{ op: 'release', voucherId: due[command.pick % due.length]! }]
     }
     case 'revoke':
@@ -307,7 +307,7 @@ function resolve(command: Command, model: Model, clock: ManualClock, history: re
       })
       return command.items.map((item, index) => {
         const request: Request = { op: 'transfer', input: resolveSimple(item, scratch, `${step}.${index}`) }
-        scratch.apply(request, clock.nowMs())
+        scratch.apply(request, clock.now_ms())
         return request
       })
     }
@@ -377,7 +377,7 @@ async function runSequence(commands: readonly Command[], tally: Tally): Promise<
     const history: Request[] = []
     for (const [step, command] of commands.entries()) {
       const requests = resolve(command, model, clock, history, step)
-      const expected = requests.map(request => model.apply(request, clock.nowMs()))
+      const expected = requests.map(request => model.apply(request, clock.now_ms()))
       const actual = await execute(store, requests, command.type === 'batch')
       assertEqual(actual, expected, `step ${step} (${command.type}) outcomes`)
       requests.forEach((request, index) => count(tally, `${request.op} ${actual[index]!.status} ${actual[index]!.code ?? ''}`.trim()))
@@ -399,7 +399,7 @@ async function runSequence(commands: readonly Command[], tally: Tally): Promise<
     const rowsBefore = storedRowCounts(database)
     const replayed = await execute(store, history, false)
     replayed.forEach((result, index) => {
-      const expected = model.apply(history[index]!, clock.nowMs())
+      const expected = model.apply(history[index]!, clock.now_ms())
       assertEqual(result, expected, `replay of request ${index}`)
       if (result.status === 'applied') throw new Error(`replay of request ${index} applied it again`)
     })

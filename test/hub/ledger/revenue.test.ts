@@ -35,9 +35,9 @@ async function ledgerWithPayments(t: Teardown): Promise<OpenLedger> {
     voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 50_000,
     expiresAtMs: Date.UTC(2025, 1, 10), uploadDeadlineAtMs: Date.UTC(2025, 1, 11),
   })
-  const settle = (record: string, amountMinor: number, ownerAccountId: string, gatewayEui: string) =>
+  const settle = (record: string, amount_minor: number, ownerAccountId: string, gatewayEui: string) =>
     store.settleFromHolds([{
-      transferId: idOf(record), voucherId: 'voucher-1', amountMinor, merchantAccountId: 'shop', ownerAccountId,
+      transferId: idOf(record), voucherId: 'voucher-1', amountMinor: amount_minor, merchantAccountId: 'shop', ownerAccountId,
       feeScheduleId: SCHEDULE.id, gatewayEui,
     }])
 

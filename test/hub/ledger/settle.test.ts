@@ -51,12 +51,12 @@ t.test('settlement postings always sum to zero and the hold never pays more than
   fc.assert(fc.property(
     fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
     fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 10_000 }),
-    (amountMinor, holdRemainingMinor, basisPoints, ownerShareBasisPoints) => {
-      const fee = computeFee(amountMinor, { ...SCHEDULE, basisPoints, ownerShareBasisPoints })
-      const postings = settlementPostings({ ...PARTIES, amountMinor, holdRemainingMinor, fee })
+    (amount_minor, holdRemaining_minor, basisPoints, ownerShareBasisPoints) => {
+      const fee = computeFee(amount_minor, { ...SCHEDULE, basisPoints, ownerShareBasisPoints })
+      const postings = settlementPostings({ ...PARTIES, amountMinor: amount_minor, holdRemainingMinor: holdRemaining_minor, fee })
       const sum = postings.reduce((total, posting) => total + BigInt(posting.amountMinor), 0n)
       const fromHold = -(postings.find(posting => posting.role === 'hold')?.amountMinor ?? 0)
-      return sum === 0n && fromHold === Math.min(amountMinor, holdRemainingMinor)
+      return sum === 0n && fromHold === Math.min(amount_minor, holdRemaining_minor)
         && postings.every(posting => posting.amountMinor !== 0)
     }), { seed: 7, numRuns: 2_000 })
 })

@@ -19,24 +19,24 @@ function idOf(text: string): string {
   return toHex(sha256(new TextEncoder().encode(text)))
 }
 
-function cashIn(walletAccountId: string, amountMinor: number, key: string, currency = 'XOF'): TransferInput {
+function cashIn(walletAccountId: string, amount_minor: number, key: string, currency = 'XOF'): TransferInput {
   return {
     id: cashTransferId('cash_in', walletAccountId, key), kind: 'cash_in', currency,
-    postings: cashInPostings({ externalAccountId: `external:${currency}`, walletAccountId, amountMinor }),
+    postings: cashInPostings({ externalAccountId: `external:${currency}`, walletAccountId, amountMinor: amount_minor }),
   }
 }
 
-function cashOut(walletAccountId: string, amountMinor: number, key: string): TransferInput {
+function cashOut(walletAccountId: string, amount_minor: number, key: string): TransferInput {
   return {
     id: cashTransferId('cash_out', walletAccountId, key), kind: 'cash_out', currency: 'XOF',
-    postings: cashOutPostings({ walletAccountId, externalAccountId: 'external:XOF', amountMinor }),
+    postings: cashOutPostings({ walletAccountId, externalAccountId: 'external:XOF', amountMinor: amount_minor }),
   }
 }
 
-function p2p(payerAccountId: string, payeeAccountId: string, amountMinor: number, key: string): TransferInput {
+function p2p(payerAccountId: string, payeeAccountId: string, amount_minor: number, key: string): TransferInput {
   return {
     id: idOf(`p2p ${key}`), kind: 'p2p', currency: 'XOF',
-    postings: walletTransferPostings({ payerAccountId, payeeAccountId, amountMinor }),
+    postings: walletTransferPostings({ payerAccountId, payeeAccountId, amountMinor: amount_minor }),
   }
 }
 
@@ -61,7 +61,7 @@ async function placeAliceHold({ store, clock }: OpenLedger): Promise<HoldOutcome
   await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
   return store.placeHold({
     voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 2_000,
-    expiresAtMs: clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
+    expiresAtMs: clock.now_ms() + HOUR_MS, uploadDeadlineAtMs: clock.now_ms() + 2 * HOUR_MS,
   })
 }
 
@@ -83,9 +83,9 @@ async function assertVerified(t: tap.Test, ledger: OpenLedger): Promise<void> {
   t.same(verification.violations, [], 'the ledger verifies')
 }
 
-function settlement(transferId: string, voucherId: string, amountMinor: number): SettleFromHoldInput {
+function settlement(transferId: string, voucherId: string, amount_minor: number): SettleFromHoldInput {
   return {
-    transferId, voucherId, amountMinor, merchantAccountId: 'shop', ownerAccountId: 'owner',
+    transferId, voucherId, amountMinor: amount_minor, merchantAccountId: 'shop', ownerAccountId: 'owner',
     feeScheduleId: 'pos-xof-1', gatewayEui: GATEWAY_EUI,
   }
 }
@@ -98,7 +98,7 @@ t.test('a cash-in moves money from the external account into the wallet, stamped
   t.equal((await ledger.store.account('external:XOF'))?.balanceMinor, -5_000)
   const transfer = await ledger.store.transfer(input.id)
   t.equal(transfer?.amountMinor, 5_000)
-  t.equal(transfer?.createdAtMs, ledger.clock.nowMs())
+  t.equal(transfer?.createdAtMs, ledger.clock.now_ms())
   t.same(transfer?.postings.map(posting => [posting.accountId, posting.amountMinor, posting.role]),
     [['external:XOF', -5_000, 'payer'], ['alice', 5_000, 'payee']])
   await assertVerified(t, ledger)
@@ -221,7 +221,7 @@ t.test('reopening the file keeps every balance, transfer and hold, and retries s
   await first.store.applyTransfers([cashIn('alice', 10_000, 'receipt-1'), p2p('alice', 'bob', 2_500, 'rent')])
   await first.store.placeHold({
     voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 3_000,
-    expiresAtMs: first.clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: first.clock.nowMs() + 2 * HOUR_MS,
+    expiresAtMs: first.clock.now_ms() + HOUR_MS, uploadDeadlineAtMs: first.clock.now_ms() + 2 * HOUR_MS,
   })
   await first.store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 1_000)])
   const before = { balances: await balances(first), rows: rowCounts(first), hold: await first.store.hold('voucher-1') }
@@ -275,7 +275,7 @@ t.test('a double-spend excess charged on its own is the one plain transfer that 
   const ledger = await ledgerWithWallets(t)
   const { store, clock } = ledger
   await store.applyTransfers([cashIn('alice', 100, 'receipt-1'), cashIn('alice', 900, 'receipt-2')])
-  await store.placeHold({ voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 900, expiresAtMs: clock.nowMs(), uploadDeadlineAtMs: clock.nowMs() })
+  await store.placeHold({ voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 900, expiresAtMs: clock.now_ms(), uploadDeadlineAtMs: clock.now_ms() })
   const charge: TransferInput = {
     id: idOf('excess of voucher-1'), kind: 'double_spend_excess', currency: 'XOF', voucherId: 'voucher-1',
     postings: [{ accountId: 'alice', amountMinor: -300, role: 'excess' }, { accountId: 'shop', amountMinor: 300, role: 'payee' }],
@@ -400,7 +400,7 @@ t.test('a transfer keeps the fee schedule it settled under after a new version',
   await store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 1_000)])
   await store.addFeeSchedule({
     id: 'pos-xof-2', gatewayType: 'pos', currency: 'XOF', version: 2,
-    basisPoints: 0, fixedMinor: 0, ownerShareBasisPoints: 0, effectiveFromMs: clock.nowMs(),
+    basisPoints: 0, fixedMinor: 0, ownerShareBasisPoints: 0, effectiveFromMs: clock.now_ms(),
   })
   await store.settleFromHolds([{ ...settlement(idOf('record-2'), 'voucher-1', 1_000), feeScheduleId: 'pos-xof-2' }])
   t.equal((await store.transfer(idOf('record-1')))?.feeScheduleId, 'pos-xof-1')

@@ -23,7 +23,7 @@ async function busyLedger(t: Teardown): Promise<OpenLedger> {
   }])
   await store.placeHold({
     voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 4_000,
-    expiresAtMs: clock.nowMs() + HOUR_MS, uploadDeadlineAtMs: clock.nowMs() + 2 * HOUR_MS,
+    expiresAtMs: clock.now_ms() + HOUR_MS, uploadDeadlineAtMs: clock.now_ms() + 2 * HOUR_MS,
   })
   await store.settleFromHolds([{
     transferId: toHex(sha256(new TextEncoder().encode('record-1'))), voucherId: 'voucher-1', amountMinor: 5_000,

@@ -134,7 +134,7 @@ t.test('a terminal behind hears the whole revocation list over LoRa, every vouch
     terminal.store.close()
   })
   // Revoked while the terminal has neither IP nor a LoRa report yet: it is behind from its first report.
-  const ids = await insertVouchers(hub.context, 300, hub.context.clock.nowMs() + 24 * 60 * 60 * 1000)
+  const ids = await insertVouchers(hub.context, 300, hub.context.clock.now_ms() + 24 * 60 * 60 * 1000)
   await hub.services.revocations.revoke(ids, 'revoked before the terminal reported')
 
   const { clock, reporter } = await joinedReporter(t, lns, terminal, '/dev/ttyLoraBehind', false)
@@ -143,7 +143,7 @@ t.test('a terminal behind hears the whole revocation list over LoRa, every vouch
 
   const held = () => ids.filter(id => terminal.store.isRevoked(fromHex(id, 16))).length
   let reports = 0
-  let queuedMax = 0
+  let queued_max = 0
   // 19 chunks of 16 ids, 8 fragments each at DR0: about 150 reports; bounded well past that.
   for (; reports < 400 && held() < ids.length; reports++) {
     const taken = hub.lora!.reports.next()
@@ -151,8 +151,8 @@ t.test('a terminal behind hears the whole revocation list over LoRa, every vouch
     await reporter.idle()
     await taken
     await hub.lora!.idle()
-    queuedMax = Math.max(queuedMax, lns.queued(EUI).length)
+    queued_max = Math.max(queued_max, lns.queued(EUI).length)
   }
   t.equal(held(), ids.length, `all ${ids.length} revoked vouchers are refused at the counter, after ${reports} reports`)
-  t.ok(queuedMax <= 2, `the network server's queue never grew past ${queuedMax}: one downlink queued per report, one delivered`)
+  t.ok(queued_max <= 2, `the network server's queue never grew past ${queued_max}: one downlink queued per report, one delivered`)
 })

@@ -180,9 +180,9 @@ t.test('frames are checked against the records that come over IP, before and aft
   const world = await loraWorld(t, 'chirpstack')
   const customer = await customerWithVoucher(world.operator, 'payer@phone.example', 100_000, '50000')
   const chain = new SimulatedGatewayChain(EUI, world.gateway.keys)
-  for (const amountMinor of [1_000, 2_500, 700]) {
+  for (const amount_minor of [1_000, 2_500, 700]) {
     chain.append(customer.phone.authorize({
-      gatewayEui: EUI, amountMinor, currency: CURRENCY, nonce: randomBytes(16), timeMs: Date.now(), merchantName: 'Shop',
+      gatewayEui: EUI, amountMinor: amount_minor, currency: CURRENCY, nonce: randomBytes(16), timeMs: Date.now(), merchantName: 'Shop',
     }).authorization)
   }
   const prefix = (seq: number) => hashAt(chain, seq).slice(0, 16)
@@ -380,7 +380,7 @@ t.test('a gateway behind is walked through the whole list past 256 vouchers, a b
   await hub.lora!.connected()
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const gateway = await provisionGateway(hub, operator, EUI, 'behind@shop.example')
-  const ids = await insertVouchers(hub.context, 300, hub.context.clock.nowMs() + 24 * 60 * 60 * 1000)
+  const ids = await insertVouchers(hub.context, 300, hub.context.clock.now_ms() + 24 * 60 * 60 * 1000)
   const serial = await hub.services.revocations.revoke(ids, 'before the gateway reported over LoRa')
 
   // Every downlink the network server is handed, put together and checked as the terminal does.

@@ -31,7 +31,7 @@ t.test('pay sends a 6-digit code to the payer; the right code settles through th
   const started = await pay(hub, { toPhone: hub.payee.phone, amount: '2500' })
   t.equal(started.statusCode, 202)
   const { paymentId } = started.json()
-  t.match(started.json(), { status: 'awaiting_confirmation', expiresAt: new Date(hub.clock.nowMs() + PAYMENT_CODE_LIFETIME_MS).toISOString() })
+  t.match(started.json(), { status: 'awaiting_confirmation', expiresAt: new Date(hub.clock.now_ms() + PAYMENT_CODE_LIFETIME_MS).toISOString() })
   t.equal(balanceOf(hub, hub.payerWallet), 10000, 'nothing moves before the code')
   const [message] = outbox(hub, 'payment_code')
   t.match(message, { channel: 'sms', recipient: hub.payer.phone, user_id: hub.payer.userId })

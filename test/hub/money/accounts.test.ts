@@ -62,7 +62,7 @@ t.test('GET /accounts lists only the caller’s wallets, with balance and hold',
   t.equal((await cash(hub.app, hub.operator, 'in', { accountId: eur, amount: '100.00', currency: 'EUR', idempotencyKey: 'r1' })).statusCode, 201)
   await hub.context.ledger.placeHold({
     voucherId: 'voucher-1', walletAccountId: eur, limitMinor: 2_500,
-    expiresAtMs: hub.clock.nowMs() + 86_400_000, uploadDeadlineAtMs: hub.clock.nowMs() + 2 * 86_400_000,
+    expiresAtMs: hub.clock.now_ms() + 86_400_000, uploadDeadlineAtMs: hub.clock.now_ms() + 2 * 86_400_000,
   })
 
   const response = await call(hub.app, hub.customer, { method: 'GET', url: '/accounts' })

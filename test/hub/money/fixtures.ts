@@ -85,17 +85,17 @@ export function addGateway(hub: TestHub, gateway: GatewayRow): void {
     `INSERT INTO gateways (id, eui, name, type, status, owner_user_id, merchant_account_id, created_at_ms)
      VALUES (?, ?, ?, ?, 'assigned', ?, ?, ?)`,
   ).run(`gw-${gateway.eui}`, gateway.eui, `Gateway ${gateway.eui}`, gateway.type ?? 'pos', gateway.ownerUserId,
-    gateway.merchantAccountId, hub.clock.nowMs())
+    gateway.merchantAccountId, hub.clock.now_ms())
 }
 
 /** Cash into the wallet through REST, then a voucher hold of `limitMinor` on it through the ledger. */
-export async function fundVoucher(hub: MoneyHub, wallet: string, voucherId: string, amount: string, limitMinor: number): Promise<void> {
+export async function fundVoucher(hub: MoneyHub, wallet: string, voucherId: string, amount: string, limit_minor: number): Promise<void> {
   const account = await hub.context.ledger.account(wallet)
   const cashIn = await cash(hub.app, hub.operator, 'in', { accountId: wallet, amount, currency: account!.currency, idempotencyKey: `fund-${voucherId}` })
   if (cashIn.statusCode !== 201) throw new Error(cashIn.body)
   const outcome = await hub.context.ledger.placeHold({
-    voucherId, walletAccountId: wallet, limitMinor,
-    expiresAtMs: hub.clock.nowMs() + 30 * 86_400_000, uploadDeadlineAtMs: hub.clock.nowMs() + 31 * 86_400_000,
+    voucherId, walletAccountId: wallet, limitMinor: limit_minor,
+    expiresAtMs: hub.clock.now_ms() + 30 * 86_400_000, uploadDeadlineAtMs: hub.clock.now_ms() + 31 * 86_400_000,
   })
   if (outcome.status !== 'applied') throw new Error(`placeHold: ${outcome.status}`)
 }

@@ -30,8 +30,8 @@ async function revenueWorld(t: Parameters<typeof moneyHub>[0]): Promise<RevenueW
   if (fee.statusCode !== 201) throw new Error(fee.body)
   await fundVoucher(hub, customerWallet, 'voucher-1', '100000', 50_000)
 
-  const pay = (record: string, amountMinor: number, gatewayEui: string, ownerAccountId: string) => settle(hub, {
-    record, voucherId: 'voucher-1', amountMinor, gatewayEui, merchantAccountId: shopWallet, ownerAccountId, feeScheduleId: fee.json().id,
+  const pay = (record: string, amount_minor: number, gatewayEui: string, ownerAccountId: string) => settle(hub, {
+    record, voucherId: 'voucher-1', amountMinor: amount_minor, gatewayEui, merchantAccountId: shopWallet, ownerAccountId, feeScheduleId: fee.json().id,
   })
   await pay('a', 10_000, GATEWAY_A, ownerAWallet)
   await pay('b', 20_000, GATEWAY_B, ownerBWallet)

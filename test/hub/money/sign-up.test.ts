@@ -17,7 +17,7 @@ t.test('signing up creates a customer who can log in, and the reply carries no p
   t.same(Object.keys(user).sort(), ['createdAt', 'email', 'fullName', 'id', 'phone', 'phonePending', 'phoneVerified', 'role'])
   t.match(user, {
     email: 'awa@example.com', phone: null, phonePending: '+221771234567', phoneVerified: false, fullName: 'Awa Diop', role: 'customer',
-    createdAt: new Date(clock.nowMs()).toISOString(),
+    createdAt: new Date(clock.now_ms()).toISOString(),
   })
   t.notMatch(response.body, /scrypt|password/i)
   const stored = context.db.prepare('SELECT password_hash, role FROM users WHERE id = ?').get(user.id) as Record<string, string>

@@ -11,7 +11,7 @@ t.test('an operator verifies a sound ledger: ok, no violations, every currency s
   t.equal(response.statusCode, 200)
   t.same(response.json(), {
     ok: true,
-    checkedAtMs: hub.clock.nowMs(),
+    checkedAtMs: hub.clock.now_ms(),
     violations: [],
     currencies: [{ currency: 'EUR', accountCount: 3, balanceSumMinor: '0', postingSumMinor: '0' }],
   })

@@ -15,7 +15,7 @@ function setup() {
     hubCredentials: HUB_CREDENTIALS,
   })
   const password = (gateway: TestGateway) =>
-    Buffer.from(makeGatewayPassword(gateway.eui, gateway.keys.secretKey, clock.nowMs(), random, nodeEd25519))
+    Buffer.from(makeGatewayPassword(gateway.eui, gateway.keys.secretKey, clock.now_ms(), random, nodeEd25519))
   return { authenticate, password }
 }
 

@@ -77,9 +77,9 @@ t.test('a replayed password is refused with CONNACK 4 (bad username or password)
 
 t.test('a password signed outside the time window is refused', async (t) => {
   const harness = await setup(t)
-  const stale = harness.password(GATEWAY_A, harness.clock.nowMs() - GATEWAY_PASSWORD_WINDOW_MS_DEFAULT - 1)
+  const stale = harness.password(GATEWAY_A, harness.clock.now_ms() - GATEWAY_PASSWORD_WINDOW_MS_DEFAULT - 1)
   t.equal(await refusalCode(harness.connectGateway(GATEWAY_A, { password: stale })), 4)
-  const early = harness.password(GATEWAY_A, harness.clock.nowMs() + GATEWAY_PASSWORD_WINDOW_MS_DEFAULT + 1)
+  const early = harness.password(GATEWAY_A, harness.clock.now_ms() + GATEWAY_PASSWORD_WINDOW_MS_DEFAULT + 1)
   t.equal(await refusalCode(harness.connectGateway(GATEWAY_A, { password: early })), 4)
   t.same(
     harness.events.flatMap((event) => (event.kind === 'connect-refused' ? [event.reason] : [])),
@@ -106,7 +106,7 @@ t.test('a gateway holding a small-order key cannot get in with a password signed
   // A key provisioned before keys were checked: the broker still has it on record.
   const harness = await setup(t, { lookupGatewayKey: (eui) => (eui === GATEWAY_A.eui ? IDENTITY_KEY : undefined) })
   const time = new Uint8Array(8)
-  new DataView(time.buffer).setBigUint64(0, BigInt(harness.clock.nowMs()))
+  new DataView(time.buffer).setBigUint64(0, BigInt(harness.clock.now_ms()))
   const nonce = harness.random(16)
   t.ok(rawNodeVerify(gatewayPasswordSignedBytes(GATEWAY_A.eui, time, nonce), NO_SECRET_SIGNATURE, IDENTITY_KEY),
     'premise: node:crypto alone takes this password')

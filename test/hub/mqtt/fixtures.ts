@@ -37,7 +37,7 @@ export interface TestGateway {
   keys: KeyPair
 }
 
-export function testGateway(eui: string, seedByte: number): TestGateway {
+function testGateway(eui: string, seedByte: number): TestGateway {
   return { eui, keys: nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(seedByte)) }
 }
 
@@ -56,7 +56,7 @@ export interface TestBroker {
     kind: Kind,
     predicate?: (event: Extract<BrokerEvent, { kind: Kind }>) => boolean,
   ): Promise<Extract<BrokerEvent, { kind: Kind }>>
-  password(gateway: TestGateway, nowMs?: number): string
+  password(gateway: TestGateway, now_ms?: number): string
   /** Connects a gateway with a fresh password; rejects on a refused CONNACK. */
   connectGateway(gateway: TestGateway, overrides?: IClientOptions): Promise<MqttClient>
   /** A plain mqtt.js client with the hub's credentials. */
@@ -82,8 +82,8 @@ export async function startTestBroker(overrides: Partial<BrokerOptions> = {}): P
     ...overrides,
   })
 
-  const password = (gateway: TestGateway, nowMs = clock.nowMs()): string =>
-    makeGatewayPassword(gateway.eui, gateway.keys.secretKey, nowMs, random, nodeEd25519)
+  const password = (gateway: TestGateway, now_ms = clock.now_ms()): string =>
+    makeGatewayPassword(gateway.eui, gateway.keys.secretKey, now_ms, random, nodeEd25519)
 
   return {
     broker,

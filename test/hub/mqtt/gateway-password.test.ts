@@ -17,8 +17,8 @@ function setup(options: { entriesMax?: number } = {}) {
   const clock = new ManualClock(START_MS)
   const random = seededRandom(1)
   const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock, seenNonces: freshSeenNonces(options) })
-  const password = (nowMs = clock.nowMs(), gateway = GATEWAY_A) =>
-    makeGatewayPassword(gateway.eui, gateway.keys.secretKey, nowMs, random, nodeEd25519)
+  const password = (now_ms = clock.now_ms(), gateway = GATEWAY_A) =>
+    makeGatewayPassword(gateway.eui, gateway.keys.secretKey, now_ms, random, nodeEd25519)
   const verify = (value: string, gateway = GATEWAY_A, publicKey = gateway.keys.publicKey) =>
     verifier.verify(gateway.eui, value, publicKey)
   return { clock, verifier, password, verify }
@@ -42,7 +42,7 @@ t.test('the same nonce is independent per gateway', async (t) => {
   const { verifier, clock } = setup()
   const nonce = new Uint8Array(16).fill(9)
   for (const gateway of [GATEWAY_A, GATEWAY_B]) {
-    const value = makeGatewayPassword(gateway.eui, gateway.keys.secretKey, clock.nowMs(), () => nonce, nodeEd25519)
+    const value = makeGatewayPassword(gateway.eui, gateway.keys.secretKey, clock.now_ms(), () => nonce, nodeEd25519)
     t.same(verifier.verify(gateway.eui, value, gateway.keys.publicKey), { ok: true }, gateway.eui)
   }
 })
@@ -72,7 +72,7 @@ t.test('refuses a time beyond the safe integer range as expired', async (t) => {
 t.test('refuses a signature by another key, for another EUI, or over altered fields', async (t) => {
   const { clock, password, verify, verifier } = setup()
   t.same(verify(password(), GATEWAY_A, GATEWAY_B.keys.publicKey), { ok: false, reason: 'BAD_SIGNATURE' }, 'wrong key')
-  const signedForB = makeGatewayPassword(GATEWAY_B.eui, GATEWAY_A.keys.secretKey, clock.nowMs(), seededRandom(2), nodeEd25519)
+  const signedForB = makeGatewayPassword(GATEWAY_B.eui, GATEWAY_A.keys.secretKey, clock.now_ms(), seededRandom(2), nodeEd25519)
   t.same(verifier.verify(GATEWAY_A.eui, signedForB, GATEWAY_A.keys.publicKey), { ok: false, reason: 'BAD_SIGNATURE' }, 'other EUI')
   for (const [what, offset] of [
     ['time', 7],
@@ -108,7 +108,7 @@ t.test('refuses malformed passwords and non-canonical usernames', async (t) => {
 
 t.test('a password made with tweetnacl verifies with node:crypto', async (t) => {
   const { clock, verifier } = setup()
-  const value = makeGatewayPassword(GATEWAY_A.eui, GATEWAY_A.keys.secretKey, clock.nowMs(), seededRandom(3), tweetnaclEd25519)
+  const value = makeGatewayPassword(GATEWAY_A.eui, GATEWAY_A.keys.secretKey, clock.now_ms(), seededRandom(3), tweetnaclEd25519)
   t.same(verifier.verify(GATEWAY_A.eui, value, GATEWAY_A.keys.publicKey), { ok: true })
 })
 
@@ -145,10 +145,10 @@ t.test('a clock stepping back does not reopen a forgotten nonce', async (t) => {
 })
 
 t.test('makeGatewayPassword refuses a bad time or a short nonce', async (t) => {
-  const sign = (nowMs: number, random: (length: number) => Uint8Array) => () =>
-    makeGatewayPassword(GATEWAY_A.eui, GATEWAY_A.keys.secretKey, nowMs, random, nodeEd25519)
-  for (const nowMs of [-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1]) {
-    t.throws(sign(nowMs, seededRandom(1)), { name: 'ProtocolError', code: 'OUT_OF_RANGE' }, String(nowMs))
+  const sign = (now_ms: number, random: (length: number) => Uint8Array) => () =>
+    makeGatewayPassword(GATEWAY_A.eui, GATEWAY_A.keys.secretKey, now_ms, random, nodeEd25519)
+  for (const now_ms of [-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1]) {
+    t.throws(sign(now_ms, seededRandom(1)), { name: 'ProtocolError', code: 'OUT_OF_RANGE' }, String(now_ms))
   }
   t.throws(sign(START_MS, () => new Uint8Array(15)), { name: 'ProtocolError', code: 'BAD_LENGTH' })
 })
@@ -162,5 +162,5 @@ t.test('the verifier refuses a non-positive window, and the seen nonces a non-po
       String(window_ms),
     )
   }
-  for (const entriesMax of [0, -1, 2.5]) t.throws(() => freshSeenNonces({ entriesMax }), { code: 'INVALID_OPTIONS' }, String(entriesMax))
+  for (const entries_max of [0, -1, 2.5]) t.throws(() => freshSeenNonces({ entriesMax: entries_max }), { code: 'INVALID_OPTIONS' }, String(entries_max))
 })

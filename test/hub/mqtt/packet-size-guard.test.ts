@@ -5,16 +5,16 @@ import { MqttFrameScanner } from '../../../hub/mqtt/packet-size-guard'
 const SEED = 20250102
 
 /** One MQTT packet: a type byte, the remaining length as a variable byte integer, then the body. */
-function packet(bodyBytes: number, typeByte = 0x30): Uint8Array {
+function packet(body_bytes: number, typeByte = 0x30): Uint8Array {
   const length: number[] = []
-  let rest = bodyBytes
+  let rest = body_bytes
   do {
     let byte = rest % 128
     rest = Math.floor(rest / 128)
     if (rest > 0) byte |= 0x80
     length.push(byte)
   } while (rest > 0)
-  const out = new Uint8Array(1 + length.length + bodyBytes)
+  const out = new Uint8Array(1 + length.length + body_bytes)
   out[0] = typeByte
   out.set(length, 1)
   out.fill(0xab, 1 + length.length)

@@ -109,11 +109,11 @@ t.test('behaves like a model of live nonces through adds, clock moves, commits a
     fc.record({ kind: fc.constant('restart' as const) }),
   )
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 6 }), fc.array(operation, { maxLength: 120 }), (entriesMax, operations) => {
+    fc.property(fc.integer({ min: 1, max: 6 }), fc.array(operation, { maxLength: 120 }), (entries_max, operations) => {
       const db: SqliteDatabase = openDatabase(':memory:')
       try {
         const stepped = steppedSchedule()
-        const open = (): SeenNonces => new SeenNonces(db, { entriesMax, schedule: stepped.schedule })
+        const open = (): SeenNonces => new SeenNonces(db, { entriesMax: entries_max, schedule: stepped.schedule })
         let nonces = open()
         // The model: each nonce added with its expiry and whether it is committed; the clock's
         // high-water mark, in memory and as last committed.
@@ -128,11 +128,11 @@ t.test('behaves like a model of live nonces through adds, clock moves, commits a
           committedHighest = highest
         }
         const liveInModel = (): number => [...model.values()].filter(entry => entry.expiresAtMs >= highest).length
-        let nowMs = 1_000
+        let now_ms = 1_000
         let added = 0
         for (const op of operations) {
           if (op.kind === 'advance') {
-            nowMs += op.delta_ms
+            now_ms += op.delta_ms
           } else if (op.kind === 'commit') {
             nonces.whenStored(() => undefined)
             stepped.runAll()
@@ -142,20 +142,20 @@ t.test('behaves like a model of live nonces through adds, clock moves, commits a
             highest = committedHighest
             nonces = open()
           } else {
-            highest = Math.max(highest, nowMs)
-            if (nonces.observeClock(nowMs) !== highest) return false
+            highest = Math.max(highest, now_ms)
+            if (nonces.observeClock(now_ms) !== highest) return false
             const key = added++
-            const expected = liveInModel() < entriesMax
-            if (nonces.add(EUI, nonce(key), nowMs + op.lifetime_ms) !== expected) return false
+            const expected = liveInModel() < entries_max
+            if (nonces.add(EUI, nonce(key), now_ms + op.lifetime_ms) !== expected) return false
             // A full store commits before it refuses or makes room, as the model does.
-            if (model.size >= entriesMax) commitModel()
-            if (expected) model.set(key, { expiresAtMs: nowMs + op.lifetime_ms, committed: false })
+            if (model.size >= entries_max) commitModel()
+            if (expected) model.set(key, { expiresAtMs: now_ms + op.lifetime_ms, committed: false })
           }
           for (let key = 0; key < added; key++) {
             const entry = model.get(key)
             if (nonces.has(EUI, nonce(key)) !== (entry !== undefined && entry.expiresAtMs >= highest)) return false
           }
-          if (liveInModel() > entriesMax) return false
+          if (liveInModel() > entries_max) return false
         }
         return true
       } finally {

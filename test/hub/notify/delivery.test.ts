@@ -1,5 +1,5 @@
 import t from 'tap'
-import { afterFailure, retryDelayMs } from '../../../hub/notify/backoff'
+import { afterFailure, retryDelay_ms } from '../../../hub/notify/backoff'
 import { DeliveryError, type DeliveryAdapter } from '../../../hub/notify/adapters/adapter'
 import { NOTIFY_CONFIG_DEFAULT } from '../../../hub/notify/config'
 import { Dispatcher } from '../../../hub/notify/delivery'
@@ -12,12 +12,12 @@ const POLICY = { attemptsMax: 4, backoffBaseMs: 1_000, backoffMaxMs: 5_000 }
 const USER = { id: 'u1', email: 'awa@payall.example', phone: '+221771234567', fullName: 'Awa Diop' }
 
 t.test('retries wait twice as long each time, up to the cap, and stop after the last attempt', async (t) => {
-  t.same([1, 2, 3, 4, 5].map((attempts) => retryDelayMs(attempts, POLICY)), [1_000, 2_000, 4_000, 5_000, 5_000])
+  t.same([1, 2, 3, 4, 5].map((attempts) => retryDelay_ms(attempts, POLICY)), [1_000, 2_000, 4_000, 5_000, 5_000])
   t.same(afterFailure(1, false, 10_000, POLICY), { status: 'pending', nextAttemptAtMs: 11_000 })
   t.same(afterFailure(4, false, 10_000, POLICY), { status: 'failed' })
   t.same(afterFailure(1, true, 10_000, POLICY), { status: 'failed' }, 'a permanent refusal is not retried')
-  t.equal(retryDelayMs(10_000, NOTIFY_CONFIG_DEFAULT), NOTIFY_CONFIG_DEFAULT.backoffMaxMs, 'huge attempt counts stay finite')
-  t.throws(() => retryDelayMs(0, POLICY))
+  t.equal(retryDelay_ms(10_000, NOTIFY_CONFIG_DEFAULT), NOTIFY_CONFIG_DEFAULT.backoffMaxMs, 'huge attempt counts stay finite')
+  t.throws(() => retryDelay_ms(0, POLICY))
 })
 
 /** An adapter whose answers the test scripts: 'ok', 'transient' or 'permanent', one per call. */
@@ -48,9 +48,9 @@ function dispatcherFor(t: Tap, script: Array<'ok' | 'transient' | 'permanent'>) 
 
 t.test('a message that fails for a while is retried with backoff, then sent; its secret is erased once sent', async (t) => {
   const { outbox, adapter, dispatcher, clock } = dispatcherFor(t, ['transient', 'transient', 'ok'])
-  outbox.enqueue('m1', passwordResetMessage(USER, 'the-token', 60), clock.nowMs())
+  outbox.enqueue('m1', passwordResetMessage(USER, 'the-token', 60), clock.now_ms())
   t.same(await dispatcher.deliverDue(), { sent: 0, retried: 1, failed: 0 })
-  t.match(outbox.byId('m1'), { status: 'pending', attempts: 1, nextAttemptAtMs: clock.nowMs() + 1_000, lastError: /transient/ })
+  t.match(outbox.byId('m1'), { status: 'pending', attempts: 1, nextAttemptAtMs: clock.now_ms() + 1_000, lastError: /transient/ })
   t.same(await dispatcher.deliverDue(), { sent: 0, retried: 0, failed: 0 }, 'not due yet')
   clock.advance(1_000)
   t.same(await dispatcher.deliverDue(), { sent: 0, retried: 1, failed: 0 })
@@ -64,7 +64,7 @@ t.test('a message that fails for a while is retried with backoff, then sent; its
 
 t.test('a message that keeps failing is marked failed after the last attempt and stays in the outbox', async (t) => {
   const { outbox, dispatcher, clock } = dispatcherFor(t, ['transient', 'transient', 'transient', 'transient', 'ok'])
-  outbox.enqueue('m1', paymentCodeMessage(USER, '123456', { amountMinor: 500, currency: 'XOF', payeeName: 'Moussa', validMinutes: 5 }), clock.nowMs())
+  outbox.enqueue('m1', paymentCodeMessage(USER, '123456', { amountMinor: 500, currency: 'XOF', payeeName: 'Moussa', validMinutes: 5 }), clock.now_ms())
   for (let attempt = 0; attempt < POLICY.attemptsMax; attempt++) {
     await dispatcher.deliverDue()
     clock.advance(POLICY.backoffMaxMs)
@@ -76,8 +76,8 @@ t.test('a message that keeps failing is marked failed after the last attempt and
 
 t.test('a permanent refusal fails the message at once; other messages go on', async (t) => {
   const { outbox, dispatcher, clock } = dispatcherFor(t, ['permanent', 'ok'])
-  outbox.enqueue('m1', passwordResetMessage(USER, 'a', 60), clock.nowMs())
-  outbox.enqueue('m2', passwordResetMessage(USER, 'b', 60), clock.nowMs())
+  outbox.enqueue('m1', passwordResetMessage(USER, 'a', 60), clock.now_ms())
+  outbox.enqueue('m2', passwordResetMessage(USER, 'b', 60), clock.now_ms())
   t.same(await dispatcher.deliverDue(), { sent: 1, retried: 0, failed: 1 })
   t.match(outbox.byId('m1'), { status: 'failed', attempts: 1, lastError: /permanent/ })
   t.match(outbox.byId('m2'), { status: 'sent' })
@@ -85,7 +85,7 @@ t.test('a permanent refusal fails the message at once; other messages go on', as
 
 t.test('concurrent drains join one another, so a message is never sent twice', async (t) => {
   const { outbox, adapter, dispatcher, clock } = dispatcherFor(t, [])
-  outbox.enqueue('m1', passwordResetMessage(USER, 'a', 60), clock.nowMs())
+  outbox.enqueue('m1', passwordResetMessage(USER, 'a', 60), clock.now_ms())
   const [first, second] = await Promise.all([dispatcher.deliverDue(), dispatcher.deliverDue()])
   t.same(first, second)
   t.equal(adapter.sent.length, 1)
@@ -119,7 +119,7 @@ t.test('the notifier delivers a message right after it is sent, on the hub\'s cl
 t.test('the notifier\'s timer delivers what waits in the outbox every deliveryIntervalMs, until the hub closes', async (t) => {
   const hub = await automaticHub(t)
   // Written straight to the outbox, as a message left by an earlier run is: only the timer picks it up.
-  new Outbox(hub.context.db).enqueue('ntf_left', hub.message, hub.clock.nowMs())
+  new Outbox(hub.context.db).enqueue('ntf_left', hub.message, hub.clock.now_ms())
   await hub.clock.run(NOTIFY_CONFIG_DEFAULT.deliveryIntervalMs - 1)
   t.equal(hub.status(), 'pending', 'not before the interval')
   await hub.clock.run(1)

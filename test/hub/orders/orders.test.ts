@@ -113,7 +113,7 @@ for (const method of ['POST', 'GET'] as const) {
     const placed = (await order(hub, hub.customer, gateways)).json()
     const validated = await call(hub.app, hub.operator, { method, url: `/orders/${placed.id}/validate` })
     t.equal(validated.statusCode, 200)
-    t.match(validated.json(), { status: 'validated', decidedAt: new Date(hub.clock.nowMs()).toISOString() })
+    t.match(validated.json(), { status: 'validated', decidedAt: new Date(hub.clock.now_ms()).toISOString() })
     for (const id of gateways) {
       const row = hub.context.db.prepare('SELECT status, owner_user_id, merchant_account_id FROM gateways WHERE id = ?').get(id)
       t.same(row, { status: 'assigned', owner_user_id: hub.customer.userId, merchant_account_id: `${hub.customer.userId}.XOF` })

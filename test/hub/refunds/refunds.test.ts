@@ -23,7 +23,7 @@ t.test('past REFUND_JOBS_MAX a refund request is refused with QUEUE_FULL and mov
   })
   const request = () => refundRequestCodec.encode(refundRequestCodec.sign({
     refundId: randomBytes(16), transferId: transferIdOf(payment), gatewayEui: gateway.eui, amountMinor: 100, currency: CURRENCY,
-    timeMs: w.clock.nowMs(),
+    timeMs: w.clock.now_ms(),
   }, gateway.keys.secretKey, nodeEd25519))
 
   // The first refund waits at the ledger, and the queue fills behind it.

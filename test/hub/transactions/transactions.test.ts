@@ -104,7 +104,7 @@ t.test('the caller’s history: newest first, paged, filtered by time and status
   const last = await call(hub.app, hub.customer, { method: 'GET', url: '/user/transactions?pageSize=2&page=2' })
   t.match(last.json().items, [{ kind: 'cash_in', direction: 'in', amountMinor: 10000 }])
 
-  const startIso = new Date(hub.clock.nowMs() - 30_000).toISOString()
+  const startIso = new Date(hub.clock.now_ms() - 30_000).toISOString()
   const windowed = await call(hub.app, hub.customer, { method: 'GET', url: `/user/transactions?from=${startIso}` })
   t.same(windowed.json().items.map((item: { reference: string }) => item.reference), ['second'])
   const pending = await call(hub.app, hub.customer, { method: 'GET', url: '/user/transactions?status=awaiting_confirmation' })
@@ -137,8 +137,8 @@ t.test('a gateway’s transactions are for its owner and operators only', async 
     method: 'POST', url: '/fees', payload: { gatewayType: 'pos', currency: 'XOF', basisPoints: 0, fixedMinor: 0, ownerShareBasisPoints: 0 },
   })
   await fundVoucher(hub, customerWallet, 'voucher-1', '10000', 5000)
-  const paid = (record: string, amountMinor: number, gatewayEui: string) => settle(hub, {
-    record, voucherId: 'voucher-1', amountMinor, gatewayEui, merchantAccountId: shop, ownerAccountId: shop, feeScheduleId: fee.json().id,
+  const paid = (record: string, amount_minor: number, gatewayEui: string) => settle(hub, {
+    record, voucherId: 'voucher-1', amountMinor: amount_minor, gatewayEui, merchantAccountId: shop, ownerAccountId: shop, feeScheduleId: fee.json().id,
   })
   const first = await paid('r1', 1200, '00000000000000A1')
   await paid('r2', 300, '00000000000000B2')

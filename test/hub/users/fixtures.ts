@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify'
 import { NOTIFY_CONFIG_DEFAULT, type NotifyConfig } from '../../../hub/notify/config'
 import type { MessageKind } from '../../../hub/notify/message'
-import { addUser, testHub, type TestHub } from '../http/fixtures'
+import { testHub, type TestHub } from '../http/fixtures'
 import { PASSWORD, call, signIn, type SignedIn } from '../money/fixtures'
 
 export { PASSWORD, call, signIn, type SignedIn }
@@ -120,4 +120,4 @@ export function balanceOf(hub: TestHub, accountId: string): number | undefined {
   return row?.balance_minor
 }
 
-export { addUser }
+

@@ -41,8 +41,8 @@ async function throttledHub(t: Tap) {
   await app.ready()
   new UserStore(context.db).insertWithProvedPhone({
     id: newUserId(context.random), email: OWNER_EMAIL, fullName: 'Awa Diop', role: 'owner',
-    passwordHash: await real.hash(PASSWORD), createdAtMs: clock.nowMs(),
-  }, OWNER_PHONE, clock.nowMs())
+    passwordHash: await real.hash(PASSWORD), createdAtMs: clock.now_ms(),
+  }, OWNER_PHONE, clock.now_ms())
   return { app, context, clock, hashes }
 }
 
@@ -121,18 +121,18 @@ t.test('an address that keeps failing waits longer and longer (429 with Retry-Af
   for (let attempt = 0; attempt < clientFailuresFree; attempt++) {
     t.equal((await loginFrom(hub, ATTACKER, `target-${attempt}@shop.example`)).status, 401, 'the free failures')
   }
-  let waitMs = clientDelayBase_ms
+  let wait_ms = clientDelayBase_ms
   for (let step = 0; step < 4; step++) {
     const refused = await loginFrom(hub, ATTACKER, `next-${step}@shop.example`)
     t.equal(refused.status, 429)
     t.same(JSON.parse(refused.body), { error: { code: 'TOO_MANY_REQUESTS', message: CLIENT_WAIT_MESSAGE } })
-    t.equal(refused.retryAfter, String(waitMs / 1000), `waits ${waitMs} ms`)
+    t.equal(refused.retryAfter, String(wait_ms / 1000), `waits ${wait_ms} ms`)
     t.equal(refused.hashes, 0, 'a refusal checks nothing')
-    hub.clock.advance(waitMs - 1)
+    hub.clock.advance(wait_ms - 1)
     t.equal((await loginFrom(hub, ATTACKER, `next-${step}@shop.example`)).status, 429, 'not a millisecond early')
     hub.clock.advance(1)
     t.equal((await loginFrom(hub, ATTACKER, `next-${step}@shop.example`)).status, 401, 'then one more guess')
-    waitMs *= 2
+    wait_ms *= 2
   }
   t.equal((await loginFrom(hub, OWNER_ADDRESS, OWNER_EMAIL, PASSWORD)).status, 200, 'another address is not slowed')
 })
@@ -143,9 +143,9 @@ t.test('an address\'s waits stop growing at the maximum, and its failures leak a
   const fail = () => throttle.attempt(ATTACKER, [], async () => undefined)
   const waits: number[] = []
   for (let attempt = 0; attempt < 80; attempt++) {
-    await fail().catch((error: { status: number; retryAfterSeconds: number }) => {
-      waits.push(error.retryAfterSeconds)
-      clock.advance(error.retryAfterSeconds * 1000)
+    await fail().catch((error: { status: number; retryAfter_seconds: number }) => {
+      waits.push(error.retryAfter_seconds)
+      clock.advance(error.retryAfter_seconds * 1000)
     })
   }
   t.same(waits.slice(0, 9), [1, 2, 4, 8, 16, 32, 64, 128, 256], 'each failure doubles the wait')

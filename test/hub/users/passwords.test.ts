@@ -32,7 +32,7 @@ t.test('reset-init answers 202 alike for a known and an unknown email, and mails
   const stored = hub.context.db.prepare('SELECT * FROM password_resets').all() as Array<Record<string, unknown>>
   t.equal(stored.length, 1)
   t.equal(stored[0]!.token_sha256, toHex(sha256(Buffer.from(token))), 'only the hash is stored')
-  t.equal(stored[0]!.expires_at_ms, hub.clock.nowMs() + PASSWORD_RESET_LIFETIME_MS, 'valid one hour')
+  t.equal(stored[0]!.expires_at_ms, hub.clock.now_ms() + PASSWORD_RESET_LIFETIME_MS, 'valid one hour')
 })
 
 t.test('reset-finish sets the password, ends every session and uses the token up', async (t) => {

@@ -74,12 +74,12 @@ t.test(`wrong codes count down; the ${PHONE_CODE_WRONG_MAX}th ends the code, eve
 
   const resent = await init(hub, hub.customer)
   t.equal(resent.statusCode, 202)
-  t.same(resent.json(), { phone: NUMBER, expiresAt: new Date(hub.clock.nowMs() + PHONE_CODE_LIFETIME_MS).toISOString() })
+  t.same(resent.json(), { phone: NUMBER, expiresAt: new Date(hub.clock.now_ms() + PHONE_CODE_LIFETIME_MS).toISOString() })
   t.equal(errorOf(await finish(hub, hub.customer, code)).code, 'WRONG_CODE', 'the old code is not the new one')
   const proved = await finish(hub, hub.customer, secretIn(hub, 'phone_code'))
   t.equal(proved.statusCode, 200)
   t.match(proved.json(), { phone: NUMBER, phoneVerified: true, phonePending: null })
-  t.same(userRow(hub, hub.customer.userId), { phone: NUMBER, phone_verified_at_ms: hub.clock.nowMs() })
+  t.same(userRow(hub, hub.customer.userId), { phone: NUMBER, phone_verified_at_ms: hub.clock.now_ms() })
 })
 
 t.test('a code expires on the hub’s clock; a new one can be asked for', async (t) => {
@@ -105,7 +105,7 @@ t.test(`at most ${PHONE_CODE_SENDS.perClaimantMax} codes per account in a window
   const limited = await init(hub, hub.customer)
   t.equal(limited.statusCode, 429)
   t.equal(errorOf(limited).code, 'TOO_MANY_REQUESTS')
-  t.match(errorOf(limited).message, `ask again after ${new Date(hub.clock.nowMs() - 4 * 60_000 + PHONE_CODE_SENDS.windowMs).toISOString()}`)
+  t.match(errorOf(limited).message, `ask again after ${new Date(hub.clock.now_ms() - 4 * 60_000 + PHONE_CODE_SENDS.windowMs).toISOString()}`)
   const changed = await claim(hub, hub.customer, '+221761112244')
   t.equal(changed.statusCode, 429, 'another number does not reset the account’s count')
   t.equal(changed.json().phonePending, undefined)
@@ -161,7 +161,7 @@ t.test('a number kept unproved from before codes goes to whoever proves it; its 
   t.equal((await claim(hub, hub.customer, NUMBER)).statusCode, 200, 'an unproved number can be claimed')
   t.equal((await finish(hub, hub.customer, secretIn(hub, 'phone_code'))).statusCode, 200)
   t.same(userRow(hub, holder), { phone: null, phone_verified_at_ms: null })
-  t.same(userRow(hub, hub.customer.userId), { phone: NUMBER, phone_verified_at_ms: hub.clock.nowMs() })
+  t.same(userRow(hub, hub.customer.userId), { phone: NUMBER, phone_verified_at_ms: hub.clock.now_ms() })
   t.ok(hub.log.lines.some((line) => line['userId'] === holder && /lost a number it never proved/.test(String(line['msg']))), 'logged')
 })
 

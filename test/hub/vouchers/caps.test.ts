@@ -13,13 +13,13 @@ let imeis = 0
 const HOUR_MS = 60 * 60 * 1000
 
 /** A customer of `hub` with `balanceMinor` XOF, and the REST calls a phone makes. */
-async function customerOf(hub: TestHub, email: string, balanceMinor: number) {
-  const { userId, walletId } = await addFundedCustomer(hub.context, { email, password: PASSWORD, balanceMinor })
+async function customerOf(hub: TestHub, email: string, balance_minor: number) {
+  const { userId, walletId } = await addFundedCustomer(hub.context, { email, password: PASSWORD, balanceMinor: balance_minor })
   // Signed in again once the token is half a day old: the tests step the clock past a token's life.
   let token: { value: string; atMs: number } | undefined
   const headers = async () => {
-    if (token === undefined || hub.clock.nowMs() - token.atMs > 12 * HOUR_MS) {
-      token = { value: (await login(hub.app, email, PASSWORD)).json().token, atMs: hub.clock.nowMs() }
+    if (token === undefined || hub.clock.now_ms() - token.atMs > 12 * HOUR_MS) {
+      token = { value: (await login(hub.app, email, PASSWORD)).json().token, atMs: hub.clock.now_ms() }
     }
     return { authorization: `Bearer ${token.value}` }
   }
@@ -157,7 +157,7 @@ t.test('past the global bound the hub stops issuing, logged; revoking still work
 t.test('judgeIssuance names the first cap a voucher would pass', async t => {
   const none: IssuanceCounts = { openOfDevice: 0, openOfCustomer: 0, issuedInWindow: 0, revokedInWindow: 0, revocable: 0 }
   const p = DEFAULT_VOUCHER_POLICY
-  const codeOf = (limitMinor: number, counts: Partial<IssuanceCounts>) => judgeIssuance(limitMinor, { ...none, ...counts }, p)?.code
+  const codeOf = (limit_minor: number, counts: Partial<IssuanceCounts>) => judgeIssuance(limit_minor, { ...none, ...counts }, p)?.code
   t.equal(codeOf(p.limitMin_minor, {}), undefined)
   t.equal(codeOf(p.limitMax_minor + 1, {}), 'BAD_REQUEST')
   t.equal(codeOf(p.limitMin_minor - 1, {}), 'ALLOWANCE_TOO_SMALL')

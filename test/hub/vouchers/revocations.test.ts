@@ -26,8 +26,8 @@ const PASSWORD = 'customer password 1'
 const DAY_MS = 24 * 60 * 60 * 1000
 let devicesBound = 0
 
-async function customerOf(hub: TestHub, email: string, balanceMinor: number) {
-  await addFundedCustomer(hub.context, { email, password: PASSWORD, balanceMinor })
+async function customerOf(hub: TestHub, email: string, balance_minor: number) {
+  await addFundedCustomer(hub.context, { email, password: PASSWORD, balanceMinor: balance_minor })
   const headers = { authorization: `Bearer ${(await login(hub.app, email, PASSWORD)).json().token}` }
   return {
     async bind(): Promise<string> {
@@ -141,14 +141,14 @@ t.test('the attack: a stolen phone\'s revoked voucher stays on every gateway\'s 
   t.ok(list.flatMap(part => part.voucherIds).some(id => toHex(id) === stolen), 'and so does the hub\'s whole list')
 })
 
-const manyVouchers = (hub: TestHub, count: number, expiresAtMs: number) => insertVouchers(hub.context, count, expiresAtMs)
+const manyVouchers = (hub: TestHub, count: number, expiresAt_ms: number) => insertVouchers(hub.context, count, expiresAt_ms)
 
 t.test('a revoked voucher is never pushed off the list by the 4,097 revoked after it that expire later', async t => {
   const hub = await testHub(t)
   const { revocations } = hub.services
-  const [stolen] = await manyVouchers(hub, 1, hub.clock.nowMs() + DAY_MS)
+  const [stolen] = await manyVouchers(hub, 1, hub.clock.now_ms() + DAY_MS)
   await revocations.revoke([stolen!], 'stolen phone')
-  await revocations.revoke(await manyVouchers(hub, 4_097, hub.clock.nowMs() + 2 * DAY_MS), 'one-franc vouchers')
+  await revocations.revoke(await manyVouchers(hub, 4_097, hub.clock.now_ms() + 2 * DAY_MS), 'one-franc vouchers')
   const listed = revocations.fullList().flatMap(part => part.voucherIds).map(toHex)
   t.equal(listed.length, 4_098)
   t.ok(listed.includes(stolen!), 'the stolen phone\'s voucher is still listed')
@@ -161,7 +161,7 @@ t.test('a revoked voucher is never pushed off the list by the 4,097 revoked afte
 t.test('more revocations than one message holds go in several deltas, and the whole list in parts: none is left out', async t => {
   const hub = await testHub(t)
   const { revocations } = hub.services
-  const ids = await manyVouchers(hub, 4_300, hub.clock.nowMs() + 3 * DAY_MS)
+  const ids = await manyVouchers(hub, 4_300, hub.clock.now_ms() + 3 * DAY_MS)
   const before = publishedOf(hub).length
   t.equal(await revocations.revoke(ids, 'test'), 5, '4,300 ids: five deltas of at most 1,024')
   const deltas = publishedOf(hub).slice(before).map(message => revocationDeltaCodec.decode(message.payload))
@@ -181,7 +181,7 @@ t.test('more revocations than one message holds go in several deltas, and the wh
 t.test('deltas are pruned in bounded sweeps; a gateway behind what is kept gets the whole list', async t => {
   const hub = await testHub(t)
   const { revocations } = hub.services
-  const ids = await manyVouchers(hub, REVOCATION_DELTAS_KEPT + REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX + 10, hub.clock.nowMs() + 3 * DAY_MS)
+  const ids = await manyVouchers(hub, REVOCATION_DELTAS_KEPT + REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX + 10, hub.clock.now_ms() + 3 * DAY_MS)
   for (const id of ids) await revocations.revoke([id], 'one at a time')
   const kept = () => (hub.context.db.prepare('SELECT count(*) AS n, min(serial) AS oldest FROM revocation_deltas').get() as { n: number; oldest: number })
   t.equal(kept().n, ids.length, 'every delta stored')
@@ -201,7 +201,7 @@ t.test('deltas are pruned in bounded sweeps; a gateway behind what is kept gets 
 t.test('a voucher leaves the list only once expired past the grace, in a delta; until then it is listed', async t => {
   const hub = await testHub(t)
   const { revocations } = hub.services
-  const [soon, later] = [await manyVouchers(hub, 1, hub.clock.nowMs() + DAY_MS), await manyVouchers(hub, 2, hub.clock.nowMs() + 5 * DAY_MS)]
+  const [soon, later] = [await manyVouchers(hub, 1, hub.clock.now_ms() + DAY_MS), await manyVouchers(hub, 2, hub.clock.now_ms() + 5 * DAY_MS)]
   await revocations.revoke([...soon!, ...later!], 'lost phones')
   hub.clock.advance(2 * DAY_MS - 1)
   t.equal(await revocations.expire(), 0, 'expired, but not past the 24 h grace')
@@ -228,7 +228,7 @@ t.test('catch-up answers: up to date, ahead, deltas while all are kept and few, 
 t.test('a catch-up request that is malformed, names another gateway or comes again at once is dropped', async t => {
   const hub = await testHub(t)
   const { revocations, catchUp } = hub.services
-  await revocations.revoke(await manyVouchers(hub, 1, hub.clock.nowMs() + DAY_MS), 'lost')
+  await revocations.revoke(await manyVouchers(hub, 1, hub.clock.now_ms() + DAY_MS), 'lost')
   const eui = '70B3D57ED0000B06'
   const request = (serial: number, named = eui) => revocationCatchUpRequestCodec.encode({ gatewayEui: named, serial })
   t.equal(await catchUp.answer(eui, Uint8Array.from([1, 2, 3])), 'refused')
@@ -248,7 +248,7 @@ t.test('a hub that stored whole lists keeps what the last one named, and what it
   // Vouchers alone, without their customers: what the migration reads of them.
   const raw = new Database(path)
   raw.pragma('foreign_keys = OFF')
-  const listedAtMs = Date.UTC(2025, 0, 10)
+  const listedAt_ms = Date.UTC(2025, 0, 10)
   const insert = raw.prepare(
     `INSERT INTO vouchers (voucher_id, device_id, user_id, wallet_account_id, device_public_key, currency, limit_minor,
        issued_at_ms, expires_at_ms, upload_deadline_at_ms, voucher, revoked_at_ms) VALUES (?, 'd', 'u', 'w', ?, 'XOF', 100, 0, ?, ?, x'00', ?)`)
@@ -256,11 +256,11 @@ t.test('a hub that stored whole lists keeps what the last one named, and what it
   const onTheList = toHex(randomBytes(16))
   const leftOut = toHex(randomBytes(16))
   const open = toHex(randomBytes(16))
-  insert.run(revokedLongAgo, randomBytes(32), listedAtMs - 2 * DAY_MS, listedAtMs, listedAtMs - 3 * DAY_MS)
-  insert.run(onTheList, randomBytes(32), listedAtMs + DAY_MS, listedAtMs + 2 * DAY_MS, listedAtMs - 1)
-  insert.run(leftOut, randomBytes(32), listedAtMs + DAY_MS, listedAtMs + 2 * DAY_MS, listedAtMs - 2)
-  insert.run(open, randomBytes(32), listedAtMs + DAY_MS, listedAtMs + 2 * DAY_MS, null)
-  for (const serial of [1, 2, 3]) raw.prepare('INSERT INTO revocation_lists (serial, list, issued_at_ms) VALUES (?, ?, ?)').run(serial, randomBytes(64), listedAtMs - 3 + serial)
+  insert.run(revokedLongAgo, randomBytes(32), listedAt_ms - 2 * DAY_MS, listedAt_ms, listedAt_ms - 3 * DAY_MS)
+  insert.run(onTheList, randomBytes(32), listedAt_ms + DAY_MS, listedAt_ms + 2 * DAY_MS, listedAt_ms - 1)
+  insert.run(leftOut, randomBytes(32), listedAt_ms + DAY_MS, listedAt_ms + 2 * DAY_MS, listedAt_ms - 2)
+  insert.run(open, randomBytes(32), listedAt_ms + DAY_MS, listedAt_ms + 2 * DAY_MS, null)
+  for (const serial of [1, 2, 3]) raw.prepare('INSERT INTO revocation_lists (serial, list, issued_at_ms) VALUES (?, ?, ?)').run(serial, randomBytes(64), listedAt_ms - 3 + serial)
   raw.close()
 
   const db = openDatabase(path)

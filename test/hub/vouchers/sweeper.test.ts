@@ -18,7 +18,7 @@ t.test('a running hub sweeps every minute on its clock: a hold is given back at 
   const { uploadDeadlineAtMs } = await hold()
   // A synchronous jump to the deadline: each timer due on the way fires once, and the sweep it starts runs
   // at the time reached; the sweeps then come every minute from there.
-  clock.advance(uploadDeadlineAtMs - clock.nowMs())
+  clock.advance(uploadDeadlineAtMs - clock.now_ms())
   await clock.run(0)
   t.match(await hold(), { status: 'active', releasedMinor: 0 }, 'at the deadline the hold is still kept')
   await clock.run(SWEEP_INTERVAL_MS - 1)

@@ -5,7 +5,7 @@ import { connectAsync, type MqttClient } from 'mqtt'
 
 export { startLoopbackBroker, type LoopbackBroker } from '../../../simulator/lora/loopback-broker'
 
-export interface ReceivedMessage {
+interface ReceivedMessage {
   readonly topic: string
   readonly json: unknown
 }
