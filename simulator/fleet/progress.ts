@@ -12,12 +12,12 @@ export class ProgressBar {
   private lastDraw_ms = -Infinity
   private drawn = false
 
-  constructor(private readonly stream: ProgressStream, private readonly label: string, private readonly nowMs: () => number = () => performance.now()) {}
+  constructor(private readonly stream: ProgressStream, private readonly label: string, private readonly now_ms: () => number = () => performance.now()) {}
 
   update(done: number, total: number): void {
-    const now_ms = this.nowMs()
-    if (done < total && now_ms - this.lastDraw_ms < REDRAW_INTERVAL_MS) return
-    this.lastDraw_ms = now_ms
+    const time_ms = this.now_ms()
+    if (done < total && time_ms - this.lastDraw_ms < REDRAW_INTERVAL_MS) return
+    this.lastDraw_ms = time_ms
     const counts = ` ${done}/${total} ${this.label}`
     const width = Math.max(10, Math.min(BAR_WIDTH_MAX, (this.stream.columns ?? 80) - counts.length - 3))
     const filled = total === 0 ? width : Math.round((done / total) * width)
