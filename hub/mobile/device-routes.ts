@@ -20,7 +20,7 @@ import { settleWalletTransfer } from '../transactions/transfer'
 import { ROLES } from '../http/roles'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
 import { AUTH_BODY_LIMIT_BYTES } from '../users/schemas'
-import { DeviceStore, type Device } from '../vouchers/devices'
+import { DeviceStore, type Device } from '../vouchers/device-store'
 import { WALLET_REPLY_SCHEMA, walletReply, walletsOf, type WalletReply } from './accounts'
 import {
   PAYMENT_CODE_DIGITS, PAYMENT_CODE_LIFETIME_MS, WRONG_CODES_MAX, codeMatches, judgeConfirmation, newPaymentCode, paymentCodeHash,

@@ -3,12 +3,12 @@
 
 import type { FastifyPluginAsync } from 'fastify'
 import type { RouteOptions } from '../http/route-services'
-import { cashRoutes } from './cash'
-import { feesRoutes } from './fees'
-import { revenueRoutes } from './revenue'
+import { cashRoutes } from './cash-routes'
+import { feesRoutes } from './fees-routes'
+import { revenueRoutes } from './revenue-routes'
 import { signUpRoutes } from './sign-up-routes'
-import { verifyRoutes } from './verify'
-import { walletRoutes } from './wallets'
+import { verifyRoutes } from './verify-routes'
+import { walletRoutes } from './wallets-routes'
 
 export const moneyRoutes: FastifyPluginAsync<RouteOptions> = async (app, options) => {
   await app.register(signUpRoutes, options)

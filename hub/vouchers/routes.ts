@@ -11,7 +11,7 @@ import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY } from '../money/wire'
-import { DEVICES_PER_USER_MAX, type Device, type DeviceStore } from './devices'
+import { DEVICES_PER_USER_MAX, type Device, type DeviceStore } from './device-store'
 import { MOBILE_ACCOUNTS_SCHEMA, mobileAccountsOf } from '../mobile/accounts'
 
 const DEVICE_REPLY = {

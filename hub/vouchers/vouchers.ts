@@ -12,7 +12,7 @@ import type { Clock, RandomBytes } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 import type { LedgerStore } from '../ledger/store'
 import type { SqliteDatabase } from '../store/database'
-import type { Device } from './devices'
+import type { Device } from './device-store'
 import { DEFAULT_VOUCHER_POLICY, judgeIssuance, type IssuanceCounts, type VoucherPolicy } from './policy'
 
 /** Holds released per sweep: bounded so one sweep is one short transaction burst. */
