@@ -12,6 +12,7 @@ import { isTopicLevel, NETWORK_SERVER_FORMATS, type NetworkServerFormatName } fr
 import { LORA_DOWNLINK_PORT_DEFAULT, LORA_UPLINK_PORT_DEFAULT } from './lora/settings'
 import { isPhoneRegion, PHONE_REGION_DEFAULT, type PhoneRegion } from './users/phone'
 import { DEFAULT_VOUCHER_POLICY } from './vouchers/policy'
+import { DAY_MS } from '../protocol/clock'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -112,7 +113,6 @@ interface OptionOf<F extends keyof HubConfig> {
 export type ConfigOption = { [F in keyof HubConfig]-?: OptionOf<F> }[keyof HubConfig]
 
 const PORT_MAX = 65_535
-const DAY_MS = 24 * 60 * 60 * 1000
 const policy = DEFAULT_VOUCHER_POLICY
 const anchor = ANCHOR_SETTINGS_DEFAULT
 // Under 100 ms is a slip of the keyboard that would refuse every client; over an hour is no timeout at all.

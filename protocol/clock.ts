@@ -5,6 +5,12 @@
 import { randomBytes } from 'node:crypto'
 import { assert } from './errors'
 
+/** Durations in milliseconds, the unit every Clock speaks. */
+export const SECOND_MS = 1_000
+export const MINUTE_MS = 60 * SECOND_MS
+export const HOUR_MS = 60 * MINUTE_MS
+export const DAY_MS = 24 * HOUR_MS
+
 /** Cancels a timer; calling it again, or after the timer fired, does nothing. */
 export type Cancel = () => void
 

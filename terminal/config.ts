@@ -8,8 +8,9 @@ import { MERCHANT_NAME_BYTES_MAX } from '../protocol/messages/payment-request'
 import { TerminalError } from './errors'
 import { LORA_INTERVAL_MS_DEFAULT } from './lora'
 import { PAYMENT_POLICIES, type PaymentPolicy } from './payment'
-import { DAY_MS, RECORD_RETENTION_MS_DEFAULT } from './proofs'
+import { RECORD_RETENTION_MS_DEFAULT } from './proofs'
 import { LANGUAGES, type Language } from './texts'
+import { DAY_MS, MINUTE_MS } from '../protocol/clock'
 
 export interface TerminalConfig {
   readonly language: Language
@@ -27,7 +28,6 @@ export interface TerminalConfig {
   readonly loraDownlinkPort: number
 }
 
-const MINUTE_MS = 60_000
 
 export const DEFAULT_CONFIG: TerminalConfig = Object.freeze({
   language: 'en', merchantName: 'PayAll merchant', policy: undefined, utcOffsetMinutes: 0, printReceipts: true,

@@ -5,8 +5,8 @@ import { addAmounts, formatMoney } from '../protocol/money'
 import type { RefundDayTotal } from './refunds'
 import type { DayTotal } from './store/store'
 import { screenText, type Language } from './texts'
+import { DAY_MS } from '../protocol/clock'
 
-const DAY_MS = 24 * 60 * 60 * 1000
 
 export interface DayReport {
   readonly fromMs: number

@@ -9,14 +9,13 @@ import { verifyProof } from '../protocol/merkle'
 import {
   PROOF_REQUEST_IDS_MAX, canonicalTransferIds, proofBundleCodec, proofRequestCodec, type ProofBundle,
 } from '../protocol/messages/proof-bundle'
-import type { Clock } from '../protocol/clock'
+import { DAY_MS, type Clock } from '../protocol/clock'
 import { TerminalError } from './errors'
 import type { TerminalEmitter } from './events'
 import type { Refusal, Trust } from './hub-messages'
 import { PRUNE_RECORDS_PER_TRANSACTION_MAX } from './store/proof-store'
 import type { TerminalStore } from './store/store'
 
-export const DAY_MS = 24 * 60 * 60 * 1000
 /** How long an acked, proved record stays for audits and receipts before it is pruned. */
 export const RECORD_RETENTION_MS_DEFAULT = 30 * DAY_MS
 /** How often a connected gateway asks for the proofs it still misses (and prunes). */

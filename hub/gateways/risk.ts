@@ -4,6 +4,7 @@
 import { ProtocolError, assert } from '../../protocol/errors'
 import { OnlinePolicy, type RiskConfigBody } from '../../protocol/messages/risk-config'
 import { AMOUNT_MAX_MINOR, currencyByCode } from '../../protocol/money'
+import { HOUR_MS, MINUTE_MS } from '../../protocol/clock'
 
 /** Everything in a RiskConfig but who it is for, when and which version: what an operator sets. */
 export interface RiskLimits {
@@ -30,8 +31,6 @@ export const CLOCK_SKEW_MAX_MS_LIMIT = 0xffff_ffff
 export const UPLOAD_DEADLINE_MS_LIMIT = Number.MAX_SAFE_INTEGER
 export const RISK_CONFIG_SERIAL_MAX = 0xffff_ffff
 
-const HOUR_MS = 60 * 60 * 1000
-const MINUTE_MS = 60 * 1000
 
 // In major units. Currencies without minor units (XOF, XAF, JPY, …) are mostly the low-value
 // ones, so their defaults run in thousands; the others in tens. A default errs low: the operator

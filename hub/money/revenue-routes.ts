@@ -9,7 +9,8 @@ import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { ownerRevenue } from '../ledger/revenue'
 import type { RevenuePeriod } from '../ledger/store'
-import { BEARER_SECURITY, DAY_MS, DAY_SCHEMA, IDENTIFIER_SCHEMA, callerOf, dayStart_ms } from './wire'
+import { BEARER_SECURITY, DAY_SCHEMA, IDENTIFIER_SCHEMA, callerOf, dayStart_ms } from './wire'
+import { DAY_MS } from '../../protocol/clock'
 
 /** Most rows in one reply; `truncated` says when more matched. */
 const REVENUE_ROWS_PER_REPLY_MAX = 1_000

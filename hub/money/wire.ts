@@ -27,8 +27,6 @@ export const IDENTIFIER_SCHEMA = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z
 /** A calendar day, UTC. */
 export const DAY_SCHEMA = { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'YYYY-MM-DD, UTC' } as const
 
-export const DAY_MS = 24 * 60 * 60 * 1000
-
 /** The codes these routes add; switch on them like any other. */
 export type MoneyRouteErrorCode =
   | 'WEAK_PASSWORD'

@@ -6,12 +6,9 @@
 
 import { isIP } from 'node:net'
 import { sha256, toHex } from '../../protocol/bytes'
-import type { Clock } from '../../protocol/clock'
+import { HOUR_MS, MINUTE_MS, SECOND_MS, type Clock } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 
-const SECOND_MS = 1_000
-const MINUTE_MS = 60 * SECOND_MS
-const HOUR_MS = 60 * MINUTE_MS
 
 export interface LoginThrottleSettings {
   /** Failures an address may have before it must wait between attempts. */

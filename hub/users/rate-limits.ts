@@ -4,7 +4,7 @@
 
 import fastifyRateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { HubContext } from '../context'
-import type { Clock } from '../../protocol/clock'
+import { MINUTE_MS, type Clock } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 import { sharedPlugin } from '../http/shared-plugin'
 import { LoginThrottle } from './login-throttle'
@@ -22,7 +22,6 @@ export interface RateLimit {
   readonly windowMs: number
 }
 
-const MINUTE_MS = 60_000
 
 /** Keyed by "METHOD path"; each route counts on its own. */
 export const AUTH_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {

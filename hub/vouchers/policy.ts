@@ -5,8 +5,8 @@
 import { REVOKED_VOUCHERS_MAX } from '../../protocol/messages/revocation-list'
 import type { HubConfig } from '../config'
 import { HttpError } from '../http/errors'
+import { HOUR_MS } from '../../protocol/clock'
 
-const HOUR_MS = 60 * 60 * 1000
 
 /** Revoked vouchers stay listed this long past their expiry: records may still arrive, gateway clocks may lag. */
 export const REVOCATION_LISTED_AFTER_EXPIRY_MS = 24 * HOUR_MS

@@ -11,7 +11,7 @@ import type { KeyPair } from '../../protocol/signature/ed25519'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { gatewayTopic, REVOCATIONS_TOPIC } from '../../protocol/topics'
 import { VirtualPhone } from '../../simulator/phone'
-import { ManualClock } from '../../protocol/clock'
+import { DAY_MS, HOUR_MS, ManualClock } from '../../protocol/clock'
 import { TerminalEmitter } from '../../terminal/events'
 import type { Display, OnlineAnswer, OnlineAuthorizer, PhoneLink, Printer, Screen } from '../../terminal/payment'
 import { PaymentTerminal, type PaymentTerminalOptions } from '../../terminal/payment'
@@ -23,8 +23,6 @@ import { TerminalStore } from '../../terminal/store/store'
 export const EUI = '70B3D57ED00000A1'
 export const CURRENCY = 'XOF'
 export const T0 = Date.UTC(2025, 5, 1, 9, 0, 0)
-export const HOUR_MS = 60 * 60 * 1000
-export const DAY_MS = 24 * HOUR_MS
 
 export const keysOf = (seed: number): KeyPair => nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(seed))
 export const HUB = keysOf(7)

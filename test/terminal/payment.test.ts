@@ -7,10 +7,8 @@ import type { Key } from '../../terminal/keypad'
 import { pressKey, EMPTY_ENTRY, entryText } from '../../terminal/keypad'
 import { planMode, type Display, type PaymentOutcome, type Screen } from '../../terminal/payment'
 import { dayBounds } from '../../terminal/day-report'
-import { ManualClock } from '../../protocol/clock'
-import {
-  CURRENCY, FixedAuthorizer, HOUR_MS, T0, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, signedConfig,
-} from './fixtures'
+import { HOUR_MS, ManualClock } from '../../protocol/clock'
+import { CURRENCY, FixedAuthorizer, T0, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, signedConfig } from './fixtures'
 
 function approved(outcome: PaymentOutcome) {
   if (outcome.kind !== 'approved') throw new Error(`expected approved, got ${JSON.stringify(outcome)}`)

@@ -14,8 +14,8 @@ import { nodeEd25519 } from '../../protocol/signature/node'
 import { TerminalEmitter } from '../../terminal/events'
 import { ProofKeeper, judgeProofBundle } from '../../terminal/proofs'
 import { TerminalStore } from '../../terminal/store/store'
-import { ManualClock } from '../../protocol/clock'
-import { CURRENCY, DAY_MS, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisionedStore } from './fixtures'
+import { DAY_MS, ManualClock } from '../../protocol/clock'
+import { CURRENCY, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisionedStore } from './fixtures'
 
 type Phone = ReturnType<typeof phoneWithVoucher>['phone']
 

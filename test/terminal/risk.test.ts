@@ -10,9 +10,8 @@ import { nodeEd25519 } from '../../protocol/signature/node'
 import { toHex } from '../../protocol/bytes'
 import { checkAnswer, checkOffline, limitsLeft, type OfflineCheckInput, type SentRequest } from '../../terminal/risk'
 import { LANGUAGES, reasonText } from '../../terminal/texts'
-import {
-  CURRENCY, DAY_MS, EUI, HOUR_MS, HUB, OTHER_HUB, T0, issueVoucher, keysOf, limits, provisionedStore, signedConfig,
-} from './fixtures'
+import { CURRENCY, EUI, HUB, OTHER_HUB, T0, issueVoucher, keysOf, limits, provisionedStore, signedConfig } from './fixtures'
+import { DAY_MS, HOUR_MS } from '../../protocol/clock'
 
 const DEVICE = keysOf(21)
 const OTHER_DEVICE = keysOf(22)

@@ -20,9 +20,9 @@ import { VoucherService } from '../../../hub/vouchers/vouchers'
 import { VirtualPhone } from '../../../simulator/phone'
 import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import { addUser, testContext, type Tap } from '../http/fixtures'
+import { DAY_MS } from '../../../protocol/clock'
 
 export const CURRENCY = 'XOF'
-const DAY_MS = 24 * 60 * 60 * 1000
 
 /** A gateway in the world: its chain, and the owner and merchant account the hub knows it by. */
 export class TestGateway extends SimulatedGatewayChain {

@@ -10,9 +10,9 @@ import { cashInPostings, walletTransferPostings } from '../../../hub/ledger/sett
 import type { HoldOutcome, SettleFromHoldInput, TransferOutcome } from '../../../hub/ledger/store'
 import { verifyLedger } from '../../../hub/ledger/verify'
 import { openLedger, type OpenLedger, type Teardown } from '../helpers/ledger'
+import { HOUR_MS } from '../../../protocol/clock'
 
 const GATEWAY_EUI = '00112233AABBCCDD'
-const HOUR_MS = 3_600_000
 // All the money there is beside alice's 5 000 and bob's 8 000 (external is then at the bottom of exact amounts):
 // paid OVERFLOWING_MINOR as a merchant, this wallet would leave the range of exact amounts.
 const RICH_MINOR = Number.MAX_SAFE_INTEGER - 13_000

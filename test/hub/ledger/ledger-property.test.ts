@@ -17,14 +17,12 @@ import { SqliteLedgerStore } from '../../../hub/ledger/sqlite-store'
 import type { HoldOutcome, PlaceHoldInput, SettleFromHoldInput, TransferOutcome } from '../../../hub/ledger/store'
 import { verifyLedger } from '../../../hub/ledger/verify'
 import { openDatabase, type SqliteDatabase } from '../../../hub/store/database'
-import { ManualClock } from '../../../protocol/clock'
+import { HOUR_MS, MINUTE_MS, ManualClock } from '../../../protocol/clock'
 
 const SEED = 20250115
 const RUNS = 100
 const COMMANDS_MIN = 10
 const COMMANDS_MAX = 80
-const MINUTE_MS = 60_000
-const HOUR_MS = 60 * MINUTE_MS
 const GATEWAY_EUI = '0011223344556677'
 const CUSTOMERS = ['alice', 'bob', 'carol'] as const
 const WALLETS = [...CUSTOMERS, 'shop', 'owner'] as const

@@ -7,9 +7,9 @@ import type { HoldOutcome, SettleFromHoldInput, TransferOutcome } from '../../..
 import { TRANSFERS_PER_BATCH_MAX } from '../../../hub/ledger/transfer'
 import { verifyLedger } from '../../../hub/ledger/verify'
 import { openLedger, type OpenLedger, type Teardown } from '../helpers/ledger'
+import { HOUR_MS } from '../../../protocol/clock'
 
 const GATEWAY_EUI = '00112233AABBCCDD'
-const HOUR_MS = 3_600_000
 
 function codeOf(outcome: TransferOutcome | HoldOutcome | undefined): string | undefined {
   return outcome?.status === 'refused' || outcome?.status === 'conflict' ? outcome.error.code : undefined

@@ -5,8 +5,8 @@ import { cashInPostings } from '../../../hub/ledger/settle'
 import type { LedgerAudit } from '../../../hub/ledger/store'
 import { checkAudit, verifyLedger } from '../../../hub/ledger/verify'
 import { openLedger, type OpenLedger, type Teardown } from '../helpers/ledger'
+import { HOUR_MS } from '../../../protocol/clock'
 
-const HOUR_MS = 3_600_000
 
 async function busyLedger(t: Teardown): Promise<OpenLedger> {
   const ledger = openLedger(t)

@@ -2,10 +2,10 @@ import t from 'tap'
 import { walletAccountId } from '../../../hub/accounts'
 import { errorOf } from '../http/fixtures'
 import { addGateway, call, fundVoucher, moneyHub, openWallet, settle, signIn, signInAgain, type MoneyHub, type SignedIn } from './fixtures'
+import { DAY_MS } from '../../../protocol/clock'
 
 const GATEWAY_A = '00000000000000A1'
 const GATEWAY_B = '00000000000000B2'
-const DAY_MS = 86_400_000
 
 interface RevenueWorld extends MoneyHub {
   ownerB: SignedIn

@@ -7,10 +7,10 @@ import { DEFAULT_VOUCHER_POLICY, judgeIssuance, type IssuanceCounts } from '../.
 import { EXPIRY_BATCH_WAIT_MS } from '../../../hub/vouchers/revocations'
 import { errorOf, login, testHub, type TestHub } from '../http/fixtures'
 import { addFundedCustomer } from '../helpers/vouchers'
+import { HOUR_MS } from '../../../protocol/clock'
 
 const PASSWORD = 'customer password 1'
 let imeis = 0
-const HOUR_MS = 60 * 60 * 1000
 
 /** A customer of `hub` with `balanceMinor` XOF, and the REST calls a phone makes. */
 async function customerOf(hub: TestHub, email: string, balance_minor: number) {

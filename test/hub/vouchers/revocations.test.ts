@@ -21,9 +21,9 @@ import { judgeRevocationDelta, judgeRevocationList, type Trust } from '../../../
 import { TerminalStore } from '../../../terminal/store/store'
 import { errorOf, login, testContext, testHub, type Tap, type TestHub } from '../http/fixtures'
 import { addFundedCustomer, insertVouchers } from '../helpers/vouchers'
+import { DAY_MS } from '../../../protocol/clock'
 
 const PASSWORD = 'customer password 1'
-const DAY_MS = 24 * 60 * 60 * 1000
 let devicesBound = 0
 
 async function customerOf(hub: TestHub, email: string, balance_minor: number) {
