@@ -11,6 +11,11 @@ export const MINUTE_MS = 60 * SECOND_MS
 export const HOUR_MS = 60 * MINUTE_MS
 export const DAY_MS = 24 * HOUR_MS
 
+/** Delay before reconnect attempt number `failures + 1`: doubling from `initial_ms`, never above `max_ms`. */
+export function reconnectDelay_ms(failures: number, initial_ms: number, max_ms: number): number {
+  return Math.min(max_ms, initial_ms * 2 ** Math.min(Math.max(failures, 0), 30))
+}
+
 /** Cancels a timer; calling it again, or after the timer fired, does nothing. */
 export type Cancel = () => void
 

@@ -5,7 +5,7 @@
 import { refundRequestCodec, type RefundRequest, type RefundResponseBody } from '../protocol/messages/refund'
 import type { Reason } from '../protocol/reasons'
 import type { Ed25519 } from '../protocol/signature/ed25519'
-import type { SqliteDatabase } from './store/database'
+import { blob, type SqliteDatabase } from './store/database'
 import type { StoredRecord, TerminalStore } from './store/store'
 
 type RefundStatus = 'pending' | 'approved' | 'declined'
@@ -52,7 +52,6 @@ function refundOf(row: Row): StoredRefund {
   }
 }
 
-const blob = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
 export class RefundBook {
   private readonly statements

@@ -26,7 +26,6 @@ import { dispatch, handlerTable, type Handler, type SyncContext } from './sync/h
 import { HubRequests } from './sync/requests'
 import { Uploader, type SyncReport } from './sync/uploader'
 
-export { reconnectDelay_ms as reconnectDelayMs } from './sync/connection'
 export type { SyncReport } from './sync/uploader'
 
 const RECONNECT_INITIAL_MS_DEFAULT = 1_000

@@ -12,7 +12,7 @@ import createMemoryPersistence from 'aedes-persistence'
 import { Readable } from 'node:stream'
 import { assert } from '../../protocol/errors'
 import { isEui } from '../../protocol/eui'
-import { MqttError } from './errors'
+import { MqttError, requirePositiveInteger } from './errors'
 
 export interface QueueBounds {
   /** Messages queued for one gateway: waiting for it to come back, or sent and not yet acknowledged. */
@@ -160,7 +160,7 @@ export class BoundedPersistence {
       ...Object.entries(this.queueBounds).map(([key, bound]) => [`queue.${key}`, bound] as const),
       ...Object.entries(this.retainedBounds).map(([key, bound]) => [`retained.${key}`, bound] as const),
     ]) {
-      if (!Number.isSafeInteger(value) || value <= 0) throw new MqttError('INVALID_OPTIONS', `${name} must be a positive integer, got ${value}`)
+      requirePositiveInteger(value, name)
     }
     const { messagesPerGateway_max, bytesPerGateway_max, hubMessages_max, hubBytes_max, messages_max, bytes_max } = this.queueBounds
     if (messages_max < Math.max(messagesPerGateway_max, hubMessages_max) || bytes_max < Math.max(bytesPerGateway_max, hubBytes_max)) {

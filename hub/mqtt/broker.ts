@@ -26,7 +26,7 @@ import {
   type QueueStats,
   type RetainedBounds,
 } from './bounded-persistence'
-import { MqttError, isMqttError } from './errors'
+import { MqttError, isMqttError, requirePositiveInteger } from './errors'
 import type { GatewayPasswordVerifier } from './gateway-password'
 import { PacketSizeGuard } from './packet-size-guard'
 
@@ -295,12 +295,6 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 function closeAedes(aedes: Aedes): Promise<void> {
   return new Promise((resolve) => aedes.close(() => resolve()))
-}
-
-function requirePositiveInteger(value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new MqttError('INVALID_OPTIONS', `${name} must be a positive integer, got ${value}`)
-  }
 }
 
 function errorCode(error: unknown): string {

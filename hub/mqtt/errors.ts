@@ -30,3 +30,10 @@ export class MqttError extends CodedError<MqttErrorCode> {
 export function isMqttError(value: unknown, code?: MqttErrorCode): value is MqttError {
   return value instanceof MqttError && (code === undefined || value.code === code)
 }
+
+/** INVALID_OPTIONS unless `value` is a whole number above zero: the one check of every count and duration option here. */
+export function requirePositiveInteger(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new MqttError('INVALID_OPTIONS', `${name} must be a positive integer, got ${value}`)
+  }
+}

@@ -6,7 +6,7 @@ import type { Clock } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
 import { gatewayPasswordSignedBytes, parseGatewayPassword } from '../../protocol/mqtt-password'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
-import { MqttError } from './errors'
+import { requirePositiveInteger } from './errors'
 import type { SeenNonces } from './seen-nonces'
 
 export { makeGatewayPassword } from '../../protocol/mqtt-password'
@@ -49,9 +49,7 @@ export class GatewayPasswordVerifier {
     this.ed25519 = options.ed25519
     this.clock = options.clock
     this.window_ms = options.window_ms ?? GATEWAY_PASSWORD_WINDOW_MS_DEFAULT
-    if (!Number.isSafeInteger(this.window_ms) || this.window_ms <= 0) {
-      throw new MqttError('INVALID_OPTIONS', `window_ms must be a positive integer, got ${this.window_ms}`)
-    }
+    requirePositiveInteger(this.window_ms, 'window_ms')
     this.seenNonces = options.seenNonces
   }
 

@@ -13,8 +13,8 @@
 // redelivers from the first unacknowledged message on, in order, after the reconnect.
 
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
-import { systemClock, type Cancel, type Clock } from '../../protocol/clock'
-import { MqttError } from './errors'
+import { reconnectDelay_ms, systemClock, type Cancel, type Clock } from '../../protocol/clock'
+import { MqttError, requirePositiveInteger } from './errors'
 import { InboundQueue } from './inbound-queue'
 import { PendingPublishes } from './pending-publishes'
 import { Subscriptions, type MessageHandler } from './subscriptions'
@@ -225,7 +225,7 @@ class MqttHubClient implements HubClient {
       return
     }
     const { reconnectInitial_ms, reconnectMax_ms, clock } = this.settings
-    const delay_ms = Math.min(reconnectMax_ms, reconnectInitial_ms * 2 ** Math.min(this.consecutiveFailures, 30))
+    const delay_ms = reconnectDelay_ms(this.consecutiveFailures, reconnectInitial_ms, reconnectMax_ms)
     this.consecutiveFailures++
     this.log({ kind: 'reconnecting', delay_ms })
     this.cancelReconnect = clock.setTimer(() => {
@@ -366,10 +366,7 @@ function settingsOf(options: HubClientOptions): Settings {
   }
   const positive = ['reconnectInitial_ms', 'reconnectMax_ms', 'connectTimeout_ms', 'handlerWait_ms', 'closeTimeout_ms',
     'publishesInFlightMax', 'keepalive_s', 'inboundQueueMessagesMax', 'inboundQueueBytesMax'] as const
-  for (const name of positive) {
-    const value = settings[name]
-    if (!Number.isSafeInteger(value) || value <= 0) throw new MqttError('INVALID_OPTIONS', `${name} must be a positive integer, got ${value}`)
-  }
+  for (const name of positive) requirePositiveInteger(settings[name], name)
   if (settings.reconnectMax_ms < settings.reconnectInitial_ms) {
     throw new MqttError('INVALID_OPTIONS', 'reconnectMax_ms must be at least reconnectInitial_ms')
   }

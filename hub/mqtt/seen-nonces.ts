@@ -8,7 +8,7 @@
 
 import { assert } from '../../protocol/errors'
 import type { SqliteDatabase } from '../store/database'
-import { MqttError } from './errors'
+import { requirePositiveInteger } from './errors'
 
 const SEEN_NONCES_MAX_DEFAULT = 100_000
 
@@ -38,9 +38,7 @@ export class SeenNonces {
 
   constructor(db: SqliteDatabase, options: SeenNoncesOptions = {}) {
     this.entries_max = options.entriesMax ?? SEEN_NONCES_MAX_DEFAULT
-    if (!Number.isSafeInteger(this.entries_max) || this.entries_max <= 0) {
-      throw new MqttError('INVALID_OPTIONS', `entriesMax must be a positive integer, got ${this.entries_max}`)
-    }
+    requirePositiveInteger(this.entries_max, 'entriesMax')
     // A turn of the event loop, not a time: kept off the hub's Clock, so nonces are committed whatever a manual clock does.
     this.schedule = options.schedule ?? (commit => setImmediate(commit))
     this.statements = prepareStatements(db)

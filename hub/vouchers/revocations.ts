@@ -150,16 +150,17 @@ export class Revocations {
    * a list holds, which the issuance bound prevents.
    */
   fullList(): RevocationList[] {
-    const { serial, ids } = this.store.db.transaction(() => ({
-      serial: this.serial(), ids: this.store.listed(REVOKED_VOUCHERS_MAX + 1),
-    }))()
-    if (this.cachedList?.serial !== serial) {
-      const issuedAt_ms = this.clock.now_ms()
-      const parts = revocationListBodies(serial, issuedAt_ms, ids)
-        .map(body => revocationListCodec.sign(body, this.hubKeys.secretKey, this.ed25519))
-      this.cachedList = { serial, parts }
-    }
-    return this.cachedList.parts
+    // The serial says whether the cached list still holds; the list itself is read only when it does not.
+    return this.store.db.transaction(() => {
+      const serial = this.serial()
+      if (this.cachedList?.serial !== serial) {
+        const ids = this.store.listed(REVOKED_VOUCHERS_MAX + 1)
+        const parts = revocationListBodies(serial, this.clock.now_ms(), ids)
+          .map(body => revocationListCodec.sign(body, this.hubKeys.secretKey, this.ed25519))
+        this.cachedList = { serial, parts }
+      }
+      return this.cachedList.parts
+    })()
   }
 
   private issueInTransaction(bodies: readonly RevocationDeltaBody[]): RevocationDelta[] {

@@ -8,6 +8,11 @@ import { MIGRATIONS, type Migration } from './migrations'
 
 export type SqliteDatabase = Database.Database
 
+/** Bytes as a BLOB parameter, without a copy. */
+export const blob = (value: Uint8Array): Buffer => Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+/** A BLOB column as bytes of their own (a copy: SQLite's buffer is reused). */
+export const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength).slice()
+
 const SYNCHRONOUS_FULL = 2
 const BUSY_TIMEOUT_MS = 5_000
 /**

@@ -6,7 +6,7 @@ import { toHex } from '../../protocol/bytes'
 import { assert } from '../../protocol/errors'
 import { MERKLE_WORD_BYTES } from '../../protocol/merkle'
 import type { ProofBundleBody } from '../../protocol/messages/proof-bundle'
-import type { SqliteDatabase } from './database'
+import { blob, bytes, type SqliteDatabase } from './database'
 
 /** Records one pruning transaction deletes at most: a payment never waits long behind one. */
 export const PRUNE_RECORDS_PER_TRANSACTION_MAX = 256
@@ -55,8 +55,6 @@ interface ProofRow {
   received_at_ms: number
 }
 
-const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength).slice()
-const blob = (value: Uint8Array): Buffer => Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 
 function splitProof(packed: Buffer): Uint8Array[] {
   const nodes: Uint8Array[] = []

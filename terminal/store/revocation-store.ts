@@ -12,7 +12,7 @@
 import type { LoraRevocation } from '../../protocol/messages/lora-revocation'
 import type { RevocationDelta } from '../../protocol/messages/revocation-delta'
 import type { RevocationList } from '../../protocol/messages/revocation-list'
-import type { SqliteDatabase } from './database'
+import { blob, type SqliteDatabase } from './database'
 
 /**
  * LoRa messages remembered beyond the held serial. Past this the oldest is forgotten: a replay of
@@ -32,7 +32,6 @@ export interface RevocationState {
   readonly updatedAtMs: number | null
 }
 
-const blob = (value: Uint8Array): Buffer => Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 
 export class RevocationStore {
   private readonly statements

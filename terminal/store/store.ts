@@ -21,7 +21,7 @@ import type { KeyPair } from '../../protocol/signature/ed25519'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { TerminalError } from '../errors'
 import type { Exposure, VoucherSeen } from '../risk'
-import { openDatabase, type SqliteDatabase } from './database'
+import { blob, bytes, openDatabase, type SqliteDatabase } from './database'
 import { createKeyFile, readKeyFile } from './key-file'
 import { ProofStore } from './proof-store'
 import { RevocationStore } from './revocation-store'
@@ -144,8 +144,6 @@ const OUTCOME_NAMES: Record<AckOutcome, AckOutcomeName> = {
   [AckOutcome.Flagged]: 'flagged',
 }
 
-const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength).slice()
-const blob = (value: Uint8Array): Buffer => Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 
 function toStoredRecord(row: RecordRow): StoredRecord {
   return {

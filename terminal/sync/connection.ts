@@ -4,7 +4,7 @@
 // down (the store, the 'link' event and whoever waits for it) and hands every message on.
 
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
-import type { Clock, RandomBytes } from '../../protocol/clock'
+import { reconnectDelay_ms, type Clock, type RandomBytes } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
 import { makeGatewayPassword } from '../../protocol/mqtt-password'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
@@ -12,11 +12,6 @@ import type { TerminalEmitter } from '../events'
 import type { TerminalStore } from '../store/store'
 
 const KEEPALIVE_S = 30
-
-/** Delay before reconnect attempt number `failures + 1`: doubling from `initialMs`, never above `maxMs`. */
-export function reconnectDelay_ms(failures: number, initial_ms: number, max_ms: number): number {
-  return Math.min(max_ms, initial_ms * 2 ** Math.min(Math.max(failures, 0), 30))
-}
 
 export interface HubConnectionOptions {
   readonly url: string

@@ -20,7 +20,8 @@ import { GatewayPasswordVerifier } from '../../hub/mqtt/gateway-password'
 import { freshSeenNonces } from '../hub/mqtt/fixtures'
 import { TerminalEmitter } from '../../terminal/events'
 import type { TerminalStore } from '../../terminal/store/store'
-import { reconnectDelayMs, TerminalSync } from '../../terminal/sync'
+import { reconnectDelay_ms } from '../../protocol/clock'
+import { TerminalSync } from '../../terminal/sync'
 import { revocationCatchUpRequestCodec } from '../../protocol/messages/revocation-catch-up'
 import { revocationDeltaCodec } from '../../protocol/messages/revocation-delta'
 import { revocationListCodec } from '../../protocol/messages/revocation-list'
@@ -133,7 +134,7 @@ t.test('every connect, reconnects included, presents a fresh password the hub\'s
 })
 
 t.test('reconnects back off exponentially up to the bound, and start over once connected', async t => {
-  t.same([0, 1, 2, 3, 4, 10].map(failures => reconnectDelayMs(failures, 20, 160)), [20, 40, 80, 160, 160, 160])
+  t.same([0, 1, 2, 3, 4, 10].map(failures => reconnectDelay_ms(failures, 20, 160)), [20, 40, 80, 160, 160, 160])
   const store = provisionedStore(t.testdir())
   const { sync, client } = fakeSync(store)
   t.teardown(async () => { await sync.stop(); store.close() })

@@ -1,13 +1,15 @@
-// Customers for the voucher tests: one with a funded XOF wallet, or many vouchers written straight to
+// Customers for the voucher tests: one with a funded XOF wallet (and the REST calls its phone makes), or many vouchers written straight to
 // a hub's table (issuing thousands through the REST API and the ledger would be slow, and the caps
 // would refuse them).
 
 import { randomBytes } from 'node:crypto'
-import { toHex } from '../../../protocol/bytes'
+import { toBase64, toHex } from '../../../protocol/bytes'
+import { HOUR_MS } from '../../../protocol/clock'
+import { nodeEd25519 } from '../../../protocol/signature/node'
 import { walletAccountId } from '../../../hub/accounts'
 import { cashTransferId } from '../../../hub/ledger/ids'
 import type { HubContext } from '../../../hub/context'
-import { addUser } from '../http/fixtures'
+import { addUser, login, type TestHub } from '../http/fixtures'
 
 let customers = 0
 
@@ -41,4 +43,41 @@ export async function insertVouchers(context: HubContext, count: number, expires
     for (const id of ids) insert.run(id, deviceId, userId, wallet.id, randomBytes(32), expiresAt_ms, expiresAt_ms + 24 * 60 * 60 * 1000)
   })()
   return ids
+}
+
+const PASSWORD = 'customer password 1'
+let imeis = 0
+
+/** A customer of `hub` with `balanceMinor` XOF, and the REST calls a phone makes. */
+export async function customerOf(hub: TestHub, email: string, balance_minor: number) {
+  const { userId, walletId } = await addFundedCustomer(hub.context, { email, password: PASSWORD, balanceMinor: balance_minor })
+  // Signed in again once the token is half a day old: the tests step the clock past a token's life.
+  let token: { value: string; atMs: number } | undefined
+  const headers = async () => {
+    if (token === undefined || hub.clock.now_ms() - token.atMs > 12 * HOUR_MS) {
+      token = { value: (await login(hub.app, email, PASSWORD)).json().token, atMs: hub.clock.now_ms() }
+    }
+    return { authorization: `Bearer ${token.value}` }
+  }
+  return {
+    userId,
+    wallet: walletId,
+    async bind(): Promise<string> {
+      const imei = String(++imeis).padStart(15, '35')
+      const bound = await hub.app.inject({
+        method: 'POST', url: '/api/auth/device/binding', headers: await headers(),
+        payload: { imei, publicKey: toBase64(nodeEd25519.keyPairFromSeed(randomBytes(32)).publicKey) },
+      })
+      if (bound.statusCode !== 201) throw new Error(`binding refused: ${bound.body}`)
+      return imei
+    },
+    async issue(imei: string, amount: string) {
+      return hub.app.inject({
+        method: 'POST', url: '/api/auth/device/voucher', headers: await headers(), payload: { imei, amount, currency: 'XOF' },
+      })
+    },
+    async unbind(imei: string) {
+      return hub.app.inject({ method: 'POST', url: '/api/auth/device/user-unbind', headers: await headers(), payload: { imei } })
+    },
+  }
 }

@@ -1,50 +1,10 @@
 import t from 'tap'
-import { randomBytes } from 'node:crypto'
-import { toBase64 } from '../../../protocol/bytes'
-import { nodeEd25519 } from '../../../protocol/signature/node'
 import type { HubConfig } from '../../../hub/config'
 import { DEFAULT_VOUCHER_POLICY, judgeIssuance, type IssuanceCounts } from '../../../hub/vouchers/policy'
 import { EXPIRY_BATCH_WAIT_MS } from '../../../hub/vouchers/revocations'
-import { errorOf, login, testHub, type TestHub } from '../http/fixtures'
-import { addFundedCustomer } from '../helpers/vouchers'
+import { errorOf, testHub, type TestHub } from '../http/fixtures'
+import { customerOf } from '../helpers/vouchers'
 import { HOUR_MS } from '../../../protocol/clock'
-
-const PASSWORD = 'customer password 1'
-let imeis = 0
-
-/** A customer of `hub` with `balanceMinor` XOF, and the REST calls a phone makes. */
-async function customerOf(hub: TestHub, email: string, balance_minor: number) {
-  const { userId, walletId } = await addFundedCustomer(hub.context, { email, password: PASSWORD, balanceMinor: balance_minor })
-  // Signed in again once the token is half a day old: the tests step the clock past a token's life.
-  let token: { value: string; atMs: number } | undefined
-  const headers = async () => {
-    if (token === undefined || hub.clock.now_ms() - token.atMs > 12 * HOUR_MS) {
-      token = { value: (await login(hub.app, email, PASSWORD)).json().token, atMs: hub.clock.now_ms() }
-    }
-    return { authorization: `Bearer ${token.value}` }
-  }
-  return {
-    userId,
-    wallet: walletId,
-    async bind(): Promise<string> {
-      const imei = String(++imeis).padStart(15, '35')
-      const bound = await hub.app.inject({
-        method: 'POST', url: '/api/auth/device/binding', headers: await headers(),
-        payload: { imei, publicKey: toBase64(nodeEd25519.keyPairFromSeed(randomBytes(32)).publicKey) },
-      })
-      if (bound.statusCode !== 201) throw new Error(`binding refused: ${bound.body}`)
-      return imei
-    },
-    async issue(imei: string, amount: string) {
-      return hub.app.inject({
-        method: 'POST', url: '/api/auth/device/voucher', headers: await headers(), payload: { imei, amount, currency: 'XOF' },
-      })
-    },
-    async unbind(imei: string) {
-      return hub.app.inject({ method: 'POST', url: '/api/auth/device/user-unbind', headers: await headers(), payload: { imei } })
-    },
-  }
-}
 
 async function hubWith(t: Parameters<typeof testHub>[0], config: Partial<HubConfig> = {}) {
   return testHub(t, { config })

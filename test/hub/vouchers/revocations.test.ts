@@ -2,7 +2,7 @@ import t from 'tap'
 import Database from 'better-sqlite3'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { fromHex, toBase64, toHex } from '../../../protocol/bytes'
+import { fromHex, toHex } from '../../../protocol/bytes'
 import { MessageType } from '../../../protocol/codec'
 import { revocationCatchUpRequestCodec } from '../../../protocol/messages/revocation-catch-up'
 import { revocationDeltaCodec } from '../../../protocol/messages/revocation-delta'
@@ -19,29 +19,10 @@ import {
 } from '../../../hub/vouchers/revocations'
 import { judgeRevocationDelta, judgeRevocationList, type Trust } from '../../../terminal/hub-messages'
 import { TerminalStore } from '../../../terminal/store/store'
-import { errorOf, login, testContext, testHub, type Tap, type TestHub } from '../http/fixtures'
-import { addFundedCustomer, insertVouchers } from '../helpers/vouchers'
+import { errorOf, testContext, testHub, type Tap, type TestHub } from '../http/fixtures'
+import { customerOf, insertVouchers } from '../helpers/vouchers'
 import { DAY_MS } from '../../../protocol/clock'
 
-const PASSWORD = 'customer password 1'
-let devicesBound = 0
-
-async function customerOf(hub: TestHub, email: string, balance_minor: number) {
-  await addFundedCustomer(hub.context, { email, password: PASSWORD, balanceMinor: balance_minor })
-  const headers = { authorization: `Bearer ${(await login(hub.app, email, PASSWORD)).json().token}` }
-  return {
-    async bind(): Promise<string> {
-      const imei = String(++devicesBound).padStart(15, '35')
-      const publicKey = toBase64(nodeEd25519.keyPairFromSeed(randomBytes(32)).publicKey)
-      const bound = await hub.app.inject({ method: 'POST', url: '/api/auth/device/binding', headers, payload: { imei, publicKey } })
-      if (bound.statusCode !== 201) throw new Error(bound.body)
-      return imei
-    },
-    issue: (imei: string, amount: string) =>
-      hub.app.inject({ method: 'POST', url: '/api/auth/device/voucher', headers, payload: { imei, amount, currency: 'XOF' } }),
-    unbind: (imei: string) => hub.app.inject({ method: 'POST', url: '/api/auth/device/user-unbind', headers, payload: { imei } }),
-  }
-}
 
 /**
  * A gateway's revocation side: its store fed the hub's messages as the sync does (verified
