@@ -108,7 +108,9 @@ function SignedIn({ user, path }: { user: User; path: string }) {
   for (const route of ROUTES) {
     const params = match(route.path, path)
     if (params !== null && user.roles.includes(route.role)) {
-      view = route.view(params)
+      // An element, not a call: the page's hooks are its own, not the frame's, whichever page came before.
+      const View = route.view
+      view = <View {...params} />
       break
     }
   }
