@@ -28,6 +28,7 @@ import { authRateLimits } from './users/rate-limits'
 import { validatorCompiler } from './http/validation'
 import { usersRoutes } from './users/routes'
 import { voucherRoutes } from './vouchers/routes'
+import { webApp } from './http/web-app'
 
 /** Bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024
@@ -107,6 +108,8 @@ export async function buildApp(context: HubContext, services: HubServices = buil
   await app.register(mobileAuthRoutes, routeOptions)
   await app.register(mobileDeviceRoutes, routeOptions)
   await app.register(anchorRoutes, routeOptions)
+  // The web dashboard, a client of the routes above like any other.
+  await app.register(webApp)
 
   return app
 }

@@ -1,0 +1,9 @@
+// Every English string of the dashboard, one part per area; fr.ts must have the same keys (the compiler checks).
+
+import { common } from './en/common'
+import { customer } from './en/customer'
+import { errors } from './en/errors'
+
+export const en = { ...common, errors, customer }
+
+export type Messages = typeof en
