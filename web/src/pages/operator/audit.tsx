@@ -8,6 +8,11 @@ import type { AuditEntry, CursorPaged } from './types'
 
 const PAGE_SIZE = 50
 
+/** The dictionary's key of an audit action: `user.suspend` → `user_suspend` (dictionary keys have no dots). */
+function actionKey(action: string): string {
+  return action.replace(/[.-]/g, '_')
+}
+
 export function AuditLog() {
   const t = useT()
   const a = t.operator.audit
@@ -22,7 +27,7 @@ export function AuditLog() {
             <tr key={entry.id}>
               <td><DateTime atMs={entry.atMs} /></td>
               <td class="user-text">{entry.actorName}</td>
-              <td>{(a.actions as Record<string, string>)[entry.action] ?? entry.action}</td>
+              <td>{(a.actions as Record<string, string>)[actionKey(entry.action)] ?? entry.action}</td>
               <td class="user-text">{entry.targetName ?? entry.targetId ?? t.app.none}</td>
               <td class="user-text">{entry.detail ?? t.app.none}</td>
             </tr>
