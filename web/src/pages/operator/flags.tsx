@@ -23,7 +23,7 @@ function Authorization({ authorization: a, index }: { authorization: SignedAutho
         <dt>{f.at}</dt><dd><DateTime atMs={a.atMs} /></dd>
         <dt>{f.counter}</dt><dd>{a.counter}</dd>
         <dt>{f.gateway}</dt><dd class="mono">{a.gatewayId}</dd>
-        <dt>{f.transfer}</dt><dd class="mono">{a.transferId ?? f.notSettled}</dd>
+        <dt>{f.transfer}</dt>{a.transferId === null ? <dd>{f.notSettled}</dd> : <dd class="mono">{a.transferId}</dd>}
       </dl>
       <p class="label">{f.message}</p>
       <pre class="mono hex">{a.messageHex}</pre>
