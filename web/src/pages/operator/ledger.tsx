@@ -23,8 +23,8 @@ function CheckResult({ check }: { check: LedgerCheck }) {
           <tr key={row.currency}>
             <td>{row.currency}</td>
             <td class="number">{formatNumber(row.accountCount)}</td>
-            <td class="number mono">{row.balanceSumMinor}</td>
-            <td class="number mono">{row.postingSumMinor}</td>
+            <td class="number">{row.balanceSumMinor}</td>
+            <td class="number">{row.postingSumMinor}</td>
           </tr>
         ))}
       </Table>
@@ -79,9 +79,9 @@ function AnchorRow({ anchor }: { anchor: Anchor }) {
       <td class="number">{formatNumber(anchor.count)}</td>
       <td>{l.anchorStatus[anchor.status]}</td>
       <td>
-        {anchor.txHash === null ? t.app.none : <code class="mono hash">{anchor.txHash}</code>}
+        {anchor.txHash === null ? t.app.none : <div><code class="mono hash">{anchor.txHash}</code></div>}
         {anchor.blockNumber === null ? null : <div class="muted">{l.block(formatNumber(anchor.blockNumber))}</div>}
-        <ExplorerLink url={anchor.explorerTxUrl} />
+        <div><ExplorerLink url={anchor.explorerTxUrl} /></div>
       </td>
       <td><DateTime atMs={anchor.anchoredAtMs} /></td>
     </tr>
