@@ -1,7 +1,6 @@
 // Pieces the operator's pages share: pagers for the two kinds of paged list, a button that asks again
 // before it acts, a form that takes a reason, counts shown as tiles, and the percent and status words.
 
-import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { useSubmit } from '../../components/form'
 import { ErrorMessage, Field } from '../../components/ui'
@@ -79,8 +78,8 @@ export function ConfirmButton({ label, question, confirm, onConfirm, danger }: {
 }
 
 /** A one-field form for a reason or a note (one printable line, as the hub requires), and its submit button. */
-export function ReasonForm({ id, label, submit, required, danger, onSubmit, children }: {
-  id: string; label: string; submit: string; required: boolean; danger?: boolean; onSubmit: (reason: string) => Promise<void>; children?: ComponentChildren
+export function ReasonForm({ id, label, submit, required, danger, onSubmit }: {
+  id: string; label: string; submit: string; required: boolean; danger?: boolean; onSubmit: (reason: string) => Promise<void>
 }) {
   const t = useT()
   const [reason, setReason] = useState('')
@@ -99,13 +98,12 @@ export function ReasonForm({ id, label, submit, required, danger, onSubmit, chil
       <ErrorMessage error={action.error} />
       <div class="row">
         <button type="submit" class={danger === true ? 'danger' : 'primary'} disabled={action.busy}>{submit}</button>
-        {children}
       </div>
     </form>
   )
 }
 
-export interface TileItem {
+interface TileItem {
   label: string
   value: number
   href?: string
