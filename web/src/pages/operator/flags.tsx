@@ -22,7 +22,8 @@ function Authorization({ authorization: a, index }: { authorization: SignedAutho
         <dt>{f.amount}</dt><dd><Amount minor={a.amountMinor} currency={a.currency} /></dd>
         <dt>{f.at}</dt><dd><DateTime atMs={a.atMs} /></dd>
         <dt>{f.counter}</dt><dd>{a.counter}</dd>
-        <dt>{f.gateway}</dt><dd class="mono">{a.gatewayId}</dd>
+        {a.cumulativeMinor === undefined ? null : <><dt>{f.cumulative}</dt><dd><Amount minor={a.cumulativeMinor} currency={a.currency} /></dd></>}
+        <dt>{f.gateway}</dt><dd class="mono">{a.gatewayEui ?? a.gatewayId ?? t.app.none}</dd>
         <dt>{f.transfer}</dt>{a.transferId === null ? <dd>{f.notSettled}</dd> : <dd class="mono">{a.transferId}</dd>}
       </dl>
       <p class="label">{f.message}</p>
@@ -33,26 +34,43 @@ function Authorization({ authorization: a, index }: { authorization: SignedAutho
   )
 }
 
+/** Who resolved the flag, when and why, as far as the hub says. */
+function Resolution({ flag }: { flag: DoubleSpendFlag }) {
+  const t = useT()
+  const f = t.operator.flags
+  if (flag.status !== 'resolved') return null
+  return (
+    <dl class="facts">
+      {flag.resolvedAtMs == null ? null : <><dt>{f.resolvedAt}</dt><dd><DateTime atMs={flag.resolvedAtMs} /></dd></>}
+      {flag.resolvedByName == null ? null : <><dt>{f.resolvedBy}</dt><dd class="user-text">{flag.resolvedByName}</dd></>}
+      {flag.note == null ? null : <><dt>{f.note}</dt><dd class="user-text">{flag.note}</dd></>}
+    </dl>
+  )
+}
+
 function FlagCard({ flag, onResolved }: { flag: DoubleSpendFlag; onResolved: () => void }) {
   const t = useT()
   const f = t.operator.flags
+  const id = String(flag.id)
   return (
     <li class="card">
-      <h2 class="card-title">{f.flagOf(flag.id)}</h2>
+      <h2 class="card-title">{f.flagOf(id)}</h2>
       <dl class="facts">
         <dt>{f.detected}</dt><dd><DateTime atMs={flag.detectedAtMs} /></dd>
         <dt>{t.table.status}</dt><dd>{f.status[flag.status]}</dd>
+        {flag.kind === undefined ? null : <><dt>{f.kindLabel}</dt><dd>{f.kind[flag.kind]}</dd></>}
         <dt>{f.gateway}</dt><dd class="mono">{flag.gatewayId ?? t.app.none}</dd>
         <dt>{f.voucher}</dt><dd class="mono">{flag.voucherId ?? t.app.none}</dd>
-        <dt>{f.payerKey}</dt><dd class="mono">{flag.payerDeviceKey}</dd>
+        <dt>{f.payerKey}</dt><dd class="mono">{flag.payerDeviceKey ?? t.app.none}</dd>
       </dl>
       <div class="side-by-side">
         {flag.authorizations.map((authorization, index) => <Authorization key={index} authorization={authorization} index={index} />)}
       </div>
+      <Resolution flag={flag} />
       {flag.status === 'open' ? (
-        <ReasonForm id={`resolve-${flag.id}`} label={f.note} submit={f.resolve} required
+        <ReasonForm id={`resolve-${id}`} label={f.note} submit={f.resolve} required
           onSubmit={async (note) => {
-            await http.post(`/flags/${encodeURIComponent(flag.id)}/resolve`, { note })
+            await http.post(`/flags/${encodeURIComponent(id)}/resolve`, { note })
             onResolved()
           }} />
       ) : null}
@@ -82,7 +100,7 @@ export function Flags() {
       <ErrorMessage error={flags.error} />
       {flags.data === undefined ? (flags.error === undefined ? <Loading /> : null) : flags.data.flags.length === 0 ? <p>{f.none[status]}</p> : (
         <ul class="plain cards">
-          {flags.data.flags.map((flag) => <FlagCard key={flag.id} flag={flag} onResolved={() => { setNote(f.resolved(flag.id)); flags.reload() }} />)}
+          {flags.data.flags.map((flag) => <FlagCard key={flag.id} flag={flag} onResolved={() => { setNote(f.resolved(String(flag.id))); flags.reload() }} />)}
         </ul>
       )}
       <CursorPager cursor={cursor} next={flags.data?.next} />

@@ -143,8 +143,11 @@ export interface AuditEntry {
 
 export interface SignedAuthorization {
   transferId: string | null
-  gatewayId: string
+  gatewayId: string | null
+  gatewayEui?: string
   counter: number
+  /** Spent under the voucher, this payment included, as the phone signed it. */
+  cumulativeMinor?: number
   amountMinor: number
   currency: string
   atMs: number
@@ -153,13 +156,18 @@ export interface SignedAuthorization {
   signatureValid: boolean
 }
 
+/** As contract C names it, with the fields the hub adds (the kind, who resolved it, when and why) optional. */
 export interface DoubleSpendFlag {
-  id: string
+  id: string | number
+  kind?: 'same_seq' | 'cumulative'
   gatewayId: string | null
   voucherId: string | null
-  payerDeviceKey: string
+  payerDeviceKey: string | null
   detectedAtMs: number
   status: 'open' | 'resolved'
+  resolvedAtMs?: number | null
+  resolvedByName?: string | null
+  note?: string | null
   authorizations: SignedAuthorization[]
 }
 
