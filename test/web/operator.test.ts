@@ -131,7 +131,7 @@ async function suspendAndReactivate(run: Run): Promise<void> {
   await openPage(page, text, 'opsUsers', u.title)
   await page.getByLabel(u.search).fill(customer.email)
   await page.getByRole('search').getByRole('button').click()
-  await page.getByRole('cell', { name: customer.fullName, exact: true }).waitFor()
+  await page.getByRole('table', { name: u.listCaption }).getByRole('cell', { name: customer.fullName, exact: true }).waitFor()
   await look('operator-users')
   await page.getByRole('button', { name: `${u.manageButton} ${customer.fullName}` }).click()
   await page.getByLabel(u.suspendReason).fill('Card reported stolen')
@@ -203,6 +203,8 @@ for (const lang of ['en', 'fr'] as const) {
       const context = await browser!.newContext({ baseURL: world!.url, locale: LOCALES[lang], viewport: DESKTOP })
       t.teardown(() => context.close())
       const guard = await ContextGuard.watch(context, world!.url)
+      // The page first tries to restore a session from the refresh cookie; with none yet, the hub says 401.
+      guard.expect({ status: 401, method: 'POST', path: '/users/refresh' })
       const page = await context.newPage()
       const look = async (name: string): Promise<void> => {
         await checkAxe(t, page, `${name} (${lang})`)
