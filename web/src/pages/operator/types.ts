@@ -131,7 +131,7 @@ export interface AdminUser extends User {
 }
 
 export interface AuditEntry {
-  id: string
+  id: string | number
   atMs: number
   actorId: string
   actorName: string
