@@ -55,6 +55,7 @@ export type HttpErrorCode =
   | 'VOUCHER_RATE_LIMITED'
   | 'REVOCATION_RATE_LIMITED'
   | 'ISSUANCE_SUSPENDED'
+  | 'VOUCHER_NOT_OPEN'
   | ProtocolErrorCode
   | LedgerErrorCode
 
