@@ -56,6 +56,7 @@ export type HttpErrorCode =
   | 'REVOCATION_RATE_LIMITED'
   | 'ISSUANCE_SUSPENDED'
   | 'VOUCHER_NOT_OPEN'
+  | 'FLAG_RESOLVED'
   | ProtocolErrorCode
   | LedgerErrorCode
 
