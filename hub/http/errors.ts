@@ -57,6 +57,7 @@ export type HttpErrorCode =
   | 'ISSUANCE_SUSPENDED'
   | 'VOUCHER_NOT_OPEN'
   | 'FLAG_RESOLVED'
+  | 'RANGE_TOO_LONG'
   | ProtocolErrorCode
   | LedgerErrorCode
 
