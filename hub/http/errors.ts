@@ -58,6 +58,7 @@ export type HttpErrorCode =
   | 'VOUCHER_NOT_OPEN'
   | 'FLAG_RESOLVED'
   | 'RANGE_TOO_LONG'
+  | 'EXPORT_TOO_LARGE'
   | ProtocolErrorCode
   | LedgerErrorCode
 
