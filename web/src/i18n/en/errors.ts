@@ -49,6 +49,7 @@ export const errors = {
   VOUCHER_RATE_LIMITED: 'Too many vouchers issued today. Try again tomorrow.',
   REVOCATION_RATE_LIMITED: 'Too many vouchers revoked today. Try again tomorrow.',
   ISSUANCE_SUSPENDED: 'Voucher issue is paused for now. Try again later.',
+  VOUCHER_NOT_OPEN: 'This voucher is no longer open: it was revoked or has expired.',
   ACCOUNT_UNVERIFIED: 'Verify your email address or phone number first.',
   CSRF_HEADER_MISSING: 'The request was refused for your safety. Reload the page.',
   LAST_OPERATOR: 'The last operator cannot lose the role or be suspended.',

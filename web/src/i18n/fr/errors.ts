@@ -51,6 +51,7 @@ export const errors: Record<keyof typeof english, string> = {
   VOUCHER_RATE_LIMITED: 'Trop de bons émis aujourd’hui. Réessayez demain.',
   REVOCATION_RATE_LIMITED: 'Trop de bons révoqués aujourd’hui. Réessayez demain.',
   ISSUANCE_SUSPENDED: 'L’émission de bons est suspendue pour l’instant. Réessayez plus tard.',
+  VOUCHER_NOT_OPEN: 'Ce bon n’est plus actif : il a été révoqué ou a expiré.',
   ACCOUNT_UNVERIFIED: 'Vérifiez d’abord votre adresse e-mail ou votre numéro de téléphone.',
   CSRF_HEADER_MISSING: 'La requête a été refusée pour votre sécurité. Rechargez la page.',
   LAST_OPERATOR: 'Le dernier opérateur ne peut ni perdre son rôle ni être suspendu.',
