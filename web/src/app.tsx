@@ -9,13 +9,13 @@ import { match, navigate, usePath } from './router'
 import type { PageRoute } from './routes'
 import { customerRoutes } from './pages/customer'
 import { operatorRoutes } from './pages/operator'
-import { ownerRoutes } from './pages/owner'
+import { ownerRoutes, shopRoutes } from './pages/owner'
 import { SignIn, SignUp, VerifyEmail } from './pages/sign-in'
 import { Page } from './components/ui'
 
 /** Roles in the order their sections appear; the first one a user holds is their home. */
 const ROLE_ORDER: readonly Role[] = ['operator', 'owner', 'customer']
-const ROUTES: readonly PageRoute[] = [...operatorRoutes, ...ownerRoutes, ...customerRoutes]
+const ROUTES: readonly PageRoute[] = [...operatorRoutes, ...ownerRoutes, ...customerRoutes, ...shopRoutes]
 const PUBLIC_PATHS = ['/sign-in', '/sign-up']
 
 function homeOf(user: User): string {
@@ -46,6 +46,11 @@ function LanguagePicker() {
 
 function Navigation({ user, path }: { user: User; path: string }) {
   const t = useT()
+  // The page's own entry, or the one it lies under (/owner/gateways/x under /owner): the longest that matches,
+  // so /owner/shop is not also under /owner.
+  const current = ROUTES.filter((route) => route.nav !== undefined && user.roles.includes(route.role))
+    .filter((route) => path === route.path || path.startsWith(`${route.path}/`))
+    .sort((a, b) => b.path.length - a.path.length)[0]
   return (
     <nav aria-label={t.app.mainNavigation} class="nav">
       {ROLE_ORDER.filter((role) => user.roles.includes(role)).map((role) => (
@@ -54,7 +59,7 @@ function Navigation({ user, path }: { user: User; path: string }) {
           <ul>
             {ROUTES.filter((route) => route.role === role && route.nav !== undefined).map((route) => (
               <li key={route.path}>
-                <a href={`#${route.path}`} aria-current={path === route.path || path.startsWith(`${route.path}/`) ? 'page' : undefined}>{t.nav[route.nav!]}</a>
+                <a href={`#${route.path}`} aria-current={route === current ? 'page' : undefined}>{t.nav[route.nav!]}</a>
               </li>
             ))}
           </ul>

@@ -3,7 +3,8 @@
 import { common } from './en/common'
 import { customer } from './en/customer'
 import { errors } from './en/errors'
+import { owner } from './en/owner'
 
-export const en = { ...common, errors, customer }
+export const en = { ...common, errors, customer, owner }
 
 export type Messages = typeof en
