@@ -33,6 +33,7 @@ export const owner = {
   },
   feed: {
     title: 'Payments as they settle',
+    table: 'Payments settled since this page opened',
     intro: 'Payments your gateways take appear here as the hub settles them, without reloading the page.',
     empty: 'No payment since you opened this page.',
     gateway: 'Gateway',
@@ -67,6 +68,8 @@ export const owner = {
   },
   payments: {
     title: 'Payments',
+
+    table: 'Payments this gateway took, newest first',
     live: 'New payments appear here as they settle.',
     kind: 'Kind',
     export: 'Export to CSV',
@@ -80,6 +83,7 @@ export const owner = {
   },
   lora: {
     title: 'LoRa reports',
+    table: 'The latest LoRa reports, newest first',
     intro: 'While its internet link is down, the gateway reports by LoRa what it holds; the hub checks each report against the records that reach it later.',
     none: 'This gateway has sent no LoRa report.',
     receivedAt: 'Received',
@@ -94,6 +98,7 @@ export const owner = {
     title: 'Order gateways',
     intro: 'Choose gateways from the catalog, give the address to ship them to, and place the order. An operator validates it; the gateways are then yours.',
     catalog: 'Catalog',
+    catalogTable: 'Gateway models available',
     model: 'Model',
     price: 'Unit price',
     availableCount: 'Available',
@@ -104,6 +109,7 @@ export const owner = {
     noneAvailable: 'No gateway is available right now.',
     moreInCatalog: (shown: number, total: number) => `Showing the first ${shown} of ${total} catalog entries.`,
     cart: 'Your cart',
+    cartTable: 'Gateways in your cart',
     cartEmpty: 'Your cart is empty.',
     remove: (model: string) => `Remove ${model} from the cart`,
     removeShort: 'Remove',
@@ -118,6 +124,7 @@ export const owner = {
   },
   orders: {
     title: 'My orders',
+    table: 'Your orders, newest first',
     placedAt: 'Placed',
     gateways: 'Gateways',
     decidedAt: 'Decided',

@@ -36,6 +36,7 @@ export const owner: OwnerMessages = {
   },
   feed: {
     title: 'Paiements au fil de l’eau',
+    table: 'Paiements réglés depuis l’ouverture de la page',
     intro: 'Les paiements encaissés par vos passerelles s’affichent ici dès que le hub les règle, sans recharger la page.',
     empty: 'Aucun paiement depuis l’ouverture de cette page.',
     gateway: 'Passerelle',
@@ -70,6 +71,8 @@ export const owner: OwnerMessages = {
   },
   payments: {
     title: 'Paiements',
+
+    table: 'Paiements encaissés par cette passerelle, du plus récent au plus ancien',
     live: 'Les nouveaux paiements s’affichent ici dès leur règlement.',
     kind: 'Nature',
     export: 'Exporter en CSV',
@@ -83,6 +86,7 @@ export const owner: OwnerMessages = {
   },
   lora: {
     title: 'Rapports LoRa',
+    table: 'Les derniers rapports LoRa, du plus récent au plus ancien',
     intro: 'Quand sa liaison internet est coupée, la passerelle signale par LoRa ce qu’elle détient ; le hub confronte chaque rapport aux enregistrements qui lui parviennent ensuite.',
     none: 'Cette passerelle n’a envoyé aucun rapport LoRa.',
     receivedAt: 'Reçu le',
@@ -97,6 +101,7 @@ export const owner: OwnerMessages = {
     title: 'Commander des passerelles',
     intro: 'Choisissez des passerelles dans le catalogue, indiquez l’adresse de livraison et passez la commande. Un opérateur la valide ; les passerelles sont alors à vous.',
     catalog: 'Catalogue',
+    catalogTable: 'Modèles de passerelles disponibles',
     model: 'Modèle',
     price: 'Prix unitaire',
     availableCount: 'Disponibles',
@@ -107,6 +112,7 @@ export const owner: OwnerMessages = {
     noneAvailable: 'Aucune passerelle n’est disponible pour le moment.',
     moreInCatalog: (shown: number, total: number) => `Affichage des ${shown} premières entrées du catalogue sur ${total}.`,
     cart: 'Votre panier',
+    cartTable: 'Passerelles dans votre panier',
     cartEmpty: 'Votre panier est vide.',
     remove: (model: string) => `Retirer ${model} du panier`,
     removeShort: 'Retirer',
@@ -121,6 +127,7 @@ export const owner: OwnerMessages = {
   },
   orders: {
     title: 'Mes commandes',
+    table: 'Vos commandes, de la plus récente à la plus ancienne',
     placedAt: 'Passée le',
     gateways: 'Passerelles',
     decidedAt: 'Décidée le',

@@ -26,7 +26,7 @@ export function LiveFeed({ gateways }: { gateways: readonly { id: string; name: 
       <p class="muted">{t.owner.feed.intro}</p>
       <p class="visually-hidden" role="status">{said}</p>
       {entries.length === 0 ? <p>{t.owner.feed.empty}</p> : (
-        <Table caption={t.owner.feed.title} head={[t.owner.feed.time, t.owner.feed.gateway, t.table.amount]}>
+        <Table caption={t.owner.feed.table} head={[t.owner.feed.time, t.owner.feed.gateway, t.table.amount]}>
           {entries.map(({ payment, gateway }) => (
             <tr key={payment.transferId}>
               <td><DateTime atMs={payment.atMs} /></td>

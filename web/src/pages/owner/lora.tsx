@@ -18,7 +18,7 @@ export function LoraSection({ lora }: { lora: LoraReports | undefined }) {
       <p class="muted">{words.intro}</p>
       {lora.mismatchCount > 0 ? <p class="error">{words.mismatches(lora.mismatchCount)}</p> : null}
       {lora.reports.length === 0 ? <p>{words.none}</p> : (
-        <Table caption={words.title} head={[words.receivedAt, words.seq, words.unsyncedCount, words.unsyncedAmount, words.check, words.signal]}>
+        <Table caption={words.table} head={[words.receivedAt, words.seq, words.unsyncedCount, words.unsyncedAmount, words.check, words.signal]}>
           {lora.reports.map((report) => (
             <tr key={`${report.receivedAt}-${report.gatewaySeq}`}>
               <td><DateTime atMs={report.receivedAt} /></td>

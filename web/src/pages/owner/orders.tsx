@@ -33,7 +33,7 @@ export function OrdersSection({ placed }: { placed: number }) {
       <p class="visually-hidden" role="status">{said}</p>
       <ErrorMessage error={orders.error} />
       {orders.data === undefined ? <Loading /> : (
-        <Table caption={words.title} head={[words.placedAt, words.gateways, t.owner.shop.total, t.table.status, words.decidedAt, words.reason]} empty={orders.data.items.length === 0}>
+        <Table caption={words.table} head={[words.placedAt, words.gateways, t.owner.shop.total, t.table.status, words.decidedAt, words.reason]} empty={orders.data.items.length === 0}>
           {orders.data.items.map((order) => (
             <tr key={order.id}>
               <td><DateTime atMs={order.createdAt} /></td>

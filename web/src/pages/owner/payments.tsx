@@ -85,7 +85,7 @@ export function PaymentsSection({ gatewayId, name }: { gatewayId: string; name: 
       <ErrorMessage error={payments.error} />
       {payments.data === undefined ? <Loading /> : (
         <>
-          <Table caption={words.title} head={[t.table.date, words.kind, t.table.amount]} empty={payments.data.items.length === 0}>
+          <Table caption={words.table} head={[t.table.date, words.kind, t.table.amount]} empty={payments.data.items.length === 0}>
             {payments.data.items.map((payment) => (
               <tr key={payment.id}>
                 <td><DateTime atMs={payment.createdAt} /></td>

@@ -21,7 +21,7 @@ function Catalog({ models, cart, onAdd }: { models: Model[]; cart: Cart; onAdd: 
   const words = t.owner.shop
   if (models.length === 0) return <p>{words.noneAvailable}</p>
   return (
-    <Table caption={words.catalog} head={[words.model, words.price, words.availableCount, t.table.actions]}>
+    <Table caption={words.catalogTable} head={[words.model, words.price, words.availableCount, t.table.actions]}>
       {models.map((model) => (
         <tr key={model.key}>
           <th scope="row" class="row-head">{model.type}</th>
@@ -42,7 +42,7 @@ function CartTable({ lines, onQuantity }: { lines: CartLine[]; onQuantity: (mode
   const t = useT()
   const words = t.owner.shop
   return (
-    <Table caption={words.cart} head={[words.model, words.quantity, words.subtotal, t.table.actions]}>
+    <Table caption={words.cartTable} head={[words.model, words.quantity, words.subtotal, t.table.actions]}>
       {lines.map(({ model, quantity }) => (
         <tr key={model.key}>
           <th scope="row" class="row-head">{model.type}</th>
