@@ -8,6 +8,7 @@ import { benchMerkle } from './merkle'
 import type { Metric, Suite } from './metric'
 import { benchProtocol } from './protocol'
 import { benchTerminal } from './terminal'
+import { benchWeb } from './web'
 
 const SUITES: ReadonlyArray<readonly [string, Suite]> = [
   ['protocol', benchProtocol],
@@ -16,6 +17,7 @@ const SUITES: ReadonlyArray<readonly [string, Suite]> = [
   ['hub', benchHub],
   ['anchor', benchAnchor],
   ['terminal', benchTerminal],
+  ['web', benchWeb],
 ]
 
 async function main(): Promise<void> {

@@ -93,9 +93,16 @@ export async function customerWithVoucher(
   const anonymous = new HubApi(operator.baseUrl)
   const password = 'customer password 1'
   await anonymous.ok('POST', '/users/sign-up', { fullName: 'Simulated Customer', email, password })
-  const api = await anonymous.as(email, password)
+  return equipCustomer(operator, await anonymous.as(email, password), currency, cashIn, voucherAmount, random)
+}
+
+/** A signed-in customer opens a wallet, is cashed in by the operator, binds a phone and takes a voucher. */
+export async function equipCustomer(
+  operator: HubApi, api: HubApi, currency: string, cashIn: string, voucherAmount: string,
+  random: RandomBytes = systemRandom,
+): Promise<SimulatedCustomer> {
   const wallet = await api.ok('POST', '/users/create-account', { currency })
-  await operator.ok('POST', '/ledger/cash-in', { accountId: wallet.id, amount: cashIn, currency, idempotencyKey: `seed-${email}` })
+  await operator.ok('POST', '/ledger/cash-in', { accountId: wallet.id, amount: cashIn, currency, idempotencyKey: `seed-${wallet.id}` })
   const keys = nodeEd25519.keyPairFromSeed(random(32))
   const imei = `35${Buffer.from(random(6)).toString('hex')}`
   await api.ok('POST', '/api/auth/device/binding', { imei, publicKey: toBase64(keys.publicKey), model: 'Simulated' })

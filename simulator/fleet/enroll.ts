@@ -32,6 +32,11 @@ export interface ProvisionedGateway {
   readonly store: TerminalStore
 }
 
+/** The fleet's merchant's login: one shop, whatever its number of counters. */
+export function merchantLogin(names: EnrollNames): { email: string; password: string } {
+  return { email: `merchant${names.tag}@sim.payall.example`, password: MERCHANT_PASSWORD }
+}
+
 /**
  * The fleet's merchant (one shop, `count` counters): signs up, orders the gateways, the operator
  * validates; then each gateway is initialized in `terminalsDir` and provisioned with its token.
@@ -40,10 +45,18 @@ export async function orderAndProvision(
   operator: HubApi, count: number, terminalsDir: string, identities: SeededRandom, names: EnrollNames,
 ): Promise<ProvisionedGateway[]> {
   const anonymous = new HubApi(operator.baseUrl)
-  const email = `merchant${names.tag}@sim.payall.example`
-  await anonymous.ok('POST', '/users/sign-up', { fullName: 'Simulated Merchant', email, password: MERCHANT_PASSWORD })
-  const merchant = await anonymous.as(email, MERCHANT_PASSWORD)
+  const { email, password } = merchantLogin(names)
+  await anonymous.ok('POST', '/users/sign-up', { fullName: 'Simulated Merchant', email, password })
+  return provisionOrder(operator, await anonymous.as(email, password), count, terminalsDir, identities)
+}
 
+/**
+ * A signed-in `merchant` orders `count` new gateways and the operator validates the order (the
+ * merchant becomes their owner); then each is initialized in `terminalsDir` and provisioned.
+ */
+export async function provisionOrder(
+  operator: HubApi, merchant: HubApi, count: number, terminalsDir: string, identities: SeededRandom,
+): Promise<ProvisionedGateway[]> {
   const euis: string[] = []
   const gatewayIds: string[] = []
   for (let index = 0; index < count; index++) {
@@ -78,7 +91,13 @@ export async function enrollTerminals(
   operator: HubApi, count: number, terminalsDir: string, identities: SeededRandom, names: EnrollNames,
   nonces: (terminal: number) => SeededRandom,
 ): Promise<SimulatedTerminal[]> {
-  const gateways = await orderAndProvision(operator, count, terminalsDir, identities, names)
+  return startTerminals(await orderAndProvision(operator, count, terminalsDir, identities, names), nonces)
+}
+
+/** Each provisioned gateway's runtime, its link down until `restore()`; on failure every store is closed. */
+export async function startTerminals(
+  gateways: readonly ProvisionedGateway[], nonces: (terminal: number) => SeededRandom,
+): Promise<SimulatedTerminal[]> {
   const terminals: SimulatedTerminal[] = []
   try {
     for (const [index, { store, dataDir }] of gateways.entries()) {

@@ -10,6 +10,8 @@ export type FleetErrorCode =
   | 'REVOCATION_NOT_DELIVERED'
   | 'NO_OPERATOR_CREDENTIALS'
   | 'HUB_UNREACHABLE'
+  | 'PAYMENT_NOT_APPROVED'
+  | 'PAYMENT_NOT_SETTLED'
 
 export class FleetError extends CodedError<FleetErrorCode> {
   override readonly name = 'FleetError'

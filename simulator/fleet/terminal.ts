@@ -10,7 +10,7 @@ import { DEFAULT_CONFIG, type TerminalConfig } from '../../terminal/config'
 import type { TerminalEmitter } from '../../terminal/events'
 import type { PaymentOutcome, PaymentPolicy, PaymentTerminal, PhoneLink } from '../../terminal/payment'
 import { startRuntime } from '../../terminal/runtime'
-import type { TerminalStore } from '../../terminal/store/store'
+import type { StoredRecord, TerminalStore } from '../../terminal/store/store'
 import type { SyncOptions, TerminalSync } from '../../terminal/sync'
 import { LinkProxy } from '../link-proxy'
 import { FleetError } from './errors'
@@ -111,4 +111,27 @@ export async function attachTerminal(store: TerminalStore, dataDir: string, opti
       store.close()
     },
   }
+}
+
+/** Sync rounds `payAndSettle` tries before it reports a terminal that keeps failing to upload. */
+const SETTLE_ROUNDS_MAX = 5
+
+/**
+ * `phone` taps `terminal` for `amount_minor`; resolves with the approved record once the hub has
+ * acked it as settled (now, or before when it approved the payment online). Anything else throws.
+ */
+export async function payAndSettle(terminal: SimulatedTerminal, phone: VirtualPhone, amount_minor: number): Promise<StoredRecord> {
+  const outcome = await terminal.pay(phone, amount_minor)
+  if (outcome.kind !== 'approved') {
+    throw new FleetError('PAYMENT_NOT_APPROVED', `${terminal.eui}: ${outcome.kind === 'declined' ? `declined, ${outcome.message}` : 'cancelled'}`)
+  }
+  const seq = outcome.record.gatewaySeq
+  for (let round = 1; round <= SETTLE_ROUNDS_MAX; round++) {
+    const report = await terminal.sync.syncNow()
+    const [record] = terminal.store.recordsFrom(seq, 1)
+    if (record?.ackOutcome === 'settled' || record?.ackOutcome === 'duplicate') return record
+    if (record?.ackOutcome != null) throw new FleetError('PAYMENT_NOT_SETTLED', `${terminal.eui} #${seq}: the hub acked it ${record.ackOutcome}`)
+    if (report.error !== null) throw new FleetError('PAYMENT_NOT_SETTLED', `${terminal.eui} #${seq}: ${report.error.code} ${report.error.message}`)
+  }
+  throw new FleetError('PAYMENT_NOT_SETTLED', `${terminal.eui} #${seq} still unacked after ${SETTLE_ROUNDS_MAX} sync rounds`)
 }
