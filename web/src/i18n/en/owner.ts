@@ -64,7 +64,6 @@ export const owner = {
     chartMonth: (currency: string) => `Revenue per month over the last 12 months, in ${currency}`,
     figures: 'Show the figures',
     none: 'No revenue in this period yet.',
-    truncated: 'More rows matched than the hub sends at once; the oldest are shown.',
   },
   payments: {
     title: 'Payments',

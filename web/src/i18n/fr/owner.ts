@@ -67,7 +67,6 @@ export const owner: OwnerMessages = {
     chartMonth: (currency: string) => `Revenus par mois sur les 12 derniers mois, en ${currency}`,
     figures: 'Afficher les chiffres',
     none: 'Pas encore de revenus sur cette période.',
-    truncated: 'Plus de lignes que le hub n’en envoie d’un coup : les plus anciennes sont affichées.',
   },
   payments: {
     title: 'Paiements',

@@ -1,5 +1,5 @@
-// What the owner's pages read from the hub (the shapes of its replies) and the few calculations on them:
-// days and months as the hub names them, and query strings.
+// What the owner's pages read from the hub (the shapes of its replies), days as the hub names them, and
+// query strings.
 
 export interface Paged<T> {
   items: T[]
@@ -53,12 +53,15 @@ export interface CatalogEntry {
 }
 
 export interface RevenueRow {
-  gatewayEui: string
   currency: string
-  /** YYYY-MM-DD by day, YYYY-MM by month (UTC). */
-  period: string
   revenueMinor: number
-  paymentCount: number
+}
+
+/** One gateway's revenue in one currency, a value per period of the reply's `periods` (UTC days or months). */
+export interface RevenueSeries {
+  currency: string
+  revenueMinor: number[]
+  paymentCount: number[]
 }
 
 export interface GatewayPayment {
@@ -121,22 +124,4 @@ export function addDays(day: string, days: number): string {
   const at = new Date(`${day}T00:00:00Z`)
   at.setUTCDate(at.getUTCDate() + days)
   return utcDay(at.getTime())
-}
-
-/** Every day from `from` to `to`, both included. */
-export function daysBetween(from: string, to: string): string[] {
-  const days: string[] = []
-  for (let day = from; day <= to; day = addDays(day, 1)) days.push(day)
-  return days
-}
-
-/** The `count` months (YYYY-MM) that end with the month of `day`, oldest first. */
-export function monthsEnding(day: string, count: number): string[] {
-  const at = new Date(`${day.slice(0, 7)}-01T00:00:00Z`)
-  const months: string[] = []
-  for (let back = count - 1; back >= 0; back--) {
-    const month = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - back, 1))
-    months.push(month.toISOString().slice(0, 7))
-  }
-  return months
 }

@@ -1,5 +1,5 @@
 // A gateway's revenue (the owner's share of the fees) per day over the last 30 days or per month over the
-// last 12, as a bar chart per currency with its table; every period shown, those without revenue at zero.
+// last 12, as a bar chart per currency with its table; the hub gives every period, those without revenue at zero.
 
 import { useState } from 'preact/hooks'
 import { Chart } from '../../components/chart'
@@ -7,39 +7,24 @@ import { ErrorMessage, Loading, Section } from '../../components/ui'
 import { useResource } from '../../components/resource'
 import { formatAmount, formatAmountCompact, formatNumber, formatPeriod, useT } from '../../i18n'
 import { useGatewayPayment } from './live'
-import { addDays, daysBetween, monthsEnding, query, utcDay, type RevenueRow } from './model'
+import { addDays, query, utcDay, type RevenueSeries } from './model'
 
 type Period = 'day' | 'month'
 const DAYS_SHOWN = 30
 const MONTHS_SHOWN = 12
 
-/** The periods on the chart, oldest first, and the first day of the first: the query's `from`. */
-function periodsTo(period: Period, today: string): { periods: string[]; from: string } {
-  if (period === 'day') {
-    const from = addDays(today, 1 - DAYS_SHOWN)
-    return { periods: daysBetween(from, today), from }
-  }
-  const periods = monthsEnding(today, MONTHS_SHOWN)
-  return { periods, from: `${periods[0]}-01` }
+/** The first day of the window that ends today: 30 days, or 12 months from the first of the month. */
+function windowStart(period: Period, today: string): string {
+  if (period === 'day') return addDays(today, 1 - DAYS_SHOWN)
+  const start = new Date(`${today.slice(0, 7)}-01T00:00:00Z`)
+  start.setUTCMonth(start.getUTCMonth() + 1 - MONTHS_SHOWN)
+  return utcDay(start.getTime())
 }
 
-/** Revenue and payment count per period, a series per currency; `fallback` gives a chart of zeros when there is no row. */
-function seriesOf(rows: RevenueRow[], periods: string[], fallback: string | undefined): Map<string, { revenue: number[]; payments: number[] }> {
-  const series = new Map<string, { revenue: number[]; payments: number[] }>()
-  const seriesFor = (currency: string) => {
-    let found = series.get(currency)
-    if (found === undefined) series.set(currency, (found = { revenue: periods.map(() => 0), payments: periods.map(() => 0) }))
-    return found
-  }
-  if (rows.length === 0 && fallback !== undefined) seriesFor(fallback)
-  for (const row of rows) {
-    const index = periods.indexOf(row.period)
-    if (index < 0) continue
-    const found = seriesFor(row.currency)
-    found.revenue[index]! += row.revenueMinor
-    found.payments[index]! += row.paymentCount
-  }
-  return series
+/** The hub's series, one per currency for one gateway; before any revenue, zeros in the gateway's `currency`. */
+function seriesOrZeros(series: RevenueSeries[], periods: string[], currency: string | undefined): RevenueSeries[] {
+  if (series.length > 0 || currency === undefined) return series
+  return [{ currency, revenueMinor: periods.map(() => 0), paymentCount: periods.map(() => 0) }]
 }
 
 function PeriodPicker({ period, onPeriod }: { period: Period; onPeriod: (period: Period) => void }) {
@@ -58,10 +43,11 @@ export function RevenueSection({ gatewayId, currency }: { gatewayId: string; cur
   const words = t.owner.revenue
   const [period, setPeriod] = useState<Period>('day')
   const today = utcDay(Date.now())
-  const { periods, from } = periodsTo(period, today)
-  const revenue = useResource<{ rows: RevenueRow[]; truncated: boolean }>(`/revenue${query({ gatewayId, period, from, to: today })}`)
+  const revenue = useResource<{ periods: string[]; series: RevenueSeries[] }>(
+    `/revenue${query({ gatewayId, period, from: windowStart(period, today), to: today })}`,
+  )
   useGatewayPayment(gatewayId, revenue.reload)
-  const rows = revenue.data?.rows ?? []
+  const periods = revenue.data?.periods ?? []
   const labels = periods.map(formatPeriod)
   return (
     <Section title={words.title} id="revenue">
@@ -70,20 +56,19 @@ export function RevenueSection({ gatewayId, currency }: { gatewayId: string; cur
       <ErrorMessage error={revenue.error} />
       {revenue.data === undefined ? <Loading /> : (
         <>
-          {rows.length === 0 ? <p>{words.none}</p> : null}
-          {revenue.data.truncated ? <p class="muted">{words.truncated}</p> : null}
-          {[...seriesOf(rows, periods, currency)].map(([code, series]) => (
+          {revenue.data.series.length === 0 ? <p>{words.none}</p> : null}
+          {seriesOrZeros(revenue.data.series, periods, currency).map((series) => (
             <Chart
-              key={code}
-              title={period === 'day' ? words.chartDay(code) : words.chartMonth(code)}
+              key={series.currency}
+              title={period === 'day' ? words.chartDay(series.currency) : words.chartMonth(series.currency)}
               labels={labels}
-              values={series.revenue}
+              values={series.revenueMinor}
               xLabel={period === 'day' ? words.dayAxis : words.monthAxis}
-              yLabel={words.amountAxis(code)}
-              formatValue={(value) => formatAmount(value, code)}
-              formatTick={(value) => formatAmountCompact(value, code)}
+              yLabel={words.amountAxis(series.currency)}
+              formatValue={(value) => formatAmount(value, series.currency)}
+              formatTick={(value) => formatAmountCompact(value, series.currency)}
               figures={words.figures}
-              more={[{ label: words.payments, cells: series.payments.map(formatNumber) }]}
+              more={[{ label: words.payments, cells: series.paymentCount.map(formatNumber) }]}
             />
           ))}
         </>
