@@ -9,13 +9,13 @@ import { match, navigate, usePath } from './router'
 import type { PageRoute } from './routes'
 import { customerRoutes } from './pages/customer'
 import { operatorRoutes } from './pages/operator'
-import { ownerRoutes } from './pages/owner'
+import { ownerRoutes, shopRoutes } from './pages/owner'
 import { SignIn, SignUp, VerifyEmail } from './pages/sign-in'
 import { Page } from './components/ui'
 
 /** Roles in the order their sections appear; the first one a user holds is their home. */
 const ROLE_ORDER: readonly Role[] = ['operator', 'owner', 'customer']
-const ROUTES: readonly PageRoute[] = [...operatorRoutes, ...ownerRoutes, ...customerRoutes]
+const ROUTES: readonly PageRoute[] = [...operatorRoutes, ...ownerRoutes, ...customerRoutes, ...shopRoutes]
 const PUBLIC_PATHS = ['/sign-in', '/sign-up']
 
 function homeOf(user: User): string {

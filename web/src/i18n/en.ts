@@ -4,7 +4,8 @@ import { common } from './en/common'
 import { customer } from './en/customer'
 import { errors } from './en/errors'
 import { operator } from './en/operator'
+import { owner } from './en/owner'
 
-export const en = { ...common, errors, customer, operator }
+export const en = { ...common, errors, customer, owner, operator }
 
 export type Messages = typeof en

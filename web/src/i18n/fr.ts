@@ -5,5 +5,6 @@ import { common } from './fr/common'
 import { customer } from './fr/customer'
 import { errors } from './fr/errors'
 import { operator } from './fr/operator'
+import { owner } from './fr/owner'
 
-export const fr: Messages = { ...common, errors, customer, operator }
+export const fr: Messages = { ...common, errors, customer, owner, operator }
