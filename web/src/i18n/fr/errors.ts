@@ -56,6 +56,7 @@ export const errors: Record<keyof typeof english, string> = {
   CSRF_HEADER_MISSING: 'La requête a été refusée pour votre sécurité. Rechargez la page.',
   LAST_OPERATOR: 'Le dernier opérateur ne peut ni perdre son rôle ni être suspendu.',
   SELF_SUSPEND: 'Vous ne pouvez pas suspendre votre propre compte.',
+  FLAG_RESOLVED: 'Cette double dépense a déjà été close.',
   TRUNCATED: 'Les données sont incomplètes.',
   TRAILING_BYTES: 'Les données contiennent des octets en trop.',
   OUT_OF_RANGE: 'Une valeur est hors limites.',
