@@ -4,6 +4,7 @@
 import { join } from 'node:path'
 import { toHex } from '../../protocol/bytes'
 import { formatAmount } from '../../protocol/money'
+import { NOTIFY_CONFIG_DEFAULT } from '../../hub/notify/config'
 import { startHub, type RunningHub } from '../../hub/server'
 import type { Role } from '../../hub/http/roles'
 import { equipCustomer, HubApi, type HubJson, type SimulatedCustomer } from '../../simulator/hub-api'
@@ -155,9 +156,23 @@ async function seedCustomers(
   return customers
 }
 
+/**
+ * The one-time code in the newest message of `kind` the hub wrote to a user (a payment's code, or a new
+ * phone number's), as they would read it on their phone, from the hub's outbox.
+ */
+export function codeSent(world: World, userId: string, kind: 'payment_code' | 'phone_code'): string {
+  const message = world.hub.context.db.prepare(
+    'SELECT body FROM notification_outbox WHERE user_id = ? AND kind = ? ORDER BY created_at_ms DESC, rowid DESC LIMIT 1',
+  ).get(userId, kind) as { body: string } | undefined
+  const code = message === undefined ? null : /PayAll: (\d{6}) /.exec(message.body)
+  if (code === null) throw new Error(`the hub sent user ${userId} no ${kind}`)
+  return code[1]!
+}
+
 /** Starts the hub in `dir` and seeds it; the caller stops it (`World.stop`). */
 export async function startWorld(dir: string, options: WorldOptions = {}): Promise<World> {
-  const hub = await startHub(hubConfig(join(dir, 'hub')))
+  // Nothing leaves the world's hub: every message stays in its outbox, where codeSent reads it.
+  const hub = await startHub(hubConfig(join(dir, 'hub'), { notify: { ...NOTIFY_CONFIG_DEFAULT, deliveryIntervalMs: 0 } }))
   let gateways: Gateway[] = []
   const stop = async (): Promise<void> => {
     await Promise.all(gateways.map(gateway => gateway.terminal.shutDown()))
