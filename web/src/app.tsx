@@ -28,7 +28,12 @@ function homeOf(user: User): string {
 
 function useUser(): User | null {
   const [user, setUser] = useState(signedInUser())
-  useEffect(() => onSessionChange(setUser), [])
+  useEffect(() => {
+    const stop = onSessionChange(setUser)
+    // A session that changed between the render and this effect (a refresh in flight) was not heard.
+    setUser(signedInUser())
+    return stop
+  }, [])
   return user
 }
 
