@@ -9,13 +9,13 @@ import { match, navigate, usePath } from './router'
 import type { PageRoute } from './routes'
 import { customerRoutes } from './pages/customer'
 import { operatorRoutes } from './pages/operator'
-import { ownerRoutes } from './pages/owner'
+import { ownerRoutes, shopRoutes } from './pages/owner'
 import { SignIn, SignUp, VerifyEmail } from './pages/sign-in'
 import { Page } from './components/ui'
 
 /** Roles in the order their sections appear; the first one a user holds is their home. */
 const ROLE_ORDER: readonly Role[] = ['operator', 'owner', 'customer']
-const ROUTES: readonly PageRoute[] = [...operatorRoutes, ...ownerRoutes, ...customerRoutes]
+const ROUTES: readonly PageRoute[] = [...operatorRoutes, ...ownerRoutes, ...customerRoutes, ...shopRoutes]
 const PUBLIC_PATHS = ['/sign-in', '/sign-up']
 
 function homeOf(user: User): string {
@@ -49,8 +49,19 @@ function LanguagePicker() {
   )
 }
 
+/** The navigation entry the path is under: the longest one that is the path or a prefix of it (`/ops` is not current on `/ops/orders`). */
+function currentNavPath(path: string): string | undefined {
+  let best: string | undefined
+  for (const route of ROUTES) {
+    if (route.nav === undefined || !(path === route.path || path.startsWith(`${route.path}/`))) continue
+    if (best === undefined || route.path.length > best.length) best = route.path
+  }
+  return best
+}
+
 function Navigation({ user, path }: { user: User; path: string }) {
   const t = useT()
+  const current = currentNavPath(path)
   return (
     <nav aria-label={t.app.mainNavigation} class="nav">
       {ROLE_ORDER.filter((role) => user.roles.includes(role)).map((role) => (
@@ -59,7 +70,7 @@ function Navigation({ user, path }: { user: User; path: string }) {
           <ul>
             {ROUTES.filter((route) => route.role === role && route.nav !== undefined).map((route) => (
               <li key={route.path}>
-                <a href={`#${route.path}`} aria-current={path === route.path || path.startsWith(`${route.path}/`) ? 'page' : undefined}>{t.nav[route.nav!]}</a>
+                <a href={`#${route.path}`} aria-current={route.path === current ? 'page' : undefined}>{t.nav[route.nav!]}</a>
               </li>
             ))}
           </ul>
@@ -113,7 +124,10 @@ function SignedIn({ user, path }: { user: User; path: string }) {
   for (const route of ROUTES) {
     const params = match(route.path, path)
     if (params !== null && user.roles.includes(route.role)) {
-      view = route.view(params)
+      // A component of its own (not called inline), keyed by the path: each page keeps its own hooks and
+      // starts afresh when the path changes.
+      const View = route.view
+      view = <View key={path} {...params} />
       break
     }
   }

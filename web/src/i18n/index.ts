@@ -105,3 +105,16 @@ export function formatDate(at_ms: number): string {
 export function formatNumber(value: number): string {
   return new Intl.NumberFormat(LOCALES[current]).format(value)
 }
+
+/** An amount in few characters, for a chart's axis: 1,5 k F CFA, €12K. */
+export function formatAmountCompact(amount_minor: number, currency: string): string {
+  const format = new Intl.NumberFormat(LOCALES[current], { style: 'currency', currency, notation: 'compact' })
+  return format.format(amount_minor / 10 ** minorDigits(currency))
+}
+
+/** A period as the hub names it, a UTC day (YYYY-MM-DD) or month (YYYY-MM), in words: 12 Mar, Mar 2025. */
+export function formatPeriod(period: string): string {
+  const month = period.length === 7
+  const options: Intl.DateTimeFormatOptions = month ? { month: 'short', year: 'numeric', timeZone: 'UTC' } : { day: 'numeric', month: 'short', timeZone: 'UTC' }
+  return new Intl.DateTimeFormat(LOCALES[current], options).format(Date.parse(month ? `${period}-01T00:00:00Z` : `${period}T00:00:00Z`))
+}
