@@ -135,7 +135,7 @@ async function batchMetrics(
     if (lookup.kind !== 'proof') throw new Error(`no proof for ${transferId}`)
     if (lookup.proof.proof.length <= proofLength_max) continue
     proofLength_max = lookup.proof.proof.length
-    reply_bytes = JSON.stringify(proofReply(lookup.proof, hubPublicKey)).length
+    reply_bytes = JSON.stringify(proofReply(lookup.proof, { hubPublicKey, explorerUrl: undefined })).length
   }
   return [
     { name: `anchor_gas_per_batch_${label}`, value: gas, unit: 'gas' },

@@ -12,6 +12,7 @@ import { docs } from './http/docs'
 import { ERROR_REPLY_SCHEMA, handleClientError, handleError, handleNotFound } from './http/errors'
 import { gatewayRoutes } from './gateways/routes'
 import { healthRoutes } from './http/health'
+import { flagRoutes } from './ingest/flags-routes'
 import { kycRoutes } from './kyc/routes'
 import { mobileAuthRoutes } from './mobile/routes'
 import { mobileDeviceRoutes } from './mobile/device-routes'
@@ -108,6 +109,7 @@ export async function buildApp(context: HubContext, services: HubServices = buil
   await app.register(mobileAuthRoutes, routeOptions)
   await app.register(mobileDeviceRoutes, routeOptions)
   await app.register(anchorRoutes, routeOptions)
+  await app.register(flagRoutes, routeOptions)
   // The web dashboard, a client of the routes above like any other.
   await app.register(webApp)
 

@@ -53,6 +53,8 @@ export interface HubConfig {
   readonly anchorBatchAge_ms: number
   readonly anchorConfirmations: number
   readonly anchorMaxFeeGwei: number
+  /** A block explorer's base URL (no trailing slash): anchor replies link `<explorerUrl>/tx/<hash>`. */
+  readonly explorerUrl: string | undefined
   /** A LoRaWAN network server's MQTT integration; no LoRa path without it. */
   readonly loraMqttUrl: string | undefined
   readonly loraFormat: NetworkServerFormatName
@@ -242,6 +244,11 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     default: Number(anchor.maxFeePerGas_wei / WEI_PER_GWEI), valueName: 'GWEI',
     description: 'the most paid per gas unit; above it anchoring waits for cheaper blocks',
     parse: (text, name) => integerIn(text, name, 1, 1_000_000),
+  },
+  {
+    flag: 'explorer-url', env: 'PAYALL_EXPLORER_URL', field: 'explorerUrl', default: undefined, valueName: 'URL',
+    description: "a block explorer of the anchoring chain (http or https, no query), e.g. https://etherscan.io: anchors link <URL>/tx/<hash>",
+    parse: explorerUrl,
   },
   {
     flag: 'lora-mqtt-url', env: 'PAYALL_LORA_MQTT_URL', field: 'loraMqttUrl', default: undefined, valueName: 'URL',
@@ -445,6 +452,11 @@ const CONFIG_RULES: readonly ConfigRule[] = [
     return new ConfigError('MISSING_OPTION', names.field(missing[0]!),
       `${names.need(set)} ${listed(missing.map(field => names.label(field)))} too: anchoring takes all three or none`)
   },
+  // It would link nothing: without a chain no batch gets a transaction to show.
+  (config, names) => config.explorerUrl !== undefined && config.chainRpcUrl === undefined
+    ? new ConfigError('MISSING_OPTION', names.field('chainRpcUrl'),
+      `${names.need(['explorerUrl'])} ${names.label('chainRpcUrl')}: without a chain there is no anchor transaction to link to`)
+    : undefined,
   // Without the network server's URL it would run no LoRa path, whatever these say.
   (config, names) => {
     const set = LORA_FIELDS_NEEDING_URL.filter(field => config[field] !== undefined)
@@ -587,6 +599,20 @@ function url(text: string, name: string, protocols: readonly string[]): string {
     throw new ConfigError('BAD_OPTION', name, `${name} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL, got '${text}'`)
   }
   return text
+}
+
+/**
+ * An http(s) base URL with no query, fragment or login, since the hub appends /tx/<hash> to it;
+ * returned without a trailing slash, so the link has none doubled.
+ */
+function explorerUrl(text: string, name: string): string {
+  url(text, name, ['http:', 'https:'])
+  const parsed = new URL(text)
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '' || text.includes('?') || text.includes('#')) {
+    // Not echoed: a login in it may be a secret.
+    throw new ConfigError('BAD_OPTION', name, `${name} must be a base URL with no query, fragment or login, such as https://etherscan.io`)
+  }
+  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`
 }
 
 function email(text: string, name: string): string {

@@ -6,6 +6,7 @@ import { AnchorStore } from './anchor/store'
 import type { HubContext } from './context'
 import { GatewayStore } from './gateways/store'
 import { IngestStore } from './ingest/store'
+import { FlagStore } from './ingest/flag-store'
 import type { HubServices } from './http/route-services'
 import { KycStore } from './kyc/store'
 import { LoraStore } from './lora/store'
@@ -44,6 +45,7 @@ export function buildServices(context: HubContext): HubServices {
     outbox: new Outbox(db),
     ingest: new IngestStore(db),
     refunds: new RefundStore(db),
+    flags: new FlagStore(db),
     vouchers: new VoucherService(db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy),
     revocations,
     catchUp: new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log }),

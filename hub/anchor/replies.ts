@@ -21,6 +21,8 @@ export interface BatchReply {
   txHash: string | null
   blockNumber: number | null
   anchoredAtMs: number | null
+  /** `<explorer URL>/tx/<txHash>` when the hub has an explorer URL and the batch a transaction. */
+  explorerTxUrl: string | null
 }
 
 export interface ProofReply {
@@ -39,7 +41,7 @@ export const BATCH_REPLY_SCHEMA = {
   type: 'object',
   required: [
     'batchId', 'root', 'count', 'sealedAtMs', 'hubSignature', 'hubPublicKey', 'status', 'chainId', 'contract', 'txHash',
-    'blockNumber', 'anchoredAtMs',
+    'blockNumber', 'anchoredAtMs', 'explorerTxUrl',
   ],
   additionalProperties: false,
   properties: {
@@ -55,6 +57,10 @@ export const BATCH_REPLY_SCHEMA = {
     txHash: { type: ['string', 'null'], description: 'the transaction that anchored it (or, while sent, the one out)' },
     blockNumber: { ...NULLABLE_INTEGER, description: 'the block holding the root' },
     anchoredAtMs: { ...NULLABLE_INTEGER, description: 'when the hub saw it confirmed' },
+    explorerTxUrl: {
+      type: ['string', 'null'],
+      description: 'the transaction on the block explorer the hub was given (--explorer-url); null without one or before a transaction is out',
+    },
   },
 } as const
 
@@ -72,7 +78,13 @@ export const PROOF_REPLY_SCHEMA = {
   },
 } as const
 
-export function batchReply(batch: AnchorBatch, hubPublicKey: Uint8Array): BatchReply {
+/** What a batch reply is built with besides the batch: the hub's public key and its block explorer, if any. */
+export interface BatchReplyContext {
+  readonly hubPublicKey: Uint8Array
+  readonly explorerUrl: string | undefined
+}
+
+export function batchReply(batch: AnchorBatch, { hubPublicKey, explorerUrl }: BatchReplyContext): BatchReply {
   return {
     batchId: batch.batchId,
     root: `0x${toHex(batch.root)}`,
@@ -86,16 +98,17 @@ export function batchReply(batch: AnchorBatch, hubPublicKey: Uint8Array): BatchR
     txHash: batch.txHash,
     blockNumber: batch.blockNumber,
     anchoredAtMs: batch.anchoredAtMs,
+    explorerTxUrl: explorerUrl === undefined || batch.txHash === null ? null : `${explorerUrl}/tx/${batch.txHash}`,
   }
 }
 
-export function proofReply(proof: TransferProof, hubPublicKey: Uint8Array): ProofReply {
+export function proofReply(proof: TransferProof, context: BatchReplyContext): ProofReply {
   return {
     transferId: proof.transferId,
     leaf: proof.leaf,
     leafIndex: proof.leafIndex,
     proof: proof.proof,
     root: proof.root,
-    batch: batchReply(proof.batch, hubPublicKey),
+    batch: batchReply(proof.batch, context),
   }
 }

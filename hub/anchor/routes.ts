@@ -76,20 +76,20 @@ const proofSchema = {
 export const anchorRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const store = services.anchors
   const proofs = new ProofService(store)
-  const hubPublicKey = context.hubKeys.publicKey
+  const replyContext = { hubPublicKey: context.hubKeys.publicKey, explorerUrl: context.config.explorerUrl }
 
   app.get<{ Querystring: PageQuery; Reply: PageReply<BatchReply> }>('/anchors',
     { schema: listSchema, preValidation: [app.authenticate, requireRole('operator')] }, async (request) => {
       const { page, pageSize } = request.query
       const { batches, total } = store.batchPage(pageSize, (page - 1) * pageSize)
-      return { items: batches.map(batch => batchReply(batch, hubPublicKey)), page, pageSize, total }
+      return { items: batches.map(batch => batchReply(batch, replyContext)), page, pageSize, total }
     })
 
   app.get<{ Params: BatchParams; Reply: BatchReply }>('/anchors/:batchId',
     { schema: batchSchema, preValidation: [app.authenticate] }, async (request) => {
       const batch = store.batch(request.params.batchId)
       if (batch === undefined) throw new HttpError(404, 'NOT_FOUND', `no batch ${request.params.batchId}`)
-      return batchReply(batch, hubPublicKey)
+      return batchReply(batch, replyContext)
     })
 
   app.get<{ Params: TransferParams; Reply: ProofReply }>('/transactions/:id/proof',
@@ -104,6 +104,6 @@ export const anchorRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cont
       if (lookup.kind === 'queued') {
         throw new HttpError(409, 'CONFLICT', `transfer ${transferId} is settled but not sealed into a batch yet; ask again later`)
       }
-      return proofReply(lookup.proof, hubPublicKey)
+      return proofReply(lookup.proof, replyContext)
     })
 }

@@ -100,7 +100,8 @@ class HubCounts {
         `SELECT count(*) AS count FROM devices WHERE user_id = ? AND status = 'bound'`),
       openChainGaps: db.prepare<[], { count: number }>('SELECT count(*) AS count FROM chain_gaps WHERE resolved_at_ms IS NULL'),
       chainForks: db.prepare<[], { count: number }>('SELECT count(*) AS count FROM chain_forks'),
-      doubleSpends: db.prepare<[], { count: number }>('SELECT count(*) AS count FROM double_spends'),
+      // Those an operator has not resolved yet: what needs attention.
+      doubleSpends: db.prepare<[], { count: number }>('SELECT count(*) AS count FROM double_spends WHERE resolved_at_ms IS NULL'),
     }
   }
 

@@ -4,6 +4,7 @@
 import { toBase64 } from '../../protocol/bytes'
 import type { RiskConfigBody } from '../../protocol/messages/risk-config'
 import { formatAmount } from '../../protocol/money'
+import type { LoraReport } from '../lora/store'
 import { ONLINE_POLICY_NAMES, onlinePolicyName, type OnlinePolicyName, type RiskLimits } from './risk'
 import { GATEWAY_STATUSES, type ChainStatus, type Gateway, type GatewayStatus } from './store'
 
@@ -195,10 +196,67 @@ export function riskReply(gateway: Gateway, limits: RiskLimits, issued: RiskConf
   }
 }
 
+/**
+ * What the hub knows of a gateway's syncing, on its status and in its owner's list: when it last uploaded
+ * records, what its last LoRa report said it held unsynced, and the gaps open in its chain.
+ */
+const SYNC_REPLY_PROPERTIES = {
+  lastSyncAtMs: { type: ['integer', 'null'], description: 'when the hub last took a batch of its records; null before the first' },
+  unsyncedOfflineMinor: {
+    type: ['integer', 'null'],
+    description: 'offline payments its last LoRa report said it held unsynced; 0 once the records up to that report have arrived '
+      + 'over IP; null when it never reported over LoRa',
+  },
+  unsyncedOffline: { type: ['string', 'null'], description: 'the same, decimal in major units of unsyncedOfflineCurrency' },
+  unsyncedOfflineCurrency: { type: ['string', 'null'] },
+  unsyncedOfflineReportedAtMs: { type: ['integer', 'null'], description: 'when the hub received that LoRa report' },
+  chainGaps: { type: 'integer', description: 'gaps open in its record chain at the hub' },
+} as const
+const SYNC_REPLY_KEYS = Object.keys(SYNC_REPLY_PROPERTIES) as Array<keyof typeof SYNC_REPLY_PROPERTIES>
+
+export interface SyncReply {
+  lastSyncAtMs: number | null
+  unsyncedOfflineMinor: number | null
+  unsyncedOffline: string | null
+  unsyncedOfflineCurrency: string | null
+  unsyncedOfflineReportedAtMs: number | null
+  chainGaps: number
+}
+
+export function syncReply(chainStatus: ChainStatus, lastReport: LoraReport | undefined): SyncReply {
+  const { chain } = chainStatus
+  const reported = lastReport?.frame
+  // Once every record up to the report's head has come over IP, nothing it counted is unsynced any more.
+  const synced = reported !== undefined && chain !== null && chain.contiguousSeq >= reported.gatewaySeq
+  const unsynced_minor = reported === undefined ? null : synced ? 0 : reported.unsyncedAmountMinor
+  return {
+    lastSyncAtMs: chain?.updatedAtMs ?? null,
+    unsyncedOfflineMinor: unsynced_minor,
+    unsyncedOffline: unsynced_minor === null ? null : formatAmount(unsynced_minor, reported!.currency),
+    unsyncedOfflineCurrency: reported?.currency ?? null,
+    unsyncedOfflineReportedAtMs: lastReport?.receivedAtMs ?? null,
+    chainGaps: chainStatus.openGapCount,
+  }
+}
+
+/** A gateway in its owner's list: the gateway, and how its syncing stands. */
+export const OWNER_GATEWAY_REPLY_SCHEMA = {
+  ...GATEWAY_REPLY_SCHEMA,
+  required: [...GATEWAY_REPLY_SCHEMA.required,
+    ...SYNC_REPLY_KEYS],
+  properties: {
+    ...GATEWAY_REPLY_SCHEMA.properties,
+    ...SYNC_REPLY_PROPERTIES,
+  },
+} as const
+
+export type OwnerGatewayReply = GatewayReply & SyncReply
+
 export const STATUS_REPLY_SCHEMA = {
   type: 'object',
   required: ['gatewayId', 'eui', 'status', 'provisionedAt', 'retiredAt', 'riskConfigSerial', 'chain', 'openGaps',
-    'openGapCount', 'forkCount'],
+    'openGapCount', 'forkCount',
+    ...SYNC_REPLY_KEYS],
   additionalProperties: false,
   properties: {
     gatewayId: { type: 'string' },
@@ -234,10 +292,11 @@ export const STATUS_REPLY_SCHEMA = {
     },
     openGapCount: { type: 'integer' },
     forkCount: { type: 'integer', description: 'records the hub saw that contradict its copy of the chain' },
+    ...SYNC_REPLY_PROPERTIES,
   },
 } as const
 
-export interface StatusReply {
+export interface StatusReply extends SyncReply {
   gatewayId: string
   eui: string
   status: GatewayStatus
@@ -250,7 +309,7 @@ export interface StatusReply {
   forkCount: number
 }
 
-export function statusReply(gateway: Gateway, chainStatus: ChainStatus): StatusReply {
+export function statusReply(gateway: Gateway, chainStatus: ChainStatus, lastReport: LoraReport | undefined): StatusReply {
   const { chain } = chainStatus
   return {
     gatewayId: gateway.id,
@@ -265,6 +324,7 @@ export function statusReply(gateway: Gateway, chainStatus: ChainStatus): StatusR
     openGaps: chainStatus.openGaps.map((gap) => ({ fromSeq: gap.fromSeq, toSeq: gap.toSeq, detectedAt: isoTime(gap.detectedAtMs) })),
     openGapCount: chainStatus.openGapCount,
     forkCount: chainStatus.forkCount,
+    ...syncReply(chainStatus, lastReport),
   }
 }
 

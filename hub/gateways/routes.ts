@@ -16,9 +16,9 @@ import { createGateway, removeGateway, updateGateway } from './catalog'
 import { changeRiskLimits, currentRiskLimits } from './config'
 import { gatewayMqttUrl, gatewayTopics, issueProvisioningToken, provisionGateway, type GatewayTopics } from './provisioning'
 import {
-  CATALOG_ENTRY_SCHEMA, GATEWAY_REPLY_SCHEMA, RISK_REPLY_SCHEMA, STATUS_REPLY_SCHEMA, catalogEntryReply, gatewayReply,
-  pageReplySchema, riskReply, statusReply, type CatalogEntryReply, type GatewayReply, type PageReply, type RiskReply,
-  type StatusReply,
+  CATALOG_ENTRY_SCHEMA, GATEWAY_REPLY_SCHEMA, OWNER_GATEWAY_REPLY_SCHEMA, RISK_REPLY_SCHEMA, STATUS_REPLY_SCHEMA, catalogEntryReply, gatewayReply,
+  pageReplySchema, riskReply, statusReply, syncReply, type CatalogEntryReply, type GatewayReply, type OwnerGatewayReply, type PageReply,
+  type RiskReply, type StatusReply,
 } from './replies'
 import {
   CLOCK_SKEW_MAX_MS_LIMIT, CONSECUTIVE_OFFLINE_MAX_LIMIT, ONLINE_POLICY_NAMES, UNSYNCED_COUNT_MAX_LIMIT,
@@ -325,7 +325,7 @@ const ownerGatewaysSchema = {
   tags: ['gateways'],
   security: BEARER,
   querystring: PAGE_QUERY,
-  response: { 200: pageReplySchema(GATEWAY_REPLY_SCHEMA), ...errorReplies(400, 401, 403) },
+  response: { 200: pageReplySchema(OWNER_GATEWAY_REPLY_SCHEMA), ...errorReplies(400, 401, 403) },
 } as const
 
 export const gatewayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
@@ -436,7 +436,7 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
   app.get<{ Params: IdParams; Reply: StatusReply }>(
     '/gateways/:id/status', { schema: statusSchema, preValidation: operatorOrOwner }, async (request) => {
       const gateway = visibleGateway(store, request, request.params.id)
-      return statusReply(gateway, store.chainStatus(gateway.eui))
+      return statusReply(gateway, store.chainStatus(gateway.eui), lora.reports(gateway.eui, 1)[0])
     })
 
   app.get<{ Params: IdParams; Reply: LoraReply }>(
@@ -445,12 +445,16 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
       return loraReply(gateway.id, gateway.eui, lora.reports(gateway.eui, LORA_REPORTS_LISTED_MAX), lora.mismatchCount(gateway.eui))
     })
 
-  app.get<{ Querystring: PageQuery; Reply: PageReply<GatewayReply> }>(
+  app.get<{ Querystring: PageQuery; Reply: PageReply<OwnerGatewayReply> }>(
     '/owner/gateways', { schema: ownerGatewaysSchema, preValidation: [app.authenticate, requireRole('owner')] },
     async (request) => {
       const { page, pageSize } = request.query
       const { gateways, total } = store.ownerPage(request.user.sub, (page - 1) * pageSize, pageSize)
-      return { items: gateways.map(gatewayReply), page, pageSize, total }
+      const items = gateways.map((gateway) => ({
+        ...gatewayReply(gateway),
+        ...syncReply(store.chainStatus(gateway.eui), lora.reports(gateway.eui, 1)[0]),
+      }))
+      return { items, page, pageSize, total }
     })
 }
 

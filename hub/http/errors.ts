@@ -55,6 +55,10 @@ export type HttpErrorCode =
   | 'VOUCHER_RATE_LIMITED'
   | 'REVOCATION_RATE_LIMITED'
   | 'ISSUANCE_SUSPENDED'
+  | 'VOUCHER_NOT_OPEN'
+  | 'FLAG_RESOLVED'
+  | 'RANGE_TOO_LONG'
+  | 'EXPORT_TOO_LARGE'
   | ProtocolErrorCode
   | LedgerErrorCode
 

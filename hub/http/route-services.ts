@@ -6,6 +6,7 @@ import type { AnchorStore } from '../anchor/store'
 import type { HubContext } from '../context'
 import type { GatewayStore } from '../gateways/store'
 import type { IngestStore } from '../ingest/store'
+import type { FlagStore } from '../ingest/flag-store'
 import type { KycStore } from '../kyc/store'
 import type { LoraStore } from '../lora/store'
 import type { AccountLinks } from '../mobile/accounts'
@@ -37,6 +38,8 @@ export interface HubServices {
   /** The MQTT side's: record batches and online authorizations, and refunds. */
   readonly ingest: IngestStore
   readonly refunds: RefundStore
+  /** The double spends the ingest found, as flags operators resolve. */
+  readonly flags: FlagStore
   readonly vouchers: VoucherService
   readonly revocations: Revocations
   /** Answers gateways that missed revocation deltas. */

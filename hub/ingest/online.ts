@@ -3,7 +3,7 @@
 // transfer id its record will carry later, so the record settles nothing twice.
 
 import { toHex } from '../../protocol/bytes'
-import { ProtocolError } from '../../protocol/errors'
+import { assert, ProtocolError } from '../../protocol/errors'
 import { authorizationCodec, transferIdOf, type Authorization } from '../../protocol/messages/authorization'
 import {
   onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec, type OnlineAuthorizationRequest,
@@ -63,7 +63,15 @@ export class OnlineAuthorization {
     if (decision.kind === 'duplicate') return [true, Reason.None]
     if (decision.kind === 'reject') return [false, decision.reason]
     if (decision.doubleSpend !== null) {
-      // Online, a conflict is caught before any money moves: refuse it, and stop the voucher.
+      // Online, a conflict is caught before any money moves: refuse it, keep both signed authorizations as
+      // proof for the operator, as a batch would, and stop the voucher.
+      const conflicting = decision.doubleSpend.conflictingTransferIdHex
+      const firstAuthorization = store.evidenceOf(conflicting)
+      assert(firstAuthorization !== undefined, 'a conflicting payment is known with its authorization')
+      store.recordDoubleSpend({
+        voucherIdHex, kind: decision.doubleSpend.kind, firstTransferIdHex: conflicting, secondTransferIdHex: transferIdHex,
+        firstAuthorization, secondAuthorization: authorizationCodec.encode(authorization),
+      }, clock.now_ms())
       await this.deps.revoke([voucherIdHex], 'double spend attempted online')
       return [false, Reason.DoubleSpend]
     }

@@ -185,6 +185,11 @@ export class IngestStore {
     })()
   }
 
+  /** Keeps the proof of a double spend found outside a batch (a conflicting online request); once per pair. */
+  recordDoubleSpend(doubleSpend: DoubleSpendRow, now_ms: number): void {
+    this.statements.insertDoubleSpend.run({ ...doubleSpend, nowMs: now_ms })
+  }
+
   recordOnlinePayment(payment: {
     transferIdHex: string; eui: string; voucherIdHex: string; voucherSeq: number; cumulativeMinor: number
     amountMinor: number; authorization: Uint8Array; nowMs: number

@@ -90,3 +90,34 @@ CREATE TABLE rejected_batches (
   received_at_ms INTEGER NOT NULL
 ) STRICT;
 `
+
+/**
+ * Double spends become flags an operator resolves: each gets an id (the order they were found in,
+ * which pages newest first) and, once resolved, who resolved it, when and why. SQLite cannot add a
+ * primary key to a table, so the table is rebuilt with every row, in the order they were found.
+ */
+export const DOUBLE_SPEND_FLAGS_SQL = `
+CREATE TABLE double_spend_flags (
+  id INTEGER PRIMARY KEY,
+  voucher_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('same_seq', 'cumulative')),
+  first_transfer_id TEXT NOT NULL,
+  second_transfer_id TEXT NOT NULL,
+  first_authorization BLOB NOT NULL,
+  second_authorization BLOB NOT NULL,
+  detected_at_ms INTEGER NOT NULL,
+  resolved_at_ms INTEGER,
+  resolved_by_user_id TEXT REFERENCES users (id),
+  resolution_note TEXT,
+  UNIQUE (first_transfer_id, second_transfer_id),
+  CHECK ((resolved_at_ms IS NULL) = (resolved_by_user_id IS NULL) AND (resolved_at_ms IS NULL) = (resolution_note IS NULL))
+) STRICT;
+INSERT INTO double_spend_flags (voucher_id, kind, first_transfer_id, second_transfer_id, first_authorization,
+  second_authorization, detected_at_ms)
+SELECT voucher_id, kind, first_transfer_id, second_transfer_id, first_authorization, second_authorization, detected_at_ms
+FROM double_spends ORDER BY detected_at_ms, rowid;
+DROP TABLE double_spends;
+ALTER TABLE double_spend_flags RENAME TO double_spends;
+CREATE INDEX double_spends_by_voucher ON double_spends (voucher_id);
+CREATE INDEX double_spends_open ON double_spends (id) WHERE resolved_at_ms IS NULL;
+`

@@ -1,6 +1,7 @@
 // Gateway owners' revenue: the owner-share postings of offline and online payments, summed per owner wallet,
 // gateway, currency and UTC day or month (by when the payment settled), optionally for one owner and one gateway.
 
+import { assert } from '../../protocol/errors'
 import { isEui } from '../../protocol/eui'
 import { LedgerError } from './errors'
 import { isIdentifier } from './ids'
@@ -57,4 +58,67 @@ function revenueQueryProblem(query: OwnerRevenueQuery): string | undefined {
     return `rowsMax is 1..${REVENUE_ROWS_MAX}`
   }
   return undefined
+}
+
+/** Periods a revenue series may span: a year and a day by day (a leap year's days), five years by month. */
+export const REVENUE_PERIODS_MAX: Readonly<Record<RevenuePeriod, number>> = Object.freeze({ day: 366, month: 60 })
+
+/**
+ * The label of every UTC day or month touching [from_ms, to_ms), oldest first, as the rows name them
+ * ('YYYY-MM-DD', 'YYYY-MM'); undefined when there would be more than `count_max` (the loop stops there).
+ */
+export function periodLabels(from_ms: number, to_ms: number, period: RevenuePeriod, count_max: number): string[] | undefined {
+  const labels: string[] = []
+  const start = new Date(from_ms)
+  let cursor_ms = period === 'day'
+    ? Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate())
+    : Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1)
+  while (cursor_ms < to_ms) {
+    if (labels.length === count_max) return undefined
+    const cursor = new Date(cursor_ms)
+    labels.push(cursor.toISOString().slice(0, period === 'day' ? 10 : 7))
+    cursor_ms = period === 'day'
+      ? Date.UTC(cursor.getUTCFullYear(), cursor.getUTCMonth(), cursor.getUTCDate() + 1)
+      : Date.UTC(cursor.getUTCFullYear(), cursor.getUTCMonth() + 1, 1)
+  }
+  return labels
+}
+
+/** One gateway's revenue in one currency, a value per period of its report (zero where it earned nothing). */
+export interface RevenueSeries {
+  readonly gatewayEui: string
+  readonly currency: string
+  /** Aligned with the periods; summed over the owners the gateway had. */
+  readonly revenueMinor: number[]
+  readonly paymentCount: number[]
+  readonly totalMinor: number
+}
+
+/**
+ * The rows as series for a chart: one per gateway and currency (EUI order, then currency), at most
+ * `series_max` of them, every period of `periods` present. Rows of a period outside `periods` are a
+ * caller's mistake and throw.
+ */
+export function revenueSeries(
+  rows: readonly OwnerRevenueRow[], periods: readonly string[], series_max: number,
+): { series: RevenueSeries[]; truncated: boolean } {
+  const index = new Map(periods.map((label, position) => [label, position]))
+  const byKey = new Map<string, { gatewayEui: string; currency: string; revenueMinor: number[]; paymentCount: number[] }>()
+  for (const row of rows) {
+    const position = index.get(row.period)
+    assert(position !== undefined, `revenue row of period ${row.period} outside the periods asked`)
+    const key = `${row.gatewayEui} ${row.currency}`
+    let series = byKey.get(key)
+    if (series === undefined) {
+      series = { gatewayEui: row.gatewayEui, currency: row.currency, revenueMinor: periods.map(() => 0), paymentCount: periods.map(() => 0) }
+      byKey.set(key, series)
+    }
+    series.revenueMinor[position]! += row.revenueMinor
+    series.paymentCount[position]! += row.paymentCount
+  }
+  const all = [...byKey.keys()].sort().map(key => byKey.get(key)!)
+  return {
+    series: all.slice(0, series_max).map(series => ({ ...series, totalMinor: series.revenueMinor.reduce((sum, value) => sum + value, 0) })),
+    truncated: all.length > series_max,
+  }
 }

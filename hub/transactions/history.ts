@@ -44,6 +44,15 @@ export interface GatewayTransaction {
   readonly createdAtMs: number
 }
 
+interface GatewayRow {
+  id: string
+  kind: string
+  currency: string
+  amount_minor: number
+  voucher_id: string | null
+  created_at_ms: number
+}
+
 interface UserRow {
   id: string
   kind: string
@@ -86,12 +95,15 @@ export class TransactionHistory {
       userPage: db.prepare<UserParameters & { limit: number; offset: number }, UserRow>(
         `${USER_HISTORY} ORDER BY created_at_ms DESC, id DESC LIMIT :limit OFFSET :offset`),
       userCount: db.prepare<UserParameters, { count: number }>(`SELECT count(*) AS count FROM (${USER_HISTORY})`),
-      gatewayPage: db.prepare<GatewayParameters & { limit: number; offset: number }, {
-        id: string; kind: string; currency: string; amount_minor: number; voucher_id: string | null; created_at_ms: number
-      }>(
+      gatewayPage: db.prepare<GatewayParameters & { limit: number; offset: number }, GatewayRow>(
         `SELECT id, kind, currency, amount_minor, voucher_id, created_at_ms FROM transfers
          WHERE gateway_eui = :eui AND created_at_ms >= :fromMs AND created_at_ms < :toMs
          ORDER BY created_at_ms DESC, id DESC LIMIT :limit OFFSET :offset`),
+      gatewayChronological: db.prepare<GatewayParameters & { afterMs: number; afterId: string; limit: number }, GatewayRow>(
+        `SELECT id, kind, currency, amount_minor, voucher_id, created_at_ms FROM transfers
+         WHERE gateway_eui = :eui AND created_at_ms >= :fromMs AND created_at_ms < :toMs
+           AND (created_at_ms > :afterMs OR (created_at_ms = :afterMs AND id > :afterId))
+         ORDER BY created_at_ms, id LIMIT :limit`),
       gatewayCount: db.prepare<GatewayParameters, { count: number }>(
         `SELECT count(*) AS count FROM transfers WHERE gateway_eui = :eui AND created_at_ms >= :fromMs AND created_at_ms < :toMs`),
     }
@@ -119,10 +131,31 @@ export class TransactionHistory {
   /** `eui` canonical; newest first. */
   ofGateway(eui: string, from_ms: number, to_ms: number, offset: number, limit: number): { transactions: GatewayTransaction[]; total: number } {
     return {
-      transactions: this.statements.gatewayPage.all({ eui, fromMs: from_ms, toMs: to_ms, limit, offset }).map((row) => ({
-        id: row.id, kind: row.kind, currency: row.currency, amountMinor: row.amount_minor, voucherId: row.voucher_id, createdAtMs: row.created_at_ms,
-      })),
-      total: this.statements.gatewayCount.get({ eui, fromMs: from_ms, toMs: to_ms })!.count,
+      transactions: this.statements.gatewayPage.all({ eui, fromMs: from_ms, toMs: to_ms, limit, offset }).map(gatewayTransaction),
+      total: this.countOfGateway(eui, from_ms, to_ms),
     }
+  }
+
+  /** How many transfers the gateway took in [from_ms, to_ms). */
+  countOfGateway(eui: string, from_ms: number, to_ms: number): number {
+    return this.statements.gatewayCount.get({ eui, fromMs: from_ms, toMs: to_ms })!.count
+  }
+
+  /**
+   * Oldest first, at most `limit`, those after `after` (the last one of the page before; null: from the start).
+   * Keyed on (time, id) rather than an offset, so a page costs the same however deep it is.
+   */
+  ofGatewayChronological(
+    eui: string, from_ms: number, to_ms: number, after: GatewayTransaction | null, limit: number,
+  ): GatewayTransaction[] {
+    return this.statements.gatewayChronological.all({
+      eui, fromMs: from_ms, toMs: to_ms, afterMs: after?.createdAtMs ?? -1, afterId: after?.id ?? '', limit,
+    }).map(gatewayTransaction)
+  }
+}
+
+function gatewayTransaction(row: GatewayRow): GatewayTransaction {
+  return {
+    id: row.id, kind: row.kind, currency: row.currency, amountMinor: row.amount_minor, voucherId: row.voucher_id, createdAtMs: row.created_at_ms,
   }
 }

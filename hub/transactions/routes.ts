@@ -1,11 +1,15 @@
 // Transactions over REST at the seed's paths: POST /transactions pays another wallet online, GET
-// /user/transactions is the caller's history, GET /transactions/{gatewayId}/gateway what one gateway took.
+// /user/transactions is the caller's history, GET /transactions/{gatewayId}/gateway what one gateway took,
+// and /gateway.csv the same as a spreadsheet file.
 
-import type { FastifyPluginAsync } from 'fastify'
+import { Readable } from 'node:stream'
+import type { Clock } from '../../protocol/clock'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { walletAccountId } from '../accounts'
-import type { RouteOptions } from '../http/route-services'
+import type { HubServices, RouteOptions } from '../http/route-services'
+import type { Gateway, GatewayStore } from '../gateways/store'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
@@ -13,13 +17,19 @@ import {
   AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, IDENTIFIER_SCHEMA, MONEY_BODY_LIMIT_BYTES, amountsAsStrings, callerOf,
 } from '../money/wire'
 import { ROLES } from '../http/roles'
-import { TRANSACTION_STATUSES, type GatewayTransaction } from './history'
+import { csvRecord } from './csv'
+import { TRANSACTION_STATUSES, type GatewayTransaction, type TransactionHistory } from './history'
 import { USER_TRANSACTION_SCHEMA, userTransactionReply } from './replies'
 import { HISTORY_QUERY_PROPERTIES, historyWindow_ms, pageSchema, type HistoryQuery } from './schemas'
 import { onlineTransferId } from './ids'
 import { payeeWallet, settleWalletTransfer } from './transfer'
 
 const RANDOM_TRANSFER_ID_BYTES = 32
+/** Rows one CSV export may hold; a window with more is refused (EXPORT_TOO_LARGE) before anything is sent. */
+export const CSV_EXPORT_ROWS_MAX = 100_000
+/** Rows read from the database at a time while a CSV export streams out. */
+const CSV_EXPORT_PAGE_ROWS = 1_000
+const CSV_HEADER = ['transferId', 'createdAt', 'kind', 'currency', 'amountMinor', 'amount', 'voucherId', 'gatewayId', 'gatewayEui', 'gatewayName']
 const REFERENCE_LENGTH_MAX = 200
 interface TransferBody {
   toWalletAddress: string
@@ -127,6 +137,24 @@ const gatewayHistorySchema = {
   },
 } as const
 
+const gatewayCsvSchema = {
+  summary: 'Transactions a gateway processed, as a CSV file, oldest first (its owner, or an operator)',
+  description: `RFC 4180: a header row, CRLF line ends, fields quoted when they need it, UTF-8. Text that a spreadsheet `
+    + 'would run as a formula (starting with = + - or @) gets a leading apostrophe. Without `to` the file ends now. '
+    + `At most ${CSV_EXPORT_ROWS_MAX} rows: a window with more is refused with 400 EXPORT_TOO_LARGE; narrow from and to.`,
+  tags: ['transactions'],
+  security: BEARER_SECURITY,
+  params: {
+    type: 'object', required: ['gatewayId'], additionalProperties: false,
+    properties: { gatewayId: { type: 'string', minLength: 1, maxLength: 64 } },
+  },
+  querystring: {
+    type: 'object', additionalProperties: false,
+    properties: { from: HISTORY_QUERY_PROPERTIES.from, to: HISTORY_QUERY_PROPERTIES.to },
+  },
+  response: { 200: { type: 'string', description: 'text/csv' }, ...errorReplies(400, 401, 403, 404) },
+} as const
+
 function gatewayTransactionReply(transaction: GatewayTransaction): GatewayTransactionReply {
   return {
     id: transaction.id,
@@ -181,15 +209,59 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
 
   app.get<{ Params: { gatewayId: string }; Querystring: HistoryQuery }>('/transactions/:gatewayId/gateway',
     { schema: gatewayHistorySchema, preValidation: [app.authenticate, requireRole('operator', 'owner')] }, async (request) => {
-      const caller = callerOf(request)
-      const gateway = gateways.byId(request.params.gatewayId)
-      if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${request.params.gatewayId}`)
-      if (caller.role !== 'operator' && gateway.ownerUserId !== caller.userId) {
-        throw new HttpError(403, 'FORBIDDEN', `gateway ${request.params.gatewayId} is not one of yours`)
-      }
+      const gateway = gatewayOfCaller(gateways, request, request.params.gatewayId)
       const { page, pageSize } = request.query
       const { fromMs, toMs } = historyWindow_ms(request.query)
       const { transactions, total } = history.ofGateway(gateway.eui, fromMs, toMs, (page - 1) * pageSize, pageSize)
       return { items: transactions.map(gatewayTransactionReply), page, pageSize, total }
     })
+  gatewayCsvRoute(app, context.clock, services)
+}
+
+/** The gateway, if the caller may see what it took: an operator any, an owner their own. */
+function gatewayOfCaller(gateways: GatewayStore, request: FastifyRequest, gatewayId: string): Gateway {
+  const caller = callerOf(request)
+  const gateway = gateways.byId(gatewayId)
+  if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
+  if (caller.role !== 'operator' && gateway.ownerUserId !== caller.userId) {
+    throw new HttpError(403, 'FORBIDDEN', `gateway ${gatewayId} is not one of yours`)
+  }
+  return gateway
+}
+
+/** GET /transactions/{gatewayId}/gateway.csv: counted first, against the cap, then streamed a page at a time. */
+function gatewayCsvRoute(app: FastifyInstance, clock: Pick<Clock, 'now_ms'>, { history, gateways }: HubServices): void {
+  app.get<{ Params: { gatewayId: string }; Querystring: { from?: string; to?: string } }>('/transactions/:gatewayId/gateway.csv',
+    { schema: gatewayCsvSchema, preValidation: [app.authenticate, requireRole('operator', 'owner')] }, async (request, reply) => {
+      const gateway = gatewayOfCaller(gateways, request, request.params.gatewayId)
+      const window = historyWindow_ms({ from: request.query.from, to: request.query.to ?? new Date(clock.now_ms() + 1).toISOString() })
+      const count = history.countOfGateway(gateway.eui, window.fromMs, window.toMs)
+      if (count > CSV_EXPORT_ROWS_MAX) {
+        throw new HttpError(400, 'EXPORT_TOO_LARGE',
+          `gateway ${gateway.id} took ${count} transactions in this window; an export holds at most ${CSV_EXPORT_ROWS_MAX}: narrow from and to`)
+      }
+      const filename = `payall-${gateway.id.replace(/[^A-Za-z0-9._-]/g, '_')}-transactions.csv`
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${filename}"`)
+        .header('cache-control', 'no-store')
+        .send(Readable.from(csvLines(history, gateway, window)))
+    })
+}
+
+/** The header, then the rows a page at a time: each page is read when the client has taken the one before. */
+function* csvLines(history: TransactionHistory, gateway: Gateway, window: { fromMs: number; toMs: number }): Generator<string> {
+  yield csvRecord(CSV_HEADER)
+  let last: GatewayTransaction | null = null
+  for (let written = 0; written < CSV_EXPORT_ROWS_MAX;) {
+    const page = history.ofGatewayChronological(
+      gateway.eui, window.fromMs, window.toMs, last, Math.min(CSV_EXPORT_PAGE_ROWS, CSV_EXPORT_ROWS_MAX - written))
+    if (page.length === 0) return
+    yield page.map(transaction => csvRecord([
+      transaction.id, new Date(transaction.createdAtMs).toISOString(), transaction.kind, transaction.currency, transaction.amountMinor,
+      formatAmount(transaction.amountMinor, transaction.currency), transaction.voucherId, gateway.id, gateway.eui, gateway.name,
+    ])).join('')
+    written += page.length
+    last = page.at(-1)!
+  }
 }

@@ -1,11 +1,11 @@
 // The phone's routes of the mobile API (seed paths under /api/auth/device): bind a device and
 // its Ed25519 key, list and unbind devices, and ask for an offline allowance (a voucher).
 
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { requireAcceptablePublicKey } from '../../protocol/signature/public-key'
-import type { RouteOptions } from '../http/route-services'
+import type { HubServices, RouteOptions } from '../http/route-services'
 import type { AccessClaims } from '../http/auth'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
@@ -13,6 +13,8 @@ import { printableLine } from '../http/text'
 import { BEARER_SECURITY } from '../money/wire'
 import { DEVICES_PER_USER_MAX, type Device, type DeviceStore } from './device-store'
 import { MOBILE_ACCOUNTS_SCHEMA, mobileAccountsOf } from '../mobile/accounts'
+import { VOUCHER_REPLY_SCHEMA, voucherReply, type VoucherReply } from './replies'
+import { VOUCHERS_LISTED_MAX } from './vouchers'
 
 const DEVICE_REPLY = {
   type: 'object',
@@ -124,6 +126,35 @@ const voucherSchema = {
   },
 } as const
 
+const vouchersSchema = {
+  summary: 'The caller’s vouchers on every device, newest first, with what the hub has settled against each',
+  description: `At most the newest ${VOUCHERS_LISTED_MAX}. spentMinor is what gateways have synced and the hub settled: `
+    + 'offline spends not yet synced are not in it, so a phone may have spent more.',
+  tags: ['devices'],
+  security: BEARER_SECURITY,
+  response: {
+    200: {
+      type: 'object', required: ['vouchers'], additionalProperties: false,
+      properties: { vouchers: { type: 'array', maxItems: VOUCHERS_LISTED_MAX, items: VOUCHER_REPLY_SCHEMA } },
+    },
+    ...errorReplies(401, 403),
+  },
+} as const
+
+const revokeSchema = {
+  summary: 'Revoke one of the caller’s open vouchers: every gateway is told, and refuses it from then on',
+  description: 'As unbinding its device would: a revocation delta goes to every gateway. Its hold still pays what gateways '
+    + 'took before the revocation and is given back at the upload deadline, as for any voucher. A voucher revoked or '
+    + 'expired already: 409 VOUCHER_NOT_OPEN, nothing changes. Revocations count towards the rate that holds back new vouchers.',
+  tags: ['devices'],
+  security: BEARER_SECURITY,
+  params: {
+    type: 'object', required: ['id'], additionalProperties: false,
+    properties: { id: { type: 'string', pattern: '^[0-9a-f]{32}$', description: 'the voucher id' } },
+  },
+  response: { 200: VOUCHER_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404, 409) },
+} as const
+
 /** The caller's device bound under `imei`. */
 function ownDevice(devices: DeviceStore, request: { user: AccessClaims }, imei: string): Device {
   const device = devices.boundByImei(imei)
@@ -139,6 +170,7 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
   const { devices, vouchers, revocations } = services
   const customer = [app.authenticate, requireRole('customer')]
   const { links } = services
+  customerVoucherRoutes(app, services)
 
   app.post<{ Body: { imei: string; publicKey: string; model?: string; brand?: string } }>('/api/auth/device/binding', {
     preValidation: customer,
@@ -201,5 +233,28 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
       uploadDeadlineAt: new Date(issued.uploadDeadlineAtMs).toISOString(),
       hubPublicKey: toBase64(context.hubKeys.publicKey),
     })
+  })
+}
+
+/** A customer's vouchers: listed with what is left of each, and revoked one by one. */
+function customerVoucherRoutes(app: FastifyInstance, { vouchers, revocations }: HubServices): void {
+  const customer = [app.authenticate, requireRole('customer')]
+
+  app.get<{ Reply: { vouchers: VoucherReply[] } }>('/api/auth/device/vouchers', { preValidation: customer, schema: vouchersSchema },
+    async request => ({ vouchers: (await vouchers.ofCustomer(request.user.sub)).map(voucherReply) }))
+
+  app.post<{ Params: { id: string }; Reply: VoucherReply }>('/api/auth/device/vouchers/:id/revoke', {
+    preValidation: customer,
+    schema: revokeSchema,
+  }, async request => {
+    const { id } = request.params
+    const voucher = await vouchers.oneOfCustomer(id, request.user.sub)
+    // Someone else's voucher answers as a missing one: voucher ids are not to be probed.
+    if (voucher === undefined) throw new HttpError(404, 'NOT_FOUND', `you have no voucher ${id}`)
+    if (voucher.status === 'revoked' || voucher.status === 'expired') {
+      throw new HttpError(409, 'VOUCHER_NOT_OPEN', `voucher ${id} is ${voucher.status} already`)
+    }
+    await revocations.revoke([id], 'revoked by its customer')
+    return voucherReply((await vouchers.oneOfCustomer(id, request.user.sub))!)
   })
 }

@@ -17,6 +17,45 @@ import { DEFAULT_VOUCHER_POLICY, judgeIssuance, type IssuanceCounts, type Vouche
 
 /** Holds released per sweep: bounded so one sweep is one short transaction burst. */
 const RELEASES_PER_SWEEP_MAX = 500
+/** A customer's vouchers listed at once, newest first; older ones are not listed. */
+export const VOUCHERS_LISTED_MAX = 100
+
+export const VOUCHER_STATUSES = ['open', 'revoked', 'expired', 'used'] as const
+/** open: gateways take it; revoked; expired; used: the hub has settled its whole limit. Checked in the order revoked, used, expired. */
+export type VoucherStatus = (typeof VOUCHER_STATUSES)[number]
+
+/** A voucher as its customer sees it, with what the hub has settled against it so far. */
+export interface VoucherView {
+  readonly id: string
+  readonly deviceId: string
+  readonly imei: string
+  readonly currency: string
+  readonly limitMinor: number
+  /** Settled by the hub against the voucher, from its hold or beyond it; offline spends not yet synced are not in it. */
+  readonly spentMinor: number
+  readonly status: VoucherStatus
+  readonly issuedAtMs: number
+  readonly expiresAtMs: number
+  readonly revokedAtMs: number | null
+}
+
+interface VoucherViewRow {
+  voucher_id: string
+  device_id: string
+  imei: string
+  currency: string
+  limit_minor: number
+  issued_at_ms: number
+  expires_at_ms: number
+  revoked_at_ms: number | null
+}
+
+/** The status a voucher shows, from what the hub knows at `now_ms`. */
+export function voucherStatus(voucher: Omit<VoucherView, 'status'>, now_ms: number): VoucherStatus {
+  if (voucher.revokedAtMs !== null) return 'revoked'
+  if (voucher.spentMinor >= voucher.limitMinor) return 'used'
+  return voucher.expiresAtMs <= now_ms ? 'expired' : 'open'
+}
 
 export interface IssuedVoucher {
   voucher: Voucher
@@ -58,6 +97,14 @@ export class VoucherService {
         `SELECT (SELECT count(*) FROM vouchers WHERE expires_at_ms > ?)
               + (SELECT count(*) FROM vouchers WHERE listed_serial IS NOT NULL AND unlisted_serial IS NULL AND expires_at_ms <= ?)
            AS count`),
+      // The devices table is this folder's too (device-store.ts): a voucher names the IMEI its phone had.
+      ofCustomer: db.prepare<[string, number], VoucherViewRow>(
+        `SELECT v.voucher_id, v.device_id, d.imei, v.currency, v.limit_minor, v.issued_at_ms, v.expires_at_ms, v.revoked_at_ms
+         FROM vouchers v JOIN devices d ON d.id = v.device_id
+         WHERE v.user_id = ? ORDER BY v.issued_at_ms DESC, v.voucher_id DESC LIMIT ?`),
+      oneOfCustomer: db.prepare<[string, string], VoucherViewRow>(
+        `SELECT v.voucher_id, v.device_id, d.imei, v.currency, v.limit_minor, v.issued_at_ms, v.expires_at_ms, v.revoked_at_ms
+         FROM vouchers v JOIN devices d ON d.id = v.device_id WHERE v.voucher_id = ? AND v.user_id = ?`),
       due: db.prepare<[number, number], { voucher_id: string }>(
         `SELECT v.voucher_id FROM vouchers v JOIN voucher_holds h ON h.voucher_id = v.voucher_id
          WHERE v.upload_deadline_at_ms < ? AND h.status <> 'released' ORDER BY v.upload_deadline_at_ms LIMIT ?`),
@@ -129,6 +176,29 @@ export class VoucherService {
   /** Vouchers of a device that gateways may still accept (to revoke when it is unbound). */
   openVouchers(deviceId: string): string[] {
     return this.statements.openForDevice.all(deviceId, this.clock.now_ms()).map(row => row.voucher_id)
+  }
+
+  /** The customer's vouchers, newest first, at most VOUCHERS_LISTED_MAX, on every device they ever bound. */
+  async ofCustomer(userId: string): Promise<VoucherView[]> {
+    const rows = this.statements.ofCustomer.all(userId, VOUCHERS_LISTED_MAX)
+    return Promise.all(rows.map(row => this.view(row)))
+  }
+
+  /** One voucher of the customer's; undefined when there is none of that id, or it is someone else's. */
+  async oneOfCustomer(voucherIdHex: string, userId: string): Promise<VoucherView | undefined> {
+    const row = this.statements.oneOfCustomer.get(voucherIdHex, userId)
+    return row === undefined ? undefined : this.view(row)
+  }
+
+  private async view(row: VoucherViewRow): Promise<VoucherView> {
+    const hold = await this.ledger.hold(row.voucher_id)
+    // No hold: the hub crashed between writing the voucher and placing its hold; nobody received that voucher.
+    const spent_minor = hold === undefined ? 0 : hold.settledMinor + hold.excessMinor
+    const view = {
+      id: row.voucher_id, deviceId: row.device_id, imei: row.imei, currency: row.currency, limitMinor: row.limit_minor,
+      spentMinor: spent_minor, issuedAtMs: row.issued_at_ms, expiresAtMs: row.expires_at_ms, revokedAtMs: row.revoked_at_ms,
+    }
+    return { ...view, status: voucherStatus(view, this.clock.now_ms()) }
   }
 
   /** Releases the holds whose upload deadline has passed; returns how many were released. */

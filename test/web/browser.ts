@@ -158,7 +158,7 @@ export async function checkAxe(t: Assert, page: Page, what: string): Promise<voi
 }
 
 export const DESKTOP = { width: 1280, height: 800 }
-export const PHONE = { width: 360, height: 740 }
+const PHONE = { width: 360, height: 740 }
 
 /** Where the screenshots of this test file go: PAYALL_SCREENSHOTS, or a fresh temporary folder. */
 export class Screenshots {
@@ -221,12 +221,19 @@ export function focusState(page: Page): Promise<FocusState> {
   })
 }
 
-/** Presses Tab until `isTarget` holds for the focused element; at most `presses_max` presses. */
-export async function tabTo(page: Page, isTarget: (focus: FocusState) => boolean, presses_max = 20): Promise<FocusState> {
+/**
+ * Presses Tab (Shift+Tab when `backwards`) until `isTarget` holds for the focused element, at most
+ * `presses_max` times; returns every element the focus stopped on, the target last.
+ */
+export async function tabTo(
+  page: Page, isTarget: (focus: FocusState) => boolean, { backwards = false, presses_max = 30 } = {},
+): Promise<FocusState[]> {
+  const stops: FocusState[] = []
   for (let presses = 0; presses < presses_max; presses++) {
-    await page.keyboard.press('Tab')
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab')
     const focus = await focusState(page)
-    if (isTarget(focus)) return focus
+    stops.push(focus)
+    if (isTarget(focus)) return stops
   }
-  throw new Error(`nothing the test looked for took the focus within ${presses_max} presses of Tab`)
+  throw new Error(`nothing the test looked for took the focus within ${presses_max} presses: ${JSON.stringify(stops)}`)
 }

@@ -1,7 +1,40 @@
 // The world the dashboard's browser tests run in: a real hub in this process (HTTP and the embedded
-// MQTT broker on free loopback ports, SQLite in the test's folder), seeded the way a deployment is.
+// MQTT broker on free loopback ports, SQLite in the test's folder), seeded the way a deployment is,
+// and Debian's Chromium driving the pages in English and in French.
+//
+// A page test reads like this (one hub and one browser per test file, both started before its
+// first test and stopped after its last):
+//
+//   import t from 'tap'
+//   import { webSuite } from './world'
+//
+//   const web = webSuite(t, { payments: 2 })
+//
+//   web.test('the owner sees a payment arrive without a reload', async ({ page, text, world, signIn, look }) => {
+//     await signIn(world.owner)                          // through the sign-in form, in this run's language
+//     await page.getByRole('heading', { level: 1, name: text.nav.ownerGateways }).waitFor()
+//     await look('owner-gateways')                       // axe, then owner-gateways-<lang>.png and -phone.png
+//     const payment = await world.pay({ gateway: 1 })    // a phone taps a terminal; resolves once the hub settled it
+//     await page.getByRole('cell', { name: formatted(payment) }).waitFor()
+//   })
+//
+// `web.test(name, body)` runs `body` once per language, as `name (en)` and `name (fr)`, each in a
+// fresh browser context whose browser language is that one (`{ langs: ['en'] }` for one run). Take
+// every label from `text` (the dashboard's own dictionary, web/src/i18n) and find elements by role
+// and accessible name, never by CSS class, so one test checks both languages. After the body, the
+// test fails on any console error or warning, page error, CSP violation, failed request or HTTP
+// status of 400 or more that the body did not declare with `guard.expect({ status, method, path })`.
+//
+// What the world holds (World below): the operator, the owner of two gateways whose simulated
+// terminals are connected over MQTT, two customers with a wallet, a phone and a voucher (the second
+// one's name carries markup the pages must show as text), every password known; `world.pay()` makes
+// the fleet take one more payment, `world.api(person)` is the REST API as that person.
 
 import { join } from 'node:path'
+import type { Test } from 'tap'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { en } from '../../web/src/i18n/en'
+import { fr } from '../../web/src/i18n/fr'
 import { toHex } from '../../protocol/bytes'
 import { formatAmount } from '../../protocol/money'
 import { startHub, type RunningHub } from '../../hub/server'
@@ -12,16 +45,17 @@ import { SeededRandom } from '../../simulator/fleet/seeded-random'
 import { payAndSettle, type SimulatedTerminal } from '../../simulator/fleet/terminal'
 import { addUser } from '../hub/http/fixtures'
 import { hubConfig, OPERATOR } from '../hub/e2e/running-hub'
+import { checkAxe, CHROMIUM, ContextGuard, DESKTOP, launchChromium, Screenshots } from './browser'
 
 /** Someone who signs in: the tests know every password. */
-export interface Person {
+interface Person {
   readonly id: string
   readonly email: string
   readonly password: string
   readonly fullName: string
 }
 
-export interface Gateway {
+interface Gateway {
   /** The hub's id of the gateway (what its REST paths take). */
   readonly id: string
   readonly eui: string
@@ -29,14 +63,14 @@ export interface Gateway {
   readonly terminal: SimulatedTerminal
 }
 
-export interface Customer extends Person {
+interface Customer extends Person {
   /** The wallet's account id, its phone and its voucher. */
   readonly wallet: string
   readonly simulated: SimulatedCustomer
 }
 
 /** A payment the hub has settled. */
-export interface SettledPayment {
+interface SettledPayment {
   /** The transfer id, in hex as the hub's replies give it. */
   readonly transferId: string
   readonly gatewayId: string
@@ -194,4 +228,98 @@ export async function startWorld(dir: string, options: WorldOptions = {}): Promi
     await stop()
     throw error
   }
+}
+
+export type Lang = 'en' | 'fr'
+export type Messages = typeof en
+/** The dashboard's own strings: a test finds what a user reads in the language of its run. */
+export const DICTIONARIES: Readonly<Record<Lang, Messages>> = { en, fr }
+export const LANGS: readonly Lang[] = ['en', 'fr']
+/** The browser's language per run: the dashboard starts in it when no choice is remembered. */
+const LOCALES: Readonly<Record<Lang, string>> = { en: 'en-GB', fr: 'fr-FR' }
+
+/** What a page test's body is handed: its page in a fresh context, in one language. */
+interface PageRun {
+  readonly t: Test
+  readonly world: World
+  readonly lang: Lang
+  readonly text: Messages
+  readonly context: BrowserContext
+  readonly page: Page
+  readonly guard: ContextGuard
+  /** Through the sign-in form; resolves once the signed-in frame (its main navigation) shows. */
+  signIn(person: Pick<Person, 'email' | 'password'>): Promise<void>
+  /** With the header's button; resolves once the sign-in page shows. */
+  signOut(): Promise<void>
+  /** The page as it is now: axe finds no serious or critical violation; `<name>-<lang>.png` and `-phone.png` written. */
+  look(name: string): Promise<void>
+}
+
+export interface WebSuite {
+  /** `body` once per language (or per `langs`), each as its own subtest. */
+  test(name: string, body: (run: PageRun) => Promise<void>): void
+  test(name: string, options: { langs?: readonly Lang[] }, body: (run: PageRun) => Promise<void>): void
+  /** The world, once the suite has started (inside a test). */
+  readonly world: World
+}
+
+/** One world and one Chromium for the test file `t`, started before its first test, stopped after its last. */
+export function webSuite(t: Test, options: WorldOptions = {}): WebSuite {
+  let world: World | undefined
+  let browser: Browser | undefined
+  let screenshots: Screenshots | undefined
+  t.before(async () => {
+    if (CHROMIUM.skip !== false) return
+    world = await startWorld(t.testdir(), options)
+    browser = await launchChromium()
+  })
+  t.teardown(async () => {
+    await browser?.close()
+    await world?.stop()
+  })
+
+  const run = async (tt: Test, lang: Lang, body: (run: PageRun) => Promise<void>): Promise<void> => {
+    const context = await browser!.newContext({ baseURL: world!.url, locale: LOCALES[lang], viewport: DESKTOP })
+    tt.teardown(() => context.close())
+    const guard = await ContextGuard.watch(context, world!.url)
+    const page = await context.newPage()
+    const text = DICTIONARIES[lang]
+    await body({
+      t: tt, world: world!, lang, text, context, page, guard,
+      signIn: person => signInThroughForm(page, text, person),
+      async signOut() {
+        await page.getByRole('button', { name: text.app.signOut }).click()
+        await page.getByRole('heading', { level: 1, name: text.signIn.title }).waitFor()
+      },
+      async look(name) {
+        await checkAxe(tt, page, `${name} (${lang})`)
+        screenshots ??= Screenshots.forRun()
+        await screenshots.take(tt, page, name, lang)
+      },
+    })
+    guard.check(tt)
+  }
+
+  function test(name: string, ...rest: [(run: PageRun) => Promise<void>] | [{ langs?: readonly Lang[] }, (run: PageRun) => Promise<void>]): void {
+    const [testOptions, body] = rest.length === 1 ? [{}, rest[0]] : rest
+    for (const lang of testOptions.langs ?? LANGS) {
+      t.test(`${name} (${lang})`, { skip: CHROMIUM.skip }, tt => run(tt, lang, body))
+    }
+  }
+
+  return {
+    test,
+    get world() {
+      if (world === undefined) throw new Error('the web suite has not started: use its world inside a test')
+      return world
+    },
+  }
+}
+
+async function signInThroughForm(page: Page, text: Messages, person: Pick<Person, 'email' | 'password'>): Promise<void> {
+  await page.goto('/#/sign-in')
+  await page.getByLabel(text.signIn.identifier).fill(person.email)
+  await page.getByLabel(text.signIn.password, { exact: true }).fill(person.password)
+  await page.getByRole('button', { name: text.signIn.submit }).click()
+  await page.getByRole('navigation', { name: text.app.mainNavigation }).waitFor()
 }

@@ -138,6 +138,11 @@ export async function signIn(identifier: string, password: string): Promise<User
   return session.user
 }
 
+/** The hub has ended every session of the user (a password change): forget this one without asking it to. */
+export function forgetSession(): void {
+  setSession(null, null)
+}
+
 export async function signOut(): Promise<void> {
   try {
     if (accessToken !== null) {

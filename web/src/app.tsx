@@ -28,7 +28,12 @@ function homeOf(user: User): string {
 
 function useUser(): User | null {
   const [user, setUser] = useState(signedInUser())
-  useEffect(() => onSessionChange(setUser), [])
+  useEffect(() => {
+    const stop = onSessionChange(setUser)
+    // A session that changed between the render and this effect (a refresh in flight) was not heard.
+    setUser(signedInUser())
+    return stop
+  }, [])
   return user
 }
 
@@ -44,13 +49,19 @@ function LanguagePicker() {
   )
 }
 
+/** The navigation entry the path is under: the longest one that is the path or a prefix of it (`/ops` is not current on `/ops/orders`). */
+function currentNavPath(path: string): string | undefined {
+  let best: string | undefined
+  for (const route of ROUTES) {
+    if (route.nav === undefined || !(path === route.path || path.startsWith(`${route.path}/`))) continue
+    if (best === undefined || route.path.length > best.length) best = route.path
+  }
+  return best
+}
+
 function Navigation({ user, path }: { user: User; path: string }) {
   const t = useT()
-  // The page's own entry, or the one it lies under (/owner/gateways/x under /owner): the longest that matches,
-  // so /owner/shop is not also under /owner.
-  const current = ROUTES.filter((route) => route.nav !== undefined && user.roles.includes(route.role))
-    .filter((route) => path === route.path || path.startsWith(`${route.path}/`))
-    .sort((a, b) => b.path.length - a.path.length)[0]
+  const current = currentNavPath(path)
   return (
     <nav aria-label={t.app.mainNavigation} class="nav">
       {ROLE_ORDER.filter((role) => user.roles.includes(role)).map((role) => (
@@ -59,7 +70,7 @@ function Navigation({ user, path }: { user: User; path: string }) {
           <ul>
             {ROUTES.filter((route) => route.role === role && route.nav !== undefined).map((route) => (
               <li key={route.path}>
-                <a href={`#${route.path}`} aria-current={route === current ? 'page' : undefined}>{t.nav[route.nav!]}</a>
+                <a href={`#${route.path}`} aria-current={route.path === current ? 'page' : undefined}>{t.nav[route.nav!]}</a>
               </li>
             ))}
           </ul>
@@ -113,7 +124,10 @@ function SignedIn({ user, path }: { user: User; path: string }) {
   for (const route of ROUTES) {
     const params = match(route.path, path)
     if (params !== null && user.roles.includes(route.role)) {
-      view = route.view(params)
+      // A component of its own (not called inline), keyed by the path: each page keeps its own hooks and
+      // starts afresh when the path changes.
+      const View = route.view
+      view = <View key={path} {...params} />
       break
     }
   }

@@ -134,6 +134,8 @@ export function useLiveStatus(): boolean {
   const [state, setState] = useState(connected)
   useEffect(() => {
     statusListeners.add(setState)
+    // A stream that connected or dropped between the render and this effect was not heard.
+    setState(connected)
     return () => void statusListeners.delete(setState)
   }, [])
   return state

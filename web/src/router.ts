@@ -17,6 +17,8 @@ export function usePath(): string {
   useEffect(() => {
     const changed = () => setPath(currentPath())
     addEventListener('hashchange', changed)
+    // A navigation made before this effect ran (the first render's redirect home) fired its event unheard.
+    changed()
     return () => removeEventListener('hashchange', changed)
   }, [])
   return path

@@ -39,7 +39,7 @@ async function anchoredProof(t: Test) {
   await service.tick()
   const lookup = new ProofService(w.store).lookup(ids[11]!)
   if (lookup.kind !== 'proof') throw new Error('no proof')
-  const reply = proofReply(lookup.proof, w.context.hubKeys.publicKey)
+  const reply = proofReply(lookup.proof, { hubPublicKey: w.context.hubKeys.publicKey, explorerUrl: undefined })
   const write = (proof: ProofReply): string => {
     const path = join(t.testdir(), 'proof.json')
     writeFileSync(path, JSON.stringify(proof))

@@ -8,12 +8,13 @@ import { buildApp } from '../../../hub/app'
 import { sealedBatchMessage } from '../../../hub/anchor/batch'
 import type { ProofReply } from '../../../hub/anchor/replies'
 import { createAnchorService } from '../../../hub/anchor/service'
+import { AnchorStore } from '../../../hub/anchor/store'
 import { anchorSettings } from '../../../hub/anchor/settings'
 import type { Role } from '../../../hub/http/roles'
 import { addUser, errorOf } from '../http/fixtures'
 import { ingestWorld } from '../ingest/world'
 
-async function paymentWorld(t: Test) {
+async function paymentWorld(t: Test, options: { explorerUrl?: string } = {}) {
   const w = await ingestWorld(t, { seed: 'anchor-routes' })
   const gateway = await w.addGateway('00000000000000C1')
   const customer = await w.addCustomer(100_000, 30_000)
@@ -22,7 +23,7 @@ async function paymentWorld(t: Test) {
   await w.ingest.ingest(gateway.eui, gateway.batch())
   const paymentId = toHex(transferIdOf(gateway.records[0]!.authorization))
   const operatorId = await addUser(w.context, { email: 'operator@example.com', passwordHash: 'x', role: 'operator' })
-  const app = await buildApp(w.context)
+  const app = await buildApp({ ...w.context, config: { ...w.context.config, explorerUrl: options.explorerUrl } })
   t.teardown(() => app.close())
   await app.ready()
   const tokenOf = (userId: string, role: Role) => app.issueAccessToken({ sub: userId, role }).token
@@ -104,6 +105,25 @@ t.test('the operator pages through the batches, newest first; one batch is open 
   t.match(one.json(), { batchId: 1, status: 'sealed', chainId: null, contract: null, txHash: null, blockNumber: null })
   t.equal((await world.get('/anchors/999', world.customer)).statusCode, 404)
   t.equal((await world.get('/anchors/1')).statusCode, 401)
+})
+
+t.test('with --explorer-url a batch with a transaction links it on the explorer, in the list, alone and in a proof; else null', async t => {
+  const txHash = `0x${'5e'.repeat(32)}`
+  const target = { chainId: 1, contractAddress: `0x${'c0'.repeat(20)}`, senderAddress: `0x${'5d'.repeat(20)}` }
+  const world = await paymentWorld(t, { explorerUrl: 'https://etherscan.io' })
+  await world.seal()
+  t.equal((await world.get('/anchors/1', world.operator)).json().explorerTxUrl, null, 'sealed, no transaction yet: nothing to link')
+  new AnchorStore(world.w.context.db).markSent(1, target, { txHash, txNonce: 0, sentAtMs: 0 })
+  const link = `https://etherscan.io/tx/${txHash}`
+  t.equal((await world.get('/anchors/1', world.customer)).json().explorerTxUrl, link)
+  t.equal((await world.get('/anchors', world.operator)).json().items[0].explorerTxUrl, link)
+  t.equal((await world.get(`/transactions/${world.paymentId}/proof`, world.customer)).json().batch.explorerTxUrl, link)
+
+  const without = await paymentWorld(t)
+  await without.seal()
+  new AnchorStore(without.w.context.db).markSent(1, target, { txHash, txNonce: 0, sentAtMs: 0 })
+  const one = (await without.get('/anchors/1', without.operator)).json()
+  t.same([one.txHash, one.explorerTxUrl], [txHash, null], 'no explorer configured: the hash alone')
 })
 
 t.test('the OpenAPI document describes the anchoring routes with their bearer auth', async t => {

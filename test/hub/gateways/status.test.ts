@@ -1,4 +1,5 @@
 import t from 'tap'
+import { MINUTE_MS } from '../../../protocol/clock'
 import { errorOf } from '../http/fixtures'
 import { EUI, addGateway, assignedGateway, gatewayHub, provisionedGateway } from './fixtures'
 
@@ -32,6 +33,12 @@ t.test('status reports the chain position, the open gaps and the forks the hub f
     ],
     openGapCount: 2,
     forkCount: 1,
+    lastSyncAtMs: hub.clock.now_ms(),
+    unsyncedOfflineMinor: null,
+    unsyncedOffline: null,
+    unsyncedOfflineCurrency: null,
+    unsyncedOfflineReportedAtMs: null,
+    chainGaps: 2,
   })
 })
 
@@ -81,4 +88,40 @@ t.test("an owner's gateway list holds their gateways only, retired ones included
   t.same(theirs.json(), { items: [], page: 1, pageSize: 20, total: 0 })
   t.equal((await hub.app.inject({ method: 'GET', url: '/owner/gateways', headers: hub.operator.headers })).statusCode, 403)
   t.equal((await hub.app.inject({ method: 'GET', url: '/owner/gateways' })).statusCode, 401)
+})
+
+t.test('status and the owner’s list say when a gateway last synced, what its last LoRa report held unsynced, and its open gaps', async (t) => {
+  const hub = await gatewayHub(t)
+  const { id } = await provisionedGateway(hub)
+  const db = hub.context.db
+  const syncedAt_ms = hub.clock.now_ms()
+  db.prepare(`INSERT INTO gateway_chains (eui, contiguous_seq, contiguous_hash, highest_seq, head, updated_at_ms)
+    VALUES (?, 41, ?, 44, NULL, ?)`).run(EUI, Buffer.alloc(32), syncedAt_ms)
+  db.prepare('INSERT INTO chain_gaps (eui, from_seq, to_seq, detected_at_ms) VALUES (?, 42, 43, 0)').run(EUI)
+  const report = db.prepare(`INSERT INTO lora_reports (eui, f_cnt, gateway_seq, unsynced_count, unsynced_amount_minor, currency, head_prefix,
+    frame_time_s, received_at_ms, check_state) VALUES (?, ?, ?, ?, ?, 'XOF', ?, 0, ?, 'pending')`)
+  hub.clock.advance(MINUTE_MS)
+  report.run(EUI, 1, 44, 2, 3_000, Buffer.alloc(16), hub.clock.now_ms() - 1)
+  report.run(EUI, 2, 46, 5, 7_000, Buffer.alloc(16), hub.clock.now_ms())
+  const expected = {
+    lastSyncAtMs: syncedAt_ms, unsyncedOfflineMinor: 7_000, unsyncedOffline: '7000', unsyncedOfflineCurrency: 'XOF',
+    unsyncedOfflineReportedAtMs: hub.clock.now_ms(), chainGaps: 1,
+  }
+  const status = async () => (await hub.app.inject({ method: 'GET', url: `/gateways/${id}/status`, headers: hub.owner.headers })).json()
+  const listed = async () => (await hub.app.inject({ method: 'GET', url: '/owner/gateways', headers: hub.owner.headers })).json().items[0]
+  t.match(await status(), expected, 'the last report’s amount while its records have not all come over IP')
+  t.match(await listed(), { id, ...expected }, 'the owner’s list says the same')
+
+  db.prepare('UPDATE gateway_chains SET contiguous_seq = 46, highest_seq = 46, updated_at_ms = ? WHERE eui = ?').run(hub.clock.now_ms(), EUI)
+  db.prepare('UPDATE chain_gaps SET resolved_at_ms = ? WHERE eui = ?').run(hub.clock.now_ms(), EUI)
+  const caughtUp = { ...expected, lastSyncAtMs: hub.clock.now_ms(), unsyncedOfflineMinor: 0, unsyncedOffline: '0', chainGaps: 0 }
+  t.match(await status(), caughtUp, 'once they have, nothing it counted is unsynced')
+  t.match(await listed(), caughtUp)
+
+  const fresh = await assignedGateway(hub, { eui: '0000000000000001' })
+  const none = (await hub.app.inject({ method: 'GET', url: `/gateways/${fresh.id}/status`, headers: hub.owner.headers })).json()
+  t.match(none, {
+    lastSyncAtMs: null, unsyncedOfflineMinor: null, unsyncedOffline: null, unsyncedOfflineCurrency: null, unsyncedOfflineReportedAtMs: null,
+    chainGaps: 0,
+  }, 'no upload and no LoRa report yet')
 })

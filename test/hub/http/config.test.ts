@@ -37,6 +37,7 @@ t.test('defaults apply when neither flags nor environment say anything', async (
     anchorBatchAge_ms: 60000,
     anchorConfirmations: 1,
     anchorMaxFeeGwei: 200,
+    explorerUrl: undefined,
     loraMqttUrl: undefined,
     loraFormat: 'chirpstack',
     loraApplication: undefined,
@@ -78,6 +79,7 @@ t.test('every flag and its environment variable give the same configuration', as
     ['cors-origin', 'PAYALL_CORS_ORIGIN', 'https://shop.example, http://localhost:5173'],
     ['chain-rpc', 'PAYALL_CHAIN_RPC', 'http://127.0.0.1:8545'],
     ['anchor-address', 'PAYALL_ANCHOR_ADDRESS', `0x${'ab'.repeat(20)}`],
+    ['explorer-url', 'PAYALL_EXPLORER_URL', 'https://sepolia.etherscan.io'],
     ['lora-mqtt-url', 'PAYALL_LORA_MQTT_URL', 'mqtts://eu1.cloud.thethings.network:8883'],
     ['lora-format', 'PAYALL_LORA_FORMAT', 'tts'],
     ['lora-application', 'PAYALL_LORA_APPLICATION', 'payall@ttn'],
@@ -178,6 +180,12 @@ t.test('a bad value names the variable or flag it came from', async (t) => {
     [{ PAYALL_TRUST_PROXY: '10.0.0.0/33' }, 'PAYALL_TRUST_PROXY'],
     [{ PAYALL_TRUST_PROXY: '10.0.0.0/8/8' }, 'PAYALL_TRUST_PROXY'],
     [{ PAYALL_TRUST_PROXY: ' , ' }, 'PAYALL_TRUST_PROXY'],
+    [{ ...CHAIN, PAYALL_EXPLORER_URL: 'ftp://etherscan.io' }, 'PAYALL_EXPLORER_URL'],
+    [{ ...CHAIN, PAYALL_EXPLORER_URL: 'etherscan.io' }, 'PAYALL_EXPLORER_URL'],
+    [{ ...CHAIN, PAYALL_EXPLORER_URL: 'https://etherscan.io/?chain=1' }, 'PAYALL_EXPLORER_URL'],
+    [{ ...CHAIN, PAYALL_EXPLORER_URL: 'https://etherscan.io/?' }, 'PAYALL_EXPLORER_URL'],
+    [{ ...CHAIN, PAYALL_EXPLORER_URL: 'https://etherscan.io/#tx' }, 'PAYALL_EXPLORER_URL'],
+    [{ ...CHAIN, PAYALL_EXPLORER_URL: 'https://user:secret@explorer.example' }, 'PAYALL_EXPLORER_URL'],
   ]
   for (const [env, field] of cases) {
     const error = configErrorOf(() => parseConfig([], env))
@@ -251,8 +259,15 @@ const TTS = {
   PAYALL_LORA_USERNAME: 'payall@ttn', PAYALL_LORA_PASSWORD: 'NNSXS.KEY',
 }
 
+t.test('an explorer URL is a base URL, kept without its trailing slash, so links have no doubled one', async (t) => {
+  t.equal(parseConfig([], { ...CHAIN, PAYALL_EXPLORER_URL: 'https://etherscan.io/' }).explorerUrl, 'https://etherscan.io')
+  t.equal(parseConfig(['--explorer-url', 'http://explorer.local:4000/sepolia/'], CHAIN).explorerUrl, 'http://explorer.local:4000/sepolia')
+  t.equal(parseConfig([], { ...CHAIN, PAYALL_EXPLORER_URL: 'https://etherscan.io' }).explorerUrl, 'https://etherscan.io')
+  t.match(helpText('payall-hub'), /--explorer-url URL {2}\(PAYALL_EXPLORER_URL\)\n.*etherscan/, 'help shows it, with an example')
+})
+
 t.test('options that fit together are taken', async (t) => {
-  for (const env of [{}, CHAIN, LORA, TTS, { ...CHAIN, ...TTS }, { PAYALL_HTTP_PORT: '0', PAYALL_MQTT_PORT: '0' },
+  for (const env of [{}, CHAIN, LORA, TTS, { ...CHAIN, PAYALL_EXPLORER_URL: 'https://etherscan.io' }, { ...CHAIN, ...TTS }, { PAYALL_HTTP_PORT: '0', PAYALL_MQTT_PORT: '0' },
     { PAYALL_HTTP_PORT: '8080', PAYALL_MQTT_PORT: '8080', PAYALL_MQTT_URL: 'mqtt://broker.example' },
     { PAYALL_HTTP_PORT: '8080', PAYALL_MQTT_PORT: '8080', PAYALL_HTTP_HOST: '127.0.0.1', PAYALL_MQTT_HOST: '10.0.0.2' }]) {
     t.doesNotThrow(() => parseConfig([], env), JSON.stringify(env))
@@ -270,6 +285,10 @@ t.test('options that do not fit together are refused before anything starts, nam
       field: 'PAYALL_ANCHOR_ADDRESS', names: ['PAYALL_CHAIN_RPC', 'PAYALL_CHAIN_KEY', 'PAYALL_ANCHOR_ADDRESS'] },
     { what: 'a contract and a key, the contract by flag, without the RPC endpoint', argv: ['--anchor-address', PAYALL_ANCHOR_ADDRESS],
       env: { PAYALL_CHAIN_KEY }, code: 'MISSING_OPTION', field: 'PAYALL_CHAIN_RPC', names: ['--anchor-address', 'PAYALL_CHAIN_KEY'] },
+    { what: 'an explorer without a chain', env: { PAYALL_EXPLORER_URL: 'https://etherscan.io' }, code: 'MISSING_OPTION',
+      field: 'PAYALL_CHAIN_RPC', names: ['PAYALL_EXPLORER_URL', '--chain-rpc (PAYALL_CHAIN_RPC)'] },
+    { what: 'an explorer by flag without a chain', argv: ['--explorer-url', 'https://etherscan.io'], env: {}, code: 'MISSING_OPTION',
+      field: 'PAYALL_CHAIN_RPC', names: ['--explorer-url'] },
     { what: 'a LoRa application without the network server', env: { PAYALL_LORA_APPLICATION: 'payall' }, code: 'MISSING_OPTION',
       field: 'PAYALL_LORA_MQTT_URL', names: ['PAYALL_LORA_APPLICATION', 'PAYALL_LORA_MQTT_URL'] },
     { what: 'a LoRa login without the network server', env: { PAYALL_LORA_USERNAME: 'hub', PAYALL_LORA_PASSWORD: 'secret-1' },

@@ -2,7 +2,7 @@ import t from 'tap'
 import { sha256, toHex } from '../../../protocol/bytes'
 import { computeFee } from '../../../hub/ledger/fees'
 import { cashTransferId } from '../../../hub/ledger/ids'
-import { ownerRevenue } from '../../../hub/ledger/revenue'
+import { ownerRevenue, periodLabels, revenueSeries } from '../../../hub/ledger/revenue'
 import { cashInPostings, paymentPostings } from '../../../hub/ledger/settle'
 import { verifyLedger } from '../../../hub/ledger/verify'
 import { ManualClock } from '../../../protocol/clock'
@@ -108,4 +108,31 @@ t.test('refuses a malformed query with INVALID_QUERY', async t => {
 t.test('the payments behind the report keep the ledger verified', async t => {
   const { store } = await ledgerWithPayments(t)
   t.same((await verifyLedger(store)).violations, [])
+})
+
+t.test('period labels cover every UTC day or month the window touches, and stop at their bound', async t => {
+  t.same(periodLabels(Date.UTC(2024, 1, 28, 12), Date.UTC(2024, 2, 2), 'day', 10), ['2024-02-28', '2024-02-29', '2024-03-01'],
+    'a leap day, and a window starting mid-day')
+  t.same(periodLabels(Date.UTC(2024, 10, 30), Date.UTC(2025, 1, 1), 'month', 10), ['2024-11', '2024-12', '2025-01'], 'across a new year')
+  t.same(periodLabels(Date.UTC(2025, 0, 1), Date.UTC(2025, 0, 4), 'day', 3), ['2025-01-01', '2025-01-02', '2025-01-03'], 'exactly the bound')
+  t.equal(periodLabels(Date.UTC(2025, 0, 1), Date.UTC(2025, 0, 5), 'day', 3), undefined, 'one past it')
+})
+
+t.test('series sum a gateway’s owners per period, put zeros where it earned nothing, and say when cut', async t => {
+  const row = (gatewayEui: string, period: string, revenue_minor: number, ownerAccountId = 'owner-1', currency = 'XOF') =>
+    ({ ownerUserId: null, ownerAccountId, gatewayEui, currency, period, revenueMinor: revenue_minor, paymentCount: 1 })
+  const periods = ['2025-01', '2025-02', '2025-03']
+  const { series, truncated } = revenueSeries([
+    row(GATEWAY_2, '2025-01', 5), row(GATEWAY_1, '2025-01', 10), row(GATEWAY_1, '2025-01', 7, 'owner-2'), row(GATEWAY_1, '2025-03', 3),
+    row(GATEWAY_1, '2025-02', 4, 'owner-1', 'EUR'),
+  ], periods, 10)
+  t.same(series, [
+    { gatewayEui: GATEWAY_1, currency: 'EUR', revenueMinor: [0, 4, 0], paymentCount: [0, 1, 0], totalMinor: 4 },
+    { gatewayEui: GATEWAY_1, currency: 'XOF', revenueMinor: [17, 0, 3], paymentCount: [2, 0, 1], totalMinor: 20 },
+    { gatewayEui: GATEWAY_2, currency: 'XOF', revenueMinor: [5, 0, 0], paymentCount: [1, 0, 0], totalMinor: 5 },
+  ])
+  t.equal(truncated, false)
+  const cut = revenueSeries([row(GATEWAY_2, '2025-01', 5), row(GATEWAY_1, '2025-01', 10)], periods, 1)
+  t.same([cut.series.map(one => one.gatewayEui), cut.truncated], [[GATEWAY_1], true])
+  t.throws(() => revenueSeries([row(GATEWAY_1, '2024-12', 1)], periods, 10), /outside the periods asked/)
 })

@@ -65,7 +65,8 @@ t.test('an owner sees revenue of their own gateways only, per day', async (t) =>
   const response = await revenue(hub, hub.owner, `period=day&${ALL_OF_2025}`)
   t.equal(response.statusCode, 200)
   const ownerAccountId = walletAccountId(hub.owner.userId, 'XOF')
-  t.same(response.json(), {
+  const { rows, truncated } = response.json()
+  t.same({ rows, truncated }, {
     rows: [
       { ownerUserId: hub.owner.userId, ownerAccountId, gatewayEui: GATEWAY_A, currency: 'XOF', period: '2025-01-15', revenueMinor: 50, revenue: '50', paymentCount: 1 },
       { ownerUserId: hub.owner.userId, ownerAccountId, gatewayEui: GATEWAY_A, currency: 'XOF', period: '2025-01-16', revenueMinor: 20, revenue: '20', paymentCount: 1 },
@@ -132,5 +133,58 @@ t.test('bad and missing query fields are 400s', async (t) => {
     const response = await revenue(hub, hub.operator, query)
     t.equal(response.statusCode, 400, query)
     t.equal(errorOf(response).code, code, query)
+  }
+})
+
+t.test('revenue comes as chart series too: one per gateway, a value for every day or month of the window, zeros where it earned nothing', async (t) => {
+  const hub = await revenueWorld(t)
+  const byDay = (await revenue(hub, hub.operator, 'period=day&from=2025-01-14&to=2025-01-17')).json()
+  t.same(byDay.periods, ['2025-01-14', '2025-01-15', '2025-01-16', '2025-01-17'])
+  t.same(byDay.series, [
+    {
+      gatewayEui: GATEWAY_A, gatewayId: `gw-${GATEWAY_A}`, gatewayName: `Gateway ${GATEWAY_A}`, currency: 'XOF',
+      revenueMinor: [0, 50, 20, 0], paymentCount: [0, 1, 1, 0], totalMinor: 70, total: '70',
+    },
+    {
+      gatewayEui: GATEWAY_B, gatewayId: `gw-${GATEWAY_B}`, gatewayName: `Gateway ${GATEWAY_B}`, currency: 'XOF',
+      revenueMinor: [0, 100, 0, 0], paymentCount: [0, 1, 0, 0], totalMinor: 100, total: '100',
+    },
+  ])
+  const byMonth = (await revenue(hub, hub.owner, 'period=month&from=2025-01-01&to=2025-03-31')).json()
+  t.same(byMonth.periods, ['2025-01', '2025-02', '2025-03'])
+  t.same(byMonth.series.map((series: Record<string, unknown>) => [series.gatewayEui, series.revenueMinor]), [[GATEWAY_A, [70, 30, 0]]],
+    'an owner’s series are of their own gateways')
+  t.equal(byMonth.truncated, false)
+})
+
+t.test('a gateway is named by its id: an owner only one of theirs, an unknown one is 404, never with its EUI too', async (t) => {
+  const hub = await revenueWorld(t)
+  const gatewayOf = async (as: SignedIn, id: string) => revenue(hub, as, `gatewayId=${id}&${ALL_OF_2025}`)
+  const own = await gatewayOf(hub.owner, `gw-${GATEWAY_A}`)
+  t.same(own.json().rows.map((row: Record<string, unknown>) => [row.gatewayEui, row.revenueMinor]), [[GATEWAY_A, 50], [GATEWAY_A, 20], [GATEWAY_A, 30]])
+  const foreign = await gatewayOf(hub.owner, `gw-${GATEWAY_B}`)
+  t.equal(foreign.statusCode, 403)
+  t.same(errorOf(foreign), { code: 'FORBIDDEN', message: `gateway gw-${GATEWAY_B} is not one of yours` })
+  t.same((await gatewayOf(hub.operator, `gw-${GATEWAY_B}`)).json().series.map((series: Record<string, unknown>) => series.totalMinor), [100],
+    'an operator names any gateway')
+  const unknown = await gatewayOf(hub.operator, 'gw-nowhere')
+  t.equal(unknown.statusCode, 404)
+  t.equal(errorOf(unknown).code, 'NOT_FOUND')
+  const both = await revenue(hub, hub.operator, `gatewayId=gw-${GATEWAY_A}&gatewayEui=${GATEWAY_A}&${ALL_OF_2025}`)
+  t.equal(both.statusCode, 400)
+  t.equal(errorOf(both).code, 'BAD_REQUEST')
+})
+
+t.test('the window is bounded: 366 days by day, 60 months by month; past it 400 RANGE_TOO_LONG', async (t) => {
+  const hub = await revenueWorld(t)
+  const leapYear = await revenue(hub, hub.operator, 'period=day&from=2024-01-01&to=2024-12-31')
+  t.equal(leapYear.statusCode, 200)
+  t.equal(leapYear.json().periods.length, 366)
+  const fiveYears = await revenue(hub, hub.operator, 'period=month&from=2021-01-01&to=2025-12-31')
+  t.equal(fiveYears.json().periods.length, 60)
+  for (const query of ['period=day&from=2024-01-01&to=2025-01-01', 'period=month&from=2020-12-31&to=2025-12-31']) {
+    const response = await revenue(hub, hub.operator, query)
+    t.equal(response.statusCode, 400, query)
+    t.equal(errorOf(response).code, 'RANGE_TOO_LONG', query)
   }
 })

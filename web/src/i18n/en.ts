@@ -3,8 +3,9 @@
 import { common } from './en/common'
 import { customer } from './en/customer'
 import { errors } from './en/errors'
+import { operator } from './en/operator'
 import { owner } from './en/owner'
 
-export const en = { ...common, errors, customer, owner }
+export const en = { ...common, errors, customer, owner, operator }
 
 export type Messages = typeof en

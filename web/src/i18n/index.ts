@@ -49,6 +49,8 @@ export function useT(): Messages {
   const [chosen, setChosen] = useState(current)
   useEffect(() => {
     listeners.add(setChosen)
+    // A language chosen between the render and this effect was not heard.
+    setChosen(current)
     return () => void listeners.delete(setChosen)
   }, [])
   return LANGUAGES[chosen]

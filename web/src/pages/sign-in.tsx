@@ -5,16 +5,32 @@ import { http, refreshSession, signIn, signedInUser } from '../api'
 import { useSubmit } from '../components/form'
 import { ErrorMessage, Field, Page } from '../components/ui'
 import { useT } from '../i18n'
+import type { Messages } from '../i18n/en'
 import { navigate } from '../router'
+
+let notice: ((t: Messages) => string) | undefined
+
+/** A sentence the sign-in page shows, once, the next time it opens: why the user was signed out. */
+export function noticeOnSignIn(message: (t: Messages) => string): void {
+  notice = message
+}
+
+function takeNotice(): ((t: Messages) => string) | undefined {
+  const taken = notice
+  notice = undefined
+  return taken
+}
 
 export function SignIn() {
   const t = useT()
+  const [shown] = useState(takeNotice)
   const { error, busy, onSubmit } = useSubmit(async (form) => {
     await signIn(String(form.get('identifier')), String(form.get('password')))
     navigate('/')
   })
   return (
     <Page title={t.signIn.title}>
+      {shown === undefined ? null : <p class="banner narrow" role="status">{shown(t)}</p>}
       <form class="card narrow" onSubmit={onSubmit} noValidate>
         <Field label={t.signIn.identifier} name="identifier" autoComplete="username" required />
         <Field label={t.signIn.password} name="password" type="password" autoComplete="current-password" required />
