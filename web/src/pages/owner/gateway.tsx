@@ -41,7 +41,9 @@ function StatusSection({ status }: { status: GatewayStatus }) {
   )
 }
 
-export function GatewayPage({ id }: { id: string }) {
+/** The route's `/owner/gateways/:id`. */
+export function GatewayPage(params: Record<string, string>) {
+  const id = params.id!
   const t = useT()
   const path = `/gateways/${encodeURIComponent(id)}`
   const status = useResource<GatewayStatus>(`${path}/status`)
