@@ -171,7 +171,7 @@ export class PhoneVerification {
       const { signUp } = claim
       try {
         users.insertWithProvedPhone({
-          id: signUp.userId, email: signUp.email, fullName: signUp.fullName, role: 'customer',
+          id: signUp.userId, email: signUp.email, emailVerifiedAtMs: null, fullName: signUp.fullName, roles: ['customer'],
           passwordHash: signUp.passwordHash, createdAtMs: now_ms,
         }, claim.phone, now_ms)
       } catch (error) {

@@ -32,8 +32,9 @@ function userRow(hub: RestHub, id: string) {
 /** A user from before codes were asked: a number stored, never proved. */
 async function legacyUser(hub: RestHub, phone: string, email: string | null): Promise<string> {
   const id = newUserId(hub.context.random)
-  hub.context.db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, role, created_at_ms)
-    VALUES (?, ?, ?, 'Legacy User', ?, 'customer', 0)`).run(id, email, phone, await hub.context.passwords.hash(PASSWORD))
+  hub.context.db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, created_at_ms)
+    VALUES (?, ?, ?, 'Legacy User', ?, 0)`).run(id, email, phone, await hub.context.passwords.hash(PASSWORD))
+  hub.context.db.prepare(`INSERT INTO user_roles (user_id, role, granted_at_ms) VALUES (?, 'customer', 0)`).run(id)
   return id
 }
 
