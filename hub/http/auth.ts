@@ -186,7 +186,7 @@ export function requireRole(...roles: Role[]): preValidationAsyncHookHandler {
   }
 }
 
-export const ACCOUNT_UNVERIFIED_MESSAGE = 'prove your email (POST /users/verify-email-init, then verify-email-finish) ' +
+const ACCOUNT_UNVERIFIED_MESSAGE = 'prove your email (POST /users/verify-email-init, then verify-email-finish) ' +
   'or your phone (verify-phone-init, then verify-phone-finish) before you move money or commit to anything'
 
 /**
