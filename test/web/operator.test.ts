@@ -2,32 +2,18 @@
 // gateway's provisioning token and read it back from its QR code, review a KYC document, suspend and
 // reactivate a customer, verify the ledger, sign out; axe and screenshots on every operator page.
 
-import t, { type Test } from 'tap'
-import type { Browser, Page } from 'playwright-core'
+import t from 'tap'
+import type { Page } from 'playwright-core'
 import { encode } from 'uqr'
 import { toBase64 } from '../../protocol/bytes'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { HubApi } from '../../simulator/hub-api'
-import { en } from '../../web/src/i18n/en'
-import { fr } from '../../web/src/i18n/fr'
-import { checkAxe, CHROMIUM, ContextGuard, DESKTOP, launchChromium, Screenshots } from './browser'
-import { startWorld, type World } from './world'
+import { webSuite, type Lang, type Messages, type WebSuite } from './world'
 
-type Lang = 'en' | 'fr'
-type Messages = typeof en
-const TEXT: Record<Lang, Messages> = { en, fr }
-const LOCALES: Record<Lang, string> = { en: 'en-GB', fr: 'fr-FR' }
+/** One language's run of a web test: its page, the dashboard's strings in that language, the world. */
+type Run = Parameters<Parameters<WebSuite['test']>[2]>[0]
 
-/** One language's run: its page in a fresh browser context, the dashboard's strings in that language. */
-interface Run {
-  readonly t: Test
-  readonly world: World
-  readonly lang: Lang
-  readonly text: Messages
-  readonly page: Page
-  /** The page as it is now: axe finds no serious or critical violation; a desktop and a 360 px screenshot. */
-  look(name: string): Promise<void>
-}
+const web = webSuite(t, { payments: 1 })
 
 /** A 1×1 PNG: what a customer's phone would upload as a photo of their ID card. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64')
@@ -155,10 +141,12 @@ async function verifyLedger(run: Run): Promise<void> {
   await look('operator-ledger')
 }
 
-async function operatorsDay(run: Run): Promise<void> {
-  const { page, text, look, world } = run
+web.test('the operator decides an order, provisions its gateway, reviews a document, suspends and reactivates a user, verifies the ledger', async (run) => {
+  const { page, text, look, world, guard, signIn, signOut } = run
   const { orderId, gatewayId } = await pendingOrder(run)
-  await signIn(page, text, world)
+  // The page first tries to restore a session from the refresh cookie; with none yet, the hub says 401.
+  guard.expect({ status: 401, method: 'POST', path: '/users/refresh' })
+  await signIn(world.operator)
   await page.getByRole('heading', { level: 1, name: text.operator.overview.title }).waitFor()
   await look('operator-overview')
   await validateOrder(run, orderId)
@@ -172,45 +160,5 @@ async function operatorsDay(run: Run): Promise<void> {
   await look('operator-settings')
   await suspendAndReactivate(run)
   await verifyLedger(run)
-  await page.getByRole('button', { name: text.app.signOut }).click()
-  await page.getByRole('heading', { level: 1, name: text.signIn.title }).waitFor()
-}
-
-async function signIn(page: Page, text: Messages, world: World): Promise<void> {
-  await page.goto('/#/sign-in')
-  await page.getByLabel(text.signIn.identifier).fill(world.operator.email)
-  await page.getByLabel(text.signIn.password, { exact: true }).fill(world.operator.password)
-  await page.getByRole('button', { name: text.signIn.submit }).click()
-  await page.getByRole('navigation', { name: text.app.mainNavigation }).waitFor()
-}
-
-let world: World | undefined
-let browser: Browser | undefined
-const screenshots = Screenshots.forRun()
-t.before(async () => {
-  if (CHROMIUM.skip !== false) return
-  world = await startWorld(t.testdir(), { payments: 1 })
-  browser = await launchChromium()
+  await signOut()
 })
-t.teardown(async () => {
-  await browser?.close()
-  await world?.stop()
-})
-
-for (const lang of ['en', 'fr'] as const) {
-  t.test(`the operator decides an order, provisions its gateway, reviews a document, suspends and reactivates a user, verifies the ledger (${lang})`,
-    { skip: CHROMIUM.skip }, async (t) => {
-      const context = await browser!.newContext({ baseURL: world!.url, locale: LOCALES[lang], viewport: DESKTOP })
-      t.teardown(() => context.close())
-      const guard = await ContextGuard.watch(context, world!.url)
-      // The page first tries to restore a session from the refresh cookie; with none yet, the hub says 401.
-      guard.expect({ status: 401, method: 'POST', path: '/users/refresh' })
-      const page = await context.newPage()
-      const look = async (name: string): Promise<void> => {
-        await checkAxe(t, page, `${name} (${lang})`)
-        await screenshots.take(t, page, name, lang)
-      }
-      await operatorsDay({ t, world: world!, lang, text: TEXT[lang], page, look })
-      guard.check(t)
-    })
-}

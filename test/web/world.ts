@@ -28,7 +28,9 @@
 // What the world holds (World below): the operator, the owner of two gateways whose simulated
 // terminals are connected over MQTT, two customers with a wallet, a phone and a voucher (the second
 // one's name carries markup the pages must show as text), every password known; `world.pay()` makes
-// the fleet take one more payment, `world.api(person)` is the REST API as that person.
+// the fleet take one more payment, `world.api(person)` is the REST API as that person (one session
+// each for the file's life: a test that changes a password or suspends someone should use a person
+// of its own, made with `world.api(world.operator)` or the pages, not one the other tests share).
 
 import { join } from 'node:path'
 import type { Test } from 'tap'

@@ -18,7 +18,7 @@ function Authorization({ authorization: a, index }: { authorization: SignedAutho
     <div class="authorization">
       <h3>{f.authorization(index + 1)}</h3>
       <p class={a.signatureValid ? 'good' : 'error'}><strong>{a.signatureValid ? f.signatureValid : f.signatureInvalid}</strong></p>
-      <dl class="facts">
+      <dl class="facts ops-facts">
         <dt>{f.amount}</dt><dd><Amount minor={a.amountMinor} currency={a.currency} /></dd>
         <dt>{f.at}</dt><dd><DateTime atMs={a.atMs} /></dd>
         <dt>{f.counter}</dt><dd>{a.counter}</dd>
@@ -40,7 +40,7 @@ function Resolution({ flag }: { flag: DoubleSpendFlag }) {
   const f = t.operator.flags
   if (flag.status !== 'resolved') return null
   return (
-    <dl class="facts">
+    <dl class="facts ops-facts">
       {flag.resolvedAtMs == null ? null : <><dt>{f.resolvedAt}</dt><dd><DateTime atMs={flag.resolvedAtMs} /></dd></>}
       {flag.resolvedByName == null ? null : <><dt>{f.resolvedBy}</dt><dd class="user-text">{flag.resolvedByName}</dd></>}
       {flag.note == null ? null : <><dt>{f.note}</dt><dd class="user-text">{flag.note}</dd></>}
@@ -55,7 +55,7 @@ function FlagCard({ flag, onResolved }: { flag: DoubleSpendFlag; onResolved: () 
   return (
     <li class="card">
       <h2 class="card-title">{f.flagOf(id)}</h2>
-      <dl class="facts">
+      <dl class="facts ops-facts">
         <dt>{f.detected}</dt><dd><DateTime atMs={flag.detectedAtMs} /></dd>
         <dt>{t.table.status}</dt><dd>{f.status[flag.status]}</dd>
         {flag.kind === undefined ? null : <><dt>{f.kindLabel}</dt><dd>{f.kind[flag.kind]}</dd></>}

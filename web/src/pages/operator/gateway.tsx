@@ -16,7 +16,7 @@ function Facts({ entry, status, owner }: { entry: CatalogEntry; status: GatewayS
   const t = useT()
   const g = t.operator.gateways
   return (
-    <dl class="facts">
+    <dl class="facts ops-facts">
       <dt>{g.eui}</dt><dd class="mono">{entry.eui}</dd>
       <dt>{g.type}</dt><dd>{entry.type}</dd>
       <dt>{g.price}</dt><dd><CatalogPrice entry={entry} /></dd>

@@ -67,7 +67,7 @@ export function DocumentCard({ document: doc, owner, onDecided }: { document: Ky
   return (
     <li class="card">
       <h3 class="card-title">{k.kind[doc.kind]}</h3>
-      <dl class="facts">
+      <dl class="facts ops-facts">
         <dt>{t.table.status}</dt><dd>{k.status[doc.status]}</dd>
         <dt>{k.uploaded}</dt><dd><DateTime atMs={doc.uploadedAt} /></dd>
         <dt>{k.file}</dt><dd>{k.fileOf(k.mediaType[doc.mediaType], formatNumber(Math.ceil(doc.sizeBytes / KIB_BYTES)))}</dd>

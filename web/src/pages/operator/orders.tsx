@@ -60,7 +60,7 @@ function OrderCard({ order, catalog, onDecided }: { order: Order; catalog: Map<s
   return (
     <li class="card">
       <h2 class="card-title">{o.orderOf(order.id)}</h2>
-      <dl class="facts">
+      <dl class="facts ops-facts">
         <dt>{o.buyer}</dt><dd class="mono">{order.userId}</dd>
         <dt>{o.placed}</dt><dd><DateTime atMs={order.createdAt} /></dd>
         <dt>{o.gateways}</dt><dd><OrderItems order={order} catalog={catalog} /></dd>

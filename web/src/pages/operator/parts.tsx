@@ -66,7 +66,7 @@ export function ConfirmButton({ label, question, confirm, onConfirm, danger }: {
   }, [asking])
   if (!asking) return <button type="button" class={danger === true ? 'danger' : undefined} onClick={() => setAsking(true)}>{label}</button>
   return (
-    <div class="confirm" role="group" aria-label={question}>
+    <div class="confirm-step" role="group" aria-label={question}>
       <p>{question}</p>
       <div class="row">
         <button type="button" ref={yes} class={danger === true ? 'danger' : 'primary'} disabled={action.busy} onClick={action.onSubmit}>{confirm}</button>

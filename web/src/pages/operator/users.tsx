@@ -38,7 +38,7 @@ function ManageUser({ user, onChanged, onClose }: { user: AdminUser; onChanged: 
   return (
     <div ref={region} tabIndex={-1} class="focus-target">
       <Section title={u.manage(user.fullName)} id="manage-user">
-        <dl class="facts">
+        <dl class="facts ops-facts">
           <dt>{u.contact}</dt><dd>{user.email ?? user.phone ?? t.app.none}</dd>
           <dt>{u.roles}</dt><dd>{user.roles.map((role) => t.roles[role]).join(', ')}</dd>
           <dt>{t.table.status}</dt><dd><UserState user={user} /></dd>
