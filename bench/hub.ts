@@ -72,7 +72,7 @@ async function provisionChains(hub: RunningHub, operator: HubApi): Promise<Simul
   for (let g = 0; g < GATEWAYS; g++) {
     const ownerId = `bench-owner-${g}`
     users.insert({
-      id: ownerId, email: `owner${g}@bench.example`, fullName: 'Bench Owner', role: 'owner',
+      id: ownerId, email: `owner${g}@bench.example`, emailVerifiedAtMs: null, fullName: 'Bench Owner', roles: ['owner', 'customer'],
       passwordHash: 'unused', createdAtMs: hub.context.clock.now_ms(),
     })
     const eui = `70B3D57EBE0000${g.toString(16).padStart(2, '0').toUpperCase()}`

@@ -7,6 +7,7 @@ import type { HubContext } from './context'
 import type { RouteOptions } from './http/route-services'
 import { buildServices, type HubServices } from './services'
 import { anchorRoutes } from './anchor/routes'
+import { auditRoutes } from './audit/routes'
 import { authPlugin } from './http/auth'
 import { docs } from './http/docs'
 import { ERROR_REPLY_SCHEMA, handleClientError, handleError, handleNotFound } from './http/errors'
@@ -22,12 +23,14 @@ import { orderRoutes } from './orders/routes'
 import { securityHeaders } from './http/security-headers'
 import { transactionRoutes } from './transactions/routes'
 import { dashboardRoutes } from './dashboard/routes'
+import { emailRoutes } from './users/email-routes'
 import { passwordRoutes } from './users/password-routes'
 import { phoneRoutes } from './users/phone-routes'
 import { profileRoutes } from './users/profile-routes'
 import { authRateLimits } from './users/rate-limits'
 import { validatorCompiler } from './http/validation'
 import { usersRoutes } from './users/routes'
+import { adminUserRoutes } from './users/admin-routes'
 import { voucherRoutes } from './vouchers/routes'
 import { webApp } from './http/web-app'
 
@@ -102,6 +105,7 @@ export async function buildApp(context: HubContext, services: HubServices = buil
   await app.register(passwordRoutes, routeOptions)
   await app.register(profileRoutes, routeOptions)
   await app.register(phoneRoutes, routeOptions)
+  await app.register(emailRoutes, routeOptions)
   await app.register(dashboardRoutes, routeOptions)
   await app.register(kycRoutes, routeOptions)
   await app.register(orderRoutes, routeOptions)
@@ -109,6 +113,8 @@ export async function buildApp(context: HubContext, services: HubServices = buil
   await app.register(mobileAuthRoutes, routeOptions)
   await app.register(mobileDeviceRoutes, routeOptions)
   await app.register(anchorRoutes, routeOptions)
+  await app.register(adminUserRoutes, routeOptions)
+  await app.register(auditRoutes, routeOptions)
   await app.register(flagRoutes, routeOptions)
   // The web dashboard, a client of the routes above like any other.
   await app.register(webApp)

@@ -3,6 +3,7 @@
 
 import { nodeEd25519 } from '../protocol/signature/node'
 import { AnchorStore } from './anchor/store'
+import { AuditLog } from './audit/store'
 import type { HubContext } from './context'
 import { GatewayStore } from './gateways/store'
 import { IngestStore } from './ingest/store'
@@ -49,5 +50,6 @@ export function buildServices(context: HubContext): HubServices {
     vouchers: new VoucherService(db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy),
     revocations,
     catchUp: new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log }),
+    audit: new AuditLog(db),
   }
 }

@@ -1,5 +1,6 @@
-// GET /users/dashboard-infos: counts and sums for the caller's role. A customer sees their wallets and recent
-// payments; an owner their gateways, revenue and orders; an operator the hub's totals and what needs attention.
+// GET /users/dashboard-infos: counts and sums for each of the caller's roles. A customer sees their wallets and recent
+// payments; an owner their gateways, revenue and orders; an operator the hub's totals and what needs attention. Roles
+// add up: a customer who became an owner gets both sections.
 
 import type { FastifyPluginAsync } from 'fastify'
 import { formatAmount } from '../../protocol/money'
@@ -27,7 +28,8 @@ const DOCUMENT_COUNTS = countsOf(['pending', 'approved', 'rejected'])
 const GATEWAY_COUNTS = countsOf([...GATEWAY_STATUSES])
 
 const dashboardSchema = {
-  summary: 'Counts and sums for the caller’s role',
+  summary: 'Counts and sums for each of the caller’s roles',
+  description: 'One section per role held (customer, owner, operator); `role` is the first of them.',
   tags: ['users'],
   security: BEARER_SECURITY,
   response: {
@@ -125,56 +127,58 @@ class HubCounts {
 }
 
 export const dashboardRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
-  const { ledger, clock } = context
-  const { users, orders, documents, outbox, payments, history } = services
-  const counts = new HubCounts(context.db)
-  const { links } = services
-
+  const sections = dashboardSections(context, services)
   app.get('/users/dashboard-infos', { schema: dashboardSchema, preValidation: [app.authenticate, requireRole(...ROLES)] },
     async (request) => {
-      const { userId, role } = callerOf(request)
-      const now_ms = clock.now_ms()
-      if (role === 'customer') {
-        const recent = history.ofUser({
-          userId, fromMs: 0, toMs: END_OF_TIME_MS, status: undefined, offset: 0, limit: RECENT_TRANSACTIONS_MAX, nowMs: now_ms,
-        })
-        return {
-          role,
-          customer: {
-            ...(await mobileAccountsOf(ledger, links, userId)),
-            recentTransactions: recent.transactions.map(userTransactionReply),
-            paymentsAwaitingConfirmation: payments.openCount(userId, now_ms),
-            devices: counts.devices(userId),
-            documents: documents.countsByStatus(userId),
-          },
-        }
+      const { userId, role, roles } = callerOf(request)
+      const now_ms = context.clock.now_ms()
+      return {
+        role,
+        ...(roles.includes('customer') ? { customer: await sections.customer(userId, now_ms) } : {}),
+        ...(roles.includes('owner') ? { owner: await sections.owner(userId, now_ms) } : {}),
+        ...(roles.includes('operator') ? { operator: sections.operator() } : {}),
       }
-      if (role === 'owner') {
-        return {
-          role,
-          owner: {
-            gateways: counts.gateways(userId),
-            revenueLast30Days: await revenueByCurrency(ledger, userId, now_ms),
-            wallets: await walletsWithHolds(ledger, userId),
-            pendingOrders: orders.count({ userId, status: 'pending' }),
-            documents: documents.countsByStatus(userId),
-          },
-        }
+    })
+}
+
+/** The section of each role, built for the user asking. */
+function dashboardSections(context: RouteOptions['context'], services: RouteOptions['services']) {
+  const { ledger } = context
+  const { users, orders, documents, outbox, payments, history, links } = services
+  const counts = new HubCounts(context.db)
+  return {
+    customer: async (userId: string, now_ms: number) => {
+      const recent = history.ofUser({
+        userId, fromMs: 0, toMs: END_OF_TIME_MS, status: undefined, offset: 0, limit: RECENT_TRANSACTIONS_MAX, nowMs: now_ms,
+      })
+      return {
+        ...(await mobileAccountsOf(ledger, links, userId)),
+        recentTransactions: recent.transactions.map(userTransactionReply),
+        paymentsAwaitingConfirmation: payments.openCount(userId, now_ms),
+        devices: counts.devices(userId),
+        documents: documents.countsByStatus(userId),
       }
+    },
+    owner: async (userId: string, now_ms: number) => ({
+      gateways: counts.gateways(userId),
+      revenueLast30Days: await revenueByCurrency(ledger, userId, now_ms),
+      wallets: await walletsWithHolds(ledger, userId),
+      pendingOrders: orders.count({ userId, status: 'pending' }),
+      documents: documents.countsByStatus(userId),
+    }),
+    operator: () => {
       const notifications = outbox.counts()
       const documentCounts = documents.countsByStatus()
       return {
-        role,
-        operator: {
-          users: users.countsByRole(),
-          gateways: counts.gateways(null),
-          pendingOrders: orders.count({ status: 'pending' }),
-          documents: documentCounts,
-          notifications,
-          flags: { ...counts.ingestFlags(), failedNotifications: notifications.failed, pendingDocuments: documentCounts.pending },
-        },
+        users: users.countsByRole(),
+        gateways: counts.gateways(null),
+        pendingOrders: orders.count({ status: 'pending' }),
+        documents: documentCounts,
+        notifications,
+        flags: { ...counts.ingestFlags(), failedNotifications: notifications.failed, pendingDocuments: documentCounts.pending },
       }
-    })
+    },
+  }
 }
 
 async function walletsWithHolds(ledger: LedgerStore, userId: string) {

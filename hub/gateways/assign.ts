@@ -26,9 +26,9 @@ export async function assignGateway(
     throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} is ${gateway.status}; only an available or assigned gateway is assigned`)
   }
   const { ownerUserId } = assignment
-  const role = store.userRole(ownerUserId)
-  if (role === undefined) throw new HttpError(400, 'BAD_REQUEST', `no user ${ownerUserId}`)
-  if (role !== 'owner') throw new HttpError(400, 'BAD_REQUEST', `user ${ownerUserId} is a ${role}, not an owner`)
+  const roles = store.userRoles(ownerUserId)
+  if (roles === undefined) throw new HttpError(400, 'BAD_REQUEST', `no user ${ownerUserId}`)
+  if (!roles.includes('owner')) throw new HttpError(400, 'BAD_REQUEST', `user ${ownerUserId} is not an owner (roles: ${roles.join(', ')})`)
 
   const merchantAccountId = await merchantAccountFor(context, gateway, assignment)
   if (!store.assign(gateway.id, ownerUserId, merchantAccountId)) {

@@ -45,9 +45,13 @@ export function signRiskConfig(context: HubContext, body: RiskConfigBody): Uint8
   return riskConfigCodec.encode(riskConfigCodec.sign(body, context.hubKeys.secretKey, nodeEd25519))
 }
 
-/** Issues the next config of a gateway with `patch` applied to its current limits, stores it and publishes it. */
+/**
+ * Issues the next config of a gateway with `patch` applied to its current limits, stores it and publishes it.
+ * `recordChange` runs in the transaction that stores it (the audit log's entry).
+ */
 export async function changeRiskLimits(
   context: HubContext, store: GatewayStore, gatewayId: string, patch: RiskLimitsPatch,
+  recordChange: (gateway: Gateway, body: RiskConfigBody) => void,
 ): Promise<{ gateway: Gateway; body: RiskConfigBody }> {
   const gateway = store.byId(gatewayId)
   if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
@@ -55,9 +59,12 @@ export async function changeRiskLimits(
   const { limits } = await currentRiskLimits(context, gateway)
   const body = nextRiskConfigBody(gateway.eui, applyRiskLimitsPatch(limits, patch), gateway.riskConfigSerial, context.clock.now_ms())
   const encoded = signRiskConfig(context, body)
-  if (!store.setRiskConfig(gateway.id, encoded, body.serial, gateway.riskConfigSerial)) {
-    throw new HttpError(409, 'CONFLICT', `the risk config of ${gateway.eui} changed meanwhile; read it and try again`)
-  }
+  const stored = context.db.transaction(() => {
+    if (!store.setRiskConfig(gateway.id, encoded, body.serial, gateway.riskConfigSerial)) return false
+    recordChange(gateway, body)
+    return true
+  })()
+  if (!stored) throw new HttpError(409, 'CONFLICT', `the risk config of ${gateway.eui} changed meanwhile; read it and try again`)
   void publishRiskConfig(context, gateway.eui, encoded)
   return { gateway: store.byId(gateway.id)!, body }
 }

@@ -330,7 +330,7 @@ const ownerGatewaysSchema = {
 
 export const gatewayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   catalogRoutes(app, services.gateways)
-  managementRoutes(app, context, services.gateways)
+  managementRoutes(app, context, services)
   provisioningRoute(app, context, services.gateways)
   oversightRoutes(app, context, services)
 }
@@ -355,7 +355,7 @@ function catalogRoutes(app: FastifyInstance, store: GatewayStore): void {
 }
 
 /** What an operator does to a gateway: create, change, retire, assign to an owner, hand a provisioning token. */
-function managementRoutes(app: FastifyInstance, context: HubContext, store: GatewayStore): void {
+function managementRoutes(app: FastifyInstance, context: HubContext, { gateways: store, audit }: HubServices): void {
   const operatorOnly = [app.authenticate, requireRole('operator')]
 
   app.post<{ Body: CreateBody; Reply: GatewayReply }>(
@@ -382,7 +382,15 @@ function managementRoutes(app: FastifyInstance, context: HubContext, store: Gate
 
   app.post<{ Params: IdParams; Reply: TokenReply }>(
     '/gateways/:id/provisioning-token', { schema: tokenSchema, preValidation: operatorOnly }, async (request, reply) => {
-      const { gateway, token, expiresAtMs } = issueProvisioningToken(context, store, request.params.id)
+      const actorId = request.user.sub
+      const { gateway, token, expiresAtMs } = context.db.transaction(() => {
+        const issued = issueProvisioningToken(context, store, request.params.id)
+        audit.record({
+          atMs: context.clock.now_ms(), actorId, action: 'gateway.provisioning_token', targetId: issued.gateway.id,
+          targetName: gatewayName(issued.gateway), detail: `valid until ${new Date(issued.expiresAtMs).toISOString()}`,
+        })
+        return issued
+      })()
       return reply.code(201).send({ gatewayId: gateway.id, eui: gateway.eui, token, expiresAt: new Date(expiresAtMs).toISOString() })
     })
 }
@@ -429,7 +437,14 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
     '/gateways/:id/risk', { schema: changeRiskSchema, preValidation: operatorOnly }, async (request) => {
       const { defaultPolicy, ...limits } = request.body
       const patch = defaultPolicy === undefined ? limits : { ...limits, defaultPolicy: onlinePolicyByName(defaultPolicy) }
-      const { gateway, body } = await changeRiskLimits(context, store, request.params.id, patch)
+      const actorId = request.user.sub
+      const changed = Object.entries(request.body).map(([field, value]) => `${field}=${String(value)}`).join(', ')
+      const { gateway, body } = await changeRiskLimits(context, store, request.params.id, patch, (target, issued) => {
+        services.audit.record({
+          atMs: context.clock.now_ms(), actorId, action: 'gateway.risk_change', targetId: target.id,
+          targetName: gatewayName(target), detail: `${changed}; config serial ${issued.serial}`,
+        })
+      })
       return riskReply(gateway, body, body)
     })
 
@@ -456,6 +471,11 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
       }))
       return { items, page, pageSize, total }
     })
+}
+
+/** How the audit log names a gateway. */
+function gatewayName(gateway: Gateway): string {
+  return `${gateway.name} (${gateway.eui})`
 }
 
 /** The gateway, if the caller may see it: an operator sees every gateway, an owner only their own. */

@@ -4,7 +4,7 @@
 import { toHex } from '../../protocol/bytes'
 import type { RandomBytes } from '../../protocol/clock'
 import type { SqliteDatabase } from '../store/database'
-import type { Role } from '../http/roles'
+import { rolesFromList, type Role } from '../http/roles'
 
 export const GATEWAY_STATUSES = ['available', 'assigned', 'provisioned', 'retired'] as const
 /** available: in the catalog; assigned: has an owner; provisioned: has its key; retired: kept for audit only. */
@@ -182,8 +182,9 @@ export class GatewayStore {
       openGapCount: db.prepare<[string], { count: number }>(
         'SELECT count(*) AS count FROM chain_gaps WHERE eui = ? AND resolved_at_ms IS NULL'),
       forkCount: db.prepare<[string], { count: number }>('SELECT count(*) AS count FROM chain_forks WHERE eui = ?'),
-      // The users table belongs to hub/users; an assignment only needs to know the owner's role.
-      userRole: db.prepare<[string], { role: Role }>('SELECT role FROM users WHERE id = ?'),
+      // The users tables belong to hub/users; an assignment only needs to know the owner's roles.
+      userRoles: db.prepare<[string], { roles: string | null }>(
+        'SELECT (SELECT group_concat(role) FROM user_roles WHERE user_roles.user_id = users.id) AS roles FROM users WHERE id = ?'),
       provisionedConfigs: db.prepare<[string, number], { id: string; eui: string; risk_config: Buffer }>(
         `SELECT id, eui, risk_config FROM gateways
          WHERE status = 'provisioned' AND risk_config IS NOT NULL AND id > ? ORDER BY id LIMIT ?`),
@@ -301,8 +302,9 @@ export class GatewayStore {
     }
   }
 
-  userRole(userId: string): Role | undefined {
-    return this.statements.userRole.get(userId)?.role
+  userRoles(userId: string): Role[] | undefined {
+    const row = this.statements.userRoles.get(userId)
+    return row === undefined ? undefined : rolesFromList(row.roles)
   }
 
   /** Up to `limit` configs of provisioned gateways with ids after `afterId` (start with ''), in id order. */

@@ -1,12 +1,14 @@
 // Access tokens: HS256 JWTs from @fastify/jwt, checked against the injected clock, the revoked_tokens
-// table and the user's row (session generation, suspension, current role). Adds app.authenticate,
-// app.issueAccessToken and app.revokeAccessToken.
+// table and the user's row (session generation, suspension, current roles, whether the account is verified). Adds
+// app.authenticate, app.issueAccessToken and app.revokeAccessToken; registers @fastify/cookie for the web's refresh
+// cookie (hub/users/web-session.ts).
 
+import fastifyCookie from '@fastify/cookie'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import type { HubContext } from '../context'
-import type { Role } from './roles'
+import { highestRole, rolesFromList, type Role } from './roles'
 import { HttpError } from './errors'
 import { sharedPlugin } from './shared-plugin'
 
@@ -17,15 +19,16 @@ const JTI_BYTES = 16
 /** A token lacking any of these is refused, whoever signed it: the verifier only checks the claims a token has. */
 export const REQUIRED_CLAIMS = ['exp', 'iat', 'aud', 'iss', 'sub', 'jti'] as const
 
-/** What the hub puts in an access token besides iss, aud, iat and exp. */
+/** Whose token the hub issues: the user id. The roles in it are read from the database. */
 export interface AccessTokenSubject {
-  /** The user id. */
   sub: string
-  /** The role when the token was issued, for clients to read; authenticate replaces it with the current one. */
-  role: Role
 }
 
 export interface AccessClaims extends AccessTokenSubject {
+  /** The first role held when the token was issued, for clients to read; authenticate replaces it with the current one. */
+  role: Role
+  /** Every role held when the token was issued (tokens from before roles added up have none); authenticate replaces them. */
+  roles?: Role[]
   jti: string
   /** The user's session generation when the token was issued; a password change or reset moves it on. */
   gen?: number
@@ -36,6 +39,13 @@ export interface AccessClaims extends AccessTokenSubject {
   exp: number
 }
 
+/** request.user once authenticate has admitted the token: its claims, with what the user's row says now. */
+export interface AuthenticatedUser extends AccessClaims {
+  roles: Role[]
+  /** The user proved an email or a phone (see isVerified in hub/users/store.ts). */
+  accountVerified: boolean
+}
+
 export interface AccessToken {
   token: string
   jti: string
@@ -44,8 +54,8 @@ export interface AccessToken {
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: AccessTokenSubject & { jti: string; gen?: number }
-    user: AccessClaims
+    payload: AccessTokenSubject & { role: Role; roles?: Role[]; jti: string; gen?: number }
+    user: AuthenticatedUser
   }
 }
 
@@ -53,7 +63,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /**
      * preValidation (or onRequest) hook, so an anonymous request is refused before its body is looked at: admits
-     * a valid, unrevoked access token of an active user and sets request.user, with the user's current role.
+     * a valid, unrevoked access token of an active user and sets request.user, with the user's current roles.
      */
     authenticate: preValidationAsyncHookHandler
     /** Throws 401 ACCOUNT_SUSPENDED for a suspended user: no new session. */
@@ -63,8 +73,16 @@ declare module 'fastify' {
   }
 }
 
+interface UserState {
+  session_generation: number
+  roles: string | null
+  suspended_at_ms: number | null
+  verified: 0 | 1
+}
+
 export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', async (app, { context }) => {
   const { clock, db } = context
+  await app.register(fastifyCookie)
   await app.register(fastifyJwt, {
     secret: Buffer.from(context.jwtSecret),
     // @fastify/jwt reads a number here as seconds.
@@ -78,8 +96,11 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
   // Past its expiry a token fails verification anyway, so its row has done its work.
   const deleteExpired = db.prepare<[number]>('DELETE FROM revoked_tokens WHERE expires_at_ms < ?')
   // Read on every request: what the token says about the user holds only while the row still says it.
-  const userState = db.prepare<[string], { session_generation: number; role: Role; suspended_at_ms: number | null }>(
-    'SELECT session_generation, role, suspended_at_ms FROM users WHERE id = ?')
+  const userState = db.prepare<[string], UserState>(
+    `SELECT session_generation, suspended_at_ms,
+       (SELECT group_concat(role) FROM user_roles WHERE user_roles.user_id = users.id) AS roles,
+       (email_verified_at_ms IS NOT NULL OR phone_verified_at_ms IS NOT NULL) AS verified
+     FROM users WHERE id = ?`)
 
   app.decorate('issueAccessToken', (subject: AccessTokenSubject): AccessToken => {
     const now_ms = clock.now_ms()
@@ -87,7 +108,9 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
     const state = userState.get(subject.sub)
     if (state !== undefined && state.suspended_at_ms !== null) throw suspended()
     const gen = state?.session_generation ?? 0
-    const token = app.jwt.sign({ sub: subject.sub, role: subject.role, jti, gen }, { clockTimestamp: now_ms })
+    const roles = rolesFromList(state?.roles ?? null)
+    if (roles.length === 0) throw new Error(`user ${subject.sub} holds no role: no token for them`)
+    const token = app.jwt.sign({ sub: subject.sub, role: highestRole(roles), roles, jti, gen }, { clockTimestamp: now_ms })
     const claims = app.jwt.decode<AccessClaims>(token)
     if (claims === null) throw new Error('a token the hub just signed does not decode')
     return { token, jti, expiresAtMs: claims.exp * 1000 }
@@ -115,13 +138,16 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
       throw new HttpError(401, 'UNAUTHORIZED', 'the access token has been revoked')
     }
     const state = userState.get(claims.sub)
+    // Before the generation, which a suspension moves on too: the holder learns why their token stopped working.
+    if (state !== undefined && state.suspended_at_ms !== null) throw suspended()
     // Tokens from before the generation existed carry none: generation 0.
     if (state === undefined || (claims.gen ?? 0) !== state.session_generation) {
-      throw new HttpError(401, 'UNAUTHORIZED', 'the session has ended (password changed or reset, or user gone); log in again')
+      throw new HttpError(401, 'UNAUTHORIZED', 'the session has ended (password changed or reset, suspended, or user gone); log in again')
     }
-    if (state.suspended_at_ms !== null) throw suspended()
     // A demoted operator loses operator routes now, not when the token expires; a promoted user gains at once.
-    request.user = { ...claims, role: state.role }
+    const roles = rolesFromList(state.roles)
+    if (roles.length === 0) throw new HttpError(403, 'FORBIDDEN', 'this account holds no role; ask the hub operator')
+    request.user = { ...claims, role: highestRole(roles), roles, accountVerified: state.verified === 1 }
   })
 
   requireDeclaredSecurity(app)
@@ -150,14 +176,30 @@ function suspended(): HttpError {
   return new HttpError(401, 'ACCOUNT_SUSPENDED', 'this account is suspended; ask the hub operator')
 }
 
-/** Hook to run after app.authenticate (in the same list): admits only users with one of `roles`. */
+/** Hook to run after app.authenticate (in the same list): admits only users holding any of `roles`. */
 export function requireRole(...roles: Role[]): preValidationAsyncHookHandler {
   return async (request: FastifyRequest): Promise<void> => {
-    // request.user is null until authenticate has run, whatever its static type says.
-    const user = request.user as AccessClaims | null
-    if (user === null) throw new HttpError(401, 'UNAUTHORIZED', 'this route needs an access token')
-    if (!roles.includes(user.role)) {
-      throw new HttpError(403, 'FORBIDDEN', `this route is for ${roles.join(' or ')}; your role is ${user.role}`)
+    const user = authenticatedUser(request)
+    if (!user.roles.some((held) => roles.includes(held))) {
+      throw new HttpError(403, 'FORBIDDEN', `this route is for ${roles.join(' or ')}; your roles are ${user.roles.join(', ')}`)
     }
   }
+}
+
+export const ACCOUNT_UNVERIFIED_MESSAGE = 'prove your email (POST /users/verify-email-init, then verify-email-finish) ' +
+  'or your phone (verify-phone-init, then verify-phone-finish) before you move money or commit to anything'
+
+/**
+ * Hook to run after app.authenticate, on the routes that move money or commit the caller (payments, vouchers, orders):
+ * 403 ACCOUNT_UNVERIFIED for an account that proved neither an email nor a phone.
+ */
+export async function requireVerifiedAccount(request: FastifyRequest): Promise<void> {
+  if (!authenticatedUser(request).accountVerified) throw new HttpError(403, 'ACCOUNT_UNVERIFIED', ACCOUNT_UNVERIFIED_MESSAGE)
+}
+
+function authenticatedUser(request: FastifyRequest): AuthenticatedUser {
+  // request.user is null until authenticate has run, whatever its static type says.
+  const user = request.user as AuthenticatedUser | null
+  if (user === null) throw new HttpError(401, 'UNAUTHORIZED', 'this route needs an access token')
+  return user
 }

@@ -3,6 +3,7 @@
 // every list, whichever side issued it).
 
 import type { AnchorStore } from '../anchor/store'
+import type { AuditLog } from '../audit/store'
 import type { HubContext } from '../context'
 import type { GatewayStore } from '../gateways/store'
 import type { IngestStore } from '../ingest/store'
@@ -44,6 +45,8 @@ export interface HubServices {
   readonly revocations: Revocations
   /** Answers gateways that missed revocation deltas. */
   readonly catchUp: RevocationCatchUp
+  /** What operators did, written in the transaction of each act. */
+  readonly audit: AuditLog
 }
 
 /** The options of every route plugin (hub/app.ts registers each with them). */

@@ -4,6 +4,7 @@
 import fastifyMultipart, { type MultipartFile, type MultipartValue } from '@fastify/multipart'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { toHex } from '../../protocol/bytes'
+import { userNameOf } from '../audit/store'
 import type { HubContext } from '../context'
 import type { HubServices, RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
@@ -217,8 +218,8 @@ function readingRoutes(app: FastifyInstance, { documents, users }: HubServices, 
     })
 }
 
-/** An operator approves or rejects a document; its owner is told. */
-function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, users }: HubServices): void {
+/** An operator approves or rejects a document, in the audit log in the same transaction; its owner is told. */
+function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, users, audit }: HubServices): void {
   const operatorOnly = [app.authenticate, requireRole('operator')]
   for (const decision of ['approve', 'reject'] as const) {
     app.post<{ Params: { id: string; docId: string }; Body: { reason?: string }; Reply: DocumentReply }>(
@@ -228,11 +229,18 @@ function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, us
         const document = visibleDocument(documents, request, request.params.id, request.params.docId)
         const status = decision === 'approve' ? 'approved' : 'rejected'
         const reason = request.body.reason ?? null
-        const reviewed = documents.review(document.id, {
-          status, reason, reviewerUserId: callerOf(request).userId, reviewedAtMs: context.clock.now_ms(),
-        })
-        if (!reviewed) throw new HttpError(409, 'DOCUMENT_REVIEWED', `document ${document.id} was ${document.status} already`)
         const owner = users.byId(document.userId)!
+        const reviewerUserId = callerOf(request).userId
+        const now_ms = context.clock.now_ms()
+        const reviewed = context.db.transaction(() => {
+          if (!documents.review(document.id, { status, reason, reviewerUserId, reviewedAtMs: now_ms })) return false
+          audit.record({
+            atMs: now_ms, actorId: reviewerUserId, action: `kyc.${decision}`, targetId: document.id,
+            targetName: `${document.kind.replace(/_/g, ' ')} of ${userNameOf(owner)}`, detail: reason,
+          })
+          return true
+        })()
+        if (!reviewed) throw new HttpError(409, 'DOCUMENT_REVIEWED', `document ${document.id} was ${document.status} already`)
         app.notifier.send(documentReviewedMessage(owner, document, status, reason))
         return documentReply(documents.byId(document.id)!)
       })

@@ -8,7 +8,7 @@ import { walletAccountId } from '../accounts'
 import type { HubContext } from '../context'
 import type { HubServices, RouteOptions } from '../http/route-services'
 import type { LedgerStore } from '../ledger/store'
-import { requireRole } from '../http/auth'
+import { requireRole, requireVerifiedAccount } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, amountsAsStrings, callerOf } from '../money/wire'
 import { paymentCodeMessage } from '../notify/message'
@@ -166,7 +166,7 @@ function payRoute(app: FastifyInstance, context: HubContext, { users, payments }
   const { ledger, clock } = context
   const customer = [app.authenticate, requireRole('customer')]
   app.post<{ Body: PayBody }>('/api/auth/device/pay', {
-    schema: paySchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: [...customer, amountsAsStrings('amount')],
+    schema: paySchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: [...customer, requireVerifiedAccount, amountsAsStrings('amount')],
   }, async (request, reply) => {
     const { userId } = callerOf(request)
     const payer = users.byId(userId)!

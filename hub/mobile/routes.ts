@@ -19,7 +19,7 @@ import {
 import { absentBodyAsEmpty } from '../users/optional-body'
 import { ROLES } from '../http/roles'
 import {
-  AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, FULL_NAME_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA, PHONE_CODE_SCHEMA,
+  AUTH_BODY_LIMIT_BYTES, EMAIL_LENGTH_MAX, FULL_NAME_LENGTH_MAX, OPAQUE_TOKEN_SCHEMA, PASSWORD_SCHEMA, PROOF_CODE_SCHEMA,
 } from '../users/schemas'
 import { refreshTokenHash, startSession } from '../users/sessions'
 import { newUserId, normalizeEmail } from '../users/store'
@@ -80,7 +80,7 @@ const confirmSchema = {
     type: 'object',
     required: ['registrationId', 'code'],
     additionalProperties: false,
-    properties: { registrationId: REGISTRATION_ID_SCHEMA, code: PHONE_CODE_SCHEMA },
+    properties: { registrationId: REGISTRATION_ID_SCHEMA, code: PROOF_CODE_SCHEMA },
   },
   response: { 201: USER_REPLY_SCHEMA, ...errorReplies(400, 404, 409, 413, 429) },
 } as const

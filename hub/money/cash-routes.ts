@@ -1,16 +1,18 @@
 // Operator cash: POST /ledger/cash-in and /ledger/cash-out move money between a wallet and its currency's
 // external account. The transfer id derives from (kind, account, idempotency key), so a retry changes nothing.
+// Cash goes out only to the holder of a verified account (one that proved an email or a phone).
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { assert } from '../../protocol/errors'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
-import type { HubContext } from '../context'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import { cashTransferId } from '../ledger/ids'
 import type { TransferInput } from '../ledger/model'
 import { cashInPostings, cashOutPostings } from '../ledger/settle'
+import type { RouteOptions } from '../http/route-services'
+import { isVerified } from '../users/store'
 import {
   AMOUNT_SCHEMA, BEARER_SECURITY, amountsAsStrings, CURRENCY_SCHEMA, IDENTIFIER_SCHEMA, MONEY_BODY_LIMIT_BYTES, callerOf, moneyRouteError,
 } from './wire'
@@ -76,8 +78,9 @@ function cashSchema(kind: CashKind) {
   } as const
 }
 
-export const cashRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+export const cashRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const { ledger } = context
+  const { users } = services
   // All before validation: the validator would coerce a JSON number amount into a string, and a caller who may
   // not move cash at all gets 401/403, not a verdict on the body.
   const operatorOnly = { preValidation: [app.authenticate, requireRole('operator'), amountsAsStrings('amount')] }
@@ -93,6 +96,11 @@ export const cashRoutes: FastifyPluginAsync<{ context: HubContext }> = async (ap
     }
     if (account.currency !== currency) {
       throw new HttpError(400, 'CURRENCY_MISMATCH', `wallet ${accountId} is in ${account.currency}, not ${currency}`)
+    }
+    const holder = account.userId === null ? undefined : users.byId(account.userId)
+    if (kind === 'cash_out' && (holder === undefined || !isVerified(holder))) {
+      throw new HttpError(403, 'ACCOUNT_UNVERIFIED',
+        `the holder of wallet ${accountId} has proved neither an email nor a phone: no cash goes out to them until they do`)
     }
 
     const externalAccountId = (await ledger.systemAccounts(currency)).external.id

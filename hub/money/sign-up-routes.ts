@@ -1,11 +1,13 @@
 // POST /users/sign-up: anyone may register as a customer; the password is hashed with the hub's
-// hasher and never leaves it. Owners and operators are made by an operator, not here. A phone number given
-// here is the account's once proved with the code sent to it (hub/users/phone-verification.ts).
+// hasher and never leaves it. Owners and operators are made by an operator, not here. A code goes to the email at once
+// (hub/users/email-verification.ts): until the email or a phone is proved, the account moves no money. A phone number
+// given here is the account's once proved with the code sent to it (hub/users/phone-verification.ts).
 
 import type { FastifyPluginAsync } from 'fastify'
 import type { RouteOptions } from '../http/route-services'
 import { errorReplies, HttpError } from '../http/errors'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
+import { EmailVerification } from '../users/email-verification'
 import { PhoneVerification } from '../users/phone-verification'
 import { USER_REPLY_SCHEMA, userReply, type UserReply } from '../users/replies'
 import { PASSWORD_LENGTH_MIN, passwordWeakness } from '../users/passwords'
@@ -24,7 +26,9 @@ interface SignUpBody {
 }
 
 const signUpSchema = {
-  summary: 'Register as a customer',
+  summary: 'Register as a customer: a code goes to the email, and verify-email-finish proves it',
+  description: 'Until the email (or a phone) is proved, the account may sign in and read but not move money or commit ' +
+    'to anything (403 ACCOUNT_UNVERIFIED).',
   tags: ['users'],
   body: {
     type: 'object',
@@ -46,6 +50,7 @@ const signUpSchema = {
 export const signUpRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const { users } = services
   const phones = new PhoneVerification({ ...context, users, notifier: app.notifier })
+  const emails = new EmailVerification({ ...context, users, notifier: app.notifier })
 
   app.post<{ Body: SignUpBody; Reply: UserReply }>('/users/sign-up',
     { schema: signUpSchema, bodyLimit: MONEY_BODY_LIMIT_BYTES }, async (request, reply) => {
@@ -60,7 +65,8 @@ export const signUpRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cont
         id: newUserId(context.random),
         email,
         fullName: request.body.fullName.trim(),
-        role: 'customer',
+        emailVerifiedAtMs: null,
+        roles: ['customer'],
         passwordHash: await context.passwords.hash(request.body.password),
         createdAtMs: context.clock.now_ms(),
       }
@@ -71,6 +77,7 @@ export const signUpRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cont
         } catch (error) {
           throw userUniquenessError(error) ?? error
         }
+        emails.send(user.id)
         if (phone !== undefined) phones.claimForUser(user.id, phone)
       })()
       return reply.code(201).send(userReply(users.byId(user.id)!))

@@ -2,8 +2,9 @@
 // the caller behind a token, and the error codes these routes add to the one error shape.
 
 import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
-import type { AccessClaims } from '../http/auth'
+import type { AuthenticatedUser } from '../http/auth'
 import { HttpError } from '../http/errors'
+import type { Role } from '../http/roles'
 
 /** The money routes take small JSON bodies; anything bigger is refused with 413 before it is parsed. */
 export const MONEY_BODY_LIMIT_BYTES = 16 * 1024
@@ -40,14 +41,17 @@ export function moneyRouteError(status: number, code: MoneyRouteErrorCode, messa
 
 export interface Caller {
   readonly userId: string
-  readonly role: AccessClaims['role']
+  /** The first of `roles` (operator, owner, customer): an operator whatever else they hold. */
+  readonly role: Role
+  /** Every role the caller holds now. */
+  readonly roles: readonly Role[]
 }
 
 /** The user behind the request's access token; only after app.authenticate has admitted it. */
 export function callerOf(request: FastifyRequest): Caller {
-  const claims = request.user as AccessClaims | null
-  if (claims === null) throw new HttpError(401, 'UNAUTHORIZED', 'this route needs an access token')
-  return { userId: claims.sub, role: claims.role }
+  const user = request.user as AuthenticatedUser | null
+  if (user === null) throw new HttpError(401, 'UNAUTHORIZED', 'this route needs an access token')
+  return { userId: user.sub, role: user.role, roles: user.roles }
 }
 
 /** Midnight UTC starting a 'YYYY-MM-DD' day, or 400 when no such day exists (2025-02-30). */

@@ -7,7 +7,9 @@ import type { User } from '../users/store'
 
 export type Channel = 'email' | 'sms'
 
-const MESSAGE_KINDS = ['password_reset', 'order_placed', 'order_decided', 'payment_code', 'document_reviewed', 'phone_code'] as const
+const MESSAGE_KINDS = [
+  'password_reset', 'order_placed', 'order_decided', 'payment_code', 'document_reviewed', 'phone_code', 'email_code',
+] as const
 export type MessageKind = (typeof MESSAGE_KINDS)[number]
 
 export interface OutgoingMessage {
@@ -147,5 +149,19 @@ export function phoneCodeMessage(phone: string, userId: string | null, code: str
       'if you did not ask for it, ignore this message.',
     sensitive: true,
     userId,
+  }
+}
+
+/** The code that proves an email, sent to that email. */
+export function emailCodeMessage(user: UserContact & { email: string }, code: string, validMinutes: number): OutgoingMessage {
+  return {
+    channel: 'email',
+    recipient: user.email,
+    kind: 'email_code',
+    subject: 'Your PayAll email code',
+    body: `Hello ${quoted(user.fullName, EMAIL_QUOTE_LENGTH_MAX)},\n\nPayAll: ${code} proves this is your email. Valid ${validMinutes} min. ` +
+      'Never share this code; if you did not ask for it, ignore this message.',
+    sensitive: true,
+    userId: user.id,
   }
 }

@@ -1,25 +1,27 @@
 // The operator's decision on a pending order. Validating it assigns every ordered gateway to the buyer
-// through assignGateway, making a customer buyer an owner; rejecting it only records why.
+// through assignGateway, and the buyer gains the owner role (keeping the roles they had); rejecting it only records why.
+// Each change of the order's status is written to the audit log in its transaction.
 
+import { formatMoney } from '../../protocol/money'
+import { userNameOf, type AuditLog } from '../audit/store'
 import type { HubContext } from '../context'
 import { assignGateway } from '../gateways/assign'
 import type { GatewayStore } from '../gateways/store'
 import { HttpError } from '../http/errors'
-import type { UserStore } from '../users/store'
+import type { User, UserStore } from '../users/store'
 import type { Order, OrderStore } from './store'
 
 export interface DecisionStores {
   readonly orders: OrderStore
   readonly gateways: GatewayStore
   readonly users: UserStore
+  readonly audit: AuditLog
 }
 
 export async function validateOrder(context: HubContext, stores: DecisionStores, orderId: string, operatorUserId: string): Promise<Order> {
-  const { orders, gateways, users } = stores
+  const { orders, gateways, users, audit } = stores
   const order = pendingOrder(orders, orderId)
-  const buyer = users.byId(order.userId)
-  if (buyer === undefined) throw new Error(`order ${order.id} names no user`)
-  if (buyer.role === 'operator') throw new HttpError(409, 'CONFLICT', 'an operator cannot own gateways; reject this order')
+  const buyer = buyerOf(users, order)
   // Every gateway is checked before anything changes, so a validation that cannot complete changes nothing.
   for (const item of order.items) {
     const gateway = gateways.byId(item.gatewayId)
@@ -29,25 +31,53 @@ export async function validateOrder(context: HubContext, stores: DecisionStores,
     }
   }
 
-  const decided = orders.decide(order.id, { status: 'validated', reason: null, deciderUserId: operatorUserId, decidedAtMs: context.clock.now_ms() })
-  if (!decided) throw notPending(orderId)
-  const promoted = buyer.role === 'customer' && users.changeRole(buyer.id, 'customer', 'owner')
+  const now_ms = context.clock.now_ms()
+  const logged = { atMs: now_ms, actorId: operatorUserId, targetId: order.id, targetName: orderName(order, buyer) }
+  const decision = context.db.transaction(() => {
+    if (!orders.decide(order.id, { status: 'validated', reason: null, deciderUserId: operatorUserId, decidedAtMs: now_ms })) return undefined
+    audit.record({ ...logged, action: 'order.validate', detail: `${order.items.length} gateway(s), ${formatMoney(order.totalMinor, order.currency)}` })
+    return { promoted: users.addRole(buyer.id, 'owner', now_ms) }
+  })()
+  if (decision === undefined) throw notPending(orderId)
   try {
     for (const item of order.items) await assignGateway(context, gateways, item.gatewayId, { ownerUserId: buyer.id })
   } catch (error) {
-    // A gateway changed hands while we worked: the order goes back to pending, the buyer back to customer.
-    orders.reopen(order.id)
-    if (promoted) users.changeRole(buyer.id, 'owner', 'customer')
+    // A gateway changed hands while we worked: the order goes back to pending, the buyer loses the owner role it gave.
+    context.db.transaction(() => {
+      orders.reopen(order.id)
+      if (decision.promoted) users.removeRole(buyer.id, 'owner')
+      audit.record({ ...logged, atMs: context.clock.now_ms(), action: 'order.reopen', detail: `not every gateway could go to the buyer: ${(error as Error).message}` })
+    })()
     throw error
   }
   return orders.byId(order.id)!
 }
 
-export function rejectOrder(context: HubContext, orders: OrderStore, orderId: string, operatorUserId: string, reason: string | null): Order {
+export function rejectOrder(
+  context: HubContext, stores: Omit<DecisionStores, 'gateways'>, orderId: string, operatorUserId: string, reason: string | null,
+): Order {
+  const { orders, users, audit } = stores
   const order = pendingOrder(orders, orderId)
-  const decided = orders.decide(order.id, { status: 'rejected', reason, deciderUserId: operatorUserId, decidedAtMs: context.clock.now_ms() })
+  const now_ms = context.clock.now_ms()
+  const decided = context.db.transaction(() => {
+    if (!orders.decide(order.id, { status: 'rejected', reason, deciderUserId: operatorUserId, decidedAtMs: now_ms })) return false
+    const targetName = orderName(order, buyerOf(users, order))
+    audit.record({ atMs: now_ms, actorId: operatorUserId, action: 'order.reject', targetId: order.id, targetName, detail: reason })
+    return true
+  })()
   if (!decided) throw notPending(orderId)
   return orders.byId(order.id)!
+}
+
+function buyerOf(users: UserStore, order: Order): User {
+  const buyer = users.byId(order.userId)
+  if (buyer === undefined) throw new Error(`order ${order.id} names no user`)
+  return buyer
+}
+
+/** How the audit log names an order. */
+function orderName(order: Order, buyer: User): string {
+  return `order ${order.id} of ${userNameOf(buyer)}`
 }
 
 function pendingOrder(orders: OrderStore, orderId: string): Order {

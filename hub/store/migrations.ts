@@ -2,6 +2,7 @@
 // To change the schema, append a migration with the next version; never edit one that has shipped.
 
 import { ANCHOR_SQL } from '../anchor/tables'
+import { AUDIT_SQL } from '../audit/tables'
 import { GATEWAYS_SQL } from '../gateways/tables'
 import { DOUBLE_SPEND_FLAGS_SQL, INGEST_SQL } from '../ingest/tables'
 import { KYC_SQL } from '../kyc/tables'
@@ -11,7 +12,9 @@ import { MQTT_PASSWORD_NONCES_SQL } from '../mqtt/tables'
 import { NOTIFY_SQL } from '../notify/tables'
 import { ORDERS_SQL } from '../orders/tables'
 import { REFUNDS_SQL } from '../refunds/tables'
-import { PHONE_VERIFICATION_SQL, USERS_SESSIONS_SQL, USERS_SQL, USERS_SUSPENSION_SQL } from '../users/tables'
+import {
+  PHONE_VERIFICATION_SQL, USER_ROLES_AND_EMAIL_PROOFS_SQL, USERS_SESSIONS_SQL, USERS_SQL, USERS_SUSPENSION_SQL,
+} from '../users/tables'
 import { VOUCHER_CAPS_AND_REVOCATION_DELTAS_SQL, VOUCHERS_SQL } from '../vouchers/tables'
 
 export interface Migration {
@@ -141,6 +144,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 13, name: 'user suspension; login failures leave the users table', sql: USERS_SUSPENSION_SQL },
   { version: 14, name: 'mqtt password nonces', sql: MQTT_PASSWORD_NONCES_SQL },
   { version: 15, name: 'double-spend flags an operator resolves', sql: DOUBLE_SPEND_FLAGS_SQL },
+  { version: 16, name: 'roles that add up, email proofs, the audit log', sql: [USER_ROLES_AND_EMAIL_PROOFS_SQL, AUDIT_SQL].join('\n') },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

@@ -10,7 +10,7 @@ import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { walletAccountId } from '../accounts'
 import type { HubServices, RouteOptions } from '../http/route-services'
 import type { Gateway, GatewayStore } from '../gateways/store'
-import { requireRole } from '../http/auth'
+import { requireRole, requireVerifiedAccount } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import {
@@ -83,7 +83,7 @@ const transferSchema = {
         reference: { type: ['string', 'null'] },
       },
     }])),
-    ...errorReplies(400, 401, 404, 409, 413),
+    ...errorReplies(400, 401, 403, 404, 409, 413),
   },
 } as const
 
@@ -173,7 +173,7 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
   const signedIn = [app.authenticate, requireRole(...ROLES)]
 
   app.post<{ Body: TransferBody; Reply: TransferReply }>('/transactions', {
-    schema: transferSchema, bodyLimit: MONEY_BODY_LIMIT_BYTES, preValidation: [...signedIn, amountsAsStrings('amount')],
+    schema: transferSchema, bodyLimit: MONEY_BODY_LIMIT_BYTES, preValidation: [...signedIn, requireVerifiedAccount, amountsAsStrings('amount')],
   }, async (request, reply) => {
     const { userId } = callerOf(request)
     const { toWalletAddress, idempotencyKey, reference } = request.body

@@ -34,7 +34,8 @@ export async function ensureOperator(context: HubContext): Promise<OperatorBoots
       id: newUserId(context.random),
       email,
       fullName: 'Hub operator',
-      role: 'operator',
+      emailVerifiedAtMs: null,
+      roles: ['operator'],
       passwordHash,
       createdAtMs: context.clock.now_ms(),
     })

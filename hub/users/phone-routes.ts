@@ -8,16 +8,15 @@ import { errorReplies, HttpError } from '../http/errors'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { absentBodyAsEmpty } from './optional-body'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from './phone'
-import {
-  PHONE_CODE_LIFETIME_MS, PHONE_CODE_SENDS, PHONE_CODE_WRONG_MAX, PhoneVerification,
-} from './phone-verification'
+import { PROOF_CODE_LIFETIME_MS, PROOF_CODE_WRONG_MAX } from './one-time-code'
+import { PHONE_CODE_SENDS, PhoneVerification } from './phone-verification'
 import {
   CODE_SENT_REPLY_SCHEMA, codeSentReply, USER_REPLY_SCHEMA, userReply, type CodeSentReply, type UserReply,
 } from './replies'
 import { ROLES } from '../http/roles'
-import { AUTH_BODY_LIMIT_BYTES, PHONE_CODE_SCHEMA } from './schemas'
+import { AUTH_BODY_LIMIT_BYTES, PROOF_CODE_SCHEMA } from './schemas'
 
-const LIMITS_TEXT = `A code works ${PHONE_CODE_LIFETIME_MS / 60_000} minutes, and ${PHONE_CODE_WRONG_MAX} wrong tries end it; ` +
+const LIMITS_TEXT = `A code works ${PROOF_CODE_LIFETIME_MS / 60_000} minutes, and ${PROOF_CODE_WRONG_MAX} wrong tries end it; ` +
   `at most ${PHONE_CODE_SENDS.perNumberMax} codes go to one number, and ${PHONE_CODE_SENDS.perClaimantMax} for one account, ` +
   `per ${PHONE_CODE_SENDS.windowMs / 60_000} minutes.`
 
@@ -35,7 +34,7 @@ const finishSchema = {
   description: `A number someone else proved first is theirs (409 PHONE_TAKEN). ${LIMITS_TEXT}`,
   tags: ['users'],
   security: BEARER_SECURITY,
-  body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: PHONE_CODE_SCHEMA } },
+  body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: PROOF_CODE_SCHEMA } },
   response: { 200: USER_REPLY_SCHEMA, ...errorReplies(400, 401, 409, 413, 429) },
 } as const
 

@@ -3,23 +3,21 @@
 // A number proved by one account cannot be claimed by another; until then several may claim it, and whoever proves
 // it first gets it: the code goes to the number, so only its holder can.
 
-import { timingSafeEqual } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { sha256, toHex } from '../../protocol/bytes'
+import { toHex } from '../../protocol/bytes'
 import type { Clock, RandomBytes } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 import { phoneCodeMessage } from '../notify/message'
 import type { Notifier } from '../notify/notifier'
 import type { SqliteDatabase } from '../store/database'
-import { newDigitCode } from './one-time-code'
+import {
+  judgeProofCode, newDigitCode, PROOF_CODE_DIGITS, PROOF_CODE_LIFETIME_MS, proofCodeHash, proofCodeMatches, proofCodeRefusal,
+  tooManyCodesSent,
+} from './one-time-code'
 import { isE164 } from './phone'
 import { PhoneClaims, type PhoneClaim, type PhoneSignUp } from './phone-claims'
 import { userUniquenessError, type User, type UserStore } from './store'
 
-export const PHONE_CODE_DIGITS = 6
-export const PHONE_CODE_LIFETIME_MS = 10 * 60 * 1000
-/** The fifth wrong code kills the code: only a new one, within the send limits, can prove the number then. */
-export const PHONE_CODE_WRONG_MAX = 5
 /** A phone sign-up not proved within this time is forgotten. */
 export const PHONE_SIGN_UP_LIFETIME_MS = 60 * 60 * 1000
 
@@ -49,25 +47,9 @@ export interface CodeSent {
   readonly codeExpiresAtMs: number
 }
 
-export type PhoneCodeVerdict =
-  | { readonly kind: 'prove' }
-  | { readonly kind: 'wrong' }
-  | { readonly kind: 'expired' }
-  /** PHONE_CODE_WRONG_MAX wrong codes were tried: this code proves nothing any more. */
-  | { readonly kind: 'exhausted' }
-
-/** What an attempt does, from the claim's code state, whether the code is right, and the time. Pure. */
-export function judgePhoneCode(
-  claim: { readonly codeExpiresAtMs: number; readonly wrongCodes: number }, codeIsRight: boolean, now_ms: number,
-): PhoneCodeVerdict {
-  if (claim.wrongCodes >= PHONE_CODE_WRONG_MAX) return { kind: 'exhausted' }
-  if (now_ms >= claim.codeExpiresAtMs) return { kind: 'expired' }
-  return codeIsRight ? { kind: 'prove' } : { kind: 'wrong' }
-}
-
 /** Bound to the claim, so one code's hash says nothing about another claim's. */
-export function phoneCodeHash(claimId: string, code: string): string {
-  return toHex(sha256(Buffer.from(`payall/phone-code/v1:${claimId}:${code}`, 'utf8')))
+function phoneCodeHash(claimId: string, code: string): string {
+  return proofCodeHash('phone-code', claimId, code)
 }
 
 type FinishOutcome =
@@ -158,20 +140,10 @@ export class PhoneVerification {
     const outcome = db.transaction((): FinishOutcome => {
       const claim = claimOf()
       const now_ms = clock.now_ms()
-      const verdict = judgePhoneCode(claim, codeMatches(claim, code), now_ms)
-      switch (verdict.kind) {
-        case 'exhausted':
-          return { kind: 'refused', error: codeExhausted() }
-        case 'expired':
-          return { kind: 'refused', error: new HttpError(409, 'CODE_EXPIRED', 'the code has expired; ask for a new one') }
-        case 'wrong': {
-          const wrongCodes = this.claims.recordWrongCode(claim.id)
-          if (wrongCodes >= PHONE_CODE_WRONG_MAX) return { kind: 'refused', error: codeExhausted() }
-          return { kind: 'refused', error: new HttpError(400, 'WRONG_CODE', `wrong code; ${PHONE_CODE_WRONG_MAX - wrongCodes} attempt(s) left`) }
-        }
-        case 'prove':
-          return this.prove(claim, now_ms)
-      }
+      const verdict = judgeProofCode(claim, proofCodeMatches(claim.codeSha256, phoneCodeHash(claim.id, code)), now_ms)
+      if (verdict.kind === 'prove') return this.prove(claim, now_ms)
+      const wrongCodes = verdict.kind === 'wrong' ? this.claims.recordWrongCode(claim.id) : claim.wrongCodes
+      return { kind: 'refused', error: proofCodeRefusal(verdict, wrongCodes) }
     }).immediate()
     if (outcome.kind === 'refused') throw outcome.error
     return users.byId(outcome.userId)!
@@ -199,7 +171,7 @@ export class PhoneVerification {
       const { signUp } = claim
       try {
         users.insertWithProvedPhone({
-          id: signUp.userId, email: signUp.email, fullName: signUp.fullName, role: 'customer',
+          id: signUp.userId, email: signUp.email, emailVerifiedAtMs: null, fullName: signUp.fullName, roles: ['customer'],
           passwordHash: signUp.passwordHash, createdAtMs: now_ms,
         }, claim.phone, now_ms)
       } catch (error) {
@@ -244,14 +216,14 @@ export class PhoneVerification {
     const now_ms = clock.now_ms()
     const windowStart_ms = now_ms - PHONE_CODE_SENDS.windowMs
     const toPhone = this.claims.sendsToPhone(phone, windowStart_ms)
-    if (toPhone.count >= PHONE_CODE_SENDS.perNumberMax) throw tooManySends(`to ${phone}`, toPhone.firstMs!)
+    if (toPhone.count >= PHONE_CODE_SENDS.perNumberMax) throw tooManyCodesSent(`to ${phone}`, toPhone.firstMs! + PHONE_CODE_SENDS.windowMs)
     const byClaimant = this.claims.sendsByClaimant(claimant, windowStart_ms)
-    if (byClaimant.count >= PHONE_CODE_SENDS.perClaimantMax) throw tooManySends('for you', byClaimant.firstMs!)
-    const code = newDigitCode(random, PHONE_CODE_DIGITS)
-    const codeExpiresAt_ms = now_ms + PHONE_CODE_LIFETIME_MS
+    if (byClaimant.count >= PHONE_CODE_SENDS.perClaimantMax) throw tooManyCodesSent('for you', byClaimant.firstMs! + PHONE_CODE_SENDS.windowMs)
+    const code = newDigitCode(random, PROOF_CODE_DIGITS)
+    const codeExpiresAt_ms = now_ms + PROOF_CODE_LIFETIME_MS
     store(phoneCodeHash(claimId, code), codeExpiresAt_ms, now_ms)
     this.claims.recordSend(phone, claimant, now_ms, windowStart_ms)
-    notifier.send(phoneCodeMessage(phone, userId, code, PHONE_CODE_LIFETIME_MS / 60_000))
+    notifier.send(phoneCodeMessage(phone, userId, code, PROOF_CODE_LIFETIME_MS / 60_000))
     return { claimId, phone, codeExpiresAtMs: codeExpiresAt_ms }
   }
 
@@ -260,23 +232,10 @@ export class PhoneVerification {
   }
 }
 
-function codeMatches(claim: PhoneClaim, code: string): boolean {
-  return timingSafeEqual(Buffer.from(phoneCodeHash(claim.id, code), 'hex'), Buffer.from(claim.codeSha256, 'hex'))
-}
-
-function tooManySends(where: string, firstSend_ms: number): HttpError {
-  const again = new Date(firstSend_ms + PHONE_CODE_SENDS.windowMs).toISOString()
-  return new HttpError(429, 'TOO_MANY_REQUESTS', `too many codes were sent ${where} lately; ask again after ${again}`)
-}
-
 function phoneTaken(): HttpError {
   return new HttpError(409, 'PHONE_TAKEN', 'another account has this number')
 }
 
 function noPendingPhone(): HttpError {
   return new HttpError(409, 'NO_PENDING_PHONE', 'you have no number waiting to be proved: give one first (update-account or verify-phone-init)')
-}
-
-function codeExhausted(): HttpError {
-  return new HttpError(409, 'CODE_ATTEMPTS_EXHAUSTED', `${PHONE_CODE_WRONG_MAX} wrong codes: this code no longer works; ask for a new one`)
 }

@@ -39,6 +39,9 @@ export const AUTH_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
   'POST /api/auth/register/resend': { max: 10, windowMs: 15 * MINUTE_MS },
   'POST /users/verify-phone-init': { max: 10, windowMs: 15 * MINUTE_MS },
   'POST /users/verify-phone-finish': { max: 30, windowMs: 15 * MINUTE_MS },
+  // Email codes: likewise, each account's sends are bounded in email-verification.ts.
+  'POST /users/verify-email-init': { max: 10, windowMs: 15 * MINUTE_MS },
+  'POST /users/verify-email-finish': { max: 30, windowMs: 15 * MINUTE_MS },
 }
 
 /** Client IPs remembered per route; past this the least recently seen is forgotten. */

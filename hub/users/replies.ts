@@ -1,38 +1,54 @@
-// Users on the wire: the one reply shape of a user (never the password hash, nor the lockout state)
-// and of a session, and of a phone code sent, shared by the web and the mobile API.
+// Users on the wire: the one reply shape of a user (never the password hash, nor the lockout state), the operators'
+// view of one, and of a session, and of a code sent, shared by the web and the mobile API.
 
-import { ROLES } from '../http/roles'
+import { highestRole, ROLES, type Role } from '../http/roles'
+import type { EmailCodeSent } from './email-verification'
 import type { CodeSent } from './phone-verification'
 import type { Session } from './sessions'
 import type { User } from './store'
 
+const USER_REPLY_PROPERTIES = {
+  id: { type: 'string' },
+  email: { type: ['string', 'null'] },
+  emailVerified: { type: 'boolean', description: 'the email was proved with a code sent to it (verify-email-finish)' },
+  phone: { type: ['string', 'null'], description: 'E.164' },
+  phoneVerified: {
+    type: 'boolean',
+    description: 'the phone was proved with a code sent to it; only a proved phone receives money sent to a number',
+  },
+  phonePending: { type: ['string', 'null'], description: 'a number given and not yet proved with its code (E.164)' },
+  fullName: { type: 'string' },
+  roles: {
+    type: 'array', minItems: 1, maxItems: ROLES.length, uniqueItems: true, items: { type: 'string', enum: [...ROLES] },
+    description: 'every role the user holds, in this order: operator, owner, customer',
+  },
+  role: { type: 'string', enum: [...ROLES], description: 'the first of `roles`, for clients that know one role only' },
+  createdAt: { type: 'string', format: 'date-time' },
+} as const
+
+const USER_REPLY_REQUIRED = [
+  'id', 'email', 'emailVerified', 'phone', 'phoneVerified', 'phonePending', 'fullName', 'roles', 'role', 'createdAt',
+] as const
+
 export const USER_REPLY_SCHEMA = {
   type: 'object',
-  required: ['id', 'email', 'phone', 'phoneVerified', 'phonePending', 'fullName', 'role', 'createdAt'],
+  description: 'An account with neither a proved email nor a proved phone may sign in, read and prove one, but not ' +
+    'move money or commit to anything (403 ACCOUNT_UNVERIFIED).',
+  required: [...USER_REPLY_REQUIRED],
   additionalProperties: false,
-  properties: {
-    id: { type: 'string' },
-    email: { type: ['string', 'null'] },
-    phone: { type: ['string', 'null'], description: 'E.164' },
-    phoneVerified: {
-      type: 'boolean',
-      description: 'the phone was proved with a code sent to it; only a proved phone receives money sent to a number',
-    },
-    phonePending: { type: ['string', 'null'], description: 'a number given and not yet proved with its code (E.164)' },
-    fullName: { type: 'string' },
-    role: { type: 'string', enum: [...ROLES] },
-    createdAt: { type: 'string', format: 'date-time' },
-  },
+  properties: USER_REPLY_PROPERTIES,
 } as const
 
 export interface UserReply {
   id: string
   email: string | null
+  emailVerified: boolean
   phone: string | null
   phoneVerified: boolean
   phonePending: string | null
   fullName: string
-  role: User['role']
+  roles: Role[]
+  role: Role
   createdAt: string
 }
 
@@ -40,13 +56,36 @@ export function userReply(user: User): UserReply {
   return {
     id: user.id,
     email: user.email,
+    emailVerified: user.emailVerifiedAtMs !== null,
     phone: user.phone,
     phoneVerified: user.phoneVerifiedAtMs !== null,
     phonePending: user.phonePending,
     fullName: user.fullName,
-    role: user.role,
+    roles: [...user.roles],
+    role: highestRole(user.roles),
     createdAt: new Date(user.createdAtMs).toISOString(),
   }
+}
+
+/** A user as operators see one (GET /admin/users and the acts on a user): with the suspension. */
+export const ADMIN_USER_REPLY_SCHEMA = {
+  type: 'object',
+  required: [...USER_REPLY_REQUIRED, 'suspendedAtMs', 'suspendedReason'],
+  additionalProperties: false,
+  properties: {
+    ...USER_REPLY_PROPERTIES,
+    suspendedAtMs: { type: ['integer', 'null'], description: 'Unix ms; null while the account is active' },
+    suspendedReason: { type: ['string', 'null'] },
+  },
+} as const
+
+export interface AdminUserReply extends UserReply {
+  suspendedAtMs: number | null
+  suspendedReason: string | null
+}
+
+export function adminUserReply(user: User): AdminUserReply {
+  return { ...userReply(user), suspendedAtMs: user.suspendedAtMs, suspendedReason: user.suspendedReason }
 }
 
 export const SESSION_REPLY_SCHEMA = {
@@ -70,6 +109,20 @@ export function sessionReply(session: Session): SessionReply {
   return { token: session.token, refreshToken: session.refreshToken, user: userReply(session.user) }
 }
 
+/** POST /users/login and /users/refresh: the refresh token is in the body, or in the cookie for the web dashboard. */
+export const LOGIN_REPLY_SCHEMA = {
+  ...SESSION_REPLY_SCHEMA,
+  description: 'refreshToken is absent when it went into the payall_refresh cookie (refreshIn: cookie, or a refresh by cookie)',
+  required: ['token', 'user'],
+} as const
+
+export type LoginReply = Omit<SessionReply, 'refreshToken'> & { refreshToken?: string }
+
+/** The reply of a session whose refresh token went into the cookie. */
+export function cookieSessionReply(session: Session): LoginReply {
+  return { token: session.token, user: userReply(session.user) }
+}
+
 export const CODE_SENT_REPLY_SCHEMA = {
   type: 'object',
   required: ['phone', 'expiresAt'],
@@ -87,4 +140,23 @@ export interface CodeSentReply {
 
 export function codeSentReply(sent: CodeSent): CodeSentReply {
   return { phone: sent.phone, expiresAt: new Date(sent.codeExpiresAtMs).toISOString() }
+}
+
+export const EMAIL_CODE_SENT_REPLY_SCHEMA = {
+  type: 'object',
+  required: ['email', 'expiresAt'],
+  additionalProperties: false,
+  properties: {
+    email: { type: 'string', description: 'the address the code went to' },
+    expiresAt: { type: 'string', format: 'date-time', description: 'the code works until then' },
+  },
+} as const
+
+export interface EmailCodeSentReply {
+  email: string
+  expiresAt: string
+}
+
+export function emailCodeSentReply(sent: EmailCodeSent): EmailCodeSentReply {
+  return { email: sent.email, expiresAt: new Date(sent.codeExpiresAtMs).toISOString() }
 }

@@ -1,8 +1,8 @@
 // The JSON schemas of what users send, shared by the users' routes and the mobile API's: emails, passwords,
-// opaque tokens, full names and phone codes, with the body limit of the auth routes.
+// opaque tokens, full names and the codes that prove a phone or an email, with the body limit of the auth routes.
 
 import { printableLine } from '../http/text'
-import { PHONE_CODE_DIGITS } from './phone-verification'
+import { PROOF_CODE_DIGITS } from './one-time-code'
 
 export const EMAIL_LENGTH_MAX = 254
 const PASSWORD_LENGTH_MAX = 1024
@@ -19,5 +19,5 @@ export const FULL_NAME_LENGTH_MAX = 200
 /** A person's full name, as every route that takes one checks it. */
 export const FULL_NAME_SCHEMA = printableLine(FULL_NAME_LENGTH_MAX)
 
-/** The code as the SMS gives it. */
-export const PHONE_CODE_SCHEMA = { type: 'string', pattern: `^[0-9]{${PHONE_CODE_DIGITS}}$` } as const
+/** The code as the SMS or the email gives it. */
+export const PROOF_CODE_SCHEMA = { type: 'string', pattern: `^[0-9]{${PROOF_CODE_DIGITS}}$` } as const

@@ -26,12 +26,12 @@ export interface SessionDependencies {
 const REFRESH_REFUSED_MESSAGE = 'the refresh token is unknown, expired or already used; log in again'
 
 export function startSession(dependencies: SessionDependencies, user: User): Session {
-  const { token } = dependencies.app.issueAccessToken({ sub: user.id, role: user.role })
+  const { token } = dependencies.app.issueAccessToken({ sub: user.id })
   const refreshToken = issueRefreshToken(dependencies.users, dependencies.clock, dependencies.random, user.id)
   return { token, refreshToken, user }
 }
 
-/** A new token pair for a live refresh token, which dies; the role is read afresh (an order may have made an owner). */
+/** A new token pair for a live refresh token, which dies; the roles are read afresh (an order may have made an owner). */
 export function refreshSession(dependencies: SessionDependencies, refreshToken: string): Session {
   const { users, clock, log } = dependencies
   const use = users.consumeRefreshToken(refreshTokenHash(refreshToken), clock.now_ms())

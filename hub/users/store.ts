@@ -1,22 +1,28 @@
-// The users, refresh_tokens and password_resets tables behind prepared statements; rows come out as
+// The users, user_roles, refresh_tokens and password_resets tables behind prepared statements; rows come out as
 // typed objects, and the password hash only in the one shape that login needs.
 
 import { toHex } from '../../protocol/bytes'
 import type { RandomBytes } from '../../protocol/clock'
+import { assert } from '../../protocol/errors'
 import type { SqliteDatabase } from '../store/database'
 import { HttpError } from '../http/errors'
-import type { Role } from '../http/roles'
+import { rolesFromList, type Role } from '../http/roles'
 
 export interface User {
   id: string
   email: string | null
+  /** When the user proved the email with a code sent to it (hub/users/email-verification.ts). */
+  emailVerifiedAtMs: number | null
   /** E.164. Proved by a code when phoneVerifiedAtMs is set; else a number kept from before codes were asked. */
   phone: string | null
   phoneVerifiedAtMs: number | null
   /** A number the user asked for and has not proved yet (hub/users/phone-verification.ts). */
   phonePending: string | null
   fullName: string
-  role: Role
+  /** At least one, in the order of ROLES. */
+  roles: readonly Role[]
+  suspendedAtMs: number | null
+  suspendedReason: string | null
   createdAtMs: number
 }
 
@@ -29,10 +35,36 @@ export interface UserCredentials extends User {
 export interface NewUser {
   id: string
   email: string | null
+  /** Null for a sign-up: the email is proved later, with a code. */
+  emailVerifiedAtMs: number | null
   fullName: string
-  role: Role
+  /** At least one. */
+  roles: readonly Role[]
   passwordHash: string
   createdAtMs: number
+}
+
+/** Where a page of the operators' list of users starts: after the user created at createdAtMs with this id. */
+export interface UserCursor {
+  readonly createdAtMs: number
+  readonly id: string
+}
+
+/** What the operators' list of users is filtered by; every filter is optional. */
+export interface UserSearch {
+  /** Part of the name, the email or the phone number. */
+  readonly text?: string
+  readonly role?: Role
+  readonly status?: 'active' | 'suspended'
+  /** Newest first: the page holds users created before this one. */
+  readonly before?: UserCursor
+  readonly limit: number
+}
+
+export interface UserPage {
+  readonly users: User[]
+  /** Where the next page starts, or null when this one is the last. */
+  readonly next: UserCursor | null
 }
 
 /** What consuming a refresh token found: a live token (now dead), a token used before, or nothing. */
@@ -44,43 +76,72 @@ export type RefreshTokenUse =
 interface UserRow {
   id: string
   email: string | null
+  email_verified_at_ms: number | null
   phone: string | null
   phone_verified_at_ms: number | null
   phone_pending: string | null
   full_name: string
   password_hash: string
-  role: Role
+  roles: string | null
+  suspended_at_ms: number | null
+  suspended_reason: string | null
   created_at_ms: number
 }
 
-// Every read of a user carries the number it is waiting to prove, if any (at most one claim per user).
-const USER_SELECT = `SELECT users.*, (SELECT phone FROM phone_claims WHERE phone_claims.user_id = users.id) AS phone_pending FROM users`
+// Every read of a user carries its roles and the number it is waiting to prove, if any (at most one claim per user).
+const USER_SELECT = `SELECT users.*,
+  (SELECT phone FROM phone_claims WHERE phone_claims.user_id = users.id) AS phone_pending,
+  (SELECT group_concat(role) FROM user_roles WHERE user_roles.user_id = users.id) AS roles
+  FROM users`
+
+/** LIKE's wildcards and its escape character, escaped, so that what an operator types matches as typed. */
+const LIKE_SPECIAL = /[\\%_]/g
+/** Text that reads as a phone number: its digits are matched against the stored E.164 numbers. */
+const PHONE_LIKE = /^[0-9+()\s.-]*[0-9][0-9+()\s.-]*$/
 
 export class UserStore {
   private readonly byEmail
-  private readonly countOfRole
   private readonly insertUser
   private readonly insertRefreshToken
   private readonly statements
 
   constructor(private readonly db: SqliteDatabase) {
     this.byEmail = db.prepare<[string], UserRow>(`${USER_SELECT} WHERE email = ?`)
-    this.countOfRole = db.prepare<[Role], { count: number }>('SELECT count(*) AS count FROM users WHERE role = ?')
-    this.insertUser = db.prepare<[string, string | null, string | null, number | null, string, string, Role, number]>(
-      `INSERT INTO users (id, email, phone, phone_verified_at_ms, full_name, password_hash, role, created_at_ms)
+    this.insertUser = db.prepare<[string, string | null, number | null, string | null, number | null, string, string, number]>(
+      `INSERT INTO users (id, email, email_verified_at_ms, phone, phone_verified_at_ms, full_name, password_hash, created_at_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
     this.insertRefreshToken = db.prepare<[string, string, number, number]>(
       'INSERT INTO refresh_tokens (token_sha256, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)')
     this.statements = {
       byId: db.prepare<[string], UserRow>(`${USER_SELECT} WHERE id = ?`),
       byPhone: db.prepare<[string], UserRow>(`${USER_SELECT} WHERE phone = ?`),
-      countsByRole: db.prepare<[], { role: Role; count: number }>('SELECT role, count(*) AS count FROM users GROUP BY role'),
+      search: db.prepare<SearchParameters, UserRow>(`${USER_SELECT}
+        WHERE (:role IS NULL OR EXISTS (SELECT 1 FROM user_roles WHERE user_roles.user_id = users.id AND user_roles.role = :role))
+          AND (:status IS NULL OR (:status = 'active') = (suspended_at_ms IS NULL))
+          AND (:pattern IS NULL OR full_name LIKE :pattern ESCAPE '\\' OR email LIKE :pattern ESCAPE '\\'
+            OR phone LIKE :pattern ESCAPE '\\' OR phone LIKE :digitsPattern)
+          AND (:beforeCreatedAtMs IS NULL OR created_at_ms < :beforeCreatedAtMs OR (created_at_ms = :beforeCreatedAtMs AND id < :beforeId))
+        ORDER BY created_at_ms DESC, id DESC
+        LIMIT :rowsMax`),
+      countOfRole: db.prepare<[Role], { count: number }>('SELECT count(*) AS count FROM user_roles WHERE role = ?'),
+      countsByRole: db.prepare<[], { role: Role; count: number }>('SELECT role, count(*) AS count FROM user_roles GROUP BY role'),
+      activeOperators: db.prepare<[], { count: number }>(
+        `SELECT count(*) AS count FROM user_roles JOIN users ON users.id = user_roles.user_id
+         WHERE user_roles.role = 'operator' AND users.suspended_at_ms IS NULL`),
+      insertRole: db.prepare<[string, Role, number]>('INSERT OR IGNORE INTO user_roles (user_id, role, granted_at_ms) VALUES (?, ?, ?)'),
+      deleteRole: db.prepare<[string, Role]>('DELETE FROM user_roles WHERE user_id = ? AND role = ?'),
+      suspend: db.prepare<[number, string, string]>(
+        'UPDATE users SET suspended_at_ms = ?, suspended_reason = ? WHERE id = ? AND suspended_at_ms IS NULL'),
+      reactivate: db.prepare<[string]>(
+        'UPDATE users SET suspended_at_ms = NULL, suspended_reason = NULL WHERE id = ? AND suspended_at_ms IS NOT NULL'),
+      setEmailVerified: db.prepare<[number, string]>(
+        'UPDATE users SET email_verified_at_ms = ? WHERE id = ? AND email IS NOT NULL AND email_verified_at_ms IS NULL'),
+      deleteEmailCode: db.prepare<[string]>('DELETE FROM email_codes WHERE user_id = ?'),
       updateFullName: db.prepare<[string, string]>('UPDATE users SET full_name = ? WHERE id = ?'),
       setProvedPhone: db.prepare<[string, number, string]>('UPDATE users SET phone = ?, phone_verified_at_ms = ? WHERE id = ?'),
       releaseUnprovedPhone: db.prepare<[string]>(
         'UPDATE users SET phone = NULL WHERE id = ? AND phone_verified_at_ms IS NULL AND email IS NOT NULL'),
       updatePassword: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE id = ?'),
-      setRole: db.prepare<[Role, string, Role]>('UPDATE users SET role = ? WHERE id = ? AND role = ?'),
       nextSessionGeneration: db.prepare<[string]>(
         'UPDATE users SET session_generation = session_generation + 1 WHERE id = ?'),
       // Single use: the UPDATE that kills the token is the check, so two concurrent uses cannot both win.
@@ -114,17 +175,85 @@ export class UserStore {
     return row === undefined ? undefined : credentialsFromRow(row)
   }
 
+  /** How many users hold the role, suspended or not. */
   countWithRole(role: Role): number {
-    return this.countOfRole.get(role)!.count
+    return this.statements.countOfRole.get(role)!.count
   }
 
+  /** How many operators are not suspended: the hub keeps at least one (hub/users/administration.ts). */
+  activeOperatorCount(): number {
+    return this.statements.activeOperators.get()!.count
+  }
+
+  /** Throws the unique-constraint error of a taken email. */
   insert(user: NewUser): void {
-    this.insertUser.run(user.id, user.email, null, null, user.fullName, user.passwordHash, user.role, user.createdAtMs)
+    this.insertWith(user, null, null)
   }
 
   /** A phone sign-up's account, created once its number is proved. Throws the unique-constraint error of a taken email. */
   insertWithProvedPhone(user: NewUser, phone: string, provedAt_ms: number): void {
-    this.insertUser.run(user.id, user.email, phone, provedAt_ms, user.fullName, user.passwordHash, user.role, user.createdAtMs)
+    this.insertWith(user, phone, provedAt_ms)
+  }
+
+  private insertWith(user: NewUser, phone: string | null, phoneProvedAt_ms: number | null): void {
+    assert(user.roles.length > 0, 'a user holds at least one role')
+    this.db.transaction(() => {
+      this.insertUser.run(user.id, user.email, user.emailVerifiedAtMs, phone, phoneProvedAt_ms, user.fullName, user.passwordHash, user.createdAtMs)
+      for (const role of user.roles) this.statements.insertRole.run(user.id, role, user.createdAtMs)
+    })()
+  }
+
+  /** Gives the user the role; false when they held it already. */
+  addRole(id: string, role: Role, now_ms: number): boolean {
+    return this.statements.insertRole.run(id, role, now_ms).changes === 1
+  }
+
+  /** Takes the role away; false when they did not hold it. Throws when it is their last (a trigger keeps one). */
+  removeRole(id: string, role: Role): boolean {
+    return this.statements.deleteRole.run(id, role).changes === 1
+  }
+
+  /** Suspends an active user and ends every session they have; false, and nothing changed, when already suspended. */
+  suspend(id: string, reason: string, now_ms: number): boolean {
+    return this.db.transaction(() => {
+      if (this.statements.suspend.run(now_ms, reason, id).changes !== 1) return false
+      this.endSessions(id, now_ms)
+      return true
+    })()
+  }
+
+  /** False when the user was not suspended. */
+  reactivate(id: string): boolean {
+    return this.statements.reactivate.run(id).changes === 1
+  }
+
+  /** The user's email is proved; false when it was proved already (or they have none). A code sent for it is forgotten. */
+  setEmailVerified(id: string, provedAt_ms: number): boolean {
+    return this.db.transaction(() => {
+      this.statements.deleteEmailCode.run(id)
+      return this.statements.setEmailVerified.run(provedAt_ms, id).changes === 1
+    })()
+  }
+
+  /** A page of users, newest first, matching every filter given. */
+  search(search: UserSearch): UserPage {
+    const text = search.text?.trim()
+    const pattern = text === undefined || text === '' ? null : `%${text.replace(LIKE_SPECIAL, (special) => `\\${special}`)}%`
+    const digits = pattern !== null && PHONE_LIKE.test(text!) ? text!.replace(/[^0-9]/g, '') : null
+    const rows = this.statements.search.all({
+      role: search.role ?? null,
+      status: search.status ?? null,
+      pattern,
+      // Digits only, so LIKE has no wildcard in them to escape.
+      digitsPattern: digits === null ? null : `%${digits}%`,
+      beforeCreatedAtMs: search.before?.createdAtMs ?? null,
+      beforeId: search.before?.id ?? null,
+      // One more than asked for: whether it comes says whether there is a next page.
+      rowsMax: search.limit + 1,
+    })
+    const users = rows.slice(0, search.limit).map((row) => publicUser(credentialsFromRow(row)))
+    const last = users[users.length - 1]
+    return { users, next: rows.length > search.limit && last !== undefined ? { createdAtMs: last.createdAtMs, id: last.id } : null }
   }
 
   addRefreshToken(tokenSha256Hex: string, userId: string, createdAt_ms: number, expiresAt_ms: number): void {
@@ -155,6 +284,7 @@ export class UserStore {
     return row === undefined || row.phone_verified_at_ms === null ? undefined : publicUser(credentialsFromRow(row))
   }
 
+  /** How many users hold each role: a user who holds two counts under both. */
   countsByRole(): Record<Role, number> {
     const counts: Record<Role, number> = { operator: 0, owner: 0, customer: 0 }
     for (const row of this.statements.countsByRole.all()) counts[row.role] = row.count
@@ -189,11 +319,6 @@ export class UserStore {
       this.updatePasswordHash(id, passwordHash)
       this.endSessions(id, now_ms)
     })()
-  }
-
-  /** Compare-and-set: false when the user no longer has role `from`. */
-  changeRole(id: string, from: Role, to: Role): boolean {
-    return this.statements.setRole.run(to, id, from).changes === 1
   }
 
   /** Ends every session of the user: refresh tokens revoked, access tokens of earlier generations refused. */
@@ -264,29 +389,53 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase()
 }
 
+/**
+ * Whether the user proved an email or a phone with a code sent to it. An account that proved neither may sign in,
+ * read and prove one, but not move money or commit to anything (ACCOUNT_UNVERIFIED, hub/http/auth.ts).
+ */
+export function isVerified(user: Pick<User, 'emailVerifiedAtMs' | 'phoneVerifiedAtMs'>): boolean {
+  return user.emailVerifiedAtMs !== null || user.phoneVerifiedAtMs !== null
+}
+
 /** The user without credentials: the only shape that goes on the wire. */
 export function publicUser(user: User): User {
   return {
     id: user.id,
     email: user.email,
+    emailVerifiedAtMs: user.emailVerifiedAtMs,
     phone: user.phone,
     phoneVerifiedAtMs: user.phoneVerifiedAtMs,
     phonePending: user.phonePending,
     fullName: user.fullName,
-    role: user.role,
+    roles: user.roles,
+    suspendedAtMs: user.suspendedAtMs,
+    suspendedReason: user.suspendedReason,
     createdAtMs: user.createdAtMs,
   }
+}
+
+interface SearchParameters {
+  role: Role | null
+  status: 'active' | 'suspended' | null
+  pattern: string | null
+  digitsPattern: string | null
+  beforeCreatedAtMs: number | null
+  beforeId: string | null
+  rowsMax: number
 }
 
 function credentialsFromRow(row: UserRow): UserCredentials {
   return {
     id: row.id,
     email: row.email,
+    emailVerifiedAtMs: row.email_verified_at_ms,
     phone: row.phone,
     phoneVerifiedAtMs: row.phone_verified_at_ms,
     phonePending: row.phone_pending,
     fullName: row.full_name,
-    role: row.role,
+    roles: rolesFromList(row.roles),
+    suspendedAtMs: row.suspended_at_ms,
+    suspendedReason: row.suspended_reason,
     createdAtMs: row.created_at_ms,
     passwordHash: row.password_hash,
   }

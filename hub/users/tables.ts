@@ -115,3 +115,42 @@ ALTER TABLE users ADD COLUMN suspended_at_ms INTEGER;
 ALTER TABLE users DROP COLUMN failed_logins;
 ALTER TABLE users DROP COLUMN locked_until_ms;
 `
+
+// Roles add up: a user holds a set of them, one row each (hub/http/roles.ts), and users.role goes. Every user keeps
+// at least one: a trigger refuses to delete the last. Users carry over with the role they had; an owner, who was a
+// customer until an order of theirs was validated, also holds 'customer' again, so they keep the customer routes.
+// An email is proved by a code sent to it (hub/users/email-verification.ts): email_verified_at_ms. Accounts from
+// before keep none: they prove their email (or phone) before they move money, like every new one. email_codes holds
+// the one live code of a user, as a SHA-256 hash, and counts the codes sent in a fixed window for the send limit.
+// An operator's suspension now says why (suspended_reason).
+export const USER_ROLES_AND_EMAIL_PROOFS_SQL = `
+CREATE TABLE user_roles (
+  user_id TEXT NOT NULL REFERENCES users (id),
+  role TEXT NOT NULL CHECK (role IN ('operator', 'owner', 'customer')),
+  granted_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (user_id, role)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX user_roles_by_role ON user_roles (role, user_id);
+CREATE TRIGGER user_roles_keep_one BEFORE DELETE ON user_roles
+WHEN NOT EXISTS (SELECT 1 FROM user_roles WHERE user_id = OLD.user_id AND role <> OLD.role)
+BEGIN SELECT RAISE(ABORT, 'a user keeps at least one role'); END;
+INSERT INTO user_roles (user_id, role, granted_at_ms) SELECT id, role, created_at_ms FROM users;
+INSERT INTO user_roles (user_id, role, granted_at_ms) SELECT id, 'customer', created_at_ms FROM users WHERE role = 'owner';
+DROP INDEX users_by_role;
+ALTER TABLE users DROP COLUMN role;
+
+ALTER TABLE users ADD COLUMN email_verified_at_ms INTEGER CHECK (email_verified_at_ms IS NULL OR email IS NOT NULL);
+ALTER TABLE users ADD COLUMN suspended_reason TEXT
+  CHECK (suspended_reason IS NULL OR (suspended_at_ms IS NOT NULL AND length(suspended_reason) <= 500));
+-- The operators' list of users pages newest first.
+CREATE INDEX users_by_creation ON users (created_at_ms, id);
+
+CREATE TABLE email_codes (
+  user_id TEXT PRIMARY KEY REFERENCES users (id),
+  code_sha256 TEXT NOT NULL CHECK (length(code_sha256) = 64),
+  code_expires_at_ms INTEGER NOT NULL,
+  wrong_codes INTEGER NOT NULL DEFAULT 0 CHECK (wrong_codes >= 0),
+  sends INTEGER NOT NULL CHECK (sends >= 1),
+  sends_window_start_ms INTEGER NOT NULL
+) STRICT;
+`

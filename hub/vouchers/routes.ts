@@ -7,7 +7,7 @@ import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { requireAcceptablePublicKey } from '../../protocol/signature/public-key'
 import type { HubServices, RouteOptions } from '../http/route-services'
 import type { AccessClaims } from '../http/auth'
-import { requireRole } from '../http/auth'
+import { requireRole, requireVerifiedAccount } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY } from '../money/wire'
@@ -216,7 +216,7 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
   })
 
   app.post<{ Body: { imei: string; amount: string; currency: string } }>('/api/auth/device/voucher', {
-    preValidation: customer,
+    preValidation: [...customer, requireVerifiedAccount],
     schema: voucherSchema,
   }, async (request, reply) => {
     const device = ownDevice(devices, request, request.body.imei)

@@ -1,7 +1,7 @@
 // Bringing a fleet to life over the hub's REST API, the way a deployment does it: the merchant
-// signs up and orders the gateways, the operator validates the order and issues provisioning
-// tokens, each gateway runs its own init and provision; customers sign up, are cashed in, bind a
-// phone and take a voucher.
+// signs up (the operator vouches for their email) and orders the gateways, the operator validates
+// the order and issues provisioning tokens, each gateway runs its own init and provision; customers
+// sign up, are cashed in, bind a phone and take a voucher.
 
 import { join } from 'node:path'
 import { systemClock, systemRandom } from '../../protocol/clock'
@@ -10,7 +10,7 @@ import { nodeEd25519 } from '../../protocol/signature/node'
 import { generateEui, initTerminal } from '../../terminal/init'
 import { provision } from '../../terminal/provision'
 import type { TerminalStore } from '../../terminal/store/store'
-import { customerWithVoucher, HubApi, type SimulatedCustomer } from '../hub-api'
+import { customerWithVoucher, HubApi, signUpVouched, type SimulatedCustomer } from '../hub-api'
 import type { SeededRandom } from './seeded-random'
 import { attachTerminal, type SimulatedTerminal } from './terminal'
 
@@ -44,10 +44,9 @@ export function merchantLogin(names: EnrollNames): { email: string; password: st
 export async function orderAndProvision(
   operator: HubApi, count: number, terminalsDir: string, identities: SeededRandom, names: EnrollNames,
 ): Promise<ProvisionedGateway[]> {
-  const anonymous = new HubApi(operator.baseUrl)
   const { email, password } = merchantLogin(names)
-  await anonymous.ok('POST', '/users/sign-up', { fullName: 'Simulated Merchant', email, password })
-  return provisionOrder(operator, await anonymous.as(email, password), count, terminalsDir, identities)
+  await signUpVouched(operator, { fullName: 'Simulated Merchant', email, password })
+  return provisionOrder(operator, await new HubApi(operator.baseUrl).as(email, password), count, terminalsDir, identities)
 }
 
 /**

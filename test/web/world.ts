@@ -28,7 +28,9 @@
 // What the world holds (World below): the operator, the owner of two gateways whose simulated
 // terminals are connected over MQTT, two customers with a wallet, a phone and a voucher (the second
 // one's name carries markup the pages must show as text), every password known; `world.pay()` makes
-// the fleet take one more payment, `world.api(person)` is the REST API as that person.
+// the fleet take one more payment, `world.api(person)` is the REST API as that person (one session
+// each for the file's life: a test that changes a password or suspends someone should use a person
+// of its own, made with `world.api(world.operator)` or the pages, not one the other tests share).
 
 import { join } from 'node:path'
 import type { Test } from 'tap'
@@ -37,6 +39,7 @@ import { en } from '../../web/src/i18n/en'
 import { fr } from '../../web/src/i18n/fr'
 import { toHex } from '../../protocol/bytes'
 import { formatAmount } from '../../protocol/money'
+import { NOTIFY_CONFIG_DEFAULT } from '../../hub/notify/config'
 import { startHub, type RunningHub } from '../../hub/server'
 import type { Role } from '../../hub/http/roles'
 import { equipCustomer, HubApi, type HubJson, type SimulatedCustomer } from '../../simulator/hub-api'
@@ -189,9 +192,23 @@ async function seedCustomers(
   return customers
 }
 
+/**
+ * The one-time code in the newest message of `kind` the hub wrote to a user (a payment's code, or a new
+ * phone number's), as they would read it on their phone, from the hub's outbox.
+ */
+export function codeSent(world: World, userId: string, kind: 'payment_code' | 'phone_code'): string {
+  const message = world.hub.context.db.prepare(
+    'SELECT body FROM notification_outbox WHERE user_id = ? AND kind = ? ORDER BY created_at_ms DESC, rowid DESC LIMIT 1',
+  ).get(userId, kind) as { body: string } | undefined
+  const code = message === undefined ? null : /PayAll: (\d{6}) /.exec(message.body)
+  if (code === null) throw new Error(`the hub sent user ${userId} no ${kind}`)
+  return code[1]!
+}
+
 /** Starts the hub in `dir` and seeds it; the caller stops it (`World.stop`). */
 export async function startWorld(dir: string, options: WorldOptions = {}): Promise<World> {
-  const hub = await startHub(hubConfig(join(dir, 'hub')))
+  // Nothing leaves the world's hub: every message stays in its outbox, where codeSent reads it.
+  const hub = await startHub(hubConfig(join(dir, 'hub'), { notify: { ...NOTIFY_CONFIG_DEFAULT, deliveryIntervalMs: 0 } }))
   let gateways: Gateway[] = []
   const stop = async (): Promise<void> => {
     await Promise.all(gateways.map(gateway => gateway.terminal.shutDown()))

@@ -10,7 +10,6 @@ import type { ProofReply } from '../../../hub/anchor/replies'
 import { createAnchorService } from '../../../hub/anchor/service'
 import { AnchorStore } from '../../../hub/anchor/store'
 import { anchorSettings } from '../../../hub/anchor/settings'
-import type { Role } from '../../../hub/http/roles'
 import { addUser, errorOf } from '../http/fixtures'
 import { ingestWorld } from '../ingest/world'
 
@@ -26,16 +25,17 @@ async function paymentWorld(t: Test, options: { explorerUrl?: string } = {}) {
   const app = await buildApp({ ...w.context, config: { ...w.context.config, explorerUrl: options.explorerUrl } })
   t.teardown(() => app.close())
   await app.ready()
-  const tokenOf = (userId: string, role: Role) => app.issueAccessToken({ sub: userId, role }).token
+  // The roles in the token are the user's, read from the database.
+  const tokenOf = (userId: string) => app.issueAccessToken({ sub: userId }).token
   const get = (url: string, token?: string) =>
     app.inject({ method: 'GET', url, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
   const seal = () => createAnchorService(w.context, anchorSettings({ batchAge_ms: 0 }), undefined).tick()
   return {
     w, app, get, seal, paymentId,
-    customer: tokenOf(customer.userId, 'customer'),
-    owner: tokenOf(gateway.ownerUserId, 'owner'),
-    stranger: tokenOf(stranger.userId, 'customer'),
-    operator: tokenOf(operatorId, 'operator'),
+    customer: tokenOf(customer.userId),
+    owner: tokenOf(gateway.ownerUserId),
+    stranger: tokenOf(stranger.userId),
+    operator: tokenOf(operatorId),
   }
 }
 

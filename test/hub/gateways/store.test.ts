@@ -45,7 +45,7 @@ t.test('a provisioning token hash is replaced by the next and consumed by provis
   gateways.insert(newGateway('g1', EUI))
   t.notOk(gateways.setProvisioningToken('g1', { sha256Hex: 'a'.repeat(64), expiresAtMs: 10 }), 'not while available')
   const wallet = await context.ledger.openWallet({ id: 'w1', userId: null, currency: 'XOF' })
-  context.db.prepare(`INSERT INTO users (id, email, password_hash, role, created_at_ms) VALUES ('u1', 'u@x.example', 'h', 'owner', 0)`).run()
+  context.db.prepare(`INSERT INTO users (id, email, password_hash, created_at_ms) VALUES ('u1', 'u@x.example', 'h', 0)`).run()
   t.ok(gateways.assign('g1', 'u1', wallet.id))
   t.ok(gateways.setProvisioningToken('g1', { sha256Hex: 'a'.repeat(64), expiresAtMs: 10 }))
   t.ok(gateways.setProvisioningToken('g1', { sha256Hex: 'b'.repeat(64), expiresAtMs: 20 }))

@@ -106,16 +106,23 @@ export async function testHub(
   return { context, services, clock, log, app }
 }
 
+/** The roles a user of `role` holds: an owner is a customer whose order was validated, and keeps being one. */
+export function rolesOf(role: Role): Role[] {
+  return role === 'owner' ? ['owner', 'customer'] : [role]
+}
+
+/** A user of `role` (see rolesOf) whose email is proved, unless `emailVerified` is false. */
 export async function addUser(
   context: HubContext,
-  user: { email: string; password?: string; passwordHash?: string; role: Role; fullName?: string },
+  user: { email: string; password?: string; passwordHash?: string; role: Role; fullName?: string; emailVerified?: boolean },
 ): Promise<string> {
   const id = newUserId(context.random)
   new UserStore(context.db).insert({
     id,
     email: user.email,
+    emailVerifiedAtMs: user.emailVerified === false ? null : context.clock.now_ms(),
     fullName: user.fullName ?? 'Test User',
-    role: user.role,
+    roles: rolesOf(user.role),
     passwordHash: user.passwordHash ?? (await context.passwords.hash(user.password!)),
     createdAtMs: context.clock.now_ms(),
   })

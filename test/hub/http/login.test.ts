@@ -22,12 +22,13 @@ t.test('a good login returns an access token, a refresh token and the user witho
   const body = response.json()
   t.same(Object.keys(body).sort(), ['refreshToken', 'token', 'user'])
   t.same(body.user, {
-    id, email: EMAIL, phone: null, phoneVerified: false, phonePending: null, fullName: 'Awa Diop', role: 'owner', createdAt: new Date(clock.now_ms()).toISOString(),
+    id, email: EMAIL, emailVerified: true, phone: null, phoneVerified: false, phonePending: null, fullName: 'Awa Diop',
+    roles: ['owner', 'customer'], role: 'owner', createdAt: new Date(clock.now_ms()).toISOString(),
   })
   t.notMatch(response.body, /scrypt|password/i, 'nothing about the password goes out')
 
   const claims = app.jwt.decode<Record<string, unknown>>(body.token)!
-  t.match(claims, { sub: id, role: 'owner', iss: 'payall-hub', aud: 'payall', iat: Math.floor(clock.now_ms() / 1000) })
+  t.match(claims, { sub: id, role: 'owner', roles: ['owner', 'customer'], iss: 'payall-hub', aud: 'payall', iat: Math.floor(clock.now_ms() / 1000) })
   t.equal((claims.exp as number) - (claims.iat as number), 24 * 60 * 60, 'the access token lasts 24 h')
 
   const stored = context.db.prepare('SELECT * FROM refresh_tokens').all() as Array<Record<string, unknown>>

@@ -20,7 +20,8 @@ t.test('without configured credentials the password is generated, strong, and re
   t.equal(bootstrap.email, OPERATOR_EMAIL_DEFAULT)
   t.match(bootstrap.generatedPassword, /^[A-Za-z0-9_-]{24}$/, '144 random bits')
   t.equal((await login(app, OPERATOR_EMAIL_DEFAULT, bootstrap.generatedPassword)).statusCode, 200)
-  const stored = context.db.prepare("SELECT password_hash FROM users WHERE role = 'operator'").get() as { password_hash: string }
+  const stored = context.db.prepare(
+    "SELECT password_hash FROM users JOIN user_roles ON user_roles.user_id = users.id WHERE role = 'operator'").get() as { password_hash: string }
   t.notMatch(stored.password_hash, bootstrap.generatedPassword, 'only the hash is stored')
 })
 

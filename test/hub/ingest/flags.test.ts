@@ -10,7 +10,6 @@ import { onlineAuthorizationRequestCodec } from '../../../protocol/messages/onli
 import { Reason } from '../../../protocol/reasons'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { buildApp } from '../../../hub/app'
-import type { Role } from '../../../hub/http/roles'
 import { FlagStore } from '../../../hub/ingest/flag-store'
 import { openDatabase } from '../../../hub/store/database'
 import { MIGRATIONS } from '../../../hub/store/migrations'
@@ -24,8 +23,8 @@ async function flagWorld(t: Test) {
   const app = await buildApp(w.context)
   t.teardown(() => app.close())
   await app.ready()
-  const headers = (userId: string, role: Role) => ({ authorization: `Bearer ${app.issueAccessToken({ sub: userId, role }).token}` })
-  const operator = headers(operatorId, 'operator')
+  const headers = (userId: string) => ({ authorization: `Bearer ${app.issueAccessToken({ sub: userId }).token}` })
+  const operator = headers(operatorId)
   const get = (url: string, as = operator) => app.inject({ method: 'GET', url, headers: as })
   const resolve = (id: number | string, payload: unknown, as = operator) =>
     app.inject({ method: 'POST', url: `/flags/${id}/resolve`, headers: as, payload: payload as object })
@@ -126,7 +125,7 @@ t.test('resolving a flag records who, when and why once: again is 409 FLAG_RESOL
   w.clock.advance(MINUTE_MS)
   const again = await app.inject({
     method: 'POST', url: '/flags/1/resolve', payload: { note: 'another view' },
-    headers: { authorization: `Bearer ${app.issueAccessToken({ sub: secondOperator, role: 'operator' }).token}` },
+    headers: { authorization: `Bearer ${app.issueAccessToken({ sub: secondOperator }).token}` },
   })
   t.equal(again.statusCode, 409)
   t.same(errorOf(again), {
@@ -143,8 +142,8 @@ t.test('resolving is for operators, with a note, of a flag that exists', async t
     const response = await resolve(1, payload)
     t.equal(response.statusCode, 400, JSON.stringify(payload))
   }
-  const owner = headers(await addUser(w.context, { email: 'owner@example.com', passwordHash: 'x', role: 'owner' }), 'owner')
-  for (const as of [headers(customer.userId, 'customer'), owner]) {
+  const owner = headers(await addUser(w.context, { email: 'owner@example.com', passwordHash: 'x', role: 'owner' }))
+  for (const as of [headers(customer.userId), owner]) {
     t.equal((await resolve(1, { note: 'mine now' }, as)).statusCode, 403)
     t.equal((await get('/flags', as)).statusCode, 403)
   }

@@ -14,15 +14,17 @@ t.test('signing up creates a customer who can log in, and the reply carries no p
   const response = await signUp(app, SIGN_UP)
   t.equal(response.statusCode, 201)
   const user = response.json()
-  t.same(Object.keys(user).sort(), ['createdAt', 'email', 'fullName', 'id', 'phone', 'phonePending', 'phoneVerified', 'role'])
+  t.same(Object.keys(user).sort(), [
+    'createdAt', 'email', 'emailVerified', 'fullName', 'id', 'phone', 'phonePending', 'phoneVerified', 'role', 'roles',
+  ])
   t.match(user, {
-    email: 'awa@example.com', phone: null, phonePending: '+221771234567', phoneVerified: false, fullName: 'Awa Diop', role: 'customer',
-    createdAt: new Date(clock.now_ms()).toISOString(),
+    email: 'awa@example.com', emailVerified: false, phone: null, phonePending: '+221771234567', phoneVerified: false, fullName: 'Awa Diop',
+    roles: ['customer'], role: 'customer', createdAt: new Date(clock.now_ms()).toISOString(),
   })
   t.notMatch(response.body, /scrypt|password/i)
-  const stored = context.db.prepare('SELECT password_hash, role FROM users WHERE id = ?').get(user.id) as Record<string, string>
+  const stored = context.db.prepare('SELECT password_hash FROM users WHERE id = ?').get(user.id) as Record<string, string>
   t.match(stored.password_hash, /^\$scrypt\$/, 'the password is stored hashed')
-  t.equal(stored.role, 'customer')
+  t.same(context.db.prepare('SELECT role FROM user_roles WHERE user_id = ?').all(user.id), [{ role: 'customer' }])
   const loggedIn = await login(app, 'awa@example.com', SIGN_UP.password)
   t.equal(loggedIn.statusCode, 200)
   t.equal(loggedIn.json().user.id, user.id)

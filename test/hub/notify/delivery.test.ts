@@ -38,8 +38,8 @@ function scriptedAdapter(script: Array<'ok' | 'transient' | 'permanent'>): Deliv
 
 function dispatcherFor(t: Tap, script: Array<'ok' | 'transient' | 'permanent'>) {
   const { context, clock } = testContext(t, { config: { notify: MANUAL_NOTIFY } })
-  context.db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, role, created_at_ms)
-    VALUES ('u1', 'awa@payall.example', '+221771234567', 'Awa Diop', 'x', 'customer', 0)`).run()
+  context.db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, created_at_ms)
+    VALUES ('u1', 'awa@payall.example', '+221771234567', 'Awa Diop', 'x', 0)`).run()
   const outbox = new Outbox(context.db)
   const adapter = scriptedAdapter(script)
   const dispatcher = new Dispatcher(outbox, { email: adapter, sms: adapter }, clock, POLICY, context.log)
@@ -102,8 +102,8 @@ t.test('the console adapter, the default, prints the message to the log', async 
 /** A hub on the default configuration (a 5 s timer, and a drain right after each message) with Zoe to write to. */
 async function automaticHub(t: Tap) {
   const hub = await testHub(t, { config: { notify: NOTIFY_CONFIG_DEFAULT } })
-  hub.context.db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, role, created_at_ms)
-    VALUES ('u9', 'zoe@payall.example', NULL, 'Zoe', 'x', 'customer', 0)`).run()
+  hub.context.db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, created_at_ms)
+    VALUES ('u9', 'zoe@payall.example', NULL, 'Zoe', 'x', 0)`).run()
   const status = () => (hub.context.db.prepare('SELECT status FROM notification_outbox').get() as { status: string }).status
   return { ...hub, status, message: passwordResetMessage({ id: 'u9', email: 'zoe@payall.example', phone: null, fullName: 'Zoe' }, 'tok', 60) }
 }

@@ -118,8 +118,8 @@ for (const method of ['POST', 'GET'] as const) {
       const row = hub.context.db.prepare('SELECT status, owner_user_id, merchant_account_id FROM gateways WHERE id = ?').get(id)
       t.same(row, { status: 'assigned', owner_user_id: hub.customer.userId, merchant_account_id: `${hub.customer.userId}.XOF` })
     }
-    const role = hub.context.db.prepare('SELECT role FROM users WHERE id = ?').get(hub.customer.userId) as { role: string }
-    t.equal(role.role, 'owner')
+    const roles = hub.context.db.prepare('SELECT role FROM user_roles WHERE user_id = ? ORDER BY role').all(hub.customer.userId)
+    t.same(roles, [{ role: 'customer' }, { role: 'owner' }], 'an owner now, and still a customer')
     t.match(outbox(hub, 'order_decided')[0]!.body, /validated/)
 
     const login = await hub.app.inject({ method: 'POST', url: '/users/login', payload: { email: hub.customer.email, password: 'correct horse 42 battery' } })
@@ -170,5 +170,5 @@ t.test('a validation that cannot give every gateway to the buyer changes nothing
   t.equal(errorOf(response).code, 'GATEWAY_UNAVAILABLE')
   t.match((await call(hub.app, hub.customer, { method: 'GET', url: `/orders/${placed.id}` })).json(), { status: 'pending' })
   t.match(hub.context.db.prepare('SELECT status, owner_user_id FROM gateways WHERE id = ?').get(free), { status: 'available', owner_user_id: null })
-  t.match(hub.context.db.prepare('SELECT role FROM users WHERE id = ?').get(hub.customer.userId), { role: 'customer' })
+  t.same(hub.context.db.prepare('SELECT role FROM user_roles WHERE user_id = ?').all(hub.customer.userId), [{ role: 'customer' }])
 })

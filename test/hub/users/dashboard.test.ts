@@ -49,6 +49,7 @@ t.test('an owner’s dashboard: their gateways by status and their revenue share
   })
   const response = await dashboard(hub, hub.owner)
   t.equal(response.statusCode, 200)
+  t.same(Object.keys(response.json()).sort(), ['customer', 'owner', 'role'], 'an owner is a customer too, and sees both')
   t.match(response.json(), {
     role: 'owner',
     owner: {
@@ -68,7 +69,7 @@ t.test('an operator’s dashboard: the hub’s totals and what needs attention',
   t.match(response.json(), {
     role: 'operator',
     operator: {
-      users: { operator: 1, owner: 1, customer: 1 },
+      users: { operator: 1, owner: 1, customer: 2 },
       pendingOrders: 0,
       notifications: { pending: 0, sent: 0, failed: 1 },
       flags: { openChainGaps: 0, chainForks: 0, doubleSpends: 0, failedNotifications: 1, pendingDocuments: 0 },

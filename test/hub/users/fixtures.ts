@@ -39,8 +39,8 @@ export function outbox(hub: TestHub, kind?: MessageKind): OutboxRow[] {
   return kind === undefined ? rows : rows.filter((row) => row.kind === kind)
 }
 
-/** The one-time secret (reset token, payment or phone code) in the newest message of `kind`. */
-export function secretIn(hub: TestHub, kind: 'password_reset' | 'payment_code' | 'phone_code'): string {
+/** The one-time secret (reset token, payment, phone or email code) in the newest message of `kind`. */
+export function secretIn(hub: TestHub, kind: 'password_reset' | 'payment_code' | 'phone_code' | 'email_code'): string {
   const messages = outbox(hub, kind)
   const body = messages[messages.length - 1]?.body
   if (body === undefined) throw new Error(`no ${kind} message in the outbox`)

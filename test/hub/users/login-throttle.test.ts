@@ -40,7 +40,7 @@ async function throttledHub(t: Tap) {
   t.teardown(() => app.close())
   await app.ready()
   new UserStore(context.db).insertWithProvedPhone({
-    id: newUserId(context.random), email: OWNER_EMAIL, fullName: 'Awa Diop', role: 'owner',
+    id: newUserId(context.random), email: OWNER_EMAIL, emailVerifiedAtMs: null, fullName: 'Awa Diop', roles: ['owner', 'customer'],
     passwordHash: await real.hash(PASSWORD), createdAtMs: clock.now_ms(),
   }, OWNER_PHONE, clock.now_ms())
   return { app, context, clock, hashes }

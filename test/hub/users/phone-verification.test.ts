@@ -1,7 +1,8 @@
 import t from 'tap'
 import {
-  PHONE_CODE_LIFETIME_MS, PHONE_CODE_SENDS, PHONE_CODE_WRONG_MAX, judgePhoneCode, phoneCodeHash,
-} from '../../../hub/users/phone-verification'
+  PROOF_CODE_LIFETIME_MS, PROOF_CODE_WRONG_MAX, judgeProofCode, proofCodeHash,
+} from '../../../hub/users/one-time-code'
+import { PHONE_CODE_SENDS } from '../../../hub/users/phone-verification'
 import { newUserId } from '../../../hub/users/store'
 import { errorOf } from '../http/fixtures'
 import { PASSWORD, call, outbox, provePhone, restHub, secretIn, signIn, type RestHub, type SignedIn } from './fixtures'
@@ -31,17 +32,18 @@ function userRow(hub: RestHub, id: string) {
 /** A user from before codes were asked: a number stored, never proved. */
 async function legacyUser(hub: RestHub, phone: string, email: string | null): Promise<string> {
   const id = newUserId(hub.context.random)
-  hub.context.db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, role, created_at_ms)
-    VALUES (?, ?, ?, 'Legacy User', ?, 'customer', 0)`).run(id, email, phone, await hub.context.passwords.hash(PASSWORD))
+  hub.context.db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, created_at_ms)
+    VALUES (?, ?, ?, 'Legacy User', ?, 0)`).run(id, email, phone, await hub.context.passwords.hash(PASSWORD))
+  hub.context.db.prepare(`INSERT INTO user_roles (user_id, role, granted_at_ms) VALUES (?, 'customer', 0)`).run(id)
   return id
 }
 
 t.test('the verdict on a code follows its expiry, its wrong tries and whether it is right', async (t) => {
   const code = { codeExpiresAtMs: 1_000, wrongCodes: 0 }
-  t.same(judgePhoneCode(code, true, 999), { kind: 'prove' })
-  t.same(judgePhoneCode(code, false, 999), { kind: 'wrong' })
-  t.same(judgePhoneCode(code, true, 1_000), { kind: 'expired' }, 'expiry wins over a right code')
-  t.same(judgePhoneCode({ ...code, wrongCodes: PHONE_CODE_WRONG_MAX }, true, 0), { kind: 'exhausted' }, 'so do too many wrong tries')
+  t.same(judgeProofCode(code, true, 999), { kind: 'prove' })
+  t.same(judgeProofCode(code, false, 999), { kind: 'wrong' })
+  t.same(judgeProofCode(code, true, 1_000), { kind: 'expired' }, 'expiry wins over a right code')
+  t.same(judgeProofCode({ ...code, wrongCodes: PROOF_CODE_WRONG_MAX }, true, 0), { kind: 'exhausted' }, 'so do too many wrong tries')
 })
 
 t.test('a code is six digits sent by SMS to the number, and is stored only as a hash bound to its claim', async (t) => {
@@ -52,19 +54,19 @@ t.test('a code is six digits sent by SMS to the number, and is stored only as a 
   const code = secretIn(hub, 'phone_code')
   t.match(code, /^\d{6}$/)
   const stored = hub.context.db.prepare('SELECT id, code_sha256 FROM phone_claims WHERE user_id = ?').get(hub.customer.userId) as { id: string; code_sha256: string }
-  t.equal(stored.code_sha256, phoneCodeHash(stored.id, code))
+  t.equal(stored.code_sha256, proofCodeHash('phone-code', stored.id, code))
   t.notMatch(JSON.stringify(hub.context.db.prepare('SELECT * FROM phone_claims').all()), code)
 })
 
-t.test(`wrong codes count down; the ${PHONE_CODE_WRONG_MAX}th ends the code, even for the right one, until a new code is sent`, async (t) => {
+t.test(`wrong codes count down; the ${PROOF_CODE_WRONG_MAX}th ends the code, even for the right one, until a new code is sent`, async (t) => {
   const hub = await restHub(t)
   await claim(hub, hub.customer, NUMBER)
   const code = secretIn(hub, 'phone_code')
   const wrong = wrongCodeFor(code)
   const first = await finish(hub, hub.customer, wrong)
   t.equal(first.statusCode, 400)
-  t.match(errorOf(first), { code: 'WRONG_CODE', message: `${PHONE_CODE_WRONG_MAX - 1} attempt(s) left` })
-  for (let attempt = 2; attempt < PHONE_CODE_WRONG_MAX; attempt++) t.equal(errorOf(await finish(hub, hub.customer, wrong)).code, 'WRONG_CODE')
+  t.match(errorOf(first), { code: 'WRONG_CODE', message: `${PROOF_CODE_WRONG_MAX - 1} attempt(s) left` })
+  for (let attempt = 2; attempt < PROOF_CODE_WRONG_MAX; attempt++) t.equal(errorOf(await finish(hub, hub.customer, wrong)).code, 'WRONG_CODE')
   const last = await finish(hub, hub.customer, wrong)
   t.equal(last.statusCode, 409)
   t.equal(errorOf(last).code, 'CODE_ATTEMPTS_EXHAUSTED')
@@ -74,7 +76,7 @@ t.test(`wrong codes count down; the ${PHONE_CODE_WRONG_MAX}th ends the code, eve
 
   const resent = await init(hub, hub.customer)
   t.equal(resent.statusCode, 202)
-  t.same(resent.json(), { phone: NUMBER, expiresAt: new Date(hub.clock.now_ms() + PHONE_CODE_LIFETIME_MS).toISOString() })
+  t.same(resent.json(), { phone: NUMBER, expiresAt: new Date(hub.clock.now_ms() + PROOF_CODE_LIFETIME_MS).toISOString() })
   t.equal(errorOf(await finish(hub, hub.customer, code)).code, 'WRONG_CODE', 'the old code is not the new one')
   const proved = await finish(hub, hub.customer, secretIn(hub, 'phone_code'))
   t.equal(proved.statusCode, 200)
@@ -86,7 +88,7 @@ t.test('a code expires on the hub’s clock; a new one can be asked for', async 
   const hub = await restHub(t)
   await claim(hub, hub.customer, NUMBER)
   const code = secretIn(hub, 'phone_code')
-  hub.clock.advance(PHONE_CODE_LIFETIME_MS - 1)
+  hub.clock.advance(PROOF_CODE_LIFETIME_MS - 1)
   hub.clock.advance(1)
   const expired = await finish(hub, hub.customer, code)
   t.equal(expired.statusCode, 409)

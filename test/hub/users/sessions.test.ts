@@ -68,13 +68,14 @@ t.test('refresh answers a missing, mistyped or oversized token with 400 and an o
   t.equal(errorOf(huge).code, 'PAYLOAD_TOO_LARGE')
 })
 
-t.test('a refreshed access token carries the role the user has now', async (t) => {
+t.test('a refreshed access token carries the roles the user has now', async (t) => {
   const hub = await restHub(t)
   const session = await sessionOf(hub, hub.customer.email)
-  hub.context.db.prepare("UPDATE users SET role = 'owner' WHERE id = ?").run(hub.customer.userId)
+  hub.services.users.addRole(hub.customer.userId, 'owner', hub.clock.now_ms())
   const refreshed = (await refresh(hub, session.refreshToken)).json()
   t.equal(refreshed.user.role, 'owner')
-  t.equal(hub.app.jwt.decode<{ role: string }>(refreshed.token)!.role, 'owner')
+  t.same(refreshed.user.roles, ['owner', 'customer'])
+  t.match(hub.app.jwt.decode<{ role: string }>(refreshed.token), { role: 'owner', roles: ['owner', 'customer'] })
 })
 
 t.test('access tokens still expire after 24 h whatever the refresh token does', async (t) => {

@@ -87,8 +87,8 @@ t.test('once an operator settles a shared number, the next start rewrites the ac
 t.test('a new phone is written in E.164 only: the schema refuses anything else', async (t) => {
   const db = openDatabase(join(t.testdir(), 'hub.sqlite'))
   t.teardown(() => db.close())
-  const insert = db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, role, created_at_ms)
-    VALUES (?, 'x@payall.example', ?, 'X', 'hash', 'customer', 0)`)
+  const insert = db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, created_at_ms)
+    VALUES (?, 'x@payall.example', ?, 'X', 'hash', 0)`)
   t.throws(() => insert.run('x', '786365771'), /E\.164/)
   insert.run('x', null)
   t.throws(() => db.prepare("UPDATE users SET phone = '0022178' WHERE id = 'x'").run(), /E\.164/)

@@ -4,7 +4,6 @@ import { HOUR_MS, MINUTE_MS } from '../../../protocol/clock'
 import { revocationDeltaCodec } from '../../../protocol/messages/revocation-delta'
 import { REVOCATIONS_TOPIC } from '../../../protocol/topics'
 import { buildApp } from '../../../hub/app'
-import type { Role } from '../../../hub/http/roles'
 import { VOUCHERS_LISTED_MAX } from '../../../hub/vouchers/vouchers'
 import { errorOf } from '../http/fixtures'
 import { ingestWorld } from '../ingest/world'
@@ -22,7 +21,7 @@ async function voucherWorld(t: Parameters<typeof ingestWorld>[0]) {
   const app = await buildApp(w.context)
   t.teardown(() => app.close())
   await app.ready()
-  const tokenOf = (userId: string, role: Role = 'customer') => app.issueAccessToken({ sub: userId, role }).token
+  const tokenOf = (userId: string) => app.issueAccessToken({ sub: userId }).token
   const as = (userId: string) => ({ authorization: `Bearer ${tokenOf(userId)}` })
   const list = async (userId: string) => app.inject({ method: 'GET', url: '/api/auth/device/vouchers', headers: as(userId) })
   const revoke = async (userId: string, id: string) =>

@@ -56,6 +56,9 @@ function cssColour(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback
 }
 
+/** Steps between the value axis's ticks: 1, 2, 5, 10, 20…; the values are whole numbers (minor units, counts), so are the ticks. */
+const WHOLE_INCREMENTS = Array.from({ length: 16 }, (_, power) => [1, 2, 5].map((step) => step * 10 ** power)).flat()
+
 /** The categories to label: every one when they fit, else every n-th so labels never overlap. */
 function labelledIndices(labels: string[], width_px: number): number[] {
   const label_px = Math.max(...labels.map((label) => label.length), 1) * CHAR_PX + LABEL_PAD_PX
@@ -85,6 +88,7 @@ function options(uplot: UPlotClass, props: ChartProps, tick: (value: number) => 
       },
       {
         label: props.yLabel, stroke: ink, grid: { stroke: line }, ticks: { stroke: line },
+        incrs: WHOLE_INCREMENTS,
         values: (_self, splits) => splits.map(tick),
         size: (_self, values) => Math.max(...(values ?? []).map((value) => value.length), 1) * CHAR_PX + LABEL_PAD_PX,
       },

@@ -72,7 +72,7 @@ function DeviceList({ devices }: { devices: Device[] }) {
           {devices.map((device) => (
             <tr key={device.id}>
               <td>{deviceName(device, t.customer.devices.unnamedDevice)}</td>
-              <td class="mono">{device.imei}</td>
+              <td class="mono imei">{device.imei}</td>
               <td><DateTime atMs={device.boundAt} /></td>
             </tr>
           ))}
@@ -132,7 +132,7 @@ function VoucherTable({ vouchers, onRevoked }: { vouchers: Voucher[]; onRevoked:
       <Table caption={d.vouchersCaption} head={head} empty={vouchers.length === 0}>
         {vouchers.map((voucher) => (
           <tr key={voucher.id}>
-            <td class="mono">{voucher.imei}</td>
+            <td class="mono imei">{voucher.imei}</td>
             <td class="number"><Amount minor={voucher.amountMinor} currency={voucher.currency} /></td>
             <td class="number"><Amount minor={voucher.remainingMinor} currency={voucher.currency} /></td>
             <td>{t.customer.voucherStatus[voucher.status]}</td>

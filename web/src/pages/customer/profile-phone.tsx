@@ -44,7 +44,7 @@ function CurrentPhone({ user, provable, onCodeSent }: { user: SessionUser; prova
   return (
     <>
       <p>
-        {p.currentPhone}: <span class="mono">{user.phone}</span>{' '}
+        {p.currentPhone} <span class="mono">{user.phone}</span>{' '}
         <span class={user.phoneVerified ? 'badge on' : 'badge off'}>{user.phoneVerified ? p.phoneVerified : p.phoneNotVerified}</span>
       </p>
       {user.phoneVerified || !provable ? null : (

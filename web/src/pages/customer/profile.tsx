@@ -21,7 +21,7 @@ export function Profile() {
       <NameSection user={user} />
       <EmailSection user={user} />
       <PhoneSection user={user} />
-      <PasswordSection />
+      <PasswordSection user={user} />
     </Page>
   )
 }
@@ -64,7 +64,7 @@ function EmailSection({ user }: { user: SessionUser }) {
   )
 }
 
-function PasswordSection() {
+function PasswordSection({ user }: { user: SessionUser }) {
   const p = useT().customer.profile
   const [mismatch, setMismatch] = useState(false)
   const { error, busy, onSubmit } = useSubmit(async (form) => {
@@ -81,6 +81,8 @@ function PasswordSection() {
     <Section title={p.password} id="profile-password">
       <p>{p.passwordIntro}</p>
       <form class="narrow" onSubmit={onSubmit} noValidate>
+        {/* Whose password this is, for the browser's password manager to update the right one. */}
+        <input type="text" name="username" autoComplete="username" value={user.email ?? user.phone ?? ''} hidden readOnly />
         <Field label={p.currentPassword} name="currentPassword" type="password" autoComplete="current-password" required />
         <Field label={p.newPassword} name="newPassword" type="password" autoComplete="new-password" required hint={p.newPasswordHint} />
         <Field label={p.repeatPassword} name="repeatPassword" type="password" autoComplete="new-password" required

@@ -25,10 +25,13 @@ export interface Voucher {
 export function RevokeDialog({ voucher, onClose }: { voucher: Voucher; onClose: (revoked: boolean) => void }) {
   const t = useT()
   const dialog = useRef<HTMLDialogElement>(null)
+  const keep = useRef<HTMLButtonElement>(null)
   useEffect(() => {
     const element = dialog.current
     const opener = document.activeElement
     element?.showModal()
+    // The harmless choice first: Enter or Space right away keeps the voucher.
+    keep.current?.focus()
     return () => {
       element?.close()
       // Back to the button that opened it, for a keyboard user to carry on from there.
@@ -48,7 +51,7 @@ export function RevokeDialog({ voucher, onClose }: { voucher: Voucher; onClose: 
       <Refusal error={error} />
       <div class="row">
         <button type="button" class="danger" onClick={onSubmit} disabled={busy}>{d.confirmRevoke}</button>
-        <button type="button" onClick={() => onClose(false)} autoFocus>{d.keep}</button>
+        <button type="button" onClick={() => onClose(false)} ref={keep}>{d.keep}</button>
       </div>
     </dialog>
   )

@@ -46,7 +46,7 @@ function WalletTiles({ wallets }: { wallets: Wallet[] }) {
         <li class="tile" key={wallet.id}>
           <span class="tile-label">{wallet.currency}</span>
           <span class="tile-value"><Amount minor={wallet.balanceMinor} currency={wallet.currency} /></span>
-          <span class="muted">{t.customer.wallets.held}: <Amount minor={wallet.holdMinor ?? 0} currency={wallet.currency} /></span>
+          <span class="muted">{t.customer.wallets.held} <Amount minor={wallet.holdMinor ?? 0} currency={wallet.currency} /></span>
         </li>
       ))}
     </ul>

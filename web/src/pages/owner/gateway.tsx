@@ -1,21 +1,20 @@
 // One of the owner's gateways: its status (live), its revenue by day and month, its payments (live, with
 // a CSV export) and the LoRa reports it sent while its internet link was down.
 
-import { Amount, DateTime, ErrorMessage, Loading, Page, Section } from '../../components/ui'
+import { DateTime, ErrorMessage, Loading, Page, Section } from '../../components/ui'
 import { useResource } from '../../components/resource'
 import { useT } from '../../i18n'
 import { latestPresence, useGatewayPayment, usePresenceEvents } from './live'
 import { LoraSection } from './lora'
 import type { CatalogEntry, GatewayStatus, LoraReports } from './model'
 import { PaymentsSection } from './payments'
-import { PresenceAnnouncer, PresenceBadge } from './presence'
+import { PresenceAnnouncer, PresenceBadge, Unsynced } from './presence'
 import { RevenueSection } from './revenue'
 
-function StatusSection({ status, lora }: { status: GatewayStatus; lora: LoraReports | undefined }) {
+function StatusSection({ status }: { status: GatewayStatus }) {
   const t = useT()
   const words = t.owner.gateway
   const presence = latestPresence(status, usePresenceEvents().get(status.gatewayId))
-  const last = lora?.lastReport ?? null
   return (
     <Section title={words.status} id="gateway-status">
       <dl class="facts">
@@ -28,9 +27,9 @@ function StatusSection({ status, lora }: { status: GatewayStatus; lora: LoraRepo
         <dt>{t.owner.gateways.lastSync}</dt>
         <dd><DateTime atMs={status.lastSyncAtMs} /></dd>
         <dt>{t.owner.gateways.unsynced}</dt>
-        <dd>{last === null ? t.app.none : <Amount minor={last.unsyncedAmountMinor} currency={last.currency} />}</dd>
+        <dd><Unsynced sync={status} /></dd>
         <dt>{t.owner.gateways.chainGaps}</dt>
-        <dd class={status.openGapCount > 0 ? 'error' : undefined}>{status.openGapCount}</dd>
+        <dd class={status.chainGaps > 0 ? 'error' : undefined}>{status.chainGaps}</dd>
         <dt>{words.forks}</dt>
         <dd class={status.forkCount > 0 ? 'error' : undefined}>{status.forkCount}</dd>
         <dt>{words.chainHeld}</dt>
@@ -42,7 +41,9 @@ function StatusSection({ status, lora }: { status: GatewayStatus; lora: LoraRepo
   )
 }
 
-export function GatewayPage({ id }: { id: string }) {
+/** The route's `/owner/gateways/:id`. */
+export function GatewayPage(params: Record<string, string>) {
+  const id = params.id!
   const t = useT()
   const path = `/gateways/${encodeURIComponent(id)}`
   const status = useResource<GatewayStatus>(`${path}/status`)
@@ -58,7 +59,7 @@ export function GatewayPage({ id }: { id: string }) {
       {status.data === undefined ? <Loading /> : (
         <>
           <PresenceAnnouncer gateways={[{ id, name }]} />
-          <StatusSection status={status.data} lora={lora.data} />
+          <StatusSection status={status.data} />
           <RevenueSection gatewayId={id} currency={entry.data?.currency} />
           <PaymentsSection gatewayId={id} name={name} />
           <LoraSection lora={lora.data} />

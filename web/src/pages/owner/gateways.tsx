@@ -10,7 +10,7 @@ import { LiveFeed } from './feed'
 import { latestPresence, useGatewayPayment, usePresenceEvents, type Presence } from './live'
 import { query, utcDay, type GatewayPayment, type OwnerGateway, type Paged, type RevenueRow } from './model'
 import { Pager } from './pager'
-import { PresenceBadge, PresenceAnnouncer } from './presence'
+import { PresenceBadge, PresenceAnnouncer, Unsynced } from './presence'
 
 const PAGE_SIZE = 20
 
@@ -55,7 +55,7 @@ function GatewayCard({ gateway, presence }: { gateway: OwnerGateway; presence: P
         <dt>{words.lastSync}</dt>
         <dd><DateTime atMs={gateway.lastSyncAtMs} /></dd>
         <dt>{words.unsynced}</dt>
-        <dd>{gateway.unsyncedOfflineMinor === null ? t.app.none : <Amount minor={gateway.unsyncedOfflineMinor} currency={gateway.currency} />}</dd>
+        <dd><Unsynced sync={gateway} /></dd>
         <dt>{words.chainGaps}</dt>
         <dd class={gateway.chainGaps > 0 ? 'error' : undefined}>{gateway.chainGaps}</dd>
         <TodayPayments gateway={gateway} />

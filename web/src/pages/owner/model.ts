@@ -11,33 +11,36 @@ export interface Paged<T> {
 type GatewayStatusName = 'available' | 'assigned' | 'provisioned' | 'retired'
 
 /** An item of GET /owner/gateways. */
-export interface OwnerGateway {
+export interface OwnerGateway extends GatewaySync {
   id: string
   eui: string
   name: string
-  /** Its price's: the currency its unsynced amount is counted in. */
+  /** Its price's. */
   currency: string
   status: GatewayStatusName
   online: boolean
   lastSeenAtMs: number | null
+}
+
+/** How a gateway's syncing stands, on its status and in its owner's list. */
+export interface GatewaySync {
   lastSyncAtMs: number | null
-  /** From the gateway's last LoRa report: offline payments the hub has not received yet. */
+  /** What its last LoRa report held unsynced (0 once those records came over IP); null when it never reported. */
   unsyncedOfflineMinor: number | null
+  unsyncedOfflineCurrency: string | null
   chainGaps: number
 }
 
 /** GET /gateways/{id}/status. */
-export interface GatewayStatus {
+export interface GatewayStatus extends GatewaySync {
   gatewayId: string
   eui: string
   status: GatewayStatusName
   provisionedAt: string | null
   chain: { contiguousSeq: number; highestSeq: number } | null
-  openGapCount: number
   forkCount: number
   online: boolean
   lastSeenAtMs: number | null
-  lastSyncAtMs: number | null
 }
 
 /** GET /gateways and GET /gateways/{id}: a catalog entry, one device. */

@@ -1,8 +1,11 @@
-// A gateway's connection in words and colour, and the announcement, for screen readers, of one that changes.
+// A gateway's connection in words and colour, the announcement, for screen readers, of one that changes, and
+// what its last LoRa report said it held unsynced.
 
 import { useState } from 'preact/hooks'
 import { useLiveEvent } from '../../events'
 import { useT } from '../../i18n'
+import { Amount } from '../../components/ui'
+import type { GatewaySync } from './model'
 
 export function PresenceBadge({ online }: { online: boolean }) {
   const t = useT()
@@ -18,4 +21,11 @@ export function PresenceAnnouncer({ gateways }: { gateways: readonly { id: strin
     if (gateway !== undefined) setSaid(t.owner.presence.changed(gateway.name, event.online))
   })
   return <p class="visually-hidden" role="status">{said}</p>
+}
+
+/** The amount the gateway's last LoRa report held unsynced, or a dash when it never reported over LoRa. */
+export function Unsynced({ sync }: { sync: GatewaySync }) {
+  const t = useT()
+  if (sync.unsyncedOfflineMinor === null || sync.unsyncedOfflineCurrency === null) return <>{t.app.none}</>
+  return <Amount minor={sync.unsyncedOfflineMinor} currency={sync.unsyncedOfflineCurrency} />
 }

@@ -5,14 +5,11 @@ import { GatewayPage } from './gateway'
 import { MyGateways } from './gateways'
 import { Shop } from './shop'
 
-// Each view is an element, not a call of the component: its hooks are its own, whichever page came before.
-const shop = () => <Shop />
-
 export const ownerRoutes: PageRoute[] = [
-  { path: '/owner', role: 'owner', nav: 'ownerGateways', view: () => <MyGateways /> },
-  { path: '/owner/gateways/:id', role: 'owner', view: ({ id }) => <GatewayPage id={id!} key={id} /> },
+  { path: '/owner', role: 'owner', nav: 'ownerGateways', view: MyGateways },
+  { path: '/owner/gateways/:id', role: 'owner', view: GatewayPage },
   // An owner who is not also a customer orders more from the link on their home page.
-  { path: '/owner/shop', role: 'owner', view: shop },
+  { path: '/owner/shop', role: 'owner', view: Shop },
 ]
 
 /**
@@ -20,5 +17,5 @@ export const ownerRoutes: PageRoute[] = [
  * and becomes an owner. Listed after the customer's own pages (app.tsx), so the wallets stay their home.
  */
 export const shopRoutes: PageRoute[] = [
-  { path: '/owner/shop', role: 'customer', nav: 'shop', view: shop },
+  { path: '/owner/shop', role: 'customer', nav: 'shop', view: Shop },
 ]

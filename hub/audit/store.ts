@@ -1,0 +1,105 @@
+// The audit_log table behind prepared statements: an operator's act is recorded inside the transaction of the act
+// (the caller opens it), and read back newest first, a bounded page at a time.
+
+import type { SqliteDatabase } from '../store/database'
+
+/** What an operator did; the target is a user, an order, a KYC document, a gateway or a fee schedule. */
+export type AuditAction =
+  | 'user.suspend'
+  | 'user.reactivate'
+  | 'user.verify_email'
+  | 'operator.grant'
+  | 'operator.revoke'
+  | 'order.validate'
+  | 'order.reopen'
+  | 'order.reject'
+  | 'kyc.approve'
+  | 'kyc.reject'
+  | 'gateway.provisioning_token'
+  | 'gateway.risk_change'
+
+export interface AuditEntry {
+  readonly id: number
+  readonly atMs: number
+  readonly actorId: string
+  readonly actorName: string
+  readonly action: AuditAction
+  readonly targetId: string
+  readonly targetName: string
+  readonly detail: string | null
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'actorName'>
+
+export interface AuditPage {
+  readonly entries: AuditEntry[]
+  /** The id the next page starts before, or null when this page is the last. */
+  readonly next: number | null
+}
+
+/** Names are kept as the log has them: an operator's name or email, cut to this length. */
+const NAME_LENGTH_MAX = 300
+const DETAIL_LENGTH_MAX = 1000
+
+interface AuditRow {
+  id: number
+  at_ms: number
+  actor_id: string
+  actor_name: string
+  action: AuditAction
+  target_id: string
+  target_name: string
+  detail: string | null
+}
+
+export class AuditLog {
+  private readonly statements
+
+  constructor(db: SqliteDatabase) {
+    this.statements = {
+      actorName: db.prepare<[string], { name: string }>(
+        `SELECT coalesce(nullif(full_name, ''), email, phone, id) AS name FROM users WHERE id = ?`),
+      insert: db.prepare(
+        `INSERT INTO audit_log (at_ms, actor_id, actor_name, action, target_id, target_name, detail)
+         VALUES (@atMs, @actorId, @actorName, @action, @targetId, @targetName, @detail)`),
+      page: db.prepare<[number | null, number | null, number], AuditRow>(
+        'SELECT * FROM audit_log WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?'),
+    }
+  }
+
+  /** Records an act, with the actor's name as it is now. Call it inside the transaction that makes the act. */
+  record(entry: NewAuditEntry): void {
+    const actorName = this.statements.actorName.get(entry.actorId)?.name ?? entry.actorId
+    this.statements.insert.run({
+      ...entry,
+      actorName: actorName.slice(0, NAME_LENGTH_MAX),
+      targetName: entry.targetName.slice(0, NAME_LENGTH_MAX),
+      detail: entry.detail === null ? null : entry.detail.slice(0, DETAIL_LENGTH_MAX),
+    })
+  }
+
+  /** Up to `limit` entries, newest first, older than the entry `before` when given. */
+  page(limit: number, before: number | null): AuditPage {
+    const rows = this.statements.page.all(before, before, limit + 1)
+    const entries = rows.slice(0, limit).map(entryFromRow)
+    return { entries, next: rows.length > limit ? entries[entries.length - 1]!.id : null }
+  }
+}
+
+/** How the log names a user: the full name, else the email, else the phone. */
+export function userNameOf(user: { readonly fullName: string; readonly email: string | null; readonly phone: string | null; readonly id: string }): string {
+  return user.fullName !== '' ? user.fullName : user.email ?? user.phone ?? user.id
+}
+
+function entryFromRow(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    atMs: row.at_ms,
+    actorId: row.actor_id,
+    actorName: row.actor_name,
+    action: row.action,
+    targetId: row.target_id,
+    targetName: row.target_name,
+    detail: row.detail,
+  }
+}
