@@ -55,6 +55,8 @@ export const errors = {
   LAST_OPERATOR: 'The last operator cannot lose the role or be suspended.',
   SELF_SUSPEND: 'You cannot suspend your own account.',
   FLAG_RESOLVED: 'This double spend has already been resolved.',
+  RANGE_TOO_LONG: 'This period is too long. Choose a shorter one.',
+  EXPORT_TOO_LARGE: 'Too many payments for one export. Choose a shorter period.',
   TRUNCATED: 'The data is incomplete.',
   TRAILING_BYTES: 'The data has unexpected extra bytes.',
   OUT_OF_RANGE: 'A value is out of range.',

@@ -57,6 +57,8 @@ export const errors: Record<keyof typeof english, string> = {
   LAST_OPERATOR: 'Le dernier opérateur ne peut ni perdre son rôle ni être suspendu.',
   SELF_SUSPEND: 'Vous ne pouvez pas suspendre votre propre compte.',
   FLAG_RESOLVED: 'Cette double dépense a déjà été close.',
+  RANGE_TOO_LONG: 'Cette période est trop longue. Choisissez-en une plus courte.',
+  EXPORT_TOO_LARGE: 'Trop de paiements pour un seul export. Choisissez une période plus courte.',
   TRUNCATED: 'Les données sont incomplètes.',
   TRAILING_BYTES: 'Les données contiennent des octets en trop.',
   OUT_OF_RANGE: 'Une valeur est hors limites.',
