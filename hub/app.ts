@@ -21,6 +21,7 @@ import { orderRoutes } from './orders/routes'
 import { securityHeaders } from './http/security-headers'
 import { transactionRoutes } from './transactions/routes'
 import { dashboardRoutes } from './dashboard/routes'
+import { eventRoutes } from './events/routes'
 import { passwordRoutes } from './users/password-routes'
 import { phoneRoutes } from './users/phone-routes'
 import { profileRoutes } from './users/profile-routes'
@@ -107,6 +108,7 @@ export async function buildApp(context: HubContext, services: HubServices = buil
   await app.register(mobileAuthRoutes, routeOptions)
   await app.register(mobileDeviceRoutes, routeOptions)
   await app.register(anchorRoutes, routeOptions)
+  await app.register(eventRoutes, routeOptions)
 
   return app
 }

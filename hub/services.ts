@@ -4,6 +4,8 @@
 import { nodeEd25519 } from '../protocol/signature/node'
 import { AnchorStore } from './anchor/store'
 import type { HubContext } from './context'
+import { EventIdStore } from './events/sequence-store'
+import { LiveEvents } from './events/live-events'
 import { GatewayStore } from './gateways/store'
 import { IngestStore } from './ingest/store'
 import type { HubServices } from './http/route-services'
@@ -30,11 +32,20 @@ export function buildServices(context: HubContext): HubServices {
   const revocations = new Revocations(
     db, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock, policy.listedAfterExpiry_ms, context.log,
   )
+  const gateways = new GatewayStore(db)
+  const events = new LiveEvents({
+    ids: new EventIdStore(db),
+    lookups: {
+      gatewayOwner: gatewayId => gateways.byId(gatewayId)?.ownerUserId,
+      accountOwner: async accountId => (await context.ledger.account(accountId))?.userId,
+    },
+    log: context.log,
+  })
   return {
-    users: new UserStore(db),
+    users: new UserStore(db, { accessChanged: userId => events.accessChanged(userId) }),
     orders: new OrderStore(db),
     documents: new KycStore(db),
-    gateways: new GatewayStore(db),
+    gateways,
     lora: new LoraStore(db),
     anchors: new AnchorStore(db),
     devices: new DeviceStore(db),
@@ -47,5 +58,6 @@ export function buildServices(context: HubContext): HubServices {
     vouchers: new VoucherService(db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy),
     revocations,
     catchUp: new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log }),
+    events,
   }
 }

@@ -4,6 +4,7 @@
 
 import type { AnchorStore } from '../anchor/store'
 import type { HubContext } from '../context'
+import type { LiveEvents } from '../events/live-events'
 import type { GatewayStore } from '../gateways/store'
 import type { IngestStore } from '../ingest/store'
 import type { KycStore } from '../kyc/store'
@@ -41,6 +42,8 @@ export interface HubServices {
   readonly revocations: Revocations
   /** Answers gateways that missed revocation deltas. */
   readonly catchUp: RevocationCatchUp
+  /** What happened, for the open GET /events streams: published once it has committed. */
+  readonly events: LiveEvents
 }
 
 /** The options of every route plugin (hub/app.ts registers each with them). */

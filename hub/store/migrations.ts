@@ -2,6 +2,7 @@
 // To change the schema, append a migration with the next version; never edit one that has shipped.
 
 import { ANCHOR_SQL } from '../anchor/tables'
+import { LIVE_EVENT_IDS_SQL } from '../events/tables'
 import { GATEWAYS_SQL } from '../gateways/tables'
 import { INGEST_SQL } from '../ingest/tables'
 import { KYC_SQL } from '../kyc/tables'
@@ -140,6 +141,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: 'phone numbers proved by a code', sql: PHONE_VERIFICATION_SQL },
   { version: 13, name: 'user suspension; login failures leave the users table', sql: USERS_SUSPENSION_SQL },
   { version: 14, name: 'mqtt password nonces', sql: MQTT_PASSWORD_NONCES_SQL },
+  { version: 15, name: 'live event ids', sql: LIVE_EVENT_IDS_SQL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

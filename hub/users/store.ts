@@ -56,6 +56,11 @@ interface UserRow {
 // Every read of a user carries the number it is waiting to prove, if any (at most one claim per user).
 const USER_SELECT = `SELECT users.*, (SELECT phone FROM phone_claims WHERE phone_claims.user_id = users.id) AS phone_pending FROM users`
 
+export interface UserStoreHooks {
+  /** A user's access changed (sessions ended, role changed): open event streams check it again. */
+  accessChanged?(userId: string): void
+}
+
 export class UserStore {
   private readonly byEmail
   private readonly countOfRole
@@ -63,7 +68,7 @@ export class UserStore {
   private readonly insertRefreshToken
   private readonly statements
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(private readonly db: SqliteDatabase, private readonly hooks: UserStoreHooks = {}) {
     this.byEmail = db.prepare<[string], UserRow>(`${USER_SELECT} WHERE email = ?`)
     this.countOfRole = db.prepare<[Role], { count: number }>('SELECT count(*) AS count FROM users WHERE role = ?')
     this.insertUser = db.prepare<[string, string | null, string | null, number | null, string, string, Role, number]>(
@@ -193,7 +198,9 @@ export class UserStore {
 
   /** Compare-and-set: false when the user no longer has role `from`. */
   changeRole(id: string, from: Role, to: Role): boolean {
-    return this.statements.setRole.run(to, id, from).changes === 1
+    const changed = this.statements.setRole.run(to, id, from).changes === 1
+    if (changed) this.hooks.accessChanged?.(id)
+    return changed
   }
 
   /** Ends every session of the user: refresh tokens revoked, access tokens of earlier generations refused. */
@@ -202,6 +209,7 @@ export class UserStore {
       this.statements.revokeRefreshTokens.run(now_ms, id)
       this.statements.nextSessionGeneration.run(id)
     })()
+    this.hooks.accessChanged?.(id)
   }
 
   /** Kills the refresh token whose hash this is, if it is live; tells a reuse of a dead one apart. */
