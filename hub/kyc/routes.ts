@@ -218,7 +218,7 @@ function readingRoutes(app: FastifyInstance, { documents, users }: HubServices, 
 }
 
 /** An operator approves or rejects a document; its owner is told. */
-function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, users }: HubServices): void {
+function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, users, events }: HubServices): void {
   const operatorOnly = [app.authenticate, requireRole('operator')]
   for (const decision of ['approve', 'reject'] as const) {
     app.post<{ Params: { id: string; docId: string }; Body: { reason?: string }; Reply: DocumentReply }>(
@@ -232,6 +232,7 @@ function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, us
           status, reason, reviewerUserId: callerOf(request).userId, reviewedAtMs: context.clock.now_ms(),
         })
         if (!reviewed) throw new HttpError(409, 'DOCUMENT_REVIEWED', `document ${document.id} was ${document.status} already`)
+        events.publish({ type: 'kyc.reviewed', data: { userId: document.userId, documentId: document.id, status } })
         const owner = users.byId(document.userId)!
         app.notifier.send(documentReviewedMessage(owner, document, status, reason))
         return documentReply(documents.byId(document.id)!)

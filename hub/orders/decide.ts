@@ -1,7 +1,9 @@
 // The operator's decision on a pending order. Validating it assigns every ordered gateway to the buyer
-// through assignGateway, making a customer buyer an owner; rejecting it only records why.
+// through assignGateway, making a customer buyer an owner; rejecting it only records why. Either way, once
+// it holds, the decision is announced to the live events.
 
 import type { HubContext } from '../context'
+import type { LiveEvents } from '../events/live-events'
 import { assignGateway } from '../gateways/assign'
 import type { GatewayStore } from '../gateways/store'
 import { HttpError } from '../http/errors'
@@ -12,6 +14,7 @@ export interface DecisionStores {
   readonly orders: OrderStore
   readonly gateways: GatewayStore
   readonly users: UserStore
+  readonly events: Pick<LiveEvents, 'publish'>
 }
 
 export async function validateOrder(context: HubContext, stores: DecisionStores, orderId: string, operatorUserId: string): Promise<Order> {
@@ -40,13 +43,18 @@ export async function validateOrder(context: HubContext, stores: DecisionStores,
     if (promoted) users.changeRole(buyer.id, 'owner', 'customer')
     throw error
   }
+  stores.events.publish({ type: 'order.decided', data: { orderId: order.id, status: 'validated', buyerId: buyer.id } })
   return orders.byId(order.id)!
 }
 
-export function rejectOrder(context: HubContext, orders: OrderStore, orderId: string, operatorUserId: string, reason: string | null): Order {
+export function rejectOrder(
+  context: HubContext, stores: Pick<DecisionStores, 'orders' | 'events'>, orderId: string, operatorUserId: string, reason: string | null,
+): Order {
+  const { orders } = stores
   const order = pendingOrder(orders, orderId)
   const decided = orders.decide(order.id, { status: 'rejected', reason, deciderUserId: operatorUserId, decidedAtMs: context.clock.now_ms() })
   if (!decided) throw notPending(orderId)
+  stores.events.publish({ type: 'order.decided', data: { orderId: order.id, status: 'rejected', buyerId: order.userId } })
   return orders.byId(order.id)!
 }
 
