@@ -81,7 +81,8 @@ export function refreshSession(): Promise<boolean> {
   refreshing ??= (async () => {
     try {
       const response = await send('POST', '/users/refresh', undefined, CLIENT_HEADER)
-      if (!response.ok) {
+      // 204: no session cookie, nobody signed in here; an error: the cookie's session is over.
+      if (!response.ok || response.status === 204) {
         setSession(null, null)
         return false
       }
