@@ -97,7 +97,7 @@ export function refreshSession(): Promise<boolean> {
 }
 
 /** Calls the API with the access token; a 401 is retried once after a refresh. */
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await authorized(method, path, body)
   if (!response.ok) throw await errorOf(response)
   if (response.status === 204) return undefined as T

@@ -99,5 +99,3 @@ export const errors = {
   HOLD_NOT_DUE: 'This hold is not due yet.',
   BATCH_TOO_LARGE: 'This batch is too large.',
 }
-
-export type ErrorCode = keyof typeof errors
