@@ -6,6 +6,8 @@ import { AnchorStore } from './anchor/store'
 import type { HubContext } from './context'
 import { EventIdStore } from './events/sequence-store'
 import { LiveEvents } from './events/live-events'
+import { GatewayPresenceTracker } from './gateways/presence'
+import { PresenceStore } from './gateways/presence-store'
 import { GatewayStore } from './gateways/store'
 import { IngestStore } from './ingest/store'
 import type { HubServices } from './http/route-services'
@@ -59,5 +61,8 @@ export function buildServices(context: HubContext): HubServices {
     revocations,
     catchUp: new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log }),
     events,
+    presence: new GatewayPresenceTracker({
+      store: new PresenceStore(db), gateway: eui => gateways.ingestView(eui), events, clock: context.clock, ed25519: nodeEd25519,
+    }),
   }
 }

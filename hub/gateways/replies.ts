@@ -47,12 +47,20 @@ export function catalogEntryReply(gateway: Gateway): CatalogEntryReply {
   }
 }
 
+/** Whether a gateway is connected, as gateway replies and status replies carry it. */
+const PRESENCE_PROPERTIES = {
+  online: { type: 'boolean', description: 'its MQTT connection is open, as the hub last learned it' },
+  lastSeenAtMs: {
+    type: ['integer', 'null'], description: 'Unix milliseconds when the hub saw its connection open or close; null: never connected',
+  },
+} as const
+
 /** A gateway as its operator and its owner see it. */
 export const GATEWAY_REPLY_SCHEMA = {
   type: 'object',
   required: [
     'id', 'eui', 'name', 'type', 'price', 'priceMinor', 'currency', 'status', 'ownerUserId', 'merchantAccountId',
-    'publicKey', 'riskConfigSerial', 'createdAt', 'provisionedAt', 'retiredAt',
+    'publicKey', 'riskConfigSerial', 'createdAt', 'provisionedAt', 'retiredAt', 'online', 'lastSeenAtMs',
   ],
   additionalProperties: false,
   properties: {
@@ -71,6 +79,7 @@ export const GATEWAY_REPLY_SCHEMA = {
     createdAt: { type: 'string', format: 'date-time' },
     provisionedAt: NULLABLE_DATE_TIME,
     retiredAt: NULLABLE_DATE_TIME,
+    ...PRESENCE_PROPERTIES,
   },
 } as const
 
@@ -90,6 +99,8 @@ export interface GatewayReply {
   createdAt: string
   provisionedAt: string | null
   retiredAt: string | null
+  online: boolean
+  lastSeenAtMs: number | null
 }
 
 export function gatewayReply(gateway: Gateway): GatewayReply {
@@ -109,6 +120,8 @@ export function gatewayReply(gateway: Gateway): GatewayReply {
     createdAt: isoTime(gateway.createdAtMs),
     provisionedAt: isoTimeOrNull(gateway.provisionedAtMs),
     retiredAt: isoTimeOrNull(gateway.retiredAtMs),
+    online: gateway.online,
+    lastSeenAtMs: gateway.lastSeenAtMs,
   }
 }
 
@@ -198,7 +211,7 @@ export function riskReply(gateway: Gateway, limits: RiskLimits, issued: RiskConf
 export const STATUS_REPLY_SCHEMA = {
   type: 'object',
   required: ['gatewayId', 'eui', 'status', 'provisionedAt', 'retiredAt', 'riskConfigSerial', 'chain', 'openGaps',
-    'openGapCount', 'forkCount'],
+    'openGapCount', 'forkCount', 'online', 'lastSeenAtMs'],
   additionalProperties: false,
   properties: {
     gatewayId: { type: 'string' },
@@ -234,6 +247,7 @@ export const STATUS_REPLY_SCHEMA = {
     },
     openGapCount: { type: 'integer' },
     forkCount: { type: 'integer', description: 'records the hub saw that contradict its copy of the chain' },
+    ...PRESENCE_PROPERTIES,
   },
 } as const
 
@@ -248,6 +262,8 @@ export interface StatusReply {
   openGaps: Array<{ fromSeq: number; toSeq: number; detectedAt: string }>
   openGapCount: number
   forkCount: number
+  online: boolean
+  lastSeenAtMs: number | null
 }
 
 export function statusReply(gateway: Gateway, chainStatus: ChainStatus): StatusReply {
@@ -265,6 +281,8 @@ export function statusReply(gateway: Gateway, chainStatus: ChainStatus): StatusR
     openGaps: chainStatus.openGaps.map((gap) => ({ fromSeq: gap.fromSeq, toSeq: gap.toSeq, detectedAt: isoTime(gap.detectedAtMs) })),
     openGapCount: chainStatus.openGapCount,
     forkCount: chainStatus.forkCount,
+    online: gateway.online,
+    lastSeenAtMs: gateway.lastSeenAtMs,
   }
 }
 

@@ -5,6 +5,7 @@
 import type { AnchorStore } from '../anchor/store'
 import type { HubContext } from '../context'
 import type { LiveEvents } from '../events/live-events'
+import type { GatewayPresenceTracker } from '../gateways/presence'
 import type { GatewayStore } from '../gateways/store'
 import type { IngestStore } from '../ingest/store'
 import type { KycStore } from '../kyc/store'
@@ -44,6 +45,8 @@ export interface HubServices {
   readonly catchUp: RevocationCatchUp
   /** What happened, for the open GET /events streams: published once it has committed. */
   readonly events: LiveEvents
+  /** Which gateways are online: told by the MQTT side. */
+  readonly presence: GatewayPresenceTracker
 }
 
 /** The options of every route plugin (hub/app.ts registers each with them). */

@@ -3,7 +3,7 @@
 
 import { ANCHOR_SQL } from '../anchor/tables'
 import { LIVE_EVENT_IDS_SQL } from '../events/tables'
-import { GATEWAYS_SQL } from '../gateways/tables'
+import { GATEWAY_PRESENCE_SQL, GATEWAYS_SQL } from '../gateways/tables'
 import { INGEST_SQL } from '../ingest/tables'
 import { KYC_SQL } from '../kyc/tables'
 import { LORA_CATCH_UP_SQL, LORA_REVOCATIONS_QUEUED_SQL, LORA_SQL } from '../lora/tables'
@@ -141,7 +141,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: 'phone numbers proved by a code', sql: PHONE_VERIFICATION_SQL },
   { version: 13, name: 'user suspension; login failures leave the users table', sql: USERS_SUSPENSION_SQL },
   { version: 14, name: 'mqtt password nonces', sql: MQTT_PASSWORD_NONCES_SQL },
-  { version: 15, name: 'live event ids', sql: LIVE_EVENT_IDS_SQL },
+  { version: 15, name: 'live event ids; gateway presence', sql: [LIVE_EVENT_IDS_SQL, GATEWAY_PRESENCE_SQL].join('\n') },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

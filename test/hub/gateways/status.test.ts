@@ -32,6 +32,8 @@ t.test('status reports the chain position, the open gaps and the forks the hub f
     ],
     openGapCount: 2,
     forkCount: 1,
+    online: false,
+    lastSeenAtMs: null,
   })
 })
 
