@@ -1,6 +1,6 @@
 // Access tokens: HS256 JWTs from @fastify/jwt, checked against the injected clock, the revoked_tokens
 // table and the user's row (session generation, suspension, current role). Adds app.authenticate,
-// app.issueAccessToken and app.revokeAccessToken.
+// app.checkAccess, app.issueAccessToken and app.revokeAccessToken.
 
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
@@ -69,7 +69,13 @@ declare module 'fastify' {
   }
 }
 
-export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', async (app, { context }) => {
+type AuthOptions = {
+  readonly context: HubContext
+  /** Told when a user's access ends before its tokens expire (a token revoked), so open event streams end at once. */
+  readonly accessChanged: (userId: string) => void
+}
+
+export const authPlugin = sharedPlugin<AuthOptions>('payall-auth', async (app, { context, accessChanged }) => {
   const { clock, db } = context
   await app.register(fastifyJwt, {
     secret: Buffer.from(context.jwtSecret),
@@ -105,6 +111,7 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
       deleteExpired.run(now_ms)
       insertRevoked.run(claims.jti, claims.exp * 1000, now_ms)
     })()
+    accessChanged(claims.sub)
   })
 
   app.decorate('checkAccess', (claims: AccessClaims): AccessClaims => {
