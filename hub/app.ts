@@ -91,7 +91,7 @@ export async function buildApp(context: HubContext, services: HubServices = buil
 
   // Before any route, so the OpenAPI document sees them all.
   await app.register(docs)
-  await app.register(authPlugin, { context })
+  await app.register(authPlugin, { context, accessChanged: userId => services.events.accessChanged(userId) })
   // Before any route: the outbox every route may write to, and the rate limits of the auth routes.
   await app.register(notifyPlugin, { context })
   await app.register(authRateLimits, { context })

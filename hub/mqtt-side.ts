@@ -1,8 +1,9 @@
 // The hub's MQTT side: the embedded broker (or an external one by URL), the hub's own client, and
 // what the hub does with each topic gateways publish to, one handler per message kind: record
 // batches answered by signed acks, online authorization and refund requests answered in one round
-// trip, proof and revocation catch-up requests. Retained state (the latest revocation delta, each
-// gateway's config) is published again on every start, so nothing stored goes unsent.
+// trip, proof and revocation catch-up requests, and gateways' presence (from the embedded broker's
+// connections, or from their retained status topic on an external broker). Retained state (the latest
+// revocation delta, each gateway's config) is published again on every start, so nothing stored goes unsent.
 
 import type { FastifyBaseLogger } from 'fastify'
 import { toHex } from '../protocol/bytes'
@@ -17,6 +18,7 @@ import { gatewayTopic, hubTopicFilter, parseTopic, type GatewayTopicKind } from 
 import type { ProofPublisher } from './anchor/proof-publisher'
 import type { LateBoundBus } from './bus'
 import type { HubContext } from './context'
+import type { GatewayPresenceTracker } from './gateways/presence'
 import { signingKeyOf, type GatewayView } from './gateways/view'
 import type { RecordIngest } from './ingest/ingest'
 import { startBroker, type RunningBroker } from './mqtt/broker'
@@ -43,6 +45,8 @@ export interface MqttSideDependencies {
   gatewayView(eui: string): GatewayView | undefined
   /** Publishes every provisioned gateway's stored RiskConfig, retained. */
   republishConfigs(): Promise<void>
+  /** Records who is online: from the embedded broker's connections, or from the status topic through an external one. */
+  presence: GatewayPresenceTracker
   bus: LateBoundBus
   /** Times the hub client's reconnects and timeouts: the system's where not given. */
   clock?: Clock
@@ -77,7 +81,7 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
   deps.bus.attach(client)
 
   const batches = new RecordBatchRoute(deps.ingest, (...args) => client.publish(...args), log)
-  const routes: ReadonlyArray<readonly [GatewayTopicKind, GatewayMessageHandler]> = [
+  const routes: Array<readonly [GatewayTopicKind, GatewayMessageHandler]> = [
     ['records', (eui, payload) => batches.take(eui, payload)],
     ['online/request', onlineRequestRoute(deps, (...args) => client.publish(...args), log)],
     ['proofs/request', (eui, payload) => deps.proofs.answer(eui, payload)],
@@ -86,6 +90,8 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
         .catch(error => log.error({ err: error, eui }, 'a revocation catch-up was not answered; the gateway asks again'))
     }],
   ]
+  // The embedded broker sees every connection itself; through an external one, gateways say so on their status topic.
+  if (broker === undefined) routes.push(['status', presenceRoute(deps.presence, log)])
   for (const [kind, handle] of routes) {
     await client.subscribe(hubTopicFilter(kind), (topic, payload) => handle(gatewayOf(topic), new Uint8Array(payload)))
   }
@@ -163,6 +169,15 @@ export function onlineRequestRoute(
   }
 }
 
+/** A gateway's GatewayPresence through an external broker: recorded if it is news, else logged and dropped. */
+function presenceRoute(presence: GatewayPresenceTracker, log: FastifyBaseLogger): GatewayMessageHandler {
+  return async (eui, payload) => {
+    const outcome = presence.report(eui, payload)
+    if (outcome === 'applied' || outcome === 'unchanged') return
+    log.warn({ eui, outcome }, 'a gateway presence message was not recorded')
+  }
+}
+
 interface BrokerToUse {
   /** The embedded broker, when no external one is configured. */
   readonly broker: RunningBroker | undefined
@@ -184,6 +199,8 @@ async function brokerToUse(context: HubContext, deps: MqttSideDependencies): Pro
   }
   // A fresh secret per process: only this hub's own client can log in as the hub.
   const login = { username: HUB_USERNAME, password: toHex(context.random(24)) }
+  // Nobody is connected to a broker that is only starting, whatever the hub recorded before it stopped.
+  deps.presence.allOffline()
   const broker = await startBroker({
     host: config.mqttHost,
     port: config.mqttPort,
@@ -192,6 +209,7 @@ async function brokerToUse(context: HubContext, deps: MqttSideDependencies): Pro
       ed25519: nodeEd25519, clock: context.clock, seenNonces: new SeenNonces(context.db),
     }),
     hubCredentials: login,
+    presence: (eui, online) => deps.presence.connection(eui, online),
     log: event => {
       if (event.kind === 'connect-refused' || event.kind === 'publish-refused' || event.kind === 'subscribe-refused'
         || event.kind === 'queue-dropped' || event.kind === 'retained-refused'

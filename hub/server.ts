@@ -210,6 +210,7 @@ async function startHubMqtt(
       republishConfigs: async () => {
         await republishConfigs(context)
       },
+      presence: services.presence,
       bus,
     })
     return { mqtt, proofs, pool }

@@ -7,6 +7,8 @@ import { AuditLog } from './audit/store'
 import type { HubContext } from './context'
 import { EventIdStore } from './events/sequence-store'
 import { LiveEvents } from './events/live-events'
+import { GatewayPresenceTracker } from './gateways/presence'
+import { PresenceStore } from './gateways/presence-store'
 import { GatewayStore } from './gateways/store'
 import { IngestStore } from './ingest/store'
 import { FlagStore } from './ingest/flag-store'
@@ -63,5 +65,8 @@ export function buildServices(context: HubContext): HubServices {
     catchUp: new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log }),
     audit: new AuditLog(db),
     events,
+    presence: new GatewayPresenceTracker({
+      store: new PresenceStore(db), gateway: eui => gateways.ingestView(eui), events, clock: context.clock, ed25519: nodeEd25519,
+    }),
   }
 }

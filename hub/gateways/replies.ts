@@ -48,12 +48,20 @@ export function catalogEntryReply(gateway: Gateway): CatalogEntryReply {
   }
 }
 
+/** Whether a gateway is connected, as gateway replies and status replies carry it. */
+const PRESENCE_PROPERTIES = {
+  online: { type: 'boolean', description: 'its MQTT connection is open, as the hub last learned it' },
+  lastSeenAtMs: {
+    type: ['integer', 'null'], description: 'Unix milliseconds when the hub saw its connection open or close; null: never connected',
+  },
+} as const
+
 /** A gateway as its operator and its owner see it. */
 export const GATEWAY_REPLY_SCHEMA = {
   type: 'object',
   required: [
     'id', 'eui', 'name', 'type', 'price', 'priceMinor', 'currency', 'status', 'ownerUserId', 'merchantAccountId',
-    'publicKey', 'riskConfigSerial', 'createdAt', 'provisionedAt', 'retiredAt',
+    'publicKey', 'riskConfigSerial', 'createdAt', 'provisionedAt', 'retiredAt', 'online', 'lastSeenAtMs',
   ],
   additionalProperties: false,
   properties: {
@@ -72,6 +80,7 @@ export const GATEWAY_REPLY_SCHEMA = {
     createdAt: { type: 'string', format: 'date-time' },
     provisionedAt: NULLABLE_DATE_TIME,
     retiredAt: NULLABLE_DATE_TIME,
+    ...PRESENCE_PROPERTIES,
   },
 } as const
 
@@ -91,6 +100,8 @@ export interface GatewayReply {
   createdAt: string
   provisionedAt: string | null
   retiredAt: string | null
+  online: boolean
+  lastSeenAtMs: number | null
 }
 
 export function gatewayReply(gateway: Gateway): GatewayReply {
@@ -110,6 +121,8 @@ export function gatewayReply(gateway: Gateway): GatewayReply {
     createdAt: isoTime(gateway.createdAtMs),
     provisionedAt: isoTimeOrNull(gateway.provisionedAtMs),
     retiredAt: isoTimeOrNull(gateway.retiredAtMs),
+    online: gateway.online,
+    lastSeenAtMs: gateway.lastSeenAtMs,
   }
 }
 
@@ -255,7 +268,7 @@ export type OwnerGatewayReply = GatewayReply & SyncReply
 export const STATUS_REPLY_SCHEMA = {
   type: 'object',
   required: ['gatewayId', 'eui', 'status', 'provisionedAt', 'retiredAt', 'riskConfigSerial', 'chain', 'openGaps',
-    'openGapCount', 'forkCount',
+    'openGapCount', 'forkCount', 'online', 'lastSeenAtMs',
     ...SYNC_REPLY_KEYS],
   additionalProperties: false,
   properties: {
@@ -293,6 +306,7 @@ export const STATUS_REPLY_SCHEMA = {
     openGapCount: { type: 'integer' },
     forkCount: { type: 'integer', description: 'records the hub saw that contradict its copy of the chain' },
     ...SYNC_REPLY_PROPERTIES,
+    ...PRESENCE_PROPERTIES,
   },
 } as const
 
@@ -307,6 +321,8 @@ export interface StatusReply extends SyncReply {
   openGaps: Array<{ fromSeq: number; toSeq: number; detectedAt: string }>
   openGapCount: number
   forkCount: number
+  online: boolean
+  lastSeenAtMs: number | null
 }
 
 export function statusReply(gateway: Gateway, chainStatus: ChainStatus, lastReport: LoraReport | undefined): StatusReply {
@@ -325,6 +341,8 @@ export function statusReply(gateway: Gateway, chainStatus: ChainStatus, lastRepo
     openGapCount: chainStatus.openGapCount,
     forkCount: chainStatus.forkCount,
     ...syncReply(chainStatus, lastReport),
+    online: gateway.online,
+    lastSeenAtMs: gateway.lastSeenAtMs,
   }
 }
 

@@ -1,5 +1,5 @@
 // The gateways table (tables.ts) behind prepared statements, plus the read-only views of the
-// ingest tables a gateway's status needs. Rows come out as typed objects; nothing here decides.
+// ingest tables a gateway's status needs and of its presence. Rows come out as typed objects; nothing here decides.
 
 import { toHex } from '../../protocol/bytes'
 import type { RandomBytes } from '../../protocol/clock'
@@ -34,6 +34,10 @@ export interface Gateway {
   readonly createdAtMs: number
   readonly provisionedAtMs: number | null
   readonly retiredAtMs: number | null
+  /** Whether its MQTT connection is open, as the hub last learned it (presence.ts). */
+  readonly online: boolean
+  /** When the hub saw its connection open or close; null before it first connected. */
+  readonly lastSeenAtMs: number | null
 }
 
 export interface NewGateway {
@@ -118,13 +122,18 @@ interface GatewayRow {
   created_at_ms: number
   provisioned_at_ms: number | null
   retired_at_ms: number | null
+  online: 0 | 1
+  last_seen_at_ms: number | null
 }
 
 type IngestRow = Pick<GatewayRow, 'id' | 'eui' | 'type' | 'status' | 'public_key' | 'owner_user_id' | 'merchant_account_id'>
 
 // Never the token hash: it leaves the table only through provisioningToken().
 const GATEWAY_COLUMNS = `id, eui, name, type, price_minor, price_currency, status, owner_user_id, merchant_account_id,
-  public_key, risk_config, risk_config_serial, created_at_ms, provisioned_at_ms, retired_at_ms`
+  public_key, risk_config, risk_config_serial, created_at_ms, provisioned_at_ms, retired_at_ms,
+  coalesce(online, 0) AS online, last_seen_at_ms`
+/** A gateway with its presence, which a gateway never connected yet lacks. */
+const GATEWAYS = 'gateways LEFT JOIN gateway_presence USING (eui)'
 
 export class GatewayStore {
   private readonly statements
@@ -135,16 +144,16 @@ export class GatewayStore {
         `INSERT INTO gateways (id, eui, name, type, price_minor, price_currency, status, created_at_ms)
          VALUES (:id, :eui, :name, :type, :priceMinor, :priceCurrency, 'available', :createdAtMs)
          ON CONFLICT (eui) DO NOTHING`),
-      byId: db.prepare<[string], GatewayRow>(`SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE id = ?`),
-      byEui: db.prepare<[string], GatewayRow>(`SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE eui = ?`),
+      byId: db.prepare<[string], GatewayRow>(`SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE id = ?`),
+      byEui: db.prepare<[string], GatewayRow>(`SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE eui = ?`),
       ingestView: db.prepare<[string], IngestRow>(
         'SELECT id, eui, type, status, public_key, owner_user_id, merchant_account_id FROM gateways WHERE eui = ?'),
       catalogPage: db.prepare<[number, number], GatewayRow>(
-        `SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE status <> 'retired' ORDER BY created_at_ms, id LIMIT ? OFFSET ?`),
+        `SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE status <> 'retired' ORDER BY created_at_ms, id LIMIT ? OFFSET ?`),
       catalogCount: db.prepare<[], { count: number }>(
         `SELECT count(*) AS count FROM gateways WHERE status <> 'retired'`),
       ownerPage: db.prepare<[string, number, number], GatewayRow>(
-        `SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE owner_user_id = ? ORDER BY created_at_ms, id LIMIT ? OFFSET ?`),
+        `SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE owner_user_id = ? ORDER BY created_at_ms, id LIMIT ? OFFSET ?`),
       ownerCount: db.prepare<[string], { count: number }>(
         'SELECT count(*) AS count FROM gateways WHERE owner_user_id = ?'),
       updateDetails: db.prepare<GatewayDetails & { id: string }>(
@@ -354,5 +363,7 @@ function gatewayFromRow(row: GatewayRow): Gateway {
     createdAtMs: row.created_at_ms,
     provisionedAtMs: row.provisioned_at_ms,
     retiredAtMs: row.retired_at_ms,
+    online: row.online === 1,
+    lastSeenAtMs: row.last_seen_at_ms,
   }
 }

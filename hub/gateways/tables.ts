@@ -24,3 +24,18 @@ CREATE TABLE gateways (
 ) STRICT;
 CREATE INDEX gateways_by_owner ON gateways (owner_user_id) WHERE owner_user_id IS NOT NULL;
 `
+
+// Whether each gateway's MQTT connection is open, as the hub last learned it: from the embedded broker's
+// connects and disconnects, or, through an external broker, from the gateway's signed presence messages
+// (protocol/messages/gateway-presence.ts) and the last will that says it went.
+export const GATEWAY_PRESENCE_SQL = `
+CREATE TABLE gateway_presence (
+  eui TEXT PRIMARY KEY REFERENCES gateways (eui),
+  online INTEGER NOT NULL CHECK (online IN (0, 1)),
+  -- The hub's time when it learned of the last change.
+  last_seen_at_ms INTEGER NOT NULL,
+  -- The gateway's own time of the connection its last presence message spoke for; NULL when the embedded broker
+  -- reported the change. A message for an older connection is a replay or arrived late: it changes nothing.
+  connected_at_ms INTEGER
+) STRICT;
+`

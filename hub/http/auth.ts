@@ -1,7 +1,7 @@
 // Access tokens: HS256 JWTs from @fastify/jwt, checked against the injected clock, the revoked_tokens
 // table and the user's row (session generation, suspension, current roles, whether the account is verified). Adds
-// app.authenticate, app.issueAccessToken and app.revokeAccessToken; registers @fastify/cookie for the web's refresh
-// cookie (hub/users/web-session.ts).
+// app.authenticate, app.checkAccess, app.issueAccessToken and app.revokeAccessToken; registers @fastify/cookie for the
+// web's refresh cookie (hub/users/web-session.ts).
 
 import fastifyCookie from '@fastify/cookie'
 import fastifyJwt from '@fastify/jwt'
@@ -86,7 +86,13 @@ interface UserState {
   verified: 0 | 1
 }
 
-export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', async (app, { context }) => {
+type AuthOptions = {
+  readonly context: HubContext
+  /** Told when a user's access ends before its tokens expire (a token revoked), so open event streams end at once. */
+  readonly accessChanged: (userId: string) => void
+}
+
+export const authPlugin = sharedPlugin<AuthOptions>('payall-auth', async (app, { context, accessChanged }) => {
   const { clock, db } = context
   await app.register(fastifyCookie)
   await app.register(fastifyJwt, {
@@ -128,6 +134,7 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
       deleteExpired.run(now_ms)
       insertRevoked.run(claims.jti, claims.exp * 1000, now_ms)
     })()
+    accessChanged(claims.sub)
   })
 
   app.decorate('checkAccess', (claims: AccessClaims): AuthenticatedUser => {

@@ -6,6 +6,7 @@ import type { AnchorStore } from '../anchor/store'
 import type { AuditLog } from '../audit/store'
 import type { HubContext } from '../context'
 import type { LiveEvents } from '../events/live-events'
+import type { GatewayPresenceTracker } from '../gateways/presence'
 import type { GatewayStore } from '../gateways/store'
 import type { IngestStore } from '../ingest/store'
 import type { FlagStore } from '../ingest/flag-store'
@@ -50,6 +51,8 @@ export interface HubServices {
   readonly audit: AuditLog
   /** What happened, for the open GET /events streams: published once it has committed. */
   readonly events: LiveEvents
+  /** Which gateways are online: told by the MQTT side. */
+  readonly presence: GatewayPresenceTracker
 }
 
 /** The options of every route plugin (hub/app.ts registers each with them). */

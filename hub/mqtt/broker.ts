@@ -74,6 +74,8 @@ export interface BrokerOptions {
   queueBounds?: Partial<QueueBounds>
   /** Bounds on retained messages; RETAINED_BOUNDS_DEFAULT where not given. */
   retainedBounds?: Partial<RetainedBounds>
+  /** Told when a gateway's connection is accepted (online) and when it ends (offline). */
+  presence?(eui: string, online: boolean): void
 }
 
 export interface RunningBroker {
@@ -110,6 +112,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   })
 
   logErrors(aedes, log)
+  if (options.presence !== undefined) trackPresence(aedes, identities, options.presence, log)
   await aedes.listen()
 
   const sockets = new Set<Socket>()
@@ -171,6 +174,37 @@ function logErrors(aedes: Aedes, log: (event: BrokerEvent) => void): void {
   }
   aedes.on('clientError', logClientError)
   aedes.on('connectionError', logClientError)
+}
+
+/**
+ * Tells `presence` of each gateway connection accepted and ended. A gateway that reconnects takes its session
+ * over: aedes ends the old connection as the new one starts, and only the end of the one it holds now counts.
+ */
+function trackPresence(
+  aedes: Aedes, identities: WeakMap<Client, BrokerIdentity>, presence: (eui: string, online: boolean) => void,
+  log: (event: BrokerEvent) => void,
+): void {
+  // At most one entry per connected gateway: bounded by the connection cap.
+  const current = new Map<string, Client>()
+  const tell = (eui: string, online: boolean): void => {
+    try {
+      presence(eui, online)
+    } catch (error) {
+      log({ kind: 'broker-error', message: `the presence of ${eui} was not recorded: ${describe(error)}` })
+    }
+  }
+  aedes.on('clientReady', (client) => {
+    const identity = identities.get(client)
+    if (identity?.kind !== 'gateway') return
+    current.set(identity.eui, client)
+    tell(identity.eui, true)
+  })
+  aedes.on('clientDisconnect', (client) => {
+    const identity = identities.get(client)
+    if (identity?.kind !== 'gateway' || current.get(identity.eui) !== client) return
+    current.delete(identity.eui)
+    tell(identity.eui, false)
+  })
 }
 
 /** The options' limits, defaulted and checked: INVALID_OPTIONS for one out of range. */

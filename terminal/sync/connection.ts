@@ -1,13 +1,18 @@
 // The gateway's one MQTT connection to the hub's broker: an mqtt.js client with a fresh signed
 // password per CONNECT, the broker keeping its session, bounded exponential backoff between
 // attempts, and its subscriptions made again on every connect. It says when the link is up or
-// down (the store, the 'link' event and whoever waits for it) and hands every message on.
+// down (the store, the 'link' event and whoever waits for it) and hands every message on. Each
+// CONNECT also sets an MQTT last will, the gateway's signed presence saying offline, retained on its
+// status topic; once the link is up it says online there, retained too, so a hub behind any broker
+// knows who is connected.
 
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { reconnectDelay_ms, type Clock, type RandomBytes } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
+import { gatewayPresenceCodec } from '../../protocol/messages/gateway-presence'
 import { makeGatewayPassword } from '../../protocol/mqtt-password'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
+import { gatewayTopic } from '../../protocol/topics'
 import type { TerminalEmitter } from '../events'
 import type { TerminalStore } from '../store/store'
 
@@ -38,6 +43,8 @@ export class HubConnection {
   private failures = 0
   private stopped = false
   private linkWaiters: Array<() => void> = []
+  /** When the current (or next) connection was opened: its presence messages name it. */
+  private connectedAt_ms = 0
 
   constructor(private readonly options: HubConnectionOptions) {}
 
@@ -52,10 +59,12 @@ export class HubConnection {
     const { store, clock, random, ed25519, reconnectInitialMs, reconnectMaxMs } = this.options
     const eui = store.identity().eui
     const password = (): string => makeGatewayPassword(eui, store.keys.secretKey, clock.now_ms(), random, ed25519)
+    this.connectedAt_ms = clock.now_ms()
     const client = (this.options.connect ?? mqtt.connect)(this.options.url, {
       clientId: eui,
       username: eui,
       password: password(),
+      will: this.lastWill(),
       // The broker keeps the session, so acks sent while the link was down arrive on reconnect.
       clean: false,
       keepalive: KEEPALIVE_S,
@@ -123,9 +132,11 @@ export class HubConnection {
       client.options.reconnectPeriod = this.stopped ? 0 : reconnectDelay_ms(this.failures, reconnectInitialMs, reconnectMaxMs)
       this.failures++
     })
-    // A password opens one connection: each reconnect signs a new one.
+    // A password opens one connection: each reconnect signs a new one, and names the new connection in its will.
     client.on('reconnect', () => {
       client.options.password = password()
+      this.connectedAt_ms = this.options.clock.now_ms()
+      client.options.will = this.lastWill()
     })
     client.on('connect', () => {
       this.failures = 0
@@ -147,12 +158,30 @@ export class HubConnection {
       return
     }
     if (!client.connected || this.stopped) return
+    // A connection that drops before the broker took it says online again on the next one.
+    client.publish(gatewayTopic(this.eui, 'status'), this.presence(true), { qos: 1, retain: true })
     this.linkUp = true
     this.changed(true)
     const waiters = this.linkWaiters
     this.linkWaiters = []
     for (const wake of waiters) wake()
     this.options.onUp()
+  }
+
+  private get eui(): string {
+    return this.options.store.identity().eui
+  }
+
+  /** What the broker publishes for this gateway when the connection ends without a DISCONNECT, as stop() ends it too. */
+  private lastWill(): NonNullable<IClientOptions['will']> {
+    return { topic: gatewayTopic(this.eui, 'status'), payload: this.presence(false), qos: 1, retain: true }
+  }
+
+  /** The gateway's signed presence for the current connection. */
+  private presence(online: boolean): Buffer {
+    const { store, ed25519 } = this.options
+    const signed = gatewayPresenceCodec.sign({ gatewayEui: this.eui, online, connectedAtMs: this.connectedAt_ms }, store.keys.secretKey, ed25519)
+    return Buffer.from(gatewayPresenceCodec.encode(signed))
   }
 
   private changed(online: boolean): void {

@@ -26,18 +26,23 @@ import { revocationCatchUpRequestCodec } from '../../protocol/messages/revocatio
 import { revocationDeltaCodec } from '../../protocol/messages/revocation-delta'
 import { revocationListCodec } from '../../protocol/messages/revocation-list'
 import { gatewayTopic } from '../../protocol/topics'
+import { gatewayPresenceCodec } from '../../protocol/messages/gateway-presence'
 import {
   CURRENCY, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisionedStore, signedConfig, signedDelta, signedRevocations,
 } from './fixtures'
 
-/** An mqtt.js client stand-in: the test plays the broker and the hub. */
+/** An mqtt.js client stand-in: the test plays the broker and the hub. Presence is kept apart from the traffic. */
 class FakeClient extends EventEmitter {
   connected = false
   readonly published: Array<{ topic: string; payload: Uint8Array }> = []
+  readonly presences: Array<{ topic: string; payload: Uint8Array; retain: boolean }> = []
   readonly passwords: string[] = []
+  /** The last will of each CONNECT, in order. */
+  readonly wills: Array<NonNullable<IClientOptions['will']>> = []
   constructor(readonly options: IClientOptions) {
     super()
     this.passwords.push(String(options.password))
+    if (options.will !== undefined) this.wills.push(options.will)
   }
   connectNow(): void {
     this.connected = true
@@ -46,6 +51,7 @@ class FakeClient extends EventEmitter {
   reconnectNow(): void {
     this.emit('reconnect')
     this.passwords.push(String(this.options.password))
+    if (this.options.will !== undefined) this.wills.push(this.options.will)
   }
   drop(): void {
     this.connected = false
@@ -55,7 +61,12 @@ class FakeClient extends EventEmitter {
     return []
   }
   private readonly publishWaiters: Array<{ topic: string; resolve: (payload: Uint8Array) => void }> = []
-  publish(topic: string, payload: Buffer, _options: unknown, callback?: (error?: Error) => void): void {
+  publish(topic: string, payload: Buffer, options: { retain?: boolean }, callback?: (error?: Error) => void): void {
+    if (topic === gatewayTopic(EUI, 'status')) {
+      this.presences.push({ topic, payload: new Uint8Array(payload), retain: options.retain === true })
+      queueMicrotask(() => callback?.())
+      return
+    }
     this.published.push({ topic, payload: new Uint8Array(payload) })
     for (const waiter of this.publishWaiters.filter(w => w.topic === topic)) {
       this.publishWaiters.splice(this.publishWaiters.indexOf(waiter), 1)
@@ -131,6 +142,32 @@ t.test('every connect, reconnects included, presents a fresh password the hub\'s
   const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: new ManualClock(T0), seenNonces: freshSeenNonces() })
   for (const password of client.passwords) t.same(verifier.verify(EUI, password, store.keys.publicKey), { ok: true })
   t.same(verifier.verify(EUI, client.passwords[0]!, store.keys.publicKey), { ok: false, reason: 'REPLAYED' })
+})
+
+t.test('each connect sets a last will saying offline, and once the link is up says online, signed and retained, naming that connection', async t => {
+  const store = provisionedStore(t.testdir())
+  const { sync, client, clock } = fakeSync(store)
+  t.teardown(async () => { await sync.stop(); store.close() })
+  const presence = (payload: Uint8Array | Buffer | string) => {
+    const message = gatewayPresenceCodec.decode(new Uint8Array(Buffer.from(payload)))
+    t.ok(gatewayPresenceCodec.verify(message, store.keys.publicKey, nodeEd25519), 'signed by the gateway')
+    return { eui: message.gatewayEui, online: message.online, connectedAtMs: message.connectedAtMs }
+  }
+  const status = gatewayTopic(EUI, 'status')
+  t.match(client.wills[0], { topic: status, qos: 1, retain: true })
+  t.same(presence(client.wills[0]!.payload), { eui: EUI, online: false, connectedAtMs: T0 })
+  client.connectNow()
+  await sync.waitOnline(1_000)
+  t.same(client.presences.map(p => [p.topic, p.retain]), [[status, true]])
+  t.same(presence(client.presences[0]!.payload), { eui: EUI, online: true, connectedAtMs: T0 }, 'online, for the same connection')
+
+  clock.advance(5_000)
+  client.drop()
+  client.reconnectNow()
+  t.same(presence(client.wills[1]!.payload), { eui: EUI, online: false, connectedAtMs: T0 + 5_000 }, 'the next connection has its own will')
+  client.connectNow()
+  await until(() => client.presences.length === 2)
+  t.same(presence(client.presences[1]!.payload), { eui: EUI, online: true, connectedAtMs: T0 + 5_000 })
 })
 
 t.test('reconnects back off exponentially up to the bound, and start over once connected', async t => {

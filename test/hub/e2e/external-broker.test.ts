@@ -12,6 +12,8 @@ import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { requiredProgram } from '../../helpers/required-program'
 import { customerWithVoucher, gatewayTopic, hubConfig, nextMessage, OPERATOR, provisionGateway, Rest, CURRENCY } from './running-hub'
+import { openStream } from '../events/sse'
+import { provisionedTerminal, shutDown } from '../../terminal/hub-world'
 
 // PAYALL_MQTT_URL: the hub uses an external broker (Mosquitto from Debian, installed by .ci/run)
 // instead of its own. Such a broker authenticates nobody for the hub: every payload is signed
@@ -80,4 +82,31 @@ t.test('the hub settles through an external Mosquitto broker and still refuses w
   await client.publishAsync(gatewayTopic(chain.eui, 'records'), Buffer.from(chain.batch()), { qos: 1 })
   t.same(ackCodec.decode(new Uint8Array(await settled)).entries.map(e => e.outcome), [AckOutcome.Settled])
   t.equal((await operator.ok('GET', '/ledger/verify')).ok, true)
+})
+
+t.test('through Mosquitto, a terminal\'s presence reaches the hub: online once it connects, offline by its last will when its link drops', { skip: mosquitto.skip }, async t => {
+  const dir = t.testdir()
+  const brokerUrl = await startMosquitto(t, dir)
+  const hub = await startHub(hubConfig(join(dir, 'hub'), { mqttUrl: brokerUrl }))
+  t.teardown(() => hub.stop())
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  const terminal = await provisionedTerminal(hub, operator, dir, '70B3D57ED00000E2', 'presence@ext.example')
+  t.teardown(() => shutDown(terminal))
+  const gatewayId = (await operator.ok('GET', '/gateways')).items.find((item: { eui: string }) => item.eui === terminal.eui).id
+  const login = await (await fetch(`${hub.httpUrl}/users/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'presence@ext.example', password: 'owner password 1' }),
+  })).json() as { token: string }
+  const stream = await openStream(hub.httpUrl, login.token)
+  t.teardown(() => stream.close())
+  await stream.next()
+  await stream.next()
+
+  await terminal.proxy.up()
+  t.match(await stream.nextEvent(), { type: 'gateway.presence', data: { gatewayId, online: true } }, 'its retained presence, signed')
+  t.match(await operator.ok('GET', `/gateways/${gatewayId}/status`), { online: true })
+
+  // The link drops, as a network does: the terminal never says goodbye, so Mosquitto publishes its last will.
+  await terminal.proxy.down()
+  t.match(await stream.nextEvent(), { type: 'gateway.presence', data: { gatewayId, online: false } }, 'its last will, signed')
+  t.match(await operator.ok('GET', `/gateways/${gatewayId}/status`), { online: false })
 })

@@ -246,6 +246,17 @@ t.test('a suspended user\'s stream ends at once when the hub is told, and at the
   t.equal((await bystanderStream.next()).text, ': keep-alive', 'the others keep going')
 })
 
+t.test('logging out ends the streams of the token at once', async t => {
+  const hub = await liveHub(t)
+  const customer = await user(hub, 'customer')
+  const stream = await hub.stream(customer)
+  await stream.next()
+  const loggedOut = await call(hub.app, customer, { method: 'POST', url: '/api/auth/logout' })
+  t.equal(loggedOut.statusCode, 204, loggedOut.body)
+  await stream.ended
+  t.pass('ended, before any keep-alive read the token again')
+})
+
 t.test('changing the password ends the user\'s open streams at once', async t => {
   const hub = await liveHub(t)
   const customer = await user(hub, 'customer')

@@ -8,7 +8,7 @@ t.test('an operator adds a gateway and anyone sees it in the catalog, price as d
   t.same(created, {
     id: created.id, eui: EUI, name: 'Counter 1', type: 'pi-nfc', price: '25000', priceMinor: 25_000, currency: 'XOF',
     status: 'available', ownerUserId: null, merchantAccountId: null, publicKey: null, riskConfigSerial: 0,
-    createdAt: new Date(hub.clock.now_ms()).toISOString(), provisionedAt: null, retiredAt: null,
+    createdAt: new Date(hub.clock.now_ms()).toISOString(), provisionedAt: null, retiredAt: null, online: false, lastSeenAtMs: null,
   })
   const entry = { id: created.id, name: 'Counter 1', type: 'pi-nfc', eui: EUI, price: '25000', currency: 'XOF', available: true }
 

@@ -39,6 +39,8 @@ t.test('status reports the chain position, the open gaps and the forks the hub f
     unsyncedOfflineCurrency: null,
     unsyncedOfflineReportedAtMs: null,
     chainGaps: 2,
+    online: false,
+    lastSeenAtMs: null,
   })
 })
 

@@ -296,3 +296,65 @@ t.test('close() disconnects connected and half-open clients and stops listening'
   t.equal(await refusalCode(harness.connectGateway(GATEWAY_A)), 'ECONNREFUSED')
   await gateway.endAsync(true)
 })
+
+t.test('the broker tells when a gateway connects and when its connection ends; a takeover leaves it online', async (t) => {
+  const changes: Array<[string, boolean]> = []
+  let told: () => void = () => undefined
+  const presence = (eui: string, online: boolean): void => {
+    changes.push([eui, online])
+    told()
+  }
+  const nextChange = () => new Promise<void>(resolve => { told = resolve })
+  const harness = await setup(t, { presence })
+  const hub = await harness.track(harness.connectHubMqtt())
+  t.same(changes, [], 'the hub\'s own client is no gateway')
+
+  let changed = nextChange()
+  const first = await harness.track(harness.connectGateway(GATEWAY_A))
+  await changed
+  t.same(changes, [[GATEWAY_A.eui, true]])
+
+  // The same gateway again (its session taken over): the old connection ends first, then the new one is online.
+  changed = nextChange()
+  const firstClosed = closed(first)
+  const second = await harness.track(harness.connectGateway(GATEWAY_A))
+  await firstClosed
+  while (changes.length < 3) {
+    await changed
+    changed = nextChange()
+  }
+  t.same(changes.slice(1), [[GATEWAY_A.eui, false], [GATEWAY_A.eui, true]])
+
+  changed = nextChange()
+  second.stream.destroy()
+  await changed
+  t.same(changes.at(-1), [GATEWAY_A.eui, false], 'a dropped connection is offline')
+  t.ok(hub.connected)
+})
+
+t.test('a gateway\'s retained presence and its last will reach the hub on its own status topic; another\'s is refused', async (t) => {
+  const harness = await setup(t)
+  const hub = await harness.track(harness.connectHubMqtt())
+  const A_STATUS = gatewayTopic(GATEWAY_A.eui, 'status')
+  await hub.subscribeAsync(A_STATUS, { qos: 1 })
+  const gateway = await harness.track(harness.connectGateway(GATEWAY_A, { will: { topic: A_STATUS, payload: Buffer.from('gone'), qos: 1, retain: true } }))
+  const online = nextMessage(hub, A_STATUS)
+  await gateway.publishAsync(A_STATUS, 'here', { qos: 1, retain: true })
+  t.equal(String((await online).payload), 'here')
+
+  const will = nextMessage(hub, A_STATUS)
+  gateway.stream.destroy()
+  const { payload, packet } = await will
+  t.equal(String(payload), 'gone', 'the will, published by the broker when the connection dropped')
+  const late = await harness.track(harness.connectHubMqtt({ clientId: 'late-hub' }))
+  const retained = nextMessage(late, A_STATUS)
+  await late.subscribeAsync(A_STATUS, { qos: 1 })
+  t.match(await retained, { payload: Buffer.from('gone'), packet: { retain: true } }, 'and retained for a hub that subscribes later')
+  t.equal(packet.topic, A_STATUS)
+
+  const intruder = await harness.track(harness.connectGateway(GATEWAY_B))
+  const intruderClosed = closed(intruder)
+  intruder.publish(A_STATUS, 'forged', { qos: 1, retain: true }, () => {})
+  await intruderClosed
+  t.match(await harness.nextEvent('publish-refused', (event) => event.clientId === GATEWAY_B.eui), { topic: A_STATUS, retain: true })
+})

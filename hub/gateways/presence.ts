@@ -1,0 +1,106 @@
+// Whether each gateway is online, and since when: the embedded broker reports its gateways' connections
+// opening and closing; behind an external broker, each gateway's signed GatewayPresence on its retained
+// status topic does (protocol/messages/gateway-presence.ts), its MQTT last will saying when it went. Each
+// change of a gateway's presence is published as a gateway.presence live event.
+
+import { MINUTE_MS, type Clock } from '../../protocol/clock'
+import { isProtocolError } from '../../protocol/errors'
+import type { Signed } from '../../protocol/messages/define'
+import { gatewayPresenceCodec, type GatewayPresence } from '../../protocol/messages/gateway-presence'
+import type { Ed25519 } from '../../protocol/signature/ed25519'
+import type { LiveEvents } from '../events/live-events'
+import type { Presence, PresenceStore } from './presence-store'
+import { signingKeyOf, type GatewayView } from './view'
+
+/** A presence message may claim a connection at most this far ahead of the hub's clock. */
+const PRESENCE_CLOCK_SKEW_MAX_MS = 5 * MINUTE_MS
+/** Gateways set offline per read when the embedded broker starts. */
+const OFFLINE_PAGE_ROWS = 500
+
+/** What became of a presence message: applied, or why not. */
+export type PresenceOutcome =
+  | 'applied'
+  /** What the hub knows already: a retained message delivered again. */
+  | 'unchanged'
+  | 'malformed'
+  /** Published on another gateway's topic than the one it names. */
+  | 'wrong-gateway'
+  /** No provisioned gateway has that EUI. */
+  | 'unknown-gateway'
+  | 'bad-signature'
+  /** Its connection time is ahead of the hub's clock by more than PRESENCE_CLOCK_SKEW_MAX_MS. */
+  | 'from-the-future'
+  /** For a connection older than the one the hub knows, or an online after that connection's offline. */
+  | 'stale'
+
+export interface GatewayPresenceDependencies {
+  readonly store: PresenceStore
+  gateway(eui: string): GatewayView | undefined
+  readonly events: Pick<LiveEvents, 'publish'>
+  readonly clock: Pick<Clock, 'now_ms'>
+  readonly ed25519: Ed25519
+}
+
+export class GatewayPresenceTracker {
+  constructor(private readonly deps: GatewayPresenceDependencies) {}
+
+  /** The embedded broker saw the gateway's connection open (online) or close. */
+  connection(eui: string, online: boolean): void {
+    this.apply(eui, { online, lastSeenAtMs: this.deps.clock.now_ms(), connectedAtMs: null })
+  }
+
+  /** A GatewayPresence from the gateway's status topic: applied if the gateway signed it and it is news. */
+  report(topicEui: string, payload: Uint8Array): PresenceOutcome {
+    let message: Signed<GatewayPresence>
+    try {
+      message = gatewayPresenceCodec.decode(payload)
+    } catch (error) {
+      if (isProtocolError(error)) return 'malformed'
+      throw error
+    }
+    if (message.gatewayEui !== topicEui) return 'wrong-gateway'
+    const key = signingKeyOf(this.deps.gateway(topicEui))
+    if (key === undefined) return 'unknown-gateway'
+    if (!gatewayPresenceCodec.verify(message, key, this.deps.ed25519)) return 'bad-signature'
+    const now_ms = this.deps.clock.now_ms()
+    if (message.connectedAtMs > now_ms + PRESENCE_CLOCK_SKEW_MAX_MS) return 'from-the-future'
+    const known = this.deps.store.presence(topicEui)
+    if (known !== undefined && known.connectedAtMs !== null) {
+      if (message.connectedAtMs < known.connectedAtMs) return 'stale'
+      if (message.connectedAtMs === known.connectedAtMs) {
+        if (message.online === known.online) return 'unchanged'
+        // One connection says online, then (its last will) offline: never the other way round.
+        if (message.online) return 'stale'
+      }
+    }
+    this.apply(topicEui, { online: message.online, lastSeenAtMs: now_ms, connectedAtMs: message.connectedAtMs })
+    return 'applied'
+  }
+
+  /**
+   * The embedded broker is starting, so no gateway is connected: every gateway recorded online (the hub stopped
+   * without seeing them go) is offline, last seen when it was.
+   */
+  allOffline(): void {
+    for (let euis = this.deps.store.onlineEuis(OFFLINE_PAGE_ROWS); euis.length > 0; euis = this.deps.store.onlineEuis(OFFLINE_PAGE_ROWS)) {
+      for (const eui of euis) {
+        this.deps.store.setOffline(eui)
+        this.announce(eui, this.deps.store.presence(eui)!)
+      }
+    }
+  }
+
+  private apply(eui: string, presence: Presence): void {
+    const wasOnline = this.deps.store.presence(eui)?.online ?? false
+    this.deps.store.record(eui, presence)
+    if (presence.online !== wasOnline) this.announce(eui, presence)
+  }
+
+  private announce(eui: string, presence: Presence): void {
+    const gateway = this.deps.gateway(eui)
+    if (gateway === undefined) return
+    this.deps.events.publish({
+      type: 'gateway.presence', data: { gatewayId: gateway.id, online: presence.online, lastSeenAtMs: presence.lastSeenAtMs },
+    })
+  }
+}
