@@ -24,6 +24,7 @@ import { securityHeaders } from './http/security-headers'
 import { transactionRoutes } from './transactions/routes'
 import { dashboardRoutes } from './dashboard/routes'
 import { emailRoutes } from './users/email-routes'
+import { eventRoutes } from './events/routes'
 import { passwordRoutes } from './users/password-routes'
 import { phoneRoutes } from './users/phone-routes'
 import { profileRoutes } from './users/profile-routes'
@@ -118,6 +119,7 @@ export async function buildApp(context: HubContext, services: HubServices = buil
   await app.register(flagRoutes, routeOptions)
   // The web dashboard, a client of the routes above like any other.
   await app.register(webApp)
+  await app.register(eventRoutes, routeOptions)
 
   return app
 }

@@ -191,6 +191,7 @@ async function startHubMqtt(
       await revocations.revoke(voucherIds, reason)
     },
     settings: INGEST_SETTINGS,
+    events: services.events,
     recordsStored,
   })
   // Proofs go out on the bus, which the MQTT side attaches; anchored batches and gateways' requests feed it.

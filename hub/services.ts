@@ -5,6 +5,8 @@ import { nodeEd25519 } from '../protocol/signature/node'
 import { AnchorStore } from './anchor/store'
 import { AuditLog } from './audit/store'
 import type { HubContext } from './context'
+import { EventIdStore } from './events/sequence-store'
+import { LiveEvents } from './events/live-events'
 import { GatewayStore } from './gateways/store'
 import { IngestStore } from './ingest/store'
 import { FlagStore } from './ingest/flag-store'
@@ -32,11 +34,20 @@ export function buildServices(context: HubContext): HubServices {
   const revocations = new Revocations(
     db, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock, policy.listedAfterExpiry_ms, context.log,
   )
+  const gateways = new GatewayStore(db)
+  const events = new LiveEvents({
+    ids: new EventIdStore(db),
+    lookups: {
+      gatewayOwner: gatewayId => gateways.byId(gatewayId)?.ownerUserId,
+      accountOwner: async accountId => (await context.ledger.account(accountId))?.userId,
+    },
+    log: context.log,
+  })
   return {
-    users: new UserStore(db),
+    users: new UserStore(db, { accessChanged: userId => events.accessChanged(userId) }),
     orders: new OrderStore(db),
     documents: new KycStore(db),
-    gateways: new GatewayStore(db),
+    gateways,
     lora: new LoraStore(db),
     anchors: new AnchorStore(db),
     devices: new DeviceStore(db),
@@ -51,5 +62,6 @@ export function buildServices(context: HubContext): HubServices {
     revocations,
     catchUp: new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log }),
     audit: new AuditLog(db),
+    events,
   }
 }

@@ -25,6 +25,7 @@ export const MessageType = {
   ProofRequest: 0x12,
   RevocationDelta: 0x13,
   RevocationCatchUpRequest: 0x14,
+  GatewayPresence: 0x15,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 

@@ -21,7 +21,7 @@ export const GATEWAY_TOPIC_KINDS = [
   'commitments', // gateway → hub: LoRa commitment frames relayed
   'proofs', // hub → gateway: Merkle proofs
   'proofs/request', // gateway → hub: the proofs of given transfers, answered on `proofs`
-  'status', // gateway → hub: online/offline, also the MQTT last will
+  'status', // gateway → hub, retained: its GatewayPresence (online on connect; offline as its MQTT last will)
   'revocations/request', // gateway → hub: the revocations missed since a serial, answered on `revocations/catch-up`
   'revocations/catch-up', // hub → gateway: the deltas since that serial, or the whole list
 ] as const
@@ -41,6 +41,9 @@ export const GATEWAY_PUBLISH_KINDS: readonly GatewayTopicKind[] = Object.freeze(
   'proofs/request',
   'revocations/request',
 ] as const)
+
+/** What a gateway publishes retained: its presence only, which must outlive the connection it speaks of. */
+const GATEWAY_RETAINED_KINDS: readonly GatewayTopicKind[] = Object.freeze(['status'] as const)
 
 /** What the hub publishes to one gateway, besides the global revocations. */
 export const GATEWAY_SUBSCRIBE_KINDS: readonly GatewayTopicKind[] = Object.freeze([
@@ -117,6 +120,13 @@ export function gatewayMayPublish(eui: string, topic: string): boolean {
     throw error
   }
   return parsed.kind !== 'revocations' && parsed.eui === own && GATEWAY_PUBLISH_KINDS.includes(parsed.kind)
+}
+
+/** Broker ACL: of its own topics, a gateway leaves a retained message only on its status (its presence). */
+export function gatewayMayRetain(eui: string, topic: string): boolean {
+  if (!gatewayMayPublish(eui, topic)) return false
+  const parsed = parseTopic(topic)
+  return parsed.kind !== 'revocations' && GATEWAY_RETAINED_KINDS.includes(parsed.kind)
 }
 
 /**

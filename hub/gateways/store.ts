@@ -55,6 +55,7 @@ export interface GatewayDetails {
 
 /** What the MQTT broker and the record ingest need of a gateway, read with one indexed SELECT. */
 export interface GatewayIngestView {
+  readonly id: string
   readonly eui: string
   readonly type: string
   readonly status: GatewayStatus
@@ -119,7 +120,7 @@ interface GatewayRow {
   retired_at_ms: number | null
 }
 
-type IngestRow = Pick<GatewayRow, 'eui' | 'type' | 'status' | 'public_key' | 'owner_user_id' | 'merchant_account_id'>
+type IngestRow = Pick<GatewayRow, 'id' | 'eui' | 'type' | 'status' | 'public_key' | 'owner_user_id' | 'merchant_account_id'>
 
 // Never the token hash: it leaves the table only through provisioningToken().
 const GATEWAY_COLUMNS = `id, eui, name, type, price_minor, price_currency, status, owner_user_id, merchant_account_id,
@@ -137,7 +138,7 @@ export class GatewayStore {
       byId: db.prepare<[string], GatewayRow>(`SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE id = ?`),
       byEui: db.prepare<[string], GatewayRow>(`SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE eui = ?`),
       ingestView: db.prepare<[string], IngestRow>(
-        'SELECT eui, type, status, public_key, owner_user_id, merchant_account_id FROM gateways WHERE eui = ?'),
+        'SELECT id, eui, type, status, public_key, owner_user_id, merchant_account_id FROM gateways WHERE eui = ?'),
       catalogPage: db.prepare<[number, number], GatewayRow>(
         `SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE status <> 'retired' ORDER BY created_at_ms, id LIMIT ? OFFSET ?`),
       catalogCount: db.prepare<[], { count: number }>(
@@ -212,6 +213,7 @@ export class GatewayStore {
     const row = this.statements.ingestView.get(eui)
     if (row === undefined) return undefined
     return {
+      id: row.id,
       eui: row.eui,
       type: row.type,
       status: row.status,

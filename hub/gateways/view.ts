@@ -2,6 +2,7 @@
 // whether it is provisioned, the key it signs with and whose accounts its payments pay.
 
 export interface GatewayView {
+  readonly id: string
   readonly eui: string
   readonly type: string
   readonly status: string

@@ -66,6 +66,12 @@ declare module 'fastify' {
      * a valid, unrevoked access token of an active user and sets request.user, with the user's current roles.
      */
     authenticate: preValidationAsyncHookHandler
+    /**
+     * What authenticate checks once the token's signature and claims are verified, for a token already
+     * admitted (an open event stream asks again): the claims with the user's current role, or 401 when the
+     * token has expired or been revoked, the session has ended, or the user is suspended or gone.
+     */
+    checkAccess(claims: AccessClaims): AuthenticatedUser
     /** Throws 401 ACCOUNT_SUSPENDED for a suspended user: no new session. */
     issueAccessToken(subject: AccessTokenSubject): AccessToken
     /** Refuses the token from now until it would have expired anyway (logout). */
@@ -124,16 +130,12 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
     })()
   })
 
-  app.decorate('authenticate', async (request: FastifyRequest): Promise<void> => {
-    let claims: AccessClaims
-    try {
-      claims = await request.jwtVerify<AccessClaims>({ clockTimestamp: clock.now_ms() })
-    } catch (error) {
-      throw new HttpError(401, 'UNAUTHORIZED', (error as Error).message)
-    }
+  app.decorate('checkAccess', (claims: AccessClaims): AuthenticatedUser => {
     if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string') {
       throw new HttpError(401, 'UNAUTHORIZED', 'the access token lacks its subject or id')
     }
+    // As the verifier has it: a token is good up to and including its expiry.
+    if (clock.now_ms() > claims.exp * 1000) throw new HttpError(401, 'UNAUTHORIZED', 'the access token has expired')
     if (isRevoked.get(claims.jti) !== undefined) {
       throw new HttpError(401, 'UNAUTHORIZED', 'the access token has been revoked')
     }
@@ -147,7 +149,17 @@ export const authPlugin = sharedPlugin<{ context: HubContext }>('payall-auth', a
     // A demoted operator loses operator routes now, not when the token expires; a promoted user gains at once.
     const roles = rolesFromList(state.roles)
     if (roles.length === 0) throw new HttpError(403, 'FORBIDDEN', 'this account holds no role; ask the hub operator')
-    request.user = { ...claims, role: highestRole(roles), roles, accountVerified: state.verified === 1 }
+    return { ...claims, role: highestRole(roles), roles, accountVerified: state.verified === 1 }
+  })
+
+  app.decorate('authenticate', async (request: FastifyRequest): Promise<void> => {
+    let claims: AccessClaims
+    try {
+      claims = await request.jwtVerify<AccessClaims>({ clockTimestamp: clock.now_ms() })
+    } catch (error) {
+      throw new HttpError(401, 'UNAUTHORIZED', (error as Error).message)
+    }
+    request.user = app.checkAccess(claims)
   })
 
   requireDeclaredSecurity(app)
@@ -186,7 +198,7 @@ export function requireRole(...roles: Role[]): preValidationAsyncHookHandler {
   }
 }
 
-export const ACCOUNT_UNVERIFIED_MESSAGE = 'prove your email (POST /users/verify-email-init, then verify-email-finish) ' +
+const ACCOUNT_UNVERIFIED_MESSAGE = 'prove your email (POST /users/verify-email-init, then verify-email-finish) ' +
   'or your phone (verify-phone-init, then verify-phone-finish) before you move money or commit to anything'
 
 /**

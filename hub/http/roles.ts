@@ -6,12 +6,6 @@ export const ROLES = ['operator', 'owner', 'customer'] as const
 /** operator: runs the hub; owner: owns gateways (a merchant); customer: pays with a phone or card. */
 export type Role = (typeof ROLES)[number]
 
-/** The roles held, each once, in the order of ROLES (operator, owner, customer): the order every reply lists them in. */
-export function sortedRoles(roles: Iterable<Role>): Role[] {
-  const held = new Set(roles)
-  return ROLES.filter((role) => held.has(role))
-}
-
 /**
  * The first of the roles held in the order of ROLES: the one `role` field of the replies and tokens that old clients
  * read. Every user holds at least one role (the users store keeps it so).
@@ -22,7 +16,10 @@ export function highestRole(roles: readonly Role[]): Role {
   return highest
 }
 
-/** The roles as the database lists them (user_roles rows joined by commas), in the order of ROLES. */
+/**
+ * The roles as the database lists them (user_roles rows joined by commas), each once, in the order of ROLES
+ * (operator, owner, customer): the order every reply lists them in.
+ */
 export function rolesFromList(list: string | null): Role[] {
   const names = new Set(list === null ? [] : list.split(','))
   return ROLES.filter((role) => names.has(role))

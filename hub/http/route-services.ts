@@ -5,6 +5,7 @@
 import type { AnchorStore } from '../anchor/store'
 import type { AuditLog } from '../audit/store'
 import type { HubContext } from '../context'
+import type { LiveEvents } from '../events/live-events'
 import type { GatewayStore } from '../gateways/store'
 import type { IngestStore } from '../ingest/store'
 import type { FlagStore } from '../ingest/flag-store'
@@ -47,6 +48,8 @@ export interface HubServices {
   readonly catchUp: RevocationCatchUp
   /** What operators did, written in the transaction of each act. */
   readonly audit: AuditLog
+  /** What happened, for the open GET /events streams: published once it has committed. */
+  readonly events: LiveEvents
 }
 
 /** The options of every route plugin (hub/app.ts registers each with them). */

@@ -5,11 +5,16 @@ import { sharedPlugin } from './shared-plugin'
 
 export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
+/** On every reply; a reply that writes its own head (an event stream) sets them itself. */
+export const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+} as const
+
 export const securityHeaders = sharedPlugin('payall-security-headers', async (app) => {
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('x-frame-options', 'DENY')
-    reply.header('referrer-policy', 'no-referrer')
+    reply.headers(SECURITY_HEADERS)
     if (!reply.hasHeader('content-security-policy')) {
       reply.header('content-security-policy', API_CONTENT_SECURITY_POLICY)
     }

@@ -9,7 +9,7 @@ import { HttpError } from './errors'
 
 /** The build's output: dist/web/public beside the compiled hub, whether the hub runs compiled or from source. */
 const PACKAGE_OR_DIST_DIR = resolve(__dirname, '..', '..')
-export const WEB_PUBLIC_DIR = basename(PACKAGE_OR_DIST_DIR) === 'dist'
+const WEB_PUBLIC_DIR = basename(PACKAGE_OR_DIST_DIR) === 'dist'
   ? join(PACKAGE_OR_DIST_DIR, 'web', 'public')
   : join(PACKAGE_OR_DIST_DIR, 'dist', 'web', 'public')
 

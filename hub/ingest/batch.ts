@@ -95,7 +95,7 @@ export class BatchIngest {
       revocationGrace_ms: settings.revocationGrace_ms, clockSkewMax_ms: settings.clockSkewMax_ms,
     }, this.deps.store)
     foldLedgerOutcomes(plan, await this.apply(gateway, plan))
-    await this.write(batch, plan, now_ms)
+    await this.write(batch, gateway, plan, now_ms)
     return this.signAck(batch, plan.entries)
   }
 
@@ -103,10 +103,10 @@ export class BatchIngest {
     return this.settlement.settle(gateway, plan.settlements.map(settlement => settlement.payment))
   }
 
-  private async write(batch: RecordBatch, plan: BatchPlan, now_ms: number): Promise<void> {
+  private async write(batch: RecordBatch, gateway: GatewayView, plan: BatchPlan, now_ms: number): Promise<void> {
     const { store } = this.deps
     const eui = batch.gatewayEui
-    store.write({
+    const flagged = store.write({
       eui,
       records: plan.rows.filter((row): row is RecordRow => row !== null),
       chain: store.advanceContiguous(eui, chainAfter(plan.chain, batch.records, plan.rows)),
@@ -116,6 +116,11 @@ export class BatchIngest {
       doubleSpends: plan.doubleSpends.map(({ index: _index, ...row }) => row),
       nowMs: now_ms,
     })
+    for (const { flagId, voucherIdHex } of flagged) {
+      this.deps.events.publish({
+        type: 'doublespend.flagged', data: { flagId: String(flagId), gatewayId: gateway.id, voucherId: voucherIdHex, atMs: now_ms },
+      })
+    }
     this.deps.recordsStored?.(eui)
     if (plan.doubleSpends.length > 0) {
       await this.deps.revoke([...new Set(plan.doubleSpends.map(d => d.voucherIdHex))], 'double spend')

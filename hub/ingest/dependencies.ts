@@ -2,6 +2,7 @@
 // gateways it knows, how it revokes, and its settings.
 
 import type { Clock } from '../../protocol/clock'
+import type { LiveEvents } from '../events/live-events'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
 import type { GatewayView } from '../gateways/view'
 import type { LedgerStore } from '../ledger/store'
@@ -32,6 +33,8 @@ export interface IngestDependencies {
   /** Revokes vouchers proven double-spent and publishes the new revocation list. */
   revoke(voucherIdsHex: readonly string[], reason: string): Promise<void>
   settings: IngestSettings
+  /** Told of each payment settled and each double spend flagged, once committed. */
+  events: Pick<LiveEvents, 'publish'>
   /** Told after a batch's records are stored (the LoRa path checks its reports against them). */
   recordsStored?(eui: string): void
 }

@@ -24,7 +24,7 @@ export class RecordIngest {
 
   constructor(deps: IngestDependencies) {
     const queue = new SerialQueue(deps.settings.jobsQueued_max ?? INGEST_JOBS_MAX, 'the ingest')
-    const settlement = new Settlement(deps.ledger, deps.fees)
+    const settlement = new Settlement(deps)
     this.batches = new BatchIngest(deps, queue, settlement)
     this.online = new OnlineAuthorization(deps, queue, settlement)
   }

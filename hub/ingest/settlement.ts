@@ -4,13 +4,14 @@
 
 import { toHex } from '../../protocol/bytes'
 import type { AuthorizationBody } from '../../protocol/messages/authorization'
+import { formatAmount } from '../../protocol/money'
 import { Reason } from '../../protocol/reasons'
 import { walletAccountId } from '../accounts'
 import type { GatewayView } from '../gateways/view'
 import type { LedgerErrorCode } from '../ledger/errors'
 import type { Metadata } from '../ledger/model'
 import type { HoldOutcome, LedgerStore, SettleFromHoldInput } from '../ledger/store'
-import type { FeeScheduleResolver } from './fees'
+import type { IngestDependencies } from './dependencies'
 
 /**
  * Merchant currencies and opened owner wallets remembered, each; past it the memory starts over
@@ -56,8 +57,11 @@ function settleInput(gateway: GatewayView, payment: PaymentToSettle, feeSchedule
 export class Settlement {
   private readonly merchantCurrencies = new Map<string, string>()
   private readonly openedWallets = new Set<string>()
+  private readonly ledger: LedgerStore
 
-  constructor(private readonly ledger: LedgerStore, private readonly fees: FeeScheduleResolver) {}
+  constructor(private readonly deps: Pick<IngestDependencies, 'ledger' | 'fees' | 'events' | 'clock'>) {
+    this.ledger = deps.ledger
+  }
 
   /** The currency of the gateway's merchant account, which every payment it takes must be in. */
   async merchantCurrency(gateway: GatewayView): Promise<string | undefined> {
@@ -86,13 +90,31 @@ export class Settlement {
       const currency = payment.authorization.currency
       let feeScheduleId = feeSchedules.get(currency)
       if (feeScheduleId === undefined) {
-        feeScheduleId = await this.fees.current(gateway.type, currency)
+        feeScheduleId = await this.deps.fees.current(gateway.type, currency)
         feeSchedules.set(currency, feeScheduleId)
       }
       inputs.push(settleInput(gateway, payment, feeScheduleId))
     }
     for (const currency of feeSchedules.keys()) await this.openOwnerWallet(gateway, currency)
-    return this.ledger.settleFromHolds(inputs)
+    const outcomes = await this.ledger.settleFromHolds(inputs)
+    this.announce(gateway, payments, outcomes)
+    return outcomes
+  }
+
+  /** A payment.settled for each payment the ledger settled now; one it had settled before was announced then. */
+  private announce(gateway: GatewayView, payments: readonly PaymentToSettle[], outcomes: readonly HoldOutcome[]): void {
+    const at_ms = this.deps.clock.now_ms()
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status !== 'applied' || outcome.transferId === null) return
+      const { currency, amountMinor } = payments[index]!.authorization
+      this.deps.events.publish({
+        type: 'payment.settled',
+        data: {
+          transferId: outcome.transferId, gatewayId: gateway.id, currency, amountMinor, amount: formatAmount(amountMinor, currency),
+          payerAccountId: outcome.hold.walletAccountId, payeeAccountId: gateway.merchantAccountId!, atMs: at_ms,
+        },
+      })
+    })
   }
 
   private async openOwnerWallet(gateway: GatewayView, currency: string): Promise<void> {

@@ -171,17 +171,23 @@ export class IngestStore {
     return row.source === 'online' ? bytes : authorizationCodec.encode(transferRecordCodec.decode(bytes).authorization)
   }
 
-  write(change: IngestWrite): void {
+  /** Writes the batch's outcome in one transaction; returns the ids of the double spends it flagged anew, in order. */
+  write(change: IngestWrite): Array<{ readonly flagId: number; readonly voucherIdHex: string }> {
     const s = this.statements
-    this.db.transaction(() => {
+    return this.db.transaction(() => {
       for (const record of change.records) s.insertRecord.run({ ...record, nowMs: change.nowMs })
       if (change.gap !== null) s.insertGap.run(change.eui, change.gap.fromSeq, change.gap.toSeq, change.nowMs)
       s.resolveGaps.run(change.nowMs, change.eui, change.chain.contiguousSeq)
       for (const fork of change.forks) {
         s.insertFork.run(change.eui, fork.gatewaySeq, fork.knownHash, fork.otherRecord, change.nowMs)
       }
-      for (const doubleSpend of change.doubleSpends) s.insertDoubleSpend.run({ ...doubleSpend, nowMs: change.nowMs })
+      const flagged: Array<{ flagId: number; voucherIdHex: string }> = []
+      for (const doubleSpend of change.doubleSpends) {
+        const inserted = s.insertDoubleSpend.run({ ...doubleSpend, nowMs: change.nowMs })
+        if (inserted.changes === 1) flagged.push({ flagId: Number(inserted.lastInsertRowid), voucherIdHex: doubleSpend.voucherIdHex })
+      }
       s.upsertChain.run({ eui: change.eui, ...change.chain, head: change.head, nowMs: change.nowMs })
+      return flagged
     })()
   }
 

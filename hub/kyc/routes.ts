@@ -218,8 +218,8 @@ function readingRoutes(app: FastifyInstance, { documents, users }: HubServices, 
     })
 }
 
-/** An operator approves or rejects a document, in the audit log in the same transaction; its owner is told. */
-function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, users, audit }: HubServices): void {
+/** An operator approves or rejects a document, in the audit log in the same transaction; its owner is told, and the live events. */
+function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, users, audit, events }: HubServices): void {
   const operatorOnly = [app.authenticate, requireRole('operator')]
   for (const decision of ['approve', 'reject'] as const) {
     app.post<{ Params: { id: string; docId: string }; Body: { reason?: string }; Reply: DocumentReply }>(
@@ -241,6 +241,7 @@ function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, us
           return true
         })()
         if (!reviewed) throw new HttpError(409, 'DOCUMENT_REVIEWED', `document ${document.id} was ${document.status} already`)
+        events.publish({ type: 'kyc.reviewed', data: { userId: document.userId, documentId: document.id, status } })
         app.notifier.send(documentReviewedMessage(owner, document, status, reason))
         return documentReply(documents.byId(document.id)!)
       })

@@ -200,7 +200,7 @@ function payRoute(app: FastifyInstance, context: HubContext, { users, payments }
 }
 
 /** The code confirms a payment, which settles then; wrong codes count towards its cancellation. */
-function confirmRoute(app: FastifyInstance, context: HubContext, { payments }: HubServices): void {
+function confirmRoute(app: FastifyInstance, context: HubContext, { payments, events }: HubServices): void {
   const { ledger, clock } = context
   const customer = [app.authenticate, requireRole('customer')]
   app.post<{ Body: { paymentId: string; code: string }; Reply: ConfirmReply }>('/api/auth/device/pay/confirm', {
@@ -231,7 +231,7 @@ function confirmRoute(app: FastifyInstance, context: HubContext, { payments }: H
       case 'settle': {
         const transferId = mobilePaymentTransferId(payment.id)
         await ledger.openWallet({ id: payment.payeeAccountId, userId: payment.payeeUserId, currency: payment.currency })
-        await settleWalletTransfer(ledger, {
+        await settleWalletTransfer({ ledger, events, clock }, {
           id: transferId, payerAccountId: payment.payerAccountId, payeeAccountId: payment.payeeAccountId,
           currency: payment.currency, amountMinor: payment.amountMinor,
           metadata: { channel: 'mobile', paymentId: payment.id, payerUserId: payment.payerUserId },

@@ -9,10 +9,10 @@ import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import { cashTransferId } from '../ledger/ids'
-import type { TransferInput } from '../ledger/model'
+import type { Account, TransferInput } from '../ledger/model'
 import { cashInPostings, cashOutPostings } from '../ledger/settle'
 import type { RouteOptions } from '../http/route-services'
-import { isVerified } from '../users/store'
+import { isVerified, type UserStore } from '../users/store'
 import {
   AMOUNT_SCHEMA, BEARER_SECURITY, amountsAsStrings, CURRENCY_SCHEMA, IDENTIFIER_SCHEMA, MONEY_BODY_LIMIT_BYTES, callerOf, moneyRouteError,
 } from './wire'
@@ -97,11 +97,7 @@ export const cashRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
     if (account.currency !== currency) {
       throw new HttpError(400, 'CURRENCY_MISMATCH', `wallet ${accountId} is in ${account.currency}, not ${currency}`)
     }
-    const holder = account.userId === null ? undefined : users.byId(account.userId)
-    if (kind === 'cash_out' && (holder === undefined || !isVerified(holder))) {
-      throw new HttpError(403, 'ACCOUNT_UNVERIFIED',
-        `the holder of wallet ${accountId} has proved neither an email nor a phone: no cash goes out to them until they do`)
-    }
+    if (kind === 'cash_out') refuseUnverifiedHolder(users, account)
 
     const externalAccountId = (await ledger.systemAccounts(currency)).external.id
     const transfer: TransferInput = {
@@ -141,4 +137,13 @@ export const cashRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
   app.post<{ Body: CashBody; Reply: CashReply }>('/ledger/cash-out',
     { schema: cashSchema('cash_out'), bodyLimit: MONEY_BODY_LIMIT_BYTES, ...operatorOnly },
     (request, reply) => moveCash('cash_out', request, reply))
+}
+
+/** Cash goes out only to a verified account's holder: 403 ACCOUNT_UNVERIFIED else (or for a wallet of nobody). */
+function refuseUnverifiedHolder(users: UserStore, wallet: Account): void {
+  const holder = wallet.userId === null ? undefined : users.byId(wallet.userId)
+  if (holder === undefined || !isVerified(holder)) {
+    throw new HttpError(403, 'ACCOUNT_UNVERIFIED',
+      `the holder of wallet ${wallet.id} has proved neither an email nor a phone: no cash goes out to them until they do`)
+  }
 }

@@ -1,10 +1,12 @@
 // The operator's decision on a pending order. Validating it assigns every ordered gateway to the buyer
 // through assignGateway, and the buyer gains the owner role (keeping the roles they had); rejecting it only records why.
-// Each change of the order's status is written to the audit log in its transaction.
+// Each change of the order's status is written to the audit log in its transaction. Once a decision holds, it is
+// announced to the live events.
 
 import { formatMoney } from '../../protocol/money'
 import { userNameOf, type AuditLog } from '../audit/store'
 import type { HubContext } from '../context'
+import type { LiveEvents } from '../events/live-events'
 import { assignGateway } from '../gateways/assign'
 import type { GatewayStore } from '../gateways/store'
 import { HttpError } from '../http/errors'
@@ -16,6 +18,7 @@ export interface DecisionStores {
   readonly gateways: GatewayStore
   readonly users: UserStore
   readonly audit: AuditLog
+  readonly events: Pick<LiveEvents, 'publish'>
 }
 
 export async function validateOrder(context: HubContext, stores: DecisionStores, orderId: string, operatorUserId: string): Promise<Order> {
@@ -50,6 +53,7 @@ export async function validateOrder(context: HubContext, stores: DecisionStores,
     })()
     throw error
   }
+  stores.events.publish({ type: 'order.decided', data: { orderId: order.id, status: 'validated', buyerId: buyer.id } })
   return orders.byId(order.id)!
 }
 
@@ -66,6 +70,7 @@ export function rejectOrder(
     return true
   })()
   if (!decided) throw notPending(orderId)
+  stores.events.publish({ type: 'order.decided', data: { orderId: order.id, status: 'rejected', buyerId: order.userId } })
   return orders.byId(order.id)!
 }
 

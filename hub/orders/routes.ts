@@ -218,13 +218,13 @@ function readingRoutes(app: FastifyInstance, { orders }: HubServices): void {
 }
 
 /** An operator validates or rejects an order (GET or POST, as the seed has it); its buyer is told. */
-function decisionRoutes(app: FastifyInstance, context: HubContext, { orders, gateways, users, audit }: HubServices): void {
+function decisionRoutes(app: FastifyInstance, context: HubContext, { orders, gateways, users, audit, events }: HubServices): void {
   for (const method of ['GET', 'POST'] as const) {
     app.route<{ Params: { id: string }; Reply: OrderReply }>({
       method, url: '/orders/:id/validate', schema: decisionSchema('validate', method),
       bodyLimit: ORDER_BODY_LIMIT_BYTES, preValidation: [app.authenticate, requireRole('operator'), ...bodyOf(method)],
       handler: async (request) => {
-        const order = await validateOrder(context, { orders, gateways, users, audit }, request.params.id, callerOf(request).userId)
+        const order = await validateOrder(context, { orders, gateways, users, audit, events }, request.params.id, callerOf(request).userId)
         notifyBuyer(app, users, order, { status: 'validated', reason: null })
         return orderReply(order)
       },
@@ -234,7 +234,7 @@ function decisionRoutes(app: FastifyInstance, context: HubContext, { orders, gat
       bodyLimit: ORDER_BODY_LIMIT_BYTES, preValidation: [app.authenticate, requireRole('operator'), ...bodyOf(method)],
       handler: async (request) => {
         const reason = (method === 'POST' ? request.body.reason : request.query.reason) ?? null
-        const order = rejectOrder(context, { orders, users, audit }, request.params.id, callerOf(request).userId, reason)
+        const order = rejectOrder(context, { orders, users, audit, events }, request.params.id, callerOf(request).userId, reason)
         notifyBuyer(app, users, order, { status: 'rejected', reason })
         return orderReply(order)
       },

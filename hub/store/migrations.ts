@@ -3,6 +3,7 @@
 
 import { ANCHOR_SQL } from '../anchor/tables'
 import { AUDIT_SQL } from '../audit/tables'
+import { LIVE_EVENT_IDS_SQL } from '../events/tables'
 import { GATEWAYS_SQL } from '../gateways/tables'
 import { DOUBLE_SPEND_FLAGS_SQL, INGEST_SQL } from '../ingest/tables'
 import { KYC_SQL } from '../kyc/tables'
@@ -145,6 +146,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 14, name: 'mqtt password nonces', sql: MQTT_PASSWORD_NONCES_SQL },
   { version: 15, name: 'double-spend flags an operator resolves', sql: DOUBLE_SPEND_FLAGS_SQL },
   { version: 16, name: 'roles that add up, email proofs, the audit log', sql: [USER_ROLES_AND_EMAIL_PROOFS_SQL, AUDIT_SQL].join('\n') },
+  { version: 17, name: 'live event ids', sql: LIVE_EVENT_IDS_SQL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

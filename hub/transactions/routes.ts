@@ -169,7 +169,7 @@ function gatewayTransactionReply(transaction: GatewayTransaction): GatewayTransa
 
 export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const { ledger } = context
-  const { history, gateways } = services
+  const { history, gateways, events } = services
   const signedIn = [app.authenticate, requireRole(...ROLES)]
 
   app.post<{ Body: TransferBody; Reply: TransferReply }>('/transactions', {
@@ -187,7 +187,7 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
     const transferId = idempotencyKey === undefined
       ? toHex(context.random(RANDOM_TRANSFER_ID_BYTES))
       : onlineTransferId(payerAccountId, idempotencyKey)
-    const status = await settleWalletTransfer(ledger, {
+    const status = await settleWalletTransfer({ ledger, events, clock: context.clock }, {
       id: transferId, payerAccountId, payeeAccountId, currency, amountMinor: amount_minor,
       metadata: { channel: 'web', payerUserId: userId, ...(reference === undefined ? {} : { reference }) },
     })

@@ -1,7 +1,10 @@
 // An online payment from one wallet to another, settled through the ledger as a fee-free 'p2p' transfer:
 // the web API's POST /transactions and the mobile API's confirmed payments both end here.
 
+import type { Clock } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
+import { formatAmount } from '../../protocol/money'
+import type { LiveEvents } from '../events/live-events'
 import { HttpError } from '../http/errors'
 import type { Metadata } from '../ledger/model'
 import { walletTransferPostings } from '../ledger/settle'
@@ -31,8 +34,19 @@ export async function payeeWallet(ledger: LedgerStore, accountId: string, curren
   return account.id
 }
 
-/** Applies the transfer: 'applied' now, or 'exists' from an earlier identical request. Refusals are thrown. */
-export async function settleWalletTransfer(ledger: LedgerStore, transfer: WalletTransfer): Promise<'applied' | 'exists'> {
+/** What settling a transfer between wallets uses: the ledger, and the live events it announces the payment on. */
+export interface WalletMoney {
+  readonly ledger: LedgerStore
+  readonly events: Pick<LiveEvents, 'publish'>
+  readonly clock: Pick<Clock, 'now_ms'>
+}
+
+/**
+ * Applies the transfer: 'applied' now (and announced as settled), or 'exists' from an earlier identical request
+ * (announced then). Refusals are thrown.
+ */
+export async function settleWalletTransfer(money: WalletMoney, transfer: WalletTransfer): Promise<'applied' | 'exists'> {
+  const { ledger, events, clock } = money
   const [outcome] = await ledger.applyTransfers([{
     id: transfer.id,
     kind: 'p2p',
@@ -48,5 +62,15 @@ export async function settleWalletTransfer(ledger: LedgerStore, transfer: Wallet
   }
   // INSUFFICIENT_FUNDS and the ledger's other refusals carry their own status (hub/http/errors.ts).
   if (outcome.status === 'refused') throw outcome.error
+  if (outcome.status === 'applied') {
+    const { id, currency, amountMinor, payerAccountId, payeeAccountId } = transfer
+    events.publish({
+      type: 'payment.settled',
+      data: {
+        transferId: id, gatewayId: null, currency, amountMinor, amount: formatAmount(amountMinor, currency), payerAccountId,
+        payeeAccountId, atMs: clock.now_ms(),
+      },
+    })
+  }
   return outcome.status
 }

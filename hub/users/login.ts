@@ -1,6 +1,6 @@
-// Checking a password login, by email (web) or phone (mobile): one answer for every wrong credential, and the
-// same answers, after the same work, for known and unknown accounts (so a caller cannot learn which exist);
-// failures slowed by the LoginThrottle; legacy or weaker hashes upgraded.
+// Checking a password login, by email or phone (the web takes either, the mobile API a phone): one answer for every
+// wrong credential, and the same answers, after the same work, for known and unknown accounts (so a caller cannot
+// learn which exist); failures slowed by the LoginThrottle; legacy or weaker hashes upgraded.
 
 import { sha256, toHex } from '../../protocol/bytes'
 import type { Clock, RandomBytes } from '../../protocol/clock'

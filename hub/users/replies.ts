@@ -10,7 +10,9 @@ import type { User } from './store'
 const USER_REPLY_PROPERTIES = {
   id: { type: 'string' },
   email: { type: ['string', 'null'] },
-  emailVerified: { type: 'boolean', description: 'the email was proved with a code sent to it (verify-email-finish)' },
+  emailVerified: {
+    type: 'boolean', description: 'the email was proved with a code sent to it (verify-email-finish), or an operator vouched for it',
+  },
   phone: { type: ['string', 'null'], description: 'E.164' },
   phoneVerified: {
     type: 'boolean',

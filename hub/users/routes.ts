@@ -53,7 +53,8 @@ const refreshSchema = {
   summary: 'Trade a refresh token for a new token pair; the old refresh token dies',
   description: 'From the JSON body ({ refreshToken }: the reply has the new one), or, with no refreshToken in the body, ' +
     `from ${COOKIE_TEXT}, with the header X-PayAll-Client: web (403 CSRF_HEADER_MISSING without it): the reply has ` +
-    'no refreshToken, a fresh cookie carries it; a dead cookie token is refused 401 and the cookie cleared. ' +
+    'no refreshToken, a fresh cookie carries it; a dead cookie token is refused 401 and the cookie cleared; no cookie at ' +
+    'all is 204, no session (the page asks on every load, and a visitor who never signed in is not an error). ' +
     'A refresh token used a second time is taken for a stolen one: every session of its user ends.',
   tags: ['users'],
   headers: WEB_CLIENT_HEADER_SCHEMA,
@@ -62,7 +63,11 @@ const refreshSchema = {
     additionalProperties: false,
     properties: { refreshToken: OPAQUE_TOKEN_SCHEMA },
   },
-  response: { 200: LOGIN_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 413, 423, 429) },
+  response: {
+    200: LOGIN_REPLY_SCHEMA,
+    204: { type: 'null', description: 'the web client has no session cookie: nobody is signed in' },
+    ...errorReplies(400, 401, 403, 413, 423, 429),
+  },
 } as const
 
 const webLogoutSchema = {
@@ -112,11 +117,15 @@ function sessionIn(where: 'body' | 'cookie', session: Session, reply: FastifyRep
   return cookieSessionReply(session)
 }
 
-function refreshByCookie(sessions: SessionDependencies, request: FastifyRequest, reply: FastifyReply): LoginReply {
+function refreshByCookie(sessions: SessionDependencies, request: FastifyRequest, reply: FastifyReply): LoginReply | undefined {
   const cookieToken = refreshCookieOf(request)
   const web = isWebClient(request)
   if (cookieToken === undefined) {
-    if (web) throw new HttpError(401, 'UNAUTHORIZED', `no ${REFRESH_COOKIE} cookie: log in again`)
+    if (web) {
+      // The page's question on load, "is anyone signed in here?": no is an answer, not a failure.
+      void reply.code(204).send()
+      return undefined
+    }
     throw new HttpError(400, 'BAD_REQUEST', 'give the refresh token in the body ({ refreshToken }), ' +
       `or send the ${REFRESH_COOKIE} cookie with the header X-PayAll-Client: web`)
   }

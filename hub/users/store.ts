@@ -99,13 +99,18 @@ const LIKE_SPECIAL = /[\\%_]/g
 /** Text that reads as a phone number: its digits are matched against the stored E.164 numbers. */
 const PHONE_LIKE = /^[0-9+()\s.-]*[0-9][0-9+()\s.-]*$/
 
+export interface UserStoreHooks {
+  /** A user's access changed (sessions ended, role changed): open event streams check it again. */
+  accessChanged?(userId: string): void
+}
+
 export class UserStore {
   private readonly byEmail
   private readonly insertUser
   private readonly insertRefreshToken
   private readonly statements
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(private readonly db: SqliteDatabase, private readonly hooks: UserStoreHooks = {}) {
     this.byEmail = db.prepare<[string], UserRow>(`${USER_SELECT} WHERE email = ?`)
     this.insertUser = db.prepare<[string, string | null, number | null, string | null, number | null, string, string, number]>(
       `INSERT INTO users (id, email, email_verified_at_ms, phone, phone_verified_at_ms, full_name, password_hash, created_at_ms)
@@ -205,12 +210,17 @@ export class UserStore {
 
   /** Gives the user the role; false when they held it already. */
   addRole(id: string, role: Role, now_ms: number): boolean {
-    return this.statements.insertRole.run(id, role, now_ms).changes === 1
+    const added = this.statements.insertRole.run(id, role, now_ms).changes === 1
+    // Open event streams see what the user may now see.
+    if (added) this.hooks.accessChanged?.(id)
+    return added
   }
 
   /** Takes the role away; false when they did not hold it. Throws when it is their last (a trigger keeps one). */
   removeRole(id: string, role: Role): boolean {
-    return this.statements.deleteRole.run(id, role).changes === 1
+    const removed = this.statements.deleteRole.run(id, role).changes === 1
+    if (removed) this.hooks.accessChanged?.(id)
+    return removed
   }
 
   /** Suspends an active user and ends every session they have; false, and nothing changed, when already suspended. */
@@ -327,6 +337,7 @@ export class UserStore {
       this.statements.revokeRefreshTokens.run(now_ms, id)
       this.statements.nextSessionGeneration.run(id)
     })()
+    this.hooks.accessChanged?.(id)
   }
 
   /** Kills the refresh token whose hash this is, if it is live; tells a reuse of a dead one apart. */

@@ -7,9 +7,9 @@ import { HttpError } from '../http/errors'
 import { REFRESH_TOKEN_LIFETIME_MS } from './login'
 
 export const REFRESH_COOKIE = 'payall_refresh'
-export const REFRESH_COOKIE_PATH = '/users/refresh'
-export const WEB_CLIENT_HEADER = 'x-payall-client'
-export const WEB_CLIENT = 'web'
+const REFRESH_COOKIE_PATH = '/users/refresh'
+const WEB_CLIENT_HEADER = 'x-payall-client'
+const WEB_CLIENT = 'web'
 
 const COOKIE_ATTRIBUTES = { path: REFRESH_COOKIE_PATH, httpOnly: true, sameSite: 'strict', secure: 'auto' } as const
 

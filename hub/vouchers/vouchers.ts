@@ -51,7 +51,7 @@ interface VoucherViewRow {
 }
 
 /** The status a voucher shows, from what the hub knows at `now_ms`. */
-export function voucherStatus(voucher: Omit<VoucherView, 'status'>, now_ms: number): VoucherStatus {
+function voucherStatus(voucher: Omit<VoucherView, 'status'>, now_ms: number): VoucherStatus {
   if (voucher.revokedAtMs !== null) return 'revoked'
   if (voucher.spentMinor >= voucher.limitMinor) return 'used'
   return voucher.expiresAtMs <= now_ms ? 'expired' : 'open'

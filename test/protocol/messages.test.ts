@@ -16,6 +16,7 @@ import { ackCodec } from '../../protocol/messages/ack'
 import { revocationListCodec } from '../../protocol/messages/revocation-list'
 import { revocationDeltaCodec } from '../../protocol/messages/revocation-delta'
 import { revocationCatchUpRequestCodec } from '../../protocol/messages/revocation-catch-up'
+import { gatewayPresenceCodec } from '../../protocol/messages/gateway-presence'
 import { riskConfigCodec } from '../../protocol/messages/risk-config'
 import { commitmentFrameCodec, LORA_PAYLOAD_BYTES_MAX } from '../../protocol/messages/commitment-frame'
 import {
@@ -92,6 +93,11 @@ const cases: Case[] = [
     publicKey: hubKeys.publicKey,
   },
   { codec: revocationCatchUpRequestCodec, value: fc.record({ gatewayEui: arb.eui, serial: arb.u32 }) },
+  {
+    codec: gatewayPresenceCodec,
+    value: signedArbitrary(gatewayPresenceCodec, fc.record({ gatewayEui: arb.eui, online: fc.boolean(), connectedAtMs: arb.timeMs }), gatewayKeys.secretKey),
+    publicKey: gatewayKeys.publicKey,
+  },
   {
     codec: riskConfigCodec,
     value: signedArbitrary(riskConfigCodec, arb.riskConfigBody, hubKeys.secretKey),
@@ -276,4 +282,15 @@ t.test('decoding a batch with its frames keeps the exact bytes of each record', 
   })
   t.throws(() => decodeRecordBatchFrames(encoded.slice(0, -1)), { code: 'TRUNCATED' })
   t.throws(() => decodeRecordBatchFrames(Uint8Array.from([...encoded, 0])), { code: 'TRAILING_BYTES' })
+})
+
+t.test('a gateway presence is 83 bytes, signed by the gateway, and its online byte is 0 or 1, nothing else', async t => {
+  const presence = gatewayPresenceCodec.sign({ gatewayEui: '70B3D57ED0000001', online: true, connectedAtMs: 1_700_000_000_000 }, gatewayKeys.secretKey, ed)
+  const bytes = gatewayPresenceCodec.encode(presence)
+  t.equal(bytes.length, 83)
+  t.ok(gatewayPresenceCodec.verify(gatewayPresenceCodec.decode(bytes), gatewayKeys.publicKey, ed))
+  t.notOk(gatewayPresenceCodec.verify({ ...presence, online: false }, gatewayKeys.publicKey, ed), 'the signature covers online')
+  const two = Uint8Array.from(bytes)
+  two[2 + 8] = 2
+  t.throws(() => gatewayPresenceCodec.decode(two), { code: 'BAD_VALUE' })
 })

@@ -11,6 +11,7 @@ import {
   TOPIC_MAX_CHARS,
   TOPIC_PREFIX,
   gatewayMayPublish,
+  gatewayMayRetain,
   gatewayMaySubscribe,
   gatewaySubscriptionTopics,
   gatewayTopic,
@@ -114,6 +115,16 @@ t.test('lets a gateway publish only its own records, online requests, commitment
   t.same([...GATEWAY_PUBLISH_KINDS].sort(), ['commitments', 'online/request', 'proofs/request', 'records', 'revocations/request', 'status'])
   t.equal(gatewayMayPublish(EUI, REVOCATIONS_TOPIC), false)
   t.equal(gatewayMayPublish('00:11:22:33:44:aa:bb:cc', gatewayTopic(EUI, 'records')), true)
+})
+
+t.test('lets a gateway leave a retained message only on its own status topic (its presence and last will)', async (t) => {
+  for (const topicKind of GATEWAY_TOPIC_KINDS) {
+    t.equal(gatewayMayRetain(EUI, gatewayTopic(EUI, topicKind)), topicKind === 'status', `own ${topicKind}`)
+    t.equal(gatewayMayRetain(EUI, gatewayTopic(OTHER, topicKind)), false, `other's ${topicKind}`)
+  }
+  t.equal(gatewayMayRetain(EUI, REVOCATIONS_TOPIC), false)
+  t.equal(gatewayMayRetain(EUI, 'payall/v1/gw/+/status'), false)
+  t.equal(gatewayMayRetain('not-an-eui', gatewayTopic(EUI, 'status')), false)
 })
 
 t.test('refuses publishing to malformed topics and from a malformed identity', async (t) => {

@@ -3,17 +3,11 @@
 // document uploaded, the profile; each page checked by axe and photographed, then signing out.
 
 import t, { type Test } from 'tap'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { formatAmount } from '../../protocol/money'
-import { en } from '../../web/src/i18n/en'
-import { fr } from '../../web/src/i18n/fr'
-import { checkAxe, CHROMIUM, ContextGuard, DESKTOP, launchChromium, Screenshots } from './browser'
-import { codeSent, startWorld, type World } from './world'
+import { codeSent, webSuite, type Messages, type World } from './world'
 
-type Lang = 'en' | 'fr'
-type Messages = typeof en
-const TEXT: Record<Lang, Messages> = { en, fr }
-const LOCALES: Record<Lang, string> = { en: 'en-GB', fr: 'fr-FR' }
+const web = webSuite(t)
 
 const VOUCHER_MINOR = 2_500
 const SENT_MINOR = 1_500
@@ -25,13 +19,12 @@ const PNG = Buffer.from(
 
 type Api = Awaited<ReturnType<World['api']>>
 
-/** One language's run: its page in a fresh browser context, the dashboard's strings in that language. */
+/** What the steps below use of a language's run (webSuite's PageRun). */
 interface Run {
   readonly t: Test
   readonly world: World
   readonly text: Messages
   readonly page: Page
-  /** The page as it is now: axe finds no serious or critical violation; a desktop and a 360 px screenshot. */
   look(name: string): Promise<void>
 }
 
@@ -65,37 +58,31 @@ async function news(page: Page, section: string): Promise<string> {
   return (await status.textContent()) ?? ''
 }
 
-async function customersDay(run: Run): Promise<void> {
-  const { t, page, text, world, look } = run
-  const customer = world.customers[0]!
-  const api = await world.api(customer)
-  await payeeProvesPhone(world)
+web.test('a customer sees their balance, issues and revokes a voucher, sends money with the code sent to them, uploads a document, signs out',
+  async (run) => {
+    const { t, page, text, world, guard, signIn, signOut, look } = run
+    // The page first tries to restore a session from the refresh cookie; with none yet, the hub says 401.
+    guard.expect({ status: 401, method: 'POST', path: '/users/refresh' })
+    const customer = world.customers[0]!
+    const api = await world.api(customer)
+    await payeeProvesPhone(world)
 
-  await signIn(page, text, customer)
-  await page.getByRole('heading', { level: 1, name: text.customer.wallets.title }).waitFor()
-  const wallet = await api.ok('GET', `/accounts/${customer.wallet}`)
-  const tile = page.getByRole('listitem').filter({ hasText: world.currency }).first()
-  t.match(digitsOf(await tile.textContent()), digitsOf(formatAmount(wallet.balanceMinor, world.currency)), 'the wallet shows its balance')
-  await look('customer-wallets')
+    await signIn(customer)
+    await page.getByRole('heading', { level: 1, name: text.customer.wallets.title }).waitFor()
+    const wallet = await api.ok('GET', `/accounts/${customer.wallet}`)
+    const tile = page.getByRole('listitem').filter({ hasText: world.currency }).first()
+    t.match(digitsOf(await tile.textContent()), digitsOf(formatAmount(wallet.balanceMinor, world.currency)), 'the wallet shows its balance')
+    await look('customer-wallets')
 
-  await issueAndRevoke(run, api)
-  await sendMoney(run, customer.id)
-  await uploadDocument(run)
+    await issueAndRevoke(run, api)
+    await sendMoney(run, customer.id)
+    await uploadDocument(run)
 
-  await openPage(page, text, 'profile', text.customer.profile.title)
-  t.equal(await page.getByLabel(text.customer.profile.fullName).inputValue(), customer.fullName, 'the profile shows the name')
-  await look('customer-profile')
-  await page.getByRole('button', { name: text.app.signOut }).click()
-  await page.getByRole('heading', { level: 1, name: text.signIn.title }).waitFor()
-}
-
-async function signIn(page: Page, text: Messages, person: { email: string; password: string }): Promise<void> {
-  await page.goto('/#/sign-in')
-  await page.getByLabel(text.signIn.identifier).fill(person.email)
-  await page.getByLabel(text.signIn.password, { exact: true }).fill(person.password)
-  await page.getByRole('button', { name: text.signIn.submit }).click()
-  await page.getByRole('navigation', { name: text.app.mainNavigation }).waitFor()
-}
+    await openPage(page, text, 'profile', text.customer.profile.title)
+    t.equal(await page.getByLabel(text.customer.profile.fullName).inputValue(), customer.fullName, 'the profile shows the name')
+    await look('customer-profile')
+    await signOut()
+  })
 
 async function issueAndRevoke({ t, page, text, world, look }: Run, api: Api): Promise<void> {
   const d = text.customer.devices
@@ -151,35 +138,4 @@ async function uploadDocument({ t, page, text, look }: Run): Promise<void> {
   await page.getByRole('region', { name: k.documents, exact: true })
     .getByRole('row').nth(1).getByRole('cell', { name: text.customer.documentStatus.pending }).waitFor()
   await look('customer-kyc')
-}
-
-let world: World | undefined
-let browser: Browser | undefined
-const screenshots = Screenshots.forRun()
-t.before(async () => {
-  if (CHROMIUM.skip !== false) return
-  world = await startWorld(t.testdir())
-  browser = await launchChromium()
-})
-t.teardown(async () => {
-  await browser?.close()
-  await world?.stop()
-})
-
-for (const lang of ['en', 'fr'] as const) {
-  t.test(`a customer sees their balance, issues and revokes a voucher, sends money with the code sent to them, uploads a document, signs out (${lang})`,
-    { skip: CHROMIUM.skip }, async (t) => {
-      const context = await browser!.newContext({ baseURL: world!.url, locale: LOCALES[lang], viewport: DESKTOP })
-      t.teardown(() => context.close())
-      const guard = await ContextGuard.watch(context, world!.url)
-      // The page first tries to restore a session from the refresh cookie; with none yet, the hub says 401.
-      guard.expect({ status: 401, method: 'POST', path: '/users/refresh' })
-      const page = await context.newPage()
-      const look = async (name: string): Promise<void> => {
-        await checkAxe(t, page, `${name} (${lang})`)
-        await screenshots.take(t, page, name, lang)
-      }
-      await customersDay({ t, world: world!, text: TEXT[lang], page, look })
-      guard.check(t)
-    })
 }

@@ -81,7 +81,8 @@ export function refreshSession(): Promise<boolean> {
   refreshing ??= (async () => {
     try {
       const response = await send('POST', '/users/refresh', undefined, CLIENT_HEADER)
-      if (!response.ok) {
+      // 204: no session cookie, nobody signed in here; an error: the cookie's session is over.
+      if (!response.ok || response.status === 204) {
         setSession(null, null)
         return false
       }
@@ -96,7 +97,7 @@ export function refreshSession(): Promise<boolean> {
 }
 
 /** Calls the API with the access token; a 401 is retried once after a refresh. */
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await authorized(method, path, body)
   if (!response.ok) throw await errorOf(response)
   if (response.status === 204) return undefined as T

@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from 'preact/hooks'
 
-export function currentPath(): string {
+function currentPath(): string {
   const path = location.hash.replace(/^#/, '')
   return path.startsWith('/') ? path : '/'
 }

@@ -107,7 +107,7 @@ export async function testHub(
 }
 
 /** The roles a user of `role` holds: an owner is a customer whose order was validated, and keeps being one. */
-export function rolesOf(role: Role): Role[] {
+function rolesOf(role: Role): Role[] {
   return role === 'owner' ? ['owner', 'customer'] : [role]
 }
 

@@ -22,6 +22,7 @@ export function boundedIngest(t: Tap, w: World, jobsQueued_max: number): RecordI
     gateway: eui => gateways.ingestView(eui),
     revoke: async (ids, reason) => { await w.revocations.revoke(ids, reason) },
     settings: { revocationGrace_ms: 10 * 60 * 1000, clockSkewMax_ms: 5 * 60 * 1000, rejectedBatchesKept_max: 100, jobsQueued_max },
+    events: w.events,
   })
 }
 

@@ -7,6 +7,10 @@ import { nodeEd25519 } from '../../../protocol/signature/node'
 import type { KeyPair } from '../../../protocol/signature/ed25519'
 import { walletAccountId } from '../../../hub/accounts'
 import type { PublishedMessage } from '../../../hub/bus'
+import { LiveEvents } from '../../../hub/events/live-events'
+import type { LiveEvent } from '../../../hub/events/model'
+import { EventIdStore } from '../../../hub/events/sequence-store'
+import { GatewayStore } from '../../../hub/gateways/store'
 import { feeScheduleResolver } from '../../../hub/ingest/fees'
 import type { GatewayView as IngestGateway } from '../../../hub/gateways/view'
 import { RecordIngest } from '../../../hub/ingest/ingest'
@@ -41,22 +45,32 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
   const vouchers = new VoucherService(db, ledger, context.hubKeys, nodeEd25519, clock, context.random, context.log)
   const devices = new DeviceStore(db)
   const store = new IngestStore(db)
-  const gatewayRow = db.prepare<[string], { eui: string; type: string; status: string; public_key: Buffer | null;
+  const gatewayRow = db.prepare<[string], { id: string; eui: string; type: string; status: string; public_key: Buffer | null;
     owner_user_id: string | null; merchant_account_id: string | null }>(
-    'SELECT eui, type, status, public_key, owner_user_id, merchant_account_id FROM gateways WHERE eui = ?')
+    'SELECT id, eui, type, status, public_key, owner_user_id, merchant_account_id FROM gateways WHERE eui = ?')
   const lookup = (eui: string): IngestGateway | undefined => {
     const row = gatewayRow.get(eui)
     return row === undefined ? undefined : {
-      eui: row.eui, type: row.type, status: row.status, publicKey: row.public_key === null ? null : new Uint8Array(row.public_key),
+      id: row.id, eui: row.eui, type: row.type, status: row.status, publicKey: row.public_key === null ? null : new Uint8Array(row.public_key),
       ownerUserId: row.owner_user_id, merchantAccountId: row.merchant_account_id,
     }
   }
+  // The hub's event hub over this world's stores; `heard` is every event it numbered, in order.
+  const gateways = new GatewayStore(db)
+  const events = new LiveEvents({
+    ids: new EventIdStore(db),
+    lookups: { gatewayOwner: id => gateways.byId(id)?.ownerUserId, accountOwner: async id => (await ledger.account(id))?.userId },
+    log: context.log,
+  })
+  const heard: LiveEvent[] = []
+  events.listen({ event: event => heard.push(event), accessChanged: () => undefined })
   const ingest = new RecordIngest({
     store, ledger, pool, clock, hubKeys: context.hubKeys, ed25519: nodeEd25519,
     fees: feeScheduleResolver(ledger, clock),
     gateway: lookup,
     revoke: async (ids, reason) => { await revocations.revoke(ids, reason) },
     settings: { revocationGrace_ms: 10 * 60 * 1000, clockSkewMax_ms: 5 * 60 * 1000, rejectedBatchesKept_max: 100 },
+    events,
   })
   let users = 0
 
@@ -119,5 +133,8 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
     t.same(verification.violations, [], 'the ledger keeps every invariant')
   }
 
-  return { context, clock, db, ledger, ingest, store, published, revocations, vouchers, addGateway, addCustomer, pay, balance, assertLedgerOk, cashIn }
+  return {
+    context, clock, db, ledger, ingest, store, published, revocations, vouchers, events, heard, addGateway, addCustomer, pay, balance,
+    assertLedgerOk, cashIn,
+  }
 }

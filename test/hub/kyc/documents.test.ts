@@ -1,4 +1,5 @@
 import t from 'tap'
+import { heardEvents, heardSoFar } from '../helpers/live-events'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { KYC_MASTER_KEY_FILE } from '../../../hub/kyc/master-key'
@@ -172,4 +173,19 @@ t.test('only an operator reviews, and only a document of the user named', async 
   t.equal((await call(hub.app, hub.operator, { method: 'POST', url, payload: { reason: 'r'.repeat(5000) } })).statusCode, 413)
   const document = hub.context.db.prepare('SELECT status FROM kyc_documents WHERE id = ?').get(id) as { status: string }
   t.equal(document.status, 'pending')
+})
+
+t.test('each review is announced to the document\'s user; a second review of it, refused, announces nothing', async (t) => {
+  const hub = await restHub(t)
+  const heard = heardEvents(hub.services.events)
+  const first = (await upload(hub, hub.customer, [kind(), file(PNG)])).json()
+  const second = (await upload(hub, hub.customer, [kind('proof_of_address'), file(PDF)])).json()
+  const base = `/users/${hub.customer.userId}/documents`
+  await call(hub.app, hub.operator, { method: 'POST', url: `${base}/${first.id}/approve` })
+  await call(hub.app, hub.operator, { method: 'POST', url: `${base}/${second.id}/reject`, payload: { reason: 'blurred' } })
+  t.equal((await call(hub.app, hub.operator, { method: 'POST', url: `${base}/${first.id}/reject` })).statusCode, 409)
+  t.same(await heardSoFar(hub.services.events, heard), [
+    { type: 'kyc.reviewed', data: { userId: hub.customer.userId, documentId: first.id, status: 'approved' }, audience: [hub.customer.userId] },
+    { type: 'kyc.reviewed', data: { userId: hub.customer.userId, documentId: second.id, status: 'rejected' }, audience: [hub.customer.userId] },
+  ])
 })

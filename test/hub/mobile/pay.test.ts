@@ -1,4 +1,5 @@
 import t from 'tap'
+import { heardEvents, heardSoFar } from '../helpers/live-events'
 import { PAYMENT_CODE_LIFETIME_MS, WRONG_CODES_MAX } from '../../../hub/mobile/payment-code'
 import { OPEN_PAYMENTS_PER_PAYER_MAX } from '../../../hub/mobile/payments'
 import { errorOf } from '../http/fixtures'
@@ -186,4 +187,22 @@ t.test('a number only claimed, not proved, cannot be paid: the same 404 as an un
   t.equal(balanceOf(hub, `${hub.payee.userId}.XOF`), 100)
   const former = await pay(hub, { toPhone: hub.payee.phone, amount: '100' })
   t.equal(former.statusCode, 404, 'the number the payee left is no longer theirs')
+})
+
+t.test('a confirmed payment is announced once, to the payer and the payee; a wrong code or a retried confirmation announces nothing', async (t) => {
+  const hub = await payWorld(t)
+  const heard = heardEvents(hub.services.events)
+  const { paymentId } = (await pay(hub, { toPhone: hub.payee.phone, amount: '2500' })).json()
+  const code = secretIn(hub, 'payment_code')
+  t.equal((await confirm(hub, paymentId, code === '000000' ? '111111' : '000000')).statusCode, 400, 'a wrong code')
+  const { transferId } = (await confirm(hub, paymentId, code)).json()
+  t.equal((await confirm(hub, paymentId, code)).statusCode, 200, 'a retried confirmation')
+  t.same(await heardSoFar(hub.services.events, heard), [{
+    type: 'payment.settled',
+    data: {
+      transferId, gatewayId: null, currency: 'XOF', amountMinor: 2500, amount: '2500', payerAccountId: hub.payerWallet,
+      payeeAccountId: `${hub.payee.userId}.XOF`, atMs: hub.clock.now_ms(),
+    },
+    audience: [hub.payer.userId, hub.payee.userId],
+  }])
 })

@@ -7,9 +7,11 @@ import { GATEWAY_A, GATEWAY_B } from './fixtures'
 const A: BrokerIdentity = { kind: 'gateway', eui: GATEWAY_A.eui }
 const HUB: BrokerIdentity = { kind: 'hub' }
 
-t.test('a gateway publishes only its own upward topics, never retained', async (t) => {
+t.test('a gateway publishes only its own upward topics, retained only its own presence', async (t) => {
   t.ok(mayPublish(A, gatewayTopic(GATEWAY_A.eui, 'records'), false))
   t.ok(mayPublish(A, gatewayTopic(GATEWAY_A.eui, 'status'), false))
+  t.ok(mayPublish(A, gatewayTopic(GATEWAY_A.eui, 'status'), true), 'its presence, retained, and its last will there')
+  t.notOk(mayPublish(A, gatewayTopic(GATEWAY_B.eui, 'status'), true), 'another gateway\'s presence')
   t.notOk(mayPublish(A, gatewayTopic(GATEWAY_A.eui, 'records'), true), 'retained')
   t.notOk(mayPublish(A, gatewayTopic(GATEWAY_B.eui, 'records'), false), 'another gateway')
   t.notOk(mayPublish(A, gatewayTopic(GATEWAY_A.eui, 'acks'), false), 'a downward topic')

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { heardEvents, heardSoFar } from '../helpers/live-events'
 import { errorOf } from '../http/fixtures'
 import { ORDER_ITEMS_MAX } from '../../../hub/orders/store'
 import { call, outbox, restHub, type RestHub, type SignedIn } from '../users/fixtures'
@@ -171,4 +172,23 @@ t.test('a validation that cannot give every gateway to the buyer changes nothing
   t.match((await call(hub.app, hub.customer, { method: 'GET', url: `/orders/${placed.id}` })).json(), { status: 'pending' })
   t.match(hub.context.db.prepare('SELECT status, owner_user_id FROM gateways WHERE id = ?').get(free), { status: 'available', owner_user_id: null })
   t.same(hub.context.db.prepare('SELECT role FROM user_roles WHERE user_id = ?').all(hub.customer.userId), [{ role: 'customer' }])
+})
+
+t.test('each decision is announced to its buyer once it holds; one that cannot complete, or comes twice, announces nothing', async (t) => {
+  const hub = await restHub(t)
+  const heard = heardEvents(hub.services.events)
+  const validated = (await order(hub, hub.customer, [await catalogGateway(hub)])).json()
+  const rejected = (await order(hub, hub.owner, [await catalogGateway(hub)])).json()
+  const contested = await catalogGateway(hub)
+  const failing = (await order(hub, hub.customer, [contested])).json()
+  await call(hub.app, hub.operator, { method: 'POST', url: `/gateways/${contested}/assign`, payload: { ownerUserId: hub.owner.userId } })
+
+  t.equal((await call(hub.app, hub.operator, { method: 'POST', url: `/orders/${validated.id}/validate` })).statusCode, 200)
+  t.equal((await call(hub.app, hub.operator, { method: 'GET', url: `/orders/${rejected.id}/reject?reason=no` })).statusCode, 200)
+  t.equal((await call(hub.app, hub.operator, { method: 'POST', url: `/orders/${failing.id}/validate` })).statusCode, 409)
+  t.equal((await call(hub.app, hub.operator, { method: 'POST', url: `/orders/${rejected.id}/validate` })).statusCode, 409)
+  t.same(await heardSoFar(hub.services.events, heard), [
+    { type: 'order.decided', data: { orderId: validated.id, status: 'validated', buyerId: hub.customer.userId }, audience: [hub.customer.userId] },
+    { type: 'order.decided', data: { orderId: rejected.id, status: 'rejected', buyerId: hub.owner.userId }, audience: [hub.owner.userId] },
+  ])
 })

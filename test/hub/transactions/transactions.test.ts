@@ -1,4 +1,5 @@
 import t from 'tap'
+import { heardEvents, heardSoFar } from '../helpers/live-events'
 import { walletAccountId } from '../../../hub/accounts'
 import { errorOf } from '../http/fixtures'
 import { addGateway, fundVoucher, settle } from '../money/fixtures'
@@ -160,4 +161,22 @@ t.test('a gateway’s transactions are for its owner and operators only', async 
     { kind: 'offline_payment', direction: 'out', amountMinor: 300, gatewayEui: '00000000000000B2' },
     { kind: 'offline_payment', direction: 'out', amountMinor: 1200 },
   ], 'the customer sees offline payments paid from a voucher hold; placing the hold nets to zero and does not show')
+})
+
+t.test('a transfer is announced as a settled payment to both wallets\' users; a retry and a refusal announce nothing', async (t) => {
+  const hub = await restHub(t)
+  const { from, to } = await twoWallets(hub)
+  const heard = heardEvents(hub.services.events)
+  const body = { toWalletAddress: to, amount: '2500', currency: 'XOF', idempotencyKey: 'once' }
+  const { transferId } = (await pay(hub, hub.customer, body)).json()
+  t.equal((await pay(hub, hub.customer, body)).statusCode, 200, 'a retry')
+  t.equal((await pay(hub, hub.customer, { toWalletAddress: to, amount: '999999', currency: 'XOF' })).statusCode, 409, 'beyond the balance')
+  t.same(await heardSoFar(hub.services.events, heard), [{
+    type: 'payment.settled',
+    data: {
+      transferId, gatewayId: null, currency: 'XOF', amountMinor: 2500, amount: '2500', payerAccountId: from, payeeAccountId: to,
+      atMs: hub.clock.now_ms(),
+    },
+    audience: [hub.customer.userId, hub.owner.userId],
+  }])
 })

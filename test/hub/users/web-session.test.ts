@@ -76,11 +76,12 @@ t.test('a cookie without the X-PayAll-Client header is refused 403 CSRF_HEADER_M
   t.equal((await refreshByCookie(hub, cookie)).statusCode, 200, 'the refused requests used nothing up')
 })
 
-t.test('without a cookie: 401 to the web, 400 to a client that sent no refresh token', async (t) => {
+t.test('without a cookie: 204 (nobody signed in) to the web, 400 to a client that sent no refresh token', async (t) => {
   const hub = await restHub(t)
   const web = await refreshByCookie(hub, undefined)
-  t.equal(web.statusCode, 401)
-  t.equal(errorOf(web).code, 'UNAUTHORIZED')
+  t.equal(web.statusCode, 204)
+  t.equal(web.body, '', 'no session, no token')
+  t.equal(web.headers['set-cookie'], undefined, 'no cookie set')
   t.equal((await refreshByCookie(hub, undefined, {})).statusCode, 400)
   t.equal((await hub.app.inject({ method: 'POST', url: '/users/refresh', payload: {} })).statusCode, 400)
 })

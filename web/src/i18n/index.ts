@@ -56,11 +56,6 @@ export function useT(): Messages {
   return LANGUAGES[chosen]
 }
 
-/** The strings of the chosen language outside a component (e.g. the document title). */
-export function messages(): Messages {
-  return LANGUAGES[current]
-}
-
 const LOCALES: Record<Language, string> = { en: 'en-GB', fr: 'fr-FR' }
 
 const currencyFormats = new Map<string, Intl.NumberFormat>()
@@ -96,10 +91,6 @@ export function parseAmount(text: string, currency: string): number | undefined 
 
 export function formatDateTime(at_ms: number): string {
   return new Intl.DateTimeFormat(LOCALES[current], { dateStyle: 'medium', timeStyle: 'short' }).format(at_ms)
-}
-
-export function formatDate(at_ms: number): string {
-  return new Intl.DateTimeFormat(LOCALES[current], { dateStyle: 'medium' }).format(at_ms)
 }
 
 export function formatNumber(value: number): string {

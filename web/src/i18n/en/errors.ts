@@ -50,6 +50,9 @@ export const errors = {
   REVOCATION_RATE_LIMITED: 'Too many vouchers revoked today. Try again tomorrow.',
   ISSUANCE_SUSPENDED: 'Voucher issue is paused for now. Try again later.',
   VOUCHER_NOT_OPEN: 'This voucher is no longer open: it was revoked or has expired.',
+  NO_EMAIL: 'This account has no email address to verify.',
+  EMAIL_ALREADY_VERIFIED: 'This email address is already verified.',
+  NO_PENDING_CODE: 'No code is waiting: ask for a new one.',
   ACCOUNT_UNVERIFIED: 'Verify your email address or phone number first.',
   CSRF_HEADER_MISSING: 'The request was refused for your safety. Reload the page.',
   LAST_OPERATOR: 'The last operator cannot lose the role or be suspended.',
@@ -57,6 +60,8 @@ export const errors = {
   RANGE_TOO_LONG: 'This period is too long: choose a shorter one.',
   EXPORT_TOO_LARGE: 'Too many rows for one file: choose fewer days.',
   FLAG_RESOLVED: 'This double spend has already been resolved.',
+  RANGE_TOO_LONG: 'This period is too long. Choose a shorter one.',
+  EXPORT_TOO_LARGE: 'Too many payments for one export. Choose a shorter period.',
   TRUNCATED: 'The data is incomplete.',
   TRAILING_BYTES: 'The data has unexpected extra bytes.',
   OUT_OF_RANGE: 'A value is out of range.',
@@ -99,5 +104,3 @@ export const errors = {
   HOLD_NOT_DUE: 'This hold is not due yet.',
   BATCH_TOO_LARGE: 'This batch is too large.',
 }
-
-export type ErrorCode = keyof typeof errors

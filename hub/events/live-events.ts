@@ -1,0 +1,177 @@
+// The hub's in-process event hub: producers publish an event once what it reports has committed; the hub
+// resolves who may see it, numbers it, keeps the last EVENTS_KEPT_MAX for clients that resume with
+// Last-Event-ID, and hands it to its listeners (the open GET /events streams).
+
+import type { FastifyBaseLogger } from 'fastify'
+import { assert } from '../../protocol/errors'
+import { SerialQueue } from '../../protocol/serial-queue'
+import type { LiveEvent, NewLiveEvent } from './model'
+
+/**
+ * Events kept for resumption. Past it the oldest is forgotten; a client whose Last-Event-ID is older than
+ * the oldest kept (or from before a restart: the ring lives in memory) gets a `reset` event instead.
+ */
+export const EVENTS_KEPT_MAX = 1_000
+/** Ids taken from the database per write: one write per this many events. */
+const IDS_PER_RESERVATION = 10_000
+/**
+ * Events published and waiting for their audience to be resolved. Past it a new event is dropped and
+ * logged: what it reports has happened all the same, and the pages show it on their next load.
+ */
+const EVENTS_PENDING_MAX = 10_000
+
+/** Who owns what: read once per event, when it is published, through the hub's stores. */
+export interface AudienceLookups {
+  /** The owner of a gateway, by its id; null or undefined when it has none. */
+  gatewayOwner(gatewayId: string): string | null | undefined
+  /** The user a ledger account belongs to; null or undefined for a system account or an unknown one. */
+  accountOwner(accountId: string): Promise<string | null | undefined>
+}
+
+export interface LiveEventListener {
+  /** Called with every event, in id order; must not throw (a throw is logged, and the others still hear it). */
+  event(event: LiveEvent): void
+  /** The user's sessions, suspension or roles changed: the user's streams check their access again now. */
+  accessChanged(userId: string): void
+}
+
+/** What a client resuming after an id gets: the events it missed, or `reset` when they are no longer all kept. */
+export type Resumption = { readonly kind: 'events'; readonly events: readonly LiveEvent[] } | { readonly kind: 'reset' }
+
+export interface LiveEventsOptions {
+  readonly ids: { reserve(count: number): number }
+  readonly lookups: AudienceLookups
+  readonly log: Pick<FastifyBaseLogger, 'warn'>
+  /** EVENTS_KEPT_MAX where not given. */
+  readonly kept_max?: number
+}
+
+export class LiveEvents {
+  /** A ring: `kept[(start + i) % kept_max]` is the i-th oldest; its ids are consecutive. */
+  private readonly kept: LiveEvent[] = []
+  private start = 0
+  private nextId: number
+  private reservedUntil: number
+  private readonly listeners = new Set<LiveEventListener>()
+  private readonly pending = new SerialQueue(EVENTS_PENDING_MAX, 'the live events')
+  private readonly kept_max: number
+
+  constructor(private readonly options: LiveEventsOptions) {
+    this.kept_max = options.kept_max ?? EVENTS_KEPT_MAX
+    assert(Number.isSafeInteger(this.kept_max) && this.kept_max > 0, 'the hub keeps at least one event')
+    this.nextId = options.ids.reserve(IDS_PER_RESERVATION)
+    this.reservedUntil = this.nextId + IDS_PER_RESERVATION
+  }
+
+  /**
+   * Publishes an event. Call it once what the event reports has committed, never for a change rolled back.
+   * Its audience is resolved first, one event at a time, so events keep the order they were published in.
+   */
+  publish(event: NewLiveEvent): void {
+    this.pending.run(async () => this.append(event, await this.audienceOf(event)))
+      .catch(error => this.options.log.warn({ err: error, type: event.type }, 'a live event was not published'))
+  }
+
+  /** Settles once every event published so far has been handed to the listeners. */
+  async idle(): Promise<void> {
+    await this.pending.run(() => undefined)
+  }
+
+  /** The newest id handed out, or the one before the first this hub will hand out. */
+  get lastId(): number {
+    return this.nextId - 1
+  }
+
+  /** The events after `afterId`, if the hub still keeps every one of them. */
+  resume(afterId: number): Resumption {
+    const oldestId = this.kept.length === 0 ? this.nextId : this.at(0).id
+    if (afterId < oldestId - 1 || afterId > this.lastId) return { kind: 'reset' }
+    const events: LiveEvent[] = []
+    for (let i = afterId - oldestId + 1; i < this.kept.length; i++) events.push(this.at(i))
+    return { kind: 'events', events }
+  }
+
+  /** Adds a listener until the returned function is called. */
+  listen(listener: LiveEventListener): () => void {
+    this.listeners.add(listener)
+    return () => {
+      this.listeners.delete(listener)
+    }
+  }
+
+  /**
+   * Tells the listeners that a user's access changed (suspended, sessions ended, roles changed). They are told
+   * once the running synchronous work is done: a caller inside a database transaction has committed it by then
+   * (or rolled it back), so what they read again is what holds.
+   */
+  accessChanged(userId: string): void {
+    queueMicrotask(() => {
+      for (const listener of this.listeners) this.tell(() => listener.accessChanged(userId))
+    })
+  }
+
+  private append(published: NewLiveEvent, audience: readonly string[]): void {
+    const event: LiveEvent = { ...published, id: this.takeId(), audience }
+    if (this.kept.length < this.kept_max) {
+      this.kept.push(event)
+    } else {
+      this.kept[this.start] = event
+      this.start = (this.start + 1) % this.kept_max
+    }
+    for (const listener of this.listeners) this.tell(() => listener.event(event))
+  }
+
+  private takeId(): number {
+    if (this.nextId === this.reservedUntil) {
+      const first = this.options.ids.reserve(IDS_PER_RESERVATION)
+      if (first !== this.nextId) {
+        // Another process reserved in between: the ids skip, so the ring's would no longer be consecutive.
+        this.kept.length = 0
+        this.start = 0
+      }
+      this.nextId = first
+      this.reservedUntil = first + IDS_PER_RESERVATION
+    }
+    return this.nextId++
+  }
+
+  private at(index: number): LiveEvent {
+    return this.kept[(this.start + index) % this.kept.length]!
+  }
+
+  private tell(call: () => void): void {
+    try {
+      call()
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'a live event listener failed')
+    }
+  }
+
+  /** The users, besides operators, who may see the event. */
+  private async audienceOf(event: NewLiveEvent): Promise<string[]> {
+    const { lookups } = this.options
+    const users = new Set<string | null | undefined>()
+    switch (event.type) {
+      case 'payment.settled': {
+        const { gatewayId, payerAccountId, payeeAccountId } = event.data
+        if (gatewayId !== null) users.add(lookups.gatewayOwner(gatewayId))
+        users.add(await lookups.accountOwner(payerAccountId))
+        users.add(await lookups.accountOwner(payeeAccountId))
+        break
+      }
+      case 'gateway.presence':
+        users.add(lookups.gatewayOwner(event.data.gatewayId))
+        break
+      case 'order.decided':
+        users.add(event.data.buyerId)
+        break
+      case 'kyc.reviewed':
+        users.add(event.data.userId)
+        break
+      case 'doublespend.flagged':
+        // Fraud evidence is for operators only.
+        break
+    }
+    return [...users].filter((user): user is string => typeof user === 'string')
+  }
+}
