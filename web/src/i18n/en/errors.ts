@@ -57,8 +57,6 @@ export const errors = {
   CSRF_HEADER_MISSING: 'The request was refused for your safety. Reload the page.',
   LAST_OPERATOR: 'The last operator cannot lose the role or be suspended.',
   SELF_SUSPEND: 'You cannot suspend your own account.',
-  RANGE_TOO_LONG: 'This period is too long: choose a shorter one.',
-  EXPORT_TOO_LARGE: 'Too many rows for one file: choose fewer days.',
   FLAG_RESOLVED: 'This double spend has already been resolved.',
   RANGE_TOO_LONG: 'This period is too long. Choose a shorter one.',
   EXPORT_TOO_LARGE: 'Too many payments for one export. Choose a shorter period.',

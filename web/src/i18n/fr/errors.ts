@@ -59,8 +59,6 @@ export const errors: Record<keyof typeof english, string> = {
   CSRF_HEADER_MISSING: 'La requête a été refusée pour votre sécurité. Rechargez la page.',
   LAST_OPERATOR: 'Le dernier opérateur ne peut ni perdre son rôle ni être suspendu.',
   SELF_SUSPEND: 'Vous ne pouvez pas suspendre votre propre compte.',
-  RANGE_TOO_LONG: 'Cette période est trop longue : choisissez-en une plus courte.',
-  EXPORT_TOO_LARGE: 'Trop de lignes pour un seul fichier : choisissez moins de jours.',
   FLAG_RESOLVED: 'Cette double dépense a déjà été close.',
   RANGE_TOO_LONG: 'Cette période est trop longue. Choisissez-en une plus courte.',
   EXPORT_TOO_LARGE: 'Trop de paiements pour un seul export. Choisissez une période plus courte.',
