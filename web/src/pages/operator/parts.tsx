@@ -115,7 +115,7 @@ interface TileItem {
 export function Tiles({ items }: { items: TileItem[] }) {
   const t = useT()
   return (
-    <ul class="tiles">
+    <ul class="tiles compact">
       {items.map((item) => (
         <li class={item.alert === true && item.value > 0 ? 'tile attention' : 'tile'} key={item.label}>
           <span class="tile-label">{item.label}</span>
