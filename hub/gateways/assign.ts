@@ -28,7 +28,7 @@ export async function assignGateway(
   const { ownerUserId } = assignment
   const roles = store.userRoles(ownerUserId)
   if (roles === undefined) throw new HttpError(400, 'BAD_REQUEST', `no user ${ownerUserId}`)
-  if (!roles.includes('owner')) throw new HttpError(400, 'BAD_REQUEST', `user ${ownerUserId} is not an owner (roles: ${roles.join(', ')})`)
+  if (!roles.includes('owner')) throw new HttpError(400, 'BAD_REQUEST', `user ${ownerUserId} is a ${roles.join(' and ')}, not an owner`)
 
   const merchantAccountId = await merchantAccountFor(context, gateway, assignment)
   if (!store.assign(gateway.id, ownerUserId, merchantAccountId)) {
