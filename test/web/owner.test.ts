@@ -13,6 +13,8 @@ const web = webSuite(t, { payments: 2 })
 /** The owner's share of the fees: 2 % per payment, half of it to the owner, so revenue is not zero. */
 const FEES = { basisPoints: 200, ownerShareBasisPoints: 5_000 }
 const LOCALES: Record<Lang, string> = { en: 'en-GB', fr: 'fr-FR' }
+/** How long a terminal whose link is restored may take to reconnect: far above a loopback round trip. */
+const LINK_TIMEOUT_MS = 30_000
 
 t.before(async () => {
   if (CHROMIUM.skip !== false) return
@@ -44,10 +46,8 @@ web.test('the owner sees their gateways online, and a payment the fleet takes ap
   const names = await gatewayNames()
   await signIn(world.owner)
   await page.getByRole('heading', { level: 1, name: text.owner.gateways.title }).waitFor()
-  for (const gateway of world.gateways) {
-    const card = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: names.get(gateway.id)!, exact: true }) })
-    await card.getByText(text.owner.presence.online, { exact: true }).waitFor()
-  }
+  const card = (gateway: { id: string }) => page.getByRole('listitem').filter({ has: page.getByRole('link', { name: names.get(gateway.id)!, exact: true }) })
+  for (const gateway of world.gateways) await card(gateway).getByText(text.owner.presence.online, { exact: true }).waitFor()
   t.equal(await page.getByRole('link', { name: text.nav.ownerGateways, exact: true }).getAttribute('aria-current'), 'page', 'the owner starts on their gateways')
   await look('owner-gateways')
 
@@ -60,6 +60,15 @@ web.test('the owner sees their gateways online, and a payment the fleet takes ap
   t.equal(await page.evaluate('window.payallNoReload'), true, 'the payment arrived in the page as it was, not by a reload')
   t.match(await page.getByRole('status').filter({ hasText: names.get(payment.gatewayId)! }).textContent(), names.get(payment.gatewayId)!,
     'screen readers hear of the payment')
+
+  // The gateway's link drops, then comes back: its card says so as it happens, in words.
+  const gateway = world.gateways[1]!
+  await gateway.terminal.cut()
+  await card(gateway).getByText(text.owner.presence.offline, { exact: true }).waitFor()
+  await page.getByRole('status').filter({ hasText: text.owner.presence.changed(names.get(gateway.id)!, false) }).waitFor()
+  await gateway.terminal.restore(LINK_TIMEOUT_MS)
+  await card(gateway).getByText(text.owner.presence.online, { exact: true }).waitFor()
+  t.equal(await page.evaluate('window.payallNoReload'), true, 'the gateway went offline and online again on the page as it was')
 })
 
 web.test('a gateway\'s page shows its status, its revenue as a chart and a table, its payments live, and exports them as CSV', async ({ t, page, text, lang, world, signIn, look }) => {
