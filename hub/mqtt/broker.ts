@@ -178,7 +178,9 @@ function logErrors(aedes: Aedes, log: (event: BrokerEvent) => void): void {
 
 /**
  * Tells `presence` of each gateway connection accepted and ended. A gateway that reconnects takes its session
- * over: aedes ends the old connection as the new one starts, and only the end of the one it holds now counts.
+ * over: aedes ends the old connection before the new one is ready. Only the end of the connection a gateway
+ * holds now counts: aedes also reports the end of a new connection that failed before it was ready, while the
+ * gateway's older one lives on.
  */
 function trackPresence(
   aedes: Aedes, identities: WeakMap<Client, BrokerIdentity>, presence: (eui: string, online: boolean) => void,

@@ -246,6 +246,27 @@ t.test('a suspended user\'s stream ends at once when the hub is told, and at the
   t.equal((await bystanderStream.next()).text, ': keep-alive', 'the others keep going')
 })
 
+t.test('an operator\'s suspension ends the user\'s open streams at once, and a role granted widens what a stream shows at once', async t => {
+  const hub = await liveHub(t)
+  const operator = await user(hub, 'operator')
+  const [suspended, promoted] = [await user(hub, 'customer'), await user(hub, 'customer')]
+  const [suspendedStream, promotedStream] = [await hub.stream(suspended), await hub.stream(promoted)]
+  for (const stream of [suspendedStream, promotedStream]) {
+    await stream.next()
+    await stream.next()
+  }
+  const suspending = await call(hub.app, operator, { method: 'POST', url: `/admin/users/${suspended.userId}/suspend`, payload: { reason: 'fraud' } })
+  t.equal(suspending.statusCode, 200, suspending.body)
+  await suspendedStream.ended
+  t.pass('the suspended user\'s stream ended, before any keep-alive')
+
+  const granting = await call(hub.app, operator, { method: 'POST', url: `/admin/users/${promoted.userId}/operator` })
+  t.equal(granting.statusCode, 200, granting.body)
+  // Not the promoted user's: only an operator sees it, and the stream read the roles again when they were granted.
+  hub.services.events.publish({ type: 'doublespend.flagged', data: { flagId: '9', gatewayId: null, voucherId: null, atMs: hub.clock.now_ms() } })
+  t.match(await promotedStream.nextEvent(), { type: 'doublespend.flagged', data: { flagId: '9' } })
+})
+
 t.test('logging out ends the streams of the token at once', async t => {
   const hub = await liveHub(t)
   const customer = await user(hub, 'customer')
