@@ -176,7 +176,9 @@ t.test('double spends found before flags existed become open flags, in the order
   const { context } = testContext(t)
   context.db.close()
   const path = join(context.config.dataDir, 'before-flags.sqlite')
-  openDatabase(path, { migrations: MIGRATIONS.filter(migration => migration.name !== 'double-spend flags an operator resolves') }).close()
+  // A database as the hub left it before flags existed: every migration up to the one that made them.
+  const flagsVersion = MIGRATIONS.find(migration => migration.name === 'double-spend flags an operator resolves')!.version
+  openDatabase(path, { migrations: MIGRATIONS.filter(migration => migration.version < flagsVersion) }).close()
   const raw = new Database(path)
   const insert = raw.prepare(`INSERT INTO double_spends (voucher_id, kind, first_transfer_id, second_transfer_id, first_authorization,
     second_authorization, detected_at_ms) VALUES (?, 'same_seq', ?, ?, x'01', x'02', ?)`)
