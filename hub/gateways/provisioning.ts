@@ -18,6 +18,11 @@ import type { Gateway, GatewayStore } from './store'
 
 export const PROVISIONING_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
 const PROVISIONING_TOKEN_BYTES = 32
+/**
+ * Before the random part, so a token never starts with '-' (base64url's alphabet has it): a command
+ * line would take such a token for an option (`payall-terminal provision --token -x…` is refused).
+ */
+export const PROVISIONING_TOKEN_PREFIX = 'pt_'
 
 /** The one answer to an unknown EUI, a wrong token and a token already used, so none can be told apart. */
 export const BAD_PROVISIONING_MESSAGE = 'unknown gateway or wrong provisioning token'
@@ -27,7 +32,7 @@ const TOKEN_EXPIRED: HttpErrorCode = 'TOKEN_EXPIRED'
 
 export interface IssuedProvisioningToken {
   readonly gateway: Gateway
-  /** base64url, shown once: the hub keeps only its hash. */
+  /** PROVISIONING_TOKEN_PREFIX then base64url, shown once: the hub keeps only its hash. */
   readonly token: string
   readonly expiresAtMs: number
 }
@@ -54,7 +59,7 @@ export function issueProvisioningToken(context: HubContext, store: GatewayStore,
   if (gateway.status !== 'assigned' && gateway.status !== 'provisioned') {
     throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} is ${gateway.status}: only an assigned gateway is provisioned`)
   }
-  const token = Buffer.from(context.random(PROVISIONING_TOKEN_BYTES)).toString('base64url')
+  const token = PROVISIONING_TOKEN_PREFIX + Buffer.from(context.random(PROVISIONING_TOKEN_BYTES)).toString('base64url')
   const expiresAt_ms = context.clock.now_ms() + PROVISIONING_TOKEN_LIFETIME_MS
   if (!store.setProvisioningToken(gateway.id, { sha256Hex: tokenSha256Hex(token), expiresAtMs: expiresAt_ms })) {
     throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} changed meanwhile; try again`)

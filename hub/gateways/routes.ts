@@ -212,7 +212,7 @@ const tokenSchema = {
       properties: {
         gatewayId: { type: 'string' },
         eui: { type: 'string' },
-        token: { type: 'string', description: 'base64url; shown once, the hub keeps only its hash' },
+        token: { type: 'string', description: '"pt_" then base64url; shown once, the hub keeps only its hash' },
         expiresAt: { type: 'string', format: 'date-time' },
       },
     },
