@@ -1,19 +1,21 @@
 // REST routes of gateways: the public catalog, the operator's management (create, change, assign,
 // provisioning tokens, risk limits, retire), the gateway's own POST /provision, and the owner's view.
 
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { parseEui } from '../../protocol/eui'
 import { AMOUNT_MAX_MINOR } from '../../protocol/money'
 import type { HubContext } from '../context'
 import type { HubServices, RouteOptions } from '../http/route-services'
 import { LORA_REPLY_SCHEMA, LORA_REPORTS_LISTED_MAX, loraReply, type LoraReply } from '../lora/replies'
-import { requireRole, type AccessClaims } from '../http/auth'
+import { requireRole } from '../http/auth'
 import { HttpError, errorReplies } from '../http/errors'
 import { printableLine } from '../http/text'
+import { callerOf } from '../money/wire'
 import { assignGateway } from './assign'
 import { createGateway, removeGateway, updateGateway } from './catalog'
 import { changeRiskLimits, currentRiskLimits } from './config'
+import { gatewayOfCaller } from './visible'
 import { gatewayMqttUrl, gatewayTopics, issueProvisioningToken, provisionGateway, type GatewayTopics } from './provisioning'
 import {
   CATALOG_ENTRY_SCHEMA, GATEWAY_REPLY_SCHEMA, OWNER_GATEWAY_REPLY_SCHEMA, RISK_REPLY_SCHEMA, STATUS_REPLY_SCHEMA, catalogEntryReply, gatewayReply,
@@ -428,7 +430,7 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
 
   app.get<{ Params: IdParams; Reply: RiskReply }>(
     '/gateways/:id/risk', { schema: riskSchema, preValidation: operatorOrOwner }, async (request) => {
-      const gateway = visibleGateway(store, request, request.params.id)
+      const gateway = gatewayOfCaller(store, callerOf(request), request.params.id)
       const { limits, issued } = await currentRiskLimits(context, gateway)
       return riskReply(gateway, limits, issued)
     })
@@ -450,13 +452,13 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
 
   app.get<{ Params: IdParams; Reply: StatusReply }>(
     '/gateways/:id/status', { schema: statusSchema, preValidation: operatorOrOwner }, async (request) => {
-      const gateway = visibleGateway(store, request, request.params.id)
+      const gateway = gatewayOfCaller(store, callerOf(request), request.params.id)
       return statusReply(gateway, store.chainStatus(gateway.eui), lora.reports(gateway.eui, 1)[0])
     })
 
   app.get<{ Params: IdParams; Reply: LoraReply }>(
     '/gateways/:id/lora', { schema: loraSchema, preValidation: operatorOrOwner }, async (request) => {
-      const gateway = visibleGateway(store, request, request.params.id)
+      const gateway = gatewayOfCaller(store, callerOf(request), request.params.id)
       return loraReply(gateway.id, gateway.eui, lora.reports(gateway.eui, LORA_REPORTS_LISTED_MAX), lora.mismatchCount(gateway.eui))
     })
 
@@ -476,15 +478,4 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
 /** How the audit log names a gateway. */
 function gatewayName(gateway: Gateway): string {
   return `${gateway.name} (${gateway.eui})`
-}
-
-/** The gateway, if the caller may see it: an operator sees every gateway, an owner only their own. */
-function visibleGateway(store: GatewayStore, request: FastifyRequest, gatewayId: string): Gateway {
-  const gateway = store.byId(gatewayId)
-  if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
-  const user = request.user as AccessClaims
-  if (user.role !== 'operator' && gateway.ownerUserId !== user.sub) {
-    throw new HttpError(403, 'FORBIDDEN', `gateway ${gatewayId} is not one of yours`)
-  }
-  return gateway
 }
