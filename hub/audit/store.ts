@@ -3,7 +3,7 @@
 
 import type { SqliteDatabase } from '../store/database'
 
-/** What an operator did; the target is a user, an order, a KYC document, a gateway or a fee schedule. */
+/** What an operator did; the target is a user, an order, a KYC document, a gateway or a double-spend flag. */
 export type AuditAction =
   | 'user.suspend'
   | 'user.reactivate'
@@ -15,8 +15,14 @@ export type AuditAction =
   | 'order.reject'
   | 'kyc.approve'
   | 'kyc.reject'
+  | 'gateway.create'
+  | 'gateway.update'
+  | 'gateway.delete'
+  | 'gateway.retire'
+  | 'gateway.assign'
   | 'gateway.provisioning_token'
   | 'gateway.risk_change'
+  | 'flag.resolve'
 
 export interface AuditEntry {
   readonly id: number

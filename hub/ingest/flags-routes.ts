@@ -71,6 +71,8 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
   const operatorOnly = [app.authenticate, requireRole('operator')]
   const flags = new DoubleSpendFlags({
     store: services.flags,
+    db: context.db,
+    audit: services.audit,
     ledger: context.ledger,
     gatewayIdOf: eui => services.gateways.byEui(eui)?.id ?? null,
     userNameOf: userId => services.users.byId(userId)?.fullName ?? null,
