@@ -85,6 +85,14 @@ export interface OwnerRevenueRow {
   readonly paymentCount: number
 }
 
+/** One owner's revenue over a window, summed per currency. */
+export interface OwnerRevenueTotal {
+  readonly currency: string
+  readonly revenueMinor: number
+  /** Payments that earned the owner a share. */
+  readonly paymentCount: number
+}
+
 /** Aggregates of the whole ledger read in one snapshot, and the rows that break an invariant. Sums are exact. */
 export interface LedgerAudit {
   readonly currencies: readonly {
@@ -163,6 +171,11 @@ export interface LedgerStore {
 
   /** Owner-share postings summed per owner account, gateway, currency and UTC period, oldest period first. */
   ownerRevenue(selection: OwnerRevenueSelection): Promise<OwnerRevenueRow[]>
+  /**
+   * One owner's revenue in [fromMs, toMs), summed per currency by the database: exact however many gateways and
+   * periods it spans. One row per currency the owner earned in, oldest code first.
+   */
+  ownerRevenueTotals(selection: { readonly ownerUserId: string; readonly fromMs: number; readonly toMs: number }): Promise<OwnerRevenueTotal[]>
   /** Reads the aggregates verifyLedger checks, in one consistent snapshot. */
   audit(): Promise<LedgerAudit>
 }
