@@ -1,5 +1,5 @@
-// GET /admin/audit: what operators did (suspensions, operator grants, order and KYC decisions, gateway changes,
-// provisioning tokens, risk changes, resolved double-spend flags), newest first, a page at a time (operator).
+// GET /admin/audit: what operators did (suspensions, operator grants, order and KYC decisions, gateway changes and
+// tokens, risk changes, resolved double-spend flags, fee schedules, cash in and out), newest first, a page at a time (operator).
 
 import type { FastifyPluginAsync } from 'fastify'
 import type { RouteOptions } from '../http/route-services'
@@ -25,10 +25,11 @@ const ENTRY_SCHEMA = {
       type: 'string',
       description: 'user.suspend, user.reactivate, user.verify_email, operator.grant, operator.revoke, order.validate, order.reopen (a validation ' +
         'undone when a gateway changed hands meanwhile), order.reject, kyc.approve, kyc.reject, gateway.create, gateway.update, ' +
-        'gateway.delete, gateway.retire, gateway.assign, gateway.provisioning_token, gateway.risk_change, flag.resolve',
+        'gateway.delete, gateway.retire, gateway.assign, gateway.provisioning_token, gateway.risk_change, flag.resolve, ' +
+        'fee_schedule.add, ledger.cash_in, ledger.cash_out',
     },
-    targetId: { type: 'string', description: 'a user, order, KYC document, gateway or double-spend flag id' },
-    targetName: { type: 'string', description: 'the user’s name, or what names the order, document, gateway or flag' },
+    targetId: { type: 'string', description: 'a user, order, KYC document, gateway, double-spend flag, fee schedule or wallet id' },
+    targetName: { type: 'string', description: 'the user’s name, or what names the order, document, gateway, flag, fee schedule or wallet' },
     detail: { type: ['string', 'null'], description: 'a reason, or what changed' },
   },
 } as const

@@ -303,7 +303,7 @@ export class SqliteLedgerStore implements LedgerStore {
     return this.readAccount(id)
   }
 
-  async applyTransfers(inputs: readonly TransferInput[]): Promise<TransferOutcome[]> {
+  async applyTransfers(inputs: readonly TransferInput[], recordAct?: (outcomes: readonly TransferOutcome[]) => void): Promise<TransferOutcome[]> {
     assertBatch(inputs)
     return this.writing(() => {
       const view = new BatchView(this.reader)
@@ -317,6 +317,7 @@ export class SqliteLedgerStore implements LedgerStore {
         }
       })
       this.writeChanges(view)
+      recordAct?.(outcomes)
       return outcomes
     })
   }
@@ -329,7 +330,7 @@ export class SqliteLedgerStore implements LedgerStore {
     })
   }
 
-  async addFeeSchedule(schedule: FeeSchedule): Promise<'applied' | 'exists'> {
+  async addFeeSchedule(schedule: FeeSchedule, recordAct?: () => void): Promise<'applied' | 'exists'> {
     const problem = feeScheduleProblem(schedule)
     if (problem !== undefined) throw problem
     return this.writing(() => {
@@ -345,6 +346,7 @@ export class SqliteLedgerStore implements LedgerStore {
       }
       this.statements.insertFeeSchedule.run(schedule.id, schedule.gatewayType, schedule.currency, schedule.version,
         schedule.basisPoints, schedule.fixedMinor, schedule.ownerShareBasisPoints, schedule.effectiveFromMs, this.now_ms())
+      recordAct?.()
       return 'applied'
     })
   }

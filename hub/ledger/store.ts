@@ -150,12 +150,16 @@ export interface LedgerStore {
   /**
    * Applies up to TRANSFERS_PER_BATCH_MAX transfers in one transaction, in order; one outcome each.
    * Hold transfers and offline payments are refused here: they go through the hold operations below.
+   * `recordAct` runs in that transaction with the outcomes (an operator's act written to the audit log with it).
    */
-  applyTransfers(inputs: readonly TransferInput[]): Promise<TransferOutcome[]>
+  applyTransfers(inputs: readonly TransferInput[], recordAct?: (outcomes: readonly TransferOutcome[]) => void): Promise<TransferOutcome[]>
   transfer(id: string): Promise<Transfer | undefined>
 
-  /** Adds a schedule (a new version is a new schedule); 'exists' if the same one is there already. */
-  addFeeSchedule(schedule: FeeSchedule): Promise<'applied' | 'exists'>
+  /**
+   * Adds a schedule (a new version is a new schedule); 'exists' if the same one is there already. `recordAct` runs in
+   * the transaction that adds it, and only then (an operator's act written to the audit log with it).
+   */
+  addFeeSchedule(schedule: FeeSchedule, recordAct?: () => void): Promise<'applied' | 'exists'>
   feeSchedule(id: string): Promise<FeeSchedule | undefined>
   feeSchedules(filter: FeeScheduleFilter): Promise<FeeSchedule[]>
 

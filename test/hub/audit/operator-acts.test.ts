@@ -1,5 +1,5 @@
 import t from 'tap'
-import { call, restHub, type RestHub } from '../users/fixtures'
+import { call, fundedWallet, restHub, type RestHub } from '../users/fixtures'
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('IHDR passport scan')])
 const BOUNDARY = '----payall-audit-boundary'
@@ -98,6 +98,29 @@ t.test('adding, changing, assigning, retiring and deleting gateways are in the a
     { ...actor, action: 'gateway.retire', targetId: kept.id, detail: null },
   ])
   t.equal((await entries(hub)).length, 7, 'retiring a retired gateway and a refused change write nothing')
+})
+
+t.test('a new fee schedule and cash moved in or out are in the audit log; a replayed cash move is not again', async (t) => {
+  const hub = await restHub(t)
+  const fee = await call(hub.app, hub.operator, {
+    method: 'POST', url: '/fees', payload: { gatewayType: 'pos', currency: 'XOF', basisPoints: 100, fixedMinor: 5, ownerShareBasisPoints: 5_000 },
+  })
+  t.equal(fee.statusCode, 201)
+  const wallet = await fundedWallet(hub.app, hub.operator, hub.customer, 'XOF', '0')
+  const cash = (direction: 'in' | 'out', idempotencyKey: string) => call(hub.app, hub.operator, {
+    method: 'POST', url: `/ledger/cash-${direction}`, payload: { accountId: wallet, amount: '700', currency: 'XOF', idempotencyKey, reference: 'till 3' },
+  })
+  t.equal((await cash('in', 'receipt-1')).statusCode, 201)
+  t.equal((await cash('in', 'receipt-1')).statusCode, 200, 'a replay changes nothing')
+  t.equal((await cash('out', 'payout-1')).statusCode, 201)
+
+  const actor = { actorId: hub.operator.userId, actorName: 'Test User' }
+  t.match(await entries(hub), [
+    { ...actor, action: 'fee_schedule.add', targetId: 'pos.XOF.v1', targetName: 'pos fees in XOF, version 1', detail: /^100 bp \+ 5.XOF, owner share 5000 bp, from 20/u },
+    { ...actor, action: 'ledger.cash_in', targetId: wallet, targetName: `Test User's wallet ${wallet}`, detail: /^700.XOF, transfer \S+, reference till 3$/u },
+    { ...actor, action: 'ledger.cash_out', targetId: wallet, detail: /^700.XOF, transfer \S+, reference till 3$/u },
+  ])
+  t.equal((await entries(hub)).length, 3)
 })
 
 t.test('a refused decision writes nothing to the log', async (t) => {
