@@ -1,15 +1,16 @@
-// GET /admin/audit: what operators did (suspensions, operator grants, order and KYC decisions, provisioning tokens,
-// risk changes), newest first, a page at a time (operator).
+// GET /admin/audit: what operators did (suspensions, operator grants, order and KYC decisions, gateway changes and
+// tokens, risk changes, resolved double-spend flags, fee schedules, cash in and out), newest first, a page at a time (operator).
 
 import type { FastifyPluginAsync } from 'fastify'
 import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
+import { cursorPaging, ID_CURSOR } from '../http/cursor-paging'
 import { errorReplies } from '../http/errors'
 import { BEARER_SECURITY } from '../money/wire'
 import type { AuditEntry } from './store'
 
 const AUDIT_PAGE_MAX = 200
-const AUDIT_PAGE_DEFAULT = 50
+const paging = cursorPaging(ID_CURSOR, { page_max: AUDIT_PAGE_MAX, pageDefault: 50 })
 
 const ENTRY_SCHEMA = {
   type: 'object',
@@ -23,27 +24,25 @@ const ENTRY_SCHEMA = {
     action: {
       type: 'string',
       description: 'user.suspend, user.reactivate, user.verify_email, operator.grant, operator.revoke, order.validate, order.reopen (a validation ' +
-        'undone when a gateway changed hands meanwhile), order.reject, kyc.approve, kyc.reject, gateway.provisioning_token, ' +
-        'gateway.risk_change',
+        'undone when a gateway changed hands meanwhile), order.reject, kyc.approve, kyc.reject, gateway.create, gateway.update, ' +
+        'gateway.delete, gateway.retire, gateway.assign, gateway.provisioning_token, gateway.risk_change, flag.resolve, ' +
+        'fee_schedule.add, ledger.cash_in, ledger.cash_out',
     },
-    targetId: { type: 'string', description: 'a user, order, KYC document or gateway id' },
-    targetName: { type: 'string', description: 'the user’s name, or what names the order, document or gateway' },
+    targetId: { type: 'string', description: 'a user, order, KYC document, gateway, double-spend flag, fee schedule or wallet id' },
+    targetName: { type: 'string', description: 'the user’s name, or what names the order, document, gateway, flag, fee schedule or wallet' },
     detail: { type: ['string', 'null'], description: 'a reason, or what changed' },
   },
 } as const
 
 const auditSchema = {
   summary: 'The audit log of operators’ acts, newest first (operator)',
-  description: 'next is the `before` of the following page, null on the last one.',
+  description: paging.description,
   tags: ['admin'],
   security: BEARER_SECURITY,
   querystring: {
     type: 'object',
     additionalProperties: false,
-    properties: {
-      limit: { type: 'integer', minimum: 1, maximum: AUDIT_PAGE_MAX, default: AUDIT_PAGE_DEFAULT },
-      before: { type: 'string', pattern: '^[1-9][0-9]{0,14}$', description: 'the `next` of the page before' },
-    },
+    properties: paging.querystring,
   },
   response: {
     200: {
@@ -52,7 +51,7 @@ const auditSchema = {
       additionalProperties: false,
       properties: {
         entries: { type: 'array', maxItems: AUDIT_PAGE_MAX, items: ENTRY_SCHEMA },
-        next: { type: ['string', 'null'] },
+        next: paging.nextSchema,
       },
     },
     ...errorReplies(400, 401, 403),
@@ -64,7 +63,7 @@ export const auditRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     schema: auditSchema, preValidation: [app.authenticate, requireRole('operator')],
   }, async (request) => {
     const { limit, before } = request.query
-    const page = services.audit.page(limit, before === undefined ? null : Number(before))
-    return { entries: page.entries, next: page.next === null ? null : String(page.next) }
+    const page = services.audit.page(limit, paging.cursorOf(before) ?? null)
+    return { entries: page.entries, next: paging.nextOf(page.next) }
   })
 }

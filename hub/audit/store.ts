@@ -3,7 +3,8 @@
 
 import type { SqliteDatabase } from '../store/database'
 
-/** What an operator did; the target is a user, an order, a KYC document, a gateway or a fee schedule. */
+/** What an operator did; the target is a user, an order, a KYC document, a gateway, a double-spend flag, a fee schedule or
+ * the wallet cash went into or out of. */
 export type AuditAction =
   | 'user.suspend'
   | 'user.reactivate'
@@ -15,8 +16,17 @@ export type AuditAction =
   | 'order.reject'
   | 'kyc.approve'
   | 'kyc.reject'
+  | 'gateway.create'
+  | 'gateway.update'
+  | 'gateway.delete'
+  | 'gateway.retire'
+  | 'gateway.assign'
   | 'gateway.provisioning_token'
   | 'gateway.risk_change'
+  | 'flag.resolve'
+  | 'fee_schedule.add'
+  | 'ledger.cash_in'
+  | 'ledger.cash_out'
 
 export interface AuditEntry {
   readonly id: number

@@ -17,7 +17,6 @@ import { ROLES } from '../http/roles'
 
 const RECENT_TRANSACTIONS_MAX = 5
 const REVENUE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000
-const REVENUE_ROWS_MAX = 1_000
 const END_OF_TIME_MS = Date.UTC(9999, 0, 1)
 
 const COUNT = { type: 'integer', minimum: 0 } as const
@@ -186,13 +185,6 @@ async function walletsWithHolds(ledger: LedgerStore, userId: string) {
 }
 
 async function revenueByCurrency(ledger: LedgerStore, ownerUserId: string, now_ms: number) {
-  const rows = await ledger.ownerRevenue({
-    ownerUserId, gatewayEui: null, fromMs: now_ms - REVENUE_WINDOW_MS, toMs: now_ms + 1, period: 'month', rowsMax: REVENUE_ROWS_MAX,
-  })
-  const totals = new Map<string, { revenueMinor: number; paymentCount: number }>()
-  for (const row of rows) {
-    const total = totals.get(row.currency) ?? { revenueMinor: 0, paymentCount: 0 }
-    totals.set(row.currency, { revenueMinor: total.revenueMinor + row.revenueMinor, paymentCount: total.paymentCount + row.paymentCount })
-  }
-  return [...totals].map(([currency, total]) => ({ currency, ...total, revenue: formatAmount(total.revenueMinor, currency) }))
+  const totals = await ledger.ownerRevenueTotals({ ownerUserId, fromMs: now_ms - REVENUE_WINDOW_MS, toMs: now_ms + 1 })
+  return totals.map((total) => ({ ...total, revenue: formatAmount(total.revenueMinor, total.currency) }))
 }

@@ -37,7 +37,8 @@ interface KycReviewed {
 }
 
 interface DoubleSpendFlagged {
-  readonly flagId: string
+  /** The flag's id, as GET /flags gives it. */
+  readonly flagId: number
   readonly gatewayId: string | null
   readonly voucherId: string | null
   readonly atMs: number
@@ -78,6 +79,7 @@ export function mayView(viewer: Viewer, event: Pick<LiveEvent, 'audience'>): boo
 const STRING = { type: 'string' } as const
 const NULLABLE_STRING = { type: ['string', 'null'] } as const
 const TIME_MS = { type: 'integer', description: 'Unix milliseconds' } as const
+const FLAG_ID = { type: 'integer', minimum: 1, description: 'the id GET /flags gives the flag' } as const
 
 /** The JSON schema of each type's `data`, registered with the app by $id, so the OpenAPI document lists them. */
 export const LIVE_EVENT_DATA_SCHEMAS = {
@@ -128,7 +130,7 @@ export const LIVE_EVENT_DATA_SCHEMAS = {
     description: 'The hub flagged a double spend, with both signed authorizations as proof (operators only).',
     required: ['flagId', 'gatewayId', 'voucherId', 'atMs'],
     additionalProperties: false,
-    properties: { flagId: STRING, gatewayId: NULLABLE_STRING, voucherId: NULLABLE_STRING, atMs: TIME_MS },
+    properties: { flagId: FLAG_ID, gatewayId: NULLABLE_STRING, voucherId: NULLABLE_STRING, atMs: TIME_MS },
   },
 } as const satisfies Record<LiveEventType, { readonly $id: string; readonly [keyword: string]: unknown }>
 

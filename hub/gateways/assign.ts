@@ -15,10 +15,11 @@ export interface Assignment {
 /**
  * Gives an available gateway an owner, or moves an assigned one to another owner before it is
  * provisioned. A provisioned gateway keeps its owner: its signed config and settled payments name
- * the merchant account they were made under.
+ * the merchant account they were made under. `recordAct` runs in the transaction that assigns (the audit log's entry).
  */
 export async function assignGateway(
   context: HubContext, store: GatewayStore, gatewayId: string, assignment: Assignment,
+  recordAct: (assigned: Gateway) => void = () => undefined,
 ): Promise<Gateway> {
   const gateway = store.byId(gatewayId)
   if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
@@ -31,10 +32,14 @@ export async function assignGateway(
   if (!roles.includes('owner')) throw new HttpError(400, 'BAD_REQUEST', `user ${ownerUserId} is a ${roles.join(' and ')}, not an owner`)
 
   const merchantAccountId = await merchantAccountFor(context, gateway, assignment)
-  if (!store.assign(gateway.id, ownerUserId, merchantAccountId)) {
-    throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} changed meanwhile; try again`)
-  }
-  return store.byId(gateway.id)!
+  return store.transaction(() => {
+    if (!store.assign(gateway.id, ownerUserId, merchantAccountId)) {
+      throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} changed meanwhile; try again`)
+    }
+    const assigned = store.byId(gateway.id)!
+    recordAct(assigned)
+    return assigned
+  })
 }
 
 async function merchantAccountFor(context: HubContext, gateway: Gateway, assignment: Assignment): Promise<string> {

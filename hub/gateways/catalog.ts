@@ -28,7 +28,8 @@ export interface GatewayChanges extends PriceInput {
   readonly type?: string
 }
 
-export type Removal = { readonly outcome: 'deleted' } | { readonly outcome: 'retired'; readonly gateway: Gateway }
+/** What removing did: `gateway` as it was when deleted, as it is now when retired; `changed` false when it was retired already. */
+export type Removal = { readonly outcome: 'deleted'; readonly gateway: Gateway } | { readonly outcome: 'retired'; readonly gateway: Gateway; readonly changed: boolean }
 
 /** Minor units and currency of a price; `currency` falls back to `currencyDefault`. Pure. */
 function resolvePrice(input: PriceInput, currencyDefault: string): { priceMinor: number; priceCurrency: string } {
@@ -80,9 +81,9 @@ export function removeGateway(context: HubContext, store: GatewayStore, gatewayI
     const keep = gateway.status === 'retired' || gateway.status === 'provisioned' || store.hasProcessedPayments(gateway.eui)
     if (!keep) {
       store.delete(gateway.id)
-      return { outcome: 'deleted' }
+      return { outcome: 'deleted', gateway }
     }
-    store.retire(gateway.id, context.clock.now_ms())
-    return { outcome: 'retired', gateway: store.byId(gateway.id)! }
+    if (gateway.status !== 'retired') store.retire(gateway.id, context.clock.now_ms())
+    return { outcome: 'retired', gateway: store.byId(gateway.id)!, changed: gateway.status !== 'retired' }
   })
 }

@@ -1,19 +1,22 @@
 // REST routes of gateways: the public catalog, the operator's management (create, change, assign,
 // provisioning tokens, risk limits, retire), the gateway's own POST /provision, and the owner's view.
 
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { parseEui } from '../../protocol/eui'
-import { AMOUNT_MAX_MINOR } from '../../protocol/money'
+import { AMOUNT_MAX_MINOR, formatMoney } from '../../protocol/money'
+import { userNameOf, type AuditAction } from '../audit/store'
 import type { HubContext } from '../context'
 import type { HubServices, RouteOptions } from '../http/route-services'
 import { LORA_REPLY_SCHEMA, LORA_REPORTS_LISTED_MAX, loraReply, type LoraReply } from '../lora/replies'
-import { requireRole, type AccessClaims } from '../http/auth'
+import { requireRole } from '../http/auth'
 import { HttpError, errorReplies } from '../http/errors'
 import { printableLine } from '../http/text'
+import { callerOf } from '../money/wire'
 import { assignGateway } from './assign'
 import { createGateway, removeGateway, updateGateway } from './catalog'
 import { changeRiskLimits, currentRiskLimits } from './config'
+import { gatewayOfCaller } from './visible'
 import { gatewayMqttUrl, gatewayTopics, issueProvisioningToken, provisionGateway, type GatewayTopics } from './provisioning'
 import {
   CATALOG_ENTRY_SCHEMA, GATEWAY_REPLY_SCHEMA, OWNER_GATEWAY_REPLY_SCHEMA, RISK_REPLY_SCHEMA, STATUS_REPLY_SCHEMA, catalogEntryReply, gatewayReply,
@@ -354,30 +357,53 @@ function catalogRoutes(app: FastifyInstance, store: GatewayStore): void {
     })
 }
 
-/** What an operator does to a gateway: create, change, retire, assign to an owner, hand a provisioning token. */
-function managementRoutes(app: FastifyInstance, context: HubContext, { gateways: store, audit }: HubServices): void {
+/** What an operator does to a gateway: create, change, retire, assign to an owner, hand a provisioning token; each act that
+ * changes something is written to the audit log in its transaction. */
+function managementRoutes(app: FastifyInstance, context: HubContext, { gateways: store, audit, users }: HubServices): void {
   const operatorOnly = [app.authenticate, requireRole('operator')]
+  const record = (actorId: string, action: AuditAction, gateway: Gateway, detail: string | null) =>
+    audit.record({ atMs: context.clock.now_ms(), actorId, action, targetId: gateway.id, targetName: gatewayName(gateway), detail })
+  const inTransaction = <Result>(work: () => Result): Result => context.db.transaction(work)()
 
   app.post<{ Body: CreateBody; Reply: GatewayReply }>(
     '/gateways', { schema: createSchema, preValidation: operatorOnly }, async (request, reply) => {
-      return reply.code(201).send(gatewayReply(createGateway(context, store, request.body)))
+      const created = inTransaction(() => {
+        const gateway = createGateway(context, store, request.body)
+        record(request.user.sub, 'gateway.create', gateway, `${gateway.type}, ${formatMoney(gateway.priceMinor, gateway.priceCurrency)}`)
+        return gateway
+      })
+      return reply.code(201).send(gatewayReply(created))
     })
 
   app.patch<{ Params: IdParams; Body: UpdateBody; Reply: GatewayReply }>(
     '/gateways/:id', { schema: updateSchema, preValidation: operatorOnly }, async (request) => {
-      return gatewayReply(updateGateway(store, request.params.id, request.body))
+      const changed = Object.entries(request.body).map(([field, value]) => `${field}=${String(value)}`).join(', ')
+      return gatewayReply(inTransaction(() => {
+        const gateway = updateGateway(store, request.params.id, request.body)
+        record(request.user.sub, 'gateway.update', gateway, changed)
+        return gateway
+      }))
     })
 
   app.delete<{ Params: IdParams; Reply: GatewayReply | null }>(
     '/gateways/:id', { schema: removeSchema, preValidation: operatorOnly }, async (request, reply) => {
-      const removal = removeGateway(context, store, request.params.id)
+      const removal = inTransaction(() => {
+        const removed = removeGateway(context, store, request.params.id)
+        if (removed.outcome === 'deleted') record(request.user.sub, 'gateway.delete', removed.gateway, null)
+        else if (removed.changed) record(request.user.sub, 'gateway.retire', removed.gateway, null)
+        return removed
+      })
       if (removal.outcome === 'deleted') return reply.code(204).send(null)
       return gatewayReply(removal.gateway)
     })
 
   app.post<{ Params: IdParams; Body: AssignBody; Reply: GatewayReply }>(
     '/gateways/:id/assign', { schema: assignSchema, preValidation: operatorOnly }, async (request) => {
-      return gatewayReply(await assignGateway(context, store, request.params.id, request.body))
+      const actorId = request.user.sub
+      return gatewayReply(await assignGateway(context, store, request.params.id, request.body, (assigned) => {
+        const owner = users.byId(assigned.ownerUserId!)
+        record(actorId, 'gateway.assign', assigned, `to ${owner === undefined ? assigned.ownerUserId : userNameOf(owner)}, paid into ${assigned.merchantAccountId}`)
+      }))
     })
 
   app.post<{ Params: IdParams; Reply: TokenReply }>(
@@ -385,10 +411,7 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
       const actorId = request.user.sub
       const { gateway, token, expiresAtMs } = context.db.transaction(() => {
         const issued = issueProvisioningToken(context, store, request.params.id)
-        audit.record({
-          atMs: context.clock.now_ms(), actorId, action: 'gateway.provisioning_token', targetId: issued.gateway.id,
-          targetName: gatewayName(issued.gateway), detail: `valid until ${new Date(issued.expiresAtMs).toISOString()}`,
-        })
+        record(actorId, 'gateway.provisioning_token', issued.gateway, `valid until ${new Date(issued.expiresAtMs).toISOString()}`)
         return issued
       })()
       return reply.code(201).send({ gatewayId: gateway.id, eui: gateway.eui, token, expiresAt: new Date(expiresAtMs).toISOString() })
@@ -428,7 +451,7 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
 
   app.get<{ Params: IdParams; Reply: RiskReply }>(
     '/gateways/:id/risk', { schema: riskSchema, preValidation: operatorOrOwner }, async (request) => {
-      const gateway = visibleGateway(store, request, request.params.id)
+      const gateway = gatewayOfCaller(store, callerOf(request), request.params.id)
       const { limits, issued } = await currentRiskLimits(context, gateway)
       return riskReply(gateway, limits, issued)
     })
@@ -450,13 +473,13 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
 
   app.get<{ Params: IdParams; Reply: StatusReply }>(
     '/gateways/:id/status', { schema: statusSchema, preValidation: operatorOrOwner }, async (request) => {
-      const gateway = visibleGateway(store, request, request.params.id)
+      const gateway = gatewayOfCaller(store, callerOf(request), request.params.id)
       return statusReply(gateway, store.chainStatus(gateway.eui), lora.reports(gateway.eui, 1)[0])
     })
 
   app.get<{ Params: IdParams; Reply: LoraReply }>(
     '/gateways/:id/lora', { schema: loraSchema, preValidation: operatorOrOwner }, async (request) => {
-      const gateway = visibleGateway(store, request, request.params.id)
+      const gateway = gatewayOfCaller(store, callerOf(request), request.params.id)
       return loraReply(gateway.id, gateway.eui, lora.reports(gateway.eui, LORA_REPORTS_LISTED_MAX), lora.mismatchCount(gateway.eui))
     })
 
@@ -476,15 +499,4 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
 /** How the audit log names a gateway. */
 function gatewayName(gateway: Gateway): string {
   return `${gateway.name} (${gateway.eui})`
-}
-
-/** The gateway, if the caller may see it: an operator sees every gateway, an owner only their own. */
-function visibleGateway(store: GatewayStore, request: FastifyRequest, gatewayId: string): Gateway {
-  const gateway = store.byId(gatewayId)
-  if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
-  const user = request.user as AccessClaims
-  if (user.role !== 'operator' && gateway.ownerUserId !== user.sub) {
-    throw new HttpError(403, 'FORBIDDEN', `gateway ${gatewayId} is not one of yours`)
-  }
-  return gateway
 }

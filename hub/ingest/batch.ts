@@ -118,7 +118,7 @@ export class BatchIngest {
     })
     for (const { flagId, voucherIdHex } of flagged) {
       this.deps.events.publish({
-        type: 'doublespend.flagged', data: { flagId: String(flagId), gatewayId: gateway.id, voucherId: voucherIdHex, atMs: now_ms },
+        type: 'doublespend.flagged', data: { flagId, gatewayId: gateway.id, voucherId: voucherIdHex, atMs: now_ms },
       })
     }
     this.deps.recordsStored?.(eui)

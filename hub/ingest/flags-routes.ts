@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
+import { cursorPaging, ID_CURSOR } from '../http/cursor-paging'
 import { errorReplies } from '../http/errors'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
@@ -12,10 +13,9 @@ import { FLAG_STATUSES, type FlagStatus } from './flag-store'
 import { DoubleSpendFlags, FLAGS_PAGE_MAX, type FlagView } from './flags'
 import { FLAG_REPLY_SCHEMA } from './replies'
 
-const PAGE_SIZE_DEFAULT = 50
+const paging = cursorPaging(ID_CURSOR, { page_max: FLAGS_PAGE_MAX, pageDefault: 50 })
 const NOTE_LENGTH_MAX = 1_000
 const RESOLVE_BODY_LIMIT_BYTES = 8 * 1024
-const CURSOR_SCHEMA = { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } as const
 
 interface FlagsQuery {
   status?: FlagStatus
@@ -25,8 +25,7 @@ interface FlagsQuery {
 
 const listSchema = {
   summary: 'Double spends the hub found, newest first, each with both signed authorizations (operator)',
-  description: 'Each authorization is decoded and its signature checked again under the payer’s device key. Page with '
-    + '`before` = the `next` of the previous page; `next` is null on the last.',
+  description: `Each authorization is decoded and its signature checked again under the payer’s device key. ${paging.description}`,
   tags: ['flags'],
   security: BEARER_SECURITY,
   querystring: {
@@ -34,8 +33,7 @@ const listSchema = {
     additionalProperties: false,
     properties: {
       status: { type: 'string', enum: [...FLAG_STATUSES], description: 'both when absent' },
-      limit: { type: 'integer', minimum: 1, maximum: FLAGS_PAGE_MAX, default: PAGE_SIZE_DEFAULT },
-      before: { ...CURSOR_SCHEMA, description: 'a cursor: the `next` of the page before' },
+      ...paging.querystring,
     },
   },
   response: {
@@ -45,7 +43,7 @@ const listSchema = {
       additionalProperties: false,
       properties: {
         flags: { type: 'array', maxItems: FLAGS_PAGE_MAX, items: FLAG_REPLY_SCHEMA },
-        next: { anyOf: [CURSOR_SCHEMA, { type: 'null' }] },
+        next: paging.nextSchema,
       },
     },
     ...errorReplies(400, 401, 403),
@@ -73,6 +71,8 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
   const operatorOnly = [app.authenticate, requireRole('operator')]
   const flags = new DoubleSpendFlags({
     store: services.flags,
+    db: context.db,
+    audit: services.audit,
     ledger: context.ledger,
     gatewayIdOf: eui => services.gateways.byEui(eui)?.id ?? null,
     userNameOf: userId => services.users.byId(userId)?.fullName ?? null,
@@ -83,8 +83,8 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
   app.get<{ Querystring: FlagsQuery; Reply: { flags: FlagView[]; next: string | null } }>('/flags',
     { schema: listSchema, preValidation: operatorOnly }, async request => {
       const { status, limit, before } = request.query
-      const page = await flags.page(status, before === undefined ? undefined : Number(before), limit)
-      return { flags: page.flags, next: page.next === null ? null : String(page.next) }
+      const page = await flags.page(status, paging.cursorOf(before), limit)
+      return { flags: page.flags, next: paging.nextOf(page.next) }
     })
 
   app.post<{ Params: { id: number }; Body: { note: string }; Reply: FlagView }>('/flags/:id/resolve', {

@@ -6,8 +6,10 @@ import { toHex } from '../../protocol/bytes'
 import { authorizationCodec } from '../../protocol/messages/authorization'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
 import type { Clock } from '../../protocol/clock'
+import type { AuditLog } from '../audit/store'
 import { HttpError } from '../http/errors'
 import type { LedgerStore } from '../ledger/store'
+import type { SqliteDatabase } from '../store/database'
 import type { FlagStatus, FlagStore, StoredAuthorization, StoredFlag } from './flag-store'
 
 /** Flags in one page at most. */
@@ -54,6 +56,9 @@ export interface FlagView {
 
 export interface FlagDependencies {
   readonly store: FlagStore
+  /** Resolving a flag and its audit log entry are one transaction. */
+  readonly db: Pick<SqliteDatabase, 'transaction'>
+  readonly audit: Pick<AuditLog, 'record'>
   readonly ledger: Pick<LedgerStore, 'transfer'>
   readonly gatewayIdOf: (eui: string) => string | null
   readonly userNameOf: (userId: string) => string | null
@@ -73,13 +78,23 @@ export class DoubleSpendFlags {
   }
 
   /**
-   * Records who resolved the flag, when and why. The first resolution stands: a flag resolved already
-   * is refused with 409 FLAG_RESOLVED and nothing changes.
+   * Records who resolved the flag, when and why, in the audit log too. The first resolution stands: a flag resolved
+   * already is refused with 409 FLAG_RESOLVED and nothing changes.
    */
   async resolve(id: number, byUserId: string, note: string): Promise<FlagView> {
-    const { store, clock } = this.deps
-    if (store.byId(id) === undefined) throw new HttpError(404, 'NOT_FOUND', `no double-spend flag ${id}`)
-    if (!store.resolve(id, { byUserId, note, atMs: clock.now_ms() })) {
+    const { store, clock, db, audit } = this.deps
+    const flag = store.byId(id)
+    if (flag === undefined) throw new HttpError(404, 'NOT_FOUND', `no double-spend flag ${id}`)
+    const resolved = db.transaction(() => {
+      const at_ms = clock.now_ms()
+      if (!store.resolve(id, { byUserId, note, atMs: at_ms })) return false
+      audit.record({
+        atMs: at_ms, actorId: byUserId, action: 'flag.resolve', targetId: String(id),
+        targetName: `double spend of voucher ${flag.voucherIdHex}`, detail: note,
+      })
+      return true
+    })()
+    if (!resolved) {
       const { resolution } = store.byId(id)!
       const by = this.deps.userNameOf(resolution!.byUserId) ?? resolution!.byUserId
       throw new HttpError(409, 'FLAG_RESOLVED', `flag ${id} was resolved by ${by} at ${new Date(resolution!.atMs).toISOString()}`)

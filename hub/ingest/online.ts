@@ -68,10 +68,14 @@ export class OnlineAuthorization {
       const conflicting = decision.doubleSpend.conflictingTransferIdHex
       const firstAuthorization = store.evidenceOf(conflicting)
       assert(firstAuthorization !== undefined, 'a conflicting payment is known with its authorization')
-      store.recordDoubleSpend({
+      const now_ms = clock.now_ms()
+      const flagId = store.recordDoubleSpend({
         voucherIdHex, kind: decision.doubleSpend.kind, firstTransferIdHex: conflicting, secondTransferIdHex: transferIdHex,
         firstAuthorization, secondAuthorization: authorizationCodec.encode(authorization),
-      }, clock.now_ms())
+      }, now_ms)
+      if (flagId !== null) {
+        this.deps.events.publish({ type: 'doublespend.flagged', data: { flagId, gatewayId: gateway.id, voucherId: voucherIdHex, atMs: now_ms } })
+      }
       await this.deps.revoke([voucherIdHex], 'double spend attempted online')
       return [false, Reason.DoubleSpend]
     }

@@ -23,7 +23,7 @@ import {
 import { holdPlacementPostings, holdReleasePostings, settlementPostings, splitAgainstHold } from './settle'
 import {
   AUDIT_ROWS_PER_CHECK_MAX, FEE_SCHEDULES_LIST_MAX, type FeeScheduleFilter, type HoldOutcome,
-  type LedgerAudit, type LedgerStore, type OpenWalletInput, type OwnerRevenueRow, type OwnerRevenueSelection,
+  type LedgerAudit, type LedgerStore, type OpenWalletInput, type OwnerRevenueRow, type OwnerRevenueSelection, type OwnerRevenueTotal,
   type PlaceHoldInput, type SettleFromHoldInput, type SystemAccounts, type TransferOutcome,
 } from './store'
 import { TRANSFERS_PER_BATCH_MAX, assertBalanced, transferAmountMinor, transferInputProblem, transferRequestSha256 } from './transfer'
@@ -103,6 +103,13 @@ const FEE_SCHEDULE_COLUMNS =
 
 // Long because it is one flat table of the ledger's prepared statements, grouped by table: each
 // entry is a name and its SQL, and splitting it would only scatter the table across functions.
+/** The owner-share postings of payments at a gateway in [@fromMs, @toMs): what an owner's revenue sums. */
+const OWNER_SHARES = `FROM postings p
+       JOIN transfers t ON t.id = p.transfer_id
+       JOIN accounts a ON a.id = p.account_id
+       WHERE p.role = 'owner_share' AND t.kind IN ('offline_payment', 'online_payment') AND t.gateway_eui IS NOT NULL
+         AND t.created_at_ms >= @fromMs AND t.created_at_ms < @toMs`
+
 function prepareStatements(database: SqliteDatabase) {
   return {
     selectAccount: database.prepare<[string], AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`),
@@ -163,15 +170,17 @@ function prepareStatements(database: SqliteDatabase) {
       `SELECT a.user_id AS owner_user_id, p.account_id AS owner_account_id, t.gateway_eui, t.currency,
          strftime(@format, t.created_at_ms / 1000, 'unixepoch') AS period,
          SUM(p.amount_minor) AS revenue_minor, COUNT(*) AS payment_count
-       FROM postings p
-       JOIN transfers t ON t.id = p.transfer_id
-       JOIN accounts a ON a.id = p.account_id
-       WHERE p.role = 'owner_share' AND t.kind IN ('offline_payment', 'online_payment') AND t.gateway_eui IS NOT NULL
+       ${OWNER_SHARES}
          AND (@ownerUserId IS NULL OR a.user_id = @ownerUserId) AND (@gatewayEui IS NULL OR t.gateway_eui = @gatewayEui)
-         AND t.created_at_ms >= @fromMs AND t.created_at_ms < @toMs
        GROUP BY period, p.account_id, t.gateway_eui, t.currency
        ORDER BY period, p.account_id, t.gateway_eui, t.currency
        LIMIT @rowsMax`),
+    selectOwnerRevenueTotals: database.prepare<[{ ownerUserId: string; fromMs: number; toMs: number }], {
+      currency: string; revenue_minor: number; payment_count: number
+    }>(
+      `SELECT t.currency, SUM(p.amount_minor) AS revenue_minor, COUNT(*) AS payment_count
+       ${OWNER_SHARES} AND a.user_id = @ownerUserId
+       GROUP BY t.currency ORDER BY t.currency`),
 
     ...prepareAuditStatements(database),
   }
@@ -294,7 +303,7 @@ export class SqliteLedgerStore implements LedgerStore {
     return this.readAccount(id)
   }
 
-  async applyTransfers(inputs: readonly TransferInput[]): Promise<TransferOutcome[]> {
+  async applyTransfers(inputs: readonly TransferInput[], recordAct?: (outcomes: readonly TransferOutcome[]) => void): Promise<TransferOutcome[]> {
     assertBatch(inputs)
     return this.writing(() => {
       const view = new BatchView(this.reader)
@@ -308,6 +317,7 @@ export class SqliteLedgerStore implements LedgerStore {
         }
       })
       this.writeChanges(view)
+      recordAct?.(outcomes)
       return outcomes
     })
   }
@@ -320,7 +330,7 @@ export class SqliteLedgerStore implements LedgerStore {
     })
   }
 
-  async addFeeSchedule(schedule: FeeSchedule): Promise<'applied' | 'exists'> {
+  async addFeeSchedule(schedule: FeeSchedule, recordAct?: () => void): Promise<'applied' | 'exists'> {
     const problem = feeScheduleProblem(schedule)
     if (problem !== undefined) throw problem
     return this.writing(() => {
@@ -336,6 +346,7 @@ export class SqliteLedgerStore implements LedgerStore {
       }
       this.statements.insertFeeSchedule.run(schedule.id, schedule.gatewayType, schedule.currency, schedule.version,
         schedule.basisPoints, schedule.fixedMinor, schedule.ownerShareBasisPoints, schedule.effectiveFromMs, this.now_ms())
+      recordAct?.()
       return 'applied'
     })
   }
@@ -404,6 +415,12 @@ export class SqliteLedgerStore implements LedgerStore {
       period: row.period,
       revenueMinor: row.revenue_minor,
       paymentCount: row.payment_count,
+    }))
+  }
+
+  async ownerRevenueTotals(selection: { ownerUserId: string; fromMs: number; toMs: number }): Promise<OwnerRevenueTotal[]> {
+    return this.statements.selectOwnerRevenueTotals.all(selection).map((row) => ({
+      currency: row.currency, revenueMinor: row.revenue_minor, paymentCount: row.payment_count,
     }))
   }
 

@@ -85,6 +85,14 @@ export interface OwnerRevenueRow {
   readonly paymentCount: number
 }
 
+/** One owner's revenue over a window, summed per currency. */
+export interface OwnerRevenueTotal {
+  readonly currency: string
+  readonly revenueMinor: number
+  /** Payments that earned the owner a share. */
+  readonly paymentCount: number
+}
+
 /** Aggregates of the whole ledger read in one snapshot, and the rows that break an invariant. Sums are exact. */
 export interface LedgerAudit {
   readonly currencies: readonly {
@@ -142,12 +150,16 @@ export interface LedgerStore {
   /**
    * Applies up to TRANSFERS_PER_BATCH_MAX transfers in one transaction, in order; one outcome each.
    * Hold transfers and offline payments are refused here: they go through the hold operations below.
+   * `recordAct` runs in that transaction with the outcomes (an operator's act written to the audit log with it).
    */
-  applyTransfers(inputs: readonly TransferInput[]): Promise<TransferOutcome[]>
+  applyTransfers(inputs: readonly TransferInput[], recordAct?: (outcomes: readonly TransferOutcome[]) => void): Promise<TransferOutcome[]>
   transfer(id: string): Promise<Transfer | undefined>
 
-  /** Adds a schedule (a new version is a new schedule); 'exists' if the same one is there already. */
-  addFeeSchedule(schedule: FeeSchedule): Promise<'applied' | 'exists'>
+  /**
+   * Adds a schedule (a new version is a new schedule); 'exists' if the same one is there already. `recordAct` runs in
+   * the transaction that adds it, and only then (an operator's act written to the audit log with it).
+   */
+  addFeeSchedule(schedule: FeeSchedule, recordAct?: () => void): Promise<'applied' | 'exists'>
   feeSchedule(id: string): Promise<FeeSchedule | undefined>
   feeSchedules(filter: FeeScheduleFilter): Promise<FeeSchedule[]>
 
@@ -163,6 +175,11 @@ export interface LedgerStore {
 
   /** Owner-share postings summed per owner account, gateway, currency and UTC period, oldest period first. */
   ownerRevenue(selection: OwnerRevenueSelection): Promise<OwnerRevenueRow[]>
+  /**
+   * One owner's revenue in [fromMs, toMs), summed per currency by the database: exact however many gateways and
+   * periods it spans. One row per currency the owner earned in, oldest code first.
+   */
+  ownerRevenueTotals(selection: { readonly ownerUserId: string; readonly fromMs: number; readonly toMs: number }): Promise<OwnerRevenueTotal[]>
   /** Reads the aggregates verifyLedger checks, in one consistent snapshot. */
   audit(): Promise<LedgerAudit>
 }

@@ -20,7 +20,7 @@ import { settleWalletTransfer } from '../transactions/transfer'
 import { ROLES } from '../http/roles'
 import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
 import { AUTH_BODY_LIMIT_BYTES } from '../users/schemas'
-import { DeviceStore, type Device } from '../vouchers/device-store'
+import { ownDevice } from '../vouchers/own-device'
 import { WALLET_REPLY_SCHEMA, walletReply, walletsOf, type WalletReply } from './accounts'
 import {
   PAYMENT_CODE_DIGITS, PAYMENT_CODE_LIFETIME_MS, WRONG_CODES_MAX, codeMatches, judgeConfirmation, newPaymentCode, paymentCodeHash,
@@ -270,15 +270,6 @@ function accountRoutes(app: FastifyInstance, context: HubContext, { devices, his
     })
     return { items: transactions.map(userTransactionReply), page, pageSize, total }
   })
-}
-
-/** The device bound under this IMEI, if it is the caller's; anyone else's is answered as unbound, like in hub/vouchers. */
-function ownDevice(devices: DeviceStore, userId: string, imei: string): Device {
-  const device = devices.boundByImei(imei)
-  if (device === undefined || device.userId !== userId) {
-    throw new HttpError(404, 'DEVICE_NOT_BOUND', `no device with IMEI ${imei} is bound to you`)
-  }
-  return device
 }
 
 function confirmReply(payment: MobilePayment, transferId: string): ConfirmReply {

@@ -4,7 +4,8 @@
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { assert } from '../../protocol/errors'
-import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
+import { currencyByCode, formatAmount, formatMoney, parseAmount } from '../../protocol/money'
+import { userNameOf } from '../audit/store'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
@@ -109,14 +110,22 @@ export const cashRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
         : cashOutPostings({ walletAccountId: accountId, externalAccountId, amountMinor: amount_minor }),
       ...(reference === undefined ? {} : { metadata: { reference } }),
     }
-    const [outcome] = await ledger.applyTransfers([transfer])
+    const operatorUserId = callerOf(request).userId
+    const [outcome] = await ledger.applyTransfers([transfer], ([applied]) => {
+      if (applied?.status !== 'applied') return
+      services.audit.record({
+        atMs: context.clock.now_ms(), actorId: operatorUserId, action: kind === 'cash_in' ? 'ledger.cash_in' : 'ledger.cash_out',
+        targetId: accountId, targetName: holderName(users, account), detail: `${formatMoney(amount_minor, currency)}, transfer ${transfer.id}`
+          + (reference === undefined ? '' : `, reference ${reference}`),
+      })
+    })
     assert(outcome !== undefined && outcome.transferId === transfer.id, 'one outcome per transfer, in order')
     if (outcome.status === 'conflict') {
       throw moneyRouteError(409, 'IDEMPOTENCY_CONFLICT',
         `idempotency key ${JSON.stringify(idempotencyKey)} was used on ${accountId} for a different ${kind}`)
     }
     if (outcome.status === 'refused') throw outcome.error
-    request.log.info({ operatorUserId: callerOf(request).userId, kind, transferId: outcome.transferId, status: outcome.status },
+    request.log.info({ operatorUserId, kind, transferId: outcome.transferId, status: outcome.status },
       'cash moved')
     const body: CashReply = {
       transferId: outcome.transferId,
@@ -137,6 +146,12 @@ export const cashRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
   app.post<{ Body: CashBody; Reply: CashReply }>('/ledger/cash-out',
     { schema: cashSchema('cash_out'), bodyLimit: MONEY_BODY_LIMIT_BYTES, ...operatorOnly },
     (request, reply) => moveCash('cash_out', request, reply))
+}
+
+/** How the audit log names a wallet: its holder and its id. */
+function holderName(users: UserStore, wallet: Account): string {
+  const holder = wallet.userId === null ? undefined : users.byId(wallet.userId)
+  return holder === undefined ? wallet.id : `${userNameOf(holder)}'s wallet ${wallet.id}`
 }
 
 /** Cash goes out only to a verified account's holder: 403 ACCOUNT_UNVERIFIED else (or for a wallet of nobody). */

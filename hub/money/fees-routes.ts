@@ -2,13 +2,13 @@
 // gateway type and currency (operators). A version is never edited: transfers keep the schedule they settled under.
 
 import type { FastifyPluginAsync } from 'fastify'
-import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
-import type { HubContext } from '../context'
+import { currencyByCode, formatAmount, formatMoney, parseAmount } from '../../protocol/money'
+import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { BASIS_POINTS_WHOLE, type FeeSchedule } from '../ledger/fees'
 import { FEE_SCHEDULES_LIST_MAX } from '../ledger/store'
-import { AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, MONEY_BODY_LIMIT_BYTES, amountsAsStrings } from './wire'
+import { AMOUNT_SCHEMA, BEARER_SECURITY, CURRENCY_SCHEMA, MONEY_BODY_LIMIT_BYTES, amountsAsStrings, callerOf } from './wire'
 
 // As the gateways table spells a type (at most 40 characters); no '.', which separates the parts of a schedule id.
 const GATEWAY_TYPE_SCHEMA = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$' } as const
@@ -102,7 +102,7 @@ const addFeeSchema = {
   response: { 201: FEE_SCHEDULE_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 409, 413) },
 } as const
 
-export const feesRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
+export const feesRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const { ledger } = context
 
   app.get<{ Querystring: ListFeesQuery; Reply: { schedules: FeeScheduleReply[] } }>('/fees',
@@ -142,7 +142,12 @@ export const feesRoutes: FastifyPluginAsync<{ context: HubContext }> = async (ap
       ownerShareBasisPoints: body.ownerShareBasisPoints,
       effectiveFromMs: effectiveFrom_ms,
     }
-    await ledger.addFeeSchedule(schedule)
+    await ledger.addFeeSchedule(schedule, () => services.audit.record({
+      atMs: context.clock.now_ms(), actorId: callerOf(request).userId, action: 'fee_schedule.add', targetId: schedule.id,
+      targetName: `${schedule.gatewayType} fees in ${currency}, version ${version}`,
+      detail: `${schedule.basisPoints} bp + ${formatMoney(fixed_minor, currency)}, owner share ${schedule.ownerShareBasisPoints} bp, `
+        + `from ${new Date(effectiveFrom_ms).toISOString()}`,
+    }))
     request.log.info({ feeScheduleId: schedule.id }, 'fee schedule added')
     return reply.code(201).send(feeScheduleReply(schedule))
   })

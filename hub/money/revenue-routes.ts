@@ -7,6 +7,7 @@ import { parseEui } from '../../protocol/eui'
 import { formatAmount } from '../../protocol/money'
 import type { RouteOptions } from '../http/route-services'
 import type { GatewayStore } from '../gateways/store'
+import { gatewayOfCaller } from '../gateways/visible'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { REVENUE_PERIODS_MAX, ownerRevenue, periodLabels, revenueSeries, type RevenueSeries } from '../ledger/revenue'
@@ -188,10 +189,5 @@ function gatewayFilter(gateways: GatewayStore, caller: Caller, query: RevenueQue
   }
   if (query.gatewayEui !== undefined) return parseEui(query.gatewayEui)
   if (query.gatewayId === undefined) return undefined
-  const gateway = gateways.byId(query.gatewayId)
-  if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${query.gatewayId}`)
-  if (caller.role === 'owner' && gateway.ownerUserId !== caller.userId) {
-    throw new HttpError(403, 'FORBIDDEN', `gateway ${query.gatewayId} is not one of yours`)
-  }
-  return gateway.eui
+  return gatewayOfCaller(gateways, caller, query.gatewayId).eui
 }

@@ -4,12 +4,13 @@
 
 import { Readable } from 'node:stream'
 import type { Clock } from '../../protocol/clock'
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { walletAccountId } from '../accounts'
 import type { HubServices, RouteOptions } from '../http/route-services'
-import type { Gateway, GatewayStore } from '../gateways/store'
+import type { Gateway } from '../gateways/store'
+import { gatewayOfCaller } from '../gateways/visible'
 import { requireRole, requireVerifiedAccount } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
@@ -209,7 +210,7 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
 
   app.get<{ Params: { gatewayId: string }; Querystring: HistoryQuery }>('/transactions/:gatewayId/gateway',
     { schema: gatewayHistorySchema, preValidation: [app.authenticate, requireRole('operator', 'owner')] }, async (request) => {
-      const gateway = gatewayOfCaller(gateways, request, request.params.gatewayId)
+      const gateway = gatewayOfCaller(gateways, callerOf(request), request.params.gatewayId)
       const { page, pageSize } = request.query
       const { fromMs, toMs } = historyWindow_ms(request.query)
       const { transactions, total } = history.ofGateway(gateway.eui, fromMs, toMs, (page - 1) * pageSize, pageSize)
@@ -218,22 +219,11 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
   gatewayCsvRoute(app, context.clock, services)
 }
 
-/** The gateway, if the caller may see what it took: an operator any, an owner their own. */
-function gatewayOfCaller(gateways: GatewayStore, request: FastifyRequest, gatewayId: string): Gateway {
-  const caller = callerOf(request)
-  const gateway = gateways.byId(gatewayId)
-  if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
-  if (caller.role !== 'operator' && gateway.ownerUserId !== caller.userId) {
-    throw new HttpError(403, 'FORBIDDEN', `gateway ${gatewayId} is not one of yours`)
-  }
-  return gateway
-}
-
 /** GET /transactions/{gatewayId}/gateway.csv: counted first, against the cap, then streamed a page at a time. */
 function gatewayCsvRoute(app: FastifyInstance, clock: Pick<Clock, 'now_ms'>, { history, gateways }: HubServices): void {
   app.get<{ Params: { gatewayId: string }; Querystring: { from?: string; to?: string } }>('/transactions/:gatewayId/gateway.csv',
     { schema: gatewayCsvSchema, preValidation: [app.authenticate, requireRole('operator', 'owner')] }, async (request, reply) => {
-      const gateway = gatewayOfCaller(gateways, request, request.params.gatewayId)
+      const gateway = gatewayOfCaller(gateways, callerOf(request), request.params.gatewayId)
       const window = historyWindow_ms({ from: request.query.from, to: request.query.to ?? new Date(clock.now_ms() + 1).toISOString() })
       const count = history.countOfGateway(gateway.eui, window.fromMs, window.toMs)
       if (count > CSV_EXPORT_ROWS_MAX) {

@@ -5,7 +5,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { RouteOptions } from '../http/route-services'
 import { requireRole } from '../http/auth'
-import { errorReplies, HttpError } from '../http/errors'
+import { cursorPaging, type CursorCodec } from '../http/cursor-paging'
+import { errorReplies } from '../http/errors'
 import { ROLES, type Role } from '../http/roles'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
@@ -15,11 +16,21 @@ import { ADMIN_USER_REPLY_SCHEMA, adminUserReply, type AdminUserReply } from './
 import type { User, UserCursor } from './store'
 
 export const ADMIN_USERS_PAGE_MAX = 200
-const ADMIN_USERS_PAGE_DEFAULT = 50
 const SEARCH_LENGTH_MAX = 100
 const SUSPEND_REASON_LENGTH_MAX = 500
-const CURSOR_LENGTH_MAX = 200
 const ADMIN_BODY_LIMIT_BYTES = 8 * 1024
+
+/** Where a page of users starts, as opaque text: base64url of "<createdAtMs>:<id>". */
+const USER_CURSOR: CursorCodec<UserCursor> = {
+  textSchema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: 200 },
+  text: cursor => Buffer.from(`${cursor.createdAtMs}:${cursor.id}`, 'utf8').toString('base64url'),
+  parse(text) {
+    const match = /^(0|[1-9][0-9]{0,15}):(.{1,64})$/su.exec(Buffer.from(text, 'base64url').toString('utf8'))
+    const createdAt_ms = match === null ? NaN : Number(match[1])
+    return match === null || !Number.isSafeInteger(createdAt_ms) ? undefined : { createdAtMs: createdAt_ms, id: match[2]! }
+  },
+}
+const paging = cursorPaging(USER_CURSOR, { page_max: ADMIN_USERS_PAGE_MAX, pageDefault: 50 })
 
 interface ListQuery {
   q?: string
@@ -31,8 +42,7 @@ interface ListQuery {
 
 const listSchema = {
   summary: 'Users, newest first, a page at a time, searched and filtered (operator)',
-  description: 'q matches part of the name, the email or the phone number (typed with or without spaces). ' +
-    'next is the `before` of the following page, null on the last one.',
+  description: `q matches part of the name, the email or the phone number (typed with or without spaces). ${paging.description}`,
   tags: ['admin'],
   security: BEARER_SECURITY,
   querystring: {
@@ -42,8 +52,7 @@ const listSchema = {
       q: { type: 'string', maxLength: SEARCH_LENGTH_MAX },
       role: { type: 'string', enum: [...ROLES], description: 'users holding this role (among others)' },
       status: { type: 'string', enum: ['active', 'suspended'] },
-      limit: { type: 'integer', minimum: 1, maximum: ADMIN_USERS_PAGE_MAX, default: ADMIN_USERS_PAGE_DEFAULT },
-      before: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: CURSOR_LENGTH_MAX, description: 'the `next` of the page before' },
+      ...paging.querystring,
     },
   },
   response: {
@@ -53,7 +62,7 @@ const listSchema = {
       additionalProperties: false,
       properties: {
         users: { type: 'array', maxItems: ADMIN_USERS_PAGE_MAX, items: ADMIN_USER_REPLY_SCHEMA },
-        next: { type: ['string', 'null'] },
+        next: paging.nextSchema,
       },
     },
     ...errorReplies(400, 401, 403),
@@ -99,9 +108,9 @@ export const adminUserRoutes: FastifyPluginAsync<RouteOptions> = async (app, { c
       ...(q === undefined ? {} : { text: q }),
       ...(role === undefined ? {} : { role }),
       ...(status === undefined ? {} : { status }),
-      ...(before === undefined ? {} : { before: cursorFrom(before) }),
+      ...(before === undefined ? {} : { before: paging.cursorOf(before) }),
     })
-    return { users: page.users.map(adminUserReply), next: page.next === null ? null : cursorText(page.next) }
+    return { users: page.users.map(adminUserReply), next: paging.nextOf(page.next) }
   })
 
   type Act = (actorId: string, targetId: string) => User
@@ -121,19 +130,4 @@ export const adminUserRoutes: FastifyPluginAsync<RouteOptions> = async (app, { c
   app.post<{ Params: { id: string }; Body: { reason: string }; Reply: AdminUserReply }>('/admin/users/:id/suspend', {
     schema: suspendSchema, ...small, preValidation: operatorOnly,
   }, async (request) => adminUserReply(administration.suspend(callerOf(request).userId, request.params.id, request.body.reason.trim())))
-}
-
-/** The opaque text of a cursor: base64url of "<createdAtMs>:<id>". */
-function cursorText(cursor: UserCursor): string {
-  return Buffer.from(`${cursor.createdAtMs}:${cursor.id}`, 'utf8').toString('base64url')
-}
-
-function cursorFrom(text: string): UserCursor {
-  const decoded = Buffer.from(text, 'base64url').toString('utf8')
-  const match = /^(0|[1-9][0-9]{0,15}):(.{1,64})$/su.exec(decoded)
-  const createdAt_ms = match === null ? NaN : Number(match[1])
-  if (match === null || !Number.isSafeInteger(createdAt_ms)) {
-    throw new HttpError(400, 'BAD_REQUEST', 'before is not a cursor this hub gave: pass the `next` of the page before')
-  }
-  return { createdAtMs: createdAt_ms, id: match[2]! }
 }

@@ -100,9 +100,18 @@ const LIKE_SPECIAL = /[\\%_]/g
 const PHONE_LIKE = /^[0-9+()\s.-]*[0-9][0-9+()\s.-]*$/
 
 export interface UserStoreHooks {
-  /** A user's access changed (sessions ended, role changed): open event streams check it again. */
+  /**
+   * A user's access changed (sessions ended, role changed): open event streams check it again. Told once the change
+   * is committed: at once outside a transaction, else when the transaction is over, and never when it rolled back.
+   */
   accessChanged?(userId: string): void
 }
+
+// Access changes made inside a transaction wait in a TEMP table until it is over: a rollback takes them back with
+// the rest of it, so only committed changes are told. Each store instance keeps its own rows.
+const ACCESS_CHANGES_SQL = `CREATE TEMP TABLE IF NOT EXISTS user_access_changes (
+  store INTEGER NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (store, user_id)) WITHOUT ROWID`
+let storeCount = 0
 
 export class UserStore {
   private readonly byEmail
@@ -110,7 +119,10 @@ export class UserStore {
   private readonly insertRefreshToken
   private readonly statements
 
+  private readonly storeNumber = ++storeCount
+
   constructor(private readonly db: SqliteDatabase, private readonly hooks: UserStoreHooks = {}) {
+    db.exec(ACCESS_CHANGES_SQL)
     this.byEmail = db.prepare<[string], UserRow>(`${USER_SELECT} WHERE email = ?`)
     this.insertUser = db.prepare<[string, string | null, number | null, string | null, number | null, string, string, number]>(
       `INSERT INTO users (id, email, email_verified_at_ms, phone, phone_verified_at_ms, full_name, password_hash, created_at_ms)
@@ -118,6 +130,8 @@ export class UserStore {
     this.insertRefreshToken = db.prepare<[string, string, number, number]>(
       'INSERT INTO refresh_tokens (token_sha256, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)')
     this.statements = {
+      noteAccessChange: db.prepare<[number, string]>('INSERT OR IGNORE INTO temp.user_access_changes (store, user_id) VALUES (?, ?)'),
+      takeAccessChanges: db.prepare<[number], { user_id: string }>('DELETE FROM temp.user_access_changes WHERE store = ? RETURNING user_id'),
       byId: db.prepare<[string], UserRow>(`${USER_SELECT} WHERE id = ?`),
       byPhone: db.prepare<[string], UserRow>(`${USER_SELECT} WHERE phone = ?`),
       search: db.prepare<SearchParameters, UserRow>(`${USER_SELECT}
@@ -212,14 +226,14 @@ export class UserStore {
   addRole(id: string, role: Role, now_ms: number): boolean {
     const added = this.statements.insertRole.run(id, role, now_ms).changes === 1
     // Open event streams see what the user may now see.
-    if (added) this.hooks.accessChanged?.(id)
+    if (added) this.accessChanged(id)
     return added
   }
 
   /** Takes the role away; false when they did not hold it. Throws when it is their last (a trigger keeps one). */
   removeRole(id: string, role: Role): boolean {
     const removed = this.statements.deleteRole.run(id, role).changes === 1
-    if (removed) this.hooks.accessChanged?.(id)
+    if (removed) this.accessChanged(id)
     return removed
   }
 
@@ -337,7 +351,22 @@ export class UserStore {
       this.statements.revokeRefreshTokens.run(now_ms, id)
       this.statements.nextSessionGeneration.run(id)
     })()
-    this.hooks.accessChanged?.(id)
+    this.accessChanged(id)
+  }
+
+  /** Tells the hook of a change of the user's access once it is committed (see UserStoreHooks). */
+  private accessChanged(id: string): void {
+    if (this.hooks.accessChanged === undefined) return
+    this.statements.noteAccessChange.run(this.storeNumber, id)
+    // A transaction runs synchronously to its end, so by the next microtask it has committed or rolled back.
+    if (this.db.inTransaction) queueMicrotask(() => this.tellAccessChanges())
+    else this.tellAccessChanges()
+  }
+
+  private tellAccessChanges(): void {
+    // Still inside a transaction (one opened by hand across an await): the next change made outside one tells these.
+    if (this.db.inTransaction) return
+    for (const { user_id } of this.statements.takeAccessChanges.all(this.storeNumber)) this.hooks.accessChanged?.(user_id)
   }
 
   /** Kills the refresh token whose hash this is, if it is live; tells a reuse of a dead one apart. */

@@ -6,13 +6,13 @@ import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { currencyByCode, formatAmount, parseAmount } from '../../protocol/money'
 import { requireAcceptablePublicKey } from '../../protocol/signature/public-key'
 import type { HubServices, RouteOptions } from '../http/route-services'
-import type { AccessClaims } from '../http/auth'
 import { requireRole, requireVerifiedAccount } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY } from '../money/wire'
-import { DEVICES_PER_USER_MAX, type Device, type DeviceStore } from './device-store'
+import { DEVICES_PER_USER_MAX, type Device } from './device-store'
 import { MOBILE_ACCOUNTS_SCHEMA, mobileAccountsOf } from '../mobile/accounts'
+import { ownDevice } from './own-device'
 import { VOUCHER_REPLY_SCHEMA, voucherReply, type VoucherReply } from './replies'
 import { VOUCHERS_LISTED_MAX } from './vouchers'
 
@@ -155,17 +155,6 @@ const revokeSchema = {
   response: { 200: VOUCHER_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404, 409) },
 } as const
 
-/** The caller's device bound under `imei`. */
-function ownDevice(devices: DeviceStore, request: { user: AccessClaims }, imei: string): Device {
-  const device = devices.boundByImei(imei)
-  // Another user's device is answered as if it did not exist: IMEIs are not secrets, but
-  // whose phone is whose is.
-  if (device === undefined || device.userId !== request.user.sub) {
-    throw new HttpError(404, 'DEVICE_NOT_BOUND', `no device with IMEI ${imei} is bound to you`)
-  }
-  return device
-}
-
 export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const { devices, vouchers, revocations } = services
   const customer = [app.authenticate, requireRole('customer')]
@@ -208,7 +197,7 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
     preValidation: customer,
     schema: unbindSchema,
   }, async request => {
-    const device = ownDevice(devices, request, request.body.imei)
+    const device = ownDevice(devices, request.user.sub, request.body.imei)
     const open = vouchers.openVouchers(device.id)
     if (open.length > 0) await revocations.revoke(open, 'device unbound')
     devices.unbind(device.id, context.clock.now_ms())
@@ -219,7 +208,7 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
     preValidation: [...customer, requireVerifiedAccount],
     schema: voucherSchema,
   }, async (request, reply) => {
-    const device = ownDevice(devices, request, request.body.imei)
+    const device = ownDevice(devices, request.user.sub, request.body.imei)
     const currency = currencyByCode(request.body.currency).code
     const limit_minor = parseAmount(request.body.amount, currency, { allowZero: false })
     const issued = await vouchers.issue(device, limit_minor, currency)

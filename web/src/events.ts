@@ -9,7 +9,7 @@ export interface LiveEvents {
   'gateway.presence': { gatewayId: string; online: boolean; lastSeenAtMs: number }
   'order.decided': { orderId: string; status: 'validated' | 'rejected'; buyerId: string }
   'kyc.reviewed': { userId: string; documentId: string; status: 'approved' | 'rejected' }
-  'doublespend.flagged': { flagId: string; gatewayId: string | null; voucherId: string | null; atMs: number }
+  'doublespend.flagged': { flagId: number; gatewayId: string | null; voucherId: string | null; atMs: number }
   /** The hub no longer has the events after the last one seen: everything shown must be loaded again. */
   reset: Record<string, never>
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { call, restHub, type RestHub } from '../users/fixtures'
+import { call, fundedWallet, restHub, type RestHub } from '../users/fixtures'
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('IHDR passport scan')])
 const BOUNDARY = '----payall-audit-boundary'
@@ -40,6 +40,11 @@ function entries(hub: RestHub) {
   return call(hub.app, hub.operator, { method: 'GET', url: '/admin/audit' }).then((response) => response.json().entries.reverse())
 }
 
+/** The entries but for the gateways these tests add to the catalog to have something to order. */
+async function entriesButCatalog(hub: RestHub) {
+  return (await entries(hub)).filter((entry: { action: string }) => entry.action !== 'gateway.create')
+}
+
 t.test('order decisions, KYC reviews, provisioning tokens and risk changes are in the audit log', async (t) => {
   const hub = await restHub(t)
   const validated = await catalogGateway(hub)
@@ -56,7 +61,7 @@ t.test('order decisions, KYC reviews, provisioning tokens and risk changes are i
   t.equal(risk.statusCode, 200)
 
   const actor = { actorId: hub.operator.userId, actorName: 'Test User' }
-  t.match(await entries(hub), [
+  t.match(await entriesButCatalog(hub), [
     { ...actor, action: 'order.validate', targetId: validatedOrder, targetName: `order ${validatedOrder} of Test User`, detail: /^1 gateway\(s\), 25.000 XOF$/u },
     { ...actor, action: 'order.reject', targetId: rejectedOrder, detail: 'out of stock' },
     { ...actor, action: 'kyc.approve', targetId: approved, targetName: 'passport of Test User', detail: null },
@@ -66,6 +71,58 @@ t.test('order decisions, KYC reviews, provisioning tokens and risk changes are i
   ])
 })
 
+t.test('adding, changing, assigning, retiring and deleting gateways are in the audit log; retiring again is not', async (t) => {
+  const hub = await restHub(t)
+  const kept = await catalogGateway(hub)
+  const dropped = await catalogGateway(hub)
+  const act = (method: 'PATCH' | 'POST' | 'DELETE', url: string, payload?: object) =>
+    call(hub.app, hub.operator, { method, url, ...(payload === undefined ? {} : { payload }) })
+  t.equal((await act('PATCH', `/gateways/${kept.id}`, { name: 'Front desk', price: '30000' })).statusCode, 200)
+  t.equal((await act('POST', `/gateways/${kept.id}/assign`, { ownerUserId: hub.owner.userId })).statusCode, 200)
+  t.equal((await act('DELETE', `/gateways/${dropped.id}`)).statusCode, 204)
+  t.equal((await act('POST', `/gateways/${kept.id}/provisioning-token`)).statusCode, 201)
+  // Provisioned, so that removing it retires it (its key may have signed records not uploaded yet).
+  hub.context.db.prepare(`UPDATE gateways SET status = 'provisioned', public_key = zeroblob(32) WHERE id = ?`).run(kept.id)
+  t.equal((await act('DELETE', `/gateways/${kept.id}`)).statusCode, 200)
+  t.equal((await act('DELETE', `/gateways/${kept.id}`)).statusCode, 200)
+  t.equal((await act('PATCH', `/gateways/${kept.id}`, { name: 'Too late' })).statusCode, 409)
+
+  const actor = { actorId: hub.operator.userId, actorName: 'Test User' }
+  t.match(await entries(hub), [
+    { ...actor, action: 'gateway.create', targetId: kept.id, targetName: `Counter ${euis - 1} (${kept.eui})`, detail: /^pi-nfc, 25.000 XOF$/u },
+    { ...actor, action: 'gateway.create', targetId: dropped.id },
+    { ...actor, action: 'gateway.update', targetId: kept.id, targetName: `Front desk (${kept.eui})`, detail: 'name=Front desk, price=30000' },
+    { ...actor, action: 'gateway.assign', targetId: kept.id, detail: `to Test User, paid into ${hub.owner.userId}.XOF` },
+    { ...actor, action: 'gateway.delete', targetId: dropped.id, targetName: `Counter ${euis} (${dropped.eui})`, detail: null },
+    { ...actor, action: 'gateway.provisioning_token', targetId: kept.id },
+    { ...actor, action: 'gateway.retire', targetId: kept.id, detail: null },
+  ])
+  t.equal((await entries(hub)).length, 7, 'retiring a retired gateway and a refused change write nothing')
+})
+
+t.test('a new fee schedule and cash moved in or out are in the audit log; a replayed cash move is not again', async (t) => {
+  const hub = await restHub(t)
+  const fee = await call(hub.app, hub.operator, {
+    method: 'POST', url: '/fees', payload: { gatewayType: 'pos', currency: 'XOF', basisPoints: 100, fixedMinor: 5, ownerShareBasisPoints: 5_000 },
+  })
+  t.equal(fee.statusCode, 201)
+  const wallet = await fundedWallet(hub.app, hub.operator, hub.customer, 'XOF', '0')
+  const cash = (direction: 'in' | 'out', idempotencyKey: string) => call(hub.app, hub.operator, {
+    method: 'POST', url: `/ledger/cash-${direction}`, payload: { accountId: wallet, amount: '700', currency: 'XOF', idempotencyKey, reference: 'till 3' },
+  })
+  t.equal((await cash('in', 'receipt-1')).statusCode, 201)
+  t.equal((await cash('in', 'receipt-1')).statusCode, 200, 'a replay changes nothing')
+  t.equal((await cash('out', 'payout-1')).statusCode, 201)
+
+  const actor = { actorId: hub.operator.userId, actorName: 'Test User' }
+  t.match(await entries(hub), [
+    { ...actor, action: 'fee_schedule.add', targetId: 'pos.XOF.v1', targetName: 'pos fees in XOF, version 1', detail: /^100 bp \+ 5.XOF, owner share 5000 bp, from 20/u },
+    { ...actor, action: 'ledger.cash_in', targetId: wallet, targetName: `Test User's wallet ${wallet}`, detail: /^700.XOF, transfer \S+, reference till 3$/u },
+    { ...actor, action: 'ledger.cash_out', targetId: wallet, detail: /^700.XOF, transfer \S+, reference till 3$/u },
+  ])
+  t.equal((await entries(hub)).length, 3)
+})
+
 t.test('a refused decision writes nothing to the log', async (t) => {
   const hub = await restHub(t)
   const placed = await order(hub, (await catalogGateway(hub)).id)
@@ -73,7 +130,7 @@ t.test('a refused decision writes nothing to the log', async (t) => {
   t.equal((await call(hub.app, hub.operator, { method: 'POST', url: `/orders/${placed}/validate` })).statusCode, 409)
   t.equal((await call(hub.app, hub.operator, { method: 'POST', url: `/orders/${placed}/reject` })).statusCode, 409)
   t.equal((await call(hub.app, hub.operator, { method: 'PUT', url: '/gateways/nope/risk', payload: { floorLimitMinor: 1 } })).statusCode, 404)
-  t.same((await entries(hub)).map((entry: { action: string }) => entry.action), ['order.reject'])
+  t.same((await entriesButCatalog(hub)).map((entry: { action: string }) => entry.action), ['order.reject'])
 })
 
 t.test('a validation undone when a gateway changed hands meanwhile is logged as reopened', async (t) => {
@@ -83,7 +140,7 @@ t.test('a validation undone when a gateway changed hands meanwhile is logged as 
   hub.context.db.exec(`CREATE TRIGGER changed_hands BEFORE UPDATE ON gateways WHEN NEW.id = '${contested.id}'
     BEGIN SELECT RAISE(ABORT, 'the gateway changed hands meanwhile'); END`)
   t.equal((await call(hub.app, hub.operator, { method: 'POST', url: `/orders/${placed}/validate` })).statusCode, 500)
-  t.match(await entries(hub), [
+  t.match(await entriesButCatalog(hub), [
     { action: 'order.validate', targetId: placed },
     { action: 'order.reopen', targetId: placed, detail: /the gateway changed hands meanwhile/ },
   ])

@@ -69,7 +69,7 @@ t.test('an owner sees the payments and presence of their own gateways only; a cu
   events.publish({ type: 'gateway.presence', data: { gatewayId: gatewayB, online: true, lastSeenAtMs: hub.clock.now_ms() } })
   events.publish({ type: 'order.decided', data: { orderId: 'o1', status: 'rejected', buyerId: customer.userId } })
   events.publish({ type: 'kyc.reviewed', data: { userId: other.userId, documentId: 'd1', status: 'rejected' } })
-  events.publish({ type: 'doublespend.flagged', data: { flagId: '1', gatewayId: gatewayA, voucherId: 'ab'.repeat(16), atMs: hub.clock.now_ms() } })
+  events.publish({ type: 'doublespend.flagged', data: { flagId: 1, gatewayId: gatewayA, voucherId: 'ab'.repeat(16), atMs: hub.clock.now_ms() } })
   // Last, an order of each user's own: what a stream received before its first such one is all it was given.
   for (const each of [operator, ownerA, ownerB, customer, other]) {
     events.publish({ type: 'order.decided', data: { orderId: 'end', status: 'validated', buyerId: each.userId } })
@@ -80,7 +80,7 @@ t.test('an owner sees the payments and presence of their own gateways only; a cu
     const names: string[] = []
     for (;;) {
       const event = checkShape(await stream.nextEvent())
-      const data = event.data as { transferId?: string; gatewayId?: string; orderId?: string; documentId?: string; flagId?: string }
+      const data = event.data as { transferId?: string; gatewayId?: string; orderId?: string; documentId?: string; flagId?: number }
       if (data.orderId === 'end') return names
       names.push(`${event.type}:${data.transferId ?? data.orderId ?? data.documentId ?? data.flagId ?? data.gatewayId}`)
     }
@@ -263,8 +263,8 @@ t.test('an operator\'s suspension ends the user\'s open streams at once, and a r
   const granting = await call(hub.app, operator, { method: 'POST', url: `/admin/users/${promoted.userId}/operator` })
   t.equal(granting.statusCode, 200, granting.body)
   // Not the promoted user's: only an operator sees it, and the stream read the roles again when they were granted.
-  hub.services.events.publish({ type: 'doublespend.flagged', data: { flagId: '9', gatewayId: null, voucherId: null, atMs: hub.clock.now_ms() } })
-  t.match(await promotedStream.nextEvent(), { type: 'doublespend.flagged', data: { flagId: '9' } })
+  hub.services.events.publish({ type: 'doublespend.flagged', data: { flagId: 9, gatewayId: null, voucherId: null, atMs: hub.clock.now_ms() } })
+  t.match(await promotedStream.nextEvent(), { type: 'doublespend.flagged', data: { flagId: 9 } })
 })
 
 t.test('logging out ends the streams of the token at once', async t => {

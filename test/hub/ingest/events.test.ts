@@ -12,10 +12,7 @@ import { ingestWorld } from './world'
 
 t.test('each payment of a batch is announced once it settled, to the gateway\'s owner and the payer; a re-sent batch announces nothing', async t => {
   const w = await ingestWorld(t)
-  const gateway = await w.addGateway('00000000000000E1')
-  const customer = await w.addCustomer(100_000, 30_000)
-  gateway.append(w.pay(customer.phone, gateway, 1_000))
-  gateway.append(w.pay(customer.phone, gateway, 2_500))
+  const { gateway, customer } = await w.twoPayments('00000000000000E1')
   t.same((await w.ingest.ingest(gateway.eui, gateway.batch()))!.entries.map(e => e.outcome), [AckOutcome.Settled, AckOutcome.Settled])
   await w.events.idle()
   t.same(w.heard.map(({ type, data, audience }) => ({ type, data, audience })), [1_000, 2_500].map((amount_minor, index) => ({
@@ -53,19 +50,14 @@ t.test('an online approval is announced once; the record that later carries it a
 
 t.test('a double spend is announced as flagged with its flag\'s id, to operators only, after its payment', async t => {
   const w = await ingestWorld(t)
-  const first = await w.addGateway('00000000000000E3')
-  const second = await w.addGateway('00000000000000E4')
-  const customer = await w.addCustomer(10_000, 10_000)
-  first.append(w.pay(customer.phone, first, 8_000))
-  customer.phone.forget(customer.voucher)
-  second.append(w.pay(customer.phone, second, 9_000))
+  const { first, second, customer } = await w.doubleSpendAtTwoGateways('00000000000000E3', '00000000000000E4')
   await w.ingest.ingest(first.eui, first.batch())
   t.same((await w.ingest.ingest(second.eui, second.batch()))!.entries.map(e => e.outcome), [AckOutcome.Flagged])
   await w.events.idle()
   const flag = w.db.prepare('SELECT rowid AS id, detected_at_ms FROM double_spends').get() as { id: number; detected_at_ms: number }
   t.same(w.heard.map(event => event.type), ['payment.settled', 'payment.settled', 'doublespend.flagged'],
     'the flagged payment settled (its merchant is paid), then the flag')
-  t.same(w.heard[2]!.data, { flagId: String(flag.id), gatewayId: `gw_${second.eui}`, voucherId: customer.voucherIdHex, atMs: flag.detected_at_ms })
+  t.same(w.heard[2]!.data, { flagId: flag.id, gatewayId: `gw_${second.eui}`, voucherId: customer.voucherIdHex, atMs: flag.detected_at_ms })
   t.same(w.heard[2]!.audience, [], 'fraud evidence: operators only')
 
   await w.ingest.ingest(second.eui, second.batch())
@@ -87,4 +79,18 @@ t.test('a settlement rolled back announces nothing; the re-sent batch that settl
   t.same((await w.ingest.ingest(gateway.eui, gateway.batch()))!.entries.map(e => e.outcome), [AckOutcome.Settled])
   await w.events.idle()
   t.same(w.heard.map(event => event.type), ['payment.settled'])
+})
+
+t.test('a double spend refused online is announced as flagged once, with the id GET /flags gives it', async t => {
+  const w = await ingestWorld(t)
+  const { gateway, customer } = await w.twoPayments('00000000000000E6')
+  await w.ingest.ingest(gateway.eui, gateway.batch())
+  customer.phone.forget(customer.voucher)
+  const request = onlineAuthorizationRequestCodec.encode({ correlationId: randomBytes(16), authorization: w.pay(customer.phone, gateway, 3_000) })
+  for (let attempt = 0; attempt < 2; attempt++) t.equal((await w.ingest.authorizeOnline(gateway.eui, request))!.approved, false)
+  await w.events.idle()
+  const flag = w.db.prepare('SELECT rowid AS id, detected_at_ms FROM double_spends').get() as { id: number; detected_at_ms: number }
+  const flagged = w.heard.filter(event => event.type === 'doublespend.flagged')
+  t.same(flagged.map(event => [event.data, event.audience]),
+    [[{ flagId: flag.id, gatewayId: `gw_${gateway.eui}`, voucherId: customer.voucherIdHex, atMs: flag.detected_at_ms }, []]])
 })

@@ -132,6 +132,12 @@ t.test('resolving a flag records who, when and why once: again is 409 FLAG_RESOL
     code: 'FLAG_RESOLVED', message: `flag 1 was resolved by Awa Operator at ${new Date(w.clock.now_ms() - MINUTE_MS).toISOString()}`,
   })
   t.match((await get('/flags', operator)).json().flags[0], { resolvedByUserId: operatorId, note: 'customer repaid in cash' }, 'the first resolution stands')
+  const audit = (await get('/admin/audit', operator)).json().entries
+  t.match(audit, [{
+    atMs: w.clock.now_ms() - MINUTE_MS, actorId: operatorId, actorName: 'Awa Operator', action: 'flag.resolve', targetId: '1',
+    targetName: /^double spend of voucher [0-9a-f]{32}$/, detail: 'customer repaid in cash',
+  }], 'the resolution is in the audit log, once')
+  t.equal(audit.length, 1)
 })
 
 t.test('resolving is for operators, with a note, of a flag that exists', async t => {

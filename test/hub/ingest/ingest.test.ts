@@ -19,10 +19,7 @@ const outcomes = (ack: { entries: Array<{ outcome: number }> } | null) => ack?.e
 
 t.test('settles a batch once and answers with a hub-signed ack per record', async t => {
   const w = await ingestWorld(t)
-  const gateway = await w.addGateway('00000000000000A1')
-  const customer = await w.addCustomer(100_000, 30_000)
-  gateway.append(w.pay(customer.phone, gateway, 1_000))
-  gateway.append(w.pay(customer.phone, gateway, 2_500))
+  const { gateway, customer } = await w.twoPayments('00000000000000A1')
   const ack = await w.ingest.ingest(gateway.eui, gateway.batch())
   t.ok(ack !== null && ackCodec.verify(ack, w.context.hubKeys.publicKey, nodeEd25519), 'the ack is signed by the hub')
   t.same(outcomes(ack), [AckOutcome.Settled, AckOutcome.Settled])
@@ -59,12 +56,7 @@ t.test('splits the fee between the gateway owner and the platform by the schedul
 
 t.test('flags a double spend at two gateways with both signed authorizations, charges the excess as debt and revokes', async t => {
   const w = await ingestWorld(t)
-  const first = await w.addGateway('00000000000000B1')
-  const second = await w.addGateway('00000000000000B2')
-  const customer = await w.addCustomer(10_000, 10_000)
-  first.append(w.pay(customer.phone, first, 8_000))
-  customer.phone.forget(customer.voucher)
-  second.append(w.pay(customer.phone, second, 9_000))
+  const { first, second, customer } = await w.doubleSpendAtTwoGateways('00000000000000B1', '00000000000000B2')
 
   t.same(outcomes(await w.ingest.ingest(first.eui, first.batch())), [AckOutcome.Settled])
   const ack = await w.ingest.ingest(second.eui, second.batch())

@@ -124,6 +124,29 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
     }).authorization
   }
 
+  /** A gateway whose chain holds two payments, 1 000 then 2 500, of a customer with 100 000 and a voucher of 30 000. */
+  async function twoPayments(eui: string) {
+    const gateway = await addGateway(eui)
+    const customer = await addCustomer(100_000, 30_000)
+    gateway.append(pay(customer.phone, gateway, 1_000))
+    gateway.append(pay(customer.phone, gateway, 2_500))
+    return { gateway, customer }
+  }
+
+  /**
+   * A double spend at two gateways: a customer with 10 000 and a voucher of 10 000 pays 8 000 at the first; then,
+   * their phone's memory of it lost, 9 000 at the second under the same counter. Neither record is ingested yet.
+   */
+  async function doubleSpendAtTwoGateways(firstEui: string, secondEui: string) {
+    const first = await addGateway(firstEui)
+    const second = await addGateway(secondEui)
+    const customer = await addCustomer(10_000, 10_000)
+    first.append(pay(customer.phone, first, 8_000))
+    customer.phone.forget(customer.voucher)
+    second.append(pay(customer.phone, second, 9_000))
+    return { first, second, customer }
+  }
+
   async function balance(accountId: string): Promise<number> {
     return (await ledger.account(accountId))!.balanceMinor
   }
@@ -135,6 +158,6 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
 
   return {
     context, clock, db, ledger, ingest, store, published, revocations, vouchers, events, heard, addGateway, addCustomer, pay, balance,
-    assertLedgerOk, cashIn,
+    assertLedgerOk, cashIn, twoPayments, doubleSpendAtTwoGateways,
   }
 }

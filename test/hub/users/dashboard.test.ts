@@ -2,6 +2,7 @@ import t from 'tap'
 import { toBase64 } from '../../../protocol/bytes'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { addGateway, fundVoucher, settle } from '../money/fixtures'
+import { TRANSFERS_PER_BATCH_MAX } from '../../../hub/ledger/transfer'
 import { seededRandom } from '../http/fixtures'
 import { call, fatouAndMoussa, fundedWallet, restHub } from './fixtures'
 
@@ -76,4 +77,27 @@ t.test('an operator’s dashboard: the hub’s totals and what needs attention',
     },
   })
   t.equal((await dashboard(hub, undefined)).statusCode, 401)
+})
+
+t.test('an owner’s 30-day revenue is exact past a thousand gateways and periods: summed by the database', async (t) => {
+  const hub = await restHub(t)
+  const shop = await fundedWallet(hub.app, hub.operator, hub.owner, 'XOF', '0')
+  const customerWallet = await fundedWallet(hub.app, hub.operator, hub.customer, 'XOF', '0')
+  // No fee by percent, 2 fixed, half of it the owner's: each payment earns the owner 1.
+  const fee = await call(hub.app, hub.operator, {
+    method: 'POST', url: '/fees', payload: { gatewayType: 'pos', currency: 'XOF', basisPoints: 0, fixedMinor: 2, ownerShareBasisPoints: 5_000 },
+  })
+  const gateways = 1_001
+  await fundVoucher(hub, customerWallet, 'voucher-1', '100000', 50_000)
+  // Straight through the ledger, a batch at a time: one owner share per gateway, each a row of the revenue report.
+  const payments = Array.from({ length: gateways }, (_, index) => ({
+    transferId: index.toString(16).padStart(64, '0'), voucherId: 'voucher-1', amountMinor: 10,
+    gatewayEui: index.toString(16).padStart(16, '0').toUpperCase(), merchantAccountId: shop, ownerAccountId: shop, feeScheduleId: fee.json().id,
+  }))
+  for (let start = 0; start < gateways; start += TRANSFERS_PER_BATCH_MAX) {
+    const outcomes = await hub.context.ledger.settleFromHolds(payments.slice(start, start + TRANSFERS_PER_BATCH_MAX))
+    t.ok(outcomes.every((outcome) => outcome.status === 'applied'))
+  }
+  const response = await dashboard(hub, hub.owner)
+  t.same(response.json().owner.revenueLast30Days, [{ currency: 'XOF', revenueMinor: gateways, revenue: String(gateways), paymentCount: gateways }])
 })
