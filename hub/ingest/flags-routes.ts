@@ -8,8 +8,9 @@ import { requireRole } from '../http/auth'
 import { errorReplies } from '../http/errors'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
-import { FLAG_STATUSES, type FlagStatus } from './flag-store'
-import { DoubleSpendFlags, FLAGS_PAGE_MAX, type FlagView } from './flags'
+import { FLAG_STATUSES, type FlagStatus } from './flag-wire'
+import { DoubleSpendFlags, FLAGS_PAGE_MAX } from './flags'
+import type { FlagView } from './flag-wire'
 import { FLAG_REPLY_SCHEMA } from './replies'
 
 const PAGE_SIZE_DEFAULT = 50
