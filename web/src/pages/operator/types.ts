@@ -4,17 +4,15 @@
 import type { AuditPageReply } from '../../../../hub/audit/wire'
 import type { BatchReply } from '../../../../hub/anchor/wire'
 import type {
-  CatalogEntryReply, GatewayReply, GatewayStatus as GatewayStatusName, PageReply, RiskReply, StatusReply, TokenReply,
+  GatewayReply, GatewayStatus as GatewayStatusName, RiskReply, TokenReply,
 } from '../../../../hub/gateways/wire'
 import type { AuthorizationEvidence, FlagView } from '../../../../hub/ingest/flag-wire'
 import type { AdminUserReply } from '../../../../hub/users/wire'
 import type { OnlinePolicyName } from '../../../../protocol/messages/online-policy'
 
 export type { AuditPageReply, OnlinePolicyName }
-export type Paged<T> = PageReply<T>
-export type CatalogEntry = CatalogEntryReply
+export type { CatalogEntry, GatewayStatus, Paged } from '../../replies'
 export type Gateway = GatewayReply
-export type GatewayStatus = StatusReply
 export type ProvisioningToken = TokenReply
 export type RiskLimits = RiskReply
 export type AdminUser = AdminUserReply

@@ -1,21 +1,15 @@
 // What the owner's pages read from the hub (the shapes of its replies: the hub's own types where it declares
 // them), days as the hub names them, and query strings.
 
-import type {
-  CatalogEntryReply, OwnerGatewayReply, PageReply, StatusReply, SyncReply,
-} from '../../../../hub/gateways/wire'
+import type { OwnerGatewayReply, SyncReply } from '../../../../hub/gateways/wire'
 import type { LoraReply } from '../../../../hub/lora/wire'
 import type { RevenueRowReply, SeriesReply } from '../../../../hub/money/revenue-wire'
 
-export type Paged<T> = PageReply<T>
+export type { CatalogEntry, GatewayStatus, Paged } from '../../replies'
 /** An item of GET /owner/gateways. */
 export type OwnerGateway = OwnerGatewayReply
 /** How a gateway's syncing stands, on its status and in its owner's list. */
 export type GatewaySync = SyncReply
-/** GET /gateways/{id}/status. */
-export type GatewayStatus = StatusReply
-/** GET /gateways and GET /gateways/{id}: a catalog entry, one device. */
-export type CatalogEntry = CatalogEntryReply
 export type RevenueRow = RevenueRowReply
 /** One gateway's revenue in one currency, a value per period of the reply's `periods` (UTC days or months). */
 export type RevenueSeries = Pick<SeriesReply, 'currency' | 'revenueMinor' | 'paymentCount'>
