@@ -56,7 +56,8 @@ function WalletTiles({ wallets }: { wallets: Wallet[] }) {
 function RecentPayments() {
   const t = useT()
   const recent = useResource<{ items: Transaction[] }>(`/user/transactions?pageSize=${RECENT_PAGE_SIZE}`, ['payment.settled'])
-  const head = [t.table.date, t.customer.wallets.kind, t.customer.wallets.direction, t.table.amount, t.table.status]
+  // The amount beside the date: on a phone the table scrolls sideways, and the amount is what must show first.
+  const head = [t.table.date, t.table.amount, t.customer.wallets.kind, t.customer.wallets.direction, t.table.status]
   return (
     <Section title={t.customer.wallets.recent} id="recent-payments">
       <p class="muted">{t.customer.wallets.recentLive}</p>
@@ -66,9 +67,9 @@ function RecentPayments() {
           {recent.data.items.map((item) => (
             <tr key={item.id}>
               <td><DateTime atMs={item.createdAt} /></td>
+              <td class="number"><Amount minor={item.amountMinor} currency={item.currency} /></td>
               <td>{t.customer.transferKind[item.kind as keyof typeof t.customer.transferKind] ?? item.kind}</td>
               <td>{item.direction === 'in' ? t.customer.wallets.received : t.customer.wallets.sent}</td>
-              <td class="number"><Amount minor={item.amountMinor} currency={item.currency} /></td>
               <td>{t.customer.paymentStatus[item.status as keyof typeof t.customer.paymentStatus] ?? item.status}</td>
             </tr>
           ))}
