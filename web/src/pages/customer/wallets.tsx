@@ -8,18 +8,9 @@ import { Amount, DateTime, ErrorMessage, Loading, Page, Section, Table } from '.
 import { useResource } from '../../components/resource'
 import { language, useT } from '../../i18n'
 import { SelectField, Status, useWallets, type Wallet } from './shared'
+import type { UserTransactionReply } from '../../../../hub/transactions/wire'
 
-interface Transaction {
-  id: string
-  kind: string
-  status: string
-  direction: 'in' | 'out'
-  amountMinor: number
-  currency: string
-  gatewayEui: string | null
-  reference: string | null
-  createdAt: string
-}
+type Transaction = UserTransactionReply
 
 const RECENT_PAGE_SIZE = 20
 /** The currencies a wallet can be opened in from here: the region's, and the two a traveller brings. */
@@ -70,7 +61,7 @@ function RecentPayments() {
               <td class="number"><Amount minor={item.amountMinor} currency={item.currency} /></td>
               <td>{t.customer.transferKind[item.kind as keyof typeof t.customer.transferKind] ?? item.kind}</td>
               <td>{item.direction === 'in' ? t.customer.wallets.received : t.customer.wallets.sent}</td>
-              <td>{t.customer.paymentStatus[item.status as keyof typeof t.customer.paymentStatus] ?? item.status}</td>
+              <td>{t.customer.paymentStatus[item.status]}</td>
             </tr>
           ))}
         </Table>
