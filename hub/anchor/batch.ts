@@ -3,9 +3,7 @@
 
 import { assert } from '../../protocol/errors'
 import { MERKLE_LEAVES_MAX, MERKLE_WORD_BYTES } from '../../protocol/merkle'
-
-export const BATCH_STATUSES = ['sealed', 'sent', 'anchored', 'conflict'] as const
-export type BatchStatus = (typeof BATCH_STATUSES)[number]
+import type { BatchStatus } from './wire'
 
 /** What the hub signs when it seals a batch; the signature is over sealedBatchMessage() of these. */
 export interface SealedBatchFields {

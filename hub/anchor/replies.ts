@@ -3,27 +3,9 @@
 
 import { toHex } from '../../protocol/bytes'
 import { MERKLE_PROOF_LENGTH_MAX } from '../../protocol/merkle'
-import { BATCH_STATUSES, type AnchorBatch, type BatchStatus } from './batch'
+import type { AnchorBatch } from './batch'
 import type { TransferProof } from './proofs'
-
-export interface BatchReply {
-  batchId: number
-  /** 0x + 64 hex: the Merkle root over the batch's transfer ids. */
-  root: string
-  count: number
-  sealedAtMs: number
-  /** Ed25519 by the hub key (hex), over sealedBatchMessage(batchId, root, count, sealedAtMs). */
-  hubSignature: string
-  hubPublicKey: string
-  status: BatchStatus
-  chainId: number | null
-  contract: string | null
-  txHash: string | null
-  blockNumber: number | null
-  anchoredAtMs: number | null
-  /** `<explorer URL>/tx/<txHash>` when the hub has an explorer URL and the batch a transaction. */
-  explorerTxUrl: string | null
-}
+import { BATCH_STATUSES, type BatchReply } from './wire'
 
 export interface ProofReply {
   transferId: string

@@ -3,7 +3,8 @@
 
 import type { SqliteDatabase } from '../store/database'
 import { assert } from '../../protocol/errors'
-import type { AnchorBatch, BatchStatus, QueueState, SealedBatchFields } from './batch'
+import type { AnchorBatch, QueueState, SealedBatchFields } from './batch'
+import type { BatchStatus } from './wire'
 
 /** Most batches one page of GET /anchors lists. */
 export const BATCH_PAGE_SIZE_MAX = 100

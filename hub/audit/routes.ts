@@ -7,7 +7,7 @@ import { requireRole } from '../http/auth'
 import { cursorPaging, ID_CURSOR } from '../http/cursor-paging'
 import { errorReplies } from '../http/errors'
 import { BEARER_SECURITY } from '../money/wire'
-import type { AuditEntry } from './store'
+import type { AuditPageReply } from './wire'
 
 const AUDIT_PAGE_MAX = 200
 const paging = cursorPaging(ID_CURSOR, { page_max: AUDIT_PAGE_MAX, pageDefault: 50 })
@@ -59,7 +59,7 @@ const auditSchema = {
 } as const
 
 export const auditRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
-  app.get<{ Querystring: { limit: number; before?: string }; Reply: { entries: AuditEntry[]; next: string | null } }>('/admin/audit', {
+  app.get<{ Querystring: { limit: number; before?: string }; Reply: AuditPageReply }>('/admin/audit', {
     schema: auditSchema, preValidation: [app.authenticate, requireRole('operator')],
   }, async (request) => {
     const { limit, before } = request.query

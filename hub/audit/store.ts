@@ -2,42 +2,7 @@
 // (the caller opens it), and read back newest first, a bounded page at a time.
 
 import type { SqliteDatabase } from '../store/database'
-
-/** What an operator did; the target is a user, an order, a KYC document, a gateway, a double-spend flag, a fee schedule or
- * the wallet cash went into or out of. */
-export type AuditAction =
-  | 'user.suspend'
-  | 'user.reactivate'
-  | 'user.verify_email'
-  | 'operator.grant'
-  | 'operator.revoke'
-  | 'order.validate'
-  | 'order.reopen'
-  | 'order.reject'
-  | 'kyc.approve'
-  | 'kyc.reject'
-  | 'gateway.create'
-  | 'gateway.update'
-  | 'gateway.delete'
-  | 'gateway.retire'
-  | 'gateway.assign'
-  | 'gateway.provisioning_token'
-  | 'gateway.risk_change'
-  | 'flag.resolve'
-  | 'fee_schedule.add'
-  | 'ledger.cash_in'
-  | 'ledger.cash_out'
-
-export interface AuditEntry {
-  readonly id: number
-  readonly atMs: number
-  readonly actorId: string
-  readonly actorName: string
-  readonly action: AuditAction
-  readonly targetId: string
-  readonly targetName: string
-  readonly detail: string | null
-}
+import type { AuditAction, AuditEntry } from './wire'
 
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'actorName'>
 

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { formatAmount } from '../../protocol/money'
 import type { RouteOptions } from '../http/route-services'
-import { GATEWAY_STATUSES, type GatewayStatus } from '../gateways/store'
+import { GATEWAY_STATUSES, type GatewayStatus } from '../gateways/wire'
 import { requireRole } from '../http/auth'
 import { errorReplies } from '../http/errors'
 import type { LedgerStore } from '../ledger/store'

@@ -5,8 +5,11 @@ import { toBase64 } from '../../protocol/bytes'
 import type { RiskConfigBody } from '../../protocol/messages/risk-config'
 import { formatAmount } from '../../protocol/money'
 import type { LoraReport } from '../lora/store'
-import { ONLINE_POLICY_NAMES, onlinePolicyName, type OnlinePolicyName, type RiskLimits } from './risk'
-import { GATEWAY_STATUSES, type ChainStatus, type Gateway, type GatewayStatus } from './store'
+import { ONLINE_POLICY_NAMES, onlinePolicyName, type RiskLimits } from './risk'
+import type { ChainStatus, Gateway } from './store'
+import {
+  GATEWAY_STATUSES, type CatalogEntryReply, type GatewayReply, type RiskReply, type StatusReply, type SyncReply,
+} from './wire'
 
 const NULLABLE_STRING = { type: ['string', 'null'] } as const
 const NULLABLE_DATE_TIME = { type: ['string', 'null'], format: 'date-time' } as const
@@ -25,16 +28,6 @@ export const CATALOG_ENTRY_SCHEMA = {
     available: { type: 'boolean', description: 'not yet assigned to an owner' },
   },
 } as const
-
-export interface CatalogEntryReply {
-  id: string
-  name: string
-  type: string
-  eui: string
-  price: string
-  currency: string
-  available: boolean
-}
 
 export function catalogEntryReply(gateway: Gateway): CatalogEntryReply {
   return {
@@ -84,26 +77,6 @@ export const GATEWAY_REPLY_SCHEMA = {
   },
 } as const
 
-export interface GatewayReply {
-  id: string
-  eui: string
-  name: string
-  type: string
-  price: string
-  priceMinor: number
-  currency: string
-  status: GatewayStatus
-  ownerUserId: string | null
-  merchantAccountId: string | null
-  publicKey: string | null
-  riskConfigSerial: number
-  createdAt: string
-  provisionedAt: string | null
-  retiredAt: string | null
-  online: boolean
-  lastSeenAtMs: number | null
-}
-
 export function gatewayReply(gateway: Gateway): GatewayReply {
   return {
     id: gateway.id,
@@ -124,13 +97,6 @@ export function gatewayReply(gateway: Gateway): GatewayReply {
     online: gateway.online,
     lastSeenAtMs: gateway.lastSeenAtMs,
   }
-}
-
-export interface PageReply<Item> {
-  items: Item[]
-  page: number
-  pageSize: number
-  total: number
 }
 
 export function pageReplySchema<ItemSchema extends object>(itemSchema: ItemSchema) {
@@ -172,23 +138,6 @@ export const RISK_REPLY_SCHEMA = {
   },
 } as const
 
-export interface RiskReply {
-  gatewayId: string
-  eui: string
-  serial: number
-  issuedAt: string | null
-  currency: string
-  floorLimitMinor: number
-  floorLimit: string
-  unsyncedTotalMaxMinor: number
-  unsyncedTotalMax: string
-  unsyncedCountMax: number
-  consecutiveOfflineMax: number
-  uploadDeadlineMs: number
-  clockSkewMaxMs: number
-  defaultPolicy: OnlinePolicyName
-}
-
 /** `issued` is null for the defaults a gateway will get at provisioning. */
 export function riskReply(gateway: Gateway, limits: RiskLimits, issued: RiskConfigBody | null): RiskReply {
   return {
@@ -227,15 +176,6 @@ const SYNC_REPLY_PROPERTIES = {
 } as const
 const SYNC_REPLY_KEYS = Object.keys(SYNC_REPLY_PROPERTIES) as Array<keyof typeof SYNC_REPLY_PROPERTIES>
 
-export interface SyncReply {
-  lastSyncAtMs: number | null
-  unsyncedOfflineMinor: number | null
-  unsyncedOffline: string | null
-  unsyncedOfflineCurrency: string | null
-  unsyncedOfflineReportedAtMs: number | null
-  chainGaps: number
-}
-
 export function syncReply(chainStatus: ChainStatus, lastReport: LoraReport | undefined): SyncReply {
   const { chain } = chainStatus
   const reported = lastReport?.frame
@@ -262,8 +202,6 @@ export const OWNER_GATEWAY_REPLY_SCHEMA = {
     ...SYNC_REPLY_PROPERTIES,
   },
 } as const
-
-export type OwnerGatewayReply = GatewayReply & SyncReply
 
 export const STATUS_REPLY_SCHEMA = {
   type: 'object',
@@ -309,21 +247,6 @@ export const STATUS_REPLY_SCHEMA = {
     ...PRESENCE_PROPERTIES,
   },
 } as const
-
-export interface StatusReply extends SyncReply {
-  gatewayId: string
-  eui: string
-  status: GatewayStatus
-  provisionedAt: string | null
-  retiredAt: string | null
-  riskConfigSerial: number
-  chain: { contiguousSeq: number; highestSeq: number; updatedAt: string } | null
-  openGaps: Array<{ fromSeq: number; toSeq: number; detectedAt: string }>
-  openGapCount: number
-  forkCount: number
-  online: boolean
-  lastSeenAtMs: number | null
-}
 
 export function statusReply(gateway: Gateway, chainStatus: ChainStatus, lastReport: LoraReport | undefined): StatusReply {
   const { chain } = chainStatus

@@ -2,6 +2,7 @@
 // operator's change must pass, and the RiskConfig body the hub signs from them.
 
 import { ProtocolError, assert } from '../../protocol/errors'
+import type { OnlinePolicyName } from '../../protocol/messages/online-policy'
 import { OnlinePolicy, type RiskConfigBody } from '../../protocol/messages/risk-config'
 import { AMOUNT_MAX_MINOR, currencyByCode } from '../../protocol/money'
 import { HOUR_MS, MINUTE_MS } from '../../protocol/clock'
@@ -21,8 +22,7 @@ export interface RiskLimits {
 /** What an operator may change; the currency follows the gateway's merchant account, not the operator. */
 export type RiskLimitsPatch = Partial<Omit<RiskLimits, 'currency'>>
 
-export const ONLINE_POLICY_NAMES = ['PreferOnline', 'RequireOnline', 'ForceOffline'] as const
-export type OnlinePolicyName = (typeof ONLINE_POLICY_NAMES)[number]
+export const ONLINE_POLICY_NAMES = ['PreferOnline', 'RequireOnline', 'ForceOffline'] as const satisfies readonly OnlinePolicyName[]
 
 // The field widths of the RiskConfig encoding (protocol/messages/risk-config.ts).
 export const UNSYNCED_COUNT_MAX_LIMIT = 0xffff_ffff

@@ -5,10 +5,12 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { parseEui } from '../../protocol/eui'
 import { AMOUNT_MAX_MINOR, formatMoney } from '../../protocol/money'
-import { userNameOf, type AuditAction } from '../audit/store'
+import { userNameOf } from '../audit/store'
+import type { AuditAction } from '../audit/wire'
 import type { HubContext } from '../context'
 import type { HubServices, RouteOptions } from '../http/route-services'
-import { LORA_REPLY_SCHEMA, LORA_REPORTS_LISTED_MAX, loraReply, type LoraReply } from '../lora/replies'
+import { LORA_REPLY_SCHEMA, LORA_REPORTS_LISTED_MAX, loraReply } from '../lora/replies'
+import type { LoraReply } from '../lora/wire'
 import { requireRole } from '../http/auth'
 import { HttpError, errorReplies } from '../http/errors'
 import { printableLine } from '../http/text'
@@ -20,14 +22,17 @@ import { gatewayOfCaller } from './visible'
 import { gatewayMqttUrl, gatewayTopics, issueProvisioningToken, provisionGateway, type GatewayTopics } from './provisioning'
 import {
   CATALOG_ENTRY_SCHEMA, GATEWAY_REPLY_SCHEMA, OWNER_GATEWAY_REPLY_SCHEMA, RISK_REPLY_SCHEMA, STATUS_REPLY_SCHEMA, catalogEntryReply, gatewayReply,
-  pageReplySchema, riskReply, statusReply, syncReply, type CatalogEntryReply, type GatewayReply, type OwnerGatewayReply, type PageReply,
-  type RiskReply, type StatusReply,
+  pageReplySchema, riskReply, statusReply, syncReply,
 } from './replies'
 import {
   CLOCK_SKEW_MAX_MS_LIMIT, CONSECUTIVE_OFFLINE_MAX_LIMIT, ONLINE_POLICY_NAMES, UNSYNCED_COUNT_MAX_LIMIT,
-  UPLOAD_DEADLINE_MS_LIMIT, onlinePolicyByName, type OnlinePolicyName,
+  UPLOAD_DEADLINE_MS_LIMIT, onlinePolicyByName,
 } from './risk'
+import type { OnlinePolicyName } from '../../protocol/messages/online-policy'
 import { GATEWAY_PAGE_SIZE_MAX, GatewayStore, type Gateway } from './store'
+import type {
+  CatalogEntryReply, GatewayReply, OwnerGatewayReply, PageReply, RiskReply, StatusReply, TokenReply,
+} from './wire'
 
 const PAGE_SIZE_DEFAULT = 20
 const PAGE_MAX = 100_000
@@ -91,13 +96,6 @@ interface UpdateBody {
 interface AssignBody {
   ownerUserId: string
   merchantAccountId?: string
-}
-
-interface TokenReply {
-  gatewayId: string
-  eui: string
-  token: string
-  expiresAt: string
 }
 
 interface ProvisionBody {

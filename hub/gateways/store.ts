@@ -5,10 +5,7 @@ import { toHex } from '../../protocol/bytes'
 import type { RandomBytes } from '../../protocol/clock'
 import type { SqliteDatabase } from '../store/database'
 import { rolesFromList, type Role } from '../http/roles'
-
-export const GATEWAY_STATUSES = ['available', 'assigned', 'provisioned', 'retired'] as const
-/** available: in the catalog; assigned: has an owner; provisioned: has its key; retired: kept for audit only. */
-export type GatewayStatus = (typeof GATEWAY_STATUSES)[number]
+import type { GatewayStatus } from './wire'
 
 /** A page of gateways is at most this long. */
 export const GATEWAY_PAGE_SIZE_MAX = 100

@@ -2,13 +2,11 @@
 // both customer-signed authorizations, the payer's key from the voucher, and who resolved it, when and why.
 
 import type { SqliteDatabase } from '../store/database'
-
-export const FLAG_STATUSES = ['open', 'resolved'] as const
-export type FlagStatus = (typeof FLAG_STATUSES)[number]
+import type { FlagKind, FlagStatus } from './flag-wire'
 
 export interface StoredFlag {
   readonly id: number
-  readonly kind: 'same_seq' | 'cumulative'
+  readonly kind: FlagKind
   readonly voucherIdHex: string
   /** The voucher's customer and device key; null only if the voucher row is gone (it never is deleted). */
   readonly payerUserId: string | null
@@ -28,7 +26,7 @@ export interface StoredAuthorization {
 
 interface FlagRow {
   id: number
-  kind: 'same_seq' | 'cumulative'
+  kind: FlagKind
   voucher_id: string
   user_id: string | null
   device_public_key: Buffer | null

@@ -9,8 +9,9 @@ import { cursorPaging, ID_CURSOR } from '../http/cursor-paging'
 import { errorReplies } from '../http/errors'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
-import { FLAG_STATUSES, type FlagStatus } from './flag-store'
-import { DoubleSpendFlags, FLAGS_PAGE_MAX, type FlagView } from './flags'
+import { FLAG_STATUSES, type FlagStatus } from './flag-wire'
+import { DoubleSpendFlags, FLAGS_PAGE_MAX } from './flags'
+import type { FlagView } from './flag-wire'
 import { FLAG_REPLY_SCHEMA } from './replies'
 
 const paging = cursorPaging(ID_CURSOR, { page_max: FLAGS_PAGE_MAX, pageDefault: 50 })

@@ -10,49 +10,11 @@ import type { AuditLog } from '../audit/store'
 import { HttpError } from '../http/errors'
 import type { LedgerStore } from '../ledger/store'
 import type { SqliteDatabase } from '../store/database'
-import type { FlagStatus, FlagStore, StoredAuthorization, StoredFlag } from './flag-store'
+import type { FlagStore, StoredAuthorization, StoredFlag } from './flag-store'
+import type { AuthorizationEvidence, FlagStatus, FlagView } from './flag-wire'
 
 /** Flags in one page at most. */
 export const FLAGS_PAGE_MAX = 100
-
-export interface AuthorizationEvidence {
-  /** The ledger transfer that settled it; null when none did (a conflicting request refused online). */
-  readonly transferId: string | null
-  /** The hub's id of the gateway the authorization names; null when the hub knows no gateway of that EUI. */
-  readonly gatewayId: string | null
-  readonly gatewayEui: string
-  /** The authorization's seq under its voucher. */
-  readonly counter: number
-  readonly cumulativeMinor: number
-  readonly amountMinor: number
-  readonly currency: string
-  /** The phone's clock when it signed. */
-  readonly atMs: number
-  /** The bytes the phone signed, hex; with signatureHex they are the authorization as stored. */
-  readonly messageHex: string
-  readonly signatureHex: string
-  /** Ed25519 over messageHex under payerDeviceKey, checked now. */
-  readonly signatureValid: boolean
-}
-
-export interface FlagView {
-  readonly id: number
-  readonly kind: StoredFlag['kind']
-  /** The gateway whose record or request revealed the double spend (the second authorization's). */
-  readonly gatewayId: string | null
-  readonly voucherId: string
-  readonly payerUserId: string | null
-  /** Hex. */
-  readonly payerDeviceKey: string | null
-  readonly detectedAtMs: number
-  readonly status: FlagStatus
-  readonly resolvedAtMs: number | null
-  readonly resolvedByUserId: string | null
-  readonly resolvedByName: string | null
-  readonly note: string | null
-  /** The payment known first, then the one that contradicts it. */
-  readonly authorizations: readonly AuthorizationEvidence[]
-}
 
 export interface FlagDependencies {
   readonly store: FlagStore

@@ -1,7 +1,7 @@
 // Double-spend flags on the wire (GET /flags, POST /flags/{id}/resolve): the JSON schema of a flag with
 // both authorizations, matching FlagView (flags.ts) field for field.
 
-import { FLAG_STATUSES } from './flag-store'
+import { FLAG_STATUSES } from './flag-wire'
 
 const HEX = { type: 'string', pattern: '^[0-9a-f]*$' } as const
 

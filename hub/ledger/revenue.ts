@@ -5,6 +5,7 @@ import { assert } from '../../protocol/errors'
 import { isEui } from '../../protocol/eui'
 import { LedgerError } from './errors'
 import { isIdentifier } from './ids'
+import type { RevenueSeries } from './revenue-series'
 import type { LedgerStore, OwnerRevenueRow, RevenuePeriod } from './store'
 
 const REVENUE_ROWS_MAX = 10_000
@@ -82,16 +83,6 @@ export function periodLabels(from_ms: number, to_ms: number, period: RevenuePeri
       : Date.UTC(cursor.getUTCFullYear(), cursor.getUTCMonth() + 1, 1)
   }
   return labels
-}
-
-/** One gateway's revenue in one currency, a value per period of its report (zero where it earned nothing). */
-export interface RevenueSeries {
-  readonly gatewayEui: string
-  readonly currency: string
-  /** Aligned with the periods; summed over the owners the gateway had. */
-  readonly revenueMinor: number[]
-  readonly paymentCount: number[]
-  readonly totalMinor: number
 }
 
 /**

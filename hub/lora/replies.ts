@@ -5,6 +5,7 @@ import { toHex } from '../../protocol/bytes'
 import { formatAmount } from '../../protocol/money'
 import { LORA_MISMATCHES } from './check'
 import type { LoraReport } from './store'
+import type { LoraReply, LoraReportReply } from './wire'
 
 /** Reports listed per request, newest first. */
 export const LORA_REPORTS_LISTED_MAX = 20
@@ -50,32 +51,6 @@ export const LORA_REPLY_SCHEMA = {
     reports: { type: 'array', items: LORA_REPORT_SCHEMA, description: `the newest ${LORA_REPORTS_LISTED_MAX}, newest first` },
   },
 } as const
-
-interface LoraReportReply {
-  receivedAt: string
-  fCnt: number
-  gatewaySeq: number
-  unsyncedCount: number
-  unsyncedAmountMinor: number
-  unsyncedAmount: string
-  currency: string
-  headPrefix: string
-  frameTime: string
-  rssi: number | null
-  snr: number | null
-  check: 'pending' | 'consistent' | 'mismatch'
-  mismatch: string | null
-  mismatchDetail: string | null
-  checkedAt: string | null
-}
-
-export interface LoraReply {
-  gatewayId: string
-  eui: string
-  lastReport: LoraReportReply | null
-  mismatchCount: number
-  reports: LoraReportReply[]
-}
 
 export function loraReply(gatewayId: string, eui: string, reports: readonly LoraReport[], mismatchCount: number): LoraReply {
   const replies = reports.map(loraReportReply)

@@ -14,8 +14,9 @@ import { phoneNumberOf, PHONE_TEXT_SCHEMA } from '../users/phone'
 import { PHONE_SIGN_UP_LIFETIME_MS, PhoneVerification, type CodeSent } from '../users/phone-verification'
 import {
   CODE_SENT_REPLY_SCHEMA, SESSION_REPLY_SCHEMA, USER_REPLY_SCHEMA, codeSentReply, sessionReply, userReply, type CodeSentReply,
-  type SessionReply, type UserReply,
+  type SessionReply,
 } from '../users/replies'
+import type { UserReply } from '../users/wire'
 import { absentBodyAsEmpty } from '../users/optional-body'
 import { ROLES } from '../http/roles'
 import {

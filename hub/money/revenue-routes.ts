@@ -10,7 +10,8 @@ import type { GatewayStore } from '../gateways/store'
 import { gatewayOfCaller } from '../gateways/visible'
 import { requireRole } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
-import { REVENUE_PERIODS_MAX, ownerRevenue, periodLabels, revenueSeries, type RevenueSeries } from '../ledger/revenue'
+import { REVENUE_PERIODS_MAX, ownerRevenue, periodLabels, revenueSeries } from '../ledger/revenue'
+import type { RevenueReply } from './revenue-wire'
 import type { RevenuePeriod } from '../ledger/store'
 import { BEARER_SECURITY, DAY_SCHEMA, IDENTIFIER_SCHEMA, callerOf, dayStart_ms, type Caller } from './wire'
 import { DAY_MS } from '../../protocol/clock'
@@ -27,30 +28,6 @@ interface RevenueQuery {
   gatewayEui?: string
   gatewayId?: string
   ownerUserId?: string
-}
-
-interface RevenueRowReply {
-  ownerUserId: string | null
-  ownerAccountId: string
-  gatewayEui: string
-  currency: string
-  period: string
-  revenueMinor: number
-  revenue: string
-  paymentCount: number
-}
-
-interface SeriesReply extends RevenueSeries {
-  gatewayId: string | null
-  gatewayName: string | null
-  total: string
-}
-
-interface RevenueReply {
-  rows: RevenueRowReply[]
-  periods: string[]
-  series: SeriesReply[]
-  truncated: boolean
 }
 
 const revenueSchema = {

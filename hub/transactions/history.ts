@@ -3,9 +3,9 @@
 
 import type { SqliteDatabase } from '../store/database'
 
-export const TRANSACTION_STATUSES = ['completed', 'awaiting_confirmation', 'cancelled', 'expired'] as const
-/** completed: settled in the ledger. The others are mobile payments that moved no money (yet). */
-export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number]
+import type { TransactionStatus } from './wire'
+
+export { TRANSACTION_STATUSES, type TransactionStatus } from './wire'
 
 export const HISTORY_PAGE_SIZE_MAX = 100
 

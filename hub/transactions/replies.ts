@@ -2,20 +2,8 @@
 // dashboard give.
 
 import { formatAmount } from '../../protocol/money'
-import { TRANSACTION_STATUSES, type TransactionStatus, type UserTransaction } from './history'
-
-export interface UserTransactionReply {
-  id: string
-  kind: string
-  status: TransactionStatus
-  direction: 'in' | 'out'
-  amountMinor: number
-  amount: string
-  currency: string
-  gatewayEui: string | null
-  reference: string | null
-  createdAt: string
-}
+import { TRANSACTION_STATUSES, type UserTransaction } from './history'
+import type { UserTransactionReply } from './wire'
 
 export const USER_TRANSACTION_SCHEMA = {
   type: 'object',

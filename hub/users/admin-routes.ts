@@ -12,7 +12,8 @@ import { printableLine } from '../http/text'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { UserAdministration } from './administration'
 import { absentBodyAsEmpty } from './optional-body'
-import { ADMIN_USER_REPLY_SCHEMA, adminUserReply, type AdminUserReply } from './replies'
+import { ADMIN_USER_REPLY_SCHEMA, adminUserReply } from './replies'
+import type { AdminUserReply } from './wire'
 import type { User, UserCursor } from './store'
 
 export const ADMIN_USERS_PAGE_MAX = 200

@@ -6,7 +6,8 @@
 
 import type { Clock } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
-import type { AuditAction, AuditLog } from '../audit/store'
+import type { AuditLog } from '../audit/store'
+import type { AuditAction } from '../audit/wire'
 import { userNameOf } from '../audit/store'
 import { HttpError } from '../http/errors'
 import type { SqliteDatabase } from '../store/database'

@@ -11,8 +11,9 @@ import { EMAIL_CODE_SENDS, EmailVerification } from './email-verification'
 import { PROOF_CODE_LIFETIME_MS, PROOF_CODE_WRONG_MAX } from './one-time-code'
 import { absentBodyAsEmpty } from './optional-body'
 import {
-  EMAIL_CODE_SENT_REPLY_SCHEMA, emailCodeSentReply, USER_REPLY_SCHEMA, userReply, type EmailCodeSentReply, type UserReply,
+  EMAIL_CODE_SENT_REPLY_SCHEMA, emailCodeSentReply, USER_REPLY_SCHEMA, userReply, type EmailCodeSentReply,
 } from './replies'
+import type { UserReply } from './wire'
 import { AUTH_BODY_LIMIT_BYTES, PROOF_CODE_SCHEMA } from './schemas'
 
 const LIMITS_TEXT = `A code works ${PROOF_CODE_LIFETIME_MS / 60_000} minutes, and ${PROOF_CODE_WRONG_MAX} wrong tries end it; ` +

@@ -11,8 +11,9 @@ import { phoneNumberOf, PHONE_TEXT_SCHEMA } from './phone'
 import { PROOF_CODE_LIFETIME_MS, PROOF_CODE_WRONG_MAX } from './one-time-code'
 import { PHONE_CODE_SENDS, PhoneVerification } from './phone-verification'
 import {
-  CODE_SENT_REPLY_SCHEMA, codeSentReply, USER_REPLY_SCHEMA, userReply, type CodeSentReply, type UserReply,
+  CODE_SENT_REPLY_SCHEMA, codeSentReply, USER_REPLY_SCHEMA, userReply, type CodeSentReply,
 } from './replies'
+import type { UserReply } from './wire'
 import { ROLES } from '../http/roles'
 import { AUTH_BODY_LIMIT_BYTES, PROOF_CODE_SCHEMA } from './schemas'
 

@@ -1,11 +1,12 @@
 // Users on the wire: the one reply shape of a user (never the password hash, nor the lockout state), the operators'
 // view of one, and of a session, and of a code sent, shared by the web and the mobile API.
 
-import { highestRole, ROLES, type Role } from '../http/roles'
+import { highestRole, ROLES } from '../http/roles'
 import type { EmailCodeSent } from './email-verification'
 import type { CodeSent } from './phone-verification'
 import type { Session } from './sessions'
 import type { User } from './store'
+import type { AdminUserReply, UserReply } from './wire'
 
 const USER_REPLY_PROPERTIES = {
   id: { type: 'string' },
@@ -41,19 +42,6 @@ export const USER_REPLY_SCHEMA = {
   properties: USER_REPLY_PROPERTIES,
 } as const
 
-export interface UserReply {
-  id: string
-  email: string | null
-  emailVerified: boolean
-  phone: string | null
-  phoneVerified: boolean
-  phonePending: string | null
-  fullName: string
-  roles: Role[]
-  role: Role
-  createdAt: string
-}
-
 export function userReply(user: User): UserReply {
   return {
     id: user.id,
@@ -80,11 +68,6 @@ export const ADMIN_USER_REPLY_SCHEMA = {
     suspendedReason: { type: ['string', 'null'] },
   },
 } as const
-
-export interface AdminUserReply extends UserReply {
-  suspendedAtMs: number | null
-  suspendedReason: string | null
-}
 
 export function adminUserReply(user: User): AdminUserReply {
   return { ...userReply(user), suspendedAtMs: user.suspendedAtMs, suspendedReason: user.suspendedReason }

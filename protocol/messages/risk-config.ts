@@ -7,9 +7,9 @@ import { defineSignedMessage, type Signed } from './define'
 import {
   EUI_BYTES, readCurrency, readEnum, readEui, readPositiveAmount, writeCurrency, writeEui, writePositiveAmount,
 } from './fields'
+import { OnlinePolicy } from './online-policy'
 
-export const OnlinePolicy = { PreferOnline: 0, RequireOnline: 1, ForceOffline: 2 } as const
-export type OnlinePolicy = (typeof OnlinePolicy)[keyof typeof OnlinePolicy]
+export { OnlinePolicy }
 
 export interface RiskConfigBody {
   gatewayEui: string

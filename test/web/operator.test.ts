@@ -129,7 +129,7 @@ async function suspendAndReactivate(run: Run): Promise<void> {
   await page.getByRole('button', { name: u.reactivateConfirm }).click()
   await page.getByRole('status').filter({ hasText: u.reactivated(customer.fullName) }).waitFor()
   run.t.equal((await signIn()).status, 200, 'the reactivated customer signs in again')
-  await page.getByRole('table', { name: text.operator.audit.caption }).getByRole('cell', { name: text.operator.audit.actions.user_reactivate }).first().waitFor()
+  await page.getByRole('table', { name: text.operator.audit.caption }).getByRole('cell', { name: text.operator.audit.actions['user.reactivate'] }).first().waitFor()
 }
 
 async function verifyLedger(run: Run): Promise<void> {

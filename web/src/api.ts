@@ -1,22 +1,15 @@
 // The hub's REST API from the browser. The access token lives in this module's memory only; the refresh
 // token is an HttpOnly cookie the page never sees, traded at POST /users/refresh for a new access token.
 
+import type { Role } from '../../hub/http/roles'
+import type { UserReply } from '../../hub/users/wire'
+
 /** Sent with every cookie-borne request: a cross-site form cannot set it, so the hub knows the page sent it. */
 const CLIENT_HEADER = { 'x-payall-client': 'web' }
 
-export type Role = 'operator' | 'owner' | 'customer'
-
-export interface User {
-  id: string
-  email: string | null
-  phone: string | null
-  phoneVerified: boolean
-  emailVerified: boolean
-  fullName: string
-  role: Role
-  roles: Role[]
-  createdAt: string
-}
+export type { Role }
+/** A user as the hub replies with one. */
+export type User = UserReply
 
 /** A refusal from the hub (its error code), or NETWORK when the hub could not be reached. */
 export class ApiError extends Error {

@@ -3,6 +3,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { bearer, refreshSession } from './api'
+import { LiveHandlers } from './live-handlers'
 
 export interface LiveEvents {
   'payment.settled': { transferId: string; gatewayId: string | null; currency: string; amountMinor: number; amount: string; payerAccountId: string; payeeAccountId: string; atMs: number }
@@ -15,8 +16,7 @@ export interface LiveEvents {
 }
 export type LiveEventType = keyof LiveEvents
 
-type Handler = (data: unknown) => void
-const handlers = new Map<string, Set<Handler>>()
+const handlers = new LiveHandlers()
 const statusListeners = new Set<(connected: boolean) => void>()
 const RETRY_FIRST_MS = 1_000
 const RETRY_MAX_MS = 30_000
@@ -39,7 +39,7 @@ function dispatch(type: string, data: string, id: string | null): void {
   } catch {
     return
   }
-  for (const handler of handlers.get(type) ?? []) handler(parsed)
+  handlers.deliver(type, parsed)
 }
 
 /** Parses the stream's text/event-stream lines and dispatches each complete event. */
@@ -118,16 +118,19 @@ export function closeLiveEvents(): void {
 
 /** Calls `handler` for each event of `type` while the component is mounted. */
 export function useLiveEvent<T extends LiveEventType>(type: T, handler: (data: LiveEvents[T]) => void): void {
-  // The latest handler, without subscribing again on every render.
+  useLiveEvents([type], (_type, data) => handler(data))
+}
+
+/** Calls `handler` for each event of the listed `types` while the component is mounted, and for no other type. */
+export function useLiveEvents<T extends LiveEventType>(types: readonly T[], handler: (type: T, data: LiveEvents[T]) => void): void {
+  // The latest handler, without subscribing again on every render; the types as one key, as callers pass new arrays.
   const latest = useRef(handler)
   latest.current = handler
-  useEffect(() => {
-    const wrapped: Handler = (data) => latest.current(data as LiveEvents[T])
-    let set = handlers.get(type)
-    if (set === undefined) handlers.set(type, (set = new Set()))
-    set.add(wrapped)
-    return () => void set.delete(wrapped)
-  }, [type])
+  const key = types.join(' ')
+  useEffect(
+    () => handlers.add(key.split(' '), (type, data) => latest.current(type as T, data as LiveEvents[T])),
+    [key],
+  )
 }
 
 export function useLiveStatus(): boolean {

@@ -3,7 +3,7 @@
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
 import { ApiError, http } from '../api'
-import { useLiveEvent, type LiveEventType } from '../events'
+import { useLiveEvents, type LiveEventType } from '../events'
 
 export interface Resource<T> {
   data: T | undefined
@@ -43,17 +43,10 @@ export function useResource<T>(path: string | null, live: readonly LiveEventType
     )
   }, [path])
   useEffect(load, [load])
-  useLiveEvent('reset', load)
-  for (const type of LIVE_TYPES) {
-    // A fixed number of hooks in a fixed order: every type is subscribed, the unlisted ones do nothing.
-    useLiveEvent(type, () => {
-      if (live.includes(type)) load()
-    })
-  }
+  // Only the named types (and a reset, after which everything shown is stale) load it again.
+  useLiveEvents(['reset', ...live], load)
   return { data: state.data, error: state.error, loading: state.loading, reload: load }
 }
-
-const LIVE_TYPES: readonly LiveEventType[] = ['payment.settled', 'gateway.presence', 'order.decided', 'kyc.reviewed', 'doublespend.flagged']
 
 export function asApiError(error: unknown): ApiError {
   return error instanceof ApiError ? error : new ApiError(0, 'UNKNOWN', String(error))

@@ -1,7 +1,11 @@
 // The English strings of the customer's pages: wallets, payments, devices and vouchers, sending money, KYC, profile.
 
+import type { TransactionStatus } from '../../../../hub/transactions/wire'
+
 export const customer = {
-  paymentStatus: { completed: 'Completed', awaiting_confirmation: 'Awaiting confirmation', cancelled: 'Cancelled', expired: 'Expired' },
+  paymentStatus: {
+    completed: 'Completed', awaiting_confirmation: 'Awaiting confirmation', cancelled: 'Cancelled', expired: 'Expired',
+  } satisfies Record<TransactionStatus, string>,
   transferKind: {
     cash_in: 'Cash in',
     cash_out: 'Cash out',

@@ -1,6 +1,12 @@
 // The English strings of the operator's pages: overview, orders, provisioning, KYC review, double spends,
 // ledger and anchors, fees and risk, users and the audit log.
 
+import type { BatchStatus } from '../../../../hub/anchor/wire'
+import type { AuditAction } from '../../../../hub/audit/wire'
+import type { GatewayStatus } from '../../../../hub/gateways/wire'
+import type { FlagKind } from '../../../../hub/ingest/flag-wire'
+import type { OnlinePolicyName } from '../../../../protocol/messages/online-policy'
+
 const plural = (count: number, one: string, other: string) => (count === 1 ? one : other)
 
 export const operator = {
@@ -13,7 +19,9 @@ export const operator = {
     newer: 'Newer',
     older: 'Older',
   },
-  gatewayStatus: { available: 'Available', assigned: 'Assigned', provisioned: 'Provisioned', retired: 'Retired' },
+  gatewayStatus: {
+    available: 'Available', assigned: 'Assigned', provisioned: 'Provisioned', retired: 'Retired',
+  } satisfies Record<GatewayStatus, string>,
   overview: {
     title: 'Operations overview',
     live: 'These counts update as decisions arrive.',
@@ -159,7 +167,7 @@ export const operator = {
     voucher: 'Voucher',
     payerKey: 'Payer device key',
     kindLabel: 'Kind',
-    kind: { same_seq: 'Two payments under one counter', cumulative: 'Amounts that cannot both be true' },
+    kind: { same_seq: 'Two payments under one counter', cumulative: 'Amounts that cannot both be true' } satisfies Record<FlagKind, string>,
     resolvedAt: 'Resolved',
     resolvedBy: 'Resolved by',
     authorization: (index: number) => `Authorization ${index}`,
@@ -215,7 +223,9 @@ export const operator = {
     transaction: 'Chain transaction',
     anchored: 'Anchored',
     block: (block: string) => `Block ${block}`,
-    anchorStatus: { sealed: 'Waiting for the chain', sent: 'Sent to the chain', anchored: 'Anchored', conflict: 'Conflict on the chain' },
+    anchorStatus: {
+      sealed: 'Waiting for the chain', sent: 'Sent to the chain', anchored: 'Anchored', conflict: 'Conflict on the chain',
+    } satisfies Record<BatchStatus, string>,
     explorer: 'View on the block explorer',
     newTab: '(opens in a new tab)',
   },
@@ -269,7 +279,9 @@ export const operator = {
     minutes: 'In minutes.',
     seconds: 'In seconds.',
     invalid: 'Enter a whole number greater than zero (an amount for the first two).',
-    policy: { PreferOnline: 'Online when possible', RequireOnline: 'Always online', ForceOffline: 'Always offline' },
+    policy: {
+      PreferOnline: 'Online when possible', RequireOnline: 'Always online', ForceOffline: 'Always offline',
+    } satisfies Record<OnlinePolicyName, string>,
     save: 'Sign and send the limits',
     saved: (serial: number) => `Configuration no. ${serial} signed and sent to the gateway.`,
   },
@@ -315,18 +327,28 @@ export const operator = {
     target: 'On',
     detail: 'Detail',
     actions: {
-      user_suspend: 'Suspended an account',
-      user_reactivate: 'Reactivated an account',
-      operator_grant: 'Granted the operator role',
-      operator_revoke: 'Removed the operator role',
-      order_validate: 'Validated an order',
-      order_reopen: 'Reopened an order (a gateway changed hands meanwhile)',
-      order_reject: 'Rejected an order',
-      kyc_approve: 'Approved a document',
-      kyc_reject: 'Rejected a document',
-      gateway_risk_change: 'Changed risk limits',
-      gateway_provisioning_token: 'Issued a provisioning token',
-    },
+      'user.suspend': 'Suspended an account',
+      'user.reactivate': 'Reactivated an account',
+      'user.verify_email': 'Vouched for an email address',
+      'operator.grant': 'Granted the operator role',
+      'operator.revoke': 'Removed the operator role',
+      'order.validate': 'Validated an order',
+      'order.reopen': 'Reopened an order (a gateway changed hands meanwhile)',
+      'order.reject': 'Rejected an order',
+      'kyc.approve': 'Approved a document',
+      'kyc.reject': 'Rejected a document',
+      'gateway.risk_change': 'Changed risk limits',
+      'gateway.provisioning_token': 'Issued a provisioning token',
+      'flag.resolve': 'Resolved a double-spend flag',
+      'gateway.create': 'Added a gateway to the catalog',
+      'gateway.update': 'Changed a gateway\'s details',
+      'gateway.delete': 'Removed a gateway from the catalog',
+      'gateway.retire': 'Retired a gateway',
+      'gateway.assign': 'Assigned a gateway to an owner',
+      'fee_schedule.add': 'Added a fee schedule',
+      'ledger.cash_in': 'Recorded cash paid in',
+      'ledger.cash_out': 'Recorded cash paid out',
+    } satisfies Record<AuditAction, string>,
   },
 }
 

@@ -8,18 +8,9 @@ import { Amount, DateTime, ErrorMessage, Loading, Page, Section, Table } from '.
 import { useResource } from '../../components/resource'
 import { language, useT } from '../../i18n'
 import { SelectField, Status, useWallets, type Wallet } from './shared'
+import type { UserTransactionReply } from '../../../../hub/transactions/wire'
 
-interface Transaction {
-  id: string
-  kind: string
-  status: string
-  direction: 'in' | 'out'
-  amountMinor: number
-  currency: string
-  gatewayEui: string | null
-  reference: string | null
-  createdAt: string
-}
+type Transaction = UserTransactionReply
 
 const RECENT_PAGE_SIZE = 20
 /** The currencies a wallet can be opened in from here: the region's, and the two a traveller brings. */
@@ -56,7 +47,8 @@ function WalletTiles({ wallets }: { wallets: Wallet[] }) {
 function RecentPayments() {
   const t = useT()
   const recent = useResource<{ items: Transaction[] }>(`/user/transactions?pageSize=${RECENT_PAGE_SIZE}`, ['payment.settled'])
-  const head = [t.table.date, t.customer.wallets.kind, t.customer.wallets.direction, t.table.amount, t.table.status]
+  // The amount beside the date: on a phone the table scrolls sideways, and the amount is what must show first.
+  const head = [t.table.date, t.table.amount, t.customer.wallets.kind, t.customer.wallets.direction, t.table.status]
   return (
     <Section title={t.customer.wallets.recent} id="recent-payments">
       <p class="muted">{t.customer.wallets.recentLive}</p>
@@ -66,10 +58,10 @@ function RecentPayments() {
           {recent.data.items.map((item) => (
             <tr key={item.id}>
               <td><DateTime atMs={item.createdAt} /></td>
+              <td class="number"><Amount minor={item.amountMinor} currency={item.currency} /></td>
               <td>{t.customer.transferKind[item.kind as keyof typeof t.customer.transferKind] ?? item.kind}</td>
               <td>{item.direction === 'in' ? t.customer.wallets.received : t.customer.wallets.sent}</td>
-              <td class="number"><Amount minor={item.amountMinor} currency={item.currency} /></td>
-              <td>{t.customer.paymentStatus[item.status as keyof typeof t.customer.paymentStatus] ?? item.status}</td>
+              <td>{t.customer.paymentStatus[item.status]}</td>
             </tr>
           ))}
         </Table>

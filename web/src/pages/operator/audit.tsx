@@ -4,20 +4,15 @@ import { useResource } from '../../components/resource'
 import { DateTime, ErrorMessage, Loading, Section, Table } from '../../components/ui'
 import { useT } from '../../i18n'
 import { CursorPager, query, useCursor } from './parts'
-import type { AuditEntry, CursorPaged } from './types'
+import type { AuditPageReply } from './types'
 
 const PAGE_SIZE = 50
-
-/** The dictionary's key of an audit action: `user.suspend` → `user_suspend` (dictionary keys have no dots). */
-function actionKey(action: string): string {
-  return action.replace(/[.-]/g, '_')
-}
 
 export function AuditLog() {
   const t = useT()
   const a = t.operator.audit
   const cursor = useCursor()
-  const entries = useResource<{ entries: AuditEntry[] } & CursorPaged>(`/admin/audit?${query({ limit: PAGE_SIZE, before: cursor.before })}`)
+  const entries = useResource<AuditPageReply>(`/admin/audit?${query({ limit: PAGE_SIZE, before: cursor.before })}`)
   return (
     <Section title={a.title} id="audit">
       <ErrorMessage error={entries.error} />
@@ -27,8 +22,8 @@ export function AuditLog() {
             <tr key={entry.id}>
               <td><DateTime atMs={entry.atMs} /></td>
               <td class="user-text">{entry.actorName}</td>
-              <td>{(a.actions as Record<string, string>)[actionKey(entry.action)] ?? entry.action}</td>
-              <td class="user-text">{entry.targetName ?? entry.targetId ?? t.app.none}</td>
+              <td>{a.actions[entry.action]}</td>
+              <td class="user-text">{entry.targetName}</td>
               <td class="user-text">{entry.detail ?? t.app.none}</td>
             </tr>
           ))}

@@ -44,10 +44,12 @@ export function AssignOwner({ gatewayId, onAssigned }: { gatewayId: string; onAs
   return (
     <>
       <p class="muted">{g.assignIntro}</p>
+      {/* The hint under the row, so the button stands beside the input. */}
       <form class="row" role="search" onSubmit={onSearch}>
-        <Field label={g.ownerSearch} name="q" id="owner-search" type="search" maxLength={100} hint={g.ownerSearchHint} />
+        <Field label={g.ownerSearch} name="q" id="owner-search" type="search" maxLength={100} aria-describedby="owner-search-hint" />
         <button type="submit">{g.search}</button>
       </form>
+      <p id="owner-search-hint" class="muted"><small>{g.ownerSearchHint}</small></p>
       <Field label={g.merchantAccount} name="merchantAccountId" id="merchant-account" maxLength={160} hint={g.merchantAccountHint}
         value={merchantAccountId} onInput={(event) => setMerchantAccountId(event.currentTarget.value)} />
       <ErrorMessage error={found.error} />

@@ -8,15 +8,15 @@ import { useResource } from '../../components/resource'
 import { DateTime, ErrorMessage, Field, Loading, Section } from '../../components/ui'
 import { parseAmount, useT } from '../../i18n'
 import { amountText } from './parts'
-import type { CatalogEntry, OnlinePolicy, Paged, RiskLimits } from './types'
+import type { CatalogEntry, OnlinePolicyName, Paged, RiskLimits } from './types'
 
 const CATALOG_PAGE_SIZE = 100
 const MINUTE_MS = 60_000
 const SECOND_MS = 1_000
-const POLICIES: readonly OnlinePolicy[] = ['PreferOnline', 'RequireOnline', 'ForceOffline']
+const POLICIES: readonly OnlinePolicyName[] = ['PreferOnline', 'RequireOnline', 'ForceOffline']
 
 type RiskField = 'floorLimit' | 'unsyncedTotalMax' | 'unsyncedCountMax' | 'consecutiveOfflineMax' | 'uploadDeadline' | 'clockSkewMax'
-type RiskChange = Omit<RiskLimits, 'gatewayId' | 'eui' | 'serial' | 'issuedAt' | 'currency'>
+type RiskChange = Omit<RiskLimits, 'gatewayId' | 'eui' | 'serial' | 'issuedAt' | 'currency' | 'floorLimit' | 'unsyncedTotalMax'>
 
 function wholeNumber(text: string): number | undefined {
   return /^\d{1,15}$/.test(text.trim()) && Number(text) > 0 ? Number(text) : undefined
@@ -41,7 +41,7 @@ function limitsOf(form: FormData, currency: string): RiskChange | { invalid: Ris
     const value = fields[key]
     if (value === undefined || !Number.isSafeInteger(value) || value <= 0) return { invalid: field }
   }
-  return { ...(fields as Record<keyof typeof fields, number>), defaultPolicy: text('defaultPolicy') as OnlinePolicy }
+  return { ...(fields as Record<keyof typeof fields, number>), defaultPolicy: text('defaultPolicy') as OnlinePolicyName }
 }
 
 function RiskForm({ limits, onSaved }: { limits: RiskLimits; onSaved: (limits: RiskLimits) => void }) {

@@ -1,14 +1,24 @@
-// The hub's replies the operator's pages read, as the API (openapi.json and the issue 14 contract) names them.
+// The hub's replies the operator's pages read: the hub's own types where it declares them (one change to a reply
+// shows here), and as the API (openapi.json) names the rest.
 
-import type { User } from '../../api'
+import type { AuditPageReply } from '../../../../hub/audit/wire'
+import type { BatchReply } from '../../../../hub/anchor/wire'
+import type {
+  GatewayReply, GatewayStatus as GatewayStatusName, RiskReply, TokenReply,
+} from '../../../../hub/gateways/wire'
+import type { AuthorizationEvidence, FlagView } from '../../../../hub/ingest/flag-wire'
+import type { AdminUserReply } from '../../../../hub/users/wire'
+import type { OnlinePolicyName } from '../../../../protocol/messages/online-policy'
 
-/** A paged list as /orders, /gateways and /anchors reply. */
-export interface Paged<T> {
-  items: T[]
-  page: number
-  pageSize: number
-  total: number
-}
+export type { AuditPageReply, OnlinePolicyName }
+export type { CatalogEntry, GatewayStatus, Paged } from '../../replies'
+export type Gateway = GatewayReply
+export type ProvisioningToken = TokenReply
+export type RiskLimits = RiskReply
+export type AdminUser = AdminUserReply
+export type DoubleSpendFlag = FlagView
+export type SignedAuthorization = AuthorizationEvidence
+export type Anchor = BatchReply
 
 /** A list paged by cursor as /admin/users, /admin/audit and /flags reply. */
 export interface CursorPaged {
@@ -29,73 +39,6 @@ export interface Order {
   decisionReason: string | null
   createdAt: string
   decidedAt: string | null
-}
-
-export interface CatalogEntry {
-  id: string
-  name: string
-  type: string
-  eui: string
-  /** Decimal in major units of `currency`. */
-  price: string
-  currency: string
-  available: boolean
-}
-
-type GatewayStatusName = 'available' | 'assigned' | 'provisioned' | 'retired'
-
-/** The full gateway reply of POST/PATCH /gateways and /assign. */
-export interface Gateway {
-  id: string
-  eui: string
-  name: string
-  type: string
-  price: string
-  priceMinor: number
-  currency: string
-  status: GatewayStatusName
-  ownerUserId: string | null
-  merchantAccountId: string | null
-  publicKey: string | null
-  riskConfigSerial: number
-  createdAt: string
-  provisionedAt: string | null
-  retiredAt: string | null
-}
-
-export interface GatewayStatus {
-  gatewayId: string
-  eui: string
-  status: GatewayStatusName
-  provisionedAt: string | null
-  retiredAt: string | null
-  riskConfigSerial: number
-  openGapCount: number
-  forkCount: number
-}
-
-export interface ProvisioningToken {
-  gatewayId: string
-  eui: string
-  token: string
-  expiresAt: string
-}
-
-export type OnlinePolicy = 'PreferOnline' | 'RequireOnline' | 'ForceOffline'
-
-export interface RiskLimits {
-  gatewayId: string
-  eui: string
-  serial: number
-  issuedAt: string | null
-  currency: string
-  floorLimitMinor: number
-  unsyncedTotalMaxMinor: number
-  unsyncedCountMax: number
-  consecutiveOfflineMax: number
-  uploadDeadlineMs: number
-  clockSkewMaxMs: number
-  defaultPolicy: OnlinePolicy
 }
 
 export interface FeeSchedule {
@@ -125,74 +68,11 @@ export interface KycDocument {
   reviewedAt: string | null
 }
 
-export interface AdminUser extends User {
-  suspendedAtMs: number | null
-  suspendedReason: string | null
-}
-
-export interface AuditEntry {
-  id: string | number
-  atMs: number
-  actorId: string
-  actorName: string
-  action: string
-  targetId: string | null
-  targetName: string | null
-  detail: string | null
-}
-
-export interface SignedAuthorization {
-  transferId: string | null
-  gatewayId: string | null
-  gatewayEui?: string
-  counter: number
-  /** Spent under the voucher, this payment included, as the phone signed it. */
-  cumulativeMinor?: number
-  amountMinor: number
-  currency: string
-  atMs: number
-  messageHex: string
-  signatureHex: string
-  signatureValid: boolean
-}
-
-/** As contract C names it, with the fields the hub adds (the kind, who resolved it, when and why) optional. */
-export interface DoubleSpendFlag {
-  id: string | number
-  kind?: 'same_seq' | 'cumulative'
-  gatewayId: string | null
-  voucherId: string | null
-  payerDeviceKey: string | null
-  detectedAtMs: number
-  status: 'open' | 'resolved'
-  resolvedAtMs?: number | null
-  resolvedByName?: string | null
-  note?: string | null
-  authorizations: SignedAuthorization[]
-}
-
 export interface LedgerCheck {
   ok: boolean
   checkedAtMs: number
   violations: { code: string; message: string; currency?: string; accountId?: string; transferId?: string; voucherId?: string }[]
   currencies: { currency: string; accountCount: number; balanceSumMinor: string; postingSumMinor: string }[]
-}
-
-type AnchorStatus = 'sealed' | 'sent' | 'anchored' | 'conflict'
-
-export interface Anchor {
-  batchId: number
-  root: string
-  count: number
-  sealedAtMs: number
-  status: AnchorStatus
-  chainId: number | null
-  contract: string | null
-  txHash: string | null
-  blockNumber: number | null
-  anchoredAtMs: number | null
-  /** Present when the hub runs with --explorer-url. */
-  explorerTxUrl?: string | null
 }
 
 export interface OperatorInfos {

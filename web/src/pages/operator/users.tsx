@@ -75,7 +75,7 @@ function SearchForm({ filters, onSearch }: { filters: Filters; onSearch: (filter
     onSearch({ q: String(form.get('q') ?? '').trim(), role: form.get('role') as Filters['role'], status: form.get('status') as Filters['status'] })
   }
   return (
-    <form class="row search" role="search" onSubmit={submit}>
+    <form class="row" role="search" onSubmit={submit}>
       <div class="field">
         <label for="user-search">{u.search}</label>
         <input id="user-search" name="q" type="search" maxLength={100} defaultValue={filters.q} />

@@ -1,71 +1,19 @@
-// What the owner's pages read from the hub (the shapes of its replies), days as the hub names them, and
-// query strings.
+// What the owner's pages read from the hub (the shapes of its replies: the hub's own types where it declares
+// them), days as the hub names them, and query strings.
 
-export interface Paged<T> {
-  items: T[]
-  page: number
-  pageSize: number
-  total: number
-}
+import type { OwnerGatewayReply, SyncReply } from '../../../../hub/gateways/wire'
+import type { LoraReply } from '../../../../hub/lora/wire'
+import type { RevenueRowReply, SeriesReply } from '../../../../hub/money/revenue-wire'
 
-type GatewayStatusName = 'available' | 'assigned' | 'provisioned' | 'retired'
-
+export type { CatalogEntry, GatewayStatus, Paged } from '../../replies'
 /** An item of GET /owner/gateways. */
-export interface OwnerGateway extends GatewaySync {
-  id: string
-  eui: string
-  name: string
-  /** Its price's. */
-  currency: string
-  status: GatewayStatusName
-  online: boolean
-  lastSeenAtMs: number | null
-}
-
+export type OwnerGateway = OwnerGatewayReply
 /** How a gateway's syncing stands, on its status and in its owner's list. */
-export interface GatewaySync {
-  lastSyncAtMs: number | null
-  /** What its last LoRa report held unsynced (0 once those records came over IP); null when it never reported. */
-  unsyncedOfflineMinor: number | null
-  unsyncedOfflineCurrency: string | null
-  chainGaps: number
-}
-
-/** GET /gateways/{id}/status. */
-export interface GatewayStatus extends GatewaySync {
-  gatewayId: string
-  eui: string
-  status: GatewayStatusName
-  provisionedAt: string | null
-  chain: { contiguousSeq: number; highestSeq: number } | null
-  forkCount: number
-  online: boolean
-  lastSeenAtMs: number | null
-}
-
-/** GET /gateways and GET /gateways/{id}: a catalog entry, one device. */
-export interface CatalogEntry {
-  id: string
-  name: string
-  type: string
-  eui: string
-  /** Decimal, in major units of `currency`. */
-  price: string
-  currency: string
-  available: boolean
-}
-
-export interface RevenueRow {
-  currency: string
-  revenueMinor: number
-}
-
+export type GatewaySync = SyncReply
+export type RevenueRow = RevenueRowReply
 /** One gateway's revenue in one currency, a value per period of the reply's `periods` (UTC days or months). */
-export interface RevenueSeries {
-  currency: string
-  revenueMinor: number[]
-  paymentCount: number[]
-}
+export type RevenueSeries = Pick<SeriesReply, 'currency' | 'revenueMinor' | 'paymentCount'>
+export type LoraReports = LoraReply
 
 export interface GatewayPayment {
   id: string
@@ -74,25 +22,6 @@ export interface GatewayPayment {
   amountMinor: number
   voucherId: string | null
   createdAt: string
-}
-
-type LoraCheck = 'pending' | 'consistent' | 'mismatch'
-
-interface LoraReport {
-  receivedAt: string
-  gatewaySeq: number
-  unsyncedCount: number
-  unsyncedAmountMinor: number
-  currency: string
-  check: LoraCheck
-  rssi: number | null
-  snr: number | null
-}
-
-export interface LoraReports {
-  lastReport: LoraReport | null
-  mismatchCount: number
-  reports: LoraReport[]
 }
 
 type OrderStatus = 'pending' | 'validated' | 'rejected'
