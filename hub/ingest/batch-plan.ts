@@ -16,7 +16,9 @@ import { ledgerRefusalReason, type PaymentToSettle } from './settlement'
 import type { ChainState, DoubleSpendRow, IngestStore, IngestWrite, RecordOutcome, RecordRow } from './store'
 
 /** What deciding a batch reads of the hub's state, and nothing more: no call here writes. */
-export type IngestReads = Pick<IngestStore, 'chain' | 'storedRecord' | 'voucher' | 'knownPayments' | 'hasRecordOf' | 'evidenceOf'>
+export type IngestReads = Pick<
+  IngestStore, 'chain' | 'storedRecord' | 'voucher' | 'knownPayments' | 'hasRecordOf' | 'evidenceOf' | 'finalRefusal'
+>
 
 export interface BatchInput {
   readonly batch: RecordBatch
@@ -166,7 +168,8 @@ function decidePayment(plan: BatchPlan, input: BatchInput, index: number, known:
   const payments = known.paymentsUnder(voucherIdHex)
   const decision = decideRecord({
     authorization, transferIdHex, signatureValid: input.signatureValid[index]!, voucher: known.voucher(voucherIdHex),
-    known: payments, revocationGrace_ms: input.revocationGrace_ms, clockSkewMax_ms: input.clockSkewMax_ms,
+    known: payments, finalRefusal: reads.finalRefusal(transferIdHex),
+    revocationGrace_ms: input.revocationGrace_ms, clockSkewMax_ms: input.clockSkewMax_ms,
   })
   let outcome: RecordOutcome = 'rejected'
   let reason: Reason = Reason.None

@@ -11,7 +11,7 @@ import {
 } from '../../protocol/messages/online-authorization'
 import { Reason } from '../../protocol/reasons'
 import type { SerialQueue } from '../../protocol/serial-queue'
-import { decideRecord } from './decide'
+import { decideRecord, isFinalRefusal } from './decide'
 import type { IngestDependencies } from './dependencies'
 import { ledgerRefusalReason, type Settlement } from './settlement'
 
@@ -37,6 +37,10 @@ export class OnlineAuthorization {
     }
     return this.queue.run(async () => {
       const [approved, reason] = await this.decide(topicEui, request.authorization)
+      // On file before the answer goes out: a later copy of this payment gets the same refusal.
+      if (!approved && isFinalRefusal(reason)) {
+        this.deps.store.recordFinalRefusal(toHex(transferIdOf(request.authorization)), reason, topicEui, this.deps.clock.now_ms())
+      }
       return onlineAuthorizationResponseCodec.sign({
         correlationId: request.correlationId, transferId: transferIdOf(request.authorization), approved, reason,
         timeMs: this.deps.clock.now_ms(),
@@ -58,7 +62,7 @@ export class OnlineAuthorization {
     )
     const decision = decideRecord({
       authorization, transferIdHex, signatureValid, voucher, known: store.knownPayments(voucherIdHex),
-      revocationGrace_ms: 0, clockSkewMax_ms: settings.clockSkewMax_ms,
+      finalRefusal: store.finalRefusal(transferIdHex), revocationGrace_ms: 0, clockSkewMax_ms: settings.clockSkewMax_ms,
     })
     if (decision.kind === 'duplicate') return [true, Reason.None]
     if (decision.kind === 'reject') return [false, decision.reason]
