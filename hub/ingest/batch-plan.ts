@@ -26,7 +26,7 @@ export interface BatchInput {
   /** The customer's signature on each record, checked: true where valid. */
   readonly signatureValid: readonly boolean[]
   /** The currency of the gateway's merchant account; a payment in another is refused. */
-  readonly merchantCurrency: string | undefined
+  readonly merchantCurrency: string
   readonly revocationGrace_ms: number
   readonly clockSkewMax_ms: number
 }
@@ -98,7 +98,9 @@ export function decideBatch(input: BatchInput, reads: IngestReads): BatchPlan {
 
 /**
  * Folds the ledger's outcome of each planned settlement into the plan: a payment the ledger had
- * settled already is a duplicate, one it refused is rejected (and proves no double spend).
+ * settled already is a duplicate, one it refused for want of funds is rejected (and proves no double
+ * spend). Any other refusal throws a HubFaultError (ledgerRefusalReason): the batch gets no ack, and
+ * what the ledger committed of it is found settled when the gateway sends it again.
  */
 export function foldLedgerOutcomes(plan: BatchPlan, outcomes: readonly HoldOutcome[]): void {
   assert(outcomes.length === plan.settlements.length, 'one ledger outcome per planned settlement')
@@ -106,7 +108,7 @@ export function foldLedgerOutcomes(plan: BatchPlan, outcomes: readonly HoldOutco
     const { index, flagged } = plan.settlements[i]!
     if (result.status === 'exists' && !flagged) plan.entries[index] = { ...plan.entries[index]!, outcome: AckOutcome.Duplicate }
     if (result.status !== 'conflict' && result.status !== 'refused') return
-    const reason = ledgerRefusalReason(result.error.code)
+    const reason = ledgerRefusalReason(result.error)
     plan.rows[index] = { ...plan.rows[index]!, outcome: 'rejected', reason }
     plan.entries[index] = { gatewaySeq: plan.entries[index]!.gatewaySeq, outcome: AckOutcome.Rejected, reason }
     const proof = plan.doubleSpends.findIndex(d => d.index === index)
