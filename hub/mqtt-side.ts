@@ -56,6 +56,8 @@ export interface MqttSideDependencies {
 export interface MqttSide {
   /** The broker URL gateways connect to. */
   readonly url: string
+  /** Clients connected to the embedded broker now, the hub's own included; undefined through an external broker. */
+  clientsConnected(): number | undefined
   /** The hub client: stops taking messages, finishes the one in hand, then the broker closes. */
   stop(): Promise<void>
 }
@@ -102,6 +104,7 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
 
   return {
     url: publicUrl,
+    clientsConnected: () => broker?.aedes.connectedClients,
     async stop() {
       try {
         await client.close()
