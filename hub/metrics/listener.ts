@@ -6,7 +6,7 @@ import { handleError, handleNotFound } from '../http/errors'
 import type { HubMetrics } from './metrics'
 import { METRICS_DESCRIPTION, METRICS_REPLY_SCHEMA } from './exposition'
 
-export const METRICS_HOST = '127.0.0.1'
+const METRICS_HOST = '127.0.0.1'
 
 export interface MetricsListener {
   /** `http://127.0.0.1:<port>`. */
