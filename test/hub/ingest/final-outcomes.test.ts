@@ -121,7 +121,9 @@ t.test('a refusal decided on the voucher is final for the id, online and in batc
 
 t.test('records refused for good before final refusals were kept become final refusals, unless the payment settled since', async t => {
   const path = join(t.testdir(), 'before-final-refusals.sqlite')
-  openDatabase(path, { migrations: MIGRATIONS.filter(migration => migration.name !== 'final refusals by transfer id') }).close()
+  // The database the hub had before final refusals: every migration older than theirs.
+  const version = MIGRATIONS.find(migration => migration.name === 'final refusals by transfer id')!.version
+  openDatabase(path, { migrations: MIGRATIONS.filter(migration => migration.version < version) }).close()
   const raw = new Database(path)
   const insert = raw.prepare(`INSERT INTO gateway_records (eui, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
     cumulative_minor, amount_minor, currency, mode, time_ms, record, outcome, reason, received_at_ms)
