@@ -15,6 +15,7 @@ import { gatewayRoutes } from './gateways/routes'
 import { healthRoutes } from './http/health'
 import { flagRoutes } from './ingest/flags-routes'
 import { kycRoutes } from './kyc/routes'
+import { metricsRoutes } from './metrics/routes'
 import { mobileAuthRoutes } from './mobile/routes'
 import { mobileDeviceRoutes } from './mobile/device-routes'
 import { moneyRoutes } from './money/routes'
@@ -99,6 +100,7 @@ export async function buildApp(context: HubContext, services: HubServices = buil
   // Routes, each handed the context and the hub's one set of services.
   const routeOptions: RouteOptions = { context, services }
   await app.register(healthRoutes, routeOptions)
+  await app.register(metricsRoutes, routeOptions)
   await app.register(usersRoutes, routeOptions)
   await app.register(voucherRoutes, routeOptions)
   await app.register(gatewayRoutes, routeOptions)

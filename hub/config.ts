@@ -34,6 +34,8 @@ export interface HubConfig {
   readonly httpConnectionsMax: number
   /** Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client; empty: the socket's peer is the client. */
   readonly trustProxy: readonly string[]
+  /** A second HTTP listener on 127.0.0.1 serving GET /metrics without a token, for a scraper; none when undefined. */
+  readonly metricsPort: number | undefined
   /** The embedded MQTT broker's port and interface; unused when mqttUrl names an external broker. */
   readonly mqttPort: number
   readonly mqttHost: string
@@ -168,6 +170,11 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     flag: 'trust-proxy', env: 'PAYALL_TRUST_PROXY', field: 'trustProxy', default: [], valueName: 'ADDRESSES',
     description: 'comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client, for rate limits',
     parse: proxyAddresses,
+  },
+  {
+    flag: 'metrics-port', env: 'PAYALL_METRICS_PORT', field: 'metricsPort', default: undefined, valueName: 'PORT',
+    description: 'serve GET /metrics (Prometheus) without a token on 127.0.0.1 at this port, for a scraper on this machine (0 picks a free one)',
+    parse: port,
   },
   {
     flag: 'mqtt-port', env: 'PAYALL_MQTT_PORT', field: 'mqttPort', default: 1883, valueName: 'PORT',
@@ -488,6 +495,14 @@ const CONFIG_RULES: readonly ConfigRule[] = [
     ? new ConfigError('CONFLICTING_OPTIONS', names.field('loraDownlinkPort'),
       `${names.label('loraUplinkPort')} and ${names.label('loraDownlinkPort')} must differ, both are ${config.loraUplinkPort}`)
     : undefined,
+  // The metrics listener is on 127.0.0.1, which a REST API or broker on that port (or every interface) holds already.
+  (config, names) => {
+    if (config.metricsPort === undefined || config.metricsPort === 0) return undefined
+    const taken = config.metricsPort === config.httpPort ? 'httpPort' : config.mqttUrl === undefined && config.metricsPort === config.mqttPort
+      ? 'mqttPort' : undefined
+    return taken === undefined ? undefined : new ConfigError('CONFLICTING_OPTIONS', names.field('metricsPort'),
+      `${names.label(taken)} and ${names.label('metricsPort')} must differ, both are ${config.metricsPort}`)
+  },
   // The second of the two to listen would fail, after the first is up.
   (config, names) => config.mqttUrl === undefined && config.httpPort !== 0 && config.httpPort === config.mqttPort &&
     (config.httpHost === config.mqttHost || WILDCARD_HOSTS.includes(config.httpHost) || WILDCARD_HOSTS.includes(config.mqttHost))

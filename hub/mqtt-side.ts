@@ -20,6 +20,7 @@ import type { LateBoundBus } from './bus'
 import type { HubContext } from './context'
 import type { GatewayPresenceTracker } from './gateways/presence'
 import { signingKeyOf, type GatewayView } from './gateways/view'
+import { HubFaultError } from './ingest/hub-fault'
 import type { RecordIngest } from './ingest/ingest'
 import { startBroker, type RunningBroker } from './mqtt/broker'
 import { GatewayPasswordVerifier } from './mqtt/gateway-password'
@@ -55,6 +56,8 @@ export interface MqttSideDependencies {
 export interface MqttSide {
   /** The broker URL gateways connect to. */
   readonly url: string
+  /** Clients connected to the embedded broker now, the hub's own included; undefined through an external broker. */
+  clientsConnected(): number | undefined
   /** The hub client: stops taking messages, finishes the one in hand, then the broker closes. */
   stop(): Promise<void>
 }
@@ -101,6 +104,7 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
 
   return {
     url: publicUrl,
+    clientsConnected: () => broker?.aedes.connectedClients,
     async stop() {
       try {
         await client.close()
@@ -117,7 +121,8 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
  * are verified while earlier ones settle (the next batch waits, unacknowledged at the broker). A batch
  * is safe once it is in the database and answered by a signed ack; until then its gateway keeps it
  * and sends it again after its ack timeout. So a batch the ingest refuses (QUEUE_FULL: its queue is
- * full) or fails on is logged and left unanswered, and comes again.
+ * full) or fails on (HUB_FAULT: a fault of the hub, never a decision about its payments) is logged
+ * and left unanswered, and comes again; the batches after it go on.
  */
 export class RecordBatchRoute {
   private readonly inFlight = new Set<Promise<void>>()
@@ -148,8 +153,9 @@ export class RecordBatchRoute {
 
 /**
  * Online authorization and refund requests share one topic pair; the message type (the first byte)
- * tells them apart. A request refused because its queue is full (QUEUE_FULL) gets no answer: the
- * gateway's wait for it times out, as when the hub is unreachable.
+ * tells them apart. A request refused because its queue is full (QUEUE_FULL), or that a fault of
+ * the hub left undecided (HUB_FAULT), gets no answer: the gateway's wait for it times out, as when
+ * the hub is unreachable, and the MQTT message is handled so the hub's client keeps its connection.
  */
 export function onlineRequestRoute(
   deps: Pick<MqttSideDependencies, 'ingest' | 'refunds'>, publish: Publish, log: FastifyBaseLogger,
@@ -161,6 +167,10 @@ export function onlineRequestRoute(
         ? await deps.refunds.handle(eui, bytes).then(answer => answer === null ? null : refundResponseCodec.encode(answer))
         : await deps.ingest.authorizeOnline(eui, bytes).then(answer => answer === null ? null : onlineAuthorizationResponseCodec.encode(answer))
     } catch (error) {
+      if (error instanceof HubFaultError) {
+        log.error({ err: error, eui, fault: error.kind }, 'an online request was not answered: a fault of the hub; the gateway times out')
+        return
+      }
       if (!(error instanceof QueueFullError)) throw error
       log.warn({ err: error, eui }, 'an online request was not answered: the hub is busy; the gateway times out')
       return

@@ -18,6 +18,7 @@ import { startMqttSide, type MqttSide } from './mqtt-side'
 import { VerifyPool } from './ingest/verify-pool'
 import { startLoraPath, type LoraPath } from './lora/service'
 import { loraSettings } from './lora/settings'
+import { startMetricsListener, type MetricsListener } from './metrics/listener'
 import { Refunds } from './refunds/refunds'
 import type { Revocations } from './vouchers/revocations'
 import type { VoucherService } from './vouchers/vouchers'
@@ -50,6 +51,8 @@ export interface RunningHub {
   readonly docsUrl: string
   /** The broker terminals connect to; undefined while no MQTT side runs. */
   readonly mqttUrl: string | undefined
+  /** The loopback listener serving GET /metrics without a token (--metrics-port); undefined when not configured. */
+  readonly metricsUrl: string | undefined
   readonly operator: OperatorBootstrap
   readonly context: HubContext
   /** The stores and services the routes and the MQTT side share. */
@@ -75,6 +78,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   let stopSweeper: Cancel | undefined
   let anchoring: AnchorService | undefined
   let lora: LoraPath | undefined
+  let metricsListener: MetricsListener | undefined
   try {
     const bus = new LateBoundBus()
     const context = hubContext(config, overrides, { db, dataDir, random, bus })
@@ -84,6 +88,8 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     app = await buildApp(context, services)
     await app.listen({ port: config.httpPort, host: config.httpHost })
     const listening = app
+    if (config.metricsPort !== undefined) metricsListener = await startMetricsListener(services.metrics, config.metricsPort, context.log)
+    const metrics = metricsListener
 
     // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state.
     const { mqtt, proofs, pool } = await startHubMqtt(context, services, bus, eui => lora?.reports.recheck(eui))
@@ -113,13 +119,14 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       httpUrl,
       docsUrl: `${httpUrl}${DOCS_PREFIX}`,
       mqttUrl,
+      metricsUrl: metrics?.url,
       operator,
       context,
       services,
       lora,
       anchoring: anchorService,
       stop: () => {
-        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, proofs, mqtt, lora, anchoring: anchorService, pool, db })
+        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, metrics, proofs, mqtt, lora, anchoring: anchorService, pool, db })
         return stopping
       },
     }
@@ -127,6 +134,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     stopSweeper?.()
     await lora?.stop()
     await anchoring?.stop()
+    await metricsListener?.close()
     await app?.close()
     db.close()
     throw error
@@ -136,6 +144,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
 interface HubParts {
   readonly stopSweeper: Cancel
   readonly listening: FastifyInstance
+  readonly metrics: MetricsListener | undefined
   readonly proofs: ProofPublisher
   readonly mqtt: MqttSide
   readonly lora: LoraPath | undefined
@@ -154,6 +163,7 @@ async function stopInOrder(parts: HubParts): Promise<void> {
     // A request in flight is answered, then its connection ends instead of idling out the keep-alive.
     parts.listening.server.keepAliveTimeout = 1
     await parts.listening.close()
+    await parts.metrics?.close()
     await parts.proofs.stop()
     await parts.mqtt.stop()
     await parts.lora?.stop()
@@ -193,6 +203,7 @@ async function startHubMqtt(
     settings: INGEST_SETTINGS,
     events: services.events,
     recordsStored,
+    metrics: services.metrics,
   })
   // Proofs go out on the bus, which the MQTT side attaches; anchored batches and gateways' requests feed it.
   const proofs = new ProofPublisher({ db: context.db, hubKeys: context.hubKeys, ed25519: nodeEd25519, bus, log: context.log })
@@ -202,7 +213,7 @@ async function startHubMqtt(
       proofs,
       refunds: new Refunds({
         store: services.refunds, ledger: context.ledger, clock, hubKeys: context.hubKeys, ed25519: nodeEd25519,
-        gateway: eui => gateways.ingestView(eui),
+        gateway: eui => gateways.ingestView(eui), metrics: services.metrics,
       }),
       revocations,
       revocationCatchUp: catchUp,
@@ -213,6 +224,7 @@ async function startHubMqtt(
       presence: services.presence,
       bus,
     })
+    services.metrics.watch({ verifyQueueJobs: () => pool.jobsWaiting, mqttClientsConnected: () => mqtt.clientsConnected() })
     return { mqtt, proofs, pool }
   } catch (error) {
     await pool.close()

@@ -15,6 +15,7 @@ import { FlagStore } from './ingest/flag-store'
 import type { HubServices } from './http/route-services'
 import { KycStore } from './kyc/store'
 import { LoraStore } from './lora/store'
+import { HubMetrics } from './metrics/metrics'
 import { AccountLinks } from './mobile/accounts'
 import { MobilePayments } from './mobile/payments'
 import { Outbox } from './notify/outbox'
@@ -45,18 +46,20 @@ export function buildServices(context: HubContext): HubServices {
     },
     log: context.log,
   })
+  const anchors = new AnchorStore(db)
+  const outbox = new Outbox(db)
   return {
     users: new UserStore(db, { accessChanged: userId => events.accessChanged(userId) }),
     orders: new OrderStore(db),
     documents: new KycStore(db),
     gateways,
     lora: new LoraStore(db),
-    anchors: new AnchorStore(db),
+    anchors,
     devices: new DeviceStore(db),
     links: new AccountLinks(db),
     payments: new MobilePayments(db),
     history: new TransactionHistory(db),
-    outbox: new Outbox(db),
+    outbox,
     ingest: new IngestStore(db),
     refunds: new RefundStore(db),
     flags: new FlagStore(db),
@@ -68,5 +71,6 @@ export function buildServices(context: HubContext): HubServices {
     presence: new GatewayPresenceTracker({
       store: new PresenceStore(db), gateway: eui => gateways.ingestView(eui), events, clock: context.clock, ed25519: nodeEd25519,
     }),
+    metrics: new HubMetrics({ anchorBatchesWaiting: () => anchors.waitingCount(), outboxPending: () => outbox.counts().pending }),
   }
 }

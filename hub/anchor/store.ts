@@ -82,6 +82,7 @@ export class AnchorStore {
       page: db.prepare<[number, number], BatchRow>(
         `SELECT ${BATCH_COLUMNS} FROM anchor_batches ORDER BY id DESC LIMIT ? OFFSET ?`),
       batchCount: db.prepare<[], { total: number }>('SELECT count(*) AS total FROM anchor_batches'),
+      waitingCount: db.prepare<[], { waiting: number }>(`SELECT count(*) AS waiting FROM anchor_batches WHERE status <> 'anchored'`),
       // Work for the anchorer: everything not anchored, except conflicts on the contract in use (an
       // operator's matter); a conflict on another contract gets another chance on this one.
       unanchored: db.prepare<[number, string, number], BatchRow>(
@@ -128,6 +129,11 @@ export class AnchorStore {
   queueState(): QueueState {
     const row = this.statements.queueState.get()!
     return { queuedCount: row.queued_count, oldestQueuedAtMs: row.oldest_queued_at_ms ?? undefined }
+  }
+
+  /** Sealed batches whose root is not anchored yet (sealed, sent, or in conflict on a contract). */
+  waitingCount(): number {
+    return this.statements.waitingCount.get()!.waiting
   }
 
   /** The first `limit` queued transfers, oldest first. */

@@ -12,6 +12,7 @@ import type { IngestStore } from '../ingest/store'
 import type { FlagStore } from '../ingest/flag-store'
 import type { KycStore } from '../kyc/store'
 import type { LoraStore } from '../lora/store'
+import type { HubMetrics } from '../metrics/metrics'
 import type { AccountLinks } from '../mobile/accounts'
 import type { MobilePayments } from '../mobile/payments'
 import type { Outbox } from '../notify/outbox'
@@ -53,6 +54,8 @@ export interface HubServices {
   readonly events: LiveEvents
   /** Which gateways are online: told by the MQTT side. */
   readonly presence: GatewayPresenceTracker
+  /** The hub's Prometheus metrics (GET /metrics): fed by the ingest, gauges read from the stores. */
+  readonly metrics: HubMetrics
 }
 
 /** The options of every route plugin (hub/app.ts registers each with them). */

@@ -16,7 +16,9 @@ import { ledgerRefusalReason, type PaymentToSettle } from './settlement'
 import type { ChainState, DoubleSpendRow, IngestStore, IngestWrite, RecordOutcome, RecordRow } from './store'
 
 /** What deciding a batch reads of the hub's state, and nothing more: no call here writes. */
-export type IngestReads = Pick<IngestStore, 'chain' | 'storedRecord' | 'voucher' | 'knownPayments' | 'hasRecordOf' | 'evidenceOf'>
+export type IngestReads = Pick<
+  IngestStore, 'chain' | 'storedRecord' | 'voucher' | 'knownPayments' | 'hasRecordOf' | 'evidenceOf' | 'finalRefusal'
+>
 
 export interface BatchInput {
   readonly batch: RecordBatch
@@ -24,7 +26,7 @@ export interface BatchInput {
   /** The customer's signature on each record, checked: true where valid. */
   readonly signatureValid: readonly boolean[]
   /** The currency of the gateway's merchant account; a payment in another is refused. */
-  readonly merchantCurrency: string | undefined
+  readonly merchantCurrency: string
   readonly revocationGrace_ms: number
   readonly clockSkewMax_ms: number
 }
@@ -96,7 +98,9 @@ export function decideBatch(input: BatchInput, reads: IngestReads): BatchPlan {
 
 /**
  * Folds the ledger's outcome of each planned settlement into the plan: a payment the ledger had
- * settled already is a duplicate, one it refused is rejected (and proves no double spend).
+ * settled already is a duplicate, one it refused for want of funds is rejected (and proves no double
+ * spend). Any other refusal throws a HubFaultError (ledgerRefusalReason): the batch gets no ack, and
+ * what the ledger committed of it is found settled when the gateway sends it again.
  */
 export function foldLedgerOutcomes(plan: BatchPlan, outcomes: readonly HoldOutcome[]): void {
   assert(outcomes.length === plan.settlements.length, 'one ledger outcome per planned settlement')
@@ -104,7 +108,7 @@ export function foldLedgerOutcomes(plan: BatchPlan, outcomes: readonly HoldOutco
     const { index, flagged } = plan.settlements[i]!
     if (result.status === 'exists' && !flagged) plan.entries[index] = { ...plan.entries[index]!, outcome: AckOutcome.Duplicate }
     if (result.status !== 'conflict' && result.status !== 'refused') return
-    const reason = ledgerRefusalReason(result.error.code)
+    const reason = ledgerRefusalReason(result.error)
     plan.rows[index] = { ...plan.rows[index]!, outcome: 'rejected', reason }
     plan.entries[index] = { gatewaySeq: plan.entries[index]!.gatewaySeq, outcome: AckOutcome.Rejected, reason }
     const proof = plan.doubleSpends.findIndex(d => d.index === index)
@@ -166,7 +170,8 @@ function decidePayment(plan: BatchPlan, input: BatchInput, index: number, known:
   const payments = known.paymentsUnder(voucherIdHex)
   const decision = decideRecord({
     authorization, transferIdHex, signatureValid: input.signatureValid[index]!, voucher: known.voucher(voucherIdHex),
-    known: payments, revocationGrace_ms: input.revocationGrace_ms, clockSkewMax_ms: input.clockSkewMax_ms,
+    known: payments, finalRefusal: reads.finalRefusal(transferIdHex),
+    revocationGrace_ms: input.revocationGrace_ms, clockSkewMax_ms: input.clockSkewMax_ms,
   })
   let outcome: RecordOutcome = 'rejected'
   let reason: Reason = Reason.None

@@ -14,6 +14,7 @@ import { signingKeyOf, type GatewayView } from '../gateways/view'
 import type { HoldOutcome } from '../ledger/store'
 import { chainAfter, decideBatch, foldLedgerOutcomes, type BatchPlan } from './batch-plan'
 import type { IngestDependencies } from './dependencies'
+import { asHubFault } from './hub-fault'
 import type { Settlement } from './settlement'
 import type { RecordRow } from './store'
 import type { SignatureCheck } from './verify-pool'
@@ -48,6 +49,7 @@ export class BatchIngest {
       this.keepRejected(topicEui, `batch of ${batch.gatewayEui} published on the topic of ${topicEui}`, payload)
       return null
     }
+    this.deps.metrics?.recordsReceived(batch.records.length)
     const gateway = this.deps.gateway(topicEui)
     const gatewayKey = signingKeyOf(gateway)
     if (gateway === undefined || gatewayKey === undefined) return this.rejectAll(batch, Reason.GatewayUnknown)
@@ -57,12 +59,19 @@ export class BatchIngest {
     // Awaited in turn below; a failure meanwhile must not count as unhandled.
     verified.catch(() => undefined)
     return this.queue.run(async () => {
-      const valid = await verified
-      if (!valid[0]) {
-        this.keepRejected(topicEui, 'bad gateway signature on the chain head', payload)
-        return this.rejectAll(batch, Reason.BadGatewaySignature)
+      try {
+        const valid = await verified
+        if (!valid[0]) {
+          this.keepRejected(topicEui, 'bad gateway signature on the chain head', payload)
+          return this.rejectAll(batch, Reason.BadGatewaySignature)
+        }
+        return await this.settle(batch, frames, gateway, valid.slice(1))
+      } catch (error) {
+        // Nothing about the payments was decided: no ack, the gateway sends the batch again.
+        const fault = asHubFault(error)
+        this.deps.metrics?.fault(fault.kind)
+        throw fault
       }
-      return this.settle(batch, frames, gateway, valid.slice(1))
     })
   }
 
@@ -88,14 +97,15 @@ export class BatchIngest {
   private async settle(
     batch: RecordBatch, frames: readonly RecordFrame[], gateway: GatewayView, signatureValid: readonly boolean[],
   ): Promise<Ack> {
-    const { settings } = this.deps
-    const now_ms = this.deps.clock.now_ms()
+    const { settings, clock } = this.deps
+    const now_ms = clock.now_ms()
     const plan = decideBatch({
       batch, frames, signatureValid, merchantCurrency: await this.settlement.merchantCurrency(gateway),
       revocationGrace_ms: settings.revocationGrace_ms, clockSkewMax_ms: settings.clockSkewMax_ms,
     }, this.deps.store)
     foldLedgerOutcomes(plan, await this.apply(gateway, plan))
     await this.write(batch, gateway, plan, now_ms)
+    this.deps.metrics?.batchSettled((clock.now_ms() - now_ms) / 1_000)
     return this.signAck(batch, plan.entries)
   }
 
@@ -138,6 +148,7 @@ export class BatchIngest {
 
   private signAck(batch: RecordBatch, entries: AckEntry[]): Ack {
     const { hubKeys, ed25519, clock } = this.deps
+    this.deps.metrics?.answered(entries)
     return ackCodec.sign(
       { gatewayEui: batch.gatewayEui, headSeq: batch.head.gatewaySeq, timeMs: clock.now_ms(), entries },
       hubKeys.secretKey,

@@ -37,9 +37,33 @@ export interface DecisionInput {
   voucher: VoucherState | undefined
   /** Every payment known under the voucher, in any order. */
   known: readonly KnownPayment[]
+  /** The final refusal the hub signed before for this transfer id, if any (FINAL_REFUSALS). */
+  finalRefusal: Reason | undefined
   /** How long a revocation may take to reach every gateway. */
   revocationGrace_ms: number
   clockSkewMax_ms: number
+}
+
+/**
+ * The refusals that are final for a transfer id: once the hub has signed one of them into an ack or
+ * an online answer, every later copy of that id (another gateway seq, another batch, the online
+ * path) gets the same answer, even after its cause went away (funds arrived, a limit was raised).
+ * Each is a decision about the payment itself, reached only once the customer's signature verified
+ * under a voucher the hub knows, so it is the customer's own payment that is refused.
+ *
+ * Not final, and kept per record only: refusals that do not prove the customer signed it
+ * (BadCustomerSignature, VoucherUnknown): the id is the hash of the unsigned bytes, so a corrupted
+ * copy shares the id of the real payment and would otherwise block it; refusals of the carrier,
+ * not of the payment (GatewayUnknown, BadGatewaySignature, WrongGateway, ChainFork); and
+ * ReplayedAuthorization, which refuses a second record of a payment that did settle.
+ */
+export const FINAL_REFUSALS: readonly Reason[] = [
+  Reason.CurrencyMismatch, Reason.VoucherNotYetValid, Reason.VoucherExpired, Reason.VoucherRevoked,
+  Reason.OverVoucherLimit, Reason.InsufficientFunds, Reason.DoubleSpend,
+]
+
+export function isFinalRefusal(reason: Reason): boolean {
+  return FINAL_REFUSALS.includes(reason)
 }
 
 export function decideRecord(input: DecisionInput): RecordDecision {
@@ -51,6 +75,8 @@ export function decideRecord(input: DecisionInput): RecordDecision {
   }
   if (voucher === undefined) return { kind: 'reject', reason: Reason.VoucherUnknown }
   if (!input.signatureValid) return { kind: 'reject', reason: Reason.BadCustomerSignature }
+  // The customer signed this very payment and the hub refused it for good before: same answer.
+  if (input.finalRefusal !== undefined) return { kind: 'reject', reason: input.finalRefusal }
   if (authorization.currency !== voucher.currency) return { kind: 'reject', reason: Reason.CurrencyMismatch }
   if (authorization.timeMs + input.clockSkewMax_ms < voucher.issuedAtMs) {
     return { kind: 'reject', reason: Reason.VoucherNotYetValid }

@@ -2,11 +2,13 @@
 // gateways it knows, how it revokes, and its settings.
 
 import type { Clock } from '../../protocol/clock'
+import type { AckEntry } from '../../protocol/messages/ack'
 import type { LiveEvents } from '../events/live-events'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
 import type { GatewayView } from '../gateways/view'
 import type { LedgerStore } from '../ledger/store'
 import type { FeeScheduleResolver } from './fees'
+import type { HubFaultKind } from './hub-fault'
 import type { IngestStore } from './store'
 import type { VerifyPool } from './verify-pool'
 
@@ -18,6 +20,18 @@ export interface IngestSettings {
   rejectedBatchesKept_max: number
   /** Batches and online requests queued or running at once: INGEST_JOBS_MAX where not given. */
   jobsQueued_max?: number
+}
+
+/** What the ingest tells the hub's metrics (hub/metrics/metrics.ts) as it goes. */
+export interface IngestMetrics {
+  /** A batch of `count` records arrived on its gateway's topic. */
+  recordsReceived(count: number): void
+  /** The answer to each record in one signed ack. */
+  answered(entries: readonly AckEntry[]): void
+  /** One batch decided, settled and written, in `duration_s` by the hub's clock. */
+  batchSettled(duration_s: number): void
+  /** A fault of the hub left a batch or an online request unanswered. */
+  fault(kind: HubFaultKind): void
 }
 
 export interface IngestDependencies {
@@ -35,6 +49,8 @@ export interface IngestDependencies {
   settings: IngestSettings
   /** Told of each payment settled and each double spend flagged, once committed. */
   events: Pick<LiveEvents, 'publish'>
+  /** Counts what the ingest received, answered and failed on; nothing is counted where not given. */
+  metrics?: IngestMetrics
   /** Told after a batch's records are stored (the LoRa path checks its reports against them). */
   recordsStored?(eui: string): void
 }

@@ -11,8 +11,9 @@ import {
 } from '../../protocol/messages/online-authorization'
 import { Reason } from '../../protocol/reasons'
 import type { SerialQueue } from '../../protocol/serial-queue'
-import { decideRecord } from './decide'
+import { decideRecord, isFinalRefusal } from './decide'
 import type { IngestDependencies } from './dependencies'
+import { asHubFault } from './hub-fault'
 import { ledgerRefusalReason, type Settlement } from './settlement'
 
 export class OnlineAuthorization {
@@ -25,7 +26,8 @@ export class OnlineAuthorization {
 
   /**
    * Answers one payload from `payall/v1/gw/{eui}/online/request`, or returns null for a payload
-   * that is not a request. Rejects with QUEUE_FULL, having changed nothing, when the queue is full.
+   * that is not a request. Rejects with QUEUE_FULL, having changed nothing, when the queue is full,
+   * and with a HubFaultError, unanswered, when the hub failed to decide.
    */
   async authorize(topicEui: string, payload: Uint8Array): Promise<OnlineAuthorizationResponse | null> {
     let request: OnlineAuthorizationRequest
@@ -36,11 +38,22 @@ export class OnlineAuthorization {
       throw error
     }
     return this.queue.run(async () => {
-      const [approved, reason] = await this.decide(topicEui, request.authorization)
-      return onlineAuthorizationResponseCodec.sign({
-        correlationId: request.correlationId, transferId: transferIdOf(request.authorization), approved, reason,
-        timeMs: this.deps.clock.now_ms(),
-      }, this.deps.hubKeys.secretKey, this.deps.ed25519)
+      try {
+        const [approved, reason] = await this.decide(topicEui, request.authorization)
+        // On file before the answer goes out: a later copy of this payment gets the same refusal.
+        if (!approved && isFinalRefusal(reason)) {
+          this.deps.store.recordFinalRefusal(toHex(transferIdOf(request.authorization)), reason, topicEui, this.deps.clock.now_ms())
+        }
+        return onlineAuthorizationResponseCodec.sign({
+          correlationId: request.correlationId, transferId: transferIdOf(request.authorization), approved, reason,
+          timeMs: this.deps.clock.now_ms(),
+        }, this.deps.hubKeys.secretKey, this.deps.ed25519)
+      } catch (error) {
+        // No answer: the gateway's wait times out, as when the hub is unreachable.
+        const fault = asHubFault(error)
+        this.deps.metrics?.fault(fault.kind)
+        throw fault
+      }
     })
   }
 
@@ -58,7 +71,7 @@ export class OnlineAuthorization {
     )
     const decision = decideRecord({
       authorization, transferIdHex, signatureValid, voucher, known: store.knownPayments(voucherIdHex),
-      revocationGrace_ms: 0, clockSkewMax_ms: settings.clockSkewMax_ms,
+      finalRefusal: store.finalRefusal(transferIdHex), revocationGrace_ms: 0, clockSkewMax_ms: settings.clockSkewMax_ms,
     })
     if (decision.kind === 'duplicate') return [true, Reason.None]
     if (decision.kind === 'reject') return [false, decision.reason]
@@ -84,7 +97,7 @@ export class OnlineAuthorization {
 
     const metadata = { voucherSeq: authorization.seq, mode: 'online' }
     const [outcome] = await this.settlement.settle(gateway, [{ authorization, transferIdHex, metadata }])
-    if (outcome!.status === 'refused' || outcome!.status === 'conflict') return [false, ledgerRefusalReason(outcome!.error.code)]
+    if (outcome!.status === 'refused' || outcome!.status === 'conflict') return [false, ledgerRefusalReason(outcome!.error)]
     store.recordOnlinePayment({
       transferIdHex, eui, voucherIdHex, voucherSeq: authorization.seq, cumulativeMinor: authorization.cumulativeMinor,
       amountMinor: authorization.amountMinor, authorization: authorizationCodec.encode(authorization), nowMs: clock.now_ms(),

@@ -8,10 +8,11 @@ import { formatAmount } from '../../protocol/money'
 import { Reason } from '../../protocol/reasons'
 import { walletAccountId } from '../accounts'
 import type { GatewayView } from '../gateways/view'
-import type { LedgerErrorCode } from '../ledger/errors'
+import type { LedgerError } from '../ledger/errors'
 import type { Metadata } from '../ledger/model'
 import type { HoldOutcome, LedgerStore, SettleFromHoldInput } from '../ledger/store'
 import type { IngestDependencies } from './dependencies'
+import { asHubFault, HubFaultError } from './hub-fault'
 
 /**
  * Merchant currencies and opened owner wallets remembered, each; past it the memory starts over
@@ -28,15 +29,15 @@ export interface PaymentToSettle {
   readonly metadata: Metadata
 }
 
-const LEDGER_REASONS: Partial<Record<LedgerErrorCode, Reason>> = {
-  HOLD_NOT_FOUND: Reason.VoucherUnknown,
-  CURRENCY_MISMATCH: Reason.CurrencyMismatch,
-  INSUFFICIENT_FUNDS: Reason.InsufficientFunds,
-}
-
-/** The reason a gateway is told when the ledger refused a payment. */
-export function ledgerRefusalReason(code: LedgerErrorCode): Reason {
-  return LEDGER_REASONS[code] ?? Reason.BadFormat
+/**
+ * The reason a gateway is told when the ledger refused a payment. Only a refusal about the
+ * customer's money is a decision about the payment; any other (an unknown account or fee schedule,
+ * a conflict, a hold missing for a voucher the hub issued, a currency the ingest had checked
+ * already) means the hub's own records are at fault: a HubFaultError, never signed as a refusal.
+ */
+export function ledgerRefusalReason(error: LedgerError): Reason {
+  if (error.code === 'INSUFFICIENT_FUNDS') return Reason.InsufficientFunds
+  throw asHubFault(error)
 }
 
 /** The ledger's settle input for a payment taken at `gateway` under the fee schedule `feeScheduleId`. */
@@ -63,14 +64,17 @@ export class Settlement {
     this.ledger = deps.ledger
   }
 
-  /** The currency of the gateway's merchant account, which every payment it takes must be in. */
-  async merchantCurrency(gateway: GatewayView): Promise<string | undefined> {
+  /**
+   * The currency of the gateway's merchant account, which every payment it takes must be in. A
+   * gateway whose merchant account the ledger does not know is the hub's fault, not its payments'.
+   */
+  async merchantCurrency(gateway: GatewayView): Promise<string> {
     const id = gateway.merchantAccountId
-    if (id === null) return undefined
+    if (id === null) throw new HubFaultError('merchant_account', `gateway ${gateway.eui} has no merchant account`)
     let currency = this.merchantCurrencies.get(id)
     if (currency === undefined) {
       currency = (await this.ledger.account(id))?.currency
-      if (currency === undefined) return undefined
+      if (currency === undefined) throw new HubFaultError('merchant_account', `no account ${id}, the merchant account of gateway ${gateway.eui}`)
       if (this.merchantCurrencies.size >= ACCOUNTS_REMEMBERED_MAX) this.merchantCurrencies.clear()
       this.merchantCurrencies.set(id, currency)
     }

@@ -3,8 +3,9 @@
 
 import { authorizationCodec } from '../../protocol/messages/authorization'
 import { transferRecordCodec } from '../../protocol/messages/transfer-record'
+import type { Reason } from '../../protocol/reasons'
 import type { SqliteDatabase } from '../store/database'
-import type { KnownPayment, VoucherState } from './decide'
+import { isFinalRefusal, type KnownPayment, type VoucherState } from './decide'
 
 const RECORD_OUTCOMES = ['settled', 'flagged', 'rejected'] as const
 export type RecordOutcome = (typeof RECORD_OUTCOMES)[number]
@@ -116,6 +117,10 @@ export class IngestStore {
         `INSERT OR IGNORE INTO online_payments (transfer_id, eui, voucher_id, voucher_seq, cumulative_minor, amount_minor,
            authorization, approved_at_ms)
          VALUES (@transferIdHex, @eui, @voucherIdHex, @voucherSeq, @cumulativeMinor, @amountMinor, @authorization, @nowMs)`),
+      finalRefusal: db.prepare<[string], { reason: Reason }>('SELECT reason FROM final_refusals WHERE transfer_id = ?'),
+      // The first final refusal of an id is its answer; a copy is refused with the same reason anyway.
+      insertFinalRefusal: db.prepare<[string, number, string, number]>(
+        'INSERT OR IGNORE INTO final_refusals (transfer_id, reason, eui, refused_at_ms) VALUES (?, ?, ?, ?)'),
       insertRejectedBatch: db.prepare(
         `INSERT INTO rejected_batches (eui, reason, payload, received_at_ms) VALUES (?, ?, ?, ?)`),
       pruneRejectedBatches: db.prepare(
@@ -163,6 +168,11 @@ export class IngestStore {
     return this.statements.hasRecordOf.get(transferIdHex) !== undefined
   }
 
+  /** The final refusal (decide.ts FINAL_REFUSALS) the hub signed before for this transfer id, if any. */
+  finalRefusal(transferIdHex: string): Reason | undefined {
+    return this.statements.finalRefusal.get(transferIdHex)?.reason
+  }
+
   /** The customer-signed authorization that settled a transfer: one half of a double spend's proof. */
   evidenceOf(transferIdHex: string): Uint8Array | undefined {
     const row = this.statements.recordByTransfer.get({ transferId: transferIdHex })
@@ -175,7 +185,12 @@ export class IngestStore {
   write(change: IngestWrite): Array<{ readonly flagId: number; readonly voucherIdHex: string }> {
     const s = this.statements
     return this.db.transaction(() => {
-      for (const record of change.records) s.insertRecord.run({ ...record, nowMs: change.nowMs })
+      for (const record of change.records) {
+        s.insertRecord.run({ ...record, nowMs: change.nowMs })
+        if (record.outcome === 'rejected' && isFinalRefusal(record.reason as Reason)) {
+          s.insertFinalRefusal.run(record.transferIdHex, record.reason, change.eui, change.nowMs)
+        }
+      }
       if (change.gap !== null) s.insertGap.run(change.eui, change.gap.fromSeq, change.gap.toSeq, change.nowMs)
       s.resolveGaps.run(change.nowMs, change.eui, change.chain.contiguousSeq)
       for (const fork of change.forks) {
@@ -196,6 +211,11 @@ export class IngestStore {
   recordDoubleSpend(doubleSpend: DoubleSpendRow, now_ms: number): number | null {
     const inserted = this.statements.insertDoubleSpend.run({ ...doubleSpend, nowMs: now_ms })
     return inserted.changes === 1 ? Number(inserted.lastInsertRowid) : null
+  }
+
+  /** Keeps a final refusal signed into an online answer, before the answer goes out. */
+  recordFinalRefusal(transferIdHex: string, reason: Reason, eui: string, now_ms: number): void {
+    this.statements.insertFinalRefusal.run(transferIdHex, reason, eui, now_ms)
   }
 
   recordOnlinePayment(payment: {

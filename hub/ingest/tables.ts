@@ -3,6 +3,8 @@
 // double spends with both customer-signed authorizations as proof, payments approved online,
 // and the revocation lists issued.
 
+import { FINAL_REFUSALS } from './decide'
+
 export const INGEST_SQL = `
 CREATE TABLE gateway_records (
   eui TEXT NOT NULL CHECK (length(eui) = 16),
@@ -120,4 +122,23 @@ DROP TABLE double_spends;
 ALTER TABLE double_spend_flags RENAME TO double_spends;
 CREATE INDEX double_spends_by_voucher ON double_spends (voucher_id);
 CREATE INDEX double_spends_open ON double_spends (id) WHERE resolved_at_ms IS NULL;
+`
+
+/**
+ * The final refusals the hub signed (decide.ts FINAL_REFUSALS), one per transfer id: a later copy of
+ * the id gets the same answer. Filled from the records refused so before, unless the id settled since.
+ */
+export const FINAL_REFUSALS_SQL = `
+CREATE TABLE final_refusals (
+  transfer_id TEXT PRIMARY KEY CHECK (length(transfer_id) = 64),
+  reason INTEGER NOT NULL,
+  eui TEXT NOT NULL,
+  refused_at_ms INTEGER NOT NULL
+) STRICT;
+INSERT OR IGNORE INTO final_refusals (transfer_id, reason, eui, refused_at_ms)
+SELECT transfer_id, reason, eui, received_at_ms FROM gateway_records
+WHERE outcome = 'rejected' AND reason IN (${FINAL_REFUSALS.join(', ')})
+  AND transfer_id NOT IN (SELECT transfer_id FROM gateway_records WHERE outcome IN ('settled', 'flagged'))
+  AND transfer_id NOT IN (SELECT transfer_id FROM online_payments)
+ORDER BY received_at_ms, eui, gateway_seq;
 `

@@ -41,6 +41,11 @@ export class VerifyPool {
     }
   }
 
+  /** Jobs posted to the workers and not answered yet: the depth of their queue. */
+  get jobsWaiting(): number {
+    return this.pending.size
+  }
+
   /** Checks every signature; the answer is in input order, true where valid. */
   async verifyAll(checks: readonly SignatureCheck[]): Promise<boolean[]> {
     assert(!this.closed, 'verify pool is closed')

@@ -18,6 +18,8 @@ import { Reason } from '../../protocol/reasons'
 import { SerialQueue } from '../../protocol/serial-queue'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
 import { signingKeyOf, type GatewayView } from '../gateways/view'
+import type { IngestMetrics } from '../ingest/dependencies'
+import { asHubFault } from '../ingest/hub-fault'
 import { hashParts } from '../ledger/ids'
 import type { LedgerStore } from '../ledger/store'
 import type { TransferKind } from '../ledger/model'
@@ -46,6 +48,8 @@ export interface RefundDependencies {
   hubKeys: KeyPair
   ed25519: Ed25519
   gateway(eui: string): GatewayView | undefined
+  /** Counts the faults of the hub that left a request unanswered; nothing is counted where not given. */
+  metrics?: Pick<IngestMetrics, 'fault'>
 }
 
 export class Refunds {
@@ -59,7 +63,8 @@ export class Refunds {
   /**
    * Answers a RefundRequest published on `payall/v1/gw/{eui}/online/request`. Returns the signed
    * answer, or null when the payload is not a readable request (nothing changes). Rejects with
-   * QUEUE_FULL, having changed nothing, when REFUND_JOBS_MAX requests are queued already.
+   * QUEUE_FULL, having changed nothing, when REFUND_JOBS_MAX requests are queued already, and with
+   * a HubFaultError, unanswered, when a fault of the hub left it undecided.
    */
   async handle(topicEui: string, payload: Uint8Array): Promise<RefundResponse | null> {
     let request: RefundRequest
@@ -69,7 +74,15 @@ export class Refunds {
       if (error instanceof ProtocolError) return null
       throw error
     }
-    return this.queue.run(() => this.decide(topicEui, request))
+    return this.queue.run(async () => {
+      try {
+        return await this.decide(topicEui, request)
+      } catch (error) {
+        const fault = asHubFault(error)
+        this.deps.metrics?.fault(fault.kind)
+        throw fault
+      }
+    })
   }
 
   private async decide(eui: string, request: RefundRequest): Promise<RefundResponse> {
@@ -118,7 +131,10 @@ export class Refunds {
       metadata: { refundId: refundIdHex, refundOf: transferIdHex, requestedAtMs: request.timeMs },
     }])
     if (outcome!.status === 'refused' || outcome!.status === 'conflict') {
-      return answer(false, outcome!.error.code === 'INSUFFICIENT_FUNDS' ? Reason.RefundFundsInsufficient : Reason.BadFormat)
+      // Only the merchant's want of funds is a decision about the refund; any other refusal is the
+      // hub's own records at fault, never signed as the gateway's (a HubFaultError: no answer).
+      if (outcome!.error.code !== 'INSUFFICIENT_FUNDS') throw asHubFault(outcome!.error)
+      return answer(false, Reason.RefundFundsInsufficient)
     }
     store.insert({
       refundId: refundIdHex, transferId: transferIdHex, ledgerTransferId, gatewayEui: eui,

@@ -5,7 +5,7 @@ import { ANCHOR_SQL } from '../anchor/tables'
 import { AUDIT_SQL } from '../audit/tables'
 import { LIVE_EVENT_IDS_SQL } from '../events/tables'
 import { GATEWAY_PRESENCE_SQL, GATEWAYS_SQL } from '../gateways/tables'
-import { DOUBLE_SPEND_FLAGS_SQL, INGEST_SQL } from '../ingest/tables'
+import { DOUBLE_SPEND_FLAGS_SQL, FINAL_REFUSALS_SQL, INGEST_SQL } from '../ingest/tables'
 import { KYC_SQL } from '../kyc/tables'
 import { LORA_CATCH_UP_SQL, LORA_REVOCATIONS_QUEUED_SQL, LORA_SQL } from '../lora/tables'
 import { MOBILE_SQL } from '../mobile/tables'
@@ -147,6 +147,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 15, name: 'double-spend flags an operator resolves', sql: DOUBLE_SPEND_FLAGS_SQL },
   { version: 16, name: 'roles that add up, email proofs, the audit log', sql: [USER_ROLES_AND_EMAIL_PROOFS_SQL, AUDIT_SQL].join('\n') },
   { version: 17, name: 'live event ids; gateway presence', sql: [LIVE_EVENT_IDS_SQL, GATEWAY_PRESENCE_SQL].join('\n') },
+  { version: 18, name: 'final refusals by transfer id', sql: FINAL_REFUSALS_SQL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

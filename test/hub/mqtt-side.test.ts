@@ -10,7 +10,7 @@ import { GatewayStore } from '../../hub/gateways/store'
 import { onlineRequestRoute, RecordBatchRoute } from '../../hub/mqtt-side'
 import { Refunds } from '../../hub/refunds/refunds'
 import { RefundStore } from '../../hub/refunds/store'
-import { boundedIngest, holdSettlements, twoGatewaysWithAPayment } from './ingest/bounded-ingest'
+import { boundedIngest, holdSettlements, ingestOver, twoGatewaysWithAPayment } from './ingest/bounded-ingest'
 import { ingestWorld } from './ingest/world'
 
 function capturedLog() {
@@ -81,4 +81,33 @@ t.test('an online request refused as QUEUE_FULL gets no answer and leaves the MQ
 
   await route(gateway.eui, request)
   t.same(published.map(message => message.topic), [gatewayTopic(gateway.eui, 'online/response')], 'asked again, it is answered')
+})
+
+t.test('a fault of the hub leaves a batch unacked and logged, the next batch is acked, and an online request goes unanswered', async t => {
+  const w = await ingestWorld(t)
+  const { first, second, customer } = await twoGatewaysWithAPayment(w, '00000000000000C4', '00000000000000C5')
+  const gateways = new GatewayStore(w.db)
+  const ingest = ingestOver(t, w, {
+    gateway: eui => {
+      const view = gateways.ingestView(eui)!
+      return eui === first.eui ? { ...view, merchantAccountId: 'nobody.XOF' } : view
+    },
+  })
+  const { lines, log } = capturedLog()
+  const { published, publish } = recordingPublish()
+  const route = new RecordBatchRoute(ingest, publish, log)
+  await route.take(first.eui, first.batch())
+  await route.take(second.eui, second.batch())
+  await route.settled()
+  t.same(published.map(message => message.topic), [gatewayTopic(second.eui, 'acks')], 'only the batch the hub could settle is acked')
+  t.match(lines.find(line => line.msg.includes('will send it again')), { err: { code: 'HUB_FAULT', kind: 'merchant_account' } })
+
+  const refunds = new Refunds({
+    store: new RefundStore(w.db), ledger: w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
+    gateway: eui => gateways.ingestView(eui),
+  })
+  const online = onlineRequestRoute({ ingest, refunds }, publish, log)
+  await online(first.eui, onlineAuthorizationRequestCodec.encode({ correlationId: randomBytes(16), authorization: w.pay(customer.phone, first, 50) }))
+  t.equal(published.length, 1, 'no online answer: the gateway times out as if the hub were unreachable')
+  t.match(lines.find(line => line.msg.includes('a fault of the hub')), { fault: 'merchant_account', err: { code: 'HUB_FAULT' } })
 })

@@ -309,6 +309,10 @@ t.test('options that do not fit together are refused before anything starts, nam
       code: 'CONFLICTING_OPTIONS', field: 'PAYALL_MQTT_PORT', names: ['PAYALL_HTTP_PORT', 'PAYALL_MQTT_PORT'] },
     { what: 'one port, the broker on every interface', argv: ['--mqtt-port', '3001'], env: { PAYALL_HTTP_HOST: '127.0.0.1' },
       code: 'CONFLICTING_OPTIONS', field: '--mqtt-port', names: ['--http-port', '--mqtt-port'] },
+    { what: 'the metrics port on the REST API\'s', argv: ['--metrics-port', '3001'], env: {},
+      code: 'CONFLICTING_OPTIONS', field: '--metrics-port', names: ['--http-port', '--metrics-port'] },
+    { what: 'the metrics port on the embedded broker\'s', env: { PAYALL_METRICS_PORT: '1883' },
+      code: 'CONFLICTING_OPTIONS', field: 'PAYALL_METRICS_PORT', names: ['--mqtt-port', 'PAYALL_METRICS_PORT'] },
   ]
   for (const { what, argv = [], env, code, field, names } of cases) {
     const error = configErrorOf(() => parseConfig(argv, env))

@@ -5,6 +5,8 @@ import { refundRequestCodec } from '../../../protocol/messages/refund'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { GatewayStore } from '../../../hub/gateways/store'
 import { REFUND_JOBS_MAX, Refunds } from '../../../hub/refunds/refunds'
+import { LedgerError } from '../../../hub/ledger/errors'
+import type { LedgerStore } from '../../../hub/ledger/store'
 import { RefundStore } from '../../../hub/refunds/store'
 import { CURRENCY, ingestWorld } from '../ingest/world'
 import { holdCalls } from '../../helpers/gate'
@@ -35,5 +37,36 @@ t.test('past REFUND_JOBS_MAX a refund request is refused with QUEUE_FULL and mov
   const answers = await Promise.all(queued)
   t.ok(answers.every(answer => answer?.approved === true), 'every queued refund is answered')
   t.equal(await w.balance(gateway.merchantAccountId), 5_000 - REFUND_JOBS_MAX * 100, 'the refused one moved nothing')
+  await w.assertLedgerOk(t)
+})
+
+t.test('a ledger refusal that is not want of funds is a fault of the hub: the refund is not answered, and asked again it is', async t => {
+  const w = await ingestWorld(t)
+  const gateway = await w.addGateway('00000000000000D2')
+  const customer = await w.addCustomer(10_000, 9_000)
+  const payment = w.pay(customer.phone, gateway, 5_000)
+  gateway.append(payment)
+  await w.ingest.ingest(gateway.eui, gateway.batch())
+  const gateways = new GatewayStore(w.db)
+  let broken = true
+  const ledger: LedgerStore = Object.create(w.ledger) as LedgerStore
+  ledger.applyTransfers = async inputs => broken
+    ? inputs.map(input => ({ status: 'refused', transferId: input.id, error: new LedgerError('UNKNOWN_ACCOUNT', 'no such merchant') }))
+    : w.ledger.applyTransfers(inputs)
+  const faults: string[] = []
+  const refunds = new Refunds({
+    store: new RefundStore(w.db), ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
+    gateway: eui => gateways.ingestView(eui), metrics: { fault: kind => faults.push(kind) },
+  })
+  const request = refundRequestCodec.encode(refundRequestCodec.sign({
+    refundId: randomBytes(16), transferId: transferIdOf(payment), gatewayEui: gateway.eui, amountMinor: 100, currency: CURRENCY,
+    timeMs: w.clock.now_ms(),
+  }, gateway.keys.secretKey, nodeEd25519))
+
+  await t.rejects(refunds.handle(gateway.eui, request), { code: 'HUB_FAULT', kind: 'ledger' }, 'no answer is signed')
+  t.same(faults, ['ledger'])
+  broken = false
+  t.equal((await refunds.handle(gateway.eui, request))!.approved, true, 'asked again once the fault is gone, it is refunded')
+  t.equal(await w.balance(gateway.merchantAccountId), 4_900, 'once')
   await w.assertLedgerOk(t)
 })

@@ -1,0 +1,156 @@
+import t from 'tap'
+import Database from 'better-sqlite3'
+import { randomBytes } from 'node:crypto'
+import { AckOutcome } from '../../../protocol/messages/ack'
+import { transferIdOf, type Authorization } from '../../../protocol/messages/authorization'
+import { onlineAuthorizationRequestCodec } from '../../../protocol/messages/online-authorization'
+import { Reason } from '../../../protocol/reasons'
+import { toHex } from '../../../protocol/bytes'
+import { GatewayStore } from '../../../hub/gateways/store'
+import { feeScheduleResolver } from '../../../hub/ingest/fees'
+import type { HubFaultKind } from '../../../hub/ingest/hub-fault'
+import type { IngestMetrics } from '../../../hub/ingest/dependencies'
+import type { LedgerStore } from '../../../hub/ledger/store'
+import { ingestOver } from './bounded-ingest'
+import { ingestWorld, CURRENCY } from './world'
+
+type World = Awaited<ReturnType<typeof ingestWorld>>
+
+const answers = (ack: { entries: Array<{ outcome: number; reason: number }> } | null) => ack?.entries.map(e => [e.outcome, e.reason])
+
+/** Counts the faults the ingest reports, by kind. */
+function faultCounter(): { faults: HubFaultKind[]; metrics: IngestMetrics } {
+  const faults: HubFaultKind[] = []
+  return {
+    faults,
+    metrics: { recordsReceived: () => undefined, answered: () => undefined, batchSettled: () => undefined, fault: kind => faults.push(kind) },
+  }
+}
+
+function onlineRequest(authorization: Authorization): Uint8Array {
+  return onlineAuthorizationRequestCodec.encode({ correlationId: randomBytes(16), authorization })
+}
+
+async function merchantAndOneCustomer(w: World, eui: string) {
+  const gateway = await w.addGateway(eui)
+  const customer = await w.addCustomer(10_000, 9_000)
+  return { gateway, customer }
+}
+
+function recordsOf(w: World, eui: string): number {
+  return w.db.prepare('SELECT count(*) FROM gateway_records WHERE eui = ?').pluck().get(eui) as number
+}
+
+t.test('a fee schedule the ledger does not know is a fault of the hub: no ack, nothing stored, and the resend settles once', async t => {
+  const w = await ingestWorld(t)
+  const { gateway, customer } = await merchantAndOneCustomer(w, '00000000000000D1')
+  let feeScheduleId = 'counter.XOF.missing'
+  const { faults, metrics } = faultCounter()
+  const ingest = ingestOver(t, w, { fees: { current: async () => feeScheduleId }, metrics })
+  gateway.append(w.pay(customer.phone, gateway, 300))
+  gateway.append(w.pay(customer.phone, gateway, 400))
+
+  await t.rejects(ingest.ingest(gateway.eui, gateway.batch()), { code: 'HUB_FAULT', kind: 'fee_schedule' }, 'no ack is signed')
+  t.same(faults, ['fee_schedule'], 'the fault is counted by kind')
+  t.equal(recordsOf(w, gateway.eui), 0, 'no record is kept as refused')
+  t.equal(await w.balance(gateway.merchantAccountId), 0)
+  t.equal(w.store.finalRefusal(toHex(transferIdOf(gateway.records[0]!.authorization))), undefined, 'nothing is final')
+
+  feeScheduleId = await feeScheduleResolver(w.ledger, w.clock).current('counter', CURRENCY)
+  t.same(answers(await ingest.ingest(gateway.eui, gateway.batch())), [[AckOutcome.Settled, Reason.None], [AckOutcome.Settled, Reason.None]])
+  t.equal(await w.balance(gateway.merchantAccountId), 700, 'the merchant is paid once')
+  await w.assertLedgerOk(t)
+})
+
+t.test('no fee schedule in force yet is a fault of the hub, in batches and online; once one is, both settle', async t => {
+  const w = await ingestWorld(t)
+  const { gateway, customer } = await merchantAndOneCustomer(w, '00000000000000D2')
+  const effective_ms = w.clock.now_ms() + 60_000
+  await w.ledger.addFeeSchedule({
+    id: 'counter.XOF.v1', gatewayType: 'counter', currency: CURRENCY, version: 1, basisPoints: 0, fixedMinor: 0,
+    ownerShareBasisPoints: 0, effectiveFromMs: effective_ms,
+  })
+  gateway.append(w.pay(customer.phone, gateway, 300))
+  const online = w.pay(customer.phone, gateway, 200)
+  await t.rejects(w.ingest.ingest(gateway.eui, gateway.batch()), { code: 'HUB_FAULT', kind: 'fee_schedule' })
+  await t.rejects(w.ingest.authorizeOnline(gateway.eui, onlineRequest(online)), { code: 'HUB_FAULT', kind: 'fee_schedule' },
+    'the online request is not answered either')
+  w.clock.set(effective_ms)
+  t.same(answers(await w.ingest.ingest(gateway.eui, gateway.batch())), [[AckOutcome.Settled, Reason.None]])
+  t.equal((await w.ingest.authorizeOnline(gateway.eui, onlineRequest(online)))!.approved, true)
+  t.equal(await w.balance(gateway.merchantAccountId), 500)
+  await w.assertLedgerOk(t)
+})
+
+t.test('a merchant account the ledger does not know is a fault of the hub, not a currency the payment is in', async t => {
+  const w = await ingestWorld(t)
+  const { gateway, customer } = await merchantAndOneCustomer(w, '00000000000000D3')
+  const gateways = new GatewayStore(w.db)
+  let merchantAccountId = 'nobody.XOF'
+  const { faults, metrics } = faultCounter()
+  const ingest = ingestOver(t, w, { gateway: eui => ({ ...gateways.ingestView(eui)!, merchantAccountId }), metrics })
+  gateway.append(w.pay(customer.phone, gateway, 300))
+  const online = w.pay(customer.phone, gateway, 200)
+
+  await t.rejects(ingest.ingest(gateway.eui, gateway.batch()), { code: 'HUB_FAULT', kind: 'merchant_account' })
+  await t.rejects(ingest.authorizeOnline(gateway.eui, onlineRequest(online)), { code: 'HUB_FAULT', kind: 'merchant_account' })
+  t.same(faults, ['merchant_account', 'merchant_account'])
+  t.equal(recordsOf(w, gateway.eui), 0)
+  t.equal(w.store.finalRefusal(toHex(transferIdOf(online))), undefined, 'no refusal is on file for the payment')
+
+  merchantAccountId = gateway.merchantAccountId
+  t.same(answers(await ingest.ingest(gateway.eui, gateway.batch())), [[AckOutcome.Settled, Reason.None]])
+  t.equal((await ingest.authorizeOnline(gateway.eui, onlineRequest(online)))!.approved, true)
+  t.equal(await w.balance(gateway.merchantAccountId), 500, 'the merchant is paid once for each')
+  await w.assertLedgerOk(t)
+})
+
+t.test('a SQLite error is a fault of the hub wherever it is thrown, and what the ledger committed settles nothing twice', async t => {
+  const w = await ingestWorld(t)
+  const { gateway, customer } = await merchantAndOneCustomer(w, '00000000000000D4')
+  const { faults, metrics } = faultCounter()
+  const ingest = ingestOver(t, w, { metrics })
+  for (const amount of [100, 200]) gateway.append(w.pay(customer.phone, gateway, amount))
+
+  const settleFromHolds = w.ledger.settleFromHolds.bind(w.ledger)
+  w.ledger.settleFromHolds = async () => {
+    throw new Database.SqliteError('database is locked', 'SQLITE_BUSY')
+  }
+  await t.rejects(ingest.ingest(gateway.eui, gateway.batch()), { code: 'HUB_FAULT', kind: 'storage' }, 'the ledger was busy')
+  t.equal(await w.balance(gateway.merchantAccountId), 0, 'nothing was committed')
+  w.ledger.settleFromHolds = settleFromHolds
+
+  const write = w.store.write.bind(w.store)
+  w.store.write = () => {
+    throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL')
+  }
+  await t.rejects(ingest.ingest(gateway.eui, gateway.batch()), { code: 'HUB_FAULT', kind: 'storage' }, 'the disk was full')
+  t.equal(await w.balance(gateway.merchantAccountId), 300, 'the ledger committed its own transaction')
+  t.same(faults, ['storage', 'storage'])
+  w.store.write = write
+
+  t.same(answers(await ingest.ingest(gateway.eui, gateway.batch())), [[AckOutcome.Duplicate, Reason.None], [AckOutcome.Duplicate, Reason.None]],
+    'the resend finds them settled')
+  t.equal(await w.balance(gateway.merchantAccountId), 300, 'and pays nothing twice')
+  await w.assertLedgerOk(t)
+})
+
+t.test('a ledger fault on one record of a batch leaves the others committed; the resend finds them settled and pays each once', async t => {
+  const w = await ingestWorld(t)
+  const { gateway, customer } = await merchantAndOneCustomer(w, '00000000000000D5')
+  for (const amount of [100, 200, 300]) gateway.append(w.pay(customer.phone, gateway, amount))
+  let broken = true
+  const ledger: LedgerStore = Object.create(w.ledger) as LedgerStore
+  ledger.settleFromHolds = inputs => w.ledger.settleFromHolds(
+    broken ? inputs.map((input, index) => index === 2 ? { ...input, merchantAccountId: 'nobody.XOF' } : input) : inputs)
+  const ingest = ingestOver(t, w, { ledger })
+
+  await t.rejects(ingest.ingest(gateway.eui, gateway.batch()), { code: 'HUB_FAULT', kind: 'ledger', message: /UNKNOWN_ACCOUNT/ })
+  t.equal(await w.balance(gateway.merchantAccountId), 300, 'the ledger settled the first two in its call')
+  t.equal(recordsOf(w, gateway.eui), 0, 'the ingest kept nothing of the batch')
+  broken = false
+  t.same(answers(await ingest.ingest(gateway.eui, gateway.batch())),
+    [[AckOutcome.Duplicate, Reason.None], [AckOutcome.Duplicate, Reason.None], [AckOutcome.Settled, Reason.None]])
+  t.equal(await w.balance(gateway.merchantAccountId), 600, 'each payment is paid once')
+  await w.assertLedgerOk(t)
+})
