@@ -151,13 +151,14 @@ class KnownUnderVouchers {
   paymentsFor(voucherIdHex: string, seq: number): readonly KnownPayment[] {
     let soFar = this.known.get(voucherIdHex)
     if (soFar === undefined) {
-      soFar = { highest: this.reads.highestKnownPayment(voucherIdHex), all: undefined }
+      soFar = { highest: this.reads.highestKnownPayment(voucherIdHex), all: undefined, added: [] }
       this.known.set(voucherIdHex, soFar)
     }
     if (soFar.all !== undefined) return soFar.all
     if (soFar.highest === undefined) return []
     if (seq > soFar.highest.seq) return [soFar.highest]
-    soFar.all = this.reads.knownPayments(voucherIdHex)
+    // The stored history, and what earlier records of this batch added (not stored until the batch commits).
+    soFar.all = [...this.reads.knownPayments(voucherIdHex), ...soFar.added]
     return soFar.all
   }
 
@@ -165,6 +166,7 @@ class KnownUnderVouchers {
   add(voucherIdHex: string, payment: KnownPayment): void {
     const soFar = this.known.get(voucherIdHex)
     assert(soFar !== undefined, 'a payment is added under a voucher it was decided against')
+    soFar.added.push(payment)
     soFar.all?.push(payment)
     if (soFar.highest === undefined || payment.seq > soFar.highest.seq) soFar.highest = payment
   }
@@ -174,6 +176,8 @@ class KnownUnderVouchers {
 interface KnownSoFar {
   highest: KnownPayment | undefined
   all: KnownPayment[] | undefined
+  /** Decided by this batch so far. */
+  added: KnownPayment[]
 }
 
 function refuseFork(plan: BatchPlan, index: number, record: TransferRecord, frame: RecordFrame, knownHash: Uint8Array): void {
