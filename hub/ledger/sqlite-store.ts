@@ -355,7 +355,9 @@ export class SqliteLedgerStore implements LedgerStore {
     return holdOutcome(transferId, () => this.writing(() => this.placeHoldNow(input)))
   }
 
-  async settleFromHolds(inputs: readonly SettleFromHoldInput[]): Promise<HoldOutcome[]> {
+  async settleFromHolds(
+    inputs: readonly SettleFromHoldInput[], alsoWrite?: (outcomes: readonly HoldOutcome[]) => void,
+  ): Promise<HoldOutcome[]> {
     assertBatch(inputs)
     return this.writing(() => {
       const view = new BatchView(this.reader)
@@ -364,6 +366,7 @@ export class SqliteLedgerStore implements LedgerStore {
         return holdOutcome(transferId, () => this.settleFromHold(view, input))
       })
       this.writeChanges(view)
+      alsoWrite?.(outcomes)
       return outcomes
     })
   }
