@@ -6,6 +6,7 @@ import { AnchorStore } from './anchor/store'
 import { AuditLog } from './audit/store'
 import type { HubContext } from './context'
 import { EventIdStore } from './events/sequence-store'
+import { audienceLookups } from './events/audience'
 import { LiveEvents } from './events/live-events'
 import { GatewayPresenceTracker } from './gateways/presence'
 import { PresenceStore } from './gateways/presence-store'
@@ -40,10 +41,7 @@ export function buildServices(context: HubContext): HubServices {
   const gateways = new GatewayStore(db)
   const events = new LiveEvents({
     ids: new EventIdStore(db),
-    lookups: {
-      gatewayOwner: gatewayId => gateways.byId(gatewayId)?.ownerUserId,
-      accountOwner: async accountId => (await context.ledger.account(accountId))?.userId,
-    },
+    lookups: audienceLookups(gateways, context.ledger),
     log: context.log,
   })
   const anchors = new AnchorStore(db)

@@ -143,6 +143,7 @@ export class GatewayStore {
          ON CONFLICT (eui) DO NOTHING`),
       byId: db.prepare<[string], GatewayRow>(`SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE id = ?`),
       byEui: db.prepare<[string], GatewayRow>(`SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE eui = ?`),
+      ownerOf: db.prepare<[string], { owner_user_id: string | null }>('SELECT owner_user_id FROM gateways WHERE id = ?'),
       ingestView: db.prepare<[string], IngestRow>(
         'SELECT id, eui, type, status, public_key, owner_user_id, merchant_account_id FROM gateways WHERE eui = ?'),
       catalogPage: db.prepare<[number, number], GatewayRow>(
@@ -206,6 +207,11 @@ export class GatewayStore {
   byId(id: string): Gateway | undefined {
     const row = this.statements.byId.get(id)
     return row === undefined ? undefined : gatewayFromRow(row)
+  }
+
+  /** The gateway's owner (null when it has none, undefined when there is no such gateway): one column, for every live event. */
+  ownerOf(id: string): string | null | undefined {
+    return this.statements.ownerOf.get(id)?.owner_user_id
   }
 
   /** `eui` in canonical form. */

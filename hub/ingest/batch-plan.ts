@@ -17,7 +17,8 @@ import type { ChainState, DoubleSpendRow, IngestStore, IngestWrite, RecordOutcom
 
 /** What deciding a batch reads of the hub's state, and nothing more: no call here writes. */
 export type IngestReads = Pick<
-  IngestStore, 'chain' | 'storedRecord' | 'voucher' | 'knownPayments' | 'hasRecordOf' | 'evidenceOf' | 'finalRefusal'
+  IngestStore,
+  'chain' | 'storedRecord' | 'voucher' | 'knownPayments' | 'highestKnownPayment' | 'hasRecordOf' | 'evidenceOf' | 'finalRefusal'
 >
 
 export interface BatchInput {
@@ -131,10 +132,15 @@ export function chainAfter(chain: ChainState, records: readonly TransferRecord[]
   return { contiguousSeq, contiguousHash, highestSeq }
 }
 
-/** The vouchers and the payments known under them, each read once per batch and grown as records settle. */
+/**
+ * The vouchers and the payments known under them, each read once per batch and grown as records settle.
+ * A voucher's history is read only when a record does not come after everything known under it: for a
+ * seq above the highest known, the highest known payment is all a decision can find (a duplicate or a
+ * same-seq conflict has the same seq; the one before is the highest; none comes after).
+ */
 class KnownUnderVouchers {
   private readonly vouchers = new Map<string, VoucherState | undefined>()
-  private readonly payments = new Map<string, KnownPayment[]>()
+  private readonly known = new Map<string, KnownSoFar>()
 
   constructor(private readonly reads: IngestReads) {}
 
@@ -144,14 +150,37 @@ class KnownUnderVouchers {
     return this.vouchers.get(voucherIdHex)
   }
 
-  paymentsUnder(voucherIdHex: string): KnownPayment[] {
-    let payments = this.payments.get(voucherIdHex)
-    if (payments === undefined) {
-      payments = this.reads.knownPayments(voucherIdHex)
-      this.payments.set(voucherIdHex, payments)
+  /** What a decision on a payment at `seq` under the voucher must see of the payments known under it. */
+  paymentsFor(voucherIdHex: string, seq: number): readonly KnownPayment[] {
+    let soFar = this.known.get(voucherIdHex)
+    if (soFar === undefined) {
+      soFar = { highest: this.reads.highestKnownPayment(voucherIdHex), all: undefined, added: [] }
+      this.known.set(voucherIdHex, soFar)
     }
-    return payments
+    if (soFar.all !== undefined) return soFar.all
+    if (soFar.highest === undefined) return []
+    if (seq > soFar.highest.seq) return [soFar.highest]
+    // The stored history, and what earlier records of this batch added (not stored until the batch commits).
+    soFar.all = [...this.reads.knownPayments(voucherIdHex), ...soFar.added]
+    return soFar.all
   }
+
+  /** A payment this batch settles (or flags): later records of the batch see it. */
+  add(voucherIdHex: string, payment: KnownPayment): void {
+    const soFar = this.known.get(voucherIdHex)
+    assert(soFar !== undefined, 'a payment is added under a voucher it was decided against')
+    soFar.added.push(payment)
+    soFar.all?.push(payment)
+    if (soFar.highest === undefined || payment.seq > soFar.highest.seq) soFar.highest = payment
+  }
+}
+
+/** The payments known under one voucher: the highest, and the whole history once a decision needed it. */
+interface KnownSoFar {
+  highest: KnownPayment | undefined
+  all: KnownPayment[] | undefined
+  /** Decided by this batch so far. */
+  added: KnownPayment[]
 }
 
 function refuseFork(plan: BatchPlan, index: number, record: TransferRecord, frame: RecordFrame, knownHash: Uint8Array): void {
@@ -167,10 +196,9 @@ function decidePayment(plan: BatchPlan, input: BatchInput, index: number, known:
   const voucherIdHex = toHex(authorization.voucherId)
   // The transfer id: SHA-256 of the bytes the customer signed (protocol transferIdOf).
   const transferIdHex = toHex(sha256(frame.authorizationUnsigned))
-  const payments = known.paymentsUnder(voucherIdHex)
   const decision = decideRecord({
     authorization, transferIdHex, signatureValid: input.signatureValid[index]!, voucher: known.voucher(voucherIdHex),
-    known: payments, finalRefusal: reads.finalRefusal(transferIdHex),
+    known: known.paymentsFor(voucherIdHex, authorization.seq), finalRefusal: reads.finalRefusal(transferIdHex),
     revocationGrace_ms: input.revocationGrace_ms, clockSkewMax_ms: input.clockSkewMax_ms,
   })
   let outcome: RecordOutcome = 'rejected'
@@ -197,7 +225,7 @@ function decidePayment(plan: BatchPlan, input: BatchInput, index: number, known:
     const metadata = { gatewaySeq: record.gatewaySeq, voucherSeq: authorization.seq, mode: record.mode }
     plan.settlements.push({ index, flagged, payment: { authorization, transferIdHex, metadata } })
     const { seq, cumulativeMinor, amountMinor } = authorization
-    payments.push({ seq, cumulativeMinor, amountMinor, transferIdHex })
+    known.add(voucherIdHex, { seq, cumulativeMinor, amountMinor, transferIdHex })
     if (decision.doubleSpend !== null) {
       const conflicting = decision.doubleSpend.conflictingTransferIdHex
       const firstAuthorization = evidenceInBatch(conflicting, plan.rows, input.batch.records) ?? reads.evidenceOf(conflicting)

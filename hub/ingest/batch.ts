@@ -11,12 +11,11 @@ import { decodeRecordBatchFrames, type RecordBatch, type RecordFrame } from '../
 import { Reason } from '../../protocol/reasons'
 import type { SerialQueue } from '../../protocol/serial-queue'
 import { signingKeyOf, type GatewayView } from '../gateways/view'
-import type { HoldOutcome } from '../ledger/store'
 import { chainAfter, decideBatch, foldLedgerOutcomes, type BatchPlan } from './batch-plan'
 import type { IngestDependencies } from './dependencies'
 import { asHubFault } from './hub-fault'
 import type { Settlement } from './settlement'
-import type { RecordRow } from './store'
+import type { IngestStore, RecordRow } from './store'
 import type { SignatureCheck } from './verify-pool'
 
 /** Stands in for the key of a voucher the hub does not know: no signature verifies under it. */
@@ -93,30 +92,35 @@ export class BatchIngest {
     return checks
   }
 
-  /** Decide (no writes), apply (the ledger, one call for the batch), write (the ingest store, then the ack). */
+  /**
+   * Decide (no writes), then apply and record in one transaction: the ledger settles the batch's
+   * payments and, before it commits, the ingest store writes what the hub received and decided. Then
+   * the ack, the events and the revocations, of what has committed.
+   */
   private async settle(
     batch: RecordBatch, frames: readonly RecordFrame[], gateway: GatewayView, signatureValid: readonly boolean[],
   ): Promise<Ack> {
-    const { settings, clock } = this.deps
+    const { settings, store, clock } = this.deps
     const now_ms = clock.now_ms()
     const plan = decideBatch({
       batch, frames, signatureValid, merchantCurrency: await this.settlement.merchantCurrency(gateway),
       revocationGrace_ms: settings.revocationGrace_ms, clockSkewMax_ms: settings.clockSkewMax_ms,
-    }, this.deps.store)
-    foldLedgerOutcomes(plan, await this.apply(gateway, plan))
-    await this.write(batch, gateway, plan, now_ms)
+    }, store)
+    let flagged: ReturnType<IngestStore['write']> = []
+    await this.settlement.settle(gateway, plan.settlements.map(settlement => settlement.payment), outcomes => {
+      foldLedgerOutcomes(plan, outcomes)
+      flagged = this.write(batch, plan, now_ms)
+    })
     this.deps.metrics?.batchSettled((clock.now_ms() - now_ms) / 1_000)
+    await this.announce(batch, gateway, plan, flagged, now_ms)
     return this.signAck(batch, plan.entries)
   }
 
-  private apply(gateway: GatewayView, plan: BatchPlan): Promise<HoldOutcome[]> {
-    return this.settlement.settle(gateway, plan.settlements.map(settlement => settlement.payment))
-  }
-
-  private async write(batch: RecordBatch, gateway: GatewayView, plan: BatchPlan, now_ms: number): Promise<void> {
+  /** The ingest store's part of the batch's transaction; returns the double spends it flagged anew. */
+  private write(batch: RecordBatch, plan: BatchPlan, now_ms: number): ReturnType<IngestStore['write']> {
     const { store } = this.deps
     const eui = batch.gatewayEui
-    const flagged = store.write({
+    return store.write({
       eui,
       records: plan.rows.filter((row): row is RecordRow => row !== null),
       chain: store.advanceContiguous(eui, chainAfter(plan.chain, batch.records, plan.rows)),
@@ -126,12 +130,18 @@ export class BatchIngest {
       doubleSpends: plan.doubleSpends.map(({ index: _index, ...row }) => row),
       nowMs: now_ms,
     })
+  }
+
+  /** Once the batch has committed: the flags raised, the records stored, the double spenders' vouchers revoked. */
+  private async announce(
+    batch: RecordBatch, gateway: GatewayView, plan: BatchPlan, flagged: ReturnType<IngestStore['write']>, now_ms: number,
+  ): Promise<void> {
     for (const { flagId, voucherIdHex } of flagged) {
       this.deps.events.publish({
         type: 'doublespend.flagged', data: { flagId, gatewayId: gateway.id, voucherId: voucherIdHex, atMs: now_ms },
       })
     }
-    this.deps.recordsStored?.(eui)
+    this.deps.recordsStored?.(batch.gatewayEui)
     if (plan.doubleSpends.length > 0) {
       await this.deps.revoke([...new Set(plan.doubleSpends.map(d => d.voucherIdHex))], 'double spend')
     }

@@ -84,10 +84,17 @@ export class Settlement {
   /**
    * Settles the payments, all taken at `gateway`, in one ledger call: one outcome per payment, in
    * order. Each settles under the fee schedule in force (looked up once per currency) and pays the
-   * owner share into the owner's wallet in its currency, opened on first use.
+   * owner share into the owner's wallet in its currency, opened on first use. `alsoWrite` runs in the
+   * ledger's transaction with the outcomes (see LedgerStore.settleFromHolds), even when there is
+   * nothing to settle.
    */
-  async settle(gateway: GatewayView, payments: readonly PaymentToSettle[]): Promise<HoldOutcome[]> {
-    if (payments.length === 0) return []
+  async settle(
+    gateway: GatewayView, payments: readonly PaymentToSettle[], alsoWrite?: (outcomes: readonly HoldOutcome[]) => void,
+  ): Promise<HoldOutcome[]> {
+    if (payments.length === 0) {
+      alsoWrite?.([])
+      return []
+    }
     const feeSchedules = new Map<string, string>()
     const inputs: SettleFromHoldInput[] = []
     for (const payment of payments) {
@@ -100,7 +107,7 @@ export class Settlement {
       inputs.push(settleInput(gateway, payment, feeScheduleId))
     }
     for (const currency of feeSchedules.keys()) await this.openOwnerWallet(gateway, currency)
-    const outcomes = await this.ledger.settleFromHolds(inputs)
+    const outcomes = await this.ledger.settleFromHolds(inputs, alsoWrite)
     this.announce(gateway, payments, outcomes)
     return outcomes
   }

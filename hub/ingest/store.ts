@@ -61,6 +61,17 @@ export interface IngestWrite {
   nowMs: number
 }
 
+interface KnownRow {
+  voucher_seq: number
+  cumulative_minor: number
+  amount_minor: number
+  transfer_id: string
+}
+
+function knownPaymentOf(row: KnownRow): KnownPayment {
+  return { seq: row.voucher_seq, cumulativeMinor: row.cumulative_minor, amountMinor: row.amount_minor, transferIdHex: row.transfer_id }
+}
+
 /** Rows of gateway_records whose payments count under their voucher (rejected ones do not). */
 const COUNTED = `outcome IN ('settled', 'flagged')`
 
@@ -78,11 +89,19 @@ export class IngestStore {
         expires_at_ms: number; revoked_at_ms: number | null
       }>(`SELECT voucher_id, device_public_key, currency, limit_minor, issued_at_ms, expires_at_ms, revoked_at_ms
           FROM vouchers WHERE voucher_id = ?`),
-      known: db.prepare<{ voucherId: string }, { voucher_seq: number; cumulative_minor: number; amount_minor: number; transfer_id: string }>(
+      known: db.prepare<{ voucherId: string }, KnownRow>(
         `SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM gateway_records
          WHERE voucher_id = @voucherId AND ${COUNTED}
          UNION
          SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM online_payments WHERE voucher_id = @voucherId`),
+      // The payment with the highest seq under a voucher, from records and from online approvals: each
+      // walks its (voucher_id, voucher_seq) index backwards and stops at the first row that counts.
+      highestRecord: db.prepare<[string], KnownRow>(
+        `SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM gateway_records
+         WHERE voucher_id = ? AND ${COUNTED} ORDER BY voucher_seq DESC LIMIT 1`),
+      highestOnline: db.prepare<[string], KnownRow>(
+        `SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM online_payments
+         WHERE voucher_id = ? ORDER BY voucher_seq DESC LIMIT 1`),
       recordByTransfer: db.prepare<{ transferId: string }, { record: Buffer; source: 'record' | 'online' }>(
         `SELECT record, 'record' AS source FROM gateway_records WHERE transfer_id = @transferId AND ${COUNTED}
          UNION ALL
@@ -155,12 +174,15 @@ export class IngestStore {
   }
 
   knownPayments(voucherIdHex: string): KnownPayment[] {
-    return this.statements.known.all({ voucherId: voucherIdHex }).map(row => ({
-      seq: row.voucher_seq,
-      cumulativeMinor: row.cumulative_minor,
-      amountMinor: row.amount_minor,
-      transferIdHex: row.transfer_id,
-    }))
+    return this.statements.known.all({ voucherId: voucherIdHex }).map(knownPaymentOf)
+  }
+
+  /** The known payment with the highest seq under the voucher, without reading its history. */
+  highestKnownPayment(voucherIdHex: string): KnownPayment | undefined {
+    const record = this.statements.highestRecord.get(voucherIdHex)
+    const online = this.statements.highestOnline.get(voucherIdHex)
+    const highest = online === undefined || (record !== undefined && record.voucher_seq >= online.voucher_seq) ? record : online
+    return highest === undefined ? undefined : knownPaymentOf(highest)
   }
 
   /** True when a gateway's record (not only an online approval) carried this payment. */

@@ -366,7 +366,9 @@ export class SqliteLedgerStore implements LedgerStore {
     return holdOutcome(transferId, () => this.writing(() => this.placeHoldNow(input)))
   }
 
-  async settleFromHolds(inputs: readonly SettleFromHoldInput[]): Promise<HoldOutcome[]> {
+  async settleFromHolds(
+    inputs: readonly SettleFromHoldInput[], alsoWrite?: (outcomes: readonly HoldOutcome[]) => void,
+  ): Promise<HoldOutcome[]> {
     assertBatch(inputs)
     return this.writing(() => {
       const view = new BatchView(this.reader)
@@ -375,6 +377,7 @@ export class SqliteLedgerStore implements LedgerStore {
         return holdOutcome(transferId, () => this.settleFromHold(view, input))
       })
       this.writeChanges(view)
+      alsoWrite?.(outcomes)
       return outcomes
     })
   }

@@ -165,8 +165,12 @@ export interface LedgerStore {
 
   /** Sets the voucher's limit aside from its wallet; refused with INSUFFICIENT_FUNDS if the wallet cannot cover it. */
   placeHold(input: PlaceHoldInput): Promise<HoldOutcome>
-  /** Settles offline payments from their vouchers' holds (beyond a hold: the customer's debt), in one transaction. */
-  settleFromHolds(inputs: readonly SettleFromHoldInput[]): Promise<HoldOutcome[]>
+  /**
+   * Settles offline payments from their vouchers' holds (beyond a hold: the customer's debt), in one transaction.
+   * `alsoWrite`, given the outcomes, runs inside that transaction before it commits: what the caller records of
+   * the settlement commits with it, in one write to disk, or not at all (a throw there rolls everything back).
+   */
+  settleFromHolds(inputs: readonly SettleFromHoldInput[], alsoWrite?: (outcomes: readonly HoldOutcome[]) => void): Promise<HoldOutcome[]>
   /** Once the upload deadline has passed, gives what is left of the hold back to the wallet. Idempotent. */
   releaseHold(voucherId: string): Promise<HoldOutcome>
   /** Marks the voucher revoked; its hold still pays records taken before, until released. Idempotent. */

@@ -12,6 +12,7 @@ import {
 } from 'node:crypto'
 import { assert } from '../errors'
 import { concatBytes, equalBytes, fromHex, sha256, toHex } from '../bytes'
+import { BoundedLruCache } from '../bounded-lru'
 import {
   PUBLIC_KEY_BYTES,
   SECRET_KEY_BYTES,
@@ -34,34 +35,6 @@ const PRIVATE_KEY_CACHE_ENTRIES_MAX = 256
 export interface NodeEd25519Options {
   publicKeyCacheEntriesMax?: number
   privateKeyCacheEntriesMax?: number
-}
-
-/** A Map kept in least-recently-used order that never holds more than `entriesMax` entries. */
-class BoundedLruCache<Value> {
-  private readonly entries = new Map<string, Value>()
-
-  constructor(private readonly entries_max: number) {
-    assert(Number.isSafeInteger(entries_max) && entries_max > 0, 'cache bound is a positive integer')
-  }
-
-  get(key: string): Value | undefined {
-    const value = this.entries.get(key)
-    if (value === undefined) return undefined
-    // Map iterates in insertion order, so re-inserting marks the entry most recently used.
-    this.entries.delete(key)
-    this.entries.set(key, value)
-    return value
-  }
-
-  set(key: string, value: Value): void {
-    this.entries.delete(key)
-    this.entries.set(key, value)
-    if (this.entries.size > this.entries_max) {
-      const leastRecentlyUsed = this.entries.keys().next().value as string
-      this.entries.delete(leastRecentlyUsed)
-    }
-    assert(this.entries.size <= this.entries_max, 'cache stays within its bound')
-  }
 }
 
 /** Raw keys to KeyObjects, kept in bounded LRU caches. */

@@ -7,6 +7,7 @@ import { nodeEd25519 } from '../../../protocol/signature/node'
 import type { KeyPair } from '../../../protocol/signature/ed25519'
 import { walletAccountId } from '../../../hub/accounts'
 import type { PublishedMessage } from '../../../hub/bus'
+import { audienceLookups } from '../../../hub/events/audience'
 import { LiveEvents } from '../../../hub/events/live-events'
 import type { LiveEvent } from '../../../hub/events/model'
 import { EventIdStore } from '../../../hub/events/sequence-store'
@@ -59,7 +60,7 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
   const gateways = new GatewayStore(db)
   const events = new LiveEvents({
     ids: new EventIdStore(db),
-    lookups: { gatewayOwner: id => gateways.byId(id)?.ownerUserId, accountOwner: async id => (await ledger.account(id))?.userId },
+    lookups: audienceLookups(gateways, ledger),
     log: context.log,
   })
   const heard: LiveEvent[] = []
