@@ -11,22 +11,41 @@ import { RefundStore } from '../../../hub/refunds/store'
 import { CURRENCY, ingestWorld } from '../ingest/world'
 import { holdCalls } from '../../helpers/gate'
 
-t.test('past REFUND_JOBS_MAX a refund request is refused with QUEUE_FULL and moves nothing; those queued are answered', async t => {
+
+type World = Awaited<ReturnType<typeof ingestWorld>>
+
+/** A world where a customer paid 5,000 once at a gateway, the payment settled. */
+async function paidOnce(t: Parameters<typeof ingestWorld>[0], eui: string) {
   const w = await ingestWorld(t)
-  const gateway = await w.addGateway('00000000000000D1')
+  const gateway = await w.addGateway(eui)
   const customer = await w.addCustomer(10_000, 9_000)
   const payment = w.pay(customer.phone, gateway, 5_000)
   gateway.append(payment)
   await w.ingest.ingest(gateway.eui, gateway.batch())
+  return { w, gateway, payment }
+}
+
+/** The hub's refunds over the world's stores, with the ledger and metrics given. */
+function refundsOver(w: World, options: { ledger?: LedgerStore; metrics?: { fault(kind: string): void } }): Refunds {
   const gateways = new GatewayStore(w.db)
-  const refunds = new Refunds({
-    store: new RefundStore(w.db), ledger: w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
-    gateway: eui => gateways.ingestView(eui),
+  return new Refunds({
+    store: new RefundStore(w.db), ledger: options.ledger ?? w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
+    gateway: eui => gateways.ingestView(eui), ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   })
-  const request = () => refundRequestCodec.encode(refundRequestCodec.sign({
+}
+
+/** A signed request to refund 100 of the payment, under a fresh refund id. */
+function refundOf(w: World, gateway: { eui: string; keys: { secretKey: Uint8Array } }, payment: Parameters<typeof transferIdOf>[0]): Uint8Array {
+  return refundRequestCodec.encode(refundRequestCodec.sign({
     refundId: randomBytes(16), transferId: transferIdOf(payment), gatewayEui: gateway.eui, amountMinor: 100, currency: CURRENCY,
     timeMs: w.clock.now_ms(),
   }, gateway.keys.secretKey, nodeEd25519))
+}
+
+t.test('past REFUND_JOBS_MAX a refund request is refused with QUEUE_FULL and moves nothing; those queued are answered', async t => {
+  const { w, gateway, payment } = await paidOnce(t, '00000000000000D1')
+  const refunds = refundsOver(w, {})
+  const request = () => refundOf(w, gateway, payment)
 
   // The first refund waits at the ledger, and the queue fills behind it.
   const { entered, release } = holdCalls(w.ledger, 'transfer')
@@ -41,27 +60,15 @@ t.test('past REFUND_JOBS_MAX a refund request is refused with QUEUE_FULL and mov
 })
 
 t.test('a ledger refusal that is not want of funds is a fault of the hub: the refund is not answered, and asked again it is', async t => {
-  const w = await ingestWorld(t)
-  const gateway = await w.addGateway('00000000000000D2')
-  const customer = await w.addCustomer(10_000, 9_000)
-  const payment = w.pay(customer.phone, gateway, 5_000)
-  gateway.append(payment)
-  await w.ingest.ingest(gateway.eui, gateway.batch())
-  const gateways = new GatewayStore(w.db)
+  const { w, gateway, payment } = await paidOnce(t, '00000000000000D2')
   let broken = true
   const ledger: LedgerStore = Object.create(w.ledger) as LedgerStore
   ledger.applyTransfers = async inputs => broken
     ? inputs.map(input => ({ status: 'refused', transferId: input.id, error: new LedgerError('UNKNOWN_ACCOUNT', 'no such merchant') }))
     : w.ledger.applyTransfers(inputs)
   const faults: string[] = []
-  const refunds = new Refunds({
-    store: new RefundStore(w.db), ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
-    gateway: eui => gateways.ingestView(eui), metrics: { fault: kind => faults.push(kind) },
-  })
-  const request = refundRequestCodec.encode(refundRequestCodec.sign({
-    refundId: randomBytes(16), transferId: transferIdOf(payment), gatewayEui: gateway.eui, amountMinor: 100, currency: CURRENCY,
-    timeMs: w.clock.now_ms(),
-  }, gateway.keys.secretKey, nodeEd25519))
+  const refunds = refundsOver(w, { ledger, metrics: { fault: kind => faults.push(kind) } })
+  const request = refundOf(w, gateway, payment)
 
   await t.rejects(refunds.handle(gateway.eui, request), { code: 'HUB_FAULT', kind: 'ledger' }, 'no answer is signed')
   t.same(faults, ['ledger'])
