@@ -22,7 +22,7 @@ const PROVISIONING_TOKEN_BYTES = 32
  * Before the random part, so a token never starts with '-' (base64url's alphabet has it): a command
  * line would take such a token for an option (`payall-terminal provision --token -x…` is refused).
  */
-export const PROVISIONING_TOKEN_PREFIX = 'pt_'
+const PROVISIONING_TOKEN_PREFIX = 'pt_'
 
 /** The one answer to an unknown EUI, a wrong token and a token already used, so none can be told apart. */
 export const BAD_PROVISIONING_MESSAGE = 'unknown gateway or wrong provisioning token'
