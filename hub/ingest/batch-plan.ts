@@ -18,7 +18,8 @@ import type { ChainState, DoubleSpendRow, IngestStore, IngestWrite, RecordOutcom
 /** What deciding a batch reads of the hub's state, and nothing more: no call here writes. */
 export type IngestReads = Pick<
   IngestStore,
-  'chain' | 'storedRecord' | 'voucher' | 'knownPayments' | 'highestKnownPayment' | 'hasRecordOf' | 'evidenceOf' | 'finalRefusal'
+  | 'chain' | 'storedRecord' | 'storedRecordsBetween' | 'voucher' | 'knownPayments' | 'highestKnownPayment' | 'hasRecordOf'
+  | 'evidenceOf' | 'finalRefusal' | 'finalRefusals'
 >
 
 export interface BatchInput {
@@ -54,8 +55,36 @@ export interface BatchPlan {
   readonly settlements: PlannedSettlement[]
 }
 
+/**
+ * A batch's stored records (and the one before it) and final refusals, read in one statement each; a
+ * question outside the batch goes to the store. Valid while deciding: nothing is written meanwhile.
+ * A batch whose sequence numbers are scattered more widely than twice its records reads them one by one.
+ */
+function readAheadOf(input: BatchInput, reads: IngestReads): IngestReads {
+  const eui = input.batch.gatewayEui
+  const seqs = input.batch.records.map(record => record.gatewaySeq)
+  const fromSeq = Math.min(...seqs) - 1
+  const toSeq = Math.max(...seqs)
+  const stored = toSeq - fromSeq <= 2 * seqs.length + 1 ? reads.storedRecordsBetween(eui, fromSeq, toSeq) : undefined
+  const transferIds = new Set(input.frames.map(frame => transferIdHexOf(frame)))
+  const refusals = reads.finalRefusals([...transferIds])
+  // Every other read goes to the store itself (its prototype), with the store as `this`'s prototype too.
+  const ahead = Object.create(reads) as IngestReads
+  ahead.storedRecord = (recordEui, seq) => stored !== undefined && recordEui === eui && seq >= fromSeq && seq <= toSeq
+    ? stored.get(seq)
+    : reads.storedRecord(recordEui, seq)
+  ahead.finalRefusal = transferIdHex => transferIds.has(transferIdHex) ? refusals.get(transferIdHex) : reads.finalRefusal(transferIdHex)
+  return ahead
+}
+
+/** The transfer id of a record's payment: SHA-256 of the bytes the customer signed (protocol transferIdOf). */
+function transferIdHexOf(frame: RecordFrame): string {
+  return toHex(sha256(frame.authorizationUnsigned))
+}
+
 /** Decides every record of the batch, in order; later records see the payments of earlier ones. */
-export function decideBatch(input: BatchInput, reads: IngestReads): BatchPlan {
+export function decideBatch(input: BatchInput, store: IngestReads): BatchPlan {
+  const reads = readAheadOf(input, store)
   const { batch, frames } = input
   const eui = batch.gatewayEui
   const records = batch.records
@@ -194,8 +223,7 @@ function decidePayment(plan: BatchPlan, input: BatchInput, index: number, known:
   const frame = input.frames[index]!
   const authorization = record.authorization
   const voucherIdHex = toHex(authorization.voucherId)
-  // The transfer id: SHA-256 of the bytes the customer signed (protocol transferIdOf).
-  const transferIdHex = toHex(sha256(frame.authorizationUnsigned))
+  const transferIdHex = transferIdHexOf(frame)
   const decision = decideRecord({
     authorization, transferIdHex, signatureValid: input.signatureValid[index]!, voucher: known.voucher(voucherIdHex),
     known: known.paymentsFor(voucherIdHex, authorization.seq), finalRefusal: reads.finalRefusal(transferIdHex),

@@ -137,6 +137,11 @@ export class IngestStore {
            authorization, approved_at_ms)
          VALUES (@transferIdHex, @eui, @voucherIdHex, @voucherSeq, @cumulativeMinor, @amountMinor, @authorization, @nowMs)`),
       finalRefusal: db.prepare<[string], { reason: Reason }>('SELECT reason FROM final_refusals WHERE transfer_id = ?'),
+      // A batch's ids at once, as a JSON array: one statement for the batch instead of one per record.
+      finalRefusals: db.prepare<[string], { transfer_id: string; reason: Reason }>(
+        'SELECT transfer_id, reason FROM final_refusals WHERE transfer_id IN (SELECT value FROM json_each(?))'),
+      recordsBetween: db.prepare<[string, number, number], { gateway_seq: number; record_hash: Buffer; outcome: RecordOutcome; reason: number }>(
+        'SELECT gateway_seq, record_hash, outcome, reason FROM gateway_records WHERE eui = ? AND gateway_seq BETWEEN ? AND ?'),
       // The first final refusal of an id is its answer; a copy is refused with the same reason anyway.
       insertFinalRefusal: db.prepare<[string, number, string, number]>(
         'INSERT OR IGNORE INTO final_refusals (transfer_id, reason, eui, refused_at_ms) VALUES (?, ?, ?, ?)'),
@@ -193,6 +198,20 @@ export class IngestStore {
   /** The final refusal (decide.ts FINAL_REFUSALS) the hub signed before for this transfer id, if any. */
   finalRefusal(transferIdHex: string): Reason | undefined {
     return this.statements.finalRefusal.get(transferIdHex)?.reason
+  }
+
+  /** The final refusals among these transfer ids, by id. */
+  finalRefusals(transferIdsHex: readonly string[]): Map<string, Reason> {
+    const rows = this.statements.finalRefusals.all(JSON.stringify(transferIdsHex))
+    return new Map(rows.map(row => [row.transfer_id, row.reason]))
+  }
+
+  /** The records the hub holds of the gateway from `fromSeq` to `toSeq`, by sequence number. */
+  storedRecordsBetween(eui: string, fromSeq: number, toSeq: number): Map<number, StoredRecord> {
+    const rows = this.statements.recordsBetween.all(eui, fromSeq, toSeq)
+    return new Map(rows.map(row => [row.gateway_seq, {
+      gatewaySeq: row.gateway_seq, recordHash: new Uint8Array(row.record_hash), outcome: row.outcome, reason: row.reason,
+    }]))
   }
 
   /** The customer-signed authorization that settled a transfer: one half of a double spend's proof. */

@@ -1,6 +1,6 @@
-// Deciding a batch reads a voucher's history only when it must: a payment after everything known
-// under its voucher is decided against the highest known one; one at or below it against the whole
-// history, so double spends are still found wherever their seq falls.
+// Deciding a batch reads what it must and no more: a voucher's history only for a payment at or below
+// the highest known under it (double spends are still found wherever their seq falls), and the batch's
+// stored records and final refusals in one read each, not one per record.
 
 import t from 'tap'
 import { AckOutcome } from '../../../protocol/messages/ack'
@@ -51,5 +51,22 @@ t.test('a payment at or below the highest known seq is decided against the whole
   t.same(outcomes(await w.ingest.ingest(first.eui, first.batch(2, 2))), [AckOutcome.Flagged], 'a second payment at seq 2 is a double spend')
   const row = w.db.prepare('SELECT kind FROM double_spends').get() as { kind: string }
   t.equal(row.kind, 'same_seq')
+  await w.assertLedgerOk(t)
+})
+
+t.test('a batch reads its stored records and final refusals once, not once per record, and still answers a re-send', async t => {
+  const w = await ingestWorld(t)
+  const gateway = await w.addGateway('00000000000000C4')
+  const customer = await w.addCustomer(100_000, 50_000)
+  const perRecord = { storedRecord: 0, finalRefusal: 0 }
+  for (const name of ['storedRecord', 'finalRefusal'] as const) {
+    const read = (w.store[name] as (...args: unknown[]) => unknown).bind(w.store)
+    Object.assign(w.store, { [name]: (...args: unknown[]) => { perRecord[name]++; return read(...args) } })
+  }
+  for (const amount_minor of [1_000, 2_000, 3_000]) gateway.append(w.pay(customer.phone, gateway, amount_minor))
+  t.same(outcomes(await w.ingest.ingest(gateway.eui, gateway.batch())), [AckOutcome.Settled, AckOutcome.Settled, AckOutcome.Settled])
+  t.same(outcomes(await w.ingest.ingest(gateway.eui, gateway.batch())), [AckOutcome.Duplicate, AckOutcome.Duplicate, AckOutcome.Duplicate],
+    'the re-sent batch is answered from the records read ahead')
+  t.same(perRecord, { storedRecord: 0, finalRefusal: 0 }, 'no record was read on its own')
   await w.assertLedgerOk(t)
 })
