@@ -7,7 +7,7 @@ import { requireRole } from '../http/auth'
 import { cursorPaging, ID_CURSOR } from '../http/cursor-paging'
 import { errorReplies } from '../http/errors'
 import { BEARER_SECURITY } from '../money/wire'
-import type { AuditPageReply } from './wire'
+import { AUDIT_ACTIONS, type AuditPageReply } from './wire'
 
 const AUDIT_PAGE_MAX = 200
 const paging = cursorPaging(ID_CURSOR, { page_max: AUDIT_PAGE_MAX, pageDefault: 50 })
@@ -23,10 +23,8 @@ const ENTRY_SCHEMA = {
     actorName: { type: 'string', description: 'their name when they acted' },
     action: {
       type: 'string',
-      description: 'user.suspend, user.reactivate, user.verify_email, operator.grant, operator.revoke, order.validate, order.reopen (a validation ' +
-        'undone when a gateway changed hands meanwhile), order.reject, kyc.approve, kyc.reject, gateway.create, gateway.update, ' +
-        'gateway.delete, gateway.retire, gateway.assign, gateway.provisioning_token, gateway.risk_change, flag.resolve, ' +
-        'fee_schedule.add, ledger.cash_in, ledger.cash_out',
+      enum: AUDIT_ACTIONS,
+      description: 'what the operator did; order.reopen is a validation undone when a gateway changed hands meanwhile',
     },
     targetId: { type: 'string', description: 'a user, order, KYC document, gateway, double-spend flag, fee schedule or wallet id' },
     targetName: { type: 'string', description: 'the user’s name, or what names the order, document, gateway, flag, fee schedule or wallet' },
