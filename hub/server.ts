@@ -30,7 +30,7 @@ import { buildServices, type HubServices } from './services'
 import { DOCS_PREFIX } from './http/docs'
 import { loadOrCreateHubKeys, loadOrCreateJwtSecret } from './keys'
 import { createLog } from './log'
-import { openDatabase, type SqliteDatabase } from './store/database'
+import { HubDatabase } from './store/hub-database'
 import { ensureOperator, type OperatorBootstrap } from './users/operator'
 import { createPasswordHasher } from './users/passwords'
 import { normalizeStoredPhones } from './users/stored-phones'
@@ -73,7 +73,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   const dataDir = resolve(config.dataDir)
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
 
-  const db = openDatabase(join(dataDir, DATABASE_FILE))
+  const database = new HubDatabase(join(dataDir, DATABASE_FILE))
   let app: FastifyInstance | undefined
   let stopSweeper: Cancel | undefined
   let anchoring: AnchorService | undefined
@@ -81,15 +81,15 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   let metricsListener: MetricsListener | undefined
   try {
     const bus = new LateBoundBus()
-    const context = hubContext(config, overrides, { db, dataDir, random, bus })
+    const context = hubContext(config, overrides, { database, dataDir, random, bus })
+    database.checkpointOnWorker(message => context.log.warn({ code: 'CHECKPOINT_FAILED' }, message))
     const operator = await ensureOperator(context)
-    normalizeStoredPhones(db, config.phoneRegion, context.log)
+    normalizeStoredPhones(context.db, config.phoneRegion, context.log)
     const services = buildServices(context)
     app = await buildApp(context, services)
     await app.listen({ port: config.httpPort, host: config.httpHost })
     const listening = app
-    if (config.metricsPort !== undefined) metricsListener = await startMetricsListener(services.metrics, config.metricsPort, context.log)
-    const metrics = metricsListener
+    const metrics = metricsListener = config.metricsPort === undefined ? undefined : await startMetricsListener(services.metrics, config.metricsPort, context.log)
 
     // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state.
     const { mqtt, proofs, pool } = await startHubMqtt(context, services, bus, eui => lora?.reports.recheck(eui))
@@ -126,7 +126,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       lora,
       anchoring: anchorService,
       stop: () => {
-        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, metrics, proofs, mqtt, lora, anchoring: anchorService, pool, db })
+        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, metrics, proofs, mqtt, lora, anchoring: anchorService, pool, database })
         return stopping
       },
     }
@@ -136,7 +136,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     await anchoring?.stop()
     await metricsListener?.close()
     await app?.close()
-    db.close()
+    await database.close()
     throw error
   }
 }
@@ -150,7 +150,7 @@ interface HubParts {
   readonly lora: LoraPath | undefined
   readonly anchoring: AnchorService
   readonly pool: VerifyPool
-  readonly db: SqliteDatabase
+  readonly database: HubDatabase
 }
 
 /**
@@ -170,7 +170,7 @@ async function stopInOrder(parts: HubParts): Promise<void> {
     await parts.anchoring.stop()
     await parts.pool.close()
   } finally {
-    parts.db.close()
+    await parts.database.close()
   }
 }
 
@@ -235,8 +235,9 @@ async function startHubMqtt(
 /** The context of a hub over its open database: keys from the data directory, the clock and log overrides give. */
 function hubContext(
   config: HubConfig, overrides: HubOverrides,
-  { db, dataDir, random, bus }: { db: SqliteDatabase; dataDir: string; random: RandomBytes; bus: LateBoundBus },
+  { database, dataDir, random, bus }: { database: HubDatabase; dataDir: string; random: RandomBytes; bus: LateBoundBus },
 ): HubContext {
+  const { db, walSync } = database
   const clock = overrides.clock ?? systemClock
   return {
     config,
@@ -247,7 +248,7 @@ function hubContext(
     jwtSecret: loadOrCreateJwtSecret(dataDir, random, config.jwtSecret),
     log: overrides.log ?? createLog(config.logLevel),
     passwords: createPasswordHasher({ random }),
-    ledger: new SqliteLedgerStore(db, { clock }),
+    ledger: new SqliteLedgerStore(db, { clock, walSync }),
     bus,
     broker: { boundPort: undefined },
   }

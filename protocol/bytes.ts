@@ -1,6 +1,6 @@
 // Small byte helpers shared by every encoder: hex, concatenation, comparison, hashing.
 
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 import { ProtocolError } from './errors'
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/
@@ -49,9 +49,11 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  const hash = createHash('sha256')
-  for (const part of parts) hash.update(part)
-  return new Uint8Array(hash.digest())
+  // One part (the common case: a transfer id per record) takes the one-shot crypto.hash, without a Hash object.
+  if (parts.length === 1) return new Uint8Array(hash('sha256', parts[0]!, 'buffer'))
+  const state = createHash('sha256')
+  for (const part of parts) state.update(part)
+  return new Uint8Array(state.digest())
 }
 
 export function toBase64(bytes: Uint8Array): string {

@@ -9,7 +9,7 @@ import { ackCodec, AckOutcome, type Ack, type AckEntry } from '../../protocol/me
 import { chainHeadCodec } from '../../protocol/messages/chain-head'
 import { decodeRecordBatchFrames, type RecordBatch, type RecordFrame } from '../../protocol/messages/record-batch'
 import { Reason } from '../../protocol/reasons'
-import type { SerialQueue } from '../../protocol/serial-queue'
+import { QueueFullError, type SerialQueue } from '../../protocol/serial-queue'
 import { signingKeyOf, type GatewayView } from '../gateways/view'
 import { chainAfter, decideBatch, foldLedgerOutcomes, type BatchPlan } from './batch-plan'
 import type { IngestDependencies } from './dependencies'
@@ -17,6 +17,12 @@ import { asHubFault } from './hub-fault'
 import type { Settlement } from './settlement'
 import type { IngestStore, RecordRow } from './store'
 import type { SignatureCheck } from './verify-pool'
+
+/** A batch settled and committed: its ack's entries, and what to tell once that commit is on disk. */
+interface SettledBatch {
+  readonly entries: AckEntry[]
+  readonly afterwards: (() => Promise<void>) | undefined
+}
 
 /** Stands in for the key of a voucher the hub does not know: no signature verifies under it. */
 const NO_KEY = new Uint8Array(32)
@@ -57,21 +63,26 @@ export class BatchIngest {
     const verified = this.deps.pool.verifyAll(this.signatureChecks(batch, frames, gatewayKey))
     // Awaited in turn below; a failure meanwhile must not count as unhandled.
     verified.catch(() => undefined)
-    return this.queue.run(async () => {
-      try {
+    try {
+      const settled = await this.queue.run(async () => {
         const valid = await verified
         if (!valid[0]) {
           this.keepRejected(topicEui, 'bad gateway signature on the chain head', payload)
-          return this.rejectAll(batch, Reason.BadGatewaySignature)
+          return { entries: this.rejectAllEntries(batch, Reason.BadGatewaySignature), afterwards: undefined }
         }
-        return await this.settle(batch, frames, gateway, valid.slice(1))
-      } catch (error) {
-        // Nothing about the payments was decided: no ack, the gateway sends the batch again.
-        const fault = asHubFault(error)
-        this.deps.metrics?.fault(fault.kind)
-        throw fault
-      }
-    })
+        return this.settle(batch, frames, gateway, valid.slice(1))
+      })
+      // The next batch settles meanwhile; this one is answered once an fsync has covered its commit.
+      await this.deps.ledger.settlementsDurable()
+      await settled.afterwards?.()
+      return this.signAck(batch, settled.entries)
+    } catch (error) {
+      if (error instanceof QueueFullError) throw error
+      // Nothing about the payments was decided, or it is not on disk: no ack, the gateway sends the batch again.
+      const fault = asHubFault(error)
+      this.deps.metrics?.fault(fault.kind)
+      throw fault
+    }
   }
 
   /** The gateway's signature on the chain head, then the customer's on each record. */
@@ -99,7 +110,7 @@ export class BatchIngest {
    */
   private async settle(
     batch: RecordBatch, frames: readonly RecordFrame[], gateway: GatewayView, signatureValid: readonly boolean[],
-  ): Promise<Ack> {
+  ): Promise<SettledBatch> {
     const { settings, store, clock } = this.deps
     const now_ms = clock.now_ms()
     const plan = decideBatch({
@@ -112,8 +123,7 @@ export class BatchIngest {
       flagged = this.write(batch, plan, now_ms)
     })
     this.deps.metrics?.batchSettled((clock.now_ms() - now_ms) / 1_000)
-    await this.announce(batch, gateway, plan, flagged, now_ms)
-    return this.signAck(batch, plan.entries)
+    return { entries: plan.entries, afterwards: () => this.announce(batch, gateway, plan, flagged, now_ms) }
   }
 
   /** The ingest store's part of the batch's transaction; returns the double spends it flagged anew. */
@@ -153,7 +163,11 @@ export class BatchIngest {
   }
 
   private rejectAll(batch: RecordBatch, reason: Reason): Ack {
-    return this.signAck(batch, batch.records.map(record => ({ gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Rejected, reason })))
+    return this.signAck(batch, this.rejectAllEntries(batch, reason))
+  }
+
+  private rejectAllEntries(batch: RecordBatch, reason: Reason): AckEntry[] {
+    return batch.records.map(record => ({ gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Rejected, reason }))
   }
 
   private signAck(batch: RecordBatch, entries: AckEntry[]): Ack {

@@ -3,6 +3,7 @@
 // the hub logs the fault, counts it by kind, and goes on with the next batch.
 
 import { CodedError } from '../../protocol/errors'
+import { StoreError } from '../store/errors'
 import { isLedgerError } from '../ledger/errors'
 
 export const HUB_FAULT_KINDS = ['merchant_account', 'fee_schedule', 'ledger', 'storage', 'internal'] as const
@@ -30,6 +31,7 @@ export function asHubFault(error: unknown): HubFaultError {
     const kind = error.code === 'UNKNOWN_FEE_SCHEDULE' || error.code === 'FEE_SCHEDULE_CONFLICT' ? 'fee_schedule' : 'ledger'
     return new HubFaultError(kind, `${error.code} ${message}`, { cause: error })
   }
+  if (error instanceof StoreError) return new HubFaultError('storage', `${error.code} ${message}`, { cause: error })
   // better-sqlite3 throws a SqliteError carrying SQLite's code (SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR_…).
   if (error instanceof Error && error.name === 'SqliteError') {
     return new HubFaultError('storage', `${String((error as { code?: unknown }).code)} ${message}`, { cause: error })

@@ -102,6 +102,8 @@ export class OnlineAuthorization {
       transferIdHex, eui, voucherIdHex, voucherSeq: authorization.seq, cumulativeMinor: authorization.cumulativeMinor,
       amountMinor: authorization.amountMinor, authorization: authorizationCodec.encode(authorization), nowMs: clock.now_ms(),
     })
+    // The gateway shows "approved" on this answer: the settlement must be on disk first.
+    await this.deps.ledger.settlementsDurable()
     return [true, Reason.None]
   }
 

@@ -1,7 +1,7 @@
 // Canonical JSON and the content hash of a request: how the ledger tells a retry ('exists')
 // from a different request that reuses an id ('conflict').
 
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { LedgerError } from './errors'
 import type { JsonValue } from './model'
 
@@ -15,7 +15,8 @@ export function canonicalJson(value: JsonValue): string {
 
 /** SHA-256 of the request's canonical JSON as UTF-8, in lowercase hex. Stored with every transfer: it must never change. */
 export function contentSha256(request: JsonValue): string {
-  return createHash('sha256').update(canonicalJson(request), 'utf8').digest('hex')
+  // crypto.hash: the one-shot form, without a Hash object per transfer (it hashes the string as UTF-8).
+  return hash('sha256', canonicalJson(request), 'hex')
 }
 
 function encode(value: JsonValue, depth: number): string {

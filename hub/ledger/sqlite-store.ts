@@ -8,6 +8,7 @@ import { assert } from '../../protocol/errors'
 import { isEui } from '../../protocol/eui'
 import { isCurrencyCode } from '../../protocol/money'
 import type { SqliteDatabase } from '../store/database'
+import type { WalSync } from '../store/wal-sync'
 import { planBalances, type AccountState } from './balances'
 import { BatchView, type LedgerReader } from './batch-view'
 import { METADATA_LENGTH_MAX_CHARS, canonicalJson, contentSha256 } from './content'
@@ -31,6 +32,11 @@ import { TRANSFERS_PER_BATCH_MAX, assertBalanced, transferAmountMinor, transferI
 export interface SqliteLedgerStoreOptions {
   /** The clock that stamps created_at and decides whether an upload deadline has passed. */
   readonly clock: Clock
+  /**
+   * Where given, settleFromHolds commits without its own fsync and settlementsDurable waits for one that covers it;
+   * without it every call is on disk when it returns.
+   */
+  readonly walSync?: WalSync
 }
 
 // Transfers that move a voucher's hold, so only the hold operations (which keep voucher_holds in step) make them.
@@ -253,10 +259,12 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly inTransaction: (work: () => unknown) => unknown
   private readonly inImmediateTransaction: (work: () => unknown) => unknown
   private readonly reader: LedgerReader
+  private readonly walSync: WalSync | undefined
 
   constructor(database: SqliteDatabase, options: SqliteLedgerStoreOptions) {
     assert(typeof options.clock?.now_ms === 'function', 'the ledger needs a clock')
     this.clock = options.clock
+    this.walSync = options.walSync
     this.statements = prepareStatements(database)
     const transaction = database.transaction((work: () => unknown) => work())
     this.inTransaction = transaction
@@ -370,7 +378,7 @@ export class SqliteLedgerStore implements LedgerStore {
     inputs: readonly SettleFromHoldInput[], alsoWrite?: (outcomes: readonly HoldOutcome[]) => void,
   ): Promise<HoldOutcome[]> {
     assertBatch(inputs)
-    return this.writing(() => {
+    const settle = (): HoldOutcome[] => this.writing(() => {
       const view = new BatchView(this.reader)
       const outcomes = inputs.map((input) => {
         const transferId = isTransferId(input?.transferId) ? input.transferId : null
@@ -380,6 +388,11 @@ export class SqliteLedgerStore implements LedgerStore {
       alsoWrite?.(outcomes)
       return outcomes
     })
+    return this.walSync === undefined ? settle() : this.walSync.commitUnsynced(settle)
+  }
+
+  settlementsDurable(): Promise<void> {
+    return this.walSync?.synced() ?? Promise.resolve()
   }
 
   async releaseHold(voucherId: string): Promise<HoldOutcome> {

@@ -169,8 +169,12 @@ export interface LedgerStore {
    * Settles offline payments from their vouchers' holds (beyond a hold: the customer's debt), in one transaction.
    * `alsoWrite`, given the outcomes, runs inside that transaction before it commits: what the caller records of
    * the settlement commits with it, in one write to disk, or not at all (a throw there rolls everything back).
+   * It may return once committed but before it is on disk, so that many settlements share one fsync: tell no one
+   * outside the hub an outcome before `settlementsDurable()` has resolved.
    */
   settleFromHolds(inputs: readonly SettleFromHoldInput[], alsoWrite?: (outcomes: readonly HoldOutcome[]) => void): Promise<HoldOutcome[]>
+  /** Resolves once every settlement committed before the call would survive a power cut. */
+  settlementsDurable(): Promise<void>
   /** Once the upload deadline has passed, gives what is left of the hold back to the wallet. Idempotent. */
   releaseHold(voucherId: string): Promise<HoldOutcome>
   /** Marks the voucher revoked; its hold still pays records taken before, until released. Idempotent. */

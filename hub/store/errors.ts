@@ -9,6 +9,8 @@ export type StoreErrorCode =
   | 'PRAGMA_REFUSED'
   /** A migration failed; its transaction was rolled back and the file keeps the previous version. */
   | 'MIGRATION_FAILED'
+  /** An fsync of the WAL failed: commits it should have covered may be lost, so none is called durable again. */
+  | 'SYNC_FAILED'
 
 export class StoreError extends CodedError<StoreErrorCode> {
   override readonly name = 'StoreError'

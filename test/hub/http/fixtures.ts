@@ -14,6 +14,7 @@ import { buildApp } from '../../../hub/app'
 import { parseConfig, type HubConfig } from '../../../hub/config'
 import type { HubContext } from '../../../hub/context'
 import { buildServices, type HubServices } from '../../../hub/services'
+import { WalSync } from '../../../hub/store/wal-sync'
 import { openDatabase } from '../../../hub/store/database'
 import { createPasswordHasher, type ScryptCost } from '../../../hub/users/passwords'
 import type { Role } from '../../../hub/http/roles'
@@ -67,7 +68,12 @@ export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed
 } {
   const dataDir = options.dataDir ?? t.testdir()
   const db = openDatabase(join(dataDir, 'hub.sqlite'))
-  t.teardown(() => db.close())
+  // Settlements commit unsynced and wait for a shared fsync, as in the hub.
+  const walSync = new WalSync(db, join(dataDir, 'hub.sqlite-wal'))
+  t.teardown(async () => {
+    await walSync.close()
+    db.close()
+  })
   const random = seededRandom(options.seed ?? 'hub-http-test')
   const clock = new ManualClock(START_MS)
   const log: CapturedLog = { lines: [] }
@@ -86,7 +92,7 @@ export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed
     jwtSecret: random(32),
     log: pino({ level: 'info' }, sink),
     passwords: createPasswordHasher({ random, cost: TEST_SCRYPT_COST }),
-    ledger: new SqliteLedgerStore(db, { clock }),
+    ledger: new SqliteLedgerStore(db, { clock, walSync }),
     bus: recordingBus(),
     broker: { boundPort: undefined },
   }

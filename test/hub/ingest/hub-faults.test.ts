@@ -11,6 +11,8 @@ import { feeScheduleResolver } from '../../../hub/ingest/fees'
 import type { HubFaultKind } from '../../../hub/ingest/hub-fault'
 import type { IngestMetrics } from '../../../hub/ingest/dependencies'
 import type { LedgerStore } from '../../../hub/ledger/store'
+import { SqliteLedgerStore } from '../../../hub/ledger/sqlite-store'
+import { WalSync } from '../../../hub/store/wal-sync'
 import { ingestOver } from './bounded-ingest'
 import { ingestWorld, CURRENCY } from './world'
 
@@ -153,4 +155,40 @@ t.test('a ledger fault on one record of a batch rolls the whole batch back; the 
     [[AckOutcome.Settled, Reason.None], [AckOutcome.Settled, Reason.None], [AckOutcome.Settled, Reason.None]])
   t.equal(await w.balance(gateway.merchantAccountId), 600, 'each payment is paid once')
   await w.assertLedgerOk(t)
+})
+
+t.test('a batch is acked only once an fsync covers its settlement; a failed fsync is a storage fault, and no ack', async t => {
+  const w = await ingestWorld(t)
+  const { gateway, customer } = await merchantAndOneCustomer(w, '00000000000000D7')
+  const syncs: Array<{ finish: () => void; fail: (error: Error) => void }> = []
+  const walSync = new WalSync(w.db, `${w.db.name}-wal`, async () => ({
+    sync: () => new Promise<void>((resolve, reject) => syncs.push({ finish: resolve, fail: reject })),
+    close: async () => undefined,
+  }))
+  const { faults, metrics } = faultCounter()
+  const ingest = ingestOver(t, w, { ledger: new SqliteLedgerStore(w.db, { clock: w.clock, walSync }), metrics })
+
+  gateway.append(w.pay(customer.phone, gateway, 300))
+  let acked = false
+  const first = ingest.ingest(gateway.eui, gateway.batch()).then(ack => { acked = true; return ack })
+  while (syncs.length === 0) await new Promise(resolve => setImmediate(resolve))
+  t.ok(await w.balance(gateway.merchantAccountId) > 0, 'settled and committed')
+  t.notOk(acked, 'but not acked while its fsync is under way')
+  syncs[0]!.finish()
+  t.same(answers(await first), [[AckOutcome.Settled, Reason.None]], 'acked once on disk')
+
+  gateway.append(w.pay(customer.phone, gateway, 400))
+  const second = ingest.ingest(gateway.eui, gateway.batch(2, 2))
+  while (syncs.length === 1) await new Promise(resolve => setImmediate(resolve))
+  syncs[1]!.fail(new Error('EIO: i/o error'))
+  await t.rejects(second, { code: 'HUB_FAULT', kind: 'storage', message: /SYNC_FAILED/ }, 'no ack for what may not be on disk')
+  t.same(faults, ['storage'])
+  const committed = await w.balance(gateway.merchantAccountId)
+  await t.rejects(ingest.ingest(gateway.eui, gateway.batch(2, 2)), { code: 'HUB_FAULT', kind: 'storage' },
+    'nothing is acked again until the hub restarts')
+
+  // Restarted (a ledger with a sound fsync), the hub answers the resend from what it committed, paying nothing twice.
+  const restarted = ingestOver(t, w)
+  t.same(answers(await restarted.ingest(gateway.eui, gateway.batch(2, 2))), [[AckOutcome.Duplicate, Reason.None]])
+  t.equal(await w.balance(gateway.merchantAccountId), committed)
 })
