@@ -113,7 +113,8 @@ export async function runCounter(
     // Healthy: the counter loop still runs and the store still answers a read.
     const watchdog = serviceWatchdog(io, () => looping && store.chainHead().gatewaySeq >= 0)
     try {
-      await watchdog?.ready()
+      // Not awaited: the loop's own failure must meet its handler below at once; ready() never rejects.
+      void watchdog?.ready()
       await Promise.race([io.stopSignal(), loop])
       await watchdog?.stopping()
       controller.abort()
