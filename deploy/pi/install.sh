@@ -64,7 +64,11 @@ VERSION="$(tar -xzOf "$PACKAGE" package/package.json | node -e "process.stdout.w
 RELEASE="$APP_ROOT/releases/$VERSION"
 rm -rf "$RELEASE.new"
 install -d -m 0755 "$RELEASE.new"
-echo '{ "name": "payall-gateway", "private": true }' > "$RELEASE.new/package.json"
+# The project's allowScripts go to the root: npm 11 runs no dependency's install script (the native
+# builds of better-sqlite3 and serialport) that the root package does not allow.
+tar -xzOf "$PACKAGE" package/package.json \
+  | node -e "const p = JSON.parse(require('fs').readFileSync(0, 'utf8')); process.stdout.write(JSON.stringify({ name: 'payall-gateway', private: true, allowScripts: p.allowScripts }, null, 2))" \
+  > "$RELEASE.new/package.json"
 npm install --prefix "$RELEASE.new" --omit=dev --no-audit --no-fund "$PACKAGE"
 rm -rf "$RELEASE"
 mv "$RELEASE.new" "$RELEASE"
