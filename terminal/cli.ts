@@ -21,7 +21,6 @@ import { loadHardwareConfig } from './hardware-config'
 import { initTerminal } from './init'
 import { logEvents, runCounter } from './run'
 import { systemHost } from './system-host'
-import { simulatedCounter } from '../simulator/counter/session'
 import type { SimulatedLoraNetwork } from '../simulator/counter/lora-network'
 import { provision, type Fetch } from './provision'
 import { limitsLeft } from './risk'
@@ -411,6 +410,7 @@ async function run(dataDir: string, options: Options, io: CliIo): Promise<number
       return 0
     }
     if (options.simulate === true) {
+      const simulatedCounter = loadSimulator()
       const simulated = await simulatedCounter(store, {
         input: io.console?.input ?? process.stdin, output: io.console?.output ?? process.stdout, env: io.env, random: io.random,
         ...(io.loraNetwork !== undefined && { lora: io.loraNetwork }),
@@ -422,6 +422,22 @@ async function run(dataDir: string, options: Options, io: CliIo): Promise<number
     return await runCounter(store, config, hardware!, io.deviceHost?.() ?? systemHost(io.clock), io)
   } finally {
     store.close()
+  }
+}
+
+/**
+ * The simulator, loaded only for --simulate: it needs the development dependencies (mock-firmata),
+ * which a production install (npm ci --omit=dev) leaves out, and nothing else in the terminal does.
+ */
+function loadSimulator(): typeof import('../simulator/counter/session').simulatedCounter {
+  try {
+    const { simulatedCounter } = require('../simulator/counter/session') as typeof import('../simulator/counter/session')
+    return simulatedCounter
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (code !== 'MODULE_NOT_FOUND') throw error
+    throw new TerminalError('SIMULATOR_MISSING', `run --simulate needs the simulator's development dependencies, which this install `
+      + `leaves out (${(error as Error).message.split('\n')[0]}): install with npm ci, without --omit=dev, or run on the devices of a hardware file`, { cause: error })
   }
 }
 

@@ -29,6 +29,7 @@ export type TerminalErrorCode =
   | 'BAD_ARGUMENT'
   // devices
   | 'DEVICE_MISSING'
+  | 'SIMULATOR_MISSING'
 
 export class TerminalError extends CodedError<TerminalErrorCode> {
   override readonly name = 'TerminalError'

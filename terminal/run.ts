@@ -14,6 +14,7 @@ import { TerminalError } from './errors'
 import type { TerminalEmitter } from './events'
 import type { HardwareConfig } from './hardware-config'
 import { startRuntime } from './runtime'
+import { ServiceWatchdog, systemdNotify, watchdogInterval_ms, type Notify } from './service-watchdog'
 import type { TerminalStore } from './store/store'
 import type { SyncOptions } from './sync'
 
@@ -29,6 +30,10 @@ export interface RunIo {
   syncOptions?: Partial<SyncOptions>
   /** The LoRa reporter's clock; `clock` unless a test moves the report interval by hand. */
   loraClock?: Clock
+  /** Under systemd: $NOTIFY_SOCKET, $WATCHDOG_USEC and $WATCHDOG_PID (deploy/pi/payall-terminal.service). */
+  env?: Record<string, string | undefined>
+  /** How sd_notify messages are sent; systemd-notify when $NOTIFY_SOCKET is set, none otherwise. */
+  notify?: Notify
 }
 
 /** What --simulate adds around the devices: its own printer echo and its phone's tap key. */
@@ -103,16 +108,37 @@ export async function runCounter(
       onError: error => io.err(`payment: ${errorText(error)}\n`),
     }, controller.signal)
     decorations.started?.(devices)
-    const loop = counter.run()
-    await Promise.race([io.stopSignal(), loop])
-    controller.abort()
-    await loop
-    await runtime.stop()
+    let looping = true
+    const loop = counter.run().finally(() => { looping = false })
+    // Healthy: the counter loop still runs and the store still answers a read.
+    const watchdog = serviceWatchdog(io, () => looping && store.chainHead().gatewaySeq >= 0)
+    try {
+      // Not awaited: the loop's own failure must meet its handler below at once; ready() never rejects.
+      void watchdog?.ready()
+      await Promise.race([io.stopSignal(), loop])
+      await watchdog?.stopping()
+      controller.abort()
+      await loop
+      await runtime.stop()
+    } finally {
+      watchdog?.close()
+    }
     return 0
   } finally {
     await decorations.stop?.()
     await devices.close()
   }
+}
+
+/** systemd's watchdog while the counter runs, when the terminal runs as a Type=notify service. */
+function serviceWatchdog(io: RunIo, healthy: () => boolean): ServiceWatchdog | undefined {
+  const env = io.env ?? {}
+  const notify = io.notify ?? systemdNotify(env)
+  if (notify === undefined) return undefined
+  return new ServiceWatchdog({
+    notify, clock: io.clock, interval_ms: watchdogInterval_ms(env, process.pid), healthy,
+    onError: error => io.err(`systemd: ${error.message}\n`),
+  })
 }
 
 /** Joins the LoRa network, again after each failure, until stopped: payments never wait for it. */
