@@ -112,8 +112,8 @@ export class AnchorStore {
       // A party: a user one of whose accounts (wallet, or the hold behind it) the transfer posts to, or the
       // owner of the gateway that took it.
       isParty: db.prepare<[string, string, string, string], { party: number }>(
-        `SELECT 1 AS party FROM postings p JOIN accounts a ON a.id = p.account_id
-         WHERE p.transfer_id = ? AND a.user_id = ?
+        `SELECT 1 AS party FROM transfers t JOIN postings p ON p.transfer_seq = t.seq JOIN accounts a ON a.id = p.account_id
+         WHERE t.id = ? AND a.user_id = ?
          UNION ALL
          SELECT 1 FROM transfers t JOIN gateways g ON g.eui = t.gateway_eui
          WHERE t.id = ? AND g.owner_user_id = ?

@@ -1,6 +1,10 @@
 // Anchoring's tables: the queue of settled transfers not yet in a batch (filled by a trigger, in the same
 // transaction that settles them), the sealed batches with their chain state, and each transfer's leaf.
 
+/** The trigger that queues every transfer for anchoring as it is written; made again by a migration that rebuilds transfers. */
+export const QUEUE_TRANSFERS_FOR_ANCHORING = `CREATE TRIGGER transfers_queue_for_anchoring AFTER INSERT ON transfers
+BEGIN INSERT INTO anchor_queue (transfer_id, queued_at_ms) VALUES (NEW.id, NEW.created_at_ms); END;`
+
 export const ANCHOR_SQL = `
 CREATE TABLE anchor_queue (
   seq INTEGER PRIMARY KEY,
@@ -10,8 +14,7 @@ CREATE TABLE anchor_queue (
 
 -- Every transfer enters the queue as it is written: the database, not the hub's code, makes sure none is
 -- ever left out of anchoring. Transfers are never updated or deleted, so insertion is the only event.
-CREATE TRIGGER transfers_queue_for_anchoring AFTER INSERT ON transfers
-BEGIN INSERT INTO anchor_queue (transfer_id, queued_at_ms) VALUES (NEW.id, NEW.created_at_ms); END;
+${QUEUE_TRANSFERS_FOR_ANCHORING}
 
 INSERT INTO anchor_queue (transfer_id, queued_at_ms) SELECT id, created_at_ms FROM transfers ORDER BY created_at_ms, rowid;
 

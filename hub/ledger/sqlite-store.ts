@@ -111,7 +111,7 @@ const FEE_SCHEDULE_COLUMNS =
 // entry is a name and its SQL, and splitting it would only scatter the table across functions.
 /** The owner-share postings of payments at a gateway in [@fromMs, @toMs): what an owner's revenue sums. */
 const OWNER_SHARES = `FROM postings p
-       JOIN transfers t ON t.id = p.transfer_id
+       JOIN transfers t ON t.seq = p.transfer_seq
        JOIN accounts a ON a.id = p.account_id
        WHERE p.role = 'owner_share' AND t.kind IN ('offline_payment', 'online_payment') AND t.gateway_eui IS NOT NULL
          AND t.created_at_ms >= @fromMs AND t.created_at_ms < @toMs`
@@ -131,14 +131,16 @@ function prepareStatements(database: SqliteDatabase) {
       `SELECT id, kind, currency, amount_minor, gateway_eui, voucher_id, fee_schedule_id, metadata, content_sha256,
          created_at_ms FROM transfers WHERE id = ?`),
     selectPostings: database.prepare<[string], PostingRow>(
-      `SELECT transfer_id, posting_index, account_id, amount_minor, role FROM postings
-       WHERE transfer_id = ? ORDER BY posting_index`),
+      `SELECT t.id AS transfer_id, p.posting_index, p.account_id, p.amount_minor, p.role
+       FROM transfers t JOIN postings p ON p.transfer_seq = t.seq
+       WHERE t.id = ? ORDER BY p.posting_index`),
     insertTransfer: database.prepare<[
       string, TransferKind, string, number, string | null, string | null, string | null, string | null, string, number,
     ]>(`INSERT INTO transfers (id, kind, currency, amount_minor, gateway_eui, voucher_id, fee_schedule_id, metadata,
           content_sha256, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    insertPosting: database.prepare<[string, number, string, number, PostingRole]>(
-      'INSERT INTO postings (transfer_id, posting_index, account_id, amount_minor, role) VALUES (?, ?, ?, ?, ?)'),
+    // A transfer's postings name it by its integer key (see the postings' migration).
+    insertPosting: database.prepare<[number | bigint, number, string, number, PostingRole]>(
+      'INSERT INTO postings (transfer_seq, posting_index, account_id, amount_minor, role) VALUES (?, ?, ?, ?, ?)'),
 
     selectFeeSchedule: database.prepare<[string], FeeScheduleRow>(
       `SELECT ${FEE_SCHEDULE_COLUMNS} FROM fee_schedules WHERE id = ?`),
@@ -217,12 +219,12 @@ function prepareAuditStatements(database: SqliteDatabase) {
        ORDER BY a.id LIMIT ?`),
     auditTransfers: audit(
       `SELECT * FROM (
-         SELECT t.id AS transfer_id, t.amount_minor, COUNT(p.transfer_id) AS posting_count,
+         SELECT t.id AS transfer_id, t.amount_minor, COUNT(p.transfer_seq) AS posting_count,
            COALESCE(SUM(p.amount_minor), 0) AS posting_sum_minor,
            COALESCE(SUM(CASE WHEN p.amount_minor > 0 THEN p.amount_minor ELSE 0 END), 0) AS credit_sum_minor,
            COALESCE(SUM(CASE WHEN a.currency <> t.currency THEN 1 ELSE 0 END), 0) AS foreign_currency_posting_count
          FROM transfers t
-         LEFT JOIN postings p ON p.transfer_id = t.id
+         LEFT JOIN postings p ON p.transfer_seq = t.seq
          LEFT JOIN accounts a ON a.id = p.account_id
          GROUP BY t.id)
        WHERE posting_sum_minor <> 0 OR posting_count < 2 OR credit_sum_minor <> amount_minor
@@ -231,9 +233,9 @@ function prepareAuditStatements(database: SqliteDatabase) {
     auditHolds: audit(
       `SELECT * FROM (
          SELECT h.voucher_id, h.limit_minor, h.settled_minor, h.released_minor, h.excess_minor, h.status,
-           (SELECT COALESCE(SUM(p.amount_minor), 0) FROM transfers t JOIN postings p ON p.transfer_id = t.id
+           (SELECT COALESCE(SUM(p.amount_minor), 0) FROM transfers t JOIN postings p ON p.transfer_seq = t.seq
             WHERE t.voucher_id = h.voucher_id AND p.account_id = h.hold_account_id) AS hold_posting_sum_minor,
-           (SELECT COALESCE(-SUM(p.amount_minor), 0) FROM transfers t JOIN postings p ON p.transfer_id = t.id
+           (SELECT COALESCE(-SUM(p.amount_minor), 0) FROM transfers t JOIN postings p ON p.transfer_seq = t.seq
             WHERE t.voucher_id = h.voucher_id AND t.kind = 'offline_payment' AND p.role = 'excess') AS excess_posting_sum_minor
          FROM voucher_holds h)
        WHERE settled_minor + released_minor > limit_minor
@@ -643,10 +645,10 @@ export class SqliteLedgerStore implements LedgerStore {
     const amount_minor = transferAmountMinor(input.postings)
     const metadata = input.metadata === undefined ? null : canonicalJson(input.metadata)
     const s = this.statements
-    s.insertTransfer.run(input.id, input.kind, input.currency, amount_minor, input.gatewayEui ?? null,
-      input.voucherId ?? null, input.feeScheduleId ?? null, metadata, requestSha256, this.now_ms())
+    const transfer_seq = s.insertTransfer.run(input.id, input.kind, input.currency, amount_minor, input.gatewayEui ?? null,
+      input.voucherId ?? null, input.feeScheduleId ?? null, metadata, requestSha256, this.now_ms()).lastInsertRowid
     input.postings.forEach((posting, index) => {
-      s.insertPosting.run(input.id, index, posting.accountId, posting.amountMinor, posting.role)
+      s.insertPosting.run(transfer_seq, index, posting.accountId, posting.amountMinor, posting.role)
     })
     view.applyBalances(balancesMinor)
   }

@@ -1,7 +1,7 @@
 // The hub's schema as an ordered list of migrations, tracked with PRAGMA user_version.
 // To change the schema, append a migration with the next version; never edit one that has shipped.
 
-import { ANCHOR_SQL } from '../anchor/tables'
+import { ANCHOR_SQL, QUEUE_TRANSFERS_FOR_ANCHORING } from '../anchor/tables'
 import { AUDIT_SQL } from '../audit/tables'
 import { LIVE_EVENT_IDS_SQL } from '../events/tables'
 import { GATEWAY_PRESENCE_SQL, GATEWAYS_SQL } from '../gateways/tables'
@@ -23,6 +23,8 @@ export interface Migration {
   readonly version: number
   readonly name: string
   readonly sql: string
+  /** The migration drops and recreates tables others refer to: it runs with foreign keys off, checked before it commits. */
+  readonly rebuildsTables?: boolean
 }
 
 // Ledger: accounts with their running balance, immutable transfers and postings, fee schedules
@@ -129,6 +131,65 @@ BEFORE UPDATE OF voucher_id, wallet_account_id, hold_account_id, currency, limit
 BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: the terms of a voucher hold cannot change'); END;
 `
 
+// Postings name their transfer by its integer key instead of repeating its 64-character id: the postings'
+// primary key then grows at its end as transfers are written, instead of taking one random page per payment.
+// Transfers get that key as an explicit INTEGER PRIMARY KEY (their rowid so far, kept), their id a unique index.
+const POSTINGS_BY_TRANSFER_KEY = `
+DROP TRIGGER transfers_refuse_update;
+DROP TRIGGER transfers_refuse_delete;
+DROP TRIGGER postings_refuse_update;
+DROP TRIGGER postings_refuse_delete;
+
+CREATE TABLE transfers_keyed (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE CHECK (length(id) = 64),
+  kind TEXT NOT NULL CHECK (kind IN ('cash_in', 'cash_out', 'voucher_hold', 'voucher_release', 'offline_payment',
+    'online_payment', 'p2p', 'refund', 'reversal', 'double_spend_excess')),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  gateway_eui TEXT,
+  voucher_id TEXT,
+  fee_schedule_id TEXT REFERENCES fee_schedules (id),
+  metadata TEXT,
+  content_sha256 TEXT NOT NULL CHECK (length(content_sha256) = 64),
+  created_at_ms INTEGER NOT NULL
+) STRICT;
+INSERT INTO transfers_keyed (seq, id, kind, currency, amount_minor, gateway_eui, voucher_id, fee_schedule_id, metadata,
+    content_sha256, created_at_ms)
+  SELECT rowid, id, kind, currency, amount_minor, gateway_eui, voucher_id, fee_schedule_id, metadata, content_sha256, created_at_ms
+  FROM transfers ORDER BY rowid;
+
+CREATE TABLE postings_keyed (
+  transfer_seq INTEGER NOT NULL REFERENCES transfers (seq),
+  posting_index INTEGER NOT NULL CHECK (posting_index >= 0),
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  amount_minor INTEGER NOT NULL CHECK (amount_minor <> 0),
+  role TEXT NOT NULL CHECK (role IN ('payer', 'payee', 'hold', 'excess', 'merchant', 'owner_share', 'platform_share')),
+  PRIMARY KEY (transfer_seq, posting_index)
+) STRICT, WITHOUT ROWID;
+INSERT INTO postings_keyed (transfer_seq, posting_index, account_id, amount_minor, role)
+  SELECT t.seq, p.posting_index, p.account_id, p.amount_minor, p.role
+  FROM postings p JOIN transfers_keyed t ON t.id = p.transfer_id;
+
+DROP TABLE postings;
+DROP TABLE transfers;
+ALTER TABLE transfers_keyed RENAME TO transfers;
+ALTER TABLE postings_keyed RENAME TO postings;
+CREATE INDEX transfers_by_gateway ON transfers (gateway_eui, created_at_ms) WHERE gateway_eui IS NOT NULL;
+CREATE INDEX transfers_by_voucher ON transfers (voucher_id) WHERE voucher_id IS NOT NULL;
+CREATE INDEX postings_by_account ON postings (account_id, role);
+
+CREATE TRIGGER transfers_refuse_update BEFORE UPDATE ON transfers
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: transfers cannot be updated'); END;
+CREATE TRIGGER transfers_refuse_delete BEFORE DELETE ON transfers
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: transfers cannot be deleted'); END;
+CREATE TRIGGER postings_refuse_update BEFORE UPDATE ON postings
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: postings cannot be updated'); END;
+CREATE TRIGGER postings_refuse_delete BEFORE DELETE ON postings
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: postings cannot be deleted'); END;
+${QUEUE_TRANSFERS_FOR_ANCHORING}
+`
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger', sql: LEDGER },
   { version: 2, name: 'users', sql: USERS_SQL },
@@ -148,6 +209,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 16, name: 'roles that add up, email proofs, the audit log', sql: [USER_ROLES_AND_EMAIL_PROOFS_SQL, AUDIT_SQL].join('\n') },
   { version: 17, name: 'live event ids; gateway presence', sql: [LIVE_EVENT_IDS_SQL, GATEWAY_PRESENCE_SQL].join('\n') },
   { version: 18, name: 'final refusals by transfer id', sql: FINAL_REFUSALS_SQL },
+  { version: 19, name: 'postings keyed by their transfer\'s integer key', sql: POSTINGS_BY_TRANSFER_KEY, rebuildsTables: true },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

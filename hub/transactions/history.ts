@@ -72,7 +72,7 @@ WITH history AS (
          t.gateway_eui AS gateway_eui, json_extract(t.metadata, '$.reference') AS reference, t.created_at_ms AS created_at_ms
   FROM accounts a
   JOIN postings p ON p.account_id = a.id
-  JOIN transfers t ON t.id = p.transfer_id
+  JOIN transfers t ON t.seq = p.transfer_seq
   WHERE a.user_id = :userId AND a.kind IN ('wallet', 'hold')
   GROUP BY t.id
   HAVING sum(p.amount_minor) <> 0

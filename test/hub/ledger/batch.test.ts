@@ -72,7 +72,9 @@ async function ledgerWithHolds(t: Teardown): Promise<OpenLedger> {
 function rows(ledger: OpenLedger): Record<string, unknown[]> {
   const all = (table: string) => ledger.database.prepare(`SELECT rowid AS row_id, * FROM ${table} ORDER BY rowid`).all()
   return {
-    accounts: all('accounts'), transfers: all('transfers'), postings: all('postings'), holds: all('voucher_holds'),
+    accounts: all('accounts'), transfers: all('transfers'), holds: all('voucher_holds'),
+    // Postings have no rowid: their key is their transfer's, then their place in it.
+    postings: ledger.database.prepare('SELECT * FROM postings ORDER BY transfer_seq, posting_index').all(),
   }
 }
 
@@ -155,7 +157,7 @@ t.test('a write failing in the middle of a batch rolls back the whole call, and 
   const ledger = await ledgerWithHolds(t)
   const before = rows(ledger)
   // Stands for an I/O error: the third settlement's postings cannot be written.
-  ledger.database.exec(`CREATE TEMP TRIGGER fail_record_3 BEFORE INSERT ON postings WHEN NEW.transfer_id = '${idOf('record-3')}'
+  ledger.database.exec(`CREATE TEMP TRIGGER fail_record_3 BEFORE INSERT ON postings WHEN NEW.transfer_seq = (SELECT seq FROM transfers WHERE id = '${idOf('record-3')}')
     BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END`)
   const batch = [1, 2, 3, 4].map(index => settlement(`record-${index}`, 'voucher-b', 1_000))
   await t.rejects(ledger.store.settleFromHolds(batch), /simulated write failure/)

@@ -71,9 +71,9 @@ t.test('finds a wallet below zero that no excess posting accounts for', async t 
   // A balanced transfer written around the store, overdrawing bob: every sum agrees, only the floor is broken.
   const id = toHex(sha256(new TextEncoder().encode('forged')))
   const { database } = ledger
-  database.prepare(`INSERT INTO transfers (id, kind, currency, amount_minor, content_sha256, created_at_ms)
+  const { lastInsertRowid: seq } = database.prepare(`INSERT INTO transfers (id, kind, currency, amount_minor, content_sha256, created_at_ms)
     VALUES (?, 'p2p', 'XOF', 50, ?, 0)`).run(id, id)
-  database.prepare(`INSERT INTO postings VALUES (?, 0, 'bob', -50, 'payer'), (?, 1, 'shop', 50, 'payee')`).run(id, id)
+  database.prepare(`INSERT INTO postings VALUES (?, 0, 'bob', -50, 'payer'), (?, 1, 'shop', 50, 'payee')`).run(seq, seq)
   database.prepare("UPDATE accounts SET balance_minor = balance_minor - 50 WHERE id = 'bob'").run()
   database.prepare("UPDATE accounts SET balance_minor = balance_minor + 50 WHERE id = 'shop'").run()
   const verification = await verifyLedger(ledger.store)

@@ -1,0 +1,59 @@
+import t from 'tap'
+import { join } from 'node:path'
+import { systemClock } from '../../../protocol/clock'
+import { SqliteLedgerStore } from '../../../hub/ledger/sqlite-store'
+import { verifyLedger } from '../../../hub/ledger/verify'
+import { openDatabase, schemaVersionOf } from '../../../hub/store/database'
+import { MIGRATIONS } from '../../../hub/store/migrations'
+import { temporaryDirectory } from '../helpers/ledger'
+
+const POSTINGS_MIGRATION = MIGRATIONS.findIndex(migration => migration.name.startsWith('postings keyed')) + 1
+
+const idOf = (n: number) => n.toString(16).padStart(64, '0')
+
+t.test('postings move to their transfer\'s integer key with every row, reference and guard kept', async t => {
+  t.ok(POSTINGS_MIGRATION > 1, 'the migration is in the list')
+  const path = join(temporaryDirectory(t), 'hub.sqlite')
+  // A ledger written before the migration: two cash-ins, a payment, and a refund that refers to a transfer.
+  const before = openDatabase(path, { migrations: MIGRATIONS.slice(0, POSTINGS_MIGRATION - 1) })
+  before.exec(`
+    INSERT INTO accounts (id, kind, currency, balance_minor, created_at_ms) VALUES ('external.XOF', 'external', 'XOF', -1500, 0);
+    INSERT INTO accounts (id, user_id, kind, currency, balance_minor, created_at_ms) VALUES ('alice', 'u-alice', 'wallet', 'XOF', 800, 0);
+    INSERT INTO accounts (id, user_id, kind, currency, balance_minor, created_at_ms) VALUES ('shop', 'u-shop', 'wallet', 'XOF', 700, 0);
+    INSERT INTO transfers (id, kind, currency, amount_minor, content_sha256, created_at_ms) VALUES
+      ('${idOf(3)}', 'cash_in', 'XOF', 1000, '${idOf(3)}', 1),
+      ('${idOf(1)}', 'cash_in', 'XOF', 500, '${idOf(1)}', 2),
+      ('${idOf(2)}', 'p2p', 'XOF', 700, '${idOf(2)}', 3);
+    INSERT INTO postings (transfer_id, posting_index, account_id, amount_minor, role) VALUES
+      ('${idOf(3)}', 0, 'external.XOF', -1000, 'payer'), ('${idOf(3)}', 1, 'alice', 1000, 'payee'),
+      ('${idOf(1)}', 0, 'external.XOF', -500, 'payer'), ('${idOf(1)}', 1, 'alice', 500, 'payee'),
+      ('${idOf(2)}', 0, 'alice', -700, 'payer'), ('${idOf(2)}', 1, 'shop', 700, 'payee');
+    INSERT INTO refunds (refund_id, transfer_id, ledger_transfer_id, gateway_eui, amount_minor, currency, requested_at_ms, created_at_ms)
+      VALUES ('${'ab'.repeat(16)}', '${idOf(9)}', '${idOf(2)}', '0000000000000001', 700, 'XOF', 3, 3);
+  `)
+  const oldPostings = before.prepare('SELECT transfer_id, posting_index, account_id, amount_minor, role FROM postings ORDER BY transfer_id, posting_index').all()
+  const oldRowids = before.prepare('SELECT id, rowid FROM transfers ORDER BY rowid').all()
+  const guards = (db: typeof before) => db.prepare(
+    "SELECT name, tbl_name FROM sqlite_master WHERE type IN ('trigger', 'index') AND tbl_name IN ('transfers', 'postings') AND sql IS NOT NULL ORDER BY name").all()
+  const oldGuards = guards(before)
+  before.close()
+
+  const database = openDatabase(path)
+  t.teardown(() => database.close())
+  t.equal(schemaVersionOf(database), MIGRATIONS.length)
+  t.same(database.prepare('SELECT id, seq AS rowid FROM transfers ORDER BY seq').all(), oldRowids, 'each transfer keeps its rowid as its key')
+  t.same(database.prepare(`SELECT t.id AS transfer_id, p.posting_index, p.account_id, p.amount_minor, p.role
+    FROM postings p JOIN transfers t ON t.seq = p.transfer_seq ORDER BY t.id, p.posting_index`).all(), oldPostings,
+  'every posting belongs to the same transfer as before')
+  t.same(guards(database), oldGuards, 'the same triggers and indexes guard both tables, the anchoring queue\'s among them')
+  t.equal(database.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again')
+  t.same(database.pragma('foreign_key_check'), [], 'the refund still refers to its transfer')
+  t.throws(() => database.prepare('UPDATE postings SET amount_minor = 1').run(), /LEDGER_IMMUTABLE/)
+  t.throws(() => database.prepare('DELETE FROM transfers').run(), /LEDGER_IMMUTABLE/)
+  t.throws(() => database.prepare(`INSERT INTO postings VALUES (999, 0, 'alice', 1, 'payee')`).run(), /FOREIGN KEY/,
+    'a posting of no transfer is refused')
+
+  const ledger = new SqliteLedgerStore(database, { clock: systemClock })
+  t.equal((await ledger.transfer(idOf(2)))?.postings.length, 2, 'the store reads a transfer with its postings')
+  t.same((await verifyLedger(ledger)).violations, [], 'the ledger verifies after the migration')
+})
