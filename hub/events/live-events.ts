@@ -28,6 +28,14 @@ export interface AudienceLookups {
   accountOwner(accountId: string): Promise<string | null | undefined>
 }
 
+/**
+ * What the publisher knows already of who may see an event, read in the transaction that made it: the owner of the
+ * event's gateway (null: none). Spares a lookup per event on the settlement path; without it the hub reads it.
+ */
+export interface KnownAudience {
+  readonly gatewayOwner?: string | null
+}
+
 export interface LiveEventListener {
   /** Called with every event, in id order; must not throw (a throw is logged, and the others still hear it). */
   event(event: LiveEvent): void
@@ -67,8 +75,8 @@ export class LiveEvents {
    * Publishes an event. Call it once what the event reports has committed, never for a change rolled back.
    * Its audience is resolved first, one event at a time, so events keep the order they were published in.
    */
-  publish(event: NewLiveEvent): void {
-    this.pending.run(async () => this.append(event, await this.audienceOf(event)))
+  publish(event: NewLiveEvent, known: KnownAudience = {}): void {
+    this.pending.run(async () => this.append(event, await this.audienceOf(event, known)))
       .catch(error => this.options.log.warn({ err: error, type: event.type }, 'a live event was not published'))
   }
 
@@ -148,13 +156,13 @@ export class LiveEvents {
   }
 
   /** The users, besides operators, who may see the event. */
-  private async audienceOf(event: NewLiveEvent): Promise<string[]> {
+  private async audienceOf(event: NewLiveEvent, known: KnownAudience): Promise<string[]> {
     const { lookups } = this.options
     const users = new Set<string | null | undefined>()
     switch (event.type) {
       case 'payment.settled': {
         const { gatewayId, payerAccountId, payeeAccountId } = event.data
-        if (gatewayId !== null) users.add(lookups.gatewayOwner(gatewayId))
+        if (gatewayId !== null) users.add(known.gatewayOwner !== undefined ? known.gatewayOwner : lookups.gatewayOwner(gatewayId))
         users.add(await lookups.accountOwner(payerAccountId))
         users.add(await lookups.accountOwner(payeeAccountId))
         break

@@ -124,7 +124,7 @@ export class Settlement {
           transferId: outcome.transferId, gatewayId: gateway.id, currency, amountMinor, amount: formatAmount(amountMinor, currency),
           payerAccountId: outcome.hold.walletAccountId, payeeAccountId: gateway.merchantAccountId!, atMs: at_ms,
         },
-      })
+      }, { gatewayOwner: gateway.ownerUserId })
     })
   }
 

@@ -109,11 +109,13 @@ export class IngestStore {
          LIMIT 1`),
       hasRecordOf: db.prepare<[string], { found: number }>(
         `SELECT 1 AS found FROM gateway_records WHERE transfer_id = ? AND ${COUNTED} LIMIT 1`),
-      insertRecord: db.prepare(
+      // Positional: one per record of every batch, where binding by name would cost a copied object each.
+      insertRecord: db.prepare<[
+        string, number, Uint8Array, string, string, number, number, number, string, number, number, Uint8Array, RecordOutcome, number, number,
+      ]>(
         `INSERT INTO gateway_records (eui, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
            cumulative_minor, amount_minor, currency, mode, time_ms, record, outcome, reason, received_at_ms)
-         VALUES (@eui, @gatewaySeq, @recordHash, @transferIdHex, @voucherIdHex, @voucherSeq, @cumulativeMinor,
-           @amountMinor, @currency, @mode, @timeMs, @record, @outcome, @reason, @nowMs)`),
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       upsertChain: db.prepare(
         `INSERT INTO gateway_chains (eui, contiguous_seq, contiguous_hash, highest_seq, head, updated_at_ms)
          VALUES (@eui, @contiguousSeq, @contiguousHash, @highestSeq, @head, @nowMs)
@@ -227,7 +229,9 @@ export class IngestStore {
     const s = this.statements
     return this.db.transaction(() => {
       for (const record of change.records) {
-        s.insertRecord.run({ ...record, nowMs: change.nowMs })
+        s.insertRecord.run(record.eui, record.gatewaySeq, record.recordHash, record.transferIdHex, record.voucherIdHex,
+          record.voucherSeq, record.cumulativeMinor, record.amountMinor, record.currency, record.mode, record.timeMs, record.record,
+          record.outcome, record.reason, change.nowMs)
         if (record.outcome === 'rejected' && isFinalRefusal(record.reason as Reason)) {
           s.insertFinalRefusal.run(record.transferIdHex, record.reason, change.eui, change.nowMs)
         }

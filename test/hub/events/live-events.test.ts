@@ -104,3 +104,27 @@ t.test('a listener that throws does not keep the others from hearing the event',
   await events.idle()
   t.equal(heard.length, 1)
 })
+
+t.test('a gateway owner the publisher knows is taken as given, a null one too; otherwise the hub looks it up', async t => {
+  const asked: string[] = []
+  const lookups: AudienceLookups = {
+    gatewayOwner: gatewayId => { asked.push(gatewayId); return 'owner-now' },
+    accountOwner: async accountId => `user-of-${accountId}`,
+  }
+  const events = hubEvents(t, t.testdir(), { lookups })
+  const heard = recorder(events)
+  const settled = (gatewayId: string): NewLiveEvent => ({
+    type: 'payment.settled',
+    data: { transferId: 't', gatewayId, currency: 'XOF', amountMinor: 5, amount: '5', payerAccountId: 'a', payeeAccountId: 'b', atMs: 1 },
+  })
+  events.publish(settled('g1'), { gatewayOwner: 'owner-at-settlement' })
+  events.publish(settled('g2'), { gatewayOwner: null })
+  events.publish(settled('g3'))
+  await events.idle()
+  t.same(heard.map(event => event.audience), [
+    ['owner-at-settlement', 'user-of-a', 'user-of-b'],
+    ['user-of-a', 'user-of-b'],
+    ['owner-now', 'user-of-a', 'user-of-b'],
+  ])
+  t.same(asked, ['g3'], 'only the event without a known owner cost a lookup')
+})
