@@ -67,10 +67,10 @@ export async function benchAnchor(): Promise<Metric[]> {
     const sealerFor = (batch_max: number) => new Sealer(store, hubKeys, nodeEd25519, clock, anchorSettings({ batchMax: batch_max }))
 
     await settleCashIns(ledger, SMALL_BATCH, 'small')
-    const small = sealerFor(SMALL_BATCH).sealOne()!.batch
+    const small = (await sealerFor(SMALL_BATCH).sealOne())!.batch
     await settleCashIns(ledger, LARGE_BATCH, 'large')
     const sealStart = performance.now()
-    const large = sealerFor(LARGE_BATCH).sealOne()!.batch
+    const large = (await sealerFor(LARGE_BATCH).sealOne())!.batch
     const seal_ms = performance.now() - sealStart
     if (small.count !== SMALL_BATCH || large.count !== LARGE_BATCH) throw new Error('the batches are not the sizes measured')
 
@@ -90,7 +90,7 @@ export async function benchAnchor(): Promise<Metric[]> {
 }
 
 type Anvil = Awaited<ReturnType<typeof startAnvil>>
-type SealedBatch = NonNullable<ReturnType<Sealer['sealOne']>>['batch']
+type SealedBatch = NonNullable<Awaited<ReturnType<Sealer['sealOne']>>>['batch']
 
 /** Deploys the anchor contract and ticks an AnchorService until every batch is anchored, or ANCHOR_WAIT_MS pass. */
 async function anchorOnChain(anvil: Anvil, store: AnchorStore, sealer: Sealer, clock: Clock, batches: readonly SealedBatch[]): Promise<void> {

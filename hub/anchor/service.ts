@@ -9,6 +9,7 @@ import type { HubContext } from '../context'
 import { Anchorer, type StepOutcome } from './anchorer'
 import { backoffDelay_ms, type AnchorBatch } from './batch'
 import { connectAnchorChain, isAnchorError, type AnchorChain, type AnchorErrorCode } from './chain'
+import { MerkleRootWorker, type MerkleRootOf } from './merkle-roots'
 import { Sealer } from './seal'
 import { anchorSettings, type AnchorSettings } from './settings'
 import { AnchorStore } from './store'
@@ -37,6 +38,8 @@ export interface AnchorServiceOptions {
   readonly connect: (() => Promise<AnchorChain>) | undefined
   /** Told of each batch this service saw anchored (e.g. to push its proofs to gateways); must not throw. */
   readonly onAnchored?: (batchId: number) => void
+  /** Called once stopped: what the service's parts hold (the Merkle root worker). */
+  readonly release?: () => Promise<void>
 }
 
 export class AnchorService {
@@ -55,7 +58,7 @@ export class AnchorService {
   /** One round: seal what is due, then one step for each unanchored batch. Never throws for a chain failure. */
   async tick(): Promise<TickReport> {
     const { store, sealer, clock, log, settings, connect } = this.options
-    const sealed = sealer.sealDue().map(({ batch }) => {
+    const sealed = (await sealer.sealDue()).map(({ batch }) => {
       log.info({ batchId: batch.batchId, count: batch.count }, 'batch sealed')
       return batch.batchId
     })
@@ -131,6 +134,7 @@ export class AnchorService {
     await this.running
     this.chain?.close()
     this.chain = undefined
+    await this.options.release?.()
   }
 }
 
@@ -140,11 +144,15 @@ export function createAnchorService(
   settings: AnchorSettings,
   connect: (() => Promise<AnchorChain>) | undefined = chainConnector(context.config, settings, context.log),
   onAnchored?: (batchId: number) => void,
+  /** Where the sealer's Merkle roots come from: a worker thread of the service's own unless given. */
+  merkleRoot?: MerkleRootOf,
 ): AnchorService {
   const store = new AnchorStore(context.db)
+  const roots = merkleRoot === undefined ? new MerkleRootWorker() : undefined
   return new AnchorService({
     store,
-    sealer: new Sealer(store, context.hubKeys, nodeEd25519, context.clock, settings),
+    sealer: new Sealer(store, context.hubKeys, nodeEd25519, context.clock, settings, merkleRoot ?? roots!.root),
+    release: async () => roots?.close(),
     clock: context.clock,
     log: context.log,
     settings,

@@ -60,13 +60,13 @@ export interface BatchPlan {
  * question outside the batch goes to the store. Valid while deciding: nothing is written meanwhile.
  * A batch whose sequence numbers are scattered more widely than twice its records reads them one by one.
  */
-function readAheadOf(input: BatchInput, reads: IngestReads): IngestReads {
+function readAheadOf(input: BatchInput, reads: IngestReads, transferIdsHex: readonly string[]): IngestReads {
   const eui = input.batch.gatewayEui
   const seqs = input.batch.records.map(record => record.gatewaySeq)
   const fromSeq = Math.min(...seqs) - 1
   const toSeq = Math.max(...seqs)
   const stored = toSeq - fromSeq <= 2 * seqs.length + 1 ? reads.storedRecordsBetween(eui, fromSeq, toSeq) : undefined
-  const transferIds = new Set(input.frames.map(frame => transferIdHexOf(frame)))
+  const transferIds = new Set(transferIdsHex)
   const refusals = reads.finalRefusals([...transferIds])
   // Every other read goes to the store itself (its prototype), with the store as `this`'s prototype too.
   const ahead = Object.create(reads) as IngestReads
@@ -84,7 +84,9 @@ function transferIdHexOf(frame: RecordFrame): string {
 
 /** Decides every record of the batch, in order; later records see the payments of earlier ones. */
 export function decideBatch(input: BatchInput, store: IngestReads): BatchPlan {
-  const reads = readAheadOf(input, store)
+  // Each record's transfer id, hashed once for the batch.
+  const transferIdsHex = input.frames.map(transferIdHexOf)
+  const reads = readAheadOf(input, store, transferIdsHex)
   const { batch, frames } = input
   const eui = batch.gatewayEui
   const records = batch.records
@@ -120,7 +122,7 @@ export function decideBatch(input: BatchInput, store: IngestReads): BatchPlan {
     } else if (forkedFrom !== undefined) {
       refuseFork(plan, index, record, frame, forkedFrom)
     } else {
-      decidePayment(plan, input, index, known, reads)
+      decidePayment(plan, input, index, transferIdsHex[index]!, known, reads)
     }
   })
   return plan
@@ -218,12 +220,13 @@ function refuseFork(plan: BatchPlan, index: number, record: TransferRecord, fram
 }
 
 /** A record at a sequence number new to the hub: its payment settles, is flagged, or is refused. */
-function decidePayment(plan: BatchPlan, input: BatchInput, index: number, known: KnownUnderVouchers, reads: IngestReads): void {
+function decidePayment(
+  plan: BatchPlan, input: BatchInput, index: number, transferIdHex: string, known: KnownUnderVouchers, reads: IngestReads,
+): void {
   const record = input.batch.records[index]!
   const frame = input.frames[index]!
   const authorization = record.authorization
   const voucherIdHex = toHex(authorization.voucherId)
-  const transferIdHex = transferIdHexOf(frame)
   const decision = decideRecord({
     authorization, transferIdHex, signatureValid: input.signatureValid[index]!, voucher: known.voucher(voucherIdHex),
     known: known.paymentsFor(voucherIdHex, authorization.seq), finalRefusal: reads.finalRefusal(transferIdHex),
@@ -251,7 +254,7 @@ function decidePayment(plan: BatchPlan, input: BatchInput, index: number, known:
     const flagged = decision.doubleSpend !== null
     outcome = flagged ? 'flagged' : 'settled'
     const metadata = { gatewaySeq: record.gatewaySeq, voucherSeq: authorization.seq, mode: record.mode }
-    plan.settlements.push({ index, flagged, payment: { authorization, transferIdHex, metadata } })
+    plan.settlements.push({ index, flagged, payment: { authorization, transferIdHex, voucherIdHex, metadata } })
     const { seq, cumulativeMinor, amountMinor } = authorization
     known.add(voucherIdHex, { seq, cumulativeMinor, amountMinor, transferIdHex })
     if (decision.doubleSpend !== null) {

@@ -96,7 +96,7 @@ export class OnlineAuthorization {
     if (await this.availableMinor(voucherIdHex) < authorization.amountMinor) return [false, Reason.InsufficientFunds]
 
     const metadata = { voucherSeq: authorization.seq, mode: 'online' }
-    const [outcome] = await this.settlement.settle(gateway, [{ authorization, transferIdHex, metadata }])
+    const [outcome] = await this.settlement.settle(gateway, [{ authorization, transferIdHex, voucherIdHex, metadata }])
     if (outcome!.status === 'refused' || outcome!.status === 'conflict') return [false, ledgerRefusalReason(outcome!.error)]
     store.recordOnlinePayment({
       transferIdHex, eui, voucherIdHex, voucherSeq: authorization.seq, cumulativeMinor: authorization.cumulativeMinor,

@@ -2,7 +2,6 @@
 // approvals alike: one settle input per payment, built in one place, with what the ledger needs
 // first (the fee schedule in force, the owner's wallet in the payment's currency).
 
-import { toHex } from '../../protocol/bytes'
 import type { AuthorizationBody } from '../../protocol/messages/authorization'
 import { formatAmount } from '../../protocol/money'
 import { Reason } from '../../protocol/reasons'
@@ -25,6 +24,8 @@ export interface PaymentToSettle {
   readonly authorization: AuthorizationBody
   /** SHA-256 of the bytes the customer signed (protocol transferIdOf). */
   readonly transferIdHex: string
+  /** The authorization's voucher id, in hex. */
+  readonly voucherIdHex: string
   /** Where the payment came from: the record's place in its chain, or an online approval. */
   readonly metadata: Metadata
 }
@@ -45,7 +46,7 @@ function settleInput(gateway: GatewayView, payment: PaymentToSettle, feeSchedule
   const { authorization } = payment
   return {
     transferId: payment.transferIdHex,
-    voucherId: toHex(authorization.voucherId),
+    voucherId: payment.voucherIdHex,
     amountMinor: authorization.amountMinor,
     merchantAccountId: gateway.merchantAccountId!,
     ownerAccountId: walletAccountId(gateway.ownerUserId!, authorization.currency),

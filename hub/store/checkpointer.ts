@@ -34,9 +34,11 @@ export class Checkpointer {
     assert(settings.passiveAbove_bytes > 0 && settings.truncateAbove_bytes > settings.passiveAbove_bytes,
       'a WAL is truncated only past the size that starts a passive checkpoint')
     this.worker = new Worker(path.join(__dirname, `checkpoint-worker${path.extname(__filename)}`), { workerData: settings })
-    this.worker.unref()
     this.worker.on('message', (message: CheckpointMessage) => {
-      if ('answer' in message) this.answers.shift()?.(message.answer)
+      if ('answer' in message) {
+        this.answers.shift()?.(message.answer)
+        if (this.answers.length === 0) this.worker.unref()
+      }
       else if (message.ticked.kind === 'failed') options.failed(message.ticked.message)
       else options.checkpointed?.(message.ticked)
     })
@@ -50,6 +52,8 @@ export class Checkpointer {
       this.answerAll({ kind: 'stopped' })
     })
     database.pragma('wal_autocheckpoint = 0')
+    // Idle, the worker keeps no process alive; set after the listeners, since adding one refs its port again.
+    this.worker.unref()
   }
 
   /** A PASSIVE checkpoint now, answered with what it did (for tests and an operator's tools). */
@@ -73,6 +77,8 @@ export class Checkpointer {
   private ask(request: CheckpointRequest): Promise<CheckpointReport> {
     if (this.exited) return Promise.resolve({ kind: 'stopped' })
     return new Promise(resolve => {
+      // Held while a request is out, so a caller with nothing else to do still gets its answer.
+      if (this.answers.length === 0) this.worker.ref()
       this.answers.push(resolve)
       this.worker.postMessage(request)
     })

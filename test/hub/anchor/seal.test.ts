@@ -78,14 +78,14 @@ t.test('a seal that fails midway writes nothing: its transfers stay queued for t
       throw new Error('power loss while signing')
     },
   }, w.clock, policy)
-  t.throws(() => failing.sealOne(), /power loss/)
+  await t.rejects(failing.sealOne(), /power loss/)
   t.equal(w.store.queueState().queuedCount, 4)
   t.equal(w.store.batch(1), undefined)
 
   const sealer = new Sealer(w.store, w.context.hubKeys, nodeEd25519, w.clock, policy)
-  t.equal(sealer.sealOne()!.batch.batchId, 1, 'the next seal takes the same transfers as batch 1')
+  t.equal((await sealer.sealOne())!.batch.batchId, 1, 'the next seal takes the same transfers as batch 1')
   t.equal(w.store.batch(1)!.count, 4)
-  t.equal(sealer.sealOne(), undefined, 'and then there is nothing left to seal')
+  t.equal(await sealer.sealOne(), undefined, 'and then there is nothing left to seal')
 })
 
 t.test('a sealed batch and its leaves cannot be rewritten', async t => {

@@ -1,6 +1,7 @@
 // Shared set-up for the anchoring tests: a hub context on a real SQLite file, settled cash-ins to seal, an
 // Anchor contract deployed on a local anvil, and anchoring services over them.
 
+import { rootInPlace } from '../../../hub/anchor/merkle-roots'
 import { createAnchorService, type AnchorService } from '../../../hub/anchor/service'
 import { connectAnchorChain, deployAnchor, type AnchorChain } from '../../../hub/anchor/chain'
 import { anchorSettings, type AnchorSettings } from '../../../hub/anchor/settings'
@@ -67,7 +68,8 @@ export function anchorWorld(t: Tap, options: { seed?: string } = {}): AnchorWorl
       return ids
     },
     service(settings = {}, connect) {
-      return createAnchorService(context, anchorSettings({ ...TEST_ANCHOR_SETTINGS, ...settings }), connect)
+      // Roots computed in place: a tick then depends on the test's clock alone, not on a worker thread's timing.
+      return createAnchorService(context, anchorSettings({ ...TEST_ANCHOR_SETTINGS, ...settings }), connect, undefined, rootInPlace)
     },
   }
 }
