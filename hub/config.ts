@@ -137,8 +137,8 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     parse: port,
   },
   {
-    flag: 'http-host', env: 'PAYALL_HTTP_HOST', field: 'httpHost', default: '0.0.0.0', valueName: 'HOST',
-    description: 'interface the REST API listens on',
+    flag: 'http-host', env: 'PAYALL_HTTP_HOST', field: 'httpHost', default: '127.0.0.1', valueName: 'HOST',
+    description: 'interface the REST API listens on (0.0.0.0: every interface, for browsers and gateways on other machines)',
     parse: nonEmpty,
   },
   {
@@ -182,8 +182,8 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     parse: port,
   },
   {
-    flag: 'mqtt-host', env: 'PAYALL_MQTT_HOST', field: 'mqttHost', default: '0.0.0.0', valueName: 'HOST',
-    description: 'interface the embedded MQTT broker listens on',
+    flag: 'mqtt-host', env: 'PAYALL_MQTT_HOST', field: 'mqttHost', default: '127.0.0.1', valueName: 'HOST',
+    description: 'interface the embedded MQTT broker listens on (0.0.0.0: every interface, for gateways on other machines)',
     parse: nonEmpty,
   },
   {

@@ -1,10 +1,10 @@
 // Starts and stops a whole hub process: database, keys, first operator, HTTP API (and, once
 // wired, the MQTT side), over one HubContext. hub/cli.ts is its command-line face.
 
-import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { repeat, systemClock, systemRandom, type Cancel, type Clock, type RandomBytes } from '../protocol/clock'
+import { lockDataDir, type DataDirLock } from '../protocol/data-dir-lock'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { buildApp } from './app'
 import { ProofPublisher } from './anchor/proof-publisher'
@@ -71,9 +71,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   const loraConfig = loraSettings(config)
   const random = overrides.random ?? systemRandom
   const dataDir = resolve(config.dataDir)
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-
-  const db = openDatabase(join(dataDir, DATABASE_FILE))
+  const { db, lock } = openLockedDatabase(dataDir)
   let app: FastifyInstance | undefined
   let stopSweeper: Cancel | undefined
   let anchoring: AnchorService | undefined
@@ -126,7 +124,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       lora,
       anchoring: anchorService,
       stop: () => {
-        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, metrics, proofs, mqtt, lora, anchoring: anchorService, pool, db })
+        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, metrics, proofs, mqtt, lora, anchoring: anchorService, pool, db, lock })
         return stopping
       },
     }
@@ -137,6 +135,21 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     await metricsListener?.close()
     await app?.close()
     db.close()
+    lock.release()
+    throw error
+  }
+}
+
+/**
+ * The data folder (made if missing) locked to this process, and its database. Two hubs on one folder
+ * would share one ledger and one key: the second is refused, naming the first's pid.
+ */
+function openLockedDatabase(dataDir: string): { db: SqliteDatabase; lock: DataDirLock } {
+  const lock = lockDataDir(dataDir)
+  try {
+    return { db: openDatabase(join(dataDir, DATABASE_FILE)), lock }
+  } catch (error) {
+    lock.release()
     throw error
   }
 }
@@ -151,6 +164,7 @@ interface HubParts {
   readonly anchoring: AnchorService
   readonly pool: VerifyPool
   readonly db: SqliteDatabase
+  readonly lock: DataDirLock
 }
 
 /**
@@ -171,6 +185,7 @@ async function stopInOrder(parts: HubParts): Promise<void> {
     await parts.pool.close()
   } finally {
     parts.db.close()
+    parts.lock.release()
   }
 }
 

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { toBase64, toHex } from '../protocol/bytes'
 import { formatMoney } from '../protocol/money'
 import { reasonName, type Reason } from '../protocol/reasons'
+import { DataDirLockError, lockDataDir, type DataDirLock } from '../protocol/data-dir-lock'
 import { codedText, errorText, ProtocolError } from '../protocol/errors'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { DEFAULT_CONFIG, loadTerminalConfig } from './config'
@@ -31,6 +32,8 @@ import { TerminalSync, type SyncOptions } from './sync'
 
 export const DATA_DIR_DEFAULT = 'payall-terminal-data'
 export const HARDWARE_FILE = 'hardware.json'
+/** The commands that write the data directory or hold the gateway's MQTT login: one at a time per directory. */
+const WRITING_COMMANDS: readonly string[] = ['init', 'provision', 'sync', 'run']
 const SYNC_CONNECT_TIMEOUT_MS_DEFAULT = 15_000
 /** Records read per page when exporting: memory stays flat whatever the chain's length. */
 const EXPORT_PAGE_RECORDS = 1_000
@@ -130,7 +133,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 2
   }
   const dataDir = (options['data-dir'] as string | undefined) ?? io.env.PAYALL_TERMINAL_DATA ?? DATA_DIR_DEFAULT
+  let lock: DataDirLock | undefined
   try {
+    // Two of these on one gateway would share its chain and its MQTT login (each cutting the other off).
+    // A folder that is not there yet is made by init alone: a typo elsewhere leaves nothing behind.
+    if (WRITING_COMMANDS.includes(command) && (command === 'init' || existsSync(dataDir))) lock = lockDataDir(dataDir)
     switch (command) {
       case 'init': return init(dataDir, options, io)
       case 'provision': return await provisionCommand(dataDir, options, io)
@@ -144,11 +151,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 2
     }
   } catch (error) {
-    if (error instanceof TerminalError || error instanceof ProtocolError) {
+    if (error instanceof TerminalError || error instanceof ProtocolError || error instanceof DataDirLockError) {
       io.err(`payall-terminal ${command}: ${errorText(error)}\n`)
       return 1
     }
     throw error
+  } finally {
+    lock?.release()
   }
 }
 
