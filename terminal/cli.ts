@@ -453,10 +453,23 @@ export function processCliIo(): CliIo {
     random: systemRandom,
     fetch: (url, init) => fetch(url, init),
     stopSignal: () => new Promise(resolve => {
-      process.once('SIGINT', () => resolve())
-      process.once('SIGTERM', () => resolve())
+      const onSignal = (): void => {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+        // A second Ctrl-C while stopping quits at once; the 'exit' handlers (a temporary folder's removal) still run.
+        process.once('SIGINT', exitAtOnce)
+        process.once('SIGTERM', exitAtOnce)
+        resolve()
+      }
+      process.on('SIGINT', onSignal)
+      process.on('SIGTERM', onSignal)
     }),
   }
+}
+
+function exitAtOnce(): void {
+  process.stderr.write('stopped at once, on a second signal\n')
+  process.exit(130)
 }
 
 if (require.main === module) {

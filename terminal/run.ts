@@ -1,7 +1,7 @@
 // `payall-terminal run`: the gateway at work. It opens the devices the hardware file names (or the
 // simulator's, with --simulate), keeps the link to the hub, joins the LoRa network when a modem is
-// there, and runs the counter loop until it is told to stop; then it finishes the payment in hand,
-// stops the sync and closes every device and the store.
+// there, and runs the counter loop until it is told to stop; then it cancels a payment still waiting
+// for its tap or finishes the one in hand, stops the sync and closes every device and the store.
 
 import type { Printer, PrintExtras } from '../hardware/devices'
 import { codedText, errorText } from '../protocol/errors'
@@ -104,7 +104,7 @@ export async function runCounter(
     }, controller.signal)
     decorations.started?.(devices)
     const loop = counter.run()
-    await Promise.race([io.stopSignal(), loop])
+    await Promise.race([io.stopSignal().then(() => io.out('stopping…\n')), loop])
     controller.abort()
     await loop
     await runtime.stop()
