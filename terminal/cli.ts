@@ -11,6 +11,7 @@ import { formatMoney } from '../protocol/money'
 import { reasonName, type Reason } from '../protocol/reasons'
 import { DataDirLockError, lockDataDir, type DataDirLock } from '../protocol/data-dir-lock'
 import { codedText, errorText, ProtocolError } from '../protocol/errors'
+import { hubBaseUrl, hubUrlProblem } from '../protocol/hub-url'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { DEFAULT_CONFIG, loadTerminalConfig } from './config'
 import { DAY_MS, systemClock, systemRandom, type Clock, type RandomBytes } from '../protocol/clock'
@@ -173,9 +174,11 @@ function init(dataDir: string, options: Options, io: CliIo): number {
 }
 
 async function provisionCommand(dataDir: string, options: Options, io: CliIo): Promise<number> {
-  const hub = options.hub as string | undefined
+  const hubText = options.hub as string | undefined
   const token = options.token as string | undefined
-  if (hub === undefined || token === undefined) throw new TerminalError('BAD_ARGUMENT', 'provision needs --hub URL and --token T')
+  if (hubText === undefined || token === undefined) throw new TerminalError('BAD_ARGUMENT', 'provision needs --hub URL and --token <provisioning token>')
+  const hub = hubBaseUrl(hubText)
+  if (hub === undefined) throw new TerminalError('BAD_ARGUMENT', `--hub ${hubUrlProblem(hubText)}`)
   const store = TerminalStore.open(dataDir)
   try {
     const result = await provision(store, hub, token, { fetch: io.fetch, clock: io.clock, ed25519: nodeEd25519 })

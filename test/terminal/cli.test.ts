@@ -181,3 +181,25 @@ t.test('a second terminal on a data folder in use is refused with the folder and
   const stale = await cli().run('sync', '--data-dir', dir, '--timeout-ms', '1')
   t.notMatch(stale.err, /DATA_DIR_IN_USE/, 'once let go, the folder is taken again')
 })
+
+t.test('provision takes a hub address without a scheme, and says why the hub refused a gateway initialized with another EUI', async t => {
+  const base = t.testdir()
+  const eui = '70B3D57ED0000B0A'
+  const { hub, token } = await hubWithGatewayToken(t, base, eui, 'scheme@shop.example')
+  const hostPort = hub.httpUrl.replace(/^http:\/\//, '')
+
+  const random = join(base, 'random')
+  await cli().run('init', '--data-dir', random)
+  const refused = await cli().run('provision', '--data-dir', random, '--hub', hostPort, '--token', token)
+  t.equal(refused.code, 1)
+  t.match(refused.err, /^payall-terminal provision: PROVISION_REFUSED: the hub refused \(404 UNKNOWN_GATEWAY\): no gateway has the EUI [0-9A-F]{16} at this hub: init the terminal with the EUI .*--eui/)
+
+  const badHub = await cli().run('provision', '--data-dir', random, '--hub', 'ftp://x', '--token', token)
+  t.equal(badHub.err, 'payall-terminal provision: BAD_ARGUMENT: --hub must be a hub\'s address such as http://127.0.0.1:3001 or localhost:3001, got "ftp://x"\n')
+
+  const dir = join(base, 'gw')
+  await cli().run('init', '--data-dir', dir, '--eui', eui)
+  const provisioned = await cli().run('provision', '--data-dir', dir, '--hub', hostPort, '--token', token)
+  t.equal(provisioned.code, 0, provisioned.err)
+  t.match(provisioned.out, `provisioned ${eui} as gateway`)
+})
