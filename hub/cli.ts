@@ -9,8 +9,19 @@ import { errorText } from '../protocol/errors'
 import { ConfigError, helpText, parseConfig, type HubConfig } from './config'
 import { APP_VERSION } from './http/health'
 import { startHub, type RunningHub } from './server'
+import { resetOperatorCommand } from './users/reset-operator'
 
 const PROGRAM = 'payall-hub'
+
+/** The top of --help: the commands in the order an operator meets them, and the first one to type. */
+const COMMANDS = [
+  `Usage: ${PROGRAM} [options]                       start the hub: REST API, dashboard, MQTT broker`,
+  `       ${PROGRAM} reset-operator [--data-dir DIR]  a new operator password, with the hub stopped`,
+  `       ${PROGRAM} deploy-anchor [--chain-rpc URL]  deploy the Anchor contract (see Anchoring commands)`,
+  `       ${PROGRAM} verify-proof FILE | --id ID --hub URL   check a transfer's anchoring proof`,
+  '',
+  `Example: ${PROGRAM} --data-dir ./data   (on 127.0.0.1:3001 and :1883; --http-host 0.0.0.0 --mqtt-host 0.0.0.0 to serve other machines)`,
+]
 
 export interface CliIo {
   stdout: { write(text: string): unknown }
@@ -28,8 +39,9 @@ const processIo: CliIo = {
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo = processIo): Promise<number> {
   if (argv[0] === 'deploy-anchor') return deployAnchorCommand(argv.slice(1), env, io)
   if (argv[0] === 'verify-proof') return verifyProofCommand(argv.slice(1), env, io)
+  if (argv[0] === 'reset-operator') return resetOperatorCommand(argv.slice(1), env, io)
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(`${helpText(PROGRAM)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}`)
+    io.stdout.write(`${helpText(PROGRAM, COMMANDS)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}`)
     return 0
   }
   let hub: RunningHub
@@ -47,6 +59,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   }
   io.stdout.write(banner(hub))
   for (const warning of publicListenerWarnings(hub.context.config)) io.stderr.write(`${PROGRAM}: warning: ${warning}\n`)
+  if (!hub.operator.created && hub.operator.passwordIgnored) {
+    io.stderr.write(`${PROGRAM}: warning: PAYALL_OPERATOR_PASSWORD is not the operator's password and is ignored: it sets the password `
+      + `at the first start only; to set a new one, stop the hub and run ${PROGRAM} reset-operator\n`)
+  }
   const reason = await io.untilStopRequested()
   io.stdout.write(`${PROGRAM}: ${reason}, stopping…\n`)
   await hub.stop()

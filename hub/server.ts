@@ -30,12 +30,12 @@ import { buildServices, type HubServices } from './services'
 import { DOCS_PREFIX } from './http/docs'
 import { loadOrCreateHubKeys, loadOrCreateJwtSecret } from './keys'
 import { createLog } from './log'
-import { openDatabase, type SqliteDatabase } from './store/database'
+import { HUB_DATABASE_FILE, openDatabase, type SqliteDatabase } from './store/database'
 import { ensureOperator, type OperatorBootstrap } from './users/operator'
 import { createPasswordHasher } from './users/passwords'
 import { normalizeStoredPhones } from './users/stored-phones'
 
-export const DATABASE_FILE = 'hub.sqlite'
+export { HUB_DATABASE_FILE as DATABASE_FILE } from './store/database'
 
 export interface HubOverrides {
   clock?: Clock
@@ -147,7 +147,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
 function openLockedDatabase(dataDir: string): { db: SqliteDatabase; lock: DataDirLock } {
   const lock = lockDataDir(dataDir)
   try {
-    return { db: openDatabase(join(dataDir, DATABASE_FILE)), lock }
+    return { db: openDatabase(join(dataDir, HUB_DATABASE_FILE)), lock }
   } catch (error) {
     lock.release()
     throw error
