@@ -43,20 +43,44 @@ export const HELP = `payall-terminal — the PayAll gateway runtime (offline pay
 
 Usage: payall-terminal <command> [options]
 
-Commands:
+Example: payall-terminal init --data-dir ./gw --eui 70B3D57ED0001A2B
+         payall-terminal provision --data-dir ./gw --hub localhost:3001 --token <provisioning token>
+         payall-terminal run --simulate --data-dir ./gw
+
+Commands, in the order a gateway meets them:
   init [--eui EUI]                    create the data directory, the gateway's Ed25519 key
-                                      (file mode 0600) and its database; without --eui a
-                                      locally administered EUI-64 is generated
-  provision --hub URL --token T       register with a hub: pin its key, store the MQTT
-                                      settings and the signed RiskConfig
+                                      (file mode 0600) and its database; --eui is the EUI the
+                                      operator created the gateway with (without it a locally
+                                      administered EUI-64 is generated)
+  provision --hub URL --token TOKEN   register with a hub (http:// assumed without a scheme)
+                                      with the one-time provisioning token the operator
+                                      issued: pin its key, store the MQTT settings and the
+                                      signed RiskConfig
+  doctor [--hardware FILE] [--json]   open each configured device and say what answered
+                                      (PN532 firmware, modem version, BLE state, printer
+                                      paper); exit 1 if one is missing
+  run [--config FILE] [--hardware FILE]
+                                      the counter: opens the devices of the hardware file,
+                                      keeps the link to the hub, takes payments keyed on the
+                                      keypad (Enter on an empty amount: the menu, to refund a
+                                      payment, print the day report or set the next payment's
+                                      mode), joins LoRa and sends commitment frames while IP
+                                      is down, until stopped (Ctrl-C stops at once, cancelling
+                                      a payment that waits for its tap)
+  run --simulate [--config FILE]      the same with emulated devices (PN532 with a virtual
+                                      phone, ESC/POS printer) and the console as keypad and
+                                      display: t taps the phone, x cuts or restores the
+                                      network; the phone's voucher comes from
+                                      the hub with PAYALL_OPERATOR_EMAIL/PASSWORD
+  run --link-only [--config FILE]     keep the link to the hub without a counter
   status [--json]                     link as last seen, unsynced count and amount, limits
                                       left, time left before the upload deadline, last sync
                                       and last ack, anchoring proofs kept and awaited,
                                       records pruned
   sync [--timeout-ms N]               connect, upload every unacked record, apply the acks,
-                                      config and revocations received, report, disconnect
-                                      (not while run is running: the broker takes one
-                                      connection per gateway)
+                                      config, revocations and anchoring proofs received,
+                                      report, disconnect (not while run is running: one
+                                      process at a time holds a data directory)
   export [--from-seq N]               records as JSON lines, for audits, each with its
                                       anchoring proof once kept. Pruned records are not
                                       there: a record acked by the hub and proved anchored
@@ -64,25 +88,10 @@ Commands:
                                       recordRetentionDays (config, default ${DEFAULT_CONFIG.recordRetentionDays}; 0: at once),
                                       so storage stays bounded. Its proof stays available
                                       from the hub: GET /transactions/{id}/proof
-  run [--config FILE] [--hardware FILE]
-                                      the counter: opens the devices of the hardware file,
-                                      keeps the link to the hub, takes payments keyed on the
-                                      keypad (Enter on an empty amount: the menu, to refund a
-                                      payment, print the day report or set the next payment's
-                                      mode), joins LoRa and sends
-                                      commitment frames while IP is down, until stopped
-  run --simulate [--config FILE]      the same with emulated devices (PN532 with a virtual
-                                      phone, ESC/POS printer) and the console as keypad and
-                                      display: t taps the phone, x cuts or restores the
-                                      network; the phone's voucher comes from
-                                      the hub with PAYALL_OPERATOR_EMAIL/PASSWORD
-  run --link-only [--config FILE]     keep the link to the hub without a counter
-  doctor [--hardware FILE] [--json]   open each configured device and say what answered
-                                      (PN532 firmware, modem version, BLE state, printer
-                                      paper); exit 1 if one is missing
 
-The hardware file (JSON) names a driver and a port for each device; see terminal/hardware-config.ts.
-It is --hardware FILE, else $PAYALL_TERMINAL_HARDWARE, else hardware.json in the data directory.
+The hardware file (JSON) names a driver and a port for each device (the README's "The hardware
+file" shows one). It is --hardware FILE, else $PAYALL_TERMINAL_HARDWARE, else hardware.json in the
+data directory.
 
 Options:
   --data-dir DIR   the gateway's data directory (default: $PAYALL_TERMINAL_DATA or ./${DATA_DIR_DEFAULT})

@@ -17,7 +17,7 @@ const PROGRAM = 'payall-hub reset-operator'
 /** As many random bytes as the first start's generated password. */
 const GENERATED_PASSWORD_BYTES = 18
 
-export const RESET_OPERATOR_USAGE = `Usage: payall-hub reset-operator [--data-dir DIR]
+const RESET_OPERATOR_USAGE = `Usage: payall-hub reset-operator [--data-dir DIR]
 
 Sets a new password for the operator account PAYALL_OPERATOR_EMAIL (default ${OPERATOR_EMAIL_DEFAULT}),
 with the hub stopped: PAYALL_OPERATOR_PASSWORD if set, else a generated one printed once. Every session
