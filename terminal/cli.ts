@@ -317,6 +317,7 @@ async function syncCommand(dataDir: string, options: Options, io: CliIo): Promis
   const heard: string[] = []
   events.on('risk-config', ({ serial }) => heard.push(`risk config serial ${serial} applied`))
   events.on('revocations', ({ serial, count }) => heard.push(`revocations at serial ${serial} (${count} vouchers refused)`))
+  events.on('proofs-kept', ({ batchId, stored }) => heard.push(`anchoring proofs of batch ${batchId} kept (${stored} new)`))
   try {
     const sync = startSync(store, io, events, false)
     try {
@@ -325,10 +326,13 @@ async function syncCommand(dataDir: string, options: Options, io: CliIo): Promis
         return 1
       }
       const report = await sync.syncNow()
+      // The proofs of records anchored since the last sync come now, not at the next run's periodic request.
+      const proofsAsked = await sync.proofsNow(timeout_ms)
       io.out([
         `uploaded   ${report.recordsSent} records in ${report.batches} batches`,
         `acks       settled ${report.settled}, duplicate ${report.duplicate}, rejected ${report.rejected}, flagged ${report.flagged}`,
         `unsynced   ${report.pendingLeft} left`,
+        `proofs     asked for ${proofsAsked}`,
         ...heard,
         ...(report.error === null ? [] : [`error      ${codedText(report.error.code, report.error.message)}`]),
       ].join('\n') + '\n')
