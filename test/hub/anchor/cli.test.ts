@@ -157,3 +157,11 @@ t.test('verify-proof refuses bad usage with 2', async t => {
   t.match(help.out, /deploy-anchor/)
   t.match(help.out, /verify-proof/)
 })
+
+t.test('verify-proof on a saved refusal of the hub says so, instead of naming a missing field', async t => {
+  const path = join(t.testdir(), 'proof.json')
+  writeFileSync(path, JSON.stringify({ error: { code: 'CONFLICT', message: 'transfer ab is settled but not sealed into a batch yet; ask again later' } }))
+  const io = capturedIo()
+  t.equal(await main(['verify-proof', path], {}, io), 1)
+  t.equal(io.err, "payall-hub verify-proof: not a proof: the file holds the hub's refusal: CONFLICT: transfer ab is settled but not sealed into a batch yet; ask again later\n")
+})
