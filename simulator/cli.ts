@@ -111,6 +111,8 @@ export async function main(argv: readonly string[], io: SimIo): Promise<number> 
   try {
     const report = await runFleet(options, io.env, {
       signal: interrupt.signal,
+      onStarted: (hubUrl, dataDir) => io.err(`payall-sim run: hub ${hubUrl}`
+        + `${dataDir === undefined ? '' : `, data in ${dataDir}${options.dataDir === undefined ? ' (removed at the end)' : ''}`}\n`),
       onProgress: (done, total) => bar?.update(done, total),
       ...(io.hooks?.beforeCheck === undefined ? {} : { beforeCheck: io.hooks.beforeCheck }),
     })

@@ -468,19 +468,31 @@ export function processCliIo(): CliIo {
     clock: systemClock,
     random: systemRandom,
     fetch: (url, init) => fetch(url, init),
-    stopSignal: () => new Promise(resolve => {
-      const onSignal = (): void => {
-        process.off('SIGINT', onSignal)
-        process.off('SIGTERM', onSignal)
-        // A second Ctrl-C while stopping quits at once; the 'exit' handlers (a temporary folder's removal) still run.
-        process.once('SIGINT', exitAtOnce)
-        process.once('SIGTERM', exitAtOnce)
-        resolve()
-      }
-      process.on('SIGINT', onSignal)
-      process.on('SIGTERM', onSignal)
-    }),
+    stopSignal: untilStopRequested(),
   }
+}
+
+let stopRequested: Promise<void> | undefined
+
+/**
+ * Listens for SIGINT and SIGTERM from the first call on, so a Ctrl-C while the program is still
+ * starting is kept for when it can stop, not left to kill it with its temporary folders.
+ */
+function untilStopRequested(): () => Promise<void> {
+  stopRequested ??= new Promise(resolve => {
+    const onSignal = (): void => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      // A second Ctrl-C while stopping quits at once; the 'exit' handlers (a temporary folder's removal) still run.
+      process.once('SIGINT', exitAtOnce)
+      process.once('SIGTERM', exitAtOnce)
+      resolve()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+  const requested = stopRequested
+  return () => requested
 }
 
 function exitAtOnce(): void {

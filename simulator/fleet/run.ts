@@ -72,6 +72,8 @@ export interface FleetHooks {
   onProgress?(done: number, total: number): void
   /** Runs after the last sync and before the invariants are checked (tests tamper here). */
   beforeCheck?(fleet: FleetUnderCheck): void | Promise<void>
+  /** Once the hub is there: its URL, and where the run keeps its data (undefined against a running hub). */
+  onStarted?(hubUrl: string, dataDir: string | undefined): void
   /** Aborted: the run stops before its next step (enrolment, a payment), cleans up and throws INTERRUPTED. */
   readonly signal?: AbortSignal
 }
@@ -102,6 +104,7 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
   }
   try {
     hub = options.hubUrl === undefined ? await startEmbeddedHub(join(workDir, 'hub'), env) : await connectToHub(options.hubUrl, env)
+    hooks.onStarted?.(hub.url, hub.embedded === undefined && keepData ? undefined : workDir)
     // A hub that holds earlier runs gets names (and keys) it has not seen; a fresh one, the seed's own.
     const tag = hub.hadData ? `-${toHex(crypto.getRandomValues(new Uint8Array(4)))}` : ''
     const identities = random.fork(`identities${tag}`)
