@@ -102,7 +102,7 @@ function banner(hub: RunningHub): string {
  * One line per listener open beyond this machine: the hub speaks plain HTTP and MQTT, so passwords,
  * tokens and payloads would cross the network in clear unless a TLS proxy or broker stands in front.
  */
-export function publicListenerWarnings(config: Pick<HubConfig, 'httpHost' | 'mqttHost' | 'mqttUrl'>): string[] {
+function publicListenerWarnings(config: Pick<HubConfig, 'httpHost' | 'mqttHost' | 'mqttUrl'>): string[] {
   const warnings: string[] = []
   if (!isLoopback(config.httpHost)) {
     warnings.push(`the REST API listens on ${config.httpHost} without TLS: put a TLS-terminating proxy in front (README, Security)`)

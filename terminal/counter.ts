@@ -32,12 +32,10 @@ class Stopped extends Error {}
 
 export class Counter {
   private readonly aborted: Promise<never>
-  private readonly signal: AbortSignal
   /** Chosen in the menu for the next payment only; undefined: the terminal's policy. */
   private nextPolicy: PaymentPolicy | undefined
 
-  constructor(private readonly options: CounterOptions, signal: AbortSignal) {
-    this.signal = signal
+  constructor(private readonly options: CounterOptions, private readonly signal: AbortSignal) {
     this.aborted = new Promise<never>((_resolve, reject) => {
       if (signal.aborted) reject(new Stopped())
       signal.addEventListener('abort', () => reject(new Stopped()), { once: true })
