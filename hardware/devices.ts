@@ -17,8 +17,11 @@ export interface Keypad {
 }
 
 export interface PhoneLink {
-  /** Sends an encoded PaymentRequest to the tapped phone and resolves with its encoded PaymentResponse. */
-  exchange(request: Uint8Array): Promise<Uint8Array>
+  /**
+   * Sends an encoded PaymentRequest to the tapped phone and resolves with its encoded PaymentResponse.
+   * `signal` ends the wait for a tap (the counter stopping); a link that cannot stop waiting ignores it.
+   */
+  exchange(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>
 }
 
 type ScreenKind = 'amount' | 'tap' | 'checking' | 'online' | 'approved' | 'declined' | 'cancelled' | 'report'

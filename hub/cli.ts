@@ -6,11 +6,22 @@
 import { parseNotifyConfig, NOTIFY_HELP } from './notify/config'
 import { ANCHOR_COMMANDS_HELP, deployAnchorCommand, verifyProofCommand } from './anchor/commands'
 import { errorText } from '../protocol/errors'
-import { ConfigError, helpText, parseConfig } from './config'
+import { ConfigError, helpText, parseConfig, type HubConfig } from './config'
 import { APP_VERSION } from './http/health'
 import { startHub, type RunningHub } from './server'
+import { resetOperatorCommand } from './users/reset-operator'
 
 const PROGRAM = 'payall-hub'
+
+/** The top of --help: the commands in the order an operator meets them, and the first one to type. */
+const COMMANDS = [
+  `Usage: ${PROGRAM} [options]                       start the hub: REST API, dashboard, MQTT broker`,
+  `       ${PROGRAM} reset-operator [--data-dir DIR]  a new operator password, with the hub stopped`,
+  `       ${PROGRAM} deploy-anchor [--chain-rpc URL]  deploy the Anchor contract (see Anchoring commands)`,
+  `       ${PROGRAM} verify-proof FILE | --id ID --hub URL   check a transfer's anchoring proof`,
+  '',
+  `Example: ${PROGRAM} --data-dir ./data   (on 127.0.0.1:3001 and :1883; --http-host 0.0.0.0 --mqtt-host 0.0.0.0 to serve other machines)`,
+]
 
 export interface CliIo {
   stdout: { write(text: string): unknown }
@@ -28,8 +39,9 @@ const processIo: CliIo = {
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo = processIo): Promise<number> {
   if (argv[0] === 'deploy-anchor') return deployAnchorCommand(argv.slice(1), env, io)
   if (argv[0] === 'verify-proof') return verifyProofCommand(argv.slice(1), env, io)
+  if (argv[0] === 'reset-operator') return resetOperatorCommand(argv.slice(1), env, io)
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(`${helpText(PROGRAM)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}`)
+    io.stdout.write(`${helpText(PROGRAM, COMMANDS)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}`)
     return 0
   }
   let hub: RunningHub
@@ -46,8 +58,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     return 1
   }
   io.stdout.write(banner(hub))
+  for (const warning of publicListenerWarnings(hub.context.config)) io.stderr.write(`${PROGRAM}: warning: ${warning}\n`)
+  if (!hub.operator.created && hub.operator.passwordIgnored) {
+    io.stderr.write(`${PROGRAM}: warning: PAYALL_OPERATOR_PASSWORD is not the operator's password and is ignored: it sets the password `
+      + `at the first start only; to set a new one, stop the hub and run ${PROGRAM} reset-operator\n`)
+  }
   const reason = await io.untilStopRequested()
-  io.stdout.write(`${PROGRAM}: ${reason}, stopping\n`)
+  io.stdout.write(`${PROGRAM}: ${reason}, stopping…\n`)
   await hub.stop()
   return 0
 }
@@ -59,6 +76,14 @@ function banner(hub: RunningHub): string {
     `  API docs  ${hub.docsUrl}`,
     `  MQTT      ${hub.mqttUrl}`,
   ]
+  const { config } = hub.context
+  if (isLoopback(config.httpHost) && (config.mqttUrl !== undefined || isLoopback(config.mqttHost))) {
+    lines.push(
+      '',
+      'Listening on this machine only. To serve browsers and gateways on other machines,',
+      '  start with --http-host 0.0.0.0 --mqtt-host 0.0.0.0, behind TLS (README, Security).',
+    )
+  }
   const { operator } = hub
   if (operator.created && operator.generatedPassword !== undefined) {
     lines.push(
@@ -71,6 +96,25 @@ function banner(hub: RunningHub): string {
     lines.push('', `First start: created the operator account ${operator.email} with PAYALL_OPERATOR_PASSWORD`)
   }
   return `${lines.join('\n')}\n`
+}
+
+/**
+ * One line per listener open beyond this machine: the hub speaks plain HTTP and MQTT, so passwords,
+ * tokens and payloads would cross the network in clear unless a TLS proxy or broker stands in front.
+ */
+function publicListenerWarnings(config: Pick<HubConfig, 'httpHost' | 'mqttHost' | 'mqttUrl'>): string[] {
+  const warnings: string[] = []
+  if (!isLoopback(config.httpHost)) {
+    warnings.push(`the REST API listens on ${config.httpHost} without TLS: put a TLS-terminating proxy in front (README, Security)`)
+  }
+  if (config.mqttUrl === undefined && !isLoopback(config.mqttHost)) {
+    warnings.push(`the MQTT broker listens on ${config.mqttHost} without TLS: put a TLS-terminating proxy in front (README, Security)`)
+  }
+  return warnings
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one finds no handler and ends the process at once. */

@@ -137,8 +137,8 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     parse: port,
   },
   {
-    flag: 'http-host', env: 'PAYALL_HTTP_HOST', field: 'httpHost', default: '0.0.0.0', valueName: 'HOST',
-    description: 'interface the REST API listens on',
+    flag: 'http-host', env: 'PAYALL_HTTP_HOST', field: 'httpHost', default: '127.0.0.1', valueName: 'HOST',
+    description: 'interface the REST API listens on (0.0.0.0: every interface, for browsers and gateways on other machines)',
     parse: nonEmpty,
   },
   {
@@ -182,8 +182,8 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     parse: port,
   },
   {
-    flag: 'mqtt-host', env: 'PAYALL_MQTT_HOST', field: 'mqttHost', default: '0.0.0.0', valueName: 'HOST',
-    description: 'interface the embedded MQTT broker listens on',
+    flag: 'mqtt-host', env: 'PAYALL_MQTT_HOST', field: 'mqttHost', default: '127.0.0.1', valueName: 'HOST',
+    description: 'interface the embedded MQTT broker listens on (0.0.0.0: every interface, for gateways on other machines)',
     parse: nonEmpty,
   },
   {
@@ -393,8 +393,8 @@ export function defaultText(option: ConfigOption): string | undefined {
   return String(value)
 }
 
-/** The --help text, generated from CONFIG_OPTIONS. */
-export function helpText(programName: string): string {
+/** The --help text, generated from CONFIG_OPTIONS; `commands` (the program's usage lines and an example) open it. */
+export function helpText(programName: string, commands: readonly string[] = [`Usage: ${programName} [options]`]): string {
   const options = CONFIG_OPTIONS.flatMap((option) => {
     const source = option.flag === undefined
       ? `${option.env}=${option.valueName}  (environment only`
@@ -406,8 +406,9 @@ export function helpText(programName: string): string {
     `${programName} — the PayAll hub: REST API (with OpenAPI docs at /docs) and the MQTT side that settles`,
     'what the terminals took.',
     '',
-    `Usage: ${programName} [options]`,
+    ...commands,
     '',
+    'Options of the hub (also read by reset-operator: --data-dir, PAYALL_OPERATOR_EMAIL, PAYALL_OPERATOR_PASSWORD).',
     'Each option is a flag or the environment variable beside it; a flag wins. Secrets are',
     'environment only, so they never show in a process list.',
     '',

@@ -1,10 +1,10 @@
 // Starts and stops a whole hub process: database, keys, first operator, HTTP API (and, once
 // wired, the MQTT side), over one HubContext. hub/cli.ts is its command-line face.
 
-import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { repeat, systemClock, systemRandom, type Cancel, type Clock, type RandomBytes } from '../protocol/clock'
+import { lockDataDir, type DataDirLock } from '../protocol/data-dir-lock'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { buildApp } from './app'
 import { ProofPublisher } from './anchor/proof-publisher'
@@ -30,12 +30,13 @@ import { buildServices, type HubServices } from './services'
 import { DOCS_PREFIX } from './http/docs'
 import { loadOrCreateHubKeys, loadOrCreateJwtSecret } from './keys'
 import { createLog } from './log'
+import { HUB_DATABASE_FILE } from './store/database'
 import { HubDatabase } from './store/hub-database'
 import { ensureOperator, type OperatorBootstrap } from './users/operator'
 import { createPasswordHasher } from './users/passwords'
 import { normalizeStoredPhones } from './users/stored-phones'
 
-export const DATABASE_FILE = 'hub.sqlite'
+export { HUB_DATABASE_FILE as DATABASE_FILE } from './store/database'
 
 export interface HubOverrides {
   clock?: Clock
@@ -71,9 +72,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   const loraConfig = loraSettings(config)
   const random = overrides.random ?? systemRandom
   const dataDir = resolve(config.dataDir)
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-
-  const database = new HubDatabase(join(dataDir, DATABASE_FILE))
+  const { database, lock } = openLockedDatabase(dataDir)
   let app: FastifyInstance | undefined
   let stopSweeper: Cancel | undefined
   let anchoring: AnchorService | undefined
@@ -126,7 +125,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       lora,
       anchoring: anchorService,
       stop: () => {
-        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, metrics, proofs, mqtt, lora, anchoring: anchorService, pool, database })
+        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, metrics, proofs, mqtt, lora, anchoring: anchorService, pool, database, lock })
         return stopping
       },
     }
@@ -137,6 +136,21 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     await metricsListener?.close()
     await app?.close()
     await database.close()
+    lock.release()
+    throw error
+  }
+}
+
+/**
+ * The data folder (made if missing) locked to this process, and its database. Two hubs on one folder
+ * would share one ledger and one key: the second is refused, naming the first's pid.
+ */
+function openLockedDatabase(dataDir: string): { database: HubDatabase; lock: DataDirLock } {
+  const lock = lockDataDir(dataDir)
+  try {
+    return { database: new HubDatabase(join(dataDir, HUB_DATABASE_FILE)), lock }
+  } catch (error) {
+    lock.release()
     throw error
   }
 }
@@ -151,6 +165,7 @@ interface HubParts {
   readonly anchoring: AnchorService
   readonly pool: VerifyPool
   readonly database: HubDatabase
+  readonly lock: DataDirLock
 }
 
 /**
@@ -170,7 +185,11 @@ async function stopInOrder(parts: HubParts): Promise<void> {
     await parts.anchoring.stop()
     await parts.pool.close()
   } finally {
-    await parts.database.close()
+    try {
+      await parts.database.close()
+    } finally {
+      parts.lock.release()
+    }
   }
 }
 

@@ -7,7 +7,8 @@ import { CodedError, errorText } from '../protocol/errors'
 import { processCliIo, type CliIo } from '../terminal/cli'
 import { playCounter } from './counter/play'
 import { FleetError } from './fleet/errors'
-import { FLEET_DEFAULTS, FleetArgumentError, parseFleetOptions, TERMINALS_MAX, CUSTOMERS_MAX, PAYMENTS_MAX } from './fleet/options'
+import { hubBaseUrl, hubUrlProblem } from '../protocol/hub-url'
+import { DATA_FLAG_RENAMED, FLEET_DEFAULTS, FleetArgumentError, parseFleetOptions, TERMINALS_MAX, CUSTOMERS_MAX, PAYMENTS_MAX } from './fleet/options'
 import { SIM_OPERATOR } from './fleet/hub'
 import { ProgressBar, type ProgressStream } from './fleet/progress'
 import { runFleet, type FleetHooks } from './fleet/run'
@@ -20,15 +21,18 @@ export const EXIT_RUN_FAILED = 3
 
 export const HELP = `payall-sim — run fleets of virtual PayAll gateways and phones against a hub
 
-Usage: payall-sim run [options]
-       payall-sim counter [--data DIR] [--hub URL | --lora]
+Usage: payall-sim counter [--data-dir DIR] [--hub URL | --lora]
+       payall-sim run [options]
+
+Example: npx payall-sim counter        (a hub, a gateway and a phone at this console, in one minute)
 
 counter: one counter at this console. Starts a hub (as run does, or uses --hub), has a merchant
 order a gateway and the operator validate and provision it, then runs payall-terminal run
 --simulate on it: the real NFC and printer drivers against their emulators, a virtual phone with
 a voucher. Type an amount and Enter, then t to tap; x cuts or restores the network (payments go
 offline, then sync); Enter on an empty amount opens the menu
-(refunds, the day report, the next payment's mode); Ctrl-C stops and, without --data, removes what it made.
+(refunds, the day report, the next payment's mode); Ctrl-C stops at once (a payment waiting for its tap
+is cancelled) and, without --data-dir, removes what it made.
 With --lora, a simulated ChirpStack v4 network server too: the hub listens to it, the counter's
 RAK3172 emulator joins it, and while the network is cut the counter reports over LoRa every minute.
 
@@ -48,13 +52,16 @@ Options of run:
                            place under the voucher, 0 to 1 (default ${FLEET_DEFAULTS.doubleSpendRatio}); flagged ones are expected
   --seed S                 the seed: letters, digits, ".", "_", "-" (default ${FLEET_DEFAULTS.seed})
   --json                   print one JSON object instead of the summary (and no progress bar)
-  --data DIR               keep the hub's and the terminals' data in DIR instead of a temporary directory
+  --data-dir DIR           keep the hub's and the terminals' data in DIR instead of a temporary directory
                            (its operator: PAYALL_OPERATOR_EMAIL and PAYALL_OPERATOR_PASSWORD if set,
                            else ${SIM_OPERATOR.email} / "${SIM_OPERATOR.password}")
-  --hub URL                run against a hub already running, as the operator named by
+  --hub URL                run against a hub already running (http:// assumed without a scheme), as the operator named by
                            PAYALL_OPERATOR_EMAIL and PAYALL_OPERATOR_PASSWORD; the terminals find its
                            broker in their provisioning reply
   -h, --help               show this help
+
+Ctrl-C stops run before its next payment, removes its temporary directory (or says where --data-dir kept
+the data) and exits 3.
 
 Exit codes of run: 0 invariants held, 1 an invariant failed, 2 bad arguments, 3 the run could not be carried out.
 Exit codes of counter: 0 after a clean stop, 1 if the counter failed, 2 bad arguments, 3 no hub or gateway.
@@ -70,6 +77,8 @@ export interface SimIo {
   readonly env: Record<string, string | undefined>
   /** Test hooks, passed on to the fleet run. */
   readonly hooks?: Pick<FleetHooks, 'beforeCheck'>
+  /** Resolves when run should stop (Ctrl-C); never, unless given. */
+  stopSignal?(): Promise<void>
 }
 
 export async function main(argv: readonly string[], io: SimIo): Promise<number> {
@@ -94,8 +103,16 @@ export async function main(argv: readonly string[], io: SimIo): Promise<number> 
   }
 
   const bar = options.json || io.progress === undefined ? undefined : new ProgressBar(io.progress, 'payments')
+  const interrupt = new AbortController()
+  void io.stopSignal?.().then(() => {
+    io.err('payall-sim run: stopping…\n')
+    interrupt.abort()
+  })
   try {
     const report = await runFleet(options, io.env, {
+      signal: interrupt.signal,
+      onStarted: (hubUrl, dataDir) => io.err(`payall-sim run: hub ${hubUrl}`
+        + `${dataDir === undefined ? '' : `, data in ${dataDir}${options.dataDir === undefined ? ' (removed at the end)' : ''}`}\n`),
       onProgress: (done, total) => bar?.update(done, total),
       ...(io.hooks?.beforeCheck === undefined ? {} : { beforeCheck: io.hooks.beforeCheck }),
     })
@@ -120,14 +137,24 @@ async function counter(argv: readonly string[], io: SimIo): Promise<number> {
   let values
   try {
     values = parseArgs({
-      args: [...argv], strict: true, allowPositionals: false, options: { data: { type: 'string' }, hub: { type: 'string' }, lora: { type: 'boolean' } },
+      args: [...argv], strict: true, allowPositionals: false,
+      options: { 'data-dir': { type: 'string' }, data: { type: 'string' }, hub: { type: 'string' }, lora: { type: 'boolean' } },
     }).values
   } catch (error) {
     io.err(`payall-sim counter: ${(error as Error).message} (see payall-sim --help)\n`)
     return EXIT_BAD_ARGUMENTS
   }
-  if (values.data !== undefined && values.hub !== undefined) {
-    io.err('payall-sim counter: --data keeps the embedded hub\'s data; with --hub the data is that hub\'s\n')
+  if (values.data !== undefined) {
+    io.err(`payall-sim counter: --data ${DATA_FLAG_RENAMED}\n`)
+    return EXIT_BAD_ARGUMENTS
+  }
+  const hubUrl = values.hub === undefined ? undefined : hubBaseUrl(values.hub)
+  if (values.hub !== undefined && hubUrl === undefined) {
+    io.err(`payall-sim counter: --hub ${hubUrlProblem(values.hub)}\n`)
+    return EXIT_BAD_ARGUMENTS
+  }
+  if (values['data-dir'] !== undefined && values.hub !== undefined) {
+    io.err('payall-sim counter: --data-dir keeps the embedded hub\'s data; with --hub the data is that hub\'s\n')
     return EXIT_BAD_ARGUMENTS
   }
   if (values.lora === true && values.hub !== undefined) {
@@ -135,7 +162,7 @@ async function counter(argv: readonly string[], io: SimIo): Promise<number> {
     return EXIT_BAD_ARGUMENTS
   }
   try {
-    return await playCounter({ dataDir: values.data, hubUrl: values.hub, lora: values.lora === true }, io.env, io.terminal ?? { ...processCliIo(), out: io.out, err: io.err })
+    return await playCounter({ dataDir: values['data-dir'], hubUrl, lora: values.lora === true }, io.env, io.terminal ?? { ...processCliIo(), out: io.out, err: io.err })
   } catch (error) {
     if (error instanceof FleetError && error.code === 'NO_OPERATOR_CREDENTIALS') {
       io.err(`payall-sim counter: ${errorText(error)}\n`)
@@ -155,6 +182,7 @@ if (require.main === module) {
     err: text => process.stderr.write(text),
     progress: process.stderr.isTTY ? process.stderr : undefined,
     env: process.env,
+    stopSignal: processCliIo().stopSignal,
   }
   main(process.argv.slice(2), io).then(code => {
     process.exitCode = code

@@ -9,7 +9,9 @@ import { parseArgs } from 'node:util'
 import { toBase64, toHex } from '../protocol/bytes'
 import { formatMoney } from '../protocol/money'
 import { reasonName, type Reason } from '../protocol/reasons'
+import { DataDirLockError, lockDataDir, type DataDirLock } from '../protocol/data-dir-lock'
 import { codedText, errorText, ProtocolError } from '../protocol/errors'
+import { hubBaseUrl, hubUrlProblem } from '../protocol/hub-url'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { DEFAULT_CONFIG, loadTerminalConfig } from './config'
 import { DAY_MS, systemClock, systemRandom, type Clock, type RandomBytes } from '../protocol/clock'
@@ -30,6 +32,8 @@ import { TerminalSync, type SyncOptions } from './sync'
 
 export const DATA_DIR_DEFAULT = 'payall-terminal-data'
 export const HARDWARE_FILE = 'hardware.json'
+/** The commands that write the data directory or hold the gateway's MQTT login: one at a time per directory. */
+const WRITING_COMMANDS: readonly string[] = ['init', 'provision', 'sync', 'run']
 const SYNC_CONNECT_TIMEOUT_MS_DEFAULT = 15_000
 /** Records read per page when exporting: memory stays flat whatever the chain's length. */
 const EXPORT_PAGE_RECORDS = 1_000
@@ -38,20 +42,44 @@ export const HELP = `payall-terminal — the PayAll gateway runtime (offline pay
 
 Usage: payall-terminal <command> [options]
 
-Commands:
+Example: payall-terminal init --data-dir ./gw --eui 70B3D57ED0001A2B
+         payall-terminal provision --data-dir ./gw --hub localhost:3001 --token <provisioning token>
+         payall-terminal run --simulate --data-dir ./gw
+
+Commands, in the order a gateway meets them:
   init [--eui EUI]                    create the data directory, the gateway's Ed25519 key
-                                      (file mode 0600) and its database; without --eui a
-                                      locally administered EUI-64 is generated
-  provision --hub URL --token T       register with a hub: pin its key, store the MQTT
-                                      settings and the signed RiskConfig
+                                      (file mode 0600) and its database; --eui is the EUI the
+                                      operator created the gateway with (without it a locally
+                                      administered EUI-64 is generated)
+  provision --hub URL --token TOKEN   register with a hub (http:// assumed without a scheme)
+                                      with the one-time provisioning token the operator
+                                      issued: pin its key, store the MQTT settings and the
+                                      signed RiskConfig
+  doctor [--hardware FILE] [--json]   open each configured device and say what answered
+                                      (PN532 firmware, modem version, BLE state, printer
+                                      paper); exit 1 if one is missing
+  run [--config FILE] [--hardware FILE]
+                                      the counter: opens the devices of the hardware file,
+                                      keeps the link to the hub, takes payments keyed on the
+                                      keypad (Enter on an empty amount: the menu, to refund a
+                                      payment, print the day report or set the next payment's
+                                      mode), joins LoRa and sends commitment frames while IP
+                                      is down, until stopped (Ctrl-C stops at once, cancelling
+                                      a payment that waits for its tap)
+  run --simulate [--config FILE]      the same with emulated devices (PN532 with a virtual
+                                      phone, ESC/POS printer) and the console as keypad and
+                                      display: t taps the phone, x cuts or restores the
+                                      network; the phone's voucher comes from
+                                      the hub with PAYALL_OPERATOR_EMAIL/PASSWORD
+  run --link-only [--config FILE]     keep the link to the hub without a counter
   status [--json]                     link as last seen, unsynced count and amount, limits
                                       left, time left before the upload deadline, last sync
                                       and last ack, anchoring proofs kept and awaited,
                                       records pruned
   sync [--timeout-ms N]               connect, upload every unacked record, apply the acks,
-                                      config and revocations received, report, disconnect
-                                      (not while run is running: the broker takes one
-                                      connection per gateway)
+                                      config, revocations and anchoring proofs received,
+                                      report, disconnect (not while run is running: one
+                                      process at a time holds a data directory)
   export [--from-seq N]               records as JSON lines, for audits, each with its
                                       anchoring proof once kept. Pruned records are not
                                       there: a record acked by the hub and proved anchored
@@ -59,25 +87,10 @@ Commands:
                                       recordRetentionDays (config, default ${DEFAULT_CONFIG.recordRetentionDays}; 0: at once),
                                       so storage stays bounded. Its proof stays available
                                       from the hub: GET /transactions/{id}/proof
-  run [--config FILE] [--hardware FILE]
-                                      the counter: opens the devices of the hardware file,
-                                      keeps the link to the hub, takes payments keyed on the
-                                      keypad (Enter on an empty amount: the menu, to refund a
-                                      payment, print the day report or set the next payment's
-                                      mode), joins LoRa and sends
-                                      commitment frames while IP is down, until stopped
-  run --simulate [--config FILE]      the same with emulated devices (PN532 with a virtual
-                                      phone, ESC/POS printer) and the console as keypad and
-                                      display: t taps the phone, x cuts or restores the
-                                      network; the phone's voucher comes from
-                                      the hub with PAYALL_OPERATOR_EMAIL/PASSWORD
-  run --link-only [--config FILE]     keep the link to the hub without a counter
-  doctor [--hardware FILE] [--json]   open each configured device and say what answered
-                                      (PN532 firmware, modem version, BLE state, printer
-                                      paper); exit 1 if one is missing
 
-The hardware file (JSON) names a driver and a port for each device; see terminal/hardware-config.ts.
-It is --hardware FILE, else $PAYALL_TERMINAL_HARDWARE, else hardware.json in the data directory.
+The hardware file (JSON) names a driver and a port for each device (the README's "The hardware
+file" shows one). It is --hardware FILE, else $PAYALL_TERMINAL_HARDWARE, else hardware.json in the
+data directory.
 
 Options:
   --data-dir DIR   the gateway's data directory (default: $PAYALL_TERMINAL_DATA or ./${DATA_DIR_DEFAULT})
@@ -129,7 +142,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 2
   }
   const dataDir = (options['data-dir'] as string | undefined) ?? io.env.PAYALL_TERMINAL_DATA ?? DATA_DIR_DEFAULT
+  let lock: DataDirLock | undefined
   try {
+    // Two of these on one gateway would share its chain and its MQTT login (each cutting the other off).
+    // A folder that is not there yet is made by init alone: a typo elsewhere leaves nothing behind.
+    if (WRITING_COMMANDS.includes(command) && (command === 'init' || existsSync(dataDir))) lock = lockDataDir(dataDir)
     switch (command) {
       case 'init': return init(dataDir, options, io)
       case 'provision': return await provisionCommand(dataDir, options, io)
@@ -143,11 +160,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 2
     }
   } catch (error) {
-    if (error instanceof TerminalError || error instanceof ProtocolError) {
+    if (error instanceof TerminalError || error instanceof ProtocolError || error instanceof DataDirLockError) {
       io.err(`payall-terminal ${command}: ${errorText(error)}\n`)
       return 1
     }
     throw error
+  } finally {
+    lock?.release()
   }
 }
 
@@ -163,9 +182,11 @@ function init(dataDir: string, options: Options, io: CliIo): number {
 }
 
 async function provisionCommand(dataDir: string, options: Options, io: CliIo): Promise<number> {
-  const hub = options.hub as string | undefined
+  const hubText = options.hub as string | undefined
   const token = options.token as string | undefined
-  if (hub === undefined || token === undefined) throw new TerminalError('BAD_ARGUMENT', 'provision needs --hub URL and --token T')
+  if (hubText === undefined || token === undefined) throw new TerminalError('BAD_ARGUMENT', 'provision needs --hub URL and --token <provisioning token>')
+  const hub = hubBaseUrl(hubText)
+  if (hub === undefined) throw new TerminalError('BAD_ARGUMENT', `--hub ${hubUrlProblem(hubText)}`)
   const store = TerminalStore.open(dataDir)
   try {
     const result = await provision(store, hub, token, { fetch: io.fetch, clock: io.clock, ed25519: nodeEd25519 })
@@ -295,6 +316,7 @@ async function syncCommand(dataDir: string, options: Options, io: CliIo): Promis
   const heard: string[] = []
   events.on('risk-config', ({ serial }) => heard.push(`risk config serial ${serial} applied`))
   events.on('revocations', ({ serial, count }) => heard.push(`revocations at serial ${serial} (${count} vouchers refused)`))
+  events.on('proofs-kept', ({ batchId, stored }) => heard.push(`anchoring proofs of batch ${batchId} kept (${stored} new)`))
   try {
     const sync = startSync(store, io, events, false)
     try {
@@ -303,10 +325,13 @@ async function syncCommand(dataDir: string, options: Options, io: CliIo): Promis
         return 1
       }
       const report = await sync.syncNow()
+      // The proofs of records anchored since the last sync come now, not at the next run's periodic request.
+      const proofsAsked = await sync.proofsNow(timeout_ms)
       io.out([
         `uploaded   ${report.recordsSent} records in ${report.batches} batches`,
         `acks       settled ${report.settled}, duplicate ${report.duplicate}, rejected ${report.rejected}, flagged ${report.flagged}`,
         `unsynced   ${report.pendingLeft} left`,
+        `proofs     asked for ${proofsAsked}`,
         ...heard,
         ...(report.error === null ? [] : [`error      ${codedText(report.error.code, report.error.message)}`]),
       ].join('\n') + '\n')
@@ -459,11 +484,36 @@ export function processCliIo(): CliIo {
     clock: systemClock,
     random: systemRandom,
     fetch: (url, init) => fetch(url, init),
-    stopSignal: () => new Promise(resolve => {
-      process.once('SIGINT', () => resolve())
-      process.once('SIGTERM', () => resolve())
-    }),
+    stopSignal: untilStopRequested(),
   }
+}
+
+let stopRequested: Promise<void> | undefined
+
+/**
+ * Listens for SIGINT and SIGTERM from the first call on, so a Ctrl-C while the program is still
+ * starting is kept for when it can stop, not left to kill it with its temporary folders.
+ */
+function untilStopRequested(): () => Promise<void> {
+  stopRequested ??= new Promise(resolve => {
+    const onSignal = (): void => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      // A second Ctrl-C while stopping quits at once; the 'exit' handlers (a temporary folder's removal) still run.
+      process.once('SIGINT', exitAtOnce)
+      process.once('SIGTERM', exitAtOnce)
+      resolve()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+  const requested = stopRequested
+  return () => requested
+}
+
+function exitAtOnce(): void {
+  process.stderr.write('stopped at once, on a second signal\n')
+  process.exit(130)
 }
 
 if (require.main === module) {

@@ -1,7 +1,8 @@
 // The loop at the counter: the merchant keys an amount and Enter to take a payment; Enter on an
 // empty amount opens the menu (1: refund a payment by its number, 2: the day report, 3: the mode
 // of the next payment — online if possible, online only, offline — instead of the terminal's).
-// It runs until its signal aborts; a failure of one payment is shown and the loop goes on.
+// It runs until its signal aborts, which also cancels a payment waiting for its tap; a failure of
+// one payment is shown and the loop goes on.
 
 import type { Display, Keypad, Key } from '../hardware/devices'
 import { CodedError, errorText } from '../protocol/errors'
@@ -34,7 +35,7 @@ export class Counter {
   /** Chosen in the menu for the next payment only; undefined: the terminal's policy. */
   private nextPolicy: PaymentPolicy | undefined
 
-  constructor(private readonly options: CounterOptions, signal: AbortSignal) {
+  constructor(private readonly options: CounterOptions, private readonly signal: AbortSignal) {
     this.aborted = new Promise<never>((_resolve, reject) => {
       if (signal.aborted) reject(new Stopped())
       signal.addEventListener('abort', () => reject(new Stopped()), { once: true })
@@ -42,7 +43,7 @@ export class Counter {
     this.aborted.catch(() => undefined)
   }
 
-  /** Runs until the signal aborts; resolves then, between two keys or after the payment in hand. */
+  /** Runs until the signal aborts; resolves then, between two keys, at once while a tap is awaited, or after the payment in hand. */
   async run(): Promise<void> {
     let first: Key | undefined
     try {
@@ -73,7 +74,7 @@ export class Counter {
       if (entered === 0) return await this.menu()
       // Once taken, the payment's mode is spent: the one after follows the terminal's policy again.
       this.nextPolicy = undefined
-      await payments.take(entered, policy)
+      await payments.take(entered, policy, this.signal)
     } catch (error) {
       if (error instanceof Stopped) throw error
       this.showError(error as Error)

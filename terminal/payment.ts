@@ -160,13 +160,13 @@ export class PaymentTerminal {
     })
   }
 
-  /** Takes a payment of `amountMinor` in the gateway's currency. */
-  async take(amount_minor: number, policy?: PaymentPolicy): Promise<PaymentOutcome> {
+  /** Takes a payment of `amountMinor` in the gateway's currency; `signal` cancels it while it waits for the tap. */
+  async take(amount_minor: number, policy?: PaymentPolicy, signal?: AbortSignal): Promise<PaymentOutcome> {
     this.requireIdle()
     if (!Number.isSafeInteger(amount_minor) || amount_minor <= 0) {
       throw new TerminalError('BAD_ARGUMENT', `an amount is a positive integer of minor units, got ${amount_minor}`)
     }
-    return this.settleState(() => this.run(amount_minor, policy))
+    return this.settleState(() => this.run(amount_minor, policy, signal))
   }
 
   /**
@@ -277,7 +277,7 @@ export class PaymentTerminal {
     return report
   }
 
-  private async run(amount_minor: number, policyOverride: PaymentPolicy | undefined): Promise<PaymentOutcome> {
+  private async run(amount_minor: number, policyOverride: PaymentPolicy | undefined, signal?: AbortSignal): Promise<PaymentOutcome> {
     const { store, clock, random, online, display, language } = this.options
     const eui = store.identity().eui
     const pin = store.requireHubPin()
@@ -301,7 +301,12 @@ export class PaymentTerminal {
     assert(request.nonce.length === NONCE_BYTES, 'a request nonce is 16 random bytes')
     store.openRequest(request)
     display.show({ kind: 'tap', lines: [formatMoney(amount_minor, currency), screenText('tapPhone', language)] })
-    const response = await this.exchange(request)
+    const response = await this.exchange(request, signal)
+    if (response === undefined && signal?.aborted === true) {
+      // Stopped while the customer had not tapped: nothing was signed, nothing is kept.
+      store.closeRequest(request.nonce)
+      return this.cancel()
+    }
     if (response === undefined) {
       store.closeRequest(request.nonce)
       return this.decline(Reason.BadFormat, 'no readable answer from the phone', amount_minor, currency, screenText('phoneFailed', language))
@@ -343,10 +348,10 @@ export class PaymentTerminal {
   }
 
   /** The phone's answer, or undefined when there is none or it cannot be read. */
-  private async exchange(request: PaymentRequest): Promise<PaymentResponse | undefined> {
+  private async exchange(request: PaymentRequest, signal: AbortSignal | undefined): Promise<PaymentResponse | undefined> {
     let bytes: Uint8Array
     try {
-      bytes = await this.options.phone.exchange(paymentRequestCodec.encode(request))
+      bytes = await this.options.phone.exchange(paymentRequestCodec.encode(request), signal)
     } catch {
       return undefined
     }

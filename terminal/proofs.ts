@@ -69,6 +69,9 @@ export interface ProofKeeperOptions {
 export class ProofKeeper {
   readonly retention_ms: number
   readonly requestInterval_ms: number
+  /** Transfer ids asked about whose answer (a proof, or pending, or unknown) has not come; bounded by one round's ids. */
+  private readonly unanswered = new Set<string>()
+  private whenAllAnswered: (() => void) | undefined
 
   constructor(private readonly options: ProofKeeperOptions) {
     this.retention_ms = options.retentionMs ?? RECORD_RETENTION_MS_DEFAULT
@@ -90,6 +93,7 @@ export class ProofKeeper {
       return judged
     }
     const bundle = judged.value
+    this.answered(bundle)
     const saved = store.proofs.saveBundle(bundle, clock.now_ms())
     if (saved.kind === 'not-held') {
       events.emit('sync-error', { code: 'PROOFS_REFUSED', message: `a proof bundle was ignored: not-held (transfer ${saved.transferIdHex})` })
@@ -108,13 +112,15 @@ export class ProofKeeper {
 
   /**
    * Encoded ProofRequests for acked records still without a proof and not asked about within
-   * requestIntervalMs: at most PROOF_REQUESTS_PER_ROUND_MAX of PROOF_REQUEST_IDS_MAX ids. The ids are marked
-   * asked, so the next round asks for the next ones.
+   * requestIntervalMs (`everything`: whenever asked, as at a reconnect or a sync by hand, when an answer
+   * may have been lost with the link): at most PROOF_REQUESTS_PER_ROUND_MAX of PROOF_REQUEST_IDS_MAX ids.
+   * The ids are marked asked, so the next round asks for the next ones.
    */
-  takeRequests(): Uint8Array[] {
+  takeRequests(everything = false): Uint8Array[] {
     const { store, clock } = this.options
     const now_ms = clock.now_ms()
-    const ids = store.proofs.takeMissing(PROOF_REQUESTS_PER_ROUND_MAX * PROOF_REQUEST_IDS_MAX, now_ms - this.requestInterval_ms, now_ms)
+    const askedBefore_ms = everything ? now_ms : now_ms - this.requestInterval_ms
+    const ids = store.proofs.takeMissing(PROOF_REQUESTS_PER_ROUND_MAX * PROOF_REQUEST_IDS_MAX, askedBefore_ms, now_ms)
     const gatewayEui = this.options.trust.eui
     const requests: Uint8Array[] = []
     for (let from = 0; from < ids.length; from += PROOF_REQUEST_IDS_MAX) {
@@ -122,6 +128,27 @@ export class ProofKeeper {
       requests.push(proofRequestCodec.encode({ gatewayEui, transferIds }))
     }
     return requests
+  }
+
+  /**
+   * Resolves once the hub has answered every transfer id of `requests` (with its proof, or as pending or
+   * unknown); the caller bounds the wait. A later call replaces what an earlier one waited for.
+   */
+  answersTo(requests: readonly Uint8Array[]): Promise<void> {
+    this.unanswered.clear()
+    for (const request of requests) for (const id of proofRequestCodec.decode(request).transferIds) this.unanswered.add(toHex(id))
+    if (this.unanswered.size === 0) return Promise.resolve()
+    return new Promise(resolve => {
+      this.whenAllAnswered = resolve
+    })
+  }
+
+  private answered(bundle: ProofBundle): void {
+    if (this.unanswered.size === 0) return
+    for (const id of [...bundle.entries.map(entry => entry.transferId), ...bundle.pending, ...bundle.unknown]) this.unanswered.delete(toHex(id))
+    if (this.unanswered.size > 0) return
+    this.whenAllAnswered?.()
+    this.whenAllAnswered = undefined
   }
 
   /** Deletes records acked, proved and older than the retention window, in bounded transactions. How many went. */

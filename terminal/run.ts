@@ -1,7 +1,7 @@
 // `payall-terminal run`: the gateway at work. It opens the devices the hardware file names (or the
 // simulator's, with --simulate), keeps the link to the hub, joins the LoRa network when a modem is
-// there, and runs the counter loop until it is told to stop; then it finishes the payment in hand,
-// stops the sync and closes every device and the store.
+// there, and runs the counter loop until it is told to stop; then it cancels a payment still waiting
+// for its tap or finishes the one in hand, stops the sync and closes every device and the store.
 
 import type { Printer, PrintExtras } from '../hardware/devices'
 import { codedText, errorText } from '../protocol/errors'
@@ -115,7 +115,7 @@ export async function runCounter(
     try {
       // Not awaited: the loop's own failure must meet its handler below at once; ready() never rejects.
       void watchdog?.ready()
-      await Promise.race([io.stopSignal(), loop])
+      await Promise.race([io.stopSignal().then(() => io.out('stopping…\n')), loop])
       await watchdog?.stopping()
       controller.abort()
       await loop

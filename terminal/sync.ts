@@ -10,6 +10,7 @@ import { equalBytes, toHex } from '../protocol/bytes'
 import { transferIdOf, type Authorization } from '../protocol/messages/authorization'
 import { ID_BYTES } from '../protocol/messages/fields'
 import { onlineAuthorizationRequestCodec, type OnlineAuthorizationResponse } from '../protocol/messages/online-authorization'
+import { proofRequestCodec } from '../protocol/messages/proof-bundle'
 import { BATCH_RECORDS_MAX } from '../protocol/messages/record-batch'
 import { refundRequestCodec } from '../protocol/messages/refund'
 import type { Ed25519 } from '../protocol/signature/ed25519'
@@ -216,10 +217,13 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
 
   private onLinkUp(): void {
     this.uploader.kick()
-    // A gateway that was offline when its batches were anchored catches up; then it keeps asking now and then.
-    this.askForProofs()
+    // A gateway that was offline when its batches were anchored catches up at once, even on proofs it asked for
+    // just before the link went (the answer may have been lost with it); then it keeps asking now and then.
+    this.askForProofs(true)
     this.stopProofRequests()
-    this.stopProofRequests = repeat(this.options.clock, () => this.askForProofs(), this.proofs.requestInterval_ms, { background: true })
+    this.stopProofRequests = repeat(this.options.clock, () => {
+      this.askForProofs()
+    }, this.proofs.requestInterval_ms, { background: true })
     // The retained delta tells where the hub is; a gateway still behind after an interval asks again.
     this.catchUp.linkUp()
   }
@@ -240,14 +244,36 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     this.requests.failAll()
   }
 
-  /** Asks the hub for the proofs still missing (bounded), then prunes what is proved and old enough. */
-  private askForProofs(): void {
-    if (!this.connection.online || this.stopped) return
+  /**
+   * Asks the hub for every proof still missing (bounded) and waits up to `timeout_ms` for its answers, as
+   * `payall-terminal sync` does before it disconnects. How many transfers were asked about.
+   */
+  async proofsNow(timeout_ms: number): Promise<number> {
+    const requests = this.askForProofs(true)
+    const asked = requests.reduce((count, request) => count + proofRequestCodec.decode(request).transferIds.length, 0)
+    if (asked === 0) return 0
+    let cancel: Cancel = () => undefined
+    await Promise.race([
+      this.proofs.answersTo(requests),
+      new Promise<void>(resolve => {
+        cancel = this.options.clock.setTimer(resolve, timeout_ms)
+      }),
+    ])
+    cancel()
+    return asked
+  }
+
+  /** Asks the hub for the proofs still missing (bounded), then prunes what is proved and old enough; the requests sent. */
+  private askForProofs(everything = false): Uint8Array[] {
+    if (!this.connection.online || this.stopped) return []
     try {
-      for (const request of this.proofs.takeRequests()) this.connection.publish(this.proofRequestsTopic, request)
+      const requests = this.proofs.takeRequests(everything)
+      for (const request of requests) this.connection.publish(this.proofRequestsTopic, request)
       this.proofs.prune()
+      return requests
     } catch (error) {
       this.options.events.emit('sync-error', { code: 'PROOFS_FAILED', message: (error as Error).message })
+      return []
     }
   }
 }

@@ -8,6 +8,7 @@ import { fromHex } from '../../protocol/bytes'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { publicKeyProblem } from '../../protocol/signature/public-key'
 import { errorText } from '../../protocol/errors'
+import { hubBaseUrl, hubUrlProblem } from '../../protocol/hub-url'
 import { ConfigError, parseConfigFields } from '../config'
 import { deployAnchor, isAnchorError } from './chain'
 import { ANCHOR_SETTINGS_DEFAULT } from './settings'
@@ -31,12 +32,16 @@ const VERIFY_USAGE = `Usage: payall-hub verify-proof FILE | --id TRANSFER_ID --h
 
 Checks a transfer's Merkle proof as GET /transactions/{id}/proof returns it (FILE, or fetched with --id from
 the hub at --hub with the access token in PAYALL_ACCESS_TOKEN), without trusting the hub's database:
-  off chain   the leaf is the transfer id and the proof links it to the batch root (protocol/merkle.ts)
+  off chain   the leaf is the transfer id and the proof links it to the batch root (OpenZeppelin's
+              StandardMerkleTree format)
   on chain    the Anchor contract holds that root for the batch, and its verify() accepts the proof
               (needs --rpc or PAYALL_CHAIN_RPC, and --address or PAYALL_ANCHOR_ADDRESS: the address you
               know the operator's contract by, never one taken from the proof)
   --hub-key HEX   also check the hub's Ed25519 signature on the batch
 Exit 0 when every check passes, 1 when one fails or the proof cannot be had, 2 for bad usage.
+
+Example: PAYALL_ACCESS_TOKEN=$TOKEN payall-hub verify-proof --id <transfer id> --hub localhost:3001 \\
+           --rpc http://127.0.0.1:8545 --address 0x…
 `
 
 const DEPLOY_USAGE = `Usage: PAYALL_CHAIN_KEY=0x… payall-hub deploy-anchor [--chain-rpc URL]
@@ -110,8 +115,8 @@ export async function verifyProofCommand(argv: readonly string[], env: NodeJS.Pr
     io.stderr.write(`payall-hub verify-proof: ${message}\n${VERIFY_USAGE}`)
     return 2
   }
-  if ((positionals.length === 1) === (values.id !== undefined) || positionals.length > 1) return usage('give one FILE or --id, not both')
-  if (values.id !== undefined && values.hub === undefined) return usage('--id needs --hub URL')
+  const source = proofSource(positionals, values, env)
+  if (typeof source === 'string') return usage(source)
   const rpcUrl = values.rpc ?? nonEmpty(env.PAYALL_CHAIN_RPC)
   const address = values.address ?? nonEmpty(env.PAYALL_ANCHOR_ADDRESS)
   if (address !== undefined && !isAddress(address)) return usage(`not an address: ${address}`)
@@ -122,9 +127,7 @@ export async function verifyProofCommand(argv: readonly string[], env: NodeJS.Pr
 
   let json: unknown
   try {
-    json = values.id === undefined
-      ? JSON.parse(readProofFile(positionals[0]!))
-      : await fetchProof(values.hub!, values.id, nonEmpty(env.PAYALL_ACCESS_TOKEN))
+    json = source.kind === 'file' ? JSON.parse(readProofFile(source.path)) : await fetchProof(source.hubUrl, source.transferId, source.accessToken)
   } catch (error) {
     io.stderr.write(`payall-hub verify-proof: cannot read the proof: ${errorText(error)}\n`)
     return 1
@@ -154,20 +157,43 @@ export async function verifyProofCommand(argv: readonly string[], env: NodeJS.Pr
   return verified ? 0 : 1
 }
 
+type ProofSource =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'hub'; readonly hubUrl: string; readonly transferId: string; readonly accessToken: string }
+
+/** Where the proof comes from, or what is wrong with the arguments that name it. */
+function proofSource(
+  positionals: readonly string[], values: { id?: string | undefined; hub?: string | undefined }, env: NodeJS.ProcessEnv,
+): ProofSource | string {
+  if (positionals.length === 0 && values.id === undefined) return 'give the proof: a FILE, or --id TRANSFER_ID with --hub URL'
+  if (positionals.length > 0 && values.id !== undefined) return 'give one FILE or --id, not both'
+  if (positionals.length > 1) return `give one FILE, got ${positionals.length}`
+  if (values.id === undefined) return { kind: 'file', path: positionals[0]! }
+  if (values.hub === undefined) return '--id needs --hub URL'
+  const hubUrl = hubBaseUrl(values.hub)
+  if (hubUrl === undefined) return `--hub ${hubUrlProblem(values.hub)}`
+  const accessToken = nonEmpty(env.PAYALL_ACCESS_TOKEN)
+  if (accessToken === undefined) return '--id needs an access token in PAYALL_ACCESS_TOKEN (the token POST /users/login answers)'
+  return { kind: 'hub', hubUrl, transferId: values.id, accessToken }
+}
+
 function readProofFile(path: string): string {
   const bytes = readFileSync(path)
   if (bytes.length > PROOF_FILE_BYTES_MAX) throw new Error(`${path} is over ${PROOF_FILE_BYTES_MAX} bytes; a proof is under 2 KiB`)
   return bytes.toString('utf8')
 }
 
-async function fetchProof(hubUrl: string, transferId: string, token: string | undefined): Promise<unknown> {
+async function fetchProof(hubUrl: string, transferId: string, token: string): Promise<unknown> {
   const url = new URL(`/transactions/${encodeURIComponent(transferId)}/proof`, hubUrl)
   const response = await fetch(url, {
-    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    headers: { authorization: `Bearer ${token}` },
     signal: AbortSignal.timeout(PROOF_FETCH_TIMEOUT_MS),
   })
   const body = await response.json() as { error?: { code?: string; message?: string } }
-  if (!response.ok) throw new Error(`the hub answered ${response.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''}`)
+  if (!response.ok) {
+    const hint = response.status === 401 ? ' (PAYALL_ACCESS_TOKEN is not an access token the hub takes: expired? log in again)' : ''
+    throw new Error(`the hub answered ${response.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''}${hint}`)
+  }
   return body
 }
 

@@ -36,6 +36,9 @@ const SIGNATURE_HEX = /^[0-9a-f]{128}$/
 export function parseProofFile(json: unknown): ProofFile | string {
   if (typeof json !== 'object' || json === null) return 'not a JSON object'
   const file = json as Record<string, unknown>
+  // The hub's answer was saved instead of a proof: a transfer not sealed into a batch yet, an expired token…
+  const error = file.error as { code?: unknown; message?: unknown } | undefined
+  if (typeof error === 'object' && error !== null) return `the file holds the hub's refusal: ${String(error.code)}: ${String(error.message)}`
   const batch = file.batch as Record<string, unknown> | null | undefined
   if (typeof file.transferId !== 'string' || !TRANSFER_ID.test(file.transferId)) return 'transferId is not 64 hex digits'
   for (const field of ['leaf', 'root'] as const) {

@@ -11,10 +11,10 @@ import { requireAcceptablePublicKey } from '../../protocol/signature/public-key'
 import { REVOCATIONS_TOPIC, gatewayTopic, type GatewayTopics } from '../../protocol/topics'
 import type { HubConfig } from '../config'
 import type { HubContext } from '../context'
-import { HttpError, type HttpErrorCode } from '../http/errors'
+import { HttpError } from '../http/errors'
 import { currentRiskLimits, publishRiskConfig, signRiskConfig } from './config'
 import { nextRiskConfigBody } from './risk'
-import type { Gateway, GatewayStore } from './store'
+import type { Gateway, GatewayStore, ProvisioningTokenHash } from './store'
 
 export const PROVISIONING_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
 const PROVISIONING_TOKEN_BYTES = 32
@@ -24,11 +24,11 @@ const PROVISIONING_TOKEN_BYTES = 32
  */
 const PROVISIONING_TOKEN_PREFIX = 'pt_'
 
-/** The one answer to an unknown EUI, a wrong token and a token already used, so none can be told apart. */
-export const BAD_PROVISIONING_MESSAGE = 'unknown gateway or wrong provisioning token'
-
-/** The code of a right token presented too late: the operator issues a new one. */
-const TOKEN_EXPIRED: HttpErrorCode = 'TOKEN_EXPIRED'
+/**
+ * A JSON Web Token, as the login hands out: the header `{"alg"…` base64url-encoded starts with eyJ.
+ * A provisioning token (pt_…) never looks like one.
+ */
+const LOGIN_TOKEN_SHAPE = /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/
 
 export interface IssuedProvisioningToken {
   readonly gateway: Gateway
@@ -77,18 +77,10 @@ export async function provisionGateway(
 ): Promise<ProvisionedGateway> {
   // Before the token is spent: a small-order key would let anyone sign as this gateway, with no secret.
   requireAcceptablePublicKey(request.publicKey, 'publicKey')
-  const presented = sha256(Buffer.from(request.token, 'utf8'))
-  const gateway = store.byEui(request.eui)
-  const stored = gateway === undefined ? undefined : store.provisioningToken(gateway.id)
-  // Compared even when there is nothing to compare with, so an unknown EUI costs the same time.
-  const expected = stored === undefined ? new Uint8Array(presented.length) : Buffer.from(stored.sha256Hex, 'hex')
-  const matches = timingSafeEqual(presented, expected) && stored !== undefined
-  if (gateway === undefined || stored === undefined || !matches) {
-    throw new HttpError(401, 'UNAUTHORIZED', BAD_PROVISIONING_MESSAGE)
-  }
+  const { gateway, stored } = presentedToken(store, request)
   const now_ms = context.clock.now_ms()
   if (now_ms >= stored.expiresAtMs) {
-    throw new HttpError(401, TOKEN_EXPIRED, 'the provisioning token has expired; ask the operator for a new one')
+    throw new HttpError(401, 'TOKEN_EXPIRED', 'the provisioning token has expired; ask the operator for a new one')
   }
 
   const { limits, issued } = await currentRiskLimits(context, gateway)
@@ -111,9 +103,42 @@ export async function provisionGateway(
     provisionedAtMs: now_ms,
   })
   // Another request used the token while the config was being prepared.
-  if (!provisioned) throw new HttpError(401, 'UNAUTHORIZED', BAD_PROVISIONING_MESSAGE)
+  if (!provisioned) throw tokenUsed(gateway.eui)
   void publishRiskConfig(context, gateway.eui, riskConfig)
   return { gateway: store.byId(gateway.id)!, riskConfig }
+}
+
+/**
+ * The gateway and the token waiting for it, when the presented token is that one; else an error
+ * saying which case it is, so the person at the gateway knows what to fix. Telling them apart gives
+ * nothing to a guesser: a token is 32 random bytes, and an EUI is printed on the device.
+ */
+function presentedToken(store: GatewayStore, request: ProvisioningRequest): { gateway: Gateway; stored: ProvisioningTokenHash } {
+  if (LOGIN_TOKEN_SHAPE.test(request.token)) {
+    throw new HttpError(400, 'LOGIN_TOKEN_GIVEN', 'this is a login (access) token; provisioning takes the one-time provisioning token '
+      + `the operator issues for the gateway (POST /gateways/{id}/provisioning-token), which starts with ${PROVISIONING_TOKEN_PREFIX}`)
+  }
+  const gateway = store.byEui(request.eui)
+  if (gateway === undefined) {
+    throw new HttpError(404, 'UNKNOWN_GATEWAY', `no gateway has the EUI ${request.eui} at this hub: init the terminal with the EUI `
+      + 'the operator created the gateway with (payall-terminal init --eui EUI)')
+  }
+  const stored = store.provisioningToken(gateway.id)
+  if (stored === undefined) {
+    if (gateway.status === 'provisioned') throw tokenUsed(gateway.eui)
+    throw new HttpError(401, 'TOKEN_NOT_ISSUED', `no provisioning token is waiting for gateway ${gateway.eui} (it is ${gateway.status}): `
+      + 'the operator issues one once the gateway has an owner')
+  }
+  if (!timingSafeEqual(sha256(Buffer.from(request.token, 'utf8')), Buffer.from(stored.sha256Hex, 'hex'))) {
+    throw new HttpError(401, 'WRONG_TOKEN', `this is not the provisioning token waiting for gateway ${gateway.eui} `
+      + '(each token the operator issues replaces the one before)')
+  }
+  return { gateway, stored }
+}
+
+function tokenUsed(eui: string): HttpError {
+  return new HttpError(401, 'TOKEN_USED', `gateway ${eui} is provisioned and no token is waiting for it: a provisioning token works once; `
+    + 'to provision it again, ask the operator for a new one')
 }
 
 /** The topics a gateway uses, named as the provisioning reply gives them. */

@@ -38,7 +38,8 @@ const PAGE_SIZE_DEFAULT = 20
 const PAGE_MAX = 100_000
 const EUI_TEXT_LENGTH_MAX = 23
 const PUBLIC_KEY_TEXT_LENGTH_MAX = 128
-const TOKEN_TEXT_LENGTH_MAX = 128
+/** Room for a login token pasted by mistake, so it gets its own answer (LOGIN_TOKEN_GIVEN) rather than a schema error. */
+const TOKEN_TEXT_LENGTH_MAX = 2_048
 const PRICE_TEXT_LENGTH_MAX = 32
 
 const BEARER = [{ bearerAuth: [] }]
@@ -224,7 +225,8 @@ const tokenSchema = {
 const provisionSchema = {
   summary: 'A gateway registers its Ed25519 public key with a provisioning token',
   description: 'No access token: the provisioning token is the credential, and it works once. '
-    + 'Provisioning again with a new token (a re-imaged gateway) replaces the key.',
+    + 'Provisioning again with a new token (a re-imaged gateway) replaces the key. A refusal says which case it is: '
+    + 'UNKNOWN_GATEWAY (404), LOGIN_TOKEN_GIVEN (400), TOKEN_NOT_ISSUED, WRONG_TOKEN, TOKEN_USED, TOKEN_EXPIRED (401).',
   tags: ['gateways'],
   body: {
     type: 'object',
@@ -271,7 +273,7 @@ const provisionSchema = {
         riskConfig: { type: 'string', description: 'base64 of the signed RiskConfig' },
       },
     },
-    ...errorReplies(400, 401),
+    ...errorReplies(400, 401, 404),
   },
 } as const
 

@@ -10,6 +10,8 @@ export { SCHEMA_VERSION }
 
 export type SqliteDatabase = Database.Database
 
+/** The hub's database file, in its data folder. */
+export const HUB_DATABASE_FILE = 'hub.sqlite'
 const BUSY_TIMEOUT_DEFAULT_MS = 5_000
 const BUSY_TIMEOUT_MAX_MS = 60_000
 const SYNCHRONOUS_FULL = 2

@@ -1,5 +1,7 @@
 // The first operator account, created on the hub's first start so someone can log in at all:
 // from PAYALL_OPERATOR_EMAIL/PASSWORD, else with a generated password handed back to print once.
+// Later starts change nothing, and say when PAYALL_OPERATOR_PASSWORD is not the operator's password
+// (`payall-hub reset-operator` sets a new one).
 
 import type { HubContext } from '../context'
 import { UserStore, newUserId } from './store'
@@ -9,7 +11,11 @@ export const OPERATOR_EMAIL_DEFAULT = 'operator@payall.local'
 const GENERATED_PASSWORD_BYTES = 18
 
 export type OperatorBootstrap =
-  | { created: false }
+  | {
+      created: false
+      /** PAYALL_OPERATOR_PASSWORD is set but is not the password of the operator it goes with: it is ignored. */
+      passwordIgnored: boolean
+    }
   | {
       created: true
       email: string
@@ -20,7 +26,7 @@ export type OperatorBootstrap =
 /** Creates the first operator unless one exists; an existing operator is never changed. */
 export async function ensureOperator(context: HubContext): Promise<OperatorBootstrap> {
   const users = new UserStore(context.db)
-  if (users.countWithRole('operator') > 0) return { created: false }
+  if (users.countWithRole('operator') > 0) return { created: false, passwordIgnored: await passwordIgnored(context, users) }
 
   const email = context.config.operatorEmail ?? OPERATOR_EMAIL_DEFAULT
   const generatedPassword = context.config.operatorPassword === undefined
@@ -42,5 +48,14 @@ export async function ensureOperator(context: HubContext): Promise<OperatorBoots
     })
     return true
   })
-  return insert.immediate() ? { created: true, email, generatedPassword } : { created: false }
+  return insert.immediate() ? { created: true, email, generatedPassword } : { created: false, passwordIgnored: false }
+}
+
+/** Costs one password hash, and only when the variable is set. */
+async function passwordIgnored(context: HubContext, users: UserStore): Promise<boolean> {
+  const password = context.config.operatorPassword
+  if (password === undefined) return false
+  const operator = users.credentialsByEmail(context.config.operatorEmail ?? OPERATOR_EMAIL_DEFAULT)
+  if (operator === undefined || !operator.roles.includes('operator')) return true
+  return !(await context.passwords.verify(password, operator.passwordHash))
 }

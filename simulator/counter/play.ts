@@ -36,6 +36,12 @@ export interface CounterOptions {
 export async function playCounter(options: CounterOptions, env: OperatorEnv, terminal: CliIo): Promise<number> {
   const keepData = options.dataDir !== undefined
   const workDir = keepData ? resolve(options.dataDir!) : mkdtempSync(join(tmpdir(), 'payall-counter-'))
+  const removeWorkDir = (): void => {
+    rmSync(workDir, { recursive: true, force: true })
+    terminal.out(`removed ${workDir}\n`)
+  }
+  // A second Ctrl-C ends the process before the finally below: the folder goes all the same.
+  if (!keepData) process.once('exit', removeWorkDir)
   let hub: FleetHub | undefined
   let network: SimulatedLoraNetwork | undefined
   let unsubscribe: (() => void) | undefined
@@ -88,6 +94,10 @@ export async function playCounter(options: CounterOptions, env: OperatorEnv, ter
     unsubscribe?.()
     await hub?.stop()
     await network?.close()
-    if (!keepData) rmSync(workDir, { recursive: true, force: true })
+    if (keepData) terminal.out(`the hub's and the gateway's data are kept in ${workDir}\n`)
+    else {
+      process.off('exit', removeWorkDir)
+      removeWorkDir()
+    }
   }
 }

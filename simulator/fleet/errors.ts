@@ -12,6 +12,8 @@ export type FleetErrorCode =
   | 'HUB_UNREACHABLE'
   | 'PAYMENT_NOT_APPROVED'
   | 'PAYMENT_NOT_SETTLED'
+  /** Stopped by a signal (Ctrl-C) before the run was over. */
+  | 'INTERRUPTED'
 
 export class FleetError extends CodedError<FleetErrorCode> {
   override readonly name = 'FleetError'

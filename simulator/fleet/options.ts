@@ -2,6 +2,7 @@
 // flag is reported at once, each with its name, so a developer fixes a command line in one go.
 
 import { parseArgs } from 'node:util'
+import { hubBaseUrl, hubUrlProblem } from '../../protocol/hub-url'
 import { CodedError } from '../../protocol/errors'
 
 export interface FleetOptions {
@@ -60,10 +61,14 @@ const FLAGS = {
   'offline-ratio': { type: 'string' },
   'double-spend-ratio': { type: 'string' },
   seed: { type: 'string' },
+  'data-dir': { type: 'string' },
   data: { type: 'string' },
   hub: { type: 'string' },
   json: { type: 'boolean' },
 } as const
+
+/** The answer to the flag `payall-sim` once had: every program names its data folder the same way now. */
+export const DATA_FLAG_RENAMED = 'is now --data-dir DIR, as in payall-hub and payall-terminal'
 
 /** Parses the flags after `run`; throws FleetArgumentError naming every bad one. */
 export function parseFleetOptions(args: readonly string[]): FleetOptions {
@@ -109,25 +114,19 @@ export function parseFleetOptions(args: readonly string[]): FleetOptions {
   if (!/^[0-9A-Za-z._-]{1,64}$/.test(seed)) {
     problems.push({ flag: '--seed', message: `must be 1 to 64 letters, digits, ".", "_" or "-", got "${seed}"` })
   }
-  const dataDir = text('data')
-  if (dataDir !== undefined && dataDir.trim() === '') problems.push({ flag: '--data', message: 'must name a directory' })
-  const hubUrl = text('hub')
-  if (hubUrl !== undefined) {
-    let parsed: URL | undefined
-    try {
-      parsed = new URL(hubUrl)
-    } catch {
-      parsed = undefined
-    }
-    if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-      problems.push({ flag: '--hub', message: `must be an http(s) URL of a running hub, got "${hubUrl}"` })
-    }
-    if (dataDir !== undefined) problems.push({ flag: '--data', message: 'keeps an embedded hub\'s data; it cannot be used with --hub' })
+  if (text('data') !== undefined) problems.push({ flag: '--data', message: DATA_FLAG_RENAMED })
+  const dataDir = text('data-dir')
+  if (dataDir !== undefined && dataDir.trim() === '') problems.push({ flag: '--data-dir', message: 'must name a directory' })
+  const hubText = text('hub')
+  const hubUrl = hubText === undefined ? undefined : hubBaseUrl(hubText)
+  if (hubText !== undefined) {
+    if (hubUrl === undefined) problems.push({ flag: '--hub', message: hubUrlProblem(hubText) })
+    if (dataDir !== undefined) problems.push({ flag: '--data-dir', message: 'keeps an embedded hub\'s data; it cannot be used with --hub' })
   }
   if (problems.length > 0) throw new FleetArgumentError(problems)
   return {
     terminals, customers, payments, offlineRatio, doubleSpendRatio, seed,
-    dataDir, hubUrl: hubUrl?.replace(/\/+$/, ''), json: values.json === true,
+    dataDir, hubUrl, json: values.json === true,
   }
 }
 

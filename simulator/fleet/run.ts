@@ -72,6 +72,10 @@ export interface FleetHooks {
   onProgress?(done: number, total: number): void
   /** Runs after the last sync and before the invariants are checked (tests tamper here). */
   beforeCheck?(fleet: FleetUnderCheck): void | Promise<void>
+  /** Once the hub is there: its URL, and where the run keeps its data (undefined against a running hub). */
+  onStarted?(hubUrl: string, dataDir: string | undefined): void
+  /** Aborted: the run stops before its next step (enrolment, a payment), cleans up and throws INTERRUPTED. */
+  readonly signal?: AbortSignal
 }
 
 interface TrackedCustomer {
@@ -90,8 +94,17 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
   mkdirSync(workDir, { recursive: true, mode: 0o700 })
   let hub: FleetHub | undefined
   let terminals: SimulatedTerminal[] = []
+  const where = keepData ? `the data are kept in ${workDir}` : `removed ${workDir}`
+  const removeWorkDir = (): void => rmSync(workDir, { recursive: true, force: true })
+  // A second Ctrl-C ends the process before the finally below: the folder goes all the same.
+  if (!keepData) process.once('exit', removeWorkDir)
+  let done = 0
+  const interruptible = (): void => {
+    if (hooks.signal?.aborted === true) throw new FleetError('INTERRUPTED', `interrupted after ${done} of ${plan.payments.length} payments; ${where}`)
+  }
   try {
     hub = options.hubUrl === undefined ? await startEmbeddedHub(join(workDir, 'hub'), env) : await connectToHub(options.hubUrl, env)
+    hooks.onStarted?.(hub.url, hub.embedded === undefined && keepData ? undefined : workDir)
     // A hub that holds earlier runs gets names (and keys) it has not seen; a fresh one, the seed's own.
     const tag = hub.hadData ? `-${toHex(crypto.getRandomValues(new Uint8Array(4)))}` : ''
     const identities = random.fork(`identities${tag}`)
@@ -99,6 +112,7 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
       hub.operator, options.terminals, join(workDir, 'terminals'), identities.fork('terminals'), { tag },
       index => random.fork(`terminal/${index}/nonces`),
     )
+    interruptible()
     for (const terminal of terminals) await terminal.restore(LINK_TIMEOUT_MS)
     const currency = terminals[0]!.store.riskConfig()!.currency
     const customers: TrackedCustomer[] = []
@@ -110,7 +124,9 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
     // The fleet talks to its hub over real sockets: its deadlines are on the system's clock.
     const fleet = new FleetPlayer(terminals, systemClock)
     for (const payment of plan.payments) {
+      interruptible()
       await fleet.play(payment, customers[payment.customer]!)
+      done++
       hooks.onProgress?.(payment.index + 1, plan.payments.length)
     }
     for (const terminal of terminals) await fleet.bringOnline(terminal)
@@ -135,7 +151,10 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
   } finally {
     await Promise.all(terminals.map(terminal => terminal.shutDown()))
     await hub?.stop()
-    if (!keepData) rmSync(workDir, { recursive: true, force: true })
+    if (!keepData) {
+      process.off('exit', removeWorkDir)
+      removeWorkDir()
+    }
   }
 }
 

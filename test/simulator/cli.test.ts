@@ -1,4 +1,5 @@
 import t from 'tap'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { startHub } from '../../hub/server'
 import type { FleetReport, FleetUnderCheck } from '../../simulator/fleet/run'
@@ -21,7 +22,10 @@ t.test('bad arguments exit 2 naming each bad flag, before anything starts', asyn
   t.equal(unknown.code, 2)
   t.match(unknown.err, '--terminal')
   t.equal((await sim().run('fly')).code, 2)
-  t.equal((await sim().run('run', '--hub', 'http://127.0.0.1:9', '--data', 'x')).code, 2, '--data is for an embedded hub')
+  t.equal((await sim().run('run', '--hub', 'http://127.0.0.1:9', '--data-dir', 'x')).code, 2, '--data-dir is for an embedded hub')
+  const renamed = await sim().run('run', '--data', 'x')
+  t.equal(renamed.code, 2)
+  t.match(renamed.err, 'payall-sim run: --data: is now --data-dir DIR, as in payall-hub and payall-terminal')
   const help = await sim().run('--help')
   t.equal(help.code, 0)
   t.match(help.out, '--double-spend-ratio')
@@ -75,4 +79,20 @@ t.test('--hub runs the fleet against a hub already running, as its operator', as
   const anonymous = await sim({}).run(...args)
   t.equal(anonymous.code, 2)
   t.match(anonymous.err, /PAYALL_OPERATOR_EMAIL and PAYALL_OPERATOR_PASSWORD/)
+})
+
+t.test('run stopped by Ctrl-C says so, stops before its next payment, removes its temporary directory and exits 3', async t => {
+  const interrupted = await sim({}, undefined, () => Promise.resolve()).run('run', '--terminals', '1', '--customers', '1', '--payments', '5', '--json')
+  t.equal(interrupted.code, 3)
+  t.match(interrupted.err, /^payall-sim run: stopping…\n/)
+  const left = /INTERRUPTED: interrupted after 0 of 5 payments; removed (\S+)\n/.exec(interrupted.err)
+  t.ok(left, interrupted.err)
+  t.notOk(existsSync(left![1]!), 'the temporary directory is gone')
+  t.equal(interrupted.out, '', 'no report of a run not carried out')
+
+  const data = join(t.testdir(), 'kept')
+  const kept = await sim({}, undefined, () => Promise.resolve()).run('run', '--terminals', '1', '--customers', '1', '--payments', '5', '--data-dir', data)
+  t.equal(kept.code, 3)
+  t.match(kept.err, `interrupted after 0 of 5 payments; the data are kept in ${data}`)
+  t.ok(existsSync(join(data, 'hub')))
 })

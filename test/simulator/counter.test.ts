@@ -4,7 +4,7 @@
 
 import t from 'tap'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import type { CliIo } from '../../terminal/cli'
 import { ManualClock, systemClock, systemRandom } from '../../protocol/clock'
@@ -33,7 +33,7 @@ function counterConsole(extra: Partial<CliIo> = {}) {
 t.test('counter: a hub, a provisioned gateway and a phone; a payment keyed and tapped is approved, printed and settled', async t => {
   const data = t.testdir()
   const { io, input, screen, out, stop } = counterConsole()
-  const running = main(['counter', '--data', data], io)
+  const running = main(['counter', '--data-dir', data], io)
   t.teardown(() => stop())
 
   const header = await out.next(/gateway +([0-9A-F]{16}) in (\S+)/)
@@ -47,28 +47,43 @@ t.test('counter: a hub, a provisioned gateway and a phone; a payment keyed and t
   stop()
   t.equal(await running, 0, 'Ctrl-C stops it cleanly')
 
-  t.ok(existsSync(join(data, 'hub')), '--data keeps the hub\'s data')
+  t.ok(existsSync(join(data, 'hub')), '--data-dir keeps the hub\'s data')
+  t.match(out.text, `the hub's and the gateway's data are kept in ${data}`)
   const store = TerminalStore.open(dir!)
   t.teardown(() => store.close())
   t.match(store.record(1), { gatewaySeq: 1, amountMinor: 1_500, currency: 'XOF' }, 'the payment is in the gateway\'s store')
   t.equal(store.firstPendingSeq(), undefined, 'and acked by the hub')
 })
 
-t.test('counter without --data removes what it made; bad flags exit 2', async t => {
-  const { io, screen, out, stop } = counterConsole()
+t.test('counter without --data-dir: Ctrl-C while a tap is awaited stops at once, cancels the payment and removes what it made; bad flags exit 2', async t => {
+  const { io, input, screen, out, stop } = counterConsole()
   const running = main(['counter'], io)
   await out.next(/removed on exit/)
   const dir = /gateway +[0-9A-F]{16} in (\S+)/.exec(out.text)![1]!
-  await screen.next(/simulated counter:/)
+  const workDir = dirname(dirname(dir))
+  const at = await screen.next(/simulated counter:/)
+  await out.next(/link up/)
   t.ok(existsSync(dir))
+  input.write('1500\r')
+  await screen.next(/tap your phone/, at)
+  // The tap would wait 30 s for the phone; the stop does not.
   stop()
   t.equal(await running, 0)
-  t.notOk(existsSync(dir), 'the temporary directory is gone')
+  t.match(out.text, /stopping…\n/)
+  t.match(screen.text.slice(at), /tap your phone[\s\S]*Cancelled/, 'the payment waiting for its tap is cancelled, not declined after the wait')
+  t.match(out.text, `removed ${workDir}\n`)
+  t.notOk(existsSync(workDir), 'the temporary directory is gone')
 
   const unknown = await sim().run('counter', '--terminals', '2')
   t.equal(unknown.code, 2)
   t.match(unknown.err, /payall-sim counter: .*--terminals/)
-  t.equal((await sim().run('counter', '--data', 'x', '--hub', 'http://127.0.0.1:9')).code, 2)
+  t.equal((await sim().run('counter', '--data-dir', 'x', '--hub', 'http://127.0.0.1:9')).code, 2)
+  const renamed = await sim().run('counter', '--data', 'x')
+  t.equal(renamed.code, 2)
+  t.match(renamed.err, 'payall-sim counter: --data is now --data-dir DIR')
+  const badHub = await sim().run('counter', '--hub', 'ftp://x')
+  t.equal(badHub.code, 2)
+  t.match(badHub.err, 'payall-sim counter: --hub must be a hub\'s address such as http://127.0.0.1:3001 or localhost:3001, got "ftp://x"')
   const noLogin = await sim().run('counter', '--hub', 'http://127.0.0.1:9')
   t.equal(noLogin.code, 2)
   t.match(noLogin.err, /PAYALL_OPERATOR_EMAIL/)

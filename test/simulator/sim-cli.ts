@@ -3,7 +3,7 @@
 import { main, type SimIo } from '../../simulator/cli'
 import type { FleetReport } from '../../simulator/fleet/run'
 
-export function sim(env: Record<string, string | undefined> = {}, hooks?: SimIo['hooks']) {
+export function sim(env: Record<string, string | undefined> = {}, hooks?: SimIo['hooks'], stopSignal?: SimIo['stopSignal']) {
   const out: string[] = []
   const err: string[] = []
   const progress: string[] = []
@@ -13,6 +13,7 @@ export function sim(env: Record<string, string | undefined> = {}, hooks?: SimIo[
     progress: { write: (text: string) => progress.push(text), columns: 80 },
     env,
     ...(hooks === undefined ? {} : { hooks }),
+    ...(stopSignal === undefined ? {} : { stopSignal }),
   }
   return {
     async run(...argv: string[]) {

@@ -1,8 +1,9 @@
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
+import { lockDataDir } from '../../protocol/data-dir-lock'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { main, type CliIo } from '../../terminal/cli'
 import { parseTerminalConfig } from '../../terminal/config'
@@ -163,4 +164,42 @@ t.test('the launcher runs Node with the gateway flags the bench measured, and No
   writeFileSync(script, `${TERMINAL_SHEBANG}\nprocess.stdout.write(JSON.stringify(process.execArgv))\n`, { mode: 0o755 })
   const { stdout } = await promisify(execFile)(script, [], { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } })
   t.same(JSON.parse(stdout), TERMINAL_NODE_FLAGS)
+})
+
+t.test('a second terminal on a data folder in use is refused with the folder and the holder\'s pid; reading it is not', async t => {
+  const dir = join(t.testdir(), 'gw')
+  t.equal((await cli().run('init', '--data-dir', dir, '--eui', '70B3D57ED0000B09')).code, 0)
+  const held = lockDataDir(dir)
+  t.teardown(() => held.release())
+  for (const argv of [['sync'], ['run', '--simulate'], ['provision', '--hub', 'http://127.0.0.1:1', '--token', 'pt_x'], ['init']]) {
+    const refused = await cli().run(...argv, '--data-dir', dir)
+    t.equal(refused.code, 1, argv[0])
+    t.equal(refused.err, `payall-terminal ${argv[0]}: DATA_DIR_IN_USE: ${resolve(dir)} is in use by process ${process.pid}; stop it first, or give another --data-dir\n`)
+  }
+  t.equal((await cli().run('status', '--data-dir', dir)).code, 0, 'status only reads')
+  held.release()
+  const stale = await cli().run('sync', '--data-dir', dir, '--timeout-ms', '1')
+  t.notMatch(stale.err, /DATA_DIR_IN_USE/, 'once let go, the folder is taken again')
+})
+
+t.test('provision takes a hub address without a scheme, and says why the hub refused a gateway initialized with another EUI', async t => {
+  const base = t.testdir()
+  const eui = '70B3D57ED0000B0A'
+  const { hub, token } = await hubWithGatewayToken(t, base, eui, 'scheme@shop.example')
+  const hostPort = hub.httpUrl.replace(/^http:\/\//, '')
+
+  const random = join(base, 'random')
+  await cli().run('init', '--data-dir', random)
+  const refused = await cli().run('provision', '--data-dir', random, '--hub', hostPort, '--token', token)
+  t.equal(refused.code, 1)
+  t.match(refused.err, /^payall-terminal provision: PROVISION_REFUSED: the hub refused \(404 UNKNOWN_GATEWAY\): no gateway has the EUI [0-9A-F]{16} at this hub: init the terminal with the EUI .*--eui/)
+
+  const badHub = await cli().run('provision', '--data-dir', random, '--hub', 'ftp://x', '--token', token)
+  t.equal(badHub.err, 'payall-terminal provision: BAD_ARGUMENT: --hub must be a hub\'s address such as http://127.0.0.1:3001 or localhost:3001, got "ftp://x"\n')
+
+  const dir = join(base, 'gw')
+  await cli().run('init', '--data-dir', dir, '--eui', eui)
+  const provisioned = await cli().run('provision', '--data-dir', dir, '--hub', hostPort, '--token', token)
+  t.equal(provisioned.code, 0, provisioned.err)
+  t.match(provisioned.out, `provisioned ${eui} as gateway`)
 })

@@ -4,6 +4,8 @@ import pino from 'pino'
 import { equalBytes } from '../../protocol/bytes'
 import { verifyProof } from '../../protocol/merkle'
 import { startHub, type RunningHub } from '../../hub/server'
+import { freePort } from '../../simulator/anvil'
+import { main } from '../../terminal/cli'
 import type { PaymentOutcome } from '../../terminal/payment'
 import { TerminalStore, type StoredRecord } from '../../terminal/store/store'
 import { hubConfig } from '../hub/e2e/running-hub'
@@ -12,14 +14,15 @@ import { HUB_CHAIN_KEY, testChain, type TestChain } from '../hub/anchor/world'
 import {
   attachTerminal, customerWithVoucher, merchantBalance, OPERATOR, provisionedTerminal, Rest, shutDown, type WorldTerminal,
 } from './hub-world'
+import { testCliIo } from './cli-world'
 
 const ANCHOR_FAST = { batchAge_ms: 0, tickInterval_ms: 20 }
 
-function startChainHub(dir: string, chain: TestChain | undefined, log?: pino.Logger): Promise<RunningHub> {
+function startChainHub(dir: string, chain: TestChain | undefined, log?: pino.Logger, mqttPort = 0): Promise<RunningHub> {
   const chainConfig = chain === undefined ? {} : {
     chainRpcUrl: chain.anvil.rpcUrl, chainKey: HUB_CHAIN_KEY, anchorAddress: chain.contractAddress,
   }
-  return startHub(hubConfig(dir, chainConfig), { anchor: ANCHOR_FAST, ...(log === undefined ? {} : { log }) })
+  return startHub(hubConfig(dir, { ...chainConfig, mqttPort }), { anchor: ANCHOR_FAST, ...(log === undefined ? {} : { log }) })
 }
 
 function approved(outcome: PaymentOutcome): StoredRecord {
@@ -125,4 +128,37 @@ t.test('a terminal offline while its batch was anchored asks for its proofs on r
   await pruned
   t.same(seqs(world), [3])
   t.match(world.store.proofs.counts(), { proofsKept: 1, proofsAwaited: 0, recordsPruned: 2, prunedThroughSeq: 2 })
+})
+
+t.test('payall-terminal sync brings the proofs of a batch anchored since, even ones it asked about a moment before', async t => {
+  const dir = t.testdir()
+  const hubDir = join(dir, 'hub')
+  // The CLI's sync goes to the broker the gateway was provisioned with: the hub keeps its port across the restart.
+  const mqttPort = await freePort()
+  let hub = await startChainHub(hubDir, undefined, undefined, mqttPort)
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  const world = await provisionedTerminal(hub, operator, dir, '70B3D57ED0000C03', 'coumba@shop.example')
+  const customer = await customerWithVoucher(operator, 'modou@phone.example', 100_000, '50000')
+  for (const amount of [500, 600]) approved(await world.pay(customer.phone, amount))
+  await world.proxy.up()
+  await world.sync.waitOnline(10_000)
+  t.match(await world.sync.syncNow(), { settled: 2, error: null })
+  t.equal(await world.sync.proofsNow(10_000), 2, 'asked about both: the hub answers that they are pending')
+  t.match(world.store.proofs.counts(), { proofsKept: 0, proofsAwaited: 2 })
+  await shutDown(world)
+  await hub.stop()
+
+  const chain = await testChain(t)
+  const { log, seen } = watchedLog()
+  hub = await startChainHub(hubDir, chain, log, mqttPort)
+  t.teardown(() => hub.stop())
+  await seen('batch anchored')
+
+  const out: string[] = []
+  const io = testCliIo({ out: text => { out.push(text) }, err: text => { out.push(text) } })
+  t.equal(await main(['sync', '--data-dir', world.dataDir], io), 0, out.join(''))
+  t.match(out.join(''), /proofs +asked for 2\n[\s\S]*anchoring proofs of batch \d+ kept \(2 new\)/)
+  const store = TerminalStore.open(world.dataDir)
+  t.teardown(() => store.close())
+  t.match(store.proofs.counts(), { proofsKept: 2, proofsAwaited: 0 }, 'kept at this sync, not at a request five minutes later')
 })

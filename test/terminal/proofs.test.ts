@@ -187,6 +187,8 @@ t.test('asks for the proofs of acked records only, in bounded requests that rota
   const expected = records.slice(1, 290).map(r => r.transferId)
   t.same(canonicalTransferIds(asked), canonicalTransferIds(expected), 'exactly the acked records without a proof')
   t.same(keeper.takeRequests(), [], 'nothing is asked again within the interval')
+  t.equal(keeper.takeRequests(true).flatMap(bytes => proofRequestCodec.decode(bytes).transferIds).length, 289,
+    'but everything at a reconnect or a sync by hand, whose answer may have been lost with the link')
   clock.advance(keeper.requestInterval_ms)
   t.equal(keeper.takeRequests().flatMap(bytes => proofRequestCodec.decode(bytes).transferIds).length, 289, 'then all of it again')
 })

@@ -119,15 +119,31 @@ t.test('verify-proof fetches the proof from a hub with --id', async t => {
   t.equal(await main(['verify-proof', '--id', ids[3]!, '--hub', `http://127.0.0.1:${address.port}`], env, io), 0, io.out + io.err)
   t.match(io.out, /verified: transfer .* is in batch 1/)
 
+  const schemeless = capturedIo()
+  t.equal(await main(['verify-proof', '--id', ids[3]!, '--hub', `127.0.0.1:${address.port}`], env, schemeless), 0, 'http:// is assumed')
+
+  const noToken = capturedIo()
+  t.equal(await main(['verify-proof', '--id', ids[3]!, '--hub', `http://127.0.0.1:${address.port}`], {}, noToken), 2)
+  t.match(noToken.err, /^payall-hub verify-proof: --id needs an access token in PAYALL_ACCESS_TOKEN/)
+
   const refused = capturedIo()
-  t.equal(await main(['verify-proof', '--id', ids[3]!, '--hub', `http://127.0.0.1:${address.port}`], {}, refused), 1)
-  t.match(refused.err, /401 UNAUTHORIZED/)
+  t.equal(await main(['verify-proof', '--id', ids[3]!, '--hub', `http://127.0.0.1:${address.port}`], { PAYALL_ACCESS_TOKEN: 'expired' }, refused), 1)
+  t.match(refused.err, /401 UNAUTHORIZED: .*\(PAYALL_ACCESS_TOKEN is not an access token the hub takes: expired\? log in again\)/)
 })
 
 t.test('verify-proof refuses bad usage with 2', async t => {
-  for (const argv of [[], ['a.json', 'b.json'], ['a.json', '--id', 'x'], ['--id', 'x'], ['a.json', '--address', 'nope'], ['a.json', '--bogus']]) {
+  const cases: Array<[string[], string]> = [
+    [[], 'give the proof: a FILE, or --id TRANSFER_ID with --hub URL'],
+    [['a.json', 'b.json'], 'give one FILE, got 2'],
+    [['a.json', '--id', 'x'], 'give one FILE or --id, not both'],
+    [['--id', 'x'], '--id needs --hub URL'],
+    [['a.json', '--address', 'nope'], 'not an address: nope'],
+    [['a.json', '--bogus'], "Unknown option '--bogus'"],
+  ]
+  for (const [argv, message] of cases) {
     const io = capturedIo()
     t.equal(await main(['verify-proof', ...argv], {}, io), 2, argv.join(' '))
+    t.match(io.err, `payall-hub verify-proof: ${message}`)
     t.match(io.err, /Usage: payall-hub verify-proof/)
   }
   // Checked before the proof is read: under a small-order key a forged batch signature would pass.
@@ -140,4 +156,12 @@ t.test('verify-proof refuses bad usage with 2', async t => {
   t.equal(await main(['--help'], {}, help), 0)
   t.match(help.out, /deploy-anchor/)
   t.match(help.out, /verify-proof/)
+})
+
+t.test('verify-proof on a saved refusal of the hub says so, instead of naming a missing field', async t => {
+  const path = join(t.testdir(), 'proof.json')
+  writeFileSync(path, JSON.stringify({ error: { code: 'CONFLICT', message: 'transfer ab is settled but not sealed into a batch yet; ask again later' } }))
+  const io = capturedIo()
+  t.equal(await main(['verify-proof', path], {}, io), 1)
+  t.equal(io.err, "payall-hub verify-proof: not a proof: the file holds the hub's refusal: CONFLICT: transfer ab is settled but not sealed into a batch yet; ask again later\n")
 })

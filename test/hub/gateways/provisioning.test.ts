@@ -7,7 +7,7 @@ import { buildApp } from '../../../hub/app'
 import { LateBoundBus, recordingBus, type PublishedMessage } from '../../../hub/bus'
 import { republishConfigs } from '../../../hub/gateways/config'
 import {
-  BAD_PROVISIONING_MESSAGE, PROVISIONING_TOKEN_LIFETIME_MS, gatewayMqttUrl,
+  PROVISIONING_TOKEN_LIFETIME_MS, gatewayMqttUrl,
 } from '../../../hub/gateways/provisioning'
 import { defaultRiskLimits } from '../../../hub/gateways/risk'
 import { GatewayStore } from '../../../hub/gateways/store'
@@ -46,7 +46,7 @@ t.test('a gateway provisions with its token and gets the hub key, its MQTT setti
   t.equal(response.statusCode, 200)
   const body = response.json()
   t.same(body.mqtt, {
-    url: 'mqtt://localhost:1883',
+    url: 'mqtt://127.0.0.1:1883',
     usernameScheme: 'eui',
     passwordScheme: 'ed25519-signature-v1',
     topics: {
@@ -84,7 +84,10 @@ t.test('a provisioning token works once', async (t) => {
   expectStatus(await provision(hub.app, EUI, token), 200)
   const again = await provision(hub.app, EUI, token, gatewayKeys('an intruder'))
   t.equal(again.statusCode, 401)
-  t.same(errorOf(again), { code: 'UNAUTHORIZED', message: BAD_PROVISIONING_MESSAGE })
+  t.same(errorOf(again), {
+    code: 'TOKEN_USED',
+    message: `gateway ${EUI} is provisioned and no token is waiting for it: a provisioning token works once; to provision it again, ask the operator for a new one`,
+  })
   t.same(new GatewayStore(hub.context.db).byId(gateway.id)!.publicKey, gatewayKeys().publicKey, 'the first key stays')
 })
 
@@ -99,17 +102,28 @@ t.test('an expired token is refused with TOKEN_EXPIRED', async (t) => {
   t.equal(new GatewayStore(hub.context.db).byId(gateway.id)!.status, 'assigned')
 })
 
-t.test('a wrong token and an unknown EUI get the same 401', async (t) => {
+t.test('a refusal says which case it is: an unknown EUI, a login token, no token issued, another token', async (t) => {
   const hub = await gatewayHub(t)
   const gateway = await assignedGateway(hub)
   const token = await provisioningToken(hub, gateway.id)
-  const wrongToken = await provision(hub.app, EUI, Buffer.alloc(32, 1).toString('base64url'))
-  const unknownEui = await provision(hub.app, '0000000000000001', token)
-  const neverIssued = await provision(hub.app, (await addGateway(hub, { eui: '0000000000000002' })).eui, token)
-  for (const response of [wrongToken, unknownEui, neverIssued]) {
-    t.equal(response.statusCode, 401)
-    t.same(errorOf(response), { code: 'UNAUTHORIZED', message: BAD_PROVISIONING_MESSAGE })
+  const cases: Array<[string, Awaited<ReturnType<typeof provision>>, number, string, RegExp]> = [
+    ['an unknown EUI', await provision(hub.app, '0000000000000001', token), 404, 'UNKNOWN_GATEWAY',
+      /^no gateway has the EUI 0000000000000001 at this hub: init the terminal with the EUI .*--eui/],
+    ['the owner\'s login token', await provision(hub.app, EUI, hub.owner.headers.authorization.replace(/^Bearer /, '')), 400, 'LOGIN_TOKEN_GIVEN',
+      /^this is a login \(access\) token; provisioning takes the one-time provisioning token .* starts with pt_$/],
+    ['a gateway no token was issued for', await provision(hub.app, (await addGateway(hub, { eui: '0000000000000002' })).eui, token), 401,
+      'TOKEN_NOT_ISSUED', /^no provisioning token is waiting for gateway 0000000000000002 \(it is \w+\)/],
+    ['another token', await provision(hub.app, EUI, `pt_${Buffer.alloc(32, 1).toString('base64url')}`), 401, 'WRONG_TOKEN',
+      /^this is not the provisioning token waiting for gateway 70B3D57ED0001A2B/],
+  ]
+  const codes = new Set<string>()
+  for (const [what, response, status, code, message] of cases) {
+    t.equal(response.statusCode, status, what)
+    t.equal(errorOf(response).code, code, what)
+    t.match(errorOf(response).message, message, what)
+    codes.add(code)
   }
+  t.equal(codes.size, cases.length, 'each case has its own code')
   expectStatus(await provision(hub.app, EUI, token), 200)
 })
 
@@ -200,7 +214,7 @@ t.test('the MQTT URL is the configured broker: its host, or the host the gateway
   t.equal(gatewayMqttUrl({ ...base, mqttUrl: 'mqtts://hub:secret@broker.example:8883' }, 'hub.example'),
     'mqtts://broker.example:8883', 'never the hub credentials of an external broker')
 
-  const hub = await gatewayHub(t, { config: { mqttPort: 11883 } })
+  const hub = await gatewayHub(t, { config: { mqttHost: '0.0.0.0', mqttPort: 11883 } })
   const gateway = await assignedGateway(hub)
   const response = await hub.app.inject({
     method: 'POST', url: '/provision', headers: { host: 'payall.lan:3001' },

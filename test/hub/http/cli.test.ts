@@ -106,3 +106,92 @@ t.test('a coded error that stops the start is printed once with its code', async
   t.match(io.err, /^payall-hub: cannot start: KEY_FILE_EXPOSED: \S+hub-key has mode 0644; make it readable by its owner only \(chmod 600\)\n$/)
   t.equal(io.err.split('KEY_FILE_EXPOSED').length - 1, 1, 'the code once')
 })
+
+const FREE_PORTS = { PAYALL_LOG_LEVEL: 'silent', PAYALL_HTTP_PORT: '0', PAYALL_MQTT_PORT: '0' }
+
+t.test('by default the hub listens on 127.0.0.1 only, and the banner says how to listen publicly', async (t) => {
+  const io = capturedIo()
+  t.equal(await main(['--data-dir', t.testdir()], FREE_PORTS, io), 0)
+  t.match(io.out, /HTTP API +http:\/\/127\.0\.0\.1:\d+\n/)
+  t.match(io.out, /MQTT +mqtt:\/\/127\.0\.0\.1:\d+\n/)
+  t.match(io.out, /Listening on this machine only[\s\S]*--http-host 0\.0\.0\.0 --mqtt-host 0\.0\.0\.0/)
+  t.equal(io.err, '', 'no warning on loopback')
+  t.match(io.out, /SIGTERM, stopping…\n/)
+})
+
+t.test('a hub listening on every interface without TLS says so in a warning line per listener', async (t) => {
+  const io = capturedIo()
+  t.equal(await main(['--data-dir', t.testdir(), '--http-host', '0.0.0.0', '--mqtt-host', '0.0.0.0'], FREE_PORTS, io), 0)
+  t.notMatch(io.out, /Listening on this machine only/)
+  t.match(io.err, /^payall-hub: warning: the REST API listens on 0\.0\.0\.0 without TLS: put a TLS-terminating proxy in front/m)
+  t.match(io.err, /^payall-hub: warning: the MQTT broker listens on 0\.0\.0\.0 without TLS/m)
+})
+
+t.test('a second hub on a data folder in use is refused with the folder and the first one\'s pid', async (t) => {
+  const dataDir = t.testdir()
+  let second: CapturedIo | undefined
+  let secondCode: number | undefined
+  const first = capturedIo(async () => {
+    second = capturedIo(async () => {
+      throw new Error('the second hub must not start')
+    })
+    secondCode = await main(['--data-dir', dataDir], QUIET, second)
+  })
+  t.equal(await main(['--data-dir', dataDir], QUIET, first), 0)
+  t.equal(secondCode, 1)
+  t.equal(second!.err, `payall-hub: cannot start: DATA_DIR_IN_USE: ${dataDir} is in use by process ${process.pid}; stop it first, or give another --data-dir\n`)
+  t.equal(second!.out, '')
+  t.notOk(existsSync(join(dataDir, 'payall.lock')), 'the first hub let go of the folder when it stopped')
+  t.equal(await main(['--data-dir', dataDir], QUIET, capturedIo()), 0, 'and a hub starts on it again')
+})
+
+async function loginStatus(out: string, email: string, password: string): Promise<number> {
+  const httpUrl = /HTTP API +(\S+)/.exec(out)![1]!
+  const response = await fetch(`${httpUrl}/users/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+  })
+  return response.status
+}
+
+t.test('a lost operator password: reset-operator sets a new one with the hub stopped; a differing PAYALL_OPERATOR_PASSWORD is warned about', async (t) => {
+  const dataDir = t.testdir()
+  const first = capturedIo()
+  t.equal(await main(['--data-dir', dataDir], QUIET, first), 0)
+  const lost = /password: (\S+)/.exec(first.out)![1]!
+
+  const ignored = capturedIo()
+  t.equal(await main(['--data-dir', dataDir], { ...QUIET, PAYALL_OPERATOR_PASSWORD: 'a password set too late' }, ignored), 0)
+  t.match(ignored.err, /^payall-hub: warning: PAYALL_OPERATOR_PASSWORD is not the operator's password and is ignored: .*payall-hub reset-operator\n$/)
+
+  let whileRunning: CapturedIo | undefined
+  let whileRunningCode: number | undefined
+  t.equal(await main(['--data-dir', dataDir], QUIET, capturedIo(async () => {
+    whileRunning = capturedIo()
+    whileRunningCode = await main(['reset-operator', '--data-dir', dataDir], {}, whileRunning)
+  })), 0)
+  t.equal(whileRunningCode, 1, 'not while the hub runs')
+  t.match(whileRunning!.err, /^payall-hub reset-operator: DATA_DIR_IN_USE: .* \(a running hub: stop it, then reset\)\n$/)
+
+  const reset = capturedIo()
+  t.equal(await main(['reset-operator', '--data-dir', dataDir], { PAYALL_OPERATOR_PASSWORD: 'the new password 44' }, reset), 0)
+  t.match(reset.out, 'Set the password of operator@payall.local to PAYALL_OPERATOR_PASSWORD')
+
+  const generated = capturedIo()
+  t.equal(await main(['reset-operator', '--data-dir', dataDir], {}, generated), 0)
+  const fresh = /New password of operator@payall\.local: (\S+)/.exec(generated.out)![1]!
+
+  const statuses: number[] = []
+  const after = capturedIo(async out => {
+    statuses.push(await loginStatus(out, 'operator@payall.local', lost), await loginStatus(out, 'operator@payall.local', fresh))
+  })
+  t.equal(await main(['--data-dir', dataDir], QUIET, after), 0)
+  t.same(statuses, [401, 200], 'the lost password no longer opens the account; the new one does')
+
+  const nobody = capturedIo()
+  t.equal(await main(['reset-operator', '--data-dir', dataDir], { PAYALL_OPERATOR_EMAIL: 'who@payall.example' }, nobody), 1)
+  t.match(nobody.err, /NO_OPERATOR: who@payall\.example is not an operator account/)
+  const noHub = capturedIo()
+  t.equal(await main(['reset-operator', '--data-dir', join(dataDir, 'none')], {}, noHub), 1)
+  t.match(noHub.err, /NO_HUB: .* holds no hub database/)
+  t.notOk(existsSync(join(dataDir, 'none')), 'nothing made where no hub was')
+})

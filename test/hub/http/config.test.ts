@@ -15,7 +15,7 @@ t.test('defaults apply when neither flags nor environment say anything', async (
   t.same(parseConfig([], {}), {
     dataDir: './data',
     httpPort: 3001,
-    httpHost: '0.0.0.0',
+    httpHost: '127.0.0.1',
     httpHeadersTimeout_ms: 10_000,
     httpRequestTimeout_ms: 60_000,
     httpConnectionTimeout_ms: 60_000,
@@ -23,7 +23,7 @@ t.test('defaults apply when neither flags nor environment say anything', async (
     httpConnectionsMax: 1_000,
     trustProxy: [],
     mqttPort: 1883,
-    mqttHost: '0.0.0.0',
+    mqttHost: '127.0.0.1',
     mqttUrl: undefined,
     operatorEmail: undefined,
     operatorPassword: undefined,

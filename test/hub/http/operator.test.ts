@@ -29,6 +29,16 @@ t.test('a start with an operator already there creates nothing and changes nothi
   const { context } = testContext(t)
   await ensureOperator(context)
   const before = context.db.prepare('SELECT * FROM users').all()
-  t.same(await ensureOperator(context), { created: false })
+  t.same(await ensureOperator(context), { created: false, passwordIgnored: false })
+  t.same(context.db.prepare('SELECT * FROM users').all(), before)
+})
+
+t.test('a later start with PAYALL_OPERATOR_PASSWORD other than the operator\'s says it is ignored, and changes nothing', async (t) => {
+  const { context } = testContext(t, { config: { operatorPassword: 'configured password 42' } })
+  t.match(await ensureOperator(context), { created: true })
+  t.same(await ensureOperator(context), { created: false, passwordIgnored: false }, 'the same password: nothing to say')
+  const changed = { ...context, config: { ...context.config, operatorPassword: 'another password 43' } }
+  const before = context.db.prepare('SELECT * FROM users').all()
+  t.same(await ensureOperator(changed), { created: false, passwordIgnored: true })
   t.same(context.db.prepare('SELECT * FROM users').all(), before)
 })

@@ -50,7 +50,7 @@ t.test('a restarted hub keeps its keys, its JWT secret and its operator', async 
 
   const second = await startHub(config(dataDir))
   t.teardown(() => second.stop())
-  t.same(second.operator, { created: false }, 'no second operator, no new password')
+  t.same(second.operator, { created: false, passwordIgnored: false }, 'no second operator, no new password')
   t.same(second.context.hubKeys, hubKeys)
   t.same(second.context.jwtSecret, jwtSecret, 'tokens issued before the restart stay valid')
   t.equal((await postJson(`${second.httpUrl}/users/login`, { email, password })).status, 200)
