@@ -31,7 +31,7 @@ export interface TerminalEvents {
   'lora-revocations': [{ kind: 'added' | 'listed'; serial: number; index: number; count: number }]
   /** Verified Merkle proofs of this gateway's records were kept (some may have been kept before). */
   'proofs-kept': [{ batchId: number; stored: number; alreadyKept: number }]
-  /** Records acked, proved and past the retention window were deleted, with their proofs. */
+  /** Records acked and proved, or rejected, and past the retention window were deleted, with their proofs. */
   'records-pruned': [{ count: number; throughSeq: number }]
 }
 

@@ -23,6 +23,7 @@ import { TerminalError } from '../errors'
 import type { Exposure, VoucherSeen } from '../risk'
 import { blob, bytes, openDatabase, type SqliteDatabase } from './database'
 import { createKeyFile, readKeyFile } from './key-file'
+import { PaymentNumbers } from './payment-numbers'
 import { ProofStore } from './proof-store'
 import { RevocationStore } from './revocation-store'
 
@@ -71,7 +72,7 @@ export interface StoredRecord {
   readonly ackOutcome: AckOutcomeName | null
   readonly ackReason: Reason | null
   readonly ackedAtMs: number | null
-  /** Acked and its anchoring proof kept: the only records pruning may delete (see proof-store.ts). */
+  /** Acked with its anchoring proof kept, or rejected: the only records pruning may delete (see proof-store.ts). */
   readonly prunable: boolean
 }
 
@@ -162,7 +163,7 @@ function toStoredRecord(row: RecordRow): StoredRecord {
     ackOutcome: row.ack_outcome,
     ackReason: row.ack_reason as Reason | null,
     ackedAtMs: row.acked_at_ms,
-    prunable: row.status === 'acked' && row.proved === 1,
+    prunable: row.status === 'rejected' || (row.status === 'acked' && row.proved === 1),
   }
 }
 
@@ -201,6 +202,7 @@ function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO records (gateway_seq, previous_hash, record_hash, record, transfer_id, voucher_id, voucher_seq,
          amount_minor, currency, mode, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     record: db.prepare<[number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE gateway_seq = ?`),
+
     recordsFrom: db.prepare<[number, number], RecordRow>(
       `SELECT ${RECORD_COLUMNS} FROM records WHERE gateway_seq >= ? ORDER BY gateway_seq LIMIT ?`),
     pendingFrom: db.prepare<[number, number], RecordRow>(
@@ -250,6 +252,8 @@ export class TerminalStore {
   readonly proofs: ProofStore
   /** The revoked vouchers, by the hub's list serial. */
   readonly revocations: RevocationStore
+  /** Payments by number or transfer id, held or pruned: what refunds look up. */
+  readonly payments: PaymentNumbers
   private readonly appendTransaction: Transaction<(input: AppendPayment) => StoredRecord>
   private readonly ackTransaction: Transaction<(ack: AckBody, now_ms: number) => AckApplied>
   private cachedIdentity: Identity | undefined
@@ -288,6 +292,7 @@ export class TerminalStore {
   private constructor(readonly db: SqliteDatabase, readonly keys: KeyPair) {
     this.proofs = new ProofStore(db)
     this.revocations = new RevocationStore(db)
+    this.payments = new PaymentNumbers(db)
     this.statements = prepareStatements(db)
 
     this.appendTransaction = db.transaction((input: AppendPayment) => this.appendInTransaction(input))
