@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // payall-hub: starts the hub from flags and PAYALL_* variables, prints where it serves, and stops
 // gracefully on SIGINT/SIGTERM. Exit 0 after a clean stop, 2 for a bad option, 1 if it cannot start.
-// `payall-hub deploy-anchor` and `payall-hub verify-proof` are the anchoring commands (hub/anchor/commands.ts).
+// `payall-hub deploy-anchor` and `payall-hub verify-proof` are the anchoring commands (hub/anchor/commands.ts);
+// `payall-hub publish-update` signs an update bundle for the gateways (hub/updates/publish-update.ts).
 
 import { parseNotifyConfig, NOTIFY_HELP } from './notify/config'
 import { ANCHOR_COMMANDS_HELP, deployAnchorCommand, verifyProofCommand } from './anchor/commands'
@@ -9,6 +10,8 @@ import { errorText } from '../protocol/errors'
 import { ConfigError, helpText, parseConfig } from './config'
 import { APP_VERSION } from './http/health'
 import { startHub, type RunningHub } from './server'
+import { PUBLISH_UPDATE_HELP, publishUpdateCommand } from './updates/publish-update'
+import { systemClock, systemRandom } from '../protocol/clock'
 
 const PROGRAM = 'payall-hub'
 
@@ -28,8 +31,9 @@ const processIo: CliIo = {
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo = processIo): Promise<number> {
   if (argv[0] === 'deploy-anchor') return deployAnchorCommand(argv.slice(1), env, io)
   if (argv[0] === 'verify-proof') return verifyProofCommand(argv.slice(1), env, io)
+  if (argv[0] === 'publish-update') return publishUpdateCommand(argv.slice(1), env, { ...io, clock: systemClock, random: systemRandom })
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(`${helpText(PROGRAM)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}`)
+    io.stdout.write(`${helpText(PROGRAM)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}\n${PUBLISH_UPDATE_HELP}`)
     return 0
   }
   let hub: RunningHub

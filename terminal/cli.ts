@@ -27,6 +27,8 @@ import { limitsLeft } from './risk'
 import type { StoredProof } from './store/proof-store'
 import { TerminalStore, type StoredRecord } from './store/store'
 import { TerminalSync, type SyncOptions } from './sync'
+import { UPDATE_HELP, updateCommand } from './update/command'
+import type { UpdateSystem } from './update/updater'
 
 export const DATA_DIR_DEFAULT = 'payall-terminal-data'
 export const HARDWARE_FILE = 'hardware.json'
@@ -75,7 +77,7 @@ Commands:
   doctor [--hardware FILE] [--json]   open each configured device and say what answered
                                       (PN532 firmware, modem version, BLE state, printer
                                       paper); exit 1 if one is missing
-
+${UPDATE_HELP}
 The hardware file (JSON) names a driver and a port for each device; see terminal/hardware-config.ts.
 It is --hardware FILE, else $PAYALL_TERMINAL_HARDWARE, else hardware.json in the data directory.
 
@@ -103,6 +105,8 @@ export interface CliIo {
   loraNetwork?: SimulatedLoraNetwork
   /** run: the LoRa reporter's clock, for a test to move the report interval by hand; `clock` by default. */
   loraClock?: Clock
+  /** update: the machine's side (npm, systemd); deploy/pi's by default. */
+  updateSystem?: UpdateSystem
 }
 
 type Options = Record<string, string | boolean | undefined>
@@ -113,6 +117,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.out(HELP)
     return 0
   }
+  if (command === 'update') return updateCommand(rest, io.env.PAYALL_TERMINAL_DATA ?? DATA_DIR_DEFAULT, io)
   let options: Options
   try {
     options = parseArgs({

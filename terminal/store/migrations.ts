@@ -286,12 +286,23 @@ BEGIN
 END;
 `
 
+// The update key (issue 20): the hub-signed key that update bundles must be signed with, the highest serial kept.
+const UPDATE_KEY = `
+CREATE TABLE update_key (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  serial INTEGER NOT NULL CHECK (serial >= 0),
+  public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+  received_at_ms INTEGER NOT NULL
+) STRICT;
+`
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: INITIAL },
   { version: 2, name: 'anchor proofs', sql: ANCHOR_PROOFS },
   { version: 3, name: 'refunds', sql: REFUNDS },
   { version: 4, name: 'revocations by serial', sql: REVOCATIONS_BY_SERIAL },
   { version: 5, name: 'prune rejected records, keep payment numbers', sql: PRUNE_REJECTED },
+  { version: 6, name: 'update key', sql: UPDATE_KEY },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

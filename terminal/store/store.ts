@@ -26,6 +26,7 @@ import { createKeyFile, readKeyFile } from './key-file'
 import { PaymentNumbers } from './payment-numbers'
 import { ProofStore } from './proof-store'
 import { RevocationStore } from './revocation-store'
+import { UpdateKeyStore } from './update-key-store'
 
 export const DATABASE_FILE = 'terminal.sqlite'
 const KEY_FILE = 'gateway-key'
@@ -254,6 +255,8 @@ export class TerminalStore {
   readonly revocations: RevocationStore
   /** Payments by number or transfer id, held or pruned: what refunds look up. */
   readonly payments: PaymentNumbers
+  /** The key update bundles must be signed with, as the hub published it. */
+  readonly updateKey: UpdateKeyStore
   private readonly appendTransaction: Transaction<(input: AppendPayment) => StoredRecord>
   private readonly ackTransaction: Transaction<(ack: AckBody, now_ms: number) => AckApplied>
   private cachedIdentity: Identity | undefined
@@ -293,6 +296,7 @@ export class TerminalStore {
     this.proofs = new ProofStore(db)
     this.revocations = new RevocationStore(db)
     this.payments = new PaymentNumbers(db)
+    this.updateKey = new UpdateKeyStore(db)
     this.statements = prepareStatements(db)
 
     this.appendTransaction = db.transaction((input: AppendPayment) => this.appendInTransaction(input))
