@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --optimize-for-size
 // payall-terminal: the gateway runtime's command line. init, provision, status, sync and export
 // work on the data directory; run is the counter (devices, payment loop, link to the hub, LoRa);
-// doctor checks the devices.
+// doctor checks the devices; update installs a signed release (terminal/update/command.ts).
 
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -57,7 +57,7 @@ Commands:
   export [--from-seq N]               records as JSON lines, for audits, each with its
                                       anchoring proof once kept. Pruned records are not
                                       there: a record acked by the hub and proved anchored
-                                      is deleted, with its proof, once older than
+                                      (or rejected by it) is deleted, with its proof, once older than
                                       recordRetentionDays (config, default ${DEFAULT_CONFIG.recordRetentionDays}; 0: at once),
                                       so storage stays bounded. Its proof stays available
                                       from the hub: GET /transactions/{id}/proof

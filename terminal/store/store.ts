@@ -203,7 +203,6 @@ function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO records (gateway_seq, previous_hash, record_hash, record, transfer_id, voucher_id, voucher_seq,
          amount_minor, currency, mode, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     record: db.prepare<[number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE gateway_seq = ?`),
-
     recordsFrom: db.prepare<[number, number], RecordRow>(
       `SELECT ${RECORD_COLUMNS} FROM records WHERE gateway_seq >= ? ORDER BY gateway_seq LIMIT ?`),
     pendingFrom: db.prepare<[number, number], RecordRow>(
