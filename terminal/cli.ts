@@ -56,10 +56,10 @@ Commands:
                                       connection per gateway)
   export [--from-seq N]               records as JSON lines, for audits, each with its
                                       anchoring proof once kept. Pruned records are not
-                                      there: a record acked by the hub and proved anchored
-                                      (or rejected by it) is deleted, with its proof, once older than
-                                      recordRetentionDays (config, default ${DEFAULT_CONFIG.recordRetentionDays}; 0: at once),
-                                      so storage stays bounded. Its proof stays available
+                                      there: a record acked by the hub and proved anchored,
+                                      or rejected by it, is deleted, with its proof, once
+                                      older than recordRetentionDays (config, default ${DEFAULT_CONFIG.recordRetentionDays};
+                                      0: at once), so storage stays bounded. Its proof stays available
                                       from the hub: GET /transactions/{id}/proof
   run [--config FILE] [--hardware FILE]
                                       the counter: opens the devices of the hardware file,
