@@ -153,6 +153,20 @@ t.test('a failed install leaves the running release current and nothing of the n
   t.same(system.restarts, [])
 })
 
+t.test('a machine whose current release is not where install.sh puts it is refused before anything', async t => {
+  const root = t.testdir()
+  const releases = new Releases(root)
+  const system = new FakeSystem(releases, () => true)
+  const missing = await update(bundle(), releases, system, new ManualClock(T0), UPDATE_KEYS.publicKey).then(() => undefined, (thrown: unknown) => thrown)
+  t.ok(missing instanceof UpdateError && missing.code === 'NO_CURRENT_RELEASE', 'no current symlink')
+  mkdirSync(join(root, 'elsewhere', RUNNING), { recursive: true })
+  symlinkSync(join(root, 'elsewhere', RUNNING), join(root, 'current'))
+  const outside = await update(bundle(), releases, system, new ManualClock(T0), UPDATE_KEYS.publicKey).then(() => undefined, (thrown: unknown) => thrown)
+  t.ok(outside instanceof UpdateError && outside.code === 'NO_CURRENT_RELEASE', 'current outside the releases folder')
+  t.notOk(existsSync(join(root, 'releases')), 'nothing installed')
+  t.same(system.restarts, [])
+})
+
 t.test('the gateway keeps the update key its hub signed, never another\'s or an older one', async t => {
   const store = provisionedStore(t.testdir())
   t.teardown(() => store.close())
