@@ -3,10 +3,9 @@
 
 import { equalBytes, sha256 } from '../../protocol/bytes'
 import { isProtocolError } from '../../protocol/errors'
-import { compareReleases } from '../../protocol/messages/update-manifest'
+import { compareReleases, updateManifestCodec } from '../../protocol/messages/update-manifest'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
 import { decodeUpdateBundle, type UpdateBundle } from '../../protocol/update-bundle'
-import { updateManifestCodec } from '../../protocol/messages/update-manifest'
 import { UpdateError } from './errors'
 
 export function judgeBundle(bytes: Uint8Array, updateKey: Uint8Array | undefined, runningVersion: string, ed25519: Ed25519): UpdateBundle {
