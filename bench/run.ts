@@ -2,6 +2,7 @@
 // Figures that are compared (ratios) are measured in the same run, on the same noisy machine.
 
 import { benchAnchor } from './anchor'
+import { benchGateway } from './gateway'
 import { benchHub } from './hub'
 import { benchLedger } from './ledger'
 import { benchMerkle } from './merkle'
@@ -17,6 +18,7 @@ const SUITES: ReadonlyArray<readonly [string, Suite]> = [
   ['hub', benchHub],
   ['anchor', benchAnchor],
   ['terminal', benchTerminal],
+  ['gateway', benchGateway],
   ['web', benchWeb],
 ]
 

@@ -1,6 +1,7 @@
 // The terminal process of the terminal bench: a gateway runtime (store, sync, payment flow, as
 // `payall-terminal` starts it) over a data directory the parent prepared, its link through the
-// parent's relay. It answers RSS questions over IPC and says when every stored record is acked.
+// parent's relay. It answers RSS questions over IPC, and says when its link is up and when every
+// stored record is acked.
 
 import { readFileSync } from 'node:fs'
 import mqtt from 'mqtt'
@@ -14,6 +15,8 @@ import { Counter, LastScreen, NO_PRINTER } from '../simulator/fleet/terminal'
 export type ChildRequest = { kind: 'memory'; collect: boolean } | { kind: 'stop' }
 export type ChildMessage =
   | { kind: 'ready' }
+  /** The link is up: connected to the broker and subscribed. */
+  | { kind: 'online' }
   | { kind: 'memory'; rssBytes: number; heapUsedBytes: number; maxRssBytes: number }
   | { kind: 'synced'; records: number }
 
@@ -46,6 +49,12 @@ function main(): void {
     { reconnectInitialMs: 20, reconnectMaxMs: 200, ackTimeoutMs: 60_000, connect: (_url, options) => mqtt.connect(relayUrl, options) },
   )
   let synced = false
+  let online = false
+  runtime.events.on('link', link => {
+    if (online || !link.online) return
+    online = true
+    send({ kind: 'online' })
+  })
   runtime.events.on('records-acked', () => {
     if (synced || store.firstPendingSeq() !== undefined) return
     synced = true

@@ -157,7 +157,7 @@ function percentile(sortedMs: readonly number[], share: number): number {
   return sortedMs[Math.min(sortedMs.length - 1, Math.ceil(share * sortedMs.length) - 1)]!
 }
 
-function childMessages(child: ChildProcess) {
+export function childMessages(child: ChildProcess) {
   const waiting: Array<{ kind: ChildMessage['kind']; resolve(message: ChildMessage): void; reject(error: Error): void }> = []
   child.on('message', (message: ChildMessage) => {
     const index = waiting.findIndex(waiter => waiter.kind === message.kind)

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // payall-hub: starts the hub from flags and PAYALL_* variables, prints where it serves, and stops
 // gracefully on SIGINT/SIGTERM. Exit 0 after a clean stop, 2 for a bad option, 1 if it cannot start.
-// `payall-hub deploy-anchor` and `payall-hub verify-proof` are the anchoring commands (hub/anchor/commands.ts).
+// `payall-hub deploy-anchor` and `payall-hub verify-proof` are the anchoring commands (hub/anchor/commands.ts);
+// `payall-hub publish-update` signs an update bundle for the gateways (hub/updates/publish-update.ts).
 
 import { parseNotifyConfig, NOTIFY_HELP } from './notify/config'
 import { ANCHOR_COMMANDS_HELP, deployAnchorCommand, verifyProofCommand } from './anchor/commands'
@@ -10,6 +11,8 @@ import { ConfigError, helpText, parseConfig, type HubConfig } from './config'
 import { APP_VERSION } from './http/health'
 import { startHub, type RunningHub } from './server'
 import { resetOperatorCommand } from './users/reset-operator'
+import { PUBLISH_UPDATE_HELP, publishUpdateCommand } from './updates/publish-update'
+import { systemClock, systemRandom } from '../protocol/clock'
 
 const PROGRAM = 'payall-hub'
 
@@ -19,6 +22,7 @@ const COMMANDS = [
   `       ${PROGRAM} reset-operator [--data-dir DIR]  a new operator password, with the hub stopped`,
   `       ${PROGRAM} deploy-anchor [--chain-rpc URL]  deploy the Anchor contract (see Anchoring commands)`,
   `       ${PROGRAM} verify-proof FILE | --id ID --hub URL   check a transfer's anchoring proof`,
+  `       ${PROGRAM} publish-update PACKAGE.tgz       sign a release for the gateways (see Update command)`,
   '',
   `Example: ${PROGRAM} --data-dir ./data   (on 127.0.0.1:3001 and :1883; --http-host 0.0.0.0 --mqtt-host 0.0.0.0 to serve other machines)`,
 ]
@@ -40,8 +44,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   if (argv[0] === 'deploy-anchor') return deployAnchorCommand(argv.slice(1), env, io)
   if (argv[0] === 'verify-proof') return verifyProofCommand(argv.slice(1), env, io)
   if (argv[0] === 'reset-operator') return resetOperatorCommand(argv.slice(1), env, io)
+  if (argv[0] === 'publish-update') return publishUpdateCommand(argv.slice(1), env, { ...io, clock: systemClock, random: systemRandom })
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(`${helpText(PROGRAM, COMMANDS)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}`)
+    io.stdout.write(`${helpText(PROGRAM, COMMANDS)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}\n${PUBLISH_UPDATE_HELP}`)
     return 0
   }
   let hub: RunningHub

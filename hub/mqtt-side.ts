@@ -46,6 +46,8 @@ export interface MqttSideDependencies {
   gatewayView(eui: string): GatewayView | undefined
   /** Publishes every provisioned gateway's stored RiskConfig, retained. */
   republishConfigs(): Promise<void>
+  /** Publishes the hub-signed UpdateKey, retained, for every gateway. */
+  publishUpdateKey(): Promise<void>
   /** Records who is online: from the embedded broker's connections, or from the status topic through an external one. */
   presence: GatewayPresenceTracker
   bus: LateBoundBus
@@ -101,6 +103,7 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
 
   await deps.revocations.publishLatest()
   await deps.republishConfigs()
+  await deps.publishUpdateKey()
 
   return {
     url: publicUrl,
@@ -237,6 +240,6 @@ async function brokerToUse(context: HubContext, deps: MqttSideDependencies): Pro
 
 function gatewayOf(topic: string): string {
   const parsed = parseTopic(topic)
-  if (parsed.kind === 'revocations') throw new Error(`not a gateway topic: ${topic}`)
+  if (!('eui' in parsed)) throw new Error(`not a gateway topic: ${topic}`)
   return parsed.eui
 }

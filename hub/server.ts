@@ -29,6 +29,8 @@ import type { HubContext } from './context'
 import { buildServices, type HubServices } from './services'
 import { DOCS_PREFIX } from './http/docs'
 import { loadOrCreateHubKeys, loadOrCreateJwtSecret } from './keys'
+import { loadOrCreateUpdateKeys, signedUpdateKey } from './updates/update-key'
+import { UPDATE_KEY_TOPIC } from '../protocol/topics'
 import { createLog } from './log'
 import { HUB_DATABASE_FILE } from './store/database'
 import { HubDatabase } from './store/hub-database'
@@ -90,8 +92,8 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     const listening = app
     const metrics = metricsListener = config.metricsPort === undefined ? undefined : await startMetricsListener(services.metrics, config.metricsPort, context.log)
 
-    // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state.
-    const { mqtt, proofs, pool } = await startHubMqtt(context, services, bus, eui => lora?.reports.recheck(eui))
+    // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state (the update key among it).
+    const { mqtt, proofs, pool } = await startHubMqtt(context, services, { bus, dataDir, random }, eui => lora?.reports.recheck(eui))
     const { revocations, vouchers, gateways } = services
     if (loraConfig !== undefined) {
       lora = startLoraPath(context, {
@@ -202,8 +204,10 @@ interface HubMqtt {
 
 /** Starts the MQTT side over the hub's services: the ingest, the refunds and the proofs it answers gateways with. */
 async function startHubMqtt(
-  context: HubContext, services: HubServices, bus: LateBoundBus, recordsStored: (eui: string) => void,
+  context: HubContext, services: HubServices, { bus, dataDir, random }: { bus: LateBoundBus; dataDir: string; random: RandomBytes },
+  recordsStored: (eui: string) => void,
 ): Promise<HubMqtt> {
+  const updateKey = signedUpdateKey(context.hubKeys, loadOrCreateUpdateKeys(dataDir, random), context.clock.now_ms())
   const pool = new VerifyPool()
   const { revocations, catchUp, gateways } = services
   const { clock } = context
@@ -240,6 +244,7 @@ async function startHubMqtt(
       republishConfigs: async () => {
         await republishConfigs(context)
       },
+      publishUpdateKey: () => bus.publish(UPDATE_KEY_TOPIC, updateKey, { retain: true }),
       presence: services.presence,
       bus,
     })

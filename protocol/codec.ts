@@ -26,6 +26,8 @@ export const MessageType = {
   RevocationDelta: 0x13,
   RevocationCatchUpRequest: 0x14,
   GatewayPresence: 0x15,
+  UpdateKey: 0x16,
+  UpdateManifest: 0x17,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 

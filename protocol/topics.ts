@@ -10,6 +10,9 @@ export const TOPIC_MAX_CHARS = 256
 /** Hub → every gateway: each RevocationDelta (QoS 1), the latest one retained. */
 export const REVOCATIONS_TOPIC = `${TOPIC_PREFIX}/revocations`
 
+/** Hub → every gateway, retained: the hub-signed UpdateKey, the key update bundles must be signed with. */
+export const UPDATE_KEY_TOPIC = `${TOPIC_PREFIX}/update-key`
+
 const GATEWAY_ROOT = `${TOPIC_PREFIX}/gw`
 
 export const GATEWAY_TOPIC_KINDS = [
@@ -30,6 +33,7 @@ export type GatewayTopicKind = (typeof GATEWAY_TOPIC_KINDS)[number]
 
 export type ParsedTopic =
   | { readonly kind: 'revocations' }
+  | { readonly kind: 'update-key' }
   | { readonly kind: GatewayTopicKind; readonly eui: string }
 
 /** What a gateway publishes under its own EUI (and so what the hub subscribes to). */
@@ -95,6 +99,7 @@ export function parseTopic(topic: string): ParsedTopic {
     throw new ProtocolError('BAD_TOPIC', `wildcards and NUL are not allowed in a topic name: ${quoted}`)
   }
   if (topic === REVOCATIONS_TOPIC) return { kind: 'revocations' }
+  if (topic === UPDATE_KEY_TOPIC) return { kind: 'update-key' }
   if (!topic.startsWith(`${GATEWAY_ROOT}/`)) {
     throw new ProtocolError('BAD_TOPIC', `not a ${TOPIC_PREFIX} topic: ${quoted}`)
   }
@@ -119,19 +124,19 @@ export function gatewayMayPublish(eui: string, topic: string): boolean {
     if (isProtocolError(error)) return false
     throw error
   }
-  return parsed.kind !== 'revocations' && parsed.eui === own && GATEWAY_PUBLISH_KINDS.includes(parsed.kind)
+  return 'eui' in parsed && parsed.eui === own && GATEWAY_PUBLISH_KINDS.includes(parsed.kind)
 }
 
 /** Broker ACL: of its own topics, a gateway leaves a retained message only on its status (its presence). */
 export function gatewayMayRetain(eui: string, topic: string): boolean {
   if (!gatewayMayPublish(eui, topic)) return false
   const parsed = parseTopic(topic)
-  return parsed.kind !== 'revocations' && GATEWAY_RETAINED_KINDS.includes(parsed.kind)
+  return 'eui' in parsed && GATEWAY_RETAINED_KINDS.includes(parsed.kind)
 }
 
 /**
  * Broker ACL: a gateway subscribes only to its own acks, config, online responses, proofs and
- * revocation catch-ups, and to the global revocations. Any wildcard matches topics outside that finite allow-list
+ * revocation catch-ups, and to the global revocations and update key. Any wildcard matches topics outside that finite allow-list
  * (another EUI, or a kind the gateway must not read), so only these exact filters pass.
  */
 export function gatewayMaySubscribe(eui: string, topicFilter: string): boolean {
@@ -143,7 +148,7 @@ export function gatewayMaySubscribe(eui: string, topicFilter: string): boolean {
 
 /** The exact filters a gateway subscribes to: everything the hub sends it. */
 export function gatewaySubscriptionTopics(eui: string): string[] {
-  return [...GATEWAY_SUBSCRIBE_KINDS.map((kind) => gatewayTopic(eui, kind)), REVOCATIONS_TOPIC]
+  return [...GATEWAY_SUBSCRIBE_KINDS.map((kind) => gatewayTopic(eui, kind)), REVOCATIONS_TOPIC, UPDATE_KEY_TOPIC]
 }
 
 /** The hub's filter for one kind across all gateways, e.g. `payall/v1/gw/+/records`. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --optimize-for-size
 // payall-terminal: the gateway runtime's command line. init, provision, status, sync and export
 // work on the data directory; run is the counter (devices, payment loop, link to the hub, LoRa);
-// doctor checks the devices.
+// doctor checks the devices; update installs a signed release (terminal/update/command.ts).
 
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -29,6 +29,8 @@ import { limitsLeft } from './risk'
 import type { StoredProof } from './store/proof-store'
 import { TerminalStore, type StoredRecord } from './store/store'
 import { TerminalSync, type SyncOptions } from './sync'
+import { UPDATE_HELP, updateCommand } from './update/command'
+import type { UpdateSystem } from './update/updater'
 
 export const DATA_DIR_DEFAULT = 'payall-terminal-data'
 export const HARDWARE_FILE = 'hardware.json'
@@ -82,12 +84,12 @@ Commands, in the order a gateway meets them:
                                       process at a time holds a data directory)
   export [--from-seq N]               records as JSON lines, for audits, each with its
                                       anchoring proof once kept. Pruned records are not
-                                      there: a record acked by the hub and proved anchored
-                                      is deleted, with its proof, once older than
-                                      recordRetentionDays (config, default ${DEFAULT_CONFIG.recordRetentionDays}; 0: at once),
-                                      so storage stays bounded. Its proof stays available
+                                      there: a record acked by the hub and proved anchored,
+                                      or rejected by it, is deleted, with its proof, once
+                                      older than recordRetentionDays (config, default ${DEFAULT_CONFIG.recordRetentionDays};
+                                      0: at once), so storage stays bounded. Its proof stays available
                                       from the hub: GET /transactions/{id}/proof
-
+${UPDATE_HELP}
 The hardware file (JSON) names a driver and a port for each device (the README's "The hardware
 file" shows one). It is --hardware FILE, else $PAYALL_TERMINAL_HARDWARE, else hardware.json in the
 data directory.
@@ -116,6 +118,8 @@ export interface CliIo {
   loraNetwork?: SimulatedLoraNetwork
   /** run: the LoRa reporter's clock, for a test to move the report interval by hand; `clock` by default. */
   loraClock?: Clock
+  /** update: the machine's side (npm, systemd); deploy/pi's by default. */
+  updateSystem?: UpdateSystem
 }
 
 type Options = Record<string, string | boolean | undefined>
@@ -126,6 +130,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.out(HELP)
     return 0
   }
+  if (command === 'update') return updateCommand(rest, io.env.PAYALL_TERMINAL_DATA ?? DATA_DIR_DEFAULT, io)
   let options: Options
   try {
     options = parseArgs({

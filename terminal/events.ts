@@ -23,6 +23,8 @@ export interface TerminalEvents {
   /** A refund got no answer: it stays pending and must be sent again (it is never made twice). */
   'refund-unconfirmed': [{ refundIdHex: string; amountMinor: number; currency: string }]
   'risk-config': [{ serial: number }]
+  /** The hub published a new update key: the key update bundles must now be signed with. */
+  'update-key': [{ serial: number }]
   /** The revoked vouchers reached a new serial of the hub's list (a delta, or a whole list); count: how many are refused. */
   revocations: [{ serial: number; count: number }]
   /** A CommitmentFrame went out over LoRa (the IP link being down). */
@@ -31,7 +33,7 @@ export interface TerminalEvents {
   'lora-revocations': [{ kind: 'added' | 'listed'; serial: number; index: number; count: number }]
   /** Verified Merkle proofs of this gateway's records were kept (some may have been kept before). */
   'proofs-kept': [{ batchId: number; stored: number; alreadyKept: number }]
-  /** Records acked, proved and past the retention window were deleted, with their proofs. */
+  /** Records acked and proved, or rejected, and past the retention window were deleted, with their proofs. */
   'records-pruned': [{ count: number; throughSeq: number }]
 }
 

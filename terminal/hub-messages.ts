@@ -1,4 +1,4 @@
-// What the hub sends a gateway (acks, RiskConfig, revocation deltas and lists, online answers),
+// What the hub sends a gateway (acks, RiskConfig, revocation deltas and lists, the update key, online answers),
 // decoded and judged as pure functions: accepted only when signed by the pinned hub key, addressed
 // to this gateway, and (for config and revocations) newer than what the gateway holds.
 
@@ -7,6 +7,7 @@ import { ackCodec, type Ack } from '../protocol/messages/ack'
 import { revocationDeltaCodec, type RevocationDelta } from '../protocol/messages/revocation-delta'
 import { revocationListCodec, type RevocationList } from '../protocol/messages/revocation-list'
 import { riskConfigCodec, type RiskConfig } from '../protocol/messages/risk-config'
+import { updateKeyCodec, type UpdateKey } from '../protocol/messages/update-key'
 import type { Ed25519 } from '../protocol/signature/ed25519'
 
 export type Refusal =
@@ -45,6 +46,15 @@ export function judgeRiskConfig(bytes: Uint8Array, trust: Trust, currentSerial: 
   if (config.gatewayEui !== trust.eui) return refuse('foreign')
   if (currentSerial !== undefined && config.serial <= currentSerial) return refuse('stale')
   return { accepted: true, value: config }
+}
+
+/** The key update bundles must be signed with, newer than the one held. */
+export function judgeUpdateKey(bytes: Uint8Array, trust: Trust, currentSerial: number | undefined): Judged<UpdateKey> {
+  const key = decodeOrUndefined(b => updateKeyCodec.decode(b), bytes)
+  if (key === undefined) return refuse('malformed')
+  if (!updateKeyCodec.verify(key, trust.hubPublicKey, trust.ed25519)) return refuse('bad-signature')
+  if (currentSerial !== undefined && key.serial <= currentSerial) return refuse('stale')
+  return { accepted: true, value: key }
 }
 
 /** A part of the hub's whole list, newer than the serial the gateway holds. */

@@ -183,7 +183,8 @@ export class PaymentTerminal {
     const refunder = this.options.refunder
     if (refunder === undefined) throw new TerminalError('BAD_ARGUMENT', 'this terminal has no refund link')
     const book = this.refundBook()
-    const record = 'gatewaySeq' in target ? store.record(target.gatewaySeq) : book.recordOf(target.transferId)
+    // By number even once pruned: the record leaves its number, transfer id and amount behind.
+    const record = 'gatewaySeq' in target ? store.payments.bySeq(target.gatewaySeq) : store.payments.byTransfer(target.transferId)
     if (record === undefined && 'gatewaySeq' in target) {
       throw new TerminalError('BAD_ARGUMENT', `this terminal holds no payment #${target.gatewaySeq}`)
     }

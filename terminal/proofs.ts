@@ -1,6 +1,6 @@
 // Anchoring proofs on the gateway (issue 7): a ProofBundle is kept only when the pinned hub key signed it,
 // it is addressed to this gateway and every proof leads from its transfer id to the batch root; then the
-// records that are acked, proved and past the retention window are pruned. The requests for proofs still
+// records that are acked and proved, or rejected, and past the retention window are pruned. The requests for proofs still
 // missing are built here too; terminal/sync.ts carries both over MQTT.
 
 import { toHex } from '../protocol/bytes'
@@ -16,7 +16,7 @@ import type { Refusal, Trust } from './hub-messages'
 import { PRUNE_RECORDS_PER_TRANSACTION_MAX } from './store/proof-store'
 import type { TerminalStore } from './store/store'
 
-/** How long an acked, proved record stays for audits and receipts before it is pruned. */
+/** How long an acked and proved (or a rejected) record stays for audits and receipts before it is pruned. */
 export const RECORD_RETENTION_MS_DEFAULT = 30 * DAY_MS
 /** How often a connected gateway asks for the proofs it still misses (and prunes). */
 const PROOF_REQUEST_INTERVAL_MS_DEFAULT = 5 * 60 * 1000
@@ -151,7 +151,7 @@ export class ProofKeeper {
     this.whenAllAnswered = undefined
   }
 
-  /** Deletes records acked, proved and older than the retention window, in bounded transactions. How many went. */
+  /** Deletes records acked and proved, or rejected, and older than the retention window, in bounded transactions. How many went. */
   prune(): number {
     const { store, events, clock } = this.options
     const now_ms = clock.now_ms()

@@ -6,7 +6,7 @@ import { refundRequestCodec, type RefundRequest, type RefundResponseBody } from 
 import type { Reason } from '../protocol/reasons'
 import type { Ed25519 } from '../protocol/signature/ed25519'
 import { blob, type SqliteDatabase } from './store/database'
-import type { StoredRecord, TerminalStore } from './store/store'
+import type { TerminalStore } from './store/store'
 
 type RefundStatus = 'pending' | 'approved' | 'declined'
 
@@ -66,17 +66,10 @@ export class RefundBook {
       byId: db.prepare<[Buffer], Row>('SELECT * FROM refunds WHERE refund_id = ?'),
       ofTransfer: db.prepare<[Buffer], Row>('SELECT * FROM refunds WHERE transfer_id = ? ORDER BY requested_at_ms, rowid'),
       pending: db.prepare<[], Row>(`SELECT * FROM refunds WHERE status = 'pending' ORDER BY requested_at_ms, rowid`),
-      seqOfTransfer: db.prepare<[Buffer], { gateway_seq: number }>('SELECT gateway_seq FROM records WHERE transfer_id = ?'),
       dayTotals: db.prepare<[number, number], { currency: string; count: number; total: number }>(
         `SELECT currency, COUNT(*) AS count, SUM(amount_minor) AS total FROM refunds
          WHERE status = 'approved' AND answered_at_ms >= ? AND answered_at_ms < ? GROUP BY currency ORDER BY currency`),
     }
-  }
-
-  /** The record this terminal holds for a transfer id, if it still holds it. */
-  recordOf(transferId: Uint8Array): StoredRecord | undefined {
-    const row = this.statements.seqOfTransfer.get(blob(transferId))
-    return row === undefined ? undefined : this.store.record(row.gateway_seq)
   }
 
   /** Signs a new refund request with the gateway's key and writes it down, pending, before anything is sent. */

@@ -14,7 +14,7 @@ import { proofRequestCodec } from '../protocol/messages/proof-bundle'
 import { BATCH_RECORDS_MAX } from '../protocol/messages/record-batch'
 import { refundRequestCodec } from '../protocol/messages/refund'
 import type { Ed25519 } from '../protocol/signature/ed25519'
-import { gatewayTopic } from '../protocol/topics'
+import { gatewayTopic, UPDATE_KEY_TOPIC } from '../protocol/topics'
 import { TerminalError, type TerminalErrorCode } from './errors'
 import type { TerminalEmitter } from './events'
 import type { Trust } from './hub-messages'
@@ -139,7 +139,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     })
     this.context = { store, events, clock, trust, uploader: this.uploader, requests: this.requests, catchUp: this.catchUp, proofs: this.proofs }
     this.handlers = handlerTable({
-      ...settings.topics, proofs: gatewayTopic(eui, 'proofs'), revocationsCatchUp: gatewayTopic(eui, 'revocations/catch-up'),
+      ...settings.topics, proofs: gatewayTopic(eui, 'proofs'), revocationsCatchUp: gatewayTopic(eui, 'revocations/catch-up'), updateKey: UPDATE_KEY_TOPIC,
     })
     this.connection = new HubConnection({
       url: settings.url, store, events, clock, random: options.random, ed25519, ...(options.connect !== undefined && { connect: options.connect }),

@@ -4,10 +4,11 @@
 // InDataExchange. Faults are armed one at a time and fire on the next command or response.
 
 import type { MockPortBinding } from '@serialport/binding-mock'
-import type { RandomBytes } from '../../protocol/clock'
+import type { Clock, RandomBytes } from '../../protocol/clock'
 import {
   FrameParser, TFI_HOST_TO_PN532, ackFrame, nackFrame, syntaxErrorFrame, encodeResponseFrame, type Pn532Frame,
 } from '../../hardware/nfc/pn532-frame'
+import { PacedLine } from './paced-line'
 import {
   Command, DATA_EXCHANGE_MAX_BYTES, SAK_ISO14443_4, STATUS_CARD_DISAPPEARED, STATUS_OK, STATUS_TIMEOUT,
 } from '../../hardware/nfc/pn532'
@@ -26,6 +27,17 @@ export interface Pn532EmulatorOptions {
   readonly asleep?: boolean
   /** Response bytes per InDataExchange answer before the "more information" bit. Default 262. */
   readonly dataExchangeChunkMaxBytes?: number
+  /** Answers in a real line's time instead of at once (benchmarks): see EmulatorPacing. */
+  readonly pacing?: EmulatorPacing
+}
+
+export interface EmulatorPacing {
+  /** Times the line; a clock with sub-millisecond now_ms keeps the byte times exact. */
+  readonly clock: Clock
+  /** The HSU's baud rate, both ways (8N1). */
+  readonly baudRate: number
+  /** How long the target in the field takes to answer `apdu` with `answer`: the RF transfer and its own work. */
+  readonly targetAnswer_ms: (apdu: Uint8Array, answer: Uint8Array) => number
 }
 
 export type Pn532Fault =
@@ -83,6 +95,10 @@ export class Pn532Emulator {
   #silentCommands = 0
   #nackStorm = 0
   #corruptResponses = 0
+  readonly #lines: { readonly fromHost: PacedLine; readonly toHost: PacedLine } | undefined
+  readonly #targetAnswer_ms: EmulatorPacing['targetAnswer_ms'] | undefined
+  /** With pacing: the time the target took for the answer being sent, which the response frame waits for. */
+  #answerDelay_ms = 0
   /** The last RECEIVED_MAX well-formed frames the host sent, in order (a simulated run is long). */
   readonly received: Pn532Frame[] = []
   /** Frames that failed their checksums (the chip ignores them). */
@@ -94,9 +110,16 @@ export class Pn532Emulator {
     this.#awake = !(options.asleep ?? true)
     this.#chunk_bytes_max = options.dataExchangeChunkMaxBytes ?? DATA_EXCHANGE_MAX_BYTES
     this.#originalWrite = binding.write
+    const pacing = options.pacing
+    if (pacing !== undefined) {
+      this.#lines = { fromHost: new PacedLine(pacing.clock, pacing.baudRate), toHost: new PacedLine(pacing.clock, pacing.baudRate) }
+      this.#targetAnswer_ms = pacing.targetAnswer_ms
+    }
     binding.write = async (buffer: Buffer): Promise<void> => {
       await this.#originalWrite.call(binding, buffer)
-      this.#fromHost(new Uint8Array(buffer))
+      const bytes = new Uint8Array(buffer)
+      if (this.#lines === undefined) this.#fromHost(bytes)
+      else this.#lines.fromHost.send(bytes.length, () => this.#fromHost(bytes))
     }
   }
 
@@ -201,9 +224,10 @@ export class Pn532Emulator {
     }
     this.#emit(ackFrame())
     if (this.#takeFault('stall') !== undefined) return
+    this.#answerDelay_ms = 0
     const response = this.#respond(frame.data[0]!, frame.data.subarray(1))
     this.#lastResponse = response
-    this.#send(response)
+    this.#send(response, true, this.#answerDelay_ms)
   }
 
   #respond(code: number, parameters: Uint8Array): Uint8Array {
@@ -257,6 +281,7 @@ export class Pn532Emulator {
     if (activation.pending.length === 0) {
       if (apdu.length === 0) return Uint8Array.of(STATUS_WRONG_CONTEXT)
       activation.pending = activation.target.processCommandApdu(apdu.slice())
+      this.#answerDelay_ms = this.#targetAnswer_ms?.(apdu, activation.pending) ?? 0
     }
     const piece = activation.pending.subarray(0, this.#chunk_bytes_max)
     activation.pending = activation.pending.slice(piece.length)
@@ -272,7 +297,7 @@ export class Pn532Emulator {
   }
 
   /** Sends a response frame through the armed faults; a resend after NACK is only corrupted. */
-  #send(frame: Uint8Array, first = true): void {
+  #send(frame: Uint8Array, first = true, ready_ms = 0): void {
     let bytes = frame
     const garbage = first ? this.#takeFault('garbage') : undefined
     if (garbage !== undefined) this.#emit(garbage.bytes)
@@ -283,7 +308,7 @@ export class Pn532Emulator {
     }
     const cut = first ? this.#takeFault('cut') : undefined
     if (cut !== undefined) bytes = bytes.subarray(0, cut.keepBytes)
-    this.#emit(bytes)
+    this.#emit(bytes, ready_ms)
   }
 
   #takeFault<Kind extends Pn532Fault['kind']>(kind: Kind): Extract<Pn532Fault, { kind: Kind }> | undefined {
@@ -292,7 +317,10 @@ export class Pn532Emulator {
     return this.#faults.splice(index, 1)[0] as Extract<Pn532Fault, { kind: Kind }>
   }
 
-  #emit(bytes: Uint8Array): void {
-    if (bytes.length > 0) this.#binding.emitData(Buffer.from(bytes))
+  #emit(bytes: Uint8Array, ready_ms = 0): void {
+    if (bytes.length === 0) return
+    const data = Buffer.from(bytes)
+    if (this.#lines === undefined) this.#binding.emitData(data)
+    else this.#lines.toHost.send(data.length, () => this.#binding.emitData(data), ready_ms)
   }
 }

@@ -259,11 +259,50 @@ CREATE TABLE lora_revocations_applied (
 CREATE INDEX lora_revocations_applied_by_serial ON lora_revocations_applied (serial);
 `
 
+// Storage stays bounded (issue 20): a record the hub rejected leaves like one acked and proved (nothing of it
+// settled, so there is no proof to wait for), and every record that leaves keeps its number, transfer id and
+// amount in a slim row, so a refund by number still finds its payment; those rows are bounded by count.
+const PRUNE_REJECTED = `
+DROP TRIGGER records_leave_only_when_proved;
+CREATE TRIGGER records_leave_only_when_done BEFORE DELETE ON records
+WHEN NOT (OLD.status = 'rejected'
+    OR (OLD.status = 'acked' AND EXISTS (SELECT 1 FROM anchor_proofs WHERE transfer_id = OLD.transfer_id)))
+  OR OLD.gateway_seq >= (SELECT gateway_seq FROM chain_head WHERE id = 1)
+BEGIN
+  SELECT RAISE(ABORT, 'a record is deleted only once rejected, or acked and proved, and never as the chain head');
+END;
+
+CREATE TABLE payment_numbers (
+  gateway_seq INTEGER PRIMARY KEY CHECK (gateway_seq >= 1),
+  transfer_id BLOB NOT NULL UNIQUE CHECK (length(transfer_id) = 32),
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  currency TEXT NOT NULL CHECK (length(currency) = 3)
+) STRICT;
+
+CREATE TRIGGER records_leave_their_number AFTER DELETE ON records
+BEGIN
+  INSERT INTO payment_numbers (gateway_seq, transfer_id, amount_minor, currency)
+    VALUES (OLD.gateway_seq, OLD.transfer_id, OLD.amount_minor, OLD.currency);
+END;
+`
+
+// The update key (issue 20): the hub-signed key that update bundles must be signed with, the highest serial kept.
+const UPDATE_KEY = `
+CREATE TABLE update_key (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  serial INTEGER NOT NULL CHECK (serial >= 0),
+  public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+  received_at_ms INTEGER NOT NULL
+) STRICT;
+`
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: INITIAL },
   { version: 2, name: 'anchor proofs', sql: ANCHOR_PROOFS },
   { version: 3, name: 'refunds', sql: REFUNDS },
   { version: 4, name: 'revocations by serial', sql: REVOCATIONS_BY_SERIAL },
+  { version: 5, name: 'prune rejected records, keep payment numbers', sql: PRUNE_REJECTED },
+  { version: 6, name: 'update key', sql: UPDATE_KEY },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

@@ -1,6 +1,7 @@
 // The anchoring side of the terminal's store: Merkle proofs of acked records, which records still await
-// one, and pruning: records acked, proved and past the retention window leave with their proofs, in
-// bounded transactions, so a gateway's storage stays bounded (DESIGN "Sync over MQTT").
+// one, and pruning: records acked and proved, or rejected, and past the retention window leave (with their
+// proofs), in bounded transactions, so a gateway's storage stays bounded (DESIGN "Sync over MQTT"). Each
+// leaves its number behind (payment_numbers) for refunds, and the oldest numbers go past a count bound.
 
 import { toHex } from '../../protocol/bytes'
 import { assert } from '../../protocol/errors'
@@ -10,6 +11,11 @@ import { blob, bytes, type SqliteDatabase } from './database'
 
 /** Records one pruning transaction deletes at most: a payment never waits long behind one. */
 export const PRUNE_RECORDS_PER_TRANSACTION_MAX = 256
+/**
+ * Numbers of pruned payments kept for refunds (about 60 bytes each, a fifth of a record and its proof):
+ * months of a busy counter's payments. An older payment is refunded by its transfer id, with an amount.
+ */
+const PAYMENT_NUMBERS_MAX = 100_000
 
 export interface StoredProof {
   readonly transferId: Uint8Array
@@ -83,10 +89,13 @@ export class ProofStore {
       markAsked: db.prepare<[number, number]>('UPDATE records SET proof_asked_at_ms = ? WHERE gateway_seq = ?'),
       prunable: db.prepare<[number, number], { gateway_seq: number }>(
         `SELECT gateway_seq FROM records r
-         WHERE status = 'acked' AND time_ms <= ? AND gateway_seq < (SELECT gateway_seq FROM chain_head WHERE id = 1)
-           AND EXISTS (SELECT 1 FROM anchor_proofs p WHERE p.transfer_id = r.transfer_id)
+         WHERE time_ms <= ? AND gateway_seq < (SELECT gateway_seq FROM chain_head WHERE id = 1)
+           AND (status = 'rejected'
+             OR (status = 'acked' AND EXISTS (SELECT 1 FROM anchor_proofs p WHERE p.transfer_id = r.transfer_id)))
          ORDER BY gateway_seq LIMIT ?`),
       deleteRecord: db.prepare<[number]>('DELETE FROM records WHERE gateway_seq = ?'),
+      // Sequence numbers are gapless, so a range of PAYMENT_NUMBERS_MAX numbers holds at most that many rows.
+      forgetOldNumbers: db.prepare<[number]>('DELETE FROM payment_numbers WHERE gateway_seq <= ?'),
       notePruned: db.prepare<[number, number, number]>(
         `UPDATE prune_state SET records_pruned = records_pruned + ?, pruned_through_seq = max(pruned_through_seq, ?),
            last_pruned_at_ms = ? WHERE id = 1`),
@@ -149,8 +158,9 @@ export class ProofStore {
   }
 
   /**
-   * Deletes, in one transaction, up to `count_max` records that are acked, proved, recorded at or before
-   * `recordedBeforeMs` and not the chain head, with their proofs. Returns how many went.
+   * Deletes, in one transaction, up to `count_max` records that are acked and proved, or rejected, recorded at
+   * or before `recordedBeforeMs` and not the chain head, with their proofs; their numbers stay, within
+   * PAYMENT_NUMBERS_MAX. Returns how many went.
    */
   pruneSome(recordedBefore_ms: number, count_max: number, now_ms: number): number {
     assert(Number.isInteger(count_max) && count_max >= 1 && count_max <= PRUNE_RECORDS_PER_TRANSACTION_MAX,
@@ -160,7 +170,11 @@ export class ProofStore {
       for (const row of rows) {
         assert(this.statements.deleteRecord.run(row.gateway_seq).changes === 1, 'a prunable record is deleted once')
       }
-      if (rows.length > 0) this.statements.notePruned.run(rows.length, rows[rows.length - 1]!.gateway_seq, now_ms)
+      if (rows.length > 0) {
+        const last = rows[rows.length - 1]!.gateway_seq
+        this.statements.notePruned.run(rows.length, last, now_ms)
+        this.statements.forgetOldNumbers.run(last - PAYMENT_NUMBERS_MAX)
+      }
       return rows.length
     }).immediate()
   }

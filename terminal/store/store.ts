@@ -23,8 +23,10 @@ import { TerminalError } from '../errors'
 import type { Exposure, VoucherSeen } from '../risk'
 import { blob, bytes, openDatabase, type SqliteDatabase } from './database'
 import { createKeyFile, readKeyFile } from './key-file'
+import { PaymentNumbers } from './payment-numbers'
 import { ProofStore } from './proof-store'
 import { RevocationStore } from './revocation-store'
+import { UpdateKeyStore } from './update-key-store'
 
 export const DATABASE_FILE = 'terminal.sqlite'
 const KEY_FILE = 'gateway-key'
@@ -71,7 +73,7 @@ export interface StoredRecord {
   readonly ackOutcome: AckOutcomeName | null
   readonly ackReason: Reason | null
   readonly ackedAtMs: number | null
-  /** Acked and its anchoring proof kept: the only records pruning may delete (see proof-store.ts). */
+  /** Acked with its anchoring proof kept, or rejected: the only records pruning may delete (see proof-store.ts). */
   readonly prunable: boolean
 }
 
@@ -162,7 +164,7 @@ function toStoredRecord(row: RecordRow): StoredRecord {
     ackOutcome: row.ack_outcome,
     ackReason: row.ack_reason as Reason | null,
     ackedAtMs: row.acked_at_ms,
-    prunable: row.status === 'acked' && row.proved === 1,
+    prunable: row.status === 'rejected' || (row.status === 'acked' && row.proved === 1),
   }
 }
 
@@ -250,6 +252,10 @@ export class TerminalStore {
   readonly proofs: ProofStore
   /** The revoked vouchers, by the hub's list serial. */
   readonly revocations: RevocationStore
+  /** Payments by number or transfer id, held or pruned: what refunds look up. */
+  readonly payments: PaymentNumbers
+  /** The key update bundles must be signed with, as the hub published it. */
+  readonly updateKey: UpdateKeyStore
   private readonly appendTransaction: Transaction<(input: AppendPayment) => StoredRecord>
   private readonly ackTransaction: Transaction<(ack: AckBody, now_ms: number) => AckApplied>
   private cachedIdentity: Identity | undefined
@@ -288,6 +294,8 @@ export class TerminalStore {
   private constructor(readonly db: SqliteDatabase, readonly keys: KeyPair) {
     this.proofs = new ProofStore(db)
     this.revocations = new RevocationStore(db)
+    this.payments = new PaymentNumbers(db)
+    this.updateKey = new UpdateKeyStore(db)
     this.statements = prepareStatements(db)
 
     this.appendTransaction = db.transaction((input: AppendPayment) => this.appendInTransaction(input))

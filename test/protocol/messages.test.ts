@@ -18,6 +18,8 @@ import { revocationDeltaCodec } from '../../protocol/messages/revocation-delta'
 import { revocationCatchUpRequestCodec } from '../../protocol/messages/revocation-catch-up'
 import { gatewayPresenceCodec } from '../../protocol/messages/gateway-presence'
 import { riskConfigCodec } from '../../protocol/messages/risk-config'
+import { updateKeyCodec } from '../../protocol/messages/update-key'
+import { updateManifestCodec } from '../../protocol/messages/update-manifest'
 import { commitmentFrameCodec, LORA_PAYLOAD_BYTES_MAX } from '../../protocol/messages/commitment-frame'
 import {
   onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec,
@@ -96,6 +98,19 @@ const cases: Case[] = [
   {
     codec: gatewayPresenceCodec,
     value: signedArbitrary(gatewayPresenceCodec, fc.record({ gatewayEui: arb.eui, online: fc.boolean(), connectedAtMs: arb.timeMs }), gatewayKeys.secretKey),
+    publicKey: gatewayKeys.publicKey,
+  },
+  {
+    codec: updateKeyCodec,
+    value: signedArbitrary(updateKeyCodec, fc.record({ serial: arb.u32, issuedAtMs: arb.timeMs, publicKey: arb.bytes(32) }), hubKeys.secretKey),
+    publicKey: hubKeys.publicKey,
+  },
+  {
+    codec: updateManifestCodec,
+    value: signedArbitrary(updateManifestCodec, fc.record({
+      version: fc.tuple(fc.nat(999), fc.nat(999), fc.nat(999)).map(parts => parts.join('.')),
+      packageSha256: arb.bytes(32), packageBytes: arb.u32, issuedAtMs: arb.timeMs,
+    }), gatewayKeys.secretKey),
     publicKey: gatewayKeys.publicKey,
   },
   {

@@ -7,7 +7,7 @@ import {
   GATEWAY_SUBSCRIBE_KINDS,
   GATEWAY_TOPIC_KINDS,
   HUB_SUBSCRIPTION_FILTERS,
-  REVOCATIONS_TOPIC,
+  REVOCATIONS_TOPIC, UPDATE_KEY_TOPIC,
   TOPIC_MAX_CHARS,
   TOPIC_PREFIX,
   gatewayMayPublish,
@@ -143,6 +143,8 @@ t.test('lets a gateway subscribe only to its own acks, config, online responses,
   }
   t.same([...GATEWAY_SUBSCRIBE_KINDS].sort(), ['acks', 'config', 'online/response', 'proofs', 'revocations/catch-up'])
   t.equal(gatewayMaySubscribe(EUI, REVOCATIONS_TOPIC), true)
+  t.equal(gatewayMaySubscribe(EUI, UPDATE_KEY_TOPIC), true)
+  t.equal(gatewayMayPublish(EUI, UPDATE_KEY_TOPIC), false, 'the update key is the hub\'s to publish')
   t.same(gatewaySubscriptionTopics(EUI), [
     'payall/v1/gw/0011223344AABBCC/acks',
     'payall/v1/gw/0011223344AABBCC/config',
@@ -150,6 +152,7 @@ t.test('lets a gateway subscribe only to its own acks, config, online responses,
     'payall/v1/gw/0011223344AABBCC/proofs',
     'payall/v1/gw/0011223344AABBCC/revocations/catch-up',
     'payall/v1/revocations',
+    'payall/v1/update-key',
   ])
 })
 
@@ -202,7 +205,8 @@ t.test('fuzzed topics only ever raise ProtocolError BAD_TOPIC, and the ACL never
     fc.property(topics, eui, (topic, gateway) => {
       expectOnlyProtocolError('BAD_TOPIC', () => {
         const parsed = parseTopic(topic)
-        const rebuilt = parsed.kind === 'revocations' ? REVOCATIONS_TOPIC : gatewayTopic(parsed.eui, parsed.kind)
+        const rebuilt = parsed.kind === 'revocations' ? REVOCATIONS_TOPIC
+          : parsed.kind === 'update-key' ? UPDATE_KEY_TOPIC : gatewayTopic(parsed.eui, parsed.kind)
         if (rebuilt !== topic) throw new Error(`parsed ${topic} but it rebuilds as ${rebuilt}`)
       })
       const mayPublish = gatewayMayPublish(gateway, topic)

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { join } from 'node:path'
+import { loadOrCreateUpdateKeys } from '../../hub/updates/update-key'
 import { toHex } from '../../protocol/bytes'
 import { Reason, reasonName } from '../../protocol/reasons'
 import { TerminalStore } from '../../terminal/store/store'
@@ -59,8 +61,12 @@ t.test('with the link up, prefer-online asks the hub; its record later settles n
   t.teardown(() => shutDown(world))
   const customer = await customerWithVoucher(operator, 'ibou@phone.example', 50_000, '20000')
   const linkUp = world.events.next('link', ({ online }) => online)
+  const updateKey = world.events.next('update-key')
   await world.proxy.up()
   await linkUp
+  t.same(await updateKey, [{ serial: 1 }], 'the hub\'s retained update key arrives with the link')
+  const hubUpdateKey = loadOrCreateUpdateKeys(join(dir, 'hub'), () => { throw new Error('the hub made its update key at start') })
+  t.same(world.store.updateKey.current()?.publicKey, hubUpdateKey.publicKey, 'the key publish-update signs with')
 
   const outcome = await world.pay(customer.phone, 6_000)
   t.equal(outcome.kind === 'approved' && outcome.modeNote, 'online')

@@ -15,7 +15,11 @@ import { TerminalEmitter } from '../../terminal/events'
 import { ProofKeeper, judgeProofBundle } from '../../terminal/proofs'
 import { TerminalStore } from '../../terminal/store/store'
 import { DAY_MS, ManualClock } from '../../protocol/clock'
-import { CURRENCY, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisionedStore } from './fixtures'
+import type { OnlineRefunder, RefundAnswer } from '../../terminal/payment'
+import { refundRequestCodec, refundResponseCodec } from '../../protocol/messages/refund'
+import {
+  CURRENCY, EUI, FixedAuthorizer, HUB, OTHER_HUB, T0, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore,
+} from './fixtures'
 
 type Phone = ReturnType<typeof phoneWithVoucher>['phone']
 
@@ -26,10 +30,12 @@ function pay(store: TerminalStore, phone: Phone, amount_minor: number, time_ms =
   return store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: time_ms })
 }
 
-function ack(store: TerminalStore, seqs: number[], now_ms = T0) {
+function ack(store: TerminalStore, seqs: number[], now_ms = T0, outcome: AckOutcome = AckOutcome.Settled) {
   return store.applyAck({
     gatewayEui: EUI, headSeq: Math.max(...seqs), timeMs: now_ms,
-    entries: seqs.map(gatewaySeq => ({ gatewaySeq, outcome: AckOutcome.Settled, reason: Reason.None })),
+    entries: seqs.map(gatewaySeq => ({
+      gatewaySeq, outcome, reason: outcome === AckOutcome.Rejected ? Reason.InsufficientFunds : Reason.None,
+    })),
   }, now_ms)
 }
 
@@ -134,8 +140,8 @@ t.test('prunes only records acked and proved, past the retention window, never t
   t.same(store.recordsFrom(1, 10).map(r => r.gatewaySeq), [2, 4, 5], '2 has no proof, 4 no ack, 5 is the head')
   t.equal(store.proofs.proofOf(records[0]!.transferId), undefined, 'a pruned record takes its proof along')
   t.match(store.proofs.counts(), { proofsKept: 2, proofsAwaited: 1, recordsPruned: 2, prunedThroughSeq: 3, lastPrunedAtMs: T0 + DAY_MS })
-  t.throws(() => store.db.prepare('DELETE FROM records WHERE gateway_seq = 5').run(), /only after its ack/, 'the head stays, even by hand')
-  t.throws(() => store.db.prepare('DELETE FROM records WHERE gateway_seq = 2').run(), /only after its ack/, 'an unproved record stays')
+  t.throws(() => store.db.prepare('DELETE FROM records WHERE gateway_seq = 5').run(), /deleted only once rejected, or acked and proved/, 'the head stays, even by hand')
+  t.throws(() => store.db.prepare('DELETE FROM records WHERE gateway_seq = 2').run(), /deleted only once rejected, or acked and proved/, 'an unproved record stays')
   t.throws(() => store.db.prepare('DELETE FROM anchor_proofs').run(), /only with its record/, 'a proof goes only with its record')
 })
 
@@ -160,6 +166,60 @@ t.test('the chain goes on after pruning and a restart', async t => {
   const kept = reopened.recordsFrom(1, 10).map(r => transferRecordCodec.decode(r.record))
   t.same(verifyChainSegment({ gatewaySeq: 2, hash: records[1]!.recordHash }, kept).position, reopened.chainHead(),
     'what is left is a chain from the last pruned record to the head')
+})
+
+t.test('rejected records are pruned like acked and proved ones, past the retention window, never as the head', async t => {
+  const { store, keeper, clock, events, phone } = world(t, DAY_MS)
+  const records = [1, 2, 3, 4].map(amount => pay(store, phone, amount * 100))
+  ack(store, [1, 3], T0, AckOutcome.Rejected)
+  ack(store, [2], T0)
+  t.equal(store.record(1)!.prunable, true, 'a rejected record has no proof to wait for')
+  t.equal(store.record(2)!.prunable, false, 'an acked one waits for its proof')
+  t.equal(keeper.prune(), 0, 'nothing within the retention window')
+
+  clock.advance(DAY_MS)
+  const pruned = events.next('records-pruned')
+  t.equal(keeper.prune(), 2, 'both rejected records went; the settled one still awaits its proof')
+  t.same((await pruned)[0], { count: 2, throughSeq: 3 })
+  t.same(store.recordsFrom(1, 10).map(r => r.gatewaySeq), [2, 4])
+
+  store.proofs.saveBundle(anchoredBundle([records[1]!.transferId]).body, clock.now_ms())
+  ack(store, [4], T0, AckOutcome.Rejected)
+  t.equal(keeper.prune(), 1, 'the proved one goes too, the head (rejected or not) stays')
+  t.same(store.recordsFrom(1, 10).map(r => r.gatewaySeq), [4])
+  t.throws(() => store.db.prepare('DELETE FROM records WHERE gateway_seq = 4').run(), /never as the chain head/)
+})
+
+t.test('a pruned payment keeps its number: a refund by number still finds it', async t => {
+  const { store, keeper, clock, phone } = world(t, 0)
+  const records = [1, 2, 3].map(amount => pay(store, phone, amount * 1_000))
+  ack(store, [1, 2, 3])
+  keeper.onBundle(sign(anchoredBundle(records.map(r => r.transferId)).body))
+  t.equal(store.record(1), undefined, 'the record itself is gone')
+  t.same(store.payments.bySeq(1), { gatewaySeq: 1, transferId: records[0]!.transferId, amountMinor: 1_000, currency: CURRENCY })
+  t.same(store.payments.byTransfer(records[1]!.transferId)?.gatewaySeq, 2)
+  t.equal(store.payments.bySeq(9), undefined)
+
+  const sent: Uint8Array[] = []
+  const refunder: OnlineRefunder = {
+    async refund(request): Promise<RefundAnswer> {
+      sent.push(request)
+      const asked = refundRequestCodec.decode(request)
+      const body = {
+        refundId: asked.refundId, transferId: asked.transferId, approved: true, reason: Reason.None,
+        amountMinor: asked.amountMinor, refundedMinor: asked.amountMinor, timeMs: clock.now_ms(),
+      }
+      return { response: body, bytes: refundResponseCodec.encode(refundResponseCodec.sign(body, HUB.secretKey, nodeEd25519)) }
+    },
+  }
+  const { terminal } = counterTerminal(store, phoneLink(phone), { clock, refunder, online: new FixedAuthorizer(true) })
+  const outcome = await terminal.refund({ gatewaySeq: 1 })
+  t.equal(outcome.kind, 'approved', 'the whole of payment #1, found by its number')
+  const asked = refundRequestCodec.decode(sent[0]!)
+  t.ok(equalBytes(asked.transferId, records[0]!.transferId))
+  t.equal(asked.amountMinor, 1_000)
+  t.match(await terminal.refund({ gatewaySeq: 1 }, 1), { kind: 'declined', reason: Reason.RefundExceedsPayment },
+    'and never beyond it')
 })
 
 t.test('pruning goes in bounded transactions', async t => {

@@ -13,6 +13,7 @@ import { onRefundResponse } from './refund-response'
 import { onRevocationDelta } from './revocation-delta'
 import { onRevocationList } from './revocation-list'
 import { onRiskConfig } from './risk-config'
+import { onUpdateKey } from './update-key'
 
 export type { Handler, SyncContext } from './context'
 
@@ -20,6 +21,7 @@ export type { Handler, SyncContext } from './context'
 export interface InboundTopics extends Pick<GatewayTopics, 'acks' | 'config' | 'onlineResponse' | 'revocations'> {
   readonly proofs: string
   readonly revocationsCatchUp: string
+  readonly updateKey: string
 }
 
 /** A topic with two kinds of message: `kind` goes to `handler`, anything else to `otherwise`. */
@@ -37,6 +39,7 @@ export function handlerTable(topics: InboundTopics): ReadonlyMap<string, Handler
     [topics.revocations, revocations],
     [topics.proofs, onProofBundle],
     [topics.revocationsCatchUp, revocations],
+    [topics.updateKey, onUpdateKey],
   ])
 }
 
