@@ -79,22 +79,23 @@ function migrate(database: SqliteDatabase, migrations: readonly Migration[]): vo
       // Another process may have migrated between our read and this write lock.
       if (schemaVersionOf(database) >= migration.version) return
       database.exec(migration.sql)
-      if (migration.rebuildsTables === true) {
-        const broken = database.pragma('foreign_key_check') as unknown[]
-        if (broken.length > 0) throw new Error(`${broken.length} rows break a foreign key after the rebuild`)
+      for (const table of migration.rebuildsTables ?? []) {
+        const broken = database.pragma(`foreign_key_check(${table})`) as unknown[]
+        if (broken.length > 0) throw new Error(`${broken.length} rows of ${table} break a foreign key after the rebuild`)
       }
       database.pragma(`user_version = ${migration.version}`)
     })
     // SQLite's procedure for rebuilding a table others refer to: foreign keys off (it cannot change inside a
     // transaction), the rebuild, a foreign key check before it commits, and foreign keys back on.
-    if (migration.rebuildsTables === true) database.pragma('foreign_keys = OFF')
+    const rebuilds = (migration.rebuildsTables ?? []).length > 0
+    if (rebuilds) database.pragma('foreign_keys = OFF')
     try {
       apply.immediate()
     } catch (error) {
       throw new StoreError('MIGRATION_FAILED',
         `migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error })
     } finally {
-      if (migration.rebuildsTables === true) database.pragma('foreign_keys = ON')
+      if (rebuilds) database.pragma('foreign_keys = ON')
     }
   }
   assert(schemaVersionOf(database) === latest, 'the database is at the latest schema version after migrating')

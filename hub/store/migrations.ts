@@ -23,8 +23,12 @@ export interface Migration {
   readonly version: number
   readonly name: string
   readonly sql: string
-  /** The migration drops and recreates tables others refer to: it runs with foreign keys off, checked before it commits. */
-  readonly rebuildsTables?: boolean
+  /**
+   * The migration drops and recreates tables others refer to: it runs with foreign keys off, and the foreign keys
+   * of these tables (the rebuilt ones and those referring to them) are checked before it commits. Only theirs: a
+   * row elsewhere that breaks one already is not this migration's to refuse.
+   */
+  readonly rebuildsTables?: readonly string[]
 }
 
 // Ledger: accounts with their running balance, immutable transfers and postings, fee schedules
@@ -209,7 +213,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 16, name: 'roles that add up, email proofs, the audit log', sql: [USER_ROLES_AND_EMAIL_PROOFS_SQL, AUDIT_SQL].join('\n') },
   { version: 17, name: 'live event ids; gateway presence', sql: [LIVE_EVENT_IDS_SQL, GATEWAY_PRESENCE_SQL].join('\n') },
   { version: 18, name: 'final refusals by transfer id', sql: FINAL_REFUSALS_SQL },
-  { version: 19, name: 'postings keyed by their transfer\'s integer key', sql: POSTINGS_BY_TRANSFER_KEY, rebuildsTables: true },
+  { version: 19, name: 'postings keyed by their transfer\'s integer key', sql: POSTINGS_BY_TRANSFER_KEY,
+    rebuildsTables: ['transfers', 'postings', 'refunds'] },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

@@ -230,9 +230,10 @@ function prepareStatements(db: SqliteDatabase) {
       'INSERT INTO open_requests (nonce, amount_minor, currency, time_ms) VALUES (?, ?, ?, ?)'),
     openRequestOf: db.prepare<[Buffer], { nonce: Buffer; amount_minor: number; currency: string; time_ms: number }>(
       'SELECT nonce, amount_minor, currency, time_ms FROM open_requests WHERE nonce = ?'),
-    forgetOldRequests: db.prepare<[number]>(
-      `DELETE FROM open_requests WHERE nonce NOT IN
-         (SELECT nonce FROM open_requests ORDER BY time_ms DESC, nonce LIMIT ?)`),
+    forgetOldRequests: db.prepare<[Buffer, Buffer, number]>(
+      // The request just opened stays whatever its time: a clock that repeats a millisecond must not forget it.
+      `DELETE FROM open_requests WHERE nonce <> ? AND nonce NOT IN
+         (SELECT nonce FROM open_requests WHERE nonce <> ? ORDER BY time_ms DESC, nonce LIMIT ?)`),
     closeRequest: db.prepare<[Buffer]>('DELETE FROM open_requests WHERE nonce = ?'),
     dayTotals: db.prepare<[number, number], { mode: ModeName; currency: string; count: number; total: number }>(
       `SELECT mode, currency, COUNT(*) AS count, SUM(amount_minor) AS total FROM records
@@ -393,7 +394,7 @@ export class TerminalStore {
   openRequest(request: OpenRequest): void {
     this.db.transaction(() => {
       this.statements.openRequest.run(blob(request.nonce), request.amountMinor, request.currency, request.timeMs)
-      this.statements.forgetOldRequests.run(OPEN_REQUESTS_MAX)
+      this.statements.forgetOldRequests.run(blob(request.nonce), blob(request.nonce), OPEN_REQUESTS_MAX - 1)
     }).immediate()
   }
 

@@ -171,3 +171,20 @@ t.test('the file is opened durable (WAL, synchronous=FULL) with a page cache siz
   t.equal(store.db.pragma('synchronous', { simple: true }), 2)
   t.equal(store.db.pragma('cache_size', { simple: true }), -512, '512 KiB, not the default 2 MiB')
 })
+
+t.test('opening a request never forgets that request, even when eight others share its millisecond; the oldest go', async t => {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const request = (nonce: Uint8Array, time_ms = T0) => ({ gatewayEui: EUI, amountMinor: 100, currency: CURRENCY, nonce, timeMs: time_ms, merchantName: 'Shop' })
+  // Nonces that sort last: ranked by nonce among equal times, the new one would be the first dropped.
+  const high = (n: number) => Uint8Array.from({ length: 16 }, (_, i) => (i === 0 ? 0xf0 + n : 0xff))
+  const older = new Uint8Array(16).fill(1)
+  store.openRequest(request(older, T0 - 1))
+  for (let n = 0; n < 8; n++) store.openRequest(request(high(n)))
+  const latest = new Uint8Array(16).fill(0xfe)
+  store.openRequest(request(latest))
+  t.ok(store.isRequestOpen(latest), 'the request just opened is open')
+  t.notOk(store.isRequestOpen(older), 'the oldest was forgotten')
+  t.equal([older, latest, ...Array.from({ length: 8 }, (_, n) => high(n))].filter(nonce => store.isRequestOpen(nonce)).length, 8,
+    'eight stay open in all')
+})

@@ -57,3 +57,33 @@ t.test('postings move to their transfer\'s integer key with every row, reference
   t.equal((await ledger.transfer(idOf(2)))?.postings.length, 2, 'the store reads a transfer with its postings')
   t.same((await verifyLedger(ledger)).violations, [], 'the ledger verifies after the migration')
 })
+
+t.test('a row elsewhere that breaks a foreign key already does not stop the migration; a broken posting does, and changes nothing', async t => {
+  const dir = temporaryDirectory(t)
+  const beforeMigration = (name: string, sql: string) => {
+    const path = join(dir, name)
+    const database = openDatabase(path, { migrations: MIGRATIONS.slice(0, POSTINGS_MIGRATION - 1) })
+    database.pragma('foreign_keys = OFF')
+    database.exec(sql)
+    database.close()
+    return path
+  }
+  // A voucher of a user and wallet the file does not hold: not the ledger's tables, not this migration's to judge.
+  const elsewhere = beforeMigration('elsewhere.sqlite', `INSERT INTO vouchers (voucher_id, device_id, user_id, wallet_account_id,
+    device_public_key, currency, limit_minor, issued_at_ms, expires_at_ms, upload_deadline_at_ms, voucher)
+    VALUES ('${'cd'.repeat(16)}', 'd', 'nobody', 'no-wallet', zeroblob(32), 'XOF', 100, 0, 1, 2, x'00')`)
+  const migrated = openDatabase(elsewhere)
+  t.equal(schemaVersionOf(migrated), MIGRATIONS.length, 'migrated')
+  migrated.close()
+
+  // A posting to an account that does not exist: the rebuilt postings would carry the break.
+  const broken = beforeMigration('broken.sqlite', `
+    INSERT INTO transfers (id, kind, currency, amount_minor, content_sha256, created_at_ms) VALUES ('${idOf(1)}', 'p2p', 'XOF', 5, '${idOf(1)}', 1);
+    INSERT INTO postings (transfer_id, posting_index, account_id, amount_minor, role) VALUES ('${idOf(1)}', 0, 'ghost', -5, 'payer')`)
+  t.throws(() => openDatabase(broken), { code: 'MIGRATION_FAILED', message: /rows of postings break a foreign key/ })
+  const after = openDatabase(broken, { migrations: MIGRATIONS.slice(0, POSTINGS_MIGRATION - 1) })
+  t.teardown(() => after.close())
+  t.equal(schemaVersionOf(after), POSTINGS_MIGRATION - 1, 'the file keeps its version')
+  t.equal(after.prepare('SELECT transfer_id FROM postings').pluck().get(), idOf(1), 'and its postings as they were')
+  t.equal(after.pragma('foreign_keys', { simple: true }), 1)
+})
