@@ -90,7 +90,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     app = await buildApp(context, services)
     await app.listen({ port: config.httpPort, host: config.httpHost })
     const listening = app
-    const metrics = metricsListener = config.metricsPort === undefined ? undefined : await startMetricsListener(services.metrics, config.metricsPort, context.log)
+    if (config.metricsPort !== undefined) metricsListener = await startMetricsListener(services.metrics, config.metricsPort, context.log)
 
     // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state (the update key among it).
     const { mqtt, proofs, pool } = await startHubMqtt(context, services, { bus, dataDir, random }, eui => lora?.reports.recheck(eui))
@@ -120,14 +120,14 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       httpUrl,
       docsUrl: `${httpUrl}${DOCS_PREFIX}`,
       mqttUrl,
-      metricsUrl: metrics?.url,
+      metricsUrl: metricsListener?.url,
       operator,
       context,
       services,
       lora,
       anchoring: anchorService,
       stop: () => {
-        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, metrics, proofs, mqtt, lora, anchoring: anchorService, pool, database, lock })
+        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, metrics: metricsListener, proofs, mqtt, lora, anchoring: anchorService, pool, database, lock })
         return stopping
       },
     }

@@ -31,6 +31,29 @@ export interface Migration {
   readonly rebuildsTables?: readonly string[]
 }
 
+// The transfers' columns after their key, their indexes and the guards of transfers and postings: written once,
+// in the ledger's first migration and again by the one that rebuilds both tables (the SQL of each is unchanged).
+const TRANSFER_COLUMNS = `  kind TEXT NOT NULL CHECK (kind IN ('cash_in', 'cash_out', 'voucher_hold', 'voucher_release', 'offline_payment',
+    'online_payment', 'p2p', 'refund', 'reversal', 'double_spend_excess')),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  gateway_eui TEXT,
+  voucher_id TEXT,
+  fee_schedule_id TEXT REFERENCES fee_schedules (id),
+  metadata TEXT,
+  content_sha256 TEXT NOT NULL CHECK (length(content_sha256) = 64),
+  created_at_ms INTEGER NOT NULL`
+const TRANSFER_INDEXES = `CREATE INDEX transfers_by_gateway ON transfers (gateway_eui, created_at_ms) WHERE gateway_eui IS NOT NULL;
+CREATE INDEX transfers_by_voucher ON transfers (voucher_id) WHERE voucher_id IS NOT NULL;`
+const TRANSFER_AND_POSTING_GUARDS = `CREATE TRIGGER transfers_refuse_update BEFORE UPDATE ON transfers
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: transfers cannot be updated'); END;
+CREATE TRIGGER transfers_refuse_delete BEFORE DELETE ON transfers
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: transfers cannot be deleted'); END;
+CREATE TRIGGER postings_refuse_update BEFORE UPDATE ON postings
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: postings cannot be updated'); END;
+CREATE TRIGGER postings_refuse_delete BEFORE DELETE ON postings
+BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: postings cannot be deleted'); END;`
+
 // Ledger: accounts with their running balance, immutable transfers and postings, fee schedules
 // (a new version is a new row) and the hold state of each voucher. Times are Unix milliseconds.
 const LEDGER = `
@@ -65,19 +88,9 @@ CREATE TABLE fee_schedules (
 
 CREATE TABLE transfers (
   id TEXT PRIMARY KEY CHECK (length(id) = 64),
-  kind TEXT NOT NULL CHECK (kind IN ('cash_in', 'cash_out', 'voucher_hold', 'voucher_release', 'offline_payment',
-    'online_payment', 'p2p', 'refund', 'reversal', 'double_spend_excess')),
-  currency TEXT NOT NULL CHECK (length(currency) = 3),
-  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
-  gateway_eui TEXT,
-  voucher_id TEXT,
-  fee_schedule_id TEXT REFERENCES fee_schedules (id),
-  metadata TEXT,
-  content_sha256 TEXT NOT NULL CHECK (length(content_sha256) = 64),
-  created_at_ms INTEGER NOT NULL
+${TRANSFER_COLUMNS}
 ) STRICT;
-CREATE INDEX transfers_by_gateway ON transfers (gateway_eui, created_at_ms) WHERE gateway_eui IS NOT NULL;
-CREATE INDEX transfers_by_voucher ON transfers (voucher_id) WHERE voucher_id IS NOT NULL;
+${TRANSFER_INDEXES}
 
 CREATE TABLE postings (
   transfer_id TEXT NOT NULL REFERENCES transfers (id),
@@ -110,14 +123,7 @@ CREATE TABLE voucher_holds (
 CREATE INDEX voucher_holds_by_hold_account ON voucher_holds (hold_account_id);
 
 -- Money rows are history: a mistake is corrected by a new transfer, never by editing one.
-CREATE TRIGGER transfers_refuse_update BEFORE UPDATE ON transfers
-BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: transfers cannot be updated'); END;
-CREATE TRIGGER transfers_refuse_delete BEFORE DELETE ON transfers
-BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: transfers cannot be deleted'); END;
-CREATE TRIGGER postings_refuse_update BEFORE UPDATE ON postings
-BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: postings cannot be updated'); END;
-CREATE TRIGGER postings_refuse_delete BEFORE DELETE ON postings
-BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: postings cannot be deleted'); END;
+${TRANSFER_AND_POSTING_GUARDS}
 CREATE TRIGGER fee_schedules_refuse_update BEFORE UPDATE ON fee_schedules
 BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: a fee schedule changes by a new version, not by an update'); END;
 CREATE TRIGGER fee_schedules_refuse_delete BEFORE DELETE ON fee_schedules
@@ -147,16 +153,7 @@ DROP TRIGGER postings_refuse_delete;
 CREATE TABLE transfers_keyed (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE CHECK (length(id) = 64),
-  kind TEXT NOT NULL CHECK (kind IN ('cash_in', 'cash_out', 'voucher_hold', 'voucher_release', 'offline_payment',
-    'online_payment', 'p2p', 'refund', 'reversal', 'double_spend_excess')),
-  currency TEXT NOT NULL CHECK (length(currency) = 3),
-  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
-  gateway_eui TEXT,
-  voucher_id TEXT,
-  fee_schedule_id TEXT REFERENCES fee_schedules (id),
-  metadata TEXT,
-  content_sha256 TEXT NOT NULL CHECK (length(content_sha256) = 64),
-  created_at_ms INTEGER NOT NULL
+${TRANSFER_COLUMNS}
 ) STRICT;
 INSERT INTO transfers_keyed (seq, id, kind, currency, amount_minor, gateway_eui, voucher_id, fee_schedule_id, metadata,
     content_sha256, created_at_ms)
@@ -179,18 +176,10 @@ DROP TABLE postings;
 DROP TABLE transfers;
 ALTER TABLE transfers_keyed RENAME TO transfers;
 ALTER TABLE postings_keyed RENAME TO postings;
-CREATE INDEX transfers_by_gateway ON transfers (gateway_eui, created_at_ms) WHERE gateway_eui IS NOT NULL;
-CREATE INDEX transfers_by_voucher ON transfers (voucher_id) WHERE voucher_id IS NOT NULL;
+${TRANSFER_INDEXES}
 CREATE INDEX postings_by_account ON postings (account_id, role);
 
-CREATE TRIGGER transfers_refuse_update BEFORE UPDATE ON transfers
-BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: transfers cannot be updated'); END;
-CREATE TRIGGER transfers_refuse_delete BEFORE DELETE ON transfers
-BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: transfers cannot be deleted'); END;
-CREATE TRIGGER postings_refuse_update BEFORE UPDATE ON postings
-BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: postings cannot be updated'); END;
-CREATE TRIGGER postings_refuse_delete BEFORE DELETE ON postings
-BEGIN SELECT RAISE(ABORT, 'LEDGER_IMMUTABLE: postings cannot be deleted'); END;
+${TRANSFER_AND_POSTING_GUARDS}
 ${QUEUE_TRANSFERS_FOR_ANCHORING}
 `
 
