@@ -157,7 +157,8 @@ t.test('payall-terminal sync brings the proofs of a batch anchored since, even o
   const out: string[] = []
   const io = testCliIo({ out: text => { out.push(text) }, err: text => { out.push(text) } })
   t.equal(await main(['sync', '--data-dir', world.dataDir], io), 0, out.join(''))
-  t.match(out.join(''), /proofs +asked for 2\n[\s\S]*anchoring proofs of batch \d+ kept \(2 new\)/)
+  // The link coming up asks at once too: its answer may be in before this sync asks, which then asks for none.
+  t.match(out.join(''), /proofs +asked for [0-2]\n[\s\S]*anchoring proofs of batch \d+ kept \(2 new\)/)
   const store = TerminalStore.open(world.dataDir)
   t.teardown(() => store.close())
   t.match(store.proofs.counts(), { proofsKept: 2, proofsAwaited: 0 }, 'kept at this sync, not at a request five minutes later')

@@ -51,6 +51,9 @@ export class ContextGuard {
   private readonly expected: ExpectedStatus[] = []
   /** URLs of the expected failing responses: Chromium's console line about each is not a problem either. */
   private readonly expectedUrls = new Set<string>()
+  /** Requests sent and not yet answered in full, the live event stream aside (it never ends). */
+  private readonly inFlight = new Set<Request>()
+  private readonly waitingForQuiet = new Set<() => void>()
 
   private constructor(private readonly baseUrl: string) {}
 
@@ -61,7 +64,12 @@ export class ContextGuard {
     await context.addInitScript({ content: CSP_LISTENER })
     context.on('console', message => guard.onConsole(message))
     context.on('weberror', error => guard.record(`page error: ${error.error().message}`))
-    context.on('requestfailed', request => guard.onRequestFailed(request))
+    context.on('request', request => guard.onRequest(request))
+    context.on('requestfinished', request => guard.onRequestDone(request))
+    context.on('requestfailed', request => {
+      guard.onRequestDone(request)
+      guard.onRequestFailed(request)
+    })
     context.on('response', response => guard.onResponse(response))
     return guard
   }
@@ -85,6 +93,15 @@ export class ContextGuard {
     })
   }
 
+  /**
+   * Resolves once no request is in flight: a test that leaves or reloads a page waits for it first, as
+   * a request the page still had out would be aborted and reported as failed.
+   */
+  quiet(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve()
+    return new Promise(resolve => this.waitingForQuiet.add(resolve))
+  }
+
   check(t: Assert, what = 'the pages'): void {
     t.same(this.problems, [], `${what}: no console error or warning, page error, CSP violation, failed request or unexpected status`)
   }
@@ -100,6 +117,16 @@ export class ContextGuard {
     const text = message.text()
     if (FAILED_RESOURCE.test(text) && this.expectedUrls.has(message.location().url)) return
     this.record(`console ${type}: ${text} (${message.location().url})`)
+  }
+
+  private onRequest(request: Request): void {
+    if (this.pathOf(request.url()) !== '/events') this.inFlight.add(request)
+  }
+
+  private onRequestDone(request: Request): void {
+    if (!this.inFlight.delete(request) || this.inFlight.size > 0) return
+    for (const wake of this.waitingForQuiet) wake()
+    this.waitingForQuiet.clear()
   }
 
   private onRequestFailed(request: Request): void {
