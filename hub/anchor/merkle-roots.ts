@@ -1,8 +1,8 @@
 // Where the sealer gets a batch's Merkle root: from a worker thread in a running hub (root-worker.ts), or
 // computed in place where no thread is worth starting (tests, the bench's sealing figures).
 
-import * as path from 'node:path'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { workerBeside } from '../../protocol/worker-beside'
 import { assert } from '../../protocol/errors'
 import { MERKLE_WORD_BYTES } from '../../protocol/merkle'
 import { rootOfPacked, type RootAnswer, type RootJob } from './root-worker'
@@ -28,7 +28,7 @@ export class MerkleRootWorker {
   private nextJobId = 1
 
   constructor() {
-    this.worker = new Worker(path.join(__dirname, `root-worker${path.extname(__filename)}`))
+    this.worker = workerBeside(__filename, 'root-worker')
     this.worker.on('message', (answer: RootAnswer) => {
       const waiting = this.pending.get(answer.id)
       this.pending.delete(answer.id)

@@ -2,8 +2,8 @@
 // settling while signatures are checked (the hub's hottest work: one per payment).
 
 import * as os from 'node:os'
-import * as path from 'node:path'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { workerBeside } from '../../protocol/worker-beside'
 import { assert } from '../../protocol/errors'
 import type { VerifyJob, VerifyResult } from './verify-worker'
 import { verifyPacked } from './verify-worker'
@@ -31,9 +31,8 @@ export class VerifyPool {
   private closed = false
 
   constructor(readonly size: number = Math.max(1, os.availableParallelism())) {
-    const entry = path.join(__dirname, `verify-worker${path.extname(__filename)}`)
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(entry)
+      const worker = workerBeside(__filename, 'verify-worker')
       worker.on('message', (result: VerifyResult) => this.settle(result))
       worker.on('error', error => this.failAll(error))
       worker.unref()

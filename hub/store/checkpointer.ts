@@ -2,8 +2,8 @@
 // checkpoints off on the main connection: a checkpoint copies pages and fsyncs the database file, work that
 // would otherwise land on whichever commit crosses the WAL's threshold, blocking the main thread.
 
-import * as path from 'node:path'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { workerBeside } from '../../protocol/worker-beside'
 import { assert } from '../../protocol/errors'
 import type { CheckpointerSettings, CheckpointMessage, CheckpointReport, CheckpointRequest } from './checkpoint-worker'
 import type { SqliteDatabase } from './database'
@@ -33,7 +33,7 @@ export class Checkpointer {
     const settings: CheckpointerSettings = { ...DEFAULT_SETTINGS, ...withoutCallbacks(options), databasePath }
     assert(settings.passiveAbove_bytes > 0 && settings.truncateAbove_bytes > settings.passiveAbove_bytes,
       'a WAL is truncated only past the size that starts a passive checkpoint')
-    this.worker = new Worker(path.join(__dirname, `checkpoint-worker${path.extname(__filename)}`), { workerData: settings })
+    this.worker = workerBeside(__filename, 'checkpoint-worker', { workerData: settings })
     this.worker.on('message', (message: CheckpointMessage) => {
       if ('answer' in message) {
         this.answers.shift()?.(message.answer)
