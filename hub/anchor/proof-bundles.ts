@@ -36,10 +36,16 @@ export class ProofBundler {
   ) {
     this.proofs = new ProofService(store)
     this.statements = {
-      batchPayments: db.prepare<[number], { eui: string; transfer_id: string }>(
-        `SELECT t.gateway_eui AS eui, l.transfer_id FROM anchor_leaves l JOIN transfers t ON t.id = l.transfer_id
-         WHERE l.batch_id = ? AND t.gateway_eui IS NOT NULL AND t.kind IN ${GATEWAY_PAYMENT_KINDS}
-         ORDER BY t.gateway_eui`),
+      batchPayments: db.prepare<[{ batchId: number }], { eui: string; transfer_id: string }>(
+        // A batch covers a range of transfer keys, or (sealed from the old queue) has a leaf row per transfer.
+        `SELECT eui, transfer_id FROM (
+           SELECT t.gateway_eui AS eui, t.id AS transfer_id, t.kind FROM anchor_batches b
+             JOIN transfers t ON t.seq BETWEEN b.first_seq AND b.last_seq WHERE b.id = @batchId
+           UNION ALL
+           SELECT t.gateway_eui, l.transfer_id, t.kind FROM anchor_leaves l JOIN transfers t ON t.id = l.transfer_id
+             WHERE l.batch_id = @batchId)
+         WHERE eui IS NOT NULL AND kind IN ${GATEWAY_PAYMENT_KINDS}
+         ORDER BY eui`),
       paymentOf: db.prepare<[string], { gateway_eui: string }>(
         `SELECT gateway_eui FROM transfers WHERE id = ? AND gateway_eui IS NOT NULL AND kind IN ${GATEWAY_PAYMENT_KINDS}`),
     }
@@ -50,7 +56,7 @@ export class ProofBundler {
     const batch = this.store.batch(batchId)
     if (batch === undefined || batch.status !== 'anchored') return []
     const byGateway = new Map<string, string[]>()
-    for (const row of this.statements.batchPayments.all(batchId)) {
+    for (const row of this.statements.batchPayments.all({ batchId })) {
       const ids = byGateway.get(row.eui) ?? []
       ids.push(row.transfer_id)
       byGateway.set(row.eui, ids)

@@ -1,5 +1,5 @@
-// Sealing: takes queued transfers, oldest first, computes the Merkle root over their ids, signs
-// (batchId, root, count, sealedAtMs) with the hub key and writes batch, leaves and dequeue in one transaction.
+// Sealing: takes the transfers not sealed yet, oldest first, computes the Merkle root over their ids, signs
+// (batchId, root, count, sealedAtMs) with the hub key and writes the batch in one transaction.
 
 import { fromHex } from '../../protocol/bytes'
 import { assert } from '../../protocol/errors'
@@ -39,19 +39,21 @@ export class Sealer {
   }
 
   /**
-   * Seals up to batchMax queued transfers into the next batch, whatever their age; undefined when none
-   * waits. The root is computed first (on a worker, in a hub), then one transaction writes the batch, its
-   * leaves and the dequeue. Crash-safe: until it commits, the transfers stay queued and no batch exists.
+   * Seals up to batchMax unsealed transfers into the next batch, whatever their age; undefined when none
+   * waits. The root is computed first (on a worker, in a hub), then one transaction writes the batch.
+   * Crash-safe: until it commits, the transfers stay unsealed and no batch exists.
    */
   async sealOne(): Promise<Sealed | undefined> {
-    const transfers = this.store.queueHead(this.policy.batchMax)
+    const unsealed = this.store.unsealed(this.policy.batchMax)
+    const { transfers } = unsealed
     if (transfers.length === 0) return undefined
     const root = await this.merkleRoot(transfers.map(transfer => fromHex(transfer.transferId, MERKLE_WORD_BYTES)))
     return this.store.transaction(() => {
-      // Meanwhile the queue has only grown at its end: this sealer alone takes from its head.
-      const head = this.store.queueHead(transfers.length)
-      assert(head.length === transfers.length && head.every((queued, i) => queued.seq === transfers[i]!.seq),
-        'the queue head is the one the root was computed over')
+      // Meanwhile transfers were only added after these: this sealer alone seals.
+      const now = this.store.unsealed(transfers.length)
+      assert(now.queued === unsealed.queued && now.transfers.length === transfers.length
+        && now.transfers.every((transfer, i) => transfer.seq === transfers[i]!.seq),
+      'the transfers the root was computed over are still the next to seal')
       const fields = {
         batchId: this.store.nextBatchId(),
         root,
@@ -59,7 +61,7 @@ export class Sealer {
         sealedAtMs: this.clock.now_ms(),
       }
       const hubSignature = this.ed25519.sign(sealedBatchMessage(fields), this.hubKeys.secretKey)
-      this.store.insertSealedBatch(fields, hubSignature, transfers)
+      this.store.insertSealedBatch(fields, hubSignature, unsealed)
       const batch = this.store.batch(fields.batchId)
       assert(batch !== undefined && batch.status === 'sealed' && batch.count === transfers.length,
         'the sealed batch is stored with every transfer as a leaf')

@@ -1,5 +1,10 @@
-// SQLite access for anchoring: the queue of unbatched transfers, sealed batches and their chain state, the
+// SQLite access for anchoring: the transfers not sealed yet, sealed batches and their chain state, the
 // leaves of each batch, and who may read a transfer's proof. Every write is one statement or one transaction.
+//
+// A batch covers a range of the transfers' integer keys (first_seq..last_seq), its leaves in key order:
+// a transfer is written with nothing more, and every one is sealed, as the ranges follow one another from
+// where they started (anchor_ranges_origin). Before that the hub queued each transfer and kept a row per
+// leaf (anchor_queue, anchor_leaves): what a hub of then left queued is sealed that way first.
 
 import type { SqliteDatabase } from '../store/database'
 import { assert } from '../../protocol/errors'
@@ -31,9 +36,18 @@ interface BatchRow {
 const BATCH_COLUMNS = `id, root, leaf_count, sealed_at_ms, hub_signature, status, chain_id, contract_address, sender_address,
   tx_hash, tx_nonce, sent_at_ms, send_count, block_number, anchored_at_ms, last_error`
 
-export interface QueuedTransfer {
+interface QueuedTransfer {
   readonly seq: number
   readonly transferId: string
+}
+
+/**
+ * The next transfers to seal, oldest first: from the queue a hub of before the ranges left (`queued`,
+ * `seq` is the queue's), else the transfers past the last range (`seq` is the transfer's key).
+ */
+export interface UnsealedTransfers {
+  readonly queued: boolean
+  readonly transfers: QueuedTransfer[]
 }
 
 /** Where a chain transaction went: the chain, the Anchor contract and the account paying for it. */
@@ -72,10 +86,16 @@ export class AnchorStore {
       queueHead: db.prepare<[number], { seq: number; transfer_id: string }>(
         'SELECT seq, transfer_id FROM anchor_queue ORDER BY seq LIMIT ?'),
       dequeueThrough: db.prepare<[number]>('DELETE FROM anchor_queue WHERE seq <= ?'),
+      nextRangeSeq: db.prepare<[], { seq: number }>(
+        `SELECT coalesce((SELECT max(last_seq) FROM anchor_batches) + 1, (SELECT from_seq FROM anchor_ranges_origin)) AS seq`),
+      rangeState: db.prepare<[number], { unsealed_count: number; oldest_at_ms: number | null }>(
+        `SELECT count(*) AS unsealed_count, min(created_at_ms) AS oldest_at_ms FROM transfers WHERE seq >= ?`),
+      rangeHead: db.prepare<[number, number], { seq: number; id: string }>(
+        'SELECT seq, id FROM transfers WHERE seq >= ? ORDER BY seq LIMIT ?'),
       lastBatchId: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM anchor_batches'),
-      insertBatch: db.prepare<[number, Buffer, number, number, Buffer]>(
-        `INSERT INTO anchor_batches (id, root, leaf_count, sealed_at_ms, hub_signature, status)
-         VALUES (?, ?, ?, ?, ?, 'sealed')`),
+      insertBatch: db.prepare<[number, Buffer, number, number, Buffer, number | null, number | null]>(
+        `INSERT INTO anchor_batches (id, root, leaf_count, sealed_at_ms, hub_signature, status, first_seq, last_seq)
+         VALUES (?, ?, ?, ?, ?, 'sealed', ?, ?)`),
       insertLeaf: db.prepare<[string, number, number]>(
         'INSERT INTO anchor_leaves (transfer_id, batch_id, leaf_index) VALUES (?, ?, ?)'),
       batch: db.prepare<[number], BatchRow>(`SELECT ${BATCH_COLUMNS} FROM anchor_batches WHERE id = ?`),
@@ -106,8 +126,17 @@ export class AnchorStore {
         `SELECT max(tx_nonce) AS nonce FROM anchor_batches WHERE status = 'sent' AND chain_id = ? AND sender_address = ?`),
       leaf: db.prepare<[string], { batch_id: number; leaf_index: number }>(
         'SELECT batch_id, leaf_index FROM anchor_leaves WHERE transfer_id = ?'),
+      // The range holding the transfer: the last one starting at or before its key, if it reaches it.
+      rangeLeaf: db.prepare<[string], { batch_id: number; leaf_index: number }>(
+        `SELECT b.id AS batch_id, (SELECT count(*) FROM transfers WHERE seq >= b.first_seq AND seq < t.seq) AS leaf_index
+         FROM transfers t JOIN anchor_batches b
+           ON b.first_seq = (SELECT max(first_seq) FROM anchor_batches WHERE first_seq <= t.seq)
+         WHERE t.id = ? AND t.seq <= b.last_seq`),
       batchValues: db.prepare<[number], { transfer_id: string }>(
         'SELECT transfer_id FROM anchor_leaves WHERE batch_id = ? ORDER BY leaf_index'),
+      rangeValues: db.prepare<[number], { transfer_id: string }>(
+        `SELECT t.id AS transfer_id FROM anchor_batches b JOIN transfers t ON t.seq BETWEEN b.first_seq AND b.last_seq
+         WHERE b.id = ? ORDER BY t.seq`),
       transferExists: db.prepare<[string], { id: string }>('SELECT id FROM transfers WHERE id = ?'),
       // A party: a user one of whose accounts (wallet, or the hold behind it) the transfer posts to, or the
       // owner of the gateway that took it.
@@ -127,8 +156,12 @@ export class AnchorStore {
   }
 
   queueState(): QueueState {
-    const row = this.statements.queueState.get()!
-    return { queuedCount: row.queued_count, oldestQueuedAtMs: row.oldest_queued_at_ms ?? undefined }
+    const queue = this.statements.queueState.get()!
+    const range = this.statements.rangeState.get(this.nextRangeSeq())!
+    return {
+      queuedCount: queue.queued_count + range.unsealed_count,
+      oldestQueuedAtMs: queue.oldest_queued_at_ms ?? range.oldest_at_ms ?? undefined,
+    }
   }
 
   /** Sealed batches whose root is not anchored yet (sealed, sent, or in conflict on a contract). */
@@ -136,9 +169,12 @@ export class AnchorStore {
     return this.statements.waitingCount.get()!.waiting
   }
 
-  /** The first `limit` queued transfers, oldest first. */
-  queueHead(limit: number): QueuedTransfer[] {
-    return this.statements.queueHead.all(limit).map(row => ({ seq: row.seq, transferId: row.transfer_id }))
+  /** The first `limit` transfers to seal, oldest first: the old queue's while it holds any, else the next range's. */
+  unsealed(limit: number): UnsealedTransfers {
+    const queued = this.statements.queueHead.all(limit).map(row => ({ seq: row.seq, transferId: row.transfer_id }))
+    if (queued.length > 0) return { queued: true, transfers: queued }
+    const transfers = this.statements.rangeHead.all(this.nextRangeSeq(), limit).map(row => ({ seq: row.seq, transferId: row.id }))
+    return { queued: false, transfers }
   }
 
   nextBatchId(): number {
@@ -146,20 +182,28 @@ export class AnchorStore {
   }
 
   /**
-   * Writes a sealed batch, its leaves (transfer i of `transfers` is leaf index i) and takes them off the
-   * queue. Call inside transaction(): the three writes stand or fall together.
+   * Writes a sealed batch of `unsealed` (transfer i is leaf index i): as the range of their keys, or, taken
+   * from the old queue, with a leaf row each, off the queue. Call inside transaction(): the writes stand
+   * or fall together.
    */
-  insertSealedBatch(fields: SealedBatchFields, hubSignature: Uint8Array, transfers: readonly QueuedTransfer[]): void {
-    assert(transfers.length === fields.count, 'a batch holds exactly the transfers sealed into it')
-    this.statements.insertBatch.run(fields.batchId, Buffer.from(fields.root), fields.count, fields.sealedAtMs,
-      Buffer.from(hubSignature))
+  insertSealedBatch(fields: SealedBatchFields, hubSignature: Uint8Array, unsealed: UnsealedTransfers): void {
+    const { transfers } = unsealed
+    assert(transfers.length === fields.count && transfers.length > 0, 'a batch holds exactly the transfers sealed into it')
     let lastSeq = 0
-    transfers.forEach((transfer, leafIndex) => {
-      assert(transfer.seq > lastSeq, 'queued transfers are taken in queue order')
-      this.statements.insertLeaf.run(transfer.transferId, fields.batchId, leafIndex)
+    for (const transfer of transfers) {
+      assert(transfer.seq > lastSeq, 'transfers are sealed in the order they were written')
       lastSeq = transfer.seq
-    })
+    }
+    this.statements.insertBatch.run(fields.batchId, Buffer.from(fields.root), fields.count, fields.sealedAtMs,
+      Buffer.from(hubSignature), unsealed.queued ? null : transfers[0]!.seq, unsealed.queued ? null : lastSeq)
+    if (!unsealed.queued) return
+    transfers.forEach((transfer, leafIndex) => this.statements.insertLeaf.run(transfer.transferId, fields.batchId, leafIndex))
     this.statements.dequeueThrough.run(lastSeq)
+  }
+
+  /** The key of the first transfer the next range starts at. */
+  private nextRangeSeq(): number {
+    return this.statements.nextRangeSeq.get()!.seq
   }
 
   batch(batchId: number): AnchorBatch | undefined {
@@ -207,13 +251,14 @@ export class AnchorStore {
   }
 
   leafOf(transferId: string): LeafLocation | undefined {
-    const row = this.statements.leaf.get(transferId)
+    const row = this.statements.rangeLeaf.get(transferId) ?? this.statements.leaf.get(transferId)
     return row === undefined ? undefined : { batchId: row.batch_id, leafIndex: row.leaf_index }
   }
 
   /** The batch's transfer ids in leaf-index order: the values its tree was built from. */
   batchTransferIds(batchId: number): string[] {
-    return this.statements.batchValues.all(batchId).map(row => row.transfer_id)
+    const ranged = this.statements.rangeValues.all(batchId)
+    return (ranged.length > 0 ? ranged : this.statements.batchValues.all(batchId)).map(row => row.transfer_id)
   }
 
   transferExists(transferId: string): boolean {

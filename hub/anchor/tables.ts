@@ -63,3 +63,33 @@ BEGIN SELECT RAISE(ABORT, 'ANCHOR_IMMUTABLE: leaves cannot be updated'); END;
 CREATE TRIGGER anchor_leaves_refuse_delete BEFORE DELETE ON anchor_leaves
 BEGIN SELECT RAISE(ABORT, 'ANCHOR_IMMUTABLE: leaves cannot be deleted'); END;
 `
+
+// Batches cover ranges of the transfers' integer keys: a transfer is written with nothing more, and the
+// ranges, following one another from the first key written from now on, leave none out. What the queue
+// holds is sealed from it first, with a leaf row each, as before.
+export const ANCHOR_RANGES_SQL = `
+DROP TRIGGER transfers_queue_for_anchoring;
+CREATE TABLE anchor_ranges_origin (
+  only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+  from_seq INTEGER NOT NULL CHECK (from_seq >= 1)
+) STRICT;
+INSERT INTO anchor_ranges_origin (only_row, from_seq) SELECT 1, coalesce(max(seq), 0) + 1 FROM transfers;
+
+ALTER TABLE anchor_batches ADD COLUMN first_seq INTEGER;
+ALTER TABLE anchor_batches ADD COLUMN last_seq INTEGER;
+CREATE UNIQUE INDEX anchor_batches_by_range ON anchor_batches (first_seq) WHERE first_seq IS NOT NULL;
+
+-- A range starts where the last one ended, or at the origin; a batch of the old queue has none.
+CREATE TRIGGER anchor_batches_ranges_follow BEFORE INSERT ON anchor_batches
+BEGIN SELECT RAISE(ABORT, 'ANCHOR_RANGE: a batch covers the keys right after the last batch''s')
+  WHERE (NEW.first_seq IS NULL) <> (NEW.last_seq IS NULL)
+     OR NEW.last_seq < NEW.first_seq
+     OR NEW.first_seq <> coalesce((SELECT max(last_seq) FROM anchor_batches) + 1, (SELECT from_seq FROM anchor_ranges_origin));
+END;
+DROP TRIGGER anchor_batches_refuse_content_update;
+CREATE TRIGGER anchor_batches_refuse_content_update
+BEFORE UPDATE OF id, root, leaf_count, sealed_at_ms, hub_signature, first_seq, last_seq ON anchor_batches
+BEGIN SELECT RAISE(ABORT, 'ANCHOR_IMMUTABLE: a sealed batch keeps its root, count, signature and range'); END;
+CREATE TRIGGER anchor_ranges_origin_refuse_update BEFORE UPDATE ON anchor_ranges_origin
+BEGIN SELECT RAISE(ABORT, 'ANCHOR_IMMUTABLE: the ranges start where they started'); END;
+`

@@ -1,7 +1,7 @@
 // The hub's schema as an ordered list of migrations, tracked with PRAGMA user_version.
 // To change the schema, append a migration with the next version; never edit one that has shipped.
 
-import { ANCHOR_SQL, QUEUE_TRANSFERS_FOR_ANCHORING } from '../anchor/tables'
+import { ANCHOR_RANGES_SQL, ANCHOR_SQL, QUEUE_TRANSFERS_FOR_ANCHORING } from '../anchor/tables'
 import { AUDIT_SQL } from '../audit/tables'
 import { LIVE_EVENT_IDS_SQL } from '../events/tables'
 import { GATEWAY_PRESENCE_SQL, GATEWAYS_SQL } from '../gateways/tables'
@@ -204,6 +204,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 18, name: 'final refusals by transfer id', sql: FINAL_REFUSALS_SQL },
   { version: 19, name: 'postings keyed by their transfer\'s integer key', sql: POSTINGS_BY_TRANSFER_KEY,
     rebuildsTables: ['transfers', 'postings', 'refunds'] },
+  { version: 20, name: 'anchor batches cover ranges of transfer keys', sql: ANCHOR_RANGES_SQL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

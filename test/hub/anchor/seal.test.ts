@@ -10,7 +10,11 @@ import { AnchorStore } from '../../../hub/anchor/store'
 import { openDatabase } from '../../../hub/store/database'
 import { MIGRATIONS } from '../../../hub/store/migrations'
 import { cashTransferId } from '../../../hub/ledger/ids'
+import { ManualClock } from '../../../protocol/clock'
 import { anchorWorld } from './world'
+
+/** The migration after which batches cover ranges of transfer keys. */
+const RANGES_VERSION = MIGRATIONS.find(migration => migration.name === 'anchor batches cover ranges of transfer keys')!.version
 
 t.test('with no chain configured, batches are sealed by count and wait as sealed', async t => {
   const w = anchorWorld(t)
@@ -63,9 +67,11 @@ t.test('every settled transfer lands in exactly one batch, at its own leaf index
   const leaves = ids.map(id => w.store.leafOf(id))
   t.ok(leaves.every(leaf => leaf !== undefined), 'none is left out')
   t.same(new Set(leaves.map(leaf => `${leaf!.batchId}/${leaf!.leafIndex}`)).size, ids.length, 'no two share a leaf')
-  const rows = w.context.db.prepare('SELECT count(*) AS n FROM anchor_leaves').get() as { n: number }
-  t.equal(rows.n, ids.length, 'and none is in two batches')
+  const sealedIds = [1, 2, 3, 4, 5].flatMap(batchId => w.store.batchTransferIds(batchId))
+  t.same(sealedIds, ids, 'and none is in two batches')
   t.same([1, 2, 3, 4, 5].map(batchId => w.store.batch(batchId)!.count), [5, 5, 5, 5, 1])
+  t.same(ids.map(id => w.store.leafOf(id)), [1, 2, 3, 4, 5].flatMap(batchId => w.store.batchTransferIds(batchId)
+    .map((_id, leafIndex) => ({ batchId, leafIndex }))), 'each at the index of its id in its batch\'s values')
 })
 
 t.test('a seal that fails midway writes nothing: its transfers stay queued for the next one', async t => {
@@ -88,13 +94,21 @@ t.test('a seal that fails midway writes nothing: its transfers stay queued for t
   t.equal(await sealer.sealOne(), undefined, 'and then there is nothing left to seal')
 })
 
-t.test('a sealed batch and its leaves cannot be rewritten', async t => {
+t.test('a sealed batch and its range cannot be rewritten, and ranges follow one another', async t => {
   const w = anchorWorld(t)
-  const [id] = await w.settle(1)
+  await w.settle(1)
   await w.service().tick()
-  t.throws(() => w.context.db.prepare('UPDATE anchor_batches SET root = ? WHERE id = 1').run(Buffer.alloc(32)), /ANCHOR_IMMUTABLE/)
-  t.throws(() => w.context.db.prepare('DELETE FROM anchor_leaves WHERE transfer_id = ?').run(id), /ANCHOR_IMMUTABLE/)
-  t.throws(() => w.context.db.prepare('DELETE FROM anchor_batches').run(), /ANCHOR_IMMUTABLE/)
+  const db = w.context.db
+  t.throws(() => db.prepare('UPDATE anchor_batches SET root = ? WHERE id = 1').run(Buffer.alloc(32)), /ANCHOR_IMMUTABLE/)
+  t.throws(() => db.prepare('UPDATE anchor_batches SET last_seq = last_seq + 1 WHERE id = 1').run(), /ANCHOR_IMMUTABLE/)
+  t.throws(() => db.prepare('UPDATE anchor_ranges_origin SET from_seq = from_seq + 1').run(), /ANCHOR_IMMUTABLE/)
+  t.throws(() => db.prepare('DELETE FROM anchor_batches').run(), /ANCHOR_IMMUTABLE/)
+  const { last_seq: last } = db.prepare('SELECT last_seq FROM anchor_batches WHERE id = 1').get() as { last_seq: number }
+  const insert = db.prepare(`INSERT INTO anchor_batches (id, root, leaf_count, sealed_at_ms, hub_signature, status, first_seq, last_seq)
+    VALUES (2, zeroblob(32), 1, 0, zeroblob(64), 'sealed', ?, ?)`)
+  t.throws(() => insert.run(last + 2, last + 2), /ANCHOR_RANGE/, 'a range that skips keys is refused')
+  t.throws(() => insert.run(last, last), /ANCHOR_RANGE/, 'a range that overlaps the last one is refused')
+  t.throws(() => insert.run(last + 1, null), /ANCHOR_RANGE/, 'a range has both ends')
 })
 
 t.test('transfers settled before anchoring existed are queued by the migration, oldest first', async t => {
@@ -115,5 +129,48 @@ t.test('transfers settled before anchoring existed are queued by the migration, 
   const after = openDatabase(path)
   t.teardown(() => after.close())
   const store = new AnchorStore(after)
-  t.same(store.queueHead(10).map(queued => queued.transferId), ids)
+  t.same(store.unsealed(10), { queued: true, transfers: ids.map((transferId, index) => ({ seq: index + 1, transferId })) })
+})
+
+t.test('after the move to ranges, what the old queue held is sealed from it first, then ranges; every proof is found', async t => {
+  const path = join(t.testdir(), 'hub.sqlite')
+  const before = openDatabase(path, { migrations: MIGRATIONS.filter(migration => migration.version < RANGES_VERSION) })
+  before.exec(`INSERT INTO accounts (id, kind, currency, balance_minor, created_at_ms) VALUES ('external.XOF', 'external', 'XOF', -7, 1000);
+    INSERT INTO accounts (id, kind, currency, balance_minor, created_at_ms) VALUES ('early', 'wallet', 'XOF', 7, 1000)`)
+  const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map(key => cashTransferId('cash_in', 'early', key))
+  const write = (db: ReturnType<typeof openDatabase>, id: string, index: number): void => {
+    const { lastInsertRowid: seq } = db.prepare(`INSERT INTO transfers (id, kind, currency, amount_minor, content_sha256, created_at_ms)
+      VALUES (?, 'cash_in', 'XOF', 1, ?, ?)`).run(id, id, 1_000 + index)
+    db.prepare(`INSERT INTO postings (transfer_seq, posting_index, account_id, amount_minor, role)
+      VALUES (?, 0, 'external.XOF', -1, 'payer'), (?, 1, 'early', 1, 'payee')`).run(seq, seq)
+  }
+  ids.slice(0, 5).forEach((id, index) => write(before, id, index))
+  // A hub of then sealed the first two, with a leaf row each, and took them off its queue.
+  before.prepare(`INSERT INTO anchor_batches (id, root, leaf_count, sealed_at_ms, hub_signature, status)
+    VALUES (1, zeroblob(32), 2, 0, zeroblob(64), 'sealed')`).run()
+  ids.slice(0, 2).forEach((id, leafIndex) => before.prepare('INSERT INTO anchor_leaves (transfer_id, batch_id, leaf_index) VALUES (?, 1, ?)').run(id, leafIndex))
+  before.prepare('DELETE FROM anchor_queue WHERE seq <= 2').run()
+  before.close()
+
+  const after = openDatabase(path)
+  t.teardown(() => after.close())
+  ids.slice(5).forEach((id, index) => write(after, id, 5 + index))
+  const store = new AnchorStore(after)
+  t.same(store.queueState().queuedCount, 5, 'the three queued and the two written since')
+  const clock = new ManualClock(5_000)
+  const sealer = new Sealer(store, nodeEd25519.generateKeyPair(), nodeEd25519, clock, anchorSettings({ batchMax: 10, batchAge_ms: 0 }))
+  t.equal((await sealer.sealOne())!.batch.count, 3, 'batch 2: what the queue held')
+  t.equal((await sealer.sealOne())!.batch.count, 2, 'batch 3: the range written since')
+  t.equal(await sealer.sealOne(), undefined)
+  t.equal(store.queueState().queuedCount, 0)
+  t.same(ids.map(id => store.leafOf(id)), [
+    { batchId: 1, leafIndex: 0 }, { batchId: 1, leafIndex: 1 },
+    { batchId: 2, leafIndex: 0 }, { batchId: 2, leafIndex: 1 }, { batchId: 2, leafIndex: 2 },
+    { batchId: 3, leafIndex: 0 }, { batchId: 3, leafIndex: 1 },
+  ])
+  t.same([1, 2, 3].map(batchId => store.batchTransferIds(batchId)), [ids.slice(0, 2), ids.slice(2, 5), ids.slice(5)])
+  for (const batchId of [2, 3]) {
+    const expected = StandardMerkleTree.of(store.batchTransferIds(batchId).map(id => [`0x${id}`]), ['bytes32'])
+    t.equal(`0x${toHex(store.batch(batchId)!.root)}`, expected.root, `batch ${batchId}'s root is over its transfers in order`)
+  }
 })
