@@ -17,7 +17,7 @@ import { printableLine } from '../http/text'
 import { callerOf } from '../money/wire'
 import { assignGateway } from './assign'
 import { createGateway, removeGateway, updateGateway } from './catalog'
-import { changeRiskLimits, currentRiskLimits } from './config'
+import { changeRiskLimits, clearRetainedMessages, currentRiskLimits } from './config'
 import { gatewayOfCaller } from './visible'
 import { gatewayMqttUrl, gatewayTopics, issueProvisioningToken, provisionGateway, type GatewayTopics } from './provisioning'
 import {
@@ -367,11 +367,15 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
 
   app.post<{ Body: CreateBody; Reply: GatewayReply }>(
     '/gateways', { schema: createSchema, preValidation: operatorOnly }, async (request, reply) => {
-      const created = inTransaction(() => {
-        const gateway = createGateway(context, store, request.body)
-        record(request.user.sub, 'gateway.create', gateway, `${gateway.type}, ${formatMoney(gateway.priceMinor, gateway.priceCurrency)}`)
-        return gateway
+      const { gateway: created, supersedes } = inTransaction(() => {
+        const creation = createGateway(context, store, request.body)
+        const { gateway } = creation
+        const reused = creation.supersedes ? '; takes the EUI of a retired gateway' : ''
+        record(request.user.sub, 'gateway.create', gateway, `${gateway.type}, ${formatMoney(gateway.priceMinor, gateway.priceCurrency)}${reused}`)
+        return creation
       })
+      // The retired gateway's config and presence, if the broker still holds them, are not the new gateway's.
+      if (supersedes) void clearRetainedMessages(context, created.eui)
       return reply.code(201).send(gatewayReply(created))
     })
 
@@ -394,6 +398,7 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
         return removed
       })
       if (removal.outcome === 'deleted') return reply.code(204).send(null)
+      if (removal.changed) void clearRetainedMessages(context, removal.gateway.eui)
       return gatewayReply(removal.gateway)
     })
 
@@ -474,7 +479,7 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
   app.get<{ Params: IdParams; Reply: StatusReply }>(
     '/gateways/:id/status', { schema: statusSchema, preValidation: operatorOrOwner }, async (request) => {
       const gateway = gatewayOfCaller(store, callerOf(request), request.params.id)
-      return statusReply(gateway, store.chainStatus(gateway.eui), lora.reports(gateway.eui, 1)[0])
+      return statusReply(gateway, store.chainStatus(gateway), lora.reports(gateway.eui, 1)[0])
     })
 
   app.get<{ Params: IdParams; Reply: LoraReply }>(
@@ -490,7 +495,7 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
       const { gateways, total } = store.ownerPage(request.user.sub, (page - 1) * pageSize, pageSize)
       const items = gateways.map((gateway) => ({
         ...gatewayReply(gateway),
-        ...syncReply(store.chainStatus(gateway.eui), lora.reports(gateway.eui, 1)[0]),
+        ...syncReply(store.chainStatus(gateway), lora.reports(gateway.eui, 1)[0]),
       }))
       return { items, page, pageSize, total }
     })
