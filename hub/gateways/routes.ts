@@ -363,6 +363,7 @@ const ownerGatewaysSchema = {
 export const gatewayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   catalogRoutes(app, services.gateways)
   managementRoutes(app, context, services)
+  chainRoutes(app, context, services)
   provisioningRoute(app, context, services.gateways)
   oversightRoutes(app, context, services)
 }
@@ -450,11 +451,15 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
       })()
       return reply.code(201).send({ gatewayId: gateway.id, eui: gateway.eui, token, expiresAt: new Date(expiresAtMs).toISOString() })
     })
+}
 
+/** An operator closes an old chain of a gateway by writing its missing records off; audited in its transaction. */
+function chainRoutes(app: FastifyInstance, context: HubContext, { gateways: store, audit }: HubServices): void {
+  const operatorOnly = [app.authenticate, requireRole('operator')]
   app.post<{ Params: ChainParams; Body: { note: string }; Reply: ChainWriteOffReply }>(
     '/gateways/:id/chains/:chain/write-off', { schema: writeOffSchema, preValidation: operatorOnly }, async (request) => {
       const { id, chain } = request.params
-      return inTransaction(() => {
+      return context.db.transaction((): ChainWriteOffReply => {
         const gateway = store.byId(id)
         if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${id}`)
         const done = store.writeOffChain({ gatewayId: id, chain, byUserId: request.user.sub, note: request.body.note, atMs: context.clock.now_ms() })
@@ -464,10 +469,12 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
             ? `chain ${chain} of ${gateway.eui} is open: it closes when the gateway is provisioned with a new key or retired`
             : `chain ${chain} of ${gateway.eui} is closed already`)
         }
-        record(request.user.sub, 'gateway.chain_write_off', gateway,
-          `chain ${chain}: records ${done.fromSeq}..${done.toSeq} written off; ${request.body.note}`)
+        audit.record({
+          atMs: context.clock.now_ms(), actorId: request.user.sub, action: 'gateway.chain_write_off', targetId: gateway.id,
+          targetName: gatewayName(gateway), detail: `chain ${chain}: records ${done.fromSeq}..${done.toSeq} written off; ${request.body.note}`,
+        })
         return { gatewayId: gateway.id, eui: gateway.eui, chain, state: 'closed', writtenOffFromSeq: done.fromSeq, writtenOffToSeq: done.toSeq }
-      })
+      })()
     })
 }
 

@@ -114,7 +114,7 @@ interface ChainGap {
 }
 
 /** An old chain of a gateway whose missing records have not arrived nor been written off. */
-export interface ClosingChain {
+interface ClosingChain {
   readonly number: number
   readonly contiguousSeq: number
   readonly highestSeq: number
@@ -190,6 +190,7 @@ export class GatewayStore {
 
   constructor(private readonly db: SqliteDatabase) {
     this.statements = {
+      ...chainStatements(db),
       insert: db.prepare<NewGateway>(
         `INSERT INTO gateways (id, eui, name, type, price_minor, price_currency, status, created_at_ms)
          VALUES (:id, :eui, :name, :type, :priceMinor, :priceCurrency, 'available', :createdAtMs)
@@ -237,38 +238,6 @@ export class GatewayStore {
         `SELECT EXISTS (SELECT 1 FROM gateway_chains c JOIN gateway_records r ON r.eui = c.eui AND r.chain = c.chain
                         WHERE c.gateway_id = :id)
              OR EXISTS (SELECT 1 FROM transfers WHERE gateway_eui = :eui AND created_at_ms >= :createdAtMs) AS found`),
-      chain: db.prepare<[string, number], { contiguous_seq: number; highest_seq: number; updated_at_ms: number | null }>(
-        'SELECT contiguous_seq, highest_seq, updated_at_ms FROM gateway_chains WHERE eui = ? AND chain = ?'),
-      openGaps: db.prepare<[string, number, number], { from_seq: number; to_seq: number; detected_at_ms: number }>(
-        `SELECT from_seq, to_seq, detected_at_ms FROM chain_gaps WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL
-         ORDER BY from_seq LIMIT ?`),
-      openGapCount: db.prepare<[string, number], { count: number }>(
-        'SELECT count(*) AS count FROM chain_gaps WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL'),
-      forkCount: db.prepare<[string, number], { count: number }>('SELECT count(*) AS count FROM chain_forks WHERE eui = ? AND chain = ?'),
-      closingChains: db.prepare<[string, number], { chain: number; contiguous_seq: number; highest_seq: number; closing_at_ms: number }>(
-        `SELECT chain, contiguous_seq, highest_seq, closing_at_ms FROM gateway_chains WHERE gateway_id = ? AND state = 'closing'
-         ORDER BY chain LIMIT ?`),
-      // The next chain of an EUI: after every chain opened there, and after the chain of any gateway that held a key
-      // there before chains were opened at provisioning.
-      nextChain: db.prepare<{ eui: string }, { chain: number }>(
-        `SELECT max(coalesce((SELECT max(chain) FROM gateway_chains WHERE eui = :eui), 0),
-                    coalesce((SELECT max(chain) FROM gateways WHERE eui = :eui AND public_key IS NOT NULL), 0)) + 1 AS chain`),
-      openChain: db.prepare<{ eui: string; chain: number; gatewayId: string; publicKey: Buffer; nowMs: number }>(
-        `INSERT INTO gateway_chains (eui, chain, gateway_id, public_key, state, contiguous_seq, contiguous_hash, highest_seq, opened_at_ms)
-         VALUES (:eui, :chain, :gatewayId, :publicKey, 'open', 0, zeroblob(32), 0, :nowMs)`),
-      // Held whole up to its highest seq: closed at once. Missing records: closing, until they arrive or are written off.
-      closeChains: db.prepare<{ eui: string; throughChain: number; nowMs: number }>(
-        `UPDATE gateway_chains SET state = CASE WHEN contiguous_seq >= highest_seq THEN 'closed' ELSE 'closing' END,
-           closing_at_ms = :nowMs, closed_at_ms = CASE WHEN contiguous_seq >= highest_seq THEN :nowMs END
-         WHERE eui = :eui AND chain <= :throughChain AND state = 'open'`),
-      chainOfGateway: db.prepare<[string, number], { eui: string; state: 'open' | 'closing' | 'closed'; contiguous_seq: number; highest_seq: number }>(
-        'SELECT eui, state, contiguous_seq, highest_seq FROM gateway_chains WHERE gateway_id = ? AND chain = ?'),
-      writeOffChain: db.prepare<{ eui: string; chain: number; fromSeq: number; toSeq: number; byUserId: string; note: string; atMs: number }>(
-        `UPDATE gateway_chains SET state = 'closed', closed_at_ms = :atMs, written_off_from_seq = :fromSeq, written_off_to_seq = :toSeq,
-           written_off_by_user_id = :byUserId, written_off_note = :note
-         WHERE eui = :eui AND chain = :chain AND state = 'closing'`),
-      writeOffGaps: db.prepare<[number, string, number]>(
-        `UPDATE chain_gaps SET resolved_at_ms = ?, written_off = 1 WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL`),
       // The users tables belong to hub/users; an assignment only needs to know the owner's roles.
       userRoles: db.prepare<[string], { roles: string | null }>(
         'SELECT (SELECT group_concat(role) FROM user_roles WHERE user_roles.user_id = users.id) AS roles FROM users WHERE id = ?'),
@@ -473,6 +442,44 @@ export class GatewayStore {
   /** Runs `work` in one SQLite transaction: all of its writes or none. */
   transaction<Result>(work: () => Result): Result {
     return this.db.transaction(work)()
+  }
+}
+
+/** The statements over a gateway's record chains (ingest tables): their status, and their opening and closing. */
+function chainStatements(db: SqliteDatabase) {
+  return {
+    chain: db.prepare<[string, number], { contiguous_seq: number; highest_seq: number; updated_at_ms: number | null }>(
+      'SELECT contiguous_seq, highest_seq, updated_at_ms FROM gateway_chains WHERE eui = ? AND chain = ?'),
+    openGaps: db.prepare<[string, number, number], { from_seq: number; to_seq: number; detected_at_ms: number }>(
+      `SELECT from_seq, to_seq, detected_at_ms FROM chain_gaps WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL
+       ORDER BY from_seq LIMIT ?`),
+    openGapCount: db.prepare<[string, number], { count: number }>(
+      'SELECT count(*) AS count FROM chain_gaps WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL'),
+    forkCount: db.prepare<[string, number], { count: number }>('SELECT count(*) AS count FROM chain_forks WHERE eui = ? AND chain = ?'),
+    closingChains: db.prepare<[string, number], { chain: number; contiguous_seq: number; highest_seq: number; closing_at_ms: number }>(
+      `SELECT chain, contiguous_seq, highest_seq, closing_at_ms FROM gateway_chains WHERE gateway_id = ? AND state = 'closing'
+       ORDER BY chain LIMIT ?`),
+    // The next chain of an EUI: after every chain opened there, and after the chain of any gateway that held a key
+    // there before chains were opened at provisioning.
+    nextChain: db.prepare<{ eui: string }, { chain: number }>(
+      `SELECT max(coalesce((SELECT max(chain) FROM gateway_chains WHERE eui = :eui), 0),
+                  coalesce((SELECT max(chain) FROM gateways WHERE eui = :eui AND public_key IS NOT NULL), 0)) + 1 AS chain`),
+    openChain: db.prepare<{ eui: string; chain: number; gatewayId: string; publicKey: Buffer; nowMs: number }>(
+      `INSERT INTO gateway_chains (eui, chain, gateway_id, public_key, state, contiguous_seq, contiguous_hash, highest_seq, opened_at_ms)
+       VALUES (:eui, :chain, :gatewayId, :publicKey, 'open', 0, zeroblob(32), 0, :nowMs)`),
+    // Held whole up to its highest seq: closed at once. Missing records: closing, until they arrive or are written off.
+    closeChains: db.prepare<{ eui: string; throughChain: number; nowMs: number }>(
+      `UPDATE gateway_chains SET state = CASE WHEN contiguous_seq >= highest_seq THEN 'closed' ELSE 'closing' END,
+         closing_at_ms = :nowMs, closed_at_ms = CASE WHEN contiguous_seq >= highest_seq THEN :nowMs END
+       WHERE eui = :eui AND chain <= :throughChain AND state = 'open'`),
+    chainOfGateway: db.prepare<[string, number], { eui: string; state: 'open' | 'closing' | 'closed'; contiguous_seq: number; highest_seq: number }>(
+      'SELECT eui, state, contiguous_seq, highest_seq FROM gateway_chains WHERE gateway_id = ? AND chain = ?'),
+    writeOffChain: db.prepare<{ eui: string; chain: number; fromSeq: number; toSeq: number; byUserId: string; note: string; atMs: number }>(
+      `UPDATE gateway_chains SET state = 'closed', closed_at_ms = :atMs, written_off_from_seq = :fromSeq, written_off_to_seq = :toSeq,
+         written_off_by_user_id = :byUserId, written_off_note = :note
+       WHERE eui = :eui AND chain = :chain AND state = 'closing'`),
+    writeOffGaps: db.prepare<[number, string, number]>(
+      `UPDATE chain_gaps SET resolved_at_ms = ?, written_off = 1 WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL`),
   }
 }
 

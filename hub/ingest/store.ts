@@ -91,19 +91,26 @@ function knownPaymentOf(row: KnownRow): KnownPayment {
 /** Rows of gateway_records whose payments count under their voucher (rejected ones do not). */
 const COUNTED = `outcome IN ('settled', 'flagged')`
 
+/** The reads of one numbered chain: its position and state, and the keys of the EUI's closed chains. */
+function chainReads(db: SqliteDatabase) {
+  return {
+    record: db.prepare<[string, number, number], { record_hash: Buffer; outcome: RecordOutcome; reason: number }>(
+      'SELECT record_hash, outcome, reason FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq = ?'),
+    chain: db.prepare<[string, number], { contiguous_seq: number; contiguous_hash: Buffer; highest_seq: number; state: ChainLifecycle }>(
+      'SELECT contiguous_seq, contiguous_hash, highest_seq, state FROM gateway_chains WHERE eui = ? AND chain = ?'),
+    // The keys of the EUI's chains that no longer take batches, newest first: a batch one of them signed is told so.
+    closedChainKeys: db.prepare<[string, number], { chain: number; public_key: Buffer }>(
+      `SELECT chain, public_key FROM gateway_chains WHERE eui = ? AND state <> 'open' AND public_key IS NOT NULL
+       ORDER BY chain DESC LIMIT ?`),
+  }
+}
+
 export class IngestStore {
   private readonly statements
 
   constructor(private readonly db: SqliteDatabase) {
     this.statements = {
-      record: db.prepare<[string, number, number], { record_hash: Buffer; outcome: RecordOutcome; reason: number }>(
-        'SELECT record_hash, outcome, reason FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq = ?'),
-      chain: db.prepare<[string, number], { contiguous_seq: number; contiguous_hash: Buffer; highest_seq: number; state: ChainLifecycle }>(
-        'SELECT contiguous_seq, contiguous_hash, highest_seq, state FROM gateway_chains WHERE eui = ? AND chain = ?'),
-      // The keys of the EUI's chains that no longer take batches, newest first: a batch one of them signed is told so.
-      closedChainKeys: db.prepare<[string, number], { chain: number; public_key: Buffer }>(
-        `SELECT chain, public_key FROM gateway_chains WHERE eui = ? AND state <> 'open' AND public_key IS NOT NULL
-         ORDER BY chain DESC LIMIT ?`),
+      ...chainReads(db),
       voucher: db.prepare<[string], {
         voucher_id: string; device_public_key: Buffer; currency: string; limit_minor: number; issued_at_ms: number
         expires_at_ms: number; revoked_at_ms: number | null

@@ -264,7 +264,7 @@ function* csvLines(history: TransactionHistory, gateway: Gateway, window: { from
 function withinLifetime(
   gateway: { readonly createdAtMs: number; readonly retiredAtMs: number | null }, window: { fromMs: number; toMs: number },
 ): { fromMs: number; toMs: number } {
-  const fromMs = Math.max(window.fromMs, gateway.createdAtMs)
-  const toMs = gateway.retiredAtMs === null ? window.toMs : Math.min(window.toMs, gateway.retiredAtMs + 1)
-  return { fromMs, toMs: Math.max(fromMs, toMs) }
+  const from_ms = Math.max(window.fromMs, gateway.createdAtMs)
+  const to_ms = gateway.retiredAtMs === null ? window.toMs : Math.min(window.toMs, gateway.retiredAtMs + 1)
+  return { fromMs: from_ms, toMs: Math.max(from_ms, to_ms) }
 }
