@@ -44,7 +44,7 @@ export interface MqttSideDependencies {
   /** Answers gateways' RevocationCatchUpRequests on their revocations/catch-up topic. */
   revocationCatchUp: Pick<RevocationCatchUp, 'answer'>
   gatewayView(eui: string): GatewayView | undefined
-  /** Publishes every provisioned gateway's stored RiskConfig, retained. */
+  /** Publishes every provisioned gateway's stored RiskConfig, retained, and clears retired gateways' retained messages. */
   republishConfigs(): Promise<void>
   /** Publishes the hub-signed UpdateKey, retained, for every gateway. */
   publishUpdateKey(): Promise<void>
@@ -185,6 +185,8 @@ export function onlineRequestRoute(
 /** A gateway's GatewayPresence through an external broker: recorded if it is news, else logged and dropped. */
 function presenceRoute(presence: GatewayPresenceTracker, log: FastifyBaseLogger): GatewayMessageHandler {
   return async (eui, payload) => {
+    // The hub clearing a retired gateway's retained presence (gateways/config.ts clearRetainedMessages).
+    if (payload.length === 0) return
     const outcome = presence.report(eui, payload)
     if (outcome === 'applied' || outcome === 'unchanged') return
     log.warn({ eui, outcome }, 'a gateway presence message was not recorded')

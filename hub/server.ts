@@ -10,7 +10,7 @@ import { buildApp } from './app'
 import { ProofPublisher } from './anchor/proof-publisher'
 import { startAnchoring, type AnchorService } from './anchor/service'
 import { WEI_PER_GWEI, type AnchorSettings } from './anchor/settings'
-import { republishConfigs } from './gateways/config'
+import { clearRetiredRetainedMessages, republishConfigs } from './gateways/config'
 import { feeScheduleResolver } from './ingest/fees'
 import type { IngestSettings } from './ingest/dependencies'
 import { RecordIngest } from './ingest/ingest'
@@ -243,6 +243,7 @@ async function startHubMqtt(
       gatewayView: eui => gateways.ingestView(eui),
       republishConfigs: async () => {
         await republishConfigs(context)
+        await clearRetiredRetainedMessages(context)
       },
       publishUpdateKey: () => bus.publish(UPDATE_KEY_TOPIC, updateKey, { retain: true }),
       presence: services.presence,

@@ -37,6 +37,8 @@ export const Reason = {
   RefundExceedsPayment: 32,
   RefundIdReused: 33,
   RefundFundsInsufficient: 34,
+  /** Signed by a key the hub no longer takes: the gateway was provisioned again with a new key, or retired. */
+  ChainClosed: 35,
 } as const
 export type Reason = (typeof Reason)[keyof typeof Reason]
 

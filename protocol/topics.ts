@@ -49,6 +49,14 @@ export const GATEWAY_PUBLISH_KINDS: readonly GatewayTopicKind[] = Object.freeze(
 /** What a gateway publishes retained: its presence only, which must outlive the connection it speaks of. */
 const GATEWAY_RETAINED_KINDS: readonly GatewayTopicKind[] = Object.freeze(['status'] as const)
 
+/** Every retained message under one gateway's tree: the hub's signed config, and the gateway's own presence. */
+const RETAINED_UNDER_GATEWAY_KINDS: readonly GatewayTopicKind[] = Object.freeze(['config', 'status'] as const)
+
+/** The topics of one gateway where the broker may hold a retained message. */
+export function gatewayRetainedTopics(eui: string): string[] {
+  return RETAINED_UNDER_GATEWAY_KINDS.map((kind) => gatewayTopic(eui, kind))
+}
+
 /** What the hub publishes to one gateway, besides the global revocations. */
 export const GATEWAY_SUBSCRIBE_KINDS: readonly GatewayTopicKind[] = Object.freeze([
   'acks',

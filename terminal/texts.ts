@@ -44,6 +44,10 @@ const REASON_TEXTS: Record<Reason, Texts> = {
   [Reason.RefundExceedsPayment]: { en: 'The refund is more than what is left of the payment.', fr: 'Le remboursement dépasse ce qui reste du paiement.' },
   [Reason.RefundIdReused]: { en: 'This refund was already asked with other details. Start a new refund.', fr: 'Ce remboursement a déjà été demandé avec d\'autres détails. Recommencez un nouveau remboursement.' },
   [Reason.RefundFundsInsufficient]: { en: 'Your PayAll balance does not cover this refund.', fr: 'Votre solde PayAll ne couvre pas ce remboursement.' },
+  [Reason.ChainClosed]: {
+    en: 'This terminal was provisioned again with a new key: records of its old key are no longer taken.',
+    fr: 'Ce terminal a été provisionné de nouveau avec une nouvelle clé : les enregistrements de l’ancienne clé ne sont plus acceptés.',
+  },
 }
 
 /** The merchant's sentence for a reason code. */

@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   'gateway.assign',
   'gateway.provisioning_token',
   'gateway.risk_change',
+  'gateway.chain_write_off',
   'flag.resolve',
   'fee_schedule.add',
   'ledger.cash_in',

@@ -28,6 +28,12 @@ export interface GatewayChanges extends PriceInput {
   readonly type?: string
 }
 
+/** A gateway added; `supersedes` when it takes the EUI of a retired gateway, whose retained messages must leave the broker. */
+export interface Creation {
+  readonly gateway: Gateway
+  readonly supersedes: boolean
+}
+
 /** What removing did: `gateway` as it was when deleted, as it is now when retired; `changed` false when it was retired already. */
 export type Removal = { readonly outcome: 'deleted'; readonly gateway: Gateway } | { readonly outcome: 'retired'; readonly gateway: Gateway; readonly changed: boolean }
 
@@ -42,15 +48,19 @@ function resolvePrice(input: PriceInput, currencyDefault: string): { priceMinor:
   throw new HttpError(400, 'BAD_REQUEST', 'a price is needed: price (decimal text, e.g. "25000") or priceMinor')
 }
 
-/** Adds an available gateway; 409 if its EUI is taken, by a retired gateway too. */
-export function createGateway(context: HubContext, store: GatewayStore, input: NewGatewayInput): Gateway {
+/**
+ * Adds an available gateway; 409 if a gateway that is not retired holds its EUI. A retired gateway's EUI is free: the
+ * new gateway's key will sign the EUI's next chain, and the retired one keeps its rows for audit.
+ */
+export function createGateway(context: HubContext, store: GatewayStore, input: NewGatewayInput): Creation {
   const eui = parseEui(input.eui)
+  const supersedes = store.byEui(eui)?.status === 'retired'
   const id = newGatewayId(context.random)
   const inserted = store.insert({
     id, eui, name: input.name, type: input.type, ...resolvePrice(input, DEFAULT_PRICE_CURRENCY), createdAtMs: context.clock.now_ms(),
   })
-  if (!inserted) throw new HttpError(409, 'CONFLICT', `a gateway with EUI ${eui} exists already`)
-  return store.byId(id)!
+  if (!inserted) throw new HttpError(409, 'CONFLICT', `a gateway with EUI ${eui} exists already (retire it to give its EUI to another)`)
+  return { gateway: store.byId(id)!, supersedes }
 }
 
 /** Changes name, type or price of a gateway that is not retired. A new currency needs a price in it. */
@@ -78,7 +88,7 @@ export function removeGateway(context: HubContext, store: GatewayStore, gatewayI
   return store.transaction((): Removal => {
     const gateway = store.byId(gatewayId)
     if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
-    const keep = gateway.status === 'retired' || gateway.status === 'provisioned' || store.hasProcessedPayments(gateway.eui)
+    const keep = gateway.status === 'retired' || gateway.status === 'provisioned' || store.hasProcessedPayments(gateway)
     if (!keep) {
       store.delete(gateway.id)
       return { outcome: 'deleted', gateway }

@@ -1,10 +1,11 @@
 // A gateway's signed RiskConfig: issued from the limits in risk.ts, stored on the gateway's row,
-// and published retained on its config topic, where it waits for the gateway to (re)connect.
+// and published retained on its config topic, where it waits for the gateway to (re)connect; and,
+// once the gateway is retired, the retained messages of its EUI cleared from the broker.
 
 import { assert } from '../../protocol/errors'
 import { riskConfigCodec, type RiskConfigBody } from '../../protocol/messages/risk-config'
 import { nodeEd25519 } from '../../protocol/signature/node'
-import { gatewayTopic } from '../../protocol/topics'
+import { gatewayRetainedTopics, gatewayTopic } from '../../protocol/topics'
 import type { HubContext } from '../context'
 import { HttpError } from '../http/errors'
 import {
@@ -101,5 +102,42 @@ export async function republishConfigs(context: HubContext): Promise<number> {
     const outcomes = await Promise.all(page.map((config) => publishRiskConfig(context, config.eui, config.riskConfig)))
     published += outcomes.filter(Boolean).length
     afterId = page[page.length - 1]!.id
+  }
+}
+
+/**
+ * Clears every retained message under a gateway's EUI (its config, its presence) with an empty retained message, which
+ * the broker takes as "forget it": for a retired gateway, and for one whose EUI a new gateway takes. Resolves false,
+ * having logged why, if the bus refuses; clearRetiredRetainedMessages does it again when the MQTT side starts.
+ */
+export async function clearRetainedMessages(context: HubContext, eui: string): Promise<boolean> {
+  const outcomes = await Promise.all(gatewayRetainedTopics(eui).map(async (topic) => {
+    try {
+      await context.bus.publish(topic, new Uint8Array(0), { retain: true })
+      return true
+    } catch (error) {
+      context.log.warn({ eui, topic, err: error }, 'a retired gateway\'s retained message was not cleared; it is cleared when MQTT starts')
+      return false
+    }
+  }))
+  return outcomes.every(Boolean)
+}
+
+/**
+ * Clears the retained messages of every EUI a retired gateway held and no provisioned gateway holds now, a bounded
+ * page at a time; for the MQTT side to call once it is connected (an external broker keeps them across hub restarts).
+ * Resolves with how many EUIs were cleared.
+ */
+export async function clearRetiredRetainedMessages(context: HubContext): Promise<number> {
+  const store = new GatewayStore(context.db)
+  let cleared = 0
+  let afterEui = ''
+  // Bounded by the table: each page starts after the last EUI of the one before.
+  for (;;) {
+    const page = store.retiredEuisAfter(afterEui, GATEWAY_PAGE_SIZE_MAX)
+    if (page.length === 0) return cleared
+    const outcomes = await Promise.all(page.map((eui) => clearRetainedMessages(context, eui)))
+    cleared += outcomes.filter(Boolean).length
+    afterEui = page[page.length - 1]!
   }
 }

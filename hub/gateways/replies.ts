@@ -203,10 +203,25 @@ export const OWNER_GATEWAY_REPLY_SCHEMA = {
   },
 } as const
 
+const GAPS_SCHEMA = {
+  type: 'array',
+  description: 'the first open gaps, lowest first',
+  items: {
+    type: 'object',
+    required: ['fromSeq', 'toSeq', 'detectedAt'],
+    additionalProperties: false,
+    properties: {
+      fromSeq: { type: 'integer' },
+      toSeq: { type: 'integer' },
+      detectedAt: { type: 'string', format: 'date-time' },
+    },
+  },
+} as const
+
 export const STATUS_REPLY_SCHEMA = {
   type: 'object',
-  required: ['gatewayId', 'eui', 'status', 'provisionedAt', 'retiredAt', 'riskConfigSerial', 'chain', 'openGaps',
-    'openGapCount', 'forkCount', 'online', 'lastSeenAtMs',
+  required: ['gatewayId', 'eui', 'status', 'provisionedAt', 'retiredAt', 'riskConfigSerial', 'chainNumber', 'chain', 'openGaps',
+    'openGapCount', 'forkCount', 'closingChains', 'online', 'lastSeenAtMs',
     ...SYNC_REPLY_KEYS],
   additionalProperties: false,
   properties: {
@@ -216,9 +231,14 @@ export const STATUS_REPLY_SCHEMA = {
     provisionedAt: NULLABLE_DATE_TIME,
     retiredAt: NULLABLE_DATE_TIME,
     riskConfigSerial: { type: 'integer' },
+    chainNumber: {
+      type: ['integer', 'null'],
+      description: 'the record chain its key signs: 1 for the first key of its EUI, one more for each new key '
+        + '(a gateway provisioned again after a re-image, or a new gateway given a retired EUI); null before it is provisioned',
+    },
     chain: {
       type: ['object', 'null'],
-      description: 'how far the hub holds the gateway\'s record chain; null before its first upload',
+      description: 'how far the hub holds the gateway\'s current record chain; null before its first upload',
       required: ['contiguousSeq', 'highestSeq', 'updatedAt'],
       additionalProperties: false,
       properties: {
@@ -227,22 +247,27 @@ export const STATUS_REPLY_SCHEMA = {
         updatedAt: { type: 'string', format: 'date-time' },
       },
     },
-    openGaps: {
+    openGaps: GAPS_SCHEMA,
+    openGapCount: { type: 'integer' },
+    forkCount: { type: 'integer', description: 'records the hub saw that contradict its copy of the chain' },
+    closingChains: {
       type: 'array',
-      description: 'the first open gaps, lowest first',
+      description: 'its older chains (signed by keys it no longer has) with records missing: closed once an operator writes them off '
+        + '(POST /gateways/{id}/chains/{chain}/write-off)',
       items: {
         type: 'object',
-        required: ['fromSeq', 'toSeq', 'detectedAt'],
+        required: ['number', 'contiguousSeq', 'highestSeq', 'closingAt', 'openGaps', 'openGapCount'],
         additionalProperties: false,
         properties: {
-          fromSeq: { type: 'integer' },
-          toSeq: { type: 'integer' },
-          detectedAt: { type: 'string', format: 'date-time' },
+          number: { type: 'integer' },
+          contiguousSeq: { type: 'integer', description: 'every record up to this one has arrived' },
+          highestSeq: { type: 'integer' },
+          closingAt: { type: 'string', format: 'date-time', description: 'when a new key (or the retirement) closed it' },
+          openGaps: GAPS_SCHEMA,
+          openGapCount: { type: 'integer' },
         },
       },
     },
-    openGapCount: { type: 'integer' },
-    forkCount: { type: 'integer', description: 'records the hub saw that contradict its copy of the chain' },
     ...SYNC_REPLY_PROPERTIES,
     ...PRESENCE_PROPERTIES,
   },
@@ -257,16 +282,43 @@ export function statusReply(gateway: Gateway, chainStatus: ChainStatus, lastRepo
     provisionedAt: isoTimeOrNull(gateway.provisionedAtMs),
     retiredAt: isoTimeOrNull(gateway.retiredAtMs),
     riskConfigSerial: gateway.riskConfigSerial,
+    chainNumber: chainStatus.number,
     chain: chain === null
       ? null
       : { contiguousSeq: chain.contiguousSeq, highestSeq: chain.highestSeq, updatedAt: isoTime(chain.updatedAtMs) },
-    openGaps: chainStatus.openGaps.map((gap) => ({ fromSeq: gap.fromSeq, toSeq: gap.toSeq, detectedAt: isoTime(gap.detectedAtMs) })),
+    openGaps: chainStatus.openGaps.map(gapReply),
     openGapCount: chainStatus.openGapCount,
     forkCount: chainStatus.forkCount,
+    closingChains: chainStatus.closingChains.map((closing) => ({
+      number: closing.number,
+      contiguousSeq: closing.contiguousSeq,
+      highestSeq: closing.highestSeq,
+      closingAt: isoTime(closing.closingAtMs),
+      openGaps: closing.openGaps.map(gapReply),
+      openGapCount: closing.openGapCount,
+    })),
     ...syncReply(chainStatus, lastReport),
     online: gateway.online,
     lastSeenAtMs: gateway.lastSeenAtMs,
   }
+}
+
+export const CHAIN_WRITE_OFF_REPLY_SCHEMA = {
+  type: 'object',
+  required: ['gatewayId', 'eui', 'chain', 'state', 'writtenOffFromSeq', 'writtenOffToSeq'],
+  additionalProperties: false,
+  properties: {
+    gatewayId: { type: 'string' },
+    eui: { type: 'string' },
+    chain: { type: 'integer' },
+    state: { type: 'string', enum: ['closed'] },
+    writtenOffFromSeq: { type: 'integer', description: 'the records the hub lacked, from this sequence number…' },
+    writtenOffToSeq: { type: 'integer', description: '…to this one (some between may have arrived): never settled' },
+  },
+} as const
+
+function gapReply(gap: { fromSeq: number; toSeq: number; detectedAtMs: number }): { fromSeq: number; toSeq: number; detectedAt: string } {
+  return { fromSeq: gap.fromSeq, toSeq: gap.toSeq, detectedAt: isoTime(gap.detectedAtMs) }
 }
 
 function isoTime(time_ms: number): string {

@@ -17,11 +17,11 @@ import { printableLine } from '../http/text'
 import { callerOf } from '../money/wire'
 import { assignGateway } from './assign'
 import { createGateway, removeGateway, updateGateway } from './catalog'
-import { changeRiskLimits, currentRiskLimits } from './config'
+import { changeRiskLimits, clearRetainedMessages, currentRiskLimits } from './config'
 import { gatewayOfCaller } from './visible'
 import { gatewayMqttUrl, gatewayTopics, issueProvisioningToken, provisionGateway, type GatewayTopics } from './provisioning'
 import {
-  CATALOG_ENTRY_SCHEMA, GATEWAY_REPLY_SCHEMA, OWNER_GATEWAY_REPLY_SCHEMA, RISK_REPLY_SCHEMA, STATUS_REPLY_SCHEMA, catalogEntryReply, gatewayReply,
+  CATALOG_ENTRY_SCHEMA, CHAIN_WRITE_OFF_REPLY_SCHEMA, GATEWAY_REPLY_SCHEMA, OWNER_GATEWAY_REPLY_SCHEMA, RISK_REPLY_SCHEMA, STATUS_REPLY_SCHEMA, catalogEntryReply, gatewayReply,
   pageReplySchema, riskReply, statusReply, syncReply,
 } from './replies'
 import {
@@ -31,7 +31,7 @@ import {
 import type { OnlinePolicyName } from '../../protocol/messages/online-policy'
 import { GATEWAY_PAGE_SIZE_MAX, GatewayStore, type Gateway } from './store'
 import type {
-  CatalogEntryReply, GatewayReply, OwnerGatewayReply, PageReply, RiskReply, StatusReply, TokenReply,
+  CatalogEntryReply, ChainWriteOffReply, GatewayReply, OwnerGatewayReply, PageReply, RiskReply, StatusReply, TokenReply,
 } from './wire'
 
 const PAGE_SIZE_DEFAULT = 20
@@ -70,6 +70,11 @@ const PRICE_PROPERTIES = {
 
 interface IdParams {
   id: string
+}
+
+interface ChainParams {
+  id: string
+  chain: number
 }
 
 interface PageQuery {
@@ -315,6 +320,30 @@ const statusSchema = {
   response: { 200: STATUS_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404) },
 } as const
 
+const CHAIN_PARAMS = {
+  type: 'object',
+  required: ['id', 'chain'],
+  additionalProperties: false,
+  properties: { id: ID_PARAMS.properties.id, chain: { type: 'integer', minimum: 1, maximum: 1_000_000 } },
+} as const
+
+const writeOffSchema = {
+  summary: "Close an old chain of a gateway that is still closing, writing its missing records off (operator)",
+  description: 'A gateway provisioned again with a new key (or retired) leaves its old chain closing while records of it are '
+    + 'missing at the hub; they can no longer arrive (the old key is refused). Writing them off closes the chain: the range is '
+    + 'recorded with the note, in the audit log too. A chain that is open or closed already is a CONFLICT (409).',
+  tags: ['gateways'],
+  security: BEARER,
+  params: CHAIN_PARAMS,
+  body: {
+    type: 'object',
+    required: ['note'],
+    additionalProperties: false,
+    properties: { note: { ...printableLine(500), description: 'why the records are written off (e.g. "SD card lost")' } },
+  },
+  response: { 200: CHAIN_WRITE_OFF_REPLY_SCHEMA, ...errorReplies(400, 401, 403, 404, 409) },
+} as const
+
 const loraSchema = {
   summary: "A gateway's LoRa reports, sent while its IP link was down, and their checks against its records (operator, or its owner)",
   tags: ['gateways'],
@@ -334,6 +363,7 @@ const ownerGatewaysSchema = {
 export const gatewayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   catalogRoutes(app, services.gateways)
   managementRoutes(app, context, services)
+  chainRoutes(app, context, services)
   provisioningRoute(app, context, services.gateways)
   oversightRoutes(app, context, services)
 }
@@ -367,11 +397,15 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
 
   app.post<{ Body: CreateBody; Reply: GatewayReply }>(
     '/gateways', { schema: createSchema, preValidation: operatorOnly }, async (request, reply) => {
-      const created = inTransaction(() => {
-        const gateway = createGateway(context, store, request.body)
-        record(request.user.sub, 'gateway.create', gateway, `${gateway.type}, ${formatMoney(gateway.priceMinor, gateway.priceCurrency)}`)
-        return gateway
+      const { gateway: created, supersedes } = inTransaction(() => {
+        const creation = createGateway(context, store, request.body)
+        const { gateway } = creation
+        const reused = creation.supersedes ? '; takes the EUI of a retired gateway' : ''
+        record(request.user.sub, 'gateway.create', gateway, `${gateway.type}, ${formatMoney(gateway.priceMinor, gateway.priceCurrency)}${reused}`)
+        return creation
       })
+      // The retired gateway's config and presence, if the broker still holds them, are not the new gateway's.
+      if (supersedes) void clearRetainedMessages(context, created.eui)
       return reply.code(201).send(gatewayReply(created))
     })
 
@@ -394,6 +428,7 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
         return removed
       })
       if (removal.outcome === 'deleted') return reply.code(204).send(null)
+      if (removal.changed) void clearRetainedMessages(context, removal.gateway.eui)
       return gatewayReply(removal.gateway)
     })
 
@@ -415,6 +450,31 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
         return issued
       })()
       return reply.code(201).send({ gatewayId: gateway.id, eui: gateway.eui, token, expiresAt: new Date(expiresAtMs).toISOString() })
+    })
+}
+
+/** An operator closes an old chain of a gateway by writing its missing records off; audited in its transaction. */
+function chainRoutes(app: FastifyInstance, context: HubContext, { gateways: store, audit }: HubServices): void {
+  const operatorOnly = [app.authenticate, requireRole('operator')]
+  app.post<{ Params: ChainParams; Body: { note: string }; Reply: ChainWriteOffReply }>(
+    '/gateways/:id/chains/:chain/write-off', { schema: writeOffSchema, preValidation: operatorOnly }, async (request) => {
+      const { id, chain } = request.params
+      return context.db.transaction((): ChainWriteOffReply => {
+        const gateway = store.byId(id)
+        if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${id}`)
+        const done = store.writeOffChain({ gatewayId: id, chain, byUserId: request.user.sub, note: request.body.note, atMs: context.clock.now_ms() })
+        if (done.outcome === 'unknown') throw new HttpError(404, 'NOT_FOUND', `gateway ${gateway.eui} signed no chain ${chain}`)
+        if (done.outcome === 'not_closing') {
+          throw new HttpError(409, 'CONFLICT', done.state === 'open'
+            ? `chain ${chain} of ${gateway.eui} is open: it closes when the gateway is provisioned with a new key or retired`
+            : `chain ${chain} of ${gateway.eui} is closed already`)
+        }
+        audit.record({
+          atMs: context.clock.now_ms(), actorId: request.user.sub, action: 'gateway.chain_write_off', targetId: gateway.id,
+          targetName: gatewayName(gateway), detail: `chain ${chain}: records ${done.fromSeq}..${done.toSeq} written off; ${request.body.note}`,
+        })
+        return { gatewayId: gateway.id, eui: gateway.eui, chain, state: 'closed', writtenOffFromSeq: done.fromSeq, writtenOffToSeq: done.toSeq }
+      })()
     })
 }
 
@@ -474,7 +534,7 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
   app.get<{ Params: IdParams; Reply: StatusReply }>(
     '/gateways/:id/status', { schema: statusSchema, preValidation: operatorOrOwner }, async (request) => {
       const gateway = gatewayOfCaller(store, callerOf(request), request.params.id)
-      return statusReply(gateway, store.chainStatus(gateway.eui), lora.reports(gateway.eui, 1)[0])
+      return statusReply(gateway, store.chainStatus(gateway), lora.reports(gateway.eui, 1)[0])
     })
 
   app.get<{ Params: IdParams; Reply: LoraReply }>(
@@ -490,7 +550,7 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
       const { gateways, total } = store.ownerPage(request.user.sub, (page - 1) * pageSize, pageSize)
       const items = gateways.map((gateway) => ({
         ...gatewayReply(gateway),
-        ...syncReply(store.chainStatus(gateway.eui), lora.reports(gateway.eui, 1)[0]),
+        ...syncReply(store.chainStatus(gateway), lora.reports(gateway.eui, 1)[0]),
       }))
       return { items, page, pageSize, total }
     })

@@ -7,6 +7,8 @@ export interface GatewayView {
   readonly type: string
   readonly status: string
   readonly publicKey: Uint8Array | null
+  /** The number of the record chain its key signs (per EUI: one more for each new key). */
+  readonly chain: number
   readonly ownerUserId: string | null
   readonly merchantAccountId: string | null
 }

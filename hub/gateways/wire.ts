@@ -89,10 +89,25 @@ export interface StatusReply extends SyncReply {
   provisionedAt: string | null
   retiredAt: string | null
   riskConfigSerial: number
+  chainNumber: number | null
   chain: { contiguousSeq: number; highestSeq: number; updatedAt: string } | null
   openGaps: Array<{ fromSeq: number; toSeq: number; detectedAt: string }>
   openGapCount: number
   forkCount: number
+  closingChains: Array<{
+    number: number; contiguousSeq: number; highestSeq: number; closingAt: string
+    openGaps: Array<{ fromSeq: number; toSeq: number; detectedAt: string }>; openGapCount: number
+  }>
   online: boolean
   lastSeenAtMs: number | null
+}
+
+/** An old chain an operator closed by writing its missing records off. */
+export interface ChainWriteOffReply {
+  gatewayId: string
+  eui: string
+  chain: number
+  state: 'closed'
+  writtenOffFromSeq: number
+  writtenOffToSeq: number
 }

@@ -24,6 +24,8 @@ export type IngestReads = Pick<
 
 export interface BatchInput {
   readonly batch: RecordBatch
+  /** The number of the chain the batch's key signs (the gateway's current one when it was verified). */
+  readonly chain: number
   readonly frames: readonly RecordFrame[]
   /** The customer's signature on each record, checked: true where valid. */
   readonly signatureValid: readonly boolean[]
@@ -44,6 +46,8 @@ interface PlannedSettlement {
 export interface BatchPlan {
   /** The chain as the hub knew it before the batch. */
   readonly chain: ChainState
+  /** The chain no longer takes batches: every record is refused, and nothing of the batch is written. */
+  readonly chainClosed: boolean
   readonly gap: IngestWrite['gap']
   /** One per record: the answer. */
   readonly entries: AckEntry[]
@@ -61,18 +65,19 @@ export interface BatchPlan {
  * A batch whose sequence numbers are scattered more widely than twice its records reads them one by one.
  */
 function readAheadOf(input: BatchInput, reads: IngestReads, transferIdsHex: readonly string[]): IngestReads {
-  const eui = input.batch.gatewayEui
+  const of = { eui: input.batch.gatewayEui, chain: input.chain }
   const seqs = input.batch.records.map(record => record.gatewaySeq)
   const fromSeq = Math.min(...seqs) - 1
   const toSeq = Math.max(...seqs)
-  const stored = toSeq - fromSeq <= 2 * seqs.length + 1 ? reads.storedRecordsBetween(eui, fromSeq, toSeq) : undefined
+  const stored = toSeq - fromSeq <= 2 * seqs.length + 1 ? reads.storedRecordsBetween(of, fromSeq, toSeq) : undefined
   const transferIds = new Set(transferIdsHex)
   const refusals = reads.finalRefusals([...transferIds])
   // Every other read goes to the store itself (its prototype), with the store as `this`'s prototype too.
   const ahead = Object.create(reads) as IngestReads
-  ahead.storedRecord = (recordEui, seq) => stored !== undefined && recordEui === eui && seq >= fromSeq && seq <= toSeq
+  ahead.storedRecord = (chain, seq) => stored !== undefined && chain.eui === of.eui && chain.chain === of.chain
+    && seq >= fromSeq && seq <= toSeq
     ? stored.get(seq)
-    : reads.storedRecord(recordEui, seq)
+    : reads.storedRecord(chain, seq)
   ahead.finalRefusal = transferIdHex => transferIds.has(transferIdHex) ? refusals.get(transferIdHex) : reads.finalRefusal(transferIdHex)
   return ahead
 }
@@ -88,11 +93,15 @@ export function decideBatch(input: BatchInput, store: IngestReads): BatchPlan {
   const transferIdsHex = input.frames.map(transferIdHexOf)
   const reads = readAheadOf(input, store, transferIdsHex)
   const { batch, frames } = input
-  const eui = batch.gatewayEui
+  const of = { eui: batch.gatewayEui, chain: input.chain }
   const records = batch.records
-  const chain = reads.chain(eui) ?? { contiguousSeq: 0, contiguousHash: GENESIS_HASH, highestSeq: 0 }
+  const held = reads.chain(of)
+  const chain = held === undefined
+    ? { contiguousSeq: 0, contiguousHash: GENESIS_HASH, highestSeq: 0 }
+    : { contiguousSeq: held.contiguousSeq, contiguousHash: held.contiguousHash, highestSeq: held.highestSeq }
+  if (held !== undefined && held.state !== 'open') return refuseClosedChain(chain, records)
   const first = records[0]!
-  const before = first.gatewaySeq === 1 ? { recordHash: GENESIS_HASH } : reads.storedRecord(eui, first.gatewaySeq - 1)
+  const before = first.gatewaySeq === 1 ? { recordHash: GENESIS_HASH } : reads.storedRecord(of, first.gatewaySeq - 1)
   // The batch must continue the history the hub knows; another history is a fork, not money.
   const forkedFrom = before !== undefined && !equalBytes(before.recordHash, first.previousHash) ? before.recordHash : undefined
   const gap = before === undefined
@@ -100,6 +109,7 @@ export function decideBatch(input: BatchInput, store: IngestReads): BatchPlan {
     : null
   const plan: BatchPlan = {
     chain,
+    chainClosed: false,
     gap: gap !== null && gap.toSeq >= gap.fromSeq ? gap : null,
     entries: new Array<AckEntry>(records.length),
     rows: new Array<RecordRow | null>(records.length).fill(null),
@@ -110,7 +120,7 @@ export function decideBatch(input: BatchInput, store: IngestReads): BatchPlan {
   const known = new KnownUnderVouchers(reads)
   records.forEach((record, index) => {
     const frame = frames[index]!
-    const stored = reads.storedRecord(eui, record.gatewaySeq)
+    const stored = reads.storedRecord(of, record.gatewaySeq)
     if (stored !== undefined) {
       if (equalBytes(stored.recordHash, frame.hash)) {
         plan.entries[index] = stored.outcome === 'rejected'
@@ -214,6 +224,18 @@ interface KnownSoFar {
   added: KnownPayment[]
 }
 
+/**
+ * A batch of a chain that closed after its key was checked (the gateway was provisioned again, or retired, meanwhile):
+ * nothing of it is stored or settled, and every record is refused as the old key's.
+ */
+function refuseClosedChain(chain: ChainState, records: readonly TransferRecord[]): BatchPlan {
+  return {
+    chain, chainClosed: true, gap: null, forks: [], doubleSpends: [], settlements: [],
+    entries: records.map(record => ({ gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Rejected, reason: Reason.ChainClosed })),
+    rows: records.map(() => null),
+  }
+}
+
 function refuseFork(plan: BatchPlan, index: number, record: TransferRecord, frame: RecordFrame, knownHash: Uint8Array): void {
   plan.forks.push({ gatewaySeq: record.gatewaySeq, knownHash, otherRecord: frame.bytes })
   plan.entries[index] = { gatewaySeq: record.gatewaySeq, outcome: AckOutcome.Rejected, reason: Reason.ChainFork }
@@ -267,7 +289,7 @@ function decidePayment(
       })
     }
   }
-  plan.rows[index] = toRow(input.batch.gatewayEui, record, frame, transferIdHex, voucherIdHex, outcome, reason)
+  plan.rows[index] = toRow(input.batch.gatewayEui, input.chain, record, frame, transferIdHex, voucherIdHex, outcome, reason)
   plan.entries[index] = { gatewaySeq: record.gatewaySeq, outcome: ackOutcome(outcome, echo), reason }
 }
 
@@ -295,12 +317,12 @@ function counted(row: RecordRow | null): row is RecordRow {
 }
 
 function toRow(
-  eui: string, record: TransferRecord, frame: RecordFrame, transferIdHex: string, voucherIdHex: string,
+  eui: string, chain: number, record: TransferRecord, frame: RecordFrame, transferIdHex: string, voucherIdHex: string,
   outcome: RecordOutcome, reason: Reason,
 ): RecordRow {
   const a = record.authorization
   return {
-    eui, gatewaySeq: record.gatewaySeq, recordHash: frame.hash, transferIdHex, voucherIdHex, voucherSeq: a.seq,
+    eui, chain, gatewaySeq: record.gatewaySeq, recordHash: frame.hash, transferIdHex, voucherIdHex, voucherSeq: a.seq,
     cumulativeMinor: a.cumulativeMinor, amountMinor: a.amountMinor, currency: a.currency, mode: record.mode,
     timeMs: a.timeMs, record: frame.bytes, outcome, reason,
   }

@@ -26,6 +26,8 @@ interface SettledBatch {
 
 /** Stands in for the key of a voucher the hub does not know: no signature verifies under it. */
 const NO_KEY = new Uint8Array(32)
+/** The closed chains of an EUI whose keys a refused batch is tried against, newest first. */
+const CLOSED_CHAIN_KEYS_TRIED_MAX = 8
 
 export class BatchIngest {
   constructor(
@@ -57,7 +59,9 @@ export class BatchIngest {
     this.deps.metrics?.recordsReceived(batch.records.length)
     const gateway = this.deps.gateway(topicEui)
     const gatewayKey = signingKeyOf(gateway)
-    if (gateway === undefined || gatewayKey === undefined) return this.rejectAll(batch, Reason.GatewayUnknown)
+    if (gateway === undefined || gatewayKey === undefined) {
+      return this.rejectAll(batch, this.closedChainOf(batch) === undefined ? Reason.GatewayUnknown : Reason.ChainClosed)
+    }
     // Verification starts now, overlapping the settlement of earlier batches; settlement itself
     // runs one batch at a time, in arrival order, so each gateway's chain grows in order.
     const verified = this.deps.pool.verifyAll(this.signatureChecks(batch, frames, gatewayKey))
@@ -67,6 +71,11 @@ export class BatchIngest {
       const settled = await this.queue.run(async () => {
         const valid = await verified
         if (!valid[0]) {
+          const closed = this.closedChainOf(batch)
+          if (closed !== undefined) {
+            this.keepRejected(topicEui, `signed by the key of chain ${closed}, closed since`, payload)
+            return { entries: this.rejectAllEntries(batch, Reason.ChainClosed), afterwards: undefined }
+          }
           this.keepRejected(topicEui, 'bad gateway signature on the chain head', payload)
           return { entries: this.rejectAllEntries(batch, Reason.BadGatewaySignature), afterwards: undefined }
         }
@@ -83,6 +92,16 @@ export class BatchIngest {
       this.deps.metrics?.fault(fault.kind)
       throw fault
     }
+  }
+
+  /**
+   * The number of the closed (or closing) chain of the batch's EUI whose key signed its head, if any: a re-imaged
+   * gateway's old key, or a retired gateway's. Only on a refusal, so a valid batch never pays for it.
+   */
+  private closedChainOf(batch: RecordBatch): number | undefined {
+    const message = chainHeadCodec.encodeUnsigned(batch.head)
+    const keys = this.deps.store.closedChainKeys(batch.gatewayEui, CLOSED_CHAIN_KEYS_TRIED_MAX)
+    return keys.find(key => this.deps.ed25519.verify(message, batch.head.signature, key.publicKey))?.chain
   }
 
   /** The gateway's signature on the chain head, then the customer's on each record. */
@@ -114,26 +133,29 @@ export class BatchIngest {
     const { settings, store, clock } = this.deps
     const now_ms = clock.now_ms()
     const plan = decideBatch({
-      batch, frames, signatureValid, merchantCurrency: await this.settlement.merchantCurrency(gateway),
+      batch, chain: gateway.chain, frames, signatureValid, merchantCurrency: await this.settlement.merchantCurrency(gateway),
       revocationGrace_ms: settings.revocationGrace_ms, clockSkewMax_ms: settings.clockSkewMax_ms,
     }, store)
+    if (plan.chainClosed) return { entries: plan.entries, afterwards: undefined }
     let flagged: ReturnType<IngestStore['write']> = []
     await this.settlement.settle(gateway, plan.settlements.map(settlement => settlement.payment), outcomes => {
       foldLedgerOutcomes(plan, outcomes)
-      flagged = this.write(batch, plan, now_ms)
+      flagged = this.write(batch, gateway, plan, now_ms)
     })
     this.deps.metrics?.batchSettled((clock.now_ms() - now_ms) / 1_000)
     return { entries: plan.entries, afterwards: () => this.announce(batch, gateway, plan, flagged, now_ms) }
   }
 
   /** The ingest store's part of the batch's transaction; returns the double spends it flagged anew. */
-  private write(batch: RecordBatch, plan: BatchPlan, now_ms: number): ReturnType<IngestStore['write']> {
+  private write(batch: RecordBatch, gateway: GatewayView, plan: BatchPlan, now_ms: number): ReturnType<IngestStore['write']> {
     const { store } = this.deps
-    const eui = batch.gatewayEui
+    const of = { eui: batch.gatewayEui, chain: gateway.chain }
     return store.write({
-      eui,
+      ...of,
+      gatewayId: gateway.id,
+      publicKey: signingKeyOf(gateway)!,
       records: plan.rows.filter((row): row is RecordRow => row !== null),
-      chain: store.advanceContiguous(eui, chainAfter(plan.chain, batch.records, plan.rows)),
+      position: store.advanceContiguous(of, chainAfter(plan.chain, batch.records, plan.rows)),
       head: chainHeadCodec.encode(batch.head),
       gap: plan.gap,
       forks: plan.forks,

@@ -23,8 +23,19 @@ export interface ChainState {
   highestSeq: number
 }
 
+/** Open: its key signs batches the hub takes. Closing: a newer chain of the EUI opened (or the gateway retired) while
+ * records of this one were missing; closed: held whole, or the missing records written off. */
+export type ChainLifecycle = 'open' | 'closing' | 'closed'
+
+/** A chain of one EUI, by its number (1 for the EUI's first key, then one more for each new key). */
+export interface NumberedChain {
+  readonly eui: string
+  readonly chain: number
+}
+
 export interface RecordRow {
   eui: string
+  chain: number
   gatewaySeq: number
   recordHash: Uint8Array
   transferIdHex: string
@@ -52,8 +63,13 @@ export interface DoubleSpendRow {
 
 export interface IngestWrite {
   eui: string
+  chain: number
+  /** The gateway and key that sign the chain, kept with it when this batch is its first. */
+  gatewayId: string
+  publicKey: Uint8Array
   records: RecordRow[]
-  chain: ChainState
+  /** Where the hub holds the chain once the batch is stored. */
+  position: ChainState
   head: Uint8Array
   gap: { fromSeq: number; toSeq: number } | null
   forks: Array<{ gatewaySeq: number; knownHash: Uint8Array; otherRecord: Uint8Array }>
@@ -75,15 +91,26 @@ function knownPaymentOf(row: KnownRow): KnownPayment {
 /** Rows of gateway_records whose payments count under their voucher (rejected ones do not). */
 const COUNTED = `outcome IN ('settled', 'flagged')`
 
+/** The reads of one numbered chain: its position and state, and the keys of the EUI's closed chains. */
+function chainReads(db: SqliteDatabase) {
+  return {
+    record: db.prepare<[string, number, number], { record_hash: Buffer; outcome: RecordOutcome; reason: number }>(
+      'SELECT record_hash, outcome, reason FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq = ?'),
+    chain: db.prepare<[string, number], { contiguous_seq: number; contiguous_hash: Buffer; highest_seq: number; state: ChainLifecycle }>(
+      'SELECT contiguous_seq, contiguous_hash, highest_seq, state FROM gateway_chains WHERE eui = ? AND chain = ?'),
+    // The keys of the EUI's chains that no longer take batches, newest first: a batch one of them signed is told so.
+    closedChainKeys: db.prepare<[string, number], { chain: number; public_key: Buffer }>(
+      `SELECT chain, public_key FROM gateway_chains WHERE eui = ? AND state <> 'open' AND public_key IS NOT NULL
+       ORDER BY chain DESC LIMIT ?`),
+  }
+}
+
 export class IngestStore {
   private readonly statements
 
   constructor(private readonly db: SqliteDatabase) {
     this.statements = {
-      record: db.prepare<[string, number], { record_hash: Buffer; outcome: RecordOutcome; reason: number }>(
-        'SELECT record_hash, outcome, reason FROM gateway_records WHERE eui = ? AND gateway_seq = ?'),
-      chain: db.prepare<[string], { contiguous_seq: number; contiguous_hash: Buffer; highest_seq: number }>(
-        'SELECT contiguous_seq, contiguous_hash, highest_seq FROM gateway_chains WHERE eui = ?'),
+      ...chainReads(db),
       voucher: db.prepare<[string], {
         voucher_id: string; device_public_key: Buffer; currency: string; limit_minor: number; issued_at_ms: number
         expires_at_ms: number; revoked_at_ms: number | null
@@ -111,29 +138,32 @@ export class IngestStore {
         `SELECT 1 AS found FROM gateway_records WHERE transfer_id = ? AND ${COUNTED} LIMIT 1`),
       // Positional: one per record of every batch, where binding by name would cost a copied object each.
       insertRecord: db.prepare<[
-        string, number, Uint8Array, string, string, number, number, number, string, number, number, Uint8Array, RecordOutcome, number, number,
+        string, number, number, Uint8Array, string, string, number, number, number, string, number, number, Uint8Array, RecordOutcome,
+        number, number,
       ]>(
-        `INSERT INTO gateway_records (eui, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
+        `INSERT INTO gateway_records (eui, chain, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
            cumulative_minor, amount_minor, currency, mode, time_ms, record, outcome, reason, received_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      // Provisioning opens the chain; a gateway provisioned before chains were opened there gets it with its first batch.
       upsertChain: db.prepare(
-        `INSERT INTO gateway_chains (eui, contiguous_seq, contiguous_hash, highest_seq, head, updated_at_ms)
-         VALUES (@eui, @contiguousSeq, @contiguousHash, @highestSeq, @head, @nowMs)
-         ON CONFLICT (eui) DO UPDATE SET contiguous_seq = excluded.contiguous_seq,
+        `INSERT INTO gateway_chains (eui, chain, gateway_id, public_key, state, contiguous_seq, contiguous_hash, highest_seq, head,
+           opened_at_ms, updated_at_ms)
+         VALUES (@eui, @chain, @gatewayId, @publicKey, 'open', @contiguousSeq, @contiguousHash, @highestSeq, @head, @nowMs, @nowMs)
+         ON CONFLICT (eui, chain) DO UPDATE SET contiguous_seq = excluded.contiguous_seq,
            contiguous_hash = excluded.contiguous_hash, highest_seq = excluded.highest_seq,
            head = excluded.head, updated_at_ms = excluded.updated_at_ms`),
       insertGap: db.prepare(
-        `INSERT OR IGNORE INTO chain_gaps (eui, from_seq, to_seq, detected_at_ms) VALUES (?, ?, ?, ?)`),
+        `INSERT OR IGNORE INTO chain_gaps (eui, chain, from_seq, to_seq, detected_at_ms) VALUES (?, ?, ?, ?, ?)`),
       resolveGaps: db.prepare(
-        `UPDATE chain_gaps SET resolved_at_ms = ? WHERE eui = ? AND resolved_at_ms IS NULL AND to_seq <= ?`),
+        `UPDATE chain_gaps SET resolved_at_ms = ? WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL AND to_seq <= ?`),
       insertFork: db.prepare(
-        `INSERT OR IGNORE INTO chain_forks (eui, gateway_seq, known_hash, other_record, detected_at_ms) VALUES (?, ?, ?, ?, ?)`),
+        `INSERT OR IGNORE INTO chain_forks (eui, chain, gateway_seq, known_hash, other_record, detected_at_ms) VALUES (?, ?, ?, ?, ?, ?)`),
       insertDoubleSpend: db.prepare(
         `INSERT OR IGNORE INTO double_spends (voucher_id, kind, first_transfer_id, second_transfer_id, first_authorization,
            second_authorization, detected_at_ms)
          VALUES (@voucherIdHex, @kind, @firstTransferIdHex, @secondTransferIdHex, @firstAuthorization, @secondAuthorization, @nowMs)`),
-      seqsAfter: db.prepare<[string, number, number], { gateway_seq: number; record_hash: Buffer }>(
-        `SELECT gateway_seq, record_hash FROM gateway_records WHERE eui = ? AND gateway_seq > ? ORDER BY gateway_seq LIMIT ?`),
+      seqsAfter: db.prepare<[string, number, number, number], { gateway_seq: number; record_hash: Buffer }>(
+        `SELECT gateway_seq, record_hash FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq > ? ORDER BY gateway_seq LIMIT ?`),
       insertOnline: db.prepare(
         `INSERT OR IGNORE INTO online_payments (transfer_id, eui, voucher_id, voucher_seq, cumulative_minor, amount_minor,
            authorization, approved_at_ms)
@@ -142,8 +172,9 @@ export class IngestStore {
       // A batch's ids at once, as a JSON array: one statement for the batch instead of one per record.
       finalRefusals: db.prepare<[string], { transfer_id: string; reason: Reason }>(
         'SELECT transfer_id, reason FROM final_refusals WHERE transfer_id IN (SELECT value FROM json_each(?))'),
-      recordsBetween: db.prepare<[string, number, number], { gateway_seq: number; record_hash: Buffer; outcome: RecordOutcome; reason: number }>(
-        'SELECT gateway_seq, record_hash, outcome, reason FROM gateway_records WHERE eui = ? AND gateway_seq BETWEEN ? AND ?'),
+      recordsBetween: db.prepare<[string, number, number, number], {
+        gateway_seq: number; record_hash: Buffer; outcome: RecordOutcome; reason: number
+      }>('SELECT gateway_seq, record_hash, outcome, reason FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq BETWEEN ? AND ?'),
       // The first final refusal of an id is its answer; a copy is refused with the same reason anyway.
       insertFinalRefusal: db.prepare<[string, number, string, number]>(
         'INSERT OR IGNORE INTO final_refusals (transfer_id, reason, eui, refused_at_ms) VALUES (?, ?, ?, ?)'),
@@ -154,16 +185,24 @@ export class IngestStore {
     }
   }
 
-  storedRecord(eui: string, gatewaySeq: number): StoredRecord | undefined {
-    const row = this.statements.record.get(eui, gatewaySeq)
+  storedRecord(of: NumberedChain, gatewaySeq: number): StoredRecord | undefined {
+    const row = this.statements.record.get(of.eui, of.chain, gatewaySeq)
     if (row === undefined) return undefined
     return { gatewaySeq, recordHash: new Uint8Array(row.record_hash), outcome: row.outcome, reason: row.reason }
   }
 
-  chain(eui: string): ChainState | undefined {
-    const row = this.statements.chain.get(eui)
+  /** Where the hub holds the chain, and whether it still takes batches; undefined before it is opened. */
+  chain(of: NumberedChain): (ChainState & { readonly state: ChainLifecycle }) | undefined {
+    const row = this.statements.chain.get(of.eui, of.chain)
     if (row === undefined) return undefined
-    return { contiguousSeq: row.contiguous_seq, contiguousHash: new Uint8Array(row.contiguous_hash), highestSeq: row.highest_seq }
+    return {
+      contiguousSeq: row.contiguous_seq, contiguousHash: new Uint8Array(row.contiguous_hash), highestSeq: row.highest_seq, state: row.state,
+    }
+  }
+
+  /** The keys that signed the EUI's chains that no longer take batches, the newest `limit` chains first. */
+  closedChainKeys(eui: string, limit: number): Array<{ readonly chain: number; readonly publicKey: Uint8Array }> {
+    return this.statements.closedChainKeys.all(eui, limit).map(row => ({ chain: row.chain, publicKey: new Uint8Array(row.public_key) }))
   }
 
   voucher(voucherIdHex: string): VoucherState | undefined {
@@ -208,9 +247,9 @@ export class IngestStore {
     return new Map(rows.map(row => [row.transfer_id, row.reason]))
   }
 
-  /** The records the hub holds of the gateway from `fromSeq` to `toSeq`, by sequence number. */
-  storedRecordsBetween(eui: string, fromSeq: number, toSeq: number): Map<number, StoredRecord> {
-    const rows = this.statements.recordsBetween.all(eui, fromSeq, toSeq)
+  /** The records the hub holds of the chain from `fromSeq` to `toSeq`, by sequence number. */
+  storedRecordsBetween(of: NumberedChain, fromSeq: number, toSeq: number): Map<number, StoredRecord> {
+    const rows = this.statements.recordsBetween.all(of.eui, of.chain, fromSeq, toSeq)
     return new Map(rows.map(row => [row.gateway_seq, {
       gatewaySeq: row.gateway_seq, recordHash: new Uint8Array(row.record_hash), outcome: row.outcome, reason: row.reason,
     }]))
@@ -229,24 +268,27 @@ export class IngestStore {
     const s = this.statements
     return this.db.transaction(() => {
       for (const record of change.records) {
-        s.insertRecord.run(record.eui, record.gatewaySeq, record.recordHash, record.transferIdHex, record.voucherIdHex,
+        s.insertRecord.run(record.eui, record.chain, record.gatewaySeq, record.recordHash, record.transferIdHex, record.voucherIdHex,
           record.voucherSeq, record.cumulativeMinor, record.amountMinor, record.currency, record.mode, record.timeMs, record.record,
           record.outcome, record.reason, change.nowMs)
         if (record.outcome === 'rejected' && isFinalRefusal(record.reason as Reason)) {
           s.insertFinalRefusal.run(record.transferIdHex, record.reason, change.eui, change.nowMs)
         }
       }
-      if (change.gap !== null) s.insertGap.run(change.eui, change.gap.fromSeq, change.gap.toSeq, change.nowMs)
-      s.resolveGaps.run(change.nowMs, change.eui, change.chain.contiguousSeq)
+      if (change.gap !== null) s.insertGap.run(change.eui, change.chain, change.gap.fromSeq, change.gap.toSeq, change.nowMs)
+      s.resolveGaps.run(change.nowMs, change.eui, change.chain, change.position.contiguousSeq)
       for (const fork of change.forks) {
-        s.insertFork.run(change.eui, fork.gatewaySeq, fork.knownHash, fork.otherRecord, change.nowMs)
+        s.insertFork.run(change.eui, change.chain, fork.gatewaySeq, fork.knownHash, fork.otherRecord, change.nowMs)
       }
       const flagged: Array<{ flagId: number; voucherIdHex: string }> = []
       for (const doubleSpend of change.doubleSpends) {
         const inserted = s.insertDoubleSpend.run({ ...doubleSpend, nowMs: change.nowMs })
         if (inserted.changes === 1) flagged.push({ flagId: Number(inserted.lastInsertRowid), voucherIdHex: doubleSpend.voucherIdHex })
       }
-      s.upsertChain.run({ eui: change.eui, ...change.chain, head: change.head, nowMs: change.nowMs })
+      s.upsertChain.run({
+        eui: change.eui, chain: change.chain, gatewayId: change.gatewayId, publicKey: change.publicKey, ...change.position,
+        head: change.head, nowMs: change.nowMs,
+      })
       return flagged
     })()
   }
@@ -271,9 +313,9 @@ export class IngestStore {
   }
 
   /** Moves the contiguous position forward over records that arrived after a gap that is now filled. */
-  advanceContiguous(eui: string, chain: ChainState): ChainState {
+  advanceContiguous(of: NumberedChain, chain: ChainState): ChainState {
     let { contiguousSeq, contiguousHash } = chain
-    const rows = this.statements.seqsAfter.all(eui, contiguousSeq, 100_000)
+    const rows = this.statements.seqsAfter.all(of.eui, of.chain, contiguousSeq, 100_000)
     for (const row of rows) {
       if (row.gateway_seq !== contiguousSeq + 1) break
       contiguousSeq = row.gateway_seq

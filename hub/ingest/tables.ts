@@ -142,3 +142,120 @@ WHERE outcome = 'rejected' AND reason IN (${FINAL_REFUSALS.join(', ')})
   AND transfer_id NOT IN (SELECT transfer_id FROM online_payments)
 ORDER BY received_at_ms, eui, gateway_seq;
 `
+
+/**
+ * Chains numbered per EUI: a gateway's chain is the one its key signs, from seq 1. Provisioning it again with a new
+ * key (a re-imaged or replaced device), or a new gateway taking a retired gateway's EUI, opens the EUI's next chain;
+ * the chains before it close (closed at once when the hub holds them whole up to their highest seq, else `closing`
+ * until an operator writes their gaps off). Every row so far is of chain 1. gateway_records is keyed by
+ * (eui, chain, gateway_seq) without a rowid: an insert writes the table and its two indexes, one b-tree fewer than the
+ * rowid table with its key's index before it.
+ */
+export const NUMBERED_CHAINS_SQL = `
+CREATE TABLE gateway_records_chained (
+  eui TEXT NOT NULL CHECK (length(eui) = 16),
+  chain INTEGER NOT NULL CHECK (chain >= 1),
+  gateway_seq INTEGER NOT NULL CHECK (gateway_seq >= 1),
+  record_hash BLOB NOT NULL CHECK (length(record_hash) = 32),
+  transfer_id TEXT NOT NULL CHECK (length(transfer_id) = 64),
+  voucher_id TEXT NOT NULL CHECK (length(voucher_id) = 32),
+  voucher_seq INTEGER NOT NULL,
+  cumulative_minor INTEGER NOT NULL,
+  amount_minor INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  mode INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  record BLOB NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('settled', 'flagged', 'rejected')),
+  reason INTEGER NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (eui, chain, gateway_seq)
+) STRICT, WITHOUT ROWID;
+INSERT INTO gateway_records_chained (eui, chain, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
+    cumulative_minor, amount_minor, currency, mode, time_ms, record, outcome, reason, received_at_ms)
+  SELECT eui, 1, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq, cumulative_minor, amount_minor, currency,
+    mode, time_ms, record, outcome, reason, received_at_ms
+  FROM gateway_records;
+DROP TABLE gateway_records;
+ALTER TABLE gateway_records_chained RENAME TO gateway_records;
+CREATE INDEX gateway_records_by_voucher ON gateway_records (voucher_id, voucher_seq);
+CREATE INDEX gateway_records_by_transfer ON gateway_records (transfer_id);
+
+CREATE TABLE gateway_chains_numbered (
+  eui TEXT NOT NULL CHECK (length(eui) = 16),
+  chain INTEGER NOT NULL CHECK (chain >= 1),
+  -- The gateway and key that sign the chain; NULL only for a chain whose gateway row was gone before chains had numbers.
+  gateway_id TEXT REFERENCES gateways (id),
+  public_key BLOB CHECK (public_key IS NULL OR length(public_key) = 32),
+  state TEXT NOT NULL CHECK (state IN ('open', 'closing', 'closed')),
+  contiguous_seq INTEGER NOT NULL,
+  contiguous_hash BLOB NOT NULL CHECK (length(contiguous_hash) = 32),
+  highest_seq INTEGER NOT NULL,
+  head BLOB,
+  opened_at_ms INTEGER NOT NULL,
+  -- When the hub last took a batch of the chain; NULL before the first.
+  updated_at_ms INTEGER,
+  closing_at_ms INTEGER,
+  closed_at_ms INTEGER,
+  -- The sequence numbers an operator wrote off to close the chain: the records missing below its highest seq.
+  written_off_from_seq INTEGER,
+  written_off_to_seq INTEGER,
+  written_off_by_user_id TEXT REFERENCES users (id),
+  written_off_note TEXT,
+  PRIMARY KEY (eui, chain),
+  CHECK ((state = 'open') = (closing_at_ms IS NULL)),
+  CHECK ((state = 'closed') = (closed_at_ms IS NOT NULL)),
+  CHECK ((written_off_from_seq IS NULL) = (written_off_to_seq IS NULL)
+    AND (written_off_from_seq IS NULL) = (written_off_by_user_id IS NULL)
+    AND (written_off_from_seq IS NULL) = (written_off_note IS NULL)),
+  CHECK (written_off_from_seq IS NULL OR (state = 'closed' AND written_off_to_seq >= written_off_from_seq))
+) STRICT, WITHOUT ROWID;
+INSERT INTO gateway_chains_numbered (eui, chain, gateway_id, public_key, state, contiguous_seq, contiguous_hash, highest_seq, head,
+    opened_at_ms, updated_at_ms, closing_at_ms, closed_at_ms)
+  SELECT c.eui, 1, g.id, g.public_key,
+    CASE WHEN g.status IS NOT 'retired' THEN 'open' WHEN c.contiguous_seq >= c.highest_seq THEN 'closed' ELSE 'closing' END,
+    c.contiguous_seq, c.contiguous_hash, c.highest_seq, c.head, coalesce(g.provisioned_at_ms, g.created_at_ms, c.updated_at_ms),
+    c.updated_at_ms,
+    CASE WHEN g.status = 'retired' THEN coalesce(g.retired_at_ms, c.updated_at_ms) END,
+    CASE WHEN g.status = 'retired' AND c.contiguous_seq >= c.highest_seq THEN coalesce(g.retired_at_ms, c.updated_at_ms) END
+  FROM gateway_chains c LEFT JOIN gateways g ON g.eui = c.eui;
+INSERT INTO gateway_chains_numbered (eui, chain, gateway_id, public_key, state, contiguous_seq, contiguous_hash, highest_seq,
+    opened_at_ms, closing_at_ms, closed_at_ms)
+  SELECT eui, 1, id, public_key, CASE WHEN status = 'retired' THEN 'closed' ELSE 'open' END, 0, zeroblob(32), 0,
+    coalesce(provisioned_at_ms, created_at_ms),
+    CASE WHEN status = 'retired' THEN coalesce(retired_at_ms, created_at_ms) END,
+    CASE WHEN status = 'retired' THEN coalesce(retired_at_ms, created_at_ms) END
+  FROM gateways WHERE public_key IS NOT NULL AND eui NOT IN (SELECT eui FROM gateway_chains);
+DROP TABLE gateway_chains;
+ALTER TABLE gateway_chains_numbered RENAME TO gateway_chains;
+
+CREATE TABLE chain_gaps_numbered (
+  eui TEXT NOT NULL,
+  chain INTEGER NOT NULL CHECK (chain >= 1),
+  from_seq INTEGER NOT NULL,
+  to_seq INTEGER NOT NULL CHECK (to_seq >= from_seq),
+  detected_at_ms INTEGER NOT NULL,
+  resolved_at_ms INTEGER,
+  -- Resolved by an operator writing the missing records off, not by their arrival.
+  written_off INTEGER NOT NULL DEFAULT 0 CHECK (written_off IN (0, 1) AND (written_off = 0 OR resolved_at_ms IS NOT NULL)),
+  PRIMARY KEY (eui, chain, from_seq)
+) STRICT;
+INSERT INTO chain_gaps_numbered (eui, chain, from_seq, to_seq, detected_at_ms, resolved_at_ms)
+  SELECT eui, 1, from_seq, to_seq, detected_at_ms, resolved_at_ms FROM chain_gaps;
+DROP TABLE chain_gaps;
+ALTER TABLE chain_gaps_numbered RENAME TO chain_gaps;
+
+CREATE TABLE chain_forks_numbered (
+  eui TEXT NOT NULL,
+  chain INTEGER NOT NULL CHECK (chain >= 1),
+  gateway_seq INTEGER NOT NULL,
+  known_hash BLOB NOT NULL,
+  other_record BLOB NOT NULL,
+  detected_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (eui, chain, gateway_seq, other_record)
+) STRICT;
+INSERT INTO chain_forks_numbered (eui, chain, gateway_seq, known_hash, other_record, detected_at_ms)
+  SELECT eui, 1, gateway_seq, known_hash, other_record, detected_at_ms FROM chain_forks;
+DROP TABLE chain_forks;
+ALTER TABLE chain_forks_numbered RENAME TO chain_forks;
+`

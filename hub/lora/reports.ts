@@ -73,8 +73,11 @@ export class LoraReports {
   /** Checks the gateway's reports still waiting for records; called once records of it are stored. */
   recheck(eui: string): void {
     const { store, clock } = this.deps
-    for (const report of store.pendingReports(eui)) {
-      const check = checkFrame(report.frame, store.chainAtHub(eui, report.frame))
+    const gateway = this.deps.gateway(eui)
+    if (gateway === undefined) return
+    const of = { eui, chain: gateway.chain }
+    for (const report of store.pendingReports(of)) {
+      const check = checkFrame(report.frame, store.chainAtHub(of, report.frame))
       if (check.state === 'pending') continue
       store.setCheck(report.id, check, clock.now_ms())
       if (check.state === 'mismatch') this.flag(eui, report.fCnt, check)
@@ -101,8 +104,9 @@ export class LoraReports {
     if (device !== undefined && uplink.fCnt <= device.lastFCnt && !(uplink.fCnt < device.lastFCnt && frame.timeS > device.lastFrameTimeS)) {
       throw new LoraPathError('OLD_FRAME_COUNTER', `fCnt ${uplink.fCnt} of ${uplink.eui} is not beyond ${device.lastFCnt}`)
     }
-    const check = checkFrame(frame, store.chainAtHub(uplink.eui, frame))
-    store.addReport(uplink, frame, check, clock.now_ms())
+    // A report speaks of the chain the gateway's key signs now.
+    const check = checkFrame(frame, store.chainAtHub({ eui: uplink.eui, chain: gateway.chain }, frame))
+    store.addReport(uplink, gateway.chain, frame, check, clock.now_ms())
     if (check.state === 'mismatch') this.flag(uplink.eui, uplink.fCnt, check)
     this.deps.reported?.(uplink.eui)
     return check

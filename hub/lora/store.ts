@@ -4,6 +4,7 @@
 
 import { PaymentMode } from '../../protocol/messages/transfer-record'
 import type { CommitmentFrame } from '../../protocol/messages/commitment-frame'
+import type { NumberedChain } from '../ingest/store'
 import type { SqliteDatabase } from '../store/database'
 import type { ChainAtHub, FrameCheck, LoraMismatch } from './check'
 import type { LoraDevice } from './format'
@@ -117,9 +118,9 @@ export class LoraStore {
            last_f_cnt = excluded.last_f_cnt, last_frame_time_s = excluded.last_frame_time_s,
            last_report_at_ms = excluded.last_report_at_ms`),
       insertReport: db.prepare(
-        `INSERT INTO lora_reports (eui, f_cnt, gateway_seq, unsynced_count, unsynced_amount_minor, currency, head_prefix,
+        `INSERT INTO lora_reports (eui, chain, f_cnt, gateway_seq, unsynced_count, unsynced_amount_minor, currency, head_prefix,
            frame_time_s, rssi, snr, received_at_ms, check_state, mismatch, mismatch_detail, checked_at_ms)
-         VALUES (@eui, @fCnt, @gatewaySeq, @unsyncedCount, @unsyncedAmountMinor, @currency, @headPrefix, @timeS, @rssi, @snr,
+         VALUES (@eui, @chain, @fCnt, @gatewaySeq, @unsyncedCount, @unsyncedAmountMinor, @currency, @headPrefix, @timeS, @rssi, @snr,
            @nowMs, @state, @mismatch, @detail, @checkedAtMs)`),
       pruneReports: db.prepare<[string, string, number]>(
         `DELETE FROM lora_reports WHERE eui = ? AND check_state <> 'mismatch' AND id <= (
@@ -130,16 +131,17 @@ export class LoraStore {
       reports: db.prepare<[string, number], ReportRow>('SELECT * FROM lora_reports WHERE eui = ? ORDER BY id DESC LIMIT ?'),
       mismatches: db.prepare<[string], { count: number }>(
         `SELECT COUNT(*) AS count FROM lora_reports WHERE eui = ? AND check_state = 'mismatch'`),
-      pending: db.prepare<[string, number, number], ReportRow>(
-        `SELECT * FROM lora_reports WHERE eui = ? AND check_state = 'pending' AND gateway_seq <= ? ORDER BY id LIMIT ?`),
+      pending: db.prepare<[string, number, number, number], ReportRow>(
+        `SELECT * FROM lora_reports WHERE eui = ? AND chain = ? AND check_state = 'pending' AND gateway_seq <= ? ORDER BY id LIMIT ?`),
       setCheck: db.prepare(
         `UPDATE lora_reports SET check_state = @state, mismatch = @mismatch, mismatch_detail = @detail, checked_at_ms = @nowMs
          WHERE id = @id AND check_state = 'pending'`),
-      contiguous: db.prepare<[string], { contiguous_seq: number }>('SELECT contiguous_seq FROM gateway_chains WHERE eui = ?'),
-      hashAt: db.prepare<[string, number], { record_hash: Buffer }>(
-        'SELECT record_hash FROM gateway_records WHERE eui = ? AND gateway_seq = ?'),
-      offlineAmounts: db.prepare<[string, number, string, number, number], { amount_minor: number }>(
-        `SELECT amount_minor FROM gateway_records WHERE eui = ? AND gateway_seq <= ? AND currency = ? AND mode = ?
+      contiguous: db.prepare<[string, number], { contiguous_seq: number }>(
+        'SELECT contiguous_seq FROM gateway_chains WHERE eui = ? AND chain = ?'),
+      hashAt: db.prepare<[string, number, number], { record_hash: Buffer }>(
+        'SELECT record_hash FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq = ?'),
+      offlineAmounts: db.prepare<[string, number, number, string, number, number], { amount_minor: number }>(
+        `SELECT amount_minor FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq <= ? AND currency = ? AND mode = ?
          ORDER BY gateway_seq DESC LIMIT ?`),
     }
   }
@@ -185,12 +187,12 @@ export class LoraStore {
   }
 
   /** Stores a report and the device's new frame counter in one transaction, and trims the history. */
-  addReport(uplink: LoraUplink, frame: CommitmentFrame, check: FrameCheck, now_ms: number): number {
+  addReport(uplink: LoraUplink, chain: number, frame: CommitmentFrame, check: FrameCheck, now_ms: number): number {
     const s = this.statements
     return this.db.transaction(() => {
       s.upsertDevice.run({ eui: uplink.eui, devEui: uplink.devEui, deviceId: uplink.deviceId, fCnt: uplink.fCnt, timeS: frame.timeS, nowMs: now_ms })
       const { lastInsertRowid } = s.insertReport.run({
-        eui: uplink.eui, fCnt: uplink.fCnt, gatewaySeq: frame.gatewaySeq, unsyncedCount: frame.unsyncedCount,
+        eui: uplink.eui, chain, fCnt: uplink.fCnt, gatewaySeq: frame.gatewaySeq, unsyncedCount: frame.unsyncedCount,
         unsyncedAmountMinor: frame.unsyncedAmountMinor, currency: frame.currency, headPrefix: Buffer.from(frame.headPrefix),
         timeS: frame.timeS, rssi: uplink.rssi ?? null, snr: uplink.snr ?? null, nowMs: now_ms, ...checkColumns(check),
         checkedAtMs: check.state === 'pending' ? null : now_ms,
@@ -211,9 +213,9 @@ export class LoraStore {
   }
 
   /** Reports still waiting for records, for sequences the hub now holds contiguously. */
-  pendingReports(eui: string): LoraReport[] {
-    const contiguous = this.statements.contiguous.get(eui)?.contiguous_seq ?? 0
-    return this.statements.pending.all(eui, contiguous, PENDING_CHECKED_MAX).map(reportOf)
+  pendingReports(of: NumberedChain): LoraReport[] {
+    const contiguous = this.statements.contiguous.get(of.eui, of.chain)?.contiguous_seq ?? 0
+    return this.statements.pending.all(of.eui, of.chain, contiguous, PENDING_CHECKED_MAX).map(reportOf)
   }
 
   setCheck(id: number, check: FrameCheck, now_ms: number): void {
@@ -221,14 +223,15 @@ export class LoraStore {
   }
 
   /** What the IP side holds of a gateway's chain, as checkFrame needs it. */
-  chainAtHub(eui: string, frame: CommitmentFrame): ChainAtHub {
+  chainAtHub(of: NumberedChain, frame: CommitmentFrame): ChainAtHub {
     const s = this.statements
-    const hash = s.hashAt.get(eui, frame.gatewaySeq)?.record_hash
+    const { eui, chain } = of
+    const hash = s.hashAt.get(eui, chain, frame.gatewaySeq)?.record_hash
     return {
-      contiguousSeq: s.contiguous.get(eui)?.contiguous_seq ?? 0,
+      contiguousSeq: s.contiguous.get(eui, chain)?.contiguous_seq ?? 0,
       hashAtSeq: hash === undefined ? undefined : new Uint8Array(hash),
       offlineAmountsNewestFirst: s.offlineAmounts
-        .all(eui, frame.gatewaySeq, frame.currency, PaymentMode.Offline, frame.unsyncedCount + 1)
+        .all(eui, chain, frame.gatewaySeq, frame.currency, PaymentMode.Offline, frame.unsyncedCount + 1)
         .map(row => row.amount_minor),
     }
   }

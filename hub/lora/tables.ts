@@ -63,3 +63,10 @@ ALTER TABLE lora_devices ADD COLUMN catch_up_message BLOB CHECK (catch_up_messag
 ALTER TABLE lora_devices ADD COLUMN catch_up_fragment INTEGER NOT NULL DEFAULT 0 CHECK (catch_up_fragment >= 0);
 ALTER TABLE lora_devices ADD COLUMN lora_chunk_next INTEGER NOT NULL DEFAULT 0 CHECK (lora_chunk_next >= 0);
 `
+
+/** A report speaks of the chain its gateway signed when it was heard (chains are numbered per EUI, ingest tables). */
+export const LORA_REPORTS_CHAIN_SQL = `
+ALTER TABLE lora_reports ADD COLUMN chain INTEGER NOT NULL DEFAULT 1 CHECK (chain >= 1);
+DROP INDEX lora_reports_pending;
+CREATE INDEX lora_reports_pending ON lora_reports (eui, chain, gateway_seq) WHERE check_state = 'pending';
+`

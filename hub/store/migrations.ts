@@ -4,10 +4,10 @@
 import { ANCHOR_RANGES_SQL, ANCHOR_SQL, QUEUE_TRANSFERS_FOR_ANCHORING } from '../anchor/tables'
 import { AUDIT_SQL } from '../audit/tables'
 import { LIVE_EVENT_IDS_SQL } from '../events/tables'
-import { GATEWAY_PRESENCE_SQL, GATEWAYS_SQL } from '../gateways/tables'
-import { DOUBLE_SPEND_FLAGS_SQL, FINAL_REFUSALS_SQL, INGEST_SQL } from '../ingest/tables'
+import { GATEWAY_PRESENCE_SQL, GATEWAYS_REUSE_EUI_SQL, GATEWAYS_SQL } from '../gateways/tables'
+import { DOUBLE_SPEND_FLAGS_SQL, FINAL_REFUSALS_SQL, INGEST_SQL, NUMBERED_CHAINS_SQL } from '../ingest/tables'
 import { KYC_SQL } from '../kyc/tables'
-import { LORA_CATCH_UP_SQL, LORA_REVOCATIONS_QUEUED_SQL, LORA_SQL } from '../lora/tables'
+import { LORA_CATCH_UP_SQL, LORA_REPORTS_CHAIN_SQL, LORA_REVOCATIONS_QUEUED_SQL, LORA_SQL } from '../lora/tables'
 import { MOBILE_SQL } from '../mobile/tables'
 import { MQTT_PASSWORD_NONCES_SQL } from '../mqtt/tables'
 import { NOTIFY_SQL } from '../notify/tables'
@@ -204,7 +204,10 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 18, name: 'final refusals by transfer id', sql: FINAL_REFUSALS_SQL },
   { version: 19, name: 'postings keyed by their transfer\'s integer key', sql: POSTINGS_BY_TRANSFER_KEY,
     rebuildsTables: ['transfers', 'postings', 'refunds'] },
-  { version: 20, name: 'anchor batches cover ranges of transfer keys', sql: ANCHOR_RANGES_SQL },
+  { version: 20, name: 'record chains numbered per EUI; a retired EUI reused',
+    sql: [GATEWAYS_REUSE_EUI_SQL, NUMBERED_CHAINS_SQL, LORA_REPORTS_CHAIN_SQL].join('\n'),
+    rebuildsTables: ['gateways', 'gateway_presence', 'gateway_records', 'gateway_chains', 'chain_gaps', 'chain_forks'] },
+  { version: 21, name: 'anchor batches cover ranges of transfer keys', sql: ANCHOR_RANGES_SQL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

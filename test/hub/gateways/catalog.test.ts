@@ -49,7 +49,7 @@ t.test('an EUI already in use is a 409, however it is spelled', async (t) => {
     payload: { name: 'Counter 2', type: 'pi-nfc', eui: '70-b3-d5-7e-d0-00-1a-2b', price: '1' },
   })
   t.equal(duplicate.statusCode, 409)
-  t.same(errorOf(duplicate), { code: 'CONFLICT', message: `a gateway with EUI ${EUI} exists already` })
+  t.same(errorOf(duplicate), { code: 'CONFLICT', message: `a gateway with EUI ${EUI} exists already (retire it to give its EUI to another)` })
 })
 
 t.test('a bad EUI is a 400 BAD_EUI', async (t) => {
@@ -176,9 +176,11 @@ t.test('a provisioned gateway is retired, not deleted, and leaves the catalog', 
 t.test('a gateway whose records reached the hub is retired even if it is no longer provisioned', async (t) => {
   const hub = await gatewayHub(t)
   const gateway = await addGateway(hub)
-  hub.context.db.prepare(`INSERT INTO gateway_records (eui, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
+  hub.context.db.prepare(`INSERT INTO gateway_chains (eui, chain, gateway_id, state, contiguous_seq, contiguous_hash, highest_seq,
+    opened_at_ms) VALUES (?, 1, ?, 'open', 1, zeroblob(32), 1, 0)`).run(EUI, gateway.id)
+  hub.context.db.prepare(`INSERT INTO gateway_records (eui, chain, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
     cumulative_minor, amount_minor, currency, mode, time_ms, record, outcome, reason, received_at_ms)
-    VALUES (?, 1, ?, ?, ?, 1, 100, 100, 'XOF', 0, 0, ?, 'settled', 0, 0)`)
+    VALUES (?, 1, 1, ?, ?, ?, 1, 100, 100, 'XOF', 0, 0, ?, 'settled', 0, 0)`)
     .run(EUI, Buffer.alloc(32), 'a'.repeat(64), 'b'.repeat(32), Buffer.alloc(10))
   const response = await hub.app.inject({ method: 'DELETE', url: `/gateways/${gateway.id}`, headers: hub.operator.headers })
   t.equal(response.statusCode, 200)

@@ -68,7 +68,7 @@ t.test('a gateway provisions with its token and gets the hub key, its MQTT setti
 
   const stored = new GatewayStore(hub.context.db)
   t.same(stored.ingestView(EUI), {
-    id: gateway.id, eui: EUI, type: 'pi-nfc', status: 'provisioned', publicKey: keys.publicKey, ownerUserId: hub.owner.id,
+    id: gateway.id, eui: EUI, type: 'pi-nfc', status: 'provisioned', publicKey: keys.publicKey, chain: 1, ownerUserId: hub.owner.id,
     merchantAccountId: `${hub.owner.id}.XOF`,
   })
   t.same(published(hub), [{ topic: gatewayTopic(EUI, 'config'), payload: fromBase64(body.riskConfig), retain: true }])

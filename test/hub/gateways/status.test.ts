@@ -7,14 +7,15 @@ t.test('status reports the chain position, the open gaps and the forks the hub f
   const hub = await gatewayHub(t)
   const { id } = await provisionedGateway(hub)
   const db = hub.context.db
-  db.prepare(`INSERT INTO gateway_chains (eui, contiguous_seq, contiguous_hash, highest_seq, head, updated_at_ms)
-    VALUES (?, 41, ?, 57, NULL, ?)`).run(EUI, Buffer.alloc(32), hub.clock.now_ms())
-  const insertGap = db.prepare('INSERT INTO chain_gaps (eui, from_seq, to_seq, detected_at_ms, resolved_at_ms) VALUES (?, ?, ?, ?, ?)')
+  // Provisioning opened chain 1; the hub has taken records of it since.
+  db.prepare(`UPDATE gateway_chains SET contiguous_seq = 41, contiguous_hash = ?, highest_seq = 57, updated_at_ms = ?
+    WHERE eui = ? AND chain = 1`).run(Buffer.alloc(32), hub.clock.now_ms(), EUI)
+  const insertGap = db.prepare('INSERT INTO chain_gaps (eui, chain, from_seq, to_seq, detected_at_ms, resolved_at_ms) VALUES (?, 1, ?, ?, ?, ?)')
   insertGap.run(EUI, 10, 12, 1_000, 2_000)
   insertGap.run(EUI, 50, 51, 3_000, null)
   insertGap.run(EUI, 42, 44, 4_000, null)
   insertGap.run('0000000000000001', 1, 1, 5_000, null)
-  db.prepare('INSERT INTO chain_forks (eui, gateway_seq, known_hash, other_record, detected_at_ms) VALUES (?, 7, ?, ?, 0)')
+  db.prepare('INSERT INTO chain_forks (eui, chain, gateway_seq, known_hash, other_record, detected_at_ms) VALUES (?, 1, 7, ?, ?, 0)')
     .run(EUI, Buffer.alloc(32), Buffer.alloc(8))
 
   const response = await hub.app.inject({ method: 'GET', url: `/gateways/${id}/status`, headers: hub.operator.headers })
@@ -26,6 +27,7 @@ t.test('status reports the chain position, the open gaps and the forks the hub f
     provisionedAt: new Date(hub.clock.now_ms()).toISOString(),
     retiredAt: null,
     riskConfigSerial: 1,
+    chainNumber: 1,
     chain: { contiguousSeq: 41, highestSeq: 57, updatedAt: new Date(hub.clock.now_ms()).toISOString() },
     openGaps: [
       { fromSeq: 42, toSeq: 44, detectedAt: new Date(4_000).toISOString() },
@@ -33,6 +35,7 @@ t.test('status reports the chain position, the open gaps and the forks the hub f
     ],
     openGapCount: 2,
     forkCount: 1,
+    closingChains: [],
     lastSyncAtMs: hub.clock.now_ms(),
     unsyncedOfflineMinor: null,
     unsyncedOffline: null,
@@ -48,7 +51,9 @@ t.test('before its first upload a gateway has no chain at the hub', async (t) =>
   const hub = await gatewayHub(t)
   const gateway = await assignedGateway(hub)
   const response = await hub.app.inject({ method: 'GET', url: `/gateways/${gateway.id}/status`, headers: hub.owner.headers })
-  t.match(response.json(), { status: 'assigned', provisionedAt: null, chain: null, openGaps: [], openGapCount: 0, forkCount: 0 })
+  t.match(response.json(), {
+    status: 'assigned', provisionedAt: null, chainNumber: null, chain: null, openGaps: [], openGapCount: 0, forkCount: 0, closingChains: [],
+  })
 })
 
 t.test("an owner sees the status of their own gateways, never another owner's", async (t) => {
@@ -97,9 +102,9 @@ t.test('status and the owner’s list say when a gateway last synced, what its l
   const { id } = await provisionedGateway(hub)
   const db = hub.context.db
   const syncedAt_ms = hub.clock.now_ms()
-  db.prepare(`INSERT INTO gateway_chains (eui, contiguous_seq, contiguous_hash, highest_seq, head, updated_at_ms)
-    VALUES (?, 41, ?, 44, NULL, ?)`).run(EUI, Buffer.alloc(32), syncedAt_ms)
-  db.prepare('INSERT INTO chain_gaps (eui, from_seq, to_seq, detected_at_ms) VALUES (?, 42, 43, 0)').run(EUI)
+  db.prepare(`UPDATE gateway_chains SET contiguous_seq = 41, contiguous_hash = ?, highest_seq = 44, updated_at_ms = ?
+    WHERE eui = ? AND chain = 1`).run(Buffer.alloc(32), syncedAt_ms, EUI)
+  db.prepare('INSERT INTO chain_gaps (eui, chain, from_seq, to_seq, detected_at_ms) VALUES (?, 1, 42, 43, 0)').run(EUI)
   const report = db.prepare(`INSERT INTO lora_reports (eui, f_cnt, gateway_seq, unsynced_count, unsynced_amount_minor, currency, head_prefix,
     frame_time_s, received_at_ms, check_state) VALUES (?, ?, ?, ?, ?, 'XOF', ?, 0, ?, 'pending')`)
   hub.clock.advance(MINUTE_MS)

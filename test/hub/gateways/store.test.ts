@@ -11,12 +11,12 @@ function store(t: Parameters<typeof testContext>[0]) {
 
 const newGateway = (id: string, eui: string) => ({ id, eui, name: 'n', type: 'pi-nfc', priceMinor: 1, priceCurrency: 'XOF', createdAtMs: 0 })
 
-t.test('the ingest view of a gateway is its id and six routing fields, the key as bytes', async (t) => {
+t.test('the ingest view of a gateway is its id and seven routing fields, the key as bytes', async (t) => {
   const { context, gateways } = store(t)
   t.equal(gateways.ingestView(EUI), undefined, 'unknown EUI')
   t.ok(gateways.insert(newGateway('g1', EUI)))
   t.same(gateways.ingestView(EUI), {
-    id: 'g1', eui: EUI, type: 'pi-nfc', status: 'available', publicKey: null, ownerUserId: null, merchantAccountId: null,
+    id: 'g1', eui: EUI, type: 'pi-nfc', status: 'available', publicKey: null, chain: 1, ownerUserId: null, merchantAccountId: null,
   })
   context.db.prepare('UPDATE gateways SET public_key = ? WHERE id = ?').run(Buffer.alloc(32, 5), 'g1')
   const view = gateways.ingestView(EUI)!

@@ -47,13 +47,14 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
   const devices = new DeviceStore(db)
   const store = new IngestStore(db)
   const gatewayRow = db.prepare<[string], { id: string; eui: string; type: string; status: string; public_key: Buffer | null;
-    owner_user_id: string | null; merchant_account_id: string | null }>(
-    'SELECT id, eui, type, status, public_key, owner_user_id, merchant_account_id FROM gateways WHERE eui = ?')
+    chain: number; owner_user_id: string | null; merchant_account_id: string | null }>(
+    `SELECT id, eui, type, status, public_key, chain, owner_user_id, merchant_account_id FROM gateways
+     WHERE eui = ? ORDER BY status = 'retired', created_at_ms DESC LIMIT 1`)
   const lookup = (eui: string): IngestGateway | undefined => {
     const row = gatewayRow.get(eui)
     return row === undefined ? undefined : {
       id: row.id, eui: row.eui, type: row.type, status: row.status, publicKey: row.public_key === null ? null : new Uint8Array(row.public_key),
-      ownerUserId: row.owner_user_id, merchantAccountId: row.merchant_account_id,
+      chain: row.chain, ownerUserId: row.owner_user_id, merchantAccountId: row.merchant_account_id,
     }
   }
   // The hub's event hub over this world's stores; `heard` is every event it numbered, in order.

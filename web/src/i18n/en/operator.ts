@@ -345,6 +345,7 @@ export const operator = {
       'gateway.delete': 'Removed a gateway from the catalog',
       'gateway.retire': 'Retired a gateway',
       'gateway.assign': 'Assigned a gateway to an owner',
+      'gateway.chain_write_off': 'Wrote off the missing records of a gateway\'s old chain',
       'fee_schedule.add': 'Added a fee schedule',
       'ledger.cash_in': 'Recorded cash paid in',
       'ledger.cash_out': 'Recorded cash paid out',

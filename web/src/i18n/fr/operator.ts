@@ -335,6 +335,7 @@ export const operator: OperatorMessages = {
       'gateway.delete': 'A retiré une passerelle du catalogue',
       'gateway.retire': 'A mis une passerelle hors service',
       'gateway.assign': 'A attribué une passerelle à un propriétaire',
+      'gateway.chain_write_off': 'A passé en perte les enregistrements manquants de l’ancienne chaîne d’une passerelle',
       'fee_schedule.add': 'A ajouté un barème de frais',
       'ledger.cash_in': 'A enregistré un dépôt d’espèces',
       'ledger.cash_out': 'A enregistré un retrait d’espèces',
