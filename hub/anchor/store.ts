@@ -145,6 +145,8 @@ export class AnchorStore {
          WHERE t.id = ? AND a.user_id = ?
          UNION ALL
          SELECT 1 FROM transfers t JOIN gateways g ON g.eui = t.gateway_eui
+           -- An EUI passes from a retired gateway to a new one: the gateway that held it when the transfer was made.
+           AND t.created_at_ms >= g.created_at_ms AND (g.retired_at_ms IS NULL OR t.created_at_ms <= g.retired_at_ms)
          WHERE t.id = ? AND g.owner_user_id = ?
          LIMIT 1`),
     }

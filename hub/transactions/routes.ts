@@ -212,7 +212,7 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
     { schema: gatewayHistorySchema, preValidation: [app.authenticate, requireRole('operator', 'owner')] }, async (request) => {
       const gateway = gatewayOfCaller(gateways, callerOf(request), request.params.gatewayId)
       const { page, pageSize } = request.query
-      const { fromMs, toMs } = historyWindow_ms(request.query)
+      const { fromMs, toMs } = withinLifetime(gateway, historyWindow_ms(request.query))
       const { transactions, total } = history.ofGateway(gateway.eui, fromMs, toMs, (page - 1) * pageSize, pageSize)
       return { items: transactions.map(gatewayTransactionReply), page, pageSize, total }
     })
@@ -224,7 +224,8 @@ function gatewayCsvRoute(app: FastifyInstance, clock: Pick<Clock, 'now_ms'>, { h
   app.get<{ Params: { gatewayId: string }; Querystring: { from?: string; to?: string } }>('/transactions/:gatewayId/gateway.csv',
     { schema: gatewayCsvSchema, preValidation: [app.authenticate, requireRole('operator', 'owner')] }, async (request, reply) => {
       const gateway = gatewayOfCaller(gateways, callerOf(request), request.params.gatewayId)
-      const window = historyWindow_ms({ from: request.query.from, to: request.query.to ?? new Date(clock.now_ms() + 1).toISOString() })
+      const window = withinLifetime(gateway,
+        historyWindow_ms({ from: request.query.from, to: request.query.to ?? new Date(clock.now_ms() + 1).toISOString() }))
       const count = history.countOfGateway(gateway.eui, window.fromMs, window.toMs)
       if (count > CSV_EXPORT_ROWS_MAX) {
         throw new HttpError(400, 'EXPORT_TOO_LARGE',
@@ -254,4 +255,16 @@ function* csvLines(history: TransactionHistory, gateway: Gateway, window: { from
     written += page.length
     last = page.at(-1)!
   }
+}
+
+/**
+ * A window of a gateway's history narrowed to its own life: transfers name a gateway by its EUI, and a retired gateway's
+ * EUI may be given to a new one, whose owner must not see the earlier gateway's payments (nor the earlier one the new one's).
+ */
+function withinLifetime(
+  gateway: { readonly createdAtMs: number; readonly retiredAtMs: number | null }, window: { fromMs: number; toMs: number },
+): { fromMs: number; toMs: number } {
+  const from_ms = Math.max(window.fromMs, gateway.createdAtMs)
+  const to_ms = gateway.retiredAtMs === null ? window.toMs : Math.min(window.toMs, gateway.retiredAtMs + 1)
+  return { fromMs: from_ms, toMs: Math.max(from_ms, to_ms) }
 }

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { AnchorStore } from '../../../hub/anchor/store'
 import type { PublishedMessage } from '../../../hub/bus'
 import { gatewayTopic } from '../../../protocol/topics'
 import {
@@ -92,4 +93,40 @@ t.test('a retired EUI is given to a new gateway, which starts the next chain; th
     'the retired gateway keeps its chain for audit')
   const catalog = expectStatus(await hub.app.inject({ method: 'GET', url: '/gateways' }), 200).json()
   t.same(catalog.items.map((item: { id: string }) => item.id), [replacement.id])
+})
+
+t.test('an EUI passed on keeps its payments apart: each gateway\'s history holds what it took in its own life', async (t) => {
+  const hub = await gatewayHub(t)
+  const old = await provisionedGateway(hub)
+  const payment = (key: number) => {
+    const id = key.toString(16).padStart(64, '0')
+    hub.context.db.prepare(`INSERT INTO transfers (id, kind, currency, amount_minor, gateway_eui, content_sha256, created_at_ms)
+      VALUES (?, 'offline_payment', 'XOF', 100, ?, ?, ?)`).run(id, EUI, id, hub.clock.now_ms())
+    return id
+  }
+  hub.clock.advance(1_000)
+  const taken = payment(1)
+  hub.clock.advance(1_000)
+  expectStatus(await hub.app.inject({ method: 'DELETE', url: `/gateways/${old.id}`, headers: hub.operator.headers }), 200)
+  hub.clock.advance(1_000)
+  // Another shop gets a gateway with the same EUI.
+  const replacement = await addGateway(hub, { name: 'Counter 2' })
+  expectStatus(await hub.app.inject({
+    method: 'POST', url: `/gateways/${replacement.id}/assign`, headers: hub.operator.headers, payload: { ownerUserId: hub.otherOwner.id },
+  }), 200)
+  hub.clock.advance(1_000)
+  const takenSince = payment(2)
+  const history = async (id: string, caller: { headers: Record<string, string> }, path = 'gateway') => {
+    const response = await hub.app.inject({ method: 'GET', url: `/transactions/${id}/${path}?from=1970-01-01T00:00:00.000Z`, headers: caller.headers })
+    return path === 'gateway' ? expectStatus(response, 200).json().items.map((item: { id: string }) => item.id) : expectStatus(response, 200).body
+  }
+  t.same(await history(old.id, hub.owner), [taken], 'the first owner sees what the retired gateway took')
+  t.same(await history(replacement.id, hub.otherOwner), [takenSince], 'the new holder of the EUI sees only what it took since')
+  const csv = await history(replacement.id, hub.otherOwner, 'gateway.csv') as string
+  t.ok(csv.includes(takenSince) && !csv.includes(taken), 'and its CSV export the same')
+  t.same(await history(old.id, hub.operator), [taken], 'so does an operator, gateway by gateway')
+  const anchors = new AnchorStore(hub.context.db)
+  t.same([anchors.isParty(taken, hub.owner.id), anchors.isParty(taken, hub.otherOwner.id)], [true, false],
+    'the proof of a payment is its gateway owner\'s of the time, not the new holder\'s')
+  t.same([anchors.isParty(takenSince, hub.owner.id), anchors.isParty(takenSince, hub.otherOwner.id)], [false, true])
 })

@@ -60,6 +60,8 @@ async function csvWorld(t: Parameters<typeof restHub>[0]) {
   const hub = await restHub(t)
   const shop = await fundedWallet(hub.app, hub.operator, hub.owner, 'XOF', '0')
   addGateway(hub, { eui: EUI, ownerUserId: hub.owner.userId, merchantAccountId: shop })
+  // The gateway was added before the payments it took (insertPayments dates them from 2025-01-01).
+  hub.context.db.prepare('UPDATE gateways SET created_at_ms = ? WHERE eui = ?').run(Date.UTC(2024, 0, 1), EUI)
   const rename = (name: string) => hub.context.db.prepare('UPDATE gateways SET name = ? WHERE eui = ?').run(name, EUI)
   return { hub, rename }
 }
