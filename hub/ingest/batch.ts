@@ -196,7 +196,7 @@ export class BatchIngest {
     const { hubKeys, ed25519, clock } = this.deps
     this.deps.metrics?.answered(entries)
     return ackCodec.sign(
-      { gatewayEui: batch.gatewayEui, headSeq: batch.head.gatewaySeq, timeMs: clock.now_ms(), entries },
+      { gatewayEui: batch.gatewayEui, headSeq: batch.head.gatewaySeq, headHash: batch.head.headHash, timeMs: clock.now_ms(), entries },
       hubKeys.secretKey,
       ed25519,
     )

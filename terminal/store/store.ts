@@ -101,6 +101,8 @@ export interface AckApplied {
   readonly flagged: number
   /** Entries naming records this gateway does not hold pending (answered before, or unknown). */
   readonly ignored: number
+  /** The ack answers a batch of another chain (its head is not this chain's record): nothing was applied. */
+  readonly otherChain: boolean
 }
 
 export interface DayTotal {
@@ -215,6 +217,7 @@ function prepareStatements(db: SqliteDatabase) {
     exposure: db.prepare<[string], { count: number; total: number | null; oldest: number | null }>(
       `SELECT COUNT(*) AS count, SUM(amount_minor) AS total, MIN(time_ms) AS oldest FROM records
        WHERE status = 'pending' AND mode = 'offline' AND currency = ?`),
+    recordHashAt: db.prepare<[number], { record_hash: Uint8Array }>('SELECT record_hash FROM records WHERE gateway_seq = ?'),
     settleRecord: db.prepare<[RecordStatus, AckOutcomeName, number, number, number]>(
       `UPDATE records SET status = ?, ack_outcome = ?, ack_reason = ?, acked_at_ms = ?
        WHERE gateway_seq = ? AND status = 'pending'`),
@@ -493,7 +496,13 @@ export class TerminalStore {
 
   private applyAckInTransaction(ack: AckBody, now_ms: number): AckApplied {
     assert(ack.gatewayEui === this.identity().eui, 'only this gateway\'s acks are applied')
-    const counts = { updated: 0, settled: 0, duplicate: 0, rejected: 0, flagged: 0, ignored: 0 }
+    const counts = { updated: 0, settled: 0, duplicate: 0, rejected: 0, flagged: 0, ignored: 0, otherChain: false }
+    // An ack answers a batch of this chain only if this chain's record at its head has the head's hash: a
+    // re-imaged gateway's chain reuses the numbers of the one before, whose acks a broker may still hold.
+    const head = this.statements.recordHashAt.get(ack.headSeq)
+    if (head === undefined || !equalBytes(head.record_hash, ack.headHash)) {
+      return { ...counts, ignored: ack.entries.length, otherChain: true }
+    }
     for (const entry of ack.entries) {
       const outcome = OUTCOME_NAMES[entry.outcome]
       const status: RecordStatus = entry.outcome === AckOutcome.Rejected ? 'rejected' : 'acked'

@@ -62,6 +62,7 @@ export const chainHeadBody = fc.record({
 export const ackBody = fc.record({
   gatewayEui: eui,
   headSeq: u32,
+  headHash: bytes(32),
   timeMs,
   entries: fc.array(
     fc.record({ gatewaySeq: u32, outcome: fc.constantFrom(...Object.values(AckOutcome)), reason }),

@@ -36,7 +36,7 @@ t.test('status counts proofs kept and awaited and records pruned; export shows e
     return store.appendPayment({ authorization, voucher, mode: PaymentMode.Offline, nowMs: T0 })
   })
   store.applyAck({
-    gatewayEui: EUI, headSeq: 3, timeMs: T0,
+    gatewayEui: EUI, headSeq: 3, headHash: records[2]!.recordHash, timeMs: T0,
     entries: [1, 2, 3].map(gatewaySeq => ({ gatewaySeq, outcome: AckOutcome.Settled, reason: Reason.None })),
   }, T0)
   const proved = [records[0]!, records[1]!].map(record => record.transferId)

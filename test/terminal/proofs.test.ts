@@ -32,7 +32,7 @@ function pay(store: TerminalStore, phone: Phone, amount_minor: number, time_ms =
 
 function ack(store: TerminalStore, seqs: number[], now_ms = T0, outcome: AckOutcome = AckOutcome.Settled) {
   return store.applyAck({
-    gatewayEui: EUI, headSeq: Math.max(...seqs), timeMs: now_ms,
+    gatewayEui: EUI, headSeq: Math.max(...seqs), headHash: store.record(Math.max(...seqs))!.recordHash, timeMs: now_ms,
     entries: seqs.map(gatewaySeq => ({
       gatewaySeq, outcome, reason: outcome === AckOutcome.Rejected ? Reason.InsufficientFunds : Reason.None,
     })),

@@ -112,13 +112,17 @@ t.test('acks move pending records once; exposure counts only unacked offline rec
   for (const amount of [1_000, 2_000, 3_000]) pay(store, phone, amount)
   t.same(store.exposure(CURRENCY), { unsyncedCount: 3, unsyncedTotalMinor: 6_000, oldestUnsyncedTimeMs: T0 })
   const ack = {
-    gatewayEui: EUI, headSeq: 3, timeMs: T0, entries: [
+    gatewayEui: EUI, headSeq: 3, headHash: store.record(3)!.recordHash, timeMs: T0, entries: [
       { gatewaySeq: 1, outcome: AckOutcome.Settled, reason: Reason.None },
       { gatewaySeq: 2, outcome: AckOutcome.Rejected, reason: Reason.InsufficientFunds },
     ],
   }
   t.match(store.applyAck(ack, T0 + 1), { updated: 2, settled: 1, rejected: 1, ignored: 0 })
   t.match(store.applyAck(ack, T0 + 2), { updated: 0, ignored: 2 }, 'a redelivered ack changes nothing')
+  t.match(store.applyAck({ ...ack, entries: [{ gatewaySeq: 3, outcome: AckOutcome.Settled, reason: Reason.None }], headHash: new Uint8Array(32) }, T0 + 2),
+    { updated: 0, ignored: 1, otherChain: true }, 'an ack of another chain, whose head is not this chain\'s record, is not applied')
+  t.match(store.record(3), { status: 'pending' })
+  t.match(store.applyAck({ ...ack, headSeq: 4 }, T0 + 2), { updated: 0, otherChain: true }, 'nor one whose head this chain has not reached')
   t.match(store.record(1), { status: 'acked', ackOutcome: 'settled', ackedAtMs: T0 + 1, prunable: false })
   t.match(store.record(2), { status: 'rejected', ackOutcome: 'rejected', ackReason: Reason.InsufficientFunds })
   t.equal(store.firstPendingSeq(), 3)

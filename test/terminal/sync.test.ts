@@ -120,7 +120,7 @@ function payMany(store: TerminalStore, count: number): void {
 
 function signedAck(batch: RecordBatch, outcome: AckOutcome = AckOutcome.Settled, hub: KeyPair = HUB, eui = EUI): Uint8Array {
   return ackCodec.encode(ackCodec.sign({
-    gatewayEui: eui, headSeq: batch.head.gatewaySeq, timeMs: T0,
+    gatewayEui: eui, headSeq: batch.head.gatewaySeq, headHash: batch.head.headHash, timeMs: T0,
     entries: batch.records.map(record => ({ gatewaySeq: record.gatewaySeq, outcome, reason: Reason.None })),
   }, hub.secretKey, nodeEd25519))
 }

@@ -13,7 +13,11 @@ import { nodeEd25519 } from '../../../protocol/signature/node'
 import { requiredProgram } from '../../helpers/required-program'
 import { customerWithVoucher, gatewayTopic, hubConfig, nextMessage, OPERATOR, provisionGateway, Rest, CURRENCY } from './running-hub'
 import { openStream } from '../events/sse'
-import { provisionedTerminal, shutDown } from '../../terminal/hub-world'
+import { attachTerminal, provisionedTerminal, shutDown } from '../../terminal/hub-world'
+import { systemClock, systemRandom } from '../../../protocol/clock'
+import { initTerminal } from '../../../terminal/init'
+import { provision } from '../../../terminal/provision'
+import { TerminalStore } from '../../../terminal/store/store'
 
 // PAYALL_MQTT_URL: the hub uses an external broker (Mosquitto from Debian, installed by .ci/run)
 // instead of its own. Such a broker authenticates nobody for the hub: every payload is signed
@@ -109,4 +113,78 @@ t.test('through Mosquitto, a terminal\'s presence reaches the hub: online once i
   await terminal.proxy.down()
   t.match(await stream.nextEvent(), { type: 'gateway.presence', data: { gatewayId, online: false } }, 'its last will, signed')
   t.match(await operator.ok('GET', `/gateways/${gatewayId}/status`), { online: false })
+})
+
+t.test('through Mosquitto, a re-imaged gateway starts a new chain at 1 and settles; its old key is shut out; retired, it leaves no retained message', { skip: mosquitto.skip }, async t => {
+  const dir = t.testdir()
+  const brokerUrl = await startMosquitto(t, dir)
+  const hub = await startHub(hubConfig(join(dir, 'hub'), { mqttUrl: brokerUrl }))
+  t.teardown(() => hub.stop())
+  const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
+  const first = await provisionedTerminal(hub, operator, dir, '70B3D57ED00000E3', 'reimage@ext.example')
+  const customer = await customerWithVoucher(operator, 'reimage@phone.example', 10_000, '5000')
+  const seqOf = (outcome: Awaited<ReturnType<typeof first.pay>>) => outcome.kind === 'approved' ? outcome.record.gatewaySeq : outcome.kind
+  t.same([seqOf(await first.pay(customer.phone, 300)), seqOf(await first.pay(customer.phone, 400))], [1, 2])
+  await first.proxy.up()
+  t.ok(await first.sync.waitOnline(10_000))
+  t.match(await first.sync.syncNow(), { settled: 2, error: null })
+  await shutDown(first)
+  const gatewayId = (await operator.ok('GET', '/gateways')).items.find((item: { eui: string }) => item.eui === first.eui).id
+
+  // A new SD card: a fresh data directory and key, provisioned again with a new token for the same gateway.
+  const { token } = await operator.ok('POST', `/gateways/${gatewayId}/provisioning-token`)
+  const dataDir = join(dir, 'reimaged')
+  const store = initTerminal(dataDir, first.eui, { clock: systemClock, random: systemRandom })
+  await provision(store, hub.httpUrl, token, { fetch, clock: systemClock, ed25519: nodeEd25519 })
+  const second = await attachTerminal(store, dataDir, first.ownerEmail, hub.mqttUrl!)
+  t.teardown(() => shutDown(second))
+  t.same([seqOf(await second.pay(customer.phone, 500))], [1], 'the new chain starts at 1')
+  await second.proxy.up()
+  t.ok(await second.sync.waitOnline(10_000))
+  t.match(await second.sync.syncNow(), { pendingLeft: 0, error: null })
+  t.match(second.store.record(1), { status: 'acked', ackOutcome: 'settled' }, 'and settles: no fork')
+  t.match(await operator.ok('GET', `/gateways/${gatewayId}/status`),
+    { chainNumber: 2, chain: { contiguousSeq: 1 }, closingChains: [], forkCount: 0 })
+
+  // The old card, still around, cannot take the gateway's place: what its key signs is refused, and no money moves.
+  const old = await attachTerminal(TerminalStore.open(first.dataDir), first.dataDir, first.ownerEmail, hub.mqttUrl!)
+  t.teardown(() => shutDown(old))
+  t.same([seqOf(await old.pay(customer.phone, 600))], [3])
+  await old.proxy.up()
+  t.ok(await old.sync.waitOnline(10_000))
+  t.match(await old.sync.syncNow(), { pendingLeft: 0, error: null })
+  t.match(old.store.record(3), { status: 'rejected', ackReason: Reason.ChainClosed }, 'its chain is closed')
+  t.equal((await operator.ok('GET', '/ledger/verify')).ok, true)
+  await shutDown(old)
+
+  // Retired, the gateway's retained config and presence leave the broker: a client subscribing then gets neither.
+  await shutDown(second)
+  const connected = async () => {
+    const client = mqtt.connect(brokerUrl, { reconnectPeriod: 0 })
+    await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject) })
+    t.teardown(() => client.endAsync(true))
+    return client
+  }
+  const topics = [gatewayTopic(first.eui, 'config'), gatewayTopic(first.eui, 'status')]
+  const watcher = await connected()
+  const cleared = new Promise<void>(resolve => {
+    const emptied = new Set<string>()
+    watcher.on('message', (topic, payload) => {
+      if (payload.length === 0) emptied.add(topic)
+      if (emptied.size === topics.length) resolve()
+    })
+  })
+  await watcher.subscribeAsync(topics, { qos: 1 })
+  await operator.ok('DELETE', `/gateways/${gatewayId}`)
+  await cleared
+  const client = await connected()
+  const retained: string[] = []
+  client.on('message', (topic, _payload, packet) => { if (packet.retain) retained.push(topic) })
+  const probe = `test/probe/${first.eui}`
+  await client.subscribeAsync([...topics, probe], { qos: 1 })
+  // Mosquitto sends what it retains on a subscription before it relays this client's later publish back.
+  const probed = nextMessage(client, probe)
+  await client.publishAsync(probe, 'after the subscription', { qos: 1 })
+  await probed
+  t.same(retained, [], 'nothing retained for the retired gateway')
 })
