@@ -11,7 +11,7 @@ import type { SqliteDatabase } from '../store/database'
 import type { WalSync } from '../store/wal-sync'
 import { planBalances, type AccountState } from './balances'
 import { BatchView, type LedgerReader } from './batch-view'
-import { METADATA_LENGTH_MAX_CHARS, canonicalJson, contentSha256 } from './content'
+import { METADATA_LENGTH_MAX_CHARS, canonicalJson, contentSha256, settleFromHoldSha256 } from './content'
 import { LedgerError, isLedgerError } from './errors'
 import { computeFee, feeScheduleProblem, type FeeSchedule } from './fees'
 import {
@@ -546,16 +546,12 @@ export class SqliteLedgerStore implements LedgerStore {
   private settleFromHold(view: BatchView, input: SettleFromHoldInput): Settled {
     const problem = settleFromHoldProblem(input)
     if (problem !== undefined) throw problem
-    const requestSha256 = contentSha256({
-      operation: 'settle_from_hold',
-      voucherId: input.voucherId,
-      amountMinor: input.amountMinor,
-      merchantAccountId: input.merchantAccountId,
-      ownerAccountId: input.ownerAccountId,
-      feeScheduleId: input.feeScheduleId,
-      gatewayEui: input.gatewayEui,
-      metadata: input.metadata ?? null,
-    })
+    // Checked above: the metadata, if any, is a JSON object.
+    const metadataJson = input.metadata === undefined ? null : canonicalJson(input.metadata)
+    if (metadataJson !== null && metadataJson.length > METADATA_LENGTH_MAX_CHARS) {
+      throw new LedgerError('INVALID_TRANSFER', `metadata exceeds ${METADATA_LENGTH_MAX_CHARS} characters`)
+    }
+    const requestSha256 = settleFromHoldSha256(input, metadataJson ?? 'null')
     const hold = view.hold(input.voucherId)
     if (this.isRepeat(input.transferId, requestSha256)) {
       assert(hold !== undefined, 'a settled voucher has its hold')
@@ -596,7 +592,7 @@ export class SqliteLedgerStore implements LedgerStore {
     const balancesMinor = planTransfer(view, transfer, true, platform)
     return decided(() => {
       this.ensureSystemAccounts(view, hold.currency)
-      this.writeTransfer(view, transfer, requestSha256, balancesMinor)
+      this.writeTransfer(view, transfer, requestSha256, balancesMinor, metadataJson)
       const settled = view.settle(hold.voucherId, splitAgainstHold(input.amountMinor, remaining_minor))
       return { status: 'applied', hold: settled, transferId: input.transferId }
     })
@@ -638,12 +634,14 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   /** Writes a planned transfer and its postings, and moves the view's balances; the balances are written by writeChanges. */
+  /** `metadataJson`: canonicalJson of the transfer's metadata when the caller has it already. */
   private writeTransfer(
     view: BatchView, input: TransferInput, requestSha256: string, balancesMinor: ReadonlyMap<string, number>,
+    metadataJson?: string | null,
   ): void {
     assertBalanced(input.postings)
     const amount_minor = transferAmountMinor(input.postings)
-    const metadata = input.metadata === undefined ? null : canonicalJson(input.metadata)
+    const metadata = metadataJson !== undefined ? metadataJson : input.metadata === undefined ? null : canonicalJson(input.metadata)
     const s = this.statements
     const transfer_seq = s.insertTransfer.run(input.id, input.kind, input.currency, amount_minor, input.gatewayEui ?? null,
       input.voucherId ?? null, input.feeScheduleId ?? null, metadata, requestSha256, this.now_ms()).lastInsertRowid
@@ -838,9 +836,6 @@ function settleFromHoldProblem(input: SettleFromHoldInput): LedgerError | undefi
   if (input.metadata !== undefined) {
     if (typeof input.metadata !== 'object' || input.metadata === null || Array.isArray(input.metadata)) {
       return invalid('metadata must be a JSON object')
-    }
-    if (canonicalJson(input.metadata).length > METADATA_LENGTH_MAX_CHARS) {
-      return invalid(`metadata exceeds ${METADATA_LENGTH_MAX_CHARS} characters`)
     }
   }
   return undefined
