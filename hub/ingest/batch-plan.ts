@@ -264,7 +264,7 @@ function decidePayment(
     // its place in the chain, or the gateway put one authorization in its chain twice: a replay,
     // never paid twice.
     const replayed = plan.rows.some(row => counted(row) && row.transferIdHex === transferIdHex)
-      || reads.hasRecordOf(transferIdHex)
+      || reads.hasRecordOf(voucherIdHex, authorization.seq, transferIdHex)
     if (replayed) reason = Reason.ReplayedAuthorization
     else {
       outcome = 'settled'
@@ -281,7 +281,8 @@ function decidePayment(
     known.add(voucherIdHex, { seq, cumulativeMinor, amountMinor, transferIdHex })
     if (decision.doubleSpend !== null) {
       const conflicting = decision.doubleSpend.conflictingTransferIdHex
-      const firstAuthorization = evidenceInBatch(conflicting, plan.rows, input.batch.records) ?? reads.evidenceOf(conflicting)
+      const firstAuthorization = evidenceInBatch(conflicting, plan.rows, input.batch.records) 
+        ?? reads.evidenceOf(voucherIdHex, decision.doubleSpend.conflictingSeq, conflicting)
       assert(firstAuthorization !== undefined, 'a conflicting payment is known with its authorization')
       plan.doubleSpends.push({
         index, voucherIdHex, kind: decision.doubleSpend.kind, firstTransferIdHex: conflicting, secondTransferIdHex: transferIdHex,

@@ -25,10 +25,17 @@ export interface KnownPayment {
 
 type DoubleSpendKind = 'same_seq' | 'cumulative'
 
+/** The payment already known under the voucher that a new one conflicts with: its id and its seq there. */
+interface DoubleSpend {
+  readonly kind: DoubleSpendKind
+  readonly conflictingTransferIdHex: string
+  readonly conflictingSeq: number
+}
+
 export type RecordDecision =
   | { kind: 'duplicate' }
   | { kind: 'reject'; reason: Reason }
-  | { kind: 'settle'; doubleSpend: null | { kind: DoubleSpendKind; conflictingTransferIdHex: string } }
+  | { kind: 'settle'; doubleSpend: null | DoubleSpend }
 
 export interface DecisionInput {
   authorization: AuthorizationBody
@@ -98,22 +105,22 @@ export function decideRecord(input: DecisionInput): RecordDecision {
 function findDoubleSpend(
   authorization: AuthorizationBody,
   known: readonly KnownPayment[],
-): { kind: DoubleSpendKind; conflictingTransferIdHex: string } | null {
+): DoubleSpend | null {
   let previous: KnownPayment | undefined
   let next: KnownPayment | undefined
   for (const payment of known) {
     if (payment.seq === authorization.seq) {
-      return { kind: 'same_seq', conflictingTransferIdHex: payment.transferIdHex }
+      return { kind: 'same_seq', conflictingTransferIdHex: payment.transferIdHex, conflictingSeq: payment.seq }
     }
     if (payment.seq < authorization.seq && (previous === undefined || payment.seq > previous.seq)) previous = payment
     if (payment.seq > authorization.seq && (next === undefined || payment.seq < next.seq)) next = payment
   }
   const spentBefore = authorization.cumulativeMinor - authorization.amountMinor
   if (previous !== undefined && spentBefore < previous.cumulativeMinor) {
-    return { kind: 'cumulative', conflictingTransferIdHex: previous.transferIdHex }
+    return { kind: 'cumulative', conflictingTransferIdHex: previous.transferIdHex, conflictingSeq: previous.seq }
   }
   if (next !== undefined && next.cumulativeMinor - next.amountMinor < authorization.cumulativeMinor) {
-    return { kind: 'cumulative', conflictingTransferIdHex: next.transferIdHex }
+    return { kind: 'cumulative', conflictingTransferIdHex: next.transferIdHex, conflictingSeq: next.seq }
   }
   return null
 }

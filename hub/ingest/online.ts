@@ -79,7 +79,7 @@ export class OnlineAuthorization {
       // Online, a conflict is caught before any money moves: refuse it, keep both signed authorizations as
       // proof for the operator, as a batch would, and stop the voucher.
       const conflicting = decision.doubleSpend.conflictingTransferIdHex
-      const firstAuthorization = store.evidenceOf(conflicting)
+      const firstAuthorization = store.evidenceOf(voucherIdHex, decision.doubleSpend.conflictingSeq, conflicting)
       assert(firstAuthorization !== undefined, 'a conflicting payment is known with its authorization')
       const now_ms = clock.now_ms()
       const flagId = store.recordDoubleSpend({

@@ -129,13 +129,14 @@ export class IngestStore {
       highestOnline: db.prepare<[string], KnownRow>(
         `SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM online_payments
          WHERE voucher_id = ? ORDER BY voucher_seq DESC LIMIT 1`),
-      recordByTransfer: db.prepare<{ transferId: string }, { record: Buffer; source: 'record' | 'online' }>(
-        `SELECT record, 'record' AS source FROM gateway_records WHERE transfer_id = @transferId AND ${COUNTED}
-         UNION ALL
-         SELECT authorization AS record, 'online' AS source FROM online_payments WHERE transfer_id = @transferId
+      // Found under its voucher and seq: no index by transfer id costs every insert for these rare reads.
+      recordByTransfer: db.prepare<{ voucherId: string; voucherSeq: number; transferId: string }, { record: Buffer; source: 'record' | 'online' }>(
+        `SELECT record, 'record' AS source FROM gateway_records
+         WHERE voucher_id = @voucherId AND voucher_seq = @voucherSeq AND transfer_id = @transferId AND ${COUNTED}
+         UNION ALL SELECT authorization AS record, 'online' AS source FROM online_payments WHERE transfer_id = @transferId
          LIMIT 1`),
-      hasRecordOf: db.prepare<[string], { found: number }>(
-        `SELECT 1 AS found FROM gateway_records WHERE transfer_id = ? AND ${COUNTED} LIMIT 1`),
+      hasRecordOf: db.prepare<[string, number, string], { found: number }>(`SELECT 1 AS found FROM gateway_records
+         WHERE voucher_id = ? AND voucher_seq = ? AND transfer_id = ? AND ${COUNTED} LIMIT 1`),
       // Positional: one per record of every batch, where binding by name would cost a copied object each.
       insertRecord: db.prepare<[
         string, number, number, Uint8Array, string, string, number, number, number, string, number, number, Uint8Array, RecordOutcome,
@@ -232,8 +233,8 @@ export class IngestStore {
   }
 
   /** True when a gateway's record (not only an online approval) carried this payment. */
-  hasRecordOf(transferIdHex: string): boolean {
-    return this.statements.hasRecordOf.get(transferIdHex) !== undefined
+  hasRecordOf(voucherIdHex: string, voucherSeq: number, transferIdHex: string): boolean {
+    return this.statements.hasRecordOf.get(voucherIdHex, voucherSeq, transferIdHex) !== undefined
   }
 
   /** The final refusal (decide.ts FINAL_REFUSALS) the hub signed before for this transfer id, if any. */
@@ -256,8 +257,8 @@ export class IngestStore {
   }
 
   /** The customer-signed authorization that settled a transfer: one half of a double spend's proof. */
-  evidenceOf(transferIdHex: string): Uint8Array | undefined {
-    const row = this.statements.recordByTransfer.get({ transferId: transferIdHex })
+  evidenceOf(voucherIdHex: string, voucherSeq: number, transferIdHex: string): Uint8Array | undefined {
+    const row = this.statements.recordByTransfer.get({ voucherId: voucherIdHex, voucherSeq, transferId: transferIdHex })
     if (row === undefined) return undefined
     const bytes = new Uint8Array(row.record)
     return row.source === 'online' ? bytes : authorizationCodec.encode(transferRecordCodec.decode(bytes).authorization)

@@ -147,12 +147,13 @@ ORDER BY received_at_ms, eui, gateway_seq;
  * Chains numbered per EUI: a gateway's chain is the one its key signs, from seq 1. Provisioning it again with a new
  * key (a re-imaged or replaced device), or a new gateway taking a retired gateway's EUI, opens the EUI's next chain;
  * the chains before it close (closed at once when the hub holds them whole up to their highest seq, else `closing`
- * until an operator writes their gaps off). Every row so far is of chain 1. gateway_records is keyed by
- * (eui, chain, gateway_seq) without a rowid: an insert writes the table and its two indexes, one b-tree fewer than the
- * rowid table with its key's index before it.
+ * until an operator writes their gaps off). Every row so far is of chain 1. gateway_records, settlement's hottest
+ * insert, stays a rowid table (its rows of some 400 bytes split pages often in a tree ordered by another key) unique by
+ * (eui, chain, gateway_seq), and loses its index by transfer id: the rare reads by id go through the voucher index.
  */
 export const NUMBERED_CHAINS_SQL = `
 CREATE TABLE gateway_records_chained (
+  id INTEGER PRIMARY KEY,
   eui TEXT NOT NULL CHECK (length(eui) = 16),
   chain INTEGER NOT NULL CHECK (chain >= 1),
   gateway_seq INTEGER NOT NULL CHECK (gateway_seq >= 1),
@@ -169,17 +170,16 @@ CREATE TABLE gateway_records_chained (
   outcome TEXT NOT NULL CHECK (outcome IN ('settled', 'flagged', 'rejected')),
   reason INTEGER NOT NULL,
   received_at_ms INTEGER NOT NULL,
-  PRIMARY KEY (eui, chain, gateway_seq)
-) STRICT, WITHOUT ROWID;
-INSERT INTO gateway_records_chained (eui, chain, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
+  UNIQUE (eui, chain, gateway_seq)
+) STRICT;
+INSERT INTO gateway_records_chained (id, eui, chain, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
     cumulative_minor, amount_minor, currency, mode, time_ms, record, outcome, reason, received_at_ms)
-  SELECT eui, 1, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq, cumulative_minor, amount_minor, currency,
+  SELECT rowid, eui, 1, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq, cumulative_minor, amount_minor, currency,
     mode, time_ms, record, outcome, reason, received_at_ms
-  FROM gateway_records;
+  FROM gateway_records ORDER BY rowid;
 DROP TABLE gateway_records;
 ALTER TABLE gateway_records_chained RENAME TO gateway_records;
 CREATE INDEX gateway_records_by_voucher ON gateway_records (voucher_id, voucher_seq);
-CREATE INDEX gateway_records_by_transfer ON gateway_records (transfer_id);
 
 CREATE TABLE gateway_chains_numbered (
   eui TEXT NOT NULL CHECK (length(eui) = 16),

@@ -26,14 +26,16 @@ t.test('records, chain positions, gaps and forks become chain 1 with every row k
     INSERT INTO chain_gaps (eui, from_seq, to_seq, detected_at_ms) VALUES ('${RETIRED}', 2, 2, 11);
     INSERT INTO chain_forks (eui, gateway_seq, known_hash, other_record, detected_at_ms) VALUES ('${RETIRED}', 1, zeroblob(32), x'09', 12);
   `)
-  const records = before.prepare('SELECT * FROM gateway_records ORDER BY eui, gateway_seq').all() as Array<Record<string, unknown>>
+  const records = before.prepare('SELECT rowid AS id, * FROM gateway_records ORDER BY eui, gateway_seq').all() as Array<Record<string, unknown>>
   before.close()
 
   const database = openDatabase(path)
   t.teardown(() => database.close())
   t.equal(schemaVersionOf(database), MIGRATIONS.length)
   t.same(database.prepare('SELECT * FROM gateway_records ORDER BY eui, gateway_seq').all(),
-    records.map(row => ({ eui: row.eui, chain: 1, ...row })), 'every record kept, on chain 1')
+    records.map(row => ({ id: row.id, eui: row.eui, chain: 1, ...row })), 'every record kept, on chain 1, with its rowid')
+  t.same(database.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'gateway_records' AND sql IS NOT NULL").all(),
+    [{ name: 'gateway_records_by_voucher' }], 'no index by transfer id: found under its voucher')
   t.match(database.prepare('SELECT * FROM gateway_chains').all(), [{
     eui: RETIRED, chain: 1, gateway_id: 'g-old', state: 'closing', contiguous_seq: 1, highest_seq: 3, updated_at_ms: 11, closing_at_ms: 50,
     closed_at_ms: null,
@@ -43,8 +45,11 @@ t.test('records, chain positions, gaps and forks become chain 1 with every row k
   t.same(database.prepare('SELECT eui, chain, gateway_seq FROM chain_forks').all(), [{ eui: RETIRED, chain: 1, gateway_seq: 1 }])
   t.same(database.prepare('SELECT eui, online, last_seen_at_ms FROM gateway_presence').all(), [{ eui: RETIRED, online: 0, last_seen_at_ms: 40 }])
   t.same(database.pragma('foreign_key_check'), [])
-  t.match(database.prepare("SELECT sql FROM sqlite_master WHERE name = 'gateway_records'").get(), { sql: /WITHOUT ROWID/ },
-    'records are stored in their key: no index besides the table for it')
+  t.throws(() => database.prepare(`INSERT INTO gateway_records (eui, chain, gateway_seq, record_hash, transfer_id, voucher_id,
+    voucher_seq, cumulative_minor, amount_minor, currency, mode, time_ms, record, outcome, reason, received_at_ms)
+    SELECT eui, chain, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq, cumulative_minor, amount_minor, currency,
+      mode, time_ms, record, outcome, reason, received_at_ms FROM gateway_records LIMIT 1`).run(), /UNIQUE/,
+  'one record per place in a chain')
 
   const insert = database.prepare(`INSERT INTO gateways (id, eui, name, type, status, created_at_ms) VALUES (?, ?, 'New', 'pos', 'available', 60)`)
   insert.run('g-new', RETIRED)
