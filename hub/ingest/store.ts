@@ -294,8 +294,10 @@ export class IngestStore {
     })()
   }
 
-  /** Keeps the proof of a double spend found outside a batch (a conflicting online request); once per pair. */
-  /** Keeps the proof of a double spend; the id of its new flag, or null when the same one was kept already. */
+  /**
+   * Keeps the proof of a double spend found outside a batch (a conflicting online request), once per pair: the id
+   * of its new flag, or null when the same one was kept already.
+   */
   recordDoubleSpend(doubleSpend: DoubleSpendRow, now_ms: number): number | null {
     const inserted = this.statements.insertDoubleSpend.run({ ...doubleSpend, nowMs: now_ms })
     return inserted.changes === 1 ? Number(inserted.lastInsertRowid) : null
