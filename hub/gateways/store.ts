@@ -173,10 +173,19 @@ interface GatewayRow {
 
 type IngestRow = Pick<GatewayRow, 'id' | 'eui' | 'type' | 'status' | 'public_key' | 'chain' | 'owner_user_id' | 'merchant_account_id'>
 
+/**
+ * Presence is kept per EUI: once a gateway is retired, what is heard on its EUI is of the gateway that holds it now,
+ * never the retired one's (which is offline, last seen at the latest when it was retired).
+ */
+const RETIRED_NOT_PRESENT = {
+  online: "CASE WHEN status = 'retired' THEN 0 ELSE coalesce(online, 0) END",
+  lastSeen: "CASE WHEN status = 'retired' AND last_seen_at_ms > retired_at_ms THEN NULL ELSE last_seen_at_ms END",
+}
+
 // Never the token hash: it leaves the table only through provisioningToken().
 const GATEWAY_COLUMNS = `id, eui, name, type, price_minor, price_currency, status, owner_user_id, merchant_account_id,
   public_key, risk_config, risk_config_serial, created_at_ms, provisioned_at_ms, retired_at_ms, chain,
-  coalesce(online, 0) AS online, last_seen_at_ms`
+  ${RETIRED_NOT_PRESENT.online} AS online, ${RETIRED_NOT_PRESENT.lastSeen} AS last_seen_at_ms`
 /** A gateway with its presence, which a gateway never connected yet lacks. */
 const GATEWAYS = 'gateways LEFT JOIN gateway_presence USING (eui)'
 /**

@@ -125,6 +125,10 @@ t.test('an EUI passed on keeps its payments apart: each gateway\'s history holds
   const csv = await history(replacement.id, hub.otherOwner, 'gateway.csv') as string
   t.ok(csv.includes(takenSince) && !csv.includes(taken), 'and its CSV export the same')
   t.same(await history(old.id, hub.operator), [taken], 'so does an operator, gateway by gateway')
+  hub.context.db.prepare(`INSERT INTO gateway_presence (eui, online, last_seen_at_ms) VALUES (?, 1, ?)
+    ON CONFLICT (eui) DO UPDATE SET online = 1, last_seen_at_ms = excluded.last_seen_at_ms`).run(EUI, hub.clock.now_ms())
+  t.match(await status(hub, replacement.id), { online: true }, 'the new holder of the EUI is heard online')
+  t.match(await status(hub, old.id), { online: false, lastSeenAtMs: null }, 'the retired gateway is not: what is heard is not of it')
   const anchors = new AnchorStore(hub.context.db)
   t.same([anchors.isParty(taken, hub.owner.id), anchors.isParty(taken, hub.otherOwner.id)], [true, false],
     'the proof of a payment is its gateway owner\'s of the time, not the new holder\'s')
