@@ -80,6 +80,23 @@ export class LiveEvents {
       .catch(error => this.options.log.warn({ err: error, type: event.type }, 'a live event was not published'))
   }
 
+  /**
+   * Publishes events in their order, as one job: a batch's payments, announced together once the batch committed.
+   * One whose audience cannot be resolved is logged and left out; the others are still published.
+   */
+  publishAll(events: readonly NewLiveEvent[], known: KnownAudience = {}): void {
+    if (events.length === 0) return
+    this.pending.run(async () => {
+      for (const event of events) {
+        try {
+          this.append(event, await this.audienceOf(event, known))
+        } catch (error) {
+          this.options.log.warn({ err: error, type: event.type }, 'a live event was not published')
+        }
+      }
+    }).catch(error => this.options.log.warn({ err: error, count: events.length }, 'live events were not published'))
+  }
+
   /** Settles once every event published so far has been handed to the listeners. */
   async idle(): Promise<void> {
     await this.pending.run(() => undefined)

@@ -48,7 +48,7 @@ export interface IngestDependencies {
   revoke(voucherIdsHex: readonly string[], reason: string): Promise<void>
   settings: IngestSettings
   /** Told of each payment settled and each double spend flagged, once committed. */
-  events: Pick<LiveEvents, 'publish'>
+  events: Pick<LiveEvents, 'publish' | 'publishAll'>
   /** Counts what the ingest received, answered and failed on; nothing is counted where not given. */
   metrics?: IngestMetrics
   /** Told after a batch's records are stored (the LoRa path checks its reports against them). */

@@ -6,6 +6,7 @@ import type { AuthorizationBody } from '../../protocol/messages/authorization'
 import { formatAmount } from '../../protocol/money'
 import { Reason } from '../../protocol/reasons'
 import { walletAccountId } from '../accounts'
+import type { NewLiveEvent } from '../events/model'
 import type { GatewayView } from '../gateways/view'
 import type { LedgerError } from '../ledger/errors'
 import type { Metadata } from '../ledger/model'
@@ -116,17 +117,19 @@ export class Settlement {
   /** A payment.settled for each payment the ledger settled now; one it had settled before was announced then. */
   private announce(gateway: GatewayView, payments: readonly PaymentToSettle[], outcomes: readonly HoldOutcome[]): void {
     const at_ms = this.deps.clock.now_ms()
+    const events: NewLiveEvent[] = []
     outcomes.forEach((outcome, index) => {
       if (outcome.status !== 'applied' || outcome.transferId === null) return
       const { currency, amountMinor } = payments[index]!.authorization
-      this.deps.events.publish({
+      events.push({
         type: 'payment.settled',
         data: {
           transferId: outcome.transferId, gatewayId: gateway.id, currency, amountMinor, amount: formatAmount(amountMinor, currency),
           payerAccountId: outcome.hold.walletAccountId, payeeAccountId: gateway.merchantAccountId!, atMs: at_ms,
         },
-      }, { gatewayOwner: gateway.ownerUserId })
+      })
     })
+    this.deps.events.publishAll(events, { gatewayOwner: gateway.ownerUserId })
   }
 
   private async openOwnerWallet(gateway: GatewayView, currency: string): Promise<void> {

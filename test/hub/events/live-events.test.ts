@@ -128,3 +128,32 @@ t.test('a gateway owner the publisher knows is taken as given, a null one too; o
   ])
   t.same(asked, ['g3'], 'only the event without a known owner cost a lookup')
 })
+
+t.test('events published together keep their order among the others; one whose audience fails is left out alone', async t => {
+  const warned: unknown[] = []
+  const lookups: AudienceLookups = {
+    gatewayOwner: () => 'owner',
+    accountOwner: async accountId => {
+      if (accountId === 'broken') throw new Error('no such account')
+      return `user-of-${accountId}`
+    },
+  }
+  const db = openDatabase(join(t.testdir(), 'hub.sqlite'))
+  t.teardown(() => db.close())
+  const events = new LiveEvents({ ids: new EventIdStore(db), lookups, log: { warn: (...args: unknown[]) => { warned.push(args) } } })
+  const heard = recorder(events)
+  const settled = (transferId: string, payerAccountId: string): NewLiveEvent => ({
+    type: 'payment.settled',
+    data: { transferId, gatewayId: 'g', currency: 'XOF', amountMinor: 1, amount: '1', payerAccountId, payeeAccountId: 'shop', atMs: 0 },
+  })
+  events.publish(order('before'))
+  events.publishAll([settled('t1', 'alice'), settled('t2', 'broken'), settled('t3', 'bob')], { gatewayOwner: 'owner' })
+  events.publishAll([])
+  events.publish(order('after'))
+  await events.idle()
+  t.same(heard.map(event => event.type === 'payment.settled' ? event.data.transferId : event.type === 'order.decided' ? event.data.orderId : ''),
+    ['before', 't1', 't3', 'after'])
+  t.same(heard.map(event => event.id - heard[0]!.id), [0, 1, 2, 3], 'ids stay consecutive')
+  t.same(heard[1]!.audience.slice().sort(), ['owner', 'user-of-alice', 'user-of-shop'])
+  t.equal(warned.length, 1, 'the one left out is logged')
+})
