@@ -1,5 +1,5 @@
 // Typed errors of the legacy dump readers: what is wrong with a dump, and on which line. A reader that
-// throws one has yielded every row before that line and none after it.
+// throws one has yielded no row from that line on (and the SQL readers every row before it).
 
 import { CodedError } from '../../protocol/errors'
 

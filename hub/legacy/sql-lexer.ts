@@ -30,7 +30,7 @@ const DOLLAR_TAG = /\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/y
 const INCOMPLETE = Symbol('incomplete')
 type Scan<T> = T | typeof INCOMPLETE
 
-export class TextBuffer {
+class TextBuffer {
   protected buffer = ''
   protected position = 0
   /** The line of `position`, 1-based. */
@@ -38,7 +38,7 @@ export class TextBuffer {
   /** Whether the whole dump has been pushed: a token cut by the end is then cut for good. */
   protected ended = false
 
-  constructor(private readonly valueCharsMax: number) {}
+  constructor(private readonly valueChars_max: number) {}
 
   push(text: string, ended: boolean): void {
     this.buffer = this.buffer.slice(this.position) + text
@@ -77,16 +77,16 @@ export class TextBuffer {
   /** A token cut by the end of the buffer: wait for more text, unless there will be none or too much. */
   protected cut(code: 'UNTERMINATED', what: string): typeof INCOMPLETE {
     if (this.ended) throw new DumpError(code, this.line, `${what} not closed at the end of the dump`)
-    if (this.buffer.length - this.position > this.valueCharsMax) {
-      throw new DumpError('TOO_LONG', this.line, `${what} longer than ${this.valueCharsMax} characters`)
+    if (this.buffer.length - this.position > this.valueChars_max) {
+      throw new DumpError('TOO_LONG', this.line, `${what} longer than ${this.valueChars_max} characters`)
     }
     return INCOMPLETE
   }
 }
 
 export class SqlLexer extends TextBuffer {
-  constructor(private readonly dialect: SqlDialect, valueCharsMax: number) {
-    super(valueCharsMax)
+  constructor(private readonly dialect: SqlDialect, valueChars_max: number) {
+    super(valueChars_max)
   }
 
   /** The next token, or undefined when the text pushed so far ends inside it. */

@@ -23,9 +23,9 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
     if (length === 0 || index + length > bytes.length) return index
     // The second byte's range rules out overlong forms, surrogates and code points past U+10FFFF.
     const second = bytes[index + 1] ?? 0
-    const secondMin = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80
-    const secondMax = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf
-    if (length > 1 && (second < secondMin || second > secondMax)) return index
+    const second_min = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80
+    const second_max = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf
+    if (length > 1 && (second < second_min || second > second_max)) return index
     for (let next = index + 2; next < index + length; next++) {
       if ((bytes[next]! & 0xc0) !== 0x80) return index
     }
@@ -57,7 +57,11 @@ export class StrictUtf8Decoder {
   private linesBefore = 0
   private started = false
 
+  /** Bytes found not to be UTF-8: the text before them was handed out, the error comes next. */
+  private failure: DumpError | undefined
+
   decode(chunk: Uint8Array): string {
+    if (this.failure) throw this.failure
     const bytes = this.carry.length === 0 ? chunk : concat(this.carry, chunk)
     const complete = bytes.length - incompleteTail(bytes)
     this.carry = bytes.slice(complete)
@@ -66,28 +70,30 @@ export class StrictUtf8Decoder {
 
   /** The end of the dump: a character still cut short is not UTF-8. */
   end(): string {
-    if (this.carry.length > 0) this.fail(this.carry)
+    if (this.failure) throw this.failure
+    if (this.carry.length > 0) throw this.faultAt(this.carry, 0)
     return ''
   }
 
+  /** The text of whole characters; before bytes that are not UTF-8, the text up to them, the error kept for the next call. */
   private text(bytes: Uint8Array): string {
-    let text: string
-    try {
-      text = this.decoder.decode(bytes)
-    } catch {
-      this.fail(bytes)
+    let valid = bytes
+    const invalid = firstInvalidUtf8(bytes)
+    if (invalid !== -1) {
+      this.failure = this.faultAt(bytes, invalid)
+      valid = bytes.subarray(0, invalid)
     }
+    let text = this.decoder.decode(valid)
     if (!this.started && text.length > 0) {
       this.started = true
       if (text.startsWith(BYTE_ORDER_MARK)) text = text.slice(1)
     }
-    this.linesBefore += countNewlines(bytes, bytes.length)
+    this.linesBefore += countNewlines(valid, valid.length)
     return text
   }
 
-  private fail(bytes: Uint8Array): never {
-    const offset = Math.max(0, firstInvalidUtf8(bytes))
-    throw new DumpError('BAD_UTF8', this.linesBefore + countNewlines(bytes, offset) + 1, 'bytes that are not UTF-8')
+  private faultAt(bytes: Uint8Array, offset: number): DumpError {
+    return new DumpError('BAD_UTF8', this.linesBefore + countNewlines(bytes, offset) + 1, 'bytes that are not UTF-8')
   }
 }
 
