@@ -86,10 +86,14 @@ export class AnchorStore {
       queueHead: db.prepare<[number], { seq: number; transfer_id: string }>(
         'SELECT seq, transfer_id FROM anchor_queue ORDER BY seq LIMIT ?'),
       dequeueThrough: db.prepare<[number]>('DELETE FROM anchor_queue WHERE seq <= ?'),
+      // The last range, found through anchor_batches_by_range: ranges follow one another, so it ends highest.
       nextRangeSeq: db.prepare<[], { seq: number }>(
-        `SELECT coalesce((SELECT max(last_seq) FROM anchor_batches) + 1, (SELECT from_seq FROM anchor_ranges_origin)) AS seq`),
-      rangeState: db.prepare<[number], { unsealed_count: number; oldest_at_ms: number | null }>(
-        `SELECT count(*) AS unsealed_count, min(created_at_ms) AS oldest_at_ms FROM transfers WHERE seq >= ?`),
+        `SELECT coalesce((SELECT last_seq FROM anchor_batches WHERE first_seq IS NOT NULL ORDER BY first_seq DESC LIMIT 1) + 1,
+           (SELECT from_seq FROM anchor_ranges_origin)) AS seq`),
+      // Transfers are written in settlement order: the first unsealed is the oldest.
+      rangeState: db.prepare<{ fromSeq: number }, { unsealed_count: number; oldest_at_ms: number | null }>(
+        `SELECT count(*) AS unsealed_count, (SELECT created_at_ms FROM transfers WHERE seq >= @fromSeq ORDER BY seq LIMIT 1)
+           AS oldest_at_ms FROM transfers WHERE seq >= @fromSeq`),
       rangeHead: db.prepare<[number, number], { seq: number; id: string }>(
         'SELECT seq, id FROM transfers WHERE seq >= ? ORDER BY seq LIMIT ?'),
       lastBatchId: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM anchor_batches'),
@@ -159,7 +163,7 @@ export class AnchorStore {
 
   queueState(): QueueState {
     const queue = this.statements.queueState.get()!
-    const range = this.statements.rangeState.get(this.nextRangeSeq())!
+    const range = this.statements.rangeState.get({ fromSeq: this.nextRangeSeq() })!
     return {
       queuedCount: queue.queued_count + range.unsealed_count,
       oldestQueuedAtMs: queue.oldest_queued_at_ms ?? range.oldest_at_ms ?? undefined,

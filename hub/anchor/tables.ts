@@ -79,12 +79,14 @@ ALTER TABLE anchor_batches ADD COLUMN first_seq INTEGER;
 ALTER TABLE anchor_batches ADD COLUMN last_seq INTEGER;
 CREATE UNIQUE INDEX anchor_batches_by_range ON anchor_batches (first_seq) WHERE first_seq IS NOT NULL;
 
--- A range starts where the last one ended, or at the origin; a batch of the old queue has none.
+-- A range starts where the last one ended, or at the origin; a batch of the old queue has none. The last range is
+-- found through anchor_batches_by_range, not by a scan of every batch.
 CREATE TRIGGER anchor_batches_ranges_follow BEFORE INSERT ON anchor_batches
 BEGIN SELECT RAISE(ABORT, 'ANCHOR_RANGE: a batch covers the keys right after the last batch''s')
   WHERE (NEW.first_seq IS NULL) <> (NEW.last_seq IS NULL)
      OR NEW.last_seq < NEW.first_seq
-     OR NEW.first_seq <> coalesce((SELECT max(last_seq) FROM anchor_batches) + 1, (SELECT from_seq FROM anchor_ranges_origin));
+     OR NEW.first_seq <> coalesce((SELECT last_seq FROM anchor_batches WHERE first_seq IS NOT NULL ORDER BY first_seq DESC LIMIT 1) + 1,
+       (SELECT from_seq FROM anchor_ranges_origin));
 END;
 DROP TRIGGER anchor_batches_refuse_content_update;
 CREATE TRIGGER anchor_batches_refuse_content_update

@@ -76,8 +76,7 @@ export class LiveEvents {
    * Its audience is resolved first, one event at a time, so events keep the order they were published in.
    */
   publish(event: NewLiveEvent, known: KnownAudience = {}): void {
-    this.pending.run(async () => this.append(event, await this.audienceOf(event, known)))
-      .catch(error => this.options.log.warn({ err: error, type: event.type }, 'a live event was not published'))
+    this.publishAll([event], known)
   }
 
   /**

@@ -4,6 +4,7 @@
 import { hash } from 'node:crypto'
 import { LedgerError } from './errors'
 import type { JsonValue } from './model'
+import type { SettleFromHoldInput } from './store'
 
 const METADATA_DEPTH_MAX = 8
 export const METADATA_LENGTH_MAX_CHARS = 4_096
@@ -20,14 +21,8 @@ export function contentSha256(request: JsonValue): string {
 }
 
 /** What a settle_from_hold request's content hash covers, besides its metadata. */
-export interface SettleFromHoldFields {
-  readonly voucherId: string
-  readonly amountMinor: number
-  readonly merchantAccountId: string
-  readonly ownerAccountId: string
-  readonly feeScheduleId: string
-  readonly gatewayEui: string
-}
+type SettleFromHoldFields = Pick<SettleFromHoldInput,
+  'voucherId' | 'amountMinor' | 'merchantAccountId' | 'ownerAccountId' | 'feeScheduleId' | 'gatewayEui'>
 
 /**
  * contentSha256 of `{ operation: 'settle_from_hold', ...fields, metadata }`, its canonical JSON written out in
