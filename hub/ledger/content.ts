@@ -4,7 +4,6 @@
 import { hash } from 'node:crypto'
 import { LedgerError } from './errors'
 import type { JsonValue } from './model'
-import type { SettleFromHoldInput } from './store'
 
 const METADATA_DEPTH_MAX = 8
 export const METADATA_LENGTH_MAX_CHARS = 4_096
@@ -20,9 +19,18 @@ export function contentSha256(request: JsonValue): string {
   return hash('sha256', canonicalJson(request), 'hex')
 }
 
-/** What a settle_from_hold request's content hash covers, besides its metadata. */
-type SettleFromHoldFields = Pick<SettleFromHoldInput,
-  'voucherId' | 'amountMinor' | 'merchantAccountId' | 'ownerAccountId' | 'feeScheduleId' | 'gatewayEui'>
+/**
+ * What a settle_from_hold request's content hash covers, besides its metadata: the fields of the store's
+ * SettleFromHoldInput, written out here because this module sits below the store in the hub's layers.
+ */
+interface SettleFromHoldFields {
+  readonly voucherId: string
+  readonly amountMinor: number
+  readonly merchantAccountId: string
+  readonly ownerAccountId: string
+  readonly feeScheduleId: string
+  readonly gatewayEui: string
+}
 
 /**
  * contentSha256 of `{ operation: 'settle_from_hold', ...fields, metadata }`, its canonical JSON written out in
