@@ -11,6 +11,7 @@ import { ConfigError, helpText, parseConfig, type HubConfig } from './config'
 import { APP_VERSION } from './http/health'
 import { startHub, type RunningHub } from './server'
 import { resetOperatorCommand } from './users/reset-operator'
+import { importCommand } from './legacy/import-command'
 import { PUBLISH_UPDATE_HELP, publishUpdateCommand } from './updates/publish-update'
 import { systemClock, systemRandom } from '../protocol/clock'
 
@@ -23,6 +24,7 @@ const COMMANDS = [
   `       ${PROGRAM} deploy-anchor [--chain-rpc URL]  deploy the Anchor contract (see Anchoring commands)`,
   `       ${PROGRAM} verify-proof FILE | --id ID --hub URL   check a transfer's anchoring proof`,
   `       ${PROGRAM} publish-update PACKAGE.tgz       sign a release for the gateways (see Update command)`,
+  `       ${PROGRAM} import --currency CODE --web-dump FILE --mobile-dump FILE   the legacy system's data (import --help)`,
   '',
   `Example: ${PROGRAM} --data-dir ./data   (on 127.0.0.1:3001 and :1883; --http-host 0.0.0.0 --mqtt-host 0.0.0.0 to serve other machines)`,
 ]
@@ -44,6 +46,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   if (argv[0] === 'deploy-anchor') return deployAnchorCommand(argv.slice(1), env, io)
   if (argv[0] === 'verify-proof') return verifyProofCommand(argv.slice(1), env, io)
   if (argv[0] === 'reset-operator') return resetOperatorCommand(argv.slice(1), env, io)
+  if (argv[0] === 'import') return importCommand(argv.slice(1), env, { ...io, clock: systemClock, random: systemRandom })
   if (argv[0] === 'publish-update') return publishUpdateCommand(argv.slice(1), env, { ...io, clock: systemClock, random: systemRandom })
   if (argv.includes('--help') || argv.includes('-h')) {
     io.stdout.write(`${helpText(PROGRAM, COMMANDS)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}\n${PUBLISH_UPDATE_HELP}`)

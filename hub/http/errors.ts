@@ -22,6 +22,7 @@ export type HttpErrorCode =
   | 'HEADERS_TOO_LARGE'
   | 'INTERNAL'
   | 'DEVICE_NOT_BOUND'
+  | 'DEVICE_HAS_NO_KEY'
   | 'TOKEN_EXPIRED'
   | 'UNKNOWN_GATEWAY'
   | 'LOGIN_TOKEN_GIVEN'

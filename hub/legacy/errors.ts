@@ -21,9 +21,26 @@ export type DumpErrorCode =
 export class DumpError extends CodedError<DumpErrorCode> {
   override readonly name = 'DumpError'
   readonly line: number
+  /** The file the fault is in, once the import knows it. */
+  source: string | undefined
 
   constructor(code: DumpErrorCode, line: number, message: string) {
     super(code, `line ${line}: ${message}`)
     this.line = line
   }
+}
+
+export type ImportErrorCode =
+  /** A dump or CSV file that is not there or cannot be read. */
+  | 'NO_FILE'
+  /** A table without a column the import needs: not the legacy system's layout. */
+  | 'NOT_LEGACY_LAYOUT'
+  /** The command line names no source, or a currency PayAll does not know. */
+  | 'BAD_ARGUMENTS'
+  /** The ledger does not verify after the import: nothing of it is kept. */
+  | 'LEDGER_UNBALANCED'
+
+/** An import that cannot go on: nothing of it is written. */
+export class ImportError extends CodedError<ImportErrorCode> {
+  override readonly name = 'ImportError'
 }

@@ -7,6 +7,7 @@ import { LIVE_EVENT_IDS_SQL } from '../events/tables'
 import { GATEWAY_PRESENCE_SQL, GATEWAYS_REUSE_EUI_SQL, GATEWAYS_SQL } from '../gateways/tables'
 import { DOUBLE_SPEND_FLAGS_SQL, FINAL_REFUSALS_SQL, INGEST_SQL, NUMBERED_CHAINS_SQL } from '../ingest/tables'
 import { KYC_SQL } from '../kyc/tables'
+import { LEGACY_IMPORT_SQL } from '../legacy/tables'
 import { LORA_CATCH_UP_SQL, LORA_REPORTS_CHAIN_SQL, LORA_REVOCATIONS_QUEUED_SQL, LORA_SQL } from '../lora/tables'
 import { MOBILE_SQL } from '../mobile/tables'
 import { MQTT_PASSWORD_NONCES_SQL } from '../mqtt/tables'
@@ -208,6 +209,8 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: [GATEWAYS_REUSE_EUI_SQL, NUMBERED_CHAINS_SQL, LORA_REPORTS_CHAIN_SQL].join('\n'),
     rebuildsTables: ['gateways', 'gateway_presence', 'gateway_records', 'gateway_chains', 'chain_gaps', 'chain_forks'] },
   { version: 21, name: 'anchor batches cover ranges of transfer keys', sql: ANCHOR_RANGES_SQL },
+  { version: 22, name: 'the legacy import: profiles, legacy rows, devices without a key', sql: LEGACY_IMPORT_SQL,
+    rebuildsTables: ['devices', 'vouchers'] },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

@@ -10,7 +10,7 @@ import { requireRole, requireVerifiedAccount } from '../http/auth'
 import { errorReplies, HttpError } from '../http/errors'
 import { printableLine } from '../http/text'
 import { BEARER_SECURITY } from '../money/wire'
-import { DEVICES_PER_USER_MAX, type Device } from './device-store'
+import { DEVICES_PER_USER_MAX, type Device, type KeyedDevice } from './device-store'
 import { MOBILE_ACCOUNTS_SCHEMA, mobileAccountsOf } from '../mobile/accounts'
 import { ownDevice } from './own-device'
 import { VOUCHER_REPLY_SCHEMA, voucherReply, type VoucherReply } from './replies'
@@ -23,7 +23,7 @@ const DEVICE_REPLY = {
   properties: {
     id: { type: 'string' },
     imei: { type: 'string' },
-    publicKey: { type: 'string', description: 'Ed25519 public key, base64' },
+    publicKey: { type: ['string', 'null'], description: 'Ed25519 public key, base64; null for a device imported from the legacy system until its app binds a key' },
     model: { type: ['string', 'null'] },
     brand: { type: ['string', 'null'] },
     boundAt: { type: 'string', format: 'date-time' },
@@ -36,7 +36,7 @@ function deviceReply(device: Device) {
   return {
     id: device.id,
     imei: device.imei,
-    publicKey: toBase64(device.publicKey),
+    publicKey: device.publicKey === null ? null : toBase64(device.publicKey),
     model: device.model,
     brand: device.brand,
     boundAt: new Date(device.boundAtMs).toISOString(),
@@ -45,7 +45,8 @@ function deviceReply(device: Device) {
 
 const bindSchema = {
   summary: 'Bind this phone and its Ed25519 public key to the signed-in customer',
-  description: `A customer may have ${DEVICES_PER_USER_MAX} devices bound at once; one more is refused with 409 DEVICE_LIMIT.`,
+  description: `A customer may have ${DEVICES_PER_USER_MAX} devices bound at once; one more is refused with 409 DEVICE_LIMIT. `
+    + 'A device of the caller imported from the legacy system, bound under this IMEI without a key, takes the key and keeps its id.',
   tags: ['devices'],
   security: BEARER_SECURITY,
   body: {
@@ -168,7 +169,7 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
     const publicKey = fromBase64(request.body.publicKey)
     // A small-order key would let anyone sign this device's payments, with no secret.
     requireAcceptablePublicKey(publicKey, 'publicKey')
-    const device: Omit<Device, 'status' | 'unboundAtMs'> = {
+    const device: KeyedDevice = {
       id: `dev_${Buffer.from(context.random(12)).toString('hex')}`,
       userId: request.user.sub,
       imei: request.body.imei,
@@ -182,7 +183,7 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
     if (outcome === 'full') {
       throw new HttpError(409, 'DEVICE_LIMIT', `you have ${DEVICES_PER_USER_MAX} devices bound, the most a user may; unbind one first`)
     }
-    return reply.code(201).send(deviceReply({ ...device, status: 'bound', unboundAtMs: null }))
+    return reply.code(201).send(deviceReply(devices.boundByImei(device.imei)!))
   })
 
   app.get('/api/auth/device/user', {

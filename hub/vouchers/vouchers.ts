@@ -119,6 +119,11 @@ export class VoucherService {
    */
   async issue(device: Device, limit_minor: number, currency: string): Promise<IssuedVoucher> {
     if (device.status !== 'bound') throw new HttpError(409, 'DEVICE_NOT_BOUND', 'the device is not bound')
+    const devicePublicKey = device.publicKey
+    if (devicePublicKey === null) {
+      throw new HttpError(409, 'DEVICE_HAS_NO_KEY',
+        'this device came from the legacy system without a key: bind its Ed25519 key (POST /api/auth/device/binding) before asking for a voucher')
+    }
     const wallet = walletAccountId(device.userId, currency)
     if ((await this.ledger.account(wallet)) === undefined) {
       throw new HttpError(409, 'NO_WALLET', `the customer has no ${currency} wallet`)
@@ -131,7 +136,7 @@ export class VoucherService {
     const voucher = voucherCodec.sign({
       voucherId,
       accountRef: sha256(new TextEncoder().encode(wallet)).slice(0, 16),
-      devicePublicKey: device.publicKey,
+      devicePublicKey,
       currency,
       limitMinor: limit_minor,
       issuedAtMs: issuedAt_ms,
@@ -147,7 +152,7 @@ export class VoucherService {
       if (refusal !== undefined) throw refusal
       this.statements.insert.run({
         voucherId: voucherIdHex, deviceId: device.id, userId: device.userId, walletAccountId: wallet,
-        devicePublicKey: Buffer.from(device.publicKey), currency, limitMinor: limit_minor, issuedAtMs: issuedAt_ms, expiresAtMs: expiresAt_ms,
+        devicePublicKey: Buffer.from(devicePublicKey), currency, limitMinor: limit_minor, issuedAtMs: issuedAt_ms, expiresAtMs: expiresAt_ms,
         uploadDeadlineAtMs: uploadDeadlineAt_ms, voucher: Buffer.from(encoded),
       })
     }).immediate()
