@@ -26,9 +26,10 @@ export interface Profile {
   readonly webUserId: string | null
   readonly mobileUserId: string | null
   readonly mobileDeviceId: string | null
+  readonly legacyPasswordHash: string | null
 }
 
-export interface ProfileView extends Omit<Profile, 'userId'> {}
+export interface ProfileView extends Omit<Profile, 'userId' | 'legacyPasswordHash'> {}
 
 interface ProfileRow {
   surname: string | null
@@ -59,8 +60,9 @@ export class LegacyImportStore {
       phoneTaken: db.prepare<[string], { id: string }>('SELECT id FROM users WHERE phone = ?'),
       insertProfile: db.prepare<Profile>(
         `INSERT INTO user_profiles (user_id, surname, sex, date_of_birth, profession, address, metadata, web_user_id, mobile_user_id,
-           mobile_device_id)
-         VALUES (@userId, @surname, @sex, @dateOfBirth, @profession, @address, @metadata, @webUserId, @mobileUserId, @mobileDeviceId)`),
+           mobile_device_id, legacy_password_hash)
+         VALUES (@userId, @surname, @sex, @dateOfBirth, @profession, @address, @metadata, @webUserId, @mobileUserId, @mobileDeviceId,
+           @legacyPasswordHash)`),
       profile: db.prepare<[string], ProfileRow>('SELECT * FROM user_profiles WHERE user_id = ?'),
       decideOrder: db.prepare<[string, number, string, string]>(
         `UPDATE orders SET status = ?, decided_at_ms = ?, decision_reason = ? WHERE id = ? AND status = 'pending'`),

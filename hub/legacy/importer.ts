@@ -292,13 +292,17 @@ class ImportRun {
     const fullName = fullNameOf(person)
     if ([...fullName].length > FULL_NAME_LENGTH_MAX) return refuse('NAME_TOO_LONG', `the name is longer than the ${FULL_NAME_LENGTH_MAX} characters PayAll keeps`)
     const id = newUserId(this.options.random)
+    const { passwordHash, legacyPasswordHash } = this.passwordHashesOf(person)
     const createdAt_ms = Math.min(...[web?.createdAt_ms, mobile?.createdAt_ms].filter((at): at is number => at != null), this.now_ms)
     this.store.insertUser({
       id, email: email?.value ?? null, emailVerifiedAtMs: email?.verified === true ? this.now_ms : null,
       phone: phone?.value ?? null, phoneVerifiedAtMs: phone?.verified === true ? this.now_ms : null,
-      fullName, passwordHash: this.passwordHashOf(person), createdAtMs: createdAt_ms,
+      fullName, passwordHash, createdAtMs: createdAt_ms,
     }, ['customer'])
-    this.store.insertProfile({ userId: id, ...this.profileFieldsOf(person), webUserId: web?.id ?? null, mobileUserId: mobile?.id ?? null, mobileDeviceId: mobile?.deviceId ?? null })
+    this.store.insertProfile({
+      userId: id, ...this.profileFieldsOf(person), webUserId: web?.id ?? null, mobileUserId: mobile?.id ?? null,
+      mobileDeviceId: mobile?.deviceId ?? null, legacyPasswordHash,
+    })
     if (web !== undefined) this.map('web', 'users', web.id, id)
     if (mobile !== undefined) this.map('mobile', 'users', mobile.id, id)
     this.userLabels.set(id, `the ${system} user ${key}`)
@@ -349,19 +353,22 @@ class ImportRun {
     return { value: first.value, verified: first.verified || (second?.value === first.value && second.verified) }
   }
 
-  private passwordHashOf(person: Person): string {
+  /**
+   * The hash of the record changed last, and the other record's when it differs: either password logs in until the
+   * person's first login, which keeps only the one they used (hub/users/login.ts).
+   */
+  private passwordHashesOf(person: Person): { passwordHash: string; legacyPasswordHash: string | null } {
     const { system, key } = personKey(person)
     const source = passwordSource(person)
-    const hash = (source === 'web' ? person.web?.password : person.mobile?.password) ?? null
-    if (person.web?.password != null && person.mobile?.password != null && person.web.password !== person.mobile.password) {
-      this.note(system, 'users', key, 'PASSWORD_CHOSEN', `kept the ${source} backend's password, the one changed last; the other no longer logs in`)
-    }
-    if (hash === null || hash.length > PASSWORD_HASH_LENGTH_MAX) {
+    const usable = (hash: string | null | undefined): string | null => (hash == null || hash.length > PASSWORD_HASH_LENGTH_MAX ? null : hash)
+    const chosen = usable(source === 'web' ? person.web?.password : person.mobile?.password)
+    const other = usable(source === 'web' ? person.mobile?.password : person.web?.password)
+    if (chosen === null) {
       this.note(system, 'users', key, 'NO_PASSWORD', 'no usable password hash: the user sets a password with a reset')
-      return NO_PASSWORD_HASH
+      return { passwordHash: NO_PASSWORD_HASH, legacyPasswordHash: null }
     }
-    if (!/^\$2[aby]\$\d{2}\$/.test(hash)) this.note(system, 'users', key, 'UNKNOWN_HASH', 'the password hash is not bcrypt: the user sets a password with a reset')
-    return hash
+    if (!/^\$2[aby]\$\d{2}\$/.test(chosen)) this.note(system, 'users', key, 'UNKNOWN_HASH', 'the password hash is not bcrypt: the user sets a password with a reset')
+    return { passwordHash: chosen, legacyPasswordHash: other === chosen ? null : other }
   }
 
   private profileFieldsOf(person: Person) {

@@ -14,7 +14,10 @@ CREATE TABLE user_profiles (
   metadata TEXT CHECK (metadata IS NULL OR length(metadata) <= 65536),
   web_user_id TEXT UNIQUE CHECK (web_user_id IS NULL OR length(web_user_id) BETWEEN 1 AND 20),
   mobile_user_id TEXT UNIQUE CHECK (mobile_user_id IS NULL OR length(mobile_user_id) BETWEEN 1 AND 20),
-  mobile_device_id TEXT CHECK (mobile_device_id IS NULL OR length(mobile_device_id) BETWEEN 1 AND 20)
+  mobile_device_id TEXT CHECK (mobile_device_id IS NULL OR length(mobile_device_id) BETWEEN 1 AND 20),
+  -- A person with a password in each legacy backend: the one users.password_hash does not hold. Either logs in
+  -- until the first login or password change, which forgets this one.
+  legacy_password_hash TEXT CHECK (legacy_password_hash IS NULL OR length(legacy_password_hash) BETWEEN 1 AND 255)
 ) STRICT;
 
 CREATE TABLE legacy_rows (

@@ -1,6 +1,7 @@
 // Checking a password login, by email or phone (the web takes either, the mobile API a phone): one answer for every
 // wrong credential, and the same answers, after the same work, for known and unknown accounts (so a caller cannot
-// learn which exist); failures slowed by the LoginThrottle; legacy or weaker hashes upgraded.
+// learn which exist); failures slowed by the LoginThrottle; legacy or weaker hashes upgraded, and a legacy person's
+// second password forgotten at the first login.
 
 import { sha256, toHex } from '../../protocol/bytes'
 import type { Clock, RandomBytes } from '../../protocol/clock'
@@ -61,10 +62,15 @@ async function checkPassword(
       await passwords.verifyNothing(password)
       return undefined
     }
-    return (await passwords.verify(password, found.passwordHash)) ? found : undefined
+    if (await passwords.verify(password, found.passwordHash)) return found
+    // A person imported with a password in each legacy backend logs in with either, until the first login.
+    if (found.legacyPasswordHash !== null && await passwords.verify(password, found.legacyPasswordHash)) return found
+    return undefined
   })
   if (user === undefined) throw new HttpError(401, 'UNAUTHORIZED', failureMessage)
-  if (passwords.needsRehash(user.passwordHash)) users.updatePasswordHash(user.id, await passwords.hash(password))
+  if (passwords.needsRehash(user.passwordHash) || user.legacyPasswordHash !== null) {
+    users.updatePasswordHash(user.id, await passwords.hash(password))
+  }
   return publicUser(user)
 }
 

@@ -29,6 +29,11 @@ export interface User {
 /** A user as login sees it: with the password hash. Never leaves the hub. */
 export interface UserCredentials extends User {
   passwordHash: string
+  /**
+   * A person imported from the legacy system with a password in each of its two backends: the other one, which logs
+   * in too until the first login or password change (hub/legacy). Null for everyone else.
+   */
+  legacyPasswordHash: string | null
 }
 
 /** A new account has no phone: a number enters users only once proved (UserStore.insertWithProvedPhone). */
@@ -82,6 +87,7 @@ interface UserRow {
   phone_pending: string | null
   full_name: string
   password_hash: string
+  legacy_password_hash: string | null
   roles: string | null
   suspended_at_ms: number | null
   suspended_reason: string | null
@@ -91,7 +97,8 @@ interface UserRow {
 // Every read of a user carries its roles and the number it is waiting to prove, if any (at most one claim per user).
 const USER_SELECT = `SELECT users.*,
   (SELECT phone FROM phone_claims WHERE phone_claims.user_id = users.id) AS phone_pending,
-  (SELECT group_concat(role) FROM user_roles WHERE user_roles.user_id = users.id) AS roles
+  (SELECT group_concat(role) FROM user_roles WHERE user_roles.user_id = users.id) AS roles,
+  (SELECT legacy_password_hash FROM user_profiles WHERE user_profiles.user_id = users.id) AS legacy_password_hash
   FROM users`
 
 /** LIKE's wildcards and its escape character, escaped, so that what an operator types matches as typed. */
@@ -161,6 +168,8 @@ export class UserStore {
       releaseUnprovedPhone: db.prepare<[string]>(
         'UPDATE users SET phone = NULL WHERE id = ? AND phone_verified_at_ms IS NULL AND email IS NOT NULL'),
       updatePassword: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE id = ?'),
+      forgetLegacyPassword: db.prepare<[string]>(
+        'UPDATE user_profiles SET legacy_password_hash = NULL WHERE user_id = ? AND legacy_password_hash IS NOT NULL'),
       nextSessionGeneration: db.prepare<[string]>(
         'UPDATE users SET session_generation = session_generation + 1 WHERE id = ?'),
       // Single use: the UPDATE that kills the token is the check, so two concurrent uses cannot both win.
@@ -333,8 +342,12 @@ export class UserStore {
   }
 
   /** Stores a new hash (a rehash at login; changePassword when sessions must end too). */
+  /** The user's one password hash from now on: a second legacy one (UserCredentials.legacyPasswordHash) is forgotten. */
   updatePasswordHash(id: string, passwordHash: string): void {
-    this.statements.updatePassword.run(passwordHash, id)
+    this.db.transaction(() => {
+      this.statements.updatePassword.run(passwordHash, id)
+      this.statements.forgetLegacyPassword.run(id)
+    })()
   }
 
   /** A new password hash, and every session that the old password opened ended, at once. */
@@ -478,5 +491,6 @@ function credentialsFromRow(row: UserRow): UserCredentials {
     suspendedReason: row.suspended_reason,
     createdAtMs: row.created_at_ms,
     passwordHash: row.password_hash,
+    legacyPasswordHash: row.legacy_password_hash,
   }
 }

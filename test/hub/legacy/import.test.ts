@@ -114,6 +114,14 @@ t.test('the legacy dumps imported into a fresh hub: logins, balances, devices, g
       t.equal(wrong.status, 401)
       const joined = await api(base, 'POST', '/users/login', { email: data.expected.joinedEmail, password: data.expected.joinedPassword })
       t.equal(joined.status, 200, 'a joined person logs in with the password of the record changed last')
+      const older = await api(base, 'POST', '/users/login', { email: data.expected.joinedEmail, password: WEB_PASSWORD })
+      t.equal(older.status, 401, 'the other legacy password is forgotten at the first login')
+      const other = await api(base, 'POST', '/users/login', { email: 'user5@example.com', password: WEB_PASSWORD })
+      t.equal(other.status, 200, 'a joined person logs in with the password of either legacy backend, at first')
+      const stillOther = await api(base, 'POST', '/users/login', { email: 'user5@example.com', password: WEB_PASSWORD })
+      t.equal(stillOther.status, 200, 'the password they used keeps working, now as a scrypt hash')
+      t.equal((await api(base, 'POST', '/users/login', { email: 'user5@example.com', password: MOBILE_PASSWORD })).status, 401,
+        'and only that one')
 
       const mobile = await api(base, 'POST', '/api/auth/login', { phone: data.expected.mobileOnlyPhone, password: MOBILE_PASSWORD })
       t.equal(mobile.status, 200, 'a mobile user logs in by phone with the Laravel $2y$ password')
@@ -146,6 +154,9 @@ t.test('the legacy dumps imported into a fresh hub: logins, balances, devices, g
       t.equal(verify.body.ok, true, 'GET /ledger/verify passes after the import')
     })
     t.equal(await main(['--data-dir', dataDir], QUIET, io), 0, io.err)
+    t.match(db.prepare(`SELECT password_hash, legacy_password_hash FROM users JOIN user_profiles ON user_id = id WHERE email = 'user5@example.com'`).get(),
+      { password_hash: /^\$scrypt\$/, legacy_password_hash: null }, 'rehashed with scrypt at the first login, the other legacy hash forgotten')
+    t.match(db.prepare(`SELECT password_hash FROM users WHERE email = ?`).get(data.expected.webOnlyEmail), { password_hash: /^\$scrypt\$/ })
   })
 
   t.test('importing the same files again changes nothing and says so', async (t) => {
