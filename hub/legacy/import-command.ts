@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import type { Clock, RandomBytes } from '../../protocol/clock'
 import { DataDirLockError, lockDataDir } from '../../protocol/data-dir-lock'
 import { errorText } from '../../protocol/errors'
-import { formatAmount } from '../../protocol/money'
+import { formatAmount, isCurrencyCode } from '../../protocol/money'
 import { ConfigError, parseConfigFields } from '../config'
 import { HUB_DATABASE_FILE, openDatabase } from '../store/database'
 import { readCsvTable } from './csv-reader'
@@ -72,6 +72,7 @@ export async function importCommand(argv: readonly string[], env: NodeJS.Process
     }
     config = parseConfigFields(passOn(values), env, ['dataDir', 'phoneRegion'])
     if (values.currency === undefined) throw new ImportError('BAD_ARGUMENTS', '--currency is required: the legacy tables name no currency')
+    if (!isCurrencyCode(values.currency)) throw new ImportError('BAD_ARGUMENTS', `--currency: ${values.currency} is not an ISO 4217 currency code PayAll knows`)
     if (values['web-dump'] === undefined && values['mobile-dump'] === undefined && values['csv-dir'] === undefined) {
       throw new ImportError('BAD_ARGUMENTS', 'name what to import: --web-dump, --mobile-dump or --csv-dir')
     }
@@ -100,7 +101,7 @@ export async function importCommand(argv: readonly string[], env: NodeJS.Process
   } catch (error) {
     if (!(error instanceof ImportError || error instanceof DumpError || error instanceof DataDirLockError)) throw error
     const where = error instanceof DumpError ? ` (in ${error.source})` : ''
-    io.stderr.write(`\n${PROGRAM}: ${errorText(error)}${where}; nothing was imported\n`)
+    io.stderr.write(`${io.stderr.isTTY === true ? '\r\x1b[K' : ''}${PROGRAM}: ${errorText(error)}${where}; nothing was imported\n`)
     return 1
   } finally {
     lock?.release()
