@@ -5,6 +5,7 @@ import { benchAnchor } from './anchor'
 import { benchGateway } from './gateway'
 import { benchHub } from './hub'
 import { benchLedger } from './ledger'
+import { benchLegacy } from './legacy'
 import { benchMerkle } from './merkle'
 import type { Metric, Suite } from './metric'
 import { benchProtocol } from './protocol'
@@ -20,6 +21,7 @@ const SUITES: ReadonlyArray<readonly [string, Suite]> = [
   ['terminal', benchTerminal],
   ['gateway', benchGateway],
   ['web', benchWeb],
+  ['legacy', benchLegacy],
 ]
 
 async function main(): Promise<void> {
