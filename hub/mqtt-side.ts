@@ -8,6 +8,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { toHex } from '../protocol/bytes'
 import type { Clock } from '../protocol/clock'
+import { Closers } from '../protocol/closers'
 import { MessageType } from '../protocol/codec'
 import { ackCodec } from '../protocol/messages/ack'
 import { onlineAuthorizationResponseCodec } from '../protocol/messages/online-authorization'
@@ -53,7 +54,12 @@ export interface MqttSideDependencies {
   bus: LateBoundBus
   /** Times the hub client's reconnects and timeouts: the system's where not given. */
   clock?: Clock
+  /** Told as each step of the start begins; a throw fails the start there (tests fail each step so). */
+  beforeStep?(step: MqttStartStep): void | Promise<void>
 }
+
+/** The steps of the MQTT side's start, in order. */
+export type MqttStartStep = 'broker' | 'hub-client' | 'subscribe' | 'revocations' | 'configs' | 'update-key'
 
 export interface MqttSide {
   /** The broker URL gateways connect to. */
@@ -68,24 +74,61 @@ type Publish = HubClient['publish']
 /** What the hub does with one message a gateway published under its EUI. */
 type GatewayMessageHandler = (eui: string, payload: Uint8Array) => Promise<void>
 
+/** Starts the MQTT side; a step that fails closes what the earlier ones opened (the client, then the broker), and throws. */
 export async function startMqttSide(context: HubContext, deps: MqttSideDependencies): Promise<MqttSide> {
   const { log } = context
-  const { broker, login, publicUrl } = await brokerToUse(context, deps)
-  let client: HubClient
+  const opened = new Closers()
   try {
-    client = await connectHubClient({
+    await deps.beforeStep?.('broker')
+    const { broker, login, publicUrl } = await brokerToUse(context, deps)
+    if (broker !== undefined) opened.add(() => broker.close())
+    await deps.beforeStep?.('hub-client')
+    const client = await connectHubClient({
       ...login,
       clientId: HUB_CLIENT_ID,
       log: event => log.debug({ mqtt: event }, `hub client: ${event.kind}`),
       ...(deps.clock === undefined ? {} : { clock: deps.clock }),
     })
+    deps.bus.attach(client)
+    const batches = new RecordBatchRoute(deps.ingest, (...args) => client.publish(...args), log)
+    const closeClient = async (): Promise<void> => {
+      await client.close()
+      await batches.settled()
+    }
+    opened.add(closeClient)
+
+    await deps.beforeStep?.('subscribe')
+    for (const [kind, handle] of gatewayRoutes(deps, batches, client, broker === undefined, log)) {
+      await client.subscribe(hubTopicFilter(kind), (topic, payload) => handle(gatewayOf(topic), new Uint8Array(payload)))
+    }
+    await deps.beforeStep?.('revocations')
+    await deps.revocations.publishLatest()
+    await deps.beforeStep?.('configs')
+    await deps.republishConfigs()
+    await deps.beforeStep?.('update-key')
+    await deps.publishUpdateKey()
+
+    return {
+      url: publicUrl,
+      clientsConnected: () => broker?.aedes.connectedClients,
+      async stop() {
+        try {
+          await closeClient()
+        } finally {
+          await broker?.close()
+        }
+      },
+    }
   } catch (error) {
-    await broker?.close()
+    await opened.closeAll(closeError => log.warn({ err: closeError }, 'closing the MQTT side after a failed start failed'))
     throw error
   }
-  deps.bus.attach(client)
+}
 
-  const batches = new RecordBatchRoute(deps.ingest, (...args) => client.publish(...args), log)
+/** What the hub does with each topic gateways publish to; presence comes from the status topic only through an external broker. */
+function gatewayRoutes(
+  deps: MqttSideDependencies, batches: RecordBatchRoute, client: HubClient, externalBroker: boolean, log: FastifyBaseLogger,
+): Array<readonly [GatewayTopicKind, GatewayMessageHandler]> {
   const routes: Array<readonly [GatewayTopicKind, GatewayMessageHandler]> = [
     ['records', (eui, payload) => batches.take(eui, payload)],
     ['online/request', onlineRequestRoute(deps, (...args) => client.publish(...args), log)],
@@ -96,27 +139,8 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
     }],
   ]
   // The embedded broker sees every connection itself; through an external one, gateways say so on their status topic.
-  if (broker === undefined) routes.push(['status', presenceRoute(deps.presence, log)])
-  for (const [kind, handle] of routes) {
-    await client.subscribe(hubTopicFilter(kind), (topic, payload) => handle(gatewayOf(topic), new Uint8Array(payload)))
-  }
-
-  await deps.revocations.publishLatest()
-  await deps.republishConfigs()
-  await deps.publishUpdateKey()
-
-  return {
-    url: publicUrl,
-    clientsConnected: () => broker?.aedes.connectedClients,
-    async stop() {
-      try {
-        await client.close()
-        await batches.settled()
-      } finally {
-        await broker?.close()
-      }
-    },
-  }
+  if (externalBroker) routes.push(['status', presenceRoute(deps.presence, log)])
+  return routes
 }
 
 /**

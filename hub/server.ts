@@ -4,6 +4,7 @@
 import { join, resolve } from 'node:path'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { repeat, systemClock, systemRandom, type Cancel, type Clock, type RandomBytes } from '../protocol/clock'
+import { Closers } from '../protocol/closers'
 import { lockDataDir, type DataDirLock } from '../protocol/data-dir-lock'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { buildApp } from './app'
@@ -14,7 +15,7 @@ import { clearRetiredRetainedMessages, republishConfigs } from './gateways/confi
 import { feeScheduleResolver } from './ingest/fees'
 import type { IngestSettings } from './ingest/dependencies'
 import { RecordIngest } from './ingest/ingest'
-import { startMqttSide, type MqttSide } from './mqtt-side'
+import { startMqttSide, type MqttSide, type MqttStartStep } from './mqtt-side'
 import { VerifyPool } from './ingest/verify-pool'
 import { startLoraPath, type LoraPath } from './lora/service'
 import { loraSettings } from './lora/settings'
@@ -46,7 +47,12 @@ export interface HubOverrides {
   log?: FastifyBaseLogger
   /** Batch size and age, confirmations, fee cap…: ANCHOR_SETTINGS_DEFAULT where not given. */
   anchor?: Partial<AnchorSettings>
+  /** Told as each step of the start begins; a throw fails the start there (tests fail each step so). */
+  beforeStep?(step: HubStartStep): void | Promise<void>
 }
+
+/** The steps of a hub's start, in order, each after the database is open. */
+export type HubStartStep = 'http' | 'metrics' | 'mqtt' | MqttStartStep | 'lora' | 'anchoring'
 
 export interface RunningHub {
   /** Base URL of the REST API, e.g. http://127.0.0.1:3001. */
@@ -68,6 +74,11 @@ export interface RunningHub {
   stop(): Promise<void>
 }
 
+/**
+ * Starts every part of the hub, in order. A step that fails closes what the earlier ones opened, last
+ * first (the LoRa client, the MQTT client and broker, the verifiers, the listeners, the database, the
+ * data folder's lock), and its error reaches the caller.
+ */
 export async function startHub(config: HubConfig, overrides: HubOverrides = {}): Promise<RunningHub> {
   // parseConfig has checked a configuration from the command line; one built by hand meets the same rules.
   checkConfig(config)
@@ -75,72 +86,80 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   const random = overrides.random ?? systemRandom
   const dataDir = resolve(config.dataDir)
   const { database, lock } = openLockedDatabase(dataDir)
-  let app: FastifyInstance | undefined
-  let stopSweeper: Cancel | undefined
-  let anchoring: AnchorService | undefined
-  let lora: LoraPath | undefined
-  let metricsListener: MetricsListener | undefined
+  const opened = new Closers()
+  opened.add(() => lock.release())
+  opened.add(() => database.close())
+  let log: FastifyBaseLogger | undefined
   try {
     const bus = new LateBoundBus()
     const context = hubContext(config, overrides, { database, dataDir, random, bus })
+    log = context.log
     database.checkpointOnWorker(message => context.log.warn({ code: 'CHECKPOINT_FAILED' }, message))
     const operator = await ensureOperator(context)
     normalizeStoredPhones(context.db, config.phoneRegion, context.log)
     const services = buildServices(context)
-    app = await buildApp(context, services)
-    await app.listen({ port: config.httpPort, host: config.httpHost })
-    const listening = app
-    if (config.metricsPort !== undefined) metricsListener = await startMetricsListener(services.metrics, config.metricsPort, context.log)
+    await overrides.beforeStep?.('http')
+    const app = await buildApp(context, services)
+    opened.add(() => app.close())
+    const httpUrl = await listenHttp(app, config)
+    await overrides.beforeStep?.('metrics')
+    const metricsListener = config.metricsPort === undefined ? undefined : await startMetricsListener(services.metrics, config.metricsPort, context.log)
+    if (metricsListener !== undefined) opened.add(() => metricsListener.close())
 
     // The MQTT side: the broker (embedded, or config.mqttUrl), the ingest, retained state (the update key among it).
-    const { mqtt, proofs, pool } = await startHubMqtt(context, services, { bus, dataDir, random }, eui => lora?.reports.recheck(eui))
+    await overrides.beforeStep?.('mqtt')
+    let lora: LoraPath | undefined
+    const { mqtt, proofs, pool } = await startHubMqtt(
+      context, services, { bus, dataDir, random, opened, beforeStep: overrides.beforeStep }, eui => lora?.reports.recheck(eui),
+    )
     const { revocations, vouchers, gateways } = services
+    await overrides.beforeStep?.('lora')
     if (loraConfig !== undefined) {
-      lora = startLoraPath(context, {
+      const started = startLoraPath(context, {
         settings: loraConfig, revocations, gateway: eui => gateways.ingestView(eui), ed25519: nodeEd25519,
       })
+      opened.add(() => started.stop())
+      lora = started
     }
-    const mqttUrl = mqtt.url
     const sweeper = startVoucherSweeper(context, vouchers, revocations)
-    stopSweeper = sweeper
-    const anchorService = startAnchoring(context, {
+    opened.add(sweeper)
+    await overrides.beforeStep?.('anchoring')
+    const anchoring = startAnchoring(context, {
       batchMax: config.anchorBatchMax,
       batchAge_ms: config.anchorBatchAge_ms,
       confirmations: config.anchorConfirmations,
       maxFeePerGas_wei: BigInt(config.anchorMaxFeeGwei) * WEI_PER_GWEI,
       ...overrides.anchor,
     }, batchId => proofs.batchAnchored(batchId))
-    anchoring = anchorService
 
-    const address = listening.server.address()
-    if (address === null || typeof address === 'string') throw new Error('the HTTP server has no TCP address')
-    const httpUrl = `http://${reachableHost(config.httpHost)}:${address.port}`
     let stopping: Promise<void> | undefined
     return {
       httpUrl,
       docsUrl: `${httpUrl}${DOCS_PREFIX}`,
-      mqttUrl,
+      mqttUrl: mqtt.url,
       metricsUrl: metricsListener?.url,
       operator,
       context,
       services,
       lora,
-      anchoring: anchorService,
+      anchoring,
       stop: () => {
-        stopping ??= stopInOrder({ stopSweeper: sweeper, listening, metrics: metricsListener, proofs, mqtt, lora, anchoring: anchorService, pool, database, lock })
+        stopping ??= stopInOrder({ stopSweeper: sweeper, listening: app, metrics: metricsListener, proofs, mqtt, lora, anchoring, pool, database, lock })
         return stopping
       },
     }
   } catch (error) {
-    stopSweeper?.()
-    await lora?.stop()
-    await anchoring?.stop()
-    await metricsListener?.close()
-    await app?.close()
-    await database.close()
-    lock.release()
+    await opened.closeAll(closeError => log?.warn({ err: closeError }, 'closing what a failed start opened failed'))
     throw error
   }
+}
+
+/** Listens for the REST API; the URL a client on this machine reaches it at. */
+async function listenHttp(app: FastifyInstance, config: HubConfig): Promise<string> {
+  await app.listen({ port: config.httpPort, host: config.httpHost })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('the HTTP server has no TCP address')
+  return `http://${reachableHost(config.httpHost)}:${address.port}`
 }
 
 /**
@@ -202,13 +221,20 @@ interface HubMqtt {
   readonly pool: VerifyPool
 }
 
-/** Starts the MQTT side over the hub's services: the ingest, the refunds and the proofs it answers gateways with. */
+/**
+ * Starts the MQTT side over the hub's services: the ingest, the refunds and the proofs it answers gateways with.
+ * What it opens joins `opened`, to be closed if a later step of the hub's start fails.
+ */
 async function startHubMqtt(
-  context: HubContext, services: HubServices, { bus, dataDir, random }: { bus: LateBoundBus; dataDir: string; random: RandomBytes },
+  context: HubContext, services: HubServices,
+  { bus, dataDir, random, opened, beforeStep }: {
+    bus: LateBoundBus; dataDir: string; random: RandomBytes; opened: Closers; beforeStep: HubOverrides['beforeStep']
+  },
   recordsStored: (eui: string) => void,
 ): Promise<HubMqtt> {
   const updateKey = signedUpdateKey(context.hubKeys, loadOrCreateUpdateKeys(dataDir, random), context.clock.now_ms())
   const pool = new VerifyPool()
+  opened.add(() => pool.close())
   const { revocations, catchUp, gateways } = services
   const { clock } = context
   const ingest = new RecordIngest({
@@ -230,31 +256,29 @@ async function startHubMqtt(
   })
   // Proofs go out on the bus, which the MQTT side attaches; anchored batches and gateways' requests feed it.
   const proofs = new ProofPublisher({ db: context.db, hubKeys: context.hubKeys, ed25519: nodeEd25519, bus, log: context.log })
-  try {
-    const mqtt = await startMqttSide(context, {
-      ingest,
-      proofs,
-      refunds: new Refunds({
-        store: services.refunds, ledger: context.ledger, clock, hubKeys: context.hubKeys, ed25519: nodeEd25519,
-        gateway: eui => gateways.ingestView(eui), metrics: services.metrics,
-      }),
-      revocations,
-      revocationCatchUp: catchUp,
-      gatewayView: eui => gateways.ingestView(eui),
-      republishConfigs: async () => {
-        await republishConfigs(context)
-        await clearRetiredRetainedMessages(context)
-      },
-      publishUpdateKey: () => bus.publish(UPDATE_KEY_TOPIC, updateKey, { retain: true }),
-      presence: services.presence,
-      bus,
-    })
-    services.metrics.watch({ verifyQueueJobs: () => pool.jobsWaiting, mqttClientsConnected: () => mqtt.clientsConnected() })
-    return { mqtt, proofs, pool }
-  } catch (error) {
-    await pool.close()
-    throw error
-  }
+  opened.add(() => proofs.stop())
+  const mqtt = await startMqttSide(context, {
+    ingest,
+    proofs,
+    refunds: new Refunds({
+      store: services.refunds, ledger: context.ledger, clock, hubKeys: context.hubKeys, ed25519: nodeEd25519,
+      gateway: eui => gateways.ingestView(eui), metrics: services.metrics,
+    }),
+    revocations,
+    revocationCatchUp: catchUp,
+    gatewayView: eui => gateways.ingestView(eui),
+    republishConfigs: async () => {
+      await republishConfigs(context)
+      await clearRetiredRetainedMessages(context)
+    },
+    publishUpdateKey: () => bus.publish(UPDATE_KEY_TOPIC, updateKey, { retain: true }),
+    presence: services.presence,
+    bus,
+    ...(beforeStep === undefined ? {} : { beforeStep }),
+  })
+  opened.add(() => mqtt.stop())
+  services.metrics.watch({ verifyQueueJobs: () => pool.jobsWaiting, mqttClientsConnected: () => mqtt.clientsConnected() })
+  return { mqtt, proofs, pool }
 }
 
 /** The context of a hub over its open database: keys from the data directory, the clock and log overrides give. */

@@ -16,6 +16,7 @@ import { NfcPhoneLink } from '../hardware/nfc/nfc-phone-link'
 import { Pn532 } from '../hardware/nfc/pn532'
 import { EscPosPrinter } from '../hardware/printer/escpos-printer'
 import type { Clock } from '../protocol/clock'
+import { Closers } from '../protocol/closers'
 import { errorText } from '../protocol/errors'
 import { TerminalError } from './errors'
 import type { BoardConfig, HardwareConfig } from './hardware-config'
@@ -46,20 +47,6 @@ export interface TerminalDevices {
 }
 
 const NO_PRINTER: Printer = { print: async () => undefined }
-
-/** Closes what was opened, last first; a close that fails does not stop the others. */
-class Closers {
-  private readonly closers: Array<() => unknown> = []
-
-  add(close: () => unknown): void {
-    this.closers.push(close)
-  }
-
-  async closeAll(): Promise<void> {
-    for (const close of this.closers.reverse()) await Promise.resolve().then(close).catch(() => undefined)
-    this.closers.length = 0
-  }
-}
 
 /** Opens a serial port through the host, to be closed with the rest; DEVICE_MISSING when it cannot be opened. */
 async function openPort(host: DeviceHost, closers: Closers, path: string, baudRate: number, device: string): Promise<SerialPortStream> {

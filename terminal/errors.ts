@@ -22,7 +22,10 @@ export type TerminalErrorCode =
   // sync
   | 'LINK_DOWN'
   | 'ACK_TIMEOUT'
+  | 'PUBLISH_FAILED'
   | 'SYNC_STOPPED'
+  /** A sync round ended on something other than a TerminalError (the store failing, for one). */
+  | 'SYNC_FAILED'
   // payment flow and configuration
   | 'PAYMENT_IN_PROGRESS'
   | 'BAD_CONFIG'

@@ -22,6 +22,8 @@ export interface TerminalEvents {
   'refund-declined': [{ reason: Reason; amountMinor: number; currency: string }]
   /** A refund got no answer: it stays pending and must be sent again (it is never made twice). */
   'refund-unconfirmed': [{ refundIdHex: string; amountMinor: number; currency: string }]
+  /** A receipt was not printed (no paper, cover open, …): the payment or refund it belongs to stands. */
+  'printer-error': [{ code: string; message: string }]
   'risk-config': [{ serial: number }]
   /** The hub published a new update key: the key update bundles must now be signed with. */
   'update-key': [{ serial: number }]

@@ -4,7 +4,7 @@
 // display always says which mode was used.
 
 import { toHex } from '../protocol/bytes'
-import { ProtocolError, assert } from '../protocol/errors'
+import { CodedError, ProtocolError, assert, errorText } from '../protocol/errors'
 import type { Authorization } from '../protocol/messages/authorization'
 import { ID_BYTES, NONCE_BYTES } from '../protocol/messages/fields'
 import { paymentRequestCodec, type PaymentRequest } from '../protocol/messages/payment-request'
@@ -195,9 +195,9 @@ export class PaymentTerminal {
     const amount = amount_minor ?? (record === undefined ? undefined : record.amountMinor - refunded)
     if (amount === undefined) throw new TerminalError('BAD_ARGUMENT', 'give the amount to refund of a payment this terminal no longer holds')
 
-    this.currentState = 'refunding'
+    this.move('refunding')
     const finish = <T extends RefundOutcome>(outcome: T): T => {
-      this.currentState = 'idle'
+      this.move('idle')
       return outcome
     }
     try {
@@ -227,9 +227,14 @@ export class PaymentTerminal {
       const receipt = refundReceiptOf(stored, {
         merchantName: this.options.merchantName, eui: store.identity().eui, language, nowMs: clock.now_ms(),
       })
-      this.options.display.show({ kind: 'approved', lines: [screenText('refunded', language), formatMoney(amount, currency), ...receipt.trimEnd().split('\n')] })
+      this.move('approved')
+      const said = [screenText('refunded', language), formatMoney(amount, currency)]
+      const receiptLines = receipt.trimEnd().split('\n')
+      this.options.display.show({ kind: 'approved', lines: [...said, ...receiptLines] })
       this.options.events.emit('refund-approved', { refundIdHex: toHex(stored.refundId), transferIdHex: toHex(transferId), amountMinor: amount, currency })
-      if (this.options.printReceipts ?? true) await this.options.printer.print(receipt).catch(() => undefined)
+      if (this.options.printReceipts ?? true) {
+        await this.options.printer.print(receipt).catch((error: unknown) => this.printFailed(error, said, receiptLines))
+      }
       return finish({ kind: 'approved', refund: stored, refundedMinor: answer.response.refundedMinor, receipt })
     } catch (error) {
       this.currentState = 'idle'
@@ -249,6 +254,7 @@ export class PaymentTerminal {
 
   private declineRefund(reason: Reason, detail: string, amount_minor: number, currency: string, message?: string) {
     const { display, events, language } = this.options
+    this.move('declined')
     const text = message ?? reasonText(reason, language)
     display.show({ kind: 'declined', lines: [screenText('refund', language), screenText('declined', language), formatMoney(amount_minor, currency), text] })
     events.emit('refund-declined', { reason, amountMinor: amount_minor, currency })
@@ -371,19 +377,30 @@ export class PaymentTerminal {
     const record = store.appendPayment({ authorization: response.authorization, voucher: response.voucher, mode, nowMs: clock.now_ms() })
     this.move('approved')
     const receipt = receiptOf(record, { merchantName: this.options.merchantName, eui: request.gatewayEui, modeNote: note, language })
-    display.show({
-      kind: 'approved',
-      lines: [screenText('approved', language), formatMoney(record.amountMinor, record.currency), modeNoteText(note, language), ...receipt.text.trimEnd().split('\n')],
-    })
+    const said = [screenText('approved', language), formatMoney(record.amountMinor, record.currency), modeNoteText(note, language)]
+    const receiptLines = receipt.text.trimEnd().split('\n')
+    display.show({ kind: 'approved', lines: [...said, ...receiptLines] })
     events.emit('payment-approved', {
       gatewaySeq: record.gatewaySeq, transferIdHex: toHex(record.transferId), amountMinor: record.amountMinor,
       currency: record.currency, mode: record.mode,
     })
     if (this.options.printReceipts ?? true) {
-      // The payment is recorded: a jammed printer is the merchant's problem to see, not a decline.
-      await printer.print(receipt.text, { qrPayload: receipt.qrPayload }).catch(() => undefined)
+      await printer.print(receipt.text, { qrPayload: receipt.qrPayload }).catch((error: unknown) => this.printFailed(error, said, receiptLines))
     }
     return { kind: 'approved', record, modeNote: note, receipt }
+  }
+
+  /**
+   * The payment or refund is recorded: a jammed printer is the merchant's problem to see, not a
+   * decline. The approved screen comes back saying so, with the receipt still on it, and a
+   * 'printer-error' event tells the app (and the log).
+   */
+  private printFailed(error: unknown, said: readonly string[], receiptLines: readonly string[]): void {
+    const { display, events, language } = this.options
+    const code = error instanceof CodedError ? error.code : 'PRINT_FAILED'
+    const message = error instanceof Error ? error.message : String(error)
+    display.show({ kind: 'approved', lines: [...said, screenText('receiptNotPrinted', language), errorText(error), ...receiptLines] })
+    events.emit('printer-error', { code, message })
   }
 
   private declineRequest(request: PaymentRequest, verdict: Verdict & { ok: false }): PaymentOutcome {

@@ -68,6 +68,7 @@ export function logEvents(events: TerminalEmitter, io: Pick<RunIo, 'out' | 'err'
     repeating = { code, more: 0 }
     io.err(`sync: ${codedText(code, message)}\n`)
   })
+  events.on('printer-error', ({ code, message }) => io.err(`printer: ${codedText(code, message)}\n`))
   events.on('risk-config', ({ serial }) => io.out(`risk config serial ${serial} applied\n`))
   events.on('revocations', ({ serial, count }) => io.out(`revocations at serial ${serial} (${count} vouchers refused)\n`))
   events.on('proofs-kept', ({ batchId, stored }) => io.out(`anchoring proofs of batch ${batchId} kept (${stored} new)\n`))

@@ -99,6 +99,7 @@ const SCREEN_TEXTS = {
   refundHowMuch: { en: 'Amount to refund (Enter: all)', fr: 'Montant à rembourser (Entrée : tout)' },
   pressAnyKey: { en: 'Press a key', fr: 'Appuyez sur une touche' },
   error: { en: 'ERROR', fr: 'ERREUR' },
+  receiptNotPrinted: { en: 'Receipt not printed: check the printer.', fr: 'Reçu non imprimé : vérifiez l\'imprimante.' },
   phoneFailed: { en: 'No answer from the phone. Ask the customer to tap again.', fr: 'Pas de réponse du téléphone. Demandez au client de présenter à nouveau.' },
 } as const satisfies Record<string, Texts>
 

@@ -25,11 +25,12 @@ export async function startMetricsListener(metrics: HubMetrics, port: number, lo
   })
   try {
     await app.listen({ port, host: METRICS_HOST })
+    const address = app.server.address()
+    if (address === null || typeof address === 'string') throw new Error('the metrics listener has no TCP address')
+    return { url: `http://${METRICS_HOST}:${address.port}`, close: () => app.close() }
   } catch (error) {
+    // Closed whether it listened or not: a failed start leaves no port taken.
     await app.close()
     throw error
   }
-  const address = app.server.address()
-  if (address === null || typeof address === 'string') throw new Error('the metrics listener has no TCP address')
-  return { url: `http://${METRICS_HOST}:${address.port}`, close: () => app.close() }
 }

@@ -117,17 +117,16 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const sockets = new Set<Socket>()
   const server = tcpServer(aedes, sockets, packetBytesMax, connectionsMax, log)
+  let port: number
   try {
     await listen(server, options.port, options.host)
+    port = tcpPortOf(server)
   } catch (error) {
+    // A server that did listen is closed too: a failed start leaves no port taken.
+    await new Promise<void>((resolve) => server.close(() => resolve()))
     await closeAedes(aedes)
     throw error
   }
-  const address = server.address()
-  if (address === null || typeof address === 'string') {
-    throw new MqttError('INVALID_OPTIONS', 'the broker must listen on a TCP port')
-  }
-  const port = address.port
   const url = `mqtt://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
   log({ kind: 'listening', url })
 
@@ -327,6 +326,12 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve()
     })
   })
+}
+
+function tcpPortOf(server: Server): number {
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new MqttError('INVALID_OPTIONS', 'the broker must listen on a TCP port')
+  return address.port
 }
 
 function closeAedes(aedes: Aedes): Promise<void> {

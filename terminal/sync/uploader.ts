@@ -3,7 +3,7 @@
 // waiting for their ack at once, and resolves with what the acks changed. Rounds run one at a time.
 
 import type { Cancel, Clock } from '../../protocol/clock'
-import { codedText } from '../../protocol/errors'
+import { codedText, errorText } from '../../protocol/errors'
 import { chainHeadCodec } from '../../protocol/messages/chain-head'
 import { recordBatchCodec } from '../../protocol/messages/record-batch'
 import { transferRecordCodec } from '../../protocol/messages/transfer-record'
@@ -67,6 +67,7 @@ export class Uploader {
   /** Starts a round soon, without waiting for it (after a payment, on reconnect). */
   kick(): void {
     if (!this.options.autoSync || this.options.stopped() || !this.options.linkUp()) return
+    // A round reports its own failure (a sync-error event, and a retry when it is due).
     this.syncNow().catch(() => undefined)
   }
 
@@ -109,26 +110,40 @@ export class Uploader {
     await this.lastRound
   }
 
+  /**
+   * Every round that fails, whatever failed, is reported as a sync-error and tried again when
+   * autoSync is on; a store that cannot even note the round makes syncNow() reject too.
+   */
   private async runRound(): Promise<SyncReport> {
     const totals: RoundTotals = { batches: 0, recordsSent: 0, settled: 0, duplicate: 0, rejected: 0, flagged: 0 }
     let error: SyncReport['error'] = null
     try {
       await this.upload(totals)
     } catch (caught) {
-      if (!(caught instanceof TerminalError)) throw caught
-      error = { code: caught.code, message: caught.message }
+      error = roundError(caught)
     }
-    const { store, events, clock } = this.options
-    store.noteSync(clock.now_ms(), error === null ? null : codedText(error.code, error.message))
-    if (error !== null) {
-      events.emit('sync-error', error)
-      if (this.options.linkUp() && !this.options.stopped() && this.options.autoSync) {
-        this.cancelRetry()
-        this.cancelRetry = clock.setTimer(() => this.kick(), this.options.retryAfterErrorMs, { background: true })
-      }
+    try {
+      const { store, clock } = this.options
+      store.noteSync(clock.now_ms(), error === null ? null : codedText(error.code, error.message))
+      const pendingLeft = store.pendingTotals().reduce((sum, line) => sum + line.count, 0)
+      return { ...totals, pendingLeft, error }
+    } catch (caught) {
+      error ??= roundError(caught)
+      throw caught
+    } finally {
+      if (error !== null) this.roundFailed(error)
     }
-    const pendingLeft = store.pendingTotals().reduce((sum, line) => sum + line.count, 0)
-    return { ...totals, pendingLeft, error }
+  }
+
+  /** The batches of the round still in flight are given up, the error reported and a retry set. */
+  private roundFailed(error: NonNullable<SyncReport['error']>): void {
+    const { events, clock } = this.options
+    this.failWaiters(error.code, error.message)
+    events.emit('sync-error', error)
+    if (this.options.linkUp() && !this.options.stopped() && this.options.autoSync) {
+      this.cancelRetry()
+      this.cancelRetry = clock.setTimer(() => this.kick(), this.options.retryAfterErrorMs, { background: true })
+    }
   }
 
   /** Publishes batches, at most batchesInFlightMax unacked at once, and applies their acks. */
@@ -172,21 +187,40 @@ export class Uploader {
       store.keys.secretKey, ed25519,
     )
     const batch = recordBatchCodec.encode({ gatewayEui: eui, records: run.map(record => transferRecordCodec.decode(record.record)), head })
+    let waiter!: AckWaiter
     const acked = new Promise<AckApplied>((resolve, reject) => {
       const cancel = clock.setTimer(() => {
-        this.ackWaiters.delete(last.gatewaySeq)
+        this.dropWaiter(last.gatewaySeq, waiter)
         reject(new TerminalError('ACK_TIMEOUT', `no ack for records ${run[0]!.gatewaySeq}..${last.gatewaySeq} within ${ackTimeoutMs} ms`))
       }, ackTimeoutMs)
-      this.ackWaiters.set(last.gatewaySeq, {
+      waiter = {
         resolve: applied => { cancel(); resolve(applied) },
         reject: error => { cancel(); reject(error) },
-      })
+      }
+      this.ackWaiters.set(last.gatewaySeq, waiter)
     })
     // Rejections surface where the round awaits this batch; until then they must not go unhandled.
     acked.catch(() => undefined)
     this.options.publish(this.options.recordsTopic, batch, failed => {
-      if (!failed) events.emit('records-forwarded', { fromSeq: run[0]!.gatewaySeq, toSeq: last.gatewaySeq, count: run.length })
+      if (!failed) {
+        events.emit('records-forwarded', { fromSeq: run[0]!.gatewaySeq, toSeq: last.gatewaySeq, count: run.length })
+        return
+      }
+      // No ack can come for a batch the broker never took: the round ends now, not at the ack timeout.
+      this.dropWaiter(last.gatewaySeq, waiter)
+      waiter.reject(new TerminalError('PUBLISH_FAILED', `records ${run[0]!.gatewaySeq}..${last.gatewaySeq} were not handed to the broker`))
     })
     return acked
   }
+
+  /** Forgets the batch's waiter, unless a later round already waits on the same head. */
+  private dropWaiter(headSeq: number, waiter: AckWaiter): void {
+    if (this.ackWaiters.get(headSeq) === waiter) this.ackWaiters.delete(headSeq)
+  }
+}
+
+/** What ended a round, with a code: a TerminalError's own, SYNC_FAILED for anything else (a SQLite error, for one). */
+function roundError(caught: unknown): NonNullable<SyncReport['error']> {
+  if (caught instanceof TerminalError) return { code: caught.code, message: caught.message }
+  return { code: 'SYNC_FAILED', message: errorText(caught) }
 }

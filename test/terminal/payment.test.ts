@@ -1,14 +1,18 @@
 import t from 'tap'
 import { toHex } from '../../protocol/bytes'
 import { authorizationCodec } from '../../protocol/messages/authorization'
+import { refundRequestCodec, refundResponseCodec } from '../../protocol/messages/refund'
 import { Reason, reasonName } from '../../protocol/reasons'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import type { Key } from '../../terminal/keypad'
 import { pressKey, EMPTY_ENTRY, entryText } from '../../terminal/keypad'
-import { planMode, type Display, type PaymentOutcome, type Screen } from '../../terminal/payment'
+import { PrinterError } from '../../hardware/printer/escpos-printer'
+import {
+  planMode, type Display, type OnlineRefunder, type PaymentOutcome, type PaymentState, type PaymentTerminal, type Printer, type RefundAnswer, type Screen,
+} from '../../terminal/payment'
 import { dayBounds } from '../../terminal/day-report'
 import { HOUR_MS, ManualClock } from '../../protocol/clock'
-import { CURRENCY, FixedAuthorizer, T0, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, signedConfig } from './fixtures'
+import { CURRENCY, FixedAuthorizer, HUB, T0, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, signedConfig } from './fixtures'
 
 function approved(outcome: PaymentOutcome) {
   if (outcome.kind !== 'approved') throw new Error(`expected approved, got ${JSON.stringify(outcome)}`)
@@ -218,5 +222,127 @@ t.test('one payment at a time: a second one while the phone is being read is ref
   await t.rejects(terminal.take(2_000), { code: 'PAYMENT_IN_PROGRESS' })
   release()
   t.equal((await first).kind, 'approved')
+  t.equal(terminal.state, 'idle')
+})
+
+t.test('a printer that fails leaves the payment approved and stored, and tells the merchant: an event and a line on the approved screen', async t => {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const { phone } = phoneWithVoucher()
+  const printer: Printer = {
+    async print() {
+      throw new PrinterError('PAPER_OUT', 'the printer has no paper')
+    },
+  }
+  const { terminal, display, events } = counterTerminal(store, phoneLink(phone), { printer })
+  const faults: Array<{ code: string; message: string }> = []
+  events.on('printer-error', fault => faults.push(fault))
+  const outcome = approved(await terminal.take(1_500))
+  t.equal(store.record(1)?.gatewaySeq, outcome.record.gatewaySeq, 'the payment is stored')
+  t.equal(terminal.state, 'idle')
+  t.same(faults, [{ code: 'PAPER_OUT', message: 'the printer has no paper' }])
+  const last = display.last!
+  t.equal(last.kind, 'approved', 'the screen still says approved')
+  t.same(last.lines.slice(0, 5), ['APPROVED', '1\u202f500 XOF', 'Offline: no connection', 'Receipt not printed: check the printer.', 'PAPER_OUT: the printer has no paper'])
+  t.ok(last.lines.join('\n').includes(outcome.receipt.transferIdHex.slice(0, 16)), 'with the receipt, shown rather than printed')
+})
+
+/** A refunder whose hub approves every refund, or never answers. */
+function refunderAnswering(answer: 'approve' | 'unreachable'): OnlineRefunder {
+  return {
+    async refund(request): Promise<RefundAnswer | 'unreachable'> {
+      if (answer === 'unreachable') return 'unreachable'
+      const asked = refundRequestCodec.decode(request)
+      const body = {
+        refundId: asked.refundId, transferId: asked.transferId, approved: true, reason: Reason.None,
+        amountMinor: asked.amountMinor, refundedMinor: asked.amountMinor, timeMs: T0,
+      }
+      return { response: body, bytes: refundResponseCodec.encode(refundResponseCodec.sign(body, HUB.secretKey, nodeEd25519)) }
+    },
+  }
+}
+
+t.test('a refund moves through the transition table: refunding, then approved or declined, then idle', async t => {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const { phone } = phoneWithVoucher()
+  let terminal!: PaymentTerminal
+  const seen: Array<[Screen['kind'], PaymentState]> = []
+  const display: Display = { show: screen => seen.push([screen.kind, terminal.state]) }
+  const faults: string[] = []
+  const built = counterTerminal(store, phoneLink(phone), { display, online: new FixedAuthorizer(true, 'unreachable'), refunder: refunderAnswering('approve') })
+  terminal = built.terminal
+  approved(await terminal.take(2_000))
+  built.events.on('printer-error', ({ code }) => faults.push(code))
+
+  seen.length = 0
+  t.equal((await terminal.refund({ gatewaySeq: 1 }, 500)).kind, 'approved')
+  t.same(seen, [['online', 'refunding'], ['approved', 'approved']])
+  t.equal(terminal.state, 'idle')
+
+  seen.length = 0
+  t.equal((await terminal.refund({ gatewaySeq: 1 }, 5_000)).kind, 'declined')
+  t.same(seen, [['declined', 'declined']])
+  t.equal(terminal.state, 'idle')
+
+  const unanswered = counterTerminal(store, phoneLink(phone), { display, online: new FixedAuthorizer(true), refunder: refunderAnswering('unreachable') })
+  terminal = unanswered.terminal
+  seen.length = 0
+  t.equal((await terminal.refund({ gatewaySeq: 1 }, 500)).kind, 'unconfirmed')
+  t.same(seen, [['online', 'refunding'], ['declined', 'refunding']], 'no answer: neither approved nor declined')
+  t.equal(terminal.state, 'idle')
+
+  const jammed = counterTerminal(store, phoneLink(phone), {
+    online: new FixedAuthorizer(true), refunder: refunderAnswering('approve'),
+    printer: { async print() { throw new PrinterError('COVER_OPEN', 'the printer cover is open') } },
+  })
+  jammed.events.on('printer-error', ({ code }) => faults.push(code))
+  t.equal((await jammed.terminal.refund({ gatewaySeq: 1 }, 100)).kind, 'approved', 'a refund receipt not printed leaves the refund approved')
+  t.same(faults, ['COVER_OPEN'])
+  t.match(jammed.display.last, { kind: 'approved', lines: ['REFUNDED', '100 XOF', 'Receipt not printed: check the printer.', 'COVER_OPEN: the printer cover is open'] })
+})
+
+t.test('a refund while a payment or another refund is under way is refused with a typed error and changes nothing', async t => {
+  const store = provisionedStore(t.testdir())
+  t.teardown(() => store.close())
+  const { phone } = phoneWithVoucher()
+  const link = phoneLink(phone)
+  let tap!: () => void
+  let tapped = Promise.resolve()
+  let answer!: () => void
+  const approve = refunderAnswering('approve')
+  const refunder: OnlineRefunder = {
+    async refund(request) {
+      await new Promise<void>(resolve => { answer = resolve })
+      return approve.refund(request)
+    },
+  }
+  const { terminal, display, events } = counterTerminal(store, { async exchange(request) { await tapped; return link.exchange(request) } }, {
+    online: new FixedAuthorizer(true, 'unreachable'), refunder,
+  })
+  approved(await terminal.take(2_000))
+  const heard: string[] = []
+  for (const event of ['refund-approved', 'refund-declined', 'refund-unconfirmed', 'payment-approved'] as const) events.on(event, () => heard.push(event))
+
+  tapped = new Promise(resolve => { tap = resolve })
+  const payment = terminal.take(1_000)
+  t.equal(terminal.state, 'requesting')
+  const shown = display.screens.length
+  await t.rejects(terminal.refund({ gatewaySeq: 1 }, 500), { name: 'TerminalError', code: 'PAYMENT_IN_PROGRESS' })
+  t.equal(terminal.state, 'requesting', 'the payment goes on where it was')
+  t.equal(display.screens.length, shown, 'nothing was shown')
+  t.same(terminal.pendingRefunds(), [], 'no refund was written down')
+  tap()
+  approved(await payment)
+
+  const refund = terminal.refund({ gatewaySeq: 1 }, 500)
+  t.equal(terminal.state, 'refunding')
+  await t.rejects(terminal.refund({ gatewaySeq: 1 }, 300), { name: 'TerminalError', code: 'PAYMENT_IN_PROGRESS' })
+  await t.rejects(terminal.take(700), { name: 'TerminalError', code: 'PAYMENT_IN_PROGRESS' })
+  t.equal(terminal.state, 'refunding')
+  t.equal(terminal.pendingRefunds().length, 1, 'only the refund under way is written down')
+  answer()
+  t.equal((await refund).kind, 'approved')
+  t.same(heard, ['payment-approved', 'refund-approved'])
   t.equal(terminal.state, 'idle')
 })

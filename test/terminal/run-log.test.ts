@@ -22,3 +22,11 @@ t.test('a sync error repeated at every reconnect is written once, then counted',
     'link up\n',
   ])
 })
+
+t.test('a receipt the printer did not print is written to the log with its code', async t => {
+  const events = new TerminalEmitter()
+  const err: string[] = []
+  logEvents(events, { out: () => undefined, err: text => { err.push(text) } })
+  events.emit('printer-error', { code: 'PAPER_OUT', message: 'the printer has no paper' })
+  t.same(err, ['printer: PAPER_OUT: the printer has no paper\n'])
+})

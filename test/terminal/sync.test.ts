@@ -1,4 +1,5 @@
 import t from 'tap'
+import Database from 'better-sqlite3'
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import type { IClientOptions, MqttClient } from 'mqtt'
@@ -21,7 +22,7 @@ import { freshSeenNonces } from '../hub/mqtt/fixtures'
 import { TerminalEmitter } from '../../terminal/events'
 import type { TerminalStore } from '../../terminal/store/store'
 import { reconnectDelay_ms } from '../../protocol/clock'
-import { TerminalSync } from '../../terminal/sync'
+import { TerminalSync, type SyncReport } from '../../terminal/sync'
 import { revocationCatchUpRequestCodec } from '../../protocol/messages/revocation-catch-up'
 import { revocationDeltaCodec } from '../../protocol/messages/revocation-delta'
 import { revocationListCodec } from '../../protocol/messages/revocation-list'
@@ -39,6 +40,8 @@ class FakeClient extends EventEmitter {
   readonly passwords: string[] = []
   /** The last will of each CONNECT, in order. */
   readonly wills: Array<NonNullable<IClientOptions['will']>> = []
+  /** While set, every publish but the presence fails, as mqtt.js fails them when its connection is closing. */
+  refusePublishes = false
   constructor(readonly options: IClientOptions) {
     super()
     this.passwords.push(String(options.password))
@@ -65,6 +68,10 @@ class FakeClient extends EventEmitter {
     if (topic === gatewayTopic(EUI, 'status')) {
       this.presences.push({ topic, payload: new Uint8Array(payload), retain: options.retain === true })
       queueMicrotask(() => callback?.())
+      return
+    }
+    if (this.refusePublishes) {
+      queueMicrotask(() => callback?.(new Error('Connection closed')))
       return
     }
     this.published.push({ topic, payload: new Uint8Array(payload) })
@@ -212,6 +219,75 @@ t.test('uploads bounded batches closed by a chain head the gateway signed over t
   t.same(batches.map(batch => batch.records.map(record => record.gatewaySeq)), [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]])
   t.same(forwarded, ['1-5', '6-10', '11-12'])
   t.match(report, { batches: 3, recordsSent: 12, settled: 12, pendingLeft: 0, error: null })
+})
+
+t.test('a round the store fails is reported as a sync-error with its code and noted, and the next one starts after retryAfterErrorMs', async t => {
+  const store = provisionedStore(t.testdir())
+  payMany(store, 2)
+  const firstPendingSeq = store.firstPendingSeq.bind(store)
+  store.firstPendingSeq = () => {
+    throw new Database.SqliteError('disk I/O error', 'SQLITE_IOERR')
+  }
+  const { sync, client, errors, events, clock } = fakeSync(store, { retryAfterErrorMs: 1_000 })
+  t.teardown(async () => { await sync.stop(); store.close() })
+  const records = store.mqttSettings()!.topics.records
+  client.connectNow()
+  await until(() => errors.length > 0)
+  t.same(errors, ['SYNC_FAILED'])
+  t.equal(store.syncState().lastError, 'SYNC_FAILED: SQLITE_IOERR: disk I/O error', 'the round is noted with what ended it')
+
+  store.firstPendingSeq = firstPendingSeq
+  clock.advance(999)
+  for (let turn = 0; turn < 10; turn++) await new Promise(resolve => setImmediate(resolve))
+  t.equal(client.published.filter(p => p.topic === records).length, 0, 'no round before the retry is due')
+  clock.advance(1)
+  await until(() => client.published.some(p => p.topic === records))
+  const acked = events.next('records-acked')
+  client.deliver(store.mqttSettings()!.topics.acks, signedAck(recordBatchCodec.decode(client.published.find(p => p.topic === records)!.payload)))
+  t.match((await acked)[0], { headSeq: 2, settled: 2 })
+  t.equal(store.firstPendingSeq(), undefined)
+})
+
+t.test('a batch the client fails to publish ends the round at once, not at the ack timeout, and the next round sends it again', async t => {
+  const store = provisionedStore(t.testdir())
+  payMany(store, 3)
+  const { sync, client, errors, events, clock } = fakeSync(store, { autoSync: false, ackTimeoutMs: 20_000, retryAfterErrorMs: 500 })
+  t.teardown(async () => { await sync.stop(); store.close() })
+  client.connectNow()
+  await sync.waitOnline(1_000)
+  const forwarded: number[] = []
+  events.on('records-forwarded', ({ count }) => forwarded.push(count))
+  client.refusePublishes = true
+  let report: SyncReport | undefined
+  void sync.syncNow().then(ended => { report = ended })
+  await until(() => report !== undefined)
+  t.match(report, { batches: 1, recordsSent: 3, settled: 0, pendingLeft: 3, error: { code: 'PUBLISH_FAILED' } })
+  t.same(errors, ['PUBLISH_FAILED'])
+  t.equal(clock.now_ms(), T0, 'with no time gone by')
+  t.same(forwarded, [], 'nothing was handed to the broker')
+
+  client.refusePublishes = false
+  const round = sync.syncNow()
+  await until(() => client.published.length === 1)
+  client.deliver(store.mqttSettings()!.topics.acks, signedAck(recordBatchCodec.decode(client.published[0]!.payload)))
+  t.match(await round, { recordsSent: 3, settled: 3, pendingLeft: 0, error: null })
+  t.same(forwarded, [3])
+})
+
+t.test('with autoSync, a round ended by a failed publish is tried again after retryAfterErrorMs', async t => {
+  const store = provisionedStore(t.testdir())
+  payMany(store, 1)
+  const { sync, client, errors, clock } = fakeSync(store, { ackTimeoutMs: 20_000, retryAfterErrorMs: 500 })
+  t.teardown(async () => { await sync.stop(); store.close() })
+  const records = store.mqttSettings()!.topics.records
+  client.refusePublishes = true
+  client.connectNow()
+  await until(() => errors.length > 0)
+  t.same(errors, ['PUBLISH_FAILED'], 'the round the link coming up started ended at once')
+  client.refusePublishes = false
+  clock.advance(500)
+  await until(() => client.published.some(p => p.topic === records))
+  t.same(errors, ['PUBLISH_FAILED'])
 })
 
 t.test('acks signed by another hub, for another gateway or unreadable are ignored', async t => {

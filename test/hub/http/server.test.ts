@@ -4,7 +4,12 @@ import { connect, type Socket } from 'node:net'
 import { systemClock } from '../../../protocol/clock'
 import { join } from 'node:path'
 import { ConfigError, type HubConfig } from '../../../hub/config'
-import { startHub } from '../../../hub/server'
+import { DATABASE_FILE, startHub, type HubStartStep } from '../../../hub/server'
+import { lockDataDir } from '../../../protocol/data-dir-lock'
+import { freePort } from '../../../simulator/anvil'
+import { databaseIsFree, portIsFree, workerThreads } from '../../helpers/leaks'
+import { CHIRPSTACK_APPLICATION, LNS_CREDENTIALS, startTestNetworkServer } from '../lora/network-server'
+import { HUB_CREDENTIALS, startTestBroker } from '../mqtt/fixtures'
 import { testConfig } from './fixtures'
 
 function config(dataDir: string) {
@@ -87,6 +92,64 @@ t.test('a port already taken fails the start and leaves nothing open', async (t)
   t.teardown(() => first.stop())
   const port = Number(new URL(first.httpUrl).port)
   await t.rejects(startHub({ ...config(t.testdir()), httpPort: port }), { code: 'EADDRINUSE' })
+})
+
+async function until(condition: () => boolean): Promise<void> {
+  // Bounded: a disconnect over loopback reaches the broker within a few turns of the event loop.
+  for (let turn = 0; turn < 1_000 && !condition(); turn++) await new Promise(resolve => setImmediate(resolve))
+  if (!condition()) throw new Error('condition not reached')
+}
+
+/** Starts a hub that fails as step `failing` begins: what reached the caller, and the fault thrown there. */
+async function failedStart(config: HubConfig, failing: HubStartStep): Promise<{ error: unknown; fault: Error }> {
+  const fault = new Error(`the start failed at ${failing}`)
+  const error = await startHub(config, {
+    beforeStep: step => {
+      if (step === failing) throw fault
+    },
+  }).then(hub => hub.stop(), (caught: unknown) => caught)
+  return { error, fault }
+}
+
+t.test('a start that fails at any step closes what the steps before opened, and the caller gets the error', async (t) => {
+  const lns = await startTestNetworkServer()
+  t.teardown(() => lns.close())
+  const dataDir = t.testdir()
+  const ports = { httpPort: await freePort(), mqttPort: await freePort(), metricsPort: await freePort() }
+  const withEverything: HubConfig = {
+    ...config(dataDir), ...ports, loraMqttUrl: lns.broker.url, loraApplication: CHIRPSTACK_APPLICATION,
+    loraUsername: LNS_CREDENTIALS.username, loraPassword: LNS_CREDENTIALS.password,
+  }
+  const steps: HubStartStep[] = []
+  const hub = await startHub(withEverything, { beforeStep: step => { steps.push(step) } })
+  await hub.lora!.connected()
+  await hub.stop()
+  t.same(steps, ['http', 'metrics', 'mqtt', 'broker', 'hub-client', 'subscribe', 'revocations', 'configs', 'update-key', 'lora', 'anchoring'])
+  const workers = workerThreads()
+
+  for (const failing of steps) {
+    const { error, fault } = await failedStart(withEverything, failing)
+    t.equal(error, fault, `${failing}: the error reaches the caller`)
+    for (const [name, port] of Object.entries(ports)) t.ok(await portIsFree(port), `${failing}: ${name} is free again`)
+    t.ok(databaseIsFree(join(dataDir, DATABASE_FILE)), `${failing}: the database is closed, its checkpointer too`)
+    t.doesNotThrow(() => lockDataDir(dataDir).release(), `${failing}: the data folder is unlocked`)
+    t.equal(workerThreads(), workers, `${failing}: the verifiers' worker threads are gone`)
+    await until(() => lns.clientsConnected() === 1)
+    t.pass(`${failing}: the LoRa client is gone from the network server`)
+  }
+})
+
+t.test('a start that fails once the hub client is connected to an external broker closes the client', async (t) => {
+  const { broker } = await startTestBroker()
+  t.teardown(() => broker.close())
+  const { username, password } = HUB_CREDENTIALS
+  const external = { ...config(t.testdir()), mqttUrl: `mqtt://${username}:${encodeURIComponent(password)}@127.0.0.1:${broker.port}` }
+  for (const failing of ['subscribe', 'revocations', 'configs', 'update-key', 'anchoring'] as const) {
+    const { error, fault } = await failedStart(external, failing)
+    t.equal(error, fault, `${failing}: the error reaches the caller`)
+    await until(() => broker.aedes.connectedClients === 0)
+    t.pass(`${failing}: the hub client is gone from the broker`)
+  }
 })
 
 /** A raw TCP connection to the hub: what it received, and a promise settled when the hub closes it. */

@@ -13,6 +13,8 @@ export const LNS_CREDENTIALS = Object.freeze({ username: 'lns-integration', pass
 export interface TestNetworkServer {
   readonly broker: { readonly url: string }
   readonly client: MqttClient
+  /** Clients connected to its broker now, its own included. */
+  clientsConnected(): number
   close(): Promise<void>
 }
 
@@ -33,6 +35,7 @@ export async function startTestNetworkServer(port = 0): Promise<TestNetworkServe
   return {
     broker: { url },
     client,
+    clientsConnected: () => aedes.connectedClients,
     async close() {
       await client.endAsync(true)
       await new Promise<void>(resolve => aedes.close(() => resolve()))

@@ -5,6 +5,8 @@ import { concatBytes, toBase64 } from '../../../protocol/bytes'
 import { gatewayPasswordSignedBytes } from '../../../protocol/mqtt-password'
 import { REVOCATIONS_TOPIC, gatewayTopic, hubTopicFilter } from '../../../protocol/topics'
 import { IDENTITY_KEY, NO_SECRET_SIGNATURE, rawNodeVerify } from '../../helpers/small-order'
+import { portIsFree, withServersOnPipes } from '../../helpers/leaks'
+import { freePort } from '../../../simulator/anvil'
 import { GATEWAY_PASSWORD_WINDOW_MS_DEFAULT } from '../../../hub/mqtt/gateway-password'
 import {
   GATEWAY_A,
@@ -295,6 +297,12 @@ t.test('close() disconnects connected and half-open clients and stops listening'
   await harness.broker.close()
   t.equal(await refusalCode(harness.connectGateway(GATEWAY_A)), 'ECONNREFUSED')
   await gateway.endAsync(true)
+})
+
+t.test('a start that fails once the server listens closes it again: the port is free and the error reaches the caller', async (t) => {
+  const port = await freePort()
+  await t.rejects(withServersOnPipes(() => startTestBroker({ port })), { code: 'INVALID_OPTIONS', message: /must listen on a TCP port/ })
+  t.ok(await portIsFree(port), 'nothing listens on the port')
 })
 
 t.test('the broker tells when a gateway connects and when its connection ends; a takeover leaves it online', async (t) => {
