@@ -29,3 +29,11 @@ export function printableLine(length_max: number) {
 export function withUnprintableReplaced(text: string): string {
   return text.replace(UNPRINTABLE_ALL, '\uFFFD')
 }
+
+/**
+ * The text made one printable line: line breaks, tabs and other spacing controls become a space, the other characters
+ * printableLine refuses are dropped, runs of spaces collapse. For text kept from elsewhere (the legacy import).
+ */
+export function asPrintableLine(text: string): string {
+  return text.replace(/[\t\n\v\f\r\u0085\u2028\u2029]+/gu, ' ').replace(UNPRINTABLE_ALL, '').replace(/ {2,}/g, ' ').trim()
+}

@@ -12,6 +12,7 @@ import { currencyByCode, formatAmount, type Currency } from '../../protocol/mone
 import { walletAccountId } from '../accounts'
 import { GatewayStore, newGatewayId } from '../gateways/store'
 import { HttpError } from '../http/errors'
+import { asPrintableLine } from '../http/text'
 import { cashTransferId } from '../ledger/ids'
 import { cashInPostings } from '../ledger/settle'
 import { SqliteLedgerStore } from '../ledger/sqlite-store'
@@ -239,6 +240,14 @@ class ImportRun {
     this.notes.push({ system, table, key, note, detail })
   }
 
+  /** Text people read made one printable line, as the hub keeps such text; a change is noted. Null when nothing is left. */
+  private line(text: string | null | undefined, what: string, row: { system: LegacySystem; table: string; key: string }): string | null {
+    if (text == null) return null
+    const cleaned = asPrintableLine(text)
+    if (cleaned !== text) this.note(row.system, row.table, row.key, 'TEXT_CLEANED', `${what}: line breaks, tabs or invisible characters replaced`)
+    return cleaned === '' ? null : cleaned
+  }
+
   private each<T>(entity: Entity, items: readonly T[], write: (item: T) => Outcome): void {
     items.forEach((item, index) => {
       this.count(entity, write(item))
@@ -289,7 +298,7 @@ class ImportRun {
     if (email !== null && emailHolder !== undefined) return refuse('DUPLICATE_EMAIL', `${email.value} is the email of another user (${this.holderName(emailHolder)})`)
     const phoneHolder = phone === null ? undefined : this.store.phoneHolder(phone.value)
     if (phone !== null && phoneHolder !== undefined) return refuse('DUPLICATE_PHONE', `${phone.value} is the phone of another user (${this.holderName(phoneHolder)})`)
-    const fullName = fullNameOf(person)
+    const fullName = this.line(fullNameOf(person), 'the name', { system, table: 'users', key }) ?? ''
     if ([...fullName].length > FULL_NAME_LENGTH_MAX) return refuse('NAME_TOO_LONG', `the name is longer than the ${FULL_NAME_LENGTH_MAX} characters PayAll keeps`)
     const id = newUserId(this.options.random)
     const { passwordHash, legacyPasswordHash } = this.passwordHashesOf(person)
@@ -375,7 +384,7 @@ class ImportRun {
     const { system, key } = personKey(person)
     const mobile = person.mobile
     const field = (value: string | null | undefined, what: string, length_max: number): string | null => {
-      const reading = boundedTextOf(value ?? null, what, length_max)
+      const reading = boundedTextOf(what === 'meta_data' ? value ?? null : this.line(value, what, { system, table: 'users', key }), what, length_max)
       if (reading.ok) return reading.value
       this.note(system, 'users', key, 'FIELD_DROPPED', reading.problem)
       return null
@@ -400,8 +409,11 @@ class ImportRun {
       if (!(error instanceof ProtocolError)) throw error
       return refuse('BAD_EUI', `${JSON.stringify(gateway.eui.slice(0, 40))} is not 16 hex digits`)
     }
-    if (gateway.name === null || [...gateway.name].length > GATEWAY_NAME_LENGTH_MAX) return refuse('BAD_NAME', `a gateway's name is 1 to ${GATEWAY_NAME_LENGTH_MAX} characters`)
-    if (gateway.type === null || [...gateway.type].length > GATEWAY_TYPE_LENGTH_MAX) return refuse('BAD_TYPE', `a gateway's type is 1 to ${GATEWAY_TYPE_LENGTH_MAX} characters`)
+    const row = { system: 'web' as const, table: 'gateways', key: gateway.id }
+    const name = this.line(gateway.name, 'name', row)
+    const type = this.line(gateway.type, 'type', row)
+    if (name === null || [...name].length > GATEWAY_NAME_LENGTH_MAX) return refuse('BAD_NAME', `a gateway's name is 1 to ${GATEWAY_NAME_LENGTH_MAX} characters`)
+    if (type === null || [...type].length > GATEWAY_TYPE_LENGTH_MAX) return refuse('BAD_TYPE', `a gateway's type is 1 to ${GATEWAY_TYPE_LENGTH_MAX} characters`)
     const price = minorUnitsOf(gateway.price ?? '0', this.currency)
     if (!price.ok) return refuse('BAD_AMOUNT', `price: ${price.problem}`)
     if (price.value < 0) return refuse('BAD_AMOUNT', `price ${gateway.price} is negative`)
@@ -409,7 +421,7 @@ class ImportRun {
     if (holder !== undefined) return refuse('DUPLICATE_EUI', `${eui} is the EUI of another gateway (${holder.name})`)
     const id = newGatewayId(this.options.random)
     this.gateways.insert({
-      id, eui, name: gateway.name, type: gateway.type, priceMinor: price.value, priceCurrency: this.currency.code,
+      id, eui, name, type, priceMinor: price.value, priceCurrency: this.currency.code,
       createdAtMs: gateway.createdAt_ms ?? this.now_ms,
     })
     this.map('web', 'gateways', gateway.id, id)
@@ -445,7 +457,7 @@ class ImportRun {
     if (userId === undefined) return refuse('UNKNOWN_USER', `the web user ${order.userId ?? '(none)'} was not imported`)
     const status = ORDER_STATUS[(order.status ?? '').toLowerCase()]
     if (status === undefined) return refuse('UNKNOWN_STATUS', `${JSON.stringify(order.status)} is not an order status PayAll maps`)
-    const address = order.shippingAddress
+    const address = this.line(order.shippingAddress, 'shipping_address', { system: 'web', table: 'orders', key: order.id })
     if (address === null || [...address].length > SHIPPING_ADDRESS_LENGTH_MAX) {
       return refuse('BAD_ADDRESS', `a shipping address is 1 to ${SHIPPING_ADDRESS_LENGTH_MAX} characters`)
     }
@@ -499,7 +511,8 @@ class ImportRun {
     if (device.active && this.devices.boundByImei(imei) !== undefined) return refuse('IMEI_BOUND', `a device with IMEI ${imei} is bound already`)
     const id = `dev_${toHex(this.options.random(12))}`
     this.devices.insert({
-      id, userId, imei, publicKey: null, model: device.model, brand: device.brand, boundAtMs: device.createdAt_ms ?? this.now_ms,
+      id, userId, imei, publicKey: null, model: this.line(device.model, 'model', { system: 'mobile', ...row }),
+      brand: this.line(device.brand, 'brand', { system: 'mobile', ...row }), boundAtMs: device.createdAt_ms ?? this.now_ms,
     })
     if (!device.active) this.devices.unbind(id, this.now_ms)
     this.map('mobile', row.table, row.key, id)
