@@ -20,7 +20,7 @@ const PROGRAM = 'payall-hub import'
 /** Refused rows and notes printed before "… and N more": --json lists them all. */
 const LISTED_MAX = 20
 
-export const IMPORT_USAGE = `Usage: payall-hub import --currency CODE [--web-dump FILE] [--mobile-dump FILE] [--csv-dir DIR]
+const IMPORT_USAGE = `Usage: payall-hub import --currency CODE [--web-dump FILE] [--mobile-dump FILE] [--csv-dir DIR]
                          [--dry-run] [--json] [--data-dir DIR] [--phone-region CC]
 
 Imports the legacy PayAll data into the hub's store, with the hub stopped: users (one per person, the web and

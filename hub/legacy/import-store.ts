@@ -29,24 +29,12 @@ export interface Profile {
   readonly legacyPasswordHash: string | null
 }
 
-export interface ProfileView extends Omit<Profile, 'userId' | 'legacyPasswordHash'> {}
 
-interface ProfileRow {
-  surname: string | null
-  sex: string | null
-  date_of_birth: string | null
-  profession: string | null
-  address: string | null
-  metadata: string | null
-  web_user_id: string | null
-  mobile_user_id: string | null
-  mobile_device_id: string | null
-}
 
 export class LegacyImportStore {
   private readonly statements
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(db: SqliteDatabase) {
     this.statements = {
       mapped: db.prepare<[LegacySystem, string, string], { payall_id: string }>(
         'SELECT payall_id FROM legacy_rows WHERE system = ? AND legacy_table = ? AND legacy_key = ?'),
@@ -63,7 +51,6 @@ export class LegacyImportStore {
            mobile_device_id, legacy_password_hash)
          VALUES (@userId, @surname, @sex, @dateOfBirth, @profession, @address, @metadata, @webUserId, @mobileUserId, @mobileDeviceId,
            @legacyPasswordHash)`),
-      profile: db.prepare<[string], ProfileRow>('SELECT * FROM user_profiles WHERE user_id = ?'),
       decideOrder: db.prepare<[string, number, string, string]>(
         `UPDATE orders SET status = ?, decided_at_ms = ?, decision_reason = ? WHERE id = ? AND status = 'pending'`),
     }
@@ -101,22 +88,8 @@ export class LegacyImportStore {
     this.statements.insertProfile.run(profile)
   }
 
-  profile(userId: string): ProfileView | undefined {
-    const row = this.statements.profile.get(userId)
-    if (row === undefined) return undefined
-    return {
-      surname: row.surname, sex: row.sex, dateOfBirth: row.date_of_birth, profession: row.profession, address: row.address,
-      metadata: row.metadata, webUserId: row.web_user_id, mobileUserId: row.mobile_user_id, mobileDeviceId: row.mobile_device_id,
-    }
-  }
-
   /** Gives an imported (pending) order the legacy system's decision. */
   decideOrder(orderId: string, status: 'validated' | 'rejected', decidedAt_ms: number, reason: string): void {
     this.statements.decideOrder.run(status, decidedAt_ms, reason, orderId)
-  }
-
-  /** Runs `work` in one transaction (a savepoint inside the import's own). */
-  transaction<T>(work: () => T): T {
-    return this.db.transaction(work)()
   }
 }

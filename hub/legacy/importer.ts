@@ -54,16 +54,16 @@ export type ImportProgress =
   | { readonly phase: 'writing'; readonly step: Entity; readonly done: number; readonly total: number }
 
 export const ENTITIES = ['users', 'gateways', 'ownerships', 'orders', 'devices', 'accounts'] as const
-export type Entity = (typeof ENTITIES)[number]
+type Entity = (typeof ENTITIES)[number]
 
-export interface EntityCounts {
+interface EntityCounts {
   imported: number
   unchanged: number
   refused: number
 }
 
 /** Something the import chose or left out on a row it imported: a dropped phone, which password a person kept. */
-export interface ImportNote {
+interface ImportNote {
   readonly system: LegacySystem
   readonly table: string
   readonly key: string

@@ -59,7 +59,7 @@ export interface WebOrder {
 }
 
 /** A row of a table joining two others: an order and a gateway (gateway_orders), a user and a gateway (user_devices). */
-export interface Pair {
+interface Pair {
   readonly left: string
   readonly right: string
 }
@@ -225,11 +225,6 @@ const SPECS: Readonly<Record<LegacySystem, Readonly<Record<string, TableSpec>>>>
 
 export function emptyRecords(): LegacyRecords {
   return { webUsers: [], webGateways: [], webOrders: [], gatewayOrders: [], userGateways: [], mobileUsers: [], mobileDevices: [], mobileAccounts: [] }
-}
-
-/** Whether the import reads this table of this system. */
-export function isImportedTable(system: LegacySystem, table: string): boolean {
-  return Object.hasOwn(SPECS[system], table.toLowerCase())
 }
 
 /**

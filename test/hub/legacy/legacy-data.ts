@@ -23,7 +23,7 @@ const columns = (text: string, numeric: readonly string[] = []): Column[] =>
   text.split(' ').map(name => ({ name, numeric: numeric.includes(name) }))
 
 /** What the import of the data must do, as the test checks it. */
-export interface Expected {
+interface Expected {
   /** Balance in minor units (2 decimals) of each mobile user whose account must be opened, by their phone. */
   readonly balanceByPhone: ReadonlyMap<string, number>
   readonly openedMinor: number
