@@ -81,6 +81,8 @@ export interface ImportReport {
   readonly entities: Readonly<Record<Entity, EntityCounts>>
   /** How the people who had records in both systems were joined. */
   readonly joins: Readonly<Record<JoinedBy, number>> & { readonly webOnly: number; readonly mobileOnly: number }
+  /** Each person imported now: their legacy ids, how the two were joined, and their PayAll user id. */
+  readonly people: readonly { readonly web: string | null; readonly mobile: string | null; readonly joinedBy: JoinedBy | null; readonly userId: string }[]
   readonly refusals: readonly RowRefusal[]
   readonly notes: readonly ImportNote[]
   /** The legacy balances: read (every readable one), and opened as transfers by this import. */
@@ -173,6 +175,7 @@ class ImportRun {
   private readonly mobileUsersByImei = new Map<string, string>()
   private readonly deviceImeis = new Set<string>()
   private readonly joins = { id_user_ext: 0, email: 0, phone: 0, webOnly: 0, mobileOnly: 0 }
+  private readonly people: ImportReport['people'][number][] = []
   private readonly balances = { readMinor: 0, openedMinor: 0, openedAccounts: 0 }
   /** PayAll ids of the legacy rows done (now or before), by `system.table:key`. */
   private readonly payallIds = new Map<string, string>()
@@ -220,7 +223,7 @@ class ImportRun {
   report(rowsRead: Record<string, number>, rowsSkipped: Record<string, number>): ImportReport {
     const changed = ENTITIES.some(entity => this.counts[entity].imported > 0)
     return {
-      dryRun: this.options.dryRun, currency: this.currency.code, rowsRead, rowsSkipped, entities: this.counts, joins: this.joins,
+      dryRun: this.options.dryRun, currency: this.currency.code, rowsRead, rowsSkipped, entities: this.counts, joins: this.joins, people: this.people,
       refusals: this.refusals, notes: this.notes,
       balances: {
         currency: this.currency.code, readMinor: this.balances.readMinor, openedMinor: this.balances.openedMinor,
@@ -315,6 +318,7 @@ class ImportRun {
     if (web !== undefined) this.map('web', 'users', web.id, id)
     if (mobile !== undefined) this.map('mobile', 'users', mobile.id, id)
     this.userLabels.set(id, `the ${system} user ${key}`)
+    this.people.push({ web: web?.id ?? null, mobile: mobile?.id ?? null, joinedBy: person.joinedBy, userId: id })
     if (person.joinedBy !== null) this.joins[person.joinedBy]++
     else if (web !== undefined) this.joins.webOnly++
     else this.joins.mobileOnly++

@@ -73,6 +73,8 @@ t.test('the legacy dumps imported into a fresh hub: logins, balances, devices, g
   t.ok(report.ledgerVerified)
   t.ok(report.changed)
   t.same(report.rowsSkipped, { 'web.transactions': 1 })
+  t.match(report.people.find((person: any) => person.web === '11'), { mobile: '11', joinedBy: 'email', userId: /^[0-9a-f-]{36}$/ }, 'each join reported')
+  t.match(report.people.find((person: any) => person.web === '13'), { mobile: '13', joinedBy: 'phone' })
   t.ok(report.joins.id_user_ext > 1000 && report.joins.email > 50 && report.joins.phone > 30, JSON.stringify(report.joins))
   t.equal(report.joins.webOnly, PEOPLE - report.joins.id_user_ext - report.joins.email - report.joins.phone - 1, 'every web user imported is joined or web-only (51 is refused)')
   t.match(report.entities, {
