@@ -86,6 +86,37 @@ async function provisioningToken(run: Run, gatewayId: string): Promise<void> {
   run.t.equal(provisioned.gatewayId, gatewayId, 'the token shown provisions the gateway')
 }
 
+/**
+ * The kiosk's chain 1 as if its records 1–3 and 9 had arrived (as the hub's chain tests set it), then the gateway
+ * provisioned again with a new key: chain 1 stays closing with 4–8 missing, and the operator writes them off.
+ */
+async function writeOffOldChain(run: Run, gatewayId: string): Promise<void> {
+  const { page, text, look, lang, world, guard } = run
+  const g = text.operator.gateways
+  const eui = KIOSK[lang].eui
+  const db = world.hub.context.db
+  db.prepare('UPDATE gateway_chains SET contiguous_seq = 3, highest_seq = 9, updated_at_ms = 0 WHERE eui = ? AND chain = 1').run(eui)
+  db.prepare('INSERT INTO chain_gaps (eui, chain, from_seq, to_seq, detected_at_ms) VALUES (?, 1, 4, 8, 0)').run(eui)
+  const operator = await world.api(world.operator)
+  const { token } = await operator.ok('POST', `/gateways/${gatewayId}/provisioning-token`)
+  const keys = nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(lang === 'en' ? 3 : 4))
+  await new HubApi(world.url).ok('POST', '/provision', { eui, token, publicKey: toBase64(keys.publicKey) })
+
+  // Reloaded once the page's requests are answered, as a person would: an aborted request is a failure here.
+  await guard.quiet()
+  await page.reload()
+  const closing = page.getByRole('region', { name: g.closingCaption })
+  await closing.getByRole('cell', { name: g.closingRange(4, 8), exact: true }).waitFor()
+  await page.getByText(g.chainNumberOf(2)).waitFor()
+  await look('operator-gateway-closing-chain')
+  await closing.getByLabel(g.writeOffNote).fill('SD card lost when the kiosk was re-imaged')
+  await closing.getByRole('button', { name: g.writeOff }).click()
+  await page.getByRole('status').filter({ hasText: g.writtenOff(1, 4, 8) }).waitFor()
+  await page.getByRole('heading', { name: g.closingTitle }).waitFor({ state: 'detached' })
+  const status = await operator.ok('GET', `/gateways/${gatewayId}/status`)
+  run.t.same(status.closingChains, [], 'the hub has the old chain closed')
+}
+
 async function reviewDocument(run: Run): Promise<void> {
   const { page, text, look, world } = run
   const k = text.operator.kyc
@@ -141,7 +172,7 @@ async function verifyLedger(run: Run): Promise<void> {
   await look('operator-ledger')
 }
 
-web.test('the operator decides an order, provisions its gateway, reviews a document, suspends and reactivates a user, verifies the ledger', async (run) => {
+web.test('the operator decides an order, provisions its gateway, writes off an old chain\'s missing records, reviews a document, suspends and reactivates a user, verifies the ledger', async (run) => {
   const { page, text, look, world, guard, signIn, signOut } = run
   const { orderId, gatewayId } = await pendingOrder(run)
   // The page first tries to restore a session from the refresh cookie; with none yet, the hub says 401.
@@ -151,6 +182,7 @@ web.test('the operator decides an order, provisions its gateway, reviews a docum
   await look('operator-overview')
   await validateOrder(run, orderId)
   await provisioningToken(run, gatewayId)
+  await writeOffOldChain(run, gatewayId)
   await reviewDocument(run)
   await openPage(page, text, 'opsFlags', text.operator.flags.title)
   await page.getByText(text.operator.flags.none.open).waitFor()

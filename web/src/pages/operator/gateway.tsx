@@ -1,16 +1,17 @@
-// One gateway as the operator manages it: its state and chain, its catalog entry to edit, its owner to
-// assign, and the one-time provisioning token, shown once as text and as a QR code.
+// One gateway as the operator manages it: its state and chain, its old chains still closing (written off with a
+// note), its catalog entry to edit, its owner to assign, and the one-time provisioning token, shown once as text and
+// as a QR code.
 
 import { useState } from 'preact/hooks'
 import { http } from '../../api'
 import { useSubmit } from '../../components/form'
 import { QrCode } from '../../components/qr'
 import { useResource } from '../../components/resource'
-import { DateTime, ErrorMessage, Field, Loading, Page, Section } from '../../components/ui'
+import { DateTime, ErrorMessage, Field, Loading, Page, Section, Table } from '../../components/ui'
 import { useT } from '../../i18n'
 import { CatalogPrice, gatewayFields } from './gateways'
 import { AssignOwner } from './owner-search'
-import type { CatalogEntry, Gateway, GatewayStatus, ProvisioningToken } from './types'
+import type { CatalogEntry, ChainWriteOff, Gateway, GatewayStatus, ProvisioningToken } from './types'
 
 function Facts({ entry, status, owner }: { entry: CatalogEntry; status: GatewayStatus | undefined; owner: string | null }) {
   const t = useT()
@@ -24,6 +25,7 @@ function Facts({ entry, status, owner }: { entry: CatalogEntry; status: GatewayS
       {owner === null ? null : <><dt>{g.owner}</dt><dd class="mono">{owner}</dd></>}
       <dt>{g.provisionedAt}</dt><dd><DateTime atMs={status?.provisionedAt} /></dd>
       <dt>{g.riskSerial}</dt><dd>{status === undefined || status.riskConfigSerial === 0 ? g.riskDefaults : status.riskConfigSerial}</dd>
+      <dt>{g.chainNumber}</dt><dd>{status?.chainNumber == null ? t.app.none : g.chainNumberOf(status.chainNumber)}</dd>
       <dt>{g.chainGaps}</dt><dd>{status?.openGapCount ?? t.app.none}</dd>
       <dt>{g.chainForks}</dt><dd>{status?.forkCount ?? t.app.none}</dd>
     </dl>
@@ -51,6 +53,48 @@ function EditGateway({ entry, onSaved }: { entry: CatalogEntry; onSaved: (gatewa
       <ErrorMessage error={save.error} />
       <div class="row"><button type="submit" class="primary" disabled={save.busy}>{t.app.save}</button></div>
     </form>
+  )
+}
+
+type ClosingChain = GatewayStatus['closingChains'][number]
+
+/** One old chain still closing: what the hub holds of it, what is missing, and the write-off with its note. */
+function ClosingChainRow({ gatewayId, chain, onClosed }: { gatewayId: string; chain: ClosingChain; onClosed: (message: string) => void }) {
+  const t = useT()
+  const g = t.operator.gateways
+  const writeOff = useSubmit(async (form) => {
+    const note = String(form.get('note') ?? '').trim()
+    const done = await http.post<ChainWriteOff>(
+      `/gateways/${encodeURIComponent(gatewayId)}/chains/${chain.number}/write-off`, { note })
+    onClosed(g.writtenOff(done.chain, done.writtenOffFromSeq, done.writtenOffToSeq))
+  })
+  return (
+    <tr>
+      <td>{chain.number}</td>
+      <td>{g.closingHeldOf(chain.contiguousSeq, chain.highestSeq)}</td>
+      <td><DateTime atMs={chain.closingAt} /></td>
+      <td>{chain.openGaps.map((gap) => g.closingRange(gap.fromSeq, gap.toSeq)).join(', ')}</td>
+      <td>
+        <form class="form-grid" onSubmit={writeOff.onSubmit}>
+          <Field label={g.writeOffNote} hint={g.writeOffNoteHint} name="note" id={`write-off-note-${chain.number}`} required maxLength={500} />
+          <ErrorMessage error={writeOff.error} />
+          <div class="row"><button type="submit" class="danger" disabled={writeOff.busy}>{g.writeOff}</button></div>
+        </form>
+      </td>
+    </tr>
+  )
+}
+
+function ClosingChains({ gatewayId, chains, onClosed }: { gatewayId: string; chains: readonly ClosingChain[]; onClosed: (message: string) => void }) {
+  const t = useT()
+  const g = t.operator.gateways
+  return (
+    <>
+      <p>{g.closingIntro}</p>
+      <Table caption={g.closingCaption} head={[g.closingChain, g.closingHeld, g.closingSince, g.closingMissing, t.table.actions]}>
+        {chains.map((chain) => <ClosingChainRow key={chain.number} gatewayId={gatewayId} chain={chain} onClosed={onClosed} />)}
+      </Table>
+    </>
   )
 }
 
@@ -111,6 +155,14 @@ export function GatewayPage(params: Record<string, string>) {
           <Section title={g.details} id="details">
             <Facts entry={entry.data} status={status.data} owner={latest?.ownerUserId ?? null} />
           </Section>
+          {status.data === undefined || status.data.closingChains.length === 0 ? null : (
+            <Section title={g.closingTitle} id="closing-chains">
+              <ClosingChains gatewayId={id} chains={status.data.closingChains} onClosed={(message) => {
+                setNote(message)
+                status.reload()
+              }} />
+            </Section>
+          )}
           <Section title={g.provisioning} id="provisioning">
             {status.data === undefined ? <Loading /> : <Provisioning gatewayId={id} status={status.data.status} />}
           </Section>

@@ -4,7 +4,7 @@
 import type { AuditPageReply } from '../../../../hub/audit/wire'
 import type { BatchReply } from '../../../../hub/anchor/wire'
 import type {
-  GatewayReply, GatewayStatus as GatewayStatusName, RiskReply, TokenReply,
+  ChainWriteOffReply, GatewayReply, GatewayStatus as GatewayStatusName, RiskReply, TokenReply,
 } from '../../../../hub/gateways/wire'
 import type { AuthorizationEvidence, FlagView } from '../../../../hub/ingest/flag-wire'
 import type { AdminUserReply } from '../../../../hub/users/wire'
@@ -13,6 +13,7 @@ import type { OnlinePolicyName } from '../../../../protocol/messages/online-poli
 export type { AuditPageReply, OnlinePolicyName }
 export type { CatalogEntry, GatewayStatus, Paged } from '../../replies'
 export type Gateway = GatewayReply
+export type ChainWriteOff = ChainWriteOffReply
 export type ProvisioningToken = TokenReply
 export type RiskLimits = RiskReply
 export type AdminUser = AdminUserReply
