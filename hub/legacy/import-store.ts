@@ -51,6 +51,8 @@ export class LegacyImportStore {
            mobile_device_id, legacy_password_hash)
          VALUES (@userId, @surname, @sex, @dateOfBirth, @profession, @address, @metadata, @webUserId, @mobileUserId, @mobileDeviceId,
            @legacyPasswordHash)`),
+      legacyIds: db.prepare<[string], { web_user_id: string | null; mobile_user_id: string | null }>(
+        'SELECT web_user_id, mobile_user_id FROM user_profiles WHERE user_id = ?'),
       decideOrder: db.prepare<[string, number, string, string]>(
         `UPDATE orders SET status = ?, decided_at_ms = ?, decision_reason = ? WHERE id = ? AND status = 'pending'`),
     }
@@ -86,6 +88,12 @@ export class LegacyImportStore {
 
   insertProfile(profile: Profile): void {
     this.statements.insertProfile.run(profile)
+  }
+
+  /** The legacy ids of an imported user; undefined for a user the import did not make. */
+  legacyIdsOf(userId: string): { webUserId: string | null; mobileUserId: string | null } | undefined {
+    const row = this.statements.legacyIds.get(userId)
+    return row === undefined ? undefined : { webUserId: row.web_user_id, mobileUserId: row.mobile_user_id }
   }
 
   /** Gives an imported (pending) order the legacy system's decision. */

@@ -169,16 +169,12 @@ class ImportRun {
   private readonly counts = Object.fromEntries(ENTITIES.map(entity => [entity, { imported: 0, unchanged: 0, refused: 0 }])) as Record<Entity, EntityCounts>
   private readonly notes: ImportNote[] = []
   private readonly refusals: RowRefusal[] = []
-  /** How a refusal names the user holding an email or phone: the legacy row they came from. */
-  private readonly userLabels = new Map<string, string>()
   private readonly mobileUsersByDevice = new Map<string, string>()
   private readonly mobileUsersByImei = new Map<string, string>()
   private readonly deviceImeis = new Set<string>()
   private readonly joins = { id_user_ext: 0, email: 0, phone: 0, webOnly: 0, mobileOnly: 0 }
   private readonly people: ImportReport['people'][number][] = []
   private readonly balances = { readMinor: 0, openedMinor: 0, openedAccounts: 0 }
-  /** PayAll ids of the legacy rows done (now or before), by `system.table:key`. */
-  private readonly payallIds = new Map<string, string>()
   private readonly readPhone: PhoneReader
 
   constructor(
@@ -271,13 +267,12 @@ class ImportRun {
     else this.counts[entity][outcome]++
   }
 
-  /** The PayAll id a legacy row became, now or at an earlier import. */
+  /** The PayAll id a legacy row became, now or at an earlier import (legacy_rows, inside the import's transaction). */
   private payallId(system: LegacySystem, table: string, key: string): string | undefined {
-    return this.payallIds.get(`${system}.${table}:${key}`) ?? this.store.mapped(system, table, key)
+    return this.store.mapped(system, table, key)
   }
 
   private map(system: LegacySystem, table: string, key: string, payallId: string): void {
-    this.payallIds.set(`${system}.${table}:${key}`, payallId)
     this.store.map(system, table, key, payallId, this.now_ms)
   }
 
@@ -317,7 +312,6 @@ class ImportRun {
     })
     if (web !== undefined) this.map('web', 'users', web.id, id)
     if (mobile !== undefined) this.map('mobile', 'users', mobile.id, id)
-    this.userLabels.set(id, `the ${system} user ${key}`)
     this.people.push({ web: web?.id ?? null, mobile: mobile?.id ?? null, joinedBy: person.joinedBy, userId: id })
     if (person.joinedBy !== null) this.joins[person.joinedBy]++
     else if (web !== undefined) this.joins.webOnly++
@@ -325,8 +319,12 @@ class ImportRun {
     return 'imported'
   }
 
+  /** How a refusal names the user holding an email or phone: the legacy row they came from, else their PayAll id. */
   private holderName(userId: string): string {
-    return this.userLabels.get(userId) ?? `PayAll user ${userId}`
+    const legacy = this.store.legacyIdsOf(userId)
+    if (legacy?.webUserId != null) return `the web user ${legacy.webUserId}`
+    if (legacy?.mobileUserId != null) return `the mobile user ${legacy.mobileUserId}`
+    return `PayAll user ${userId}`
   }
 
   /** The web record's email, else the mobile one's; a malformed one is dropped with a note. */
