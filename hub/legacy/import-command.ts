@@ -2,7 +2,7 @@
 // folder's lock). Prints what it did per table, the people joined, the balances opened, and every refused row;
 // --json prints the whole report as JSON instead, --dry-run writes nothing. A progress line on a terminal.
 
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs'
+import { createReadStream, existsSync, readdirSync, statSync, type ReadStream } from 'node:fs'
 import { basename, extname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Clock, RandomBytes } from '../../protocol/clock'
@@ -14,6 +14,7 @@ import { HUB_DATABASE_FILE, openDatabase } from '../store/database'
 import { readCsvTable } from './csv-reader'
 import { readSqlDump } from './dump-reader'
 import { DumpError, ImportError } from './errors'
+import type { DumpRow } from './model'
 import { ENTITIES, importLegacy, type ImportProgress, type ImportReport, type ImportSource } from './importer'
 
 const PROGRAM = 'payall-hub import'
@@ -127,23 +128,21 @@ function sourcesOf(values: { 'web-dump'?: string; 'mobile-dump'?: string; 'csv-d
     if (!existsSync(path) || !statSync(path).isFile()) throw new ImportError('NO_FILE', `${path} is not a file`)
     return path
   }
-  const named = (source: ImportSource): ImportSource => ({ ...source, rows: namingFaults(source.rows, source.name) })
-  if (values['web-dump'] !== undefined) {
-    const path = file(values['web-dump'])
-    sources.push(named({ system: 'web', name: path, rows: readSqlDump(createReadStream(path), 'postgresql') }))
+  /** A file's source: its rows as `read` gives them from its bytes, faults naming the file, and how far it is read. */
+  const source = (system: ImportSource['system'], path: string, read: (bytes: ReadStream) => AsyncIterable<DumpRow>): ImportSource => {
+    const stream = createReadStream(path)
+    const total = statSync(path).size
+    return { system, name: path, rows: namingFaults(read(stream), path), bytes: () => ({ read: stream.bytesRead, total }) }
   }
-  if (values['mobile-dump'] !== undefined) {
-    const path = file(values['mobile-dump'])
-    sources.push(named({ system: 'mobile', name: path, rows: readSqlDump(createReadStream(path), 'mysql') }))
-  }
+  if (values['web-dump'] !== undefined) sources.push(source('web', file(values['web-dump']), bytes => readSqlDump(bytes, 'postgresql')))
+  if (values['mobile-dump'] !== undefined) sources.push(source('mobile', file(values['mobile-dump']), bytes => readSqlDump(bytes, 'mysql')))
   const csvDir = values['csv-dir']
   if (csvDir !== undefined) {
     const folders = (['web', 'mobile'] as const).filter(system => existsSync(join(csvDir, system)))
     if (folders.length === 0) throw new ImportError('NO_FILE', `${csvDir} holds neither a web/ nor a mobile/ folder of CSV files`)
     for (const system of folders) {
       for (const name of readdirSync(join(csvDir, system)).filter(entry => extname(entry).toLowerCase() === '.csv').sort()) {
-        const path = join(csvDir, system, name)
-        sources.push(named({ system, name: path, rows: readCsvTable(createReadStream(path), basename(name, extname(name))) }))
+        sources.push(source(system, join(csvDir, system, name), bytes => readCsvTable(bytes, basename(name, extname(name)))))
       }
     }
   }
@@ -160,12 +159,22 @@ async function* namingFaults<T>(rows: AsyncIterable<T>, source: string): AsyncGe
   }
 }
 
+const BAR_CELLS = 24
+
+/** `[#########---------------]  37%` */
+function bar(done: number, total: number): string {
+  const fraction = total <= 0 ? 1 : Math.min(1, done / total)
+  const filled = Math.round(fraction * BAR_CELLS)
+  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_CELLS - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%`
+}
+
 function progressLine(stream: { write(text: string): unknown }) {
   return {
     show: (progress: ImportProgress): void => {
       const text = progress.phase === 'reading'
-        ? `reading ${progress.source}: ${progress.rows.toLocaleString('en')} rows`
-        : `writing ${progress.step}: ${progress.done.toLocaleString('en')} of ${progress.total.toLocaleString('en')}`
+        ? `${progress.bytesTotal === undefined ? '' : `${bar(progress.bytesRead ?? 0, progress.bytesTotal)} `}reading ${basename(progress.source)}: `
+          + `${progress.rows.toLocaleString('en')} rows`
+        : `${bar(progress.done, progress.total)} writing ${progress.step}: ${progress.done.toLocaleString('en')} of ${progress.total.toLocaleString('en')}`
       stream.write(`\r\x1b[K${text}`)
     },
     clear: (): void => {

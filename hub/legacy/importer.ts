@@ -38,6 +38,8 @@ export interface ImportSource {
   /** What the report calls it: the file's name. */
   readonly name: string
   readonly rows: AsyncIterable<DumpRow>
+  /** How many of the source's bytes were read so far, of how many: for a progress bar. */
+  readonly bytes?: () => { readonly read: number; readonly total: number }
 }
 
 export interface ImportOptions {
@@ -50,7 +52,7 @@ export interface ImportOptions {
 }
 
 export type ImportProgress =
-  | { readonly phase: 'reading'; readonly source: string; readonly rows: number }
+  | { readonly phase: 'reading'; readonly source: string; readonly rows: number; readonly bytesRead?: number; readonly bytesTotal?: number }
   | { readonly phase: 'writing'; readonly step: Entity; readonly done: number; readonly total: number }
 
 export const ENTITIES = ['users', 'gateways', 'ownerships', 'orders', 'devices', 'accounts'] as const
@@ -136,9 +138,9 @@ export async function importLegacy(db: SqliteDatabase, sources: readonly ImportS
       const counts = reader.add(source.system, row) ? rowsRead : rowsSkipped
       const name = `${source.system}.${row.table.toLowerCase()}`
       counts[name] = (counts[name] ?? 0) + 1
-      if (++rows % PROGRESS_EVERY_ROWS === 0) options.onProgress?.({ phase: 'reading', source: source.name, rows })
+      if (++rows % PROGRESS_EVERY_ROWS === 0) options.onProgress?.(readingProgress(source, rows))
     }
-    options.onProgress?.({ phase: 'reading', source: source.name, rows })
+    options.onProgress?.(readingProgress(source, rows))
   }
   const run = new ImportRun(db, records, currency, options)
   for (const refusal of reader.refusals) run.refuse(entityOf(refusal.table), refusal)
@@ -155,6 +157,11 @@ export async function importLegacy(db: SqliteDatabase, sources: readonly ImportS
     throw error
   }
   return run.report(rowsRead, rowsSkipped)
+}
+
+function readingProgress(source: ImportSource, rows: number): ImportProgress {
+  const bytes = source.bytes?.()
+  return { phase: 'reading', source: source.name, rows, ...(bytes === undefined ? {} : { bytesRead: bytes.read, bytesTotal: bytes.total }) }
 }
 
 /** One import's writing: the stores it writes through, what it has decided so far, and its counts. */

@@ -106,3 +106,17 @@ t.test('in XOF, 100.00 is 100 francs and 0.10 is refused with its row, never rou
   const wallet = db.prepare(`SELECT balance_minor FROM accounts WHERE id = (SELECT payall_id FROM legacy_rows WHERE system = 'mobile' AND legacy_table = 'account' AND legacy_key = '10')`).get() as any
   t.equal(wallet.balance_minor, 1500)
 })
+
+t.test('on a terminal, a progress bar on stderr while reading and writing, cleared before the report', async (t) => {
+  const dir = t.testdir()
+  const data = legacyData(60)
+  writeFileSync(join(dir, 'web.sql'), pgDump(data.web))
+  const io = capturedIo()
+  const tty = { write: (text: string) => (io.err += text), isTTY: true }
+  const code = await main(['import', '--web-dump', join(dir, 'web.sql'), '--currency', 'EUR', '--data-dir', join(dir, 'data')],
+    { PAYALL_PHONE_REGION: 'SN' }, { ...io, stderr: tty })
+  t.equal(code, 0)
+  t.match(io.err, /\r\x1b\[K\[#{24}\] 100% reading web\.sql: \d+ rows/, 'the reading bar reaches 100% of the file')
+  t.ok(io.err.endsWith('\r\x1b[K'), 'the line is cleared before the report')
+  t.match(io.out, /^Imported:/)
+})
