@@ -120,3 +120,19 @@ t.test('on a terminal, a progress bar on stderr while reading and writing, clear
   t.ok(io.err.endsWith('\r\x1b[K'), 'the line is cleared before the report')
   t.match(io.out, /^Imported:/)
 })
+
+t.test('not while a hub runs on the data folder: the import waits for it to stop', async (t) => {
+  const dir = t.testdir()
+  writeFileSync(join(dir, 'web.sql'), pgDump(legacyData(10).web))
+  let during: (CapturedIo & { code: number }) | undefined
+  const hubIo = capturedIo()
+  hubIo.untilStopRequested = async () => {
+    during = await runImport(['--web-dump', join(dir, 'web.sql'), '--currency', 'EUR', '--data-dir', join(dir, 'data')])
+    return 'SIGTERM'
+  }
+  const quiet = { PAYALL_LOG_LEVEL: 'silent', PAYALL_HTTP_HOST: '127.0.0.1', PAYALL_HTTP_PORT: '0', PAYALL_MQTT_HOST: '127.0.0.1', PAYALL_MQTT_PORT: '0' }
+  t.equal(await main(['--data-dir', join(dir, 'data')], quiet, hubIo), 0)
+  t.equal(during!.code, 1)
+  t.match(during!.err, /^payall-hub import: DATA_DIR_IN_USE: .* is in use by process \d+; .*nothing was imported\n$/)
+  t.same(counts(join(dir, 'data')), { users: 1, transfers: 0, gateways: 0 }, 'only the operator the hub made')
+})
