@@ -16,6 +16,7 @@ export const errors = {
   HEADERS_TOO_LARGE: 'The request is too large.',
   INTERNAL: 'The hub had a problem. Try again later.',
   DEVICE_NOT_BOUND: 'This device is not bound to your account.',
+  DEVICE_HAS_NO_KEY: 'This device came from the old PayAll app and has no key yet: update the app on the phone, open it once, then ask again.',
   TOKEN_EXPIRED: 'Your session has expired. Please sign in again.',
   UNKNOWN_GATEWAY: 'No gateway has this EUI at this hub.',
   LOGIN_TOKEN_GIVEN: 'This is a sign-in token, not the gateway\'s provisioning token.',

@@ -18,6 +18,7 @@ export const errors: Record<keyof typeof english, string> = {
   HEADERS_TOO_LARGE: 'La requête est trop volumineuse.',
   INTERNAL: 'Le hub a rencontré un problème. Réessayez plus tard.',
   DEVICE_NOT_BOUND: 'Cet appareil n’est pas lié à votre compte.',
+  DEVICE_HAS_NO_KEY: 'Cet appareil vient de l’ancienne application PayAll et n’a pas encore de clé : mettez l’application à jour sur le téléphone, ouvrez-la une fois, puis recommencez.',
   TOKEN_EXPIRED: 'Votre session a expiré. Veuillez vous reconnecter.',
   UNKNOWN_GATEWAY: 'Aucun terminal n\'a cet EUI sur ce hub.',
   LOGIN_TOKEN_GIVEN: 'Ceci est un jeton de connexion, pas le jeton de provisionnement du terminal.',
