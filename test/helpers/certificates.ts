@@ -1,5 +1,5 @@
 // Self-signed certificates a test makes as it runs, with the openssl one-liner the README gives
-// operators (an Ed25519 key, the hub's address as an IP subjectAltName), so that command is tested too.
+// operators (a P-256 key, the hub's address as an IP subjectAltName), so that command is tested too.
 
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -8,6 +8,9 @@ import { requiredProgram } from './required-program'
 
 /** openssl, which .ci/run installs when missing; elsewhere its tests skip and say so. */
 export const OPENSSL = requiredProgram('openssl', ['/usr/bin/openssl', '/bin/openssl', '/usr/local/bin/openssl'], 'apt-get install openssl')
+
+/** The README's command up to its choices of validity, files and names (test/hub/tls.test.ts holds the README to it). */
+export const README_OPENSSL_REQ = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
 
 export interface TestCertificate {
   readonly certFile: string
@@ -21,8 +24,7 @@ export function selfSignedCertificate(dir: string, name: string): TestCertificat
   const certFile = join(dir, `${name}.crt`)
   const keyFile = join(dir, `${name}.key`)
   execFileSync(OPENSSL.path ?? 'openssl', [
-    'req', '-x509', '-newkey', 'ed25519', '-nodes', '-days', '1', '-keyout', keyFile, '-out', certFile,
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+    ...README_OPENSSL_REQ, '-days', '1', '-keyout', keyFile, '-out', certFile, '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
   ], { stdio: 'ignore' })
   return { certFile, keyFile, pem: readFileSync(certFile, 'utf8') }
 }

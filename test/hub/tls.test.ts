@@ -1,9 +1,9 @@
 import t from 'tap'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError } from '../../hub/config'
 import { loadHubTls } from '../../hub/tls'
-import { OPENSSL, opensslFingerprint256, selfSignedCertificate } from '../helpers/certificates'
+import { OPENSSL, opensslFingerprint256, README_OPENSSL_REQ, selfSignedCertificate } from '../helpers/certificates'
 
 function configErrorOf(run: () => unknown): ConfigError {
   try {
@@ -14,6 +14,11 @@ function configErrorOf(run: () => unknown): ConfigError {
   }
   throw new Error('expected a ConfigError')
 }
+
+t.test('the certificates of these tests are made by the README\'s command', async (t) => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8')
+  t.ok(readme.includes(`openssl ${README_OPENSSL_REQ.join(' ')} -days 3650`), 'the README gives the same openssl command')
+})
 
 t.test('without a certificate the hub has no TLS', async (t) => {
   t.equal(loadHubTls({ tlsCertFile: undefined, tlsKeyFile: undefined }), undefined)
