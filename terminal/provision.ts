@@ -161,7 +161,7 @@ function parseReply(body: unknown): ProvisionReply {
   }
   const brokerCertificate = certificate(mqtt.certificate, 'mqtt.certificate')
   // A certificate to pin for a broker reached without TLS would protect nothing: the reply is wrong.
-  if (brokerCertificate !== undefined && protocol !== 'mqtts:' && protocol !== 'wss:') bad('mqtt.url (a certificate needs mqtts://)')
+  if (brokerCertificate !== undefined && protocol !== 'mqtts:') bad('mqtt.url (a certificate needs mqtts://)')
   return {
     gatewayId: string(reply.gatewayId, 'gatewayId'),
     eui: string(reply.eui, 'eui'),

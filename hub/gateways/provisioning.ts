@@ -1,6 +1,7 @@
 // Provisioning: the operator issues a one-time token for an assigned gateway; the gateway presents
 // it with its EUI and its new Ed25519 public key, and gets the hub's key, the MQTT settings, its
-// signed RiskConfig and, when the hub serves TLS, the certificate to pin. Only the token's SHA-256 is stored, so a leaked database provisions nothing.
+// signed RiskConfig and, when the hub serves TLS, the certificate to pin. Only the token's SHA-256
+// is stored, so a leaked database provisions nothing.
 //
 // A provisioned gateway may be provisioned again with a fresh token (a re-imaged device): its new
 // key replaces the old one, which from then on can neither connect nor sign batches the hub accepts.

@@ -1,7 +1,7 @@
 // The terminal's durable state in one SQLite file: its identity, the pinned hub key (and TLS
-// certificates), the MQTT settings, the signed RiskConfig, the revoked vouchers, the record chain, what it has seen of each
-// voucher, open payment requests and the sync bookkeeping. Appending a record is one transaction
-// that commits durably before the caller may say "approved".
+// certificates), the MQTT settings, the signed RiskConfig, the revoked vouchers, the record chain,
+// what it has seen of each voucher, open payment requests and the sync bookkeeping. Appending a
+// record is one transaction that commits durably before the caller may say "approved".
 
 import type { Transaction } from 'better-sqlite3'
 import { existsSync, mkdirSync } from 'node:fs'
