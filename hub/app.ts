@@ -52,6 +52,11 @@ export async function buildApp(context: HubContext, services: HubServices = buil
   const { config } = context
   // Headers are part of the request: a request timeout shorter than the header timeout governs both (Node insists).
   const headersTimeout = Math.min(config.httpHeadersTimeout_ms, config.httpRequestTimeout_ms)
+  const serverOptions = {
+    requestTimeout: config.httpRequestTimeout_ms,
+    headersTimeout,
+    connectionsCheckingInterval: Math.min(Math.ceil(headersTimeout / TIMEOUT_CHECKS_PER_TIMEOUT), TIMEOUT_CHECK_INTERVAL_MAX_MS),
+  }
   const app = Fastify({
     loggerInstance: context.log,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -61,11 +66,10 @@ export async function buildApp(context: HubContext, services: HubServices = buil
     requestTimeout: config.httpRequestTimeout_ms,
     connectionTimeout: config.httpConnectionTimeout_ms,
     keepAliveTimeout: config.httpKeepAliveTimeout_ms,
-    http: {
-      requestTimeout: config.httpRequestTimeout_ms,
-      headersTimeout,
-      connectionsCheckingInterval: Math.min(Math.ceil(headersTimeout / TIMEOUT_CHECKS_PER_TIMEOUT), TIMEOUT_CHECK_INTERVAL_MAX_MS),
-    },
+    // With a certificate the same server options go to an HTTPS server, and nothing answers plain HTTP.
+    ...(context.tls === undefined
+      ? { http: serverOptions }
+      : { https: { ...serverOptions, cert: context.tls.certificateChainPem, key: context.tls.keyPem } }),
     clientErrorHandler: handleClientError,
     // Rate limits key on request.ip: the socket's peer, or what a trusted proxy says the client was.
     ...(config.trustProxy.length > 0 ? { trustProxy: [...config.trustProxy] } : {}),

@@ -66,7 +66,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     return 1
   }
   io.stdout.write(banner(hub))
-  for (const warning of publicListenerWarnings(hub.context.config)) io.stderr.write(`${PROGRAM}: warning: ${warning}\n`)
+  for (const warning of publicListenerWarnings(hub.context.config, hub.context.tls !== undefined)) io.stderr.write(`${PROGRAM}: warning: ${warning}\n`)
   if (!hub.operator.created && hub.operator.passwordIgnored) {
     io.stderr.write(`${PROGRAM}: warning: PAYALL_OPERATOR_PASSWORD is not the operator's password and is ignored: it sets the password `
       + `at the first start only; to set a new one, stop the hub and run ${PROGRAM} reset-operator\n`)
@@ -78,18 +78,23 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
 }
 
 function banner(hub: RunningHub): string {
+  const { config, tls } = hub.context
   const lines = [
     `${PROGRAM} ${APP_VERSION} is running`,
     `  HTTP API  ${hub.httpUrl}`,
     `  API docs  ${hub.docsUrl}`,
     `  MQTT      ${hub.mqttUrl}`,
+    tls === undefined
+      ? '  TLS       off (--tls-cert, --tls-key)'
+      : `  TLS       on, certificate SHA-256 ${tls.certificate.fingerprint256} (gateways pin it when provisioned)`,
   ]
-  const { config } = hub.context
   if (isLoopback(config.httpHost) && (config.mqttUrl !== undefined || isLoopback(config.mqttHost))) {
     lines.push(
       '',
       'Listening on this machine only. To serve browsers and gateways on other machines,',
-      '  start with --http-host 0.0.0.0 --mqtt-host 0.0.0.0, behind TLS (README, Security).',
+      tls === undefined
+        ? '  start with --http-host 0.0.0.0 --mqtt-host 0.0.0.0, with TLS (README, The hub: TLS).'
+        : '  start with --http-host 0.0.0.0 --mqtt-host 0.0.0.0.',
     )
   }
   const { operator } = hub
@@ -107,16 +112,19 @@ function banner(hub: RunningHub): string {
 }
 
 /**
- * One line per listener open beyond this machine: the hub speaks plain HTTP and MQTT, so passwords,
- * tokens and payloads would cross the network in clear unless a TLS proxy or broker stands in front.
+ * One line per listener open beyond this machine without TLS: passwords, tokens and payloads would
+ * cross the network in clear unless the hub serves TLS itself or a TLS proxy stands in front.
  */
-function publicListenerWarnings(config: Pick<HubConfig, 'httpHost' | 'mqttHost' | 'mqttUrl'>): string[] {
+function publicListenerWarnings(config: Pick<HubConfig, 'httpHost' | 'mqttHost' | 'mqttUrl'>, tls: boolean): string[] {
+  if (tls) return []
   const warnings: string[] = []
   if (!isLoopback(config.httpHost)) {
-    warnings.push(`the REST API listens on ${config.httpHost} without TLS: put a TLS-terminating proxy in front (README, Security)`)
+    warnings.push(`the REST API listens on ${config.httpHost} without TLS: start with --tls-cert and --tls-key, `
+      + 'or put a TLS-terminating proxy in front (README, Security)')
   }
   if (config.mqttUrl === undefined && !isLoopback(config.mqttHost)) {
-    warnings.push(`the MQTT broker listens on ${config.mqttHost} without TLS: put a TLS-terminating proxy in front (README, Security)`)
+    warnings.push(`the MQTT broker listens on ${config.mqttHost} without TLS: start with --tls-cert and --tls-key, `
+      + 'or put a TLS-terminating proxy in front (README, Security)')
   }
   return warnings
 }

@@ -32,6 +32,12 @@ export interface HubConfig {
   readonly httpKeepAliveTimeout_ms: number
   /** Open connections the REST API holds at once; past this a new connection is closed at once. */
   readonly httpConnectionsMax: number
+  /**
+   * The PEM certificate (then any chain) and private key the REST API (HTTPS) and the embedded broker
+   * (mqtts) serve; both or neither. Gateways pin the certificate at provisioning (hub/tls.ts).
+   */
+  readonly tlsCertFile: string | undefined
+  readonly tlsKeyFile: string | undefined
   /** Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client; empty: the socket's peer is the client. */
   readonly trustProxy: readonly string[]
   /** A second HTTP listener on 127.0.0.1 serving GET /metrics without a token, for a scraper; none when undefined. */
@@ -165,6 +171,17 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     flag: 'http-connections-max', env: 'PAYALL_HTTP_CONNECTIONS_MAX', field: 'httpConnectionsMax', default: 1_000, valueName: 'N',
     description: 'open REST API connections at once; past this a new connection is closed unanswered',
     parse: (text, name) => integerIn(text, name, 1, 1_000_000),
+  },
+  {
+    flag: 'tls-cert', env: 'PAYALL_TLS_CERT', field: 'tlsCertFile', default: undefined, valueName: 'FILE',
+    description: 'PEM certificate (then any chain) the REST API (HTTPS) and the embedded broker (mqtts) serve; '
+      + 'gateways pin it when they are provisioned',
+    parse: nonEmpty,
+  },
+  {
+    flag: 'tls-key', env: 'PAYALL_TLS_KEY', field: 'tlsKeyFile', default: undefined, valueName: 'FILE',
+    description: "the certificate's PEM private key (unencrypted; keep the file readable by the hub's user only)",
+    parse: nonEmpty,
   },
   {
     flag: 'trust-proxy', env: 'PAYALL_TRUST_PROXY', field: 'trustProxy', default: [], valueName: 'ADDRESSES',
@@ -447,11 +464,20 @@ class OptionNames {
 type ConfigRule = (config: HubConfig, names: OptionNames) => ConfigError | undefined
 
 const CHAIN_FIELDS = ['chainRpcUrl', 'chainKey', 'anchorAddress'] as const
+const TLS_FIELDS = ['tlsCertFile', 'tlsKeyFile'] as const
 const LORA_FIELDS_NEEDING_URL = ['loraApplication', 'loraUsername', 'loraPassword'] as const
 const WILDCARD_HOSTS: readonly string[] = ['0.0.0.0', '::']
 
 /** Checked in order, the first broken rule the error; each comment says what the hub would do with such options. */
 const CONFIG_RULES: readonly ConfigRule[] = [
+  // A certificate without its key (or a key alone) serves nothing: it would speak plain HTTP and MQTT, unasked.
+  (config, names) => {
+    const missing = TLS_FIELDS.filter(field => config[field] === undefined)
+    if (missing.length !== 1) return undefined
+    const set = TLS_FIELDS.filter(field => config[field] !== undefined)
+    return new ConfigError('MISSING_OPTION', names.field(missing[0]!),
+      `${names.need(set)} ${names.label(missing[0]!)} too: TLS takes a certificate and its key, or neither`)
+  },
   // With one or two of the three it would only seal batches and queue them, as with none, and say so in a warning.
   (config, names) => {
     const missing = CHAIN_FIELDS.filter(field => config[field] === undefined)
@@ -511,6 +537,15 @@ const CONFIG_RULES: readonly ConfigRule[] = [
       `${names.label('httpPort')} and ${names.label('mqttPort')} (the embedded broker) must differ, both are ${config.httpPort}`)
     : undefined,
 ]
+
+/**
+ * How an error found after parsing (hub/tls.ts reads the files) names an option, not knowing whether
+ * it came as a flag or a variable: ConfigError's field is its variable, a message gives both.
+ */
+export function optionNaming(field: keyof HubConfig): { readonly field: string; readonly label: string } {
+  const names = new OptionNames(new Map())
+  return { field: names.field(field), label: names.label(field) }
+}
 
 function checkRules(config: HubConfig, given: GivenNames): void {
   const names = new OptionNames(given)

@@ -9,9 +9,12 @@ import type { PasswordHasher } from './users/passwords'
 import type { MessageBus } from './bus'
 import type { LedgerStore } from './ledger/store'
 import type { Clock, RandomBytes } from '../protocol/clock'
+import type { PinnedCertificate } from '../protocol/tls-pin'
 
 export interface HubContext {
   readonly config: HubConfig
+  /** The certificate and key the REST API and the embedded broker serve, from config.tlsCertFile/tlsKeyFile; undefined: plain HTTP and MQTT. */
+  readonly tls: HubTls | undefined
   /** The time and the hub's timers (sweepers, retries): the system's, or a ManualClock in tests. */
   readonly clock: Clock
   readonly random: RandomBytes
@@ -28,4 +31,13 @@ export interface HubContext {
   readonly bus: MessageBus
   /** Where the embedded broker listens once it does: the port it bound (config may say 0). */
   readonly broker: { boundPort: number | undefined }
+}
+
+/** The certificate and key of --tls-cert and --tls-key, as hub/tls.ts read and checked them. */
+export interface HubTls {
+  /** The certificate file as given: the hub's certificate, then any chain a client needs to reach a root. */
+  readonly certificateChainPem: string
+  readonly keyPem: string
+  /** The hub's own certificate (the file's first): what gateways pin and the hub's own MQTT client trusts. */
+  readonly certificate: PinnedCertificate
 }

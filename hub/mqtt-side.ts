@@ -15,6 +15,7 @@ import { onlineAuthorizationResponseCodec } from '../protocol/messages/online-au
 import { refundResponseCodec } from '../protocol/messages/refund'
 import { QueueFullError } from '../protocol/serial-queue'
 import { nodeEd25519 } from '../protocol/signature/node'
+import { pinnedTlsOptions, type PinnedTlsOptions } from '../protocol/tls-pin'
 import { gatewayTopic, hubTopicFilter, parseTopic, type GatewayTopicKind } from '../protocol/topics'
 import type { ProofPublisher } from './anchor/proof-publisher'
 import type { LateBoundBus } from './bus'
@@ -220,8 +221,8 @@ function presenceRoute(presence: GatewayPresenceTracker, log: FastifyBaseLogger)
 interface BrokerToUse {
   /** The embedded broker, when no external one is configured. */
   readonly broker: RunningBroker | undefined
-  /** Where and as whom the hub's own client logs in. */
-  readonly login: { readonly url: string; readonly username: string; readonly password: string }
+  /** Where and as whom the hub's own client logs in, and the certificate it accepts there (the embedded broker's). */
+  readonly login: { readonly url: string; readonly username: string; readonly password: string; readonly tls?: PinnedTlsOptions }
   readonly publicUrl: string
 }
 
@@ -240,9 +241,11 @@ async function brokerToUse(context: HubContext, deps: MqttSideDependencies): Pro
   const login = { username: HUB_USERNAME, password: toHex(context.random(24)) }
   // Nobody is connected to a broker that is only starting, whatever the hub recorded before it stopped.
   deps.presence.allOffline()
+  const { tls } = context
   const broker = await startBroker({
     host: config.mqttHost,
     port: config.mqttPort,
+    ...(tls === undefined ? {} : { tls: { cert: tls.certificateChainPem, key: tls.keyPem } }),
     lookupGatewayKey: eui => signingKeyOf(deps.gatewayView(eui)),
     verifier: new GatewayPasswordVerifier({
       ed25519: nodeEd25519, clock: context.clock, seenNonces: new SeenNonces(context.db),
@@ -260,8 +263,13 @@ async function brokerToUse(context: HubContext, deps: MqttSideDependencies): Pro
     },
   })
   context.broker.boundPort = broker.port
-  const url = `mqtt://127.0.0.1:${broker.port}`
-  return { broker, login: { url, ...login }, publicUrl: config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? url : broker.url }
+  // Over TLS the hub's own client trusts its broker as a gateway does: by the very certificate, whatever name it carries.
+  const url = `${tls === undefined ? 'mqtt' : 'mqtts'}://127.0.0.1:${broker.port}`
+  return {
+    broker,
+    login: { url, ...login, ...(tls === undefined ? {} : { tls: pinnedTlsOptions(tls.certificate) }) },
+    publicUrl: config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? url : broker.url,
+  }
 }
 
 function gatewayOf(topic: string): string {

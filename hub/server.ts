@@ -18,7 +18,7 @@ import { RecordIngest } from './ingest/ingest'
 import { startMqttSide, type MqttSide, type MqttStartStep } from './mqtt-side'
 import { VerifyPool } from './ingest/verify-pool'
 import { startLoraPath, type LoraPath } from './lora/service'
-import { loraSettings } from './lora/settings'
+import { loraSettings, type LoraSettings } from './lora/settings'
 import { startMetricsListener, type MetricsListener } from './metrics/listener'
 import { Refunds } from './refunds/refunds'
 import type { Revocations } from './vouchers/revocations'
@@ -26,10 +26,11 @@ import type { VoucherService } from './vouchers/vouchers'
 import { LateBoundBus } from './bus'
 import { SqliteLedgerStore } from './ledger/sqlite-store'
 import { checkConfig, type HubConfig } from './config'
-import type { HubContext } from './context'
+import type { HubContext, HubTls } from './context'
 import { buildServices, type HubServices } from './services'
 import { DOCS_PREFIX } from './http/docs'
 import { loadOrCreateHubKeys, loadOrCreateJwtSecret } from './keys'
+import { loadHubTls } from './tls'
 import { loadOrCreateUpdateKeys, signedUpdateKey } from './updates/update-key'
 import { UPDATE_KEY_TOPIC } from '../protocol/topics'
 import { createLog } from './log'
@@ -55,7 +56,7 @@ export interface HubOverrides {
 export type HubStartStep = 'http' | 'metrics' | 'mqtt' | MqttStartStep | 'lora' | 'anchoring'
 
 export interface RunningHub {
-  /** Base URL of the REST API, e.g. http://127.0.0.1:3001. */
+  /** Base URL of the REST API, e.g. http://127.0.0.1:3001 (https:// with TLS). */
   readonly httpUrl: string
   readonly docsUrl: string
   /** The broker terminals connect to; undefined while no MQTT side runs. */
@@ -80,9 +81,7 @@ export interface RunningHub {
  * data folder's lock), and its error reaches the caller.
  */
 export async function startHub(config: HubConfig, overrides: HubOverrides = {}): Promise<RunningHub> {
-  // parseConfig has checked a configuration from the command line; one built by hand meets the same rules.
-  checkConfig(config)
-  const loraConfig = loraSettings(config)
+  const { tls, loraConfig } = checkedSettings(config)
   const random = overrides.random ?? systemRandom
   const dataDir = resolve(config.dataDir)
   const { database, lock } = openLockedDatabase(dataDir)
@@ -92,7 +91,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   let log: FastifyBaseLogger | undefined
   try {
     const bus = new LateBoundBus()
-    const context = hubContext(config, overrides, { database, dataDir, random, bus })
+    const context = hubContext(config, overrides, { database, dataDir, random, bus, tls })
     log = context.log
     database.checkpointOnWorker(message => context.log.warn({ code: 'CHECKPOINT_FAILED' }, message))
     const operator = await ensureOperator(context)
@@ -101,7 +100,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     await overrides.beforeStep?.('http')
     const app = await buildApp(context, services)
     opened.add(() => app.close())
-    const httpUrl = await listenHttp(app, config)
+    const httpUrl = await listenHttp(app, config, tls !== undefined)
     await overrides.beforeStep?.('metrics')
     const metricsListener = config.metricsPort === undefined ? undefined : await startMetricsListener(services.metrics, config.metricsPort, context.log)
     if (metricsListener !== undefined) opened.add(() => metricsListener.close())
@@ -154,12 +153,22 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   }
 }
 
+/**
+ * What the start takes from the configuration before it opens anything: the TLS certificate and key,
+ * read from their files, and the LoRa settings. parseConfig has checked a configuration from the
+ * command line; one built by hand meets the same rules here.
+ */
+function checkedSettings(config: HubConfig): { tls: HubTls | undefined; loraConfig: LoraSettings | undefined } {
+  checkConfig(config)
+  return { tls: loadHubTls(config), loraConfig: loraSettings(config) }
+}
+
 /** Listens for the REST API; the URL a client on this machine reaches it at. */
-async function listenHttp(app: FastifyInstance, config: HubConfig): Promise<string> {
+async function listenHttp(app: FastifyInstance, config: HubConfig, https: boolean): Promise<string> {
   await app.listen({ port: config.httpPort, host: config.httpHost })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('the HTTP server has no TCP address')
-  return `http://${reachableHost(config.httpHost)}:${address.port}`
+  return `${https ? 'https' : 'http'}://${reachableHost(config.httpHost)}:${address.port}`
 }
 
 /**
@@ -284,12 +293,13 @@ async function startHubMqtt(
 /** The context of a hub over its open database: keys from the data directory, the clock and log overrides give. */
 function hubContext(
   config: HubConfig, overrides: HubOverrides,
-  { database, dataDir, random, bus }: { database: HubDatabase; dataDir: string; random: RandomBytes; bus: LateBoundBus },
+  { database, dataDir, random, bus, tls }: { database: HubDatabase; dataDir: string; random: RandomBytes; bus: LateBoundBus; tls: HubTls | undefined },
 ): HubContext {
   const { db, walSync } = database
   const clock = overrides.clock ?? systemClock
   return {
     config,
+    tls,
     clock,
     random,
     db,

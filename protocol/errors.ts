@@ -29,6 +29,9 @@ export type ProtocolErrorCode =
   | 'BAD_TOPIC'
   | 'BAD_APDU'
   | 'BAD_PROOF'
+  // TLS: a certificate that cannot be read, a server that is not the one pinned
+  | 'BAD_CERTIFICATE'
+  | 'CERT_NOT_PINNED'
 
 /**
  * An error with a stable code a caller switches on, and a plain message for people that does not

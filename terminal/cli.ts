@@ -3,7 +3,7 @@
 // work on the data directory; run is the counter (devices, payment loop, link to the hub, LoRa);
 // doctor checks the devices; update installs a signed release (terminal/update/command.ts).
 
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { toBase64, toHex } from '../protocol/bytes'
@@ -13,6 +13,7 @@ import { DataDirLockError, lockDataDir, type DataDirLock } from '../protocol/dat
 import { codedText, errorText, ProtocolError } from '../protocol/errors'
 import { hubBaseUrl, hubUrlProblem } from '../protocol/hub-url'
 import { nodeEd25519 } from '../protocol/signature/node'
+import { pinnedCertificate, type PinnedCertificate } from '../protocol/tls-pin'
 import { DEFAULT_CONFIG, loadTerminalConfig } from './config'
 import { DAY_MS, systemClock, systemRandom, type Clock, type RandomBytes } from '../protocol/clock'
 import { TerminalError } from './errors'
@@ -56,7 +57,11 @@ Commands, in the order a gateway meets them:
   provision --hub URL --token TOKEN   register with a hub (http:// assumed without a scheme)
                                       with the one-time provisioning token the operator
                                       issued: pin its key, store the MQTT settings and the
-                                      signed RiskConfig
+                                      signed RiskConfig; a hub serving TLS (https://) has
+                                      its certificate pinned too, and from then on only that
+                                      certificate is accepted, from its API and its broker
+    [--hub-cert FILE]                 the hub's certificate (PEM) to trust for this call: a
+                                      self-signed hub's, or the new one once it was replaced
   doctor [--hardware FILE] [--json]   open each configured device and say what answered
                                       (PN532 firmware, modem version, BLE state, printer
                                       paper); exit 1 if one is missing
@@ -137,7 +142,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       args: rest,
       strict: true,
       options: {
-        'data-dir': { type: 'string' }, eui: { type: 'string' }, hub: { type: 'string' }, token: { type: 'string' },
+        'data-dir': { type: 'string' }, eui: { type: 'string' }, hub: { type: 'string' }, token: { type: 'string' }, 'hub-cert': { type: 'string' },
         json: { type: 'boolean' }, 'timeout-ms': { type: 'string' }, 'from-seq': { type: 'string' },
         config: { type: 'string' }, simulate: { type: 'boolean' }, hardware: { type: 'string' }, 'link-only': { type: 'boolean' },
       },
@@ -192,14 +197,29 @@ async function provisionCommand(dataDir: string, options: Options, io: CliIo): P
   if (hubText === undefined || token === undefined) throw new TerminalError('BAD_ARGUMENT', 'provision needs --hub URL and --token <provisioning token>')
   const hub = hubBaseUrl(hubText)
   if (hub === undefined) throw new TerminalError('BAD_ARGUMENT', `--hub ${hubUrlProblem(hubText)}`)
+  const certificateFile = options['hub-cert'] as string | undefined
+  const hubCertificate = certificateFile === undefined ? undefined : readCertificate(certificateFile)
   const store = TerminalStore.open(dataDir)
   try {
-    const result = await provision(store, hub, token, { fetch: io.fetch, clock: io.clock, ed25519: nodeEd25519 })
+    const result = await provision(store, hub, token, {
+      fetch: io.fetch, clock: io.clock, ed25519: nodeEd25519, ...(hubCertificate === undefined ? {} : { hubCertificate }),
+    })
     io.out(`provisioned ${store.identity().eui} as gateway ${result.gatewayId}\n`
-      + `hub key pinned: ${toHex(store.requireHubPin().publicKey)}\nmqtt: ${result.mqttUrl}\nrisk config serial ${result.riskConfigSerial}\n`)
+      + `hub key pinned: ${toHex(store.requireHubPin().publicKey)}\n`
+      + (result.certificate === undefined ? '' : `hub certificate pinned: SHA-256 ${result.certificate.fingerprint256}\n`)
+      + `mqtt: ${result.mqttUrl}\nrisk config serial ${result.riskConfigSerial}\n`)
     return 0
   } finally {
     store.close()
+  }
+}
+
+/** The first certificate of a PEM file (--hub-cert); BAD_ARGUMENT naming the file when it holds none. */
+function readCertificate(file: string): PinnedCertificate {
+  try {
+    return pinnedCertificate(readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new TerminalError('BAD_ARGUMENT', `--hub-cert ${file}: ${errorText(error)}`, { cause: error })
   }
 }
 
@@ -249,6 +269,7 @@ function statusReport({ eui, pin, config, left, revocations, sync, pending, proo
     eui,
     provisioned: pin !== undefined,
     hubUrl: pin?.url ?? null,
+    hubCertificateSha256: pin?.certificate === undefined ? null : pinnedCertificate(pin.certificate).fingerprint256,
     link: sync.link,
     linkChangedAt: sync.linkChangedAtMs === null ? null : when(sync.linkChangedAtMs),
     chainHeadSeq,
@@ -281,6 +302,7 @@ function statusReport({ eui, pin, config, left, revocations, sync, pending, proo
 function statusLines({ eui, pin, config, left, sync, pending, proofs, chainHeadSeq, revocations }: StatusFacts): string[] {
   const lines = [
     `gateway    ${eui}${pin === undefined ? ' (not provisioned)' : ` at ${pin.url}`}`,
+    ...(pin?.certificate === undefined ? [] : [`hub cert   SHA-256 ${pinnedCertificate(pin.certificate).fingerprint256} (pinned)`]),
     `link       ${sync.link}${sync.linkChangedAtMs === null ? '' : ` since ${when(sync.linkChangedAtMs)}`} (as last seen by this terminal)`,
     `chain      head #${chainHeadSeq}`,
     `unsynced   ${pending.length === 0 ? 'nothing' : pending.map(l => `${l.count} ${l.mode} (${formatMoney(l.totalMinor, l.currency)})`).join(', ')}`,
@@ -319,6 +341,8 @@ async function syncCommand(dataDir: string, options: Options, io: CliIo): Promis
   const store = TerminalStore.open(dataDir)
   const events = new TerminalEmitter()
   const heard: string[] = []
+  let lastError: { code: string; message: string } | undefined
+  events.on('sync-error', error => (lastError = error))
   events.on('risk-config', ({ serial }) => heard.push(`risk config serial ${serial} applied`))
   events.on('revocations', ({ serial, count }) => heard.push(`revocations at serial ${serial} (${count} vouchers refused)`))
   events.on('proofs-kept', ({ batchId, stored }) => heard.push(`anchoring proofs of batch ${batchId} kept (${stored} new)`))
@@ -326,7 +350,8 @@ async function syncCommand(dataDir: string, options: Options, io: CliIo): Promis
     const sync = startSync(store, io, events, false)
     try {
       if (!(await sync.waitOnline(timeout_ms))) {
-        io.err(`payall-terminal sync: the broker at ${store.mqttSettings()?.url} was not reachable within ${timeout_ms} ms; records stay stored\n`)
+        const why = lastError === undefined ? '' : ` (${codedText(lastError.code, lastError.message)})`
+        io.err(`payall-terminal sync: the broker at ${store.mqttSettings()?.url} was not reachable within ${timeout_ms} ms${why}; records stay stored\n`)
         return 1
       }
       const report = await sync.syncNow()

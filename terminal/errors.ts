@@ -19,6 +19,8 @@ export type TerminalErrorCode =
   | 'PROVISION_REFUSED'
   | 'PROVISION_BAD_REPLY'
   | 'HUB_KEY_CHANGED'
+  /** The hub (or its broker) presented a TLS certificate other than the one pinned, or one this gateway does not trust. */
+  | 'HUB_CERT_REFUSED'
   // sync
   | 'LINK_DOWN'
   | 'ACK_TIMEOUT'

@@ -142,7 +142,8 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
       ...settings.topics, proofs: gatewayTopic(eui, 'proofs'), revocationsCatchUp: gatewayTopic(eui, 'revocations/catch-up'), updateKey: UPDATE_KEY_TOPIC,
     })
     this.connection = new HubConnection({
-      url: settings.url, store, events, clock, random: options.random, ed25519, ...(options.connect !== undefined && { connect: options.connect }),
+      url: settings.url, ...(settings.certificate !== undefined && { certificate: settings.certificate }),
+      store, events, clock, random: options.random, ed25519, ...(options.connect !== undefined && { connect: options.connect }),
       reconnectInitialMs: values.reconnectInitialMs, reconnectMaxMs: values.reconnectMaxMs, subscriptions: [...this.handlers.keys()],
       onMessage: (topic, payload) => dispatch(this.handlers, this.context, topic, payload),
       onUp: () => this.onLinkUp(),

@@ -5,10 +5,11 @@
 # its development dependencies under /opt/payall/releases/VERSION with /opt/payall/current
 # pointing at it, the gateway's key made once, and, given a hub and a token, its provisioning.
 #
-# Usage: sudo deploy/pi/install.sh PACKAGE.tgz [--hardware FILE] [--hub URL --token TOKEN]
+# Usage: sudo deploy/pi/install.sh PACKAGE.tgz [--hardware FILE] [--hub URL --token TOKEN [--hub-cert FILE]]
 #   PACKAGE.tgz      the project packed by `npm pack` (npm run build first)
 #   --hardware FILE  the gateway's hardware.json (see terminal/hardware-config.ts), copied into the data directory
 #   --hub, --token   provision the gateway with this hub and the operator's one-time token
+#   --hub-cert FILE  the hub's TLS certificate, when it is self-signed: trusted for provisioning, then pinned
 # Run again with a newer package to upgrade: the data directory is kept, the service restarted.
 set -euo pipefail
 
@@ -21,19 +22,21 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 
 fail() { echo "install.sh: $*" >&2; exit 1; }
 
-[ "$#" -ge 1 ] || fail "usage: install.sh PACKAGE.tgz [--hardware FILE] [--hub URL --token TOKEN]"
+[ "$#" -ge 1 ] || fail "usage: install.sh PACKAGE.tgz [--hardware FILE] [--hub URL --token TOKEN [--hub-cert FILE]]"
 PACKAGE="$(realpath "$1")"; shift
-HARDWARE="" HUB="" TOKEN=""
+HARDWARE="" HUB="" TOKEN="" HUB_CERT=""
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --hardware) HARDWARE="$(realpath "$2")"; shift 2 ;;
     --hub) HUB="$2"; shift 2 ;;
     --token) TOKEN="$2"; shift 2 ;;
+    --hub-cert) HUB_CERT="$(realpath "$2")"; shift 2 ;;
     *) fail "unknown option $1" ;;
   esac
 done
 [ -f "$PACKAGE" ] || fail "no package at $PACKAGE"
 if [ -n "$HUB$TOKEN" ] && { [ -z "$HUB" ] || [ -z "$TOKEN" ]; }; then fail "--hub and --token go together"; fi
+if [ -n "$HUB_CERT" ] && [ -z "$HUB" ]; then fail "--hub-cert goes with --hub and --token"; fi
 [ "$(id -u)" -eq 0 ] || fail "run as root (sudo)"
 
 # Raspberry Pi OS bookworm on arm64 is what this script is written for; elsewhere it says so and goes on.
@@ -84,7 +87,13 @@ as_service() { runuser -u "$SERVICE_USER" -- env PAYALL_TERMINAL_DATA="$DATA_DIR
 # The key is made once, on this machine; a second run keeps it.
 [ -f "$DATA_DIR/gateway-key" ] || as_service init
 if [ -n "$HARDWARE" ]; then install -m 0600 -o "$SERVICE_USER" -g "$SERVICE_USER" "$HARDWARE" "$DATA_DIR/hardware.json"; fi
-if [ -n "$HUB" ]; then as_service provision --hub "$HUB" --token "$TOKEN"; fi
+if [ -n "$HUB_CERT" ]; then
+  # A copy the service user can read (the file may sit in a home it cannot enter); once pinned, the database holds it.
+  CERT_COPY="$(mktemp)"
+  install -m 0644 "$HUB_CERT" "$CERT_COPY"
+  as_service provision --hub "$HUB" --token "$TOKEN" --hub-cert "$CERT_COPY" || { rm -f "$CERT_COPY"; exit 1; }
+  rm -f "$CERT_COPY"
+elif [ -n "$HUB" ]; then as_service provision --hub "$HUB" --token "$TOKEN"; fi
 
 systemctl enable "$SERVICE" >/dev/null
 if as_service status --json | node -e "process.exit(JSON.parse(require('fs').readFileSync(0, 'utf8')).provisioned ? 0 : 1)" \

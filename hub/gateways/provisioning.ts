@@ -1,6 +1,7 @@
 // Provisioning: the operator issues a one-time token for an assigned gateway; the gateway presents
-// it with its EUI and its new Ed25519 public key, and gets the hub's key, the MQTT settings and
-// its signed RiskConfig. Only the token's SHA-256 is stored, so a leaked database provisions nothing.
+// it with its EUI and its new Ed25519 public key, and gets the hub's key, the MQTT settings, its
+// signed RiskConfig and, when the hub serves TLS, the certificate to pin. Only the token's SHA-256
+// is stored, so a leaked database provisions nothing.
 //
 // A provisioned gateway may be provisioned again with a fresh token (a re-imaged device): its new
 // key replaces the old one, which from then on can neither connect nor sign batches the hub accepts.
@@ -155,8 +156,8 @@ export function gatewayTopics(eui: string): GatewayTopics {
 
 /**
  * The broker URL a gateway should use: the external broker's (without any credentials in it), or
- * the embedded one's; an embedded broker on every interface is reached at the host the gateway
- * reached the hub by.
+ * the embedded one's (mqtts:// when the hub serves TLS); an embedded broker on every interface is
+ * reached at the host the gateway reached the hub by.
  */
 export function gatewayMqttUrl(config: HubConfig, requestHostname: string, boundPort?: number): string {
   if (config.mqttUrl !== undefined) {
@@ -166,7 +167,8 @@ export function gatewayMqttUrl(config: HubConfig, requestHostname: string, bound
     return url.toString()
   }
   const host = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? requestHostname : config.mqttHost
-  return `mqtt://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${boundPort ?? config.mqttPort}`
+  const scheme = config.tlsCertFile === undefined ? 'mqtt' : 'mqtts'
+  return `${scheme}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${boundPort ?? config.mqttPort}`
 }
 
 function tokenSha256Hex(token: string): string {

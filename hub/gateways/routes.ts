@@ -114,7 +114,8 @@ interface ProvisionReply {
   gatewayId: string
   eui: string
   hubPublicKey: string
-  mqtt: { url: string; usernameScheme: 'eui'; passwordScheme: 'ed25519-signature-v1'; topics: GatewayTopics }
+  certificate?: string
+  mqtt: { url: string; usernameScheme: 'eui'; passwordScheme: 'ed25519-signature-v1'; topics: GatewayTopics; certificate?: string }
   riskConfig: string
 }
 
@@ -252,12 +253,22 @@ const provisionSchema = {
         gatewayId: { type: 'string' },
         eui: { type: 'string' },
         hubPublicKey: { type: 'string', description: 'base64 Ed25519 key to pin: it signs acks, vouchers, revocations and config' },
+        certificate: {
+          type: 'string',
+          description: "the hub's TLS certificate (PEM), when it serves HTTPS: the gateway pins it, and every later call it makes "
+            + 'to the hub must meet exactly this certificate',
+        },
         mqtt: {
           type: 'object',
           required: ['url', 'usernameScheme', 'passwordScheme', 'topics'],
           additionalProperties: false,
           properties: {
             url: { type: 'string' },
+            certificate: {
+              type: 'string',
+              description: "the certificate (PEM) the broker at url presents, when it is the hub's embedded broker over TLS (mqtts://): "
+                + 'the gateway pins it',
+            },
             usernameScheme: { type: 'string', enum: ['eui'] },
             passwordScheme: { type: 'string', enum: ['ed25519-signature-v1'] },
             topics: {
@@ -487,15 +498,20 @@ function provisioningRoute(app: FastifyInstance, context: HubContext, store: Gat
         token: request.body.token,
         publicKey: fromBase64(request.body.publicKey),
       })
+      // The certificate itself, not a fingerprint: a gateway builds its trust (mqtt.js's and fetch's `ca`) from it.
+      const certificate = context.tls?.certificate.pem
+      const embeddedBroker = context.config.mqttUrl === undefined
       return {
         gatewayId: gateway.id,
         eui: gateway.eui,
         hubPublicKey: toBase64(context.hubKeys.publicKey),
+        ...(certificate === undefined ? {} : { certificate }),
         mqtt: {
           url: gatewayMqttUrl(context.config, request.hostname, context.broker.boundPort),
           usernameScheme: 'eui',
           passwordScheme: 'ed25519-signature-v1',
           topics: gatewayTopics(gateway.eui),
+          ...(certificate === undefined || !embeddedBroker ? {} : { certificate }),
         },
         riskConfig: toBase64(riskConfig),
       }

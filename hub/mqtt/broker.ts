@@ -1,10 +1,11 @@
-// The MQTT broker embedded in the hub: aedes on a TCP server, with the CONNECT check
+// The MQTT broker embedded in the hub: aedes on a TCP server (TLS with a certificate), with the CONNECT check
 // (authenticate.ts), the ACL (authorize.ts), a packet size bound, a connection cap, and bounded
 // queues and retained messages (bounded-persistence.ts). Nothing a client sends may crash the
 // process: every refusal is logged and ends only that client.
 
 import type { EventEmitter } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
 // aedes is an ES module: types come in with resolution-mode, the code by a dynamic import.
 import type {
   Aedes, AedesOptions, AuthenticateError, Client, PublishPacket, Subscription,
@@ -59,6 +60,8 @@ export interface BrokerOptions {
   host: string
   /** 0 picks a free port; RunningBroker.port says which. */
   port: number
+  /** PEM certificate (and chain) and key: the broker speaks MQTT over TLS only (mqtts://). */
+  tls?: { readonly cert: string; readonly key: string }
   /** The public key of a provisioned gateway, undefined for any other EUI. */
   lookupGatewayKey(eui: string): Uint8Array | undefined
   verifier: GatewayPasswordVerifier
@@ -79,7 +82,7 @@ export interface BrokerOptions {
 }
 
 export interface RunningBroker {
-  /** `mqtt://host:port`, for the hub client. */
+  /** `mqtt://host:port`, or `mqtts://host:port` with TLS. */
   readonly url: string
   readonly port: number
   readonly aedes: Aedes
@@ -116,7 +119,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   await aedes.listen()
 
   const sockets = new Set<Socket>()
-  const server = tcpServer(aedes, sockets, packetBytesMax, connectionsMax, log)
+  const server = tcpServer(aedes, { sockets, packetBytesMax, connectionsMax, connectTimeout_ms, tls: options.tls }, log)
   let port: number
   try {
     await listen(server, options.port, options.host)
@@ -127,7 +130,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     await closeAedes(aedes)
     throw error
   }
-  const url = `mqtt://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
+  const url = `${options.tls === undefined ? 'mqtt' : 'mqtts'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
   log({ kind: 'listening', url })
 
   let closing: Promise<void> | undefined
@@ -297,21 +300,39 @@ function accessHooks(
   }
 }
 
-/** The TCP side: each connection behind a packet size guard, at most connectionsMax at once, all kept in `sockets`. */
-function tcpServer(
-  aedes: Aedes, sockets: Set<Socket>, packet_bytes_max: number, connections_max: number, log: (event: BrokerEvent) => void,
-): Server {
-  const server = createServer((socket) => {
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
+interface TcpSide {
+  /** Every open connection, TLS handshakes under way included, so close() can cut them all. */
+  readonly sockets: Set<Socket>
+  readonly packetBytesMax: number
+  readonly connectionsMax: number
+  /** Also bounds a TLS handshake: it is part of the time a client has to send CONNECT. */
+  readonly connectTimeout_ms: number
+  readonly tls: BrokerOptions['tls']
+}
+
+/** The TCP side (TLS with a certificate): each connection behind a packet size guard, at most connectionsMax at once. */
+function tcpServer(aedes: Aedes, side: TcpSide, log: (event: BrokerEvent) => void): Server {
+  const take = (socket: Socket): void => {
     try {
-      aedes.handle(new PacketSizeGuard(socket, packet_bytes_max))
+      aedes.handle(new PacketSizeGuard(socket, side.packetBytesMax))
     } catch (error) {
       log({ kind: 'broker-error', message: `could not take a connection: ${describe(error)}` })
       socket.destroy()
     }
+  }
+  const server = side.tls === undefined
+    ? createServer(take)
+    : createTlsServer({ cert: side.tls.cert, key: side.tls.key, handshakeTimeout: side.connectTimeout_ms }, take)
+  // The TCP connection, before any handshake: what close() destroys, whatever stage it is at.
+  server.on('connection', (socket: Socket) => {
+    side.sockets.add(socket)
+    socket.once('close', () => side.sockets.delete(socket))
   })
-  server.maxConnections = connections_max
+  // Node ends such a connection itself: plain MQTT on the TLS port, a certificate the client refused, a timeout.
+  server.on('tlsClientError', (error: Error) => {
+    log({ kind: 'client-error', clientId: undefined, code: errorCode(error), message: error.message })
+  })
+  server.maxConnections = side.connectionsMax
   server.on('drop', (dropped) => log({ kind: 'connection-dropped', remoteAddress: dropped?.remoteAddress }))
   server.on('error', (error) => log({ kind: 'broker-error', message: describe(error) }))
   return server

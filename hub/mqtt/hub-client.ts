@@ -14,6 +14,7 @@
 
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import { reconnectDelay_ms, systemClock, type Cancel, type Clock } from '../../protocol/clock'
+import type { PinnedTlsOptions } from '../../protocol/tls-pin'
 import { MqttError, requirePositiveInteger } from './errors'
 import { InboundQueue } from './inbound-queue'
 import { PendingPublishes } from './pending-publishes'
@@ -50,6 +51,8 @@ export type HubClientEvent =
 export interface HubClientOptions {
   /** e.g. `mqtt://127.0.0.1:1883`, or PAYALL_MQTT_URL for an external broker. */
   url: string
+  /** For an mqtts:// url: the one certificate to accept (the embedded broker's); without it, the system's CAs and the host name. */
+  tls?: PinnedTlsOptions
   username: string
   password: string
   /** Stable across restarts: the broker keeps the session, and the QoS 1 messages queued in it, under this id. */
@@ -103,7 +106,7 @@ export function connectHubClient(options: HubClientOptions): Promise<HubClient> 
   return MqttHubClient.connect(options)
 }
 
-type Settings = Required<Omit<HubClientOptions, 'shareGroup' | 'log'>> & Pick<HubClientOptions, 'shareGroup'> & {
+type Settings = Required<Omit<HubClientOptions, 'shareGroup' | 'log' | 'tls'>> & Pick<HubClientOptions, 'shareGroup' | 'tls'> & {
   log(event: HubClientEvent): void
 }
 
@@ -347,6 +350,7 @@ class MqttHubClient implements HubClient {
 function settingsOf(options: HubClientOptions): Settings {
   const settings: Settings = {
     url: options.url,
+    tls: options.tls,
     username: options.username,
     password: options.password,
     clientId: options.clientId,
@@ -382,6 +386,7 @@ function settingsOf(options: HubClientOptions): Settings {
 
 function libraryOptions(settings: Settings): IClientOptions {
   return {
+    ...settings.tls,
     clientId: settings.clientId,
     username: settings.username,
     password: settings.password,

@@ -296,6 +296,16 @@ CREATE TABLE update_key (
 ) STRICT;
 `
 
+// TLS (issue 17): the certificates pinned at provisioning when the hub serves TLS. NULL: plain HTTP, or
+// plain MQTT (or an external broker's own TLS, judged by the system's CAs). Every later connection must
+// present exactly the certificate pinned.
+const PINNED_CERTIFICATES = `
+ALTER TABLE hub ADD COLUMN certificate TEXT
+  CHECK (certificate IS NULL OR certificate LIKE '-----BEGIN CERTIFICATE-----%');
+ALTER TABLE mqtt_settings ADD COLUMN certificate TEXT
+  CHECK (certificate IS NULL OR certificate LIKE '-----BEGIN CERTIFICATE-----%');
+`
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: INITIAL },
   { version: 2, name: 'anchor proofs', sql: ANCHOR_PROOFS },
@@ -303,6 +313,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'revocations by serial', sql: REVOCATIONS_BY_SERIAL },
   { version: 5, name: 'prune rejected records, keep payment numbers', sql: PRUNE_REJECTED },
   { version: 6, name: 'update key', sql: UPDATE_KEY },
+  { version: 7, name: 'pinned certificates', sql: PINNED_CERTIFICATES },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

@@ -1,7 +1,7 @@
-// The terminal's durable state in one SQLite file: its identity, the pinned hub key, the MQTT
-// settings, the signed RiskConfig, the revoked vouchers, the record chain, what it has seen of each
-// voucher, open payment requests and the sync bookkeeping. Appending a record is one transaction
-// that commits durably before the caller may say "approved".
+// The terminal's durable state in one SQLite file: its identity, the pinned hub key (and TLS
+// certificates), the MQTT settings, the signed RiskConfig, the revoked vouchers, the record chain,
+// what it has seen of each voucher, open payment requests and the sync bookkeeping. Appending a
+// record is one transaction that commits durably before the caller may say "approved".
 
 import type { Transaction } from 'better-sqlite3'
 import { existsSync, mkdirSync } from 'node:fs'
@@ -49,11 +49,15 @@ export interface HubPin {
   readonly gatewayId: string
   readonly publicKey: Uint8Array
   readonly provisionedAtMs: number
+  /** The hub's TLS certificate (PEM), when it served HTTPS at provisioning: every later call to it must meet exactly this one. */
+  readonly certificate?: string
 }
 
 export interface MqttSettings {
   readonly url: string
   readonly topics: GatewayTopics
+  /** The certificate (PEM) the broker must present, when it is the hub's own over TLS; absent: plain MQTT, or the system's CAs. */
+  readonly certificate?: string
 }
 
 export interface StoredRecord {
@@ -182,16 +186,17 @@ function prepareStatements(db: SqliteDatabase) {
   return {
     identity: db.prepare<[], { eui: string; public_key: Buffer; created_at_ms: number }>(
       'SELECT eui, public_key, created_at_ms FROM identity WHERE id = 1'),
-    hub: db.prepare<[], { url: string; gateway_id: string; public_key: Buffer; provisioned_at_ms: number }>(
-      'SELECT url, gateway_id, public_key, provisioned_at_ms FROM hub WHERE id = 1'),
-    setHub: db.prepare<[string, string, Buffer, number]>(
-      `INSERT INTO hub (id, url, gateway_id, public_key, provisioned_at_ms) VALUES (1, ?, ?, ?, ?)
+    hub: db.prepare<[], { url: string; gateway_id: string; public_key: Buffer; provisioned_at_ms: number; certificate: string | null }>(
+      'SELECT url, gateway_id, public_key, provisioned_at_ms, certificate FROM hub WHERE id = 1'),
+    setHub: db.prepare<[string, string, Buffer, number, string | null]>(
+      `INSERT INTO hub (id, url, gateway_id, public_key, provisioned_at_ms, certificate) VALUES (1, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET url = excluded.url, gateway_id = excluded.gateway_id,
-         public_key = excluded.public_key, provisioned_at_ms = excluded.provisioned_at_ms`),
-    mqtt: db.prepare<[], { url: string; topics_json: string }>('SELECT url, topics_json FROM mqtt_settings WHERE id = 1'),
-    setMqtt: db.prepare<[string, string]>(
-      `INSERT INTO mqtt_settings (id, url, topics_json) VALUES (1, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET url = excluded.url, topics_json = excluded.topics_json`),
+         public_key = excluded.public_key, provisioned_at_ms = excluded.provisioned_at_ms, certificate = excluded.certificate`),
+    mqtt: db.prepare<[], { url: string; topics_json: string; certificate: string | null }>(
+      'SELECT url, topics_json, certificate FROM mqtt_settings WHERE id = 1'),
+    setMqtt: db.prepare<[string, string, string | null]>(
+      `INSERT INTO mqtt_settings (id, url, topics_json, certificate) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET url = excluded.url, topics_json = excluded.topics_json, certificate = excluded.certificate`),
     riskConfig: db.prepare<[], { config: Buffer }>('SELECT config FROM risk_config WHERE id = 1'),
     // The serial guard is repeated in SQL: whatever the caller judged, an older config never wins.
     setRiskConfig: db.prepare<[number, Buffer, number, number]>(
@@ -323,6 +328,7 @@ export class TerminalStore {
     const row = this.statements.hub.get()
     return row === undefined ? undefined : {
       url: row.url, gatewayId: row.gateway_id, publicKey: bytes(row.public_key), provisionedAtMs: row.provisioned_at_ms,
+      ...(row.certificate === null ? {} : { certificate: row.certificate }),
     }
   }
 
@@ -335,13 +341,16 @@ export class TerminalStore {
 
   mqttSettings(): MqttSettings | undefined {
     const row = this.statements.mqtt.get()
-    return row === undefined ? undefined : { url: row.url, topics: JSON.parse(row.topics_json) as GatewayTopics }
+    return row === undefined ? undefined : {
+      url: row.url, topics: JSON.parse(row.topics_json) as GatewayTopics, ...(row.certificate === null ? {} : { certificate: row.certificate }),
+    }
   }
 
   /**
-   * Stores what provisioning returned, in one transaction: the hub key pin, the MQTT settings and
-   * the first RiskConfig (already judged against that key by the caller). A different hub key than
-   * the one pinned is refused: moving a gateway to another hub is a new init.
+   * Stores what provisioning returned, in one transaction: the hub key pin, the MQTT settings, the
+   * certificates to pin (each replacing the one before, none if the reply had none) and the first
+   * RiskConfig (already judged against that key by the caller). A different hub key than the one
+   * pinned is refused: moving a gateway to another hub is a new init.
    */
   saveProvisioning(hub: HubPin, mqtt: MqttSettings, riskConfig: RiskConfig, now_ms: number): void {
     this.db.transaction(() => {
@@ -349,8 +358,8 @@ export class TerminalStore {
       if (pinned !== undefined && !equalBytes(pinned.publicKey, hub.publicKey)) {
         throw new TerminalError('HUB_KEY_CHANGED', 'the hub answered with another key than the one pinned; refusing to re-pin')
       }
-      this.statements.setHub.run(hub.url, hub.gatewayId, blob(hub.publicKey), hub.provisionedAtMs)
-      this.statements.setMqtt.run(mqtt.url, JSON.stringify(mqtt.topics))
+      this.statements.setHub.run(hub.url, hub.gatewayId, blob(hub.publicKey), hub.provisionedAtMs, hub.certificate ?? null)
+      this.statements.setMqtt.run(mqtt.url, JSON.stringify(mqtt.topics), mqtt.certificate ?? null)
       this.saveRiskConfig(riskConfig, now_ms)
     }).immediate()
   }

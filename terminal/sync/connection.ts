@@ -4,7 +4,8 @@
 // down (the store, the 'link' event and whoever waits for it) and hands every message on. Each
 // CONNECT also sets an MQTT last will, the gateway's signed presence saying offline, retained on its
 // status topic; once the link is up it says online there, retained too, so a hub behind any broker
-// knows who is connected.
+// knows who is connected. Over mqtts the broker must present the certificate pinned at provisioning
+// (HUB_CERT_REFUSED otherwise, at every attempt).
 
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { reconnectDelay_ms, type Clock, type RandomBytes } from '../../protocol/clock'
@@ -13,6 +14,8 @@ import { gatewayPresenceCodec } from '../../protocol/messages/gateway-presence'
 import { makeGatewayPassword } from '../../protocol/mqtt-password'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
 import { gatewayTopic } from '../../protocol/topics'
+import { pinnedCertificate, pinnedTlsOptions, type PinnedCertificate } from '../../protocol/tls-pin'
+import { hubCertificateRefused } from '../hub-certificate'
 import type { TerminalEmitter } from '../events'
 import type { TerminalStore } from '../store/store'
 
@@ -20,6 +23,8 @@ const KEEPALIVE_S = 30
 
 export interface HubConnectionOptions {
   readonly url: string
+  /** The certificate (PEM) the broker must present, pinned at provisioning; without it, plain MQTT or the system's CAs. */
+  readonly certificate?: string
   readonly store: TerminalStore
   readonly events: TerminalEmitter
   readonly clock: Clock
@@ -45,8 +50,11 @@ export class HubConnection {
   private linkWaiters: Array<() => void> = []
   /** When the current (or next) connection was opened: its presence messages name it. */
   private connectedAt_ms = 0
+  private readonly pinned: PinnedCertificate | undefined
 
-  constructor(private readonly options: HubConnectionOptions) {}
+  constructor(private readonly options: HubConnectionOptions) {
+    this.pinned = options.certificate === undefined ? undefined : pinnedCertificate(options.certificate)
+  }
 
   /** Whether the link to the hub is up now. */
   get online(): boolean {
@@ -61,6 +69,7 @@ export class HubConnection {
     const password = (): string => makeGatewayPassword(eui, store.keys.secretKey, clock.now_ms(), random, ed25519)
     this.connectedAt_ms = clock.now_ms()
     const client = (this.options.connect ?? mqtt.connect)(this.options.url, {
+      ...(this.pinned === undefined ? {} : pinnedTlsOptions(this.pinned)),
       clientId: eui,
       username: eui,
       password: password(),
@@ -144,7 +153,10 @@ export class HubConnection {
     })
     client.on('close', () => this.down())
     client.on('error', (error: Error & { code?: string | number }) => {
-      events.emit('sync-error', { code: `MQTT_${String(error.code ?? 'ERROR')}`, message: error.message })
+      const refused = hubCertificateRefused(error, `the broker at ${this.options.url}`, this.pinned)
+      events.emit('sync-error', refused === undefined
+        ? { code: `MQTT_${String(error.code ?? 'ERROR')}`, message: error.message }
+        : { code: refused.code, message: refused.message })
     })
     client.on('message', (topic, payload) => this.options.onMessage(topic, new Uint8Array(payload)))
   }

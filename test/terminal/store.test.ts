@@ -10,6 +10,9 @@ import { PaymentMode, transferRecordCodec } from '../../protocol/messages/transf
 import { Reason } from '../../protocol/reasons'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { judgeRiskConfig } from '../../terminal/hub-messages'
+import { openDatabase } from '../../terminal/store/database'
+import { createKeyFile } from '../../terminal/store/key-file'
+import { MIGRATIONS } from '../../terminal/store/migrations'
 import { dataFiles, TerminalStore } from '../../terminal/store/store'
 import {
   CURRENCY, EUI, HUB, OTHER_HUB, T0, phoneWithVoucher, provisionedStore, signedConfig,
@@ -191,4 +194,26 @@ t.test('opening a request never forgets that request, even when eight others sha
   t.notOk(store.isRequestOpen(older), 'the oldest was forgotten')
   t.equal([older, latest, ...Array.from({ length: 8 }, (_, n) => high(n))].filter(nonce => store.isRequestOpen(nonce)).length, 8,
     'eight stay open in all')
+})
+
+t.test('a gateway provisioned before TLS keeps its hub and broker, with no certificate pinned: plain MQTT as before', async t => {
+  const dir = t.testdir()
+  const files = dataFiles(dir)
+  const seed = randomBytes(32)
+  createKeyFile(files.keyFile, seed)
+  const before = openDatabase(files.database, MIGRATIONS.slice(0, 6))
+  before.prepare('INSERT INTO identity (id, eui, public_key, created_at_ms) VALUES (1, ?, ?, ?)')
+    .run(EUI, Buffer.from(nodeEd25519.keyPairFromSeed(seed).publicKey), T0)
+  before.prepare('INSERT INTO hub (id, url, gateway_id, public_key, provisioned_at_ms) VALUES (1, ?, ?, ?, ?)')
+    .run('http://hub.example:3001', 'gw-1', Buffer.from(HUB.publicKey), T0)
+  before.prepare('INSERT INTO mqtt_settings (id, url, topics_json) VALUES (1, ?, ?)').run('mqtt://hub.example:1883', '{"records":"r"}')
+  before.close()
+
+  const store = TerminalStore.open(dir)
+  t.teardown(() => store.close())
+  t.same(store.hubPin(), { url: 'http://hub.example:3001', gatewayId: 'gw-1', publicKey: HUB.publicKey, provisionedAtMs: T0 })
+  t.notOk('certificate' in store.hubPin()!)
+  t.same(store.mqttSettings(), { url: 'mqtt://hub.example:1883', topics: { records: 'r' } })
+  t.notOk('certificate' in store.mqttSettings()!)
+  t.throws(() => store.db.prepare("UPDATE hub SET certificate = 'not a PEM'").run(), /CHECK constraint failed/, 'only a PEM certificate is pinned')
 })

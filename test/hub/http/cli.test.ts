@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { main, type CliIo } from '../../../hub/cli'
 import { CONFIG_OPTIONS } from '../../../hub/config'
+import { OPENSSL, opensslFingerprint256, selfSignedCertificate } from '../../helpers/certificates'
 
 interface CapturedIo extends CliIo {
   out: string
@@ -123,8 +124,62 @@ t.test('a hub listening on every interface without TLS says so in a warning line
   const io = capturedIo()
   t.equal(await main(['--data-dir', t.testdir(), '--http-host', '0.0.0.0', '--mqtt-host', '0.0.0.0'], FREE_PORTS, io), 0)
   t.notMatch(io.out, /Listening on this machine only/)
-  t.match(io.err, /^payall-hub: warning: the REST API listens on 0\.0\.0\.0 without TLS: put a TLS-terminating proxy in front/m)
+  t.match(io.err, /^payall-hub: warning: the REST API listens on 0\.0\.0\.0 without TLS: start with --tls-cert and --tls-key, or put a TLS-terminating proxy in front/m)
   t.match(io.err, /^payall-hub: warning: the MQTT broker listens on 0\.0\.0\.0 without TLS/m)
+})
+
+t.test('a hub with a certificate and its key', { skip: OPENSSL.skip }, async (t) => {
+  const certificates = t.testdir()
+  const hub = selfSignedCertificate(certificates, 'hub')
+  const other = selfSignedCertificate(certificates, 'other')
+  const tlsFlags = ['--tls-cert', hub.certFile, '--tls-key', hub.keyFile]
+
+  t.test('serves HTTPS and mqtts, says TLS is on with the fingerprint gateways pin, and warns of nothing on every interface', async (t) => {
+    const io = capturedIo()
+    const argv = ['--data-dir', t.testdir(), ...tlsFlags, '--http-host', '0.0.0.0', '--mqtt-host', '0.0.0.0']
+    t.equal(await main(argv, FREE_PORTS, io), 0)
+    t.match(io.out, /HTTP API +https:\/\/127\.0\.0\.1:\d+\n/)
+    t.match(io.out, /MQTT +mqtts:\/\/127\.0\.0\.1:\d+\n/)
+    t.match(io.out, `TLS       on, certificate SHA-256 ${opensslFingerprint256(hub.certFile)} (gateways pin it when provisioned)\n`)
+    t.equal(io.err, '', 'no warning: nothing crosses the network in clear')
+  })
+
+  t.test('on loopback the banner does not ask for TLS it has', async (t) => {
+    const io = capturedIo()
+    t.equal(await main(['--data-dir', t.testdir(), ...tlsFlags], FREE_PORTS, io), 0)
+    t.match(io.out, /Listening on this machine only[\s\S]*--http-host 0\.0\.0\.0 --mqtt-host 0\.0\.0\.0\.\n/)
+  })
+
+  t.test('without TLS the banner says it is off', async (t) => {
+    const io = capturedIo()
+    t.equal(await main(['--data-dir', t.testdir()], FREE_PORTS, io), 0)
+    t.match(io.out, /TLS +off \(--tls-cert, --tls-key\)\n/)
+    t.match(io.out, /with TLS \(README, The hub: TLS\)/)
+  })
+
+  t.test('a certificate without its key, a missing file or a key of another certificate exits 2, naming it, before anything starts', async (t) => {
+    const cases: Array<[string, string[], Record<string, string>, string]> = [
+      ['a certificate alone', ['--tls-cert', hub.certFile], {},
+        'payall-hub: MISSING_OPTION: --tls-cert needs --tls-key (PAYALL_TLS_KEY) too: TLS takes a certificate and its key, or neither\n'],
+      ['a key alone', [], { PAYALL_TLS_KEY: hub.keyFile },
+        'payall-hub: MISSING_OPTION: PAYALL_TLS_KEY needs --tls-cert (PAYALL_TLS_CERT) too: TLS takes a certificate and its key, or neither\n'],
+      ['a certificate file that is not there', ['--tls-cert', join(certificates, 'missing.crt'), '--tls-key', hub.keyFile], {},
+        `payall-hub: BAD_OPTION: --tls-cert (PAYALL_TLS_CERT): ${join(certificates, 'missing.crt')} cannot be read (ENOENT)\n`],
+      ['the key of another certificate', ['--tls-cert', hub.certFile, '--tls-key', other.keyFile], {},
+        `payall-hub: CONFLICTING_OPTIONS: --tls-key (PAYALL_TLS_KEY): the key in ${other.keyFile} is not the key of the certificate in `
+          + `${hub.certFile}, --tls-cert (PAYALL_TLS_CERT)\n`],
+    ]
+    for (const [what, argv, env, message] of cases) {
+      const dataDir = join(t.testdir(), 'hub')
+      const io = capturedIo(async () => {
+        throw new Error(`${what}: the hub must not start`)
+      })
+      t.equal(await main(['--data-dir', dataDir, ...argv], { ...FREE_PORTS, ...env }, io), 2, what)
+      t.equal(io.err, message, what)
+      t.equal(io.out, '', `${what}: no banner`)
+      t.notOk(existsSync(dataDir), `${what}: not even the data directory was made`)
+    }
+  })
 })
 
 t.test('a second hub on a data folder in use is refused with the folder and the first one\'s pid', async (t) => {

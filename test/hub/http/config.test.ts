@@ -21,6 +21,8 @@ t.test('defaults apply when neither flags nor environment say anything', async (
     httpConnectionTimeout_ms: 60_000,
     httpKeepAliveTimeout_ms: 10_000,
     httpConnectionsMax: 1_000,
+    tlsCertFile: undefined,
+    tlsKeyFile: undefined,
     trustProxy: [],
     mqttPort: 1883,
     mqttHost: '127.0.0.1',
@@ -68,6 +70,8 @@ t.test('every flag and its environment variable give the same configuration', as
     ['http-keep-alive-timeout-ms', 'PAYALL_HTTP_KEEP_ALIVE_TIMEOUT_MS', '75000'],
     ['http-connections-max', 'PAYALL_HTTP_CONNECTIONS_MAX', '4096'],
     ['trust-proxy', 'PAYALL_TRUST_PROXY', '127.0.0.1, 10.0.0.0/8, ::1, fd00::/8'],
+    ['tls-cert', 'PAYALL_TLS_CERT', '/etc/payall/hub.crt'],
+    ['tls-key', 'PAYALL_TLS_KEY', '/etc/payall/hub.key'],
     ['mqtt-port', 'PAYALL_MQTT_PORT', '8883'],
     ['mqtt-host', 'PAYALL_MQTT_HOST', '::'],
     ['mqtt-url', 'PAYALL_MQTT_URL', 'mqtts://broker.example:8883'],
@@ -269,7 +273,8 @@ t.test('an explorer URL is a base URL, kept without its trailing slash, so links
 t.test('options that fit together are taken', async (t) => {
   for (const env of [{}, CHAIN, LORA, TTS, { ...CHAIN, PAYALL_EXPLORER_URL: 'https://etherscan.io' }, { ...CHAIN, ...TTS }, { PAYALL_HTTP_PORT: '0', PAYALL_MQTT_PORT: '0' },
     { PAYALL_HTTP_PORT: '8080', PAYALL_MQTT_PORT: '8080', PAYALL_MQTT_URL: 'mqtt://broker.example' },
-    { PAYALL_HTTP_PORT: '8080', PAYALL_MQTT_PORT: '8080', PAYALL_HTTP_HOST: '127.0.0.1', PAYALL_MQTT_HOST: '10.0.0.2' }]) {
+    { PAYALL_HTTP_PORT: '8080', PAYALL_MQTT_PORT: '8080', PAYALL_HTTP_HOST: '127.0.0.1', PAYALL_MQTT_HOST: '10.0.0.2' },
+    { PAYALL_TLS_CERT: 'hub.crt', PAYALL_TLS_KEY: 'hub.key' }]) {
     t.doesNotThrow(() => parseConfig([], env), JSON.stringify(env))
   }
 })
@@ -313,6 +318,10 @@ t.test('options that do not fit together are refused before anything starts, nam
       code: 'CONFLICTING_OPTIONS', field: '--metrics-port', names: ['--http-port', '--metrics-port'] },
     { what: 'the metrics port on the embedded broker\'s', env: { PAYALL_METRICS_PORT: '1883' },
       code: 'CONFLICTING_OPTIONS', field: 'PAYALL_METRICS_PORT', names: ['--mqtt-port', 'PAYALL_METRICS_PORT'] },
+    { what: 'a TLS certificate without its key', argv: ['--tls-cert', 'hub.crt'], env: {},
+      code: 'MISSING_OPTION', field: 'PAYALL_TLS_KEY', names: ['--tls-cert', '--tls-key (PAYALL_TLS_KEY)'] },
+    { what: 'a TLS key without its certificate', env: { PAYALL_TLS_KEY: 'hub.key' },
+      code: 'MISSING_OPTION', field: 'PAYALL_TLS_CERT', names: ['PAYALL_TLS_KEY', '--tls-cert (PAYALL_TLS_CERT)'] },
   ]
   for (const { what, argv = [], env, code, field, names } of cases) {
     const error = configErrorOf(() => parseConfig(argv, env))

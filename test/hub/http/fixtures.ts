@@ -85,6 +85,7 @@ export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed
   })
   const context: HubContext = {
     config: testConfig(dataDir, options.config),
+    tls: undefined,
     clock,
     random,
     db,
