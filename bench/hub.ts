@@ -19,14 +19,59 @@ import { customerWithVoucher, HubApi, provisionGateway } from '../simulator/hub-
 import type { LoadGateway, LoadMessage, LoadRequest } from './hub-load-child'
 import { round, type Metric } from './metric'
 
-const GATEWAYS = 4
-const CUSTOMERS_PER_GATEWAY = 10
-const RECORDS = 20_000
 const BATCH_RECORDS = BATCH_RECORDS_MAX
 const CURRENCY = 'XOF'
 const OPERATOR = { email: 'bench@payall.example', password: 'bench operator password 1' }
 
+/** The fleet a run loads the hub with. */
+interface Shape {
+  readonly gateways: number
+  /** Customers with a voucher each; customer c pays at gateways c, c + customers, … in turn (records of a voucher reach the hub from several gateways). */
+  readonly customers: number
+  readonly records: number
+}
+
+/** A few busy gateways: the settle rate against the verify rate. */
+const BUSY: Shape = { gateways: 4, customers: 40, records: 20_000 }
+/** A thousand gateways connected at once, twenty records each. */
+const FLEET: Shape = { gateways: 1000, customers: 40, records: 20_000 }
+
+interface LoadRun {
+  readonly settledPerSecond: number
+  readonly verifyRate: number
+  readonly mainThreadCpu_ns: number
+  /** The hub's resident memory with every gateway connected, before the load, and at its end. */
+  readonly rssConnected_bytes: number
+  readonly rssAfterLoad_bytes: number
+}
+
 export async function benchHub(): Promise<Metric[]> {
+  const run = await loadHub(BUSY)
+  return [
+    { name: 'hub_records_settled', value: BUSY.records, unit: 'records' },
+    { name: 'hub_settled_per_s_end_to_end', value: Math.round(run.settledPerSecond), unit: 'records/s' },
+    { name: 'hub_ed25519_verify_node_per_s_one_core_same_run', value: Math.round(run.verifyRate), unit: 'verifications/s' },
+    { name: 'hub_settled_to_verify_ratio', value: round(run.settledPerSecond / run.verifyRate, 3), unit: 'ratio' },
+    // The hub's main thread over the load, per record; the verify workers are not in it.
+    { name: 'hub_main_thread_cpu_per_record', value: round(run.mainThreadCpu_ns / 1000 / BUSY.records, 1), unit: 'µs' },
+  ]
+}
+
+/** `npm run bench -- fleet`: the hub with 1,000 gateways connected, their records arriving at once. */
+export async function benchFleet(): Promise<Metric[]> {
+  const run = await loadHub(FLEET)
+  const mib = (bytes: number): number => round(bytes / 2 ** 20, 0)
+  return [
+    { name: 'fleet_gateways_connected', value: FLEET.gateways, unit: 'gateways' },
+    { name: 'fleet_hub_rss_connected_mib', value: mib(run.rssConnected_bytes), unit: 'MiB' },
+    { name: 'fleet_hub_rss_after_load_mib', value: mib(run.rssAfterLoad_bytes), unit: 'MiB' },
+    { name: 'fleet_settled_per_s_end_to_end', value: Math.round(run.settledPerSecond), unit: 'records/s' },
+    { name: 'fleet_settled_to_verify_ratio', value: round(run.settledPerSecond / run.verifyRate, 3), unit: 'ratio' },
+    { name: 'fleet_main_thread_cpu_per_record', value: round(run.mainThreadCpu_ns / 1000 / FLEET.records, 1), unit: 'µs' },
+  ]
+}
+
+async function loadHub(shape: Shape): Promise<LoadRun> {
   const dataDir = mkdtempSync(join(tmpdir(), 'payall-bench-hub-'))
   const hub = await startHub({
     ...parseConfig([], { PAYALL_OPERATOR_EMAIL: OPERATOR.email, PAYALL_OPERATOR_PASSWORD: OPERATOR.password }),
@@ -36,13 +81,14 @@ export async function benchHub(): Promise<Metric[]> {
   const messages = loadMessages(load)
   try {
     const operator = await new HubApi(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
-    const chains = await provisionChains(hub, operator)
-    await payAtEachGateway(operator, chains, hub.context)
+    const chains = await provisionChains(hub, operator, shape.gateways)
+    await payAtEachGateway(operator, chains, hub.context, shape)
     const gateways: LoadGateway[] = chains.map(chain => ({
       eui: chain.eui, secretKeyHex: toHex(chain.keys.secretKey), batches: batchesOf(chain).map(toBase64),
     }))
     load.send({ kind: 'connect', mqttUrl: hub.mqttUrl!, gateways } satisfies LoadRequest)
     await messages.next('connected')
+    const rssConnected_bytes = process.memoryUsage().rss
 
     // Measured in the same run, on the same machine state, just before the load.
     const verifyRate = measureVerifyRate(nodeEd25519, 2000)
@@ -52,18 +98,13 @@ export async function benchHub(): Promise<Metric[]> {
     const acked = await messages.next('acked')
     const mainThreadCpu_ns = threadCpu_ns() - cpuBefore_ns
     if (acked.kind !== 'acked') throw new Error('the load process did not report its acks')
-    if (acked.settled !== RECORDS) throw new Error(`only ${acked.settled} of ${RECORDS} records settled`)
+    const rssAfterLoad_bytes = process.memoryUsage().rss
+    if (acked.settled !== shape.records) throw new Error(`only ${acked.settled} of ${shape.records} records settled`)
     const verification = await operator.ok('GET', '/ledger/verify')
     if (verification.ok !== true) throw new Error('ledger invariants broken after the load')
-    const settledPerSecond = RECORDS / (acked.elapsed_ms / 1000)
-    return [
-      { name: 'hub_records_settled', value: RECORDS, unit: 'records' },
-      { name: 'hub_settled_per_s_end_to_end', value: Math.round(settledPerSecond), unit: 'records/s' },
-      { name: 'hub_ed25519_verify_node_per_s_one_core_same_run', value: Math.round(verifyRate), unit: 'verifications/s' },
-      { name: 'hub_settled_to_verify_ratio', value: round(settledPerSecond / verifyRate, 3), unit: 'ratio' },
-      // The hub's main thread over the load, per record; the verify workers are not in it.
-      { name: 'hub_main_thread_cpu_per_record', value: round(mainThreadCpu_ns / 1000 / RECORDS, 1), unit: 'µs' },
-    ]
+    return {
+      settledPerSecond: shape.records / (acked.elapsed_ms / 1000), verifyRate, mainThreadCpu_ns, rssConnected_bytes, rssAfterLoad_bytes,
+    }
   } finally {
     load.kill()
     await hub.stop()
@@ -74,16 +115,16 @@ export async function benchHub(): Promise<Metric[]> {
 type RunningHub = Awaited<ReturnType<typeof startHub>>
 
 /** One owner and one provisioned gateway chain per gateway of the bench. */
-async function provisionChains(hub: RunningHub, operator: HubApi): Promise<SimulatedGatewayChain[]> {
+async function provisionChains(hub: RunningHub, operator: HubApi, gateways: number): Promise<SimulatedGatewayChain[]> {
   const users = new UserStore(hub.context.db)
   const chains: SimulatedGatewayChain[] = []
-  for (let g = 0; g < GATEWAYS; g++) {
+  for (let g = 0; g < gateways; g++) {
     const ownerId = `bench-owner-${g}`
     users.insert({
       id: ownerId, email: `owner${g}@bench.example`, emailVerifiedAtMs: null, fullName: 'Bench Owner', roles: ['owner', 'customer'],
       passwordHash: 'unused', createdAtMs: hub.context.clock.now_ms(),
     })
-    const eui = `70B3D57EBE0000${g.toString(16).padStart(2, '0').toUpperCase()}`
+    const eui = `70B3D57EBE00${g.toString(16).padStart(4, '0').toUpperCase()}`
     const gateway = await provisionGateway(operator, eui, ownerId)
     chains.push(new SimulatedGatewayChain(eui, gateway.keys))
   }
@@ -91,20 +132,21 @@ async function provisionChains(hub: RunningHub, operator: HubApi): Promise<Simul
 }
 
 /**
- * Each gateway's customers pay there: records of every gateway, every voucher, all valid. Made
- * with the hub's own clock and randomness (the system's here), as the records it checks are.
+ * The customers pay at the gateways in turn, every record valid: customer c at gateways c, c + customers, …, so with
+ * more gateways than customers a voucher's records reach the hub from several gateways, in any order. Made with the
+ * hub's own clock and randomness (the system's here), as the records it checks are.
  */
 async function payAtEachGateway(
-  operator: HubApi, chains: readonly SimulatedGatewayChain[], { clock, random }: RunningHub['context'],
+  operator: HubApi, chains: readonly SimulatedGatewayChain[], { clock, random }: RunningHub['context'], shape: Shape,
 ): Promise<void> {
-  const perGateway = RECORDS / GATEWAYS
-  for (const chain of chains) {
-    const customers = []
-    for (let c = 0; c < CUSTOMERS_PER_GATEWAY; c++) {
-      customers.push(await customerWithVoucher(operator, `c${c}-${chain.eui}@bench.example`, CURRENCY, '100000000', '10000000'))
-    }
+  const customers = []
+  for (let c = 0; c < shape.customers; c++) {
+    customers.push(await customerWithVoucher(operator, `c${c}@bench.example`, CURRENCY, '100000000', '10000000'))
+  }
+  const perGateway = shape.records / shape.gateways
+  for (const [g, chain] of chains.entries()) {
     for (let i = 0; i < perGateway; i++) {
-      const customer = customers[i % customers.length]!
+      const customer = customers[(g + i * shape.gateways) % customers.length]!
       chain.append(customer.phone.authorize({
         gatewayEui: chain.eui, amountMinor: 100 + (i % 50), currency: CURRENCY, nonce: random(16),
         timeMs: clock.now_ms(), merchantName: 'Bench',

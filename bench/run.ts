@@ -3,7 +3,7 @@
 
 import { benchAnchor } from './anchor'
 import { benchGateway } from './gateway'
-import { benchHub } from './hub'
+import { benchFleet, benchHub } from './hub'
 import { benchLedger } from './ledger'
 import { benchLegacy } from './legacy'
 import { benchMerkle } from './merkle'
@@ -22,6 +22,7 @@ const SUITES: ReadonlyArray<readonly [string, Suite]> = [
   ['gateway', benchGateway],
   ['web', benchWeb],
   ['legacy', benchLegacy],
+  ['fleet', benchFleet],
 ]
 
 async function main(): Promise<void> {

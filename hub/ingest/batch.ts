@@ -40,9 +40,10 @@ export class BatchIngest {
   /**
    * Processes one payload from `payall/v1/gw/{eui}/records`. Returns the signed Ack to publish,
    * or null when the payload is not a batch of that gateway (kept for audit, nothing changed).
-   * Rejects with QUEUE_FULL, having changed nothing, when the queue is full.
+   * Rejects with QUEUE_FULL, having changed nothing, when the queue is full. `settled` is told once the batch has
+   * left the queue (settled and committed, or refused), before its ack waits for the fsync that makes it durable.
    */
-  async ingest(topicEui: string, payload: Uint8Array): Promise<Ack | null> {
+  async ingest(topicEui: string, payload: Uint8Array, settled?: () => void): Promise<Ack | null> {
     let batch: RecordBatch
     let frames: RecordFrame[]
     try {
@@ -68,7 +69,7 @@ export class BatchIngest {
     // Awaited in turn below; a failure meanwhile must not count as unhandled.
     verified.catch(() => undefined)
     try {
-      const settled = await this.queue.run(async () => {
+      const done = await this.queue.run(async () => {
         const valid = await verified
         if (!valid[0]) {
           const closed = this.closedChainOf(batch)
@@ -80,11 +81,11 @@ export class BatchIngest {
           return { entries: this.rejectAllEntries(batch, Reason.BadGatewaySignature), afterwards: undefined }
         }
         return this.settle(batch, frames, gateway, valid.slice(1))
-      })
+      }).finally(() => settled?.())
       // The next batch settles meanwhile; this one is answered once an fsync has covered its commit.
       await this.deps.ledger.settlementsDurable()
-      await settled.afterwards?.()
-      return this.signAck(batch, settled.entries)
+      await done.afterwards?.()
+      return this.signAck(batch, done.entries)
     } catch (error) {
       if (error instanceof QueueFullError) throw error
       // Nothing about the payments was decided, or it is not on disk: no ack, the gateway sends the batch again.

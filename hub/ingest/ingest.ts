@@ -32,9 +32,10 @@ export class RecordIngest {
   /**
    * Processes one payload from `payall/v1/gw/{eui}/records`. Returns the signed Ack to publish,
    * or null when the payload is not a batch of that gateway (kept for audit, nothing changed).
+   * `settled` is told once the batch has left the queue, before its ack waits for the fsync.
    */
-  ingest(topicEui: string, payload: Uint8Array): Promise<Ack | null> {
-    return this.batches.ingest(topicEui, payload)
+  ingest(topicEui: string, payload: Uint8Array, settled?: () => void): Promise<Ack | null> {
+    return this.batches.ingest(topicEui, payload, settled)
   }
 
   /** Answers a gateway's real-time authorization request; null for a payload that is not one. */
