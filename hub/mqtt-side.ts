@@ -36,6 +36,8 @@ const HUB_CLIENT_ID = 'payall-hub'
 const HUB_USERNAME = 'payall-hub'
 /** Record batches being verified or settled at once: bounds memory and the work lost to a crash. */
 const INGESTS_IN_FLIGHT_MAX = 8
+/** Batches settled and waiting for their fsync before they are answered; a disk that stalls holds the next ones back here. */
+const ANSWERS_PENDING_MAX = 512
 
 export interface MqttSideDependencies {
   ingest: RecordIngest
@@ -167,7 +169,7 @@ export class RecordBatchRoute {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  /** Resolves once the batch is taken, as soon as fewer than INGESTS_IN_FLIGHT_MAX are unsettled. */
+  /** Resolves once the batch is taken, as soon as fewer than INGESTS_IN_FLIGHT_MAX are unsettled and ANSWERS_PENDING_MAX unanswered. */
   async take(eui: string, payload: Uint8Array): Promise<void> {
     let markSettled!: () => void
     const settlement = new Promise<void>(resolve => { markSettled = resolve })
@@ -184,6 +186,7 @@ export class RecordBatchRoute {
       })
     this.unanswered.add(job)
     while (this.unsettled.size >= INGESTS_IN_FLIGHT_MAX) await Promise.race(this.unsettled)
+    while (this.unanswered.size >= ANSWERS_PENDING_MAX) await Promise.race(this.unanswered)
   }
 
   /** Settles once every batch taken so far is answered or given up. */

@@ -111,3 +111,43 @@ t.test('a fault of the hub leaves a batch unacked and logged, the next batch is 
   t.equal(published.length, 1, 'no online answer: the gateway times out as if the hub were unreachable')
   t.match(lines.find(line => line.msg.includes('a fault of the hub')), { fault: 'merchant_account', err: { code: 'HUB_FAULT' } })
 })
+
+t.test('batches settled and waiting for their fsync leave room for the next: eight unsettled at most, 512 unanswered', async t => {
+  const { log } = capturedLog()
+  const { published, publish } = recordingPublish()
+  /** Each batch's ingest, as the test drives it: settled when told, answered when told. */
+  const batches: Array<{ settle: () => void; answer: () => void }> = []
+  const ingest = {
+    ingest: (_eui: string, _payload: Uint8Array, settled?: () => void) => new Promise<null>(resolve => {
+      batches.push({ settle: () => settled?.(), answer: () => resolve(null) })
+    }),
+  }
+  const route = new RecordBatchRoute(ingest, publish, log)
+  const taken: boolean[] = []
+  const take = (index: number) => route.take('00000000000000C9', new Uint8Array([index])).then(() => { taken[index] = true })
+
+  for (let index = 0; index < 7; index++) await take(index)
+  const eighth = take(7)
+  await new Promise(setImmediate)
+  t.notOk(taken[7], 'the eighth unsettled batch waits')
+  batches[0]!.settle()
+  await eighth
+  t.ok(taken[7], 'one settled (its ack still waiting for the disk), the next is taken')
+  for (const batch of batches.slice(1)) batch.settle()
+  for (let index = 8; index < 511; index++) {
+    await take(index)
+    batches[index]!.settle()
+  }
+  const overflow = take(511)
+  await new Promise(setImmediate)
+  t.notOk(taken[511], 'with 512 batches unanswered, the next waits for an answer')
+  batches[0]!.answer()
+  await overflow
+  t.ok(taken[511])
+  for (const batch of batches) {
+    batch.settle()
+    batch.answer()
+  }
+  await route.settled()
+  t.same(published, [], 'no payload was a batch: nothing to ack')
+})
