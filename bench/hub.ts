@@ -40,7 +40,8 @@ interface LoadRun {
   readonly settledPerSecond: number
   readonly verifyRate: number
   readonly mainThreadCpu_ns: number
-  /** The hub's resident memory with every gateway connected, before the load, and at its end. */
+  /** The bench process's resident memory (the hub's, and the records it will be sent): before the gateways connect, once every one is connected, and at the load's end. */
+  readonly rssBeforeConnect_bytes: number
   readonly rssConnected_bytes: number
   readonly rssAfterLoad_bytes: number
 }
@@ -63,6 +64,7 @@ export async function benchFleet(): Promise<Metric[]> {
   const mib = (bytes: number): number => round(bytes / 2 ** 20, 0)
   return [
     { name: 'fleet_gateways_connected', value: FLEET.gateways, unit: 'gateways' },
+    { name: 'fleet_hub_rss_before_connect_mib', value: mib(run.rssBeforeConnect_bytes), unit: 'MiB' },
     { name: 'fleet_hub_rss_connected_mib', value: mib(run.rssConnected_bytes), unit: 'MiB' },
     { name: 'fleet_hub_rss_after_load_mib', value: mib(run.rssAfterLoad_bytes), unit: 'MiB' },
     { name: 'fleet_settled_per_s_end_to_end', value: Math.round(run.settledPerSecond), unit: 'records/s' },
@@ -86,6 +88,7 @@ async function loadHub(shape: Shape): Promise<LoadRun> {
     const gateways: LoadGateway[] = chains.map(chain => ({
       eui: chain.eui, secretKeyHex: toHex(chain.keys.secretKey), batches: batchesOf(chain).map(toBase64),
     }))
+    const rssBeforeConnect_bytes = process.memoryUsage().rss
     load.send({ kind: 'connect', mqttUrl: hub.mqttUrl!, gateways } satisfies LoadRequest)
     await messages.next('connected')
     const rssConnected_bytes = process.memoryUsage().rss
@@ -103,7 +106,8 @@ async function loadHub(shape: Shape): Promise<LoadRun> {
     const verification = await operator.ok('GET', '/ledger/verify')
     if (verification.ok !== true) throw new Error('ledger invariants broken after the load')
     return {
-      settledPerSecond: shape.records / (acked.elapsed_ms / 1000), verifyRate, mainThreadCpu_ns, rssConnected_bytes, rssAfterLoad_bytes,
+      settledPerSecond: shape.records / (acked.elapsed_ms / 1000), verifyRate, mainThreadCpu_ns, rssBeforeConnect_bytes, rssConnected_bytes,
+      rssAfterLoad_bytes,
     }
   } finally {
     load.kill()
