@@ -3,6 +3,7 @@
 
 import type { FastifyBaseLogger } from 'fastify'
 import type { SqliteDatabase } from './store/database'
+import type { WalSync } from './store/wal-sync'
 import type { KeyPair } from '../protocol/signature/ed25519'
 import type { HubConfig } from './config'
 import type { PasswordHasher } from './users/passwords'
@@ -19,6 +20,11 @@ export interface HubContext {
   readonly clock: Clock
   readonly random: RandomBytes
   readonly db: SqliteDatabase
+  /**
+   * Commits of `db` that return before their fsync (hub/store/wal-sync.ts): for writes a crash may undo without harm,
+   * as presence, which the hub learns again when a gateway connects. Undefined: every commit is synchronous.
+   */
+  readonly walSync?: WalSync
   /** Signs vouchers, acks, revocations and config; gateways pin its public key. */
   readonly hubKeys: KeyPair
   /** HS256 key of the access tokens. */

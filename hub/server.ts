@@ -303,6 +303,7 @@ function hubContext(
     clock,
     random,
     db,
+    walSync,
     hubKeys: loadOrCreateHubKeys(dataDir, random),
     jwtSecret: loadOrCreateJwtSecret(dataDir, random, config.jwtSecret),
     log: overrides.log ?? createLog(config.logLevel),

@@ -67,7 +67,7 @@ export function buildServices(context: HubContext): HubServices {
     audit: new AuditLog(db),
     events,
     presence: new GatewayPresenceTracker({
-      store: new PresenceStore(db), gateway: eui => gateways.ingestView(eui), events, clock: context.clock, ed25519: nodeEd25519,
+      store: new PresenceStore(db, context.walSync), gateway: eui => gateways.ingestView(eui), events, clock: context.clock, ed25519: nodeEd25519,
     }),
     metrics: new HubMetrics({ anchorBatchesWaiting: () => anchors.waitingCount(), outboxPending: () => outbox.counts().pending }),
   }

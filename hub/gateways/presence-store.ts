@@ -2,6 +2,7 @@
 // is open, as the hub last learned it. Nothing here decides; presence.ts does.
 
 import type { SqliteDatabase } from '../store/database'
+import type { WalSync } from '../store/wal-sync'
 
 export interface Presence {
   readonly online: boolean
@@ -20,7 +21,12 @@ interface PresenceRow {
 export class PresenceStore {
   private readonly statements
 
-  constructor(db: SqliteDatabase) {
+  /**
+   * With `walSync`, a presence is committed without waiting for its fsync: a crash may undo the last ones, and the hub
+   * learns them again as gateways connect, while a thousand gateways reconnecting at once do not wait on the disk one
+   * by one on the main thread.
+   */
+  constructor(private readonly db: SqliteDatabase, private readonly walSync?: WalSync) {
     this.statements = {
       presence: db.prepare<[string], PresenceRow>('SELECT online, last_seen_at_ms, connected_at_ms FROM gateway_presence WHERE eui = ?'),
       record: db.prepare<{ eui: string; online: 0 | 1; lastSeenAtMs: number; connectedAtMs: number | null }>(
@@ -40,7 +46,7 @@ export class PresenceStore {
   }
 
   record(eui: string, presence: Presence): void {
-    this.statements.record.run({ eui, ...presence, online: presence.online ? 1 : 0 })
+    this.write(() => this.statements.record.run({ eui, ...presence, online: presence.online ? 1 : 0 }))
   }
 
   /** Up to `limit` gateways recorded online. */
@@ -50,6 +56,15 @@ export class PresenceStore {
 
   /** Offline, keeping when it was last seen: the hub does not know when the connection went. */
   setOffline(eui: string): void {
-    this.statements.setOffline.run(eui)
+    this.write(() => this.statements.setOffline.run(eui))
+  }
+
+  /** One write in a transaction of its own, unsynced when the store has a WalSync and no transaction is open. */
+  private write(run: () => unknown): void {
+    if (this.walSync === undefined || this.db.inTransaction) {
+      run()
+      return
+    }
+    this.walSync.commitUnsynced(() => this.db.transaction(run)())
   }
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { openDatabase, type SqliteDatabase } from '../../../hub/store/database'
 import { WalSync, type OpenForSync } from '../../../hub/store/wal-sync'
+import { PresenceStore } from '../../../hub/gateways/presence-store'
 import type { Tap } from '../http/fixtures'
 import { temporaryDirectory } from '../helpers/ledger'
 
@@ -111,4 +112,27 @@ t.test('a failed fsync fails its callers and every later one with SYNC_FAILED', 
   await t.rejects(next, { code: 'SYNC_FAILED' }, 'a caller waiting for the next fsync is failed too')
   await t.rejects(sync.synced(), { code: 'SYNC_FAILED' }, 'and so is every later caller, with nothing new committed')
   t.equal(started.length, 1, 'no fsync is tried again: what the failed one covered may be lost')
+})
+
+t.test('a gateway presence is committed unsynced: it leaves an fsync to do, where a plain commit leaves none', async t => {
+  const path = join(temporaryDirectory(t), 'hub.sqlite')
+  const database = openDatabase(path)
+  t.teardown(() => database.close())
+  const { started, openForSync } = heldSyncs()
+  const sync = new WalSync(database, `${path}-wal`, openForSync)
+  t.teardown(() => sync.close())
+  await sync.synced()
+  t.equal(started.length, 0, 'nothing unsynced yet')
+  const presence = new PresenceStore(database, sync)
+  presence.record('00000000000000A1', { online: true, lastSeenAtMs: 1, connectedAtMs: null })
+  t.equal(database.pragma('synchronous', { simple: true }), 2, 'FULL again after it')
+  const synced = sync.synced()
+  await turn()
+  t.equal(started.length, 1, 'the presence waits for the next fsync')
+  started[0]!.finish()
+  await synced
+  presence.setOffline('00000000000000A1')
+  t.same(presence.presence('00000000000000A1'), { online: false, lastSeenAtMs: 1, connectedAtMs: null })
+  database.transaction(() => presence.record('00000000000000A2', { online: true, lastSeenAtMs: 2, connectedAtMs: null }))()
+  t.equal(presence.presence('00000000000000A2')?.online, true, 'inside a transaction of its caller, it is part of it')
 })
