@@ -81,6 +81,8 @@ export const errors = {
   MONEY_FORMAT: 'This is not a valid amount.',
   UNKNOWN_CURRENCY: 'This currency is not supported.',
   BAD_KEY: 'The key is not valid.',
+  BAD_CERTIFICATE: 'This is not a certificate the hub can read (PEM).',
+  CERT_NOT_PINNED: 'The server presented another certificate than the one this gateway trusts.',
   BAD_SIGNATURE: 'The signature does not verify.',
   BAD_EUI: 'This is not a valid gateway EUI.',
   CHAIN_GAP: 'Records are missing from the gateway’s chain.',

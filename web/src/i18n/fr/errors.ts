@@ -83,6 +83,8 @@ export const errors: Record<keyof typeof english, string> = {
   MONEY_FORMAT: 'Ce montant n’est pas valide.',
   UNKNOWN_CURRENCY: 'Cette devise n’est pas prise en charge.',
   BAD_KEY: 'La clé n’est pas valide.',
+  BAD_CERTIFICATE: 'Ce n’est pas un certificat que le hub sait lire (PEM).',
+  CERT_NOT_PINNED: 'Le serveur a présenté un autre certificat que celui auquel cette passerelle se fie.',
   BAD_SIGNATURE: 'La signature n’est pas valide.',
   BAD_EUI: 'Cet EUI de passerelle n’est pas valide.',
   CHAIN_GAP: 'Des enregistrements manquent dans la chaîne de la passerelle.',
