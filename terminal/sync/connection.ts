@@ -9,7 +9,7 @@
 
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { reconnectDelay_ms, type Clock, type RandomBytes } from '../../protocol/clock'
-import { assert } from '../../protocol/errors'
+import { assert, errorText } from '../../protocol/errors'
 import { gatewayPresenceCodec } from '../../protocol/messages/gateway-presence'
 import { makeGatewayPassword } from '../../protocol/mqtt-password'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
@@ -196,9 +196,17 @@ export class HubConnection {
     return Buffer.from(gatewayPresenceCodec.encode(signed))
   }
 
+  /**
+   * Notes the link in the store and says so. Called from mqtt.js's events, where a throw would end
+   * the process: a store that cannot write (disk full, closed) is reported, and the link still changes.
+   */
   private changed(online: boolean): void {
     const now_ms = this.options.clock.now_ms()
-    this.options.store.setLink(online ? 'online' : 'offline', now_ms)
+    try {
+      this.options.store.setLink(online ? 'online' : 'offline', now_ms)
+    } catch (error) {
+      this.options.events.emit('sync-error', { code: 'LINK_NOT_NOTED', message: `the link state could not be stored: ${errorText(error)}` })
+    }
     this.options.events.emit('link', { online, atMs: now_ms })
   }
 }
