@@ -48,6 +48,8 @@ const PROTOCOL_VERSION_DEFAULT = 4
 export class LinkProxy {
   private server: Server | undefined
   private readonly sockets = new Set<Socket>()
+  private wentDown: Promise<void> | undefined
+  private wakeDown: () => void = () => undefined
   port = 0
   /** Set, every connection opened from then on has its PUBLISH packets inspected. */
   inspector: LinkInspector | undefined
@@ -81,11 +83,21 @@ export class LinkProxy {
     this.server = server
   }
 
+  /** Resolves the next time the relay goes down (one promise for everyone who asks until then). */
+  nextDown(): Promise<void> {
+    this.wentDown ??= new Promise(resolve => {
+      this.wakeDown = resolve
+    })
+    return this.wentDown
+  }
+
   /** Drops every connection and refuses new ones. */
   async down(): Promise<void> {
     const server = this.server
     this.server = undefined
     this.reset()
+    this.wakeDown()
+    this.wentDown = undefined
     if (server !== undefined) await new Promise<void>(resolve => server.close(() => resolve()))
   }
 

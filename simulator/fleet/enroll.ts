@@ -11,6 +11,7 @@ import { generateEui, initTerminal } from '../../terminal/init'
 import { provision } from '../../terminal/provision'
 import type { TerminalStore } from '../../terminal/store/store'
 import { customerWithVoucher, HubApi, signUpVouched, type SimulatedCustomer } from '../hub-api'
+import type { LinkInspector } from '../link-proxy'
 import type { SeededRandom } from './seeded-random'
 import { attachTerminal, type SimulatedTerminal } from './terminal'
 
@@ -85,17 +86,20 @@ export async function provisionOrder(
   return gateways
 }
 
-/** `orderAndProvision`, then each gateway's runtime, with its link through a relay the fleet cuts and restores. */
+/**
+ * `orderAndProvision`, then each gateway's runtime, with its link through a relay the fleet cuts and
+ * restores (and `inspector`, given, reads).
+ */
 export async function enrollTerminals(
   operator: HubApi, count: number, terminalsDir: string, identities: SeededRandom, names: EnrollNames,
-  nonces: (terminal: number) => SeededRandom,
+  nonces: (terminal: number) => SeededRandom, inspector?: (terminal: number) => LinkInspector,
 ): Promise<SimulatedTerminal[]> {
-  return startTerminals(await orderAndProvision(operator, count, terminalsDir, identities, names), nonces)
+  return startTerminals(await orderAndProvision(operator, count, terminalsDir, identities, names), nonces, inspector)
 }
 
 /** Each provisioned gateway's runtime, its link down until `restore()`; on failure every store is closed. */
 export async function startTerminals(
-  gateways: readonly ProvisionedGateway[], nonces: (terminal: number) => SeededRandom,
+  gateways: readonly ProvisionedGateway[], nonces: (terminal: number) => SeededRandom, inspector?: (terminal: number) => LinkInspector,
 ): Promise<SimulatedTerminal[]> {
   const terminals: SimulatedTerminal[] = []
   try {
@@ -105,6 +109,7 @@ export async function startTerminals(
         random: length => stream.bytes(length),
         // MQTT passwords and correlation ids are not part of any outcome: they stay truly random.
         syncOptions: { random: systemRandom, ackTimeoutMs: ACK_TIMEOUT_MS, onlineTimeoutMs: ONLINE_TIMEOUT_MS },
+        ...(inspector !== undefined && { inspector: inspector(index) }),
       }))
     }
   } catch (error) {

@@ -1,14 +1,27 @@
 // The checks after a fleet run (DESIGN "Testing"): money conserved (the hub's own ledger verify),
 // every approved payment settled exactly once (what the simulator saw approved, the terminals'
-// stores and the hub's transfers, compared), every chain gapless (in each store and as the hub
-// sees it), every double spend detected. All through REST, so they hold for any hub.
+// stores and the hub's transfers, compared), no transfer settled twice, nothing the hub acked
+// missing from its ledger, every chain gapless (in each store and as the hub sees it), every
+// double spend detected with its proof, every revoked voucher revoked at every gateway, no hold
+// over its voucher, no forged or replayed tap approved. Through REST and the terminals' stores, so
+// they hold for any hub.
 
-import { equalBytes, sha256, toHex } from '../../protocol/bytes'
+import { equalBytes, fromHex, sha256, toHex } from '../../protocol/bytes'
 import { Reason } from '../../protocol/reasons'
 import type { StoredRecord, TerminalStore } from '../../terminal/store/store'
-import type { HubApi } from '../hub-api'
+import type { HubApi, SimulatedCustomer } from '../hub-api'
 
-type InvariantName = 'money-conserved' | 'settled-exactly-once' | 'chains-gapless' | 'double-spends-detected'
+export type InvariantName =
+  | 'money-conserved' | 'settled-exactly-once' | 'no-transfer-settled-twice' | 'acked-in-ledger' | 'chains-gapless'
+  | 'double-spends-detected' | 'revoked-everywhere' | 'holds-within-vouchers' | 'forgeries-refused'
+  /** Once its faults stop, the fleet settles everything (a fault run that cannot finish fails this one). */
+  | 'fleet-recovers'
+
+/** Every invariant, as the summary names what held. */
+export const INVARIANT_NAMES: readonly InvariantName[] = [
+  'money-conserved', 'settled-exactly-once', 'no-transfer-settled-twice', 'acked-in-ledger', 'chains-gapless',
+  'double-spends-detected', 'revoked-everywhere', 'holds-within-vouchers', 'forgeries-refused', 'fleet-recovers',
+]
 
 export interface InvariantFailure {
   readonly invariant: InvariantName
@@ -46,21 +59,32 @@ export interface AckTotals {
 const FAILURES_LISTED_MAX = 20
 const STORE_PAGE_RECORDS = 1_000
 const HUB_PAGE_SIZE = 100
+const FLAGS_PAGE_SIZE = 100
 const PAYMENT_TRANSFER_KIND = 'offline_payment'
+/** The ledger verify's violations about holds, reported as holds-within-vouchers. */
+const HOLD_VIOLATION_PREFIX = 'HOLD_'
 
 export async function checkInvariants(input: {
   operator: HubApi
   terminals: readonly CheckedTerminal[]
   approvals: readonly Approval[]
   doubleSpends: readonly DoubleSpend[]
+  /** The run's customers: their vouchers' holds and revocations are checked through their own login. */
+  customers: readonly SimulatedCustomer[]
+  /** Transfers whose online request left a gateway that lost its power before it recorded the answer. */
+  lostOnline: ReadonlySet<string>
+  /** What the run found as it played. */
+  findings: readonly InvariantFailure[]
 }): Promise<{ failures: InvariantFailure[]; totals: AckTotals }> {
   const failures = new FailureList()
+  for (const finding of input.findings) failures.add(finding.invariant, finding.detail)
   const acks: AckTally = {
     totals: { settled: 0, duplicates: 0, flagged: 0, rejected: 0, pending: 0 },
     outcomes: new Map(),
     refusedByDesign: new Set(),
   }
   await checkLedgerVerifies(input.operator, failures)
+  const settledBy = new Map<string, string>()
   for (const [index, terminal] of input.terminals.entries()) {
     const { eui, store } = terminal
     const records = readChain(store, eui, failures)
@@ -68,10 +92,17 @@ export async function checkInvariants(input: {
     const approvals = input.approvals.filter(approval => approval.terminal === index)
     checkApprovalsHeld(terminal, records, approvals, failures)
     const gatewayId = store.requireHubPin().gatewayId
-    await checkSettledAtHub(input.operator, eui, gatewayId, approvals, acks.refusedByDesign, failures)
+    const settled = await hubPayments(input.operator, gatewayId)
+    checkSettledAtHub(eui, settled, approvals, acks.refusedByDesign, input.lostOnline, failures)
+    checkSettledOnce(eui, settled, settledBy, failures)
+    checkAckedInLedger(eui, records, settled, failures)
     await checkHubSeesChain(input.operator, terminal, gatewayId, failures)
   }
   checkDoubleSpendsFlagged(input.doubleSpends, acks.outcomes, failures)
+  const vouchers = new Map(input.customers.map(customer => [toHex(customer.voucher.voucherId), customer]))
+  const revoked = await checkFlagsProved(input.operator, vouchers, failures)
+  for (const voucherIdHex of await checkHoldsWithinVouchers(input.customers, failures)) revoked.add(voucherIdHex)
+  checkRevokedEverywhere(input.terminals, revoked, failures)
   return { failures: failures.list(), totals: acks.totals }
 }
 
@@ -87,7 +118,8 @@ async function checkLedgerVerifies(operator: HubApi, failures: FailureList): Pro
   const verify = await operator.ok('GET', '/ledger/verify')
   if (verify.ok === true) return
   for (const violation of verify.violations as Array<{ code: string; message: string }>) {
-    failures.add('money-conserved', `ledger ${violation.code}: ${violation.message}`)
+    const invariant = violation.code.startsWith(HOLD_VIOLATION_PREFIX) ? 'holds-within-vouchers' : 'money-conserved'
+    failures.add(invariant, `ledger ${violation.code}: ${violation.message}`)
   }
   if (verify.violations.length === 0) failures.add('money-conserved', 'the hub\'s ledger verify answered ok: false')
 }
@@ -131,24 +163,52 @@ function checkApprovalsHeld(
   }
 }
 
-/** The hub settled each approved payment once, for its amount (none if refused by design), and nothing else. */
-async function checkSettledAtHub(
-  operator: HubApi, eui: string, gatewayId: string, approvals: readonly Approval[],
-  refusedByDesign: ReadonlySet<string>, failures: FailureList,
-): Promise<void> {
-  const settled = await hubPayments(operator, gatewayId)
+/** The hub settled each approved payment, for its amount (none if refused by design), and nothing no counter approved. */
+function checkSettledAtHub(
+  eui: string, settled: ReadonlyMap<string, readonly number[]>, approvals: readonly Approval[],
+  refusedByDesign: ReadonlySet<string>, lostOnline: ReadonlySet<string>, failures: FailureList,
+): void {
   const approvedIds = new Map(approvals.map(approval => [approval.transferIdHex, approval]))
   for (const approval of approvals) {
     const found = settled.get(approval.transferIdHex) ?? []
     const expected = refusedByDesign.has(approval.transferIdHex) ? 0 : 1
-    if (found.length !== expected) {
-      failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} is settled ${found.length} times at the hub, not ${expected}`)
-    } else if (expected === 1 && found[0] !== approval.amountMinor) {
-      failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} of ${approval.amountMinor} settled as ${found[0]}`)
+    if (found.length === 0 && expected === 1) {
+      failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} is not settled at the hub`)
+    } else if (found.length > 0 && expected === 0) {
+      failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} is settled at the hub, which refused its record`)
+    } else if (found.some(amount_minor => amount_minor !== approval.amountMinor)) {
+      failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} of ${approval.amountMinor} settled as ${found.join(', ')}`)
     }
   }
   for (const transferIdHex of settled.keys()) {
-    if (!approvedIds.has(transferIdHex)) failures.add('settled-exactly-once', `the hub settled ${transferIdHex} for ${eui}, which no counter approved`)
+    if (approvedIds.has(transferIdHex)) continue
+    failures.add('settled-exactly-once', lostOnline.has(transferIdHex)
+      ? `the hub approved ${transferIdHex} online for ${eui} and settled it, but the gateway lost its power before it recorded the answer: no counter approved it`
+      : `the hub settled ${transferIdHex} for ${eui}, which no counter approved`)
+  }
+}
+
+/** No transfer is settled twice: not under one gateway, not under two. */
+function checkSettledOnce(
+  eui: string, settled: ReadonlyMap<string, readonly number[]>, settledBy: Map<string, string>, failures: FailureList,
+): void {
+  for (const [transferIdHex, amounts] of settled) {
+    if (amounts.length > 1) failures.add('no-transfer-settled-twice', `${transferIdHex} is settled ${amounts.length} times under ${eui}`)
+    const other = settledBy.get(transferIdHex)
+    if (other !== undefined) failures.add('no-transfer-settled-twice', `${transferIdHex} is settled under both ${other} and ${eui}`)
+    settledBy.set(transferIdHex, eui)
+  }
+}
+
+/** Every record a gateway holds as acked by the hub (settled, already settled, flagged) is a transfer of the hub's ledger. */
+function checkAckedInLedger(
+  eui: string, records: readonly StoredRecord[], settled: ReadonlyMap<string, readonly number[]>, failures: FailureList,
+): void {
+  for (const record of records) {
+    if (record.status === 'pending' || record.ackOutcome === 'rejected') continue
+    if (!settled.has(toHex(record.transferId))) {
+      failures.add('acked-in-ledger', `${eui} record ${record.gatewaySeq} was acked ${record.ackOutcome} by the hub, which has no transfer ${toHex(record.transferId)}`)
+    }
   }
 }
 
@@ -171,6 +231,55 @@ function checkDoubleSpendsFlagged(
     if (original === undefined || clone === undefined) continue
     if (original !== 'flagged' && clone !== 'flagged') {
       failures.add('double-spends-detected', `the double spend ${pair.originalTransferIdHex} / ${pair.cloneTransferIdHex} was not flagged (${original}, ${clone})`)
+    }
+  }
+}
+
+/**
+ * Each flag the hub raised about this run's vouchers carries its proof: two authorizations whose
+ * signatures verify under the payer's device key. The flagged vouchers, which the hub revokes.
+ */
+async function checkFlagsProved(operator: HubApi, vouchers: ReadonlyMap<string, SimulatedCustomer>, failures: FailureList): Promise<Set<string>> {
+  const flagged = new Set<string>()
+  for (let before: string | null | undefined; before !== null;) {
+    const page = await operator.ok('GET', `/flags?limit=${FLAGS_PAGE_SIZE}${before === undefined ? '' : `&before=${encodeURIComponent(before)}`}`)
+    for (const flag of page.flags as Array<{ id: number; voucherId: string; authorizations: Array<{ signatureValid: boolean }> }>) {
+      if (!vouchers.has(flag.voucherId)) continue
+      flagged.add(flag.voucherId)
+      const proved = flag.authorizations.filter(authorization => authorization.signatureValid).length
+      if (proved < 2) failures.add('double-spends-detected', `flag ${flag.id} on voucher ${flag.voucherId} holds ${proved} verified authorizations, not 2`)
+    }
+    before = page.next as string | null
+  }
+  return flagged
+}
+
+/**
+ * What the hub settled against each voucher stays within its allowance, as each customer sees it
+ * (the ledger verify checks the hold postings). The vouchers the hub says are revoked.
+ */
+async function checkHoldsWithinVouchers(customers: readonly SimulatedCustomer[], failures: FailureList): Promise<Set<string>> {
+  const revoked = new Set<string>()
+  const own = new Set(customers.map(customer => toHex(customer.voucher.voucherId)))
+  for (const customer of customers) {
+    const { vouchers } = await customer.api.ok('GET', '/api/auth/device/vouchers')
+    for (const voucher of vouchers as Array<{ id: string; amountMinor: number; spentMinor: number; status: string }>) {
+      if (!own.has(voucher.id)) continue
+      if (voucher.spentMinor > voucher.amountMinor) {
+        failures.add('holds-within-vouchers', `voucher ${voucher.id}: ${voucher.spentMinor} settled from a hold of ${voucher.amountMinor}`)
+      }
+      if (voucher.status === 'revoked') revoked.add(voucher.id)
+    }
+  }
+  return revoked
+}
+
+/** Every voucher the hub revoked (double spends flagged, customers' own revocations) is refused at every gateway. */
+function checkRevokedEverywhere(terminals: readonly CheckedTerminal[], revoked: ReadonlySet<string>, failures: FailureList): void {
+  for (const voucherIdHex of revoked) {
+    const voucherId = fromHex(voucherIdHex)
+    for (const { eui, store } of terminals) {
+      if (!store.isRevoked(voucherId)) failures.add('revoked-everywhere', `${eui} does not hold voucher ${voucherIdHex} as revoked`)
     }
   }
 }

@@ -14,11 +14,12 @@ export class ProgressBar {
 
   constructor(private readonly stream: ProgressStream, private readonly label: string, private readonly now_ms: () => number = () => performance.now()) {}
 
-  update(done: number, total: number): void {
+  /** Draws `done` of `total`, and `note` after the label if given. */
+  update(done: number, total: number, note = ''): void {
     const time_ms = this.now_ms()
     if (done < total && time_ms - this.lastDraw_ms < REDRAW_INTERVAL_MS) return
     this.lastDraw_ms = time_ms
-    const counts = ` ${done}/${total} ${this.label}`
+    const counts = ` ${done}/${total} ${this.label}${note === '' ? '' : `, ${note}`}`
     const width = Math.max(10, Math.min(BAR_WIDTH_MAX, (this.stream.columns ?? 80) - counts.length - 3))
     const filled = total === 0 ? width : Math.round((done / total) * width)
     this.stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]${counts}`)

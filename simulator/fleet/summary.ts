@@ -15,8 +15,17 @@ export function fleetSummary(report: FleetReport): string {
     `  at the hub  settled ${report.settled}, duplicates ${report.duplicates} (online payments' records), flagged ${report.flagged}, rejected ${report.rejected}`,
     `  link cuts   ${report.linkCuts}; double spends tried ${report.doubleSpends.attempted}, approved at both counters ${report.doubleSpends.approvedBoth}`,
   ]
+  if (report.faults !== null) {
+    lines.push(
+      `  faults      ${counts(Object.fromEntries(Object.entries(report.faults.injected).filter(([, count]) => count > 0)))}`,
+      `  power cuts  during ${report.powerCuts.recorded + report.powerCuts.notRecorded} payments (recorded before the cut ${report.powerCuts.recorded}); `
+        + `attacks refused ${report.attacks.refused} of ${report.attacks.tried}`,
+    )
+  }
   if (report.invariants.ok) {
-    lines.push('invariants  ok: money conserved, every approved payment settled exactly once, every chain gapless, every double spend flagged')
+    lines.push('invariants  ok: money conserved, every approved payment settled exactly once and no transfer twice, nothing acked missing '
+      + 'from the ledger, every chain gapless, every double spend flagged with its proof, every revoked voucher revoked at every '
+      + 'gateway, no hold over its voucher, no forged or replayed tap approved')
   } else {
     lines.push(`invariants  FAILED (${report.invariants.failures.length}):`)
     for (const failure of report.invariants.failures) lines.push(`  - [${failure.invariant}] ${failure.detail}`)

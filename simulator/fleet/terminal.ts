@@ -1,28 +1,50 @@
 // A simulated gateway around a real terminal store: the real runtime (payment flow, sync), a
-// counter where virtual phones tap, and a relay to the broker that can be cut and restored.
+// counter where virtual phones tap, a relay to the broker that can be cut and restored, and a
+// power supply that can be cut (the gateway then comes back as a new runtime over the same files).
 
 import mqtt from 'mqtt'
 import { systemClock, systemRandom, type Clock, type RandomBytes } from '../../protocol/clock'
-import { paymentRequestCodec } from '../../protocol/messages/payment-request'
+import type { Authorization } from '../../protocol/messages/authorization'
+import { paymentRequestCodec, type PaymentRequest } from '../../protocol/messages/payment-request'
 import { paymentResponseCodec } from '../../protocol/messages/payment-response'
+import type { Voucher } from '../../protocol/messages/voucher'
 import type { Display, Printer, Screen } from '../../hardware/devices'
 import { DEFAULT_CONFIG, type TerminalConfig } from '../../terminal/config'
 import type { TerminalEmitter } from '../../terminal/events'
 import type { PaymentOutcome, PaymentPolicy, PaymentTerminal, PhoneLink } from '../../terminal/payment'
 import { startRuntime } from '../../terminal/runtime'
-import type { StoredRecord, TerminalStore } from '../../terminal/store/store'
+import { TerminalStore, type StoredRecord } from '../../terminal/store/store'
 import type { SyncOptions, TerminalSync } from '../../terminal/sync'
-import { LinkProxy } from '../link-proxy'
+import { LinkProxy, type LinkInspector } from '../link-proxy'
 import { FleetError } from './errors'
-import type { VirtualPhone } from '../phone'
+import { PowerLost, PowerLine } from './power'
+
+/** What taps the reader: a customer's phone, or anything that answers a payment request the same way. */
+export interface Tapper {
+  authorize(request: PaymentRequest): { voucher: Voucher; authorization: Authorization }
+}
+
+/** Where a power cut armed for the next payment falls. */
+export type PaymentPowerCut =
+  /** The phone has signed its answer; the terminal has not read it. */
+  | 'tap'
+  /** The record is committed; the display has not said approved. */
+  | 'commit'
 
 /** The phone the customer holds to the terminal: whoever taps next. */
 export class Counter implements PhoneLink {
-  tapped: VirtualPhone | undefined
+  tapped: Tapper | undefined
+  /** The answer given to the last request, as the phone signed it. */
+  lastAnswer: { voucher: Voucher; authorization: Authorization } | undefined
+
+  constructor(private readonly afterAnswer: () => void = () => undefined) {}
 
   async exchange(request: Uint8Array): Promise<Uint8Array> {
     if (this.tapped === undefined) throw new Error('nobody tapped')
-    return paymentResponseCodec.encode(this.tapped.authorize(paymentRequestCodec.decode(request)))
+    const answer = this.tapped.authorize(paymentRequestCodec.decode(request))
+    this.lastAnswer = answer
+    this.afterAnswer()
+    return paymentResponseCodec.encode(answer)
   }
 }
 
@@ -47,12 +69,21 @@ export interface SimulatedTerminal {
   readonly relay: LinkProxy
   readonly counter: Counter
   readonly payments: PaymentTerminal
+  /** What this runtime runs on: cut, it stops at once and its store is closed. */
+  readonly power: PowerLine
+  /** Set, the next payment loses the power at that point (PowerLost); cleared when it does. */
+  powerCutAt: PaymentPowerCut | undefined
   /** `phone` taps, the merchant keys `amountMinor`. */
-  pay(phone: VirtualPhone, amount_minor: number, policy?: PaymentPolicy): Promise<PaymentOutcome>
+  pay(phone: Tapper, amount_minor: number, policy?: PaymentPolicy): Promise<PaymentOutcome>
   /** Cuts the link and waits until the terminal knows it is offline. */
   cut(): Promise<void>
-  /** Restores the link and waits until the terminal is online again (subscribed, ready to sync). */
+  /** Restores the link and waits until the terminal is online again (subscribed, ready to sync), or its link is cut again. */
   restore(timeout_ms: number): Promise<void>
+  /**
+   * After a power cut: the gateway boots again, a new runtime over the same data directory and
+   * relay; with the relay up, once it is online again (within `timeout_ms`).
+   */
+  powerOn(timeout_ms: number): Promise<SimulatedTerminal>
   /** Stops the sync, cuts the relay and closes the store (what a shutdown does). */
   shutDown(): Promise<void>
 }
@@ -67,49 +98,104 @@ export interface AttachOptions {
   /** The broker to relay to; the one provisioning stored by default. */
   readonly brokerUrl?: string
   readonly syncOptions?: Partial<SyncOptions>
+  /** Reads every MQTT packet through the relay (the fault simulation's network). */
+  readonly inspector?: LinkInspector
+  /** The relay of an earlier runtime of this gateway, as it is (up or down). */
+  readonly relay?: LinkProxy
 }
 
-/** Starts the runtime over an open, provisioned store, with its link down until `restore()`. */
+/** Starts the runtime over an open, provisioned store, with its link down until `restore()` (or as `relay` is). */
 export async function attachTerminal(store: TerminalStore, dataDir: string, options: AttachOptions = {}): Promise<SimulatedTerminal> {
-  const brokerUrl = options.brokerUrl ?? store.mqttSettings()?.url
-  if (brokerUrl === undefined) throw new FleetError('NOT_PROVISIONED', `${store.identity().eui} has no MQTT settings: provision it first`)
-  const relay = LinkProxy.forUrl(brokerUrl)
-  // Reserve a port, then cut: the terminal starts with its link down.
-  await relay.up()
-  await relay.down()
-  const counter = new Counter()
+  const link = options.relay ?? await newRelay(store, options)
+  const power = new PowerLine()
+  // The cut drops the connection as a dead gateway drops it (no DISCONNECT), then closes the store: nothing is written after it.
+  power.onCut(() => link.reset())
+  const cutAt = (point: PaymentPowerCut): void => {
+    if (simulated.powerCutAt !== point) return
+    simulated.powerCutAt = undefined
+    power.cut()
+    throw new PowerLost()
+  }
+  const counter = new Counter(() => cutAt('tap'))
+  const display = options.display ?? new LastScreen()
   const { events, sync, payments } = startRuntime(
     store,
-    { phone: counter, display: options.display ?? new LastScreen(), printer: options.printer ?? NO_PRINTER },
-    options.config ?? DEFAULT_CONFIG,
-    { clock: options.clock ?? systemClock, random: options.random ?? systemRandom },
     {
-      reconnectInitialMs: 20, reconnectMaxMs: 200,
-      connect: (_url, connectOptions) => mqtt.connect(relay.url, connectOptions),
-      ...options.syncOptions,
+      phone: { exchange: request => {
+        power.check()
+        return counter.exchange(request)
+      } },
+      display: { show: screen => {
+        power.check()
+        if (screen.kind === 'approved') cutAt('commit')
+        display.show(screen)
+      } },
+      printer: options.printer ?? NO_PRINTER,
     },
+    options.config ?? DEFAULT_CONFIG,
+    { clock: power.clock(options.clock ?? systemClock), random: options.random ?? systemRandom },
+    { reconnectInitialMs: 20, reconnectMaxMs: 200, connect: poweredConnect(power, link), ...options.syncOptions },
   )
+  // The runtime stops where it stands: no timer fires (the power's clock), the client never
+  // reconnects (its sync is stopped; its connection is already gone, so nothing is sent), and the
+  // store, closed, takes no more writes.
+  power.onCut(() => {
+    sync.stop().catch(() => undefined)
+    store.close()
+  })
   const eui = store.identity().eui
-  return {
-    eui, dataDir, store, sync, events, relay, counter, payments,
+  const simulated: SimulatedTerminal = {
+    eui, dataDir, store, sync, events, relay: link, counter, payments, power, powerCutAt: undefined,
     pay(phone, amount_minor, policy) {
       counter.tapped = phone
       return payments.take(amount_minor, policy)
     },
     async cut() {
       const down = sync.online ? events.next('link', ({ online }) => !online) : undefined
-      await relay.down()
+      await link.down()
       await down
     },
     async restore(timeout_ms) {
-      await relay.up()
-      if (!(await sync.waitOnline(timeout_ms))) throw new FleetError('LINK_TIMEOUT', `${eui} did not come back online within ${timeout_ms} ms`)
+      await link.up()
+      const cutAgain = link.nextDown().then(() => 'cut' as const)
+      const online = await Promise.race([sync.waitOnline(timeout_ms), cutAgain])
+      if (online === false) throw new FleetError('LINK_TIMEOUT', `${eui} did not come back online within ${timeout_ms} ms`)
+    },
+    async powerOn(timeout_ms) {
+      power.cut()
+      const next = await attachTerminal(TerminalStore.open(dataDir), dataDir, { ...options, relay: link })
+      if (link.isUp) await next.restore(timeout_ms)
+      return next
     },
     async shutDown() {
-      await sync.stop()
-      await relay.down()
-      store.close()
+      if (power.isOn) {
+        await sync.stop()
+        power.cut()
+      }
+      await link.down()
     },
+  }
+  return simulated
+}
+
+/** A relay to the store's broker on a port of its own, down. */
+async function newRelay(store: TerminalStore, options: AttachOptions): Promise<LinkProxy> {
+  const brokerUrl = options.brokerUrl ?? store.mqttSettings()?.url
+  if (brokerUrl === undefined) throw new FleetError('NOT_PROVISIONED', `${store.identity().eui} has no MQTT settings: provision it first`)
+  const relay = LinkProxy.forUrl(brokerUrl)
+  relay.inspector = options.inspector
+  // Reserve a port, then cut: the terminal starts with its link down.
+  await relay.up()
+  await relay.down()
+  return relay
+}
+
+/** mqtt.connect through the relay, while the power is on. */
+function poweredConnect(power: PowerLine, relay: LinkProxy): NonNullable<SyncOptions['connect']> {
+  return (_url, connectOptions) => {
+    power.check()
+    const client = mqtt.connect(relay.url, connectOptions)
+    return client
   }
 }
 
@@ -120,7 +206,7 @@ const SETTLE_ROUNDS_MAX = 5
  * `phone` taps `terminal` for `amount_minor`; resolves with the approved record once the hub has
  * acked it as settled (now, or before when it approved the payment online). Anything else throws.
  */
-export async function payAndSettle(terminal: SimulatedTerminal, phone: VirtualPhone, amount_minor: number): Promise<StoredRecord> {
+export async function payAndSettle(terminal: SimulatedTerminal, phone: Tapper, amount_minor: number): Promise<StoredRecord> {
   const outcome = await terminal.pay(phone, amount_minor)
   if (outcome.kind !== 'approved') {
     throw new FleetError('PAYMENT_NOT_APPROVED', `${terminal.eui}: ${outcome.kind === 'declined' ? `declined, ${outcome.message}` : 'cancelled'}`)

@@ -1,0 +1,59 @@
+// What a fault simulation does to a fleet run, as the run sees it: the hub it plays against, an
+// inspector on every terminal's link, and at fixed points of the payment sequence what befalls the
+// next payment. The run reports the faults it injects itself (a power cut at the tap, an attacker's
+// tap). simulator/fault/driver.ts draws them all from the run's seed.
+
+import type { LinkInspector } from '../link-proxy'
+import type { FleetHub, OperatorEnv } from './hub'
+import type { PaymentPowerCut, SimulatedTerminal } from './terminal'
+
+/** Every fault the simulation injects, by kind (the unit of --faults and of the counts). */
+export const FAULT_KINDS = [
+  'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'hub-kill', 'replay', 'forge', 'revoke',
+] as const
+export type FaultKind = (typeof FAULT_KINDS)[number]
+
+/** What befalls one planned payment. */
+export interface PaymentFaults {
+  /** The gateway loses its power at that point of this payment ('online': once its online request has left). */
+  readonly power?: PaymentPowerCut | 'online'
+  /** Before the payment, an attacker taps this gateway: a captured authorization again, or a forged one. */
+  readonly attack?: 'replay' | 'forge'
+  /** Before the payment, its customer revokes their voucher (a phone reported stolen) and the phone pays on. */
+  readonly revoke?: true
+}
+
+export interface FaultEvent {
+  /** The payment under way (its index in the plan), or null outside the payments. */
+  readonly payment: number | null
+  readonly kind: FaultKind
+  readonly detail: string
+}
+
+export interface FaultReport {
+  readonly injected: Readonly<Record<FaultKind, number>>
+  /** In the order they happened; the first EVENTS_KEPT_MAX of them. */
+  readonly events: readonly FaultEvent[]
+}
+
+export interface FleetFaults {
+  /** Starts the hub the run plays against (one it can kill). */
+  startHub(dataDir: string, env: OperatorEnv): Promise<FleetHub>
+  /** Reads terminal `index`'s packets; set before its first connection. */
+  inspector(index: number): LinkInspector
+  /** The payments begin: faults are injected from now on. `terminals` is the fleet's live list (a terminal that boots again replaces itself in it). */
+  begin(terminals: readonly SimulatedTerminal[]): void
+  /** A fixed point before payment `index`: the hub serves, partitions due end; what befalls the payment. */
+  beforePayment(index: number): Promise<PaymentFaults>
+  /** Whether a partition holds terminal `index`'s link down now. */
+  partitioned(index: number): boolean
+  /** The online request terminal `index` sends next is the last thing it does before its power is cut. */
+  cutPowerAfterOnlineRequest(index: number): { fired(): boolean; disarm(): void }
+  /** Resolves once the hub serves (after a kill, once it is back). */
+  hubUp(): Promise<void>
+  /** The payments are over: no more faults, every partition ends, the hub serves. */
+  end(): Promise<void>
+  /** A fault the run injected itself. */
+  injected(kind: FaultKind, detail: string): void
+  report(): FaultReport
+}
