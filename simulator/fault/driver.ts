@@ -1,0 +1,216 @@
+// Injects one fault plan into one fleet run (the run's FleetFaults): it starts the hub as a child
+// process it can kill, reads every terminal's packets and decides the fate of each from the plan
+// and the packet's place in its stream, partitions links and ends the partitions at the payments
+// the plan says, and counts every fault that actually happened.
+
+import { parseTopic } from '../../protocol/topics'
+import { FAULT_KINDS, type FaultEvent, type FaultKind, type FaultReport, type FleetFaults, type PaymentFaults } from '../fleet/faults'
+import type { FleetHub, OperatorEnv } from '../fleet/hub'
+import { HubProcess } from '../fleet/hub-process'
+import { SeededRandom } from '../fleet/seeded-random'
+import type { SimulatedTerminal } from '../fleet/terminal'
+import type { LinkDecision, RelayedPublish } from '../link-proxy'
+import { PacketNames } from './packets'
+import { DELAY_MS_MAX, DELAY_MS_MIN, REORDER_WAIT_MS, type FaultPlan, type PacketFault, type PacketStream } from './plan'
+
+/** Fault events kept for the report: the first ones, enough to replay a run by reading. */
+const EVENTS_KEPT_MAX = 400
+
+interface Partition {
+  /** The payment before which the link is restored. */
+  readonly untilPayment: number
+  /** The relay's going down. */
+  readonly down: Promise<void>
+}
+
+export class FaultDriver implements FleetFaults {
+  private hub: HubProcess | undefined
+  private terminals: readonly SimulatedTerminal[] = []
+  private armed = false
+  private payment: number | null = null
+  private readonly counts = Object.fromEntries(FAULT_KINDS.map(kind => [kind, 0])) as Record<FaultKind, number>
+  private readonly events: FaultEvent[] = []
+  private readonly partitions = new Map<number, Partition>()
+  private readonly onlineCuts = new Map<number, { fired: boolean }>()
+  /** Per terminal and stream: distinct messages seen since the payments began. */
+  private readonly distinct = new Map<string, number>()
+  /** Per terminal and message: copies seen (a message the session sends again is one more). */
+  private readonly copies = new Map<string, number>()
+  private readonly packetNames = new Map<number, PacketNames>()
+
+  constructor(private readonly plan: FaultPlan) {}
+
+  async startHub(dataDir: string, env: OperatorEnv): Promise<FleetHub> {
+    this.hub = await HubProcess.start(dataDir, env)
+    return this.hub
+  }
+
+  inspector(index: number) {
+    return (publish: RelayedPublish): LinkDecision | undefined => this.inspect(index, publish)
+  }
+
+  begin(terminals: readonly SimulatedTerminal[]): void {
+    this.terminals = terminals
+    this.armed = true
+  }
+
+  async beforePayment(index: number): Promise<PaymentFaults> {
+    this.payment = index
+    await this.hubUp()
+    for (const [terminal, partition] of [...this.partitions]) {
+      if (index >= partition.untilPayment) await this.heal(terminal)
+    }
+    return this.plan.payments.get(index) ?? {}
+  }
+
+  partitioned(index: number): boolean {
+    return this.partitions.has(index)
+  }
+
+  cutPowerAfterOnlineRequest(index: number): { fired(): boolean; disarm(): void } {
+    const cut = { fired: false }
+    this.onlineCuts.set(index, cut)
+    return {
+      fired: () => cut.fired,
+      disarm: () => {
+        if (this.onlineCuts.get(index) === cut) this.onlineCuts.delete(index)
+      },
+    }
+  }
+
+  async hubUp(): Promise<void> {
+    await this.hub?.whenUp()
+  }
+
+  async end(): Promise<void> {
+    this.armed = false
+    this.payment = null
+    for (const terminal of [...this.partitions.keys()]) await this.heal(terminal)
+    await this.hubUp()
+  }
+
+  injected(kind: FaultKind, detail: string): void {
+    this.counts[kind]++
+    if (this.events.length < EVENTS_KEPT_MAX) this.events.push({ payment: this.payment, kind, detail })
+  }
+
+  report(): FaultReport {
+    return { injected: { ...this.counts }, events: [...this.events] }
+  }
+
+  private inspect(index: number, publish: RelayedPublish): LinkDecision | undefined {
+    if (!this.armed) return undefined
+    const stream = streamOf(publish)
+    if (stream === undefined) return undefined
+    const terminal = this.terminals[index]!
+    const online = this.onlineCuts.get(index)
+    if (stream === 'online-request' && online !== undefined && !online.fired) {
+      online.fired = true
+      this.injected('power-online', `${terminal.eui}, payment ${this.payment}: power lost once the online request had left for the hub, before its answer`)
+      return { action: { kind: 'pass' }, after: () => this.cutPower(index) }
+    }
+    const name = this.names(index).name(stream, publish.payload)
+    if (name === undefined) return undefined
+    // The n-th message of a stream counts first copies only: a message sent again never moves the plan.
+    const key = `${index}/${name}`
+    const copy = (this.copies.get(key) ?? 0) + 1
+    this.copies.set(key, copy)
+    let planned: PacketFault | undefined
+    if (copy === 1) {
+      const nth = this.distinct.get(`${index}/${stream}`) ?? 0
+      this.distinct.set(`${index}/${stream}`, nth + 1)
+      planned = this.plan.packets.find(fault => fault.terminal === index && fault.stream === stream && fault.nth === nth)
+    }
+    // Each message's fate is drawn from its own stream, keyed by what it is: the same in every run of the seed.
+    const draws = new SeededRandom(this.plan.seed, `faults/network/${key}/${copy}`)
+    const draw = draws.nextFloat()
+    const delay_ms = draws.integer(DELAY_MS_MIN, DELAY_MS_MAX)
+    const what = `${terminal.eui}'s ${name}${copy > 1 ? ` (copy ${copy})` : ''}`
+    if (planned !== undefined) return this.packetFault(index, planned, what)
+    return this.networkFault(draw, delay_ms, what)
+  }
+
+  private names(index: number): PacketNames {
+    let names = this.packetNames.get(index)
+    if (names === undefined) {
+      names = new PacketNames()
+      this.packetNames.set(index, names)
+    }
+    return names
+  }
+
+  /** What the plan puts at this packet: a partition, a power cut, the hub killed, right after it. */
+  private packetFault(index: number, fault: PacketFault, what: string): LinkDecision {
+    // Records have reached the broker; an ack coming down is lost with the link, the gateway or the hub.
+    const action = fault.stream === 'records' ? { kind: 'pass' as const } : { kind: 'drop' as const }
+    switch (fault.kind) {
+      case 'partition':
+        this.injected('partition', `${what}: the link is partitioned for ${fault.payments} payments`)
+        return { action, after: () => this.partition(index, fault.payments) }
+      case 'power-loss':
+        this.injected('power-loss', `${what}: the gateway loses its power ${fault.stream === 'records' ? 'as its records reach the broker' : 'before it reads the hub\'s ack'}`)
+        return { action, after: () => this.cutPower(index) }
+      case 'hub-kill':
+        this.injected('hub-kill', `${what}: the hub is killed (SIGKILL) ${fault.stream === 'records' ? 'as the records reach it' : 'with its ack on the way'}, and restarted`)
+        return { action, after: () => this.hub?.kill() }
+    }
+  }
+
+  private networkFault(draw: number, delay_ms: number, what: string): LinkDecision | undefined {
+    const { drop, duplicate, reorder, delay } = this.plan.rates
+    if (draw < drop) {
+      this.injected('drop', `${what}: lost, with its connection`)
+      return { action: { kind: 'drop' } }
+    }
+    if (draw < drop + duplicate) {
+      this.injected('duplicate', `${what}: delivered twice`)
+      return { action: { kind: 'duplicate' } }
+    }
+    if (draw < drop + duplicate + reorder) {
+      this.injected('reorder', `${what}: held back behind the next one`)
+      return { action: { kind: 'reorder', wait_ms: REORDER_WAIT_MS } }
+    }
+    if (draw < drop + duplicate + reorder + delay) {
+      this.injected('delay', `${what}: delayed ${delay_ms} ms`)
+      return { action: { kind: 'delay', delay_ms } }
+    }
+    return undefined
+  }
+
+  private cutPower(index: number): void {
+    this.terminals[index]!.power.cut()
+  }
+
+  private partition(index: number, payments: number): void {
+    if (this.partitions.has(index)) return
+    const down = this.terminals[index]!.relay.down()
+    this.partitions.set(index, { untilPayment: (this.payment ?? 0) + payments, down })
+  }
+
+  private async heal(index: number): Promise<void> {
+    const partition = this.partitions.get(index)
+    if (partition === undefined) return
+    await partition.down
+    this.partitions.delete(index)
+    await this.terminals[index]!.relay.up()
+  }
+}
+
+/** The stream a packet belongs to, when the network faults apply to it. */
+function streamOf({ direction, topic }: RelayedPublish): PacketStream | undefined {
+  let parsed
+  try {
+    parsed = parseTopic(topic)
+  } catch {
+    return undefined
+  }
+  if (direction === 'up') {
+    if (parsed.kind === 'records') return 'records'
+    if (parsed.kind === 'online/request') return 'online-request'
+    return undefined
+  }
+  if (parsed.kind === 'acks') return 'acks'
+  if (parsed.kind === 'online/response') return 'online-answer'
+  if (parsed.kind === 'revocations' || parsed.kind === 'revocations/catch-up') return 'revocations'
+  return undefined
+}

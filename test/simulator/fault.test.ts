@@ -1,0 +1,77 @@
+import t from 'tap'
+import type { FaultEvent, FaultKind } from '../../simulator/fleet/faults'
+import type { FleetUnderCheck } from '../../simulator/fleet/run'
+import { DEFAULT_FAULT_KINDS } from '../../simulator/fault/plan'
+import type { FaultRunResult } from '../../simulator/fault/run'
+import { sim } from './sim-cli'
+
+// Fault runs through `payall-sim fault`: each one a hub in a child process (killed and restarted
+// mid-run), gateways whose links, power and customers fail where the seed says. A fixed set of
+// seeds, as CI runs them; `soak` plays many more.
+
+interface FaultJson {
+  readonly ok: boolean
+  readonly runs: readonly FaultRunResult[]
+}
+
+const eventLine = (event: FaultEvent): string =>
+  `${event.payment === null ? 'at the end' : `payment ${event.payment}`}: ${event.kind}: ${event.detail}`
+
+t.test('a fixed set of seeds keeps every invariant while every kind of fault is injected', async t => {
+  const run = await sim().run('fault', '--seed', 'sim', '--runs', '2', '--json')
+  const report = JSON.parse(run.out) as FaultJson
+  t.equal(run.code, 0, run.err + report.runs.map(result => JSON.stringify(result.failures)).join('\n'))
+  t.equal(report.ok, true)
+  t.same(report.runs.map(result => result.seed), ['sim', 'sim.1'], 'run i plays seed.i, the first the seed itself')
+  for (const result of report.runs) {
+    t.same(result.failures, [], `seed ${result.seed}: no invariant failed`)
+    t.equal(result.report!.approved + result.report!.declined + result.report!.powerCuts.notRecorded, result.report!.payments,
+      `seed ${result.seed}: every payment was approved, declined, or cut short by a power loss before its record`)
+  }
+  const injected = (kind: FaultKind) => report.runs.reduce((sum, result) => sum + result.faults.injected[kind], 0)
+  for (const kind of DEFAULT_FAULT_KINDS) t.ok(injected(kind) > 0, `${kind} was injected (${injected(kind)} times)`)
+  t.equal(injected('power-online'), 0, 'power-online is not in the default set')
+  t.ok(report.runs.every(result => result.report!.attacks.refused === result.report!.attacks.tried), 'every attacker was refused')
+})
+
+t.test('a broken invariant fails the run: its seed and its faults are printed, and the command printed replays the same faults', async t => {
+  // What no code path may do: a record of the busiest gateway vanishes from its chain.
+  const tamper = (fleet: FleetUnderCheck) => {
+    const busiest = [...fleet.terminals].sort((a, b) => b.store.chainHead().gatewaySeq - a.store.chainHead().gatewaySeq)[0]!
+    const { store } = busiest
+    for (const { name } of store.db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'records'").all()) {
+      store.db.exec(`DROP TRIGGER ${name}`)
+    }
+    store.db.prepare('DELETE FROM records WHERE gateway_seq = 2').run()
+  }
+  const failed = await sim({}, { beforeCheck: tamper }).run('fault', '--seed', 'gone', '--faults', 'drop,duplicate,power-loss')
+  t.equal(failed.code, 1, failed.err)
+  t.match(failed.out, /^run 1\/1 seed gone: FAILED/)
+  t.match(failed.out, /\n {4}- \[chains-gapless\] /, 'what failed is named')
+  t.match(failed.out, 'payall-sim fault: 1 runs, 1 failed: seeds gone')
+  const replay = /\n {2}replay: payall-sim (fault --seed gone --runs 1 --faults drop,duplicate,power-loss)\n/.exec(failed.out)
+  t.ok(replay, 'the command that replays the run is printed')
+  const printed = failed.out.split('\n  faults, in order:\n')[1]!.split('\n  replay:')[0]!.split('\n').map(line => line.replace(/^ {4}- /, ''))
+  t.ok(printed.length > 0, 'the faults it drew are listed')
+  t.ok(printed.some(line => /: power-loss: /.test(line)), 'a power cut among them')
+
+  const again = await sim({}, { beforeCheck: tamper }).run(...replay![1]!.split(' '), '--json')
+  t.equal(again.code, 1)
+  const [result] = (JSON.parse(again.out) as FaultJson).runs
+  t.equal(result!.seed, 'gone')
+  t.same(result!.faults.events.map(eventLine), printed, 'the same seed drew the same faults, at the same payments')
+  t.ok(result!.failures.some(failure => failure.invariant === 'chains-gapless'))
+})
+
+t.test('bad arguments of fault and soak exit 2 naming each bad flag, before anything starts', async t => {
+  const fault = await sim().run('fault', '--seed', 'a b', '--runs', '0', '--faults', 'drop,meteor')
+  t.equal(fault.code, 2)
+  for (const flag of ['--seed', '--runs', '--faults']) t.match(fault.err, `payall-sim fault: ${flag}: `, `names ${flag}`)
+  t.match(fault.err, '"meteor" is no fault kind or group')
+  const soak = await sim().run('soak', '--minutes', 'ten', '--faults', '')
+  t.equal(soak.code, 2)
+  for (const flag of ['--minutes', '--faults']) t.match(soak.err, `payall-sim soak: ${flag}: `)
+  const help = await sim().run('--help')
+  t.match(help.out, 'payall-sim fault [--seed S] [--runs N] [--faults LIST] [--json]')
+  t.match(help.out, 'npm run soak -- --minutes M')
+})
