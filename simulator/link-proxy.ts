@@ -9,7 +9,7 @@ import { parser as mqttParser, type Packet, type Parser } from 'mqtt-packet'
 import { systemClock, type Cancel, type Clock } from '../protocol/clock'
 
 /** up: from the terminal to the broker; down: from the broker to the terminal. */
-export type LinkDirection = 'up' | 'down'
+type LinkDirection = 'up' | 'down'
 
 export interface RelayedPublish {
   readonly direction: LinkDirection
@@ -18,7 +18,7 @@ export interface RelayedPublish {
   readonly payload: Buffer
 }
 
-export type LinkAction =
+type LinkAction =
   | { readonly kind: 'pass' }
   /** Lost on the way, and the connection with it: under TCP a message is only lost when its connection dies. */
   | { readonly kind: 'drop' }

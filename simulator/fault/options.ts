@@ -22,9 +22,9 @@ export interface SoakOptions {
 }
 
 export const FAULT_DEFAULTS = { seed: '1', runs: 1 } as const
-export const RUNS_MAX = 100_000
+const RUNS_MAX = 100_000
 export const SOAK_MINUTES_DEFAULT = 10
-export const SOAK_MINUTES_MAX = 7 * 24 * 60
+const SOAK_MINUTES_MAX = 7 * 24 * 60
 /** A seed leaves room for the run numbers appended to it (runSeed), within the 64 characters any seed may have. */
 const SEED_PATTERN = /^[0-9A-Za-z._-]{1,48}$/
 

@@ -24,8 +24,7 @@ export const FAULT_GROUPS: Readonly<Record<string, readonly FaultKind[]>> = {
 export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.filter(kind => kind !== 'power-online')
 
 /** The packets the network faults apply to, by topic; every other packet passes untouched. */
-export const PACKET_STREAMS = ['records', 'online-request', 'acks', 'online-answer', 'revocations'] as const
-export type PacketStream = (typeof PACKET_STREAMS)[number]
+export type PacketStream = 'records' | 'online-request' | 'acks' | 'online-answer' | 'revocations'
 
 /** What the n-th packet of one stream of one terminal triggers, on top of passing or being dropped. */
 export interface PacketFault {
@@ -46,7 +45,7 @@ export interface FaultPlan {
   /** By payment index; payments without faults are left out. */
   readonly payments: ReadonlyMap<number, PaymentFaults>
   readonly packets: readonly PacketFault[]
-  /** Per packet of the PACKET_STREAMS: the chance of each network fault. */
+  /** Per packet of a PacketStream: the chance of each network fault. */
   readonly rates: { readonly drop: number; readonly duplicate: number; readonly reorder: number; readonly delay: number }
 }
 

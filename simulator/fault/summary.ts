@@ -14,7 +14,7 @@ const countsText = (counts: Readonly<Record<string, number>>): string =>
   Object.entries(counts).filter(([, count]) => count > 0).map(([name, count]) => `${name} ${count}`).join(', ') || 'none'
 
 /** The command that plays this run again, alone. */
-export function replayCommand(seed: string, kinds: readonly FaultKind[]): string {
+function replayCommand(seed: string, kinds: readonly FaultKind[]): string {
   return `payall-sim fault --seed ${seed} --runs 1${faultsFlag(kinds)}`
 }
 
