@@ -1,0 +1,79 @@
+import t from 'tap'
+import { FAULT_KINDS } from '../../simulator/fleet/faults'
+import { parseFaultOptions, parseSoakOptions } from '../../simulator/fault/options'
+import { DEFAULT_FAULT_KINDS, drawFaultPlan, parseFaultKinds, runSeed } from '../../simulator/fault/plan'
+import type { FaultRunResult } from '../../simulator/fault/run'
+import { runText, soakText, soakTotals } from '../../simulator/fault/summary'
+
+// The fault plan drawn from a seed, the flags of fault and soak, and what they print: no fleet runs here.
+
+t.test('a seed draws the same plan every time, another seed another one; run i of a series plays seed.i', async t => {
+  const plan = drawFaultPlan('plan', DEFAULT_FAULT_KINDS)
+  t.same(drawFaultPlan('plan', DEFAULT_FAULT_KINDS), plan)
+  t.not(JSON.stringify([...drawFaultPlan('other', DEFAULT_FAULT_KINDS).payments]), JSON.stringify([...plan.payments]))
+  t.ok(plan.fleet.terminals >= 2 && plan.fleet.terminals <= 3 && plan.fleet.payments >= 16 && plan.fleet.payments <= 28)
+  t.equal(runSeed('s', 0), 's', 'the first run is the seed itself, so a run replays alone')
+  t.equal(runSeed('s', 2), 's.2')
+})
+
+t.test('only the kinds asked are planned, and asking for one more moves none of the others', async t => {
+  const network = drawFaultPlan('kinds', parseFaultKinds('network'))
+  t.same(network.kinds, ['drop', 'duplicate', 'reorder', 'delay', 'partition'])
+  t.same([...network.payments], [], 'no power cut, attack or revocation at any payment')
+  t.ok(network.packets.every(fault => fault.kind === 'partition'))
+  t.ok(network.rates.drop > 0 && network.rates.delay > 0)
+  const power = drawFaultPlan('kinds', ['power-loss'])
+  t.same(power.rates, { drop: 0, duplicate: 0, reorder: 0, delay: 0 })
+  const withOnline = drawFaultPlan('kinds', [...DEFAULT_FAULT_KINDS, 'power-online'])
+  const without = drawFaultPlan('kinds', DEFAULT_FAULT_KINDS)
+  t.same(withOnline.packets, without.packets)
+  const attacks = (plan: typeof without) => [...plan.payments].filter(([, faults]) => faults.attack !== undefined).map(([index, faults]) => [index, faults.attack])
+  t.same(attacks(withOnline), attacks(without), 'the attacks stay where they were')
+})
+
+t.test('--faults takes kinds and groups; anything else is named', async t => {
+  t.same(parseFaultKinds('hub,customers'), ['hub-kill', 'replay', 'forge', 'revoke'])
+  t.same(parseFaultKinds('all'), DEFAULT_FAULT_KINDS)
+  t.notOk(DEFAULT_FAULT_KINDS.includes('power-online'), 'power-online only when asked for')
+  t.same(parseFaultKinds('power-online, drop'), ['drop', 'power-online'], 'in the order of FAULT_KINDS')
+  t.throws(() => parseFaultKinds('drop,meteor'), /"meteor" is no fault kind or group/)
+  t.throws(() => parseFaultKinds(' , '), /names no fault/)
+  t.match(parseFaultOptions([]), { seed: '1', runs: 1, kinds: DEFAULT_FAULT_KINDS, json: false })
+  t.match(parseFaultOptions(['--seed', 'x.3', '--runs', '4', '--faults', 'gateway', '--json']), { seed: 'x.3', runs: 4, kinds: ['power-loss'], json: true })
+  t.match(parseSoakOptions(['--minutes', '2']), { minutes: 2, seed: /^soak-[0-9a-f]{8}$/ })
+  t.throws(() => parseFaultOptions(['--seed', 'x'.repeat(49)]), /--seed: must be 1 to 48/)
+})
+
+function result(seed: string, ok: boolean): FaultRunResult {
+  const injected = Object.fromEntries(FAULT_KINDS.map(kind => [kind, 0])) as FaultRunResult['faults']['injected']
+  return {
+    seed, ok, error: null, seconds: 1,
+    report: ok ? { payments: 20, approved: 15, declined: 5, terminals: 2, customers: 3 } as FaultRunResult['report'] : null,
+    failures: ok ? [] : [{ invariant: 'fleet-recovers', detail: 'the fleet did not recover from its faults: LINK_TIMEOUT: …' }],
+    faults: { injected: { ...injected, drop: 2, 'hub-kill': 1 }, events: [{ payment: 3, kind: 'hub-kill', detail: 'the hub is killed' }] },
+  }
+}
+
+t.test('a failed run prints its seed, what failed, its faults in order and the command that replays it', async t => {
+  t.equal(runText(result('s', true), 0, 2, DEFAULT_FAULT_KINDS).split('\n').length, 2, 'one line for a run that held')
+  const text = runText(result('s.1', false), 1, 2, ['drop', 'hub-kill'])
+  t.match(text, /^run 2\/2 seed s.1: FAILED, did not finish; faults: drop 2, hub-kill 1/)
+  t.match(text, '    - [fleet-recovers] the fleet did not recover')
+  t.match(text, '    - payment 3: hub-kill: the hub is killed')
+  t.match(text, '  replay: payall-sim fault --seed s.1 --runs 1 --faults drop,hub-kill\n')
+  t.notMatch(runText(result('s', false), 0, 1, DEFAULT_FAULT_KINDS), '--faults', 'the default set needs no --faults')
+})
+
+t.test('the soak adds its runs up into a table: runs, payments, faults by kind, violations', async t => {
+  const totals = soakTotals('soak-1', 5, [result('soak-1', true), result('soak-1.1', false), result('soak-1.2', true)], 301)
+  t.match(totals, { runs: 3, failedSeeds: ['soak-1.1'], payments: 40, approved: 30, declined: 10 })
+  t.equal(totals.faults.drop, 6)
+  t.equal(totals.violations['fleet-recovers'], 1)
+  const table = soakText(totals, DEFAULT_FAULT_KINDS)
+  t.match(table, 'payall-sim soak: 3 runs in 5 min from seed soak-1')
+  t.match(table, /\n {2}runs +3 \(1 failed\)\n/)
+  t.match(table, /\n {2}faults: hub-kill +3\n/)
+  t.match(table, /\n {2}violations: fleet-recovers +1\n/)
+  t.match(table, '  replay: payall-sim fault --seed soak-1.1 --runs 1\n')
+  t.match(soakText(soakTotals('s', 1, [result('s', true)], 60), DEFAULT_FAULT_KINDS), /\n {2}violations +0\n/)
+})
