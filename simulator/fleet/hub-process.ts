@@ -119,14 +119,15 @@ function spawnHub(dataDir: string, env: Record<string, string>, ports: Listening
       reject(new FleetError('HUB_UNREACHABLE', `the hub in ${dataDir} did not start: ${why}${stderr.length > 0 ? `\n${stderr.join('\n')}` : ''}`))
     }
     const cancelTimer = systemClock.setTimer(() => fail(`no banner within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS)
-    child.once('exit', code => fail(`it exited with ${code}`))
+    const exitedEarly = (code: number | null): void => fail(`it exited with ${code}`)
+    child.once('exit', exitedEarly)
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString()
       const http = /HTTP API +http:\/\/[^:\s]+:(\d+)/.exec(output)
       const mqtt = /MQTT +mqtt:\/\/[^:\s]+:(\d+)/.exec(output)
       if (http === null || mqtt === null) return
       cancelTimer()
-      child.removeAllListeners('exit')
+      child.off('exit', exitedEarly)
       child.stdout!.removeAllListeners('data')
       child.stdout!.resume()
       resolve({ child, listening: { httpPort: Number(http[1]), mqttPort: Number(mqtt[1]) } })
