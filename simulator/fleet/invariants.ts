@@ -7,7 +7,7 @@
 // they hold for any hub.
 
 import { equalBytes, fromHex, sha256, toHex } from '../../protocol/bytes'
-import { Reason } from '../../protocol/reasons'
+import { Reason, reasonName } from '../../protocol/reasons'
 import type { StoredRecord, TerminalStore } from '../../terminal/store/store'
 import type { HubApi, SimulatedCustomer } from '../hub-api'
 
@@ -34,6 +34,8 @@ export interface Approval {
   readonly gatewaySeq: number
   readonly transferIdHex: string
   readonly amountMinor: number
+  /** Taken offline because its online request went unanswered (the hub may have decided it all the same). */
+  readonly afterUnansweredRequest?: true
 }
 
 /** Two payments a phone and its clone signed under one voucher position; both were approved. */
@@ -85,10 +87,11 @@ export async function checkInvariants(input: {
   }
   await checkLedgerVerifies(input.operator, failures)
   const settledBy = new Map<string, string>()
+  const fellBack = new Set(input.approvals.filter(approval => approval.afterUnansweredRequest === true).map(approval => approval.transferIdHex))
   for (const [index, terminal] of input.terminals.entries()) {
     const { eui, store } = terminal
     const records = readChain(store, eui, failures)
-    tallyAcks(eui, records, acks, failures)
+    tallyAcks(eui, records, acks, fellBack, failures)
     const approvals = input.approvals.filter(approval => approval.terminal === index)
     checkApprovalsHeld(terminal, records, approvals, failures)
     const gatewayId = store.requireHubPin().gatewayId
@@ -98,9 +101,10 @@ export async function checkInvariants(input: {
     checkAckedInLedger(eui, records, settled, failures)
     await checkHubSeesChain(input.operator, terminal, gatewayId, failures)
   }
-  checkDoubleSpendsFlagged(input.doubleSpends, acks.outcomes, failures)
   const vouchers = new Map(input.customers.map(customer => [toHex(customer.voucher.voucherId), customer]))
-  const revoked = await checkFlagsProved(input.operator, vouchers, failures)
+  const flags = await checkFlagsProved(input.operator, vouchers, failures)
+  checkDoubleSpendsFlagged(input.doubleSpends, acks.outcomes, flags.transfers, failures)
+  const revoked = new Set(flags.vouchers)
   for (const voucherIdHex of await checkHoldsWithinVouchers(input.customers, failures)) revoked.add(voucherIdHex)
   checkRevokedEverywhere(input.terminals, revoked, failures)
   return { failures: failures.list(), totals: acks.totals }
@@ -124,7 +128,7 @@ async function checkLedgerVerifies(operator: HubApi, failures: FailureList): Pro
   if (verify.violations.length === 0) failures.add('money-conserved', 'the hub\'s ledger verify answered ok: false')
 }
 
-function tallyAcks(eui: string, records: readonly StoredRecord[], acks: AckTally, failures: FailureList): void {
+function tallyAcks(eui: string, records: readonly StoredRecord[], acks: AckTally, fellBack: ReadonlySet<string>, failures: FailureList): void {
   const { totals } = acks
   for (const record of records) {
     acks.outcomes.set(toHex(record.transferId), record.ackOutcome)
@@ -135,8 +139,14 @@ function tallyAcks(eui: string, records: readonly StoredRecord[], acks: AckTally
       totals.rejected++
       // Taken offline by a terminal that had not heard of the revocation, past the hub's grace:
       // refused by design (the merchant's risk). Any other refusal of an approved payment is a fault.
+      const reason = reasonName(record.ackReason ?? Reason.None)
       if (record.ackReason === Reason.VoucherRevoked) acks.refusedByDesign.add(toHex(record.transferId))
-      else failures.add('settled-exactly-once', `${eui} record ${record.gatewaySeq} was approved at the counter and rejected by the hub (reason ${record.ackReason})`)
+      else if (fellBack.has(toHex(record.transferId))) {
+        // The prefer-online fallback meeting a final refusal: the hub refused the request the
+        // gateway got no answer to, and that refusal binds the record the gateway then made.
+        failures.add('settled-exactly-once', `${eui} record ${record.gatewaySeq} was approved offline after its online request went unanswered, `
+          + `and rejected by the hub (${reason}): the hub had refused that request, and the refusal is final for the record`)
+      } else failures.add('settled-exactly-once', `${eui} record ${record.gatewaySeq} was approved at the counter and rejected by the hub (${reason})`)
     } else if (record.ackOutcome === 'settled') totals.settled++
     else if (record.ackOutcome === 'duplicate') totals.duplicates++
     else if (record.ackOutcome === 'flagged') totals.flagged++
@@ -222,16 +232,18 @@ async function checkHubSeesChain(operator: HubApi, { eui, store }: CheckedTermin
   }
 }
 
+/** Each pair a phone and its clone had approved is flagged: by a record's ack, or by a flag the hub raised naming either payment. */
 function checkDoubleSpendsFlagged(
-  doubleSpends: readonly DoubleSpend[], outcomes: ReadonlyMap<string, StoredRecord['ackOutcome']>, failures: FailureList,
+  doubleSpends: readonly DoubleSpend[], outcomes: ReadonlyMap<string, StoredRecord['ackOutcome']>,
+  flaggedTransfers: ReadonlySet<string>, failures: FailureList,
 ): void {
   for (const pair of doubleSpends) {
     const original = outcomes.get(pair.originalTransferIdHex)
     const clone = outcomes.get(pair.cloneTransferIdHex)
     if (original === undefined || clone === undefined) continue
-    if (original !== 'flagged' && clone !== 'flagged') {
-      failures.add('double-spends-detected', `the double spend ${pair.originalTransferIdHex} / ${pair.cloneTransferIdHex} was not flagged (${original}, ${clone})`)
-    }
+    if (original === 'flagged' || clone === 'flagged') continue
+    if (flaggedTransfers.has(pair.originalTransferIdHex) || flaggedTransfers.has(pair.cloneTransferIdHex)) continue
+    failures.add('double-spends-detected', `the double spend ${pair.originalTransferIdHex} / ${pair.cloneTransferIdHex} was not flagged (${original}, ${clone})`)
   }
 }
 
@@ -239,13 +251,17 @@ function checkDoubleSpendsFlagged(
  * Each flag the hub raised about this run's vouchers carries its proof: two authorizations whose
  * signatures verify under the payer's device key. The flagged vouchers, which the hub revokes.
  */
-async function checkFlagsProved(operator: HubApi, vouchers: ReadonlyMap<string, SimulatedCustomer>, failures: FailureList): Promise<Set<string>> {
-  const flagged = new Set<string>()
+async function checkFlagsProved(
+  operator: HubApi, vouchers: ReadonlyMap<string, SimulatedCustomer>, failures: FailureList,
+): Promise<{ vouchers: Set<string>; transfers: Set<string> }> {
+  const flagged = { vouchers: new Set<string>(), transfers: new Set<string>() }
   for (let before: string | null | undefined; before !== null;) {
     const page = await operator.ok('GET', `/flags?limit=${FLAGS_PAGE_SIZE}${before === undefined ? '' : `&before=${encodeURIComponent(before)}`}`)
-    for (const flag of page.flags as Array<{ id: number; voucherId: string; authorizations: Array<{ signatureValid: boolean }> }>) {
+    type Flag = { id: number; voucherId: string; authorizations: Array<{ signatureValid: boolean; transferId: string | null }> }
+    for (const flag of page.flags as Flag[]) {
       if (!vouchers.has(flag.voucherId)) continue
-      flagged.add(flag.voucherId)
+      flagged.vouchers.add(flag.voucherId)
+      for (const { transferId } of flag.authorizations) if (transferId !== null) flagged.transfers.add(transferId)
       const proved = flag.authorizations.filter(authorization => authorization.signatureValid).length
       if (proved < 2) failures.add('double-spends-detected', `flag ${flag.id} on voucher ${flag.voucherId} holds ${proved} verified authorizations, not 2`)
     }

@@ -165,7 +165,10 @@ export class FleetPlayer {
 
     if (outcome.kind === 'approved') {
       const transferIdHex = toHex(outcome.record.transferId)
-      this.approvals.push({ terminal: index, gatewaySeq: outcome.record.gatewaySeq, transferIdHex, amountMinor: outcome.record.amountMinor })
+      this.approvals.push({
+        terminal: index, gatewaySeq: outcome.record.gatewaySeq, transferIdHex, amountMinor: outcome.record.amountMinor,
+        ...(outcome.modeNote === 'offline-hub-unreachable' && { afterUnansweredRequest: true }),
+      })
       this.tally.byMode[outcome.record.mode]++
       this.tally.byNote[outcome.modeNote] = (this.tally.byNote[outcome.modeNote] ?? 0) + 1
       if (clone && last.approvedTransferIdHex !== undefined) {
