@@ -6,18 +6,22 @@ import { ManualClock } from '../../protocol/clock'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { TerminalEmitter } from '../../terminal/events'
 import { HubConnection } from '../../terminal/sync/connection'
-import { provisionedStore, T0 } from './fixtures'
+import type { TerminalStore } from '../../terminal/store/store'
+import { gatewayTopic, type GatewayTopicKind } from '../../protocol/topics'
+import { EUI, provisionedStore, T0 } from './fixtures'
 
 /** Just enough of an mqtt.js client for the connection: its events, a subscribe, a publish. */
 class BareClient extends EventEmitter {
   connected = false
+  readonly published: Array<{ topic: string; qos: number }> = []
   constructor(readonly options: IClientOptions) {
     super()
   }
   async subscribeAsync(): Promise<unknown[]> {
     return []
   }
-  publish(_topic: string, _payload: Buffer, _options: unknown, callback?: (error?: Error) => void): void {
+  publish(topic: string, _payload: Buffer, options: { qos: number }, callback?: (error?: Error) => void): void {
+    this.published.push({ topic, qos: options.qos })
     queueMicrotask(() => callback?.())
   }
   async endAsync(): Promise<void> {
@@ -25,16 +29,8 @@ class BareClient extends EventEmitter {
   }
 }
 
-// Found by the fault simulation: a gateway whose store failed (there, closed by a power cut) while
-// its MQTT connection closed threw out of mqtt.js's 'close' event, which ends a Node process.
-t.test('a store that cannot note the link state is reported; the link still goes up and down, and nothing throws out of the client\'s events', async t => {
-  const store = provisionedStore(t.testdir())
-  const events = new TerminalEmitter()
+function connectionOver(store: TerminalStore, events: TerminalEmitter) {
   let client: BareClient | undefined
-  const links: boolean[] = []
-  const errors: string[] = []
-  events.on('link', ({ online }) => links.push(online))
-  events.on('sync-error', ({ code }) => errors.push(code))
   const connection = new HubConnection({
     url: 'mqtt://127.0.0.1:1', store, events, clock: new ManualClock(T0), random: n => new Uint8Array(randomBytes(n)),
     ed25519: nodeEd25519, reconnectInitialMs: 20, reconnectMaxMs: 160, subscriptions: ['a/b'],
@@ -45,22 +41,58 @@ t.test('a store that cannot note the link state is reported; the link still goes
     onMessage: () => undefined, onUp: () => undefined, onDown: () => undefined,
   })
   connection.start()
+  return { connection, client: () => client! }
+}
+
+// Found by the fault simulation (seed soak1.45): an online request lost with its connection was
+// sent again by the MQTT session once the link came back, after the gateway had taken the payment
+// offline; the hub refused it then (a double spend by then), and that refusal rejected the record.
+t.test('questions on online/request go at QoS 0, so a reconnect never asks one again; everything else at QoS 1', async t => {
+  const store = provisionedStore(t.testdir())
+  const events = new TerminalEmitter()
+  const { connection, client } = connectionOver(store, events)
   const up = events.next('link')
-  client!.connected = true
-  client!.emit('connect', { sessionPresent: false })
+  client().connected = true
+  client().emit('connect', { sessionPresent: false })
+  await up
+  for (const kind of ['online/request', 'records', 'proofs/request', 'revocations/request']) connection.publish(gatewayTopic(EUI, kind as GatewayTopicKind), new Uint8Array([1]))
+  t.same(client().published.filter(publish => publish.topic !== gatewayTopic(EUI, 'status')), [
+    { topic: gatewayTopic(EUI, 'online/request'), qos: 0 },
+    { topic: gatewayTopic(EUI, 'records'), qos: 1 },
+    { topic: gatewayTopic(EUI, 'proofs/request'), qos: 1 },
+    { topic: gatewayTopic(EUI, 'revocations/request'), qos: 1 },
+  ])
+  await connection.stop()
+  store.close()
+})
+
+// Found by the fault simulation: a gateway whose store failed (there, closed by a power cut) while
+// its MQTT connection closed threw out of mqtt.js's 'close' event, which ends a Node process.
+t.test('a store that cannot note the link state is reported; the link still goes up and down, and nothing throws out of the client\'s events', async t => {
+  const store = provisionedStore(t.testdir())
+  const events = new TerminalEmitter()
+  const links: boolean[] = []
+  const errors: string[] = []
+  events.on('link', ({ online }) => links.push(online))
+  events.on('sync-error', ({ code }) => errors.push(code))
+  const { connection, client: current } = connectionOver(store, events)
+  const client = current()
+  const up = events.next('link')
+  client.connected = true
+  client.emit('connect', { sessionPresent: false })
   await up
   t.same(links, [true])
   t.same(errors, [])
 
   store.close()
-  client!.connected = false
-  t.doesNotThrow(() => client!.emit('close'), 'the close event does not throw')
+  client.connected = false
+  t.doesNotThrow(() => client.emit('close'), 'the close event does not throw')
   t.same(links, [true, false], 'the link is down all the same')
   t.same(errors, ['LINK_NOT_NOTED'])
 
   const upAgain = events.next('link')
-  client!.connected = true
-  client!.emit('connect', { sessionPresent: false })
+  client.connected = true
+  client.emit('connect', { sessionPresent: false })
   await upAgain
   t.same(links, [true, false, true], 'and up again, with nothing thrown from the subscribe that follows a connect')
   t.same(errors, ['LINK_NOT_NOTED', 'LINK_NOT_NOTED'])
