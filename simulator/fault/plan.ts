@@ -13,7 +13,7 @@ export const FAULT_GROUPS: Readonly<Record<string, readonly FaultKind[]>> = {
   network: ['drop', 'duplicate', 'reorder', 'delay', 'partition'],
   gateway: ['power-loss'],
   hub: ['hub-kill'],
-  customers: ['replay', 'forge', 'revoke'],
+  customers: ['replay', 'forge', 'revoke', 'pull'],
 }
 
 /**
@@ -54,6 +54,8 @@ const NETWORK_RATES = { drop: 0.04, duplicate: 0.06, reorder: 0.05, delay: 0.06 
 const POWER_PER_PAYMENT = 0.07
 const POWER_ONLINE_PER_PAYMENT = 0.1
 const ATTACK_PER_PAYMENT = 0.08
+/** Per payment: the chance that the customer pulls the phone away mid-tap. */
+const PULL_PER_PAYMENT = 0.06
 /** Per run: the chance that one customer revokes their voucher midway. */
 const REVOKE_PER_RUN = 0.6
 /** Packet-triggered faults per run, at most, of each kind; placed among the first packets of a stream. */
@@ -96,6 +98,12 @@ export function drawFaultPlan(seed: string, kinds: readonly FaultKind[]): FaultP
     if (onlineDraw < POWER_ONLINE_PER_PAYMENT && enabled.has('power-online')) faults.power = 'online'
     if (attackDraw < ATTACK_PER_PAYMENT && enabled.has(attack)) faults.attack = attack
     if (Object.keys(faults).length > 0) payments.set(index, faults)
+  }
+  const pulling = random.fork('pull')
+  for (let index = 0; index < fleet.payments; index++) {
+    const draw = pulling.nextFloat()
+    const when = pulling.integer(0, 1) === 0 ? 'before-signing' as const : 'after-signing' as const
+    if (draw < PULL_PER_PAYMENT && enabled.has('pull')) payments.set(index, { ...payments.get(index), pull: when })
   }
   const revoking = random.fork('revoke')
   if (revoking.nextFloat() < REVOKE_PER_RUN && enabled.has('revoke')) {

@@ -9,7 +9,7 @@ import type { PaymentPowerCut, SimulatedTerminal } from './terminal'
 
 /** Every fault the simulation injects, by kind (the unit of --faults and of the counts). */
 export const FAULT_KINDS = [
-  'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'hub-kill', 'replay', 'forge', 'revoke',
+  'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'hub-kill', 'replay', 'forge', 'revoke', 'pull',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -21,6 +21,8 @@ export interface PaymentFaults {
   readonly attack?: 'replay' | 'forge'
   /** Before the payment, its customer revokes their voucher (a phone reported stolen) and the phone pays on. */
   readonly revoke?: true
+  /** The customer pulls the phone away mid-tap: before it signs, or once it has signed but before the terminal hears it. */
+  readonly pull?: 'before-signing' | 'after-signing'
 }
 
 export interface FaultEvent {

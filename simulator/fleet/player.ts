@@ -22,7 +22,7 @@ import type { FleetFaults, PaymentFaults } from './faults'
 import type { Approval, DoubleSpend, InvariantFailure } from './invariants'
 import type { PlannedPayment } from './plan'
 import type { SeededRandom } from './seeded-random'
-import type { SimulatedTerminal } from './terminal'
+import type { SimulatedTerminal, Tapper } from './terminal'
 
 /** How long a link may take to come back, a sync to finish, a revocation list to arrive. */
 export const LINK_TIMEOUT_MS = 30_000
@@ -151,7 +151,8 @@ export class FleetPlayer {
     const headBefore = terminal.store.chainHead().gatewaySeq
     const armed = this.armPowerCut(index, planned.power)
     terminal.counter.lastAnswer = undefined
-    const result = await this.attempt(index, current => current.pay(phone, payment.amountMinor))
+    const tapper = planned.pull === undefined ? phone : this.pulledAway(phone, planned.pull, `${terminal.eui}, payment ${payment.index}`)
+    const result = await this.attempt(index, current => current.pay(tapper, payment.amountMinor))
     const answer = terminal.counter.lastAnswer
     const cause = armed?.fired() === true ? armed.point : undefined
     armed?.disarm()
@@ -187,6 +188,17 @@ export class FleetPlayer {
         amountMinor: payment.amountMinor,
         approvedTransferIdHex: outcome.kind === 'approved' ? toHex(outcome.record.transferId) : undefined,
       }
+    }
+  }
+
+  /** The phone, pulled away from the reader before it signs the request, or once it has (the terminal never hears it). */
+  private pulledAway(phone: Tapper, when: 'before-signing' | 'after-signing', where: string): Tapper {
+    return {
+      authorize: request => {
+        this.faults?.injected('pull', `${where}: the phone is pulled away ${when === 'before-signing' ? 'before it signs' : 'once it has signed'}`)
+        if (when === 'after-signing') phone.authorize(request)
+        throw new Error('the phone left the reader')
+      },
     }
   }
 
