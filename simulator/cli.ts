@@ -76,7 +76,7 @@ next; a gateway's link partitioned for a few payments; a gateway's power lost at
 record is committed, as its records leave or before it reads its ack (it boots again over the same
 files); the hub killed with SIGKILL as a batch reaches it or with its ack on the way (and restarted on
 the same data); an attacker replaying a captured authorization or forging one; a customer revoking
-their voucher while the phone pays on; and, as in run, cloned phones. After each run the invariants of
+their voucher while the phone pays on; a phone pulled away mid-tap; and, as in run, cloned phones. After each run the invariants of
 run, and: no transfer settled twice, nothing acked missing from the ledger, every double spend
 flagged with its proof, every revoked voucher revoked at every gateway, no hold over its voucher, no
 forged or replayed tap approved. A failed run prints its seed, what failed and its faults in order,
