@@ -32,7 +32,7 @@ t.test('only the kinds asked are planned, and asking for one more moves none of 
 })
 
 t.test('--faults takes kinds and groups; anything else is named', async t => {
-  t.same(parseFaultKinds('hub,customers'), ['hub-kill', 'replay', 'forge', 'revoke'])
+  t.same(parseFaultKinds('hub,customers'), ['hub-kill', 'replay', 'forge', 'revoke', 'pull'])
   t.same(parseFaultKinds('all'), DEFAULT_FAULT_KINDS)
   t.notOk(DEFAULT_FAULT_KINDS.includes('power-online'), 'power-online only when asked for')
   t.same(parseFaultKinds('power-online, drop'), ['drop', 'power-online'], 'in the order of FAULT_KINDS')
