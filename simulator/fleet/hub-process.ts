@@ -13,6 +13,8 @@ import { SIM_OPERATOR, type FleetHub, type OperatorEnv } from './hub'
 
 /** How long a hub may take to print where it serves: a cold start compiles nothing, but the machine may be busy. */
 const START_TIMEOUT_MS = 60_000
+/** How long a hub has to stop on SIGTERM (finishing what it holds) before it is killed. */
+const STOP_TIMEOUT_MS = 30_000
 /** Lines of the hub's stderr kept, to say why it did not start. */
 const STDERR_LINES_KEPT = 20
 
@@ -140,8 +142,11 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise(resolve => child.once('exit', () => resolve()))
 }
 
+/** Signals the child and waits for its exit; one that has not gone within STOP_TIMEOUT_MS is killed. */
 async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   const gone = exited(child)
   child.kill(signal)
+  const cancel = systemClock.setTimer(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
   await gone
+  cancel()
 }

@@ -145,8 +145,8 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
       seconds: Math.round((performance.now() - started_ms) / 10) / 100,
     }
   } finally {
-    // A run that stopped midway stops its faults too, before it shuts down.
-    await hooks.faults?.end()
+    // A run that stopped midway stops its faults too, before it shuts down (whatever that meets: the cleanup goes on).
+    await hooks.faults?.end().catch(() => undefined)
     await Promise.all(terminals.map(terminal => terminal.shutDown()))
     await hub?.stop()
     if (!keepData) {
