@@ -194,8 +194,7 @@ async function newRelay(store: TerminalStore, options: AttachOptions): Promise<L
 function poweredConnect(power: PowerLine, relay: LinkProxy): NonNullable<SyncOptions['connect']> {
   return (_url, connectOptions) => {
     power.check()
-    const client = mqtt.connect(relay.url, connectOptions)
-    return client
+    return mqtt.connect(relay.url, connectOptions)
   }
 }
 
