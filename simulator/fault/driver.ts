@@ -1,7 +1,7 @@
 // Injects one fault plan into one fleet run (the run's FleetFaults): it starts the hub as a child
 // process it can kill, reads every terminal's packets and decides the fate of each from the plan
-// and the packet's place in its stream, partitions links and ends the partitions at the payments
-// the plan says, and counts every fault that actually happened.
+// and from what the message is (packets.ts), partitions links and ends the partitions at the
+// payments the plan says, and counts every fault that actually happened.
 
 import { parseTopic } from '../../protocol/topics'
 import { FAULT_KINDS, type FaultEvent, type FaultKind, type FaultReport, type FleetFaults, type PaymentFaults } from '../fleet/faults'
