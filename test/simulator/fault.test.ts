@@ -18,8 +18,8 @@ const eventLine = (event: FaultEvent): string =>
   `${event.payment === null ? 'at the end' : `payment ${event.payment}`}: ${event.kind}: ${event.detail}`
 
 // Seed sim also pins a fix: its power cuts close a gateway's store as its MQTT connection closes,
-// and before c5c1f35 noting the link state in a closed store threw out of mqtt.js's 'close' event,
-// which ended the process (a full disk does the same to a real gateway).
+// and noting the link state in a closed store used to throw out of mqtt.js's 'close' event, which
+// ended the process (a full disk does the same to a real gateway; test/terminal/connection.test.ts).
 t.test('a fixed set of seeds keeps every invariant while every kind of fault is injected', async t => {
   const run = await sim().run('fault', '--seed', 'sim', '--runs', '2', '--json')
   const report = JSON.parse(run.out) as FaultJson
