@@ -4,9 +4,9 @@ import { sim } from './sim-cli'
 // Seeds on which the fault simulation found a bug, played again after its fix. Each failed before it.
 
 t.test('seed soak1.45: an online request lost with its connection is not asked again once the gateway took the payment offline', async t => {
-  // With online requests at QoS 1, the MQTT session sent the lost request again after the reconnect; the hub, which
-  // knew the clone's payment by then, refused it as a double spend, and that refusal (final) rejected
-  // the record of the payment the gateway had approved offline: an approved payment never paid.
+  // With online requests at QoS 1, the MQTT session sent the lost request again after the
+  // reconnect; the hub, which knew the clone's payment by then, refused it as a double spend, and
+  // that refusal (final) rejected the record of the payment the gateway had approved offline.
   const run = await sim().run('fault', '--seed', 'soak1.45', '--runs', '1')
   t.equal(run.code, 0, run.out + run.err)
   t.match(run.out, /^run 1\/1 seed soak1.45: ok/)
