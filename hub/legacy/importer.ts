@@ -181,6 +181,8 @@ class ImportRun {
   private readonly deviceImeis = new Set<string>()
   private readonly joins = { id_user_ext: 0, email: 0, phone: 0, webOnly: 0, mobileOnly: 0 }
   private readonly people: ImportReport['people'][number][] = []
+  /** The currency's external account, where opening balances come from: made (or found) once per import. */
+  private externalAccountId: string | undefined
   private readonly balances = { readMinor: 0, openedMinor: 0, openedAccounts: 0 }
   private readonly readPhone: PhoneReader
 
@@ -213,14 +215,14 @@ class ImportRun {
   async write(): Promise<void> {
     const joined = joinPeople(this.records.webUsers, this.records.mobileUsers, this.readPhone)
     for (const refusal of joined.refusals) this.refuse('users', refusal)
-    this.each('users', joined.people, person => this.writePerson(person))
-    this.each('gateways', unique(this.records.webGateways, 'web', 'gateways', this), gateway => this.writeGateway(gateway))
-    await this.eachAsync('ownerships', this.records.userGateways, pair => this.writeOwnership(pair.left, pair.right))
+    await this.each('users', joined.people, person => this.writePerson(person))
+    await this.each('gateways', unique(this.records.webGateways, 'web', 'gateways', this), gateway => this.writeGateway(gateway))
+    await this.each('ownerships', this.records.userGateways, pair => this.writeOwnership(pair.left, pair.right))
     const itemsOf = groupBy(this.records.gatewayOrders, pair => pair.left, pair => pair.right)
-    this.each('orders', unique(this.records.webOrders, 'web', 'orders', this), order => this.writeOrder(order, itemsOf.get(order.id) ?? []))
-    this.each('devices', unique(this.records.mobileDevices, 'mobile', 'device', this), device => this.writeDevice(device))
-    this.each('devices', this.records.mobileUsers.filter(user => user.imei !== null), user => this.writeImeiOnlyDevice(user.id, user.imei!))
-    await this.eachAsync('accounts', unique(this.records.mobileAccounts, 'mobile', 'account', this), account => this.writeAccount(account))
+    await this.each('orders', unique(this.records.webOrders, 'web', 'orders', this), order => this.writeOrder(order, itemsOf.get(order.id) ?? []))
+    await this.each('devices', unique(this.records.mobileDevices, 'mobile', 'device', this), device => this.writeDevice(device))
+    await this.each('devices', this.records.mobileUsers.filter(user => user.imei !== null), user => this.writeImeiOnlyDevice(user.id, user.imei!))
+    await this.each('accounts', unique(this.records.mobileAccounts, 'mobile', 'account', this), account => this.writeAccount(account))
   }
 
   report(rowsRead: Record<string, number>, rowsSkipped: Record<string, number>): ImportReport {
@@ -254,14 +256,8 @@ class ImportRun {
     return cleaned === '' ? null : cleaned
   }
 
-  private each<T>(entity: Entity, items: readonly T[], write: (item: T) => Outcome): void {
-    items.forEach((item, index) => {
-      this.count(entity, write(item))
-      if ((index + 1) % PROGRESS_EVERY_ROWS === 0) this.options.onProgress?.({ phase: 'writing', step: entity, done: index + 1, total: items.length })
-    })
-  }
-
-  private async eachAsync<T>(entity: Entity, items: readonly T[], write: (item: T) => Promise<Outcome>): Promise<void> {
+  /** Writes each item in turn, counting its outcome under `entity` and telling the progress every so many. */
+  private async each<T>(entity: Entity, items: readonly T[], write: (item: T) => Outcome | Promise<Outcome>): Promise<void> {
     for (const [index, item] of items.entries()) {
       this.count(entity, await write(item))
       if ((index + 1) % PROGRESS_EVERY_ROWS === 0) this.options.onProgress?.({ phase: 'writing', step: entity, done: index + 1, total: items.length })
@@ -540,7 +536,8 @@ class ImportRun {
     const wallet = await this.ledger.openWallet({ id: walletAccountId(userId, this.currency.code), userId, currency: this.currency.code })
     const done = this.store.mapped('mobile', 'account', account.id) !== undefined
     if (balance.value > 0) {
-      const external = (await this.ledger.systemAccounts(this.currency.code)).external.id
+      this.externalAccountId ??= (await this.ledger.systemAccounts(this.currency.code)).external.id
+      const external = this.externalAccountId
       const [outcome] = await this.ledger.applyTransfers([{
         id: cashTransferId('cash_in', wallet.id, `legacy:mobile:account:${account.id}`),
         kind: 'cash_in', currency: this.currency.code,

@@ -1,29 +1,10 @@
 import t from 'tap'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { main, type CliIo } from '../../../hub/cli'
+import { main } from '../../../hub/cli'
+import { capturedIo, type CapturedIo } from '../helpers/cli-io'
 import { CONFIG_OPTIONS } from '../../../hub/config'
 import { OPENSSL, opensslFingerprint256, selfSignedCertificate } from '../../helpers/certificates'
-
-interface CapturedIo extends CliIo {
-  out: string
-  err: string
-}
-
-/** `whileRunning` sees what was printed before the stop is requested. */
-function capturedIo(whileRunning: (out: string) => Promise<void> = async () => {}): CapturedIo {
-  const io: CapturedIo = {
-    out: '',
-    err: '',
-    stdout: { write: (text: string) => (io.out += text) },
-    stderr: { write: (text: string) => (io.err += text) },
-    untilStopRequested: async () => {
-      await whileRunning(io.out)
-      return 'SIGTERM'
-    },
-  }
-  return io
-}
 
 const QUIET = { PAYALL_LOG_LEVEL: 'silent', PAYALL_HTTP_HOST: '127.0.0.1', PAYALL_HTTP_PORT: '0', PAYALL_MQTT_HOST: '127.0.0.1', PAYALL_MQTT_PORT: '0' }
 

@@ -5,24 +5,12 @@ import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { main, type CliIo } from '../../../hub/cli'
+import { main } from '../../../hub/cli'
+import { capturedIo, type CapturedIo } from '../helpers/cli-io'
 import { mysqlDump, pgDump, type Table } from './dump-writers'
 import { legacyData } from './legacy-data'
 
-interface CapturedIo extends CliIo {
-  out: string
-  err: string
-}
 
-function capturedIo(): CapturedIo {
-  const io: CapturedIo = {
-    out: '', err: '',
-    stdout: { write: (text: string) => (io.out += text) },
-    stderr: { write: (text: string) => (io.err += text) },
-    untilStopRequested: async () => 'SIGTERM',
-  }
-  return io
-}
 
 async function runImport(args: readonly string[]): Promise<CapturedIo & { code: number }> {
   const io = capturedIo()
@@ -125,11 +113,9 @@ t.test('not while a hub runs on the data folder: the import waits for it to stop
   const dir = t.testdir()
   writeFileSync(join(dir, 'web.sql'), pgDump(legacyData(10).web))
   let during: (CapturedIo & { code: number }) | undefined
-  const hubIo = capturedIo()
-  hubIo.untilStopRequested = async () => {
+  const hubIo = capturedIo(async () => {
     during = await runImport(['--web-dump', join(dir, 'web.sql'), '--currency', 'EUR', '--data-dir', join(dir, 'data')])
-    return 'SIGTERM'
-  }
+  })
   const quiet = { PAYALL_LOG_LEVEL: 'silent', PAYALL_HTTP_HOST: '127.0.0.1', PAYALL_HTTP_PORT: '0', PAYALL_MQTT_HOST: '127.0.0.1', PAYALL_MQTT_PORT: '0' }
   t.equal(await main(['--data-dir', join(dir, 'data')], quiet, hubIo), 0)
   t.equal(during!.code, 1)

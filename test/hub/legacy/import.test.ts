@@ -7,32 +7,14 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import nacl from 'tweetnacl'
-import { main, type CliIo } from '../../../hub/cli'
+import { main } from '../../../hub/cli'
+import { capturedIo, type CapturedIo } from '../helpers/cli-io'
 import { csvExport, mysqlDump, pgDump } from './dump-writers'
 import { legacyData, MOBILE_PASSWORD, WEB_PASSWORD } from './legacy-data'
 
 const PEOPLE = 1500
 const QUIET = { PAYALL_LOG_LEVEL: 'silent', PAYALL_HTTP_HOST: '127.0.0.1', PAYALL_HTTP_PORT: '0', PAYALL_MQTT_HOST: '127.0.0.1', PAYALL_MQTT_PORT: '0', PAYALL_PHONE_REGION: 'SN' }
 const data = legacyData(PEOPLE)
-
-interface CapturedIo extends CliIo {
-  out: string
-  err: string
-}
-
-function capturedIo(whileRunning: (out: string) => Promise<void> = async () => {}): CapturedIo {
-  const io: CapturedIo = {
-    out: '',
-    err: '',
-    stdout: { write: (text: string) => (io.out += text) },
-    stderr: { write: (text: string) => (io.err += text) },
-    untilStopRequested: async () => {
-      await whileRunning(io.out)
-      return 'SIGTERM'
-    },
-  }
-  return io
-}
 
 function dumpFiles(dir: string): { web: string; mobile: string } {
   const web = join(dir, 'web.sql')
