@@ -44,7 +44,10 @@ export interface DecisionInput {
   voucher: VoucherState | undefined
   /** Every payment known under the voucher, in any order. */
   known: readonly KnownPayment[]
-  /** The final refusal the hub signed before for this transfer id, if any (FINAL_REFUSALS). */
+  /**
+   * The final refusal (FINAL_REFUSALS) that binds this copy, if any: for a record, one the hub signed into an ack;
+   * for an online request, that or one signed into an online answer.
+   */
   finalRefusal: Reason | undefined
   /** How long a revocation may take to reach every gateway. */
   revocationGrace_ms: number
@@ -52,11 +55,17 @@ export interface DecisionInput {
 }
 
 /**
- * The refusals that are final for a transfer id: once the hub has signed one of them into an ack or
- * an online answer, every later copy of that id (another gateway seq, another batch, the online
- * path) gets the same answer, even after its cause went away (funds arrived, a limit was raised).
- * Each is a decision about the payment itself, reached only once the customer's signature verified
- * under a voucher the hub knows, so it is the customer's own payment that is refused.
+ * The refusals that are final for a transfer id: once the hub has signed one of them into an ack,
+ * every later copy of that id (another gateway seq, another batch, the online path) gets the same
+ * answer, even after its cause went away (funds arrived, a limit was raised). Each is a decision
+ * about the payment itself, reached only once the customer's signature verified under a voucher the
+ * hub knows, so it is the customer's own payment that is refused.
+ *
+ * One signed into an online answer binds later online copies only. A gateway whose request went
+ * unanswered (the answer lost with its link) may take the payment offline under the prefer-online
+ * policy, and the merchant hands the goods over: that record is decided on its own, as any offline
+ * payment, paid from the voucher's hold and flagged if it conflicts (DESIGN step 7). Binding it to
+ * the refusal nobody at the counter saw left the merchant unpaid (fault simulation, seed soak1.25).
  *
  * Not final, and kept per record only: refusals that do not prove the customer signed it
  * (BadCustomerSignature, VoucherUnknown): the id is the hash of the unsigned bytes, so a corrupted

@@ -40,9 +40,9 @@ export class OnlineAuthorization {
     return this.queue.run(async () => {
       try {
         const [approved, reason] = await this.decide(topicEui, request.authorization)
-        // On file before the answer goes out: a later copy of this payment gets the same refusal.
+        // On file before the answer goes out: a later online copy of this payment gets the same refusal.
         if (!approved && isFinalRefusal(reason)) {
-          this.deps.store.recordFinalRefusal(toHex(transferIdOf(request.authorization)), reason, topicEui, this.deps.clock.now_ms())
+          this.deps.store.recordOnlineRefusal(toHex(transferIdOf(request.authorization)), reason, topicEui, this.deps.clock.now_ms())
         }
         return onlineAuthorizationResponseCodec.sign({
           correlationId: request.correlationId, transferId: transferIdOf(request.authorization), approved, reason,
@@ -71,7 +71,7 @@ export class OnlineAuthorization {
     )
     const decision = decideRecord({
       authorization, transferIdHex, signatureValid, voucher, known: store.knownPayments(voucherIdHex),
-      finalRefusal: store.finalRefusal(transferIdHex), revocationGrace_ms: 0, clockSkewMax_ms: settings.clockSkewMax_ms,
+      finalRefusal: store.refusalForOnline(transferIdHex), revocationGrace_ms: 0, clockSkewMax_ms: settings.clockSkewMax_ms,
     })
     if (decision.kind === 'duplicate') return [true, Reason.None]
     if (decision.kind === 'reject') return [false, decision.reason]

@@ -105,12 +105,32 @@ function chainReads(db: SqliteDatabase) {
   }
 }
 
+/** The final refusals: those signed into acks (final for every copy) and into online answers (for online copies). */
+function refusalStatements(db: SqliteDatabase) {
+  return {
+    finalRefusal: db.prepare<[string], { reason: Reason }>('SELECT reason FROM final_refusals WHERE transfer_id = ?'),
+    // An ack's refusal first: a record refused for good was answered so, online too.
+    refusalForOnline: db.prepare<{ transferId: string }, { reason: Reason | null }>(
+      `SELECT COALESCE((SELECT reason FROM final_refusals WHERE transfer_id = @transferId),
+         (SELECT reason FROM online_refusals WHERE transfer_id = @transferId)) AS reason`),
+    // A batch's ids at once, as a JSON array: one statement for the batch instead of one per record.
+    finalRefusals: db.prepare<[string], { transfer_id: string; reason: Reason }>(
+      'SELECT transfer_id, reason FROM final_refusals WHERE transfer_id IN (SELECT value FROM json_each(?))'),
+    // The first final refusal of an id is its answer; a copy is refused with the same reason anyway.
+    insertFinalRefusal: db.prepare<[string, number, string, number]>(
+      'INSERT OR IGNORE INTO final_refusals (transfer_id, reason, eui, refused_at_ms) VALUES (?, ?, ?, ?)'),
+    insertOnlineRefusal: db.prepare<[string, number, string, number]>(
+      'INSERT OR IGNORE INTO online_refusals (transfer_id, reason, eui, refused_at_ms) VALUES (?, ?, ?, ?)'),
+  }
+}
+
 export class IngestStore {
   private readonly statements
 
   constructor(private readonly db: SqliteDatabase) {
     this.statements = {
       ...chainReads(db),
+      ...refusalStatements(db),
       voucher: db.prepare<[string], {
         voucher_id: string; device_public_key: Buffer; currency: string; limit_minor: number; issued_at_ms: number
         expires_at_ms: number; revoked_at_ms: number | null
@@ -169,16 +189,9 @@ export class IngestStore {
         `INSERT OR IGNORE INTO online_payments (transfer_id, eui, voucher_id, voucher_seq, cumulative_minor, amount_minor,
            authorization, approved_at_ms)
          VALUES (@transferIdHex, @eui, @voucherIdHex, @voucherSeq, @cumulativeMinor, @amountMinor, @authorization, @nowMs)`),
-      finalRefusal: db.prepare<[string], { reason: Reason }>('SELECT reason FROM final_refusals WHERE transfer_id = ?'),
-      // A batch's ids at once, as a JSON array: one statement for the batch instead of one per record.
-      finalRefusals: db.prepare<[string], { transfer_id: string; reason: Reason }>(
-        'SELECT transfer_id, reason FROM final_refusals WHERE transfer_id IN (SELECT value FROM json_each(?))'),
       recordsBetween: db.prepare<[string, number, number, number], {
         gateway_seq: number; record_hash: Buffer; outcome: RecordOutcome; reason: number
       }>('SELECT gateway_seq, record_hash, outcome, reason FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq BETWEEN ? AND ?'),
-      // The first final refusal of an id is its answer; a copy is refused with the same reason anyway.
-      insertFinalRefusal: db.prepare<[string, number, string, number]>(
-        'INSERT OR IGNORE INTO final_refusals (transfer_id, reason, eui, refused_at_ms) VALUES (?, ?, ?, ?)'),
       insertRejectedBatch: db.prepare(
         `INSERT INTO rejected_batches (eui, reason, payload, received_at_ms) VALUES (?, ?, ?, ?)`),
       pruneRejectedBatches: db.prepare(
@@ -237,9 +250,17 @@ export class IngestStore {
     return this.statements.hasRecordOf.get(voucherIdHex, voucherSeq, transferIdHex) !== undefined
   }
 
-  /** The final refusal (decide.ts FINAL_REFUSALS) the hub signed before for this transfer id, if any. */
+  /** The final refusal (decide.ts FINAL_REFUSALS) the hub signed into an ack before for this transfer id, if any. */
   finalRefusal(transferIdHex: string): Reason | undefined {
     return this.statements.finalRefusal.get(transferIdHex)?.reason
+  }
+
+  /**
+   * The final refusal an online request for this transfer id gets again: the one signed into an ack, else the one
+   * signed into an online answer before.
+   */
+  refusalForOnline(transferIdHex: string): Reason | undefined {
+    return this.statements.refusalForOnline.get({ transferId: transferIdHex })?.reason ?? undefined
   }
 
   /** The final refusals among these transfer ids, by id. */
@@ -303,9 +324,12 @@ export class IngestStore {
     return inserted.changes === 1 ? Number(inserted.lastInsertRowid) : null
   }
 
-  /** Keeps a final refusal signed into an online answer, before the answer goes out. */
-  recordFinalRefusal(transferIdHex: string, reason: Reason, eui: string, now_ms: number): void {
-    this.statements.insertFinalRefusal.run(transferIdHex, reason, eui, now_ms)
+  /**
+   * Keeps a final refusal signed into an online answer, before the answer goes out: it answers a later online copy,
+   * and binds no record (the gateway that made one offline never heard it).
+   */
+  recordOnlineRefusal(transferIdHex: string, reason: Reason, eui: string, now_ms: number): void {
+    this.statements.insertOnlineRefusal.run(transferIdHex, reason, eui, now_ms)
   }
 
   recordOnlinePayment(payment: {

@@ -144,6 +144,25 @@ ORDER BY received_at_ms, eui, gateway_seq;
 `
 
 /**
+ * Refusals signed into online answers move out of final_refusals into their own table: a later online copy of the
+ * payment gets the same answer, but the record a gateway made offline when that answer never reached it is decided on
+ * its own (found by the fault simulation, seeds soak1.25, soak1.80, soak1.86: the merchant was never paid). An online
+ * refusal is the one no record of the id was rejected for; a refusal signed into an ack stays where it was.
+ */
+export const ONLINE_REFUSALS_SQL = `
+CREATE TABLE online_refusals (
+  transfer_id TEXT PRIMARY KEY CHECK (length(transfer_id) = 64),
+  reason INTEGER NOT NULL,
+  eui TEXT NOT NULL,
+  refused_at_ms INTEGER NOT NULL
+) STRICT;
+INSERT INTO online_refusals (transfer_id, reason, eui, refused_at_ms)
+SELECT transfer_id, reason, eui, refused_at_ms FROM final_refusals
+WHERE transfer_id NOT IN (SELECT transfer_id FROM gateway_records WHERE outcome = 'rejected');
+DELETE FROM final_refusals WHERE transfer_id IN (SELECT transfer_id FROM online_refusals);
+`
+
+/**
  * Chains numbered per EUI: a gateway's chain is the one its key signs, from seq 1. Provisioning it again with a new
  * key (a re-imaged or replaced device), or a new gateway taking a retired gateway's EUI, opens the EUI's next chain;
  * the chains before it close (closed at once when the hub holds them whole up to their highest seq, else `closing`

@@ -48,7 +48,7 @@ async function customerWithNothingLeft(w: World) {
   }
 }
 
-t.test('a payment refused for want of funds stays refused after the funds arrive: online, and as a record of any seq', async t => {
+t.test('an online refusal answers later online copies the same, and binds no record made offline by a gateway that never heard it', async t => {
   const w = await ingestWorld(t)
   const gateway = await w.addGateway('00000000000000E1')
   const { customer, emptied } = await customerWithNothingLeft(w)
@@ -58,30 +58,53 @@ t.test('a payment refused for want of funds stays refused after the funds arrive
   const refused = await askOnline(w, gateway.eui, authorization)
   t.same([refused!.approved, refused!.reason], [false, Reason.InsufficientFunds], 'nothing left to pay with')
   await w.cashIn(customer.wallet, 5_000)
-
   const retried = await askOnline(w, gateway.eui, authorization)
   t.same([retried!.approved, retried!.reason], [false, Reason.InsufficientFunds], 'the same payment asked again gets the same answer')
+
+  // The answer was lost with the link; under prefer-online the gateway took the payment offline.
   gateway.append(authorization)
-  const ack = await w.ingest.ingest(gateway.eui, gateway.batch())
-  t.same(answers(ack), [[AckOutcome.Rejected, Reason.InsufficientFunds]], 'its record is refused with the same reason')
-  gateway.append(authorization)
-  t.same(answers(await w.ingest.ingest(gateway.eui, gateway.batch(2))), [[AckOutcome.Rejected, Reason.InsufficientFunds]],
-    'and so is a record of it at another seq, in another batch')
-  t.equal(await w.balance(gateway.merchantAccountId), 0, 'no money moved')
-  t.equal(await w.balance(customer.wallet), 5_000)
+  t.same(answers(await w.ingest.ingest(gateway.eui, gateway.batch())), [[AckOutcome.Settled, Reason.None]],
+    'its record is an offline payment like any other')
+  t.equal(await w.balance(gateway.merchantAccountId), 500, 'the merchant is paid')
+  t.equal(await w.balance(customer.wallet), 4_500, 'by the customer, the hold being gone')
+  const again = await askOnline(w, gateway.eui, authorization)
+  t.same([again!.approved, again!.reason], [true, Reason.None], 'online, the payment is now the one that settled')
   await w.assertLedgerOk(t)
 })
 
-t.test('an online refusal that is final is on file by transfer id before the answer goes out', async t => {
+t.test('a double spend refused online and then taken offline, its answer lost, is paid from the hold and flagged once (seed soak1.25)', async t => {
+  const w = await ingestWorld(t)
+  const first = await w.addGateway('00000000000000E6')
+  const second = await w.addGateway('00000000000000E7')
+  const customer = await w.addCustomer(10_000, 10_000)
+  first.append(w.pay(customer.phone, first, 8_000))
+  t.same(answers(await w.ingest.ingest(first.eui, first.batch())), [[AckOutcome.Settled, Reason.None]])
+  customer.phone.forget(customer.voucher)
+  const clone = w.pay(customer.phone, second, 9_000)
+  const refused = await askOnline(w, second.eui, clone)
+  t.same([refused!.approved, refused!.reason], [false, Reason.DoubleSpend], 'refused online, the voucher revoked')
+
+  second.append(clone)
+  t.same(answers(await w.ingest.ingest(second.eui, second.batch())), [[AckOutcome.Flagged, Reason.None]],
+    'the record settles as an offline double spend')
+  t.equal(await w.balance(second.merchantAccountId), 9_000, 'the second merchant is paid')
+  t.equal(await w.balance(customer.wallet), -7_000, 'beyond the hold, as the customer\'s recorded debt')
+  t.equal(w.db.prepare('SELECT count(*) AS n FROM double_spends').pluck().get(), 1, 'one flag for the one pair')
+  await w.assertLedgerOk(t)
+})
+
+t.test('an online refusal that is final is on file by transfer id before the answer goes out, for online copies', async t => {
   const w = await ingestWorld(t)
   const gateway = await w.addGateway('00000000000000E2')
   const { customer, emptied } = await customerWithNothingLeft(w)
   const authorization = w.pay(customer.phone, gateway, 500)
   await emptied()
   await askOnline(w, gateway.eui, authorization)
-  const row = w.db.prepare('SELECT reason, eui FROM final_refusals WHERE transfer_id = ?').get(toHex(transferIdOf(authorization)))
+  const transferIdHex = toHex(transferIdOf(authorization))
+  const row = w.db.prepare('SELECT reason, eui FROM online_refusals WHERE transfer_id = ?').get(transferIdHex)
   t.same(row, { reason: Reason.InsufficientFunds, eui: gateway.eui })
-  t.equal(w.store.finalRefusal(toHex(transferIdOf(authorization))), Reason.InsufficientFunds)
+  t.equal(w.store.refusalForOnline(transferIdHex), Reason.InsufficientFunds)
+  t.equal(w.store.finalRefusal(transferIdHex), undefined, 'no record is bound by it')
 })
 
 t.test('a copy with a corrupted customer signature does not block the genuine payment', async t => {
@@ -140,4 +163,26 @@ t.test('records refused for good before final refusals were kept become final re
   t.teardown(() => db.close())
   t.same(db.prepare('SELECT transfer_id AS id, reason, refused_at_ms AS at FROM final_refusals').all(),
     [{ id: refused, reason: Reason.InsufficientFunds, at: 1_000 }])
+})
+
+t.test('refusals signed into online answers before they bound online copies only move out of the final refusals', async t => {
+  const path = join(t.testdir(), 'before-online-refusals.sqlite')
+  const version = MIGRATIONS.find(migration => migration.name === 'online refusals bind online copies only')!.version
+  openDatabase(path, { migrations: MIGRATIONS.filter(migration => migration.version < version) }).close()
+  const raw = new Database(path)
+  raw.prepare(`INSERT INTO gateway_records (eui, chain, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
+    cumulative_minor, amount_minor, currency, mode, time_ms, record, outcome, reason, received_at_ms)
+    VALUES ('00000000000000E8', 1, 1, randomblob(32), ?, ?, 1, 100, 100, 'XOF', 0, 0, x'00', 'rejected', ?, 1000)`)
+    .run('a'.repeat(64), 'a'.repeat(32), Reason.VoucherExpired)
+  const refuse = raw.prepare('INSERT INTO final_refusals (transfer_id, reason, eui, refused_at_ms) VALUES (?, ?, ?, ?)')
+  refuse.run('a'.repeat(64), Reason.VoucherExpired, '00000000000000E8', 1_000)
+  refuse.run('b'.repeat(64), Reason.DoubleSpend, '00000000000000E8', 2_000)
+  raw.close()
+
+  const db = openDatabase(path)
+  t.teardown(() => db.close())
+  t.same(db.prepare('SELECT transfer_id AS id, reason FROM final_refusals').all(), [{ id: 'a'.repeat(64), reason: Reason.VoucherExpired }],
+    'an ack\'s refusal stays final')
+  t.same(db.prepare('SELECT transfer_id AS id, reason, eui, refused_at_ms AS at FROM online_refusals').all(),
+    [{ id: 'b'.repeat(64), reason: Reason.DoubleSpend, eui: '00000000000000E8', at: 2_000 }], 'an online answer\'s moves')
 })
