@@ -12,6 +12,7 @@ import { Closers } from '../protocol/closers'
 import { MessageType } from '../protocol/codec'
 import { ackCodec } from '../protocol/messages/ack'
 import { onlineAuthorizationResponseCodec } from '../protocol/messages/online-authorization'
+import { onlineVoidResponseCodec } from '../protocol/messages/online-void'
 import { refundResponseCodec } from '../protocol/messages/refund'
 import { QueueFullError } from '../protocol/serial-queue'
 import { nodeEd25519 } from '../protocol/signature/node'
@@ -196,7 +197,7 @@ export class RecordBatchRoute {
 }
 
 /**
- * Online authorization and refund requests share one topic pair; the message type (the first byte)
+ * Online authorization requests, their voids and refund requests share one topic pair; the message type (the first byte)
  * tells them apart. A request refused because its queue is full (QUEUE_FULL), or that a fault of
  * the hub left undecided (HUB_FAULT), gets no answer: the gateway's wait for it times out, as when
  * the hub is unreachable, and the MQTT message is handled so the hub's client keeps its connection.
@@ -209,7 +210,9 @@ export function onlineRequestRoute(
     try {
       reply = bytes[0] === MessageType.RefundRequest
         ? await deps.refunds.handle(eui, bytes).then(answer => answer === null ? null : refundResponseCodec.encode(answer))
-        : await deps.ingest.authorizeOnline(eui, bytes).then(answer => answer === null ? null : onlineAuthorizationResponseCodec.encode(answer))
+        : bytes[0] === MessageType.OnlineVoidRequest
+          ? await deps.ingest.voidOnline(eui, bytes).then(answer => answer === null ? null : onlineVoidResponseCodec.encode(answer))
+          : await deps.ingest.authorizeOnline(eui, bytes).then(answer => answer === null ? null : onlineAuthorizationResponseCodec.encode(answer))
     } catch (error) {
       if (error instanceof HubFaultError) {
         log.error({ err: error, eui, fault: error.kind }, 'an online request was not answered: a fault of the hub; the gateway times out')

@@ -28,6 +28,8 @@ export const MessageType = {
   GatewayPresence: 0x15,
   UpdateKey: 0x16,
   UpdateManifest: 0x17,
+  OnlineVoidRequest: 0x18,
+  OnlineVoidResponse: 0x19,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 

@@ -39,6 +39,10 @@ export const Reason = {
   RefundFundsInsufficient: 34,
   /** Signed by a key the hub no longer takes: the gateway was provisioned again with a new key, or retired. */
   ChainClosed: 35,
+  /** The gateway voided this online request, which it took no record of: it is never approved now. */
+  OnlineRequestVoided: 36,
+  /** The payment is in the gateway's own records: not voided (a refund gives it back). */
+  PaymentRecorded: 37,
 } as const
 export type Reason = (typeof Reason)[keyof typeof Reason]
 

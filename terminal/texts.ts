@@ -48,6 +48,14 @@ const REASON_TEXTS: Record<Reason, Texts> = {
     en: 'This terminal was provisioned again with a new key: records of its old key are no longer taken.',
     fr: 'Ce terminal a été provisionné de nouveau avec une nouvelle clé : les enregistrements de l’ancienne clé ne sont plus acceptés.',
   },
+  [Reason.OnlineRequestVoided]: {
+    en: 'This payment was cancelled by the terminal after PayAll did not answer. Nothing was charged.',
+    fr: 'Ce paiement a été annulé par le terminal faute de réponse de PayAll. Rien n’a été débité.',
+  },
+  [Reason.PaymentRecorded]: {
+    en: 'This payment is in the terminal\'s records and cannot be cancelled: make a refund.',
+    fr: 'Ce paiement figure dans les enregistrements du terminal et ne peut pas être annulé : faites un remboursement.',
+  },
 }
 
 /** The merchant's sentence for a reason code. */

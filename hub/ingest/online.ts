@@ -64,6 +64,8 @@ export class OnlineAuthorization {
     const gateway = this.deps.gateway(eui)
     if (gateway === undefined || gateway.status !== 'provisioned') return [false, Reason.GatewayUnknown]
     if (authorization.gatewayEui !== eui) return [false, Reason.WrongGateway]
+    // Its gateway gave up on it and voided it (void.ts): a late copy is never approved, even one the hub had settled.
+    if (store.voidOf(transferIdHex) !== undefined) return [false, Reason.OnlineRequestVoided]
     const voucherIdHex = toHex(authorization.voucherId)
     const voucher = store.voucher(voucherIdHex)
     const signatureValid = voucher !== undefined && ed25519.verify(

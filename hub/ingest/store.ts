@@ -124,6 +124,17 @@ function refusalStatements(db: SqliteDatabase) {
   }
 }
 
+/** An online approval by transfer id, and the voids of online requests (void.ts). */
+function voidStatements(db: SqliteDatabase) {
+  return {
+    onlinePayment: db.prepare<[string], { eui: string; voucher_id: string; voucher_seq: number; amount_minor: number }>(
+      'SELECT eui, voucher_id, voucher_seq, amount_minor FROM online_payments WHERE transfer_id = ?'),
+    voidOf: db.prepare<[string], { eui: string; reversed_minor: number }>('SELECT eui, reversed_minor FROM online_voids WHERE transfer_id = ?'),
+    insertVoid: db.prepare<[string, string, number, string | null, number]>(
+      'INSERT INTO online_voids (transfer_id, eui, reversed_minor, reversal_transfer_id, voided_at_ms) VALUES (?, ?, ?, ?, ?)'),
+  }
+}
+
 export class IngestStore {
   private readonly statements
 
@@ -131,6 +142,7 @@ export class IngestStore {
     this.statements = {
       ...chainReads(db),
       ...refusalStatements(db),
+      ...voidStatements(db),
       voucher: db.prepare<[string], {
         voucher_id: string; device_public_key: Buffer; currency: string; limit_minor: number; issued_at_ms: number
         expires_at_ms: number; revoked_at_ms: number | null
@@ -330,6 +342,22 @@ export class IngestStore {
    */
   recordOnlineRefusal(transferIdHex: string, reason: Reason, eui: string, now_ms: number): void {
     this.statements.insertOnlineRefusal.run(transferIdHex, reason, eui, now_ms)
+  }
+
+  /** The online approval of this payment, if the hub made one. */
+  onlinePayment(transferIdHex: string): { eui: string; voucherIdHex: string; voucherSeq: number } | undefined {
+    const row = this.statements.onlinePayment.get(transferIdHex)
+    return row === undefined ? undefined : { eui: row.eui, voucherIdHex: row.voucher_id, voucherSeq: row.voucher_seq }
+  }
+
+  /** The void of this online request, if its gateway voided it: what went back to the customer. */
+  voidOf(transferIdHex: string): { eui: string; reversedMinor: number } | undefined {
+    const row = this.statements.voidOf.get(transferIdHex)
+    return row === undefined ? undefined : { eui: row.eui, reversedMinor: row.reversed_minor }
+  }
+
+  recordVoid(entry: { transferIdHex: string; eui: string; reversedMinor: number; reversalTransferId: string | null; nowMs: number }): void {
+    this.statements.insertVoid.run(entry.transferIdHex, entry.eui, entry.reversedMinor, entry.reversalTransferId, entry.nowMs)
   }
 
   recordOnlinePayment(payment: {

@@ -163,6 +163,21 @@ DELETE FROM final_refusals WHERE transfer_id IN (SELECT transfer_id FROM online_
 `
 
 /**
+ * Online requests their gateway voided (protocol online-void.ts), one per transfer id: the approval given back by
+ * `reversal_transfer_id` (null when the hub had approved nothing), and every later online copy refused.
+ */
+export const ONLINE_VOIDS_SQL = `
+CREATE TABLE online_voids (
+  transfer_id TEXT PRIMARY KEY CHECK (length(transfer_id) = 64),
+  eui TEXT NOT NULL CHECK (length(eui) = 16),
+  reversed_minor INTEGER NOT NULL CHECK (reversed_minor >= 0),
+  reversal_transfer_id TEXT CHECK (length(reversal_transfer_id) = 64),
+  voided_at_ms INTEGER NOT NULL,
+  CHECK ((reversal_transfer_id IS NULL) = (reversed_minor = 0))
+) STRICT;
+`
+
+/**
  * Chains numbered per EUI: a gateway's chain is the one its key signs, from seq 1. Provisioning it again with a new
  * key (a re-imaged or replaced device), or a new gateway taking a retired gateway's EUI, opens the EUI's next chain;
  * the chains before it close (closed at once when the hub holds them whole up to their highest seq, else `closing`

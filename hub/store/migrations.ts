@@ -5,7 +5,9 @@ import { ANCHOR_RANGES_SQL, ANCHOR_SQL, QUEUE_TRANSFERS_FOR_ANCHORING } from '..
 import { AUDIT_SQL } from '../audit/tables'
 import { LIVE_EVENT_IDS_SQL } from '../events/tables'
 import { GATEWAY_PRESENCE_SQL, GATEWAYS_REUSE_EUI_SQL, GATEWAYS_SQL } from '../gateways/tables'
-import { DOUBLE_SPEND_FLAGS_SQL, FINAL_REFUSALS_SQL, INGEST_SQL, NUMBERED_CHAINS_SQL, ONLINE_REFUSALS_SQL } from '../ingest/tables'
+import {
+  DOUBLE_SPEND_FLAGS_SQL, FINAL_REFUSALS_SQL, INGEST_SQL, NUMBERED_CHAINS_SQL, ONLINE_REFUSALS_SQL, ONLINE_VOIDS_SQL,
+} from '../ingest/tables'
 import { KYC_SQL } from '../kyc/tables'
 import { LEGACY_IMPORT_SQL } from '../legacy/tables'
 import { LORA_CATCH_UP_SQL, LORA_REPORTS_CHAIN_SQL, LORA_REVOCATIONS_QUEUED_SQL, LORA_SQL } from '../lora/tables'
@@ -212,6 +214,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 22, name: 'the legacy import: profiles, legacy rows, devices without a key', sql: LEGACY_IMPORT_SQL,
     rebuildsTables: ['devices'] },
   { version: 23, name: 'online refusals bind online copies only', sql: ONLINE_REFUSALS_SQL },
+  { version: 24, name: 'online requests voided by their gateway', sql: ONLINE_VOIDS_SQL },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

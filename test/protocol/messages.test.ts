@@ -25,6 +25,7 @@ import {
   onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec,
 } from '../../protocol/messages/online-authorization'
 import { refundRequestCodec, refundResponseCodec } from '../../protocol/messages/refund'
+import { onlineVoidRequestCodec, onlineVoidResponseCodec } from '../../protocol/messages/online-void'
 import { appendRecord, CHAIN_START } from '../../protocol/chain'
 import type { TransferRecord } from '../../protocol/messages/transfer-record'
 
@@ -164,6 +165,24 @@ const cases: Case[] = [
         refundedMinor: fc.nat(),
         timeMs: arb.timeMs,
       }),
+      hubKeys.secretKey,
+    ),
+    publicKey: hubKeys.publicKey,
+  },
+  {
+    codec: onlineVoidRequestCodec,
+    value: signedArbitrary(
+      onlineVoidRequestCodec,
+      fc.record({ transferId: arb.bytes(32), gatewayEui: arb.eui, timeMs: arb.timeMs }),
+      gatewayKeys.secretKey,
+    ),
+    publicKey: gatewayKeys.publicKey,
+  },
+  {
+    codec: onlineVoidResponseCodec,
+    value: signedArbitrary(
+      onlineVoidResponseCodec,
+      fc.record({ transferId: arb.bytes(32), voided: fc.boolean(), reason: arb.reason, reversedMinor: fc.nat(), timeMs: arb.timeMs }),
       hubKeys.secretKey,
     ),
     publicKey: hubKeys.publicKey,
