@@ -355,12 +355,15 @@ async function syncCommand(dataDir: string, options: Options, io: CliIo): Promis
         return 1
       }
       const report = await sync.syncNow()
+      // Online requests the counter gave up on, not yet voided at the hub, go now too.
+      await sync.sendVoids()
       // The proofs of records anchored since the last sync come now, not at the next run's periodic request.
       const proofsAsked = await sync.proofsNow(timeout_ms)
       io.out([
         `uploaded   ${report.recordsSent} records in ${report.batches} batches`,
         `acks       settled ${report.settled}, duplicate ${report.duplicate}, rejected ${report.rejected}, flagged ${report.flagged}`,
         `unsynced   ${report.pendingLeft} left`,
+        ...(sync.pendingVoidCount() === 0 ? [] : [`voids      ${sync.pendingVoidCount()} unanswered online requests not voided yet`]),
         `proofs     asked for ${proofsAsked}`,
         ...heard,
         ...(report.error === null ? [] : [`error      ${codedText(report.error.code, report.error.message)}`]),

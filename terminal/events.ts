@@ -22,6 +22,10 @@ export interface TerminalEvents {
   'refund-declined': [{ reason: Reason; amountMinor: number; currency: string }]
   /** A refund got no answer: it stays pending and must be sent again (it is never made twice). */
   'refund-unconfirmed': [{ refundIdHex: string; amountMinor: number; currency: string }]
+  /** An online request got no answer and the payment was not recorded: its void is on file, to send until answered. */
+  'online-void-pending': [{ transferIdHex: string; amountMinor: number; currency: string }]
+  /** The hub answered a void: `voided` (with what went back to the customer), or refused and why. */
+  'online-void-answered': [{ transferIdHex: string; voided: boolean; reason: Reason; reversedMinor: number }]
   /** A receipt was not printed (no paper, cover open, …): the payment or refund it belongs to stands. */
   'printer-error': [{ code: string; message: string }]
   'risk-config': [{ serial: number }]

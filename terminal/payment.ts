@@ -5,7 +5,7 @@
 
 import { toHex } from '../protocol/bytes'
 import { CodedError, ProtocolError, assert, errorText } from '../protocol/errors'
-import type { Authorization } from '../protocol/messages/authorization'
+import { transferIdOf, type Authorization } from '../protocol/messages/authorization'
 import { ID_BYTES, NONCE_BYTES } from '../protocol/messages/fields'
 import { paymentRequestCodec, type PaymentRequest } from '../protocol/messages/payment-request'
 import { paymentResponseCodec, type PaymentResponse } from '../protocol/messages/payment-response'
@@ -22,9 +22,10 @@ import type { TerminalEmitter } from './events'
 import { EMPTY_ENTRY, entryText, pressKey, type AmountEntry } from './keypad'
 import { modeNoteText, receiptOf, refundReceiptOf, type ModeNote, type Receipt } from './receipt'
 import { RefundBook, type StoredRefund } from './refunds'
-import { checkAnswer, checkOfflineLimits, checkOfflineTaking, GATEWAY_LIMIT_REASONS, type Verdict } from './risk'
+import { checkAnswer, checkOfflineLimits, checkOfflineTaking, GATEWAY_LIMIT_REASONS, type Verdict, type VoucherSeen } from './risk'
 import type { StoredRecord, TerminalStore } from './store/store'
 import { reasonText, screenText, type Language } from './texts'
+import { OnlineAsks } from './voids'
 
 import type { Display, Keypad, PhoneLink, Printer, Screen } from '../hardware/devices'
 
@@ -134,6 +135,7 @@ export interface PaymentTerminalOptions {
 export class PaymentTerminal {
   private currentState: PaymentState = 'idle'
   private book: RefundBook | undefined
+  private asks: OnlineAsks | undefined
 
   constructor(private readonly options: PaymentTerminalOptions) {}
 
@@ -329,29 +331,51 @@ export class PaymentTerminal {
     })
     if (!answer.ok) return this.declineRequest(request, answer)
 
-    let note: ModeNote
-    if (plan.kind === 'online') {
-      this.move('authorizing')
-      display.show({ kind: 'online', lines: [formatMoney(amount_minor, currency), screenText('askingHub', language)] })
+    if (plan.kind !== 'online') return this.takeOffline(request, response, seen, plan.note)
+    this.move('authorizing')
+    display.show({ kind: 'online', lines: [formatMoney(amount_minor, currency), screenText('askingHub', language)] })
+    // On file before the request leaves: if the wait ends with no record (or the power goes), it is voided.
+    const transferId = transferIdOf(response.authorization)
+    const asks = this.onlineAsks()
+    asks.asking(transferId, amount_minor, currency, clock.now_ms())
+    let outcome: PaymentOutcome
+    try {
       const hub = await online.authorize(response.authorization)
-      if (hub !== 'unreachable') {
-        if (!hub.approved) return this.declineRequest(request, { ok: false, reason: hub.reason, detail: 'declined by the hub' })
-        return await this.record(request, response, PaymentMode.Online, 'online')
+      if (hub !== 'unreachable' && !hub.approved) {
+        asks.close(transferId)
+        return this.declineRequest(request, { ok: false, reason: hub.reason, detail: 'declined by the hub' })
       }
-      if (!plan.mayFallBack) {
-        return this.declineRequest(request, { ok: false, reason: Reason.HubUnavailable, detail: 'no answer from the hub in time' })
-      }
+      if (hub !== 'unreachable') outcome = await this.record(request, response, PaymentMode.Online, 'online')
       // prefer-online: the same authorization is taken offline. Had the hub approved it after
       // all, the record carries the same transfer id and the hub settles it once.
-      note = 'offline-hub-unreachable'
-    } else {
-      note = plan.note
+      else if (plan.mayFallBack) outcome = await this.takeOffline(request, response, seen, 'offline-hub-unreachable')
+      else outcome = this.declineRequest(request, { ok: false, reason: Reason.HubUnavailable, detail: 'no answer from the hub in time' })
+    } finally {
+      this.endAsk(transferId, amount_minor, currency)
     }
+    return outcome
+  }
+
+  private async takeOffline(request: PaymentRequest, response: PaymentResponse, seen: VoucherSeen | undefined, note: ModeNote): Promise<PaymentOutcome> {
+    const { store, clock } = this.options
+    const config = store.riskConfig()!
     const taking = checkOfflineTaking(
-      amount_minor, currency, config, store.exposure(currency), seen, clock.now_ms(),
+      request.amountMinor, request.currency, config, store.exposure(request.currency), seen, clock.now_ms(),
     )
     if (!taking.ok) return this.declineRequest(request, taking)
     return await this.record(request, response, PaymentMode.Offline, note)
+  }
+
+  /** The wait for the hub is over: nothing to do for a recorded payment; one the counter did not record is voided. */
+  private endAsk(transferId: Uint8Array, amount_minor: number, currency: string): void {
+    if (this.onlineAsks().end(transferId, this.options.clock.now_ms()) === 'voided') {
+      this.options.events.emit('online-void-pending', { transferIdHex: toHex(transferId), amountMinor: amount_minor, currency })
+    }
+  }
+
+  private onlineAsks(): OnlineAsks {
+    this.asks ??= new OnlineAsks(this.options.store, this.options.ed25519)
+    return this.asks
   }
 
   /** The phone's answer, or undefined when there is none or it cannot be read. */

@@ -58,6 +58,8 @@ export function startRuntime(
   })
   // A recorded payment goes up as soon as the link allows.
   events.on('payment-approved', () => sync.kick())
+  // An online request the counter gave up on goes back to the hub as a void at once (or at the next link-up).
+  events.on('online-void-pending', () => void sync.sendVoids())
   sync.start()
   const lora = devices.lora === undefined ? undefined : new LoraReporter({
     store, events, modem: devices.lora, clock: environment.loraClock ?? environment.clock, ed25519,

@@ -12,6 +12,7 @@ import { ID_BYTES } from '../protocol/messages/fields'
 import { onlineAuthorizationRequestCodec, type OnlineAuthorizationResponse } from '../protocol/messages/online-authorization'
 import { proofRequestCodec } from '../protocol/messages/proof-bundle'
 import { BATCH_RECORDS_MAX } from '../protocol/messages/record-batch'
+import type { OnlineVoidResponseBody } from '../protocol/messages/online-void'
 import { refundRequestCodec } from '../protocol/messages/refund'
 import type { Ed25519 } from '../protocol/signature/ed25519'
 import { gatewayTopic, UPDATE_KEY_TOPIC } from '../protocol/topics'
@@ -26,6 +27,7 @@ import { HubConnection } from './sync/connection'
 import { dispatch, handlerTable, type Handler, type SyncContext } from './sync/handlers'
 import { HubRequests } from './sync/requests'
 import { Uploader, type SyncReport } from './sync/uploader'
+import { OnlineAsks } from './voids'
 
 export type { SyncReport } from './sync/uploader'
 
@@ -108,6 +110,8 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
   private readonly proofs: ProofKeeper
   private readonly context: SyncContext
   private readonly handlers: ReadonlyMap<string, Handler>
+  private readonly asks: OnlineAsks
+  private sendingVoids: Promise<void> | undefined
   private stopProofRequests: Cancel = () => undefined
   private stopped = false
 
@@ -121,6 +125,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     if (settings === undefined) throw new TerminalError('NOT_PROVISIONED', 'no MQTT settings: provision the gateway first')
     this.settings = settings
     this.proofRequestsTopic = gatewayTopic(eui, 'proofs/request')
+    this.asks = new OnlineAsks(store, ed25519)
     const trust: Trust = { hubPublicKey: pin.publicKey, eui, ed25519 }
     const linkUp = (): boolean => this.connection.online
     const publish = (topic: string, payload: Uint8Array, done: (failed: boolean) => void): void => this.connection.publish(topic, payload, done)
@@ -156,9 +161,48 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     return this.connection.online
   }
 
-  /** Connects, and keeps reconnecting with backoff until stop(). */
+  /**
+   * Connects, and keeps reconnecting with backoff until stop(). An online request a restart left
+   * without answer or record (the power went while it waited) is voided first.
+   */
   start(): void {
+    const voided = this.asks.recover(this.options.clock.now_ms())
+    if (voided > 0) this.options.events.emit('sync-error', { code: 'ONLINE_VOIDED_AFTER_RESTART', message: `${voided} online request(s) left unanswered by a restart are voided` })
     this.connection.start()
+  }
+
+  /**
+   * Sends the voids on file (voids.ts), one at a time, and keeps each answer; one left unanswered
+   * stays on file for the next link-up. A call while they are being sent joins that run.
+   */
+  sendVoids(): Promise<void> {
+    this.sendingVoids ??= this.sendPendingVoids().finally(() => {
+      this.sendingVoids = undefined
+    })
+    return this.sendingVoids
+  }
+
+  /** Voids on file the hub has not answered yet. */
+  pendingVoidCount(): number {
+    return this.asks.pendingVoids().length
+  }
+
+  private async sendPendingVoids(): Promise<void> {
+    try {
+      for (const ask of this.asks.pendingVoids()) {
+        if (!this.connection.online || this.stopped) return
+        const answer = await this.requests.ask<{ response: OnlineVoidResponseBody; bytes: Uint8Array }>({
+          kind: 'online-void', key: toHex(ask.transferId), topic: this.settings.topics.onlineRequest, payload: ask.voidRequest!,
+          timeout_ms: this.onlineTimeout_ms, accepts: ({ response }) => equalBytes(response.transferId, ask.transferId),
+        })
+        if (answer === 'unreachable') return
+        this.asks.answer(answer.response, answer.bytes, this.options.clock.now_ms())
+        const { voided, reason, reversedMinor } = answer.response
+        this.options.events.emit('online-void-answered', { transferIdHex: toHex(ask.transferId), voided, reason, reversedMinor })
+      }
+    } catch (error) {
+      this.options.events.emit('sync-error', { code: 'VOID_FAILED', message: (error as Error).message })
+    }
   }
 
   /** Resolves true once the link is up, false if it is not within `timeoutMs`. */
@@ -218,6 +262,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
 
   private onLinkUp(): void {
     this.uploader.kick()
+    void this.sendVoids()
     // A gateway that was offline when its batches were anchored catches up at once, even on proofs it asked for
     // just before the link went (the answer may have been lost with it); then it keeps asking now and then.
     this.askForProofs(true)

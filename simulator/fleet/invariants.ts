@@ -8,6 +8,7 @@
 
 import { equalBytes, fromHex, sha256, toHex } from '../../protocol/bytes'
 import { Reason, reasonName } from '../../protocol/reasons'
+import { reversalTransferId } from '../../hub/ingest/void'
 import type { StoredRecord, TerminalStore } from '../../terminal/store/store'
 import type { HubApi, SimulatedCustomer } from '../hub-api'
 
@@ -63,6 +64,7 @@ const STORE_PAGE_RECORDS = 1_000
 const HUB_PAGE_SIZE = 100
 const FLAGS_PAGE_SIZE = 100
 const PAYMENT_TRANSFER_KIND = 'offline_payment'
+const REVERSAL_TRANSFER_KIND = 'reversal'
 /** The ledger verify's violations about holds, reported as holds-within-vouchers. */
 const HOLD_VIOLATION_PREFIX = 'HOLD_'
 
@@ -95,8 +97,8 @@ export async function checkInvariants(input: {
     const approvals = input.approvals.filter(approval => approval.terminal === index)
     checkApprovalsHeld(terminal, records, approvals, failures)
     const gatewayId = store.requireHubPin().gatewayId
-    const settled = await hubPayments(input.operator, gatewayId)
-    checkSettledAtHub(eui, settled, approvals, acks.refusedByDesign, input.lostOnline, failures)
+    const { settled, reversals } = await hubPayments(input.operator, gatewayId)
+    checkSettledAtHub(eui, settled, reversals, approvals, acks.refusedByDesign, input.lostOnline, failures)
     checkSettledOnce(eui, settled, settledBy, failures)
     checkAckedInLedger(eui, records, settled, failures)
     await checkHubSeesChain(input.operator, terminal, gatewayId, failures)
@@ -173,16 +175,21 @@ function checkApprovalsHeld(
   }
 }
 
-/** The hub settled each approved payment, for its amount (none if refused by design), and nothing no counter approved. */
+/**
+ * The hub settled each approved payment, for its amount (none if refused by design), and kept nothing no counter
+ * approved: an online approval its gateway never recorded (the power lost mid-wait) is given back by its void.
+ */
 function checkSettledAtHub(
-  eui: string, settled: ReadonlyMap<string, readonly number[]>, approvals: readonly Approval[],
+  eui: string, settled: ReadonlyMap<string, readonly number[]>, reversals: ReadonlySet<string>, approvals: readonly Approval[],
   refusedByDesign: ReadonlySet<string>, lostOnline: ReadonlySet<string>, failures: FailureList,
 ): void {
   const approvedIds = new Map(approvals.map(approval => [approval.transferIdHex, approval]))
   for (const approval of approvals) {
     const found = settled.get(approval.transferIdHex) ?? []
     const expected = refusedByDesign.has(approval.transferIdHex) ? 0 : 1
-    if (found.length === 0 && expected === 1) {
+    if (reversals.has(reversalTransferId(approval.transferIdHex))) {
+      failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} was approved at the counter and voided at the hub`)
+    } else if (found.length === 0 && expected === 1) {
       failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} is not settled at the hub`)
     } else if (found.length > 0 && expected === 0) {
       failures.add('settled-exactly-once', `${eui} payment ${approval.gatewaySeq} is settled at the hub, which refused its record`)
@@ -191,10 +198,10 @@ function checkSettledAtHub(
     }
   }
   for (const transferIdHex of settled.keys()) {
-    if (approvedIds.has(transferIdHex)) continue
+    if (approvedIds.has(transferIdHex) || reversals.has(reversalTransferId(transferIdHex))) continue
     failures.add('settled-exactly-once', lostOnline.has(transferIdHex)
-      ? `the hub approved ${transferIdHex} online for ${eui} and settled it, but the gateway lost its power before it recorded the answer: no counter approved it`
-      : `the hub settled ${transferIdHex} for ${eui}, which no counter approved`)
+      ? `the hub approved ${transferIdHex} online for ${eui} and settled it, but the gateway lost its power before it recorded the answer, and its void did not give it back`
+      : `the hub settled ${transferIdHex} for ${eui}, which no counter approved, and nothing gave it back`)
   }
 }
 
@@ -332,16 +339,19 @@ function readChain(store: TerminalStore, eui: string, failures: FailureList): St
 }
 
 /** The hub's payment transfers of one gateway: transfer id → the amounts it was settled with (one, when all is well). */
-async function hubPayments(operator: HubApi, gatewayId: string): Promise<Map<string, number[]>> {
+/** The payments the hub settled for a gateway, by transfer id, and the ids of its reversal transfers (voided online approvals). */
+async function hubPayments(operator: HubApi, gatewayId: string): Promise<{ settled: Map<string, number[]>; reversals: Set<string> }> {
   const settled = new Map<string, number[]>()
+  const reversals = new Set<string>()
   for (let page = 1, seen = 0; ; page++) {
     const reply = await operator.ok('GET', `/transactions/${encodeURIComponent(gatewayId)}/gateway?page=${page}&pageSize=${HUB_PAGE_SIZE}`)
     for (const item of reply.items as Array<{ id: string; kind: string; amountMinor: number }>) {
+      if (item.kind === REVERSAL_TRANSFER_KIND) reversals.add(item.id)
       if (item.kind !== PAYMENT_TRANSFER_KIND) continue
       settled.set(item.id, [...(settled.get(item.id) ?? []), item.amountMinor])
     }
     seen += reply.items.length
-    if (reply.items.length === 0 || seen >= reply.total) return settled
+    if (reply.items.length === 0 || seen >= reply.total) return { settled, reversals }
   }
 }
 

@@ -367,9 +367,12 @@ export class FleetPlayer {
       // A partition that began during the sync keeps what is left for when it ends.
       if (this.faults?.partitioned(index) === true) return
       const report = await terminal.sync.syncNow()
-      if (report.error === null && report.pendingLeft === 0) return
+      // The online requests the counter gave up on are voided at the hub too (terminal/voids.ts).
+      await terminal.sync.sendVoids()
+      if (report.error === null && report.pendingLeft === 0 && terminal.sync.pendingVoidCount() === 0) return
       if (round >= rounds_max) {
-        throw new FleetError('SYNC_INCOMPLETE', `${terminal.eui} still holds ${report.pendingLeft} unacked records after ${round} sync rounds`
+        throw new FleetError('SYNC_INCOMPLETE', `${terminal.eui} still holds ${report.pendingLeft} unacked records and `
+          + `${terminal.sync.pendingVoidCount()} unanswered voids after ${round} sync rounds`
           + (report.error === null ? '' : ` (last: ${codedText(report.error.code, report.error.message)})`))
       }
       if (this.faults?.partitioned(index) === true) return

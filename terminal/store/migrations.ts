@@ -306,6 +306,26 @@ ALTER TABLE mqtt_settings ADD COLUMN certificate TEXT
   CHECK (certificate IS NULL OR certificate LIKE '-----BEGIN CERTIFICATE-----%');
 `
 
+// Online requests that got no answer: written before the request leaves, removed once the payment is recorded or
+// the hub answered; one left behind (no answer, no record, or power lost before either) is voided to the hub.
+const ONLINE_ASKS = `
+CREATE TABLE online_asks (
+  transfer_id BLOB PRIMARY KEY CHECK (length(transfer_id) = 32),
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  asked_at_ms INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('asking', 'voiding', 'voided', 'refused')),
+  void_request BLOB,
+  reason INTEGER,
+  reversed_minor INTEGER CHECK (reversed_minor >= 0),
+  answered_at_ms INTEGER,
+  response BLOB,
+  CHECK ((status = 'asking') = (void_request IS NULL)),
+  CHECK ((status IN ('voided', 'refused')) = (response IS NOT NULL))
+) STRICT;
+CREATE INDEX online_asks_open ON online_asks (status) WHERE status IN ('asking', 'voiding');
+`
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: INITIAL },
   { version: 2, name: 'anchor proofs', sql: ANCHOR_PROOFS },
@@ -314,6 +334,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'prune rejected records, keep payment numbers', sql: PRUNE_REJECTED },
   { version: 6, name: 'update key', sql: UPDATE_KEY },
   { version: 7, name: 'pinned certificates', sql: PINNED_CERTIFICATES },
+  { version: 8, name: 'online requests voided when unanswered', sql: ONLINE_ASKS },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

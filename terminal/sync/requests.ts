@@ -1,15 +1,16 @@
-// The terminal's questions to the hub, one way for all: an online authorization, a refund, a
+// The terminal's questions to the hub, one way for all: an online authorization, a refund, a void, a
 // revocation catch-up. Each is published and waits in its kind's table, under a key, for the
 // handler of the answer to settle it, or for its timeout or the link going down.
 
 import type { Clock } from '../../protocol/clock'
 
-export type RequestKind = 'online-authorization' | 'refund' | 'revocation-catch-up'
+export type RequestKind = 'online-authorization' | 'refund' | 'online-void' | 'revocation-catch-up'
 
 /** Questions of each kind waiting for an answer; one more is 'unreachable' at once. */
 const REQUESTS_MAX: Readonly<Record<RequestKind, number>> = Object.freeze({
   'online-authorization': 16,
   refund: 16,
+  'online-void': 16,
   // One catch-up outstanding at a time: the hub's answer to it covers everything missed.
   'revocation-catch-up': 1,
 })

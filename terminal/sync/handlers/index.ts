@@ -8,6 +8,7 @@ import type { GatewayTopics } from '../../../protocol/topics'
 import { onAck } from './ack'
 import type { Handler, SyncContext } from './context'
 import { onOnlineAuthorizationResponse } from './online-authorization-response'
+import { onOnlineVoidResponse } from './online-void-response'
 import { onProofBundle } from './proof-bundle'
 import { onRefundResponse } from './refund-response'
 import { onRevocationDelta } from './revocation-delta'
@@ -35,7 +36,8 @@ export function handlerTable(topics: InboundTopics): ReadonlyMap<string, Handler
   return new Map<string, Handler>([
     [topics.acks, onAck],
     [topics.config, onRiskConfig],
-    [topics.onlineResponse, byType(MessageType.RefundResponse, onRefundResponse, onOnlineAuthorizationResponse)],
+    [topics.onlineResponse, byType(MessageType.RefundResponse, onRefundResponse,
+      byType(MessageType.OnlineVoidResponse, onOnlineVoidResponse, onOnlineAuthorizationResponse))],
     [topics.revocations, revocations],
     [topics.proofs, onProofBundle],
     [topics.revocationsCatchUp, revocations],
