@@ -21,3 +21,12 @@ t.test('seed soak1.25: a double spend refused online, its answer lost, is paid t
   t.equal(run.code, 0, run.out + run.err)
   t.match(run.out, /^run 1\/1 seed soak1.25: ok/)
 })
+
+t.test('seed pw.3 (--faults drop,delay,power-loss,power-online): an online approval its gateway never recorded is given back', async t => {
+  // Two gateways lost their power once their online request had left: the hub approved and settled
+  // both payments, no counter recorded either, and the customers stayed charged. Each gateway now
+  // voids the request it wrote down when it boots, and the hub reverses the approval.
+  const run = await sim().run('fault', '--seed', 'pw.3', '--runs', '1', '--faults', 'drop,delay,power-loss,power-online')
+  t.equal(run.code, 0, run.out + run.err)
+  t.match(run.out, /^run 1\/1 seed pw.3: ok.*power-online 2/)
+})
