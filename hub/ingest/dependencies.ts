@@ -32,7 +32,11 @@ export interface IngestMetrics {
   batchSettled(duration_s: number): void
   /** A fault of the hub left a batch or an online request unanswered. */
   fault(kind: HubFaultKind): void
+  /** A gateway's void of an online request answered: an approval given back, nothing to give back, or refused. */
+  voided(outcome: VoidOutcome): void
 }
+
+export type VoidOutcome = 'reversed' | 'nothing_approved' | 'refused'
 
 export interface IngestDependencies {
   store: IngestStore

@@ -53,6 +53,7 @@ export class OnlineVoids {
     return this.queue.run(async () => {
       try {
         const [voided, reason, reversed_minor] = await this.decide(topicEui, request)
+        this.deps.metrics?.voided(!voided ? 'refused' : reversed_minor > 0 ? 'reversed' : 'nothing_approved')
         return onlineVoidResponseCodec.sign({
           transferId: request.transferId, voided, reason, reversedMinor: reversed_minor, timeMs: this.deps.clock.now_ms(),
         }, this.deps.hubKeys.secretKey, this.deps.ed25519)

@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { AckOutcome, type AckEntry } from '../../protocol/messages/ack'
 import { reasonName } from '../../protocol/reasons'
-import type { IngestMetrics } from '../ingest/dependencies'
+import type { IngestMetrics, VoidOutcome } from '../ingest/dependencies'
 import { HUB_FAULT_KINDS, type HubFaultKind } from '../ingest/hub-fault'
 
 /** From a millisecond to ten seconds: a batch settles in milliseconds, a slow disk makes it seconds. */
@@ -31,6 +31,7 @@ export class HubMetrics implements IngestMetrics {
   private readonly duplicate: Counter
   private readonly rejected: Counter<'reason'>
   private readonly faults: Counter<'kind'>
+  private readonly voids: Counter<'outcome'>
   private readonly settleSeconds: Histogram
 
   constructor(sources: MetricSources = {}) {
@@ -48,6 +49,12 @@ export class HubMetrics implements IngestMetrics {
     })
     // Every kind shows from the start, so an alert on a rise has a zero to rise from.
     for (const kind of HUB_FAULT_KINDS) this.faults.inc({ kind }, 0)
+    this.voids = new Counter({
+      name: 'payall_online_voids_total',
+      help: 'Gateways\' voids of online requests they got no answer to, by outcome: an approval given back, none made, or refused',
+      labelNames: ['outcome'], registers,
+    })
+    for (const outcome of ['reversed', 'nothing_approved', 'refused'] as const) this.voids.inc({ outcome }, 0)
     this.settleSeconds = new Histogram({
       name: 'payall_settle_batch_duration_seconds', help: 'Time to decide, settle and store one batch, by the hub\'s clock',
       buckets: SETTLE_BUCKETS_SECONDS, registers,
@@ -86,6 +93,10 @@ export class HubMetrics implements IngestMetrics {
 
   fault(kind: HubFaultKind): void {
     this.faults.inc({ kind })
+  }
+
+  voided(outcome: VoidOutcome): void {
+    this.voids.inc({ outcome })
   }
 
   private gauge(name: string, help: string, read: () => number | undefined): void {

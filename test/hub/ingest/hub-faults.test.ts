@@ -25,7 +25,10 @@ function faultCounter(): { faults: HubFaultKind[]; metrics: IngestMetrics } {
   const faults: HubFaultKind[] = []
   return {
     faults,
-    metrics: { recordsReceived: () => undefined, answered: () => undefined, batchSettled: () => undefined, fault: kind => faults.push(kind) },
+    metrics: {
+      recordsReceived: () => undefined, answered: () => undefined, batchSettled: () => undefined, voided: () => undefined,
+      fault: kind => faults.push(kind),
+    },
   }
 }
 

@@ -9,6 +9,7 @@ import { nodeEd25519 } from '../../../protocol/signature/node'
 import { toHex } from '../../../protocol/bytes'
 import { cashTransferId } from '../../../hub/ledger/ids'
 import { reversalTransferId } from '../../../hub/ingest/void'
+import { HubMetrics } from '../../../hub/metrics/metrics'
 import { ingestWorld, CURRENCY, type TestGateway } from './world'
 
 type World = Awaited<ReturnType<typeof ingestWorld>>
@@ -26,7 +27,8 @@ function voidOf(w: World, gateway: TestGateway, authorization: Authorization, si
 const answer = (response: Awaited<ReturnType<typeof voidOf>>) => [response!.voided, response!.reason, response!.reversedMinor]
 
 t.test('an online approval its gateway voids is given back, once, and never approved again', async t => {
-  const w = await ingestWorld(t)
+  const metrics = new HubMetrics()
+  const w = await ingestWorld(t, { metrics })
   const gateway = await w.addGateway('00000000000000F1')
   const customer = await w.addCustomer(10_000, 5_000)
   const authorization = w.pay(customer.phone, gateway, 1_200)
@@ -45,6 +47,9 @@ t.test('an online approval its gateway voids is given back, once, and never appr
   t.equal(await w.balance(customer.wallet), 6_200, 'and nothing more moves')
   const late = await askOnline(w, gateway.eui, authorization)
   t.same([late!.approved, late!.reason], [false, Reason.OnlineRequestVoided], 'a late copy of the request is refused')
+  const { text } = await metrics.scrape()
+  t.match(text, 'payall_online_voids_total{outcome="reversed"} 2', 'each answer counted by its outcome')
+  t.match(text, 'payall_online_voids_total{outcome="refused"} 0')
   await w.assertLedgerOk(t)
 })
 

@@ -13,6 +13,7 @@ import type { LiveEvent } from '../../../hub/events/model'
 import { EventIdStore } from '../../../hub/events/sequence-store'
 import { GatewayStore } from '../../../hub/gateways/store'
 import { feeScheduleResolver } from '../../../hub/ingest/fees'
+import type { IngestMetrics } from '../../../hub/ingest/dependencies'
 import type { GatewayView as IngestGateway } from '../../../hub/gateways/view'
 import { RecordIngest } from '../../../hub/ingest/ingest'
 import { IngestStore } from '../../../hub/ingest/store'
@@ -36,7 +37,7 @@ export class TestGateway extends SimulatedGatewayChain {
   }
 }
 
-export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
+export async function ingestWorld(t: Tap, options: { seed?: string; metrics?: IngestMetrics } = {}) {
   const { context, clock } = testContext(t, { seed: options.seed ?? 'ingest' })
   const { db, ledger } = context
   const published = (context.bus as unknown as { published: PublishedMessage[] }).published
@@ -73,6 +74,7 @@ export async function ingestWorld(t: Tap, options: { seed?: string } = {}) {
     revoke: async (ids, reason) => { await revocations.revoke(ids, reason) },
     settings: { revocationGrace_ms: 10 * 60 * 1000, clockSkewMax_ms: 5 * 60 * 1000, rejectedBatchesKept_max: 100 },
     events,
+    ...(options.metrics !== undefined && { metrics: options.metrics }),
   })
   let users = 0
 
