@@ -127,6 +127,9 @@ function prepareStatements(database: SqliteDatabase) {
       'UPDATE accounts SET balance_minor = ? WHERE id = ? AND balance_minor = ?'),
 
     selectTransferContent: database.prepare<[string], string>('SELECT content_sha256 FROM transfers WHERE id = ?').pluck(),
+    // A batch's ids at once, as a JSON array: one statement per call instead of one per transfer.
+    selectTransferContents: database.prepare<[string], { id: string; content_sha256: string }>(
+      'SELECT id, content_sha256 FROM transfers WHERE id IN (SELECT value FROM json_each(?))'),
     selectTransfer: database.prepare<[string], TransferRow>(
       `SELECT id, kind, currency, amount_minor, gateway_eui, voucher_id, fee_schedule_id, metadata, content_sha256,
          created_at_ms FROM transfers WHERE id = ?`),
@@ -169,6 +172,14 @@ function prepareStatements(database: SqliteDatabase) {
     updateHoldRevoke: database.prepare<[number, string]>(
       `UPDATE voucher_holds SET status = 'revoked', revoked_at_ms = ? WHERE voucher_id = ? AND status = 'active'`),
 
+    ...prepareRevenueStatements(database),
+    ...prepareAuditStatements(database),
+  }
+}
+
+// What an owner's gateways earned: the owner-share postings of payments, summed by period or in total.
+function prepareRevenueStatements(database: SqliteDatabase) {
+  return {
     selectOwnerRevenue: database.prepare<[{
       format: string; ownerUserId: string | null; gatewayEui: string | null; fromMs: number; toMs: number; rowsMax: number
     }], {
@@ -189,8 +200,6 @@ function prepareStatements(database: SqliteDatabase) {
       `SELECT t.currency, SUM(p.amount_minor) AS revenue_minor, COUNT(*) AS payment_count
        ${OWNER_SHARES} AND a.user_id = @ownerUserId
        GROUP BY t.currency ORDER BY t.currency`),
-
-    ...prepareAuditStatements(database),
   }
 }
 
@@ -382,9 +391,10 @@ export class SqliteLedgerStore implements LedgerStore {
     assertBatch(inputs)
     const settle = (): HoldOutcome[] => this.writing(() => {
       const view = new BatchView(this.reader)
+      const stored = this.storedContents(inputs)
       const outcomes = inputs.map((input) => {
         const transferId = isTransferId(input?.transferId) ? input.transferId : null
-        return holdOutcome(transferId, () => this.settleFromHold(view, input))
+        return holdOutcome(transferId, () => this.settleFromHold(view, input, stored))
       })
       this.writeChanges(view)
       alsoWrite?.(outcomes)
@@ -543,7 +553,7 @@ export class SqliteLedgerStore implements LedgerStore {
     return { status: 'applied', hold: this.readHold(input.voucherId)!, transferId }
   }
 
-  private settleFromHold(view: BatchView, input: SettleFromHoldInput): Settled {
+  private settleFromHold(view: BatchView, input: SettleFromHoldInput, stored?: Map<string, string | undefined>): Settled {
     const problem = settleFromHoldProblem(input)
     if (problem !== undefined) throw problem
     // Checked above: the metadata, if any, is a JSON object.
@@ -553,7 +563,7 @@ export class SqliteLedgerStore implements LedgerStore {
     }
     const requestSha256 = settleFromHoldSha256(input, metadataJson ?? 'null')
     const hold = view.hold(input.voucherId)
-    if (this.isRepeat(input.transferId, requestSha256)) {
+    if (this.isRepeat(input.transferId, requestSha256, stored)) {
       assert(hold !== undefined, 'a settled voucher has its hold')
       return { status: 'exists', hold, transferId: input.transferId }
     }
@@ -626,8 +636,24 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   /** True if this exact request was applied before; a different request under the same id is a conflict. */
-  private isRepeat(transferId: string, requestSha256: string): boolean {
-    const storedSha256 = this.statements.selectTransferContent.get(transferId)
+  /**
+   * What the transfers of a call's requests hold already, read at once: the content hash of each id stored, and
+   * undefined for each id that is not. An id leaves the map once the call decides its request (see isRepeat).
+   */
+  private storedContents(inputs: readonly SettleFromHoldInput[]): Map<string, string | undefined> {
+    const ids = inputs.map(input => input?.transferId).filter(isTransferId)
+    const contents = new Map<string, string | undefined>(ids.map(id => [id, undefined]))
+    for (const row of this.statements.selectTransferContents.all(JSON.stringify(ids))) contents.set(row.id, row.content_sha256)
+    return contents
+  }
+
+  /**
+   * Whether the transfer exists with this very content (a repeat); a conflict if with another. `stored`: what a call
+   * read at its start; an id decided since is read again, as the call may have written it (or rolled it back).
+   */
+  private isRepeat(transferId: string, requestSha256: string, stored?: Map<string, string | undefined>): boolean {
+    const storedSha256 = stored?.has(transferId) === true ? stored.get(transferId) : this.statements.selectTransferContent.get(transferId)
+    stored?.delete(transferId)
     if (storedSha256 === undefined) return false
     if (storedSha256 === requestSha256) return true
     throw new LedgerError('TRANSFER_CONFLICT', `transfer ${transferId} exists with different content`)
