@@ -30,6 +30,7 @@ import { limitsLeft } from './risk'
 import type { StoredProof } from './store/proof-store'
 import { TerminalStore, type StoredRecord } from './store/store'
 import { TerminalSync, type SyncOptions } from './sync'
+import { OnlineAsks } from './voids'
 import { UPDATE_HELP, updateCommand } from './update/command'
 import type { UpdateSystem } from './update/updater'
 
@@ -260,11 +261,12 @@ function readStatus(store: TerminalStore, now_ms: number) {
     pending: store.pendingTotals(),
     proofs: store.proofs.counts(),
     chainHeadSeq: store.chainHead().gatewaySeq,
+    voidsPending: new OnlineAsks(store, nodeEd25519).pendingVoids(),
   }
 }
 
 /** The status as `--json` prints it. */
-function statusReport({ eui, pin, config, left, revocations, sync, pending, proofs, chainHeadSeq }: StatusFacts) {
+function statusReport({ eui, pin, config, left, revocations, sync, pending, proofs, chainHeadSeq, voidsPending }: StatusFacts) {
   return {
     eui,
     provisioned: pin !== undefined,
@@ -274,6 +276,10 @@ function statusReport({ eui, pin, config, left, revocations, sync, pending, proo
     linkChangedAt: sync.linkChangedAtMs === null ? null : when(sync.linkChangedAtMs),
     chainHeadSeq,
     unsynced: pending.map(line => ({ ...line, total: formatMoney(line.totalMinor, line.currency) })),
+    // Online requests given up on (no answer, no record), whose void the hub has not answered yet.
+    voidsPending: voidsPending.map(ask => ({
+      transferId: toHex(ask.transferId), amountMinor: ask.amountMinor, currency: ask.currency, askedAt: when(ask.askedAtMs),
+    })),
     limits: config === undefined ? null : {
       currency: config.currency,
       floorLimitMinor: config.floorLimitMinor,
@@ -299,13 +305,15 @@ function statusReport({ eui, pin, config, left, revocations, sync, pending, proo
   }
 }
 
-function statusLines({ eui, pin, config, left, sync, pending, proofs, chainHeadSeq, revocations }: StatusFacts): string[] {
+function statusLines({ eui, pin, config, left, sync, pending, proofs, chainHeadSeq, revocations, voidsPending }: StatusFacts): string[] {
   const lines = [
     `gateway    ${eui}${pin === undefined ? ' (not provisioned)' : ` at ${pin.url}`}`,
     ...(pin?.certificate === undefined ? [] : [`hub cert   SHA-256 ${pinnedCertificate(pin.certificate).fingerprint256} (pinned)`]),
     `link       ${sync.link}${sync.linkChangedAtMs === null ? '' : ` since ${when(sync.linkChangedAtMs)}`} (as last seen by this terminal)`,
     `chain      head #${chainHeadSeq}`,
     `unsynced   ${pending.length === 0 ? 'nothing' : pending.map(l => `${l.count} ${l.mode} (${formatMoney(l.totalMinor, l.currency)})`).join(', ')}`,
+    ...(voidsPending.length === 0 ? [] : [`voids      ${voidsPending.length} unanswered online request(s) to void at the hub `
+      + `(${voidsPending.map(ask => formatMoney(ask.amountMinor, ask.currency)).join(', ')}): sent at the next link-up`]),
   ]
   if (config !== undefined && left !== undefined) {
     lines.push(

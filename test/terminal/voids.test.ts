@@ -7,6 +7,8 @@ import { nodeEd25519 } from '../../protocol/signature/node'
 import type { Authorization } from '../../protocol/messages/authorization'
 import type { OnlineAnswer, OnlineAuthorizer } from '../../terminal/payment'
 import { OnlineAsks } from '../../terminal/voids'
+import { main } from '../../terminal/cli'
+import { testCliIo } from './cli-world'
 import { FixedAuthorizer, counterTerminal, phoneLink, phoneWithVoucher, provisionedStore, T0 } from './fixtures'
 
 /** Answers as told, after checking what the terminal had on file while the request was out. */
@@ -113,4 +115,20 @@ t.test('FixedAuthorizer still drives the counter: the fixtures stay usable', asy
   const { terminal } = counterTerminal(store, phoneLink(phone), { online: new FixedAuthorizer(true, 'unreachable'), policy: 'require-online' })
   await terminal.take(500)
   t.equal(new OnlineAsks(store, nodeEd25519).pendingVoids().length, 1)
+})
+
+t.test('`status` names the voids the hub has not answered yet', async t => {
+  const dir = t.testdir()
+  const store = provisionedStore(dir)
+  const asks = new OnlineAsks(store, nodeEd25519)
+  asks.asking(Uint8Array.from({ length: 32 }, () => 7), 2_500, 'XOF', T0)
+  t.equal(asks.recover(T0 + 1), 1, 'premise: one void pending')
+  store.close()
+  const out: string[] = []
+  const io = testCliIo({ out: text => { out.push(text) }, err: () => undefined })
+  t.equal(await main(['status', '--data-dir', dir], io), 0)
+  t.match(out.join(''), /\nvoids {6}1 unanswered online request\(s\) to void at the hub \(2\u202f500 XOF\): sent at the next link-up\n/)
+  out.length = 0
+  t.equal(await main(['status', '--data-dir', dir, '--json'], io), 0)
+  t.match(JSON.parse(out.join('')).voidsPending, [{ transferId: '07'.repeat(32), amountMinor: 2_500, currency: 'XOF' }])
 })
