@@ -147,6 +147,11 @@ t.test('through Mosquitto, a re-imaged gateway starts a new chain at 1 and settl
     { chainNumber: 2, chain: { contiguousSeq: 1 }, closingChains: [], forkCount: 0 })
 
   // The old card, still around, cannot take the gateway's place: what its key signs is refused, and no money moves.
+  // The new card goes offline first: both log in under the gateway's client id, and the broker would hand the
+  // session back and forth between them (each connection taking over the other's), which this test is not about.
+  const secondDown = second.events.next('link', ({ online }) => !online)
+  await second.proxy.down()
+  await secondDown
   const old = await attachTerminal(TerminalStore.open(first.dataDir), first.dataDir, first.ownerEmail, hub.mqttUrl!)
   t.teardown(() => shutDown(old))
   t.same([seqOf(await old.pay(customer.phone, 600))], [3])
