@@ -17,6 +17,9 @@ import { DAY_MS } from '../protocol/clock'
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
+const MQTT_LOGINS_MODES = ['broker', 'dynsec'] as const
+type MqttLoginsMode = (typeof MQTT_LOGINS_MODES)[number]
+
 export interface HubConfig {
   /** Holds the SQLite file, the hub key and the JWT secret. */
   readonly dataDir: string
@@ -46,6 +49,11 @@ export interface HubConfig {
   readonly mqttPort: number
   readonly mqttHost: string
   readonly mqttUrl: string | undefined
+  /**
+   * Who lets gateways into an external broker: `broker` (its own configuration decides), or `dynsec` (the hub, through
+   * Mosquitto's dynamic security plugin: each provisioned gateway a login and its own topics, a retired one shut out).
+   */
+  readonly mqttLogins: MqttLoginsMode
   /** Used once, when the hub starts with no operator account. */
   readonly operatorEmail: string | undefined
   readonly operatorPassword: string | undefined
@@ -207,6 +215,12 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     flag: 'mqtt-url', env: 'PAYALL_MQTT_URL', field: 'mqttUrl', default: undefined, valueName: 'URL',
     description: "external broker (mqtt://, mqtts://, ws://, wss://) instead of the embedded one; user:password@ in it are the hub's own login there",
     parse: (text, name) => url(text, name, ['mqtt:', 'mqtts:', 'ws:', 'wss:']),
+  },
+  {
+    flag: 'mqtt-logins', env: 'PAYALL_MQTT_LOGINS', field: 'mqttLogins', default: 'broker', valueName: 'MODE',
+    description: "with --mqtt-url: broker (the broker's own logins and ACL) | dynsec (the hub gives each provisioned gateway a login "
+      + "and its own topics through Mosquitto's dynamic security plugin, and shuts a retired one out)",
+    parse: (text, name) => oneOf(text, name, MQTT_LOGINS_MODES),
   },
   {
     env: 'PAYALL_OPERATOR_EMAIL', field: 'operatorEmail', default: undefined, valueName: 'EMAIL',
@@ -521,6 +535,11 @@ const CONFIG_RULES: readonly ConfigRule[] = [
   (config, names) => config.loraMqttUrl !== undefined && config.loraUplinkPort === config.loraDownlinkPort
     ? new ConfigError('CONFLICTING_OPTIONS', names.field('loraDownlinkPort'),
       `${names.label('loraUplinkPort')} and ${names.label('loraDownlinkPort')} must differ, both are ${config.loraUplinkPort}`)
+    : undefined,
+  // The embedded broker checks gateways itself: there is no plugin to drive.
+  (config, names) => config.mqttLogins === 'dynsec' && config.mqttUrl === undefined
+    ? new ConfigError('MISSING_OPTION', names.field('mqttUrl'),
+      `${names.label('mqttLogins')} dynsec drives an external Mosquitto: ${names.label('mqttUrl')} names it`)
     : undefined,
   // The metrics listener is on 127.0.0.1, which a REST API or broker on that port (or every interface) holds already.
   (config, names) => {

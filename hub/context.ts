@@ -35,8 +35,11 @@ export interface HubContext {
   readonly ledger: LedgerStore
   /** Publishes to gateways over MQTT. */
   readonly bus: MessageBus
-  /** Where the embedded broker listens once it does: the port it bound (config may say 0). */
-  readonly broker: { boundPort: number | undefined }
+  /**
+   * Where the embedded broker listens once it does: the port it bound (config may say 0); and, with an external
+   * Mosquitto whose gateway logins the hub keeps (config.mqttLogins dynsec), those logins once the MQTT side runs.
+   */
+  readonly broker: { boundPort: number | undefined; logins?: GatewayBrokerLogins | undefined }
 }
 
 /** The certificate and key of --tls-cert and --tls-key, as hub/tls.ts read and checked them. */
@@ -46,4 +49,20 @@ export interface HubTls {
   readonly keyPem: string
   /** The hub's own certificate (the file's first): what gateways pin and the hub's own MQTT client trusts. */
   readonly certificate: PinnedCertificate
+}
+
+/** A gateway's key, as its broker login is made for it. */
+export interface GatewayKey {
+  readonly eui: string
+  readonly publicKey: Uint8Array
+}
+
+/** The gateways' logins on an external broker the hub keeps them on (gateways/broker-logins.ts). */
+export interface GatewayBrokerLogins {
+  /** The password a gateway with this key logs in with. */
+  passwordOf(gateway: GatewayKey): string
+  /** Lets the gateway in with its key's password; a device logged in with another key is dropped. */
+  admit(gateway: GatewayKey): Promise<void>
+  /** Deletes the gateway's login: a connected device is dropped, and cannot log in again. */
+  shutOut(eui: string): Promise<void>
 }

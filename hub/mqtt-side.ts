@@ -21,11 +21,14 @@ import { gatewayTopic, hubTopicFilter, parseTopic, type GatewayTopicKind } from 
 import type { ProofPublisher } from './anchor/proof-publisher'
 import type { LateBoundBus } from './bus'
 import type { HubContext } from './context'
+import { BrokerLogins } from './gateways/broker-logins'
 import type { GatewayPresenceTracker } from './gateways/presence'
+import { GatewayStore } from './gateways/store'
 import { signingKeyOf, type GatewayView } from './gateways/view'
 import { HubFaultError } from './ingest/hub-fault'
 import type { RecordIngest } from './ingest/ingest'
 import { startBroker, type RunningBroker } from './mqtt/broker'
+import { DynsecClient } from './mqtt/dynsec'
 import { GatewayPasswordVerifier } from './mqtt/gateway-password'
 import { connectHubClient, type HubClient } from './mqtt/hub-client'
 import { SeenNonces } from './mqtt/seen-nonces'
@@ -86,6 +89,14 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
     await deps.beforeStep?.('broker')
     const { broker, login, publicUrl } = await brokerToUse(context, deps)
     if (broker !== undefined) opened.add(() => broker.close())
+    // Before the hub's own client subscribes: its login gets its role there.
+    const logins = context.config.mqttLogins === 'dynsec' ? await keepBrokerLogins(context, login) : undefined
+    if (logins !== undefined) {
+      opened.add(async () => {
+        context.broker.logins = undefined
+        await logins.close()
+      })
+    }
     await deps.beforeStep?.('hub-client')
     const client = await connectHubClient({
       ...login,
@@ -119,6 +130,8 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
         try {
           await closeClient()
         } finally {
+          context.broker.logins = undefined
+          await logins?.close()
           await broker?.close()
         }
       },
@@ -288,6 +301,24 @@ async function brokerToUse(context: HubContext, deps: MqttSideDependencies): Pro
     broker,
     login: { url, ...login, ...(tls === undefined ? {} : { tls: pinnedTlsOptions(tls.certificate) }) },
     publicUrl: config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? url : broker.url,
+  }
+}
+
+/**
+ * The gateways' logins on an external Mosquitto, through its dynamic security plugin as the hub's own login (its
+ * admin): made what the database says now, then kept as gateways are provisioned and retired (gateways/broker-logins.ts).
+ */
+async function keepBrokerLogins(context: HubContext, login: BrokerToUse['login']): Promise<{ close(): Promise<void> }> {
+  const dynsec = await DynsecClient.connect(login, { clock: context.clock, clientId: `payall-hub-logins-${toHex(context.random(6))}` })
+  try {
+    const logins = new BrokerLogins(dynsec, context.hubKeys.secretKey, login.username)
+    const reconciled = await logins.reconcile(new GatewayStore(context.db))
+    context.log.info({ broker: reconciled }, 'broker logins: gateways admitted, remade for a new key, shut out')
+    context.broker.logins = logins
+    return { close: () => dynsec.close() }
+  } catch (error) {
+    await dynsec.close()
+    throw error
   }
 }
 

@@ -62,6 +62,8 @@ export interface ProvisionedGateway {
   keys: KeyPair
   hubPublicKey: Uint8Array
   mqttUrl: string
+  /** Its login on an external broker whose logins the hub keeps (PAYALL_MQTT_LOGINS=dynsec); absent with the hub's own broker. */
+  mqttPassword?: string
 }
 
 /** Operator steps for one gateway: catalog entry, assignment to its owner, token; then the gateway provisions itself. */
@@ -72,7 +74,10 @@ export async function provisionGateway(operator: HubApi, eui: string, ownerUserI
   const provisioned = await new HubApi(operator.baseUrl).ok('POST', '/provision', { eui, token, publicKey: toBase64(keys.publicKey) })
   const hubPublicKey = fromBase64(provisioned.hubPublicKey)
   requireAcceptablePublicKey(hubPublicKey, 'the hub key in the provisioning reply')
-  return { id: gateway.id, eui, keys, hubPublicKey, mqttUrl: provisioned.mqtt.url }
+  return {
+    id: gateway.id, eui, keys, hubPublicKey, mqttUrl: provisioned.mqtt.url,
+    ...(typeof provisioned.mqtt.password === 'string' && { mqttPassword: provisioned.mqtt.password }),
+  }
 }
 
 /**

@@ -78,7 +78,10 @@ export async function provision(store: TerminalStore, hubUrl: string, token: str
       url: base, gatewayId: reply.gatewayId, publicKey: reply.hubPublicKey, provisionedAtMs: now_ms,
       ...(reply.certificate === undefined ? {} : { certificate: reply.certificate.pem }),
     },
-    { url: reply.mqtt.url, topics: reply.mqtt.topics, ...(reply.mqtt.certificate === undefined ? {} : { certificate: reply.mqtt.certificate.pem }) },
+    {
+      url: reply.mqtt.url, topics: reply.mqtt.topics, ...(reply.mqtt.certificate === undefined ? {} : { certificate: reply.mqtt.certificate.pem }),
+      ...(reply.mqtt.password === undefined ? {} : { password: reply.mqtt.password }),
+    },
     judged.value,
     now_ms,
   )
@@ -117,9 +120,12 @@ interface ProvisionReply {
   hubPublicKey: Uint8Array
   /** The hub's TLS certificate, when it serves TLS. */
   certificate: PinnedCertificate | undefined
-  mqtt: { url: string; topics: GatewayTopics; certificate: PinnedCertificate | undefined }
+  mqtt: { url: string; topics: GatewayTopics; certificate: PinnedCertificate | undefined; password: string | undefined }
   riskConfig: Uint8Array
 }
+
+/** How the gateway logs in to the broker: a fresh signed password per connection (the hub's own), or the one given. */
+const PASSWORD_SCHEMES = ['ed25519-signature-v1', 'broker-password-v1'] as const
 
 function parseReply(body: unknown): ProvisionReply {
   const bad = (field: string): never => {
@@ -159,6 +165,11 @@ function parseReply(body: unknown): ProvisionReply {
   } catch {
     return bad('mqtt.url')
   }
+  // An older hub names no scheme: it had only its own broker's.
+  const scheme = mqtt.passwordScheme ?? 'ed25519-signature-v1'
+  if (!(PASSWORD_SCHEMES as readonly unknown[]).includes(scheme)) bad('mqtt.passwordScheme')
+  const password = scheme === 'broker-password-v1' ? string(mqtt.password, 'mqtt.password') : undefined
+  if (password !== undefined && password.length > 200) bad('mqtt.password')
   const brokerCertificate = certificate(mqtt.certificate, 'mqtt.certificate')
   // A certificate to pin for a broker reached without TLS would protect nothing: the reply is wrong.
   if (brokerCertificate !== undefined && protocol !== 'mqtts:') bad('mqtt.url (a certificate needs mqtts://)')
@@ -167,7 +178,7 @@ function parseReply(body: unknown): ProvisionReply {
     eui: string(reply.eui, 'eui'),
     hubPublicKey,
     certificate: certificate(reply.certificate, 'certificate'),
-    mqtt: { url, topics, certificate: brokerCertificate },
+    mqtt: { url, topics, certificate: brokerCertificate, password },
     riskConfig: base64(reply.riskConfig, 'riskConfig'),
   }
 }

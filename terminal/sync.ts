@@ -148,6 +148,7 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     })
     this.connection = new HubConnection({
       url: settings.url, ...(settings.certificate !== undefined && { certificate: settings.certificate }),
+      ...(settings.password !== undefined && { password: settings.password }),
       store, events, clock, random: options.random, ed25519, ...(options.connect !== undefined && { connect: options.connect }),
       reconnectInitialMs: values.reconnectInitialMs, reconnectMaxMs: values.reconnectMaxMs, subscriptions: [...this.handlers.keys()],
       onMessage: (topic, payload) => dispatch(this.handlers, this.context, topic, payload),

@@ -49,6 +49,8 @@ export interface ProvisionedGateway {
   readonly gateway: Gateway
   /** The signed, encoded RiskConfig, also published retained on the gateway's config topic. */
   readonly riskConfig: Uint8Array
+  /** Its password on an external broker whose logins the hub keeps (config.mqttLogins dynsec); else undefined. */
+  readonly brokerPassword: string | undefined
 }
 
 export type { GatewayTopics } from '../../protocol/topics'
@@ -95,6 +97,8 @@ export async function provisionGateway(
     riskConfig = signRiskConfig(context, body)
     riskConfigSerial = body.serial
   }
+  // Let in before the token is spent: a broker that cannot be reached leaves the token for another try.
+  const brokerPassword = await admitToBroker(context, gateway.eui, request.publicKey)
   const provisioned = store.provision({
     id: gateway.id,
     tokenSha256Hex: stored.sha256Hex,
@@ -106,7 +110,39 @@ export async function provisionGateway(
   // Another request used the token while the config was being prepared.
   if (!provisioned) throw tokenUsed(gateway.eui)
   void publishRiskConfig(context, gateway.eui, riskConfig)
-  return { gateway: store.byId(gateway.id)!, riskConfig }
+  return { gateway: store.byId(gateway.id)!, riskConfig, brokerPassword }
+}
+
+/**
+ * With an external Mosquitto whose logins the hub keeps: the gateway's login made (anew, dropping a device connected
+ * with an older key), and its password. 503 BROKER_UNAVAILABLE while the broker cannot be reached.
+ */
+async function admitToBroker(context: HubContext, eui: string, publicKey: Uint8Array): Promise<string | undefined> {
+  if (context.config.mqttLogins !== 'dynsec') return undefined
+  const logins = context.broker.logins
+  const unavailable = (why: string): HttpError => new HttpError(503, 'BROKER_UNAVAILABLE',
+    `the broker's logins cannot be set now (${why}); the token stays valid: try again shortly`)
+  if (logins === undefined) throw unavailable('the hub is not connected to the broker yet')
+  try {
+    await logins.admit({ eui, publicKey })
+  } catch (error) {
+    context.log.warn({ err: error, eui }, 'a gateway could not be let into the broker')
+    throw unavailable((error as Error).message)
+  }
+  return logins.passwordOf({ eui, publicKey })
+}
+
+/**
+ * A retired gateway's broker login deleted (with an external Mosquitto whose logins the hub keeps), which drops it;
+ * if the broker cannot be reached now, the hub does it when its MQTT side next starts.
+ */
+export async function shutOutOfBroker(context: HubContext, eui: string): Promise<void> {
+  if (context.config.mqttLogins !== 'dynsec') return
+  try {
+    await context.broker.logins?.shutOut(eui)
+  } catch (error) {
+    context.log.warn({ err: error, eui }, 'a retired gateway\'s broker login was not deleted; it is when the MQTT side next starts')
+  }
 }
 
 /**

@@ -19,7 +19,7 @@ import { assignGateway } from './assign'
 import { createGateway, removeGateway, updateGateway } from './catalog'
 import { changeRiskLimits, clearRetainedMessages, currentRiskLimits } from './config'
 import { gatewayOfCaller } from './visible'
-import { gatewayMqttUrl, gatewayTopics, issueProvisioningToken, provisionGateway, type GatewayTopics } from './provisioning'
+import { gatewayMqttUrl, gatewayTopics, issueProvisioningToken, provisionGateway, shutOutOfBroker, type GatewayTopics } from './provisioning'
 import {
   CATALOG_ENTRY_SCHEMA, CHAIN_WRITE_OFF_REPLY_SCHEMA, GATEWAY_REPLY_SCHEMA, OWNER_GATEWAY_REPLY_SCHEMA, RISK_REPLY_SCHEMA, STATUS_REPLY_SCHEMA, catalogEntryReply, gatewayReply,
   pageReplySchema, riskReply, statusReply, syncReply,
@@ -115,7 +115,10 @@ interface ProvisionReply {
   eui: string
   hubPublicKey: string
   certificate?: string
-  mqtt: { url: string; usernameScheme: 'eui'; passwordScheme: 'ed25519-signature-v1'; topics: GatewayTopics; certificate?: string }
+  mqtt: {
+    url: string; usernameScheme: 'eui'; passwordScheme: 'ed25519-signature-v1' | 'broker-password-v1'; password?: string
+    topics: GatewayTopics; certificate?: string
+  }
   riskConfig: string
 }
 
@@ -270,7 +273,12 @@ const provisionSchema = {
                 + 'the gateway pins it',
             },
             usernameScheme: { type: 'string', enum: ['eui'] },
-            passwordScheme: { type: 'string', enum: ['ed25519-signature-v1'] },
+            passwordScheme: {
+              type: 'string', enum: ['ed25519-signature-v1', 'broker-password-v1'],
+              description: "ed25519-signature-v1: the hub's own broker, a fresh password signed with the gateway's key per CONNECT; "
+                + 'broker-password-v1: an external Mosquitto whose logins the hub keeps, the password given here',
+            },
+            password: { type: 'string', description: 'with broker-password-v1: the password to log in with, as the EUI' },
             topics: {
               type: 'object',
               required: ['records', 'acks', 'config', 'revocations', 'onlineRequest', 'onlineResponse'],
@@ -439,7 +447,10 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
         return removed
       })
       if (removal.outcome === 'deleted') return reply.code(204).send(null)
-      if (removal.changed) void clearRetainedMessages(context, removal.gateway.eui)
+      if (removal.changed) {
+        void clearRetainedMessages(context, removal.gateway.eui)
+        void shutOutOfBroker(context, removal.gateway.eui)
+      }
       return gatewayReply(removal.gateway)
     })
 
@@ -493,7 +504,7 @@ function chainRoutes(app: FastifyInstance, context: HubContext, { gateways: stor
 function provisioningRoute(app: FastifyInstance, context: HubContext, store: GatewayStore): void {
   app.post<{ Body: ProvisionBody; Reply: ProvisionReply }>(
     '/provision', { schema: provisionSchema }, async (request) => {
-      const { gateway, riskConfig } = await provisionGateway(context, store, {
+      const { gateway, riskConfig, brokerPassword } = await provisionGateway(context, store, {
         eui: parseEui(request.body.eui),
         token: request.body.token,
         publicKey: fromBase64(request.body.publicKey),
@@ -509,7 +520,9 @@ function provisioningRoute(app: FastifyInstance, context: HubContext, store: Gat
         mqtt: {
           url: gatewayMqttUrl(context.config, request.hostname, context.broker.boundPort),
           usernameScheme: 'eui',
-          passwordScheme: 'ed25519-signature-v1',
+          ...(brokerPassword === undefined
+            ? { passwordScheme: 'ed25519-signature-v1' as const }
+            : { passwordScheme: 'broker-password-v1' as const, password: brokerPassword }),
           topics: gatewayTopics(gateway.eui),
           ...(certificate === undefined || !embeddedBroker ? {} : { certificate }),
         },

@@ -254,6 +254,8 @@ export class GatewayStore {
         `SELECT DISTINCT eui FROM gateways r WHERE status = 'retired' AND eui > ?
            AND NOT EXISTS (SELECT 1 FROM gateways g WHERE g.eui = r.eui AND g.status = 'provisioned')
          ORDER BY eui LIMIT ?`),
+      provisionedKeys: db.prepare<[string, number], { id: string; eui: string; public_key: Buffer }>(
+        `SELECT id, eui, public_key FROM gateways WHERE status = 'provisioned' AND public_key IS NOT NULL AND id > ? ORDER BY id LIMIT ?`),
       provisionedConfigs: db.prepare<[string, number], { id: string; eui: string; risk_config: Buffer }>(
         `SELECT id, eui, risk_config FROM gateways
          WHERE status = 'provisioned' AND risk_config IS NOT NULL AND id > ? ORDER BY id LIMIT ?`),
@@ -440,6 +442,13 @@ export class GatewayStore {
     checkPage(0, limit)
     return this.statements.provisionedConfigs.all(afterId, limit)
       .map((row) => ({ id: row.id, eui: row.eui, riskConfig: new Uint8Array(row.risk_config) }))
+  }
+
+  /** Up to `limit` provisioned gateways after `afterId` (start with ''), by id: each EUI with its public key. */
+  provisionedKeysAfter(afterId: string, limit: number): Array<{ id: string; eui: string; publicKey: Uint8Array }> {
+    checkPage(0, limit)
+    return this.statements.provisionedKeys.all(afterId, limit)
+      .map(row => ({ id: row.id, eui: row.eui, publicKey: new Uint8Array(row.public_key) }))
   }
 
   /** Up to `limit` EUIs after `afterEui` (start with '') that a retired gateway held and no provisioned one holds now. */

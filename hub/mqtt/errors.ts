@@ -22,6 +22,8 @@ export type MqttErrorCode =
   | 'CLIENT_CLOSED'
   /** No CONNACK arrived within the connect timeout. */
   | 'CONNECT_TIMEOUT'
+  /** The broker's dynamic security plugin refused a command, or did not answer it in time. */
+  | 'DYNSEC_FAILED'
 
 export class MqttError extends CodedError<MqttErrorCode> {
   override readonly name = 'MqttError'

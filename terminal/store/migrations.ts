@@ -326,6 +326,12 @@ CREATE TABLE online_asks (
 CREATE INDEX online_asks_open ON online_asks (status) WHERE status IN ('asking', 'voiding');
 `
 
+// An external broker whose logins the hub keeps (PAYALL_MQTT_LOGINS=dynsec): the password it gave at provisioning.
+// NULL: the hub's own broker, which takes a fresh Ed25519-signed password per connection.
+const BROKER_PASSWORD = `
+ALTER TABLE mqtt_settings ADD COLUMN password TEXT CHECK (password IS NULL OR length(password) BETWEEN 1 AND 200);
+`
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: INITIAL },
   { version: 2, name: 'anchor proofs', sql: ANCHOR_PROOFS },
@@ -335,6 +341,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'update key', sql: UPDATE_KEY },
   { version: 7, name: 'pinned certificates', sql: PINNED_CERTIFICATES },
   { version: 8, name: 'online requests voided when unanswered', sql: ONLINE_ASKS },
+  { version: 9, name: 'a broker password given at provisioning', sql: BROKER_PASSWORD },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]
 

@@ -58,6 +58,11 @@ export interface MqttSettings {
   readonly topics: GatewayTopics
   /** The certificate (PEM) the broker must present, when it is the hub's own over TLS; absent: plain MQTT, or the system's CAs. */
   readonly certificate?: string
+  /**
+   * The password of an external broker whose logins the hub keeps; absent: the hub's own broker, logged in to with a
+   * fresh Ed25519-signed password per connection.
+   */
+  readonly password?: string
 }
 
 export interface StoredRecord {
@@ -192,11 +197,11 @@ function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO hub (id, url, gateway_id, public_key, provisioned_at_ms, certificate) VALUES (1, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET url = excluded.url, gateway_id = excluded.gateway_id,
          public_key = excluded.public_key, provisioned_at_ms = excluded.provisioned_at_ms, certificate = excluded.certificate`),
-    mqtt: db.prepare<[], { url: string; topics_json: string; certificate: string | null }>(
-      'SELECT url, topics_json, certificate FROM mqtt_settings WHERE id = 1'),
-    setMqtt: db.prepare<[string, string, string | null]>(
-      `INSERT INTO mqtt_settings (id, url, topics_json, certificate) VALUES (1, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET url = excluded.url, topics_json = excluded.topics_json, certificate = excluded.certificate`),
+    mqtt: db.prepare<[], { url: string; topics_json: string; certificate: string | null; password: string | null }>('SELECT url, topics_json, certificate, password FROM mqtt_settings WHERE id = 1'),
+    setMqtt: db.prepare<[string, string, string | null, string | null]>(
+      `INSERT INTO mqtt_settings (id, url, topics_json, certificate, password) VALUES (1, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET url = excluded.url, topics_json = excluded.topics_json, certificate = excluded.certificate,
+         password = excluded.password`),
     riskConfig: db.prepare<[], { config: Buffer }>('SELECT config FROM risk_config WHERE id = 1'),
     // The serial guard is repeated in SQL: whatever the caller judged, an older config never wins.
     setRiskConfig: db.prepare<[number, Buffer, number, number]>(
@@ -343,6 +348,7 @@ export class TerminalStore {
     const row = this.statements.mqtt.get()
     return row === undefined ? undefined : {
       url: row.url, topics: JSON.parse(row.topics_json) as GatewayTopics, ...(row.certificate === null ? {} : { certificate: row.certificate }),
+      ...(row.password === null ? {} : { password: row.password }),
     }
   }
 
@@ -359,7 +365,7 @@ export class TerminalStore {
         throw new TerminalError('HUB_KEY_CHANGED', 'the hub answered with another key than the one pinned; refusing to re-pin')
       }
       this.statements.setHub.run(hub.url, hub.gatewayId, blob(hub.publicKey), hub.provisionedAtMs, hub.certificate ?? null)
-      this.statements.setMqtt.run(mqtt.url, JSON.stringify(mqtt.topics), mqtt.certificate ?? null)
+      this.statements.setMqtt.run(mqtt.url, JSON.stringify(mqtt.topics), mqtt.certificate ?? null, mqtt.password ?? null)
       this.saveRiskConfig(riskConfig, now_ms)
     }).immediate()
   }

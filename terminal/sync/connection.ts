@@ -25,6 +25,8 @@ export interface HubConnectionOptions {
   readonly url: string
   /** The certificate (PEM) the broker must present, pinned at provisioning; without it, plain MQTT or the system's CAs. */
   readonly certificate?: string
+  /** The password an external broker whose logins the hub keeps gave at provisioning; absent: a signed one per CONNECT. */
+  readonly password?: string
   readonly store: TerminalStore
   readonly events: TerminalEmitter
   readonly clock: Clock
@@ -80,7 +82,8 @@ export class HubConnection {
     assert(this.client === undefined && !this.stopped, 'a sync starts once')
     const { store, clock, random, ed25519, reconnectInitialMs, reconnectMaxMs } = this.options
     const eui = store.identity().eui
-    const password = (): string => makeGatewayPassword(eui, store.keys.secretKey, clock.now_ms(), random, ed25519)
+    const given = this.options.password
+    const password = (): string => given ?? makeGatewayPassword(eui, store.keys.secretKey, clock.now_ms(), random, ed25519)
     this.connectedAt_ms = clock.now_ms()
     const client = (this.options.connect ?? mqtt.connect)(this.options.url, {
       ...(this.pinned === undefined ? {} : pinnedTlsOptions(this.pinned)),

@@ -27,6 +27,7 @@ t.test('defaults apply when neither flags nor environment say anything', async (
     mqttPort: 1883,
     mqttHost: '127.0.0.1',
     mqttUrl: undefined,
+    mqttLogins: 'broker',
     operatorEmail: undefined,
     operatorPassword: undefined,
     jwtSecret: undefined,
@@ -339,4 +340,11 @@ t.test('a command that needs a few options parses only those, without the rules 
   t.same(parseConfigFields([], {}, ['chainRpcUrl', 'anchorBatchMax']), { chainRpcUrl: undefined, anchorBatchMax: 1000 }, 'defaults apply')
   t.equal(configErrorOf(() => parseConfigFields(['--data-dir', '/x'], {}, ['chainRpcUrl'])).field, '--data-dir', 'other flags are unknown')
   t.equal(configErrorOf(() => parseConfigFields([], { PAYALL_CHAIN_KEY: '0x12' }, ['chainKey'])).code, 'BAD_OPTION')
+})
+
+t.test('--mqtt-logins dynsec drives an external Mosquitto: it needs --mqtt-url, and takes only its two modes', async (t) => {
+  t.equal(parseConfig(['--mqtt-url', 'mqtt://hub:secret@broker:1883', '--mqtt-logins', 'dynsec'], {}).mqttLogins, 'dynsec')
+  t.equal(parseConfig([], { PAYALL_MQTT_URL: 'mqtt://broker:1883', PAYALL_MQTT_LOGINS: 'dynsec' }).mqttLogins, 'dynsec')
+  t.match(configErrorOf(() => parseConfig(['--mqtt-logins', 'dynsec'], {})), { code: 'MISSING_OPTION', field: 'PAYALL_MQTT_URL' })
+  t.match(configErrorOf(() => parseConfig(['--mqtt-url', 'mqtt://broker:1883', '--mqtt-logins', 'acl'], {})), { field: '--mqtt-logins', message: /one of broker, dynsec/ })
 })

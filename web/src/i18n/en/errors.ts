@@ -38,6 +38,7 @@ export const errors = {
   DOCUMENT_REVIEWED: 'This document has already been reviewed.',
   TOO_MANY_DOCUMENTS: 'You have uploaded as many documents as allowed.',
   ORDER_NOT_PENDING: 'This order has already been decided.',
+  BROKER_UNAVAILABLE: 'The MQTT broker cannot be reached to let this gateway in. Try again shortly.',
   GATEWAY_UNAVAILABLE: 'This gateway is no longer available.',
   UNKNOWN_PAYEE: 'No account receives payments at this number.',
   WRONG_CODE: 'The code is wrong.',
