@@ -1,15 +1,12 @@
 // PostgreSQL for tests: the server PAYALL_TEST_DATABASE_URL names, or else a throwaway cluster this process starts
-// in a temporary directory (initdb and pg_ctl from Debian's postgresql package), listening on a Unix socket there
-// only, so no port is taken. Either way one database per test file, made with a random name, dropped (or the
+// (hub/store/pg/local-cluster.ts: initdb and pg_ctl from Debian's postgresql package, a Unix socket in a temporary
+// directory, so no port is taken, fsync off). Either way one database per test file, made with a random name, dropped (or the
 // cluster stopped and removed) when the file's tests end. Without PostgreSQL the tests that need it are skipped,
 // and fail under .ci/run (PAYALL_CI=1), as requiredProgram says.
 
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Client, Pool, type PoolConfig } from 'pg'
+import { initdbCandidates, startLocalCluster } from '../../hub/store/pg/local-cluster'
 import { requiredProgram } from './required-program'
 
 export const TEST_DATABASE_URL_ENV = 'PAYALL_TEST_DATABASE_URL'
@@ -31,13 +28,10 @@ export function postgresSkip(): string | false {
   return postgresPrograms().skip
 }
 
-function postgresPrograms(): { readonly bin: string | undefined; readonly skip: string | false } {
-  const root = '/usr/lib/postgresql'
-  const versions = existsSync(root) ? readdirSync(root).filter(name => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a)) : []
-  const candidates = [...versions.map(version => join(root, version, 'bin', 'initdb')), '/usr/local/bin/initdb', '/usr/bin/initdb']
-  const program = requiredProgram('PostgreSQL (initdb, pg_ctl)', candidates,
+function postgresPrograms(): { readonly initdb: string | undefined; readonly skip: string | false } {
+  const program = requiredProgram('PostgreSQL (initdb, pg_ctl)', initdbCandidates(),
     `apt-get install postgresql, or set ${TEST_DATABASE_URL_ENV}=postgres://… to use a server`)
-  return { bin: program.path === undefined ? undefined : join(program.path, '..'), skip: program.skip }
+  return { initdb: program.path, skip: program.skip }
 }
 
 let shared: Promise<TestDatabase> | undefined
@@ -85,31 +79,11 @@ async function openTestDatabase(root: Teardown): Promise<TestDatabase> {
   }
 }
 
-/** initdb and pg_ctl start a cluster in a temporary directory, as the postgres user when this process is root. */
+/** A cluster this process starts, stopped and removed when the file's tests end. */
 function startCluster(root: Teardown): PoolConfig {
-  const { bin, skip } = postgresPrograms()
-  if (skip !== false || bin === undefined) throw new Error(`PostgreSQL is needed here: ${skip || 'initdb not found'}`)
-  const directory = mkdtempSync(join(tmpdir(), 'payall-pg-'))
-  const data = join(directory, 'data')
-  const asRoot = process.getuid?.() === 0
-  const run = (program: string, args: readonly string[]) => {
-    const command = asRoot ? ['runuser', '-u', 'postgres', '--', join(bin, program), ...args] : [join(bin, program), ...args]
-    execFileSync(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] })
-  }
-  if (asRoot) {
-    execFileSync('chown', ['postgres:postgres', directory])
-    chmodSync(directory, 0o700)
-  }
-  // fsync off: a test cluster is thrown away; durability is PostgreSQL's, not what these tests check.
-  run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--no-instructions'])
-  run('pg_ctl', ['start', '-D', data, '-w', '-s', '-l', join(directory, 'log'),
-    '-o', `-c listen_addresses='' -k ${directory} -c fsync=off -c full_page_writes=off -c max_connections=200`])
-  root.teardown(() => {
-    try {
-      run('pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-s', '-w'])
-    } finally {
-      rmSync(directory, { recursive: true, force: true })
-    }
-  })
-  return { host: directory, user: 'postgres', database: 'postgres' }
+  const { initdb, skip } = postgresPrograms()
+  if (skip !== false || initdb === undefined) throw new Error(`PostgreSQL is needed here: ${skip || 'initdb not found'}`)
+  const cluster = startLocalCluster(initdb, { fsync: false })
+  root.teardown(() => cluster.stop())
+  return { ...cluster.config }
 }
