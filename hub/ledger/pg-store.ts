@@ -138,6 +138,62 @@ const OWNER_SHARES = `FROM postings p
        WHERE p.role = 'owner_share' AND t.kind IN ('offline_payment', 'online_payment') AND t.gateway_eui IS NOT NULL
          AND t.created_at_ms >= $1 AND t.created_at_ms < $2`
 
+// The audit's reads, every figure as text (read as BigInt: exact whatever it adds up to); LIMIT $1 where rows are listed.
+const AUDIT_SQL = {
+  currencies: `SELECT a.currency, COUNT(*)::text AS account_count, SUM(a.balance_minor)::text AS balance_sum_minor,
+           (SELECT COALESCE(SUM(p.amount_minor), 0) FROM postings p JOIN accounts b ON b.id = p.account_id
+            WHERE b.currency = a.currency)::text AS posting_sum_minor
+         FROM accounts a GROUP BY a.currency ORDER BY a.currency`,
+  accountsOffPostings: `SELECT a.id AS account_id, a.balance_minor::text, COALESCE(s.posting_sum_minor, 0)::text AS posting_sum_minor
+         FROM accounts a
+         LEFT JOIN (SELECT account_id, SUM(amount_minor) AS posting_sum_minor FROM postings GROUP BY account_id) s
+           ON s.account_id = a.id
+         WHERE a.balance_minor <> COALESCE(s.posting_sum_minor, 0)
+         ORDER BY a.id LIMIT $1`,
+  accountsBelowDebt: `SELECT a.id AS account_id, a.kind, a.balance_minor::text, COALESCE(d.debt_minor, 0)::text AS debt_minor
+         FROM accounts a
+         LEFT JOIN (SELECT account_id, SUM(amount_minor) AS debt_minor FROM postings WHERE role = 'excess'
+                    GROUP BY account_id) d ON d.account_id = a.id
+         WHERE a.kind <> 'external' AND a.balance_minor < COALESCE(d.debt_minor, 0)
+         ORDER BY a.id LIMIT $1`,
+  transfers: `SELECT transfer_id, amount_minor::text, posting_count::text, posting_sum_minor::text, credit_sum_minor::text,
+           foreign_currency_posting_count::text
+         FROM (
+           SELECT t.id AS transfer_id, t.amount_minor, COUNT(p.transfer_seq) AS posting_count,
+             COALESCE(SUM(p.amount_minor), 0) AS posting_sum_minor,
+             COALESCE(SUM(CASE WHEN p.amount_minor > 0 THEN p.amount_minor ELSE 0 END), 0) AS credit_sum_minor,
+             COALESCE(SUM(CASE WHEN a.currency <> t.currency THEN 1 ELSE 0 END), 0) AS foreign_currency_posting_count
+           FROM transfers t
+           LEFT JOIN postings p ON p.transfer_seq = t.seq
+           LEFT JOIN accounts a ON a.id = p.account_id
+           GROUP BY t.id, t.amount_minor) s
+         WHERE posting_sum_minor <> 0 OR posting_count < 2 OR credit_sum_minor <> amount_minor
+           OR foreign_currency_posting_count > 0
+         ORDER BY transfer_id LIMIT $1`,
+  holds: `SELECT voucher_id, limit_minor::text, settled_minor::text, released_minor::text, excess_minor::text, status,
+           hold_posting_sum_minor::text, excess_posting_sum_minor::text
+         FROM (
+           SELECT h.voucher_id, h.limit_minor, h.settled_minor, h.released_minor, h.excess_minor, h.status,
+             (SELECT COALESCE(SUM(p.amount_minor), 0) FROM transfers t JOIN postings p ON p.transfer_seq = t.seq
+              WHERE t.voucher_id = h.voucher_id AND p.account_id = h.hold_account_id) AS hold_posting_sum_minor,
+             (SELECT COALESCE(-SUM(p.amount_minor), 0) FROM transfers t JOIN postings p ON p.transfer_seq = t.seq
+              WHERE t.voucher_id = h.voucher_id AND t.kind = 'offline_payment' AND p.role = 'excess') AS excess_posting_sum_minor
+           FROM voucher_holds h) s
+         WHERE settled_minor + released_minor > limit_minor
+           OR limit_minor - settled_minor - released_minor <> hold_posting_sum_minor
+           OR excess_minor <> excess_posting_sum_minor
+           OR (status = 'released' AND limit_minor - settled_minor - released_minor <> 0)
+         ORDER BY voucher_id LIMIT $1`,
+  holdAccounts: `SELECT account_id, balance_minor::text, open_remainder_minor::text
+         FROM (
+           SELECT a.id AS account_id, a.balance_minor,
+             (SELECT COALESCE(SUM(h.limit_minor - h.settled_minor - h.released_minor), 0) FROM voucher_holds h
+              WHERE h.hold_account_id = a.id) AS open_remainder_minor
+           FROM accounts a WHERE a.kind = 'hold') s
+         WHERE balance_minor <> open_remainder_minor
+         ORDER BY account_id LIMIT $1`,
+} as const
+
 /** A transfer decided by the call, written when it ends. */
 interface PendingTransfer {
   readonly input: TransferInput
@@ -291,7 +347,7 @@ class PgCall {
 
 export class PgLedgerStore implements LedgerStore {
   private readonly clock: Clock
-  private readonly attemptsMax: number
+  private readonly attemptLimit: number
 
   /**
    * Over a pool whose connections see the ledger's schema (migratePg has run on it). The pool's connections must keep
@@ -300,8 +356,8 @@ export class PgLedgerStore implements LedgerStore {
   constructor(private readonly pool: Pool, options: PgLedgerStoreOptions) {
     assert(typeof options.clock?.now_ms === 'function', 'the ledger needs a clock')
     this.clock = options.clock
-    this.attemptsMax = options.attemptsMax ?? ATTEMPTS_DEFAULT
-    assert(Number.isSafeInteger(this.attemptsMax) && this.attemptsMax >= 1, 'a call is attempted at least once')
+    this.attemptLimit = options.attemptsMax ?? ATTEMPTS_DEFAULT
+    assert(Number.isSafeInteger(this.attemptLimit) && this.attemptLimit >= 1, 'a call is attempted at least once')
   }
 
   async openWallet(input: OpenWalletInput): Promise<Account> {
@@ -550,106 +606,11 @@ export class PgLedgerStore implements LedgerStore {
 
   async audit(): Promise<LedgerAudit> {
     return this.read(async (call): Promise<LedgerAudit> => {
-      // Every figure as text, read as BigInt: exact whatever it adds up to.
-      const audit = (sql: string) => call.query<Record<string, string>>(sql, [AUDIT_ROWS_PER_CHECK_MAX])
-      const currencies = await call.query<Record<string, string>>(
-        `SELECT a.currency, COUNT(*)::text AS account_count, SUM(a.balance_minor)::text AS balance_sum_minor,
-           (SELECT COALESCE(SUM(p.amount_minor), 0) FROM postings p JOIN accounts b ON b.id = p.account_id
-            WHERE b.currency = a.currency)::text AS posting_sum_minor
-         FROM accounts a GROUP BY a.currency ORDER BY a.currency`)
-      const accountsOffPostings = await audit(
-        `SELECT a.id AS account_id, a.balance_minor::text, COALESCE(s.posting_sum_minor, 0)::text AS posting_sum_minor
-         FROM accounts a
-         LEFT JOIN (SELECT account_id, SUM(amount_minor) AS posting_sum_minor FROM postings GROUP BY account_id) s
-           ON s.account_id = a.id
-         WHERE a.balance_minor <> COALESCE(s.posting_sum_minor, 0)
-         ORDER BY a.id LIMIT $1`)
-      const accountsBelowDebt = await audit(
-        `SELECT a.id AS account_id, a.kind, a.balance_minor::text, COALESCE(d.debt_minor, 0)::text AS debt_minor
-         FROM accounts a
-         LEFT JOIN (SELECT account_id, SUM(amount_minor) AS debt_minor FROM postings WHERE role = 'excess'
-                    GROUP BY account_id) d ON d.account_id = a.id
-         WHERE a.kind <> 'external' AND a.balance_minor < COALESCE(d.debt_minor, 0)
-         ORDER BY a.id LIMIT $1`)
-      const transfers = await audit(
-        `SELECT transfer_id, amount_minor::text, posting_count::text, posting_sum_minor::text, credit_sum_minor::text,
-           foreign_currency_posting_count::text
-         FROM (
-           SELECT t.id AS transfer_id, t.amount_minor, COUNT(p.transfer_seq) AS posting_count,
-             COALESCE(SUM(p.amount_minor), 0) AS posting_sum_minor,
-             COALESCE(SUM(CASE WHEN p.amount_minor > 0 THEN p.amount_minor ELSE 0 END), 0) AS credit_sum_minor,
-             COALESCE(SUM(CASE WHEN a.currency <> t.currency THEN 1 ELSE 0 END), 0) AS foreign_currency_posting_count
-           FROM transfers t
-           LEFT JOIN postings p ON p.transfer_seq = t.seq
-           LEFT JOIN accounts a ON a.id = p.account_id
-           GROUP BY t.id, t.amount_minor) s
-         WHERE posting_sum_minor <> 0 OR posting_count < 2 OR credit_sum_minor <> amount_minor
-           OR foreign_currency_posting_count > 0
-         ORDER BY transfer_id LIMIT $1`)
-      const holds = await audit(
-        `SELECT voucher_id, limit_minor::text, settled_minor::text, released_minor::text, excess_minor::text, status,
-           hold_posting_sum_minor::text, excess_posting_sum_minor::text
-         FROM (
-           SELECT h.voucher_id, h.limit_minor, h.settled_minor, h.released_minor, h.excess_minor, h.status,
-             (SELECT COALESCE(SUM(p.amount_minor), 0) FROM transfers t JOIN postings p ON p.transfer_seq = t.seq
-              WHERE t.voucher_id = h.voucher_id AND p.account_id = h.hold_account_id) AS hold_posting_sum_minor,
-             (SELECT COALESCE(-SUM(p.amount_minor), 0) FROM transfers t JOIN postings p ON p.transfer_seq = t.seq
-              WHERE t.voucher_id = h.voucher_id AND t.kind = 'offline_payment' AND p.role = 'excess') AS excess_posting_sum_minor
-           FROM voucher_holds h) s
-         WHERE settled_minor + released_minor > limit_minor
-           OR limit_minor - settled_minor - released_minor <> hold_posting_sum_minor
-           OR excess_minor <> excess_posting_sum_minor
-           OR (status = 'released' AND limit_minor - settled_minor - released_minor <> 0)
-         ORDER BY voucher_id LIMIT $1`)
-      const holdAccounts = await audit(
-        `SELECT account_id, balance_minor::text, open_remainder_minor::text
-         FROM (
-           SELECT a.id AS account_id, a.balance_minor,
-             (SELECT COALESCE(SUM(h.limit_minor - h.settled_minor - h.released_minor), 0) FROM voucher_holds h
-              WHERE h.hold_account_id = a.id) AS open_remainder_minor
-           FROM accounts a WHERE a.kind = 'hold') s
-         WHERE balance_minor <> open_remainder_minor
-         ORDER BY account_id LIMIT $1`)
-      return {
-        currencies: currencies.map((row) => ({
-          currency: String(row.currency),
-          accountCount: Number(row.account_count),
-          balanceSumMinor: big(row.balance_sum_minor),
-          postingSumMinor: big(row.posting_sum_minor),
-        })),
-        accountsOffPostings: accountsOffPostings.map((row) => ({
-          accountId: String(row.account_id), balanceMinor: big(row.balance_minor), postingSumMinor: big(row.posting_sum_minor),
-        })),
-        accountsBelowDebt: accountsBelowDebt.map((row) => ({
-          accountId: String(row.account_id),
-          kind: String(row.kind) as AccountKind,
-          balanceMinor: big(row.balance_minor),
-          debtMinor: big(row.debt_minor),
-        })),
-        transfersMisrecorded: transfers.map((row) => ({
-          transferId: String(row.transfer_id),
-          amountMinor: big(row.amount_minor),
-          postingCount: Number(row.posting_count),
-          postingSumMinor: big(row.posting_sum_minor),
-          creditSumMinor: big(row.credit_sum_minor),
-          foreignCurrencyPostingCount: Number(row.foreign_currency_posting_count),
-        })),
-        holdsMisrecorded: holds.map((row) => ({
-          voucherId: String(row.voucher_id),
-          limitMinor: big(row.limit_minor),
-          settledMinor: big(row.settled_minor),
-          releasedMinor: big(row.released_minor),
-          excessMinor: big(row.excess_minor),
-          status: String(row.status) as HoldStatus,
-          holdPostingSumMinor: big(row.hold_posting_sum_minor),
-          excessPostingSumMinor: big(row.excess_posting_sum_minor),
-        })),
-        holdAccountsOffRemainders: holdAccounts.map((row) => ({
-          accountId: String(row.account_id),
-          balanceMinor: big(row.balance_minor),
-          openRemainderMinor: big(row.open_remainder_minor),
-        })),
+      const rows: Partial<Record<keyof typeof AUDIT_SQL, Record<string, string>[]>> = {}
+      for (const [name, sql] of Object.entries(AUDIT_SQL) as Array<[keyof typeof AUDIT_SQL, string]>) {
+        rows[name] = await call.query<Record<string, string>>(sql, name === 'currencies' ? [] : [AUDIT_ROWS_PER_CHECK_MAX])
       }
+      return auditFromRows(rows as Record<keyof typeof AUDIT_SQL, Record<string, string>[]>)
     }, 'REPEATABLE READ')
   }
 
@@ -661,7 +622,7 @@ export class PgLedgerStore implements LedgerStore {
       try {
         return await this.inTransaction(work, 'READ COMMITTED')
       } catch (error) {
-        if (attempt >= this.attemptsMax || !RETRYABLE_SQLSTATES.has(sqlState(error) ?? '')) throw error
+        if (attempt >= this.attemptLimit || !RETRYABLE_SQLSTATES.has(sqlState(error) ?? '')) throw error
       }
     }
   }
@@ -1023,6 +984,49 @@ function sameFeeSchedule(a: FeeSchedule, b: FeeSchedule): boolean {
   return a.id === b.id && a.gatewayType === b.gatewayType && a.currency === b.currency && a.version === b.version
     && a.basisPoints === b.basisPoints && a.fixedMinor === b.fixedMinor
     && a.ownerShareBasisPoints === b.ownerShareBasisPoints && a.effectiveFromMs === b.effectiveFromMs
+}
+
+function auditFromRows(rows: Readonly<Record<keyof typeof AUDIT_SQL, readonly Record<string, string>[]>>): LedgerAudit {
+  return {
+    currencies: rows.currencies.map((row) => ({
+      currency: String(row.currency),
+      accountCount: Number(row.account_count),
+      balanceSumMinor: big(row.balance_sum_minor),
+      postingSumMinor: big(row.posting_sum_minor),
+    })),
+    accountsOffPostings: rows.accountsOffPostings.map((row) => ({
+      accountId: String(row.account_id), balanceMinor: big(row.balance_minor), postingSumMinor: big(row.posting_sum_minor),
+    })),
+    accountsBelowDebt: rows.accountsBelowDebt.map((row) => ({
+      accountId: String(row.account_id),
+      kind: String(row.kind) as AccountKind,
+      balanceMinor: big(row.balance_minor),
+      debtMinor: big(row.debt_minor),
+    })),
+    transfersMisrecorded: rows.transfers.map((row) => ({
+      transferId: String(row.transfer_id),
+      amountMinor: big(row.amount_minor),
+      postingCount: Number(row.posting_count),
+      postingSumMinor: big(row.posting_sum_minor),
+      creditSumMinor: big(row.credit_sum_minor),
+      foreignCurrencyPostingCount: Number(row.foreign_currency_posting_count),
+    })),
+    holdsMisrecorded: rows.holds.map((row) => ({
+      voucherId: String(row.voucher_id),
+      limitMinor: big(row.limit_minor),
+      settledMinor: big(row.settled_minor),
+      releasedMinor: big(row.released_minor),
+      excessMinor: big(row.excess_minor),
+      status: String(row.status) as HoldStatus,
+      holdPostingSumMinor: big(row.hold_posting_sum_minor),
+      excessPostingSumMinor: big(row.excess_posting_sum_minor),
+    })),
+    holdAccountsOffRemainders: rows.holdAccounts.map((row) => ({
+      accountId: String(row.account_id),
+      balanceMinor: big(row.balance_minor),
+      openRemainderMinor: big(row.open_remainder_minor),
+    })),
+  }
 }
 
 function big(value: string | undefined): bigint {

@@ -9,7 +9,7 @@ import { Client, Pool, type PoolConfig } from 'pg'
 import { initdbCandidates, startLocalCluster } from '../../hub/store/pg/local-cluster'
 import { requiredProgram } from './required-program'
 
-export const TEST_DATABASE_URL_ENV = 'PAYALL_TEST_DATABASE_URL'
+const TEST_DATABASE_URL_ENV = 'PAYALL_TEST_DATABASE_URL'
 
 interface Teardown {
   teardown(fn: () => void | Promise<void>): void

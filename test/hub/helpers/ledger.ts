@@ -26,7 +26,7 @@ export function temporaryDirectory(t: Teardown): string {
   return directory
 }
 
-export type LedgerStoreKind = 'sqlite' | 'postgres'
+type LedgerStoreKind = 'sqlite' | 'postgres'
 
 export interface OpenLedger {
   readonly kind: LedgerStoreKind
@@ -130,7 +130,7 @@ function integerParser(oid: number): (text: string) => unknown {
 }
 
 /** The stores the ledger's tests run against, SQLite first. */
-export function ledgerFactories(root: Teardown): LedgerFactory[] {
+function ledgerFactories(root: Teardown): LedgerFactory[] {
   return [sqliteFactory, postgresFactory(root)]
 }
 
