@@ -1,9 +1,13 @@
 // Ledger figures: SqliteLedgerStore throughput on a real ledger file (WAL, synchronous=FULL), in batches the size
 // ingest sends. Offline payments settled from their vouchers' holds, and plain P2P transfers. Alone: `node dist/bench/run.js ledger`.
+// Beside them, in the same run, PgLedgerStore's settlement rate and its ratio to SQLite's, one hub on a PostgreSQL
+// server: PAYALL_BENCH_DATABASE_URL's, or else a throwaway local cluster with fsync on (hub/store/pg/local-cluster.ts)
+// when initdb is installed; without either, those figures are left out, saying so on stderr.
 
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Pool, type PoolConfig } from 'pg'
 import { sha256, toHex } from '../protocol/bytes'
 import { ManualClock } from '../protocol/clock'
 import { BATCH_RECORDS_MAX } from '../protocol/messages/record-batch'
@@ -11,10 +15,13 @@ import { PaymentMode } from '../protocol/messages/transfer-record'
 import { cashTransferId } from '../hub/ledger/ids'
 import type { TransferInput } from '../hub/ledger/model'
 import { cashInPostings, walletTransferPostings } from '../hub/ledger/settle'
+import { PgLedgerStore } from '../hub/ledger/pg-store'
 import { SqliteLedgerStore } from '../hub/ledger/sqlite-store'
-import type { SettleFromHoldInput } from '../hub/ledger/store'
+import type { LedgerStore, SettleFromHoldInput } from '../hub/ledger/store'
 import { verifyLedger } from '../hub/ledger/verify'
 import { openDatabase } from '../hub/store/database'
+import { initdbCandidates, startLocalCluster } from '../hub/store/pg/local-cluster'
+import { migratePg } from '../hub/store/pg/migrate'
 import { round, type Metric } from './metric'
 
 const GATEWAYS = 4
@@ -32,8 +39,58 @@ const FEE_SCHEDULE_ID = 'pos-xof-1'
 const START_MS = Date.UTC(2025, 0, 15, 12)
 
 interface BenchLedger {
-  readonly store: SqliteLedgerStore
-  readonly close: () => void
+  readonly store: LedgerStore
+  readonly close: () => Promise<void>
+}
+
+/** Opens an empty ledger on one store. */
+type OpenStore = () => Promise<BenchLedger>
+
+const openSqliteStore: OpenStore = async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'payall-bench-ledger-'))
+  const database = openDatabase(join(directory, 'ledger.sqlite'))
+  // Time stands still at START_MS, well before every hold's expiry and upload deadline: the ledger is measured, not the clock.
+  return {
+    store: new SqliteLedgerStore(database, { clock: new ManualClock(START_MS) }),
+    close: async () => {
+      database.close()
+      rmSync(directory, { recursive: true, force: true })
+    },
+  }
+}
+
+const BENCH_DATABASE_URL_ENV = 'PAYALL_BENCH_DATABASE_URL'
+
+/** A PostgreSQL server for the bench and how to let it go, or undefined (said on stderr) when there is none. */
+function postgresServer(): { readonly config: PoolConfig; readonly stop: () => void } | undefined {
+  const url = process.env[BENCH_DATABASE_URL_ENV]
+  if (url !== undefined) return { config: { connectionString: url }, stop: () => undefined }
+  const initdb = initdbCandidates().find(candidate => existsSync(candidate))
+  if (initdb === undefined) {
+    process.stderr.write(`ledger bench: no PostgreSQL (install postgresql or set ${BENCH_DATABASE_URL_ENV}): its figures are left out\n`)
+    return undefined
+  }
+  const cluster = startLocalCluster(initdb, { fsync: true })
+  return { config: { ...cluster.config }, stop: () => cluster.stop() }
+}
+
+/** Each ledger in a schema of its own, dropped when it is closed. */
+function pgStoreOpener(config: PoolConfig): OpenStore {
+  let schemas = 0
+  return async () => {
+    schemas += 1
+    const schema = `bench_${process.pid}_${schemas}`
+    const pool = new Pool({ ...config, max: 2, options: `-c search_path=${schema}` })
+    await pool.query(`CREATE SCHEMA ${schema}`)
+    await migratePg(pool)
+    return {
+      store: new PgLedgerStore(pool, { clock: new ManualClock(START_MS) }),
+      close: async () => {
+        await pool.query(`DROP SCHEMA ${schema} CASCADE`)
+        await pool.end()
+      },
+    }
+  }
 }
 
 function idOf(text: string): string {
@@ -57,11 +114,9 @@ function gatewayEuiOf(gateway: number): string {
 }
 
 /** A fresh ledger: every customer cashed in with one voucher's hold placed, merchants and owners with empty wallets. */
-async function openBenchLedger(): Promise<BenchLedger> {
-  const directory = mkdtempSync(join(tmpdir(), 'payall-bench-ledger-'))
-  const database = openDatabase(join(directory, 'ledger.sqlite'))
-  // Time stands still at START_MS, well before every hold's expiry and upload deadline: the ledger is measured, not the clock.
-  const store = new SqliteLedgerStore(database, { clock: new ManualClock(START_MS) })
+async function openBenchLedger(open: OpenStore): Promise<BenchLedger> {
+  const ledger = await open()
+  const { store } = ledger
   await store.systemAccounts(CURRENCY)
   await store.addFeeSchedule({
     id: FEE_SCHEDULE_ID, gatewayType: 'pos', currency: CURRENCY, version: 1,
@@ -90,13 +145,7 @@ async function openBenchLedger(): Promise<BenchLedger> {
       if (outcome.status !== 'applied') throw new Error(`hold ${gateway}-${customer} was not placed`)
     }
   }
-  return {
-    store,
-    close: () => {
-      database.close()
-      rmSync(directory, { recursive: true, force: true })
-    },
-  }
+  return ledger
 }
 
 /** As ingest sends them: each batch from one gateway, its customers' records in turn, gateways taking turns. */
@@ -168,11 +217,12 @@ interface Run {
 
 /** The whole sequence of batches on a fresh ledger, timed; verified afterwards, untimed. */
 async function timedRun<T>(
+  open: OpenStore,
   batches: readonly (readonly T[])[],
-  apply: (store: SqliteLedgerStore, batch: readonly T[]) => Promise<readonly { readonly status: string }[]>,
+  apply: (store: LedgerStore, batch: readonly T[]) => Promise<readonly { readonly status: string }[]>,
   what: string,
 ): Promise<Run> {
-  const ledger = await openBenchLedger()
+  const ledger = await openBenchLedger(open)
   try {
     let requests = 0
     const cpuStart = process.cpuUsage()
@@ -186,7 +236,7 @@ async function timedRun<T>(
     await expectVerified(ledger, what)
     return { perSecond: requests / (elapsed_ms / 1000), cpuUsPerRequest: (cpu.user + cpu.system) / requests }
   } finally {
-    ledger.close()
+    await ledger.close()
   }
 }
 
@@ -200,12 +250,14 @@ export async function benchLedger(): Promise<Metric[]> {
   const transfers = transferBatches()
   const settleRuns: Run[] = []
   const transferRuns: Run[] = []
+  const settle = (store: LedgerStore, batch: readonly SettleFromHoldInput[]) => store.settleFromHolds(batch)
   for (let run = 0; run < RUNS; run++) {
-    settleRuns.push(await timedRun(settlements, (store, batch) => store.settleFromHolds(batch), 'settleFromHolds'))
-    transferRuns.push(await timedRun(transfers, (store, batch) => store.applyTransfers(batch), 'applyTransfers'))
+    settleRuns.push(await timedRun(openSqliteStore, settlements, settle, 'settleFromHolds'))
+    transferRuns.push(await timedRun(openSqliteStore, transfers, (store, batch) => store.applyTransfers(batch), 'applyTransfers'))
   }
   const settlePerSecond = median(settleRuns.map(run => run.perSecond))
   const transfersPerSecond = median(transferRuns.map(run => run.perSecond))
+  const postgres = await postgresFigures(settlements, settlePerSecond)
   return [
     { name: 'ledger_settlements', value: SETTLEMENTS, unit: 'payments' },
     { name: 'ledger_batch_requests', value: BATCH_REQUESTS, unit: 'requests' },
@@ -221,5 +273,27 @@ export async function benchLedger(): Promise<Metric[]> {
       name: 'ledger_apply_transfers_cpu_us_per_transfer',
       value: round(median(transferRuns.map(run => run.cpuUsPerRequest)), 1), unit: 'us',
     },
+    ...postgres,
   ]
+}
+
+/** PgLedgerStore's settlement rate (one hub, the same batches, median of RUNS) and its ratio to SQLite's, or none. */
+async function postgresFigures(settlements: readonly (readonly SettleFromHoldInput[])[], sqlitePerSecond: number): Promise<Metric[]> {
+  const server = postgresServer()
+  if (server === undefined) return []
+  try {
+    const open = pgStoreOpener(server.config)
+    const runs: Run[] = []
+    for (let run = 0; run < RUNS; run++) {
+      runs.push(await timedRun(open, settlements, (store, batch) => store.settleFromHolds(batch), 'settleFromHolds on PostgreSQL'))
+    }
+    const perSecond = median(runs.map(run => run.perSecond))
+    return [
+      { name: 'ledger_pg_settle_from_holds_per_s', value: Math.round(perSecond), unit: 'payments/s' },
+      { name: 'ledger_pg_settle_from_holds_cpu_us_per_payment', value: round(median(runs.map(run => run.cpuUsPerRequest)), 1), unit: 'us' },
+      { name: 'ledger_pg_to_sqlite_settle_ratio', value: round(perSecond / sqlitePerSecond, 2), unit: 'ratio' },
+    ]
+  } finally {
+    server.stop()
+  }
 }

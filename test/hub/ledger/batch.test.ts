@@ -9,9 +9,11 @@ import type { TransferInput } from '../../../hub/ledger/model'
 import { cashInPostings, walletTransferPostings } from '../../../hub/ledger/settle'
 import type { HoldOutcome, SettleFromHoldInput, TransferOutcome } from '../../../hub/ledger/store'
 import { verifyLedger } from '../../../hub/ledger/verify'
-import { openLedger, type OpenLedger, type Teardown } from '../helpers/ledger'
+import { ledgerTests, type LedgerFactory, type OpenLedger, type Teardown } from '../helpers/ledger'
 import { HOUR_MS } from '../../../protocol/clock'
 
+// Each test runs on SQLite and on PostgreSQL (test/hub/helpers/ledger.ts).
+const test = ledgerTests(t)
 const GATEWAY_EUI = '00112233AABBCCDD'
 // All the money there is beside alice's 5 000 and bob's 8 000 (external is then at the bottom of exact amounts):
 // paid OVERFLOWING_MINOR as a merchant, this wallet would leave the range of exact amounts.
@@ -48,8 +50,8 @@ function settlement(record: string, voucherId: string, amount_minor: number, mer
 }
 
 /** Wallets alice and bob (5 000 and 8 000, vouchers of 2 000 and 5 000), shop, owner, rich (near the top of exact amounts). */
-async function ledgerWithHolds(t: Teardown): Promise<OpenLedger> {
-  const ledger = openLedger(t)
+async function ledgerWithHolds(t: Teardown, factory: LedgerFactory): Promise<OpenLedger> {
+  const ledger = await factory.open(t)
   const { store, clock } = ledger
   await store.systemAccounts('XOF')
   await store.systemAccounts('EUR')
@@ -68,30 +70,32 @@ async function ledgerWithHolds(t: Teardown): Promise<OpenLedger> {
   return ledger
 }
 
-/** Every ledger row, in the order written. */
-function rows(ledger: OpenLedger): Record<string, unknown[]> {
-  const all = (table: string) => ledger.database.prepare(`SELECT rowid AS row_id, * FROM ${table} ORDER BY rowid`).all()
+/** Every ledger row: on SQLite in the order written; on PostgreSQL, which has no rowid, in key order. */
+async function rows(ledger: OpenLedger): Promise<Record<string, unknown[]>> {
+  const all = (table: string, key: string) => ledger.query(ledger.kind === 'sqlite'
+    ? `SELECT rowid AS row_id, * FROM ${table} ORDER BY rowid` : `SELECT * FROM ${table} ORDER BY ${key}`)
   return {
-    accounts: all('accounts'), transfers: all('transfers'), holds: all('voucher_holds'),
+    accounts: await all('accounts', 'id'), transfers: await all('transfers', 'seq'), holds: await all('voucher_holds', 'voucher_id'),
     // Postings have no rowid: their key is their transfer's, then their place in it.
-    postings: ledger.database.prepare('SELECT * FROM postings ORDER BY transfer_seq, posting_index').all(),
+    postings: await ledger.query('SELECT * FROM postings ORDER BY transfer_seq, posting_index'),
   }
 }
 
 /** The inputs as one batch on one ledger and one call each on another: the same outcomes and the same rows. */
 async function assertBatchIsSequence<Input, Outcome>(
   t: tap.Test,
-  setup: (t: Teardown) => Promise<OpenLedger>,
+  setup: (t: Teardown, factory: LedgerFactory) => Promise<OpenLedger>,
+  factory: LedgerFactory,
   call: (ledger: OpenLedger, inputs: readonly Input[]) => Promise<Outcome[]>,
   inputs: readonly Input[],
 ): Promise<{ batched: OpenLedger; outcomes: Outcome[] }> {
-  const batched = await setup(t)
-  const sequential = await setup(t)
+  const batched = await setup(t, factory)
+  const sequential = await setup(t, factory)
   const outcomes = await call(batched, inputs)
   const oneByOne: Outcome[] = []
   for (const input of inputs) oneByOne.push(...await call(sequential, [input]))
   t.same(outcomes, oneByOne, 'the batch answers as its requests one call each')
-  t.same(rows(batched), rows(sequential), 'the batch writes the rows its requests write one call each')
+  t.same(await rows(batched), await rows(sequential), 'the batch writes the rows its requests write one call each')
   t.same((await verifyLedger(batched.store)).violations, [], 'the ledger verifies')
   return { batched, outcomes }
 }
@@ -99,8 +103,8 @@ async function assertBatchIsSequence<Input, Outcome>(
 const settle = (ledger: OpenLedger, inputs: readonly SettleFromHoldInput[]) => ledger.store.settleFromHolds(inputs)
 const apply = (ledger: OpenLedger, inputs: readonly TransferInput[]) => ledger.store.applyTransfers(inputs)
 
-t.test('two settlements in one batch draining a hold past its remainder charge the excess as separate batches do', async t => {
-  const { batched, outcomes } = await assertBatchIsSequence(t, ledgerWithHolds, settle, [
+test('two settlements in one batch draining a hold past its remainder charge the excess as separate batches do', async (t, factory) => {
+  const { batched, outcomes } = await assertBatchIsSequence(t, ledgerWithHolds, factory, settle, [
     settlement('record-1', 'voucher-a', 1_500),
     settlement('record-2', 'voucher-a', 1_200), // 500 left: the other 700 comes out of alice's 3 000
     settlement('record-3', 'voucher-a', 3_000), // nothing left: all of it from her 2 300, 700 of it as debt
@@ -112,8 +116,8 @@ t.test('two settlements in one batch draining a hold past its remainder charge t
   t.equal((await batched.store.account('hold:alice'))?.balanceMinor, 0)
 })
 
-t.test('a refusal in the middle of a settlement batch leaves the settlements before and after it intact', async t => {
-  const { batched, outcomes } = await assertBatchIsSequence(t, ledgerWithHolds, settle, [
+test('a refusal in the middle of a settlement batch leaves the settlements before and after it intact', async (t, factory) => {
+  const { batched, outcomes } = await assertBatchIsSequence(t, ledgerWithHolds, factory, settle, [
     settlement('record-1', 'voucher-b', 1_000),
     settlement('record-2', 'voucher-b', OVERFLOWING_MINOR, 'rich'), // refused last of all, once its postings are planned
     settlement('record-3', 'voucher-none', 1_000),
@@ -126,8 +130,8 @@ t.test('a refusal in the middle of a settlement batch leaves the settlements bef
   t.equal(await batched.store.transfer(idOf('record-2')), undefined)
 })
 
-t.test('an overdraft refused in the middle of a transfer batch leaves the transfers before and after it intact', async t => {
-  const { batched, outcomes } = await assertBatchIsSequence(t, ledgerWithHolds, apply, [
+test('an overdraft refused in the middle of a transfer batch leaves the transfers before and after it intact', async (t, factory) => {
+  const { batched, outcomes } = await assertBatchIsSequence(t, ledgerWithHolds, factory, apply, [
     p2p('alice', 'shop', 2_000, 'first'), // alice: 3 000 → 1 000
     p2p('alice', 'shop', 1_001, 'overdraft'),
     p2p('shop', 'alice', 500, 'back'), // alice: 1 500
@@ -140,41 +144,48 @@ t.test('an overdraft refused in the middle of a transfer batch leaves the transf
   t.equal((await batched.store.account('shop'))?.balanceMinor, 3_000)
 })
 
-t.test('a request repeated within its batch is "exists" and sees what the first left; changed, it is a conflict', async t => {
+test('a request repeated within its batch is "exists" and sees what the first left; changed, it is a conflict', async (t, factory) => {
   const record = settlement('record-1', 'voucher-a', 800)
-  const { outcomes } = await assertBatchIsSequence(t, ledgerWithHolds, settle, [
+  const { outcomes } = await assertBatchIsSequence(t, ledgerWithHolds, factory, settle, [
     record, settlement('record-2', 'voucher-a', 100), record, { ...record, amountMinor: 801 },
   ])
   t.same(outcomes.map(outcome => outcome.status), ['applied', 'applied', 'exists', 'conflict'])
   t.match(outcomes[2], { hold: { settledMinor: 900 } }, 'the repeat answers with the hold as it stands')
 
   const transfer = p2p('bob', 'shop', 10, 'again')
-  const transfers = await assertBatchIsSequence(t, ledgerWithHolds, apply, [transfer, transfer, { ...transfer, metadata: { n: 1 } }])
+  const transfers = await assertBatchIsSequence(t, ledgerWithHolds, factory, apply, [transfer, transfer, { ...transfer, metadata: { n: 1 } }])
   t.same(transfers.outcomes.map(outcome => outcome.status), ['applied', 'exists', 'conflict'])
 })
 
-t.test('a write failing in the middle of a batch rolls back the whole call, and the next call starts afresh', async t => {
-  const ledger = await ledgerWithHolds(t)
-  const before = rows(ledger)
+test('a write failing in the middle of a batch rolls back the whole call, and the next call starts afresh', async (t, factory) => {
+  const ledger = await ledgerWithHolds(t, factory)
+  const before = await rows(ledger)
   // Stands for an I/O error: the third settlement's postings cannot be written.
-  ledger.database.exec(`CREATE TEMP TRIGGER fail_record_3 BEFORE INSERT ON postings WHEN NEW.transfer_seq = (SELECT seq FROM transfers WHERE id = '${idOf('record-3')}')
-    BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END`)
+  const record3 = `(SELECT seq FROM transfers WHERE id = '${idOf('record-3')}')`
+  if (ledger.kind === 'sqlite') {
+    await ledger.query(`CREATE TEMP TRIGGER fail_record_3 BEFORE INSERT ON postings WHEN NEW.transfer_seq = ${record3}
+      BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END`)
+  } else {
+    await ledger.query(`CREATE FUNCTION fail_record_3() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.transfer_seq = ${record3} THEN RAISE EXCEPTION 'simulated write failure'; END IF; RETURN NEW; END $$`)
+    await ledger.query('CREATE TRIGGER fail_record_3 BEFORE INSERT ON postings FOR EACH ROW EXECUTE FUNCTION fail_record_3()')
+  }
   const batch = [1, 2, 3, 4].map(index => settlement(`record-${index}`, 'voucher-b', 1_000))
   await t.rejects(ledger.store.settleFromHolds(batch), /simulated write failure/)
-  t.same(rows(ledger), before, 'nothing of the call was written')
+  t.same(await rows(ledger), before, 'nothing of the call was written')
 
-  ledger.database.exec('DROP TRIGGER temp.fail_record_3')
+  await ledger.query(ledger.kind === 'sqlite' ? 'DROP TRIGGER temp.fail_record_3' : 'DROP TRIGGER fail_record_3 ON postings')
   t.same((await ledger.store.settleFromHolds(batch)).map(outcome => outcome.status), ['applied', 'applied', 'applied', 'applied'])
   t.match(await ledger.store.hold('voucher-b'), { settledMinor: 4_000 })
   t.same((await verifyLedger(ledger.store)).violations, [])
 })
 
-t.test('a settlement refused in a currency without a platform account creates none; the next one creates it', async t => {
-  const ledger = openLedger(t)
-  const { store, database } = ledger
+test('a settlement refused in a currency without a platform account creates none; the next one creates it', async (t, factory) => {
+  const ledger = await factory.open(t)
+  const { store } = ledger
   // A ledger from before system accounts came in pairs: GHS has its external account only.
-  database.prepare(`INSERT INTO accounts (id, user_id, kind, currency, wallet_account_id, balance_minor, created_at_ms)
-    VALUES ('external:GHS', NULL, 'external', 'GHS', NULL, 0, 0)`).run()
+  await ledger.query(`INSERT INTO accounts (id, user_id, kind, currency, wallet_account_id, balance_minor, created_at_ms)
+    VALUES ('external:GHS', NULL, 'external', 'GHS', NULL, 0, 0)`)
   for (const id of ['kofi', 'shop', 'owner', 'rich']) await store.openWallet({ id, userId: `user-${id}`, currency: 'GHS' })
   await store.addFeeSchedule({
     id: 'pos-ghs-1', gatewayType: 'pos', currency: 'GHS', version: 1,
@@ -225,11 +236,11 @@ const batchArbitrary: fc.Arbitrary<SettleFromHoldInput[]> = fc.array(
   return inputs
 })
 
-t.test('any mix of settlements settles in one batch exactly as one call each', async t => {
+test('any mix of settlements settles in one batch exactly as one call each', async (t, factory) => {
   const counts = new Map<string, number>()
   await fc.assert(fc.asyncProperty(batchArbitrary, async inputs => {
-    const batched = await ledgerWithHolds(t)
-    const sequential = await ledgerWithHolds(t)
+    const batched = await ledgerWithHolds(t, factory)
+    const sequential = await ledgerWithHolds(t, factory)
     try {
       const outcomes = await batched.store.settleFromHolds(inputs)
       const oneByOne: HoldOutcome[] = []
@@ -239,11 +250,11 @@ t.test('any mix of settlements settles in one batch exactly as one call each', a
         counts.set(key, (counts.get(key) ?? 0) + 1)
       }
       return JSON.stringify(outcomes) === JSON.stringify(oneByOne)
-        && JSON.stringify(rows(batched)) === JSON.stringify(rows(sequential))
+        && JSON.stringify(await rows(batched)) === JSON.stringify(await rows(sequential))
         && (await verifyLedger(batched.store)).ok
     } finally {
-      batched.database.close()
-      sequential.database.close()
+      await batched.close()
+      await sequential.close()
     }
   }), { seed: 20250116, numRuns: 40 })
   for (const reached of ['applied', 'exists', 'TRANSFER_CONFLICT', 'HOLD_NOT_FOUND', 'CURRENCY_MISMATCH', 'BALANCE_OVERFLOW', 'WRONG_ACCOUNT_KIND']) {

@@ -6,8 +6,10 @@ import { ownerRevenue, periodLabels, revenueSeries } from '../../../hub/ledger/r
 import { cashInPostings, paymentPostings } from '../../../hub/ledger/settle'
 import { verifyLedger } from '../../../hub/ledger/verify'
 import { ManualClock } from '../../../protocol/clock'
-import { openLedger, type OpenLedger, type Teardown } from '../helpers/ledger'
+import { ledgerTests, type LedgerFactory, type OpenLedger, type Teardown } from '../helpers/ledger'
 
+// The tests over a ledger run on SQLite and on PostgreSQL (test/hub/helpers/ledger.ts).
+const test = ledgerTests(t)
 const GATEWAY_1 = '00000000000000A1'
 const GATEWAY_2 = '00000000000000B2'
 const SCHEDULE = {
@@ -20,9 +22,9 @@ function idOf(text: string): string {
 }
 
 // Owner 1 runs gateway 1, owner 2 gateway 2. Fee 1 %, half of it to the owner.
-async function ledgerWithPayments(t: Teardown): Promise<OpenLedger> {
+async function ledgerWithPayments(t: Teardown, factory: LedgerFactory): Promise<OpenLedger> {
   const clock = new ManualClock(Date.UTC(2025, 0, 31, 23, 0))
-  const ledger = openLedger(t, { clock })
+  const ledger = await factory.open(t, { clock })
   const { store } = ledger
   const platform = (await store.systemAccounts('XOF')).platform
   for (const id of ['alice', 'shop', 'owner-1', 'owner-2']) await store.openWallet({ id, userId: `user-${id}`, currency: 'XOF' })
@@ -58,8 +60,8 @@ async function ledgerWithPayments(t: Teardown): Promise<OpenLedger> {
 
 const ALL_TIME = { fromMs: 0, toMs: Date.UTC(2030, 0, 1) }
 
-t.test('sums an owner’s share per gateway and UTC day', async t => {
-  const { store } = await ledgerWithPayments(t)
+test('sums an owner’s share per gateway and UTC day', async (t, factory) => {
+  const { store } = await ledgerWithPayments(t, factory)
   const report = await ownerRevenue(store, { ownerUserId: 'user-owner-1', period: 'day', ...ALL_TIME })
   t.equal(report.truncated, false)
   t.same(report.rows.map(row => [row.period, row.gatewayEui, row.revenueMinor, row.paymentCount]), [
@@ -70,8 +72,8 @@ t.test('sums an owner’s share per gateway and UTC day', async t => {
   t.match(report.rows[0], { ownerUserId: 'user-owner-1', ownerAccountId: 'owner-1', currency: 'XOF' })
 })
 
-t.test('sums per UTC month across owners, oldest first', async t => {
-  const { store } = await ledgerWithPayments(t)
+test('sums per UTC month across owners, oldest first', async (t, factory) => {
+  const { store } = await ledgerWithPayments(t, factory)
   const report = await ownerRevenue(store, { period: 'month', ...ALL_TIME })
   t.same(report.rows.map(row => [row.period, row.ownerAccountId, row.gatewayEui, row.revenueMinor, row.paymentCount]), [
     ['2025-01', 'owner-1', GATEWAY_1, 50, 1],
@@ -80,8 +82,8 @@ t.test('sums per UTC month across owners, oldest first', async t => {
   ])
 })
 
-t.test('filters by a half-open time range and by gateway', async t => {
-  const { store } = await ledgerWithPayments(t)
+test('filters by a half-open time range and by gateway', async (t, factory) => {
+  const { store } = await ledgerWithPayments(t, factory)
   const february1 = await ownerRevenue(store, { period: 'day', fromMs: Date.UTC(2025, 1, 1), toMs: Date.UTC(2025, 1, 2) })
   t.same(february1.rows.map(row => [row.ownerAccountId, row.revenueMinor]), [['owner-1', 100], ['owner-2', 50]])
   const gateway2 = await ownerRevenue(store, { period: 'month', gatewayEui: GATEWAY_2, ...ALL_TIME })
@@ -90,23 +92,23 @@ t.test('filters by a half-open time range and by gateway', async t => {
   t.same(nobody.rows, [])
 })
 
-t.test('says when rows were cut at rowsMax', async t => {
-  const { store } = await ledgerWithPayments(t)
+test('says when rows were cut at rowsMax', async (t, factory) => {
+  const { store } = await ledgerWithPayments(t, factory)
   const report = await ownerRevenue(store, { period: 'day', rowsMax: 2, ...ALL_TIME })
   t.equal(report.rows.length, 2)
   t.equal(report.truncated, true)
 })
 
-t.test('refuses a malformed query with INVALID_QUERY', async t => {
-  const { store } = await ledgerWithPayments(t)
+test('refuses a malformed query with INVALID_QUERY', async (t, factory) => {
+  const { store } = await ledgerWithPayments(t, factory)
   await t.rejects(ownerRevenue(store, { period: 'day', fromMs: 10, toMs: 10 }), { code: 'INVALID_QUERY' })
   await t.rejects(ownerRevenue(store, { period: 'week' as 'day', ...ALL_TIME }), { code: 'INVALID_QUERY' })
   await t.rejects(ownerRevenue(store, { period: 'day', gatewayEui: 'a1', ...ALL_TIME }), { code: 'INVALID_QUERY' })
   await t.rejects(ownerRevenue(store, { period: 'day', rowsMax: 0, ...ALL_TIME }), { code: 'INVALID_QUERY' })
 })
 
-t.test('the payments behind the report keep the ledger verified', async t => {
-  const { store } = await ledgerWithPayments(t)
+test('the payments behind the report keep the ledger verified', async (t, factory) => {
+  const { store } = await ledgerWithPayments(t, factory)
   t.same((await verifyLedger(store)).violations, [])
 })
 

@@ -4,12 +4,14 @@ import { cashTransferId } from '../../../hub/ledger/ids'
 import { cashInPostings } from '../../../hub/ledger/settle'
 import type { LedgerAudit } from '../../../hub/ledger/store'
 import { checkAudit, verifyLedger } from '../../../hub/ledger/verify'
-import { openLedger, type OpenLedger, type Teardown } from '../helpers/ledger'
+import { ledgerTests, type LedgerFactory, type OpenLedger, type Teardown } from '../helpers/ledger'
 import { HOUR_MS } from '../../../protocol/clock'
 
+// The tests over a ledger run on SQLite and on PostgreSQL (test/hub/helpers/ledger.ts).
+const test = ledgerTests(t)
 
-async function busyLedger(t: Teardown): Promise<OpenLedger> {
-  const ledger = openLedger(t)
+async function busyLedger(t: Teardown, factory: LedgerFactory): Promise<OpenLedger> {
+  const ledger = await factory.open(t)
   const { store, clock } = ledger
   await store.systemAccounts('XOF')
   for (const id of ['alice', 'bob', 'shop', 'owner']) await store.openWallet({ id, userId: `user-${id}`, currency: 'XOF' })
@@ -36,46 +38,45 @@ function codes(verification: { violations: readonly { code: string }[] }): strin
   return [...new Set(verification.violations.map(violation => violation.code))].sort()
 }
 
-t.test('a ledger built only through the store verifies', async t => {
-  const ledger = await busyLedger(t)
+test('a ledger built only through the store verifies', async (t, factory) => {
+  const ledger = await busyLedger(t, factory)
   const verification = await verifyLedger(ledger.store)
   t.equal(verification.ok, true)
   t.same(verification.violations, [])
 })
 
-t.test('finds a balance edited behind the ledger’s back', async t => {
-  const ledger = await busyLedger(t)
-  ledger.database.prepare("UPDATE accounts SET balance_minor = balance_minor + 1 WHERE id = 'bob'").run()
+test('finds a balance edited behind the ledger’s back', async (t, factory) => {
+  const ledger = await busyLedger(t, factory)
+  await ledger.query("UPDATE accounts SET balance_minor = balance_minor + 1 WHERE id = 'bob'")
   const verification = await verifyLedger(ledger.store)
   t.equal(verification.ok, false)
   t.same(codes(verification), ['BALANCE_NOT_POSTINGS', 'CURRENCY_NOT_ZERO'])
   t.match(verification.violations.find(violation => violation.code === 'BALANCE_NOT_POSTINGS'), { accountId: 'bob' })
 })
 
-t.test('finds a posting edited once the immutability trigger is dropped', async t => {
-  const ledger = await busyLedger(t)
-  ledger.database.exec('DROP TRIGGER postings_refuse_update')
-  ledger.database.prepare("UPDATE postings SET amount_minor = amount_minor + 7 WHERE account_id = 'shop'").run()
+test('finds a posting edited once the immutability trigger is dropped', async (t, factory) => {
+  const ledger = await busyLedger(t, factory)
+  await ledger.query(ledger.kind === 'sqlite' ? 'DROP TRIGGER postings_refuse_update' : 'DROP TRIGGER postings_refuse_change ON postings')
+  await ledger.query("UPDATE postings SET amount_minor = amount_minor + 7 WHERE account_id = 'shop'")
   t.same(codes(await verifyLedger(ledger.store)),
     ['BALANCE_NOT_POSTINGS', 'CURRENCY_NOT_ZERO', 'TRANSFER_AMOUNT_MISMATCH', 'TRANSFER_UNBALANCED'])
 })
 
-t.test('finds a hold whose state disagrees with its postings', async t => {
-  const ledger = await busyLedger(t)
-  ledger.database.prepare("UPDATE voucher_holds SET settled_minor = settled_minor - 100, excess_minor = 0 WHERE voucher_id = 'voucher-1'").run()
+test('finds a hold whose state disagrees with its postings', async (t, factory) => {
+  const ledger = await busyLedger(t, factory)
+  await ledger.query("UPDATE voucher_holds SET settled_minor = settled_minor - 100, excess_minor = 0 WHERE voucher_id = 'voucher-1'")
   t.same(codes(await verifyLedger(ledger.store)), ['HOLD_ACCOUNT_MISMATCH', 'HOLD_EXCESS_MISMATCH', 'HOLD_REMAINDER_MISMATCH'])
 })
 
-t.test('finds a wallet below zero that no excess posting accounts for', async t => {
-  const ledger = await busyLedger(t)
+test('finds a wallet below zero that no excess posting accounts for', async (t, factory) => {
+  const ledger = await busyLedger(t, factory)
   // A balanced transfer written around the store, overdrawing bob: every sum agrees, only the floor is broken.
   const id = toHex(sha256(new TextEncoder().encode('forged')))
-  const { database } = ledger
-  const { lastInsertRowid: seq } = database.prepare(`INSERT INTO transfers (id, kind, currency, amount_minor, content_sha256, created_at_ms)
-    VALUES (?, 'p2p', 'XOF', 50, ?, 0)`).run(id, id)
-  database.prepare(`INSERT INTO postings VALUES (?, 0, 'bob', -50, 'payer'), (?, 1, 'shop', 50, 'payee')`).run(seq, seq)
-  database.prepare("UPDATE accounts SET balance_minor = balance_minor - 50 WHERE id = 'bob'").run()
-  database.prepare("UPDATE accounts SET balance_minor = balance_minor + 50 WHERE id = 'shop'").run()
+  const [{ seq }] = await ledger.query(`INSERT INTO transfers (id, kind, currency, amount_minor, content_sha256, created_at_ms)
+    VALUES ('${id}', 'p2p', 'XOF', 50, '${id}', 0) RETURNING seq`) as [{ seq: number }]
+  await ledger.query(`INSERT INTO postings VALUES (${seq}, 0, 'bob', -50, 'payer'), (${seq}, 1, 'shop', 50, 'payee')`)
+  await ledger.query("UPDATE accounts SET balance_minor = balance_minor - 50 WHERE id = 'bob'")
+  await ledger.query("UPDATE accounts SET balance_minor = balance_minor + 50 WHERE id = 'shop'")
   const verification = await verifyLedger(ledger.store)
   t.same(codes(verification), ['BELOW_ZERO'])
   t.match(verification.violations[0], { accountId: 'bob' })

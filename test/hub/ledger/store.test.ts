@@ -6,9 +6,11 @@ import { cashInPostings, cashOutPostings, walletTransferPostings } from '../../.
 import type { HoldOutcome, SettleFromHoldInput, TransferOutcome } from '../../../hub/ledger/store'
 import { TRANSFERS_PER_BATCH_MAX } from '../../../hub/ledger/transfer'
 import { verifyLedger } from '../../../hub/ledger/verify'
-import { openLedger, type OpenLedger, type Teardown } from '../helpers/ledger'
+import { ledgerTests, type LedgerFactory, type OpenLedger, type Teardown } from '../helpers/ledger'
 import { HOUR_MS } from '../../../protocol/clock'
 
+// Each test runs on SQLite and on PostgreSQL (test/hub/helpers/ledger.ts).
+const test = ledgerTests(t)
 const GATEWAY_EUI = '00112233AABBCCDD'
 
 function codeOf(outcome: TransferOutcome | HoldOutcome | undefined): string | undefined {
@@ -40,8 +42,8 @@ function p2p(payerAccountId: string, payeeAccountId: string, amount_minor: numbe
   }
 }
 
-async function ledgerWithWallets(t: Teardown): Promise<OpenLedger> {
-  const ledger = openLedger(t)
+async function ledgerWithWallets(t: Teardown, factory: LedgerFactory): Promise<OpenLedger> {
+  const ledger = await factory.open(t)
   const { store } = ledger
   await store.systemAccounts('XOF')
   await store.systemAccounts('EUR')
@@ -66,15 +68,15 @@ async function placeAliceHold({ store, clock }: OpenLedger): Promise<HoldOutcome
 }
 
 async function balances(ledger: OpenLedger): Promise<Record<string, number>> {
-  const rows = ledger.database.prepare('SELECT id, balance_minor FROM accounts ORDER BY id').all() as
-    Array<{ id: string; balance_minor: number }>
+  const rows = await ledger.query('SELECT id, balance_minor FROM accounts ORDER BY id') as Array<{ id: string; balance_minor: number }>
   return Object.fromEntries(rows.map(row => [row.id, row.balance_minor]))
 }
 
-function rowCounts(ledger: OpenLedger): Record<string, number> {
-  const count = (table: string) => ledger.database.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number
+async function rowCounts(ledger: OpenLedger): Promise<Record<string, number>> {
+  const count = async (table: string) => (await ledger.query(`SELECT COUNT(*) AS n FROM ${table}`))[0]!.n as number
   return {
-    accounts: count('accounts'), transfers: count('transfers'), postings: count('postings'), holds: count('voucher_holds'),
+    accounts: await count('accounts'), transfers: await count('transfers'), postings: await count('postings'),
+    holds: await count('voucher_holds'),
   }
 }
 
@@ -90,8 +92,8 @@ function settlement(transferId: string, voucherId: string, amount_minor: number)
   }
 }
 
-t.test('a cash-in moves money from the external account into the wallet, stamped by the injected clock', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('a cash-in moves money from the external account into the wallet, stamped by the injected clock', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const input = cashIn('alice', 5_000, 'receipt-1')
   t.same(await ledger.store.applyTransfers([input]), [{ status: 'applied', transferId: input.id }])
   t.equal((await ledger.store.account('alice'))?.balanceMinor, 5_000)
@@ -104,10 +106,10 @@ t.test('a cash-in moves money from the external account into the wallet, stamped
   await assertVerified(t, ledger)
 })
 
-t.test('an overdraft is refused with INSUFFICIENT_FUNDS and changes nothing', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('an overdraft is refused with INSUFFICIENT_FUNDS and changes nothing', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   await ledger.store.applyTransfers([cashIn('alice', 1_000, 'receipt-1')])
-  const before = { balances: await balances(ledger), rows: rowCounts(ledger) }
+  const before = { balances: await balances(ledger), rows: await rowCounts(ledger) }
 
   const [cashOutOutcome] = await ledger.store.applyTransfers([cashOut('alice', 1_001, 'counter-1')])
   t.equal(cashOutOutcome?.status, 'refused')
@@ -116,13 +118,13 @@ t.test('an overdraft is refused with INSUFFICIENT_FUNDS and changes nothing', as
   t.equal(codeOf(p2pOutcome), 'INSUFFICIENT_FUNDS')
 
   t.same(await balances(ledger), before.balances)
-  t.same(rowCounts(ledger), before.rows)
+  t.same(await rowCounts(ledger), before.rows)
   t.equal(await ledger.store.transfer(cashOut('alice', 1_001, 'counter-1').id), undefined)
   await assertVerified(t, ledger)
 })
 
-t.test('a batch applies in order, in one transaction, with one outcome per transfer', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('a batch applies in order, in one transaction, with one outcome per transfer', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const batch = [
     cashIn('alice', 1_000, 'receipt-1'),
     p2p('alice', 'bob', 600, 'lunch'),
@@ -139,11 +141,11 @@ t.test('a batch applies in order, in one transaction, with one outcome per trans
   await assertVerified(t, ledger)
 })
 
-t.test('the same transfer again is "exists"; the same id with other content is "conflict"; neither writes', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('the same transfer again is "exists"; the same id with other content is "conflict"; neither writes', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const original = cashIn('alice', 1_000, 'receipt-1')
   await ledger.store.applyTransfers([original])
-  const before = { balances: await balances(ledger), rows: rowCounts(ledger) }
+  const before = { balances: await balances(ledger), rows: await rowCounts(ledger) }
 
   t.same(await ledger.store.applyTransfers([original]), [{ status: 'exists', transferId: original.id }])
   const changed = cashIn('alice', 9_999, 'receipt-1')
@@ -155,14 +157,14 @@ t.test('the same transfer again is "exists"; the same id with other content is "
   t.equal(metadataConflict?.status, 'conflict')
 
   t.same(await balances(ledger), before.balances)
-  t.same(rowCounts(ledger), before.rows)
+  t.same(await rowCounts(ledger), before.rows)
 })
 
-t.test('refuses malformed, unbalanced, foreign-currency and unknown-account transfers without writing', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('refuses malformed, unbalanced, foreign-currency and unknown-account transfers without writing', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   await ledger.store.applyTransfers([cashIn('alice', 1_000, 'receipt-1')])
   await ledger.store.holdAccount('alice')
-  const before = { balances: await balances(ledger), rows: rowCounts(ledger) }
+  const before = { balances: await balances(ledger), rows: await rowCounts(ledger) }
   const good = p2p('alice', 'bob', 10, 'good')
   const cases: Array<[string, TransferInput, string]> = [
     ['unbalanced', { ...good, postings: [{ ...good.postings[0]!, amountMinor: -11 }, good.postings[1]!] }, 'UNBALANCED_TRANSFER'],
@@ -189,47 +191,44 @@ t.test('refuses malformed, unbalanced, foreign-currency and unknown-account tran
     t.equal(codeOf(outcome), code, name)
   })
   t.same(await balances(ledger), before.balances)
-  t.same(rowCounts(ledger), before.rows)
+  t.same(await rowCounts(ledger), before.rows)
   await assertVerified(t, ledger)
 })
 
-t.test('refuses a batch beyond the bound before touching the database', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('refuses a batch beyond the bound before touching the database', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const batch = Array.from({ length: TRANSFERS_PER_BATCH_MAX + 1 }, (_, index) => cashIn('alice', 1, `receipt-${index}`))
   await t.rejects(ledger.store.applyTransfers(batch), { code: 'BATCH_TOO_LARGE' })
-  t.equal(rowCounts(ledger).transfers, 0)
+  t.equal((await rowCounts(ledger)).transfers, 0)
 })
 
-t.test('the database refuses to update or delete postings and transfers', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('the database refuses to update or delete postings and transfers', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const input = cashIn('alice', 1_000, 'receipt-1')
   await ledger.store.applyTransfers([input])
-  const { database } = ledger
-  t.throws(() => database.prepare('UPDATE postings SET amount_minor = 1').run(), /LEDGER_IMMUTABLE/)
-  t.throws(() => database.prepare('DELETE FROM postings').run(), /LEDGER_IMMUTABLE/)
-  t.throws(() => database.prepare('UPDATE transfers SET amount_minor = 1').run(), /LEDGER_IMMUTABLE/)
-  t.throws(() => database.prepare('DELETE FROM transfers').run(), /LEDGER_IMMUTABLE/)
-  t.throws(() => database.prepare("UPDATE fee_schedules SET basis_points = 0").run(), /LEDGER_IMMUTABLE/)
-  t.throws(() => database.prepare("DELETE FROM accounts WHERE id = 'bob'").run(), /LEDGER_IMMUTABLE/)
-  t.throws(() => database.prepare("UPDATE accounts SET currency = 'EUR' WHERE id = 'bob'").run(), /LEDGER_IMMUTABLE/)
+  for (const sql of [
+    'UPDATE postings SET amount_minor = 1', 'DELETE FROM postings', 'UPDATE transfers SET amount_minor = 1',
+    'DELETE FROM transfers', 'UPDATE fee_schedules SET basis_points = 0', "DELETE FROM accounts WHERE id = 'bob'",
+    "UPDATE accounts SET currency = 'EUR' WHERE id = 'bob'",
+  ]) {
+    await t.rejects(ledger.query(sql), /LEDGER_IMMUTABLE/, sql)
+  }
   t.equal((await ledger.store.transfer(input.id))?.postings.length, 2)
   await assertVerified(t, ledger)
 })
 
-t.test('reopening the file keeps every balance, transfer and hold, and retries stay idempotent', async t => {
-  const first = await ledgerWithWallets(t)
+test('reopening the ledger keeps every balance, transfer and hold, and retries stay idempotent', async (t, factory) => {
+  const first = await ledgerWithWallets(t, factory)
   await first.store.applyTransfers([cashIn('alice', 10_000, 'receipt-1'), p2p('alice', 'bob', 2_500, 'rent')])
   await first.store.placeHold({
     voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 3_000,
     expiresAtMs: first.clock.now_ms() + HOUR_MS, uploadDeadlineAtMs: first.clock.now_ms() + 2 * HOUR_MS,
   })
   await first.store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 1_000)])
-  const before = { balances: await balances(first), rows: rowCounts(first), hold: await first.store.hold('voucher-1') }
-  first.database.close()
-
-  const second = openLedger(t, { path: first.path, clock: first.clock })
+  const before = { balances: await balances(first), rows: await rowCounts(first), hold: await first.store.hold('voucher-1') }
+  const second = await first.reopen(t)
   t.same(await balances(second), before.balances)
-  t.same(rowCounts(second), before.rows)
+  t.same(await rowCounts(second), before.rows)
   t.same(await second.store.hold('voucher-1'), before.hold)
   t.same((await second.store.applyTransfers([cashIn('alice', 10_000, 'receipt-1')]))[0]?.status, 'exists')
   t.same((await second.store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 1_000)]))[0]?.status, 'exists')
@@ -237,8 +236,8 @@ t.test('reopening the file keeps every balance, transfer and hold, and retries s
   await assertVerified(t, second)
 })
 
-t.test('a hold sets the limit aside; payments settle from it, beyond it as recorded debt', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('a hold sets the limit aside; payments settle from it, beyond it as recorded debt', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const { store } = ledger
   const placed = await placeAliceHold(ledger)
   t.equal(placed.status, 'applied')
@@ -271,8 +270,8 @@ t.test('a hold sets the limit aside; payments settle from it, beyond it as recor
   await assertVerified(t, ledger)
 })
 
-t.test('a double-spend excess charged on its own is the one plain transfer that may leave debt', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('a double-spend excess charged on its own is the one plain transfer that may leave debt', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const { store, clock } = ledger
   await store.applyTransfers([cashIn('alice', 100, 'receipt-1'), cashIn('alice', 900, 'receipt-2')])
   await store.placeHold({ voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 900, expiresAtMs: clock.now_ms(), uploadDeadlineAtMs: clock.now_ms() })
@@ -286,42 +285,42 @@ t.test('a double-spend excess charged on its own is the one plain transfer that 
   await assertVerified(t, ledger)
 })
 
-t.test('settling the same record again is "exists"; another record under its id is "conflict"', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('settling the same record again is "exists"; another record under its id is "conflict"', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const { store } = ledger
   await placeAliceHold(ledger)
   const record = settlement(idOf('record-1'), 'voucher-1', 1_500)
   await store.settleFromHolds([record])
-  const before = { balances: await balances(ledger), rows: rowCounts(ledger) }
+  const before = { balances: await balances(ledger), rows: await rowCounts(ledger) }
 
   // The second settlement of the same record would now exceed the hold: still 'exists', nothing charged.
   const outcomes = await store.settleFromHolds([record, { ...record, amountMinor: 1_501 }, { ...record, voucherId: 'voucher-2' }])
   t.same(outcomes.map(outcome => outcome.status), ['exists', 'conflict', 'conflict'])
   t.same(await balances(ledger), before.balances)
-  t.same(rowCounts(ledger), before.rows)
+  t.same(await rowCounts(ledger), before.rows)
 
   const [unknown] = await store.settleFromHolds([settlement(idOf('record-9'), 'voucher-9', 1)])
   t.equal(codeOf(unknown), 'HOLD_NOT_FOUND')
   const [foreignMerchant] = await store.settleFromHolds([{ ...settlement(idOf('record-8'), 'voucher-1', 1), merchantAccountId: 'eve-eur' }])
   t.equal(codeOf(foreignMerchant), 'CURRENCY_MISMATCH')
-  t.same(rowCounts(ledger), before.rows)
+  t.same(await rowCounts(ledger), before.rows)
   await assertVerified(t, ledger)
 })
 
-t.test('a hold the wallet cannot cover is refused and leaves no hold account or hold behind', async t => {
-  const ledger = await ledgerWithWallets(t)
-  const before = { balances: await balances(ledger), rows: rowCounts(ledger) }
+test('a hold the wallet cannot cover is refused and leaves no hold account or hold behind', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
+  const before = { balances: await balances(ledger), rows: await rowCounts(ledger) }
   const outcome = await ledger.store.placeHold({
     voucherId: 'voucher-1', walletAccountId: 'bob', limitMinor: 1, expiresAtMs: 1, uploadDeadlineAtMs: 2,
   })
   t.equal(codeOf(outcome), 'INSUFFICIENT_FUNDS')
   t.same(await balances(ledger), before.balances)
-  t.same(rowCounts(ledger), before.rows)
+  t.same(await rowCounts(ledger), before.rows)
   t.equal(await ledger.store.account('hold:bob'), undefined)
 })
 
-t.test('placing the same voucher again is "exists"; other terms under its id are "conflict"', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('placing the same voucher again is "exists"; other terms under its id are "conflict"', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   await ledger.store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
   const terms = { voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 1_000, expiresAtMs: 10, uploadDeadlineAtMs: 20 }
   t.equal((await ledger.store.placeHold(terms)).status, 'applied')
@@ -331,8 +330,8 @@ t.test('placing the same voucher again is "exists"; other terms under its id are
   await assertVerified(t, ledger)
 })
 
-t.test('a hold is released only after its upload deadline, once, and later payments become debt', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('a hold is released only after its upload deadline, once, and later payments become debt', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const { store, clock } = ledger
   await placeAliceHold(ledger)
   await store.settleFromHolds([settlement(idOf('record-1'), 'voucher-1', 500)])
@@ -359,8 +358,8 @@ t.test('a hold is released only after its upload deadline, once, and later payme
   await assertVerified(t, ledger)
 })
 
-t.test('an exhausted hold is released without a transfer', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('an exhausted hold is released without a transfer', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const { store, clock } = ledger
   await store.applyTransfers([cashIn('alice', 1_000, 'receipt-1')])
   await store.placeHold({ voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 1_000, expiresAtMs: 0, uploadDeadlineAtMs: 0 })
@@ -374,8 +373,8 @@ t.test('an exhausted hold is released without a transfer', async t => {
   await assertVerified(t, ledger)
 })
 
-t.test('wallets and fee schedules are idempotent by id and refuse conflicting reuse', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('wallets and fee schedules are idempotent by id and refuse conflicting reuse', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const { store } = ledger
   t.match(await store.openWallet({ id: 'alice', userId: 'user-alice', currency: 'XOF' }), { id: 'alice', kind: 'wallet' })
   await t.rejects(store.openWallet({ id: 'alice', userId: 'user-bob', currency: 'XOF' }), { code: 'ACCOUNT_CONFLICT' })
@@ -392,8 +391,8 @@ t.test('wallets and fee schedules are idempotent by id and refuse conflicting re
   t.same((await store.feeSchedules({ gatewayType: 'pos', currency: 'XOF' })).map(schedule => schedule.id), ['pos-xof-1', 'pos-xof-2'])
 })
 
-t.test('a transfer keeps the fee schedule it settled under after a new version', async t => {
-  const ledger = await ledgerWithWallets(t)
+test('a transfer keeps the fee schedule it settled under after a new version', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
   const { store, clock } = ledger
   await store.applyTransfers([cashIn('alice', 5_000, 'receipt-1')])
   await store.placeHold({ voucherId: 'voucher-1', walletAccountId: 'alice', limitMinor: 5_000, expiresAtMs: 0, uploadDeadlineAtMs: 0 })
