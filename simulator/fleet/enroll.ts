@@ -6,14 +6,14 @@
 // routes, a chunk of up to BULK_CHUNK_ITEMS at a time, each chunk under its own idempotency key.
 
 import { join } from 'node:path'
+import { fromBase64, toBase64 } from '../../protocol/bytes'
 import { systemClock, systemRandom } from '../../protocol/clock'
+import { voucherCodec } from '../../protocol/messages/voucher'
 import { formatAmount } from '../../protocol/money'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { generateEui, initTerminal } from '../../terminal/init'
 import { provision } from '../../terminal/provision'
 import type { TerminalStore } from '../../terminal/store/store'
-import { fromBase64, toBase64 } from '../../protocol/bytes'
-import { voucherCodec } from '../../protocol/messages/voucher'
 import { customerWithVoucher, HubApi, signUpVouched, type EnrolledCustomer, type SimulatedCustomer } from '../hub-api'
 import { VirtualPhone } from '../phone'
 import type { LinkInspector } from '../link-proxy'
