@@ -29,12 +29,12 @@ class BareClient extends EventEmitter {
   }
 }
 
-function connectionOver(store: TerminalStore, events: TerminalEmitter, connectTimeoutMs?: number) {
+function connectionOver(store: TerminalStore, events: TerminalEmitter, connectTimeout_ms?: number) {
   let client: BareClient | undefined
   const connection = new HubConnection({
     url: 'mqtt://127.0.0.1:1', store, events, clock: new ManualClock(T0), random: n => new Uint8Array(randomBytes(n)),
     ed25519: nodeEd25519, reconnectInitialMs: 20, reconnectMaxMs: 160, subscriptions: ['a/b'],
-    ...(connectTimeoutMs !== undefined && { connectTimeoutMs }),
+    ...(connectTimeout_ms !== undefined && { connectTimeoutMs: connectTimeout_ms }),
     connect: (_url, options) => {
       client = new BareClient(options)
       return client as unknown as MqttClient
