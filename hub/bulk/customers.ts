@@ -28,7 +28,7 @@ import { ItemRefusals } from './refusal'
 /** What an account made here holds instead of a password hash: nothing logs in with it until a reset sets one. */
 const NO_PASSWORD_HASH = '!bulk:no-password'
 
-export interface BulkCustomerItem {
+interface BulkCustomerItem {
   readonly fullName: string
   readonly email: string
   /** Decimal in major units, cashed in to the new wallet. */
@@ -44,7 +44,7 @@ export interface BulkCustomersRequest {
   readonly items: readonly BulkCustomerItem[]
 }
 
-export interface BulkCustomer {
+interface BulkCustomer {
   readonly index: number
   readonly userId: string
   readonly email: string

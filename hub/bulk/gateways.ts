@@ -27,7 +27,7 @@ export interface BulkGatewaysRequest {
   readonly items: readonly NewGatewayInput[]
 }
 
-export interface BulkGateway {
+interface BulkGateway {
   readonly index: number
   readonly gatewayId: string
   readonly eui: string

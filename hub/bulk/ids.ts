@@ -6,7 +6,7 @@ import { sha256, toHex } from '../../protocol/bytes'
 
 const BULK_DOMAIN = 'payall/bulk/v1'
 
-export type BulkKind = 'gateways' | 'customers'
+type BulkKind = 'gateways' | 'customers'
 type BulkThing = 'gateway' | 'user' | 'device' | 'voucher'
 
 /** 32 bytes that stand for `thing` of item `index` in the chunk sent under `idempotencyKey`. */
