@@ -151,6 +151,7 @@ function checkItems(services: HubServices, request: BulkCustomersRequest, curren
   const imeis = new Map<string, number>()
   const keys = new Map<string, number>()
   const checked: CheckedItem[] = []
+  const revocable = services.vouchers.revocableCount()
   const firstOf = (seen: Map<string, number>, value: string, index: number): number | undefined => {
     const first = seen.get(value)
     if (first === undefined) seen.set(value, index)
@@ -167,7 +168,7 @@ function checkItems(services: HubServices, request: BulkCustomersRequest, curren
       if (voucher_minor > cashIn_minor) {
         throw new LedgerError('INSUFFICIENT_FUNDS', `the voucher (${item.voucherAmount}) is more than the cash-in (${item.cashIn}) can hold`)
       }
-      const refusal = services.vouchers.judgeNew(voucher_minor, index)
+      const refusal = services.vouchers.judgeNew(voucher_minor, revocable + checked.length)
       if (refusal !== undefined) throw refusal
       const publicKey = fromBase64(item.device.publicKey)
       requireAcceptablePublicKey(publicKey, 'device.publicKey')

@@ -197,14 +197,17 @@ export class VoucherService {
     }
   }
 
+  /** Revocable vouchers of every customer now (policy.ts): what a bulk enrollment counts its own against. */
+  revocableCount(): number {
+    const listedUntil_ms = this.clock.now_ms() - this.policy.listedAfterExpiry_ms
+    return this.statements.revocableCount.get(listedUntil_ms, listedUntil_ms)!.count
+  }
+
   /**
-   * The refusal of a voucher of `limit_minor` for a new customer's new device, as issue() judges it, with `alsoIssued`
-   * vouchers of the same enrollment counted against the hub-wide bound; undefined when it may be issued.
+   * The refusal of a voucher of `limit_minor` for a new customer's new device, as issue() judges it, when `revocable`
+   * vouchers would be revocable before it (revocableCount() and the enrollment's own); undefined when it may be issued.
    */
-  judgeNew(limit_minor: number, alsoIssued: number): HttpError | undefined {
-    const now_ms = this.clock.now_ms()
-    const listedUntil_ms = now_ms - this.policy.listedAfterExpiry_ms
-    const revocable = this.statements.revocableCount.get(listedUntil_ms, listedUntil_ms)!.count + alsoIssued
+  judgeNew(limit_minor: number, revocable: number): HttpError | undefined {
     return judgeIssuance(limit_minor, { openOfDevice: 0, openOfCustomer: 0, issuedInWindow: 0, revokedInWindow: 0, revocable }, this.policy)
   }
 

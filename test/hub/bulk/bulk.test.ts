@@ -3,7 +3,7 @@ import { fromBase64, toBase64 } from '../../../protocol/bytes'
 import { voucherCodec } from '../../../protocol/messages/voucher'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { BULK_ITEMS_MAX } from '../../../hub/bulk/refusal'
-import { errorOf, login } from '../http/fixtures'
+import { errorOf, login, testHub } from '../http/fixtures'
 import { balances, call, moneyHub, signIn, transferCount, type MoneyHub, type SignedIn } from '../money/fixtures'
 
 const CURRENCY = 'XOF'
@@ -212,4 +212,13 @@ t.test('a chunk of gateways with a bad or taken EUI or a bad price is refused wh
   t.same(footprint(hub), before)
   const unknownOwner = await provision(hub, hub.operator, { idempotencyKey: 'rollout-4', ownerUserId: 'nobody', items: [{ name: 'G', type: 'pi-nfc', eui: '70B3D57ED0000103', price: '1' }] })
   t.equal(unknownOwner.statusCode, 400)
+})
+
+t.test('vouchers past the hub-wide bound of revocable vouchers are refused item by item, counting the chunk\'s own', async (t) => {
+  const base = await testHub(t, { config: { revocableVouchersMax: 2 } })
+  const hub = { ...base, operator: await signIn(base, 'operator') } as MoneyHub
+  const response = await enroll(hub, hub.operator, { idempotencyKey: 'bounded', currency: CURRENCY, items: [customerItem(40), customerItem(41), customerItem(42)] })
+  t.equal(response.statusCode, 422, response.body)
+  t.same(response.json().items.map((item: { index: number; code: string }) => [item.index, item.code]), [[2, 'ISSUANCE_SUSPENDED']])
+  t.equal(count(hub, 'vouchers'), 0)
 })
