@@ -130,10 +130,12 @@ export async function enrollCustomersInBulk(
     }
     refusals.throwIfAny(items.length)
     services.vouchers.insertNew(made.map(customer => customer.issued))
-    const cashed_minor = checked.reduce((sum, item) => sum + item.cashIn_minor, 0)
+    // Summed exactly: each amount is a safe integer, a thousand of them need not be.
+    const cashed_minor = checked.reduce((sum, item) => sum + BigInt(item.cashIn_minor), 0n)
+    const cashed = cashed_minor <= BigInt(Number.MAX_SAFE_INTEGER) ? formatMoney(Number(cashed_minor), currency) : `${cashed_minor} minor units of ${currency}`
     services.audit.record({
       atMs: now_ms, actorId, action: 'bulk.customers', targetId: made[0]!.userId, targetName: made[0]!.email,
-      detail: `${made.length} customers enrolled (accounts, wallets cashed in with ${formatMoney(cashed_minor, currency)} in all, `
+      detail: `${made.length} customers enrolled (accounts, wallets cashed in with ${cashed} in all, `
         + `devices bound, vouchers issued); idempotency key ${idempotencyKey}; emails ${made[0]!.email} … ${made[made.length - 1]!.email}`,
     })
   })
