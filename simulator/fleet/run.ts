@@ -164,10 +164,17 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
  * each) in step. A small fleet, and a fault simulation's, restores one at a time, as it always has.
  */
 const RESTORES_AT_ONCE_MAX = 50
+/**
+ * How long one of them may take: a thousand gateways connecting to a hub on the same two cores (the embedded one
+ * shares their event loop, and writes each one's presence) take longer than one gateway coming back mid-run, and a
+ * link that drops meanwhile (a keepalive missed on a starved machine) comes back at the next try.
+ */
+const RESTORE_ALL_TIMEOUT_MS = 4 * LINK_TIMEOUT_MS
 
 async function restoreAll(terminals: readonly SimulatedTerminal[], at_once: number): Promise<void> {
+  const timeout_ms = at_once > 1 ? RESTORE_ALL_TIMEOUT_MS : LINK_TIMEOUT_MS
   for (let from = 0; from < terminals.length; from += at_once) {
-    await Promise.all(terminals.slice(from, from + at_once).map(terminal => terminal.restore(LINK_TIMEOUT_MS)))
+    await Promise.all(terminals.slice(from, from + at_once).map(terminal => terminal.restore(timeout_ms)))
   }
 }
 
