@@ -8,6 +8,7 @@ import type { RouteOptions } from './http/route-services'
 import { buildServices, type HubServices } from './services'
 import { anchorRoutes } from './anchor/routes'
 import { auditRoutes } from './audit/routes'
+import { bulkRoutes } from './bulk/routes'
 import { authPlugin } from './http/auth'
 import { docs } from './http/docs'
 import { ERROR_REPLY_SCHEMA, handleClientError, handleError, handleNotFound } from './http/errors'
@@ -122,6 +123,7 @@ export async function buildApp(context: HubContext, services: HubServices = buil
   await app.register(anchorRoutes, routeOptions)
   await app.register(adminUserRoutes, routeOptions)
   await app.register(auditRoutes, routeOptions)
+  await app.register(bulkRoutes, routeOptions)
   await app.register(flagRoutes, routeOptions)
   // The web dashboard, a client of the routes above like any other.
   await app.register(webApp)

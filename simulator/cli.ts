@@ -11,7 +11,7 @@ import { faultCommand, soakCommand } from './fault/commands'
 import { DEFAULT_FAULT_KINDS, FAULT_GROUPS } from './fault/plan'
 import { FleetError } from './fleet/errors'
 import { hubBaseUrl, hubUrlProblem } from '../protocol/hub-url'
-import { DATA_FLAG_RENAMED, FLEET_DEFAULTS, FleetArgumentError, parseFleetOptions, TERMINALS_MAX, CUSTOMERS_MAX, PAYMENTS_MAX } from './fleet/options'
+import { DATA_FLAG_RENAMED, FLEET_DEFAULTS, FleetArgumentError, parseFleetOptions, ONE_BY_ONE_MAX, TERMINALS_MAX, CUSTOMERS_MAX, PAYMENTS_MAX } from './fleet/options'
 import { SIM_OPERATOR } from './fleet/hub'
 import { ProgressBar, type ProgressStream } from './fleet/progress'
 import { runFleet, type FleetHooks } from './fleet/run'
@@ -51,7 +51,9 @@ gapless, every double spend flagged. The same seed gives the same outcome.
 Options of run:
   --terminals N            gateways, 1 to ${TERMINALS_MAX} (default ${FLEET_DEFAULTS.terminals})
   --customers M            phones, each with a voucher covering its planned spending, 1 to ${CUSTOMERS_MAX}
-                           (default ${FLEET_DEFAULTS.customers}; the hub takes 60 sign-ups per 10 minutes from one address)
+                           (default ${FLEET_DEFAULTS.customers}). Up to ${ONE_BY_ONE_MAX.terminals} terminals and ${ONE_BY_ONE_MAX.customers} customers sign up one by one
+                           (the hub takes 60 sign-ups per 10 minutes from one address); a larger fleet is
+                           provisioned and enrolled by the operator through POST /admin/bulk/gateways and /customers
   --payments P             payments, 0 to ${PAYMENTS_MAX} (default ${FLEET_DEFAULTS.payments})
   --offline-ratio R        share of the payments taken with the terminal's link down, 0 to 1 (default ${FLEET_DEFAULTS.offlineRatio})
   --double-spend-ratio D   share paid by a clone of the customer's phone, re-signing its last payment's

@@ -90,11 +90,17 @@ export async function signUpVouched(operator: HubApi, account: { fullName: strin
   return user.id
 }
 
-export interface SimulatedCustomer {
-  api: HubApi
+/** A customer with a bound phone holding a voucher, however they were enrolled. */
+export interface EnrolledCustomer {
+  userId: string
   phone: VirtualPhone
   voucher: Voucher
   wallet: string
+}
+
+/** An enrolled customer who signed up with a password, signed in. */
+export interface SimulatedCustomer extends EnrolledCustomer {
+  api: HubApi
 }
 
 /**
@@ -125,5 +131,5 @@ export async function equipCustomer(
   const phone = new VirtualPhone(keys, nodeEd25519)
   const voucher = voucherCodec.decode(fromBase64(issued.voucher))
   phone.addVoucher(voucher)
-  return { api, phone, voucher, wallet: wallet.id }
+  return { api, userId: wallet.userId, phone, voucher, wallet: wallet.id }
 }

@@ -45,8 +45,18 @@ const REMAINING_LENGTH_BYTES_MAX = 4
 /** MQTT 3.1.1 unless the CONNECT says otherwise: what mqtt.js speaks by default. */
 const PROTOCOL_VERSION_DEFAULT = 4
 
+export interface LinkProxyOptions {
+  /**
+   * Keep the port while down: connections are then taken and reset at once (the terminal sees its link fail as
+   * when refused), and `close()` gives the port back. Without, `down()` closes the port and `up()` listens on it
+   * again, which another process or relay may have taken meanwhile: a fleet of hundreds of relays keeps its ports.
+   */
+  readonly keepPort?: boolean
+}
+
 export class LinkProxy {
   private server: Server | undefined
+  private accepting = false
   private readonly sockets = new Set<Socket>()
   private wentDown: Promise<void> | undefined
   private wakeDown: () => void = () => undefined
@@ -54,16 +64,19 @@ export class LinkProxy {
   /** Set, every connection opened from then on has its PUBLISH packets inspected. */
   inspector: LinkInspector | undefined
 
-  constructor(private readonly targetHost: string, private readonly targetPort: number, private readonly clock: Clock = systemClock) {}
+  constructor(
+    private readonly targetHost: string, private readonly targetPort: number, private readonly clock: Clock = systemClock,
+    private readonly options: LinkProxyOptions = {},
+  ) {}
 
-  static forUrl(url: string, clock?: Clock): LinkProxy {
+  static forUrl(url: string, clock?: Clock, options?: LinkProxyOptions): LinkProxy {
     const target = new URL(url)
-    return new LinkProxy(target.hostname, Number(target.port), clock)
+    return new LinkProxy(target.hostname, Number(target.port), clock, options)
   }
 
   /** Whether the relay accepts connections now. */
   get isUp(): boolean {
-    return this.server !== undefined
+    return this.accepting
   }
 
   get url(): string {
@@ -72,15 +85,21 @@ export class LinkProxy {
 
   /** Starts relaying (on the same port as before, once one was chosen). */
   async up(): Promise<void> {
-    if (this.server !== undefined) return
-    const server = createServer(client => this.relay(client))
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.port, '127.0.0.1', () => resolve())
-    })
-    const address = server.address()
-    if (address !== null && typeof address === 'object') this.port = address.port
-    this.server = server
+    if (this.accepting) return
+    if (this.server === undefined) {
+      const server = createServer(client => {
+        if (this.accepting) this.relay(client)
+        else client.resetAndDestroy()
+      })
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(this.port, '127.0.0.1', () => resolve())
+      })
+      const address = server.address()
+      if (address !== null && typeof address === 'object') this.port = address.port
+      this.server = server
+    }
+    this.accepting = true
   }
 
   /** Resolves the next time the relay goes down (one promise for everyone who asks until then). */
@@ -93,18 +112,29 @@ export class LinkProxy {
 
   /** Drops every connection and refuses new ones. */
   async down(): Promise<void> {
-    const server = this.server
-    this.server = undefined
+    this.accepting = false
     this.reset()
     this.wakeDown()
     this.wentDown = undefined
-    if (server !== undefined) await new Promise<void>(resolve => server.close(() => resolve()))
+    if (this.options.keepPort !== true) await this.closePort()
+  }
+
+  /** Down, and the port given back (what `down()` alone does without keepPort). */
+  async close(): Promise<void> {
+    await this.down()
+    await this.closePort()
   }
 
   /** Drops every connection open now; new ones are still taken while the relay is up. */
   reset(): void {
     for (const socket of this.sockets) socket.destroy()
     this.sockets.clear()
+  }
+
+  private async closePort(): Promise<void> {
+    const server = this.server
+    this.server = undefined
+    if (server !== undefined) await new Promise<void>(resolve => server.close(() => resolve()))
   }
 
   private relay(client: Socket): void {

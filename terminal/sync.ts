@@ -55,6 +55,11 @@ export interface SyncOptions {
   readonly ed25519: Ed25519
   readonly reconnectInitialMs?: number
   readonly reconnectMaxMs?: number
+  /**
+   * How long one connection attempt waits for the broker's answer; the backoff's most (at most 30 s) by default. A
+   * simulated fleet reconnects every 200 ms but must give a broker busy with a thousand gateways longer to answer.
+   */
+  readonly connectTimeoutMs?: number
   readonly ackTimeoutMs?: number
   readonly onlineTimeoutMs?: number
   /** After a round that ended in an error while the link stayed up, the next one starts this much later. */
@@ -91,6 +96,9 @@ function timings(options: SyncOptions) {
   }
   if (values.batchRecordsMax > BATCH_RECORDS_MAX) {
     throw new TerminalError('BAD_ARGUMENT', `batchRecordsMax is at most ${BATCH_RECORDS_MAX}`)
+  }
+  if (options.connectTimeoutMs !== undefined && (!Number.isSafeInteger(options.connectTimeoutMs) || options.connectTimeoutMs <= 0)) {
+    throw new TerminalError('BAD_ARGUMENT', `connectTimeoutMs must be a positive integer, got ${options.connectTimeoutMs}`)
   }
   if (values.reconnectMaxMs < values.reconnectInitialMs) {
     throw new TerminalError('BAD_ARGUMENT', 'reconnectMaxMs must be at least reconnectInitialMs')
@@ -150,7 +158,8 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
       url: settings.url, ...(settings.certificate !== undefined && { certificate: settings.certificate }),
       ...(settings.password !== undefined && { password: settings.password }),
       store, events, clock, random: options.random, ed25519, ...(options.connect !== undefined && { connect: options.connect }),
-      reconnectInitialMs: values.reconnectInitialMs, reconnectMaxMs: values.reconnectMaxMs, subscriptions: [...this.handlers.keys()],
+      reconnectInitialMs: values.reconnectInitialMs, reconnectMaxMs: values.reconnectMaxMs,
+      ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }), subscriptions: [...this.handlers.keys()],
       onMessage: (topic, payload) => dispatch(this.handlers, this.context, topic, payload),
       onUp: () => this.onLinkUp(),
       onDown: () => this.onLinkDown(),

@@ -26,6 +26,8 @@ export class MerkleRootWorker {
   private readonly worker: Worker
   private readonly pending = new Map<number, { resolve: (root: Uint8Array) => void; reject: (error: Error) => void }>()
   private nextJobId = 1
+  /** Why the worker is gone, once it is: a job posted to it then would wait forever, on a handle that keeps nothing alive. */
+  private gone: Error | undefined
 
   constructor() {
     this.worker = workerBeside(__filename, 'root-worker')
@@ -37,12 +39,16 @@ export class MerkleRootWorker {
       else waiting?.reject(new Error(answer.error))
     })
     this.worker.on('error', error => this.failAll(error))
-    this.worker.on('exit', () => this.failAll(new Error('the Merkle root worker stopped')))
+    this.worker.on('exit', () => this.failAll(this.gone ?? new Error('the Merkle root worker stopped')))
     // Idle, the worker keeps no process alive; set after the listeners, since adding one refs its port again.
     this.worker.unref()
   }
 
   readonly root: MerkleRootOf = values => new Promise((resolve, reject) => {
+    if (this.gone !== undefined) {
+      reject(this.gone)
+      return
+    }
     const packed = pack(values)
     const id = this.nextJobId++
     // Held while a job is out, so a process with nothing else to do still waits for its root.
@@ -56,6 +62,7 @@ export class MerkleRootWorker {
   }
 
   private failAll(error: Error): void {
+    this.gone ??= error
     for (const waiting of this.pending.values()) waiting.reject(error)
     this.pending.clear()
   }

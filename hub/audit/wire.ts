@@ -28,6 +28,8 @@ export const AUDIT_ACTIONS = [
   'fee_schedule.add',
   'ledger.cash_in',
   'ledger.cash_out',
+  'bulk.gateways',
+  'bulk.customers',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

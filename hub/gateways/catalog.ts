@@ -50,12 +50,12 @@ function resolvePrice(input: PriceInput, currencyDefault: string): { priceMinor:
 
 /**
  * Adds an available gateway; 409 if a gateway that is not retired holds its EUI. A retired gateway's EUI is free: the
- * new gateway's key will sign the EUI's next chain, and the retired one keeps its rows for audit.
+ * new gateway's key will sign the EUI's next chain, and the retired one keeps its rows for audit. `id` is a new random
+ * one unless the caller derives it (a bulk request, whose retry must name the same gateways).
  */
-export function createGateway(context: HubContext, store: GatewayStore, input: NewGatewayInput): Creation {
+export function createGateway(context: HubContext, store: GatewayStore, input: NewGatewayInput, id = newGatewayId(context.random)): Creation {
   const eui = parseEui(input.eui)
   const supersedes = store.byEui(eui)?.status === 'retired'
-  const id = newGatewayId(context.random)
   const inserted = store.insert({
     id, eui, name: input.name, type: input.type, ...resolvePrice(input, DEFAULT_PRICE_CURRENCY), createdAtMs: context.clock.now_ms(),
   })

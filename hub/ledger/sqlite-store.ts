@@ -23,7 +23,7 @@ import {
 } from './model'
 import { holdPlacementPostings, holdReleasePostings, settlementPostings, splitAgainstHold } from './settle'
 import {
-  AUDIT_ROWS_PER_CHECK_MAX, FEE_SCHEDULES_LIST_MAX, type FeeScheduleFilter, type HoldOutcome,
+  AUDIT_ROWS_PER_CHECK_MAX, FEE_SCHEDULES_LIST_MAX, type FeeScheduleFilter, type FundedWalletInput, type HoldOutcome,
   type LedgerAudit, type LedgerStore, type OpenWalletInput, type OwnerRevenueRow, type OwnerRevenueSelection, type OwnerRevenueTotal,
   type PlaceHoldInput, type SettleFromHoldInput, type SystemAccounts, type TransferOutcome,
 } from './store'
@@ -288,21 +288,24 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   async openWallet(input: OpenWalletInput): Promise<Account> {
-    if (typeof input !== 'object' || input === null || !isWalletAccountId(input.id)) {
-      throw new LedgerError('INVALID_ACCOUNT', 'a wallet id is an identifier outside the reserved prefixes')
-    }
-    if (input.userId !== null && !isIdentifier(input.userId)) throw new LedgerError('INVALID_ACCOUNT', 'bad user id')
-    if (!isCurrencyCode(input.currency)) throw new LedgerError('INVALID_ACCOUNT', `unknown currency ${input.currency}`)
-    return this.writing(() => {
-      const existing = this.readAccount(input.id)
-      if (existing !== undefined) {
-        if (existing.kind === 'wallet' && existing.userId === input.userId && existing.currency === input.currency) {
-          return existing
+    return this.writing(() => this.openWalletNow(input))
+  }
+
+  async openFundedWallets(inputs: readonly FundedWalletInput[], alsoWrite?: () => void): Promise<void> {
+    assertBatch(inputs)
+    this.writing(() => {
+      for (const input of inputs) {
+        const wallet = this.openWalletNow(input.wallet)
+        if (input.cashIn.currency !== wallet.currency || input.cashIn.kind !== 'cash_in') {
+          throw new LedgerError('INVALID_TRANSFER', `a funded wallet is cashed in, in its own currency (${wallet.currency})`)
         }
-        throw new LedgerError('ACCOUNT_CONFLICT', `account ${input.id} exists with other fields`)
+        const view = new BatchView(this.reader)
+        this.ensureSystemAccounts(view, wallet.currency)
+        this.applyTransfer(view, input.cashIn)
+        this.writeChanges(view)
+        this.placeHoldNow(input.hold)
       }
-      this.statements.insertAccount.run(input.id, input.userId, 'wallet', input.currency, null, this.now_ms())
-      return this.readAccount(input.id)!
+      alsoWrite?.()
     })
   }
 
@@ -515,6 +518,23 @@ export class SqliteLedgerStore implements LedgerStore {
       this.writeTransfer(view, input, requestSha256, balancesMinor)
       return 'applied'
     })
+  }
+
+  private openWalletNow(input: OpenWalletInput): Account {
+    if (typeof input !== 'object' || input === null || !isWalletAccountId(input.id)) {
+      throw new LedgerError('INVALID_ACCOUNT', 'a wallet id is an identifier outside the reserved prefixes')
+    }
+    if (input.userId !== null && !isIdentifier(input.userId)) throw new LedgerError('INVALID_ACCOUNT', 'bad user id')
+    if (!isCurrencyCode(input.currency)) throw new LedgerError('INVALID_ACCOUNT', `unknown currency ${input.currency}`)
+    const existing = this.readAccount(input.id)
+    if (existing !== undefined) {
+      if (existing.kind === 'wallet' && existing.userId === input.userId && existing.currency === input.currency) {
+        return existing
+      }
+      throw new LedgerError('ACCOUNT_CONFLICT', `account ${input.id} exists with other fields`)
+    }
+    this.statements.insertAccount.run(input.id, input.userId, 'wallet', input.currency, null, this.now_ms())
+    return this.readAccount(input.id)!
   }
 
   // One request per call: a refusal after the hold account is created rolls back the whole call.

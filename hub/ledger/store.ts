@@ -28,6 +28,14 @@ export interface OpenWalletInput {
   readonly currency: string
 }
 
+/** A new customer's money: a wallet opened, cashed in from the currency's external account, a voucher's hold placed on it. */
+export interface FundedWalletInput {
+  readonly wallet: OpenWalletInput
+  /** A cash_in transfer into the wallet, in its currency. */
+  readonly cashIn: TransferInput
+  readonly hold: PlaceHoldInput
+}
+
 export interface SystemAccounts {
   readonly external: Account
   readonly platform: Account
@@ -141,6 +149,12 @@ export interface LedgerAudit {
 export interface LedgerStore {
   /** Creates a wallet, or returns it unchanged if it exists with the same fields. */
   openWallet(input: OpenWalletInput): Promise<Account>
+  /**
+   * Opens up to TRANSFERS_PER_BATCH_MAX wallets, cashes each in and places its hold, in one transaction, in order
+   * (a bulk enrollment). All or nothing: any refusal throws its LedgerError and nothing is written. `alsoWrite` runs in
+   * that transaction after the ledger's writes (the caller's rows that name the wallets commit with them, or not at all).
+   */
+  openFundedWallets(inputs: readonly FundedWalletInput[], alsoWrite?: () => void): Promise<void>
   /** The currency's external and platform accounts, created on first use. */
   systemAccounts(currency: string): Promise<SystemAccounts>
   /** The wallet's hold account, created on first use. */

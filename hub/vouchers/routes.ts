@@ -142,6 +142,18 @@ const vouchersSchema = {
   },
 } as const
 
+const customerVouchersSchema = {
+  summary: 'A customer’s vouchers on every device, newest first, as the customer sees them (operator)',
+  description: `At most the newest ${VOUCHERS_LISTED_MAX}; spentMinor as in GET /api/auth/device/vouchers. An unknown user has none.`,
+  tags: ['devices'],
+  security: BEARER_SECURITY,
+  params: {
+    type: 'object', required: ['id'], additionalProperties: false,
+    properties: { id: { type: 'string', minLength: 1, maxLength: 64, description: 'the user id' } },
+  },
+  response: { 200: vouchersSchema.response[200], ...errorReplies(400, 401, 403) },
+} as const
+
 const revokeSchema = {
   summary: 'Revoke one of the caller’s open vouchers: every gateway is told, and refuses it from then on',
   description: 'As unbinding its device would: a revocation delta goes to every gateway. Its hold still pays what gateways '
@@ -232,6 +244,11 @@ function customerVoucherRoutes(app: FastifyInstance, { vouchers, revocations }: 
 
   app.get<{ Reply: { vouchers: VoucherReply[] } }>('/api/auth/device/vouchers', { preValidation: customer, schema: vouchersSchema },
     async request => ({ vouchers: (await vouchers.ofCustomer(request.user.sub)).map(voucherReply) }))
+
+  // Support sees what a customer sees, without signing in as them.
+  app.get<{ Params: { id: string }; Reply: { vouchers: VoucherReply[] } }>('/admin/users/:id/vouchers', {
+    preValidation: [app.authenticate, requireRole('operator')], schema: customerVouchersSchema,
+  }, async request => ({ vouchers: (await vouchers.ofCustomer(request.params.id)).map(voucherReply) }))
 
   app.post<{ Params: { id: string }; Reply: VoucherReply }>('/api/auth/device/vouchers/:id/revoke', {
     preValidation: customer,

@@ -65,6 +65,12 @@ export interface IssuedVoucher {
   uploadDeadlineAtMs: number
 }
 
+/** A voucher signed for a bulk enrollment, with the rows it will be stored with. */
+export interface NewVoucher extends IssuedVoucher {
+  readonly deviceId: string
+  readonly userId: string
+}
+
 export class VoucherService {
   private readonly statements
 
@@ -86,6 +92,7 @@ export class VoucherService {
          VALUES (@voucherId, @deviceId, @userId, @walletAccountId, @devicePublicKey, @currency, @limitMinor,
            @issuedAtMs, @expiresAtMs, @uploadDeadlineAtMs, @voucher)`),
       remove: db.prepare<[string]>('DELETE FROM vouchers WHERE voucher_id = ?'),
+      encoded: db.prepare<[string], { voucher: Buffer }>('SELECT voucher FROM vouchers WHERE voucher_id = ?'),
       openForDevice: db.prepare<[string, number], { voucher_id: string }>(
         `SELECT voucher_id FROM vouchers WHERE device_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?`),
       openCountOfDevice: countOf('device_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?'),
@@ -164,6 +171,63 @@ export class VoucherService {
       throw outcome.error
     }
     return { voucher, encoded, voucherIdHex, walletAccountId: wallet, uploadDeadlineAtMs: uploadDeadlineAt_ms }
+  }
+
+  /**
+   * Signs a voucher of `limit_minor` for the key of a device that a bulk enrollment binds to a new customer, under
+   * `voucherId` (the caller derives it from the request, so a retry names the same voucher). Nothing is stored:
+   * `judgeNew` and `insertNew` do that in the enrollment's transaction, after the ledger has placed the hold.
+   */
+  signNew(device: Pick<Device, 'id' | 'userId'> & { readonly publicKey: Uint8Array }, voucherId: Uint8Array, limit_minor: number, currency: string): NewVoucher {
+    const wallet = walletAccountId(device.userId, currency)
+    const issuedAt_ms = this.clock.now_ms()
+    const expiresAt_ms = issuedAt_ms + this.policy.validity_ms
+    const voucher = voucherCodec.sign({
+      voucherId,
+      accountRef: sha256(new TextEncoder().encode(wallet)).slice(0, 16),
+      devicePublicKey: device.publicKey,
+      currency,
+      limitMinor: limit_minor,
+      issuedAtMs: issuedAt_ms,
+      expiresAtMs: expiresAt_ms,
+    }, this.hubKeys.secretKey, this.ed25519)
+    return {
+      voucher, encoded: voucherCodec.encode(voucher), voucherIdHex: toHex(voucherId), walletAccountId: wallet,
+      uploadDeadlineAtMs: expiresAt_ms + this.policy.uploadGrace_ms, deviceId: device.id, userId: device.userId,
+    }
+  }
+
+  /** Revocable vouchers of every customer now (policy.ts): what a bulk enrollment counts its own against. */
+  revocableCount(): number {
+    const listedUntil_ms = this.clock.now_ms() - this.policy.listedAfterExpiry_ms
+    return this.statements.revocableCount.get(listedUntil_ms, listedUntil_ms)!.count
+  }
+
+  /**
+   * The refusal of a voucher of `limit_minor` for a new customer's new device, as issue() judges it, when `revocable`
+   * vouchers would be revocable before it (revocableCount() and the enrollment's own); undefined when it may be issued.
+   */
+  judgeNew(limit_minor: number, revocable: number): HttpError | undefined {
+    return judgeIssuance(limit_minor, { openOfDevice: 0, openOfCustomer: 0, issuedInWindow: 0, revokedInWindow: 0, revocable }, this.policy)
+  }
+
+  /** Stores vouchers from signNew; call it inside the transaction that placed their holds (wallets must exist). */
+  insertNew(vouchers: readonly NewVoucher[]): void {
+    for (const issued of vouchers) {
+      const { voucher } = issued
+      this.statements.insert.run({
+        voucherId: issued.voucherIdHex, deviceId: issued.deviceId, userId: issued.userId, walletAccountId: issued.walletAccountId,
+        devicePublicKey: Buffer.from(voucher.devicePublicKey), currency: voucher.currency, limitMinor: voucher.limitMinor,
+        issuedAtMs: voucher.issuedAtMs, expiresAtMs: voucher.expiresAtMs, uploadDeadlineAtMs: issued.uploadDeadlineAtMs,
+        voucher: Buffer.from(issued.encoded),
+      })
+    }
+  }
+
+  /** The encoded voucher stored under this id, as it was issued. */
+  encoded(voucherIdHex: string): Uint8Array | undefined {
+    const row = this.statements.encoded.get(voucherIdHex)
+    return row === undefined ? undefined : new Uint8Array(row.voucher)
   }
 
   private counts(device: Device, now_ms: number): IssuanceCounts {

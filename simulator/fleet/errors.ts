@@ -12,6 +12,8 @@ export type FleetErrorCode =
   | 'HUB_UNREACHABLE'
   | 'PAYMENT_NOT_APPROVED'
   | 'PAYMENT_NOT_SETTLED'
+  /** A step only the customer can take, for a customer enrolled in bulk (who has no password yet). */
+  | 'NOT_SIGNED_IN'
   /** Stopped by a signal (Ctrl-C) before the run was over. */
   | 'INTERRUPTED'
 

@@ -10,7 +10,7 @@ import { equalBytes, fromHex, sha256, toHex } from '../../protocol/bytes'
 import { Reason, reasonName } from '../../protocol/reasons'
 import { reversalTransferId } from '../../hub/ingest/void'
 import type { StoredRecord, TerminalStore } from '../../terminal/store/store'
-import type { HubApi, SimulatedCustomer } from '../hub-api'
+import type { EnrolledCustomer, HubApi } from '../hub-api'
 
 export type InvariantName =
   | 'money-conserved' | 'settled-exactly-once' | 'no-transfer-settled-twice' | 'acked-in-ledger' | 'chains-gapless'
@@ -73,8 +73,8 @@ export async function checkInvariants(input: {
   terminals: readonly CheckedTerminal[]
   approvals: readonly Approval[]
   doubleSpends: readonly DoubleSpend[]
-  /** The run's customers: their vouchers' holds and revocations are checked through their own login. */
-  customers: readonly SimulatedCustomer[]
+  /** The run's customers: their vouchers' holds and revocations are checked as the operator sees them. */
+  customers: readonly EnrolledCustomer[]
   /** Transfers whose online request left a gateway that lost its power before it recorded the answer. */
   lostOnline: ReadonlySet<string>
   /** What the run found as it played. */
@@ -107,7 +107,7 @@ export async function checkInvariants(input: {
   const flags = await checkFlagsProved(input.operator, vouchers, failures)
   checkDoubleSpendsFlagged(input.doubleSpends, acks.outcomes, flags.transfers, failures)
   const revoked = new Set(flags.vouchers)
-  for (const voucherIdHex of await checkHoldsWithinVouchers(input.customers, failures)) revoked.add(voucherIdHex)
+  for (const voucherIdHex of await checkHoldsWithinVouchers(input.operator, input.customers, failures)) revoked.add(voucherIdHex)
   checkRevokedEverywhere(input.terminals, revoked, failures)
   return { failures: failures.list(), totals: acks.totals }
 }
@@ -259,7 +259,7 @@ function checkDoubleSpendsFlagged(
  * signatures verify under the payer's device key. The flagged vouchers, which the hub revokes.
  */
 async function checkFlagsProved(
-  operator: HubApi, vouchers: ReadonlyMap<string, SimulatedCustomer>, failures: FailureList,
+  operator: HubApi, vouchers: ReadonlyMap<string, EnrolledCustomer>, failures: FailureList,
 ): Promise<{ vouchers: Set<string>; transfers: Set<string> }> {
   const flagged = { vouchers: new Set<string>(), transfers: new Set<string>() }
   for (let before: string | null | undefined; before !== null;) {
@@ -281,11 +281,11 @@ async function checkFlagsProved(
  * What the hub settled against each voucher stays within its allowance, as each customer sees it
  * (the ledger verify checks the hold postings). The vouchers the hub says are revoked.
  */
-async function checkHoldsWithinVouchers(customers: readonly SimulatedCustomer[], failures: FailureList): Promise<Set<string>> {
+async function checkHoldsWithinVouchers(operator: HubApi, customers: readonly EnrolledCustomer[], failures: FailureList): Promise<Set<string>> {
   const revoked = new Set<string>()
   const own = new Set(customers.map(customer => toHex(customer.voucher.voucherId)))
   for (const customer of customers) {
-    const { vouchers } = await customer.api.ok('GET', '/api/auth/device/vouchers')
+    const { vouchers } = await operator.ok('GET', `/admin/users/${customer.userId}/vouchers`)
     for (const voucher of vouchers as Array<{ id: string; amountMinor: number; spentMinor: number; status: string }>) {
       if (!own.has(voucher.id)) continue
       if (voucher.spentMinor > voucher.amountMinor) {

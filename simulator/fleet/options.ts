@@ -5,6 +5,11 @@ import { parseArgs } from 'node:util'
 import { hubBaseUrl, hubUrlProblem } from '../../protocol/hub-url'
 import { CodedError } from '../../protocol/errors'
 
+/** Whether the fleet is enrolled through the operator's bulk routes rather than one by one. */
+export function enrollsInBulk(options: Pick<FleetOptions, 'terminals' | 'customers'>): boolean {
+  return options.terminals > ONE_BY_ONE_MAX.terminals || options.customers > ONE_BY_ONE_MAX.customers
+}
+
 export interface FleetOptions {
   readonly terminals: number
   readonly customers: number
@@ -30,13 +35,16 @@ export const FLEET_DEFAULTS = {
   seed: '1',
 } as const
 
-/** One merchant orders every gateway, and one order holds at most 50 (hub ORDER_ITEMS_MAX). */
-export const TERMINALS_MAX = 50
 /**
- * The hub takes 60 sign-ups per 10 minutes from one address (hub/users/rate-limits.ts): the
- * merchant and the customers must fit, with room for a second run against the same hub.
+ * The largest fleet enrolled one by one, as a shop and its customers do it: one merchant order holds
+ * at most 50 gateways (hub ORDER_ITEMS_MAX), and the hub takes 60 sign-ups per 10 minutes from one
+ * address (hub/users/rate-limits.ts), which the merchant and the customers must fit with room for a
+ * second run. A larger fleet is provisioned and enrolled by the operator through the bulk routes.
  */
-export const CUSTOMERS_MAX = 50
+export const ONE_BY_ONE_MAX = { terminals: 50, customers: 50 } as const
+/** What one machine runs: every terminal is a full runtime with its own SQLite store, relay and MQTT client. */
+export const TERMINALS_MAX = 1_000
+export const CUSTOMERS_MAX = 10_000
 export const PAYMENTS_MAX = 1_000_000
 
 export interface FlagProblem {

@@ -15,7 +15,7 @@ import { transferIdOf } from '../../protocol/messages/authorization'
 import { reasonName, Reason } from '../../protocol/reasons'
 import type { ModeNote } from '../../terminal/receipt'
 import type { StoredRecord } from '../../terminal/store/store'
-import type { SimulatedCustomer } from '../hub-api'
+import type { EnrolledCustomer, SimulatedCustomer } from '../hub-api'
 import { ForgedTap, ReplayedTap, type Tapped } from './attacks'
 import { FleetError } from './errors'
 import type { FleetFaults, PaymentFaults } from './faults'
@@ -38,7 +38,8 @@ const CAPTURED_MAX = 16
 export interface TrackedCustomer {
   /** From 1, in the order of enrolment: how the fault log names them (the hub picks their voucher ids). */
   readonly number: number
-  readonly customer: SimulatedCustomer
+  /** Signed in (`api`) when they signed up one by one; enrolled in bulk, they have no password yet. */
+  readonly customer: EnrolledCustomer & Partial<Pick<SimulatedCustomer, 'api'>>
   /** The last payment the phone signed: its amount, and the transfer if a counter approved it. */
   last: { amountMinor: number; approvedTransferIdHex: string | undefined } | undefined
 }
@@ -293,6 +294,9 @@ export class FleetPlayer {
     const { api, voucher } = tracked.customer
     const voucherIdHex = toHex(voucher.voucherId)
     if (this.revoked.has(voucherIdHex)) return
+    if (api === undefined) {
+      throw new FleetError('NOT_SIGNED_IN', `customer ${tracked.number} was enrolled in bulk and has no password: they cannot revoke through the hub`)
+    }
     await this.faults?.hubUp()
     await api.ok('POST', `/api/auth/device/vouchers/${voucherIdHex}/revoke`)
     this.revoked.set(voucherIdHex, voucher.voucherId)

@@ -10,6 +10,7 @@ export function fleetSummary(report: FleetReport): string {
   const lines = [
     `payall-sim: ${report.terminals} terminals, ${report.customers} customers, ${report.payments} payments `
       + `(${percent(report.offlineRatio)} with the link down, ${percent(report.doubleSpendRatio)} by cloned phones), seed ${report.seed}`,
+    `  enrolled    ${report.enrollment === 'bulk' ? 'by the operator through the bulk routes' : 'one by one, as shops and customers sign up'}`,
     `  approved    ${report.approved} (online ${report.approvedByMode.online}, offline ${report.approvedByMode.offline}; shown as: ${counts(report.approvedByNote)})`,
     `  declined    ${report.declined} (${counts(report.declinedByReason)})`,
     `  at the hub  settled ${report.settled}, duplicates ${report.duplicates} (online payments' records), flagged ${report.flagged}, rejected ${report.rejected}`,

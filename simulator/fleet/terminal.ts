@@ -172,7 +172,7 @@ export async function attachTerminal(store: TerminalStore, dataDir: string, opti
         await sync.stop()
         power.cut()
       }
-      await link.down()
+      await link.close()
     },
   }
   return simulated
@@ -182,7 +182,7 @@ export async function attachTerminal(store: TerminalStore, dataDir: string, opti
 async function newRelay(store: TerminalStore, options: AttachOptions): Promise<LinkProxy> {
   const brokerUrl = options.brokerUrl ?? store.mqttSettings()?.url
   if (brokerUrl === undefined) throw new FleetError('NOT_PROVISIONED', `${store.identity().eui} has no MQTT settings: provision it first`)
-  const relay = LinkProxy.forUrl(brokerUrl)
+  const relay = LinkProxy.forUrl(brokerUrl, undefined, { keepPort: true })
   relay.inspector = options.inspector
   // Reserve a port, then cut: the terminal starts with its link down.
   await relay.up()

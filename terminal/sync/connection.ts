@@ -20,6 +20,7 @@ import type { TerminalEmitter } from '../events'
 import type { TerminalStore } from '../store/store'
 
 const KEEPALIVE_S = 30
+const CONNECT_TIMEOUT_MAX_MS = 30_000
 
 export interface HubConnectionOptions {
   readonly url: string
@@ -34,6 +35,8 @@ export interface HubConnectionOptions {
   readonly ed25519: Ed25519
   readonly reconnectInitialMs: number
   readonly reconnectMaxMs: number
+  /** How long one attempt waits for the CONNACK; reconnectMaxMs (at most 30 s) by default. */
+  readonly connectTimeoutMs?: number
   /** Every topic the gateway listens to, subscribed at QoS 1 on each connect. */
   readonly subscriptions: readonly string[]
   readonly connect?: (url: string, options: IClientOptions) => MqttClient
@@ -96,7 +99,7 @@ export class HubConnection {
       keepalive: KEEPALIVE_S,
       reconnectPeriod: reconnectInitialMs,
       reconnectOnConnackError: true,
-      connectTimeout: Math.min(30_000, reconnectMaxMs),
+      connectTimeout: this.options.connectTimeoutMs ?? Math.min(CONNECT_TIMEOUT_MAX_MS, reconnectMaxMs),
       // Subscriptions are made on every connect (below), in one place.
       resubscribe: false,
       // mqtt-packet's default is a table of 65,536 prebuilt two-byte buffers (about 9 MB of RSS,

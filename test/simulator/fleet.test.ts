@@ -22,6 +22,27 @@ t.test('a small fleet with cut links and cloned phones keeps every invariant', a
   t.equal(report.hub.dataDir, null, 'the temporary data is gone')
 })
 
+t.test('a fleet past what signs up one by one is provisioned and enrolled through the operator\'s bulk routes, and keeps every invariant', async t => {
+  const acts: string[] = []
+  const report = await runFleet(parseFleetOptions([
+    '--terminals', '51', '--customers', '200', '--payments', '12', '--offline-ratio', '0.5', '--seed', 'bulk-test',
+  ]), {}, {
+    beforeCheck: async ({ hub }) => {
+      const { entries } = await hub.operator.ok('GET', '/admin/audit?limit=100')
+      for (const entry of entries as Array<{ action: string }>) acts.push(entry.action)
+    },
+  })
+  t.same(report.invariants, { ok: true, failures: [] })
+  t.equal(report.enrollment, 'bulk')
+  t.same(acts.filter(act => act.startsWith('bulk.')).sort(), ['bulk.customers', 'bulk.gateways'],
+    'one chunk of gateways and one of customers, each under its own idempotency key')
+  t.notOk(acts.includes('order.validate'), 'no order: the gateways were provisioned by the operator')
+  t.equal(acts.filter(act => act === 'user.verify_email').length, 1, 'only the merchant signed up')
+  t.equal(report.approved + report.declined, 12)
+  t.equal(report.settled + report.duplicates + report.flagged, report.approved)
+  t.ok(report.approvedByMode.offline > 0 && report.approvedByMode.online > 0, 'both modes were exercised')
+})
+
 t.test('through the CLI with --json: one JSON object, the same seed gives the same outcome, no progress bar', async t => {
   const first = await sim().run('run', ...TINY, '--seed', '7', '--json')
   t.equal(first.code, 0, first.err)

@@ -61,9 +61,13 @@ t.test('every bad flag is named at once', async t => {
     }
     return []
   }
-  t.same(problems(['--terminals', '51', '--customers', '0', '--payments', '2.5', '--offline-ratio', '-0.1', '--double-spend-ratio', 'half']),
+  t.same(problems(['--terminals', '1001', '--customers', '0', '--payments', '2.5', '--offline-ratio', '-0.1', '--double-spend-ratio', 'half']),
     ['--terminals', '--customers', '--payments', '--offline-ratio', '--double-spend-ratio'])
   t.same(problems(['--seed', '']), ['--seed'])
+  t.same(problems(['--terminals', '1000', '--customers', '10000']), [], 'a thousand terminals and ten thousand customers are taken')
+  t.throws(() => parseFleetOptions(['--customers', '10001']), {
+    name: 'FleetArgumentError', code: 'BAD_ARGUMENT', message: '--customers: must be a whole number from 1 to 10000, got "10001"',
+  })
   t.same(problems(['--hub', 'not a url']), ['--hub'])
   t.same(problems(['--hub', 'http://h', '--data-dir', 'd']), ['--data-dir'])
   t.same(problems(['--data', 'd']), ['--data'], 'the old flag is refused, with the new one named')

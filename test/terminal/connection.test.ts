@@ -29,11 +29,12 @@ class BareClient extends EventEmitter {
   }
 }
 
-function connectionOver(store: TerminalStore, events: TerminalEmitter) {
+function connectionOver(store: TerminalStore, events: TerminalEmitter, connectTimeout_ms?: number) {
   let client: BareClient | undefined
   const connection = new HubConnection({
     url: 'mqtt://127.0.0.1:1', store, events, clock: new ManualClock(T0), random: n => new Uint8Array(randomBytes(n)),
     ed25519: nodeEd25519, reconnectInitialMs: 20, reconnectMaxMs: 160, subscriptions: ['a/b'],
+    ...(connectTimeout_ms !== undefined && { connectTimeoutMs: connectTimeout_ms }),
     connect: (_url, options) => {
       client = new BareClient(options)
       return client as unknown as MqttClient
@@ -97,4 +98,16 @@ t.test('a store that cannot note the link state is reported; the link still goes
   t.same(links, [true, false, true], 'and up again, with nothing thrown from the subscribe that follows a connect')
   t.same(errors, ['LINK_NOT_NOTED', 'LINK_NOT_NOTED'])
   await connection.stop()
+})
+
+t.test('a connection attempt waits for the broker as long as the backoff\'s most, or as long as it is told', async t => {
+  const store = provisionedStore(t.testdir())
+  const events = new TerminalEmitter()
+  const byDefault = connectionOver(store, events)
+  t.equal(byDefault.client().options.connectTimeout, 160, 'reconnectMaxMs')
+  await byDefault.connection.stop()
+  const told = connectionOver(store, events, 10_000)
+  t.equal(told.client().options.connectTimeout, 10_000, 'a busy broker (a large simulated fleet) is given longer')
+  await told.connection.stop()
+  store.close()
 })

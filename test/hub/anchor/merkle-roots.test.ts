@@ -24,3 +24,9 @@ t.test('a value that is not one 32-byte word is refused, and the worker answers 
   await t.rejects(worker.root([]), /at least one value/, 'an empty batch is refused by the worker, with the tree\'s own error')
   t.equal((await worker.root([new Uint8Array(32)])).length, 32)
 })
+
+t.test('a job asked of a worker that has stopped is refused at once instead of waiting for an answer that never comes', async t => {
+  const worker = new MerkleRootWorker()
+  await worker.close()
+  await t.rejects(worker.root([new Uint8Array(32)]), /the Merkle root worker stopped/)
+})

@@ -364,6 +364,8 @@ export const operator = {
       'fee_schedule.add': 'Added a fee schedule',
       'ledger.cash_in': 'Recorded cash paid in',
       'ledger.cash_out': 'Recorded cash paid out',
+      'bulk.gateways': 'Provisioned gateways in bulk for an owner',
+      'bulk.customers': 'Enrolled customers in bulk',
     } satisfies Record<AuditAction, string>,
   },
 }

@@ -354,6 +354,8 @@ export const operator: OperatorMessages = {
       'fee_schedule.add': 'A ajouté un barème de frais',
       'ledger.cash_in': 'A enregistré un dépôt d’espèces',
       'ledger.cash_out': 'A enregistré un retrait d’espèces',
+      'bulk.gateways': 'A provisionné des passerelles en masse pour un propriétaire',
+      'bulk.customers': 'A inscrit des clients en masse',
     },
   },
 }
