@@ -29,7 +29,7 @@ import {
 } from './model'
 import { holdPlacementPostings, holdReleasePostings, settlementPostings, splitAgainstHold } from './settle'
 import {
-  AUDIT_ROWS_PER_CHECK_MAX, FEE_SCHEDULES_LIST_MAX, type FeeScheduleFilter, type HoldOutcome,
+  AUDIT_ROWS_PER_CHECK_MAX, FEE_SCHEDULES_LIST_MAX, type FeeScheduleFilter, type FundedWalletInput, type HoldOutcome,
   type LedgerAudit, type LedgerStore, type OpenWalletInput, type OwnerRevenueRow, type OwnerRevenueSelection, type OwnerRevenueTotal,
   type PlaceHoldInput, type SettleFromHoldInput, type SystemAccounts, type TransferOutcome,
 } from './store'
@@ -382,6 +382,53 @@ export class PgLedgerStore implements LedgerStore {
     })
   }
 
+  async openFundedWallets(inputs: readonly FundedWalletInput[], alsoWrite?: () => void): Promise<void> {
+    assertBatch(inputs)
+    for (const input of inputs) {
+      const wallet = input?.wallet
+      if (typeof wallet !== 'object' || wallet === null || !isWalletAccountId(wallet.id)) {
+        throw new LedgerError('INVALID_ACCOUNT', 'a wallet id is an identifier outside the reserved prefixes')
+      }
+      if (wallet.userId !== null && !isIdentifier(wallet.userId)) throw new LedgerError('INVALID_ACCOUNT', 'bad user id')
+      if (!isCurrencyCode(wallet.currency)) throw new LedgerError('INVALID_ACCOUNT', `unknown currency ${wallet.currency}`)
+      const problem = placeHoldProblem(input.hold)
+      if (problem !== undefined) throw problem
+    }
+    await this.writing(async (call) => {
+      // One view for the whole call (a call writes once): wallets, cash-ins, holds, in order; any refusal throws.
+      await call.lockHolds(inputs.map(input => input.hold.voucherId))
+      await call.lockAccounts(inputs.flatMap(input => [
+        input.wallet.id, holdAccountId(input.wallet.id), externalAccountId(input.wallet.currency), platformAccountId(input.wallet.currency),
+      ]))
+      await call.readTransferContent(inputs.flatMap(input => [input.cashIn?.id, holdTransferId('place', input.hold.voucherId)]
+        .filter((id): id is string => typeof id === 'string')))
+      const view = new BatchView(call.reader)
+      const holds: Array<{ input: PlaceHoldInput; wallet: Account; holdAccount: Account }> = []
+      for (const input of inputs) {
+        const wallet = openWalletIn(call, view, input.wallet)
+        if (input.cashIn?.currency !== wallet.currency || input.cashIn.kind !== 'cash_in') {
+          throw new LedgerError('INVALID_TRANSFER', `a funded wallet is cashed in, in its own currency (${wallet.currency})`)
+        }
+        ensureSystemAccounts(call, view, wallet.currency)
+        applyTransfer(call, view, input.cashIn)
+        const placed = placeHoldIn(call, view, input.hold)
+        if (placed !== undefined) holds.push({ input: input.hold, ...placed })
+      }
+      await call.write(view)
+      if (holds.length > 0) {
+        await call.query(
+          `INSERT INTO voucher_holds (voucher_id, wallet_account_id, hold_account_id, currency, limit_minor, expires_at_ms,
+             upload_deadline_at_ms, status, created_at_ms)
+           SELECT voucher_id, wallet_account_id, hold_account_id, currency, limit_minor, expires_at_ms, upload_deadline_at_ms, 'active', $8
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+             AS v(voucher_id, wallet_account_id, hold_account_id, currency, limit_minor, expires_at_ms, upload_deadline_at_ms)`,
+          [holds.map(h => h.input.voucherId), holds.map(h => h.wallet.id), holds.map(h => h.holdAccount.id), holds.map(h => h.wallet.currency),
+            holds.map(h => h.input.limitMinor), holds.map(h => h.input.expiresAtMs), holds.map(h => h.input.uploadDeadlineAtMs), call.now_ms])
+      }
+      alsoWrite?.()
+    })
+  }
+
   async systemAccounts(currency: string): Promise<SystemAccounts> {
     if (!isCurrencyCode(currency)) throw new LedgerError('INVALID_ACCOUNT', `unknown currency ${String(currency)}`)
     return this.writing(async (call) => {
@@ -675,11 +722,40 @@ function applyTransfer(call: PgCall, view: BatchView, input: TransferInput): 'ap
   })
 }
 
-async function placeHoldNow(call: PgCall, input: PlaceHoldInput): Promise<Settled> {
-  const problem = placeHoldProblem(input)
-  if (problem !== undefined) throw problem
+/** A wallet opened in the call's view, or the same one found (as openWallet: other fields are a conflict). */
+function openWalletIn(call: PgCall, view: BatchView, input: OpenWalletInput): Account {
+  const existing = view.account(input.id)
+  if (existing !== undefined) {
+    if (existing.kind === 'wallet' && existing.userId === input.userId && existing.currency === input.currency) return existing
+    throw new LedgerError('ACCOUNT_CONFLICT', `account ${input.id} exists with other fields`)
+  }
+  return createAccount(call, view, input.id, input.userId, 'wallet', input.currency, null)
+}
+
+/**
+ * A hold placed in the call's view (its transfer added; its row for the caller to insert once the view is written),
+ * or undefined when it was placed before with the same terms. The holds and accounts were locked, the transfer read.
+ */
+function placeHoldIn(call: PgCall, view: BatchView, input: PlaceHoldInput): { wallet: Account; holdAccount: Account } | undefined {
   const transferId = holdTransferId('place', input.voucherId)
-  const requestSha256 = contentSha256({
+  const requestSha256 = placeHoldSha256(input)
+  if (isRepeat(call, transferId, requestSha256)) return undefined
+  assert(call.holds.get(input.voucherId) === null, 'a hold exists only with the transfer that placed it')
+  const wallet = requireWallet(view.account(input.walletAccountId), input.walletAccountId)
+  const holdAccount = ensureHoldAccount(call, view, wallet)
+  const transfer: TransferInput = {
+    id: transferId,
+    kind: 'voucher_hold',
+    currency: wallet.currency,
+    voucherId: input.voucherId,
+    postings: holdPlacementPostings({ walletAccountId: wallet.id, holdAccountId: holdAccount.id, limitMinor: input.limitMinor }),
+  }
+  addTransfer(call, view, transfer, requestSha256, planTransfer(view, transfer, true))
+  return { wallet, holdAccount }
+}
+
+function placeHoldSha256(input: PlaceHoldInput): string {
+  return contentSha256({
     operation: 'place_hold',
     voucherId: input.voucherId,
     walletAccountId: input.walletAccountId,
@@ -687,6 +763,13 @@ async function placeHoldNow(call: PgCall, input: PlaceHoldInput): Promise<Settle
     expiresAtMs: input.expiresAtMs,
     uploadDeadlineAtMs: input.uploadDeadlineAtMs,
   })
+}
+
+async function placeHoldNow(call: PgCall, input: PlaceHoldInput): Promise<Settled> {
+  const problem = placeHoldProblem(input)
+  if (problem !== undefined) throw problem
+  const transferId = holdTransferId('place', input.voucherId)
+  const requestSha256 = placeHoldSha256(input)
   await call.lockHolds([input.voucherId])
   await call.lockAccounts([input.walletAccountId, holdAccountId(input.walletAccountId)])
   await call.readTransferContent([transferId])

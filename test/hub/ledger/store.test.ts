@@ -407,3 +407,28 @@ test('a transfer keeps the fee schedule it settled under after a new version', a
   t.equal((await store.account('shop'))?.balanceMinor, 970 + 1_000)
   await assertVerified(t, ledger)
 })
+
+test('funded wallets open, cash in and place their holds in one transaction: all or nothing, and again changes nothing', async (t, factory) => {
+  const ledger = await factory.open(t)
+  const { store, clock } = ledger
+  const funded = (id: string, cash_minor: number, limit_minor: number) => ({
+    wallet: { id, userId: `user-${id}`, currency: 'XOF' },
+    cashIn: cashIn(id, cash_minor, `bulk-${id}`),
+    hold: { voucherId: `voucher-${id}`, walletAccountId: id, limitMinor: limit_minor, expiresAtMs: clock.now_ms() + HOUR_MS,
+      uploadDeadlineAtMs: clock.now_ms() + 2 * HOUR_MS },
+  })
+  let alsoWritten = 0
+  await store.openFundedWallets([funded('ama', 5_000, 2_000), funded('kofi', 3_000, 3_000)], () => { alsoWritten++ })
+  t.equal(alsoWritten, 1, 'the caller\'s rows are written in the same transaction')
+  t.same([(await store.account('ama'))?.balanceMinor, (await store.account('kofi'))?.balanceMinor], [3_000, 0])
+  t.match(await store.hold('voucher-ama'), { limitMinor: 2_000, status: 'active', walletAccountId: 'ama' })
+  const before = await rowCounts(ledger)
+  await store.openFundedWallets([funded('ama', 5_000, 2_000), funded('kofi', 3_000, 3_000)])
+  t.same(await rowCounts(ledger), before, 'the same chunk again writes nothing')
+
+  // A hold beyond what the cash-in brought is refused, and the wallets before it in the chunk go with it.
+  await t.rejects(store.openFundedWallets([funded('esi', 1_000, 500), funded('yaw', 1_000, 2_000)]), { code: 'INSUFFICIENT_FUNDS' })
+  t.equal(await store.account('esi'), undefined, 'nothing of the chunk was written')
+  t.same(await rowCounts(ledger), before)
+  await assertVerified(t, ledger)
+})
