@@ -1,5 +1,6 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import { toBase64 } from '../../protocol/bytes'
 import { riskConfigCodec } from '../../protocol/messages/risk-config'
 import { nodeEd25519 } from '../../protocol/signature/node'
@@ -14,7 +15,8 @@ import { EUI, HUB, T0, limits, signedConfig } from './fixtures'
 
 /** A stand-in for POST /provision answering with this hub key and RiskConfig (and TLS certificates, with `tls`). */
 function hubAnswering(
-  hubPublicKey: Uint8Array, riskConfig: Uint8Array, tls: { certificate?: string; mqttUrl?: string; mqttCertificate?: string } = {},
+  hubPublicKey: Uint8Array, riskConfig: Uint8Array,
+  tls: { certificate?: string; mqttUrl?: string; mqttCertificate?: string; passwordScheme?: string; password?: string } = {},
 ): Fetch {
   const body = {
     gatewayId: 'gw-1',
@@ -24,6 +26,8 @@ function hubAnswering(
     mqtt: {
       url: tls.mqttUrl ?? 'mqtt://127.0.0.1:1883',
       certificate: tls.mqttCertificate,
+      passwordScheme: tls.passwordScheme,
+      password: tls.password,
       topics: {
         records: gatewayTopic(EUI, 'records'), acks: gatewayTopic(EUI, 'acks'), config: gatewayTopic(EUI, 'config'),
         revocations: REVOCATIONS_TOPIC, onlineRequest: gatewayTopic(EUI, 'online/request'),
@@ -42,6 +46,29 @@ t.test('pins the hub key of a well-formed reply', async (t) => {
   t.teardown(() => store.close())
   await provision(store, 'http://hub.example', 'token', deps(hubAnswering(HUB.publicKey, riskConfigCodec.encode(signedConfig()))))
   t.same(store.requireHubPin().publicKey, HUB.publicKey)
+})
+
+t.test('an external broker\'s password from the reply is kept for the sync; a scheme it does not know is a bad reply', async (t) => {
+  const config = riskConfigCodec.encode(signedConfig())
+  const dir = join(t.testdir(), 'given')
+  const store = TerminalStore.init(dir, EUI, randomBytes(32), T0)
+  await provision(store, 'http://hub.example', 'token',
+    deps(hubAnswering(HUB.publicKey, config, { passwordScheme: 'broker-password-v1', password: 'derived-by-the-hub' })))
+  store.close()
+  const reopened = TerminalStore.open(dir)
+  t.teardown(() => reopened.close())
+  t.equal(reopened.mqttSettings()?.password, 'derived-by-the-hub', 'stored durably')
+
+  const other = TerminalStore.init(join(t.testdir(), 'signed'), EUI, randomBytes(32), T0)
+  t.teardown(() => other.close())
+  await provision(other, 'http://hub.example', 'token', deps(hubAnswering(HUB.publicKey, config, { passwordScheme: 'ed25519-signature-v1' })))
+  t.equal(other.mqttSettings()?.password, undefined, 'the hub\'s own broker: a signed password per connection')
+  for (const [scheme, password, field] of [['broker-password-v1', undefined, /mqtt\.password/], ['plain', 'x', /mqtt\.passwordScheme/]] as const) {
+    const store = TerminalStore.init(join(t.testdir(), scheme + String(password)), EUI, randomBytes(32), T0)
+    t.teardown(() => store.close())
+    await t.rejects(provision(store, 'http://hub.example', 'token', deps(hubAnswering(HUB.publicKey, config, { passwordScheme: scheme, ...(password !== undefined && { password }) }))),
+      { name: 'TerminalError', code: 'PROVISION_BAD_REPLY', message: field })
+  }
 })
 
 t.test('refuses to pin a small-order hub key, under which a config signed with no secret would check out', async (t) => {
