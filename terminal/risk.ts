@@ -97,10 +97,13 @@ export function checkAnswer(input: AnswerCheckInput): Verdict {
   if (!voucherCodec.verify(voucher, input.hubPublicKey, input.ed25519)) {
     return decline(Reason.BadHubSignature, 'the voucher is not signed by the hub this gateway pinned')
   }
-  if (nowMs + input.clockSkewMaxMs < voucher.issuedAtMs) {
-    return decline(Reason.VoucherNotYetValid, `the voucher is valid from ${voucher.issuedAtMs}, now is ${nowMs}`)
+  // The hub judges the record by the time it carries, the request's: the voucher must be valid then
+  // as well as now, whichever way the gateway's clock jumped in between (fault simulation, seed hunt.48).
+  const earliest_ms = Math.min(nowMs, request.timeMs)
+  if (earliest_ms + input.clockSkewMaxMs < voucher.issuedAtMs) {
+    return decline(Reason.VoucherNotYetValid, `the voucher is valid from ${voucher.issuedAtMs}, the payment is at ${earliest_ms}`)
   }
-  // No leniency past expiry: the hub judges the record by the time it carries, the gateway's.
+  // No leniency past expiry.
   if (nowMs > voucher.expiresAtMs || request.timeMs > voucher.expiresAtMs) {
     return decline(Reason.VoucherExpired, `the voucher expired at ${voucher.expiresAtMs}`)
   }

@@ -46,6 +46,10 @@ const declines: Array<[string, Reason, (input: OfflineCheckInput) => OfflineChec
   }],
   ['declines an expired voucher', Reason.VoucherExpired, input => ({ ...input, nowMs: T0 + 8 * DAY_MS })],
   ['declines a voucher not valid yet beyond the clock skew', Reason.VoucherNotYetValid, input => ({ ...input, nowMs: T0 - 2 * HOUR_MS })],
+  ['declines a voucher not valid yet at the request\'s time, the clock set right before the answer', Reason.VoucherNotYetValid, input =>
+    authorizing({ ...input, request: { ...input.request, timeMs: T0 - 2 * HOUR_MS } }, { timeMs: T0 - 2 * HOUR_MS })],
+  ['declines a voucher expired at the request\'s time, the clock set back before the answer', Reason.VoucherExpired, input =>
+    authorizing({ ...input, request: { ...input.request, timeMs: T0 + 8 * DAY_MS } }, { timeMs: T0 + 8 * DAY_MS })],
   ['declines a revoked voucher', Reason.VoucherRevoked, input => ({ ...input, revoked: true })],
   ['declines an authorization signed by another device', Reason.BadCustomerSignature, input => authorizing(input, {}, OTHER_DEVICE)],
   ['declines a replayed nonce', Reason.NonceMismatch, input => authorizing(input, { nonce: new Uint8Array(16).fill(1) })],
