@@ -76,12 +76,14 @@ draws the fleet (2-3 terminals, 3-5 customers, 16-28 payments), and every fault:
 a gateway and the broker dropped (with their connection), duplicated, delayed or held back behind the
 next; a gateway's link partitioned for a few payments; a gateway's power lost at the tap, once its
 record is committed, as its records leave or before it reads its ack (it boots again over the same
-files); the hub killed with SIGKILL as a batch reaches it or with its ack on the way (and restarted on
-the same data); an attacker replaying a captured authorization or forging one; a customer revoking
-their voucher while the phone pays on; a phone pulled away mid-tap; and, as in run, cloned phones. After each run the invariants of
-run, and: no transfer settled twice, nothing acked missing from the ledger, every double spend
-flagged with its proof, every revoked voucher revoked at every gateway, no hold over its voucher, no
-forged or replayed tap approved. A failed run prints its seed, what failed and its faults in order,
+files); a gateway's clock set off (within the hub's 5 min, beyond them either way, days ahead) and set
+right before a payment or mid-tap; the hub killed with SIGKILL as a batch reaches it or with its ack
+on the way (and restarted on the same data); an attacker replaying a captured authorization or
+forging one; a customer revoking their voucher while the phone pays on; a customer paying with a
+voucher past its expiry; a phone pulled away mid-tap; and, as in run, cloned phones. After each run
+the invariants of run, and: no transfer settled twice, nothing acked missing from the ledger, every
+double spend flagged with its proof, every revoked voucher revoked at every gateway, no hold over its
+voucher, no forged or replayed tap approved, no expired voucher approved. A failed run prints its seed, what failed and its faults in order,
 and the command that replays it (--seed <its seed> --runs 1).
   --seed S        letters, digits, ".", "_", "-", at most 48 (default ${FAULT_DEFAULTS.seed})
   --runs N        runs (default ${FAULT_DEFAULTS.runs})

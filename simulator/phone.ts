@@ -28,19 +28,22 @@ export class VirtualPhone {
     this.vouchers.push(voucher)
   }
 
-  /** The voucher the phone pays with for this currency at this time, if any. */
-  voucherFor(currency: string, now_ms: number, amount_minor: number): Voucher | undefined {
+  /** The voucher the phone pays with for this currency at this time, if any (`anyExpiry`: expired or not). */
+  voucherFor(currency: string, now_ms: number, amount_minor: number, anyExpiry = false): Voucher | undefined {
     return this.vouchers.find(voucher => {
       const spent = this.spending.get(toHex(voucher.voucherId))?.cumulativeMinor ?? 0
-      return voucher.currency === currency && voucher.expiresAtMs > now_ms && spent + amount_minor <= voucher.limitMinor
+      return voucher.currency === currency && (anyExpiry || voucher.expiresAtMs > now_ms) && spent + amount_minor <= voucher.limitMinor
     })
   }
 
-  /** Signs an authorization for the request, advancing seq and cumulative under the voucher. */
-  authorize(request: PaymentRequest): { voucher: Voucher; authorization: Authorization } {
+  /**
+   * Signs an authorization for the request, advancing seq and cumulative under the voucher.
+   * `anyExpiry`: as a stale wallet app does, with a voucher past its expiry too (gateways must refuse it).
+   */
+  authorize(request: PaymentRequest, { anyExpiry = false } = {}): { voucher: Voucher; authorization: Authorization } {
     const candidates = this.vouchers.filter(v => v.currency === request.currency)
     if (candidates.length === 0) throw new PhoneDeclined('NO_VOUCHER', `no ${request.currency} voucher on this phone`)
-    const voucher = this.voucherFor(request.currency, request.timeMs, request.amountMinor)
+    const voucher = this.voucherFor(request.currency, request.timeMs, request.amountMinor, anyExpiry)
     if (voucher === undefined) throw new PhoneDeclined('OVER_LIMIT', 'no voucher covers this amount')
     const key = toHex(voucher.voucherId)
     const state = this.spending.get(key) ?? { seq: 0, cumulativeMinor: 0 }

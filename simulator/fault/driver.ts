@@ -1,17 +1,21 @@
 // Injects one fault plan into one fleet run (the run's FleetFaults): it starts the hub as a child
 // process it can kill, reads every terminal's packets and decides the fate of each from the plan
 // and from what the message is (packets.ts), partitions links and ends the partitions at the
-// payments the plan says, and counts every fault that actually happened.
+// payments the plan says, sets gateways' clocks off and right again, and counts every fault that
+// actually happened.
 
+import { HOUR_MS, MINUTE_MS } from '../../protocol/clock'
 import { parseTopic } from '../../protocol/topics'
+import { GATEWAY_PASSWORD_WINDOW_MS_DEFAULT } from '../../hub/mqtt/gateway-password'
 import { FAULT_KINDS, type FaultEvent, type FaultKind, type FaultReport, type FleetFaults, type PaymentFaults } from '../fleet/faults'
 import type { FleetHub, OperatorEnv } from '../fleet/hub'
 import { HubProcess } from '../fleet/hub-process'
 import { SeededRandom } from '../fleet/seeded-random'
+import { SkewedClock } from '../fleet/skewed-clock'
 import type { SimulatedTerminal } from '../fleet/terminal'
 import type { LinkDecision, RelayedPublish } from '../link-proxy'
 import { PacketNames } from './packets'
-import { DELAY_MS_MAX, DELAY_MS_MIN, REORDER_WAIT_MS, type FaultPlan, type PacketFault, type PacketStream } from './plan'
+import { DELAY_MS_MAX, DELAY_MS_MIN, REORDER_WAIT_MS, type ClockFault, type FaultPlan, type PacketFault, type PacketStream } from './plan'
 
 /** Fault events kept for the report: the first ones, enough to replay a run by reading. */
 const EVENTS_KEPT_MAX = 400
@@ -21,6 +25,17 @@ interface Partition {
   readonly untilPayment: number
   /** The relay's going down. */
   readonly down: Promise<void>
+}
+
+/** A gateway's clock off true time, until it is set right. */
+interface Skew {
+  readonly fault: ClockFault
+  /** The payment from which it is set right (before it, or at the gateway's next tap). */
+  readonly untilPayment: number
+  /** Beyond the window of the hub's MQTT passwords: every connection the gateway opens is refused. */
+  readonly refused: boolean
+  /** Set right at the gateway's next tap. */
+  atNextTap: boolean
 }
 
 export class FaultDriver implements FleetFaults {
@@ -37,6 +52,8 @@ export class FaultDriver implements FleetFaults {
   /** Per terminal and message: copies seen (a message the session sends again is one more). */
   private readonly copies = new Map<string, number>()
   private readonly packetNames = new Map<number, PacketNames>()
+  private readonly clocks = new Map<number, SkewedClock>()
+  private readonly skews = new Map<number, Skew>()
 
   constructor(private readonly plan: FaultPlan) {}
 
@@ -47,6 +64,15 @@ export class FaultDriver implements FleetFaults {
 
   inspector(index: number) {
     return (publish: RelayedPublish): LinkDecision | undefined => this.inspect(index, publish)
+  }
+
+  clock(index: number): SkewedClock {
+    let clock = this.clocks.get(index)
+    if (clock === undefined) {
+      clock = new SkewedClock()
+      this.clocks.set(index, clock)
+    }
+    return clock
   }
 
   begin(terminals: readonly SimulatedTerminal[]): void {
@@ -60,11 +86,33 @@ export class FaultDriver implements FleetFaults {
     for (const [terminal, partition] of [...this.partitions]) {
       if (index >= partition.untilPayment) await this.heal(terminal)
     }
+    for (const [terminal, skew] of this.skews) {
+      if (index < skew.untilPayment) continue
+      if (skew.fault.correction === 'before') this.setRight(terminal, 'before the payment')
+      else skew.atNextTap = true
+    }
+    for (const fault of this.plan.clocks) {
+      if (fault.payment === index) this.skew(fault)
+    }
     return this.plan.payments.get(index) ?? {}
   }
 
   partitioned(index: number): boolean {
-    return this.partitions.has(index)
+    return this.partitions.has(index) || this.skews.get(index)?.refused === true
+  }
+
+  pastExpiry(index: number, expiresAt_ms: number, detail: string): () => void {
+    const clock = this.clock(index)
+    // An hour past it, in the gateway's time (unless a clock fault set it there already).
+    clock.skipped_ms = Math.max(0, expiresAt_ms + HOUR_MS - (clock.now_ms() - clock.skipped_ms))
+    this.injected('expired', `${this.terminals[index]!.eui}: ${detail}, ${Math.round(clock.skipped_ms / HOUR_MS)} h later`)
+    return () => {
+      clock.skipped_ms = 0
+    }
+  }
+
+  tapped(index: number): void {
+    if (this.skews.get(index)?.atNextTap === true) this.setRight(index, 'once the phone had signed, before the terminal read its answer')
   }
 
   cutPowerAfterOnlineRequest(index: number): { fired(): boolean; disarm(): void } {
@@ -85,6 +133,7 @@ export class FaultDriver implements FleetFaults {
   async end(): Promise<void> {
     this.armed = false
     this.payment = null
+    for (const terminal of [...this.skews.keys()]) this.setRight(terminal, 'as the payments end')
     for (const terminal of [...this.partitions.keys()]) await this.heal(terminal)
     await this.hubUp()
   }
@@ -177,6 +226,29 @@ export class FaultDriver implements FleetFaults {
     return undefined
   }
 
+  /**
+   * Sets a gateway's clock off. Beyond the window of the MQTT passwords, the hub refuses every
+   * connection it opens: the one open now is dropped (as a reconnect would meet it), and the
+   * gateway is offline until its clock is set right.
+   */
+  private skew(fault: ClockFault): void {
+    const refused = Math.abs(fault.offset_ms) > GATEWAY_PASSWORD_WINDOW_MS_DEFAULT
+    this.skews.set(fault.terminal, { fault, untilPayment: fault.payment + fault.payments, refused, atNextTap: false })
+    this.clock(fault.terminal).offset_ms = fault.offset_ms
+    const terminal = this.terminals[fault.terminal]!
+    this.injected('clock', `${terminal.eui}'s clock is set ${offsetText(fault.offset_ms)} for ${fault.payments} payments`
+      + (refused ? ', beyond the window of its MQTT password: the hub refuses its connections' : ''))
+    if (refused) terminal.relay.reset()
+  }
+
+  private setRight(index: number, when: string): void {
+    const skew = this.skews.get(index)
+    if (skew === undefined) return
+    this.skews.delete(index)
+    this.clock(index).offset_ms = 0
+    this.injected('clock', `${this.terminals[index]!.eui}'s clock, ${offsetText(skew.fault.offset_ms)}, is set right ${when}`)
+  }
+
   private cutPower(index: number): void {
     this.terminals[index]!.power.cut()
   }
@@ -194,6 +266,11 @@ export class FaultDriver implements FleetFaults {
     this.partitions.delete(index)
     await this.terminals[index]!.relay.up()
   }
+}
+
+function offsetText(offset_ms: number): string {
+  const minutes = Math.round(Math.abs(offset_ms) / MINUTE_MS * 10) / 10
+  return `${minutes} min ${offset_ms < 0 ? 'behind' : 'ahead'}`
 }
 
 /** The stream a packet belongs to, when the network faults apply to it. */

@@ -1,9 +1,11 @@
 // What a fault run does, drawn from its seed alone before it starts: the fleet (its size, its
-// payments), the payments at which a gateway loses its power, an attacker taps or a customer
-// revokes, and the packets after which a link is partitioned, a gateway dies or the hub is killed;
+// payments), the payments at which a gateway loses its power, an attacker taps, a customer
+// revokes or pays with an expired voucher, the payments at which a gateway's clock is set off and set right again, and the packets
+// after which a link is partitioned, a gateway dies or the hub is killed;
 // plus the rates at which every other packet is dropped, duplicated, delayed or held back, drawn
 // packet by packet from streams of the same seed. Pure: the same seed gives the same plan.
 
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../../protocol/clock'
 import { FAULT_KINDS, type FaultKind, type PaymentFaults } from '../fleet/faults'
 import type { FleetOptions } from '../fleet/options'
 import { SeededRandom } from '../fleet/seeded-random'
@@ -11,9 +13,9 @@ import { SeededRandom } from '../fleet/seeded-random'
 /** Names for several kinds at once, in --faults. */
 export const FAULT_GROUPS: Readonly<Record<string, readonly FaultKind[]>> = {
   network: ['drop', 'duplicate', 'reorder', 'delay', 'partition'],
-  gateway: ['power-loss', 'power-online'],
+  gateway: ['power-loss', 'power-online', 'clock'],
   hub: ['hub-kill'],
-  customers: ['replay', 'forge', 'revoke', 'pull'],
+  customers: ['replay', 'forge', 'revoke', 'expired', 'pull'],
 }
 
 /**
@@ -38,6 +40,22 @@ export interface PacketFault {
   readonly payments: number
 }
 
+/** A gateway's clock set off true time before a payment, and set right (NTP) some payments later. */
+export interface ClockFault {
+  readonly terminal: number
+  /** The payment before which the clock steps. */
+  readonly payment: number
+  /** How far it steps: ahead of true time, or behind when negative. */
+  readonly offset_ms: number
+  /** How many payments (of the whole fleet) later it is set right. */
+  readonly payments: number
+  /**
+   * Where it is set right: before that payment, or in the middle of the gateway's first tap from
+   * then on, once the phone has signed the request and before the terminal reads its answer.
+   */
+  readonly correction: 'before' | 'mid-tap'
+}
+
 export interface FaultPlan {
   readonly seed: string
   readonly kinds: readonly FaultKind[]
@@ -45,6 +63,7 @@ export interface FaultPlan {
   /** By payment index; payments without faults are left out. */
   readonly payments: ReadonlyMap<number, PaymentFaults>
   readonly packets: readonly PacketFault[]
+  readonly clocks: readonly ClockFault[]
   /** Per packet of a PacketStream: the chance of each network fault. */
   readonly rates: { readonly drop: number; readonly duplicate: number; readonly reorder: number; readonly delay: number }
 }
@@ -56,12 +75,27 @@ const POWER_ONLINE_PER_PAYMENT = 0.1
 const ATTACK_PER_PAYMENT = 0.08
 /** Per payment: the chance that the customer pulls the phone away mid-tap. */
 const PULL_PER_PAYMENT = 0.06
+/** Per payment: the chance that its customer pays with a voucher past its expiry. */
+const EXPIRED_PER_PAYMENT = 0.05
 /** Per run: the chance that one customer revokes their voucher midway. */
 const REVOKE_PER_RUN = 0.6
 /** Packet-triggered faults per run, at most, of each kind; placed among the first packets of a stream. */
 const PACKET_FAULTS_MAX = { partition: 2, 'power-loss': 2, 'hub-kill': 1 } as const
 const PACKET_NTH_MAX = 3
 const PARTITION_PAYMENTS_MAX = 4
+/** Clock faults per run, at most, and the payments one lasts, at most. */
+const CLOCK_FAULTS_MAX = 2
+const CLOCK_PAYMENTS_MAX = 5
+/**
+ * How far a clock is set off, either way unless said: within the hub's tolerance (the clockSkewMax
+ * of the risk config and the window of the gateways' MQTT passwords, 5 min each), beyond it, and
+ * ahead past the expiry of every voucher of the run (72 h after it was issued).
+ */
+export const CLOCK_OFFSETS_MS = [
+  { min: 20 * SECOND_MS, max: 3 * MINUTE_MS, ahead: false },
+  { min: 10 * MINUTE_MS, max: 3 * HOUR_MS, ahead: false },
+  { min: 73 * HOUR_MS, max: 80 * HOUR_MS, ahead: true },
+] as const
 /** Delays and the longest a packet waits for the next to overtake it: short, so runs stay quick. */
 export const DELAY_MS_MIN = 10
 export const DELAY_MS_MAX = 200
@@ -105,6 +139,10 @@ export function drawFaultPlan(seed: string, kinds: readonly FaultKind[]): FaultP
     const when = pulling.integer(0, 1) === 0 ? 'before-signing' as const : 'after-signing' as const
     if (draw < PULL_PER_PAYMENT && enabled.has('pull')) payments.set(index, { ...payments.get(index), pull: when })
   }
+  const expiring = random.fork('expired')
+  for (let index = 0; index < fleet.payments; index++) {
+    if (expiring.nextFloat() < EXPIRED_PER_PAYMENT && enabled.has('expired')) payments.set(index, { ...payments.get(index), expired: true })
+  }
   const revoking = random.fork('revoke')
   if (revoking.nextFloat() < REVOKE_PER_RUN && enabled.has('revoke')) {
     const index = revoking.integer(Math.floor(fleet.payments / 4), fleet.payments - 1)
@@ -128,13 +166,33 @@ export function drawFaultPlan(seed: string, kinds: readonly FaultKind[]): FaultP
     }
   }
 
+  const clocks = enabled.has('clock') ? drawClockFaults(random.fork('clock'), fleet) : []
   const rates = {
     drop: enabled.has('drop') ? NETWORK_RATES.drop : 0,
     duplicate: enabled.has('duplicate') ? NETWORK_RATES.duplicate : 0,
     reorder: enabled.has('reorder') ? NETWORK_RATES.reorder : 0,
     delay: enabled.has('delay') ? NETWORK_RATES.delay : 0,
   }
-  return { seed, kinds: FAULT_KINDS.filter(kind => enabled.has(kind)), fleet, payments, packets, rates }
+  return { seed, kinds: FAULT_KINDS.filter(kind => enabled.has(kind)), fleet, payments, packets, clocks, rates }
+}
+
+function drawClockFaults(clocking: SeededRandom, fleet: Pick<FleetOptions, 'terminals' | 'payments'>): ClockFault[] {
+  const clocks: ClockFault[] = []
+  for (let count = clocking.integer(1, CLOCK_FAULTS_MAX), index = 0; index < count; index++) {
+    const range = CLOCK_OFFSETS_MS[clocking.integer(0, CLOCK_OFFSETS_MS.length - 1)]!
+    const size_ms = clocking.integer(range.min, range.max)
+    const behind = !range.ahead && clocking.integer(0, 1) === 1
+    const fault: ClockFault = {
+      terminal: clocking.integer(0, fleet.terminals - 1),
+      payment: clocking.integer(0, fleet.payments - 2),
+      offset_ms: behind ? -size_ms : size_ms,
+      payments: clocking.integer(1, CLOCK_PAYMENTS_MAX),
+      correction: clocking.integer(0, 1) === 0 ? 'before' : 'mid-tap',
+    }
+    // One clock fault at a time per gateway; a correction at its tap may come late, so none begins after another.
+    if (!clocks.some(other => other.terminal === fault.terminal)) clocks.push(fault)
+  }
+  return clocks
 }
 
 /** The kinds `--faults` names (kinds and groups, comma-separated; "all" for the default set); throws naming what it does not know. */

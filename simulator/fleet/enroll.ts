@@ -16,9 +16,8 @@ import { provision } from '../../terminal/provision'
 import type { TerminalStore } from '../../terminal/store/store'
 import { customerWithVoucher, HubApi, signUpVouched, type EnrolledCustomer, type SimulatedCustomer } from '../hub-api'
 import { VirtualPhone } from '../phone'
-import type { LinkInspector } from '../link-proxy'
 import type { SeededRandom } from './seeded-random'
-import { attachTerminal, type SimulatedTerminal } from './terminal'
+import { attachTerminal, type AttachOptions, type SimulatedTerminal } from './terminal'
 
 const MERCHANT_PASSWORD = 'merchant password 1'
 const GATEWAY_PRICE = '25000'
@@ -131,15 +130,18 @@ export async function provisionOrder(
   return initAndProvision(operator.baseUrl, tokens, terminalsDir, identities)
 }
 
+/** What a fault simulation gives each gateway: an inspector on its link, its clock. */
+type FaultedAttach = (terminal: number) => Pick<AttachOptions, 'inspector' | 'clock'>
+
 /**
  * `orderAndProvision`, then each gateway's runtime, with its link through a relay the fleet cuts and
- * restores (and `inspector`, given, reads).
+ * restores (and `faulted`, given, reads, with the clock it gives).
  */
 export async function enrollTerminals(
   operator: HubApi, count: number, terminalsDir: string, identities: SeededRandom, names: EnrollNames,
-  nonces: (terminal: number) => SeededRandom, inspector?: (terminal: number) => LinkInspector,
+  nonces: (terminal: number) => SeededRandom, faulted?: FaultedAttach,
 ): Promise<SimulatedTerminal[]> {
-  return startTerminals(await orderAndProvision(operator, count, terminalsDir, identities, names), nonces, inspector)
+  return startTerminals(await orderAndProvision(operator, count, terminalsDir, identities, names), nonces, faulted)
 }
 
 /**
@@ -154,7 +156,7 @@ const LARGE_FLEET_RECONNECT_MAX_MS = 1_000
  * fleet (`large`) backs off longer while cut (LARGE_FLEET_RECONNECT_MAX_MS).
  */
 export async function startTerminals(
-  gateways: readonly ProvisionedGateway[], nonces: (terminal: number) => SeededRandom, inspector?: (terminal: number) => LinkInspector,
+  gateways: readonly ProvisionedGateway[], nonces: (terminal: number) => SeededRandom, faulted?: FaultedAttach,
   large = false,
 ): Promise<SimulatedTerminal[]> {
   const terminals: SimulatedTerminal[] = []
@@ -168,7 +170,7 @@ export async function startTerminals(
           random: systemRandom, ackTimeoutMs: ACK_TIMEOUT_MS, onlineTimeoutMs: ONLINE_TIMEOUT_MS, connectTimeoutMs: CONNECT_TIMEOUT_MS,
           ...(large && { reconnectMaxMs: LARGE_FLEET_RECONNECT_MAX_MS }),
         },
-        ...(inspector !== undefined && { inspector: inspector(index) }),
+        ...faulted?.(index),
       }))
     }
   } catch (error) {

@@ -3,13 +3,14 @@
 // next payment. The run reports the faults it injects itself (a power cut at the tap, an attacker's
 // tap). simulator/fault/driver.ts draws them all from the run's seed.
 
+import type { Clock } from '../../protocol/clock'
 import type { LinkInspector } from '../link-proxy'
 import type { FleetHub, OperatorEnv } from './hub'
 import type { PaymentPowerCut, SimulatedTerminal } from './terminal'
 
 /** Every fault the simulation injects, by kind (the unit of --faults and of the counts). */
 export const FAULT_KINDS = [
-  'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'hub-kill', 'replay', 'forge', 'revoke', 'pull',
+  'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'clock', 'hub-kill', 'replay', 'forge', 'revoke', 'expired', 'pull',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -21,6 +22,11 @@ export interface PaymentFaults {
   readonly attack?: 'replay' | 'forge'
   /** Before the payment, its customer revokes their voucher (a phone reported stolen) and the phone pays on. */
   readonly revoke?: true
+  /**
+   * The customer comes back once their voucher has expired, their phone running a stale wallet app
+   * that pays with it all the same: the gateway's clock is past the voucher's expiry for the payment.
+   */
+  readonly expired?: true
   /** The customer pulls the phone away mid-tap: before it signs, or once it has signed but before the terminal hears it. */
   readonly pull?: 'before-signing' | 'after-signing'
 }
@@ -43,12 +49,21 @@ export interface FleetFaults {
   startHub(dataDir: string, env: OperatorEnv): Promise<FleetHub>
   /** Reads terminal `index`'s packets; set before its first connection. */
   inspector(index: number): LinkInspector
+  /** Terminal `index`'s clock, which the faults may set off true time; one for the life of the gateway, across its boots. */
+  clock(index: number): Clock
   /** The payments begin: faults are injected from now on. `terminals` is the fleet's live list (a terminal that boots again replaces itself in it). */
   begin(terminals: readonly SimulatedTerminal[]): void
   /** A fixed point before payment `index`: the hub serves, partitions due end; what befalls the payment. */
   beforePayment(index: number): Promise<PaymentFaults>
-  /** Whether a partition holds terminal `index`'s link down now. */
+  /**
+   * Whether a fault holds terminal `index` offline now: a partition (its link down), or a clock so
+   * far off that the hub refuses its MQTT password (its link up, every connection refused).
+   */
   partitioned(index: number): boolean
+  /** Terminal `index`'s phone has signed its answer, which the terminal has not read yet. */
+  tapped(index: number): void
+  /** Moves terminal `index`'s time on past `expiresAt_ms` for one payment; the function returned moves it back. */
+  pastExpiry(index: number, expiresAt_ms: number, detail: string): () => void
   /** The online request terminal `index` sends next is the last thing it does before its power is cut. */
   cutPowerAfterOnlineRequest(index: number): { fired(): boolean; disarm(): void }
   /** Resolves once the hub serves (after a kill, once it is back). */

@@ -15,13 +15,15 @@ import type { EnrolledCustomer, HubApi } from '../hub-api'
 export type InvariantName =
   | 'money-conserved' | 'settled-exactly-once' | 'no-transfer-settled-twice' | 'acked-in-ledger' | 'chains-gapless'
   | 'double-spends-detected' | 'revoked-everywhere' | 'holds-within-vouchers' | 'forgeries-refused'
+  /** A voucher past its expiry is refused at the counter (and the hub refuses any record made with one). */
+  | 'expired-refused'
   /** Once its faults stop, the fleet settles everything (a fault run that cannot finish fails this one). */
   | 'fleet-recovers'
 
 /** Every invariant, as the summary names what held. */
 export const INVARIANT_NAMES: readonly InvariantName[] = [
   'money-conserved', 'settled-exactly-once', 'no-transfer-settled-twice', 'acked-in-ledger', 'chains-gapless',
-  'double-spends-detected', 'revoked-everywhere', 'holds-within-vouchers', 'forgeries-refused', 'fleet-recovers',
+  'double-spends-detected', 'revoked-everywhere', 'holds-within-vouchers', 'forgeries-refused', 'expired-refused', 'fleet-recovers',
 ]
 
 export interface InvariantFailure {

@@ -152,12 +152,22 @@ export class FleetPlayer {
     const headBefore = terminal.store.chainHead().gatewaySeq
     const armed = this.armPowerCut(index, planned.power)
     terminal.counter.lastAnswer = undefined
-    const tapper = planned.pull === undefined ? phone : this.pulledAway(phone, planned.pull, `${terminal.eui}, payment ${payment.index}`)
+    const where = `${terminal.eui}, payment ${payment.index}`
+    const stale: Tapper = planned.expired === true ? { authorize: request => phone.authorize(request, { anyExpiry: true }) } : phone
+    const tapper = planned.pull === undefined ? this.signing(stale, index) : this.pulledAway(stale, planned.pull, where)
+    const moveBack = planned.expired === true
+      ? this.faults?.pastExpiry(index, voucher.expiresAtMs, `customer ${tracked.number} pays with their voucher past its expiry (a stale wallet app)`)
+      : undefined
     const result = await this.attempt(index, current => current.pay(tapper, payment.amountMinor))
+    // Before anything boots again: a gateway whose time stayed days ahead could not reconnect.
+    moveBack?.()
     const answer = terminal.counter.lastAnswer
     const cause = armed?.fired() === true ? armed.point : undefined
     armed?.disarm()
     const outcome: Played = result === POWER_LOST ? await this.afterPowerCut(payment, headBefore, answer, cause) : result
+    if (planned.expired === true && outcome.kind === 'approved') {
+      this.findings.push({ invariant: 'expired-refused', detail: `${where}: approved under a voucher past its expiry by the gateway's clock (its record ${outcome.record.gatewaySeq})` })
+    }
     const after = phone.spent(voucher)
     const signed = clone || after.seq > before.seq
     if (clone) {
@@ -189,6 +199,19 @@ export class FleetPlayer {
         amountMinor: payment.amountMinor,
         approvedTransferIdHex: outcome.kind === 'approved' ? toHex(outcome.record.transferId) : undefined,
       }
+    }
+  }
+
+  /** The phone, which tells the faults of terminal `index` once it has signed (a clock may jump then). */
+  private signing(phone: Tapper, index: number): Tapper {
+    const faults = this.faults
+    if (faults === undefined) return phone
+    return {
+      authorize: request => {
+        const answer = phone.authorize(request)
+        faults.tapped(index)
+        return answer
+      },
     }
   }
 
@@ -338,8 +361,9 @@ export class FleetPlayer {
 
   private async powerOn(index: number): Promise<void> {
     const terminal = this.terminals[index]!
-    // A gateway held offline by a partition boots offline: its relay is down, it does not wait for the link.
-    this.terminals[index] = await terminal.powerOn(LINK_TIMEOUT_MS)
+    // A gateway held offline by a partition boots offline (its relay is down), and so does one whose
+    // clock is too far off for the hub to take its connections: neither waits for the link.
+    this.terminals[index] = await terminal.powerOn(this.faults?.partitioned(index) === true ? undefined : LINK_TIMEOUT_MS)
   }
 
   /** Waits until a terminal whose link went down knows it is offline, so the payment is planned offline. */

@@ -110,7 +110,7 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
     const bulk = enrollsInBulk(options)
     const provisioned = await provisionFleet(hub.operator, bulk, options.terminals, join(workDir, 'terminals'), identities.fork('terminals'), { tag })
     terminals = await startTerminals(
-      provisioned, index => random.fork(`terminal/${index}/nonces`), faults === undefined ? undefined : index => faults.inspector(index), bulk,
+      provisioned, index => random.fork(`terminal/${index}/nonces`), faults === undefined ? undefined : index => ({ inspector: faults.inspector(index), clock: faults.clock(index) }), bulk,
     )
     interruptible()
     await restoreAll(terminals, bulk ? RESTORES_AT_ONCE_MAX : 1)

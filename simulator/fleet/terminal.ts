@@ -81,9 +81,10 @@ export interface SimulatedTerminal {
   restore(timeout_ms: number): Promise<void>
   /**
    * After a power cut: the gateway boots again, a new runtime over the same data directory and
-   * relay; with the relay up, once it is online again (within `timeout_ms`).
+   * relay; with the relay up, once it is online again (within `timeout_ms`), unless `timeout_ms` is
+   * undefined (a gateway whose connections the hub refuses boots offline).
    */
-  powerOn(timeout_ms: number): Promise<SimulatedTerminal>
+  powerOn(timeout_ms: number | undefined): Promise<SimulatedTerminal>
   /** Stops the sync, cuts the relay and closes the store (what a shutdown does). */
   shutDown(): Promise<void>
 }
@@ -164,7 +165,7 @@ export async function attachTerminal(store: TerminalStore, dataDir: string, opti
     async powerOn(timeout_ms) {
       power.cut()
       const next = await attachTerminal(TerminalStore.open(dataDir), dataDir, { ...options, relay: link })
-      if (link.isUp) await next.restore(timeout_ms)
+      if (link.isUp && timeout_ms !== undefined) await next.restore(timeout_ms)
       return next
     },
     async shutDown() {

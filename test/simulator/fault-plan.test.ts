@@ -1,7 +1,10 @@
 import t from 'tap'
+import { DAY_MS } from '../../protocol/clock'
+import { defaultRiskLimits } from '../../hub/gateways/risk'
+import { GATEWAY_PASSWORD_WINDOW_MS_DEFAULT } from '../../hub/mqtt/gateway-password'
 import { FAULT_KINDS } from '../../simulator/fleet/faults'
 import { parseFaultOptions, parseSoakOptions } from '../../simulator/fault/options'
-import { DEFAULT_FAULT_KINDS, drawFaultPlan, parseFaultKinds, runSeed } from '../../simulator/fault/plan'
+import { CLOCK_OFFSETS_MS, DEFAULT_FAULT_KINDS, drawFaultPlan, parseFaultKinds, runSeed } from '../../simulator/fault/plan'
 import type { FaultRunResult } from '../../simulator/fault/run'
 import { runText, soakText, soakTotals } from '../../simulator/fault/summary'
 
@@ -29,17 +32,49 @@ t.test('only the kinds asked are planned, and asking for one more moves none of 
   t.same(withOnline.packets, without.packets)
   const attacks = (plan: typeof without) => [...plan.payments].filter(([, faults]) => faults.attack !== undefined).map(([index, faults]) => [index, faults.attack])
   t.same(attacks(withOnline), attacks(without), 'the attacks stay where they were')
+  const expired = (plan: typeof without) => [...plan.payments].filter(([, faults]) => faults.expired === true).map(([index]) => index)
+  const plans = Array.from({ length: 20 }, (_, index) => runSeed('kinds', index))
+  t.ok(plans.some(seed => expired(drawFaultPlan(seed, ['expired'])).length > 0), 'expired vouchers, when asked for')
+  for (const seed of plans) {
+    t.same(expired(drawFaultPlan(seed, DEFAULT_FAULT_KINDS)), expired(drawFaultPlan(seed, ['expired'])), `${seed}: at the same payments whatever else is asked`)
+    t.same(attacks(drawFaultPlan(seed, DEFAULT_FAULT_KINDS.filter(kind => kind !== 'expired'))), attacks(drawFaultPlan(seed, DEFAULT_FAULT_KINDS)))
+    t.same(expired(drawFaultPlan(seed, DEFAULT_FAULT_KINDS.filter(kind => kind !== 'expired'))), [])
+  }
+})
+
+t.test('clock faults: one at a time per gateway, within the hub\'s tolerance, beyond it either way and past the vouchers\' expiry', async t => {
+  t.same(drawFaultPlan('clocks', parseFaultKinds('network')).clocks, [], 'none unless asked for')
+  const plans = Array.from({ length: 200 }, (_, index) => drawFaultPlan(runSeed('clocks', index), ['clock']))
+  const faults = plans.flatMap(plan => plan.clocks.map(fault => ({ fault, plan })))
+  t.ok(plans.every(plan => plan.clocks.length >= 1), 'every run has one')
+  for (const { fault, plan } of faults) {
+    t.ok(fault.terminal < plan.fleet.terminals && fault.payment < plan.fleet.payments - 1 && fault.payments >= 1, `${plan.seed}: in the fleet`)
+    t.equal(plan.clocks.filter(other => other.terminal === fault.terminal).length, 1, `${plan.seed}: one per gateway`)
+  }
+  // The gateway's tolerance and the window of its MQTT password, as the hub sets them by default.
+  const tolerance_ms = defaultRiskLimits('XOF').clockSkewMaxMs
+  t.equal(GATEWAY_PASSWORD_WINDOW_MS_DEFAULT, tolerance_ms)
+  const offsets = faults.map(({ fault }) => fault.offset_ms)
+  t.ok(offsets.some(offset_ms => Math.abs(offset_ms) < tolerance_ms && offset_ms < 0), 'behind within the tolerance')
+  t.ok(offsets.some(offset_ms => Math.abs(offset_ms) < tolerance_ms && offset_ms > 0), 'ahead within it')
+  t.ok(offsets.some(offset_ms => offset_ms < -tolerance_ms), 'behind beyond it')
+  t.ok(offsets.some(offset_ms => offset_ms > tolerance_ms && offset_ms < DAY_MS), 'ahead beyond it')
+  t.ok(offsets.some(offset_ms => offset_ms > 3 * DAY_MS), 'ahead past the vouchers\' expiry')
+  t.ok(offsets.every(offset_ms => Math.abs(offset_ms) >= CLOCK_OFFSETS_MS[0].min), 'never set right on the spot')
+  t.ok(faults.some(({ fault }) => fault.correction === 'mid-tap') && faults.some(({ fault }) => fault.correction === 'before'))
+  t.same(drawFaultPlan('clocks', DEFAULT_FAULT_KINDS).packets, drawFaultPlan('clocks', DEFAULT_FAULT_KINDS.filter(kind => kind !== 'clock')).packets,
+    'the clock faults move no other fault')
 })
 
 t.test('--faults takes kinds and groups; anything else is named', async t => {
-  t.same(parseFaultKinds('hub,customers'), ['hub-kill', 'replay', 'forge', 'revoke', 'pull'])
+  t.same(parseFaultKinds('hub,customers'), ['hub-kill', 'replay', 'forge', 'revoke', 'expired', 'pull'])
   t.same(parseFaultKinds('all'), DEFAULT_FAULT_KINDS)
   t.ok(DEFAULT_FAULT_KINDS.includes('power-online'), 'power-online among them, since voids give back what no counter recorded')
   t.same(parseFaultKinds('power-online, drop'), ['drop', 'power-online'], 'in the order of FAULT_KINDS')
   t.throws(() => parseFaultKinds('drop,meteor'), /"meteor" is no fault kind or group/)
   t.throws(() => parseFaultKinds(' , '), /names no fault/)
   t.match(parseFaultOptions([]), { seed: '1', runs: 1, kinds: DEFAULT_FAULT_KINDS, json: false })
-  t.match(parseFaultOptions(['--seed', 'x.3', '--runs', '4', '--faults', 'gateway', '--json']), { seed: 'x.3', runs: 4, kinds: ['power-loss', 'power-online'], json: true })
+  t.match(parseFaultOptions(['--seed', 'x.3', '--runs', '4', '--faults', 'gateway', '--json']), { seed: 'x.3', runs: 4, kinds: ['power-loss', 'power-online', 'clock'], json: true })
   t.match(parseSoakOptions(['--minutes', '2']), { minutes: 2, seed: /^soak-[0-9a-f]{8}$/ })
   t.throws(() => parseFaultOptions(['--seed', 'x'.repeat(49)]), /--seed: must be 1 to 48/)
 })

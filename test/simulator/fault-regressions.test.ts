@@ -30,3 +30,14 @@ t.test('seed pw.3 (--faults drop,delay,power-loss,power-online): an online appro
   t.equal(run.code, 0, run.out + run.err)
   t.match(run.out, /^run 1\/1 seed pw.3: ok.*power-online 2/)
 })
+
+t.test('seed hunt.48: a gateway whose clock is set right mid-tap refuses a voucher not yet valid at the request\'s time', async t => {
+  // The gateway's clock was 28 min behind (beyond the hub's 5 min), and NTP set it right once the
+  // phone had signed the request. The gateway judged the voucher's start by its clock then, the hub
+  // by the time the request and the record carry: approved at the counter, refused by the hub as
+  // not yet valid, and the merchant unpaid. The gateway now judges both times.
+  const run = await sim().run('fault', '--seed', 'hunt.48', '--runs', '1', '--faults', 'clock')
+  t.equal(run.code, 0, run.out + run.err)
+  t.match(run.out, /^run 1\/1 seed hunt.48: ok/)
+  t.match(run.out, /faults: clock 2/)
+})
