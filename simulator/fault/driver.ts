@@ -1,8 +1,8 @@
 // Injects one fault plan into one fleet run (the run's FleetFaults): it starts the hub as a child
 // process it can kill, reads every terminal's packets and decides the fate of each from the plan
 // and from what the message is (packets.ts), partitions links and ends the partitions at the
-// payments the plan says, sets gateways' clocks off and right again, and counts every fault that
-// actually happened.
+// payments the plan says, sets gateways' clocks off and right again, fills their disks and frees
+// them, and counts every fault that actually happened.
 
 import { HOUR_MS, MINUTE_MS } from '../../protocol/clock'
 import { parseTopic } from '../../protocol/topics'
@@ -13,9 +13,10 @@ import { HubProcess } from '../fleet/hub-process'
 import { SeededRandom } from '../fleet/seeded-random'
 import { SkewedClock } from '../fleet/skewed-clock'
 import type { SimulatedTerminal } from '../fleet/terminal'
+import type { TerminalStore } from '../../terminal/store/store'
 import type { LinkDecision, RelayedPublish } from '../link-proxy'
 import { PacketNames } from './packets'
-import { DELAY_MS_MAX, DELAY_MS_MIN, REORDER_WAIT_MS, type ClockFault, type FaultPlan, type PacketFault, type PacketStream } from './plan'
+import { DELAY_MS_MAX, DELAY_MS_MIN, REORDER_WAIT_MS, type ClockFault, type DiskFault, type FaultPlan, type PacketFault, type PacketStream } from './plan'
 
 /** Fault events kept for the report: the first ones, enough to replay a run by reading. */
 const EVENTS_KEPT_MAX = 400
@@ -54,6 +55,8 @@ export class FaultDriver implements FleetFaults {
   private readonly packetNames = new Map<number, PacketNames>()
   private readonly clocks = new Map<number, SkewedClock>()
   private readonly skews = new Map<number, Skew>()
+  /** Per gateway whose disk is full: the payment from which space is back. */
+  private readonly fullDisks = new Map<number, number>()
 
   constructor(private readonly plan: FaultPlan) {}
 
@@ -75,6 +78,10 @@ export class FaultDriver implements FleetFaults {
     return clock
   }
 
+  opened(index: number, store: TerminalStore): void {
+    if (this.fullDisks.has(index)) fill(store)
+  }
+
   begin(terminals: readonly SimulatedTerminal[]): void {
     this.terminals = terminals
     this.armed = true
@@ -93,6 +100,12 @@ export class FaultDriver implements FleetFaults {
     }
     for (const fault of this.plan.clocks) {
       if (fault.payment === index) this.skew(fault)
+    }
+    for (const [terminal, untilPayment] of this.fullDisks) {
+      if (index >= untilPayment) this.freeDisk(terminal, 'before the payment')
+    }
+    for (const fault of this.plan.disks) {
+      if (fault.payment === index) this.fillDisk(fault)
     }
     return this.plan.payments.get(index) ?? {}
   }
@@ -134,12 +147,18 @@ export class FaultDriver implements FleetFaults {
     this.armed = false
     this.payment = null
     for (const terminal of [...this.skews.keys()]) this.setRight(terminal, 'as the payments end')
+    for (const terminal of [...this.fullDisks.keys()]) this.freeDisk(terminal, 'as the payments end')
     for (const terminal of [...this.partitions.keys()]) await this.heal(terminal)
     await this.hubUp()
   }
 
   injected(kind: FaultKind, detail: string): void {
     this.counts[kind]++
+    this.noted(kind, detail)
+  }
+
+  /** An event of a fault, told with the faults but not counted as one more (a full disk freed). */
+  private noted(kind: FaultKind, detail: string): void {
     if (this.events.length < EVENTS_KEPT_MAX) this.events.push({ payment: this.payment, kind, detail })
   }
 
@@ -249,6 +268,22 @@ export class FaultDriver implements FleetFaults {
     this.injected('clock', `${this.terminals[index]!.eui}'s clock, ${offsetText(skew.fault.offset_ms)}, is set right ${when}`)
   }
 
+  /** Fills a gateway's disk: its store cannot grow by a page (SQLite answers SQLITE_FULL), now and after a reboot. */
+  private fillDisk(fault: DiskFault): void {
+    this.fullDisks.set(fault.terminal, fault.payment + fault.payments)
+    const terminal = this.terminals[fault.terminal]!
+    this.injected('disk-full', `${terminal.eui}'s disk is full for ${fault.payments} payments`)
+    if (terminal.power.isOn) fill(terminal.store)
+  }
+
+  private freeDisk(index: number, when: string): void {
+    if (!this.fullDisks.delete(index)) return
+    const terminal = this.terminals[index]!
+    // A gateway off now boots over a store that may grow again.
+    if (terminal.power.isOn) terminal.store.db.pragma(`max_page_count = ${PAGE_COUNT_MAX}`)
+    this.noted('disk-full', `${terminal.eui}'s disk has space again, ${when}`)
+  }
+
   private cutPower(index: number): void {
     this.terminals[index]!.power.cut()
   }
@@ -266,6 +301,19 @@ export class FaultDriver implements FleetFaults {
     this.partitions.delete(index)
     await this.terminals[index]!.relay.up()
   }
+}
+
+/** SQLite's default bound on a database's pages, which a disk with space never meets. */
+const PAGE_COUNT_MAX = 4_294_967_294
+
+/**
+ * The store may not grow: packed into as few pages as its contents need (VACUUM), those pages are
+ * all it gets, so the next write that needs one more page fails (SQLite cannot bound it below them).
+ */
+function fill(store: TerminalStore): void {
+  store.db.exec('VACUUM')
+  const pages = store.db.pragma('page_count', { simple: true }) as number
+  store.db.pragma(`max_page_count = ${pages}`)
 }
 
 function offsetText(offset_ms: number): string {

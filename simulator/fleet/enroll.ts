@@ -130,8 +130,8 @@ export async function provisionOrder(
   return initAndProvision(operator.baseUrl, tokens, terminalsDir, identities)
 }
 
-/** What a fault simulation gives each gateway: an inspector on its link, its clock. */
-type FaultedAttach = (terminal: number) => Pick<AttachOptions, 'inspector' | 'clock'>
+/** What a fault simulation gives each gateway: an inspector on its link, its clock, a look at each store it opens. */
+type FaultedAttach = (terminal: number) => Pick<AttachOptions, 'inspector' | 'clock' | 'opened'>
 
 /**
  * `orderAndProvision`, then each gateway's runtime, with its link through a relay the fleet cuts and

@@ -5,12 +5,13 @@
 
 import type { Clock } from '../../protocol/clock'
 import type { LinkInspector } from '../link-proxy'
+import type { TerminalStore } from '../../terminal/store/store'
 import type { FleetHub, OperatorEnv } from './hub'
 import type { PaymentPowerCut, SimulatedTerminal } from './terminal'
 
 /** Every fault the simulation injects, by kind (the unit of --faults and of the counts). */
 export const FAULT_KINDS = [
-  'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'clock', 'hub-kill', 'replay', 'forge', 'revoke', 'expired', 'pull',
+  'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'clock', 'disk-full', 'hub-kill', 'replay', 'forge', 'revoke', 'expired', 'pull',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -51,6 +52,8 @@ export interface FleetFaults {
   inspector(index: number): LinkInspector
   /** Terminal `index`'s clock, which the faults may set off true time; one for the life of the gateway, across its boots. */
   clock(index: number): Clock
+  /** Terminal `index` runs over `store` now (enrolled, or booted again): a disk that is full stays full. */
+  opened(index: number, store: TerminalStore): void
   /** The payments begin: faults are injected from now on. `terminals` is the fleet's live list (a terminal that boots again replaces itself in it). */
   begin(terminals: readonly SimulatedTerminal[]): void
   /** A fixed point before payment `index`: the hub serves, partitions due end; what befalls the payment. */

@@ -45,12 +45,21 @@ export interface TrackedCustomer {
 }
 
 const POWER_LOST = Symbol('power lost')
+const STORE_FULL = Symbol('store full')
+
+/** A payment its gateway could not store (its disk full: SQLite's SQLITE_FULL) ends there, with the error on its display. */
+function storeFull(error: unknown): typeof STORE_FULL {
+  if ((error as { code?: unknown }).code === 'SQLITE_FULL') return STORE_FULL
+  throw error
+}
 
 /** How a payment ended, as the simulator counts it: what the counter said, or what the store kept after a power cut. */
 type Played =
   | { readonly kind: 'approved'; readonly record: StoredRecord; readonly modeNote: ModeNote | 'power-lost' }
   | { readonly kind: 'declined'; readonly reason: Reason }
   | { readonly kind: 'cancelled' }
+  /** The gateway could not store what the payment needed (its disk full), and said so. */
+  | { readonly kind: 'failed'; readonly code: 'SQLITE_FULL' }
 
 export class FleetPlayer {
   readonly approvals: Approval[] = []
@@ -158,13 +167,14 @@ export class FleetPlayer {
     const moveBack = planned.expired === true
       ? this.faults?.pastExpiry(index, voucher.expiresAtMs, `customer ${tracked.number} pays with their voucher past its expiry (a stale wallet app)`)
       : undefined
-    const result = await this.attempt(index, current => current.pay(tapper, payment.amountMinor))
+    const result = await this.attempt(index, current => current.pay(tapper, payment.amountMinor)).catch(storeFull)
     // Before anything boots again: a gateway whose time stayed days ahead could not reconnect.
     moveBack?.()
     const answer = terminal.counter.lastAnswer
     const cause = armed?.fired() === true ? armed.point : undefined
     armed?.disarm()
-    const outcome: Played = result === POWER_LOST ? await this.afterPowerCut(payment, headBefore, answer, cause) : result
+    const outcome: Played = result === POWER_LOST ? await this.afterPowerCut(payment, headBefore, answer, cause)
+      : result === STORE_FULL ? this.afterStoreFull(index, where, headBefore) : result
     if (planned.expired === true && outcome.kind === 'approved') {
       this.findings.push({ invariant: 'expired-refused', detail: `${where}: approved under a voucher past its expiry by the gateway's clock (its record ${outcome.record.gatewaySeq})` })
     }
@@ -187,12 +197,12 @@ export class FleetPlayer {
         this.doubleSpends.push({ originalTransferIdHex: last.approvedTransferIdHex, cloneTransferIdHex: transferIdHex })
       }
       if (answer !== undefined) this.capture(answer, `customer ${tracked.number}`)
-    } else if (outcome.kind === 'declined') {
+    } else if (outcome.kind === 'declined' || outcome.kind === 'failed') {
       this.tally.declined++
-      const name = reasonName(outcome.reason)
+      const name = outcome.kind === 'failed' ? outcome.code : reasonName(outcome.reason)
       this.tally.byReason[name] = (this.tally.byReason[name] ?? 0) + 1
       // Refused online as a double spend: the hub revoked the voucher there and then.
-      if (outcome.reason === Reason.DoubleSpend) this.revoked.set(toHex(voucher.voucherId), voucher.voucherId)
+      if (outcome.kind === 'declined' && outcome.reason === Reason.DoubleSpend) this.revoked.set(toHex(voucher.voucherId), voucher.voucherId)
     }
     if (signed && !clone) {
       tracked.last = {
@@ -276,6 +286,15 @@ export class FleetPlayer {
     }
     this.findings.push({ invariant: 'chains-gapless', detail: `${where}: after the power cut the chain head moved from ${headBefore} to ${head}, not by the payment under way` })
     return { kind: 'cancelled' }
+  }
+
+  /** The payment failed as its gateway could not store it: nothing may have been recorded, let alone approved. */
+  private afterStoreFull(index: number, where: string, headBefore: number): Played {
+    const head = this.terminals[index]!.store.chainHead().gatewaySeq
+    if (head !== headBefore) {
+      this.findings.push({ invariant: 'settled-exactly-once', detail: `${where}: the store was full, and yet the chain head moved from ${headBefore} to ${head}` })
+    }
+    return { kind: 'failed', code: 'SQLITE_FULL' }
   }
 
   /** An attacker taps terminal `index` before the planned payment; whatever the terminal says, nothing may be approved. */

@@ -23,6 +23,7 @@ import { planFleet } from './plan'
 import { FleetPlayer, LINK_TIMEOUT_MS, type TrackedCustomer } from './player'
 import { SeededRandom } from './seeded-random'
 import type { SimulatedTerminal } from './terminal'
+import type { TerminalStore } from '../../terminal/store/store'
 
 export interface FleetReport {
   readonly seed: string
@@ -110,7 +111,7 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
     const bulk = enrollsInBulk(options)
     const provisioned = await provisionFleet(hub.operator, bulk, options.terminals, join(workDir, 'terminals'), identities.fork('terminals'), { tag })
     terminals = await startTerminals(
-      provisioned, index => random.fork(`terminal/${index}/nonces`), faults === undefined ? undefined : index => ({ inspector: faults.inspector(index), clock: faults.clock(index) }), bulk,
+      provisioned, index => random.fork(`terminal/${index}/nonces`), faults === undefined ? undefined : faultedAttach(faults), bulk,
     )
     interruptible()
     await restoreAll(terminals, bulk ? RESTORES_AT_ONCE_MAX : 1)
@@ -176,6 +177,11 @@ async function restoreAll(terminals: readonly SimulatedTerminal[], at_once: numb
   for (let from = 0; from < terminals.length; from += at_once) {
     await Promise.all(terminals.slice(from, from + at_once).map(terminal => terminal.restore(timeout_ms)))
   }
+}
+
+/** What the faults give each gateway: an inspector on its link, its clock, a look at each store it opens. */
+function faultedAttach(faults: FleetFaults) {
+  return (index: number) => ({ inspector: faults.inspector(index), clock: faults.clock(index), opened: (store: TerminalStore) => faults.opened(index, store) })
 }
 
 /** What the run asked for and what happened, as the player and the acks counted it. */

@@ -103,11 +103,14 @@ export interface AttachOptions {
   readonly inspector?: LinkInspector
   /** The relay of an earlier runtime of this gateway, as it is (up or down). */
   readonly relay?: LinkProxy
+  /** Sees each store the gateway runs over, at every boot (the fault simulation keeps a full disk full). */
+  readonly opened?: (store: TerminalStore) => void
 }
 
 /** Starts the runtime over an open, provisioned store, with its link down until `restore()` (or as `relay` is). */
 export async function attachTerminal(store: TerminalStore, dataDir: string, options: AttachOptions = {}): Promise<SimulatedTerminal> {
   const link = options.relay ?? await newRelay(store, options)
+  options.opened?.(store)
   const power = new PowerLine()
   // The cut drops the connection as a dead gateway drops it (no DISCONNECT), then closes the store: nothing is written after it.
   power.onCut(() => link.reset())

@@ -66,15 +66,30 @@ t.test('clock faults: one at a time per gateway, within the hub\'s tolerance, be
     'the clock faults move no other fault')
 })
 
+t.test('disk faults: long, and one at a time per gateway', async t => {
+  t.same(drawFaultPlan('disks', DEFAULT_FAULT_KINDS).disks, [], 'not in the default set')
+  const plans = Array.from({ length: 100 }, (_, index) => drawFaultPlan(runSeed('disks', index), ['disk-full']))
+  t.ok(plans.every(plan => plan.disks.length >= 1))
+  for (const plan of plans) {
+    for (const fault of plan.disks) {
+      t.ok(fault.terminal < plan.fleet.terminals && fault.payment < plan.fleet.payments - 1 && fault.payments >= 8 && fault.payments <= 24)
+      const overlapping = plan.disks.filter(other => other.terminal === fault.terminal
+        && other.payment <= fault.payment + fault.payments && fault.payment <= other.payment + other.payments)
+      t.equal(overlapping.length, 1, `${plan.seed}: one full disk at a time per gateway`)
+    }
+  }
+})
+
 t.test('--faults takes kinds and groups; anything else is named', async t => {
   t.same(parseFaultKinds('hub,customers'), ['hub-kill', 'replay', 'forge', 'revoke', 'expired', 'pull'])
   t.same(parseFaultKinds('all'), DEFAULT_FAULT_KINDS)
   t.ok(DEFAULT_FAULT_KINDS.includes('power-online'), 'power-online among them, since voids give back what no counter recorded')
+  t.notOk(DEFAULT_FAULT_KINDS.includes('disk-full'), 'disk-full only when asked for')
   t.same(parseFaultKinds('power-online, drop'), ['drop', 'power-online'], 'in the order of FAULT_KINDS')
   t.throws(() => parseFaultKinds('drop,meteor'), /"meteor" is no fault kind or group/)
   t.throws(() => parseFaultKinds(' , '), /names no fault/)
   t.match(parseFaultOptions([]), { seed: '1', runs: 1, kinds: DEFAULT_FAULT_KINDS, json: false })
-  t.match(parseFaultOptions(['--seed', 'x.3', '--runs', '4', '--faults', 'gateway', '--json']), { seed: 'x.3', runs: 4, kinds: ['power-loss', 'power-online', 'clock'], json: true })
+  t.match(parseFaultOptions(['--seed', 'x.3', '--runs', '4', '--faults', 'gateway', '--json']), { seed: 'x.3', runs: 4, kinds: ['power-loss', 'power-online', 'clock', 'disk-full'], json: true })
   t.match(parseSoakOptions(['--minutes', '2']), { minutes: 2, seed: /^soak-[0-9a-f]{8}$/ })
   t.throws(() => parseFaultOptions(['--seed', 'x'.repeat(49)]), /--seed: must be 1 to 48/)
 })
