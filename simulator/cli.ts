@@ -88,8 +88,7 @@ and the command that replays it (--seed <its seed> --runs 1).
   --seed S        letters, digits, ".", "_", "-", at most 48 (default ${FAULT_DEFAULTS.seed})
   --runs N        runs (default ${FAULT_DEFAULTS.runs})
   --faults LIST   kinds or groups, comma-separated (default all: ${DEFAULT_FAULT_KINDS.join(', ')});
-                  groups: ${Object.entries(FAULT_GROUPS).map(([name, kinds]) => `${name} (${kinds.join(', ')})`).join(', ')};
-                  disk-full, not in all: a gateway's store may not grow for a while (SQLITE_FULL; a gap online, see README)
+                  groups: ${Object.entries(FAULT_GROUPS).map(([name, kinds]) => `${name} (${kinds.join(', ')})`).join(', ')}
   --json          one JSON object with every run, its report and its faults
 
 soak: fault runs back to back from one seed (a random one unless --seed), until --minutes M have passed

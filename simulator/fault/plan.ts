@@ -20,13 +20,11 @@ export const FAULT_GROUPS: Readonly<Record<string, readonly FaultKind[]>> = {
 }
 
 /**
- * Every kind but disk-full, which shows a gap the simulation found and nobody closed yet: a
- * gateway that cannot store the record of a payment the hub approved online (its disk full) never
- * records it, and the hub has settled it (README, Fault simulation). power-online joined them once a
- * gateway voided the online requests it never recorded (terminal/voids.ts): before, a payment the
- * hub approved while the gateway lost its power stayed charged to the customer.
+ * Every kind. power-online and disk-full joined them once a gateway voided the online requests it
+ * never recorded (terminal/voids.ts): before, a payment the hub approved while the gateway lost its
+ * power, or could not store its record, stayed charged to the customer (seed dk.3 for disk-full).
  */
-export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.filter(kind => kind !== 'disk-full')
+export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS
 
 /** The packets the network faults apply to, by topic; every other packet passes untouched. */
 export type PacketStream = 'records' | 'online-request' | 'acks' | 'online-answer' | 'revocations'

@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { FaultRunResult } from '../../simulator/fault/run'
 import { sim } from './sim-cli'
 
 // Seeds on which the fault simulation found a bug, played again after its fix. Each failed before it.
@@ -40,4 +41,17 @@ t.test('seed hunt.48: a gateway whose clock is set right mid-tap refuses a vouch
   t.equal(run.code, 0, run.out + run.err)
   t.match(run.out, /^run 1\/1 seed hunt.48: ok/)
   t.match(run.out, /faults: clock 2/)
+})
+
+t.test('seed dk.3 (--faults disk-full): a payment the hub approved online and its gateway could not store, its disk full, is given back', async t => {
+  // Seed dk.3: a gateway's store may not grow from payment 8 on; two payments later need one more
+  // page for their record. One of them the hub had approved online and settled: the gateway, which
+  // could not record it, voids it and the hub gives it back (before voids, it stayed settled).
+  const run = await sim().run('fault', '--seed', 'dk.3', '--runs', '1', '--faults', 'disk-full', '--json')
+  const [result] = (JSON.parse(run.out) as { runs: FaultRunResult[] }).runs
+  t.equal(run.code, 0, run.err + JSON.stringify(result?.failures))
+  t.same(result!.failures, [])
+  t.equal(result!.faults.injected['disk-full'], 1)
+  t.ok((result!.report!.declinedByReason.SQLITE_FULL ?? 0) >= 1, 'a payment met SQLITE_FULL, and ended there')
+  t.equal(result!.report!.approved + result!.report!.declined + result!.report!.powerCuts.notRecorded, result!.report!.payments)
 })

@@ -21,11 +21,11 @@ const eventLine = (event: FaultEvent): string =>
 // and noting the link state in a closed store used to throw out of mqtt.js's 'close' event, which
 // ended the process (a full disk does the same to a real gateway; test/terminal/connection.test.ts).
 t.test('a fixed set of seeds keeps every invariant while every kind of fault is injected', async t => {
-  const run = await sim().run('fault', '--seed', 'sim', '--runs', '2', '--json')
+  const run = await sim().run('fault', '--seed', 'sim', '--runs', '3', '--json')
   const report = JSON.parse(run.out) as FaultJson
   t.equal(run.code, 0, run.err + report.runs.map(result => JSON.stringify(result.failures)).join('\n'))
   t.equal(report.ok, true)
-  t.same(report.runs.map(result => result.seed), ['sim', 'sim.1'], 'run i plays seed.i, the first the seed itself')
+  t.same(report.runs.map(result => result.seed), ['sim', 'sim.1', 'sim.2'], 'run i plays seed.i, the first the seed itself')
   for (const result of report.runs) {
     t.same(result.failures, [], `seed ${result.seed}: no invariant failed`)
     t.equal(result.report!.approved + result.report!.declined + result.report!.powerCuts.notRecorded, result.report!.payments,
@@ -33,21 +33,7 @@ t.test('a fixed set of seeds keeps every invariant while every kind of fault is 
   }
   const injected = (kind: FaultKind) => report.runs.reduce((sum, result) => sum + result.faults.injected[kind], 0)
   for (const kind of DEFAULT_FAULT_KINDS) t.ok(injected(kind) > 0, `${kind} was injected (${injected(kind)} times)`)
-  t.equal(injected('disk-full'), 0, 'disk-full is not in the default set')
   t.ok(report.runs.every(result => result.report!.attacks.refused === result.report!.attacks.tried), 'every attacker was refused')
-})
-
-t.test('a gateway whose disk is full fails the payment it cannot store, approves nothing it did not store, and settles everything once space is back', async t => {
-  // Seed dk.2: a gateway's store may not grow from payment 18 on; its payment 21, offline, needs
-  // one more page for its record. Not in the default set: an online payment the hub approved and
-  // the gateway could not store is settled at the hub and approved at no counter (README).
-  const run = await sim().run('fault', '--seed', 'dk.2', '--runs', '1', '--faults', 'disk-full', '--json')
-  const [result] = (JSON.parse(run.out) as FaultJson).runs
-  t.equal(run.code, 0, run.err + JSON.stringify(result?.failures))
-  t.same(result!.failures, [])
-  t.equal(result!.faults.injected['disk-full'], 1)
-  t.ok((result!.report!.declinedByReason.SQLITE_FULL ?? 0) >= 1, 'a payment met SQLITE_FULL, and ended there')
-  t.equal(result!.report!.approved + result!.report!.declined + result!.report!.powerCuts.notRecorded, result!.report!.payments)
 })
 
 t.test('a broken invariant fails the run: its seed and its faults are printed, and the command printed replays the same faults', async t => {
