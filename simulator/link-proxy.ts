@@ -99,6 +99,7 @@ export class LinkProxy {
       if (address !== null && typeof address === 'object') this.port = address.port
       this.server = server
     }
+    this.server.ref()
     this.accepting = true
   }
 
@@ -116,7 +117,9 @@ export class LinkProxy {
     this.reset()
     this.wakeDown()
     this.wentDown = undefined
+    // A port kept while down holds no process alive: a program (or a test) that ends with its relays down exits.
     if (this.options.keepPort !== true) await this.closePort()
+    else this.server?.unref()
   }
 
   /** Down, and the port given back (what `down()` alone does without keepPort). */

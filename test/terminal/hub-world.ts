@@ -80,7 +80,7 @@ export async function attachTerminal(
 /** Stops the sync and closes the store (what a shutdown does). */
 export async function shutDown(world: WorldTerminal): Promise<void> {
   await world.sync.stop()
-  await world.proxy.down()
+  await world.proxy.close()
   world.store.close()
 }
 
