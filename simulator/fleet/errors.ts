@@ -14,6 +14,8 @@ export type FleetErrorCode =
   | 'PAYMENT_NOT_SETTLED'
   /** A step only the customer can take, for a customer enrolled in bulk (who has no password yet). */
   | 'NOT_SIGNED_IN'
+  /** A customer's revocation of their voucher was refused by the hub for another reason than its being revoked already. */
+  | 'REVOKE_FAILED'
   /** Stopped by a signal (Ctrl-C) before the run was over. */
   | 'INTERRUPTED'
 

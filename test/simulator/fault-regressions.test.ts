@@ -55,3 +55,11 @@ t.test('seed dk.3 (--faults disk-full): a payment the hub approved online and it
   t.ok((result!.report!.declinedByReason.SQLITE_FULL ?? 0) >= 1, 'a payment met SQLITE_FULL, and ended there')
   t.equal(result!.report!.approved + result!.report!.declined + result!.report!.powerCuts.notRecorded, result!.report!.payments)
 })
+
+t.test('seed soak-4a219f9f.21: a customer revoking a voucher the hub revoked already is no failure of the fleet', async t => {
+  // The hub had revoked the voucher itself (a double spend refused online tells the simulator nothing), and the
+  // customer's own revocation met 409 VOUCHER_NOT_OPEN, which stopped the run as if the fleet had not recovered.
+  const run = await sim().run('fault', '--seed', 'soak-4a219f9f.21', '--runs', '1')
+  t.equal(run.code, 0, run.out + run.err)
+  t.match(run.out, /^run 1\/1 seed soak-4a219f9f\.21: ok/)
+})
