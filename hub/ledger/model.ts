@@ -109,3 +109,25 @@ export function holdRemainingMinor(hold: VoucherHold): number {
     `hold ${hold.voucherId}: settled + released must not exceed the limit`)
   return remaining_minor
 }
+
+export interface PlaceHoldInput {
+  readonly voucherId: string
+  readonly walletAccountId: string
+  readonly limitMinor: number
+  readonly expiresAtMs: number
+  /** Records may be uploaded until then; the hold is released only after it. */
+  readonly uploadDeadlineAtMs: number
+}
+
+export interface SettleFromHoldInput {
+  /** Deterministic id of the payment, e.g. the hash of the gateway's record. */
+  readonly transferId: string
+  readonly voucherId: string
+  readonly amountMinor: number
+  readonly merchantAccountId: string
+  /** The wallet of the gateway's owner, credited the owner share of the fee. */
+  readonly ownerAccountId: string
+  readonly feeScheduleId: string
+  readonly gatewayEui: string
+  readonly metadata?: Metadata
+}

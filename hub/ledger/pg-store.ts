@@ -13,12 +13,14 @@
 import { types as pgTypes, type Pool, type PoolClient, type QueryResultRow } from 'pg'
 import type { Clock } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
-import { isEui } from '../../protocol/eui'
 import { isCurrencyCode } from '../../protocol/money'
-import { planBalances, type AccountState } from './balances'
+import type { AccountState } from './balances'
 import { BatchView, type LedgerReader } from './batch-view'
 import { METADATA_LENGTH_MAX_CHARS, canonicalJson, contentSha256, settleFromHoldSha256 } from './content'
 import { LedgerError, isLedgerError } from './errors'
+import {
+  assertBatch, decided, placeHoldProblem, planTransfer, requireWallet, sameFeeSchedule, settleFromHoldProblem, statusOf,
+} from './requests'
 import { computeFee, feeScheduleProblem, type FeeSchedule } from './fees'
 import {
   externalAccountId, holdAccountId, holdTransferId, isIdentifier, isTransferId, isWalletAccountId, platformAccountId,
@@ -33,7 +35,7 @@ import {
   type LedgerAudit, type LedgerStore, type OpenWalletInput, type OwnerRevenueRow, type OwnerRevenueSelection, type OwnerRevenueTotal,
   type PlaceHoldInput, type SettleFromHoldInput, type SystemAccounts, type TransferOutcome,
 } from './store'
-import { TRANSFERS_PER_BATCH_MAX, assertBalanced, transferAmountMinor, transferInputProblem, transferRequestSha256 } from './transfer'
+import { assertBalanced, transferAmountMinor, transferInputProblem, transferRequestSha256 } from './transfer'
 
 export interface PgLedgerStoreOptions {
   /** The clock that stamps created_at and decides whether an upload deadline has passed. */
@@ -965,17 +967,6 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
-function assertBatch(inputs: readonly unknown[]): void {
-  if (!Array.isArray(inputs)) throw new LedgerError('INVALID_TRANSFER', 'a batch is an array')
-  if (inputs.length > TRANSFERS_PER_BATCH_MAX) {
-    throw new LedgerError('BATCH_TOO_LARGE', `a batch holds at most ${TRANSFERS_PER_BATCH_MAX} requests, got ${inputs.length}`)
-  }
-}
-
-function statusOf(error: LedgerError): 'conflict' | 'refused' {
-  return error.code === 'TRANSFER_CONFLICT' ? 'conflict' : 'refused'
-}
-
 function decidedOutcome(transferId: string | null, work: () => Settled): HoldOutcome {
   try {
     return work()
@@ -992,81 +983,6 @@ async function holdOutcome(transferId: string | null, work: () => Promise<Settle
     if (isLedgerError(error)) return { status: statusOf(error), error, transferId }
     throw error
   }
-}
-
-function placeHoldProblem(input: PlaceHoldInput): LedgerError | undefined {
-  const invalid = (message: string) => new LedgerError('INVALID_HOLD', message)
-  if (typeof input !== 'object' || input === null) return invalid('a hold request must be an object')
-  if (!isIdentifier(input.voucherId)) return invalid('a voucher id is an identifier')
-  if (!isWalletAccountId(input.walletAccountId)) return invalid('a hold is placed on a wallet')
-  if (!Number.isSafeInteger(input.limitMinor) || input.limitMinor <= 0) return invalid('a hold limit is a positive amount')
-  if (!Number.isSafeInteger(input.expiresAtMs) || !Number.isSafeInteger(input.uploadDeadlineAtMs)) {
-    return invalid('expiry and upload deadline are times in milliseconds')
-  }
-  if (input.uploadDeadlineAtMs < input.expiresAtMs) return invalid('the upload deadline is not before the expiry')
-  return undefined
-}
-
-function decided<T>(writes: () => T): T {
-  try {
-    return writes()
-  } catch (error) {
-    assert(!isLedgerError(error), `a request was refused after it began to write: ${String(error)}`)
-    throw error
-  }
-}
-
-function planTransfer(
-  view: BatchView, input: TransferInput, holdAccountsAllowed: boolean, provisional?: AccountState,
-): ReadonlyMap<string, number> {
-  const accounts = new Map<string, AccountState>()
-  for (const posting of input.postings) {
-    if (accounts.has(posting.accountId)) continue
-    const account = view.account(posting.accountId) ?? (provisional?.id === posting.accountId ? provisional : undefined)
-    if (account !== undefined) accounts.set(account.id, account)
-  }
-  if (input.feeScheduleId !== undefined) {
-    const schedule = view.feeSchedule(input.feeScheduleId)
-    if (schedule === undefined) throw new LedgerError('UNKNOWN_FEE_SCHEDULE', `no fee schedule ${input.feeScheduleId}`)
-    if (schedule.currency !== input.currency) {
-      throw new LedgerError('CURRENCY_MISMATCH', `fee schedule ${schedule.id} is for ${schedule.currency}`)
-    }
-  }
-  const plan = planBalances(input.currency, input.postings, accounts, { holdAccountsAllowed })
-  if (!plan.ok) throw plan.error
-  return plan.balancesMinor
-}
-
-function requireWallet(account: Account | undefined, accountId: string, currency?: string): Account {
-  if (account === undefined) throw new LedgerError('UNKNOWN_ACCOUNT', `no account ${String(accountId)}`)
-  if (account.kind !== 'wallet') throw new LedgerError('WRONG_ACCOUNT_KIND', `account ${accountId} is not a wallet`)
-  if (currency !== undefined && account.currency !== currency) {
-    throw new LedgerError('CURRENCY_MISMATCH', `wallet ${accountId} is in ${account.currency}, not ${currency}`)
-  }
-  return account
-}
-
-function settleFromHoldProblem(input: SettleFromHoldInput): LedgerError | undefined {
-  const invalid = (message: string) => new LedgerError('INVALID_TRANSFER', message)
-  if (typeof input !== 'object' || input === null) return invalid('a settlement must be an object')
-  if (!isTransferId(input.transferId)) return invalid('a transfer id is 32 bytes of lowercase hex')
-  if (!isIdentifier(input.voucherId)) return invalid('a voucher id is an identifier')
-  if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0) return invalid('a payment is a positive amount')
-  if (!isIdentifier(input.merchantAccountId) || !isIdentifier(input.ownerAccountId)) return invalid('bad wallet id')
-  if (!isIdentifier(input.feeScheduleId)) return invalid('bad fee schedule id')
-  if (!isEui(input.gatewayEui)) return invalid('a gateway EUI is 16 uppercase hex digits')
-  if (input.metadata !== undefined) {
-    if (typeof input.metadata !== 'object' || input.metadata === null || Array.isArray(input.metadata)) {
-      return invalid('metadata must be a JSON object')
-    }
-  }
-  return undefined
-}
-
-function sameFeeSchedule(a: FeeSchedule, b: FeeSchedule): boolean {
-  return a.id === b.id && a.gatewayType === b.gatewayType && a.currency === b.currency && a.version === b.version
-    && a.basisPoints === b.basisPoints && a.fixedMinor === b.fixedMinor
-    && a.ownerShareBasisPoints === b.ownerShareBasisPoints && a.effectiveFromMs === b.effectiveFromMs
 }
 
 function auditFromRows(rows: Readonly<Record<keyof typeof AUDIT_SQL, readonly Record<string, string>[]>>): LedgerAudit {

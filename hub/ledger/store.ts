@@ -1,9 +1,11 @@
-// The ledger's storage boundary: coarse, asynchronous calls, each one atomic. SQLite implements it today
-// (sqlite-store.ts); a PostgreSQL adapter implements the same interface when the hub scales out.
+// The ledger's storage boundary: coarse, asynchronous calls, each one atomic. SQLite implements it (the default,
+// sqlite-store.ts), and PostgreSQL the same (pg-store.ts), for hubs past one machine.
 
 import type { LedgerError } from './errors'
 import type { FeeSchedule } from './fees'
-import type { Account, AccountKind, Metadata, Transfer, TransferInput, VoucherHold } from './model'
+import type {
+  Account, AccountKind, PlaceHoldInput, SettleFromHoldInput, Transfer, TransferInput, VoucherHold,
+} from './model'
 
 /** Most rows of each kind of anomaly an audit reports. */
 export const AUDIT_ROWS_PER_CHECK_MAX = 100
@@ -41,27 +43,8 @@ export interface SystemAccounts {
   readonly platform: Account
 }
 
-export interface PlaceHoldInput {
-  readonly voucherId: string
-  readonly walletAccountId: string
-  readonly limitMinor: number
-  readonly expiresAtMs: number
-  /** Records may be uploaded until then; the hold is released only after it. */
-  readonly uploadDeadlineAtMs: number
-}
-
-export interface SettleFromHoldInput {
-  /** Deterministic id of the payment, e.g. the hash of the gateway's record. */
-  readonly transferId: string
-  readonly voucherId: string
-  readonly amountMinor: number
-  readonly merchantAccountId: string
-  /** The wallet of the gateway's owner, credited the owner share of the fee. */
-  readonly ownerAccountId: string
-  readonly feeScheduleId: string
-  readonly gatewayEui: string
-  readonly metadata?: Metadata
-}
+// The requests' shapes live with the model, for the checks both stores share (requests.ts).
+export type { PlaceHoldInput, SettleFromHoldInput } from './model'
 
 export interface FeeScheduleFilter {
   readonly gatewayType?: string
