@@ -312,7 +312,7 @@ function statusLines({ eui, pin, config, left, sync, pending, proofs, chainHeadS
     `link       ${sync.link}${sync.linkChangedAtMs === null ? '' : ` since ${when(sync.linkChangedAtMs)}`} (as last seen by this terminal)`,
     `chain      head #${chainHeadSeq}`,
     `unsynced   ${pending.length === 0 ? 'nothing' : pending.map(l => `${l.count} ${l.mode} (${formatMoney(l.totalMinor, l.currency)})`).join(', ')}`,
-    ...(voidsPending.length === 0 ? [] : [`voids      ${voidsPending.length} unanswered online request(s) to void at the hub `
+    ...(voidsPending.length === 0 ? [] : [`voids      ${voidsPending.length} unanswered online ${voidsPending.length === 1 ? 'request' : 'requests'} to void at the hub `
       + `(${voidsPending.map(ask => formatMoney(ask.amountMinor, ask.currency)).join(', ')}): sent at the next link-up`]),
   ]
   if (config !== undefined && left !== undefined) {
