@@ -23,6 +23,8 @@ type MqttLoginsMode = (typeof MQTT_LOGINS_MODES)[number]
 export interface HubConfig {
   /** Holds the SQLite file, the hub key and the JWT secret. */
   readonly dataDir: string
+  /** How long a write waits for another process's lock on the database before it fails (SQLITE_BUSY, a hub fault). */
+  readonly databaseBusyTimeout_ms: number
   readonly httpPort: number
   readonly httpHost: string
   /** A request's headers must all arrive within this long of its first byte, or the connection is cut (408). */
@@ -138,12 +140,21 @@ const TIMEOUT_MIN_MS = 100
 const TIMEOUT_MAX_MS = 60 * 60 * 1000
 const OPERATOR_PASSWORD_LENGTH_MIN = 12
 const JWT_SECRET_LENGTH_MIN = 32
+/** How long a write waits for another process's lock on a SQLite database, by default and at most. */
+export const DATABASE_BUSY_TIMEOUT_DEFAULT_MS = 5_000
+export const DATABASE_BUSY_TIMEOUT_MAX_MS = 60_000
 
 export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   {
     flag: 'data-dir', env: 'PAYALL_DATA_DIR', field: 'dataDir', default: './data', valueName: 'DIR',
     description: 'directory for the SQLite database, the hub key and the JWT secret',
     parse: nonEmpty,
+  },
+  {
+    flag: 'database-busy-timeout-ms', env: 'PAYALL_DATABASE_BUSY_TIMEOUT_MS', field: 'databaseBusyTimeout_ms',
+    default: DATABASE_BUSY_TIMEOUT_DEFAULT_MS, valueName: 'MS',
+    description: "how long a write waits for another process's lock on the SQLite database (a backup, a sqlite3 shell) before the hub counts a fault and the gateway sends again",
+    parse: (text, name) => integerIn(text, name, 0, DATABASE_BUSY_TIMEOUT_MAX_MS),
   },
   {
     flag: 'http-port', env: 'PAYALL_HTTP_PORT', field: 'httpPort', default: 3001, valueName: 'PORT',

@@ -11,7 +11,7 @@ import type { Clock } from '../protocol/clock'
 import { Closers } from '../protocol/closers'
 import { MessageType } from '../protocol/codec'
 import { ackCodec } from '../protocol/messages/ack'
-import { onlineAuthorizationResponseCodec } from '../protocol/messages/online-authorization'
+import { onlineAuthorizationResponseCodec, type OnlineAuthorizationResponse } from '../protocol/messages/online-authorization'
 import { onlineVoidResponseCodec } from '../protocol/messages/online-void'
 import { refundResponseCodec } from '../protocol/messages/refund'
 import { QueueFullError } from '../protocol/serial-queue'
@@ -212,8 +212,9 @@ export class RecordBatchRoute {
 /**
  * Online authorization requests, their voids and refund requests share one topic pair; the message type (the first byte)
  * tells them apart. A request refused because its queue is full (QUEUE_FULL), or that a fault of
- * the hub left undecided (HUB_FAULT), gets no answer: the gateway's wait for it times out, as when
- * the hub is unreachable, and the MQTT message is handled so the hub's client keeps its connection.
+ * the hub left undecided (HUB_FAULT), is decided nothing about: an authorization is answered
+ * HubUnavailable at once (OnlineAuthorization.undecided), a void or a refund gets no answer and its
+ * wait times out; either way the MQTT message is handled so the hub's client keeps its connection.
  */
 export function onlineRequestRoute(
   deps: Pick<MqttSideDependencies, 'ingest' | 'refunds'>, publish: Publish, log: FastifyBaseLogger,
@@ -228,15 +229,21 @@ export function onlineRequestRoute(
           : await deps.ingest.authorizeOnline(eui, bytes).then(answer => answer === null ? null : onlineAuthorizationResponseCodec.encode(answer))
     } catch (error) {
       if (error instanceof HubFaultError) {
-        log.error({ err: error, eui, fault: error.kind }, 'an online request was not answered: a fault of the hub; the gateway times out')
-        return
+        log.error({ err: error, eui, fault: error.kind }, 'an online request was not decided: a fault of the hub')
+      } else if (error instanceof QueueFullError) {
+        log.warn({ err: error, eui }, 'an online request was not decided: the hub is busy')
+      } else {
+        throw error
       }
-      if (!(error instanceof QueueFullError)) throw error
-      log.warn({ err: error, eui }, 'an online request was not answered: the hub is busy; the gateway times out')
-      return
+      // An authorization is told so at once (the customer waits at the counter); a refund or a void times out.
+      reply = bytes[0] === MessageType.OnlineAuthorizationRequest ? encodedOrNull(deps.ingest.undecidedOnline(bytes)) : null
     }
     if (reply !== null) await publish(gatewayTopic(eui, 'online/response'), reply, { qos: 1 })
   }
+}
+
+function encodedOrNull(answer: OnlineAuthorizationResponse | null): Uint8Array | null {
+  return answer === null ? null : onlineAuthorizationResponseCodec.encode(answer)
 }
 
 /** A gateway's GatewayPresence through an external broker: recorded if it is news, else logged and dropped. */

@@ -84,7 +84,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
   const { tls, loraConfig } = checkedSettings(config)
   const random = overrides.random ?? systemRandom
   const dataDir = resolve(config.dataDir)
-  const { database, lock } = openLockedDatabase(dataDir)
+  const { database, lock } = openLockedDatabase(dataDir, config.databaseBusyTimeout_ms)
   const opened = new Closers()
   opened.add(() => lock.release())
   opened.add(() => database.close())
@@ -175,10 +175,10 @@ async function listenHttp(app: FastifyInstance, config: HubConfig, https: boolea
  * The data folder (made if missing) locked to this process, and its database. Two hubs on one folder
  * would share one ledger and one key: the second is refused, naming the first's pid.
  */
-function openLockedDatabase(dataDir: string): { database: HubDatabase; lock: DataDirLock } {
+function openLockedDatabase(dataDir: string, busyTimeout_ms: number): { database: HubDatabase; lock: DataDirLock } {
   const lock = lockDataDir(dataDir)
   try {
-    return { database: new HubDatabase(join(dataDir, HUB_DATABASE_FILE)), lock }
+    return { database: new HubDatabase(join(dataDir, HUB_DATABASE_FILE), busyTimeout_ms), lock }
   } catch (error) {
     lock.release()
     throw error

@@ -4,6 +4,7 @@
 // there), the questions to the hub (online authorizations and refunds by correlation id, revocation
 // catch-ups) and the topic → handler table that applies what the hub sends once it is verified.
 
+import { Reason } from '../protocol/reasons'
 import type { IClientOptions, MqttClient } from 'mqtt'
 import { repeat, type Cancel, type Clock, type RandomBytes } from '../protocol/clock'
 import { equalBytes, toHex } from '../protocol/bytes'
@@ -233,7 +234,10 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
     return this.uploader.syncNow()
   }
 
-  /** Asks the hub to approve a payment now; 'unreachable' when the link is down or no answer comes in time. */
+  /**
+   * Asks the hub to approve a payment now; 'unreachable' when the link is down, no answer comes in
+   * time, or the hub answers that it could not decide (HubUnavailable: a fault of its own, or too busy).
+   */
   async authorize(authorization: Authorization): Promise<OnlineAnswer | 'unreachable'> {
     const correlationId = this.options.random(ID_BYTES)
     const transferId = transferIdOf(authorization)
@@ -243,7 +247,8 @@ export class TerminalSync implements OnlineAuthorizer, OnlineRefunder {
       // An answer about another payment than the one asked under this id is no answer.
       accepts: response => equalBytes(response.transferId, transferId),
     })
-    return answer === 'unreachable' ? answer : { approved: answer.approved, reason: answer.reason }
+    if (answer === 'unreachable' || (!answer.approved && answer.reason === Reason.HubUnavailable)) return 'unreachable'
+    return { approved: answer.approved, reason: answer.reason }
   }
 
   /**

@@ -73,6 +73,8 @@ export type HttpErrorCode =
   | 'FLAG_RESOLVED'
   | 'RANGE_TOO_LONG'
   | 'EXPORT_TOO_LARGE'
+  /** Another process holds the database's write lock past the busy timeout: nothing was written, try again. */
+  | 'DATABASE_BUSY'
   | ProtocolErrorCode
   | LedgerErrorCode
 
@@ -95,6 +97,8 @@ export interface ErrorReply {
 }
 
 const ERROR_REPLY_SCHEMA_ID = 'ErrorReply'
+/** A busy database is most often a backup or a shell holding it a moment. */
+const DATABASE_BUSY_RETRY_AFTER_SECONDS = 1
 
 /** Registered once with app.addSchema; routes refer to it through `errorReplies`. */
 export const ERROR_REPLY_SCHEMA = {
@@ -167,6 +171,9 @@ export function errorToReply(error: unknown): { status: number; body: ErrorReply
   if (error instanceof HttpError) return reply(error.status, error.code, error.message)
   if (isProtocolError(error)) return reply(400, error.code, error.message)
   if (isLedgerError(error)) return reply(LEDGER_STATUS[error.code], error.code, error.message)
+  if (isDatabaseBusy(error)) {
+    return reply(503, 'DATABASE_BUSY', 'the database is busy (another process holds its lock); nothing was changed, try again shortly')
+  }
   if (isFastifyError(error)) {
     if (error.validation !== undefined) {
       const text = error.validation.find((failure) => failure.keyword === 'format' && failure.params['format'] === PRINTABLE_LINE_FORMAT)
@@ -189,6 +196,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   if (status >= 500) request.log.error({ err: error }, 'request failed')
   else request.log.info({ code: body.error.code, message: body.error.message }, 'request refused')
   if (error instanceof HttpError && error.retryAfter_seconds !== undefined) reply.header('retry-after', String(error.retryAfter_seconds))
+  if (body.error.code === 'DATABASE_BUSY') reply.header('retry-after', String(DATABASE_BUSY_RETRY_AFTER_SECONDS))
   return reply.code(status).type('application/json; charset=utf-8').send(body)
 }
 
@@ -220,6 +228,16 @@ export function handleClientError(error: Error & { code?: string }, socket: Sock
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`)
   }
   socket.destroy(error)
+}
+
+/**
+ * better-sqlite3's SqliteError for a lock it waited for in vain (SQLITE_BUSY and its extended codes, SQLITE_LOCKED):
+ * the statement, and the transaction it ran in, changed nothing. By name, as this file stays free of the driver.
+ */
+function isDatabaseBusy(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'SqliteError') return false
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
 }
 
 function isFastifyError(error: unknown): error is FastifyError {

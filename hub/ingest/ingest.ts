@@ -47,6 +47,11 @@ export class RecordIngest {
     return this.online.authorize(topicEui, payload)
   }
 
+  /** The answer to an online request the hub could not decide (see OnlineAuthorization.undecided); null for a payload that is not one. */
+  undecidedOnline(payload: Uint8Array): OnlineAuthorizationResponse | null {
+    return this.online.undecided(payload)
+  }
+
   /** Answers a gateway's void of an online request it got no answer to; null for a payload that is not one. */
   voidOnline(topicEui: string, payload: Uint8Array): Promise<OnlineVoidResponse | null> {
     return this.voids.handle(topicEui, payload)

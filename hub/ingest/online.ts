@@ -49,12 +49,33 @@ export class OnlineAuthorization {
           timeMs: this.deps.clock.now_ms(),
         }, this.deps.hubKeys.secretKey, this.deps.ed25519)
       } catch (error) {
-        // No answer: the gateway's wait times out, as when the hub is unreachable.
+        // Undecided: the MQTT side answers it so (undecided()), never with a decision about the payment.
         const fault = asHubFault(error)
         this.deps.metrics?.fault(fault.kind)
         throw fault
       }
     })
+  }
+
+  /**
+   * The answer to a request the hub could not decide (a fault of its own, or its queue full): signed,
+   * not approved, HubUnavailable, which says nothing about the payment and is kept nowhere. The
+   * gateway takes it as no answer without waiting out its timeout: the customer at the counter is
+   * told at once, or the payment is taken offline as the gateway's mode allows. Null for a payload
+   * that is not a request.
+   */
+  undecided(payload: Uint8Array): OnlineAuthorizationResponse | null {
+    let request: OnlineAuthorizationRequest
+    try {
+      request = onlineAuthorizationRequestCodec.decode(payload)
+    } catch (error) {
+      if (error instanceof ProtocolError) return null
+      throw error
+    }
+    return onlineAuthorizationResponseCodec.sign({
+      correlationId: request.correlationId, transferId: transferIdOf(request.authorization), approved: false,
+      reason: Reason.HubUnavailable, timeMs: this.deps.clock.now_ms(),
+    }, this.deps.hubKeys.secretKey, this.deps.ed25519)
   }
 
   /** Approved, or declined and why; an approved payment is settled and on file when this returns. */

@@ -3,6 +3,7 @@
 
 import Database from 'better-sqlite3'
 import { assert } from '../../protocol/errors'
+import { DATABASE_BUSY_TIMEOUT_DEFAULT_MS, DATABASE_BUSY_TIMEOUT_MAX_MS } from '../config'
 import { StoreError } from './errors'
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations'
 
@@ -12,8 +13,6 @@ export type SqliteDatabase = Database.Database
 
 /** The hub's database file, in its data folder. */
 export const HUB_DATABASE_FILE = 'hub.sqlite'
-const BUSY_TIMEOUT_DEFAULT_MS = 5_000
-const BUSY_TIMEOUT_MAX_MS = 60_000
 const SYNCHRONOUS_FULL = 2
 
 export interface OpenDatabaseOptions {
@@ -26,9 +25,9 @@ export interface OpenDatabaseOptions {
 /** Opens (creating if needed) a database file, configures it and applies the missing migrations. */
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   const migrations = options.migrations ?? MIGRATIONS
-  const busyTimeout_ms = options.busyTimeoutMs ?? BUSY_TIMEOUT_DEFAULT_MS
-  assert(Number.isInteger(busyTimeout_ms) && busyTimeout_ms >= 0 && busyTimeout_ms <= BUSY_TIMEOUT_MAX_MS,
-    `busy timeout must be 0..${BUSY_TIMEOUT_MAX_MS} ms`)
+  const busyTimeout_ms = options.busyTimeoutMs ?? DATABASE_BUSY_TIMEOUT_DEFAULT_MS
+  assert(Number.isInteger(busyTimeout_ms) && busyTimeout_ms >= 0 && busyTimeout_ms <= DATABASE_BUSY_TIMEOUT_MAX_MS,
+    `busy timeout must be 0..${DATABASE_BUSY_TIMEOUT_MAX_MS} ms`)
   assertMigrationsOrdered(migrations)
 
   const database = new Database(path)

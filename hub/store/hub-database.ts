@@ -10,8 +10,9 @@ export class HubDatabase {
   readonly walSync: WalSync
   private checkpointer: Checkpointer | undefined
 
-  constructor(private readonly path: string) {
-    this.db = openDatabase(path)
+  /** `busyTimeout_ms`: how long a write waits for another process's lock before SQLITE_BUSY (a hub fault). */
+  constructor(private readonly path: string, busyTimeout_ms?: number) {
+    this.db = openDatabase(path, busyTimeout_ms === undefined ? {} : { busyTimeoutMs: busyTimeout_ms })
     this.walSync = new WalSync(this.db, `${path}-wal`)
   }
 

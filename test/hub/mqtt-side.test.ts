@@ -1,9 +1,12 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { ackCodec, AckOutcome } from '../../protocol/messages/ack'
-import { onlineAuthorizationRequestCodec } from '../../protocol/messages/online-authorization'
+import { transferIdOf } from '../../protocol/messages/authorization'
+import { onlineAuthorizationRequestCodec, onlineAuthorizationResponseCodec } from '../../protocol/messages/online-authorization'
+import { Reason } from '../../protocol/reasons'
+import { toHex } from '../../protocol/bytes'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { gatewayTopic } from '../../protocol/topics'
 import { GatewayStore } from '../../hub/gateways/store'
@@ -54,7 +57,7 @@ t.test('a batch the ingest refuses as QUEUE_FULL is logged and left unacked; sen
   t.same(ackCodec.decode(published.at(-1)!.payload).entries.map(entry => entry.outcome), [AckOutcome.Settled])
 })
 
-t.test('an online request refused as QUEUE_FULL gets no answer and leaves the MQTT message handled', async t => {
+t.test('an online request refused as QUEUE_FULL is answered HubUnavailable, signed, at once, and leaves the MQTT message handled', async t => {
   const w = await ingestWorld(t)
   const ingest = boundedIngest(t, w, 1)
   const gateway = await w.addGateway('00000000000000C3')
@@ -74,16 +77,19 @@ t.test('an online request refused as QUEUE_FULL gets no answer and leaves the MQ
   await held.entered()
   const request = onlineAuthorizationRequestCodec.encode({ correlationId: randomBytes(16), authorization: w.pay(customer.phone, gateway, 50) })
   await route(gateway.eui, request)
-  t.same(published, [], 'no answer: the gateway times out as if the hub were unreachable')
-  t.match(lines.find(line => line.msg.includes('not answered')), { err: { code: 'QUEUE_FULL' } })
+  undecidedAnswer(t, published, gateway.eui, request, w.context.hubKeys.publicKey)
+  t.match(lines.find(line => line.msg.includes('not decided')), { err: { code: 'QUEUE_FULL' } })
   held.release()
   await running
 
   await route(gateway.eui, request)
-  t.same(published.map(message => message.topic), [gatewayTopic(gateway.eui, 'online/response')], 'asked again, it is answered')
+  t.equal(published.length, 2)
+  const answer = onlineAuthorizationResponseCodec.decode(published[1]!.payload)
+  t.ok(onlineAuthorizationResponseCodec.verify(answer, w.context.hubKeys.publicKey, nodeEd25519))
+  t.same([answer.approved, answer.reason], [true, Reason.None], 'asked again, it is decided: approved')
 })
 
-t.test('a fault of the hub leaves a batch unacked and logged, the next batch is acked, and an online request goes unanswered', async t => {
+t.test('a fault of the hub leaves a batch unacked and logged, the next batch is acked, and an online request is answered HubUnavailable', async t => {
   const w = await ingestWorld(t)
   const { first, second, customer } = await twoGatewaysWithAPayment(w, '00000000000000C4', '00000000000000C5')
   const gateways = new GatewayStore(w.db)
@@ -107,9 +113,14 @@ t.test('a fault of the hub leaves a batch unacked and logged, the next batch is 
     gateway: eui => gateways.ingestView(eui),
   })
   const online = onlineRequestRoute({ ingest, refunds }, publish, log)
-  await online(first.eui, onlineAuthorizationRequestCodec.encode({ correlationId: randomBytes(16), authorization: w.pay(customer.phone, first, 50) }))
-  t.equal(published.length, 1, 'no online answer: the gateway times out as if the hub were unreachable')
+  const payment = w.pay(customer.phone, first, 50)
+  const request = onlineAuthorizationRequestCodec.encode({ correlationId: randomBytes(16), authorization: payment })
+  await online(first.eui, request)
+  t.equal(published.length, 2)
+  undecidedAnswer(t, published.slice(1), first.eui, request, w.context.hubKeys.publicKey)
   t.match(lines.find(line => line.msg.includes('a fault of the hub')), { fault: 'merchant_account', err: { code: 'HUB_FAULT' } })
+  t.equal(w.store.finalRefusal(toHex(transferIdOf(payment))), undefined, 'nothing is on file for the payment')
+  t.equal(w.store.refusalForOnline(toHex(transferIdOf(payment))), undefined)
 })
 
 t.test('batches settled and waiting for their fsync leave room for the next: eight unsettled at most, 512 unanswered', async t => {
@@ -151,3 +162,16 @@ t.test('batches settled and waiting for their fsync leave room for the next: eig
   await route.settled()
   t.same(published, [], 'no payload was a batch: nothing to ack')
 })
+
+/** The one answer published: to `request`, on the gateway's response topic, signed by the hub, HubUnavailable and not approved. */
+function undecidedAnswer(
+  t: Test, published: ReadonlyArray<{ topic: string; payload: Uint8Array }>, eui: string, request: Uint8Array, hubPublicKey: Uint8Array,
+): void {
+  t.same(published.map(message => message.topic), [gatewayTopic(eui, 'online/response')], 'answered at once, no wait for a timeout')
+  const answer = onlineAuthorizationResponseCodec.decode(published[0]!.payload)
+  t.ok(onlineAuthorizationResponseCodec.verify(answer, hubPublicKey, nodeEd25519), 'signed by the hub')
+  const asked = onlineAuthorizationRequestCodec.decode(request)
+  t.same(answer.correlationId, asked.correlationId)
+  t.same(answer.transferId, transferIdOf(asked.authorization))
+  t.same([answer.approved, answer.reason], [false, Reason.HubUnavailable], 'not approved: the hub could not decide, which says nothing of the payment')
+}

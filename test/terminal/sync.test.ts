@@ -432,3 +432,29 @@ t.test('an online authorization is answered only by a hub-signed response about 
   client.deliver(topics.onlineResponse, answer(transferIdOf(authorization), HUB, asked.correlationId))
   t.same(await second, { approved: true, reason: Reason.None })
 })
+
+t.test('a hub that could not decide an online authorization (HubUnavailable) is no answer, at once, not at the timeout', async t => {
+  const store = provisionedStore(t.testdir())
+  const { sync, client } = fakeSync(store, { autoSync: false })
+  t.teardown(async () => { await sync.stop(); store.close() })
+  const { phone } = phoneWithVoucher()
+  const { authorization } = phone.authorize({ gatewayEui: EUI, amountMinor: 500, currency: CURRENCY, nonce: new Uint8Array(16), timeMs: T0, merchantName: 'S' })
+  client.connectNow()
+  await sync.waitOnline(1_000)
+  const topics = store.mqttSettings()!.topics
+  const answer = (correlationId: Uint8Array, approved: boolean, reason: Reason) => onlineAuthorizationResponseCodec.encode(
+    onlineAuthorizationResponseCodec.sign({ correlationId, transferId: transferIdOf(authorization), approved, reason, timeMs: T0 }, HUB.secretKey, nodeEd25519))
+
+  const undecided = sync.authorize(authorization)
+  await until(() => client.published.length === 1)
+  const request = onlineAuthorizationRequestCodec.decode(client.published[0]!.payload)
+  // The fake clock never moves: only the answer can end this wait.
+  client.deliver(topics.onlineResponse, answer(request.correlationId, false, Reason.HubUnavailable))
+  t.equal(await undecided, 'unreachable', 'taken as no answer: the payment may go offline or is declined, as the mode says')
+
+  const declined = sync.authorize(authorization)
+  await until(() => client.published.length === 2)
+  const again = onlineAuthorizationRequestCodec.decode(client.published[1]!.payload)
+  client.deliver(topics.onlineResponse, answer(again.correlationId, false, Reason.InsufficientFunds))
+  t.same(await declined, { approved: false, reason: Reason.InsufficientFunds }, 'a refusal is a decision')
+})

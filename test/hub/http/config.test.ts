@@ -14,6 +14,7 @@ function configErrorOf(run: () => unknown): ConfigError {
 t.test('defaults apply when neither flags nor environment say anything', async (t) => {
   t.same(parseConfig([], {}), {
     dataDir: './data',
+    databaseBusyTimeout_ms: 5_000,
     httpPort: 3001,
     httpHost: '127.0.0.1',
     httpHeadersTimeout_ms: 10_000,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { systemClock } from '../../../protocol/clock'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { ConfigError, type HubConfig } from '../../../hub/config'
 import { DATABASE_FILE, startHub, type HubStartStep } from '../../../hub/server'
 import { lockDataDir } from '../../../protocol/data-dir-lock'
@@ -256,4 +257,29 @@ t.test('a configuration built by hand that breaks a rule between options is refu
   })
   await t.rejects(startHub({ ...config(dataDir), chainRpcUrl: 'http://127.0.0.1:8545' }), ConfigError)
   t.notOk(existsSync(dataDir), 'no data directory, no database, nothing listening')
+})
+
+t.test('a database another process holds locked: a write is refused 503 DATABASE_BUSY with Retry-After, changes nothing, and goes through once it is free', async (t) => {
+  const dataDir = t.testdir()
+  const hub = await startHub({ ...config(dataDir), databaseBusyTimeout_ms: 50 })
+  t.teardown(() => hub.stop())
+  const signUp = { fullName: 'Awa Diop', email: 'awa@example.com', password: 'mango tree 2025', phone: '+221771234567' }
+  const users = (database: Database.Database) => (database.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n
+
+  // A backup or an operator's sqlite3 shell, say: it takes the write lock and keeps it.
+  const other = new Database(join(dataDir, DATABASE_FILE))
+  t.teardown(() => other.close())
+  const before = users(other)
+  other.exec('BEGIN IMMEDIATE')
+  const busy = await postJson(`${hub.httpUrl}/users/sign-up`, signUp)
+  t.equal(busy.status, 503)
+  t.equal(busy.headers.get('retry-after'), '1')
+  t.match(await busy.json(), { error: { code: 'DATABASE_BUSY' } })
+  t.equal((await fetch(`${hub.httpUrl}/health`)).status, 200, 'the hub serves on: reads go through a held write lock')
+  other.exec('ROLLBACK')
+  t.equal(users(other), before, 'nothing of the refused sign-up was written')
+
+  const again = await postJson(`${hub.httpUrl}/users/sign-up`, signUp)
+  t.equal(again.status, 201, 'the same request, sent again, goes through')
+  t.equal(users(other), before + 1)
 })
