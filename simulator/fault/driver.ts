@@ -15,11 +15,13 @@ import { SkewedClock } from '../fleet/skewed-clock'
 import type { SimulatedTerminal } from '../fleet/terminal'
 import type { TerminalStore } from '../../terminal/store/store'
 import type { LinkDecision, RelayedPublish } from '../link-proxy'
+import { DatabaseHold, FAULT_HUB_BUSY_TIMEOUT_MS, type BusyFault } from './db-busy'
 import { PacketNames } from './packets'
 import { DELAY_MS_MAX, DELAY_MS_MIN, REORDER_WAIT_MS, type ClockFault, type DiskFault, type FaultPlan, type PacketFault, type PacketStream } from './plan'
 
 /** Fault events kept for the report: the first ones, enough to replay a run by reading. */
 const EVENTS_KEPT_MAX = 400
+const FAULT_ACK_TIMEOUT_MS = 5_000
 
 interface Partition {
   /** The payment before which the link is restored. */
@@ -57,11 +59,19 @@ export class FaultDriver implements FleetFaults {
   private readonly skews = new Map<number, Skew>()
   /** Per gateway whose disk is full: the payment from which space is back. */
   private readonly fullDisks = new Map<number, number>()
+  /** Another process's write lock on the hub's database, while a db-busy fault holds it. */
+  private hold: DatabaseHold | undefined
+
+  /**
+   * A batch a fault of the hub left unacked is sent again after this: well above a loopback round trip
+   * on a loaded machine (a copy sent early is only a duplicate), well below the fleet's usual minute.
+   */
+  readonly ackTimeout_ms = FAULT_ACK_TIMEOUT_MS
 
   constructor(private readonly plan: FaultPlan) {}
 
   async startHub(dataDir: string, env: OperatorEnv): Promise<FleetHub> {
-    this.hub = await HubProcess.start(dataDir, env)
+    this.hub = await HubProcess.start(dataDir, env, { PAYALL_DATABASE_BUSY_TIMEOUT_MS: String(FAULT_HUB_BUSY_TIMEOUT_MS) })
     return this.hub
   }
 
@@ -107,6 +117,9 @@ export class FaultDriver implements FleetFaults {
     for (const fault of this.plan.disks) {
       if (fault.payment === index) this.fillDisk(fault)
     }
+    for (const fault of this.plan.busy) {
+      if (fault.payment === index) await this.holdDatabase(fault)
+    }
     return this.plan.payments.get(index) ?? {}
   }
 
@@ -149,6 +162,7 @@ export class FaultDriver implements FleetFaults {
     for (const terminal of [...this.skews.keys()]) this.setRight(terminal, 'as the payments end')
     for (const terminal of [...this.fullDisks.keys()]) this.freeDisk(terminal, 'as the payments end')
     for (const terminal of [...this.partitions.keys()]) await this.heal(terminal)
+    await this.hold?.end()
     await this.hubUp()
   }
 
@@ -220,7 +234,7 @@ export class FaultDriver implements FleetFaults {
         return { action, after: () => this.cutPower(index) }
       case 'hub-kill':
         this.injected('hub-kill', `${what}: the hub is killed (SIGKILL) ${fault.stream === 'records' ? 'as the records reach it' : 'with its ack on the way'}, and restarted`)
-        return { action, after: () => this.hub?.kill() }
+        return { action, after: () => this.killHub() }
     }
   }
 
@@ -282,6 +296,23 @@ export class FaultDriver implements FleetFaults {
     // A gateway off now boots over a store that may grow again.
     if (terminal.power.isOn) terminal.store.db.pragma(`max_page_count = ${PAGE_COUNT_MAX}`)
     this.noted('disk-full', `${terminal.eui}'s disk has space again, ${when}`)
+  }
+
+  /**
+   * Another process takes the hub's write lock for a while (one hold at a time). The lock is taken
+   * before the payment, so its online request or records meet it.
+   */
+  private async holdDatabase(fault: BusyFault): Promise<void> {
+    if (this.hub === undefined) return
+    await this.hold?.end()
+    this.hold = new DatabaseHold(this.hub.databasePath, fault.hold_ms)
+    this.injected('db-busy', `the hub's database is write-locked by another process for ${fault.hold_ms} ms`)
+  }
+
+  /** The hub killed and restarted; a lock another process holds is let go first, as a restart waits for none. */
+  private killHub(): void {
+    void this.hold?.end()
+    this.hub?.kill()
   }
 
   private cutPower(index: number): void {

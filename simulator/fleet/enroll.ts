@@ -131,7 +131,7 @@ export async function provisionOrder(
 }
 
 /** What a fault simulation gives each gateway: an inspector on its link, its clock, a look at each store it opens. */
-type FaultedAttach = (terminal: number) => Pick<AttachOptions, 'inspector' | 'clock' | 'opened'>
+type FaultedAttach = (terminal: number) => Pick<AttachOptions, 'inspector' | 'clock' | 'opened'> & { readonly ackTimeoutMs: number }
 
 /**
  * `orderAndProvision`, then each gateway's runtime, with its link through a relay the fleet cuts and
@@ -163,14 +163,15 @@ export async function startTerminals(
   try {
     for (const [index, { store, dataDir }] of gateways.entries()) {
       const stream = nonces(index)
+      const { ackTimeoutMs = ACK_TIMEOUT_MS, ...faults } = faulted?.(index) ?? {}
       terminals.push(await attachTerminal(store, dataDir, {
         random: length => stream.bytes(length),
         // MQTT passwords and correlation ids are not part of any outcome: they stay truly random.
         syncOptions: {
-          random: systemRandom, ackTimeoutMs: ACK_TIMEOUT_MS, onlineTimeoutMs: ONLINE_TIMEOUT_MS, connectTimeoutMs: CONNECT_TIMEOUT_MS,
+          random: systemRandom, ackTimeoutMs, onlineTimeoutMs: ONLINE_TIMEOUT_MS, connectTimeoutMs: CONNECT_TIMEOUT_MS,
           ...(large && { reconnectMaxMs: LARGE_FLEET_RECONNECT_MAX_MS }),
         },
-        ...faulted?.(index),
+        ...faults,
       }))
     }
   } catch (error) {

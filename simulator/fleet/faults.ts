@@ -11,7 +11,7 @@ import type { PaymentPowerCut, SimulatedTerminal } from './terminal'
 
 /** Every fault the simulation injects, by kind (the unit of --faults and of the counts). */
 export const FAULT_KINDS = [
-  'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'clock', 'disk-full', 'hub-kill', 'replay', 'forge', 'revoke', 'expired', 'pull',
+  'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'clock', 'disk-full', 'hub-kill', 'db-busy', 'replay', 'forge', 'revoke', 'expired', 'pull',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -46,6 +46,12 @@ export interface FaultReport {
 }
 
 export interface FleetFaults {
+  /**
+   * How long a gateway waits for the ack of a batch before it sends it again: a hub whose fault
+   * leaves a batch unanswered keeps the link up, so only this wait ends (the real gateway's 20 s
+   * would make runs long).
+   */
+  readonly ackTimeout_ms: number
   /** Starts the hub the run plays against (one it can kill). */
   startHub(dataDir: string, env: OperatorEnv): Promise<FleetHub>
   /** Reads terminal `index`'s packets; set before its first connection. */

@@ -42,12 +42,12 @@ export class HubProcess implements FleetHub {
     this.child = child
   }
 
-  /** Starts `payall-hub` on `dataDir` with free loopback ports and logs in as its operator. */
-  static async start(dataDir: string, operatorEnv: OperatorEnv): Promise<HubProcess> {
+  /** Starts `payall-hub` on `dataDir` with free loopback ports and logs in as its operator; `settings` are more PAYALL_ variables. */
+  static async start(dataDir: string, operatorEnv: OperatorEnv, settings: Readonly<Record<string, string>> = {}): Promise<HubProcess> {
     const hadData = existsSync(join(dataDir, DATABASE_FILE))
     const email = operatorEnv.PAYALL_OPERATOR_EMAIL ?? SIM_OPERATOR.email
     const password = operatorEnv.PAYALL_OPERATOR_PASSWORD ?? SIM_OPERATOR.password
-    const env = { PAYALL_OPERATOR_EMAIL: email, PAYALL_OPERATOR_PASSWORD: password }
+    const env = { ...settings, PAYALL_OPERATOR_EMAIL: email, PAYALL_OPERATOR_PASSWORD: password }
     const { child, listening } = await spawnHub(dataDir, env, { httpPort: 0, mqttPort: 0 })
     try {
       const url = `http://127.0.0.1:${listening.httpPort}`
@@ -76,6 +76,11 @@ export class HubProcess implements FleetHub {
     })
     // Whoever waits for the hub learns a failed restart from whenUp().
     this.restarting.catch(() => undefined)
+  }
+
+  /** Its SQLite database file. */
+  get databasePath(): string {
+    return join(this.dataDir, DATABASE_FILE)
   }
 
   /** Resolves once the hub serves again after a kill (at once when it was not killed). */

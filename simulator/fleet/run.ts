@@ -179,9 +179,12 @@ async function restoreAll(terminals: readonly SimulatedTerminal[], at_once: numb
   }
 }
 
-/** What the faults give each gateway: an inspector on its link, its clock, a look at each store it opens. */
+/** What the faults give each gateway: an inspector on its link, its clock, a look at each store it opens, its wait for an ack. */
 function faultedAttach(faults: FleetFaults) {
-  return (index: number) => ({ inspector: faults.inspector(index), clock: faults.clock(index), opened: (store: TerminalStore) => faults.opened(index, store) })
+  return (index: number) => ({
+    inspector: faults.inspector(index), clock: faults.clock(index), opened: (store: TerminalStore) => faults.opened(index, store),
+    ackTimeoutMs: faults.ackTimeout_ms,
+  })
 }
 
 /** What the run asked for and what happened, as the player and the acks counted it. */

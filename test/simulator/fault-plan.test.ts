@@ -81,7 +81,7 @@ t.test('disk faults: long, and one at a time per gateway', async t => {
 })
 
 t.test('--faults takes kinds and groups; anything else is named', async t => {
-  t.same(parseFaultKinds('hub,customers'), ['hub-kill', 'replay', 'forge', 'revoke', 'expired', 'pull'])
+  t.same(parseFaultKinds('hub,customers'), ['hub-kill', 'db-busy', 'replay', 'forge', 'revoke', 'expired', 'pull'])
   t.same(parseFaultKinds('all'), DEFAULT_FAULT_KINDS)
   t.ok(DEFAULT_FAULT_KINDS.includes('power-online'), 'power-online among them, since voids give back what no counter recorded')
   t.ok(DEFAULT_FAULT_KINDS.includes('disk-full'), 'disk-full too')
