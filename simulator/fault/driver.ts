@@ -2,7 +2,8 @@
 // process it can kill, reads every terminal's packets and decides the fate of each from the plan
 // and from what the message is (packets.ts), partitions links and ends the partitions at the
 // payments the plan says, sets gateways' clocks off and right again, fills their disks and frees
-// them, and counts every fault that actually happened.
+// them, runs the chain the hub anchors on and its faults (chain.ts), and counts every fault that
+// actually happened.
 
 import { HOUR_MS, MINUTE_MS } from '../../protocol/clock'
 import { parseTopic } from '../../protocol/topics'
@@ -15,6 +16,8 @@ import { SkewedClock } from '../fleet/skewed-clock'
 import type { SimulatedTerminal } from '../fleet/terminal'
 import type { TerminalStore } from '../../terminal/store/store'
 import type { LinkDecision, RelayedPublish } from '../link-proxy'
+import type { ChainUnderCheck } from '../fleet/anchors'
+import { ChainFaults } from './chain'
 import { PacketNames } from './packets'
 import { DELAY_MS_MAX, DELAY_MS_MIN, REORDER_WAIT_MS, type ClockFault, type DiskFault, type FaultPlan, type PacketFault, type PacketStream } from './plan'
 
@@ -41,6 +44,7 @@ interface Skew {
 
 export class FaultDriver implements FleetFaults {
   private hub: HubProcess | undefined
+  private chainFaults: ChainFaults | undefined
   private terminals: readonly SimulatedTerminal[] = []
   private armed = false
   private payment: number | null = null
@@ -60,9 +64,27 @@ export class FaultDriver implements FleetFaults {
 
   constructor(private readonly plan: FaultPlan) {}
 
+  /** Starts the chain the hub anchors on, then the hub; stopping the hub stops the chain too. */
   async startHub(dataDir: string, env: OperatorEnv): Promise<FleetHub> {
-    this.hub = await HubProcess.start(dataDir, env)
-    return this.hub
+    const chain = await ChainFaults.start(this.plan.chain, {
+      killHub: () => this.hub?.kill() === true,
+      injected: (kind, detail) => this.injected(kind, detail),
+      noted: (kind, detail) => this.noted(kind, detail),
+    })
+    let hub: HubProcess
+    try {
+      hub = await HubProcess.start(dataDir, env, chain.hubEnv())
+    } catch (error) {
+      await chain.stop()
+      throw error
+    }
+    this.hub = hub
+    this.chainFaults = chain
+    return { url: hub.url, operator: hub.operator, embedded: undefined, hadData: hub.hadData, stop: () => hub.stop().finally(() => chain.stop()) }
+  }
+
+  chain(): ChainUnderCheck | undefined {
+    return this.chainFaults?.underCheck()
   }
 
   inspector(index: number) {
@@ -90,6 +112,8 @@ export class FaultDriver implements FleetFaults {
   async beforePayment(index: number): Promise<PaymentFaults> {
     this.payment = index
     await this.hubUp()
+    this.chainFaults?.hubBack()
+    await this.chainFaults?.beforePayment(index)
     for (const [terminal, partition] of [...this.partitions]) {
       if (index >= partition.untilPayment) await this.heal(terminal)
     }
@@ -149,6 +173,7 @@ export class FaultDriver implements FleetFaults {
     for (const terminal of [...this.skews.keys()]) this.setRight(terminal, 'as the payments end')
     for (const terminal of [...this.fullDisks.keys()]) this.freeDisk(terminal, 'as the payments end')
     for (const terminal of [...this.partitions.keys()]) await this.heal(terminal)
+    await this.chainFaults?.end(() => this.hubUp())
     await this.hubUp()
   }
 
@@ -220,7 +245,7 @@ export class FaultDriver implements FleetFaults {
         return { action, after: () => this.cutPower(index) }
       case 'hub-kill':
         this.injected('hub-kill', `${what}: the hub is killed (SIGKILL) ${fault.stream === 'records' ? 'as the records reach it' : 'with its ack on the way'}, and restarted`)
-        return { action, after: () => this.hub?.kill() }
+        return { action, after: () => void this.hub?.kill() }
     }
   }
 

@@ -138,6 +138,7 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
       operator: hub.operator, terminals, approvals: fleet.approvals, doubleSpends: fleet.doubleSpends,
       customers: customers.map(tracked => tracked.customer), lostOnline: fleet.lostOnline,
       findings: [...fleet.findings, ...late.map(detail => ({ invariant: 'revoked-everywhere' as const, detail }))],
+      chain: faults?.chain(),
     })
     return {
       ...playedReport(options, fleet, totals, faults?.report() ?? null),
