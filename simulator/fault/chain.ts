@@ -43,7 +43,7 @@ export class ChainFaults {
   private constructor(
     private readonly anvil: Anvil,
     private readonly relay: RpcRelay,
-    private readonly contractAddress: string,
+    private readonly deployed: Pick<ChainUnderCheck, 'contractAddress' | 'senderAddress' | 'senderNonceAtStart'>,
     private readonly faults: readonly ChainFault[],
     private readonly events: ChainEvents,
   ) {
@@ -55,9 +55,10 @@ export class ChainFaults {
   static async start(faults: readonly ChainFault[], events: ChainEvents): Promise<ChainFaults> {
     const anvil = await startAnvil()
     try {
-      const { address } = await deployAnchor({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_KEYS[0], rpcTimeout_ms: RPC_TIMEOUT_MS })
+      const { address, owner } = await deployAnchor({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_KEYS[0], rpcTimeout_ms: RPC_TIMEOUT_MS })
+      const nonce = Number(await anvil.rpc('eth_getTransactionCount', [owner, 'latest']))
       const relay = await RpcRelay.start(anvil.rpcUrl)
-      return new ChainFaults(anvil, relay, address, faults, events)
+      return new ChainFaults(anvil, relay, { contractAddress: address, senderAddress: owner, senderNonceAtStart: nonce }, faults, events)
     } catch (error) {
       await anvil.stop()
       throw error
@@ -69,7 +70,7 @@ export class ChainFaults {
     return {
       PAYALL_CHAIN_RPC: this.relay.url,
       PAYALL_CHAIN_KEY: ANVIL_KEYS[0],
-      PAYALL_ANCHOR_ADDRESS: this.contractAddress,
+      PAYALL_ANCHOR_ADDRESS: this.deployed.contractAddress,
       PAYALL_ANCHOR_BATCH_AGE_MS: String(BATCH_AGE_MS),
       PAYALL_ANCHOR_TICK_MS: String(TICK_MS),
       PAYALL_ANCHOR_CONFIRMATIONS: String(CONFIRMATIONS),
@@ -118,7 +119,7 @@ export class ChainFaults {
 
   /** Where the checks read the chain: the node itself. */
   underCheck(): ChainUnderCheck {
-    return { rpcUrl: this.anvil.rpcUrl, contractAddress: this.contractAddress, mine: () => this.anvil.mine() }
+    return { rpcUrl: this.anvil.rpcUrl, ...this.deployed, mine: () => this.anvil.mine() }
   }
 
   async stop(): Promise<void> {

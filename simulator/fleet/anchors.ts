@@ -1,8 +1,8 @@
 // The anchoring checks after a fault run, once its faults have stopped: every batch the hub sealed is
 // anchored (waited for, with blocks mined for its confirmations, bounded); every settled payment's proof,
 // as the hub serves it, verifies against the root the Anchor contract holds, read from the node with
-// ethers and checked by the contract's own verify(); and the contract holds each root once, under the
-// batch id the hub gave it. The chain is the judge, never the hub's word that a batch is fine.
+// ethers and checked by the contract's own verify(); the contract holds each root once, under the
+// batch id the hub gave it; and the hub's chain key had one transaction mined per anchored batch. The chain is the judge, never the hub's word that a batch is fine.
 
 import { Contract, type EventLog, type Log } from 'ethers'
 import { ANCHOR_ABI, openProvider } from '../../hub/anchor/chain'
@@ -14,11 +14,14 @@ import type { HubApi } from '../hub-api'
 export interface ChainUnderCheck {
   readonly rpcUrl: string
   readonly contractAddress: string
+  /** The hub's chain key's address, and how many transactions it had sent before the hub started (the contract's deployment). */
+  readonly senderAddress: string
+  readonly senderNonceAtStart: number
   /** Mines one block: a batch waiting for its confirmations gets one. */
   mine(): Promise<void>
 }
 
-export type AnchorInvariant = 'batches-anchored' | 'proofs-verify-on-chain' | 'roots-anchored-once'
+export type AnchorInvariant = 'batches-anchored' | 'proofs-verify-on-chain' | 'roots-anchored-once' | 'one-transaction-per-batch'
 
 /** How long the hub has, once the faults stop, to seal and anchor what it settled (its chain backs off up to seconds). */
 const ANCHORED_WAIT_MS = 90_000
@@ -65,7 +68,10 @@ export async function checkAnchors(
   try {
     const contract = new Contract(chain.contractAddress, ANCHOR_ABI, provider)
     await checkProofsOnChain(contract, [...proofs.values()], fail)
-    await checkRootsOnce(contract, batches, fail)
+    const anchored = await checkRootsOnce(contract, batches, fail)
+    // A resend of a transaction already mined would revert (the contract keeps the first root) and cost gas all the same.
+    const sent = await provider.getTransactionCount(chain.senderAddress, 'latest') - chain.senderNonceAtStart
+    if (sent !== anchored) fail('one-transaction-per-batch', `the hub's chain key had ${sent} transactions mined for ${anchored} anchored batches`)
   } finally {
     provider.destroy()
   }
@@ -97,8 +103,8 @@ async function checkProofsOnChain(contract: Contract, proofs: readonly ProofFile
   }
 }
 
-/** The contract's Anchored events: each root once, each batch id once, each the hub's batch of that id with its root. */
-async function checkRootsOnce(contract: Contract, batches: readonly HubBatch[], fail: (invariant: AnchorInvariant, detail: string) => void): Promise<void> {
+/** The contract's Anchored events: each root once, each batch id once, each the hub's batch of that id with its root. How many there are. */
+async function checkRootsOnce(contract: Contract, batches: readonly HubBatch[], fail: (invariant: AnchorInvariant, detail: string) => void): Promise<number> {
   const events = await contract.queryFilter(contract.filters.Anchored!(), 0, 'latest') as Array<EventLog | Log>
   const byRoot = new Map<string, number[]>()
   const byBatch = new Map<number, number>()
@@ -119,4 +125,5 @@ async function checkRootsOnce(contract: Contract, batches: readonly HubBatch[], 
   for (const [batchId, times] of byBatch) {
     if (times > 1) fail('roots-anchored-once', `batch ${batchId} is anchored ${times} times`)
   }
+  return events.length
 }

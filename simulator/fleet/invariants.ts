@@ -28,7 +28,7 @@ export type InvariantName =
 export const INVARIANT_NAMES: readonly InvariantName[] = [
   'money-conserved', 'settled-exactly-once', 'no-transfer-settled-twice', 'acked-in-ledger', 'chains-gapless',
   'double-spends-detected', 'revoked-everywhere', 'holds-within-vouchers', 'forgeries-refused', 'expired-refused', 'fleet-recovers',
-  'batches-anchored', 'proofs-verify-on-chain', 'roots-anchored-once',
+  'batches-anchored', 'proofs-verify-on-chain', 'roots-anchored-once', 'one-transaction-per-batch',
 ]
 
 export interface InvariantFailure {
