@@ -34,7 +34,7 @@ export interface ChainEvents {
 export class ChainFaults {
   private downUntil: number | undefined
   private armed: { readonly mempool: boolean } | undefined
-  /** Once a kill stopped the node's mining: the payment from which it mines again (set when the kill lands). */
+  /** Once a kill stopped the node's mining: the payment from which it mines again (set once the hub serves again). */
   private miningStopped: { untilPayment: number | undefined } | undefined
   private payment = 0
   /** Told when the armed kill lands, while end() waits for it. */
@@ -89,8 +89,8 @@ export class ChainFaults {
     }
   }
 
-  /** The hub served again after a kill: a node stopped by it mines again some payments later. */
-  hubBack(): void {
+  /** The hub serves (told before each payment): a node a kill stopped mines again MEMPOOL_PAYMENTS payments from now. */
+  hubServes(): void {
     if (this.miningStopped !== undefined && this.miningStopped.untilPayment === undefined) {
       this.miningStopped.untilPayment = this.payment + MEMPOOL_PAYMENTS
     }

@@ -112,7 +112,7 @@ export class FaultDriver implements FleetFaults {
   async beforePayment(index: number): Promise<PaymentFaults> {
     this.payment = index
     await this.hubUp()
-    this.chainFaults?.hubBack()
+    this.chainFaults?.hubServes()
     await this.chainFaults?.beforePayment(index)
     for (const [terminal, partition] of [...this.partitions]) {
       if (index >= partition.untilPayment) await this.heal(terminal)

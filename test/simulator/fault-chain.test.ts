@@ -66,7 +66,7 @@ t.test('the relay cuts the chain for its payments, and kills the hub once its tr
   t.equal(pending.blockNumber, null, 'the transaction reached the node, which mines nothing')
   t.equal((await rpc(node, 'eth_getTransactionByHash', [firstHash]) as { blockNumber: string | null }).blockNumber, null)
 
-  chain.hubBack()
+  chain.hubServes()
   await chain.beforePayment(4)
   t.equal((await rpc(node, 'eth_getTransactionByHash', [hashOf(second)]) as { blockNumber: string | null }).blockNumber, null)
   await chain.beforePayment(5)
