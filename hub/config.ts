@@ -71,6 +71,8 @@ export interface HubConfig {
   readonly anchorBatchAge_ms: number
   readonly anchorConfirmations: number
   readonly anchorMaxFeeGwei: number
+  /** How often the hub seals what is due and moves each batch on towards anchored. */
+  readonly anchorTick_ms: number
   /** A block explorer's base URL (no trailing slash): anchor replies link `<explorerUrl>/tx/<hash>`. */
   readonly explorerUrl: string | undefined
   /** A LoRaWAN network server's MQTT integration; no LoRa path without it. */
@@ -293,6 +295,11 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     default: Number(anchor.maxFeePerGas_wei / WEI_PER_GWEI), valueName: 'GWEI',
     description: 'the most paid per gas unit; above it anchoring waits for cheaper blocks',
     parse: (text, name) => integerIn(text, name, 1, 1_000_000),
+  },
+  {
+    flag: 'anchor-tick-ms', env: 'PAYALL_ANCHOR_TICK_MS', field: 'anchorTick_ms', default: anchor.tickInterval_ms, valueName: 'MS',
+    description: 'how often sealing is due and each batch is moved on towards anchored (a chain that fails backs off from 1 s)',
+    parse: (text, name) => integerIn(text, name, 100, 60 * 60 * 1000),
   },
   {
     flag: 'explorer-url', env: 'PAYALL_EXPLORER_URL', field: 'explorerUrl', default: undefined, valueName: 'URL',

@@ -128,6 +128,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       batchAge_ms: config.anchorBatchAge_ms,
       confirmations: config.anchorConfirmations,
       maxFeePerGas_wei: BigInt(config.anchorMaxFeeGwei) * WEI_PER_GWEI,
+      tickInterval_ms: config.anchorTick_ms,
       ...overrides.anchor,
     }, batchId => proofs.batchAnchored(batchId))
 

@@ -1,5 +1,5 @@
 // How the hub seals and anchors: batch size and age, confirmations, the fee cap and the retry schedule.
-// The first four are the hub's PAYALL_ANCHOR_* options (hub/config.ts), whose defaults are these; the rest are
+// The first four and the tick are the hub's PAYALL_ANCHOR_* options (hub/config.ts), whose defaults are these; the rest are
 // constants, which startHub's overrides, the tests and the bench may change.
 
 import { assert } from '../../protocol/errors'

@@ -2,7 +2,8 @@
 // process it can kill, reads every terminal's packets and decides the fate of each from the plan
 // and from what the message is (packets.ts), partitions links and ends the partitions at the
 // payments the plan says, sets gateways' clocks off and right again, fills their disks and frees
-// them, and counts every fault that actually happened.
+// them, runs the chain the hub anchors on and its faults (chain.ts), and counts every fault that
+// actually happened.
 
 import { HOUR_MS, MINUTE_MS } from '../../protocol/clock'
 import { parseTopic } from '../../protocol/topics'
@@ -16,6 +17,8 @@ import type { SimulatedTerminal } from '../fleet/terminal'
 import type { TerminalStore } from '../../terminal/store/store'
 import type { LinkDecision, RelayedPublish } from '../link-proxy'
 import { DatabaseHold, FAULT_HUB_BUSY_TIMEOUT_MS, type BusyFault } from './db-busy'
+import type { ChainUnderCheck } from '../fleet/anchors'
+import { ChainFaults } from './chain'
 import { PacketNames } from './packets'
 import { DELAY_MS_MAX, DELAY_MS_MIN, REORDER_WAIT_MS, type ClockFault, type DiskFault, type FaultPlan, type PacketFault, type PacketStream } from './plan'
 
@@ -43,6 +46,7 @@ interface Skew {
 
 export class FaultDriver implements FleetFaults {
   private hub: HubProcess | undefined
+  private chainFaults: ChainFaults | undefined
   private terminals: readonly SimulatedTerminal[] = []
   private armed = false
   private payment: number | null = null
@@ -70,9 +74,27 @@ export class FaultDriver implements FleetFaults {
 
   constructor(private readonly plan: FaultPlan) {}
 
+  /** Starts the chain the hub anchors on, then the hub; stopping the hub stops the chain too. */
   async startHub(dataDir: string, env: OperatorEnv): Promise<FleetHub> {
-    this.hub = await HubProcess.start(dataDir, env, { PAYALL_DATABASE_BUSY_TIMEOUT_MS: String(FAULT_HUB_BUSY_TIMEOUT_MS) })
-    return this.hub
+    const chain = await ChainFaults.start(this.plan.chain, {
+      killHub: () => this.killHub(),
+      injected: (kind, detail) => this.injected(kind, detail),
+      noted: (kind, detail) => this.noted(kind, detail),
+    })
+    let hub: HubProcess
+    try {
+      hub = await HubProcess.start(dataDir, env, { ...chain.hubEnv(), PAYALL_DATABASE_BUSY_TIMEOUT_MS: String(FAULT_HUB_BUSY_TIMEOUT_MS) })
+    } catch (error) {
+      await chain.stop()
+      throw error
+    }
+    this.hub = hub
+    this.chainFaults = chain
+    return { url: hub.url, operator: hub.operator, embedded: undefined, hadData: hub.hadData, stop: () => hub.stop().finally(() => chain.stop()) }
+  }
+
+  chain(): ChainUnderCheck | undefined {
+    return this.chainFaults?.underCheck()
   }
 
   inspector(index: number) {
@@ -100,6 +122,8 @@ export class FaultDriver implements FleetFaults {
   async beforePayment(index: number): Promise<PaymentFaults> {
     this.payment = index
     await this.hubUp()
+    this.chainFaults?.hubServes()
+    await this.chainFaults?.beforePayment(index)
     for (const [terminal, partition] of [...this.partitions]) {
       if (index >= partition.untilPayment) await this.heal(terminal)
     }
@@ -163,6 +187,7 @@ export class FaultDriver implements FleetFaults {
     for (const terminal of [...this.fullDisks.keys()]) this.freeDisk(terminal, 'as the payments end')
     for (const terminal of [...this.partitions.keys()]) await this.heal(terminal)
     await this.hold?.end()
+    await this.chainFaults?.end(() => this.hubUp())
     await this.hubUp()
   }
 
@@ -234,7 +259,7 @@ export class FaultDriver implements FleetFaults {
         return { action, after: () => this.cutPower(index) }
       case 'hub-kill':
         this.injected('hub-kill', `${what}: the hub is killed (SIGKILL) ${fault.stream === 'records' ? 'as the records reach it' : 'with its ack on the way'}, and restarted`)
-        return { action, after: () => this.killHub() }
+        return { action, after: () => void this.killHub() }
     }
   }
 
@@ -309,10 +334,10 @@ export class FaultDriver implements FleetFaults {
     this.injected('db-busy', `the hub's database is write-locked by another process for ${fault.hold_ms} ms`)
   }
 
-  /** The hub killed and restarted; a lock another process holds is let go first, as a restart waits for none. */
-  private killHub(): void {
+  /** The hub killed and restarted (false if it was down already); a lock another process holds is let go first, as a restart waits for none. */
+  private killHub(): boolean {
     void this.hold?.end()
-    this.hub?.kill()
+    return this.hub?.kill() === true
   }
 
   private cutPower(index: number): void {

@@ -3,7 +3,8 @@
 // revokes or pays with an expired voucher, the payments at which a gateway's clock is set off and
 // set right again or its disk fills up and is freed, or another process locks the hub's database
 // for a while, and the packets
-// after which a link is partitioned, a gateway dies or the hub is killed;
+// after which a link is partitioned, a gateway dies or the hub is killed, the chain RPC's outages
+// and the hub's kill mid-anchor (chain-plan.ts);
 // plus the rates at which every other packet is dropped, duplicated, delayed or held back, drawn
 // packet by packet from streams of the same seed. Pure: the same seed gives the same plan.
 
@@ -12,12 +13,13 @@ import { FAULT_KINDS, type FaultKind, type PaymentFaults } from '../fleet/faults
 import type { FleetOptions } from '../fleet/options'
 import { SeededRandom } from '../fleet/seeded-random'
 import { drawBusyFaults, type BusyFault } from './db-busy'
+import { drawChainFaults, type ChainFault } from './chain-plan'
 
 /** Names for several kinds at once, in --faults. */
 export const FAULT_GROUPS: Readonly<Record<string, readonly FaultKind[]>> = {
   network: ['drop', 'duplicate', 'reorder', 'delay', 'partition'],
   gateway: ['power-loss', 'power-online', 'clock', 'disk-full'],
-  hub: ['hub-kill', 'db-busy'],
+  hub: ['hub-kill', 'db-busy', 'chain-down', 'hub-kill-anchor'],
   customers: ['replay', 'forge', 'revoke', 'expired', 'pull'],
 }
 
@@ -79,6 +81,8 @@ export interface FaultPlan {
   readonly disks: readonly DiskFault[]
   /** The hub's database write-locked by another process before these payments. */
   readonly busy: readonly BusyFault[]
+  /** The chain RPC gone for a while, the hub killed mid-anchor (chain-plan.ts). */
+  readonly chain: readonly ChainFault[]
   /** Per packet of a PacketStream: the chance of each network fault. */
   readonly rates: { readonly drop: number; readonly duplicate: number; readonly reorder: number; readonly delay: number }
 }
@@ -190,13 +194,14 @@ export function drawFaultPlan(seed: string, kinds: readonly FaultKind[]): FaultP
   const clocks = enabled.has('clock') ? drawClockFaults(random.fork('clock'), fleet) : []
   const disks = enabled.has('disk-full') ? drawDiskFaults(random.fork('disk'), fleet) : []
   const busy = enabled.has('db-busy') ? drawBusyFaults(random.fork('db-busy'), fleet) : []
+  const chain = drawChainFaults(random.fork('chain'), fleet, enabled)
   const rates = {
     drop: enabled.has('drop') ? NETWORK_RATES.drop : 0,
     duplicate: enabled.has('duplicate') ? NETWORK_RATES.duplicate : 0,
     reorder: enabled.has('reorder') ? NETWORK_RATES.reorder : 0,
     delay: enabled.has('delay') ? NETWORK_RATES.delay : 0,
   }
-  return { seed, kinds: FAULT_KINDS.filter(kind => enabled.has(kind)), fleet, payments, packets, clocks, disks, busy, rates }
+  return { seed, kinds: FAULT_KINDS.filter(kind => enabled.has(kind)), fleet, payments, packets, clocks, disks, busy, chain, rates }
 }
 
 function drawClockFaults(clocking: SeededRandom, fleet: Pick<FleetOptions, 'terminals' | 'payments'>): ClockFault[] {

@@ -6,12 +6,13 @@
 import type { Clock } from '../../protocol/clock'
 import type { LinkInspector } from '../link-proxy'
 import type { TerminalStore } from '../../terminal/store/store'
+import type { ChainUnderCheck } from './anchors'
 import type { FleetHub, OperatorEnv } from './hub'
 import type { PaymentPowerCut, SimulatedTerminal } from './terminal'
 
 /** Every fault the simulation injects, by kind (the unit of --faults and of the counts). */
 export const FAULT_KINDS = [
-  'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'clock', 'disk-full', 'hub-kill', 'db-busy', 'replay', 'forge', 'revoke', 'expired', 'pull',
+  'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'clock', 'disk-full', 'hub-kill', 'db-busy', 'chain-down', 'hub-kill-anchor', 'replay', 'forge', 'revoke', 'expired', 'pull',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -79,6 +80,8 @@ export interface FleetFaults {
   hubUp(): Promise<void>
   /** The payments are over: no more faults, every partition ends, the hub serves. */
   end(): Promise<void>
+  /** The chain the hub anchors on, for the checks; undefined when it anchors nowhere. */
+  chain(): ChainUnderCheck | undefined
   /** A fault the run injected itself. */
   injected(kind: FaultKind, detail: string): void
   report(): FaultReport

@@ -42,12 +42,12 @@ export class HubProcess implements FleetHub {
     this.child = child
   }
 
-  /** Starts `payall-hub` on `dataDir` with free loopback ports and logs in as its operator; `settings` are more PAYALL_ variables. */
-  static async start(dataDir: string, operatorEnv: OperatorEnv, settings: Readonly<Record<string, string>> = {}): Promise<HubProcess> {
+  /** Starts `payall-hub` on `dataDir` with free loopback ports and logs in as its operator; `hubEnv` adds settings (a chain). */
+  static async start(dataDir: string, operatorEnv: OperatorEnv, hubEnv: Readonly<Record<string, string>> = {}): Promise<HubProcess> {
     const hadData = existsSync(join(dataDir, DATABASE_FILE))
     const email = operatorEnv.PAYALL_OPERATOR_EMAIL ?? SIM_OPERATOR.email
     const password = operatorEnv.PAYALL_OPERATOR_PASSWORD ?? SIM_OPERATOR.password
-    const env = { ...settings, PAYALL_OPERATOR_EMAIL: email, PAYALL_OPERATOR_PASSWORD: password }
+    const env = { ...hubEnv, PAYALL_OPERATOR_EMAIL: email, PAYALL_OPERATOR_PASSWORD: password }
     const { child, listening } = await spawnHub(dataDir, env, { httpPort: 0, mqttPort: 0 })
     try {
       const url = `http://127.0.0.1:${listening.httpPort}`
@@ -59,10 +59,13 @@ export class HubProcess implements FleetHub {
     }
   }
 
-  /** Kills the hub with SIGKILL now, wherever it is, and starts it again on the same data and ports (see whenUp). */
-  kill(): void {
+  /**
+   * Kills the hub with SIGKILL now, wherever it is, and starts it again on the same data and ports (see whenUp).
+   * False when there was no hub to kill: one restarting already.
+   */
+  kill(): boolean {
     const child = this.child
-    if (child === undefined || this.restarting !== undefined) return
+    if (child === undefined || this.restarting !== undefined) return false
     this.child = undefined
     this.kills++
     child.kill('SIGKILL')
@@ -76,6 +79,7 @@ export class HubProcess implements FleetHub {
     })
     // Whoever waits for the hub learns a failed restart from whenUp().
     this.restarting.catch(() => undefined)
+    return true
   }
 
   /** Its SQLite database file. */

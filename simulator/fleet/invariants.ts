@@ -3,7 +3,8 @@
 // stores and the hub's transfers, compared), no transfer settled twice, nothing the hub acked
 // missing from its ledger, every chain gapless (in each store and as the hub sees it), every
 // double spend detected with its proof, every revoked voucher revoked at every gateway, no hold
-// over its voucher, no forged or replayed tap approved. Through REST and the terminals' stores, so
+// over its voucher, no forged or replayed tap approved; with a chain, every batch anchored and every
+// proof verified by the contract (anchors.ts). Through REST, the terminals' stores and the chain, so
 // they hold for any hub.
 
 import { equalBytes, fromHex, sha256, toHex } from '../../protocol/bytes'
@@ -11,6 +12,7 @@ import { Reason, reasonName } from '../../protocol/reasons'
 import { reversalTransferId } from '../../hub/ingest/void'
 import type { StoredRecord, TerminalStore } from '../../terminal/store/store'
 import type { EnrolledCustomer, HubApi } from '../hub-api'
+import { checkAnchors, type AnchorInvariant, type ChainUnderCheck } from './anchors'
 
 export type InvariantName =
   | 'money-conserved' | 'settled-exactly-once' | 'no-transfer-settled-twice' | 'acked-in-ledger' | 'chains-gapless'
@@ -19,11 +21,14 @@ export type InvariantName =
   | 'expired-refused'
   /** Once its faults stop, the fleet settles everything (a fault run that cannot finish fails this one). */
   | 'fleet-recovers'
+  /** With a chain: every batch anchored once the faults stop, every payment's proof verified by the contract, no root anchored twice. */
+  | AnchorInvariant
 
 /** Every invariant, as the summary names what held. */
 export const INVARIANT_NAMES: readonly InvariantName[] = [
   'money-conserved', 'settled-exactly-once', 'no-transfer-settled-twice', 'acked-in-ledger', 'chains-gapless',
   'double-spends-detected', 'revoked-everywhere', 'holds-within-vouchers', 'forgeries-refused', 'expired-refused', 'fleet-recovers',
+  'batches-anchored', 'proofs-verify-on-chain', 'roots-anchored-once', 'one-transaction-per-batch',
 ]
 
 export interface InvariantFailure {
@@ -81,6 +86,8 @@ export async function checkInvariants(input: {
   lostOnline: ReadonlySet<string>
   /** What the run found as it played. */
   findings: readonly InvariantFailure[]
+  /** The chain the hub anchors on, if it does: the anchoring invariants are checked against it. */
+  chain?: ChainUnderCheck | undefined
 }): Promise<{ failures: InvariantFailure[]; totals: AckTotals }> {
   const failures = new FailureList()
   for (const finding of input.findings) failures.add(finding.invariant, finding.detail)
@@ -111,6 +118,9 @@ export async function checkInvariants(input: {
   const revoked = new Set(flags.vouchers)
   for (const voucherIdHex of await checkHoldsWithinVouchers(input.operator, input.customers, failures)) revoked.add(voucherIdHex)
   checkRevokedEverywhere(input.terminals, revoked, failures)
+  if (input.chain !== undefined) {
+    await checkAnchors(input.operator, input.chain, [...settledBy.keys()], (invariant, detail) => failures.add(invariant, detail))
+  }
   return { failures: failures.list(), totals: acks.totals }
 }
 

@@ -15,6 +15,7 @@ import { toHex } from '../../protocol/bytes'
 import { systemClock } from '../../protocol/clock'
 import { enrollCustomers, provisionFleet, startTerminals } from './enroll'
 import { FleetError } from './errors'
+import type { ChainUnderCheck } from './anchors'
 import type { FaultReport, FleetFaults } from './faults'
 import { connectToHub, startEmbeddedHub, type FleetHub, type OperatorEnv } from './hub'
 import { checkInvariants, type AckTotals, type InvariantFailure } from './invariants'
@@ -67,6 +68,8 @@ export interface FleetReport {
 export interface FleetUnderCheck {
   readonly hub: FleetHub
   readonly terminals: readonly SimulatedTerminal[]
+  /** The chain the hub anchors on (a fault run's). */
+  readonly chain: ChainUnderCheck | undefined
 }
 
 export interface FleetHooks {
@@ -133,11 +136,13 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
     for (const index of terminals.keys()) await fleet.bringOnline(index)
     const late = await fleet.revocationsEverywhere()
 
-    await hooks.beforeCheck?.({ hub, terminals })
+    const chain = faults?.chain()
+    await hooks.beforeCheck?.({ hub, terminals, chain })
     const { failures, totals } = await checkInvariants({
       operator: hub.operator, terminals, approvals: fleet.approvals, doubleSpends: fleet.doubleSpends,
       customers: customers.map(tracked => tracked.customer), lostOnline: fleet.lostOnline,
       findings: [...fleet.findings, ...late.map(detail => ({ invariant: 'revoked-everywhere' as const, detail }))],
+      chain,
     })
     return {
       ...playedReport(options, fleet, totals, faults?.report() ?? null),

@@ -80,8 +80,31 @@ t.test('disk faults: long, and one at a time per gateway', async t => {
   }
 })
 
+t.test('chain faults: outages that do not overlap, one kill mid-anchor in the first half, each kind drawn apart from the other', async t => {
+  t.same(drawFaultPlan('chain', parseFaultKinds('network,gateway,customers,hub-kill')).chain, [], 'none unless asked for')
+  const plans = Array.from({ length: 100 }, (_, index) => drawFaultPlan(runSeed('chain', index), parseFaultKinds('chain-down,hub-kill-anchor')))
+  for (const plan of plans) {
+    const downs = plan.chain.filter(fault => fault.kind === 'chain-down')
+    const kills = plan.chain.filter(fault => fault.kind === 'hub-kill-anchor')
+    t.ok(downs.length >= 1 && downs.length <= 2, `${plan.seed}: one or two outages`)
+    for (const fault of downs) {
+      t.ok(fault.payment < plan.fleet.payments - 1 && fault.payments >= 2 && fault.payments <= 6)
+      t.equal(downs.filter(other => other.payment <= fault.payment + fault.payments && fault.payment <= other.payment + other.payments).length, 1,
+        `${plan.seed}: one outage at a time`)
+    }
+    t.equal(kills.length, 1, `${plan.seed}: one kill mid-anchor`)
+    t.ok(kills[0]!.payment >= 1 && kills[0]!.payment <= plan.fleet.payments / 2)
+    t.same(drawFaultPlan(plan.seed, ['chain-down']).chain, downs, `${plan.seed}: the outages stay where they were without the kill`)
+    t.same(drawFaultPlan(plan.seed, ['hub-kill-anchor']).chain, kills, `${plan.seed}: and the kill without the outages`)
+  }
+  const kills = plans.flatMap(plan => plan.chain.filter(fault => fault.kind === 'hub-kill-anchor'))
+  t.ok(kills.some(fault => fault.mempool) && kills.some(fault => !fault.mempool), 'the transaction left pending, or mined at once')
+  t.same(drawFaultPlan('chain', DEFAULT_FAULT_KINDS).packets, drawFaultPlan('chain', DEFAULT_FAULT_KINDS.filter(kind => kind !== 'chain-down')).packets,
+    'the chain faults move no other fault')
+})
+
 t.test('--faults takes kinds and groups; anything else is named', async t => {
-  t.same(parseFaultKinds('hub,customers'), ['hub-kill', 'db-busy', 'replay', 'forge', 'revoke', 'expired', 'pull'])
+  t.same(parseFaultKinds('hub,customers'), ['hub-kill', 'db-busy', 'chain-down', 'hub-kill-anchor', 'replay', 'forge', 'revoke', 'expired', 'pull'])
   t.same(parseFaultKinds('all'), DEFAULT_FAULT_KINDS)
   t.ok(DEFAULT_FAULT_KINDS.includes('power-online'), 'power-online among them, since voids give back what no counter recorded')
   t.ok(DEFAULT_FAULT_KINDS.includes('disk-full'), 'disk-full too')

@@ -1,4 +1,9 @@
 import t from 'tap'
+import { Contract, JsonRpcProvider, Wallet, type ContractTransactionResponse } from 'ethers'
+import { ANCHOR_ABI } from '../../hub/anchor/chain'
+import { systemClock } from '../../protocol/clock'
+import { ANVIL_KEYS } from '../../simulator/anvil'
+import type { ChainUnderCheck } from '../../simulator/fleet/anchors'
 import type { FaultEvent, FaultKind } from '../../simulator/fleet/faults'
 import type { FleetUnderCheck } from '../../simulator/fleet/run'
 import { DEFAULT_FAULT_KINDS } from '../../simulator/fault/plan'
@@ -38,7 +43,8 @@ t.test('a fixed set of seeds keeps every invariant while every kind of fault is 
 
 t.test('a broken invariant fails the run: its seed and its faults are printed, and the command printed replays the same faults', async t => {
   // What no code path may do: a record of the busiest gateway vanishes from its chain.
-  const tamper = (fleet: FleetUnderCheck) => {
+  const tamper = async (fleet: FleetUnderCheck) => {
+    await anchorTwice(fleet.chain!)
     const busiest = [...fleet.terminals].sort((a, b) => b.store.chainHead().gatewaySeq - a.store.chainHead().gatewaySeq)[0]!
     const { store } = busiest
     for (const { name } of store.db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'records'").all()) {
@@ -63,7 +69,28 @@ t.test('a broken invariant fails the run: its seed and its faults are printed, a
   t.equal(result!.seed, 'gone')
   t.same(result!.faults.events.map(eventLine), printed, 'the same seed drew the same faults, at the same payments')
   t.ok(result!.failures.some(failure => failure.invariant === 'chains-gapless'))
+  const roots = result!.failures.filter(failure => failure.invariant === 'roots-anchored-once').map(failure => failure.detail)
+  t.match(roots, [/^the contract holds batch 1000000 \(root 0x[0-9a-f]{64}\), which the hub does not list$/, /^root 0x[0-9a-f]{64} is anchored 2 times \(batches 1, 1000000\)$/],
+    'a root anchored again under another batch id is caught on the chain')
 })
+
+/** What the hub never does: anchor batch 1's root again, under another batch id. */
+async function anchorTwice(chain: ChainUnderCheck): Promise<void> {
+  const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true })
+  try {
+    const contract = new Contract(chain.contractAddress, ANCHOR_ABI, new Wallet(ANVIL_KEYS[0], provider))
+    let [root, count] = await contract.getFunction('batches').staticCall(1) as [string, bigint]
+    // The payments are over, the hub anchoring what it holds: batch 1 is on chain, or is about to be.
+    for (let tries = 0; BigInt(root) === 0n && tries < 100; tries++) {
+      await new Promise<void>(resolve => systemClock.setTimer(resolve, 100))
+      ;[root, count] = await contract.getFunction('batches').staticCall(1) as [string, bigint]
+    }
+    const sent = await contract.getFunction('anchor').send(1_000_000, root, count) as ContractTransactionResponse
+    await sent.wait()
+  } finally {
+    provider.destroy()
+  }
+}
 
 t.test('bad arguments of fault and soak exit 2 naming each bad flag, before anything starts', async t => {
   const fault = await sim().run('fault', '--seed', 'a b', '--runs', '0', '--faults', 'drop,meteor')
