@@ -21,23 +21,20 @@ const MESSAGE_BYTES_MAX = 0xffff
 interface Pending {
   resolve: (valid: Uint8Array) => void
   reject: (error: Error) => void
+  /** The worker the job was posted to: if it dies, the job is answered with an error. */
+  worker: Worker
 }
 
 export class VerifyPool {
-  private readonly workers: Worker[] = []
+  /** By slot; undefined once its worker died, until the next job starts another there. */
+  private readonly workers: Array<Worker | undefined> = []
   private readonly pending = new Map<number, Pending>()
   private nextJobId = 1
   private nextWorker = 0
   private closed = false
 
   constructor(readonly size: number = Math.max(1, os.availableParallelism())) {
-    for (let i = 0; i < size; i++) {
-      const worker = workerBeside(__filename, 'verify-worker')
-      worker.on('message', (result: VerifyResult) => this.settle(result))
-      worker.on('error', error => this.failAll(error))
-      worker.unref()
-      this.workers.push(worker)
-    }
+    for (let slot = 0; slot < size; slot++) this.workers.push(this.startWorker(slot))
   }
 
   /** Jobs posted to the workers and not answered yet: the depth of their queue. */
@@ -64,26 +61,45 @@ export class VerifyPool {
 
   private post(checks: readonly SignatureCheck[]): Promise<Uint8Array> {
     const id = this.nextJobId++
-    const worker = this.workers[this.nextWorker++ % this.workers.length]!
+    const slot = this.nextWorker++ % this.workers.length
+    // A worker that died is replaced by the next job that needs its slot, not at once: one that cannot
+    // start fails each job once instead of restarting in a loop.
+    const worker = this.workers[slot] ?? this.startWorker(slot)
+    this.workers[slot] = worker
     const packed = pack(checks)
     const job: VerifyJob = { id, packed, count: checks.length }
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
+      this.pending.set(id, { resolve, reject, worker })
       worker.ref()
       worker.postMessage(job, [packed.buffer as ArrayBuffer])
     })
+  }
+
+  private startWorker(slot: number): Worker {
+    const worker = workerBeside(__filename, 'verify-worker')
+    worker.on('message', (result: VerifyResult) => this.settle(result))
+    // An uncaught error ends the worker ('exit' follows); an exit while the pool is open is a death.
+    worker.on('error', error => this.failJobsOf(worker, error))
+    worker.on('exit', code => {
+      if (this.workers[slot] === worker) this.workers[slot] = undefined
+      if (!this.closed) this.failJobsOf(worker, new Error(`a verify worker exited (code ${code})`))
+    })
+    worker.unref()
+    return worker
   }
 
   private settle(result: VerifyResult): void {
     const pending = this.pending.get(result.id)
     if (pending === undefined) return
     this.pending.delete(result.id)
-    if (this.pending.size === 0) for (const worker of this.workers) worker.unref()
+    if (this.pending.size === 0) for (const worker of this.workers) worker?.unref()
     pending.resolve(result.valid)
   }
 
-  private failAll(error: Error): void {
+  /** Answers every job posted to `worker` (every job, when undefined) with `error`: a batch that needs one is a fault of the hub. */
+  private failJobsOf(worker: Worker | undefined, error: Error): void {
     for (const [id, pending] of this.pending) {
+      if (worker !== undefined && pending.worker !== worker) continue
       this.pending.delete(id)
       pending.reject(error)
     }
@@ -91,8 +107,8 @@ export class VerifyPool {
 
   async close(): Promise<void> {
     this.closed = true
-    this.failAll(new Error('verify pool closed'))
-    await Promise.all(this.workers.map(worker => worker.terminate()))
+    this.failJobsOf(undefined, new Error('verify pool closed'))
+    await Promise.all(this.workers.map(worker => worker?.terminate()))
   }
 }
 
