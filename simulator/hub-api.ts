@@ -2,7 +2,7 @@
 // steps that bring a gateway and a customer to life, the way operators, owners and phones do.
 
 import { fromBase64, toBase64 } from '../protocol/bytes'
-import { systemRandom, type RandomBytes } from '../protocol/clock'
+import { systemClock, systemRandom, type RandomBytes } from '../protocol/clock'
 import { CodedError } from '../protocol/errors'
 import { voucherCodec, type Voucher } from '../protocol/messages/voucher'
 import type { KeyPair } from '../protocol/signature/ed25519'
@@ -25,10 +25,26 @@ class HubApiError extends CodedError<string> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 export type HubJson = any
 
+/** A request the hub refused as DATABASE_BUSY is tried this many times in all, waiting its Retry-After (at most BUSY_WAIT_MAX_S) between. */
+const BUSY_ATTEMPTS_MAX = 5
+const BUSY_WAIT_MAX_S = 5
+
 export class HubApi {
   constructor(readonly baseUrl: string, private readonly token?: string) {}
 
+  /**
+   * One request; one the hub refused as DATABASE_BUSY (nothing changed) is sent again after its
+   * Retry-After, as an app does, a few times at most.
+   */
   async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: HubJson }> {
+    for (let attempt = 1; ; attempt++) {
+      const { status, json, retryAfter_s } = await this.once(method, path, body)
+      if (status !== 503 || json?.error?.code !== 'DATABASE_BUSY' || attempt === BUSY_ATTEMPTS_MAX) return { status, json }
+      await new Promise<void>(resolve => systemClock.setTimer(resolve, Math.min(retryAfter_s, BUSY_WAIT_MAX_S) * 1000))
+    }
+  }
+
+  private async once(method: string, path: string, body?: unknown): Promise<{ status: number; json: HubJson; retryAfter_s: number }> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
@@ -38,7 +54,8 @@ export class HubApi {
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await response.text()
-    return { status: response.status, json: text === '' ? null : JSON.parse(text) }
+    const retryAfter_s = Number(response.headers.get('retry-after') ?? 1)
+    return { status: response.status, json: text === '' ? null : JSON.parse(text), retryAfter_s: Number.isFinite(retryAfter_s) ? retryAfter_s : 1 }
   }
 
   /** Like call, but a status of 300 or more throws a HubApiError with the hub's error code. */

@@ -63,3 +63,10 @@ t.test('seed soak-4a219f9f.21: a customer revoking a voucher the hub revoked alr
   t.equal(run.code, 0, run.out + run.err)
   t.match(run.out, /^run 1\/1 seed soak-4a219f9f\.21: ok/)
 })
+
+t.test('seed merge1.3: a customer whose revocation meets the hub\'s database locked (503 DATABASE_BUSY) sends it again after its Retry-After', async t => {
+  // The app gave up at the first 503, and the run stopped as if the fleet had not recovered; the hub had changed nothing.
+  const run = await sim().run('fault', '--seed', 'merge1.3', '--runs', '1')
+  t.equal(run.code, 0, run.out + run.err)
+  t.match(run.out, /^run 1\/1 seed merge1\.3: ok.*db-busy/)
+})
