@@ -139,9 +139,15 @@ export class Counter {
 
   private showError(error: Error): void {
     const { language } = this.options
-    // A device's coded error shows its code, another its kind: the merchant reads it out to support.
-    const message = error instanceof TerminalError ? error.message : error instanceof CodedError ? errorText(error) : `${error.name}: ${error.message}`
+    // A device's coded error shows its code, another its kind: the merchant reads it out to support. A full
+    // disk (SQLite's SQLITE_FULL: the record was not written) says so in words, and that nothing was charged.
+    const message = error instanceof TerminalError ? error.message : error instanceof CodedError ? errorText(error)
+      : isStorageFull(error) ? screenText('storageFull', language) : `${error.name}: ${error.message}`
     this.options.display.show({ kind: 'declined', lines: [screenText('error', language), message, screenText('pressAnyKey', language)] })
     this.options.onError?.(error)
   }
+}
+
+function isStorageFull(error: Error): boolean {
+  return error.name === 'SqliteError' && (error as { code?: unknown }).code === 'SQLITE_FULL'
 }

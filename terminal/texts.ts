@@ -108,6 +108,10 @@ const SCREEN_TEXTS = {
   pressAnyKey: { en: 'Press a key', fr: 'Appuyez sur une touche' },
   error: { en: 'ERROR', fr: 'ERREUR' },
   receiptNotPrinted: { en: 'Receipt not printed: check the printer.', fr: 'Reçu non imprimé : vérifiez l\'imprimante.' },
+  storageFull: {
+    en: 'Storage full: payment not taken, nothing charged. Call support.',
+    fr: 'Mémoire pleine : paiement non pris, rien débité. Appelez le support.',
+  },
   phoneFailed: { en: 'No answer from the phone. Ask the customer to tap again.', fr: 'Pas de réponse du téléphone. Demandez au client de présenter à nouveau.' },
 } as const satisfies Record<string, Texts>
 

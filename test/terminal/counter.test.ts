@@ -98,3 +98,26 @@ t.test('online only, chosen for one payment with the link down, is declined and 
   t.equal(store.recordsFrom(1, 10).length, 0, 'nothing recorded')
   t.match(display.screens.find(screen => screen.kind === 'declined'), { lines: ['DECLINED', /900/] })
 })
+
+t.test('a payment its store cannot write (the disk full: SQLITE_FULL) says so in words, takes nothing, and the loop goes on', async t => {
+  const { counter, store, display, errors } = counterWith(t, '1500E' + '300E')
+  // As the fault simulation's disk-full does: the store may not grow past the pages it has.
+  store.db.exec('VACUUM')
+  store.db.pragma(`max_page_count = ${store.db.pragma('page_count', { simple: true }) as number}`)
+  let full = true
+  const append = store.appendPayment.bind(store)
+  store.appendPayment = (...args) => {
+    if (!full) return append(...args)
+    full = false
+    // A real SQLITE_FULL, from a write of a megabyte the store has no pages for, as the payment is recorded.
+    store.db.exec('CREATE TABLE filler (blob BLOB)')
+    store.db.prepare('INSERT INTO filler VALUES (?)').run(Buffer.alloc(1 << 20))
+    return append(...args)
+  }
+  await counter.run()
+  t.equal(errors.length, 1)
+  t.match(errors[0], { name: 'SqliteError', code: 'SQLITE_FULL' })
+  t.ok(display.screens.some(screen => screen.kind === 'declined' && screen.lines.includes('Storage full: payment not taken, nothing charged. Call support.')),
+    'the merchant reads what happened')
+  t.same(store.recordsFrom(1, 10).map(record => record.amountMinor), [300], 'the first was not recorded; the next, which found room in the pages the store has, is')
+})
