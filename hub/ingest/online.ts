@@ -30,13 +30,8 @@ export class OnlineAuthorization {
    * and with a HubFaultError, unanswered, when the hub failed to decide.
    */
   async authorize(topicEui: string, payload: Uint8Array): Promise<OnlineAuthorizationResponse | null> {
-    let request: OnlineAuthorizationRequest
-    try {
-      request = onlineAuthorizationRequestCodec.decode(payload)
-    } catch (error) {
-      if (error instanceof ProtocolError) return null
-      throw error
-    }
+    const request = requestOf(payload)
+    if (request === null) return null
     return this.queue.run(async () => {
       try {
         const [approved, reason] = await this.decide(topicEui, request.authorization)
@@ -65,13 +60,8 @@ export class OnlineAuthorization {
    * that is not a request.
    */
   undecided(payload: Uint8Array): OnlineAuthorizationResponse | null {
-    let request: OnlineAuthorizationRequest
-    try {
-      request = onlineAuthorizationRequestCodec.decode(payload)
-    } catch (error) {
-      if (error instanceof ProtocolError) return null
-      throw error
-    }
+    const request = requestOf(payload)
+    if (request === null) return null
     return onlineAuthorizationResponseCodec.sign({
       correlationId: request.correlationId, transferId: transferIdOf(request.authorization), approved: false,
       reason: Reason.HubUnavailable, timeMs: this.deps.clock.now_ms(),
@@ -137,5 +127,15 @@ export class OnlineAuthorization {
     const wallet = hold === undefined ? undefined : await ledger.account(hold.walletAccountId)
     const left = hold === undefined || hold.status === 'released' ? 0 : hold.limitMinor - hold.settledMinor - hold.releasedMinor
     return left + Math.max(0, wallet?.balanceMinor ?? 0)
+  }
+}
+
+/** The request a payload carries, or null for one that is not a request. */
+function requestOf(payload: Uint8Array): OnlineAuthorizationRequest | null {
+  try {
+    return onlineAuthorizationRequestCodec.decode(payload)
+  } catch (error) {
+    if (error instanceof ProtocolError) return null
+    throw error
   }
 }
