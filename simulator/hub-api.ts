@@ -28,6 +28,13 @@ export type HubJson = any
 /** A request the hub refused as DATABASE_BUSY is tried this many times in all, waiting its Retry-After (at most BUSY_WAIT_MAX_S) between. */
 const BUSY_ATTEMPTS_MAX = 5
 const BUSY_WAIT_MAX_S = 5
+/** A connection refused is tried again this often, this many times in all: 30 s, a hub's restart on a loaded machine. */
+const REFUSED_WAIT_MS = 250
+const REFUSED_ATTEMPTS_MAX = 120
+
+function wait(ms: number): Promise<void> {
+  return new Promise(resolve => systemClock.setTimer(resolve, ms))
+}
 
 export class HubApi {
   constructor(readonly baseUrl: string, private readonly token?: string) {}
@@ -38,9 +45,25 @@ export class HubApi {
    */
   async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: HubJson }> {
     for (let attempt = 1; ; attempt++) {
-      const { status, json, retryAfter_s } = await this.once(method, path, body)
+      const { status, json, retryAfter_s } = await this.sent(method, path, body)
       if (status !== 503 || json?.error?.code !== 'DATABASE_BUSY' || attempt === BUSY_ATTEMPTS_MAX) return { status, json }
-      await new Promise<void>(resolve => systemClock.setTimer(resolve, Math.min(retryAfter_s, BUSY_WAIT_MAX_S) * 1000))
+      await wait(Math.min(retryAfter_s, BUSY_WAIT_MAX_S) * 1000)
+    }
+  }
+
+  /**
+   * The request, sent again while the hub refuses connections (a hub restarting, as after a kill, has not
+   * opened its port yet): such a request never reached it, so any method may be sent again.
+   */
+  private async sent(method: string, path: string, body?: unknown): Promise<{ status: number; json: HubJson; retryAfter_s: number }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(method, path, body)
+      } catch (error) {
+        const refused = error instanceof TypeError && (error.cause as { code?: unknown } | undefined)?.code === 'ECONNREFUSED'
+        if (!refused || attempt === REFUSED_ATTEMPTS_MAX) throw error
+        await wait(REFUSED_WAIT_MS)
+      }
     }
   }
 

@@ -70,3 +70,11 @@ t.test('seed merge1.3: a customer whose revocation meets the hub\'s database loc
   t.equal(run.code, 0, run.out + run.err)
   t.match(run.out, /^run 1\/1 seed merge1\.3: ok.*db-busy/)
 })
+
+t.test('seed merge2.3: a customer revoking while the hub restarts after a kill mid-anchor tries again until it listens', async t => {
+  // hub-kill-anchor kills the hub whenever its anchoring transaction goes out, between payments too; the
+  // revocation met the port closed (ECONNREFUSED: never received) and the run stopped.
+  const run = await sim().run('fault', '--seed', 'merge2.3', '--runs', '1')
+  t.equal(run.code, 0, run.out + run.err)
+  t.match(run.out, /^run 1\/1 seed merge2\.3: ok.*hub-kill-anchor 1/)
+})
