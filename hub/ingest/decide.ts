@@ -45,8 +45,9 @@ export interface DecisionInput {
   /** Every payment known under the voucher, in any order. */
   known: readonly KnownPayment[]
   /**
-   * The final refusal (FINAL_REFUSALS) that binds this copy, if any: for a record, one the hub signed into an ack;
-   * for an online request, that or one signed into an online answer.
+   * The final refusal (FINAL_REFUSALS) that binds this copy, if any: for a record, one the hub signed into an ack,
+   * or OnlineRequestVoided for a payment its gateway voided; for an online request, those or one signed into an
+   * online answer.
    */
   finalRefusal: Reason | undefined
   /** How long a revocation may take to reach every gateway. */
@@ -84,6 +85,9 @@ export function isFinalRefusal(reason: Reason): boolean {
 
 export function decideRecord(input: DecisionInput): RecordDecision {
   const { authorization, voucher, known } = input
+  // A payment its gateway voided was given back (or never approved): a copy signed by the customer is refused
+  // so, even one the hub had settled online and knows, so its gateway never reads it as paid.
+  if (input.signatureValid && input.finalRefusal === Reason.OnlineRequestVoided) return { kind: 'reject', reason: Reason.OnlineRequestVoided }
   // Only the customer's signature makes a copy the payment already known: one with a corrupted
   // signature carries the same transfer id, but stands in for nothing.
   if (input.signatureValid && known.some(payment => payment.transferIdHex === input.transferIdHex)) {

@@ -3,7 +3,7 @@
 
 import { authorizationCodec } from '../../protocol/messages/authorization'
 import { transferRecordCodec } from '../../protocol/messages/transfer-record'
-import type { Reason } from '../../protocol/reasons'
+import { Reason } from '../../protocol/reasons'
 import type { SqliteDatabase } from '../store/database'
 import { isFinalRefusal, type KnownPayment, type VoucherState } from './decide'
 
@@ -108,14 +108,19 @@ function chainReads(db: SqliteDatabase) {
 /** The final refusals: those signed into acks (final for every copy) and into online answers (for online copies). */
 function refusalStatements(db: SqliteDatabase) {
   return {
-    finalRefusal: db.prepare<[string], { reason: Reason }>('SELECT reason FROM final_refusals WHERE transfer_id = ?'),
+    // A payment its gateway voided (void.ts) is refused OnlineRequestVoided, whatever copy comes later.
+    finalRefusal: db.prepare<{ transferId: string }, { reason: Reason }>(
+      `SELECT reason FROM final_refusals WHERE transfer_id = @transferId
+       UNION ALL SELECT ${Reason.OnlineRequestVoided} FROM online_voids WHERE transfer_id = @transferId LIMIT 1`),
     // An ack's refusal first: a record refused for good was answered so, online too.
     refusalForOnline: db.prepare<{ transferId: string }, { reason: Reason | null }>(
       `SELECT COALESCE((SELECT reason FROM final_refusals WHERE transfer_id = @transferId),
          (SELECT reason FROM online_refusals WHERE transfer_id = @transferId)) AS reason`),
     // A batch's ids at once, as a JSON array: one statement for the batch instead of one per record.
-    finalRefusals: db.prepare<[string], { transfer_id: string; reason: Reason }>(
-      'SELECT transfer_id, reason FROM final_refusals WHERE transfer_id IN (SELECT value FROM json_each(?))'),
+    finalRefusals: db.prepare<{ transferIds: string }, { transfer_id: string; reason: Reason }>(
+      `SELECT transfer_id, reason FROM final_refusals WHERE transfer_id IN (SELECT value FROM json_each(@transferIds))
+       UNION ALL SELECT transfer_id, ${Reason.OnlineRequestVoided} FROM online_voids
+       WHERE transfer_id IN (SELECT value FROM json_each(@transferIds))`),
     // The first final refusal of an id is its answer; a copy is refused with the same reason anyway.
     insertFinalRefusal: db.prepare<[string, number, string, number]>(
       'INSERT OR IGNORE INTO final_refusals (transfer_id, reason, eui, refused_at_ms) VALUES (?, ?, ?, ?)'),
@@ -264,7 +269,7 @@ export class IngestStore {
 
   /** The final refusal (decide.ts FINAL_REFUSALS) the hub signed into an ack before for this transfer id, if any. */
   finalRefusal(transferIdHex: string): Reason | undefined {
-    return this.statements.finalRefusal.get(transferIdHex)?.reason
+    return this.statements.finalRefusal.get({ transferId: transferIdHex })?.reason
   }
 
   /**
@@ -277,8 +282,12 @@ export class IngestStore {
 
   /** The final refusals among these transfer ids, by id. */
   finalRefusals(transferIdsHex: readonly string[]): Map<string, Reason> {
-    const rows = this.statements.finalRefusals.all(JSON.stringify(transferIdsHex))
-    return new Map(rows.map(row => [row.transfer_id, row.reason]))
+    const refusals = new Map<string, Reason>()
+    // An ack's refusal first, as for one id.
+    for (const row of this.statements.finalRefusals.all({ transferIds: JSON.stringify(transferIdsHex) })) {
+      if (!refusals.has(row.transfer_id)) refusals.set(row.transfer_id, row.reason)
+    }
+    return refusals
   }
 
   /** The records the hub holds of the chain from `fromSeq` to `toSeq`, by sequence number. */

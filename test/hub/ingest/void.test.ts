@@ -126,3 +126,27 @@ t.test('a void the merchant can no longer cover changes nothing, and goes throug
   t.equal(await w.balance(customer.wallet), 6_000)
   await w.assertLedgerOk(t)
 })
+
+t.test('a record of a payment its gateway voided is refused OnlineRequestVoided, not acked as paid, and moves no money', async t => {
+  const w = await ingestWorld(t)
+  const gateway = await w.addGateway('00000000000000F6')
+  const customer = await w.addCustomer(10_000, 5_000)
+  const approvedThenVoided = w.pay(customer.phone, gateway, 900)
+  await askOnline(w, gateway.eui, approvedThenVoided)
+  t.same(answer(await voidOf(w, gateway, approvedThenVoided)), [true, Reason.None, 900], 'premise: settled online, then given back')
+  const neverSeen = w.pay(customer.phone, gateway, 400)
+  t.same(answer(await voidOf(w, gateway, neverSeen)), [true, Reason.None, 0], 'premise: voided before the hub saw it')
+
+  // A gateway that voids what it says it never recorded, then sends the record all the same (a fault, or a lie).
+  gateway.append(approvedThenVoided)
+  gateway.append(neverSeen)
+  const ack = await w.ingest.ingest(gateway.eui, gateway.batch())
+  t.same(ack!.entries.map(entry => [entry.outcome, entry.reason]), [
+    [AckOutcome.Rejected, Reason.OnlineRequestVoided], [AckOutcome.Rejected, Reason.OnlineRequestVoided],
+  ], 'neither is acked as settled nor as a duplicate: the counter never reads them as paid')
+  t.equal(await w.balance(gateway.merchantAccountId), 0, 'the merchant holds nothing of them')
+  t.equal(await w.balance(customer.wallet), 5_000 + 900, 'the customer keeps what the void gave back')
+  const again = await w.ingest.ingest(gateway.eui, gateway.batch())
+  t.same(again!.entries.map(entry => entry.reason), [Reason.OnlineRequestVoided, Reason.OnlineRequestVoided], 'the same answer, sent again')
+  await w.assertLedgerOk(t)
+})
