@@ -228,12 +228,12 @@ export class FaultRadio {
   private async nextReport(
     operator: HubApi, gatewayId: string, before: LoraReportReply | null,
   ): Promise<(LoraReply & { lastReport: LoraReportReply }) | undefined> {
-    const deadline_ms = Date.now() + LAST_REPORT_TIMEOUT_MS
+    const deadline_ms = systemClock.now_ms() + LAST_REPORT_TIMEOUT_MS
     for (;;) {
       const view = await this.view(operator, gatewayId)
       const last = view.lastReport
       if (last !== null && (before === null || last.fCnt !== before.fCnt || last.receivedAt !== before.receivedAt)) return { ...view, lastReport: last }
-      if (Date.now() > deadline_ms) return undefined
+      if (systemClock.now_ms() > deadline_ms) return undefined
       await new Promise<void>(resolve => systemClock.setTimer(resolve, LAST_REPORT_POLL_MS))
     }
   }

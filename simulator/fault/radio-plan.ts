@@ -6,7 +6,7 @@ import type { FaultKind } from '../fleet/faults'
 import type { SeededRandom } from '../fleet/seeded-random'
 
 /** What a modem writes that is no reply to the command under way. */
-export type GarbageKind =
+type GarbageKind =
   /** A line of printable junk between replies. */
   | 'noise'
   /** The modem's next reply stops halfway, its end never sent. */

@@ -128,8 +128,7 @@ export async function attachTerminal(store: TerminalStore, dataDir: string, opti
   }
   const counter = new Counter(() => cutAt('tap'))
   const display = options.display ?? new LastScreen()
-  const eui = store.identity().eui
-  const lora = await options.lora?.(eui)
+  const eui = store.identity().eui, lora = await options.lora?.(eui)
   const { events, sync, payments, lora: reporter } = startRuntime(
     store,
     {
@@ -142,18 +141,16 @@ export async function attachTerminal(store: TerminalStore, dataDir: string, opti
         if (screen.kind === 'approved') cutAt('commit')
         display.show(screen)
       } },
-      printer: options.printer ?? NO_PRINTER,
-      ...(lora !== undefined && { lora: lora.modem, loraJoin: lora.join }),
+      printer: options.printer ?? NO_PRINTER, ...(lora !== undefined && { lora: lora.modem, loraJoin: lora.join }),
     },
     options.config ?? DEFAULT_CONFIG,
     { clock: power.clock(options.clock ?? systemClock), random: options.random ?? systemRandom, ...(lora !== undefined && { loraClock: lora.clock }) },
     { reconnectInitialMs: 20, reconnectMaxMs: 200, connect: poweredConnect(power, link), ...options.syncOptions },
   )
-  // The runtime stops where it stands: no timer fires (the power's clock), the client never
-  // reconnects (its sync is stopped; its connection is already gone, so nothing is sent), and the
-  // store, closed, takes no more writes.
+  // The runtime stops where it stands: no timer fires (the power's clock), the LoRa reporter lets go of the modem
+  // (which outlives it) at once, the client never reconnects (its sync is stopped; its connection is already gone,
+  // so nothing is sent), and the store, closed, takes no more writes.
   power.onCut(() => {
-    // Its listeners go at once (the modem outlives this runtime), before the store closes.
     reporter?.stop().catch(() => undefined)
     sync.stop().catch(() => undefined)
     store.close()
@@ -183,7 +180,6 @@ export async function attachTerminal(store: TerminalStore, dataDir: string, opti
     },
     async shutDown() {
       if (power.isOn) {
-        await reporter?.stop()
         await sync.stop()
         power.cut()
       }
