@@ -81,7 +81,7 @@ export class FaultDriver implements FleetFaults {
     this.radio = new FaultRadio(plan.radio, new SeededRandom(plan.seed, 'faults/radio/network'), (kind, detail) => this.injected(kind, detail))
   }
 
-  /** Starts the chain the hub anchors on, then the hub; stopping the hub stops the chain too. */
+  /** Starts the chain the hub anchors on and the LoRa network server it reads, then the hub; stopping the hub stops them too. */
   async startHub(dataDir: string, env: OperatorEnv): Promise<FleetHub> {
     const chain = await ChainFaults.start(this.plan.chain, {
       killHub: () => this.killHub(),
@@ -95,11 +95,14 @@ export class FaultDriver implements FleetFaults {
       })
     } catch (error) {
       await chain.stop()
+      await this.radio.close()
       throw error
     }
     this.hub = hub
     this.chainFaults = chain
-    return { url: hub.url, operator: hub.operator, embedded: undefined, hadData: hub.hadData, stop: () => hub.stop().finally(() => chain.stop()) }
+    // The run stops the hub once its terminals are down: the chain and the radio go with it.
+    const stop = (): Promise<void> => hub.stop().finally(() => chain.stop()).finally(() => this.radio.close())
+    return { url: hub.url, operator: hub.operator, embedded: undefined, hadData: hub.hadData, stop }
   }
 
   chain(): ChainUnderCheck | undefined {
@@ -114,9 +117,6 @@ export class FaultDriver implements FleetFaults {
     return this.radio.check(operator, terminals)
   }
 
-  close(): Promise<void> {
-    return this.radio.close()
-  }
 
   inspector(index: number) {
     return (publish: RelayedPublish): LinkDecision | undefined => this.inspect(index, publish)

@@ -89,8 +89,6 @@ export interface FleetFaults {
   chain(): ChainUnderCheck | undefined
   /** After the last sync: what the faults' own checks find (the radio's), as failures. */
   check(operator: FleetHub['operator'], terminals: readonly SimulatedTerminal[]): Promise<InvariantFailure[]>
-  /** The run is over, its terminals and hub stopped: what the faults started stops too. */
-  close(): Promise<void>
   /** A fault the run injected itself. */
   injected(kind: FaultKind, detail: string): void
   report(): FaultReport

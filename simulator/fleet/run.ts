@@ -156,7 +156,6 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
     await hooks.faults?.end().catch(() => undefined)
     await Promise.all(terminals.map(terminal => terminal.shutDown()))
     await hub?.stop()
-    await hooks.faults?.close()
     if (!keepData) {
       process.off('exit', removeWorkDir)
       removeWorkDir()
