@@ -117,7 +117,6 @@ export class FaultDriver implements FleetFaults {
     return this.radio.check(operator, terminals)
   }
 
-
   inspector(index: number) {
     return (publish: RelayedPublish): LinkDecision | undefined => this.inspect(index, publish)
   }
