@@ -4,7 +4,7 @@
 // applied to the store, which remembers them so a replay is refused after a restart too. The modem is the LoraModem interface (hardware/lora/modem.ts); the
 // gateway's EUI is the modem's DevEUI. The clock is injected.
 
-import { LoraError, type LoraDownlink, type LoraModem } from '../hardware/lora/modem'
+import { LoraError, type LoraDownlink, type LoraJoinSettings, type LoraModem } from '../hardware/lora/modem'
 import { repeat, type Cancel, type Clock } from '../protocol/clock'
 import { ProtocolError } from '../protocol/errors'
 import { COMMITMENT_HEAD_BYTES, commitmentFrameCodec, type CommitmentFrame } from '../protocol/messages/commitment-frame'
@@ -34,6 +34,11 @@ export interface LoraReporterOptions {
   settings: LoraSettings
   /** The link's state when the reporter starts (TerminalSync.online); 'link' events follow it after. */
   online: boolean
+  /**
+   * How the modem joins: one that lost its session (it answered not joined, or rebooted) is joined
+   * again before the next report. Without them, whoever joined it must notice.
+   */
+  join?: LoraJoinSettings
 }
 
 export type RevocationRefusal = 'malformed' | 'bad-signature' | 'stale' | 'replayed' | 'not-provisioned'
@@ -92,12 +97,13 @@ export class LoraReporter {
     }
   }
 
-  /** Sends one frame; a modem error is reported as a 'sync-error' event, never thrown. */
+  /** Sends one frame, joining the modem first if it lost its session; a modem error is reported as a 'sync-error' event, never thrown. */
   async report(): Promise<void> {
     const frame = this.frame()
     if (frame === undefined) return
-    const { modem, settings, events } = this.options
+    const { modem, settings, events, join } = this.options
     try {
+      if (!modem.joined && join !== undefined) await modem.join(join)
       await modem.send(settings.uplinkPort, commitmentFrameCodec.encode(frame))
       events.emit('lora-report', { gatewaySeq: frame.gatewaySeq, unsyncedCount: frame.unsyncedCount, unsyncedAmountMinor: frame.unsyncedAmountMinor })
     } catch (error) {

@@ -88,9 +88,15 @@ export async function runCounter(
   const devices = await openDevices(hardware, host, io.clock)
   try {
     const printer = decorations.printer?.(devices.printer) ?? devices.printer
+    const loraJoin: LoraJoinSettings | undefined = hardware.lora === undefined ? undefined
+      : { region: hardware.lora.region, devEui: store.identity().eui, appEui: hardware.lora.appEui, appKey: hardware.lora.appKey }
     const runtime = startRuntime(
       store,
-      { phone: devices.phone!, display: devices.display, printer, ...(devices.lora !== undefined && { lora: devices.lora }) },
+      {
+        phone: devices.phone!, display: devices.display, printer,
+        // keepJoined joins the modem at start; the reporter joins it again whenever it loses its session.
+        ...(devices.lora !== undefined && { lora: devices.lora, ...(loraJoin !== undefined && { loraJoin }) }),
+      },
       config,
       { clock: io.clock, random: io.random, ...(io.loraClock !== undefined && { loraClock: io.loraClock }) },
       io.syncOptions,
@@ -98,11 +104,7 @@ export async function runCounter(
     logEvents(runtime.events, io)
     const controller = new AbortController()
     // Not awaited: a join in flight ends when the modem is closed below, and the loop with the signal.
-    if (devices.lora !== undefined && hardware.lora !== undefined) {
-      void keepJoined(devices, {
-        region: hardware.lora.region, devEui: store.identity().eui, appEui: hardware.lora.appEui, appKey: hardware.lora.appKey,
-      }, controller.signal, io)
-    }
+    if (devices.lora !== undefined && loraJoin !== undefined) void keepJoined(devices, loraJoin, controller.signal, io)
     const counter = new Counter({
       payments: runtime.payments, keypad: devices.keypad, display: devices.display, language: config.language,
       currency: () => store.riskConfig()?.currency ?? currency,

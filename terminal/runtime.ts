@@ -6,7 +6,7 @@ import type { Ed25519 } from '../protocol/signature/ed25519'
 import type { TerminalConfig } from './config'
 import { DAY_MS, type Clock, type RandomBytes } from '../protocol/clock'
 import { TerminalEmitter } from './events'
-import type { LoraModem } from '../hardware/lora/modem'
+import type { LoraJoinSettings, LoraModem } from '../hardware/lora/modem'
 import { LoraReporter } from './lora'
 import { PaymentTerminal, type Display, type PhoneLink, type Printer } from './payment'
 import type { TerminalStore } from './store/store'
@@ -18,6 +18,8 @@ export interface RuntimeDevices {
   readonly printer: Printer
   /** A joined LoRaWAN modem: reports go out through it while the IP link is down, revocations come in. */
   readonly lora?: LoraModem
+  /** How the modem joins: the reporter joins it again when it loses its session. */
+  readonly loraJoin?: LoraJoinSettings
 }
 
 export interface TerminalRuntime {
@@ -63,7 +65,7 @@ export function startRuntime(
   sync.start()
   const lora = devices.lora === undefined ? undefined : new LoraReporter({
     store, events, modem: devices.lora, clock: environment.loraClock ?? environment.clock, ed25519,
-    online: sync.online,
+    online: sync.online, ...(devices.loraJoin !== undefined && { join: devices.loraJoin }),
     settings: { interval_ms: config.loraIntervalMinutes * 60_000, uplinkPort: config.loraUplinkPort, downlinkPort: config.loraDownlinkPort },
   })
   lora?.start()

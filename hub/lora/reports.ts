@@ -100,8 +100,9 @@ export class LoraReports {
       throw error
     }
     const device = store.device(uplink.eui)
-    // A lower counter with a later frame time is a new LoRaWAN session (the modem joined again).
-    if (device !== undefined && uplink.fCnt <= device.lastFCnt && !(uplink.fCnt < device.lastFCnt && frame.timeS > device.lastFrameTimeS)) {
+    // A counter not beyond the last with a later frame time is a new LoRaWAN session (the modem
+    // joined again): counters start again at 0, and a session that sent one frame ended at 0 too.
+    if (device !== undefined && uplink.fCnt <= device.lastFCnt && !(frame.timeS > device.lastFrameTimeS)) {
       throw new LoraPathError('OLD_FRAME_COUNTER', `fCnt ${uplink.fCnt} of ${uplink.eui} is not beyond ${device.lastFCnt}`)
     }
     // A report speaks of the chain the gateway's key signs now.

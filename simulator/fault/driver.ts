@@ -19,6 +19,9 @@ import type { LinkDecision, RelayedPublish } from '../link-proxy'
 import { DatabaseHold, FAULT_HUB_BUSY_TIMEOUT_MS, type BusyFault } from './db-busy'
 import type { ChainUnderCheck } from '../fleet/anchors'
 import { ChainFaults } from './chain'
+import type { InvariantFailure } from '../fleet/invariants'
+import type { HubApi } from '../hub-api'
+import { FaultRadio, type LoraGateway } from './lora'
 import { PacketNames } from './packets'
 import { DELAY_MS_MAX, DELAY_MS_MIN, REORDER_WAIT_MS, type ClockFault, type DiskFault, type FaultPlan, type PacketFault, type PacketStream } from './plan'
 
@@ -72,9 +75,13 @@ export class FaultDriver implements FleetFaults {
    */
   readonly ackTimeout_ms = FAULT_ACK_TIMEOUT_MS
 
-  constructor(private readonly plan: FaultPlan) {}
+  private readonly radio: FaultRadio
 
-  /** Starts the chain the hub anchors on, then the hub; stopping the hub stops the chain too. */
+  constructor(private readonly plan: FaultPlan) {
+    this.radio = new FaultRadio(plan.radio, new SeededRandom(plan.seed, 'faults/radio/network'), (kind, detail) => this.injected(kind, detail))
+  }
+
+  /** Starts the chain the hub anchors on and the LoRa network server it reads, then the hub; stopping the hub stops them too. */
   async startHub(dataDir: string, env: OperatorEnv): Promise<FleetHub> {
     const chain = await ChainFaults.start(this.plan.chain, {
       killHub: () => this.killHub(),
@@ -83,18 +90,31 @@ export class FaultDriver implements FleetFaults {
     })
     let hub: HubProcess
     try {
-      hub = await HubProcess.start(dataDir, env, { ...chain.hubEnv(), PAYALL_DATABASE_BUSY_TIMEOUT_MS: String(FAULT_HUB_BUSY_TIMEOUT_MS) })
+      hub = await HubProcess.start(dataDir, env, {
+        ...chain.hubEnv(), PAYALL_DATABASE_BUSY_TIMEOUT_MS: String(FAULT_HUB_BUSY_TIMEOUT_MS), ...await this.radio.start(),
+      })
     } catch (error) {
       await chain.stop()
+      await this.radio.close()
       throw error
     }
     this.hub = hub
     this.chainFaults = chain
-    return { url: hub.url, operator: hub.operator, embedded: undefined, hadData: hub.hadData, stop: () => hub.stop().finally(() => chain.stop()) }
+    // The run stops the hub once its terminals are down: the chain and the radio go with it.
+    const stop = (): Promise<void> => hub.stop().finally(() => chain.stop()).finally(() => this.radio.close())
+    return { url: hub.url, operator: hub.operator, embedded: undefined, hadData: hub.hadData, stop }
   }
 
   chain(): ChainUnderCheck | undefined {
     return this.chainFaults?.underCheck()
+  }
+
+  lora(index: number, eui: string): Promise<LoraGateway | undefined> {
+    return this.radio.gateway(index, eui, this.clock(index))
+  }
+
+  check(operator: HubApi, terminals: readonly SimulatedTerminal[]): Promise<InvariantFailure[]> {
+    return this.radio.check(operator, terminals)
   }
 
   inspector(index: number) {
@@ -144,6 +164,7 @@ export class FaultDriver implements FleetFaults {
     for (const fault of this.plan.busy) {
       if (fault.payment === index) await this.holdDatabase(fault)
     }
+    await this.radio.interval(this.terminals)
     return this.plan.payments.get(index) ?? {}
   }
 

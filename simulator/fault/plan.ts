@@ -14,6 +14,7 @@ import type { FleetOptions } from '../fleet/options'
 import { SeededRandom } from '../fleet/seeded-random'
 import { drawBusyFaults, type BusyFault } from './db-busy'
 import { drawChainFaults, type ChainFault } from './chain-plan'
+import { drawRadioPlan, type RadioPlan } from './radio-plan'
 
 /** Names for several kinds at once, in --faults. */
 export const FAULT_GROUPS: Readonly<Record<string, readonly FaultKind[]>> = {
@@ -21,6 +22,7 @@ export const FAULT_GROUPS: Readonly<Record<string, readonly FaultKind[]>> = {
   gateway: ['power-loss', 'power-online', 'clock', 'disk-full'],
   hub: ['hub-kill', 'db-busy', 'chain-down', 'hub-kill-anchor'],
   customers: ['replay', 'forge', 'revoke', 'expired', 'pull'],
+  radio: ['lora-loss', 'modem-garbage'],
 }
 
 /**
@@ -83,6 +85,8 @@ export interface FaultPlan {
   readonly busy: readonly BusyFault[]
   /** The chain RPC gone for a while, the hub killed mid-anchor (chain-plan.ts). */
   readonly chain: readonly ChainFault[]
+  /** The gateways with a LoRa modem, and their uplinks' faults (radio-plan.ts). */
+  readonly radio: RadioPlan
   /** Per packet of a PacketStream: the chance of each network fault. */
   readonly rates: { readonly drop: number; readonly duplicate: number; readonly reorder: number; readonly delay: number }
 }
@@ -201,7 +205,8 @@ export function drawFaultPlan(seed: string, kinds: readonly FaultKind[]): FaultP
     reorder: enabled.has('reorder') ? NETWORK_RATES.reorder : 0,
     delay: enabled.has('delay') ? NETWORK_RATES.delay : 0,
   }
-  return { seed, kinds: FAULT_KINDS.filter(kind => enabled.has(kind)), fleet, payments, packets, clocks, disks, busy, chain, rates }
+  const radio = drawRadioPlan(random.fork('radio'), fleet.terminals, enabled)
+  return { seed, kinds: FAULT_KINDS.filter(kind => enabled.has(kind)), fleet, payments, packets, clocks, disks, busy, chain, rates, radio }
 }
 
 function drawClockFaults(clocking: SeededRandom, fleet: Pick<FleetOptions, 'terminals' | 'payments'>): ClockFault[] {

@@ -131,7 +131,7 @@ export async function provisionOrder(
 }
 
 /** What a fault simulation gives each gateway: an inspector on its link, its clock, a look at each store it opens. */
-type FaultedAttach = (terminal: number) => Pick<AttachOptions, 'inspector' | 'clock' | 'opened'> & { readonly ackTimeoutMs: number }
+type FaultedAttach = (terminal: number) => Pick<AttachOptions, 'inspector' | 'clock' | 'opened' | 'lora'> & { readonly ackTimeoutMs: number }
 
 /**
  * `orderAndProvision`, then each gateway's runtime, with its link through a relay the fleet cuts and

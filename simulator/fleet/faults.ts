@@ -8,11 +8,14 @@ import type { LinkInspector } from '../link-proxy'
 import type { TerminalStore } from '../../terminal/store/store'
 import type { ChainUnderCheck } from './anchors'
 import type { FleetHub, OperatorEnv } from './hub'
+import type { InvariantFailure } from './invariants'
+import type { LoraGateway } from '../fault/lora'
 import type { PaymentPowerCut, SimulatedTerminal } from './terminal'
 
 /** Every fault the simulation injects, by kind (the unit of --faults and of the counts). */
 export const FAULT_KINDS = [
   'drop', 'duplicate', 'reorder', 'delay', 'partition', 'power-loss', 'power-online', 'clock', 'disk-full', 'hub-kill', 'db-busy', 'chain-down', 'hub-kill-anchor', 'replay', 'forge', 'revoke', 'expired', 'pull',
+  'lora-loss', 'modem-garbage',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -59,6 +62,8 @@ export interface FleetFaults {
   inspector(index: number): LinkInspector
   /** Terminal `index`'s clock, which the faults may set off true time; one for the life of the gateway, across its boots. */
   clock(index: number): Clock
+  /** Terminal `index`'s LoRa modem (joined) and its reporter's clock, if it carries one; asked at each boot. */
+  lora(index: number, eui: string): Promise<LoraGateway | undefined>
   /** Terminal `index` runs over `store` now (enrolled, or booted again): a disk that is full stays full. */
   opened(index: number, store: TerminalStore): void
   /** The payments begin: faults are injected from now on. `terminals` is the fleet's live list (a terminal that boots again replaces itself in it). */
@@ -82,6 +87,8 @@ export interface FleetFaults {
   end(): Promise<void>
   /** The chain the hub anchors on, for the checks; undefined when it anchors nowhere. */
   chain(): ChainUnderCheck | undefined
+  /** After the last sync: what the faults' own checks find (the radio's), as failures. */
+  check(operator: FleetHub['operator'], terminals: readonly SimulatedTerminal[]): Promise<InvariantFailure[]>
   /** A fault the run injected itself. */
   injected(kind: FaultKind, detail: string): void
   report(): FaultReport

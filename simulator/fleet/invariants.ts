@@ -23,12 +23,14 @@ export type InvariantName =
   | 'fleet-recovers'
   /** With a chain: every batch anchored once the faults stop, every payment's proof verified by the contract, no root anchored twice. */
   | AnchorInvariant
+  /** A gateway's LoRa modem works again once the radio's faults stop, and no report it sent contradicted its records. */
+  | 'lora-reports'
 
 /** Every invariant, as the summary names what held. */
 export const INVARIANT_NAMES: readonly InvariantName[] = [
   'money-conserved', 'settled-exactly-once', 'no-transfer-settled-twice', 'acked-in-ledger', 'chains-gapless',
   'double-spends-detected', 'revoked-everywhere', 'holds-within-vouchers', 'forgeries-refused', 'expired-refused', 'fleet-recovers',
-  'batches-anchored', 'proofs-verify-on-chain', 'roots-anchored-once', 'one-transaction-per-batch',
+  'batches-anchored', 'proofs-verify-on-chain', 'roots-anchored-once', 'one-transaction-per-batch', 'lora-reports',
 ]
 
 export interface InvariantFailure {

@@ -141,7 +141,7 @@ export async function runFleet(options: FleetOptions, env: OperatorEnv, hooks: F
     const { failures, totals } = await checkInvariants({
       operator: hub.operator, terminals, approvals: fleet.approvals, doubleSpends: fleet.doubleSpends,
       customers: customers.map(tracked => tracked.customer), lostOnline: fleet.lostOnline,
-      findings: [...fleet.findings, ...late.map(detail => ({ invariant: 'revoked-everywhere' as const, detail }))],
+      findings: [...fleet.findings, ...late.map(detail => ({ invariant: 'revoked-everywhere' as const, detail })), ...await faults?.check(hub.operator, terminals) ?? []],
       chain,
     })
     return {
@@ -189,6 +189,7 @@ function faultedAttach(faults: FleetFaults) {
   return (index: number) => ({
     inspector: faults.inspector(index), clock: faults.clock(index), opened: (store: TerminalStore) => faults.opened(index, store),
     ackTimeoutMs: faults.ackTimeout_ms,
+    lora: (eui: string) => faults.lora(index, eui),
   })
 }
 

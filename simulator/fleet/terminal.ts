@@ -9,8 +9,10 @@ import { paymentRequestCodec, type PaymentRequest } from '../../protocol/message
 import { paymentResponseCodec } from '../../protocol/messages/payment-response'
 import type { Voucher } from '../../protocol/messages/voucher'
 import type { Display, Printer, Screen } from '../../hardware/devices'
+import type { LoraJoinSettings, LoraModem } from '../../hardware/lora/modem'
 import { DEFAULT_CONFIG, type TerminalConfig } from '../../terminal/config'
 import type { TerminalEmitter } from '../../terminal/events'
+import type { LoraReporter } from '../../terminal/lora'
 import type { PaymentOutcome, PaymentPolicy, PaymentTerminal, PhoneLink } from '../../terminal/payment'
 import { startRuntime } from '../../terminal/runtime'
 import { TerminalStore, type StoredRecord } from '../../terminal/store/store'
@@ -67,6 +69,8 @@ export interface SimulatedTerminal {
   readonly events: TerminalEmitter
   /** The terminal's only way to its broker. */
   readonly relay: LinkProxy
+  /** Its LoRa reporter, when the gateway carries a modem. */
+  readonly lora: LoraReporter | undefined
   readonly counter: Counter
   readonly payments: PaymentTerminal
   /** What this runtime runs on: cut, it stops at once and its store is closed. */
@@ -105,6 +109,8 @@ export interface AttachOptions {
   readonly relay?: LinkProxy
   /** Sees each store the gateway runs over, at every boot (the fault simulation keeps a full disk full). */
   readonly opened?: (store: TerminalStore) => void
+  /** The gateway's LoRa modem, joined, and the clock of its reports, if it carries one; asked at every boot. */
+  readonly lora?: (eui: string) => Promise<{ readonly modem: LoraModem; readonly join: LoraJoinSettings; readonly clock: Clock } | undefined>
 }
 
 /** Starts the runtime over an open, provisioned store, with its link down until `restore()` (or as `relay` is). */
@@ -122,7 +128,8 @@ export async function attachTerminal(store: TerminalStore, dataDir: string, opti
   }
   const counter = new Counter(() => cutAt('tap'))
   const display = options.display ?? new LastScreen()
-  const { events, sync, payments } = startRuntime(
+  const eui = store.identity().eui, lora = await options.lora?.(eui)
+  const { events, sync, payments, lora: reporter } = startRuntime(
     store,
     {
       phone: { exchange: request => {
@@ -134,22 +141,22 @@ export async function attachTerminal(store: TerminalStore, dataDir: string, opti
         if (screen.kind === 'approved') cutAt('commit')
         display.show(screen)
       } },
-      printer: options.printer ?? NO_PRINTER,
+      printer: options.printer ?? NO_PRINTER, ...(lora !== undefined && { lora: lora.modem, loraJoin: lora.join }),
     },
     options.config ?? DEFAULT_CONFIG,
-    { clock: power.clock(options.clock ?? systemClock), random: options.random ?? systemRandom },
+    { clock: power.clock(options.clock ?? systemClock), random: options.random ?? systemRandom, ...(lora !== undefined && { loraClock: lora.clock }) },
     { reconnectInitialMs: 20, reconnectMaxMs: 200, connect: poweredConnect(power, link), ...options.syncOptions },
   )
-  // The runtime stops where it stands: no timer fires (the power's clock), the client never
-  // reconnects (its sync is stopped; its connection is already gone, so nothing is sent), and the
-  // store, closed, takes no more writes.
+  // The runtime stops where it stands: no timer fires (the power's clock), the LoRa reporter lets go of the modem
+  // (which outlives it) at once, the client never reconnects (its sync is stopped; its connection is already gone,
+  // so nothing is sent), and the store, closed, takes no more writes.
   power.onCut(() => {
+    reporter?.stop().catch(() => undefined)
     sync.stop().catch(() => undefined)
     store.close()
   })
-  const eui = store.identity().eui
   const simulated: SimulatedTerminal = {
-    eui, dataDir, store, sync, events, relay: link, counter, payments, power, powerCutAt: undefined,
+    eui, dataDir, store, sync, events, relay: link, lora: reporter, counter, payments, power, powerCutAt: undefined,
     pay(phone, amount_minor, policy) {
       counter.tapped = phone
       return payments.take(amount_minor, policy)

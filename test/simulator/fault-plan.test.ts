@@ -5,6 +5,7 @@ import { GATEWAY_PASSWORD_WINDOW_MS_DEFAULT } from '../../hub/mqtt/gateway-passw
 import { FAULT_KINDS } from '../../simulator/fleet/faults'
 import { parseFaultOptions, parseSoakOptions } from '../../simulator/fault/options'
 import { CLOCK_OFFSETS_MS, DEFAULT_FAULT_KINDS, drawFaultPlan, parseFaultKinds, runSeed } from '../../simulator/fault/plan'
+import { STRAY_REPLIES, UPLINKS_PLANNED_MAX } from '../../simulator/fault/radio-plan'
 import type { FaultRunResult } from '../../simulator/fault/run'
 import { runText, soakText, soakTotals } from '../../simulator/fault/summary'
 
@@ -64,6 +65,33 @@ t.test('clock faults: one at a time per gateway, within the hub\'s tolerance, be
   t.ok(faults.some(({ fault }) => fault.correction === 'mid-tap') && faults.some(({ fault }) => fault.correction === 'before'))
   t.same(drawFaultPlan('clocks', DEFAULT_FAULT_KINDS).packets, drawFaultPlan('clocks', DEFAULT_FAULT_KINDS.filter(kind => kind !== 'clock')).packets,
     'the clock faults move no other fault')
+})
+
+t.test('radio faults: one or two gateways carry a modem, their uplinks lost alone and in a stretch, garbage of every kind', async t => {
+  t.same(drawFaultPlan('radio', parseFaultKinds('network,gateway,hub,customers')).radio.gateways, [], 'no modem without a radio fault')
+  const plans = Array.from({ length: 100 }, (_, index) => drawFaultPlan(runSeed('radio', index), parseFaultKinds('radio')))
+  for (const plan of plans) {
+    const { gateways } = plan.radio
+    t.ok(gateways.length >= 1 && gateways.length <= 2 && gateways.every(index => index < plan.fleet.terminals), `${plan.seed}: ${gateways.join(', ')}`)
+    t.equal(new Set(gateways).size, gateways.length)
+    for (const key of plan.radio.uplinks.keys()) t.ok(gateways.includes(Number(key.split('/')[0])), `${plan.seed}: ${key} is a modem's uplink`)
+    for (const index of gateways) {
+      const lost = Array.from({ length: UPLINKS_PLANNED_MAX }, (_, n) => plan.radio.uplinks.get(`${index}/${n}`)?.lost === true)
+      t.ok(lost.some((one, n) => one && lost[n + 1] === true), `${plan.seed}: a stretch of lost uplinks at ${index}`)
+    }
+  }
+  const garbage = plans.flatMap(plan => [...plan.radio.uplinks.values()].flatMap(fault => fault.garbage ?? []))
+  t.same(new Set(garbage.map(one => one.kind)), new Set(['noise', 'truncated', 'binary', 'stray-reply']))
+  const strays = new Set(garbage.filter(one => one.kind === 'stray-reply').map(one => Buffer.from(one.bytes).toString('latin1').trim()))
+  t.same(strays, new Set(STRAY_REPLIES), 'every reply to nothing')
+  for (const seed of plans.map(plan => plan.seed).slice(0, 20)) {
+    const both = drawFaultPlan(seed, parseFaultKinds('radio')).radio
+    const pick = (plan: typeof both, what: 'lost' | 'garbage') => [...plan.uplinks].filter(([, fault]) => fault[what] !== undefined).map(([key, fault]) => [key, fault[what]])
+    t.same(pick(drawFaultPlan(seed, ['lora-loss']).radio, 'lost'), pick(both, 'lost'), `${seed}: the losses stay where they were without garbage`)
+    t.same(pick(drawFaultPlan(seed, ['modem-garbage']).radio, 'garbage'), pick(both, 'garbage'), `${seed}: the garbage stays where it was without losses`)
+    t.same(drawFaultPlan(seed, DEFAULT_FAULT_KINDS).payments, drawFaultPlan(seed, DEFAULT_FAULT_KINDS.filter(kind => kind !== 'lora-loss' && kind !== 'modem-garbage')).payments,
+      `${seed}: the radio moves no other fault`)
+  }
 })
 
 t.test('disk faults: long, and one at a time per gateway', async t => {

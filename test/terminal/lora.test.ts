@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { LoraError, type LoraDownlink, type LoraModem } from '../../hardware/lora/modem'
+import { LoraError, type LoraDownlink, type LoraJoinSettings, type LoraModem } from '../../hardware/lora/modem'
 import { commitmentFrameCodec } from '../../protocol/messages/commitment-frame'
 import { LoraRevocationKind, fragmentMessage, loraRevocationBodies, loraRevocationCodec } from '../../protocol/messages/lora-revocation'
 import { canonicalVoucherIds } from '../../protocol/messages/revocation-list'
@@ -19,7 +19,8 @@ const INTERVAL_MS = 10 * 60_000
 
 class FakeModem implements LoraModem {
   readonly model = 'rak3172' as const
-  readonly joined = true
+  joined = true
+  readonly joins: LoraJoinSettings[] = []
   readonly sent: Array<{ port: number; payload: Uint8Array }> = []
   failNext: LoraError | undefined
   private readonly listeners = new Set<(downlink: LoraDownlink) => void>()
@@ -27,11 +28,15 @@ class FakeModem implements LoraModem {
   async version(): Promise<string> {
     return 'RUI_4.0.6_RAK3172-E'
   }
-  async join(): Promise<void> {}
+  async join(settings: LoraJoinSettings): Promise<void> {
+    this.joins.push(settings)
+    this.joined = true
+  }
   maxPayloadBytes(): number {
     return 51
   }
   async send(port: number, payload: Uint8Array): Promise<void> {
+    if (!this.joined) throw new LoraError('NOT_JOINED', 'join before sending')
     const failure = this.failNext
     this.failNext = undefined
     if (failure !== undefined) throw failure
@@ -52,14 +57,14 @@ class FakeModem implements LoraModem {
 }
 
 /** A reporter on a provisioned store; given `dir`, the store there (made if none is). */
-function world(t: Test, online = false, dir?: string) {
+function world(t: Test, online = false, dir?: string, joinSettings?: LoraJoinSettings) {
   const store = dir !== undefined && existsSync(join(dir, DATABASE_FILE)) ? TerminalStore.open(dir) : provisionedStore(dir ?? t.testdir())
   t.teardown(() => store.close())
   const events = new TerminalEmitter()
   const modem = new FakeModem()
   const clock = new ManualClock(T0)
   const reporter = new LoraReporter({
-    store, events, modem, clock, ed25519: nodeEd25519, online,
+    store, events, modem, clock, ed25519: nodeEd25519, online, ...(joinSettings !== undefined && { join: joinSettings }),
     settings: { interval_ms: INTERVAL_MS, uplinkPort: 10, downlinkPort: 11 },
   })
   reporter.start()
@@ -129,6 +134,26 @@ function addedFragments(serial: number, ids: Uint8Array[], hub = HUB): Uint8Arra
   return loraRevocationBodies(LoraRevocationKind.Added, serial, canonicalVoucherIds(ids))
     .flatMap(body => revocationFragments(body, hub, nodeEd25519))
 }
+
+t.test('a modem that lost its session is joined again before the next report, when the reporter knows how', async t => {
+  // Fault simulation seed radio.2: a stray AT_NO_NETWORK_JOINED ended the session in the driver,
+  // and every report after it failed NOT_JOINED until the terminal restarted.
+  const settings: LoraJoinSettings = { region: 'EU868', devEui: '70B3D57ED0051A2B', appEui: '0000000000000001', appKey: '2B7E151628AED2A6ABF7158809CF4F3C' }
+  const w = world(t, false, undefined, settings)
+  w.modem.joined = false
+  await w.clock.run(INTERVAL_MS)
+  await w.reporter.idle()
+  t.same(w.modem.joins, [settings], 'joined once')
+  t.equal(w.modem.sent.length, 1, 'then the report went out')
+  t.same(w.errors, [])
+
+  const without = world(t, false)
+  without.modem.joined = false
+  await without.clock.run(INTERVAL_MS)
+  await without.reporter.idle()
+  t.same(without.modem.joins, [], 'without the settings, it leaves the join to whoever made it')
+  t.same(without.errors, ['LORA_NOT_JOINED'])
+})
 
 t.test('revocation downlinks from the hub are reassembled, verified and applied', async t => {
   const w = world(t)

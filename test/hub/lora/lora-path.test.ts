@@ -134,8 +134,12 @@ t.test('ChirpStack v4: every bad uplink is refused with its code and changes not
     { taken: false, error: { code: 'OLD_FRAME_COUNTER' } }, 'an older frame is ignored')
   t.match(await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 1, payload: frame({ timeS: 1_795_000_600 }) })),
     { taken: true }, 'a lower counter with a later frame time is a new session after a rejoin')
-  t.equal((await loraView(world)).reports.length, 2)
-  t.equal(world.hub.lora!.reports.counters.OLD_FRAME_COUNTER, 2)
+  t.match(await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 1, payload: frame({ timeS: 1_795_000_900 }) })),
+    { taken: true }, 'so is the same counter with a later frame time: a session that sent one frame, then a rejoin (seed radio.2)')
+  t.match(await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 1, payload: frame({ timeS: 1_795_000_900 }) })),
+    { taken: false, error: { code: 'OLD_FRAME_COUNTER' } }, 'the same frame again is a duplicate')
+  t.equal((await loraView(world)).reports.length, 3)
+  t.equal(world.hub.lora!.reports.counters.OLD_FRAME_COUNTER, 3)
   t.equal(world.hub.lora!.reports.counters.BAD_JSON, 2)
 })
 
