@@ -24,6 +24,16 @@ function voidOf(w: World, gateway: TestGateway, authorization: Authorization, si
   return w.ingest.voidOnline(gateway.eui, onlineVoidRequestCodec.encode(request))
 }
 
+/** A gateway and a customer (10,000 on their voucher, 5,000 in the wallet) whose payment of `amount_minor` the hub approved online. */
+async function approvedOnline(t: Parameters<typeof ingestWorld>[0], eui: string, amount_minor: number) {
+  const w = await ingestWorld(t)
+  const gateway = await w.addGateway(eui)
+  const customer = await w.addCustomer(10_000, 5_000)
+  const authorization = w.pay(customer.phone, gateway, amount_minor)
+  await askOnline(w, gateway.eui, authorization)
+  return { w, gateway, customer, authorization }
+}
+
 const answer = (response: Awaited<ReturnType<typeof voidOf>>) => [response!.voided, response!.reason, response!.reversedMinor]
 
 t.test('an online approval its gateway voids is given back, once, and never approved again', async t => {
@@ -104,11 +114,7 @@ t.test('only the gateway that asked may void, with its own signature', async t =
 })
 
 t.test('a void the merchant can no longer cover changes nothing, and goes through once the money is back', async t => {
-  const w = await ingestWorld(t)
-  const gateway = await w.addGateway('00000000000000F7')
-  const customer = await w.addCustomer(10_000, 5_000)
-  const authorization = w.pay(customer.phone, gateway, 1_000)
-  await askOnline(w, gateway.eui, authorization)
+  const { w, gateway, customer, authorization } = await approvedOnline(t, '00000000000000F7', 1_000)
   const { external } = await w.ledger.systemAccounts(CURRENCY)
   const drain = (amount_minor: number, tag: string) => w.ledger.applyTransfers([{
     id: cashTransferId('cash_out', gateway.merchantAccountId, tag), kind: 'cash_out', currency: CURRENCY,
@@ -128,11 +134,7 @@ t.test('a void the merchant can no longer cover changes nothing, and goes throug
 })
 
 t.test('a record of a payment its gateway voided is refused OnlineRequestVoided, not acked as paid, and moves no money', async t => {
-  const w = await ingestWorld(t)
-  const gateway = await w.addGateway('00000000000000F6')
-  const customer = await w.addCustomer(10_000, 5_000)
-  const approvedThenVoided = w.pay(customer.phone, gateway, 900)
-  await askOnline(w, gateway.eui, approvedThenVoided)
+  const { w, gateway, customer, authorization: approvedThenVoided } = await approvedOnline(t, '00000000000000F6', 900)
   t.same(answer(await voidOf(w, gateway, approvedThenVoided)), [true, Reason.None, 900], 'premise: settled online, then given back')
   const neverSeen = w.pay(customer.phone, gateway, 400)
   t.same(answer(await voidOf(w, gateway, neverSeen)), [true, Reason.None, 0], 'premise: voided before the hub saw it')
