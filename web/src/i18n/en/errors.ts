@@ -39,6 +39,7 @@ export const errors = {
   TOO_MANY_DOCUMENTS: 'You have uploaded as many documents as allowed.',
   ORDER_NOT_PENDING: 'This order has already been decided.',
   BROKER_UNAVAILABLE: 'The MQTT broker cannot be reached to let this gateway in. Try again shortly.',
+  DATABASE_BUSY: 'The hub\'s database is busy (a backup or maintenance holds it). Nothing was changed: try again in a moment.',
   GATEWAY_UNAVAILABLE: 'This gateway is no longer available.',
   UNKNOWN_PAYEE: 'No account receives payments at this number.',
   WRONG_CODE: 'The code is wrong.',

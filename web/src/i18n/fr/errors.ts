@@ -41,6 +41,7 @@ export const errors: Record<keyof typeof english, string> = {
   TOO_MANY_DOCUMENTS: 'Vous avez envoyé le nombre maximal de documents.',
   ORDER_NOT_PENDING: 'Cette commande a déjà été traitée.',
   BROKER_UNAVAILABLE: 'Le broker MQTT est injoignable pour laisser entrer cette passerelle. Réessayez dans un instant.',
+  DATABASE_BUSY: 'La base de données du hub est occupée (une sauvegarde ou une maintenance la tient). Rien n\'a été modifié : réessayez dans un instant.',
   GATEWAY_UNAVAILABLE: 'Cette passerelle n’est plus disponible.',
   UNKNOWN_PAYEE: 'Aucun compte ne reçoit de paiements à ce numéro.',
   WRONG_CODE: 'Le code est incorrect.',
