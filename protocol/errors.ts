@@ -74,3 +74,13 @@ export function isProtocolError(value: unknown, code?: ProtocolErrorCode): value
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`assertion failed: ${message}`)
 }
+
+/**
+ * SQLite's result code (SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR_…) of an error better-sqlite3 threw, or undefined
+ * for any other error. By the error's name, so a module can tell without importing the driver.
+ */
+export function sqliteCodeOf(error: unknown): string | undefined {
+  if (!(error instanceof Error) || error.name !== 'SqliteError') return undefined
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' ? code : undefined
+}

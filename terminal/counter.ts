@@ -5,7 +5,7 @@
 // one payment is shown and the loop goes on.
 
 import type { Display, Keypad, Key } from '../hardware/devices'
-import { CodedError, errorText } from '../protocol/errors'
+import { CodedError, errorText, sqliteCodeOf } from '../protocol/errors'
 import { TerminalError } from './errors'
 import { EMPTY_ENTRY, amountOf, entryText, pressKey, type AmountEntry } from './keypad'
 import type { PaymentPolicy, PaymentTerminal } from './payment'
@@ -142,12 +142,8 @@ export class Counter {
     // A device's coded error shows its code, another its kind: the merchant reads it out to support. A full
     // disk (SQLite's SQLITE_FULL: the record was not written) says so in words, and that nothing was charged.
     const message = error instanceof TerminalError ? error.message : error instanceof CodedError ? errorText(error)
-      : isStorageFull(error) ? screenText('storageFull', language) : `${error.name}: ${error.message}`
+      : sqliteCodeOf(error) === 'SQLITE_FULL' ? screenText('storageFull', language) : `${error.name}: ${error.message}`
     this.options.display.show({ kind: 'declined', lines: [screenText('error', language), message, screenText('pressAnyKey', language)] })
     this.options.onError?.(error)
   }
-}
-
-function isStorageFull(error: Error): boolean {
-  return error.name === 'SqliteError' && (error as { code?: unknown }).code === 'SQLITE_FULL'
 }

@@ -4,7 +4,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { CodedError, isProtocolError, type ProtocolErrorCode } from '../../protocol/errors'
+import { CodedError, isProtocolError, sqliteCodeOf, type ProtocolErrorCode } from '../../protocol/errors'
 import { isLedgerError, type LedgerErrorCode } from '../ledger/errors'
 import { PRINTABLE_LINE_FORMAT, PRINTABLE_LINE_RULE } from './text'
 
@@ -230,14 +230,10 @@ export function handleClientError(error: Error & { code?: string }, socket: Sock
   socket.destroy(error)
 }
 
-/**
- * better-sqlite3's SqliteError for a lock it waited for in vain (SQLITE_BUSY and its extended codes, SQLITE_LOCKED):
- * the statement, and the transaction it ran in, changed nothing. By name, as this file stays free of the driver.
- */
+/** A lock SQLite waited for in vain (SQLITE_BUSY and its extended codes, SQLITE_LOCKED): the statement, and its transaction, changed nothing. */
 function isDatabaseBusy(error: unknown): boolean {
-  if (!(error instanceof Error) || error.name !== 'SqliteError') return false
-  const code = (error as { code?: unknown }).code
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+  const code = sqliteCodeOf(error)
+  return code !== undefined && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
 }
 
 function isFastifyError(error: unknown): error is FastifyError {

@@ -2,7 +2,7 @@
 // never signed into an ack or an online answer. The gateway hears nothing and sends again later;
 // the hub logs the fault, counts it by kind, and goes on with the next batch.
 
-import { CodedError } from '../../protocol/errors'
+import { CodedError, sqliteCodeOf } from '../../protocol/errors'
 import { StoreError } from '../store/errors'
 import { isLedgerError } from '../ledger/errors'
 
@@ -32,9 +32,7 @@ export function asHubFault(error: unknown): HubFaultError {
     return new HubFaultError(kind, `${error.code} ${message}`, { cause: error })
   }
   if (error instanceof StoreError) return new HubFaultError('storage', `${error.code} ${message}`, { cause: error })
-  // better-sqlite3 throws a SqliteError carrying SQLite's code (SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR_…).
-  if (error instanceof Error && error.name === 'SqliteError') {
-    return new HubFaultError('storage', `${String((error as { code?: unknown }).code)} ${message}`, { cause: error })
-  }
+  const sqliteCode = sqliteCodeOf(error)
+  if (sqliteCode !== undefined) return new HubFaultError('storage', `${sqliteCode} ${message}`, { cause: error })
   return new HubFaultError('internal', message, { cause: error })
 }

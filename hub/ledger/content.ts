@@ -3,7 +3,7 @@
 
 import { hash } from 'node:crypto'
 import { LedgerError } from './errors'
-import type { JsonValue } from './model'
+import type { JsonValue, SettleFromHoldInput } from './model'
 
 const METADATA_DEPTH_MAX = 8
 export const METADATA_LENGTH_MAX_CHARS = 4_096
@@ -19,18 +19,8 @@ export function contentSha256(request: JsonValue): string {
   return hash('sha256', canonicalJson(request), 'hex')
 }
 
-/**
- * What a settle_from_hold request's content hash covers, besides its metadata: the fields of the store's
- * SettleFromHoldInput, written out here because this module sits below the store in the hub's layers.
- */
-interface SettleFromHoldFields {
-  readonly voucherId: string
-  readonly amountMinor: number
-  readonly merchantAccountId: string
-  readonly ownerAccountId: string
-  readonly feeScheduleId: string
-  readonly gatewayEui: string
-}
+/** What a settle_from_hold request's content hash covers, besides its metadata. */
+type SettleFromHoldFields = Omit<SettleFromHoldInput, 'transferId' | 'metadata'>
 
 /**
  * contentSha256 of `{ operation: 'settle_from_hold', ...fields, metadata }`, its canonical JSON written out in

@@ -34,36 +34,28 @@ export function drawBusyFaults(holding: SeededRandom, fleet: Pick<FleetOptions, 
   return faults
 }
 
-/** One process's hold on a database's write lock, released after a while or at once. */
+/** One process's hold on a database's write lock, let go after a while or at once. */
 export class DatabaseHold {
-  private readonly released: Promise<void>
-  private release: () => void = () => undefined
+  private readonly database: Database.Database
   private readonly cancelTimer: Cancel
 
   /** Takes the write lock now (waiting for a writer under way) and holds it `hold_ms`. */
   constructor(path: string, hold_ms: number) {
-    const database = new Database(path, { timeout: HOLDER_BUSY_TIMEOUT_MS })
+    this.database = new Database(path, { timeout: HOLDER_BUSY_TIMEOUT_MS })
     try {
-      database.exec('BEGIN IMMEDIATE')
+      this.database.exec('BEGIN IMMEDIATE')
     } catch (error) {
-      database.close()
+      this.database.close()
       throw error
     }
-    this.released = new Promise(resolve => {
-      this.release = () => {
-        this.release = () => undefined
-        this.cancelTimer()
-        database.exec('ROLLBACK')
-        database.close()
-        resolve()
-      }
-    })
-    this.cancelTimer = systemClock.setTimer(() => this.release(), hold_ms)
+    this.cancelTimer = systemClock.setTimer(() => this.end(), hold_ms)
   }
 
-  /** Lets the lock go now, if it is still held; resolves once it is. */
-  async end(): Promise<void> {
-    this.release()
-    await this.released
+  /** Lets the lock go now, if it is still held. */
+  end(): void {
+    if (!this.database.open) return
+    this.cancelTimer()
+    this.database.exec('ROLLBACK')
+    this.database.close()
   }
 }

@@ -207,7 +207,7 @@ export class FaultDriver implements FleetFaults {
     for (const terminal of [...this.skews.keys()]) this.setRight(terminal, 'as the payments end')
     for (const terminal of [...this.fullDisks.keys()]) this.freeDisk(terminal, 'as the payments end')
     for (const terminal of [...this.partitions.keys()]) await this.heal(terminal)
-    await this.hold?.end()
+    this.hold?.end()
     await this.chainFaults?.end(() => this.hubUp())
     await this.hubUp()
   }
@@ -350,14 +350,14 @@ export class FaultDriver implements FleetFaults {
    */
   private async holdDatabase(fault: BusyFault): Promise<void> {
     if (this.hub === undefined) return
-    await this.hold?.end()
+    this.hold?.end()
     this.hold = new DatabaseHold(this.hub.databasePath, fault.hold_ms)
     this.injected('db-busy', `the hub's database is write-locked by another process for ${fault.hold_ms} ms`)
   }
 
   /** The hub killed and restarted (false if it was down already); a lock another process holds is let go first, as a restart waits for none. */
   private killHub(): boolean {
-    void this.hold?.end()
+    this.hold?.end()
     return this.hub?.kill() === true
   }
 
