@@ -10,9 +10,10 @@
 // create), the unique keys refuse the second's insert, and the call is run again from the start (a bounded retry, as
 // on a deadlock or a serialization failure), where it answers 'exists' or 'conflict'. No in-process lock decides.
 
-import { types as pgTypes, type Pool, type PoolClient, type QueryResultRow } from 'pg'
+import type { Pool, PoolClient, QueryResultRow } from 'pg'
 import type { Clock } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
+import { PG_ATTEMPTS_DEFAULT, inPgTransaction, pgRows, pgWriting, safeInteger } from '../store/pg/transaction'
 import { isCurrencyCode } from '../../protocol/money'
 import type { AccountState } from './balances'
 import { BatchView, type LedgerReader } from './batch-view'
@@ -44,32 +45,9 @@ export interface PgLedgerStoreOptions {
   readonly attemptsMax?: number
 }
 
-const ATTEMPTS_DEFAULT = 5
-// PostgreSQL's SQLSTATEs after which a call is run again: another transaction won a race the call can redo.
-const RETRYABLE_SQLSTATES = new Set([
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-  '23505', // unique_violation: another hub inserted the same transfer, hold or account first
-])
-
 const HOLD_OPERATION_KINDS: readonly TransferKind[] = ['voucher_hold', 'voucher_release', 'offline_payment']
 
 type Settled = { readonly status: 'applied' | 'exists'; readonly hold: VoucherHold; readonly transferId: string | null }
-
-// BIGINT (int8) columns and counts arrive as numbers, and only while exact; sums (numeric) as text, read by the caller.
-const INT8_OID = 20
-const PARSE_TYPES = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') => {
-    if (oid === INT8_OID) return safeInteger
-    return format === 'binary' ? pgTypes.getTypeParser(oid, 'binary') : pgTypes.getTypeParser(oid, 'text')
-  },
-}
-
-function safeInteger(text: string): number {
-  const value = Number(text)
-  assert(Number.isSafeInteger(value), `the integer ${text} read from PostgreSQL is exact as a number`)
-  return value
-}
 
 interface AccountRow {
   id: string
@@ -224,7 +202,7 @@ class PgCall {
   constructor(readonly client: PoolClient, readonly now_ms: number) {}
 
   async query<Row extends QueryResultRow>(text: string, values: readonly unknown[] = []): Promise<Row[]> {
-    return (await this.client.query<Row>({ text, values: [...values], types: PARSE_TYPES })).rows
+    return pgRows<Row>(this.client, text, values)
   }
 
   /** Locks and reads the holds of these vouchers, in id order. */
@@ -358,7 +336,7 @@ export class PgLedgerStore implements LedgerStore {
   constructor(private readonly pool: Pool, options: PgLedgerStoreOptions) {
     assert(typeof options.clock?.now_ms === 'function', 'the ledger needs a clock')
     this.clock = options.clock
-    this.attemptLimit = options.attemptsMax ?? ATTEMPTS_DEFAULT
+    this.attemptLimit = options.attemptsMax ?? PG_ATTEMPTS_DEFAULT
     assert(Number.isSafeInteger(this.attemptLimit) && this.attemptLimit >= 1, 'a call is attempted at least once')
   }
 
@@ -666,37 +644,13 @@ export class PgLedgerStore implements LedgerStore {
   // --- transactions and the clock ---
 
   /** Runs `work` in a transaction, again from the start (bounded) when another transaction won a race it lost. */
-  private async writing<T>(work: (call: PgCall) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.inTransaction(work, 'READ COMMITTED')
-      } catch (error) {
-        if (attempt >= this.attemptLimit || !RETRYABLE_SQLSTATES.has(sqlState(error) ?? '')) throw error
-      }
-    }
+  private writing<T>(work: (call: PgCall) => Promise<T>): Promise<T> {
+    return pgWriting(this.pool, client => work(new PgCall(client, this.now_ms())), { attempts: this.attemptLimit })
   }
 
   /** One snapshot for the whole read when `isolation` is REPEATABLE READ; a read-only transaction either way. */
   private read<T>(work: (call: PgCall) => Promise<T>, isolation: 'READ COMMITTED' | 'REPEATABLE READ' = 'READ COMMITTED'): Promise<T> {
-    return this.inTransaction(work, `${isolation} READ ONLY`)
-  }
-
-  private async inTransaction<T>(work: (call: PgCall) => Promise<T>, mode: string): Promise<T> {
-    const client = await this.pool.connect()
-    let broken = false
-    try {
-      await client.query(`BEGIN ISOLATION LEVEL ${mode}`)
-      try {
-        const result = await work(new PgCall(client, this.now_ms()))
-        await client.query('COMMIT')
-        return result
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => { broken = true })
-        throw error
-      }
-    } finally {
-      client.release(broken)
-    }
+    return inPgTransaction(this.pool, client => work(new PgCall(client, this.now_ms())), isolation, true)
   }
 
   private now_ms(): number {
@@ -960,11 +914,6 @@ function readFrom<T>(rows: ReadonlyMap<string, T | null>, id: string, what: stri
 
 function unread(rows: ReadonlyMap<string, unknown>, ids: Iterable<string>): string[] {
   return [...new Set(ids)].filter(id => !rows.has(id)).sort()
-}
-
-function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' ? code : undefined
 }
 
 function decidedOutcome(transferId: string | null, work: () => Settled): HoldOutcome {
