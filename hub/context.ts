@@ -3,6 +3,7 @@
 
 import type { FastifyBaseLogger } from 'fastify'
 import type { SqliteDatabase } from './store/database'
+import type { SqlEngine } from './store/sql'
 import type { WalSync } from './store/wal-sync'
 import type { KeyPair } from '../protocol/signature/ed25519'
 import type { HubConfig } from './config'
@@ -20,6 +21,12 @@ export interface HubContext {
   readonly clock: Clock
   readonly random: RandomBytes
   readonly db: SqliteDatabase
+  /**
+   * The database the stores written on SqlEngine use: SQLite's connection `db` through its gate, or PostgreSQL. A
+   * transaction of the engine is open across awaits: code that uses `db` directly while one may be open goes through
+   * SqliteEngine.exclusive.
+   */
+  readonly engine: SqlEngine
   /**
    * Commits of `db` that return before their fsync (hub/store/wal-sync.ts): for writes a crash may undo without harm,
    * as presence, which the hub learns again when a gateway connects. Undefined: every commit is synchronous.

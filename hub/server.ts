@@ -296,7 +296,7 @@ function hubContext(
   config: HubConfig, overrides: HubOverrides,
   { database, dataDir, random, bus, tls }: { database: HubDatabase; dataDir: string; random: RandomBytes; bus: LateBoundBus; tls: HubTls | undefined },
 ): HubContext {
-  const { db, walSync } = database
+  const { db, walSync, engine } = database
   const clock = overrides.clock ?? systemClock
   return {
     config,
@@ -304,6 +304,7 @@ function hubContext(
     clock,
     random,
     db,
+    engine,
     walSync,
     hubKeys: loadOrCreateHubKeys(dataDir, random),
     jwtSecret: loadOrCreateJwtSecret(dataDir, random, config.jwtSecret),

@@ -3,16 +3,20 @@
 
 import { Checkpointer } from './checkpointer'
 import { openDatabase, type SqliteDatabase } from './database'
+import { SqliteEngine } from './sql'
 import { WalSync } from './wal-sync'
 
 export class HubDatabase {
   readonly db: SqliteDatabase
+  /** The same connection as the stores written on SqlEngine use it: through its gate (sql.ts). */
+  readonly engine: SqliteEngine
   readonly walSync: WalSync
   private checkpointer: Checkpointer | undefined
 
   /** `busyTimeout_ms`: how long a write waits for another process's lock before SQLITE_BUSY (a hub fault). */
   constructor(private readonly path: string, busyTimeout_ms?: number) {
     this.db = openDatabase(path, busyTimeout_ms === undefined ? {} : { busyTimeoutMs: busyTimeout_ms })
+    this.engine = new SqliteEngine(this.db)
     this.walSync = new WalSync(this.db, `${path}-wal`)
   }
 

@@ -15,6 +15,7 @@ import { parseConfig, type HubConfig } from '../../../hub/config'
 import type { HubContext } from '../../../hub/context'
 import { buildServices, type HubServices } from '../../../hub/services'
 import { WalSync } from '../../../hub/store/wal-sync'
+import { SqliteEngine } from '../../../hub/store/sql'
 import { openDatabase } from '../../../hub/store/database'
 import { createPasswordHasher, type ScryptCost } from '../../../hub/users/passwords'
 import type { Role } from '../../../hub/http/roles'
@@ -89,6 +90,7 @@ export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed
     clock,
     random,
     db,
+    engine: new SqliteEngine(db),
     hubKeys: nodeEd25519.keyPairFromSeed(random(32)),
     jwtSecret: random(32),
     log: pino({ level: 'info' }, sink),
