@@ -17,7 +17,7 @@ const RETRYABLE_SQLSTATES = new Set([
 
 // BIGINT (int8) columns and counts arrive as numbers, and only while exact; sums (numeric) as text, read by the caller.
 const INT8_OID = 20
-export const PG_PARSE_TYPES = {
+const PG_PARSE_TYPES = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') => {
     if (oid === INT8_OID) return safeInteger
     return format === 'binary' ? pgTypes.getTypeParser(oid, 'binary') : pgTypes.getTypeParser(oid, 'text')
@@ -31,8 +31,8 @@ export function safeInteger(text: string): number {
   return value
 }
 
-/** PostgreSQL's SQLSTATE of a driver error, if it has one. */
-export function sqlState(error: unknown): string | undefined {
+// PostgreSQL's SQLSTATE of a driver error, if it has one.
+function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code
   return typeof code === 'string' ? code : undefined
 }

@@ -21,7 +21,7 @@ interface TapLike extends Teardown {
   test(name: string, options: { skip: string | false }, fn: (t: Test) => Promise<void>): unknown
 }
 
-export interface OpenEngine {
+interface OpenEngine {
   readonly dialect: SqlDialect
   readonly engine: SqlEngine
   /** The SQLite connection under the engine, for tests that reach into SQLite itself; undefined on PostgreSQL. */
