@@ -2,6 +2,7 @@
 // (the caller opens it), and read back newest first, a bounded page at a time.
 
 import type { SqliteDatabase } from '../store/database'
+import type { SqlQuery } from '../store/sql'
 import type { AuditAction, AuditEntry } from './wire'
 
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'actorName'>
@@ -15,6 +16,8 @@ export interface AuditPage {
 /** Names are kept as the log has them: an operator's name or email, cut to this length. */
 const NAME_LENGTH_MAX = 300
 const DETAIL_LENGTH_MAX = 1000
+
+const ACTOR_NAME_SQL = `SELECT coalesce(nullif(full_name, ''), email, phone, id) AS name FROM users WHERE id = ?`
 
 interface AuditRow {
   id: number
@@ -32,8 +35,7 @@ export class AuditLog {
 
   constructor(db: SqliteDatabase) {
     this.statements = {
-      actorName: db.prepare<[string], { name: string }>(
-        `SELECT coalesce(nullif(full_name, ''), email, phone, id) AS name FROM users WHERE id = ?`),
+      actorName: db.prepare<[string], { name: string }>(ACTOR_NAME_SQL),
       insert: db.prepare(
         `INSERT INTO audit_log (at_ms, actor_id, actor_name, action, target_id, target_name, detail)
          VALUES (@atMs, @actorId, @actorName, @action, @targetId, @targetName, @detail)`),
@@ -42,15 +44,18 @@ export class AuditLog {
     }
   }
 
-  /** Records an act, with the actor's name as it is now. Call it inside the transaction that makes the act. */
+  /** Records an act, with the actor's name as it is now. Call it inside the SQLite transaction that makes the act. */
   record(entry: NewAuditEntry): void {
     const actorName = this.statements.actorName.get(entry.actorId)?.name ?? entry.actorId
-    this.statements.insert.run({
-      ...entry,
-      actorName: actorName.slice(0, NAME_LENGTH_MAX),
-      targetName: entry.targetName.slice(0, NAME_LENGTH_MAX),
-      detail: entry.detail === null ? null : entry.detail.slice(0, DETAIL_LENGTH_MAX),
-    })
+    this.statements.insert.run(rowOf(entry, actorName))
+  }
+
+  /** As `record`, on either engine: `sql` is the transaction that makes the act (SqlEngine.write). */
+  async recordIn(sql: SqlQuery, entry: NewAuditEntry): Promise<void> {
+    const actor = await sql.get<{ name: string }>(ACTOR_NAME_SQL, [entry.actorId])
+    const row = rowOf(entry, actor?.name ?? entry.actorId)
+    await sql.run(`INSERT INTO audit_log (at_ms, actor_id, actor_name, action, target_id, target_name, detail)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`, [row.atMs, row.actorId, row.actorName, row.action, row.targetId, row.targetName, row.detail])
   }
 
   /** Up to `limit` entries, newest first, older than the entry `before` when given. */
@@ -64,6 +69,15 @@ export class AuditLog {
 /** How the log names a user: the full name, else the email, else the phone. */
 export function userNameOf(user: { readonly fullName: string; readonly email: string | null; readonly phone: string | null; readonly id: string }): string {
   return user.fullName !== '' ? user.fullName : user.email ?? user.phone ?? user.id
+}
+
+function rowOf(entry: NewAuditEntry, actorName: string): NewAuditEntry & { readonly actorName: string } {
+  return {
+    ...entry,
+    actorName: actorName.slice(0, NAME_LENGTH_MAX),
+    targetName: entry.targetName.slice(0, NAME_LENGTH_MAX),
+    detail: entry.detail === null ? null : entry.detail.slice(0, DETAIL_LENGTH_MAX),
+  }
 }
 
 function entryFromRow(row: AuditRow): AuditEntry {
