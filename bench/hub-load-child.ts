@@ -18,7 +18,7 @@ export interface LoadGateway {
 }
 
 export type LoadRequest = { kind: 'connect'; mqttUrl: string; gateways: readonly LoadGateway[] } | { kind: 'publish' }
-export type LoadMessage = { kind: 'connected' } | { kind: 'acked'; settled: number; elapsed_ms: number } | { kind: 'failed'; error: string }
+export type LoadMessage = { kind: 'connected' } | { kind: 'acked'; settled: number; elapsed_ms: number; cpu_us: number } | { kind: 'failed'; error: string }
 
 function send(message: LoadMessage): void {
   process.send!(message)
@@ -66,10 +66,12 @@ function main(): void {
       })()
       : (async () => {
         const start_ms = performance.now()
+        const cpuBefore = process.cpuUsage()
         const settled = await publishUntilAcked(gateways, clients)
         const elapsed_ms = performance.now() - start_ms
+        const cpu = process.cpuUsage(cpuBefore)
         await Promise.all(clients.map(client => client.endAsync(true)))
-        send({ kind: 'acked', settled, elapsed_ms })
+        send({ kind: 'acked', settled, elapsed_ms, cpu_us: cpu.user + cpu.system })
         process.disconnect()
       })()
     work.catch(error => {

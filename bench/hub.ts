@@ -40,6 +40,10 @@ interface LoadRun {
   readonly settledPerSecond: number
   readonly verifyRate: number
   readonly mainThreadCpu_ns: number
+  /** Every thread of the hub's process over the load: the main thread, the verify workers, SQLite's checkpoints, GC. */
+  readonly hubProcessCpu_us: number
+  /** The load process (the gateways' MQTT clients), which shares the machine's cores with the hub here. */
+  readonly loadProcessCpu_us: number
   /** The bench process's resident memory (the hub's, and the records it will be sent): before the gateways connect, once every one is connected, and at the load's end. */
   readonly rssBeforeConnect_bytes: number
   readonly rssConnected_bytes: number
@@ -55,6 +59,8 @@ export async function benchHub(): Promise<Metric[]> {
     { name: 'hub_settled_to_verify_ratio', value: round(run.settledPerSecond / run.verifyRate, 3), unit: 'ratio' },
     // The hub's main thread over the load, per record; the verify workers are not in it.
     { name: 'hub_main_thread_cpu_per_record', value: round(run.mainThreadCpu_ns / 1000 / BUSY.records, 1), unit: 'µs' },
+    { name: 'hub_process_cpu_per_record', value: round(run.hubProcessCpu_us / BUSY.records, 1), unit: 'µs' },
+    { name: 'hub_load_clients_cpu_per_record', value: round(run.loadProcessCpu_us / BUSY.records, 1), unit: 'µs' },
   ]
 }
 
@@ -97,16 +103,19 @@ async function loadHub(shape: Shape): Promise<LoadRun> {
     const verifyRate = measureVerifyRate(nodeEd25519, 2000)
 
     const cpuBefore_ns = threadCpu_ns()
+    const processCpuBefore = process.cpuUsage()
     load.send({ kind: 'publish' } satisfies LoadRequest)
     const acked = await messages.next('acked')
     const mainThreadCpu_ns = threadCpu_ns() - cpuBefore_ns
+    const processCpu = process.cpuUsage(processCpuBefore)
     if (acked.kind !== 'acked') throw new Error('the load process did not report its acks')
     const rssAfterLoad_bytes = process.memoryUsage().rss
     if (acked.settled !== shape.records) throw new Error(`only ${acked.settled} of ${shape.records} records settled`)
     const verification = await operator.ok('GET', '/ledger/verify')
     if (verification.ok !== true) throw new Error('ledger invariants broken after the load')
     return {
-      settledPerSecond: shape.records / (acked.elapsed_ms / 1000), verifyRate, mainThreadCpu_ns, rssBeforeConnect_bytes, rssConnected_bytes,
+      settledPerSecond: shape.records / (acked.elapsed_ms / 1000), verifyRate, mainThreadCpu_ns,
+      hubProcessCpu_us: processCpu.user + processCpu.system, loadProcessCpu_us: acked.cpu_us, rssBeforeConnect_bytes, rssConnected_bytes,
       rssAfterLoad_bytes,
     }
   } finally {
