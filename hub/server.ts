@@ -310,7 +310,7 @@ function hubContext(
     jwtSecret: loadOrCreateJwtSecret(dataDir, random, config.jwtSecret),
     log: overrides.log ?? createLog(config.logLevel),
     passwords: createPasswordHasher({ random }),
-    ledger: new SqliteLedgerStore(db, { clock, walSync }),
+    ledger: new SqliteLedgerStore(db, { clock, walSync, gate: engine }),
     bus,
     broker: { boundPort: undefined },
   }

@@ -7,6 +7,7 @@ import type { Clock } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
 import { isCurrencyCode } from '../../protocol/money'
 import type { SqliteDatabase } from '../store/database'
+import type { SqliteEngine } from '../store/sql'
 import type { WalSync } from '../store/wal-sync'
 import type { AccountState } from './balances'
 import { BatchView, type LedgerReader } from './batch-view'
@@ -39,6 +40,8 @@ export interface SqliteLedgerStoreOptions {
    * without it every call is on disk when it returns.
    */
   readonly walSync?: WalSync
+  /** The SqlEngine on the same connection, whose transactions the ledger's wait for (the hub's; tests may leave it out). */
+  readonly gate?: SqliteEngine
 }
 
 // Transfers that move a voucher's hold, so only the hold operations (which keep voucher_holds in step) make them.
@@ -273,11 +276,13 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly inImmediateTransaction: (work: () => unknown) => unknown
   private readonly reader: LedgerReader
   private readonly walSync: WalSync | undefined
+  private readonly gate: SqliteEngine | undefined
 
   constructor(database: SqliteDatabase, options: SqliteLedgerStoreOptions) {
     assert(typeof options.clock?.now_ms === 'function', 'the ledger needs a clock')
     this.clock = options.clock
     this.walSync = options.walSync
+    this.gate = options.gate
     this.statements = prepareStatements(database)
     const transaction = database.transaction((work: () => unknown) => work())
     this.inTransaction = transaction
@@ -290,12 +295,12 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   async openWallet(input: OpenWalletInput): Promise<Account> {
-    return this.writing(() => this.openWalletNow(input))
+    return this.gated(() => this.writing(() => this.openWalletNow(input)))
   }
 
   async openFundedWallets(inputs: readonly FundedWalletInput[], alsoWrite?: () => void): Promise<void> {
     assertBatch(inputs)
-    this.writing(() => {
+    await this.gated(() => this.writing(() => {
       for (const input of inputs) {
         const wallet = this.openWalletNow(input.wallet)
         if (input.cashIn.currency !== wallet.currency || input.cashIn.kind !== 'cash_in') {
@@ -308,28 +313,28 @@ export class SqliteLedgerStore implements LedgerStore {
         this.placeHoldNow(input.hold)
       }
       alsoWrite?.()
-    })
+    }))
   }
 
   async systemAccounts(currency: string): Promise<SystemAccounts> {
     if (!isCurrencyCode(currency)) throw new LedgerError('INVALID_ACCOUNT', `unknown currency ${String(currency)}`)
-    return this.writing(() => this.ensureSystemAccounts(new BatchView(this.reader), currency))
+    return this.gated(() => this.writing(() => this.ensureSystemAccounts(new BatchView(this.reader), currency)))
   }
 
   async holdAccount(walletAccountId: string): Promise<Account> {
-    return this.writing(() => {
+    return this.gated(() => this.writing(() => {
       const view = new BatchView(this.reader)
       return this.ensureHoldAccount(view, requireWallet(view.account(walletAccountId), walletAccountId))
-    })
+    }))
   }
 
   async account(id: string): Promise<Account | undefined> {
-    return this.readAccount(id)
+    return this.gated(() => this.readAccount(id))
   }
 
   async applyTransfers(inputs: readonly TransferInput[], recordAct?: (outcomes: readonly TransferOutcome[]) => void): Promise<TransferOutcome[]> {
     assertBatch(inputs)
-    return this.writing(() => {
+    return this.gated(() => this.writing(() => {
       const view = new BatchView(this.reader)
       const outcomes = inputs.map((input): TransferOutcome => {
         const transferId = String(input?.id)
@@ -343,21 +348,21 @@ export class SqliteLedgerStore implements LedgerStore {
       this.writeChanges(view)
       recordAct?.(outcomes)
       return outcomes
-    })
+    }))
   }
 
   async transfer(id: string): Promise<Transfer | undefined> {
-    return this.reading(() => {
+    return this.gated(() => this.reading(() => {
       const row = this.statements.selectTransfer.get(id)
       if (row === undefined) return undefined
       return transferFromRows(row, this.statements.selectPostings.all(id))
-    })
+    }))
   }
 
   async addFeeSchedule(schedule: FeeSchedule, recordAct?: () => void): Promise<'applied' | 'exists'> {
     const problem = feeScheduleProblem(schedule)
     if (problem !== undefined) throw problem
-    return this.writing(() => {
+    return this.gated(() => this.writing(() => {
       const existing = this.readFeeSchedule(schedule.id)
       if (existing !== undefined) {
         if (sameFeeSchedule(existing, schedule)) return 'exists'
@@ -372,22 +377,22 @@ export class SqliteLedgerStore implements LedgerStore {
         schedule.basisPoints, schedule.fixedMinor, schedule.ownerShareBasisPoints, schedule.effectiveFromMs, this.now_ms())
       recordAct?.()
       return 'applied'
-    })
+    }))
   }
 
   async feeSchedule(id: string): Promise<FeeSchedule | undefined> {
-    return this.readFeeSchedule(id)
+    return this.gated(() => this.readFeeSchedule(id))
   }
 
   async feeSchedules(filter: FeeScheduleFilter): Promise<FeeSchedule[]> {
-    return this.statements.selectFeeSchedules
+    return this.gated(() => this.statements.selectFeeSchedules
       .all({ gatewayType: filter.gatewayType ?? null, currency: filter.currency ?? null, rowsMax: FEE_SCHEDULES_LIST_MAX })
-      .map(feeScheduleFromRow)
+      .map(feeScheduleFromRow))
   }
 
   async placeHold(input: PlaceHoldInput): Promise<HoldOutcome> {
     const transferId = isIdentifier(input?.voucherId) ? holdTransferId('place', input.voucherId) : null
-    return holdOutcome(transferId, () => this.writing(() => this.placeHoldNow(input)))
+    return this.gated(() => holdOutcome(transferId, () => this.writing(() => this.placeHoldNow(input))))
   }
 
   async settleFromHolds(
@@ -405,7 +410,7 @@ export class SqliteLedgerStore implements LedgerStore {
       alsoWrite?.(outcomes)
       return outcomes
     })
-    return this.walSync === undefined ? settle() : this.walSync.commitUnsynced(settle)
+    return this.gated(() => this.walSync === undefined ? settle() : this.walSync.commitUnsynced(settle))
   }
 
   settlementsDurable(): Promise<void> {
@@ -414,51 +419,53 @@ export class SqliteLedgerStore implements LedgerStore {
 
   async releaseHold(voucherId: string): Promise<HoldOutcome> {
     const transferId = isIdentifier(voucherId) ? holdTransferId('release', voucherId) : null
-    return holdOutcome(transferId, () => this.writing(() => this.releaseHoldNow(voucherId)))
+    return this.gated(() => holdOutcome(transferId, () => this.writing(() => this.releaseHoldNow(voucherId))))
   }
 
   async revokeHold(voucherId: string): Promise<HoldOutcome> {
-    return holdOutcome(null, () => this.writing((): Settled => {
+    return this.gated(() => holdOutcome(null, () => this.writing((): Settled => {
       const hold = this.requireHold(voucherId)
       if (hold.status !== 'active') return { status: 'exists', hold, transferId: null }
       const changes = this.statements.updateHoldRevoke.run(this.now_ms(), voucherId).changes
       assert(changes === 1, 'an active hold is revoked once')
       return { status: 'applied', hold: this.readHold(voucherId)!, transferId: null }
-    }))
+    })))
   }
 
   async hold(voucherId: string): Promise<VoucherHold | undefined> {
-    return this.readHold(voucherId)
+    return this.gated(() => this.readHold(voucherId))
   }
 
   async ownerRevenue(selection: OwnerRevenueSelection): Promise<OwnerRevenueRow[]> {
-    const rows = this.statements.selectOwnerRevenue.all({
-      format: selection.period === 'day' ? '%Y-%m-%d' : '%Y-%m',
-      ownerUserId: selection.ownerUserId,
-      gatewayEui: selection.gatewayEui,
-      fromMs: selection.fromMs,
-      toMs: selection.toMs,
-      rowsMax: selection.rowsMax,
+    return this.gated(() => {
+      const rows = this.statements.selectOwnerRevenue.all({
+        format: selection.period === 'day' ? '%Y-%m-%d' : '%Y-%m',
+        ownerUserId: selection.ownerUserId,
+        gatewayEui: selection.gatewayEui,
+        fromMs: selection.fromMs,
+        toMs: selection.toMs,
+        rowsMax: selection.rowsMax,
+      })
+      return rows.map((row) => ({
+        ownerUserId: row.owner_user_id,
+        ownerAccountId: row.owner_account_id,
+        gatewayEui: row.gateway_eui,
+        currency: row.currency,
+        period: row.period,
+        revenueMinor: row.revenue_minor,
+        paymentCount: row.payment_count,
+      }))
     })
-    return rows.map((row) => ({
-      ownerUserId: row.owner_user_id,
-      ownerAccountId: row.owner_account_id,
-      gatewayEui: row.gateway_eui,
-      currency: row.currency,
-      period: row.period,
-      revenueMinor: row.revenue_minor,
-      paymentCount: row.payment_count,
-    }))
   }
 
   async ownerRevenueTotals(selection: { ownerUserId: string; fromMs: number; toMs: number }): Promise<OwnerRevenueTotal[]> {
-    return this.statements.selectOwnerRevenueTotals.all(selection).map((row) => ({
+    return this.gated(() => this.statements.selectOwnerRevenueTotals.all(selection).map((row) => ({
       currency: row.currency, revenueMinor: row.revenue_minor, paymentCount: row.payment_count,
-    }))
+    })))
   }
 
   async audit(): Promise<LedgerAudit> {
-    return this.reading((): LedgerAudit => {
+    return this.gated(() => this.reading((): LedgerAudit => {
       const rows_max = AUDIT_ROWS_PER_CHECK_MAX
       const s = this.statements
       return {
@@ -501,7 +508,7 @@ export class SqliteLedgerStore implements LedgerStore {
           openRemainderMinor: big(row.open_remainder_minor),
         })),
       }
-    })
+    }))
   }
 
   // --- money operations, inside the call's transaction. A request of a batch is decided against the call's view and
@@ -776,6 +783,14 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   // --- transactions and the clock ---
+
+  /**
+   * Runs the call's synchronous work once no transaction of the connection's SqlEngine is open (options.gate), so the
+   * ledger's transaction neither joins one nor reads its uncommitted rows; at once without a gate.
+   */
+  private gated<T>(work: () => T): T | Promise<T> {
+    return this.gate === undefined ? work() : this.gate.exclusive(work)
+  }
 
   private writing<T>(work: () => T): T {
     return this.inImmediateTransaction(work) as T

@@ -2,6 +2,8 @@
 // commits whole or not at all, a read that sees one snapshot; on SQLite, nothing joins or sees an open transaction.
 
 import t from 'tap'
+import { ManualClock } from '../../../protocol/clock'
+import { SqliteLedgerStore } from '../../../hub/ledger/sqlite-store'
 import { numberPlaceholders, SqliteEngine } from '../../../hub/store/sql'
 import { engineTests } from '../helpers/engines'
 
@@ -101,4 +103,32 @@ engineTest('SQLite: work outside an open write waits for it, and neither joins i
   t.equal(order[0], 'write ends', 'the count and the exclusive work ran once the write had ended')
   t.same((await engine.all<{ id: number }>('SELECT id FROM engine_probe')).map(row => row.id), [2],
     'the exclusive insert was not rolled back with the write')
+})
+
+engineTest('SQLite: the ledger, on the same connection, waits for an open write and is not rolled back with it', async (t, factory) => {
+  if (factory.dialect !== 'sqlite') return
+  const { engine, sqlite } = await factory.open(t)
+  if (!(engine instanceof SqliteEngine) || sqlite === undefined) throw new Error('a SQLite engine')
+  const ledger = new SqliteLedgerStore(sqlite, { clock: new ManualClock(Date.UTC(2025, 0, 15)), gate: engine })
+  await engine.run(TABLE.replace('BYTEA', 'BLOB'))
+  let letGo!: () => void
+  const paused = new Promise<void>(resolve => { letGo = resolve })
+  const writing = engine.write(async (sql) => {
+    await sql.run('INSERT INTO engine_probe (id, amount_minor) VALUES (?, ?)', [1, 10])
+    await paused
+    throw new Error('rolled back')
+  })
+  let opened = false
+  const wallet = ledger.openWallet({ id: 'wallet:gated', userId: null, currency: 'XOF' }).then((account) => {
+    opened = true
+    return account
+  })
+  await Promise.resolve()
+  await Promise.resolve()
+  t.notOk(opened, 'the ledger waited for the open write')
+  letGo()
+  await t.rejects(writing, /rolled back/)
+  t.equal((await wallet).id, 'wallet:gated')
+  t.equal((await ledger.account('wallet:gated'))?.currency, 'XOF', 'the wallet stayed when the write rolled back')
+  t.same(await engine.all('SELECT id FROM engine_probe'), [])
 })
