@@ -29,7 +29,7 @@ async function paidOnce(t: Parameters<typeof ingestWorld>[0], eui: string) {
 function refundsOver(w: World, options: { ledger?: LedgerStore; metrics?: { fault(kind: string): void } }): Refunds {
   const gateways = new GatewayStore(w.db)
   return new Refunds({
-    store: new RefundStore(w.db), ledger: options.ledger ?? w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
+    store: new RefundStore(w.context.engine), ledger: options.ledger ?? w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
     gateway: eui => gateways.ingestView(eui), ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   })
 }
