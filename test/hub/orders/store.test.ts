@@ -8,11 +8,11 @@ import { addUsers } from '../helpers/foreign-rows'
 
 const engineTest = engineTests(t)
 
-function newOrder(id: string, userId: string, createdAtMs: number, gatewayIds: readonly string[]): NewOrder {
+function newOrder(id: string, userId: string, created_ms: number, gatewayIds: readonly string[]): NewOrder {
   const items = gatewayIds.map((gatewayId, index) => ({ gatewayId, quantity: 1, unitPriceMinor: 1_000 * (index + 1) }))
   return {
     id, userId, currency: 'XOF', totalMinor: items.reduce((sum, item) => sum + item.unitPriceMinor, 0),
-    shippingAddress: 'Dakar', createdAtMs, items,
+    shippingAddress: 'Dakar', createdAtMs: created_ms, items,
   }
 }
 
