@@ -48,7 +48,7 @@ export function buildServices(context: HubContext): HubServices {
   const outbox = new Outbox(db)
   return {
     users: new UserStore(db, { accessChanged: userId => events.accessChanged(userId) }),
-    orders: new OrderStore(db),
+    orders: new OrderStore(context.engine),
     documents: new KycStore(db),
     gateways,
     lora: new LoraStore(db),
@@ -56,10 +56,10 @@ export function buildServices(context: HubContext): HubServices {
     devices: new DeviceStore(db),
     links: new AccountLinks(db),
     payments: new MobilePayments(db),
-    history: new TransactionHistory(db),
+    history: new TransactionHistory(context.engine),
     outbox,
     ingest: new IngestStore(db),
-    refunds: new RefundStore(db),
+    refunds: new RefundStore(context.engine),
     flags: new FlagStore(db),
     vouchers: new VoucherService(db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy),
     revocations,

@@ -12,7 +12,7 @@ import type { LedgerStore } from '../ledger/store'
 import { BEARER_SECURITY, callerOf } from '../money/wire'
 import { MOBILE_ACCOUNTS_SCHEMA, WALLET_REPLY_SCHEMA, mobileAccountsOf, walletReply, walletsOf } from '../mobile/accounts'
 import { USER_TRANSACTION_SCHEMA, userTransactionReply } from '../transactions/replies'
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine } from '../store/sql'
 import { ROLES } from '../http/roles'
 
 const RECENT_TRANSACTIONS_MAX = 5
@@ -89,39 +89,40 @@ const dashboardSchema = {
   },
 } as const
 
-/** Counts over tables other parts of the hub own, read-only. */
+// Counts over tables other parts of the hub own, read only, on either engine (hub/store/sql.ts).
+const COUNTS_SQL = {
+  gatewaysByStatus: 'SELECT status, count(*) AS count FROM gateways GROUP BY status',
+  gatewaysOfOwnerByStatus: 'SELECT status, count(*) AS count FROM gateways WHERE owner_user_id = ? GROUP BY status',
+  devicesOfUser: `SELECT count(*) AS count FROM devices WHERE user_id = ? AND status = 'bound'`,
+  openChainGaps: 'SELECT count(*) AS count FROM chain_gaps WHERE resolved_at_ms IS NULL',
+  chainForks: 'SELECT count(*) AS count FROM chain_forks',
+  // Those an operator has not resolved yet: what needs attention.
+  doubleSpends: 'SELECT count(*) AS count FROM double_spends WHERE resolved_at_ms IS NULL',
+} as const
+
 class HubCounts {
-  private readonly statements
+  constructor(private readonly engine: SqlEngine) {}
 
-  constructor(db: SqliteDatabase) {
-    this.statements = {
-      gatewaysByStatus: db.prepare<{ ownerUserId: string | null }, { status: GatewayStatus; count: number }>(
-        `SELECT status, count(*) AS count FROM gateways WHERE :ownerUserId IS NULL OR owner_user_id = :ownerUserId GROUP BY status`),
-      devicesOfUser: db.prepare<[string], { count: number }>(
-        `SELECT count(*) AS count FROM devices WHERE user_id = ? AND status = 'bound'`),
-      openChainGaps: db.prepare<[], { count: number }>('SELECT count(*) AS count FROM chain_gaps WHERE resolved_at_ms IS NULL'),
-      chainForks: db.prepare<[], { count: number }>('SELECT count(*) AS count FROM chain_forks'),
-      // Those an operator has not resolved yet: what needs attention.
-      doubleSpends: db.prepare<[], { count: number }>('SELECT count(*) AS count FROM double_spends WHERE resolved_at_ms IS NULL'),
-    }
-  }
-
-  gateways(ownerUserId: string | null): Record<GatewayStatus, number> {
+  async gateways(ownerUserId: string | null): Promise<Record<GatewayStatus, number>> {
     const counts: Record<GatewayStatus, number> = { available: 0, assigned: 0, provisioned: 0, retired: 0 }
-    for (const row of this.statements.gatewaysByStatus.all({ ownerUserId })) counts[row.status] = row.count
+    const rows = ownerUserId === null
+      ? await this.engine.all<{ status: GatewayStatus; count: number }>(COUNTS_SQL.gatewaysByStatus)
+      : await this.engine.all<{ status: GatewayStatus; count: number }>(COUNTS_SQL.gatewaysOfOwnerByStatus, [ownerUserId])
+    for (const row of rows) counts[row.status] = row.count
     return counts
   }
 
-  devices(userId: string): number {
-    return this.statements.devicesOfUser.get(userId)!.count
+  async devices(userId: string): Promise<number> {
+    return (await this.engine.get<{ count: number }>(COUNTS_SQL.devicesOfUser, [userId]))!.count
   }
 
-  ingestFlags(): { openChainGaps: number; chainForks: number; doubleSpends: number } {
-    return {
-      openChainGaps: this.statements.openChainGaps.get()!.count,
-      chainForks: this.statements.chainForks.get()!.count,
-      doubleSpends: this.statements.doubleSpends.get()!.count,
-    }
+  /** The three in one snapshot. */
+  ingestFlags(): Promise<{ openChainGaps: number; chainForks: number; doubleSpends: number }> {
+    return this.engine.read(async (sql) => ({
+      openChainGaps: (await sql.get<{ count: number }>(COUNTS_SQL.openChainGaps))!.count,
+      chainForks: (await sql.get<{ count: number }>(COUNTS_SQL.chainForks))!.count,
+      doubleSpends: (await sql.get<{ count: number }>(COUNTS_SQL.doubleSpends))!.count,
+    }))
   }
 }
 
@@ -135,7 +136,7 @@ export const dashboardRoutes: FastifyPluginAsync<RouteOptions> = async (app, { c
         role,
         ...(roles.includes('customer') ? { customer: await sections.customer(userId, now_ms) } : {}),
         ...(roles.includes('owner') ? { owner: await sections.owner(userId, now_ms) } : {}),
-        ...(roles.includes('operator') ? { operator: sections.operator() } : {}),
+        ...(roles.includes('operator') ? { operator: await sections.operator() } : {}),
       }
     })
 }
@@ -144,37 +145,37 @@ export const dashboardRoutes: FastifyPluginAsync<RouteOptions> = async (app, { c
 function dashboardSections(context: RouteOptions['context'], services: RouteOptions['services']) {
   const { ledger } = context
   const { users, orders, documents, outbox, payments, history, links } = services
-  const counts = new HubCounts(context.db)
+  const counts = new HubCounts(context.engine)
   return {
     customer: async (userId: string, now_ms: number) => {
-      const recent = history.ofUser({
+      const recent = await history.ofUser({
         userId, fromMs: 0, toMs: END_OF_TIME_MS, status: undefined, offset: 0, limit: RECENT_TRANSACTIONS_MAX, nowMs: now_ms,
       })
       return {
         ...(await mobileAccountsOf(ledger, links, userId)),
         recentTransactions: recent.transactions.map(userTransactionReply),
         paymentsAwaitingConfirmation: payments.openCount(userId, now_ms),
-        devices: counts.devices(userId),
+        devices: await counts.devices(userId),
         documents: documents.countsByStatus(userId),
       }
     },
     owner: async (userId: string, now_ms: number) => ({
-      gateways: counts.gateways(userId),
+      gateways: await counts.gateways(userId),
       revenueLast30Days: await revenueByCurrency(ledger, userId, now_ms),
       wallets: await walletsWithHolds(ledger, userId),
-      pendingOrders: orders.count({ userId, status: 'pending' }),
+      pendingOrders: await orders.count({ userId, status: 'pending' }),
       documents: documents.countsByStatus(userId),
     }),
-    operator: () => {
+    operator: async () => {
       const notifications = outbox.counts()
       const documentCounts = documents.countsByStatus()
       return {
         users: users.countsByRole(),
-        gateways: counts.gateways(null),
-        pendingOrders: orders.count({ status: 'pending' }),
+        gateways: await counts.gateways(null),
+        pendingOrders: await orders.count({ status: 'pending' }),
         documents: documentCounts,
         notifications,
-        flags: { ...counts.ingestFlags(), failedNotifications: notifications.failed, pendingDocuments: documentCounts.pending },
+        flags: { ...(await counts.ingestFlags()), failedNotifications: notifications.failed, pendingDocuments: documentCounts.pending },
       }
     },
   }

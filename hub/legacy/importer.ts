@@ -20,6 +20,7 @@ import { verifyLedger } from '../ledger/verify'
 import { AccountLinks } from '../mobile/accounts'
 import { ORDER_ITEMS_MAX, OrderStore } from '../orders/store'
 import type { SqliteDatabase } from '../store/database'
+import { SqliteEngine, type SqlQuery } from '../store/sql'
 import { newUserId } from '../users/store'
 import { phoneNumberOf, type PhoneRegion } from '../users/phone'
 import { DeviceStore } from '../vouchers/device-store'
@@ -170,6 +171,8 @@ class ImportRun {
   private readonly store: LegacyImportStore
   private readonly gateways: GatewayStore
   private readonly orders: OrderStore
+  /** The import's own transaction, for the stores written on SqlEngine: their statements join it. */
+  private readonly sql: SqlQuery
   private readonly devices: DeviceStore
   private readonly links: AccountLinks
   private readonly now_ms: number
@@ -193,7 +196,10 @@ class ImportRun {
     this.ledger = new SqliteLedgerStore(db, { clock: options.clock })
     this.store = new LegacyImportStore(db)
     this.gateways = new GatewayStore(db)
-    this.orders = new OrderStore(db)
+    // An engine of its own on the connection: its gate is free, so its statements run at once, inside the import's BEGIN.
+    const engine = new SqliteEngine(db)
+    this.orders = new OrderStore(engine)
+    this.sql = engine
     this.devices = new DeviceStore(db)
     this.links = new AccountLinks(db)
     this.now_ms = options.clock.now_ms()
@@ -455,7 +461,7 @@ class ImportRun {
     return 'imported'
   }
 
-  private writeOrder(order: WebOrder, legacyGatewayIds: readonly string[]): Outcome {
+  private async writeOrder(order: WebOrder, legacyGatewayIds: readonly string[]): Promise<Outcome> {
     if (this.store.mapped('web', 'orders', order.id) !== undefined) return 'unchanged'
     const refuse = (reason: string, detail: string): RowRefusal => ({ system: 'web', table: 'orders', key: order.id, reason, detail })
     const userId = order.userId === null ? undefined : this.payallId('web', 'users', order.userId)
@@ -479,7 +485,7 @@ class ImportRun {
     if (total.value < 0) return refuse('BAD_AMOUNT', `total_amount ${order.totalAmount} is negative`)
     const id = `ord_${toHex(this.options.random(12))}`
     const createdAt_ms = order.createdAt_ms ?? this.now_ms
-    this.orders.insert({ id, userId, currency: this.currency.code, totalMinor: total.value, shippingAddress: address, createdAtMs: createdAt_ms, items })
+    await this.orders.insertIn(this.sql, { id, userId, currency: this.currency.code, totalMinor: total.value, shippingAddress: address, createdAtMs: createdAt_ms, items })
     if (status !== 'pending') {
       this.store.decideOrder(id, status, Math.max(order.updatedAt_ms ?? createdAt_ms, createdAt_ms), `${order.status} in the legacy system`)
     }

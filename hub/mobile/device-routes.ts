@@ -264,7 +264,7 @@ function accountRoutes(app: FastifyInstance, context: HubContext, { devices, his
     schema: historySchema, preValidation: [app.authenticate, requireRole(...ROLES)],
   }, async (request) => {
     const { page, pageSize, status } = request.query
-    const { transactions, total } = history.ofUser({
+    const { transactions, total } = await history.ofUser({
       userId: callerOf(request).userId, ...historyWindow_ms(request.query), status,
       offset: (page - 1) * pageSize, limit: pageSize, nowMs: clock.now_ms(),
     })

@@ -23,7 +23,7 @@ export interface DecisionStores {
 
 export async function validateOrder(context: HubContext, stores: DecisionStores, orderId: string, operatorUserId: string): Promise<Order> {
   const { orders, gateways, users, audit } = stores
-  const order = pendingOrder(orders, orderId)
+  const order = await pendingOrder(orders, orderId)
   const buyer = buyerOf(users, order)
   // Every gateway is checked before anything changes, so a validation that cannot complete changes nothing.
   for (const item of order.items) {
@@ -36,42 +36,45 @@ export async function validateOrder(context: HubContext, stores: DecisionStores,
 
   const now_ms = context.clock.now_ms()
   const logged = { atMs: now_ms, actorId: operatorUserId, targetId: order.id, targetName: orderName(order, buyer) }
-  const decision = context.db.transaction(() => {
-    if (!orders.decide(order.id, { status: 'validated', reason: null, deciderUserId: operatorUserId, decidedAtMs: now_ms })) return undefined
-    audit.record({ ...logged, action: 'order.validate', detail: `${order.items.length} gateway(s), ${formatMoney(order.totalMinor, order.currency)}` })
+  // The order's conditional UPDATE decides between two operators, or two hubs: one validation goes through.
+  // The users' store is still SQLite's own: its statements join this transaction on the hub's one connection.
+  const decision = await context.engine.write(async (sql) => {
+    if (!await orders.decideIn(sql, order.id, { status: 'validated', reason: null, deciderUserId: operatorUserId, decidedAtMs: now_ms })) return undefined
+    await audit.recordIn(sql, { ...logged, action: 'order.validate', detail: `${order.items.length} gateway(s), ${formatMoney(order.totalMinor, order.currency)}` })
     return { promoted: users.addRole(buyer.id, 'owner', now_ms) }
-  })()
+  })
   if (decision === undefined) throw notPending(orderId)
   try {
     for (const item of order.items) await assignGateway(context, gateways, item.gatewayId, { ownerUserId: buyer.id })
   } catch (error) {
     // A gateway changed hands while we worked: the order goes back to pending, the buyer loses the owner role it gave.
-    context.db.transaction(() => {
-      orders.reopen(order.id)
+    const reopened_ms = context.clock.now_ms()
+    await context.engine.write(async (sql) => {
+      await orders.reopenIn(sql, order.id)
       if (decision.promoted) users.removeRole(buyer.id, 'owner')
-      audit.record({ ...logged, atMs: context.clock.now_ms(), action: 'order.reopen', detail: `not every gateway could go to the buyer: ${(error as Error).message}` })
-    })()
+      await audit.recordIn(sql, { ...logged, atMs: reopened_ms, action: 'order.reopen', detail: `not every gateway could go to the buyer: ${(error as Error).message}` })
+    })
     throw error
   }
   stores.events.publish({ type: 'order.decided', data: { orderId: order.id, status: 'validated', buyerId: buyer.id } })
-  return orders.byId(order.id)!
+  return (await orders.byId(order.id))!
 }
 
-export function rejectOrder(
+export async function rejectOrder(
   context: HubContext, stores: Omit<DecisionStores, 'gateways'>, orderId: string, operatorUserId: string, reason: string | null,
-): Order {
+): Promise<Order> {
   const { orders, users, audit } = stores
-  const order = pendingOrder(orders, orderId)
+  const order = await pendingOrder(orders, orderId)
   const now_ms = context.clock.now_ms()
-  const decided = context.db.transaction(() => {
-    if (!orders.decide(order.id, { status: 'rejected', reason, deciderUserId: operatorUserId, decidedAtMs: now_ms })) return false
-    const targetName = orderName(order, buyerOf(users, order))
-    audit.record({ atMs: now_ms, actorId: operatorUserId, action: 'order.reject', targetId: order.id, targetName, detail: reason })
+  const targetName = orderName(order, buyerOf(users, order))
+  const decided = await context.engine.write(async (sql) => {
+    if (!await orders.decideIn(sql, order.id, { status: 'rejected', reason, deciderUserId: operatorUserId, decidedAtMs: now_ms })) return false
+    await audit.recordIn(sql, { atMs: now_ms, actorId: operatorUserId, action: 'order.reject', targetId: order.id, targetName, detail: reason })
     return true
-  })()
+  })
   if (!decided) throw notPending(orderId)
   stores.events.publish({ type: 'order.decided', data: { orderId: order.id, status: 'rejected', buyerId: order.userId } })
-  return orders.byId(order.id)!
+  return (await orders.byId(order.id))!
 }
 
 function buyerOf(users: UserStore, order: Order): User {
@@ -85,8 +88,8 @@ function orderName(order: Order, buyer: User): string {
   return `order ${order.id} of ${userNameOf(buyer)}`
 }
 
-function pendingOrder(orders: OrderStore, orderId: string): Order {
-  const order = orders.byId(orderId)
+async function pendingOrder(orders: OrderStore, orderId: string): Promise<Order> {
+  const order = await orders.byId(orderId)
   if (order === undefined) throw new HttpError(404, 'NOT_FOUND', `no order ${orderId}`)
   if (order.status !== 'pending') throw notPending(orderId, order.status)
   return order

@@ -189,8 +189,8 @@ function placeRoute(app: FastifyInstance, context: HubContext, { orders, gateway
       createdAtMs: context.clock.now_ms(),
       items: priced.lines,
     }
-    orders.insert(order)
-    const stored = orders.byId(order.id)!
+    await orders.insert(order)
+    const stored = (await orders.byId(order.id))!
     notifyBuyer(app, users, stored)
     return reply.code(201).send(orderReply(stored))
   })
@@ -207,14 +207,14 @@ function readingRoutes(app: FastifyInstance, { orders }: HubServices): void {
       throw new HttpError(403, 'FORBIDDEN', 'only an operator lists another user’s orders')
     }
     const buyer = caller.role === 'operator' ? userId : caller.userId
-    const { orders: found, total } = orders.page({
+    const { orders: found, total } = await orders.page({
       ...(buyer === undefined ? {} : { userId: buyer }), ...(status === undefined ? {} : { status }),
     }, (page - 1) * pageSize, pageSize)
     return { items: found.map(orderReply), page, pageSize, total }
   })
 
   app.get<{ Params: { id: string }; Reply: OrderReply }>('/orders/:id', { schema: getSchema, preValidation: signedIn },
-    async (request) => orderReply(visibleOrder(orders, request, request.params.id)))
+    async (request) => orderReply(await visibleOrder(orders, request, request.params.id)))
 }
 
 /** An operator validates or rejects an order (GET or POST, as the seed has it); its buyer is told. */
@@ -234,7 +234,7 @@ function decisionRoutes(app: FastifyInstance, context: HubContext, { orders, gat
       bodyLimit: ORDER_BODY_LIMIT_BYTES, preValidation: [app.authenticate, requireRole('operator'), ...bodyOf(method)],
       handler: async (request) => {
         const reason = (method === 'POST' ? request.body.reason : request.query.reason) ?? null
-        const order = rejectOrder(context, { orders, users, audit, events }, request.params.id, callerOf(request).userId, reason)
+        const order = await rejectOrder(context, { orders, users, audit, events }, request.params.id, callerOf(request).userId, reason)
         notifyBuyer(app, users, order, { status: 'rejected', reason })
         return orderReply(order)
       },
@@ -253,9 +253,9 @@ function notifyBuyer(
 }
 
 /** The order, when the caller may see it: its buyer, or an operator. */
-function visibleOrder(orders: OrderStore, request: FastifyRequest, orderId: string): Order {
+async function visibleOrder(orders: OrderStore, request: FastifyRequest, orderId: string): Promise<Order> {
   const caller = callerOf(request)
-  const order = orders.byId(orderId)
+  const order = await orders.byId(orderId)
   if (order === undefined) throw new HttpError(404, 'NOT_FOUND', `no order ${orderId}`)
   if (caller.role !== 'operator' && order.userId !== caller.userId) {
     throw new HttpError(403, 'FORBIDDEN', `order ${orderId} is not yours`)

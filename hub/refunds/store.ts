@@ -1,6 +1,7 @@
-// The refunds table: what each refund id gave back, and how much of a payment is refunded so far.
+// The refunds table on either engine (hub/store/sql.ts): what each refund id gave back, and how much of a payment is
+// refunded so far.
 
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine } from '../store/sql'
 
 export interface RefundRow {
   readonly refundId: string
@@ -13,7 +14,8 @@ export interface RefundRow {
   readonly createdAtMs: number
 }
 
-interface Row {
+// A type, not an interface: a row is a Record<string, unknown> to SqlQuery.
+type Row = {
   refund_id: string
   transfer_id: string
   ledger_transfer_id: string
@@ -24,6 +26,27 @@ interface Row {
   created_at_ms: number
 }
 
+type OrphanRow = {
+  id: string
+  amount_minor: number
+  currency: string
+  gateway_eui: string | null
+  metadata: string | null
+  created_at_ms: number
+}
+
+const SQL = {
+  byId: 'SELECT * FROM refunds WHERE refund_id = ?',
+  ofTransfer: 'SELECT * FROM refunds WHERE transfer_id = ? ORDER BY created_at_ms, refund_id',
+  refunded: 'SELECT CAST(SUM(amount_minor) AS BIGINT) AS total FROM refunds WHERE transfer_id = ?',
+  // One row per refund id whichever hub writes it first (its key decides); the row another wrote is left as it is.
+  insert: `INSERT INTO refunds (refund_id, transfer_id, ledger_transfer_id, gateway_eui, amount_minor, currency,
+    requested_at_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (refund_id) DO NOTHING`,
+  // Refund transfers the ledger holds without a row: a crash between the two writes.
+  orphans: `SELECT t.id, t.amount_minor, t.currency, t.gateway_eui, t.metadata, t.created_at_ms FROM transfers t
+    WHERE t.kind = 'refund' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.ledger_transfer_id = t.id)`,
+} as const
+
 function rowOf(row: Row): RefundRow {
   return {
     refundId: row.refund_id, transferId: row.transfer_id, ledgerTransferId: row.ledger_transfer_id,
@@ -33,54 +56,41 @@ function rowOf(row: Row): RefundRow {
 }
 
 export class RefundStore {
-  private readonly statements
+  constructor(private readonly engine: SqlEngine) {}
 
-  constructor(db: SqliteDatabase) {
-    this.statements = {
-      byId: db.prepare<[string], Row>('SELECT * FROM refunds WHERE refund_id = ?'),
-      ofTransfer: db.prepare<[string], Row>('SELECT * FROM refunds WHERE transfer_id = ? ORDER BY created_at_ms, refund_id'),
-      refunded: db.prepare<[string], { total: number | null }>('SELECT SUM(amount_minor) AS total FROM refunds WHERE transfer_id = ?'),
-      insert: db.prepare<[string, string, string, string, number, string, number, number]>(
-        `INSERT INTO refunds (refund_id, transfer_id, ledger_transfer_id, gateway_eui, amount_minor, currency,
-           requested_at_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (refund_id) DO NOTHING`),
-      // Refund transfers the ledger holds without a row: a crash between the two writes.
-      orphans: db.prepare<[], { id: string; amount_minor: number; currency: string; gateway_eui: string | null; metadata: string | null; created_at_ms: number }>(
-        `SELECT t.id, t.amount_minor, t.currency, t.gateway_eui, t.metadata, t.created_at_ms FROM transfers t
-         WHERE t.kind = 'refund' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.ledger_transfer_id = t.id)`),
-    }
-  }
-
-  byId(refundId: string): RefundRow | undefined {
-    const row = this.statements.byId.get(refundId)
+  async byId(refundId: string): Promise<RefundRow | undefined> {
+    const row = await this.engine.get<Row>(SQL.byId, [refundId])
     return row === undefined ? undefined : rowOf(row)
   }
 
-  ofTransfer(transferId: string): RefundRow[] {
-    return this.statements.ofTransfer.all(transferId).map(rowOf)
+  async ofTransfer(transferId: string): Promise<RefundRow[]> {
+    return (await this.engine.all<Row>(SQL.ofTransfer, [transferId])).map(rowOf)
   }
 
-  refundedMinor(transferId: string): number {
-    return this.statements.refunded.get(transferId)?.total ?? 0
+  async refundedMinor(transferId: string): Promise<number> {
+    return (await this.engine.get<{ total: number | null }>(SQL.refunded, [transferId]))?.total ?? 0
   }
 
-  insert(row: RefundRow): void {
-    this.statements.insert.run(row.refundId, row.transferId, row.ledgerTransferId, row.gatewayEui, row.amountMinor,
-      row.currency, row.requestedAtMs, row.createdAtMs)
+  /** False when a row with this refund id was there already (and is left unchanged). */
+  async insert(row: RefundRow): Promise<boolean> {
+    const { changes } = await this.engine.run(SQL.insert, [row.refundId, row.transferId, row.ledgerTransferId, row.gatewayEui,
+      row.amountMinor, row.currency, row.requestedAtMs, row.createdAtMs])
+    return changes === 1
   }
 
-  /** Rows for refund transfers the ledger holds alone; returns how many were restored. */
-  restoreOrphans(): number {
+  /** Rows for refund transfers the ledger holds alone; returns how many this call restored (another hub may race it). */
+  async restoreOrphans(): Promise<number> {
     let restored = 0
-    for (const orphan of this.statements.orphans.all()) {
+    for (const orphan of await this.engine.all<OrphanRow>(SQL.orphans)) {
       const metadata = orphan.metadata === null ? {} : JSON.parse(orphan.metadata) as Record<string, unknown>
       const { refundId, refundOf, requestedAtMs } = metadata
       if (typeof refundId !== 'string' || typeof refundOf !== 'string' || orphan.gateway_eui === null) continue
-      this.insert({
+      const inserted = await this.insert({
         refundId, transferId: refundOf, ledgerTransferId: orphan.id, gatewayEui: orphan.gateway_eui,
         amountMinor: orphan.amount_minor, currency: orphan.currency,
         requestedAtMs: typeof requestedAtMs === 'number' ? requestedAtMs : orphan.created_at_ms, createdAtMs: orphan.created_at_ms,
       })
-      restored += 1
+      if (inserted) restored += 1
     }
     return restored
   }

@@ -201,7 +201,7 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
 
   app.get<{ Querystring: HistoryQuery }>('/user/transactions', { schema: userHistorySchema, preValidation: signedIn }, async (request) => {
     const { page, pageSize, status } = request.query
-    const { transactions, total } = history.ofUser({
+    const { transactions, total } = await history.ofUser({
       userId: callerOf(request).userId, ...historyWindow_ms(request.query), status,
       offset: (page - 1) * pageSize, limit: pageSize, nowMs: context.clock.now_ms(),
     })
@@ -213,7 +213,7 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
       const gateway = gatewayOfCaller(gateways, callerOf(request), request.params.gatewayId)
       const { page, pageSize } = request.query
       const { fromMs, toMs } = withinLifetime(gateway, historyWindow_ms(request.query))
-      const { transactions, total } = history.ofGateway(gateway.eui, fromMs, toMs, (page - 1) * pageSize, pageSize)
+      const { transactions, total } = await history.ofGateway(gateway.eui, fromMs, toMs, (page - 1) * pageSize, pageSize)
       return { items: transactions.map(gatewayTransactionReply), page, pageSize, total }
     })
   gatewayCsvRoute(app, context.clock, services)
@@ -226,7 +226,7 @@ function gatewayCsvRoute(app: FastifyInstance, clock: Pick<Clock, 'now_ms'>, { h
       const gateway = gatewayOfCaller(gateways, callerOf(request), request.params.gatewayId)
       const window = withinLifetime(gateway,
         historyWindow_ms({ from: request.query.from, to: request.query.to ?? new Date(clock.now_ms() + 1).toISOString() }))
-      const count = history.countOfGateway(gateway.eui, window.fromMs, window.toMs)
+      const count = await history.countOfGateway(gateway.eui, window.fromMs, window.toMs)
       if (count > CSV_EXPORT_ROWS_MAX) {
         throw new HttpError(400, 'EXPORT_TOO_LARGE',
           `gateway ${gateway.id} took ${count} transactions in this window; an export holds at most ${CSV_EXPORT_ROWS_MAX}: narrow from and to`)
@@ -241,11 +241,11 @@ function gatewayCsvRoute(app: FastifyInstance, clock: Pick<Clock, 'now_ms'>, { h
 }
 
 /** The header, then the rows a page at a time: each page is read when the client has taken the one before. */
-function* csvLines(history: TransactionHistory, gateway: Gateway, window: { fromMs: number; toMs: number }): Generator<string> {
+async function* csvLines(history: TransactionHistory, gateway: Gateway, window: { fromMs: number; toMs: number }): AsyncGenerator<string> {
   yield csvRecord(CSV_HEADER)
   let last: GatewayTransaction | null = null
   for (let written = 0; written < CSV_EXPORT_ROWS_MAX;) {
-    const page = history.ofGatewayChronological(
+    const page = await history.ofGatewayChronological(
       gateway.eui, window.fromMs, window.toMs, last, Math.min(CSV_EXPORT_PAGE_ROWS, CSV_EXPORT_ROWS_MAX - written))
     if (page.length === 0) return
     yield page.map(transaction => csvRecord([

@@ -67,7 +67,7 @@ t.test('an online request refused as QUEUE_FULL is answered HubUnavailable, sign
   const { published, publish } = recordingPublish()
   const gateways = new GatewayStore(w.db)
   const refunds = new Refunds({
-    store: new RefundStore(w.db), ledger: w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
+    store: new RefundStore(w.context.engine), ledger: w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
     gateway: eui => gateways.ingestView(eui),
   })
   const route = onlineRequestRoute({ ingest, refunds }, publish, log)
@@ -109,7 +109,7 @@ t.test('a fault of the hub leaves a batch unacked and logged, the next batch is 
   t.match(lines.find(line => line.msg.includes('will send it again')), { err: { code: 'HUB_FAULT', kind: 'merchant_account' } })
 
   const refunds = new Refunds({
-    store: new RefundStore(w.db), ledger: w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
+    store: new RefundStore(w.context.engine), ledger: w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
     gateway: eui => gateways.ingestView(eui),
   })
   const online = onlineRequestRoute({ ingest, refunds }, publish, log)

@@ -115,7 +115,57 @@ CREATE TRIGGER ledger_tables_refuse_truncate BEFORE TRUNCATE ON accounts
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change('accounts cannot be truncated');
 `
 
+// Gateway orders and refunds as SQLite has them after its migrations 7, 9 and 19 (hub/orders/tables.ts,
+// hub/refunds/tables.ts). The users the orders name are another domain's table: their foreign keys come with it.
+const ORDERS_AND_REFUNDS = `
+CREATE TABLE orders (
+  id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+  user_id TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'validated', 'rejected')),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  total_minor BIGINT NOT NULL CHECK (total_minor >= 0),
+  shipping_address TEXT NOT NULL CHECK (length(shipping_address) BETWEEN 1 AND 500),
+  decision_reason TEXT CHECK (decision_reason IS NULL OR length(decision_reason) <= 500),
+  decided_by_user_id TEXT,
+  created_at_ms BIGINT NOT NULL,
+  decided_at_ms BIGINT,
+  CHECK ((status = 'pending') = (decided_at_ms IS NULL))
+);
+CREATE INDEX orders_by_user ON orders (user_id, created_at_ms);
+CREATE INDEX orders_by_status ON orders (status, created_at_ms);
+
+CREATE TABLE order_items (
+  order_id TEXT NOT NULL REFERENCES orders (id),
+  item_index INTEGER NOT NULL CHECK (item_index >= 0),
+  gateway_id TEXT NOT NULL CHECK (length(gateway_id) BETWEEN 1 AND 64),
+  quantity INTEGER NOT NULL CHECK (quantity >= 1),
+  unit_price_minor BIGINT NOT NULL CHECK (unit_price_minor >= 0),
+  PRIMARY KEY (order_id, item_index)
+);
+
+CREATE TABLE refunds (
+  refund_id TEXT PRIMARY KEY CHECK (length(refund_id) = 32),
+  transfer_id TEXT NOT NULL CHECK (length(transfer_id) = 64),
+  ledger_transfer_id TEXT NOT NULL UNIQUE REFERENCES transfers (id),
+  gateway_eui TEXT NOT NULL CHECK (length(gateway_eui) = 16),
+  amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  requested_at_ms BIGINT NOT NULL,
+  created_at_ms BIGINT NOT NULL
+);
+CREATE INDEX refunds_by_transfer ON refunds (transfer_id);
+
+CREATE FUNCTION refunds_refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'refunds are immutable' USING ERRCODE = 'restrict_violation';
+END
+$$;
+CREATE TRIGGER refunds_are_immutable BEFORE UPDATE ON refunds
+  FOR EACH ROW EXECUTE FUNCTION refunds_refuse_update();
+`
+
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger (SQLite migrations 1 and 19, without the anchoring queue)', sql: LEDGER },
+  { version: 2, name: 'gateway orders and refunds', sql: ORDERS_AND_REFUNDS },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]

@@ -2,6 +2,7 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { transferIdOf } from '../../../protocol/messages/authorization'
 import { refundRequestCodec } from '../../../protocol/messages/refund'
+import { Reason } from '../../../protocol/reasons'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { GatewayStore } from '../../../hub/gateways/store'
 import { REFUND_JOBS_MAX, Refunds } from '../../../hub/refunds/refunds'
@@ -29,15 +30,17 @@ async function paidOnce(t: Parameters<typeof ingestWorld>[0], eui: string) {
 function refundsOver(w: World, options: { ledger?: LedgerStore; metrics?: { fault(kind: string): void } }): Refunds {
   const gateways = new GatewayStore(w.db)
   return new Refunds({
-    store: new RefundStore(w.db), ledger: options.ledger ?? w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
+    store: new RefundStore(w.context.engine), ledger: options.ledger ?? w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
     gateway: eui => gateways.ingestView(eui), ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   })
 }
 
 /** A signed request to refund 100 of the payment, under a fresh refund id. */
-function refundOf(w: World, gateway: { eui: string; keys: { secretKey: Uint8Array } }, payment: Parameters<typeof transferIdOf>[0]): Uint8Array {
+function refundOf(
+  w: World, gateway: { eui: string; keys: { secretKey: Uint8Array } }, payment: Parameters<typeof transferIdOf>[0], amount_minor = 100,
+): Uint8Array {
   return refundRequestCodec.encode(refundRequestCodec.sign({
-    refundId: randomBytes(16), transferId: transferIdOf(payment), gatewayEui: gateway.eui, amountMinor: 100, currency: CURRENCY,
+    refundId: randomBytes(16), transferId: transferIdOf(payment), gatewayEui: gateway.eui, amountMinor: amount_minor, currency: CURRENCY,
     timeMs: w.clock.now_ms(),
   }, gateway.keys.secretKey, nodeEd25519))
 }
@@ -75,5 +78,18 @@ t.test('a ledger refusal that is not want of funds is a fault of the hub: the re
   broken = false
   t.equal((await refunds.handle(gateway.eui, request))!.approved, true, 'asked again once the fault is gone, it is refunded')
   t.equal(await w.balance(gateway.merchantAccountId), 4_900, 'once')
+  await w.assertLedgerOk(t)
+})
+
+t.test('a refund row a crash left out is restored from the ledger before the next refund is decided', async t => {
+  const { w, gateway, payment } = await paidOnce(t, '00000000000000D3')
+  t.equal((await refundsOver(w, {}).handle(gateway.eui, refundOf(w, gateway, payment, 1_000)))!.approved, true)
+  // The crash: the ledger holds the refund transfer, the refunds table has no row for it.
+  w.db.prepare('DELETE FROM refunds').run()
+
+  const answer = (await refundsOver(w, {}).handle(gateway.eui, refundOf(w, gateway, payment, 4_500)))!
+  t.same([answer.approved, answer.reason, answer.refundedMinor], [false, Reason.RefundExceedsPayment, 1_000],
+    'what was refunded before counts: 1,000 + 4,500 is more than the 5,000 paid')
+  t.equal(await w.balance(gateway.merchantAccountId), 5_000 - 1_000, 'once')
   await w.assertLedgerOk(t)
 })
