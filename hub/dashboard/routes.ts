@@ -135,7 +135,7 @@ export const dashboardRoutes: FastifyPluginAsync<RouteOptions> = async (app, { c
         role,
         ...(roles.includes('customer') ? { customer: await sections.customer(userId, now_ms) } : {}),
         ...(roles.includes('owner') ? { owner: await sections.owner(userId, now_ms) } : {}),
-        ...(roles.includes('operator') ? { operator: sections.operator() } : {}),
+        ...(roles.includes('operator') ? { operator: await sections.operator() } : {}),
       }
     })
 }
@@ -165,8 +165,8 @@ function dashboardSections(context: RouteOptions['context'], services: RouteOpti
       pendingOrders: orders.count({ userId, status: 'pending' }),
       documents: documents.countsByStatus(userId),
     }),
-    operator: () => {
-      const notifications = outbox.counts()
+    operator: async () => {
+      const notifications = await outbox.counts()
       const documentCounts = documents.countsByStatus()
       return {
         users: users.countsByRole(),
