@@ -49,8 +49,7 @@ export class Sealer {
     if (transfers.length === 0) return undefined
     const root = await this.merkleRoot(transfers.map(transfer => fromHex(transfer.transferId, MERKLE_WORD_BYTES)))
     return this.store.write(async (sql): Promise<Sealed | undefined> => {
-      // Meanwhile transfers were only added after these, unless another hub on the same PostgreSQL sealed them (or
-      // sealed some, and this write runs again after it lost the race on the batch's id or range).
+      // Meanwhile transfers were only added after these, unless another hub on the same PostgreSQL sealed them first.
       const now = await this.store.unsealedIn(sql, transfers.length)
       const same = now.queued === unsealed.queued && now.transfers.length === transfers.length
         && now.transfers.every((transfer, i) => transfer.seq === transfers[i]!.seq)

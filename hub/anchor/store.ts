@@ -7,9 +7,9 @@
 // leaf (anchor_queue, anchor_leaves): what a hub of then left queued is sealed that way first. PostgreSQL never had
 // the queue: its tables are there, and empty.
 //
-// Several hubs on one PostgreSQL: the database decides what happens once. A batch's id and its range are unique (a
-// second hub sealing the same transfers fails on them and finds them sealed when its write runs again); a batch's
-// chain state moves by UPDATEs conditional on the state the hub read (markSent on the count of transactions sent).
+// Several hubs on one PostgreSQL: the database decides what happens once. Seals take a lock on transfers one after
+// the other (settledTransfersOnly), and a batch's id and its range are unique besides; a batch's chain state moves by
+// UPDATEs conditional on the state the hub read (markSent on the count of transactions sent).
 
 import { assert } from '../../protocol/errors'
 import type { SqlEngine, SqlQuery, SqlRow } from '../store/sql'
@@ -161,13 +161,14 @@ export class AnchorStore {
   }
 
   /**
-   * On PostgreSQL, waits until no transaction writing transfers is open, and keeps new ones waiting until `sql` ends:
-   * a transfer's key is drawn when it is written, and commits in any order, so a key below one already seen may still
-   * come. Sealing a range must wait for it, or the range would hold a transfer its root does not. On SQLite the
-   * write transaction already keeps every other writer out.
+   * On PostgreSQL, waits until no transaction writing transfers, nor another hub's seal, is open, and keeps new ones
+   * waiting until `sql` ends. A transfer's key is drawn when it is written, and commits in any order, so a key below
+   * one already seen may still come: sealing a range must wait for it, or the range would hold a transfer its root
+   * does not. And two hubs' seals one after the other: the second then reads the first's batch and seals the next
+   * range, or nothing. On SQLite the write transaction already keeps every other writer out.
    */
   private async settledTransfersOnly(sql: SqlQuery): Promise<void> {
-    if (this.engine.dialect === 'postgres') await sql.run('LOCK TABLE transfers IN SHARE MODE')
+    if (this.engine.dialect === 'postgres') await sql.run('LOCK TABLE transfers IN SHARE ROW EXCLUSIVE MODE')
   }
 
   /** The key of the first transfer the next range starts at. */
