@@ -13,12 +13,11 @@ import { Sealer } from '../../../hub/anchor/seal'
 import { anchorSettings } from '../../../hub/anchor/settings'
 import { AnchorStore } from '../../../hub/anchor/store'
 import { cashTransferId } from '../../../hub/ledger/ids'
-import { migratePg } from '../../../hub/store/pg/migrate'
-import { PgEngine, type SqlEngine, type SqlQuery } from '../../../hub/store/sql'
-import { testDatabase } from '../../helpers/postgres'
-import { engineTests, type EngineFactory } from '../helpers/engines'
-import type { Tap } from '../http/fixtures'
+import type { SqlQuery } from '../../../hub/store/sql'
+import { engineTests } from '../helpers/engines'
+import { twoHubs } from '../helpers/two-hubs'
 
+const root = t
 const engineTest = engineTests(t)
 const hubKeys = nodeEd25519.generateKeyPair()
 const TARGET = { chainId: 31337, contractAddress: `0x${'c0'.repeat(20)}`, senderAddress: `0x${'5d'.repeat(20)}` }
@@ -39,28 +38,6 @@ async function writeTransfers(sql: SqlQuery, count: number, at_ms = 1_000): Prom
 
 function sealerOf(store: AnchorStore, batchMax: number): Sealer {
   return new Sealer(store, hubKeys, nodeEd25519, new ManualClock(5_000), anchorSettings({ batchMax, batchAge_ms: 0 }), rootInPlace)
-}
-
-let raceSchemas = 0
-
-/**
- * Two hubs' engines on one database. PostgreSQL: two pools on one schema, as two hub processes have. SQLite: the
- * one connection twice, as a hub on SQLite has one.
- */
-async function twoHubs(t: Tap, factory: EngineFactory): Promise<[SqlEngine, SqlEngine]> {
-  if (factory.dialect === 'sqlite') {
-    const { engine } = await factory.open(t)
-    return [engine, engine]
-  }
-  raceSchemas += 1
-  const database = await testDatabase(t)
-  const schema = `anchor_race_${process.pid}_${raceSchemas}`
-  const pools = [await database.pool(schema), await database.pool(schema)] as const
-  t.teardown(async () => {
-    await Promise.all(pools.map(pool => pool.end()))
-  })
-  await migratePg(pools[0])
-  return [new PgEngine(pools[0]), new PgEngine(pools[1])]
 }
 
 engineTest('transfers are sealed into ranges, oldest first, each at its own leaf, with a root that rebuilds', async (t, factory) => {
@@ -114,7 +91,7 @@ engineTest('a sealed batch and its range cannot be rewritten, and ranges follow 
 })
 
 engineTest('a batch moves on chain by conditional updates: one transaction recorded per send count, none after anchored', async (t, factory) => {
-  const [one, other] = await twoHubs(t, factory)
+  const [one, other] = await twoHubs(root, t, factory)
   const [hubA, hubB] = [new AnchorStore(one), new AnchorStore(other)]
   await writeTransfers(one, 3)
   await sealerOf(hubA, 1).sealDue()
@@ -148,7 +125,7 @@ engineTest('a batch moves on chain by conditional updates: one transaction recor
 })
 
 engineTest('two hubs sealing at once seal every transfer once, in ranges that follow one another', async (t, factory) => {
-  const [one, other] = await twoHubs(t, factory)
+  const [one, other] = await twoHubs(root, t, factory)
   const [hubA, hubB] = [new AnchorStore(one), new AnchorStore(other)]
   const ids = await writeTransfers(one, 23)
   const sealed = await Promise.all([sealerOf(hubA, 4).sealDue(), sealerOf(hubB, 4).sealDue(), sealerOf(hubB, 4).sealDue()])
@@ -162,7 +139,7 @@ engineTest('two hubs sealing at once seal every transfer once, in ranges that fo
 
 engineTest('PostgreSQL: a range waits for a transfer whose key was drawn before a sealed one\'s and committed after it', async (t, factory) => {
   if (factory.dialect !== 'postgres') return
-  const [settler, sealerEngine] = await twoHubs(t, factory)
+  const [settler, sealerEngine] = await twoHubs(root, t, factory)
   const store = new AnchorStore(sealerEngine)
   let commit!: () => void
   const held = new Promise<void>(resolve => { commit = resolve })
