@@ -77,8 +77,8 @@ export class Anchorer {
     // Stored before it leaves: after a crash from here on, the restarted hub (or another) looks for this transaction
     // (and this nonce) before it signs anything else for the batch. Stored only if no other hub moved the batch on
     // since it was read: then this one is never broadcast, and the batch keeps one transaction out.
-    const sentAtMs = this.clock.now_ms()
-    if (!await this.store.markSent(batch.batchId, batch.sendCount, chain.target, { txHash: signed.txHash, txNonce: nonce, sentAtMs })) {
+    const sentAt_ms = this.clock.now_ms()
+    if (!await this.store.markSent(batch.batchId, batch.sendCount, chain.target, { txHash: signed.txHash, txNonce: nonce, sentAtMs: sentAt_ms })) {
       this.log.info({ batchId: batch.batchId }, 'another hub moved the batch on first: its transaction stays unsent')
       return 'waiting'
     }

@@ -36,8 +36,8 @@ async function writeTransfers(sql: SqlQuery, count: number, at_ms = 1_000): Prom
   return ids
 }
 
-function sealerOf(store: AnchorStore, batchMax: number): Sealer {
-  return new Sealer(store, hubKeys, nodeEd25519, new ManualClock(5_000), anchorSettings({ batchMax, batchAge_ms: 0 }), rootInPlace)
+function sealerOf(store: AnchorStore, batch_max: number): Sealer {
+  return new Sealer(store, hubKeys, nodeEd25519, new ManualClock(5_000), anchorSettings({ batchMax: batch_max, batchAge_ms: 0 }), rootInPlace)
 }
 
 engineTest('transfers are sealed into ranges, oldest first, each at its own leaf, with a root that rebuilds', async (t, factory) => {
