@@ -20,6 +20,7 @@ import { SqliteLedgerStore } from '../hub/ledger/sqlite-store'
 import type { LedgerStore } from '../hub/ledger/store'
 import { TRANSFERS_PER_BATCH_MAX } from '../hub/ledger/transfer'
 import { openDatabase } from '../hub/store/database'
+import { SqliteEngine } from '../hub/store/sql'
 import { ANVIL_KEYS, startAnvil } from '../simulator/anvil'
 import { round, type Metric } from './metric'
 
@@ -62,7 +63,7 @@ export async function benchAnchor(): Promise<Metric[]> {
     // The chain is a real node: the bench runs on the system's clock, and waits out the service's backoff on it.
     const clock = systemClock
     const ledger = new SqliteLedgerStore(db, { clock })
-    const store = new AnchorStore(db)
+    const store = new AnchorStore(new SqliteEngine(db))
     const hubKeys = nodeEd25519.generateKeyPair()
     const sealerFor = (batch_max: number) => new Sealer(store, hubKeys, nodeEd25519, clock, anchorSettings({ batchMax: batch_max }))
 
@@ -107,15 +108,18 @@ async function anchorOnChain(anvil: Anvil, store: AnchorStore, sealer: Sealer, c
   })
   // Each tick sends what is sealed and confirms what was sent. On a loaded machine a receipt may
   // take more ticks to be seen, and an RPC call that timed out puts the service in its backoff.
-  const anchored = () => batches.every(batch => store.batch(batch.batchId)?.status === 'anchored')
+  const anchored = async () => {
+    for (const batch of batches) if ((await store.batch(batch.batchId))?.status !== 'anchored') return false
+    return true
+  }
   const reports: unknown[] = []
-  for (const deadline = clock.now_ms() + ANCHOR_WAIT_MS; !anchored() && clock.now_ms() < deadline;) {
+  for (const deadline = clock.now_ms() + ANCHOR_WAIT_MS; !await anchored() && clock.now_ms() < deadline;) {
     const report = await service.tick()
     reports.push(report)
     if (report.idle === 'backing_off') await new Promise<void>(resolve => clock.setTimer(resolve, BACKOFF_POLL_MS))
   }
   await service.stop()
-  if (!anchored()) throw new Error(`the batches were not anchored within ${ANCHOR_WAIT_MS} ms: ${JSON.stringify(reports.slice(-3))}`)
+  if (!await anchored()) throw new Error(`the batches were not anchored within ${ANCHOR_WAIT_MS} ms: ${JSON.stringify(reports.slice(-3))}`)
 }
 
 /** Gas of an anchored batch's transaction, in all and per transfer, and the size of its longest proof. */
@@ -123,15 +127,15 @@ async function batchMetrics(
   label: string, batch: SealedBatch,
   { anvil, store, proofs, hubPublicKey }: { anvil: Anvil; store: AnchorStore; proofs: ProofService; hubPublicKey: Uint8Array },
 ): Promise<Metric[]> {
-  const anchored = store.batch(batch.batchId)!
+  const anchored = (await store.batch(batch.batchId))!
   if (anchored.status !== 'anchored') throw new Error(`batch ${batch.batchId} is ${anchored.status}, not anchored`)
   const receipt = await anvil.rpc('eth_getTransactionReceipt', [anchored.txHash]) as { gasUsed: string }
   const gas = Number(BigInt(receipt.gasUsed))
   // Most leaves sit on the deepest level (976 of 1,000; 68,928 of 100,000), so a sample finds the longest proof.
   let proofLength_max = 0
   let reply_bytes = 0
-  for (const transferId of store.batchTransferIds(batch.batchId).slice(0, PROOF_SAMPLE_COUNT)) {
-    const lookup = proofs.lookup(transferId)
+  for (const transferId of (await store.batchTransferIds(batch.batchId)).slice(0, PROOF_SAMPLE_COUNT)) {
+    const lookup = await proofs.lookup(transferId)
     if (lookup.kind !== 'proof') throw new Error(`no proof for ${transferId}`)
     if (lookup.proof.proof.length <= proofLength_max) continue
     proofLength_max = lookup.proof.proof.length

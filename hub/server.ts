@@ -265,7 +265,7 @@ async function startHubMqtt(
     metrics: services.metrics,
   })
   // Proofs go out on the bus, which the MQTT side attaches; anchored batches and gateways' requests feed it.
-  const proofs = new ProofPublisher({ db: context.db, hubKeys: context.hubKeys, ed25519: nodeEd25519, bus, log: context.log })
+  const proofs = new ProofPublisher({ engine: context.engine, hubKeys: context.hubKeys, ed25519: nodeEd25519, bus, log: context.log })
   opened.add(() => proofs.stop())
   const mqtt = await startMqttSide(context, {
     ingest,

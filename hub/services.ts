@@ -40,12 +40,12 @@ export function buildServices(context: HubContext): HubServices {
   )
   const gateways = new GatewayStore(db)
   const events = new LiveEvents({
-    ids: new EventIdStore(db),
+    ids: new EventIdStore(context.engine),
     lookups: audienceLookups(gateways, context.ledger),
     log: context.log,
   })
-  const anchors = new AnchorStore(db)
-  const outbox = new Outbox(db)
+  const anchors = new AnchorStore(context.engine)
+  const outbox = new Outbox(context.engine)
   return {
     users: new UserStore(db, { accessChanged: userId => events.accessChanged(userId) }),
     orders: new OrderStore(context.engine),
@@ -69,6 +69,6 @@ export function buildServices(context: HubContext): HubServices {
     presence: new GatewayPresenceTracker({
       store: new PresenceStore(db, context.walSync), gateway: eui => gateways.ingestView(eui), events, clock: context.clock, ed25519: nodeEd25519,
     }),
-    metrics: new HubMetrics({ anchorBatchesWaiting: () => anchors.waitingCount(), outboxPending: () => outbox.counts().pending }),
+    metrics: new HubMetrics({ anchorBatchesWaiting: () => anchors.waitingCount(), outboxPending: async () => (await outbox.counts()).pending }),
   }
 }

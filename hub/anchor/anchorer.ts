@@ -15,7 +15,7 @@ export type StepOutcome =
   | 'conflict'
   /** A transaction went out for the batch (a first one, or one replacing a lost one). */
   | 'sent'
-  /** Its transaction is in the mempool or in a block the contract state does not show yet. */
+  /** Its transaction is in the mempool or in a block the contract state does not show yet, or another hub just sent one. */
   | 'waiting'
 
 export class Anchorer {
@@ -34,14 +34,14 @@ export class Anchorer {
       case 'anchored': {
         const ourTransaction = this.sentTo(batch, chain) ? batch.txHash : null
         const txHash = (await chain.anchoringTxHash(batch.batchId, verdict.blockNumber)) ?? ourTransaction
-        this.store.markAnchored(batch.batchId, target, { txHash, blockNumber: verdict.blockNumber, anchoredAtMs: this.clock.now_ms() })
+        await this.store.markAnchored(batch.batchId, target, { txHash, blockNumber: verdict.blockNumber, anchoredAtMs: this.clock.now_ms() })
         this.log.info({ batchId: batch.batchId, txHash, blockNumber: verdict.blockNumber, chainId: target.chainId }, 'batch anchored')
         return 'anchored'
       }
       case 'confirming':
         return 'confirming'
       case 'conflict':
-        this.store.markConflict(batch.batchId, target)
+        await this.store.markConflict(batch.batchId, target)
         this.log.error({ batchId: batch.batchId, ours: rootHex, onChain: verdict.root, contract: target.contractAddress },
           'the contract holds another root under this batch id; anchor to a new contract to go on')
         return 'conflict'
@@ -53,11 +53,9 @@ export class Anchorer {
       const [transaction, confirmedNonce] = await Promise.all([chain.transactionState(batch.txHash!), chain.confirmedNonce()])
       const next = judgeSentTransaction(transaction, batch.txNonce!, confirmedNonce)
       if (next === 'wait') return 'waiting'
-      await this.send(batch, chain, next === 'resend_same_nonce' ? batch.txNonce! : await this.freshNonce(chain))
-      return 'sent'
+      return this.send(batch, chain, next === 'resend_same_nonce' ? batch.txNonce! : await this.freshNonce(chain))
     }
-    await this.send(batch, chain, await this.freshNonce(chain))
-    return 'sent'
+    return this.send(batch, chain, await this.freshNonce(chain))
   }
 
   /** Whether the batch's stored transaction went to this chain, contract and sender: whether it is in flight there. */
@@ -70,16 +68,22 @@ export class Anchorer {
   /** Above both the node's pending count and every nonce of ours still out, so no two batches share one. */
   private async freshNonce(chain: AnchorChain): Promise<number> {
     const pending = await chain.pendingNonce()
-    const inFlight_max = this.store.nonceInFlightMax(chain.target.chainId, chain.target.senderAddress)
+    const inFlight_max = await this.store.nonceInFlightMax(chain.target.chainId, chain.target.senderAddress)
     return Math.max(pending, inFlight_max === undefined ? 0 : inFlight_max + 1)
   }
 
-  private async send(batch: AnchorBatch, chain: AnchorChain, nonce: number): Promise<void> {
+  private async send(batch: AnchorBatch, chain: AnchorChain, nonce: number): Promise<'sent' | 'waiting'> {
     const signed = await chain.signAnchor(batch, nonce)
-    // Stored before it leaves: after a crash from here on, the restarted hub looks for this transaction
-    // (and this nonce) before it signs anything else for the batch.
-    this.store.markSent(batch.batchId, chain.target, { txHash: signed.txHash, txNonce: nonce, sentAtMs: this.clock.now_ms() })
+    // Stored before it leaves: after a crash from here on, the restarted hub (or another) looks for this transaction
+    // (and this nonce) before it signs anything else for the batch. Stored only if no other hub moved the batch on
+    // since it was read: then this one is never broadcast, and the batch keeps one transaction out.
+    const sentAt_ms = this.clock.now_ms()
+    if (!await this.store.markSent(batch.batchId, batch.sendCount, chain.target, { txHash: signed.txHash, txNonce: nonce, sentAtMs: sentAt_ms })) {
+      this.log.info({ batchId: batch.batchId }, 'another hub moved the batch on first: its transaction stays unsent')
+      return 'waiting'
+    }
     this.log.info({ batchId: batch.batchId, txHash: signed.txHash, nonce, sendCount: batch.sendCount + 1 }, 'anchor transaction signed')
     await chain.broadcast(signed.rawTransaction)
+    return 'sent'
   }
 }

@@ -11,7 +11,7 @@ import {
   type AnchoredBatch, type ProofBundle, type ProofBundleBody, type ProofEntry, type ProofRequest,
 } from '../../protocol/messages/proof-bundle'
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine } from '../store/sql'
 import type { AnchorBatch } from './batch'
 import { ProofService, type TransferProof } from './proofs'
 import type { AnchorStore } from './store'
@@ -19,69 +19,66 @@ import type { AnchorStore } from './store'
 /** The transfers a gateway records in its chain: the only ones it asks proofs for. */
 const GATEWAY_PAYMENT_KINDS = `('offline_payment', 'online_payment')`
 
+// A batch covers a range of transfer keys, or (sealed from the old queue) has a leaf row per transfer.
+const BATCH_PAYMENTS_SQL = `SELECT eui, transfer_id FROM (
+    SELECT t.gateway_eui AS eui, t.id AS transfer_id, t.kind FROM anchor_batches b
+      JOIN transfers t ON t.seq BETWEEN b.first_seq AND b.last_seq WHERE b.id = ?
+    UNION ALL
+    SELECT t.gateway_eui, l.transfer_id, t.kind FROM anchor_leaves l JOIN transfers t ON t.id = l.transfer_id
+      WHERE l.batch_id = ?) AS payments
+  WHERE eui IS NOT NULL AND kind IN ${GATEWAY_PAYMENT_KINDS}
+  ORDER BY eui`
+const PAYMENT_OF_SQL = `SELECT gateway_eui FROM transfers WHERE id = ? AND gateway_eui IS NOT NULL AND kind IN ${GATEWAY_PAYMENT_KINDS}`
+
 export interface GatewayBundle {
   readonly eui: string
   readonly bundle: ProofBundle
 }
 
 export class ProofBundler {
-  private readonly statements
   private readonly proofs: ProofService
 
   constructor(
-    db: SqliteDatabase,
+    private readonly engine: SqlEngine,
     private readonly store: AnchorStore,
     private readonly hubKeys: KeyPair,
     private readonly ed25519: Ed25519,
   ) {
     this.proofs = new ProofService(store)
-    this.statements = {
-      batchPayments: db.prepare<[{ batchId: number }], { eui: string; transfer_id: string }>(
-        // A batch covers a range of transfer keys, or (sealed from the old queue) has a leaf row per transfer.
-        `SELECT eui, transfer_id FROM (
-           SELECT t.gateway_eui AS eui, t.id AS transfer_id, t.kind FROM anchor_batches b
-             JOIN transfers t ON t.seq BETWEEN b.first_seq AND b.last_seq WHERE b.id = @batchId
-           UNION ALL
-           SELECT t.gateway_eui, l.transfer_id, t.kind FROM anchor_leaves l JOIN transfers t ON t.id = l.transfer_id
-             WHERE l.batch_id = @batchId)
-         WHERE eui IS NOT NULL AND kind IN ${GATEWAY_PAYMENT_KINDS}
-         ORDER BY eui`),
-      paymentOf: db.prepare<[string], { gateway_eui: string }>(
-        `SELECT gateway_eui FROM transfers WHERE id = ? AND gateway_eui IS NOT NULL AND kind IN ${GATEWAY_PAYMENT_KINDS}`),
-    }
   }
 
   /** Every gateway's bundles for a batch; none unless the batch is anchored. */
-  bundlesOfBatch(batchId: number): GatewayBundle[] {
-    const batch = this.store.batch(batchId)
+  async bundlesOfBatch(batchId: number): Promise<GatewayBundle[]> {
+    const batch = await this.store.batch(batchId)
     if (batch === undefined || batch.status !== 'anchored') return []
     const byGateway = new Map<string, string[]>()
-    for (const row of this.statements.batchPayments.all({ batchId })) {
+    for (const row of await this.engine.all<{ eui: string; transfer_id: string }>(BATCH_PAYMENTS_SQL, [batchId, batchId])) {
       const ids = byGateway.get(row.eui) ?? []
       ids.push(row.transfer_id)
       byGateway.set(row.eui, ids)
     }
     const bundles: GatewayBundle[] = []
     for (const [eui, transferIds] of byGateway) {
-      const proofs = transferIds.map(id => this.proofOf(id))
+      const proofs: TransferProof[] = []
+      for (const id of transferIds) proofs.push(await this.proofOf(id))
       for (const body of this.batchBodies(eui, batch, proofs)) bundles.push({ eui, bundle: this.sign(body) })
     }
     return bundles
   }
 
   /** The answer to a request the gateway `eui` made (checked to be its own): one bundle per batch chunk, then the rest. */
-  answer(eui: string, request: ProofRequest): ProofBundle[] {
+  async answer(eui: string, request: ProofRequest): Promise<ProofBundle[]> {
     assert(request.gatewayEui === eui && request.transferIds.length <= PROOF_REQUEST_IDS_MAX, 'a request is checked before it is answered')
     const anchored = new Map<number, TransferProof[]>()
     const pending: Uint8Array[] = []
     const unknown: Uint8Array[] = []
     for (const transferId of request.transferIds) {
       const idHex = toHex(transferId)
-      if (this.statements.paymentOf.get(idHex)?.gateway_eui !== eui) {
+      if ((await this.engine.get<{ gateway_eui: string }>(PAYMENT_OF_SQL, [idHex]))?.gateway_eui !== eui) {
         unknown.push(transferId)
         continue
       }
-      const lookup = this.proofs.lookup(idHex)
+      const lookup = await this.proofs.lookup(idHex)
       if (lookup.kind !== 'proof' || lookup.proof.batch.status !== 'anchored') {
         pending.push(transferId)
         continue
@@ -98,8 +95,8 @@ export class ProofBundler {
     return bodies.map(body => this.sign(body))
   }
 
-  private proofOf(transferIdHex: string): TransferProof {
-    const lookup = this.proofs.lookup(transferIdHex)
+  private async proofOf(transferIdHex: string): Promise<TransferProof> {
+    const lookup = await this.proofs.lookup(transferIdHex)
     assert(lookup.kind === 'proof', `a leaf of a batch has a proof (${transferIdHex})`)
     return lookup.proof
   }

@@ -8,7 +8,7 @@ import { proofBundleCodec, proofRequestCodec, type ProofRequest } from '../../pr
 import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
 import { gatewayTopic } from '../../protocol/topics'
 import type { MessageBus } from '../bus'
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine } from '../store/sql'
 import { ProofBundler } from './proof-bundles'
 import { AnchorStore } from './store'
 
@@ -16,7 +16,7 @@ import { AnchorStore } from './store'
 const ANCHORED_BATCHES_QUEUED_MAX = 1_024
 
 export interface ProofPublisherOptions {
-  readonly db: SqliteDatabase
+  readonly engine: SqlEngine
   readonly hubKeys: KeyPair
   readonly ed25519: Ed25519
   readonly bus: MessageBus
@@ -30,7 +30,7 @@ export class ProofPublisher {
   private stopped = false
 
   constructor(private readonly options: ProofPublisherOptions) {
-    this.bundler = new ProofBundler(options.db, new AnchorStore(options.db), options.hubKeys, options.ed25519)
+    this.bundler = new ProofBundler(options.engine, new AnchorStore(options.engine), options.hubKeys, options.ed25519)
   }
 
   /** Queues the push of a just-anchored batch's proofs; returns at once. */
@@ -67,7 +67,7 @@ export class ProofPublisher {
       this.options.log.warn({ eui, named: request.gatewayEui }, 'a proof request naming another gateway was dropped')
       return
     }
-    for (const bundle of this.bundler.answer(eui, request)) {
+    for (const bundle of await this.bundler.answer(eui, request)) {
       await this.options.bus.publish(gatewayTopic(eui, 'proofs'), proofBundleCodec.encode(bundle))
     }
   }
@@ -91,7 +91,7 @@ export class ProofPublisher {
   private async drain(): Promise<void> {
     for (let batchId = this.queue.shift(); batchId !== undefined; batchId = this.queue.shift()) {
       try {
-        const bundles = this.bundler.bundlesOfBatch(batchId)
+        const bundles = await this.bundler.bundlesOfBatch(batchId)
         for (const { eui, bundle } of bundles) {
           await this.options.bus.publish(gatewayTopic(eui, 'proofs'), proofBundleCodec.encode(bundle))
         }

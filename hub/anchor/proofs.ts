@@ -35,26 +35,25 @@ export class ProofService {
 
   constructor(private readonly store: AnchorStore) {}
 
-  lookup(transferId: string): ProofLookup {
-    const location = this.store.leafOf(transferId)
-    if (location === undefined) return { kind: this.store.transferExists(transferId) ? 'queued' : 'unknown' }
-    const batch = this.store.batch(location.batchId)
+  async lookup(transferId: string): Promise<ProofLookup> {
+    const location = await this.store.leafOf(transferId)
+    if (location === undefined) return { kind: await this.store.transferExists(transferId) ? 'queued' : 'unknown' }
+    const batch = await this.store.batch(location.batchId)
     assert(batch !== undefined, `batch ${location.batchId} of a stored leaf exists`)
-    const tree = this.tree(batch)
+    const tree = await this.tree(batch)
     const leaf = `0x${transferId}`
     const proof = tree.proofHex(location.leafIndex)
     assert(verifyProofHex(tree.rootHex, leaf, proof), 'a served proof verifies against its batch root')
     return { kind: 'proof', proof: { transferId, leaf, leafIndex: location.leafIndex, proof, root: tree.rootHex, batch } }
   }
 
-  private tree(batch: AnchorBatch): MerkleTree {
-    const cached = this.trees.get(batch.batchId)
-    if (cached !== undefined) {
-      this.trees.delete(batch.batchId)
-      this.trees.set(batch.batchId, cached)
-      return cached
-    }
-    const values = this.store.batchTransferIds(batch.batchId).map(id => fromHex(id, MERKLE_WORD_BYTES))
+  private async tree(batch: AnchorBatch): Promise<MerkleTree> {
+    const cached = this.cached(batch.batchId)
+    if (cached !== undefined) return cached
+    const values = (await this.store.batchTransferIds(batch.batchId)).map(id => fromHex(id, MERKLE_WORD_BYTES))
+    // Another lookup may have built it while this one read the leaves: one copy is cached, and counted, once.
+    const built = this.cached(batch.batchId)
+    if (built !== undefined) return built
     assert(values.length === batch.count, `batch ${batch.batchId} has all ${batch.count} of its leaves`)
     const tree = MerkleTree.build(values)
     // The stored leaves must give back the root the hub signed and anchored; anything else is corruption.
@@ -65,6 +64,16 @@ export class ProofService {
       if (this.cachedLeaves <= TREE_CACHE_LEAVES_MAX || batchId === batch.batchId) break
       this.trees.delete(batchId)
       this.cachedLeaves -= old.leafCount
+    }
+    return tree
+  }
+
+  /** The batch's tree if cached, made the most recently used. */
+  private cached(batchId: number): MerkleTree | undefined {
+    const tree = this.trees.get(batchId)
+    if (tree !== undefined) {
+      this.trees.delete(batchId)
+      this.trees.set(batchId, tree)
     }
     return tree
   }

@@ -83,13 +83,13 @@ export const anchorRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cont
   app.get<{ Querystring: PageQuery; Reply: PageReply<BatchReply> }>('/anchors',
     { schema: listSchema, preValidation: [app.authenticate, requireRole('operator')] }, async (request) => {
       const { page, pageSize } = request.query
-      const { batches, total } = store.batchPage(pageSize, (page - 1) * pageSize)
+      const { batches, total } = await store.batchPage(pageSize, (page - 1) * pageSize)
       return { items: batches.map(batch => batchReply(batch, replyContext)), page, pageSize, total }
     })
 
   app.get<{ Params: BatchParams; Reply: BatchReply }>('/anchors/:batchId',
     { schema: batchSchema, preValidation: [app.authenticate] }, async (request) => {
-      const batch = store.batch(request.params.batchId)
+      const batch = await store.batch(request.params.batchId)
       if (batch === undefined) throw new HttpError(404, 'NOT_FOUND', `no batch ${request.params.batchId}`)
       return batchReply(batch, replyContext)
     })
@@ -100,8 +100,8 @@ export const anchorRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cont
       const caller = callerOf(request)
       // Not yours and not there answer alike, so the route tells no one which transfers exist.
       const notFound = new HttpError(404, 'NOT_FOUND', `no transfer ${transferId} of yours`)
-      if (caller.role !== 'operator' && !store.isParty(transferId, caller.userId)) throw notFound
-      const lookup = proofs.lookup(transferId)
+      if (caller.role !== 'operator' && !await store.isParty(transferId, caller.userId)) throw notFound
+      const lookup = await proofs.lookup(transferId)
       if (lookup.kind === 'unknown') throw notFound
       if (lookup.kind === 'queued') {
         throw new HttpError(409, 'CONFLICT', `transfer ${transferId} is settled but not sealed into a batch yet; ask again later`)

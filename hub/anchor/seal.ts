@@ -30,7 +30,7 @@ export class Sealer {
   /** Seals every batch that is due now (by count or by age), at most SEALS_PER_CALL_MAX. */
   async sealDue(): Promise<Sealed[]> {
     const sealed: Sealed[] = []
-    while (sealed.length < SEALS_PER_CALL_MAX && sealIsDue(this.store.queueState(), this.policy, this.clock.now_ms())) {
+    while (sealed.length < SEALS_PER_CALL_MAX && sealIsDue(await this.store.queueState(), this.policy, this.clock.now_ms())) {
       const next = await this.sealOne()
       if (next === undefined) break
       sealed.push(next)
@@ -40,29 +40,29 @@ export class Sealer {
 
   /**
    * Seals up to batchMax unsealed transfers into the next batch, whatever their age; undefined when none
-   * waits. The root is computed first (on a worker, in a hub), then one transaction writes the batch.
-   * Crash-safe: until it commits, the transfers stay unsealed and no batch exists.
+   * waits, or when another hub sealed them first. The root is computed first (on a worker, in a hub), then one
+   * transaction writes the batch. Crash-safe: until it commits, the transfers stay unsealed and no batch exists.
    */
   async sealOne(): Promise<Sealed | undefined> {
-    const unsealed = this.store.unsealed(this.policy.batchMax)
+    const unsealed = await this.store.unsealed(this.policy.batchMax)
     const { transfers } = unsealed
     if (transfers.length === 0) return undefined
     const root = await this.merkleRoot(transfers.map(transfer => fromHex(transfer.transferId, MERKLE_WORD_BYTES)))
-    return this.store.transaction(() => {
-      // Meanwhile transfers were only added after these: this sealer alone seals.
-      const now = this.store.unsealed(transfers.length)
-      assert(now.queued === unsealed.queued && now.transfers.length === transfers.length
-        && now.transfers.every((transfer, i) => transfer.seq === transfers[i]!.seq),
-      'the transfers the root was computed over are still the next to seal')
+    return this.store.write(async (sql): Promise<Sealed | undefined> => {
+      // Meanwhile transfers were only added after these, unless another hub on the same PostgreSQL sealed them first.
+      const now = await this.store.unsealedIn(sql, transfers.length)
+      const same = now.queued === unsealed.queued && now.transfers.length === transfers.length
+        && now.transfers.every((transfer, i) => transfer.seq === transfers[i]!.seq)
+      if (!same) return undefined
       const fields = {
-        batchId: this.store.nextBatchId(),
+        batchId: await this.store.nextBatchIdIn(sql),
         root,
         count: transfers.length,
         sealedAtMs: this.clock.now_ms(),
       }
       const hubSignature = this.ed25519.sign(sealedBatchMessage(fields), this.hubKeys.secretKey)
-      this.store.insertSealedBatch(fields, hubSignature, unsealed)
-      const batch = this.store.batch(fields.batchId)
+      await this.store.insertSealedBatchIn(sql, fields, hubSignature, unsealed)
+      const batch = await this.store.batchIn(sql, fields.batchId)
       assert(batch !== undefined && batch.status === 'sealed' && batch.count === transfers.length,
         'the sealed batch is stored with every transfer as a leaf')
       return { batch }

@@ -71,7 +71,7 @@ export class AnchorService {
     try {
       this.chain ??= await connect()
       const chain = this.chain
-      const batches = store.unanchored(chain.target, BATCHES_PER_TICK_MAX)
+      const batches = await store.unanchored(chain.target, BATCHES_PER_TICK_MAX)
       current = batches[0]
       if (batches.length > 0) {
         const headBlock = await chain.blockNumber()
@@ -102,7 +102,7 @@ export class AnchorService {
       // Reconnect next time: the node may have come back as another chain, or the contract may have moved.
       this.chain?.close()
       this.chain = undefined
-      if (current !== undefined && !this.stopped) store.recordError(current.batchId, code)
+      if (current !== undefined && !this.stopped) await store.recordError(current.batchId, code)
       if (code === 'INTERNAL') log.error({ err: error, retryIn_ms }, 'anchoring failed')
       else log.warn({ code, reason: (error as Error).message, failures: this.failures, retryIn_ms }, 'anchoring failed; will retry')
       return { sealed, steps, error: code }
@@ -147,7 +147,7 @@ export function createAnchorService(
   /** Where the sealer's Merkle roots come from: a worker thread of the service's own unless given. */
   merkleRoot?: MerkleRootOf,
 ): AnchorService {
-  const store = new AnchorStore(context.db)
+  const store = new AnchorStore(context.engine)
   const roots = merkleRoot === undefined ? new MerkleRootWorker() : undefined
   return new AnchorService({
     store,

@@ -167,7 +167,7 @@ function dashboardSections(context: RouteOptions['context'], services: RouteOpti
       documents: documents.countsByStatus(userId),
     }),
     operator: async () => {
-      const notifications = outbox.counts()
+      const notifications = await outbox.counts()
       const documentCounts = documents.countsByStatus()
       return {
         users: users.countsByRole(),

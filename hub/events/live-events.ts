@@ -27,7 +27,7 @@ const EVENTS_PENDING_MAX = 10_000
 /** Who owns what: read once per event, when it is published, through the hub's stores. */
 export interface AudienceLookups {
   /** The owner of a gateway, by its id; null or undefined when it has none. */
-  gatewayOwner(gatewayId: string): string | null | undefined
+  gatewayOwner(gatewayId: string): string | null | undefined | Promise<string | null | undefined>
   /** The user a ledger account belongs to; null or undefined for a system account or an unknown one. */
   accountOwner(accountId: string): Promise<string | null | undefined>
 }
@@ -51,7 +51,7 @@ export interface LiveEventListener {
 export type Resumption = { readonly kind: 'events'; readonly events: readonly LiveEvent[] } | { readonly kind: 'reset' }
 
 export interface LiveEventsOptions {
-  readonly ids: { reserve(count: number): number }
+  readonly ids: { reserve(count: number): Promise<number> }
   readonly lookups: AudienceLookups
   readonly log: Pick<FastifyBaseLogger, 'warn'>
   /** EVENTS_KEPT_MAX where not given. */
@@ -62,8 +62,10 @@ export class LiveEvents {
   /** A ring: `kept[(start + i) % kept_max]` is the i-th oldest; its ids are consecutive. */
   private readonly kept: LiveEvent[] = []
   private start = 0
-  private nextId: number
-  private reservedUntil: number
+  /** Undefined until the first block of ids is reserved (ready()). */
+  private nextId: number | undefined
+  private reservedUntil = 0
+  private opening: Promise<void> | undefined
   private readonly listeners = new Set<LiveEventListener>()
   private readonly pending = new SerialQueue(EVENTS_PENDING_MAX, 'the live events')
   private readonly kept_max: number
@@ -71,8 +73,21 @@ export class LiveEvents {
   constructor(private readonly options: LiveEventsOptions) {
     this.kept_max = options.kept_max ?? EVENTS_KEPT_MAX
     assert(Number.isSafeInteger(this.kept_max) && this.kept_max > 0, 'the hub keeps at least one event')
-    this.nextId = options.ids.reserve(IDS_PER_RESERVATION)
-    this.reservedUntil = this.nextId + IDS_PER_RESERVATION
+    this.ready().catch((error: unknown) => options.log.warn({ err: error }, 'the live events have no ids yet: the first event tries again'))
+  }
+
+  /**
+   * Resolves once the hub holds its first block of ids (reserved from the moment it is made): lastId and resume
+   * answer from then on. Tries again after a reservation that failed.
+   */
+  ready(): Promise<void> {
+    this.opening ??= this.pending.run(async () => {
+      if (this.nextId === undefined) await this.reserveBlock()
+    }).catch((error: unknown) => {
+      this.opening = undefined
+      throw error
+    })
+    return this.opening
   }
 
   /**
@@ -92,7 +107,7 @@ export class LiveEvents {
     this.pending.run(async () => {
       for (const event of events) {
         try {
-          this.append(event, await this.audienceOf(event, known))
+          await this.append(event, await this.audienceOf(event, known))
         } catch (error) {
           this.options.log.warn({ err: error, type: event.type }, 'a live event was not published')
         }
@@ -105,14 +120,15 @@ export class LiveEvents {
     await this.pending.run(() => undefined)
   }
 
-  /** The newest id handed out, or the one before the first this hub will hand out. */
+  /** The newest id handed out, or the one before the first this hub will hand out. Once ready(). */
   get lastId(): number {
+    assert(this.nextId !== undefined, 'the live events are ready() before their ids are read')
     return this.nextId - 1
   }
 
-  /** The events after `afterId`, if the hub still keeps every one of them. */
+  /** The events after `afterId`, if the hub still keeps every one of them. Once ready(). */
   resume(afterId: number): Resumption {
-    const oldestId = this.kept.length === 0 ? this.nextId : this.at(0).id
+    const oldestId = this.kept.length === 0 ? this.lastId + 1 : this.at(0).id
     if (afterId < oldestId - 1 || afterId > this.lastId) return { kind: 'reset' }
     const events: LiveEvent[] = []
     for (let i = afterId - oldestId + 1; i < this.kept.length; i++) events.push(this.at(i))
@@ -138,8 +154,8 @@ export class LiveEvents {
     })
   }
 
-  private append(published: NewLiveEvent, audience: readonly string[]): void {
-    const event: LiveEvent = { ...published, id: this.takeId(), audience }
+  private async append(published: NewLiveEvent, audience: readonly string[]): Promise<void> {
+    const event: LiveEvent = { ...published, id: await this.takeId(), audience }
     if (this.kept.length < this.kept_max) {
       this.kept.push(event)
     } else {
@@ -149,18 +165,21 @@ export class LiveEvents {
     for (const listener of this.listeners) this.tell(() => listener.event(event))
   }
 
-  private takeId(): number {
-    if (this.nextId === this.reservedUntil) {
-      const first = this.options.ids.reserve(IDS_PER_RESERVATION)
-      if (first !== this.nextId) {
-        // Another process reserved in between: the ids skip, so the ring's would no longer be consecutive.
-        this.kept.length = 0
-        this.start = 0
-      }
-      this.nextId = first
-      this.reservedUntil = first + IDS_PER_RESERVATION
+  private async takeId(): Promise<number> {
+    if (this.nextId === undefined || this.nextId === this.reservedUntil) await this.reserveBlock()
+    return this.nextId!++
+  }
+
+  /** The next block of ids; called from the pending jobs only, one at a time. */
+  private async reserveBlock(): Promise<void> {
+    const first = await this.options.ids.reserve(IDS_PER_RESERVATION)
+    if (this.nextId !== undefined && first !== this.nextId) {
+      // Another process reserved in between: the ids skip, so the ring's would no longer be consecutive.
+      this.kept.length = 0
+      this.start = 0
     }
-    return this.nextId++
+    this.nextId = first
+    this.reservedUntil = first + IDS_PER_RESERVATION
   }
 
   private at(index: number): LiveEvent {
@@ -182,13 +201,13 @@ export class LiveEvents {
     switch (event.type) {
       case 'payment.settled': {
         const { gatewayId, payerAccountId, payeeAccountId } = event.data
-        if (gatewayId !== null) users.add(known.gatewayOwner !== undefined ? known.gatewayOwner : lookups.gatewayOwner(gatewayId))
+        if (gatewayId !== null) users.add(known.gatewayOwner !== undefined ? known.gatewayOwner : await lookups.gatewayOwner(gatewayId))
         users.add(await lookups.accountOwner(payerAccountId))
         users.add(await lookups.accountOwner(payeeAccountId))
         break
       }
       case 'gateway.presence':
-        users.add(lookups.gatewayOwner(event.data.gatewayId))
+        users.add(await lookups.gatewayOwner(event.data.gatewayId))
         break
       case 'order.decided':
         users.add(event.data.buyerId)

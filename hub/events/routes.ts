@@ -63,6 +63,7 @@ export const eventRoutes: FastifyPluginAsync<RouteOptions> = async (app, { conte
   app.get<{ Headers: { 'last-event-id'?: string } }>('/events', { schema: eventsSchema, preValidation: [app.authenticate] },
     async (request, reply) => {
       const lastEventId = request.headers['last-event-id']
+      await services.events.ready()
       // The keep-alives and the buffer bound watch the connection now; an idle timeout would cut a quiet stream.
       request.raw.socket.setTimeout(0)
       reply.hijack()

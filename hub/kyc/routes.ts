@@ -242,7 +242,7 @@ function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, us
         })()
         if (!reviewed) throw new HttpError(409, 'DOCUMENT_REVIEWED', `document ${document.id} was ${document.status} already`)
         events.publish({ type: 'kyc.reviewed', data: { userId: document.userId, documentId: document.id, status } })
-        app.notifier.send(documentReviewedMessage(owner, document, status, reason))
+        await app.notifier.send(documentReviewedMessage(owner, document, status, reason))
         return documentReply(documents.byId(document.id)!)
       })
   }

@@ -18,9 +18,9 @@ export interface MetricSources {
   /** Clients connected to the embedded broker, the hub's own included; undefined through an external broker. */
   mqttClientsConnected?(): number | undefined
   /** Sealed batches whose root is not anchored on the chain yet. */
-  anchorBatchesWaiting?(): number
+  anchorBatchesWaiting?(): Promise<number>
   /** Notifications waiting in the outbox to be sent. */
-  outboxPending?(): number
+  outboxPending?(): Promise<number>
 }
 
 export class HubMetrics implements IngestMetrics {
@@ -99,11 +99,11 @@ export class HubMetrics implements IngestMetrics {
     this.voids.inc({ outcome })
   }
 
-  private gauge(name: string, help: string, read: () => number | undefined): void {
+  private gauge(name: string, help: string, read: () => number | undefined | Promise<number | undefined>): void {
     new Gauge({
       name, help, registers: [this.registry],
-      collect() {
-        this.set(read() ?? 0)
+      async collect() {
+        this.set(await read() ?? 0)
       },
     })
   }

@@ -192,7 +192,7 @@ function payRoute(app: FastifyInstance, context: HubContext, { users, payments }
     if (!stored) {
       throw new HttpError(409, 'CONFLICT', `you have ${OPEN_PAYMENTS_PER_PAYER_MAX} payments waiting for their code; confirm or let them expire`)
     }
-    app.notifier.send(paymentCodeMessage(payer, code, {
+    await app.notifier.send(paymentCodeMessage(payer, code, {
       amountMinor: amount_minor, currency, payeeName: payee.fullName, validMinutes: PAYMENT_CODE_LIFETIME_MS / 60_000,
     }))
     return reply.code(202).send({ paymentId: id, status: 'awaiting_confirmation', expiresAt: new Date(now_ms + PAYMENT_CODE_LIFETIME_MS).toISOString() })

@@ -1,7 +1,8 @@
-// The notification_outbox table behind prepared statements: enqueue, pick what is due, and record how
+// The notification_outbox table on either engine (SqlEngine): enqueue, pick what is due, claim it, and record how
 // each attempt went. A sensitive body is erased once its message is sent or given up on.
 
 import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine, SqlQuery, SqlRow, SqlValue } from '../store/sql'
 import { BODY_LENGTH_MAX, SUBJECT_LENGTH_MAX, type Channel, type MessageKind, type OutgoingMessage } from './message'
 
 export const ERASED_BODY = '(erased: this message held a one-time secret)'
@@ -20,7 +21,7 @@ export interface OutboxMessage extends OutgoingMessage {
   readonly doneAtMs: number | null
 }
 
-interface OutboxRow {
+interface OutboxRow extends SqlRow {
   id: string
   channel: Channel
   recipient: string
@@ -38,72 +39,95 @@ interface OutboxRow {
   done_at_ms: number | null
 }
 
+// The columns a new message is written with, its id first; shared by enqueue and enqueueIn.
+const INSERT_SQL = `INSERT INTO notification_outbox
+    (id, channel, recipient, kind, subject, body, sensitive, user_id, status, next_attempt_at_ms, created_at_ms)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`
+
 export class Outbox {
-  private readonly statements
+  constructor(private readonly engine: SqlEngine) {}
 
-  constructor(db: SqliteDatabase) {
-    this.statements = {
-      insert: db.prepare(
-        `INSERT INTO notification_outbox
-           (id, channel, recipient, kind, subject, body, sensitive, user_id, status, next_attempt_at_ms, created_at_ms)
-         VALUES (@id, @channel, @recipient, @kind, @subject, @body, @sensitive, @userId, 'pending', @nowMs, @nowMs)`),
-      byId: db.prepare<[string], OutboxRow>('SELECT * FROM notification_outbox WHERE id = ?'),
-      due: db.prepare<[number, number], OutboxRow>(
-        `SELECT * FROM notification_outbox WHERE status = 'pending' AND next_attempt_at_ms <= ?
-         ORDER BY next_attempt_at_ms, id LIMIT ?`),
-      sent: db.prepare<[number, string | null, number, string]>(
-        `UPDATE notification_outbox SET status = 'sent', attempts = ?, provider_id = ?, done_at_ms = ?, last_error = NULL,
-           body = CASE sensitive WHEN 1 THEN '${ERASED_BODY}' ELSE body END
-         WHERE id = ? AND status = 'pending'`),
-      retry: db.prepare<[number, number, string, string]>(
-        `UPDATE notification_outbox SET attempts = ?, next_attempt_at_ms = ?, last_error = ?
-         WHERE id = ? AND status = 'pending'`),
-      failed: db.prepare<[number, number, string, string]>(
-        `UPDATE notification_outbox SET status = 'failed', attempts = ?, done_at_ms = ?, last_error = ?,
-           body = CASE sensitive WHEN 1 THEN '${ERASED_BODY}' ELSE body END
-         WHERE id = ? AND status = 'pending'`),
-      counts: db.prepare<[], { status: OutboxStatus; count: number }>(
-        'SELECT status, count(*) AS count FROM notification_outbox GROUP BY status'),
-    }
+  /** Writes a message, due now, on its own. */
+  enqueue(id: string, message: OutgoingMessage, now_ms: number): Promise<void> {
+    return this.enqueueIn(this.engine, id, message, now_ms)
   }
 
-  enqueue(id: string, message: OutgoingMessage, now_ms: number): void {
-    if (message.subject.length > SUBJECT_LENGTH_MAX || message.body.length > BODY_LENGTH_MAX) {
-      throw new RangeError(`a ${message.kind} message is over ${SUBJECT_LENGTH_MAX}/${BODY_LENGTH_MAX} characters`)
-    }
-    this.statements.insert.run({
-      id, channel: message.channel, recipient: message.recipient, kind: message.kind, subject: message.subject,
-      body: message.body, sensitive: message.sensitive ? 1 : 0, userId: message.userId, nowMs: now_ms,
-    })
+  /** As enqueue, inside `sql`: the transaction (SqlEngine.write) of what the message tells. */
+  async enqueueIn(sql: SqlQuery, id: string, message: OutgoingMessage, now_ms: number): Promise<void> {
+    await sql.run(INSERT_SQL, insertParams(id, message, now_ms))
   }
 
-  byId(id: string): OutboxMessage | undefined {
-    const row = this.statements.byId.get(id)
+  /**
+   * As enqueueIn, for a caller inside a transaction of the SQLite connection `db` that is not on SqlEngine.write yet
+   * (users' email and phone codes). Goes once no such caller is left.
+   */
+  enqueueInSqlite(db: SqliteDatabase, id: string, message: OutgoingMessage, now_ms: number): void {
+    db.prepare(INSERT_SQL).run(...insertParams(id, message, now_ms))
+  }
+
+  async byId(id: string): Promise<OutboxMessage | undefined> {
+    const row = await this.engine.get<OutboxRow>('SELECT * FROM notification_outbox WHERE id = ?', [id])
     return row === undefined ? undefined : fromRow(row)
   }
 
   /** Up to `limit` pending messages whose next attempt is due, the longest waiting first. */
-  due(now_ms: number, limit: number): OutboxMessage[] {
-    return this.statements.due.all(now_ms, limit).map(fromRow)
+  async due(now_ms: number, limit: number): Promise<OutboxMessage[]> {
+    return (await this.engine.all<OutboxRow>(
+      `SELECT * FROM notification_outbox WHERE status = 'pending' AND next_attempt_at_ms <= ?
+       ORDER BY next_attempt_at_ms, id LIMIT ?`, [now_ms, limit])).map(fromRow)
   }
 
-  markSent(id: string, attempts: number, providerId: string | null, now_ms: number): void {
-    this.statements.sent.run(attempts, providerId, now_ms, id)
+  /**
+   * Takes a due message for its attempt number `attempts + 1`, if it is still as due() read it: pending, due and
+   * tried `attempts` times. Until `claimedUntil_ms` it is not due to anyone else, so of several hubs delivering
+   * from one outbox one sends it; false when another took it first. The attempt's outcome is recorded with that
+   * number (markSent, markRetry, markFailed); a hub that died in between leaves the message due again at claimedUntil_ms.
+   */
+  async claim(id: string, attempts: number, now_ms: number, claimedUntil_ms: number): Promise<boolean> {
+    const { changes } = await this.engine.run(
+      `UPDATE notification_outbox SET attempts = ?, next_attempt_at_ms = ?
+       WHERE id = ? AND status = 'pending' AND attempts = ? AND next_attempt_at_ms <= ?`,
+      [attempts + 1, claimedUntil_ms, id, attempts, now_ms])
+    return changes === 1
   }
 
-  markRetry(id: string, attempts: number, nextAttemptAt_ms: number, error: string): void {
-    this.statements.retry.run(attempts, nextAttemptAt_ms, error.slice(0, ERROR_LENGTH_MAX), id)
+  /** `attempts`: the number claim() gave the attempt; an outcome recorded by another hub since is left alone. */
+  async markSent(id: string, attempts: number, providerId: string | null, now_ms: number): Promise<void> {
+    await this.engine.run(
+      `UPDATE notification_outbox SET status = 'sent', provider_id = ?, done_at_ms = ?, last_error = NULL,
+         body = CASE sensitive WHEN 1 THEN '${ERASED_BODY}' ELSE body END
+       WHERE id = ? AND status = 'pending' AND attempts = ?`, [providerId, now_ms, id, attempts])
   }
 
-  markFailed(id: string, attempts: number, now_ms: number, error: string): void {
-    this.statements.failed.run(attempts, now_ms, error.slice(0, ERROR_LENGTH_MAX), id)
+  async markRetry(id: string, attempts: number, nextAttemptAt_ms: number, error: string): Promise<void> {
+    await this.engine.run(
+      `UPDATE notification_outbox SET next_attempt_at_ms = ?, last_error = ?
+       WHERE id = ? AND status = 'pending' AND attempts = ?`, [nextAttemptAt_ms, error.slice(0, ERROR_LENGTH_MAX), id, attempts])
   }
 
-  counts(): Record<OutboxStatus, number> {
+  async markFailed(id: string, attempts: number, now_ms: number, error: string): Promise<void> {
+    await this.engine.run(
+      `UPDATE notification_outbox SET status = 'failed', done_at_ms = ?, last_error = ?,
+         body = CASE sensitive WHEN 1 THEN '${ERASED_BODY}' ELSE body END
+       WHERE id = ? AND status = 'pending' AND attempts = ?`, [now_ms, error.slice(0, ERROR_LENGTH_MAX), id, attempts])
+  }
+
+  async counts(): Promise<Record<OutboxStatus, number>> {
     const counts: Record<OutboxStatus, number> = { pending: 0, sent: 0, failed: 0 }
-    for (const row of this.statements.counts.all()) counts[row.status] = row.count
+    const rows = await this.engine.all<{ status: OutboxStatus; count: number }>(
+      'SELECT status, count(*) AS count FROM notification_outbox GROUP BY status')
+    for (const row of rows) counts[row.status] = row.count
     return counts
   }
+}
+
+/** The values of INSERT_SQL; a message over the outbox's bounds is refused before anything is written. */
+function insertParams(id: string, message: OutgoingMessage, now_ms: number): SqlValue[] {
+  if (message.subject.length > SUBJECT_LENGTH_MAX || message.body.length > BODY_LENGTH_MAX) {
+    throw new RangeError(`a ${message.kind} message is over ${SUBJECT_LENGTH_MAX}/${BODY_LENGTH_MAX} characters`)
+  }
+  return [id, message.channel, message.recipient, message.kind, message.subject, message.body,
+    message.sensitive ? 1 : 0, message.userId, now_ms, now_ms]
 }
 
 function fromRow(row: OutboxRow): OutboxMessage {

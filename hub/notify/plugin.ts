@@ -5,6 +5,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import { repeat, type Cancel } from '../../protocol/clock'
 import type { HubContext } from '../context'
+import type { SqlQuery } from '../store/sql'
 import { sharedPlugin } from '../http/shared-plugin'
 import { consoleAdapter } from './adapters/console'
 import { smtpAdapter } from './adapters/smtp'
@@ -35,7 +36,7 @@ function deliveryAdapters(config: NotifyConfig, log: FastifyBaseLogger): Record<
 
 export const notifyPlugin = sharedPlugin<{ context: HubContext }>('payall-notify', async (app, { context }) => {
   const config = context.config.notify ?? NOTIFY_CONFIG_DEFAULT
-  const outbox = new Outbox(context.db)
+  const outbox = new Outbox(context.engine)
   const adapters = deliveryAdapters(config, context.log)
   const dispatcher = new Dispatcher(outbox, adapters, context.clock, config, context.log)
   const automatic = config.deliveryIntervalMs > 0
@@ -49,17 +50,34 @@ export const notifyPlugin = sharedPlugin<{ context: HubContext }>('payall-notify
     await dispatcher.deliverDue().then(() => undefined, (error: unknown) => context.log.error({ err: error }, 'notification delivery failed'))
   }
 
+  const drainSoon = (): void => {
+    if (!automatic || cancelDrainSoon !== undefined) return
+    // Due now on the hub's clock, so it runs after the reply (and, on a manual clock, when the test moves it).
+    cancelDrainSoon = context.clock.setTimer(() => {
+      cancelDrainSoon = undefined
+      void drainInBackground()
+    }, 0, { background: true })
+  }
+
   app.decorate('notifier', {
-    send(message: OutgoingMessage): string {
+    async send(message: OutgoingMessage): Promise<string> {
       const id = `ntf_${toHex(context.random(MESSAGE_ID_BYTES))}`
-      outbox.enqueue(id, message, context.clock.now_ms())
-      if (automatic && cancelDrainSoon === undefined) {
-        // Due now on the hub's clock, so it runs after the reply (and, on a manual clock, when the test moves it).
-        cancelDrainSoon = context.clock.setTimer(() => {
-          cancelDrainSoon = undefined
-          void drainInBackground()
-        }, 0, { background: true })
-      }
+      await outbox.enqueue(id, message, context.clock.now_ms())
+      drainSoon()
+      return id
+    },
+    async sendIn(sql: SqlQuery, message: OutgoingMessage): Promise<string> {
+      const id = `ntf_${toHex(context.random(MESSAGE_ID_BYTES))}`
+      await outbox.enqueueIn(sql, id, message, context.clock.now_ms())
+      // A timer, not a delivery: on SQLite the drain waits for the transaction to end; on PostgreSQL one that runs
+      // before it commits misses the message, which the next round (deliveryIntervalMs) delivers.
+      drainSoon()
+      return id
+    },
+    sendInSqliteTransaction(message: OutgoingMessage): string {
+      const id = `ntf_${toHex(context.random(MESSAGE_ID_BYTES))}`
+      outbox.enqueueInSqlite(context.db, id, message, context.clock.now_ms())
+      drainSoon()
       return id
     },
     deliverDue: () => dispatcher.deliverDue(),

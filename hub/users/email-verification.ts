@@ -60,7 +60,7 @@ export class EmailVerification {
         userId, codeSha256: emailCodeHash(userId, code), codeExpiresAtMs: codeExpiresAt_ms,
         sends: sends + 1, sendsWindowStartMs: windowOpen ? earlier.sendsWindowStartMs : now_ms,
       })
-      notifier.send(emailCodeMessage(user, code, PROOF_CODE_LIFETIME_MS / 60_000))
+      notifier.sendInSqliteTransaction(emailCodeMessage(user, code, PROOF_CODE_LIFETIME_MS / 60_000))
       return { email: user.email, codeExpiresAtMs: codeExpiresAt_ms }
     }).immediate()
   }

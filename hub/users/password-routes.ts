@@ -65,7 +65,7 @@ export const passwordRoutes: FastifyPluginAsync<RouteOptions> = async (app, { co
 
   app.post<{ Body: { email: string } }>('/users/reset-password-init', { schema: resetInitSchema, ...small },
     async (request, reply) => {
-      startPasswordReset(resets, request.body.email)
+      await startPasswordReset(resets, request.body.email)
       return reply.code(202).send({ message: RESET_ACCEPTED_MESSAGE })
     })
 

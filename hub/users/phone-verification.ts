@@ -223,7 +223,7 @@ export class PhoneVerification {
     const codeExpiresAt_ms = now_ms + PROOF_CODE_LIFETIME_MS
     store(phoneCodeHash(claimId, code), codeExpiresAt_ms, now_ms)
     this.claims.recordSend(phone, claimant, now_ms, windowStart_ms)
-    notifier.send(phoneCodeMessage(phone, userId, code, PROOF_CODE_LIFETIME_MS / 60_000))
+    notifier.sendInSqliteTransaction(phoneCodeMessage(phone, userId, code, PROOF_CODE_LIFETIME_MS / 60_000))
     return { claimId, phone, codeExpiresAtMs: codeExpiresAt_ms }
   }
 

@@ -53,7 +53,7 @@ t.test('anchors each sealed batch with one transaction, whose proofs verify on c
   t.equal(await anchorTransactionsMined(chain.anvil), 3, 'one transaction per batch')
 
   for (const batchId of [1, 2, 3]) {
-    const batch = w.store.batch(batchId)!
+    const batch = (await w.store.batch(batchId))!
     t.equal(batch.status, 'anchored')
     t.equal(batch.contractAddress, chain.contractAddress)
     t.equal(batch.chainId, 31337)
@@ -64,7 +64,7 @@ t.test('anchors each sealed batch with one transaction, whose proofs verify on c
   }
   const proofs = new ProofService(w.store)
   for (const id of [ids[0]!, ids[13]!, ids[24]!]) {
-    const lookup = proofs.lookup(id)
+    const lookup = await proofs.lookup(id)
     if (lookup.kind !== 'proof') throw new Error(`no proof for ${id}`)
     const { proof, leaf, root, batch } = lookup.proof
     t.ok(StandardMerkleTree.verify(root, ['bytes32'], [leaf], proof), 'OpenZeppelin accepts the proof')
@@ -79,13 +79,13 @@ t.test('batches sealed while no chain is configured are anchored, all of them, o
   const offline = w.service({ batchMax: 10 })
   t.same((await offline.tick()).sealed, [1, 2, 3])
   t.same((await offline.tick()).idle, 'no_chain')
-  t.same([1, 2, 3].map(batchId => w.store.batch(batchId)!.status), ['sealed', 'sealed', 'sealed'])
+  t.same(await Promise.all([1, 2, 3].map(async batchId => (await w.store.batch(batchId))!.status)), ['sealed', 'sealed', 'sealed'])
 
   const chain = await testChain(t)
   const online = w.service({ batchMax: 10 }, chain.connector())
   await online.tick()
   await online.tick()
-  t.same([1, 2, 3].map(batchId => w.store.batch(batchId)!.status), ['anchored', 'anchored', 'anchored'])
+  t.same(await Promise.all([1, 2, 3].map(async batchId => (await w.store.batch(batchId))!.status)), ['anchored', 'anchored', 'anchored'])
   t.equal(await anchorTransactionsMined(chain.anvil), 3)
 })
 
@@ -95,7 +95,7 @@ t.test('a hub restarted between sending and confirming finds its transaction and
   await w.settle(5)
   const before = w.service({}, chain.connector())
   t.same((await before.tick()).steps, [{ batchId: 1, outcome: 'sent' }])
-  const sent = w.store.batch(1)!
+  const sent = (await w.store.batch(1))!
   t.equal(sent.status, 'sent')
   t.equal(await pendingTransactions(chain.anvil), 1, 'the transaction waits in the mempool')
   await before.stop()
@@ -105,7 +105,7 @@ t.test('a hub restarted between sending and confirming finds its transaction and
   t.equal(await pendingTransactions(chain.anvil), 1, 'and sends nothing more')
   await chain.anvil.mine()
   t.same((await after.tick()).steps, [{ batchId: 1, outcome: 'anchored' }])
-  const anchored = w.store.batch(1)!
+  const anchored = (await w.store.batch(1))!
   t.equal(anchored.txHash, sent.txHash)
   t.equal(anchored.sendCount, 1)
   t.equal(await anchorTransactionsMined(chain.anvil), 1)
@@ -126,16 +126,16 @@ t.test('a hub that dies after storing the transaction but before broadcasting it
   }
   const dying = w.service({}, crashing)
   t.equal((await dying.tick()).error, 'INTERNAL')
-  const stored = w.store.batch(1)!
+  const stored = (await w.store.batch(1))!
   t.equal(stored.status, 'sent', 'the transaction was stored before it could leave')
   t.equal(await pendingTransactions(chain.anvil), 0, 'and never left')
   await dying.stop()
 
   const restarted = w.service({}, chain.connector())
   t.same((await restarted.tick()).steps, [{ batchId: 1, outcome: 'sent' }])
-  t.equal(w.store.batch(1)!.txNonce, stored.txNonce, 'the same nonce: the lost transaction and its successor exclude each other')
+  t.equal((await w.store.batch(1))!.txNonce, stored.txNonce, 'the same nonce: the lost transaction and its successor exclude each other')
   await restarted.tick()
-  t.equal(w.store.batch(1)!.status, 'anchored')
+  t.equal((await w.store.batch(1))!.status, 'anchored')
   t.equal(await anchorTransactionsMined(chain.anvil), 1)
 })
 
@@ -146,13 +146,13 @@ t.test('the node going away after the send and coming back without its mempool: 
   const ids = await w.settle(8)
   const service = w.service({ backoffBase_ms: 1_000 }, first.connector())
   t.same((await service.tick()).steps, [{ batchId: 1, outcome: 'sent' }])
-  const sent = w.store.batch(1)!
+  const sent = (await w.store.batch(1))!
 
   await first.anvil.stop() // mid-anchor: the transaction is in the mempool, not in a block
   const failed = await service.tick()
   t.equal(failed.error, 'CHAIN_UNREACHABLE')
-  t.equal(w.store.batch(1)!.status, 'sent', 'nothing is dropped while the node is away')
-  t.equal(w.store.batch(1)!.lastError, 'CHAIN_UNREACHABLE')
+  t.equal((await w.store.batch(1))!.status, 'sent', 'nothing is dropped while the node is away')
+  t.equal((await w.store.batch(1))!.lastError, 'CHAIN_UNREACHABLE')
   t.equal((await service.tick()).idle, 'backing_off', 'the next try waits')
   w.clock.advance(1_000)
   t.equal((await service.tick()).error, 'CHAIN_UNREACHABLE', 'tried again after 1 s')
@@ -166,12 +166,12 @@ t.test('the node going away after the send and coming back without its mempool: 
   t.equal(await pendingTransactions(anvil), 0, 'the node lost the transaction')
   w.clock.advance(1_000)
   t.same((await service.tick()).steps, [{ batchId: 1, outcome: 'sent' }], 'signed again')
-  t.equal(w.store.batch(1)!.txNonce, sent.txNonce, 'on the nonce that is still free')
+  t.equal((await w.store.batch(1))!.txNonce, sent.txNonce, 'on the nonce that is still free')
   t.same((await service.tick()).steps, [{ batchId: 1, outcome: 'anchored' }])
-  t.equal(w.store.batch(1)!.sendCount, 2)
+  t.equal((await w.store.batch(1))!.sendCount, 2)
   t.equal(await anchorTransactionsMined(anvil), 1, 'one anchor transaction in all')
   t.equal(await anchoredEvents(chain, 1), 1)
-  const lookup = new ProofService(w.store).lookup(ids[3]!)
+  const lookup = await new ProofService(w.store).lookup(ids[3]!)
   if (lookup.kind !== 'proof') throw new Error('no proof')
   t.ok(await verifyOnChain(chain, 1, lookup.proof.leaf, lookup.proof.proof))
 })
@@ -194,7 +194,7 @@ t.test('a transaction mined while the hub could not see the node is found, not s
   t.teardown(() => anvil.stop())
   w.clock.advance(1_000)
   t.same((await service.tick()).steps, [{ batchId: 1, outcome: 'anchored' }], 'the contract holds the root: nothing to send')
-  t.equal(w.store.batch(1)!.sendCount, 1)
+  t.equal((await w.store.batch(1))!.sendCount, 1)
   t.equal(await anchorTransactionsMined(anvil), 1)
 })
 
@@ -225,8 +225,9 @@ t.test('keeps at most inFlight_max transactions out, each batch on its own nonce
   await service.tick()
   await chain.anvil.mine()
   await service.tick()
-  t.same([1, 2, 3, 4, 5].map(batchId => w.store.batch(batchId)!.status), Array(5).fill('anchored'))
-  t.same(new Set([1, 2, 3, 4, 5].map(batchId => w.store.batch(batchId)!.txNonce)).size, 5, 'five nonces')
+  const batches = await Promise.all([1, 2, 3, 4, 5].map(async batchId => (await w.store.batch(batchId))!))
+  t.same(batches.map(batch => batch.status), Array(5).fill('anchored'))
+  t.same(new Set(batches.map(batch => batch.txNonce)).size, 5, 'five nonces')
   t.equal(await anchorTransactionsMined(chain.anvil), 5)
 })
 
@@ -237,7 +238,7 @@ t.test('a key that does not own the contract sends nothing: batches wait as seal
   const service = w.service({}, chain.connector(OTHER_CHAIN_KEY))
   const report = await service.tick()
   t.equal(report.error, 'NOT_OWNER')
-  t.equal(w.store.batch(1)!.status, 'sealed')
+  t.equal((await w.store.batch(1))!.status, 'sealed')
   t.equal((await service.tick()).idle, 'backing_off')
   w.clock.advance(1_000)
   t.equal((await service.tick()).error, 'NOT_OWNER')
@@ -250,14 +251,14 @@ t.test('never pays more than the fee cap, and waits when the base fee alone is a
   await w.settle(2)
   const refusing = w.service({}, chain.connector(HUB_CHAIN_KEY, { maxFeePerGas_wei: 1_000n }))
   t.equal((await refusing.tick()).error, 'FEE_ABOVE_CAP')
-  t.equal(w.store.batch(1)!.status, 'sealed')
-  t.equal(w.store.batch(1)!.lastError, 'FEE_ABOVE_CAP')
+  t.equal((await w.store.batch(1))!.status, 'sealed')
+  t.equal((await w.store.batch(1))!.lastError, 'FEE_ABOVE_CAP')
 
   const block = await chain.anvil.rpc('eth_getBlockByNumber', ['latest', false]) as { baseFeePerGas: string }
   const cap = BigInt(block.baseFeePerGas) + 1_000n
   const capped = w.service({}, chain.connector(HUB_CHAIN_KEY, { maxFeePerGas_wei: cap }))
   await capped.tick()
-  const transaction = await chain.anvil.rpc('eth_getTransactionByHash', [w.store.batch(1)!.txHash]) as { maxFeePerGas: string }
+  const transaction = await chain.anvil.rpc('eth_getTransactionByHash', [(await w.store.batch(1))!.txHash]) as { maxFeePerGas: string }
   t.equal(BigInt(transaction.maxFeePerGas), cap, 'the transaction offers the cap, not twice the base fee')
 })
 
@@ -272,7 +273,7 @@ t.test('another root under the batch id is a conflict: left alone there, anchore
 
   const service = w.service({}, chain.connector())
   t.same((await service.tick()).steps, [{ batchId: 1, outcome: 'conflict' }])
-  t.equal(w.store.batch(1)!.status, 'conflict')
+  t.equal((await w.store.batch(1))!.status, 'conflict')
   t.same((await service.tick()).steps, [], 'not retried on the same contract')
 
   const fresh = await deployAnchor({ rpcUrl: chain.anvil.rpcUrl, privateKey: HUB_CHAIN_KEY, rpcTimeout_ms: 5_000 })
@@ -281,6 +282,6 @@ t.test('another root under the batch id is a conflict: left alone there, anchore
   // A block mined on request: the next look finds the transaction mined however busy the machine is.
   await chain.anvil.mine()
   await moved.tick()
-  t.equal(w.store.batch(1)!.status, 'anchored')
-  t.equal(w.store.batch(1)!.contractAddress, fresh.address)
+  t.equal((await w.store.batch(1))!.status, 'anchored')
+  t.equal((await w.store.batch(1))!.contractAddress, fresh.address)
 })

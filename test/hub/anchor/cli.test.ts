@@ -37,7 +37,7 @@ async function anchoredProof(t: Test) {
   const service = w.service({ batchMax: 8 }, chain.connector())
   await service.tick()
   await service.tick()
-  const lookup = new ProofService(w.store).lookup(ids[11]!)
+  const lookup = await new ProofService(w.store).lookup(ids[11]!)
   if (lookup.kind !== 'proof') throw new Error('no proof')
   const reply = proofReply(lookup.proof, { hubPublicKey: w.context.hubKeys.publicKey, explorerUrl: undefined })
   const write = (proof: ProofReply): string => {

@@ -32,16 +32,16 @@ t.test('a running hub seals what it settles and anchors it on the configured cha
     id, kind: 'cash_in', currency: 'XOF',
     postings: [{ accountId: external.id, amountMinor: -500, role: 'payer' }, { accountId: wallet.id, amountMinor: 500, role: 'payee' }],
   }])
-  const store = new AnchorStore(hub.context.db)
+  const store = new AnchorStore(hub.context.engine)
   await clock.run(ANCHOR_SETTINGS_DEFAULT.tickInterval_ms - 1)
   await hub.anchoring.idle()
-  t.equal(store.leafOf(id), undefined, 'nothing is sealed before the first tick')
+  t.equal(await store.leafOf(id), undefined, 'nothing is sealed before the first tick')
   await tick()
-  const batchId = store.leafOf(id)!.batchId
-  t.equal(store.batch(batchId)!.status, 'sent', 'the first tick seals the batch and sends its transaction')
+  const batchId = (await store.leafOf(id))!.batchId
+  t.equal((await store.batch(batchId))!.status, 'sent', 'the first tick seals the batch and sends its transaction')
   await tick()
   await seen('batch anchored')
-  const batch = store.batch(batchId)!
+  const batch = (await store.batch(batchId))!
   t.equal(batch.status, 'anchored', 'the next one sees it mined')
   t.equal(batch.contractAddress, chain.contractAddress)
   await hub.stop()

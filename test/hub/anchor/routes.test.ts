@@ -113,7 +113,7 @@ t.test('with --explorer-url a batch with a transaction links it on the explorer,
   const world = await paymentWorld(t, { explorerUrl: 'https://etherscan.io' })
   await world.seal()
   t.equal((await world.get('/anchors/1', world.operator)).json().explorerTxUrl, null, 'sealed, no transaction yet: nothing to link')
-  new AnchorStore(world.w.context.db).markSent(1, target, { txHash, txNonce: 0, sentAtMs: 0 })
+  t.ok(await new AnchorStore(world.w.context.engine).markSent(1, 0, target, { txHash, txNonce: 0, sentAtMs: 0 }))
   const link = `https://etherscan.io/tx/${txHash}`
   t.equal((await world.get('/anchors/1', world.customer)).json().explorerTxUrl, link)
   t.equal((await world.get('/anchors', world.operator)).json().items[0].explorerTxUrl, link)
@@ -121,7 +121,7 @@ t.test('with --explorer-url a batch with a transaction links it on the explorer,
 
   const without = await paymentWorld(t)
   await without.seal()
-  new AnchorStore(without.w.context.db).markSent(1, target, { txHash, txNonce: 0, sentAtMs: 0 })
+  t.ok(await new AnchorStore(without.w.context.engine).markSent(1, 0, target, { txHash, txNonce: 0, sentAtMs: 0 }))
   const one = (await without.get('/anchors/1', without.operator)).json()
   t.same([one.txHash, one.explorerTxUrl], [txHash, null], 'no explorer configured: the hash alone')
 })

@@ -8,6 +8,7 @@ import { Sealer } from '../../../hub/anchor/seal'
 import { anchorSettings } from '../../../hub/anchor/settings'
 import { AnchorStore } from '../../../hub/anchor/store'
 import { openDatabase } from '../../../hub/store/database'
+import { SqliteEngine } from '../../../hub/store/sql'
 import { MIGRATIONS } from '../../../hub/store/migrations'
 import { cashTransferId } from '../../../hub/ledger/ids'
 import { ManualClock } from '../../../protocol/clock'
@@ -23,12 +24,12 @@ t.test('with no chain configured, batches are sealed by count and wait as sealed
   const report = await service.tick()
   t.same(report.sealed, [1, 2], 'two full batches of 10; the last 5 are younger than the age limit')
   t.equal(report.idle, 'no_chain')
-  t.same(w.store.queueState().queuedCount, 5)
+  t.same((await w.store.queueState()).queuedCount, 5)
   for (const batchId of [1, 2]) {
-    const batch = w.store.batch(batchId)!
+    const batch = (await w.store.batch(batchId))!
     t.equal(batch.status, 'sealed')
     t.equal(batch.count, 10)
-    t.same(w.store.batchTransferIds(batchId), ids.slice((batchId - 1) * 10, batchId * 10), 'oldest transfers first, in order')
+    t.same(await w.store.batchTransferIds(batchId), ids.slice((batchId - 1) * 10, batchId * 10), 'oldest transfers first, in order')
   }
   t.same((await service.tick()).sealed, [], 'sealing again changes nothing while nothing more is due')
 })
@@ -42,15 +43,15 @@ t.test('seals what waits once the oldest transfer is older than the batch age', 
   t.same((await service.tick()).sealed, [])
   w.clock.advance(1)
   t.same((await service.tick()).sealed, [1], 'due at exactly the age')
-  t.equal(w.store.batch(1)!.count, 3)
-  t.equal(w.store.queueState().queuedCount, 0)
+  t.equal((await w.store.batch(1))!.count, 3)
+  t.equal((await w.store.queueState()).queuedCount, 0)
 })
 
 t.test('the root is OpenZeppelin’s over the transfer ids and the hub signs (batchId, root, count, sealedAtMs)', async t => {
   const w = anchorWorld(t)
   const ids = await w.settle(7)
   await w.service().tick()
-  const batch = w.store.batch(1)!
+  const batch = (await w.store.batch(1))!
   const expected = StandardMerkleTree.of(ids.map(id => [`0x${id}`]), ['bytes32'])
   t.equal(`0x${toHex(batch.root)}`, expected.root)
   t.ok(nodeEd25519.verify(sealedBatchMessage(batch), batch.hubSignature, w.context.hubKeys.publicKey), 'hub-signed')
@@ -64,14 +65,15 @@ t.test('every settled transfer lands in exactly one batch, at its own leaf index
   const ids = [...await w.settle(12), ...await w.settle(9)]
   const service = w.service({ batchMax: 5 })
   await service.tick()
-  const leaves = ids.map(id => w.store.leafOf(id))
+  const leaves = await Promise.all(ids.map(id => w.store.leafOf(id)))
   t.ok(leaves.every(leaf => leaf !== undefined), 'none is left out')
   t.same(new Set(leaves.map(leaf => `${leaf!.batchId}/${leaf!.leafIndex}`)).size, ids.length, 'no two share a leaf')
-  const sealedIds = [1, 2, 3, 4, 5].flatMap(batchId => w.store.batchTransferIds(batchId))
+  const values = await Promise.all([1, 2, 3, 4, 5].map(batchId => w.store.batchTransferIds(batchId)))
+  const sealedIds = values.flat()
   t.same(sealedIds, ids, 'and none is in two batches')
-  t.same([1, 2, 3, 4, 5].map(batchId => w.store.batch(batchId)!.count), [5, 5, 5, 5, 1])
-  t.same(ids.map(id => w.store.leafOf(id)), [1, 2, 3, 4, 5].flatMap(batchId => w.store.batchTransferIds(batchId)
-    .map((_id, leafIndex) => ({ batchId, leafIndex }))), 'each at the index of its id in its batch\'s values')
+  t.same(await Promise.all([1, 2, 3, 4, 5].map(async batchId => (await w.store.batch(batchId))!.count)), [5, 5, 5, 5, 1])
+  t.same(leaves, values.flatMap((batchValues, index) => batchValues
+    .map((_id, leafIndex) => ({ batchId: index + 1, leafIndex }))), 'each at the index of its id in its batch\'s values')
 })
 
 t.test('a seal that fails midway writes nothing: its transfers stay queued for the next one', async t => {
@@ -85,12 +87,12 @@ t.test('a seal that fails midway writes nothing: its transfers stay queued for t
     },
   }, w.clock, policy)
   await t.rejects(failing.sealOne(), /power loss/)
-  t.equal(w.store.queueState().queuedCount, 4)
-  t.equal(w.store.batch(1), undefined)
+  t.equal((await w.store.queueState()).queuedCount, 4)
+  t.equal(await w.store.batch(1), undefined)
 
   const sealer = new Sealer(w.store, w.context.hubKeys, nodeEd25519, w.clock, policy)
   t.equal((await sealer.sealOne())!.batch.batchId, 1, 'the next seal takes the same transfers as batch 1')
-  t.equal(w.store.batch(1)!.count, 4)
+  t.equal((await w.store.batch(1))!.count, 4)
   t.equal(await sealer.sealOne(), undefined, 'and then there is nothing left to seal')
 })
 
@@ -128,8 +130,8 @@ t.test('transfers settled before anchoring existed are queued by the migration, 
 
   const after = openDatabase(path)
   t.teardown(() => after.close())
-  const store = new AnchorStore(after)
-  t.same(store.unsealed(10), { queued: true, transfers: ids.map((transferId, index) => ({ seq: index + 1, transferId })) })
+  const store = new AnchorStore(new SqliteEngine(after))
+  t.same(await store.unsealed(10), { queued: true, transfers: ids.map((transferId, index) => ({ seq: index + 1, transferId })) })
 })
 
 t.test('after the move to ranges, what the old queue held is sealed from it first, then ranges; every proof is found', async t => {
@@ -155,22 +157,22 @@ t.test('after the move to ranges, what the old queue held is sealed from it firs
   const after = openDatabase(path)
   t.teardown(() => after.close())
   ids.slice(5).forEach((id, index) => write(after, id, 5 + index))
-  const store = new AnchorStore(after)
-  t.same(store.queueState().queuedCount, 5, 'the three queued and the two written since')
+  const store = new AnchorStore(new SqliteEngine(after))
+  t.same((await store.queueState()).queuedCount, 5, 'the three queued and the two written since')
   const clock = new ManualClock(5_000)
   const sealer = new Sealer(store, nodeEd25519.generateKeyPair(), nodeEd25519, clock, anchorSettings({ batchMax: 10, batchAge_ms: 0 }))
   t.equal((await sealer.sealOne())!.batch.count, 3, 'batch 2: what the queue held')
   t.equal((await sealer.sealOne())!.batch.count, 2, 'batch 3: the range written since')
   t.equal(await sealer.sealOne(), undefined)
-  t.equal(store.queueState().queuedCount, 0)
-  t.same(ids.map(id => store.leafOf(id)), [
+  t.equal((await store.queueState()).queuedCount, 0)
+  t.same(await Promise.all(ids.map(id => store.leafOf(id))), [
     { batchId: 1, leafIndex: 0 }, { batchId: 1, leafIndex: 1 },
     { batchId: 2, leafIndex: 0 }, { batchId: 2, leafIndex: 1 }, { batchId: 2, leafIndex: 2 },
     { batchId: 3, leafIndex: 0 }, { batchId: 3, leafIndex: 1 },
   ])
-  t.same([1, 2, 3].map(batchId => store.batchTransferIds(batchId)), [ids.slice(0, 2), ids.slice(2, 5), ids.slice(5)])
+  t.same(await Promise.all([1, 2, 3].map(batchId => store.batchTransferIds(batchId))), [ids.slice(0, 2), ids.slice(2, 5), ids.slice(5)])
   for (const batchId of [2, 3]) {
-    const expected = StandardMerkleTree.of(store.batchTransferIds(batchId).map(id => [`0x${id}`]), ['bytes32'])
-    t.equal(`0x${toHex(store.batch(batchId)!.root)}`, expected.root, `batch ${batchId}'s root is over its transfers in order`)
+    const expected = StandardMerkleTree.of((await store.batchTransferIds(batchId)).map(id => [`0x${id}`]), ['bytes32'])
+    t.equal(`0x${toHex((await store.batch(batchId))!.root)}`, expected.root, `batch ${batchId}'s root is over its transfers in order`)
   }
 })

@@ -11,15 +11,15 @@ t.test('a started service ticks on its clock: nothing before the interval, a sea
   service.start()
   await w.clock.run(TICK_MS - 1)
   await service.idle()
-  t.equal(w.store.leafOf(id!), undefined, 'not sealed before the first tick')
+  t.equal(await w.store.leafOf(id!), undefined, 'not sealed before the first tick')
   await w.clock.run(1)
   await service.idle()
-  t.match(w.store.batch(w.store.leafOf(id!)!.batchId), { count: 3 }, 'the first tick seals what is due')
+  t.match(await w.store.batch((await w.store.leafOf(id!))!.batchId), { count: 3 }, 'the first tick seals what is due')
   await service.stop()
   t.equal(w.clock.pendingTimers, 0, 'stopping cancels the next tick')
   await w.settle(1)
   await w.clock.run(10 * TICK_MS)
-  t.equal(w.store.batch(2), undefined, 'a stopped service seals nothing more')
+  t.equal(await w.store.batch(2), undefined, 'a stopped service seals nothing more')
 })
 
 t.test('ticks never overlap: the next interval is counted from the end of a slow tick', async t => {

@@ -37,7 +37,7 @@ export interface AnchorWorld {
 
 export function anchorWorld(t: Tap, options: { seed?: string } = {}): AnchorWorld {
   const { context, clock } = testContext(t, { seed: options.seed ?? 'anchor' })
-  const store = new AnchorStore(context.db)
+  const store = new AnchorStore(context.engine)
   let settled = 0
   return {
     context,

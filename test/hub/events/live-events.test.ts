@@ -4,15 +4,18 @@ import { LiveEvents, type AudienceLookups, type LiveEventListener } from '../../
 import { EventIdStore } from '../../../hub/events/sequence-store'
 import type { LiveEvent, NewLiveEvent } from '../../../hub/events/model'
 import { openDatabase } from '../../../hub/store/database'
+import { SqliteEngine } from '../../../hub/store/sql'
 import type { Tap } from '../http/fixtures'
 
 const NO_OWNERS: AudienceLookups = { gatewayOwner: () => null, accountOwner: async () => null }
 const quiet = { warn: () => undefined }
 
-function hubEvents(t: Tap, dir: string, options: { lookups?: AudienceLookups; kept_max?: number } = {}) {
+async function hubEvents(t: Tap, dir: string, options: { lookups?: AudienceLookups; kept_max?: number } = {}): Promise<LiveEvents> {
   const db = openDatabase(join(dir, 'hub.sqlite'))
   t.teardown(() => db.close())
-  return new LiveEvents({ ids: new EventIdStore(db), lookups: options.lookups ?? NO_OWNERS, log: quiet, ...options })
+  const events = new LiveEvents({ ids: new EventIdStore(new SqliteEngine(db)), lookups: options.lookups ?? NO_OWNERS, log: quiet, ...options })
+  await events.ready()
+  return events
 }
 
 function order(orderId: string, buyerId = 'b'): NewLiveEvent {
@@ -33,7 +36,7 @@ t.test('events get consecutive ids in the order they were published, even when t
     // The first lookup is held until the second has been asked for: a naive hub would number the second first.
     accountOwner: accountId => new Promise(resolve => releases.push(() => resolve(`user-of-${accountId}`))),
   }
-  const events = hubEvents(t, t.testdir(), { lookups })
+  const events = await hubEvents(t, t.testdir(), { lookups })
   const heard = recorder(events)
   const start = events.lastId
   events.publish({
@@ -55,12 +58,12 @@ t.test('events get consecutive ids in the order they were published, even when t
 
 t.test('an id never repeats after a restart, and a Last-Event-ID from before it gets reset', async t => {
   const dir = t.testdir()
-  const before = hubEvents(t, dir)
+  const before = await hubEvents(t, dir)
   for (const id of ['o1', 'o2', 'o3']) before.publish(order(id))
   await before.idle()
   const lastBefore = before.lastId
 
-  const after = hubEvents(t, dir)
+  const after = await hubEvents(t, dir)
   t.ok(after.lastId >= lastBefore, 'the next hub starts past every id handed out')
   const heard = recorder(after)
   after.publish(order('o4'))
@@ -71,7 +74,7 @@ t.test('an id never repeats after a restart, and a Last-Event-ID from before it 
 })
 
 t.test(`the hub keeps the last events only (a bounded ring): resuming from before the oldest kept is a reset`, async t => {
-  const events = hubEvents(t, t.testdir(), { kept_max: 3 })
+  const events = await hubEvents(t, t.testdir(), { kept_max: 3 })
   const start = events.lastId
   for (const id of ['o1', 'o2', 'o3', 'o4', 'o5']) events.publish(order(id))
   await events.idle()
@@ -87,7 +90,7 @@ t.test(`the hub keeps the last events only (a bounded ring): resuming from befor
 })
 
 t.test('listeners hear of an access change once the running synchronous work (a transaction) is done', async t => {
-  const events = hubEvents(t, t.testdir())
+  const events = await hubEvents(t, t.testdir())
   const heard: string[] = []
   events.listen({ event: () => undefined, accessChanged: userId => heard.push(userId) })
   events.accessChanged('u1')
@@ -97,7 +100,7 @@ t.test('listeners hear of an access change once the running synchronous work (a 
 })
 
 t.test('a listener that throws does not keep the others from hearing the event', async t => {
-  const events = hubEvents(t, t.testdir())
+  const events = await hubEvents(t, t.testdir())
   events.listen({ event: () => { throw new Error('broken') }, accessChanged: () => undefined })
   const heard = recorder(events)
   events.publish(order('o1'))
@@ -111,7 +114,7 @@ t.test('a gateway owner the publisher knows is taken as given, a null one too; o
     gatewayOwner: gatewayId => { asked.push(gatewayId); return 'owner-now' },
     accountOwner: async accountId => `user-of-${accountId}`,
   }
-  const events = hubEvents(t, t.testdir(), { lookups })
+  const events = await hubEvents(t, t.testdir(), { lookups })
   const heard = recorder(events)
   const settled = (gatewayId: string): NewLiveEvent => ({
     type: 'payment.settled',
@@ -140,7 +143,7 @@ t.test('events published together keep their order among the others; one whose a
   }
   const db = openDatabase(join(t.testdir(), 'hub.sqlite'))
   t.teardown(() => db.close())
-  const events = new LiveEvents({ ids: new EventIdStore(db), lookups, log: { warn: (...args: unknown[]) => { warned.push(args) } } })
+  const events = new LiveEvents({ ids: new EventIdStore(new SqliteEngine(db)), lookups, log: { warn: (...args: unknown[]) => { warned.push(args) } } })
   const heard = recorder(events)
   const settled = (transferId: string, payerAccountId: string): NewLiveEvent => ({
     type: 'payment.settled',

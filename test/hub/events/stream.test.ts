@@ -126,6 +126,7 @@ t.test('a Last-Event-ID older than the events the hub keeps gets a reset event c
   const hub = await liveHub(t)
   const operator = await user(hub, 'operator')
   const { events } = hub.services
+  await events.ready()
   const start = events.lastId
   for (let i = 0; i <= EVENTS_KEPT_MAX; i++) events.publish({ type: 'order.decided', data: { orderId: `o${i}`, status: 'validated', buyerId: 'b' } })
   await events.idle()

@@ -129,8 +129,8 @@ t.test('an EUI passed on keeps its payments apart: each gateway\'s history holds
     ON CONFLICT (eui) DO UPDATE SET online = 1, last_seen_at_ms = excluded.last_seen_at_ms`).run(EUI, hub.clock.now_ms())
   t.match(await status(hub, replacement.id), { online: true }, 'the new holder of the EUI is heard online')
   t.match(await status(hub, old.id), { online: false, lastSeenAtMs: null }, 'the retired gateway is not: what is heard is not of it')
-  const anchors = new AnchorStore(hub.context.db)
-  t.same([anchors.isParty(taken, hub.owner.id), anchors.isParty(taken, hub.otherOwner.id)], [true, false],
+  const anchors = new AnchorStore(hub.context.engine)
+  t.same([await anchors.isParty(taken, hub.owner.id), await anchors.isParty(taken, hub.otherOwner.id)], [true, false],
     'the proof of a payment is its gateway owner\'s of the time, not the new holder\'s')
-  t.same([anchors.isParty(takenSince, hub.owner.id), anchors.isParty(takenSince, hub.otherOwner.id)], [false, true])
+  t.same([await anchors.isParty(takenSince, hub.owner.id), await anchors.isParty(takenSince, hub.otherOwner.id)], [false, true])
 })

@@ -61,7 +61,7 @@ export async function ingestWorld(t: Tap, options: { seed?: string; metrics?: In
   // The hub's event hub over this world's stores; `heard` is every event it numbered, in order.
   const gateways = new GatewayStore(db)
   const events = new LiveEvents({
-    ids: new EventIdStore(db),
+    ids: new EventIdStore(context.engine),
     lookups: audienceLookups(gateways, ledger),
     log: context.log,
   })

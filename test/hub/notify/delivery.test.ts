@@ -40,7 +40,7 @@ function dispatcherFor(t: Tap, script: Array<'ok' | 'transient' | 'permanent'>) 
   const { context, clock } = testContext(t, { config: { notify: MANUAL_NOTIFY } })
   context.db.prepare(`INSERT INTO users (id, email, phone, full_name, password_hash, created_at_ms)
     VALUES ('u1', 'awa@payall.example', '+221771234567', 'Awa Diop', 'x', 0)`).run()
-  const outbox = new Outbox(context.db)
+  const outbox = new Outbox(context.engine)
   const adapter = scriptedAdapter(script)
   const dispatcher = new Dispatcher(outbox, { email: adapter, sms: adapter }, clock, POLICY, context.log)
   return { outbox, adapter, dispatcher, clock }
@@ -48,9 +48,9 @@ function dispatcherFor(t: Tap, script: Array<'ok' | 'transient' | 'permanent'>) 
 
 t.test('a message that fails for a while is retried with backoff, then sent; its secret is erased once sent', async (t) => {
   const { outbox, adapter, dispatcher, clock } = dispatcherFor(t, ['transient', 'transient', 'ok'])
-  outbox.enqueue('m1', passwordResetMessage(USER, 'the-token', 60), clock.now_ms())
+  await outbox.enqueue('m1', passwordResetMessage(USER, 'the-token', 60), clock.now_ms())
   t.same(await dispatcher.deliverDue(), { sent: 0, retried: 1, failed: 0 })
-  t.match(outbox.byId('m1'), { status: 'pending', attempts: 1, nextAttemptAtMs: clock.now_ms() + 1_000, lastError: /transient/ })
+  t.match(await outbox.byId('m1'), { status: 'pending', attempts: 1, nextAttemptAtMs: clock.now_ms() + 1_000, lastError: /transient/ })
   t.same(await dispatcher.deliverDue(), { sent: 0, retried: 0, failed: 0 }, 'not due yet')
   clock.advance(1_000)
   t.same(await dispatcher.deliverDue(), { sent: 0, retried: 1, failed: 0 })
@@ -59,33 +59,33 @@ t.test('a message that fails for a while is retried with backoff, then sent; its
   clock.advance(1)
   t.same(await dispatcher.deliverDue(), { sent: 1, retried: 0, failed: 0 })
   t.match(adapter.sent[0]!.body, /the-token/, 'the provider got the token')
-  t.match(outbox.byId('m1'), { status: 'sent', attempts: 3, providerId: 'p-1', body: ERASED_BODY, lastError: null })
+  t.match(await outbox.byId('m1'), { status: 'sent', attempts: 3, providerId: 'p-1', body: ERASED_BODY, lastError: null })
 })
 
 t.test('a message that keeps failing is marked failed after the last attempt and stays in the outbox', async (t) => {
   const { outbox, dispatcher, clock } = dispatcherFor(t, ['transient', 'transient', 'transient', 'transient', 'ok'])
-  outbox.enqueue('m1', paymentCodeMessage(USER, '123456', { amountMinor: 500, currency: 'XOF', payeeName: 'Moussa', validMinutes: 5 }), clock.now_ms())
+  await outbox.enqueue('m1', paymentCodeMessage(USER, '123456', { amountMinor: 500, currency: 'XOF', payeeName: 'Moussa', validMinutes: 5 }), clock.now_ms())
   for (let attempt = 0; attempt < POLICY.attemptsMax; attempt++) {
     await dispatcher.deliverDue()
     clock.advance(POLICY.backoffMaxMs)
   }
-  t.match(outbox.byId('m1'), { status: 'failed', attempts: POLICY.attemptsMax, lastError: /transient/, channel: 'sms', body: ERASED_BODY })
-  t.same(outbox.counts(), { pending: 0, sent: 0, failed: 1 })
+  t.match(await outbox.byId('m1'), { status: 'failed', attempts: POLICY.attemptsMax, lastError: /transient/, channel: 'sms', body: ERASED_BODY })
+  t.same(await outbox.counts(), { pending: 0, sent: 0, failed: 1 })
   t.same(await dispatcher.deliverDue(), { sent: 0, retried: 0, failed: 0 }, 'a failed message is not picked up again')
 })
 
 t.test('a permanent refusal fails the message at once; other messages go on', async (t) => {
   const { outbox, dispatcher, clock } = dispatcherFor(t, ['permanent', 'ok'])
-  outbox.enqueue('m1', passwordResetMessage(USER, 'a', 60), clock.now_ms())
-  outbox.enqueue('m2', passwordResetMessage(USER, 'b', 60), clock.now_ms())
+  await outbox.enqueue('m1', passwordResetMessage(USER, 'a', 60), clock.now_ms())
+  await outbox.enqueue('m2', passwordResetMessage(USER, 'b', 60), clock.now_ms())
   t.same(await dispatcher.deliverDue(), { sent: 1, retried: 0, failed: 1 })
-  t.match(outbox.byId('m1'), { status: 'failed', attempts: 1, lastError: /permanent/ })
-  t.match(outbox.byId('m2'), { status: 'sent' })
+  t.match(await outbox.byId('m1'), { status: 'failed', attempts: 1, lastError: /permanent/ })
+  t.match(await outbox.byId('m2'), { status: 'sent' })
 })
 
 t.test('concurrent drains join one another, so a message is never sent twice', async (t) => {
   const { outbox, adapter, dispatcher, clock } = dispatcherFor(t, [])
-  outbox.enqueue('m1', passwordResetMessage(USER, 'a', 60), clock.now_ms())
+  await outbox.enqueue('m1', passwordResetMessage(USER, 'a', 60), clock.now_ms())
   const [first, second] = await Promise.all([dispatcher.deliverDue(), dispatcher.deliverDue()])
   t.same(first, second)
   t.equal(adapter.sent.length, 1)
@@ -110,7 +110,7 @@ async function automaticHub(t: Tap) {
 
 t.test('the notifier delivers a message right after it is sent, on the hub\'s clock, when the configuration says so', async (t) => {
   const hub = await automaticHub(t)
-  hub.app.notifier.send(hub.message)
+  await hub.app.notifier.send(hub.message)
   t.equal(hub.status(), 'pending', 'nothing is delivered while the request is in hand')
   await hub.clock.run(0)
   t.match(hub.context.db.prepare('SELECT status, body FROM notification_outbox').get(), { status: 'sent', body: ERASED_BODY })
@@ -119,7 +119,7 @@ t.test('the notifier delivers a message right after it is sent, on the hub\'s cl
 t.test('the notifier\'s timer delivers what waits in the outbox every deliveryIntervalMs, until the hub closes', async (t) => {
   const hub = await automaticHub(t)
   // Written straight to the outbox, as a message left by an earlier run is: only the timer picks it up.
-  new Outbox(hub.context.db).enqueue('ntf_left', hub.message, hub.clock.now_ms())
+  await new Outbox(hub.context.engine).enqueue('ntf_left', hub.message, hub.clock.now_ms())
   await hub.clock.run(NOTIFY_CONFIG_DEFAULT.deliveryIntervalMs - 1)
   t.equal(hub.status(), 'pending', 'not before the interval')
   await hub.clock.run(1)
