@@ -135,7 +135,7 @@ export const dashboardRoutes: FastifyPluginAsync<RouteOptions> = async (app, { c
         role,
         ...(roles.includes('customer') ? { customer: await sections.customer(userId, now_ms) } : {}),
         ...(roles.includes('owner') ? { owner: await sections.owner(userId, now_ms) } : {}),
-        ...(roles.includes('operator') ? { operator: sections.operator() } : {}),
+        ...(roles.includes('operator') ? { operator: await sections.operator() } : {}),
       }
     })
 }
@@ -153,9 +153,9 @@ function dashboardSections(context: RouteOptions['context'], services: RouteOpti
       return {
         ...(await mobileAccountsOf(ledger, links, userId)),
         recentTransactions: recent.transactions.map(userTransactionReply),
-        paymentsAwaitingConfirmation: payments.openCount(userId, now_ms),
+        paymentsAwaitingConfirmation: await payments.openCount(userId, now_ms),
         devices: counts.devices(userId),
-        documents: documents.countsByStatus(userId),
+        documents: await documents.countsByStatus(userId),
       }
     },
     owner: async (userId: string, now_ms: number) => ({
@@ -163,11 +163,11 @@ function dashboardSections(context: RouteOptions['context'], services: RouteOpti
       revenueLast30Days: await revenueByCurrency(ledger, userId, now_ms),
       wallets: await walletsWithHolds(ledger, userId),
       pendingOrders: orders.count({ userId, status: 'pending' }),
-      documents: documents.countsByStatus(userId),
+      documents: await documents.countsByStatus(userId),
     }),
-    operator: () => {
+    operator: async () => {
       const notifications = outbox.counts()
-      const documentCounts = documents.countsByStatus()
+      const documentCounts = await documents.countsByStatus()
       return {
         users: users.countsByRole(),
         gateways: counts.gateways(null),
