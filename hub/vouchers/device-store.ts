@@ -71,19 +71,13 @@ export class DeviceStore {
       const bound = await sql.get<{ count: number }>(`SELECT count(*) AS count FROM devices WHERE user_id = ? AND status = 'bound'`,
         [device.userId])
       if (bound!.count >= devices_max) return 'full'
-      await this.insertIn(sql, device)
+      await insertDevice(sql, device)
       return 'bound'
     })
   }
 
   insert(device: Omit<Device, 'status' | 'unboundAtMs'>): Promise<void> {
-    return this.insertIn(this.engine, device)
-  }
-
-  /** As insert, in the caller's transaction. */
-  async insertIn(sql: SqlQuery, device: Omit<Device, 'status' | 'unboundAtMs'>): Promise<void> {
-    await sql.run(INSERT_SQL, [device.id, device.userId, device.imei, device.publicKey === null ? null : Buffer.from(device.publicKey),
-      device.model, device.brand, device.boundAtMs])
+    return insertDevice(this.engine, device)
   }
 
   boundByImei(imei: string): Promise<Device | undefined> {
@@ -101,15 +95,15 @@ export class DeviceStore {
   }
 
   /** Compare-and-set from bound: false when it was unbound already (by another request or hub). */
-  unbind(id: string, now_ms: number): Promise<boolean> {
-    return this.unbindIn(this.engine, id, now_ms)
-  }
-
-  /** As unbind, in the caller's transaction. */
-  async unbindIn(sql: SqlQuery, id: string, now_ms: number): Promise<boolean> {
-    const unbound = await sql.run(`UPDATE devices SET status = 'unbound', unbound_at_ms = ? WHERE id = ? AND status = 'bound'`, [now_ms, id])
+  async unbind(id: string, now_ms: number): Promise<boolean> {
+    const unbound = await this.engine.run(`UPDATE devices SET status = 'unbound', unbound_at_ms = ? WHERE id = ? AND status = 'bound'`, [now_ms, id])
     return unbound.changes === 1
   }
+}
+
+async function insertDevice(sql: SqlQuery, device: Omit<Device, 'status' | 'unboundAtMs'>): Promise<void> {
+  await sql.run(INSERT_SQL, [device.id, device.userId, device.imei, device.publicKey === null ? null : Buffer.from(device.publicKey),
+    device.model, device.brand, device.boundAtMs])
 }
 
 async function boundBy(sql: SqlQuery, text: string, value: string | Buffer): Promise<Device | undefined> {
