@@ -336,7 +336,7 @@ function startVoucherSweeper(context: HubContext, vouchers: VoucherService, revo
     if (released > 0) context.log.info({ released }, 'released the holds of expired vouchers')
     const unlisted = await revocations.expire()
     if (unlisted > 0) context.log.info({ unlisted }, 'took vouchers expired past the grace off the revocation list')
-    const pruned = revocations.prune()
+    const pruned = await revocations.prune()
     if (pruned > 0) context.log.debug({ pruned }, 'deleted revocation deltas no catch-up needs')
   }
   // repeat() waits for a sweep to finish before it counts the next interval: sweeps never overlap.

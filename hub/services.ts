@@ -33,10 +33,10 @@ import { VoucherService } from './vouchers/vouchers'
 export type { HubServices } from './http/route-services'
 
 export function buildServices(context: HubContext): HubServices {
-  const { db } = context
+  const { db, engine } = context
   const policy = voucherPolicy(context.config)
   const revocations = new Revocations(
-    db, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock, policy.listedAfterExpiry_ms, context.log,
+    engine, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock, policy.listedAfterExpiry_ms, context.log,
   )
   const gateways = new GatewayStore(db)
   const events = new LiveEvents({
@@ -48,20 +48,20 @@ export function buildServices(context: HubContext): HubServices {
   const outbox = new Outbox(context.engine)
   return {
     users: new UserStore(db, { accessChanged: userId => events.accessChanged(userId) }),
-    orders: new OrderStore(context.engine),
-    documents: new KycStore(db),
+    orders: new OrderStore(engine),
+    documents: new KycStore(engine),
     gateways,
     lora: new LoraStore(db),
     anchors,
-    devices: new DeviceStore(db),
-    links: new AccountLinks(db),
-    payments: new MobilePayments(db),
-    history: new TransactionHistory(context.engine),
+    devices: new DeviceStore(engine),
+    links: new AccountLinks(engine),
+    payments: new MobilePayments(engine),
+    history: new TransactionHistory(engine),
     outbox,
     ingest: new IngestStore(db),
     refunds: new RefundStore(context.engine),
     flags: new FlagStore(db),
-    vouchers: new VoucherService(db, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy),
+    vouchers: new VoucherService(engine, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy),
     revocations,
     catchUp: new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log }),
     audit: new AuditLog(db),

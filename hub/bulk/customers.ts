@@ -22,6 +22,7 @@ import { cashInPostings } from '../ledger/settle'
 import type { FundedWalletInput } from '../ledger/store'
 import { normalizeEmail, userUniquenessError } from '../users/store'
 import type { NewVoucher } from '../vouchers/vouchers'
+import { EnrollmentRows } from '../vouchers/enrollment-rows'
 import { bulkDeviceId, bulkUserId, bulkVoucherId } from './ids'
 import { ItemRefusals } from './refusal'
 
@@ -77,10 +78,10 @@ export async function enrollCustomersInBulk(
 ): Promise<BulkCustomersOutcome> {
   const { idempotencyKey, items } = request
   const currency = currencyByCode(request.currency).code
-  const replayed = replay(services, request, currency)
+  const replayed = await replay(services, request, currency)
   if (replayed !== undefined) return replayed
 
-  const checked = checkItems(services, request, currency)
+  const checked = await checkItems(services, request, currency)
   const now_ms = context.clock.now_ms()
   const made = checked.map((item): BulkCustomer & { issued: NewVoucher; fullName: string; imei: string; model: string | null } => {
     const userId = bulkUserId(idempotencyKey, item.index)
@@ -107,6 +108,7 @@ export async function enrollCustomersInBulk(
     },
   }))
 
+  const rows = new EnrollmentRows(context.db)
   await context.ledger.openFundedWallets(funded, () => {
     const refusals = new ItemRefusals()
     for (const customer of made) {
@@ -119,17 +121,15 @@ export async function enrollCustomersInBulk(
         } catch (error) {
           throw userUniquenessError(error) ?? error
         }
-        if (services.devices.boundByImei(customer.imei) !== undefined || services.devices.boundByPublicKey(customer.voucher.devicePublicKey) !== undefined) {
-          throw new HttpError(409, 'DEVICE_ALREADY_BOUND', `a device with IMEI ${customer.imei} or this key is bound already`)
-        }
-        services.devices.insert({
+        const bound = rows.bindNow({
           id: customer.deviceId, userId: customer.userId, imei: customer.imei, publicKey: customer.voucher.devicePublicKey,
-          model: customer.model, brand: null, boundAtMs: now_ms,
+          model: customer.model, boundAtMs: now_ms,
         })
+        if (!bound) throw new HttpError(409, 'DEVICE_ALREADY_BOUND', `a device with IMEI ${customer.imei} or this key is bound already`)
       })
     }
     refusals.throwIfAny(items.length)
-    services.vouchers.insertNew(made.map(customer => customer.issued))
+    rows.insertVouchersNow(made.map(customer => customer.issued))
     // Summed exactly: each amount is a safe integer, a thousand of them need not be.
     const cashed_minor = checked.reduce((sum, item) => sum + BigInt(item.cashIn_minor), 0n)
     const cashed = cashed_minor <= BigInt(Number.MAX_SAFE_INTEGER) ? formatMoney(Number(cashed_minor), currency) : `${cashed_minor} minor units of ${currency}`
@@ -147,13 +147,13 @@ export async function enrollCustomersInBulk(
 }
 
 /** Every item checked as the one-by-one routes check it, before anything is signed or written; throws BulkRefusal naming each refused item. */
-function checkItems(services: HubServices, request: BulkCustomersRequest, currency: string): CheckedItem[] {
+async function checkItems(services: HubServices, request: BulkCustomersRequest, currency: string): Promise<CheckedItem[]> {
   const refusals = new ItemRefusals()
   const emails = new Map<string, number>()
   const imeis = new Map<string, number>()
   const keys = new Map<string, number>()
   const checked: CheckedItem[] = []
-  const revocable = services.vouchers.revocableCount()
+  const revocable = await services.vouchers.revocableCount()
   const firstOf = (seen: Map<string, number>, value: string, index: number): number | undefined => {
     const first = seen.get(value)
     if (first === undefined) seen.set(value, index)
@@ -179,14 +179,16 @@ function checkItems(services: HubServices, request: BulkCustomersRequest, curren
       if (sameImei !== undefined || sameKey !== undefined) {
         throw new HttpError(409, 'DEVICE_ALREADY_BOUND', `item ${sameImei ?? sameKey} has this device's ${sameImei !== undefined ? 'IMEI' : 'key'} too`)
       }
-      if (services.devices.boundByImei(item.device.imei) !== undefined || services.devices.boundByPublicKey(publicKey) !== undefined) {
-        throw new HttpError(409, 'DEVICE_ALREADY_BOUND', `a device with IMEI ${item.device.imei} or this key is bound already`)
-      }
       return {
         index, email, fullName: item.fullName, cashIn_minor, voucher_minor, imei: item.device.imei, publicKey, model: item.device.model ?? null,
       }
     })
-    if (ok !== undefined) checked.push(ok)
+    if (ok === undefined) continue
+    if (await services.devices.boundByImei(ok.imei) !== undefined || await services.devices.boundByPublicKey(ok.publicKey) !== undefined) {
+      refusals.refuse(index, 'DEVICE_ALREADY_BOUND', `a device with IMEI ${ok.imei} or this key is bound already`)
+    } else {
+      checked.push(ok)
+    }
   }
   refusals.throwIfAny(request.items.length)
   return checked
@@ -196,17 +198,18 @@ function checkItems(services: HubServices, request: BulkCustomersRequest, curren
  * The request carried out before under this key, as it was answered then; undefined when the key is new. The same
  * key with other items is refused (IDEMPOTENCY_CONFLICT).
  */
-function replay(services: HubServices, request: BulkCustomersRequest, currency: string): BulkCustomersOutcome | undefined {
+async function replay(services: HubServices, request: BulkCustomersRequest, currency: string): Promise<BulkCustomersOutcome | undefined> {
   const { idempotencyKey, items } = request
   if (services.users.byId(bulkUserId(idempotencyKey, 0)) === undefined) return undefined
   const conflict = (why: string): HttpError => new HttpError(409, 'IDEMPOTENCY_CONFLICT',
     `idempotency key ${JSON.stringify(idempotencyKey)} was used for another bulk enrollment: ${why}`)
   if (services.users.byId(bulkUserId(idempotencyKey, items.length)) !== undefined) throw conflict('it had more items')
-  const customers = items.map((item, index): BulkCustomer => {
+  const customers: BulkCustomer[] = []
+  for (const [index, item] of items.entries()) {
     const userId = bulkUserId(idempotencyKey, index)
     const user = services.users.byId(userId)
     const voucherIdHex = toHex(bulkVoucherId(idempotencyKey, index))
-    const encoded = services.vouchers.encoded(voucherIdHex)
+    const encoded = await services.vouchers.encoded(voucherIdHex)
     if (user === undefined || encoded === undefined) throw conflict(`it had ${index} items`)
     const voucher = voucherCodec.decode(encoded)
     const sameKey = unlessRefused(() => equalBytes(fromBase64(item.device.publicKey), voucher.devicePublicKey))
@@ -215,11 +218,11 @@ function replay(services: HubServices, request: BulkCustomersRequest, currency: 
     if (user.email !== normalizeEmail(item.email) || sameKey !== true || sameAmount !== true) {
       throw conflict(`item ${index} was ${user.email ?? userId} with another device or voucher`)
     }
-    return {
+    customers.push({
       index, userId, email: user.email, walletAccountId: walletAccountId(userId, currency), deviceId: bulkDeviceId(idempotencyKey, index),
       voucher, encodedVoucher: encoded,
-    }
-  })
+    })
+  }
   return { replayed: true, customers }
 }
 

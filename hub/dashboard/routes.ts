@@ -154,9 +154,9 @@ function dashboardSections(context: RouteOptions['context'], services: RouteOpti
       return {
         ...(await mobileAccountsOf(ledger, links, userId)),
         recentTransactions: recent.transactions.map(userTransactionReply),
-        paymentsAwaitingConfirmation: payments.openCount(userId, now_ms),
+        paymentsAwaitingConfirmation: await payments.openCount(userId, now_ms),
         devices: await counts.devices(userId),
-        documents: documents.countsByStatus(userId),
+        documents: await documents.countsByStatus(userId),
       }
     },
     owner: async (userId: string, now_ms: number) => ({
@@ -164,11 +164,11 @@ function dashboardSections(context: RouteOptions['context'], services: RouteOpti
       revenueLast30Days: await revenueByCurrency(ledger, userId, now_ms),
       wallets: await walletsWithHolds(ledger, userId),
       pendingOrders: await orders.count({ userId, status: 'pending' }),
-      documents: documents.countsByStatus(userId),
+      documents: await documents.countsByStatus(userId),
     }),
     operator: async () => {
       const notifications = await outbox.counts()
-      const documentCounts = documents.countsByStatus()
+      const documentCounts = await documents.countsByStatus()
       return {
         users: users.countsByRole(),
         gateways: await counts.gateways(null),

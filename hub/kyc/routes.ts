@@ -152,12 +152,12 @@ export const kycRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context
 }
 
 /** The document, when the caller may see it: an operator any, a user their own. */
-function visibleDocument(documents: KycStore, request: FastifyRequest, userId: string, documentId: string): KycDocument {
+async function visibleDocument(documents: KycStore, request: FastifyRequest, userId: string, documentId: string): Promise<KycDocument> {
   const caller = callerOf(request)
   if (caller.role !== 'operator' && caller.userId !== userId) {
     throw new HttpError(403, 'FORBIDDEN', 'these are another user’s documents')
   }
-  const document = documents.byId(documentId)
+  const document = await documents.byId(documentId)
   if (document === undefined || document.userId !== userId) {
     throw new HttpError(404, 'NOT_FOUND', `user ${userId} has no document ${documentId}`)
   }
@@ -179,11 +179,11 @@ function uploadRoute(app: FastifyInstance, context: HubContext, documents: KycSt
     }
     const id = `doc_${toHex(context.random(DOCUMENT_ID_BYTES))}`
     const sealed = sealDocument(masterKey(), id, content, context.random)
-    const stored = documents.insert({
+    const stored = await documents.insert({
       id, userId, kind: request.body.kind.value, mediaType, sizeBytes: content.length, uploadedAtMs: context.clock.now_ms(), ...sealed,
     }, DOCUMENTS_PER_USER_MAX)
     if (!stored) throw new HttpError(409, 'TOO_MANY_DOCUMENTS', `a user keeps at most ${DOCUMENTS_PER_USER_MAX} documents`)
-    return reply.code(201).send(documentReply(documents.byId(id)!))
+    return reply.code(201).send(documentReply((await documents.byId(id))!))
   })
 }
 
@@ -191,7 +191,7 @@ function uploadRoute(app: FastifyInstance, context: HubContext, documents: KycSt
 function readingRoutes(app: FastifyInstance, { documents, users }: HubServices, masterKey: () => Uint8Array): void {
   const signedIn = [app.authenticate, requireRole(...ROLES)]
   app.get<{ Reply: { documents: DocumentReply[] } }>('/users/documents', { schema: ownListSchema, preValidation: signedIn },
-    async (request) => ({ documents: documents.ofUser(callerOf(request).userId, DOCUMENTS_PER_USER_MAX).map(documentReply) }))
+    async (request) => ({ documents: (await documents.ofUser(callerOf(request).userId, DOCUMENTS_PER_USER_MAX)).map(documentReply) }))
 
   app.get<{ Params: { id: string }; Reply: { documents: DocumentReply[] } }>('/users/:id/documents',
     { schema: userListSchema, preValidation: signedIn }, async (request) => {
@@ -200,13 +200,13 @@ function readingRoutes(app: FastifyInstance, { documents, users }: HubServices, 
         throw new HttpError(403, 'FORBIDDEN', 'these are another user’s documents')
       }
       if (users.byId(request.params.id) === undefined) throw new HttpError(404, 'NOT_FOUND', `no user ${request.params.id}`)
-      return { documents: documents.ofUser(request.params.id, DOCUMENTS_PER_USER_MAX).map(documentReply) }
+      return { documents: (await documents.ofUser(request.params.id, DOCUMENTS_PER_USER_MAX)).map(documentReply) }
     })
 
   app.get<{ Params: { id: string; docId: string } }>('/users/:id/documents/:docId/file',
     { schema: fileSchema, preValidation: signedIn }, async (request, reply) => {
-      const document = visibleDocument(documents, request, request.params.id, request.params.docId)
-      const content = openDocument(masterKey(), document.id, documents.sealedById(document.id)!)
+      const document = await visibleDocument(documents, request, request.params.id, request.params.docId)
+      const content = openDocument(masterKey(), document.id, (await documents.sealedById(document.id))!)
       // Not the client's doing: the row was altered, or the master key is not the one it was sealed with.
       if (content === undefined) throw new Error(`document ${document.id} does not decrypt under the hub's master key`)
       request.log.info({ documentId: document.id, viewerUserId: callerOf(request).userId }, 'kyc document opened')
@@ -226,24 +226,24 @@ function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, us
       `/users/:id/documents/:docId/${decision}`,
       { schema: reviewSchema(decision), bodyLimit: REVIEW_BODY_LIMIT_BYTES, preValidation: [...operatorOnly, absentBodyAsEmpty] },
       async (request) => {
-        const document = visibleDocument(documents, request, request.params.id, request.params.docId)
+        const document = await visibleDocument(documents, request, request.params.id, request.params.docId)
         const status = decision === 'approve' ? 'approved' : 'rejected'
         const reason = request.body.reason ?? null
         const owner = users.byId(document.userId)!
         const reviewerUserId = callerOf(request).userId
         const now_ms = context.clock.now_ms()
-        const reviewed = context.db.transaction(() => {
-          if (!documents.review(document.id, { status, reason, reviewerUserId, reviewedAtMs: now_ms })) return false
-          audit.record({
+        const reviewed = await context.engine.write(async (sql) => {
+          if (!await documents.reviewIn(sql, document.id, { status, reason, reviewerUserId, reviewedAtMs: now_ms })) return false
+          await audit.recordIn(sql, {
             atMs: now_ms, actorId: reviewerUserId, action: `kyc.${decision}`, targetId: document.id,
             targetName: `${document.kind.replace(/_/g, ' ')} of ${userNameOf(owner)}`, detail: reason,
           })
           return true
-        })()
+        })
         if (!reviewed) throw new HttpError(409, 'DOCUMENT_REVIEWED', `document ${document.id} was ${document.status} already`)
         events.publish({ type: 'kyc.reviewed', data: { userId: document.userId, documentId: document.id, status } })
         await app.notifier.send(documentReviewedMessage(owner, document, status, reason))
-        return documentReply(documents.byId(document.id)!)
+        return documentReply((await documents.byId(document.id))!)
       })
   }
 }

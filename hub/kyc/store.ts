@@ -1,7 +1,8 @@
-// The kyc_documents table behind prepared statements. Listings never read the ciphertext; only
+// The kyc_documents table, on either engine (hub/store/sql.ts). Listings never read the ciphertext; only
 // sealedById() does, for the one document being opened.
 
-import type { SqliteDatabase } from '../store/database'
+import { lockKey } from '../store/key-lock'
+import type { SqlEngine, SqlQuery, SqlRow } from '../store/sql'
 import type { Sealed } from './seal'
 import type { DocumentMediaType } from './sniff'
 
@@ -38,7 +39,7 @@ export interface Review {
   readonly reviewedAtMs: number
 }
 
-interface DocumentRow {
+interface DocumentRow extends SqlRow {
   id: string
   user_id: string
   kind: string
@@ -56,62 +57,63 @@ const COLUMNS = `id, user_id, kind, media_type, size_bytes, content_sha256, stat
   uploaded_at_ms, reviewed_at_ms`
 
 export class KycStore {
-  private readonly statements
+  constructor(private readonly engine: SqlEngine) {}
 
-  constructor(private readonly db: SqliteDatabase) {
-    this.statements = {
-      insert: db.prepare(
+  /**
+   * False, and nothing stored, when the user already has `documentsMax` documents. The user's uploads pass the cap one
+   * at a time, from whichever hub (key-lock.ts).
+   */
+  insert(document: NewKycDocument, documents_max: number): Promise<boolean> {
+    return this.engine.write(async (sql) => {
+      await lockKey(sql, this.engine.dialect, 'documentsOfUser', document.userId)
+      const count = await sql.get<{ count: number }>('SELECT count(*) AS count FROM kyc_documents WHERE user_id = ?', [document.userId])
+      if (count!.count >= documents_max) return false
+      await sql.run(
         `INSERT INTO kyc_documents (id, user_id, kind, media_type, size_bytes, content_sha256, nonce, ciphertext, status, uploaded_at_ms)
-         VALUES (@id, @userId, @kind, @mediaType, @sizeBytes, @contentSha256, @nonce, @ciphertext, 'pending', @uploadedAtMs)`),
-      countOfUser: db.prepare<[string], { count: number }>('SELECT count(*) AS count FROM kyc_documents WHERE user_id = ?'),
-      byId: db.prepare<[string], DocumentRow>(`SELECT ${COLUMNS} FROM kyc_documents WHERE id = ?`),
-      sealed: db.prepare<[string], { nonce: Buffer; ciphertext: Buffer; content_sha256: string }>(
-        'SELECT nonce, ciphertext, content_sha256 FROM kyc_documents WHERE id = ?'),
-      ofUser: db.prepare<[string, number], DocumentRow>(
-        `SELECT ${COLUMNS} FROM kyc_documents WHERE user_id = ? ORDER BY uploaded_at_ms DESC, id LIMIT ?`),
-      review: db.prepare<[string, string | null, string, number, string]>(
-        `UPDATE kyc_documents SET status = ?, review_reason = ?, reviewed_by_user_id = ?, reviewed_at_ms = ?
-         WHERE id = ? AND status = 'pending'`),
-      countsByStatus: db.prepare<[], { status: DocumentStatus; count: number }>(
-        'SELECT status, count(*) AS count FROM kyc_documents GROUP BY status'),
-      countsByStatusOfUser: db.prepare<[string], { status: DocumentStatus; count: number }>(
-        'SELECT status, count(*) AS count FROM kyc_documents WHERE user_id = ? GROUP BY status'),
-    }
-  }
-
-  /** False, and nothing stored, when the user already has `documentsMax` documents. */
-  insert(document: NewKycDocument, documents_max: number): boolean {
-    return this.db.transaction(() => {
-      if (this.statements.countOfUser.get(document.userId)!.count >= documents_max) return false
-      this.statements.insert.run({ ...document, nonce: Buffer.from(document.nonce), ciphertext: Buffer.from(document.ciphertext) })
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+        [document.id, document.userId, document.kind, document.mediaType, document.sizeBytes, document.contentSha256,
+          Buffer.from(document.nonce), Buffer.from(document.ciphertext), document.uploadedAtMs])
       return true
-    })()
+    })
   }
 
-  byId(id: string): KycDocument | undefined {
-    const row = this.statements.byId.get(id)
+  async byId(id: string): Promise<KycDocument | undefined> {
+    const row = await this.engine.get<DocumentRow>(`SELECT ${COLUMNS} FROM kyc_documents WHERE id = ?`, [id])
     return row === undefined ? undefined : fromRow(row)
   }
 
-  sealedById(id: string): Sealed | undefined {
-    const row = this.statements.sealed.get(id)
+  async sealedById(id: string): Promise<Sealed | undefined> {
+    const row = await this.engine.get<{ nonce: Buffer; ciphertext: Buffer; content_sha256: string }>(
+      'SELECT nonce, ciphertext, content_sha256 FROM kyc_documents WHERE id = ?', [id])
     if (row === undefined) return undefined
     return { nonce: new Uint8Array(row.nonce), ciphertext: new Uint8Array(row.ciphertext), contentSha256: row.content_sha256 }
   }
 
   /** The newest first, at most `limit`. */
-  ofUser(userId: string, limit: number): KycDocument[] {
-    return this.statements.ofUser.all(userId, limit).map(fromRow)
+  async ofUser(userId: string, limit: number): Promise<KycDocument[]> {
+    const rows = await this.engine.all<DocumentRow>(
+      `SELECT ${COLUMNS} FROM kyc_documents WHERE user_id = ? ORDER BY uploaded_at_ms DESC, id LIMIT ?`, [userId, limit])
+    return rows.map(fromRow)
   }
 
-  /** Compare-and-set from pending: false when the document was reviewed already. */
-  review(id: string, review: Review): boolean {
-    return this.statements.review.run(review.status, review.reason, review.reviewerUserId, review.reviewedAtMs, id).changes === 1
+  /**
+   * Compare-and-set from pending, in the caller's write (with the audit entry of the review): false when the document
+   * was reviewed already, by this hub or another.
+   */
+  async reviewIn(sql: SqlQuery, id: string, review: Review): Promise<boolean> {
+    const reviewed = await sql.run(
+      `UPDATE kyc_documents SET status = ?, review_reason = ?, reviewed_by_user_id = ?, reviewed_at_ms = ?
+       WHERE id = ? AND status = 'pending'`,
+      [review.status, review.reason, review.reviewerUserId, review.reviewedAtMs, id])
+    return reviewed.changes === 1
   }
 
-  countsByStatus(userId?: string): Record<DocumentStatus, number> {
+  async countsByStatus(userId?: string): Promise<Record<DocumentStatus, number>> {
     const counts: Record<DocumentStatus, number> = { pending: 0, approved: 0, rejected: 0 }
-    const rows = userId === undefined ? this.statements.countsByStatus.all() : this.statements.countsByStatusOfUser.all(userId)
+    const rows = userId === undefined
+      ? await this.engine.all<{ status: DocumentStatus; count: number }>('SELECT status, count(*) AS count FROM kyc_documents GROUP BY status')
+      : await this.engine.all<{ status: DocumentStatus; count: number }>(
+        'SELECT status, count(*) AS count FROM kyc_documents WHERE user_id = ? GROUP BY status', [userId])
     for (const row of rows) counts[row.status] = row.count
     return counts
   }

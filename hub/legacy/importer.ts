@@ -20,7 +20,7 @@ import { verifyLedger } from '../ledger/verify'
 import { AccountLinks } from '../mobile/accounts'
 import { ORDER_ITEMS_MAX, OrderStore } from '../orders/store'
 import type { SqliteDatabase } from '../store/database'
-import { SqliteEngine, type SqlQuery } from '../store/sql'
+import { SqliteEngine } from '../store/sql'
 import { newUserId } from '../users/store'
 import { phoneNumberOf, type PhoneRegion } from '../users/phone'
 import { DeviceStore } from '../vouchers/device-store'
@@ -171,10 +171,10 @@ class ImportRun {
   private readonly store: LegacyImportStore
   private readonly gateways: GatewayStore
   private readonly orders: OrderStore
-  /** The import's own transaction, for the stores written on SqlEngine: their statements join it. */
-  private readonly sql: SqlQuery
   private readonly devices: DeviceStore
   private readonly links: AccountLinks
+  /** The import's own transaction, for the stores written on SqlEngine: their statements join it. */
+  private readonly engine: SqliteEngine
   private readonly now_ms: number
   private readonly counts = Object.fromEntries(ENTITIES.map(entity => [entity, { imported: 0, unchanged: 0, refused: 0 }])) as Record<Entity, EntityCounts>
   private readonly notes: ImportNote[] = []
@@ -196,12 +196,12 @@ class ImportRun {
     this.ledger = new SqliteLedgerStore(db, { clock: options.clock })
     this.store = new LegacyImportStore(db)
     this.gateways = new GatewayStore(db)
-    // An engine of its own on the connection: its gate is free, so its statements run at once, inside the import's BEGIN.
-    const engine = new SqliteEngine(db)
-    this.orders = new OrderStore(engine)
-    this.sql = engine
-    this.devices = new DeviceStore(db)
-    this.links = new AccountLinks(db)
+    // The import's own transaction is open on `db` (importLegacy): these write in it, through an engine of their own,
+    // whose gate is free, so its statements run at once, inside the import's BEGIN.
+    this.engine = new SqliteEngine(db)
+    this.orders = new OrderStore(this.engine)
+    this.devices = new DeviceStore(this.engine)
+    this.links = new AccountLinks(this.engine)
     this.now_ms = options.clock.now_ms()
     for (const user of records.mobileUsers) {
       if (user.deviceId !== null && !this.mobileUsersByDevice.has(user.deviceId)) this.mobileUsersByDevice.set(user.deviceId, user.id)
@@ -485,7 +485,7 @@ class ImportRun {
     if (total.value < 0) return refuse('BAD_AMOUNT', `total_amount ${order.totalAmount} is negative`)
     const id = `ord_${toHex(this.options.random(12))}`
     const createdAt_ms = order.createdAt_ms ?? this.now_ms
-    await this.orders.insertIn(this.sql, { id, userId, currency: this.currency.code, totalMinor: total.value, shippingAddress: address, createdAtMs: createdAt_ms, items })
+    await this.orders.insertIn(this.engine, { id, userId, currency: this.currency.code, totalMinor: total.value, shippingAddress: address, createdAtMs: createdAt_ms, items })
     if (status !== 'pending') {
       this.store.decideOrder(id, status, Math.max(order.updatedAt_ms ?? createdAt_ms, createdAt_ms), `${order.status} in the legacy system`)
     }
@@ -496,7 +496,7 @@ class ImportRun {
   // ── devices and accounts ───────────────────────────────────────────────────────────────────────────────────────
 
   /** A row of the mobile backend's device table, bound to the user whose id_device (else imei) names it. */
-  private writeDevice(device: MobileDevice): Outcome {
+  private async writeDevice(device: MobileDevice): Promise<Outcome> {
     if (this.store.mapped('mobile', 'device', device.id) !== undefined) return 'unchanged'
     const refuse = (reason: string, detail: string): RowRefusal => ({ system: 'mobile', table: 'device', key: device.id, reason, detail })
     const owner = this.mobileUsersByDevice.get(device.id) ?? (device.imei === null ? undefined : this.mobileUsersByImei.get(device.imei))
@@ -505,27 +505,27 @@ class ImportRun {
   }
 
   /** A mobile user's imei that no row of the device table holds: a device of theirs all the same. */
-  private writeImeiOnlyDevice(legacyUserId: string, imei: string): Outcome {
+  private async writeImeiOnlyDevice(legacyUserId: string, imei: string): Promise<Outcome> {
     if (this.deviceImeis.has(imei)) return 'skipped'
     if (this.store.mapped('mobile', 'users.imei', legacyUserId) !== undefined) return 'unchanged'
     const refuse = (reason: string, detail: string): RowRefusal => ({ system: 'mobile', table: 'users', key: legacyUserId, reason, detail })
     return this.bindDevice({ table: 'users.imei', key: legacyUserId }, legacyUserId, imei, { model: null, brand: null, active: true, createdAt_ms: null }, refuse)
   }
 
-  private bindDevice(
+  private async bindDevice(
     row: { table: string; key: string }, legacyUserId: string, imei: string | null,
     device: Pick<MobileDevice, 'model' | 'brand' | 'active' | 'createdAt_ms'>, refuse: (reason: string, detail: string) => RowRefusal,
-  ): Outcome {
+  ): Promise<Outcome> {
     const userId = this.payallId('mobile', 'users', legacyUserId)
     if (userId === undefined) return refuse('UNKNOWN_USER', `the mobile user ${legacyUserId} was not imported`)
     if (imei === null || !IMEI.test(imei)) return refuse('BAD_IMEI', `${JSON.stringify(imei?.slice(0, 40) ?? null)} is not an IMEI`)
-    if (device.active && this.devices.boundByImei(imei) !== undefined) return refuse('IMEI_BOUND', `a device with IMEI ${imei} is bound already`)
+    if (device.active && await this.devices.boundByImei(imei) !== undefined) return refuse('IMEI_BOUND', `a device with IMEI ${imei} is bound already`)
     const id = `dev_${toHex(this.options.random(12))}`
-    this.devices.insert({
+    await this.devices.insert({
       id, userId, imei, publicKey: null, model: this.line(device.model, 'model', { system: 'mobile', ...row }),
       brand: this.line(device.brand, 'brand', { system: 'mobile', ...row }), boundAtMs: device.createdAt_ms ?? this.now_ms,
     })
-    if (!device.active) this.devices.unbind(id, this.now_ms)
+    if (!device.active) await this.devices.unbind(id, this.now_ms)
     this.map('mobile', row.table, row.key, id)
     return 'imported'
   }
@@ -558,18 +558,18 @@ class ImportRun {
       }
     }
     if (done) return 'unchanged'
-    this.linkAccount(userId, account)
+    await this.linkAccount(userId, account)
     this.map('mobile', 'account', account.id, wallet.id)
     return 'imported'
   }
 
-  private linkAccount(userId: string, account: MobileAccount): void {
+  private async linkAccount(userId: string, account: MobileAccount): Promise<void> {
     const links = [
       ...(account.accountNo === null ? [] : [{ accountNo: account.accountNo, kind: 'wallet' as const }]),
       ...(account.bankAccountId === null ? [] : [{ accountNo: account.bankAccountId, kind: 'bank' as const }]),
     ]
     for (const link of links) {
-      const outcome = link.accountNo.length > 64 ? 'too long' : this.links.link(userId, link.accountNo, link.kind, this.now_ms)
+      const outcome = link.accountNo.length > 64 ? 'too long' : await this.links.linkIn(this.engine, userId, link.accountNo, link.kind, this.now_ms)
       if (outcome !== 'linked' && outcome !== 'exists') {
         this.note('mobile', 'account', account.id, 'LINK_DROPPED', `${link.kind} account number ${link.accountNo.slice(0, 64)} not linked: ${outcome}`)
       }

@@ -33,9 +33,9 @@ export interface RevocationDownlinkDependencies {
 
 /** What a catch-up reads of the revocation list. */
 export interface ListedVouchers {
-  serial(): number
+  serial(): Promise<number>
   /** Listed voucher ids after `afterIdHex` in id order, at most `count_max`. */
-  listedAfter(afterIdHex: string, count_max: number): Uint8Array[]
+  listedAfter(afterIdHex: string, count_max: number): Promise<Uint8Array[]>
 }
 
 /** The downlink payloads of one message: signed, in fragments. */
@@ -78,7 +78,7 @@ export async function sendDeltaDownlinks(deps: RevocationDownlinkDependencies, d
 export async function sendCatchUpDownlinks(
   deps: RevocationDownlinkDependencies, list: ListedVouchers, eui: string, downlinks_max: number,
 ): Promise<number> {
-  const serial = list.serial()
+  const serial = await list.serial()
   let device = deps.store.device(eui)
   if (device === undefined) return 0
   if (device.catchUp === undefined) {
@@ -91,7 +91,7 @@ export async function sendCatchUpDownlinks(
   while (sent < downlinks_max) {
     const progress = deps.store.device(eui)!.catchUp!
     if (progress.message === undefined) {
-      const ids = list.listedAfter(progress.afterIdHex, LORA_REVOCATION_IDS_MAX)
+      const ids = await list.listedAfter(progress.afterIdHex, LORA_REVOCATION_IDS_MAX)
       if (ids.length === 0) {
         deps.store.finishCatchUp(eui)
         break

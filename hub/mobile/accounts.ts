@@ -6,7 +6,8 @@ import { walletAccountId } from '../accounts'
 import { holdAccountId } from '../ledger/ids'
 import type { Account } from '../ledger/model'
 import type { LedgerStore } from '../ledger/store'
-import type { SqliteDatabase } from '../store/database'
+import { lockKey } from '../store/key-lock'
+import type { SqlEngine, SqlQuery } from '../store/sql'
 
 /** Account numbers one user may link. */
 const LINKS_PER_USER_MAX = 10
@@ -22,39 +23,39 @@ export interface AccountLink {
 export type LinkOutcome = 'linked' | 'exists' | 'taken' | 'full'
 
 export class AccountLinks {
-  private readonly statements
+  constructor(private readonly engine: SqlEngine) {}
 
-  constructor(private readonly db: SqliteDatabase) {
-    this.statements = {
-      byAccountNo: db.prepare<[string], { user_id: string; kind: LinkKind; linked_at_ms: number }>(
-        'SELECT user_id, kind, linked_at_ms FROM account_links WHERE account_no = ?'),
-      countOfUser: db.prepare<[string], { count: number }>('SELECT count(*) AS count FROM account_links WHERE user_id = ?'),
-      insert: db.prepare<[string, string, LinkKind, number]>(
-        'INSERT INTO account_links (account_no, user_id, kind, linked_at_ms) VALUES (?, ?, ?, ?)'),
-      ofUser: db.prepare<[string, number], { account_no: string; kind: LinkKind; linked_at_ms: number }>(
-        'SELECT account_no, kind, linked_at_ms FROM account_links WHERE user_id = ? ORDER BY linked_at_ms, account_no LIMIT ?'),
-    }
+  /**
+   * An account number belongs to one user: 'taken' when it is someone else's. The primary key decides between two
+   * hubs linking one number at once (the loser's write runs again and reads the winner's row); the user's links pass
+   * the cap one at a time (key-lock.ts).
+   */
+  link(userId: string, accountNo: string, kind: LinkKind, now_ms: number): Promise<LinkOutcome> {
+    return this.engine.write(sql => this.linkIn(sql, userId, accountNo, kind, now_ms))
   }
 
-  /** An account number belongs to one user: 'taken' when it is someone else's. */
-  link(userId: string, accountNo: string, kind: LinkKind, now_ms: number): LinkOutcome {
-    return this.db.transaction((): LinkOutcome => {
-      const existing = this.statements.byAccountNo.get(accountNo)
-      if (existing !== undefined) return existing.user_id === userId ? 'exists' : 'taken'
-      if (this.statements.countOfUser.get(userId)!.count >= LINKS_PER_USER_MAX) return 'full'
-      this.statements.insert.run(accountNo, userId, kind, now_ms)
-      return 'linked'
-    })()
+  /** As link, in the caller's transaction (the legacy import's). */
+  async linkIn(sql: SqlQuery, userId: string, accountNo: string, kind: LinkKind, now_ms: number): Promise<LinkOutcome> {
+    await lockKey(sql, this.engine.dialect, 'linksOfUser', userId)
+    const existing = await sql.get<{ user_id: string }>('SELECT user_id FROM account_links WHERE account_no = ?', [accountNo])
+    if (existing !== undefined) return existing.user_id === userId ? 'exists' : 'taken'
+    const count = await sql.get<{ count: number }>('SELECT count(*) AS count FROM account_links WHERE user_id = ?', [userId])
+    if (count!.count >= LINKS_PER_USER_MAX) return 'full'
+    await sql.run('INSERT INTO account_links (account_no, user_id, kind, linked_at_ms) VALUES (?, ?, ?, ?)', [accountNo, userId, kind, now_ms])
+    return 'linked'
   }
 
-  byAccountNo(accountNo: string): (AccountLink & { userId: string }) | undefined {
-    const row = this.statements.byAccountNo.get(accountNo)
+  async byAccountNo(accountNo: string): Promise<(AccountLink & { userId: string }) | undefined> {
+    const row = await this.engine.get<{ user_id: string; kind: LinkKind; linked_at_ms: number }>(
+      'SELECT user_id, kind, linked_at_ms FROM account_links WHERE account_no = ?', [accountNo])
     return row === undefined ? undefined : { accountNo, userId: row.user_id, kind: row.kind, linkedAtMs: row.linked_at_ms }
   }
 
-  ofUser(userId: string): AccountLink[] {
-    return this.statements.ofUser.all(userId, LINKS_PER_USER_MAX)
-      .map((row) => ({ accountNo: row.account_no, kind: row.kind, linkedAtMs: row.linked_at_ms }))
+  async ofUser(userId: string): Promise<AccountLink[]> {
+    const rows = await this.engine.all<{ account_no: string; kind: LinkKind; linked_at_ms: number }>(
+      'SELECT account_no, kind, linked_at_ms FROM account_links WHERE user_id = ? ORDER BY linked_at_ms, account_no LIMIT ?',
+      [userId, LINKS_PER_USER_MAX])
+    return rows.map((row) => ({ accountNo: row.account_no, kind: row.kind, linkedAtMs: row.linked_at_ms }))
   }
 }
 
@@ -129,5 +130,5 @@ export function accountLinkReply(link: AccountLink): { accountNo: string; kind: 
 /** Everything GET /api/auth/device/user shows of the caller's money, per MOBILE_ACCOUNTS_SCHEMA. */
 export async function mobileAccountsOf(ledger: LedgerStore, links: AccountLinks, userId: string) {
   const wallets = await Promise.all((await walletsOf(ledger, userId)).map((wallet) => walletReply(ledger, wallet)))
-  return { wallets, linkedAccounts: links.ofUser(userId).map(accountLinkReply) }
+  return { wallets, linkedAccounts: (await links.ofUser(userId)).map(accountLinkReply) }
 }

@@ -185,7 +185,7 @@ function payRoute(app: FastifyInstance, context: HubContext, { users, payments }
     const id = `pay_${toHex(context.random(PAYMENT_ID_BYTES))}`
     const code = newPaymentCode(context.random)
     const now_ms = clock.now_ms()
-    const stored = payments.insert({
+    const stored = await payments.insert({
       id, payerUserId: userId, payeeUserId: payee.id, payerAccountId: payerAccount.id, payeeAccountId: walletAccountId(payee.id, currency),
       currency, amountMinor: amount_minor, codeSha256: paymentCodeHash(id, code), createdAtMs: now_ms, expiresAtMs: now_ms + PAYMENT_CODE_LIFETIME_MS,
     })
@@ -207,7 +207,7 @@ function confirmRoute(app: FastifyInstance, context: HubContext, { payments, eve
     schema: confirmSchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: customer,
   }, async (request) => {
     const { userId } = callerOf(request)
-    const payment = payments.byId(request.body.paymentId)
+    const payment = await payments.byId(request.body.paymentId)
     // Someone else's payment answers as a missing one: payment ids are not to be probed.
     if (payment === undefined || payment.payerUserId !== userId) {
       throw new HttpError(404, 'NOT_FOUND', `you have no payment ${request.body.paymentId}`)
@@ -221,7 +221,7 @@ function confirmRoute(app: FastifyInstance, context: HubContext, { payments, eve
       case 'expired':
         throw new HttpError(409, 'PAYMENT_EXPIRED', `the code of payment ${payment.id} has expired; start the payment again`)
       case 'wrong_code': {
-        const counted = payments.recordWrongCode(payment.id, WRONG_CODES_MAX, clock.now_ms())
+        const counted = await payments.recordWrongCode(payment.id, WRONG_CODES_MAX, clock.now_ms())
         if (counted === undefined) throw new HttpError(409, 'PAYMENT_CLOSED', `payment ${payment.id} is no longer waiting`)
         if (counted.status === 'cancelled') {
           throw new HttpError(409, 'PAYMENT_CANCELLED', `${WRONG_CODES_MAX} wrong codes: payment ${payment.id} is cancelled`)
@@ -236,7 +236,7 @@ function confirmRoute(app: FastifyInstance, context: HubContext, { payments, eve
           currency: payment.currency, amountMinor: payment.amountMinor,
           metadata: { channel: 'mobile', paymentId: payment.id, payerUserId: payment.payerUserId },
         })
-        payments.markSettled(payment.id, transferId, clock.now_ms())
+        await payments.markSettled(payment.id, transferId, clock.now_ms())
         return confirmReply(payment, transferId)
       }
     }
@@ -248,7 +248,7 @@ function accountRoutes(app: FastifyInstance, context: HubContext, { devices, his
   const { ledger, clock } = context
   const customer = [app.authenticate, requireRole('customer')]
   async function balanceBehind(request: FastifyRequest, imei: string): Promise<{ imei: string; accounts: WalletReply[] }> {
-    const device = ownDevice(devices, callerOf(request).userId, imei)
+    const device = await ownDevice(devices, callerOf(request).userId, imei)
     const wallets = await walletsOf(ledger, device.userId)
     return { imei: device.imei, accounts: await Promise.all(wallets.map((wallet) => walletReply(ledger, wallet))) }
   }

@@ -1,7 +1,8 @@
-// The mobile_payments table behind prepared statements: a payment waits for its code, then is settled
+// The mobile_payments table, on either engine (hub/store/sql.ts): a payment waits for its code, then is settled
 // (with its ledger transfer) or cancelled. Wrong codes are counted in SQL, so concurrent guesses all count.
 
-import type { SqliteDatabase } from '../store/database'
+import { lockKey } from '../store/key-lock'
+import type { SqlEngine, SqlRow } from '../store/sql'
 import type { PaymentStatus } from './payment-code'
 
 /** Payments one payer may have waiting at once; each sent a code. */
@@ -26,7 +27,7 @@ export interface MobilePayment {
 
 export type NewMobilePayment = Omit<MobilePayment, 'wrongCodes' | 'status' | 'transferId' | 'closedAtMs'>
 
-interface PaymentRow {
+interface PaymentRow extends SqlRow {
   id: string
   payer_user_id: string
   payee_user_id: string
@@ -43,59 +44,60 @@ interface PaymentRow {
   closed_at_ms: number | null
 }
 
-export class MobilePayments {
-  private readonly statements
+const OPEN_OF_PAYER_SQL = `SELECT count(*) AS count FROM mobile_payments
+  WHERE payer_user_id = ? AND status = 'awaiting_confirmation' AND expires_at_ms > ?`
 
-  constructor(private readonly db: SqliteDatabase) {
-    this.statements = {
-      insert: db.prepare(
+export class MobilePayments {
+  constructor(private readonly engine: SqlEngine) {}
+
+  /**
+   * False, and nothing stored, when the payer has OPEN_PAYMENTS_PER_PAYER_MAX payments waiting already. The payer's
+   * payments pass the cap one at a time, from whichever hub (key-lock.ts).
+   */
+  insert(payment: NewMobilePayment): Promise<boolean> {
+    return this.engine.write(async (sql) => {
+      await lockKey(sql, this.engine.dialect, 'paymentsOfPayer', payment.payerUserId)
+      const open = await sql.get<{ count: number }>(OPEN_OF_PAYER_SQL, [payment.payerUserId, payment.createdAtMs])
+      if (open!.count >= OPEN_PAYMENTS_PER_PAYER_MAX) return false
+      await sql.run(
         `INSERT INTO mobile_payments (id, payer_user_id, payee_user_id, payer_account_id, payee_account_id, currency, amount_minor,
            code_sha256, status, created_at_ms, expires_at_ms)
-         VALUES (@id, @payerUserId, @payeeUserId, @payerAccountId, @payeeAccountId, @currency, @amountMinor,
-           @codeSha256, 'awaiting_confirmation', @createdAtMs, @expiresAtMs)`),
-      byId: db.prepare<[string], PaymentRow>('SELECT * FROM mobile_payments WHERE id = ?'),
-      openOfPayer: db.prepare<[string, number], { count: number }>(
-        `SELECT count(*) AS count FROM mobile_payments
-         WHERE payer_user_id = ? AND status = 'awaiting_confirmation' AND expires_at_ms > ?`),
-      wrongCode: db.prepare<{ id: string; wrongCodesMax: number; nowMs: number }, { wrong_codes: number; status: PaymentStatus }>(
-        `UPDATE mobile_payments SET
-           wrong_codes = wrong_codes + 1,
-           status = CASE WHEN wrong_codes + 1 >= :wrongCodesMax THEN 'cancelled' ELSE status END,
-           closed_at_ms = CASE WHEN wrong_codes + 1 >= :wrongCodesMax THEN :nowMs ELSE closed_at_ms END
-         WHERE id = :id AND status = 'awaiting_confirmation'
-         RETURNING wrong_codes, status`),
-      settled: db.prepare<[string, number, string]>(
-        `UPDATE mobile_payments SET status = 'settled', transfer_id = ?, closed_at_ms = ?
-         WHERE id = ? AND status = 'awaiting_confirmation'`),
-    }
-  }
-
-  /** False, and nothing stored, when the payer has OPEN_PAYMENTS_PER_PAYER_MAX payments waiting already. */
-  insert(payment: NewMobilePayment): boolean {
-    return this.db.transaction(() => {
-      if (this.statements.openOfPayer.get(payment.payerUserId, payment.createdAtMs)!.count >= OPEN_PAYMENTS_PER_PAYER_MAX) return false
-      this.statements.insert.run(payment)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'awaiting_confirmation', ?, ?)`,
+        [payment.id, payment.payerUserId, payment.payeeUserId, payment.payerAccountId, payment.payeeAccountId, payment.currency,
+          payment.amountMinor, payment.codeSha256, payment.createdAtMs, payment.expiresAtMs])
       return true
-    })()
+    })
   }
 
-  byId(id: string): MobilePayment | undefined {
-    const row = this.statements.byId.get(id)
+  async byId(id: string): Promise<MobilePayment | undefined> {
+    const row = await this.engine.get<PaymentRow>('SELECT * FROM mobile_payments WHERE id = ?', [id])
     return row === undefined ? undefined : fromRow(row)
   }
 
-  openCount(payerUserId: string, now_ms: number): number {
-    return this.statements.openOfPayer.get(payerUserId, now_ms)!.count
+  async openCount(payerUserId: string, now_ms: number): Promise<number> {
+    return (await this.engine.get<{ count: number }>(OPEN_OF_PAYER_SQL, [payerUserId, now_ms]))!.count
   }
 
-  /** Counts a wrong code; undefined if the payment was no longer waiting. */
-  recordWrongCode(id: string, wrongCodes_max: number, now_ms: number): { wrongCodes: number; status: PaymentStatus } | undefined {
-    const row = this.statements.wrongCode.get({ id, wrongCodesMax: wrongCodes_max, nowMs: now_ms })
+  /**
+   * Counts a wrong code, in one conditional UPDATE, so guesses at once on any hub all count; undefined if the payment
+   * was no longer waiting.
+   */
+  async recordWrongCode(id: string, wrongCodes_max: number, now_ms: number): Promise<{ wrongCodes: number; status: PaymentStatus } | undefined> {
+    const row = await this.engine.get<{ wrong_codes: number; status: PaymentStatus }>(
+      `UPDATE mobile_payments SET
+         wrong_codes = wrong_codes + 1,
+         status = CASE WHEN wrong_codes + 1 >= ? THEN 'cancelled' ELSE status END,
+         closed_at_ms = CASE WHEN wrong_codes + 1 >= ? THEN ? ELSE closed_at_ms END
+       WHERE id = ? AND status = 'awaiting_confirmation'
+       RETURNING wrong_codes, status`,
+      [wrongCodes_max, wrongCodes_max, now_ms, id])
     return row === undefined ? undefined : { wrongCodes: row.wrong_codes, status: row.status }
   }
 
-  markSettled(id: string, transferId: string, now_ms: number): void {
-    this.statements.settled.run(transferId, now_ms, id)
+  /** Compare-and-set from awaiting_confirmation: the payment is settled once, whichever hub confirms it. */
+  async markSettled(id: string, transferId: string, now_ms: number): Promise<void> {
+    await this.engine.run(`UPDATE mobile_payments SET status = 'settled', transfer_id = ?, closed_at_ms = ?
+       WHERE id = ? AND status = 'awaiting_confirmation'`, [transferId, now_ms, id])
   }
 }
 

@@ -193,10 +193,10 @@ export const mobileAuthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     if (account !== undefined && (account.kind !== 'wallet' || account.userId !== userId)) {
       throw new HttpError(403, 'FORBIDDEN', `account ${accountNo} is not one of your wallets`)
     }
-    const outcome = links.link(userId, accountNo, account === undefined ? 'bank' : 'wallet', context.clock.now_ms())
+    const outcome = await links.link(userId, accountNo, account === undefined ? 'bank' : 'wallet', context.clock.now_ms())
     if (outcome === 'taken') throw new HttpError(409, 'ACCOUNT_LINKED', `account ${accountNo} is linked to another user`)
     if (outcome === 'full') throw new HttpError(409, 'CONFLICT', 'you have linked as many accounts as a user may')
-    return reply.code(outcome === 'linked' ? 201 : 200).send(accountLinkReply(links.byAccountNo(accountNo)!))
+    return reply.code(outcome === 'linked' ? 201 : 200).send(accountLinkReply((await links.byAccountNo(accountNo))!))
   })
 }
 

@@ -2,7 +2,8 @@
 // payments with. A key or an IMEI is bound to at most one user at a time. A device imported from the legacy
 // system has no key until its app binds one under the same IMEI: until then it pays online only.
 
-import type { SqliteDatabase } from '../store/database'
+import { lockKey } from '../store/key-lock'
+import type { SqlEngine, SqlQuery, SqlRow } from '../store/sql'
 
 export interface Device {
   id: string
@@ -17,7 +18,7 @@ export interface Device {
   unboundAtMs: number | null
 }
 
-interface DeviceRow {
+interface DeviceRow extends SqlRow {
   id: string
   user_id: string
   imei: string
@@ -38,68 +39,76 @@ export type BindOutcome = 'bound' | 'taken' | 'full'
 /** A device with its key: what binding is given. */
 export type KeyedDevice = Omit<Device, 'status' | 'unboundAtMs' | 'publicKey'> & { readonly publicKey: Uint8Array }
 
-export class DeviceStore {
-  private readonly statements
+const INSERT_SQL = `INSERT INTO devices (id, user_id, imei, public_key, model, brand, status, bound_at_ms)
+  VALUES (?, ?, ?, ?, ?, ?, 'bound', ?)`
+const BOUND_BY_IMEI_SQL = `SELECT * FROM devices WHERE imei = ? AND status = 'bound'`
+const BOUND_BY_KEY_SQL = `SELECT * FROM devices WHERE public_key = ? AND status = 'bound'`
 
-  constructor(private readonly db: SqliteDatabase) {
-    this.statements = {
-      insert: db.prepare(
-        `INSERT INTO devices (id, user_id, imei, public_key, model, brand, status, bound_at_ms)
-         VALUES (@id, @userId, @imei, @publicKey, @model, @brand, 'bound', @boundAtMs)`),
-      boundByImei: db.prepare<[string], DeviceRow>(`SELECT * FROM devices WHERE imei = ? AND status = 'bound'`),
-      boundByKey: db.prepare<[Buffer], DeviceRow>(`SELECT * FROM devices WHERE public_key = ? AND status = 'bound'`),
-      countByUser: db.prepare<[string], { count: number }>(`SELECT count(*) AS count FROM devices WHERE user_id = ? AND status = 'bound'`),
-      byUser: db.prepare<[string, number], DeviceRow>(
-        `SELECT * FROM devices WHERE user_id = ? AND status = 'bound' ORDER BY bound_at_ms LIMIT ?`),
-      unbind: db.prepare<[number, string]>(`UPDATE devices SET status = 'unbound', unbound_at_ms = ? WHERE id = ? AND status = 'bound'`),
-      setKey: db.prepare<[Buffer, string | null, string | null, string]>(
-        `UPDATE devices SET public_key = ?, model = coalesce(?, model), brand = coalesce(?, brand)
-         WHERE id = ? AND status = 'bound' AND public_key IS NULL`),
-    }
-  }
+export class DeviceStore {
+  constructor(private readonly engine: SqlEngine) {}
 
   /**
    * Binds the device unless its IMEI or key is bound already or its user has `devicesMax` bound. A device of the
    * same user bound under this IMEI without a key (imported from the legacy system) takes the key instead, keeping
-   * its id. The checks and the write are one immediate transaction, so concurrent binds (from any process on the
-   * file) cannot both pass.
+   * its id. The checks and the write are one transaction, the user's binds one at a time (key-lock.ts), so
+   * concurrent binds (from any hub) cannot both pass the cap; the unique indexes on a bound IMEI and a bound key decide
+   * between two hubs binding the same device (the loser's write runs again and answers 'taken').
    */
-  bind(device: KeyedDevice, devices_max: number): BindOutcome {
-    return this.db.transaction((): BindOutcome => {
-      if (this.boundByPublicKey(device.publicKey) !== undefined) return 'taken'
-      const sameImei = this.boundByImei(device.imei)
+  bind(device: KeyedDevice, devices_max: number): Promise<BindOutcome> {
+    return this.engine.write(async (sql): Promise<BindOutcome> => {
+      await lockKey(sql, this.engine.dialect, 'devicesOfUser', device.userId)
+      if (await boundBy(sql, BOUND_BY_KEY_SQL, Buffer.from(device.publicKey)) !== undefined) return 'taken'
+      const sameImei = await boundBy(sql, BOUND_BY_IMEI_SQL, device.imei)
       if (sameImei !== undefined) {
         if (sameImei.userId !== device.userId || sameImei.publicKey !== null) return 'taken'
-        this.statements.setKey.run(Buffer.from(device.publicKey), device.model, device.brand, sameImei.id)
-        return 'bound'
+        const keyed = await sql.run(
+          `UPDATE devices SET public_key = ?, model = coalesce(?, model), brand = coalesce(?, brand)
+           WHERE id = ? AND status = 'bound' AND public_key IS NULL`,
+          [Buffer.from(device.publicKey), device.model, device.brand, sameImei.id])
+        // Another bind gave it a key first.
+        return keyed.changes === 1 ? 'bound' : 'taken'
       }
-      if (this.statements.countByUser.get(device.userId)!.count >= devices_max) return 'full'
-      this.insert(device)
+      const bound = await sql.get<{ count: number }>(`SELECT count(*) AS count FROM devices WHERE user_id = ? AND status = 'bound'`,
+        [device.userId])
+      if (bound!.count >= devices_max) return 'full'
+      await insertDevice(sql, device)
       return 'bound'
-    }).immediate()
+    })
   }
 
-  insert(device: Omit<Device, 'status' | 'unboundAtMs'>): void {
-    this.statements.insert.run({ ...device, publicKey: device.publicKey === null ? null : Buffer.from(device.publicKey) })
+  insert(device: Omit<Device, 'status' | 'unboundAtMs'>): Promise<void> {
+    return insertDevice(this.engine, device)
   }
 
-  boundByImei(imei: string): Device | undefined {
-    const row = this.statements.boundByImei.get(imei)
-    return row === undefined ? undefined : toDevice(row)
+  boundByImei(imei: string): Promise<Device | undefined> {
+    return boundBy(this.engine, BOUND_BY_IMEI_SQL, imei)
   }
 
-  boundByPublicKey(publicKey: Uint8Array): Device | undefined {
-    const row = this.statements.boundByKey.get(Buffer.from(publicKey))
-    return row === undefined ? undefined : toDevice(row)
+  boundByPublicKey(publicKey: Uint8Array): Promise<Device | undefined> {
+    return boundBy(this.engine, BOUND_BY_KEY_SQL, Buffer.from(publicKey))
   }
 
-  boundToUser(userId: string): Device[] {
-    return this.statements.byUser.all(userId, DEVICES_PER_USER_MAX).map(toDevice)
+  async boundToUser(userId: string): Promise<Device[]> {
+    const rows = await this.engine.all<DeviceRow>(
+      `SELECT * FROM devices WHERE user_id = ? AND status = 'bound' ORDER BY bound_at_ms, id LIMIT ?`, [userId, DEVICES_PER_USER_MAX])
+    return rows.map(toDevice)
   }
 
-  unbind(id: string, now_ms: number): boolean {
-    return this.statements.unbind.run(now_ms, id).changes === 1
+  /** Compare-and-set from bound: false when it was unbound already (by another request or hub). */
+  async unbind(id: string, now_ms: number): Promise<boolean> {
+    const unbound = await this.engine.run(`UPDATE devices SET status = 'unbound', unbound_at_ms = ? WHERE id = ? AND status = 'bound'`, [now_ms, id])
+    return unbound.changes === 1
   }
+}
+
+async function insertDevice(sql: SqlQuery, device: Omit<Device, 'status' | 'unboundAtMs'>): Promise<void> {
+  await sql.run(INSERT_SQL, [device.id, device.userId, device.imei, device.publicKey === null ? null : Buffer.from(device.publicKey),
+    device.model, device.brand, device.boundAtMs])
+}
+
+async function boundBy(sql: SqlQuery, text: string, value: string | Buffer): Promise<Device | undefined> {
+  const row = await sql.get<DeviceRow>(text, [value])
+  return row === undefined ? undefined : toDevice(row)
 }
 
 function toDevice(row: DeviceRow): Device {

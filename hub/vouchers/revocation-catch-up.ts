@@ -43,7 +43,10 @@ export interface RevocationCatchUpOptions {
 }
 
 export class RevocationCatchUp {
-  /** Per gateway, when it was last answered; insertion order is answer order. */
+  /**
+   * Per gateway, when this hub last answered it; insertion order is answer order. A throttle, not a decision: with
+   * several hubs a gateway may be answered once per hub per interval, and every answer is as good as another.
+   */
   private readonly answeredAtMs = new Map<string, number>()
 
   constructor(private readonly options: RevocationCatchUpOptions) {}
@@ -70,8 +73,8 @@ export class RevocationCatchUp {
     this.answeredAtMs.set(eui, now_ms)
     if (this.answeredAtMs.size > CATCH_UP_GATEWAYS_TRACKED_MAX) this.answeredAtMs.delete(this.answeredAtMs.keys().next().value!)
 
-    const hubSerial = revocations.serial()
-    const plan = planCatchUp(request.serial, hubSerial, revocations.store.oldestDeltaSerial())
+    const hubSerial = await revocations.serial()
+    const plan = planCatchUp(request.serial, hubSerial, await revocations.store.oldestDeltaSerial())
     const topic = gatewayTopic(eui, 'revocations/catch-up')
     switch (plan.kind) {
       case 'up-to-date':
@@ -80,12 +83,12 @@ export class RevocationCatchUp {
         log.warn({ eui, gatewaySerial: request.serial, hubSerial }, 'a gateway holds a revocation serial beyond the hub\'s')
         break
       case 'deltas':
-        for (const delta of revocations.store.deltasAfter(request.serial, CATCH_UP_DELTAS_MAX)) {
+        for (const delta of await revocations.store.deltasAfter(request.serial, CATCH_UP_DELTAS_MAX)) {
           await bus.publish(topic, revocationDeltaCodec.encode(delta))
         }
         break
       case 'list':
-        for (const part of revocations.fullList()) await bus.publish(topic, revocationListCodec.encode(part))
+        for (const part of await revocations.fullList()) await bus.publish(topic, revocationListCodec.encode(part))
         break
     }
     return plan.kind

@@ -17,8 +17,8 @@ import type { Ed25519, KeyPair } from '../../protocol/signature/ed25519'
 import { REVOCATIONS_TOPIC } from '../../protocol/topics'
 import type { MessageBus } from '../bus'
 import type { LedgerStore } from '../ledger/store'
-import type { SqliteDatabase } from '../store/database'
-import { RevocationStore } from './revocation-store'
+import type { SqlEngine, SqlQuery } from '../store/sql'
+import { lockRevocationState, RevocationStore } from './revocation-store'
 
 /** Deltas kept for catch-ups: a gateway further behind gets the whole list. */
 export const REVOCATION_DELTAS_KEPT = 256
@@ -52,7 +52,7 @@ export class Revocations {
   private cachedList: { serial: number; parts: RevocationList[] } | undefined
 
   constructor(
-    db: SqliteDatabase,
+    engine: SqlEngine,
     private readonly ledger: LedgerStore,
     private readonly bus: MessageBus,
     private readonly hubKeys: KeyPair,
@@ -63,7 +63,7 @@ export class Revocations {
     private readonly listedAfterExpiry_ms: number,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.store = new RevocationStore(db)
+    this.store = new RevocationStore(engine)
   }
 
   /** Returns the unsubscribe. A listener's failure is logged; the delta stays issued. */
@@ -73,7 +73,7 @@ export class Revocations {
   }
 
   /** The serial of the list as it stands (0: nothing was ever revoked). */
-  serial(): number {
+  serial(): Promise<number> {
     return this.store.serial()
   }
 
@@ -81,16 +81,23 @@ export class Revocations {
    * Revokes each voucher once (its hold still pays what was taken before) and lists the ones not
    * expired past the grace, in as many deltas as they need, which go out before this resolves.
    * Never refused for the list's size: issuance is what bounds it. Returns the serial after.
+   * The vouchers and the deltas are one write; the holds are the ledger's, marked after it (revokeHold is
+   * idempotent, so a crash between leaves a revoked voucher whose hold the next revocation or the release ends).
    */
   async revoke(voucherIdsHex: readonly string[], reason: string): Promise<number> {
     const now_ms = this.clock.now_ms()
-    const deltas = this.store.db.transaction(() => {
-      const added = voucherIdsHex.filter(id => this.store.revoke(id, reason, now_ms))
-        .filter(id => this.store.listable(id, now_ms - this.listedAfterExpiry_ms))
+    const { store } = this
+    const { deltas, serial } = await store.engine.write(async (sql) => {
+      const follows = await lockRevocationState(sql)
+      const added: string[] = []
+      for (const id of voucherIdsHex) {
+        if (await store.revokeIn(sql, id, reason, now_ms) && await store.listableIn(sql, id, now_ms - this.listedAfterExpiry_ms)) added.push(id)
+      }
       // The expired ones due now ride along, up to one delta's worth; the sweep takes the rest.
-      const removed = this.store.expired(now_ms - this.listedAfterExpiry_ms, REVOCATION_DELTA_IDS_MAX)
-      return this.issueInTransaction(revocationDeltaBodies(this.store.serial(), now_ms, added.map(hexId), removed.map(hexId)))
-    }).immediate()
+      const removed = await store.expiredIn(sql, now_ms - this.listedAfterExpiry_ms, REVOCATION_DELTA_IDS_MAX)
+      const issued = await this.issueIn(sql, revocationDeltaBodies(follows, now_ms, added.map(hexId), removed.map(hexId)))
+      return { deltas: issued, serial: issued.at(-1)?.serial ?? follows }
+    })
     const delivered = this.deliver(deltas)
     try {
       for (const voucherIdHex of voucherIdsHex) {
@@ -102,29 +109,32 @@ export class Revocations {
     } finally {
       await delivered
     }
-    return deltas.at(-1)?.serial ?? this.serial()
+    return serial
   }
 
   /**
    * Takes off the list the vouchers expired past the grace, once the first of them has waited
    * EXPIRY_BATCH_WAIT_MS, at most EXPIRY_DELTAS_PER_SWEEP_MAX deltas' worth (the rest at the next
-   * sweep); returns how many went.
+   * sweep); returns how many went. Two hubs sweeping at once take each voucher off once: the second
+   * waits for the first's state row and finds them gone.
    */
   async expire(): Promise<number> {
     const now_ms = this.clock.now_ms()
     const dueBefore_ms = now_ms - this.listedAfterExpiry_ms
-    const deltas = this.store.db.transaction(() => {
-      if (this.store.expired(dueBefore_ms - EXPIRY_BATCH_WAIT_MS, 1).length === 0) return []
-      const removed = this.store.expired(dueBefore_ms, REVOCATION_DELTA_IDS_MAX * EXPIRY_DELTAS_PER_SWEEP_MAX)
-      return this.issueInTransaction(revocationDeltaBodies(this.store.serial(), now_ms, [], removed.map(hexId)))
-    }).immediate()
+    const { store } = this
+    const deltas = await store.engine.write(async (sql) => {
+      const follows = await lockRevocationState(sql)
+      if ((await store.expiredIn(sql, dueBefore_ms - EXPIRY_BATCH_WAIT_MS, 1)).length === 0) return []
+      const removed = await store.expiredIn(sql, dueBefore_ms, REVOCATION_DELTA_IDS_MAX * EXPIRY_DELTAS_PER_SWEEP_MAX)
+      return this.issueIn(sql, revocationDeltaBodies(follows, now_ms, [], removed.map(hexId)))
+    })
     await this.deliver(deltas)
     return deltas.reduce((sum, delta) => sum + delta.removed.length, 0)
   }
 
   /** Deletes deltas no catch-up will use (all but the last REVOCATION_DELTAS_KEPT), bounded per call. */
-  prune(): number {
-    return this.store.pruneDeltas(this.serial() - REVOCATION_DELTAS_KEPT, REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX)
+  async prune(): Promise<number> {
+    return this.store.pruneDeltas(await this.serial() - REVOCATION_DELTAS_KEPT, REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX)
   }
 
   /**
@@ -133,15 +143,22 @@ export class Revocations {
    * stored whole before) issues an empty one first, so gateways at the old serial catch up.
    */
   async publishLatest(): Promise<void> {
-    const serial = this.serial()
+    const serial = await this.serial()
     if (serial === 0) return
-    const latest = this.store.delta(serial)
+    const latest = await this.store.delta(serial)
     if (latest !== undefined) {
       await this.bus.publish(REVOCATIONS_TOPIC, revocationDeltaCodec.encode(latest), { retain: true })
       return
     }
-    const body: RevocationDeltaBody = { serial: serial + 1, follows: serial, issuedAtMs: this.clock.now_ms(), added: [], removed: [] }
-    await this.deliver(this.store.db.transaction(() => this.issueInTransaction([body])).immediate())
+    const { store } = this
+    const deltas = await store.engine.write(async (sql) => {
+      const follows = await lockRevocationState(sql)
+      // Another hub moved the list on meanwhile: its delta is the latest, and it publishes it.
+      if (follows !== serial) return []
+      const body: RevocationDeltaBody = { serial: follows + 1, follows, issuedAtMs: this.clock.now_ms(), added: [], removed: [] }
+      return this.issueIn(sql, [body])
+    })
+    await this.deliver(deltas)
   }
 
   /**
@@ -149,26 +166,30 @@ export class Revocations {
    * invariant failure, logged by the caller) rather than leave one out if there were ever more than
    * a list holds, which the issuance bound prevents.
    */
-  fullList(): RevocationList[] {
-    // The serial says whether the cached list still holds; the list itself is read only when it does not.
-    return this.store.db.transaction(() => {
-      const serial = this.serial()
-      if (this.cachedList?.serial !== serial) {
-        const ids = this.store.listed(REVOKED_VOUCHERS_MAX + 1)
-        const parts = revocationListBodies(serial, this.clock.now_ms(), ids)
-          .map(body => revocationListCodec.sign(body, this.hubKeys.secretKey, this.ed25519))
-        this.cachedList = { serial, parts }
-      }
-      return this.cachedList.parts
-    })()
+  async fullList(): Promise<RevocationList[]> {
+    // The serial says whether the cached list still holds; the list itself is read only when it does not, with its
+    // serial in one snapshot.
+    const cached = this.cachedList
+    if (cached !== undefined && cached.serial === await this.serial()) return cached.parts
+    const { store } = this
+    const { serial, ids } = await store.engine.read(async (sql) => ({
+      serial: await store.serial(sql), ids: await store.listed(REVOKED_VOUCHERS_MAX + 1, sql),
+    }))
+    const parts = revocationListBodies(serial, this.clock.now_ms(), ids)
+      .map(body => revocationListCodec.sign(body, this.hubKeys.secretKey, this.ed25519))
+    this.cachedList = { serial, parts }
+    return parts
   }
 
-  private issueInTransaction(bodies: readonly RevocationDeltaBody[]): RevocationDelta[] {
-    return bodies.map(body => {
+  /** Signs and stores the deltas, in serial order, in the caller's write (which locked the state row). */
+  private async issueIn(sql: SqlQuery, bodies: readonly RevocationDeltaBody[]): Promise<RevocationDelta[]> {
+    const deltas: RevocationDelta[] = []
+    for (const body of bodies) {
       const delta = revocationDeltaCodec.sign(body, this.hubKeys.secretKey, this.ed25519)
-      this.store.storeDelta(delta)
-      return delta
-    })
+      await this.store.storeDeltaIn(sql, delta)
+      deltas.push(delta)
+    }
+    return deltas
   }
 
   /**

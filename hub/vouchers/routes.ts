@@ -190,19 +190,19 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
       brand: request.body.brand ?? null,
       boundAtMs: context.clock.now_ms(),
     }
-    const outcome = devices.bind(device, DEVICES_PER_USER_MAX)
+    const outcome = await devices.bind(device, DEVICES_PER_USER_MAX)
     if (outcome === 'taken') throw new HttpError(409, 'DEVICE_ALREADY_BOUND', 'this device or key is already bound; unbind it first')
     if (outcome === 'full') {
       throw new HttpError(409, 'DEVICE_LIMIT', `you have ${DEVICES_PER_USER_MAX} devices bound, the most a user may; unbind one first`)
     }
-    return reply.code(201).send(deviceReply(devices.boundByImei(device.imei)!))
+    return reply.code(201).send(deviceReply((await devices.boundByImei(device.imei))!))
   })
 
   app.get('/api/auth/device/user', {
     preValidation: [app.authenticate],
     schema: devicesSchema,
   }, async request => ({
-    devices: devices.boundToUser(request.user.sub).map(deviceReply),
+    devices: (await devices.boundToUser(request.user.sub)).map(deviceReply),
     ...(await mobileAccountsOf(context.ledger, links, request.user.sub)),
   }))
 
@@ -210,10 +210,10 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
     preValidation: customer,
     schema: unbindSchema,
   }, async request => {
-    const device = ownDevice(devices, request.user.sub, request.body.imei)
-    const open = vouchers.openVouchers(device.id)
+    const device = await ownDevice(devices, request.user.sub, request.body.imei)
+    const open = await vouchers.openVouchers(device.id)
     if (open.length > 0) await revocations.revoke(open, 'device unbound')
-    devices.unbind(device.id, context.clock.now_ms())
+    await devices.unbind(device.id, context.clock.now_ms())
     return { imei: device.imei, revokedVouchers: open.length }
   })
 
@@ -221,7 +221,7 @@ export const voucherRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
     preValidation: [...customer, requireVerifiedAccount],
     schema: voucherSchema,
   }, async (request, reply) => {
-    const device = ownDevice(devices, request.user.sub, request.body.imei)
+    const device = await ownDevice(devices, request.user.sub, request.body.imei)
     const currency = currencyByCode(request.body.currency).code
     const limit_minor = parseAmount(request.body.amount, currency, { allowZero: false })
     const issued = await vouchers.issue(device, limit_minor, currency)

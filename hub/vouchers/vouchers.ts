@@ -11,8 +11,9 @@ import { walletAccountId } from '../accounts'
 import type { Clock, RandomBytes } from '../../protocol/clock'
 import { HttpError } from '../http/errors'
 import type { LedgerStore } from '../ledger/store'
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine, SqlQuery, SqlRow } from '../store/sql'
 import type { Device } from './device-store'
+import { lockRevocationState } from './revocation-store'
 import { DEFAULT_VOUCHER_POLICY, judgeIssuance, type IssuanceCounts, type VoucherPolicy } from './policy'
 
 /** Holds released per sweep: bounded so one sweep is one short transaction burst. */
@@ -39,7 +40,7 @@ export interface VoucherView {
   readonly revokedAtMs: number | null
 }
 
-interface VoucherViewRow {
+interface VoucherViewRow extends SqlRow {
   voucher_id: string
   device_id: string
   imei: string
@@ -71,11 +72,26 @@ export interface NewVoucher extends IssuedVoucher {
   readonly userId: string
 }
 
-export class VoucherService {
-  private readonly statements
+const INSERT_SQL = `INSERT INTO vouchers (voucher_id, device_id, user_id, wallet_account_id, device_public_key, currency,
+    limit_minor, issued_at_ms, expires_at_ms, upload_deadline_at_ms, voucher)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const COUNT_SQL = {
+  openOfDevice: 'SELECT count(*) AS count FROM vouchers WHERE device_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?',
+  openOfCustomer: 'SELECT count(*) AS count FROM vouchers WHERE user_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?',
+  issuedSince: 'SELECT count(*) AS count FROM vouchers WHERE user_id = ? AND issued_at_ms > ?',
+  revokedSince: 'SELECT count(*) AS count FROM vouchers WHERE user_id = ? AND revoked_at_ms > ?',
+  // A voucher past its expiry + grace still counts until the expiry sweep has taken it off the list.
+  revocable: `SELECT (SELECT count(*) FROM vouchers WHERE expires_at_ms > ?)
+      + (SELECT count(*) FROM vouchers WHERE listed_serial IS NOT NULL AND unlisted_serial IS NULL AND expires_at_ms <= ?)
+    AS count`,
+} as const
+// The devices table is this folder's too (device-store.ts): a voucher names the IMEI its phone had.
+const VIEW_SQL = `SELECT v.voucher_id, v.device_id, d.imei, v.currency, v.limit_minor, v.issued_at_ms, v.expires_at_ms, v.revoked_at_ms
+  FROM vouchers v JOIN devices d ON d.id = v.device_id`
 
+export class VoucherService {
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly engine: SqlEngine,
     private readonly ledger: LedgerStore,
     private readonly hubKeys: KeyPair,
     private readonly ed25519: Ed25519,
@@ -83,46 +99,18 @@ export class VoucherService {
     private readonly random: RandomBytes,
     private readonly log: FastifyBaseLogger,
     private readonly policy: VoucherPolicy = DEFAULT_VOUCHER_POLICY,
-  ) {
-    const countOf = (sql: string) => db.prepare<[string, number], { count: number }>(`SELECT count(*) AS count FROM vouchers WHERE ${sql}`)
-    this.statements = {
-      insert: db.prepare(
-        `INSERT INTO vouchers (voucher_id, device_id, user_id, wallet_account_id, device_public_key, currency,
-           limit_minor, issued_at_ms, expires_at_ms, upload_deadline_at_ms, voucher)
-         VALUES (@voucherId, @deviceId, @userId, @walletAccountId, @devicePublicKey, @currency, @limitMinor,
-           @issuedAtMs, @expiresAtMs, @uploadDeadlineAtMs, @voucher)`),
-      remove: db.prepare<[string]>('DELETE FROM vouchers WHERE voucher_id = ?'),
-      encoded: db.prepare<[string], { voucher: Buffer }>('SELECT voucher FROM vouchers WHERE voucher_id = ?'),
-      openForDevice: db.prepare<[string, number], { voucher_id: string }>(
-        `SELECT voucher_id FROM vouchers WHERE device_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?`),
-      openCountOfDevice: countOf('device_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?'),
-      openCountOfCustomer: countOf('user_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?'),
-      issuedCountSince: countOf('user_id = ? AND issued_at_ms > ?'),
-      revokedCountSince: countOf('user_id = ? AND revoked_at_ms > ?'),
-      // A voucher past its expiry + grace still counts until the expiry sweep has taken it off the list.
-      revocableCount: db.prepare<[number, number], { count: number }>(
-        `SELECT (SELECT count(*) FROM vouchers WHERE expires_at_ms > ?)
-              + (SELECT count(*) FROM vouchers WHERE listed_serial IS NOT NULL AND unlisted_serial IS NULL AND expires_at_ms <= ?)
-           AS count`),
-      // The devices table is this folder's too (device-store.ts): a voucher names the IMEI its phone had.
-      ofCustomer: db.prepare<[string, number], VoucherViewRow>(
-        `SELECT v.voucher_id, v.device_id, d.imei, v.currency, v.limit_minor, v.issued_at_ms, v.expires_at_ms, v.revoked_at_ms
-         FROM vouchers v JOIN devices d ON d.id = v.device_id
-         WHERE v.user_id = ? ORDER BY v.issued_at_ms DESC, v.voucher_id DESC LIMIT ?`),
-      oneOfCustomer: db.prepare<[string, string], VoucherViewRow>(
-        `SELECT v.voucher_id, v.device_id, d.imei, v.currency, v.limit_minor, v.issued_at_ms, v.expires_at_ms, v.revoked_at_ms
-         FROM vouchers v JOIN devices d ON d.id = v.device_id WHERE v.voucher_id = ? AND v.user_id = ?`),
-      due: db.prepare<[number, number], { voucher_id: string }>(
-        `SELECT v.voucher_id FROM vouchers v JOIN voucher_holds h ON h.voucher_id = v.voucher_id
-         WHERE v.upload_deadline_at_ms < ? AND h.status <> 'released' ORDER BY v.upload_deadline_at_ms LIMIT ?`),
-    }
-  }
+  ) {}
 
   /**
-   * Signs a voucher for `device` after placing its hold. The voucher row is written first, in the
-   * transaction that counts it against the caps (so requests at once cannot pass them together):
-   * a crash between the two leaves a voucher nobody received and no hold, never a hold nobody can
-   * release. A refusal (policy.ts) is a typed HttpError and changes nothing.
+   * Signs a voucher for `device` and places its hold. Two writes, in this order, because the hold is the ledger's
+   * own transaction (on PostgreSQL another connection's):
+   * 1. the voucher row, in the transaction that counts it against the caps. That transaction first locks the
+   *    revocation list's state row (revocation-store.ts), so issuances from every hub pass the caps one at a time,
+   *    and requests at once cannot pass them together;
+   * 2. the hold, keyed by the voucher id (the ledger places it once, whoever asks again).
+   * A crash between the two leaves a voucher row nobody received and no hold (views show it with nothing spent,
+   * the release sweep never sees it, it counts against the caps until it expires), never a hold nobody can release.
+   * A refusal of the hold deletes the row again. A refusal (policy.ts) is a typed HttpError and changes nothing.
    */
   async issue(device: Device, limit_minor: number, currency: string): Promise<IssuedVoucher> {
     if (device.status !== 'bound') throw new HttpError(409, 'DEVICE_NOT_BOUND', 'the device is not bound')
@@ -150,24 +138,25 @@ export class VoucherService {
       expiresAtMs: expiresAt_ms,
     }, this.hubKeys.secretKey, this.ed25519)
     const encoded = voucherCodec.encode(voucher)
-    this.db.transaction(() => {
-      const refusal = judgeIssuance(limit_minor, this.counts(device, issuedAt_ms), this.policy)
-      if (refusal?.code === 'ISSUANCE_SUSPENDED') {
-        this.log.warn({ revocableMax: this.policy.revocableMax, userId: device.userId },
-          'voucher refused: the vouchers the revocation list may have to hold are at their bound')
-      }
-      if (refusal !== undefined) throw refusal
-      this.statements.insert.run({
-        voucherId: voucherIdHex, deviceId: device.id, userId: device.userId, walletAccountId: wallet,
-        devicePublicKey: Buffer.from(devicePublicKey), currency, limitMinor: limit_minor, issuedAtMs: issuedAt_ms, expiresAtMs: expiresAt_ms,
-        uploadDeadlineAtMs: uploadDeadlineAt_ms, voucher: Buffer.from(encoded),
-      })
-    }).immediate()
+    const issued: NewVoucher = {
+      voucher, encoded, voucherIdHex, walletAccountId: wallet, uploadDeadlineAtMs: uploadDeadlineAt_ms, deviceId: device.id, userId: device.userId,
+    }
+    const refusal = await this.engine.write(async (sql) => {
+      await lockRevocationState(sql)
+      const refused = judgeIssuance(limit_minor, await this.counts(sql, device, issuedAt_ms), this.policy)
+      if (refused === undefined) await insertVoucher(sql, issued)
+      return refused
+    })
+    if (refusal?.code === 'ISSUANCE_SUSPENDED') {
+      this.log.warn({ revocableMax: this.policy.revocableMax, userId: device.userId },
+        'voucher refused: the vouchers the revocation list may have to hold are at their bound')
+    }
+    if (refusal !== undefined) throw refusal
     const outcome = await this.ledger.placeHold({
       voucherId: voucherIdHex, walletAccountId: wallet, limitMinor: limit_minor, expiresAtMs: expiresAt_ms, uploadDeadlineAtMs: uploadDeadlineAt_ms,
     })
     if (outcome.status === 'refused' || outcome.status === 'conflict') {
-      this.statements.remove.run(voucherIdHex)
+      await this.engine.run('DELETE FROM vouchers WHERE voucher_id = ?', [voucherIdHex])
       throw outcome.error
     }
     return { voucher, encoded, voucherIdHex, walletAccountId: wallet, uploadDeadlineAtMs: uploadDeadlineAt_ms }
@@ -176,7 +165,7 @@ export class VoucherService {
   /**
    * Signs a voucher of `limit_minor` for the key of a device that a bulk enrollment binds to a new customer, under
    * `voucherId` (the caller derives it from the request, so a retry names the same voucher). Nothing is stored:
-   * `judgeNew` and `insertNew` do that in the enrollment's transaction, after the ledger has placed the hold.
+   * `judgeNew` and EnrollmentRows (enrollment-rows.ts) do that in the enrollment's transaction, after the ledger has placed the hold.
    */
   signNew(device: Pick<Device, 'id' | 'userId'> & { readonly publicKey: Uint8Array }, voucherId: Uint8Array, limit_minor: number, currency: string): NewVoucher {
     const wallet = walletAccountId(device.userId, currency)
@@ -198,9 +187,8 @@ export class VoucherService {
   }
 
   /** Revocable vouchers of every customer now (policy.ts): what a bulk enrollment counts its own against. */
-  revocableCount(): number {
-    const listedUntil_ms = this.clock.now_ms() - this.policy.listedAfterExpiry_ms
-    return this.statements.revocableCount.get(listedUntil_ms, listedUntil_ms)!.count
+  async revocableCount(): Promise<number> {
+    return this.revocableIn(this.engine, this.clock.now_ms())
   }
 
   /**
@@ -211,51 +199,46 @@ export class VoucherService {
     return judgeIssuance(limit_minor, { openOfDevice: 0, openOfCustomer: 0, issuedInWindow: 0, revokedInWindow: 0, revocable }, this.policy)
   }
 
-  /** Stores vouchers from signNew; call it inside the transaction that placed their holds (wallets must exist). */
-  insertNew(vouchers: readonly NewVoucher[]): void {
-    for (const issued of vouchers) {
-      const { voucher } = issued
-      this.statements.insert.run({
-        voucherId: issued.voucherIdHex, deviceId: issued.deviceId, userId: issued.userId, walletAccountId: issued.walletAccountId,
-        devicePublicKey: Buffer.from(voucher.devicePublicKey), currency: voucher.currency, limitMinor: voucher.limitMinor,
-        issuedAtMs: voucher.issuedAtMs, expiresAtMs: voucher.expiresAtMs, uploadDeadlineAtMs: issued.uploadDeadlineAtMs,
-        voucher: Buffer.from(issued.encoded),
-      })
-    }
-  }
-
   /** The encoded voucher stored under this id, as it was issued. */
-  encoded(voucherIdHex: string): Uint8Array | undefined {
-    const row = this.statements.encoded.get(voucherIdHex)
+  async encoded(voucherIdHex: string): Promise<Uint8Array | undefined> {
+    const row = await this.engine.get<{ voucher: Buffer }>('SELECT voucher FROM vouchers WHERE voucher_id = ?', [voucherIdHex])
     return row === undefined ? undefined : new Uint8Array(row.voucher)
   }
 
-  private counts(device: Device, now_ms: number): IssuanceCounts {
-    const s = this.statements
+  private async counts(sql: SqlQuery, device: Device, now_ms: number): Promise<IssuanceCounts> {
     const windowStart_ms = now_ms - this.policy.window_ms
+    const count = async (text: string, key: string, since_ms: number) => (await sql.get<{ count: number }>(text, [key, since_ms]))!.count
     return {
-      openOfDevice: s.openCountOfDevice.get(device.id, now_ms)!.count,
-      openOfCustomer: s.openCountOfCustomer.get(device.userId, now_ms)!.count,
-      issuedInWindow: s.issuedCountSince.get(device.userId, windowStart_ms)!.count,
-      revokedInWindow: s.revokedCountSince.get(device.userId, windowStart_ms)!.count,
-      revocable: s.revocableCount.get(now_ms - this.policy.listedAfterExpiry_ms, now_ms - this.policy.listedAfterExpiry_ms)!.count,
+      openOfDevice: await count(COUNT_SQL.openOfDevice, device.id, now_ms),
+      openOfCustomer: await count(COUNT_SQL.openOfCustomer, device.userId, now_ms),
+      issuedInWindow: await count(COUNT_SQL.issuedSince, device.userId, windowStart_ms),
+      revokedInWindow: await count(COUNT_SQL.revokedSince, device.userId, windowStart_ms),
+      revocable: await this.revocableIn(sql, now_ms),
     }
   }
 
+  private async revocableIn(sql: SqlQuery, now_ms: number): Promise<number> {
+    const listedUntil_ms = now_ms - this.policy.listedAfterExpiry_ms
+    return (await sql.get<{ count: number }>(COUNT_SQL.revocable, [listedUntil_ms, listedUntil_ms]))!.count
+  }
+
   /** Vouchers of a device that gateways may still accept (to revoke when it is unbound). */
-  openVouchers(deviceId: string): string[] {
-    return this.statements.openForDevice.all(deviceId, this.clock.now_ms()).map(row => row.voucher_id)
+  async openVouchers(deviceId: string): Promise<string[]> {
+    const rows = await this.engine.all<{ voucher_id: string }>(
+      'SELECT voucher_id FROM vouchers WHERE device_id = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?', [deviceId, this.clock.now_ms()])
+    return rows.map(row => row.voucher_id)
   }
 
   /** The customer's vouchers, newest first, at most VOUCHERS_LISTED_MAX, on every device they ever bound. */
   async ofCustomer(userId: string): Promise<VoucherView[]> {
-    const rows = this.statements.ofCustomer.all(userId, VOUCHERS_LISTED_MAX)
+    const rows = await this.engine.all<VoucherViewRow>(
+      `${VIEW_SQL} WHERE v.user_id = ? ORDER BY v.issued_at_ms DESC, v.voucher_id DESC LIMIT ?`, [userId, VOUCHERS_LISTED_MAX])
     return Promise.all(rows.map(row => this.view(row)))
   }
 
   /** One voucher of the customer's; undefined when there is none of that id, or it is someone else's. */
   async oneOfCustomer(voucherIdHex: string, userId: string): Promise<VoucherView | undefined> {
-    const row = this.statements.oneOfCustomer.get(voucherIdHex, userId)
+    const row = await this.engine.get<VoucherViewRow>(`${VIEW_SQL} WHERE v.voucher_id = ? AND v.user_id = ?`, [voucherIdHex, userId])
     return row === undefined ? undefined : this.view(row)
   }
 
@@ -270,13 +253,25 @@ export class VoucherService {
     return { ...view, status: voucherStatus(view, this.clock.now_ms()) }
   }
 
-  /** Releases the holds whose upload deadline has passed; returns how many were released. */
+  /**
+   * Releases the holds whose upload deadline has passed; returns how many were released. The ledger releases a hold
+   * once (idempotent by voucher id), so two hubs sweeping at once release each once.
+   */
   async releaseDue(): Promise<number> {
-    const due = this.statements.due.all(this.clock.now_ms(), RELEASES_PER_SWEEP_MAX)
+    const due = await this.engine.all<{ voucher_id: string }>(
+      `SELECT v.voucher_id FROM vouchers v JOIN voucher_holds h ON h.voucher_id = v.voucher_id
+       WHERE v.upload_deadline_at_ms < ? AND h.status <> 'released' ORDER BY v.upload_deadline_at_ms, v.voucher_id LIMIT ?`,
+      [this.clock.now_ms(), RELEASES_PER_SWEEP_MAX])
     for (const { voucher_id } of due) {
       const outcome = await this.ledger.releaseHold(voucher_id)
       assert(outcome.status === 'applied' || outcome.status === 'exists', `release of ${voucher_id} refused`)
     }
     return due.length
   }
+}
+
+async function insertVoucher(sql: SqlQuery, issued: NewVoucher): Promise<void> {
+  const { voucher } = issued
+  await sql.run(INSERT_SQL, [issued.voucherIdHex, issued.deviceId, issued.userId, issued.walletAccountId, Buffer.from(voucher.devicePublicKey),
+    voucher.currency, voucher.limitMinor, voucher.issuedAtMs, voucher.expiresAtMs, issued.uploadDeadlineAtMs, Buffer.from(issued.encoded)])
 }

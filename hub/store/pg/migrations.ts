@@ -284,9 +284,116 @@ CREATE TABLE live_event_ids (
 INSERT INTO live_event_ids (id, next_id) VALUES (1, 1);
 `
 
+// Devices, vouchers and the revocation list (SQLite's migrations 4, 11 and 22), KYC documents and the mobile API's
+// tables (SQLite's 7) as SQLite has them after all its migrations. The foreign keys to users are left to the
+// migration that brings the users table here. revocation_state's one row is there from the start: issuing a voucher
+// locks it (vouchers.ts), and a revocation moves its serial from the value it read (revocation-store.ts).
+const DEVICES_VOUCHERS_KYC_MOBILE = `
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+  user_id TEXT NOT NULL,
+  imei TEXT NOT NULL CHECK (length(imei) BETWEEN 1 AND 64),
+  public_key BYTEA CHECK (public_key IS NULL OR length(public_key) = 32),
+  model TEXT,
+  brand TEXT,
+  status TEXT NOT NULL CHECK (status IN ('bound', 'unbound')),
+  bound_at_ms BIGINT NOT NULL,
+  unbound_at_ms BIGINT
+);
+CREATE UNIQUE INDEX devices_one_bound_per_imei ON devices (imei) WHERE status = 'bound';
+CREATE UNIQUE INDEX devices_one_bound_per_key ON devices (public_key) WHERE status = 'bound' AND public_key IS NOT NULL;
+CREATE INDEX devices_by_user ON devices (user_id);
+
+CREATE TABLE vouchers (
+  voucher_id TEXT PRIMARY KEY CHECK (length(voucher_id) = 32),
+  device_id TEXT NOT NULL REFERENCES devices (id),
+  user_id TEXT NOT NULL,
+  wallet_account_id TEXT NOT NULL REFERENCES accounts (id),
+  device_public_key BYTEA NOT NULL CHECK (length(device_public_key) = 32),
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  limit_minor BIGINT NOT NULL CHECK (limit_minor > 0),
+  issued_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL CHECK (expires_at_ms > issued_at_ms),
+  upload_deadline_at_ms BIGINT NOT NULL CHECK (upload_deadline_at_ms >= expires_at_ms),
+  voucher BYTEA NOT NULL,
+  revoked_at_ms BIGINT,
+  revoked_reason TEXT,
+  listed_serial BIGINT CHECK (listed_serial IS NULL OR listed_serial >= 1),
+  unlisted_serial BIGINT CHECK (unlisted_serial IS NULL OR (listed_serial IS NOT NULL AND unlisted_serial > listed_serial))
+);
+CREATE INDEX vouchers_by_device ON vouchers (device_id);
+CREATE INDEX vouchers_open_by_deadline ON vouchers (upload_deadline_at_ms);
+CREATE INDEX vouchers_by_user_expiry ON vouchers (user_id, expires_at_ms);
+CREATE INDEX vouchers_by_user_issued ON vouchers (user_id, issued_at_ms);
+CREATE INDEX vouchers_by_user_revoked ON vouchers (user_id, revoked_at_ms) WHERE revoked_at_ms IS NOT NULL;
+CREATE INDEX vouchers_by_expiry ON vouchers (expires_at_ms);
+CREATE INDEX vouchers_listed ON vouchers (voucher_id) WHERE listed_serial IS NOT NULL AND unlisted_serial IS NULL;
+CREATE INDEX vouchers_listed_by_expiry ON vouchers (expires_at_ms) WHERE listed_serial IS NOT NULL AND unlisted_serial IS NULL;
+
+CREATE TABLE revocation_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  serial BIGINT NOT NULL CHECK (serial >= 0)
+);
+INSERT INTO revocation_state (id, serial) VALUES (1, 0);
+
+CREATE TABLE revocation_deltas (
+  serial BIGINT PRIMARY KEY CHECK (serial >= 1),
+  delta BYTEA NOT NULL,
+  issued_at_ms BIGINT NOT NULL
+);
+
+CREATE TABLE kyc_documents (
+  id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+  user_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 40),
+  media_type TEXT NOT NULL CHECK (media_type IN ('application/pdf', 'image/png', 'image/jpeg')),
+  size_bytes BIGINT NOT NULL CHECK (size_bytes > 0),
+  content_sha256 TEXT NOT NULL CHECK (length(content_sha256) = 64),
+  nonce BYTEA NOT NULL CHECK (length(nonce) = 24),
+  ciphertext BYTEA NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+  review_reason TEXT CHECK (review_reason IS NULL OR length(review_reason) <= 500),
+  reviewed_by_user_id TEXT,
+  uploaded_at_ms BIGINT NOT NULL,
+  reviewed_at_ms BIGINT,
+  CHECK ((status = 'pending') = (reviewed_at_ms IS NULL))
+);
+CREATE INDEX kyc_documents_by_user ON kyc_documents (user_id, uploaded_at_ms);
+CREATE INDEX kyc_documents_by_status ON kyc_documents (status);
+
+CREATE TABLE mobile_payments (
+  id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+  payer_user_id TEXT NOT NULL,
+  payee_user_id TEXT NOT NULL,
+  payer_account_id TEXT NOT NULL,
+  payee_account_id TEXT NOT NULL,
+  currency TEXT NOT NULL CHECK (length(currency) = 3),
+  amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+  code_sha256 TEXT NOT NULL CHECK (length(code_sha256) = 64),
+  wrong_codes BIGINT NOT NULL DEFAULT 0 CHECK (wrong_codes >= 0),
+  status TEXT NOT NULL CHECK (status IN ('awaiting_confirmation', 'settled', 'cancelled')),
+  transfer_id TEXT CHECK (transfer_id IS NULL OR length(transfer_id) = 64),
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL CHECK (expires_at_ms > created_at_ms),
+  closed_at_ms BIGINT,
+  CHECK ((status = 'settled') = (transfer_id IS NOT NULL)),
+  CHECK ((status = 'awaiting_confirmation') = (closed_at_ms IS NULL))
+);
+CREATE INDEX mobile_payments_by_payer ON mobile_payments (payer_user_id, created_at_ms);
+
+CREATE TABLE account_links (
+  account_no TEXT PRIMARY KEY CHECK (length(account_no) BETWEEN 1 AND 64),
+  user_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('wallet', 'bank')),
+  linked_at_ms BIGINT NOT NULL
+);
+CREATE INDEX account_links_by_user ON account_links (user_id);
+`
+
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger (SQLite migrations 1 and 19, without the anchoring queue)', sql: LEDGER },
   { version: 2, name: 'gateway orders and refunds', sql: ORDERS_AND_REFUNDS },
   { version: 3, name: 'anchoring, notifications, live event ids', sql: ANCHORING_NOTIFY_EVENTS },
+  { version: 4, name: 'devices, vouchers and revocations; kyc documents; mobile payments and account links', sql: DEVICES_VOUCHERS_KYC_MOBILE },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]

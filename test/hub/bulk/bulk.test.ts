@@ -65,7 +65,7 @@ t.test('a chunk of customers gets accounts, cashed-in wallets, bound phones and 
     const wallet = await hub.context.ledger.account(customer.walletAccountId)
     t.equal(wallet!.balanceMinor, 30_000, 'cashed in, less the voucher\'s hold')
     t.equal((await hub.context.ledger.hold(customer.voucherId))!.limitMinor, 20_000)
-    t.equal(hub.services.devices.boundByImei(items[index]!.device.imei)!.userId, customer.userId)
+    t.equal((await hub.services.devices.boundByImei(items[index]!.device.imei))!.userId, customer.userId)
     const user = hub.services.users.byId(customer.userId)!
     t.not(user.emailVerifiedAtMs, null, 'the operator vouched for the email')
     t.same(user.roles, ['customer'])

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Pool } from 'pg'
 import type { Test } from 'tap'
 import { openDatabase, type SqliteDatabase } from '../../../hub/store/database'
 import { migratePg } from '../../../hub/store/pg/migrate'
@@ -26,8 +27,12 @@ interface OpenEngine {
   readonly engine: SqlEngine
   /** The SQLite connection under the engine, for tests that reach into SQLite itself; undefined on PostgreSQL. */
   readonly sqlite: SqliteDatabase | undefined
+  /** The pool under the engine, for a PostgreSQL store beside it (the ledger's); undefined on SQLite. */
+  readonly pgPool: Pool | undefined
   /** The same database through a new connection and engine, as after a restart; this one is closed. */
   reopen(t: Teardown): Promise<OpenEngine>
+  /** The same database through another connection and engine, beside this one: another hub (or process) on it. */
+  another(t: Teardown): Promise<OpenEngine>
 }
 
 export interface EngineFactory {
@@ -54,8 +59,12 @@ function openSqlite(t: Teardown, path: string): OpenEngine {
     dialect: 'sqlite',
     engine: new SqliteEngine(database),
     sqlite: database,
+    pgPool: undefined,
     async reopen(t) {
       database.close()
+      return openSqlite(t, path)
+    },
+    async another(t) {
       return openSqlite(t, path)
     },
   }
@@ -73,9 +82,9 @@ function postgresFactory(root: Teardown): EngineFactory {
   }
 }
 
-async function openPostgres(t: Teardown, root: Teardown, schema: string): Promise<OpenEngine> {
+async function openPostgres(t: Teardown, root: Teardown, schema: string, migrate = true): Promise<OpenEngine> {
   const pool = await (await testDatabase(root)).pool(schema)
-  await migratePg(pool)
+  if (migrate) await migratePg(pool)
   let closed = false
   const close = async () => {
     if (closed) return
@@ -87,9 +96,13 @@ async function openPostgres(t: Teardown, root: Teardown, schema: string): Promis
     dialect: 'postgres',
     engine: new PgEngine(pool),
     sqlite: undefined,
+    pgPool: pool,
     async reopen(t) {
       await close()
       return openPostgres(t, root, schema)
+    },
+    async another(t) {
+      return openPostgres(t, root, schema, false)
     },
   }
 }

@@ -39,13 +39,13 @@ export class TestGateway extends SimulatedGatewayChain {
 
 export async function ingestWorld(t: Tap, options: { seed?: string; metrics?: IngestMetrics } = {}) {
   const { context, clock } = testContext(t, { seed: options.seed ?? 'ingest' })
-  const { db, ledger } = context
+  const { db, engine, ledger } = context
   const published = (context.bus as unknown as { published: PublishedMessage[] }).published
   const pool = new VerifyPool(1)
   t.teardown(() => pool.close())
-  const revocations = new Revocations(db, ledger, context.bus, context.hubKeys, nodeEd25519, clock, DAY_MS, context.log)
-  const vouchers = new VoucherService(db, ledger, context.hubKeys, nodeEd25519, clock, context.random, context.log)
-  const devices = new DeviceStore(db)
+  const revocations = new Revocations(engine, ledger, context.bus, context.hubKeys, nodeEd25519, clock, DAY_MS, context.log)
+  const vouchers = new VoucherService(engine, ledger, context.hubKeys, nodeEd25519, clock, context.random, context.log)
+  const devices = new DeviceStore(engine)
   const store = new IngestStore(db)
   const gatewayRow = db.prepare<[string], { id: string; eui: string; type: string; status: string; public_key: Buffer | null;
     chain: number; owner_user_id: string | null; merchant_account_id: string | null }>(
@@ -114,7 +114,7 @@ export async function ingestWorld(t: Tap, options: { seed?: string; metrics?: In
       id: `dev_${users}`, userId, imei: `IMEI${users}`, publicKey: options.devicePublicKey ?? keys.publicKey, model: null, brand: null,
       boundAtMs: clock.now_ms(),
     }
-    devices.insert(device)
+    await devices.insert(device)
     const phone = new VirtualPhone(keys, nodeEd25519)
     const issued = await vouchers.issue({ ...device, status: 'bound', unboundAtMs: null }, voucherLimit_minor, CURRENCY)
     phone.addVoucher(issued.voucher)

@@ -17,6 +17,7 @@ import { CATCH_UP_ANSWER_INTERVAL_MS, planCatchUp } from '../../../hub/vouchers/
 import {
   EXPIRY_BATCH_WAIT_MS, REVOCATION_DELTAS_KEPT, REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX, Revocations,
 } from '../../../hub/vouchers/revocations'
+import { SqliteEngine } from '../../../hub/store/sql'
 import { judgeRevocationDelta, judgeRevocationList, type Trust } from '../../../terminal/hub-messages'
 import { TerminalStore } from '../../../terminal/store/store'
 import { errorOf, testContext, testHub, type Tap, type TestHub } from '../http/fixtures'
@@ -78,7 +79,7 @@ t.test('the attack: a stolen phone\'s revoked voucher stays on every gateway\'s 
       if (revocationDeltaCodec.decode(message.payload).serial % 2 === 0) deaf.take(message.payload)
     }
     delivered = published.length
-    if (deaf.store.revocations.state().serial < hub.services.revocations.serial()) {
+    if (deaf.store.revocations.state().serial < await hub.services.revocations.serial()) {
       hub.clock.advance(CATCH_UP_ANSWER_INTERVAL_MS)
       t.equal(await deaf.catchUp(published), 'deltas', 'the gateway that missed a delta catches up')
     }
@@ -118,7 +119,7 @@ t.test('the attack: a stolen phone\'s revoked voucher stays on every gateway\'s 
     t.ok(gateway.store.isRevoked(fromHex(stolen, 16)), `${gateway.eui} refuses the stolen voucher`)
     t.equal(gateway.store.revocations.state().revoked, 24, `${gateway.eui} holds all 24 revocations`)
   }
-  const list = hub.services.revocations.fullList()
+  const list = await hub.services.revocations.fullList()
   t.ok(list.flatMap(part => part.voucherIds).some(id => toHex(id) === stolen), 'and so does the hub\'s whole list')
 })
 
@@ -130,7 +131,7 @@ t.test('a revoked voucher is never pushed off the list by the 4,097 revoked afte
   const [stolen] = await manyVouchers(hub, 1, hub.clock.now_ms() + DAY_MS)
   await revocations.revoke([stolen!], 'stolen phone')
   await revocations.revoke(await manyVouchers(hub, 4_097, hub.clock.now_ms() + 2 * DAY_MS), 'one-franc vouchers')
-  const listed = revocations.fullList().flatMap(part => part.voucherIds).map(toHex)
+  const listed = (await revocations.fullList()).flatMap(part => part.voucherIds).map(toHex)
   t.equal(listed.length, 4_098)
   t.ok(listed.includes(stolen!), 'the stolen phone\'s voucher is still listed')
   const gateway = gatewayOf(t, hub, '70B3D57ED0000B08')
@@ -154,7 +155,7 @@ t.test('more revocations than one message holds go in several deltas, and the wh
   hub.clock.advance(10_000)
   t.equal(await gateway.catchUp(publishedOf(hub)), 'deltas', 'five deltas behind: the deltas')
   t.equal(gateway.store.revocations.state().revoked, 4_300)
-  const parts = revocations.fullList()
+  const parts = await revocations.fullList()
   t.same(parts.map(part => [part.serial, part.part, part.parts, part.voucherIds.length]), [[5, 0, 2, 4_096], [5, 1, 2, 204]])
   t.ok(parts.every(part => revocationListCodec.verify(part, hub.context.hubKeys.publicKey, nodeEd25519)))
 })
@@ -166,9 +167,9 @@ t.test('deltas are pruned in bounded sweeps; a gateway behind what is kept gets 
   for (const id of ids) await revocations.revoke([id], 'one at a time')
   const kept = () => (hub.context.db.prepare('SELECT count(*) AS n, min(serial) AS oldest FROM revocation_deltas').get() as { n: number; oldest: number })
   t.equal(kept().n, ids.length, 'every delta stored')
-  t.equal(revocations.prune(), REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX, 'one sweep deletes a bounded number')
-  t.equal(revocations.prune(), 10)
-  t.equal(revocations.prune(), 0, 'then only what catch-ups need is left')
+  t.equal(await revocations.prune(), REVOCATION_DELTAS_PRUNED_PER_SWEEP_MAX, 'one sweep deletes a bounded number')
+  t.equal(await revocations.prune(), 10)
+  t.equal(await revocations.prune(), 0, 'then only what catch-ups need is left')
   t.same(kept(), { n: REVOCATION_DELTAS_KEPT, oldest: ids.length - REVOCATION_DELTAS_KEPT + 1 })
 
   const behind = gatewayOf(t, hub, '70B3D57ED0000B05')
@@ -193,7 +194,7 @@ t.test('a voucher leaves the list only once expired past the grace, in a delta; 
   t.equal(await revocations.expire(), 1)
   const delta = revocationDeltaCodec.decode(publishedOf(hub)[before]!.payload)
   t.same([delta.serial, delta.added.length, delta.removed.map(toHex)], [2, 0, soon], 'taken off in a delta')
-  t.equal(revocations.fullList()[0]!.voucherIds.length, 2)
+  t.equal((await revocations.fullList())[0]!.voucherIds.length, 2)
   t.equal(await revocations.expire(), 0, 'once')
 })
 
@@ -247,9 +248,9 @@ t.test('a hub that stored whole lists keeps what the last one named, and what it
   const db = openDatabase(path)
   t.teardown(() => db.close())
   t.same(db.prepare("SELECT name FROM sqlite_master WHERE name = 'revocation_lists'").all(), [], 'the 65 KB lists are gone')
-  const revocations = new Revocations(db, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock, DAY_MS, context.log)
-  t.equal(revocations.serial(), 4, 'a new serial, so gateways at 3 catch up')
-  t.same(revocations.store.listed(10).map(toHex).sort(), [onTheList, leftOut].sort(), 'the revoked vouchers not expired past the grace')
+  const revocations = new Revocations(new SqliteEngine(db), context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock, DAY_MS, context.log)
+  t.equal(await revocations.serial(), 4, 'a new serial, so gateways at 3 catch up')
+  t.same((await revocations.store.listed(10)).map(toHex).sort(), [onTheList, leftOut].sort(), 'the revoked vouchers not expired past the grace')
   await revocations.publishLatest()
   const head = revocationDeltaCodec.decode(publishedOf({ context }).at(-1)!.payload)
   t.same([head.serial, head.follows], [5, 4], 'the hub starts the deltas with an empty one: gateways at 3 see a gap')
