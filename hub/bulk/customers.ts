@@ -20,7 +20,7 @@ import { cashTransferId, externalAccountId } from '../ledger/ids'
 import { LedgerError } from '../ledger/errors'
 import { cashInPostings } from '../ledger/settle'
 import type { FundedWalletInput } from '../ledger/store'
-import { normalizeEmail, userUniquenessError } from '../users/store'
+import { normalizeEmail } from '../users/store'
 import type { NewVoucher } from '../vouchers/vouchers'
 import { bulkDeviceId, bulkUserId, bulkVoucherId } from './ids'
 import { ItemRefusals } from './refusal'
@@ -77,10 +77,10 @@ export async function enrollCustomersInBulk(
 ): Promise<BulkCustomersOutcome> {
   const { idempotencyKey, items } = request
   const currency = currencyByCode(request.currency).code
-  const replayed = replay(services, request, currency)
+  const replayed = await replay(services, request, currency)
   if (replayed !== undefined) return replayed
 
-  const checked = checkItems(services, request, currency)
+  const checked = await checkItems(services, request, currency)
   const now_ms = context.clock.now_ms()
   const made = checked.map((item): BulkCustomer & { issued: NewVoucher; fullName: string; imei: string; model: string | null } => {
     const userId = bulkUserId(idempotencyKey, item.index)
@@ -111,14 +111,10 @@ export async function enrollCustomersInBulk(
     const refusals = new ItemRefusals()
     for (const customer of made) {
       refusals.check(customer.index, () => {
-        try {
-          services.users.insert({
-            id: customer.userId, email: customer.email, emailVerifiedAtMs: now_ms, fullName: customer.fullName, roles: ['customer'],
-            passwordHash: NO_PASSWORD_HASH, createdAtMs: now_ms,
-          })
-        } catch (error) {
-          throw userUniquenessError(error) ?? error
-        }
+        services.users.insertInSqliteTransaction({
+          id: customer.userId, email: customer.email, emailVerifiedAtMs: now_ms, fullName: customer.fullName, roles: ['customer'],
+          passwordHash: NO_PASSWORD_HASH, createdAtMs: now_ms,
+        })
         if (services.devices.boundByImei(customer.imei) !== undefined || services.devices.boundByPublicKey(customer.voucher.devicePublicKey) !== undefined) {
           throw new HttpError(409, 'DEVICE_ALREADY_BOUND', `a device with IMEI ${customer.imei} or this key is bound already`)
         }
@@ -147,7 +143,12 @@ export async function enrollCustomersInBulk(
 }
 
 /** Every item checked as the one-by-one routes check it, before anything is signed or written; throws BulkRefusal naming each refused item. */
-function checkItems(services: HubServices, request: BulkCustomersRequest, currency: string): CheckedItem[] {
+async function checkItems(services: HubServices, request: BulkCustomersRequest, currency: string): Promise<CheckedItem[]> {
+  const takenEmails = new Set<string>()
+  for (const item of request.items) {
+    const email = normalizeEmail(item.email)
+    if (await services.users.credentialsByEmail(email) !== undefined) takenEmails.add(email)
+  }
   const refusals = new ItemRefusals()
   const emails = new Map<string, number>()
   const imeis = new Map<string, number>()
@@ -164,7 +165,7 @@ function checkItems(services: HubServices, request: BulkCustomersRequest, curren
       const email = normalizeEmail(item.email)
       const sameEmail = firstOf(emails, email, index)
       if (sameEmail !== undefined) throw new HttpError(409, 'EMAIL_TAKEN', `item ${sameEmail} has this email too`)
-      if (services.users.credentialsByEmail(email) !== undefined) throw new HttpError(409, 'EMAIL_TAKEN', 'a user with this email exists')
+      if (takenEmails.has(email)) throw new HttpError(409, 'EMAIL_TAKEN', 'a user with this email exists')
       const cashIn_minor = parseAmount(item.cashIn, currency, { allowZero: false })
       const voucher_minor = parseAmount(item.voucherAmount, currency, { allowZero: false })
       if (voucher_minor > cashIn_minor) {
@@ -196,15 +197,16 @@ function checkItems(services: HubServices, request: BulkCustomersRequest, curren
  * The request carried out before under this key, as it was answered then; undefined when the key is new. The same
  * key with other items is refused (IDEMPOTENCY_CONFLICT).
  */
-function replay(services: HubServices, request: BulkCustomersRequest, currency: string): BulkCustomersOutcome | undefined {
+async function replay(services: HubServices, request: BulkCustomersRequest, currency: string): Promise<BulkCustomersOutcome | undefined> {
   const { idempotencyKey, items } = request
-  if (services.users.byId(bulkUserId(idempotencyKey, 0)) === undefined) return undefined
+  if (await services.users.byId(bulkUserId(idempotencyKey, 0)) === undefined) return undefined
   const conflict = (why: string): HttpError => new HttpError(409, 'IDEMPOTENCY_CONFLICT',
     `idempotency key ${JSON.stringify(idempotencyKey)} was used for another bulk enrollment: ${why}`)
-  if (services.users.byId(bulkUserId(idempotencyKey, items.length)) !== undefined) throw conflict('it had more items')
+  if (await services.users.byId(bulkUserId(idempotencyKey, items.length)) !== undefined) throw conflict('it had more items')
+  const users = await Promise.all(items.map((_, index) => services.users.byId(bulkUserId(idempotencyKey, index))))
   const customers = items.map((item, index): BulkCustomer => {
     const userId = bulkUserId(idempotencyKey, index)
-    const user = services.users.byId(userId)
+    const user = users[index]
     const voucherIdHex = toHex(bulkVoucherId(idempotencyKey, index))
     const encoded = services.vouchers.encoded(voucherIdHex)
     if (user === undefined || encoded === undefined) throw conflict(`it had ${index} items`)

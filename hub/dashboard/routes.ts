@@ -170,7 +170,7 @@ function dashboardSections(context: RouteOptions['context'], services: RouteOpti
       const notifications = outbox.counts()
       const documentCounts = documents.countsByStatus()
       return {
-        users: users.countsByRole(),
+        users: await users.countsByRole(),
         gateways: await counts.gateways(null),
         pendingOrders: await orders.count({ status: 'pending' }),
         documents: documentCounts,

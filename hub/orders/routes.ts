@@ -191,7 +191,7 @@ function placeRoute(app: FastifyInstance, context: HubContext, { orders, gateway
     }
     await orders.insert(order)
     const stored = (await orders.byId(order.id))!
-    notifyBuyer(app, users, stored)
+    await notifyBuyer(app, users, stored)
     return reply.code(201).send(orderReply(stored))
   })
 }
@@ -225,7 +225,7 @@ function decisionRoutes(app: FastifyInstance, context: HubContext, { orders, gat
       bodyLimit: ORDER_BODY_LIMIT_BYTES, preValidation: [app.authenticate, requireRole('operator'), ...bodyOf(method)],
       handler: async (request) => {
         const order = await validateOrder(context, { orders, gateways, users, audit, events }, request.params.id, callerOf(request).userId)
-        notifyBuyer(app, users, order, { status: 'validated', reason: null })
+        await notifyBuyer(app, users, order, { status: 'validated', reason: null })
         return orderReply(order)
       },
     })
@@ -235,17 +235,17 @@ function decisionRoutes(app: FastifyInstance, context: HubContext, { orders, gat
       handler: async (request) => {
         const reason = (method === 'POST' ? request.body.reason : request.query.reason) ?? null
         const order = await rejectOrder(context, { orders, users, audit, events }, request.params.id, callerOf(request).userId, reason)
-        notifyBuyer(app, users, order, { status: 'rejected', reason })
+        await notifyBuyer(app, users, order, { status: 'rejected', reason })
         return orderReply(order)
       },
     })
   }
 }
 
-function notifyBuyer(
+async function notifyBuyer(
   app: FastifyInstance, users: UserStore, order: Order, decision?: { status: 'validated' | 'rejected'; reason: string | null },
-): void {
-  const buyer = users.byId(order.userId)!
+): Promise<void> {
+  const buyer = (await users.byId(order.userId))!
   const summary = { id: order.id, itemCount: order.items.length, totalMinor: order.totalMinor, currency: order.currency }
   app.notifier.send(decision === undefined
     ? orderPlacedMessage(buyer, summary)
