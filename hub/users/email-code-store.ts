@@ -1,6 +1,6 @@
 // The email_codes table on SqlEngine: the one live code of a user proving their email, as a hash, its
 // wrong tries, and the codes sent in the current window for the send limit. A row lives until the email is proved
-// (UserStore.setEmailVerified forgets it).
+// (UserStore.setEmailVerifiedIn forgets it).
 
 import type { SqlEngine, SqlQuery, SqlRow } from '../store/sql'
 

@@ -291,11 +291,10 @@ export class UserStore {
       'UPDATE users SET suspended_at_ms = NULL, suspended_reason = NULL WHERE id = ? AND suspended_at_ms IS NOT NULL', [id])).changes === 1
   }
 
-  /** The user's email is proved; false when it was proved already (or they have none). A code sent for it is forgotten. */
-  setEmailVerified(id: string, provedAt_ms: number): Promise<boolean> {
-    return this.engine.write(sql => this.setEmailVerifiedIn(sql, id, provedAt_ms))
-  }
-
+  /**
+   * Inside the caller's write: the user's email is proved; false when it was proved already (or they have none), which
+   * the UPDATE decides, whichever hub asks. A code sent for it is forgotten.
+   */
   async setEmailVerifiedIn(sql: SqlQuery, id: string, provedAt_ms: number): Promise<boolean> {
     await sql.run('DELETE FROM email_codes WHERE user_id = ?', [id])
     return (await sql.run('UPDATE users SET email_verified_at_ms = ? WHERE id = ? AND email IS NOT NULL AND email_verified_at_ms IS NULL',
@@ -394,7 +393,7 @@ export class UserStore {
     this.accessChanged(id)
   }
 
-  /** As changePassword, inside the caller's write: tell accessChanged(id) once it has committed. */
+  /** As changePassword, inside a write of this store's, which tells accessChanged(id) once it has committed. */
   private async changePasswordIn(sql: SqlQuery, id: string, passwordHash: string, now_ms: number): Promise<void> {
     await this.updatePasswordHashIn(sql, id, passwordHash)
     await this.endSessionsIn(sql, id, now_ms)
