@@ -129,11 +129,11 @@ type RunningHub = Awaited<ReturnType<typeof startHub>>
 
 /** One owner and one provisioned gateway chain per gateway of the bench. */
 async function provisionChains(hub: RunningHub, operator: HubApi, gateways: number): Promise<SimulatedGatewayChain[]> {
-  const users = new UserStore(hub.context.db)
+  const users = new UserStore(hub.context.engine)
   const chains: SimulatedGatewayChain[] = []
   for (let g = 0; g < gateways; g++) {
     const ownerId = `bench-owner-${g}`
-    users.insert({
+    await users.insert({
       id: ownerId, email: `owner${g}@bench.example`, emailVerifiedAtMs: null, fullName: 'Bench Owner', roles: ['owner', 'customer'],
       passwordHash: 'unused', createdAtMs: hub.context.clock.now_ms(),
     })

@@ -95,7 +95,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     log = context.log
     database.checkpointOnWorker(message => context.log.warn({ code: 'CHECKPOINT_FAILED' }, message))
     const operator = await ensureOperator(context)
-    normalizeStoredPhones(context.db, config.phoneRegion, context.log)
+    await normalizeStoredPhones(context.engine, config.phoneRegion, context.log)
     const services = buildServices(context)
     await overrides.beforeStep?.('http')
     const app = await buildApp(context, services)

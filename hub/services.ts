@@ -47,7 +47,7 @@ export function buildServices(context: HubContext): HubServices {
   const anchors = new AnchorStore(context.engine)
   const outbox = new Outbox(context.engine)
   return {
-    users: new UserStore(db, { accessChanged: userId => events.accessChanged(userId) }),
+    users: new UserStore(engine, { accessChanged: userId => events.accessChanged(userId) }),
     orders: new OrderStore(engine),
     documents: new KycStore(engine),
     gateways,
@@ -64,7 +64,7 @@ export function buildServices(context: HubContext): HubServices {
     vouchers: new VoucherService(engine, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy),
     revocations,
     catchUp: new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log }),
-    audit: new AuditLog(db),
+    audit: new AuditLog(context.engine),
     events,
     presence: new GatewayPresenceTracker({
       store: new PresenceStore(db, context.walSync), gateway: eui => gateways.ingestView(eui), events, clock: context.clock, ed25519: nodeEd25519,

@@ -61,7 +61,7 @@ export const auditRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     schema: auditSchema, preValidation: [app.authenticate, requireRole('operator')],
   }, async (request) => {
     const { limit, before } = request.query
-    const page = services.audit.page(limit, paging.cursorOf(before) ?? null)
+    const page = await services.audit.page(limit, paging.cursorOf(before) ?? null)
     return { entries: page.entries, next: paging.nextOf(page.next) }
   })
 }

@@ -1,8 +1,9 @@
-// The audit_log table behind prepared statements: an operator's act is recorded inside the transaction of the act
-// (the caller opens it), and read back newest first, a bounded page at a time.
+// The audit_log table on SqlEngine: an operator's act is recorded inside the transaction of the act (the caller's
+// SqlEngine.write), and read back newest first, a bounded page at a time.
 
-import type { SqliteDatabase } from '../store/database'
-import type { SqlQuery } from '../store/sql'
+import type { Statement } from 'better-sqlite3'
+import { assert } from '../../protocol/errors'
+import { SqliteEngine, type SqlEngine, type SqlQuery, type SqlRow, type SqlValue } from '../store/sql'
 import type { AuditAction, AuditEntry } from './wire'
 
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'actorName'>
@@ -19,7 +20,7 @@ const DETAIL_LENGTH_MAX = 1000
 
 const ACTOR_NAME_SQL = `SELECT coalesce(nullif(full_name, ''), email, phone, id) AS name FROM users WHERE id = ?`
 
-interface AuditRow {
+interface AuditRow extends SqlRow {
   id: number
   at_ms: number
   actor_id: string
@@ -30,37 +31,36 @@ interface AuditRow {
   detail: string | null
 }
 
+const INSERT_SQL = `INSERT INTO audit_log (at_ms, actor_id, actor_name, action, target_id, target_name, detail)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`
+
 export class AuditLog {
-  private readonly statements
+  private sqliteStatements: { readonly actorName: Statement<[string], { name: string }>; readonly insert: Statement } | undefined
 
-  constructor(db: SqliteDatabase) {
-    this.statements = {
-      actorName: db.prepare<[string], { name: string }>(ACTOR_NAME_SQL),
-      insert: db.prepare(
-        `INSERT INTO audit_log (at_ms, actor_id, actor_name, action, target_id, target_name, detail)
-         VALUES (@atMs, @actorId, @actorName, @action, @targetId, @targetName, @detail)`),
-      page: db.prepare<[number | null, number | null, number], AuditRow>(
-        'SELECT * FROM audit_log WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?'),
-    }
-  }
+  constructor(private readonly engine: SqlEngine) {}
 
-  /** Records an act, with the actor's name as it is now. Call it inside the SQLite transaction that makes the act. */
+  /**
+   * As recordIn, for a caller still inside a SQLite db.transaction of its own (the ledger's callbacks, the ingest, and
+   * the routes not yet on SqlEngine): synchronous, on the SQLite connection under the engine. Goes once they have moved.
+   */
   record(entry: NewAuditEntry): void {
-    const actorName = this.statements.actorName.get(entry.actorId)?.name ?? entry.actorId
-    this.statements.insert.run(rowOf(entry, actorName))
+    assert(this.engine instanceof SqliteEngine, 'record runs inside a SQLite transaction; on PostgreSQL, recordIn')
+    const db = this.engine.db
+    this.sqliteStatements ??= { actorName: db.prepare<[string], { name: string }>(ACTOR_NAME_SQL), insert: db.prepare(INSERT_SQL) }
+    const row = rowOf(entry, this.sqliteStatements.actorName.get(entry.actorId)?.name ?? entry.actorId)
+    this.sqliteStatements.insert.run(...valuesOf(row))
   }
 
-  /** As `record`, on either engine: `sql` is the transaction that makes the act (SqlEngine.write). */
+  /** Records an act, with the actor's name as it is now: `sql` is the transaction that makes the act (SqlEngine.write). */
   async recordIn(sql: SqlQuery, entry: NewAuditEntry): Promise<void> {
     const actor = await sql.get<{ name: string }>(ACTOR_NAME_SQL, [entry.actorId])
-    const row = rowOf(entry, actor?.name ?? entry.actorId)
-    await sql.run(`INSERT INTO audit_log (at_ms, actor_id, actor_name, action, target_id, target_name, detail)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`, [row.atMs, row.actorId, row.actorName, row.action, row.targetId, row.targetName, row.detail])
+    await sql.run(INSERT_SQL, valuesOf(rowOf(entry, actor?.name ?? entry.actorId)))
   }
 
   /** Up to `limit` entries, newest first, older than the entry `before` when given. */
-  page(limit: number, before: number | null): AuditPage {
-    const rows = this.statements.page.all(before, before, limit + 1)
+  async page(limit: number, before: number | null): Promise<AuditPage> {
+    const rows = await this.engine.all<AuditRow>(
+      'SELECT * FROM audit_log WHERE (CAST(? AS BIGINT) IS NULL OR id < ?) ORDER BY id DESC LIMIT ?', [before, before, limit + 1])
     const entries = rows.slice(0, limit).map(entryFromRow)
     return { entries, next: rows.length > limit ? entries[entries.length - 1]!.id : null }
   }
@@ -78,6 +78,10 @@ function rowOf(entry: NewAuditEntry, actorName: string): NewAuditEntry & { reado
     targetName: entry.targetName.slice(0, NAME_LENGTH_MAX),
     detail: entry.detail === null ? null : entry.detail.slice(0, DETAIL_LENGTH_MAX),
   }
+}
+
+function valuesOf(row: NewAuditEntry & { readonly actorName: string }): SqlValue[] {
+  return [row.atMs, row.actorId, row.actorName, row.action, row.targetId, row.targetName, row.detail]
 }
 
 function entryFromRow(row: AuditRow): AuditEntry {

@@ -20,7 +20,7 @@ import { cashTransferId, externalAccountId } from '../ledger/ids'
 import { LedgerError } from '../ledger/errors'
 import { cashInPostings } from '../ledger/settle'
 import type { FundedWalletInput } from '../ledger/store'
-import { normalizeEmail, userUniquenessError } from '../users/store'
+import { normalizeEmail } from '../users/store'
 import type { NewVoucher } from '../vouchers/vouchers'
 import { EnrollmentRows } from '../vouchers/enrollment-rows'
 import { bulkDeviceId, bulkUserId, bulkVoucherId } from './ids'
@@ -113,14 +113,10 @@ export async function enrollCustomersInBulk(
     const refusals = new ItemRefusals()
     for (const customer of made) {
       refusals.check(customer.index, () => {
-        try {
-          services.users.insert({
-            id: customer.userId, email: customer.email, emailVerifiedAtMs: now_ms, fullName: customer.fullName, roles: ['customer'],
-            passwordHash: NO_PASSWORD_HASH, createdAtMs: now_ms,
-          })
-        } catch (error) {
-          throw userUniquenessError(error) ?? error
-        }
+        services.users.insertInSqliteTransaction({
+          id: customer.userId, email: customer.email, emailVerifiedAtMs: now_ms, fullName: customer.fullName, roles: ['customer'],
+          passwordHash: NO_PASSWORD_HASH, createdAtMs: now_ms,
+        })
         const bound = rows.bindNow({
           id: customer.deviceId, userId: customer.userId, imei: customer.imei, publicKey: customer.voucher.devicePublicKey,
           model: customer.model, boundAtMs: now_ms,
@@ -148,6 +144,11 @@ export async function enrollCustomersInBulk(
 
 /** Every item checked as the one-by-one routes check it, before anything is signed or written; throws BulkRefusal naming each refused item. */
 async function checkItems(services: HubServices, request: BulkCustomersRequest, currency: string): Promise<CheckedItem[]> {
+  const takenEmails = new Set<string>()
+  for (const item of request.items) {
+    const email = normalizeEmail(item.email)
+    if (await services.users.credentialsByEmail(email) !== undefined) takenEmails.add(email)
+  }
   const refusals = new ItemRefusals()
   const emails = new Map<string, number>()
   const imeis = new Map<string, number>()
@@ -164,7 +165,7 @@ async function checkItems(services: HubServices, request: BulkCustomersRequest, 
       const email = normalizeEmail(item.email)
       const sameEmail = firstOf(emails, email, index)
       if (sameEmail !== undefined) throw new HttpError(409, 'EMAIL_TAKEN', `item ${sameEmail} has this email too`)
-      if (services.users.credentialsByEmail(email) !== undefined) throw new HttpError(409, 'EMAIL_TAKEN', 'a user with this email exists')
+      if (takenEmails.has(email)) throw new HttpError(409, 'EMAIL_TAKEN', 'a user with this email exists')
       const cashIn_minor = parseAmount(item.cashIn, currency, { allowZero: false })
       const voucher_minor = parseAmount(item.voucherAmount, currency, { allowZero: false })
       if (voucher_minor > cashIn_minor) {
@@ -200,14 +201,14 @@ async function checkItems(services: HubServices, request: BulkCustomersRequest, 
  */
 async function replay(services: HubServices, request: BulkCustomersRequest, currency: string): Promise<BulkCustomersOutcome | undefined> {
   const { idempotencyKey, items } = request
-  if (services.users.byId(bulkUserId(idempotencyKey, 0)) === undefined) return undefined
+  if (await services.users.byId(bulkUserId(idempotencyKey, 0)) === undefined) return undefined
   const conflict = (why: string): HttpError => new HttpError(409, 'IDEMPOTENCY_CONFLICT',
     `idempotency key ${JSON.stringify(idempotencyKey)} was used for another bulk enrollment: ${why}`)
-  if (services.users.byId(bulkUserId(idempotencyKey, items.length)) !== undefined) throw conflict('it had more items')
+  if (await services.users.byId(bulkUserId(idempotencyKey, items.length)) !== undefined) throw conflict('it had more items')
   const customers: BulkCustomer[] = []
   for (const [index, item] of items.entries()) {
     const userId = bulkUserId(idempotencyKey, index)
-    const user = services.users.byId(userId)
+    const user = await services.users.byId(userId)
     const voucherIdHex = toHex(bulkVoucherId(idempotencyKey, index))
     const encoded = await services.vouchers.encoded(voucherIdHex)
     if (user === undefined || encoded === undefined) throw conflict(`it had ${index} items`)

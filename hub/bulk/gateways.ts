@@ -49,7 +49,7 @@ export async function provisionGatewaysInBulk(
 ): Promise<BulkGatewaysOutcome> {
   const { gateways: store, users, audit } = services
   const { idempotencyKey, ownerUserId, items } = request
-  const owner = users.byId(ownerUserId)
+  const owner = await users.byId(ownerUserId)
   if (owner === undefined) throw new HttpError(400, 'BAD_REQUEST', `no user ${ownerUserId}`)
   if (owner.suspendedAtMs !== null) throw new HttpError(409, 'ACCOUNT_SUSPENDED', `user ${ownerUserId} is suspended`)
 
@@ -66,7 +66,7 @@ export async function provisionGatewaysInBulk(
   }
 
   const now_ms = context.clock.now_ms()
-  const { gateways, superseded } = context.db.transaction(() => {
+  const { gateways, superseded, promoted } = await context.engine.write(async (sql) => {
     const refusals = new ItemRefusals()
     const made: BulkGateway[] = []
     const superseded: string[] = []
@@ -82,14 +82,15 @@ export async function provisionGatewaysInBulk(
       })
     }
     refusals.throwIfAny(items.length)
-    users.addRole(ownerUserId, 'owner', now_ms)
-    audit.record({
+    const promoted = await users.addRoleIn(sql, ownerUserId, 'owner', now_ms)
+    await audit.recordIn(sql, {
       atMs: now_ms, actorId, action: 'bulk.gateways', targetId: ownerUserId, targetName: userNameOf(owner),
       detail: `${made.length} gateways assigned, each with a provisioning token; idempotency key ${idempotencyKey}; `
         + `EUIs ${made[0]!.eui} … ${made[made.length - 1]!.eui}`,
     })
-    return { gateways: made, superseded }
-  })()
+    return { gateways: made, superseded, promoted }
+  })
+  if (promoted) users.accessChanged(ownerUserId)
   // A retired gateway's config and presence, if the broker still holds them, are not the new gateway's.
   for (const eui of superseded) void clearRetainedMessages(context, eui)
   return { replayed: false, gateways }

@@ -170,7 +170,7 @@ function dashboardSections(context: RouteOptions['context'], services: RouteOpti
       const notifications = await outbox.counts()
       const documentCounts = await documents.countsByStatus()
       return {
-        users: users.countsByRole(),
+        users: await users.countsByRole(),
         gateways: await counts.gateways(null),
         pendingOrders: await orders.count({ status: 'pending' }),
         documents: documentCounts,

@@ -34,8 +34,8 @@ export interface EventStreamsOptions {
   readonly events: LiveEvents
   readonly clock: Clock
   readonly log: FastifyBaseLogger
-  /** The claims as they stand now; throws when the token no longer admits its user (app.checkAccess). */
-  checkAccess(claims: AccessClaims): AccessClaims
+  /** The claims as they stand now; rejects when the token no longer admits its user (app.checkAccess). */
+  checkAccess(claims: AccessClaims): Promise<AccessClaims>
   /** STREAMS_PER_USER_MAX where not given. */
   readonly streamsPerUser_max?: number
   /** STREAM_BUFFERED_BYTES_MAX where not given. */
@@ -100,7 +100,7 @@ export class EventStreams implements LiveEventListener {
   }
 
   accessChanged(userId: string): void {
-    for (const stream of [...(this.byUser.get(userId) ?? [])]) stream.checkAccess()
+    for (const stream of [...(this.byUser.get(userId) ?? [])]) void stream.checkAccess()
   }
 
   /** Ends every stream, and any opened later at once: the hub is shutting down. */
@@ -124,7 +124,7 @@ export class EventStreams implements LiveEventListener {
 interface StreamDependencies {
   readonly clock: Clock
   readonly log: FastifyBaseLogger
-  checkAccess(claims: AccessClaims): AccessClaims
+  checkAccess(claims: AccessClaims): Promise<AccessClaims>
   readonly bufferedBytes_max: number
   /** Called once, when the stream ends for whatever reason. */
   ended(stream: EventStream): void
@@ -154,9 +154,9 @@ class EventStream {
   }
 
   /** Reads the reader's access again: the stream ends when the token no longer admits them, else takes their current roles. */
-  checkAccess(): boolean {
+  async checkAccess(): Promise<boolean> {
     try {
-      this.claims = this.deps.checkAccess(this.claims)
+      this.claims = await this.deps.checkAccess(this.claims)
     } catch (error) {
       this.end(`access ended: ${error instanceof Error ? error.message : String(error)}`)
       return false
@@ -170,7 +170,9 @@ class EventStream {
   }
 
   private keepAlive(): void {
-    if (this.checkAccess()) this.write(': keep-alive\n\n')
+    void this.checkAccess().then(admitted => {
+      if (admitted) this.write(': keep-alive\n\n')
+    })
   }
 
   /** `cut`: destroy the connection (what is buffered is dropped) rather than end it after what was written. */

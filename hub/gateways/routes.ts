@@ -457,8 +457,9 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
   app.post<{ Params: IdParams; Body: AssignBody; Reply: GatewayReply }>(
     '/gateways/:id/assign', { schema: assignSchema, preValidation: operatorOnly }, async (request) => {
       const actorId = request.user.sub
+      // Read before the assignment's transaction, which names the owner in the audit log.
+      const owner = await users.byId(request.body.ownerUserId)
       return gatewayReply(await assignGateway(context, store, request.params.id, request.body, (assigned) => {
-        const owner = users.byId(assigned.ownerUserId!)
         record(actorId, 'gateway.assign', assigned, `to ${owner === undefined ? assigned.ownerUserId : userNameOf(owner)}, paid into ${assigned.merchantAccountId}`)
       }))
     })

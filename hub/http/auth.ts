@@ -8,6 +8,8 @@ import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
 import { toHex } from '../../protocol/bytes'
 import type { HubContext } from '../context'
+import type { SqlRow } from '../store/sql'
+import { userRolesListSql } from '../users/store'
 import { highestRole, rolesFromList, type Role } from './roles'
 import { HttpError } from './errors'
 import { sharedPlugin } from './shared-plugin'
@@ -71,15 +73,15 @@ declare module 'fastify' {
      * admitted (an open event stream asks again): the claims with the user's current role, or 401 when the
      * token has expired or been revoked, the session has ended, or the user is suspended or gone.
      */
-    checkAccess(claims: AccessClaims): AuthenticatedUser
+    checkAccess(claims: AccessClaims): Promise<AuthenticatedUser>
     /** Throws 401 ACCOUNT_SUSPENDED for a suspended user: no new session. */
-    issueAccessToken(subject: AccessTokenSubject): AccessToken
+    issueAccessToken(subject: AccessTokenSubject): Promise<AccessToken>
     /** Refuses the token from now until it would have expired anyway (logout). */
-    revokeAccessToken(claims: AccessClaims): void
+    revokeAccessToken(claims: AccessClaims): Promise<void>
   }
 }
 
-interface UserState {
+interface UserState extends SqlRow {
   session_generation: number
   roles: string | null
   suspended_at_ms: number | null
@@ -93,7 +95,7 @@ type AuthOptions = {
 }
 
 export const authPlugin = sharedPlugin<AuthOptions>('payall-auth', async (app, { context, accessChanged }) => {
-  const { clock, db } = context
+  const { clock, engine } = context
   await app.register(fastifyCookie)
   await app.register(fastifyJwt, {
     secret: Buffer.from(context.jwtSecret),
@@ -102,22 +104,15 @@ export const authPlugin = sharedPlugin<AuthOptions>('payall-auth', async (app, {
     verify: { algorithms: ['HS256'], allowedIss: TOKEN_ISSUER, allowedAud: TOKEN_AUDIENCE, requiredClaims: [...REQUIRED_CLAIMS] },
   })
 
-  const isRevoked = db.prepare<[string], { jti: string }>('SELECT jti FROM revoked_tokens WHERE jti = ?')
-  const insertRevoked = db.prepare<[string, number, number]>(
-    'INSERT OR IGNORE INTO revoked_tokens (jti, expires_at_ms, revoked_at_ms) VALUES (?, ?, ?)')
-  // Past its expiry a token fails verification anyway, so its row has done its work.
-  const deleteExpired = db.prepare<[number]>('DELETE FROM revoked_tokens WHERE expires_at_ms < ?')
   // Read on every request: what the token says about the user holds only while the row still says it.
-  const userState = db.prepare<[string], UserState>(
-    `SELECT session_generation, suspended_at_ms,
-       (SELECT group_concat(role) FROM user_roles WHERE user_roles.user_id = users.id) AS roles,
-       (email_verified_at_ms IS NOT NULL OR phone_verified_at_ms IS NOT NULL) AS verified
-     FROM users WHERE id = ?`)
+  const USER_STATE_SQL = `SELECT session_generation, suspended_at_ms, ${userRolesListSql(engine.dialect)} AS roles,
+       CASE WHEN email_verified_at_ms IS NOT NULL OR phone_verified_at_ms IS NOT NULL THEN 1 ELSE 0 END AS verified
+     FROM users WHERE id = ?`
 
-  app.decorate('issueAccessToken', (subject: AccessTokenSubject): AccessToken => {
+  app.decorate('issueAccessToken', async (subject: AccessTokenSubject): Promise<AccessToken> => {
     const now_ms = clock.now_ms()
     const jti = toHex(context.random(JTI_BYTES))
-    const state = userState.get(subject.sub)
+    const state = await engine.get<UserState>(USER_STATE_SQL, [subject.sub])
     if (state !== undefined && state.suspended_at_ms !== null) throw suspended()
     const gen = state?.session_generation ?? 0
     const roles = rolesFromList(state?.roles ?? null)
@@ -128,25 +123,27 @@ export const authPlugin = sharedPlugin<AuthOptions>('payall-auth', async (app, {
     return { token, jti, expiresAtMs: claims.exp * 1000 }
   })
 
-  app.decorate('revokeAccessToken', (claims: AccessClaims): void => {
+  app.decorate('revokeAccessToken', async (claims: AccessClaims): Promise<void> => {
     const now_ms = clock.now_ms()
-    db.transaction(() => {
-      deleteExpired.run(now_ms)
-      insertRevoked.run(claims.jti, claims.exp * 1000, now_ms)
-    })()
+    await engine.write(async (sql) => {
+      // Past its expiry a token fails verification anyway, so its row has done its work.
+      await sql.run('DELETE FROM revoked_tokens WHERE expires_at_ms < ?', [now_ms])
+      await sql.run('INSERT INTO revoked_tokens (jti, expires_at_ms, revoked_at_ms) VALUES (?, ?, ?) ON CONFLICT (jti) DO NOTHING',
+        [claims.jti, claims.exp * 1000, now_ms])
+    })
     accessChanged(claims.sub)
   })
 
-  app.decorate('checkAccess', (claims: AccessClaims): AuthenticatedUser => {
+  app.decorate('checkAccess', async (claims: AccessClaims): Promise<AuthenticatedUser> => {
     if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string') {
       throw new HttpError(401, 'UNAUTHORIZED', 'the access token lacks its subject or id')
     }
     // As the verifier has it: a token is good up to and including its expiry.
     if (clock.now_ms() > claims.exp * 1000) throw new HttpError(401, 'UNAUTHORIZED', 'the access token has expired')
-    if (isRevoked.get(claims.jti) !== undefined) {
+    if (await engine.get('SELECT jti FROM revoked_tokens WHERE jti = ?', [claims.jti]) !== undefined) {
       throw new HttpError(401, 'UNAUTHORIZED', 'the access token has been revoked')
     }
-    const state = userState.get(claims.sub)
+    const state = await engine.get<UserState>(USER_STATE_SQL, [claims.sub])
     // Before the generation, which a suspension moves on too: the holder learns why their token stopped working.
     if (state !== undefined && state.suspended_at_ms !== null) throw suspended()
     // Tokens from before the generation existed carry none: generation 0.
@@ -166,7 +163,7 @@ export const authPlugin = sharedPlugin<AuthOptions>('payall-auth', async (app, {
     } catch (error) {
       throw new HttpError(401, 'UNAUTHORIZED', (error as Error).message)
     }
-    request.user = app.checkAccess(claims)
+    request.user = await app.checkAccess(claims)
   })
 
   requireDeclaredSecurity(app)

@@ -76,7 +76,7 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
     audit: services.audit,
     ledger: context.ledger,
     gatewayIdOf: eui => services.gateways.byEui(eui)?.id ?? null,
-    userNameOf: userId => services.users.byId(userId)?.fullName ?? null,
+    userNameOf: userId => services.users.fullNameInSqlite(userId),
     ed25519: nodeEd25519,
     clock: context.clock,
   })

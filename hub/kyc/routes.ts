@@ -199,7 +199,7 @@ function readingRoutes(app: FastifyInstance, { documents, users }: HubServices, 
       if (caller.role !== 'operator' && caller.userId !== request.params.id) {
         throw new HttpError(403, 'FORBIDDEN', 'these are another user’s documents')
       }
-      if (users.byId(request.params.id) === undefined) throw new HttpError(404, 'NOT_FOUND', `no user ${request.params.id}`)
+      if (await users.byId(request.params.id) === undefined) throw new HttpError(404, 'NOT_FOUND', `no user ${request.params.id}`)
       return { documents: (await documents.ofUser(request.params.id, DOCUMENTS_PER_USER_MAX)).map(documentReply) }
     })
 
@@ -229,7 +229,7 @@ function reviewRoutes(app: FastifyInstance, context: HubContext, { documents, us
         const document = await visibleDocument(documents, request, request.params.id, request.params.docId)
         const status = decision === 'approve' ? 'approved' : 'rejected'
         const reason = request.body.reason ?? null
-        const owner = users.byId(document.userId)!
+        const owner = (await users.byId(document.userId))!
         const reviewerUserId = callerOf(request).userId
         const now_ms = context.clock.now_ms()
         const reviewed = await context.engine.write(async (sql) => {

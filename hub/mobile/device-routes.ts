@@ -169,7 +169,7 @@ function payRoute(app: FastifyInstance, context: HubContext, { users, payments }
     schema: paySchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: [...customer, requireVerifiedAccount, amountsAsStrings('amount')],
   }, async (request, reply) => {
     const { userId } = callerOf(request)
-    const payer = users.byId(userId)!
+    const payer = (await users.byId(userId))!
     const currency = await payerCurrency(ledger, userId, request.body.currency)
     const amount_minor = parseAmount(request.body.amount, currency, { allowZero: false })
     const payerAccount = await ledger.account(walletAccountId(userId, currency))
@@ -178,7 +178,7 @@ function payRoute(app: FastifyInstance, context: HubContext, { users, payments }
       throw new HttpError(409, 'INSUFFICIENT_FUNDS', `your ${currency} wallet holds ${formatAmount(payerAccount.balanceMinor, currency)}`)
     }
     // Only a proved number: a number anyone could type into their profile must not draw someone else's money.
-    const payee = users.byProvedPhone(phoneNumberOf(request.body.toPhone, context.config.phoneRegion))
+    const payee = await users.byProvedPhone(phoneNumberOf(request.body.toPhone, context.config.phoneRegion))
     if (payee === undefined) throw new HttpError(404, 'UNKNOWN_PAYEE', 'no PayAll user can be paid at this number')
     if (payee.id === userId) throw new HttpError(400, 'BAD_REQUEST', 'you cannot pay yourself')
 

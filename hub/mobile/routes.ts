@@ -152,35 +152,35 @@ export const mobileAuthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
       const phone = phoneNumberOf(request.body.phone, context.config.phoneRegion)
       const email = request.body.email === undefined ? null : normalizeEmail(request.body.email)
       // Asked again when the code comes back: whoever takes the email first keeps it.
-      if (email !== null && users.credentialsByEmail(email) !== undefined) throw new HttpError(409, 'EMAIL_TAKEN', 'a user with this email exists')
+      if (email !== null && await users.credentialsByEmail(email) !== undefined) throw new HttpError(409, 'EMAIL_TAKEN', 'a user with this email exists')
       const signUp = { userId: newUserId(context.random), fullName, email, passwordHash: await context.passwords.hash(password) }
-      return reply.code(202).send(registrationReply(phones.claimForSignUp(signUp, phone)))
+      return reply.code(202).send(registrationReply(await phones.claimForSignUp(signUp, phone)))
     })
 
   app.post<{ Body: { registrationId: string; code: string }; Reply: UserReply }>('/api/auth/register/confirm', {
     schema: confirmSchema, ...small,
   }, async (request, reply) => {
-    const user = phones.finishSignUp(request.body.registrationId, request.body.code)
+    const user = await phones.finishSignUp(request.body.registrationId, request.body.code)
     return reply.code(201).send(userReply(user))
   })
 
   app.post<{ Body: { registrationId: string }; Reply: RegistrationReply }>('/api/auth/register/resend', {
     schema: resendSchema, ...small,
-  }, async (request, reply) => reply.code(202).send(registrationReply(phones.resendForSignUp(request.body.registrationId))))
+  }, async (request, reply) => reply.code(202).send(registrationReply(await phones.resendForSignUp(request.body.registrationId))))
 
   app.post<{ Body: { phone: string; password: string }; Reply: SessionReply }>('/api/auth/login', { schema: loginSchema, ...small },
     async (request) => {
       const user = await checkPhoneLogin({ users, passwords: context.passwords, throttle: app.loginThrottle },
         request.ip, phoneNumberOf(request.body.phone, context.config.phoneRegion), request.body.password)
-      return sessionReply(startSession(sessions, user))
+      return sessionReply(await startSession(sessions, user))
     })
 
   app.post<{ Body: { refreshToken?: string } }>('/api/auth/logout', {
     schema: logoutSchema, ...small, preValidation: [app.authenticate, requireRole(...ROLES), absentBodyAsEmpty],
   }, async (request, reply) => {
-    app.revokeAccessToken(request.user as AccessClaims)
+    await app.revokeAccessToken(request.user as AccessClaims)
     const refreshToken = request.body.refreshToken
-    if (refreshToken !== undefined) users.revokeRefreshToken(refreshTokenHash(refreshToken), callerOf(request).userId, context.clock.now_ms())
+    if (refreshToken !== undefined) await users.revokeRefreshToken(refreshTokenHash(refreshToken), callerOf(request).userId, context.clock.now_ms())
     return reply.code(204).send()
   })
 

@@ -98,7 +98,7 @@ export const cashRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
     if (account.currency !== currency) {
       throw new HttpError(400, 'CURRENCY_MISMATCH', `wallet ${accountId} is in ${account.currency}, not ${currency}`)
     }
-    if (kind === 'cash_out') refuseUnverifiedHolder(users, account)
+    if (kind === 'cash_out') await refuseUnverifiedHolder(users, account)
 
     const externalAccountId = (await ledger.systemAccounts(currency)).external.id
     const transfer: TransferInput = {
@@ -111,11 +111,12 @@ export const cashRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
       ...(reference === undefined ? {} : { metadata: { reference } }),
     }
     const operatorUserId = callerOf(request).userId
+    const targetName = await holderName(users, account)
     const [outcome] = await ledger.applyTransfers([transfer], ([applied]) => {
       if (applied?.status !== 'applied') return
       services.audit.record({
         atMs: context.clock.now_ms(), actorId: operatorUserId, action: kind === 'cash_in' ? 'ledger.cash_in' : 'ledger.cash_out',
-        targetId: accountId, targetName: holderName(users, account), detail: `${formatMoney(amount_minor, currency)}, transfer ${transfer.id}`
+        targetId: accountId, targetName, detail: `${formatMoney(amount_minor, currency)}, transfer ${transfer.id}`
           + (reference === undefined ? '' : `, reference ${reference}`),
       })
     })
@@ -149,14 +150,14 @@ export const cashRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
 }
 
 /** How the audit log names a wallet: its holder and its id. */
-function holderName(users: UserStore, wallet: Account): string {
-  const holder = wallet.userId === null ? undefined : users.byId(wallet.userId)
+async function holderName(users: UserStore, wallet: Account): Promise<string> {
+  const holder = wallet.userId === null ? undefined : await users.byId(wallet.userId)
   return holder === undefined ? wallet.id : `${userNameOf(holder)}'s wallet ${wallet.id}`
 }
 
 /** Cash goes out only to a verified account's holder: 403 ACCOUNT_UNVERIFIED else (or for a wallet of nobody). */
-function refuseUnverifiedHolder(users: UserStore, wallet: Account): void {
-  const holder = wallet.userId === null ? undefined : users.byId(wallet.userId)
+async function refuseUnverifiedHolder(users: UserStore, wallet: Account): Promise<void> {
+  const holder = wallet.userId === null ? undefined : await users.byId(wallet.userId)
   if (holder === undefined || !isVerified(holder)) {
     throw new HttpError(403, 'ACCOUNT_UNVERIFIED',
       `the holder of wallet ${wallet.id} has proved neither an email nor a phone: no cash goes out to them until they do`)

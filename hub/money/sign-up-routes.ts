@@ -13,7 +13,7 @@ import { USER_REPLY_SCHEMA, userReply } from '../users/replies'
 import type { UserReply } from '../users/wire'
 import { PASSWORD_LENGTH_MIN, passwordWeakness } from '../users/passwords'
 import { FULL_NAME_SCHEMA } from '../users/schemas'
-import { newUserId, normalizeEmail, userUniquenessError, type NewUser } from '../users/store'
+import { newUserId, normalizeEmail, type NewUser } from '../users/store'
 import { MONEY_BODY_LIMIT_BYTES, moneyRouteError } from './wire'
 
 const PASSWORD_LENGTH_MAX = 1024
@@ -60,7 +60,7 @@ export const signUpRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cont
       const email = normalizeEmail(request.body.email)
       const phone = request.body.phone === undefined ? undefined : phoneNumberOf(request.body.phone, context.config.phoneRegion)
       // Checked before hashing so a taken email costs no scrypt; the unique index still decides a race.
-      if (users.credentialsByEmail(email) !== undefined) throw emailTaken()
+      if (await users.credentialsByEmail(email) !== undefined) throw emailTaken()
 
       const user: NewUser = {
         id: newUserId(context.random),
@@ -71,17 +71,18 @@ export const signUpRoutes: FastifyPluginAsync<RouteOptions> = async (app, { cont
         passwordHash: await context.passwords.hash(request.body.password),
         createdAtMs: context.clock.now_ms(),
       }
-      // One transaction: a number refused (taken, too many codes) creates no account either.
-      context.db.transaction(() => {
-        try {
-          users.insert(user)
-        } catch (error) {
-          throw userUniquenessError(error) ?? error
+      // One transaction: a number refused (taken, too many codes) creates no account either. The codes go once it commits.
+      const { emailCode, phoneCode } = await context.engine.write(async (sql) => {
+        const taken = await users.insertIn(sql, user)
+        if (taken !== undefined) throw taken
+        return {
+          emailCode: await emails.sendIn(sql, user.id),
+          phoneCode: phone === undefined ? undefined : await phones.claimForUserIn(sql, user.id, phone),
         }
-        emails.send(user.id)
-        if (phone !== undefined) phones.claimForUser(user.id, phone)
-      })()
-      return reply.code(201).send(userReply(users.byId(user.id)!))
+      })
+      await emails.deliver(emailCode)
+      if (phoneCode !== undefined) await phones.deliver(phoneCode)
+      return reply.code(201).send(userReply((await users.byId(user.id))!))
     })
 }
 

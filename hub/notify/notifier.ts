@@ -13,11 +13,6 @@ export interface Notifier {
    * if, and only if, that commits.
    */
   sendIn(sql: SqlQuery, message: OutgoingMessage): Promise<string>
-  /**
-   * As sendIn, for a caller inside a transaction of the hub's SQLite connection (context.db) that is not on
-   * SqlEngine.write yet. Goes once no such caller is left.
-   */
-  sendInSqliteTransaction(message: OutgoingMessage): string
   /** Delivers what is due now; the background timer calls it, so can a test. */
   deliverDue(): Promise<DeliveryReport>
 }

@@ -1,7 +1,6 @@
 // The notification_outbox table on either engine (SqlEngine): enqueue, pick what is due, claim it, and record how
 // each attempt went. A sensitive body is erased once its message is sent or given up on.
 
-import type { SqliteDatabase } from '../store/database'
 import type { SqlEngine, SqlQuery, SqlRow, SqlValue } from '../store/sql'
 import { BODY_LENGTH_MAX, SUBJECT_LENGTH_MAX, type Channel, type MessageKind, type OutgoingMessage } from './message'
 
@@ -55,14 +54,6 @@ export class Outbox {
   /** As enqueue, inside `sql`: the transaction (SqlEngine.write) of what the message tells. */
   async enqueueIn(sql: SqlQuery, id: string, message: OutgoingMessage, now_ms: number): Promise<void> {
     await sql.run(INSERT_SQL, insertParams(id, message, now_ms))
-  }
-
-  /**
-   * As enqueueIn, for a caller inside a transaction of the SQLite connection `db` that is not on SqlEngine.write yet
-   * (users' email and phone codes). Goes once no such caller is left.
-   */
-  enqueueInSqlite(db: SqliteDatabase, id: string, message: OutgoingMessage, now_ms: number): void {
-    db.prepare(INSERT_SQL).run(...insertParams(id, message, now_ms))
   }
 
   async byId(id: string): Promise<OutboxMessage | undefined> {

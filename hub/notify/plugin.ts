@@ -74,12 +74,6 @@ export const notifyPlugin = sharedPlugin<{ context: HubContext }>('payall-notify
       drainSoon()
       return id
     },
-    sendInSqliteTransaction(message: OutgoingMessage): string {
-      const id = `ntf_${toHex(context.random(MESSAGE_ID_BYTES))}`
-      outbox.enqueueInSqlite(context.db, id, message, context.clock.now_ms())
-      drainSoon()
-      return id
-    },
     deliverDue: () => dispatcher.deliverDue(),
   } satisfies Notifier)
 

@@ -24,7 +24,7 @@ export interface DecisionStores {
 export async function validateOrder(context: HubContext, stores: DecisionStores, orderId: string, operatorUserId: string): Promise<Order> {
   const { orders, gateways, users, audit } = stores
   const order = await pendingOrder(orders, orderId)
-  const buyer = buyerOf(users, order)
+  const buyer = await buyerOf(users, order)
   // Every gateway is checked before anything changes, so a validation that cannot complete changes nothing.
   for (const item of order.items) {
     const gateway = gateways.byId(item.gatewayId)
@@ -37,13 +37,13 @@ export async function validateOrder(context: HubContext, stores: DecisionStores,
   const now_ms = context.clock.now_ms()
   const logged = { atMs: now_ms, actorId: operatorUserId, targetId: order.id, targetName: orderName(order, buyer) }
   // The order's conditional UPDATE decides between two operators, or two hubs: one validation goes through.
-  // The users' store is still SQLite's own: its statements join this transaction on the hub's one connection.
   const decision = await context.engine.write(async (sql) => {
     if (!await orders.decideIn(sql, order.id, { status: 'validated', reason: null, deciderUserId: operatorUserId, decidedAtMs: now_ms })) return undefined
     await audit.recordIn(sql, { ...logged, action: 'order.validate', detail: `${order.items.length} gateway(s), ${formatMoney(order.totalMinor, order.currency)}` })
-    return { promoted: users.addRole(buyer.id, 'owner', now_ms) }
+    return { promoted: await users.addRoleIn(sql, buyer.id, 'owner', now_ms) }
   })
   if (decision === undefined) throw notPending(orderId)
+  if (decision.promoted) users.accessChanged(buyer.id)
   try {
     for (const item of order.items) await assignGateway(context, gateways, item.gatewayId, { ownerUserId: buyer.id })
   } catch (error) {
@@ -51,9 +51,10 @@ export async function validateOrder(context: HubContext, stores: DecisionStores,
     const reopened_ms = context.clock.now_ms()
     await context.engine.write(async (sql) => {
       await orders.reopenIn(sql, order.id)
-      if (decision.promoted) users.removeRole(buyer.id, 'owner')
+      if (decision.promoted) await users.removeRoleIn(sql, buyer.id, 'owner')
       await audit.recordIn(sql, { ...logged, atMs: reopened_ms, action: 'order.reopen', detail: `not every gateway could go to the buyer: ${(error as Error).message}` })
     })
+    if (decision.promoted) users.accessChanged(buyer.id)
     throw error
   }
   stores.events.publish({ type: 'order.decided', data: { orderId: order.id, status: 'validated', buyerId: buyer.id } })
@@ -66,7 +67,7 @@ export async function rejectOrder(
   const { orders, users, audit } = stores
   const order = await pendingOrder(orders, orderId)
   const now_ms = context.clock.now_ms()
-  const targetName = orderName(order, buyerOf(users, order))
+  const targetName = orderName(order, await buyerOf(users, order))
   const decided = await context.engine.write(async (sql) => {
     if (!await orders.decideIn(sql, order.id, { status: 'rejected', reason, deciderUserId: operatorUserId, decidedAtMs: now_ms })) return false
     await audit.recordIn(sql, { atMs: now_ms, actorId: operatorUserId, action: 'order.reject', targetId: order.id, targetName, detail: reason })
@@ -77,8 +78,8 @@ export async function rejectOrder(
   return (await orders.byId(order.id))!
 }
 
-function buyerOf(users: UserStore, order: Order): User {
-  const buyer = users.byId(order.userId)
+async function buyerOf(users: UserStore, order: Order): Promise<User> {
+  const buyer = await users.byId(order.userId)
   if (buyer === undefined) throw new Error(`order ${order.id} names no user`)
   return buyer
 }

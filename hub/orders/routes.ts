@@ -245,7 +245,7 @@ function decisionRoutes(app: FastifyInstance, context: HubContext, { orders, gat
 async function notifyBuyer(
   app: FastifyInstance, users: UserStore, order: Order, decision?: { status: 'validated' | 'rejected'; reason: string | null },
 ): Promise<void> {
-  const buyer = users.byId(order.userId)!
+  const buyer = (await users.byId(order.userId))!
   const summary = { id: order.id, itemCount: order.items.length, totalMinor: order.totalMinor, currency: order.currency }
   await app.notifier.send(decision === undefined
     ? orderPlacedMessage(buyer, summary)

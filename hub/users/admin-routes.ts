@@ -98,13 +98,13 @@ const revokeSchema = actSchema('Remove the operator role from a user (operator);
 
 export const adminUserRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   const { users } = services
-  const administration = new UserAdministration({ db: context.db, users, audit: services.audit, clock: context.clock })
+  const administration = new UserAdministration({ engine: context.engine, users, audit: services.audit, clock: context.clock })
   const operatorOnly = [app.authenticate, requireRole('operator')]
   const small = { bodyLimit: ADMIN_BODY_LIMIT_BYTES }
 
   app.get<{ Querystring: ListQuery }>('/admin/users', { schema: listSchema, preValidation: operatorOnly }, async (request) => {
     const { q, role, status, limit, before } = request.query
-    const page = users.search({
+    const page = await users.search({
       limit,
       ...(q === undefined ? {} : { text: q }),
       ...(role === undefined ? {} : { role }),
@@ -114,7 +114,7 @@ export const adminUserRoutes: FastifyPluginAsync<RouteOptions> = async (app, { c
     return { users: page.users.map(adminUserReply), next: paging.nextOf(page.next) }
   })
 
-  type Act = (actorId: string, targetId: string) => User
+  type Act = (actorId: string, targetId: string) => Promise<User>
   const acts: Array<{ method: 'POST' | 'DELETE'; url: string; schema: object; act: Act }> = [
     { method: 'POST', url: '/admin/users/:id/reactivate', schema: reactivateSchema, act: (actor, target) => administration.reactivate(actor, target) },
     { method: 'POST', url: '/admin/users/:id/verify-email', schema: verifyEmailSchema, act: (actor, target) => administration.verifyEmail(actor, target) },
@@ -124,11 +124,11 @@ export const adminUserRoutes: FastifyPluginAsync<RouteOptions> = async (app, { c
   for (const { method, url, schema, act } of acts) {
     app.route<{ Params: { id: string }; Reply: AdminUserReply }>({
       method, url, schema, ...small, preValidation: [...operatorOnly, absentBodyAsEmpty],
-      handler: async (request) => adminUserReply(act(callerOf(request).userId, request.params.id)),
+      handler: async (request) => adminUserReply(await act(callerOf(request).userId, request.params.id)),
     })
   }
 
   app.post<{ Params: { id: string }; Body: { reason: string }; Reply: AdminUserReply }>('/admin/users/:id/suspend', {
     schema: suspendSchema, ...small, preValidation: operatorOnly,
-  }, async (request) => adminUserReply(administration.suspend(callerOf(request).userId, request.params.id, request.body.reason.trim())))
+  }, async (request) => adminUserReply(await administration.suspend(callerOf(request).userId, request.params.id, request.body.reason.trim())))
 }

@@ -1,8 +1,8 @@
-// The email_codes table behind prepared statements: the one live code of a user proving their email, as a hash, its
+// The email_codes table on SqlEngine: the one live code of a user proving their email, as a hash, its
 // wrong tries, and the codes sent in the current window for the send limit. A row lives until the email is proved
-// (UserStore.setEmailVerified forgets it).
+// (UserStore.setEmailVerifiedIn forgets it).
 
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine, SqlQuery, SqlRow } from '../store/sql'
 
 export interface EmailCode {
   readonly userId: string
@@ -14,7 +14,7 @@ export interface EmailCode {
   readonly sendsWindowStartMs: number
 }
 
-interface EmailCodeRow {
+interface EmailCodeRow extends SqlRow {
   user_id: string
   code_sha256: string
   code_expires_at_ms: number
@@ -24,23 +24,10 @@ interface EmailCodeRow {
 }
 
 export class EmailCodeStore {
-  private readonly statements
+  constructor(private readonly engine: SqlEngine) {}
 
-  constructor(db: SqliteDatabase) {
-    this.statements = {
-      ofUser: db.prepare<[string], EmailCodeRow>('SELECT * FROM email_codes WHERE user_id = ?'),
-      upsert: db.prepare(
-        `INSERT INTO email_codes (user_id, code_sha256, code_expires_at_ms, wrong_codes, sends, sends_window_start_ms)
-         VALUES (@userId, @codeSha256, @codeExpiresAtMs, 0, @sends, @sendsWindowStartMs)
-         ON CONFLICT (user_id) DO UPDATE SET code_sha256 = excluded.code_sha256, code_expires_at_ms = excluded.code_expires_at_ms,
-           wrong_codes = 0, sends = excluded.sends, sends_window_start_ms = excluded.sends_window_start_ms`),
-      wrongCode: db.prepare<[string], { wrong_codes: number }>(
-        'UPDATE email_codes SET wrong_codes = wrong_codes + 1 WHERE user_id = ? RETURNING wrong_codes'),
-    }
-  }
-
-  ofUser(userId: string): EmailCode | undefined {
-    const row = this.statements.ofUser.get(userId)
+  async ofUser(userId: string, sql: SqlQuery = this.engine): Promise<EmailCode | undefined> {
+    const row = await sql.get<EmailCodeRow>('SELECT * FROM email_codes WHERE user_id = ?', [userId])
     return row === undefined ? undefined : {
       userId: row.user_id,
       codeSha256: row.code_sha256,
@@ -52,12 +39,19 @@ export class EmailCodeStore {
   }
 
   /** A fresh code: the one before stops working and the wrong tries start again from zero. */
-  put(code: Omit<EmailCode, 'wrongCodes'>): void {
-    this.statements.upsert.run(code)
+  async put(sql: SqlQuery, code: Omit<EmailCode, 'wrongCodes'>): Promise<void> {
+    await sql.run(
+      `INSERT INTO email_codes (user_id, code_sha256, code_expires_at_ms, wrong_codes, sends, sends_window_start_ms)
+       VALUES (?, ?, ?, 0, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET code_sha256 = excluded.code_sha256, code_expires_at_ms = excluded.code_expires_at_ms,
+         wrong_codes = 0, sends = excluded.sends, sends_window_start_ms = excluded.sends_window_start_ms`,
+      [code.userId, code.codeSha256, code.codeExpiresAtMs, code.sends, code.sendsWindowStartMs])
   }
 
   /** Counts a wrong code; the count so far. Call it in the transaction that read the code. */
-  recordWrongCode(userId: string): number {
-    return this.statements.wrongCode.get(userId)!.wrong_codes
+  async recordWrongCode(sql: SqlQuery, userId: string): Promise<number> {
+    // Counted by the UPDATE itself, so wrong codes tried at once on two hubs both count.
+    const row = await sql.get<{ wrong_codes: number }>('UPDATE email_codes SET wrong_codes = wrong_codes + 1 WHERE user_id = ? RETURNING wrong_codes', [userId])
+    return row!.wrong_codes
   }
 }

@@ -44,9 +44,9 @@ export const emailRoutes: FastifyPluginAsync<RouteOptions> = async (app, { conte
 
   app.post<{ Reply: EmailCodeSentReply }>('/users/verify-email-init', {
     schema: initSchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: [...signedIn, absentBodyAsEmpty],
-  }, async (request, reply) => reply.code(202).send(emailCodeSentReply(emails.send(callerOf(request).userId))))
+  }, async (request, reply) => reply.code(202).send(emailCodeSentReply(await emails.send(callerOf(request).userId))))
 
   app.post<{ Body: { code: string }; Reply: UserReply }>('/users/verify-email-finish', {
     schema: finishSchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: signedIn,
-  }, async (request) => userReply(emails.finish(callerOf(request).userId, request.body.code)))
+  }, async (request) => userReply(await emails.finish(callerOf(request).userId, request.body.code)))
 }

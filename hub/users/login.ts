@@ -52,12 +52,12 @@ export function identifierKeysOf(user: User): string[] {
 }
 
 async function checkPassword(
-  dependencies: LoginDependencies, clientAddress: string, identifier: string, lookUp: () => UserCredentials | undefined,
+  dependencies: LoginDependencies, clientAddress: string, identifier: string, lookUp: () => Promise<UserCredentials | undefined>,
   password: string, failureMessage: string,
 ): Promise<User> {
   const { users, passwords, throttle } = dependencies
   const user = await throttle.attempt(clientAddress, [identifier], async () => {
-    const found = lookUp()
+    const found = await lookUp()
     if (found === undefined) {
       await passwords.verifyNothing(password)
       return undefined
@@ -69,15 +69,15 @@ async function checkPassword(
   })
   if (user === undefined) throw new HttpError(401, 'UNAUTHORIZED', failureMessage)
   if (passwords.needsRehash(user.passwordHash) || user.legacyPasswordHash !== null) {
-    users.updatePasswordHash(user.id, await passwords.hash(password))
+    await users.updatePasswordHash(user.id, await passwords.hash(password))
   }
   return publicUser(user)
 }
 
 /** A new opaque refresh token for `userId`; only its SHA-256 is stored. */
-export function issueRefreshToken(users: UserStore, clock: Clock, random: RandomBytes, userId: string): string {
+export async function issueRefreshToken(users: UserStore, clock: Clock, random: RandomBytes, userId: string): Promise<string> {
   const token = Buffer.from(random(REFRESH_TOKEN_BYTES)).toString('base64url')
   const now_ms = clock.now_ms()
-  users.addRefreshToken(toHex(sha256(Buffer.from(token))), userId, now_ms, now_ms + REFRESH_TOKEN_LIFETIME_MS)
+  await users.addRefreshToken(toHex(sha256(Buffer.from(token))), userId, now_ms, now_ms + REFRESH_TOKEN_LIFETIME_MS)
   return token
 }

@@ -25,18 +25,19 @@ export type OperatorBootstrap =
 
 /** Creates the first operator unless one exists; an existing operator is never changed. */
 export async function ensureOperator(context: HubContext): Promise<OperatorBootstrap> {
-  const users = new UserStore(context.db)
-  if (users.countWithRole('operator') > 0) return { created: false, passwordIgnored: await passwordIgnored(context, users) }
+  const users = new UserStore(context.engine)
+  if (await users.countWithRole('operator') > 0) return { created: false, passwordIgnored: await passwordIgnored(context, users) }
 
   const email = context.config.operatorEmail ?? OPERATOR_EMAIL_DEFAULT
   const generatedPassword = context.config.operatorPassword === undefined
     ? Buffer.from(context.random(GENERATED_PASSWORD_BYTES)).toString('base64url')
     : undefined
   const passwordHash = await context.passwords.hash(context.config.operatorPassword ?? generatedPassword!)
-  const insert = context.db.transaction(() => {
-    // Another hub process on the same file may have created one while we hashed.
-    if (users.countWithRole('operator') > 0) return false
-    users.insert({
+  const created = await context.engine.write(async (sql) => {
+    // Another hub process on the same database may have created one while we hashed. On PostgreSQL two starting at
+    // once may both count none: the operator's email, unique, lets one of them in.
+    if (await users.countWithRole('operator', sql) > 0) return false
+    const taken = await users.insertIn(sql, {
       id: newUserId(context.random),
       email,
       fullName: 'Hub operator',
@@ -46,16 +47,20 @@ export async function ensureOperator(context: HubContext): Promise<OperatorBoots
       passwordHash,
       createdAtMs: context.clock.now_ms(),
     })
-    return true
+    if (taken === undefined) return true
+    // Another hub made the operator meanwhile (its row is committed, so this statement sees it); else the email is a
+    // user's who is no operator, and the hub cannot start without one.
+    if (await users.countWithRole('operator', sql) > 0) return false
+    throw taken
   })
-  return insert.immediate() ? { created: true, email, generatedPassword } : { created: false, passwordIgnored: false }
+  return created ? { created: true, email, generatedPassword } : { created: false, passwordIgnored: false }
 }
 
 /** Costs one password hash, and only when the variable is set. */
 async function passwordIgnored(context: HubContext, users: UserStore): Promise<boolean> {
   const password = context.config.operatorPassword
   if (password === undefined) return false
-  const operator = users.credentialsByEmail(context.config.operatorEmail ?? OPERATOR_EMAIL_DEFAULT)
+  const operator = await users.credentialsByEmail(context.config.operatorEmail ?? OPERATOR_EMAIL_DEFAULT)
   if (operator === undefined || !operator.roles.includes('operator')) return true
   return !(await context.passwords.verify(password, operator.passwordHash))
 }

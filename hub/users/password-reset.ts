@@ -28,11 +28,11 @@ export interface PasswordResetDependencies {
 /** Sends a reset token if an account has this email; says nothing either way. */
 export async function startPasswordReset(dependencies: PasswordResetDependencies, email: string): Promise<void> {
   const { users, clock, random, notifier } = dependencies
-  const user = users.credentialsByEmail(normalizeEmail(email))
+  const user = await users.credentialsByEmail(normalizeEmail(email))
   if (user === undefined) return
   const token = Buffer.from(random(RESET_TOKEN_BYTES)).toString('base64url')
   const now_ms = clock.now_ms()
-  if (!users.addPasswordReset(resetTokenHash(token), user.id, now_ms, now_ms + PASSWORD_RESET_LIFETIME_MS, PASSWORD_RESETS_LIVE_MAX)) return
+  if (!await users.addPasswordReset(resetTokenHash(token), user.id, now_ms, now_ms + PASSWORD_RESET_LIFETIME_MS, PASSWORD_RESETS_LIVE_MAX)) return
   await notifier.send(passwordResetMessage(user, token, PASSWORD_RESET_LIFETIME_MS / 60_000))
 }
 

@@ -79,7 +79,7 @@ export const passwordRoutes: FastifyPluginAsync<RouteOptions> = async (app, { co
     schema: updatePasswordSchema, ...small, preValidation: [app.authenticate, requireRole(...ROLES)],
   }, async (request, reply) => {
     const { userId } = callerOf(request)
-    const user = users.credentialsById(userId)
+    const user = await users.credentialsById(userId)
     if (user === undefined) throw new HttpError(401, 'UNAUTHORIZED', 'the token’s user no longer exists')
     // A stolen access token must not be enough to take the account over: wrong guesses count as failed logins,
     // of this address and of the account's email and phone.
@@ -88,7 +88,7 @@ export const passwordRoutes: FastifyPluginAsync<RouteOptions> = async (app, { co
     if (verified === undefined) throw new HttpError(403, 'WRONG_PASSWORD', 'the current password is wrong')
     const weakness = passwordWeakness(request.body.newPassword)
     if (weakness !== undefined) throw new HttpError(400, 'WEAK_PASSWORD', weakness)
-    users.changePassword(userId, await context.passwords.hash(request.body.newPassword), context.clock.now_ms())
+    await users.changePassword(userId, await context.passwords.hash(request.body.newPassword), context.clock.now_ms())
     return reply.code(204).send()
   })
 }

@@ -1,7 +1,7 @@
-// The phone_claims and phone_code_sends tables behind prepared statements: numbers wanted and not yet proved, the
+// The phone_claims and phone_code_sends tables on SqlEngine: numbers wanted and not yet proved, the
 // hash of the code that proves each, and the log of codes sent that the send limits count.
 
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine, SqlQuery, SqlRow } from '../store/sql'
 
 /** A phone sign-up waiting for its code: the account its proof creates. */
 export interface PhoneSignUp {
@@ -26,7 +26,7 @@ export interface PhoneClaim {
   readonly expiresAtMs: number | null
 }
 
-interface ClaimRow {
+interface ClaimRow extends SqlRow {
   id: string
   phone: string
   user_id: string | null
@@ -41,99 +41,89 @@ interface ClaimRow {
   expires_at_ms: number | null
 }
 
+/**
+ * Every method takes the `sql` of the caller's SqlEngine.write (hub/users/phone-verification.ts decides and records a
+ * claim in one transaction), or runs alone on the engine.
+ */
 export class PhoneClaims {
-  private readonly statements
+  constructor(private readonly engine: SqlEngine) {}
 
-  constructor(db: SqliteDatabase) {
-    this.statements = {
-      byId: db.prepare<[string], ClaimRow>('SELECT * FROM phone_claims WHERE id = ?'),
-      byUser: db.prepare<[string], ClaimRow>('SELECT * FROM phone_claims WHERE user_id = ?'),
-      deleteOfUser: db.prepare<[string]>('DELETE FROM phone_claims WHERE user_id = ?'),
-      insert: db.prepare(
-        `INSERT INTO phone_claims (id, phone, user_id, sign_up_user_id, sign_up_full_name, sign_up_email, sign_up_password_hash,
-           code_sha256, code_expires_at_ms, created_at_ms, expires_at_ms)
-         VALUES (@id, @phone, @userId, @signUpUserId, @signUpFullName, @signUpEmail, @signUpPasswordHash,
-           @codeSha256, @codeExpiresAtMs, @createdAtMs, @expiresAtMs)`),
-      newCode: db.prepare<[string, number, string]>(
-        'UPDATE phone_claims SET code_sha256 = ?, code_expires_at_ms = ?, wrong_codes = 0 WHERE id = ?'),
-      wrongCode: db.prepare<[string], { wrong_codes: number }>(
-        'UPDATE phone_claims SET wrong_codes = wrong_codes + 1 WHERE id = ? RETURNING wrong_codes'),
-      delete: db.prepare<[string]>('DELETE FROM phone_claims WHERE id = ?'),
-      deleteOfPhone: db.prepare<[string]>('DELETE FROM phone_claims WHERE phone = ?'),
-      deleteExpired: db.prepare<[number]>('DELETE FROM phone_claims WHERE expires_at_ms <= ?'),
-      insertSend: db.prepare<[string, string, number]>('INSERT INTO phone_code_sends (phone, claimant, sent_at_ms) VALUES (?, ?, ?)'),
-      deleteSendsBefore: db.prepare<[number]>('DELETE FROM phone_code_sends WHERE sent_at_ms <= ?'),
-      sendsToPhone: db.prepare<[string, number], { count: number; first_ms: number | null }>(
-        'SELECT count(*) AS count, min(sent_at_ms) AS first_ms FROM phone_code_sends WHERE phone = ? AND sent_at_ms > ?'),
-      sendsByClaimant: db.prepare<[string, number], { count: number; first_ms: number | null }>(
-        'SELECT count(*) AS count, min(sent_at_ms) AS first_ms FROM phone_code_sends WHERE claimant = ? AND sent_at_ms > ?'),
-    }
-  }
-
-  byId(id: string): PhoneClaim | undefined {
-    const row = this.statements.byId.get(id)
+  async byId(id: string, sql: SqlQuery = this.engine): Promise<PhoneClaim | undefined> {
+    const row = await sql.get<ClaimRow>('SELECT * FROM phone_claims WHERE id = ?', [id])
     return row === undefined ? undefined : claimFromRow(row)
   }
 
-  ofUser(userId: string): PhoneClaim | undefined {
-    const row = this.statements.byUser.get(userId)
+  async ofUser(userId: string, sql: SqlQuery = this.engine): Promise<PhoneClaim | undefined> {
+    const row = await sql.get<ClaimRow>('SELECT * FROM phone_claims WHERE user_id = ?', [userId])
     return row === undefined ? undefined : claimFromRow(row)
   }
 
-  /** A user's claim replaces the one they had. */
-  insert(claim: Omit<PhoneClaim, 'wrongCodes'>): void {
-    if (claim.userId !== null) this.withdrawOfUser(claim.userId)
-    this.statements.insert.run({
-      id: claim.id, phone: claim.phone, userId: claim.userId,
-      signUpUserId: claim.signUp?.userId ?? null, signUpFullName: claim.signUp?.fullName ?? null,
-      signUpEmail: claim.signUp?.email ?? null, signUpPasswordHash: claim.signUp?.passwordHash ?? null,
-      codeSha256: claim.codeSha256, codeExpiresAtMs: claim.codeExpiresAtMs, createdAtMs: claim.createdAtMs, expiresAtMs: claim.expiresAtMs,
-    })
+  /** A user's claim replaces the one they had (one per user: a unique index keeps it so, whichever hub writes). */
+  async insert(sql: SqlQuery, claim: Omit<PhoneClaim, 'wrongCodes'>): Promise<void> {
+    if (claim.userId !== null) await this.withdrawOfUser(claim.userId, sql)
+    await sql.run(
+      `INSERT INTO phone_claims (id, phone, user_id, sign_up_user_id, sign_up_full_name, sign_up_email, sign_up_password_hash,
+         code_sha256, code_expires_at_ms, created_at_ms, expires_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        claim.id, claim.phone, claim.userId,
+        claim.signUp?.userId ?? null, claim.signUp?.fullName ?? null, claim.signUp?.email ?? null, claim.signUp?.passwordHash ?? null,
+        claim.codeSha256, claim.codeExpiresAtMs, claim.createdAtMs, claim.expiresAtMs,
+      ])
   }
 
   /** A fresh code: the earlier one stops working and the wrong codes start again from zero. */
-  replaceCode(id: string, codeSha256: string, codeExpiresAt_ms: number): void {
-    this.statements.newCode.run(codeSha256, codeExpiresAt_ms, id)
+  async replaceCode(sql: SqlQuery, id: string, codeSha256: string, codeExpiresAt_ms: number): Promise<void> {
+    await sql.run('UPDATE phone_claims SET code_sha256 = ?, code_expires_at_ms = ?, wrong_codes = 0 WHERE id = ?',
+      [codeSha256, codeExpiresAt_ms, id])
   }
 
   /** Counts a wrong code; the count so far. Call it in the transaction that read the claim. */
-  recordWrongCode(id: string): number {
-    return this.statements.wrongCode.get(id)!.wrong_codes
+  async recordWrongCode(sql: SqlQuery, id: string): Promise<number> {
+    // Counted by the UPDATE itself, so wrong codes tried at once on two hubs both count.
+    const row = await sql.get<{ wrong_codes: number }>('UPDATE phone_claims SET wrong_codes = wrong_codes + 1 WHERE id = ? RETURNING wrong_codes', [id])
+    return row!.wrong_codes
   }
 
-  withdrawOfUser(userId: string): void {
-    this.statements.deleteOfUser.run(userId)
+  async withdrawOfUser(userId: string, sql: SqlQuery = this.engine): Promise<void> {
+    await sql.run('DELETE FROM phone_claims WHERE user_id = ?', [userId])
   }
 
-  delete(id: string): void {
-    this.statements.delete.run(id)
+  /**
+   * Ends the claim as the code `codeSha256` proves it: false, and nothing changed, when it has ended or changed since it
+   * was read (proved through another hub, a new code sent, `wrongCodes_max` wrong codes tried).
+   */
+  async use(sql: SqlQuery, id: string, codeSha256: string, wrongCodes_max: number): Promise<boolean> {
+    return (await sql.run('DELETE FROM phone_claims WHERE id = ? AND code_sha256 = ? AND wrong_codes < ?', [id, codeSha256, wrongCodes_max]))
+      .changes === 1
   }
 
   /** Ends every claim on the number (once someone has proved it, the others cannot): how many there were. */
-  deleteOfPhone(phone: string): number {
-    return this.statements.deleteOfPhone.run(phone).changes
+  async deleteOfPhone(sql: SqlQuery, phone: string): Promise<number> {
+    return (await sql.run('DELETE FROM phone_claims WHERE phone = ?', [phone])).changes
   }
 
   /** Forgets the sign-ups nobody proved in time. */
-  deleteExpired(now_ms: number): void {
-    this.statements.deleteExpired.run(now_ms)
+  async deleteExpired(sql: SqlQuery, now_ms: number): Promise<void> {
+    await sql.run('DELETE FROM phone_claims WHERE expires_at_ms <= ?', [now_ms])
   }
 
   /** Records a code sent; sends at or before `windowStartMs` are dropped, so the log holds one window of sends. */
-  recordSend(phone: string, claimant: string, now_ms: number, windowStart_ms: number): void {
-    this.statements.deleteSendsBefore.run(windowStart_ms)
-    this.statements.insertSend.run(phone, claimant, now_ms)
+  async recordSend(sql: SqlQuery, phone: string, claimant: string, now_ms: number, windowStart_ms: number): Promise<void> {
+    await sql.run('DELETE FROM phone_code_sends WHERE sent_at_ms <= ?', [windowStart_ms])
+    await sql.run('INSERT INTO phone_code_sends (phone, claimant, sent_at_ms) VALUES (?, ?, ?)', [phone, claimant, now_ms])
   }
 
   /** Codes sent to the number after `windowStartMs`, and when the first of them went. */
-  sendsToPhone(phone: string, windowStart_ms: number): { count: number; firstMs: number | null } {
-    const row = this.statements.sendsToPhone.get(phone, windowStart_ms)!
-    return { count: row.count, firstMs: row.first_ms }
+  async sendsToPhone(sql: SqlQuery, phone: string, windowStart_ms: number): Promise<{ count: number; firstMs: number | null }> {
+    const row = await sql.get<{ count: number; first_ms: number | null }>(
+      'SELECT count(*) AS count, min(sent_at_ms) AS first_ms FROM phone_code_sends WHERE phone = ? AND sent_at_ms > ?', [phone, windowStart_ms])
+    return { count: row!.count, firstMs: row!.first_ms }
   }
 
-  sendsByClaimant(claimant: string, windowStart_ms: number): { count: number; firstMs: number | null } {
-    const row = this.statements.sendsByClaimant.get(claimant, windowStart_ms)!
-    return { count: row.count, firstMs: row.first_ms }
+  async sendsByClaimant(sql: SqlQuery, claimant: string, windowStart_ms: number): Promise<{ count: number; firstMs: number | null }> {
+    const row = await sql.get<{ count: number; first_ms: number | null }>(
+      'SELECT count(*) AS count, min(sent_at_ms) AS first_ms FROM phone_code_sends WHERE claimant = ? AND sent_at_ms > ?', [claimant, windowStart_ms])
+    return { count: row!.count, firstMs: row!.first_ms }
   }
 }
 

@@ -50,13 +50,13 @@ export const phoneRoutes: FastifyPluginAsync<RouteOptions> = async (app, { conte
     const { userId } = callerOf(request)
     const typed = request.body.phone
     const sent = typed === undefined
-      ? phones.resendForUser(userId)
-      : phones.claimForUser(userId, phoneNumberOf(typed, context.config.phoneRegion))
+      ? await phones.resendForUser(userId)
+      : await phones.claimForUser(userId, phoneNumberOf(typed, context.config.phoneRegion))
     if (sent === undefined) throw new HttpError(409, 'CONFLICT', 'this number is already your phone, and proved')
     return reply.code(202).send(codeSentReply(sent))
   })
 
   app.post<{ Body: { code: string }; Reply: UserReply }>('/users/verify-phone-finish', {
     schema: finishSchema, bodyLimit: AUTH_BODY_LIMIT_BYTES, preValidation: signedIn,
-  }, async (request) => userReply(phones.finishForUser(callerOf(request).userId, request.body.code)))
+  }, async (request) => userReply(await phones.finishForUser(callerOf(request).userId, request.body.code)))
 }

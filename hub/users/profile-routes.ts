@@ -44,11 +44,13 @@ export const profileRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
     const { fullName } = request.body
     const phone = request.body.phone === undefined ? undefined : phoneNumberOf(request.body.phone, context.config.phoneRegion)
     // One transaction: a number refused (taken, too many codes) leaves the name as it was too.
-    context.db.transaction(() => {
-      if (phone !== undefined) phones.claimForUser(userId, phone)
-      if (fullName !== undefined) users.updateFullName(userId, fullName.trim())
-    })()
-    const updated = users.byId(userId)
+    const sending = await context.engine.write(async (sql) => {
+      const claimed = phone === undefined ? undefined : await phones.claimForUserIn(sql, userId, phone)
+      if (fullName !== undefined) await users.updateFullName(userId, fullName.trim(), sql)
+      return claimed
+    })
+    if (sending !== undefined) await phones.deliver(sending)
+    const updated = await users.byId(userId)
     if (updated === undefined) throw new HttpError(401, 'UNAUTHORIZED', 'the token’s user no longer exists')
     return userReply(updated)
   })

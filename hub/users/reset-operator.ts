@@ -9,6 +9,7 @@ import { DataDirLockError, lockDataDir } from '../../protocol/data-dir-lock'
 import { errorText } from '../../protocol/errors'
 import { ConfigError, parseConfigFields } from '../config'
 import { HUB_DATABASE_FILE, openDatabase } from '../store/database'
+import { SqliteEngine } from '../store/sql'
 import { OPERATOR_EMAIL_DEFAULT } from './operator'
 import { createPasswordHasher } from './passwords'
 import { UserStore } from './store'
@@ -61,8 +62,8 @@ export async function resetOperatorCommand(argv: readonly string[], env: NodeJS.
     const db = openDatabase(database)
     try {
       const email = config.operatorEmail ?? OPERATOR_EMAIL_DEFAULT
-      const users = new UserStore(db)
-      const account = users.credentialsByEmail(email)
+      const users = new UserStore(new SqliteEngine(db))
+      const account = await users.credentialsByEmail(email)
       if (account === undefined || !account.roles.includes('operator')) {
         io.stderr.write(`${PROGRAM}: NO_OPERATOR: ${email} is not an operator account of the hub in ${config.dataDir} `
           + '(name the account with PAYALL_OPERATOR_EMAIL)\n')
@@ -72,7 +73,7 @@ export async function resetOperatorCommand(argv: readonly string[], env: NodeJS.
         ? Buffer.from(systemRandom(GENERATED_PASSWORD_BYTES)).toString('base64url')
         : undefined
       const hash = await createPasswordHasher({ random: systemRandom }).hash(config.operatorPassword ?? generated!)
-      users.changePassword(account.id, hash, systemClock.now_ms())
+      await users.changePassword(account.id, hash, systemClock.now_ms())
       io.stdout.write(generated === undefined
         ? `Set the password of ${email} to PAYALL_OPERATOR_PASSWORD; its sessions have ended.\n`
         : `New password of ${email}: ${generated}\n  It is shown only this once: keep it in a password manager. Its sessions have ended.\n`)

@@ -96,14 +96,14 @@ export const usersRoutes: FastifyPluginAsync<RouteOptions> = async (app, { conte
     } else {
       throw new HttpError(400, 'BAD_REQUEST', 'give your email or your phone number, one of them, with your password')
     }
-    return sessionIn(request.body.refreshIn, startSession(sessions, user), reply)
+    return sessionIn(request.body.refreshIn, await startSession(sessions, user), reply)
   })
 
   app.post<{ Body: { refreshToken?: string }; Reply: LoginReply }>('/users/refresh', {
     schema: refreshSchema, ...small, preValidation: absentBodyAsEmpty,
   }, async (request, reply) => {
     const { refreshToken } = request.body
-    if (refreshToken !== undefined) return sessionReply(refreshSession(sessions, refreshToken))
+    if (refreshToken !== undefined) return sessionReply(await refreshSession(sessions, refreshToken))
     return refreshByCookie(sessions, request, reply)
   })
 
@@ -117,7 +117,7 @@ function sessionIn(where: 'body' | 'cookie', session: Session, reply: FastifyRep
   return cookieSessionReply(session)
 }
 
-function refreshByCookie(sessions: SessionDependencies, request: FastifyRequest, reply: FastifyReply): LoginReply | undefined {
+async function refreshByCookie(sessions: SessionDependencies, request: FastifyRequest, reply: FastifyReply): Promise<LoginReply | undefined> {
   const cookieToken = refreshCookieOf(request)
   const web = isWebClient(request)
   if (cookieToken === undefined) {
@@ -132,7 +132,7 @@ function refreshByCookie(sessions: SessionDependencies, request: FastifyRequest,
   if (!web) throw csrfHeaderMissing()
   let session: Session
   try {
-    session = refreshSession(sessions, cookieToken)
+    session = await refreshSession(sessions, cookieToken)
   } catch (error) {
     // The token in the cookie will never work again: the browser may as well forget it.
     clearRefreshCookie(reply)
@@ -146,10 +146,10 @@ function webLogoutRoute(app: FastifyInstance, { context, services }: RouteOption
     schema: webLogoutSchema, bodyLimit: AUTH_BODY_LIMIT_BYTES,
     preValidation: [app.authenticate, requireRole(...ROLES), requireWebClient, absentBodyAsEmpty],
   }, async (request, reply) => {
-    app.revokeAccessToken(request.user as AccessClaims)
+    await app.revokeAccessToken(request.user as AccessClaims)
     const cookieToken = refreshCookieOf(request)
     if (cookieToken !== undefined) {
-      services.users.revokeRefreshToken(refreshTokenHash(cookieToken), callerOf(request).userId, context.clock.now_ms())
+      await services.users.revokeRefreshToken(refreshTokenHash(cookieToken), callerOf(request).userId, context.clock.now_ms())
     }
     clearRefreshCookie(reply)
     return reply.code(204).send()

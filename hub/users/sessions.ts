@@ -25,21 +25,21 @@ export interface SessionDependencies {
 
 const REFRESH_REFUSED_MESSAGE = 'the refresh token is unknown, expired or already used; log in again'
 
-export function startSession(dependencies: SessionDependencies, user: User): Session {
-  const { token } = dependencies.app.issueAccessToken({ sub: user.id })
-  const refreshToken = issueRefreshToken(dependencies.users, dependencies.clock, dependencies.random, user.id)
+export async function startSession(dependencies: SessionDependencies, user: User): Promise<Session> {
+  const { token } = await dependencies.app.issueAccessToken({ sub: user.id })
+  const refreshToken = await issueRefreshToken(dependencies.users, dependencies.clock, dependencies.random, user.id)
   return { token, refreshToken, user }
 }
 
 /** A new token pair for a live refresh token, which dies; the roles are read afresh (an order may have made an owner). */
-export function refreshSession(dependencies: SessionDependencies, refreshToken: string): Session {
+export async function refreshSession(dependencies: SessionDependencies, refreshToken: string): Promise<Session> {
   const { users, clock, log } = dependencies
-  const use = users.consumeRefreshToken(refreshTokenHash(refreshToken), clock.now_ms())
+  const use = await users.consumeRefreshToken(refreshTokenHash(refreshToken), clock.now_ms())
   if (use.status === 'reused') {
-    users.endSessions(use.userId, clock.now_ms())
+    await users.endSessions(use.userId, clock.now_ms())
     log.warn({ userId: use.userId }, 'a used refresh token came back: every session of the user is ended')
   }
-  const user = use.status === 'consumed' ? users.byId(use.userId) : undefined
+  const user = use.status === 'consumed' ? await users.byId(use.userId) : undefined
   if (user === undefined) throw new HttpError(401, 'UNAUTHORIZED', REFRESH_REFUSED_MESSAGE)
   return startSession(dependencies, user)
 }

@@ -5,7 +5,7 @@
 
 import type { FastifyBaseLogger } from 'fastify'
 import { HttpError } from '../http/errors'
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine, SqlRow } from '../store/sql'
 import { phoneNumberOf, type PhoneRegion } from './phone'
 
 /** How many accounts one log line names; the counts are always whole. */
@@ -20,17 +20,15 @@ export interface StoredPhonesReport {
   readonly unreadable: readonly string[]
 }
 
-interface StoredPhone {
+interface StoredPhone extends SqlRow {
   id: string
   phone: string
 }
 
-export function normalizeStoredPhones(db: SqliteDatabase, region: PhoneRegion, log: FastifyBaseLogger): StoredPhonesReport {
-  const report = db.transaction(() => {
+export async function normalizeStoredPhones(engine: SqlEngine, region: PhoneRegion, log: FastifyBaseLogger): Promise<StoredPhonesReport> {
+  const report = await engine.write(async (sql) => {
     // Unproved numbers only: a proved one went through phoneNumberOf on its way in.
-    const stored = db.prepare<[], StoredPhone>('SELECT id, phone FROM users WHERE phone IS NOT NULL AND phone_verified_at_ms IS NULL').all()
-    const holdersOf = db.prepare<[string], { id: string }>('SELECT id FROM users WHERE phone = ?')
-    const rewrite = db.prepare<[string, string]>('UPDATE users SET phone = ? WHERE id = ?')
+    const stored = await sql.all<StoredPhone>('SELECT id, phone FROM users WHERE phone IS NOT NULL AND phone_verified_at_ms IS NULL')
     const byNumber = new Map<string, StoredPhone[]>()
     const unreadable: string[] = []
     for (const row of stored) {
@@ -41,16 +39,17 @@ export function normalizeStoredPhones(db: SqliteDatabase, region: PhoneRegion, l
     let rewritten = 0
     const collisions: Array<{ phone: string; userIds: string[] }> = []
     for (const [number, rows] of byNumber) {
-      const userIds = new Set([...rows.map((row) => row.id), ...holdersOf.all(number).map((holder) => holder.id)])
+      const holders = await sql.all<{ id: string }>('SELECT id FROM users WHERE phone = ?', [number])
+      const userIds = new Set([...rows.map((row) => row.id), ...holders.map((holder) => holder.id)])
       if (userIds.size > 1) {
         collisions.push({ phone: number, userIds: [...userIds] })
       } else if (rows[0]!.phone !== number) {
-        rewrite.run(number, rows[0]!.id)
+        await sql.run('UPDATE users SET phone = ? WHERE id = ?', [number, rows[0]!.id])
         rewritten++
       }
     }
     return { rewritten, collisions, unreadable }
-  }).immediate()
+  })
 
   if (report.rewritten > 0) log.info({ rewritten: report.rewritten }, 'stored phone numbers rewritten in E.164, still to be proved')
   if (report.collisions.length > 0) {

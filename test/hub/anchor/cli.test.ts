@@ -112,7 +112,7 @@ t.test('verify-proof fetches the proof from a hub with --id', async t => {
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address() as { port: number }
   const operatorId = await addUser(w.context, { email: 'operator@example.com', passwordHash: 'x', role: 'operator' })
-  const token = app.issueAccessToken({ sub: operatorId }).token
+  const token = (await app.issueAccessToken({ sub: operatorId })).token
   const env = { PAYALL_ACCESS_TOKEN: token, PAYALL_CHAIN_RPC: chain.anvil.rpcUrl, PAYALL_ANCHOR_ADDRESS: chain.contractAddress }
 
   const io = capturedIo()

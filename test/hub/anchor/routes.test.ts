@@ -26,16 +26,16 @@ async function paymentWorld(t: Test, options: { explorerUrl?: string } = {}) {
   t.teardown(() => app.close())
   await app.ready()
   // The roles in the token are the user's, read from the database.
-  const tokenOf = (userId: string) => app.issueAccessToken({ sub: userId }).token
+  const tokenOf = async (userId: string) => (await app.issueAccessToken({ sub: userId })).token
   const get = (url: string, token?: string) =>
     app.inject({ method: 'GET', url, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
   const seal = () => createAnchorService(w.context, anchorSettings({ batchAge_ms: 0 }), undefined).tick()
   return {
     w, app, get, seal, paymentId,
-    customer: tokenOf(customer.userId),
-    owner: tokenOf(gateway.ownerUserId),
-    stranger: tokenOf(stranger.userId),
-    operator: tokenOf(operatorId),
+    customer: await tokenOf(customer.userId),
+    owner: await tokenOf(gateway.ownerUserId),
+    stranger: await tokenOf(stranger.userId),
+    operator: await tokenOf(operatorId),
   }
 }
 

@@ -66,7 +66,7 @@ t.test('a chunk of customers gets accounts, cashed-in wallets, bound phones and 
     t.equal(wallet!.balanceMinor, 30_000, 'cashed in, less the voucher\'s hold')
     t.equal((await hub.context.ledger.hold(customer.voucherId))!.limitMinor, 20_000)
     t.equal((await hub.services.devices.boundByImei(items[index]!.device.imei))!.userId, customer.userId)
-    const user = hub.services.users.byId(customer.userId)!
+    const user = (await hub.services.users.byId(customer.userId))!
     t.not(user.emailVerifiedAtMs, null, 'the operator vouched for the email')
     t.same(user.roles, ['customer'])
   }
@@ -159,7 +159,7 @@ t.test('a chunk of gateways is assigned to its owner with one-time tokens that p
   t.equal(response.statusCode, 201, response.body)
   const { gateways } = response.json()
   t.equal(gateways.length, 5)
-  t.same([...hub.services.users.byId(merchant.userId)!.roles].sort(), ['customer', 'owner'], 'the merchant became their owner')
+  t.same([...(await hub.services.users.byId(merchant.userId))!.roles].sort(), ['customer', 'owner'], 'the merchant became their owner')
   for (const gateway of gateways) {
     t.match(hub.services.gateways.byId(gateway.gatewayId), { eui: gateway.eui, status: 'assigned', ownerUserId: merchant.userId })
     t.match(gateway.token, /^pt_/)

@@ -126,7 +126,7 @@ export async function addUser(
   user: { email: string; password?: string; passwordHash?: string; role: Role; fullName?: string; emailVerified?: boolean },
 ): Promise<string> {
   const id = newUserId(context.random)
-  new UserStore(context.db).insert({
+  await new UserStore(context.engine).insert({
     id,
     email: user.email,
     emailVerifiedAtMs: user.emailVerified === false ? null : context.clock.now_ms(),

@@ -40,9 +40,9 @@ t.test('the roles come from the database on every request: a demoted operator lo
 
   t.equal((await verify()).statusCode, 200)
   t.equal((await ownGateways()).statusCode, 403, 'an operator is not an owner')
-  const users = new UserStore(context.db)
-  t.ok(users.addRole(id, 'owner', context.clock.now_ms()))
-  t.ok(users.removeRole(id, 'operator'))
+  const users = new UserStore(context.engine)
+  t.ok(await users.addRole(id, 'owner', context.clock.now_ms()))
+  t.ok(await users.removeRole(id, 'operator'))
 
   const refused = await verify()
   t.equal(refused.statusCode, 403, 'the unexpired token no longer opens operator routes')

@@ -23,8 +23,8 @@ async function flagWorld(t: Test) {
   const app = await buildApp(w.context)
   t.teardown(() => app.close())
   await app.ready()
-  const headers = (userId: string) => ({ authorization: `Bearer ${app.issueAccessToken({ sub: userId }).token}` })
-  const operator = headers(operatorId)
+  const headers = async (userId: string) => ({ authorization: `Bearer ${(await app.issueAccessToken({ sub: userId })).token}` })
+  const operator = await headers(operatorId)
   const get = (url: string, as = operator) => app.inject({ method: 'GET', url, headers: as })
   const resolve = (id: number | string, payload: unknown, as = operator) =>
     app.inject({ method: 'POST', url: `/flags/${id}/resolve`, headers: as, payload: payload as object })
@@ -125,7 +125,7 @@ t.test('resolving a flag records who, when and why once: again is 409 FLAG_RESOL
   w.clock.advance(MINUTE_MS)
   const again = await app.inject({
     method: 'POST', url: '/flags/1/resolve', payload: { note: 'another view' },
-    headers: { authorization: `Bearer ${app.issueAccessToken({ sub: secondOperator }).token}` },
+    headers: { authorization: `Bearer ${(await app.issueAccessToken({ sub: secondOperator })).token}` },
   })
   t.equal(again.statusCode, 409)
   t.same(errorOf(again), {
@@ -148,8 +148,8 @@ t.test('resolving is for operators, with a note, of a flag that exists', async t
     const response = await resolve(1, payload)
     t.equal(response.statusCode, 400, JSON.stringify(payload))
   }
-  const owner = headers(await addUser(w.context, { email: 'owner@example.com', passwordHash: 'x', role: 'owner' }))
-  for (const as of [headers(customer.userId), owner]) {
+  const owner = await headers(await addUser(w.context, { email: 'owner@example.com', passwordHash: 'x', role: 'owner' }))
+  for (const as of [await headers(customer.userId), owner]) {
     t.equal((await resolve(1, { note: 'mine now' }, as)).statusCode, 403)
     t.equal((await get('/flags', as)).statusCode, 403)
   }

@@ -39,7 +39,7 @@ async function throttledHub(t: Tap) {
   const app = await buildApp({ ...context, passwords: counting })
   t.teardown(() => app.close())
   await app.ready()
-  new UserStore(context.db).insertWithProvedPhone({
+  await new UserStore(context.engine).insertWithProvedPhoneIn(context.engine, {
     id: newUserId(context.random), email: OWNER_EMAIL, emailVerifiedAtMs: null, fullName: 'Awa Diop', roles: ['owner', 'customer'],
     passwordHash: await real.hash(PASSWORD), createdAtMs: clock.now_ms(),
   }, OWNER_PHONE, clock.now_ms())

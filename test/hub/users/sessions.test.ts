@@ -71,7 +71,7 @@ t.test('refresh answers a missing, mistyped or oversized token with 400 and an o
 t.test('a refreshed access token carries the roles the user has now', async (t) => {
   const hub = await restHub(t)
   const session = await sessionOf(hub, hub.customer.email)
-  hub.services.users.addRole(hub.customer.userId, 'owner', hub.clock.now_ms())
+  await hub.services.users.addRole(hub.customer.userId, 'owner', hub.clock.now_ms())
   const refreshed = (await refresh(hub, session.refreshToken)).json()
   t.equal(refreshed.user.role, 'owner')
   t.same(refreshed.user.roles, ['owner', 'customer'])

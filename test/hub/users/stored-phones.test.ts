@@ -7,6 +7,7 @@ import { openDatabase } from '../../../hub/store/database'
 import { MIGRATIONS } from '../../../hub/store/migrations'
 import { createPasswordHasher } from '../../../hub/users/passwords'
 import { PHONE_VERIFICATION_SQL } from '../../../hub/users/tables'
+import { SqliteEngine } from '../../../hub/store/sql'
 import { normalizeStoredPhones } from '../../../hub/users/stored-phones'
 import { TEST_SCRYPT_COST, errorOf, login, seededRandom, testConfig, testHub } from '../http/fixtures'
 import { MANUAL_NOTIFY, provePhone } from './fixtures'
@@ -51,7 +52,7 @@ t.test('stored numbers are rewritten in E.164, unproved; numbers that turn out t
   const db = openDatabase(databaseBeforePhoneProofs(t.testdir()))
   t.teardown(() => db.close())
   const { lines, log } = capturedLog()
-  const report = normalizeStoredPhones(db, 'SN', log)
+  const report = await normalizeStoredPhones(new SqliteEngine(db), 'SN', log)
   t.same(report, {
     rewritten: 1,
     collisions: [{ phone: '+221786365771', userIds: ['awa', 'awa-again', 'awa-thrice'] }],
@@ -72,7 +73,7 @@ t.test('stored numbers are rewritten in E.164, unproved; numbers that turn out t
     { level: 40, numbers: 1, collisions: [{ phone: '+221786365771', userIds: ['awa', 'awa-again', 'awa-thrice'] }], msg: /none was changed or merged/ },
     { level: 40, accounts: 1, userIds: ['typo'], msg: /no valid number/ },
   ])
-  t.same(normalizeStoredPhones(db, 'SN', log), { ...report, rewritten: 0 }, 'a second run rewrites nothing more')
+  t.same(await normalizeStoredPhones(new SqliteEngine(db), 'SN', log), { ...report, rewritten: 0 }, 'a second run rewrites nothing more')
 })
 
 t.test('once an operator settles a shared number, the next start rewrites the account left with it', async (t) => {
@@ -80,7 +81,7 @@ t.test('once an operator settles a shared number, the next start rewrites the ac
   t.teardown(() => db.close())
   const { log } = capturedLog()
   db.prepare("UPDATE users SET phone = NULL WHERE id IN ('awa', 'awa-thrice')").run()
-  t.match(normalizeStoredPhones(db, 'SN', log), { rewritten: 2, collisions: [] })
+  t.match(await normalizeStoredPhones(new SqliteEngine(db), 'SN', log), { rewritten: 2, collisions: [] })
   t.same(db.prepare("SELECT phone FROM users WHERE id = 'awa-again'").get(), { phone: '+221786365771' })
 })
 
@@ -121,7 +122,7 @@ t.test('an account whose stored number is shared gives it again; proving it sett
   before.prepare("UPDATE users SET password_hash = ? WHERE id = 'awa-thrice'").run(await hasher.hash('awa password 1'))
   before.close()
   const hub = await testHub(t, { dataDir, config: { notify: MANUAL_NOTIFY } })
-  normalizeStoredPhones(hub.context.db, 'SN', hub.context.log)
+  await normalizeStoredPhones(hub.context.engine, 'SN', hub.context.log)
   const session = await login(hub.app, 'awa3@payall.example', 'awa password 1')
   t.equal(session.statusCode, 200, session.body)
   const awa = { userId: 'awa-thrice', email: 'awa3@payall.example', token: session.json().token }
@@ -132,6 +133,6 @@ t.test('an account whose stored number is shared gives it again; proving it sett
   t.same(hub.context.db.prepare("SELECT id, phone FROM users WHERE id LIKE 'awa%' ORDER BY id").all(), [
     { id: 'awa', phone: '221786365771' }, { id: 'awa-again', phone: '00221786365771' }, { id: 'awa-thrice', phone: '+221786365771' },
   ], 'the others keep what they had, which no lookup finds')
-  t.match(normalizeStoredPhones(hub.context.db, 'SN', hub.context.log).collisions, [{ phone: '+221786365771', userIds: ['awa', 'awa-again', 'awa-thrice'] }],
+  t.match((await normalizeStoredPhones(hub.context.engine, 'SN', hub.context.log)).collisions, [{ phone: '+221786365771', userIds: ['awa', 'awa-again', 'awa-thrice'] }],
     'and stay reported until an operator clears them')
 })

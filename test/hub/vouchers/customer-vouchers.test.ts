@@ -21,11 +21,11 @@ async function voucherWorld(t: Parameters<typeof ingestWorld>[0]) {
   const app = await buildApp(w.context)
   t.teardown(() => app.close())
   await app.ready()
-  const tokenOf = (userId: string) => app.issueAccessToken({ sub: userId }).token
-  const as = (userId: string) => ({ authorization: `Bearer ${tokenOf(userId)}` })
-  const list = async (userId: string) => app.inject({ method: 'GET', url: '/api/auth/device/vouchers', headers: as(userId) })
+  const tokenOf = async (userId: string) => (await app.issueAccessToken({ sub: userId })).token
+  const as = async (userId: string) => ({ authorization: `Bearer ${await tokenOf(userId)}` })
+  const list = async (userId: string) => app.inject({ method: 'GET', url: '/api/auth/device/vouchers', headers: await as(userId) })
   const revoke = async (userId: string, id: string) =>
-    app.inject({ method: 'POST', url: `/api/auth/device/vouchers/${id}/revoke`, headers: as(userId) })
+    app.inject({ method: 'POST', url: `/api/auth/device/vouchers/${id}/revoke`, headers: await as(userId) })
   return { w, app, gateway, customer, tokenOf, as, list, revoke }
 }
 
@@ -33,7 +33,7 @@ t.test('a customer lists their vouchers newest first, with what the hub settled 
   const { w, app, customer, list, as } = await voucherWorld(t)
   w.clock.advance(MINUTE_MS)
   const issued = await app.inject({
-    method: 'POST', url: '/api/auth/device/voucher', headers: as(customer.userId),
+    method: 'POST', url: '/api/auth/device/voucher', headers: await as(customer.userId),
     payload: { imei: customer.device.imei, amount: '2000', currency: 'XOF' },
   })
   t.equal(issued.statusCode, 201)
