@@ -27,7 +27,7 @@ const EVENTS_PENDING_MAX = 10_000
 /** Who owns what: read once per event, when it is published, through the hub's stores. */
 export interface AudienceLookups {
   /** The owner of a gateway, by its id; null or undefined when it has none. */
-  gatewayOwner(gatewayId: string): string | null | undefined
+  gatewayOwner(gatewayId: string): Promise<string | null | undefined>
   /** The user a ledger account belongs to; null or undefined for a system account or an unknown one. */
   accountOwner(accountId: string): Promise<string | null | undefined>
 }
@@ -182,13 +182,13 @@ export class LiveEvents {
     switch (event.type) {
       case 'payment.settled': {
         const { gatewayId, payerAccountId, payeeAccountId } = event.data
-        if (gatewayId !== null) users.add(known.gatewayOwner !== undefined ? known.gatewayOwner : lookups.gatewayOwner(gatewayId))
+        if (gatewayId !== null) users.add(known.gatewayOwner !== undefined ? known.gatewayOwner : await lookups.gatewayOwner(gatewayId))
         users.add(await lookups.accountOwner(payerAccountId))
         users.add(await lookups.accountOwner(payeeAccountId))
         break
       }
       case 'gateway.presence':
-        users.add(lookups.gatewayOwner(event.data.gatewayId))
+        users.add(await lookups.gatewayOwner(event.data.gatewayId))
         break
       case 'order.decided':
         users.add(event.data.buyerId)

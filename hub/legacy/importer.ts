@@ -20,6 +20,7 @@ import { verifyLedger } from '../ledger/verify'
 import { AccountLinks } from '../mobile/accounts'
 import { ORDER_ITEMS_MAX, OrderStore } from '../orders/store'
 import type { SqliteDatabase } from '../store/database'
+import { SqliteEngine } from '../store/sql'
 import { newUserId } from '../users/store'
 import { phoneNumberOf, type PhoneRegion } from '../users/phone'
 import { DeviceStore } from '../vouchers/device-store'
@@ -192,7 +193,8 @@ class ImportRun {
   ) {
     this.ledger = new SqliteLedgerStore(db, { clock: options.clock })
     this.store = new LegacyImportStore(db)
-    this.gateways = new GatewayStore(db)
+    // SQLite only, as the rest of the import: its statements run inside the import's one open transaction.
+    this.gateways = new GatewayStore(new SqliteEngine(db))
     this.orders = new OrderStore(db)
     this.devices = new DeviceStore(db)
     this.links = new AccountLinks(db)
@@ -403,7 +405,7 @@ class ImportRun {
 
   // ── gateways, ownerships, orders ───────────────────────────────────────────────────────────────────────────────
 
-  private writeGateway(gateway: WebGateway): Outcome {
+  private async writeGateway(gateway: WebGateway): Promise<Outcome> {
     if (this.store.mapped('web', 'gateways', gateway.id) !== undefined) return 'unchanged'
     const refuse = (reason: string, detail: string): RowRefusal => ({ system: 'web', table: 'gateways', key: gateway.id, reason, detail })
     if (gateway.eui === null) return refuse('NO_EUI', 'the gateway has no EUI')
@@ -422,10 +424,10 @@ class ImportRun {
     const price = minorUnitsOf(gateway.price ?? '0', this.currency)
     if (!price.ok) return refuse('BAD_AMOUNT', `price: ${price.problem}`)
     if (price.value < 0) return refuse('BAD_AMOUNT', `price ${gateway.price} is negative`)
-    const holder = this.gateways.byEui(eui)
+    const holder = await this.gateways.byEui(eui)
     if (holder !== undefined) return refuse('DUPLICATE_EUI', `${eui} is the EUI of another gateway (${holder.name})`)
     const id = newGatewayId(this.options.random)
-    this.gateways.insert({
+    await this.gateways.insert({
       id, eui, name, type, priceMinor: price.value, priceCurrency: this.currency.code,
       createdAtMs: gateway.createdAt_ms ?? this.now_ms,
     })
@@ -442,20 +444,20 @@ class ImportRun {
     if (userId === undefined) return refuse('UNKNOWN_USER', `the web user ${legacyUserId} was not imported`)
     const gatewayId = this.payallId('web', 'gateways', legacyGatewayId)
     if (gatewayId === undefined) return refuse('UNKNOWN_GATEWAY', `the gateway ${legacyGatewayId} was not imported`)
-    const gateway = this.gateways.byId(gatewayId)!
+    const gateway = (await this.gateways.byId(gatewayId))!
     if (gateway.ownerUserId !== null && gateway.ownerUserId !== userId) {
       return refuse('GATEWAY_OWNED', `the gateway ${legacyGatewayId} belongs to another user already`)
     }
     if (gateway.ownerUserId === null) {
       this.store.addRole(userId, 'owner', this.now_ms)
       const wallet = await this.ledger.openWallet({ id: walletAccountId(userId, this.currency.code), userId, currency: this.currency.code })
-      this.gateways.assign(gatewayId, userId, wallet.id)
+      await this.gateways.assign(gatewayId, userId, wallet.id)
     }
     this.map('web', 'user_devices', key, gatewayId)
     return 'imported'
   }
 
-  private writeOrder(order: WebOrder, legacyGatewayIds: readonly string[]): Outcome {
+  private async writeOrder(order: WebOrder, legacyGatewayIds: readonly string[]): Promise<Outcome> {
     if (this.store.mapped('web', 'orders', order.id) !== undefined) return 'unchanged'
     const refuse = (reason: string, detail: string): RowRefusal => ({ system: 'web', table: 'orders', key: order.id, reason, detail })
     const userId = order.userId === null ? undefined : this.payallId('web', 'users', order.userId)
@@ -471,7 +473,7 @@ class ImportRun {
     for (const legacyGatewayId of legacyGatewayIds) {
       const gatewayId = this.payallId('web', 'gateways', legacyGatewayId)
       if (gatewayId === undefined) return refuse('UNKNOWN_GATEWAY', `the order names the gateway ${legacyGatewayId}, which was not imported`)
-      items.push({ gatewayId, quantity: 1, unitPriceMinor: this.gateways.byId(gatewayId)!.priceMinor })
+      items.push({ gatewayId, quantity: 1, unitPriceMinor: (await this.gateways.byId(gatewayId))!.priceMinor })
     }
     const total = order.totalAmount === null ? { ok: true as const, value: items.reduce((sum, item) => sum + item.unitPriceMinor, 0) }
       : minorUnitsOf(order.totalAmount, this.currency)
