@@ -113,7 +113,9 @@ export class LoraReports {
     const device = await store.device(uplink.eui)
     // A counter not beyond the last with a later frame time is a new LoRaWAN session (the modem
     // joined again): counters start again at 0, and a session that sent one frame ended at 0 too.
-    const oldCounter = () => new LoraPathError('OLD_FRAME_COUNTER', `fCnt ${uplink.fCnt} of ${uplink.eui} is not beyond ${device?.lastFCnt}`)
+    const oldCounter = () => new LoraPathError('OLD_FRAME_COUNTER', device === undefined
+      ? `fCnt ${uplink.fCnt} of ${uplink.eui} was taken meanwhile`
+      : `fCnt ${uplink.fCnt} of ${uplink.eui} is not beyond ${device.lastFCnt}`)
     if (device !== undefined && uplink.fCnt <= device.lastFCnt && !(frame.timeS > device.lastFrameTimeS)) throw oldCounter()
     // A report speaks of the chain the gateway's key signs now.
     const check = checkFrame(frame, await store.chainAtHub({ eui: uplink.eui, chain: gateway.chain }, frame))
