@@ -51,7 +51,7 @@ export interface MqttSideDependencies {
   revocations: Revocations
   /** Answers gateways' RevocationCatchUpRequests on their revocations/catch-up topic. */
   revocationCatchUp: Pick<RevocationCatchUp, 'answer'>
-  gatewayView(eui: string): GatewayView | undefined
+  gatewayView(eui: string): Promise<GatewayView | undefined>
   /** Publishes every provisioned gateway's stored RiskConfig, retained, and clears retired gateways' retained messages. */
   republishConfigs(): Promise<void>
   /** Publishes the hub-signed UpdateKey, retained, for every gateway. */
@@ -251,7 +251,7 @@ function presenceRoute(presence: GatewayPresenceTracker, log: FastifyBaseLogger)
   return async (eui, payload) => {
     // The hub clearing a retired gateway's retained presence (gateways/config.ts clearRetainedMessages).
     if (payload.length === 0) return
-    const outcome = presence.report(eui, payload)
+    const outcome = await presence.report(eui, payload)
     if (outcome === 'applied' || outcome === 'unchanged') return
     log.warn({ eui, outcome }, 'a gateway presence message was not recorded')
   }
@@ -279,15 +279,15 @@ async function brokerToUse(context: HubContext, deps: MqttSideDependencies): Pro
   // A fresh secret per process: only this hub's own client can log in as the hub.
   const login = { username: HUB_USERNAME, password: toHex(context.random(24)) }
   // Nobody is connected to a broker that is only starting, whatever the hub recorded before it stopped.
-  deps.presence.allOffline()
+  await deps.presence.allOffline()
   const { tls } = context
   const broker = await startBroker({
     host: config.mqttHost,
     port: config.mqttPort,
     ...(tls === undefined ? {} : { tls: { cert: tls.certificateChainPem, key: tls.keyPem } }),
-    lookupGatewayKey: eui => signingKeyOf(deps.gatewayView(eui)),
+    lookupGatewayKey: async eui => signingKeyOf(await deps.gatewayView(eui)),
     verifier: new GatewayPasswordVerifier({
-      ed25519: nodeEd25519, clock: context.clock, seenNonces: new SeenNonces(context.db),
+      ed25519: nodeEd25519, clock: context.clock, seenNonces: new SeenNonces(context.engine),
     }),
     hubCredentials: login,
     presence: (eui, online) => deps.presence.connection(eui, online),
@@ -319,7 +319,7 @@ async function keepBrokerLogins(context: HubContext, login: BrokerToUse['login']
   const dynsec = await DynsecClient.connect(login, { clock: context.clock, clientId: `payall-hub-logins-${toHex(context.random(6))}` })
   try {
     const logins = new BrokerLogins(dynsec, context.hubKeys.secretKey, login.username)
-    const reconciled = await logins.reconcile(new GatewayStore(context.db))
+    const reconciled = await logins.reconcile(new GatewayStore(context.engine))
     context.log.info({ broker: reconciled }, 'broker logins: gateways admitted, remade for a new key, shut out')
     context.broker.logins = logins
     return { close: () => dynsec.close() }

@@ -38,7 +38,7 @@ export function buildServices(context: HubContext): HubServices {
   const revocations = new Revocations(
     engine, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock, policy.listedAfterExpiry_ms, context.log,
   )
-  const gateways = new GatewayStore(db)
+  const gateways = new GatewayStore(context.engine)
   const events = new LiveEvents({
     ids: new EventIdStore(context.engine),
     lookups: audienceLookups(gateways, context.ledger),
@@ -51,7 +51,7 @@ export function buildServices(context: HubContext): HubServices {
     orders: new OrderStore(engine),
     documents: new KycStore(engine),
     gateways,
-    lora: new LoraStore(db),
+    lora: new LoraStore(context.engine),
     anchors,
     devices: new DeviceStore(engine),
     links: new AccountLinks(engine),
@@ -67,7 +67,7 @@ export function buildServices(context: HubContext): HubServices {
     audit: new AuditLog(context.engine),
     events,
     presence: new GatewayPresenceTracker({
-      store: new PresenceStore(db, context.walSync), gateway: eui => gateways.ingestView(eui), events, clock: context.clock, ed25519: nodeEd25519,
+      store: new PresenceStore(context.engine, context.walSync), gateway: eui => gateways.ingestView(eui), events, clock: context.clock, ed25519: nodeEd25519,
     }),
     metrics: new HubMetrics({ anchorBatchesWaiting: () => anchors.waitingCount(), outboxPending: async () => (await outbox.counts()).pending }),
   }

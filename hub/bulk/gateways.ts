@@ -53,7 +53,7 @@ export async function provisionGatewaysInBulk(
   if (owner === undefined) throw new HttpError(400, 'BAD_REQUEST', `no user ${ownerUserId}`)
   if (owner.suspendedAtMs !== null) throw new HttpError(409, 'ACCOUNT_SUSPENDED', `user ${ownerUserId} is suspended`)
 
-  const replayed = replay(context, services, request)
+  const replayed = await replay(context, services, request)
   if (replayed !== undefined) return replayed
 
   // The owner's wallet in each price currency, where the gateways' payments settle; opening one twice changes nothing.
@@ -71,13 +71,13 @@ export async function provisionGatewaysInBulk(
     const made: BulkGateway[] = []
     const superseded: string[] = []
     for (const [index, item] of items.entries()) {
-      refusals.check(index, () => {
-        const { gateway, supersedes } = createGateway(context, store, item, bulkGatewayId(idempotencyKey, index))
+      await refusals.checkAsync(index, async () => {
+        const { gateway, supersedes } = await createGateway(context, store, sql, item, bulkGatewayId(idempotencyKey, index))
         if (supersedes) superseded.push(gateway.eui)
-        if (!store.assign(gateway.id, ownerUserId, merchantAccounts.get(gateway.priceCurrency)!)) {
+        if (!(await store.assign(gateway.id, ownerUserId, merchantAccounts.get(gateway.priceCurrency)!, sql))) {
           throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} changed meanwhile; try again`)
         }
-        const { token, expiresAtMs } = issueProvisioningToken(context, store, gateway.id)
+        const { token, expiresAtMs } = await issueProvisioningToken(context, store, sql, gateway.id)
         made.push({ index, gatewayId: gateway.id, eui: gateway.eui, status: 'assigned', token, expiresAtMs })
       })
     }
@@ -100,26 +100,32 @@ export async function provisionGatewaysInBulk(
  * The request carried out before under this key, with fresh tokens for its gateways not yet provisioned; undefined
  * when the key is new. The same key with other items is refused (IDEMPOTENCY_CONFLICT), as a cash-in's is.
  */
-function replay(context: HubContext, { gateways: store }: HubServices, request: BulkGatewaysRequest): BulkGatewaysOutcome | undefined {
+async function replay(
+  context: HubContext, { gateways: store }: HubServices, request: BulkGatewaysRequest,
+): Promise<BulkGatewaysOutcome | undefined> {
   const { idempotencyKey, ownerUserId, items } = request
-  if (store.byId(bulkGatewayId(idempotencyKey, 0)) === undefined) return undefined
+  if (await store.byId(bulkGatewayId(idempotencyKey, 0)) === undefined) return undefined
   const conflict = (why: string): HttpError => new HttpError(409, 'IDEMPOTENCY_CONFLICT',
     `idempotency key ${JSON.stringify(idempotencyKey)} was used for another bulk provisioning: ${why}`)
-  if (store.byId(bulkGatewayId(idempotencyKey, items.length)) !== undefined) throw conflict('it had more items')
-  return context.db.transaction((): BulkGatewaysOutcome => {
-    const gateways = items.map((item, index): BulkGateway => {
-      const gateway = store.byId(bulkGatewayId(idempotencyKey, index))
+  if (await store.byId(bulkGatewayId(idempotencyKey, items.length)) !== undefined) throw conflict('it had more items')
+  return context.engine.write(async (sql): Promise<BulkGatewaysOutcome> => {
+    const gateways: BulkGateway[] = []
+    for (const [index, item] of items.entries()) {
+      const gateway = await store.byId(bulkGatewayId(idempotencyKey, index), sql)
       if (gateway === undefined) throw conflict(`it had ${index} items`)
       if (gateway.eui !== canonicalEui(item.eui) || gateway.name !== item.name || gateway.type !== item.type
         || gateway.ownerUserId !== ownerUserId) {
         throw conflict(`item ${index} was gateway ${gateway.eui} "${gateway.name}" for user ${gateway.ownerUserId ?? 'nobody'}`)
       }
-      if (gateway.status !== 'assigned') return { index, gatewayId: gateway.id, eui: gateway.eui, status: gateway.status, token: null, expiresAtMs: null }
-      const { token, expiresAtMs } = issueProvisioningToken(context, store, gateway.id)
-      return { index, gatewayId: gateway.id, eui: gateway.eui, status: gateway.status, token, expiresAtMs }
-    })
+      if (gateway.status !== 'assigned') {
+        gateways.push({ index, gatewayId: gateway.id, eui: gateway.eui, status: gateway.status, token: null, expiresAtMs: null })
+        continue
+      }
+      const { token, expiresAtMs } = await issueProvisioningToken(context, store, sql, gateway.id)
+      gateways.push({ index, gatewayId: gateway.id, eui: gateway.eui, status: gateway.status, token, expiresAtMs })
+    }
     return { replayed: true, gateways }
-  })()
+  })
 }
 
 function canonicalEui(text: string): string | undefined {

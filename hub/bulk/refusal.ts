@@ -43,6 +43,19 @@ export class ItemRefusals {
     }
   }
 
+  /** As `check`, for work that awaits (the statements of a SqlEngine transaction). */
+  async checkAsync<T>(index: number, work: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await work()
+    } catch (error) {
+      if (error instanceof HttpError || isProtocolError(error) || isLedgerError(error)) {
+        this.refuse(index, error.code, error.message)
+        return undefined
+      }
+      throw error
+    }
+  }
+
   refuse(index: number, code: string, message: string): void {
     this.refused.push({ index, code, message })
   }

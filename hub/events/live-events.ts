@@ -27,7 +27,7 @@ const EVENTS_PENDING_MAX = 10_000
 /** Who owns what: read once per event, when it is published, through the hub's stores. */
 export interface AudienceLookups {
   /** The owner of a gateway, by its id; null or undefined when it has none. */
-  gatewayOwner(gatewayId: string): string | null | undefined | Promise<string | null | undefined>
+  gatewayOwner(gatewayId: string): Promise<string | null | undefined>
   /** The user a ledger account belongs to; null or undefined for a system account or an unknown one. */
   accountOwner(accountId: string): Promise<string | null | undefined>
 }

@@ -4,6 +4,7 @@
 import { walletAccountId } from '../accounts'
 import type { HubContext } from '../context'
 import { HttpError } from '../http/errors'
+import type { SqlQuery } from '../store/sql'
 import type { Gateway, GatewayStore } from './store'
 
 export interface Assignment {
@@ -15,29 +16,30 @@ export interface Assignment {
 /**
  * Gives an available gateway an owner, or moves an assigned one to another owner before it is
  * provisioned. A provisioned gateway keeps its owner: its signed config and settled payments name
- * the merchant account they were made under. `recordAct` runs in the transaction that assigns (the audit log's entry).
+ * the merchant account they were made under. `recordAct` runs in the transaction that assigns (the audit log's entry),
+ * through its `sql` only.
  */
 export async function assignGateway(
   context: HubContext, store: GatewayStore, gatewayId: string, assignment: Assignment,
-  recordAct: (assigned: Gateway) => void = () => undefined,
+  recordAct: (sql: SqlQuery, assigned: Gateway) => Promise<void> = async () => undefined,
 ): Promise<Gateway> {
-  const gateway = store.byId(gatewayId)
+  const gateway = await store.byId(gatewayId)
   if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
   if (gateway.status !== 'available' && gateway.status !== 'assigned') {
     throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} is ${gateway.status}; only an available or assigned gateway is assigned`)
   }
   const { ownerUserId } = assignment
-  const roles = store.userRoles(ownerUserId)
+  const roles = await store.userRoles(ownerUserId)
   if (roles === undefined) throw new HttpError(400, 'BAD_REQUEST', `no user ${ownerUserId}`)
   if (!roles.includes('owner')) throw new HttpError(400, 'BAD_REQUEST', `user ${ownerUserId} is a ${roles.join(' and ')}, not an owner`)
 
   const merchantAccountId = await merchantAccountFor(context, gateway, assignment)
-  return store.transaction(() => {
-    if (!store.assign(gateway.id, ownerUserId, merchantAccountId)) {
+  return context.engine.write(async (sql) => {
+    if (!(await store.assign(gateway.id, ownerUserId, merchantAccountId, sql))) {
       throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} changed meanwhile; try again`)
     }
-    const assigned = store.byId(gateway.id)!
-    recordAct(assigned)
+    const assigned = (await store.byId(gateway.id, sql))!
+    await recordAct(sql, assigned)
     return assigned
   })
 }

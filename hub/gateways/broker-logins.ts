@@ -114,7 +114,7 @@ export class BrokerLogins implements GatewayBrokerLogins {
     let admitted = 0
     let remade = 0
     for (let afterId = ''; ;) {
-      const page = store.provisionedKeysAfter(afterId, RECONCILE_PAGE)
+      const page = await store.provisionedKeysAfter(afterId, RECONCILE_PAGE)
       if (page.length === 0) break
       const commands: DynsecCommand[] = []
       for (const gateway of page) {
@@ -129,7 +129,7 @@ export class BrokerLogins implements GatewayBrokerLogins {
     }
     let shutOut = 0
     for (let afterEui = ''; ;) {
-      const page = store.retiredEuisAfter(afterEui, RECONCILE_PAGE)
+      const page = await store.retiredEuisAfter(afterEui, RECONCILE_PAGE)
       if (page.length === 0) break
       const gone = page.filter(eui => existing.has(eui))
       if (gone.length > 0) requireDone(await this.dynsec.send(gone.flatMap(eui => this.shutOutCommands(eui))))

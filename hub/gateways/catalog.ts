@@ -5,6 +5,7 @@ import { parseEui } from '../../protocol/eui'
 import { assertAmountMinor, currencyByCode, parseAmount } from '../../protocol/money'
 import type { HubContext } from '../context'
 import { HttpError } from '../http/errors'
+import type { SqlQuery } from '../store/sql'
 import { newGatewayId, type Gateway, type GatewayStore } from './store'
 
 const DEFAULT_PRICE_CURRENCY = 'XOF'
@@ -51,21 +52,25 @@ function resolvePrice(input: PriceInput, currencyDefault: string): { priceMinor:
 /**
  * Adds an available gateway; 409 if a gateway that is not retired holds its EUI. A retired gateway's EUI is free: the
  * new gateway's key will sign the EUI's next chain, and the retired one keeps its rows for audit. `id` is a new random
- * one unless the caller derives it (a bulk request, whose retry must name the same gateways).
+ * one unless the caller derives it (a bulk request, whose retry must name the same gateways). `sql`: the transaction it
+ * is part of; the EUI is decided there, by the unique index of the live EUIs.
  */
-export function createGateway(context: HubContext, store: GatewayStore, input: NewGatewayInput, id = newGatewayId(context.random)): Creation {
+export async function createGateway(
+  context: HubContext, store: GatewayStore, sql: SqlQuery, input: NewGatewayInput, id = newGatewayId(context.random),
+): Promise<Creation> {
   const eui = parseEui(input.eui)
-  const supersedes = store.byEui(eui)?.status === 'retired'
-  const inserted = store.insert({
-    id, eui, name: input.name, type: input.type, ...resolvePrice(input, DEFAULT_PRICE_CURRENCY), createdAtMs: context.clock.now_ms(),
-  })
+  const price = resolvePrice(input, DEFAULT_PRICE_CURRENCY)
+  const supersedes = (await store.byEui(eui, sql))?.status === 'retired'
+  const inserted = await store.insert({
+    id, eui, name: input.name, type: input.type, ...price, createdAtMs: context.clock.now_ms(),
+  }, sql)
   if (!inserted) throw new HttpError(409, 'CONFLICT', `a gateway with EUI ${eui} exists already (retire it to give its EUI to another)`)
-  return { gateway: store.byId(id)!, supersedes }
+  return { gateway: (await store.byId(id, sql))!, supersedes }
 }
 
-/** Changes name, type or price of a gateway that is not retired. A new currency needs a price in it. */
-export function updateGateway(store: GatewayStore, gatewayId: string, changes: GatewayChanges): Gateway {
-  const gateway = store.byId(gatewayId)
+/** Changes name, type or price of a gateway that is not retired. A new currency needs a price in it. `sql`: the transaction it is part of. */
+export async function updateGateway(store: GatewayStore, sql: SqlQuery, gatewayId: string, changes: GatewayChanges): Promise<Gateway> {
+  const gateway = await store.byId(gatewayId, sql)
   if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
   if (gateway.status === 'retired') throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} is retired`)
   const priceChanges = changes.price !== undefined || changes.priceMinor !== undefined
@@ -75,25 +80,24 @@ export function updateGateway(store: GatewayStore, gatewayId: string, changes: G
   const price = priceChanges
     ? resolvePrice(changes, gateway.priceCurrency)
     : { priceMinor: gateway.priceMinor, priceCurrency: gateway.priceCurrency }
-  const updated = store.updateDetails(gateway.id, { name: changes.name ?? gateway.name, type: changes.type ?? gateway.type, ...price })
+  const updated = await store.updateDetails(gateway.id, { name: changes.name ?? gateway.name, type: changes.type ?? gateway.type, ...price }, sql)
   if (!updated) throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} changed meanwhile; try again`)
-  return store.byId(gateway.id)!
+  return (await store.byId(gateway.id, sql))!
 }
 
 /**
  * Deletes a gateway that never took a payment; retires one that did, or that is provisioned (its
- * key may have signed records not uploaded yet). Retiring a retired gateway changes nothing.
+ * key may have signed records not uploaded yet). Retiring a retired gateway changes nothing. `sql`: the transaction it
+ * is part of.
  */
-export function removeGateway(context: HubContext, store: GatewayStore, gatewayId: string): Removal {
-  return store.transaction((): Removal => {
-    const gateway = store.byId(gatewayId)
-    if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
-    const keep = gateway.status === 'retired' || gateway.status === 'provisioned' || store.hasProcessedPayments(gateway)
-    if (!keep) {
-      store.delete(gateway.id)
-      return { outcome: 'deleted', gateway }
-    }
-    if (gateway.status !== 'retired') store.retire(gateway.id, context.clock.now_ms())
-    return { outcome: 'retired', gateway: store.byId(gateway.id)!, changed: gateway.status !== 'retired' }
-  })
+export async function removeGateway(context: HubContext, store: GatewayStore, sql: SqlQuery, gatewayId: string): Promise<Removal> {
+  const gateway = await store.byId(gatewayId, sql)
+  if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
+  const keep = gateway.status === 'retired' || gateway.status === 'provisioned' || await store.hasProcessedPayments(gateway, sql)
+  if (!keep) {
+    if (!(await store.delete(gateway.id, sql))) throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} changed meanwhile; try again`)
+    return { outcome: 'deleted', gateway }
+  }
+  const changed = gateway.status !== 'retired' && await store.retire(sql, gateway.id, context.clock.now_ms())
+  return { outcome: 'retired', gateway: (await store.byId(gateway.id, sql))!, changed }
 }

@@ -8,6 +8,7 @@ import { nodeEd25519 } from '../../protocol/signature/node'
 import { gatewayRetainedTopics, gatewayTopic } from '../../protocol/topics'
 import type { HubContext } from '../context'
 import { HttpError } from '../http/errors'
+import type { SqlQuery } from '../store/sql'
 import {
   applyRiskLimitsPatch, defaultRiskLimits, nextRiskConfigBody, riskLimitsOf, type RiskLimits, type RiskLimitsPatch,
 } from './risk'
@@ -48,26 +49,27 @@ export function signRiskConfig(context: HubContext, body: RiskConfigBody): Uint8
 
 /**
  * Issues the next config of a gateway with `patch` applied to its current limits, stores it and publishes it.
- * `recordChange` runs in the transaction that stores it (the audit log's entry).
+ * `recordChange` runs in the transaction that stores it (the audit log's entry), through its `sql` only.
  */
 export async function changeRiskLimits(
   context: HubContext, store: GatewayStore, gatewayId: string, patch: RiskLimitsPatch,
-  recordChange: (gateway: Gateway, body: RiskConfigBody) => void,
+  recordChange: (sql: SqlQuery, gateway: Gateway, body: RiskConfigBody) => Promise<void>,
 ): Promise<{ gateway: Gateway; body: RiskConfigBody }> {
-  const gateway = store.byId(gatewayId)
+  const gateway = await store.byId(gatewayId)
   if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
   if (gateway.status === 'retired') throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} is retired`)
   const { limits } = await currentRiskLimits(context, gateway)
   const body = nextRiskConfigBody(gateway.eui, applyRiskLimitsPatch(limits, patch), gateway.riskConfigSerial, context.clock.now_ms())
   const encoded = signRiskConfig(context, body)
-  const stored = context.db.transaction(() => {
-    if (!store.setRiskConfig(gateway.id, encoded, body.serial, gateway.riskConfigSerial)) return false
-    recordChange(gateway, body)
-    return true
-  })()
-  if (!stored) throw new HttpError(409, 'CONFLICT', `the risk config of ${gateway.eui} changed meanwhile; read it and try again`)
+  // The serial decides between hubs changing the limits at once: one compare-and-set wins, the other is a CONFLICT.
+  const stored = await context.engine.write(async (sql) => {
+    if (!(await store.setRiskConfig(gateway.id, encoded, body.serial, gateway.riskConfigSerial, sql))) return undefined
+    await recordChange(sql, gateway, body)
+    return store.byId(gateway.id, sql)
+  })
+  if (stored === undefined) throw new HttpError(409, 'CONFLICT', `the risk config of ${gateway.eui} changed meanwhile; read it and try again`)
   void publishRiskConfig(context, gateway.eui, encoded)
-  return { gateway: store.byId(gateway.id)!, body }
+  return { gateway: stored, body }
 }
 
 /**
@@ -92,12 +94,12 @@ export async function publishRiskConfig(context: HubContext, eui: string, encode
  * the MQTT side to call once it is connected. Resolves with how many the bus accepted.
  */
 export async function republishConfigs(context: HubContext): Promise<number> {
-  const store = new GatewayStore(context.db)
+  const store = new GatewayStore(context.engine)
   let published = 0
   let afterId = ''
   // Bounded by the table: each page starts after the last id of the one before.
   for (;;) {
-    const page = store.provisionedConfigsAfter(afterId, GATEWAY_PAGE_SIZE_MAX)
+    const page = await store.provisionedConfigsAfter(afterId, GATEWAY_PAGE_SIZE_MAX)
     if (page.length === 0) return published
     const outcomes = await Promise.all(page.map((config) => publishRiskConfig(context, config.eui, config.riskConfig)))
     published += outcomes.filter(Boolean).length
@@ -129,12 +131,12 @@ export async function clearRetainedMessages(context: HubContext, eui: string): P
  * Resolves with how many EUIs were cleared.
  */
 export async function clearRetiredRetainedMessages(context: HubContext): Promise<number> {
-  const store = new GatewayStore(context.db)
+  const store = new GatewayStore(context.engine)
   let cleared = 0
   let afterEui = ''
   // Bounded by the table: each page starts after the last EUI of the one before.
   for (;;) {
-    const page = store.retiredEuisAfter(afterEui, GATEWAY_PAGE_SIZE_MAX)
+    const page = await store.retiredEuisAfter(afterEui, GATEWAY_PAGE_SIZE_MAX)
     if (page.length === 0) return cleared
     const outcomes = await Promise.all(page.map((eui) => clearRetainedMessages(context, eui)))
     cleared += outcomes.filter(Boolean).length

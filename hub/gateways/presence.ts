@@ -35,7 +35,7 @@ export type PresenceOutcome =
 
 export interface GatewayPresenceDependencies {
   readonly store: PresenceStore
-  gateway(eui: string): GatewayView | undefined
+  gateway(eui: string): Promise<GatewayView | undefined>
   readonly events: Pick<LiveEvents, 'publish'>
   readonly clock: Pick<Clock, 'now_ms'>
   readonly ed25519: Ed25519
@@ -45,12 +45,14 @@ export class GatewayPresenceTracker {
   constructor(private readonly deps: GatewayPresenceDependencies) {}
 
   /** The embedded broker saw the gateway's connection open (online) or close. */
-  connection(eui: string, online: boolean): void {
-    this.apply(eui, { online, lastSeenAtMs: this.deps.clock.now_ms(), connectedAtMs: null })
+  async connection(eui: string, online: boolean): Promise<void> {
+    const presence = { online, lastSeenAtMs: this.deps.clock.now_ms(), connectedAtMs: null }
+    const { known } = await this.deps.store.change(eui, () => presence)
+    if (online !== (known?.online ?? false)) await this.announce(eui, presence)
   }
 
   /** A GatewayPresence from the gateway's status topic: applied if the gateway signed it and it is news. */
-  report(topicEui: string, payload: Uint8Array): PresenceOutcome {
+  async report(topicEui: string, payload: Uint8Array): Promise<PresenceOutcome> {
     let message: Signed<GatewayPresence>
     try {
       message = gatewayPresenceCodec.decode(payload)
@@ -59,21 +61,16 @@ export class GatewayPresenceTracker {
       throw error
     }
     if (message.gatewayEui !== topicEui) return 'wrong-gateway'
-    const key = signingKeyOf(this.deps.gateway(topicEui))
+    const key = signingKeyOf(await this.deps.gateway(topicEui))
     if (key === undefined) return 'unknown-gateway'
     if (!gatewayPresenceCodec.verify(message, key, this.deps.ed25519)) return 'bad-signature'
     const now_ms = this.deps.clock.now_ms()
     if (message.connectedAtMs > now_ms + PRESENCE_CLOCK_SKEW_MAX_MS) return 'from-the-future'
-    const known = this.deps.store.presence(topicEui)
-    if (known !== undefined && known.connectedAtMs !== null) {
-      if (message.connectedAtMs < known.connectedAtMs) return 'stale'
-      if (message.connectedAtMs === known.connectedAtMs) {
-        if (message.online === known.online) return 'unchanged'
-        // One connection says online, then (its last will) offline: never the other way round.
-        if (message.online) return 'stale'
-      }
-    }
-    this.apply(topicEui, { online: message.online, lastSeenAtMs: now_ms, connectedAtMs: message.connectedAtMs })
+    const presence = { online: message.online, lastSeenAtMs: now_ms, connectedAtMs: message.connectedAtMs }
+    // Decided against the presence read in the transaction that records it.
+    const { known, recorded } = await this.deps.store.change(topicEui, known => (newsOf(message, known) === 'applied' ? presence : undefined))
+    if (recorded === undefined) return newsOf(message, known)
+    if (presence.online !== (known?.online ?? false)) await this.announce(topicEui, presence)
     return 'applied'
   }
 
@@ -81,26 +78,33 @@ export class GatewayPresenceTracker {
    * The embedded broker is starting, so no gateway is connected: every gateway recorded online (the hub stopped
    * without seeing them go) is offline, last seen when it was.
    */
-  allOffline(): void {
-    for (let euis = this.deps.store.onlineEuis(OFFLINE_PAGE_ROWS); euis.length > 0; euis = this.deps.store.onlineEuis(OFFLINE_PAGE_ROWS)) {
+  async allOffline(): Promise<void> {
+    for (let euis = await this.deps.store.onlineEuis(OFFLINE_PAGE_ROWS); euis.length > 0; euis = await this.deps.store.onlineEuis(OFFLINE_PAGE_ROWS)) {
       for (const eui of euis) {
-        this.deps.store.setOffline(eui)
-        this.announce(eui, this.deps.store.presence(eui)!)
+        // Offline, keeping when it was last seen: the hub does not know when the connection went.
+        const { recorded } = await this.deps.store.change(eui, known => (known?.online === true ? { ...known, online: false } : undefined))
+        if (recorded !== undefined) await this.announce(eui, recorded)
       }
     }
   }
 
-  private apply(eui: string, presence: Presence): void {
-    const wasOnline = this.deps.store.presence(eui)?.online ?? false
-    this.deps.store.record(eui, presence)
-    if (presence.online !== wasOnline) this.announce(eui, presence)
-  }
-
-  private announce(eui: string, presence: Presence): void {
-    const gateway = this.deps.gateway(eui)
+  private async announce(eui: string, presence: Presence): Promise<void> {
+    const gateway = await this.deps.gateway(eui)
     if (gateway === undefined) return
     this.deps.events.publish({
       type: 'gateway.presence', data: { gatewayId: gateway.id, online: presence.online, lastSeenAtMs: presence.lastSeenAtMs },
     })
   }
+}
+
+/** Whether a presence message is news against what the hub knows of the gateway: 'applied' if it is. Pure. */
+function newsOf(message: Pick<GatewayPresence, 'online' | 'connectedAtMs'>, known: Presence | undefined): PresenceOutcome {
+  if (known === undefined || known.connectedAtMs === null) return 'applied'
+  if (message.connectedAtMs < known.connectedAtMs) return 'stale'
+  if (message.connectedAtMs === known.connectedAtMs) {
+    if (message.online === known.online) return 'unchanged'
+    // One connection says online, then (its last will) offline: never the other way round.
+    if (message.online) return 'stale'
+  }
+  return 'applied'
 }

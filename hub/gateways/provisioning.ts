@@ -13,6 +13,7 @@ import { REVOCATIONS_TOPIC, gatewayTopic, type GatewayTopics } from '../../proto
 import type { HubConfig } from '../config'
 import type { HubContext } from '../context'
 import { HttpError } from '../http/errors'
+import type { SqlQuery } from '../store/sql'
 import { currentRiskLimits, publishRiskConfig, signRiskConfig } from './config'
 import { nextRiskConfigBody } from './risk'
 import type { Gateway, GatewayStore, ProvisioningTokenHash } from './store'
@@ -55,16 +56,18 @@ export interface ProvisionedGateway {
 
 export type { GatewayTopics } from '../../protocol/topics'
 
-/** A fresh token for an assigned (or provisioned, to re-image) gateway; it replaces any earlier one. */
-export function issueProvisioningToken(context: HubContext, store: GatewayStore, gatewayId: string): IssuedProvisioningToken {
-  const gateway = store.byId(gatewayId)
+/** A fresh token for an assigned (or provisioned, to re-image) gateway; it replaces any earlier one. `sql`: the transaction it is part of. */
+export async function issueProvisioningToken(
+  context: HubContext, store: GatewayStore, sql: SqlQuery, gatewayId: string,
+): Promise<IssuedProvisioningToken> {
+  const gateway = await store.byId(gatewayId, sql)
   if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${gatewayId}`)
   if (gateway.status !== 'assigned' && gateway.status !== 'provisioned') {
     throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} is ${gateway.status}: only an assigned gateway is provisioned`)
   }
   const token = PROVISIONING_TOKEN_PREFIX + Buffer.from(context.random(PROVISIONING_TOKEN_BYTES)).toString('base64url')
   const expiresAt_ms = context.clock.now_ms() + PROVISIONING_TOKEN_LIFETIME_MS
-  if (!store.setProvisioningToken(gateway.id, { sha256Hex: tokenSha256Hex(token), expiresAtMs: expiresAt_ms })) {
+  if (!(await store.setProvisioningToken(gateway.id, { sha256Hex: tokenSha256Hex(token), expiresAtMs: expiresAt_ms }, sql))) {
     throw new HttpError(409, 'CONFLICT', `gateway ${gateway.eui} changed meanwhile; try again`)
   }
   return { gateway, token, expiresAtMs: expiresAt_ms }
@@ -80,7 +83,7 @@ export async function provisionGateway(
 ): Promise<ProvisionedGateway> {
   // Before the token is spent: a small-order key would let anyone sign as this gateway, with no secret.
   requireAcceptablePublicKey(request.publicKey, 'publicKey')
-  const { gateway, stored } = presentedToken(store, request)
+  const { gateway, stored } = await presentedToken(store, request)
   const now_ms = context.clock.now_ms()
   if (now_ms >= stored.expiresAtMs) {
     throw new HttpError(401, 'TOKEN_EXPIRED', 'the provisioning token has expired; ask the operator for a new one')
@@ -99,7 +102,7 @@ export async function provisionGateway(
   }
   // Let in before the token is spent: a broker that cannot be reached leaves the token for another try.
   const brokerPassword = await admitToBroker(context, gateway.eui, request.publicKey)
-  const provisioned = store.provision({
+  const provisioned = await store.provision({
     id: gateway.id,
     tokenSha256Hex: stored.sha256Hex,
     publicKey: request.publicKey,
@@ -110,7 +113,7 @@ export async function provisionGateway(
   // Another request used the token while the config was being prepared.
   if (!provisioned) throw tokenUsed(gateway.eui)
   void publishRiskConfig(context, gateway.eui, riskConfig)
-  return { gateway: store.byId(gateway.id)!, riskConfig, brokerPassword }
+  return { gateway: (await store.byId(gateway.id))!, riskConfig, brokerPassword }
 }
 
 /**
@@ -150,17 +153,17 @@ export async function shutOutOfBroker(context: HubContext, eui: string): Promise
  * saying which case it is, so the person at the gateway knows what to fix. Telling them apart gives
  * nothing to a guesser: a token is 32 random bytes, and an EUI is printed on the device.
  */
-function presentedToken(store: GatewayStore, request: ProvisioningRequest): { gateway: Gateway; stored: ProvisioningTokenHash } {
+async function presentedToken(store: GatewayStore, request: ProvisioningRequest): Promise<{ gateway: Gateway; stored: ProvisioningTokenHash }> {
   if (LOGIN_TOKEN_SHAPE.test(request.token)) {
     throw new HttpError(400, 'LOGIN_TOKEN_GIVEN', 'this is a login (access) token; provisioning takes the one-time provisioning token '
       + `the operator issues for the gateway (POST /gateways/{id}/provisioning-token), which starts with ${PROVISIONING_TOKEN_PREFIX}`)
   }
-  const gateway = store.byEui(request.eui)
+  const gateway = await store.byEui(request.eui)
   if (gateway === undefined) {
     throw new HttpError(404, 'UNKNOWN_GATEWAY', `no gateway has the EUI ${request.eui} at this hub: init the terminal with the EUI `
       + 'the operator created the gateway with (payall-terminal init --eui EUI)')
   }
-  const stored = store.provisioningToken(gateway.id)
+  const stored = await store.provisioningToken(gateway.id)
   if (stored === undefined) {
     if (gateway.status === 'provisioned') throw tokenUsed(gateway.eui)
     throw new HttpError(401, 'TOKEN_NOT_ISSUED', `no provisioning token is waiting for gateway ${gateway.eui} (it is ${gateway.status}): `

@@ -14,6 +14,7 @@ import type { LoraReply } from '../lora/wire'
 import { requireRole } from '../http/auth'
 import { HttpError, errorReplies } from '../http/errors'
 import { printableLine } from '../http/text'
+import type { SqlQuery } from '../store/sql'
 import { callerOf } from '../money/wire'
 import { assignGateway } from './assign'
 import { createGateway, removeGateway, updateGateway } from './catalog'
@@ -392,13 +393,13 @@ function catalogRoutes(app: FastifyInstance, store: GatewayStore): void {
   app.get<{ Querystring: PageQuery; Reply: PageReply<CatalogEntryReply> }>(
     '/gateways', { schema: catalogSchema }, async (request) => {
       const { page, pageSize } = request.query
-      const { gateways, total } = store.catalogPage((page - 1) * pageSize, pageSize)
+      const { gateways, total } = await store.catalogPage((page - 1) * pageSize, pageSize)
       return { items: gateways.map(catalogEntryReply), page, pageSize, total }
     })
 
   app.get<{ Params: IdParams; Reply: CatalogEntryReply }>(
     '/gateways/:id', { schema: catalogEntrySchema }, async (request) => {
-      const gateway = store.byId(request.params.id)
+      const gateway = await store.byId(request.params.id)
       if (gateway === undefined || gateway.status === 'retired') {
         throw new HttpError(404, 'NOT_FOUND', `no gateway ${request.params.id} in the catalog`)
       }
@@ -407,20 +408,21 @@ function catalogRoutes(app: FastifyInstance, store: GatewayStore): void {
 }
 
 /** What an operator does to a gateway: create, change, retire, assign to an owner, hand a provisioning token; each act that
- * changes something is written to the audit log in its transaction. */
+ * changes something is written to the audit log in its transaction (one SqlEngine write, nothing else inside it). */
 function managementRoutes(app: FastifyInstance, context: HubContext, { gateways: store, audit, users }: HubServices): void {
   const operatorOnly = [app.authenticate, requireRole('operator')]
-  const record = (actorId: string, action: AuditAction, gateway: Gateway, detail: string | null) =>
-    audit.record({ atMs: context.clock.now_ms(), actorId, action, targetId: gateway.id, targetName: gatewayName(gateway), detail })
-  const inTransaction = <Result>(work: () => Result): Result => context.db.transaction(work)()
+  const record = (sql: SqlQuery, actorId: string, action: AuditAction, gateway: Gateway, detail: string | null) =>
+    audit.recordIn(sql, { atMs: context.clock.now_ms(), actorId, action, targetId: gateway.id, targetName: gatewayName(gateway), detail })
+  const inTransaction = <Result>(work: (sql: SqlQuery) => Promise<Result>): Promise<Result> => context.engine.write(work)
 
   app.post<{ Body: CreateBody; Reply: GatewayReply }>(
     '/gateways', { schema: createSchema, preValidation: operatorOnly }, async (request, reply) => {
-      const { gateway: created, supersedes } = inTransaction(() => {
-        const creation = createGateway(context, store, request.body)
+      const { gateway: created, supersedes } = await inTransaction(async (sql) => {
+        const creation = await createGateway(context, store, sql, request.body)
         const { gateway } = creation
         const reused = creation.supersedes ? '; takes the EUI of a retired gateway' : ''
-        record(request.user.sub, 'gateway.create', gateway, `${gateway.type}, ${formatMoney(gateway.priceMinor, gateway.priceCurrency)}${reused}`)
+        await record(sql, request.user.sub, 'gateway.create', gateway,
+          `${gateway.type}, ${formatMoney(gateway.priceMinor, gateway.priceCurrency)}${reused}`)
         return creation
       })
       // The retired gateway's config and presence, if the broker still holds them, are not the new gateway's.
@@ -431,19 +433,19 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
   app.patch<{ Params: IdParams; Body: UpdateBody; Reply: GatewayReply }>(
     '/gateways/:id', { schema: updateSchema, preValidation: operatorOnly }, async (request) => {
       const changed = Object.entries(request.body).map(([field, value]) => `${field}=${String(value)}`).join(', ')
-      return gatewayReply(inTransaction(() => {
-        const gateway = updateGateway(store, request.params.id, request.body)
-        record(request.user.sub, 'gateway.update', gateway, changed)
+      return gatewayReply(await inTransaction(async (sql) => {
+        const gateway = await updateGateway(store, sql, request.params.id, request.body)
+        await record(sql, request.user.sub, 'gateway.update', gateway, changed)
         return gateway
       }))
     })
 
   app.delete<{ Params: IdParams; Reply: GatewayReply | null }>(
     '/gateways/:id', { schema: removeSchema, preValidation: operatorOnly }, async (request, reply) => {
-      const removal = inTransaction(() => {
-        const removed = removeGateway(context, store, request.params.id)
-        if (removed.outcome === 'deleted') record(request.user.sub, 'gateway.delete', removed.gateway, null)
-        else if (removed.changed) record(request.user.sub, 'gateway.retire', removed.gateway, null)
+      const removal = await inTransaction(async (sql) => {
+        const removed = await removeGateway(context, store, sql, request.params.id)
+        if (removed.outcome === 'deleted') await record(sql, request.user.sub, 'gateway.delete', removed.gateway, null)
+        else if (removed.changed) await record(sql, request.user.sub, 'gateway.retire', removed.gateway, null)
         return removed
       })
       if (removal.outcome === 'deleted') return reply.code(204).send(null)
@@ -457,21 +459,21 @@ function managementRoutes(app: FastifyInstance, context: HubContext, { gateways:
   app.post<{ Params: IdParams; Body: AssignBody; Reply: GatewayReply }>(
     '/gateways/:id/assign', { schema: assignSchema, preValidation: operatorOnly }, async (request) => {
       const actorId = request.user.sub
-      // Read before the assignment's transaction, which names the owner in the audit log.
+      // Read before the transaction, which runs nothing but its own statements.
       const owner = await users.byId(request.body.ownerUserId)
-      return gatewayReply(await assignGateway(context, store, request.params.id, request.body, (assigned) => {
-        record(actorId, 'gateway.assign', assigned, `to ${owner === undefined ? assigned.ownerUserId : userNameOf(owner)}, paid into ${assigned.merchantAccountId}`)
-      }))
+      const ownerName = owner === undefined ? request.body.ownerUserId : userNameOf(owner)
+      return gatewayReply(await assignGateway(context, store, request.params.id, request.body, (sql, assigned) =>
+        record(sql, actorId, 'gateway.assign', assigned, `to ${ownerName}, paid into ${assigned.merchantAccountId}`)))
     })
 
   app.post<{ Params: IdParams; Reply: TokenReply }>(
     '/gateways/:id/provisioning-token', { schema: tokenSchema, preValidation: operatorOnly }, async (request, reply) => {
       const actorId = request.user.sub
-      const { gateway, token, expiresAtMs } = context.db.transaction(() => {
-        const issued = issueProvisioningToken(context, store, request.params.id)
-        record(actorId, 'gateway.provisioning_token', issued.gateway, `valid until ${new Date(issued.expiresAtMs).toISOString()}`)
+      const { gateway, token, expiresAtMs } = await inTransaction(async (sql) => {
+        const issued = await issueProvisioningToken(context, store, sql, request.params.id)
+        await record(sql, actorId, 'gateway.provisioning_token', issued.gateway, `valid until ${new Date(issued.expiresAtMs).toISOString()}`)
         return issued
-      })()
+      })
       return reply.code(201).send({ gatewayId: gateway.id, eui: gateway.eui, token, expiresAt: new Date(expiresAtMs).toISOString() })
     })
 }
@@ -482,22 +484,24 @@ function chainRoutes(app: FastifyInstance, context: HubContext, { gateways: stor
   app.post<{ Params: ChainParams; Body: { note: string }; Reply: ChainWriteOffReply }>(
     '/gateways/:id/chains/:chain/write-off', { schema: writeOffSchema, preValidation: operatorOnly }, async (request) => {
       const { id, chain } = request.params
-      return context.db.transaction((): ChainWriteOffReply => {
-        const gateway = store.byId(id)
+      return context.engine.write(async (sql): Promise<ChainWriteOffReply> => {
+        const gateway = await store.byId(id, sql)
         if (gateway === undefined) throw new HttpError(404, 'NOT_FOUND', `no gateway ${id}`)
-        const done = store.writeOffChain({ gatewayId: id, chain, byUserId: request.user.sub, note: request.body.note, atMs: context.clock.now_ms() })
+        const done = await store.writeOffChain(sql, {
+          gatewayId: id, chain, byUserId: request.user.sub, note: request.body.note, atMs: context.clock.now_ms(),
+        })
         if (done.outcome === 'unknown') throw new HttpError(404, 'NOT_FOUND', `gateway ${gateway.eui} signed no chain ${chain}`)
         if (done.outcome === 'not_closing') {
           throw new HttpError(409, 'CONFLICT', done.state === 'open'
             ? `chain ${chain} of ${gateway.eui} is open: it closes when the gateway is provisioned with a new key or retired`
             : `chain ${chain} of ${gateway.eui} is closed already`)
         }
-        audit.record({
+        await audit.recordIn(sql, {
           atMs: context.clock.now_ms(), actorId: request.user.sub, action: 'gateway.chain_write_off', targetId: gateway.id,
           targetName: gatewayName(gateway), detail: `chain ${chain}: records ${done.fromSeq}..${done.toSeq} written off; ${request.body.note}`,
         })
         return { gatewayId: gateway.id, eui: gateway.eui, chain, state: 'closed', writtenOffFromSeq: done.fromSeq, writtenOffToSeq: done.toSeq }
-      })()
+      })
     })
 }
 
@@ -541,7 +545,7 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
 
   app.get<{ Params: IdParams; Reply: RiskReply }>(
     '/gateways/:id/risk', { schema: riskSchema, preValidation: operatorOrOwner }, async (request) => {
-      const gateway = gatewayOfCaller(store, callerOf(request), request.params.id)
+      const gateway = await gatewayOfCaller(store, callerOf(request), request.params.id)
       const { limits, issued } = await currentRiskLimits(context, gateway)
       return riskReply(gateway, limits, issued)
     })
@@ -552,36 +556,35 @@ function oversightRoutes(app: FastifyInstance, context: HubContext, services: Hu
       const patch = defaultPolicy === undefined ? limits : { ...limits, defaultPolicy: onlinePolicyByName(defaultPolicy) }
       const actorId = request.user.sub
       const changed = Object.entries(request.body).map(([field, value]) => `${field}=${String(value)}`).join(', ')
-      const { gateway, body } = await changeRiskLimits(context, store, request.params.id, patch, (target, issued) => {
-        services.audit.record({
+      const { gateway, body } = await changeRiskLimits(context, store, request.params.id, patch, (sql, target, issued) =>
+        services.audit.recordIn(sql, {
           atMs: context.clock.now_ms(), actorId, action: 'gateway.risk_change', targetId: target.id,
           targetName: gatewayName(target), detail: `${changed}; config serial ${issued.serial}`,
-        })
-      })
+        }))
       return riskReply(gateway, body, body)
     })
 
   app.get<{ Params: IdParams; Reply: StatusReply }>(
     '/gateways/:id/status', { schema: statusSchema, preValidation: operatorOrOwner }, async (request) => {
-      const gateway = gatewayOfCaller(store, callerOf(request), request.params.id)
-      return statusReply(gateway, store.chainStatus(gateway), lora.reports(gateway.eui, 1)[0])
+      const gateway = await gatewayOfCaller(store, callerOf(request), request.params.id)
+      return statusReply(gateway, await store.chainStatus(gateway), (await lora.reports(gateway.eui, 1))[0])
     })
 
   app.get<{ Params: IdParams; Reply: LoraReply }>(
     '/gateways/:id/lora', { schema: loraSchema, preValidation: operatorOrOwner }, async (request) => {
-      const gateway = gatewayOfCaller(store, callerOf(request), request.params.id)
-      return loraReply(gateway.id, gateway.eui, lora.reports(gateway.eui, LORA_REPORTS_LISTED_MAX), lora.mismatchCount(gateway.eui))
+      const gateway = await gatewayOfCaller(store, callerOf(request), request.params.id)
+      return loraReply(gateway.id, gateway.eui, await lora.reports(gateway.eui, LORA_REPORTS_LISTED_MAX), await lora.mismatchCount(gateway.eui))
     })
 
   app.get<{ Querystring: PageQuery; Reply: PageReply<OwnerGatewayReply> }>(
     '/owner/gateways', { schema: ownerGatewaysSchema, preValidation: [app.authenticate, requireRole('owner')] },
     async (request) => {
       const { page, pageSize } = request.query
-      const { gateways, total } = store.ownerPage(request.user.sub, (page - 1) * pageSize, pageSize)
-      const items = gateways.map((gateway) => ({
-        ...gatewayReply(gateway),
-        ...syncReply(store.chainStatus(gateway), lora.reports(gateway.eui, 1)[0]),
-      }))
+      const { gateways, total } = await store.ownerPage(request.user.sub, (page - 1) * pageSize, pageSize)
+      const items: OwnerGatewayReply[] = []
+      for (const gateway of gateways) {
+        items.push({ ...gatewayReply(gateway), ...syncReply(await store.chainStatus(gateway), (await lora.reports(gateway.eui, 1))[0]) })
+      }
       return { items, page, pageSize, total }
     })
 }

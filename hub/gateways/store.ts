@@ -1,9 +1,9 @@
-// The gateways table (tables.ts) behind prepared statements, plus the read-only views of the
+// The gateways table (tables.ts) on either SQL engine, plus the read-only views of the
 // ingest tables a gateway's status needs and of its presence. Rows come out as typed objects; nothing here decides.
 
 import { toHex } from '../../protocol/bytes'
 import type { RandomBytes } from '../../protocol/clock'
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine, SqlQuery } from '../store/sql'
 import { rolesFromList, type Role } from '../http/roles'
 import type { GatewayStatus } from './wire'
 
@@ -148,7 +148,7 @@ export interface StoredConfig {
   readonly riskConfig: Uint8Array
 }
 
-interface GatewayRow {
+type GatewayRow = {
   id: string
   eui: string
   name: string
@@ -194,98 +194,85 @@ const GATEWAYS = 'gateways LEFT JOIN gateway_presence USING (eui)'
  */
 const BY_EUI = `WHERE eui = ? ORDER BY status = 'retired', created_at_ms DESC, gateways.rowid DESC LIMIT 1`
 
-export class GatewayStore {
-  private readonly statements
+/** The statements of the store: constant texts, `?` placeholders, run alike on SQLite and PostgreSQL. */
+const SQL = {
+  insert: `INSERT INTO gateways (id, eui, name, type, price_minor, price_currency, status, created_at_ms)
+    VALUES (?, ?, ?, ?, ?, ?, 'available', ?)
+    ON CONFLICT (eui) WHERE status <> 'retired' DO NOTHING`,
+  byId: `SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE id = ?`,
+  byEui: `SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} ${BY_EUI}`,
+  ownerOf: 'SELECT owner_user_id FROM gateways WHERE id = ?',
+  ingestView: `SELECT id, eui, type, status, public_key, chain, owner_user_id, merchant_account_id FROM gateways ${BY_EUI}`,
+  catalogPage: `SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE status <> 'retired' ORDER BY created_at_ms, id LIMIT ? OFFSET ?`,
+  catalogCount: `SELECT count(*) AS count FROM gateways WHERE status <> 'retired'`,
+  ownerPage: `SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE owner_user_id = ? ORDER BY created_at_ms, id LIMIT ? OFFSET ?`,
+  ownerCount: 'SELECT count(*) AS count FROM gateways WHERE owner_user_id = ?',
+  updateDetails: `UPDATE gateways SET name = ?, type = ?, price_minor = ?, price_currency = ? WHERE id = ? AND status <> 'retired'`,
+  assign: `UPDATE gateways SET owner_user_id = ?, merchant_account_id = ?, status = 'assigned'
+    WHERE id = ? AND status IN ('available', 'assigned')`,
+  setToken: `UPDATE gateways SET provisioning_token_sha256 = ?, provisioning_token_expires_at_ms = ?
+    WHERE id = ? AND status IN ('assigned', 'provisioned')`,
+  token: 'SELECT provisioning_token_sha256, provisioning_token_expires_at_ms FROM gateways WHERE id = ?',
+  // The token is spent by this UPDATE's condition: of hubs racing with one token, one changes the row.
+  provision: `UPDATE gateways SET public_key = ?, chain = ?, status = 'provisioned', provisioned_at_ms = ?,
+      risk_config = ?, risk_config_serial = ?, provisioning_token_sha256 = NULL, provisioning_token_expires_at_ms = NULL
+    WHERE id = ? AND provisioning_token_sha256 = ? AND status IN ('assigned', 'provisioned')`,
+  setRiskConfig: `UPDATE gateways SET risk_config = ?, risk_config_serial = ? WHERE id = ? AND risk_config_serial = ? AND status <> 'retired'`,
+  retire: `UPDATE gateways SET status = 'retired', retired_at_ms = ?,
+      provisioning_token_sha256 = NULL, provisioning_token_expires_at_ms = NULL
+    WHERE id = ? AND status <> 'retired'`,
+  delete: 'DELETE FROM gateways WHERE id = ?',
+  // Records of the chains the gateway's keys signed, or any transfer naming its EUI since it was added (an online
+  // payment leaves no record row until synced; one before it was added is an earlier gateway's of the same EUI).
+  processedPayments: `SELECT CASE WHEN EXISTS (SELECT 1 FROM gateway_chains c JOIN gateway_records r ON r.eui = c.eui AND r.chain = c.chain
+                                       WHERE c.gateway_id = ?)
+      OR EXISTS (SELECT 1 FROM transfers WHERE gateway_eui = ? AND created_at_ms >= ?) THEN 1 ELSE 0 END AS found`,
+  // The users tables belong to hub/users; an assignment only needs to know the owner's roles (a row per role, one
+  // with a null role for a user without any).
+  userRoles: `SELECT user_roles.role AS role FROM users LEFT JOIN user_roles ON user_roles.user_id = users.id
+    WHERE users.id = ?`,
+  retiredEuis: `SELECT DISTINCT eui FROM gateways r WHERE status = 'retired' AND eui > ?
+      AND NOT EXISTS (SELECT 1 FROM gateways g WHERE g.eui = r.eui AND g.status = 'provisioned')
+    ORDER BY eui LIMIT ?`,
+  provisionedKeys: `SELECT id, eui, public_key FROM gateways WHERE status = 'provisioned' AND public_key IS NOT NULL AND id > ?
+    ORDER BY id LIMIT ?`,
+  provisionedConfigs: `SELECT id, eui, risk_config FROM gateways WHERE status = 'provisioned' AND risk_config IS NOT NULL AND id > ?
+    ORDER BY id LIMIT ?`,
+  ...chainStatements(),
+} as const
 
-  constructor(private readonly db: SqliteDatabase) {
-    this.statements = {
-      ...chainStatements(db),
-      insert: db.prepare<NewGateway>(
-        `INSERT INTO gateways (id, eui, name, type, price_minor, price_currency, status, created_at_ms)
-         VALUES (:id, :eui, :name, :type, :priceMinor, :priceCurrency, 'available', :createdAtMs)
-         ON CONFLICT (eui) WHERE status <> 'retired' DO NOTHING`),
-      byId: db.prepare<[string], GatewayRow>(`SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE id = ?`),
-      byEui: db.prepare<[string], GatewayRow>(`SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} ${BY_EUI}`),
-      ownerOf: db.prepare<[string], { owner_user_id: string | null }>('SELECT owner_user_id FROM gateways WHERE id = ?'),
-      ingestView: db.prepare<[string], IngestRow>(
-        `SELECT id, eui, type, status, public_key, chain, owner_user_id, merchant_account_id FROM gateways ${BY_EUI}`),
-      catalogPage: db.prepare<[number, number], GatewayRow>(
-        `SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE status <> 'retired' ORDER BY created_at_ms, id LIMIT ? OFFSET ?`),
-      catalogCount: db.prepare<[], { count: number }>(
-        `SELECT count(*) AS count FROM gateways WHERE status <> 'retired'`),
-      ownerPage: db.prepare<[string, number, number], GatewayRow>(
-        `SELECT ${GATEWAY_COLUMNS} FROM ${GATEWAYS} WHERE owner_user_id = ? ORDER BY created_at_ms, id LIMIT ? OFFSET ?`),
-      ownerCount: db.prepare<[string], { count: number }>(
-        'SELECT count(*) AS count FROM gateways WHERE owner_user_id = ?'),
-      updateDetails: db.prepare<GatewayDetails & { id: string }>(
-        `UPDATE gateways SET name = :name, type = :type, price_minor = :priceMinor, price_currency = :priceCurrency
-         WHERE id = :id AND status <> 'retired'`),
-      assign: db.prepare<[string, string, string]>(
-        `UPDATE gateways SET owner_user_id = ?, merchant_account_id = ?, status = 'assigned'
-         WHERE id = ? AND status IN ('available', 'assigned')`),
-      setToken: db.prepare<[string, number, string]>(
-        `UPDATE gateways SET provisioning_token_sha256 = ?, provisioning_token_expires_at_ms = ?
-         WHERE id = ? AND status IN ('assigned', 'provisioned')`),
-      token: db.prepare<[string], Pick<GatewayRow, 'provisioning_token_sha256' | 'provisioning_token_expires_at_ms'>>(
-        'SELECT provisioning_token_sha256, provisioning_token_expires_at_ms FROM gateways WHERE id = ?'),
-      provision: db.prepare<Omit<Provisioning, 'publicKey' | 'riskConfig'> & { publicKey: Buffer; riskConfig: Buffer; chain: number }>(
-        `UPDATE gateways SET public_key = :publicKey, chain = :chain, status = 'provisioned', provisioned_at_ms = :provisionedAtMs,
-           risk_config = :riskConfig, risk_config_serial = :riskConfigSerial,
-           provisioning_token_sha256 = NULL, provisioning_token_expires_at_ms = NULL
-         WHERE id = :id AND provisioning_token_sha256 = :tokenSha256Hex AND status IN ('assigned', 'provisioned')`),
-      setRiskConfig: db.prepare<[Buffer, number, string, number]>(
-        `UPDATE gateways SET risk_config = ?, risk_config_serial = ?
-         WHERE id = ? AND risk_config_serial = ? AND status <> 'retired'`),
-      retire: db.prepare<[number, string]>(
-        `UPDATE gateways SET status = 'retired', retired_at_ms = ?,
-           provisioning_token_sha256 = NULL, provisioning_token_expires_at_ms = NULL
-         WHERE id = ? AND status <> 'retired'`),
-      delete: db.prepare<[string]>('DELETE FROM gateways WHERE id = ?'),
-      // Records of the chains the gateway's keys signed, or any transfer naming its EUI since it was added (an online
-      // payment leaves no record row until synced; one before it was added is an earlier gateway's of the same EUI).
-      processedPayments: db.prepare<{ id: string; eui: string; createdAtMs: number }, { found: number }>(
-        `SELECT EXISTS (SELECT 1 FROM gateway_chains c JOIN gateway_records r ON r.eui = c.eui AND r.chain = c.chain
-                        WHERE c.gateway_id = :id)
-             OR EXISTS (SELECT 1 FROM transfers WHERE gateway_eui = :eui AND created_at_ms >= :createdAtMs) AS found`),
-      // The users tables belong to hub/users; an assignment only needs to know the owner's roles.
-      userRoles: db.prepare<[string], { roles: string | null }>(
-        'SELECT (SELECT group_concat(role) FROM user_roles WHERE user_roles.user_id = users.id) AS roles FROM users WHERE id = ?'),
-      retiredEuis: db.prepare<[string, number], { eui: string }>(
-        `SELECT DISTINCT eui FROM gateways r WHERE status = 'retired' AND eui > ?
-           AND NOT EXISTS (SELECT 1 FROM gateways g WHERE g.eui = r.eui AND g.status = 'provisioned')
-         ORDER BY eui LIMIT ?`),
-      provisionedKeys: db.prepare<[string, number], { id: string; eui: string; public_key: Buffer }>(
-        `SELECT id, eui, public_key FROM gateways WHERE status = 'provisioned' AND public_key IS NOT NULL AND id > ? ORDER BY id LIMIT ?`),
-      provisionedConfigs: db.prepare<[string, number], { id: string; eui: string; risk_config: Buffer }>(
-        `SELECT id, eui, risk_config FROM gateways
-         WHERE status = 'provisioned' AND risk_config IS NOT NULL AND id > ? ORDER BY id LIMIT ?`),
-    }
-  }
+/**
+ * Every method reads or writes through `sql` when given one (a transaction the caller opened with SqlEngine.write),
+ * else through the engine; those that write more than one statement open a transaction of their own then.
+ */
+export class GatewayStore {
+  constructor(private readonly engine: SqlEngine) {}
 
   /** Adds an available gateway; false, and nothing written, when its EUI is taken. */
-  insert(gateway: NewGateway): boolean {
-    return this.statements.insert.run(gateway).changes === 1
+  async insert(gateway: NewGateway, sql: SqlQuery = this.engine): Promise<boolean> {
+    const { id, eui, name, type, priceMinor, priceCurrency, createdAtMs } = gateway
+    return (await sql.run(SQL.insert, [id, eui, name, type, priceMinor, priceCurrency, createdAtMs])).changes === 1
   }
 
-  byId(id: string): Gateway | undefined {
-    const row = this.statements.byId.get(id)
+  async byId(id: string, sql: SqlQuery = this.engine): Promise<Gateway | undefined> {
+    const row = await sql.get<GatewayRow>(SQL.byId, [id])
     return row === undefined ? undefined : gatewayFromRow(row)
   }
 
   /** The gateway's owner (null when it has none, undefined when there is no such gateway): one column, for every live event. */
-  ownerOf(id: string): string | null | undefined {
-    return this.statements.ownerOf.get(id)?.owner_user_id
+  async ownerOf(id: string): Promise<string | null | undefined> {
+    return (await this.engine.get<{ owner_user_id: string | null }>(SQL.ownerOf, [id]))?.owner_user_id
   }
 
   /** `eui` in canonical form. */
-  byEui(eui: string): Gateway | undefined {
-    const row = this.statements.byEui.get(eui)
+  async byEui(eui: string, sql: SqlQuery = this.engine): Promise<Gateway | undefined> {
+    const row = await sql.get<GatewayRow>(SQL.byEui, [eui])
     return row === undefined ? undefined : gatewayFromRow(row)
   }
 
   /** `eui` in canonical form. Runs once per MQTT connection and per record batch: one indexed SELECT, nothing else. */
-  ingestView(eui: string): GatewayIngestView | undefined {
-    const row = this.statements.ingestView.get(eui)
+  async ingestView(eui: string): Promise<GatewayIngestView | undefined> {
+    const row = await this.engine.get<IngestRow>(SQL.ingestView, [eui])
     if (row === undefined) return undefined
     return {
       id: row.id,
@@ -300,40 +287,41 @@ export class GatewayStore {
   }
 
   /** The catalog: every gateway but the retired ones, oldest first. */
-  catalogPage(offset: number, limit: number): GatewayPage {
+  async catalogPage(offset: number, limit: number): Promise<GatewayPage> {
     checkPage(offset, limit)
-    return {
-      gateways: this.statements.catalogPage.all(limit, offset).map(gatewayFromRow),
-      total: this.statements.catalogCount.get()!.count,
-    }
+    return this.engine.read(async sql => ({
+      gateways: (await sql.all<GatewayRow>(SQL.catalogPage, [limit, offset])).map(gatewayFromRow),
+      total: (await sql.get<{ count: number }>(SQL.catalogCount))!.count,
+    }))
   }
 
   /** The gateways of one owner, retired ones included, oldest first. */
-  ownerPage(ownerUserId: string, offset: number, limit: number): GatewayPage {
+  async ownerPage(ownerUserId: string, offset: number, limit: number): Promise<GatewayPage> {
     checkPage(offset, limit)
-    return {
-      gateways: this.statements.ownerPage.all(ownerUserId, limit, offset).map(gatewayFromRow),
-      total: this.statements.ownerCount.get(ownerUserId)!.count,
-    }
+    return this.engine.read(async sql => ({
+      gateways: (await sql.all<GatewayRow>(SQL.ownerPage, [ownerUserId, limit, offset])).map(gatewayFromRow),
+      total: (await sql.get<{ count: number }>(SQL.ownerCount, [ownerUserId]))!.count,
+    }))
   }
 
   /** False when the gateway is unknown or retired. */
-  updateDetails(id: string, details: GatewayDetails): boolean {
-    return this.statements.updateDetails.run({ id, ...details }).changes === 1
+  async updateDetails(id: string, details: GatewayDetails, sql: SqlQuery = this.engine): Promise<boolean> {
+    const { name, type, priceMinor, priceCurrency } = details
+    return (await sql.run(SQL.updateDetails, [name, type, priceMinor, priceCurrency, id])).changes === 1
   }
 
   /** False unless the gateway is available or assigned (not yet provisioned). */
-  assign(id: string, ownerUserId: string, merchantAccountId: string): boolean {
-    return this.statements.assign.run(ownerUserId, merchantAccountId, id).changes === 1
+  async assign(id: string, ownerUserId: string, merchantAccountId: string, sql: SqlQuery = this.engine): Promise<boolean> {
+    return (await sql.run(SQL.assign, [ownerUserId, merchantAccountId, id])).changes === 1
   }
 
   /** Replaces any earlier token; false unless the gateway is assigned or provisioned. */
-  setProvisioningToken(id: string, token: ProvisioningTokenHash): boolean {
-    return this.statements.setToken.run(token.sha256Hex, token.expiresAtMs, id).changes === 1
+  async setProvisioningToken(id: string, token: ProvisioningTokenHash, sql: SqlQuery = this.engine): Promise<boolean> {
+    return (await sql.run(SQL.setToken, [token.sha256Hex, token.expiresAtMs, id])).changes === 1
   }
 
-  provisioningToken(id: string): ProvisioningTokenHash | undefined {
-    const row = this.statements.token.get(id)
+  async provisioningToken(id: string): Promise<ProvisioningTokenHash | undefined> {
+    const row = await this.engine.get<Pick<GatewayRow, 'provisioning_token_sha256' | 'provisioning_token_expires_at_ms'>>(SQL.token, [id])
     if (row === undefined || row.provisioning_token_sha256 === null || row.provisioning_token_expires_at_ms === null) {
       return undefined
     }
@@ -344,161 +332,172 @@ export class GatewayStore {
    * Stores the key and config and consumes the token, all at once; undefined, and nothing written, if the token is no
    * longer the one checked. A new key opens the EUI's next chain and closes the chains before it (closeChains).
    */
-  provision(provisioning: Provisioning): ProvisionedChains | undefined {
-    return this.transaction(() => {
-      const gateway = this.byId(provisioning.id)
+  provision(provisioning: Provisioning): Promise<ProvisionedChains | undefined> {
+    return this.engine.write(async (sql) => {
+      const gateway = await this.byId(provisioning.id, sql)
       if (gateway === undefined) return undefined
       const sameKey = gateway.publicKey !== null && Buffer.from(gateway.publicKey).equals(provisioning.publicKey)
-      const chain = sameKey ? gateway.chain : this.statements.nextChain.get({ eui: gateway.eui })!.chain
+      const chain = sameKey ? gateway.chain : (await sql.get<{ chain: number }>(SQL.nextChain, [gateway.eui, gateway.eui]))!.chain
       const publicKey = Buffer.from(provisioning.publicKey)
-      const stored = this.statements.provision.run({ ...provisioning, publicKey, riskConfig: Buffer.from(provisioning.riskConfig), chain })
+      const stored = await sql.run(SQL.provision, [
+        publicKey, chain, provisioning.provisionedAtMs, Buffer.from(provisioning.riskConfig), provisioning.riskConfigSerial,
+        provisioning.id, provisioning.tokenSha256Hex,
+      ])
       if (stored.changes !== 1) return undefined
       if (sameKey) return { chain, opened: false }
-      this.statements.closeChains.run({ eui: gateway.eui, throughChain: chain - 1, nowMs: provisioning.provisionedAtMs })
-      this.statements.openChain.run({ eui: gateway.eui, chain, gatewayId: gateway.id, publicKey, nowMs: provisioning.provisionedAtMs })
+      await closeChains(sql, gateway.eui, chain - 1, provisioning.provisionedAtMs)
+      // Two hubs opening one chain number: the primary key (eui, chain) fails one, whose write runs again.
+      await sql.run(SQL.openChain, [gateway.eui, chain, gateway.id, publicKey, Buffer.alloc(32), provisioning.provisionedAtMs])
       return { chain, opened: true }
     })
   }
 
-  /** Compare-and-set on the serial, so two concurrent changes cannot both be built on the same predecessor. */
-  setRiskConfig(id: string, riskConfig: Uint8Array, serial: number, previousSerial: number): boolean {
-    return this.statements.setRiskConfig.run(Buffer.from(riskConfig), serial, id, previousSerial).changes === 1
+  /** Compare-and-set on the serial, so two concurrent changes (on any hub) cannot both be built on the same predecessor. */
+  async setRiskConfig(id: string, riskConfig: Uint8Array, serial: number, previousSerial: number, sql: SqlQuery = this.engine): Promise<boolean> {
+    return (await sql.run(SQL.setRiskConfig, [Buffer.from(riskConfig), serial, id, previousSerial])).changes === 1
   }
 
   /**
    * Keeps the row, key and config for audit; the gateway can no longer connect nor provision, and the chains of its EUI
-   * close: at once where the hub holds them whole, else once their missing records are written off.
+   * close: at once where the hub holds them whole, else once their missing records are written off. `sql`: the
+   * transaction it is part of.
    */
-  retire(id: string, retiredAt_ms: number): boolean {
-    return this.transaction(() => {
-      const gateway = this.byId(id)
-      if (gateway === undefined || this.statements.retire.run(retiredAt_ms, id).changes !== 1) return false
-      this.statements.closeChains.run({ eui: gateway.eui, throughChain: gateway.chain, nowMs: retiredAt_ms })
-      return true
-    })
+  async retire(sql: SqlQuery, id: string, retiredAt_ms: number): Promise<boolean> {
+    const gateway = await this.byId(id, sql)
+    if (gateway === undefined || (await sql.run(SQL.retire, [retiredAt_ms, id])).changes !== 1) return false
+    await closeChains(sql, gateway.eui, gateway.chain, retiredAt_ms)
+    return true
   }
 
   /**
    * Closes an old chain of the gateway that is closing (records missing below its highest seq): every missing record,
    * from just after the contiguous part to just before the highest, is written off, and its open gaps with them.
+   * `sql`: the transaction it is part of.
    */
-  writeOffChain(writeOff: ChainWriteOff): ChainWriteOffOutcome {
-    return this.transaction((): ChainWriteOffOutcome => {
-      const chain = this.statements.chainOfGateway.get(writeOff.gatewayId, writeOff.chain)
-      if (chain === undefined) return { outcome: 'unknown' }
-      if (chain.state !== 'closing') return { outcome: 'not_closing', state: chain.state }
-      // Closing means the record after the contiguous part is missing while a higher one is held.
-      const fromSeq = chain.contiguous_seq + 1
-      const toSeq = chain.highest_seq - 1
-      this.statements.writeOffChain.run({
-        eui: chain.eui, chain: writeOff.chain, fromSeq, toSeq, byUserId: writeOff.byUserId, note: writeOff.note, atMs: writeOff.atMs,
-      })
-      this.statements.writeOffGaps.run(writeOff.atMs, chain.eui, writeOff.chain)
-      return { outcome: 'closed', fromSeq, toSeq }
+  async writeOffChain(sql: SqlQuery, writeOff: ChainWriteOff): Promise<ChainWriteOffOutcome> {
+    const chain = await sql.get<{ eui: string; state: 'open' | 'closing' | 'closed'; contiguous_seq: number; highest_seq: number }>(
+      SQL.chainOfGateway, [writeOff.gatewayId, writeOff.chain])
+    if (chain === undefined) return { outcome: 'unknown' }
+    if (chain.state !== 'closing') return { outcome: 'not_closing', state: chain.state }
+    // Closing means the record after the contiguous part is missing while a higher one is held.
+    const fromSeq = chain.contiguous_seq + 1
+    const toSeq = chain.highest_seq - 1
+    const closed = await sql.run(SQL.writeOffChain, [
+      writeOff.atMs, fromSeq, toSeq, writeOff.byUserId, writeOff.note, chain.eui, writeOff.chain, chain.contiguous_seq, chain.highest_seq,
+    ])
+    // Another hub's write-off, or records arriving, changed the chain since it was read: the operator looks again.
+    if (closed.changes !== 1) return { outcome: 'not_closing', state: 'closed' }
+    await sql.run(SQL.writeOffGaps, [writeOff.atMs, chain.eui, writeOff.chain])
+    return { outcome: 'closed', fromSeq, toSeq }
+  }
+
+  async delete(id: string, sql: SqlQuery = this.engine): Promise<boolean> {
+    return (await sql.run(SQL.delete, [id])).changes === 1
+  }
+
+  async hasProcessedPayments(gateway: Pick<Gateway, 'id' | 'eui' | 'createdAtMs'>, sql: SqlQuery = this.engine): Promise<boolean> {
+    return (await sql.get<{ found: number }>(SQL.processedPayments, [gateway.id, gateway.eui, gateway.createdAtMs]))!.found === 1
+  }
+
+  /** The gateway's current chain, and its older chains still closing, as one snapshot. */
+  chainStatus(gateway: Pick<Gateway, 'id' | 'eui' | 'chain' | 'publicKey'>): Promise<ChainStatus> {
+    const { eui } = gateway
+    return this.engine.read(async (sql) => {
+      const chain = await sql.get<{ contiguous_seq: number; highest_seq: number; updated_at_ms: number | null }>(SQL.chain, [eui, gateway.chain])
+      const gapsOf = async (number: number) =>
+        (await sql.all<{ from_seq: number; to_seq: number; detected_at_ms: number }>(SQL.openGaps, [eui, number, OPEN_GAPS_LISTED_MAX]))
+          .map((gap) => ({ fromSeq: gap.from_seq, toSeq: gap.to_seq, detectedAtMs: gap.detected_at_ms }))
+      const gapCountOf = async (number: number) => (await sql.get<{ count: number }>(SQL.openGapCount, [eui, number]))!.count
+      const closing = await sql.all<{ chain: number; contiguous_seq: number; highest_seq: number; closing_at_ms: number }>(
+        SQL.closingChains, [gateway.id, CLOSING_CHAINS_LISTED_MAX])
+      const closingChains: ClosingChain[] = []
+      for (const old of closing) {
+        closingChains.push({
+          number: old.chain,
+          contiguousSeq: old.contiguous_seq,
+          highestSeq: old.highest_seq,
+          closingAtMs: old.closing_at_ms,
+          openGaps: await gapsOf(old.chain),
+          openGapCount: await gapCountOf(old.chain),
+        })
+      }
+      return {
+        number: gateway.publicKey === null ? null : gateway.chain,
+        chain: chain === undefined || chain.updated_at_ms === null
+          ? null
+          : { contiguousSeq: chain.contiguous_seq, highestSeq: chain.highest_seq, updatedAtMs: chain.updated_at_ms },
+        openGaps: await gapsOf(gateway.chain),
+        openGapCount: await gapCountOf(gateway.chain),
+        forkCount: (await sql.get<{ count: number }>(SQL.forkCount, [eui, gateway.chain]))!.count,
+        closingChains,
+      }
     })
   }
 
-  delete(id: string): boolean {
-    return this.statements.delete.run(id).changes === 1
-  }
-
-  hasProcessedPayments(gateway: Pick<Gateway, 'id' | 'eui' | 'createdAtMs'>): boolean {
-    return this.statements.processedPayments.get({ id: gateway.id, eui: gateway.eui, createdAtMs: gateway.createdAtMs })!.found === 1
-  }
-
-  /** The gateway's current chain, and its older chains still closing. */
-  chainStatus(gateway: Pick<Gateway, 'id' | 'eui' | 'chain' | 'publicKey'>): ChainStatus {
-    const s = this.statements
-    const { eui } = gateway
-    const chain = s.chain.get(eui, gateway.chain)
-    const gapsOf = (number: number) => s.openGaps.all(eui, number, OPEN_GAPS_LISTED_MAX)
-      .map((gap) => ({ fromSeq: gap.from_seq, toSeq: gap.to_seq, detectedAtMs: gap.detected_at_ms }))
-    return {
-      number: gateway.publicKey === null ? null : gateway.chain,
-      chain: chain === undefined || chain.updated_at_ms === null
-        ? null
-        : { contiguousSeq: chain.contiguous_seq, highestSeq: chain.highest_seq, updatedAtMs: chain.updated_at_ms },
-      openGaps: gapsOf(gateway.chain),
-      openGapCount: s.openGapCount.get(eui, gateway.chain)!.count,
-      forkCount: s.forkCount.get(eui, gateway.chain)!.count,
-      closingChains: s.closingChains.all(gateway.id, CLOSING_CHAINS_LISTED_MAX).map((closing) => ({
-        number: closing.chain,
-        contiguousSeq: closing.contiguous_seq,
-        highestSeq: closing.highest_seq,
-        closingAtMs: closing.closing_at_ms,
-        openGaps: gapsOf(closing.chain),
-        openGapCount: s.openGapCount.get(eui, closing.chain)!.count,
-      })),
-    }
-  }
-
-  userRoles(userId: string): Role[] | undefined {
-    const row = this.statements.userRoles.get(userId)
-    return row === undefined ? undefined : rolesFromList(row.roles)
+  /** The user's roles; undefined when there is no such user. */
+  async userRoles(userId: string, sql: SqlQuery = this.engine): Promise<Role[] | undefined> {
+    const rows = await sql.all<{ role: string | null }>(SQL.userRoles, [userId])
+    if (rows.length === 0) return undefined
+    return rolesFromList(rows.flatMap(row => (row.role === null ? [] : [row.role])).join(','))
   }
 
   /** Up to `limit` configs of provisioned gateways with ids after `afterId` (start with ''), in id order. */
-  provisionedConfigsAfter(afterId: string, limit: number): StoredConfig[] {
+  async provisionedConfigsAfter(afterId: string, limit: number): Promise<StoredConfig[]> {
     checkPage(0, limit)
-    return this.statements.provisionedConfigs.all(afterId, limit)
+    return (await this.engine.all<{ id: string; eui: string; risk_config: Buffer }>(SQL.provisionedConfigs, [afterId, limit]))
       .map((row) => ({ id: row.id, eui: row.eui, riskConfig: new Uint8Array(row.risk_config) }))
   }
 
   /** Up to `limit` provisioned gateways after `afterId` (start with ''), by id: each EUI with its public key. */
-  provisionedKeysAfter(afterId: string, limit: number): Array<{ id: string; eui: string; publicKey: Uint8Array }> {
+  async provisionedKeysAfter(afterId: string, limit: number): Promise<Array<{ id: string; eui: string; publicKey: Uint8Array }>> {
     checkPage(0, limit)
-    return this.statements.provisionedKeys.all(afterId, limit)
+    return (await this.engine.all<{ id: string; eui: string; public_key: Buffer }>(SQL.provisionedKeys, [afterId, limit]))
       .map(row => ({ id: row.id, eui: row.eui, publicKey: new Uint8Array(row.public_key) }))
   }
 
   /** Up to `limit` EUIs after `afterEui` (start with '') that a retired gateway held and no provisioned one holds now. */
-  retiredEuisAfter(afterEui: string, limit: number): string[] {
+  async retiredEuisAfter(afterEui: string, limit: number): Promise<string[]> {
     checkPage(0, limit)
-    return this.statements.retiredEuis.all(afterEui, limit).map((row) => row.eui)
-  }
-
-  /** Runs `work` in one SQLite transaction: all of its writes or none. */
-  transaction<Result>(work: () => Result): Result {
-    return this.db.transaction(work)()
+    return (await this.engine.all<{ eui: string }>(SQL.retiredEuis, [afterEui, limit])).map((row) => row.eui)
   }
 }
 
-/** The statements over a gateway's record chains (ingest tables): their status, and their opening and closing. */
-function chainStatements(db: SqliteDatabase) {
+/**
+ * The statements over a gateway's record chains (the ingest's tables, read and written here as the ingest has them):
+ * their status, and their opening and closing.
+ */
+function chainStatements() {
   return {
-    chain: db.prepare<[string, number], { contiguous_seq: number; highest_seq: number; updated_at_ms: number | null }>(
-      'SELECT contiguous_seq, highest_seq, updated_at_ms FROM gateway_chains WHERE eui = ? AND chain = ?'),
-    openGaps: db.prepare<[string, number, number], { from_seq: number; to_seq: number; detected_at_ms: number }>(
-      `SELECT from_seq, to_seq, detected_at_ms FROM chain_gaps WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL
-       ORDER BY from_seq LIMIT ?`),
-    openGapCount: db.prepare<[string, number], { count: number }>(
-      'SELECT count(*) AS count FROM chain_gaps WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL'),
-    forkCount: db.prepare<[string, number], { count: number }>('SELECT count(*) AS count FROM chain_forks WHERE eui = ? AND chain = ?'),
-    closingChains: db.prepare<[string, number], { chain: number; contiguous_seq: number; highest_seq: number; closing_at_ms: number }>(
-      `SELECT chain, contiguous_seq, highest_seq, closing_at_ms FROM gateway_chains WHERE gateway_id = ? AND state = 'closing'
-       ORDER BY chain LIMIT ?`),
+    chain: 'SELECT contiguous_seq, highest_seq, updated_at_ms FROM gateway_chains WHERE eui = ? AND chain = ?',
+    openGaps: `SELECT from_seq, to_seq, detected_at_ms FROM chain_gaps WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL
+      ORDER BY from_seq LIMIT ?`,
+    openGapCount: 'SELECT count(*) AS count FROM chain_gaps WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL',
+    forkCount: 'SELECT count(*) AS count FROM chain_forks WHERE eui = ? AND chain = ?',
+    closingChains: `SELECT chain, contiguous_seq, highest_seq, closing_at_ms FROM gateway_chains WHERE gateway_id = ? AND state = 'closing'
+      ORDER BY chain LIMIT ?`,
     // The next chain of an EUI: after every chain opened there, and after the chain of any gateway that held a key
     // there before chains were opened at provisioning.
-    nextChain: db.prepare<{ eui: string }, { chain: number }>(
-      `SELECT max(coalesce((SELECT max(chain) FROM gateway_chains WHERE eui = :eui), 0),
-                  coalesce((SELECT max(chain) FROM gateways WHERE eui = :eui AND public_key IS NOT NULL), 0)) + 1 AS chain`),
-    openChain: db.prepare<{ eui: string; chain: number; gatewayId: string; publicKey: Buffer; nowMs: number }>(
-      `INSERT INTO gateway_chains (eui, chain, gateway_id, public_key, state, contiguous_seq, contiguous_hash, highest_seq, opened_at_ms)
-       VALUES (:eui, :chain, :gatewayId, :publicKey, 'open', 0, zeroblob(32), 0, :nowMs)`),
+    nextChain: `SELECT coalesce(max(chain), 0) + 1 AS chain FROM (
+        SELECT chain FROM gateway_chains WHERE eui = ?
+        UNION ALL SELECT chain FROM gateways WHERE eui = ? AND public_key IS NOT NULL) AS taken`,
+    openChain: `INSERT INTO gateway_chains (eui, chain, gateway_id, public_key, state, contiguous_seq, contiguous_hash, highest_seq, opened_at_ms)
+      VALUES (?, ?, ?, ?, 'open', 0, ?, 0, ?)`,
     // Held whole up to its highest seq: closed at once. Missing records: closing, until they arrive or are written off.
-    closeChains: db.prepare<{ eui: string; throughChain: number; nowMs: number }>(
-      `UPDATE gateway_chains SET state = CASE WHEN contiguous_seq >= highest_seq THEN 'closed' ELSE 'closing' END,
-         closing_at_ms = :nowMs, closed_at_ms = CASE WHEN contiguous_seq >= highest_seq THEN :nowMs END
-       WHERE eui = :eui AND chain <= :throughChain AND state = 'open'`),
-    chainOfGateway: db.prepare<[string, number], { eui: string; state: 'open' | 'closing' | 'closed'; contiguous_seq: number; highest_seq: number }>(
-      'SELECT eui, state, contiguous_seq, highest_seq FROM gateway_chains WHERE gateway_id = ? AND chain = ?'),
-    writeOffChain: db.prepare<{ eui: string; chain: number; fromSeq: number; toSeq: number; byUserId: string; note: string; atMs: number }>(
-      `UPDATE gateway_chains SET state = 'closed', closed_at_ms = :atMs, written_off_from_seq = :fromSeq, written_off_to_seq = :toSeq,
-         written_off_by_user_id = :byUserId, written_off_note = :note
-       WHERE eui = :eui AND chain = :chain AND state = 'closing'`),
-    writeOffGaps: db.prepare<[number, string, number]>(
-      `UPDATE chain_gaps SET resolved_at_ms = ?, written_off = 1 WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL`),
-  }
+    closeChains: `UPDATE gateway_chains SET state = CASE WHEN contiguous_seq >= highest_seq THEN 'closed' ELSE 'closing' END,
+        closing_at_ms = ?, closed_at_ms = CASE WHEN contiguous_seq >= highest_seq THEN CAST(? AS BIGINT) END
+      WHERE eui = ? AND chain <= ? AND state = 'open'`,
+    chainOfGateway: 'SELECT eui, state, contiguous_seq, highest_seq FROM gateway_chains WHERE gateway_id = ? AND chain = ?',
+    // Only the chain as it was read: neither closed by another write-off nor grown by records since.
+    writeOffChain: `UPDATE gateway_chains SET state = 'closed', closed_at_ms = ?, written_off_from_seq = ?, written_off_to_seq = ?,
+        written_off_by_user_id = ?, written_off_note = ?
+      WHERE eui = ? AND chain = ? AND state = 'closing' AND contiguous_seq = ? AND highest_seq = ?`,
+    writeOffGaps: 'UPDATE chain_gaps SET resolved_at_ms = ?, written_off = 1 WHERE eui = ? AND chain = ? AND resolved_at_ms IS NULL',
+  } as const
+}
+
+/** Closes the EUI's open chains up to `throughChain` (SQL.closeChains). */
+async function closeChains(sql: SqlQuery, eui: string, throughChain: number, now_ms: number): Promise<void> {
+  await sql.run(SQL.closeChains, [now_ms, now_ms, eui, throughChain])
 }
 
 /** A random (version 4) UUID. */

@@ -58,7 +58,7 @@ export class BatchIngest {
       return null
     }
     this.deps.metrics?.recordsReceived(batch.records.length)
-    const gateway = this.deps.gateway(topicEui)
+    const gateway = await this.deps.gateway(topicEui)
     const gatewayKey = signingKeyOf(gateway)
     if (gateway === undefined || gatewayKey === undefined) {
       return this.rejectAll(batch, this.closedChainOf(batch) === undefined ? Reason.GatewayUnknown : Reason.ChainClosed)

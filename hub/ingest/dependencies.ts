@@ -47,7 +47,7 @@ export interface IngestDependencies {
   hubKeys: KeyPair
   ed25519: Ed25519
   fees: FeeScheduleResolver
-  gateway(eui: string): GatewayView | undefined
+  gateway(eui: string): Promise<GatewayView | undefined>
   /** Revokes vouchers proven double-spent and publishes the new revocation list. */
   revoke(voucherIdsHex: readonly string[], reason: string): Promise<void>
   settings: IngestSettings

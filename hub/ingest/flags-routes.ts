@@ -75,7 +75,7 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
     db: context.db,
     audit: services.audit,
     ledger: context.ledger,
-    gatewayIdOf: eui => services.gateways.byEui(eui)?.id ?? null,
+    gatewayIdOf: async eui => (await services.gateways.byEui(eui))?.id ?? null,
     userNameOf: userId => services.users.fullNameInSqlite(userId),
     ed25519: nodeEd25519,
     clock: context.clock,

@@ -22,7 +22,7 @@ export interface FlagDependencies {
   readonly db: Pick<SqliteDatabase, 'transaction'>
   readonly audit: Pick<AuditLog, 'record'>
   readonly ledger: Pick<LedgerStore, 'transfer'>
-  readonly gatewayIdOf: (eui: string) => string | null
+  readonly gatewayIdOf: (eui: string) => Promise<string | null>
   readonly userNameOf: (userId: string) => string | null
   readonly ed25519: Ed25519
   readonly clock: Pick<Clock, 'now_ms'>
@@ -91,7 +91,7 @@ export class DoubleSpendFlags {
     const settled = (await ledger.transfer(stored.transferIdHex)) !== undefined
     return {
       transferId: settled ? stored.transferIdHex : null,
-      gatewayId: gatewayIdOf(authorization.gatewayEui),
+      gatewayId: await gatewayIdOf(authorization.gatewayEui),
       gatewayEui: authorization.gatewayEui,
       counter: authorization.seq,
       cumulativeMinor: authorization.cumulativeMinor,

@@ -72,7 +72,7 @@ export class OnlineAuthorization {
   private async decide(eui: string, authorization: Authorization): Promise<[boolean, Reason]> {
     const { store, clock, settings, ed25519 } = this.deps
     const transferIdHex = toHex(transferIdOf(authorization))
-    const gateway = this.deps.gateway(eui)
+    const gateway = await this.deps.gateway(eui)
     if (gateway === undefined || gateway.status !== 'provisioned') return [false, Reason.GatewayUnknown]
     if (authorization.gatewayEui !== eui) return [false, Reason.WrongGateway]
     // Its gateway gave up on it and voided it (void.ts): a late copy is never approved, even one the hub had settled.

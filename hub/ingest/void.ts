@@ -67,7 +67,7 @@ export class OnlineVoids {
 
   private async decide(eui: string, request: OnlineVoidRequest): Promise<[boolean, Reason, number]> {
     const { store, ledger, clock } = this.deps
-    const gatewayKey = signingKeyOf(this.deps.gateway(eui))
+    const gatewayKey = signingKeyOf(await this.deps.gateway(eui))
     if (gatewayKey === undefined) return [false, Reason.GatewayUnknown, 0]
     if (request.gatewayEui !== eui) return [false, Reason.WrongGateway, 0]
     if (!onlineVoidRequestCodec.verify(request, gatewayKey, this.deps.ed25519)) return [false, Reason.BadGatewaySignature, 0]

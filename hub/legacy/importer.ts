@@ -195,10 +195,10 @@ class ImportRun {
   ) {
     this.ledger = new SqliteLedgerStore(db, { clock: options.clock })
     this.store = new LegacyImportStore(db)
-    this.gateways = new GatewayStore(db)
     // The import's own transaction is open on `db` (importLegacy): these write in it, through an engine of their own,
     // whose gate is free, so its statements run at once, inside the import's BEGIN.
     this.engine = new SqliteEngine(db)
+    this.gateways = new GatewayStore(this.engine)
     this.orders = new OrderStore(this.engine)
     this.devices = new DeviceStore(this.engine)
     this.links = new AccountLinks(this.engine)
@@ -409,7 +409,7 @@ class ImportRun {
 
   // ── gateways, ownerships, orders ───────────────────────────────────────────────────────────────────────────────
 
-  private writeGateway(gateway: WebGateway): Outcome {
+  private async writeGateway(gateway: WebGateway): Promise<Outcome> {
     if (this.store.mapped('web', 'gateways', gateway.id) !== undefined) return 'unchanged'
     const refuse = (reason: string, detail: string): RowRefusal => ({ system: 'web', table: 'gateways', key: gateway.id, reason, detail })
     if (gateway.eui === null) return refuse('NO_EUI', 'the gateway has no EUI')
@@ -428,10 +428,10 @@ class ImportRun {
     const price = minorUnitsOf(gateway.price ?? '0', this.currency)
     if (!price.ok) return refuse('BAD_AMOUNT', `price: ${price.problem}`)
     if (price.value < 0) return refuse('BAD_AMOUNT', `price ${gateway.price} is negative`)
-    const holder = this.gateways.byEui(eui)
+    const holder = await this.gateways.byEui(eui)
     if (holder !== undefined) return refuse('DUPLICATE_EUI', `${eui} is the EUI of another gateway (${holder.name})`)
     const id = newGatewayId(this.options.random)
-    this.gateways.insert({
+    await this.gateways.insert({
       id, eui, name, type, priceMinor: price.value, priceCurrency: this.currency.code,
       createdAtMs: gateway.createdAt_ms ?? this.now_ms,
     })
@@ -448,14 +448,14 @@ class ImportRun {
     if (userId === undefined) return refuse('UNKNOWN_USER', `the web user ${legacyUserId} was not imported`)
     const gatewayId = this.payallId('web', 'gateways', legacyGatewayId)
     if (gatewayId === undefined) return refuse('UNKNOWN_GATEWAY', `the gateway ${legacyGatewayId} was not imported`)
-    const gateway = this.gateways.byId(gatewayId)!
+    const gateway = (await this.gateways.byId(gatewayId))!
     if (gateway.ownerUserId !== null && gateway.ownerUserId !== userId) {
       return refuse('GATEWAY_OWNED', `the gateway ${legacyGatewayId} belongs to another user already`)
     }
     if (gateway.ownerUserId === null) {
       this.store.addRole(userId, 'owner', this.now_ms)
       const wallet = await this.ledger.openWallet({ id: walletAccountId(userId, this.currency.code), userId, currency: this.currency.code })
-      this.gateways.assign(gatewayId, userId, wallet.id)
+      await this.gateways.assign(gatewayId, userId, wallet.id)
     }
     this.map('web', 'user_devices', key, gatewayId)
     return 'imported'
@@ -477,7 +477,7 @@ class ImportRun {
     for (const legacyGatewayId of legacyGatewayIds) {
       const gatewayId = this.payallId('web', 'gateways', legacyGatewayId)
       if (gatewayId === undefined) return refuse('UNKNOWN_GATEWAY', `the order names the gateway ${legacyGatewayId}, which was not imported`)
-      items.push({ gatewayId, quantity: 1, unitPriceMinor: this.gateways.byId(gatewayId)!.priceMinor })
+      items.push({ gatewayId, quantity: 1, unitPriceMinor: (await this.gateways.byId(gatewayId))!.priceMinor })
     }
     const total = order.totalAmount === null ? { ok: true as const, value: items.reduce((sum, item) => sum + item.unitPriceMinor, 0) }
       : minorUnitsOf(order.totalAmount, this.currency)

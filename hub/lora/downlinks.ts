@@ -57,10 +57,10 @@ export async function sendDeltaDownlinks(deps: RevocationDownlinkDependencies, d
   let sent = 0
   let after = ''
   for (;;) {
-    const devices = deps.store.devicesAfter(after, DEVICES_PAGE)
+    const devices = await deps.store.devicesAfter(after, DEVICES_PAGE)
     for (const device of devices) {
       sent += await publishAll(deps, device, fragments)
-      deps.store.markDeltaQueued(device.eui, delta.serial, delta.follows)
+      await deps.store.markDeltaQueued(device.eui, delta.serial, delta.follows)
     }
     if (devices.length < DEVICES_PAGE) return sent
     after = devices[devices.length - 1]!.eui
@@ -79,28 +79,28 @@ export async function sendCatchUpDownlinks(
   deps: RevocationDownlinkDependencies, list: ListedVouchers, eui: string, downlinks_max: number,
 ): Promise<number> {
   const serial = await list.serial()
-  let device = deps.store.device(eui)
+  let device = await deps.store.device(eui)
   if (device === undefined) return 0
   if (device.catchUp === undefined) {
     if (device.revocationSerialQueued >= serial) return 0
-    deps.store.startCatchUp(eui, serial)
-    device = deps.store.device(eui)!
+    await deps.store.startCatchUp(eui, serial)
+    device = (await deps.store.device(eui))!
   }
   let sent = 0
   // Bounded: each turn queues at least one fragment or ends the chunk or the walk.
   while (sent < downlinks_max) {
-    const progress = deps.store.device(eui)!.catchUp!
+    const progress = (await deps.store.device(eui))!.catchUp!
     if (progress.message === undefined) {
       const ids = await list.listedAfter(progress.afterIdHex, LORA_REVOCATION_IDS_MAX)
       if (ids.length === 0) {
-        deps.store.finishCatchUp(eui)
+        await deps.store.finishCatchUp(eui)
         break
       }
       const body: LoraRevocationBody = {
-        kind: LoraRevocationKind.Listed, serial, index: deps.store.device(eui)!.chunkNext % CHUNK_INDEX_MODULO, voucherIds: ids,
+        kind: LoraRevocationKind.Listed, serial, index: (await deps.store.device(eui))!.chunkNext % CHUNK_INDEX_MODULO, voucherIds: ids,
       }
       const message = loraRevocationCodec.encode(loraRevocationCodec.sign(body, deps.hubKeys.secretKey, deps.ed25519))
-      deps.store.setCatchUpChunk(eui, message, toHex(ids[ids.length - 1]!))
+      await deps.store.setCatchUpChunk(eui, message, toHex(ids[ids.length - 1]!))
       continue
     }
     const body = loraRevocationCodec.decode(progress.message.bytes)
@@ -108,8 +108,8 @@ export async function sendCatchUpDownlinks(
     const next = fragments.slice(progress.message.fragment, progress.message.fragment + downlinks_max - sent)
     sent += await publishAll(deps, device, next)
     const fragment = progress.message.fragment + next.length
-    if (fragment < fragments.length) deps.store.markCatchUpFragments(eui, fragment)
-    else deps.store.markCatchUpChunkSent(eui)
+    if (fragment < fragments.length) await deps.store.markCatchUpFragments(eui, fragment)
+    else await deps.store.markCatchUpChunkSent(eui)
   }
   return sent
 }

@@ -17,7 +17,7 @@ export interface LoraReportsDependencies {
   store: LoraStore
   format: NetworkServerFormat
   uplinkPort: number
-  gateway(eui: string): GatewayView | undefined
+  gateway(eui: string): Promise<GatewayView | undefined>
   clock: Clock
   log: FastifyBaseLogger
   /** Told of each report taken: the gateway's receive windows are open for downlinks it may lack. */
@@ -38,11 +38,11 @@ export class LoraReports {
 
   constructor(private readonly deps: LoraReportsDependencies) {}
 
-  /** Handles one uplink message; never throws for bad input (only for a failing database). */
-  handle(topic: string, payload: Uint8Array): UplinkOutcome {
+  /** Handles one uplink message; never rejects for bad input (only for a failing database). */
+  async handle(topic: string, payload: Uint8Array): Promise<UplinkOutcome> {
     let outcome: UplinkOutcome
     try {
-      outcome = { taken: true, check: this.take(topic, payload) }
+      outcome = { taken: true, check: await this.take(topic, payload) }
       this.counters.taken++
     } catch (error) {
       if (!(error instanceof LoraPathError)) throw error
@@ -70,25 +70,36 @@ export class LoraReports {
     })
   }
 
-  /** Checks the gateway's reports still waiting for records; called once records of it are stored. */
-  recheck(eui: string): void {
-    const { store, clock } = this.deps
-    const gateway = this.deps.gateway(eui)
-    if (gateway === undefined) return
-    const of = { eui, chain: gateway.chain }
-    for (const report of store.pendingReports(of)) {
-      const check = checkFrame(report.frame, store.chainAtHub(of, report.frame))
-      if (check.state === 'pending') continue
-      store.setCheck(report.id, check, clock.now_ms())
-      if (check.state === 'mismatch') this.flag(eui, report.fCnt, check)
+  /**
+   * Checks the gateway's reports still waiting for records; called once records of it are stored. Never rejects: a
+   * check the database failed is logged, and made again when the gateway's next records arrive.
+   */
+  async recheck(eui: string): Promise<void> {
+    try {
+      await this.checkPending(eui)
+    } catch (error) {
+      this.deps.log.warn({ err: error, lora: { eui } }, 'lora: the reports waiting for records were not checked')
     }
   }
 
-  private take(topic: string, payload: Uint8Array): FrameCheck {
+  private async checkPending(eui: string): Promise<void> {
+    const { store, clock } = this.deps
+    const gateway = await this.deps.gateway(eui)
+    if (gateway === undefined) return
+    const of = { eui, chain: gateway.chain }
+    for (const report of await store.pendingReports(of)) {
+      const check = checkFrame(report.frame, await store.chainAtHub(of, report.frame))
+      if (check.state === 'pending') continue
+      // Flagged by the hub whose check changed the report, once.
+      if (await store.setCheck(report.id, check, clock.now_ms()) && check.state === 'mismatch') this.flag(eui, report.fCnt, check)
+    }
+  }
+
+  private async take(topic: string, payload: Uint8Array): Promise<FrameCheck> {
     const { store, format, uplinkPort, clock } = this.deps
     const uplink = format.parseUplink(topic, payload)
     if (uplink.fPort !== uplinkPort) throw new LoraPathError('WRONG_PORT', `fPort ${uplink.fPort}, commitment frames use ${uplinkPort}`)
-    const gateway = this.deps.gateway(uplink.eui)
+    const gateway = await this.deps.gateway(uplink.eui)
     if (gateway === undefined || gateway.status !== 'provisioned') {
       throw new LoraPathError('UNKNOWN_DEVICE', `${uplink.eui} is not a provisioned gateway`)
     }
@@ -99,15 +110,17 @@ export class LoraReports {
       if (error instanceof ProtocolError) throw new LoraPathError('BAD_FRAME', `not a CommitmentFrame: ${errorText(error)}`)
       throw error
     }
-    const device = store.device(uplink.eui)
+    const device = await store.device(uplink.eui)
     // A counter not beyond the last with a later frame time is a new LoRaWAN session (the modem
     // joined again): counters start again at 0, and a session that sent one frame ended at 0 too.
-    if (device !== undefined && uplink.fCnt <= device.lastFCnt && !(frame.timeS > device.lastFrameTimeS)) {
-      throw new LoraPathError('OLD_FRAME_COUNTER', `fCnt ${uplink.fCnt} of ${uplink.eui} is not beyond ${device.lastFCnt}`)
-    }
+    const oldCounter = () => new LoraPathError('OLD_FRAME_COUNTER', device === undefined
+      ? `fCnt ${uplink.fCnt} of ${uplink.eui} was taken meanwhile`
+      : `fCnt ${uplink.fCnt} of ${uplink.eui} is not beyond ${device.lastFCnt}`)
+    if (device !== undefined && uplink.fCnt <= device.lastFCnt && !(frame.timeS > device.lastFrameTimeS)) throw oldCounter()
     // A report speaks of the chain the gateway's key signs now.
-    const check = checkFrame(frame, store.chainAtHub({ eui: uplink.eui, chain: gateway.chain }, frame))
-    store.addReport(uplink, gateway.chain, frame, check, clock.now_ms())
+    const check = checkFrame(frame, await store.chainAtHub({ eui: uplink.eui, chain: gateway.chain }, frame))
+    // The database takes the counter (store.ts upsertDevice): a copy handled meanwhile, here or by another hub, took it.
+    if (await store.addReport(uplink, gateway.chain, frame, check, clock.now_ms()) === undefined) throw oldCounter()
     if (check.state === 'mismatch') this.flag(uplink.eui, uplink.fCnt, check)
     this.deps.reported?.(uplink.eui)
     return check

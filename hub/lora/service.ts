@@ -24,7 +24,7 @@ const LORA_CONNECT_TIMEOUT_MS_DEFAULT = 5_000
 export interface LoraPathDependencies {
   settings: LoraSettings
   revocations: Revocations
-  gateway(eui: string): GatewayView | undefined
+  gateway(eui: string): Promise<GatewayView | undefined>
   ed25519: Ed25519
   /** Test hooks: faster reconnects and timeouts. */
   client?: Partial<Pick<HubClientOptions, 'reconnectInitial_ms' | 'reconnectMax_ms' | 'connectTimeout_ms' | 'closeTimeout_ms'>>
@@ -42,7 +42,7 @@ export interface LoraPath {
 export function startLoraPath(context: HubContext, deps: LoraPathDependencies): LoraPath {
   const { settings } = deps
   const { log, clock } = context
-  const store = new LoraStore(context.db)
+  const store = new LoraStore(context.engine)
   let client: HubClient | undefined
   const downlinks = new RevocationDownlinks({
     store, settings, hubKeys: context.hubKeys, ed25519: deps.ed25519, log,
@@ -58,7 +58,9 @@ export function startLoraPath(context: HubContext, deps: LoraPathDependencies): 
     reported: eui => downlinks.catchUp(eui),
   })
   const subscribing = subscribeWithRetry(context, deps, {
-    uplink: (topic, payload) => reports.handle(topic, payload),
+    uplink: (topic, payload) => {
+      reports.handle(topic, payload).catch((error: unknown) => log.warn({ err: error, lora: { topic } }, 'lora: an uplink was not stored'))
+    },
     subscribed: (candidate) => {
       client = candidate
       downlinks.connection = candidate

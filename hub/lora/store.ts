@@ -1,11 +1,11 @@
-// SQLite reads and writes of the LoRa path: each gateway's device as the network server names
+// The LoRa path's reads and writes, on either SQL engine: each gateway's device as the network server names
 // it, how far its revocations got, its reports (bounded history) and their checks, and the IP
 // side's records to check against.
 
 import { PaymentMode } from '../../protocol/messages/transfer-record'
 import type { CommitmentFrame } from '../../protocol/messages/commitment-frame'
 import type { NumberedChain } from '../ingest/store'
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine } from '../store/sql'
 import type { ChainAtHub, FrameCheck, LoraMismatch } from './check'
 import type { LoraDevice } from './format'
 import type { LoraUplink } from './uplink'
@@ -49,7 +49,7 @@ export interface LoraReport {
   readonly checkedAtMs: number | null
 }
 
-interface ReportRow {
+type ReportRow = {
   id: number
   eui: string
   f_cnt: number
@@ -68,10 +68,13 @@ interface ReportRow {
   checked_at_ms: number | null
 }
 
+const REPORT_COLUMNS = `id, eui, f_cnt, gateway_seq, unsynced_count, unsynced_amount_minor, currency, head_prefix, frame_time_s, rssi, snr,
+  received_at_ms, check_state, mismatch, mismatch_detail, checked_at_ms`
+
 const DEVICE_COLUMNS = `eui, dev_eui, device_id, last_f_cnt, last_frame_time_s, revocation_serial_queued, catch_up_serial,
   catch_up_after_id, catch_up_message, catch_up_fragment, lora_chunk_next`
 
-interface DeviceRow {
+type DeviceRow = {
   eui: string
   dev_eui: string
   device_id: string
@@ -85,155 +88,149 @@ interface DeviceRow {
   lora_chunk_next: number
 }
 
+const SQL = {
+  device: `SELECT ${DEVICE_COLUMNS} FROM lora_devices WHERE eui = ?`,
+  devicesAfter: `SELECT ${DEVICE_COLUMNS} FROM lora_devices WHERE eui > ? ORDER BY eui LIMIT ?`,
+  // A delta queued moves on whichever chain it continues: the serial complete, or the catch-up's.
+  deltaQueued: `UPDATE lora_devices SET
+      revocation_serial_queued = CASE WHEN revocation_serial_queued = ? THEN ? ELSE revocation_serial_queued END,
+      catch_up_serial = CASE WHEN catch_up_serial = ? THEN ? ELSE catch_up_serial END
+    WHERE eui = ?`,
+  startCatchUp: `UPDATE lora_devices SET catch_up_serial = ?, catch_up_after_id = '' WHERE eui = ? AND catch_up_serial IS NULL`,
+  nextChunk: `UPDATE lora_devices SET catch_up_message = ?, catch_up_fragment = 0, catch_up_after_id = ?,
+      lora_chunk_next = lora_chunk_next + 1 WHERE eui = ? AND catch_up_serial IS NOT NULL`,
+  fragmentsSent: 'UPDATE lora_devices SET catch_up_fragment = ? WHERE eui = ? AND catch_up_message IS NOT NULL',
+  chunkSent: 'UPDATE lora_devices SET catch_up_message = NULL, catch_up_fragment = 0 WHERE eui = ?',
+  finishCatchUp: `UPDATE lora_devices SET
+      revocation_serial_queued = CASE WHEN catch_up_serial > revocation_serial_queued THEN catch_up_serial ELSE revocation_serial_queued END,
+      catch_up_serial = NULL, catch_up_after_id = NULL, catch_up_message = NULL, catch_up_fragment = 0
+    WHERE eui = ? AND catch_up_serial IS NOT NULL`,
+  // The frame counter is taken here, once: of two hubs given copies of one uplink, one stores it (the other's
+  // condition fails). A counter not beyond the last is taken only with a later frame time (a new LoRaWAN session).
+  upsertDevice: `INSERT INTO lora_devices (eui, dev_eui, device_id, last_f_cnt, last_frame_time_s, last_report_at_ms)
+    VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (eui) DO UPDATE SET dev_eui = excluded.dev_eui, device_id = excluded.device_id,
+      last_f_cnt = excluded.last_f_cnt, last_frame_time_s = excluded.last_frame_time_s,
+      last_report_at_ms = excluded.last_report_at_ms
+    WHERE excluded.last_f_cnt > lora_devices.last_f_cnt OR excluded.last_frame_time_s > lora_devices.last_frame_time_s`,
+  insertReport: `INSERT INTO lora_reports (eui, chain, f_cnt, gateway_seq, unsynced_count, unsynced_amount_minor, currency, head_prefix,
+      frame_time_s, rssi, snr, received_at_ms, check_state, mismatch, mismatch_detail, checked_at_ms)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+  pruneReports: `DELETE FROM lora_reports WHERE eui = ? AND check_state <> 'mismatch' AND id <= (
+      SELECT id FROM lora_reports WHERE eui = ? AND check_state <> 'mismatch' ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+  pruneMismatches: `DELETE FROM lora_reports WHERE eui = ? AND check_state = 'mismatch' AND id <= (
+      SELECT id FROM lora_reports WHERE eui = ? AND check_state = 'mismatch' ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+  reports: `SELECT ${REPORT_COLUMNS} FROM lora_reports WHERE eui = ? ORDER BY id DESC LIMIT ?`,
+  mismatches: `SELECT COUNT(*) AS count FROM lora_reports WHERE eui = ? AND check_state = 'mismatch'`,
+  pending: `SELECT ${REPORT_COLUMNS} FROM lora_reports WHERE eui = ? AND chain = ? AND check_state = 'pending' AND gateway_seq <= ?
+    ORDER BY id LIMIT ?`,
+  setCheck: `UPDATE lora_reports SET check_state = ?, mismatch = ?, mismatch_detail = ?, checked_at_ms = ?
+    WHERE id = ? AND check_state = 'pending'`,
+  // The ingest's tables, read as the ingest has them.
+  contiguous: 'SELECT contiguous_seq FROM gateway_chains WHERE eui = ? AND chain = ?',
+  hashAt: 'SELECT record_hash FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq = ?',
+  offlineAmounts: `SELECT amount_minor FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq <= ? AND currency = ? AND mode = ?
+    ORDER BY gateway_seq DESC LIMIT ?`,
+} as const
+
 export class LoraStore {
-  private readonly statements
+  constructor(private readonly engine: SqlEngine) {}
 
-  constructor(private readonly db: SqliteDatabase) {
-    this.statements = {
-      device: db.prepare<[string], DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM lora_devices WHERE eui = ?`),
-      devicesAfter: db.prepare<[string, number], DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM lora_devices WHERE eui > ? ORDER BY eui LIMIT ?`),
-      // A delta queued moves on whichever chain it continues: the serial complete, or the catch-up's.
-      deltaQueued: db.prepare<{ eui: string; serial: number; follows: number }>(
-        `UPDATE lora_devices SET
-           revocation_serial_queued = CASE WHEN revocation_serial_queued = @follows THEN @serial ELSE revocation_serial_queued END,
-           catch_up_serial = CASE WHEN catch_up_serial = @follows THEN @serial ELSE catch_up_serial END
-         WHERE eui = @eui`),
-      startCatchUp: db.prepare<[number, string]>(
-        `UPDATE lora_devices SET catch_up_serial = ?, catch_up_after_id = '' WHERE eui = ? AND catch_up_serial IS NULL`),
-      nextChunk: db.prepare<[Buffer, string, string]>(
-        `UPDATE lora_devices SET catch_up_message = ?, catch_up_fragment = 0, catch_up_after_id = ?,
-           lora_chunk_next = lora_chunk_next + 1 WHERE eui = ? AND catch_up_serial IS NOT NULL`),
-      fragmentsSent: db.prepare<[number, string]>(
-        'UPDATE lora_devices SET catch_up_fragment = ? WHERE eui = ? AND catch_up_message IS NOT NULL'),
-      chunkSent: db.prepare<[string]>(
-        'UPDATE lora_devices SET catch_up_message = NULL, catch_up_fragment = 0 WHERE eui = ?'),
-      finishCatchUp: db.prepare<[string]>(
-        `UPDATE lora_devices SET revocation_serial_queued = MAX(revocation_serial_queued, catch_up_serial),
-           catch_up_serial = NULL, catch_up_after_id = NULL, catch_up_message = NULL, catch_up_fragment = 0
-         WHERE eui = ? AND catch_up_serial IS NOT NULL`),
-      upsertDevice: db.prepare(
-        `INSERT INTO lora_devices (eui, dev_eui, device_id, last_f_cnt, last_frame_time_s, last_report_at_ms)
-         VALUES (@eui, @devEui, @deviceId, @fCnt, @timeS, @nowMs)
-         ON CONFLICT (eui) DO UPDATE SET dev_eui = excluded.dev_eui, device_id = excluded.device_id,
-           last_f_cnt = excluded.last_f_cnt, last_frame_time_s = excluded.last_frame_time_s,
-           last_report_at_ms = excluded.last_report_at_ms`),
-      insertReport: db.prepare(
-        `INSERT INTO lora_reports (eui, chain, f_cnt, gateway_seq, unsynced_count, unsynced_amount_minor, currency, head_prefix,
-           frame_time_s, rssi, snr, received_at_ms, check_state, mismatch, mismatch_detail, checked_at_ms)
-         VALUES (@eui, @chain, @fCnt, @gatewaySeq, @unsyncedCount, @unsyncedAmountMinor, @currency, @headPrefix, @timeS, @rssi, @snr,
-           @nowMs, @state, @mismatch, @detail, @checkedAtMs)`),
-      pruneReports: db.prepare<[string, string, number]>(
-        `DELETE FROM lora_reports WHERE eui = ? AND check_state <> 'mismatch' AND id <= (
-           SELECT id FROM lora_reports WHERE eui = ? AND check_state <> 'mismatch' ORDER BY id DESC LIMIT 1 OFFSET ?)`),
-      pruneMismatches: db.prepare<[string, string, number]>(
-        `DELETE FROM lora_reports WHERE eui = ? AND check_state = 'mismatch' AND id <= (
-           SELECT id FROM lora_reports WHERE eui = ? AND check_state = 'mismatch' ORDER BY id DESC LIMIT 1 OFFSET ?)`),
-      reports: db.prepare<[string, number], ReportRow>('SELECT * FROM lora_reports WHERE eui = ? ORDER BY id DESC LIMIT ?'),
-      mismatches: db.prepare<[string], { count: number }>(
-        `SELECT COUNT(*) AS count FROM lora_reports WHERE eui = ? AND check_state = 'mismatch'`),
-      pending: db.prepare<[string, number, number, number], ReportRow>(
-        `SELECT * FROM lora_reports WHERE eui = ? AND chain = ? AND check_state = 'pending' AND gateway_seq <= ? ORDER BY id LIMIT ?`),
-      setCheck: db.prepare(
-        `UPDATE lora_reports SET check_state = @state, mismatch = @mismatch, mismatch_detail = @detail, checked_at_ms = @nowMs
-         WHERE id = @id AND check_state = 'pending'`),
-      contiguous: db.prepare<[string, number], { contiguous_seq: number }>(
-        'SELECT contiguous_seq FROM gateway_chains WHERE eui = ? AND chain = ?'),
-      hashAt: db.prepare<[string, number, number], { record_hash: Buffer }>(
-        'SELECT record_hash FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq = ?'),
-      offlineAmounts: db.prepare<[string, number, number, string, number, number], { amount_minor: number }>(
-        `SELECT amount_minor FROM gateway_records WHERE eui = ? AND chain = ? AND gateway_seq <= ? AND currency = ? AND mode = ?
-         ORDER BY gateway_seq DESC LIMIT ?`),
-    }
-  }
-
-  device(eui: string): StoredDevice | undefined {
-    const row = this.statements.device.get(eui)
+  async device(eui: string): Promise<StoredDevice | undefined> {
+    const row = await this.engine.get<DeviceRow>(SQL.device, [eui])
     return row === undefined ? undefined : deviceOf(row)
   }
 
   /** Devices in EUI order after `afterEui` (start with ''): the gateways a downlink goes to. */
-  devicesAfter(afterEui: string, limit: number): StoredDevice[] {
-    return this.statements.devicesAfter.all(afterEui, limit).map(deviceOf)
+  async devicesAfter(afterEui: string, limit: number): Promise<StoredDevice[]> {
+    return (await this.engine.all<DeviceRow>(SQL.devicesAfter, [afterEui, limit])).map(deviceOf)
   }
 
   /** Records that what delta `serial` (following `follows`) added was queued for the gateway. */
-  markDeltaQueued(eui: string, serial: number, follows: number): void {
-    this.statements.deltaQueued.run({ eui, serial, follows })
+  async markDeltaQueued(eui: string, serial: number, follows: number): Promise<void> {
+    await this.engine.run(SQL.deltaQueued, [follows, serial, follows, serial, eui])
   }
 
   /** Starts a whole-list catch-up at `serial` from the first voucher id, unless one is under way. */
-  startCatchUp(eui: string, serial: number): void {
-    this.statements.startCatchUp.run(serial, eui)
+  async startCatchUp(eui: string, serial: number): Promise<void> {
+    await this.engine.run(SQL.startCatchUp, [serial, eui])
   }
 
   /** The catch-up's next chunk, its ids up to `lastIdHex`, signed: its fragments go from the first. */
-  setCatchUpChunk(eui: string, message: Uint8Array, lastIdHex: string): void {
-    this.statements.nextChunk.run(Buffer.from(message), lastIdHex, eui)
+  async setCatchUpChunk(eui: string, message: Uint8Array, lastIdHex: string): Promise<void> {
+    await this.engine.run(SQL.nextChunk, [Buffer.from(message), lastIdHex, eui])
   }
 
   /** The chunk's fragments before `fragment` were queued. */
-  markCatchUpFragments(eui: string, fragment: number): void {
-    this.statements.fragmentsSent.run(fragment, eui)
+  async markCatchUpFragments(eui: string, fragment: number): Promise<void> {
+    await this.engine.run(SQL.fragmentsSent, [fragment, eui])
   }
 
   /** Every fragment of the chunk was queued. */
-  markCatchUpChunkSent(eui: string): void {
-    this.statements.chunkSent.run(eui)
+  async markCatchUpChunkSent(eui: string): Promise<void> {
+    await this.engine.run(SQL.chunkSent, [eui])
   }
 
   /** The walk reached the end of the list: every voucher listed at its serial was queued. */
-  finishCatchUp(eui: string): void {
-    this.statements.finishCatchUp.run(eui)
+  async finishCatchUp(eui: string): Promise<void> {
+    await this.engine.run(SQL.finishCatchUp, [eui])
   }
 
-  /** Stores a report and the device's new frame counter in one transaction, and trims the history. */
-  addReport(uplink: LoraUplink, chain: number, frame: CommitmentFrame, check: FrameCheck, now_ms: number): number {
-    const s = this.statements
-    return this.db.transaction(() => {
-      s.upsertDevice.run({ eui: uplink.eui, devEui: uplink.devEui, deviceId: uplink.deviceId, fCnt: uplink.fCnt, timeS: frame.timeS, nowMs: now_ms })
-      const { lastInsertRowid } = s.insertReport.run({
-        eui: uplink.eui, chain, fCnt: uplink.fCnt, gatewaySeq: frame.gatewaySeq, unsyncedCount: frame.unsyncedCount,
-        unsyncedAmountMinor: frame.unsyncedAmountMinor, currency: frame.currency, headPrefix: Buffer.from(frame.headPrefix),
-        timeS: frame.timeS, rssi: uplink.rssi ?? null, snr: uplink.snr ?? null, nowMs: now_ms, ...checkColumns(check),
-        checkedAtMs: check.state === 'pending' ? null : now_ms,
-      })
-      s.pruneReports.run(uplink.eui, uplink.eui, LORA_REPORTS_KEPT_MAX)
-      s.pruneMismatches.run(uplink.eui, uplink.eui, LORA_MISMATCHES_KEPT_MAX)
-      return Number(lastInsertRowid)
-    })()
+  /**
+   * Stores a report and the device's new frame counter in one transaction, and trims the history; returns the report's
+   * id, or undefined, with nothing written, when the counter was taken already (by a copy of the uplink, or a later one).
+   */
+  addReport(uplink: LoraUplink, chain: number, frame: CommitmentFrame, check: FrameCheck, now_ms: number): Promise<number | undefined> {
+    const { state, mismatch, detail } = checkColumns(check)
+    return this.engine.write(async (sql) => {
+      const taken = await sql.run(SQL.upsertDevice, [uplink.eui, uplink.devEui, uplink.deviceId, uplink.fCnt, frame.timeS, now_ms])
+      if (taken.changes !== 1) return undefined
+      const inserted = await sql.get<{ id: number }>(SQL.insertReport, [
+        uplink.eui, chain, uplink.fCnt, frame.gatewaySeq, frame.unsyncedCount, frame.unsyncedAmountMinor, frame.currency,
+        Buffer.from(frame.headPrefix), frame.timeS, uplink.rssi ?? null, uplink.snr ?? null, now_ms, state, mismatch, detail,
+        check.state === 'pending' ? null : now_ms,
+      ])
+      await sql.run(SQL.pruneReports, [uplink.eui, uplink.eui, LORA_REPORTS_KEPT_MAX])
+      await sql.run(SQL.pruneMismatches, [uplink.eui, uplink.eui, LORA_MISMATCHES_KEPT_MAX])
+      return inserted!.id
+    })
   }
 
   /** The newest reports first. */
-  reports(eui: string, limit: number): LoraReport[] {
-    return this.statements.reports.all(eui, limit).map(reportOf)
+  async reports(eui: string, limit: number): Promise<LoraReport[]> {
+    return (await this.engine.all<ReportRow>(SQL.reports, [eui, limit])).map(reportOf)
   }
 
-  mismatchCount(eui: string): number {
-    return this.statements.mismatches.get(eui)!.count
+  async mismatchCount(eui: string): Promise<number> {
+    return (await this.engine.get<{ count: number }>(SQL.mismatches, [eui]))!.count
   }
 
   /** Reports still waiting for records, for sequences the hub now holds contiguously. */
-  pendingReports(of: NumberedChain): LoraReport[] {
-    const contiguous = this.statements.contiguous.get(of.eui, of.chain)?.contiguous_seq ?? 0
-    return this.statements.pending.all(of.eui, of.chain, contiguous, PENDING_CHECKED_MAX).map(reportOf)
+  async pendingReports(of: NumberedChain): Promise<LoraReport[]> {
+    const contiguous = (await this.engine.get<{ contiguous_seq: number }>(SQL.contiguous, [of.eui, of.chain]))?.contiguous_seq ?? 0
+    return (await this.engine.all<ReportRow>(SQL.pending, [of.eui, of.chain, contiguous, PENDING_CHECKED_MAX])).map(reportOf)
   }
 
-  setCheck(id: number, check: FrameCheck, now_ms: number): void {
-    this.statements.setCheck.run({ id, nowMs: now_ms, ...checkColumns(check) })
+  /** False when the report was checked already (by another hub, given the same records). */
+  async setCheck(id: number, check: FrameCheck, now_ms: number): Promise<boolean> {
+    const { state, mismatch, detail } = checkColumns(check)
+    return (await this.engine.run(SQL.setCheck, [state, mismatch, detail, now_ms, id])).changes === 1
   }
 
-  /** What the IP side holds of a gateway's chain, as checkFrame needs it. */
-  chainAtHub(of: NumberedChain, frame: CommitmentFrame): ChainAtHub {
-    const s = this.statements
+  /** What the IP side holds of a gateway's chain, as checkFrame needs it, read as one snapshot. */
+  chainAtHub(of: NumberedChain, frame: CommitmentFrame): Promise<ChainAtHub> {
     const { eui, chain } = of
-    const hash = s.hashAt.get(eui, chain, frame.gatewaySeq)?.record_hash
-    return {
-      contiguousSeq: s.contiguous.get(eui, chain)?.contiguous_seq ?? 0,
-      hashAtSeq: hash === undefined ? undefined : new Uint8Array(hash),
-      offlineAmountsNewestFirst: s.offlineAmounts
-        .all(eui, chain, frame.gatewaySeq, frame.currency, PaymentMode.Offline, frame.unsyncedCount + 1)
-        .map(row => row.amount_minor),
-    }
+    return this.engine.read(async (sql) => {
+      const hash = (await sql.get<{ record_hash: Buffer }>(SQL.hashAt, [eui, chain, frame.gatewaySeq]))?.record_hash
+      const contiguous = await sql.get<{ contiguous_seq: number }>(SQL.contiguous, [eui, chain])
+      const amounts = await sql.all<{ amount_minor: number }>(SQL.offlineAmounts,
+        [eui, chain, frame.gatewaySeq, frame.currency, PaymentMode.Offline, frame.unsyncedCount + 1])
+      return {
+        contiguousSeq: contiguous?.contiguous_seq ?? 0,
+        hashAtSeq: hash === undefined ? undefined : new Uint8Array(hash),
+        offlineAmountsNewestFirst: amounts.map(row => row.amount_minor),
+      }
+    })
   }
 }
 

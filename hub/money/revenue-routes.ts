@@ -113,7 +113,7 @@ export const revenueRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
       const caller = callerOf(request)
       const { query } = request
       const ownerUserId = ownerFilter(caller, query.ownerUserId)
-      const gatewayEui = gatewayFilter(services.gateways, caller, query)
+      const gatewayEui = await gatewayFilter(services.gateways, caller, query)
       const from_ms = dayStart_ms(query.from, 'from')
       const to_ms = dayStart_ms(query.to, 'to') + DAY_MS
       if (from_ms >= to_ms) throw new HttpError(400, 'BAD_REQUEST', 'from is a day no later than to')
@@ -143,10 +143,10 @@ export const revenueRoutes: FastifyPluginAsync<RouteOptions> = async (app, { con
           paymentCount: row.paymentCount,
         })),
         periods,
-        series: series.map((one) => {
-          const gateway = services.gateways.byEui(one.gatewayEui)
+        series: await Promise.all(series.map(async (one) => {
+          const gateway = await services.gateways.byEui(one.gatewayEui)
           return { ...one, gatewayId: gateway?.id ?? null, gatewayName: gateway?.name ?? null, total: formatAmount(one.totalMinor, one.currency) }
-        }),
+        })),
         truncated: report.truncated || truncated,
       }
     })
@@ -160,11 +160,11 @@ function ownerFilter(caller: Caller, named: string | undefined): string | undefi
 }
 
 /** The EUI of the gateway named by id or EUI, if one is; an owner may name by id only a gateway of theirs. */
-function gatewayFilter(gateways: GatewayStore, caller: Caller, query: RevenueQuery): string | undefined {
+async function gatewayFilter(gateways: GatewayStore, caller: Caller, query: RevenueQuery): Promise<string | undefined> {
   if (query.gatewayId !== undefined && query.gatewayEui !== undefined) {
     throw new HttpError(400, 'BAD_REQUEST', 'name the gateway by gatewayId or by gatewayEui, not both')
   }
   if (query.gatewayEui !== undefined) return parseEui(query.gatewayEui)
   if (query.gatewayId === undefined) return undefined
-  return gatewayOfCaller(gateways, caller, query.gatewayId).eui
+  return (await gatewayOfCaller(gateways, caller, query.gatewayId)).eui
 }

@@ -46,12 +46,13 @@ interface ConnectAttempt {
 
 export interface ConnectAuthenticatorOptions {
   /** The public key of a provisioned gateway, undefined for any other EUI. */
-  lookupGatewayKey(eui: string): Uint8Array | undefined
+  lookupGatewayKey(eui: string): Promise<Uint8Array | undefined>
   verifier: GatewayPasswordVerifier
   hubCredentials: HubCredentials
 }
 
-export type ConnectAuthenticator = (attempt: ConnectAttempt) => ConnectDecision
+/** Rejects for a fault of the hub's (the database, NONCE_NOT_STORED), never for what the client sent. */
+export type ConnectAuthenticator = (attempt: ConnectAttempt) => Promise<ConnectDecision>
 
 export function createConnectAuthenticator(options: ConnectAuthenticatorOptions): ConnectAuthenticator {
   const { lookupGatewayKey, verifier, hubCredentials } = options
@@ -59,14 +60,14 @@ export function createConnectAuthenticator(options: ConnectAuthenticatorOptions)
   const hubUsernameDigest = digest(Buffer.from(hubCredentials.username, 'utf8'))
   const hubPasswordDigest = digest(Buffer.from(hubCredentials.password, 'utf8'))
 
-  return function authenticate({ clientId, username, password }: ConnectAttempt): ConnectDecision {
+  return async function authenticate({ clientId, username, password }: ConnectAttempt): Promise<ConnectDecision> {
     if (username === undefined || password === undefined) return refuse('NO_CREDENTIALS', CONNACK_BAD_USERNAME_OR_PASSWORD)
 
     if (isEui(username)) {
       if (clientId !== username) return refuse('CLIENT_ID_NOT_EUI', CONNACK_IDENTIFIER_REJECTED)
-      const publicKey = lookupGatewayKey(username)
+      const publicKey = await lookupGatewayKey(username)
       if (publicKey === undefined) return refuse('UNKNOWN_GATEWAY', CONNACK_BAD_USERNAME_OR_PASSWORD)
-      const verdict = verifier.verify(username, Buffer.from(password).toString('utf8'), publicKey)
+      const verdict = await verifier.verify(username, Buffer.from(password).toString('utf8'), publicKey)
       if (!verdict.ok) {
         const returnCode = verdict.reason === 'OVERLOADED' ? CONNACK_SERVER_UNAVAILABLE : CONNACK_BAD_USERNAME_OR_PASSWORD
         return refuse(verdict.reason, returnCode)

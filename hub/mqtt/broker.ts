@@ -63,7 +63,7 @@ export interface BrokerOptions {
   /** PEM certificate (and chain) and key: the broker speaks MQTT over TLS only (mqtts://). */
   tls?: { readonly cert: string; readonly key: string }
   /** The public key of a provisioned gateway, undefined for any other EUI. */
-  lookupGatewayKey(eui: string): Uint8Array | undefined
+  lookupGatewayKey(eui: string): Promise<Uint8Array | undefined>
   verifier: GatewayPasswordVerifier
   /** The hub's own client; its username may not look like an EUI. */
   hubCredentials: HubCredentials
@@ -78,7 +78,7 @@ export interface BrokerOptions {
   /** Bounds on retained messages; RETAINED_BOUNDS_DEFAULT where not given. */
   retainedBounds?: Partial<RetainedBounds>
   /** Told when a gateway's connection is accepted (online) and when it ends (offline). */
-  presence?(eui: string, online: boolean): void
+  presence?(eui: string, online: boolean): void | Promise<void>
 }
 
 export interface RunningBroker {
@@ -185,17 +185,16 @@ function logErrors(aedes: Aedes, log: (event: BrokerEvent) => void): void {
  * gateway's older one lives on.
  */
 function trackPresence(
-  aedes: Aedes, identities: WeakMap<Client, BrokerIdentity>, presence: (eui: string, online: boolean) => void,
+  aedes: Aedes, identities: WeakMap<Client, BrokerIdentity>, presence: (eui: string, online: boolean) => void | Promise<void>,
   log: (event: BrokerEvent) => void,
 ): void {
   // At most one entry per connected gateway: bounded by the connection cap.
   const current = new Map<string, Client>()
+  // Called at once, in the order the connections opened and closed; recorded in that order (the hub's database).
   const tell = (eui: string, online: boolean): void => {
-    try {
-      presence(eui, online)
-    } catch (error) {
+    (async () => presence(eui, online))().catch((error: unknown) => {
       log({ kind: 'broker-error', message: `the presence of ${eui} was not recorded: ${describe(error)}` })
-    }
+    })
   }
   aedes.on('clientReady', (client) => {
     const identity = identities.get(client)
@@ -228,7 +227,7 @@ function checkedLimits(options: BrokerOptions): { packetBytesMax: number; connec
 }
 
 /**
- * Who may connect (the CONNECT check, then the nonce stored before the CONNACK), publish and
+ * Who may connect (the CONNECT check, its nonce stored before the CONNACK), publish and
  * subscribe; `identities` keeps who each accepted connection is.
  */
 function accessHooks(
@@ -243,35 +242,24 @@ function accessHooks(
         error.returnCode = returnCode as AuthenticateError['returnCode']
         done(error as AuthenticateError, false)
       }
-      let decision
-      try {
-        decision = authenticateConnect({ clientId: client.id, username, password })
-      } catch (error) {
-        // lookupGatewayKey, a provisioned key of the wrong length, the database: a fault on our side.
-        log({ kind: 'broker-error', message: `authenticate failed: ${describe(error)}` })
-        decision = { ok: false, reason: 'LOOKUP_FAILED', returnCode: CONNACK_SERVER_UNAVAILABLE } as const
-      }
-      if (!decision.ok) {
-        refuse(decision.reason, decision.returnCode)
-        return
-      }
-      const identity = decision.identity
-      const accept = (): void => {
-        identities.set(client, identity)
-        log({ kind: 'connected', clientId: client.id, identity })
-        done(null, true)
-      }
-      if (identity.kind === 'hub') {
-        accept()
-        return
-      }
-      options.verifier.whenRemembered((error) => {
-        if (error === undefined) {
-          accept()
+      authenticateConnect({ clientId: client.id, username, password }).then((decision) => {
+        if (!decision.ok) {
+          refuse(decision.reason, decision.returnCode)
           return
         }
-        log({ kind: 'broker-error', message: `a password nonce was not stored: ${describe(error)}` })
-        refuse('NONCE_NOT_STORED', CONNACK_SERVER_UNAVAILABLE)
+        identities.set(client, decision.identity)
+        log({ kind: 'connected', clientId: client.id, identity: decision.identity })
+        done(null, true)
+      }, (error: unknown) => {
+        if (isMqttError(error, 'NONCE_NOT_STORED')) {
+          // The password was good, but a restart could forget its nonce: not let in.
+          log({ kind: 'broker-error', message: `a password nonce was not stored: ${describe(error)}` })
+          refuse('NONCE_NOT_STORED', CONNACK_SERVER_UNAVAILABLE)
+          return
+        }
+        // lookupGatewayKey, a provisioned key of the wrong length, the database: a fault on our side.
+        log({ kind: 'broker-error', message: `authenticate failed: ${describe(error)}` })
+        refuse('LOOKUP_FAILED', CONNACK_SERVER_UNAVAILABLE)
       })
     },
 

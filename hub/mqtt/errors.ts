@@ -24,6 +24,8 @@ export type MqttErrorCode =
   | 'CONNECT_TIMEOUT'
   /** The broker's dynamic security plugin refused a command, or did not answer it in time. */
   | 'DYNSEC_FAILED'
+  /** A gateway password's nonce could not be stored: the database failed, so the password is refused. */
+  | 'NONCE_NOT_STORED'
 
 export class MqttError extends CodedError<MqttErrorCode> {
   override readonly name = 'MqttError'

@@ -1,13 +1,13 @@
 // The broker's check of gateway passwords (layout in protocol/mqtt-password.ts): a time within the
 // window, a signature by the gateway's provisioned key, and a nonce never accepted before, by
-// this hub process or an earlier one (seen-nonces.ts keeps them in the hub's database).
+// this hub process, an earlier one or another hub (seen-nonces.ts: the hub's database decides).
 
 import type { Clock } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
 import { gatewayPasswordSignedBytes, parseGatewayPassword } from '../../protocol/mqtt-password'
 import type { Ed25519 } from '../../protocol/signature/ed25519'
 import { requirePositiveInteger } from './errors'
-import type { SeenNonces } from './seen-nonces'
+import type { NonceVerdict, SeenNonces } from './seen-nonces'
 
 export { makeGatewayPassword } from '../../protocol/mqtt-password'
 
@@ -18,7 +18,7 @@ export type GatewayPasswordRefusal =
   | 'MALFORMED'
   /** The signed time is outside ±window of the hub's clock. */
   | 'EXPIRED'
-  /** This (EUI, nonce) already opened a connection within the window. */
+  /** This (EUI, nonce) already opened a connection within the window, at this hub or another. */
   | 'REPLAYED'
   | 'BAD_SIGNATURE'
   /**
@@ -54,23 +54,26 @@ export class GatewayPasswordVerifier {
   }
 
   /** How many nonces are remembered now (for metrics and tests). */
-  get rememberedNonces(): number {
-    return this.seenNonces.size
+  rememberedNonces(): Promise<number> {
+    return this.seenNonces.size()
   }
 
-  /** `eui` is the MQTT username, which must already be canonical; `publicKey` is that gateway's provisioned key. */
-  verify(eui: string, password: string, publicKey: Uint8Array): GatewayPasswordVerdict {
+  /**
+   * `eui` is the MQTT username, which must already be canonical; `publicKey` is that gateway's provisioned key.
+   * Resolves once an accepted password's nonce is in the database (so no restart forgets it); rejects with
+   * NONCE_NOT_STORED if it could not be stored.
+   */
+  async verify(eui: string, password: string, publicKey: Uint8Array): Promise<GatewayPasswordVerdict> {
     const parsed = parseGatewayPassword(eui, password)
     if (parsed === null) return refuse('MALFORMED')
     const { time, nonce, signature } = parsed
 
     const now_ms = this.clock.now_ms()
     assert(Number.isSafeInteger(now_ms), 'the clock returns integer milliseconds')
-    // Nonces are forgotten once the latest clock reading puts them out of the window; measuring
-    // the lower bound from that same high-water mark keeps a clock stepping back from reopening them.
-    const highestNow_ms = this.seenNonces.observeClock(now_ms)
+    // Nonces are forgotten once the latest clock reading of any hub puts them out of the window; the database
+    // measures the lower bound from that same high-water mark (seen-nonces.ts), so a clock stepping back reopens none.
     const time_ms = parsed.timeMs
-    if (time_ms === undefined || time_ms > now_ms + this.window_ms || time_ms < highestNow_ms - this.window_ms) {
+    if (time_ms === undefined || time_ms > now_ms + this.window_ms || time_ms < now_ms - this.window_ms) {
       return refuse('EXPIRED')
     }
 
@@ -79,19 +82,13 @@ export class GatewayPasswordVerifier {
     }
 
     // Only signed nonces are remembered, so nobody without a gateway key can fill the store.
-    if (this.seenNonces.has(eui, nonce)) return refuse('REPLAYED')
-    if (!this.seenNonces.add(eui, nonce, time_ms + this.window_ms)) return refuse('OVERLOADED')
-    return { ok: true }
-  }
-
-  /**
-   * Calls back once the nonces of the passwords accepted so far are in the database, or with the
-   * error that kept them out: the broker lets a gateway in only then, so no restart can forget them.
-   */
-  whenRemembered(callback: (error: Error | undefined) => void): void {
-    this.seenNonces.whenStored(callback)
+    const verdict = await this.seenNonces.remember(eui, nonce, time_ms + this.window_ms, now_ms)
+    return verdict === 'accepted' ? { ok: true } : refuse(NONCE_REFUSALS[verdict])
   }
 }
+
+const NONCE_REFUSALS = { replayed: 'REPLAYED', expired: 'EXPIRED', overloaded: 'OVERLOADED' } as const satisfies
+  Record<Exclude<NonceVerdict, 'accepted'>, GatewayPasswordRefusal>
 
 function refuse(reason: GatewayPasswordRefusal): GatewayPasswordVerdict {
   return { ok: false, reason }

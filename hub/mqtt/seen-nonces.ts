@@ -1,144 +1,122 @@
-// The nonces of the gateway passwords the broker has accepted, kept in the hub's database until
-// they leave the time window, so a password opens one connection, even across hub restarts.
-// Bounded: full of nonces that are still live, it refuses a new one rather than forget one.
+// The nonces of the gateway passwords the broker has accepted, kept in the hub's database until they leave the time
+// window, so a password opens one connection: across hub restarts, and across hubs sharing one database. Bounded:
+// full of nonces that are still live, it refuses a new one rather than forget one.
 //
-// A nonce counts as seen the moment it is added (a second CONNECT with it is refused at once); it
-// is committed with every other nonce added in the same turn of the event loop, in one
-// transaction, so a reconnect storm costs one fsync per turn, not one per gateway.
+// The database decides: a nonce is accepted when its row is inserted, and refused as a replay when the row is there
+// (the primary key), whichever hub saw it first. Every nonce presented in one turn of the event loop is decided in one
+// transaction, so a reconnect storm costs one commit (one fsync) per turn, not one per gateway.
 
 import { assert } from '../../protocol/errors'
-import type { SqliteDatabase } from '../store/database'
-import { requirePositiveInteger } from './errors'
+import type { SqlEngine, SqlQuery } from '../store/sql'
+import { MqttError, requirePositiveInteger } from './errors'
 
 const SEEN_NONCES_MAX_DEFAULT = 100_000
 
 export interface SeenNoncesOptions {
-  /** Nonces remembered at most; past it, add() refuses. */
+  /** Nonces remembered at most; past it, a new one is refused. */
   entriesMax?: number
   /** Runs a commit after the current turn; setImmediate unless a test steps it. */
   schedule?: (commit: () => void) => void
 }
 
+/** What the database made of a nonce: remembered now, seen before, out of the window, or refused for room. */
+export type NonceVerdict = 'accepted' | 'replayed' | 'expired' | 'overloaded'
+
 interface PendingNonce {
   readonly eui: string
   readonly nonce: Buffer
   readonly expiresAtMs: number
+  readonly decided: { resolve(verdict: NonceVerdict): void; reject(error: Error): void }
 }
+
+const SQL = {
+  // The clock's high-water mark over every hub's readings: a clock set back, here or on another hub, reopens nothing.
+  observeClock: `INSERT INTO mqtt_password_clock (id, highest_now_ms) VALUES (1, ?)
+    ON CONFLICT (id) DO UPDATE SET highest_now_ms = CASE WHEN excluded.highest_now_ms > mqtt_password_clock.highest_now_ms
+      THEN excluded.highest_now_ms ELSE mqtt_password_clock.highest_now_ms END
+    RETURNING highest_now_ms`,
+  evict: 'DELETE FROM mqtt_password_nonces WHERE expires_at_ms < ?',
+  count: 'SELECT count(*) AS count FROM mqtt_password_nonces',
+  has: 'SELECT 1 AS found FROM mqtt_password_nonces WHERE eui = ? AND nonce = ?',
+  insert: 'INSERT INTO mqtt_password_nonces (eui, nonce, expires_at_ms) VALUES (?, ?, ?) ON CONFLICT (eui, nonce) DO NOTHING',
+} as const
 
 export class SeenNonces {
   readonly entries_max: number
   private readonly schedule: (commit: () => void) => void
-  private readonly statements: ReturnType<typeof prepareStatements>
-  private readonly commitTransaction: () => { inserted: number; evicted: number }
-  private readonly pending = new Map<string, PendingNonce>()
-  private waiting: Array<(error: Error | undefined) => void> = []
-  private commitScheduled = false
-  private storedCount: number
-  private highestNow_ms: number
+  /** The nonces presented this turn, decided together by the next commit: bounded by entries_max. */
+  private pending: PendingNonce[] = []
+  private highestNow_ms = Number.NEGATIVE_INFINITY
 
-  constructor(db: SqliteDatabase, options: SeenNoncesOptions = {}) {
+  constructor(private readonly engine: SqlEngine, options: SeenNoncesOptions = {}) {
     this.entries_max = options.entriesMax ?? SEEN_NONCES_MAX_DEFAULT
     requirePositiveInteger(this.entries_max, 'entriesMax')
     // A turn of the event loop, not a time: kept off the hub's Clock, so nonces are committed whatever a manual clock does.
     this.schedule = options.schedule ?? (commit => setImmediate(commit))
-    this.statements = prepareStatements(db)
-    this.storedCount = db.prepare<[], number>('SELECT count(*) FROM mqtt_password_nonces').pluck().get()!
-    this.highestNow_ms = db.prepare<[], number>('SELECT highest_now_ms FROM mqtt_password_clock WHERE id = 1').pluck().get()
-      ?? Number.NEGATIVE_INFINITY
-    // Expired nonces out with the clock reading that expired them, and the pending ones that are
-    // still live in, at once: a nonce is never forgotten without the reading that keeps it refused.
-    this.commitTransaction = db.transaction((): { inserted: number; evicted: number } => {
-      let evicted = 0
-      if (this.highestNow_ms !== Number.NEGATIVE_INFINITY) {
-        this.statements.saveClock.run(this.highestNow_ms)
-        evicted = this.statements.evict.run(this.highestNow_ms).changes
-      }
-      let inserted = 0
-      for (const { eui, nonce, expiresAtMs } of this.pending.values()) {
-        if (expiresAtMs < this.highestNow_ms) continue
-        this.statements.insert.run(eui, nonce, expiresAtMs)
-        inserted++
-      }
-      return { inserted, evicted }
-    }).immediate
   }
 
-  /** Nonces held now, committed or not; those expired since the last commit count until the next. */
-  get size(): number {
-    return this.storedCount + this.pending.size
+  /** Nonces in the database now, expired ones not yet evicted included (for metrics and tests). */
+  async size(): Promise<number> {
+    return (await this.engine.get<{ count: number }>(SQL.count))!.count
   }
 
   /**
-   * Takes a clock reading and returns the latest one ever taken, this run or an earlier one.
-   * Nonces are forgotten once it puts them out of the window, so the window's lower edge is
-   * measured from it too: a clock set back does not reopen them.
+   * Presents a nonce to remember until `expiresAt_ms`, with the clock reading `now_ms`; resolves with the database's
+   * verdict once committed. Rejects with NONCE_NOT_STORED when the commit failed: nothing of it was remembered.
    */
-  observeClock(now_ms: number): number {
+  remember(eui: string, nonce: Uint8Array, expiresAt_ms: number, now_ms: number): Promise<NonceVerdict> {
+    assert(Number.isSafeInteger(now_ms) && Number.isSafeInteger(expiresAt_ms), 'times are integer milliseconds')
+    // More than a store's worth presented in one turn: the rest could not be remembered anyway.
+    if (this.pending.length >= this.entries_max) return Promise.resolve('overloaded')
     this.highestNow_ms = Math.max(this.highestNow_ms, now_ms)
-    return this.highestNow_ms
-  }
-
-  /** Whether the nonce was added and has not expired by the high-water mark. */
-  has(eui: string, nonce: Uint8Array): boolean {
-    const pending = this.pending.get(pendingKey(eui, nonce))
-    if (pending !== undefined && pending.expiresAtMs >= this.highestNow_ms) return true
-    const liveFrom_ms = Number.isFinite(this.highestNow_ms) ? this.highestNow_ms : Number.MIN_SAFE_INTEGER
-    return this.statements.has.get(eui, Buffer.from(nonce), liveFrom_ms) !== undefined
-  }
-
-  /**
-   * Remembers a nonce not seen before until expiresAtMs. False, and nothing remembered, when full
-   * of nonces that are still live: the caller refuses rather than forget one that could be replayed.
-   */
-  add(eui: string, nonce: Uint8Array, expiresAt_ms: number): boolean {
-    assert(!this.has(eui, nonce), 'a nonce is added once')
-    // Expired nonces leave at each commit; when full, commit now to make what room there is.
-    if (this.size >= this.entries_max) this.commit()
-    if (this.size >= this.entries_max) return false
-    this.pending.set(pendingKey(eui, nonce), { eui, nonce: Buffer.from(nonce), expiresAtMs: expiresAt_ms })
-    return true
-  }
-
-  /** Calls back once every nonce added so far is committed, or with the error that kept it out. */
-  whenStored(callback: (error: Error | undefined) => void): void {
-    this.waiting.push(callback)
-    if (this.commitScheduled) return
-    this.commitScheduled = true
-    this.schedule(() => {
-      this.commitScheduled = false
-      const waiting = this.waiting
-      this.waiting = []
-      let failure: Error | undefined
-      try {
-        this.commit()
-      } catch (error) {
-        failure = error instanceof Error ? error : new Error(String(error))
-      }
-      for (const waiter of waiting) waiter(failure)
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) this.schedule(() => void this.commit())
+      this.pending.push({ eui, nonce: Buffer.from(nonce), expiresAtMs: expiresAt_ms, decided: { resolve, reject } })
     })
   }
 
-  /** On failure the transaction rolls back and the pending nonces stay pending, still refused. */
-  private commit(): void {
-    const { inserted, evicted } = this.commitTransaction()
-    this.pending.clear()
-    this.storedCount += inserted - evicted
-    assert(this.storedCount >= 0, 'the count of stored nonces stays whole')
+  private async commit(): Promise<void> {
+    const batch = this.pending
+    const now_ms = this.highestNow_ms
+    this.pending = []
+    this.highestNow_ms = Number.NEGATIVE_INFINITY
+    // Keys in one order on every hub, so two hubs' commits never wait on each other's rows crosswise.
+    const ordered = [...batch.keys()].sort((a, b) => compareNonces(batch[a]!, batch[b]!))
+    let verdicts: NonceVerdict[]
+    try {
+      verdicts = await this.engine.write(sql => this.decide(sql, ordered.map(index => batch[index]!), now_ms))
+    } catch (error) {
+      const failure = new MqttError('NONCE_NOT_STORED', `password nonces not stored: ${error instanceof Error ? error.message : String(error)}`)
+      for (const entry of batch) entry.decided.reject(failure)
+      return
+    }
+    ordered.forEach((index, at) => batch[index]!.decided.resolve(verdicts[at]!))
+  }
+
+  /** One transaction: the clock's high-water mark moved on, the nonces it expires forgotten, then each nonce decided. */
+  private async decide(sql: SqlQuery, entries: readonly PendingNonce[], now_ms: number): Promise<NonceVerdict[]> {
+    const highest_ms = (await sql.get<{ highest_now_ms: number }>(SQL.observeClock, [now_ms]))!.highest_now_ms
+    await sql.run(SQL.evict, [highest_ms])
+    let stored = (await sql.get<{ count: number }>(SQL.count))!.count
+    const verdicts: NonceVerdict[] = []
+    for (const { eui, nonce, expiresAtMs } of entries) {
+      // Out of the window by the latest reading of any hub: never remembered, so never accepted.
+      if (expiresAtMs < highest_ms) {
+        verdicts.push('expired')
+      } else if (stored >= this.entries_max) {
+        // Full of live nonces: a new one is refused rather than one forgotten that could be replayed.
+        verdicts.push(await sql.get(SQL.has, [eui, nonce]) === undefined ? 'overloaded' : 'replayed')
+      } else if ((await sql.run(SQL.insert, [eui, nonce, expiresAtMs])).changes === 1) {
+        stored++
+        verdicts.push('accepted')
+      } else {
+        verdicts.push('replayed')
+      }
+    }
+    return verdicts
   }
 }
 
-function prepareStatements(db: SqliteDatabase) {
-  return {
-    has: db.prepare<[string, Buffer, number], number>(
-      'SELECT 1 FROM mqtt_password_nonces WHERE eui = ? AND nonce = ? AND expires_at_ms >= ?').pluck(),
-    insert: db.prepare<[string, Buffer, number]>('INSERT INTO mqtt_password_nonces (eui, nonce, expires_at_ms) VALUES (?, ?, ?)'),
-    evict: db.prepare<[number]>('DELETE FROM mqtt_password_nonces WHERE expires_at_ms < ?'),
-    saveClock: db.prepare<[number]>(
-      `INSERT INTO mqtt_password_clock (id, highest_now_ms) VALUES (1, ?)
-       ON CONFLICT (id) DO UPDATE SET highest_now_ms = max(highest_now_ms, excluded.highest_now_ms)`),
-  }
-}
-
-function pendingKey(eui: string, nonce: Uint8Array): string {
-  return `${eui}:${Buffer.from(nonce).toString('hex')}`
+function compareNonces(a: PendingNonce, b: PendingNonce): number {
+  return a.eui < b.eui ? -1 : a.eui > b.eui ? 1 : Buffer.compare(a.nonce, b.nonce)
 }

@@ -27,7 +27,7 @@ export async function validateOrder(context: HubContext, stores: DecisionStores,
   const buyer = await buyerOf(users, order)
   // Every gateway is checked before anything changes, so a validation that cannot complete changes nothing.
   for (const item of order.items) {
-    const gateway = gateways.byId(item.gatewayId)
+    const gateway = await gateways.byId(item.gatewayId)
     const takenByBuyer = gateway?.status === 'assigned' && gateway.ownerUserId === buyer.id
     if (gateway === undefined || !(gateway.status === 'available' || takenByBuyer)) {
       throw new HttpError(409, 'GATEWAY_UNAVAILABLE', `gateway ${item.gatewayId} can no longer go to this buyer; reject the order`)

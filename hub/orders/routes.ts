@@ -179,7 +179,9 @@ function placeRoute(app: FastifyInstance, context: HubContext, { orders, gateway
   app.post<{ Body: CreateOrderBody; Reply: OrderReply }>('/orders', {
     schema: createSchema, bodyLimit: ORDER_BODY_LIMIT_BYTES, preValidation: [app.authenticate, requireRole('customer', 'owner'), requireVerifiedAccount],
   }, async (request, reply) => {
-    const priced = priceOrder(request.body.items, (id) => gateways.byId(id))
+    // The body's items are bounded (ORDER_BODY_LIMIT_BYTES): each gateway read once, before pricing.
+    const catalog = new Map(await Promise.all(request.body.items.map(async item => [item.gatewayId, await gateways.byId(item.gatewayId)] as const)))
+    const priced = priceOrder(request.body.items, (id) => catalog.get(id))
     const order = {
       id: `ord_${toHex(context.random(ORDER_ID_BYTES))}`,
       userId: callerOf(request).userId,

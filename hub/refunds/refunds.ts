@@ -49,7 +49,7 @@ export interface RefundDependencies {
   clock: Pick<Clock, 'now_ms'>
   hubKeys: KeyPair
   ed25519: Ed25519
-  gateway(eui: string): GatewayView | undefined
+  gateway(eui: string): Promise<GatewayView | undefined>
   /** Counts the faults of the hub that left a request unanswered; nothing is counted where not given. */
   metrics?: Pick<IngestMetrics, 'fault'>
 }
@@ -100,7 +100,7 @@ export class Refunds {
       refundedMinor: await store.refundedMinor(transferIdHex), timeMs: clock.now_ms(),
     }, this.deps.hubKeys.secretKey, ed25519)
 
-    const gatewayKey = signingKeyOf(this.deps.gateway(eui))
+    const gatewayKey = signingKeyOf(await this.deps.gateway(eui))
     if (gatewayKey === undefined) return answer(false, Reason.GatewayUnknown)
     if (request.gatewayEui !== eui) return answer(false, Reason.WrongGateway)
     if (!refundRequestCodec.verify(request, gatewayKey, ed25519)) return answer(false, Reason.BadGatewaySignature)

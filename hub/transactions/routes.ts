@@ -210,7 +210,7 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
 
   app.get<{ Params: { gatewayId: string }; Querystring: HistoryQuery }>('/transactions/:gatewayId/gateway',
     { schema: gatewayHistorySchema, preValidation: [app.authenticate, requireRole('operator', 'owner')] }, async (request) => {
-      const gateway = gatewayOfCaller(gateways, callerOf(request), request.params.gatewayId)
+      const gateway = await gatewayOfCaller(gateways, callerOf(request), request.params.gatewayId)
       const { page, pageSize } = request.query
       const { fromMs, toMs } = withinLifetime(gateway, historyWindow_ms(request.query))
       const { transactions, total } = await history.ofGateway(gateway.eui, fromMs, toMs, (page - 1) * pageSize, pageSize)
@@ -223,7 +223,7 @@ export const transactionRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
 function gatewayCsvRoute(app: FastifyInstance, clock: Pick<Clock, 'now_ms'>, { history, gateways }: HubServices): void {
   app.get<{ Params: { gatewayId: string }; Querystring: { from?: string; to?: string } }>('/transactions/:gatewayId/gateway.csv',
     { schema: gatewayCsvSchema, preValidation: [app.authenticate, requireRole('operator', 'owner')] }, async (request, reply) => {
-      const gateway = gatewayOfCaller(gateways, callerOf(request), request.params.gatewayId)
+      const gateway = await gatewayOfCaller(gateways, callerOf(request), request.params.gatewayId)
       const window = withinLifetime(gateway,
         historyWindow_ms({ from: request.query.from, to: request.query.to ?? new Date(clock.now_ms() + 1).toISOString() }))
       const count = await history.countOfGateway(gateway.eui, window.fromMs, window.toMs)

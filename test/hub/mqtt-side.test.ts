@@ -65,7 +65,7 @@ t.test('an online request refused as QUEUE_FULL is answered HubUnavailable, sign
   gateway.append(w.pay(customer.phone, gateway, 100))
   const { lines, log } = capturedLog()
   const { published, publish } = recordingPublish()
-  const gateways = new GatewayStore(w.db)
+  const gateways = new GatewayStore(w.context.engine)
   const refunds = new Refunds({
     store: new RefundStore(w.context.engine), ledger: w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
     gateway: eui => gateways.ingestView(eui),
@@ -92,10 +92,10 @@ t.test('an online request refused as QUEUE_FULL is answered HubUnavailable, sign
 t.test('a fault of the hub leaves a batch unacked and logged, the next batch is acked, and an online request is answered HubUnavailable', async t => {
   const w = await ingestWorld(t)
   const { first, second, customer } = await twoGatewaysWithAPayment(w, '00000000000000C4', '00000000000000C5')
-  const gateways = new GatewayStore(w.db)
+  const gateways = new GatewayStore(w.context.engine)
   const ingest = ingestOver(t, w, {
-    gateway: eui => {
-      const view = gateways.ingestView(eui)!
+    gateway: async eui => {
+      const view = (await gateways.ingestView(eui))!
       return eui === first.eui ? { ...view, merchantAccountId: 'nobody.XOF' } : view
     },
   })

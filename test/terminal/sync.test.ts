@@ -147,8 +147,8 @@ t.test('every connect, reconnects included, presents a fresh password the hub\'s
   t.equal(new Set(client.passwords).size, 3, 'three connects, three passwords')
   t.equal(client.options.username, EUI)
   const verifier = new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock: new ManualClock(T0), seenNonces: freshSeenNonces() })
-  for (const password of client.passwords) t.same(verifier.verify(EUI, password, store.keys.publicKey), { ok: true })
-  t.same(verifier.verify(EUI, client.passwords[0]!, store.keys.publicKey), { ok: false, reason: 'REPLAYED' })
+  for (const password of client.passwords) t.same(await verifier.verify(EUI, password, store.keys.publicKey), { ok: true })
+  t.same(await verifier.verify(EUI, client.passwords[0]!, store.keys.publicKey), { ok: false, reason: 'REPLAYED' })
 })
 
 t.test('each connect sets a last will saying offline, and once the link is up says online, signed and retained, naming that connection', async t => {

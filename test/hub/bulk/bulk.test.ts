@@ -161,7 +161,7 @@ t.test('a chunk of gateways is assigned to its owner with one-time tokens that p
   t.equal(gateways.length, 5)
   t.same([...(await hub.services.users.byId(merchant.userId))!.roles].sort(), ['customer', 'owner'], 'the merchant became their owner')
   for (const gateway of gateways) {
-    t.match(hub.services.gateways.byId(gateway.gatewayId), { eui: gateway.eui, status: 'assigned', ownerUserId: merchant.userId })
+    t.match(await hub.services.gateways.byId(gateway.gatewayId), { eui: gateway.eui, status: 'assigned', ownerUserId: merchant.userId })
     t.match(gateway.token, /^pt_/)
   }
   t.equal(gateways[0].eui, '70B3D57ED0000001', 'EUIs are stored canonical')

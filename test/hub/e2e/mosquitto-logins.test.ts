@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { DATABASE_FILE, startHub } from '../../../hub/server'
 import { GatewayStore } from '../../../hub/gateways/store'
+import { SqliteEngine } from '../../../hub/store/sql'
 import { openDatabase } from '../../../hub/store/database'
 import { requiredProgram } from '../../helpers/required-program'
 import { connectGateway, customerWithVoucher, gatewayTopic, hubConfig, OPERATOR, provisionGateway, Rest } from './running-hub'
@@ -126,7 +127,8 @@ t.test('a hub that starts makes the broker\'s logins what its database says', { 
   await first.stop()
   // Retired while the hub was away from the broker, as an operator might with the broker down.
   const db = openDatabase(join(dir, 'hub', DATABASE_FILE))
-  new GatewayStore(db).retire(retired.id, Date.now())
+  const engine = new SqliteEngine(db)
+  await engine.write(sql => new GatewayStore(engine).retire(sql, retired.id, Date.now()))
   db.close()
 
   const second = await startHub(config)

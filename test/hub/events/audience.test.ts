@@ -14,7 +14,7 @@ t.test('an account\'s user is read once and remembered; an unknown account is as
     reads++
     return account(id)
   }
-  const lookups = audienceLookups(new GatewayStore(context.db), ledger)
+  const lookups = audienceLookups(new GatewayStore(context.engine), ledger)
   const wallet = walletAccountId(userId, 'XOF')
   t.equal(await lookups.accountOwner(wallet), undefined, 'not opened yet')
   await ledger.openWallet({ id: wallet, userId, currency: 'XOF' })
@@ -27,13 +27,13 @@ t.test('an account\'s user is read once and remembered; an unknown account is as
 
 t.test('a gateway\'s owner is read each time: a gateway changes hands', async t => {
   const { context, clock } = testContext(t)
-  const gateways = new GatewayStore(context.db)
+  const gateways = new GatewayStore(context.engine)
   const lookups = audienceLookups(gateways, context.ledger)
-  gateways.insert({ id: 'gw_1', eui: '00000000000000D1', name: 'Counter', type: 'counter', priceMinor: 1, priceCurrency: 'XOF', createdAtMs: clock.now_ms() })
-  t.equal(lookups.gatewayOwner('gw_1'), null, 'nobody owns it yet')
-  t.equal(lookups.gatewayOwner('gw_none'), undefined, 'no such gateway')
+  await gateways.insert({ id: 'gw_1', eui: '00000000000000D1', name: 'Counter', type: 'counter', priceMinor: 1, priceCurrency: 'XOF', createdAtMs: clock.now_ms() })
+  t.equal(await lookups.gatewayOwner('gw_1'), null, 'nobody owns it yet')
+  t.equal(await lookups.gatewayOwner('gw_none'), undefined, 'no such gateway')
   const owner = await addUser(context, { email: 'owner@example.com', passwordHash: 'x', role: 'owner' })
   const merchant = await context.ledger.openWallet({ id: walletAccountId(owner, 'XOF'), userId: owner, currency: 'XOF' })
-  t.ok(gateways.assign('gw_1', owner, merchant.id))
-  t.equal(lookups.gatewayOwner('gw_1'), owner, 'its new owner')
+  t.ok(await gateways.assign('gw_1', owner, merchant.id))
+  t.equal(await lookups.gatewayOwner('gw_1'), owner, 'its new owner')
 })

@@ -7,7 +7,7 @@ import { openDatabase } from '../../../hub/store/database'
 import { SqliteEngine } from '../../../hub/store/sql'
 import type { Tap } from '../http/fixtures'
 
-const NO_OWNERS: AudienceLookups = { gatewayOwner: () => null, accountOwner: async () => null }
+const NO_OWNERS: AudienceLookups = { gatewayOwner: async () => null, accountOwner: async () => null }
 const quiet = { warn: () => undefined }
 
 async function hubEvents(t: Tap, dir: string, options: { lookups?: AudienceLookups; kept_max?: number } = {}): Promise<LiveEvents> {
@@ -32,7 +32,7 @@ function recorder(events: LiveEvents): LiveEvent[] {
 t.test('events get consecutive ids in the order they were published, even when their audiences resolve out of order', async t => {
   const releases: Array<() => void> = []
   const lookups: AudienceLookups = {
-    gatewayOwner: () => 'owner',
+    gatewayOwner: async () => 'owner',
     // The first lookup is held until the second has been asked for: a naive hub would number the second first.
     accountOwner: accountId => new Promise(resolve => releases.push(() => resolve(`user-of-${accountId}`))),
   }
@@ -111,7 +111,7 @@ t.test('a listener that throws does not keep the others from hearing the event',
 t.test('a gateway owner the publisher knows is taken as given, a null one too; otherwise the hub looks it up', async t => {
   const asked: string[] = []
   const lookups: AudienceLookups = {
-    gatewayOwner: gatewayId => { asked.push(gatewayId); return 'owner-now' },
+    gatewayOwner: async gatewayId => { asked.push(gatewayId); return 'owner-now' },
     accountOwner: async accountId => `user-of-${accountId}`,
   }
   const events = await hubEvents(t, t.testdir(), { lookups })
@@ -135,7 +135,7 @@ t.test('a gateway owner the publisher knows is taken as given, a null one too; o
 t.test('events published together keep their order among the others; one whose audience fails is left out alone', async t => {
   const warned: unknown[] = []
   const lookups: AudienceLookups = {
-    gatewayOwner: () => 'owner',
+    gatewayOwner: async () => 'owner',
     accountOwner: async accountId => {
       if (accountId === 'broken') throw new Error('no such account')
       return `user-of-${accountId}`

@@ -101,20 +101,20 @@ t.test('through an external broker, a signed presence is applied once, in the or
   const { presence } = w.services
   const heard = heardEvents(w.services.events)
   const connected_ms = w.clock.now_ms()
-  t.equal(presence.report(EUI, w.presence({ online: true, connectedAtMs: connected_ms })), 'applied')
-  t.equal(presence.report(EUI, w.presence({ online: true, connectedAtMs: connected_ms })), 'unchanged', 'a retained message delivered again')
+  t.equal(await presence.report(EUI, w.presence({ online: true, connectedAtMs: connected_ms })), 'applied')
+  t.equal(await presence.report(EUI, w.presence({ online: true, connectedAtMs: connected_ms })), 'unchanged', 'a retained message delivered again')
   w.clock.advance(MINUTE_MS)
-  t.equal(presence.report(EUI, w.presence({ online: false, connectedAtMs: connected_ms })), 'applied', 'the will of that connection')
-  t.equal(presence.report(EUI, w.presence({ online: true, connectedAtMs: connected_ms })), 'stale', 'its online again, replayed')
-  t.equal(presence.report(EUI, w.presence({ online: true, connectedAtMs: connected_ms - 1 })), 'stale', 'an older connection')
+  t.equal(await presence.report(EUI, w.presence({ online: false, connectedAtMs: connected_ms })), 'applied', 'the will of that connection')
+  t.equal(await presence.report(EUI, w.presence({ online: true, connectedAtMs: connected_ms })), 'stale', 'its online again, replayed')
+  t.equal(await presence.report(EUI, w.presence({ online: true, connectedAtMs: connected_ms - 1 })), 'stale', 'an older connection')
   t.same(await heardSoFar(w.services.events, heard), [
     { type: 'gateway.presence', data: { gatewayId: w.gatewayId, online: true, lastSeenAtMs: connected_ms }, audience: [w.ownerId] },
     { type: 'gateway.presence', data: { gatewayId: w.gatewayId, online: false, lastSeenAtMs: connected_ms + MINUTE_MS }, audience: [w.ownerId] },
   ])
-  t.match(w.services.gateways.byId(w.gatewayId), { online: false, lastSeenAtMs: connected_ms + MINUTE_MS })
+  t.match(await w.services.gateways.byId(w.gatewayId), { online: false, lastSeenAtMs: connected_ms + MINUTE_MS })
   w.clock.advance(MINUTE_MS)
-  t.equal(presence.report(EUI, w.presence({ online: true, connectedAtMs: w.clock.now_ms() })), 'applied', 'a newer connection')
-  t.match(w.services.gateways.byId(w.gatewayId), { online: true })
+  t.equal(await presence.report(EUI, w.presence({ online: true, connectedAtMs: w.clock.now_ms() })), 'applied', 'a newer connection')
+  t.match(await w.services.gateways.byId(w.gatewayId), { online: true })
 })
 
 t.test('a presence that is forged, malformed, for another gateway, from an unknown one or from the future changes nothing', async t => {
@@ -122,11 +122,11 @@ t.test('a presence that is forged, malformed, for another gateway, from an unkno
   const { presence } = w.services
   const heard = heardEvents(w.services.events)
   const stranger = nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(5))
-  t.equal(presence.report(EUI, w.presence({}, stranger)), 'bad-signature')
-  t.equal(presence.report(EUI, w.presence({}).subarray(0, 40)), 'malformed')
-  t.equal(presence.report(OTHER_EUI, w.presence({})), 'wrong-gateway')
-  t.equal(presence.report(OTHER_EUI, w.presence({ gatewayEui: OTHER_EUI })), 'unknown-gateway')
-  t.equal(presence.report(EUI, w.presence({ connectedAtMs: w.clock.now_ms() + 6 * MINUTE_MS })), 'from-the-future')
+  t.equal(await presence.report(EUI, w.presence({}, stranger)), 'bad-signature')
+  t.equal(await presence.report(EUI, w.presence({}).subarray(0, 40)), 'malformed')
+  t.equal(await presence.report(OTHER_EUI, w.presence({})), 'wrong-gateway')
+  t.equal(await presence.report(OTHER_EUI, w.presence({ gatewayEui: OTHER_EUI })), 'unknown-gateway')
+  t.equal(await presence.report(EUI, w.presence({ connectedAtMs: w.clock.now_ms() + 6 * MINUTE_MS })), 'from-the-future')
   t.same(await heardSoFar(w.services.events, heard), [])
-  t.match(w.services.gateways.byId(w.gatewayId), { online: false, lastSeenAtMs: null })
+  t.match(await w.services.gateways.byId(w.gatewayId), { online: false, lastSeenAtMs: null })
 })

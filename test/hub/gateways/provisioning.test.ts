@@ -66,8 +66,8 @@ t.test('a gateway provisions with its token and gets the hub key, its MQTT setti
   t.ok(riskConfigCodec.verify(config, hubPublicKey, nodeEd25519), 'the config verifies with the key the gateway pins')
   t.match(config, { ...defaultRiskLimits('XOF'), gatewayEui: EUI, serial: 1, issuedAtMs: hub.clock.now_ms() })
 
-  const stored = new GatewayStore(hub.context.db)
-  t.same(stored.ingestView(EUI), {
+  const stored = new GatewayStore(hub.context.engine)
+  t.same(await stored.ingestView(EUI), {
     id: gateway.id, eui: EUI, type: 'pi-nfc', status: 'provisioned', publicKey: keys.publicKey, chain: 1, ownerUserId: hub.owner.id,
     merchantAccountId: `${hub.owner.id}.XOF`,
   })
@@ -88,7 +88,7 @@ t.test('a provisioning token works once', async (t) => {
     code: 'TOKEN_USED',
     message: `gateway ${EUI} is provisioned and no token is waiting for it: a provisioning token works once; to provision it again, ask the operator for a new one`,
   })
-  t.same(new GatewayStore(hub.context.db).byId(gateway.id)!.publicKey, gatewayKeys().publicKey, 'the first key stays')
+  t.same((await new GatewayStore(hub.context.engine).byId(gateway.id))!.publicKey, gatewayKeys().publicKey, 'the first key stays')
 })
 
 t.test('an expired token is refused with TOKEN_EXPIRED', async (t) => {
@@ -99,7 +99,7 @@ t.test('an expired token is refused with TOKEN_EXPIRED', async (t) => {
   const response = await provision(hub.app, EUI, token)
   t.equal(response.statusCode, 401)
   t.equal(errorOf(response).code, 'TOKEN_EXPIRED')
-  t.equal(new GatewayStore(hub.context.db).byId(gateway.id)!.status, 'assigned')
+  t.equal((await new GatewayStore(hub.context.engine).byId(gateway.id))!.status, 'assigned')
 })
 
 t.test('a refusal says which case it is: an unknown EUI, a login token, no token issued, another token', async (t) => {
@@ -200,7 +200,7 @@ t.test('provisioning again (a re-imaged gateway) replaces the key and keeps the 
   hub.clock.advance(60_000)
   const second = expectStatus(await provision(hub.app, EUI, await provisioningToken(hub, gateway.id), gatewayKeys('new')), 200).json()
   t.equal(second.riskConfig, first.riskConfig, 'same signed config, same serial')
-  const stored = new GatewayStore(hub.context.db).byId(gateway.id)!
+  const stored = (await new GatewayStore(hub.context.engine).byId(gateway.id))!
   t.same(stored.publicKey, gatewayKeys('new').publicKey)
   t.equal(stored.provisionedAtMs, hub.clock.now_ms())
 })
@@ -251,7 +251,7 @@ t.test('a config that cannot be published yet is stored, and republished once MQ
 
 t.test('republishing covers every provisioned gateway, page after page, and nothing else', async (t) => {
   const hub = await gatewayHub(t)
-  const store = new GatewayStore(hub.context.db)
+  const store = new GatewayStore(hub.context.engine)
   const wallet = await hub.context.ledger.openWallet({ id: `${hub.owner.id}.XOF`, userId: hub.owner.id, currency: 'XOF' })
   const markProvisioned = hub.context.db.prepare(`UPDATE gateways SET status = 'provisioned', public_key = ?,
     owner_user_id = ?, merchant_account_id = ?, risk_config = ? WHERE id = ?`)
@@ -259,7 +259,7 @@ t.test('republishing covers every provisioned gateway, page after page, and noth
   for (let index = 0; index < count; index++) {
     const id = `gw-${String(index).padStart(4, '0')}`
     const eui = index.toString(16).toUpperCase().padStart(16, '0')
-    store.insert({ id, eui, name: 'n', type: 't', priceMinor: 0, priceCurrency: 'XOF', createdAtMs: 0 })
+    await store.insert({ id, eui, name: 'n', type: 't', priceMinor: 0, priceCurrency: 'XOF', createdAtMs: 0 })
     markProvisioned.run(Buffer.alloc(32), hub.owner.id, wallet.id, Buffer.from([1, 2, 3]), id)
   }
   await assignedGateway(hub) // not provisioned: nothing to republish

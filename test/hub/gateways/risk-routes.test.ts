@@ -57,7 +57,7 @@ t.test('a risk change issues the next serial, signed, and publishes it retained 
   const config = riskConfigCodec.decode(last.payload)
   t.ok(riskConfigCodec.verify(config, hub.context.hubKeys.publicKey, nodeEd25519))
   t.match(config, { gatewayEui: EUI, serial: 2, floorLimitMinor: 20_000, defaultPolicy: OnlinePolicy.RequireOnline })
-  const stored = new GatewayStore(hub.context.db).byId(id)!
+  const stored = (await new GatewayStore(hub.context.engine).byId(id))!
   t.same(stored.riskConfig, last.payload)
   t.equal(stored.riskConfigSerial, 2)
 
@@ -85,7 +85,7 @@ t.test('a floor limit above the unsynced total is refused and nothing is issued'
   const response = await putRisk(hub, id, { floorLimitMinor: 600_000 })
   t.equal(response.statusCode, 400)
   t.match(errorOf(response), { code: 'OUT_OF_RANGE', message: /floorLimitMinor/ })
-  t.equal(new GatewayStore(hub.context.db).byId(id)!.riskConfigSerial, 1)
+  t.equal((await new GatewayStore(hub.context.engine).byId(id))!.riskConfigSerial, 1)
   t.equal(published(hub).length, before)
 })
 

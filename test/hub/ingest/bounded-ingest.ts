@@ -23,7 +23,7 @@ export function ingestOver(
 ): RecordIngest {
   const pool = new VerifyPool(1)
   t.teardown(() => pool.close())
-  const gateways = new GatewayStore(w.db)
+  const gateways = new GatewayStore(w.context.engine)
   const { jobsQueued_max, ...replaced } = overrides
   return new RecordIngest({
     store: w.store, ledger: w.ledger, pool, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,

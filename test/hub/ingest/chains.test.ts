@@ -13,11 +13,11 @@ t.test('a re-imaged gateway (new key, same EUI) starts again at 1 and settles; i
   t.same((await w.ingest.ingest(EUI, old.batch()))!.entries.map(e => e.outcome), [AckOutcome.Settled, AckOutcome.Settled])
 
   // The operator issues a token; the re-imaged device provisions with the key it generated.
-  const gateways = new GatewayStore(w.db)
+  const gateways = new GatewayStore(w.context.engine)
   const id = `gw_${EUI}`
-  gateways.setProvisioningToken(id, { sha256Hex: 'ab'.repeat(32), expiresAtMs: w.clock.now_ms() + 1 })
+  await gateways.setProvisioningToken(id, { sha256Hex: 'ab'.repeat(32), expiresAtMs: w.clock.now_ms() + 1 })
   const keys = nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(7))
-  const provisioned = gateways.provision({
+  const provisioned = await gateways.provision({
     id, tokenSha256Hex: 'ab'.repeat(32), publicKey: keys.publicKey, riskConfig: new Uint8Array([1]), riskConfigSerial: 1,
     provisionedAtMs: w.clock.now_ms(),
   })

@@ -90,10 +90,10 @@ t.test('no fee schedule in force yet is a fault of the hub, in batches and onlin
 t.test('a merchant account the ledger does not know is a fault of the hub, not a currency the payment is in', async t => {
   const w = await ingestWorld(t)
   const { gateway, customer } = await merchantAndOneCustomer(w, '00000000000000D3')
-  const gateways = new GatewayStore(w.db)
+  const gateways = new GatewayStore(w.context.engine)
   let merchantAccountId = 'nobody.XOF'
   const { faults, metrics } = faultCounter()
-  const ingest = ingestOver(t, w, { gateway: eui => ({ ...gateways.ingestView(eui)!, merchantAccountId }), metrics })
+  const ingest = ingestOver(t, w, { gateway: async eui => ({ ...(await gateways.ingestView(eui))!, merchantAccountId }), metrics })
   gateway.append(w.pay(customer.phone, gateway, 300))
   const online = w.pay(customer.phone, gateway, 200)
 

@@ -51,7 +51,7 @@ export async function ingestWorld(t: Tap, options: { seed?: string; metrics?: In
     chain: number; owner_user_id: string | null; merchant_account_id: string | null }>(
     `SELECT id, eui, type, status, public_key, chain, owner_user_id, merchant_account_id FROM gateways
      WHERE eui = ? ORDER BY status = 'retired', created_at_ms DESC LIMIT 1`)
-  const lookup = (eui: string): IngestGateway | undefined => {
+  const lookup = async (eui: string): Promise<IngestGateway | undefined> => {
     const row = gatewayRow.get(eui)
     return row === undefined ? undefined : {
       id: row.id, eui: row.eui, type: row.type, status: row.status, publicKey: row.public_key === null ? null : new Uint8Array(row.public_key),
@@ -59,7 +59,7 @@ export async function ingestWorld(t: Tap, options: { seed?: string; metrics?: In
     }
   }
   // The hub's event hub over this world's stores; `heard` is every event it numbered, in order.
-  const gateways = new GatewayStore(db)
+  const gateways = new GatewayStore(context.engine)
   const events = new LiveEvents({
     ids: new EventIdStore(context.engine),
     lookups: audienceLookups(gateways, ledger),

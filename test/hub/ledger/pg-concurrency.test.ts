@@ -43,10 +43,10 @@ async function hubs(test: Test, count: number): Promise<PgLedgerStore[]> {
     pools.push(pool)
   }
   const versions = await Promise.all(pools.map(pool => migratePg(pool)))
-  const latest = PG_MIGRATIONS.length
-  test.same(versions, pools.map(() => latest), 'every hub finds the schema at the last version')
+  const latest = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version
+  test.same(versions, pools.map(() => latest), 'every hub finds the schema at its latest version')
   const applied = await pools[0]!.query('SELECT version FROM payall_schema_version')
-  test.equal(applied.rowCount, latest, 'each migration was applied once')
+  test.equal(applied.rowCount, PG_MIGRATIONS.length, 'each migration was applied once')
   const clock = new ManualClock(Date.UTC(2025, 0, 15, 12))
   return pools.map(pool => new PgLedgerStore(pool, { clock }))
 }

@@ -360,7 +360,7 @@ t.test('a hub stops while its network server is gone with downlinks pending; aft
   hub = await startHub(config)
   t.teardown(() => hub.stop())
   await hub.lora!.connected()
-  t.equal(new LoraStore(hub.context.db).device(EUI)!.revocationSerialQueued, 0, 'the list never reached the network server for this gateway')
+  t.equal((await new LoraStore(hub.context.engine).device(EUI))!.revocationSerialQueued, 0, 'the list never reached the network server for this gateway')
   const world = { hub, lns, operator: await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password), gateway }
   const downlinks = collectDownlinks(lns, `application/${CHIRPSTACK_APPLICATION}/device/+/command/down`, 2)
   await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 2, payload: frame() }))
@@ -371,10 +371,10 @@ t.test('a hub stops while its network server is gone with downlinks pending; aft
   const revocation = loraRevocationCodec.decode(message!)
   t.ok(loraRevocationCodec.verify(revocation, gateway.hubPublicKey, nodeEd25519))
   t.same([revocation.serial, revocation.voucherIds], [serial, [customer.voucher.voucherId]])
-  t.equal(new LoraStore(hub.context.db).device(EUI)!.revocationSerialQueued, 0, 'every fragment queued; the walk ends at the next report')
+  t.equal((await new LoraStore(hub.context.engine).device(EUI))!.revocationSerialQueued, 0, 'every fragment queued; the walk ends at the next report')
   await deliver(world, chirpstackUplink({ devEui: EUI, fCnt: 3, payload: frame() }))
   await hub.lora!.idle()
-  t.equal(new LoraStore(hub.context.db).device(EUI)!.revocationSerialQueued, serial, 'marked: the next report brings nothing again')
+  t.equal((await new LoraStore(hub.context.engine).device(EUI))!.revocationSerialQueued, serial, 'marked: the next report brings nothing again')
 })
 
 t.test('a gateway behind is walked through the whole list past 256 vouchers, a bounded number of downlinks per report, across a hub restart', async t => {
@@ -410,24 +410,24 @@ t.test('a gateway behind is walked through the whole list past 256 vouchers, a b
   })
 
   let reports = 0
-  const store = () => new LoraStore(hub.context.db).device(EUI)
+  const store = () => new LoraStore(hub.context.engine).device(EUI)
   for (let fCnt = 1; fCnt <= 200; fCnt++) {
     await deliver({ hub, lns, operator, gateway }, chirpstackUplink({ devEui: EUI, fCnt, payload: frame() }))
     await hub.lora!.idle()
     reports++
     if (reports === 5) {
-      const progress = store()!.catchUp!
+      const progress = (await store())!.catchUp!
       t.ok(progress.afterIdHex > '', 'the hub records how far the walk got')
       await hub.stop()
       hub = await startHub(config)
       await hub.lora!.connected()
-      t.same(store()!.catchUp!.afterIdHex, progress.afterIdHex, 'and still knows after a restart')
+      t.same((await store())!.catchUp!.afterIdHex, progress.afterIdHex, 'and still knows after a restart')
     }
-    if (store()!.catchUp === undefined) break
+    if ((await store())!.catchUp === undefined) break
   }
   t.teardown(() => hub.stop())
   await complete
   t.same([...heard].sort(), [...ids].sort(), 'every listed voucher reached the gateway, not the first 256')
-  t.equal(store()!.revocationSerialQueued, serial, 'the walk ended at the list\'s serial')
+  t.equal((await store())!.revocationSerialQueued, serial, 'the walk ended at the list\'s serial')
   t.ok(reports >= Math.ceil(downlinks / 8), `${downlinks} downlinks over ${reports} reports: at most 8 at each`)
 })

@@ -15,9 +15,9 @@ const frame = (gatewaySeq: number) => commitmentFrameCodec.decode(commitmentFram
 t.test("the LoRa view is the operator's and the owner's, never another owner's", async t => {
   const hub = await gatewayHub(t)
   const { id } = await provisionedGateway(hub)
-  const store = new LoraStore(hub.context.db)
-  store.addReport(uplink(1), 1, frame(4), { state: 'pending' }, 1_000)
-  store.addReport(uplink(2), 1, frame(5), { state: 'mismatch', mismatch: 'HEAD_MISMATCH', detail: 'another head' }, 2_000)
+  const store = new LoraStore(hub.context.engine)
+  await store.addReport(uplink(1), 1, frame(4), { state: 'pending' }, 1_000)
+  await store.addReport(uplink(2), 1, frame(5), { state: 'mismatch', mismatch: 'HEAD_MISMATCH', detail: 'another head' }, 2_000)
   const url = `/gateways/${id}/lora`
   const response = await hub.app.inject({ method: 'GET', url, headers: hub.operator.headers })
   t.equal(response.statusCode, 200)
@@ -39,11 +39,11 @@ t.test("the LoRa view is the operator's and the owner's, never another owner's",
 t.test('the history is bounded; mismatches, being flags, are kept beyond it', async t => {
   const hub = await gatewayHub(t)
   await provisionedGateway(hub)
-  const store = new LoraStore(hub.context.db)
-  store.addReport(uplink(0), 1, frame(1), { state: 'mismatch', mismatch: 'UNSYNCED_AMOUNT', detail: 'x' }, 0)
-  for (let fCnt = 1; fCnt <= LORA_REPORTS_KEPT_MAX + 20; fCnt++) store.addReport(uplink(fCnt), 1, frame(1), { state: 'consistent' }, fCnt)
+  const store = new LoraStore(hub.context.engine)
+  await store.addReport(uplink(0), 1, frame(1), { state: 'mismatch', mismatch: 'UNSYNCED_AMOUNT', detail: 'x' }, 0)
+  for (let fCnt = 1; fCnt <= LORA_REPORTS_KEPT_MAX + 20; fCnt++) await store.addReport(uplink(fCnt), 1, frame(1), { state: 'consistent' }, fCnt)
   const count = hub.context.db.prepare('SELECT COUNT(*) AS count FROM lora_reports WHERE eui = ?').get(EUI) as { count: number }
   t.equal(count.count, LORA_REPORTS_KEPT_MAX + 1)
-  t.equal(store.mismatchCount(EUI), 1)
-  t.equal(store.device(EUI)?.lastFCnt, LORA_REPORTS_KEPT_MAX + 20)
+  t.equal(await store.mismatchCount(EUI), 1)
+  t.equal((await store.device(EUI))?.lastFCnt, LORA_REPORTS_KEPT_MAX + 20)
 })

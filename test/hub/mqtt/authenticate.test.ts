@@ -10,7 +10,7 @@ function setup() {
   const random = seededRandom(5)
   const keys = new Map([GATEWAY_A, GATEWAY_B].map((gateway) => [gateway.eui, gateway.keys.publicKey]))
   const authenticate = createConnectAuthenticator({
-    lookupGatewayKey: (eui) => keys.get(eui),
+    lookupGatewayKey: async (eui) => keys.get(eui),
     verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock, seenNonces: freshSeenNonces() }),
     hubCredentials: HUB_CREDENTIALS,
   })
@@ -21,7 +21,7 @@ function setup() {
 
 t.test('a gateway whose client id is its EUI and whose password is fresh is identified by its EUI', async (t) => {
   const { authenticate, password } = setup()
-  t.same(authenticate({ clientId: GATEWAY_A.eui, username: GATEWAY_A.eui, password: password(GATEWAY_A) }), {
+  t.same(await authenticate({ clientId: GATEWAY_A.eui, username: GATEWAY_A.eui, password: password(GATEWAY_A) }), {
     ok: true,
     identity: { kind: 'gateway', eui: GATEWAY_A.eui },
   })
@@ -32,17 +32,17 @@ t.test('a gateway with any other client id is refused with CONNACK 2, before its
   const fresh = password(GATEWAY_A)
   for (const clientId of [GATEWAY_B.eui, `${GATEWAY_A.eui}-2`, GATEWAY_A.eui.toLowerCase(), '']) {
     t.same(
-      authenticate({ clientId, username: GATEWAY_A.eui, password: fresh }),
+      await authenticate({ clientId, username: GATEWAY_A.eui, password: fresh }),
       { ok: false, reason: 'CLIENT_ID_NOT_EUI', returnCode: 2 },
       JSON.stringify(clientId),
     )
   }
-  t.ok(authenticate({ clientId: GATEWAY_A.eui, username: GATEWAY_A.eui, password: fresh }).ok)
+  t.ok((await authenticate({ clientId: GATEWAY_A.eui, username: GATEWAY_A.eui, password: fresh })).ok)
 })
 
 t.test('an unprovisioned EUI is refused with CONNACK 4 even with a valid signature', async (t) => {
   const { authenticate, password } = setup()
-  t.same(authenticate({ clientId: GATEWAY_UNKNOWN.eui, username: GATEWAY_UNKNOWN.eui, password: password(GATEWAY_UNKNOWN) }), {
+  t.same(await authenticate({ clientId: GATEWAY_UNKNOWN.eui, username: GATEWAY_UNKNOWN.eui, password: password(GATEWAY_UNKNOWN) }), {
     ok: false,
     reason: 'UNKNOWN_GATEWAY',
     returnCode: 4,
@@ -52,21 +52,21 @@ t.test('an unprovisioned EUI is refused with CONNACK 4 even with a valid signatu
 t.test('the hub gets in only with both its username and password, and never under an EUI client id', async (t) => {
   const { authenticate } = setup()
   const hubPassword = Buffer.from(HUB_CREDENTIALS.password)
-  t.same(authenticate({ clientId: 'hub-1', username: HUB_CREDENTIALS.username, password: hubPassword }), {
+  t.same(await authenticate({ clientId: 'hub-1', username: HUB_CREDENTIALS.username, password: hubPassword }), {
     ok: true,
     identity: { kind: 'hub' },
   })
-  t.same(authenticate({ clientId: 'hub-1', username: HUB_CREDENTIALS.username, password: Buffer.from('wrong') }), {
+  t.same(await authenticate({ clientId: 'hub-1', username: HUB_CREDENTIALS.username, password: Buffer.from('wrong') }), {
     ok: false,
     reason: 'BAD_HUB_PASSWORD',
     returnCode: 4,
   })
-  t.same(authenticate({ clientId: 'hub-1', username: 'payall-hub2', password: hubPassword }), {
+  t.same(await authenticate({ clientId: 'hub-1', username: 'payall-hub2', password: hubPassword }), {
     ok: false,
     reason: 'UNKNOWN_USERNAME',
     returnCode: 4,
   })
-  t.same(authenticate({ clientId: GATEWAY_A.eui, username: HUB_CREDENTIALS.username, password: hubPassword }), {
+  t.same(await authenticate({ clientId: GATEWAY_A.eui, username: HUB_CREDENTIALS.username, password: hubPassword }), {
     ok: false,
     reason: 'HUB_CLIENT_ID_IS_EUI',
     returnCode: 2,
@@ -75,8 +75,8 @@ t.test('the hub gets in only with both its username and password, and never unde
 
 t.test('a client without a username or password is refused with CONNACK 4', async (t) => {
   const { authenticate } = setup()
-  t.same(authenticate({ clientId: 'x', username: undefined, password: undefined }), { ok: false, reason: 'NO_CREDENTIALS', returnCode: 4 })
-  t.same(authenticate({ clientId: GATEWAY_A.eui, username: GATEWAY_A.eui, password: undefined }), {
+  t.same(await authenticate({ clientId: 'x', username: undefined, password: undefined }), { ok: false, reason: 'NO_CREDENTIALS', returnCode: 4 })
+  t.same(await authenticate({ clientId: GATEWAY_A.eui, username: GATEWAY_A.eui, password: undefined }), {
     ok: false,
     reason: 'NO_CREDENTIALS',
     returnCode: 4,
@@ -92,7 +92,7 @@ t.test('refuses hub credentials that are empty or whose username is an EUI', asy
     { username: '00-11-22-33-44-55-66-a1', password: 'p' },
   ]) {
     t.throws(
-      () => createConnectAuthenticator({ lookupGatewayKey: () => undefined, verifier, hubCredentials }),
+      () => createConnectAuthenticator({ lookupGatewayKey: async () => undefined, verifier, hubCredentials }),
       { code: 'INVALID_OPTIONS' },
       JSON.stringify(hubCredentials),
     )

@@ -106,7 +106,7 @@ t.test('a password signed with another key is refused', async (t) => {
 
 t.test('a gateway holding a small-order key cannot get in with a password signed with no secret', async (t) => {
   // A key provisioned before keys were checked: the broker still has it on record.
-  const harness = await setup(t, { lookupGatewayKey: (eui) => (eui === GATEWAY_A.eui ? IDENTITY_KEY : undefined) })
+  const harness = await setup(t, { lookupGatewayKey: async (eui) => (eui === GATEWAY_A.eui ? IDENTITY_KEY : undefined) })
   const time = new Uint8Array(8)
   new DataView(time.buffer).setBigUint64(0, BigInt(harness.clock.now_ms()))
   const nonce = harness.random(16)

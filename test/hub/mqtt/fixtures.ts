@@ -10,6 +10,7 @@ import { startBroker, type BrokerEvent, type BrokerOptions, type RunningBroker }
 import { GatewayPasswordVerifier, makeGatewayPassword } from '../../../hub/mqtt/gateway-password'
 import { SeenNonces, type SeenNoncesOptions } from '../../../hub/mqtt/seen-nonces'
 import { openDatabase } from '../../../hub/store/database'
+import { SqliteEngine } from '../../../hub/store/sql'
 
 export const START_MS = Date.UTC(2025, 0, 1)
 export const HUB_CREDENTIALS = Object.freeze({ username: 'payall-hub', password: 'correct horse battery staple' })
@@ -29,7 +30,7 @@ export function seededRandom(seed: number): (length: number) => Uint8Array {
 
 /** Seen nonces in a fresh in-memory hub database: what a hub's first start has. */
 export function freshSeenNonces(options: SeenNoncesOptions = {}): SeenNonces {
-  return new SeenNonces(openDatabase(':memory:'), options)
+  return new SeenNonces(new SqliteEngine(openDatabase(':memory:')), options)
 }
 
 export interface TestGateway {
@@ -72,7 +73,7 @@ export async function startTestBroker(overrides: Partial<BrokerOptions> = {}): P
   const broker = await startBroker({
     host: '127.0.0.1',
     port: 0,
-    lookupGatewayKey: (eui) => provisioned.get(eui),
+    lookupGatewayKey: async (eui) => provisioned.get(eui),
     verifier: new GatewayPasswordVerifier({ ed25519: nodeEd25519, clock, seenNonces: freshSeenNonces() }),
     hubCredentials: HUB_CREDENTIALS,
     log: (event) => {

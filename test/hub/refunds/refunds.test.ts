@@ -28,7 +28,7 @@ async function paidOnce(t: Parameters<typeof ingestWorld>[0], eui: string) {
 
 /** The hub's refunds over the world's stores, with the ledger and metrics given. */
 function refundsOver(w: World, options: { ledger?: LedgerStore; metrics?: { fault(kind: string): void } }): Refunds {
-  const gateways = new GatewayStore(w.db)
+  const gateways = new GatewayStore(w.context.engine)
   return new Refunds({
     store: new RefundStore(w.context.engine), ledger: options.ledger ?? w.ledger, clock: w.clock, hubKeys: w.context.hubKeys, ed25519: nodeEd25519,
     gateway: eui => gateways.ingestView(eui), ...(options.metrics === undefined ? {} : { metrics: options.metrics }),

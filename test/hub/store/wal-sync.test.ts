@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { openDatabase, type SqliteDatabase } from '../../../hub/store/database'
 import { WalSync, type OpenForSync } from '../../../hub/store/wal-sync'
 import { PresenceStore } from '../../../hub/gateways/presence-store'
+import { SqliteEngine } from '../../../hub/store/sql'
 import type { Tap } from '../http/fixtures'
 import { temporaryDirectory } from '../helpers/ledger'
 
@@ -123,16 +124,19 @@ t.test('a gateway presence is committed unsynced: it leaves an fsync to do, wher
   t.teardown(() => sync.close())
   await sync.synced()
   t.equal(started.length, 0, 'nothing unsynced yet')
-  const presence = new PresenceStore(database, sync)
-  presence.record('00000000000000A1', { online: true, lastSeenAtMs: 1, connectedAtMs: null })
+  const presence = new PresenceStore(new SqliteEngine(database), sync)
+  await presence.change('00000000000000A1', () => ({ online: true, lastSeenAtMs: 1, connectedAtMs: null }))
   t.equal(database.pragma('synchronous', { simple: true }), 2, 'FULL again after it')
   const synced = sync.synced()
   await turn()
   t.equal(started.length, 1, 'the presence waits for the next fsync')
   started[0]!.finish()
   await synced
-  presence.setOffline('00000000000000A1')
-  t.same(presence.presence('00000000000000A1'), { online: false, lastSeenAtMs: 1, connectedAtMs: null })
-  database.transaction(() => presence.record('00000000000000A2', { online: true, lastSeenAtMs: 2, connectedAtMs: null }))()
-  t.equal(presence.presence('00000000000000A2')?.online, true, 'inside a transaction of its caller, it is part of it')
+  await presence.change('00000000000000A1', known => (known === undefined ? undefined : { ...known, online: false }))
+  t.same(await presence.presence('00000000000000A1'), { online: false, lastSeenAtMs: 1, connectedAtMs: null })
+  database.exec('BEGIN')
+  await presence.change('00000000000000A2', () => ({ online: true, lastSeenAtMs: 2, connectedAtMs: null }))
+  t.ok(database.inTransaction, 'inside a transaction of its caller, it commits nothing of its own')
+  database.exec('ROLLBACK')
+  t.equal(await presence.presence('00000000000000A2'), undefined, 'it was part of the caller\'s transaction, rolled back with it')
 })
