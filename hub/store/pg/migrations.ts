@@ -624,6 +624,22 @@ CREATE TABLE mqtt_password_clock (
 );
 `
 
+// The foreign keys between domains that SQLite has and the migrations above left out, each domain's tables having
+// come in its own migration: every user a row names is a user (SQLite's migrations 3, 4, 7, 9, 11 and 21 say so).
+const CROSS_DOMAIN_KEYS = `
+ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users (id);
+ALTER TABLE orders ADD FOREIGN KEY (decided_by_user_id) REFERENCES users (id);
+ALTER TABLE notification_outbox ADD FOREIGN KEY (user_id) REFERENCES users (id);
+ALTER TABLE devices ADD FOREIGN KEY (user_id) REFERENCES users (id);
+ALTER TABLE vouchers ADD FOREIGN KEY (user_id) REFERENCES users (id);
+ALTER TABLE kyc_documents ADD FOREIGN KEY (user_id) REFERENCES users (id);
+ALTER TABLE kyc_documents ADD FOREIGN KEY (reviewed_by_user_id) REFERENCES users (id);
+ALTER TABLE mobile_payments ADD FOREIGN KEY (payer_user_id) REFERENCES users (id);
+ALTER TABLE mobile_payments ADD FOREIGN KEY (payee_user_id) REFERENCES users (id);
+ALTER TABLE account_links ADD FOREIGN KEY (user_id) REFERENCES users (id);
+ALTER TABLE gateways ADD FOREIGN KEY (owner_user_id) REFERENCES users (id);
+`
+
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger (SQLite migrations 1 and 19, without the anchoring queue)', sql: LEDGER },
   { version: 2, name: 'gateway orders and refunds', sql: ORDERS_AND_REFUNDS },
@@ -631,5 +647,6 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'devices, vouchers and revocations; kyc documents; mobile payments and account links', sql: DEVICES_VOUCHERS_KYC_MOBILE },
   { version: 5, name: 'users, their sign-in and the audit log (SQLite migrations 2, 7, 12, 13, 16, 22)', sql: USERS },
   { version: 6, name: 'gateways and LoRa (SQLite migrations 3, 8, 10, 11, 14, 17 and 20, without the ingest tables)', sql: GATEWAYS },
+  { version: 7, name: 'foreign keys between domains (users)', sql: CROSS_DOMAIN_KEYS },
   // Versions are numbered in the order they land: the next one is the last one here plus one.
 ]

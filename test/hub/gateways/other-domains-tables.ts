@@ -1,20 +1,11 @@
 // The other domains' tables that the gateway and LoRa stores read and write (the ingest's record chains, their gaps
-// and forks, and the records; the users and their roles), for the PostgreSQL half of their tests: translated from
+// and forks, and the records), for the PostgreSQL half of their tests: translated from
 // SQLite's schema, made only where missing, until those domains have PostgreSQL migrations of their own. On SQLite
 // the hub's migrations have them already.
 
 import type { SqlEngine } from '../../../hub/store/sql'
 
 const OTHER_DOMAINS_TABLES_PG = [
-  `CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY, email TEXT, password_hash TEXT, created_at_ms BIGINT NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS user_roles (
-    user_id TEXT NOT NULL REFERENCES users (id),
-    role TEXT NOT NULL CHECK (role IN ('operator', 'owner', 'customer')),
-    granted_at_ms BIGINT NOT NULL,
-    PRIMARY KEY (user_id, role)
-  )`,
   `CREATE TABLE IF NOT EXISTS gateway_records (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     eui TEXT NOT NULL CHECK (length(eui) = 16),

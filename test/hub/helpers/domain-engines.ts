@@ -55,12 +55,10 @@ export async function secondOn(t: Teardown, opened: Opened): Promise<Opened> {
 
 let users = 0
 
-/** A user row (SQLite's tables name users by foreign key; PostgreSQL's do not have the users table yet). */
+/** A user row, which the rows of the tests name by foreign key (on both engines). */
 export async function addUserRow(engine: SqlEngine): Promise<string> {
   const id = `usr_test_${++users}`
-  if (engine.dialect === 'sqlite') {
-    await engine.run(`INSERT INTO users (id, email, password_hash, created_at_ms) VALUES (?, ?, 'x', 0)`, [id, `${id}@example.com`])
-  }
+  await engine.run(`INSERT INTO users (id, email, password_hash, created_at_ms) VALUES (?, ?, 'x', 0)`, [id, `${id}@example.com`])
   return id
 }
 
