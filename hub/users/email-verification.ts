@@ -89,7 +89,12 @@ export class EmailVerification {
     const outcome = await engine.write(async (sql): Promise<FinishOutcome> => {
       await this.unproved(sql, userId)
       const sent = await this.codes.ofUser(userId, sql)
-      if (sent === undefined) throw new HttpError(409, 'NO_PENDING_CODE', 'no code was sent to your email: ask for one (verify-email-init)')
+      if (sent === undefined) {
+        // Another request (on PostgreSQL, another hub) may have used the code and proved the email since the read
+        // above: each statement sees what has committed, so the user read again tells, as the one that lost the race.
+        await this.unproved(sql, userId)
+        throw new HttpError(409, 'NO_PENDING_CODE', 'no code was sent to your email: ask for one (verify-email-init)')
+      }
       const now_ms = clock.now_ms()
       const verdict = judgeProofCode(sent, proofCodeMatches(sent.codeSha256, emailCodeHash(userId, code)), now_ms)
       if (verdict.kind !== 'prove') {
