@@ -47,7 +47,7 @@ export function testDatabase(root: Teardown): Promise<TestDatabase> {
 
 async function openTestDatabase(root: Teardown): Promise<TestDatabase> {
   const url = process.env[TEST_DATABASE_URL_ENV]
-  const server: PoolConfig = url !== undefined ? { connectionString: url } : startCluster(root)
+  const server: PoolConfig = url !== undefined ? serverOf(url) : startCluster(root)
   const name = `payall_test_${randomBytes(6).toString('hex')}`
   const admin = new Client(server)
   await admin.connect()
@@ -76,6 +76,22 @@ async function openTestDatabase(root: Teardown): Promise<TestDatabase> {
       await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
       return pool
     },
+  }
+}
+
+/**
+ * The server a postgres:// URL names, as separate settings: pg lets a connectionString's database win over a
+ * `database` beside it, and each file must reach its own database. A Unix socket directory comes as `?host=/dir`.
+ */
+function serverOf(url: string): PoolConfig {
+  const parsed = new URL(url)
+  const socket = parsed.searchParams.get('host')
+  return {
+    host: socket ?? parsed.hostname,
+    ...(parsed.port === '' ? {} : { port: Number(parsed.port) }),
+    user: decodeURIComponent(parsed.username) || 'postgres',
+    ...(parsed.password === '' ? {} : { password: decodeURIComponent(parsed.password) }),
+    database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
   }
 }
 
