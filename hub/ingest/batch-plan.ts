@@ -115,13 +115,17 @@ export function decideBatch(input: BatchInput, reads: IngestReads, transferIdsHe
 }
 
 /**
- * Folds the ledger's outcome of each planned settlement into the plan: a payment the ledger had
+ * The plan with the ledger's outcome of each planned settlement folded in: a payment the ledger had
  * settled already is a duplicate, one it refused for want of funds is rejected (and proves no double
  * spend). Any other refusal throws a HubFaultError (ledgerRefusalReason): the batch gets no ack, and
- * what the ledger committed of it is found settled when the gateway sends it again.
+ * what the ledger committed of it is found settled when the gateway sends it again. A new plan: the
+ * ledger's transaction may run again (PostgreSQL), each time folding its own outcomes into the decision.
  */
-export function foldLedgerOutcomes(plan: BatchPlan, outcomes: readonly HoldOutcome[]): void {
-  assert(outcomes.length === plan.settlements.length, 'one ledger outcome per planned settlement')
+export function foldLedgerOutcomes(decided: BatchPlan, outcomes: readonly HoldOutcome[]): BatchPlan {
+  assert(outcomes.length === decided.settlements.length, 'one ledger outcome per planned settlement')
+  const plan: BatchPlan = {
+    ...decided, entries: [...decided.entries], rows: [...decided.rows], doubleSpends: [...decided.doubleSpends],
+  }
   outcomes.forEach((result, i) => {
     const { index, flagged } = plan.settlements[i]!
     if (result.status === 'exists' && !flagged) plan.entries[index] = { ...plan.entries[index]!, outcome: AckOutcome.Duplicate }
@@ -132,6 +136,7 @@ export function foldLedgerOutcomes(plan: BatchPlan, outcomes: readonly HoldOutco
     const proof = plan.doubleSpends.findIndex(d => d.index === index)
     if (proof >= 0) plan.doubleSpends.splice(proof, 1)
   })
+  return plan
 }
 
 /** The chain position after the batch's stored records, as far as they continue the contiguous chain. */

@@ -159,18 +159,23 @@ export class BatchIngest {
       if (plan.chainClosed) return { entries: plan.entries, afterwards: undefined }
       const payments = plan.settlements.map(settlement => settlement.payment)
       const read = reads.readsOf(payments.map(payment => payment.voucherIdHex), transferIdsHex)
+      // What the transaction that committed decided and flagged (on PostgreSQL it may have run more than once).
+      let settled = plan
       let flagged: Flagged = []
       try {
         await this.settlement.settle(gateway, payments, async (outcomes, sql) => {
-          foldLedgerOutcomes(plan, outcomes)
-          flagged = await this.write(sql, batch, gateway, plan, read, now_ms)
+          const folded = foldLedgerOutcomes(plan, outcomes)
+          const written = await this.write(sql, batch, gateway, folded, read, now_ms)
+          settled = folded
+          flagged = written
         })
       } catch (error) {
         if (error instanceof StaleDecisionError && attempt < DECISIONS_RACED_MAX) continue
         throw error
       }
       this.deps.metrics?.batchSettled((clock.now_ms() - now_ms) / 1_000)
-      return { entries: plan.entries, afterwards: () => this.announce(batch, gateway, plan, flagged, now_ms) }
+      const done = settled
+      return { entries: done.entries, afterwards: () => this.announce(batch, gateway, done, flagged, now_ms) }
     }
   }
 
