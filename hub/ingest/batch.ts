@@ -158,7 +158,10 @@ export class BatchIngest {
       }, ahead, transferIdsHex))
       if (plan.chainClosed) return { entries: plan.entries, afterwards: undefined }
       const payments = plan.settlements.map(settlement => settlement.payment)
-      const read = reads.readsOf(payments.map(payment => payment.voucherIdHex), transferIdsHex)
+      const read = reads.readsOf(plan.settlements.map(({ payment, flagged }) => ({
+        voucherIdHex: payment.voucherIdHex, transferIdHex: payment.transferIdHex, seq: payment.authorization.seq,
+        cumulativeMinor: payment.authorization.cumulativeMinor, amountMinor: payment.authorization.amountMinor, flagged,
+      })), transferIdsHex)
       // What the transaction that committed decided and flagged (on PostgreSQL it may have run more than once).
       let settled = plan
       let flagged: Flagged = []

@@ -8,7 +8,7 @@ import { assert } from '../../protocol/errors'
 import type { RecordBatch } from '../../protocol/messages/record-batch'
 import type { Reason } from '../../protocol/reasons'
 import type { KnownPayment, VoucherState } from './decide'
-import type { DecisionReads, HeldChain, IngestStore, NumberedChain, StoredRecord } from './store'
+import type { DecisionReads, HeldChain, IngestStore, NumberedChain, PaymentSettled, StoredRecord } from './store'
 
 /** The reads of a decision, answered synchronously from what was read ahead. */
 export interface IngestReads {
@@ -23,7 +23,7 @@ export interface IngestReads {
 }
 
 /** A read the decision needed that was not made ahead: make it (ReadAhead.readMissed), then decide again. */
-export class ReadMissError extends Error {
+class ReadMissError extends Error {
   override readonly name = 'ReadMissError'
 }
 
@@ -105,20 +105,11 @@ export class ReadAhead implements IngestReads {
     }
   }
 
-  /** What the decision read of the vouchers the ledger settles under, and of the batch's final refusals: checked when written. */
-  readsOf(settledVouchersHex: Iterable<string>, transferIdsHex: readonly string[]): DecisionReads {
+  /** What the decision settles and the final refusals it read: checked again when its outcome is written (store.ts). */
+  readsOf(settled: readonly PaymentSettled[], transferIdsHex: readonly string[]): DecisionReads {
     const finalRefusals = new Map<string, Reason>()
     for (const [id, reason] of this.refusals) if (reason !== undefined) finalRefusals.set(id, reason)
-    return {
-      chain: this.heldChain?.value,
-      vouchers: [...new Set(settledVouchersHex)].map(voucherIdHex => ({
-        voucherIdHex,
-        highestTransferIdHex: this.highestKnownPayment(voucherIdHex)?.transferIdHex ?? null,
-        knownCount: this.histories.get(voucherIdHex)?.length,
-      })),
-      transferIdsHex,
-      finalRefusals,
-    }
+    return { chain: this.heldChain?.value, settled, transferIdsHex, finalRefusals }
   }
 
   chain(of: NumberedChain): HeldChain | undefined {

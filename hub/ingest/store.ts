@@ -5,8 +5,8 @@
 // decided and what it settled commit together. Several hubs may decide copies of one batch at once, each over what it
 // read before its transaction: the database decides which one's decision stands. The chain's row moves only from the
 // position the decision read (a conditional UPDATE), a record's sequence number is taken once (gateway_records' unique
-// key, ON CONFLICT DO NOTHING), and on PostgreSQL what the decision read of its vouchers and final refusals is read
-// again under the ledger's locks. Anything changed means another hub got there first: `write` throws StaleDecision,
+// key, ON CONFLICT DO NOTHING), and on PostgreSQL the payments it settles are checked again, under the ledger's locks,
+// against those known under their vouchers now, and its final refusals read again. Anything changed means another hub got there first: `write` throws StaleDecision,
 // the whole transaction rolls back, and the ingest decides again over what is now stored (batch.ts).
 
 import { CodedError } from '../../protocol/errors'
@@ -14,7 +14,7 @@ import { authorizationCodec } from '../../protocol/messages/authorization'
 import { transferRecordCodec } from '../../protocol/messages/transfer-record'
 import { Reason } from '../../protocol/reasons'
 import type { SqlDialect, SqlEngine, SqlQuery } from '../store/sql'
-import { isFinalRefusal, type KnownPayment, type VoucherState } from './decide'
+import { findDoubleSpend, isFinalRefusal, type KnownPayment, type VoucherState } from './decide'
 
 const RECORD_OUTCOMES = ['settled', 'flagged', 'rejected'] as const
 export type RecordOutcome = (typeof RECORD_OUTCOMES)[number]
@@ -34,7 +34,7 @@ export interface ChainState {
 
 /** Open: its key signs batches the hub takes. Closing: a newer chain of the EUI opened (or the gateway retired) while
  * records of this one were missing; closed: held whole, or the missing records written off. */
-export type ChainLifecycle = 'open' | 'closing' | 'closed'
+type ChainLifecycle = 'open' | 'closing' | 'closed'
 
 /** A chain as stored: where the hub holds it, and whether it still takes batches. */
 export type HeldChain = ChainState & { readonly state: ChainLifecycle }
@@ -73,19 +73,19 @@ export interface DoubleSpendRow {
   secondAuthorization: Uint8Array
 }
 
-/** What a voucher's payments looked like to a decision: the highest known, and how many when it read them all. */
-export interface VoucherPaymentsRead {
+/** A payment the decision settles under its voucher (the ledger holds the voucher's hold locked while it writes). */
+export interface PaymentSettled extends KnownPayment {
   readonly voucherIdHex: string
-  readonly highestTransferIdHex: string | null
-  readonly knownCount: number | undefined
+  /** Settled as a double spend already: another conflict changes nothing of its outcome. */
+  readonly flagged: boolean
 }
 
 /** What the decision of a batch read, which must still hold when its outcome is written. */
 export interface DecisionReads {
   /** The chain as read; undefined when it had no row. */
   readonly chain: HeldChain | undefined
-  /** The vouchers the ledger settles payments under in this transaction (it holds their holds' locks). */
-  readonly vouchers: readonly VoucherPaymentsRead[]
+  /** The payments the ledger settles in this transaction, each decided over the payments known under its voucher then. */
+  readonly settled: readonly PaymentSettled[]
   /** The batch's transfer ids, and the final refusal of each that had one. */
   readonly transferIdsHex: readonly string[]
   readonly finalRefusals: ReadonlyMap<string, Reason>
@@ -221,8 +221,8 @@ function finalRefusalsSql(dialect: SqlDialect): string {
 export class IngestStore {
   private readonly finalRefusalsSql: string
   /**
-   * Whether other hubs write the same tables (PostgreSQL): then what a decision read of its vouchers and final refusals
-   * is read again under the ledger's locks before its outcome is written. On SQLite one hub decides one batch at a
+   * Whether other hubs write the same tables (PostgreSQL): then the decision is checked again under the ledger's locks
+   * against the payments known under its vouchers and the final refusals, before its outcome is written. On SQLite one hub decides one batch at a
    * time (the ingest's queue), so nothing it read ahead can change before it writes.
    */
   private readonly shared: boolean
@@ -325,7 +325,7 @@ export class IngestStore {
     const of = { eui: change.eui, chain: change.chain }
     // First the chain's row: every hub writing this chain passes it, one at a time, each from where the last left it.
     const position = await this.moveChain(sql, change)
-    if (this.shared) await this.checkVouchers(sql, change.read)
+    if (this.shared) await this.checkDecision(sql, change.read)
     for (const record of change.records) {
       const inserted = await sql.run(SQL.insertRecord, [record.eui, record.chain, record.gatewaySeq, record.recordHash,
         record.transferIdHex, record.voucherIdHex, record.voucherSeq, record.cumulativeMinor, record.amountMinor,
@@ -439,16 +439,23 @@ export class IngestStore {
   }
 
   /**
-   * Under the locks the ledger holds on the vouchers' holds: the payments known under each voucher and the batch's
-   * final refusals are still what the decision read. Another hub settling under the same voucher (or refusing one of
-   * these payments for good) commits before this transaction reads, or waits for it to end.
+   * Under the locks the ledger holds on the vouchers' holds, the decision still stands against every payment known
+   * under them now: none of its payments was stored meanwhile (by another copy, elsewhere), and none it settles as an
+   * honest payment conflicts with one stored since (a double spend two hubs decided at once, each before the other
+   * committed: the one that commits second finds it). And the batch's final refusals are still those it read.
+   * Another hub settling under the same voucher commits before this transaction reads, or waits for it to end.
    */
-  private async checkVouchers(sql: SqlQuery, read: DecisionReads): Promise<void> {
-    for (const voucher of read.vouchers) {
-      const highest = await readHighestKnownPayment(sql, voucher.voucherIdHex)
-      const count = voucher.knownCount === undefined ? undefined : (await readKnownPayments(sql, voucher.voucherIdHex)).length
-      if ((highest?.transferIdHex ?? null) !== voucher.highestTransferIdHex || count !== voucher.knownCount) {
-        throw new StaleDecisionError(`a payment under voucher ${voucher.voucherIdHex} was stored meanwhile`)
+  private async checkDecision(sql: SqlQuery, read: DecisionReads): Promise<void> {
+    const known = new Map<string, KnownPayment[]>()
+    for (const payment of read.settled) {
+      let now = known.get(payment.voucherIdHex)
+      if (now === undefined) {
+        now = await readKnownPayments(sql, payment.voucherIdHex)
+        known.set(payment.voucherIdHex, now)
+      }
+      if (now.some(other => other.transferIdHex === payment.transferIdHex)
+        || (!payment.flagged && findDoubleSpend(payment, now) !== null)) {
+        throw new StaleDecisionError(`a payment under voucher ${payment.voucherIdHex} was stored meanwhile`)
       }
     }
     const refusals = await this.readFinalRefusals(sql, read.transferIdsHex)

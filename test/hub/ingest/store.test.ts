@@ -52,7 +52,7 @@ function chainOf(count: number) {
   return { gateway, rows, authorizations: batch.records.map(record => authorizationCodec.encode(record.authorization)) }
 }
 
-const NOTHING_READ: DecisionReads = { chain: undefined, vouchers: [], transferIdsHex: [], finalRefusals: new Map() }
+const NOTHING_READ: DecisionReads = { chain: undefined, settled: [], transferIdsHex: [], finalRefusals: new Map() }
 
 function change(rows: RecordRow[], read: DecisionReads, overrides: Partial<IngestWrite> = {}): IngestWrite {
   const last = rows[rows.length - 1]!
