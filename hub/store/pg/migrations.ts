@@ -621,6 +621,9 @@ CREATE INDEX mqtt_password_nonces_by_expiry ON mqtt_password_nonces (expires_at_
 CREATE TABLE mqtt_password_clock (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   highest_now_ms BIGINT NOT NULL
+);
+`
+
 // The ingest (hub/ingest/tables.ts) as SQLite has it after its migrations 5, 15, 18, 20, 23 and 24, without the
 // revocation_lists table (dropped by SQLite's migration 11). Several hubs write these tables at once: the keys decide
 // (a record's (eui, chain, gateway_seq) taken once, a double spend's pair flagged once, one refusal and one void per
@@ -630,7 +633,7 @@ const INGEST = `
 CREATE TABLE gateway_records (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   eui TEXT NOT NULL CHECK (length(eui) = 16),
-  chain INTEGER NOT NULL CHECK (chain >= 1),
+  chain BIGINT NOT NULL CHECK (chain >= 1),
   gateway_seq BIGINT NOT NULL CHECK (gateway_seq >= 1),
   record_hash BYTEA NOT NULL CHECK (length(record_hash) = 32),
   transfer_id TEXT NOT NULL CHECK (length(transfer_id) = 64),
@@ -651,7 +654,7 @@ CREATE INDEX gateway_records_by_voucher ON gateway_records (voucher_id, voucher_
 
 CREATE TABLE gateway_chains (
   eui TEXT NOT NULL CHECK (length(eui) = 16),
-  chain INTEGER NOT NULL CHECK (chain >= 1),
+  chain BIGINT NOT NULL CHECK (chain >= 1),
   -- The gateway and key that sign the chain; NULL only for a chain whose gateway row was gone before chains had numbers.
   gateway_id TEXT REFERENCES gateways (id),
   public_key BYTEA CHECK (public_key IS NULL OR length(public_key) = 32),
@@ -679,7 +682,7 @@ CREATE TABLE gateway_chains (
 
 CREATE TABLE chain_gaps (
   eui TEXT NOT NULL,
-  chain INTEGER NOT NULL CHECK (chain >= 1),
+  chain BIGINT NOT NULL CHECK (chain >= 1),
   from_seq BIGINT NOT NULL,
   to_seq BIGINT NOT NULL CHECK (to_seq >= from_seq),
   detected_at_ms BIGINT NOT NULL,
@@ -690,7 +693,7 @@ CREATE TABLE chain_gaps (
 
 CREATE TABLE chain_forks (
   eui TEXT NOT NULL,
-  chain INTEGER NOT NULL CHECK (chain >= 1),
+  chain BIGINT NOT NULL CHECK (chain >= 1),
   gateway_seq BIGINT NOT NULL,
   known_hash BYTEA NOT NULL,
   other_record BYTEA NOT NULL,

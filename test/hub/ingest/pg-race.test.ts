@@ -7,10 +7,11 @@
 
 import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
+import pino from 'pino'
 import type { Pool } from 'pg'
-import { HOUR_MS, ManualClock } from '../../../protocol/clock'
+import { ManualClock } from '../../../protocol/clock'
 import { AckOutcome, type Ack } from '../../../protocol/messages/ack'
-import { voucherCodec, type Voucher } from '../../../protocol/messages/voucher'
+import type { Voucher } from '../../../protocol/messages/voucher'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { walletAccountId } from '../../../hub/accounts'
 import type { GatewayView } from '../../../hub/gateways/view'
@@ -24,10 +25,11 @@ import { cashInPostings } from '../../../hub/ledger/settle'
 import { verifyLedger } from '../../../hub/ledger/verify'
 import { migratePg } from '../../../hub/store/pg/migrate'
 import { PgEngine } from '../../../hub/store/sql'
+import { DeviceStore } from '../../../hub/vouchers/device-store'
+import { VoucherService } from '../../../hub/vouchers/vouchers'
 import { VirtualPhone } from '../../../simulator/phone'
 import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import { postgresSkip, testDatabase } from '../../helpers/postgres'
-import { storeVoucher, vouchersTable } from './pg-vouchers'
 
 const HUBS = 3
 const GATEWAYS = 3
@@ -46,10 +48,12 @@ interface Hub {
   readonly ingest: RecordIngest
   readonly ledger: PgLedgerStore
   readonly engine: PgEngine
+  readonly vouchers: VoucherService
+  readonly devices: DeviceStore
 }
 
 /** `count` hubs on one new schema, sharing the hub's keys and configuration as hubs of one deployment do. */
-async function hubs(test: Test, count: number, gateway: (eui: string) => GatewayView | undefined): Promise<Hub[]> {
+async function hubs(test: Test, count: number, gateway: (eui: string) => Promise<GatewayView | undefined>): Promise<Hub[]> {
   const database = await testDatabase(t)
   schemas += 1
   const schema = `ingest_race_${process.pid}_${schemas}`
@@ -73,14 +77,14 @@ async function hubs(test: Test, count: number, gateway: (eui: string) => Gateway
       settings: { revocationGrace_ms: 10 * 60 * 1000, clockSkewMax_ms: 5 * 60 * 1000, rejectedBatchesKept_max: 100 },
       events: { publish: () => undefined, publishAll: () => undefined },
     })
-    return { ingest, ledger, engine }
+    const vouchers = new VoucherService(engine, ledger, hubKeys, nodeEd25519, clock, size => randomBytes(size), pino({ level: 'silent' }))
+    return { ingest, ledger, engine, vouchers, devices: new DeviceStore(engine) }
   })
 }
 
 /** The gateways and their owners' wallets; the customers with their wallets, holds, vouchers and phones. */
 async function seed(hub: Hub) {
   const { ledger, engine } = hub
-  await vouchersTable(engine)
   await ledger.systemAccounts(CURRENCY)
   await ledger.addFeeSchedule({
     id: `counter.${CURRENCY}.v1`, gatewayType: 'counter', currency: CURRENCY, version: 1,
@@ -92,6 +96,8 @@ async function seed(hub: Hub) {
     const ownerUserId = `owner-${index}`
     const merchant = await ledger.openWallet({ id: walletAccountId(ownerUserId, CURRENCY), userId: ownerUserId, currency: CURRENCY })
     const keys = nodeEd25519.keyPairFromSeed(randomBytes(32))
+    await engine.run(`INSERT INTO gateways (id, eui, name, type, status, owner_user_id, merchant_account_id, public_key, created_at_ms)
+      VALUES (?, ?, ?, 'counter', 'provisioned', ?, ?, ?, ?)`, [`gw_${eui}`, eui, `Gateway ${eui}`, ownerUserId, merchant.id, keys.publicKey, T0])
     gateways.set(eui, {
       chain: new SimulatedGatewayChain(eui, keys),
       view: {
@@ -110,25 +116,19 @@ interface Customer {
   readonly voucher: Voucher
 }
 
-/** A customer with a wallet in credit, a voucher stored as the vouchers' store would, and its hold placed. */
-async function addCustomer({ ledger, engine }: Hub, index: number): Promise<Customer> {
-  const wallet = await ledger.openWallet({ id: `customer-${index}`, userId: `user-customer-${index}`, currency: CURRENCY })
+/** A customer with a wallet in credit and a bound phone, and a voucher the vouchers' service issues (its hold placed). */
+async function addCustomer({ ledger, vouchers, devices }: Hub, index: number): Promise<Customer> {
+  const userId = `customer-${index}`
+  const wallet = await ledger.openWallet({ id: walletAccountId(userId, CURRENCY), userId, currency: CURRENCY })
   await ledger.applyTransfers([{
     id: cashTransferId('cash_in', wallet.id, 'seed'), kind: 'cash_in', currency: CURRENCY,
     postings: cashInPostings({ externalAccountId: `external:${CURRENCY}`, walletAccountId: wallet.id, amountMinor: 200_000 }),
   }])
   const phone = new VirtualPhone(nodeEd25519.keyPairFromSeed(randomBytes(32)), nodeEd25519)
-  const voucher = voucherCodec.sign({
-    voucherId: randomBytes(16), accountRef: randomBytes(16), devicePublicKey: phone.keys.publicKey, currency: CURRENCY,
-    limitMinor: 50_000, issuedAtMs: T0 - HOUR_MS, expiresAtMs: T0 + HOUR_MS,
-  }, nodeEd25519.keyPairFromSeed(randomBytes(32)).secretKey, nodeEd25519)
+  const device = { id: `dev_${index}`, userId, imei: `IMEI${index}`, publicKey: phone.keys.publicKey, model: null, brand: null, boundAtMs: T0 }
+  await devices.insert(device)
+  const { voucher } = await vouchers.issue({ ...device, status: 'bound', unboundAtMs: null }, 30_000, CURRENCY)
   phone.addVoucher(voucher)
-  const voucherIdHex = await storeVoucher(engine, voucher)
-  const hold = await ledger.placeHold({
-    voucherId: voucherIdHex, walletAccountId: wallet.id, limitMinor: voucher.limitMinor,
-    expiresAtMs: voucher.expiresAtMs, uploadDeadlineAtMs: voucher.expiresAtMs + HOUR_MS,
-  })
-  if (hold.status !== 'applied') throw new Error(`hold ${hold.status}`)
   return { phone, voucher }
 }
 
@@ -157,7 +157,7 @@ type Answer = { readonly hub: number; readonly eui: string; readonly gatewaySeq:
 
 t.test('hubs racing on copies of the same batches settle every payment once, and every ack agrees with what is stored', { skip }, async t => {
   const views = new Map<string, GatewayView>()
-  const all = await hubs(t, HUBS, eui => views.get(eui))
+  const all = await hubs(t, HUBS, async eui => views.get(eui))
   const world = await seed(all[0]!)
   for (const [eui, { view }] of world.gateways) views.set(eui, view)
   takePayments(world)
@@ -223,7 +223,7 @@ t.test('hubs racing on copies of the same batches settle every payment once, and
 
 t.test('a double spend whose two payments reach two hubs at once is flagged once, by the hub that commits second', { skip }, async t => {
   const views = new Map<string, GatewayView>()
-  const all = await hubs(t, HUBS, eui => views.get(eui))
+  const all = await hubs(t, HUBS, async eui => views.get(eui))
   const world = await seed(all[0]!)
   for (const [eui, { view }] of world.gateways) views.set(eui, view)
   const [first, second] = [...world.gateways.values()].map(gateway => gateway.chain)

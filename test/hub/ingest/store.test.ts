@@ -18,7 +18,7 @@ import type { SqlEngine } from '../../../hub/store/sql'
 import { VirtualPhone } from '../../../simulator/phone'
 import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import { engineTests, type EngineFactory } from '../helpers/engines'
-import { vouchersTable } from './pg-vouchers'
+import { addUsers } from '../helpers/foreign-rows'
 
 const engineTest = engineTests(t)
 const EUI = '00000000000000A1'
@@ -67,19 +67,11 @@ function outcomeOf(row: RecordRow, outcome: RecordOutcome, reason: Reason): Reco
   return { ...row, outcome, reason }
 }
 
-/**
- * The rows of other domains the ingest's refer to: a gateway and operators, on SQLite, whose foreign keys ask for
- * them (PostgreSQL's ingest tables have none to other domains yet); on PostgreSQL the vouchers table flags read.
- */
+/** The rows of other domains the ingest's refer to: a gateway (its chain's) and the operators who resolve flags. */
 async function openIngest(t: Tap, factory: EngineFactory): Promise<{ engine: SqlEngine; store: IngestStore }> {
   const { engine } = await factory.open(t)
-  if (factory.dialect === 'sqlite') {
-    await engine.run(`INSERT INTO users (id, email, password_hash, created_at_ms) VALUES ('operator-1', 'op1@example.com', 'x', 0)`)
-    await engine.run(`INSERT INTO users (id, email, password_hash, created_at_ms) VALUES ('operator-2', 'op2@example.com', 'x', 0)`)
-    await engine.run(`INSERT INTO gateways (id, eui, name, type, status, created_at_ms) VALUES ('gw_1', ?, 'Gateway', 'counter', 'available', 0)`, [EUI])
-  } else {
-    await vouchersTable(engine)
-  }
+  await addUsers(engine, ['operator-1', 'operator-2'])
+  await engine.run(`INSERT INTO gateways (id, eui, name, type, status, created_at_ms) VALUES ('gw_1', ?, 'Gateway', 'counter', 'available', 0)`, [EUI])
   return { engine, store: new IngestStore(engine) }
 }
 
