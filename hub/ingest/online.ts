@@ -15,6 +15,10 @@ import { decideRecord, isFinalRefusal } from './decide'
 import type { IngestDependencies } from './dependencies'
 import { asHubFault } from './hub-fault'
 import { ledgerRefusalReason, type Settlement } from './settlement'
+import { StaleDecisionError } from './store'
+
+/** Decisions of one online request, each after another hub stored a payment under its voucher meanwhile. */
+const DECISIONS_RACED_MAX = 8
 
 export class OnlineAuthorization {
   constructor(
@@ -34,7 +38,7 @@ export class OnlineAuthorization {
     if (request === null) return null
     return this.queue.run(async () => {
       try {
-        const [approved, reason] = await this.decide(topicEui, request.authorization)
+        const [approved, reason] = await this.decideRaced(topicEui, request.authorization)
         // On file before the answer goes out: a later online copy of this payment gets the same refusal.
         if (!approved && isFinalRefusal(reason)) {
           await this.deps.store.recordOnlineRefusal(toHex(transferIdOf(request.authorization)), reason, topicEui, this.deps.clock.now_ms())
@@ -66,6 +70,20 @@ export class OnlineAuthorization {
       correlationId: request.correlationId, transferId: transferIdOf(request.authorization), approved: false,
       reason: Reason.HubUnavailable, timeMs: this.deps.clock.now_ms(),
     }, this.deps.hubKeys.secretKey, this.deps.ed25519)
+  }
+
+  /**
+   * As decide, again over what is stored now when another hub stored a payment under the voucher between this
+   * decision's reads and its settlement (StaleDecisionError, nothing of it written), a bounded number of times.
+   */
+  private async decideRaced(eui: string, authorization: Authorization): Promise<[boolean, Reason]> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.decide(eui, authorization)
+      } catch (error) {
+        if (!(error instanceof StaleDecisionError) || attempt >= DECISIONS_RACED_MAX) throw error
+      }
+    }
   }
 
   /** Approved, or declined and why; an approved payment is settled and on file when this returns. */
@@ -116,7 +134,13 @@ export class OnlineAuthorization {
     // The approval is on file in the transaction that settles it: on every hub, a later copy finds both or neither.
     const [outcome] = await this.settlement.settle(gateway, [{ authorization, transferIdHex, voucherIdHex, metadata }],
       async ([settled], sql) => {
-        if (settled!.status === 'applied' || settled!.status === 'exists') await store.recordOnlinePayment(sql, approval)
+        if (settled!.status !== 'applied' && settled!.status !== 'exists') return
+        // Under the hold's lock: no copy of it, and no payment it conflicts with, stored by another hub meanwhile.
+        await store.checkSettled(sql, [{
+          voucherIdHex, transferIdHex, seq: authorization.seq, cumulativeMinor: authorization.cumulativeMinor,
+          amountMinor: authorization.amountMinor, flagged: false,
+        }])
+        await store.recordOnlinePayment(sql, approval)
       })
     if (outcome!.status === 'refused' || outcome!.status === 'conflict') return [false, ledgerRefusalReason(outcome!.error)]
     // The gateway shows "approved" on this answer: the settlement must be on disk first.

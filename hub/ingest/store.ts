@@ -446,8 +446,24 @@ export class IngestStore {
    * Another hub settling under the same voucher commits before this transaction reads, or waits for it to end.
    */
   private async checkDecision(sql: SqlQuery, read: DecisionReads): Promise<void> {
+    await this.checkSettled(sql, read.settled)
+    const refusals = await this.readFinalRefusals(sql, read.transferIdsHex)
+    for (const [transferIdHex, reason] of refusals) {
+      if (read.finalRefusals.get(transferIdHex) !== reason) {
+        throw new StaleDecisionError(`payment ${transferIdHex} was refused for good meanwhile`)
+      }
+    }
+  }
+
+  /**
+   * Where other hubs write (PostgreSQL), in the ledger's transaction that settles `settled` and holds their vouchers'
+   * holds locked: throws StaleDecisionError when one of them was stored meanwhile, or conflicts with a payment stored
+   * since it was decided (see checkDecision). On SQLite nothing can change between a decision and its write.
+   */
+  async checkSettled(sql: SqlQuery, settled: readonly PaymentSettled[]): Promise<void> {
+    if (!this.shared) return
     const known = new Map<string, KnownPayment[]>()
-    for (const payment of read.settled) {
+    for (const payment of settled) {
       let now = known.get(payment.voucherIdHex)
       if (now === undefined) {
         now = await readKnownPayments(sql, payment.voucherIdHex)
@@ -456,12 +472,6 @@ export class IngestStore {
       if (now.some(other => other.transferIdHex === payment.transferIdHex)
         || (!payment.flagged && findDoubleSpend(payment, now) !== null)) {
         throw new StaleDecisionError(`a payment under voucher ${payment.voucherIdHex} was stored meanwhile`)
-      }
-    }
-    const refusals = await this.readFinalRefusals(sql, read.transferIdsHex)
-    for (const [transferIdHex, reason] of refusals) {
-      if (read.finalRefusals.get(transferIdHex) !== reason) {
-        throw new StaleDecisionError(`payment ${transferIdHex} was refused for good meanwhile`)
       }
     }
   }

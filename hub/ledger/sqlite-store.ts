@@ -793,7 +793,7 @@ export class SqliteLedgerStore implements LedgerStore {
 
   /**
    * Runs the call's synchronous work once no transaction of the connection's SqlEngine is open (options.gate), so the
-   * ledger's transaction neither joins one nor reads its uncommitted rows; at once without a gate.
+   * ledger's transaction neither joins one nor reads its uncommitted rows.
    */
   private gated<T>(work: () => T): Promise<T> {
     return this.engine.exclusive(work)
