@@ -34,7 +34,7 @@ type Read<T> = { readonly value: T }
 
 export class ReadAhead implements IngestReads {
   private heldChain: Read<HeldChain | undefined> | undefined
-  private readonly records = new Map<string, StoredRecord | undefined>()
+  private readonly records = new Map<number, StoredRecord | undefined>()
   private readonly vouchers = new Map<string, VoucherState | undefined>()
   private readonly highest = new Map<string, KnownPayment | undefined>()
   private readonly histories = new Map<string, KnownPayment[]>()
@@ -59,7 +59,7 @@ export class ReadAhead implements IngestReads {
     // A batch whose sequence numbers are scattered more widely than twice its records reads them one by one (misses).
     if (toSeq - fromSeq <= 2 * seqs.length + 1) {
       const stored = await store.storedRecordsBetween(of, fromSeq, toSeq)
-      for (let seq = fromSeq; seq <= toSeq; seq += 1) ahead.records.set(String(seq), stored.get(seq))
+      for (let seq = fromSeq; seq <= toSeq; seq += 1) ahead.records.set(seq, stored.get(seq))
     }
     const refusals = await store.finalRefusals([...new Set(transferIdsHex)])
     for (const id of transferIdsHex) ahead.refusals.set(id, refusals.get(id))
@@ -119,7 +119,7 @@ export class ReadAhead implements IngestReads {
 
   storedRecord(of: NumberedChain, gatewaySeq: number): StoredRecord | undefined {
     assert(of.eui === this.of.eui && of.chain === this.of.chain, 'records of the batch\'s own chain are read')
-    return this.answer(this.records, String(gatewaySeq), () => this.store.storedRecord(of, gatewaySeq))
+    return this.answer(this.records, gatewaySeq, () => this.store.storedRecord(of, gatewaySeq))
   }
 
   voucher(voucherIdHex: string): VoucherState | undefined {
@@ -149,7 +149,7 @@ export class ReadAhead implements IngestReads {
   }
 
   /** The value read ahead under `key`; else a miss, which reads it for the next decision. */
-  private answer<T>(reads: Map<string, T>, key: string, read: () => Promise<T>): T {
+  private answer<K, T>(reads: Map<K, T>, key: K, read: () => Promise<T>): T {
     if (reads.has(key)) return reads.get(key) as T
     this.missed = async () => { reads.set(key, await read()) }
     throw new ReadMissError(`${key} was not read ahead`)

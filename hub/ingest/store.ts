@@ -13,7 +13,7 @@ import { CodedError } from '../../protocol/errors'
 import { authorizationCodec } from '../../protocol/messages/authorization'
 import { transferRecordCodec } from '../../protocol/messages/transfer-record'
 import { Reason } from '../../protocol/reasons'
-import type { SqlDialect, SqlEngine, SqlQuery } from '../store/sql'
+import type { SqlDialect, SqlEngine, SqlQuery, SqlValue } from '../store/sql'
 import { findDoubleSpend, isFinalRefusal, type KnownPayment, type VoucherState } from './decide'
 
 const RECORD_OUTCOMES = ['settled', 'flagged', 'rejected'] as const
@@ -178,11 +178,6 @@ const SQL = {
     LIMIT 1`,
   hasRecordOf: `SELECT 1 AS found FROM gateway_records WHERE voucher_id = ? AND voucher_seq = ? AND transfer_id = ? AND ${COUNTED}
     LIMIT 1`,
-  // A sequence number is taken once: a copy another hub stored first inserts nothing (and the decision is stale).
-  insertRecord: `INSERT INTO gateway_records (eui, chain, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
-      cumulative_minor, amount_minor, currency, mode, time_ms, record, outcome, reason, received_at_ms)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (eui, chain, gateway_seq) DO NOTHING`,
   // Provisioning opens the chain; a gateway provisioned before chains were opened there gets it with its first batch.
   insertChain: `INSERT INTO gateway_chains (eui, chain, gateway_id, public_key, state, contiguous_seq, contiguous_hash, highest_seq,
       head, opened_at_ms, updated_at_ms)
@@ -210,6 +205,28 @@ const SQL = {
   insertRejectedBatch: 'INSERT INTO rejected_batches (eui, reason, payload, received_at_ms) VALUES (?, ?, ?, ?)',
   pruneRejectedBatches: 'DELETE FROM rejected_batches WHERE id <= (SELECT MAX(id) FROM rejected_batches) - ?',
 } as const
+
+/** Records inserted by one statement at most: a batch's records go in a few statements, not one each. */
+const RECORDS_PER_INSERT_MAX = 32
+const RECORD_PLACEHOLDERS = `(${new Array(16).fill('?').join(', ')})`
+// One text per number of rows (1 to RECORDS_PER_INSERT_MAX), made once each.
+const insertRecordsTexts = new Map<number, string>()
+
+/**
+ * `count` records in one statement. A sequence number is taken once: a copy another hub stored first inserts nothing,
+ * and the statement's count of changes says so (the decision is stale).
+ */
+function insertRecordsSql(count: number): string {
+  let text = insertRecordsTexts.get(count)
+  if (text === undefined) {
+    text = `INSERT INTO gateway_records (eui, chain, gateway_seq, record_hash, transfer_id, voucher_id, voucher_seq,
+      cumulative_minor, amount_minor, currency, mode, time_ms, record, outcome, reason, received_at_ms)
+    VALUES ${new Array(count).fill(RECORD_PLACEHOLDERS).join(', ')}
+    ON CONFLICT (eui, chain, gateway_seq) DO NOTHING`
+    insertRecordsTexts.set(count, text)
+  }
+  return text
+}
 
 /** A batch's ids at once, as a JSON array: one statement for the batch instead of one per record. */
 function finalRefusalsSql(dialect: SqlDialect): string {
@@ -326,11 +343,20 @@ export class IngestStore {
     // First the chain's row: every hub writing this chain passes it, one at a time, each from where the last left it.
     const position = await this.moveChain(sql, change)
     if (this.shared) await this.checkDecision(sql, change.read)
+    for (let from = 0; from < change.records.length; from += RECORDS_PER_INSERT_MAX) {
+      const records = change.records.slice(from, from + RECORDS_PER_INSERT_MAX)
+      const values: SqlValue[] = []
+      for (const record of records) {
+        values.push(record.eui, record.chain, record.gatewaySeq, record.recordHash, record.transferIdHex, record.voucherIdHex,
+          record.voucherSeq, record.cumulativeMinor, record.amountMinor, record.currency, record.mode, record.timeMs, record.record,
+          record.outcome, record.reason, change.nowMs)
+      }
+      const inserted = await sql.run(insertRecordsSql(records.length), values)
+      if (inserted.changes !== records.length) {
+        throw new StaleDecisionError(`records ${records[0]!.gatewaySeq} to ${records.at(-1)!.gatewaySeq} of ${change.eui} were stored meanwhile`)
+      }
+    }
     for (const record of change.records) {
-      const inserted = await sql.run(SQL.insertRecord, [record.eui, record.chain, record.gatewaySeq, record.recordHash,
-        record.transferIdHex, record.voucherIdHex, record.voucherSeq, record.cumulativeMinor, record.amountMinor,
-        record.currency, record.mode, record.timeMs, record.record, record.outcome, record.reason, change.nowMs])
-      if (inserted.changes !== 1) throw new StaleDecisionError(`record ${record.gatewaySeq} of ${change.eui} is stored already`)
       if (record.outcome === 'rejected' && isFinalRefusal(record.reason as Reason)) {
         await sql.run(SQL.insertFinalRefusal, [record.transferIdHex, record.reason, change.eui, change.nowMs])
       }
