@@ -6,8 +6,9 @@
 // read before its transaction: the database decides which one's decision stands. The chain's row moves only from the
 // position the decision read (a conditional UPDATE), a record's sequence number is taken once (gateway_records' unique
 // key, ON CONFLICT DO NOTHING), and on PostgreSQL the payments it settles are checked again, under the ledger's locks,
-// against those known under their vouchers now, and its final refusals read again. Anything changed means another hub got there first: `write` throws StaleDecision,
-// the whole transaction rolls back, and the ingest decides again over what is now stored (batch.ts).
+// against those known under their vouchers now, and its final refusals read again. Anything changed means another hub
+// got there first: `write` throws StaleDecisionError, the whole transaction rolls back, and the ingest decides again
+// over what is now stored (batch.ts), where a copy that lost the race answers as a duplicate would.
 
 import { CodedError } from '../../protocol/errors'
 import { authorizationCodec } from '../../protocol/messages/authorization'
@@ -353,7 +354,8 @@ export class IngestStore {
       }
       const inserted = await sql.run(insertRecordsSql(records.length), values)
       if (inserted.changes !== records.length) {
-        throw new StaleDecisionError(`records ${records[0]!.gatewaySeq} to ${records.at(-1)!.gatewaySeq} of ${change.eui} were stored meanwhile`)
+        const [first, last] = [records[0]!.gatewaySeq, records.at(-1)!.gatewaySeq]
+        throw new StaleDecisionError(`records ${first} to ${last} of ${change.eui} were stored meanwhile`)
       }
     }
     for (const record of change.records) {
