@@ -33,7 +33,7 @@ import { VoucherService } from './vouchers/vouchers'
 export type { HubServices } from './http/route-services'
 
 export function buildServices(context: HubContext): HubServices {
-  const { db, engine } = context
+  const { engine } = context
   const policy = voucherPolicy(context.config)
   const revocations = new Revocations(
     engine, context.ledger, context.bus, context.hubKeys, nodeEd25519, context.clock, policy.listedAfterExpiry_ms, context.log,
@@ -58,9 +58,9 @@ export function buildServices(context: HubContext): HubServices {
     payments: new MobilePayments(engine),
     history: new TransactionHistory(engine),
     outbox,
-    ingest: new IngestStore(db),
+    ingest: new IngestStore(context.engine),
     refunds: new RefundStore(context.engine),
-    flags: new FlagStore(db),
+    flags: new FlagStore(context.engine),
     vouchers: new VoucherService(engine, context.ledger, context.hubKeys, nodeEd25519, context.clock, context.random, context.log, policy),
     revocations,
     catchUp: new RevocationCatchUp({ revocations, bus: context.bus, clock: context.clock, log: context.log }),

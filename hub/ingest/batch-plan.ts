@@ -13,14 +13,8 @@ import { Reason } from '../../protocol/reasons'
 import type { HoldOutcome } from '../ledger/store'
 import { decideRecord, type KnownPayment, type VoucherState } from './decide'
 import { ledgerRefusalReason, type PaymentToSettle } from './settlement'
-import type { ChainState, DoubleSpendRow, IngestStore, IngestWrite, RecordOutcome, RecordRow } from './store'
-
-/** What deciding a batch reads of the hub's state, and nothing more: no call here writes. */
-export type IngestReads = Pick<
-  IngestStore,
-  | 'chain' | 'storedRecord' | 'storedRecordsBetween' | 'voucher' | 'knownPayments' | 'highestKnownPayment' | 'hasRecordOf'
-  | 'evidenceOf' | 'finalRefusal' | 'finalRefusals'
->
+import type { IngestReads } from './read-ahead'
+import type { ChainState, DoubleSpendRow, IngestWrite, RecordOutcome, RecordRow } from './store'
 
 export interface BatchInput {
   readonly batch: RecordBatch
@@ -59,39 +53,21 @@ export interface BatchPlan {
   readonly settlements: PlannedSettlement[]
 }
 
-/**
- * A batch's stored records (and the one before it) and final refusals, read in one statement each; a
- * question outside the batch goes to the store. Valid while deciding: nothing is written meanwhile.
- * A batch whose sequence numbers are scattered more widely than twice its records reads them one by one.
- */
-function readAheadOf(input: BatchInput, reads: IngestReads, transferIdsHex: readonly string[]): IngestReads {
-  const of = { eui: input.batch.gatewayEui, chain: input.chain }
-  const seqs = input.batch.records.map(record => record.gatewaySeq)
-  const fromSeq = Math.min(...seqs) - 1
-  const toSeq = Math.max(...seqs)
-  const stored = toSeq - fromSeq <= 2 * seqs.length + 1 ? reads.storedRecordsBetween(of, fromSeq, toSeq) : undefined
-  const transferIds = new Set(transferIdsHex)
-  const refusals = reads.finalRefusals([...transferIds])
-  // Every other read goes to the store itself (its prototype), with the store as `this`'s prototype too.
-  const ahead = Object.create(reads) as IngestReads
-  ahead.storedRecord = (chain, seq) => stored !== undefined && chain.eui === of.eui && chain.chain === of.chain
-    && seq >= fromSeq && seq <= toSeq
-    ? stored.get(seq)
-    : reads.storedRecord(chain, seq)
-  ahead.finalRefusal = transferIdHex => transferIds.has(transferIdHex) ? refusals.get(transferIdHex) : reads.finalRefusal(transferIdHex)
-  return ahead
-}
-
 /** The transfer id of a record's payment: SHA-256 of the bytes the customer signed (protocol transferIdOf). */
 function transferIdHexOf(frame: RecordFrame): string {
   return toHex(sha256(frame.authorizationUnsigned))
 }
 
-/** Decides every record of the batch, in order; later records see the payments of earlier ones. */
-export function decideBatch(input: BatchInput, store: IngestReads): BatchPlan {
-  // Each record's transfer id, hashed once for the batch.
-  const transferIdsHex = input.frames.map(transferIdHexOf)
-  const reads = readAheadOf(input, store, transferIdsHex)
+/** Each record's transfer id, hashed once for the batch. */
+export function transferIdsOf(frames: readonly RecordFrame[]): string[] {
+  return frames.map(transferIdHexOf)
+}
+
+/**
+ * Decides every record of the batch, in order; later records see the payments of earlier ones. Pure: everything it
+ * reads comes from `reads` (read-ahead.ts), which throws ReadMissError for what was not read ahead.
+ */
+export function decideBatch(input: BatchInput, reads: IngestReads, transferIdsHex: readonly string[]): BatchPlan {
   const { batch, frames } = input
   const of = { eui: batch.gatewayEui, chain: input.chain }
   const records = batch.records
@@ -139,13 +115,17 @@ export function decideBatch(input: BatchInput, store: IngestReads): BatchPlan {
 }
 
 /**
- * Folds the ledger's outcome of each planned settlement into the plan: a payment the ledger had
+ * The plan with the ledger's outcome of each planned settlement folded in: a payment the ledger had
  * settled already is a duplicate, one it refused for want of funds is rejected (and proves no double
  * spend). Any other refusal throws a HubFaultError (ledgerRefusalReason): the batch gets no ack, and
- * what the ledger committed of it is found settled when the gateway sends it again.
+ * what the ledger committed of it is found settled when the gateway sends it again. A new plan: the
+ * ledger's transaction may run again (PostgreSQL), each time folding its own outcomes into the decision.
  */
-export function foldLedgerOutcomes(plan: BatchPlan, outcomes: readonly HoldOutcome[]): void {
-  assert(outcomes.length === plan.settlements.length, 'one ledger outcome per planned settlement')
+export function foldLedgerOutcomes(decided: BatchPlan, outcomes: readonly HoldOutcome[]): BatchPlan {
+  assert(outcomes.length === decided.settlements.length, 'one ledger outcome per planned settlement')
+  const plan: BatchPlan = {
+    ...decided, entries: [...decided.entries], rows: [...decided.rows], doubleSpends: [...decided.doubleSpends],
+  }
   outcomes.forEach((result, i) => {
     const { index, flagged } = plan.settlements[i]!
     if (result.status === 'exists' && !flagged) plan.entries[index] = { ...plan.entries[index]!, outcome: AckOutcome.Duplicate }
@@ -156,6 +136,7 @@ export function foldLedgerOutcomes(plan: BatchPlan, outcomes: readonly HoldOutco
     const proof = plan.doubleSpends.findIndex(d => d.index === index)
     if (proof >= 0) plan.doubleSpends.splice(proof, 1)
   })
+  return plan
 }
 
 /** The chain position after the batch's stored records, as far as they continue the contiguous chain. */

@@ -115,8 +115,8 @@ export function decideRecord(input: DecisionInput): RecordDecision {
  * Two different payments with one seq, or cumulative amounts that cannot both be true, are
  * signed by the customer's own key: proof of a double spend. Honest phones never produce them.
  */
-function findDoubleSpend(
-  authorization: AuthorizationBody,
+export function findDoubleSpend(
+  authorization: Pick<AuthorizationBody, 'seq' | 'cumulativeMinor' | 'amountMinor'>,
   known: readonly KnownPayment[],
 ): DoubleSpend | null {
   let previous: KnownPayment | undefined

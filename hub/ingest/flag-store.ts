@@ -1,7 +1,7 @@
 // The double spends the ingest found (tables.ts), as flags an operator reads and resolves: each with
 // both customer-signed authorizations, the payer's key from the voucher, and who resolved it, when and why.
 
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine, SqlQuery } from '../store/sql'
 import type { FlagKind, FlagStatus } from './flag-wire'
 
 export interface StoredFlag {
@@ -24,7 +24,7 @@ export interface StoredAuthorization {
   readonly bytes: Uint8Array
 }
 
-interface FlagRow {
+type FlagRow = {
   id: number
   kind: FlagKind
   voucher_id: string
@@ -46,35 +46,37 @@ SELECT f.id, f.kind, f.voucher_id, v.user_id, v.device_public_key, f.first_trans
        f.first_authorization, f.second_authorization, f.detected_at_ms, f.resolved_at_ms, f.resolved_by_user_id, f.resolution_note
 FROM double_spends f LEFT JOIN vouchers v ON v.voucher_id = f.voucher_id`
 
-export class FlagStore {
-  private readonly statements
+const SQL = {
+  // A null status reads both; the status is cast so PostgreSQL knows its type when it is null.
+  page: `${FLAG_SELECT} WHERE f.id < ? AND (CAST(? AS TEXT) IS NULL OR (CAST(? AS TEXT) = 'open') = (f.resolved_at_ms IS NULL))
+    ORDER BY f.id DESC LIMIT ?`,
+  byId: `${FLAG_SELECT} WHERE f.id = ?`,
+  // The first resolution stands, whichever hub makes it: the update only finds an open flag.
+  resolve: `UPDATE double_spends SET resolved_at_ms = ?, resolved_by_user_id = ?, resolution_note = ?
+    WHERE id = ? AND resolved_at_ms IS NULL`,
+} as const
 
-  constructor(db: SqliteDatabase) {
-    type PageParameters = { status: FlagStatus | null; beforeId: number; limit: number }
-    this.statements = {
-      page: db.prepare<PageParameters, FlagRow>(
-        `${FLAG_SELECT} WHERE f.id < :beforeId AND (:status IS NULL OR (:status = 'open') = (f.resolved_at_ms IS NULL))
-         ORDER BY f.id DESC LIMIT :limit`),
-      byId: db.prepare<[number], FlagRow>(`${FLAG_SELECT} WHERE f.id = ?`),
-      resolve: db.prepare<[number, string, string, number]>(
-        `UPDATE double_spends SET resolved_at_ms = ?, resolved_by_user_id = ?, resolution_note = ?
-         WHERE id = ? AND resolved_at_ms IS NULL`),
-    }
-  }
+export class FlagStore {
+  constructor(private readonly engine: SqlEngine) {}
 
   /** Newest first: the flags with an id below `beforeId` (all: undefined), of `status` (both: undefined), at most `limit`. */
-  page(status: FlagStatus | undefined, beforeId: number | undefined, limit: number): StoredFlag[] {
-    return this.statements.page.all({ status: status ?? null, beforeId: beforeId ?? Number.MAX_SAFE_INTEGER, limit }).map(flagOf)
+  async page(status: FlagStatus | undefined, beforeId: number | undefined, limit: number): Promise<StoredFlag[]> {
+    const rows = await this.engine.all<FlagRow>(SQL.page,
+      [beforeId ?? Number.MAX_SAFE_INTEGER, status ?? null, status ?? null, limit])
+    return rows.map(flagOf)
   }
 
-  byId(id: number): StoredFlag | undefined {
-    const row = this.statements.byId.get(id)
+  async byId(id: number): Promise<StoredFlag | undefined> {
+    const row = await this.engine.get<FlagRow>(SQL.byId, [id])
     return row === undefined ? undefined : flagOf(row)
   }
 
-  /** Resolves an open flag; false when it is resolved already (or unknown): the first resolution stands. */
-  resolve(id: number, resolution: { byUserId: string; note: string; atMs: number }): boolean {
-    return this.statements.resolve.run(resolution.atMs, resolution.byUserId, resolution.note, id).changes === 1
+  /**
+   * Resolves an open flag with the statements of the caller's transaction; false when it is resolved already (or
+   * unknown): the first resolution stands.
+   */
+  async resolveIn(sql: SqlQuery, id: number, resolution: { byUserId: string; note: string; atMs: number }): Promise<boolean> {
+    return (await sql.run(SQL.resolve, [resolution.atMs, resolution.byUserId, resolution.note, id])).changes === 1
   }
 }
 

@@ -72,11 +72,11 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
   const operatorOnly = [app.authenticate, requireRole('operator')]
   const flags = new DoubleSpendFlags({
     store: services.flags,
-    db: context.db,
+    engine: context.engine,
     audit: services.audit,
     ledger: context.ledger,
     gatewayIdOf: async eui => (await services.gateways.byEui(eui))?.id ?? null,
-    userNameOf: userId => services.users.fullNameInSqlite(userId),
+    userNameOf: async userId => (await services.users.byId(userId))?.fullName ?? null,
     ed25519: nodeEd25519,
     clock: context.clock,
   })

@@ -9,7 +9,7 @@ import type { Clock } from '../../protocol/clock'
 import type { AuditLog } from '../audit/store'
 import { HttpError } from '../http/errors'
 import type { LedgerStore } from '../ledger/store'
-import type { SqliteDatabase } from '../store/database'
+import type { SqlEngine } from '../store/sql'
 import type { FlagStore, StoredAuthorization, StoredFlag } from './flag-store'
 import type { AuthorizationEvidence, FlagStatus, FlagView } from './flag-wire'
 
@@ -18,12 +18,12 @@ export const FLAGS_PAGE_MAX = 100
 
 export interface FlagDependencies {
   readonly store: FlagStore
-  /** Resolving a flag and its audit log entry are one transaction. */
-  readonly db: Pick<SqliteDatabase, 'transaction'>
-  readonly audit: Pick<AuditLog, 'record'>
+  /** Resolving a flag and its audit log entry are one transaction of it. */
+  readonly engine: Pick<SqlEngine, 'write'>
+  readonly audit: Pick<AuditLog, 'recordIn'>
   readonly ledger: Pick<LedgerStore, 'transfer'>
   readonly gatewayIdOf: (eui: string) => Promise<string | null>
-  readonly userNameOf: (userId: string) => string | null
+  readonly userNameOf: (userId: string) => Promise<string | null>
   readonly ed25519: Ed25519
   readonly clock: Pick<Clock, 'now_ms'>
 }
@@ -34,7 +34,7 @@ export class DoubleSpendFlags {
   /** Newest first; `next` is the cursor of the following page, null on the last. */
   async page(status: FlagStatus | undefined, beforeId: number | undefined, limit: number): Promise<{ flags: FlagView[]; next: number | null }> {
     // One more than asked says whether there is a next page.
-    const stored = this.deps.store.page(status, beforeId, limit + 1)
+    const stored = await this.deps.store.page(status, beforeId, limit + 1)
     const flags = await Promise.all(stored.slice(0, limit).map(flag => this.view(flag)))
     return { flags, next: stored.length > limit ? flags.at(-1)!.id : null }
   }
@@ -44,24 +44,24 @@ export class DoubleSpendFlags {
    * already is refused with 409 FLAG_RESOLVED and nothing changes.
    */
   async resolve(id: number, byUserId: string, note: string): Promise<FlagView> {
-    const { store, clock, db, audit } = this.deps
-    const flag = store.byId(id)
+    const { store, clock, engine, audit } = this.deps
+    const flag = await store.byId(id)
     if (flag === undefined) throw new HttpError(404, 'NOT_FOUND', `no double-spend flag ${id}`)
-    const resolved = db.transaction(() => {
-      const at_ms = clock.now_ms()
-      if (!store.resolve(id, { byUserId, note, atMs: at_ms })) return false
-      audit.record({
+    const at_ms = clock.now_ms()
+    const resolved = await engine.write(async (sql) => {
+      if (!await store.resolveIn(sql, id, { byUserId, note, atMs: at_ms })) return false
+      await audit.recordIn(sql, {
         atMs: at_ms, actorId: byUserId, action: 'flag.resolve', targetId: String(id),
         targetName: `double spend of voucher ${flag.voucherIdHex}`, detail: note,
       })
       return true
-    })()
+    })
     if (!resolved) {
-      const { resolution } = store.byId(id)!
-      const by = this.deps.userNameOf(resolution!.byUserId) ?? resolution!.byUserId
+      const { resolution } = (await store.byId(id))!
+      const by = (await this.deps.userNameOf(resolution!.byUserId)) ?? resolution!.byUserId
       throw new HttpError(409, 'FLAG_RESOLVED', `flag ${id} was resolved by ${by} at ${new Date(resolution!.atMs).toISOString()}`)
     }
-    return this.view(store.byId(id)!)
+    return this.view((await store.byId(id))!)
   }
 
   private async view(flag: StoredFlag): Promise<FlagView> {
@@ -78,7 +78,7 @@ export class DoubleSpendFlags {
       status: resolution === null ? 'open' : 'resolved',
       resolvedAtMs: resolution?.atMs ?? null,
       resolvedByUserId: resolution?.byUserId ?? null,
-      resolvedByName: resolution === null ? null : this.deps.userNameOf(resolution.byUserId),
+      resolvedByName: resolution === null ? null : await this.deps.userNameOf(resolution.byUserId),
       note: resolution?.note ?? null,
       authorizations,
     }

@@ -15,6 +15,10 @@ import { decideRecord, isFinalRefusal } from './decide'
 import type { IngestDependencies } from './dependencies'
 import { asHubFault } from './hub-fault'
 import { ledgerRefusalReason, type Settlement } from './settlement'
+import { StaleDecisionError } from './store'
+
+/** Decisions of one online request, each after another hub stored a payment under its voucher meanwhile. */
+const DECISIONS_RACED_MAX = 8
 
 export class OnlineAuthorization {
   constructor(
@@ -34,10 +38,10 @@ export class OnlineAuthorization {
     if (request === null) return null
     return this.queue.run(async () => {
       try {
-        const [approved, reason] = await this.decide(topicEui, request.authorization)
+        const [approved, reason] = await this.decideRaced(topicEui, request.authorization)
         // On file before the answer goes out: a later online copy of this payment gets the same refusal.
         if (!approved && isFinalRefusal(reason)) {
-          this.deps.store.recordOnlineRefusal(toHex(transferIdOf(request.authorization)), reason, topicEui, this.deps.clock.now_ms())
+          await this.deps.store.recordOnlineRefusal(toHex(transferIdOf(request.authorization)), reason, topicEui, this.deps.clock.now_ms())
         }
         return onlineAuthorizationResponseCodec.sign({
           correlationId: request.correlationId, transferId: transferIdOf(request.authorization), approved, reason,
@@ -68,6 +72,20 @@ export class OnlineAuthorization {
     }, this.deps.hubKeys.secretKey, this.deps.ed25519)
   }
 
+  /**
+   * As decide, again over what is stored now when another hub stored a payment under the voucher between this
+   * decision's reads and its settlement (StaleDecisionError, nothing of it written), a bounded number of times.
+   */
+  private async decideRaced(eui: string, authorization: Authorization): Promise<[boolean, Reason]> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.decide(eui, authorization)
+      } catch (error) {
+        if (!(error instanceof StaleDecisionError) || attempt >= DECISIONS_RACED_MAX) throw error
+      }
+    }
+  }
+
   /** Approved, or declined and why; an approved payment is settled and on file when this returns. */
   private async decide(eui: string, authorization: Authorization): Promise<[boolean, Reason]> {
     const { store, clock, settings, ed25519 } = this.deps
@@ -76,15 +94,15 @@ export class OnlineAuthorization {
     if (gateway === undefined || gateway.status !== 'provisioned') return [false, Reason.GatewayUnknown]
     if (authorization.gatewayEui !== eui) return [false, Reason.WrongGateway]
     // Its gateway gave up on it and voided it (void.ts): a late copy is never approved, even one the hub had settled.
-    if (store.voidOf(transferIdHex) !== undefined) return [false, Reason.OnlineRequestVoided]
+    if ((await store.voidOf(transferIdHex)) !== undefined) return [false, Reason.OnlineRequestVoided]
     const voucherIdHex = toHex(authorization.voucherId)
-    const voucher = store.voucher(voucherIdHex)
+    const voucher = await store.voucher(voucherIdHex)
     const signatureValid = voucher !== undefined && ed25519.verify(
       authorizationCodec.encodeUnsigned(authorization), authorization.signature, voucher.devicePublicKey,
     )
     const decision = decideRecord({
-      authorization, transferIdHex, signatureValid, voucher, known: store.knownPayments(voucherIdHex),
-      finalRefusal: store.refusalForOnline(transferIdHex), revocationGrace_ms: 0, clockSkewMax_ms: settings.clockSkewMax_ms,
+      authorization, transferIdHex, signatureValid, voucher, known: await store.knownPayments(voucherIdHex),
+      finalRefusal: await store.refusalForOnline(transferIdHex), revocationGrace_ms: 0, clockSkewMax_ms: settings.clockSkewMax_ms,
     })
     if (decision.kind === 'duplicate') return [true, Reason.None]
     if (decision.kind === 'reject') return [false, decision.reason]
@@ -92,10 +110,10 @@ export class OnlineAuthorization {
       // Online, a conflict is caught before any money moves: refuse it, keep both signed authorizations as
       // proof for the operator, as a batch would, and stop the voucher.
       const conflicting = decision.doubleSpend.conflictingTransferIdHex
-      const firstAuthorization = store.evidenceOf(voucherIdHex, decision.doubleSpend.conflictingSeq, conflicting)
+      const firstAuthorization = await store.evidenceOf(voucherIdHex, decision.doubleSpend.conflictingSeq, conflicting)
       assert(firstAuthorization !== undefined, 'a conflicting payment is known with its authorization')
       const now_ms = clock.now_ms()
-      const flagId = store.recordDoubleSpend({
+      const flagId = await store.recordDoubleSpend({
         voucherIdHex, kind: decision.doubleSpend.kind, firstTransferIdHex: conflicting, secondTransferIdHex: transferIdHex,
         firstAuthorization, secondAuthorization: authorizationCodec.encode(authorization),
       }, now_ms)
@@ -109,12 +127,22 @@ export class OnlineAuthorization {
     if (await this.availableMinor(voucherIdHex) < authorization.amountMinor) return [false, Reason.InsufficientFunds]
 
     const metadata = { voucherSeq: authorization.seq, mode: 'online' }
-    const [outcome] = await this.settlement.settle(gateway, [{ authorization, transferIdHex, voucherIdHex, metadata }])
-    if (outcome!.status === 'refused' || outcome!.status === 'conflict') return [false, ledgerRefusalReason(outcome!.error)]
-    store.recordOnlinePayment({
+    const approval = {
       transferIdHex, eui, voucherIdHex, voucherSeq: authorization.seq, cumulativeMinor: authorization.cumulativeMinor,
       amountMinor: authorization.amountMinor, authorization: authorizationCodec.encode(authorization), nowMs: clock.now_ms(),
-    })
+    }
+    // The approval is on file in the transaction that settles it: on every hub, a later copy finds both or neither.
+    const [outcome] = await this.settlement.settle(gateway, [{ authorization, transferIdHex, voucherIdHex, metadata }],
+      async ([settled], sql) => {
+        if (settled!.status !== 'applied' && settled!.status !== 'exists') return
+        // Under the hold's lock: no copy of it, and no payment it conflicts with, stored by another hub meanwhile.
+        await store.checkSettled(sql, [{
+          voucherIdHex, transferIdHex, seq: authorization.seq, cumulativeMinor: authorization.cumulativeMinor,
+          amountMinor: authorization.amountMinor, flagged: false,
+        }])
+        await store.recordOnlinePayment(sql, approval)
+      })
+    if (outcome!.status === 'refused' || outcome!.status === 'conflict') return [false, ledgerRefusalReason(outcome!.error)]
     // The gateway shows "approved" on this answer: the settlement must be on disk first.
     await this.deps.ledger.settlementsDurable()
     return [true, Reason.None]

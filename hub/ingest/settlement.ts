@@ -11,6 +11,7 @@ import type { GatewayView } from '../gateways/view'
 import type { LedgerError } from '../ledger/errors'
 import type { Metadata } from '../ledger/model'
 import type { HoldOutcome, LedgerStore, SettleFromHoldInput } from '../ledger/store'
+import type { SqlQuery } from '../store/sql'
 import type { IngestDependencies } from './dependencies'
 import { asHubFault, HubFaultError } from './hub-fault'
 
@@ -87,16 +88,14 @@ export class Settlement {
    * Settles the payments, all taken at `gateway`, in one ledger call: one outcome per payment, in
    * order. Each settles under the fee schedule in force (looked up once per currency) and pays the
    * owner share into the owner's wallet in its currency, opened on first use. `alsoWrite` runs in the
-   * ledger's transaction with the outcomes (see LedgerStore.settleFromHolds), even when there is
-   * nothing to settle.
+   * ledger's transaction with the outcomes and its statements (see LedgerStore.settleFromHolds), even when
+   * there is nothing to settle (a transaction of the ledger's with no payment in it).
    */
   async settle(
-    gateway: GatewayView, payments: readonly PaymentToSettle[], alsoWrite?: (outcomes: readonly HoldOutcome[]) => void,
+    gateway: GatewayView, payments: readonly PaymentToSettle[],
+    alsoWrite?: (outcomes: readonly HoldOutcome[], sql: SqlQuery) => Promise<void>,
   ): Promise<HoldOutcome[]> {
-    if (payments.length === 0) {
-      alsoWrite?.([])
-      return []
-    }
+    if (payments.length === 0) return this.ledger.settleFromHolds([], alsoWrite)
     const feeSchedules = new Map<string, string>()
     const inputs: SettleFromHoldInput[] = []
     for (const payment of payments) {

@@ -73,20 +73,18 @@ export class OnlineVoids {
     if (!onlineVoidRequestCodec.verify(request, gatewayKey, this.deps.ed25519)) return [false, Reason.BadGatewaySignature, 0]
 
     const transferIdHex = toHex(request.transferId)
-    const earlier = store.voidOf(transferIdHex)
-    if (earlier !== undefined) {
-      return earlier.eui === eui ? [true, Reason.None, earlier.reversedMinor] : [false, Reason.WrongGateway, 0]
-    }
-    const approval = store.onlinePayment(transferIdHex)
+    const earlier = await store.voidOf(transferIdHex)
+    if (earlier !== undefined) return this.answerOf(earlier, eui)
+    const approval = await store.onlinePayment(transferIdHex)
     const payment = await ledger.transfer(transferIdHex)
     if (approval === undefined) {
       // Settled from a record, never online: the gateway holds it, and a refund is the way back.
       if (payment !== undefined) return [false, Reason.PaymentRecorded, 0]
-      store.recordVoid({ transferIdHex, eui, reversedMinor: 0, reversalTransferId: null, nowMs: clock.now_ms() })
-      return [true, Reason.None, 0]
+      const entry = { transferIdHex, eui, reversedMinor: 0, reversalTransferId: null, nowMs: clock.now_ms() }
+      return await store.recordVoid(entry) ? [true, Reason.None, 0] : this.answerOf((await store.voidOf(transferIdHex))!, eui)
     }
     if (approval.eui !== eui) return [false, Reason.WrongGateway, 0]
-    if (store.hasRecordOf(approval.voucherIdHex, approval.voucherSeq, transferIdHex)) return [false, Reason.PaymentRecorded, 0]
+    if (await store.hasRecordOf(approval.voucherIdHex, approval.voucherSeq, transferIdHex)) return [false, Reason.PaymentRecorded, 0]
 
     const hold = await ledger.hold(approval.voucherIdHex)
     if (payment === undefined || hold === undefined) {
@@ -103,9 +101,16 @@ export class OnlineVoids {
       if (outcome!.error.code !== 'INSUFFICIENT_FUNDS') throw asHubFault(outcome!.error)
       return [false, Reason.RefundFundsInsufficient, 0]
     }
-    store.recordVoid({ transferIdHex, eui, reversedMinor: payment.amountMinor, reversalTransferId: reversalId, nowMs: clock.now_ms() })
+    // A void another hub recorded first (the same reversal, by its id) stands: one answer per transfer id.
+    const entry = { transferIdHex, eui, reversedMinor: payment.amountMinor, reversalTransferId: reversalId, nowMs: clock.now_ms() }
+    if (!await store.recordVoid(entry)) return this.answerOf((await store.voidOf(transferIdHex))!, eui)
     // The gateway forgets the payment on this answer: the reversal must be on disk first.
     await ledger.settlementsDurable()
     return [true, Reason.None, payment.amountMinor]
+  }
+
+  /** The answer a void recorded before gives every later copy: voided for its own gateway. */
+  private answerOf(earlier: { eui: string; reversedMinor: number }, eui: string): [boolean, Reason, number] {
+    return earlier.eui === eui ? [true, Reason.None, earlier.reversedMinor] : [false, Reason.WrongGateway, 0]
   }
 }

@@ -14,6 +14,7 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg'
 import type { Clock } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
 import { PG_ATTEMPTS_DEFAULT, inPgTransaction, pgRows, pgWriting, safeInteger } from '../store/pg/transaction'
+import { pgQueryOn, type SqlQuery } from '../store/sql'
 import { isCurrencyCode } from '../../protocol/money'
 import type { AccountState } from './balances'
 import { BatchView, type LedgerReader } from './batch-view'
@@ -531,7 +532,7 @@ export class PgLedgerStore implements LedgerStore {
   }
 
   async settleFromHolds(
-    inputs: readonly SettleFromHoldInput[], alsoWrite?: (outcomes: readonly HoldOutcome[]) => void,
+    inputs: readonly SettleFromHoldInput[], alsoWrite?: (outcomes: readonly HoldOutcome[], sql: SqlQuery) => Promise<void>,
   ): Promise<HoldOutcome[]> {
     assertBatch(inputs)
     return this.writing(async (call) => {
@@ -562,7 +563,8 @@ export class PgLedgerStore implements LedgerStore {
         return decidedOutcome(transferId, () => settleFromHold(call, view, input))
       })
       await call.write(view)
-      alsoWrite?.(outcomes)
+      // On the call's own connection: the caller's rows commit with the settlement, under the locks it holds.
+      if (alsoWrite !== undefined) await alsoWrite(outcomes, pgQueryOn(call.client))
       return outcomes
     })
   }

@@ -7,7 +7,7 @@ import type { Clock } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
 import { isCurrencyCode } from '../../protocol/money'
 import type { SqliteDatabase } from '../store/database'
-import type { SqliteEngine } from '../store/sql'
+import { SqliteEngine, type SqlQuery } from '../store/sql'
 import type { WalSync } from '../store/wal-sync'
 import type { AccountState } from './balances'
 import { BatchView, type LedgerReader } from './batch-view'
@@ -40,7 +40,10 @@ export interface SqliteLedgerStoreOptions {
    * without it every call is on disk when it returns.
    */
   readonly walSync?: WalSync
-  /** The SqlEngine on the same connection, whose transactions the ledger's wait for (the hub's; tests may leave it out). */
+  /**
+   * The SqlEngine on the same connection, whose transactions the ledger's wait for and in which it settles (the hub's).
+   * Where left out (a ledger alone on its connection), the ledger makes one of its own.
+   */
   readonly gate?: SqliteEngine
 }
 
@@ -276,13 +279,13 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly inImmediateTransaction: (work: () => unknown) => unknown
   private readonly reader: LedgerReader
   private readonly walSync: WalSync | undefined
-  private readonly gate: SqliteEngine | undefined
+  private readonly engine: SqliteEngine
 
   constructor(database: SqliteDatabase, options: SqliteLedgerStoreOptions) {
     assert(typeof options.clock?.now_ms === 'function', 'the ledger needs a clock')
     this.clock = options.clock
     this.walSync = options.walSync
-    this.gate = options.gate
+    this.engine = options.gate ?? new SqliteEngine(database)
     this.statements = prepareStatements(database)
     const transaction = database.transaction((work: () => unknown) => work())
     this.inTransaction = transaction
@@ -395,11 +398,16 @@ export class SqliteLedgerStore implements LedgerStore {
     return this.gated(() => holdOutcome(transferId, () => this.writing(() => this.placeHoldNow(input))))
   }
 
+  /**
+   * One transaction of the engine (BEGIN IMMEDIATE, committed unsynced through the walSync where given): the ledger's
+   * synchronous work, then `alsoWrite` awaited on the same connection, then COMMIT. The engine's gate is held
+   * throughout, so nothing else on the connection joins the transaction while `alsoWrite` awaits.
+   */
   async settleFromHolds(
-    inputs: readonly SettleFromHoldInput[], alsoWrite?: (outcomes: readonly HoldOutcome[]) => void,
+    inputs: readonly SettleFromHoldInput[], alsoWrite?: (outcomes: readonly HoldOutcome[], sql: SqlQuery) => Promise<void>,
   ): Promise<HoldOutcome[]> {
     assertBatch(inputs)
-    const settle = (): HoldOutcome[] => this.writing(() => {
+    return this.engine.writeUnsynced(this.walSync, async (sql) => {
       const view = new BatchView(this.reader)
       const stored = this.storedContents(inputs)
       const outcomes = inputs.map((input) => {
@@ -407,10 +415,9 @@ export class SqliteLedgerStore implements LedgerStore {
         return holdOutcome(transferId, () => this.settleFromHold(view, input, stored))
       })
       this.writeChanges(view)
-      alsoWrite?.(outcomes)
+      if (alsoWrite !== undefined) await alsoWrite(outcomes, sql)
       return outcomes
     })
-    return this.gated(() => this.walSync === undefined ? settle() : this.walSync.commitUnsynced(settle))
   }
 
   settlementsDurable(): Promise<void> {
@@ -786,10 +793,10 @@ export class SqliteLedgerStore implements LedgerStore {
 
   /**
    * Runs the call's synchronous work once no transaction of the connection's SqlEngine is open (options.gate), so the
-   * ledger's transaction neither joins one nor reads its uncommitted rows; at once without a gate.
+   * ledger's transaction neither joins one nor reads its uncommitted rows.
    */
-  private gated<T>(work: () => T): T | Promise<T> {
-    return this.gate === undefined ? work() : this.gate.exclusive(work)
+  private gated<T>(work: () => T): Promise<T> {
+    return this.engine.exclusive(work)
   }
 
   private writing<T>(work: () => T): T {

@@ -1,6 +1,7 @@
 // The ledger's storage boundary: coarse, asynchronous calls, each one atomic. SQLite implements it (the default,
 // sqlite-store.ts), and PostgreSQL the same (pg-store.ts), for hubs past one machine.
 
+import type { SqlQuery } from '../store/sql'
 import type { LedgerError } from './errors'
 import type { FeeSchedule } from './fees'
 import type {
@@ -164,12 +165,16 @@ export interface LedgerStore {
   placeHold(input: PlaceHoldInput): Promise<HoldOutcome>
   /**
    * Settles offline payments from their vouchers' holds (beyond a hold: the customer's debt), in one transaction.
-   * `alsoWrite`, given the outcomes, runs inside that transaction before it commits: what the caller records of
-   * the settlement commits with it, in one write to disk, or not at all (a throw there rolls everything back).
+   * `alsoWrite`, given the outcomes and the transaction's own statements (`sql`), runs inside that transaction before
+   * it commits and is awaited: what the caller records of the settlement commits with it, in one write to disk, or
+   * not at all (a throw there rolls everything back, and the call rejects with it). On PostgreSQL the call may run
+   * more than once (a race lost to another hub): `alsoWrite` then runs again, so it does nothing but its statements.
    * It may return once committed but before it is on disk, so that many settlements share one fsync: tell no one
    * outside the hub an outcome before `settlementsDurable()` has resolved.
    */
-  settleFromHolds(inputs: readonly SettleFromHoldInput[], alsoWrite?: (outcomes: readonly HoldOutcome[]) => void): Promise<HoldOutcome[]>
+  settleFromHolds(
+    inputs: readonly SettleFromHoldInput[], alsoWrite?: (outcomes: readonly HoldOutcome[], sql: SqlQuery) => Promise<void>,
+  ): Promise<HoldOutcome[]>
   /** Resolves once every settlement committed before the call would survive a power cut. */
   settlementsDurable(): Promise<void>
   /** Once the upload deadline has passed, gives what is left of the hold back to the wallet. Idempotent. */

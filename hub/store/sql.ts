@@ -7,13 +7,15 @@
 // from the start when it lost a race to another hub (so `work` must do nothing but its statements); on SQLite under
 // BEGIN IMMEDIATE. The hub has one SQLite connection, and a transaction on it is open across the awaits of `work`:
 // everything else on that connection waits until it ends (the gate below), or it would join it. Code that still uses
-// the connection synchronously (the ledger's and the ingest's own SQLite stores) runs through `exclusive`.
+// the connection synchronously (the ledger's own SQLite store) runs through `exclusive`, and settles its batches in
+// `writeUnsynced`, where the ingest writes what it received with the ledger's statements.
 
 import type { Pool, PoolClient } from 'pg'
 import type { Statement } from 'better-sqlite3'
 import { assert } from '../../protocol/errors'
 import type { SqliteDatabase } from './database'
 import { inPgTransaction, pgRows, pgWriting } from './pg/transaction'
+import type { WalSync } from './wal-sync'
 
 export type SqlValue = string | number | bigint | Uint8Array | null
 export type SqlRow = Record<string, unknown>
@@ -79,6 +81,14 @@ export class SqliteEngine implements SqlEngine {
   }
 
   /**
+   * As `write`, committed with synchronous=NORMAL through `walSync` (wal-sync.ts): it returns before its fsync, and what
+   * it wrote is durable once a later `walSync.synced()` resolves. Without a walSync, as `write`.
+   */
+  writeUnsynced<T>(walSync: WalSync | undefined, work: (sql: SqlQuery) => Promise<T>): Promise<T> {
+    return this.transaction('BEGIN IMMEDIATE', work, false, walSync)
+  }
+
+  /**
    * Runs synchronous work on the connection once no transaction of this engine is open on it, so that work neither
    * joins a transaction nor sees one's uncommitted rows. At once when the connection is free.
    */
@@ -87,12 +97,13 @@ export class SqliteEngine implements SqlEngine {
     return work()
   }
 
-  private async transaction<T>(begin: string, work: (sql: SqlQuery) => Promise<T>, readOnly = false): Promise<T> {
+  private async transaction<T>(
+    begin: string, work: (sql: SqlQuery) => Promise<T>, readOnly = false, walSync?: WalSync,
+  ): Promise<T> {
     while (this.held !== undefined) await this.held
     let release!: () => void
     this.held = new Promise(resolve => { release = resolve })
-    try {
-      if (readOnly) this.db.pragma('query_only = ON')
+    const run = async (): Promise<T> => {
       this.db.exec(begin)
       try {
         const result = await work(this.direct)
@@ -102,6 +113,11 @@ export class SqliteEngine implements SqlEngine {
         if (this.db.inTransaction) this.db.exec('ROLLBACK')
         throw error
       }
+    }
+    try {
+      if (readOnly) this.db.pragma('query_only = ON')
+      // The gate is held: no other transaction of the connection commits under the unsynced setting.
+      return await (walSync === undefined ? run() : walSync.commitUnsyncedAsync(run))
     } finally {
       if (readOnly) this.db.pragma('query_only = OFF')
       this.held = undefined
@@ -122,7 +138,6 @@ export class SqliteEngine implements SqlEngine {
 /** A PostgreSQL database as a SqlEngine, through a pool shared with the hub's other PostgreSQL stores. */
 export class PgEngine implements SqlEngine {
   readonly dialect = 'postgres'
-  private readonly numbered = new Map<string, string>()
 
   constructor(private readonly pool: Pool, private readonly options: { readonly attempts?: number } = {}) {}
 
@@ -148,24 +163,35 @@ export class PgEngine implements SqlEngine {
   }
 
   private on(client: Pool | PoolClient): SqlQuery {
-    return {
-      all: <Row extends SqlRow>(sql: string, params: readonly SqlValue[] = []) => pgRows<Row>(client, this.toPg(sql), params),
-      get: async <Row extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<Row | undefined> =>
-        (await pgRows<Row>(client, this.toPg(sql), params))[0],
-      run: async (sql: string, params: readonly SqlValue[] = []) => {
-        const result = await client.query({ text: this.toPg(sql), values: [...params] })
-        return { changes: result.rowCount ?? 0 }
-      },
-    }
+    return pgQueryOn(client)
   }
+}
 
-  private toPg(sql: string): string {
-    let text = this.numbered.get(sql)
-    if (text === undefined) {
-      text = numberPlaceholders(sql)
-      this.numbered.set(sql, text)
-    }
-    return text
+// Each statement's text numbered once (a bounded set: the stores' constant SQL texts).
+const numbered = new Map<string, string>()
+
+function toPg(sql: string): string {
+  let text = numbered.get(sql)
+  if (text === undefined) {
+    text = numberPlaceholders(sql)
+    numbered.set(sql, text)
+  }
+  return text
+}
+
+/**
+ * Statements with `?` placeholders on a PostgreSQL pool or client: on a client inside a transaction, they are of that
+ * transaction (how a PostgreSQL store hands its own transaction to a caller's statements, as the ledger does).
+ */
+export function pgQueryOn(client: Pool | PoolClient): SqlQuery {
+  return {
+    all: <Row extends SqlRow>(sql: string, params: readonly SqlValue[] = []) => pgRows<Row>(client, toPg(sql), params),
+    get: async <Row extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<Row | undefined> =>
+      (await pgRows<Row>(client, toPg(sql), params))[0],
+    run: async (sql: string, params: readonly SqlValue[] = []) => {
+      const result = await client.query({ text: toPg(sql), values: [...params] })
+      return { changes: result.rowCount ?? 0 }
+    },
   }
 }
 

@@ -53,6 +53,23 @@ export class WalSync {
   }
 
   /**
+   * As commitUnsynced, for a transaction open across awaits (SqliteEngine.writeUnsynced, which holds the connection's
+   * gate meanwhile, so no other transaction commits under synchronous=NORMAL).
+   */
+  async commitUnsyncedAsync<T>(commit: () => Promise<T>): Promise<T> {
+    if (this.walPath === undefined) return commit()
+    assert(!this.database.inTransaction, 'an unsynced commit is a transaction of its own')
+    this.setSynchronous(SYNCHRONOUS_NORMAL)
+    try {
+      const result = await commit()
+      this.unsyncedCommits++
+      return result
+    } finally {
+      this.setSynchronous(SYNCHRONOUS_FULL)
+    }
+  }
+
+  /**
    * Resolves once every commit made before the call is on disk. Rejects with SYNC_FAILED if an fsync failed: the
    * kernel may have dropped the pages it could not write, so the hub answers nothing more until it restarts.
    */

@@ -212,16 +212,6 @@ export class UserStore {
     for (const role of user.roles) db.prepare(INSERT_ROLE_SQL).run(user.id, role, user.createdAtMs)
   }
 
-  /**
-   * The user's full name, or null for no such user, read synchronously on the SQLite connection under the engine: for
-   * the double-spend flags (hub/ingest/flags.ts), which still name their resolver inside a SQLite transaction of their
-   * own. Goes once they have moved onto SqlEngine.
-   */
-  fullNameInSqlite(id: string): string | null {
-    assert(this.engine instanceof SqliteEngine, 'fullNameInSqlite reads SQLite; on PostgreSQL, byId')
-    return (this.engine.db.prepare('SELECT full_name FROM users WHERE id = ?').get(id) as { full_name: string } | undefined)?.full_name ?? null
-  }
-
   private async insertWith(sql: SqlQuery, user: NewUser, phone: string | null, phoneProvedAt_ms: number | null): Promise<HttpError | undefined> {
     assert(user.roles.length > 0, 'a user holds at least one role')
     // The unique constraints decide a race between hubs: the row that lost inserts nothing, and its statement no

@@ -119,8 +119,8 @@ t.test('a fault of the hub leaves a batch unacked and logged, the next batch is 
   t.equal(published.length, 2)
   undecidedAnswer(t, published.slice(1), first.eui, request, w.context.hubKeys.publicKey)
   t.match(lines.find(line => line.msg.includes('a fault of the hub')), { fault: 'merchant_account', err: { code: 'HUB_FAULT' } })
-  t.equal(w.store.finalRefusal(toHex(transferIdOf(payment))), undefined, 'nothing is on file for the payment')
-  t.equal(w.store.refusalForOnline(toHex(transferIdOf(payment))), undefined)
+  t.equal(await w.store.finalRefusal(toHex(transferIdOf(payment))), undefined, 'nothing is on file for the payment')
+  t.equal(await w.store.refusalForOnline(toHex(transferIdOf(payment))), undefined)
 })
 
 t.test('batches settled and waiting for their fsync leave room for the next: eight unsettled at most, 512 unanswered', async t => {

@@ -84,18 +84,20 @@ export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed
       callback()
     },
   })
+  // One engine for the connection: the ledger's transactions wait for its own, and it settles in them.
+  const engine = new SqliteEngine(db)
   const context: HubContext = {
     config: testConfig(dataDir, options.config),
     tls: undefined,
     clock,
     random,
     db,
-    engine: new SqliteEngine(db),
+    engine,
     hubKeys: nodeEd25519.keyPairFromSeed(random(32)),
     jwtSecret: random(32),
     log: pino({ level: 'info' }, sink),
     passwords: createPasswordHasher({ random, cost: TEST_SCRYPT_COST }),
-    ledger: new SqliteLedgerStore(db, { clock, walSync }),
+    ledger: new SqliteLedgerStore(db, { clock, walSync, gate: engine }),
     bus: recordingBus(),
     broker: { boundPort: undefined },
   }

@@ -103,8 +103,8 @@ t.test('an online refusal that is final is on file by transfer id before the ans
   const transferIdHex = toHex(transferIdOf(authorization))
   const row = w.db.prepare('SELECT reason, eui FROM online_refusals WHERE transfer_id = ?').get(transferIdHex)
   t.same(row, { reason: Reason.InsufficientFunds, eui: gateway.eui })
-  t.equal(w.store.refusalForOnline(transferIdHex), Reason.InsufficientFunds)
-  t.equal(w.store.finalRefusal(transferIdHex), undefined, 'no record is bound by it')
+  t.equal(await w.store.refusalForOnline(transferIdHex), Reason.InsufficientFunds)
+  t.equal(await w.store.finalRefusal(transferIdHex), undefined, 'no record is bound by it')
 })
 
 t.test('a copy with a corrupted customer signature does not block the genuine payment', async t => {
@@ -121,7 +121,7 @@ t.test('a copy with a corrupted customer signature does not block the genuine pa
   t.same([online!.approved, online!.reason], [false, Reason.BadCustomerSignature])
   gateway.append(corrupted)
   t.same(answers(await w.ingest.ingest(gateway.eui, gateway.batch())), [[AckOutcome.Rejected, Reason.BadCustomerSignature]])
-  t.equal(w.store.finalRefusal(toHex(transferIdOf(genuine))), undefined, 'a refusal that proves no signature is not final')
+  t.equal(await w.store.finalRefusal(toHex(transferIdOf(genuine))), undefined, 'a refusal that proves no signature is not final')
 
   gateway.append(genuine)
   t.same(answers(await w.ingest.ingest(gateway.eui, gateway.batch(2))), [[AckOutcome.Settled, Reason.None]], 'the genuine one settles')
@@ -137,7 +137,7 @@ t.test('a refusal decided on the voucher is final for the id, online and in batc
     { ...w.pay(customer.phone, gateway, 500), timeMs: customer.voucher.expiresAtMs + 1 }, customer.phone.keys.secretKey, nodeEd25519)
   gateway.append(expired)
   t.same(answers(await w.ingest.ingest(gateway.eui, gateway.batch())), [[AckOutcome.Rejected, Reason.VoucherExpired]])
-  t.equal(w.store.finalRefusal(toHex(transferIdOf(expired))), Reason.VoucherExpired, 'on file by transfer id')
+  t.equal(await w.store.finalRefusal(toHex(transferIdOf(expired))), Reason.VoucherExpired, 'on file by transfer id')
   const online = await askOnline(w, gateway.eui, expired)
   t.same([online!.approved, online!.reason], [false, Reason.VoucherExpired])
 })

@@ -13,6 +13,7 @@ import { buildApp } from '../../../hub/app'
 import { FlagStore } from '../../../hub/ingest/flag-store'
 import { openDatabase } from '../../../hub/store/database'
 import { MIGRATIONS } from '../../../hub/store/migrations'
+import { SqliteEngine } from '../../../hub/store/sql'
 import { addUser, errorOf, testContext } from '../http/fixtures'
 import { ingestWorld, type TestGateway } from './world'
 
@@ -194,7 +195,7 @@ t.test('double spends found before flags existed become open flags, in the order
 
   const db = openDatabase(path)
   t.teardown(() => db.close())
-  const flags = new FlagStore(db).page(undefined, undefined, 10)
+  const flags = await new FlagStore(new SqliteEngine(db)).page(undefined, undefined, 10)
   t.same(flags.map(flag => [flag.id, flag.voucherIdHex, flag.resolution]), [[2, 'b'.repeat(32), null], [1, 'a'.repeat(32), null]])
   t.same(flags[0]!.authorizations.map(authorization => [authorization.transferIdHex, [...authorization.bytes]]),
     [['c'.repeat(64), [1]], ['d'.repeat(64), [2]]], 'the proofs are kept as they were')

@@ -12,6 +12,7 @@ import type { HubFaultKind } from '../../../hub/ingest/hub-fault'
 import type { IngestMetrics } from '../../../hub/ingest/dependencies'
 import type { LedgerStore } from '../../../hub/ledger/store'
 import { SqliteLedgerStore } from '../../../hub/ledger/sqlite-store'
+import type { SqliteEngine } from '../../../hub/store/sql'
 import { WalSync } from '../../../hub/store/wal-sync'
 import { ingestOver } from './bounded-ingest'
 import { ingestWorld, CURRENCY } from './world'
@@ -59,7 +60,7 @@ t.test('a fee schedule the ledger does not know is a fault of the hub: no ack, n
   t.same(faults, ['fee_schedule'], 'the fault is counted by kind')
   t.equal(recordsOf(w, gateway.eui), 0, 'no record is kept as refused')
   t.equal(await w.balance(gateway.merchantAccountId), 0)
-  t.equal(w.store.finalRefusal(toHex(transferIdOf(gateway.records[0]!.authorization))), undefined, 'nothing is final')
+  t.equal(await w.store.finalRefusal(toHex(transferIdOf(gateway.records[0]!.authorization))), undefined, 'nothing is final')
 
   feeScheduleId = await feeScheduleResolver(w.ledger, w.clock).current('counter', CURRENCY)
   t.same(answers(await ingest.ingest(gateway.eui, gateway.batch())), [[AckOutcome.Settled, Reason.None], [AckOutcome.Settled, Reason.None]])
@@ -101,7 +102,7 @@ t.test('a merchant account the ledger does not know is a fault of the hub, not a
   await t.rejects(ingest.authorizeOnline(gateway.eui, onlineRequest(online)), { code: 'HUB_FAULT', kind: 'merchant_account' })
   t.same(faults, ['merchant_account', 'merchant_account'])
   t.equal(recordsOf(w, gateway.eui), 0)
-  t.equal(w.store.finalRefusal(toHex(transferIdOf(online))), undefined, 'no refusal is on file for the payment')
+  t.equal(await w.store.finalRefusal(toHex(transferIdOf(online))), undefined, 'no refusal is on file for the payment')
 
   merchantAccountId = gateway.merchantAccountId
   t.same(answers(await ingest.ingest(gateway.eui, gateway.batch())), [[AckOutcome.Settled, Reason.None]])
@@ -169,7 +170,7 @@ t.test('a batch is acked only once an fsync covers its settlement; a failed fsyn
     close: async () => undefined,
   }))
   const { faults, metrics } = faultCounter()
-  const ingest = ingestOver(t, w, { ledger: new SqliteLedgerStore(w.db, { clock: w.clock, walSync }), metrics })
+  const ingest = ingestOver(t, w, { ledger: new SqliteLedgerStore(w.db, { clock: w.clock, walSync, gate: w.context.engine as SqliteEngine }), metrics })
 
   gateway.append(w.pay(customer.phone, gateway, 300))
   let acked = false

@@ -46,7 +46,7 @@ export async function ingestWorld(t: Tap, options: { seed?: string; metrics?: In
   const revocations = new Revocations(engine, ledger, context.bus, context.hubKeys, nodeEd25519, clock, DAY_MS, context.log)
   const vouchers = new VoucherService(engine, ledger, context.hubKeys, nodeEd25519, clock, context.random, context.log)
   const devices = new DeviceStore(engine)
-  const store = new IngestStore(db)
+  const store = new IngestStore(context.engine)
   const gatewayRow = db.prepare<[string], { id: string; eui: string; type: string; status: string; public_key: Buffer | null;
     chain: number; owner_user_id: string | null; merchant_account_id: string | null }>(
     `SELECT id, eui, type, status, public_key, chain, owner_user_id, merchant_account_id FROM gateways
