@@ -8,7 +8,6 @@ import { migratePg } from '../../../hub/store/pg/migrate'
 import { PgEngine, type SqlEngine } from '../../../hub/store/sql'
 import { postgresSkip, testDatabase } from '../../helpers/postgres'
 import { engineTests } from '../helpers/engines'
-import { withOtherDomainsTables } from './other-domains-tables'
 
 const EUI = '70B3D57ED0001A2B'
 const engineTest = engineTests(t)
@@ -17,7 +16,6 @@ const newGateway = (id: string, eui: string) => ({ id, eui, name: 'n', type: 'pi
 
 /** An owner 'u1' with role owner and a wallet 'w1': what assigning a gateway needs of the other domains. */
 async function ownerAndWallet(engine: SqlEngine): Promise<void> {
-  await withOtherDomainsTables(engine)
   await engine.run(`INSERT INTO users (id, email, password_hash, created_at_ms) VALUES ('u1', 'u@x.example', 'h', 0)`)
   await engine.run(`INSERT INTO user_roles (user_id, role, granted_at_ms) VALUES ('u1', 'owner', 0)`)
   await engine.run(`INSERT INTO accounts (id, user_id, kind, currency, created_at_ms) VALUES ('w1', 'u1', 'wallet', 'XOF', 0)`)
