@@ -19,6 +19,7 @@ import { Revocations } from '../../../hub/vouchers/revocations'
 import { VoucherService } from '../../../hub/vouchers/vouchers'
 import { seededRandom } from '../http/fixtures'
 import type { EngineFactory } from './engines'
+import { addUsers } from './foreign-rows'
 
 type Opened = Awaited<ReturnType<EngineFactory['open']>>
 
@@ -58,7 +59,7 @@ let users = 0
 /** A user row, which the rows of the tests name by foreign key (on both engines). */
 export async function addUserRow(engine: SqlEngine): Promise<string> {
   const id = `usr_test_${++users}`
-  await engine.run(`INSERT INTO users (id, email, password_hash, created_at_ms) VALUES (?, ?, 'x', 0)`, [id, `${id}@example.com`])
+  await addUsers(engine, [id])
   return id
 }
 

@@ -32,6 +32,7 @@ import { VoucherService } from '../../../hub/vouchers/vouchers'
 import { VirtualPhone } from '../../../simulator/phone'
 import { SimulatedGatewayChain } from '../../../simulator/gateway-chain'
 import { postgresSkip, testDatabase } from '../../helpers/postgres'
+import { addUsers } from '../helpers/foreign-rows'
 
 const HUBS = 3
 const GATEWAYS = 3
@@ -96,7 +97,7 @@ async function seed(hub: Hub) {
   for (let index = 0; index < GATEWAYS; index += 1) {
     const eui = `00000000000000C${index}`
     const ownerUserId = `owner-${index}`
-    await addUser(engine, ownerUserId)
+    await addUsers(engine, [ownerUserId])
     const merchant = await ledger.openWallet({ id: walletAccountId(ownerUserId, CURRENCY), userId: ownerUserId, currency: CURRENCY })
     const keys = nodeEd25519.keyPairFromSeed(randomBytes(32))
     await engine.run(`INSERT INTO gateways (id, eui, name, type, status, owner_user_id, merchant_account_id, public_key, created_at_ms)
@@ -119,15 +120,10 @@ interface Customer {
   readonly voucher: Voucher
 }
 
-/** A user row: the gateways, devices and vouchers name their users by foreign key. */
-async function addUser(engine: PgEngine, id: string): Promise<void> {
-  await engine.run(`INSERT INTO users (id, email, password_hash, created_at_ms) VALUES (?, ?, 'x', 0)`, [id, `${id}@example.com`])
-}
-
 /** A customer with a wallet in credit and a bound phone, and a voucher the vouchers' service issues (its hold placed). */
 async function addCustomer({ ledger, vouchers, devices, engine }: Hub, index: number): Promise<Customer> {
   const userId = `customer-${index}`
-  await addUser(engine, userId)
+  await addUsers(engine, [userId])
   const wallet = await ledger.openWallet({ id: walletAccountId(userId, CURRENCY), userId, currency: CURRENCY })
   await ledger.applyTransfers([{
     id: cashTransferId('cash_in', wallet.id, 'seed'), kind: 'cash_in', currency: CURRENCY,

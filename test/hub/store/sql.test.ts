@@ -55,8 +55,6 @@ engineTest('a write commits all its statements, or none when it throws', async (
   }), /changed its mind/)
   t.same((await engine.all<{ id: number }>('SELECT id FROM engine_probe ORDER BY id')).map(row => row.id), [1, 2],
     'nothing of a failed write is left')
-  const opened = await factory.open(t)
-  t.ok(opened, 'another database opens beside it')
 })
 
 engineTest('a read is one snapshot and writes nothing', async (t, factory) => {
