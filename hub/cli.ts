@@ -84,6 +84,7 @@ function banner(hub: RunningHub): string {
     `  HTTP API  ${hub.httpUrl}`,
     `  API docs  ${hub.docsUrl}`,
     `  MQTT      ${hub.mqttUrl}`,
+    `  Database  ${hub.context.store.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} ${hub.context.store.where}`,
     tls === undefined
       ? '  TLS       off (--tls-cert, --tls-key)'
       : `  TLS       on, certificate SHA-256 ${tls.certificate.fingerprint256} (gateways pin it when provisioned)`,

@@ -21,8 +21,18 @@ const MQTT_LOGINS_MODES = ['broker', 'dynsec'] as const
 type MqttLoginsMode = (typeof MQTT_LOGINS_MODES)[number]
 
 export interface HubConfig {
-  /** Holds the SQLite file, the hub key and the JWT secret. */
+  /** Holds the SQLite file (when databaseUrl is not set), the hub's lock and, unless keysDir says otherwise, its keys. */
   readonly dataDir: string
+  /**
+   * A PostgreSQL database (postgres:// or postgresql://) holding everything the hub stores, instead of the SQLite file
+   * under dataDir: what several hubs share.
+   */
+  readonly databaseUrl: string | undefined
+  /**
+   * The folder of the hub's secrets (its signing key, the JWT secret, the KYC master key, the update key): hubs that
+   * share a database share it. Undefined: dataDir.
+   */
+  readonly keysDir: string | undefined
   /** How long a write waits for another process's lock on the database before it fails (SQLITE_BUSY, a hub fault). */
   readonly databaseBusyTimeout_ms: number
   readonly httpPort: number
@@ -157,6 +167,18 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     default: DATABASE_BUSY_TIMEOUT_DEFAULT_MS, valueName: 'MS',
     description: "how long a write waits for another process's lock on the SQLite database (a backup, a sqlite3 shell) before the hub counts a fault and the gateway sends again",
     parse: (text, name) => integerIn(text, name, 0, DATABASE_BUSY_TIMEOUT_MAX_MS),
+  },
+  {
+    flag: 'database-url', env: 'PAYALL_DATABASE_URL', field: 'databaseUrl', default: undefined, valueName: 'URL',
+    description: 'a PostgreSQL database (postgres://user:password@host:5432/payall) for everything the hub stores, instead of '
+      + 'SQLite under --data-dir; several hubs share one',
+    parse: (text, name) => url(text, name, ['postgres:', 'postgresql:']),
+  },
+  {
+    flag: 'keys-dir', env: 'PAYALL_KEYS_DIR', field: 'keysDir', default: undefined, valueName: 'DIR',
+    description: "directory of the hub's secrets (signing key, JWT secret, KYC master key, update key), else --data-dir; "
+      + 'hubs on one database share it',
+    parse: nonEmpty,
   },
   {
     flag: 'http-port', env: 'PAYALL_HTTP_PORT', field: 'httpPort', default: 3001, valueName: 'PORT',
@@ -430,6 +452,11 @@ export function parseConfigFields<F extends keyof HubConfig>(
  * Refuses a configuration whose options do not fit together, as parseConfig does; startHub applies
  * it to a configuration built by hand (tests, the simulator), which names unset options by variable.
  */
+/** Where the hub's secrets are: --keys-dir, else the data folder. */
+export function keysDirOf(config: Pick<HubConfig, 'dataDir' | 'keysDir'>): string {
+  return config.keysDir ?? config.dataDir
+}
+
 export function checkConfig(config: HubConfig): void {
   checkRules(config, new Map())
 }

@@ -4,6 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { SqliteDatabase } from './store/database'
 import type { SqlEngine } from './store/sql'
+import type { HubStore } from './store/hub-store'
 import type { WalSync } from './store/wal-sync'
 import type { KeyPair } from '../protocol/signature/ed25519'
 import type { HubConfig } from './config'
@@ -20,7 +21,10 @@ export interface HubContext {
   /** The time and the hub's timers (sweepers, retries): the system's, or a ManualClock in tests. */
   readonly clock: Clock
   readonly random: RandomBytes
-  readonly db: SqliteDatabase
+  /** The SQLite connection of a hub on SQLite; undefined on PostgreSQL. Stores use `engine`. */
+  readonly db: SqliteDatabase | undefined
+  /** What the hub stores on, with the lease that says whether this hub runs the work of one hub at a time. */
+  readonly store: Pick<HubStore, 'kind' | 'where' | 'schemaVersion' | 'leadership'>
   /**
    * The database the stores written on SqlEngine use: SQLite's connection `db` through its gate, or PostgreSQL. A
    * transaction of the engine is open across awaits: code that uses `db` directly while one may be open goes through
@@ -29,7 +33,8 @@ export interface HubContext {
   readonly engine: SqlEngine
   /**
    * Commits of `db` that return before their fsync (hub/store/wal-sync.ts): for writes a crash may undo without harm,
-   * as presence, which the hub learns again when a gateway connects. Undefined: every commit is synchronous.
+   * as presence, which the hub learns again when a gateway connects. Undefined: every commit is synchronous (always on
+   * PostgreSQL).
    */
   readonly walSync?: WalSync
   /** Signs vouchers, acks, revocations and config; gateways pin its public key. */

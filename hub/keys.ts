@@ -1,7 +1,7 @@
 // The hub's long-lived secrets under its data directory: the Ed25519 seed that signs vouchers,
 // acks and config (gateways pin its public key), and the HS256 key of access tokens.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { CodedError } from '../protocol/errors'
 import { nodeEd25519 } from '../protocol/signature/node'
@@ -60,8 +60,9 @@ export function loadOrCreateSecretFile(path: string, length_bytes: number, rando
 function createSecretFile(path: string, length_bytes: number, random: RandomBytes): Uint8Array {
   const bytes = random(length_bytes)
   if (bytes.length !== length_bytes) throw new RangeError(`random gave ${bytes.length} bytes, not ${length_bytes}`)
-  // Written whole to a private temporary file, then renamed: a crash never leaves half a key,
-  // and the key is never readable by others, not even for a moment.
+  // Written whole to a private temporary file, then linked to its name: a crash never leaves half a key, and the key
+  // is never readable by others, not even for a moment. A link, unlike a rename, never replaces a file: hubs that
+  // share a keys folder and start together keep the first key made, and every one of them reads that one.
   const temporaryPath = `${path}.${process.pid}.tmp`
   const descriptor = openSync(temporaryPath, 'wx', OWNER_ONLY_MODE)
   try {
@@ -70,12 +71,19 @@ function createSecretFile(path: string, length_bytes: number, random: RandomByte
   } finally {
     closeSync(descriptor)
   }
-  renameSync(temporaryPath, path)
+  try {
+    linkSync(temporaryPath, path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    return loadOrCreateSecretFile(path, length_bytes, random)
+  } finally {
+    unlinkSync(temporaryPath)
+  }
   syncDirectory(dirname(path))
   return new Uint8Array(bytes)
 }
 
-/** Makes a rename durable: the new directory entry survives power loss. */
+/** Makes a new name durable: the new directory entry survives power loss. */
 function syncDirectory(directory: string): void {
   if (process.platform === 'win32') return
   const descriptor = openSync(directory, 'r')

@@ -1,6 +1,7 @@
 // Starts and stops a whole hub process: database, keys, first operator, HTTP API (and, once
 // wired, the MQTT side), over one HubContext. hub/cli.ts is its command-line face.
 
+import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { repeat, systemClock, systemRandom, type Cancel, type Clock, type RandomBytes } from '../protocol/clock'
@@ -24,8 +25,7 @@ import { Refunds } from './refunds/refunds'
 import type { Revocations } from './vouchers/revocations'
 import type { VoucherService } from './vouchers/vouchers'
 import { LateBoundBus } from './bus'
-import { SqliteLedgerStore } from './ledger/sqlite-store'
-import { checkConfig, type HubConfig } from './config'
+import { checkConfig, keysDirOf, type HubConfig } from './config'
 import type { HubContext, HubTls } from './context'
 import { buildServices, type HubServices } from './services'
 import { DOCS_PREFIX } from './http/docs'
@@ -35,7 +35,8 @@ import { loadOrCreateUpdateKeys, signedUpdateKey } from './updates/update-key'
 import { UPDATE_KEY_TOPIC } from '../protocol/topics'
 import { createLog } from './log'
 import { HUB_DATABASE_FILE } from './store/database'
-import { HubDatabase } from './store/hub-database'
+import { openPgHubStore, openSqliteHubStore, type HubStore } from './store/hub-store'
+import { whileLeading } from './store/leadership'
 import { ensureOperator, type OperatorBootstrap } from './users/operator'
 import { createPasswordHasher } from './users/passwords'
 import { normalizeStoredPhones } from './users/stored-phones'
@@ -83,17 +84,17 @@ export interface RunningHub {
 export async function startHub(config: HubConfig, overrides: HubOverrides = {}): Promise<RunningHub> {
   const { tls, loraConfig } = checkedSettings(config)
   const random = overrides.random ?? systemRandom
+  const clock = overrides.clock ?? systemClock
+  const log = overrides.log ?? createLog(config.logLevel)
   const dataDir = resolve(config.dataDir)
-  const { database, lock } = openLockedDatabase(dataDir, config.databaseBusyTimeout_ms)
+  const lock = lockDataDir(dataDir)
   const opened = new Closers()
   opened.add(() => lock.release())
-  opened.add(() => database.close())
-  let log: FastifyBaseLogger | undefined
   try {
+    const store = await openHubStore(config, dataDir, { clock, log })
+    opened.add(() => store.close())
     const bus = new LateBoundBus()
-    const context = hubContext(config, overrides, { database, dataDir, random, bus, tls })
-    log = context.log
-    database.checkpointOnWorker(message => context.log.warn({ code: 'CHECKPOINT_FAILED' }, message))
+    const context = hubContext(config, { store, clock, log, random, bus, tls })
     const operator = await ensureOperator(context)
     await normalizeStoredPhones(context.engine, config.phoneRegion, context.log)
     const services = buildServices(context)
@@ -109,7 +110,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     await overrides.beforeStep?.('mqtt')
     let lora: LoraPath | undefined
     const { mqtt, proofs, pool } = await startHubMqtt(
-      context, services, { bus, dataDir, random, opened, beforeStep: overrides.beforeStep }, eui => lora?.reports.recheck(eui),
+      context, services, { bus, random, opened, beforeStep: overrides.beforeStep }, eui => lora?.reports.recheck(eui),
     )
     const { revocations, vouchers, gateways } = services
     await overrides.beforeStep?.('lora')
@@ -120,7 +121,8 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       opened.add(() => started.stop())
       lora = started
     }
-    const sweeper = startVoucherSweeper(context, vouchers, revocations)
+    // The work of one hub at a time, while this one leads (always, on SQLite).
+    const sweeper = whileLeading(store.leadership, () => startVoucherSweeper(context, vouchers, revocations))
     opened.add(sweeper)
     await overrides.beforeStep?.('anchoring')
     const anchoring = startAnchoring(context, {
@@ -144,12 +146,12 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       lora,
       anchoring,
       stop: () => {
-        stopping ??= stopInOrder({ stopSweeper: sweeper, listening: app, metrics: metricsListener, proofs, mqtt, lora, anchoring, pool, database, lock })
+        stopping ??= stopInOrder({ stopSweeper: sweeper, listening: app, metrics: metricsListener, proofs, mqtt, lora, anchoring, pool, store, lock })
         return stopping
       },
     }
   } catch (error) {
-    await opened.closeAll(closeError => log?.warn({ err: closeError }, 'closing what a failed start opened failed'))
+    await opened.closeAll(closeError => log.warn({ err: closeError }, 'closing what a failed start opened failed'))
     throw error
   }
 }
@@ -173,17 +175,12 @@ async function listenHttp(app: FastifyInstance, config: HubConfig, https: boolea
 }
 
 /**
- * The data folder (made if missing) locked to this process, and its database. Two hubs on one folder
- * would share one ledger and one key: the second is refused, naming the first's pid.
+ * What the hub stores on: the PostgreSQL database --database-url names, else the SQLite file in the data folder. The
+ * data folder is locked to this process either way (two hubs on one folder would share its keys and its file).
  */
-function openLockedDatabase(dataDir: string, busyTimeout_ms: number): { database: HubDatabase; lock: DataDirLock } {
-  const lock = lockDataDir(dataDir)
-  try {
-    return { database: new HubDatabase(join(dataDir, HUB_DATABASE_FILE), busyTimeout_ms), lock }
-  } catch (error) {
-    lock.release()
-    throw error
-  }
+async function openHubStore(config: HubConfig, dataDir: string, { clock, log }: { clock: Clock; log: FastifyBaseLogger }): Promise<HubStore> {
+  if (config.databaseUrl !== undefined) return openPgHubStore(config.databaseUrl, { clock, log })
+  return openSqliteHubStore(join(dataDir, HUB_DATABASE_FILE), { busyTimeout_ms: config.databaseBusyTimeout_ms, clock, log })
 }
 
 interface HubParts {
@@ -195,7 +192,7 @@ interface HubParts {
   readonly lora: LoraPath | undefined
   readonly anchoring: AnchorService
   readonly pool: VerifyPool
-  readonly database: HubDatabase
+  readonly store: HubStore
   readonly lock: DataDirLock
 }
 
@@ -217,7 +214,7 @@ async function stopInOrder(parts: HubParts): Promise<void> {
     await parts.pool.close()
   } finally {
     try {
-      await parts.database.close()
+      await parts.store.close()
     } finally {
       parts.lock.release()
     }
@@ -237,12 +234,12 @@ interface HubMqtt {
  */
 async function startHubMqtt(
   context: HubContext, services: HubServices,
-  { bus, dataDir, random, opened, beforeStep }: {
-    bus: LateBoundBus; dataDir: string; random: RandomBytes; opened: Closers; beforeStep: HubOverrides['beforeStep']
+  { bus, random, opened, beforeStep }: {
+    bus: LateBoundBus; random: RandomBytes; opened: Closers; beforeStep: HubOverrides['beforeStep']
   },
   recordsStored: (eui: string) => void,
 ): Promise<HubMqtt> {
-  const updateKey = signedUpdateKey(context.hubKeys, loadOrCreateUpdateKeys(dataDir, random), context.clock.now_ms())
+  const updateKey = signedUpdateKey(context.hubKeys, loadOrCreateUpdateKeys(keysFolder(context.config), random), context.clock.now_ms())
   const pool = new VerifyPool()
   opened.add(() => pool.close())
   const { revocations, catchUp, gateways } = services
@@ -291,29 +288,38 @@ async function startHubMqtt(
   return { mqtt, proofs, pool }
 }
 
-/** The context of a hub over its open database: keys from the data directory, the clock and log overrides give. */
+/** The context of a hub over its open store: keys from the keys folder (the data folder unless --keys-dir says). */
 function hubContext(
-  config: HubConfig, overrides: HubOverrides,
-  { database, dataDir, random, bus, tls }: { database: HubDatabase; dataDir: string; random: RandomBytes; bus: LateBoundBus; tls: HubTls | undefined },
+  config: HubConfig,
+  { store, clock, log, random, bus, tls }: {
+    store: HubStore; clock: Clock; log: FastifyBaseLogger; random: RandomBytes; bus: LateBoundBus; tls: HubTls | undefined
+  },
 ): HubContext {
-  const { db, walSync, engine } = database
-  const clock = overrides.clock ?? systemClock
+  const keysDir = keysFolder(config)
   return {
     config,
     tls,
     clock,
     random,
-    db,
-    engine,
-    walSync,
-    hubKeys: loadOrCreateHubKeys(dataDir, random),
-    jwtSecret: loadOrCreateJwtSecret(dataDir, random, config.jwtSecret),
-    log: overrides.log ?? createLog(config.logLevel),
+    db: store.sqlite,
+    engine: store.engine,
+    ...(store.walSync === undefined ? {} : { walSync: store.walSync }),
+    store,
+    hubKeys: loadOrCreateHubKeys(keysDir, random),
+    jwtSecret: loadOrCreateJwtSecret(keysDir, random, config.jwtSecret),
+    log,
     passwords: createPasswordHasher({ random }),
-    ledger: new SqliteLedgerStore(db, { clock, walSync, gate: engine }),
+    ledger: store.ledger,
     bus,
     broker: { boundPort: undefined },
   }
+}
+
+/** The keys folder, made (owner only) if missing: hubs that share a database share it, and the first start fills it. */
+function keysFolder(config: HubConfig): string {
+  const keysDir = resolve(keysDirOf(config))
+  mkdirSync(keysDir, { recursive: true, mode: 0o700 })
+  return keysDir
 }
 
 /** Offline-payment settings of the ingest; exported for the tests and the simulator. */
@@ -328,9 +334,12 @@ const VOUCHER_SWEEP_INTERVAL_MS = 60 * 1000
 /**
  * Gives back what is left of each hold once its voucher's upload deadline has passed, takes
  * vouchers expired past the grace off the revocation list, and deletes the deltas no catch-up
- * uses any more; each step bounded per sweep.
+ * uses any more; each step bounded per sweep. It also publishes the latest revocation delta, retained, whenever
+ * the list moved since the sweep before (and on the first sweep): a hub that stored a delta and died before it
+ * published it leaves gateways one delta behind for at most one sweep.
  */
 function startVoucherSweeper(context: HubContext, vouchers: VoucherService, revocations: Revocations): Cancel {
+  let serialPublished: number | undefined
   const sweep = async (): Promise<void> => {
     const released = await vouchers.releaseDue()
     if (released > 0) context.log.info({ released }, 'released the holds of expired vouchers')
@@ -338,6 +347,11 @@ function startVoucherSweeper(context: HubContext, vouchers: VoucherService, revo
     if (unlisted > 0) context.log.info({ unlisted }, 'took vouchers expired past the grace off the revocation list')
     const pruned = await revocations.prune()
     if (pruned > 0) context.log.debug({ pruned }, 'deleted revocation deltas no catch-up needs')
+    const serial = await revocations.serial()
+    if (serial !== serialPublished) {
+      await revocations.publishLatest()
+      serialPublished = serial
+    }
   }
   // repeat() waits for a sweep to finish before it counts the next interval: sweeps never overlap.
   return repeat(context.clock, () => sweep()

@@ -10,6 +10,7 @@ import { Anchorer, type StepOutcome } from './anchorer'
 import { backoffDelay_ms, type AnchorBatch } from './batch'
 import { connectAnchorChain, isAnchorError, type AnchorChain, type AnchorErrorCode } from './chain'
 import { MerkleRootWorker, type MerkleRootOf } from './merkle-roots'
+import { whileLeading } from '../store/leadership'
 import { Sealer } from './seal'
 import { anchorSettings, type AnchorSettings } from './settings'
 import { AnchorStore } from './store'
@@ -50,6 +51,7 @@ export class AnchorService {
   private stopTicking: Cancel | undefined
   private running: Promise<void> | undefined
   private stopped = false
+  private unfollow: Cancel | undefined
 
   constructor(private readonly options: AnchorServiceOptions) {
     this.anchorer = new Anchorer(options.store, options.clock, options.log, options.settings.confirmations)
@@ -109,9 +111,12 @@ export class AnchorService {
     }
   }
 
-  /** Ticks every tickInterval_ms on the clock until stop(); one tick at a time, the next interval counted from its end. */
+  /**
+   * Ticks every tickInterval_ms on the clock until pause() or stop(); one tick at a time, the next interval counted from
+   * its end. Started again after a pause (this hub leads again), it goes on from what the database says.
+   */
   start(): void {
-    if (this.stopped) return
+    if (this.stopped || this.stopTicking !== undefined) return
     this.stopTicking = repeat(this.options.clock, () => {
       this.running = this.tick()
         .then(() => undefined, (error: unknown) => this.options.log.error({ err: error }, 'sealing failed'))
@@ -122,6 +127,21 @@ export class AnchorService {
     }, this.options.settings.tickInterval_ms, { background: true })
   }
 
+  /**
+   * Stops ticking once the tick in progress is done (this hub no longer leads: another one seals and anchors). A
+   * transaction sent and not yet confirmed is found again by whichever hub ticks next, from the database.
+   */
+  async pause(): Promise<void> {
+    this.stopTicking?.()
+    this.stopTicking = undefined
+    await this.running
+  }
+
+  /** `unfollow` stops what starts and pauses the service (the lease); stop() calls it first. */
+  stopping(unfollow: Cancel): void {
+    this.unfollow = unfollow
+  }
+
   /** Resolves once no tick is running (at once when none is). */
   async idle(): Promise<void> {
     await this.running
@@ -130,8 +150,8 @@ export class AnchorService {
   /** Lets the tick in progress finish its current step (each RPC call is bounded by rpcTimeout_ms), then stops. */
   async stop(): Promise<void> {
     this.stopped = true
-    this.stopTicking?.()
-    await this.running
+    this.unfollow?.()
+    await this.pause()
     this.chain?.close()
     this.chain = undefined
     await this.options.release?.()
@@ -161,12 +181,21 @@ export function createAnchorService(
   })
 }
 
-/** Creates and starts the service; settings are ANCHOR_SETTINGS_DEFAULT with `overrides`. */
+/**
+ * Creates the service and runs it while this hub leads (context.store.leadership): paused when another hub takes the
+ * lease, started again when this one gets it back. Settings are ANCHOR_SETTINGS_DEFAULT with `overrides`.
+ */
 export function startAnchoring(
   context: HubContext, overrides: Partial<AnchorSettings> = {}, onAnchored?: (batchId: number) => void,
 ): AnchorService {
   const service = createAnchorService(context, anchorSettings(overrides), undefined, onAnchored)
-  service.start()
+  const stopFollowing = whileLeading(context.store.leadership, () => {
+    service.start()
+    return () => {
+      service.pause().catch((error: unknown) => context.log.error({ err: error }, 'pausing the anchoring failed'))
+    }
+  })
+  service.stopping(stopFollowing)
   return service
 }
 

@@ -108,7 +108,7 @@ export async function enrollCustomersInBulk(
     },
   }))
 
-  const rows = new EnrollmentRows(context.db)
+  const rows = new EnrollmentRows(context.db!)
   await context.ledger.openFundedWallets(funded, () => {
     const refusals = new ItemRefusals()
     for (const customer of made) {

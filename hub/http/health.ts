@@ -3,13 +3,16 @@
 import type { FastifyPluginAsync } from 'fastify'
 import packageJson from '../../package.json'
 import type { HubContext } from '../context'
-import { schemaVersionOf } from '../store/database'
 
 export const APP_VERSION: string = packageJson.version
 
 interface HealthReply {
   status: 'ok'
+  /** The engine the hub stores on; its schema versions are numbered apart. */
+  database: 'sqlite' | 'postgres'
   schemaVersion: number
+  /** Whether this hub runs the work of one hub at a time (sweepers, anchoring, notifications): always true on SQLite. */
+  leader: boolean
   appVersion: string
 }
 
@@ -19,11 +22,13 @@ const healthSchema = {
   response: {
     200: {
       type: 'object',
-      required: ['status', 'schemaVersion', 'appVersion'],
+      required: ['status', 'database', 'schemaVersion', 'leader', 'appVersion'],
       additionalProperties: false,
       properties: {
         status: { type: 'string', enum: ['ok'] },
+        database: { type: 'string', enum: ['sqlite', 'postgres'] },
         schemaVersion: { type: 'integer', minimum: 0 },
+        leader: { type: 'boolean' },
         appVersion: { type: 'string' },
       },
     },
@@ -33,8 +38,10 @@ const healthSchema = {
 export const healthRoutes: FastifyPluginAsync<{ context: HubContext }> = async (app, { context }) => {
   app.get<{ Reply: HealthReply }>('/health', { schema: healthSchema }, async () => ({
     status: 'ok',
-    // Read from the file each time: it proves the database still answers.
-    schemaVersion: schemaVersionOf(context.db),
+    database: context.store.kind,
+    // Read from the database each time: it proves the database still answers.
+    schemaVersion: await context.store.schemaVersion(),
+    leader: context.store.leadership.leading,
     appVersion: APP_VERSION,
   }))
 }

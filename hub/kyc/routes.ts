@@ -15,6 +15,7 @@ import { documentReviewedMessage } from '../notify/message'
 import { absentBodyAsEmpty } from '../users/optional-body'
 import { ROLES } from '../http/roles'
 import { loadOrCreateKycMasterKey } from './master-key'
+import { keysDirOf } from '../config'
 import { openDocument, sealDocument } from './seal'
 import { DOCUMENT_MEDIA_TYPES, sniffDocumentType } from './sniff'
 import { DOCUMENT_STATUSES, type KycDocument, type KycStore } from './store'
@@ -137,7 +138,7 @@ function reviewSchema(decision: 'approve' | 'reject') {
 export const kycRoutes: FastifyPluginAsync<RouteOptions> = async (app, { context, services }) => {
   // Loaded on first use: a hub that never receives a document has no key file.
   let masterKeyLoaded: Uint8Array | undefined
-  const masterKey = (): Uint8Array => (masterKeyLoaded ??= loadOrCreateKycMasterKey(context.config.dataDir, context.random))
+  const masterKey = (): Uint8Array => (masterKeyLoaded ??= loadOrCreateKycMasterKey(keysDirOf(context.config), context.random))
 
   // Only in this plugin's scope. Parts are read in preValidation, after the onRequest checks below,
   // so nobody streams 5 MB at the hub without a valid token.

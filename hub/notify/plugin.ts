@@ -6,6 +6,7 @@ import { toHex } from '../../protocol/bytes'
 import { repeat, type Cancel } from '../../protocol/clock'
 import type { HubContext } from '../context'
 import type { SqlQuery } from '../store/sql'
+import { whileLeading } from '../store/leadership'
 import { sharedPlugin } from '../http/shared-plugin'
 import { consoleAdapter } from './adapters/console'
 import { smtpAdapter } from './adapters/smtp'
@@ -79,7 +80,11 @@ export const notifyPlugin = sharedPlugin<{ context: HubContext }>('payall-notify
 
   app.addHook('onReady', async () => {
     if (!automatic) return
-    stopInterval = repeat(context.clock, drainInBackground, config.deliveryIntervalMs, { background: true })
+    // The rounds that deliver what is due (retries, and what another hub queued) run on the leading hub only; a send
+    // is still delivered at once by the hub that queued it. A message is claimed in the database before it goes
+    // out, so two hubs never deliver one twice.
+    stopInterval = whileLeading(context.store.leadership,
+      () => repeat(context.clock, drainInBackground, config.deliveryIntervalMs, { background: true }))
   })
 
   app.addHook('onClose', async () => {

@@ -1,4 +1,4 @@
-// Typed errors of the hub's SQLite store: opening, configuring and migrating a database file.
+// Typed errors of the hub's store: opening, configuring and migrating its database (a SQLite file or PostgreSQL).
 
 import { CodedError } from '../../protocol/errors'
 
@@ -11,6 +11,8 @@ export type StoreErrorCode =
   | 'MIGRATION_FAILED'
   /** An fsync of the WAL failed: commits it should have covered may be lost, so none is called durable again. */
   | 'SYNC_FAILED'
+  /** PostgreSQL (--database-url) could not be reached or refused the hub's login when the hub started. */
+  | 'DATABASE_UNREACHABLE'
 
 export class StoreError extends CodedError<StoreErrorCode> {
   override readonly name = 'StoreError'

@@ -10,14 +10,14 @@ import { errorText, isProtocolError } from '../../protocol/errors'
 import { updateManifestCodec } from '../../protocol/messages/update-manifest'
 import { nodeEd25519 } from '../../protocol/signature/node'
 import { encodeUpdateBundle } from '../../protocol/update-bundle'
-import { ConfigError, parseConfigFields } from '../config'
+import { ConfigError, keysDirOf, parseConfigFields } from '../config'
 import { KeyFileError } from '../keys'
 import { PackageError, packageVersion } from './package-version'
 import { loadOrCreateUpdateKeys } from './update-key'
 
 export const PUBLISH_UPDATE_HELP = [
   'Update command:',
-  '  payall-hub publish-update PACKAGE.tgz [--data-dir DIR]',
+  '  payall-hub publish-update PACKAGE.tgz [--data-dir DIR] [--keys-dir DIR]',
   '      sign a packed project (npm pack) with the hub\'s update key into PACKAGE.bundle, which gateways',
   '      install with "payall-terminal update"; the hub publishes that key to them when it starts',
   '',
@@ -36,9 +36,9 @@ export function publishUpdateCommand(argv: readonly string[], env: NodeJS.Proces
     io.stderr.write(`payall-hub publish-update: give the PACKAGE.tgz first\n${PUBLISH_UPDATE_HELP}`)
     return 2
   }
-  let dataDir: string
+  let keysDir: string
   try {
-    ({ dataDir } = parseConfigFields(flags, env, ['dataDir']))
+    keysDir = keysDirOf(parseConfigFields(flags, env, ['dataDir', 'keysDir']))
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     io.stderr.write(`payall-hub publish-update: ${errorText(error)}\n`)
@@ -47,8 +47,8 @@ export function publishUpdateCommand(argv: readonly string[], env: NodeJS.Proces
   try {
     const pkg = new Uint8Array(readFileSync(packagePath))
     const version = packageVersion(pkg)
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-    const updateKeys = loadOrCreateUpdateKeys(dataDir, io.random)
+    mkdirSync(keysDir, { recursive: true, mode: 0o700 })
+    const updateKeys = loadOrCreateUpdateKeys(keysDir, io.random)
     const manifest = updateManifestCodec.sign(
       { version, packageSha256: sha256(pkg), packageBytes: pkg.length, issuedAtMs: io.clock.now_ms() }, updateKeys.secretKey, nodeEd25519,
     )

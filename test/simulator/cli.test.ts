@@ -39,7 +39,7 @@ t.test('a tampered terminal store and hub ledger fail the invariants: exit 1, ok
       store.db.exec(`DROP TRIGGER ${name}`)
     }
     store.db.prepare('DELETE FROM records WHERE gateway_seq = 2').run()
-    fleet.hub.embedded!.context.db.prepare(
+    fleet.hub.embedded!.context.db!.prepare(
       "UPDATE accounts SET balance_minor = balance_minor + 1 WHERE id = (SELECT id FROM accounts WHERE kind = 'wallet' ORDER BY id LIMIT 1)",
     ).run()
   }

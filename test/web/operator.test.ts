@@ -94,7 +94,7 @@ async function writeOffOldChain(run: Run, gatewayId: string): Promise<void> {
   const { page, text, look, lang, world, guard } = run
   const g = text.operator.gateways
   const eui = KIOSK[lang].eui
-  const db = world.hub.context.db
+  const db = world.hub.context.db!
   db.prepare('UPDATE gateway_chains SET contiguous_seq = 3, highest_seq = 9, updated_at_ms = 0 WHERE eui = ? AND chain = 1').run(eui)
   db.prepare('INSERT INTO chain_gaps (eui, chain, from_seq, to_seq, detected_at_ms) VALUES (?, 1, 4, 8, 0)').run(eui)
   const operator = await world.api(world.operator)

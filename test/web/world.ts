@@ -197,7 +197,7 @@ async function seedCustomers(
  * phone number's), as they would read it on their phone, from the hub's outbox.
  */
 export function codeSent(world: World, userId: string, kind: 'payment_code' | 'phone_code'): string {
-  const message = world.hub.context.db.prepare(
+  const message = world.hub.context.db!.prepare(
     'SELECT body FROM notification_outbox WHERE user_id = ? AND kind = ? ORDER BY created_at_ms DESC, rowid DESC LIMIT 1',
   ).get(userId, kind) as { body: string } | undefined
   const code = message === undefined ? null : /PayAll: (\d{6}) /.exec(message.body)

@@ -100,7 +100,7 @@ t.test('a sealed batch and its range cannot be rewritten, and ranges follow one 
   const w = anchorWorld(t)
   await w.settle(1)
   await w.service().tick()
-  const db = w.context.db
+  const db = w.context.db!
   t.throws(() => db.prepare('UPDATE anchor_batches SET root = ? WHERE id = 1').run(Buffer.alloc(32)), /ANCHOR_IMMUTABLE/)
   t.throws(() => db.prepare('UPDATE anchor_batches SET last_seq = last_seq + 1 WHERE id = 1').run(), /ANCHOR_IMMUTABLE/)
   t.throws(() => db.prepare('UPDATE anchor_ranges_origin SET from_seq = from_seq + 1').run(), /ANCHOR_IMMUTABLE/)

@@ -8,7 +8,7 @@ t.test('GET /health reports ok, the schema version of the database and the app v
   const { app, context } = await testHub(t)
   const response = await app.inject({ method: 'GET', url: '/health' })
   t.equal(response.statusCode, 200)
-  t.same(response.json(), { status: 'ok', schemaVersion: schemaVersionOf(context.db), appVersion: packageJson.version })
+  t.same(response.json(), { status: 'ok', database: 'sqlite', schemaVersion: schemaVersionOf(context.db), leader: true, appVersion: packageJson.version })
   t.ok(schemaVersionOf(context.db) >= 2, 'the ledger and users migrations have run')
 })
 

@@ -16,7 +16,8 @@ import type { HubContext } from '../../../hub/context'
 import { buildServices, type HubServices } from '../../../hub/services'
 import { WalSync } from '../../../hub/store/wal-sync'
 import { SqliteEngine } from '../../../hub/store/sql'
-import { openDatabase } from '../../../hub/store/database'
+import { openDatabase, schemaVersionOf, type SqliteDatabase } from '../../../hub/store/database'
+import { soleLeadership } from '../../../hub/store/leadership'
 import { createPasswordHasher, type ScryptCost } from '../../../hub/users/passwords'
 import type { Role } from '../../../hub/http/roles'
 import { UserStore, newUserId } from '../../../hub/users/store'
@@ -49,7 +50,7 @@ export interface Tap {
 }
 
 export interface TestHub {
-  context: HubContext
+  context: SqliteHubContext
   /** The stores and services the app's routes were handed. */
   services: HubServices
   clock: ManualClock
@@ -62,8 +63,11 @@ export function testConfig(dataDir: string, overrides: Partial<HubConfig> = {}):
 }
 
 /** `dataDir`: a directory holding a database already (t.testdir() empties its directory). */
+/** A hub's context on a SQLite file, whose connection tests may read and write directly. */
+export type SqliteHubContext = HubContext & { readonly db: SqliteDatabase }
+
 export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed?: string; dataDir?: string } = {}): {
-  context: HubContext
+  context: SqliteHubContext
   clock: ManualClock
   log: CapturedLog
 } {
@@ -86,7 +90,7 @@ export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed
   })
   // One engine for the connection: the ledger's transactions wait for its own, and it settles in them.
   const engine = new SqliteEngine(db)
-  const context: HubContext = {
+  const context: SqliteHubContext = {
     config: testConfig(dataDir, options.config),
     tls: undefined,
     clock,
@@ -98,6 +102,7 @@ export function testContext(t: Tap, options: { config?: Partial<HubConfig>; seed
     log: pino({ level: 'info' }, sink),
     passwords: createPasswordHasher({ random, cost: TEST_SCRYPT_COST }),
     ledger: new SqliteLedgerStore(db, { clock, walSync, gate: engine }),
+    store: { kind: 'sqlite', where: join(dataDir, 'hub.sqlite'), schemaVersion: () => Promise.resolve(schemaVersionOf(db)), leadership: soleLeadership() },
     bus: recordingBus(),
     broker: { boundPort: undefined },
   }

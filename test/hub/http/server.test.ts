@@ -60,7 +60,7 @@ t.test('a restarted hub keeps its keys, its JWT secret and its operator', async 
   t.same(second.context.hubKeys, hubKeys)
   t.same(second.context.jwtSecret, jwtSecret, 'tokens issued before the restart stay valid')
   t.equal((await postJson(`${second.httpUrl}/users/login`, { email, password })).status, 200)
-  t.same(second.context.db.prepare('SELECT count(*) AS count FROM users').get(), { count: 1 })
+  t.same(second.context.db!.prepare('SELECT count(*) AS count FROM users').get(), { count: 1 })
 })
 
 t.test('stop lets an in-flight request finish, then refuses new connections', async (t) => {
@@ -84,7 +84,7 @@ t.test('stop lets an in-flight request finish, then refuses new connections', as
   t.equal((await pending).status, 200)
   await stopped
   await t.rejects(fetch(`${hub.httpUrl}/health`))
-  t.equal(hub.context.db.open, false, 'the database is closed')
+  t.equal(hub.context.db!.open, false, 'the database is closed')
   await hub.stop()
 })
 

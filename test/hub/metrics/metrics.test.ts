@@ -46,7 +46,7 @@ t.test('the gauges read the stores when scraped: the outbox and the batches wait
     }, hub.clock.now_ms())
   }
   t.equal(sample(await scrape(), 'payall_notify_outbox_pending'), 2, 'two messages wait')
-  hub.context.db.prepare(`UPDATE notification_outbox SET status = 'sent', done_at_ms = 1 WHERE status = 'pending'`).run()
+  hub.context.db!.prepare(`UPDATE notification_outbox SET status = 'sent', done_at_ms = 1 WHERE status = 'pending'`).run()
   t.equal(sample(await scrape(), 'payall_notify_outbox_pending'), 0, 'read again at the next scrape')
   t.equal(sample(await scrape(), 'payall_anchor_batches_waiting'), 0)
 })
@@ -65,7 +65,7 @@ t.test('after a fleet run the metrics port shows, without a token, the counts th
   const response = await fetch(`${hub.metricsUrl}/metrics`)
   t.equal(response.status, 200, 'no token needed on the metrics port')
   const text = await response.text()
-  const count = (sql: string) => hub.context.db.prepare(sql).pluck().get() as number
+  const count = (sql: string) => hub.context.db!.prepare(sql).pluck().get() as number
   const settledByRecords = count(`SELECT count(*) FROM transfers WHERE kind = 'offline_payment'`) - count('SELECT count(*) FROM online_payments')
   t.ok(settledByRecords > 0, 'the fleet settled records')
   t.equal(sample(text, 'payall_records_settled_total'), settledByRecords, 'each payment the ledger settled from a record was acked settled once')

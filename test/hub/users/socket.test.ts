@@ -34,7 +34,7 @@ async function socketHub(t: Test) {
   /** POST /api/auth/register, then /register/confirm with the code the outbox holds for the number. */
   const register = async (name: string, surname: string, phone: string) => {
     const registered = await request('POST', '/api/auth/register', { name, surname, phone, password: PASSWORD })
-    const message = hub.context.db.prepare(
+    const message = hub.context.db!.prepare(
       "SELECT body FROM notification_outbox WHERE kind = 'phone_code' AND recipient = ? ORDER BY rowid DESC").get(registered.json.phone) as { body: string }
     const code = /PayAll: (\d{6}) /.exec(message.body)![1]!
     return request('POST', '/api/auth/register/confirm', { registrationId: registered.json.registrationId, code })
@@ -56,7 +56,7 @@ t.test('over a real socket: register, log in by phone, get paid, pay with a code
 
   const started = await request('POST', '/api/auth/device/pay', { toPhone: '+221770000002', amount: '3000' }, fatou.token)
   t.equal(started.status, 202)
-  const message = hub.context.db.prepare("SELECT body FROM notification_outbox WHERE kind = 'payment_code'").get() as { body: string }
+  const message = hub.context.db!.prepare("SELECT body FROM notification_outbox WHERE kind = 'payment_code'").get() as { body: string }
   const code = /PayAll: (\d{6}) /.exec(message.body)![1]!
   const confirmed = await request('POST', '/api/auth/device/pay/confirm', { paymentId: started.json.paymentId, code }, fatou.token)
   t.equal(confirmed.status, 200)

@@ -105,7 +105,7 @@ t.test('the hub rewrites stored numbers when it starts, so the old spellings log
   before.close()
   const hub = await startHub(testConfig(dataDir, { httpPort: 0, httpHost: '127.0.0.1', mqttPort: 0, mqttHost: '127.0.0.1', logLevel: 'silent' }))
   t.teardown(() => hub.stop())
-  t.same(hub.context.db.prepare("SELECT phone FROM users WHERE id = 'moussa'").get(), { phone: '+221771234567' })
+  t.same(hub.context.db!.prepare("SELECT phone FROM users WHERE id = 'moussa'").get(), { phone: '+221771234567' })
   for (const phone of ['77 123 45 67', '+221771234567', '00221771234567']) {
     const login = await fetch(`${hub.httpUrl}/api/auth/login`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone, password: 'moussa password 1' }),
@@ -130,7 +130,7 @@ t.test('an account whose stored number is shared gives it again; proving it sett
   t.equal(init.statusCode, 409, 'the number as stored cannot be proved')
   t.equal(errorOf(init).code, 'NO_PENDING_PHONE')
   t.match((await provePhone(hub, awa, '786365771')).json(), { id: 'awa-thrice', phone: '+221786365771', phoneVerified: true })
-  t.same(hub.context.db.prepare("SELECT id, phone FROM users WHERE id LIKE 'awa%' ORDER BY id").all(), [
+  t.same(hub.context.db!.prepare("SELECT id, phone FROM users WHERE id LIKE 'awa%' ORDER BY id").all(), [
     { id: 'awa', phone: '221786365771' }, { id: 'awa-again', phone: '00221786365771' }, { id: 'awa-thrice', phone: '+221786365771' },
   ], 'the others keep what they had, which no lookup finds')
   t.match((await normalizeStoredPhones(hub.context.engine, 'SN', hub.context.log)).collisions, [{ phone: '+221786365771', userIds: ['awa', 'awa-again', 'awa-thrice'] }],
