@@ -38,6 +38,8 @@ import type { Revocations } from './vouchers/revocations'
 
 const HUB_CLIENT_ID = 'payall-hub'
 const HUB_USERNAME = 'payall-hub'
+/** The shared-subscription group of the hubs on an external broker. */
+const HUB_SHARE_GROUP = 'payall-hub'
 /** Record batches being verified or settled at once: bounds memory and the work lost to a crash. */
 const INGESTS_IN_FLIGHT_MAX = 8
 /** Batches settled and waiting for their fsync before they are answered; a disk that stalls holds the next ones back here. */
@@ -100,7 +102,7 @@ export async function startMqttSide(context: HubContext, deps: MqttSideDependenc
     await deps.beforeStep?.('hub-client')
     const client = await connectHubClient({
       ...login,
-      clientId: HUB_CLIENT_ID,
+      ...hubClientIdentity(context),
       log: event => log.debug({ mqtt: event }, `hub client: ${event.kind}`),
       ...(deps.clock === undefined ? {} : { clock: deps.clock }),
     })
@@ -263,6 +265,21 @@ interface BrokerToUse {
   /** Where and as whom the hub's own client logs in, and the certificate it accepts there (the embedded broker's). */
   readonly login: { readonly url: string; readonly username: string; readonly password: string; readonly tls?: PinnedTlsOptions }
   readonly publicUrl: string
+}
+
+/**
+ * How the hub's client meets the broker. On an external broker the hub subscribes in the shared group
+ * `$share/payall-hub/…`, so each gateway message reaches one of the hubs running. Hubs on one PostgreSQL are a
+ * cluster: each has a client id of its own (one id would have the broker drop one hub for the other), and a
+ * session the broker forgets when the hub goes, so what the gateways send next goes to the hubs still running
+ * instead of waiting for a hub that died (a gateway sends again what was not acked). A hub alone keeps one id and
+ * its session across restarts, so the broker queues for it while it restarts.
+ */
+function hubClientIdentity(context: HubContext): { clientId: string; shareGroup?: string; cleanSession?: boolean } {
+  const { config } = context
+  if (config.mqttUrl === undefined) return { clientId: HUB_CLIENT_ID }
+  if (config.databaseUrl === undefined) return { clientId: HUB_CLIENT_ID, shareGroup: HUB_SHARE_GROUP }
+  return { clientId: `${HUB_CLIENT_ID}-${toHex(context.random(6))}`, shareGroup: HUB_SHARE_GROUP, cleanSession: true }
 }
 
 /** The external broker of config.mqttUrl, or the embedded one, started now with a fresh hub password. */

@@ -63,6 +63,12 @@ export interface HubClientOptions {
    * holds only within each instance: settlement must not depend on it.
    */
   shareGroup?: string
+  /**
+   * The broker forgets the session when the client goes (MQTT clean session): a hub of a cluster, whose messages
+   * should go to the hubs still running rather than wait in the session of one that died. False where not given:
+   * the broker keeps the session, and what it queued for it, until the same client id is back.
+   */
+  cleanSession?: boolean
   log?: (event: HubClientEvent) => void
   /** Times the reconnects, the handler wait and the connect and close timeouts: the system's where not given. */
   clock?: Clock
@@ -106,7 +112,7 @@ export function connectHubClient(options: HubClientOptions): Promise<HubClient> 
   return MqttHubClient.connect(options)
 }
 
-type Settings = Required<Omit<HubClientOptions, 'shareGroup' | 'log' | 'tls'>> & Pick<HubClientOptions, 'shareGroup' | 'tls'> & {
+type Settings = Required<Omit<HubClientOptions, 'shareGroup' | 'log' | 'tls' | 'cleanSession'>> & Pick<HubClientOptions, 'shareGroup' | 'tls' | 'cleanSession'> & {
   log(event: HubClientEvent): void
 }
 
@@ -355,6 +361,7 @@ function settingsOf(options: HubClientOptions): Settings {
     password: options.password,
     clientId: options.clientId,
     shareGroup: options.shareGroup,
+    cleanSession: options.cleanSession,
     log: options.log ?? (() => undefined),
     clock: options.clock ?? systemClock,
     protocolVersion: options.protocolVersion ?? 4,
@@ -393,7 +400,7 @@ function libraryOptions(settings: Settings): IClientOptions {
     protocolVersion: settings.protocolVersion,
     // MQTT 5 brokers then never have more unacknowledged messages out to us than the queue holds.
     ...(settings.protocolVersion === 5 ? { properties: { receiveMaximum: settings.inboundQueueMessagesMax } } : {}),
-    clean: false,
+    clean: settings.cleanSession ?? false,
     keepalive: settings.keepalive_s,
     reconnectPeriod: LIBRARY_RECONNECT_PERIOD_MS,
     // Once running, a refused reconnect (broker restarting, overloaded) is retried too.
