@@ -72,9 +72,12 @@ interface CheckedItem {
   readonly model: string | null
 }
 
+/** The stores an enrollment reads and writes besides the ledger, each on the hub's SqlEngine. */
+type EnrollmentServices = Pick<HubServices, 'users' | 'devices' | 'vouchers' | 'audit'>
+
 /** Carries out the request, or replays it; a refused item refuses the whole chunk (BulkRefusal) and nothing is written. */
 export async function enrollCustomersInBulk(
-  context: HubContext, services: HubServices, actorId: string, request: BulkCustomersRequest,
+  context: Pick<HubContext, 'clock' | 'ledger'>, services: EnrollmentServices, actorId: string, request: BulkCustomersRequest,
 ): Promise<BulkCustomersOutcome> {
   const { idempotencyKey } = request
   const currency = currencyByCode(request.currency).code
@@ -126,7 +129,7 @@ type MadeCustomer = BulkCustomer & { readonly issued: NewVoucher; readonly fullN
  * noted and the rest still checked, so the refusal names every item at fault; it throws then, rolling everything back.
  * On PostgreSQL it may run again (the ledger's call retried): it does nothing but its statements.
  */
-async function writeEnrollment(sql: SqlQuery, services: HubServices, chunk: {
+async function writeEnrollment(sql: SqlQuery, services: EnrollmentServices, chunk: {
   readonly actorId: string; readonly idempotencyKey: string; readonly currency: string; readonly now_ms: number
   readonly made: readonly MadeCustomer[]; readonly checked: readonly CheckedItem[]
 }): Promise<void> {
@@ -159,7 +162,7 @@ async function writeEnrollment(sql: SqlQuery, services: HubServices, chunk: {
 }
 
 /** Every item checked as the one-by-one routes check it, before anything is signed or written; throws BulkRefusal naming each refused item. */
-async function checkItems(services: HubServices, request: BulkCustomersRequest, currency: string): Promise<CheckedItem[]> {
+async function checkItems(services: EnrollmentServices, request: BulkCustomersRequest, currency: string): Promise<CheckedItem[]> {
   const takenEmails = new Set<string>()
   for (const item of request.items) {
     const email = normalizeEmail(item.email)
@@ -215,7 +218,7 @@ async function checkItems(services: HubServices, request: BulkCustomersRequest, 
  * The request carried out before under this key, as it was answered then; undefined when the key is new. The same
  * key with other items is refused (IDEMPOTENCY_CONFLICT).
  */
-async function replay(services: HubServices, request: BulkCustomersRequest, currency: string): Promise<BulkCustomersOutcome | undefined> {
+async function replay(services: EnrollmentServices, request: BulkCustomersRequest, currency: string): Promise<BulkCustomersOutcome | undefined> {
   const { idempotencyKey, items } = request
   if (await services.users.byId(bulkUserId(idempotencyKey, 0)) === undefined) return undefined
   const conflict = (why: string): HttpError => new HttpError(409, 'IDEMPOTENCY_CONFLICT',
