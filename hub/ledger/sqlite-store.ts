@@ -41,7 +41,8 @@ export interface SqliteLedgerStoreOptions {
    */
   readonly walSync?: WalSync
   /**
-   * The SqlEngine on the same connection, whose transactions the ledger's wait for and in which it settles (the hub's).
+   * The SqlEngine on the same connection, whose transactions the ledger's wait for and in which it settles and runs the
+   * calls that take a caller's statements (the hub's).
    * Where left out (a ledger alone on its connection), the ledger makes one of its own.
    */
   readonly gate?: SqliteEngine
