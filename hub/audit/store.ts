@@ -1,9 +1,7 @@
 // The audit_log table on SqlEngine: an operator's act is recorded inside the transaction of the act (the caller's
-// SqlEngine.write), and read back newest first, a bounded page at a time.
+// SqlEngine.write, or the ledger call's own through its `alsoWrite`), and read back newest first, a bounded page at a time.
 
-import type { Statement } from 'better-sqlite3'
-import { assert } from '../../protocol/errors'
-import { SqliteEngine, type SqlEngine, type SqlQuery, type SqlRow, type SqlValue } from '../store/sql'
+import type { SqlEngine, SqlQuery, SqlRow, SqlValue } from '../store/sql'
 import type { AuditAction, AuditEntry } from './wire'
 
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'actorName'>
@@ -35,21 +33,7 @@ const INSERT_SQL = `INSERT INTO audit_log (at_ms, actor_id, actor_name, action, 
   VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 export class AuditLog {
-  private sqliteStatements: { readonly actorName: Statement<[string], { name: string }>; readonly insert: Statement } | undefined
-
   constructor(private readonly engine: SqlEngine) {}
-
-  /**
-   * As recordIn, for a caller still inside a SQLite db.transaction of its own (the ledger's callbacks, the ingest, and
-   * the routes not yet on SqlEngine): synchronous, on the SQLite connection under the engine. Goes once they have moved.
-   */
-  record(entry: NewAuditEntry): void {
-    assert(this.engine instanceof SqliteEngine, 'record runs inside a SQLite transaction; on PostgreSQL, recordIn')
-    const db = this.engine.db
-    this.sqliteStatements ??= { actorName: db.prepare<[string], { name: string }>(ACTOR_NAME_SQL), insert: db.prepare(INSERT_SQL) }
-    const row = rowOf(entry, this.sqliteStatements.actorName.get(entry.actorId)?.name ?? entry.actorId)
-    this.sqliteStatements.insert.run(...valuesOf(row))
-  }
 
   /** Records an act, with the actor's name as it is now: `sql` is the transaction that makes the act (SqlEngine.write). */
   async recordIn(sql: SqlQuery, entry: NewAuditEntry): Promise<void> {

@@ -21,8 +21,8 @@ import { LedgerError } from '../ledger/errors'
 import { cashInPostings } from '../ledger/settle'
 import type { FundedWalletInput } from '../ledger/store'
 import { normalizeEmail } from '../users/store'
+import type { SqlQuery } from '../store/sql'
 import type { NewVoucher } from '../vouchers/vouchers'
-import { EnrollmentRows } from '../vouchers/enrollment-rows'
 import { bulkDeviceId, bulkUserId, bulkVoucherId } from './ids'
 import { ItemRefusals } from './refusal'
 
@@ -72,18 +72,21 @@ interface CheckedItem {
   readonly model: string | null
 }
 
+/** The stores an enrollment reads and writes besides the ledger, each on the hub's SqlEngine. */
+type EnrollmentServices = Pick<HubServices, 'users' | 'devices' | 'vouchers' | 'audit'>
+
 /** Carries out the request, or replays it; a refused item refuses the whole chunk (BulkRefusal) and nothing is written. */
 export async function enrollCustomersInBulk(
-  context: HubContext, services: HubServices, actorId: string, request: BulkCustomersRequest,
+  context: Pick<HubContext, 'clock' | 'ledger'>, services: EnrollmentServices, actorId: string, request: BulkCustomersRequest,
 ): Promise<BulkCustomersOutcome> {
-  const { idempotencyKey, items } = request
+  const { idempotencyKey } = request
   const currency = currencyByCode(request.currency).code
   const replayed = await replay(services, request, currency)
   if (replayed !== undefined) return replayed
 
   const checked = await checkItems(services, request, currency)
   const now_ms = context.clock.now_ms()
-  const made = checked.map((item): BulkCustomer & { issued: NewVoucher; fullName: string; imei: string; model: string | null } => {
+  const made = checked.map((item): MadeCustomer => {
     const userId = bulkUserId(idempotencyKey, item.index)
     const deviceId = bulkDeviceId(idempotencyKey, item.index)
     const issued = services.vouchers.signNew({ id: deviceId, userId, publicKey: item.publicKey }, bulkVoucherId(idempotencyKey, item.index),
@@ -108,33 +111,8 @@ export async function enrollCustomersInBulk(
     },
   }))
 
-  const rows = new EnrollmentRows(context.db!)
-  await context.ledger.openFundedWallets(funded, () => {
-    const refusals = new ItemRefusals()
-    for (const customer of made) {
-      refusals.check(customer.index, () => {
-        services.users.insertInSqliteTransaction({
-          id: customer.userId, email: customer.email, emailVerifiedAtMs: now_ms, fullName: customer.fullName, roles: ['customer'],
-          passwordHash: NO_PASSWORD_HASH, createdAtMs: now_ms,
-        })
-        const bound = rows.bindNow({
-          id: customer.deviceId, userId: customer.userId, imei: customer.imei, publicKey: customer.voucher.devicePublicKey,
-          model: customer.model, boundAtMs: now_ms,
-        })
-        if (!bound) throw new HttpError(409, 'DEVICE_ALREADY_BOUND', `a device with IMEI ${customer.imei} or this key is bound already`)
-      })
-    }
-    refusals.throwIfAny(items.length)
-    rows.insertVouchersNow(made.map(customer => customer.issued))
-    // Summed exactly: each amount is a safe integer, a thousand of them need not be.
-    const cashed_minor = checked.reduce((sum, item) => sum + BigInt(item.cashIn_minor), 0n)
-    const cashed = cashed_minor <= BigInt(Number.MAX_SAFE_INTEGER) ? formatMoney(Number(cashed_minor), currency) : `${cashed_minor} minor units of ${currency}`
-    services.audit.record({
-      atMs: now_ms, actorId, action: 'bulk.customers', targetId: made[0]!.userId, targetName: made[0]!.email,
-      detail: `${made.length} customers enrolled (accounts, wallets cashed in with ${cashed} in all, `
-        + `devices bound, vouchers issued); idempotency key ${idempotencyKey}; emails ${made[0]!.email} … ${made[made.length - 1]!.email}`,
-    })
-  })
+  await context.ledger.openFundedWallets(funded,
+    sql => writeEnrollment(sql, services, { actorId, idempotencyKey, currency, now_ms, made, checked }))
   return {
     replayed: false,
     customers: made.map(({ index, userId, email, walletAccountId: wallet, deviceId, voucher, encodedVoucher }) => (
@@ -142,8 +120,49 @@ export async function enrollCustomersInBulk(
   }
 }
 
+/** A chunk's customers as signed, with the rows they will be stored with. */
+type MadeCustomer = BulkCustomer & { readonly issued: NewVoucher; readonly fullName: string; readonly imei: string; readonly model: string | null }
+
+/**
+ * The chunk's users, devices and vouchers and its audit entry, written through `sql`, the ledger's transaction that
+ * opens their wallets (openFundedWallets' alsoWrite): they commit with the money or not at all. A refused item is
+ * noted and the rest still checked, so the refusal names every item at fault; it throws then, rolling everything back.
+ * On PostgreSQL it may run again (the ledger's call retried): it does nothing but its statements.
+ */
+async function writeEnrollment(sql: SqlQuery, services: EnrollmentServices, chunk: {
+  readonly actorId: string; readonly idempotencyKey: string; readonly currency: string; readonly now_ms: number
+  readonly made: readonly MadeCustomer[]; readonly checked: readonly CheckedItem[]
+}): Promise<void> {
+  const { actorId, idempotencyKey, currency, now_ms, made, checked } = chunk
+  const refusals = new ItemRefusals()
+  for (const customer of made) {
+    await refusals.checkAsync(customer.index, async () => {
+      const taken = await services.users.insertIn(sql, {
+        id: customer.userId, email: customer.email, emailVerifiedAtMs: now_ms, fullName: customer.fullName, roles: ['customer'],
+        passwordHash: NO_PASSWORD_HASH, createdAtMs: now_ms,
+      })
+      if (taken !== undefined) throw taken
+      const bound = await services.devices.bindNewIn(sql, {
+        id: customer.deviceId, userId: customer.userId, imei: customer.imei, publicKey: customer.voucher.devicePublicKey,
+        model: customer.model, brand: null, boundAtMs: now_ms,
+      })
+      if (!bound) throw new HttpError(409, 'DEVICE_ALREADY_BOUND', `a device with IMEI ${customer.imei} or this key is bound already`)
+    })
+  }
+  refusals.throwIfAny(made.length)
+  await services.vouchers.storeNewIn(sql, made.map(customer => customer.issued))
+  // Summed exactly: each amount is a safe integer, a thousand of them need not be.
+  const cashed_minor = checked.reduce((sum, item) => sum + BigInt(item.cashIn_minor), 0n)
+  const cashed = cashed_minor <= BigInt(Number.MAX_SAFE_INTEGER) ? formatMoney(Number(cashed_minor), currency) : `${cashed_minor} minor units of ${currency}`
+  await services.audit.recordIn(sql, {
+    atMs: now_ms, actorId, action: 'bulk.customers', targetId: made[0]!.userId, targetName: made[0]!.email,
+    detail: `${made.length} customers enrolled (accounts, wallets cashed in with ${cashed} in all, `
+      + `devices bound, vouchers issued); idempotency key ${idempotencyKey}; emails ${made[0]!.email} … ${made[made.length - 1]!.email}`,
+  })
+}
+
 /** Every item checked as the one-by-one routes check it, before anything is signed or written; throws BulkRefusal naming each refused item. */
-async function checkItems(services: HubServices, request: BulkCustomersRequest, currency: string): Promise<CheckedItem[]> {
+async function checkItems(services: EnrollmentServices, request: BulkCustomersRequest, currency: string): Promise<CheckedItem[]> {
   const takenEmails = new Set<string>()
   for (const item of request.items) {
     const email = normalizeEmail(item.email)
@@ -199,7 +218,7 @@ async function checkItems(services: HubServices, request: BulkCustomersRequest, 
  * The request carried out before under this key, as it was answered then; undefined when the key is new. The same
  * key with other items is refused (IDEMPOTENCY_CONFLICT).
  */
-async function replay(services: HubServices, request: BulkCustomersRequest, currency: string): Promise<BulkCustomersOutcome | undefined> {
+async function replay(services: EnrollmentServices, request: BulkCustomersRequest, currency: string): Promise<BulkCustomersOutcome | undefined> {
   const { idempotencyKey, items } = request
   if (await services.users.byId(bulkUserId(idempotencyKey, 0)) === undefined) return undefined
   const conflict = (why: string): HttpError => new HttpError(409, 'IDEMPOTENCY_CONFLICT',

@@ -363,7 +363,7 @@ export class PgLedgerStore implements LedgerStore {
     })
   }
 
-  async openFundedWallets(inputs: readonly FundedWalletInput[], alsoWrite?: () => void): Promise<void> {
+  async openFundedWallets(inputs: readonly FundedWalletInput[], alsoWrite?: (sql: SqlQuery) => Promise<void>): Promise<void> {
     assertBatch(inputs)
     for (const input of inputs) {
       const wallet = input?.wallet
@@ -406,7 +406,8 @@ export class PgLedgerStore implements LedgerStore {
           [holds.map(h => h.input.voucherId), holds.map(h => h.wallet.id), holds.map(h => h.holdAccount.id), holds.map(h => h.wallet.currency),
             holds.map(h => h.input.limitMinor), holds.map(h => h.input.expiresAtMs), holds.map(h => h.input.uploadDeadlineAtMs), call.now_ms])
       }
-      alsoWrite?.()
+      // On the call's own connection, as settleFromHolds: the caller's rows commit with the wallets.
+      if (alsoWrite !== undefined) await alsoWrite(pgQueryOn(call.client))
     })
   }
 
@@ -440,7 +441,9 @@ export class PgLedgerStore implements LedgerStore {
     return rows[0] === undefined ? undefined : accountFromRow(rows[0])
   }
 
-  async applyTransfers(inputs: readonly TransferInput[], recordAct?: (outcomes: readonly TransferOutcome[]) => void): Promise<TransferOutcome[]> {
+  async applyTransfers(
+    inputs: readonly TransferInput[], alsoWrite?: (outcomes: readonly TransferOutcome[], sql: SqlQuery) => Promise<void>,
+  ): Promise<TransferOutcome[]> {
     assertBatch(inputs)
     return this.writing(async (call) => {
       const accountIds = new Set<string>()
@@ -470,7 +473,7 @@ export class PgLedgerStore implements LedgerStore {
         }
       })
       await call.write(view)
-      recordAct?.(outcomes)
+      if (alsoWrite !== undefined) await alsoWrite(outcomes, pgQueryOn(call.client))
       return outcomes
     })
   }
@@ -484,7 +487,7 @@ export class PgLedgerStore implements LedgerStore {
     return rows[0] === undefined ? undefined : transferFromRows(rows)
   }
 
-  async addFeeSchedule(schedule: FeeSchedule, recordAct?: () => void): Promise<'applied' | 'exists'> {
+  async addFeeSchedule(schedule: FeeSchedule, alsoWrite?: (sql: SqlQuery) => Promise<void>): Promise<'applied' | 'exists'> {
     const problem = feeScheduleProblem(schedule)
     if (problem !== undefined) throw problem
     return this.writing(async (call) => {
@@ -506,7 +509,7 @@ export class PgLedgerStore implements LedgerStore {
            owner_share_basis_points, effective_from_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [schedule.id, schedule.gatewayType, schedule.currency, schedule.version, schedule.basisPoints, schedule.fixedMinor,
           schedule.ownerShareBasisPoints, schedule.effectiveFromMs, call.now_ms])
-      recordAct?.()
+      if (alsoWrite !== undefined) await alsoWrite(pgQueryOn(call.client))
       return 'applied'
     })
   }

@@ -41,7 +41,8 @@ export interface SqliteLedgerStoreOptions {
    */
   readonly walSync?: WalSync
   /**
-   * The SqlEngine on the same connection, whose transactions the ledger's wait for and in which it settles (the hub's).
+   * The SqlEngine on the same connection, whose transactions the ledger's wait for and in which it settles and runs the
+   * calls that take a caller's statements (the hub's).
    * Where left out (a ledger alone on its connection), the ledger makes one of its own.
    */
   readonly gate?: SqliteEngine
@@ -301,9 +302,10 @@ export class SqliteLedgerStore implements LedgerStore {
     return this.gated(() => this.writing(() => this.openWalletNow(input)))
   }
 
-  async openFundedWallets(inputs: readonly FundedWalletInput[], alsoWrite?: () => void): Promise<void> {
+  /** One transaction of the engine, as settleFromHolds (without its unsynced commit): the ledger's writes, then `alsoWrite`'s. */
+  async openFundedWallets(inputs: readonly FundedWalletInput[], alsoWrite?: (sql: SqlQuery) => Promise<void>): Promise<void> {
     assertBatch(inputs)
-    await this.gated(() => this.writing(() => {
+    await this.engine.write(async (sql) => {
       for (const input of inputs) {
         const wallet = this.openWalletNow(input.wallet)
         if (input.cashIn.currency !== wallet.currency || input.cashIn.kind !== 'cash_in') {
@@ -315,8 +317,8 @@ export class SqliteLedgerStore implements LedgerStore {
         this.writeChanges(view)
         this.placeHoldNow(input.hold)
       }
-      alsoWrite?.()
-    }))
+      if (alsoWrite !== undefined) await alsoWrite(sql)
+    })
   }
 
   async systemAccounts(currency: string): Promise<SystemAccounts> {
@@ -335,9 +337,12 @@ export class SqliteLedgerStore implements LedgerStore {
     return this.gated(() => this.readAccount(id))
   }
 
-  async applyTransfers(inputs: readonly TransferInput[], recordAct?: (outcomes: readonly TransferOutcome[]) => void): Promise<TransferOutcome[]> {
+  /** As openFundedWallets: one transaction of the engine, `alsoWrite` awaited in it. */
+  async applyTransfers(
+    inputs: readonly TransferInput[], alsoWrite?: (outcomes: readonly TransferOutcome[], sql: SqlQuery) => Promise<void>,
+  ): Promise<TransferOutcome[]> {
     assertBatch(inputs)
-    return this.gated(() => this.writing(() => {
+    return this.engine.write(async (sql) => {
       const view = new BatchView(this.reader)
       const outcomes = inputs.map((input): TransferOutcome => {
         const transferId = String(input?.id)
@@ -349,9 +354,9 @@ export class SqliteLedgerStore implements LedgerStore {
         }
       })
       this.writeChanges(view)
-      recordAct?.(outcomes)
+      if (alsoWrite !== undefined) await alsoWrite(outcomes, sql)
       return outcomes
-    }))
+    })
   }
 
   async transfer(id: string): Promise<Transfer | undefined> {
@@ -362,10 +367,11 @@ export class SqliteLedgerStore implements LedgerStore {
     }))
   }
 
-  async addFeeSchedule(schedule: FeeSchedule, recordAct?: () => void): Promise<'applied' | 'exists'> {
+  /** As openFundedWallets: one transaction of the engine, `alsoWrite` awaited in it once the schedule is added. */
+  async addFeeSchedule(schedule: FeeSchedule, alsoWrite?: (sql: SqlQuery) => Promise<void>): Promise<'applied' | 'exists'> {
     const problem = feeScheduleProblem(schedule)
     if (problem !== undefined) throw problem
-    return this.gated(() => this.writing(() => {
+    return this.engine.write(async (sql): Promise<'applied' | 'exists'> => {
       const existing = this.readFeeSchedule(schedule.id)
       if (existing !== undefined) {
         if (sameFeeSchedule(existing, schedule)) return 'exists'
@@ -378,9 +384,9 @@ export class SqliteLedgerStore implements LedgerStore {
       }
       this.statements.insertFeeSchedule.run(schedule.id, schedule.gatewayType, schedule.currency, schedule.version,
         schedule.basisPoints, schedule.fixedMinor, schedule.ownerShareBasisPoints, schedule.effectiveFromMs, this.now_ms())
-      recordAct?.()
+      if (alsoWrite !== undefined) await alsoWrite(sql)
       return 'applied'
-    }))
+    })
   }
 
   async feeSchedule(id: string): Promise<FeeSchedule | undefined> {

@@ -136,9 +136,10 @@ export interface LedgerStore {
   /**
    * Opens up to TRANSFERS_PER_BATCH_MAX wallets, cashes each in and places its hold, in one transaction, in order
    * (a bulk enrollment). All or nothing: any refusal throws its LedgerError and nothing is written. `alsoWrite` runs in
-   * that transaction after the ledger's writes (the caller's rows that name the wallets commit with them, or not at all).
+   * that transaction after the ledger's writes, as settleFromHolds' does: the caller's rows that name the wallets
+   * commit with them, or not at all (a throw there rolls the wallets back too).
    */
-  openFundedWallets(inputs: readonly FundedWalletInput[], alsoWrite?: () => void): Promise<void>
+  openFundedWallets(inputs: readonly FundedWalletInput[], alsoWrite?: (sql: SqlQuery) => Promise<void>): Promise<void>
   /** The currency's external and platform accounts, created on first use. */
   systemAccounts(currency: string): Promise<SystemAccounts>
   /** The wallet's hold account, created on first use. */
@@ -148,16 +149,20 @@ export interface LedgerStore {
   /**
    * Applies up to TRANSFERS_PER_BATCH_MAX transfers in one transaction, in order; one outcome each.
    * Hold transfers and offline payments are refused here: they go through the hold operations below.
-   * `recordAct` runs in that transaction with the outcomes (an operator's act written to the audit log with it).
+   * `alsoWrite` runs in that transaction with the outcomes, as settleFromHolds' does (an operator's act written to the
+   * audit log with it).
    */
-  applyTransfers(inputs: readonly TransferInput[], recordAct?: (outcomes: readonly TransferOutcome[]) => void): Promise<TransferOutcome[]>
+  applyTransfers(
+    inputs: readonly TransferInput[], alsoWrite?: (outcomes: readonly TransferOutcome[], sql: SqlQuery) => Promise<void>,
+  ): Promise<TransferOutcome[]>
   transfer(id: string): Promise<Transfer | undefined>
 
   /**
-   * Adds a schedule (a new version is a new schedule); 'exists' if the same one is there already. `recordAct` runs in
-   * the transaction that adds it, and only then (an operator's act written to the audit log with it).
+   * Adds a schedule (a new version is a new schedule); 'exists' if the same one is there already. `alsoWrite` runs in
+   * the transaction that adds it, and only then, as settleFromHolds' does (an operator's act written to the audit log
+   * with it).
    */
-  addFeeSchedule(schedule: FeeSchedule, recordAct?: () => void): Promise<'applied' | 'exists'>
+  addFeeSchedule(schedule: FeeSchedule, alsoWrite?: (sql: SqlQuery) => Promise<void>): Promise<'applied' | 'exists'>
   feeSchedule(id: string): Promise<FeeSchedule | undefined>
   feeSchedules(filter: FeeScheduleFilter): Promise<FeeSchedule[]>
 

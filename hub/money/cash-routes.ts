@@ -112,9 +112,9 @@ export const cashRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
     }
     const operatorUserId = callerOf(request).userId
     const targetName = await holderName(users, account)
-    const [outcome] = await ledger.applyTransfers([transfer], ([applied]) => {
+    const [outcome] = await ledger.applyTransfers([transfer], async ([applied], sql) => {
       if (applied?.status !== 'applied') return
-      services.audit.record({
+      await services.audit.recordIn(sql, {
         atMs: context.clock.now_ms(), actorId: operatorUserId, action: kind === 'cash_in' ? 'ledger.cash_in' : 'ledger.cash_out',
         targetId: accountId, targetName, detail: `${formatMoney(amount_minor, currency)}, transfer ${transfer.id}`
           + (reference === undefined ? '' : `, reference ${reference}`),

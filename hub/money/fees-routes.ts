@@ -142,7 +142,7 @@ export const feesRoutes: FastifyPluginAsync<RouteOptions> = async (app, { contex
       ownerShareBasisPoints: body.ownerShareBasisPoints,
       effectiveFromMs: effectiveFrom_ms,
     }
-    await ledger.addFeeSchedule(schedule, () => services.audit.record({
+    await ledger.addFeeSchedule(schedule, sql => services.audit.recordIn(sql, {
       atMs: context.clock.now_ms(), actorId: callerOf(request).userId, action: 'fee_schedule.add', targetId: schedule.id,
       targetName: `${schedule.gatewayType} fees in ${currency}, version ${version}`,
       detail: `${schedule.basisPoints} bp + ${formatMoney(fixed_minor, currency)}, owner share ${schedule.ownerShareBasisPoints} bp, `

@@ -7,8 +7,9 @@
 // from the start when it lost a race to another hub (so `work` must do nothing but its statements); on SQLite under
 // BEGIN IMMEDIATE. The hub has one SQLite connection, and a transaction on it is open across the awaits of `work`:
 // everything else on that connection waits until it ends (the gate below), or it would join it. Code that still uses
-// the connection synchronously (the ledger's own SQLite store) runs through `exclusive`, and settles its batches in
-// `writeUnsynced`, where the ingest writes what it received with the ledger's statements.
+// the connection synchronously (the ledger's own SQLite store) runs through `exclusive`; its calls that hand a caller
+// their statements run in `write`, and its settlements in `writeUnsynced`, where the ingest writes what it received
+// with the ledger's statements.
 
 import type { Pool, PoolClient } from 'pg'
 import type { Statement } from 'better-sqlite3'

@@ -4,7 +4,7 @@
 import { toHex } from '../../protocol/bytes'
 import type { RandomBytes } from '../../protocol/clock'
 import { assert } from '../../protocol/errors'
-import { SqliteEngine, type SqlDialect, type SqlEngine, type SqlQuery, type SqlRow } from '../store/sql'
+import type { SqlDialect, SqlEngine, SqlQuery, SqlRow } from '../store/sql'
 import { HttpError } from '../http/errors'
 import { rolesFromList, type Role } from '../http/roles'
 
@@ -190,26 +190,6 @@ export class UserStore {
   /** A phone sign-up's account, created once its number is proved; as insertIn. */
   insertWithProvedPhoneIn(sql: SqlQuery, user: NewUser, phone: string, provedAt_ms: number): Promise<HttpError | undefined> {
     return this.insertWith(sql, user, phone, provedAt_ms)
-  }
-
-  /**
-   * As insert, for a caller still inside a SQLite db.transaction of its own (the ledger's openFundedWallets callback in
-   * hub/bulk/customers.ts): synchronous, on the SQLite connection under the engine; throws the 409 of a taken email or
-   * phone. Goes once that caller has moved onto SqlEngine.
-   */
-  insertInSqliteTransaction(user: NewUser): void {
-    assert(this.engine instanceof SqliteEngine && this.engine.db.inTransaction, 'insertInSqliteTransaction runs inside a SQLite transaction')
-    assert(user.roles.length > 0, 'a user holds at least one role')
-    const db = this.engine.db
-    const inserted = db.prepare(INSERT_USER_SQL)
-      .run(user.id, user.email, user.emailVerifiedAtMs, null, null, user.fullName, user.passwordHash, user.createdAtMs)
-    if (inserted.changes !== 1) {
-      if (user.email !== null && db.prepare('SELECT id FROM users WHERE email = ?').get(user.email) !== undefined) {
-        throw new HttpError(409, 'EMAIL_TAKEN', 'a user with this email exists')
-      }
-      throw new Error(`user ${user.id} exists already`)
-    }
-    for (const role of user.roles) db.prepare(INSERT_ROLE_SQL).run(user.id, role, user.createdAtMs)
   }
 
   private async insertWith(sql: SqlQuery, user: NewUser, phone: string | null, phoneProvedAt_ms: number | null): Promise<HttpError | undefined> {

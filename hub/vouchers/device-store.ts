@@ -76,6 +76,19 @@ export class DeviceStore {
     })
   }
 
+  /**
+   * Binds a new customer's device inside the caller's write (a bulk enrollment's, hub/bulk/customers.ts): false, and
+   * nothing written, when its IMEI or key is bound already. Its user is new, so no cap applies; a race with another
+   * hub binding the same device is decided by the unique indexes (the caller's write runs again and answers false).
+   */
+  async bindNewIn(sql: SqlQuery, device: KeyedDevice): Promise<boolean> {
+    const key = Buffer.from(device.publicKey)
+    const taken = await sql.get(`SELECT id FROM devices WHERE status = 'bound' AND (imei = ? OR public_key = ?) LIMIT 1`, [device.imei, key])
+    if (taken !== undefined) return false
+    await insertDevice(sql, device)
+    return true
+  }
+
   insert(device: Omit<Device, 'status' | 'unboundAtMs'>): Promise<void> {
     return insertDevice(this.engine, device)
   }

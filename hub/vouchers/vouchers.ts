@@ -165,7 +165,7 @@ export class VoucherService {
   /**
    * Signs a voucher of `limit_minor` for the key of a device that a bulk enrollment binds to a new customer, under
    * `voucherId` (the caller derives it from the request, so a retry names the same voucher). Nothing is stored:
-   * `judgeNew` and EnrollmentRows (enrollment-rows.ts) do that in the enrollment's transaction, after the ledger has placed the hold.
+   * `judgeNew` and `storeNewIn` do that in the enrollment's transaction, after the ledger has placed the hold.
    */
   signNew(device: Pick<Device, 'id' | 'userId'> & { readonly publicKey: Uint8Array }, voucherId: Uint8Array, limit_minor: number, currency: string): NewVoucher {
     const wallet = walletAccountId(device.userId, currency)
@@ -184,6 +184,11 @@ export class VoucherService {
       voucher, encoded: voucherCodec.encode(voucher), voucherIdHex: toHex(voucherId), walletAccountId: wallet,
       uploadDeadlineAtMs: expiresAt_ms + this.policy.uploadGrace_ms, deviceId: device.id, userId: device.userId,
     }
+  }
+
+  /** Stores vouchers from signNew inside the caller's write (a bulk enrollment's, where the ledger placed their holds). */
+  async storeNewIn(sql: SqlQuery, vouchers: readonly NewVoucher[]): Promise<void> {
+    for (const issued of vouchers) await insertVoucher(sql, issued)
   }
 
   /** Revocable vouchers of every customer now (policy.ts): what a bulk enrollment counts its own against. */

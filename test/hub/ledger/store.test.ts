@@ -3,7 +3,8 @@ import { sha256, toHex } from '../../../protocol/bytes'
 import { cashTransferId, holdTransferId } from '../../../hub/ledger/ids'
 import type { TransferInput } from '../../../hub/ledger/model'
 import { cashInPostings, cashOutPostings, walletTransferPostings } from '../../../hub/ledger/settle'
-import type { HoldOutcome, SettleFromHoldInput, TransferOutcome } from '../../../hub/ledger/store'
+import type { FundedWalletInput, HoldOutcome, SettleFromHoldInput, TransferOutcome } from '../../../hub/ledger/store'
+import type { SqlQuery } from '../../../hub/store/sql'
 import { TRANSFERS_PER_BATCH_MAX } from '../../../hub/ledger/transfer'
 import { verifyLedger } from '../../../hub/ledger/verify'
 import { ledgerTests, type LedgerFactory, type OpenLedger, type Teardown } from '../helpers/ledger'
@@ -77,6 +78,31 @@ async function rowCounts(ledger: OpenLedger): Promise<Record<string, number>> {
   return {
     accounts: await count('accounts'), transfers: await count('transfers'), postings: await count('postings'),
     holds: await count('voucher_holds'),
+  }
+}
+
+/** A row of the caller's, written through the ledger call's own statements (a users row: no foreign key, both engines). */
+async function writeCallerRow(sql: SqlQuery, id: string): Promise<void> {
+  await sql.run('INSERT INTO users (id, email, password_hash, created_at_ms) VALUES (?, ?, ?, ?)', [id, `${id}@example.com`, 'x', 0])
+}
+
+async function callerRows(ledger: OpenLedger): Promise<string[]> {
+  return (await ledger.query('SELECT id FROM users ORDER BY id')).map(row => String(row.id))
+}
+
+/** What a caller's `alsoWrite` throws after its statements: the call rejects with it and writes nothing. */
+async function refuseAfter(write: Promise<void>): Promise<never> {
+  await write
+  throw new Error('the caller refuses')
+}
+
+/** A wallet `id` of user-`id`, cashed in with `cash_minor`, and a hold of `limit_minor` on voucher-`id`. */
+function fundedWallet({ clock }: OpenLedger, id: string, cash_minor: number, limit_minor: number): FundedWalletInput {
+  return {
+    wallet: { id, userId: `user-${id}`, currency: 'XOF' },
+    cashIn: cashIn(id, cash_minor, `bulk-${id}`),
+    hold: { voucherId: `voucher-${id}`, walletAccountId: id, limitMinor: limit_minor, expiresAtMs: clock.now_ms() + HOUR_MS,
+      uploadDeadlineAtMs: clock.now_ms() + 2 * HOUR_MS },
   }
 }
 
@@ -410,16 +436,17 @@ test('a transfer keeps the fee schedule it settled under after a new version', a
 
 test('funded wallets open, cash in and place their holds in one transaction: all or nothing, and again changes nothing', async (t, factory) => {
   const ledger = await factory.open(t)
-  const { store, clock } = ledger
-  const funded = (id: string, cash_minor: number, limit_minor: number) => ({
-    wallet: { id, userId: `user-${id}`, currency: 'XOF' },
-    cashIn: cashIn(id, cash_minor, `bulk-${id}`),
-    hold: { voucherId: `voucher-${id}`, walletAccountId: id, limitMinor: limit_minor, expiresAtMs: clock.now_ms() + HOUR_MS,
-      uploadDeadlineAtMs: clock.now_ms() + 2 * HOUR_MS },
-  })
+  const { store } = ledger
+  const funded = (id: string, cash_minor: number, limit_minor: number) => fundedWallet(ledger, id, cash_minor, limit_minor)
   let alsoWritten = 0
-  await store.openFundedWallets([funded('ama', 5_000, 2_000), funded('kofi', 3_000, 3_000)], () => { alsoWritten++ })
-  t.equal(alsoWritten, 1, 'the caller\'s rows are written in the same transaction')
+  await store.openFundedWallets([funded('ama', 5_000, 2_000), funded('kofi', 3_000, 3_000)], async (sql) => {
+    alsoWritten++
+    const wallet = await sql.get<{ balance_minor: number }>('SELECT balance_minor FROM accounts WHERE id = ?', ['ama'])
+    t.equal(wallet?.balance_minor, 3_000, 'the caller\'s statements run in the call\'s transaction: they see its wallets')
+    await writeCallerRow(sql, 'user-ama')
+  })
+  t.equal(alsoWritten, 1)
+  t.same(await callerRows(ledger), ['user-ama'], 'the caller\'s row committed with the wallets')
   t.same([(await store.account('ama'))?.balanceMinor, (await store.account('kofi'))?.balanceMinor], [3_000, 0])
   t.match(await store.hold('voucher-ama'), { limitMinor: 2_000, status: 'active', walletAccountId: 'ama' })
   const before = await rowCounts(ledger)
@@ -427,8 +454,68 @@ test('funded wallets open, cash in and place their holds in one transaction: all
   t.same(await rowCounts(ledger), before, 'the same chunk again writes nothing')
 
   // A hold beyond what the cash-in brought is refused, and the wallets before it in the chunk go with it.
-  await t.rejects(store.openFundedWallets([funded('esi', 1_000, 500), funded('yaw', 1_000, 2_000)]), { code: 'INSUFFICIENT_FUNDS' })
+  await t.rejects(store.openFundedWallets([funded('esi', 1_000, 500), funded('yaw', 1_000, 2_000)], async (sql) => {
+    alsoWritten++
+    await writeCallerRow(sql, 'user-esi')
+  }), { code: 'INSUFFICIENT_FUNDS' })
   t.equal(await store.account('esi'), undefined, 'nothing of the chunk was written')
+  t.equal(alsoWritten, 1, 'the caller\'s rows are not written for a refused chunk')
   t.same(await rowCounts(ledger), before)
+  t.same(await callerRows(ledger), ['user-ama'])
   await assertVerified(t, ledger)
+})
+
+test('a throw in openFundedWallets\' alsoWrite rolls back the wallets and the caller\'s rows; the call rejects with it', async (t, factory) => {
+  const ledger = await factory.open(t)
+  const chunk = [fundedWallet(ledger, 'ama', 5_000, 2_000), fundedWallet(ledger, 'kofi', 3_000, 3_000)]
+  const before = await rowCounts(ledger)
+  await t.rejects(ledger.store.openFundedWallets(chunk, sql => refuseAfter(writeCallerRow(sql, 'user-ama'))),
+    { message: 'the caller refuses' })
+  t.equal(await ledger.store.account('ama'), undefined, 'no wallet')
+  t.equal(await ledger.store.hold('voucher-ama'), undefined, 'no hold')
+  t.same(await rowCounts(ledger), before)
+  t.same(await callerRows(ledger), [], 'no row of the caller')
+
+  await ledger.store.openFundedWallets(chunk, sql => writeCallerRow(sql, 'user-ama'))
+  t.equal((await ledger.store.account('ama'))?.balanceMinor, 3_000, 'the same chunk then opens its wallets')
+  t.same(await callerRows(ledger), ['user-ama'])
+  await assertVerified(t, ledger)
+})
+
+test('applyTransfers\' alsoWrite, given the outcomes, commits with the transfers; a throw in it rolls them back', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
+  const input = cashIn('alice', 1_000, 'receipt-1')
+  const before = { balances: await balances(ledger), rows: await rowCounts(ledger), callers: await callerRows(ledger) }
+  await t.rejects(ledger.store.applyTransfers([input], (_outcomes, sql) => refuseAfter(writeCallerRow(sql, 'act-refused'))),
+    { message: 'the caller refuses' })
+  t.same(await balances(ledger), before.balances, 'no balance moved')
+  t.same(await rowCounts(ledger), before.rows, 'no transfer')
+  t.same(await callerRows(ledger), before.callers, 'no row of the caller')
+
+  const seen: TransferOutcome[][] = []
+  const outcomes = await ledger.store.applyTransfers([input], async (outcomes, sql) => {
+    seen.push([...outcomes])
+    await writeCallerRow(sql, 'act-applied')
+  })
+  t.same(outcomes, [{ status: 'applied', transferId: input.id }])
+  t.same(seen, [outcomes], 'alsoWrite is given the outcomes, once')
+  t.equal((await ledger.store.account('alice'))?.balanceMinor, 1_000)
+  t.same(await callerRows(ledger), [...before.callers, 'act-applied'], 'the caller\'s row committed with the transfer')
+  await assertVerified(t, ledger)
+})
+
+test('addFeeSchedule\'s alsoWrite commits with a schedule added, rolls it back with a throw, and is not run for one that exists', async (t, factory) => {
+  const ledger = await ledgerWithWallets(t, factory)
+  const { store } = ledger
+  const version2 = { ...(await store.feeSchedule('pos-xof-1'))!, id: 'pos-xof-2', version: 2, basisPoints: 100 }
+  const before = await callerRows(ledger)
+  await t.rejects(store.addFeeSchedule(version2, sql => refuseAfter(writeCallerRow(sql, 'act-refused'))), { message: 'the caller refuses' })
+  t.equal(await store.feeSchedule('pos-xof-2'), undefined, 'no schedule')
+  t.same(await callerRows(ledger), before, 'no row of the caller')
+
+  t.equal(await store.addFeeSchedule(version2, sql => writeCallerRow(sql, 'act-applied')), 'applied')
+  t.match(await store.feeSchedule('pos-xof-2'), { version: 2, basisPoints: 100 })
+  t.same(await callerRows(ledger), [...before, 'act-applied'], 'the caller\'s row committed with the schedule')
+  t.equal(await store.addFeeSchedule(version2, sql => writeCallerRow(sql, 'act-again')), 'exists')
+  t.same(await callerRows(ledger), [...before, 'act-applied'], 'nothing recorded for a schedule that was there')
 })
