@@ -5,10 +5,10 @@
 // ledger. The fee already taken stays where it went (as card schemes do by default).
 //
 // One refund id is one refund: a request sent again (the answer was lost) gets the same answer
-// and moves nothing more. Refunds run one at a time, in a bounded queue, so two refunds of one
-// payment cannot both pass the "not more than what is left" check on this hub. Between hubs on one
-// PostgreSQL the queue decides nothing (issue 17): that check needs the refund's row written in the
-// ledger's transaction, under a constraint, which the ledger's store does not offer yet.
+// and moves nothing more. Refunds run one at a time on a hub, in a bounded queue. Between hubs on one
+// PostgreSQL the queue decides nothing: the "not more than what is left" check is made again in the
+// refund's ledger transaction, where its row is written, with the merchant's account locked, so two
+// refunds of one payment at two hubs are decided one after the other.
 
 import { toHex } from '../../protocol/bytes'
 import type { Clock } from '../../protocol/clock'
@@ -23,10 +23,11 @@ import { signingKeyOf, type GatewayView } from '../gateways/view'
 import type { IngestMetrics } from '../ingest/dependencies'
 import { asHubFault } from '../ingest/hub-fault'
 import { hashParts } from '../ledger/ids'
-import type { LedgerStore } from '../ledger/store'
+import type { LedgerStore, TransferOutcome } from '../ledger/store'
 import type { TransferKind } from '../ledger/model'
 import { refundPostings } from '../ledger/settle'
-import type { RefundStore } from './store'
+import type { RefundRow, RefundStore } from './store'
+import type { SqlQuery } from '../store/sql'
 
 const REFUND_DOMAIN = 'payall/refund/v1'
 const REFUNDABLE_KINDS: ReadonlySet<TransferKind> = new Set(['offline_payment', 'online_payment'])
@@ -91,6 +92,23 @@ export class Refunds {
     })
   }
 
+  /**
+   * The refund's row, written in its ledger transaction, after the payment's refunds so far are read again there: the
+   * check before it ran outside any transaction, and another hub may have refunded the same payment since. The ledger
+   * holds the merchant's account locked by then (PostgreSQL: FOR UPDATE; SQLite: one writer), so two refunds of one
+   * payment are decided one after the other, and a refund past the payment rolls its transfer back.
+   */
+  private async recordIn(sql: SqlQuery, outcome: TransferOutcome, row: RefundRow, payment_minor: number): Promise<void> {
+    if (outcome.status === 'exists') {
+      // Decided before (another hub, or this one before a crash): its row, if the crash left it out.
+      await this.deps.store.insertIn(sql, row)
+      return
+    }
+    if (outcome.status !== 'applied') return
+    if (await this.deps.store.refundedMinorIn(sql, row.transferId) + row.amountMinor > payment_minor) throw new RefundCapReached()
+    await this.deps.store.insertIn(sql, row)
+  }
+
   private async decide(eui: string, request: RefundRequest): Promise<RefundResponse> {
     const { store, ledger, clock, ed25519 } = this.deps
     const refundIdHex = toHex(request.refundId)
@@ -125,27 +143,38 @@ export class Refunds {
     if (merchant === undefined || hold === undefined) return answer(false, Reason.PaymentNotFound)
 
     const ledgerTransferId = refundTransferId(refundIdHex)
-    const [outcome] = await ledger.applyTransfers([{
-      id: ledgerTransferId,
-      kind: 'refund',
-      currency: payment.currency,
-      postings: refundPostings({
-        merchantAccountId: merchant.accountId, customerAccountId: hold.walletAccountId, amountMinor: request.amountMinor,
-      }),
-      gatewayEui: eui,
-      voucherId: payment.voucherId ?? undefined,
-      metadata: { refundId: refundIdHex, refundOf: transferIdHex, requestedAtMs: request.timeMs },
-    }])
-    if (outcome!.status === 'refused' || outcome!.status === 'conflict') {
-      // Only the merchant's want of funds is a decision about the refund; any other refusal is the
-      // hub's own records at fault, never signed as the gateway's (a HubFaultError: no answer).
-      if (outcome!.error.code !== 'INSUFFICIENT_FUNDS') throw asHubFault(outcome!.error)
-      return answer(false, Reason.RefundFundsInsufficient)
-    }
-    await store.insert({
+    const row = {
       refundId: refundIdHex, transferId: transferIdHex, ledgerTransferId, gatewayEui: eui,
       amountMinor: request.amountMinor, currency: payment.currency, requestedAtMs: request.timeMs, createdAtMs: clock.now_ms(),
-    })
+    }
+    let outcome: TransferOutcome
+    try {
+      [outcome] = await ledger.applyTransfers([{
+        id: ledgerTransferId,
+        kind: 'refund',
+        currency: payment.currency,
+        postings: refundPostings({
+          merchantAccountId: merchant.accountId, customerAccountId: hold.walletAccountId, amountMinor: request.amountMinor,
+        }),
+        gatewayEui: eui,
+        voucherId: payment.voucherId ?? undefined,
+        metadata: { refundId: refundIdHex, refundOf: transferIdHex, requestedAtMs: request.timeMs },
+      }], (outcomes, sql) => this.recordIn(sql, outcomes[0]!, row, payment.amountMinor)) as [TransferOutcome]
+    } catch (error) {
+      if (error instanceof RefundCapReached) return answer(false, Reason.RefundExceedsPayment)
+      throw error
+    }
+    if (outcome.status === 'refused' || outcome.status === 'conflict') {
+      // Only the merchant's want of funds is a decision about the refund; any other refusal is the
+      // hub's own records at fault, never signed as the gateway's (a HubFaultError: no answer).
+      if (outcome.error.code !== 'INSUFFICIENT_FUNDS') throw asHubFault(outcome.error)
+      return answer(false, Reason.RefundFundsInsufficient)
+    }
     return answer(true, Reason.None, request.amountMinor)
   }
+}
+
+/** Thrown inside the refund's ledger transaction to roll it back: the payment's refunds would pass its amount. */
+class RefundCapReached extends Error {
+  override readonly name = 'RefundCapReached'
 }

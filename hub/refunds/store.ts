@@ -1,7 +1,7 @@
 // The refunds table on either engine (hub/store/sql.ts): what each refund id gave back, and how much of a payment is
 // refunded so far.
 
-import type { SqlEngine } from '../store/sql'
+import type { SqlEngine, SqlQuery } from '../store/sql'
 
 export interface RefundRow {
   readonly refundId: string
@@ -55,6 +55,16 @@ function rowOf(row: Row): RefundRow {
   }
 }
 
+async function refundedMinorIn(sql: SqlQuery, transferId: string): Promise<number> {
+  return (await sql.get<{ total: number | null }>(SQL.refunded, [transferId]))?.total ?? 0
+}
+
+async function insertIn(sql: SqlQuery, row: RefundRow): Promise<boolean> {
+  const { changes } = await sql.run(SQL.insert, [row.refundId, row.transferId, row.ledgerTransferId, row.gatewayEui,
+    row.amountMinor, row.currency, row.requestedAtMs, row.createdAtMs])
+  return changes === 1
+}
+
 export class RefundStore {
   constructor(private readonly engine: SqlEngine) {}
 
@@ -68,14 +78,22 @@ export class RefundStore {
   }
 
   async refundedMinor(transferId: string): Promise<number> {
-    return (await this.engine.get<{ total: number | null }>(SQL.refunded, [transferId]))?.total ?? 0
+    return refundedMinorIn(this.engine, transferId)
   }
 
   /** False when a row with this refund id was there already (and is left unchanged). */
   async insert(row: RefundRow): Promise<boolean> {
-    const { changes } = await this.engine.run(SQL.insert, [row.refundId, row.transferId, row.ledgerTransferId, row.gatewayEui,
-      row.amountMinor, row.currency, row.requestedAtMs, row.createdAtMs])
-    return changes === 1
+    return insertIn(this.engine, row)
+  }
+
+  /** As refundedMinor, inside the transaction `sql` (the refund's ledger call). */
+  refundedMinorIn(sql: SqlQuery, transferId: string): Promise<number> {
+    return refundedMinorIn(sql, transferId)
+  }
+
+  /** As insert, inside the transaction `sql` (the refund's ledger call). */
+  insertIn(sql: SqlQuery, row: RefundRow): Promise<boolean> {
+    return insertIn(sql, row)
   }
 
   /** Rows for refund transfers the ledger holds alone; returns how many this call restored (another hub may race it). */

@@ -11,7 +11,9 @@ import pino from 'pino'
 import type { Pool } from 'pg'
 import { ManualClock } from '../../../protocol/clock'
 import { AckOutcome, type Ack } from '../../../protocol/messages/ack'
+import { transferIdOf } from '../../../protocol/messages/authorization'
 import { onlineAuthorizationRequestCodec } from '../../../protocol/messages/online-authorization'
+import { refundRequestCodec } from '../../../protocol/messages/refund'
 import type { Voucher } from '../../../protocol/messages/voucher'
 import { Reason } from '../../../protocol/reasons'
 import { nodeEd25519 } from '../../../protocol/signature/node'
@@ -23,6 +25,8 @@ import { IngestStore } from '../../../hub/ingest/store'
 import { VerifyPool } from '../../../hub/ingest/verify-pool'
 import { cashTransferId } from '../../../hub/ledger/ids'
 import { PgLedgerStore } from '../../../hub/ledger/pg-store'
+import { Refunds } from '../../../hub/refunds/refunds'
+import { RefundStore } from '../../../hub/refunds/store'
 import { cashInPostings } from '../../../hub/ledger/settle'
 import { verifyLedger } from '../../../hub/ledger/verify'
 import { migratePg } from '../../../hub/store/pg/migrate'
@@ -53,6 +57,7 @@ interface Hub {
   readonly engine: PgEngine
   readonly vouchers: VoucherService
   readonly devices: DeviceStore
+  readonly refunds: Refunds
 }
 
 /** `count` hubs on one new schema, sharing the hub's keys and configuration as hubs of one deployment do. */
@@ -81,7 +86,8 @@ async function hubs(test: Test, count: number, gateway: (eui: string) => Promise
       events: { publish: () => undefined, publishAll: () => undefined },
     })
     const vouchers = new VoucherService(engine, ledger, hubKeys, nodeEd25519, clock, size => randomBytes(size), pino({ level: 'silent' }))
-    return { ingest, ledger, engine, vouchers, devices: new DeviceStore(engine) }
+    const refunds = new Refunds({ store: new RefundStore(engine), ledger, clock, hubKeys, ed25519: nodeEd25519, gateway })
+    return { ingest, ledger, engine, vouchers, devices: new DeviceStore(engine), refunds }
   })
 }
 
@@ -280,5 +286,39 @@ t.test('two conflicting online requests of one customer at two hubs at once: one
   t.equal(flags!.n, ROUNDS, 'each kept once, with its proof')
   const approved = await all[0]!.engine.get<{ n: number }>('SELECT COUNT(*) AS n FROM online_payments')
   t.equal(approved!.n, ROUNDS, 'one approval on file per customer')
+  t.same((await verifyLedger(all[0]!.ledger)).violations, [], 'the ledger verifies')
+})
+
+t.test('two refunds of one payment at two hubs at once, each more than half of it: one is approved, the other refused', { skip }, async t => {
+  const views = new Map<string, GatewayView>()
+  const all = await hubs(t, 2, async eui => views.get(eui))
+  const world = await seed(all[0]!)
+  for (const [eui, { view }] of world.gateways) views.set(eui, view)
+  const [gateway] = [...world.gateways.values()]
+  const { chain } = gateway!
+  const ROUNDS = 4
+  const PAYMENT_MINOR = 10_000
+  // The merchant holds enough for both refunds of a round: what refuses the second is the payment's amount, not funds.
+  pay(world.customers[CUSTOMERS - 1]!, chain, 25_000)
+  await all[0]!.ingest.ingest(chain.eui, chain.batch())
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const payment = world.customers[round]!.phone.authorize({
+      gatewayEui: chain.eui, amountMinor: PAYMENT_MINOR, currency: CURRENCY, nonce: randomBytes(16), timeMs: T0, merchantName: 'Shop',
+    }).authorization
+    chain.append(payment)
+    const seq = chain.records.length
+    t.equal((await all[0]!.ingest.ingest(chain.eui, chain.batch(seq, seq)))!.entries[0]!.outcome, AckOutcome.Settled)
+    const refund = () => refundRequestCodec.encode(refundRequestCodec.sign({
+      refundId: randomBytes(16), transferId: transferIdOf(payment), gatewayEui: chain.eui, amountMinor: 6_000, currency: CURRENCY, timeMs: T0,
+    }, chain.keys.secretKey, nodeEd25519))
+    const answers = await Promise.all([all[0]!.refunds.handle(chain.eui, refund()), all[1]!.refunds.handle(chain.eui, refund())])
+    t.same(answers.map(answer => answer!.approved).sort(), [false, true], `round ${round}: one refund approved`)
+    t.equal(answers.find(answer => !answer!.approved)!.reason, Reason.RefundExceedsPayment, 'the other refused: it would pass the payment')
+    const refunded = await all[0]!.engine.get<{ total: number }>(
+      'SELECT CAST(SUM(amount_minor) AS BIGINT) AS total FROM refunds WHERE transfer_id = ?', [Buffer.from(transferIdOf(payment)).toString('hex')])
+    t.equal(refunded!.total, 6_000, 'one refund on file')
+  }
+  const moved = await all[0]!.engine.get<{ n: number }>(`SELECT COUNT(*) AS n FROM transfers WHERE kind = 'refund'`)
+  t.equal(moved!.n, ROUNDS, 'one refund transfer per payment')
   t.same((await verifyLedger(all[0]!.ledger)).violations, [], 'the ledger verifies')
 })
