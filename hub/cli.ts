@@ -2,7 +2,8 @@
 // payall-hub: starts the hub from flags and PAYALL_* variables, prints where it serves, and stops
 // gracefully on SIGINT/SIGTERM. Exit 0 after a clean stop, 2 for a bad option, 1 if it cannot start.
 // `payall-hub deploy-anchor` and `payall-hub verify-proof` are the anchoring commands (hub/anchor/commands.ts);
-// `payall-hub publish-update` signs an update bundle for the gateways (hub/updates/publish-update.ts).
+// `payall-hub publish-update` signs an update bundle for the gateways (hub/updates/publish-update.ts);
+// `payall-hub broker-setup` makes an external Mosquitto's logins and ACL (hub/mqtt/broker-setup.ts).
 
 import { parseNotifyConfig, NOTIFY_HELP } from './notify/config'
 import { ANCHOR_COMMANDS_HELP, deployAnchorCommand, verifyProofCommand } from './anchor/commands'
@@ -13,6 +14,7 @@ import { startHub, type RunningHub } from './server'
 import { resetOperatorCommand } from './users/reset-operator'
 import { importCommand } from './legacy/import-command'
 import { PUBLISH_UPDATE_HELP, publishUpdateCommand } from './updates/publish-update'
+import { BROKER_SETUP_HELP, brokerSetupCommand } from './mqtt/broker-setup'
 import { systemClock, systemRandom } from '../protocol/clock'
 
 const PROGRAM = 'payall-hub'
@@ -24,6 +26,7 @@ const COMMANDS = [
   `       ${PROGRAM} deploy-anchor [--chain-rpc URL]  deploy the Anchor contract (see Anchoring commands)`,
   `       ${PROGRAM} verify-proof FILE | --id ID --hub URL   check a transfer's anchoring proof`,
   `       ${PROGRAM} publish-update PACKAGE.tgz       sign a release for the gateways (see Update command)`,
+  `       ${PROGRAM} broker-setup --dir DIR          an external Mosquitto's logins and ACL (see Broker command)`,
   `       ${PROGRAM} import --currency CODE --web-dump FILE --mobile-dump FILE   the legacy system's data (import --help)`,
   '',
   `Example: ${PROGRAM} --data-dir ./data   (on 127.0.0.1:3001 and :1883; --http-host 0.0.0.0 --mqtt-host 0.0.0.0 to serve other machines)`,
@@ -48,8 +51,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   if (argv[0] === 'reset-operator') return resetOperatorCommand(argv.slice(1), env, io)
   if (argv[0] === 'import') return importCommand(argv.slice(1), env, { ...io, clock: systemClock, random: systemRandom })
   if (argv[0] === 'publish-update') return publishUpdateCommand(argv.slice(1), env, { ...io, clock: systemClock, random: systemRandom })
+  if (argv[0] === 'broker-setup') return brokerSetupCommand(argv.slice(1), systemRandom, io)
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(`${helpText(PROGRAM, COMMANDS)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}\n${PUBLISH_UPDATE_HELP}`)
+    io.stdout.write(`${helpText(PROGRAM, COMMANDS)}\n${NOTIFY_HELP}\n${ANCHOR_COMMANDS_HELP}\n${PUBLISH_UPDATE_HELP}\n${BROKER_SETUP_HELP}`)
     return 0
   }
   let hub: RunningHub

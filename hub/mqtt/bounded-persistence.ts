@@ -39,7 +39,7 @@ export interface RetainedBounds {
   bytes_max: number
 }
 
-const QUEUE_BOUNDS_DEFAULT: QueueBounds = Object.freeze({
+export const QUEUE_BOUNDS_DEFAULT: QueueBounds = Object.freeze({
   messagesPerGateway_max: 1_000,
   bytesPerGateway_max: 4 * 1024 * 1024,
   hubMessages_max: 10_000,
