@@ -13,8 +13,8 @@ import { CodedError, errorText } from '../../protocol/errors'
 import { QUEUE_BOUNDS_DEFAULT } from './bounded-persistence'
 
 /** The login the hubs use: `mosquitto_ctrl dynsec init` makes it the plugin's admin, and the hub gives it its role. */
-export const HUB_BROKER_USERNAME = 'payall-hub'
-export const BROKER_CONFIG_FILE = 'mosquitto.conf'
+const HUB_BROKER_USERNAME = 'payall-hub'
+const BROKER_CONFIG_FILE = 'mosquitto.conf'
 const DYNSEC_FILE = 'dynamic-security.json'
 const HUB_PASSWORD_FILE = 'hub-password'
 const HUB_PASSWORD_BYTES = 24
@@ -185,7 +185,7 @@ export function mosquittoProgram(name: 'mosquitto' | 'mosquitto_ctrl'): string {
 }
 
 /** The two lines a user needs: how to start the broker, and what to give the hubs. */
-export function brokerSetupLines(setup: BrokerSetup): string {
+function brokerSetupLines(setup: BrokerSetup): string {
   return `mosquitto -c ${shellWord(setup.configFile)}\n`
     + `PAYALL_MQTT_URL=${shellWord(setup.hubLoginUrl)} PAYALL_MQTT_LOGINS=dynsec\n`
 }
