@@ -17,7 +17,18 @@ t.test('--help lists every option and exits 0 without starting anything', async 
     t.match(io.out, option.env)
     if (option.flag !== undefined) t.match(io.out, `--${option.flag}`)
   }
+  for (const command of ['reset-operator', 'deploy-anchor', 'verify-proof', 'publish-update', 'broker-setup --dir DIR', 'import']) {
+    t.match(io.out, `payall-hub ${command}`)
+  }
   t.equal(io.err, '')
+})
+
+t.test('broker-setup is a command of its own: without --dir it exits 2 and starts nothing', async (t) => {
+  const io = capturedIo(async () => {
+    throw new Error('broker-setup must not start the hub')
+  })
+  t.equal(await main(['broker-setup'], {}, io), 2)
+  t.match(io.err, /^payall-hub broker-setup: BAD_OPTION: --dir DIR is required/)
 })
 
 t.test('a bad option exits 2 with a message naming it', async (t) => {
@@ -51,7 +62,8 @@ t.test('the hub prints its URLs and the generated operator password once, then s
 
   const second = capturedIo()
   t.equal(await main(['--data-dir', dataDir], QUIET, second), 0)
-  t.notMatch(second.out, /password/, 'the password is shown on the first start only')
+  // Not /password/ alone: the banner names the database file, under a test folder named after this test.
+  t.notMatch(second.out, /password: /, 'the password is shown on the first start only')
 })
 
 t.test('a hub that cannot start exits 1 with the reason', async (t) => {
