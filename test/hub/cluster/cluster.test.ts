@@ -143,6 +143,25 @@ t.test('npm run cluster: two hubs on one database and a broker without anonymous
   t.notOk(existsSync(workDir), 'the temporary work dir is removed')
 })
 
+t.test('a hub that ends by itself is reported, and the cluster stops everything and exits 1', { skip }, async t => {
+  const database = await testDatabase(root)
+  const basePort = await freeBasePort(2)
+  const child = spawn(process.execPath, [CLI, '--hubs', '1', '--database-url', databaseUrl(database.config), '--base-port', String(basePort)],
+    { cwd: ROOT, env: { ...process.env, PAYALL_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const output = new Transcript()
+  child.stdout!.on('data', chunk => output.add(String(chunk)))
+  child.stderr!.on('data', chunk => output.add(String(chunk)))
+  const hubPid = Number((await shows(output, child, /^hub 1: \S+ pid (\d+)$/m))[1])
+  const brokerPid = Number(/^broker: \S+ pid (\d+)$/m.exec(output.text)![1])
+  await shows(output, child, /^cluster ready$/m)
+  // Stopped from outside, as an operator's kill would: the hub stops cleanly, and the cluster did not ask it to.
+  process.kill(hubPid, 'SIGTERM')
+  t.equal(await exitOf(child), 1)
+  t.match(output.text, /^hub 1 exited with code 0$/m)
+  t.same([hubPid, brokerPid].filter(alive), [], 'the broker is stopped too')
+})
+
 t.test('a bad option exits 2 with one line naming it', async t => {
   const run = (argv: string[]) => new Promise<{ code: number | null; stderr: string }>(resolve => {
     const child = spawn(process.execPath, [CLI, ...argv], { cwd: ROOT, env: { ...process.env, PAYALL_DATABASE_URL: '' }, stdio: ['ignore', 'ignore', 'pipe'] })
