@@ -66,7 +66,7 @@ export interface ClusterOptions {
   readonly random?: RandomBytes
 }
 
-interface ClusterHub {
+export interface ClusterHub {
   /** 1 to N. */
   readonly index: number
   readonly httpUrl: string

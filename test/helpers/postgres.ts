@@ -103,3 +103,12 @@ function startCluster(root: Teardown): PoolConfig {
   root.teardown(() => cluster.stop())
   return { ...cluster.config }
 }
+
+/** A postgres:// URL naming a test's database, for a hub's --database-url; a Unix socket directory goes in ?host=. */
+export function databaseUrlOf(config: PoolConfig): string {
+  const login = `${encodeURIComponent(config.user ?? 'postgres')}${config.password === undefined ? '' : `:${encodeURIComponent(String(config.password))}`}`
+  const socket = config.host?.startsWith('/') === true
+  const url = new URL(`postgresql://${login}@${socket ? 'localhost' : config.host}${config.port === undefined ? '' : `:${config.port}`}/${config.database}`)
+  if (socket) url.searchParams.set('host', config.host!)
+  return url.toString()
+}

@@ -9,10 +9,9 @@ import { existsSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
-import type { PoolConfig } from 'pg'
 import { startCluster } from '../../../hub/cluster/cluster'
 import { Transcript } from '../../helpers/transcript'
-import { postgresSkip, testDatabase } from '../../helpers/postgres'
+import { databaseUrlOf, postgresSkip, testDatabase } from '../../helpers/postgres'
 import { requiredProgram } from '../../helpers/required-program'
 import { freePort } from '../../../simulator/anvil'
 
@@ -23,15 +22,6 @@ const mosquittoCtrl = requiredProgram('mosquitto_ctrl', ['/usr/bin/mosquitto_ctr
 /** The file's top-level test, whose teardown drops the database testDatabase makes once for the file. */
 const root = t
 const skip = mosquitto.skip || mosquittoCtrl.skip || postgresSkip()
-
-/** A postgres:// URL for the hubs naming the test's database; a Unix socket directory goes in ?host=. */
-function databaseUrl(config: PoolConfig): string {
-  const login = `${encodeURIComponent(config.user ?? 'postgres')}${config.password === undefined ? '' : `:${encodeURIComponent(String(config.password))}`}`
-  const socket = config.host?.startsWith('/') === true
-  const url = new URL(`postgresql://${login}@${socket ? 'localhost' : config.host}${config.port === undefined ? '' : `:${config.port}`}/${config.database}`)
-  if (socket) url.searchParams.set('host', config.host!)
-  return url.toString()
-}
 
 function listening(port: number): Promise<boolean> {
   return new Promise(resolve => {
@@ -104,7 +94,7 @@ t.test('npm run cluster: two hubs on one database and a broker without anonymous
   const database = await testDatabase(root)
   const basePort = await freeBasePort(3)
   const { PAYALL_OPERATOR_EMAIL: _email, PAYALL_OPERATOR_PASSWORD: _password, ...env } = process.env
-  const child = spawn(process.execPath, [CLI, '--hubs', '2', '--database-url', databaseUrl(database.config), '--base-port', String(basePort)],
+  const child = spawn(process.execPath, [CLI, '--hubs', '2', '--database-url', databaseUrlOf(database.config), '--base-port', String(basePort)],
     { cwd: ROOT, env: { ...env, PAYALL_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { child.kill('SIGKILL') })
   const output = new Transcript()
@@ -146,7 +136,7 @@ t.test('npm run cluster: two hubs on one database and a broker without anonymous
 t.test('a hub that ends by itself is reported, and the cluster stops everything and exits 1', { skip }, async t => {
   const database = await testDatabase(root)
   const basePort = await freeBasePort(2)
-  const child = spawn(process.execPath, [CLI, '--hubs', '1', '--database-url', databaseUrl(database.config), '--base-port', String(basePort)],
+  const child = spawn(process.execPath, [CLI, '--hubs', '1', '--database-url', databaseUrlOf(database.config), '--base-port', String(basePort)],
     { cwd: ROOT, env: { ...process.env, PAYALL_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { child.kill('SIGKILL') })
   const output = new Transcript()
@@ -186,7 +176,7 @@ t.test('a bad option exits 2 with one line naming it', async t => {
 t.test('startCluster: a hub killed with SIGKILL is seen to end, and stop() takes down the rest', { skip }, async t => {
   const database = await testDatabase(root)
   const basePort = await freeBasePort(2)
-  const cluster = await startCluster({ hubs: 1, databaseUrl: databaseUrl(database.config), basePort, hubEnv: { PAYALL_LOG_LEVEL: 'warn' } })
+  const cluster = await startCluster({ hubs: 1, databaseUrl: databaseUrlOf(database.config), basePort, hubEnv: { PAYALL_LOG_LEVEL: 'warn' } })
   t.teardown(() => cluster.stop())
   t.equal(cluster.brokerUrl, `mqtt://127.0.0.1:${basePort}`)
   t.match(cluster.hubLoginUrl, new RegExp(`^mqtt://payall-hub:[\\w-]+@127\\.0\\.0\\.1:${basePort}$`))
