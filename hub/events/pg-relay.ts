@@ -24,6 +24,12 @@ const SENDS_PENDING_MAX = 1_000
 /** Random bytes in a hub instance's id: two hubs never draw the same. */
 const HUB_ID_BYTES = 12
 
+/** The relay's connection, and its queries one at a time (pg would queue them itself, but deprecates being asked to). */
+interface Connection {
+  readonly client: Client
+  queries: Promise<void>
+}
+
 export interface PgEventRelayOptions {
   /** How to reach the database; the relay opens a connection of its own with it. */
   readonly connection: ClientConfig
@@ -45,7 +51,7 @@ export async function startPgEventRelay(options: PgEventRelayOptions): Promise<E
 class PgEventRelay implements EventRelay {
   private readonly hubId: string
   private readonly channel: string
-  private client: Client | undefined
+  private connection: Connection | undefined
   private receiver: RelayReceiver | undefined
   private stopped = false
   private failures = 0
@@ -68,7 +74,7 @@ class PgEventRelay implements EventRelay {
 
   async start(): Promise<void> {
     try {
-      this.client = await this.connect()
+      this.connection = await this.connect()
     } catch (error) {
       this.cancelCheck()
       throw error
@@ -95,17 +101,18 @@ class PgEventRelay implements EventRelay {
     this.cancelReconnect()
     await this.reconnecting
     await Promise.all(this.sending)
-    const client = this.client
-    this.client = undefined
-    if (client === undefined) return
-    await client.query(`UNLISTEN ${this.channel}`).catch(() => undefined)
-    await client.end().catch(() => undefined)
+    const connection = this.connection
+    this.connection = undefined
+    if (connection === undefined) return
+    await this.query(connection, `UNLISTEN ${this.channel}`).catch(() => undefined)
+    await connection.client.end().catch(() => undefined)
   }
 
-  private async connect(): Promise<Client> {
+  private async connect(): Promise<Connection> {
     const client = new Client(this.options.connection)
-    client.on('error', error => this.lose(client, error))
-    client.on('end', () => this.lose(client, new Error('the connection ended')))
+    const connection: Connection = { client, queries: Promise.resolve() }
+    client.on('error', error => this.lose(connection, error))
+    client.on('end', () => this.lose(connection, new Error('the connection ended')))
     client.on('notification', notification => this.hear(notification))
     try {
       await client.connect()
@@ -114,7 +121,15 @@ class PgEventRelay implements EventRelay {
       await client.end().catch(() => undefined)
       throw error
     }
-    return client
+    return connection
+  }
+
+  private query(connection: Connection, text: string, values: string[] = []): Promise<void> {
+    const done = connection.queries.then(async () => {
+      await connection.client.query(text, values)
+    })
+    connection.queries = done.catch(() => undefined)
+    return done
   }
 
   private send(message: RelayMessage): void {
@@ -124,12 +139,12 @@ class PgEventRelay implements EventRelay {
   }
 
   private notify(payload: string): void {
-    const client = this.client
-    if (client === undefined || this.stopped || this.sending.size >= SENDS_PENDING_MAX) {
-      this.dropped(client === undefined ? 'its connection is down' : 'too many notifications wait')
+    const connection = this.connection
+    if (connection === undefined || this.stopped || this.sending.size >= SENDS_PENDING_MAX) {
+      this.dropped(connection === undefined ? 'its connection is down' : 'too many notifications wait')
       return
     }
-    const sent: Promise<void> = client.query('SELECT pg_notify($1, $2)', [this.channel, payload]).then(
+    const sent: Promise<void> = this.query(connection, 'SELECT pg_notify($1, $2)', [this.channel, payload]).then(
       () => undefined,
       (error: unknown) => this.dropped(`a notification failed: ${error instanceof Error ? error.message : String(error)}`),
     ).finally(() => this.sending.delete(sent))
@@ -158,11 +173,11 @@ class PgEventRelay implements EventRelay {
   }
 
   /** A connection that failed or ended: dropped, and another one made after a delay. Once per connection. */
-  private lose(client: Client, error: unknown): void {
-    if (this.client !== client) return
-    this.client = undefined
+  private lose(connection: Connection, error: unknown): void {
+    if (this.connection !== connection) return
+    this.connection = undefined
     this.checking = false
-    client.end().catch(() => undefined)
+    connection.client.end().catch(() => undefined)
     if (this.stopped) return
     this.options.log.warn({ err: error }, 'the live events relay lost its connection: it reconnects')
     this.reconnectLater()
@@ -176,9 +191,9 @@ class PgEventRelay implements EventRelay {
   }
 
   private async reconnect(): Promise<void> {
-    let client: Client
+    let connection: Connection
     try {
-      client = await this.connect()
+      connection = await this.connect()
     } catch (error) {
       this.failures += 1
       this.options.log.warn({ err: error, failures: this.failures }, 'the live events relay could not reconnect')
@@ -186,10 +201,10 @@ class PgEventRelay implements EventRelay {
       return
     }
     if (this.stopped) {
-      await client.end().catch(() => undefined)
+      await connection.client.end().catch(() => undefined)
       return
     }
-    this.client = client
+    this.connection = connection
     this.failures = 0
     this.options.log.info('the live events relay reconnected')
     // What the other hubs sent while this hub was not listening went past it.
@@ -202,15 +217,15 @@ class PgEventRelay implements EventRelay {
 
   /** Asks the connection for an answer; one still unanswered from the last check means it is dead. */
   private check(): void {
-    const client = this.client
-    if (client === undefined) return
+    const connection = this.connection
+    if (connection === undefined) return
     if (this.checking) {
-      this.lose(client, new Error(`the connection did not answer a check within ${CHECK_INTERVAL_MS} ms`))
+      this.lose(connection, new Error(`the connection did not answer a check within ${CHECK_INTERVAL_MS} ms`))
       return
     }
     this.checking = true
-    client.query('SELECT 1').then(() => {
-      if (this.client === client) this.checking = false
-    }, (error: unknown) => this.lose(client, error))
+    this.query(connection, 'SELECT 1').then(() => {
+      if (this.connection === connection) this.checking = false
+    }, (error: unknown) => this.lose(connection, error))
   }
 }
