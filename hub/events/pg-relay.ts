@@ -62,7 +62,8 @@ class PgEventRelay implements EventRelay {
   private checking = false
   /** Something this hub sent may not have reached the others, and they have not been told yet. */
   private unsent = false
-  private readonly sending = new Set<Promise<void>>()
+  /** Notifications handed to the connection and not yet answered. */
+  private sendsPending = 0
 
   constructor(private readonly options: PgEventRelayOptions) {
     this.channel = options.channel ?? CHANNEL_DEFAULT
@@ -100,10 +101,10 @@ class PgEventRelay implements EventRelay {
     this.cancelCheck()
     this.cancelReconnect()
     await this.reconnecting
-    await Promise.all(this.sending)
     const connection = this.connection
     this.connection = undefined
     if (connection === undefined) return
+    // After the notifications sent before it, as every query on the connection.
     await this.query(connection, `UNLISTEN ${this.channel}`).catch(() => undefined)
     await connection.client.end().catch(() => undefined)
   }
@@ -140,15 +141,17 @@ class PgEventRelay implements EventRelay {
 
   private notify(payload: string): void {
     const connection = this.connection
-    if (connection === undefined || this.stopped || this.sending.size >= SENDS_PENDING_MAX) {
+    if (connection === undefined || this.stopped || this.sendsPending >= SENDS_PENDING_MAX) {
       this.dropped(connection === undefined ? 'its connection is down' : 'too many notifications wait')
       return
     }
-    const sent: Promise<void> = this.query(connection, 'SELECT pg_notify($1, $2)', [this.channel, payload]).then(
+    this.sendsPending += 1
+    this.query(connection, 'SELECT pg_notify($1, $2)', [this.channel, payload]).then(
       () => undefined,
       (error: unknown) => this.dropped(`a notification failed: ${error instanceof Error ? error.message : String(error)}`),
-    ).finally(() => this.sending.delete(sent))
-    this.sending.add(sent)
+    ).finally(() => {
+      this.sendsPending -= 1
+    })
   }
 
   /** Logged once until the others are told: a hub cut off would log every event otherwise. */
