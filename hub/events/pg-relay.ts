@@ -39,6 +39,8 @@ export interface PgEventRelayOptions {
   readonly log: Pick<FastifyBaseLogger, 'info' | 'warn'>
   /** The channel hubs that share live events share; tests give each group of hubs its own. */
   readonly channel?: string
+  /** SENDS_PENDING_MAX where not given. */
+  readonly sendsPending_max?: number
 }
 
 /** A relay listening on the database; rejects when its first connection fails (the hub does not start half-deaf). */
@@ -64,12 +66,15 @@ class PgEventRelay implements EventRelay {
   private unsent = false
   /** Notifications handed to the connection and not yet answered. */
   private sendsPending = 0
+  private readonly sendsPending_max: number
 
   constructor(private readonly options: PgEventRelayOptions) {
     this.channel = options.channel ?? CHANNEL_DEFAULT
     // The channel is written into LISTEN as an identifier (it cannot be a parameter there).
     assert(/^[a-z_][a-z0-9_]{0,62}$/.test(this.channel), 'the channel is a lowercase SQL identifier')
     this.hubId = Buffer.from(options.random(HUB_ID_BYTES)).toString('hex')
+    this.sendsPending_max = options.sendsPending_max ?? SENDS_PENDING_MAX
+    assert(Number.isSafeInteger(this.sendsPending_max) && this.sendsPending_max > 0, 'the relay sends at least one notification at a time')
     this.cancelCheck = repeat(options.clock, () => this.check(), CHECK_INTERVAL_MS, { background: true })
   }
 
@@ -141,16 +146,18 @@ class PgEventRelay implements EventRelay {
 
   private notify(payload: string): void {
     const connection = this.connection
-    if (connection === undefined || this.stopped || this.sendsPending >= SENDS_PENDING_MAX) {
+    if (connection === undefined || this.stopped || this.sendsPending >= this.sendsPending_max) {
       this.dropped(connection === undefined ? 'its connection is down' : 'too many notifications wait')
       return
     }
     this.sendsPending += 1
-    this.query(connection, 'SELECT pg_notify($1, $2)', [this.channel, payload]).then(
-      () => undefined,
-      (error: unknown) => this.dropped(`a notification failed: ${error instanceof Error ? error.message : String(error)}`),
-    ).finally(() => {
+    this.query(connection, 'SELECT pg_notify($1, $2)', [this.channel, payload]).then(() => {
       this.sendsPending -= 1
+      // The connection works, and some were dropped before (too many waited): the others hear of it now.
+      if (this.unsent && this.connection === connection) this.tellLost()
+    }, (error: unknown) => {
+      this.sendsPending -= 1
+      this.dropped(`a notification failed: ${error instanceof Error ? error.message : String(error)}`)
     })
   }
 
@@ -158,6 +165,12 @@ class PgEventRelay implements EventRelay {
   private dropped(reason: string): void {
     if (!this.unsent) this.options.log.warn({ reason }, 'live events are not reaching the other hubs')
     this.unsent = true
+  }
+
+  /** Tells the other hubs that some of what this hub sent did not reach them. */
+  private tellLost(): void {
+    this.unsent = false
+    this.send({ kind: 'lost' })
   }
 
   private hear(notification: PgNotification): void {
@@ -170,9 +183,14 @@ class PgEventRelay implements EventRelay {
     const message = reading.notification
     const receiver = this.receiver
     if (message.hub === this.hubId || receiver === undefined) return
-    if (message.kind === 'events') receiver.events(message.events)
-    else if (message.kind === 'access') receiver.accessChanged(message.userId)
-    else receiver.lost()
+    if (message.kind === 'events') {
+      receiver.events(message.events)
+    } else if (message.kind === 'access') {
+      receiver.accessChanged(message.userId)
+    } else {
+      this.options.log.info('another hub could not relay some of its live events')
+      receiver.lost()
+    }
   }
 
   /** A connection that failed or ended: dropped, and another one made after a delay. Once per connection. */
@@ -212,10 +230,7 @@ class PgEventRelay implements EventRelay {
     this.options.log.info('the live events relay reconnected')
     // What the other hubs sent while this hub was not listening went past it.
     this.receiver?.lost()
-    if (this.unsent) {
-      this.unsent = false
-      this.send({ kind: 'lost' })
-    }
+    if (this.unsent) this.tellLost()
   }
 
   /** Asks the connection for an answer; one still unanswered from the last check means it is dead. */
