@@ -1,11 +1,13 @@
 // The hub's in-process event hub: producers publish an event once what it reports has committed; the hub
 // resolves who may see it, numbers it, keeps the last EVENTS_KEPT_MAX for clients that resume with
-// Last-Event-ID, and hands it to its listeners (the open GET /events streams).
+// Last-Event-ID, and hands it to its listeners (the open GET /events streams). Hubs sharing one database share
+// their events through a relay (relay.ts): each hub numbers what it hears from the others with ids of its own.
 
 import type { FastifyBaseLogger } from 'fastify'
 import { assert } from '../../protocol/errors'
 import { SerialQueue } from '../../protocol/serial-queue'
 import type { LiveEvent, NewLiveEvent } from './model'
+import type { EventRelay, RelayedEvent } from './relay'
 
 /**
  * Events kept for resumption. Past it the oldest is forgotten; a client whose Last-Event-ID is older than
@@ -56,6 +58,8 @@ export interface LiveEventsOptions {
   readonly log: Pick<FastifyBaseLogger, 'warn'>
   /** EVENTS_KEPT_MAX where not given. */
   readonly kept_max?: number
+  /** The other hubs on the same database: what this hub publishes goes to them, and what they publish comes here. */
+  readonly relay?: EventRelay
 }
 
 export class LiveEvents {
@@ -74,6 +78,11 @@ export class LiveEvents {
     this.kept_max = options.kept_max ?? EVENTS_KEPT_MAX
     assert(Number.isSafeInteger(this.kept_max) && this.kept_max > 0, 'the hub keeps at least one event')
     this.ready().catch((error: unknown) => options.log.warn({ err: error }, 'the live events have no ids yet: the first event tries again'))
+    options.relay?.receive({
+      events: events => this.appendRelayed(events),
+      accessChanged: userId => this.tellAccessChanged(userId),
+      lost: () => this.forgetKept(),
+    })
   }
 
   /**
@@ -105,13 +114,17 @@ export class LiveEvents {
   publishAll(events: readonly NewLiveEvent[], known: KnownAudience = {}): void {
     if (events.length === 0) return
     this.pending.run(async () => {
+      const relayed: RelayedEvent[] = []
       for (const event of events) {
         try {
-          await this.append(event, await this.audienceOf(event, known))
+          const audience = await this.audienceOf(event, known)
+          await this.append(event, audience)
+          relayed.push({ ...event, audience })
         } catch (error) {
           this.options.log.warn({ err: error, type: event.type }, 'a live event was not published')
         }
       }
+      this.options.relay?.sendEvents(relayed)
     }).catch(error => this.options.log.warn({ err: error, count: events.length }, 'live events were not published'))
   }
 
@@ -126,7 +139,10 @@ export class LiveEvents {
     return this.nextId - 1
   }
 
-  /** The events after `afterId`, if the hub still keeps every one of them. Once ready(). */
+  /**
+   * The events after `afterId`, if the hub still keeps every one of them. Once ready(). Ids are this hub's own, so a
+   * client that resumes here with an id another hub gave it is outside the ids kept here: it gets `reset`.
+   */
   resume(afterId: number): Resumption {
     const oldestId = this.kept.length === 0 ? this.lastId + 1 : this.at(0).id
     if (afterId < oldestId - 1 || afterId > this.lastId) return { kind: 'reset' }
@@ -150,8 +166,39 @@ export class LiveEvents {
    */
   accessChanged(userId: string): void {
     queueMicrotask(() => {
-      for (const listener of this.listeners) this.tell(() => listener.accessChanged(userId))
+      this.tellAccessChanged(userId)
+      this.options.relay?.sendAccessChanged(userId)
     })
+  }
+
+  private tellAccessChanged(userId: string): void {
+    for (const listener of this.listeners) this.tell(() => listener.accessChanged(userId))
+  }
+
+  /** Events another hub published, with the audience it resolved: numbered here, after what was published before. */
+  private appendRelayed(events: readonly RelayedEvent[]): void {
+    this.pending.run(async () => {
+      for (const event of events) {
+        try {
+          await this.append(event, event.audience)
+        } catch (error) {
+          this.options.log.warn({ err: error, type: event.type }, 'a live event from another hub was not kept')
+        }
+      }
+    }).catch(error => this.options.log.warn({ err: error, count: events.length }, 'live events from another hub were not kept'))
+  }
+
+  /**
+   * Some events never reached this hub: a client resuming from before now would miss them silently, so the kept ones
+   * are forgotten (resumers get `reset`). One id is skipped too, so that a client already holding the newest id does
+   * not resume from it with nothing to send.
+   */
+  private forgetKept(): void {
+    this.pending.run(async () => {
+      await this.takeId()
+      this.kept.length = 0
+      this.start = 0
+    }).catch(error => this.options.log.warn({ err: error }, 'the live events could not forget what they kept after a gap'))
   }
 
   private async append(published: NewLiveEvent, audience: readonly string[]): Promise<void> {

@@ -72,7 +72,8 @@ function openSqlite(t: Teardown, path: string): OpenEngine {
 
 let schemas = 0
 
-function postgresFactory(root: Teardown): EngineFactory {
+/** PostgreSQL alone, for tests of what only it has (LISTEN/NOTIFY); they skip as postgresSkip() says. */
+export function postgresFactory(root: Teardown): EngineFactory {
   return {
     dialect: 'postgres',
     async open(t) {
