@@ -10,6 +10,7 @@ import type { KeyPair } from '../protocol/signature/ed25519'
 import type { HubConfig } from './config'
 import type { PasswordHasher } from './users/passwords'
 import type { MessageBus } from './bus'
+import type { EventRelay } from './events/relay'
 import type { LedgerStore } from './ledger/store'
 import type { Clock, RandomBytes } from '../protocol/clock'
 import type { PinnedCertificate } from '../protocol/tls-pin'
@@ -45,6 +46,8 @@ export interface HubContext {
   readonly passwords: PasswordHasher
   /** The double-entry ledger: every change to a balance goes through it. */
   readonly ledger: LedgerStore
+  /** Carries live events to and from the other hubs on one PostgreSQL; undefined for a hub alone (SQLite). */
+  readonly eventRelay?: EventRelay
   /** Publishes to gateways over MQTT. */
   readonly bus: MessageBus
   /**

@@ -25,6 +25,8 @@ import { Refunds } from './refunds/refunds'
 import type { Revocations } from './vouchers/revocations'
 import type { VoucherService } from './vouchers/vouchers'
 import { LateBoundBus } from './bus'
+import { startPgEventRelay } from './events/pg-relay'
+import type { EventRelay } from './events/relay'
 import { checkConfig, keysDirOf, type HubConfig } from './config'
 import type { HubContext, HubTls } from './context'
 import { buildServices, type HubServices } from './services'
@@ -83,18 +85,15 @@ export interface RunningHub {
  */
 export async function startHub(config: HubConfig, overrides: HubOverrides = {}): Promise<RunningHub> {
   const { tls, loraConfig } = checkedSettings(config)
-  const random = overrides.random ?? systemRandom
-  const clock = overrides.clock ?? systemClock
-  const log = overrides.log ?? createLog(config.logLevel)
+  const { random = systemRandom, clock = systemClock, log = createLog(config.logLevel) } = overrides
   const dataDir = resolve(config.dataDir)
   const lock = lockDataDir(dataDir)
   const opened = new Closers()
   opened.add(() => lock.release())
   try {
-    const store = await openHubStore(config, dataDir, { clock, log })
-    opened.add(() => store.close())
+    const { store, eventRelay } = await openHubStore(config, dataDir, { clock, random, log }, opened)
     const bus = new LateBoundBus()
-    const context = hubContext(config, { store, clock, log, random, bus, tls })
+    const context = hubContext(config, { store, eventRelay, clock, log, random, bus, tls })
     const operator = await ensureOperator(context)
     await normalizeStoredPhones(context.engine, config.phoneRegion, context.log)
     const services = buildServices(context)
@@ -146,7 +145,9 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
       lora,
       anchoring,
       stop: () => {
-        stopping ??= stopInOrder({ stopSweeper: sweeper, listening: app, metrics: metricsListener, proofs, mqtt, lora, anchoring, pool, store, lock })
+        stopping ??= stopInOrder({
+          stopSweeper: sweeper, listening: app, metrics: metricsListener, proofs, mqtt, lora, anchoring, pool, eventRelay, store, lock,
+        })
         return stopping
       },
     }
@@ -176,11 +177,21 @@ async function listenHttp(app: FastifyInstance, config: HubConfig, https: boolea
 
 /**
  * What the hub stores on: the PostgreSQL database --database-url names, else the SQLite file in the data folder. The
- * data folder is locked to this process either way (two hubs on one folder would share its keys and its file).
+ * data folder is locked to this process either way (two hubs on one folder would share its keys and its file). Hubs on
+ * one PostgreSQL also hear each other's live events (the relay), so a browser sees them whichever hub serves it. What
+ * opens joins `opened`.
  */
-async function openHubStore(config: HubConfig, dataDir: string, { clock, log }: { clock: Clock; log: FastifyBaseLogger }): Promise<HubStore> {
-  if (config.databaseUrl !== undefined) return openPgHubStore(config.databaseUrl, { clock, log })
-  return openSqliteHubStore(join(dataDir, HUB_DATABASE_FILE), { busyTimeout_ms: config.databaseBusyTimeout_ms, clock, log })
+async function openHubStore(
+  config: HubConfig, dataDir: string, { clock, random, log }: { clock: Clock; random: RandomBytes; log: FastifyBaseLogger }, opened: Closers,
+): Promise<{ store: HubStore; eventRelay: EventRelay | undefined }> {
+  const store = config.databaseUrl !== undefined
+    ? await openPgHubStore(config.databaseUrl, { clock, log })
+    : openSqliteHubStore(join(dataDir, HUB_DATABASE_FILE), { busyTimeout_ms: config.databaseBusyTimeout_ms, clock, log })
+  opened.add(() => store.close())
+  if (store.pgConnection === undefined) return { store, eventRelay: undefined }
+  const eventRelay = await startPgEventRelay({ connection: store.pgConnection, clock, random, log })
+  opened.add(() => eventRelay.stop())
+  return { store, eventRelay }
 }
 
 interface HubParts {
@@ -192,6 +203,7 @@ interface HubParts {
   readonly lora: LoraPath | undefined
   readonly anchoring: AnchorService
   readonly pool: VerifyPool
+  readonly eventRelay: EventRelay | undefined
   readonly store: HubStore
   readonly lock: DataDirLock
 }
@@ -212,6 +224,7 @@ async function stopInOrder(parts: HubParts): Promise<void> {
     await parts.lora?.stop()
     await parts.anchoring.stop()
     await parts.pool.close()
+    await parts.eventRelay?.stop()
   } finally {
     try {
       await parts.store.close()
@@ -291,8 +304,9 @@ async function startHubMqtt(
 /** The context of a hub over its open store: keys from the keys folder (the data folder unless --keys-dir says). */
 function hubContext(
   config: HubConfig,
-  { store, clock, log, random, bus, tls }: {
-    store: HubStore; clock: Clock; log: FastifyBaseLogger; random: RandomBytes; bus: LateBoundBus; tls: HubTls | undefined
+  { store, eventRelay, clock, log, random, bus, tls }: {
+    store: HubStore; eventRelay: EventRelay | undefined; clock: Clock; log: FastifyBaseLogger; random: RandomBytes; bus: LateBoundBus
+    tls: HubTls | undefined
   },
 ): HubContext {
   const keysDir = keysFolder(config)
@@ -305,6 +319,7 @@ function hubContext(
     engine: store.engine,
     ...(store.walSync === undefined ? {} : { walSync: store.walSync }),
     store,
+    ...(eventRelay === undefined ? {} : { eventRelay }),
     hubKeys: loadOrCreateHubKeys(keysDir, random),
     jwtSecret: loadOrCreateJwtSecret(keysDir, random, config.jwtSecret),
     log,

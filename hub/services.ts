@@ -43,6 +43,7 @@ export function buildServices(context: HubContext): HubServices {
     ids: new EventIdStore(context.engine),
     lookups: audienceLookups(gateways, context.ledger),
     log: context.log,
+    ...(context.eventRelay === undefined ? {} : { relay: context.eventRelay }),
   })
   const anchors = new AnchorStore(context.engine)
   const outbox = new Outbox(context.engine)

@@ -111,7 +111,8 @@ t.test('hubs killed mid-batch and mid-anchor: every payment settled once, anchor
   t.equal(successor, served, 'the hub left takes the lease')
 
   const { code, report, errors } = await fleet.done
-  t.equal(code, 0, `the fleet's checks hold (${errors.trim().split('\n').slice(-3).join(' | ')})`)
+  if (code !== 0) t.comment(errors)
+  t.equal(code, 0, "the fleet's run ends with its checks held")
   const summary = JSON.parse(report) as { approved: number; settled: number; invariants: { ok: boolean; failures: string[] } }
   t.same(summary.invariants, { ok: true, failures: [] }, 'money conserved, every approved payment settled exactly once')
   t.ok(summary.approved > 0 && summary.settled > 0, 'payments were taken and settled')
@@ -130,12 +131,12 @@ t.test('hubs killed mid-batch and mid-anchor: every payment settled once, anchor
     gasLimit_max: 500_000, rpcTimeout_ms: 5_000,
   })
   t.teardown(() => chain.close())
+  const differing: string[] = []
   for (const batch of batches) {
     const onChain = await chain.batch(Number(batch.id))
-    t.equal(onChain?.root, `0x${batch.root.toString('hex')}`, `batch ${batch.id}: the root on the chain is the one sealed`)
+    if (onChain?.root !== `0x${batch.root.toString('hex')}`) differing.push(`batch ${batch.id}: ${onChain?.root ?? 'not on the chain'}`)
   }
-  const sends = await count(pool, "SELECT count(*) AS n FROM anchor_batches WHERE send_count > 1")
-  t.comment(`batches sent more than once: ${sends}`)
+  t.same(differing, [], `each of the ${batches.length} roots on the chain is the one sealed`)
   // No revocation lost: every voucher revoked (the double spends') is on the list the gateways get, with its delta.
   t.ok(await count(pool, 'SELECT count(*) AS n FROM vouchers WHERE revoked_at_ms IS NOT NULL') > 0, 'vouchers were revoked')
   t.equal(await count(pool, 'SELECT count(*) AS n FROM vouchers WHERE revoked_at_ms IS NOT NULL AND listed_serial IS NULL'), 0,
