@@ -40,6 +40,17 @@ interface ClusterRun {
   readonly settledPerSecond: number
   readonly elapsed_ms: number
   readonly cpu: LoadCpu
+  /** PostgreSQL transactions rolled back over the load (a hub's retry after losing a race to another, among them); undefined on SQLite. */
+  readonly rolledBack: number | undefined
+}
+
+/** A run as its load left it, before the hubs stop: the rolled-back transactions counted so far. */
+type LoadedRun = Omit<ClusterRun, 'rolledBack'> & { readonly rolledBackBefore: number | undefined }
+
+/** A run's own database on the bench's server. */
+interface RunDatabase {
+  readonly server: BenchPostgres
+  readonly name: string
 }
 
 export async function benchCluster(): Promise<Metric[]> {
@@ -53,9 +64,10 @@ export async function benchCluster(): Promise<Metric[]> {
   try {
     for (const hubs of PG_HUB_COUNTS) {
       const label = `pg_${hubs}_${hubs === 1 ? 'hub' : 'hubs'}`
-      const run = await loadCluster(hubs, { server: postgres, database: `bench_cluster_${process.pid}_${hubs}` })
+      const run = await loadCluster(hubs, { server: postgres, name: `bench_cluster_${process.pid}_${hubs}` })
       metrics.push(
         ...runMetrics(label, run),
+        { name: `cluster_${label}_transactions_rolled_back`, value: run.rolledBack!, unit: 'transactions' },
         { name: `cluster_${label}_to_sqlite_ratio`, value: round(run.settledPerSecond / sqlite.settledPerSecond, 2), unit: 'ratio' },
       )
     }
@@ -85,21 +97,25 @@ function runMetrics(label: string, run: ClusterRun): Metric[] {
  * One run: the cluster started (on a fresh PostgreSQL database, or one hub on SQLite), provisioned through REST,
  * loaded, checked (every record acked settled, the ledger verifies) and stopped.
  */
-async function loadCluster(hubs: number, postgres: { server: BenchPostgres; database: string } | undefined): Promise<ClusterRun> {
-  if (postgres !== undefined) await createDatabase(postgres.server, postgres.database)
+async function loadCluster(hubs: number, database: RunDatabase | undefined): Promise<ClusterRun> {
+  if (database !== undefined) await onServer(database.server, `CREATE DATABASE ${database.name}`)
   try {
-    const cluster = await startOnFreePorts(hubs, postgres?.server.urlOf(postgres.database))
+    const cluster = await startOnFreePorts(hubs, database?.server.urlOf(database.name))
+    let run: LoadedRun
     try {
-      return await loadRunning(cluster, postgres?.server)
+      run = await loadRunning(cluster, database)
     } finally {
       await cluster.stop()
     }
+    // Read once the hubs have ended: a backend reports its counts to pg_stat_database at the latest when it ends.
+    const rolledBack = database === undefined ? undefined : await rolledBackIn(database) - run.rolledBackBefore!
+    return { settledPerSecond: run.settledPerSecond, elapsed_ms: run.elapsed_ms, cpu: run.cpu, rolledBack }
   } finally {
-    if (postgres !== undefined) await dropDatabase(postgres.server, postgres.database)
+    if (database !== undefined) await onServer(database.server, `DROP DATABASE IF EXISTS ${database.name} WITH (FORCE)`)
   }
 }
 
-async function loadRunning(cluster: RunningCluster, postgres: BenchPostgres | undefined): Promise<ClusterRun> {
+async function loadRunning(cluster: RunningCluster, database: RunDatabase | undefined): Promise<LoadedRun> {
   const operator = await new HubApi(cluster.hubs[0]!.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const gateways = await provisionGateways(operator, SHAPE.gateways)
   const chains = gateways.map(gateway => new SimulatedGatewayChain(gateway.eui, gateway.keys))
@@ -115,9 +131,11 @@ async function loadRunning(cluster: RunningCluster, postgres: BenchPostgres | un
     await messages.next('connected')
     const cpuOf = (): Omit<LoadCpu, 'loadClients_us'> => ({
       hubs_us: cluster.hubs.reduce((sum, hub) => sum + processCpu_us(hub.pid), 0),
-      postgres_us: postgres?.cpu_us?.(),
+      postgres_us: database?.server.cpu_us?.(),
       broker_us: processCpu_us(cluster.broker.pid),
     })
+    // Counts of the setup a backend has not reported yet land in the load's: the setup, one request at a time, rolls none back.
+    const rolledBackBefore = database === undefined ? undefined : await rolledBackIn(database)
     const before = cpuOf()
     load.send({ kind: 'publish' } satisfies LoadRequest)
     const acked = await messages.next('acked')
@@ -135,6 +153,7 @@ async function loadRunning(cluster: RunningCluster, postgres: BenchPostgres | un
         broker_us: after.broker_us - before.broker_us,
         loadClients_us: acked.cpu_us,
       },
+      rolledBackBefore,
     }
   } finally {
     load.kill()
@@ -177,19 +196,17 @@ function brokerPasswordOf(gateway: ProvisionedGateway): string {
   return gateway.mqttPassword
 }
 
-async function createDatabase(server: BenchPostgres, name: string): Promise<void> {
-  await onServer(server, `CREATE DATABASE ${name}`)
+/** The transactions rolled back in the database so far, as its backends have reported them. */
+async function rolledBackIn(database: RunDatabase): Promise<number> {
+  const rows = await onServer(database.server, 'SELECT xact_rollback::text AS n FROM pg_stat_database WHERE datname = $1', [database.name])
+  return Number((rows[0] as { n: string }).n)
 }
 
-async function dropDatabase(server: BenchPostgres, name: string): Promise<void> {
-  await onServer(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-}
-
-async function onServer(server: BenchPostgres, sql: string): Promise<void> {
+async function onServer(server: BenchPostgres, sql: string, values: unknown[] = []): Promise<unknown[]> {
   const client = new Client(server.config)
   await client.connect()
   try {
-    await client.query(sql)
+    return (await client.query(sql, values)).rows
   } finally {
     await client.end()
   }
