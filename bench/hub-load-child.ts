@@ -13,6 +13,11 @@ import { makeGatewayPassword } from '../hub/mqtt/gateway-password'
 export interface LoadGateway {
   readonly eui: string
   readonly secretKeyHex: string
+  /**
+   * Its login on a Mosquitto whose logins the hub keeps (PAYALL_MQTT_LOGINS=dynsec), from its provisioning reply;
+   * absent, it logs in to the hub's embedded broker with a password signed by its key.
+   */
+  readonly brokerPassword?: string
   /** Encoded record batches, base64, in order. */
   readonly batches: readonly string[]
 }
@@ -28,7 +33,8 @@ function send(message: LoadMessage): void {
 async function connectGateway(mqttUrl: string, gateway: LoadGateway): Promise<MqttClient> {
   const client = mqtt.connect(mqttUrl, {
     clientId: gateway.eui, username: gateway.eui, reconnectPeriod: 0,
-    password: makeGatewayPassword(gateway.eui, fromHex(gateway.secretKeyHex), systemClock.now_ms(), systemRandom, nodeEd25519),
+    password: gateway.brokerPassword
+      ?? makeGatewayPassword(gateway.eui, fromHex(gateway.secretKeyHex), systemClock.now_ms(), systemRandom, nodeEd25519),
   })
   await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject) })
   await client.subscribeAsync(gatewayTopic(gateway.eui, 'acks'), { qos: 1 })

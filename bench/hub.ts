@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fork, type ChildProcess } from 'node:child_process'
 import { toBase64, toHex } from '../protocol/bytes'
+import type { Clock, RandomBytes } from '../protocol/clock'
 import { BATCH_RECORDS_MAX } from '../protocol/messages/record-batch'
 import { nodeEd25519 } from '../protocol/signature/node'
 import { measureVerifyRate } from '../protocol/signature/verify-rate'
@@ -24,7 +25,7 @@ const CURRENCY = 'XOF'
 const OPERATOR = { email: 'bench@payall.example', password: 'bench operator password 1' }
 
 /** The fleet a run loads the hub with. */
-interface Shape {
+export interface Shape {
   readonly gateways: number
   /** Customers with a voucher each; customer c pays at gateways c, c + customers, … in turn (records of a voucher reach the hub from several gateways). */
   readonly customers: number
@@ -149,8 +150,8 @@ async function provisionChains(hub: RunningHub, operator: HubApi, gateways: numb
  * more gateways than customers a voucher's records reach the hub from several gateways, in any order. Made with the
  * hub's own clock and randomness (the system's here), as the records it checks are.
  */
-async function payAtEachGateway(
-  operator: HubApi, chains: readonly SimulatedGatewayChain[], { clock, random }: RunningHub['context'], shape: Shape,
+export async function payAtEachGateway(
+  operator: HubApi, chains: readonly SimulatedGatewayChain[], { clock, random }: { clock: Clock; random: RandomBytes }, shape: Shape,
 ): Promise<void> {
   const customers = []
   for (let c = 0; c < shape.customers; c++) {
@@ -169,7 +170,7 @@ async function payAtEachGateway(
 }
 
 /** A chain's records as encoded batches of at most BATCH_RECORDS, in order. */
-function batchesOf(chain: SimulatedGatewayChain): Uint8Array[] {
+export function batchesOf(chain: SimulatedGatewayChain): Uint8Array[] {
   const encoded: Uint8Array[] = []
   for (let from = 1; from <= chain.position.gatewaySeq; from += BATCH_RECORDS) {
     encoded.push(chain.batch(from, Math.min(chain.position.gatewaySeq, from + BATCH_RECORDS - 1)))
@@ -190,7 +191,7 @@ function threadCpu_ns(): number {
 }
 
 /** The answers of the load process, awaited by kind. */
-function loadMessages(child: ChildProcess) {
+export function loadMessages(child: ChildProcess) {
   const received: LoadMessage[] = []
   const waiting: Array<() => void> = []
   let exited: Error | undefined

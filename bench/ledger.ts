@@ -4,7 +4,7 @@
 // server: PAYALL_BENCH_DATABASE_URL's, or else a throwaway local cluster with fsync on (hub/store/pg/local-cluster.ts)
 // when initdb is installed; without either, those figures are left out, saying so on stderr.
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Pool, type PoolConfig } from 'pg'
@@ -20,9 +20,9 @@ import { SqliteLedgerStore } from '../hub/ledger/sqlite-store'
 import type { LedgerStore, SettleFromHoldInput } from '../hub/ledger/store'
 import { verifyLedger } from '../hub/ledger/verify'
 import { openDatabase } from '../hub/store/database'
-import { initdbCandidates, startLocalCluster } from '../hub/store/pg/local-cluster'
 import { migratePg } from '../hub/store/pg/migrate'
 import { round, type Metric } from './metric'
+import { postgresServer } from './postgres'
 
 const GATEWAYS = 4
 const CUSTOMERS_PER_GATEWAY = 10
@@ -57,21 +57,6 @@ const openSqliteStore: OpenStore = async () => {
       rmSync(directory, { recursive: true, force: true })
     },
   }
-}
-
-const BENCH_DATABASE_URL_ENV = 'PAYALL_BENCH_DATABASE_URL'
-
-/** A PostgreSQL server for the bench and how to let it go, or undefined (said on stderr) when there is none. */
-function postgresServer(): { readonly config: PoolConfig; readonly stop: () => void } | undefined {
-  const url = process.env[BENCH_DATABASE_URL_ENV]
-  if (url !== undefined) return { config: { connectionString: url }, stop: () => undefined }
-  const initdb = initdbCandidates().find(candidate => existsSync(candidate))
-  if (initdb === undefined) {
-    process.stderr.write(`ledger bench: no PostgreSQL (install postgresql or set ${BENCH_DATABASE_URL_ENV}): its figures are left out\n`)
-    return undefined
-  }
-  const cluster = startLocalCluster(initdb, { fsync: true })
-  return { config: { ...cluster.config }, stop: () => cluster.stop() }
 }
 
 /** Each ledger in a schema of its own, dropped when it is closed. */
@@ -279,7 +264,7 @@ export async function benchLedger(): Promise<Metric[]> {
 
 /** PgLedgerStore's settlement rate (one hub, the same batches, median of RUNS) and its ratio to SQLite's, or none. */
 async function postgresFigures(settlements: readonly (readonly SettleFromHoldInput[])[], sqlitePerSecond: number): Promise<Metric[]> {
-  const server = postgresServer()
+  const server = postgresServer('ledger')
   if (server === undefined) return []
   try {
     const open = pgStoreOpener(server.config)

@@ -2,6 +2,7 @@
 // Figures that are compared (ratios) are measured in the same run, on the same noisy machine.
 
 import { benchAnchor } from './anchor'
+import { benchCluster } from './cluster'
 import { benchGateway } from './gateway'
 import { benchFleet, benchHub } from './hub'
 import { benchLedger } from './ledger'
@@ -23,6 +24,7 @@ const SUITES: ReadonlyArray<readonly [string, Suite]> = [
   ['web', benchWeb],
   ['legacy', benchLegacy],
   ['fleet', benchFleet],
+  ['cluster', benchCluster],
 ]
 
 async function main(): Promise<void> {

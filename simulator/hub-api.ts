@@ -111,11 +111,18 @@ export async function provisionGateway(operator: HubApi, eui: string, ownerUserI
   const gateway = await operator.ok('POST', '/gateways', { name: `Counter ${eui}`, type: 'pi-nfc', eui, price: '25000' })
   await operator.ok('POST', `/gateways/${gateway.id}/assign`, { ownerUserId })
   const { token } = await operator.ok('POST', `/gateways/${gateway.id}/provisioning-token`)
-  const provisioned = await new HubApi(operator.baseUrl).ok('POST', '/provision', { eui, token, publicKey: toBase64(keys.publicKey) })
+  return provisionWithToken(operator.baseUrl, { id: gateway.id, eui, token }, keys)
+}
+
+/** The gateway provisions itself with the one-time token an operator issued it (one by one, or in bulk). */
+export async function provisionWithToken(
+  hubUrl: string, { id, eui, token }: { id: string; eui: string; token: string }, keys: KeyPair = nodeEd25519.keyPairFromSeed(systemRandom(32)),
+): Promise<ProvisionedGateway> {
+  const provisioned = await new HubApi(hubUrl).ok('POST', '/provision', { eui, token, publicKey: toBase64(keys.publicKey) })
   const hubPublicKey = fromBase64(provisioned.hubPublicKey)
   requireAcceptablePublicKey(hubPublicKey, 'the hub key in the provisioning reply')
   return {
-    id: gateway.id, eui, keys, hubPublicKey, mqttUrl: provisioned.mqtt.url,
+    id, eui, keys, hubPublicKey, mqttUrl: provisioned.mqtt.url,
     ...(typeof provisioned.mqtt.password === 'string' && { mqttPassword: provisioned.mqtt.password }),
   }
 }

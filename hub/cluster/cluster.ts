@@ -1,6 +1,7 @@
 // A cluster of hubs on one machine: a Mosquitto set up as a deployment would be (payall-hub broker-setup) and N
 // hub processes on it and on one PostgreSQL database, sharing one keys folder. `npm run cluster` runs it in the
-// foreground; tests and the bench start one to kill hubs and to measure several.
+// foreground; tests and the bench start one to kill hubs and to measure several. Without a database URL it is one
+// hub on SQLite in its data folder, behind the same broker: the bench's baseline, measured the same way.
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
@@ -47,8 +48,8 @@ export type ClusterEvent =
 
 export interface ClusterOptions {
   readonly hubs: number
-  /** postgres:// or postgresql://, the database every hub shares. */
-  readonly databaseUrl: string
+  /** postgres:// or postgresql://, the database every hub shares; undefined: SQLite, which only one hub may use. */
+  readonly databaseUrl?: string
   /** The broker listens on basePort, hub K on basePort + K. */
   readonly basePort?: number
   /** A folder kept after the cluster stops; undefined: a temporary one, removed at stop (kept if the start fails). */
@@ -92,7 +93,7 @@ export interface RunningCluster {
 
 interface Settings {
   readonly hubs: number
-  readonly databaseUrl: string
+  readonly databaseUrl: string | undefined
   readonly basePort: number
   readonly startTimeout_ms: number
   readonly clock: Clock
@@ -123,9 +124,11 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     await waitFor(settings, 'the broker', `${setup.brokerUrl} (log ${broker.logFile})`, () => programEnded(broker, 'the broker'),
       async () => (await accepts(settings.basePort)) ? true : undefined)
     settings.emit({ kind: 'broker-ready', url: setup.brokerUrl, pid: broker.pid })
+    // A PAYALL_DATABASE_URL inherited from the environment must not turn a SQLite hub into a PostgreSQL one.
+    const { PAYALL_DATABASE_URL: _inherited, ...inherited } = { ...(options.env ?? process.env), ...options.hubEnv }
     const environment: NodeJS.ProcessEnv = {
-      ...(options.env ?? process.env), ...options.hubEnv,
-      PAYALL_DATABASE_URL: settings.databaseUrl, PAYALL_MQTT_URL: setup.hubLoginUrl, PAYALL_MQTT_LOGINS: 'dynsec',
+      ...inherited, PAYALL_MQTT_URL: setup.hubLoginUrl, PAYALL_MQTT_LOGINS: 'dynsec',
+      ...(settings.databaseUrl === undefined ? {} : { PAYALL_DATABASE_URL: settings.databaseUrl }),
     }
     const launch = (index: number): Promise<ClusterHub> => startHubProcess(settings, { index, workDir, environment, started })
     // Hub 1 alone first: it migrates the database, makes the shared keys and the operator account.
@@ -146,7 +149,10 @@ function settingsOf(options: ClusterOptions): Settings {
   if (!Number.isSafeInteger(basePort) || basePort < 1024 || basePort + options.hubs > 65_535) {
     throw new ClusterError('BAD_OPTION', `the base port must leave room for the broker and ${options.hubs} hubs between 1024 and 65535, got ${basePort}`)
   }
-  if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
+  if (options.databaseUrl === undefined && options.hubs !== 1) {
+    throw new ClusterError('BAD_OPTION', `hubs on SQLite cannot share it: without a database URL the cluster is 1 hub, got ${options.hubs}`)
+  }
+  if (options.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
     throw new ClusterError('BAD_OPTION', `the database URL must be postgres://… or postgresql://…, got '${options.databaseUrl}'`)
   }
   return {

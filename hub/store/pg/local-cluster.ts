@@ -20,6 +20,8 @@ export function initdbCandidates(): string[] {
 export interface LocalCluster {
   /** Connection settings for pg: the socket directory as host, the postgres superuser, its database. */
   readonly config: { readonly host: string; readonly user: string; readonly database: string }
+  /** The cluster's data directory: its postmaster.pid names the server's process, for the bench's CPU figures. */
+  readonly dataDir: string
   stop(): void
 }
 
@@ -53,6 +55,7 @@ export function startLocalCluster(initdbPath: string, options: LocalClusterOptio
   }
   return {
     config: { host: directory, user: 'postgres', database: 'postgres' },
+    dataDir: data,
     stop() {
       try {
         run('pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-s', '-w'])

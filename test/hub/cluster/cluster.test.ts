@@ -190,3 +190,17 @@ t.test('startCluster: a hub killed with SIGKILL is seen to end, and stop() takes
   t.equal(await listening(basePort), false)
   t.notOk(existsSync(cluster.workDir))
 })
+
+t.test('startCluster without a database URL: one hub on SQLite behind the same broker; two hubs are refused', { skip: mosquitto.skip || mosquittoCtrl.skip }, async t => {
+  const basePort = await freeBasePort(2)
+  await t.rejects(startCluster({ hubs: 2, basePort }), { code: 'BAD_OPTION' }, 'hubs on SQLite cannot share it')
+  // A PAYALL_DATABASE_URL in the environment names no reachable server: the hub would not start if it took it.
+  const cluster = await startCluster({
+    hubs: 1, basePort, env: { ...process.env, PAYALL_DATABASE_URL: 'postgres://postgres@nowhere.invalid/payall' }, hubEnv: { PAYALL_LOG_LEVEL: 'warn' },
+  })
+  t.teardown(() => cluster.stop())
+  const health = await (await fetch(`${cluster.hubs[0]!.httpUrl}/health`)).json() as { database: string; leader: boolean }
+  t.same({ database: health.database, leader: health.leader }, { database: 'sqlite', leader: true }, 'the hub runs on SQLite and leads')
+  t.match(await tryConnect(cluster.brokerUrl, {}), /^refused/, 'the broker still refuses an anonymous client')
+  t.equal(await tryConnect(cluster.hubLoginUrl, {}), 'connected', 'and lets the hub\'s login in')
+})
