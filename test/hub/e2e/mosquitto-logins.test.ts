@@ -8,10 +8,9 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
-import { DATABASE_FILE, startHub } from '../../../hub/server'
+import { startHub } from '../../../hub/server'
 import { GatewayStore } from '../../../hub/gateways/store'
-import { SqliteEngine } from '../../../hub/store/sql'
-import { openDatabase } from '../../../hub/store/database'
+import { withStoppedHubEngine } from '../../helpers/hub-store'
 import { requiredProgram } from '../../helpers/required-program'
 import { connectGateway, customerWithVoucher, gatewayTopic, hubConfig, OPERATOR, provisionGateway, Rest } from './running-hub'
 import { provisionedTerminal, shutDown } from '../../terminal/hub-world'
@@ -126,10 +125,7 @@ t.test('a hub that starts makes the broker\'s logins what its database says', { 
   const retired = await provisionGateway(first, operator, '70B3D57ED0000F04', 'retired@shop.example')
   await first.stop()
   // Retired while the hub was away from the broker, as an operator might with the broker down.
-  const db = openDatabase(join(dir, 'hub', DATABASE_FILE))
-  const engine = new SqliteEngine(db)
-  await engine.write(sql => new GatewayStore(engine).retire(sql, retired.id, Date.now()))
-  db.close()
+  await withStoppedHubEngine(config, engine => engine.write(sql => new GatewayStore(engine).retire(sql, retired.id, Date.now())))
 
   const second = await startHub(config)
   t.teardown(() => second.stop())

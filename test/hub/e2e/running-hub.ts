@@ -10,6 +10,7 @@ import { parseConfig, type HubConfig } from '../../../hub/config'
 import { makeGatewayPassword } from '../../../hub/mqtt/gateway-password'
 import type { RunningHub } from '../../../hub/server'
 import { addUser } from '../http/fixtures'
+import { hubStoreConfig } from '../../helpers/hub-store'
 import {
   customerWithVoucher as simulatedCustomer, HubApi, provisionGateway as provisionSimulatedGateway, type ProvisionedGateway,
 } from '../../../simulator/hub-api'
@@ -20,7 +21,8 @@ export const CURRENCY = 'XOF'
 export function hubConfig(dataDir: string, overrides: Partial<HubConfig> = {}): HubConfig {
   return {
     ...parseConfig([], { PAYALL_OPERATOR_EMAIL: OPERATOR.email, PAYALL_OPERATOR_PASSWORD: OPERATOR.password }),
-    dataDir, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, logLevel: 'silent', ...overrides,
+    dataDir, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, logLevel: 'silent',
+    ...hubStoreConfig(dataDir), ...overrides,
   }
 }
 
