@@ -1,11 +1,10 @@
 import t from 'tap'
-import { join } from 'node:path'
 import { gatewayPresenceCodec, type GatewayPresence } from '../../../protocol/messages/gateway-presence'
 import type { KeyPair } from '../../../protocol/signature/ed25519'
 import { nodeEd25519 } from '../../../protocol/signature/node'
 import { MINUTE_MS } from '../../../protocol/clock'
 import { startHub } from '../../../hub/server'
-import { openDatabase } from '../../../hub/store/database'
+import { withStoppedHubEngine } from '../../helpers/hub-store'
 import { connectGateway, hubConfig, OPERATOR, provisionGateway, Rest } from '../e2e/running-hub'
 import { openStream } from '../events/sse'
 import { heardEvents, heardSoFar } from '../helpers/live-events'
@@ -57,16 +56,16 @@ t.test('a gateway is online while connected to the embedded broker, offline once
 
 t.test('a hub that stopped with gateways online finds them offline when its embedded broker starts, last seen when they were', async t => {
   const dir = t.testdir()
-  const first = await startHub(hubConfig(dir))
+  const config = hubConfig(dir)
+  const first = await startHub(config)
   const operator = await new Rest(first.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const gateway = await provisionGateway(first, operator, EUI, 'restart@shop.example')
   await first.stop()
   // As a crash leaves it: the row says online, and nobody said otherwise.
-  const db = openDatabase(join(dir, 'hub.sqlite'))
-  db.prepare('INSERT INTO gateway_presence (eui, online, last_seen_at_ms, connected_at_ms) VALUES (?, 1, 1234, NULL)').run(EUI)
-  db.close()
+  await withStoppedHubEngine(config, engine =>
+    engine.run('INSERT INTO gateway_presence (eui, online, last_seen_at_ms, connected_at_ms) VALUES (?, 1, 1234, NULL)', [EUI]))
 
-  const second = await startHub(hubConfig(dir))
+  const second = await startHub(config)
   t.teardown(() => second.stop())
   const again = await new Rest(second.httpUrl).as(OPERATOR.email, OPERATOR.password)
   t.match(await again.ok('GET', `/gateways/${gateway.id}/status`), { online: false, lastSeenAtMs: 1234 })

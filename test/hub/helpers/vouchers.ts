@@ -33,15 +33,17 @@ export async function insertVouchers(context: HubContext, count: number, expires
   const userId = await addUser(context, { email: `bulk${n}@phone.example`, passwordHash: 'x', role: 'customer' })
   const wallet = await context.ledger.openWallet({ id: walletAccountId(userId, 'XOF'), userId, currency: 'XOF' })
   const deviceId = `dev_bulk_${n}`
-  context.db!.prepare(`INSERT INTO devices (id, user_id, imei, public_key, status, bound_at_ms) VALUES (?, ?, ?, ?, 'bound', 0)`)
-    .run(deviceId, userId, deviceId, randomBytes(32))
-  const insert = context.db!.prepare(
-    `INSERT INTO vouchers (voucher_id, device_id, user_id, wallet_account_id, device_public_key, currency, limit_minor,
-       issued_at_ms, expires_at_ms, upload_deadline_at_ms, voucher) VALUES (?, ?, ?, ?, ?, 'XOF', 100, 0, ?, ?, x'00')`)
   const ids = Array.from({ length: count }, () => toHex(randomBytes(16)))
-  context.db!.transaction(() => {
-    for (const id of ids) insert.run(id, deviceId, userId, wallet.id, randomBytes(32), expiresAt_ms, expiresAt_ms + 24 * 60 * 60 * 1000)
-  })()
+  // Written through the engine, so the helper serves a hub on either store.
+  await context.engine.write(async (sql) => {
+    await sql.run(`INSERT INTO devices (id, user_id, imei, public_key, status, bound_at_ms) VALUES (?, ?, ?, ?, 'bound', 0)`,
+      [deviceId, userId, deviceId, randomBytes(32)])
+    for (const id of ids) {
+      await sql.run(`INSERT INTO vouchers (voucher_id, device_id, user_id, wallet_account_id, device_public_key, currency, limit_minor,
+          issued_at_ms, expires_at_ms, upload_deadline_at_ms, voucher) VALUES (?, ?, ?, ?, ?, 'XOF', 100, 0, ?, ?, ?)`,
+      [id, deviceId, userId, wallet.id, randomBytes(32), expiresAt_ms, expiresAt_ms + 24 * 60 * 60 * 1000, Buffer.from([0])])
+    }
+  })
   return ids
 }
 
