@@ -65,20 +65,20 @@ t.test('after a fleet run the metrics port shows, without a token, the counts th
   const response = await fetch(`${hub.metricsUrl}/metrics`)
   t.equal(response.status, 200, 'no token needed on the metrics port')
   const text = await response.text()
-  const count = (sql: string) => hub.context.db!.prepare(sql).pluck().get() as number
-  const settledByRecords = count(`SELECT count(*) FROM transfers WHERE kind = 'offline_payment'`) - count('SELECT count(*) FROM online_payments')
+  const count = async (sql: string) => (await hub.context.engine.get<{ n: number }>(sql.replace('count(*)', 'count(*) AS n')))!.n
+  const settledByRecords = await count(`SELECT count(*) FROM transfers WHERE kind = 'offline_payment'`) - await count('SELECT count(*) FROM online_payments')
   t.ok(settledByRecords > 0, 'the fleet settled records')
   t.equal(sample(text, 'payall_records_settled_total'), settledByRecords, 'each payment the ledger settled from a record was acked settled once')
   t.equal(sample(text, 'payall_records_received_total'),
     sample(text, 'payall_records_settled_total')! + sample(text, 'payall_records_duplicate_total')! + sum(text, 'payall_records_rejected_total'),
     'every record received was answered')
-  t.ok(sample(text, 'payall_records_received_total')! >= count('SELECT count(*) FROM gateway_records'), 'every stored record was received')
+  t.ok(sample(text, 'payall_records_received_total')! >= await count('SELECT count(*) FROM gateway_records'), 'every stored record was received')
   t.equal(sum(text, 'payall_hub_faults_total'), 0, 'no fault of the hub')
-  t.ok(sum(text, 'payall_records_rejected_total') >= count(`SELECT count(*) FROM gateway_records WHERE outcome = 'rejected'`),
+  t.ok(sum(text, 'payall_records_rejected_total') >= await count(`SELECT count(*) FROM gateway_records WHERE outcome = 'rejected'`),
     'every record stored as rejected was answered so')
   t.ok(sample(text, 'payall_settle_batch_duration_seconds_count')! > 0, 'the batches settled were timed')
   t.equal(sample(text, 'payall_verify_queue_jobs'), 0, 'no check is waiting once the fleet is done')
   t.equal(sample(text, 'payall_mqtt_clients_connected'), 1, 'the terminals have left: the hub\'s own client remains')
-  t.equal(sample(text, 'payall_anchor_batches_waiting'), count(`SELECT count(*) FROM anchor_batches WHERE status <> 'anchored'`))
+  t.equal(sample(text, 'payall_anchor_batches_waiting'), await count(`SELECT count(*) FROM anchor_batches WHERE status <> 'anchored'`))
   t.equal((await fetch(`${hub.metricsUrl}/ledger/verify`)).status, 404, 'the metrics port serves nothing else')
 })

@@ -2,11 +2,16 @@ import t from 'tap'
 import { toHex } from '../../../protocol/bytes'
 import { ManualClock } from '../../../protocol/clock'
 import { startHub } from '../../../hub/server'
+import { TEST_STORE } from '../../helpers/hub-store'
 import { customerWithVoucher, hubConfig, OPERATOR, Rest } from '../e2e/running-hub'
 
 const SWEEP_INTERVAL_MS = 60_000
 
-t.test('a running hub sweeps every minute on its clock: a hold is given back at the first sweep past its upload deadline', async t => {
+// The schedule on a manual clock: on PostgreSQL a sweep's queries are on the wire while the test moves the clock, so
+// when the next sweep is due depends on the network; the sweep's work itself is tested on both stores (vouchers).
+const scheduleOnly = TEST_STORE === 'postgres' ? 'a schedule on a manual clock, with the queries on SQLite' : false
+
+t.test('a running hub sweeps every minute on its clock: a hold is given back at the first sweep past its upload deadline', { skip: scheduleOnly }, async t => {
   const clock = new ManualClock(Date.now())
   const hub = await startHub(hubConfig(t.testdir()), { clock })
   t.teardown(() => hub.stop())
