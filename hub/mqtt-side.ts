@@ -38,7 +38,7 @@ import type { Revocations } from './vouchers/revocations'
 
 const HUB_CLIENT_ID = 'payall-hub'
 const HUB_USERNAME = 'payall-hub'
-/** The shared-subscription group of the hubs on an external broker. */
+/** The shared-subscription group of the hubs of a cluster on an external broker. */
 const HUB_SHARE_GROUP = 'payall-hub'
 /** Record batches being verified or settled at once: bounds memory and the work lost to a crash. */
 const INGESTS_IN_FLIGHT_MAX = 8
@@ -268,17 +268,16 @@ interface BrokerToUse {
 }
 
 /**
- * How the hub's client meets the broker. On an external broker the hub subscribes in the shared group
- * `$share/payall-hub/…`, so each gateway message reaches one of the hubs running. Hubs on one PostgreSQL are a
- * cluster: each has a client id of its own (one id would have the broker drop one hub for the other), and a
- * session the broker forgets when the hub goes, so what the gateways send next goes to the hubs still running
- * instead of waiting for a hub that died (a gateway sends again what was not acked). A hub alone keeps one id and
- * its session across restarts, so the broker queues for it while it restarts.
+ * How the hub's client meets the broker. Hubs on one PostgreSQL and an external broker are a cluster: they subscribe
+ * in the shared group `$share/payall-hub/…`, so each gateway message reaches one of the hubs running; each has a
+ * client id of its own (one id would have the broker drop one hub for the other), and a session the broker forgets
+ * when the hub goes, so what the gateways send next goes to the hubs still running instead of waiting for a hub that
+ * died (a gateway sends again what was not acked). A hub alone (SQLite) subscribes plainly, which any broker takes,
+ * and keeps one id and its session across restarts, so the broker queues for it while it restarts.
  */
 function hubClientIdentity(context: HubContext): { clientId: string; shareGroup?: string; cleanSession?: boolean } {
   const { config } = context
-  if (config.mqttUrl === undefined) return { clientId: HUB_CLIENT_ID }
-  if (config.databaseUrl === undefined) return { clientId: HUB_CLIENT_ID, shareGroup: HUB_SHARE_GROUP }
+  if (config.mqttUrl === undefined || config.databaseUrl === undefined) return { clientId: HUB_CLIENT_ID }
   return { clientId: `${HUB_CLIENT_ID}-${toHex(context.random(6))}`, shareGroup: HUB_SHARE_GROUP, cleanSession: true }
 }
 

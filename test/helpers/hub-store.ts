@@ -1,7 +1,7 @@
 // Which store the hubs tests start run on: SQLite under their data folder (the default), or PostgreSQL when
 // PAYALL_TEST_STORE=postgres, each hub in a schema of its own on the server PAYALL_TEST_DATABASE_URL names (.ci/run
 // starts one). The schema is named after the hub's data folder, so a test that stops a hub and starts it again on the
-// same folder finds what it left. Tests that read or write the SQLite file itself skip in the PostgreSQL pass.
+// same folder finds what it left. Tests reach a hub's store through its engine, which serves either.
 
 import { createHash, randomBytes } from 'node:crypto'
 import { join, resolve } from 'node:path'
@@ -22,9 +22,6 @@ function storeOf(value: string | undefined): TestStore {
   if (value === 'postgres') return 'postgres'
   throw new Error(`${STORE_ENV} is sqlite or postgres, not ${value}`)
 }
-
-/** tap's `skip` for a test that reaches into the SQLite file: the reason in the PostgreSQL pass, else false. */
-export const sqliteOnly: string | false = TEST_STORE === 'postgres' ? 'reads or writes the SQLite file itself' : false
 
 /** What a hub's configuration takes from the test store: nothing on SQLite, a database URL on PostgreSQL. */
 export function hubStoreConfig(dataDir: string): { databaseUrl?: string } {

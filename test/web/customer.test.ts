@@ -41,7 +41,7 @@ function payeeProvesPhone(world: World): Promise<void> {
     const moussa = world.customers[1]!
     const api = await world.api(moussa)
     await api.ok('PATCH', '/users/update-account', { phone: PAYEE_PHONE })
-    await api.ok('POST', '/users/verify-phone-finish', { code: codeSent(world, moussa.id, 'phone_code') })
+    await api.ok('POST', '/users/verify-phone-finish', { code: await codeSent(world, moussa.id, 'phone_code') })
   })()
   return payeeReady
 }
@@ -118,7 +118,7 @@ async function sendMoney({ t, page, text, world, look }: Run, payerId: string): 
   await page.getByRole('button', { name: p.submit }).click()
   await page.getByRole('heading', { level: 2, name: p.codeTitle }).waitFor()
   await look('customer-pay-code')
-  await page.getByLabel(p.code, { exact: true }).fill(codeSent(world, payerId, 'payment_code'))
+  await page.getByLabel(p.code, { exact: true }).fill(await codeSent(world, payerId, 'payment_code'))
   await page.getByRole('button', { name: p.confirm }).click()
   await page.getByRole('heading', { level: 2, name: p.doneTitle }).waitFor()
   const after = await payeeApi.ok('GET', `/accounts/${payee.wallet}`)

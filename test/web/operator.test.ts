@@ -94,9 +94,10 @@ async function writeOffOldChain(run: Run, gatewayId: string): Promise<void> {
   const { page, text, look, lang, world, guard } = run
   const g = text.operator.gateways
   const eui = KIOSK[lang].eui
-  const db = world.hub.context.db!
-  db.prepare('UPDATE gateway_chains SET contiguous_seq = 3, highest_seq = 9, updated_at_ms = 0 WHERE eui = ? AND chain = 1').run(eui)
-  db.prepare('INSERT INTO chain_gaps (eui, chain, from_seq, to_seq, detected_at_ms) VALUES (?, 1, 4, 8, 0)').run(eui)
+  await world.hub.context.engine.write(async (sql) => {
+    await sql.run('UPDATE gateway_chains SET contiguous_seq = 3, highest_seq = 9, updated_at_ms = 0 WHERE eui = ? AND chain = 1', [eui])
+    await sql.run('INSERT INTO chain_gaps (eui, chain, from_seq, to_seq, detected_at_ms) VALUES (?, 1, 4, 8, 0)', [eui])
+  })
   const operator = await world.api(world.operator)
   const { token } = await operator.ok('POST', `/gateways/${gatewayId}/provisioning-token`)
   const keys = nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(lang === 'en' ? 3 : 4))

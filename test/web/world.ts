@@ -196,10 +196,12 @@ async function seedCustomers(
  * The one-time code in the newest message of `kind` the hub wrote to a user (a payment's code, or a new
  * phone number's), as they would read it on their phone, from the hub's outbox.
  */
-export function codeSent(world: World, userId: string, kind: 'payment_code' | 'phone_code'): string {
-  const message = world.hub.context.db!.prepare(
-    'SELECT body FROM notification_outbox WHERE user_id = ? AND kind = ? ORDER BY created_at_ms DESC, rowid DESC LIMIT 1',
-  ).get(userId, kind) as { body: string } | undefined
+export async function codeSent(world: World, userId: string, kind: 'payment_code' | 'phone_code'): Promise<string> {
+  const { engine } = world.hub.context
+  // SQLite's rowid breaks a tie within one millisecond; PostgreSQL's rows have no order of insertion to break it with.
+  const message = await engine.get<{ body: string }>(
+    `SELECT body FROM notification_outbox WHERE user_id = ? AND kind = ? ORDER BY created_at_ms DESC${engine.dialect === 'sqlite' ? ', rowid DESC' : ''} LIMIT 1`,
+    [userId, kind])
   const code = message === undefined ? null : /PayAll: (\d{6}) /.exec(message.body)
   if (code === null) throw new Error(`the hub sent user ${userId} no ${kind}`)
   return code[1]!
