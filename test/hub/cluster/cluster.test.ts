@@ -4,11 +4,11 @@
 // And startCluster, the library the tests that kill hubs reuse: a hub killed with SIGKILL is seen to end.
 
 import t from 'tap'
+import { tryConnect } from '../../helpers/mqtt-login'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
-import mqtt from 'mqtt'
 import { startCluster } from '../../../hub/cluster/cluster'
 import { Transcript } from '../../helpers/transcript'
 import { databaseUrlOf, postgresSkip, testDatabase } from '../../helpers/postgres'
@@ -60,15 +60,6 @@ function alive(pid: number): boolean {
   } catch {
     return false
   }
-}
-
-/** Connects and resolves with the CONNACK's verdict: 'connected', or the refusal. */
-function tryConnect(url: string, options: mqtt.IClientOptions): Promise<string> {
-  return new Promise(resolve => {
-    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 2_000, ...options })
-    client.once('connect', () => { client.end(true); resolve('connected') })
-    client.once('error', error => { client.end(true); resolve(`refused: ${error.message}`) })
-  })
 }
 
 /** Resolves once `pattern` is in the output; fails, with the output, if the CLI ends first. */

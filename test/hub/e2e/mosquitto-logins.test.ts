@@ -3,11 +3,11 @@
 // by the hub; a retired gateway is shut out. Nobody gets in anonymously.
 
 import t, { type Test } from 'tap'
+import { tryConnect } from '../../helpers/mqtt-login'
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import mqtt from 'mqtt'
 import { startHub } from '../../../hub/server'
 import { GatewayStore } from '../../../hub/gateways/store'
 import { withStoppedHubEngine } from '../../helpers/hub-store'
@@ -28,15 +28,6 @@ async function freePort(): Promise<number> {
   const port = (server.address() as { port: number }).port
   await new Promise(resolve => server.close(resolve))
   return port
-}
-
-/** Connects and resolves with the CONNACK's verdict: 'connected', or the refusal. */
-function tryConnect(url: string, options: mqtt.IClientOptions): Promise<string> {
-  return new Promise(resolve => {
-    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 2_000, ...options })
-    client.once('connect', () => { client.end(true); resolve('connected') })
-    client.once('error', error => { client.end(true); resolve(`refused: ${error.message}`) })
-  })
 }
 
 /** Mosquitto with the dynamic security plugin, initialised as the README says, no anonymous access. */
