@@ -104,21 +104,25 @@ export class SqliteEngine implements SqlEngine {
     while (this.held !== undefined) await this.held
     let release!: () => void
     this.held = new Promise(resolve => { release = resolve })
+    // A transaction a synchronous caller opened on the connection outside the engine (the legacy import's, which
+    // commits or rolls back everything at its end): this one nests in it as a savepoint, and that caller's commit decides.
+    const nested = this.db.inTransaction
     const run = async (): Promise<T> => {
-      this.db.exec(begin)
+      this.db.exec(nested ? 'SAVEPOINT engine_write' : begin)
       try {
         const result = await work(this.direct)
-        this.db.exec('COMMIT')
+        this.db.exec(nested ? 'RELEASE engine_write' : 'COMMIT')
         return result
       } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK')
+        if (nested) this.db.exec('ROLLBACK TO engine_write; RELEASE engine_write')
+        else if (this.db.inTransaction) this.db.exec('ROLLBACK')
         throw error
       }
     }
     try {
       if (readOnly) this.db.pragma('query_only = ON')
       // The gate is held: no other transaction of the connection commits under the unsynced setting.
-      return await (walSync === undefined ? run() : walSync.commitUnsyncedAsync(run))
+      return await (walSync === undefined || nested ? run() : walSync.commitUnsyncedAsync(run))
     } finally {
       if (readOnly) this.db.pragma('query_only = OFF')
       this.held = undefined
