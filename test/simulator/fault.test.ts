@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Contract, JsonRpcProvider, Wallet, type ContractTransactionResponse } from 'ethers'
+import { Contract, isError, JsonRpcProvider, Wallet, type ContractTransactionResponse } from 'ethers'
 import { ANCHOR_ABI } from '../../hub/anchor/chain'
 import { systemClock } from '../../protocol/clock'
 import { ANVIL_KEYS } from '../../simulator/anvil'
@@ -76,8 +76,9 @@ t.test('a broken invariant fails the run: its seed and its faults are printed, a
 
 /**
  * What the hub never does: anchor batch 1's root again, under another batch id (with the hub's own key, the
- * contract's owner). Once the hub has anchored batch 1 itself, so the two transactions never race for a nonce:
- * on a loaded machine that may take a while (its chain calls back off), hence the long wait.
+ * contract's owner). Once the hub has anchored batch 1 itself, so the two transactions do not race for batch 1's
+ * nonce: on a loaded machine that may take a while (its chain calls back off), hence the long wait. The hub's later
+ * batches may still take the nonce this one was given; it is sent again then, on a fresh one.
  */
 async function anchorTwice(chain: ChainUnderCheck): Promise<void> {
   const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true })
@@ -89,8 +90,16 @@ async function anchorTwice(chain: ChainUnderCheck): Promise<void> {
       ;[root, count] = await contract.getFunction('batches').staticCall(1) as [string, bigint]
     }
     if (BigInt(root) === 0n) throw new Error('the hub did not anchor batch 1 within 60 s')
-    const sent = await contract.getFunction('anchor').send(1_000_000, root, count) as ContractTransactionResponse
-    await sent.wait()
+    // The hub may anchor its next batch meanwhile, with the same key: a nonce both took is taken again.
+    for (let tries = 1; ; tries++) {
+      try {
+        const sent = await contract.getFunction('anchor').send(1_000_000, root, count) as ContractTransactionResponse
+        await sent.wait()
+        return
+      } catch (error) {
+        if (tries >= 10 || !(isError(error, 'NONCE_EXPIRED') || isError(error, 'REPLACEMENT_UNDERPRICED'))) throw error
+      }
+    }
   } finally {
     provider.destroy()
   }
