@@ -18,7 +18,7 @@ import type { IngestSettings } from './ingest/dependencies'
 import { RecordIngest } from './ingest/ingest'
 import { startMqttSide, type MqttSide, type MqttStartStep } from './mqtt-side'
 import { VerifyPool } from './ingest/verify-pool'
-import { startLoraPath, type LoraPath } from './lora/service'
+import { startLoraPath, type LoraPath, type LoraPathDependencies } from './lora/service'
 import { loraSettings, type LoraSettings } from './lora/settings'
 import { startMetricsListener, type MetricsListener } from './metrics/listener'
 import { Refunds } from './refunds/refunds'
@@ -51,6 +51,8 @@ export interface HubOverrides {
   log?: FastifyBaseLogger
   /** Batch size and age, confirmations, fee cap…: ANCHOR_SETTINGS_DEFAULT where not given. */
   anchor?: Partial<AnchorSettings>
+  /** The LoRa path's client to the network server's broker: its timeouts and reconnects (tests shorten them). */
+  loraClient?: LoraPathDependencies['client']
   /** Told as each step of the start begins; a throw fails the start there (tests fail each step so). */
   beforeStep?(step: HubStartStep): void | Promise<void>
 }
@@ -116,6 +118,7 @@ export async function startHub(config: HubConfig, overrides: HubOverrides = {}):
     if (loraConfig !== undefined) {
       const started = startLoraPath(context, {
         settings: loraConfig, revocations, gateway: eui => gateways.ingestView(eui), ed25519: nodeEd25519,
+        ...(overrides.loraClient === undefined ? {} : { client: overrides.loraClient }),
       })
       opened.add(() => started.stop())
       lora = started
@@ -323,7 +326,7 @@ function hubContext(
     hubKeys: loadOrCreateHubKeys(keysDir, random),
     jwtSecret: loadOrCreateJwtSecret(keysDir, random, config.jwtSecret),
     log,
-    passwords: createPasswordHasher({ random }),
+    passwords: createPasswordHasher({ random, ...(config.passwordCost === undefined ? {} : { cost: config.passwordCost }) }),
     ledger: store.ledger,
     bus,
     broker: { boundPort: undefined },

@@ -100,6 +100,8 @@ function subscribeWithRetry(
   const retryMax_ms = clientOptions?.reconnectMax_ms ?? RECONNECT_MAX_MS_DEFAULT
   let stopping = false
   let wakeRetry: (() => void) | undefined
+  // A stop gives up the attempt under way: a network server that never answers does not hold it for the connect timeout.
+  const attempts = new AbortController()
   const done = (async () => {
     for (let attempt = 0; !stopping; attempt++) {
       let candidate: HubClient | undefined
@@ -112,7 +114,7 @@ function subscribeWithRetry(
           log: event => log.debug({ lora: event }, `lora client: ${event.kind}`),
           connectTimeout_ms: LORA_CONNECT_TIMEOUT_MS_DEFAULT,
           ...clientOptions,
-        })
+        }, attempts.signal)
         await candidate.subscribe(settings.format.uplinkFilter, (topic, payload) => {
           on.uplink(topic, new Uint8Array(payload))
         })
@@ -125,6 +127,7 @@ function subscribeWithRetry(
         return
       } catch (error) {
         await candidate?.close()
+        if (stopping) return
         const delay_ms = Math.min(retryMax_ms, retryInitial_ms * 2 ** Math.min(attempt, 30))
         log.warn({ err: error, delay_ms }, 'lora: the network server cannot be reached; trying again')
         await new Promise<void>(resolve => {
@@ -141,6 +144,7 @@ function subscribeWithRetry(
     done,
     stop() {
       stopping = true
+      attempts.abort()
       wakeRetry?.()
     },
   }

@@ -22,6 +22,8 @@ export type MqttErrorCode =
   | 'CLIENT_CLOSED'
   /** No CONNACK arrived within the connect timeout. */
   | 'CONNECT_TIMEOUT'
+  /** The caller gave up the connection before its first CONNACK (the hub is stopping). */
+  | 'CONNECT_ABORTED'
   /** The broker's dynamic security plugin refused a command, or did not answer it in time. */
   | 'DYNSEC_FAILED'
   /** A gateway password's nonce could not be stored: the database failed, so the password is refused. */

@@ -107,9 +107,12 @@ export interface HubClient {
   close(): Promise<void>
 }
 
-/** Connects, and resolves once the broker accepted the hub (or rejects: refused, or no CONNACK in time). */
-export function connectHubClient(options: HubClientOptions): Promise<HubClient> {
-  return MqttHubClient.connect(options)
+/**
+ * Connects, and resolves once the broker accepted the hub (or rejects: refused, no CONNACK in time, or `signal`
+ * aborted first, CONNECT_ABORTED, with nothing left open).
+ */
+export function connectHubClient(options: HubClientOptions, signal?: AbortSignal): Promise<HubClient> {
+  return MqttHubClient.connect(options, signal)
 }
 
 type Settings = Required<Omit<HubClientOptions, 'shareGroup' | 'log' | 'tls' | 'cleanSession'>> & Pick<HubClientOptions, 'shareGroup' | 'tls' | 'cleanSession'> & {
@@ -141,9 +144,11 @@ class MqttHubClient implements HubClient {
   private cancelReconnect: Cancel = () => undefined
   private lastAckWritten: Promise<void> = Promise.resolve()
 
-  static async connect(options: HubClientOptions): Promise<MqttHubClient> {
-    const client = new MqttHubClient(settingsOf(options))
-    await client.firstConnack()
+  static async connect(options: HubClientOptions, signal?: AbortSignal): Promise<MqttHubClient> {
+    const settings = settingsOf(options)
+    if (signal?.aborted === true) throw connectAborted()
+    const client = new MqttHubClient(settings)
+    await client.firstConnack(signal)
     return client
   }
 
@@ -306,7 +311,7 @@ class MqttHubClient implements HubClient {
   }
 
   /** Resolves on the first CONNACK; rejects at once if the broker refuses, or after connectTimeout_ms. */
-  private firstConnack(): Promise<void> {
+  private firstConnack(signal: AbortSignal | undefined): Promise<void> {
     const { client } = this
     const { clock, connectTimeout_ms } = this.settings
     return new Promise((resolve, reject) => {
@@ -328,6 +333,7 @@ class MqttHubClient implements HubClient {
           fail(new MqttError('CONNECT_REFUSED', `the broker refused the hub (code ${error.code}): ${error.message}`, { cause: error }))
         }
       }
+      const onAbort = (): void => fail(connectAborted())
       const cancelTimeout = clock.setTimer(
         () => fail(new MqttError('CONNECT_TIMEOUT', `no CONNACK within ${connectTimeout_ms} ms`)),
         connectTimeout_ms,
@@ -336,7 +342,9 @@ class MqttHubClient implements HubClient {
         cancelTimeout()
         client.off('connect', onConnect)
         client.off('error', onError)
+        signal?.removeEventListener('abort', onAbort)
       }
+      signal?.addEventListener('abort', onAbort, { once: true })
       client.on('connect', onConnect)
       client.on('error', onError)
       client.connect()
@@ -353,6 +361,10 @@ class MqttHubClient implements HubClient {
 }
 
 /** The options with their defaults, checked: INVALID_OPTIONS for any that cannot work. */
+function connectAborted(): MqttError {
+  return new MqttError('CONNECT_ABORTED', 'the connection was given up before the broker accepted it')
+}
+
 function settingsOf(options: HubClientOptions): Settings {
   const settings: Settings = {
     url: options.url,

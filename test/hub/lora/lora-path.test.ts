@@ -280,7 +280,7 @@ t.test('a network server that cannot be reached does not keep the hub from start
   const hub = await startHub(hubConfig(join(t.testdir(), 'hub'), {
     loraMqttUrl: `mqtt://127.0.0.1:${port}`, loraApplication: CHIRPSTACK_APPLICATION,
     loraUsername: LNS_CREDENTIALS.username, loraPassword: LNS_CREDENTIALS.password,
-  }), { clock, log })
+  }), { clock, log, loraClient: { connectTimeout_ms: 300 } })
   t.teardown(() => hub.stop())
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   t.ok(operator, 'the hub serves while the network server is down')
@@ -303,9 +303,14 @@ t.test('a hub whose network server never answers still stops', async t => {
   await new Promise(resolve => probe.close(resolve))
   const hub = await startHub(hubConfig(join(t.testdir(), 'hub'), {
     loraMqttUrl: `mqtt://127.0.0.1:${port}`, loraApplication: CHIRPSTACK_APPLICATION,
-  }))
-  await hub.stop()
-  t.pass('stopped while the first connection was still being attempted')
+  }), { loraClient: { connectTimeout_ms: 3_600_000 } })
+  // A real-time guard far below that connect timeout: the stop gives the attempt up, it does not wait it out.
+  let guard: NodeJS.Timeout | undefined
+  const stopped = await Promise.race([
+    hub.stop().then(() => 'stopped'),
+    new Promise(resolve => { guard = setTimeout(() => resolve('still stopping'), 30_000) }),
+  ]).finally(() => clearTimeout(guard))
+  t.equal(stopped, 'stopped', 'stopped while the first connection was still being attempted')
 })
 
 t.test('a gateway reporting over LoRa for the first time is sent the whole revocation list', async t => {
@@ -337,7 +342,8 @@ t.test('a hub stops while its network server is gone with downlinks pending; aft
     loraMqttUrl: lns.broker.url, loraFormat: 'chirpstack', loraApplication: CHIRPSTACK_APPLICATION,
     loraUsername: LNS_CREDENTIALS.username, loraPassword: LNS_CREDENTIALS.password, loraCatchUpDownlinksPerReport: 2,
   })
-  let hub = await startHub(config)
+  // The stop waits this long for the publishes the broker never took.
+  let hub = await startHub(config, { loraClient: { closeTimeout_ms: 300 } })
   await hub.lora!.connected()
   const operator = await new Rest(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
   const gateway = await provisionGateway(hub, operator, EUI, 'restart@shop.example')

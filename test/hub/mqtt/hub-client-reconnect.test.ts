@@ -71,3 +71,19 @@ t.test('close() stops a reconnect that is due later', async t => {
   await client.close()
   t.equal(clock.pendingTimers, 0, 'the reconnect is cancelled')
 })
+
+t.test('a first connection given up through its signal rejects with CONNECT_ABORTED and leaves no timer', async t => {
+  const gone = await startTestBroker()
+  const url = gone.broker.url
+  await gone.broker.close()
+  const clock = new ManualClock(START_MS)
+  const options = { url, ...HUB_CREDENTIALS, clientId: 'payall-hub-abort', clock, connectTimeout_ms: 60_000 }
+  const attempts = new AbortController()
+  const connecting = connectHubClient(options, attempts.signal)
+  t.ok(clock.pendingTimers > 0, 'trying, the connect timeout far away')
+  attempts.abort()
+  await t.rejects(connecting, { code: 'CONNECT_ABORTED' })
+  t.equal(clock.pendingTimers, 0, 'neither the connect timeout nor a reconnect is left')
+  await t.rejects(connectHubClient(options, attempts.signal), { code: 'CONNECT_ABORTED' }, 'a signal aborted already: no attempt at all')
+  t.equal(clock.pendingTimers, 0)
+})
