@@ -10,6 +10,7 @@ import { REVOKED_VOUCHERS_MAX } from '../protocol/messages/revocation-list'
 import { ANCHOR_SETTINGS_DEFAULT, CONFIRMATIONS_MAX, WEI_PER_GWEI } from './anchor/settings'
 import { isTopicLevel, NETWORK_SERVER_FORMATS, type NetworkServerFormatName } from './lora/format'
 import { LORA_DOWNLINK_PORT_DEFAULT, LORA_UPLINK_PORT_DEFAULT } from './lora/settings'
+import type { ScryptCost } from './users/passwords'
 import { isPhoneRegion, PHONE_REGION_DEFAULT, type PhoneRegion } from './users/phone'
 import { DEFAULT_VOUCHER_POLICY } from './vouchers/policy'
 import { DAY_MS } from '../protocol/clock'
@@ -69,6 +70,11 @@ export interface HubConfig {
   /** Used once, when the hub starts with no operator account. */
   readonly operatorEmail: string | undefined
   readonly operatorPassword: string | undefined
+  /**
+   * The scrypt cost of the passwords the hub hashes: SCRYPT_COST_DEFAULT where not given. No flag or variable sets it;
+   * the tests that start whole hubs lower it, as a hash at the default cost takes about 70 ms of a core.
+   */
+  readonly passwordCost?: ScryptCost
   /** Overrides <dataDir>/jwt-secret. */
   readonly jwtSecret: string | undefined
   readonly logLevel: LogLevel

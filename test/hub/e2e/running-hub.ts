@@ -9,7 +9,7 @@ import { gatewayTopic, REVOCATIONS_TOPIC } from '../../../protocol/topics'
 import { parseConfig, type HubConfig } from '../../../hub/config'
 import { makeGatewayPassword } from '../../../hub/mqtt/gateway-password'
 import type { RunningHub } from '../../../hub/server'
-import { addUser } from '../http/fixtures'
+import { addUser, TEST_SCRYPT_COST } from '../http/fixtures'
 import { hubStoreConfig } from '../../helpers/hub-store'
 import {
   customerWithVoucher as simulatedCustomer, HubApi, provisionGateway as provisionSimulatedGateway, type ProvisionedGateway,
@@ -22,6 +22,8 @@ export function hubConfig(dataDir: string, overrides: Partial<HubConfig> = {}): 
   return {
     ...parseConfig([], { PAYALL_OPERATOR_EMAIL: OPERATOR.email, PAYALL_OPERATOR_PASSWORD: OPERATOR.password }),
     dataDir, httpHost: '127.0.0.1', httpPort: 0, mqttHost: '127.0.0.1', mqttPort: 0, logLevel: 'silent',
+    // Every sign-in hashes; at the production cost the suite's hubs would spend minutes on it.
+    passwordCost: TEST_SCRYPT_COST,
     ...hubStoreConfig(dataDir), ...overrides,
   }
 }
