@@ -36,6 +36,9 @@ function postgresPrograms(): { readonly initdb: string | undefined; readonly ski
 
 let shared: Promise<TestDatabase> | undefined
 
+/** PostgreSQL's SQLSTATE for a connection an administrator ended: what DROP DATABASE … WITH (FORCE) does to those left. */
+const ADMIN_SHUTDOWN = '57P01'
+
 /**
  * This test file's database, made on first use; `root` is the file's top-level tap object, whose teardown drops
  * it (and stops a cluster this process started).
@@ -57,8 +60,12 @@ async function openTestDatabase(root: Teardown): Promise<TestDatabase> {
     await admin.end()
   }
   const config: PoolConfig = { ...server, database: name }
+  const pools: Pool[] = []
   if (url !== undefined) {
     root.teardown(async () => {
+      // A pool a test left open would see its idle connections terminated by the drop (57P01), an 'error' event that
+      // ends the process: each is ended first.
+      await Promise.all(pools.filter(pool => !pool.ended).map(pool => pool.end()))
       const dropper = new Client(server)
       await dropper.connect()
       try {
@@ -73,6 +80,12 @@ async function openTestDatabase(root: Teardown): Promise<TestDatabase> {
     async pool(schema) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name ${schema}`)
       const pool = new Pool({ ...config, max: 4, options: `-c search_path=${schema}` })
+      pools.push(pool)
+      // pool.end() resolves before its connections have closed; one still closing when the teardown's DROP … FORCE
+      // terminates it (57P01) has left the pool, whose error handler with it, and its 'error' ended the process.
+      pool.on('connect', client => client.on('error', (error: Error & { code?: string }) => {
+        if (error.code !== ADMIN_SHUTDOWN) throw error
+      }))
       await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
       return pool
     },
