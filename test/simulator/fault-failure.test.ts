@@ -34,7 +34,7 @@ t.test('a broken invariant fails the run: its seed and its faults are printed, a
   const failed = await sim({}, { beforeCheck: tamper }).run('fault', '--seed', 'gone', '--faults', 'drop,duplicate,power-loss')
   t.equal(failed.code, 1, failed.err)
   t.match(failed.out, /^run 1\/1 seed gone: FAILED/)
-  t.match(failed.out, /\n {4}- \[chains-gapless\] /, 'what failed is named')
+  t.match(failed.out, /\n {4}- \[chains-gapless\] /, `what failed is named: ${failed.out}`)
   t.match(failed.out, 'payall-sim fault: 1 runs, 1 failed: seeds gone')
   const replay = /\n {2}replay: payall-sim (fault --seed gone --runs 1 --faults drop,duplicate,power-loss)\n/.exec(failed.out)
   t.ok(replay, 'the command that replays the run is printed')
@@ -45,12 +45,13 @@ t.test('a broken invariant fails the run: its seed and its faults are printed, a
   const again = await sim({}, { beforeCheck: tamper }).run(...replay![1]!.split(' '), '--json')
   t.equal(again.code, 1)
   const [result] = (JSON.parse(again.out) as FaultJson).runs
+  const failures = JSON.stringify(result!.failures)
   t.equal(result!.seed, 'gone')
   t.same(result!.faults.events.map(eventLine), printed, 'the same seed drew the same faults, at the same payments')
-  t.ok(result!.failures.some(failure => failure.invariant === 'chains-gapless'))
+  t.ok(result!.failures.some(failure => failure.invariant === 'chains-gapless'), `the gap is found again: ${failures}`)
   const roots = result!.failures.filter(failure => failure.invariant === 'roots-anchored-once').map(failure => failure.detail)
   t.match(roots, [/^the contract holds batch 1000000 \(root 0x[0-9a-f]{64}\), which the hub does not list$/, /^root 0x[0-9a-f]{64} is anchored 2 times \(batches 1, 1000000\)$/],
-    'a root anchored again under another batch id is caught on the chain')
+    `a root anchored again under another batch id is caught on the chain: ${failures}`)
 })
 
 /**
@@ -69,14 +70,16 @@ async function anchorTwice(chain: ChainUnderCheck): Promise<void> {
       ;[root, count] = await contract.getFunction('batches').staticCall(1) as [string, bigint]
     }
     if (BigInt(root) === 0n) throw new Error('the hub did not anchor batch 1 within 60 s')
-    // The hub may anchor its next batch meanwhile, with the same key: a nonce both took is taken again.
+    // The hub may anchor its next batch meanwhile, with the same key: a nonce both took is taken again, and a
+    // transaction of the hub's that replaced this one in the node's pool (TRANSACTION_REPLACED) is sent again too.
     for (let tries = 1; ; tries++) {
       try {
         const sent = await contract.getFunction('anchor').send(1_000_000, root, count) as ContractTransactionResponse
         await sent.wait()
         return
       } catch (error) {
-        if (tries >= 10 || !(isError(error, 'NONCE_EXPIRED') || isError(error, 'REPLACEMENT_UNDERPRICED'))) throw error
+        const raced = isError(error, 'NONCE_EXPIRED') || isError(error, 'REPLACEMENT_UNDERPRICED') || isError(error, 'TRANSACTION_REPLACED')
+        if (tries >= 10 || !raced) throw error
       }
     }
   } finally {
