@@ -70,18 +70,21 @@ async function anchorTwice(chain: ChainUnderCheck): Promise<void> {
       ;[root, count] = await contract.getFunction('batches').staticCall(1) as [string, bigint]
     }
     if (BigInt(root) === 0n) throw new Error('the hub did not anchor batch 1 within 60 s')
-    // The hub may anchor its next batch meanwhile, with the same key: a nonce both took is taken again, and a
-    // transaction of the hub's that replaced this one in the node's pool (TRANSACTION_REPLACED) is sent again too.
-    for (let tries = 1; ; tries++) {
+    // The hub may anchor its next batch meanwhile, with the same key: the nonce this transaction was given may be
+    // taken (NONCE_EXPIRED, REPLACEMENT_UNDERPRICED, TRANSACTION_REPLACED). It is sent again, on a fresh one; only
+    // a revert (CALL_EXCEPTION, the contract refusing) ends the tries at once. Each failure is kept for the message.
+    const failed: string[] = []
+    for (let tries = 1; tries <= 10; tries++) {
       try {
         const sent = await contract.getFunction('anchor').send(1_000_000, root, count) as ContractTransactionResponse
         await sent.wait()
         return
       } catch (error) {
-        const raced = isError(error, 'NONCE_EXPIRED') || isError(error, 'REPLACEMENT_UNDERPRICED') || isError(error, 'TRANSACTION_REPLACED')
-        if (tries >= 10 || !raced) throw error
+        if (isError(error, 'CALL_EXCEPTION')) throw error
+        failed.push(error instanceof Error ? error.message : String(error))
       }
     }
+    throw new Error(`the second anchoring of batch 1's root failed 10 times: ${failed.join(' | ')}`)
   } finally {
     provider.destroy()
   }
