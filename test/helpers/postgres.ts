@@ -81,11 +81,12 @@ async function openTestDatabase(root: Teardown): Promise<TestDatabase> {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name ${schema}`)
       const pool = new Pool({ ...config, max: 4, options: `-c search_path=${schema}` })
       pools.push(pool)
-      // pool.end() resolves before its connections have closed; one still closing when the teardown's DROP … FORCE
-      // terminates it (57P01) has left the pool, whose error handler with it, and its 'error' ended the process.
-      pool.on('connect', client => client.on('error', (error: Error & { code?: string }) => {
+      // pool.end() resolves before its connections have closed, and a closing one keeps the pool's idle listener
+      // (pg-pool's _remove): the teardown's DROP … FORCE terminating it (57P01) made the pool emit 'error', which,
+      // unhandled, ended the process. That one is expected here; any other error still ends it.
+      pool.on('error', (error: Error & { code?: string }) => {
         if (error.code !== ADMIN_SHUTDOWN) throw error
-      }))
+      })
       await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
       return pool
     },
