@@ -270,6 +270,18 @@ for (const format of ['chirpstack', 'tts'] as const) {
   })
 }
 
+/**
+ * The hub's stop raced against a real-time guard of 30 s: the stop runs on the hub's own sockets, not on a clock the
+ * test drives. 'still stopping' when the guard came first.
+ */
+async function stoppedWithinGuard(hub: RunningHub): Promise<'stopped' | 'still stopping'> {
+  let guard: NodeJS.Timeout | undefined
+  return Promise.race([
+    hub.stop().then(() => 'stopped' as const),
+    new Promise<'still stopping'>(resolve => { guard = setTimeout(() => resolve('still stopping'), 30_000) }),
+  ]).finally(() => clearTimeout(guard))
+}
+
 t.test('a network server that cannot be reached does not keep the hub from starting; the hub connects once it can', async t => {
   const probe = createServer()
   await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', () => resolve()))
@@ -304,13 +316,8 @@ t.test('a hub whose network server never answers still stops', async t => {
   const hub = await startHub(hubConfig(join(t.testdir(), 'hub'), {
     loraMqttUrl: `mqtt://127.0.0.1:${port}`, loraApplication: CHIRPSTACK_APPLICATION,
   }), { loraClient: { connectTimeout_ms: 3_600_000 } })
-  // A real-time guard far below that connect timeout: the stop gives the attempt up, it does not wait it out.
-  let guard: NodeJS.Timeout | undefined
-  const stopped = await Promise.race([
-    hub.stop().then(() => 'stopped'),
-    new Promise(resolve => { guard = setTimeout(() => resolve('still stopping'), 30_000) }),
-  ]).finally(() => clearTimeout(guard))
-  t.equal(stopped, 'stopped', 'stopped while the first connection was still being attempted')
+  // The guard is far below that connect timeout: the stop gives the attempt up, it does not wait it out.
+  t.equal(await stoppedWithinGuard(hub), 'stopped', 'stopped while the first connection was still being attempted')
 })
 
 t.test('a gateway reporting over LoRa for the first time is sent the whole revocation list', async t => {
@@ -353,13 +360,7 @@ t.test('a hub stops while its network server is gone with downlinks pending; aft
   await lns.close()
   const customer = await customerWithVoucher(operator, 'gone@phone.example', 10_000, '5000')
   const serial = await hub.services.revocations.revoke([Buffer.from(customer.voucher.voucherId).toString('hex')], 'while the LNS is away')
-  // A real-time guard: the stop runs on the hub's own sockets, not on a clock the test drives.
-  let guard: NodeJS.Timeout | undefined
-  const stopped = await Promise.race([
-    hub.stop().then(() => 'stopped'),
-    new Promise(resolve => { guard = setTimeout(() => resolve('still stopping'), 30_000) }),
-  ]).finally(() => clearTimeout(guard))
-  t.equal(stopped, 'stopped', 'a publish the broker never took does not hold the stop')
+  t.equal(await stoppedWithinGuard(hub), 'stopped', 'a publish the broker never took does not hold the stop')
 
   lns = await startTestNetworkServer(port)
   t.teardown(() => lns.close())
