@@ -7,6 +7,7 @@
 
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Pool } from 'pg'
 import { startCluster, type ClusterHub, type RunningCluster } from '../../../hub/cluster/cluster'
@@ -123,6 +124,13 @@ t.test('hubs killed mid-batch and mid-anchor: every payment settled once, anchor
     const open = await count(pool, "SELECT count(*) AS n FROM anchor_batches WHERE status <> 'anchored'")
       + await count(pool, 'SELECT count(*) AS n FROM anchor_queue')
     return open === 0 || undefined
+  }).catch(async (error: unknown) => {
+    // What was left, and what the hub left said of its anchoring: a stall seen once on a loaded machine, not since.
+    const batches = await pool.query('SELECT id, status, tx_nonce, send_count, last_error FROM anchor_batches ORDER BY id')
+    t.comment(JSON.stringify(batches.rows))
+    const log = readFileSync(successor.logFile, 'utf8').split('\n').filter(line => /anchor|lead|lease/i.test(line))
+    t.comment(log.slice(-40).join('\n'))
+    throw error
   })
   const batches = (await pool.query<{ id: string; root: Buffer }>('SELECT id, root FROM anchor_batches ORDER BY id')).rows
   t.ok(batches.length >= 2, 'more than one batch was anchored')
