@@ -360,11 +360,11 @@ class MqttHubClient implements HubClient {
   }
 }
 
-/** The options with their defaults, checked: INVALID_OPTIONS for any that cannot work. */
 function connectAborted(): MqttError {
   return new MqttError('CONNECT_ABORTED', 'the connection was given up before the broker accepted it')
 }
 
+/** The options with their defaults, checked: INVALID_OPTIONS for any that cannot work. */
 function settingsOf(options: HubClientOptions): Settings {
   const settings: Settings = {
     url: options.url,

@@ -63,9 +63,8 @@ async function openTestDatabase(root: Teardown): Promise<TestDatabase> {
   const pools: Pool[] = []
   if (url !== undefined) {
     root.teardown(async () => {
-      // A pool a test left open would see its idle connections terminated by the drop (57P01), an 'error' event that
-      // ends the process: each is ended first.
-      await Promise.all(pools.filter(pool => !pool.ended).map(pool => pool.end()))
+      // A pool a test left open is ended first (one whose end() a test called already would refuse a second one).
+      await Promise.all(pools.filter(pool => !pool.ending).map(pool => pool.end()))
       const dropper = new Client(server)
       await dropper.connect()
       try {
