@@ -54,6 +54,10 @@ export class ContextGuard {
   /** Requests sent and not yet answered in full, the live event stream aside (it never ends). */
   private readonly inFlight = new Set<Request>()
   private readonly waitingForQuiet = new Set<() => void>()
+  /** While a test leaves or reloads a page: the reads that page still has out are cancelled by the browser. */
+  private leaving = false
+  /** Reads sent while a page was being left: the browser may report their cancelling after the new page loaded. */
+  private readonly leftBehind = new WeakSet<Request>()
 
   private constructor(private readonly baseUrl: string) {}
 
@@ -102,6 +106,21 @@ export class ContextGuard {
     return new Promise(resolve => this.waitingForQuiet.add(resolve))
   }
 
+  /**
+   * Leaves or reloads a page as a person would: once what the page sent has been answered (a write cut off
+   * would be a failure), then `navigate`. A read the page starts in between, as a live event makes it
+   * reload what it shows, is cancelled by the browser and is no fault of the page; a cancelled write is.
+   */
+  async leave(navigate: () => Promise<unknown>): Promise<void> {
+    await this.quiet()
+    this.leaving = true
+    try {
+      await navigate()
+    } finally {
+      this.leaving = false
+    }
+  }
+
   check(t: Assert, what = 'the pages'): void {
     t.same(this.problems, [], `${what}: no console error or warning, page error, CSP violation, failed request or unexpected status`)
   }
@@ -120,6 +139,7 @@ export class ContextGuard {
   }
 
   private onRequest(request: Request): void {
+    if (this.leaving) this.leftBehind.add(request)
     if (this.pathOf(request.url()) !== '/events') this.inFlight.add(request)
   }
 
@@ -133,6 +153,7 @@ export class ContextGuard {
     const errorText = request.failure()?.errorText ?? 'failed'
     // Leaving or reloading a page ends its live event stream: the one request whose abort is expected.
     if (errorText === 'net::ERR_ABORTED' && this.pathOf(request.url()) === '/events') return
+    if (errorText === 'net::ERR_ABORTED' && request.method() === 'GET' && (this.leaving || this.leftBehind.has(request))) return
     this.record(`request failed: ${request.method()} ${request.url()} ${errorText}`)
   }
 

@@ -130,6 +130,22 @@ t.test('the browser harness', { skip: CHROMIUM.skip }, async t => {
     t.same(guard.problems.filter(problem => problem.includes('/events')), [], 'the event stream ends with the page it belongs to')
   })
 
+  t.test('leaving a page as a person would: a read the page started meanwhile may be cut short, a write may not', async t => {
+    const { page, guard } = await visit('/clean')
+    const leaveWith = async (method: string): Promise<void> => guard.leave(async () => {
+      // Sent after the page went quiet, as a live event would make it reload what it shows.
+      const sent = page.waitForResponse(response => response.url().endsWith('/slow') && response.request().method() === method)
+      await page.evaluate(`fetch("/slow", { method: "${method}" }).catch(() => undefined)`)
+      await sent
+      await page.goto(`${site.url}/clean`)
+    })
+    await leaveWith('GET')
+    await page.locator('h1[data-ready="yes"]').waitFor()
+    t.same(guard.problems, [], 'the read cancelled by leaving is no fault of the page')
+    await leaveWith('POST')
+    t.match(await guard.problem(problem => problem.startsWith('request failed')), /^request failed: POST http:\/\/127\.0\.0\.1:\d+\/slow net::ERR_ABORTED/)
+  })
+
   t.test('axe: a clean page passes; missing alt text, button name and language fail with rule and element', async t => {
     const clean = recorder()
     await checkAxe(clean, (await visit('/clean')).page, 'clean')

@@ -103,9 +103,7 @@ async function writeOffOldChain(run: Run, gatewayId: string): Promise<void> {
   const keys = nodeEd25519.keyPairFromSeed(new Uint8Array(32).fill(lang === 'en' ? 3 : 4))
   await new HubApi(world.url).ok('POST', '/provision', { eui, token, publicKey: toBase64(keys.publicKey) })
 
-  // Reloaded once the page's requests are answered, as a person would: an aborted request is a failure here.
-  await guard.quiet()
-  await page.reload()
+  await guard.leave(() => page.reload())
   const closing = page.getByRole('region', { name: g.closingCaption })
   await closing.getByRole('cell', { name: g.closingRange(4, 8), exact: true }).waitFor()
   await page.getByText(g.chainNumberOf(2)).waitFor()

@@ -53,10 +53,8 @@ web.test('signs in and out by keyboard alone, the focus visible at every stop', 
 web.test('a signed-in user who opens the dashboard again is still signed in, on their home page', async ({ t, page, text, world, guard, signIn }) => {
   await signIn(world.customers[0]!)
   await page.getByRole('main').getByRole('heading', { level: 1 }).filter({ hasNotText: text.signIn.title }).waitFor()
-  // The home page has loaded what it shows before the user opens the dashboard again.
-  await guard.quiet()
   // A new page load: the access token was in the old page's memory; the refresh cookie restores the session.
-  await page.goto('/')
+  await guard.leave(() => page.goto('/'))
   await page.getByRole('navigation', { name: text.app.mainNavigation }).waitFor()
   const title = page.getByRole('main').getByRole('heading', { level: 1 })
   await title.waitFor()
