@@ -20,10 +20,16 @@ export interface LoadGateway {
   readonly brokerPassword?: string
   /** Encoded record batches, base64, in order. */
   readonly batches: readonly string[]
+  /** Published by the warm-up, before the measured load: the hub's code compiled and its tables not empty. */
+  readonly warmUp?: boolean
 }
 
-export type LoadRequest = { kind: 'connect'; mqttUrl: string; gateways: readonly LoadGateway[] } | { kind: 'publish' }
-export type LoadMessage = { kind: 'connected' } | { kind: 'acked'; settled: number; elapsed_ms: number; cpu_us: number } | { kind: 'failed'; error: string }
+export type LoadRequest = { kind: 'connect'; mqttUrl: string; gateways: readonly LoadGateway[] } | { kind: 'warm-up' } | { kind: 'publish' }
+export type LoadMessage =
+  | { kind: 'connected' }
+  | { kind: 'warmed'; settled: number }
+  | { kind: 'acked'; settled: number; elapsed_ms: number; cpu_us: number }
+  | { kind: 'failed'; error: string }
 
 function send(message: LoadMessage): void {
   process.send!(message)
@@ -63,6 +69,11 @@ function main(): void {
   if (process.send === undefined) throw new Error('hub-load-child is forked with an IPC channel')
   let gateways: readonly LoadGateway[] = []
   let clients: MqttClient[] = []
+  /** The gateways of the warm-up, or of the measured load, with their clients. */
+  const roundOf = (warmUp: boolean): [LoadGateway[], MqttClient[]] => {
+    const round = gateways.flatMap((gateway, g) => (gateway.warmUp ?? false) === warmUp ? [g] : [])
+    return [round.map(g => gateways[g]!), round.map(g => clients[g]!)]
+  }
   process.on('message', (request: LoadRequest) => {
     const work = request.kind === 'connect'
       ? (async () => {
@@ -70,10 +81,14 @@ function main(): void {
         clients = await Promise.all(gateways.map(gateway => connectGateway(request.mqttUrl, gateway)))
         send({ kind: 'connected' })
       })()
+      : request.kind === 'warm-up'
+      ? (async () => {
+        send({ kind: 'warmed', settled: await publishUntilAcked(...roundOf(true)) })
+      })()
       : (async () => {
         const start_ms = performance.now()
         const cpuBefore = process.cpuUsage()
-        const settled = await publishUntilAcked(gateways, clients)
+        const settled = await publishUntilAcked(...roundOf(false))
         const elapsed_ms = performance.now() - start_ms
         const cpu = process.cpuUsage(cpuBefore)
         await Promise.all(clients.map(client => client.endAsync(true)))

@@ -1,7 +1,8 @@
 // Hub throughput end to end: signed record batches published over MQTT by load clients (one per
 // gateway, in a child process as a fleet is elsewhere), verified, settled durably in SQLite and acked
 // with a hub signature, against one core's raw node:crypto Ed25519 verify rate measured in the same
-// run. The hub's main-thread CPU per record is measured too: what settlement costs besides verifying.
+// run, after a warm-up load that is not measured. The hub's main-thread CPU per record is measured too: what
+// settlement costs besides verifying.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -30,10 +31,15 @@ export interface Shape {
   /** Customers with a voucher each; customer c pays at gateways c, c + customers, … in turn (records of a voucher reach the hub from several gateways). */
   readonly customers: number
   readonly records: number
+  /**
+   * Records settled before the measured load, from as many other gateways: a hub runs for months, and what the bench
+   * measures is its steady state, its code compiled by V8 and its tables not empty, not its first second.
+   */
+  readonly warmUpRecords?: number
 }
 
 /** A few busy gateways: the settle rate against the verify rate. */
-const BUSY: Shape = { gateways: 4, customers: 40, records: 20_000 }
+const BUSY: Shape = { gateways: 4, customers: 40, records: 20_000, warmUpRecords: 10_000 }
 /** A thousand gateways connected at once, twenty records each. */
 const FLEET: Shape = { gateways: 1000, customers: 40, records: 20_000 }
 
@@ -90,15 +96,22 @@ async function loadHub(shape: Shape): Promise<LoadRun> {
   const messages = loadMessages(load)
   try {
     const operator = await new HubApi(hub.httpUrl).as(OPERATOR.email, OPERATOR.password)
-    const chains = await provisionChains(hub, operator, shape.gateways)
-    await payAtEachGateway(operator, chains, hub.context, shape)
-    const gateways: LoadGateway[] = chains.map(chain => ({
-      eui: chain.eui, secretKeyHex: toHex(chain.keys.secretKey), batches: batchesOf(chain).map(toBase64),
+    const warmUpGateways = (shape.warmUpRecords ?? 0) > 0 ? shape.gateways : 0
+    const provisioned = await provisionChains(hub, operator, shape.gateways + warmUpGateways)
+    const [chains, warmUpChains] = [provisioned.slice(0, shape.gateways), provisioned.slice(shape.gateways)]
+    await payAtEachGateway(operator, chains, hub.context, shape, warmUpChains)
+    const gateways: LoadGateway[] = provisioned.map((chain, g) => ({
+      eui: chain.eui, secretKeyHex: toHex(chain.keys.secretKey), batches: batchesOf(chain).map(toBase64), warmUp: g >= shape.gateways,
     }))
     const rssBeforeConnect_bytes = process.memoryUsage().rss
     load.send({ kind: 'connect', mqttUrl: hub.mqttUrl!, gateways } satisfies LoadRequest)
     await messages.next('connected')
     const rssConnected_bytes = process.memoryUsage().rss
+    if (warmUpGateways > 0) {
+      load.send({ kind: 'warm-up' } satisfies LoadRequest)
+      const warmed = await messages.next('warmed')
+      if (warmed.kind !== 'warmed' || warmed.settled !== shape.warmUpRecords) throw new Error('the warm-up did not settle all its records')
+    }
 
     // Measured in the same run, on the same machine state, just before the load.
     const verifyRate = measureVerifyRate(nodeEd25519, 2000)
@@ -148,19 +161,30 @@ async function provisionChains(hub: RunningHub, operator: HubApi, gateways: numb
 /**
  * The customers pay at the gateways in turn, every record valid: customer c at gateways c, c + customers, …, so with
  * more gateways than customers a voucher's records reach the hub from several gateways, in any order. Made with the
- * hub's own clock and randomness (the system's here), as the records it checks are.
+ * hub's own clock and randomness (the system's here), as the records it checks are. The warm-up's gateways, if any,
+ * take the shape's warm-up records from the same customers.
  */
 export async function payAtEachGateway(
-  operator: HubApi, chains: readonly SimulatedGatewayChain[], { clock, random }: { clock: Clock; random: RandomBytes }, shape: Shape,
+  operator: HubApi, chains: readonly SimulatedGatewayChain[], context: { clock: Clock; random: RandomBytes }, shape: Shape,
+  warmUpChains: readonly SimulatedGatewayChain[] = [],
 ): Promise<void> {
-  const customers = []
+  const customers: Customer[] = []
   for (let c = 0; c < shape.customers; c++) {
     customers.push(await customerWithVoucher(operator, `c${c}@bench.example`, CURRENCY, '100000000', '10000000'))
   }
-  const perGateway = shape.records / shape.gateways
+  // The warm-up's payments first: made earlier, they are under lower seqs of each voucher than the measured ones.
+  if (warmUpChains.length > 0) appendPayments(warmUpChains, customers, (shape.warmUpRecords ?? 0) / warmUpChains.length, context)
+  appendPayments(chains, customers, shape.records / chains.length, context)
+}
+
+type Customer = Awaited<ReturnType<typeof customerWithVoucher>>
+
+function appendPayments(
+  chains: readonly SimulatedGatewayChain[], customers: readonly Customer[], perGateway: number, { clock, random }: { clock: Clock; random: RandomBytes },
+): void {
   for (const [g, chain] of chains.entries()) {
     for (let i = 0; i < perGateway; i++) {
-      const customer = customers[(g + i * shape.gateways) % customers.length]!
+      const customer = customers[(g + i * chains.length) % customers.length]!
       chain.append(customer.phone.authorize({
         gatewayEui: chain.eui, amountMinor: 100 + (i % 50), currency: CURRENCY, nonce: random(16),
         timeMs: clock.now_ms(), merchantName: 'Bench',
