@@ -182,8 +182,9 @@ class KnownUnderVouchers {
     if (soFar.all !== undefined) return soFar.all
     if (soFar.highest === undefined) return []
     if (seq > soFar.highest.seq) return [soFar.highest]
-    // The stored history, and what earlier records of this batch added (not stored until the batch commits).
-    soFar.all = [...this.reads.knownPayments(voucherIdHex), ...soFar.added]
+    // What is stored around the batch's records under the voucher, and what earlier records of this batch added (not
+    // stored until the batch commits): every payment a decision at one of their seqs must see.
+    soFar.all = [...this.reads.knownPaymentsAround(voucherIdHex), ...soFar.added]
     return soFar.all
   }
 

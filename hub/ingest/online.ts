@@ -101,7 +101,7 @@ export class OnlineAuthorization {
       authorizationCodec.encodeUnsigned(authorization), authorization.signature, voucher.devicePublicKey,
     )
     const decision = decideRecord({
-      authorization, transferIdHex, signatureValid, voucher, known: await store.knownPayments(voucherIdHex),
+      authorization, transferIdHex, signatureValid, voucher, known: await store.knownPaymentsAround(voucherIdHex, authorization.seq, authorization.seq),
       finalRefusal: await store.refusalForOnline(transferIdHex), revocationGrace_ms: 0, clockSkewMax_ms: settings.clockSkewMax_ms,
     })
     if (decision.kind === 'duplicate') return [true, Reason.None]

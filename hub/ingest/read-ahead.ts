@@ -16,7 +16,11 @@ export interface IngestReads {
   storedRecord(of: NumberedChain, gatewaySeq: number): StoredRecord | undefined
   voucher(voucherIdHex: string): VoucherState | undefined
   highestKnownPayment(voucherIdHex: string): KnownPayment | undefined
-  knownPayments(voucherIdHex: string): KnownPayment[]
+  /**
+   * The payments known under the voucher that deciding the batch's records under it must see: those at their seqs, and
+   * at the nearest seqs below and above (IngestStore.knownPaymentsAround), not the voucher's whole history.
+   */
+  knownPaymentsAround(voucherIdHex: string): KnownPayment[]
   hasRecordOf(voucherIdHex: string, voucherSeq: number, transferIdHex: string): boolean
   evidenceOf(voucherIdHex: string, voucherSeq: number, transferIdHex: string): Uint8Array | undefined
   finalRefusal(transferIdHex: string): Reason | undefined
@@ -38,6 +42,8 @@ export class ReadAhead implements IngestReads {
   private readonly vouchers = new Map<string, VoucherState | undefined>()
   private readonly highest = new Map<string, KnownPayment | undefined>()
   private readonly histories = new Map<string, KnownPayment[]>()
+  /** Under each voucher, the lowest and highest seq of the batch's records. */
+  private readonly seqRanges = new Map<string, { fromSeq: number; toSeq: number }>()
   private readonly recordsOf = new Map<string, boolean>()
   private readonly evidence = new Map<string, Uint8Array | undefined>()
   private readonly refusals = new Map<string, Reason | undefined>()
@@ -48,7 +54,8 @@ export class ReadAhead implements IngestReads {
   /**
    * Reads what deciding `batch` (of the chain `of`, its records' transfer ids `transferIdsHex`) almost always needs:
    * the chain, its stored records around the batch, the batch's final refusals, and for each voucher its state, its
-   * highest known payment, and its whole history where a record does not come after everything known under it.
+   * highest known payment, and the payments known around the seqs of the batch's records under it where a record does
+   * not come after everything known under it.
    */
   static async of(store: IngestStore, of: NumberedChain, batch: RecordBatch, transferIdsHex: readonly string[]): Promise<ReadAhead> {
     const ahead = new ReadAhead(store, of)
@@ -63,10 +70,16 @@ export class ReadAhead implements IngestReads {
     }
     const refusals = await store.finalRefusals([...new Set(transferIdsHex)])
     for (const id of transferIdsHex) ahead.refusals.set(id, refusals.get(id))
+    const voucherIdsHex = batch.records.map(record => toHex(record.authorization.voucherId))
+    for (const [index, record] of batch.records.entries()) {
+      const range = ahead.seqRanges.get(voucherIdsHex[index]!)
+      const seq = record.authorization.seq
+      ahead.seqRanges.set(voucherIdsHex[index]!, { fromSeq: Math.min(seq, range?.fromSeq ?? seq), toSeq: Math.max(seq, range?.toSeq ?? seq) })
+    }
     // Under each voucher, the highest seq a record of the batch must come after to need no history.
     const ceilings = new Map<string, number>()
     for (const [index, record] of batch.records.entries()) {
-      const voucherIdHex = toHex(record.authorization.voucherId)
+      const voucherIdHex = voucherIdsHex[index]!
       if (!ahead.vouchers.has(voucherIdHex)) {
         ahead.vouchers.set(voucherIdHex, await store.voucher(voucherIdHex))
         ahead.highest.set(voucherIdHex, await store.highestKnownPayment(voucherIdHex))
@@ -74,7 +87,7 @@ export class ReadAhead implements IngestReads {
       }
       const ceiling = ceilings.get(voucherIdHex)!
       if (record.authorization.seq <= ceiling && !ahead.histories.has(voucherIdHex)) {
-        ahead.histories.set(voucherIdHex, await store.knownPayments(voucherIdHex))
+        ahead.histories.set(voucherIdHex, await ahead.readAround(voucherIdHex))
       }
       ceilings.set(voucherIdHex, Math.max(ceiling, record.authorization.seq))
       // A record of a payment known already: the decision asks whether a record carried it (a replay) or not.
@@ -130,8 +143,15 @@ export class ReadAhead implements IngestReads {
     return this.answer(this.highest, voucherIdHex, () => this.store.highestKnownPayment(voucherIdHex))
   }
 
-  knownPayments(voucherIdHex: string): KnownPayment[] {
-    return this.answer(this.histories, voucherIdHex, () => this.store.knownPayments(voucherIdHex))
+  knownPaymentsAround(voucherIdHex: string): KnownPayment[] {
+    return this.answer(this.histories, voucherIdHex, () => this.readAround(voucherIdHex))
+  }
+
+  /** What is known around the seqs of the batch's records under the voucher. */
+  private readAround(voucherIdHex: string): Promise<KnownPayment[]> {
+    const range = this.seqRanges.get(voucherIdHex)
+    assert(range !== undefined, 'the payments known around a voucher of the batch are read')
+    return this.store.knownPaymentsAround(voucherIdHex, range.fromSeq, range.toSeq)
   }
 
   hasRecordOf(voucherIdHex: string, voucherSeq: number, transferIdHex: string): boolean {

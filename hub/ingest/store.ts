@@ -10,7 +10,7 @@
 // got there first: `write` throws StaleDecisionError, the whole transaction rolls back, and the ingest decides again
 // over what is now stored (batch.ts), where a copy that lost the race answers as a duplicate would.
 
-import { CodedError } from '../../protocol/errors'
+import { assert, CodedError } from '../../protocol/errors'
 import { authorizationCodec } from '../../protocol/messages/authorization'
 import { transferRecordCodec } from '../../protocol/messages/transfer-record'
 import { Reason } from '../../protocol/reasons'
@@ -163,9 +163,19 @@ const SQL = {
     ON CONFLICT (transfer_id) DO NOTHING`,
   voucher: `SELECT voucher_id, device_public_key, currency, limit_minor, issued_at_ms, expires_at_ms, revoked_at_ms
     FROM vouchers WHERE voucher_id = ?`,
-  known: `SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM gateway_records WHERE voucher_id = ? AND ${COUNTED}
+  // The payments under a voucher at seqs from one to another, from records and online approvals (a payment approved
+  // online and then carried by a record is one row).
+  knownBetween: `SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM gateway_records
+      WHERE voucher_id = ? AND voucher_seq BETWEEN ? AND ? AND ${COUNTED}
     UNION
-    SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM online_payments WHERE voucher_id = ?`,
+    SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM online_payments WHERE voucher_id = ? AND voucher_seq BETWEEN ? AND ?`,
+  // The nearest seqs below and above a range that hold a payment, from records and online approvals: each walks the
+  // (voucher_id, voucher_seq) index from the range's edge and stops at the first row that counts.
+  seqsAround: `SELECT
+    (SELECT voucher_seq FROM gateway_records WHERE voucher_id = ? AND voucher_seq < ? AND ${COUNTED} ORDER BY voucher_seq DESC LIMIT 1) AS record_below,
+    (SELECT voucher_seq FROM online_payments WHERE voucher_id = ? AND voucher_seq < ? ORDER BY voucher_seq DESC LIMIT 1) AS online_below,
+    (SELECT voucher_seq FROM gateway_records WHERE voucher_id = ? AND voucher_seq > ? AND ${COUNTED} ORDER BY voucher_seq LIMIT 1) AS record_above,
+    (SELECT voucher_seq FROM online_payments WHERE voucher_id = ? AND voucher_seq > ? ORDER BY voucher_seq LIMIT 1) AS online_above`,
   // The payment with the highest seq under a voucher, from records and from online approvals: each walks its
   // (voucher_id, voucher_seq) index backwards and stops at the first row that counts.
   highestRecord: `SELECT voucher_seq, cumulative_minor, amount_minor, transfer_id FROM gateway_records
@@ -285,8 +295,13 @@ export class IngestStore {
     }
   }
 
-  knownPayments(voucherIdHex: string): Promise<KnownPayment[]> {
-    return readKnownPayments(this.engine, voucherIdHex)
+  /**
+   * The payments known under the voucher that deciding a payment at any seq from `fromSeq` to `toSeq` must see
+   * (decide.ts findDoubleSpend, and whether it is one of them): every one at those seqs, and every one at the nearest
+   * seq below and at the nearest seq above that hold any. Read through the voucher's index, not its whole history.
+   */
+  knownPaymentsAround(voucherIdHex: string, fromSeq: number, toSeq: number): Promise<KnownPayment[]> {
+    return readKnownPaymentsAround(this.engine, voucherIdHex, fromSeq, toSeq)
   }
 
   /** The known payment with the highest seq under the voucher, without reading its history. */
@@ -490,11 +505,18 @@ export class IngestStore {
    */
   async checkSettled(sql: SqlQuery, settled: readonly PaymentSettled[]): Promise<void> {
     if (!this.shared) return
+    // Under each voucher, what is known around the seqs of the payments settled under it.
+    const ranges = new Map<string, { fromSeq: number; toSeq: number }>()
+    for (const { voucherIdHex, seq } of settled) {
+      const range = ranges.get(voucherIdHex)
+      ranges.set(voucherIdHex, { fromSeq: Math.min(seq, range?.fromSeq ?? seq), toSeq: Math.max(seq, range?.toSeq ?? seq) })
+    }
     const known = new Map<string, KnownPayment[]>()
     for (const payment of settled) {
       let now = known.get(payment.voucherIdHex)
       if (now === undefined) {
-        now = await readKnownPayments(sql, payment.voucherIdHex)
+        const { fromSeq, toSeq } = ranges.get(payment.voucherIdHex)!
+        now = await readKnownPaymentsAround(sql, payment.voucherIdHex, fromSeq, toSeq)
         known.set(payment.voucherIdHex, now)
       }
       if (now.some(other => other.transferIdHex === payment.transferIdHex)
@@ -514,8 +536,15 @@ async function readChain(sql: SqlQuery, of: NumberedChain): Promise<HeldChain | 
   }
 }
 
-async function readKnownPayments(sql: SqlQuery, voucherIdHex: string): Promise<KnownPayment[]> {
-  return (await sql.all<KnownRow>(SQL.known, [voucherIdHex, voucherIdHex])).map(knownPaymentOf)
+async function readKnownPaymentsAround(sql: SqlQuery, voucherIdHex: string, fromSeq: number, toSeq: number): Promise<KnownPayment[]> {
+  assert(Number.isSafeInteger(fromSeq) && Number.isSafeInteger(toSeq) && fromSeq <= toSeq, 'a range of seqs runs upwards')
+  const around = await sql.get<{ record_below: number | null; online_below: number | null; record_above: number | null; online_above: number | null }>(
+    SQL.seqsAround, [voucherIdHex, fromSeq, voucherIdHex, fromSeq, voucherIdHex, toSeq, voucherIdHex, toSeq])
+  const below = [around?.record_below, around?.online_below].filter(seq => seq != null).map(Number)
+  const above = [around?.record_above, around?.online_above].filter(seq => seq != null).map(Number)
+  const from = below.length === 0 ? fromSeq : Math.max(...below)
+  const to = above.length === 0 ? toSeq : Math.min(...above)
+  return (await sql.all<KnownRow>(SQL.knownBetween, [voucherIdHex, from, to, voucherIdHex, from, to])).map(knownPaymentOf)
 }
 
 async function readHighestKnownPayment(sql: SqlQuery, voucherIdHex: string): Promise<KnownPayment | undefined> {

@@ -1,6 +1,6 @@
-// Deciding a batch reads what it must and no more: a voucher's history only for a payment at or below
-// the highest known under it (double spends are still found wherever their seq falls), and the batch's
-// stored records and final refusals in one read each, not one per record.
+// Deciding a batch reads what it must and no more: the payments known under a voucher only for a payment at or
+// below the highest known under it, and then only those around its seq, not the voucher's whole history (double
+// spends are still found wherever their seq falls); the batch's stored records and final refusals in one read each.
 
 import t from 'tap'
 import { AckOutcome } from '../../../protocol/messages/ack'
@@ -8,13 +8,17 @@ import { ingestWorld } from './world'
 
 const outcomes = (ack: { entries: Array<{ outcome: number }> } | null) => ack?.entries.map(e => e.outcome)
 
-/** Counts the reads of a voucher's whole history. */
-function countHistoryReads(store: { knownPayments(voucherIdHex: string): unknown }): { count: number } {
-  const reads = { count: 0 }
-  const knownPayments = store.knownPayments.bind(store)
-  store.knownPayments = (voucherIdHex: string) => {
+type KnownAround = (voucherIdHex: string, fromSeq: number, toSeq: number) => Promise<Array<{ seq: number }>>
+
+/** Counts the reads of the payments known around seqs of a voucher, and the seqs each read returned. */
+function countHistoryReads(store: { knownPaymentsAround: KnownAround }): { count: number; seqs: number[][] } {
+  const reads = { count: 0, seqs: [] as number[][] }
+  const knownPaymentsAround = store.knownPaymentsAround.bind(store)
+  store.knownPaymentsAround = async (voucherIdHex, fromSeq, toSeq) => {
     reads.count++
-    return knownPayments(voucherIdHex)
+    const known = await knownPaymentsAround(voucherIdHex, fromSeq, toSeq)
+    reads.seqs.push(known.map(payment => payment.seq).sort((a, b) => a - b))
+    return known
   }
   return reads
 }
@@ -49,6 +53,29 @@ t.test('a payment at or below the highest known seq is decided against the whole
   customer.phone.forget(customer.voucher, { seq: 1, cumulativeMinor: 1_000 })
   first.append(w.pay(customer.phone, first, 500))
   t.same(outcomes(await w.ingest.ingest(first.eui, first.batch(2, 2))), [AckOutcome.Flagged], 'a second payment at seq 2 is a double spend')
+  const row = w.db.prepare('SELECT kind FROM double_spends').get() as { kind: string }
+  t.equal(row.kind, 'same_seq')
+  await w.assertLedgerOk(t)
+})
+
+t.test('a payment that arrives after the later ones of a long history is decided against its neighbours only', async t => {
+  const w = await ingestWorld(t)
+  const late = await w.addGateway('00000000000000C5')
+  const busy = await w.addGateway('00000000000000C6')
+  const customer = await w.addCustomer(1_000_000, 500_000)
+  // Seq 1 at a gateway that syncs late; seqs 2 to 40 at a busy one, settled first.
+  late.append(w.pay(customer.phone, late, 1_000))
+  for (let seq = 2; seq <= 40; seq += 1) busy.append(w.pay(customer.phone, busy, 100 + seq))
+  t.same(new Set(outcomes(await w.ingest.ingest(busy.eui, busy.batch()))), new Set([AckOutcome.Settled]))
+  const history = countHistoryReads(w.store)
+  t.same(outcomes(await w.ingest.ingest(late.eui, late.batch())), [AckOutcome.Settled], 'seq 1 fits before them')
+  t.same(history.seqs, [[2]], 'one read, of the payment above it: not the 39 of the history')
+
+  // The phone forgets seqs 2 to 40 and signs another payment at seq 2: a double spend against seq 2, found so.
+  customer.phone.forget(customer.voucher, { seq: 1, cumulativeMinor: 1_000 })
+  late.append(w.pay(customer.phone, late, 700))
+  t.same(outcomes(await w.ingest.ingest(late.eui, late.batch(2, 2))), [AckOutcome.Flagged], 'a second payment at seq 2')
+  t.same(history.seqs[1], [1, 2, 3], 'read: the payment at seq 2 and its neighbours')
   const row = w.db.prepare('SELECT kind FROM double_spends').get() as { kind: string }
   t.equal(row.kind, 'same_seq')
   await w.assertLedgerOk(t)

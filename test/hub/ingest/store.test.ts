@@ -101,12 +101,36 @@ engineTest('a batch\'s outcome is written in one transaction and read back alike
     'the final refusal is on file by transfer id')
   t.equal(await store.finalRefusal(refused.transferIdHex), Reason.VoucherExpired)
   const voucher = rows[0]!.voucherIdHex
-  t.same((await store.knownPayments(voucher)).map(payment => payment.seq).sort(), [1, 2], 'a rejected record counts for nothing')
+  t.same((await store.knownPaymentsAround(voucher, 1, 3)).map(payment => payment.seq).sort(), [1, 2], 'a rejected record counts for nothing')
   t.equal((await store.highestKnownPayment(voucher))?.transferIdHex, rows[1]!.transferIdHex)
   t.ok(await store.hasRecordOf(voucher, 1, rows[0]!.transferIdHex))
   t.notOk(await store.hasRecordOf(voucher, 3, refused.transferIdHex))
   t.same(await store.evidenceOf(voucher, 2, rows[1]!.transferIdHex), authorizations[1], 'the customer-signed authorization')
   t.equal(await count(engine, 'chain_forks'), 1)
+})
+
+engineTest('the payments known around a range of seqs: every one in it, and every one at the nearest seq below and above that holds any', async (t, factory) => {
+  const { engine, store } = await openIngest(t, factory)
+  const { rows } = chainOf(8)
+  // Seq 3 refused, 4 and 5 not here yet, and a second payment at seq 6 (a double spend's, with its own transfer id).
+  const secondAtSix: RecordRow = {
+    ...rows[5]!, gatewaySeq: 9, recordHash: randomBytes(32), transferIdHex: toHex(randomBytes(32)), outcome: 'flagged',
+  }
+  const written = [rows[0]!, rows[1]!, outcomeOf(rows[2]!, 'rejected', Reason.VoucherExpired), rows[5]!, rows[6]!, rows[7]!, secondAtSix]
+  await engine.write(sql => store.write(sql, change(written, NOTHING_READ, {
+    position: { contiguousSeq: 3, contiguousHash: rows[2]!.recordHash, highestSeq: 9 },
+  })))
+  const voucher = rows[0]!.voucherIdHex
+  const around = async (fromSeq: number, toSeq: number) => (await store.knownPaymentsAround(voucher, fromSeq, toSeq))
+    .map(payment => `${payment.seq}:${payment.transferIdHex}`).sort()
+  const ids = (...picked: RecordRow[]) => picked.map(row => `${row.voucherSeq}:${row.transferIdHex}`).sort()
+  t.same(await around(4, 5), ids(rows[1]!, rows[5]!, secondAtSix), 'below, seq 2 (the refused 3 holds none); above, both payments at 6')
+  t.same(await around(2, 2), ids(rows[0]!, rows[1]!, rows[5]!, secondAtSix), 'the payment at 2, with 1 below and both at 6 above')
+  t.same(await around(7, 7), ids(rows[5]!, secondAtSix, rows[6]!, rows[7]!))
+  t.same(await around(9, 12), ids(rows[7]!), 'past the highest: the highest alone')
+  t.same(await around(1, 8), ids(rows[0]!, rows[1]!, rows[5]!, secondAtSix, rows[6]!, rows[7]!), 'the whole range: the whole history')
+  t.same(await around(1, 1), ids(rows[0]!, rows[1]!))
+  t.same(await store.knownPaymentsAround(toHex(randomBytes(16)), 1, 5), [], 'nothing under an unknown voucher')
 })
 
 engineTest('a decision over a chain another hub moved since writes nothing', async (t, factory) => {
