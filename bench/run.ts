@@ -4,7 +4,7 @@
 import { benchAnchor } from './anchor'
 import { benchCluster } from './cluster'
 import { benchGateway } from './gateway'
-import { benchFleet, benchHub } from './hub'
+import { benchFleet, benchHub, benchLate } from './hub'
 import { benchLedger } from './ledger'
 import { benchLegacy } from './legacy'
 import { benchMerkle } from './merkle'
@@ -18,6 +18,7 @@ const SUITES: ReadonlyArray<readonly [string, Suite]> = [
   ['merkle', benchMerkle],
   ['ledger', benchLedger],
   ['hub', benchHub],
+  ['late', benchLate],
   ['anchor', benchAnchor],
   ['terminal', benchTerminal],
   ['gateway', benchGateway],
