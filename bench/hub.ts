@@ -195,7 +195,7 @@ export async function payAtEachGateway(
     customers.push(await customerWithVoucher(operator, `c${c}@bench.example`, CURRENCY, '100000000', '10000000'))
   }
   // The payments made first take the lower seqs of each voucher: the warm-up's, unless the measured ones arrive late.
-  const warmUp = (): void => appendPayments(warmUpChains, customers, (shape.warmUpRecords ?? 0) / Math.max(1, warmUpChains.length), context)
+  const warmUp = (): void => appendPayments(warmUpChains, customers, (shape.warmUpRecords ?? 0) / warmUpChains.length, context)
   if (shape.measuredArriveLate !== true) warmUp()
   appendPayments(chains, customers, shape.records / chains.length, context)
   if (shape.measuredArriveLate === true) warmUp()

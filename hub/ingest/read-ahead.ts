@@ -8,7 +8,7 @@ import { assert } from '../../protocol/errors'
 import type { RecordBatch } from '../../protocol/messages/record-batch'
 import type { Reason } from '../../protocol/reasons'
 import type { KnownPayment, VoucherState } from './decide'
-import type { DecisionReads, HeldChain, IngestStore, NumberedChain, PaymentSettled, StoredRecord } from './store'
+import { seqRangesOf, type DecisionReads, type HeldChain, type IngestStore, type NumberedChain, type PaymentSettled, type SeqRange, type StoredRecord } from './store'
 
 /** The reads of a decision, answered synchronously from what was read ahead. */
 export interface IngestReads {
@@ -43,7 +43,7 @@ export class ReadAhead implements IngestReads {
   private readonly highest = new Map<string, KnownPayment | undefined>()
   private readonly histories = new Map<string, KnownPayment[]>()
   /** Under each voucher, the lowest and highest seq of the batch's records. */
-  private readonly seqRanges = new Map<string, { fromSeq: number; toSeq: number }>()
+  private seqRanges = new Map<string, SeqRange>()
   private readonly recordsOf = new Map<string, boolean>()
   private readonly evidence = new Map<string, Uint8Array | undefined>()
   private readonly refusals = new Map<string, Reason | undefined>()
@@ -71,11 +71,7 @@ export class ReadAhead implements IngestReads {
     const refusals = await store.finalRefusals([...new Set(transferIdsHex)])
     for (const id of transferIdsHex) ahead.refusals.set(id, refusals.get(id))
     const voucherIdsHex = batch.records.map(record => toHex(record.authorization.voucherId))
-    for (const [index, record] of batch.records.entries()) {
-      const range = ahead.seqRanges.get(voucherIdsHex[index]!)
-      const seq = record.authorization.seq
-      ahead.seqRanges.set(voucherIdsHex[index]!, { fromSeq: Math.min(seq, range?.fromSeq ?? seq), toSeq: Math.max(seq, range?.toSeq ?? seq) })
-    }
+    ahead.seqRanges = seqRangesOf(batch.records.map((record, index) => ({ voucherIdHex: voucherIdsHex[index]!, seq: record.authorization.seq })))
     // Under each voucher, the highest seq a record of the batch must come after to need no history.
     const ceilings = new Map<string, number>()
     for (const [index, record] of batch.records.entries()) {

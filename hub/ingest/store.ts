@@ -506,11 +506,7 @@ export class IngestStore {
   async checkSettled(sql: SqlQuery, settled: readonly PaymentSettled[]): Promise<void> {
     if (!this.shared) return
     // Under each voucher, what is known around the seqs of the payments settled under it.
-    const ranges = new Map<string, { fromSeq: number; toSeq: number }>()
-    for (const { voucherIdHex, seq } of settled) {
-      const range = ranges.get(voucherIdHex)
-      ranges.set(voucherIdHex, { fromSeq: Math.min(seq, range?.fromSeq ?? seq), toSeq: Math.max(seq, range?.toSeq ?? seq) })
-    }
+    const ranges = seqRangesOf(settled)
     const known = new Map<string, KnownPayment[]>()
     for (const payment of settled) {
       let now = known.get(payment.voucherIdHex)
@@ -534,6 +530,22 @@ async function readChain(sql: SqlQuery, of: NumberedChain): Promise<HeldChain | 
   return {
     contiguousSeq: row.contiguous_seq, contiguousHash: new Uint8Array(row.contiguous_hash), highestSeq: row.highest_seq, state: row.state,
   }
+}
+
+/** A range of a voucher's seqs, both ends included. */
+export interface SeqRange {
+  readonly fromSeq: number
+  readonly toSeq: number
+}
+
+/** Under each voucher, the lowest and the highest seq of the payments given. */
+export function seqRangesOf(payments: Iterable<{ readonly voucherIdHex: string; readonly seq: number }>): Map<string, SeqRange> {
+  const ranges = new Map<string, SeqRange>()
+  for (const { voucherIdHex, seq } of payments) {
+    const range = ranges.get(voucherIdHex)
+    ranges.set(voucherIdHex, { fromSeq: Math.min(seq, range?.fromSeq ?? seq), toSeq: Math.max(seq, range?.toSeq ?? seq) })
+  }
+  return ranges
 }
 
 async function readKnownPaymentsAround(sql: SqlQuery, voucherIdHex: string, fromSeq: number, toSeq: number): Promise<KnownPayment[]> {
